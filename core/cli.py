@@ -1,0 +1,305 @@
+"""The ``superbrain`` command line: init, ingest, sources, demo, audit; engines add their own.
+
+Engine packages contribute subcommands through a ``register(subparsers)`` function in the
+modules listed in :data:`COMMAND_MODULES` (absent modules are skipped), and their handlers return
+an exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from core.errors import SuperbrainError
+from core.progress import CancelToken, Progress
+
+log = logging.getLogger(__name__)
+
+COMMAND_MODULES = ("search.cli", "graph.cli", "facematch.cli", "ops.cli", "console.cli")
+
+DEFAULT_WORKSPACE = Path(os.environ.get("SUPERBRAIN_WORKSPACE", "workspace"))
+
+DEMO_SIZES = {"tiny": 200, "small": 2000, "medium": 20000, "large": 200000}
+
+
+# -- shared helpers for every subcommand ---------------------------------------------------------
+def add_workspace_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-w", "--workspace", type=Path, default=DEFAULT_WORKSPACE,
+                        help="workspace folder (default: $SUPERBRAIN_WORKSPACE or ./workspace)")
+
+
+def open_workspace(args: argparse.Namespace) -> Any:
+    from core.workspace import Workspace
+
+    return Workspace.open(args.workspace)
+
+
+class ProgressPrinter:
+    """Prints progress to stderr: one rewritten line on a terminal, a line every 5 s otherwise."""
+
+    def __init__(self, label: str = "") -> None:
+        self.label = label
+        self.tty = sys.stderr.isatty()
+        self._last = 0.0
+
+    def __call__(self, p: Progress) -> None:
+        import time
+
+        text = f"{self.label} {p.describe()}".strip()
+        if self.tty:
+            sys.stderr.write("\r\x1b[K" + text)
+            sys.stderr.flush()
+        elif time.monotonic() - self._last > 5:
+            self._last = time.monotonic()
+            print(text, file=sys.stderr)
+
+    def done(self) -> None:
+        if self.tty:
+            sys.stderr.write("\n")
+
+
+def cancel_on_sigint() -> CancelToken:
+    """First Ctrl+C asks the job to stop at the next checkpoint; the second one aborts."""
+    token = CancelToken()
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if token.cancelled:
+            raise KeyboardInterrupt
+        print("\ncancelling after the current batch (Ctrl+C again to abort)…", file=sys.stderr)
+        token.cancel()
+
+    signal.signal(signal.SIGINT, handler)
+    return token
+
+
+def print_json(value: Any) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+# -- core subcommands ----------------------------------------------------------------------------
+def cmd_init(args: argparse.Namespace) -> int:
+    from core.workspace import Workspace
+
+    ws = Workspace.init(args.dir, backend=args.backend, url=args.url or "")
+    print(f"workspace ready at {ws.root} (search backend: {ws.search_config.backend})")
+    return 0
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    ws = open_workspace(args)
+    found = ws.discover_sources()
+    rows = []
+    for name, lp in sorted(found.loaded.items()):
+        rows.append({"name": name, "version": lp.plugin.version, "status": "ok",
+                     "formats": list(lp.plugin.formats), "description": lp.plugin.description,
+                     "origin": lp.origin})
+    for f in found.failed:
+        rows.append({"name": f.name, "version": "", "status": "broken", "error": f.error,
+                     "origin": f.origin})
+    if args.json:
+        print_json(rows)
+        return 0
+    for r in rows:
+        if r["status"] == "ok":
+            print(f"  ok      {r['name']:<14} {r['version']:<8} {r['description']}")
+        else:
+            print(f"  BROKEN  {r['name']:<14} {r['error']}  [{r['origin']}]")
+    print(f"{len(found.loaded)} sources loaded, {len(found.failed)} broken")
+    return 0
+
+
+def run_ingest(ws: Any, source: str, files: Sequence[Path], *, force: bool = False,
+               batch_size: int | None = None, quiet: bool = False) -> int:
+    from core.ingest import DEFAULT_BATCH, Ingestor
+
+    found = ws.discover_sources()
+    try:
+        plugin = found.get(source)
+    except KeyError as exc:
+        print(f"error: {exc.args[0]}", file=sys.stderr)
+        return 2
+    ingestor = Ingestor(ws, batch_size=batch_size or DEFAULT_BATCH)
+    cancel = cancel_on_sigint()
+    worst = 0
+    for path in files:
+        if not path.exists():
+            print(f"error: {str(path)!r}: no such file", file=sys.stderr)
+            worst = 2
+            continue
+        printer = ProgressPrinter(f"[{source}]")
+        report = ingestor.ingest_file(plugin, path, progress=None if quiet else printer,
+                                      cancel=cancel, force=force)
+        printer.done()
+        print(report.summary())
+        if report.status == "failed":
+            worst = max(worst, 1)
+        if report.status == "cancelled":
+            return 130
+    return worst
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    ws = open_workspace(args)
+    return run_ingest(ws, args.source, args.files, force=args.force, batch_size=args.batch_size)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from core.workspace import Workspace
+
+    count = DEMO_SIZES.get(args.size) or int(args.size)
+    ws = Workspace.init(args.workspace)
+    found = ws.discover_sources()
+    for failure in found.failed:
+        print(f"warning: source {failure.name} is broken: {failure.error}", file=sys.stderr)
+    generated = 0
+    for plugin in found.plugins():
+        if not plugin.can_generate:
+            continue
+        out = ws.data_dir / plugin.name
+        out.mkdir(parents=True, exist_ok=True)
+        print(f"generating {plugin.name} …", file=sys.stderr)
+        files = plugin.generate(out, count, seed=args.seed)
+        rc = run_ingest(ws, plugin.name, files)
+        if rc == 130:
+            return rc
+        generated += 1
+    print(f"demo workspace at {ws.root}: {generated} sources, "
+          f"{ws.store.count():,} records, {ws.store.count('entities'):,} entities, "
+          f"{ws.store.count('links'):,} links")
+    if args.no_console:
+        return 0
+    return launch_console(ws.root)
+
+
+def launch_console(root: Path) -> int:
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+            or os.environ.get("QT_QPA_PLATFORM")):
+        print("no display: not opening the console (run `superbrain console` on a desktop)",
+              file=sys.stderr)
+        return 0
+    try:
+        app = importlib.import_module("console.app")
+    except ModuleNotFoundError as exc:
+        print(f"the console is not available: {exc}", file=sys.stderr)
+        return 0
+    return int(app.run(root))
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    ws = open_workspace(args)
+    if args.audit_cmd == "verify":
+        problems = ws.audit.verify()
+        if not problems:
+            n = sum(1 for _ in ws.audit.entries())
+            print(f"audit log intact: {n} entries, chain verified")
+            return 0
+        for p in problems:
+            print(f"{ws.audit.path}: {p}")
+        return 1
+    entries = ws.audit.search(user=args.user, action=args.action, case=args.case)
+    if args.audit_cmd == "export":
+        out = args.output
+        with open(out, "w", encoding="utf-8") as fh:
+            for e in entries:
+                fh.write(json.dumps(e, ensure_ascii=False) + "\n")
+        ws.audit.append(ws.user, "audit.export", {"entries": len(entries), "file": str(out)})
+        print(f"exported {len(entries)} entries to {out}")
+        return 0
+    for e in entries[-args.limit:]:
+        case = f" case={e['case']}" if e.get("case") else ""
+        print(f"{e['seq']:>6} {e['ts']} {e['user']:<10} {e['action']:<16}{case} "
+              f"{json.dumps(e.get('params', {}), ensure_ascii=False)[:160]}")
+    return 0
+
+
+# -- parser ------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="superbrain",
+        description="superbrain: search, link analysis, face leads and dispatch for an "
+                    "information-operations centre.",
+        epilog="Start with `superbrain demo` (builds a workspace with generated data and opens "
+               "the console). Every subcommand has --help.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("init", help="create a workspace folder")
+    p.add_argument("dir", type=Path, help="folder to create (kept if it exists)")
+    p.add_argument("--backend", choices=("embedded", "elasticsearch"), default="embedded",
+                   help="search backend (default: embedded, no server)")
+    p.add_argument("--url", help="Elasticsearch URL when --backend elasticsearch")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("sources", help="list data-source plugins, with errors of broken ones")
+    add_workspace_arg(p)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_sources)
+
+    p = sub.add_parser("ingest", help="ingest files with a source plugin (resumable)",
+                       description="Ingest files; Ctrl+C stops cleanly after the current batch "
+                                   "and a rerun resumes where it stopped. Bad rows go to "
+                                   "WORKSPACE/rejects with their line number and reason.")
+    add_workspace_arg(p)
+    p.add_argument("-s", "--source", required=True, help="source plugin name (see `sources`)")
+    p.add_argument("files", nargs="+", type=Path, help="CSV / JSONL / XLSX files")
+    p.add_argument("--force", action="store_true", help="re-read files already ingested")
+    p.add_argument("--batch-size", type=int, default=None, help="rows per committed batch")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("demo", help="build a workspace with generated data and open the console")
+    add_workspace_arg(p)
+    p.add_argument("--size", default="small",
+                   help=f"rows per source: {', '.join(DEMO_SIZES)} or a number (default small)")
+    p.add_argument("--seed", type=int, default=7, help="random seed (same seed, same data)")
+    p.add_argument("--no-console", action="store_true", help="only build the workspace")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("audit", help="verify, search or export the audit log")
+    add_workspace_arg(p)
+    asub = p.add_subparsers(dest="audit_cmd", required=True)
+    asub.add_parser("verify", help="check the hash chain; exit 1 and say where if broken")
+    for name in ("list", "export"):
+        q = asub.add_parser(name, help=f"{name} entries (filters: --user --action --case)")
+        q.add_argument("--user")
+        q.add_argument("--action", help="exact action, or a prefix ending in *")
+        q.add_argument("--case")
+        q.add_argument("--limit", type=int, default=50)
+        if name == "export":
+            q.add_argument("output", type=Path)
+    p.set_defaults(func=cmd_audit)
+
+    for module_name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except SuperbrainError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("aborted", file=sys.stderr)
+        return 130

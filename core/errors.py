@@ -1,0 +1,43 @@
+"""One exception root for the core, with precise subclasses whose messages name the culprit."""
+
+from __future__ import annotations
+
+
+class SuperbrainError(Exception):
+    """Root of every error superbrain raises on purpose."""
+
+
+class SchemaError(SuperbrainError):
+    """A schema or mapping file is invalid (names the file and the key)."""
+
+
+class WorkspaceError(SuperbrainError):
+    """A workspace folder is missing, not initialised, or its config is invalid."""
+
+
+class StoreError(SuperbrainError):
+    """The operational store cannot be read or written."""
+
+
+class RowError(SuperbrainError):
+    """One input row cannot be turned into a record; the row is quarantined, the rest goes on."""
+
+    def __init__(self, reason: str, *, line: int | None = None, column: str | None = None):
+        self.reason = reason
+        self.line = line
+        self.column = column
+        where = f"line {line}: " if line is not None else ""
+        col = f"column {column!r}: " if column else ""
+        super().__init__(f"{where}{col}{reason}")
+
+
+class PluginError(SuperbrainError):
+    """A data-source plugin failed to load or failed while reading."""
+
+
+class IngestCancelled(SuperbrainError):
+    """The user cancelled an ingest; everything before the last checkpoint is kept."""
+
+
+class AccessDenied(SuperbrainError):
+    """The current user's role does not allow this action."""

@@ -1,0 +1,186 @@
+"""A workspace: one folder with the config, the operational store, the search index, the face
+index, the audit log, rejects and user plugins."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+import tomllib
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from core.audit import AuditLog
+from core.errors import WorkspaceError
+
+if TYPE_CHECKING:
+    from core.store import Store
+    from plugins.registry import Discovery
+
+log = logging.getLogger(__name__)
+
+CONFIG_NAME = "superbrain.toml"
+
+CONFIG_TEMPLATE = """\
+# superbrain workspace configuration
+[workspace]
+name = {name!r}
+
+[search]
+# "embedded" (default; no server) or "elasticsearch"
+backend = {backend!r}
+# Elasticsearch only: the cluster URL(s), credentials and CA certificate.
+url = {url!r}
+api_key = ""
+username = ""
+password = ""
+ca_certs = ""
+index_prefix = "superbrain"
+
+[plugins]
+# Folders (relative to the workspace) searched for user plugins (*.py, packages, *.toml mappings).
+folders = ["plugins"]
+entry_points = true
+
+[map]
+# Tile URL template of your own tile server, e.g. "http://tiles.local/{{z}}/{{x}}/{{y}}.png".
+# Empty: the offline basemap (district outlines) shipped with superbrain.
+tile_url = ""
+"""
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    backend: str
+    url: str
+    api_key: str
+    username: str
+    password: str
+    ca_certs: str
+    index_prefix: str
+
+
+class Workspace:
+    """An opened workspace folder. Create one with :meth:`init`, open it with :meth:`open`."""
+
+    def __init__(self, root: Path, config: dict[str, Any]) -> None:
+        self.root = root
+        self.config = config
+        self.user = os.environ.get("SUPERBRAIN_USER") or getpass.getuser()
+
+    # -- creation -----------------------------------------------------------------------------
+    @classmethod
+    def init(cls, root: Path, *, backend: str = "embedded", url: str = "",
+             name: str | None = None) -> Workspace:
+        """Create the folder layout and a default config; an existing workspace is kept."""
+        root = Path(root).resolve()
+        if backend not in ("embedded", "elasticsearch"):
+            raise WorkspaceError(f"unknown search backend {backend!r} (embedded, elasticsearch)")
+        root.mkdir(parents=True, exist_ok=True)
+        config_path = root / CONFIG_NAME
+        if not config_path.exists():
+            config_path.write_text(
+                CONFIG_TEMPLATE.format(name=name or root.name, backend=backend,
+                                       url=url or "http://127.0.0.1:9200"),
+                encoding="utf-8")
+        for sub in ("search", "faces", "rejects", "plugins", "data"):
+            (root / sub).mkdir(exist_ok=True)
+        ws = cls.open(root)
+        ws.store  # noqa: B018 - creates the SQLite schema now
+        return ws
+
+    @classmethod
+    def open(cls, root: Path) -> Workspace:
+        """Open an initialised workspace; a missing or invalid config names the problem."""
+        root = Path(root).resolve()
+        config_path = root / CONFIG_NAME
+        if not config_path.exists():
+            raise WorkspaceError(
+                f"{str(root)!r} is not a superbrain workspace (no {CONFIG_NAME}); "
+                f"create one with `superbrain init {root}`")
+        try:
+            config = tomllib.loads(config_path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise WorkspaceError(f"{str(config_path)!r}: {exc}") from None
+        ws = cls(root, config)
+        ws.search_config  # noqa: B018 - validate early
+        return ws
+
+    # -- paths --------------------------------------------------------------------------------
+    @property
+    def store_path(self) -> Path:
+        return self.root / "store.sqlite"
+
+    @property
+    def search_dir(self) -> Path:
+        return self.root / "search"
+
+    @property
+    def faces_dir(self) -> Path:
+        return self.root / "faces"
+
+    @property
+    def rejects_dir(self) -> Path:
+        return self.root / "rejects"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def audit_path(self) -> Path:
+        return self.root / "audit.jsonl"
+
+    # -- services -----------------------------------------------------------------------------
+    @cached_property
+    def search_config(self) -> SearchConfig:
+        s = self.config.get("search", {})
+        backend = s.get("backend", "embedded")
+        if backend not in ("embedded", "elasticsearch"):
+            raise WorkspaceError(
+                f"{str(self.root / CONFIG_NAME)!r}: [search] backend {backend!r} must be "
+                "'embedded' or 'elasticsearch'")
+        return SearchConfig(
+            backend=backend,
+            url=str(s.get("url", "")),
+            api_key=str(s.get("api_key", "")),
+            username=str(s.get("username", "")),
+            password=str(s.get("password", "")),
+            ca_certs=str(s.get("ca_certs", "")),
+            index_prefix=str(s.get("index_prefix", "superbrain")),
+        )
+
+    @cached_property
+    def store(self) -> Store:
+        from core.store import Store
+
+        return Store(self.store_path)
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(self.audit_path)
+
+    def plugin_folders(self) -> list[Path]:
+        folders = self.config.get("plugins", {}).get("folders", ["plugins"])
+        return [self.root / f for f in folders]
+
+    def discover_sources(self) -> Discovery:
+        """Discover plugins from entry points and this workspace's folders; audits each load."""
+        from plugins.registry import discover
+
+        use_eps = bool(self.config.get("plugins", {}).get("entry_points", True))
+        found = discover(self.plugin_folders(), use_entry_points=use_eps)
+        for name, lp in found.loaded.items():
+            self.audit.append(self.user, "plugin.load", {
+                "name": name, "version": lp.plugin.version, "origin": lp.origin,
+                "sha256": lp.sha256})
+        for failure in found.failed:
+            self.audit.append(self.user, "plugin.fail", {
+                "name": failure.name, "origin": failure.origin, "error": failure.error})
+        return found
+
+    def close(self) -> None:
+        if "store" in self.__dict__:
+            self.store.close()

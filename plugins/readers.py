@@ -1,0 +1,166 @@
+"""Streaming readers for tabular files: CSV (UTF-8, UTF-8 BOM, GBK/GB18030), JSON Lines, Excel.
+
+Each yields :class:`~plugins.contract.Row` objects with their line numbers, or a
+:class:`~core.errors.RowError` for a row that cannot be parsed, and never holds the file in memory.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+from core.errors import PluginError, RowError
+from plugins.contract import Row
+
+log = logging.getLogger(__name__)
+
+_SNIFF_BYTES = 256 * 1024
+
+
+def detect_encoding(path: Path) -> str:
+    """Guess a CSV's encoding from its first bytes: ``utf-8-sig``, ``utf-8`` or ``gb18030``.
+
+    GB18030 is a superset of GBK and GB2312, so one codec reads all three. Other encodings are
+    left to charset-normalizer.
+    """
+    with path.open("rb") as fh:
+        head = fh.read(_SNIFF_BYTES)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    # A sample cut mid-character must not count against UTF-8: trim the last partial sequence.
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 4 and exc.reason == "unexpected end of data":
+            return "utf-8"
+        utf8_bad_at = exc.start
+    try:
+        head.decode("gb18030")
+        return "gb18030"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(head).best()
+    if best is not None:
+        return str(best.encoding)
+    log.warning("%s: encoding not recognised (UTF-8 fails at byte %d); reading as UTF-8",
+                path, utf8_bad_at)
+    return "utf-8"
+
+
+def _decoded_lines(path: Path, encoding: str, bad_lines: dict[int, str]) -> Iterator[str]:
+    """Decode line by line so one undecodable line is quarantined, not the whole file."""
+    if encoding == "utf-16":  # not line-decodable byte-wise; rare for police exports
+        with path.open(encoding=encoding, newline="") as fh:
+            yield from fh
+        return
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            if number == 1 and encoding == "utf-8-sig" and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8):]
+            try:
+                yield raw.decode(encoding)
+            except UnicodeDecodeError as exc:
+                bad_lines[number] = f"cannot decode as {encoding}: {exc.reason} at byte {exc.start}"
+                yield raw.decode(encoding, errors="replace")
+
+
+def read_csv(path: Path, *, delimiter: str | None = None) -> Iterator[Row | RowError]:
+    """Yield the rows of a CSV file; the first row names the columns."""
+    encoding = detect_encoding(path)
+    bad_lines: dict[int, str] = {}
+    lines = _decoded_lines(path, encoding, bad_lines)
+    if delimiter is None:
+        delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    reader = csv.reader(lines, delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    except csv.Error as exc:
+        raise PluginError(f"{str(path)!r}: line 1: unreadable header: {exc}") from None
+    header = [h.strip() for h in header]
+    if len(set(header)) != len(header):
+        dupes = sorted({h for h in header if header.count(h) > 1})
+        raise PluginError(f"{str(path)!r}: line 1: duplicate column names {dupes}")
+    start = reader.line_num + 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield RowError(f"malformed CSV: {exc}", line=start)
+            start = reader.line_num + 1
+            continue
+        line, start = start, reader.line_num + 1
+        if not cells or (len(cells) == 1 and not cells[0].strip()):
+            continue
+        bad = next((bad_lines[n] for n in range(line, start) if n in bad_lines), None)
+        if bad is not None:
+            yield RowError(bad, line=line)
+        elif len(cells) != len(header):
+            yield RowError(f"expected {len(header)} columns, got {len(cells)}", line=line)
+        else:
+            yield Row(line, dict(zip(header, cells, strict=True)))
+
+
+def read_jsonl(path: Path) -> Iterator[Row | RowError]:
+    """Yield one row per JSON object line; blank lines are skipped."""
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            try:
+                value = json.loads(raw)
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                yield RowError(f"invalid JSON: {exc}", line=number)
+                continue
+            if not isinstance(value, dict):
+                yield RowError(f"expected a JSON object, got {type(value).__name__}", line=number)
+                continue
+            yield Row(number, value)
+
+
+def read_xlsx(path: Path, *, sheet: str | None = None) -> Iterator[Row | RowError]:
+    """Yield the rows of the first (or named) sheet; the first row names the columns."""
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a damaged file
+        raise PluginError(f"{str(path)!r}: not a readable .xlsx workbook: {exc}") from exc
+    try:
+        ws = book[sheet] if sheet else book.worksheets[0]
+        rows = ws.iter_rows(values_only=True)
+        header_cells = next(rows, None)
+        if header_cells is None:
+            return
+        header = [str(h).strip() if h is not None else "" for h in header_cells]
+        for number, cells in enumerate(rows, start=2):
+            if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
+                continue
+            values = {h: c for h, c in zip(header, cells, strict=False) if h}
+            yield Row(number, values)
+    finally:
+        book.close()
+
+
+def read_any(path: Path) -> Iterator[Row | RowError]:
+    """Dispatch on the file extension: .csv/.tsv/.txt, .jsonl/.ndjson, .xlsx."""
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".tsv", ".txt"):
+        return read_csv(path)
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return read_jsonl(path)
+    if suffix in (".xlsx", ".xlsm"):
+        return read_xlsx(path)
+    raise PluginError(f"{str(path)!r}: unsupported file type {suffix!r} (csv, jsonl, xlsx)")

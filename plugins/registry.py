@@ -1,0 +1,172 @@
+"""Discovery of data-source plugins: entry points and plugin folders, never raising.
+
+Built-in sources are found through the same ``superbrain.sources`` entry-point group as
+third-party ones. A plugin that fails to import or to construct becomes a :class:`PluginFailure`
+with its error; the others load as usual.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+import sys
+import traceback
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from plugins.contract import SourcePlugin
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "superbrain.sources"
+
+
+@dataclass(frozen=True)
+class LoadedPlugin:
+    """A plugin that loaded: the instance, where it came from and a hash of its code."""
+
+    plugin: SourcePlugin
+    origin: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class PluginFailure:
+    """A plugin that did not load, with the reason a user can act on."""
+
+    name: str
+    origin: str
+    error: str
+    detail: str = ""
+
+
+@dataclass
+class Discovery:
+    """What discovery found: plugins by name, and failures (never an exception)."""
+
+    loaded: dict[str, LoadedPlugin] = field(default_factory=dict)
+    failed: list[PluginFailure] = field(default_factory=list)
+
+    def get(self, name: str) -> SourcePlugin:
+        if name in self.loaded:
+            return self.loaded[name].plugin
+        for failure in self.failed:
+            if failure.name == name:
+                raise KeyError(f"source {name!r} is broken: {failure.error}")
+        known = ", ".join(sorted(self.loaded)) or "none"
+        raise KeyError(f"no source named {name!r}; loaded: {known}")
+
+    def plugins(self) -> list[SourcePlugin]:
+        return [lp.plugin for lp in self.loaded.values()]
+
+
+def _hash_file(path: str | None) -> str:
+    if not path:
+        return ""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+def _instantiate(obj: Any, origin: str) -> SourcePlugin:
+    plugin = obj() if isinstance(obj, type) or (callable(obj) and not isinstance(
+        obj, SourcePlugin)) else obj
+    if not isinstance(plugin, SourcePlugin):
+        raise TypeError(f"{origin} gave {type(plugin).__name__}, not a SourcePlugin")
+    if not plugin.name:
+        raise TypeError(f"{origin}: plugin has no name")
+    return plugin
+
+
+def _add(result: Discovery, plugin: SourcePlugin, origin: str, sha: str) -> None:
+    if plugin.name in result.loaded:
+        first = result.loaded[plugin.name].origin
+        result.failed.append(PluginFailure(
+            plugin.name, origin, f"duplicate source name {plugin.name!r} (first from {first})"))
+        return
+    result.loaded[plugin.name] = LoadedPlugin(plugin, origin, sha)
+
+
+def _failure(name: str, origin: str, exc: BaseException) -> PluginFailure:
+    detail = "".join(traceback.format_exception(exc))
+    return PluginFailure(name, origin, f"{type(exc).__name__}: {exc}", detail)
+
+
+def load_entry_points(result: Discovery, eps: Iterable[EntryPoint]) -> None:
+    for ep in eps:
+        origin = f"entry point {ep.name} = {ep.value}"
+        try:
+            obj = ep.load()
+            plugin = _instantiate(obj, origin)
+            module = sys.modules.get(ep.module)
+            _add(result, plugin, origin, _hash_file(getattr(module, "__file__", None)))
+        except Exception as exc:  # a broken plugin never stops discovery
+            log.warning("plugin %s failed to load: %s", ep.name, exc)
+            result.failed.append(_failure(ep.name, origin, exc))
+
+
+def _import_file(path: Path) -> ModuleType:
+    mod_name = f"superbrain_user_plugin_{path.stem}"
+    target = path / "__init__.py" if path.is_dir() else path
+    spec = importlib.util.spec_from_file_location(
+        mod_name, target, submodule_search_locations=[str(path)] if path.is_dir() else None)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {str(path)!r}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[mod_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(mod_name, None)
+        raise
+    return module
+
+
+def load_folder(result: Discovery, folder: Path) -> None:
+    """Load every ``*.py`` module, package and ``*.toml`` mapping in ``folder``.
+
+    A module exposes ``plugin`` (an instance or factory) or ``PLUGINS`` (a list of them).
+    """
+    from plugins.mapping import MappingSource
+
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(("_", ".")):
+            continue
+        origin = str(path)
+        try:
+            if path.suffix == ".toml":
+                _add(result, MappingSource.from_file(path), origin, _hash_file(origin))
+            elif path.suffix == ".py" or (path.is_dir() and (path / "__init__.py").exists()):
+                module = _import_file(path)
+                objs = getattr(module, "PLUGINS", None) or [getattr(module, "plugin", None)]
+                if objs == [None]:
+                    raise AttributeError("module defines neither `plugin` nor `PLUGINS`")
+                for obj in objs:
+                    _add(result, _instantiate(obj, origin), origin,
+                         _hash_file(getattr(module, "__file__", None)))
+        except Exception as exc:
+            log.warning("plugin %s failed to load: %s", path, exc)
+            result.failed.append(_failure(path.stem, origin, exc))
+
+
+def discover(
+    folders: Iterable[Path] = (),
+    *,
+    use_entry_points: bool = True,
+    group: str = ENTRY_POINT_GROUP,
+) -> Discovery:
+    """Find every source plugin; returns what loaded and what failed, never raises."""
+    result = Discovery()
+    if use_entry_points:
+        load_entry_points(result, entry_points(group=group))
+    for folder in folders:
+        load_folder(result, Path(folder))
+    return result
