@@ -35,9 +35,5 @@ class PluginError(SuperbrainError):
     """A data-source plugin failed to load or failed while reading."""
 
 
-class IngestCancelled(SuperbrainError):
-    """The user cancelled an ingest; everything before the last checkpoint is kept."""
-
-
-class AccessDenied(SuperbrainError):
+class AccessDeniedError(SuperbrainError):
     """The current user's role does not allow this action."""

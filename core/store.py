@@ -7,6 +7,7 @@ without duplicates.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -137,10 +138,8 @@ class Store:
     def close(self) -> None:
         with self._lock:
             for con in self._all:
-                try:
+                with contextlib.suppress(sqlite3.Error):
                     con.close()
-                except sqlite3.Error:
-                    pass
             self._all.clear()
         self._local = threading.local()
 

@@ -78,7 +78,7 @@ class LinkMapping:
 
 
 @dataclass(frozen=True)
-class Mapping_:
+class SourceMapping:
     name: str
     version: str
     description: str
@@ -100,7 +100,9 @@ def _columns_of(template: str) -> list[str]:
     return found if found else [template]
 
 
-def parse_mapping(data: Mapping[str, Any], where: str, schema: Schema | None = None) -> Mapping_:
+def parse_mapping(
+    data: Mapping[str, Any], where: str, schema: Schema | None = None
+) -> SourceMapping:
     """Validate a mapping table (already parsed from TOML); errors name ``where`` and the key."""
     schema = schema or default_schema()
     src = data.get("source")
@@ -127,7 +129,8 @@ def parse_mapping(data: Mapping[str, Any], where: str, schema: Schema | None = N
             role = FieldRole(role_name)
         except ValueError:
             roles = ", ".join(r.value for r in FieldRole)
-            raise SchemaError(f"{where}: {ctx}: unknown role {role_name!r}; one of {roles}") from None
+            raise SchemaError(
+                f"{where}: {ctx}: unknown role {role_name!r}; one of {roles}") from None
         normalizer = spec.get("normalizer")
         if role is FieldRole.IDENTIFIER and not normalizer:
             raise SchemaError(f"{where}: {ctx}: an identifier needs a normalizer")
@@ -166,7 +169,7 @@ def parse_mapping(data: Mapping[str, Any], where: str, schema: Schema | None = N
     id_columns = src.get("id") or []
     if isinstance(id_columns, str):
         id_columns = [id_columns]
-    return Mapping_(
+    return SourceMapping(
         name=name,
         version=str(src.get("version", "1")),
         description=str(src.get("description", "")),
@@ -184,7 +187,7 @@ def parse_mapping(data: Mapping[str, Any], where: str, schema: Schema | None = N
     )
 
 
-def load_mapping(path: Path, schema: Schema | None = None) -> Mapping_:
+def load_mapping(path: Path, schema: Schema | None = None) -> SourceMapping:
     """Read and validate a mapping TOML file."""
     try:
         with path.open("rb") as fh:
@@ -224,7 +227,7 @@ def _blank(value: Any) -> bool:
 class MappingSource(SourcePlugin):
     """A source defined entirely by a mapping file; built-in sources are instances of this."""
 
-    def __init__(self, mapping: Mapping_, schema: Schema | None = None) -> None:
+    def __init__(self, mapping: SourceMapping, schema: Schema | None = None) -> None:
         self.mapping = mapping
         self.schema = schema or default_schema()
         self.name = mapping.name
@@ -278,7 +281,7 @@ class MappingSource(SourcePlugin):
         geo = None
         if m.lat and m.lon and not (_blank(v.get(m.lat)) or _blank(v.get(m.lon))):
             try:
-                lat, lon = float(v[m.lat]), float(v[m.lon])
+                lat, lon = float(str(v[m.lat])), float(str(v[m.lon]))
             except (TypeError, ValueError):
                 raise RowError(
                     f"invalid coordinates {v[m.lat]!r}, {v[m.lon]!r}", line=line, column=m.lat
@@ -297,7 +300,9 @@ class MappingSource(SourcePlugin):
                 text[spec.name] = str(raw).strip()
             elif spec.role is FieldRole.NUMBER:
                 try:
-                    fields[spec.name] = float(raw) if "." in str(raw) else int(str(raw).strip())
+                    text_value = str(raw).strip()
+                    fields[spec.name] = (float(text_value) if "." in text_value or "e" in text_value
+                                         else int(text_value))
                 except ValueError:
                     raise RowError(f"not a number: {raw!r}", line=line, column=spec.name) from None
             elif spec.role is FieldRole.TIME:
