@@ -1,0 +1,94 @@
+"""Write a graph result as GraphML, GEXF, or nodes/edges CSV (Gephi, i2 Analyst's Notebook).
+
+GraphML and GEXF hold only scalars, so lists (times, record uids, aliases) and dicts are written
+as JSON strings and ``None`` as an empty string. The CSV pair follows Gephi's spreadsheet import
+(``Id``/``Label`` and ``Source``/``Target``/``Type``/``Weight``) and imports into i2 Analyst's
+Notebook with an import specification mapping the same columns.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from graph.errors import ExportError
+from graph.model import GraphResult, iso
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("graphml", "gexf", "csv")
+NODE_COLUMNS = ["Id", "Label", "EntityType", "Aliases", "Props"]
+EDGE_COLUMNS = ["Source", "Target", "Type", "Label", "Weight", "First", "Last", "Times",
+                "RecordUids"]
+
+
+def _scalar(value: Any) -> str | int | float | bool:
+    if value is None:
+        return ""
+    if isinstance(value, str | int | float | bool):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def export_graph(graph: GraphResult, path: Path, fmt: str | None = None) -> list[Path]:
+    """Write ``graph`` to ``path`` and return the files written.
+
+    ``fmt`` is one of :data:`FORMATS` (default: from the suffix). ``csv`` writes
+    ``<stem>.nodes.csv`` and ``<stem>.edges.csv`` next to ``path``.
+    """
+    import networkx as nx
+
+    path = Path(path)
+    fmt = (fmt or path.suffix.lstrip(".")).lower()
+    if fmt not in FORMATS:
+        raise ExportError(f"{str(path)!r}: unknown export format {fmt!r}; use one of {FORMATS}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "csv":
+        return _write_csv(graph, path)
+    g = nx.MultiDiGraph()
+    for n in graph.nodes.values():
+        attrs = {f"prop_{k}": _scalar(v) for k, v in n.props.items()}
+        g.add_node(n.id, label=n.label, type=n.type, aliases=_scalar(list(n.aliases)), **attrs)
+    for e in graph.edges:
+        # GEXF reserves an edge's "type" for directed/undirected and needs unique edge ids
+        attrs: dict[str, Any] = {"link_type": e.type, "label": e.type, "weight": e.count,
+                                 "count": e.count, "first": _scalar(iso(e.first)),
+                                 "last": _scalar(iso(e.last)),
+                                 "times": _scalar([iso(t) for t in e.times]),
+                                 "record_uids": _scalar(e.record_uids),
+                                 "directed": e.directed}
+        key = e.type if fmt == "graphml" else f"{e.source}|{e.target}|{e.type}"
+        g.add_edge(e.source, e.target, key=key, **attrs)
+    try:
+        if fmt == "graphml":
+            nx.write_graphml(g, path, encoding="utf-8")
+        else:
+            nx.write_gexf(g, path, encoding="utf-8")
+    except (OSError, nx.NetworkXError) as exc:
+        raise ExportError(f"{str(path)!r}: cannot write {fmt}: {exc}") from exc
+    return [path]
+
+
+def _write_csv(graph: GraphResult, path: Path) -> list[Path]:
+    stem = path.with_suffix("") if path.suffix.lower() == ".csv" else path
+    nodes_path = stem.with_name(stem.name + ".nodes.csv")
+    edges_path = stem.with_name(stem.name + ".edges.csv")
+    try:
+        with nodes_path.open("w", newline="", encoding="utf-8-sig") as fh:
+            w = csv.writer(fh)
+            w.writerow(NODE_COLUMNS)
+            for n in graph.nodes.values():
+                w.writerow([n.id, n.label, n.type, _scalar(list(n.aliases)), _scalar(n.props)])
+        with edges_path.open("w", newline="", encoding="utf-8-sig") as fh:
+            w = csv.writer(fh)
+            w.writerow(EDGE_COLUMNS)
+            for e in graph.edges:
+                w.writerow([e.source, e.target, "Directed" if e.directed else "Undirected",
+                            e.type, e.count, iso(e.first) or "", iso(e.last) or "",
+                            _scalar([iso(t) for t in e.times]), _scalar(e.record_uids)])
+    except OSError as exc:
+        raise ExportError(f"{str(path)!r}: cannot write CSV: {exc}") from exc
+    return [nodes_path, edges_path]

@@ -1,0 +1,165 @@
+"""Plain-data graph results (dataclasses) that the console draws and the CLI prints.
+
+Every analysis works on a :class:`GraphResult`; :meth:`GraphResult.to_networkx` gives the
+networkx view when a caller wants one. An edge aggregates every link of one type between one
+pair of entities: its count, first and last time, every time, and the evidence record uids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+
+@dataclass
+class GraphNode:
+    """One entity in a graph result (after merges: ``aliases`` lists the ids merged into it)."""
+
+    id: str
+    type: str
+    label: str = ""
+    props: dict[str, Any] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+    depth: int | None = None  # hops from the nearest seed, when built by expansion
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "type": self.type, "label": self.label, "props": self.props,
+                "aliases": list(self.aliases), "depth": self.depth}
+
+
+@dataclass
+class GraphEdge:
+    """Every link of one ``type`` between ``source`` and ``target``, aggregated.
+
+    ``times`` are epoch seconds (UTC), sorted; ``first``/``last`` are their ends (``None`` when
+    no link had a time). ``record_uids`` are the evidence records, in the order of ``times``.
+    """
+
+    source: str
+    target: str
+    type: str
+    count: int = 0
+    times: list[float] = field(default_factory=list)
+    record_uids: list[str] = field(default_factory=list)
+    directed: bool = True
+    _pending: list[tuple[float | None, str]] = field(default_factory=list, repr=False,
+                                                     compare=False)
+
+    @property
+    def first(self) -> float | None:
+        return self.times[0] if self.times else None
+
+    @property
+    def last(self) -> float | None:
+        return self.times[-1] if self.times else None
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.source, self.target, self.type)
+
+    def add(self, time: float | None, record_uid: str) -> None:
+        """Add one link's evidence; call :meth:`finish` once all are added."""
+        self.count += 1
+        self._pending.append((time, record_uid))
+
+    def finish(self) -> None:
+        """Sort the evidence by time (uids of untimed links go last)."""
+        if not self._pending:
+            return
+        n = len(self.times)  # after a finish, the first n uids are the timed ones
+        pending: list[tuple[float | None, str]] = list(self._pending)
+        pending += zip(self.times, self.record_uids[:n], strict=True)
+        pending += [(None, u) for u in self.record_uids[n:]]
+        pending.sort(key=lambda p: (p[0] is None, p[0] or 0.0, p[1]))
+        self.times = [t for t, _ in pending if t is not None]
+        self.record_uids = [u for _, u in pending]
+        self._pending = []
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "target": self.target, "type": self.type,
+                "count": self.count, "first": iso(self.first), "last": iso(self.last),
+                "times": [iso(t) for t in self.times], "record_uids": list(self.record_uids),
+                "directed": self.directed}
+
+
+@dataclass
+class GraphResult:
+    """Nodes and aggregated edges, plus how the graph was built.
+
+    ``truncated`` is True when the node cap stopped the expansion before it was complete.
+    """
+
+    nodes: dict[str, GraphNode] = field(default_factory=dict)
+    edges: list[GraphEdge] = field(default_factory=list)
+    seeds: tuple[str, ...] = ()
+    truncated: bool = False
+
+    def node_ids(self) -> list[str]:
+        return list(self.nodes)
+
+    def neighbours(self, node_id: str) -> set[str]:
+        out = set()
+        for e in self.edges:
+            if e.source == node_id:
+                out.add(e.target)
+            elif e.target == node_id:
+                out.add(e.source)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"seeds": list(self.seeds), "truncated": self.truncated,
+                "nodes": [n.to_dict() for n in self.nodes.values()],
+                "edges": [e.to_dict() for e in self.edges]}
+
+    def to_networkx(self, *, multigraph: bool = True) -> nx.Graph:
+        """A networkx view: ``MultiDiGraph`` keyed by link type, or an undirected ``Graph``.
+
+        The undirected simple graph (``multigraph=False``) is what the analyses run on: one
+        edge per pair with ``weight`` = the total link count and ``types`` = the link types.
+        Node attributes are ``type``, ``label`` and the entity props; edge attributes are
+        ``type``, ``count``, ``times``, ``first``, ``last`` and ``record_uids``.
+        """
+        import networkx as nx
+
+        g: nx.Graph = nx.MultiDiGraph() if multigraph else nx.Graph()
+        for n in self.nodes.values():
+            g.add_node(n.id, **{**n.props, "type": n.type, "label": n.label,
+                                "aliases": list(n.aliases)})
+        for e in self.edges:
+            if multigraph:
+                g.add_edge(e.source, e.target, key=e.type, type=e.type, count=e.count,
+                           times=list(e.times), first=e.first, last=e.last,
+                           record_uids=list(e.record_uids), directed=e.directed)
+                continue
+            if g.has_edge(e.source, e.target):
+                d = g.edges[e.source, e.target]
+                d["weight"] += e.count
+                d["types"].append(e.type)
+                d["times"] = sorted(d["times"] + e.times)
+                d["record_uids"] += e.record_uids
+            else:
+                g.add_edge(e.source, e.target, weight=e.count, types=[e.type],
+                           times=list(e.times), record_uids=list(e.record_uids))
+        return g
+
+    @classmethod
+    def from_edges(cls, edges: Iterable[GraphEdge],
+                   nodes: Iterable[GraphNode] = ()) -> GraphResult:
+        """Build a result from edges (nodes missing from ``nodes`` get type from their id)."""
+        result = cls(nodes={n.id: n for n in nodes})
+        for e in edges:
+            result.edges.append(e)
+            for nid in (e.source, e.target):
+                if nid not in result.nodes:
+                    result.nodes[nid] = GraphNode(nid, nid.split(":", 1)[0], nid.split(":", 1)[-1])
+        return result
+
+
+def iso(t: float | None) -> str | None:
+    """Epoch seconds to an ISO-8601 UTC string (``None`` stays ``None``)."""
+    return datetime.fromtimestamp(t, tz=UTC).isoformat() if t is not None else None
