@@ -236,6 +236,7 @@ def find_path(
     if a == b:
         return GraphResult(nodes=_load_nodes(store, [a], aliases), seeds=(a,))
     parents: tuple[dict[str, str | None], dict[str, str | None]] = ({a: None}, {b: None})
+    dist: tuple[dict[str, int], dict[str, int]] = ({a: 0}, {b: 0})
     frontiers = ([a], [b])
     meet = None
     hops = 0
@@ -244,20 +245,22 @@ def find_path(
             break
         side = 0 if len(frontiers[0]) <= len(frontiers[1]) else 1
         mine, theirs = parents[side], parents[1 - side]
+        my_dist, their_dist = dist[side], dist[1 - side]
         nxt: list[str] = []
         members = [m for c in frontiers[side] for m in aliases.members(c)]
         current = set(frontiers[side])
+        best = max_hops + 1
+        # the whole layer is scanned: the first meeting found is not always the shortest
         for _lid, _t, s, d, _time, _uid in _links_of(store, members, flt):
             cs, cd = aliases.canonical(s), aliases.canonical(d)
             for here, other in ((cs, cd), (cd, cs)):
                 if here in current and other not in mine:
                     mine[other] = here
+                    my_dist[other] = my_dist[here] + 1
                     nxt.append(other)
-                    if other in theirs:
+                    if other in theirs and my_dist[other] + their_dist[other] < best:
+                        best = my_dist[other] + their_dist[other]
                         meet = other
-                        break
-            if meet is not None:
-                break
         frontiers = (nxt, frontiers[1]) if side == 0 else (frontiers[0], nxt)
         hops += 1
         if len(parents[0]) + len(parents[1]) > max_visited:
