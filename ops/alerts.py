@@ -1,0 +1,327 @@
+"""Alerts: watchlist hits, saved-search matches, geofence entry/exit and face matches.
+
+Rules run on every ingested record (the ops ingest stage calls :meth:`AlertCenter.evaluate`)
+and other engines raise alerts through :meth:`AlertCenter.raise_alert` (e.g. the face engine
+with ``kind="face_match"``). Every alert is a row of ``ops_alerts`` with a monotonically
+increasing id — another console polls :meth:`AlertCenter.since` — and is pushed to in-process
+subscribers. Acknowledgements are audited.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from core import normalize
+from core.model import Record
+from ops.db import ALERT_COLUMNS, alert_from_row, dumps
+from ops.errors import OpsError, UnknownAlertError
+from ops.events import OpsContext, Tx
+from ops.geo import point_in_polygon
+from ops.model import Alert, OpsEvent
+from ops.watch import SavedSearch, WatchIndex, kind_of
+
+log = logging.getLogger(__name__)
+
+
+class AlertCenter:
+    """Raises, lists, pushes and acknowledges alerts; holds the watchlist and saved searches."""
+
+    def __init__(self, ctx: OpsContext) -> None:
+        self.ctx = ctx
+        self.config = ctx.config.alerts
+
+    # -- raising ------------------------------------------------------------------------------
+    def _insert(self, tx: Tx, kind: str, *, title: str, rule: str, subject: str,
+                record_uid: str | None, severity: str | None, payload: Mapping[str, Any],
+                dedup_key: str | None, user: str) -> Alert | None:
+        sev = severity or self.config.severity.get(kind, "medium")
+        cur = tx.con.execute(
+            "INSERT OR IGNORE INTO ops_alerts (ts, kind, rule, severity, title, subject, "
+            "record_uid, payload, dedup_key) VALUES (?,?,?,?,?,?,?,?,?)",
+            (tx.now, kind, rule, sev, title, subject, record_uid, dumps(dict(payload)),
+             dedup_key))
+        if not cur.rowcount:
+            return None  # already raised (the same record handed to the stage again)
+        row = tx.con.execute(f"SELECT {ALERT_COLUMNS} FROM ops_alerts WHERE id=?",
+                             (cur.lastrowid,)).fetchone()
+        alert = alert_from_row(row)
+        tx.event("alert.raised", alert.id, user, alert.as_dict())
+        return alert
+
+    def raise_alert(self, kind: str, *, title: str, rule: str = "", subject: str = "",
+                    record_uid: str | None = None, severity: str | None = None,
+                    payload: Mapping[str, Any] | None = None, score: float | None = None,
+                    dedup_key: str | None = None, user: str | None = None) -> Alert | None:
+        """Raise an alert from another engine.
+
+        Parameters
+        ----------
+        kind:
+            ``"face_match"``, ``"watchlist"``, ``"saved_search"``, ``"geofence"`` or any other
+            word a console can show.
+        title:
+            One line for the alert tray.
+        score:
+            For ``face_match``: the similarity; below ``[face_match] threshold`` of
+            ``alerts.toml`` nothing is raised and ``None`` is returned.
+        dedup_key:
+            Raising twice with the same key raises once (returns ``None`` the second time).
+
+        Returns
+        -------
+        The new :class:`Alert`, or ``None`` when below threshold or a duplicate.
+        """
+        if not kind or not title:
+            raise OpsError("an alert needs a kind and a title")
+        data = dict(payload or {})
+        if score is not None:
+            data["score"] = float(score)
+        if kind == "face_match":
+            if score is None:
+                raise OpsError("face_match alert without a score")
+            if score < self.config.face_threshold:
+                log.debug("face match %.3f below threshold %.3f: no alert", score,
+                          self.config.face_threshold)
+                return None
+            data.setdefault("threshold", self.config.face_threshold)
+        who = self.ctx.user(user)
+        with self.ctx.tx() as tx:
+            alert = self._insert(tx, kind, title=title, rule=rule or kind, subject=subject,
+                                 record_uid=record_uid, severity=severity, payload=data,
+                                 dedup_key=dedup_key, user=who)
+        if alert is not None:
+            self.ctx.audit(who, "ops.alert.raise", {"alert": alert.id, "kind": kind,
+                                                    "subject": subject, "score": score})
+        return alert
+
+    # -- reading, pushing, acknowledging --------------------------------------------------------
+    def get(self, alert_id: int) -> Alert:
+        row = self.ctx.con.execute(f"SELECT {ALERT_COLUMNS} FROM ops_alerts WHERE id=?",
+                                   (int(alert_id),)).fetchone()
+        if row is None:
+            raise UnknownAlertError(f"unknown alert {alert_id!r}")
+        return alert_from_row(row)
+
+    def since(self, after_id: int = 0, *, limit: int = 500) -> list[Alert]:
+        """Alerts with id > ``after_id``, oldest first: what a polling console has not seen."""
+        rows = self.ctx.con.execute(f"SELECT {ALERT_COLUMNS} FROM ops_alerts WHERE id > ? "
+                                    "ORDER BY id LIMIT ?", (int(after_id), int(limit)))
+        return [alert_from_row(r) for r in rows]
+
+    def list(self, *, unacked_only: bool = False, kind: str | None = None,
+             limit: int = 200) -> list[Alert]:
+        """Newest first."""
+        sql = f"SELECT {ALERT_COLUMNS} FROM ops_alerts"
+        where, args = [], []
+        if unacked_only:
+            where.append("acked_at IS NULL")
+        if kind:
+            where.append("kind=?")
+            args.append(kind)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        rows = self.ctx.con.execute(sql + " ORDER BY id DESC LIMIT ?", (*args, int(limit)))
+        return [alert_from_row(r) for r in rows]
+
+    def last_id(self) -> int:
+        return int(self.ctx.con.execute("SELECT coalesce(max(id), 0) FROM ops_alerts")
+                   .fetchone()[0])
+
+    def subscribe(self, callback: Callable[[Alert], None]) -> Callable[[], None]:
+        """Call ``callback(alert)`` for each new alert raised in this process (after commit).
+        Returns an unsubscribe function. Other processes' alerts: poll :meth:`since`."""
+
+        def on_event(event: OpsEvent) -> None:
+            callback(self.get(int(event.ref)))
+
+        return self.ctx.bus.subscribe(on_event, {"alert.raised"})
+
+    def ack(self, alert_id: int, *, user: str | None = None, note: str = "") -> Alert:
+        """Acknowledge an alert (audited). The first acknowledgement stands: acknowledging an
+        acknowledged alert changes nothing and returns it with the first user's name."""
+        who = self.ctx.user(user)
+        with self.ctx.tx() as tx:
+            alert = self.get(alert_id)
+            if alert.acked:
+                return alert
+            tx.con.execute("UPDATE ops_alerts SET acked_by=?, acked_at=?, ack_note=? WHERE id=?",
+                           (who, tx.now, note, alert.id))
+            acked = self.get(alert_id)
+            tx.event("alert.acked", alert.id, who, acked.as_dict())
+        self.ctx.audit(who, "ops.alert.ack", {"alert": alert_id, "kind": alert.kind,
+                                              "subject": alert.subject, "note": note})
+        return acked
+
+    # -- watchlist and saved searches -----------------------------------------------------------
+    def watch(self, kind: str, value: str, *, reason: str = "", label: str = "",
+              user: str | None = None) -> str:
+        """Put an identifier on the watchlist; ``kind``: vehicle/plate, person/id_number, phone.
+        Returns the normalised key (any written form of it will hit)."""
+        etype, key = kind_of(kind, value)
+        who = self.ctx.user(user)
+        with self.ctx.tx() as tx:
+            tx.con.execute("INSERT OR REPLACE INTO ops_watchlist VALUES (?,?,?,?,?,?,?)",
+                           (etype, key, label or value, reason, None, who, tx.now))
+        self.ctx.audit(who, "ops.watch.add", {"kind": etype, "key": key, "reason": reason})
+        return key
+
+    def unwatch(self, kind: str, value: str, *, user: str | None = None) -> bool:
+        etype, key = kind_of(kind, value)
+        who = self.ctx.user(user)
+        with self.ctx.tx() as tx:
+            n = tx.con.execute("DELETE FROM ops_watchlist WHERE kind=? AND key=?",
+                               (etype, key)).rowcount
+        self.ctx.audit(who, "ops.watch.remove", {"kind": etype, "key": key})
+        return bool(n)
+
+    def watchlist(self) -> list[dict[str, Any]]:
+        rows = self.ctx.con.execute("SELECT kind, key, label, reason, source_uid, added_by "
+                                    "FROM ops_watchlist ORDER BY kind, key")
+        cols = ("kind", "key", "label", "reason", "source_uid", "added_by")
+        return [dict(zip(cols, r, strict=True)) for r in rows]
+
+    def save_search(self, name: str, *, text: str = "", fields: Mapping[str, str] | None = None,
+                    sources: Iterable[str] = (), record_types: Iterable[str] = (),
+                    user: str | None = None) -> int:
+        """Save a search whose matches among newly ingested records raise alerts.
+
+        A record matches when every word of ``text`` occurs in its text or field values, every
+        ``fields`` entry equals the record's field (case- and width-insensitive), and its
+        source / record type is among ``sources`` / ``record_types`` when given.
+        """
+        search = SavedSearch.build(0, name, text=text, fields=fields or {}, sources=sources,
+                                   record_types=record_types)
+        who = self.ctx.user(user)
+        with self.ctx.tx() as tx:
+            cur = tx.con.execute(
+                "INSERT INTO ops_saved_searches (name, query, owner, created_at) VALUES "
+                "(?,?,?,?) ON CONFLICT(name) DO UPDATE SET query=excluded.query, "
+                "owner=excluded.owner", (name, dumps(search.query()), who, tx.now))
+            sid = int(cur.lastrowid or tx.con.execute(
+                "SELECT id FROM ops_saved_searches WHERE name=?", (name,)).fetchone()[0])
+        self.ctx.audit(who, "ops.search.save", {"id": sid, "name": name, **search.query()})
+        return sid
+
+    def delete_search(self, name: str, *, user: str | None = None) -> bool:
+        who = self.ctx.user(user)
+        with self.ctx.tx() as tx:
+            n = tx.con.execute("DELETE FROM ops_saved_searches WHERE name=?", (name,)).rowcount
+        self.ctx.audit(who, "ops.search.delete", {"name": name})
+        return bool(n)
+
+    def saved_searches(self) -> list[SavedSearch]:
+        return [SavedSearch.from_row(r) for r in self.ctx.con.execute(
+            "SELECT id, name, query FROM ops_saved_searches ORDER BY id")]
+
+    # -- evaluation on ingested records -----------------------------------------------------------
+    def evaluate(self, records: Sequence[Record], *, user: str | None = None) -> list[Alert]:
+        """Run every rule on a batch of records; returns the alerts newly raised.
+
+        Records of the watchlist sources (``alerts.toml``) add their identifiers to the
+        watchlist instead. Idempotent: a batch handed over twice raises nothing new.
+        """
+        if not records:
+            return []
+        who = self.ctx.user(user)
+        raised: list[Alert] = []
+        searches = self.saved_searches()
+        with self.ctx.tx() as tx:
+            watch = WatchIndex.load(tx.con, self.config)
+            others = []
+            for rec in records:
+                if rec.source in self.config.watch_sources:
+                    watch.add_from_record(tx, rec)
+                else:
+                    others.append(rec)
+            for rec in others:
+                for etype, key, label, reason in watch.hits(rec):
+                    a = self._insert(
+                        tx, "watchlist", title=f"布控命中 watchlist hit: {label or key} "
+                                               f"({etype}) in {rec.source} {rec.id}",
+                        rule=f"watchlist:{etype}", subject=key, record_uid=rec.uid,
+                        severity=None, payload={"entity_type": etype, "key": key,
+                                                "reason": reason, "source": rec.source,
+                                                "record_title": rec.title()},
+                        dedup_key=f"watchlist:{etype}:{key}:{rec.uid}", user=who)
+                    if a:
+                        raised.append(a)
+                for s in searches:
+                    if s.matches(rec):
+                        a = self._insert(
+                            tx, "saved_search", title=f"订阅命中 saved search “{s.name}”: "
+                                                      f"{rec.title()}",
+                            rule=f"saved_search:{s.id}", subject=s.name, record_uid=rec.uid,
+                            severity=None, payload={"search": s.name, "source": rec.source},
+                            dedup_key=f"saved_search:{s.id}:{rec.uid}", user=who)
+                        if a:
+                            raised.append(a)
+            raised += self._geofences(tx, others, who)
+        if raised:
+            self.ctx.audit(who, "ops.alert.raise", {
+                "alerts": [a.id for a in raised][:200], "count": len(raised),
+                "kinds": sorted({a.kind for a in raised})})
+        return raised
+
+    def _geofences(self, tx: Tx, records: Sequence[Record], who: str) -> list[Alert]:
+        fences = self.config.geofences
+        if not fences:
+            return []
+        located = sorted((r for r in records if r.geo is not None),
+                         key=lambda r: r.time.timestamp() if r.time else 0.0)
+        state: dict[tuple[str, str], tuple[bool, float]] = {}
+        raised = []
+        for rec in located:
+            subjects = _vehicle_subjects(rec)
+            if not subjects:
+                continue
+            lat, lon = rec.geo  # type: ignore[misc]
+            t = rec.time.timestamp() if rec.time else tx.now
+            for fence in fences:
+                if fence.match_field and str(rec.fields.get(fence.match_field, "")) != \
+                        fence.match_value:
+                    continue
+                inside = point_in_polygon(lat, lon, fence.polygon)
+                for subject in subjects:
+                    if fence.plates and subject not in fence.plates:
+                        continue
+                    key = (fence.id, subject)
+                    if key not in state:
+                        row = tx.con.execute("SELECT inside, seen_at FROM ops_geofence_state "
+                                             "WHERE fence_id=? AND subject=?", key).fetchone()
+                        # Unseen: an exit fence's subjects are expected inside (a route
+                        # corridor), an entry fence's outside (a restricted zone).
+                        state[key] = ((bool(row[0]), row[1] or 0.0) if row
+                                      else (fence.alert_on == "exit", 0.0))
+                    before, seen = state[key]
+                    if t < seen:
+                        continue  # an older read arriving late does not move the subject
+                    state[key] = (inside, t)
+                    crossed = (before and not inside) if fence.alert_on == "exit" \
+                        else (inside and not before)
+                    if not crossed:
+                        continue
+                    verb = "驶出 left" if fence.alert_on == "exit" else "驶入 entered"
+                    a = self._insert(
+                        tx, "geofence", title=f"电子围栏 geofence: {subject} {verb} "
+                                              f"{fence.name}",
+                        rule=f"geofence:{fence.id}", subject=subject, record_uid=rec.uid,
+                        severity=None, payload={"fence": fence.id, "event": fence.alert_on,
+                                                "lat": lat, "lon": lon, "source": rec.source},
+                        dedup_key=f"geofence:{fence.id}:{subject}:{rec.uid}", user=who)
+                    if a:
+                        raised.append(a)
+        tx.con.executemany(
+            "INSERT INTO ops_geofence_state VALUES (?,?,?,?,NULL) ON CONFLICT(fence_id, subject) "
+            "DO UPDATE SET inside=excluded.inside, seen_at=excluded.seen_at",
+            [(f, s, int(inside), t) for (f, s), (inside, t) in state.items() if t])
+        return raised
+
+
+def _vehicle_subjects(rec: Record) -> set[str]:
+    subjects = {e.key for e in rec.entities if e.type == "vehicle"}
+    plate = rec.fields.get("plate")
+    if plate:
+        subjects.add(normalize.plate(str(plate)))
+    return subjects

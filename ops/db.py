@@ -1,0 +1,127 @@
+"""The operations tables (``ops_*``) in the workspace store's SQLite file, and row converters.
+
+Every write goes through ``store.transaction()`` (BEGIN IMMEDIATE), so two consoles on one
+workspace serialise their writes; rows that consoles race for carry a ``version`` column that a
+write checks and bumps (compare-and-set).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from ops.model import Alert, Assignment, Incident, OpsEvent, Unit, from_epoch
+
+DDL = """
+CREATE TABLE IF NOT EXISTS ops_incidents (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, source_uid TEXT UNIQUE,
+    category TEXT NOT NULL, priority INTEGER NOT NULL, status TEXT NOT NULL,
+    received_at REAL NOT NULL, lat REAL, lon REAL, address TEXT NOT NULL DEFAULT '',
+    district TEXT NOT NULL DEFAULT '', reporter TEXT NOT NULL DEFAULT '',
+    reporter_phone TEXT NOT NULL DEFAULT '', text TEXT NOT NULL DEFAULT '',
+    routing TEXT NOT NULL DEFAULT '{}', stamps TEXT NOT NULL DEFAULT '{}',
+    dispute INTEGER NOT NULL DEFAULT 0, mediation TEXT, feedback TEXT NOT NULL DEFAULT '',
+    assessment TEXT NOT NULL DEFAULT '', created_by TEXT NOT NULL DEFAULT '',
+    version INTEGER NOT NULL DEFAULT 1, updated_at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS ops_incidents_queue ON ops_incidents(status, priority, received_at);
+CREATE INDEX IF NOT EXISTS ops_incidents_received ON ops_incidents(received_at);
+CREATE TABLE IF NOT EXISTS ops_units (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, type TEXT NOT NULL, capabilities TEXT NOT NULL,
+    precinct TEXT NOT NULL DEFAULT '', district TEXT NOT NULL DEFAULT '', status TEXT NOT NULL,
+    lat REAL, lon REAL, position_at REAL, status_at REAL, incident_id INTEGER,
+    assigned_by TEXT, version INTEGER NOT NULL DEFAULT 1, updated_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS ops_assignments (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, incident_id INTEGER NOT NULL, unit_id TEXT NOT NULL,
+    assigned_at REAL NOT NULL, assigned_by TEXT NOT NULL, ended_at REAL, ended_by TEXT,
+    end_reason TEXT);
+CREATE INDEX IF NOT EXISTS ops_assignments_incident ON ops_assignments(incident_id);
+CREATE INDEX IF NOT EXISTS ops_assignments_unit ON ops_assignments(unit_id, ended_at);
+CREATE TABLE IF NOT EXISTS ops_alerts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, kind TEXT NOT NULL,
+    rule TEXT NOT NULL, severity TEXT NOT NULL, title TEXT NOT NULL,
+    subject TEXT NOT NULL DEFAULT '', record_uid TEXT, payload TEXT NOT NULL DEFAULT '{}',
+    dedup_key TEXT UNIQUE, acked_by TEXT, acked_at REAL, ack_note TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS ops_alerts_open ON ops_alerts(acked_at, id);
+CREATE TABLE IF NOT EXISTS ops_watchlist (
+    kind TEXT NOT NULL, key TEXT NOT NULL, label TEXT NOT NULL DEFAULT '',
+    reason TEXT NOT NULL DEFAULT '', source_uid TEXT, added_by TEXT NOT NULL DEFAULT '',
+    added_at REAL NOT NULL, PRIMARY KEY (kind, key));
+CREATE TABLE IF NOT EXISTS ops_saved_searches (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE, query TEXT NOT NULL,
+    owner TEXT NOT NULL DEFAULT '', created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS ops_geofence_state (
+    fence_id TEXT NOT NULL, subject TEXT NOT NULL, inside INTEGER NOT NULL,
+    seen_at REAL, record_uid TEXT, PRIMARY KEY (fence_id, subject));
+CREATE TABLE IF NOT EXISTS ops_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, kind TEXT NOT NULL,
+    ref TEXT NOT NULL, user TEXT NOT NULL, payload TEXT NOT NULL DEFAULT '{}');
+"""
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def ensure_schema(con: sqlite3.Connection) -> None:
+    """Create the ops tables if missing (idempotent; safe from several processes)."""
+    con.executescript(DDL)
+
+
+INCIDENT_COLUMNS = ("id, source_uid, category, priority, status, received_at, lat, lon, address, "
+                    "district, reporter, reporter_phone, text, routing, stamps, dispute, "
+                    "mediation, feedback, assessment, created_by, version")
+
+
+def incident_from_row(row: Sequence[Any], units: Sequence[str] = ()) -> Incident:
+    (iid, source_uid, category, priority, status, received_at, lat, lon, address, district,
+     reporter, reporter_phone, text, routing, stamps, dispute, mediation, feedback, assessment,
+     created_by, version) = row
+    stamp_map = {k: from_epoch(v) for k, v in json.loads(stamps).items()}
+    return Incident(
+        id=iid, category=category, priority=priority, status=status,
+        received_at=from_epoch(received_at),  # type: ignore[arg-type]
+        lat=lat, lon=lon, address=address, district=district, reporter=reporter,
+        reporter_phone=reporter_phone, text=text, routing=json.loads(routing),
+        stamps=stamp_map,  # type: ignore[arg-type]
+        dispute=bool(dispute), mediation=mediation, feedback=feedback, assessment=assessment,
+        source_uid=source_uid, created_by=created_by, units=tuple(units), version=version)
+
+
+UNIT_COLUMNS = ("id, name, type, capabilities, precinct, district, status, lat, lon, "
+                "position_at, status_at, incident_id, assigned_by, version")
+
+
+def unit_from_row(row: Sequence[Any]) -> Unit:
+    (uid, name, utype, caps, precinct, district, status, lat, lon, position_at, status_at,
+     incident_id, assigned_by, version) = row
+    return Unit(uid, name, utype, tuple(json.loads(caps)), precinct, district, status, lat, lon,
+                from_epoch(position_at), from_epoch(status_at), incident_id, assigned_by, version)
+
+
+ASSIGNMENT_COLUMNS = ("id, incident_id, unit_id, assigned_at, assigned_by, ended_at, ended_by, "
+                      "end_reason")
+
+
+def assignment_from_row(row: Sequence[Any]) -> Assignment:
+    aid, incident_id, unit_id, assigned_at, assigned_by, ended_at, ended_by, reason = row
+    return Assignment(aid, incident_id, unit_id, from_epoch(assigned_at),  # type: ignore[arg-type]
+                      assigned_by, from_epoch(ended_at), ended_by, reason)
+
+
+ALERT_COLUMNS = ("id, ts, kind, rule, severity, title, subject, record_uid, payload, acked_by, "
+                 "acked_at, ack_note")
+
+
+def alert_from_row(row: Sequence[Any]) -> Alert:
+    aid, ts, kind, rule, severity, title, subject, record_uid, payload, acked_by, acked_at, \
+        note = row
+    return Alert(aid, from_epoch(ts), kind, rule, severity, title,  # type: ignore[arg-type]
+                 subject, record_uid, json.loads(payload), acked_by, from_epoch(acked_at), note)
+
+
+def event_from_row(row: Sequence[Any]) -> OpsEvent:
+    eid, ts, kind, ref, user, payload = row
+    return OpsEvent(eid, from_epoch(ts), kind, ref, user,  # type: ignore[arg-type]
+                    json.loads(payload))
