@@ -1,0 +1,199 @@
+"""Read-only aggregations over the operational store for the map, timeline and dashboards.
+
+Plain SQL over :class:`core.store.Store` tables (no Qt, no engine logic): located records,
+an entity's located sightings (tracks), an entity's dated records (timeline), a day × hour
+matrix (time-wheel), counts by a keyword field per month, year-over-year change and top
+places. Each function is cheap enough for a worker thread and returns plain data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from core.store import Store
+
+#: Dashboards and the time-wheel show local time (China Standard Time) like the sources.
+LOCAL_TZ = timezone(timedelta(hours=8))
+
+
+def _title(text_json: str, rtype: str, rid: str) -> str:
+    try:
+        text = json.loads(text_json)
+    except ValueError:
+        text = {}
+    for value in text.values():
+        if value:
+            return value if len(value) <= 80 else value[:79] + "…"
+    return f"{rtype} {rid}"
+
+
+def located_records(store: Store, *, uids: Sequence[str] = (), limit: int = 3000,
+                    exclude_types: Iterable[str] = ()) -> list[dict[str, Any]]:
+    """Records with a point: the given ``uids``, else the most recent ``limit``."""
+    con = store.connection
+    cols = "uid, type, id, lat, lon, text, time"
+    if uids:
+        rows = []
+        for i in range(0, len(uids), 500):
+            chunk = list(uids[i:i + 500])
+            rows += con.execute(f"SELECT {cols} FROM records WHERE lat IS NOT NULL AND uid IN "
+                                f"({','.join('?' * len(chunk))})", chunk).fetchall()
+    else:
+        excluded = list(exclude_types)
+        where = "lat IS NOT NULL"
+        if excluded:
+            where += f" AND type NOT IN ({','.join('?' * len(excluded))})"
+        rows = con.execute(f"SELECT {cols} FROM records WHERE {where} "
+                           "ORDER BY time DESC LIMIT ?", (*excluded, limit)).fetchall()
+    return [{"id": uid, "type": rtype, "lat": lat, "lon": lon,
+             "label": _title(text, rtype, rid), "time": t}
+            for uid, rtype, rid, lat, lon, text, t in rows]
+
+
+def entity_track(store: Store, entity_id: str, limit: int = 5000) -> list[list[Any]]:
+    """The located, timed records of an entity in time order: ``[lat, lon, epoch, uid]``."""
+    rows = store.connection.execute(
+        "SELECT r.lat, r.lon, r.time, r.uid FROM record_entities re "
+        "JOIN records r ON r.uid = re.record_uid WHERE re.entity_id = ? "
+        "AND r.lat IS NOT NULL AND r.time IS NOT NULL ORDER BY r.time LIMIT ?",
+        (entity_id, limit)).fetchall()
+    return [list(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """One dated record of a selected entity."""
+
+    entity_id: str
+    time: float  # epoch seconds
+    record_uid: str
+    record_type: str
+    source: str
+    title: str
+
+
+def entity_events(store: Store, entity_ids: Sequence[str], limit: int = 20000
+                  ) -> list[TimelineEvent]:
+    """Dated records of each entity, oldest first."""
+    out: list[TimelineEvent] = []
+    for eid in entity_ids:
+        rows = store.connection.execute(
+            "SELECT r.time, r.uid, r.type, r.source, r.id, r.text FROM record_entities re "
+            "JOIN records r ON r.uid = re.record_uid WHERE re.entity_id = ? "
+            "AND r.time IS NOT NULL ORDER BY r.time LIMIT ?", (eid, limit)).fetchall()
+        out += [TimelineEvent(eid, t, uid, rtype, source, _title(text, rtype, rid))
+                for t, uid, rtype, source, rid, text in rows]
+    out.sort(key=lambda e: e.time)
+    return out
+
+
+def time_wheel(times: Iterable[float]) -> list[list[int]]:
+    """A 7 × 24 matrix of counts: rows Monday..Sunday, columns hour 0..23 (local time)."""
+    matrix = [[0] * 24 for _ in range(7)]
+    for t in times:
+        local = datetime.fromtimestamp(t, tz=LOCAL_TZ)
+        matrix[local.weekday()][local.hour] += 1
+    return matrix
+
+
+def keyword_fields(store: Store, sample: int = 2000) -> list[str]:
+    """Field names present in recent records whose values repeat (usable as categories)."""
+    seen: dict[str, Counter[str]] = {}
+    for (fields,) in store.connection.execute(
+            "SELECT fields FROM records ORDER BY rowid DESC LIMIT ?", (sample,)):
+        for key, value in json.loads(fields).items():
+            if isinstance(value, str) and value and len(value) <= 24:
+                seen.setdefault(key, Counter())[value] += 1
+    good = [k for k, c in seen.items() if 1 < len(c) <= 40 and sum(c.values()) >= 10]
+    return sorted(good)
+
+
+@dataclass(frozen=True)
+class Series:
+    """Counts per period for each category (``periods`` are ``YYYY-MM`` or ``YYYY-MM-DD``)."""
+
+    periods: list[str]
+    counts: dict[str, list[int]]
+
+
+def counts_over_time(store: Store, field: str, *, by: str = "month", top: int = 8,
+                     source: str | None = None) -> Series:
+    """How many records of each ``field`` value per month (or day); the ``top`` values."""
+    fmt = "%Y-%m" if by == "month" else "%Y-%m-%d"
+    sql = ("SELECT strftime(?, time, 'unixepoch', '+8 hours') AS p, "
+           "json_extract(fields, ?) AS v, count(*) FROM records "
+           "WHERE time IS NOT NULL AND v IS NOT NULL")
+    args: list[Any] = [fmt, f"$.{field}"]
+    if source:
+        sql += " AND source = ?"
+        args.append(source)
+    rows = store.connection.execute(sql + " GROUP BY p, v", args).fetchall()
+    totals: Counter[str] = Counter()
+    for _p, v, n in rows:
+        totals[str(v)] += n
+    keep = [v for v, _ in totals.most_common(top)]
+    periods = sorted({p for p, _v, _n in rows})
+    index = {p: i for i, p in enumerate(periods)}
+    counts = {v: [0] * len(periods) for v in keep}
+    for p, v, n in rows:
+        if str(v) in counts:
+            counts[str(v)][index[p]] += n
+    return Series(periods, counts)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One indicator this period against the same period a year before."""
+
+    indicator: str
+    current: int
+    previous: int
+
+    @property
+    def percent(self) -> float | None:
+        if self.previous == 0:
+            return None
+        return 100.0 * (self.current - self.previous) / self.previous
+
+
+def year_over_year(store: Store, field: str, *, days: int = 30, end: datetime | None = None,
+                   top: int = 10) -> list[Change]:
+    """Counts per ``field`` value in the last ``days`` days against the same days a year ago.
+
+    ``end`` defaults to the newest record's time (demo data is not dated today).
+    """
+    con = store.connection
+    if end is None:
+        newest = con.execute("SELECT max(time) FROM records").fetchone()[0]
+        end = datetime.fromtimestamp(newest, tz=UTC) if newest else datetime.now(UTC)
+    start = end - timedelta(days=days)
+    year = timedelta(days=365)
+
+    def window(a: datetime, b: datetime) -> Counter[str]:
+        rows = con.execute(
+            "SELECT json_extract(fields, ?) AS v, count(*) FROM records "
+            "WHERE time > ? AND time <= ? AND v IS NOT NULL GROUP BY v",
+            (f"$.{field}", a.timestamp(), b.timestamp())).fetchall()
+        return Counter({str(v): n for v, n in rows})
+
+    now, before = window(start, end), window(start - year, end - year)
+    names = [v for v, _ in (now + before).most_common(top)]
+    return [Change(v, now.get(v, 0), before.get(v, 0)) for v in names]
+
+
+def top_values(store: Store, field: str, n: int = 10) -> list[tuple[str, int]]:
+    """The ``n`` most frequent values of ``field`` (e.g. district or address: top places)."""
+    rows = store.connection.execute(
+        "SELECT json_extract(fields, ?) AS v, count(*) AS c FROM records WHERE v IS NOT NULL "
+        "GROUP BY v ORDER BY c DESC LIMIT ?", (f"$.{field}", n)).fetchall()
+    return [(str(v), c) for v, c in rows]
+
+
+def record_counts(store: Store) -> dict[str, int]:
+    """Records per source (for the dashboard header)."""
+    return store.sources()

@@ -1,0 +1,63 @@
+"""Start the console: ``run(root)`` opens the workspace, shows the main window, returns the code."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from console import qtinit
+
+log = logging.getLogger(__name__)
+
+CJK_FONT_HINT = ("No Chinese (CJK) font found: Chinese text will show as empty boxes. "
+                 "Install one, e.g. `apt-get install fonts-noto-cjk` on Debian/Ubuntu.")
+
+
+def cjk_font_families() -> list[str]:
+    """Installed font families that can render Simplified Chinese (needs a QApplication)."""
+    from PyQt6.QtGui import QFontDatabase
+
+    return QFontDatabase.families(QFontDatabase.WritingSystem.SimplifiedChinese)
+
+
+def create_application(argv: list[str] | None = None):
+    """The QApplication (created once, with WebEngine prepared first)."""
+    qtinit.prepare()
+    from PyQt6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(argv if argv is not None else sys.argv[:1])
+        app.setApplicationName("superbrain")
+        app.setOrganizationName("superbrain")
+        app.setApplicationDisplayName("superbrain")
+    return app
+
+
+def run(root: Path) -> int:
+    """Open the workspace at ``root`` in the console and return the exit code."""
+    app = create_application()
+    from PyQt6.QtWidgets import QMessageBox
+
+    from console.context import ConsoleContext
+    from console.mainwindow import MainWindow
+    from core.errors import SuperbrainError
+    from core.workspace import Workspace
+
+    try:
+        workspace = Workspace.open(Path(root))
+    except SuperbrainError as exc:
+        QMessageBox.critical(None, "superbrain", f"Cannot open the workspace:\n{exc}")
+        return 2
+    ctx = ConsoleContext(workspace)
+    window = MainWindow(ctx)
+    window.settings.setValue("last_workspace", str(workspace.root))
+    window.show()
+    if not cjk_font_families():
+        log.warning(CJK_FONT_HINT)
+        window.statusBar().showMessage(CJK_FONT_HINT, 30000)
+    try:
+        return int(app.exec())
+    finally:
+        ctx.close()

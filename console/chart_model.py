@@ -1,0 +1,175 @@
+"""The link chart's state as plain data: what is on the chart, where, and how it is styled.
+
+The chart widget draws a :class:`ChartModel`; expansions run :func:`grow` in a worker (graph
+engine calls: ``graph.expand.expand``, ``graph.expand.induced_graph``, ``graph.layout.layout``)
+and the result is applied in the GUI thread with :meth:`ChartModel.apply`. No Qt here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.progress import CancelToken
+from core.schema import default_schema
+
+#: Entity icon names (resources/schema/entities.toml) → pyqtgraph marker symbols.
+ICON_SYMBOLS = {"person": "o", "phone": "t1", "car": "s", "home": "h", "building": "p",
+                "alert": "star", "camera": "d", "tag": "t", "bed": "s", "dot": "o"}
+
+#: Categorical palette for communities.
+COMMUNITY_COLOURS = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
+                     "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")
+
+LINK_COLOURS = ("#8a9bb0", "#f28e2b", "#76b7b2", "#e15759", "#59a14f", "#edc948", "#b07aa1",
+                "#ff9da7", "#9c755f", "#4e79a7")
+
+SCALE = 100.0  # layout coordinates are about [-1, 1]; the chart works in ±100
+
+
+@dataclass(frozen=True)
+class NodeStyle:
+    colour: str
+    size: float
+    symbol: str
+
+
+@dataclass
+class ChartModel:
+    """Nodes and edges on the chart, their positions and the analyst's choices."""
+
+    graph: Any = None  # graph.model.GraphResult
+    positions: dict[str, tuple[float, float]] = field(default_factory=dict)
+    pinned: set[str] = field(default_factory=set)
+    hidden: set[str] = field(default_factory=set)
+    selected: set[str] = field(default_factory=set)
+    colour_mode: str = "type"  # "type", "centrality" or "community"
+    scores: dict[str, float] = field(default_factory=dict)
+    community: dict[str, int] = field(default_factory=dict)
+
+    # -- content ------------------------------------------------------------------------------
+    def node_ids(self) -> list[str]:
+        return list(self.graph.nodes) if self.graph is not None else []
+
+    def apply(self, graph: Any, positions: dict[str, tuple[float, float]]) -> list[str]:
+        """Show ``graph`` with ``positions`` (pinned nodes keep theirs); returns the new ids."""
+        old = set(self.node_ids())
+        self.graph = graph
+        merged = {k: v for k, v in positions.items() if k in graph.nodes}
+        for nid in self.pinned:
+            if nid in self.positions and nid in graph.nodes:
+                merged[nid] = self.positions[nid]
+        self.positions = merged
+        self.selected &= set(graph.nodes)
+        if self.colour_mode != "type":
+            self.colour_mode = "type"  # scores were for the old graph
+        return [n for n in graph.nodes if n not in old]
+
+    def clear(self) -> None:
+        self.graph = None
+        self.positions.clear()
+        self.pinned.clear()
+        self.hidden.clear()
+        self.selected.clear()
+        self.colour_mode = "type"
+
+    def move(self, node_id: str, x: float, y: float) -> None:
+        """Drag: the node goes where it is dropped and stays pinned there."""
+        self.positions[node_id] = (x / SCALE, y / SCALE)
+        self.pinned.add(node_id)
+
+    def toggle_pin(self, node_id: str) -> bool:
+        if node_id in self.pinned:
+            self.pinned.discard(node_id)
+            return False
+        self.pinned.add(node_id)
+        return True
+
+    def hide(self, ids: Iterable[str]) -> None:
+        self.hidden.update(ids)
+        self.selected -= self.hidden
+
+    def unhide_all(self) -> None:
+        self.hidden.clear()
+
+    # -- drawing ------------------------------------------------------------------------------
+    def visible_nodes(self) -> list[Any]:
+        if self.graph is None:
+            return []
+        return [n for nid, n in self.graph.nodes.items()
+                if nid not in self.hidden and nid in self.positions]
+
+    def visible_edges(self) -> list[Any]:
+        if self.graph is None:
+            return []
+        shown = {n.id for n in self.visible_nodes()}
+        return [e for e in self.graph.edges if e.source in shown and e.target in shown]
+
+    def xy(self, node_id: str) -> tuple[float, float]:
+        x, y = self.positions[node_id]
+        return x * SCALE, y * SCALE
+
+    def style(self, node: Any) -> NodeStyle:
+        schema = default_schema()
+        et = schema.entities.get(node.type)
+        symbol = ICON_SYMBOLS.get(et.icon if et else "dot", "o")
+        colour = et.color if et else "#888888"
+        size = 12.0
+        if self.colour_mode == "centrality" and self.scores:
+            top = max(self.scores.values()) or 1.0
+            s = self.scores.get(node.id, 0.0) / top
+            colour = _ramp(s)
+            size = 8.0 + 22.0 * s
+        elif self.colour_mode == "community" and self.community:
+            c = self.community.get(node.id)
+            colour = COMMUNITY_COLOURS[c % len(COMMUNITY_COLOURS)] if c is not None else "#555"
+        if self.graph is not None and node.id in self.graph.seeds:
+            size += 4
+        return NodeStyle(colour, size, symbol)
+
+    def link_types(self) -> list[str]:
+        if self.graph is None:
+            return []
+        return sorted({e.type for e in self.graph.edges})
+
+    def link_colour(self, link_type: str) -> str:
+        names = sorted(default_schema().links)
+        i = names.index(link_type) if link_type in names else len(names)
+        return LINK_COLOURS[i % len(LINK_COLOURS)]
+
+
+def _ramp(s: float) -> str:
+    """Blue (low) → yellow → red (high)."""
+    s = min(1.0, max(0.0, s))
+    if s < 0.5:
+        a = s / 0.5
+        r, g, b = 61 + (237 - 61) * a, 139 + (201 - 139) * a, 253 + (72 - 253) * a
+    else:
+        a = (s - 0.5) / 0.5
+        r, g, b = 237 + (229 - 237) * a, 201 + (83 - 201) * a, 72 + (75 - 72) * a
+    return f"#{int(r):02x}{int(g):02x}{int(b):02x}"
+
+
+def grow(store: Any, current: Sequence[str], seeds: Sequence[str], *,
+         positions: dict[str, tuple[float, float]], link_types: Sequence[str] | None = None,
+         depth: int = 1, max_nodes: int = 2000, keep_seeds: Sequence[str] = (),
+         cancel: CancelToken | None = None) -> tuple[Any, dict[str, tuple[float, float]]]:
+    """Expand ``seeds`` and return the chart's new graph (current ∪ new, all links among them)
+    and positions in which only the new nodes moved. Runs in a worker thread."""
+    from graph.expand import expand, induced_graph
+    from graph.layout import layout
+
+    budget = max(len(seeds) + 1, max_nodes - len(current) + len(seeds))
+    found = expand(store, seeds, depth=depth, link_types=link_types, max_nodes=budget,
+                   cancel=cancel)
+    ids = list(dict.fromkeys([*current, *found.nodes]))
+    merged = induced_graph(store, ids) if current else found
+    merged.seeds = tuple(dict.fromkeys([*keep_seeds, *found.seeds]))
+    merged.truncated = found.truncated
+    for nid, node in found.nodes.items():
+        if nid in merged.nodes:
+            merged.nodes[nid].depth = node.depth
+    fixed = {k: v for k, v in positions.items() if k in merged.nodes}
+    return merged, layout(merged, fixed=fixed or None)
+

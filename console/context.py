@@ -1,0 +1,167 @@
+"""What every panel shares: the open workspace, the engines that are installed, the user.
+
+Engines (``search``, ``graph``, ``facematch``, ``ops``) are imported lazily and may be absent or
+broken while the project grows; :meth:`ConsoleContext.engine` returns the module or ``None`` and
+:meth:`ConsoleContext.engine_error` says why, so a panel can show "engine not available: …"
+instead of failing. This module imports no Qt and is tested without a window.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from console.errors import EngineUnavailableError
+from core.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+ENGINES = ("search", "graph", "facematch", "ops")
+
+
+@dataclass(frozen=True)
+class BackendStatus:
+    """The search backend as the status bar shows it."""
+
+    kind: str  # "embedded" or "elasticsearch"
+    health: str  # "ok", "yellow", "red", "unreachable: …", "n/a"
+
+    def describe(self) -> str:
+        if self.kind == "embedded":
+            return "embedded"
+        return f"cluster ({self.health})"
+
+
+class ConsoleContext:
+    """The workspace and its services, shared by the main window and every panel.
+
+    Parameters
+    ----------
+    workspace:
+        The opened workspace.
+    importer:
+        How engine modules are imported (tests pass a stub to simulate a missing engine).
+    """
+
+    def __init__(self, workspace: Workspace,
+                 importer: Callable[[str], Any] = importlib.import_module) -> None:
+        self.workspace = workspace
+        self._import = importer
+        self._modules: dict[str, Any] = {}
+        self._errors: dict[str, str] = {}
+        self._services: dict[str, Any] = {}
+        self._lock = threading.RLock()
+
+    # -- identity -----------------------------------------------------------------------------
+    @property
+    def user(self) -> str:
+        return self.workspace.user
+
+    @property
+    def role(self) -> str:
+        """The user's role: ``[users.<name>] role`` in the workspace config (default analyst)."""
+        users = self.workspace.config.get("users", {})
+        entry = users.get(self.user, {}) if isinstance(users, dict) else {}
+        return str(entry.get("role", "analyst")) if isinstance(entry, dict) else "analyst"
+
+    @property
+    def name(self) -> str:
+        return str(self.workspace.config.get("workspace", {}).get("name", self.workspace.root.name))
+
+    @property
+    def tile_url(self) -> str:
+        return str(self.workspace.config.get("map", {}).get("tile_url", "")).strip()
+
+    # -- engines ------------------------------------------------------------------------------
+    def engine(self, name: str) -> Any | None:
+        """The engine package ``name``, or ``None`` when it is absent or fails to import."""
+        with self._lock:
+            if name in self._modules:
+                return self._modules[name]
+            if name in self._errors:
+                return None
+            try:
+                module = self._import(name)
+            except Exception as exc:  # a broken engine must not stop the console
+                self._errors[name] = f"{type(exc).__name__}: {exc}"
+                log.warning("engine %s not available: %s", name, exc)
+                return None
+            self._modules[name] = module
+            return module
+
+    def engine_error(self, name: str) -> str:
+        """Why :meth:`engine` returned ``None`` (empty when it is available)."""
+        self.engine(name)
+        return self._errors.get(name, "")
+
+    def api(self, module_name: str, attr: str) -> Any | None:
+        """``module_name.attr`` (e.g. ``("graph.expand", "expand")``), or ``None`` with a reason.
+
+        The reason is kept under ``module_name`` and returned by :meth:`api_error`.
+        """
+        with self._lock:
+            module = self.engine(module_name)
+            if module is None:
+                return None
+            value = getattr(module, attr, None)
+            if value is None:
+                self._errors.setdefault(f"{module_name}.{attr}",
+                                        f"{module_name} has no {attr!r} (yet)")
+            return value
+
+    def api_error(self, module_name: str, attr: str) -> str:
+        err = self.engine_error(module_name)
+        return err or self._errors.get(f"{module_name}.{attr}", "")
+
+    def service(self, key: str, factory: Callable[[], Any]) -> Any:
+        """A lazily created, cached service (e.g. the search backend); thread-safe."""
+        with self._lock:
+            if key not in self._services:
+                self._services[key] = factory()
+            return self._services[key]
+
+    def drop_service(self, key: str) -> None:
+        with self._lock:
+            self._services.pop(key, None)
+
+    # -- status -------------------------------------------------------------------------------
+    def backend_status(self) -> BackendStatus:
+        """The configured search backend and, for a cluster, its health (may block: worker)."""
+        kind = self.workspace.search_config.backend
+        if kind == "embedded":
+            return BackendStatus(kind, "n/a")
+        search = self.engine("search")
+        if search is None:
+            return BackendStatus(kind, "engine not available")
+        try:
+            backend = self.search_backend()
+            health = getattr(backend, "health", None)
+            value = health() if callable(health) else "unknown"
+        except Exception as exc:  # shown in the status bar, not raised
+            return BackendStatus(kind, f"unreachable: {exc}")
+        if isinstance(value, dict):
+            value = value.get("status", "unknown")
+        return BackendStatus(kind, str(getattr(value, "status", value)))
+
+    def search_backend(self) -> Any:
+        """The workspace's search backend (``search.open_backend``); raises when unavailable."""
+        opener = self.api("search", "open_backend")
+        if opener is None:
+            raise EngineUnavailableError("search", self.api_error("search", "open_backend"))
+        return self.service("search.backend", lambda: opener(self.workspace))
+
+    def close(self) -> None:
+        for service in list(self._services.values()):
+            close = getattr(service, "close", None)
+            if callable(close):
+                try:
+                    close()
+                except Exception as exc:  # closing must go on for the others
+                    log.warning("closing %r failed: %s", service, exc)
+        self._services.clear()
+        self.workspace.close()
+

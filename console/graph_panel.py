@@ -1,0 +1,486 @@
+"""Link chart (pyqtgraph): entities coloured and shaped by type, links coloured by type.
+
+Click selects (Ctrl adds), double-click expands, drag moves and pins, right-click opens the node
+menu (expand by link type, find path to…, pin, hide, pivots); the toolbar colours by centrality
+or community and exports PNG or GraphML. The graph engine does the work in workers
+(:func:`console.chart_model.grow`, ``graph.analysis``); this widget only draws the
+:class:`~console.chart_model.ChartModel`.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import QPointF, Qt, pyqtSignal
+from PyQt6.QtGui import QColor, QCursor
+from PyQt6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QPushButton,
+    QSpinBox,
+    QStackedLayout,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.bus import Bus
+from console.chart_model import ChartModel, grow
+from console.context import ConsoleContext
+from console.navigation import Focus
+from console.notice import Notice, engine_unavailable_text
+from console.theme import DARK, Theme
+from console.workers import Job
+from core.schema import default_schema
+
+log = logging.getLogger(__name__)
+
+MAX_LABELS = 250
+MAX_NODES = 2000
+
+
+class NodesItem(pg.ScatterPlotItem):
+    """Scatter of nodes that reports clicks, double-clicks, right-clicks and drags."""
+
+    def __init__(self, panel: GraphPanel) -> None:
+        super().__init__(pxMode=True)
+        self.panel = panel
+        self._drag: str | None = None
+
+    def _node_at(self, pos: QPointF) -> str | None:
+        pts = self.pointsAt(pos)
+        return pts[0].data() if len(pts) else None
+
+    def mouseClickEvent(self, ev: Any) -> None:  # noqa: N802
+        nid = self._node_at(ev.pos())
+        if nid is None:
+            if ev.button() == Qt.MouseButton.LeftButton:
+                self.panel.select([], additive=False)
+            ev.ignore()
+            return
+        ev.accept()
+        if ev.button() == Qt.MouseButton.RightButton:
+            self.panel.node_menu(nid).popup(QCursor.pos())
+        elif ev.double():
+            self.panel.expand([nid])
+        else:
+            additive = bool(ev.modifiers() & Qt.KeyboardModifier.ControlModifier)
+            self.panel.select([nid], additive=additive)
+
+    def mouseDragEvent(self, ev: Any) -> None:  # noqa: N802
+        if ev.button() != Qt.MouseButton.LeftButton:
+            ev.ignore()
+            return
+        if ev.isStart():
+            self._drag = self._node_at(ev.buttonDownPos())
+            if self._drag is None:
+                ev.ignore()
+                return
+        elif self._drag is None:
+            ev.ignore()
+            return
+        ev.accept()
+        pos = ev.pos()
+        self.panel.drag_node(self._drag, pos.x(), pos.y())
+        if ev.isFinish():
+            self._drag = None
+
+
+class GraphPanel(QWidget):
+    """The link chart with its toolbar."""
+
+    title = "Link chart"
+    changed = pyqtSignal()  # the chart was redrawn with new content
+
+    def __init__(self, ctx: ConsoleContext, bus: Bus) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.bus = bus
+        self.model = ChartModel()
+        self.job: Job | None = None
+        self.theme: Theme = DARK
+        self._edge_items: list[Any] = []
+        self._labels: list[Any] = []
+        self.available = ctx.api("graph.expand", "expand") is not None
+
+        self.entity_box = QLineEdit()
+        self.entity_box.setPlaceholderText("entity id, plate, phone or ID number — Enter to chart")
+        self.entity_box.returnPressed.connect(self._chart_typed)
+        self.depth = QSpinBox()
+        self.depth.setRange(1, 4)
+        self.depth.setPrefix("depth ")
+        self.colour = QComboBox()
+        self.colour.addItems(["colour by type", "colour by centrality", "show communities"])
+        self.colour.activated.connect(self._colour_changed)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        buttons = {"Clear": self.clear, "Unhide all": self.unhide_all,
+                   "PNG…": self._export_png, "GraphML…": self._export_graphml}
+        top = QHBoxLayout()
+        top.addWidget(self.entity_box, 1)
+        top.addWidget(self.depth)
+        top.addWidget(self.colour)
+        for text, slot in buttons.items():
+            b = QPushButton(text)
+            b.clicked.connect(slot)
+            top.addWidget(b)
+        top.addWidget(self.cancel_button)
+        self.status = QLabel("Double-click a node to expand it; right-click for more.")
+        self.status.setProperty("role", "muted")
+
+        self.plot = pg.PlotWidget()
+        self.plot.setAspectLocked(True)
+        self.plot.hideAxis("left")
+        self.plot.hideAxis("bottom")
+        self.plot.setMenuEnabled(False)
+        self.plot.getPlotItem().hideButtons()
+        self.nodes = NodesItem(self)
+        self.rings = pg.ScatterPlotItem(pxMode=True)
+        self.plot.addItem(self.rings)
+        self.plot.addItem(self.nodes)
+        self.nodes.setZValue(10)
+        self.rings.setZValue(9)
+
+        self.stack = QStackedLayout()
+        self.notice = Notice(engine_unavailable_text(
+            "graph", self.ctx.api_error("graph.expand", "expand")))
+        self.stack.addWidget(self.plot)
+        self.stack.addWidget(self.notice)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(self.stack, 1)
+        layout.addWidget(self.status)
+        if not self.available:
+            self.stack.setCurrentWidget(self.notice)
+            for w in (self.entity_box, self.depth, self.colour):
+                w.setEnabled(False)
+        bus.entities_selected.connect(self._on_external_selection)
+        self.apply_theme(DARK)
+
+    # -- building the chart -------------------------------------------------------------------
+    def _chart_typed(self) -> None:
+        text = self.entity_box.text().strip()
+        if not text:
+            return
+        resolve = self.ctx.api("graph.entities", "resolve_entity")
+        try:
+            entity_id = resolve(self.ctx.workspace.store, text) if resolve else text
+        except Exception as exc:  # the engine's message names what was not found
+            self.status.setText(str(exc))
+            return
+        self.show_entities([entity_id])
+
+    def show_entities(self, ids: list[str], *, fresh: bool = True) -> Job | None:
+        """Chart ``ids`` and their neighbourhood (a new chart unless ``fresh`` is False)."""
+        if fresh:
+            self.clear()
+        return self.expand(ids, depth=self.depth.value())
+
+    def expand(self, seeds: list[str], *, link_types: list[str] | None = None,
+               depth: int = 1, max_nodes: int = MAX_NODES) -> Job | None:
+        """Add the neighbours of ``seeds`` (in a worker); only new nodes move."""
+        if not self.available or not seeds:
+            return None
+        self.cancel()
+        store = self.ctx.workspace.store
+        current = self.model.node_ids()
+        positions = dict(self.model.positions)
+        keep = tuple(self.model.graph.seeds) if self.model.graph is not None else ()
+
+        def work(_progress: Any, cancel: Any) -> Any:
+            return grow(store, current, seeds, positions=positions, link_types=link_types,
+                        depth=depth, max_nodes=max_nodes, keep_seeds=keep, cancel=cancel)
+
+        what = ", ".join(seeds[:3]) + ("…" if len(seeds) > 3 else "")
+        return self._run(work, f"expanding {what} …", self._apply_growth)
+
+    def _run(self, work: Any, message: str, on_result: Any) -> Job:
+        job = Job(work, "graph")
+        job.result.connect(on_result)
+        job.error.connect(lambda msg: self.status.setText(f"graph: {msg}"))
+        job.cancelled.connect(lambda: self.status.setText("cancelled"))
+        job.finished.connect(self._job_done)
+        self.job = job
+        self.cancel_button.setEnabled(True)
+        self.status.setText(message)
+        return job.start()
+
+    def _job_done(self) -> None:
+        self.job = None
+        self.cancel_button.setEnabled(False)
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+
+    def _apply_growth(self, value: tuple[Any, dict[str, tuple[float, float]]]) -> None:
+        graph, positions = value
+        new = self.model.apply(graph, positions)
+        self.colour.setCurrentIndex(0)
+        self.redraw()
+        self.plot.autoRange()
+        note = " (node limit reached: not every neighbour is shown)" if graph.truncated else ""
+        self.status.setText(f"{len(graph.nodes)} entities, {len(graph.edges)} links, "
+                            f"{len(new)} new{note}")
+
+    def clear(self) -> None:
+        self.cancel()
+        self.model.clear()
+        self.redraw()
+
+    def unhide_all(self) -> None:
+        self.model.unhide_all()
+        self.redraw()
+
+    # -- drawing ------------------------------------------------------------------------------
+    def redraw(self) -> None:
+        nodes = self.model.visible_nodes()
+        spots = []
+        for n in nodes:
+            style = self.model.style(n)
+            x, y = self.model.xy(n.id)
+            pen = pg.mkPen("#ffffff", width=2) if n.id in self.model.pinned else \
+                pg.mkPen(self.theme.base, width=1)
+            spots.append({"pos": (x, y), "size": style.size, "symbol": style.symbol,
+                          "brush": pg.mkBrush(style.colour), "pen": pen, "data": n.id})
+        self.nodes.setData(spots)
+        for item in self._edge_items:
+            self.plot.removeItem(item)
+        self._edge_items = []
+        by_type: dict[str, list[tuple[float, float]]] = {}
+        for e in self.model.visible_edges():
+            pts = by_type.setdefault(e.type, [])
+            pts.append(self.model.xy(e.source))
+            pts.append(self.model.xy(e.target))
+        for ltype, pts in by_type.items():
+            arr = np.asarray(pts, dtype=float)
+            item = pg.PlotCurveItem(arr[:, 0], arr[:, 1], connect="pairs",
+                                    pen=pg.mkPen(self.model.link_colour(ltype), width=1.2))
+            item.setZValue(1)
+            self.plot.addItem(item)
+            self._edge_items.append(item)
+        self._draw_labels(nodes)
+        self._draw_selection()
+        self.changed.emit()
+
+    def _draw_labels(self, nodes: list[Any]) -> None:
+        for item in self._labels:
+            self.plot.removeItem(item)
+        self._labels = []
+        if not nodes:
+            return
+        degree: dict[str, int] = {}
+        for e in self.model.visible_edges():
+            degree[e.source] = degree.get(e.source, 0) + e.count
+            degree[e.target] = degree.get(e.target, 0) + e.count
+        seeds = set(self.model.graph.seeds) if self.model.graph is not None else set()
+        ranked = sorted(nodes, key=lambda n: (n.id not in self.model.selected, n.id not in seeds,
+                                              -degree.get(n.id, 0)))
+        for n in ranked[:MAX_LABELS]:
+            text = n.label or n.id.split(":", 1)[-1]
+            item = pg.TextItem(text[:24], color=self.theme.text, anchor=(0.5, -0.4))
+            item.setPos(*self.model.xy(n.id))
+            item.setZValue(5)
+            self.plot.addItem(item)
+            self._labels.append(item)
+
+    def _draw_selection(self) -> None:
+        sel = [nid for nid in self.model.selected if nid in self.model.positions
+               and nid not in self.model.hidden]
+        self.rings.setData([{"pos": self.model.xy(nid), "size": 26, "symbol": "o",
+                             "brush": pg.mkBrush(0, 0, 0, 0),
+                             "pen": pg.mkPen(self.theme.accent, width=3)} for nid in sel])
+
+    def apply_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self.plot.setBackground(QColor(theme.base))
+        self.redraw()
+
+    # -- interaction --------------------------------------------------------------------------
+    def select(self, ids: list[str], *, additive: bool = False, emit: bool = True) -> None:
+        if not additive:
+            self.model.selected.clear()
+        self.model.selected.update(i for i in ids if self.model.graph is not None
+                                   and i in self.model.graph.nodes)
+        self._draw_selection()
+        if emit:
+            self.bus.entities_selected.emit(sorted(self.model.selected), "graph")
+            if len(ids) == 1:
+                self.status.setText(self._describe(ids[0]))
+
+    def _describe(self, nid: str) -> str:
+        node = self.model.graph.nodes.get(nid) if self.model.graph is not None else None
+        if node is None:
+            return nid
+        links = sum(1 for e in self.model.graph.edges if nid in (e.source, e.target))
+        return f"{node.type}: {node.label or nid} — {links} links on the chart"
+
+    def _on_external_selection(self, ids: list[str], origin: str) -> None:
+        if origin != "graph":
+            self.select(ids, emit=False)
+
+    def drag_node(self, nid: str, x: float, y: float) -> None:
+        self.model.move(nid, x, y)
+        self.redraw()
+
+    def node_menu(self, nid: str) -> QMenu:
+        """The right-click menu of one node."""
+        menu = QMenu(self)
+        menu.addAction("Expand").triggered.connect(lambda: self.expand([nid]))
+        by_type = menu.addMenu("Expand by link type")
+        for name, lt in sorted(default_schema().links.items()):
+            by_type.addAction(f"{lt.label} ({name})").triggered.connect(
+                lambda _=False, t=name: self.expand([nid], link_types=[t]))
+        menu.addAction("Find path to…").triggered.connect(lambda: self.ask_path(nid))
+        pinned = nid in self.model.pinned
+        menu.addAction("Unpin" if pinned else "Pin").triggered.connect(
+            lambda: (self.model.toggle_pin(nid), self.redraw()))
+        menu.addAction("Hide").triggered.connect(lambda: self.hide_nodes([nid]))
+        menu.addSeparator()
+        menu.addAction("Colour by centrality").triggered.connect(self.colour_by_centrality)
+        menu.addAction("Show communities").triggered.connect(self.show_communities)
+        menu.addSeparator()
+        for view, label in (("map", "Show on map"), ("timeline", "Show on timeline")):
+            menu.addAction(label).triggered.connect(
+                lambda _=False, v=view: self.bus.pivot.emit(Focus(v, "entity", (nid,))))
+        menu.addAction("Search its records").triggered.connect(
+            lambda: self.bus.pivot.emit(Focus("search", "query", (nid.split(":", 1)[-1],))))
+        return menu
+
+    def hide_nodes(self, ids: list[str]) -> None:
+        self.model.hide(ids)
+        self.redraw()
+
+    def ask_path(self, source: str) -> None:
+        others = [i for i in self.model.selected if i != source]
+        default = others[0] if others else ""
+        target, ok = QInputDialog.getText(self, "Find path", f"Path from {source} to:",
+                                          text=default)
+        if ok and target.strip():
+            self.find_path(source, target.strip())
+
+    def find_path(self, source: str, target: str) -> Job | None:
+        """Shortest path (graph engine) from ``source`` to ``target``, added to the chart."""
+        find = self.ctx.api("graph.expand", "find_path")
+        resolve = self.ctx.api("graph.entities", "resolve_entity")
+        if find is None:
+            self.status.setText(self.ctx.api_error("graph.expand", "find_path"))
+            return None
+        store = self.ctx.workspace.store
+        current = self.model.node_ids()
+        positions = dict(self.model.positions)
+        keep = tuple(self.model.graph.seeds) if self.model.graph is not None else ()
+
+        def work(_progress: Any, cancel: Any) -> Any:
+            from graph.expand import induced_graph
+            from graph.layout import layout
+
+            tgt = resolve(store, target) if resolve else target
+            path = find(store, source, tgt, cancel=cancel)
+            ids = list(dict.fromkeys([*current, *path.nodes]))
+            merged = induced_graph(store, ids)
+            merged.seeds = keep
+            fixed = {k: v for k, v in positions.items() if k in merged.nodes}
+            return merged, layout(merged, fixed=fixed or None), list(path.seeds)
+
+        def done(value: Any) -> None:
+            graph, pos, hops = value
+            self._apply_growth((graph, pos))
+            self.select(hops)
+            self.status.setText(f"path of {len(hops) - 1} hops: " + " → ".join(hops))
+
+        return self._run(work, f"finding a path {source} → {target} …", done)
+
+    def _colour_changed(self, index: int) -> None:
+        if index == 1:
+            self.colour_by_centrality()
+        elif index == 2:
+            self.show_communities()
+        else:
+            self.model.colour_mode = "type"
+            self.redraw()
+
+    def colour_by_centrality(self) -> Job | None:
+        graph = self.model.graph
+        centrality = self.ctx.api("graph.analysis", "centrality")
+        if graph is None or centrality is None:
+            return None
+
+        def done(scores: dict[str, float]) -> None:
+            self.model.scores = scores
+            self.model.colour_mode = "centrality"
+            self.colour.setCurrentIndex(1)
+            self.redraw()
+            self.status.setText("size and colour: PageRank (red = most central)")
+
+        return self._run(lambda _p, _c: centrality(graph, ("pagerank",)).scores["pagerank"],
+                         "computing centrality …", done)
+
+    def show_communities(self) -> Job | None:
+        graph = self.model.graph
+        communities = self.ctx.api("graph.analysis", "communities")
+        if graph is None or communities is None:
+            return None
+
+        def done(groups: list[list[str]]) -> None:
+            self.model.community = {nid: i for i, g in enumerate(groups) for nid in g}
+            self.model.colour_mode = "community"
+            self.colour.setCurrentIndex(2)
+            self.redraw()
+            self.status.setText(f"{len(groups)} communities (Louvain)")
+
+        return self._run(lambda _p, _c: communities(graph), "finding communities …", done)
+
+    # -- export -------------------------------------------------------------------------------
+    def export_png(self, path: Path) -> Path:
+        self.plot.grab().save(str(path), "PNG")
+        return path
+
+    def export_graphml(self, path: Path) -> list[Path]:
+        export = self.ctx.api("graph.export", "export_graph")
+        if export is None or self.model.graph is None:
+            raise RuntimeError("nothing to export" if export else
+                               self.ctx.api_error("graph.export", "export_graph"))
+        return list(export(self.model.graph, path, "graphml"))
+
+    def _export_png(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export chart as PNG", "chart.png",
+                                              "PNG (*.png)")
+        if path:
+            self.export_png(Path(path))
+            self.status.setText(f"saved {path}")
+
+    def _export_graphml(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export chart as GraphML", "chart.graphml",
+                                              "GraphML (*.graphml)")
+        if path:
+            try:
+                self.export_graphml(Path(path))
+                self.status.setText(f"saved {path}")
+            except Exception as exc:  # shown to the user; the file is not written
+                self.status.setText(f"export failed: {exc}")
+
+    # -- pivots -------------------------------------------------------------------------------
+    def show_focus(self, focus: Focus) -> None:
+        if focus.kind == "entity":
+            self.show_entities(list(focus.ids))
+        elif focus.kind == "record":
+            ids: list[str] = []
+            for uid in focus.ids:
+                record = self.ctx.workspace.store.get_record(uid)
+                if record is not None:
+                    ids += [e.id for e in record.entities]
+            if ids:
+                self.show_entities(list(dict.fromkeys(ids)))
+
+    def shutdown(self) -> None:
+        self.cancel()

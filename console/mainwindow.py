@@ -1,0 +1,318 @@
+"""The main window: dockable panels, remembered layout, themes, shortcuts, status bar, pivots.
+
+Panels are built from :data:`PANELS`; one that fails to build shows its error in its dock and the
+others carry on. The window routes pivots (:class:`console.navigation.Focus`) from any panel to
+the panel that shows them, with back/forward history.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+from PyQt6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PyQt6.QtGui import QAction, QKeySequence
+from PyQt6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QWidget,
+)
+
+from console.bus import Bus
+from console.context import BackendStatus, ConsoleContext
+from console.navigation import Focus, History
+from console.notice import Notice
+from console.stall import StallMonitor
+from console.theme import Theme, theme
+from console.workers import run_job
+
+log = logging.getLogger(__name__)
+
+LAYOUT_VERSION = 3  # bump when panels change so an old saved layout is not restored
+
+_LEFT = Qt.DockWidgetArea.LeftDockWidgetArea
+_RIGHT = Qt.DockWidgetArea.RightDockWidgetArea
+_BOTTOM = Qt.DockWidgetArea.BottomDockWidgetArea
+
+
+@dataclass(frozen=True)
+class PanelSpec:
+    key: str
+    title: str
+    target: str  # "module:Class"
+    area: Qt.DockWidgetArea
+    shortcut: str
+
+
+PANELS: tuple[PanelSpec, ...] = (
+    PanelSpec("search", "Search", "console.search_panel:SearchPanel", _LEFT, "Ctrl+1"),
+    PanelSpec("graph", "Link chart", "console.graph_panel:GraphPanel", _RIGHT, "Ctrl+2"),
+    PanelSpec("map", "Map", "console.map_panel:MapPanel", _RIGHT, "Ctrl+3"),
+    PanelSpec("timeline", "Timeline", "console.timeline_panel:TimelinePanel", _RIGHT, "Ctrl+4"),
+    PanelSpec("dashboard", "Dashboards", "console.dashboard_panel:DashboardPanel", _RIGHT,
+              "Ctrl+5"),
+    PanelSpec("faces", "Faces", "console.faces_panel:FacesPanel", _RIGHT, "Ctrl+6"),
+    PanelSpec("dispatch", "Dispatch board", "console.dispatch_panel:DispatchPanel", _RIGHT,
+              "Ctrl+7"),
+    PanelSpec("records", "Record", "console.record_pane:RecordPane", _RIGHT, "Ctrl+8"),
+    PanelSpec("alerts", "Alerts", "console.alert_tray:AlertTray", _BOTTOM, "Ctrl+9"),
+    PanelSpec("plugins", "Plugins", "console.plugins_panel:PluginsPanel", _BOTTOM, "Ctrl+0"),
+)
+
+#: Views that share the centre as tabs (the first is on top at start).
+CENTRE_TABS = ("graph", "map", "timeline", "dashboard", "faces", "dispatch")
+
+
+def build_panel(spec: PanelSpec, ctx: ConsoleContext, bus: Bus) -> QWidget:
+    """Build one panel; a panel that raises becomes a :class:`Notice` with the error."""
+    module_name, class_name = spec.target.split(":")
+    try:
+        cls = getattr(importlib.import_module(module_name), class_name)
+        return cls(ctx, bus)
+    except Exception as exc:  # one broken panel must not stop the console
+        log.error("panel %s failed to build:\n%s", spec.key, traceback.format_exc())
+        notice = Notice(f"The {spec.title} panel failed to start:\n{type(exc).__name__}: {exc}")
+        notice.setObjectName(f"broken-{spec.key}")
+        return notice
+
+
+class MainWindow(QMainWindow):
+    """The console window over one workspace.
+
+    Parameters
+    ----------
+    ctx:
+        The workspace and engines.
+    settings:
+        Where the layout, theme and history are remembered (tests pass a temporary file).
+    """
+
+    def __init__(self, ctx: ConsoleContext, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.settings = settings or QSettings("superbrain", "console")
+        self.bus = Bus(self)
+        self.history = History()
+        self.panels: dict[str, QWidget] = {}
+        self.docks: dict[str, QDockWidget] = {}
+        self.theme: Theme = theme(str(self.settings.value("theme", "dark")))
+        self.setWindowTitle(f"superbrain — {ctx.name}")
+        self.setObjectName("MainWindow")
+        self.setDockNestingEnabled(True)
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
+                            | QMainWindow.DockOption.AllowNestedDocks
+                            | QMainWindow.DockOption.AllowTabbedDocks)
+        self._build_panels()
+        self._build_status_bar()
+        self._build_menus()
+        self.bus.pivot.connect(self.apply_focus)
+        self.bus.open_record.connect(self._open_record)
+        self.bus.message.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
+        self.stall_monitor = StallMonitor(parent=self)
+        self.stall_monitor.stalled.connect(self._on_stall)
+        self.stall_monitor.start()
+        self.apply_theme(self.theme.name)
+        self.resize(1600, 960)
+        self._restored = self._restore_layout()
+        QTimer.singleShot(0, self._refresh_backend)
+
+    # -- construction -------------------------------------------------------------------------
+    def _build_panels(self) -> None:
+        for spec in PANELS:
+            panel = build_panel(spec, self.ctx, self.bus)
+            self.panels[spec.key] = panel
+            dock = QDockWidget(spec.title, self)
+            dock.setObjectName(f"dock-{spec.key}")
+            dock.setWidget(panel)
+            dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                             | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+            self.addDockWidget(spec.area, dock)
+            self.docks[spec.key] = dock
+        self._default_arrangement()
+
+    def _default_arrangement(self) -> None:
+        first = self.docks[CENTRE_TABS[0]]
+        self.splitDockWidget(first, self.docks["records"], Qt.Orientation.Horizontal)
+        for key in CENTRE_TABS[1:]:
+            self.tabifyDockWidget(first, self.docks[key])
+        self.tabifyDockWidget(self.docks["alerts"], self.docks["plugins"])
+        first.raise_()
+        self.docks["alerts"].raise_()
+        QTimer.singleShot(0, self._default_sizes)
+
+    def _default_sizes(self) -> None:
+        if getattr(self, "_restored", False):
+            return
+        first = self.docks[CENTRE_TABS[0]]
+        self.resizeDocks([self.docks["search"], first, self.docks["records"]], [430, 800, 370],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([first, self.docks["alerts"]], [700, 200], Qt.Orientation.Vertical)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        root = self.ctx.workspace.root
+        self.status_workspace = QLabel(f"workspace: {self.ctx.name}")
+        self.status_workspace.setToolTip(str(root))
+        self.status_backend = QLabel("backend: …")
+        self.status_user = QLabel(f"user: {self.ctx.user} ({self.ctx.role})")
+        self.status_stall = QLabel("")
+        for w in (self.status_workspace, self.status_backend, self.status_user,
+                  self.status_stall):
+            bar.addPermanentWidget(w)
+
+    def _action(self, menu: Any, text: str, shortcut: str | None, slot: Any) -> QAction:
+        action = QAction(text, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        self.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        m = bar.addMenu("&Workspace")
+        self._action(m, "Ingest a file…", "Ctrl+I", self._ingest)
+        self._action(m, "Refresh", "F5", self.bus.data_changed.emit)
+        m.addSeparator()
+        self._action(m, "Quit", "Ctrl+Q", self.close)
+        m = bar.addMenu("&Go")
+        self._action(m, "Search", "Ctrl+K", self.focus_search)
+        self.back_action = self._action(m, "Back", "Alt+Left", self.back)
+        self.forward_action = self._action(m, "Forward", "Alt+Right", self.forward)
+        m = bar.addMenu("&View")
+        for spec in PANELS:
+            self._action(m, spec.title, spec.shortcut,
+                         lambda _=False, key=spec.key: self.show_panel(key))
+        m.addSeparator()
+        self._action(m, "Toggle dark / light theme", "Ctrl+Shift+T", self.toggle_theme)
+        self._action(m, "Reset layout", None, self.reset_layout)
+        m = bar.addMenu("&Help")
+        self._action(m, "Keyboard shortcuts", "F1", self.show_shortcuts)
+        self._update_nav()
+
+    # -- panels and navigation ----------------------------------------------------------------
+    def show_panel(self, key: str) -> QWidget:
+        dock = self.docks[key]
+        dock.show()
+        dock.raise_()
+        return self.panels[key]
+
+    def focus_search(self) -> None:
+        panel = self.show_panel("search")
+        focus = getattr(panel, "focus_query", None)
+        if callable(focus):
+            focus()
+
+    def apply_focus(self, focus: Focus, *, record: bool = True) -> None:
+        """Show ``focus`` in its view; ``record`` pushes it on the back/forward history."""
+        key = "records" if focus.view == "records" else focus.view
+        panel = self.show_panel(key)
+        show = getattr(panel, "show_focus", None)
+        if callable(show):
+            show(focus)
+        if record:
+            self.history.push(focus)
+        self._update_nav()
+        self.statusBar().showMessage(focus.describe(), 4000)
+
+    def _open_record(self, uid: str) -> None:
+        self.apply_focus(Focus("records", "record", (uid,)))
+
+    def back(self) -> None:
+        focus = self.history.back()
+        if focus is not None:
+            self.apply_focus(focus, record=False)
+
+    def forward(self) -> None:
+        focus = self.history.forward()
+        if focus is not None:
+            self.apply_focus(focus, record=False)
+
+    def _update_nav(self) -> None:
+        if hasattr(self, "back_action"):
+            self.back_action.setEnabled(self.history.can_back())
+            self.forward_action.setEnabled(self.history.can_forward())
+
+    def _ingest(self) -> None:
+        panel = self.show_panel("plugins")
+        choose = getattr(panel, "_choose_file", None)
+        if callable(choose):
+            choose()
+
+    # -- theme --------------------------------------------------------------------------------
+    def apply_theme(self, name: str) -> None:
+        self.theme = theme(name)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.setStyleSheet(self.theme.style_sheet())
+        for panel in self.panels.values():
+            hook = getattr(panel, "apply_theme", None)
+            if callable(hook):
+                hook(self.theme)
+        self.settings.setValue("theme", self.theme.name)
+
+    def toggle_theme(self) -> None:
+        self.apply_theme("light" if self.theme.name == "dark" else "dark")
+
+    # -- status -------------------------------------------------------------------------------
+    def _refresh_backend(self) -> None:
+        def show(status: BackendStatus) -> None:
+            self.status_backend.setText(f"backend: {status.describe()}")
+
+        run_job(lambda _p, _c: self.ctx.backend_status(), name="backend health",
+                on_result=show,
+                on_error=lambda msg: self.status_backend.setText(f"backend: error: {msg}"),
+                parent=self)
+
+    def _on_stall(self, ms: float) -> None:
+        self.status_stall.setText(f"UI stall {ms:.0f} ms")
+        QTimer.singleShot(5000, lambda: self.status_stall.setText(""))
+
+    def show_shortcuts(self) -> None:
+        lines = [f"{a.shortcut().toString():<14} {a.text()}" for a in self.actions()
+                 if not a.shortcut().isEmpty()]
+        QMessageBox.information(self, "Keyboard shortcuts", "\n".join(lines))
+
+    # -- layout persistence -------------------------------------------------------------------
+    def _restore_layout(self) -> bool:
+        if int(self.settings.value("layout_version", 0) or 0) != LAYOUT_VERSION:
+            return False
+        geometry = self.settings.value("geometry")
+        state = self.settings.value("window_state")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        return isinstance(state, QByteArray) and self.restoreState(state, LAYOUT_VERSION)
+
+    def save_layout(self) -> None:
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("window_state", self.saveState(LAYOUT_VERSION))
+        self.settings.setValue("layout_version", LAYOUT_VERSION)
+        self.settings.sync()
+
+    def reset_layout(self) -> None:
+        self._restored = False
+        for key, dock in self.docks.items():
+            dock.setFloating(False)
+            self.removeDockWidget(dock)
+            spec = next(s for s in PANELS if s.key == key)
+            self.addDockWidget(spec.area, dock)
+            dock.show()
+        self._default_arrangement()
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802
+        self.save_layout()
+        self.stall_monitor.stop()
+        for panel in self.panels.values():
+            shutdown = getattr(panel, "shutdown", None)
+            if callable(shutdown):
+                shutdown()
+        super().closeEvent(event)

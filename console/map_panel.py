@@ -1,0 +1,233 @@
+"""Map panel: the folium page (vendored Leaflet, no CDN) in Qt WebEngine.
+
+The page is built off the GUI thread (:func:`console.mapdata.collect_layers` then
+:func:`console.mapgen.build_map_html`), written to a temporary file and loaded from there.
+Clicking a marker navigates to ``superbrain://open/<kind>/<id>``; :class:`MapPage` intercepts
+that and the panel opens the record (or, for a unit, tells the dispatch board).
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from PyQt6.QtCore import QUrl, pyqtSignal
+from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStackedLayout, QVBoxLayout, QWidget
+
+from console import qtinit
+from console.bus import Bus
+from console.context import ConsoleContext
+from console.mapdata import MapRequest, collect_layers
+from console.mapgen import MapLayers, build_map_html
+from console.navigation import Focus
+from console.notice import Notice
+from console.theme import Theme
+from console.workers import Job
+
+log = logging.getLogger(__name__)
+
+
+def parse_open_url(url: str) -> tuple[str, str] | None:
+    """``superbrain://open/<kind>/<id>`` → ``(kind, id)``; anything else → ``None``."""
+    prefix = "superbrain://open/"
+    if not url.startswith(prefix):
+        return None
+    kind, _, ident = url[len(prefix):].partition("/")
+    return (kind, unquote(ident)) if kind and ident else None
+
+
+def _make_page_class() -> type:
+    from PyQt6.QtWebEngineCore import QWebEnginePage
+
+    class MapPage(QWebEnginePage):
+        """Turns marker clicks (navigations to superbrain://) into a signal."""
+
+        opened = pyqtSignal(str, str)  # kind, id
+
+        def acceptNavigationRequest(self, url: QUrl, nav_type: Any,  # noqa: N802
+                                    is_main_frame: bool) -> bool:
+            target = parse_open_url(url.toString())
+            if target is not None:
+                self.opened.emit(*target)
+                return False
+            return super().acceptNavigationRequest(url, nav_type, is_main_frame)
+
+        def javaScriptConsoleMessage(self, level: Any, message: str, line: int,  # noqa: N802
+                                     source: str) -> None:
+            log.debug("map page %s:%d: %s", source, line, message)
+
+    return MapPage
+
+
+class MapPanel(QWidget):
+    """Incidents, units, hotspots, tracks and geofences on an offline-capable map."""
+
+    title = "Map"
+    unit_clicked = pyqtSignal(str)
+    page_ready = pyqtSignal(bool)
+
+    def __init__(self, ctx: ConsoleContext, bus: Bus) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.bus = bus
+        self.dark = True
+        self.request = MapRequest()
+        self.layers: MapLayers | None = None
+        self.html = ""
+        self.job: Job | None = None
+        self._tmp = Path(tempfile.mkdtemp(prefix="superbrain-map-"))
+        self._pending_select: list[str] = []
+        self.info = QLabel("")
+        self.info.setProperty("role", "muted")
+        refresh = QPushButton("Refresh")
+        refresh.clicked.connect(self.refresh)
+        self.all_button = QPushButton("Show everything")
+        self.all_button.clicked.connect(self.show_everything)
+        top = QHBoxLayout()
+        top.addWidget(self.info, 1)
+        top.addWidget(self.all_button)
+        top.addWidget(refresh)
+        self.stack = QStackedLayout()
+        self.notice = Notice("building the map …")
+        self.stack.addWidget(self.notice)
+        self.view: Any = None
+        if qtinit.webengine_available():
+            from PyQt6.QtWebEngineCore import QWebEngineSettings
+            from PyQt6.QtWebEngineWidgets import QWebEngineView
+
+            self.view = QWebEngineView()
+            page = _make_page_class()(self.view)
+            page.opened.connect(self._on_open)
+            self.view.setPage(page)
+            settings = page.settings()
+            settings.setAttribute(
+                QWebEngineSettings.WebAttribute.LocalContentCanAccessFileUrls, True)
+            settings.setAttribute(
+                QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls, True)
+            self.view.loadFinished.connect(self._on_loaded)
+            self.stack.addWidget(self.view)
+        else:
+            self.notice.set_text(f"map not available: {qtinit.WEBENGINE_ERROR}")
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(self.stack, 1)
+        bus.data_changed.connect(self.refresh)
+        bus.entities_selected.connect(self._on_entities_selected)
+        bus.records_selected.connect(self._on_records_selected)
+        self.refresh()
+
+    # -- building -----------------------------------------------------------------------------
+    def refresh(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+        request = self.request
+        dark = self.dark
+        tile_url = self.ctx.tile_url
+
+        def work(progress: Any, cancel: Any) -> tuple[MapLayers, str]:
+            layers = collect_layers(self.ctx, request, cancel=cancel)
+            return layers, build_map_html(layers, tile_url=tile_url, dark=dark)
+
+        job = Job(work, "map")
+        job.result.connect(self._show)
+        job.error.connect(lambda msg: self.notice.set_text(f"map failed: {msg}"))
+        self.job = job
+        job.start()
+
+    def _show(self, value: tuple[MapLayers, str]) -> None:
+        self.job = None
+        self.layers, self.html = value
+        self.info.setText(self.layers_summary())
+        if self.view is None:
+            return
+        path = self._tmp / "map.html"
+        path.write_text(self.html, encoding="utf-8")
+        self.view.load(QUrl.fromLocalFile(str(path)))
+
+    def layers_summary(self) -> str:
+        if self.layers is None:
+            return ""
+        lay = self.layers
+        parts = [f"{len(lay.incidents)} incidents", f"{len(lay.units)} units",
+                 f"{len(lay.records)} located records"]
+        if lay.tracks:
+            parts.append(f"{len(lay.tracks)} tracks")
+        if lay.heat:
+            parts.append("hotspots")
+        if lay.geofences:
+            parts.append(f"{len(lay.geofences)} geofences")
+        scope = self.request.describe()
+        return " · ".join(parts) + (f"   ({scope})" if scope else "")
+
+    def _on_loaded(self, ok: bool) -> None:
+        if ok:
+            self.stack.setCurrentWidget(self.view)
+            if self._pending_select:
+                self.select(self._pending_select)
+        else:
+            self.notice.set_text("the map page failed to load")
+            self.stack.setCurrentWidget(self.notice)
+        self.page_ready.emit(ok)
+
+    # -- interaction --------------------------------------------------------------------------
+    def _on_open(self, kind: str, ident: str) -> None:
+        if kind == "record":
+            self.bus.open_record.emit(ident)
+        elif kind == "unit":
+            self.unit_clicked.emit(ident)
+            self.bus.message.emit(f"unit {ident}", 4000)
+        elif kind == "incident":
+            self.bus.message.emit(f"incident {ident}", 4000)
+
+    def select(self, ids: list[str]) -> None:
+        """Highlight markers for record uids / incident ids (and zoom to them)."""
+        self._pending_select = list(ids)
+        if self.view is not None and self.html:
+            import json
+
+            self.view.page().runJavaScript(f"sbSelect({json.dumps(list(ids))})")
+
+    def _on_records_selected(self, uids: list[str], origin: str) -> None:
+        if origin != "map":
+            self.select(uids)
+
+    def _on_entities_selected(self, ids: list[str], origin: str) -> None:
+        if origin == "map":
+            return
+        tracked = [i for i in ids if i.split(":", 1)[0] in ("vehicle", "tag", "phone", "person")]
+        if tracked and tracked != list(self.request.track_entities):
+            self.request = MapRequest(track_entities=tuple(tracked[:6]),
+                                      records=self.request.records)
+            if self.isVisible():
+                self.refresh()
+
+    def show_focus(self, focus: Focus) -> None:
+        """Pivot: records are highlighted, entities get their tracks drawn."""
+        if focus.kind == "entity":
+            self.request = MapRequest(track_entities=focus.ids[:6])
+        elif focus.kind == "record":
+            self.request = MapRequest(records=focus.ids)
+            self._pending_select = list(focus.ids)
+        self.refresh()
+
+    def show_everything(self) -> None:
+        self.request = MapRequest()
+        self._pending_select = []
+        self.refresh()
+
+    def set_units(self, units: list[dict[str, Any]]) -> None:
+        """Move unit markers without rebuilding the page (the dispatch board calls this)."""
+        if self.view is not None and self.html:
+            import json
+
+            self.view.page().runJavaScript(
+                f"sbSetUnits({json.dumps(units, ensure_ascii=False, default=str)})")
+
+    def apply_theme(self, theme: Theme) -> None:
+        dark = theme.name == "dark"
+        if dark != self.dark:
+            self.dark = dark
+            self.refresh()

@@ -1,0 +1,240 @@
+"""The map page: folium builds it, every script and style comes from ``resources/vendor``.
+
+folium's defaults point at CDNs, which an operations centre cannot reach; :func:`localize`
+rewrites each element's JS/CSS links to the vendored files (and drops the ones the console does
+not use), and :func:`external_urls` lets a test prove no http(s) script or stylesheet is left.
+Layers are plain data (:class:`MapLayers`); the interactive parts (click a marker to open its
+record, track playback, selection) are in ``console/web/superbrain-map.js``. No Qt here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from console.errors import MapError
+
+log = logging.getLogger(__name__)
+
+REPO = Path(__file__).resolve().parent.parent
+VENDOR_DIR = REPO / "resources" / "vendor"
+WEB_DIR = Path(__file__).resolve().parent / "web"
+DISTRICTS_PATH = REPO / "resources" / "geo" / "districts.geojson"
+
+#: folium asset (matched by a substring of its CDN URL) -> vendored file; None drops it.
+_ASSETS: tuple[tuple[str, str | None], ...] = (
+    ("leaflet.markercluster", None),  # resolved per file below
+    ("leaflet_heat", "leaflet.heat/leaflet-heat.js"),
+    ("leaflet-heat", "leaflet.heat/leaflet-heat.js"),
+    ("leaflet.css", "leaflet/leaflet.css"),
+    ("leaflet.js", "leaflet/leaflet.js"),
+    ("jquery", None),
+    ("bootstrap", None),
+    ("awesome", None),
+    ("fontawesome", None),
+    ("glyphicons", None),
+)
+_CLUSTER = {
+    "leaflet.markercluster.js": "leaflet.markercluster/leaflet.markercluster.js",
+    "MarkerCluster.css": "leaflet.markercluster/MarkerCluster.css",
+    "MarkerCluster.Default.css": "leaflet.markercluster/MarkerCluster.Default.css",
+}
+
+_EXTERNAL = re.compile(
+    r"<(?:script|link)\b[^>]*?(?:src|href)\s*=\s*[\"']((?:https?:)?//[^\"']+)[\"']",
+    re.IGNORECASE)
+
+
+def vendored(relative: str) -> str:
+    """The ``file://`` URL of a vendored asset; a missing file is an error naming it."""
+    path = VENDOR_DIR / relative
+    if not path.is_file():
+        raise MapError(f"{str(path)!r}: vendored map asset missing "
+                       "(see resources/vendor/README.md)")
+    return path.as_uri()
+
+
+def local_asset(url: str) -> str | None:
+    """The vendored replacement of a folium CDN ``url``, or ``None`` to drop it."""
+    name = url.rsplit("/", 1)[-1]
+    if name in _CLUSTER:
+        return vendored(_CLUSTER[name])
+    for needle, target in _ASSETS:
+        if needle in url:
+            return vendored(target) if target else None
+    if url.startswith("file:"):
+        return url
+    log.info("map: dropping unvendored asset %s", url)
+    return None
+
+
+def localize(element: Any) -> None:
+    """Rewrite the JS/CSS links of ``element`` and all its children to vendored files."""
+    for attr in ("default_js", "default_css"):
+        links = getattr(element, attr, None)
+        if links:
+            local = [(name, local_asset(url)) for name, url in links]
+            setattr(element, attr, [(name, url) for name, url in local if url])
+    for child in list(getattr(element, "_children", {}).values()):
+        localize(child)
+
+
+def external_urls(html: str) -> list[str]:
+    """Every http(s) or protocol-relative URL used by a ``<script>`` or ``<link>`` tag."""
+    return _EXTERNAL.findall(html)
+
+
+@dataclass
+class MapLayers:
+    """What the map shows, as plain data.
+
+    Attributes
+    ----------
+    incidents:
+        ``{"id", "lat", "lon", "label", "priority", "category", "record"}`` dicts.
+    units:
+        ``{"id", "lat", "lon", "label", "status", "stale"}`` dicts.
+    heat:
+        ``[lat, lon, weight]`` triples (hotspot density).
+    tracks:
+        ``{"id", "label", "points": [[lat, lon, epoch_seconds, record_uid], ...]}`` dicts.
+    geofences:
+        GeoJSON features (polygons) with a ``name`` property.
+    records:
+        Other located records: ``{"id", "lat", "lon", "label", "type"}``.
+    """
+
+    incidents: list[dict[str, Any]] = field(default_factory=list)
+    units: list[dict[str, Any]] = field(default_factory=list)
+    heat: list[list[float]] = field(default_factory=list)
+    tracks: list[dict[str, Any]] = field(default_factory=list)
+    geofences: list[dict[str, Any]] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+    def points(self) -> list[tuple[float, float]]:
+        pts = [(p["lat"], p["lon"]) for group in (self.incidents, self.units, self.records)
+               for p in group]
+        pts += [(p[0], p[1]) for t in self.tracks for p in t["points"]]
+        pts += [(h[0], h[1]) for h in self.heat]
+        return pts
+
+
+def load_districts(path: Path = DISTRICTS_PATH) -> dict[str, Any] | None:
+    """The offline basemap (district outlines), or ``None`` when the file is absent or invalid."""
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        log.warning("%s: unreadable offline basemap: %s", path, exc)
+        return None
+    return data if isinstance(data, dict) and data.get("features") else None
+
+
+def _bounds(points: list[tuple[float, float]], districts: dict[str, Any] | None
+            ) -> list[list[float]]:
+    if not points and districts:
+        for feature in districts.get("features", []):
+            points += list(_geometry_points(feature.get("geometry") or {}))
+    if not points:
+        return [[30.15, 120.0], [30.40, 120.35]]  # the demo city; any view beats a grey page
+    lats = [p[0] for p in points]
+    lons = [p[1] for p in points]
+    return [[min(lats), min(lons)], [max(lats), max(lons)]]
+
+
+def _geometry_points(geometry: dict[str, Any]) -> Any:
+    coords = geometry.get("coordinates")
+
+    def walk(c: Any) -> Any:
+        if isinstance(c, list) and c and isinstance(c[0], (int, float)):
+            yield (float(c[1]), float(c[0]))
+        elif isinstance(c, list):
+            for item in c:
+                yield from walk(item)
+
+    yield from walk(coords)
+
+
+def build_map_html(layers: MapLayers, *, tile_url: str = "", dark: bool = True,
+                   districts: dict[str, Any] | None = None,
+                   tile_attribution: str = "operations-centre tile server") -> str:
+    """The complete map page: vendored Leaflet, the basemap, and the layers.
+
+    Parameters
+    ----------
+    tile_url:
+        The workspace's ``[map] tile_url``; empty uses the offline basemap (district outlines,
+        or a coordinate grid when even those are missing).
+    districts:
+        The offline basemap GeoJSON (default: :func:`load_districts`).
+    """
+    import folium
+    from folium.plugins import HeatMap
+
+    if districts is None:
+        districts = load_districts()
+    bounds = _bounds(layers.points(), districts)
+    m = folium.Map(location=[(bounds[0][0] + bounds[1][0]) / 2,
+                             (bounds[0][1] + bounds[1][1]) / 2],
+                   zoom_start=12, tiles=None, prefer_canvas=True, control_scale=True,
+                   max_zoom=19)
+    if tile_url:
+        folium.TileLayer(tiles=tile_url, attr=tile_attribution, name="tiles",
+                         max_zoom=19).add_to(m)
+    if districts:
+        line = "#4b5d73" if dark else "#8a9bb0"
+        fill = "#1a2430" if dark else "#eef2f6"
+        folium.GeoJson(districts, name="districts", control=False,
+                       style_function=lambda _f: {"color": line, "weight": 1.5,
+                                                  "fillColor": fill, "fillOpacity": 0.9},
+                       tooltip=_district_tooltip(districts)).add_to(m)
+    if layers.heat:
+        HeatMap(layers.heat, name="hotspots", radius=22, blur=18, min_opacity=0.3).add_to(m)
+    if layers.geofences:
+        folium.GeoJson({"type": "FeatureCollection", "features": layers.geofences},
+                       name="geofences",
+                       style_function=lambda _f: {"color": "#d29922", "weight": 2,
+                                                  "dashArray": "6 4", "fillOpacity": 0.08},
+                       ).add_to(m)
+    if layers.heat or layers.geofences:
+        folium.LayerControl(collapsed=True).add_to(m)
+    m.fit_bounds(bounds)
+    # after Leaflet itself: the page's own code and the clustering plugin need ``L``
+    m.default_js = [*m.default_js,
+                    ("sb_cluster_js", vendored("leaflet.markercluster/leaflet.markercluster.js")),
+                    ("sb_map_js", (WEB_DIR / "superbrain-map.js").as_uri())]
+    m.default_css = [*m.default_css,
+                     ("sb_cluster_css", vendored("leaflet.markercluster/MarkerCluster.css")),
+                     ("sb_map_css", (WEB_DIR / "superbrain-map.css").as_uri())]
+    figure = m.get_root()
+    payload = {
+        "incidents": layers.incidents, "units": layers.units, "tracks": layers.tracks,
+        "records": layers.records, "dark": dark, "offline": not tile_url,
+        "basemap": "tiles" if tile_url else ("districts" if districts else "grid"),
+    }
+    data = json.dumps(payload, ensure_ascii=False, default=str).replace("</", "<\\/")
+    # the map variable is created by a script rendered after this one: start once parsed
+    figure.script.add_child(folium.Element(
+        f"document.addEventListener('DOMContentLoaded', function () "
+        f"{{ sbInit({m.get_name()}, {data}); }});"), name="sb_init")
+    localize(figure)
+    html = figure.render()
+    leftover = external_urls(html)
+    if leftover:
+        raise MapError(f"map page still links to external assets: {', '.join(leftover)}")
+    return html
+
+
+def _district_tooltip(districts: dict[str, Any]) -> Any:
+    import folium
+
+    props = (districts.get("features") or [{}])[0].get("properties") or {}
+    for key in ("name", "name_zh", "district", "NAME"):
+        if key in props:
+            return folium.GeoJsonTooltip(fields=[key], labels=False)
+    return None

@@ -1,0 +1,111 @@
+"""A record as HTML for the record pane: highlighted text, fields, photos, entities, links.
+
+Pure functions (no Qt): the pane only puts the string in a text browser and routes the
+``entity:`` / ``record:`` / ``pivot:`` links the HTML contains.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from urllib.parse import quote
+
+from core.model import Record
+from core.schema import default_schema
+
+_OPERATORS = {"AND", "OR", "NOT", "TO"}
+
+
+def query_terms(query: str) -> list[str]:
+    """The words and phrases of a query worth highlighting (no operators, fields or syntax)."""
+    terms = re.findall(r'"([^"]+)"', query)
+    rest = re.sub(r'"[^"]*"', " ", query)
+    for token in rest.split():
+        token = token.split(":", 1)[-1].strip("()[]{}~*?^+-!")
+        token = re.sub(r"~\d*$", "", token)
+        if token and token.upper() not in _OPERATORS and len(token) > 1:
+            terms.append(token)
+    return sorted(set(terms), key=len, reverse=True)
+
+
+def highlight(text: str, terms: Sequence[str]) -> str:
+    """``text`` HTML-escaped with every occurrence of ``terms`` (case-insensitive) in <mark>."""
+    if not terms:
+        return html.escape(text)
+    pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
+    out, last = [], 0
+    for m in pattern.finditer(text):
+        out.append(html.escape(text[last:m.start()]))
+        out.append(f"<mark>{html.escape(m.group(0))}</mark>")
+        last = m.end()
+    out.append(html.escape(text[last:]))
+    return "".join(out)
+
+
+def _entity_label(entity_type: str) -> tuple[str, str]:
+    schema = default_schema()
+    et = schema.entities.get(entity_type)
+    return (et.label, et.color) if et else (entity_type, "#888888")
+
+
+def photo_paths(record: Record) -> list[Path]:
+    """Attachments that are image files present on disk."""
+    out = []
+    for value in record.attachments.values():
+        path = Path(value)
+        if path.suffix.lower() in (".jpg", ".jpeg", ".png", ".bmp", ".webp") and path.is_file():
+            out.append(path)
+    return out
+
+
+def record_html(record: Record, terms: Iterable[str] = (), *, muted: str = "#7d8a99") -> str:
+    """The record pane's HTML for ``record`` with ``terms`` highlighted."""
+    terms = list(terms)
+    e = html.escape
+    when = record.time.astimezone().strftime("%Y-%m-%d %H:%M") if record.time else "—"
+    parts = [f"<h3 style='margin:0'>{highlight(record.title(), terms)}</h3>",
+             f"<p style='color:{muted};margin-top:2px'>{e(record.type)} · {e(record.source)} · "
+             f"{e(when)} · <code>{e(record.uid)}</code></p>"]
+    pivots = ["graph", "map", "timeline"]
+    if photo_paths(record):
+        pivots.append("faces")
+    parts.append("<p>" + " · ".join(
+        f"<a href='pivot:{p}'>{p.capitalize()} ›</a>" for p in pivots) + "</p>")
+    for name, value in record.text.items():
+        if value:
+            parts.append(f"<p><b>{e(name)}</b><br>{highlight(value, terms)}</p>")
+    photos = photo_paths(record)
+    if photos:
+        parts.append("<p>" + "".join(
+            f"<img src='{p.as_uri()}' height='120' style='margin-right:6px'>" for p in photos)
+            + "</p>")
+    if record.fields:
+        rows = "".join(
+            f"<tr><td style='color:{muted};padding-right:10px'>{e(k)}</td>"
+            f"<td>{highlight(str(v), terms)}</td></tr>"
+            for k, v in record.fields.items() if v not in (None, ""))
+        parts.append(f"<table cellspacing='0' cellpadding='2'>{rows}</table>")
+    if record.geo:
+        parts.append(f"<p style='color:{muted}'>location {record.geo[0]:.5f}, "
+                     f"{record.geo[1]:.5f}</p>")
+    if record.entities:
+        items = []
+        for ent in record.entities:
+            label, colour = _entity_label(ent.type)
+            items.append(f"<li><span style='color:{colour}'>●</span> {e(label)}: "
+                         f"<a href='entity:{quote(ent.id)}'>{e(ent.label or ent.key)}</a></li>")
+        parts.append("<p><b>Entities</b></p><ul style='margin-top:0'>" + "".join(items) + "</ul>")
+    if record.links:
+        schema = default_schema()
+        items = []
+        for link in record.links:
+            lt = schema.links.get(link.type)
+            items.append(f"<li><a href='entity:{quote(link.source)}'>{e(link.source)}</a> "
+                         f"— {e(lt.label if lt else link.type)} → "
+                         f"<a href='entity:{quote(link.target)}'>{e(link.target)}</a></li>")
+        parts.append("<p><b>Links</b></p><ul style='margin-top:0'>" + "".join(items) + "</ul>")
+    if record.origin:
+        parts.append(f"<p style='color:{muted}'>from {e(record.origin)}</p>")
+    return "".join(parts)

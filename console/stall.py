@@ -1,0 +1,86 @@
+"""Event-loop stall instrumentation: a heartbeat timer that measures its own lateness.
+
+A ``QTimer`` fires every ``interval_ms``; when the GUI thread is busy the tick arrives late, and
+the lateness is the stall the user felt (a frozen window). The console keeps one monitor running
+and logs stalls over the threshold; ``bench/console`` reads the same numbers.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StallStats:
+    """Heartbeat lateness since the last reset."""
+
+    ticks: int
+    max_ms: float
+    p99_ms: float
+    over_threshold: int
+    threshold_ms: float
+
+    def describe(self) -> str:
+        return (f"{self.ticks} ticks, max stall {self.max_ms:.1f} ms, p99 {self.p99_ms:.1f} ms, "
+                f"{self.over_threshold} over {self.threshold_ms:.0f} ms")
+
+
+class StallMonitor(QObject):
+    """Measures how late a periodic timer fires in the GUI thread.
+
+    Parameters
+    ----------
+    interval_ms:
+        Heartbeat period; lateness below it cannot be told from jitter.
+    threshold_ms:
+        A stall longer than this is logged and emitted through :attr:`stalled`.
+    """
+
+    stalled = pyqtSignal(float)  # milliseconds
+
+    def __init__(self, interval_ms: int = 10, threshold_ms: float = 100.0,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.interval_ms = interval_ms
+        self.threshold_ms = threshold_ms
+        self._timer = QTimer(self)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._tick)
+        self._last = 0.0
+        self._late: list[float] = []
+
+    def start(self) -> None:
+        self.reset()
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def reset(self) -> None:
+        self._last = time.perf_counter()
+        self._late = []
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        late = max(0.0, (now - self._last) * 1000.0 - self.interval_ms)
+        self._last = now
+        self._late.append(late)
+        if late > self.threshold_ms:
+            log.info("event loop stalled for %.0f ms", late)
+            self.stalled.emit(late)
+
+    def stats(self) -> StallStats:
+        """Lateness figures since :meth:`start` or :meth:`reset`."""
+        values = sorted(self._late)
+        if not values:
+            return StallStats(0, 0.0, 0.0, 0, self.threshold_ms)
+        p99 = values[min(len(values) - 1, int(len(values) * 0.99))]
+        over = sum(1 for v in values if v > self.threshold_ms)
+        return StallStats(len(values), values[-1], p99, over, self.threshold_ms)

@@ -1,0 +1,226 @@
+/* superbrain map page behaviour: layers from the console's data, clicks back to the console.
+ *
+ * The console intercepts navigations to superbrain://open/<kind>/<id> (a marker click opens
+ * the record or unit) and calls sbSelect / sbSetUnits / sbPlay through runJavaScript.
+ */
+"use strict";
+
+var SB = { map: null, byId: {}, tracks: [], playback: null, selected: [] };
+
+var PRIORITY_COLOURS = { 1: "#e5534b", 2: "#f0883e", 3: "#d29922", 4: "#3d8bfd", 5: "#7d8a99" };
+var STATUS_COLOURS = {
+  available: "#3fb950", dispatched: "#f0883e", en_route: "#d29922", "en route": "#d29922",
+  on_scene: "#e5534b", "on scene": "#e5534b", cleared: "#3d8bfd", off_duty: "#6e7681",
+  "off duty": "#6e7681"
+};
+
+function sbOpen(kind, id) {
+  window.location.href = "superbrain://open/" + kind + "/" + encodeURIComponent(id);
+}
+
+function sbEscape(text) {
+  return String(text === undefined || text === null ? "" : text)
+    .replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+function sbGrid(map) {
+  /* Offline and no district outlines: a coordinate grid, so the page is never blank. */
+  var b = map.getBounds().pad(2);
+  var step = 0.05;
+  var style = { color: "#3a4656", weight: 0.6, interactive: false };
+  for (var lat = Math.floor(b.getSouth() / step) * step; lat < b.getNorth(); lat += step) {
+    L.polyline([[lat, b.getWest()], [lat, b.getEast()]], style).addTo(map);
+  }
+  for (var lon = Math.floor(b.getWest() / step) * step; lon < b.getEast(); lon += step) {
+    L.polyline([[b.getSouth(), lon], [b.getNorth(), lon]], style).addTo(map);
+  }
+}
+
+function sbIncidents(map, incidents) {
+  var group = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 40 });
+  incidents.forEach(function (p) {
+    var colour = PRIORITY_COLOURS[p.priority] || "#3d8bfd";
+    var m = L.circleMarker([p.lat, p.lon], {
+      radius: 7, color: "#0d1117", weight: 1, fillColor: colour, fillOpacity: 0.95
+    });
+    m.bindTooltip("<b>P" + sbEscape(p.priority) + "</b> " + sbEscape(p.category) + "<br>" +
+                  sbEscape(p.label));
+    m.on("click", function () { sbOpen(p.record ? "record" : "incident", p.record || p.id); });
+    m.sbBase = { radius: 7, color: "#0d1117", weight: 1 };
+    SB.byId[p.record || p.id] = m;
+    SB.byId[p.id] = m;
+    group.addLayer(m);
+  });
+  group.addTo(map);
+  SB.incidents = group;
+}
+
+function sbRecords(map, records) {
+  var layer = L.layerGroup();
+  records.forEach(function (p) {
+    var m = L.circleMarker([p.lat, p.lon], {
+      radius: 4, color: p.colour || "#8b98a8", weight: 1, fillOpacity: 0.6
+    });
+    m.bindTooltip(sbEscape(p.type) + ": " + sbEscape(p.label));
+    m.on("click", function () { sbOpen("record", p.id); });
+    m.sbBase = { radius: 4, color: p.colour || "#8b98a8", weight: 1 };
+    SB.byId[p.id] = m;
+    layer.addLayer(m);
+  });
+  layer.addTo(map);
+}
+
+function sbSetUnits(units) {
+  if (SB.units) { SB.map.removeLayer(SB.units); }
+  var layer = L.layerGroup();
+  units.forEach(function (u) {
+    var colour = STATUS_COLOURS[u.status] || "#8b98a8";
+    var m = L.circleMarker([u.lat, u.lon], {
+      radius: 9, color: colour, weight: 3, fillColor: "#0d1117", fillOpacity: u.stale ? 0.2 : 0.9,
+      dashArray: u.stale ? "3 3" : null
+    });
+    m.bindTooltip(sbEscape(u.label || u.id) + " · " + sbEscape(u.status) +
+                  (u.stale ? " (position stale)" : ""), { permanent: false });
+    m.on("click", function () { sbOpen("unit", u.id); });
+    m.sbBase = { radius: 9, color: colour, weight: 3 };
+    SB.byId["unit:" + u.id] = m;
+    layer.addLayer(m);
+  });
+  layer.addTo(SB.map);
+  SB.units = layer;
+}
+
+function sbTracks(map, tracks) {
+  if (!tracks.length) { return; }
+  var palette = ["#ff9da7", "#76b7b2", "#edc948", "#b07aa1", "#59a14f", "#e15759"];
+  var tmin = Infinity, tmax = -Infinity;
+  tracks.forEach(function (t, i) {
+    var colour = palette[i % palette.length];
+    var pts = t.points.map(function (p) { return [p[0], p[1]]; });
+    L.polyline(pts, { color: colour, weight: 3, opacity: 0.55 }).addTo(map);
+    t.points.forEach(function (p) {
+      var dot = L.circleMarker([p[0], p[1]], { radius: 3, color: colour, weight: 1 });
+      dot.bindTooltip(sbEscape(t.label) + "<br>" + new Date(p[2] * 1000).toLocaleString());
+      if (p[3]) { dot.on("click", function () { sbOpen("record", p[3]); }); }
+      dot.addTo(map);
+      tmin = Math.min(tmin, p[2]); tmax = Math.max(tmax, p[2]);
+    });
+    var head = L.circleMarker(pts[0], { radius: 8, color: "#ffffff", weight: 2,
+                                        fillColor: colour, fillOpacity: 1 });
+    head.bindTooltip(sbEscape(t.label), { permanent: true, direction: "right",
+                                          className: "sb-unit-label" });
+    head.addTo(map);
+    SB.tracks.push({ track: t, head: head });
+  });
+  sbPlaybackControl(map, tmin, tmax);
+}
+
+function sbPositionAt(points, t) {
+  if (t <= points[0][2]) { return [points[0][0], points[0][1]]; }
+  for (var i = 1; i < points.length; i++) {
+    if (t <= points[i][2]) {
+      var a = points[i - 1], b = points[i];
+      var f = (t - a[2]) / Math.max(1, b[2] - a[2]);
+      return [a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f];
+    }
+  }
+  var last = points[points.length - 1];
+  return [last[0], last[1]];
+}
+
+function sbSeek(t) {
+  SB.tracks.forEach(function (e) { e.head.setLatLng(sbPositionAt(e.track.points, t)); });
+  if (SB.playback) {
+    SB.playback.slider.value = t;
+    SB.playback.label.textContent = new Date(t * 1000).toLocaleString();
+  }
+}
+
+function sbPlay(on) {
+  var pb = SB.playback;
+  if (!pb) { return; }
+  if (pb.timer) { clearInterval(pb.timer); pb.timer = null; pb.button.textContent = "▶"; }
+  if (on === false) { return; }
+  var step = Math.max(1, (pb.tmax - pb.tmin) / 300);
+  pb.button.textContent = "❚❚";
+  pb.timer = setInterval(function () {
+    var t = Number(pb.slider.value) + step;
+    if (t > pb.tmax) { t = pb.tmin; }
+    sbSeek(t);
+  }, 50);
+}
+
+function sbPlaybackControl(map, tmin, tmax) {
+  var ctl = L.control({ position: "bottomleft" });
+  ctl.onAdd = function () {
+    var div = L.DomUtil.create("div", "sb-panel");
+    var button = L.DomUtil.create("button", "", div);
+    button.textContent = "▶";
+    var slider = L.DomUtil.create("input", "", div);
+    slider.type = "range"; slider.min = tmin; slider.max = tmax; slider.step = 1; slider.value = tmin;
+    var label = L.DomUtil.create("span", "", div);
+    L.DomEvent.disableClickPropagation(div);
+    slider.addEventListener("input", function () { sbSeek(Number(slider.value)); });
+    button.addEventListener("click", function () { sbPlay(!SB.playback.timer); });
+    SB.playback = { slider: slider, label: label, button: button, tmin: tmin, tmax: tmax,
+                    timer: null };
+    return div;
+  };
+  ctl.addTo(map);
+  sbSeek(tmin);
+}
+
+function sbLegend(map, data) {
+  var ctl = L.control({ position: "topright" });
+  ctl.onAdd = function () {
+    var div = L.DomUtil.create("div", "sb-panel sb-legend");
+    var html = "";
+    if (data.incidents.length) {
+      html += "Incidents P1<span style='background:#e5534b'></span>P3" +
+              "<span style='background:#d29922'></span>P5<span style='background:#7d8a99'></span>";
+    }
+    if (data.units.length) {
+      html += (html ? "<br>" : "") + "Units available<span style='background:#3fb950'></span>" +
+              "busy<span style='background:#f0883e'></span>";
+    }
+    var base = { tiles: "", districts: "offline basemap: district outlines",
+                 grid: "offline: coordinate grid (no district outlines installed)" }[data.basemap];
+    if (base) { html += (html ? "<br>" : "") + "<i>" + base + "</i>"; }
+    div.innerHTML = html || "<i>no located records</i>";
+    return div;
+  };
+  ctl.addTo(map);
+}
+
+function sbSelect(ids) {
+  SB.selected.forEach(function (id) {
+    var m = SB.byId[id];
+    if (m && m.sbBase) { m.setStyle({ color: m.sbBase.color, weight: m.sbBase.weight });
+                         m.setRadius(m.sbBase.radius); }
+  });
+  var found = [];
+  ids.forEach(function (id) {
+    var m = SB.byId[id];
+    if (m) {
+      m.setStyle({ color: "#ffffff", weight: 3 }); m.setRadius(m.sbBase.radius + 4);
+      found.push(m.getLatLng());
+    }
+  });
+  SB.selected = ids;
+  if (found.length === 1) { SB.map.setView(found[0], Math.max(SB.map.getZoom(), 14)); }
+  else if (found.length > 1) { SB.map.fitBounds(L.latLngBounds(found).pad(0.3)); }
+  return found.length;
+}
+
+function sbInit(map, data) {
+  SB.map = map;
+  if (!map.options.maxZoom) { map.setMaxZoom(19); }  /* clustering needs one; no tile layer */
+  document.body.className = data.dark ? "sb-dark" : "sb-light";
+  if (data.basemap === "grid") { sbGrid(map); }
+  sbRecords(map, data.records);
+  sbIncidents(map, data.incidents);
+  sbSetUnits(data.units);
+  sbTracks(map, data.tracks);
+  sbLegend(map, data);
+  document.title = "superbrain-map-ready";
+}
