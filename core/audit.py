@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from core.security import redact_mapping
+
 GENESIS = "0" * 64
 
 
@@ -66,7 +68,7 @@ class AuditLog:
                     "ts": datetime.now(UTC).isoformat(timespec="microseconds"),
                     "user": user,
                     "action": action,
-                    "params": dict(params or {}),
+                    "params": redact_mapping(dict(params or {})),  # no secrets in the audit
                     "prev": prev["hash"] if prev else GENESIS,
                 }
                 if case is not None:

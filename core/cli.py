@@ -205,15 +205,14 @@ def cmd_audit(args: argparse.Namespace) -> int:
         for p in problems:
             print(f"{ws.audit.path}: {p}")
         return 1
-    entries = ws.audit.search(user=args.user, action=args.action, case=args.case)
-    if args.audit_cmd == "export":
+    from core.security import audit_entries, export_audit
+
+    if args.audit_cmd == "export":  # needs audit.export; the export is audited
         out = args.output
-        with open(out, "w", encoding="utf-8") as fh:
-            for e in entries:
-                fh.write(json.dumps(e, ensure_ascii=False) + "\n")
-        ws.audit.append(ws.user, "audit.export", {"entries": len(entries), "file": str(out)})
-        print(f"exported {len(entries)} entries to {out}")
+        n = export_audit(ws, out, user=args.user, action=args.action, case=args.case)
+        print(f"exported {n} entries to {out}")
         return 0
+    entries = audit_entries(ws, user=args.user, action=args.action, case=args.case)
     for e in entries[-args.limit:]:
         case = f" case={e['case']}" if e.get("case") else ""
         print(f"{e['seq']:>6} {e['ts']} {e['user']:<10} {e['action']:<16}{case} "
@@ -276,6 +275,10 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "export":
             q.add_argument("output", type=Path)
     p.set_defaults(func=cmd_audit)
+
+    from core.users_cli import register as register_users
+
+    register_users(sub)
 
     for module_name in COMMAND_MODULES:
         try:

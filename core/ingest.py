@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from core.errors import RowError
 from core.model import Record
 from core.progress import CancelToken, ProgressCallback, ProgressMeter
+from core.security import require
 from core.stages import IngestStage, default_stages
 from core.store import Checkpoint
 
@@ -136,8 +137,13 @@ class Ingestor:
         cancel: CancelToken | None = None,
         force: bool = False,
     ) -> IngestReport:
-        """Ingest one file with one source; never raises for bad rows or a failing plugin."""
+        """Ingest one file with one source; never raises for bad rows or a failing plugin.
+
+        Raises :class:`~core.security.PermissionDeniedError` (audited) unless the session holds
+        the ``ingest`` permission.
+        """
         path = Path(path).resolve()
+        require(self.ws, "ingest", source=plugin.name, file=str(path))
         started = time.monotonic()
         store = self.ws.store
         fp = fingerprint(path)

@@ -16,6 +16,7 @@ from core.audit import AuditLog
 from core.errors import WorkspaceError
 
 if TYPE_CHECKING:
+    from core.security import Session
     from core.store import Store
     from plugins.registry import Discovery
 
@@ -180,6 +181,22 @@ class Workspace:
             self.audit.append(self.user, "plugin.fail", {
                 "name": failure.name, "origin": failure.origin, "error": failure.error})
         return found
+
+    # -- security: who is acting (see core.security) -------------------------------------------
+    _session: Session | None = None  # set by core.security.login / current_session
+
+    @property
+    def session(self) -> Session:
+        """The current user's session; authenticated from the environment on first use."""
+        from core.security import current_session
+
+        return current_session(self)
+
+    def login(self, user: str, password: str) -> Session:
+        """Authenticate ``user`` (audited) and make them the acting user of this workspace."""
+        from core.security import login
+
+        return login(self, user, password)
 
     def close(self) -> None:
         if "store" in self.__dict__:

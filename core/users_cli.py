@@ -1,0 +1,111 @@
+"""``superbrain users``: add, passwd, list, disable, enable, role, es-credentials, whoami.
+
+Passwords never go on the command line (shell history, ``ps``): they are read from an
+environment variable or asked for on a terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+
+from core.users import UserError
+
+NEW_PASSWORD_ENV = "SUPERBRAIN_NEW_PASSWORD"
+ES_SECRET_ENV = "SUPERBRAIN_ES_SECRET"
+
+
+def _secret(env: str, prompt: str, *, confirm: bool) -> str:
+    value = os.environ.get(env)
+    if value is not None:
+        return value
+    if not sys.stdin.isatty():
+        raise UserError(f"no terminal to ask for the {prompt}: set {env}")
+    first = getpass.getpass(f"{prompt}: ")
+    if confirm and getpass.getpass(f"{prompt} (again): ") != first:
+        raise UserError(f"the two {prompt}s differ")
+    return first
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    from core import users
+    from core.cli import open_workspace, print_json
+    from core.security import current_session
+
+    ws = open_workspace(args)
+    cmd = args.users_cmd
+    if cmd == "add":
+        password = _secret(NEW_PASSWORD_ENV, f"password for {args.name}", confirm=True)
+        record = users.add_user(ws, args.name, args.role, password)
+        print(f"user {record.name} added with role {record.role}")
+    elif cmd == "passwd":
+        password = _secret(NEW_PASSWORD_ENV, f"new password for {args.name}", confirm=True)
+        users.change_password(ws, args.name, password)
+        print(f"password of {args.name} changed")
+    elif cmd in ("disable", "enable"):
+        users.set_enabled(ws, args.name, cmd == "enable")
+        print(f"user {args.name} {cmd}d")
+    elif cmd == "role":
+        users.change_role(ws, args.name, args.role)
+        print(f"user {args.name} now has role {args.role}")
+    elif cmd == "es-credentials":
+        secret = _secret(ES_SECRET_ENV, "Elasticsearch " + ("password" if args.username
+                                                             else "API key"), confirm=False)
+        if args.username:
+            users.set_es_credentials(ws, args.name, username=args.username, password=secret)
+        else:
+            users.set_es_credentials(ws, args.name, api_key=secret)
+        print(f"Elasticsearch credentials of {args.name} stored")
+    elif cmd == "whoami":
+        s = current_session(ws)
+        print(f"{s.user} ({s.role}, via {s.via}): {', '.join(sorted(s.permissions))}")
+    else:  # list
+        rows = [{"name": u.name, "role": u.role, "disabled": u.disabled, "created": u.created,
+                 "es_credentials": u.has_es_credentials} for u in users.list_users(ws)]
+        if args.json:
+            print_json(rows)
+        else:
+            for r in rows:
+                state = "DISABLED" if r["disabled"] else "active"
+                print(f"  {r['name']:<20} {r['role']:<14} {state:<9} since {r['created']}")
+            print(f"{len(rows)} accounts")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``superbrain users`` to the command line."""
+    from core.cli import add_workspace_arg
+    from core.security import default_roles
+
+    roles = list(default_roles().grants)
+
+    p = subparsers.add_parser(
+        "users", help="manage user accounts and roles (administrators)",
+        description="User accounts of the workspace. Until the first account exists, whoever "
+                    "runs superbrain acts as administrator; the first account must be an "
+                    "administrator. Passwords are read from $" + NEW_PASSWORD_ENV + " or asked "
+                    "for on a terminal, never taken from the command line.")
+    add_workspace_arg(p)
+    sub = p.add_subparsers(dest="users_cmd", required=True)
+    q = sub.add_parser("add", help="create an account")
+    q.add_argument("name")
+    q.add_argument("--role", required=True, choices=roles)
+    q = sub.add_parser("passwd", help="set a new password (your own, or anyone's as admin)")
+    q.add_argument("name")
+    q = sub.add_parser("list", help="list accounts")
+    q.add_argument("--json", action="store_true")
+    for name in ("disable", "enable"):
+        sub.add_parser(name, help=f"{name} an account").add_argument("name")
+    q = sub.add_parser("role", help="change an account's role")
+    q.add_argument("name")
+    q.add_argument("role", choices=roles)
+    q = sub.add_parser("es-credentials",
+                       help="store per-user Elasticsearch credentials (API key by default)",
+                       description="The API key (or, with --username, the password) is read "
+                                   f"from ${ES_SECRET_ENV} or asked for on a terminal.")
+    q.add_argument("name")
+    q.add_argument("--username", help="use basic authentication with this Elasticsearch user")
+    sub.add_parser("whoami", help="show the acting user, role and permissions")
+    p.set_defaults(func=cmd_users)

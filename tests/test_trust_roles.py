@@ -1,0 +1,250 @@
+"""Users, roles and sessions: permissions come from data, are enforced in the services, and every
+refusal is audited with the user, the role and the permission."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.errors import AccessDeniedError
+from core.ingest import Ingestor
+from core.security import (
+    AuthenticationError,
+    PermissionDeniedError,
+    SecurityError,
+    Session,
+    audit_entries,
+    default_roles,
+    export_audit,
+    load_roles,
+    require,
+    requires,
+)
+from core.users import UserError, add_user, change_role, set_enabled
+from core.workspace import Workspace
+from plugins.mapping import MappingSource, parse_mapping
+
+REPO = Path(__file__).resolve().parent.parent
+PASSWORDS = {"root": "root-pass-1", "ana": "analyst-pass", "sup": "supervisor-pass",
+             "cmd": "commander-pass"}
+
+
+@pytest.fixture
+def staffed(workspace: Workspace) -> Workspace:
+    """A workspace with an administrator, an analyst, a supervisor and a commander."""
+    add_user(workspace, "root", "administrator", PASSWORDS["root"])
+    workspace.login("root", PASSWORDS["root"])
+    add_user(workspace, "ana", "analyst", PASSWORDS["ana"])
+    add_user(workspace, "sup", "supervisor", PASSWORDS["sup"])
+    add_user(workspace, "cmd", "commander", PASSWORDS["cmd"])
+    return workspace
+
+
+def _as(ws: Workspace, user: str) -> Workspace:
+    """The same workspace folder opened again, logged in as ``user``."""
+    other = Workspace.open(ws.root)
+    other.login(user, PASSWORDS[user])
+    return other
+
+
+def test_roles_are_data_and_match_the_brief() -> None:
+    roles = default_roles()
+    assert set(roles.grants) == {"analyst", "commander", "supervisor", "administrator"}
+    assert roles.grants["administrator"] == frozenset(roles.permissions)
+    assert "faces.search" in roles.grants["analyst"]
+    assert not {"export", "audit.read", "audit.export", "ops.dispatch"} & roles.grants["analyst"]
+    assert {"ops.dispatch", "ops.intake", "alerts.ack"} <= roles.grants["commander"]
+    assert {"audit.read", "audit.export", "faces.review", "export"} <= roles.grants["supervisor"]
+    assert "users.manage" not in roles.grants["supervisor"]
+
+
+def test_roles_file_errors_name_file_and_key(tmp_path: Path) -> None:
+    bad = tmp_path / "roles.toml"
+    bad.write_text('[permissions]\nsearch = "s"\n[roles.analyst]\npermissions = ["serch"]\n')
+    with pytest.raises(SecurityError, match=r"roles.toml.*\[roles.analyst\].*serch"):
+        load_roles(bad)
+    bad.write_text("[roles.x]\npermissions = []\n")
+    with pytest.raises(SecurityError, match="missing \\[permissions\\]"):
+        load_roles(bad)
+
+
+def test_session_require_names_user_role_and_permission() -> None:
+    s = Session("wang", "analyst")
+    s.require("search")
+    with pytest.raises(PermissionDeniedError) as info:
+        s.require("ops.dispatch")
+    assert isinstance(info.value, AccessDeniedError)
+    assert "'wang'" in str(info.value) and "'analyst'" in str(info.value)
+    assert "'ops.dispatch'" in str(info.value)
+    with pytest.raises(SecurityError, match="unknown permission 'serch'"):
+        s.require("serch")  # a typo in an engine is a loud error, not a silent allow/deny
+    with pytest.raises(SecurityError, match="unknown role"):
+        Session("x", "superuser")
+
+
+def test_workspace_without_accounts_acts_as_administrator(workspace: Workspace) -> None:
+    session = workspace.session
+    assert (session.user, session.role, session.via) == ("tester", "administrator",
+                                                          "no-accounts")
+    assert not (workspace.root / "users.sqlite").exists()  # asking does not create accounts
+
+
+def test_first_account_must_be_administrator(workspace: Workspace) -> None:
+    with pytest.raises(UserError, match="first account must be an administrator"):
+        add_user(workspace, "ana", "analyst", "analyst-pass")
+    with pytest.raises(UserError, match="at least 8"):
+        add_user(workspace, "root", "administrator", "short")
+
+
+def test_password_hashes_are_argon2id_salted_and_file_private(staffed: Workspace) -> None:
+    import sqlite3
+
+    path = staffed.root / "users.sqlite"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    con = sqlite3.connect(path)
+    hashes = dict(con.execute("SELECT name, password_hash FROM users"))
+    con.close()
+    assert all(h.startswith("$argon2id$") and "m=65536" in h for h in hashes.values())
+    assert len(set(hashes.values())) == len(hashes)  # salted: no two alike
+    raw = path.read_bytes()
+    assert not any(p.encode() in raw for p in PASSWORDS.values())
+
+
+def test_login_failures_are_refused_and_audited(staffed: Workspace) -> None:
+    ws = Workspace.open(staffed.root)
+    with pytest.raises(AuthenticationError):
+        ws.login("ana", "not-her-password")
+    with pytest.raises(AuthenticationError):
+        ws.login("nobody", "whatever-pass")
+    set_enabled(staffed, "cmd", False)
+    with pytest.raises(AuthenticationError):
+        ws.login("cmd", PASSWORDS["cmd"])
+    fails = staffed.audit.search(action="auth.fail")
+    assert [(e["user"], e["params"]["reason"]) for e in fails] == [
+        ("ana", "wrong name or password"), ("nobody", "wrong name or password"),
+        ("cmd", "account disabled")]
+    text = staffed.audit_path.read_text("utf-8")
+    assert "not-her-password" not in text and PASSWORDS["cmd"] not in text
+
+
+def test_last_administrator_cannot_be_disabled_or_demoted(staffed: Workspace) -> None:
+    with pytest.raises(UserError, match="last enabled administrator"):
+        set_enabled(staffed, "root", False)
+    with pytest.raises(UserError, match="last enabled administrator"):
+        change_role(staffed, "root", "analyst")
+
+
+def test_users_manage_is_administrator_only(staffed: Workspace) -> None:
+    sup = _as(staffed, "sup")
+    with pytest.raises(PermissionDeniedError, match=r"users\.manage"):
+        add_user(sup, "mallory", "administrator", "mallory-pass")
+    with pytest.raises(PermissionDeniedError):
+        change_role(sup, "sup", "administrator")
+    denied = staffed.audit.search(action="access.denied")
+    assert [(e["user"], e["params"]["permission"]) for e in denied] == [
+        ("sup", "users.manage"), ("sup", "users.manage")]
+
+
+def test_supervisor_searches_and_exports_audit_analyst_cannot(
+        staffed: Workspace, tmp_path: Path) -> None:
+    sup = _as(staffed, "sup")
+    assert any(e["action"] == "users.add" for e in audit_entries(sup, action="users.*"))
+    n = export_audit(sup, tmp_path / "out.jsonl", action="users.*")
+    assert n == 4 and len((tmp_path / "out.jsonl").read_text().splitlines()) == 4
+    exported = staffed.audit.search(action="audit.export")
+    assert exported[-1]["user"] == "sup" and exported[-1]["params"]["entries"] == 4
+    ana = _as(staffed, "ana")
+    with pytest.raises(PermissionDeniedError, match=r"audit\.read"):
+        audit_entries(ana)
+    with pytest.raises(PermissionDeniedError, match=r"audit\.export"):
+        export_audit(ana, tmp_path / "leak.jsonl")
+    assert not (tmp_path / "leak.jsonl").exists()
+    denied = [(e["user"], e["params"]["permission"])
+              for e in staffed.audit.search(action="access.denied")]
+    assert denied == [("ana", "audit.read"), ("ana", "audit.export")]
+    assert staffed.audit.verify() == []
+
+
+def test_ingest_is_enforced_in_the_ingestor(staffed: Workspace, tmp_path: Path) -> None:
+    source = MappingSource(parse_mapping(
+        {"source": {"name": "notes", "id": ["id"]}, "fields": {"body": "text"}}, "test"))
+    data = tmp_path / "n.csv"
+    data.write_text("id,body\n1,hello\n2,世界\n", encoding="utf-8")
+    ana = _as(staffed, "ana")
+    with pytest.raises(PermissionDeniedError, match="'ingest'"):
+        Ingestor(ana, stages=[]).ingest_file(source, data)
+    assert ana.store.count() == 0
+    sup = _as(staffed, "sup")
+    report = Ingestor(sup, stages=[]).ingest_file(source, data)
+    assert (report.status, report.records) == ("done", 2)
+    ingest = staffed.audit.search(action="ingest")
+    assert [e["user"] for e in ingest] == ["sup"]
+
+
+def test_requires_decorator_finds_the_workspace(staffed: Workspace) -> None:
+    class Dispatcher:
+        def __init__(self, ws: Workspace) -> None:
+            self.ws = ws
+
+        @requires("ops.dispatch")
+        def dispatch(self, unit: str) -> str:
+            return f"sent {unit}"
+
+    @requires("search")
+    def search(workspace: Workspace, q: str) -> str:
+        return q
+
+    assert Dispatcher(_as(staffed, "cmd")).dispatch("U1") == "sent U1"
+    ana = _as(staffed, "ana")
+    assert search(ana, "王") == "王"
+    with pytest.raises(PermissionDeniedError):
+        Dispatcher(ana).dispatch("U1")
+    entry = staffed.audit.search(action="access.denied")[-1]
+    assert entry["params"]["call"].endswith("Dispatcher.dispatch")
+    with pytest.raises(SecurityError, match="no workspace"):
+        requires("search")(lambda q: q)("x")
+    assert require(ana, "faces.search").user == "ana"
+
+
+def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "main.py", *args], cwd=REPO, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, **env},
+                          stdin=subprocess.DEVNULL)
+
+
+def test_cli_users_and_environment_login(tmp_path: Path) -> None:
+    root = str(tmp_path / "ws")
+    base = {"SUPERBRAIN_USER": "boss"}
+    assert _cli("init", root, env=base).returncode == 0
+    out = _cli("users", "-w", root, "add", "boss", "--role", "administrator",
+               env={**base, "SUPERBRAIN_NEW_PASSWORD": "boss-password"})
+    assert out.returncode == 0, out.stderr
+    assert "no user accounts" in out.stderr  # the bootstrap warning
+    no_pw = _cli("users", "-w", root, "list", env=base)
+    assert no_pw.returncode == 2 and "SUPERBRAIN_PASSWORD" in no_pw.stderr
+    boss = {**base, "SUPERBRAIN_PASSWORD": "boss-password"}
+    out = _cli("users", "-w", root, "add", "li", "--role", "analyst",
+               env={**boss, "SUPERBRAIN_NEW_PASSWORD": "li-password"})
+    assert out.returncode == 0, out.stderr
+    listed = _cli("users", "-w", root, "list", "--json", env=boss)
+    assert '"li"' in listed.stdout and "argon2" not in listed.stdout
+    li = {"SUPERBRAIN_USER": "li", "SUPERBRAIN_PASSWORD": "li-password"}
+    denied = _cli("audit", "-w", root, "list", env=li)
+    assert denied.returncode == 2
+    assert "'li'" in denied.stderr and "'analyst'" in denied.stderr
+    assert "'audit.read'" in denied.stderr
+    assert _cli("users", "-w", root, "list", env=li).returncode == 2
+    whoami = _cli("users", "-w", root, "whoami", env=li)
+    assert whoami.stdout.startswith("li (analyst, via password)")
+    # self-service password change, then the old password no longer works
+    out = _cli("users", "-w", root, "passwd", "li",
+               env={**li, "SUPERBRAIN_NEW_PASSWORD": "li-password-2"})
+    assert out.returncode == 0, out.stderr
+    assert _cli("users", "-w", root, "whoami", env=li).returncode == 2
+    verify = _cli("audit", "-w", root, "verify", env=li)
+    assert verify.returncode == 0 and "intact" in verify.stdout
