@@ -1,0 +1,220 @@
+"""The indexed form of a record, shared by both backends, and the registry of declared fields.
+
+A record becomes one flat document (a dict) with the same layout in every backend::
+
+    uid source type day      exact keywords (day = local date, China Standard Time)
+    time (epoch ms)  geo [lat, lon]
+    all              every text value, keyword value, raw identifier and entity label
+    t.<field>        analysed text of TEXT fields
+    k.<field>        exact values of KEYWORD fields; IDENTIFIER fields hold raw + canonical forms
+    n.<field>        NUMBER fields      d.<field>  TIME fields (epoch ms)
+    ids              canonical identifiers: identifier fields, entity keys, ids found in text
+    ent              entity ids ("type:key")
+    src              what a hit shows: title and the original text fields (not indexed)
+
+Field roles come from the sources' :class:`~core.model.RecordSchema` (through
+:class:`FieldRegistry`); fields no schema declares are indexed by their Python type.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from core import normalize
+from core.model import FieldRole, FieldSpec, Record, RecordSchema, to_utc
+from core.normalize import fold
+from search.analysis import identifier_forms, identifiers_in_text
+
+if TYPE_CHECKING:
+    from core.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+CST = timezone(timedelta(hours=8))
+
+#: Top-level keyword fields every document has.
+CORE_KEYWORDS = ("uid", "source", "type", "day", "ids", "ent")
+
+
+@dataclass
+class FieldRegistry:
+    """Declared fields of every record type, by field name (the first declaration wins)."""
+
+    schemas: dict[str, RecordSchema] = field(default_factory=dict)
+    fields: dict[str, FieldSpec] = field(default_factory=dict)
+
+    @classmethod
+    def from_schemas(cls, schemas: Iterable[RecordSchema]) -> FieldRegistry:
+        reg = cls()
+        for schema in schemas:
+            reg.add(schema)
+        return reg
+
+    @classmethod
+    def from_workspace(cls, workspace: Workspace) -> FieldRegistry:
+        """Schemas of every source plugin the workspace can load (failures are logged)."""
+        from plugins.registry import discover
+
+        use_eps = bool(workspace.config.get("plugins", {}).get("entry_points", True))
+        found = discover(workspace.plugin_folders(), use_entry_points=use_eps)
+        schemas: list[RecordSchema] = []
+        for name, lp in sorted(found.loaded.items()):
+            try:
+                schemas.extend(lp.plugin.record_schemas())
+            except Exception as exc:  # a broken plugin must not break search
+                log.warning("source %s: record_schemas() failed: %s", name, exc)
+        return cls.from_schemas(schemas)
+
+    def add(self, schema: RecordSchema) -> None:
+        self.schemas.setdefault(schema.record_type, schema)
+        for spec in schema.fields:
+            known = self.fields.get(spec.name)
+            if known is None:
+                self.fields[spec.name] = spec
+            elif known.role is not spec.role:
+                log.warning("field %r is %s in one schema and %s in %r; using %s", spec.name,
+                            known.role, spec.role, schema.record_type, known.role)
+
+    def role(self, name: str) -> FieldRole | None:
+        spec = self.fields.get(name)
+        return spec.role if spec else None
+
+    def names(self, role: FieldRole) -> list[str]:
+        return sorted(n for n, s in self.fields.items() if s.role is role)
+
+
+def epoch_ms(value: datetime) -> int:
+    return int(to_utc(value).timestamp() * 1000)
+
+
+def local_day(value: datetime) -> str:
+    return to_utc(value).astimezone(CST).date().isoformat()
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    if isinstance(value, str) and value.strip():
+        try:
+            return datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _as_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _values(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, list | tuple | set):
+        return [v for v in value if v is not None and v != ""]
+    return [] if value == "" else [value]
+
+
+def _identifier_values(raw: str, spec: FieldSpec | None) -> list[str]:
+    folded = fold(raw)
+    out = [folded]
+    if spec is not None and spec.normalizer:
+        try:
+            out.append(normalize.get(spec.normalizer)(folded))
+        except KeyError:
+            log.warning("field %r names unknown normalizer %r", spec.name, spec.normalizer)
+    out.extend(identifier_forms(folded))
+    return list(dict.fromkeys(v for v in out if v))
+
+
+def build_doc(record: Record, registry: FieldRegistry) -> dict[str, Any]:
+    """The indexed document of ``record`` (see the module docstring for the layout)."""
+    schema = registry.schemas.get(record.type)
+    all_text: list[str] = []
+    text: dict[str, str] = {}
+    keywords: dict[str, list[str]] = {}
+    numbers: dict[str, float] = {}
+    dates: dict[str, int] = {}
+    ids: set[str] = set()
+
+    def spec_of(name: str) -> FieldSpec | None:
+        return (schema.field(name) if schema else None) or registry.fields.get(name)
+
+    for name, value in record.text.items():
+        if value:
+            folded = fold(str(value))
+            text[name] = folded
+            all_text.append(folded)
+            ids.update(identifiers_in_text(folded))
+    for name, value in record.fields.items():
+        spec = spec_of(name)
+        role = spec.role if spec else None
+        for v in _values(value):
+            if role is FieldRole.TEXT or (role is None and isinstance(v, str) and len(v) > 40):
+                folded = fold(str(v))
+                text[name] = f"{text[name]}\n{folded}" if name in text else folded
+                all_text.append(folded)
+                ids.update(identifiers_in_text(folded))
+            elif role is FieldRole.NUMBER or (role is None and _as_number(v) is not None
+                                              and not isinstance(v, str)):
+                num = _as_number(v)
+                if num is not None:
+                    numbers[name] = num
+            elif role is FieldRole.TIME or (role is None and isinstance(v, datetime | date)):
+                dt = _as_datetime(v)
+                if dt is not None:
+                    dates[name] = epoch_ms(dt)
+            elif role in (FieldRole.GEO, FieldRole.PHOTO):
+                continue
+            elif role is FieldRole.IDENTIFIER or (role is None and identifier_forms(str(v))):
+                forms = _identifier_values(str(v), spec)
+                keywords.setdefault(name, []).extend(forms)
+                ids.update(forms)
+                all_text.append(forms[0])
+            else:  # KEYWORD, or an undeclared short string / bool
+                folded = fold(str(v))
+                keywords.setdefault(name, []).append(folded)
+                all_text.append(folded)
+    entity_ids = []
+    for e in record.entities:
+        entity_ids.append(e.id)
+        ids.add(e.key)
+        if e.label:
+            all_text.append(fold(e.label))
+    doc: dict[str, Any] = {
+        "uid": record.uid,
+        "source": record.source,
+        "type": record.type,
+        "time": epoch_ms(record.time) if record.time else None,
+        "day": local_day(record.time) if record.time else None,
+        "geo": [float(record.geo[0]), float(record.geo[1])] if record.geo else None,
+        "all": list(dict.fromkeys(all_text)),
+        "t": text,
+        "k": {k: list(dict.fromkeys(v)) for k, v in keywords.items()},
+        "n": numbers,
+        "d": dates,
+        "ids": sorted(ids),
+        "ent": entity_ids,
+        "src": {"title": record.title(), "text": dict(record.text),
+                "time": record.time.isoformat() if record.time else None},
+    }
+    return doc
+
+
+def text_values(doc: Mapping[str, Any]) -> list[str]:
+    """Every analysed text value of a document (for highlighting and the Python matcher)."""
+    return list(doc.get("all", []))

@@ -1,0 +1,441 @@
+"""The Elasticsearch backend (for scale): one index per record type behind aliases.
+
+Index layout, for ``index_prefix = "superbrain"`` and record type ``incident``::
+
+    superbrain-incident-<stamp>     concrete index, mappings built from the RecordSchema
+    superbrain-incident             write alias of the live concrete index
+    superbrain-all                  read alias over every live concrete index (searches)
+
+A rebuild writes new concrete indices and swaps both aliases in one atomic ``_aliases`` call,
+so searches never see a missing or half-built index. The client is ``elasticsearch`` 8.x,
+which talks to Elasticsearch 8 and 9 clusters (it sends ``compatible-with=8``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from core.model import FieldRole, Record, RecordSchema
+from core.progress import CancelToken, ProgressCallback, ProgressMeter
+from core.workspace import SearchConfig
+from search.backend import SearchBackend, decode_cursor, encode_cursor, request_key
+from search.document import FieldRegistry, build_doc
+from search.errors import SearchConfigError, SearchError, SearchUnavailable
+from search.es_query import to_dsl
+from search.highlight import merge_adjacent_marks
+from search.model import (
+    MARK_CLOSE,
+    MARK_OPEN,
+    FacetBucket,
+    Filters,
+    Health,
+    Hit,
+    IndexReport,
+    SearchRequest,
+    SearchResult,
+)
+
+log = logging.getLogger(__name__)
+
+BULK_CHUNK = 1000
+PIT_KEEP_ALIVE = "5m"
+_NAME = re.compile(r"[^a-z0-9_]+")
+
+
+def _es() -> Any:
+    import elasticsearch
+    import elasticsearch.helpers
+
+    return elasticsearch
+
+
+def schema_mapping(schema: RecordSchema | None) -> dict[str, Any]:
+    """The index mapping of one record type (undeclared fields go by dynamic templates)."""
+    t: dict[str, Any] = {}
+    k: dict[str, Any] = {}
+    n: dict[str, Any] = {}
+    d: dict[str, Any] = {}
+    for spec in schema.fields if schema else ():
+        if spec.role is FieldRole.TEXT:
+            t[spec.name] = {"type": "text", "analyzer": "standard"}
+        elif spec.role in (FieldRole.KEYWORD, FieldRole.IDENTIFIER):
+            k[spec.name] = {"type": "keyword"}
+        elif spec.role is FieldRole.NUMBER:
+            n[spec.name] = {"type": "double"}
+        elif spec.role is FieldRole.TIME:
+            d[spec.name] = {"type": "date", "format": "epoch_millis"}
+    keyword = {"type": "keyword"}
+    return {
+        "dynamic": True,
+        "dynamic_templates": [
+            {"t": {"path_match": "t.*", "mapping": {"type": "text", "analyzer": "standard"}}},
+            {"k": {"path_match": "k.*", "mapping": keyword}},
+            {"n": {"path_match": "n.*", "mapping": {"type": "double"}}},
+            {"d": {"path_match": "d.*", "mapping": {"type": "date", "format": "epoch_millis"}}},
+        ],
+        "properties": {
+            "uid": keyword, "source": keyword, "type": keyword, "day": keyword,
+            "ids": keyword, "ent": keyword,
+            "all": {"type": "text", "analyzer": "standard"},
+            "time": {"type": "date", "format": "epoch_millis"},
+            "geo": {"type": "geo_point"},
+            "src": {"type": "object", "enabled": False},
+            "t": {"properties": t}, "k": {"properties": k},
+            "n": {"properties": n}, "d": {"properties": d},
+        },
+    }
+
+
+def _es_doc(doc: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in doc.items() if v is not None}
+    if doc.get("geo"):
+        out["geo"] = {"lat": doc["geo"][0], "lon": doc["geo"][1]}
+    return out
+
+
+class ElasticsearchBackend(SearchBackend):
+    """Search on an Elasticsearch 8.x or 9.x cluster.
+
+    Thread-safe (the client pools connections). Errors reaching the cluster raise
+    :class:`~search.errors.SearchUnavailable` with the URL and the reason.
+    """
+
+    name = "elasticsearch"
+
+    def __init__(self, client: Any, registry: FieldRegistry, *, prefix: str = "superbrain",
+                 url: str = "", shards: int = 1, replicas: int = 0) -> None:
+        super().__init__(registry)
+        self.client = client
+        self.prefix = _NAME.sub("-", prefix.lower()).strip("-") or "superbrain"
+        self.url = url
+        self.shards = shards
+        self.replicas = replicas
+        self.read_alias = f"{self.prefix}-all"
+        self._known_aliases: set[str] = set()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_config(cls, cfg: SearchConfig, registry: FieldRegistry, *, shards: int = 1,
+                    replicas: int = 0) -> ElasticsearchBackend:
+        """A backend for the workspace's ``[search]`` settings (URL(s), credentials, CA)."""
+        urls = [u.strip() for u in cfg.url.split(",") if u.strip()]
+        if not urls:
+            raise SearchConfigError("[search] backend is 'elasticsearch' but url is empty")
+        kwargs: dict[str, Any] = {"request_timeout": 30, "retry_on_timeout": True,
+                                  "max_retries": 2}
+        if cfg.api_key:
+            kwargs["api_key"] = cfg.api_key
+        elif cfg.username:
+            kwargs["basic_auth"] = (cfg.username, cfg.password)
+        if cfg.ca_certs:
+            kwargs["ca_certs"] = cfg.ca_certs
+        try:
+            client = _es().Elasticsearch(urls, **kwargs)
+        except ValueError as exc:
+            raise SearchConfigError(f"[search] url {cfg.url!r}: {exc}") from exc
+        return cls(client, registry, prefix=cfg.index_prefix, url=",".join(urls),
+                   shards=shards, replicas=replicas)
+
+    # -- errors ------------------------------------------------------------------------------
+    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        es = _es()
+        try:
+            return fn(*args, **kwargs)
+        except (es.ConnectionError, es.ConnectionTimeout) as exc:
+            raise SearchUnavailable(f"Elasticsearch at {self.url or '?'} is unreachable "
+                                    f"({what}): {exc}") from None
+        except es.AuthenticationException as exc:
+            raise SearchUnavailable(f"Elasticsearch at {self.url} rejected the credentials "
+                                    f"in [search] ({what}): {exc.message}") from None
+        except es.ApiError as exc:
+            status = getattr(exc.meta, "status", 0)
+            if status in (503, 429) or "all shards failed" in str(exc):
+                raise SearchUnavailable(f"Elasticsearch at {self.url} cannot serve {what} "
+                                        f"(HTTP {status}): {self._short(exc)}; cluster health: "
+                                        f"{self.health().status}") from None
+            raise SearchError(f"Elasticsearch refused {what} (HTTP {status}): "
+                              f"{self._short(exc)}") from None
+
+    @staticmethod
+    def _short(exc: Any) -> str:
+        info = getattr(exc, "info", None) or getattr(exc, "body", None)
+        if isinstance(info, dict) and isinstance(info.get("error"), dict):
+            err = info["error"]
+            root = (err.get("root_cause") or [err])[0]
+            return f"{root.get('type')}: {root.get('reason')}"
+        return str(exc)
+
+    # -- indices -----------------------------------------------------------------------------
+    def type_alias(self, record_type: str) -> str:
+        return f"{self.prefix}-{_NAME.sub('_', record_type.lower())}"
+
+    def _create_concrete(self, record_type: str, aliases: bool) -> str:
+        name = f"{self.type_alias(record_type)}-{time.time_ns()}"
+        body: dict[str, Any] = {
+            "settings": {"number_of_shards": self.shards,
+                         "number_of_replicas": self.replicas,
+                         "refresh_interval": "1s"},
+            "mappings": schema_mapping(self.registry.schemas.get(record_type)),
+        }
+        if aliases:
+            body["aliases"] = {self.type_alias(record_type): {"is_write_index": True},
+                               self.read_alias: {}}
+        self._call(f"creating index {name}", self.client.indices.create, index=name, **body)
+        return name
+
+    def _ensure_alias(self, record_type: str) -> str:
+        alias = self.type_alias(record_type)
+        if alias in self._known_aliases:
+            return alias
+        with self._lock:
+            exists = self._call("checking aliases", self.client.indices.exists_alias, name=alias)
+            if not exists:
+                try:
+                    self._create_concrete(record_type, aliases=True)
+                except SearchError as exc:
+                    if "already exists" not in str(exc):  # another writer was faster
+                        raise
+            self._known_aliases.add(alias)
+        return alias
+
+    def _alias_targets(self) -> dict[str, list[str]]:
+        """Concrete index -> aliases, for this prefix."""
+        try:
+            raw = self.client.indices.get_alias(index=f"{self.prefix}-*")
+        except _es().NotFoundError:
+            return {}
+        except Exception:
+            raw = self._call("listing aliases", self.client.indices.get_alias,
+                             index=f"{self.prefix}-*")
+        return {idx: sorted(v.get("aliases", {})) for idx, v in dict(raw).items()}
+
+    # -- writing -----------------------------------------------------------------------------
+    def _bulk(self, actions: Iterable[dict[str, Any]]) -> tuple[int, dict[str, str]]:
+        helpers = _es().helpers
+        ok, failures = 0, {}
+        stream = helpers.streaming_bulk(
+            self.client, actions, chunk_size=BULK_CHUNK, max_retries=6, initial_backoff=0.5,
+            max_backoff=30, raise_on_error=False, raise_on_exception=False)
+        for success, item in self._call("bulk indexing", list, stream):
+            if success:
+                ok += 1
+            else:
+                info = next(iter(item.values()))
+                err = info.get("error", info.get("status"))
+                if isinstance(err, dict):
+                    err = f"{err.get('type')}: {err.get('reason')}"
+                failures[str(info.get("_id"))] = str(err)
+        return ok, failures
+
+    def _actions(self, records: Iterable[Record], target: Any,
+                 failures: dict[str, str]) -> Iterator[dict[str, Any]]:
+        for r in records:
+            try:
+                doc = _es_doc(build_doc(r, self.registry))
+            except (ValueError, TypeError, OverflowError) as exc:
+                failures[r.uid] = f"{type(exc).__name__}: {exc}"
+                continue
+            yield {"_op_type": "index", "_index": target(r.type), "_id": r.uid, "_source": doc}
+
+    def index(self, records: Sequence[Record]) -> IndexReport:
+        for rtype in {r.type for r in records}:
+            self._ensure_alias(rtype)
+        local_failures: dict[str, str] = {}
+        ok, failures = self._bulk(self._actions(records, self.type_alias, local_failures))
+        failures.update(local_failures)
+        for uid, reason in list(failures.items())[:5]:
+            log.warning("Elasticsearch rejected %s: %s", uid, reason)
+        return IndexReport(ok, failures)
+
+    def delete(self, uids: Sequence[str]) -> None:
+        if not uids:
+            return
+        found = self._call("finding records to delete", self.client.search,
+                           index=self.read_alias, query={"terms": {"uid": list(uids)}},
+                           size=len(uids), source=False, ignore_unavailable=True)
+        actions = [{"_op_type": "delete", "_index": h["_index"], "_id": h["_id"]}
+                   for h in found["hits"]["hits"]]
+        if actions:
+            self._bulk(actions)
+
+    def flush(self) -> None:
+        self._call("refreshing", self.client.indices.refresh, index=self.read_alias,
+                   ignore_unavailable=True, allow_no_indices=True)
+
+    def rebuild(self, records: Iterable[Record], *, total: int | None = None,
+                progress: ProgressCallback | None = None,
+                cancel: CancelToken | None = None) -> IndexReport:
+        new: dict[str, str] = {}
+        failures: dict[str, str] = {}
+        meter = ProgressMeter(progress, total)
+        indexed = 0
+
+        def target(record_type: str) -> str:
+            if record_type not in new:
+                new[record_type] = self._create_concrete(record_type, aliases=False)
+            return new[record_type]
+
+        batch: list[Record] = []
+
+        def send() -> None:
+            nonlocal indexed
+            for r in batch:
+                target(r.type)
+            ok, bad = self._bulk(self._actions(batch, target, failures))
+            indexed += ok
+            failures.update(bad)
+            meter.advance(len(batch), "indexing")
+            batch.clear()
+
+        for r in records:
+            batch.append(r)
+            if len(batch) >= BULK_CHUNK:
+                send()
+                if cancel is not None and cancel.cancelled:
+                    for name in new.values():
+                        self._call("dropping a cancelled rebuild", self.client.indices.delete,
+                                   index=name)
+                    return IndexReport(indexed, failures, cancelled=True)
+        if batch:
+            send()
+        meter.advance(0, "switching aliases", force=True)
+        if new:
+            self._call("refreshing", self.client.indices.refresh, index=",".join(new.values()))
+        old = self._alias_targets()
+        actions: list[dict[str, Any]] = []
+        for rtype, name in new.items():
+            actions.append({"add": {"index": name, "alias": self.type_alias(rtype),
+                                    "is_write_index": True}})
+            actions.append({"add": {"index": name, "alias": self.read_alias}})
+        for idx, aliases in old.items():
+            if idx not in new.values() and aliases:
+                actions.append({"remove_index": {"index": idx}})
+        if actions:
+            self._call("switching aliases", self.client.indices.update_aliases,
+                       actions=actions)
+        self._known_aliases = {self.type_alias(t) for t in new}
+        return IndexReport(indexed, failures)
+
+    # -- searching ---------------------------------------------------------------------------
+    def _sort(self, request: SearchRequest) -> list[Any]:
+        if request.sort == "relevance":
+            return [{"_score": "desc"}, {"uid": "asc"}]
+        order = "desc" if request.sort == "time_desc" else "asc"
+        return [{"time": {"order": order, "missing": "_last"}}, {"uid": "asc"}]
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        started = time.perf_counter()
+        plan = self.plan(request)
+        size = max(1, min(1000, request.size))
+        body: dict[str, Any] = {"query": to_dsl(plan.root), "size": size,
+                                "sort": self._sort(request), "track_total_hits": True}
+        pit = None
+        if request.cursor:
+            payload = decode_cursor(request.cursor, request)
+            pit = payload["pit"]
+            body["search_after"] = payload["after"]
+            body["pit"] = {"id": pit, "keep_alive": PIT_KEEP_ALIVE}
+        elif request.facets:
+            body["aggs"] = {name: {"terms": {
+                "field": name if name in ("source", "type", "day") else f"k.{name}",
+                "size": request.facet_size, "order": [{"_count": "desc"}, {"_key": "asc"}]}}
+                for name in request.facets}
+        if request.highlight and plan.highlight_terms:
+            body["highlight"] = {"fields": {"all": {}}, "pre_tags": [MARK_OPEN],
+                                 "post_tags": [MARK_CLOSE], "encoder": "html",
+                                 "fragment_size": 120, "number_of_fragments": 3,
+                                 "require_field_match": False}
+        if pit:
+            resp = self._call("searching", self.client.search, **body)
+        else:
+            resp = self._call("searching", self.client.search, index=self.read_alias,
+                              ignore_unavailable=True, allow_no_indices=True, **body)
+        raw_hits = resp["hits"]["hits"]
+        total = int(resp["hits"]["total"]["value"])
+        hits = tuple(self._hit(h, request) for h in raw_hits)
+        facets = {name: tuple(FacetBucket(str(b["key"]), int(b["doc_count"]))
+                              for b in agg["buckets"])
+                  for name, agg in resp.get("aggregations", {}).items()}
+        next_cursor = None
+        if raw_hits and len(raw_hits) == size:
+            if pit is None:
+                if total <= size:
+                    return self._result(total, hits, facets, None, started, plan.warnings)
+                opened = self._call("opening a point in time", self.client.open_point_in_time,
+                                    index=self.read_alias, keep_alive=PIT_KEEP_ALIVE)
+                pit = opened["id"]
+            next_cursor = encode_cursor({"q": request_key(request), "pit": resp.get("pit_id", pit),
+                                         "after": raw_hits[-1]["sort"]})
+        elif pit is not None:
+            try:
+                self.client.close_point_in_time(id=pit)
+            except Exception as exc:  # expiry will clean up; paging is already complete
+                log.debug("closing point in time: %s", exc)
+        return self._result(total, hits, facets, next_cursor, started, plan.warnings)
+
+    @staticmethod
+    def _result(total: int, hits: tuple[Hit, ...], facets: dict[str, Any], cursor: str | None,
+                started: float, warnings: list[str]) -> SearchResult:
+        return SearchResult(total, hits, facets, cursor, (time.perf_counter() - started) * 1000,
+                            tuple(warnings))
+
+    @staticmethod
+    def _hit(raw: dict[str, Any], request: SearchRequest) -> Hit:
+        from datetime import UTC, datetime
+
+        src = raw["_source"]
+        inner = src.get("src", {})
+        geo = src.get("geo")
+        ms = src.get("time")
+        return Hit(
+            uid=src["uid"], source=src["source"], type=src["type"],
+            score=float(raw.get("_score") or 0.0) if request.sort == "relevance" else 0.0,
+            time=datetime.fromtimestamp(ms / 1000, tz=UTC) if ms is not None else None,
+            geo=(geo["lat"], geo["lon"]) if geo else None,
+            title=inner.get("title", ""),
+            snippets=tuple(merge_adjacent_marks(s)
+                           for s in raw.get("highlight", {}).get("all", [])),
+            text=inner.get("text", {}))
+
+    def count(self, query: str = "", filters: Filters | None = None) -> int:
+        plan = self.planner.plan(query, filters)
+        resp = self._call("counting", self.client.count, index=self.read_alias,
+                          query=to_dsl(plan.root), ignore_unavailable=True,
+                          allow_no_indices=True)
+        return int(resp["count"])
+
+    def health(self) -> Health:
+        es = _es()
+        try:
+            h = self.client.cluster.health(request_timeout=10)
+        except (es.ConnectionError, es.ConnectionTimeout) as exc:
+            return Health(self.name, "red", 0, {"url": self.url},
+                          f"Elasticsearch at {self.url} is unreachable: {exc}")
+        except es.ApiError as exc:
+            return Health(self.name, "red", 0, {"url": self.url},
+                          f"Elasticsearch at {self.url} answered HTTP "
+                          f"{getattr(exc.meta, 'status', '?')}: {self._short(exc)}")
+        docs = 0
+        try:
+            docs = int(self.client.count(index=self.read_alias, ignore_unavailable=True,
+                                         allow_no_indices=True)["count"])
+        except es.ApiError as exc:
+            log.debug("count failed: %s", exc)
+        detail = {"url": self.url, "cluster": h.get("cluster_name"),
+                  "nodes": h.get("number_of_nodes"),
+                  "active_shards": h.get("active_shards"),
+                  "unassigned_shards": h.get("unassigned_shards"),
+                  "aliases": self.read_alias}
+        status = str(h.get("status", "red"))
+        message = {"green": "ok", "yellow": "replicas unassigned: searches work",
+                   "red": "primary shards unassigned: some records cannot be searched"}.get(
+                       status, status)
+        return Health(self.name, status, docs, detail, message)
+
+    def close(self) -> None:
+        self.client.close()

@@ -1,0 +1,443 @@
+"""The embedded search engine (default): tantivy, in the workspace's ``search/`` folder.
+
+Layout: ``search/tantivy/CURRENT`` names the live generation folder (``g-<time>``); a rebuild
+writes a new generation and then replaces CURRENT atomically, so searches never stop. Typed
+fields (``t_``/``k_``/``n_``/``d_`` + field name) come from the declared record schemas; a
+schema that gains fields after the index was built is reported by :meth:`health` ("rebuild
+needed") and its new fields are searchable by exact value until ``superbrain reindex``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import tantivy
+from tantivy import Document, Filter, Order, TextAnalyzerBuilder, Tokenizer
+
+from core.model import FieldRole, Record
+from core.progress import CancelToken, ProgressCallback, ProgressMeter
+from search.analysis import RUST_TOKEN_PATTERN
+from search.backend import SearchBackend, decode_cursor, encode_cursor, request_key
+from search.document import FieldRegistry, build_doc
+from search.embedded_query import TantivyTranslator, field_name
+from search.errors import SearchError, SearchUnavailable
+from search.highlight import snippets
+from search.matcher import haversine_m
+from search.model import (
+    FacetBucket,
+    Filters,
+    Health,
+    Hit,
+    IndexReport,
+    SearchRequest,
+    SearchResult,
+)
+from search.plan import PBool, PGeoRadius, PNode
+
+log = logging.getLogger(__name__)
+
+TOKENIZER = "superbrain"
+_RAW_FAST = ("uid", "source", "type", "day", "ids", "ent", "k_category", "k_district")
+MAX_RADIUS_CANDIDATES = 200_000
+_PINNED_SEARCHERS = 32
+_PIN_SECONDS = 600
+
+
+def _uid_hash(uid: str) -> int:
+    return int.from_bytes(hashlib.blake2b(uid.encode(), digest_size=8).digest(), "big")
+
+
+def _analyzer() -> Any:
+    return TextAnalyzerBuilder(Tokenizer.regex(RUST_TOKEN_PATTERN)).filter(
+        Filter.lowercase()).build()
+
+
+class _Generation:
+    """One tantivy index folder with the field layout it was built with."""
+
+    def __init__(self, path: Path, registry: FieldRegistry, create: bool) -> None:
+        self.path = path
+        layout_file = path / "layout.json"
+        if create:
+            path.mkdir(parents=True, exist_ok=True)
+            layout = {
+                "text": registry.names(FieldRole.TEXT),
+                "keyword": sorted({*registry.names(FieldRole.KEYWORD),
+                                   *registry.names(FieldRole.IDENTIFIER)}),
+                "number": registry.names(FieldRole.NUMBER),
+                "time": registry.names(FieldRole.TIME),
+            }
+            layout_file.write_text(json.dumps(layout, ensure_ascii=False), encoding="utf-8")
+        else:
+            layout = json.loads(layout_file.read_text(encoding="utf-8"))
+        self.layout: dict[str, list[str]] = layout
+        sb = tantivy.SchemaBuilder()
+        for name in _RAW_FAST:
+            sb.add_text_field(name, stored=name in ("uid", "source", "type"), fast=True,
+                              tokenizer_name="raw")
+        sb.add_unsigned_field("h", indexed=True, fast=True)
+        sb.add_text_field("all", tokenizer_name=TOKENIZER)
+        sb.add_json_field("kx", tokenizer_name="raw")
+        sb.add_date_field("time", indexed=True, fast=True)
+        sb.add_float_field("lat", indexed=True, fast=True)
+        sb.add_float_field("lon", indexed=True, fast=True)
+        sb.add_bytes_field("src", stored=True)
+        self.fields = {*_RAW_FAST, "h", "all", "kx", "time", "lat", "lon"}
+        for name in layout["text"]:
+            self._add(sb, f"t.{name}", lambda f: sb.add_text_field(f, tokenizer_name=TOKENIZER))
+        for name in layout["keyword"]:
+            self._add(sb, f"k.{name}",
+                      lambda f: sb.add_text_field(f, tokenizer_name="raw", fast=True))
+        for name in layout["number"]:
+            self._add(sb, f"n.{name}", lambda f: sb.add_float_field(f, indexed=True, fast=True))
+        for name in layout["time"]:
+            self._add(sb, f"d.{name}", lambda f: sb.add_date_field(f, indexed=True, fast=True))
+        self.schema = sb.build()
+        self.index = tantivy.Index(self.schema, path=str(path))
+        self.index.register_tokenizer(TOKENIZER, _analyzer())
+        self.translator = TantivyTranslator(self.schema, self.fields)
+
+    def _add(self, sb: tantivy.SchemaBuilder, plan_field: str, add: Any) -> None:
+        name = field_name(plan_field)
+        if name not in self.fields:
+            add(name)
+            self.fields.add(name)
+
+    def missing(self, registry: FieldRegistry) -> list[str]:
+        """Declared fields this generation has no typed field for."""
+        prefix = {FieldRole.TEXT: "t", FieldRole.NUMBER: "n", FieldRole.TIME: "d"}
+        out = []
+        for name, spec in registry.fields.items():
+            if spec.role in (FieldRole.GEO, FieldRole.PHOTO):
+                continue
+            if field_name(f"{prefix.get(spec.role, 'k')}.{name}") not in self.fields:
+                out.append(name)
+        return sorted(out)
+
+    def document(self, doc: dict[str, Any]) -> Document:
+        d = Document()
+        for name in ("uid", "source", "type", "day"):
+            if doc.get(name):
+                d.add_text(name, doc[name])
+        d.add_unsigned("h", _uid_hash(doc["uid"]))
+        for name in ("ids", "ent"):
+            for v in doc[name]:
+                d.add_text(name, v)
+        for v in doc["all"]:
+            d.add_text("all", v)
+        for name, value in doc["t"].items():
+            f = field_name(f"t.{name}")
+            if f in self.fields:
+                d.add_text(f, value)
+        extra: dict[str, Any] = {}
+        for name, values in doc["k"].items():
+            f = field_name(f"k.{name}")
+            if f in self.fields:
+                for v in values:
+                    d.add_text(f, v)
+            else:
+                extra[name] = values
+        if extra:
+            d.add_json("kx", extra)
+        for space, adder in (("n", d.add_float), ("d", d.add_date)):
+            for name, value in doc[space].items():
+                f = field_name(f"{space}.{name}")
+                if f in self.fields:
+                    adder(f, value if space == "n" else _dt(value))
+        if doc["time"] is not None:
+            d.add_date("time", _dt(doc["time"]))
+        if doc["geo"]:
+            d.add_float("lat", doc["geo"][0])
+            d.add_float("lon", doc["geo"][1])
+        src = dict(doc["src"], all=doc["all"], geo=doc["geo"], ms=doc["time"])
+        d.add_bytes("src", json.dumps(src, ensure_ascii=False).encode())
+        return d
+
+
+def _dt(ms: float) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+class EmbeddedBackend(SearchBackend):
+    """Search without a server: a tantivy index under ``search_dir``.
+
+    Thread-safe: searches run on immutable searcher snapshots; writes take an internal lock.
+    Only one process may write at a time (tantivy's lock file enforces it).
+    """
+
+    name = "embedded"
+
+    def __init__(self, search_dir: Path, registry: FieldRegistry,
+                 writer_heap: int = 128_000_000) -> None:
+        super().__init__(registry)
+        self.root = Path(search_dir) / "tantivy"
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._writer: Any = None
+        self._writer_heap = writer_heap
+        self._pinned: OrderedDict[str, tuple[Any, float]] = OrderedDict()
+        self._gen: _Generation = self._open_current()
+        self._current_mtime = self._current_file_mtime()
+
+    # -- generations --------------------------------------------------------------------------
+    def _current_file_mtime(self) -> float:
+        try:
+            return (self.root / "CURRENT").stat().st_mtime
+        except FileNotFoundError:
+            return 0.0
+
+    def _open_current(self) -> _Generation:
+        current = self.root / "CURRENT"
+        try:
+            if current.exists():
+                name = current.read_text(encoding="utf-8").strip()
+                return _Generation(self.root / name, self.registry, create=False)
+            gen = _Generation(self.root / f"g-{time.time_ns()}", self.registry, create=True)
+            self._set_current(gen.path.name)
+            return gen
+        except (OSError, ValueError, json.JSONDecodeError) as exc:
+            raise SearchUnavailable(f"{str(self.root)!r}: cannot open the search index: {exc}; "
+                                    "run `superbrain reindex` to rebuild it") from exc
+
+    def _set_current(self, name: str) -> None:
+        tmp = self.root / "CURRENT.tmp"
+        tmp.write_text(name, encoding="utf-8")
+        os.replace(tmp, self.root / "CURRENT")
+
+    def _generation(self) -> _Generation:
+        """The live generation, switching when another process rebuilt the index."""
+        mtime = self._current_file_mtime()
+        if mtime != self._current_mtime:
+            with self._lock:
+                if mtime != self._current_mtime:
+                    self._close_writer()
+                    self._gen = self._open_current()
+                    self._current_mtime = mtime
+        return self._gen
+
+    # -- writing ------------------------------------------------------------------------------
+    def _writer_for(self, gen: _Generation) -> Any:
+        if self._writer is None:
+            try:
+                self._writer = gen.index.writer(self._writer_heap, 1)
+            except ValueError as exc:
+                raise SearchError(f"{str(gen.path)!r}: cannot write the search index "
+                                  f"(is another ingest running?): {exc}") from exc
+        return self._writer
+
+    def _close_writer(self) -> None:
+        if self._writer is not None:
+            self._writer.rollback()
+            self._writer = None
+
+    def index(self, records: Sequence[Record]) -> IndexReport:
+        gen = self._generation()
+        failures: dict[str, str] = {}
+        with self._lock:
+            writer = self._writer_for(gen)
+            for r in records:
+                try:
+                    doc = gen.document(build_doc(r, self.registry))
+                except (ValueError, TypeError, OverflowError) as exc:
+                    failures[r.uid] = f"{type(exc).__name__}: {exc}"
+                    continue
+                writer.delete_documents_by_term("uid", r.uid)
+                writer.add_document(doc)
+        return IndexReport(len(records) - len(failures), failures)
+
+    def delete(self, uids: Sequence[str]) -> None:
+        gen = self._generation()
+        with self._lock:
+            writer = self._writer_for(gen)
+            for uid in uids:
+                writer.delete_documents_by_term("uid", uid)
+
+    def flush(self) -> None:
+        with self._lock:
+            if self._writer is not None:
+                self._writer.commit()
+                self._gen.index.reload()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._writer is not None:
+                self._writer.commit()
+                self._writer.wait_merging_threads()
+                self._writer = None
+            self._pinned.clear()
+
+    def rebuild(self, records: Iterable[Record], *, total: int | None = None,
+                progress: ProgressCallback | None = None,
+                cancel: CancelToken | None = None) -> IndexReport:
+        new = _Generation(self.root / f"g-{time.time_ns()}", self.registry, create=True)
+        writer = new.index.writer(self._writer_heap, 1)
+        meter = ProgressMeter(progress, total)
+        failures: dict[str, str] = {}
+        n = 0
+        for r in records:
+            try:
+                writer.add_document(new.document(build_doc(r, self.registry)))
+                n += 1
+            except (ValueError, TypeError, OverflowError) as exc:
+                failures[r.uid] = f"{type(exc).__name__}: {exc}"
+            if (n + len(failures)) % 2000 == 0:
+                meter.advance(2000, "indexing")
+                if cancel is not None and cancel.cancelled:
+                    writer.rollback()
+                    del writer
+                    shutil.rmtree(new.path, ignore_errors=True)
+                    return IndexReport(n, failures, cancelled=True)
+        writer.commit()
+        writer.wait_merging_threads()
+        meter.advance(0, "switching", force=True)
+        with self._lock:
+            old = self._gen
+            self._close_writer()
+            self._set_current(new.path.name)
+            self._gen = new
+            self._current_mtime = self._current_file_mtime()
+            new.index.reload()
+            self._pinned.clear()
+        for path in self.root.glob("g-*"):  # keep the previous generation for open readers
+            if path not in (new.path, old.path):
+                shutil.rmtree(path, ignore_errors=True)
+        return IndexReport(n, failures)
+
+    # -- searching ----------------------------------------------------------------------------
+    def _searcher(self, gen: _Generation, pin: str | None) -> tuple[Any, str]:
+        now = time.monotonic()
+        with self._lock:
+            for key in [k for k, (_, t) in self._pinned.items() if now - t > _PIN_SECONDS]:
+                del self._pinned[key]
+            if pin and pin in self._pinned:
+                searcher, _ = self._pinned.pop(pin)
+            else:
+                searcher = gen.index.searcher()
+                pin = f"{gen.path.name}:{time.time_ns()}"
+            self._pinned[pin] = (searcher, now)
+            while len(self._pinned) > _PINNED_SEARCHERS:
+                self._pinned.popitem(last=False)
+        return searcher, pin
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        started = time.perf_counter()
+        plan = self.plan(request)
+        size = max(1, min(1000, request.size))
+        offset, pin = 0, None
+        if request.cursor:
+            payload = decode_cursor(request.cursor, request)
+            offset, pin = int(payload["off"]), payload.get("pin")
+        gen = self._generation()
+        searcher, pin = self._searcher(gen, pin)
+        query = self._query(gen, searcher, plan.root)
+        kwargs: dict[str, Any] = {}
+        if request.sort != "relevance":
+            kwargs = {"order_by_field": "time",
+                      "order": Order.Desc if request.sort == "time_desc" else Order.Asc}
+        result = searcher.search(query, size, count=True, offset=offset, **kwargs)
+        hits = []
+        for score, address in result.hits:
+            stored = searcher.doc(address)
+            src = json.loads(stored["src"][0])
+            ms = src.get("ms")
+            hits.append(Hit(
+                uid=stored["uid"][0], source=stored["source"][0], type=stored["type"][0],
+                score=float(score) if request.sort == "relevance" else 0.0,
+                time=_dt(ms) if ms is not None else None,
+                geo=tuple(src["geo"]) if src.get("geo") else None,  # type: ignore[arg-type]
+                title=src.get("title", ""),
+                snippets=snippets(src.get("all", []), plan.highlight_terms)
+                if request.highlight else (),
+                text=src.get("text", {})))
+        total = int(result.count or 0)
+        facets = self._facets(gen, searcher, query, request) if not request.cursor else {}
+        next_cursor = None
+        if offset + len(hits) < total and hits:
+            next_cursor = encode_cursor({"q": request_key(request), "off": offset + len(hits),
+                                         "pin": pin})
+        warnings = list(plan.warnings)
+        missing = gen.missing(self.registry)
+        if missing:
+            warnings.append("the search index predates fields " + ", ".join(missing[:5])
+                            + ": run `superbrain reindex`")
+        return SearchResult(total, tuple(hits), facets, next_cursor,
+                            (time.perf_counter() - started) * 1000, tuple(warnings))
+
+    def _query(self, gen: _Generation, searcher: Any, root: PNode) -> Any:
+        query = gen.translator.translate(root)
+        radii = _radius_filters(root)
+        if not radii:
+            return query
+        # Exact circles: the translated query holds each circle's bounding box; keep only the
+        # candidates within the radius, identified by their uid hash.
+        candidates = searcher.search(query, MAX_RADIUS_CANDIDATES, count=False)
+        addresses = [a for _, a in candidates.hits]
+        lats = searcher.fast_field_values("lat", addresses)
+        lons = searcher.fast_field_values("lon", addresses)
+        hashes = searcher.fast_field_values("h", addresses)
+        keep = [h for h, la, lo in zip(hashes, lats, lons, strict=True)
+                if la is not None and all(haversine_m(r.lat, r.lon, la, lo) <= r.meters
+                                          for r in radii)]
+        if len(addresses) >= MAX_RADIUS_CANDIDATES:
+            log.warning("radius filter: more than %d candidates, result truncated",
+                        MAX_RADIUS_CANDIDATES)
+        return tantivy.Query.boolean_query([
+            (tantivy.Occur.Must, query),
+            (tantivy.Occur.Must, tantivy.Query.const_score_query(
+                tantivy.Query.term_set_query(gen.schema, "h", keep), 0.0))])
+
+    def _facets(self, gen: _Generation, searcher: Any, query: Any,
+                request: SearchRequest) -> dict[str, tuple[FacetBucket, ...]]:
+        if not request.facets:
+            return {}
+        aggs = {}
+        for name in request.facets:
+            f = name if name in ("source", "type", "day") else field_name(f"k.{name}")
+            if f in gen.fields:
+                aggs[name] = {"terms": {"field": f, "size": request.facet_size}}
+        raw = searcher.aggregate(query, aggs) if aggs else {}
+        out: dict[str, tuple[FacetBucket, ...]] = {}
+        for name in request.facets:
+            buckets = raw.get(name, {}).get("buckets", [])
+            out[name] = tuple(sorted((FacetBucket(str(b["key"]), int(b["doc_count"]))
+                                      for b in buckets), key=lambda b: (-b.count, b.value)))
+        return out
+
+    def count(self, query: str = "", filters: Filters | None = None) -> int:
+        plan = self.planner.plan(query, filters)
+        gen = self._generation()
+        searcher = gen.index.searcher()
+        return int(searcher.search(self._query(gen, searcher, plan.root), 1, count=True).count)
+
+    def health(self) -> Health:
+        try:
+            gen = self._generation()
+            docs = int(gen.index.searcher().num_docs)
+        except SearchError as exc:
+            return Health(self.name, "red", 0, message=str(exc))
+        missing = gen.missing(self.registry)
+        status = "yellow" if missing else "green"
+        message = (f"index predates fields {', '.join(missing)}: run `superbrain reindex`"
+                   if missing else "ok")
+        return Health(self.name, status, docs,
+                      {"path": str(gen.path), "segments": gen.index.searcher().num_segments},
+                      message)
+
+
+def _radius_filters(node: PNode) -> list[PGeoRadius]:
+    if isinstance(node, PGeoRadius):
+        return [node]
+    if isinstance(node, PBool):
+        return [r for n in (*node.must, *node.filter) for r in _radius_filters(n)]
+    return []
