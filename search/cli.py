@@ -1,0 +1,184 @@
+"""``superbrain search``, ``superbrain search-health`` and ``superbrain reindex``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+from typing import Any
+
+from core.cli import (
+    ProgressPrinter,
+    add_workspace_arg,
+    cancel_on_sigint,
+    open_workspace,
+    print_json,
+)
+from search.errors import SearchError
+from search.model import STANDARD_FACETS, Filters, GeoBox, GeoRadius, SearchRequest
+
+
+def _floats(text: str, n: int, what: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        values = []
+    if len(values) != n:
+        raise argparse.ArgumentTypeError(f"{what}: expected {n} comma-separated numbers, "
+                                         f"got {text!r}")
+    return values
+
+
+def _box(text: str) -> GeoBox:
+    return GeoBox(*_floats(text, 4, "--box SOUTH,WEST,NORTH,EAST"))
+
+
+def _near(text: str) -> GeoRadius:
+    return GeoRadius(*_floats(text, 3, "--near LAT,LON,METERS"))
+
+
+def _when(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date or time (e.g. 2024-01-31 or 2024-01-31T08:00)") from None
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from search.backend import open_backend
+
+    ws = open_workspace(args)
+    backend = open_backend(ws)
+    filters = Filters(sources=tuple(args.source), types=tuple(args.type),
+                      categories=tuple(args.category), districts=tuple(args.district),
+                      since=args.since, until=args.until, box=args.box, radius=args.near)
+    request = SearchRequest(args.query, filters, sort=args.sort, size=args.limit,
+                            cursor=args.cursor,
+                            facets=STANDARD_FACETS if args.facets else ())
+    try:
+        result = backend.search(request)
+    finally:
+        backend.close()
+    ws.audit.append(ws.user, "search", {"query": args.query, "filters": _filters_json(filters),
+                                        "total": result.total, "backend": backend.name})
+    if args.json:
+        print_json(result.to_json())
+        return 0
+    for w in result.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    for h in result.hits:
+        when = h.time.astimezone().strftime("%Y-%m-%d %H:%M") if h.time else "-"
+        print(f"{h.uid:<28} {h.type:<10} {when:<16} {h.title}")
+        for s in h.snippets[:1]:
+            print(f"    {s.replace('<mark>', '[').replace('</mark>', ']')}")
+    for name, buckets in result.facets.items():
+        print(f"{name}: " + ", ".join(f"{b.value} ({b.count})" for b in buckets[:10]))
+    more = f"; next page: --cursor {result.next_cursor}" if result.next_cursor else ""
+    print(f"{result.total:,} records ({result.took_ms:.0f} ms){more}")
+    return 0
+
+
+def _filters_json(f: Filters) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in vars(f).items():
+        if value:
+            out[key] = value.isoformat() if isinstance(value, datetime) else (
+                list(value) if isinstance(value, tuple) else vars(value))
+    return out
+
+
+def cmd_health(args: argparse.Namespace) -> int:
+    from search.backend import open_backend
+    from search.stage import stale_reason
+
+    ws = open_workspace(args)
+    try:
+        backend = open_backend(ws)
+    except SearchError as exc:
+        print(f"search: red: {exc}")
+        return 1
+    health = backend.health()
+    backend.close()
+    stale = stale_reason(ws.search_dir)
+    if args.json:
+        print_json({"backend": health.backend, "status": health.status,
+                    "documents": health.documents, "message": health.message,
+                    "detail": health.detail, "stale": stale,
+                    "store_records": ws.store.count()})
+    else:
+        print(f"search backend: {health.backend}  status: {health.status}  "
+              f"documents: {health.documents:,}  (store: {ws.store.count():,} records)")
+        print(f"  {health.message}")
+        for key, value in health.detail.items():
+            print(f"  {key}: {value}")
+        if stale:
+            print(f"  STALE: {stale} — run `superbrain reindex`")
+    return 1 if health.status == "red" else 0
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    from search.backend import open_backend
+    from search.stage import clear_stale
+
+    ws = open_workspace(args)
+    backend = open_backend(ws)
+    total = ws.store.count()
+    printer = ProgressPrinter("[reindex]")
+    cancel = cancel_on_sigint()
+    try:
+        report = backend.rebuild(ws.store.iter_records(with_graph=True), total=total,
+                                 progress=printer, cancel=cancel)
+    finally:
+        printer.done()
+        backend.close()
+    ws.audit.append(ws.user, "search.reindex", {
+        "backend": backend.name, "indexed": report.indexed, "failed": len(report.failures),
+        "cancelled": report.cancelled})
+    if report.cancelled:
+        print(f"reindex cancelled after {report.indexed:,} records; the previous index is "
+              "still in use")
+        return 130
+    clear_stale(ws.search_dir)
+    print(f"reindexed {report.indexed:,} of {total:,} records into the {backend.name} index")
+    for uid, reason in list(report.failures.items())[:20]:
+        print(f"  rejected {uid}: {reason}", file=sys.stderr)
+    return 1 if report.failures else 0
+
+
+def register(subparsers: Any) -> None:
+    """Add the search subcommands to the ``superbrain`` command line."""
+    p = subparsers.add_parser(
+        "search", help="search every source (Chinese and English, plates, phones, IDs)",
+        description="Query language: words, \"phrases\", field:value, AND/OR/NOT/-, "
+                    "wildcards (burg*), fuzzy (wang~1), ranges (time:[2024-01-01 TO *], "
+                    "loss:>5000). See docs/SEARCH.md.")
+    add_workspace_arg(p)
+    p.add_argument("query", help="the query (quote it for the shell)")
+    p.add_argument("--source", action="append", default=[], help="only this source (repeat)")
+    p.add_argument("--type", action="append", default=[], help="only this record type")
+    p.add_argument("--category", action="append", default=[], help="only this category")
+    p.add_argument("--district", action="append", default=[], help="only this district")
+    p.add_argument("--since", type=_when, help="from this date/time (inclusive)")
+    p.add_argument("--until", type=_when, help="before this date/time")
+    p.add_argument("--box", type=_box, help="SOUTH,WEST,NORTH,EAST in degrees")
+    p.add_argument("--near", type=_near, help="LAT,LON,METERS")
+    p.add_argument("--sort", choices=("relevance", "time_desc", "time_asc"),
+                   default="relevance")
+    p.add_argument("--limit", type=int, default=20, help="hits per page (default 20)")
+    p.add_argument("--cursor", help="next-page cursor printed by the previous page")
+    p.add_argument("--facets", action="store_true", help="count by source, type, category, "
+                                                         "district and day")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_search)
+
+    p = subparsers.add_parser("search-health", help="search backend status (exit 1 when red)")
+    add_workspace_arg(p)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_health)
+
+    p = subparsers.add_parser("reindex", help="rebuild the search index from the store "
+                                              "(searches keep working meanwhile; Ctrl+C "
+                                              "cancels and keeps the old index)")
+    add_workspace_arg(p)
+    p.set_defaults(func=cmd_reindex)

@@ -1,0 +1,97 @@
+"""The ingest stage that indexes records as they are ingested (idempotent upserts by uid)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from core.model import Record
+from search.backend import SearchBackend, open_backend
+from search.errors import SearchError
+
+if TYPE_CHECKING:
+    from core.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+STALE_FILE = "stale.json"
+
+
+def stale_reason(search_dir: Path) -> str | None:
+    """Why the index misses records (an ingest could not index them), or None."""
+    path = Path(search_dir) / STALE_FILE
+    if not path.exists():
+        return None
+    try:
+        return str(json.loads(path.read_text(encoding="utf-8")).get("reason", "unknown"))
+    except (OSError, ValueError):
+        return "unknown (unreadable stale marker)"
+
+
+def mark_stale(search_dir: Path, reason: str) -> None:
+    path = Path(search_dir) / STALE_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"reason": reason, "at": datetime.now(UTC).isoformat()},
+                               ensure_ascii=False), encoding="utf-8")
+
+
+def clear_stale(search_dir: Path) -> None:
+    (Path(search_dir) / STALE_FILE).unlink(missing_ok=True)
+
+
+class SearchStage:
+    """Indexes each ingested batch and makes it searchable before the store commits it.
+
+    When the backend fails (e.g. the cluster is unreachable) the ingest goes on: the store
+    keeps every record, the index is marked stale and ``superbrain reindex`` catches up.
+    """
+
+    name = "search"
+
+    def __init__(self, backend: SearchBackend, search_dir: Path) -> None:
+        self.backend = backend
+        self.search_dir = Path(search_dir)
+        self.failed: str | None = None
+        self.rejected: dict[str, str] = {}
+
+    def process(self, records: Sequence[Record]) -> None:
+        if self.failed or not records:
+            return
+        try:
+            report = self.backend.index(records)
+            self.backend.flush()
+        except SearchError as exc:
+            self.failed = str(exc)
+            mark_stale(self.search_dir, self.failed)
+            log.error("search indexing stopped for this ingest: %s (records stay in the store; "
+                      "run `superbrain reindex` when search is back)", exc)
+            return
+        if report.failures:
+            self.rejected.update(report.failures)
+            first = next(iter(report.failures.items()))
+            log.warning("search rejected %d records in this batch, e.g. %s: %s",
+                        len(report.failures), *first)
+
+    def finish(self) -> None:
+        if self.failed:
+            return
+        try:
+            self.backend.flush()
+        except SearchError as exc:
+            mark_stale(self.search_dir, str(exc))
+            log.error("search flush failed: %s", exc)
+
+
+def make_stage(workspace: Workspace) -> SearchStage | None:
+    """The search stage for ``workspace`` (its configured backend)."""
+    try:
+        backend = open_backend(workspace)
+    except SearchError as exc:
+        mark_stale(workspace.search_dir, str(exc))
+        log.error("search is unavailable, ingesting without indexing: %s", exc)
+        return None
+    return SearchStage(backend, workspace.search_dir)
