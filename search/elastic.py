@@ -118,6 +118,7 @@ class ElasticsearchBackend(SearchBackend):
         self.read_alias = f"{self.prefix}-all"
         self._known_aliases: set[str] = set()
         self._lock = threading.Lock()
+        self.retire_grace_seconds = 2.0
 
     @classmethod
     def from_config(cls, cfg: SearchConfig, registry: FieldRegistry, *, shards: int = 1,
@@ -312,13 +313,20 @@ class ElasticsearchBackend(SearchBackend):
             actions.append({"add": {"index": name, "alias": self.type_alias(rtype),
                                     "is_write_index": True}})
             actions.append({"add": {"index": name, "alias": self.read_alias}})
-        for idx, aliases in old.items():
-            if idx not in new.values() and aliases:
-                actions.append({"remove_index": {"index": idx}})
+        retired = [idx for idx in old if idx not in new.values()]
+        for idx in retired:
+            for alias in old[idx]:
+                actions.append({"remove": {"index": idx, "alias": alias}})
         if actions:
             self._call("switching aliases", self.client.indices.update_aliases,
                        actions=actions)
         self._known_aliases = {self.type_alias(t) for t in new}
+        if retired:
+            # Searches already routed to the old indices finish first; deleting them in the
+            # same call as the swap makes those searches return partial results.
+            time.sleep(self.retire_grace_seconds)
+            self._call("dropping retired indices", self.client.indices.delete,
+                       index=",".join(retired), ignore_unavailable=True)
         return IndexReport(indexed, failures)
 
     # -- searching ---------------------------------------------------------------------------
@@ -355,6 +363,11 @@ class ElasticsearchBackend(SearchBackend):
         else:
             resp = self._call("searching", self.client.search, index=self.read_alias,
                               ignore_unavailable=True, allow_no_indices=True, **body)
+        warnings = list(plan.warnings)
+        shards = resp.get("_shards", {})
+        if shards.get("failed"):
+            warnings.append(f"partial results: {shards['failed']} of {shards.get('total')} "
+                            "shards did not answer")
         raw_hits = resp["hits"]["hits"]
         total = int(resp["hits"]["total"]["value"])
         hits = tuple(self._hit(h, request) for h in raw_hits)
@@ -365,7 +378,7 @@ class ElasticsearchBackend(SearchBackend):
         if raw_hits and len(raw_hits) == size:
             if pit is None:
                 if total <= size:
-                    return self._result(total, hits, facets, None, started, plan.warnings)
+                    return self._result(total, hits, facets, None, started, warnings)
                 opened = self._call("opening a point in time", self.client.open_point_in_time,
                                     index=self.read_alias, keep_alive=PIT_KEEP_ALIVE)
                 pit = opened["id"]
@@ -376,7 +389,7 @@ class ElasticsearchBackend(SearchBackend):
                 self.client.close_point_in_time(id=pit)
             except Exception as exc:  # expiry will clean up; paging is already complete
                 log.debug("closing point in time: %s", exc)
-        return self._result(total, hits, facets, next_cursor, started, plan.warnings)
+        return self._result(total, hits, facets, next_cursor, started, warnings)
 
     @staticmethod
     def _result(total: int, hits: tuple[Hit, ...], facets: dict[str, Any], cursor: str | None,
@@ -412,7 +425,7 @@ class ElasticsearchBackend(SearchBackend):
     def health(self) -> Health:
         es = _es()
         try:
-            h = self.client.cluster.health(request_timeout=10)
+            h = self.client.options(request_timeout=10).cluster.health()
         except (es.ConnectionError, es.ConnectionTimeout) as exc:
             return Health(self.name, "red", 0, {"url": self.url},
                           f"Elasticsearch at {self.url} is unreachable: {exc}")
