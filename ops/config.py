@@ -6,6 +6,7 @@ A workspace may override any of them by putting a file of the same name in ``WOR
 
 from __future__ import annotations
 
+import json
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -68,12 +69,14 @@ class IntakeConfig:
     stamps: Mapping[str, tuple[str, ...]]
     priority_map: Mapping[str, int]
     mediation_map: Mapping[str, str]
+    status_map: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class AlertConfig:
     watch_sources: frozenset[str]
     watch_entity_types: frozenset[str]
+    watch_ignore_sources: frozenset[str]
     watch_fields: Mapping[str, str]  # record field → normaliser name
     face_threshold: float
     severity: Mapping[str, str]
@@ -98,6 +101,9 @@ class OpsConfig:
     intake: IntakeConfig
     alerts: AlertConfig
     files: Mapping[str, Path] = field(default_factory=dict)
+    #: District name → outline rings of [lat, lon] (from ``outlines`` in districts.toml).
+    outlines: Mapping[str, tuple[tuple[tuple[float, float], ...], ...]] = field(
+        default_factory=dict)
 
     def district_by_name(self, name: str) -> District | None:
         for d in self.districts.values():
@@ -179,18 +185,45 @@ def load_config(override_dir: Path | None = None) -> OpsConfig:
         districts[code] = District(code, str(d["name"]), str(d.get("precinct", d["name"])),
                                    _point(d.get("center"), f"{ctx_d} center"),
                                    int(d.get("demo_units", 0)))
+    outlines = _read_outlines(dist.get("outlines"), where("districts.toml"))
     hs = dist.get("hotspots") or {}
     ctx_h = f"{where('districts.toml')}: [hotspots]"
 
+    intake = _parse_intake(raw["intake.toml"], where("intake.toml"))
+    for text, state in intake.status_map.items():
+        if state not in incident_states.transitions:
+            raise OpsConfigError(f"{where('intake.toml')}: [intake.status_map] {text!r}: "
+                                 f"{state!r} is not an incident state")
     return OpsConfig(
         unit_states=unit_states, incident_states=incident_states, router=router,
         unit_types=unit_types, road_factor=_num(rec, "road_factor", ctx),
         stale_minutes=_num(rec, "stale_minutes", ctx),
         default_limit=int(_num(rec, "default_limit", ctx)), sla=sla, districts=districts,
         cell_m=_num(hs, "cell_m", ctx_h), grid_origin=_point(hs.get("origin"), f"{ctx_h} origin"),
-        intake=_parse_intake(raw["intake.toml"], where("intake.toml")),
-        alerts=_parse_alerts(raw["alerts.toml"], where("alerts.toml")),
-        files=paths)
+        intake=intake, alerts=_parse_alerts(raw["alerts.toml"], where("alerts.toml")),
+        files=paths, outlines=outlines)
+
+
+def _read_outlines(name: Any, where: str) -> dict[str, tuple[tuple[tuple[float, float], ...], ...]]:
+    """District outlines from a GeoJSON FeatureCollection (Polygon / MultiPolygon)."""
+    if not name:
+        return {}
+    path = RESOURCE_DIR.parent / str(name)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise OpsConfigError(f"{where}: outlines {str(path)!r}: {exc}") from None
+    out: dict[str, tuple[tuple[tuple[float, float], ...], ...]] = {}
+    for feature in data.get("features", []):
+        district = (feature.get("properties") or {}).get("name")
+        geom = feature.get("geometry") or {}
+        polys = ([geom.get("coordinates")] if geom.get("type") == "Polygon"
+                 else geom.get("coordinates") if geom.get("type") == "MultiPolygon" else [])
+        rings = tuple(tuple((float(lat), float(lon)) for lon, lat, *_ in poly[0])
+                      for poly in polys if poly)
+        if district and rings:
+            out[str(district)] = out.get(str(district), ()) + rings
+    return out
 
 
 def _parse_intake(data: Mapping[str, Any], where: str) -> IntakeConfig:
@@ -217,13 +250,15 @@ def _parse_intake(data: Mapping[str, Any], where: str) -> IntakeConfig:
             raise OpsConfigError(f"{where}: [intake.mediation_map] {k!r}: expected success, "
                                  "failed or pending")
         mmap[normalize.text(k)] = v
+    smap = {normalize.text(k): str(v) for k, v in (t.get("status_map") or {}).items()}
     return IntakeConfig(
         sources=frozenset(t.get("sources") or ()), record_types=frozenset(t.get("record_types")
                                                                           or ()),
         default_priority=int(t.get("default_priority", 3)),
         default_category=str(t.get("default_category", "other")),
         fields=lists(t.get("fields"), "intake.fields"),
-        stamps=lists(t.get("stamps"), "intake.stamps"), priority_map=pmap, mediation_map=mmap)
+        stamps=lists(t.get("stamps"), "intake.stamps"), priority_map=pmap, mediation_map=mmap,
+        status_map=smap)
 
 
 def _parse_alerts(data: Mapping[str, Any], where: str) -> AlertConfig:
@@ -258,5 +293,6 @@ def _parse_alerts(data: Mapping[str, Any], where: str) -> AlertConfig:
     return AlertConfig(
         watch_sources=frozenset(wl.get("sources") or ()),
         watch_entity_types=frozenset(wl.get("entity_types") or ("person", "vehicle", "phone")),
+        watch_ignore_sources=frozenset(wl.get("ignore_sources") or ()),
         watch_fields=fields, face_threshold=threshold,
         severity=dict(data.get("severity") or {}), geofences=tuple(fences))

@@ -19,12 +19,14 @@ from ops.db import (
 )
 from ops.errors import InvalidIncidentError, StaleVersionError, UnknownIncidentError
 from ops.events import OpsContext, Tx
-from ops.geo import haversine_m
+from ops.geo import haversine_m, point_in_polygon
 from ops.model import Assignment, Incident
 
 log = logging.getLogger(__name__)
 
 MEDIATION_OUTCOMES = ("success", "failed", "pending")
+#: Beyond this distance from every district seat a point is in no district of ours.
+FAR_FROM_SEAT_M = 60_000
 
 
 def load_incident(con: Any, incident_id: int) -> Incident:
@@ -61,13 +63,16 @@ def advance_incident(tx: Tx, config: OpsConfig, inc: Incident, target: str, user
 
 
 def nearest_district(config: OpsConfig, lat: float, lon: float) -> str:
-    """The district whose centre is nearest (coarse fallback when a source gives none)."""
+    """The district whose outline contains the point, else the one with the nearest seat."""
+    for name, rings in config.outlines.items():
+        if any(point_in_polygon(lat, lon, ring) for ring in rings):
+            return name
     best, best_d = "", math.inf
     for d in config.districts.values():
         dist = haversine_m(lat, lon, d.center[0], d.center[1])
         if dist < best_d:
             best, best_d = d.name, dist
-    return best
+    return best if best_d <= FAR_FROM_SEAT_M else ""
 
 
 def validate_incident(config: OpsConfig, *, category: str, priority: int,

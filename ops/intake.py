@@ -90,6 +90,8 @@ def map_record(config: OpsConfig, rec: Record, now: float) -> MappedIncident:
     category = str(look("category") or intake.default_category).strip()
     raw_p = look("priority")
     priority = intake.default_priority
+    if isinstance(raw_p, float) and raw_p.is_integer():
+        raw_p = int(raw_p)
     if raw_p is not None:
         key = normalize.text(str(raw_p))
         if key.isdigit() and int(key) in config.sla:
@@ -133,9 +135,11 @@ def map_record(config: OpsConfig, rec: Record, now: float) -> MappedIncident:
     states = list(config.incident_states.transitions)
     status = max((s for s in stamps if s in states), key=states.index)
     raw_status = look("status")
-    if raw_status is not None and str(raw_status) in states and \
-            states.index(str(raw_status)) > states.index(status):
-        status = str(raw_status)
+    if raw_status is not None:
+        key = normalize.text(str(raw_status))
+        mapped = intake.status_map.get(key, key if key in states else None)
+        if mapped is not None and states.index(mapped) > states.index(status):
+            status = mapped
     raw_med = look("mediation")
     mediation = intake.mediation_map.get(normalize.text(str(raw_med))) if raw_med else None
     raw_dispute = look("dispute")

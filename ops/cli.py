@@ -1,0 +1,383 @@
+"""``superbrain ops …``: incidents, units, recommendation, dispatch, alerts, hotspots, metrics.
+
+Every subcommand takes ``-w WORKSPACE`` and ``--json`` (machine-readable output).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from core.cli import add_workspace_arg, open_workspace, print_json
+from core.model import to_utc
+
+
+def _service(args: argparse.Namespace) -> Any:
+    from ops.service import OpsService
+
+    return OpsService(open_workspace(args))
+
+
+def _when(text: str) -> datetime:
+    try:
+        return to_utc(datetime.fromisoformat(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date or date-time (e.g. 2026-11-01 or 2026-11-01T08:00)"
+        ) from None
+
+
+def _out(args: argparse.Namespace, value: Any, lines: list[str]) -> int:
+    if args.json:
+        print_json(value)
+    else:
+        for line in lines:
+            print(line)
+    return 0
+
+
+def _age(seconds: float) -> str:
+    m = int(seconds // 60)
+    return f"{m // 60}h{m % 60:02d}m" if m >= 60 else f"{m}m"
+
+
+# -- handlers ------------------------------------------------------------------------------------
+def cmd_incidents(args: argparse.Namespace) -> int:
+    ops = _service(args)
+    if args.open:
+        queue = ops.incidents.open_queue()[:args.limit]
+        return _out(args, queue, [
+            f"{q['id']:>6} P{q['priority']} {q['status']:<10} {_age(q['age_s']):>7}"
+            f"{' OVERDUE' if q['overdue'] else '        '} {q['category']:<6} {q['district']:<4} "
+            f"{q['routing'].get('rule_id', ''):<16} {','.join(q['units']) or '-':<12} "
+            f"{q['text'][:40]}" for q in queue] + [f"{len(queue)} open incidents shown"])
+    incs = ops.incidents.list(status=args.status, district=args.district, limit=args.limit)
+    return _out(args, [i.as_dict() for i in incs], [
+        f"{i.id:>6} P{i.priority} {i.status:<10} {i.received_at:%Y-%m-%d %H:%M} "
+        f"{i.category:<6} {i.district:<4} {i.routing.get('rule_id', ''):<16} {i.text[:40]}"
+        for i in incs])
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    ops = _service(args)
+    inc = ops.incidents.get(args.incident)
+    history = [a.as_dict() for a in ops.incidents.assignments(inc.id)]
+    data = {**inc.as_dict(), "assignments": history}
+    lines = [f"incident {inc.id}  P{inc.priority}  {inc.category}  [{inc.status}]",
+             f"  {inc.address} {inc.district} ({inc.lat}, {inc.lon})",
+             f"  reporter: {inc.reporter} {inc.reporter_phone}", f"  {inc.text}",
+             f"  routing rule {inc.routing.get('rule_id')}: {inc.routing.get('description')}",
+             f"  departments: {', '.join(inc.routing.get('departments', []))}; needs "
+             f"{', '.join(inc.routing.get('capabilities', [])) or 'no unit'}"]
+    lines += [f"  {state:<10} {when:%Y-%m-%d %H:%M:%S}" for state, when in inc.stamps.items()]
+    lines += [f"  unit {a['unit_id']} by {a['assigned_by']} at {a['assigned_at']}"
+              + (f", ended {a['end_reason']} at {a['ended_at']}" if a["ended_at"] else "")
+              for a in history]
+    return _out(args, data, lines)
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    ops = _service(args)
+    inc = ops.incidents.create(args.category, args.priority, lat=args.lat, lon=args.lon,
+                               address=args.address, district=args.district,
+                               reporter=args.reporter, reporter_phone=args.phone,
+                               text=args.text, dispute=args.dispute)
+    return _out(args, inc.as_dict(), [f"incident {inc.id} received; routing rule "
+                                      f"{inc.routing['rule_id']}: {inc.routing['description']}"])
+
+
+def cmd_units(args: argparse.Namespace) -> int:
+    ops = _service(args)
+    units = ops.units.list(status=args.status, district=args.district,
+                           capability=args.capability)
+    now = datetime.now(UTC)
+    return _out(args, [u.as_dict() for u in units], [
+        f"{u.id:<7} {u.status:<10} {u.type:<12} {u.district:<4} "
+        f"{'' if u.incident_id is None else 'incident ' + str(u.incident_id):<14} "
+        f"pos {'-' if u.position_at is None else _age((now - u.position_at).total_seconds())}"
+        f" ago  {u.name}" for u in units] + [f"{len(units)} units"])
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from ops.seed import seed_demo_units
+
+    ops = _service(args)
+    units = seed_demo_units(ops, total=args.count, seed=args.seed)
+    by_district: dict[str, int] = {}
+    for u in units:
+        by_district[u.district] = by_district.get(u.district, 0) + 1
+    return _out(args, [u.as_dict() for u in units],
+                [f"{len(units)} units ready: " + ", ".join(f"{d} {n}"
+                                                           for d, n in by_district.items())])
+
+
+def cmd_recommend(args: argparse.Namespace) -> int:
+    ops = _service(args)
+    recs = ops.dispatch.recommend(args.incident, capabilities=args.capability,
+                                  limit=args.limit)
+    return _out(args, [r.as_dict() for r in recs], [
+        f"{n}. {r.unit_id:<7} {r.type:<12} {r.distance_m / 1000:6.2f} km  ETA "
+        f"{r.eta_s / 60:5.1f} min{'  STALE position' if r.stale else ''}  {r.name}"
+        for n, r in enumerate(recs, 1)] or ["no available unit with the needed capabilities"])
+
+
+def cmd_assign(args: argparse.Namespace) -> int:
+    ops = _service(args)
+    made = ops.dispatch.assign(args.incident, args.units)
+    return _out(args, [a.as_dict() for a in made],
+                [f"unit {a.unit_id} dispatched to incident {a.incident_id}" for a in made])
+
+
+def cmd_reassign(args: argparse.Namespace) -> int:
+    ops = _service(args)
+    a = ops.dispatch.reassign(args.unit, args.incident)
+    return _out(args, a.as_dict(), [f"unit {a.unit_id} reassigned to incident {a.incident_id}"])
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    ops = _service(args)
+    u = ops.dispatch.release(args.unit)
+    return _out(args, u.as_dict(), [f"unit {u.id} released: now {u.status}"])
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    ops = _service(args)
+    u = ops.units.set_status(args.unit, args.status)
+    return _out(args, u.as_dict(), [f"unit {u.id} is now {u.status}"])
+
+
+def cmd_position(args: argparse.Namespace) -> int:
+    ops = _service(args)
+    u = ops.units.update_position(args.unit, args.lat, args.lon)
+    return _out(args, u.as_dict(), [f"unit {u.id} at ({u.lat}, {u.lon})"])
+
+
+def cmd_advance(args: argparse.Namespace) -> int:
+    ops = _service(args)
+    sets = {}
+    if args.feedback:
+        sets["feedback"] = args.feedback
+    if args.assessment:
+        sets["assessment"] = args.assessment
+    inc = ops.incidents.advance(args.incident, args.status, **sets)
+    return _out(args, inc.as_dict(), [f"incident {inc.id} is now {inc.status}"])
+
+
+def cmd_mediation(args: argparse.Namespace) -> int:
+    ops = _service(args)
+    inc = ops.incidents.set_mediation(args.incident, args.outcome)
+    return _out(args, inc.as_dict(), [f"incident {inc.id}: mediation {inc.mediation}"])
+
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    ops = _service(args)
+    alerts = (ops.alerts.since(args.since, limit=args.limit) if args.since is not None
+              else ops.alerts.list(unacked_only=args.unacked, kind=args.kind, limit=args.limit))
+    return _out(args, [a.as_dict() for a in alerts], [
+        f"{a.id:>6} {a.ts:%m-%d %H:%M} {a.severity:<6} {a.kind:<12} "
+        f"{'ack ' + a.acked_by if a.acked_by else 'OPEN':<12} {a.title}" for a in alerts])
+
+
+def cmd_rescan(args: argparse.Namespace) -> int:
+    from core.cli import ProgressPrinter, cancel_on_sigint
+
+    ops = _service(args)
+    printer = ProgressPrinter("[rescan]")
+    n = ops.alerts.rescan(sources=args.source, progress=None if args.json else printer,
+                          cancel=cancel_on_sigint())
+    printer.done()
+    return _out(args, {"raised": n}, [f"{n} alerts raised"])
+
+
+def cmd_ack(args: argparse.Namespace) -> int:
+    ops = _service(args)
+    a = ops.alerts.ack(args.alert, note=args.note)
+    return _out(args, a.as_dict(), [f"alert {a.id} acknowledged by {a.acked_by}"])
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    ops = _service(args)
+    if args.remove:
+        found = ops.alerts.unwatch(args.kind, args.value)
+        return _out(args, {"removed": found}, [("removed" if found else "was not watched")])
+    key = ops.alerts.watch(args.kind, args.value, reason=args.reason)
+    return _out(args, {"kind": args.kind, "key": key}, [f"watching {args.kind} {key}"])
+
+
+def cmd_saved_search(args: argparse.Namespace) -> int:
+    ops = _service(args)
+    fields = {}
+    for item in args.field or []:
+        name, sep, value = item.partition("=")
+        if not sep:
+            print(f"error: --field {item!r}: expected NAME=VALUE", file=sys.stderr)
+            return 2
+        fields[name] = value
+    sid = ops.alerts.save_search(args.name, text=args.text or "", fields=fields,
+                                 sources=args.source or ())
+    return _out(args, {"id": sid, "name": args.name}, [f"saved search {args.name!r} (#{sid})"])
+
+
+def cmd_hotspots(args: argparse.Namespace) -> int:
+    from ops.hotspots import cells_geojson
+
+    ops = _service(args)
+    end = args.end or datetime.now(UTC)
+    start = args.start or end - timedelta(days=args.days)
+    result = ops.hotspots(start, end, cell_m=args.cell, category=args.category)
+    if args.geojson:
+        Path(args.geojson).write_text(json.dumps(cells_geojson(result), ensure_ascii=False),
+                                      encoding="utf-8")
+    lines = [f"{result['total']} incidents {start:%Y-%m-%d %H:%M} → {end:%Y-%m-%d %H:%M} "
+             f"(previous period {result['previous_total']}); {result['cell_m']:g} m cells"]
+    lines += [f"  {c['id']:<22} ({c['center'][0]:.4f}, {c['center'][1]:.4f}) {c['count']:>5} "
+              f"{c['change']:+5d}" for c in result["cells"][:args.top]]
+    lines += [f"  {d['district']:<8} {d['count']:>6} {d['change']:+6d}"
+              for d in result["districts"]]
+    return _out(args, result, lines)
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    ops = _service(args)
+    m = ops.metrics(args.start, args.end)
+    r = m["response"]
+    lines = [f"{m['incidents']} incidents; response (received → on scene) n={r['count']} "
+             f"p50={r['p50']} p90={r['p90']} p95={r['p95']} max={r['max']} min"]
+    for p, d in m["by_priority"].items():
+        lines.append(f"  P{p} {d['label']:<14} {d['incidents']:>6} incidents, respond target "
+                     f"{d['respond_target_min']:g} min: {d['respond_breaches']} breaches; "
+                     f"resolve target {d['resolve_target_min']:g} min: {d['resolve_breaches']}")
+    for district, d in m["mediation"].items():
+        lines.append(f"  mediation {district}: {d['success']}/{d['success'] + d['failed']} "
+                     f"succeeded ({d['pending']} pending)")
+    return _out(args, m, lines)
+
+
+def cmd_board(args: argparse.Namespace) -> int:
+    ops = _service(args)
+    b = ops.board()
+    lines = ["incidents: " + ", ".join(f"{k} {v}" for k, v in b["incidents"].items() if v),
+             "units:     " + ", ".join(f"{k} {v}" for k, v in b["units"].items() if v),
+             f"open queue: {len(b['queue'])}; unacknowledged alerts: {b['alerts_unacked']}"]
+    return _out(args, b, lines)
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    ops = _service(args)
+    events = ops.events_since(args.since, limit=args.limit)
+    return _out(args, [e.as_dict() for e in events],
+                [f"{e.id:>7} {e.ts:%m-%d %H:%M:%S} {e.user:<10} {e.kind:<18} {e.ref}"
+                 for e in events])
+
+
+# -- parser ------------------------------------------------------------------------------------
+def register(subparsers: Any) -> None:
+    """Add ``superbrain ops`` and its subcommands."""
+    common = argparse.ArgumentParser(add_help=False)
+    add_workspace_arg(common)
+    common.add_argument("--json", action="store_true", help="machine-readable output")
+    p = subparsers.add_parser(
+        "ops", help="operations: incidents, units, dispatch, alerts, hotspots, metrics",
+        description="Incident intake, routing, unit dispatch, alerts, hotspots and metrics. "
+                    "Start with `superbrain ops seed-units` to give a demo workspace units.")
+    sub = p.add_subparsers(dest="ops_cmd", required=True, metavar="OPS_COMMAND")
+
+    def add(name: str, func: Any, help_text: str) -> argparse.ArgumentParser:
+        q = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
+        q.set_defaults(func=func)
+        return q
+
+    q = add("incidents", cmd_incidents, "list incidents (--open: the dispatch queue with timers)")
+    q.add_argument("--open", action="store_true", help="open incidents by priority, with age")
+    q.add_argument("--status")
+    q.add_argument("--district")
+    q.add_argument("--limit", type=int, default=50)
+    q = add("show", cmd_show, "one incident with its routing, times and assignments")
+    q.add_argument("incident", type=int)
+    q = add("new", cmd_new, "take in an incident typed by a commander (routed at once)")
+    q.add_argument("--category", required=True)
+    q.add_argument("--priority", type=int, default=3, help="1 (most urgent) … 4")
+    q.add_argument("--lat", type=float)
+    q.add_argument("--lon", type=float)
+    q.add_argument("--address", default="")
+    q.add_argument("--district", default="")
+    q.add_argument("--reporter", default="")
+    q.add_argument("--phone", default="")
+    q.add_argument("--text", default="")
+    q.add_argument("--dispute", action="store_true", help="a dispute case (mediation)")
+    q = add("units", cmd_units, "list units with status and position age")
+    q.add_argument("--status")
+    q.add_argument("--district")
+    q.add_argument("--capability")
+    q = add("seed-units", cmd_seed, "create demo units across the districts (idempotent)")
+    q.add_argument("--count", type=int, default=None, help="default: 40 (districts.toml)")
+    q.add_argument("--seed", type=int, default=7)
+    q = add("recommend", cmd_recommend, "nearest available units able to handle an incident")
+    q.add_argument("incident", type=int)
+    q.add_argument("--capability", action="append", help="needed capability (repeatable); "
+                   "default: the routing rule's")
+    q.add_argument("--limit", type=int, default=None)
+    q = add("assign", cmd_assign, "dispatch one or more units to an incident (all or none)")
+    q.add_argument("incident", type=int)
+    q.add_argument("units", nargs="+")
+    q = add("reassign", cmd_reassign, "move a dispatched unit to another incident")
+    q.add_argument("unit")
+    q.add_argument("incident", type=int)
+    q = add("release", cmd_release, "end a unit's assignment")
+    q.add_argument("unit")
+    q = add("status", cmd_status, "move a unit to a status (en_route, on_scene, cleared, …)")
+    q.add_argument("unit")
+    q.add_argument("status")
+    q = add("position", cmd_position, "record a unit's position (what a GPS plugin calls)")
+    q.add_argument("unit")
+    q.add_argument("lat", type=float)
+    q.add_argument("lon", type=float)
+    q = add("advance", cmd_advance, "move an incident along its lifecycle")
+    q.add_argument("incident", type=int)
+    q.add_argument("status", help="accepted, routed, resolved, feedback, assessed, cancelled, …")
+    q.add_argument("--feedback", default="")
+    q.add_argument("--assessment", default="")
+    q = add("mediation", cmd_mediation, "record a dispute's mediation outcome")
+    q.add_argument("incident", type=int)
+    q.add_argument("outcome", choices=("success", "failed", "pending"))
+    q = add("alerts", cmd_alerts, "list alerts (--since ID: those after an id, for polling)")
+    q.add_argument("--since", type=int, default=None)
+    q.add_argument("--unacked", action="store_true")
+    q.add_argument("--kind")
+    q.add_argument("--limit", type=int, default=50)
+    q = add("rescan", cmd_rescan, "run the alert rules over records already ingested")
+    q.add_argument("--source", action="append", help="only these sources (repeatable)")
+    q = add("ack", cmd_ack, "acknowledge an alert (audited)")
+    q.add_argument("alert", type=int)
+    q.add_argument("--note", default="")
+    q = add("watch", cmd_watch, "put a plate, ID number or phone on the watchlist")
+    q.add_argument("kind", choices=("plate", "vehicle", "id_number", "person", "phone"))
+    q.add_argument("value")
+    q.add_argument("--reason", default="")
+    q.add_argument("--remove", action="store_true")
+    q = add("saved-search", cmd_saved_search, "alert on new records matching words / fields")
+    q.add_argument("name")
+    q.add_argument("--text")
+    q.add_argument("--field", action="append", help="NAME=VALUE (repeatable)")
+    q.add_argument("--source", action="append")
+    q = add("hotspots", cmd_hotspots, "incident density by grid cell and district vs the "
+                                      "previous period")
+    q.add_argument("--start", type=_when)
+    q.add_argument("--end", type=_when)
+    q.add_argument("--days", type=float, default=7, help="period length when --start is not "
+                                                         "given (default 7)")
+    q.add_argument("--cell", type=float, default=None, help="cell size in metres (default 500)")
+    q.add_argument("--category")
+    q.add_argument("--top", type=int, default=10)
+    q.add_argument("--geojson", help="also write the cells as GeoJSON to this file")
+    q = add("metrics", cmd_metrics, "response times, SLA breaches, mediation success by area")
+    q.add_argument("--start", type=_when)
+    q.add_argument("--end", type=_when)
+    add("board", cmd_board, "status board: incidents and units per status, open queue, alerts")
+    q = add("events", cmd_events, "journalled changes after an id (for polling consoles)")
+    q.add_argument("--since", type=int, default=0)
+    q.add_argument("--limit", type=int, default=100)
