@@ -1,0 +1,248 @@
+"""``superbrain faces``: enroll, detect, search, verify, review, evaluate, rebuild."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from core.cli import (
+    ProgressPrinter,
+    add_workspace_arg,
+    cancel_on_sigint,
+    open_workspace,
+    print_json,
+)
+
+
+def _gallery(args: argparse.Namespace) -> Any:
+    from facematch.gallery import Gallery
+
+    return Gallery(open_workspace(args), index_kind=getattr(args, "kind", None))
+
+
+def cmd_enroll(args: argparse.Namespace) -> int:
+    from facematch.enrol import enroll_records
+    from facematch.gallery import Gallery
+
+    ws = open_workspace(args)
+    gallery = Gallery(ws)
+    try:
+        if args.photo:
+            if not args.record_uid:
+                print("error: --photo needs --record-uid", file=sys.stderr)
+                return 2
+            ids = gallery.enroll_photo(args.photo, record_uid=args.record_uid,
+                                       entity_id=args.entity_id, entity_label=args.label)
+            print(f"enrolled {len(ids)} face(s) from {args.photo} for {args.record_uid}")
+            return 0
+        records = [r for r in ws.store.iter_records(args.source) if r.attachments]
+        printer = ProgressPrinter("[faces]")
+        report = enroll_records(gallery, records, workers=args.workers, progress=printer,
+                                cancel=cancel_on_sigint())
+        printer.done()
+        for uid, _path, error in report.failures:
+            print(f"  failed  {uid}: {error}", file=sys.stderr)
+        print(f"{report.summary()}; gallery holds {len(gallery)} faces")
+        return 130 if report.cancelled else (1 if report.failures else 0)
+    finally:
+        gallery.close()
+
+
+def cmd_detect(args: argparse.Namespace) -> int:
+    from facematch.pipeline import FacePipeline
+
+    found = FacePipeline().detect(args.photo)
+    rows = [f.to_dict() for f in found.faces]
+    if args.json:
+        print_json({"photo": str(args.photo), "sha256": found.sha256, "faces": rows})
+        return 0
+    print(f"{args.photo}: {found.width}x{found.height}, {len(rows)} face(s)")
+    for f in found.faces:
+        print(f"  face {f.index}: box {f.box} size {f.size}px quality {f.quality:.2f}")
+    return 0 if rows else 1
+
+
+def _print_candidates(result: Any) -> None:
+    print(f"search {result.search_id}  case {result.case}  gallery {result.gallery_size} faces"
+          f"  threshold {result.threshold} (false-match rate {result.threshold_fmr:.2g})")
+    for face_result in result.faces:
+        f = face_result.face
+        print(f"probe face {f.index} box {f.box} quality {f.quality:.2f}:")
+        if not face_result.candidates:
+            print("  (no candidates)")
+        for c in face_result.candidates:
+            mark = "ABOVE" if c.above_threshold else "below"
+            print(f"  {c.rank:>2}. {c.similarity:.3f} {mark}  face {c.face_id}  "
+                  f"record {c.record_uid}  entity {c.entity_id or '-'}  "
+                  f"(FMR at this score {c.score_fmr:.2g})")
+    print(result.notice)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    gallery = _gallery(args)
+    try:
+        result = gallery.search(args.probe, case=args.case, purpose=args.purpose, k=args.k,
+                                faces=args.face or None)
+    finally:
+        gallery.close()
+    if args.json:
+        print_json(result.to_dict())
+    else:
+        _print_candidates(result)
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    gallery = _gallery(args)
+    try:
+        result = gallery.verify(args.photo_a, args.photo_b, case=args.case,
+                                purpose=args.purpose, face_a=args.face_a, face_b=args.face_b)
+    finally:
+        gallery.close()
+    if args.json:
+        print_json(result.to_dict())
+        return 0
+    verdict = "ABOVE" if result.above_threshold else "below"
+    print(f"similarity {result.similarity:.3f}: {verdict} the threshold {result.threshold} "
+          f"(false-match rate {result.threshold_fmr:.2g}; at this score "
+          f"{result.score_fmr:.2g})  [verification {result.search_id}]")
+    print(result.notice)
+    return 0
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    gallery = _gallery(args)
+    try:
+        out = gallery.review((args.search_id, args.face_id), args.decision, args.note or "")
+    finally:
+        gallery.close()
+    print(f"review recorded: face {out['face_id']} {out['decision']} "
+          f"(record {out['record_uid']}, search {out['search_id']})")
+    return 0
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    gallery = _gallery(args)
+    try:
+        n = gallery.rebuild(args.kind)
+        kind = gallery.index.kind
+    finally:
+        gallery.close()
+    print(f"face index rebuilt: {n} faces, {kind}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from facematch.calibration import write_calibration
+    from facematch.lfw import evaluate
+    from facematch.pipeline import PipelineOptions
+
+    printer = ProgressPrinter("[lfw]")
+    result = evaluate(args.lfw, PipelineOptions(num_jitters=args.jitters), args.cache,
+                      identification=not args.no_identification, workers=args.workers,
+                      progress=printer, cancel=cancel_on_sigint())
+    printer.done()
+    out = result.to_dict()
+    if args.write_calibration:
+        write_calibration(result.calibration)
+        out["calibration_written"] = True
+    if args.json:
+        out["calibration"] = {k: v for k, v in result.calibration.items() if k != "table"}
+        print_json(out)
+        return 0
+    e, c = result.euclidean, result.cosine
+    print(f"LFW View 2, {result.images} images, pipeline: {out['options']['key']}")
+    print(f"  detection failures (no face found by HOG; described at the centre box): "
+          f"{result.detection_failures}; images with several faces: "
+          f"{result.multi_face_images}")
+    print(f"  accuracy (euclidean, 10-fold): {100 * e.mean:.2f}% ± {100 * e.std:.2f}"
+          f"  (mean threshold {out['verification_euclidean']['threshold_mean']})")
+    print(f"  accuracy (cosine, 10-fold):    {100 * c.mean:.2f}% ± {100 * c.std:.2f}"
+          f"  (mean threshold {out['verification_cosine']['threshold_mean']})")
+    print(f"  accuracy at euclidean 0.6 (fixed): {100 * result.fixed_06_accuracy:.2f}%")
+    print(f"  TAR at FAR=1e-3: {c.tar_at_far['0.001']:.4f} (cosine), "
+          f"{e.tar_at_far['0.001']:.4f} (euclidean)")
+    if result.rank1 is not None:
+        print(f"  rank-1 identification: {100 * result.rank1:.2f}% of {result.rank1_probes} "
+              "probes")
+    cal = result.calibration
+    print(f"  calibration: threshold {cal['threshold']} → FMR {cal['fmr']:.3g}, TAR "
+          f"{cal['tar']:.4f} over {cal['impostor_pairs']:,} impostor / "
+          f"{cal['genuine_pairs']:,} genuine pairs"
+          + ("  [written]" if args.write_calibration else ""))
+    print(f"  {result.seconds:.0f} s")
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    """Add ``superbrain faces ...`` to the command line."""
+    p = subparsers.add_parser("faces", help="face gallery: enroll, search, verify, evaluate",
+                              description="Face matching. Searches and verifications need a "
+                                          "case number and a purpose, are audited, and return "
+                                          "leads for human review.")
+    sub = p.add_subparsers(dest="faces_cmd", required=True)
+
+    q = sub.add_parser("enroll", help="enrol photos of stored records (or one photo)")
+    add_workspace_arg(q)
+    q.add_argument("--source", help="only records of this source")
+    q.add_argument("--photo", type=Path, help="enrol this photo instead ...")
+    q.add_argument("--record-uid", help="... for this record uid")
+    q.add_argument("--entity-id", help="... linked to this entity id (e.g. person:330...)")
+    q.add_argument("--label", help="... with this label")
+    q.add_argument("--workers", type=int, default=None, help="processes (default: cores)")
+    q.set_defaults(func=cmd_enroll)
+
+    q = sub.add_parser("detect", help="list the faces found in a photo (no search)")
+    q.add_argument("photo", type=Path)
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_detect)
+
+    q = sub.add_parser("search", help="1:N search of a probe photo (audited)")
+    add_workspace_arg(q)
+    q.add_argument("probe", type=Path)
+    q.add_argument("--case", required=True, help="case number (required)")
+    q.add_argument("--purpose", required=True, help="why this search is made (required)")
+    q.add_argument("-k", type=int, default=10, help="candidates per face (default 10)")
+    q.add_argument("--face", type=int, action="append",
+                   help="search only this probe face (repeatable; default: all)")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_search)
+
+    q = sub.add_parser("verify", help="1:1 comparison of two photos (audited)")
+    add_workspace_arg(q)
+    q.add_argument("photo_a", type=Path)
+    q.add_argument("photo_b", type=Path)
+    q.add_argument("--case", required=True, help="case number (required)")
+    q.add_argument("--purpose", required=True, help="why this check is made (required)")
+    q.add_argument("--face-a", type=int, default=None, help="face of photo A (if several)")
+    q.add_argument("--face-b", type=int, default=None, help="face of photo B (if several)")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_verify)
+
+    q = sub.add_parser("review", help="confirm or reject one candidate of a search (audited)")
+    add_workspace_arg(q)
+    q.add_argument("search_id")
+    q.add_argument("face_id", type=int)
+    q.add_argument("decision", choices=("confirmed", "rejected"))
+    q.add_argument("--note", default="")
+    q.set_defaults(func=cmd_review)
+
+    q = sub.add_parser("rebuild", help="rebuild the face index from the gallery metadata")
+    add_workspace_arg(q)
+    q.add_argument("--kind", choices=("auto", "flat", "hnsw", "ivf"), default=None,
+                   help="index kind (default: the workspace setting, auto)")
+    q.set_defaults(func=cmd_rebuild)
+
+    q = sub.add_parser("evaluate", help="LFW View 2 accuracy, rank-1, and calibration")
+    q.add_argument("--lfw", type=Path, required=True, help="LFW folder with pairs.txt")
+    q.add_argument("--jitters", type=int, default=0, help="descriptor jitters (default 0)")
+    q.add_argument("--cache", type=Path, default=Path(".cache/faces"),
+                   help="embedding cache folder (default .cache/faces)")
+    q.add_argument("--workers", type=int, default=None, help="processes (default: cores)")
+    q.add_argument("--no-identification", action="store_true", help="skip rank-1")
+    q.add_argument("--write-calibration", action="store_true",
+                   help="write facematch/calibration.json from this run")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_evaluate)

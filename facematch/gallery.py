@@ -1,0 +1,393 @@
+"""A workspace's face gallery: enrol record photos, search and verify probes, review leads.
+
+Safeguards are part of the API, not of the UI: :meth:`Gallery.search` and
+:meth:`Gallery.verify` refuse to run without a case number and a purpose, audit every call with
+the SHA-256 of the probe image, and return leads (:data:`~facematch.results.LEAD_NOTICE`).
+:meth:`Gallery.review` records a human decision on one candidate, audited too. Nothing acts on a
+match automatically.
+
+Thread safety: every public method may be called from worker threads; one lock serialises
+changes to the index and the metadata.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from facematch.calibration import Calibration, load_calibration
+from facematch.errors import FaceError, FaceIndexError, SafeguardError, UnknownFaceError
+from facematch.index import VectorIndex, choose_kind, ids_digest
+from facematch.pipeline import FacePipeline, ImageFaces, PipelineOptions, normalise
+from facematch.results import (
+    REVIEW_DECISIONS,
+    Candidate,
+    ProbeFaceResult,
+    SearchResult,
+    VerifyResult,
+)
+from facematch.store import FaceStore
+
+if TYPE_CHECKING:
+    from core.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+INDEX_NAME = "index.faiss"
+STORE_NAME = "gallery.sqlite"
+MAX_K = 100
+
+Probe = ImageFaces | str | Path | bytes
+
+
+def require_case(case: str | None, purpose: str | None) -> tuple[str, str]:
+    """Refuse a face search without a case number and a purpose (both non-blank)."""
+    case_s = (case or "").strip()
+    purpose_s = (purpose or "").strip()
+    if not case_s:
+        raise SafeguardError("a face search needs a case number (--case): refused, "
+                             "nothing was searched")
+    if not purpose_s:
+        raise SafeguardError(f"case {case_s!r}: a face search needs a stated purpose "
+                             "(--purpose): refused, nothing was searched")
+    return case_s, purpose_s
+
+
+class Gallery:
+    """The enrolled faces of one workspace, their FAISS index, searches and reviews.
+
+    Parameters
+    ----------
+    workspace:
+        The open workspace (files under ``workspace.faces_dir``; audit in its audit log).
+    calibration:
+        Threshold data (default: the file shipped with the package).
+    index_kind:
+        ``auto`` (exact up to 200k faces, HNSW above), ``flat``, ``hnsw`` or ``ivf``;
+        default from the workspace config ``[faces] index_kind``.
+    """
+
+    def __init__(self, workspace: Workspace, *, calibration: Calibration | None = None,
+                 index_kind: str | None = None) -> None:
+        self.workspace = workspace
+        config = workspace.config.get("faces", {}) if isinstance(workspace.config, dict) else {}
+        self.calibration = calibration or load_calibration()
+        self.options = PipelineOptions(num_jitters=self.calibration.num_jitters)
+        self.pipeline = FacePipeline(self.options)
+        self.index_kind = index_kind or str(config.get("index_kind", "auto"))
+        choose_kind(self.index_kind, 0)  # validate early
+        self.dir = Path(workspace.faces_dir)
+        self.store = FaceStore(self.dir / STORE_NAME)
+        self._lock = threading.RLock()
+        self._index: VectorIndex | None = None
+        self._dirty = False
+        key = self.store.get_meta("descriptor_key")
+        if key is None:
+            self.store.set_meta("descriptor_key", self.options.descriptor_key())
+        elif key != self.options.descriptor_key() and self.store.count():
+            raise FaceIndexError(
+                f"{str(self.dir / STORE_NAME)!r}: faces were enrolled as {key!r} but the "
+                f"calibration is for {self.options.descriptor_key()!r}; re-enrol the photos")
+
+    @property
+    def index_path(self) -> Path:
+        return self.dir / INDEX_NAME
+
+    @property
+    def user(self) -> str:
+        return str(self.workspace.user)
+
+    def __len__(self) -> int:
+        return self.store.count()
+
+    def close(self) -> None:
+        """Save pending index changes and close the metadata database."""
+        with self._lock:
+            if self._dirty:
+                self.save()
+            self.store.close()
+
+    # -- the index ------------------------------------------------------------------------------
+    @property
+    def index(self) -> VectorIndex:
+        with self._lock:
+            if self._index is None:
+                self._index = self._load_index()
+            return self._index
+
+    def _load_index(self) -> VectorIndex:
+        store_ids = self.store.face_ids()
+        want = ids_digest(store_ids)
+        for path in (self.index_path, self.index_path.with_name(INDEX_NAME + ".prev")):
+            if not path.exists():
+                continue
+            try:
+                index, header = VectorIndex.load(path)
+            except FaceIndexError as exc:
+                log.warning("face index unusable, trying the previous one: %s", exc)
+                continue
+            if header.get("descriptor_key") != self.options.descriptor_key():
+                log.warning("%s holds other descriptors; rebuilding", path)
+                break
+            if header.get("ids_sha256") == want:
+                return index
+            have = index.ids()
+            missing = np.setdiff1d(store_ids, have)
+            extra = np.setdiff1d(have, store_ids)
+            log.warning("%s is behind the gallery (%d to add, %d to remove): catching up",
+                        path, len(missing), len(extra))
+            index.remove(extra.tolist())
+            if len(missing):
+                index.add(missing, normalise(self.store.vectors(missing.tolist())))
+            self._dirty = True
+            return index
+        ids, vectors = self.store.all_vectors()
+        if len(ids):
+            log.warning("no usable face index in %s: rebuilding from %d faces", self.dir,
+                        len(ids))
+            self._dirty = True
+        return VectorIndex.build(ids, normalise(vectors), choose_kind(self.index_kind, len(ids)))
+
+    def save(self) -> None:
+        """Write the index atomically (the previous file stays as ``index.faiss.prev``)."""
+        with self._lock:
+            index = self.index
+            if index.needs_compaction() or index.kind != choose_kind(self.index_kind,
+                                                                     len(index)):
+                index = self._index = self._build_from_store()
+            index.save(self.index_path, {"descriptor_key": self.options.descriptor_key()})
+            self._dirty = False
+
+    def _build_from_store(self, kind: str | None = None) -> VectorIndex:
+        ids, vectors = self.store.all_vectors()
+        return VectorIndex.build(ids, normalise(vectors),
+                                 choose_kind(kind or self.index_kind, len(ids)))
+
+    def rebuild(self, kind: str | None = None) -> int:
+        """Rebuild the index from the metadata (e.g. after a crash or to change its kind)."""
+        with self._lock:
+            if kind:
+                choose_kind(kind, 0)
+                self.index_kind = kind
+            self._index = self._build_from_store()
+            self.save()
+            n = len(self._index)
+        self.workspace.audit.append(self.user, "face.rebuild",
+                                    {"faces": n, "kind": self._index.kind})
+        return n
+
+    # -- enrolment ----------------------------------------------------------------------------
+    def _store_faces(self, record_uid: str, attachment: str, image: ImageFaces,
+                     entity_id: str | None, entity_label: str | None) -> list[int]:
+        rows = [{"face_index": f.index, "entity_id": entity_id, "entity_label": entity_label,
+                 "box": f.box, "size": f.size, "quality": f.quality, "vector": f.unit_vector}
+                for f in image.faces]
+        with self._lock:
+            index = self.index  # loaded before the metadata changes, so it is in step
+            added, removed = self.store.replace_photo(record_uid, attachment, image.source,
+                                                      image.sha256, rows, self.user)
+            index.remove(removed)
+            if added:
+                index.add(np.array(added, dtype=np.int64),
+                          np.stack([r["vector"] for r in rows]))
+            self._dirty = True
+        return added
+
+    def enroll_photo(self, path: str | Path, *, record_uid: str, attachment: str = "photo",
+                     entity_id: str | None = None, entity_label: str | None = None,
+                     save: bool = True) -> list[int]:
+        """Enrol every face of one photo for one record; returns the new face ids.
+
+        Re-enrolling the same record photo replaces its faces (idempotent).
+
+        Raises
+        ------
+        ImageError, NoFaceError
+            The photo is unusable or holds no face (nothing is changed).
+        """
+        image = self.pipeline.analyse(path)
+        ids = self._store_faces(record_uid, attachment, image, entity_id, entity_label)
+        if save:
+            self.save()
+        self.workspace.audit.append(self.user, "face.enroll", {
+            "record_uid": record_uid, "photo": str(path), "sha256": image.sha256,
+            "faces": len(ids)})
+        return ids
+
+    def remove_record(self, record_uid: str, *, save: bool = True) -> int:
+        """Remove every face of a record from the gallery (no rebuild); returns how many."""
+        with self._lock:
+            index = self.index
+            ids = self.store.remove_record(record_uid)
+            index.remove(ids)
+            self._dirty = True
+            if save:
+                self.save()
+        self.workspace.audit.append(self.user, "face.remove",
+                                    {"record_uid": record_uid, "faces": len(ids)})
+        return len(ids)
+
+    def faces_of_record(self, record_uid: str) -> list[dict[str, Any]]:
+        return [r.to_dict() for r in self.store.faces_of_record(record_uid)]
+
+    # -- probes ---------------------------------------------------------------------------------
+    def analyse_probe(self, source: str | Path | bytes) -> ImageFaces:
+        """Decode a probe, find every face and describe it (boxes, size, quality).
+
+        Raises an :class:`~facematch.errors.ImageError` subclass for unusable files and
+        :class:`~facematch.errors.NoFaceError` when no face is found.
+        """
+        return self.pipeline.analyse(source)
+
+    def _as_probe(self, probe: Probe) -> ImageFaces:
+        if isinstance(probe, ImageFaces):
+            if any(f.descriptor is None for f in probe.faces):
+                raise FaceError(f"{probe.source!r}: probe faces were only detected; use "
+                                "Gallery.analyse_probe to describe them")
+            return probe
+        return self.analyse_probe(probe)
+
+    def search(self, probe: Probe, *, case: str | None, purpose: str | None, k: int = 10,
+               faces: Sequence[int] | None = None, user: str | None = None) -> SearchResult:
+        """1:N search of one, several or all faces of a probe against the gallery.
+
+        Parameters
+        ----------
+        probe:
+            A photo path or bytes, or the result of :meth:`analyse_probe`.
+        case, purpose:
+            Required (non-blank); recorded in the audit log with the probe's SHA-256.
+        k:
+            Candidates per probe face (1..100).
+        faces:
+            Indices of the probe faces to search (``None``: every face).
+
+        Raises
+        ------
+        SafeguardError
+            Case number or purpose missing (checked before anything else).
+        """
+        case_s, purpose_s = require_case(case, purpose)
+        if not 1 <= k <= MAX_K:
+            raise FaceError(f"k={k}: ask for between 1 and {MAX_K} candidates")
+        image = self._as_probe(probe)
+        chosen = list(range(len(image.faces))) if faces is None else list(faces)
+        for i in chosen:
+            if not 0 <= i < len(image.faces):
+                raise UnknownFaceError(f"{image.source!r}: no face {i} (the probe has "
+                                       f"{len(image.faces)})")
+        cal = self.calibration
+        search_id = uuid.uuid4().hex
+        with self._lock:
+            index = self.index
+            gallery_size = len(index)
+            if chosen:
+                sims, ids = index.search(np.stack([image.faces[i].unit_vector for i in chosen]),
+                                         k)
+            else:
+                sims, ids = np.zeros((0, k)), np.zeros((0, k), dtype=np.int64)
+            rows = self.store.faces([int(i) for i in ids.ravel() if i >= 0])
+        results = []
+        for qi, face_i in enumerate(chosen):
+            cands = []
+            for rank, (sim, fid) in enumerate(zip(sims[qi], ids[qi], strict=True), start=1):
+                row = rows.get(int(fid))
+                if fid < 0 or row is None:
+                    continue
+                s = float(sim)
+                cands.append(Candidate(
+                    search_id=search_id, probe_face=face_i, rank=rank, face_id=int(fid),
+                    similarity=s, above_threshold=s >= cal.threshold, threshold=cal.threshold,
+                    threshold_fmr=cal.fmr, score_fmr=cal.fmr_at(s), record_uid=row.record_uid,
+                    entity_id=row.entity_id, entity_label=row.entity_label,
+                    photo_path=row.photo_path, box=row.box, quality=row.quality))
+            results.append(ProbeFaceResult(image.faces[face_i], tuple(cands)))
+        result = SearchResult(search_id=search_id, case=case_s, purpose=purpose_s,
+                              probe_sha256=image.sha256, probe_source=image.source, k=k,
+                              threshold=cal.threshold, threshold_fmr=cal.fmr,
+                              gallery_size=gallery_size, faces=tuple(results))
+        all_c = result.candidates
+        actor = user or self.user
+        self.store.add_search(search_id, actor, case_s, purpose_s, "search", image.sha256,
+                              [c.face_id for c in all_c])
+        self.workspace.audit.append(actor, "face.search", {
+            "search_id": search_id, "probe_sha256": image.sha256, "k": k,
+            "threshold": cal.threshold, "threshold_fmr": cal.fmr, "faces_searched": chosen,
+            "gallery_size": gallery_size, "candidates": len(all_c),
+            "above_threshold": [[c.face_id, c.record_uid, round(c.similarity, 4)]
+                                for c in all_c if c.above_threshold]},
+            case=case_s, purpose=purpose_s)
+        return result
+
+    def verify(self, a: Probe, b: Probe, *, case: str | None, purpose: str | None,
+               face_a: int | None = None, face_b: int | None = None,
+               user: str | None = None) -> VerifyResult:
+        """1:1: are the faces of two photos the same person? (audited, a lead only)
+
+        ``face_a``/``face_b`` pick a face when a photo holds several (otherwise refused).
+        """
+        case_s, purpose_s = require_case(case, purpose)
+        img_a, img_b = self._as_probe(a), self._as_probe(b)
+        fa, fb = _pick(img_a, face_a, "face_a"), _pick(img_b, face_b, "face_b")
+        s = float(np.dot(fa.unit_vector, fb.unit_vector))
+        cal = self.calibration
+        search_id = uuid.uuid4().hex
+        actor = user or self.user
+        self.store.add_search(search_id, actor, case_s, purpose_s, "verify",
+                              f"{img_a.sha256},{img_b.sha256}", [])
+        result = VerifyResult(search_id=search_id, case=case_s, purpose=purpose_s,
+                              similarity=s, above_threshold=s >= cal.threshold,
+                              threshold=cal.threshold, threshold_fmr=cal.fmr,
+                              score_fmr=cal.fmr_at(s), face_a=fa, face_b=fb,
+                              sha256_a=img_a.sha256, sha256_b=img_b.sha256)
+        self.workspace.audit.append(actor, "face.verify", {
+            "search_id": search_id, "probe_sha256": img_a.sha256, "other_sha256": img_b.sha256,
+            "similarity": round(s, 4), "threshold": cal.threshold,
+            "above_threshold": result.above_threshold}, case=case_s, purpose=purpose_s)
+        return result
+
+    # -- review ---------------------------------------------------------------------------------
+    def review(self, candidate: Candidate | tuple[str, int], decision: str, note: str = "", *,
+               user: str | None = None) -> dict[str, Any]:
+        """Record a reviewer's decision on one candidate ("confirmed" or "rejected"); audited.
+
+        The decision is a record for the case file: it changes no data and triggers nothing.
+        """
+        if decision not in REVIEW_DECISIONS:
+            raise FaceError(f"review decision {decision!r} must be one of "
+                            f"{', '.join(REVIEW_DECISIONS)}")
+        search_id, face_id = ((candidate.search_id, candidate.face_id)
+                              if isinstance(candidate, Candidate) else candidate)
+        info = self.store.search_info(search_id)
+        if info is None:
+            raise UnknownFaceError(f"no face search {search_id!r} in this workspace")
+        if int(face_id) not in info["candidates"]:
+            raise UnknownFaceError(f"face {face_id} was not a candidate of search {search_id}")
+        actor = user or self.user
+        review_id = self.store.add_review(search_id, int(face_id), decision, note, actor)
+        row = self.store.faces([int(face_id)]).get(int(face_id))
+        params = {"search_id": search_id, "face_id": int(face_id), "decision": decision,
+                  "note": note, "review_id": review_id,
+                  "record_uid": row.record_uid if row else None,
+                  "entity_id": row.entity_id if row else None}
+        self.workspace.audit.append(actor, "face.review", params, case=info["case"],
+                                    purpose=info["purpose"])
+        return params
+
+
+def _pick(image: ImageFaces, index: int | None, name: str):
+    if index is None:
+        if len(image.faces) != 1:
+            raise FaceError(f"{image.source!r} holds {len(image.faces)} faces; choose one "
+                            f"with {name}=<0..{len(image.faces) - 1}>")
+        return image.faces[0]
+    if not 0 <= index < len(image.faces):
+        raise UnknownFaceError(f"{image.source!r}: no face {index} (it has "
+                               f"{len(image.faces)})")
+    return image.faces[index]

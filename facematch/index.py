@@ -1,0 +1,273 @@
+"""The FAISS vector index behind a gallery: exact or approximate, saved atomically.
+
+Vectors are unit-length 128-d descriptors compared by inner product (= cosine similarity, the
+metric the calibration uses). Three kinds:
+
+``flat``
+    Exact search (``IndexFlatIP``). Chosen automatically up to :data:`AUTO_FLAT_LIMIT` vectors.
+``hnsw``
+    Approximate graph search (``IndexHNSWFlat``), chosen above that size. HNSW cannot delete,
+    so removed ids are remembered as tombstones and filtered out of results until the next
+    rebuild (done automatically when tombstones reach 10% of the index).
+``ivf``
+    Approximate inverted lists (``IndexIVFFlat``); needs training, so only for rebuilds of large
+    galleries (and the benchmark).
+
+Every kind sits in an ``IndexIDMap2`` so ids are the gallery's face ids: adding and removing
+needs no rebuild. faiss is imported lazily, only here.
+
+The file format is one file: a magic line, a JSON header (kind, count, checksums), the
+serialised index. :meth:`VectorIndex.save` writes a temporary file, fsyncs it, keeps the current
+file as ``<name>.prev`` and atomically replaces; a crash at any point leaves a loadable index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from facematch.errors import FaceIndexError
+
+log = logging.getLogger(__name__)
+
+DIM = 128
+AUTO_FLAT_LIMIT = 200_000
+KINDS = ("auto", "flat", "hnsw", "ivf")
+MAGIC = b"SBFACEIX1\n"
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 128
+IVF_NPROBE = 32
+
+
+def _faiss() -> Any:
+    import faiss
+
+    return faiss
+
+
+def choose_kind(kind: str, n: int) -> str:
+    """Resolve ``auto`` to ``flat`` (exact) up to :data:`AUTO_FLAT_LIMIT` vectors, else ``hnsw``."""
+    if kind not in KINDS:
+        raise FaceIndexError(f"unknown index kind {kind!r} (one of {', '.join(KINDS)})")
+    if kind != "auto":
+        return kind
+    return "flat" if n <= AUTO_FLAT_LIMIT else "hnsw"
+
+
+def ids_digest(ids: Iterable[int]) -> str:
+    arr = np.sort(np.fromiter(ids, dtype=np.int64))
+    return hashlib.sha256(arr.tobytes()).hexdigest()
+
+
+class VectorIndex:
+    """Unit vectors with int64 ids; top-k by inner product.
+
+    Parameters
+    ----------
+    kind:
+        ``flat``, ``hnsw`` or ``ivf`` (resolve ``auto`` with :func:`choose_kind` first).
+    """
+
+    def __init__(self, kind: str = "flat", *, _index: Any = None,
+                 tombstones: Iterable[int] = ()) -> None:
+        if kind not in ("flat", "hnsw", "ivf"):
+            raise FaceIndexError(f"unknown index kind {kind!r} (flat, hnsw, ivf)")
+        self.kind = kind
+        self._index = _index
+        self.tombstones: set[int] = set(int(i) for i in tombstones)
+
+    # -- building -----------------------------------------------------------------------------
+    @classmethod
+    def build(cls, ids: np.ndarray, vectors: np.ndarray, kind: str = "auto") -> VectorIndex:
+        """A new index holding ``vectors`` under ``ids`` (``kind`` may be ``auto``)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        vectors = _as_matrix(vectors)
+        if len(ids) != len(vectors):
+            raise FaceIndexError(f"{len(ids)} ids for {len(vectors)} vectors")
+        kind = choose_kind(kind, len(ids))
+        faiss = _faiss()
+        if kind == "flat":
+            inner = faiss.IndexFlatIP(DIM)
+        elif kind == "hnsw":
+            inner = faiss.IndexHNSWFlat(DIM, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            inner.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+            inner.hnsw.efSearch = HNSW_EF_SEARCH
+        else:
+            nlist = max(1, min(4096, int(4 * np.sqrt(max(1, len(ids))))))
+            quantizer = faiss.IndexFlatIP(DIM)
+            inner = faiss.IndexIVFFlat(quantizer, DIM, nlist, faiss.METRIC_INNER_PRODUCT)
+            if len(vectors) < nlist:
+                raise FaceIndexError(f"an ivf index needs at least {nlist} vectors to train, "
+                                     f"got {len(vectors)}")
+            sample = vectors[np.random.default_rng(0).permutation(len(vectors))[:nlist * 64]]
+            inner.train(sample)
+            inner.nprobe = IVF_NPROBE
+            quantizer.this.disown()  # owned by ``inner`` from here on
+            inner.own_fields = True
+        index = faiss.IndexIDMap2(inner)
+        inner.this.disown()
+        index.own_fields = True
+        out = cls(kind, _index=index)
+        if len(ids):
+            index.add_with_ids(vectors, ids)
+        return out
+
+    # -- queries ------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return 0 if self._index is None else int(self._index.ntotal) - len(self.tombstones)
+
+    def ids(self) -> np.ndarray:
+        """The live ids (tombstoned ones excluded)."""
+        if self._index is None or self._index.ntotal == 0:
+            return np.zeros(0, dtype=np.int64)
+        all_ids = _faiss().vector_to_array(self._index.id_map).astype(np.int64)
+        if self.tombstones:
+            all_ids = all_ids[~np.isin(all_ids, np.fromiter(self.tombstones, dtype=np.int64))]
+        return all_ids
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` (similarities, ids) per query, best first; missing slots have id -1."""
+        queries = _as_matrix(queries)
+        if self._index is None or len(self) == 0 or k <= 0:
+            return (np.full((len(queries), max(k, 0)), -np.inf, dtype=np.float32),
+                    np.full((len(queries), max(k, 0)), -1, dtype=np.int64))
+        fetch = min(int(self._index.ntotal), k + len(self.tombstones))
+        sims, ids = self._index.search(queries, fetch)
+        if self.tombstones:
+            dead = np.isin(ids, np.fromiter(self.tombstones, dtype=np.int64))
+            sims = np.where(dead, -np.inf, sims)
+            ids = np.where(dead, -1, ids)
+            order = np.argsort(-sims, axis=1, kind="stable")
+            sims = np.take_along_axis(sims, order, axis=1)
+            ids = np.take_along_axis(ids, order, axis=1)
+        sims, ids = sims[:, :k], ids[:, :k]
+        if sims.shape[1] < k:
+            pad = k - sims.shape[1]
+            sims = np.pad(sims, ((0, 0), (0, pad)), constant_values=-np.inf)
+            ids = np.pad(ids, ((0, 0), (0, pad)), constant_values=-1)
+        return sims.astype(np.float32), ids.astype(np.int64)
+
+    # -- changes ------------------------------------------------------------------------------
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Add vectors under new ids (an id already present is refused)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        vectors = _as_matrix(vectors)
+        if self._index is None:
+            fresh = VectorIndex.build(ids, vectors, self.kind)
+            self._index = fresh._index
+            return
+        revived = [int(i) for i in ids if int(i) in self.tombstones]
+        if revived:
+            raise FaceIndexError(f"face ids {revived[:5]} were removed from this index; "
+                                 "ids are never reused until a rebuild")
+        if len(ids) and np.isin(ids, self.ids()).any():
+            dup = ids[np.isin(ids, self.ids())][:5].tolist()
+            raise FaceIndexError(f"face ids {dup} are already in the index")
+        self._index.add_with_ids(vectors, ids)
+
+    def remove(self, ids: Iterable[int]) -> int:
+        """Remove ids; returns how many were present. HNSW remembers them as tombstones."""
+        wanted = np.fromiter((int(i) for i in ids), dtype=np.int64)
+        if self._index is None or not len(wanted):
+            return 0
+        present = wanted[np.isin(wanted, self.ids())]
+        if not len(present):
+            return 0
+        if self.kind == "hnsw":
+            self.tombstones.update(int(i) for i in present)
+        else:
+            self._index.remove_ids(_faiss().IDSelectorBatch(present))
+        return len(present)
+
+    def needs_compaction(self) -> bool:
+        return bool(self.tombstones) and len(self.tombstones) >= 0.1 * max(1, len(self))
+
+    # -- files --------------------------------------------------------------------------------
+    def header(self) -> dict[str, Any]:
+        return {"kind": self.kind, "count": len(self), "ids_sha256": ids_digest(self.ids()),
+                "tombstones": sorted(self.tombstones)}
+
+    def save(self, path: Path, extra: dict[str, Any] | None = None) -> None:
+        """Write atomically: temp file, fsync, keep the old file as ``.prev``, replace."""
+        path = Path(path)
+        faiss = _faiss()
+        payload = (faiss.serialize_index(self._index).tobytes() if self._index is not None
+                   else b"")
+        header = dict(self.header(), payload_sha256=hashlib.sha256(payload).hexdigest(),
+                      **(extra or {}))
+        head = json.dumps(header, sort_keys=True).encode()
+        tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with tmp.open("wb") as fh:
+                fh.write(MAGIC + len(head).to_bytes(8, "little") + head + payload)
+                fh.flush()
+                os.fsync(fh.fileno())
+            _commit_file(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    @classmethod
+    def load(cls, path: Path) -> tuple[VectorIndex, dict[str, Any]]:
+        """Read a file written by :meth:`save`; returns (index, header)."""
+        path = Path(path)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise FaceIndexError(f"{str(path)!r}: cannot read the face index ({exc})") from None
+        if not data.startswith(MAGIC):
+            raise FaceIndexError(f"{str(path)!r}: not a superbrain face index")
+        n = len(MAGIC)
+        size = int.from_bytes(data[n:n + 8], "little")
+        try:
+            header = json.loads(data[n + 8:n + 8 + size])
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise FaceIndexError(f"{str(path)!r}: corrupt header") from None
+        payload = data[n + 8 + size:]
+        if hashlib.sha256(payload).hexdigest() != header.get("payload_sha256"):
+            raise FaceIndexError(f"{str(path)!r}: truncated or corrupt (checksum mismatch)")
+        index = None
+        if payload:
+            try:
+                index = _faiss().deserialize_index(np.frombuffer(payload, dtype=np.uint8))
+            except RuntimeError as exc:
+                raise FaceIndexError(f"{str(path)!r}: faiss cannot read it ({exc})") from None
+            if header.get("kind") == "hnsw":
+                _faiss().downcast_index(index.index).hnsw.efSearch = HNSW_EF_SEARCH
+            elif header.get("kind") == "ivf":
+                _faiss().downcast_index(index.index).nprobe = IVF_NPROBE
+        out = cls(str(header.get("kind")), _index=index, tombstones=header.get("tombstones", ()))
+        return out, header
+
+
+def _commit_file(tmp: Path, path: Path) -> None:
+    """Move a fully written temp file into place, keeping the previous one as ``.prev``."""
+    prev = path.with_name(path.name + ".prev")
+    if path.exists():
+        link = path.with_name(path.name + ".prev-tmp")
+        link.unlink(missing_ok=True)
+        os.link(path, link)
+        os.replace(link, prev)
+    os.replace(tmp, path)
+    fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _as_matrix(vectors: np.ndarray) -> np.ndarray:
+    v = np.ascontiguousarray(np.asarray(vectors, dtype=np.float32))
+    if v.ndim == 1:
+        v = v[None, :]
+    if v.ndim != 2 or (v.shape[0] and v.shape[1] != DIM):
+        raise FaceIndexError(f"expected vectors of {DIM} values, got shape {v.shape}")
+    return v.reshape(-1, DIM)

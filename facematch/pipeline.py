@@ -1,0 +1,314 @@
+"""The face pipeline: detect every face (dlib HOG), align on 5 landmarks, describe (ResNet 128-d).
+
+This is the only module (with the worker entry points in :mod:`facematch.batch`) that imports
+dlib, and it does so lazily: importing :mod:`facematch` stays cheap. The models come from the
+``face_recognition_models`` package; nothing is downloaded at run time.
+
+dlib's network keeps per-call buffers, so calls into one loaded model are serialised with a lock:
+the console may call :meth:`FacePipeline.detect` and :meth:`FacePipeline.analyse` from worker
+threads. For throughput, use :func:`facematch.batch.embed_files` (one process per core).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from facematch.errors import FaceError, NoFaceError
+from facematch.images import DEFAULT_MAX_PIXELS, DecodedImage, read_image
+
+log = logging.getLogger(__name__)
+
+MODEL_NAME = "dlib_face_recognition_resnet_model_v1+shape_predictor_5_face_landmarks"
+CHIP_SIZE = 150
+CHIP_PADDING = 0.25
+
+Box = tuple[int, int, int, int]  # left, top, right, bottom (pixels, right/bottom exclusive)
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    """How photos are turned into descriptors; part of every cache key and index manifest.
+
+    Attributes
+    ----------
+    num_jitters:
+        Descriptor averaged over this many randomly jittered copies of the aligned face
+        (0 = plain). Costs ~1 extra network pass per jitter; more stable descriptors.
+    upsample:
+        HOG upsampling; ``None`` chooses by size (1 for images up to 800 px on the long
+        side, else 0).
+    retry_upsample:
+        When no face is found, try again with one more upsampling step.
+    max_detect_side:
+        Large images are shrunk to this long side for detection only (alignment and
+        descriptors use full resolution).
+    max_pixels:
+        Decompression-bomb guard, see :func:`facematch.images.read_image`.
+    """
+
+    num_jitters: int = 0
+    upsample: int | None = None
+    retry_upsample: bool = True
+    max_detect_side: int = 2000
+    max_pixels: int = DEFAULT_MAX_PIXELS
+
+    def key(self) -> str:
+        """A stable string naming the model and options (cache keys, index manifests)."""
+        up = "auto" if self.upsample is None else str(self.upsample)
+        return (f"{MODEL_NAME}|jit={self.num_jitters}|up={up}|retry={int(self.retry_upsample)}"
+                f"|side={self.max_detect_side}")
+
+    def descriptor_key(self) -> str:
+        """What makes two descriptors comparable (the index refuses mixing these)."""
+        return f"{MODEL_NAME}|jit={self.num_jitters}"
+
+
+@dataclass(frozen=True)
+class Face:
+    """One face found in one image.
+
+    Attributes
+    ----------
+    index:
+        Position of the face in the image (faces are ordered left to right, then top down).
+    box:
+        ``(left, top, right, bottom)`` in pixels of the upright image, clipped to the image.
+    size:
+        The shorter side of the detection box in pixels (before clipping).
+    score:
+        HOG detector confidence (higher is more face-like; around 0 is marginal).
+    quality:
+        0..1 heuristic: the geometric mean of ``quality_parts`` (size, detector score,
+        sharpness of the aligned face, frontal pose). Below ~0.3 treat matches with suspicion.
+    landmarks:
+        The 5 alignment points ``((x, y), ...)``: eye corners and the base of the nose.
+    descriptor:
+        128-d ResNet descriptor (raw dlib output) or ``None`` when only detected.
+    """
+
+    index: int
+    box: Box
+    size: int
+    score: float
+    quality: float
+    quality_parts: dict[str, float] = field(default_factory=dict)
+    landmarks: tuple[tuple[int, int], ...] = ()
+    descriptor: np.ndarray | None = None
+
+    @property
+    def unit_vector(self) -> np.ndarray:
+        """The descriptor scaled to unit length (what the index and thresholds use)."""
+        if self.descriptor is None:
+            raise FaceError(f"face {self.index} has no descriptor (detected only)")
+        return normalise(self.descriptor)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly view (without the descriptor)."""
+        d = asdict(self)
+        d.pop("descriptor")
+        d["box"] = list(self.box)
+        d["landmarks"] = [list(p) for p in self.landmarks]
+        return d
+
+
+@dataclass(frozen=True)
+class ImageFaces:
+    """Every face of one decoded image."""
+
+    source: str
+    sha256: str
+    width: int
+    height: int
+    faces: tuple[Face, ...]
+
+    def nearest_centre(self) -> Face:
+        """The face whose box centre is nearest the image centre (LFW's convention)."""
+        if not self.faces:
+            raise NoFaceError(f"{self.source!r}: no face found")
+        cx, cy = self.width / 2, self.height / 2
+        return min(self.faces, key=lambda f: ((f.box[0] + f.box[2]) / 2 - cx) ** 2
+                   + ((f.box[1] + f.box[3]) / 2 - cy) ** 2)
+
+
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    """Scale vectors (1-d or rows of a 2-d array) to unit length, as ``float32``."""
+    v = np.asarray(vectors, dtype=np.float32)
+    norm = np.linalg.norm(v, axis=-1, keepdims=True)
+    return (v / np.maximum(norm, 1e-12)).astype(np.float32)
+
+
+class _Models:
+    """dlib models loaded once per process, behind a lock."""
+
+    _lock = threading.Lock()
+    _instance: _Models | None = None
+
+    def __init__(self) -> None:
+        import dlib
+        import face_recognition_models as frm
+
+        self.dlib = dlib
+        self.detector = dlib.get_frontal_face_detector()
+        self.predictor = dlib.shape_predictor(frm.pose_predictor_five_point_model_location())
+        self.encoder = dlib.face_recognition_model_v1(frm.face_recognition_model_location())
+        self.call_lock = threading.Lock()
+
+    @classmethod
+    def get(cls) -> _Models:
+        with cls._lock:
+            if cls._instance is None:
+                try:
+                    cls._instance = _Models()
+                except (ImportError, RuntimeError, OSError) as exc:
+                    raise FaceError(f"cannot load the dlib face models: {exc}") from None
+            return cls._instance
+
+
+class FacePipeline:
+    """Detect, align and describe faces. Thread-safe; one instance can serve the whole app.
+
+    Parameters
+    ----------
+    options:
+        See :class:`PipelineOptions`.
+    """
+
+    def __init__(self, options: PipelineOptions | None = None) -> None:
+        self.options = options or PipelineOptions()
+
+    def with_options(self, **changes: Any) -> FacePipeline:
+        return FacePipeline(replace(self.options, **changes))
+
+    @property
+    def _models(self) -> _Models:
+        return _Models.get()
+
+    # -- public --------------------------------------------------------------------------------
+    def load(self, source: str | Path | bytes, *, label: str | None = None) -> DecodedImage:
+        """Decode a photo (see :func:`facematch.images.read_image`)."""
+        return read_image(source, max_pixels=self.options.max_pixels, label=label)
+
+    def detect(self, source: str | Path | bytes | DecodedImage) -> ImageFaces:
+        """Find every face (boxes, size, quality) without computing descriptors.
+
+        Raises :class:`~facematch.errors.ImageError` subclasses for unusable files; an image
+        without faces returns an empty ``faces`` tuple.
+        """
+        image = source if isinstance(source, DecodedImage) else self.load(source)
+        return self._run(image, describe=False)
+
+    def analyse(self, source: str | Path | bytes | DecodedImage, *,
+                require_face: bool = True) -> ImageFaces:
+        """Detect every face and compute its descriptor.
+
+        Raises
+        ------
+        NoFaceError
+            When ``require_face`` and no face was found.
+        """
+        image = source if isinstance(source, DecodedImage) else self.load(source)
+        result = self._run(image, describe=True)
+        if require_face and not result.faces:
+            raise NoFaceError(f"{image.source!r}: no face found "
+                              f"({image.width}x{image.height} pixels)")
+        return result
+
+    def describe_box(self, image: DecodedImage, box: Box) -> Face:
+        """Align and describe a face at a given box (e.g. one the user drew)."""
+        models = self._models
+        rect = models.dlib.rectangle(*[int(v) for v in box])
+        with models.call_lock:
+            face = self._describe(models, image.pixels, rect, 0, 0.0, describe=True)
+        return face
+
+    # -- internals -----------------------------------------------------------------------------
+    def _run(self, image: DecodedImage, *, describe: bool) -> ImageFaces:
+        models = self._models
+        pixels = image.pixels
+        with models.call_lock:
+            found = self._detect(models, pixels)
+            faces = [self._describe(models, pixels, rect, i, score, describe=describe)
+                     for i, (rect, score) in enumerate(found)]
+        return ImageFaces(image.source, image.sha256, image.width, image.height, tuple(faces))
+
+    def _detect(self, models: _Models, pixels: np.ndarray) -> list[tuple[Any, float]]:
+        h, w = pixels.shape[:2]
+        long_side = max(h, w)
+        scale = 1.0
+        work = pixels
+        if long_side > self.options.max_detect_side:
+            from PIL import Image
+
+            scale = self.options.max_detect_side / long_side
+            size = (max(1, round(w * scale)), max(1, round(h * scale)))
+            work = np.asarray(Image.fromarray(pixels).resize(size, Image.Resampling.BILINEAR))
+        up = self.options.upsample
+        if up is None:
+            up = 1 if max(work.shape[:2]) <= 800 else 0
+        rects, scores, _ = models.detector.run(work, up, 0.0)
+        if not len(rects) and self.options.retry_upsample and \
+                work.shape[0] * work.shape[1] * 4 ** (up + 1) <= 40_000_000:
+            rects, scores, _ = models.detector.run(work, up + 1, 0.0)
+        dlib = models.dlib
+        out = []
+        for rect, score in zip(rects, scores, strict=True):
+            if scale != 1.0:
+                rect = dlib.rectangle(round(rect.left() / scale), round(rect.top() / scale),
+                                      round(rect.right() / scale), round(rect.bottom() / scale))
+            out.append((rect, float(score)))
+        out.sort(key=lambda rs: (rs[0].left(), rs[0].top()))
+        return out
+
+    def _describe(self, models: _Models, pixels: np.ndarray, rect: Any, index: int,
+                  score: float, *, describe: bool) -> Face:
+        h, w = pixels.shape[:2]
+        shape = models.predictor(pixels, rect)
+        landmarks = tuple((shape.part(i).x, shape.part(i).y) for i in range(shape.num_parts))
+        chip = models.dlib.get_face_chip(pixels, shape, CHIP_SIZE, CHIP_PADDING)
+        descriptor = None
+        if describe:
+            raw = models.encoder.compute_face_descriptor(chip, self.options.num_jitters)
+            descriptor = np.asarray(raw, dtype=np.float32)
+        size = int(min(rect.width(), rect.height()))
+        box = (max(0, rect.left()), max(0, rect.top()), min(w, rect.right() + 1),
+               min(h, rect.bottom() + 1))
+        parts = quality_parts(size, score, chip, landmarks)
+        quality = float(np.prod(list(parts.values())) ** (1 / len(parts)))
+        return Face(index=index, box=box, size=size, score=round(score, 4),
+                    quality=round(quality, 3), quality_parts=parts, landmarks=landmarks,
+                    descriptor=descriptor)
+
+
+def quality_parts(size: int, score: float, chip: np.ndarray,
+                  landmarks: tuple[tuple[int, int], ...]) -> dict[str, float]:
+    """The factors of the quality score, each in 0.05..1 (1 = good).
+
+    ``size``: 100 px or more between the box sides is ideal (the descriptor is computed at
+    150 px). ``detector``: HOG score 1.5 or more. ``sharpness``: variance of the Laplacian of
+    the aligned face. ``pose``: how centred the nose is between the eyes (frontal = 1).
+    """
+    size_q = min(1.0, size / 100)
+    det_q = min(1.0, max(0.0, (score + 0.5) / 2.0))
+    grey = chip.astype(np.float32).mean(axis=2)
+    lap = (grey[1:-1, :-2] + grey[1:-1, 2:] + grey[:-2, 1:-1] + grey[2:, 1:-1]
+           - 4 * grey[1:-1, 1:-1])
+    sharp_q = min(1.0, float(lap.var()) / 400.0)
+    pose_q = 1.0
+    if len(landmarks) == 5:
+        # dlib 5-point order: right eye (2 points), left eye (2 points), nose base
+        pts = np.asarray(landmarks, dtype=np.float64)
+        eye_a, eye_b, nose = pts[0:2].mean(axis=0), pts[2:4].mean(axis=0), pts[4]
+        span = np.linalg.norm(eye_a - eye_b)
+        if span > 0:
+            mid = (eye_a + eye_b) / 2
+            axis = (eye_b - eye_a) / span
+            offset = abs(float(np.dot(nose - mid, axis))) / span
+            pose_q = max(0.0, 1.0 - 2.0 * offset)
+    return {k: round(max(0.05, v), 3) for k, v in
+            {"size": size_q, "detector": det_q, "sharpness": sharp_q, "pose": pose_q}.items()}
