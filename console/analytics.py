@@ -1,9 +1,9 @@
-"""Read-only aggregations over the operational store for the map, timeline and dashboards.
+"""Read-only aggregations over the operational store for the map and dashboards.
 
-Plain SQL over :class:`core.store.Store` tables (no Qt, no engine logic): located records,
-an entity's located sightings (tracks), an entity's dated records (timeline), a day × hour
-matrix (time-wheel), counts by a keyword field per month, year-over-year change and top
-places. Each function is cheap enough for a worker thread and returns plain data.
+Plain SQL over :class:`core.store.Store` tables (no Qt): located records, an entity's located
+sightings (tracks), counts by a keyword field per period, year-over-year change and top places.
+Timelines and the day × hour matrix are the graph engine's (``graph.timeline``). Each function
+is cheap enough for a worker thread and returns plain data.
 """
 
 from __future__ import annotations
@@ -63,42 +63,6 @@ def entity_track(store: Store, entity_id: str, limit: int = 5000) -> list[list[A
         "AND r.lat IS NOT NULL AND r.time IS NOT NULL ORDER BY r.time LIMIT ?",
         (entity_id, limit)).fetchall()
     return [list(r) for r in rows]
-
-
-@dataclass(frozen=True)
-class TimelineEvent:
-    """One dated record of a selected entity."""
-
-    entity_id: str
-    time: float  # epoch seconds
-    record_uid: str
-    record_type: str
-    source: str
-    title: str
-
-
-def entity_events(store: Store, entity_ids: Sequence[str], limit: int = 20000
-                  ) -> list[TimelineEvent]:
-    """Dated records of each entity, oldest first."""
-    out: list[TimelineEvent] = []
-    for eid in entity_ids:
-        rows = store.connection.execute(
-            "SELECT r.time, r.uid, r.type, r.source, r.id, r.text FROM record_entities re "
-            "JOIN records r ON r.uid = re.record_uid WHERE re.entity_id = ? "
-            "AND r.time IS NOT NULL ORDER BY r.time LIMIT ?", (eid, limit)).fetchall()
-        out += [TimelineEvent(eid, t, uid, rtype, source, _title(text, rtype, rid))
-                for t, uid, rtype, source, rid, text in rows]
-    out.sort(key=lambda e: e.time)
-    return out
-
-
-def time_wheel(times: Iterable[float]) -> list[list[int]]:
-    """A 7 × 24 matrix of counts: rows Monday..Sunday, columns hour 0..23 (local time)."""
-    matrix = [[0] * 24 for _ in range(7)]
-    for t in times:
-        local = datetime.fromtimestamp(t, tz=LOCAL_TZ)
-        matrix[local.weekday()][local.hour] += 1
-    return matrix
 
 
 def keyword_fields(store: Store, sample: int = 2000) -> list[str]:

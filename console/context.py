@@ -134,8 +134,7 @@ class ConsoleContext:
         kind = self.workspace.search_config.backend
         if kind == "embedded":
             return BackendStatus(kind, "n/a")
-        search = self.engine("search")
-        if search is None:
+        if self.api("search.backend", "open_backend") is None:
             return BackendStatus(kind, "engine not available")
         try:
             backend = self.search_backend()
@@ -148,10 +147,12 @@ class ConsoleContext:
         return BackendStatus(kind, str(getattr(value, "status", value)))
 
     def search_backend(self) -> Any:
-        """The workspace's search backend (``search.open_backend``); raises when unavailable."""
-        opener = self.api("search", "open_backend")
+        """The workspace's search backend (``search.backend.open_backend``); raises when the
+        engine is unavailable."""
+        opener = self.api("search.backend", "open_backend")
         if opener is None:
-            raise EngineUnavailableError("search", self.api_error("search", "open_backend"))
+            raise EngineUnavailableError("search",
+                                         self.api_error("search.backend", "open_backend"))
         return self.service("search.backend", lambda: opener(self.workspace))
 
     def close(self) -> None:

@@ -21,6 +21,7 @@ from PyQt6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QTabWidget,
     QWidget,
 )
 
@@ -34,7 +35,7 @@ from console.workers import run_job
 
 log = logging.getLogger(__name__)
 
-LAYOUT_VERSION = 3  # bump when panels change so an old saved layout is not restored
+LAYOUT_VERSION = 4  # bump when panels change so an old saved layout is not restored
 
 _LEFT = Qt.DockWidgetArea.LeftDockWidgetArea
 _RIGHT = Qt.DockWidgetArea.RightDockWidgetArea
@@ -46,27 +47,26 @@ class PanelSpec:
     key: str
     title: str
     target: str  # "module:Class"
-    area: Qt.DockWidgetArea
+    place: str  # "tab" (a view in the centre) or a dock area: "left", "right", "bottom"
     shortcut: str
 
 
 PANELS: tuple[PanelSpec, ...] = (
-    PanelSpec("search", "Search", "console.search_panel:SearchPanel", _LEFT, "Ctrl+1"),
-    PanelSpec("graph", "Link chart", "console.graph_panel:GraphPanel", _RIGHT, "Ctrl+2"),
-    PanelSpec("map", "Map", "console.map_panel:MapPanel", _RIGHT, "Ctrl+3"),
-    PanelSpec("timeline", "Timeline", "console.timeline_panel:TimelinePanel", _RIGHT, "Ctrl+4"),
-    PanelSpec("dashboard", "Dashboards", "console.dashboard_panel:DashboardPanel", _RIGHT,
+    PanelSpec("search", "Search", "console.search_panel:SearchPanel", "left", "Ctrl+1"),
+    PanelSpec("graph", "Link chart", "console.graph_panel:GraphPanel", "tab", "Ctrl+2"),
+    PanelSpec("map", "Map", "console.map_panel:MapPanel", "tab", "Ctrl+3"),
+    PanelSpec("timeline", "Timeline", "console.timeline_panel:TimelinePanel", "tab", "Ctrl+4"),
+    PanelSpec("dashboard", "Dashboards", "console.dashboard_panel:DashboardPanel", "tab",
               "Ctrl+5"),
-    PanelSpec("faces", "Faces", "console.faces_panel:FacesPanel", _RIGHT, "Ctrl+6"),
-    PanelSpec("dispatch", "Dispatch board", "console.dispatch_panel:DispatchPanel", _RIGHT,
+    PanelSpec("faces", "Faces", "console.faces_panel:FacesPanel", "tab", "Ctrl+6"),
+    PanelSpec("dispatch", "Dispatch board", "console.dispatch_panel:DispatchPanel", "tab",
               "Ctrl+7"),
-    PanelSpec("records", "Record", "console.record_pane:RecordPane", _RIGHT, "Ctrl+8"),
-    PanelSpec("alerts", "Alerts", "console.alert_tray:AlertTray", _BOTTOM, "Ctrl+9"),
-    PanelSpec("plugins", "Plugins", "console.plugins_panel:PluginsPanel", _BOTTOM, "Ctrl+0"),
+    PanelSpec("records", "Record", "console.record_pane:RecordPane", "right", "Ctrl+8"),
+    PanelSpec("alerts", "Alerts", "console.alert_tray:AlertTray", "bottom", "Ctrl+9"),
+    PanelSpec("plugins", "Plugins", "console.plugins_panel:PluginsPanel", "bottom", "Ctrl+0"),
 )
 
-#: Views that share the centre as tabs (the first is on top at start).
-CENTRE_TABS = ("graph", "map", "timeline", "dashboard", "faces", "dispatch")
+_AREAS = {"left": _LEFT, "right": _RIGHT, "bottom": _BOTTOM}
 
 
 def build_panel(spec: PanelSpec, ctx: ConsoleContext, bus: Bus) -> QWidget:
@@ -105,6 +105,10 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"superbrain — {ctx.name}")
         self.setObjectName("MainWindow")
         self.setDockNestingEnabled(True)
+        # the side panels run full height; the alert and plugin docks sit under the centre only
+        self.setCorner(Qt.Corner.BottomLeftCorner, _LEFT)
+        self.setCorner(Qt.Corner.BottomRightCorner, _RIGHT)
+        self.setDocumentMode(True)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
                             | QMainWindow.DockOption.AllowNestedDocks
                             | QMainWindow.DockOption.AllowTabbedDocks)
@@ -124,36 +128,65 @@ class MainWindow(QMainWindow):
 
     # -- construction -------------------------------------------------------------------------
     def _build_panels(self) -> None:
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("views")
+        self.tabs.setDocumentMode(True)
+        self.setCentralWidget(self.tabs)
         for spec in PANELS:
             panel = build_panel(spec, self.ctx, self.bus)
             self.panels[spec.key] = panel
+            if spec.place == "tab":
+                self.tabs.addTab(panel, spec.title)
+                continue
             dock = QDockWidget(spec.title, self)
             dock.setObjectName(f"dock-{spec.key}")
             dock.setWidget(panel)
             dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                              | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                              | QDockWidget.DockWidgetFeature.DockWidgetClosable)
-            self.addDockWidget(spec.area, dock)
+            self.addDockWidget(_AREAS[spec.place], dock)
             self.docks[spec.key] = dock
         self._default_arrangement()
 
     def _default_arrangement(self) -> None:
-        first = self.docks[CENTRE_TABS[0]]
-        self.splitDockWidget(first, self.docks["records"], Qt.Orientation.Horizontal)
-        for key in CENTRE_TABS[1:]:
-            self.tabifyDockWidget(first, self.docks[key])
         self.tabifyDockWidget(self.docks["alerts"], self.docks["plugins"])
-        first.raise_()
         self.docks["alerts"].raise_()
-        QTimer.singleShot(0, self._default_sizes)
+        self._sized = False
 
     def _default_sizes(self) -> None:
         if getattr(self, "_restored", False):
             return
-        first = self.docks[CENTRE_TABS[0]]
-        self.resizeDocks([self.docks["search"], first, self.docks["records"]], [430, 800, 370],
+        self.resizeDocks([self.docks["search"], self.docks["records"]], [440, 380],
                          Qt.Orientation.Horizontal)
-        self.resizeDocks([first, self.docks["alerts"]], [700, 200], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["alerts"]], [190], Qt.Orientation.Vertical)
+
+    def detach_view(self) -> QDockWidget | None:
+        """Pop the current centre view out into a floating window (closing it puts it back)."""
+        panel = self.tabs.currentWidget()
+        key = next((k for k, p in self.panels.items() if p is panel), None)
+        if panel is None or key is None:
+            return None
+        title = self.tabs.tabText(self.tabs.currentIndex())
+        self.tabs.removeTab(self.tabs.currentIndex())
+        dock = _ViewDock(title, self, lambda: self._reattach(key, title))
+        dock.setObjectName(f"view-{key}")
+        dock.setWidget(panel)
+        panel.show()
+        self.addDockWidget(_RIGHT, dock)
+        dock.setFloating(True)
+        dock.resize(1000, 700)
+        dock.show()
+        self.docks[key] = dock
+        return dock
+
+    def _reattach(self, key: str, title: str) -> None:
+        dock = self.docks.pop(key, None)
+        panel = self.panels[key]
+        if dock is not None:
+            dock.setWidget(None)
+            dock.deleteLater()
+        self.tabs.addTab(panel, title)
+        self.tabs.setCurrentWidget(panel)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -193,6 +226,7 @@ class MainWindow(QMainWindow):
             self._action(m, spec.title, spec.shortcut,
                          lambda _=False, key=spec.key: self.show_panel(key))
         m.addSeparator()
+        self._action(m, "Pop out the current view", "Ctrl+Shift+D", self.detach_view)
         self._action(m, "Toggle dark / light theme", "Ctrl+Shift+T", self.toggle_theme)
         self._action(m, "Reset layout", None, self.reset_layout)
         m = bar.addMenu("&Help")
@@ -201,10 +235,14 @@ class MainWindow(QMainWindow):
 
     # -- panels and navigation ----------------------------------------------------------------
     def show_panel(self, key: str) -> QWidget:
-        dock = self.docks[key]
-        dock.show()
-        dock.raise_()
-        return self.panels[key]
+        panel = self.panels[key]
+        dock = self.docks.get(key)
+        if dock is not None:
+            dock.show()
+            dock.raise_()
+        else:
+            self.tabs.setCurrentWidget(panel)
+        return panel
 
     def focus_search(self) -> None:
         panel = self.show_panel("search")
@@ -290,23 +328,36 @@ class MainWindow(QMainWindow):
         state = self.settings.value("window_state")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
+        self.tabs.setCurrentIndex(int(self.settings.value("view", 0) or 0))
         return isinstance(state, QByteArray) and self.restoreState(state, LAYOUT_VERSION)
 
     def save_layout(self) -> None:
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("window_state", self.saveState(LAYOUT_VERSION))
+        self.settings.setValue("view", self.tabs.currentIndex())
         self.settings.setValue("layout_version", LAYOUT_VERSION)
         self.settings.sync()
 
     def reset_layout(self) -> None:
         self._restored = False
-        for key, dock in self.docks.items():
+        for key in [k for k, d in self.docks.items() if isinstance(d, _ViewDock)]:
+            self.docks[key].close()
+        for spec in PANELS:
+            dock = self.docks.get(spec.key)
+            if dock is None:
+                continue
             dock.setFloating(False)
             self.removeDockWidget(dock)
-            spec = next(s for s in PANELS if s.key == key)
-            self.addDockWidget(spec.area, dock)
+            self.addDockWidget(_AREAS[spec.place], dock)
             dock.show()
         self._default_arrangement()
+        QTimer.singleShot(50, self._default_sizes)
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not self._sized:
+            self._sized = True
+            QTimer.singleShot(50, self._default_sizes)  # docks have real sizes once shown
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802
         self.save_layout()
@@ -316,3 +367,15 @@ class MainWindow(QMainWindow):
             if callable(shutdown):
                 shutdown()
         super().closeEvent(event)
+
+
+class _ViewDock(QDockWidget):
+    """A centre view popped out into its own window; closing it returns it to the tabs."""
+
+    def __init__(self, title: str, parent: QWidget, on_close: Any) -> None:
+        super().__init__(title, parent)
+        self._on_close = on_close
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802
+        super().closeEvent(event)
+        self._on_close()

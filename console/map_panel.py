@@ -69,12 +69,14 @@ class MapPanel(QWidget):
     unit_clicked = pyqtSignal(str)
     page_ready = pyqtSignal(bool)
 
-    def __init__(self, ctx: ConsoleContext, bus: Bus) -> None:
+    def __init__(self, ctx: ConsoleContext, bus: Bus, request: MapRequest | None = None,
+                 follow_selection: bool = True) -> None:
         super().__init__()
         self.ctx = ctx
         self.bus = bus
         self.dark = True
-        self.request = MapRequest()
+        self.home = request or MapRequest()
+        self.request = self.home
         self.layers: MapLayers | None = None
         self.html = ""
         self.job: Job | None = None
@@ -115,8 +117,9 @@ class MapPanel(QWidget):
         layout.addLayout(top)
         layout.addLayout(self.stack, 1)
         bus.data_changed.connect(self.refresh)
-        bus.entities_selected.connect(self._on_entities_selected)
-        bus.records_selected.connect(self._on_records_selected)
+        if follow_selection:
+            bus.entities_selected.connect(self._on_entities_selected)
+            bus.records_selected.connect(self._on_records_selected)
         self.refresh()
 
     # -- building -----------------------------------------------------------------------------
@@ -172,6 +175,19 @@ class MapPanel(QWidget):
             self.stack.setCurrentWidget(self.notice)
         self.page_ready.emit(ok)
 
+    def _invalidate(self) -> None:
+        # Leaflet sizes its canvases when the page loads; a hidden tab has no size yet
+        if self.view is not None and self.html:
+            self.view.page().runJavaScript("if (SB.map) { SB.map.invalidateSize(); }")
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802
+        super().showEvent(event)
+        self._invalidate()
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._invalidate()
+
     # -- interaction --------------------------------------------------------------------------
     def _on_open(self, kind: str, ident: str) -> None:
         if kind == "record":
@@ -214,7 +230,7 @@ class MapPanel(QWidget):
         self.refresh()
 
     def show_everything(self) -> None:
-        self.request = MapRequest()
+        self.request = self.home
         self._pending_select = []
         self.refresh()
 

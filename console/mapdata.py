@@ -26,6 +26,7 @@ class MapRequest:
 
     records: tuple[str, ...] = ()
     track_entities: tuple[str, ...] = ()
+    include_records: bool = True  # False: operations layers only (the dispatch board's map)
 
     def describe(self) -> str:
         if self.track_entities:
@@ -60,8 +61,9 @@ def collect_layers(ctx: ConsoleContext, request: MapRequest,
     if cancel is not None and cancel.cancelled:
         return layers
     incident_records = {p.get("record") for p in layers.incidents if p.get("record")}
-    records = analytics.located_records(store, uids=request.records,
-                                        limit=0 if request.track_entities else 3000)
+    records = analytics.located_records(
+        store, uids=request.records,
+        limit=0 if request.track_entities or not request.include_records else 3000)
     layers.records = [dict(r, colour=_type_colour(r["type"])) for r in records
                       if r["id"] not in incident_records]
     for eid in request.track_entities:

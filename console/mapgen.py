@@ -210,6 +210,8 @@ def build_map_html(layers: MapLayers, *, tile_url: str = "", dark: bool = True,
                     ("sb_map_js", (WEB_DIR / "superbrain-map.js").as_uri())]
     m.default_css = [*m.default_css,
                      ("sb_cluster_css", vendored("leaflet.markercluster/MarkerCluster.css")),
+                     ("sb_cluster_default_css",
+                      vendored("leaflet.markercluster/MarkerCluster.Default.css")),
                      ("sb_map_css", (WEB_DIR / "superbrain-map.css").as_uri())]
     figure = m.get_root()
     payload = {

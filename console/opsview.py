@@ -16,35 +16,26 @@ from console.errors import EngineUnavailableError
 
 log = logging.getLogger(__name__)
 
-_REQUIRED = (("ops.events", "OpsContext"), ("ops.config", "load_config"),
-             ("ops.incidents", "IncidentDesk"), ("ops.units", "UnitRoster"),
-             ("ops.dispatch", "Dispatcher"), ("ops.alerts", "AlertCenter"))
-
-
 def unavailable_reason(ctx: ConsoleContext) -> str:
     """Why :meth:`OpsView.open` returns ``None`` (empty when the engine is usable)."""
-    for module, attr in _REQUIRED:
-        if ctx.api(module, attr) is None:
-            return ctx.api_error(module, attr)
+    if ctx.api("ops.service", "OpsService") is None:
+        return ctx.api_error("ops.service", "OpsService")
     return ""
 
 
 class OpsView:
-    """Incidents, units, dispatch actions and alerts of one workspace."""
+    """Incidents, units, dispatch actions and alerts of one workspace (``ops.OpsService``)."""
 
     def __init__(self, ctx: ConsoleContext) -> None:
         self.console = ctx
-        ops_context = ctx.api("ops.events", "OpsContext")
-        load_config = ctx.api("ops.config", "load_config")
-        if ops_context is None or load_config is None:
+        service = ctx.api("ops.service", "OpsService")
+        if service is None:
             raise EngineUnavailableError("ops", unavailable_reason(ctx))
-        override = ctx.workspace.root / "ops"
-        self.ctx = ops_context(ctx.workspace, load_config(override if override.is_dir()
-                                                          else None))
-        self.desk = ctx.api("ops.incidents", "IncidentDesk")(self.ctx)
-        self.roster = ctx.api("ops.units", "UnitRoster")(self.ctx)
-        self.dispatcher = ctx.api("ops.dispatch", "Dispatcher")(self.ctx)
-        self.alerts = ctx.api("ops.alerts", "AlertCenter")(self.ctx)
+        self.service = service(ctx.workspace)
+        self.desk = self.service.incidents
+        self.roster = self.service.units
+        self.dispatcher = self.service.dispatch
+        self.alerts = self.service.alerts
 
     @classmethod
     def open(cls, ctx: ConsoleContext) -> OpsView | None:
@@ -59,7 +50,17 @@ class OpsView:
 
     @property
     def config(self) -> Any:
-        return self.ctx.config
+        return self.service.config
+
+    def board(self) -> dict[str, Any]:
+        """Counts per status, the open queue with timers, unacknowledged alerts."""
+        return dict(self.service.board())
+
+    def last_event_id(self) -> int:
+        return int(self.service.last_event_id())
+
+    def events_since(self, after_id: int) -> list[Any]:
+        return list(self.service.events_since(after_id))
 
     # -- reads --------------------------------------------------------------------------------
     def queue(self) -> list[dict[str, Any]]:
@@ -128,16 +129,22 @@ class OpsView:
                         "status": u.status, "stale": age is None or age > stale})
         return out
 
+    def hotspot_cells(self, days: int = 30) -> dict[str, Any]:
+        """The engine's hotspots for the ``days`` before the newest incident, vs the period
+        before (demo data is not dated today)."""
+        from datetime import UTC, datetime, timedelta
+
+        newest = self.service.ctx.con.execute(
+            "SELECT max(received_at) FROM ops_incidents").fetchone()[0]
+        end = datetime.fromtimestamp(newest, tz=UTC) if newest else datetime.now(UTC)
+        end += timedelta(seconds=1)
+        return dict(self.service.hotspots(end - timedelta(days=days), end))
+
     def hotspot_points(self) -> list[list[float]]:
-        """Heat points: the engine's hotspot cells when it has them, else open incidents."""
-        hotspots = self.console.api("ops.hotspots", "hotspots")
-        if hotspots is not None:
-            try:
-                cells = hotspots(self.ctx) if callable(hotspots) else []
-                return [[c["lat"], c["lon"], float(c.get("count", 1))] for c in cells]
-            except Exception as exc:  # fall back to incident density
-                log.info("hotspots unavailable: %s", exc)
-        return [[p["lat"], p["lon"], 1.0] for p in self.incident_points()]
+        """Heat points: the centre of each hotspot cell weighted by its incident count."""
+        cells = self.hotspot_cells().get("cells", [])
+        return [[c["center"][0], c["center"][1], float(c["count"])] for c in cells
+                if c["count"] > 0]
 
     def geofence_features(self) -> list[dict[str, Any]]:
         out = []

@@ -66,6 +66,9 @@ class RecordPane(QWidget):
     def _render(self) -> None:
         if self.record is None:
             return
+        self.browser.document().setDefaultStyleSheet(
+            f"a {{ color: {self.theme.accent}; text-decoration: none; }} "
+            f"mark {{ background-color: {self.theme.warning}; color: {self.theme.base}; }}")
         self.browser.setHtml(record_html(self.record, self.terms, muted=self.theme.muted))
         self.placeholder.hide()
         self.browser.show()

@@ -128,3 +128,44 @@ def run_job(fn: JobFunction, *, name: str = "job", on_result: Callable[[Any], No
     if on_progress is not None:
         job.progress.connect(on_progress)
     return job.start()
+
+
+class Poller(QObject):
+    """Runs ``fn`` in a worker every ``interval_ms`` (never two at once) and emits its result.
+
+    Used to follow changes made by other consoles and CLIs on the same workspace.
+    """
+
+    result = pyqtSignal(object)
+    error = pyqtSignal(str)
+
+    def __init__(self, fn: Callable[[], Any], interval_ms: int = 2000,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        from PyQt6.QtCore import QTimer
+
+        self.fn = fn
+        self._job: Job | None = None
+        self.timer = QTimer(self)
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self.poll)
+
+    def start(self) -> None:
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+    def poll(self) -> Job | None:
+        """Run once now (skipped when the previous run has not finished)."""
+        if self._job is not None:
+            return None
+        job = Job(lambda _p, _c: self.fn(), "poll", self)
+        job.result.connect(self.result.emit)
+        job.error.connect(self.error.emit)
+        job.finished.connect(self._done)
+        self._job = job
+        return job.start()
+
+    def _done(self) -> None:
+        self._job = None

@@ -1,0 +1,152 @@
+"""Table models of the dispatch board: the incident queue with live timers and the units."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar
+
+from PyQt6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PyQt6.QtGui import QColor
+
+from console.theme import PRIORITY_COLOURS
+from core.progress import format_seconds
+
+_DISPLAY = Qt.ItemDataRole.DisplayRole
+
+
+class QueueModel(QAbstractTableModel):
+    """Open incidents (``IncidentDesk.open_queue`` dicts), most urgent first; ages tick."""
+
+    HEADERS = ("P", "Category", "Waiting", "Status", "District", "Units", "Summary")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[dict[str, Any]] = []
+        self.loaded_at = time.time()
+
+    def set_rows(self, rows: list[dict[str, Any]]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.loaded_at = time.time()
+        self.endResetModel()
+
+    def tick(self) -> None:
+        """Refresh the timer column (called every second)."""
+        if self.rows:
+            self.dataChanged.emit(self.index(0, 2), self.index(len(self.rows) - 1, 2))
+
+    def age(self, row: dict[str, Any]) -> float:
+        return float(row.get("age_s", 0.0)) + (time.time() - self.loaded_at)
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return len(self.HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = _DISPLAY) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == _DISPLAY:
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: QModelIndex, role: int = _DISPLAY) -> Any:
+        row = self.rows[index.row()]
+        col = index.column()
+        if role == _DISPLAY:
+            if col == 0:
+                return f"P{row.get('priority')}"
+            if col == 1:
+                return row.get("category", "")
+            if col == 2:
+                return format_seconds(self.age(row)) + ("  OVERDUE" if row.get("overdue") else "")
+            if col == 3:
+                return row.get("status", "")
+            if col == 4:
+                return row.get("district", "")
+            if col == 5:
+                return ", ".join(row.get("units") or ())
+            return (row.get("text") or row.get("address") or "")[:120]
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if col == 0:
+                return QColor(PRIORITY_COLOURS.get(row.get("priority", 5), "#7d8a99"))
+            if col == 2 and row.get("overdue"):
+                return QColor("#e5534b")
+        if role == Qt.ItemDataRole.ToolTipRole:
+            rule = (row.get("routing") or {}).get("description", "")
+            return f"#{row.get('id')} {row.get('address', '')}\nrouting: {rule}"
+        return None
+
+    def incident_id(self, row: int) -> int | None:
+        return int(self.rows[row]["id"]) if 0 <= row < len(self.rows) else None
+
+
+class UnitsModel(QAbstractTableModel):
+    """Units (``ops.model.Unit``) sorted by status then name, with position age."""
+
+    HEADERS = ("Unit", "Type", "Status", "District", "Incident", "Position")
+    ORDER = ("available", "dispatched", "en_route", "on_scene", "cleared", "off_duty")
+    STATUS_COLOURS: ClassVar[dict[str, str]] = {"available": "#3fb950", "dispatched": "#f0883e",
+                                                "en_route": "#d29922",
+                                                "on_scene": "#e5534b", "cleared": "#3d8bfd",
+                                                "off_duty": "#6e7681"}
+
+    def __init__(self, stale_after_s: float = 600.0) -> None:
+        super().__init__()
+        self.units: list[Any] = []
+        self.stale_after_s = stale_after_s
+
+    def set_units(self, units: list[Any]) -> None:
+        order = {s: i for i, s in enumerate(self.ORDER)}
+        self.beginResetModel()
+        self.units = sorted(units, key=lambda u: (order.get(u.status, 99), u.name or u.id))
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.units)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return len(self.HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = _DISPLAY) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == _DISPLAY:
+            return self.HEADERS[section]
+        return None
+
+    def position_age(self, unit: Any) -> float | None:
+        at = getattr(unit, "position_at", None)
+        return time.time() - at.timestamp() if at else None
+
+    def data(self, index: QModelIndex, role: int = _DISPLAY) -> Any:
+        u = self.units[index.row()]
+        col = index.column()
+        if role == _DISPLAY:
+            if col == 0:
+                return u.name or u.id
+            if col == 1:
+                return u.type
+            if col == 2:
+                return u.status
+            if col == 3:
+                return u.district
+            if col == 4:
+                return "" if u.incident_id is None else f"#{u.incident_id}"
+            age = self.position_age(u)
+            if age is None:
+                return "no position"
+            text = f"{format_seconds(age)} ago"
+            return text + (" (stale)" if age > self.stale_after_s else "")
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if col == 2:
+                return QColor(self.STATUS_COLOURS.get(u.status, "#8b98a8"))
+            if col == 5:
+                age = self.position_age(u)
+                if age is None or age > self.stale_after_s:
+                    return QColor("#d29922")
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{u.id} · {u.precinct} · capabilities: {', '.join(u.capabilities)}"
+        return None
+
+    def unit(self, row: int) -> Any | None:
+        return self.units[row] if 0 <= row < len(self.units) else None

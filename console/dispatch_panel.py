@@ -1,0 +1,332 @@
+"""Dispatch board: the incident queue by priority with timers, the unit board by status, a map
+with both, and recommend / assign / release actions — a view over the ``ops`` engine.
+
+Every action runs in a worker through :class:`console.opsview.OpsView`; the engine decides and
+audits, and when it refuses (the unit was taken by another console a moment ago, an invalid
+status change) the board shows its message as it is. Changes from other consoles arrive by
+polling the engine's event journal.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PyQt6.QtCore import Qt, QTimer, pyqtSignal
+from PyQt6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.bus import Bus
+from console.context import ConsoleContext
+from console.dispatch_models import QueueModel, UnitsModel
+from console.mapdata import MapRequest
+from console.navigation import Focus
+from console.notice import Notice, engine_unavailable_text
+from console.opsview import OpsView, unavailable_reason
+from console.workers import Job, Poller
+
+log = logging.getLogger(__name__)
+
+
+def _table(model: Any) -> QTableView:
+    view = QTableView()
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.verticalHeader().hide()
+    view.setAlternatingRowColors(True)
+    view.horizontalHeader().setStretchLastSection(True)
+    # fixed widths: resizing to contents measures every row (thousands) on each update
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    view.verticalHeader().setDefaultSectionSize(24)
+    return view
+
+
+class DispatchPanel(QWidget):
+    """The dispatch board."""
+
+    title = "Dispatch board"
+    loaded = pyqtSignal()  # the board shows fresh data
+    action_done = pyqtSignal(str)  # the engine's answer (success or refusal) to an action
+
+    def __init__(self, ctx: ConsoleContext, bus: Bus, *, with_map: bool = True) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.bus = bus
+        self.ops: OpsView | None = None
+        self.last_event = -1
+        self.recommendations: list[Any] = []
+        layout = QVBoxLayout(self)
+        reason = unavailable_reason(ctx)
+        if reason:
+            self.notice = Notice(engine_unavailable_text("ops", reason))
+            layout.addWidget(self.notice)
+            self.queue_model = QueueModel()
+            self.units_model = UnitsModel()
+            return
+        self.counts = QLabel("loading the board …")
+        self.counts.setProperty("role", "title")
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+
+        self.queue_model = QueueModel()
+        self.queue = _table(self.queue_model)
+        self.queue.selectionModel().currentRowChanged.connect(self._incident_selected)
+        self.queue.doubleClicked.connect(self._open_incident_record)
+        for col, width in enumerate((34, 80, 150, 72, 64, 90)):
+            self.queue.setColumnWidth(col, width)
+        self.recs = QTableWidget(0, 5)
+        self.recs.setHorizontalHeaderLabels(["Unit", "Type", "Distance", "ETA", "Position"])
+        self.recs.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.recs.verticalHeader().hide()
+        self.recs.horizontalHeader().setStretchLastSection(True)
+        self.recommend_button = QPushButton("Recommend")
+        self.recommend_button.clicked.connect(self.recommend_selected)
+        self.assign_button = QPushButton("Assign selected units")
+        self.assign_button.setProperty("role", "primary")
+        self.assign_button.clicked.connect(self.assign_selected)
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 0, 0)
+        lv.addWidget(QLabel("Incident queue (most urgent first)"))
+        lv.addWidget(self.queue, 3)
+        rb = QHBoxLayout()
+        rb.addWidget(QLabel("Recommended units"), 1)
+        rb.addWidget(self.recommend_button)
+        rb.addWidget(self.assign_button)
+        lv.addLayout(rb)
+        lv.addWidget(self.recs, 1)
+
+        self.units_model = UnitsModel()
+        self.units = _table(self.units_model)
+        self.units.selectionModel().currentRowChanged.connect(self._unit_selected)
+        for col, width in enumerate((150, 80, 80, 64, 64)):
+            self.units.setColumnWidth(col, width)
+        self.release_button = QPushButton("Release")
+        self.release_button.clicked.connect(self.release_selected)
+        self.status_box = QComboBox()
+        self.status_box.setPlaceholderText("set status…")
+        self.status_box.activated.connect(self._status_chosen)
+        middle = QWidget()
+        mv = QVBoxLayout(middle)
+        mv.setContentsMargins(0, 0, 0, 0)
+        mv.addWidget(QLabel("Units by status"))
+        mv.addWidget(self.units, 1)
+        ub = QHBoxLayout()
+        ub.addWidget(self.status_box, 1)
+        ub.addWidget(self.release_button)
+        mv.addLayout(ub)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(middle)
+        self.map: Any = None
+        if with_map:
+            from console.map_panel import MapPanel
+
+            self.map = MapPanel(ctx, bus, MapRequest(include_records=False),
+                                follow_selection=False)
+            self.map.unit_clicked.connect(self.select_unit)
+            split.addWidget(self.map)
+            split.setSizes([520, 380, 520])
+        layout.addWidget(self.counts)
+        layout.addWidget(split, 1)
+        layout.addWidget(self.message)
+
+        self.ticker = QTimer(self)
+        self.ticker.setInterval(1000)
+        self.ticker.timeout.connect(self.queue_model.tick)
+        self.ticker.start()
+        self.poller = Poller(self._poll, 2000, self)
+        self.poller.result.connect(self._on_poll)
+        self.poller.start()
+        bus.data_changed.connect(self.reload)
+        self.reload()
+
+    # -- loading ------------------------------------------------------------------------------
+    def _view(self) -> OpsView:
+        if self.ops is None:
+            self.ops = OpsView.open(self.ctx)
+            if self.ops is None:
+                raise RuntimeError(f"engine not available: ops: {unavailable_reason(self.ctx)}")
+        return self.ops
+
+    def _poll(self) -> int:
+        return self._view().last_event_id()
+
+    def _on_poll(self, last: int) -> None:
+        if last != self.last_event:
+            self.reload()
+
+    def reload(self) -> Job:
+        def work(_p: Any, _c: Any) -> dict[str, Any]:
+            view = self._view()
+            board = view.board()
+            board["unit_list"] = view.units()
+            board["unit_points"] = view.unit_points()
+            board["last_event"] = view.last_event_id()
+            board["stale_after_s"] = view.stale_after_s()
+            return board
+
+        job = Job(work, "dispatch board")
+        job.result.connect(self._show)
+        job.error.connect(lambda msg: self.message.setText(f"board: {msg}"))
+        return job.start()
+
+    def _show(self, board: dict[str, Any]) -> None:
+        self.last_event = board["last_event"]
+        current = self.selected_incident()
+        self.queue_model.set_rows(board["queue"])
+        self.units_model.stale_after_s = board["stale_after_s"]
+        selected_unit = self.selected_unit()
+        self.units_model.set_units(board["unit_list"])
+        inc = " · ".join(f"{k.replace('_', ' ')} {v}" for k, v in board["incidents"].items() if v)
+        units = " · ".join(f"{k.replace('_', ' ')} {v}" for k, v in board["units"].items() if v)
+        self.counts.setText(f"Open incidents {len(board['queue'])}   |   units: {units}   |   "
+                            f"unacknowledged alerts {board['alerts_unacked']}")
+        self.counts.setToolTip(f"incidents: {inc}")
+        if current is not None:
+            self.select_incident(current)
+        if selected_unit is not None:
+            self.select_unit(selected_unit.id)
+        if self.map is not None:
+            self.map.set_units(board["unit_points"])
+        self.loaded.emit()
+
+    # -- selection ----------------------------------------------------------------------------
+    def selected_incident(self) -> int | None:
+        index = self.queue.currentIndex()
+        return self.queue_model.incident_id(index.row()) if index.isValid() else None
+
+    def selected_unit(self) -> Any | None:
+        index = self.units.currentIndex()
+        return self.units_model.unit(index.row()) if index.isValid() else None
+
+    def select_incident(self, incident_id: int) -> bool:
+        for row, d in enumerate(self.queue_model.rows):
+            if int(d["id"]) == int(incident_id):
+                self.queue.selectRow(row)
+                return True
+        return False
+
+    def select_unit(self, unit_id: str) -> bool:
+        for row, u in enumerate(self.units_model.units):
+            if u.id == unit_id:
+                self.units.selectRow(row)
+                return True
+        return False
+
+    def _incident_selected(self, *_: Any) -> None:
+        self.recs.setRowCount(0)
+        self.recommendations = []
+        if self.map is not None:
+            iid = self.selected_incident()
+            if iid is not None:
+                self.map.select([str(iid)])
+
+    def _unit_selected(self, *_: Any) -> None:
+        unit = self.selected_unit()
+        self.status_box.clear()
+        if unit is None or self.ops is None:
+            return
+        for status in self.ops.config.unit_states.allowed(unit.status):
+            self.status_box.addItem(status.replace("_", " "), status)
+        self.release_button.setEnabled(unit.incident_id is not None)
+
+    def _open_incident_record(self, *_: Any) -> None:
+        iid = self.selected_incident()
+        row = next((d for d in self.queue_model.rows if d["id"] == iid), None)
+        if row and row.get("source_uid"):
+            self.bus.pivot.emit(Focus("records", "record", (row["source_uid"],)))
+
+    # -- actions ------------------------------------------------------------------------------
+    def _act(self, work: Any, name: str, on_result: Any = None) -> Job:
+        job = Job(lambda _p, _c: work(self._view()), name)
+        if on_result is not None:
+            job.result.connect(on_result)
+        job.error.connect(self._refused)
+        job.finished.connect(self.reload)
+        return job.start()
+
+    def _refused(self, message: str) -> None:
+        self.message.setText(f"⚠ {message}")
+        self.message.setStyleSheet("color: #e5534b;")
+        self.action_done.emit(message)
+
+    def _said(self, message: str) -> None:
+        self.message.setText(message)
+        self.message.setStyleSheet("")
+        self.bus.message.emit(message, 6000)
+        self.action_done.emit(message)
+
+    def recommend_selected(self) -> Job | None:
+        iid = self.selected_incident()
+        if iid is None:
+            self._refused("select an incident first")
+            return None
+        return self._act(lambda v: v.recommend(iid), f"recommend {iid}", self._show_recs)
+
+    def _show_recs(self, recs: list[Any]) -> None:
+        self.recommendations = recs
+        self.recs.setRowCount(len(recs))
+        for row, r in enumerate(recs):
+            eta_min = r.eta_s / 60.0
+            stale = "stale" if r.stale else "fresh"
+            for col, text in enumerate((r.name or r.unit_id, r.type,
+                                        f"{r.distance_m / 1000:.1f} km", f"{eta_min:.0f} min",
+                                        stale)):
+                item = QTableWidgetItem(text)
+                if col == 4 and r.stale:
+                    item.setForeground(Qt.GlobalColor.darkYellow)
+                self.recs.setItem(row, col, item)
+        if recs:
+            self.recs.selectRow(0)
+        self._said(f"{len(recs)} units recommended (nearest available with the needed "
+                   "capabilities; stale positions flagged)" if recs else
+                   "no available unit has the needed capabilities")
+
+    def assign_selected(self) -> Job | None:
+        iid = self.selected_incident()
+        rows = sorted({i.row() for i in self.recs.selectedIndexes()})
+        unit_ids = [self.recommendations[r].unit_id for r in rows if r < len(self.recommendations)]
+        if iid is None or not unit_ids:
+            self._refused("select an incident and at least one recommended unit")
+            return None
+        return self.assign(iid, unit_ids)
+
+    def assign(self, incident_id: int, unit_ids: list[str]) -> Job:
+        return self._act(lambda v: v.assign(incident_id, unit_ids), "assign",
+                         lambda _a: self._said(f"assigned {', '.join(unit_ids)} to incident "
+                                               f"#{incident_id}"))
+
+    def release_selected(self) -> Job | None:
+        unit = self.selected_unit()
+        if unit is None:
+            self._refused("select a unit first")
+            return None
+        return self._act(lambda v: v.release(unit.id), "release",
+                         lambda u: self._said(f"released {u.name or u.id}: now {u.status}"))
+
+    def _status_chosen(self, index: int) -> None:
+        unit = self.selected_unit()
+        status = self.status_box.itemData(index)
+        if unit is None or not status:
+            return
+        self._act(lambda v: v.set_unit_status(unit.id, status), "unit status",
+                  lambda u: self._said(f"{u.name or u.id} is now {u.status}"))
+
+    def shutdown(self) -> None:
+        if hasattr(self, "poller"):
+            self.poller.stop()

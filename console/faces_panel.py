@@ -1,0 +1,401 @@
+"""Faces panel: open, drop or paste a photo; faces are boxed; pick one; with a case number and
+a purpose, search the gallery; candidates show their similarity against the calibrated threshold
+and its false-match rate, labelled as leads a person must confirm or reject.
+
+A view over ``facematch.gallery.Gallery`` (which enforces the safeguards and audits): the panel
+checks case and purpose with the engine's own ``require_case`` before anything runs.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PyQt6.QtCore import QBuffer, QByteArray, QIODevice, QPoint, QRect, QSize, Qt, pyqtSignal
+from PyQt6.QtGui import QColor, QIcon, QImage, QKeySequence, QPainter, QPen, QPixmap, QShortcut
+from PyQt6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.bus import Bus
+from console.context import ConsoleContext
+from console.navigation import Focus
+from console.notice import Notice, engine_unavailable_text
+from console.record_view import photo_paths
+from console.workers import Job
+
+log = logging.getLogger(__name__)
+
+THUMB = 112
+
+
+class ProbeView(QLabel):
+    """The probe photo with its faces boxed; a click picks the face under the cursor."""
+
+    face_clicked = pyqtSignal(int)
+
+    def __init__(self) -> None:
+        super().__init__("Open, drop or paste (Ctrl+V) a photo")
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setMinimumSize(320, 260)
+        self.image: QImage | None = None
+        self.boxes: list[tuple[int, int, int, int]] = []
+        self.selected: int | None = None
+        self._scale = 1.0
+        self._offset = QPoint(0, 0)
+
+    def set_image(self, image: QImage) -> None:
+        self.image = image
+        self.boxes = []
+        self.selected = None
+        self._render()
+
+    def set_faces(self, boxes: list[tuple[int, int, int, int]], selected: int | None) -> None:
+        self.boxes = boxes
+        self.selected = selected
+        self._render()
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._render()
+
+    def _render(self) -> None:
+        if self.image is None or self.image.isNull():
+            return
+        area = self.size()
+        pix = QPixmap.fromImage(self.image).scaled(
+            area, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+        self._scale = pix.width() / max(1, self.image.width())
+        self._offset = QPoint((area.width() - pix.width()) // 2,
+                              (area.height() - pix.height()) // 2)
+        painter = QPainter(pix)
+        for i, (left, top, right, bottom) in enumerate(self.boxes):
+            chosen = i == self.selected
+            painter.setPen(QPen(QColor("#3fb950" if chosen else "#f0883e"), 3 if chosen else 2))
+            s = self._scale
+            painter.drawRect(QRect(int(left * s), int(top * s), int((right - left) * s),
+                                   int((bottom - top) * s)))
+            painter.drawText(int(left * s) + 3, int(top * s) - 4, f"face {i + 1}")
+        painter.end()
+        self.setPixmap(pix)
+
+    def mousePressEvent(self, event: Any) -> None:  # noqa: N802
+        if not self.boxes:
+            return
+        p = event.position().toPoint() - self._offset
+        x, y = p.x() / self._scale, p.y() / self._scale
+        for i, (left, top, right, bottom) in enumerate(self.boxes):
+            if left <= x <= right and top <= y <= bottom:
+                self.face_clicked.emit(i)
+                return
+
+
+def _thumbnail(path: str, box: tuple[int, int, int, int]) -> QIcon:
+    image = QImage(path)
+    if image.isNull():
+        return QIcon()
+    left, top, right, bottom = box
+    pad = int((right - left) * 0.25)
+    crop = image.copy(QRect(max(0, left - pad), max(0, top - pad),
+                            right - left + 2 * pad, bottom - top + 2 * pad))
+    return QIcon(QPixmap.fromImage(crop).scaled(
+        THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
+        Qt.TransformationMode.SmoothTransformation))
+
+
+class FacesPanel(QWidget):
+    """Face search with its safeguards."""
+
+    title = "Faces"
+    searched = pyqtSignal(object)  # facematch SearchResult
+    refused = pyqtSignal(str)  # why a search did not run
+
+    def __init__(self, ctx: ConsoleContext, bus: Bus) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.bus = bus
+        self.probe_bytes: bytes | None = None
+        self.probe_name = ""
+        self.faces: Any = None  # facematch ImageFaces
+        self.face_index: int | None = None
+        self.result: Any = None
+        self.job: Job | None = None
+        layout = QVBoxLayout(self)
+        reason = ctx.api_error("facematch.gallery", "Gallery")
+        if ctx.api("facematch.gallery", "Gallery") is None:
+            layout.addWidget(Notice(engine_unavailable_text("facematch", reason)))
+            self.available = False
+            return
+        self.available = True
+        from facematch.results import LEAD_NOTICE
+
+        self.setAcceptDrops(True)
+        open_button = QPushButton("Open photo…")
+        open_button.clicked.connect(self._choose)
+        paste_button = QPushButton("Paste")
+        paste_button.clicked.connect(self.paste)
+        QShortcut(QKeySequence.StandardKey.Paste, self, activated=self.paste)
+        self.case = QLineEdit()
+        self.case.setPlaceholderText("case number (required)")
+        self.purpose = QLineEdit()
+        self.purpose.setPlaceholderText("purpose of this search (required)")
+        self.search_button = QPushButton("Search gallery")
+        self.search_button.setProperty("role", "primary")
+        self.search_button.clicked.connect(self.search)
+        top = QHBoxLayout()
+        for w in (open_button, paste_button):
+            top.addWidget(w)
+        top.addWidget(self.case, 1)
+        top.addWidget(self.purpose, 2)
+        top.addWidget(self.search_button)
+        self.notice = QLabel("⚠ " + LEAD_NOTICE)
+        self.notice.setWordWrap(True)
+        self.notice.setProperty("role", "notice")
+        self.probe = ProbeView()
+        self.probe.face_clicked.connect(self.pick_face)
+        self.candidates = QListWidget()
+        self.candidates.setViewMode(QListWidget.ViewMode.IconMode)
+        self.candidates.setIconSize(QSize(THUMB, THUMB))
+        self.candidates.setGridSize(QSize(THUMB + 70, THUMB + 62))
+        self.candidates.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.candidates.setWordWrap(True)
+        self.candidates.currentRowChanged.connect(self._candidate_selected)
+        self.note = QLineEdit()
+        self.note.setPlaceholderText("review note (why)")
+        self.confirm_button = QPushButton("Confirm")
+        self.reject_button = QPushButton("Reject")
+        self.confirm_button.clicked.connect(lambda: self.review("confirmed"))
+        self.reject_button.clicked.connect(lambda: self.review("rejected"))
+        self.graph_button = QPushButton("Open in graph")
+        self.graph_button.clicked.connect(self._open_graph)
+        self.record_button = QPushButton("Open record")
+        self.record_button.clicked.connect(self._open_record)
+        actions = QHBoxLayout()
+        actions.addWidget(self.note, 1)
+        for w in (self.confirm_button, self.reject_button, self.graph_button, self.record_button):
+            actions.addWidget(w)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        right = QWidget()
+        rv = QVBoxLayout(right)
+        rv.setContentsMargins(0, 0, 0, 0)
+        self.threshold_label = QLabel("Candidates")
+        rv.addWidget(self.threshold_label)
+        rv.addWidget(self.candidates, 1)
+        rv.addLayout(actions)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.probe)
+        split.addWidget(right)
+        split.setSizes([420, 620])
+        layout.addLayout(top)
+        layout.addWidget(self.notice)
+        layout.addWidget(split, 1)
+        layout.addWidget(self.status)
+        self._enable_review(False)
+
+    # -- engine -------------------------------------------------------------------------------
+    def gallery(self) -> Any:
+        """The workspace's gallery (opened once, in whichever worker asks first)."""
+        cls = self.ctx.api("facematch.gallery", "Gallery")
+        return self.ctx.service("faces.gallery", lambda: cls(self.ctx.workspace))
+
+    def _run(self, work: Any, message: str, on_result: Any) -> Job:
+        job = Job(work, "faces")
+        job.result.connect(on_result)
+        job.error.connect(self._failed)
+        job.finished.connect(self._done)
+        self.job = job
+        self.status.setText(message)
+        self.status.setStyleSheet("")
+        return job.start()
+
+    def _done(self) -> None:
+        self.job = None
+
+    def _failed(self, message: str) -> None:
+        self.status.setText(f"⚠ {message}")
+        self.status.setStyleSheet("color: #e5534b;")
+
+    # -- the probe ----------------------------------------------------------------------------
+    def _choose(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Probe photo", "",
+                                              "Images (*.jpg *.jpeg *.png *.bmp *.webp)")
+        if path:
+            self.load_file(Path(path))
+
+    def load_file(self, path: Path) -> Job | None:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            self._failed(f"{str(path)!r}: {exc.strerror}")
+            return None
+        return self.load_bytes(data, str(path))
+
+    def paste(self) -> Job | None:
+        mime = QApplication.clipboard().mimeData()
+        if mime is not None and mime.hasUrls():
+            for url in mime.urls():
+                if url.isLocalFile():
+                    return self.load_file(Path(url.toLocalFile()))
+        image = QApplication.clipboard().image()
+        if image.isNull():
+            self._failed("the clipboard holds no image")
+            return None
+        return self.load_bytes(_png_bytes(image), "pasted image")
+
+    def dragEnterEvent(self, event: Any) -> None:  # noqa: N802
+        mime = event.mimeData()
+        if mime.hasUrls() or mime.hasImage():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: Any) -> None:  # noqa: N802
+        mime = event.mimeData()
+        if mime.hasUrls() and mime.urls()[0].isLocalFile():
+            self.load_file(Path(mime.urls()[0].toLocalFile()))
+        elif mime.hasImage():
+            self.load_bytes(_png_bytes(QImage(mime.imageData())), "dropped image")
+
+    def load_bytes(self, data: bytes, name: str) -> Job:
+        """Show the photo and find its faces (in a worker)."""
+        self.probe_bytes = data
+        self.probe_name = name
+        self.faces = None
+        self.face_index = None
+        self.result = None
+        self.candidates.clear()
+        self.probe.set_image(QImage.fromData(data))
+        return self._run(lambda _p, _c: self.gallery().analyse_probe(data),
+                         f"finding faces in {name} …", self._show_faces)
+
+    def _show_faces(self, faces: Any) -> None:
+        self.faces = faces
+        n = len(faces.faces)
+        self.face_index = 0 if n == 1 else None
+        self.probe.set_faces([tuple(f.box) for f in faces.faces], self.face_index)
+        if n == 0:
+            self._failed(f"{self.probe_name}: no face found")
+        else:
+            self.status.setText(f"{n} face{'s' if n != 1 else ''} found" +
+                                ("; click one to search it" if n > 1 else ""))
+
+    def pick_face(self, index: int) -> None:
+        self.face_index = index
+        self.probe.set_faces(self.probe.boxes, index)
+
+    # -- search -------------------------------------------------------------------------------
+    def search(self) -> Job | None:
+        """Search the chosen face; refused (nothing runs) without case number and purpose."""
+        from facematch.gallery import require_case
+
+        try:
+            case, purpose = require_case(self.case.text(), self.purpose.text())
+        except Exception as exc:  # the engine's safeguard message, shown as it is
+            self._failed(str(exc))
+            self.refused.emit(str(exc))
+            return None
+        if self.faces is None or not self.faces.faces:
+            self._failed("open a photo with a face first")
+            self.refused.emit("no probe")
+            return None
+        if self.face_index is None:
+            self._failed("this photo holds several faces: click the one to search")
+            self.refused.emit("no face chosen")
+            return None
+        faces, index = self.faces, self.face_index
+        return self._run(
+            lambda _p, _c: self.gallery().search(faces, case=case, purpose=purpose, k=12,
+                                                 faces=[index]),
+            f"searching face {index + 1} for case {case} …", self._show_result)
+
+    def _show_result(self, result: Any) -> None:
+        self.result = result
+        self.candidates.clear()
+        self.threshold_label.setText(
+            f"Candidates — threshold {result.threshold:.3f} (false-match rate "
+            f"{result.threshold_fmr:.2%} on LFW); gallery of {result.gallery_size:,} faces")
+        for c in result.candidates:
+            mark = "≥" if c.above_threshold else "<"
+            who = c.entity_label or c.record_uid
+            text = (f"#{c.rank} {c.similarity:.3f} {mark} {c.threshold:.2f}\n"
+                    f"FMR {c.score_fmr:.2%}\n{who}")
+            item = QListWidgetItem(_thumbnail(c.photo_path, tuple(c.box)), text)
+            item.setForeground(QColor("#3fb950" if c.above_threshold else "#7d8a99"))
+            item.setToolTip(f"{c.record_uid}\nlead: needs human confirmation")
+            self.candidates.addItem(item)
+        above = sum(1 for c in result.candidates if c.above_threshold)
+        self.status.setText(f"{len(result.candidates)} candidates, {above} above the threshold "
+                            f"— leads only; confirm or reject each (audited)")
+        self.searched.emit(result)
+
+    def selected_candidate(self) -> Any | None:
+        row = self.candidates.currentRow()
+        if self.result is None or row < 0:
+            return None
+        cands = self.result.candidates
+        return cands[row] if row < len(cands) else None
+
+    def _candidate_selected(self, _row: int) -> None:
+        self._enable_review(self.selected_candidate() is not None)
+
+    def _enable_review(self, on: bool) -> None:
+        for w in (self.confirm_button, self.reject_button, self.graph_button,
+                  self.record_button):
+            w.setEnabled(on)
+
+    def review(self, decision: str) -> Job | None:
+        cand = self.selected_candidate()
+        if cand is None:
+            return None
+        note = self.note.text().strip()
+        return self._run(lambda _p, _c: self.gallery().review(cand, decision, note),
+                         f"recording {decision} …",
+                         lambda _r: self._reviewed(cand, decision))
+
+    def _reviewed(self, cand: Any, decision: str) -> None:
+        item = self.candidates.item(self.candidates.currentRow())
+        if item is not None:
+            item.setText(item.text() + f"\n[{decision}]")
+        self.note.clear()
+        self.status.setText(f"candidate #{cand.rank} {decision} (audited)")
+
+    def _open_graph(self) -> None:
+        cand = self.selected_candidate()
+        if cand is not None and cand.entity_id:
+            self.bus.pivot.emit(Focus("graph", "entity", (cand.entity_id,)))
+        elif cand is not None:
+            self.bus.pivot.emit(Focus("graph", "record", (cand.record_uid,)))
+
+    def _open_record(self) -> None:
+        cand = self.selected_candidate()
+        if cand is not None:
+            self.bus.open_record.emit(cand.record_uid)
+
+    def show_focus(self, focus: Focus) -> None:
+        """Pivot: a record's photo becomes the probe."""
+        if focus.kind != "record" or not focus.ids:
+            return
+        record = self.ctx.workspace.store.get_record(focus.ids[0])
+        photos = photo_paths(record) if record is not None else []
+        if photos:
+            self.load_file(photos[0])
+        else:
+            self._failed(f"record {focus.ids[0]} has no photo")
+
+
+def _png_bytes(image: QImage) -> bytes:
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    return bytes(data.data())

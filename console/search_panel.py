@@ -1,0 +1,256 @@
+"""Search panel: query box with syntax help and history, facets as clickable filters, sort,
+and the lazily fetched results table. A view over ``search.backend.open_backend(workspace)``."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from PyQt6.QtCore import QSettings, QStringListModel, Qt
+from PyQt6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QCompleter,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.bus import Bus
+from console.context import ConsoleContext
+from console.navigation import Focus
+from console.notice import Notice, engine_unavailable_text
+from console.record_view import query_terms
+from console.results_model import ResultsModel
+
+log = logging.getLogger(__name__)
+
+HISTORY_KEY = "search/history"
+HISTORY_SIZE = 50
+FACETS = ("source", "type", "category", "district", "day")
+_FILTER_FIELD = {"source": "sources", "type": "types", "category": "categories",
+                 "district": "districts"}
+
+SYNTAX_HELP = """<b>Query syntax</b><br>
+<code>入室盗窃</code> words (Chinese or English; a Chinese phrase matches as a phrase)<br>
+<code>"王建国"</code> exact phrase &nbsp; <code>"red car"~2</code> words near each other<br>
+<code>source:hotel</code> field:value &nbsp; <code>plate:浙F*</code> wildcard &nbsp;
+<code>wang~1</code> fuzzy<br>
+<code>a AND b</code>, <code>a OR b</code>, <code>NOT a</code> / <code>-a</code>, brackets<br>
+<code>time:[2026-09-01 TO 2026-09-30]</code> &nbsp; <code>loss:&gt;=5000</code> ranges<br>
+Identifiers match in any written form: <code>浙F·12345</code> = <code>浙f12345</code>,
+<code>+86 138-0013-8000</code> = <code>13800138000</code>.<br>
+Click a facet value on the left to filter; click it again to remove the filter."""
+
+
+class SearchPanel(QWidget):
+    """The analyst's search."""
+
+    title = "Search"
+
+    def __init__(self, ctx: ConsoleContext, bus: Bus) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.bus = bus
+        self.settings = QSettings()
+        self.filters: dict[str, set[str]] = {k: set() for k in FACETS}
+        self._terms: list[str] = []
+        self.available = ctx.api("search.backend", "open_backend") is not None
+        layout = QVBoxLayout(self)
+        if not self.available:
+            self.notice = Notice(engine_unavailable_text(
+                "search", ctx.api_error("search.backend", "open_backend")))
+            layout.addWidget(self.notice)
+            self.model = ResultsModel(lambda _r: None)
+            return
+        self.query = QLineEdit()
+        self.query.setPlaceholderText("Search all sources (Ctrl+K), e.g. 入室盗窃 source:incidents")
+        self.query.setClearButtonEnabled(True)
+        self.query.returnPressed.connect(self.run_query)
+        self.history = QStringListModel(self._load_history())
+        completer = QCompleter(self.history, self)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.query.setCompleter(completer)
+        help_button = QPushButton("?")
+        help_button.setFixedWidth(28)
+        help_button.setToolTip("query syntax")
+        help_button.clicked.connect(self.show_help)
+        self.sort = QComboBox()
+        self.sort.addItem("relevance", "relevance")
+        self.sort.addItem("newest first", "time_desc")
+        self.sort.addItem("oldest first", "time_asc")
+        self.sort.activated.connect(lambda _i: self.run_query())
+        row = QHBoxLayout()
+        row.addWidget(self.query, 1)
+        row.addWidget(help_button)
+        row.addWidget(self.sort)
+
+        self.facets = QTreeWidget()
+        self.facets.setHeaderHidden(True)
+        self.facets.itemClicked.connect(self._facet_clicked)
+        self.model = ResultsModel(self._search)
+        self.model.first_page.connect(self._on_first_page)
+        self.model.page_loaded.connect(self._on_page)
+        self.model.failed.connect(self._on_failed)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSortingEnabled(True)
+        self.table.horizontalHeader().setSortIndicatorShown(True)
+        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(24)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(False)
+        for col, width in ((0, 112), (1, 72), (2, 86), (4, 44)):
+            self.table.setColumnWidth(col, width)
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+        self.table.selectionModel().selectionChanged.connect(self._on_selection)
+        self.table.doubleClicked.connect(self._pivot_graph)
+        self.summary = QLabel("Type a query and press Enter.")
+        self.summary.setProperty("role", "muted")
+        self.summary.setWordWrap(True)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.facets)
+        split.addWidget(self.table)
+        split.setSizes([170, 500])
+        layout.addLayout(row)
+        layout.addWidget(self.summary)
+        layout.addWidget(split, 1)
+
+    # -- engine -------------------------------------------------------------------------------
+    def _search(self, request: Any) -> Any:
+        return self.ctx.search_backend().search(request)
+
+    def build_request(self, text: str) -> Any:
+        """The engine request for ``text`` with the facet filters and sort chosen."""
+        from search.model import Filters, SearchRequest
+
+        days = sorted(self.filters["day"])
+        since = until = None
+        if days:
+            since = datetime.fromisoformat(days[0])
+            until = datetime.fromisoformat(days[-1]) + timedelta(days=1)
+        filters = Filters(**{field: tuple(sorted(self.filters[facet]))
+                             for facet, field in _FILTER_FIELD.items()},
+                          since=since, until=until)
+        return SearchRequest(query=text, filters=filters, sort=self.sort.currentData(),
+                             facets=FACETS, facet_size=12)
+
+    # -- actions ------------------------------------------------------------------------------
+    def focus_query(self) -> None:
+        if self.available:
+            self.query.setFocus()
+            self.query.selectAll()
+
+    def run_query(self, text: str | None = None) -> Any:
+        """Search for ``text`` (default: what is in the box); returns the page-one job."""
+        if not self.available:
+            return None
+        if text is not None:
+            self.query.setText(text)
+        text = self.query.text().strip()
+        self._remember(text)
+        self.summary.setText("searching …")
+        self._terms = query_terms(text)
+        self.bus.message.emit(f"search: {text or '(everything)'}", 3000)
+        return self.model.run(self.build_request(text))
+
+    def show_help(self) -> None:
+        QMessageBox.information(self, "Query syntax", SYNTAX_HELP)
+
+    def _remember(self, text: str) -> None:
+        if not text:
+            return
+        items = [text] + [h for h in self.history.stringList() if h != text]
+        items = items[:HISTORY_SIZE]
+        self.history.setStringList(items)
+        self.settings.setValue(HISTORY_KEY, items)
+
+    def _load_history(self) -> list[str]:
+        value = self.settings.value(HISTORY_KEY, [])
+        if isinstance(value, str):
+            return [value]
+        return [str(v) for v in (value or [])]
+
+    # -- results ------------------------------------------------------------------------------
+    def _on_first_page(self, result: Any) -> None:
+        warn = f"  ({'; '.join(result.warnings)})" if result.warnings else ""
+        self.summary.setText(f"{result.total:,} hits in {result.took_ms:.0f} ms{warn}")
+        self._show_facets(result.facets)
+
+    def _on_page(self, loaded: int) -> None:
+        if self.model.total:
+            text = self.summary.text().split(" — ")[0]
+            self.summary.setText(f"{text} — {loaded:,} loaded")
+
+    def _on_failed(self, message: str) -> None:
+        self.summary.setText(f"⚠ {message}")
+
+    def _show_facets(self, facets: dict[str, Any]) -> None:
+        self.facets.clear()
+        for name in FACETS:
+            buckets = facets.get(name, ())
+            if not buckets and not self.filters[name]:
+                continue
+            group = QTreeWidgetItem([name])
+            group.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            chosen = self.filters[name]
+            for b in buckets:
+                mark = "✔ " if b.value in chosen else ""
+                item = QTreeWidgetItem([f"{mark}{b.value}  ({b.count:,})"])
+                item.setData(0, Qt.ItemDataRole.UserRole, (name, b.value))
+                group.addChild(item)
+            self.facets.addTopLevelItem(group)
+            group.setExpanded(bool(chosen) or name in ("source", "category"))
+
+    def _facet_clicked(self, item: QTreeWidgetItem, _column: int) -> None:
+        data = item.data(0, Qt.ItemDataRole.UserRole)
+        if not data:
+            return
+        self.toggle_filter(*data)
+
+    def toggle_filter(self, facet: str, value: str) -> Any:
+        chosen = self.filters[facet]
+        if value in chosen:
+            chosen.discard(value)
+        else:
+            chosen.add(value)
+        return self.run_query()
+
+    def selected_uids(self) -> list[str]:
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        return [u for u in (self.model.uid(r) for r in rows) if u]
+
+    def _on_selection(self, *_: Any) -> None:
+        uids = self.selected_uids()
+        if not uids:
+            return
+        pane = getattr(self.window(), "panels", {}).get("records")
+        if pane is not None and hasattr(pane, "set_terms"):
+            pane.set_terms(getattr(self, "_terms", []))
+        self.bus.open_record.emit(uids[0])
+        self.bus.records_selected.emit(uids, "search")
+
+    def _pivot_graph(self, *_: Any) -> None:
+        uids = self.selected_uids()
+        if uids:
+            self.bus.pivot.emit(Focus("graph", "record", tuple(uids)))
+
+    def show_focus(self, focus: Focus) -> None:
+        if focus.kind == "query" and focus.ids:
+            self.run_query(focus.ids[0])

@@ -1,0 +1,174 @@
+"""Timeline and time-wheel of the selected entities (pyqtgraph).
+
+Events come from the graph engine (``graph.timeline.timeline``: every record about an entity,
+merged aliases included) and the day × hour matrix from ``graph.timeline.day_hour_matrix``.
+The top plot has one lane per entity (click a point to open its record); the bottom one is the
+time-wheel: weekday × hour counts, China Standard Time.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtGui import QColor
+from PyQt6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+
+from console.bus import Bus
+from console.chart_model import COMMUNITY_COLOURS
+from console.context import ConsoleContext
+from console.navigation import Focus
+from console.notice import Notice, engine_unavailable_text
+from console.theme import DARK, Theme
+from console.workers import Job
+
+log = logging.getLogger(__name__)
+
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MAX_ENTITIES = 8
+
+
+class TimelinePanel(QWidget):
+    """Timeline lanes and the day × hour heat matrix for up to eight entities."""
+
+    title = "Timeline"
+
+    def __init__(self, ctx: ConsoleContext, bus: Bus) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.bus = bus
+        self.entities: list[str] = []
+        self.events: dict[str, list[Any]] = {}
+        self.matrix: list[list[int]] = []
+        self.theme: Theme = DARK
+        layout = QVBoxLayout(self)
+        self.available = ctx.api("graph.timeline", "timeline") is not None
+        if not self.available:
+            layout.addWidget(Notice(engine_unavailable_text(
+                "graph", ctx.api_error("graph.timeline", "timeline"))))
+            return
+        self.box = QLineEdit()
+        self.box.setPlaceholderText("entity ids (comma separated) — or select nodes in the "
+                                    "link chart / entities in a record")
+        self.box.returnPressed.connect(self._typed)
+        follow = QPushButton("Use chart selection")
+        follow.clicked.connect(self._use_selection)
+        top = QHBoxLayout()
+        top.addWidget(self.box, 1)
+        top.addWidget(follow)
+        self.summary = QLabel("")
+        self.summary.setProperty("role", "muted")
+        self.lanes = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(utcOffset=-8 * 3600)})
+        self.lanes.setMenuEnabled(False)
+        self.lanes.showGrid(x=True, y=False, alpha=0.2)
+        self.points = pg.ScatterPlotItem(size=9, hoverable=True)
+        self.points.sigClicked.connect(self._clicked)
+        self.lanes.addItem(self.points)
+        self.wheel = pg.PlotWidget()
+        self.wheel.setMenuEnabled(False)
+        self.wheel.setMouseEnabled(False, False)
+        self.heat = pg.ImageItem()
+        self.wheel.addItem(self.heat)
+        self.wheel.getAxis("left").setTicks([[(i + 0.5, d) for i, d in enumerate(DAYS)]])
+        self.wheel.getAxis("bottom").setTicks([[(h + 0.5, str(h)) for h in range(0, 24, 2)]])
+        self.wheel.invertY(True)
+        self.wheel.setTitle("time-wheel: records by weekday × hour (local time)")
+        self._selection: list[str] = []
+        bus.entities_selected.connect(self._remember_selection)
+        layout.addLayout(top)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.lanes, 3)
+        layout.addWidget(self.wheel, 2)
+        self.apply_theme(DARK)
+
+    # -- subjects -----------------------------------------------------------------------------
+    def _typed(self) -> None:
+        ids = [t.strip() for t in self.box.text().split(",") if t.strip()]
+        if ids:
+            self.show_entities(ids)
+
+    def _remember_selection(self, ids: list[str], _origin: str) -> None:
+        self._selection = list(ids)
+        if self.isVisible() and ids:
+            self.show_entities(ids)
+
+    def _use_selection(self) -> None:
+        if self._selection:
+            self.show_entities(self._selection)
+
+    def show_focus(self, focus: Focus) -> None:
+        if focus.kind == "entity":
+            self.show_entities(list(focus.ids))
+        elif focus.kind == "record":
+            record = self.ctx.workspace.store.get_record(focus.ids[0])
+            if record is not None:
+                self.show_entities([e.id for e in record.entities])
+
+    def show_entities(self, ids: list[str]) -> Job | None:
+        """Load the timelines of ``ids`` (first eight) in a worker."""
+        if not self.available:
+            return None
+        ids = list(dict.fromkeys(ids))[:MAX_ENTITIES]
+        self.box.setText(", ".join(ids))
+        timeline = self.ctx.api("graph.timeline", "timeline")
+        matrix_of = self.ctx.api("graph.timeline", "day_hour_matrix")
+        store = self.ctx.workspace.store
+
+        def work(_p: Any, _c: Any) -> tuple[dict[str, list[Any]], list[list[int]]]:
+            events = {eid: timeline(store, eid, limit=5000) for eid in ids}
+            every = [e for evs in events.values() for e in evs]
+            return events, matrix_of(every)
+
+        job = Job(work, "timeline")
+        job.result.connect(lambda value: self._show(ids, *value))
+        job.error.connect(lambda msg: self.summary.setText(f"⚠ {msg}"))
+        self.summary.setText("loading …")
+        return job.start()
+
+    # -- drawing ------------------------------------------------------------------------------
+    def _show(self, ids: list[str], events: dict[str, list[Any]],
+              matrix: list[list[int]]) -> None:
+        self.entities, self.events, self.matrix = ids, events, matrix
+        spots = []
+        for lane, eid in enumerate(ids):
+            colour = COMMUNITY_COLOURS[lane % len(COMMUNITY_COLOURS)]
+            for ev in events.get(eid, []):
+                if ev.time is None:
+                    continue
+                spots.append({"pos": (ev.time, lane), "data": ev.record_uid,
+                              "brush": pg.mkBrush(colour), "pen": pg.mkPen(None),
+                              "symbol": "o"})
+        self.points.setData(spots)
+        labels = []
+        for lane, eid in enumerate(ids):
+            node = self.ctx.workspace.store.get_entity(eid)
+            labels.append((lane, (node.label or node.key)[:18] if node else eid))
+        self.lanes.getAxis("left").setTicks([labels])
+        self.lanes.setYRange(-0.8, max(0.8, len(ids) - 0.2))
+        if spots:
+            self.lanes.autoRange()
+        arr = np.asarray(matrix, dtype=float).T  # x = hour, y = weekday
+        self.heat.setImage(arr, autoLevels=True)
+        self.heat.setRect(0, 0, 24, 7)
+        self.heat.setColorMap(pg.colormap.get("inferno"))
+        total = sum(len(v) for v in events.values())
+        self.summary.setText(f"{total:,} records about {len(ids)} entities; click a point to "
+                             "open its record")
+
+    def _clicked(self, _item: Any, points: Any, _ev: Any = None) -> None:
+        if len(points):
+            self.bus.open_record.emit(points[0].data())
+
+    def apply_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        if not self.available:
+            return
+        for plot in (self.lanes, self.wheel):
+            plot.setBackground(QColor(theme.base))
+            for axis in ("left", "bottom"):
+                plot.getAxis(axis).setTextPen(theme.muted)
+                plot.getAxis(axis).setPen(theme.border)
+        self.lanes.getPlotItem().setContentsMargins(4, 4, 4, 4)
+        self.wheel.setAspectLocked(False)
