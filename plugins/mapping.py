@@ -51,6 +51,7 @@ from core.model import (
     entity_id,
     to_utc,
 )
+from core.normalize import NORMALIZERS
 from core.schema import Schema, default_schema
 from plugins.contract import Row, SourcePlugin
 from plugins.readers import read_any
@@ -114,47 +115,67 @@ def parse_mapping(
             raise SchemaError(f"{where}: {ctx}: missing {key!r}")
         return table[key]
 
+    # A hand-written TOML file can put any type anywhere: check shapes before using them.
+    def table(value: Any, ctx: str, kind: type = dict) -> Any:
+        if value is None:
+            return kind()
+        if not isinstance(value, kind):
+            raise SchemaError(f"{where}: {ctx}: expected a {'table' if kind is dict else 'list'},"
+                              f" got {type(value).__name__} {value!r}")
+        return value
+
+    def column(value: Any, ctx: str) -> str | None:
+        if value is None or isinstance(value, str):
+            return value
+        raise SchemaError(f"{where}: {ctx}: expected a column name, got {value!r}")
+
     name = str(need(src, "name", "[source]"))
     if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
         raise SchemaError(f"{where}: [source] name {name!r} must be lower_snake_case")
-    time_spec = src.get("time") or {}
-    geo_spec = src.get("geo") or {}
+    time_spec = table(src.get("time"), "[source] time")
+    geo_spec = table(src.get("geo"), "[source] geo")
     fields: list[FieldSpec] = []
-    for fname, spec in (data.get("fields") or {}).items():
+    for fname, spec in table(data.get("fields"), "[fields]").items():
         ctx = f"[fields] {fname}"
         if isinstance(spec, str):
             spec = {"role": spec}
-        role_name = need(spec, "role", ctx)
+        role_name = need(table(spec, ctx), "role", ctx)
         try:
             role = FieldRole(role_name)
-        except ValueError:
+        except (ValueError, TypeError):
             roles = ", ".join(r.value for r in FieldRole)
             raise SchemaError(
                 f"{where}: {ctx}: unknown role {role_name!r}; one of {roles}") from None
         normalizer = spec.get("normalizer")
         if role is FieldRole.IDENTIFIER and not normalizer:
             raise SchemaError(f"{where}: {ctx}: an identifier needs a normalizer")
+        if normalizer is not None and (not isinstance(normalizer, str)
+                                       or normalizer not in NORMALIZERS):
+            raise SchemaError(f"{where}: {ctx}: unknown normalizer {normalizer!r}; one of "
+                              f"{', '.join(sorted(NORMALIZERS))}")
         fields.append(
-            FieldSpec(fname, role, spec.get("label", ""), normalizer, bool(spec.get("facet")))
+            FieldSpec(fname, role, str(spec.get("label", "")), normalizer,
+                      bool(spec.get("facet")))
         )
     entities: list[EntityMapping] = []
-    for alias, spec in (data.get("entities") or {}).items():
+    for alias, spec in table(data.get("entities"), "[entities]").items():
         ctx = f"[entities.{alias}]"
-        etype = str(need(spec, "type", ctx))
+        etype = str(need(table(spec, ctx), "type", ctx))
         if etype not in schema.entities:
             raise SchemaError(f"{where}: {ctx}: unknown entity type {etype!r}")
         key = str(need(spec, "key", ctx))
         entities.append(
             EntityMapping(
                 alias, etype, key, str(spec.get("label", key)),
-                dict(spec.get("props") or {}), bool(spec.get("optional", False)),
+                {str(k): str(v) for k, v in table(spec.get("props"), f"{ctx} props").items()},
+                bool(spec.get("optional", False)),
             )
         )
     aliases = {e.alias: e for e in entities}
     links: list[LinkMapping] = []
-    for i, spec in enumerate(data.get("links") or []):
+    for i, spec in enumerate(table(data.get("links"), "[[links]]", list)):
         ctx = f"[[links]] #{i + 1}"
-        ltype = str(need(spec, "type", ctx))
+        ltype = str(need(table(spec, ctx), "type", ctx))
         if ltype not in schema.links:
             raise SchemaError(f"{where}: {ctx}: unknown link type {ltype!r}")
         a, b = str(need(spec, "from", ctx)), str(need(spec, "to", ctx))
@@ -165,10 +186,15 @@ def parse_mapping(
             raise SchemaError(
                 f"{where}: {ctx}: link {ltype!r} cannot join {aliases[a].type} to {aliases[b].type}"
             )
-        links.append(LinkMapping(ltype, a, b, spec.get("time")))
+        links.append(LinkMapping(ltype, a, b, column(spec.get("time"), f"{ctx} time")))
     id_columns = src.get("id") or []
     if isinstance(id_columns, str):
         id_columns = [id_columns]
+    if not isinstance(id_columns, list) or not all(isinstance(c, str) for c in id_columns):
+        raise SchemaError(f"{where}: [source] id must be a column name or a list of them")
+    formats = src.get("formats", ("csv", "tsv", "jsonl", "ndjson", "xlsx"))
+    if not isinstance(formats, list | tuple) or not all(isinstance(f, str) for f in formats):
+        raise SchemaError(f"{where}: [source] formats must be a list of extensions")
     return SourceMapping(
         name=name,
         version=str(src.get("version", "1")),
@@ -176,14 +202,14 @@ def parse_mapping(
         record_type=str(src.get("record_type", name)),
         label=str(src.get("label", name)),
         id_columns=tuple(id_columns),
-        time_column=time_spec.get("column"),
-        time_format=time_spec.get("format"),
-        lat=geo_spec.get("lat"),
-        lon=geo_spec.get("lon"),
+        time_column=column(time_spec.get("column"), "[source] time column"),
+        time_format=column(time_spec.get("format"), "[source] time format"),
+        lat=column(geo_spec.get("lat"), "[source] geo lat"),
+        lon=column(geo_spec.get("lon"), "[source] geo lon"),
         fields=tuple(fields),
         entities=tuple(entities),
         links=tuple(links),
-        formats=tuple(src.get("formats", ("csv", "tsv", "jsonl", "ndjson", "xlsx"))),
+        formats=tuple(formats),
     )
 
 
@@ -200,7 +226,17 @@ def load_mapping(path: Path, schema: Schema | None = None) -> SourceMapping:
 
 
 def parse_time(value: Any, fmt: str | None = None) -> datetime:
-    """Parse a timestamp cell: datetime, epoch seconds, ISO 8601 or common Chinese formats."""
+    """Parse a timestamp cell: datetime, epoch seconds, ISO 8601 or common Chinese formats.
+
+    Raises ValueError for anything unparseable, out-of-range dates included.
+    """
+    try:
+        return _parse_time(value, fmt)
+    except (OverflowError, OSError):  # e.g. epoch 1e17, year 1 shifted out of range by UTC+8
+        raise ValueError(f"time out of range: {value!r}") from None
+
+
+def _parse_time(value: Any, fmt: str | None = None) -> datetime:
     if isinstance(value, datetime):
         return to_utc(value)
     if isinstance(value, int | float) and not isinstance(value, bool):

@@ -60,7 +60,13 @@ def _decoded_lines(path: Path, encoding: str, bad_lines: dict[int, str]) -> Iter
     """Decode line by line so one undecodable line is quarantined, not the whole file."""
     if encoding == "utf-16":  # not line-decodable byte-wise; rare for police exports
         with path.open(encoding=encoding, newline="") as fh:
-            yield from fh
+            number = 0
+            try:
+                for number, line in enumerate(fh, start=1):  # noqa: B007 - used in the error
+                    yield line
+            except UnicodeError as exc:  # damaged UTF-16 cannot be resynchronised: stop here
+                raise PluginError(f"{str(path)!r}: line {number + 1}: not valid UTF-16: "
+                                  f"{exc}") from None
         return
     with path.open("rb") as fh:
         for number, raw in enumerate(fh, start=1):
@@ -138,6 +144,7 @@ def read_xlsx(path: Path, *, sheet: str | None = None) -> Iterator[Row | RowErro
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged file
         raise PluginError(f"{str(path)!r}: not a readable .xlsx workbook: {exc}") from exc
+    number = 1
     try:
         ws = book[sheet] if sheet else book.worksheets[0]
         rows = ws.iter_rows(values_only=True)
@@ -150,6 +157,11 @@ def read_xlsx(path: Path, *, sheet: str | None = None) -> Iterator[Row | RowErro
                 continue
             values = {h: c for h, c in zip(header, cells, strict=False) if h}
             yield Row(number, values)
+    except KeyError:
+        raise PluginError(f"{str(path)!r}: no sheet named {sheet!r}") from None
+    except Exception as exc:  # read-only mode parses the sheet lazily: damage shows up here
+        raise PluginError(f"{str(path)!r}: row {number + 1}: damaged workbook: "
+                          f"{type(exc).__name__}: {exc}") from exc
     finally:
         book.close()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import logging
+import re
 import sys
 import traceback
 from collections.abc import Iterable
@@ -24,6 +25,7 @@ from plugins.contract import SourcePlugin
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "superbrain.sources"
+_PLUGIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,18 @@ def _instantiate(obj: Any, origin: str) -> SourcePlugin:
         raise TypeError(f"{origin} gave {type(plugin).__name__}, not a SourcePlugin")
     if not plugin.name:
         raise TypeError(f"{origin}: plugin has no name")
+    # The name ends up in file names, the CLI and the audit; metadata must be plain text.
+    if not isinstance(plugin.name, str) or not _PLUGIN_NAME.fullmatch(plugin.name):
+        raise TypeError(f"{origin}: plugin name {plugin.name!r} must be 1-64 letters, digits, "
+                        "'_' or '-', starting with a letter")
+    for attr in ("version", "description"):
+        if not isinstance(getattr(plugin, attr), str):
+            raise TypeError(f"{origin}: plugin {plugin.name!r}: {attr} must be a string, not "
+                            f"{getattr(plugin, attr)!r}")
+    formats = plugin.formats
+    if not isinstance(formats, tuple | list) or not all(isinstance(f, str) for f in formats):
+        raise TypeError(f"{origin}: plugin {plugin.name!r}: formats must be a tuple of "
+                        f"extensions, not {formats!r}")
     return plugin
 
 
@@ -106,7 +120,7 @@ def load_entry_points(result: Discovery, eps: Iterable[EntryPoint]) -> None:
             plugin = _instantiate(obj, origin)
             module = sys.modules.get(ep.module)
             _add(result, plugin, origin, _hash_file(getattr(module, "__file__", None)))
-        except Exception as exc:  # a broken plugin never stops discovery
+        except (Exception, SystemExit) as exc:  # a broken plugin never stops discovery
             log.warning("plugin %s failed to load: %s", ep.name, exc)
             result.failed.append(_failure(ep.name, origin, exc))
 
@@ -152,7 +166,7 @@ def load_folder(result: Discovery, folder: Path) -> None:
                 for obj in objs:
                     _add(result, _instantiate(obj, origin), origin,
                          _hash_file(getattr(module, "__file__", None)))
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # sys.exit() at import must not end the app
             log.warning("plugin %s failed to load: %s", path, exc)
             result.failed.append(_failure(path.stem, origin, exc))
 
