@@ -1,0 +1,85 @@
+"""`superbrain ops …` end to end on a fresh workspace."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.cli import main
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    try:
+        data = json.loads(out) if "--json" in argv else out
+    except json.JSONDecodeError:
+        data = out
+    return code, data, err
+
+
+def test_ops_cli_dispatch_flow(workspace: Any, capsys: pytest.CaptureFixture[str],
+                               tmp_path: Path) -> None:
+    ws = ["-w", str(workspace.root)]
+    code, units, _ = _run(capsys, "ops", "seed-units", *ws, "--json")
+    assert code == 0 and len(units) == 40
+    assert {u["district"] for u in units} == {"南湖区", "秀洲区", "嘉善县", "平湖市", "海盐县",
+                                              "海宁市", "桐乡市"}
+    code, again, _ = _run(capsys, "ops", "seed-units", *ws, "--json")  # idempotent
+    assert code == 0 and [u["id"] for u in again] == [u["id"] for u in units]
+
+    code, inc, _ = _run(capsys, "ops", "new", *ws, "--category", "火警", "--priority", "1",
+                        "--lat", "30.76", "--lon", "120.79", "--text", "厨房起火", "--json")
+    assert code == 0 and inc["routing"]["rule_id"] == "fire" and inc["district"] == "南湖区"
+    code, recs, _ = _run(capsys, "ops", "recommend", *ws, str(inc["id"]), "--json")
+    assert code == 0 and len(recs) == 5
+    assert [r["eta_s"] for r in recs] == sorted(r["eta_s"] for r in recs)
+    best = recs[0]["unit_id"]
+    code, made, _ = _run(capsys, "ops", "assign", *ws, str(inc["id"]), best, "--json")
+    assert code == 0 and made[0]["unit_id"] == best
+
+    other = _run(capsys, "ops", "new", *ws, "--category", "纠纷", "--lat", "30.76", "--lon",
+                 "120.79", "--json")[1]
+    code, _, err = _run(capsys, "ops", "assign", *ws, str(other["id"]), best)
+    assert code == 2 and f"unit {best} is not available: it is 'dispatched'" in err
+    code, _, err = _run(capsys, "ops", "status", *ws, best, "cleared")
+    assert code == 2 and "cannot go from 'dispatched' to 'cleared'" in err
+    assert _run(capsys, "ops", "status", *ws, best, "on_scene")[0] == 0
+
+    code, queue, _ = _run(capsys, "ops", "incidents", *ws, "--open", "--json")
+    assert [q["id"] for q in queue] == [inc["id"], other["id"]]  # priority 1 first
+    assert queue[0]["status"] == "on_scene" and queue[0]["units"] == [best]
+    code, board, _ = _run(capsys, "ops", "board", *ws, "--json")
+    assert board["units"]["on_scene"] == 1 and board["units"]["available"] == 39
+
+    assert _run(capsys, "ops", "watch", *ws, "plate", "浙F·12345")[0] == 0
+    code, alerts, _ = _run(capsys, "ops", "alerts", *ws, "--json")
+    assert alerts == []
+
+    out = tmp_path / "cells.geojson"
+    code, hot, _ = _run(capsys, "ops", "hotspots", *ws, "--days", "1", "--geojson", str(out),
+                        "--json")
+    assert code == 0 and hot["total"] == 2 and hot["cells"][0]["count"] == 2
+    assert json.loads(out.read_text("utf-8"))["type"] == "FeatureCollection"
+    code, metrics, _ = _run(capsys, "ops", "metrics", *ws, "--json")
+    assert code == 0 and metrics["response"]["count"] == 1
+    code, events, _ = _run(capsys, "ops", "events", *ws, "--json")
+    assert "assignment.created" in [e["kind"] for e in events]
+
+
+def test_ops_cli_ack(workspace: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from ops.service import OpsService
+
+    alert = OpsService(workspace).alerts.raise_alert("face_match", title="face", score=0.99)
+    assert alert is not None
+    ws = ["-w", str(workspace.root)]
+    code, acked, _ = _run(capsys, "ops", "ack", *ws, str(alert.id), "--note", "checked",
+                          "--json")
+    assert code == 0 and acked["acked_by"] == "tester" and acked["ack_note"] == "checked"
+    code, listed, _ = _run(capsys, "ops", "alerts", *ws, "--unacked", "--json")
+    assert listed == []
+    code, _, err = _run(capsys, "ops", "ack", *ws, "4242")
+    assert code == 2 and "unknown alert 4242" in err
