@@ -17,14 +17,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from core.errors import SuperbrainError
 from core.security import redact_mapping
 
 GENESIS = "0" * 64
 
 
 def _canonical(entry: Mapping[str, Any]) -> bytes:
+    # backslashreplace: a lone surrogate (an undecodable file name) becomes a JSON \u escape,
+    # which reads back to the same string, so such entries hash and verify like any other.
     return json.dumps(entry, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
-                      default=str).encode()
+                      default=str).encode("utf-8", "backslashreplace")
+
+
+class AuditError(SuperbrainError):
+    """The audit log cannot be appended to (its last entry is damaged); work that must be
+    audited stops until an administrator has looked at it."""
 
 
 def entry_hash(entry: Mapping[str, Any]) -> str:
@@ -62,7 +70,7 @@ class AuditLog:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
                 last = _last_line(fh)
-                prev = json.loads(last) if last else None
+                prev = _parse_last(self.path, last) if last else None
                 entry: dict[str, Any] = {
                     "seq": (prev["seq"] + 1) if prev else 1,
                     "ts": datetime.now(UTC).isoformat(timespec="microseconds"),
@@ -91,9 +99,11 @@ class AuditLog:
         with self.path.open("rb") as fh:
             for raw in fh:
                 try:
-                    yield json.loads(raw)
-                except json.JSONDecodeError:
+                    entry = json.loads(raw)
+                except ValueError:  # not JSON, or bytes that are not UTF-8
                     continue
+                if isinstance(entry, dict):
+                    yield entry
 
     def search(self, *, user: str | None = None, action: str | None = None,
                case: str | None = None) -> list[dict[str, Any]]:
@@ -123,12 +133,18 @@ class AuditLog:
             for number, raw in enumerate(fh, start=1):
                 try:
                     entry = json.loads(raw)
-                except json.JSONDecodeError:
+                except ValueError:  # not JSON, or bytes that are not UTF-8
+                    entry = None
+                if not isinstance(entry, dict):
                     problems.append(AuditProblem(number, "not a JSON entry (edited or corrupted)"))
                     continue
                 if entry.get("hash") != entry_hash(entry):
                     problems.append(AuditProblem(
                         number, f"entry seq {entry.get('seq')} was altered (hash mismatch)"))
+                elif raw != _canonical(entry) + b"\n":
+                    problems.append(AuditProblem(
+                        number, f"entry seq {entry.get('seq')} was rewritten (bytes differ from "
+                                "the form it was written in)"))
                 if entry.get("prev") != prev_hash:
                     problems.append(AuditProblem(
                         number, "chain broken: an entry before this one was removed, inserted, "
@@ -137,8 +153,20 @@ class AuditLog:
                     problems.append(AuditProblem(
                         number, f"sequence jumps from {prev_seq} to {entry.get('seq')}"))
                 prev_hash = str(entry.get("hash"))
-                prev_seq = int(entry.get("seq", prev_seq + 1))
+                seq = entry.get("seq")
+                prev_seq = seq if isinstance(seq, int) else prev_seq + 1
         return problems
+
+
+def _parse_last(path: Path, raw: bytes) -> dict[str, Any]:
+    try:
+        entry = json.loads(raw)
+        if isinstance(entry, dict) and isinstance(entry["seq"], int) and entry["hash"]:
+            return entry
+    except (ValueError, KeyError, TypeError):
+        pass
+    raise AuditError(f"{str(path)!r}: the last entry is damaged, so new entries cannot be "
+                     "chained to it; run `superbrain audit verify` and see docs/SECURITY.md")
 
 
 def _last_line(fh: Any) -> bytes:
