@@ -49,14 +49,16 @@ class _Filter:
             self.args.append(end.timestamp())
 
 
-def _links_of(store: Store, ids: Sequence[str], flt: _Filter,
-              other_in_temp: bool = False) -> Iterator[LinkTuple]:
-    """Links with an end in ``ids`` (and, if asked, the other end in the temp node table)."""
+def _links_of(store: Store, ids: Sequence[str], flt: _Filter, other_in_temp: bool = False,
+              columns: tuple[str, ...] = ("source", "target")) -> Iterator[LinkTuple]:
+    """Links with an end (in ``columns``) in ``ids`` and, if asked, the other end in the temp
+    node table."""
     con = store.connection
     for i in range(0, len(ids), _CHUNK):
         chunk = list(ids[i:i + _CHUNK])
         marks = ",".join("?" * len(chunk))
-        for column, other in (("source", "target"), ("target", "source")):
+        for column in columns:
+            other = "target" if column == "source" else "source"
             sql = (f"SELECT id, type, source, target, time, record_uid FROM links "
                    f"WHERE {column} IN ({marks})")
             if other_in_temp:
@@ -109,6 +111,8 @@ def expand(
     flt = _Filter(link_types, start, end)
     seed_ids = _check_seeds(store, seeds, aliases)
     depth_of: dict[str, int] = {s: 0 for s in seed_ids}
+    rows: dict[str, LinkTuple] = {}
+    expanded: set[str] = set()  # entities all of whose links have been read
     frontier = list(seed_ids)
     truncated = False
     for level in range(depth):
@@ -119,8 +123,9 @@ def expand(
             break
         nxt: list[str] = []
         members = [m for c in frontier for m in aliases.members(c)]
-        for _lid, _t, s, d, _time, _uid in _links_of(store, members, flt):
-            for end_id in (s, d):
+        for row in _links_of(store, members, flt):
+            rows[row[0]] = row
+            for end_id in (row[2], row[3]):
                 other = aliases.canonical(end_id)
                 if other in depth_of:
                     continue
@@ -131,14 +136,37 @@ def expand(
                 nxt.append(other)
             if truncated:
                 break
+        if not truncated:
+            expanded.update(frontier)
         frontier = nxt
-    result = induced_graph(store, depth_of, link_types=link_types, start=start, end=end,
-                           aliases=aliases)
+    # Links touching an expanded entity were all read above; the only ones missing are those
+    # between two entities that were not expanded (the outermost ring, or a cut-off level).
+    outer = [m for c in depth_of if c not in expanded for m in aliases.members(c)]
+    for row in _between(store, outer, flt):
+        rows[row[0]] = row
+    kept = [r for r in rows.values()
+            if aliases.canonical(r[2]) in depth_of and aliases.canonical(r[3]) in depth_of]
+    result = GraphResult(nodes=_load_nodes(store, list(depth_of), aliases),
+                         edges=aggregate(kept, aliases))
     for nid, n in result.nodes.items():
         n.depth = depth_of.get(nid)
     result.seeds = tuple(seed_ids)
     result.truncated = truncated
     return result
+
+
+def _between(store: Store, members: Sequence[str], flt: _Filter) -> list[LinkTuple]:
+    """Links whose two ends are both in ``members`` (found from the source side only)."""
+    if not members:
+        return []
+    con = store.connection
+    con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_TEMP} (id TEXT PRIMARY KEY)")
+    con.execute(f"DELETE FROM temp.{_TEMP}")
+    con.executemany(f"INSERT OR IGNORE INTO temp.{_TEMP} VALUES (?)", ((m,) for m in members))
+    try:
+        return list(_links_of(store, members, flt, other_in_temp=True, columns=("source",)))
+    finally:
+        con.execute(f"DELETE FROM temp.{_TEMP}")
 
 
 def induced_graph(
@@ -155,14 +183,7 @@ def induced_graph(
     flt = _Filter(link_types, start, end)
     canon = list(dict.fromkeys(aliases.canonical(n) for n in node_ids))
     members = [m for c in canon for m in aliases.members(c)]
-    con = store.connection
-    con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_TEMP} (id TEXT PRIMARY KEY)")
-    con.execute(f"DELETE FROM temp.{_TEMP}")
-    con.executemany(f"INSERT OR IGNORE INTO temp.{_TEMP} VALUES (?)", ((m,) for m in members))
-    try:
-        rows = {r[0]: r for r in _links_of(store, members, flt, other_in_temp=True)}
-    finally:
-        con.execute(f"DELETE FROM temp.{_TEMP}")
+    rows = {r[0]: r for r in _between(store, members, flt)}
     result = GraphResult(nodes=_load_nodes(store, canon, aliases))
     result.edges = aggregate(rows.values(), aliases)
     return result

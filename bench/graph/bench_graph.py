@@ -1,0 +1,164 @@
+"""Link-graph benchmark: 2-hop expansion, shortest path, Louvain, co-occurrence, memory/edge.
+
+    python -m bench.graph.bench_graph [--quick]
+
+Uses the generated store in ``.cache/graph_bench.sqlite`` (1M entities, 5M links; built by
+``bench/graph/generate.py`` on first run, ~2 minutes) and 5M synthetic plate reads made with
+numpy. ``--quick`` runs everything at 1/20 scale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import random
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psutil
+
+from bench.graph.generate import DEFAULT_PATH, ENTITIES, cached
+from core.store import Store
+from graph.analysis import communities
+from graph.cooccur import Sightings, cooccurrence_pairs, cooccurring_with
+from graph.errors import NoPathError
+from graph.expand import expand, find_path
+from graph.resolution import AliasMap
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    t = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t, out
+
+
+def random_ids(rng: random.Random, scale: float, n: int) -> list[str]:
+    people = int(ENTITIES["person"] * scale)
+    phones = int(ENTITIES["phone"] * scale)
+    vehicles = int(ENTITIES["vehicle"] * scale)
+    out = []
+    for i in range(n):
+        kind = i % 3
+        if kind == 0:
+            out.append(f"person:3301{rng.randrange(people):014d}")
+        elif kind == 1:
+            out.append(f"phone:13{rng.randrange(phones):09d}")
+        else:
+            out.append(f"vehicle:浙A{rng.randrange(vehicles):06d}")
+    return out
+
+
+def bench_store(path: Path, scale: float, samples: int) -> None:
+    store = Store(path)
+    aliases = AliasMap.load(store)
+    print(f"store: {store.count('entities'):,} entities, {store.count('links'):,} links "
+          f"({path.stat().st_size / 2**30:.2f} GiB)")
+    rng = random.Random(11)
+    for seed in random_ids(rng, scale, 6):  # warm the page cache a little
+        expand(store, [seed], depth=2, max_nodes=2000, aliases=aliases)
+    times, sizes, cut = [], [], 0
+    for seed in random_ids(rng, scale, samples):
+        dt, g = timed(lambda s=seed: expand(store, [s], depth=2, max_nodes=2000,
+                                            aliases=aliases))
+        times.append(dt * 1000)
+        sizes.append(len(g.nodes))
+        cut += g.truncated
+    print(f"2-hop expansion ({samples} seeds, cap 2000): p50 {pct(times, .5):.1f} ms  "
+          f"p90 {pct(times, .9):.1f} ms  max {max(times):.0f} ms  | nodes p50 "
+          f"{statistics.median(sizes):.0f} p90 {pct(sizes, .9):.0f}  truncated {cut}")
+    times, hops, missing = [], [], 0
+    phones = int(ENTITIES["phone"] * scale)
+    for _ in range(max(10, samples // 3)):
+        a = f"phone:13{rng.randrange(phones):09d}"
+        b = f"phone:13{rng.randrange(phones):09d}"
+        try:
+            dt, p = timed(lambda a=a, b=b: find_path(store, a, b, max_hops=6, aliases=aliases))
+            hops.append(len(p.seeds) - 1)
+        except NoPathError:
+            dt, missing = 0.0, missing + 1
+            continue
+        times.append(dt * 1000)
+    print(f"shortest path, phone to phone ({len(times)} pairs, bidirectional BFS in SQL): "
+          f"p50 {pct(times, .5):.1f} ms  p90 {pct(times, .9):.1f} ms  | hops p50 "
+          f"{statistics.median(hops):.0f}  no path within 6: {missing}")
+    target = int(50_000 * min(1.0, scale * 20))
+    gc.collect()
+    rss0 = psutil.Process().memory_info().rss
+    dt, g = timed(lambda: expand(store, ["phone:13000000007"], depth=8, max_nodes=target,
+                                 aliases=aliases))
+    gc.collect()
+    used = psutil.Process().memory_info().rss - rss0
+    print(f"neighbourhood for Louvain: {len(g.nodes):,} nodes, {len(g.edges):,} edges "
+          f"({sum(e.count for e in g.edges):,} links) in {dt:.1f} s; GraphResult RSS "
+          f"{used / 2**20:.0f} MiB = {used / max(1, len(g.edges)):.0f} B per edge "
+          f"(nodes and evidence included)")
+    gc.collect()
+    rss0 = psutil.Process().memory_info().rss
+    nxg = g.to_networkx(multigraph=False)
+    used = psutil.Process().memory_info().rss - rss0
+    print(f"networkx Graph of it: {used / max(1, nxg.number_of_edges()):.0f} B per edge "
+          f"(evidence lists copied)")
+    del nxg
+    dt, found = timed(lambda: communities(g, seed=1))
+    print(f"Louvain on {len(g.nodes):,} nodes: {dt:.1f} s, {len(found)} communities, "
+          f"largest {len(found[0]) if found else 0}")
+    store.close()
+
+
+def make_reads(n_reads: int, n_vehicles: int, n_devices: int, days: int,
+               seed: int = 5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Random plate reads plus a planted convoy: vehicles 0 (target) and 1 pass 8 devices a
+    day together (within 30 s) for 5 days."""
+    rng = np.random.default_rng(seed)
+    ent = rng.integers(2, n_vehicles, size=n_reads)
+    dev = rng.integers(0, n_devices, size=n_reads)
+    t = rng.random(n_reads) * days * 86400.0
+    conv_e, conv_d, conv_t = [], [], []
+    for day in range(5):
+        for hop, d in enumerate(rng.choice(n_devices, size=8, replace=False)):
+            when = day * 86400.0 + 8 * 3600 + hop * 600
+            conv_e += [0, 1]
+            conv_d += [d, d]
+            conv_t += [when, when + rng.uniform(2, 30)]
+    return (np.concatenate([ent, conv_e]), np.concatenate([dev, conv_d]),
+            np.concatenate([t, conv_t]))
+
+
+def bench_cooccurrence(n_reads: int) -> None:
+    for size in (n_reads // 5, n_reads):
+        ent, dev, t = make_reads(size, n_vehicles=200_000, n_devices=3_000, days=30)
+        dt_build, s = timed(lambda ent=ent, dev=dev, t=t: Sightings.from_arrays(ent, dev, t))
+        dt_target, mates = timed(lambda s=s: cooccurring_with(s, "0", window=60, min_count=3))
+        dt_all, pairs = timed(lambda s=s: cooccurrence_pairs(s, window=60, min_count=3))
+        top = pairs[0] if pairs else None
+        print(f"co-occurrence, {len(t):,} reads / 200k plates / 3k devices / 30 days, ±60 s: "
+              f"sort {dt_build:.1f} s, one target {dt_target:.2f} s, all pairs {dt_all:.1f} s "
+              f"| target's top mate {mates[0].b if mates else None} "
+              f"({mates[0].count if mates else 0} meetings); top pair "
+              f"{(top.a, top.b, top.count) if top else None}; {len(pairs)} pairs ≥ 3")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="1/20 scale (smoke run)")
+    ap.add_argument("--samples", type=int, default=100)
+    args = ap.parse_args()
+    scale = 0.05 if args.quick else 1.0
+    path = DEFAULT_PATH if not args.quick else DEFAULT_PATH.with_name("graph_bench_quick.sqlite")
+    t0 = time.perf_counter()
+    bench_store(cached(path, scale), scale, args.samples)
+    bench_cooccurrence(int(5_000_000 * scale))
+    print(f"total {time.perf_counter() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
