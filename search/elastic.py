@@ -24,7 +24,7 @@ from core.model import FieldRole, Record, RecordSchema
 from core.progress import CancelToken, ProgressCallback, ProgressMeter
 from core.workspace import SearchConfig
 from search.backend import SearchBackend, decode_cursor, encode_cursor, request_key
-from search.document import FieldRegistry, build_doc
+from search.document import FieldRegistry, build_doc, default_text_fields
 from search.errors import SearchConfigError, SearchError, SearchUnavailable
 from search.es_query import to_dsl
 from search.highlight import merge_adjacent_marks
@@ -119,6 +119,7 @@ class ElasticsearchBackend(SearchBackend):
         self._known_aliases: set[str] = set()
         self._lock = threading.Lock()
         self.retire_grace_seconds = 2.0
+        self.text_fields = default_text_fields(registry)
 
     @classmethod
     def from_config(cls, cfg: SearchConfig, registry: FieldRegistry, *, shards: int = 1,
@@ -340,12 +341,16 @@ class ElasticsearchBackend(SearchBackend):
         started = time.perf_counter()
         plan = self.plan(request)
         size = max(1, min(1000, request.size))
-        body: dict[str, Any] = {"query": to_dsl(plan.root), "size": size,
+        body: dict[str, Any] = {"query": to_dsl(plan.root, self.text_fields), "size": size,
                                 "sort": self._sort(request), "track_total_hits": True}
         pit = None
         if request.cursor:
+            # The first page runs without a point in time (most searches never page); the
+            # second page opens one, and every later page reads that same snapshot.
             payload = decode_cursor(request.cursor, request)
-            pit = payload["pit"]
+            pit = payload.get("pit") or self._call(
+                "opening a point in time", self.client.open_point_in_time,
+                index=self.read_alias, keep_alive=PIT_KEEP_ALIVE)["id"]
             body["search_after"] = payload["after"]
             body["pit"] = {"id": pit, "keep_alive": PIT_KEEP_ALIVE}
         elif request.facets:
@@ -354,7 +359,8 @@ class ElasticsearchBackend(SearchBackend):
                 "size": request.facet_size, "order": [{"_count": "desc"}, {"_key": "asc"}]}}
                 for name in request.facets}
         if request.highlight and plan.highlight_terms:
-            body["highlight"] = {"fields": {"all": {}}, "pre_tags": [MARK_OPEN],
+            body["highlight"] = {"fields": {f: {} for f in self.text_fields},
+                                 "pre_tags": [MARK_OPEN],
                                  "post_tags": [MARK_CLOSE], "encoder": "html",
                                  "fragment_size": 120, "number_of_fragments": 3,
                                  "require_field_match": False}
@@ -375,14 +381,10 @@ class ElasticsearchBackend(SearchBackend):
                               for b in agg["buckets"])
                   for name, agg in resp.get("aggregations", {}).items()}
         next_cursor = None
-        if raw_hits and len(raw_hits) == size:
-            if pit is None:
-                if total <= size:
-                    return self._result(total, hits, facets, None, started, warnings)
-                opened = self._call("opening a point in time", self.client.open_point_in_time,
-                                    index=self.read_alias, keep_alive=PIT_KEEP_ALIVE)
-                pit = opened["id"]
-            next_cursor = encode_cursor({"q": request_key(request), "pit": resp.get("pit_id", pit),
+        more = total > size if pit is None else True
+        if raw_hits and len(raw_hits) == size and more:
+            next_cursor = encode_cursor({"q": request_key(request),
+                                         "pit": resp.get("pit_id", pit),
                                          "after": raw_hits[-1]["sort"]})
         elif pit is not None:
             try:
@@ -412,13 +414,14 @@ class ElasticsearchBackend(SearchBackend):
             geo=(geo["lat"], geo["lon"]) if geo else None,
             title=inner.get("title", ""),
             snippets=tuple(merge_adjacent_marks(s)
-                           for s in raw.get("highlight", {}).get("all", [])),
+                           for values in raw.get("highlight", {}).values()
+                           for s in values)[:3],
             text=inner.get("text", {}))
 
     def count(self, query: str = "", filters: Filters | None = None) -> int:
         plan = self.planner.plan(query, filters)
         resp = self._call("counting", self.client.count, index=self.read_alias,
-                          query=to_dsl(plan.root), ignore_unavailable=True,
+                          query=to_dsl(plan.root, self.text_fields), ignore_unavailable=True,
                           allow_no_indices=True)
         return int(resp["count"])
 

@@ -29,7 +29,7 @@ from core.model import FieldRole, Record
 from core.progress import CancelToken, ProgressCallback, ProgressMeter
 from search.analysis import RUST_TOKEN_PATTERN
 from search.backend import SearchBackend, decode_cursor, encode_cursor, request_key
-from search.document import FieldRegistry, build_doc
+from search.document import FieldRegistry, build_doc, default_text_fields, text_values
 from search.embedded_query import TantivyTranslator, field_name
 from search.errors import SearchError, SearchUnavailable
 from search.highlight import snippets
@@ -106,7 +106,8 @@ class _Generation:
         self.schema = sb.build()
         self.index = tantivy.Index(self.schema, path=str(path))
         self.index.register_tokenizer(TOKENIZER, _analyzer())
-        self.translator = TantivyTranslator(self.schema, self.fields)
+        self.translator = TantivyTranslator(self.schema, self.fields,
+                                            default_text_fields(registry))
 
     def _add(self, sb: tantivy.SchemaBuilder, plan_field: str, add: Any) -> None:
         name = field_name(plan_field)
@@ -160,7 +161,7 @@ class _Generation:
         if doc["geo"]:
             d.add_float("lat", doc["geo"][0])
             d.add_float("lon", doc["geo"][1])
-        src = dict(doc["src"], all=doc["all"], geo=doc["geo"], ms=doc["time"])
+        src = dict(doc["src"], all=text_values(doc), geo=doc["geo"], ms=doc["time"])
         d.add_bytes("src", json.dumps(src, ensure_ascii=False).encode())
         return d
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,11 +53,20 @@ def radius_box(node: PGeoRadius) -> PGeoBox:
 class TantivyTranslator:
     """Builds tantivy queries for one index schema (``fields``: the names it has)."""
 
-    def __init__(self, schema: tantivy.Schema, fields: set[str]) -> None:
+    def __init__(self, schema: tantivy.Schema, fields: set[str],
+                 text_fields: Sequence[str] = ("all",)) -> None:
         self.schema = schema
         self.fields = fields
+        self.text_fields = [f for f in text_fields if field_name(f) in fields]
 
     def translate(self, node: PNode) -> Query:
+        if (isinstance(node, PText | PWildcard | PFuzzy) and node.field == "all"
+                and len(self.text_fields) > 1):
+            return Query.boolean_query([(Occur.Should, self._leaf(replace(node, field=f)))
+                                        for f in self.text_fields])
+        return self._leaf(node)
+
+    def _leaf(self, node: PNode) -> Query:
         s = self.schema
         if isinstance(node, PAll):
             return Query.all_query()

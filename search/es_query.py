@@ -3,6 +3,8 @@ a request string, so nothing in a query can change the request's structure)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from search.plan import (
@@ -24,24 +26,31 @@ def _escape_wildcard(pattern: str) -> str:
     return pattern.replace("\\", "\\\\")
 
 
-def to_dsl(node: PNode) -> dict[str, Any]:
-    """The ``query`` object for ``node``."""
+def to_dsl(node: PNode, text_fields: Sequence[str] = ("all",)) -> dict[str, Any]:
+    """The ``query`` object for ``node``; ``text_fields`` are what the field ``all`` means
+    (a query without a field searches each of them)."""
+    if (isinstance(node, PText | PWildcard | PFuzzy) and node.field == "all"
+            and len(text_fields) > 1):
+        return {"bool": {"should": [_leaf(replace(node, field=f)) for f in text_fields],
+                         "minimum_should_match": 1}}
+    if isinstance(node, PBool):
+        body: dict[str, Any] = {}
+        for key in ("must", "filter", "should", "must_not"):
+            children = getattr(node, key)
+            if children:
+                body[key] = [to_dsl(n, text_fields) for n in children]
+        if node.should:
+            body["minimum_should_match"] = 1
+        return {"bool": body}
+    return _leaf(node)
+
+
+def _leaf(node: PNode) -> dict[str, Any]:
+    """The query object of one leaf node."""
     if isinstance(node, PAll):
         return {"match_all": {}}
     if isinstance(node, PNone):
         return {"match_none": {}}
-    if isinstance(node, PBool):
-        body: dict[str, Any] = {}
-        if node.must:
-            body["must"] = [to_dsl(n) for n in node.must]
-        if node.filter:
-            body["filter"] = [to_dsl(n) for n in node.filter]
-        if node.should:
-            body["should"] = [to_dsl(n) for n in node.should]
-            body["minimum_should_match"] = 1
-        if node.must_not:
-            body["must_not"] = [to_dsl(n) for n in node.must_not]
-        return {"bool": body}
     if isinstance(node, PTerms):
         if len(node.values) == 1:
             return {"term": {node.field: node.values[0]}}

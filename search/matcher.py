@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from search.analysis import tokenize, wildcard_to_regex
+from search.document import text_values
 from search.plan import (
     PAll,
     PBool,
@@ -80,7 +81,7 @@ class DocMatcher:
     def text_tokens(self, field: str) -> list[list[str]]:
         if field not in self._tokens:
             if field == "all":
-                values = list(self.doc.get("all", []))
+                values = text_values(self.doc)
             else:
                 v = self.doc.get("t", {}).get(field[2:])
                 values = [v] if v else []
