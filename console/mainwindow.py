@@ -118,13 +118,24 @@ class MainWindow(QMainWindow):
         self.bus.pivot.connect(self.apply_focus)
         self.bus.open_record.connect(self._open_record)
         self.bus.message.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
+        self._stall_clear = QTimer(self)  # owned timers die with the window, lambdas do not
+        self._stall_clear.setSingleShot(True)
+        self._stall_clear.setInterval(5000)
+        self._stall_clear.timeout.connect(lambda: self.status_stall.setText(""))
+        self._sizer = QTimer(self)
+        self._sizer.setSingleShot(True)
+        self._sizer.setInterval(50)
+        self._sizer.timeout.connect(self._default_sizes)
         self.stall_monitor = StallMonitor(parent=self)
         self.stall_monitor.stalled.connect(self._on_stall)
         self.stall_monitor.start()
         self.apply_theme(self.theme.name)
         self.resize(1600, 960)
         self._restored = self._restore_layout()
-        QTimer.singleShot(0, self._refresh_backend)
+        self._backend_timer = QTimer(self)
+        self._backend_timer.setSingleShot(True)
+        self._backend_timer.timeout.connect(self._refresh_backend)
+        self._backend_timer.start(0)
 
     # -- construction -------------------------------------------------------------------------
     def _build_panels(self) -> None:
@@ -313,7 +324,7 @@ class MainWindow(QMainWindow):
 
     def _on_stall(self, ms: float) -> None:
         self.status_stall.setText(f"UI stall {ms:.0f} ms")
-        QTimer.singleShot(5000, lambda: self.status_stall.setText(""))
+        self._stall_clear.start()
 
     def show_shortcuts(self) -> None:
         lines = [f"{a.shortcut().toString():<14} {a.text()}" for a in self.actions()
@@ -351,13 +362,13 @@ class MainWindow(QMainWindow):
             self.addDockWidget(_AREAS[spec.place], dock)
             dock.show()
         self._default_arrangement()
-        QTimer.singleShot(50, self._default_sizes)
+        self._sizer.start()
 
     def showEvent(self, event: Any) -> None:  # noqa: N802
         super().showEvent(event)
         if not self._sized:
             self._sized = True
-            QTimer.singleShot(50, self._default_sizes)  # docks have real sizes once shown
+            self._sizer.start()  # docks have real sizes once shown
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802
         self.save_layout()

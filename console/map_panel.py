@@ -2,8 +2,8 @@
 
 The page is built off the GUI thread (:func:`console.mapdata.collect_layers` then
 :func:`console.mapgen.build_map_html`), written to a temporary file and loaded from there.
-Clicking a marker navigates to ``superbrain://open/<kind>/<id>``; :class:`MapPage` intercepts
-that and the panel opens the record (or, for a unit, tells the dispatch board).
+Clicking a marker logs ``superbrain://open/<kind>/<id>`` to the page console; :class:`MapPage`
+reads it and the panel opens the record (or, for a unit, tells the dispatch board).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def _make_page_class() -> type:
     from PyQt6.QtWebEngineCore import QWebEnginePage
 
     class MapPage(QWebEnginePage):
-        """Turns marker clicks (navigations to superbrain://) into a signal."""
+        """Turns marker clicks (console messages naming superbrain://open/…) into a signal."""
 
         opened = pyqtSignal(str, str)  # kind, id
 
@@ -57,6 +57,10 @@ def _make_page_class() -> type:
 
         def javaScriptConsoleMessage(self, level: Any, message: str, line: int,  # noqa: N802
                                      source: str) -> None:
+            target = parse_open_url(message)
+            if target is not None:
+                self.opened.emit(*target)
+                return
             log.debug("map page %s:%d: %s", source, line, message)
 
     return MapPage

@@ -178,6 +178,8 @@ def build_map_html(layers: MapLayers, *, tile_url: str = "", dark: bool = True,
 
     if districts is None:
         districts = load_districts()
+    if not (districts and districts.get("features")):
+        districts = None  # no usable outlines: the page draws a coordinate grid instead
     bounds = _bounds(layers.points(), districts)
     m = folium.Map(location=[(bounds[0][0] + bounds[1][0]) / 2,
                              (bounds[0][1] + bounds[1][1]) / 2],

@@ -61,9 +61,9 @@ class Job(QObject):
 
     started = pyqtSignal()
     progress = pyqtSignal(object)  # core.progress.Progress
-    result = pyqtSignal(object)
+    result = pyqtSignal(object)  # the return value (partial when the job was cancelled)
     error = pyqtSignal(str)
-    cancelled = pyqtSignal()
+    cancelled = pyqtSignal()  # after `result`, when cancel() was called
     finished = pyqtSignal()  # always last, after result, error or cancelled
 
     def __init__(self, fn: JobFunction, name: str = "job", parent: QObject | None = None) -> None:
@@ -106,10 +106,10 @@ class Job(QObject):
             self.error.emit(describe_error(exc))
         else:
             self.seconds = time.monotonic() - started
+            # what the function returned, even when cancelled (e.g. a partial ingest report)
+            self.result.emit(value)
             if self.token.cancelled:
                 self.cancelled.emit()
-            else:
-                self.result.emit(value)
         finally:
             self.running = False
             self.finished.emit()
@@ -160,12 +160,23 @@ class Poller(QObject):
         """Run once now (skipped when the previous run has not finished)."""
         if self._job is not None:
             return None
-        job = Job(lambda _p, _c: self.fn(), "poll", self)
-        job.result.connect(self.result.emit)
-        job.error.connect(self.error.emit)
+        job = Job(lambda _p, _c: self.fn(), "poll")
+        job.result.connect(self._on_result)
+        job.error.connect(self._on_error)
         job.finished.connect(self._done)
         self._job = job
         return job.start()
 
+    def _on_result(self, value: Any) -> None:
+        self.result.emit(value)
+
+    def _on_error(self, message: str) -> None:
+        self.error.emit(message)
+
     def _done(self) -> None:
         self._job = None
+
+
+def running_jobs() -> int:
+    """Jobs started and not finished yet (tests wait for zero before tearing widgets down)."""
+    return len(_running)

@@ -1,7 +1,7 @@
 /* superbrain map page behaviour: layers from the console's data, clicks back to the console.
  *
- * The console intercepts navigations to superbrain://open/<kind>/<id> (a marker click opens
- * the record or unit) and calls sbSelect / sbSetUnits / sbPlay through runJavaScript.
+ * A marker click logs superbrain://open/<kind>/<id>; the console reads its page's console
+ * messages and opens the record or unit and calls sbSelect / sbSetUnits / sbPlay through runJavaScript.
  */
 "use strict";
 
@@ -15,7 +15,8 @@ var STATUS_COLOURS = {
 };
 
 function sbOpen(kind, id) {
-  window.location.href = "superbrain://open/" + kind + "/" + encodeURIComponent(id);
+  /* the console reads this console message (no navigation, no custom URL scheme needed) */
+  console.info("superbrain://open/" + kind + "/" + encodeURIComponent(id));
 }
 
 function sbEscape(text) {

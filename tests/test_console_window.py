@@ -1,0 +1,263 @@
+"""The console's panels driven through their main actions with pytest-qt (offscreen)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.console_fixtures import ctx, demo_root, drain, settings  # noqa: F401 - fixtures
+
+pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("drain")]
+
+WAIT = 30_000  # ms; a slow shared CI machine
+
+
+def _window(qtbot, ctx, settings):  # noqa: F811
+    from console.mainwindow import MainWindow
+
+    window = MainWindow(ctx, settings)
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+def test_main_window_opens_on_demo_workspace(qtbot, ctx, settings) -> None:  # noqa: F811
+    window = _window(qtbot, ctx, settings)
+    broken = [k for k, p in window.panels.items() if p.objectName().startswith("broken-")]
+    assert broken == []
+    assert window.status_user.text() == "user: tester (analyst)"
+    qtbot.waitUntil(lambda: "embedded" in window.status_backend.text(), timeout=WAIT)
+    window.focus_search()
+    assert window.panels["search"].query.hasFocus() or not window.isActiveWindow()
+    window.toggle_theme()
+    assert settings.value("theme") == "light"
+    window.close()
+    assert settings.value("layout_version") is not None
+
+
+def test_search_fills_results_model_and_record_pane(qtbot, ctx, settings) -> None:  # noqa: F811
+    window = _window(qtbot, ctx, settings)
+    panel = window.panels["search"]
+    with qtbot.waitSignal(panel.model.first_page, timeout=WAIT) as first:
+        panel.run_query("source:incidents")
+    result = first.args[0]
+    assert result.total > 0
+    assert panel.model.rowCount() == min(result.total, 200)
+    assert {h.source for h in panel.model.hits} == {"incidents"}
+    assert "source" in result.facets
+    uid = panel.model.uid(0)
+    panel.table.selectRow(0)
+    pane = window.panels["records"]
+    qtbot.waitUntil(lambda: pane.record is not None and pane.record.uid == uid, timeout=WAIT)
+    assert uid in pane.browser.toPlainText()
+    assert window.history.current.ids == (uid,)
+
+
+def test_results_fetch_more_pages_lazily(qtbot, ctx) -> None:  # noqa: F811
+    from console.results_model import PAGE_SIZE, ResultsModel
+    from search.model import SearchRequest
+
+    model = ResultsModel(lambda request: ctx.search_backend().search(request))
+    with qtbot.waitSignal(model.first_page, timeout=WAIT):
+        model.run(SearchRequest(query=""))
+    assert model.rowCount() == PAGE_SIZE < model.total
+    assert model.canFetchMore()
+    with qtbot.waitSignal(model.page_loaded, timeout=WAIT):
+        model.fetchMore()
+    assert model.rowCount() == 2 * PAGE_SIZE
+    assert len({h.uid for h in model.hits}) == 2 * PAGE_SIZE  # no page fetched twice
+
+
+def test_plugins_panel_lists_a_broken_plugin(qtbot, ctx, settings) -> None:  # noqa: F811
+    from console.bus import Bus
+    from console.plugins_panel import PluginsPanel
+
+    bad = ctx.workspace.root / "plugins" / "bad_source.py"
+    bad.write_text("raise ImportError('vendor SDK missing')\n", encoding="utf-8")
+    try:
+        panel = PluginsPanel(ctx, Bus())
+        qtbot.addWidget(panel)
+        rows = {r.name: r for r in panel.model.rows}
+        assert rows["bad_source"].status == "broken"
+        assert "vendor SDK missing" in rows["bad_source"].error
+        assert rows["incidents"].status == "ok" and rows["incidents"].version
+        assert "1 broken" in panel.status.text()
+    finally:
+        bad.unlink()
+
+
+def test_ingest_worker_reports_progress_and_cancels(qtbot, ctx, tmp_path) -> None:  # noqa: F811
+    from console.bus import Bus
+    from console.plugins_panel import PluginsPanel
+
+    plugin = ctx.workspace.discover_sources().get("incidents")
+    files = plugin.generate(tmp_path, 7000, seed=99)
+    panel = PluginsPanel(ctx, Bus())
+    qtbot.addWidget(panel)
+    before = ctx.workspace.store.count()
+    progress: list[object] = []
+    reports: list[object] = []
+    job = panel.start_ingest("incidents", Path(files[0]), force=True)
+    job.progress.connect(lambda p: (progress.append(p), job.cancel()))
+    job.result.connect(reports.append)
+    with qtbot.waitSignal(job.finished, timeout=60_000):
+        pass
+    assert progress, "no progress was reported"
+    report = reports[0]
+    assert report.status == "cancelled"
+    assert 0 < report.records < 7000
+    assert ctx.workspace.store.count() - before <= report.records
+    assert panel.job is None and not panel.cancel_button.isEnabled()
+
+
+def test_faces_panel_refuses_to_search_without_case_and_purpose(qtbot, ctx) -> None:  # noqa: F811
+    from console.bus import Bus
+    from console.faces_panel import FacesPanel
+
+    panel = FacesPanel(ctx, Bus())
+    qtbot.addWidget(panel)
+    if not panel.available:
+        pytest.skip("facematch engine not importable here")
+    entries_before = len(ctx.workspace.audit.search(action="face.search"))
+    with qtbot.waitSignal(panel.refused, timeout=1000) as refused:
+        assert panel.search() is None
+    assert "case number" in refused.args[0]
+    panel.case.setText("2026-XA-0042")
+    with qtbot.waitSignal(panel.refused, timeout=1000) as refused:
+        assert panel.search() is None
+    assert "purpose" in refused.args[0]
+    assert "refused" in panel.status.text()
+    assert len(ctx.workspace.audit.search(action="face.search")) == entries_before
+
+
+def test_dispatch_board_shows_units_and_tells_why_an_assignment_fails(
+        qtbot, ctx) -> None:  # noqa: F811
+    from console.bus import Bus
+    from console.dispatch_panel import DispatchPanel
+
+    panel = DispatchPanel(ctx, Bus(), with_map=False)
+    qtbot.addWidget(panel)
+    if not hasattr(panel, "units"):
+        pytest.skip("ops engine not importable here")
+    with qtbot.waitSignal(panel.loaded, timeout=WAIT):
+        pass
+    assert panel.units_model.rowCount() >= 10
+    assert {u.status for u in panel.units_model.units} >= {"available"}
+    assert panel.queue_model.rowCount() > 0
+    first = panel.queue_model.incident_id(0)
+    panel.select_incident(first)
+    with qtbot.waitSignal(panel.action_done, timeout=WAIT):
+        panel.recommend_selected()
+    assert panel.recommendations
+    unit = panel.recommendations[0].unit_id
+    with qtbot.waitSignal(panel.action_done, timeout=WAIT) as done:
+        panel.assign(first, [unit])
+    assert "assigned" in done.args[0]
+    with qtbot.waitSignal(panel.loaded, timeout=WAIT):
+        pass
+    status = {u.id: u.status for u in panel.units_model.units}[unit]
+    assert status != "available"
+    second = panel.queue_model.incident_id(1)
+    with qtbot.waitSignal(panel.action_done, timeout=WAIT) as done:
+        panel.assign(second, [unit])
+    assert unit in done.args[0] and "not available" in done.args[0]
+
+
+def test_alert_tray_announces_and_acknowledges(qtbot, ctx) -> None:  # noqa: F811
+    from console.alert_tray import AlertTray
+    from console.bus import Bus
+
+    tray = AlertTray(ctx, Bus())
+    qtbot.addWidget(tray)
+    if not hasattr(tray, "table"):
+        pytest.skip("ops engine not importable here")
+    qtbot.waitUntil(lambda: not tray.first_load, timeout=WAIT)
+    from ops.service import OpsService
+
+    OpsService(ctx.workspace).alerts.raise_alert(
+        "watchlist", title="布控车辆 浙F12345 经过卡口", rule="test", subject="vehicle:浙F12345",
+        severity="high")
+    with qtbot.waitSignal(tray.alerts_arrived, timeout=WAIT) as arrived:
+        tray.poller.poll()
+    alert = arrived.args[0][0]
+    assert "浙F12345" in tray.notifications[-1]
+    row = next(i for i, a in enumerate(tray.model.alerts) if a.id == alert.id)
+    tray.table.selectRow(row)
+    tray.note.setText("patrol informed")
+    with qtbot.waitSignal(tray.acknowledged, timeout=WAIT) as acked:
+        tray.acknowledge_selected()
+    assert acked.args[0].acked_by == "tester"
+    assert tray.model.unacked() == sum(1 for a in tray.model.alerts if not a.acked)
+
+
+def test_link_chart_expands_and_exports(qtbot, ctx, tmp_path) -> None:  # noqa: F811
+    from console.bus import Bus
+    from console.graph_panel import GraphPanel
+
+    panel = GraphPanel(ctx, Bus())
+    qtbot.addWidget(panel)
+    if not panel.available:
+        pytest.skip("graph engine not importable here")
+    seed = ctx.workspace.store.connection.execute(
+        "SELECT entity_id FROM record_entities WHERE entity_id LIKE 'person:%' "
+        "GROUP BY entity_id ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+    with qtbot.waitSignal(panel.changed, timeout=WAIT):
+        panel.show_entities([seed])
+    qtbot.waitUntil(lambda: panel.job is None, timeout=WAIT)
+    shown = len(panel.model.graph.nodes)
+    assert shown > 1 and len(panel.nodes.data) == shown
+    neighbour = next(n for n in panel.model.graph.nodes if n != seed)
+    job = panel.expand([neighbour])
+    with qtbot.waitSignal(job.finished, timeout=WAIT):
+        pass
+    assert len(panel.model.graph.nodes) >= shown
+    panel.hide_nodes([neighbour])
+    assert len(panel.nodes.data) == len(panel.model.graph.nodes) - 1
+    png = panel.export_png(tmp_path / "chart.png")
+    assert png.stat().st_size > 1000
+    files = panel.export_graphml(tmp_path / "chart.graphml")
+    assert seed in Path(files[0]).read_text(encoding="utf-8")
+
+
+def test_map_panel_loads_offline_page_and_opens_records(qtbot, ctx) -> None:  # noqa: F811
+    from console import qtinit
+    from console.bus import Bus
+    from console.map_panel import MapPanel, parse_open_url
+
+    if not qtinit.webengine_available():
+        pytest.skip(f"Qt WebEngine cannot start here: {qtinit.WEBENGINE_ERROR}")
+    assert parse_open_url("superbrain://open/record/incidents%3AJ1") == ("record", "incidents:J1")
+    bus = Bus()
+    panel = MapPanel(ctx, bus)
+    qtbot.addWidget(panel)
+    panel.resize(800, 600)
+    panel.show()
+    with qtbot.waitSignal(panel.page_ready, timeout=60_000) as ready:
+        pass
+    assert ready.args[0] is True
+    from console.mapgen import external_urls
+
+    assert external_urls(panel.html) == []
+    qtbot.waitUntil(lambda: panel.view.title() == "superbrain-map-ready", timeout=WAIT)
+    uid = panel.layers.records[0]["id"]
+    opened: list[str] = []
+    bus.open_record.connect(opened.append)
+    panel.view.page().runJavaScript(f"sbOpen('record', {json.dumps(uid)})")
+    qtbot.waitUntil(lambda: opened == [uid], timeout=WAIT)
+
+
+def test_pivot_back_and_forward(qtbot, ctx, settings) -> None:  # noqa: F811
+    from console.navigation import Focus
+
+    window = _window(qtbot, ctx, settings)
+    uid = ctx.workspace.store.connection.execute("SELECT uid FROM records LIMIT 1").fetchone()[0]
+    window.bus.open_record.emit(uid)
+    entity = ctx.workspace.store.get_record(uid).entities[0].id
+    window.bus.pivot.emit(Focus("timeline", "entity", (entity,)))
+    assert window.tabs.currentWidget() is window.panels["timeline"]
+    window.back()
+    assert window.history.current == Focus("records", "record", (uid,))
+    window.forward()
+    assert window.tabs.currentWidget() is window.panels["timeline"]
