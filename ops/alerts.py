@@ -33,6 +33,27 @@ class AlertCenter:
     def __init__(self, ctx: OpsContext) -> None:
         self.ctx = ctx
         self.config = ctx.config.alerts
+        self._search_saved: Any = None  # search.SavedSearches, opened on first use
+
+    def _query_searches(self, records: Sequence[Record]) -> list[tuple[str, str, str]]:
+        """(search id, search name, record uid) for saved searches of the search package
+        (full query language, same answers as the search engines) matching ``records``."""
+        if self._search_saved is None:
+            try:
+                from search import FieldRegistry, SavedSearches
+            except ImportError:  # search engine not installed: only ops predicates apply
+                self._search_saved = False
+                return []
+            ws = self.ctx.workspace
+            self._search_saved = SavedSearches(ws.search_dir, FieldRegistry.from_workspace(ws))
+        if self._search_saved is False or not self._search_saved.path.exists():
+            return []
+        try:
+            matches = self._search_saved.match(records)
+        except Exception as exc:  # a bad saved-search file must not stop an ingest
+            log.error("saved searches of the search engine were not evaluated: %s", exc)
+            return []
+        return [(m.search.id, m.search.name, uid) for m in matches for uid in m.uids]
 
     # -- raising ------------------------------------------------------------------------------
     def _insert(self, tx: Tx, kind: str, *, title: str, rule: str, subject: str,
@@ -261,6 +282,15 @@ class AlertCenter:
                             dedup_key=f"saved_search:{s.id}:{rec.uid}", user=who)
                         if a:
                             raised.append(a)
+            titles = {r.uid: r.title() for r in others}
+            for sid, name, uid in self._query_searches(others):
+                a = self._insert(
+                    tx, "saved_search", title=f"订阅命中 saved search “{name}”: {titles[uid]}",
+                    rule=f"search:{sid}", subject=name, record_uid=uid, severity=None,
+                    payload={"search": name, "search_id": sid, "source": uid.split(":")[0]},
+                    dedup_key=f"saved_search:search:{sid}:{uid}", user=who)
+                if a:
+                    raised.append(a)
             raised += self._geofences(tx, others, who)
         if raised:
             self.ctx.audit(who, "ops.alert.raise", {

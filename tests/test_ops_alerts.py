@@ -204,3 +204,18 @@ def test_rescan_raises_for_records_already_stored(ops: OpsService, workspace: An
     assert ops.alerts.rescan() == 1
     assert ops.alerts.rescan() == 0
     assert ops.alerts.list()[0].record_uid == "hotel:old1"
+
+
+def test_search_engine_saved_searches_raise_alerts(ops: OpsService, workspace: Any) -> None:
+    from search import FieldRegistry, SavedSearches
+
+    saved = SavedSearches(workspace.search_dir, FieldRegistry.from_workspace(workspace))
+    search = saved.add("厨房火情", "起火 AND 厨房", owner="analyst")
+    fire = record("incidents", "f1", rtype="incident_report",
+                  text={"description": "居民楼厨房起火，有浓烟"})
+    other = record("incidents", "f2", rtype="incident_report",
+                   text={"description": "垃圾房起火"})
+    raised = ops.alerts.evaluate([fire, other])
+    assert [(a.kind, a.rule, a.record_uid) for a in raised] == [
+        ("saved_search", f"search:{search.id}", "incidents:f1")]
+    assert ops.alerts.evaluate([fire]) == []
