@@ -9,6 +9,7 @@ subscribers. Acknowledgements are audited.
 
 from __future__ import annotations
 
+import builtins
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -134,7 +135,7 @@ class AlertCenter:
         return [alert_from_row(r) for r in rows]
 
     def list(self, *, unacked_only: bool = False, kind: str | None = None,
-             limit: int = 200) -> list[Alert]:
+             limit: int = 200) -> builtins.list[Alert]:
         """Newest first."""
         sql = f"SELECT {ALERT_COLUMNS} FROM ops_alerts"
         where, args = [], []
@@ -199,7 +200,7 @@ class AlertCenter:
         self.ctx.audit(who, "ops.watch.remove", {"kind": etype, "key": key})
         return bool(n)
 
-    def watchlist(self) -> list[dict[str, Any]]:
+    def watchlist(self) -> builtins.list[dict[str, Any]]:
         rows = self.ctx.con.execute("SELECT kind, key, label, reason, source_uid, added_by "
                                     "FROM ops_watchlist ORDER BY kind, key")
         cols = ("kind", "key", "label", "reason", "source_uid", "added_by")
@@ -234,12 +235,13 @@ class AlertCenter:
         self.ctx.audit(who, "ops.search.delete", {"name": name})
         return bool(n)
 
-    def saved_searches(self) -> list[SavedSearch]:
+    def saved_searches(self) -> builtins.list[SavedSearch]:
         return [SavedSearch.from_row(r) for r in self.ctx.con.execute(
             "SELECT id, name, query FROM ops_saved_searches ORDER BY id")]
 
     # -- evaluation on ingested records -----------------------------------------------------------
-    def evaluate(self, records: Sequence[Record], *, user: str | None = None) -> list[Alert]:
+    def evaluate(self, records: Sequence[Record], *,
+                 user: str | None = None) -> builtins.list[Alert]:
         """Run every rule on a batch of records; returns the alerts newly raised.
 
         Records of the watchlist sources (``alerts.toml``) add their identifiers to the
@@ -248,7 +250,7 @@ class AlertCenter:
         if not records:
             return []
         who = self.ctx.user(user)
-        raised: list[Alert] = []
+        raised: builtins.list[Alert] = []
         searches = self.saved_searches()
         with self.ctx.tx() as tx:
             watch = WatchIndex.load(tx.con, self.config)
@@ -309,7 +311,7 @@ class AlertCenter:
                     if wanted is None or s in wanted)
         meter = ProgressMeter(progress, total)
         raised = 0
-        batch: list[Record] = []
+        batch: builtins.list[Record] = []
 
         def flush() -> int:
             n = len(self.evaluate(_with_entities(self.ctx.con, batch), user=user))
@@ -328,7 +330,7 @@ class AlertCenter:
                     return raised
         return raised + flush()
 
-    def _geofences(self, tx: Tx, records: Sequence[Record], who: str) -> list[Alert]:
+    def _geofences(self, tx: Tx, records: Sequence[Record], who: str) -> builtins.list[Alert]:
         fences = self.config.geofences
         if not fences:
             return []
@@ -383,7 +385,7 @@ class AlertCenter:
         return raised
 
 
-def _with_entities(con: Any, records: Sequence[Record]) -> list[Record]:
+def _with_entities(con: Any, records: Sequence[Record]) -> builtins.list[Record]:
     """The records with the entities they mention (one query per 500 records)."""
     found: dict[str, list[EntityRef]] = {}
     uids = [r.uid for r in records]

@@ -152,8 +152,8 @@ def load_config(override_dir: Path | None = None) -> OpsConfig:
         return repr(str(paths[name]))
 
     states = raw["states.toml"]
-    unit_states = parse_state_machine("unit", states.get("unit"), where("states.toml"))
-    incident_states = parse_state_machine("incident", states.get("incident"),
+    unit_states = parse_state_machine("unit", states.get("unit") or {}, where("states.toml"))
+    incident_states = parse_state_machine("incident", states.get("incident") or {},
                                           where("states.toml"))
     router = parse_routing(raw["routing.toml"], where("routing.toml"))
 
@@ -217,8 +217,9 @@ def _read_outlines(name: Any, where: str) -> dict[str, tuple[tuple[tuple[float, 
     for feature in data.get("features", []):
         district = (feature.get("properties") or {}).get("name")
         geom = feature.get("geometry") or {}
-        polys = ([geom.get("coordinates")] if geom.get("type") == "Polygon"
-                 else geom.get("coordinates") if geom.get("type") == "MultiPolygon" else [])
+        coords = geom.get("coordinates") or []
+        polys = ([coords] if geom.get("type") == "Polygon"
+                 else coords if geom.get("type") == "MultiPolygon" else [])
         rings = tuple(tuple((float(lat), float(lon)) for lon, lat, *_ in poly[0])
                       for poly in polys if poly)
         if district and rings:

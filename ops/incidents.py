@@ -3,6 +3,7 @@ received → accepted → routed/dispatched → on scene → resolved → feedba
 
 from __future__ import annotations
 
+import builtins
 import logging
 import math
 from collections.abc import Iterable
@@ -137,10 +138,12 @@ class IncidentDesk:
 
     def list(self, *, status: str | Iterable[str] | None = None, open_only: bool = False,
              district: str | None = None, since: datetime | None = None,
-             until: datetime | None = None, limit: int | None = None) -> list[Incident]:
+             until: datetime | None = None,
+             limit: int | None = None) -> builtins.list[Incident]:
         """Incidents, most urgent first (priority, then oldest received first)."""
-        where, args = [], []
-        states: list[str] = []
+        where: builtins.list[str] = []
+        args: builtins.list[Any] = []
+        states: builtins.list[str] = []
         if open_only:
             states = list(self.config.incident_states.extra.get("open", []))
         if status:
@@ -171,7 +174,7 @@ class IncidentDesk:
             bound.setdefault(iid, []).append(unit_id)
         return [incident_from_row(r, bound.get(r[0], ())) for r in rows]
 
-    def open_queue(self) -> list[dict[str, Any]]:
+    def open_queue(self) -> builtins.list[dict[str, Any]]:
         """The dispatch queue: open incidents by priority, each with its timers.
 
         Each entry is ``incident.as_dict()`` plus ``age_s`` (since received),
@@ -199,7 +202,7 @@ class IncidentDesk:
             out[status] = n
         return out
 
-    def assignments(self, incident_id: int) -> list[Assignment]:
+    def assignments(self, incident_id: int) -> builtins.list[Assignment]:
         """Every assignment of the incident, current and ended, oldest first."""
         rows = self.ctx.con.execute(f"SELECT {ASSIGNMENT_COLUMNS} FROM ops_assignments WHERE "
                                     "incident_id=? ORDER BY id", (int(incident_id),))
