@@ -16,13 +16,20 @@ import logging
 import threading
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from facematch.calibration import Calibration, load_calibration
-from facematch.errors import FaceError, FaceIndexError, SafeguardError, UnknownFaceError
+from facematch.errors import (
+    FaceError,
+    FaceIndexError,
+    NoFaceError,
+    SafeguardError,
+    UnknownFaceError,
+)
 from facematch.index import VectorIndex, choose_kind, ids_digest
 from facematch.pipeline import FacePipeline, ImageFaces, PipelineOptions, normalise
 from facematch.results import (
@@ -211,12 +218,26 @@ class Gallery:
         ImageError, NoFaceError
             The photo is unusable or holds no face (nothing is changed).
         """
-        image = self.pipeline.analyse(path)
+        return self.enroll_faces(self.pipeline.analyse(path), record_uid=record_uid,
+                                 attachment=attachment, entity_id=entity_id,
+                                 entity_label=entity_label, save=save)
+
+    def enroll_faces(self, image: ImageFaces, *, record_uid: str, attachment: str = "photo",
+                     entity_id: str | None = None, entity_label: str | None = None,
+                     faces: Sequence[int] | None = None, save: bool = True) -> list[int]:
+        """Enrol faces of an already analysed photo (all, or the indices in ``faces``)."""
+        if faces is not None:
+            for i in faces:
+                if not 0 <= i < len(image.faces):
+                    raise UnknownFaceError(f"{image.source!r}: no face {i}")
+            image = replace(image, faces=tuple(image.faces[i] for i in faces))
+        if not image.faces:
+            raise NoFaceError(f"{image.source!r}: no face to enrol")
         ids = self._store_faces(record_uid, attachment, image, entity_id, entity_label)
         if save:
             self.save()
         self.workspace.audit.append(self.user, "face.enroll", {
-            "record_uid": record_uid, "photo": str(path), "sha256": image.sha256,
+            "record_uid": record_uid, "photo": image.source, "sha256": image.sha256,
             "faces": len(ids)})
         return ids
 

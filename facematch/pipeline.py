@@ -11,6 +11,7 @@ threads. For throughput, use :func:`facematch.batch.embed_files` (one process pe
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import threading
 from dataclasses import asdict, dataclass, field, replace
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 
 MODEL_NAME = "dlib_face_recognition_resnet_model_v1+shape_predictor_5_face_landmarks"
 CHIP_SIZE = 150
+PREDICTOR_FILE = "shape_predictor_5_face_landmarks.dat"
+ENCODER_FILE = "dlib_face_recognition_resnet_model_v1.dat"
 CHIP_PADDING = 0.25
 
 Box = tuple[int, int, int, int]  # left, top, right, bottom (pixels, right/bottom exclusive)
@@ -143,6 +146,23 @@ def normalise(vectors: np.ndarray) -> np.ndarray:
     return (v / np.maximum(norm, 1e-12)).astype(np.float32)
 
 
+def models_dir() -> Path:
+    """The ``models`` folder of the ``face_recognition_models`` package.
+
+    Found without importing the package: its ``__init__`` needs ``pkg_resources``, which
+    recent setuptools no longer ships.
+    """
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is None or not spec.submodule_search_locations:
+        raise FaceError("the face_recognition_models package is not installed "
+                        "(pip install face-recognition-models)")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "models"
+    for name in (PREDICTOR_FILE, ENCODER_FILE):
+        if not (folder / name).is_file():
+            raise FaceError(f"{str(folder / name)!r}: face model file missing")
+    return folder
+
+
 class _Models:
     """dlib models loaded once per process, behind a lock."""
 
@@ -151,12 +171,12 @@ class _Models:
 
     def __init__(self) -> None:
         import dlib
-        import face_recognition_models as frm
 
+        models = models_dir()
         self.dlib = dlib
         self.detector = dlib.get_frontal_face_detector()
-        self.predictor = dlib.shape_predictor(frm.pose_predictor_five_point_model_location())
-        self.encoder = dlib.face_recognition_model_v1(frm.face_recognition_model_location())
+        self.predictor = dlib.shape_predictor(str(models / PREDICTOR_FILE))
+        self.encoder = dlib.face_recognition_model_v1(str(models / ENCODER_FILE))
         self.call_lock = threading.Lock()
 
     @classmethod
@@ -165,7 +185,7 @@ class _Models:
             if cls._instance is None:
                 try:
                     cls._instance = _Models()
-                except (ImportError, RuntimeError, OSError) as exc:
+                except (ImportError, RuntimeError, OSError) as exc:  # dlib's own errors
                     raise FaceError(f"cannot load the dlib face models: {exc}") from None
             return cls._instance
 
