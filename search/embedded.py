@@ -151,11 +151,14 @@ class _Generation:
                 extra[name] = values
         if extra:
             d.add_json("kx", extra)
-        for space, adder in (("n", d.add_float), ("d", d.add_date)):
-            for name, value in doc[space].items():
-                f = field_name(f"{space}.{name}")
-                if f in self.fields:
-                    adder(f, value if space == "n" else _dt(value))
+        for name, value in doc["n"].items():
+            f = field_name(f"n.{name}")
+            if f in self.fields:
+                d.add_float(f, float(value))
+        for name, value in doc["d"].items():
+            f = field_name(f"d.{name}")
+            if f in self.fields:
+                d.add_date(f, _dt(value))
         if doc["time"] is not None:
             d.add_date("time", _dt(doc["time"]))
         if doc["geo"]:
@@ -356,7 +359,7 @@ class EmbeddedBackend(SearchBackend):
                 uid=stored["uid"][0], source=stored["source"][0], type=stored["type"][0],
                 score=float(score) if request.sort == "relevance" else 0.0,
                 time=_dt(ms) if ms is not None else None,
-                geo=tuple(src["geo"]) if src.get("geo") else None,  # type: ignore[arg-type]
+                geo=(src["geo"][0], src["geo"][1]) if src.get("geo") else None,
                 title=src.get("title", ""),
                 snippets=snippets(src.get("all", []), plan.highlight_terms)
                 if request.highlight else (),
@@ -419,7 +422,8 @@ class EmbeddedBackend(SearchBackend):
         plan = self.planner.plan(query, filters)
         gen = self._generation()
         searcher = gen.index.searcher()
-        return int(searcher.search(self._query(gen, searcher, plan.root), 1, count=True).count)
+        result: Any = searcher.search(self._query(gen, searcher, plan.root), 1, count=True)
+        return int(result.count)
 
     def health(self) -> Health:
         try:

@@ -125,7 +125,7 @@ class DocMatcher:
                 return False
             return node.high is None or not (value > node.high or
                                              (value == node.high and not node.include_high))
-        geo = self.doc.get("geo")
+        geo: Any = self.doc.get("geo")
         if isinstance(node, PGeoBox):
             return bool(geo) and (node.south <= geo[0] <= node.north
                                   and node.west <= geo[1] <= node.east)

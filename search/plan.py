@@ -246,12 +246,12 @@ class Planner:
         text = node.text
         slop = node.slop if isinstance(node, q.Phrase) else 0
         if role in (None, FieldRole.TEXT):
-            tokens = tuple(tokenize(text))
+            words = tuple(tokenize(text))
             clauses: list[PNode] = []
-            if tokens:
-                clauses.append(PText(target, tokens, slop))
+            if words:
+                clauses.append(PText(target, words, slop))
                 if positive:
-                    plan.highlight_terms.append(tokens)
+                    plan.highlight_terms.append(words)
             if role is None:  # a bare term that looks like a plate/phone/ID also finds it
                 forms = identifier_forms(text)
                 if forms:

@@ -9,6 +9,7 @@ integ-test distribution this project tests against ships without the percolator 
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import threading
@@ -111,7 +112,7 @@ class SavedSearches:
                 raise SearchError(f"no saved search with id {search_id!r}")
             self._write([s for s in searches if s.id != search_id])
 
-    def match(self, records: Sequence[Record]) -> list[SavedSearchMatch]:
+    def match(self, records: Sequence[Record]) -> builtins.list[SavedSearchMatch]:
         """Which saved searches each of ``records`` satisfies (searches without a hit omitted)."""
         searches = self.list()
         if not searches or not records:
