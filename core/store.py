@@ -60,8 +60,35 @@ def _dt(value: float | None) -> datetime | None:
     return datetime.fromtimestamp(value, tz=UTC) if value is not None else None
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+
+
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    # One shared encoder and an empty-dict shortcut: this runs several times per ingested row.
+    if isinstance(value, dict) and not value:
+        return "{}"
+    return _ENCODER.encode(value)
+
+
+def _merge_patch(target: dict[str, Any], patch: Any) -> dict[str, Any]:
+    """RFC 7396 merge of ``patch`` into ``target`` (what SQLite's json_patch does)."""
+    for key, value in patch.items():
+        if value is None:
+            target.pop(key, None)
+        elif isinstance(value, dict):
+            current = target.get(key)
+            target[key] = _merge_patch(dict(current) if isinstance(current, dict) else {}, value)
+        else:
+            target[key] = value
+    return target
+
+
+def _earliest(a: float | None, b: float | None) -> float | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _latest(a: float | None, b: float | None) -> float | None:
+    return b if a is None else a if b is None else max(a, b)
 
 
 @dataclass(frozen=True)
@@ -146,19 +173,32 @@ class Store:
     # -- writes -------------------------------------------------------------------------------
     def upsert_batch(self, records: Sequence[Record], checkpoint: Checkpoint | None = None) -> None:
         """Write records with their entities and links, and the checkpoint, atomically."""
-        rec_rows, ent_rows, re_rows, link_rows = [], [], [], []
+        rec_rows, re_rows, link_rows = [], [], []
+        # Entities recur within a batch (the same checkpoint on every read): merge them here,
+        # as the upsert below would, so each is written once per batch.
+        ents: dict[str, list[Any]] = {}
         for r in records:
             t = _epoch(r.time)
             lat, lon = r.geo if r.geo else (None, None)
             rec_rows.append((r.uid, r.source, r.id, r.type, t, lat, lon, _json(dict(r.text)),
                              _json(dict(r.fields)), _json(dict(r.attachments)), r.origin))
             for e in r.entities:
-                ent_rows.append((e.id, e.type, e.key, e.label, _json(dict(e.props)), t, t))
-                re_rows.append((r.uid, e.id))
+                eid = e.id
+                seen = ents.get(eid)
+                if seen is None:
+                    ents[eid] = [eid, e.type, e.key, e.label, dict(e.props), t, t]
+                else:
+                    if e.label:
+                        seen[3] = e.label
+                    _merge_patch(seen[4], e.props)
+                    seen[5], seen[6] = _earliest(seen[5], t), _latest(seen[6], t)
+                re_rows.append((r.uid, eid))
             for link in r.links:
                 lt = _epoch(link.time) if link.time else t
                 link_rows.append((link.link_id(r.uid), link.type, link.source, link.target, lt,
                                   r.uid, _json(dict(link.props))))
+        ent_rows = [(eid, et, key, label, _json(props), first, last)
+                    for eid, et, key, label, props, first, last in ents.values()]
         with self.transaction() as con:
             con.executemany(
                 """INSERT INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?)
