@@ -6,7 +6,7 @@ Times are timezone-aware UTC datetimes; ``as_dict()`` gives JSON-ready dicts (IS
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,11 +18,18 @@ def from_epoch(value: float | None) -> datetime | None:
 def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat(timespec="seconds")
-    if isinstance(value, dict):
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    if isinstance(value, dict | Mapping):
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     return value
+
+
+def asdict(obj: Any) -> dict[str, Any]:
+    """Shallow field-by-field dict (``dataclasses.asdict`` deep-copies: too slow on ingest)."""
+    return {f.name: getattr(obj, f.name) for f in fields(obj)}
 
 
 @dataclass(frozen=True)

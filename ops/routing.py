@@ -29,16 +29,16 @@ class RoutingRule:
     districts: frozenset[str] = frozenset()
 
     def matches(self, category: str, text: str, priority: int, district: str) -> bool:
+        """Whether the rule fires; ``category`` and ``text`` already folded to lower case."""
         if self.max_priority is not None and priority > self.max_priority:
             return False
         if self.districts and district not in self.districts:
             return False
         if not self.categories and not self.keywords:
             return True
-        cat = _norm(category)
-        if cat in self.categories:
+        if category in self.categories:
             return True
-        haystack = f"{cat} {_norm(text)}"
+        haystack = f"{category} {text}"
         return any(k in haystack for k in self.keywords)
 
 
@@ -78,8 +78,9 @@ class Router:
 
     def route(self, category: str, text: str = "", priority: int = 3,
               district: str = "") -> RoutingDecision:
+        cat, folded = _norm(category), _norm(text)
         for rule in self.rules:
-            if rule.matches(category, text, priority, district):
+            if rule.matches(cat, folded, priority, district):
                 return RoutingDecision(rule.id, rule.description, rule.departments,
                                        rule.capabilities, rule.units)
         raise OpsConfigError(f"{self.where}: no routing rule matches category {category!r}; "

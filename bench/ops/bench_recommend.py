@@ -25,6 +25,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+# Run from a checkout: import this tree's packages, whatever `pip install -e` points at.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
 from core.model import Record
 from core.workspace import Workspace
 from ops.geo import haversine_m
