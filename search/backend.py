@@ -72,6 +72,11 @@ class SearchBackend(ABC):
         leaves the old index in place.
         """
 
+    def release(self) -> None:  # noqa: B027 - optional hook
+        """Flush and give up write resources (the embedded engine's writer lock) until the
+        next write; the ingest stage calls it after each file."""
+        self.flush()
+
     def close(self) -> None:  # noqa: B027 - optional hook, most backends need it
         """Release files and connections."""
 

@@ -273,6 +273,15 @@ class EmbeddedBackend(SearchBackend):
                 self._writer.commit()
                 self._gen.index.reload()
 
+    def release(self) -> None:
+        """Commit and drop the writer, so another process (or backend) may write."""
+        with self._lock:
+            if self._writer is not None:
+                self._writer.commit()
+                self._writer.wait_merging_threads()
+                self._writer = None
+                self._gen.index.reload()
+
     def close(self) -> None:
         with self._lock:
             if self._writer is not None:

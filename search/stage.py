@@ -80,7 +80,7 @@ class SearchStage:
         if self.failed:
             return
         try:
-            self.backend.flush()
+            self.backend.release()
         except SearchError as exc:
             mark_stale(self.search_dir, str(exc))
             log.error("search flush failed: %s", exc)
