@@ -72,7 +72,7 @@ class SearchBackend(ABC):
         leaves the old index in place.
         """
 
-    def release(self) -> None:  # noqa: B027 - optional hook
+    def release(self) -> None:
         """Flush and give up write resources (the embedded engine's writer lock) until the
         next write; the ingest stage calls it after each file."""
         self.flush()
