@@ -304,12 +304,16 @@ class AlertCenter:
                progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
                user: str | None = None) -> int:
         """Run the rules over records already in the store (e.g. after loading a watchlist or
-        saving a search). Idempotent: alerts already raised are not raised again. Geofence
-        crossings are judged in time order within each batch only. Returns alerts raised."""
-        wanted = set(sources) if sources else None
-        total = sum(n for s, n in self.ctx.store.sources().items()
-                    if wanted is None or s in wanted)
-        meter = ProgressMeter(progress, total)
+        saving a search). Watchlist sources are read first, so every sighting meets the whole
+        watchlist. Idempotent: alerts already raised are not raised again. Geofence crossings
+        are judged in time order within each batch only. Returns the number of alerts raised.
+        """
+        counts = self.ctx.store.sources()
+        order = sorted(counts, key=lambda s: (s not in self.config.watch_sources, s))
+        if sources is not None:
+            wanted = set(sources)
+            order = [s for s in order if s in wanted]
+        meter = ProgressMeter(progress, sum(counts[s] for s in order))
         raised = 0
         batch: builtins.list[Record] = []
 
@@ -319,15 +323,14 @@ class AlertCenter:
             batch.clear()
             return n
 
-        # The store's per-record graph read also fetches links; only entities matter here.
-        for rec in self.ctx.store.iter_records(with_graph=False):
-            if wanted is not None and rec.source not in wanted:
-                continue
-            batch.append(rec)
-            if len(batch) >= batch_size:
-                raised += flush()
-                if cancel is not None and cancel.cancelled:
-                    return raised
+        for source in order:
+            # The store's per-record graph read also fetches links; only entities matter here.
+            for rec in self.ctx.store.iter_records(source, with_graph=False):
+                batch.append(rec)
+                if len(batch) >= batch_size:
+                    raised += flush()
+                    if cancel is not None and cancel.cancelled:
+                        return raised
         return raised + flush()
 
     def _geofences(self, tx: Tx, records: Sequence[Record], who: str) -> builtins.list[Alert]:

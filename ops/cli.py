@@ -274,6 +274,29 @@ def cmd_events(args: argparse.Namespace) -> int:
                  for e in events])
 
 
+# -- demo ----------------------------------------------------------------------------------------
+#: Above this many records the demo leaves the alert rescan to `superbrain ops rescan`.
+DEMO_RESCAN_LIMIT = 300_000
+
+
+def prepare_demo(workspace: Any) -> None:
+    """Called by `superbrain demo` after its ingest: seed units, raise alerts on what was
+    ingested before the watchlist (sources are ingested one after the other)."""
+    from ops.seed import seed_demo_units
+    from ops.service import OpsService
+
+    ops = OpsService(workspace)
+    units = seed_demo_units(ops)
+    print(f"ops: {len(units)} units across {len(ops.config.districts)} districts",
+          file=sys.stderr)
+    if workspace.store.count() > DEMO_RESCAN_LIMIT:
+        print("ops: run `superbrain ops rescan` to raise alerts on the ingested records",
+              file=sys.stderr)
+        return
+    raised = ops.alerts.rescan()
+    print(f"ops: {raised:,} alerts raised on the ingested records", file=sys.stderr)
+
+
 # -- parser ------------------------------------------------------------------------------------
 def register(subparsers: Any) -> None:
     """Add ``superbrain ops`` and its subcommands."""

@@ -206,6 +206,15 @@ def test_rescan_raises_for_records_already_stored(ops: OpsService, workspace: An
     assert ops.alerts.list()[0].record_uid == "hotel:old1"
 
 
+def test_rescan_reads_the_watchlist_before_the_sightings(ops: OpsService,
+                                                         workspace: Any) -> None:
+    # "hotel:…" sorts before "watchlist:…" and each sits in its own batch of one.
+    workspace.store.upsert_batch([
+        record("hotel", "seen", entities=(EntityRef("vehicle", "浙F77777"),)),
+        record("watchlist", "w", entities=(EntityRef("vehicle", "浙F77777"),))])
+    assert ops.alerts.rescan(batch_size=1) == 1
+
+
 def test_search_engine_saved_searches_raise_alerts(ops: OpsService, workspace: Any) -> None:
     from search import FieldRegistry, SavedSearches
 

@@ -83,3 +83,20 @@ def test_ops_cli_ack(workspace: Any, capsys: pytest.CaptureFixture[str]) -> None
     assert listed == []
     code, _, err = _run(capsys, "ops", "ack", *ws, "4242")
     assert code == 2 and "unknown alert 4242" in err
+
+
+def test_demo_hook_seeds_units_and_rescans(workspace: Any,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from core.model import EntityRef, Record
+    from ops.cli import prepare_demo
+    from ops.service import OpsService
+
+    workspace.store.upsert_batch([
+        Record("hotel", "h1", "hotel_checkin", entities=(EntityRef("phone", "13912345678"),)),
+        Record("watchlist", "w1", "watchlist_entry", entities=(EntityRef("phone",
+                                                                         "13912345678"),))])
+    prepare_demo(workspace)
+    ops = OpsService(workspace)
+    assert len(ops.units.list(status="available")) == 40
+    assert [a.record_uid for a in ops.alerts.list()] == ["hotel:h1"]
+    assert "40 units across 7 districts" in capsys.readouterr().err
