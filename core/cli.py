@@ -172,6 +172,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if rc == 130:
             return rc
         generated += 1
+    # Engines prepare their part of the demo (e.g. ops seeds units): `prepare_demo(ws)` in
+    # their cli module, when they have one.
+    for module_name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError:
+            continue
+        if hasattr(module, "prepare_demo"):
+            module.prepare_demo(ws)
     print(f"demo workspace at {ws.root}: {generated} sources, "
           f"{ws.store.count():,} records, {ws.store.count('entities'):,} entities, "
           f"{ws.store.count('links'):,} links")
