@@ -205,3 +205,26 @@ def test_watchlist_photos_reference_shared_faces_without_copying(
     first = rows(path)[0]
     record = workspace.store.get_record(f"watchlist:{first['entry_id']}")
     assert record is not None and record.attachments["photo"] == first["photo"]
+
+
+def test_repeated_entities_keep_first_and_last_sighting(built: Built) -> None:
+    """A vehicle read many times (often within one batch) spans its first to its last read."""
+    reads = rows(built.files["checkpoint"])
+    counts: dict[str, int] = {}
+    for r in reads:
+        counts[norm_plate(r["plate"])] = counts.get(norm_plate(r["plate"]), 0) + 1
+    busiest = max(counts, key=lambda k: counts[k])
+    assert counts[busiest] >= 3
+    store = built.ws.store
+    vehicle = store.get_entity(entity_id("vehicle", busiest))
+    assert vehicle is not None
+    mentions = store.get_records(store.entity_record_uids(vehicle.id))
+    times = [r.time for r in mentions if r.time]
+    assert len(times) >= counts[busiest]  # plate reads, plus registry rows naming the car
+    assert vehicle.first_seen == min(times)
+    assert vehicle.last_seen == max(times)
+    colours = {r["vehicle_color"] for r in reads if norm_plate(r["plate"]) == busiest}
+    assert vehicle.props["color"] in colours and vehicle.props["plate"]
+    device = store.get_entity(entity_id("device", reads[0]["device_id"]))
+    assert device is not None and device.props["name"] == reads[0]["device_name"]
+    assert device.props["kind"] == "卡口"
