@@ -178,6 +178,19 @@ class AlertCenter:
                                               "subject": alert.subject, "note": note})
         return acked
 
+    def geofences_geojson(self) -> dict[str, Any]:
+        """The configured geofences as a GeoJSON FeatureCollection (lon, lat; rings closed),
+        properties ``id``, ``name``, ``alert_on``, for the map."""
+        features = []
+        for g in self.config.geofences:
+            ring = [[lon, lat] for lat, lon in g.polygon]
+            if ring[0] != ring[-1]:
+                ring.append(ring[0])
+            features.append({"type": "Feature",
+                             "properties": {"id": g.id, "name": g.name, "alert_on": g.alert_on},
+                             "geometry": {"type": "Polygon", "coordinates": [ring]}})
+        return {"type": "FeatureCollection", "features": features}
+
     # -- watchlist and saved searches -----------------------------------------------------------
     def watch(self, kind: str, value: str, *, reason: str = "", label: str = "",
               user: str | None = None) -> str:

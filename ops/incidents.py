@@ -21,7 +21,7 @@ from ops.db import (
 from ops.errors import InvalidIncidentError, StaleVersionError, UnknownIncidentError
 from ops.events import OpsContext, Tx
 from ops.geo import haversine_m, point_in_polygon
-from ops.model import Assignment, Incident
+from ops.model import Assignment, Incident, from_epoch
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +193,15 @@ class IncidentDesk:
             d["overdue"] = bool(due and now > due and "on_scene" not in inc.stamps)
             out.append(d)
         return out
+
+    def time_range(self) -> tuple[datetime, datetime] | None:
+        """When the first and the last incident were received (None when there is none);
+        dashboards of historical data centre their period on it."""
+        first, last = self.ctx.con.execute(
+            "SELECT min(received_at), max(received_at) FROM ops_incidents").fetchone()
+        if first is None:
+            return None
+        return from_epoch(first), from_epoch(last)  # type: ignore[return-value]
 
     def counts(self) -> dict[str, int]:
         """Incidents per status (every declared status, zeros included)."""

@@ -228,3 +228,12 @@ def test_search_engine_saved_searches_raise_alerts(ops: OpsService, workspace: A
     assert [(a.kind, a.rule, a.record_uid) for a in raised] == [
         ("saved_search", f"search:{search.id}", "incidents:f1")]
     assert ops.alerts.evaluate([fire]) == []
+
+
+def test_geofences_for_the_map(ops: OpsService) -> None:
+    geo = ops.alerts.geofences_geojson()
+    corridor = geo["features"][0]
+    assert corridor["properties"] == {"id": "corridor", "name": "test corridor",
+                                      "alert_on": "exit"}
+    ring = corridor["geometry"]["coordinates"][0]
+    assert ring[0] == ring[-1] == [120.70, 30.70]  # closed, (lon, lat)

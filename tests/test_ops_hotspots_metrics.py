@@ -53,6 +53,10 @@ def test_hotspots_by_cell_with_change(ops: Any) -> None:
     assert result["unlocated"] == 1
 
 
+def test_time_range_of_incidents(ops: Any) -> None:
+    assert ops.incidents.time_range() == (_at(-30), _at(40))
+
+
 def test_hotspots_by_district_and_category(ops: Any) -> None:
     result = ops.hotspots(_at(0), _at(48))
     districts = {d["district"]: (d["count"], d["previous"]) for d in result["districts"]}
