@@ -103,6 +103,8 @@ class ChartModel:
     def visible_edges(self) -> list[Any]:
         if self.graph is None:
             return []
+        if not self.hidden and len(self.positions) == len(self.graph.nodes):
+            return list(self.graph.edges)
         shown = {n.id for n in self.visible_nodes()}
         return [e for e in self.graph.edges if e.source in shown and e.target in shown]
 
@@ -127,6 +129,21 @@ class ChartModel:
         if self.graph is not None and node.id in self.graph.seeds:
             size += 4
         return NodeStyle(colour, size, symbol)
+
+    def styles(self, nodes: list[Any]) -> list[NodeStyle]:
+        """:meth:`style` of many nodes (by-type styles computed once per type)."""
+        if self.colour_mode != "type":
+            return [self.style(n) for n in nodes]
+        seeds = set(self.graph.seeds) if self.graph is not None else set()
+        cache: dict[tuple[str, bool], NodeStyle] = {}
+        out = []
+        for n in nodes:
+            key = (n.type, n.id in seeds)
+            style = cache.get(key)
+            if style is None:
+                style = cache[key] = self.style(n)
+            out.append(style)
+        return out
 
     def link_types(self) -> list[str]:
         if self.graph is None:

@@ -330,3 +330,5 @@ class DispatchPanel(QWidget):
     def shutdown(self) -> None:
         if hasattr(self, "poller"):
             self.poller.stop()
+        if getattr(self, "map", None) is not None:
+            self.map.shutdown()

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QPointF, Qt, pyqtSignal
+from PyQt6.QtCore import QPointF, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QColor, QCursor
 from PyQt6.QtWidgets import (
     QComboBox,
@@ -33,7 +33,7 @@ from PyQt6.QtWidgets import (
 )
 
 from console.bus import Bus
-from console.chart_model import ChartModel, grow
+from console.chart_model import SCALE, ChartModel, grow
 from console.context import ConsoleContext
 from console.navigation import Focus
 from console.notice import Notice, engine_unavailable_text
@@ -107,8 +107,15 @@ class GraphPanel(QWidget):
         self.model = ChartModel()
         self.job: Job | None = None
         self.theme: Theme = DARK
-        self._edge_items: list[Any] = []
+        self._edge_items: dict[str, Any] = {}
         self._labels: list[Any] = []
+        self._brushes: dict[str, Any] = {}
+        self._wanted_labels = 0
+        self._label_timer = QTimer(self)
+        self._label_timer.setInterval(0)
+        self._label_timer.timeout.connect(self._grow_label_pool)
+        self._pin_pen = pg.mkPen("#ffffff", width=2)
+        self._node_pen = pg.mkPen("#0d1117", width=1)
         self.available = ctx.api("graph.expand", "expand") is not None
 
         self.entity_box = QLineEdit()
@@ -242,56 +249,84 @@ class GraphPanel(QWidget):
         self.redraw()
 
     # -- drawing ------------------------------------------------------------------------------
+    def _brush(self, colour: str) -> Any:
+        brush = self._brushes.get(colour)
+        if brush is None:
+            brush = self._brushes[colour] = pg.mkBrush(colour)
+        return brush
+
     def redraw(self) -> None:
+        """Draw the model: one scatter for nodes, one line item per link type, pooled labels.
+
+        Arrays and cached brushes/pens keep this to tens of milliseconds at 2,000 nodes.
+        """
         nodes = self.model.visible_nodes()
-        spots = []
-        for n in nodes:
-            style = self.model.style(n)
-            x, y = self.model.xy(n.id)
-            pen = pg.mkPen("#ffffff", width=2) if n.id in self.model.pinned else \
-                pg.mkPen(self.theme.base, width=1)
-            spots.append({"pos": (x, y), "size": style.size, "symbol": style.symbol,
-                          "brush": pg.mkBrush(style.colour), "pen": pen, "data": n.id})
-        self.nodes.setData(spots)
-        for item in self._edge_items:
-            self.plot.removeItem(item)
-        self._edge_items = []
+        positions = self.model.positions
+        if nodes:
+            styles = self.model.styles(nodes)
+            xy = np.array([positions[n.id] for n in nodes], dtype=float) * SCALE
+            pinned = self.model.pinned
+            self.nodes.setData(
+                x=xy[:, 0], y=xy[:, 1], size=np.array([s.size for s in styles]),
+                symbol=[s.symbol for s in styles], brush=[self._brush(s.colour) for s in styles],
+                pen=[self._pin_pen if n.id in pinned else self._node_pen for n in nodes],
+                data=np.array([n.id for n in nodes], dtype=object))
+        else:
+            self.nodes.setData(x=[], y=[])
         by_type: dict[str, list[tuple[float, float]]] = {}
         for e in self.model.visible_edges():
             pts = by_type.setdefault(e.type, [])
-            pts.append(self.model.xy(e.source))
-            pts.append(self.model.xy(e.target))
+            pts.append(positions[e.source])
+            pts.append(positions[e.target])
+        for ltype in list(self._edge_items):
+            if ltype not in by_type:
+                self._edge_items.pop(ltype).setData([], [])
         for ltype, pts in by_type.items():
-            arr = np.asarray(pts, dtype=float)
-            item = pg.PlotCurveItem(arr[:, 0], arr[:, 1], connect="pairs",
-                                    pen=pg.mkPen(self.model.link_colour(ltype), width=1.2))
-            item.setZValue(1)
-            self.plot.addItem(item)
-            self._edge_items.append(item)
+            arr = np.asarray(pts, dtype=float) * SCALE
+            item = self._edge_items.get(ltype)
+            if item is None:
+                item = pg.PlotCurveItem(pen=pg.mkPen(self.model.link_colour(ltype), width=1.2))
+                item.setZValue(1)
+                self.plot.addItem(item)
+                self._edge_items[ltype] = item
+            item.setData(arr[:, 0], arr[:, 1], connect="pairs")
         self._draw_labels(nodes)
         self._draw_selection()
         self.changed.emit()
 
     def _draw_labels(self, nodes: list[Any]) -> None:
-        for item in self._labels:
-            self.plot.removeItem(item)
-        self._labels = []
-        if not nodes:
-            return
         degree: dict[str, int] = {}
         for e in self.model.visible_edges():
             degree[e.source] = degree.get(e.source, 0) + e.count
             degree[e.target] = degree.get(e.target, 0) + e.count
         seeds = set(self.model.graph.seeds) if self.model.graph is not None else set()
         ranked = sorted(nodes, key=lambda n: (n.id not in self.model.selected, n.id not in seeds,
-                                              -degree.get(n.id, 0)))
-        for n in ranked[:MAX_LABELS]:
-            text = n.label or n.id.split(":", 1)[-1]
-            item = pg.TextItem(text[:24], color=self.theme.text, anchor=(0.5, -0.4))
+                                              -degree.get(n.id, 0)))[:MAX_LABELS]
+        self._wanted_labels = len(ranked)
+        if len(self._labels) < len(ranked) and not self._label_timer.isActive():
+            self._label_timer.start()  # more labels are created a few at a time
+        for item, n in zip(self._labels, ranked, strict=False):
+            text = (n.label or n.id.split(":", 1)[-1])[:24]
+            if item.toPlainText() != text:
+                item.setText(text, color=self.theme.text)
             item.setPos(*self.model.xy(n.id))
+            item.setVisible(True)
+        for item in self._labels[len(ranked):]:
+            item.setVisible(False)
+
+    def _grow_label_pool(self) -> None:
+        """Create up to 25 label items per event-loop turn (each costs about a millisecond)."""
+        for _ in range(25):
+            if len(self._labels) >= self._wanted_labels:
+                break
+            item = pg.TextItem("", color=self.theme.text, anchor=(0.5, -0.4))
             item.setZValue(5)
+            item.setVisible(False)
             self.plot.addItem(item)
             self._labels.append(item)
+        if len(self._labels) >= self._wanted_labels:
+            self._label_timer.stop()
+            self._draw_labels(self.model.visible_nodes())
 
     def _draw_selection(self) -> None:
         sel = [nid for nid in self.model.selected if nid in self.model.positions
@@ -303,6 +338,9 @@ class GraphPanel(QWidget):
     def apply_theme(self, theme: Theme) -> None:
         self.theme = theme
         self.plot.setBackground(QColor(theme.base))
+        self._node_pen = pg.mkPen(theme.base, width=1)
+        for item in self._labels:
+            item.setColor(theme.text)
         self.redraw()
 
     # -- interaction --------------------------------------------------------------------------

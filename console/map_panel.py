@@ -86,6 +86,7 @@ class MapPanel(QWidget):
         self.job: Job | None = None
         self._tmp = Path(tempfile.mkdtemp(prefix="superbrain-map-"))
         self._pending_select: list[str] = []
+        self.loaded = False  # the page finished loading (its functions can be called)
         self.info = QLabel("")
         self.info.setProperty("role", "muted")
         refresh = QPushButton("Refresh")
@@ -152,6 +153,7 @@ class MapPanel(QWidget):
             return
         path = self._tmp / "map.html"
         path.write_text(self.html, encoding="utf-8")
+        self.loaded = False
         self.view.load(QUrl.fromLocalFile(str(path)))
 
     def layers_summary(self) -> str:
@@ -170,6 +172,7 @@ class MapPanel(QWidget):
         return " · ".join(parts) + (f"   ({scope})" if scope else "")
 
     def _on_loaded(self, ok: bool) -> None:
+        self.loaded = ok
         if ok:
             self.stack.setCurrentWidget(self.view)
             if self._pending_select:
@@ -181,7 +184,7 @@ class MapPanel(QWidget):
 
     def _invalidate(self) -> None:
         # Leaflet sizes its canvases when the page loads; a hidden tab has no size yet
-        if self.view is not None and self.html:
+        if self.view is not None and self.loaded:
             self.view.page().runJavaScript("if (SB.map) { SB.map.invalidateSize(); }")
 
     def showEvent(self, event: Any) -> None:  # noqa: N802
@@ -205,7 +208,7 @@ class MapPanel(QWidget):
     def select(self, ids: list[str]) -> None:
         """Highlight markers for record uids / incident ids (and zoom to them)."""
         self._pending_select = list(ids)
-        if self.view is not None and self.html:
+        if self.view is not None and self.loaded:
             import json
 
             self.view.page().runJavaScript(f"sbSelect({json.dumps(list(ids))})")
@@ -240,7 +243,7 @@ class MapPanel(QWidget):
 
     def set_units(self, units: list[dict[str, Any]]) -> None:
         """Move unit markers without rebuilding the page (the dispatch board calls this)."""
-        if self.view is not None and self.html:
+        if self.view is not None and self.loaded:
             import json
 
             self.view.page().runJavaScript(
@@ -251,3 +254,12 @@ class MapPanel(QWidget):
         if dark != self.dark:
             self.dark = dark
             self.refresh()
+
+    def shutdown(self) -> None:
+        """Drop the page before the application's web profile goes away."""
+        if self.job is not None:
+            self.job.cancel()
+        if self.view is not None:
+            page = self.view.page()
+            self.view.setPage(None)
+            page.deleteLater()
