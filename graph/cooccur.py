@@ -299,10 +299,10 @@ def cooccurring_in_store(store: Store, target: str, *, window: float = 60.0,
     own = con.execute(sql, args).fetchall()
     if not own:
         raise GraphError(f"{target!r} has no {link_type!r} links with a time")
-    reads: dict[str, tuple[str, str, float, str]] = {}
+    reads: dict[int, tuple[str, str, float, str]] = {}
     for _s, device, t, _uid in own:
         for row in con.execute(
-                "SELECT id, source, target, time, record_uid FROM links "
+                "SELECT rowid, source, target, time, record_uid FROM links "
                 "WHERE target=? AND time BETWEEN ? AND ? AND type=?",
                 (device, t - window, t + window, link_type)):
             reads[row[0]] = (aliases.canonical(row[1]), row[2], row[3], row[4])

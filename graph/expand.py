@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 _CHUNK = 400  # ids per IN (...) list
 _TEMP = "graph_expand_nodes"
 
-LinkTuple = tuple[str, str, str, str, float | None, str]  # id, type, source, target, time, uid
+LinkTuple = tuple[int, str, str, str, float | None, str]  # rowid, type, source, target, time, uid
 
 
 class _Filter:
@@ -59,7 +59,7 @@ def _links_of(store: Store, ids: Sequence[str], flt: _Filter, other_in_temp: boo
         marks = ",".join("?" * len(chunk))
         for column in columns:
             other = "target" if column == "source" else "source"
-            sql = (f"SELECT id, type, source, target, time, record_uid FROM links "
+            sql = (f"SELECT rowid, type, source, target, time, record_uid FROM links "
                    f"WHERE {column} IN ({marks})")
             if other_in_temp:
                 sql += f" AND {other} IN (SELECT id FROM temp.{_TEMP})"
@@ -111,7 +111,7 @@ def expand(
     flt = _Filter(link_types, start, end)
     seed_ids = _check_seeds(store, seeds, aliases)
     depth_of: dict[str, int] = {s: 0 for s in seed_ids}
-    rows: dict[str, LinkTuple] = {}
+    rows: dict[int, LinkTuple] = {}
     expanded: set[str] = set()  # entities all of whose links have been read
     frontier = list(seed_ids)
     truncated = False
@@ -160,6 +160,9 @@ def _between(store: Store, members: Sequence[str], flt: _Filter) -> list[LinkTup
     if not members:
         return []
     con = store.connection
+    # temp tables in memory: by default SQLite may spill them to a file, which costs tens of
+    # milliseconds per expansion
+    con.execute("PRAGMA temp_store=MEMORY")
     con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_TEMP} (id TEXT PRIMARY KEY)")
     con.execute(f"DELETE FROM temp.{_TEMP}")
     con.executemany(f"INSERT OR IGNORE INTO temp.{_TEMP} VALUES (?)", ((m,) for m in members))
@@ -192,22 +195,28 @@ def induced_graph(
 def aggregate(rows: Iterable[LinkTuple], aliases: AliasMap | None = None) -> list[GraphEdge]:
     """One edge per (source, target, link type) after merges; undirected types sorted by id."""
     links = default_schema().links
-    edges: dict[tuple[str, str, str], GraphEdge] = {}
-    for _lid, ltype, s, d, t, uid in rows:
+    directed = {name: lt.directed for name, lt in links.items()}
+    evidence: dict[tuple[str, str, str], list[tuple[float | None, str]]] = {}
+    for _rowid, ltype, s, d, t, uid in rows:
         if aliases:
             s, d = aliases.canonical(s), aliases.canonical(d)
         if s == d:
             continue  # a link inside one merged entity (e.g. "same_as") is not an edge
-        directed = links[ltype].directed if ltype in links else True
-        if not directed and d < s:
+        if not directed.get(ltype, True) and d < s:
             s, d = d, s
-        edge = edges.get((s, d, ltype))
-        if edge is None:
-            edge = edges[(s, d, ltype)] = GraphEdge(s, d, ltype, directed=directed)
-        edge.add(t, uid)
-    for e in edges.values():
-        e.finish()
-    return sorted(edges.values(), key=lambda e: e.key)
+        key = (s, d, ltype)
+        found = evidence.get(key)
+        if found is None:
+            evidence[key] = [(t, uid)]
+        else:
+            found.append((t, uid))
+    out = []
+    for (s, d, ltype), ev in sorted(evidence.items()):
+        if len(ev) > 1:
+            ev.sort(key=lambda p: (p[0] is None, p[0] or 0.0, p[1]))
+        out.append(GraphEdge(s, d, ltype, len(ev), [t for t, _ in ev if t is not None],
+                             [u for _, u in ev], directed.get(ltype, True)))
+    return out
 
 
 def _load_nodes(store: Store, canon: Sequence[str], aliases: AliasMap) -> dict[str, GraphNode]:

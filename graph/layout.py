@@ -67,10 +67,12 @@ def layout_edges(nodes: list[str], edges: Iterable[tuple[str, str]], *,
     if not movable.any():
         return {nid: (float(pos[i, 0]), float(pos[i, 1])) for nid, i in index.items()}
     rounds = iterations if iterations is not None else (30 if fixed else 60)
-    temperature = 0.1 * extent if not fixed else k
+    temperature = 0.1 * extent if not fixed else k / 2
     moving = np.flatnonzero(movable)
     for r in range(rounds):
-        disp = _repulsion(pos, moving, k, rng)
+        # placing new nodes: only nearby nodes push, so they settle by their neighbours
+        # instead of being driven to the rim by the whole picture
+        disp = _repulsion(pos, moving, k, rng, cutoff=3 * k if fixed else None)
         if len(e):
             delta = pos[e[:, 0]] - pos[e[:, 1]]
             dist = np.maximum(np.sqrt((delta ** 2).sum(axis=1)), 1e-4)
@@ -116,8 +118,8 @@ def _seed_positions(pos: np.ndarray, movable: np.ndarray, e: np.ndarray,
             pending.discard(i)
 
 
-def _repulsion(pos: np.ndarray, moving: np.ndarray, k: float,
-               rng: np.random.Generator) -> np.ndarray:
+def _repulsion(pos: np.ndarray, moving: np.ndarray, k: float, rng: np.random.Generator,
+               cutoff: float | None = None) -> np.ndarray:
     n = len(pos)
     if n > EXACT_LIMIT:
         others = rng.choice(n, size=SAMPLE, replace=False)
@@ -125,12 +127,18 @@ def _repulsion(pos: np.ndarray, moving: np.ndarray, k: float,
     else:
         others = np.arange(n)
         scale = 1.0
-    targets = pos[others]
+    tx, ty = pos[others, 0], pos[others, 1]
     out = np.zeros((len(moving), 2), dtype=np.float32)
     k2 = np.float32(k * k * scale)
     for lo in range(0, len(moving), _BLOCK):
         rows = pos[moving[lo:lo + _BLOCK]]
-        delta = rows[:, None, :] - targets[None, :, :]
-        d2 = np.maximum((delta ** 2).sum(axis=2), np.float32(1e-6))
-        out[lo:lo + _BLOCK] = (delta * (k2 / d2)[:, :, None]).sum(axis=1)
+        # x and y kept apart: reducing over a length-2 axis is slow in numpy
+        dx = rows[:, 0, None] - tx[None, :]
+        dy = rows[:, 1, None] - ty[None, :]
+        d2 = np.maximum(dx * dx + dy * dy, np.float32(1e-6))
+        force = k2 / d2
+        if cutoff is not None:
+            force[d2 > cutoff * cutoff] = 0.0
+        out[lo:lo + _BLOCK, 0] = (dx * force).sum(axis=1)
+        out[lo:lo + _BLOCK, 1] = (dy * force).sum(axis=1)
     return out

@@ -113,3 +113,6 @@ def build_planted(store: Store, seed: int = 7) -> None:
     add_convoy(b, rng)
     add_lookalikes(b)
     b.write(store)
+
+
+REPO_ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent

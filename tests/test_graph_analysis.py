@@ -69,7 +69,7 @@ def test_louvain_finds_the_two_gangs(gangs: tuple[GraphResult, list, list]) -> N
 
 def test_pagerank_sums_to_one_and_favours_the_hub() -> None:
     edges = [GraphEdge("hub", f"leaf{i}", "called", count=1) for i in range(5)]
-    g = GraphResult.from_edges(edges + [GraphEdge("leaf0", "leaf1", "called", count=1)])
+    g = GraphResult.from_edges([*edges, GraphEdge("leaf0", "leaf1", "called", count=1)])
     pr = pagerank(g)
     assert sum(pr.values()) == pytest.approx(1.0)
     assert max(pr, key=pr.__getitem__) == "hub"
