@@ -1,0 +1,202 @@
+"""Screenshots of every panel on a workspace, for docs/screenshots/ (and a visual check).
+
+    python -m console.screenshots -w WORKSPACE -o docs/screenshots
+    xvfb-run -a python -m console.screenshots -w WORKSPACE     # on a virtual X display
+
+Drives the real panels (search, link chart on the planted convoy, map with tracks, faces with a
+watchlist photo as probe, dispatch with a recommendation, alerts raised by the alert rules over
+recent records) and saves ``widget.grab()`` images of the main window.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+#: The planted convoy of the seed-7 demo (docs/DATA.md); any busy entity does otherwise.
+CONVOY = ("浙F42633", "浙F50552", "浙F58471")
+
+SHOTS = ("main-window", "link-chart", "map", "timeline", "dashboards", "faces",
+         "dispatch-board", "alert-tray", "plugins", "light-theme")
+
+
+def _wait(ms: int) -> None:
+    from PyQt6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+def _wait_until(predicate: Any, timeout_s: float = 120.0) -> bool:
+    start = time.monotonic()
+    while not predicate():
+        _wait(50)
+        if time.monotonic() - start > timeout_s:
+            log.warning("screenshot step timed out")
+            return False
+    return True
+
+
+def _idle() -> bool:
+    from console.workers import running_jobs
+
+    return running_jobs() == 0
+
+
+def raise_rule_alerts(ctx: Any, limit: int = 3000) -> int:
+    """Let the alert rules look at recent records (as an ingest would); returns alerts raised."""
+    from console.opsview import OpsView
+
+    ops = OpsView.open(ctx)
+    if ops is None:
+        return 0
+    raised = 0
+    for source in ("checkpoint", "hotel", "ebike"):
+        batch = []
+        for record in ctx.workspace.store.iter_records(source):
+            batch.append(record)
+            if len(batch) >= limit:
+                break
+        if batch:
+            raised += len(ops.alerts.evaluate(batch) or [])
+    return raised
+
+
+def take(root: Path, out: Path, size: tuple[int, int] = (1600, 960)) -> list[Path]:
+    """Open ``root`` in the console and save one PNG per panel into ``out``."""
+    from console import qtinit
+
+    qtinit.prepare()
+    from console.app import create_application
+
+    app = create_application()
+    from PyQt6.QtCore import QSettings, Qt
+
+    from console.context import ConsoleContext
+    from console.mainwindow import MainWindow
+    from console.navigation import Focus
+    from core.workspace import Workspace
+
+    out.mkdir(parents=True, exist_ok=True)
+    ctx = ConsoleContext(Workspace.open(root))
+    raise_rule_alerts(ctx)
+    settings = QSettings(str(Path(tempfile.mkdtemp()) / "shots.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(ctx, settings)
+    window.resize(*size)
+    window.show()
+    _wait(3000)
+    saved: list[Path] = []
+
+    def shot(name: str) -> None:
+        _wait_until(_idle)
+        _wait(1500)
+        path = out / f"{name}.png"
+        window.grab().save(str(path))
+        saved.append(path)
+        print(f"saved {path}")
+
+    store = ctx.workspace.store
+    search = window.panels["search"]
+    search.run_query("入室盗窃")
+    _wait_until(lambda: search.model.rowCount() > 0)
+    search.table.selectRow(0)
+    shot("main-window")
+
+    convoy = [r[0] for r in store.connection.execute(
+        "SELECT id FROM entities WHERE type='vehicle' AND key IN (?,?,?)", CONVOY)]
+    seeds = convoy or [store.connection.execute(
+        "SELECT entity_id FROM record_entities GROUP BY entity_id ORDER BY count(*) DESC "
+        "LIMIT 1").fetchone()[0]]
+    graph = window.panels["graph"]
+    window.apply_focus(Focus("graph", "entity", tuple(seeds)))
+    _wait_until(_idle)
+    graph.depth.setValue(2)
+    graph.show_entities(seeds)
+    _wait_until(_idle)
+    graph.show_communities()
+    _wait_until(_idle)
+    graph.select(seeds[:1])
+    shot("link-chart")
+
+    window.apply_focus(Focus("map", "entity", tuple(seeds)))
+    _wait_until(lambda: window.panels["map"].loaded, 60)
+    shot("map")
+
+    window.apply_focus(Focus("timeline", "entity", tuple(seeds)))
+    shot("timeline")
+
+    window.show_panel("dashboard")
+    shot("dashboards")
+
+    faces = window.panels["faces"]
+    photo = store.connection.execute(
+        "SELECT json_extract(attachments, '$.photo') FROM records WHERE source='watchlist' "
+        "AND json_extract(attachments, '$.photo') IS NOT NULL LIMIT 1").fetchone()
+    window.show_panel("faces")
+    if photo and getattr(faces, "available", False):
+        probe = Path(photo[0])
+        others = sorted(p for p in probe.parent.glob("*.jpg") if p != probe)
+        faces.load_file(others[0] if others else probe)
+        _wait_until(_idle)
+        faces.case.setText("2026-JX-0117")
+        faces.purpose.setText("identify the suspect seen at the 入室盗窃 scene")
+        faces.search()
+        _wait_until(_idle)
+        faces.candidates.setCurrentRow(0)
+    shot("faces")
+
+    dispatch = window.panels["dispatch"]
+    window.show_panel("dispatch")
+    if hasattr(dispatch, "queue"):
+        _wait_until(lambda: dispatch.queue_model.rowCount() > 0, 60)
+        dispatch.select_incident(dispatch.queue_model.incident_id(0))
+        dispatch.recommend_selected()
+        _wait_until(_idle)
+        if dispatch.map is not None:
+            _wait_until(lambda: dispatch.map.loaded, 60)
+    window.docks["records"].hide()
+    shot("dispatch-board")
+    window.docks["records"].show()
+
+    tray = window.panels["alerts"]
+    window.show_panel("alerts")
+    window.resizeDocks([window.docks["alerts"]], [420], Qt.Orientation.Vertical)
+    if hasattr(tray, "table") and tray.model.alerts:
+        tray.table.selectRow(0)
+    shot("alert-tray")
+
+    window.show_panel("plugins")
+    shot("plugins")
+
+    window.toggle_theme()
+    window.show_panel("graph")
+    shot("light-theme")
+    window.toggle_theme()
+    window.close()
+    ctx.close()
+    del app
+    return saved
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="save screenshots of every console panel")
+    parser.add_argument("-w", "--workspace", type=Path, required=True)
+    parser.add_argument("-o", "--out", type=Path, default=Path("docs/screenshots"))
+    args = parser.parse_args(argv)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen" if not os.environ.get("DISPLAY")
+                          else os.environ.get("QT_QPA_PLATFORM", "xcb"))
+    take(args.workspace, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
