@@ -1,4 +1,5 @@
-"""``superbrain graph …``: expand, path, central, communities, cooccur, timeline, export, resolve.
+"""``superbrain graph …``: expand, path, central, communities, cooccur, timeline, export, resolve,
+index.
 
 Entities are given by id (``vehicle:浙F12345``) or by a raw plate / phone / ID number, which is
 normalised. Every subcommand takes ``--json``; queries are written to the workspace audit log.
@@ -266,6 +267,25 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_index(args: argparse.Namespace) -> int:
+    from graph.indexes import drop_graph_indexes, ensure_graph_indexes, graph_indexes
+
+    ws = open_workspace(args)
+    if args.drop:
+        changed = drop_graph_indexes(ws.store)
+    elif args.status:
+        changed = []
+    else:
+        print("building covering indexes (minutes on millions of links) …", file=sys.stderr)
+        changed = ensure_graph_indexes(ws.store)
+    present = graph_indexes(ws.store)
+    if args.json:
+        print_json({"changed": changed, "present": present})
+        return 0
+    print(f"changed: {', '.join(changed) or 'nothing'}; present: {', '.join(present) or 'none'}")
+    return 0
+
+
 def register(subparsers: Any) -> None:
     """Add ``superbrain graph …`` to the main parser."""
     graph = subparsers.add_parser("graph", help="link analysis: neighbourhoods, paths, "
@@ -328,6 +348,14 @@ def register(subparsers: Any) -> None:
                    help="default: from the output suffix")
     _common(p)
     p.set_defaults(func=_run(cmd_export))
+
+    p = sub.add_parser("index", help="build (or --drop) covering indexes: 3-5x faster graph "
+                       "queries for ~75%% more disk and slower ingest")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--drop", action="store_true", help="remove them (e.g. before a big ingest)")
+    group.add_argument("--status", action="store_true", help="only show which exist")
+    _common(p, window=False)
+    p.set_defaults(func=_run(cmd_index))
 
     p = sub.add_parser("resolve", help="entity resolution: propose, accept, reject, split")
     rsub = p.add_subparsers(dest="resolve_cmd", required=True)

@@ -50,8 +50,8 @@ def export_graph(graph: GraphResult, path: Path, fmt: str | None = None) -> list
         return _write_csv(graph, path)
     g = nx.MultiDiGraph()
     for n in graph.nodes.values():
-        attrs = {f"prop_{k}": _scalar(v) for k, v in n.props.items()}
-        g.add_node(n.id, label=n.label, type=n.type, aliases=_scalar(list(n.aliases)), **attrs)
+        props = {f"prop_{k}": _scalar(v) for k, v in n.props.items()}
+        g.add_node(n.id, label=n.label, type=n.type, aliases=_scalar(list(n.aliases)), **props)
     for e in graph.edges:
         # GEXF reserves an edge's "type" for directed/undirected and needs unique edge ids
         attrs: dict[str, Any] = {"link_type": e.type, "label": e.type, "weight": e.count,

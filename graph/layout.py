@@ -59,7 +59,7 @@ def layout_edges(nodes: list[str], edges: Iterable[tuple[str, str]], *,
         movable[index[nid]] = False
     if fixed:
         fx = pos[~movable]
-        extent = float(max(np.ptp(fx[:, 0]), np.ptp(fx[:, 1]), 1e-3))
+        extent = max(float(np.ptp(fx[:, 0])), float(np.ptp(fx[:, 1])), 1e-3)
         k = extent / np.sqrt(max(len(fixed), 1))
     else:
         extent, k = 2.0, 2.0 / np.sqrt(n)
