@@ -54,6 +54,7 @@ CREATE TABLE IF NOT EXISTS ops_saved_searches (
 CREATE TABLE IF NOT EXISTS ops_geofence_state (
     fence_id TEXT NOT NULL, subject TEXT NOT NULL, inside INTEGER NOT NULL,
     seen_at REAL, record_uid TEXT, PRIMARY KEY (fence_id, subject));
+CREATE TABLE IF NOT EXISTS ops_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS ops_events (
     id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, kind TEXT NOT NULL,
     ref TEXT NOT NULL, user TEXT NOT NULL, payload TEXT NOT NULL DEFAULT '{}');

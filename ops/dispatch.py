@@ -21,7 +21,9 @@ log = logging.getLogger(__name__)
 
 _SNAPSHOT_SQL = ("SELECT id, name, type, capabilities, district, status, lat, lon, position_at "
                  "FROM ops_units ORDER BY id")
-_SNAPSHOT_KEY_SQL = "SELECT count(*), total(version), max(updated_at) FROM ops_units"
+_SNAPSHOT_KEY_SQL = ("SELECT count(*), total(version), (SELECT value FROM ops_meta WHERE "
+                     "key = 'units_moved') FROM ops_units")
+_POSITIONS_SQL = "SELECT lat, lon, position_at FROM ops_units ORDER BY id"
 
 
 class Dispatcher:
@@ -38,18 +40,27 @@ class Dispatcher:
         self.ctx = ctx
         self.config = ctx.config
         self._snapshot: UnitSnapshot | None = None
-        self._snapshot_key: tuple[Any, ...] | None = None
+        self._roster_key: tuple[Any, ...] | None = None  # (units, sum of versions)
+        self._moved_key: Any = None  # position-fix counter (ops_meta units_moved)
 
     # -- recommendation -----------------------------------------------------------------------
     def snapshot(self) -> UnitSnapshot:
-        """The roster as arrays, rebuilt only when a unit changed (cheap aggregate check)."""
+        """The roster as arrays, kept current with one aggregate query per call.
+
+        A status, capability or roster change (any ``version`` bump, or a unit added) rebuilds
+        it; position fixes only (the frequent case: GPS) reload the three position columns.
+        """
         con = self.ctx.con
-        key = tuple(con.execute(_SNAPSHOT_KEY_SQL).fetchone())
-        if self._snapshot is None or key != self._snapshot_key:
-            self._snapshot = UnitSnapshot.from_rows(con.execute(_SNAPSHOT_SQL).fetchall(),
-                                                    self.config)
-            self._snapshot_key = key
-        return self._snapshot
+        count, versions, moved = con.execute(_SNAPSHOT_KEY_SQL).fetchone()
+        snap = self._snapshot
+        if snap is None or (count, versions) != self._roster_key:
+            snap = UnitSnapshot.from_rows(con.execute(_SNAPSHOT_SQL).fetchall(), self.config)
+            self._snapshot, self._roster_key = snap, (count, versions)
+        elif moved != self._moved_key:
+            pos = np.array(con.execute(_POSITIONS_SQL).fetchall(), dtype=float).reshape(-1, 3)
+            snap.lat, snap.lon, snap.position_at = pos[:, 0], pos[:, 1], pos[:, 2]
+        self._moved_key = moved
+        return snap
 
     def _location(self, inc: Incident) -> tuple[float, float]:
         if inc.lat is not None and inc.lon is not None:

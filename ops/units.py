@@ -107,7 +107,7 @@ class UnitRoster:
                 raise OpsError(f"unit {unit_id} already exists")
             if exists:
                 tx.con.execute("UPDATE ops_units SET name=?, type=?, capabilities=?, precinct=?, "
-                               "district=?, updated_at=? WHERE id=?",
+                               "district=?, version=version+1, updated_at=? WHERE id=?",
                                (name or unit_id, unit_type, dumps(caps), precinct, district, tx.now,
                                 unit_id))
             else:
@@ -184,6 +184,9 @@ class UnitRoster:
                 elif not tx.con.execute("SELECT 1 FROM ops_units WHERE id=?",
                                         (unit_id,)).fetchone():
                     raise UnknownUnitError(f"position fix for unknown unit {unit_id!r}")
+            if moved:  # tells every process's recommender to reload positions
+                tx.con.execute("INSERT INTO ops_meta VALUES ('units_moved', 1) ON CONFLICT(key) "
+                               "DO UPDATE SET value = value + 1")
         return moved
 
     # -- status -------------------------------------------------------------------------------

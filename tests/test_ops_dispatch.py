@@ -246,3 +246,16 @@ def test_board_counts(ops: Any) -> None:
     assert board["units"]["off_duty"] == 1
     assert board["incidents"]["dispatched"] == 1
     assert [q["id"] for q in board["queue"]] == [inc.id]
+
+
+def test_recommendation_follows_moves_status_and_roster_changes(ops: Any) -> None:
+    inc = ops.incidents.create("火警", 1, lat=CENTRE[0], lon=CENTRE[1])
+    assert ops.dispatch.recommend(inc.id, limit=1)[0].unit_id == "E"
+    ops.units.update_position("C", *north_of(CENTRE, 50))  # position only
+    assert ops.dispatch.recommend(inc.id, limit=1)[0].unit_id == "C"
+    ops.units.set_status("C", "off_duty")  # status
+    assert ops.dispatch.recommend(inc.id, limit=1)[0].unit_id == "E"
+    ops.units.add("H", unit_type="patrol_car", lat=CENTRE[0], lon=CENTRE[1])  # roster
+    assert ops.dispatch.recommend(inc.id, limit=1)[0].unit_id == "H"
+    ops.units.add("H", unit_type="traffic", replace=True)  # capabilities: no more patrol
+    assert ops.dispatch.recommend(inc.id, limit=1)[0].unit_id == "E"
