@@ -122,6 +122,7 @@ class AlertCenter:
 
     # -- reading, pushing, acknowledging --------------------------------------------------------
     def get(self, alert_id: int) -> Alert:
+        """The alert, or :class:`UnknownAlertError`."""
         row = self.ctx.con.execute(f"SELECT {ALERT_COLUMNS} FROM ops_alerts WHERE id=?",
                                    (int(alert_id),)).fetchone()
         if row is None:
@@ -150,6 +151,7 @@ class AlertCenter:
         return [alert_from_row(r) for r in rows]
 
     def last_id(self) -> int:
+        """The id of the newest alert (0 when none): where a poller starts."""
         return int(self.ctx.con.execute("SELECT coalesce(max(id), 0) FROM ops_alerts")
                    .fetchone()[0])
 
@@ -205,6 +207,7 @@ class AlertCenter:
         return key
 
     def unwatch(self, kind: str, value: str, *, user: str | None = None) -> bool:
+        """Take an identifier off the watchlist; False when it was not on it."""
         etype, key = kind_of(kind, value)
         who = self.ctx.user(user)
         with self.ctx.tx() as tx:
@@ -214,6 +217,7 @@ class AlertCenter:
         return bool(n)
 
     def watchlist(self) -> builtins.list[dict[str, Any]]:
+        """Watched identifiers: kind, key, label, reason, source_uid, added_by."""
         rows = self.ctx.con.execute("SELECT kind, key, label, reason, source_uid, added_by "
                                     "FROM ops_watchlist ORDER BY kind, key")
         cols = ("kind", "key", "label", "reason", "source_uid", "added_by")
@@ -242,6 +246,7 @@ class AlertCenter:
         return sid
 
     def delete_search(self, name: str, *, user: str | None = None) -> bool:
+        """Delete an ops saved search by name; False when there was none."""
         who = self.ctx.user(user)
         with self.ctx.tx() as tx:
             n = tx.con.execute("DELETE FROM ops_saved_searches WHERE name=?", (name,)).rowcount
@@ -249,6 +254,7 @@ class AlertCenter:
         return bool(n)
 
     def saved_searches(self) -> builtins.list[SavedSearch]:
+        """The ops saved searches (the search engine keeps its own)."""
         return [SavedSearch.from_row(r) for r in self.ctx.con.execute(
             "SELECT id, name, query FROM ops_saved_searches ORDER BY id")]
 

@@ -234,6 +234,7 @@ class IncidentDesk:
         return updated
 
     def accept(self, incident_id: int, *, user: str | None = None) -> Incident:
+        """Accept (受理) the incident: received → accepted."""
         return self.advance(incident_id, "accepted", user=user)
 
     def route(self, incident_id: int, *, user: str | None = None) -> Incident:
@@ -241,6 +242,7 @@ class IncidentDesk:
         return self.advance(incident_id, "routed", user=user)
 
     def resolve(self, incident_id: int, *, user: str | None = None) -> Incident:
+        """The incident is handled (处置完毕); units on scene stay until cleared."""
         return self.advance(incident_id, "resolved", user=user)
 
     def record_feedback(self, incident_id: int, feedback: str, *,
@@ -253,6 +255,7 @@ class IncidentDesk:
         return self.advance(incident_id, "assessed", user=user, assessment=assessment)
 
     def cancel(self, incident_id: int, *, user: str | None = None) -> Incident:
+        """Cancel an open incident (a false alarm, a duplicate call)."""
         return self.advance(incident_id, "cancelled", user=user)
 
     def set_mediation(self, incident_id: int, outcome: str, *,

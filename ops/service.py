@@ -92,6 +92,7 @@ class OpsService:
         return events_since(self.ctx.con, after_id, limit)
 
     def last_event_id(self) -> int:
+        """The id of the newest journalled event (0 when none): where a poller starts."""
         return int(self.ctx.con.execute("SELECT coalesce(max(id), 0) FROM ops_events")
                    .fetchone()[0])
 
