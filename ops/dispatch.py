@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -42,6 +44,7 @@ class Dispatcher:
         self._snapshot: UnitSnapshot | None = None
         self._roster_key: tuple[Any, ...] | None = None  # (units, sum of versions)
         self._moved_key: Any = None  # position-fix counter (ops_meta units_moved)
+        self._lock = threading.Lock()
 
     # -- recommendation -----------------------------------------------------------------------
     def snapshot(self) -> UnitSnapshot:
@@ -51,16 +54,19 @@ class Dispatcher:
         it; position fixes only (the frequent case: GPS) reload the three position columns.
         """
         con = self.ctx.con
-        count, versions, moved = con.execute(_SNAPSHOT_KEY_SQL).fetchone()
-        snap = self._snapshot
-        if snap is None or (count, versions) != self._roster_key:
-            snap = UnitSnapshot.from_rows(con.execute(_SNAPSHOT_SQL).fetchall(), self.config)
-            self._snapshot, self._roster_key = snap, (count, versions)
-        elif moved != self._moved_key:
-            pos = np.array(con.execute(_POSITIONS_SQL).fetchall(), dtype=float).reshape(-1, 3)
-            snap.lat, snap.lon, snap.position_at = pos[:, 0], pos[:, 1], pos[:, 2]
-        self._moved_key = moved
-        return snap
+        with self._lock:  # console workers may recommend from several threads
+            count, versions, moved = con.execute(_SNAPSHOT_KEY_SQL).fetchone()
+            snap = self._snapshot
+            if snap is None or (count, versions) != self._roster_key:
+                snap = UnitSnapshot.from_rows(con.execute(_SNAPSHOT_SQL).fetchall(), self.config)
+                self._roster_key = (count, versions)
+            elif moved != self._moved_key:
+                pos = np.array(con.execute(_POSITIONS_SQL).fetchall(),
+                               dtype=float).reshape(-1, 3)
+                # A new snapshot, never mutated: a caller holding the old one stays consistent.
+                snap = replace(snap, lat=pos[:, 0], lon=pos[:, 1], position_at=pos[:, 2])
+            self._snapshot, self._moved_key = snap, moved
+            return snap
 
     def _location(self, inc: Incident) -> tuple[float, float]:
         if inc.lat is not None and inc.lon is not None:
