@@ -174,15 +174,16 @@ class IncidentDesk:
             bound.setdefault(iid, []).append(unit_id)
         return [incident_from_row(r, bound.get(r[0], ())) for r in rows]
 
-    def open_queue(self) -> builtins.list[dict[str, Any]]:
-        """The dispatch queue: open incidents by priority, each with its timers.
+    def open_queue(self, limit: int | None = None) -> builtins.list[dict[str, Any]]:
+        """The dispatch queue: open incidents by priority, each with its timers (the first
+        ``limit`` when given).
 
         Each entry is ``incident.as_dict()`` plus ``age_s`` (since received),
         ``respond_due`` (ISO time the SLA response target falls due) and ``overdue`` (bool).
         """
         now = self.ctx.clock()
         out = []
-        for inc in self.list(open_only=True):
+        for inc in self.list(open_only=True, limit=limit):
             d = inc.as_dict()
             received = inc.received_at.timestamp()
             target = self.config.sla.get(inc.priority)

@@ -97,13 +97,14 @@ class OpsService:
                    .fetchone()[0])
 
     # -- boards and analytics ---------------------------------------------------------------------
-    def board(self) -> dict[str, Any]:
-        """The status board: incidents and units per status, the open queue with timers, and
-        the number of unacknowledged alerts."""
+    def board(self, queue_limit: int | None = None) -> dict[str, Any]:
+        """The status board: incidents and units per status, the open queue with timers (its
+        first ``queue_limit`` entries when given) and the number of unacknowledged alerts."""
         unacked = self.ctx.con.execute(
             "SELECT count(*) FROM ops_alerts WHERE acked_at IS NULL").fetchone()[0]
         return {"incidents": self.incidents.counts(), "units": self.units.counts(),
-                "queue": self.incidents.open_queue(), "alerts_unacked": int(unacked)}
+                "queue": self.incidents.open_queue(queue_limit),
+                "alerts_unacked": int(unacked)}
 
     def hotspots(self, start: datetime, end: datetime, *, cell_m: float | None = None,
                  category: str | None = None) -> dict[str, Any]:

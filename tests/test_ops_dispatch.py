@@ -246,6 +246,10 @@ def test_board_counts(ops: Any) -> None:
     assert board["units"]["off_duty"] == 1
     assert board["incidents"]["dispatched"] == 1
     assert [q["id"] for q in board["queue"]] == [inc.id]
+    urgent = ops.incidents.create("燃气泄漏", 1, lat=CENTRE[0], lon=CENTRE[1])
+    minor = ops.incidents.create("噪音扰民", 4, lat=CENTRE[0], lon=CENTRE[1])
+    assert [q["id"] for q in ops.board(queue_limit=2)["queue"]] == [inc.id, urgent.id]
+    assert ops.incidents.open_queue()[-1]["id"] == minor.id
 
 
 def test_recommendation_follows_moves_status_and_roster_changes(ops: Any) -> None:
