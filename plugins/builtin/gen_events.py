@@ -97,9 +97,9 @@ def incident_rows(world: World, count: int) -> Iterator[Row]:
         for case in cases:
             day = (datetime.strptime(case[7:15], "%Y%m%d") - START).days
             t = day * 86400 + rng.randrange(0, 86400)
-            reporter = rng.randrange(N_PLANTED, pool)
-            r = row(n, t, rng.choice(("入室盗窃", "电动车被盗")), reporter,
-                    world.person(reporter).phone, offender)
+            victim = rng.randrange(N_PLANTED, pool)
+            r = row(n, t, rng.choice(("入室盗窃", "电动车被盗")), victim,
+                    world.person(victim).phone, offender)
             planted_rows.append((case, *r[1:]))
             n += 1
     for who in pl.SHARED_PHONE_PEOPLE[1:]:
@@ -109,11 +109,12 @@ def incident_rows(world: World, count: int) -> Iterator[Row]:
     yield from planted_rows[:count]
     for t in daily_times(rng, max(0, count - len(planted_rows))):
         category = rng.choices(categories, weights)[0]
+        reporter: int | None = None
         if rng.random() < 0.8:
-            reporter: int | None = rng.randrange(N_PLANTED, pool)
+            reporter = rng.randrange(N_PLANTED, pool)
             phone = world.person(reporter).phone
         else:
-            reporter, phone = None, world.visitor(rng.randrange(pool)).phone
+            phone = world.visitor(rng.randrange(pool)).phone
         suspect = rng.randrange(N_PLANTED, pool) if rng.random() < 0.08 else None
         yield row(n, t, category, reporter, phone, suspect)
         n += 1

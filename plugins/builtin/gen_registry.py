@@ -77,7 +77,7 @@ def _stay(world: World, rng: random.Random, clock: Clock, n: int, hotel_index: i
     out = 86400 * (start // 86400 + nights) + 11 * 3600 + rng.randrange(3600)
     room = f"{rng.randint(2, 12)}{rng.randint(1, 30):02d}"
     people = [world.person(guest)] + ([world.person(co)] if co is not None else [])
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for k, p in enumerate(people):
         other = people[1 - k] if len(people) == 2 else None
         rows.append((

@@ -10,6 +10,7 @@ finding; :func:`plugins.builtin.planted.planted` returns its ids.
 
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -107,12 +108,15 @@ class World:
 
     def __init__(self, seed: int = 0) -> None:
         self.seed = seed
+        # Sources draw the same pool residents again and again; a bounded cache keeps that
+        # cheap while a million-row population registry still streams in flat memory.
+        self.person = functools.lru_cache(maxsize=60_000)(self._make_person)
 
     def _rng(self, kind: int, index: int) -> random.Random:
         return random.Random((self.seed << 40) ^ (kind << 32) ^ index)
 
     # -- people -----------------------------------------------------------------------------
-    def person(self, index: int) -> Person:
+    def _make_person(self, index: int) -> Person:
         """Resident ``index`` (0, 1, …), or a visitor for indices from :data:`VISITOR_BASE`."""
         rng = self._rng(1, index)
         visitor = index >= VISITOR_BASE
