@@ -27,6 +27,9 @@ from ops.watch import SavedSearch, WatchIndex, kind_of
 
 log = logging.getLogger(__name__)
 
+#: Watchlisting (布控) is an operational decision: commanders and supervisors hold it.
+WATCH_PERMISSION = "ops.dispatch"
+
 
 class AlertCenter:
     """Raises, lists, pushes and acknowledges alerts; holds the watchlist and saved searches."""
@@ -167,6 +170,7 @@ class AlertCenter:
     def ack(self, alert_id: int, *, user: str | None = None, note: str = "") -> Alert:
         """Acknowledge an alert (audited). The first acknowledgement stands: acknowledging an
         acknowledged alert changes nothing and returns it with the first user's name."""
+        self.ctx.require("alerts.ack", action="alert.ack", alert=alert_id)
         who = self.ctx.user(user)
         with self.ctx.tx() as tx:
             alert = self.get(alert_id)
@@ -199,6 +203,7 @@ class AlertCenter:
         """Put an identifier on the watchlist; ``kind``: vehicle/plate, person/id_number, phone.
         Returns the normalised key (any written form of it will hit)."""
         etype, key = kind_of(kind, value)
+        self.ctx.require(WATCH_PERMISSION, action="watch.add", kind=kind)
         who = self.ctx.user(user)
         with self.ctx.tx() as tx:
             tx.con.execute("INSERT OR REPLACE INTO ops_watchlist VALUES (?,?,?,?,?,?,?)",
@@ -209,6 +214,7 @@ class AlertCenter:
     def unwatch(self, kind: str, value: str, *, user: str | None = None) -> bool:
         """Take an identifier off the watchlist; False when it was not on it."""
         etype, key = kind_of(kind, value)
+        self.ctx.require(WATCH_PERMISSION, action="watch.remove", kind=kind)
         who = self.ctx.user(user)
         with self.ctx.tx() as tx:
             n = tx.con.execute("DELETE FROM ops_watchlist WHERE kind=? AND key=?",
@@ -234,6 +240,7 @@ class AlertCenter:
         """
         search = SavedSearch.build(0, name, text=text, fields=fields or {}, sources=sources,
                                    record_types=record_types)
+        self.ctx.require("search", action="search.save", name=name)
         who = self.ctx.user(user)
         with self.ctx.tx() as tx:
             cur = tx.con.execute(
@@ -247,6 +254,7 @@ class AlertCenter:
 
     def delete_search(self, name: str, *, user: str | None = None) -> bool:
         """Delete an ops saved search by name; False when there was none."""
+        self.ctx.require("search", action="search.delete", name=name)
         who = self.ctx.user(user)
         with self.ctx.tx() as tx:
             n = tx.con.execute("DELETE FROM ops_saved_searches WHERE name=?", (name,)).rowcount

@@ -183,6 +183,8 @@ class Dispatcher:
         ids = [unit_ids] if isinstance(unit_ids, str) else list(dict.fromkeys(unit_ids))
         if not ids:
             raise OpsError(f"incident {incident_id}: no unit given to assign")
+        self.ctx.require("ops.dispatch", action="dispatch.assign", incident=incident_id,
+                         units=ids)
         who = self.ctx.user(user)
         recommendable = set(self.config.unit_states.extra.get("recommendable", ["available"]))
         with self.ctx.tx() as tx:
@@ -209,6 +211,8 @@ class Dispatcher:
     def reassign(self, unit_id: str, incident_id: int, *, user: str | None = None) -> Assignment:
         """Move a dispatched or en-route unit to another incident (an available one is simply
         assigned). Its previous assignment ends with reason ``reassigned``."""
+        self.ctx.require("ops.dispatch", action="dispatch.reassign", unit=unit_id,
+                         incident=incident_id)
         who = self.ctx.user(user)
         with self.ctx.tx() as tx:
             unit = load_unit(tx.con, unit_id)
@@ -230,6 +234,7 @@ class Dispatcher:
     def release(self, unit_id: str, *, user: str | None = None) -> Unit:
         """End a unit's assignment: dispatched/en route → available, on scene → cleared
         (``release_to`` in ``states.toml``)."""
+        self.ctx.require("ops.dispatch", action="dispatch.release", unit=unit_id)
         who = self.ctx.user(user)
         release_to = dict(self.config.unit_states.extra.get("release_to", {}))
         with self.ctx.tx() as tx:

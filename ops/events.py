@@ -97,6 +97,13 @@ class OpsContext:
     def tx(self) -> Tx:
         return Tx(self)
 
+    def require(self, permission: str, **context: Any) -> None:
+        """Refuse (PermissionDeniedError, audited) unless the workspace's session holds
+        ``permission`` of ``resources/security/roles.toml``."""
+        from core.security import require
+
+        require(self.workspace, permission, **context)
+
     def audit(self, user: str, action: str, params: dict[str, Any]) -> None:
         self.workspace.audit.append(user, action, params)
 

@@ -26,6 +26,9 @@ from ops.model import Assignment, Incident, from_epoch
 log = logging.getLogger(__name__)
 
 MEDIATION_OUTCOMES = ("success", "failed", "pending")
+#: Moves that register an incident need ``ops.intake``; handling it needs ``ops.dispatch``.
+INTAKE_PERMISSION = "ops.intake"
+INTAKE_STATES = frozenset({"accepted", "routed", "cancelled"})
 #: Beyond this distance from every district seat a point is in no district of ours.
 FAR_FROM_SEAT_M = 60_000
 
@@ -113,6 +116,7 @@ class IncidentDesk:
         if not district and lat is not None and lon is not None:
             district = nearest_district(self.config, lat, lon)
         decision = self.config.router.route(category, text, priority, district)
+        self.ctx.require("ops.intake", action="incident.create")
         who = self.ctx.user(user)
         with self.ctx.tx() as tx:
             received = received_at.timestamp() if received_at else tx.now
@@ -222,6 +226,8 @@ class IncidentDesk:
     def advance(self, incident_id: int, status: str, *, user: str | None = None,
                 expected_version: int | None = None, **sets: Any) -> Incident:
         """Move an incident to ``status`` (state machine checked, time stamped)."""
+        self.ctx.require(INTAKE_PERMISSION if status in INTAKE_STATES else "ops.dispatch",
+                         action="incident.status", incident=incident_id, to=status)
         who = self.ctx.user(user)
         with self.ctx.tx() as tx:
             inc = load_incident(tx.con, incident_id)
@@ -266,6 +272,7 @@ class IncidentDesk:
             raise InvalidIncidentError(
                 f"incident {incident_id}: mediation outcome {outcome!r} is not one of "
                 f"{', '.join(MEDIATION_OUTCOMES)}")
+        self.ctx.require("ops.dispatch", action="incident.mediation", incident=incident_id)
         who = self.ctx.user(user)
         with self.ctx.tx() as tx:
             inc = load_incident(tx.con, incident_id)
@@ -281,6 +288,7 @@ class IncidentDesk:
                 priority: int | None = None, text: str | None = None,
                 user: str | None = None) -> Incident:
         """Correct category, priority or text and run the routing rules again."""
+        self.ctx.require("ops.intake", action="incident.reroute", incident=incident_id)
         who = self.ctx.user(user)
         with self.ctx.tx() as tx:
             inc = load_incident(tx.con, incident_id)

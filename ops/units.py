@@ -100,6 +100,7 @@ class UnitRoster:
         caps = list(types[unit_type].capabilities if capabilities is None else capabilities)
         if lat is not None and lon is not None:
             check_point(lat, lon, f"unit {unit_id}")
+        self.ctx.require("ops.dispatch", action="unit.add", unit=unit_id)
         who = self.ctx.user(user)
         with self.ctx.tx() as tx:
             exists = tx.con.execute("SELECT 1 FROM ops_units WHERE id=?", (unit_id,)).fetchone()
@@ -201,6 +202,7 @@ class UnitRoster:
         """
         from ops.incidents import advance_incident, load_incident
 
+        self.ctx.require("ops.dispatch", action="unit.status", unit=unit_id, to=status)
         who = self.ctx.user(user)
         with self.ctx.tx() as tx:
             unit = load_unit(tx.con, unit_id)
