@@ -123,10 +123,11 @@ def expand(
             break
         nxt: list[str] = []
         members = [m for c in frontier for m in aliases.members(c)]
+        canonical = aliases.canonical if aliases else None
         for row in _links_of(store, members, flt):
             rows[row[0]] = row
             for end_id in (row[2], row[3]):
-                other = aliases.canonical(end_id)
+                other = canonical(end_id) if canonical else end_id
                 if other in depth_of:
                     continue
                 if len(depth_of) >= max_nodes:
@@ -144,8 +145,11 @@ def expand(
     outer = [m for c in depth_of if c not in expanded for m in aliases.members(c)]
     for row in _between(store, outer, flt):
         rows[row[0]] = row
-    kept = [r for r in rows.values()
-            if aliases.canonical(r[2]) in depth_of and aliases.canonical(r[3]) in depth_of]
+    if aliases:
+        kept = [r for r in rows.values()
+                if aliases.canonical(r[2]) in depth_of and aliases.canonical(r[3]) in depth_of]
+    else:
+        kept = [r for r in rows.values() if r[2] in depth_of and r[3] in depth_of]
     result = GraphResult(nodes=_load_nodes(store, list(depth_of), aliases),
                          edges=aggregate(kept, aliases))
     for nid, n in result.nodes.items():
@@ -222,7 +226,7 @@ def aggregate(rows: Iterable[LinkTuple], aliases: AliasMap | None = None) -> lis
 def _load_nodes(store: Store, canon: Sequence[str], aliases: AliasMap) -> dict[str, GraphNode]:
     con = store.connection
     rows: dict[str, tuple[Any, ...]] = {}
-    members = [m for c in canon for m in aliases.members(c)]
+    members = [m for c in canon for m in aliases.members(c)] if aliases else list(canon)
     for i in range(0, len(members), _CHUNK):
         chunk = members[i:i + _CHUNK]
         sql = (f"SELECT id, type, key, label, props FROM entities "
@@ -232,12 +236,13 @@ def _load_nodes(store: Store, canon: Sequence[str], aliases: AliasMap) -> dict[s
     nodes = {}
     for c in canon:
         props: dict[str, Any] = {}
-        for m in reversed(aliases.members(c)):  # the canonical entity's props win
-            if m in rows:
+        for m in reversed(aliases.members(c)) if aliases else (c,):  # canonical props win
+            if m in rows and rows[m][4] != "{}":
                 props.update(json.loads(rows[m][4]))
         row = rows.get(c)
         etype, key, label = (row[1], row[2], row[3]) if row else (c.split(":", 1)[0], c, "")
-        nodes[c] = GraphNode(c, etype, label or key, props, tuple(aliases.aliases(c)))
+        nodes[c] = GraphNode(c, etype, label or key, props,
+                             tuple(aliases.aliases(c)) if aliases else ())
     return nodes
 
 
