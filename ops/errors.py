@@ -76,5 +76,9 @@ class InvalidIncidentError(OpsError):
     """An incident typed in or mapped from a record is missing or has a malformed field."""
 
 
+class InvalidPositionError(OpsError):
+    """A position fix is not a WGS-84 latitude/longitude (names the unit and the values)."""
+
+
 class UnknownAlertError(OpsError):
     """No alert has this id."""

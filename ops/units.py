@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from ops.db import UNIT_COLUMNS, dumps, unit_from_row
-from ops.errors import InvalidIncidentError, OpsError, StaleVersionError, UnknownUnitError
+from ops.errors import InvalidPositionError, OpsError, StaleVersionError, UnknownUnitError
 from ops.events import OpsContext, Tx
 from ops.model import Unit
 
@@ -30,7 +30,7 @@ def check_point(lat: float, lon: float, what: str) -> None:
     if (not isinstance(lat, int | float) or not isinstance(lon, int | float)
             or math.isnan(lat) or math.isnan(lon) or not -90 <= lat <= 90
             or not -180 <= lon <= 180):
-        raise InvalidIncidentError(f"{what}: position ({lat!r}, {lon!r}) is not a WGS-84 lat/lon")
+        raise InvalidPositionError(f"{what}: position ({lat!r}, {lon!r}) is not a WGS-84 lat/lon")
 
 
 def load_unit(con: object, unit_id: str) -> Unit:
