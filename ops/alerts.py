@@ -42,15 +42,20 @@ class AlertCenter:
     def _query_searches(self, records: Sequence[Record]) -> list[tuple[str, str, str]]:
         """(search id, search name, record uid) for saved searches of the search package
         (full query language, same answers as the search engines) matching ``records``."""
+        if self._search_saved is False:
+            return []
         if self._search_saved is None:
             try:
                 from search import FieldRegistry, SavedSearches
+                from search.saved import FILE_NAME
             except ImportError:  # search engine not installed: only ops predicates apply
                 self._search_saved = False
                 return []
             ws = self.ctx.workspace
+            if not (ws.search_dir / FILE_NAME).exists():
+                return []  # none saved yet (the plugin discovery below is not free)
             self._search_saved = SavedSearches(ws.search_dir, FieldRegistry.from_workspace(ws))
-        if self._search_saved is False or not self._search_saved.path.exists():
+        if not self._search_saved.path.exists():
             return []
         try:
             matches = self._search_saved.match(records)
