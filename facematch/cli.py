@@ -141,7 +141,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     printer = ProgressPrinter("[lfw]")
     result = evaluate(args.lfw, PipelineOptions(num_jitters=args.jitters), args.cache,
-                      identification=not args.no_identification, workers=args.workers,
+                      identification=args.identification, workers=args.workers,
                       progress=printer, cancel=cancel_on_sigint())
     printer.done()
     out = result.to_dict()
@@ -165,8 +165,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     print(f"  TAR at FAR=1e-3: {c.tar_at_far['0.001']:.4f} (cosine), "
           f"{e.tar_at_far['0.001']:.4f} (euclidean)")
     if result.rank1 is not None:
-        print(f"  rank-1 identification: {100 * result.rank1:.2f}% of {result.rank1_probes} "
-              "probes")
+        print(f"  rank-1 identification ({out['options']['identification']}): "
+              f"{100 * result.rank1:.2f}% of {result.rank1_probes} probes")
     cal = result.calibration
     print(f"  calibration: threshold {cal['threshold']} → FMR {cal['fmr']:.3g}, TAR "
           f"{cal['tar']:.4f} over {cal['impostor_pairs']:,} impostor / "
@@ -241,7 +241,9 @@ def register(subparsers: Any) -> None:
     q.add_argument("--cache", type=Path, default=Path(".cache/faces"),
                    help="embedding cache folder (default .cache/faces)")
     q.add_argument("--workers", type=int, default=None, help="processes (default: cores)")
-    q.add_argument("--no-identification", action="store_true", help="skip rank-1")
+    q.add_argument("--identification", choices=("all", "pairs", "none"), default="all",
+                   help="rank-1 set: every person with >= 2 photos (all, default), only "
+                        "among the View 2 pair images (pairs), or none")
     q.add_argument("--write-calibration", action="store_true",
                    help="write facematch/calibration.json from this run")
     q.add_argument("--json", action="store_true")

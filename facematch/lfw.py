@@ -78,16 +78,28 @@ def read_pairs(path: Path) -> list[list[Pair]]:
     return folds
 
 
-def identification_sets(lfw_dir: Path) -> tuple[list[str], list[str]]:
-    """(gallery, probes): first photo of each person with >= 2 photos; the rest as probes."""
+def identification_sets(lfw_dir: Path, within: list[str] | None = None,
+                        ) -> tuple[list[str], list[str]]:
+    """(gallery, probes): first photo of each person with >= 2 photos; the rest as probes.
+
+    ``within``: only these images count (e.g. the View 2 pair images); default every photo.
+    """
+    by_person: dict[str, list[str]] = {}
+    if within is None:
+        for person in sorted(p for p in lfw_dir.iterdir() if p.is_dir()):
+            by_person[person.name] = [f"{person.name}/{f.name}" for f in person.iterdir()
+                                      if f.suffix.lower() == ".jpg"]
+    else:
+        for img in dict.fromkeys(within):
+            by_person.setdefault(person_of(img), []).append(img)
     gallery: list[str] = []
     probes: list[str] = []
-    for person in sorted(p for p in lfw_dir.iterdir() if p.is_dir()):
-        photos = sorted(f.name for f in person.iterdir() if f.suffix.lower() == ".jpg")
+    for name in sorted(by_person):
+        photos = sorted(by_person[name])
         if len(photos) < 2:
             continue
-        gallery.append(f"{person.name}/{photos[0]}")
-        probes.extend(f"{person.name}/{p}" for p in photos[1:])
+        gallery.append(photos[0])
+        probes.extend(photos[1:])
     return gallery, probes
 
 
@@ -275,10 +287,14 @@ class Evaluation:
 
 
 def evaluate(lfw_dir: Path, options: PipelineOptions, cache_dir: Path, *,
-             identification: bool = True, workers: int | None = None,
+             identification: str = "all", workers: int | None = None,
              progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
              log_line: Callable[[str], None] | None = None) -> Evaluation:
-    """Run LFW View 2 verification (10 folds) and rank-1 identification."""
+    """Run LFW View 2 verification (10 folds) and rank-1 identification.
+
+    ``identification``: ``"all"`` (every LFW person with >= 2 photos, ~9.2k photos),
+    ``"pairs"`` (only among the View 2 pair images) or ``"none"``.
+    """
     start = time.monotonic()
     lfw_dir = Path(lfw_dir)
     pairs_file = lfw_dir / "pairs.txt"
@@ -286,7 +302,10 @@ def evaluate(lfw_dir: Path, options: PipelineOptions, cache_dir: Path, *,
         raise EvaluationError(f"{str(lfw_dir)!r}: no pairs.txt (the LFW View 2 protocol file)")
     folds = read_pairs(pairs_file)
     images = [img for fold in folds for a, b, _ in fold for img in (a, b)]
-    gallery, probes = identification_sets(lfw_dir) if identification else ([], [])
+    if identification not in ("all", "pairs", "none"):
+        raise EvaluationError(f"identification set {identification!r}: all, pairs or none")
+    gallery, probes = ([], []) if identification == "none" else identification_sets(
+        lfw_dir, images if identification == "pairs" else None)
     cache = embed_lfw(lfw_dir, images + gallery + probes, options, cache_dir, workers=workers,
                       progress=progress, cancel=cancel)
     if cancel is not None and cancel.cancelled:
@@ -321,7 +340,8 @@ def evaluate(lfw_dir: Path, options: PipelineOptions, cache_dir: Path, *,
         rank1 = float(np.mean([person_of(g[j]) == person_of(x) for j, x in zip(nearest, p,
                                                                                 strict=True)]))
     result = Evaluation(
-        options={"key": options.key(), "num_jitters": options.num_jitters},
+        options={"key": options.key(), "num_jitters": options.num_jitters,
+                 "identification": identification},
         images=len(pair_images),
         detection_failures=sum(cache[i].fallback for i in pair_images),
         multi_face_images=sum(cache[i].faces_found > 1 for i in pair_images),

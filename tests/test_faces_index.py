@@ -62,7 +62,7 @@ def test_add_and_remove_without_rebuild(kind: str) -> None:
 
 def test_search_pads_when_fewer_than_k() -> None:
     ix = VectorIndex.build(np.array([1, 2]), unit_vectors(2), "flat")
-    sims, ids = ix.search(unit_vectors(1, seed=3), 5)
+    _, ids = ix.search(unit_vectors(1, seed=3), 5)
     assert ids[0, :2].tolist() != [-1, -1] and ids[0, 2:].tolist() == [-1, -1, -1]
     empty = VectorIndex.build(np.zeros(0, dtype=np.int64), np.zeros((0, 128)), "flat")
     assert empty.search(unit_vectors(1), 3)[1].tolist() == [[-1, -1, -1]]

@@ -123,7 +123,7 @@ def test_no_face_is_a_clear_error(tmp_path: Path) -> None:
     Image.new("RGB", (320, 240), (200, 190, 180)).save(path)
     pipeline = FacePipeline()
     assert pipeline.detect(path).faces == ()
-    with pytest.raises(NoFaceError, match="wall.png"):
+    with pytest.raises(NoFaceError, match=r"wall\.png"):
         pipeline.analyse(path)
 
 

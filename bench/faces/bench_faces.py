@@ -1,0 +1,232 @@
+"""Face-matching benchmark, side by side in one run.
+
+(a) Index: N (default 1M) 128-d unit vectors -- drawn from a Gaussian fitted to real LFW
+    descriptors, plus the real LFW descriptors themselves -- queried with real LFW descriptors.
+    For flat (exact), HNSW and IVF: build time, memory, p50 single-query latency, recall@10
+    against the exact result, and the speed ratio to a numpy brute-force scan.
+(b) Embedding: images/s of our pipeline against the ``face_recognition`` package on the same
+    photos with the same dlib models (HOG, 5-point landmarks, ResNet), one process each; plus
+    our batch across processes.
+
+Needs the LFW embedding cache written by ``superbrain faces evaluate`` (for the descriptors)
+and the shared photos. Run from the repository root:
+
+    python -m bench.faces.bench_faces [--n 1000000] [--queries 300] [--images 150]
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import importlib.util
+import json
+import os
+import sys
+import time
+import types
+from pathlib import Path
+
+# single-threaded BLAS for a like-for-like numpy scan (and no spinning threads on a shared box)
+for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+import psutil  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from facematch import index as fx  # noqa: E402
+from facematch.lfw import load_cache  # noqa: E402
+
+
+def lfw_descriptors(cache_dir: Path) -> np.ndarray:
+    files = sorted(cache_dir.glob("lfw-*.jsonl"), key=lambda p: p.stat().st_size)
+    if not files:
+        sys.exit(f"no LFW embedding cache in {cache_dir}: run `superbrain faces evaluate` first")
+    cache = load_cache(files[-1])
+    vecs = np.stack([c.descriptor for c in cache.values()]).astype(np.float32)
+    return vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
+
+
+def synthetic_base(real: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
+    """``n`` unit vectors: the real ones, then draws from a Gaussian fitted to them."""
+    rng = np.random.default_rng(seed)
+    mean, cov = real.mean(axis=0), np.cov(real, rowvar=False)
+    extra = max(0, n - len(real))
+    chol = np.linalg.cholesky(cov + 1e-6 * np.eye(cov.shape[0]))
+    out = np.empty((len(real) + extra, 128), dtype=np.float32)
+    out[:len(real)] = real
+    step = 100_000
+    for i in range(0, extra, step):
+        m = min(step, extra - i)
+        draw = mean + rng.standard_normal((m, 128)) @ chol.T
+        out[len(real) + i:len(real) + i + m] = draw / np.linalg.norm(draw, axis=1,
+                                                                     keepdims=True)
+    return out[:n]
+
+
+def p50_ms(fn, queries: np.ndarray) -> tuple[float, list]:
+    times, results = [], []
+    for q in queries:
+        t = time.perf_counter()
+        results.append(fn(q[None, :]))
+        times.append(time.perf_counter() - t)
+    return 1000 * float(np.median(times)), results
+
+
+def rss_mb() -> float:
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def bench_index(n: int, n_queries: int, cache_dir: Path, kinds: set[str]) -> list[dict]:
+    real = lfw_descriptors(cache_dir)
+    rng = np.random.default_rng(1)
+    order = rng.permutation(len(real))
+    queries = real[order[:n_queries]]
+    # queries are held out of the base: their neighbours are other photos of the person
+    base = synthetic_base(real[order[n_queries:]], n)
+    ids = np.arange(len(base), dtype=np.int64)
+    print(f"base {len(base):,} vectors ({len(real) - n_queries:,} real LFW), "
+          f"{n_queries} LFW queries", file=sys.stderr)
+
+    def numpy_scan(q: np.ndarray) -> np.ndarray:
+        sims = base @ q[0]
+        top = np.argpartition(-sims, 10)[:10]
+        return top[np.argsort(-sims[top])]
+
+    np_ms, _ = p50_ms(numpy_scan, queries[:min(100, n_queries)])
+    rows = [{"index": "numpy scan", "build_s": 0.0, "memory_mb": base.nbytes / 2**20,
+             "p50_ms": np_ms, "recall@10": 1.0, "speedup_vs_numpy": 1.0}]
+    exact: list | None = None
+    configs = [("flat", None), ("hnsw", 64), ("hnsw", 128), ("hnsw", 256), ("ivf", 16),
+               ("ivf", 32), ("ivf", 64)]
+    built: dict[str, tuple] = {}
+    for kind, param in configs:
+        if kind not in kinds and kind != "flat":
+            continue
+        if kind not in built:
+            before = rss_mb()
+            t = time.perf_counter()
+            ix = fx.VectorIndex.build(ids, base, kind)
+            build_s = time.perf_counter() - t
+            built[kind] = (ix, build_s, max(0.0, rss_mb() - before))
+            print(f"built {kind} in {build_s:.1f} s", file=sys.stderr)
+        ix, build_s, mem = built[kind]
+        inner = fx._faiss().downcast_index(ix._index.index)
+        if kind == "hnsw":
+            inner.hnsw.efSearch = param
+        elif kind == "ivf":
+            inner.nprobe = param
+        ms, res = p50_ms(lambda q, ix=ix: ix.search(q, 10)[1][0], queries)
+        if kind == "flat":
+            exact = res
+        assert exact is not None
+        recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(res, exact,
+                                                                            strict=True)]))
+        label = kind + ("" if param is None else
+                        f" ({'efSearch' if kind == 'hnsw' else 'nprobe'}={param})")
+        rows.append({"index": label, "build_s": build_s, "memory_mb": mem, "p50_ms": ms,
+                     "recall@10": recall, "speedup_vs_numpy": np_ms / ms})
+    return rows
+
+
+def shim_pkg_resources() -> None:
+    """face_recognition_models imports pkg_resources, which setuptools >= 81 removed."""
+    if importlib.util.find_spec("pkg_resources") is not None:
+        return
+    shim = types.ModuleType("pkg_resources")
+
+    def resource_filename(package: str, resource: str) -> str:
+        spec = importlib.util.find_spec(package)
+        assert spec is not None and spec.submodule_search_locations
+        return os.path.join(next(iter(spec.submodule_search_locations)), resource)
+
+    shim.resource_filename = resource_filename  # type: ignore[attr-defined]
+    sys.modules["pkg_resources"] = shim
+
+
+def bench_embedding(n_images: int, faces_root: Path) -> list[dict]:
+    from facematch.batch import embed_files
+    from facematch.pipeline import FacePipeline
+
+    paths = sorted(glob.glob(str(faces_root / "lfw" / "*" / "*.jpg")))
+    paths = [paths[i] for i in np.random.default_rng(2).permutation(len(paths))[:n_images]]
+    rows = []
+    pipeline = FacePipeline()
+    pipeline.analyse(paths[0])  # load the models outside the timing
+    t = time.perf_counter()
+    ours = sum(len(pipeline.analyse(p, require_face=False).faces) for p in paths)
+    ours_s = time.perf_counter() - t
+    rows.append({"pipeline": "facematch, 1 process", "images_per_s": n_images / ours_s,
+                 "faces": ours})
+    shim_pkg_resources()
+    try:
+        import face_recognition as fr
+    except ImportError as exc:
+        rows.append({"pipeline": f"face_recognition: not installed ({exc})",
+                     "images_per_s": float("nan"), "faces": 0})
+    else:
+        fr.face_encodings(fr.load_image_file(paths[0]), model="small")
+        t = time.perf_counter()
+        theirs = 0
+        for p in paths:
+            img = fr.load_image_file(p)
+            boxes = fr.face_locations(img, number_of_times_to_upsample=1, model="hog")
+            theirs += len(fr.face_encodings(img, boxes, num_jitters=1, model="small"))
+        fr_s = time.perf_counter() - t
+        rows.append({"pipeline": "face_recognition 1.3, 1 process",
+                     "images_per_s": n_images / fr_s, "faces": theirs})
+    t = time.perf_counter()
+    batch = sum(1 for item in embed_files(paths, workers=2) if item.ok)
+    b_s = time.perf_counter() - t
+    rows.append({"pipeline": "facematch batch, 2 processes (incl. start-up)",
+                 "images_per_s": n_images / b_s, "faces": batch})
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n", type=int, default=1_000_000, help="index size")
+    ap.add_argument("--queries", type=int, default=300)
+    ap.add_argument("--images", type=int, default=150, help="photos for the embedding part")
+    ap.add_argument("--cache", type=Path, default=REPO / ".cache" / "faces")
+    ap.add_argument("--faces", type=Path,
+                    default=Path(os.environ.get("SUPERBRAIN_FACES_DIR",
+                                                REPO.parent / "shared" / "data" / "faces")))
+    ap.add_argument("--kinds", default="flat,hnsw,ivf", help="index kinds to measure")
+    ap.add_argument("--skip-index", action="store_true")
+    ap.add_argument("--skip-embedding", action="store_true")
+    ap.add_argument("--json", type=Path, help="also write the rows here")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="faiss OpenMP threads (default 1: single queries, shared machine)")
+    args = ap.parse_args()
+    fx._faiss().omp_set_num_threads(args.threads)
+    out: dict[str, list] = {}
+    print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, "
+          f"faiss threads {args.threads}")
+    if not args.skip_index:
+        rows = bench_index(args.n, args.queries, args.cache, set(args.kinds.split(",")))
+        out["index"] = rows
+        print(f"\n(a) index, {args.n:,} vectors, {args.queries} queries, k=10")
+        print(f"{'index':<24}{'build s':>9}{'mem MB':>9}{'p50 ms':>9}{'recall@10':>11}"
+              f"{'x numpy':>9}")
+        for r in rows:
+            print(f"{r['index']:<24}{r['build_s']:>9.1f}{r['memory_mb']:>9.0f}"
+                  f"{r['p50_ms']:>9.3f}{r['recall@10']:>11.4f}{r['speedup_vs_numpy']:>9.1f}")
+    if not args.skip_embedding:
+        rows = bench_embedding(args.images, args.faces)
+        out["embedding"] = rows
+        print(f"\n(b) embedding, {args.images} LFW photos (250x250)")
+        base = next((r["images_per_s"] for r in rows if r["pipeline"].startswith("face_rec")),
+                    float("nan"))
+        for r in rows:
+            print(f"{r['pipeline']:<48}{r['images_per_s']:>8.2f} img/s  faces {r['faces']:>4}"
+                  f"  ratio {r['images_per_s'] / base:>5.2f}")
+    print(f"load at the end {os.getloadavg()[0]:.1f}")
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()
