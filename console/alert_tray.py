@@ -124,6 +124,7 @@ class AlertTray(QWidget):
         self.bus = bus
         self.model = AlertsModel()
         self.last_id = 0
+        self.unacked_total = 0  # in the whole workspace (the list shows the recent ones)
         self.first_load = True
         self.ops: OpsView | None = None
         self.tray: QSystemTrayIcon | None = None
@@ -172,13 +173,16 @@ class AlertTray(QWidget):
                 raise RuntimeError(f"engine not available: ops: {unavailable_reason(self.ctx)}")
         return self.ops
 
-    def _fetch(self) -> list[Any]:
+    def _fetch(self) -> tuple[list[Any], int]:
         view = self._view()
         if self.first_load:
-            return view.open_alerts() + view.alerts_since(max(0, view.alerts.last_id() - 200))
-        return view.alerts_since(self.last_id)
+            alerts = view.open_alerts() + view.alerts_since(max(0, view.alerts.last_id() - 200))
+        else:
+            alerts = view.alerts_since(self.last_id)
+        return alerts, view.unacked_count()
 
-    def _on_alerts(self, alerts: list[Any]) -> None:
+    def _on_alerts(self, value: tuple[list[Any], int]) -> None:
+        alerts, self.unacked_total = value
         if alerts:
             self.last_id = max(self.last_id, *(a.id for a in alerts))
         new = self.model.merge(alerts)
@@ -188,8 +192,8 @@ class AlertTray(QWidget):
         self.first_load = False
 
     def _update_summary(self) -> None:
-        n = self.model.unacked()
-        self.summary.setText(f"{n} to acknowledge · {len(self.model.alerts)} shown")
+        n = max(self.unacked_total, self.model.unacked())
+        self.summary.setText(f"{n:,} to acknowledge · {len(self.model.alerts):,} most recent shown")
         dock = self.parentWidget()
         if dock is not None and hasattr(dock, "setWindowTitle"):
             dock.setWindowTitle(f"Alerts ({n})" if n else "Alerts")
@@ -228,6 +232,7 @@ class AlertTray(QWidget):
 
     def _acked(self, alerts: list[Any]) -> None:
         self.model.merge(alerts)
+        self.unacked_total = max(0, self.unacked_total - len(alerts))
         self.note.clear()
         self._update_summary()
         for a in alerts:

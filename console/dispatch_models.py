@@ -59,7 +59,7 @@ class QueueModel(QAbstractTableModel):
             if col == 1:
                 return row.get("category", "")
             if col == 2:
-                return format_seconds(self.age(row)) + ("  OVERDUE" if row.get("overdue") else "")
+                return ("⚠ " if row.get("overdue") else "") + format_seconds(self.age(row))
             if col == 3:
                 return row.get("status", "")
             if col == 4:

@@ -68,6 +68,7 @@ class DispatchPanel(QWidget):
         self.ops: OpsView | None = None
         self.last_event = -1
         self.recommendations: list[Any] = []
+        self._recs_for: int | None = None  # the incident the recommendations are for
         layout = QVBoxLayout(self)
         reason = unavailable_reason(ctx)
         if reason:
@@ -85,7 +86,7 @@ class DispatchPanel(QWidget):
         self.queue = _table(self.queue_model)
         self.queue.selectionModel().currentRowChanged.connect(self._incident_selected)
         self.queue.doubleClicked.connect(self._open_incident_record)
-        for col, width in enumerate((34, 80, 150, 72, 64, 90)):
+        for col, width in enumerate((34, 76, 104, 72, 64, 90)):
             self.queue.setColumnWidth(col, width)
         self.recs = QTableWidget(0, 5)
         self.recs.setHorizontalHeaderLabels(["Unit", "Type", "Distance", "ETA", "Position"])
@@ -112,7 +113,7 @@ class DispatchPanel(QWidget):
         self.units_model = UnitsModel()
         self.units = _table(self.units_model)
         self.units.selectionModel().currentRowChanged.connect(self._unit_selected)
-        for col, width in enumerate((150, 80, 80, 64, 64)):
+        for col, width in enumerate((128, 78, 74, 60, 60)):
             self.units.setColumnWidth(col, width)
         self.release_button = QPushButton("Release")
         self.release_button.clicked.connect(self.release_selected)
@@ -229,12 +230,13 @@ class DispatchPanel(QWidget):
         return False
 
     def _incident_selected(self, *_: Any) -> None:
-        self.recs.setRowCount(0)
-        self.recommendations = []
-        if self.map is not None:
-            iid = self.selected_incident()
-            if iid is not None:
-                self.map.select([str(iid)])
+        iid = self.selected_incident()
+        if iid != self._recs_for:  # a reload re-selects the same incident: keep its list
+            self.recs.setRowCount(0)
+            self.recommendations = []
+            self._recs_for = None
+        if self.map is not None and iid is not None:
+            self.map.select([str(iid)])
 
     def _unit_selected(self, *_: Any) -> None:
         unit = self.selected_unit()
@@ -276,6 +278,7 @@ class DispatchPanel(QWidget):
         if iid is None:
             self._refused("select an incident first")
             return None
+        self._recs_for = iid
         return self._act(lambda v: v.recommend(iid), f"recommend {iid}", self._show_recs)
 
     def _show_recs(self, recs: list[Any]) -> None:

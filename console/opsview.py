@@ -97,6 +97,10 @@ class OpsView:
     def alerts_since(self, after_id: int) -> list[Any]:
         return list(self.alerts.since(after_id))
 
+    def unacked_count(self) -> int:
+        """Unacknowledged alerts in the workspace (from the engine's status board)."""
+        return int(self.board().get("alerts_unacked", 0))
+
     def open_alerts(self) -> list[Any]:
         return list(self.alerts.list(unacked_only=True))
 

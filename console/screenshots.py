@@ -71,6 +71,24 @@ def raise_rule_alerts(ctx: Any, limit: int = 3000) -> int:
     return raised
 
 
+def grab_with_web_views(window: Any) -> Any:
+    """``window.grab()`` with the web views painted in (their GPU surface is not captured)."""
+    from PyQt6.QtCore import QPoint
+    from PyQt6.QtGui import QPainter
+
+    pixmap = window.grab()
+    try:
+        from PyQt6.QtWebEngineWidgets import QWebEngineView
+    except ImportError:
+        return pixmap
+    painter = QPainter(pixmap)
+    for view in window.findChildren(QWebEngineView):
+        if view.isVisible() and view.width() > 0:
+            painter.drawPixmap(view.mapTo(window, QPoint(0, 0)), view.grab())
+    painter.end()
+    return pixmap
+
+
 def take(root: Path, out: Path, size: tuple[int, int] = (1600, 960)) -> list[Path]:
     """Open ``root`` in the console and save one PNG per panel into ``out``."""
     from console import qtinit
@@ -100,7 +118,7 @@ def take(root: Path, out: Path, size: tuple[int, int] = (1600, 960)) -> list[Pat
         _wait_until(_idle)
         _wait(1500)
         path = out / f"{name}.png"
-        window.grab().save(str(path))
+        grab_with_web_views(window).save(str(path))
         saved.append(path)
         print(f"saved {path}")
 
