@@ -62,7 +62,9 @@ def _links_of(store: Store, ids: Sequence[str], flt: _Filter, other_in_temp: boo
             sql = (f"SELECT rowid, type, source, target, time, record_uid FROM links "
                    f"WHERE {column} IN ({marks})")
             if other_in_temp:
-                sql += f" AND {other} IN (SELECT id FROM temp.{_TEMP})"
+                # "+" keeps the planner on the id list: with a big temp table it would
+                # otherwise walk the whole table and probe the other index for each row
+                sql += f" AND +{other} IN (SELECT id FROM temp.{_TEMP})"
             yield from con.execute(sql + flt.sql, [*chunk, *flt.args])
 
 
