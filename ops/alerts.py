@@ -15,13 +15,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from core import normalize
 from core.model import EntityRef, Record
 from core.progress import CancelToken, ProgressCallback, ProgressMeter
+from ops.config import Geofence
 from ops.db import ALERT_COLUMNS, alert_from_row, dumps
 from ops.errors import OpsError, UnknownAlertError
 from ops.events import OpsContext, Tx
-from ops.geo import point_in_polygon
+from ops.geofence import crossings
 from ops.model import Alert, OpsEvent
 from ops.watch import SavedSearch, WatchIndex, kind_of
 
@@ -325,12 +325,25 @@ class AlertCenter:
                     dedup_key=f"saved_search:search:{sid}:{uid}", user=who)
                 if a:
                     raised.append(a)
-            raised += self._geofences(tx, others, who)
+            raised += crossings(tx, self.config.geofences, others, self._geofence_alert(tx, who))
         if raised:
             self.ctx.audit(who, "ops.alert.raise", {
                 "alerts": [a.id for a in raised][:200], "count": len(raised),
                 "kinds": sorted({a.kind for a in raised})})
         return raised
+
+    def _geofence_alert(self, tx: Tx, who: str) -> Callable[..., Alert | None]:
+        def alert(fence: Geofence, subject: str, rec: Record, lat: float,
+                  lon: float) -> Alert | None:
+            verb = "驶出 left" if fence.alert_on == "exit" else "驶入 entered"
+            return self._insert(
+                tx, "geofence", title=f"电子围栏 geofence: {subject} {verb} {fence.name}",
+                rule=f"geofence:{fence.id}", subject=subject, record_uid=rec.uid, severity=None,
+                payload={"fence": fence.id, "event": fence.alert_on, "lat": lat, "lon": lon,
+                         "source": rec.source},
+                dedup_key=f"geofence:{fence.id}:{subject}:{rec.uid}", user=who)
+
+        return alert
 
     def rescan(self, *, sources: Iterable[str] | None = None, batch_size: int = 2000,
                progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
@@ -365,61 +378,6 @@ class AlertCenter:
                         return raised
         return raised + flush()
 
-    def _geofences(self, tx: Tx, records: Sequence[Record], who: str) -> builtins.list[Alert]:
-        fences = self.config.geofences
-        if not fences:
-            return []
-        located = sorted((r for r in records if r.geo is not None),
-                         key=lambda r: r.time.timestamp() if r.time else 0.0)
-        state: dict[tuple[str, str], tuple[bool, float]] = {}
-        raised = []
-        for rec in located:
-            subjects = _vehicle_subjects(rec)
-            if not subjects:
-                continue
-            lat, lon = rec.geo  # type: ignore[misc]
-            t = rec.time.timestamp() if rec.time else tx.now
-            for fence in fences:
-                if fence.match_field and str(rec.fields.get(fence.match_field, "")) != \
-                        fence.match_value:
-                    continue
-                inside = point_in_polygon(lat, lon, fence.polygon)
-                for subject in subjects:
-                    if fence.plates and subject not in fence.plates:
-                        continue
-                    key = (fence.id, subject)
-                    if key not in state:
-                        row = tx.con.execute("SELECT inside, seen_at FROM ops_geofence_state "
-                                             "WHERE fence_id=? AND subject=?", key).fetchone()
-                        # Unseen: an exit fence's subjects are expected inside (a route
-                        # corridor), an entry fence's outside (a restricted zone).
-                        state[key] = ((bool(row[0]), row[1] or 0.0) if row
-                                      else (fence.alert_on == "exit", 0.0))
-                    before, seen = state[key]
-                    if t < seen:
-                        continue  # an older read arriving late does not move the subject
-                    state[key] = (inside, t)
-                    crossed = (before and not inside) if fence.alert_on == "exit" \
-                        else (inside and not before)
-                    if not crossed:
-                        continue
-                    verb = "驶出 left" if fence.alert_on == "exit" else "驶入 entered"
-                    a = self._insert(
-                        tx, "geofence", title=f"电子围栏 geofence: {subject} {verb} "
-                                              f"{fence.name}",
-                        rule=f"geofence:{fence.id}", subject=subject, record_uid=rec.uid,
-                        severity=None, payload={"fence": fence.id, "event": fence.alert_on,
-                                                "lat": lat, "lon": lon, "source": rec.source},
-                        dedup_key=f"geofence:{fence.id}:{subject}:{rec.uid}", user=who)
-                    if a:
-                        raised.append(a)
-        tx.con.executemany(
-            "INSERT INTO ops_geofence_state VALUES (?,?,?,?,NULL) ON CONFLICT(fence_id, subject) "
-            "DO UPDATE SET inside=excluded.inside, seen_at=excluded.seen_at",
-            [(f, s, int(inside), t) for (f, s), (inside, t) in state.items() if t])
-        return raised
-
-
 def _with_entities(con: Any, records: Sequence[Record]) -> builtins.list[Record]:
     """The records with the entities they mention (one query per 500 records)."""
     found: dict[str, list[EntityRef]] = {}
@@ -433,11 +391,3 @@ def _with_entities(con: Any, records: Sequence[Record]) -> builtins.list[Record]
         for uid, etype, key, label in rows:
             found.setdefault(uid, []).append(EntityRef(etype, key, label))
     return [replace(r, entities=tuple(found.get(r.uid, ()))) for r in records]
-
-
-def _vehicle_subjects(rec: Record) -> set[str]:
-    subjects = {e.key for e in rec.entities if e.type == "vehicle"}
-    plate = rec.fields.get("plate")
-    if plate:
-        subjects.add(normalize.plate(str(plate)))
-    return subjects
