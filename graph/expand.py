@@ -203,9 +203,11 @@ def aggregate(rows: Iterable[LinkTuple], aliases: AliasMap | None = None) -> lis
     links = default_schema().links
     directed = {name: lt.directed for name, lt in links.items()}
     evidence: dict[tuple[str, str, str], list[tuple[float | None, str]]] = {}
+    names: dict[str, str] = {}  # one string object per entity id, not one per link
     for _rowid, ltype, s, d, t, uid in rows:
         if aliases:
             s, d = aliases.canonical(s), aliases.canonical(d)
+        s, d = names.setdefault(s, s), names.setdefault(d, d)
         if s == d:
             continue  # a link inside one merged entity (e.g. "same_as") is not an edge
         if not directed.get(ltype, True) and d < s:

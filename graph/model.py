@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import networkx as nx
 
 
-@dataclass
+@dataclass(slots=True)
 class GraphNode:
     """One entity in a graph result (after merges: ``aliases`` lists the ids merged into it)."""
 
@@ -32,7 +32,7 @@ class GraphNode:
                 "aliases": list(self.aliases), "depth": self.depth}
 
 
-@dataclass
+@dataclass(slots=True)
 class GraphEdge:
     """Every link of one ``type`` between ``source`` and ``target``, aggregated.
 
@@ -47,8 +47,6 @@ class GraphEdge:
     times: list[float] = field(default_factory=list)
     record_uids: list[str] = field(default_factory=list)
     directed: bool = True
-    _pending: list[tuple[float | None, str]] = field(default_factory=list, repr=False,
-                                                     compare=False)
 
     @property
     def first(self) -> float | None:
@@ -61,24 +59,6 @@ class GraphEdge:
     @property
     def key(self) -> tuple[str, str, str]:
         return (self.source, self.target, self.type)
-
-    def add(self, time: float | None, record_uid: str) -> None:
-        """Add one link's evidence; call :meth:`finish` once all are added."""
-        self.count += 1
-        self._pending.append((time, record_uid))
-
-    def finish(self) -> None:
-        """Sort the evidence by time (uids of untimed links go last)."""
-        if not self._pending:
-            return
-        n = len(self.times)  # after a finish, the first n uids are the timed ones
-        pending: list[tuple[float | None, str]] = list(self._pending)
-        pending += zip(self.times, self.record_uids[:n], strict=True)
-        pending += [(None, u) for u in self.record_uids[n:]]
-        pending.sort(key=lambda p: (p[0] is None, p[0] or 0.0, p[1]))
-        self.times = [t for t, _ in pending if t is not None]
-        self.record_uids = [u for _, u in pending]
-        self._pending = []
 
     def to_dict(self) -> dict[str, Any]:
         return {"source": self.source, "target": self.target, "type": self.type,
