@@ -93,6 +93,7 @@ class Gallery:
         self.store = FaceStore(self.dir / STORE_NAME)
         self._lock = threading.RLock()
         self._index: VectorIndex | None = None
+        self._version = -1
         self._dirty = False
         key = self.store.get_meta("descriptor_key")
         if key is None:
@@ -123,10 +124,29 @@ class Gallery:
     # -- the index ------------------------------------------------------------------------------
     @property
     def index(self) -> VectorIndex:
+        """The in-memory index, loaded on first use and kept in step with other writers."""
         with self._lock:
+            version = self.store.data_version()
             if self._index is None:
                 self._index = self._load_index()
+            elif version != self._version:
+                self._catch_up(self._index)  # another process enrolled or removed faces
+            self._version = version
             return self._index
+
+    def _catch_up(self, index: VectorIndex) -> bool:
+        store_ids = self.store.face_ids()
+        have = index.ids()
+        missing = np.setdiff1d(store_ids, have)
+        extra = np.setdiff1d(have, store_ids)
+        if not len(missing) and not len(extra):
+            return False
+        log.info("face index catching up with the gallery: +%d -%d", len(missing), len(extra))
+        index.remove(extra.tolist())
+        if len(missing):
+            index.add(missing, normalise(self.store.vectors(missing.tolist())))
+        self._dirty = True
+        return True
 
     def _load_index(self) -> VectorIndex:
         store_ids = self.store.face_ids()
@@ -142,17 +162,9 @@ class Gallery:
             if header.get("descriptor_key") != self.options.descriptor_key():
                 log.warning("%s holds other descriptors; rebuilding", path)
                 break
-            if header.get("ids_sha256") == want:
-                return index
-            have = index.ids()
-            missing = np.setdiff1d(store_ids, have)
-            extra = np.setdiff1d(have, store_ids)
-            log.warning("%s is behind the gallery (%d to add, %d to remove): catching up",
-                        path, len(missing), len(extra))
-            index.remove(extra.tolist())
-            if len(missing):
-                index.add(missing, normalise(self.store.vectors(missing.tolist())))
-            self._dirty = True
+            if header.get("ids_sha256") != want:
+                log.warning("%s is behind the gallery metadata: catching up", path)
+                self._catch_up(index)
             return index
         ids, vectors = self.store.all_vectors()
         if len(ids):

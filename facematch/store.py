@@ -128,6 +128,11 @@ class FaceStore:
         with self._lock:
             self._db.close()
 
+    def data_version(self) -> int:
+        """Changes whenever another connection (another console or CLI) commits a change."""
+        with self._lock:
+            return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
     # -- meta ---------------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
         with self._lock:

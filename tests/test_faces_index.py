@@ -183,3 +183,16 @@ def test_rebuild_command_changes_kind(workspace: object,
     assert header["kind"] == "hnsw" and header["count"] == 5
     audit = workspace.audit.search(action="face.rebuild")  # type: ignore[attr-defined]
     assert audit and audit[-1]["params"]["faces"] == 5
+
+
+def test_two_galleries_on_one_workspace_stay_in_step(workspace: object) -> None:
+    console = Gallery(workspace)  # type: ignore[arg-type]
+    console.enroll_faces(fake_photo(0), record_uid="r:0")
+    assert len(console.index) == 1
+    cli = Gallery(workspace)  # type: ignore[arg-type]  # e.g. `superbrain faces enroll`
+    cli.enroll_faces(fake_photo(1), record_uid="r:1")
+    cli.remove_record("r:0")
+    cli.close()
+    top = console.search(fake_photo(1), case="C", purpose="p").candidates
+    assert [c.record_uid for c in top] == ["r:1"]
+    console.close()
