@@ -80,7 +80,14 @@ class OpsContext:
         key = str(self.store.path)
         with _SCHEMA_LOCK:
             if key not in _SCHEMA_READY:
-                ensure_schema(self.store.connection)
+                # A connection of its own: executescript would commit a transaction the
+                # thread's store connection might have open.
+                self.store.connection  # noqa: B018 - the store file and WAL mode exist first
+                con = sqlite3.connect(self.store.path, timeout=30)
+                try:
+                    ensure_schema(con)
+                finally:
+                    con.close()
                 _SCHEMA_READY.add(key)
 
     @property
