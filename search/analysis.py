@@ -33,6 +33,7 @@ RUST_TOKEN_PATTERN = (
     r"|\p{Nd}+(?:[.,;'’]\p{Nd}+)*)+")
 
 _HAN_CHAR = re.compile(f"[{_HAN_RANGES}]")
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ def identifier_forms(value: str) -> list[str]:
 def identifiers_in_text(text: str) -> set[str]:
     """Canonical plates, phones and ID numbers written anywhere in ``text``."""
     found: set[str] = set()
-    if not any(ch.isdigit() for ch in text):
+    if _DIGIT.search(text) is None:
         return found
     for m in _PLATE_IN_TEXT.finditer(text):
         p = normalize.plate(m.group())

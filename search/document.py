@@ -49,6 +49,7 @@ class FieldRegistry:
 
     schemas: dict[str, RecordSchema] = field(default_factory=dict)
     fields: dict[str, FieldSpec] = field(default_factory=dict)
+    _by_type: dict[str, dict[str, FieldSpec]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_schemas(cls, schemas: Iterable[RecordSchema]) -> FieldRegistry:
@@ -73,6 +74,7 @@ class FieldRegistry:
         return cls.from_schemas(schemas)
 
     def add(self, schema: RecordSchema) -> None:
+        self._by_type.clear()
         self.schemas.setdefault(schema.record_type, schema)
         for spec in schema.fields:
             known = self.fields.get(spec.name)
@@ -81,6 +83,15 @@ class FieldRegistry:
             elif known.role is not spec.role:
                 log.warning("field %r is %s in one schema and %s in %r; using %s", spec.name,
                             known.role, spec.role, schema.record_type, known.role)
+
+    def spec(self, record_type: str, name: str) -> FieldSpec | None:
+        """The field's spec in ``record_type``'s schema, else its first declaration."""
+        by_type = self._by_type.get(record_type)
+        if by_type is None:
+            schema = self.schemas.get(record_type)
+            by_type = {f.name: f for f in schema.fields} if schema else {}
+            self._by_type[record_type] = by_type
+        return by_type.get(name) or self.fields.get(name)
 
     def role(self, name: str) -> FieldRole | None:
         spec = self.fields.get(name)
@@ -145,13 +156,13 @@ def _identifier_values(raw: str, spec: FieldSpec | None) -> list[str]:
             out.append(normalize.get(spec.normalizer)(folded))
         except KeyError:
             log.warning("field %r names unknown normalizer %r", spec.name, spec.normalizer)
-    out.extend(identifier_forms(folded))
+    if spec is None or spec.normalizer not in ("plate", "phone", "id_number"):
+        out.extend(identifier_forms(folded))
     return list(dict.fromkeys(v for v in out if v))
 
 
 def build_doc(record: Record, registry: FieldRegistry) -> dict[str, Any]:
     """The indexed document of ``record`` (see the module docstring for the layout)."""
-    schema = registry.schemas.get(record.type)
     all_text: list[str] = []
     text: dict[str, str] = {}
     keywords: dict[str, list[str]] = {}
@@ -160,7 +171,7 @@ def build_doc(record: Record, registry: FieldRegistry) -> dict[str, Any]:
     ids: set[str] = set()
 
     def spec_of(name: str) -> FieldSpec | None:
-        return (schema.field(name) if schema else None) or registry.fields.get(name)
+        return registry.spec(record.type, name)
 
     def declared_text(name: str) -> bool:
         return registry.role(name) is FieldRole.TEXT
