@@ -214,7 +214,7 @@ class Gallery:
             index.remove(removed)
             if added:
                 index.add(np.array(added, dtype=np.int64),
-                          np.stack([r["vector"] for r in rows]))
+                          np.stack([f.unit_vector for f in image.faces]))
             self._dirty = True
         return added
 

@@ -112,8 +112,8 @@ def read_image(source: str | Path | bytes, *, max_pixels: int = DEFAULT_MAX_PIXE
     fmt, mode = str(im.format), str(im.mode)
     try:
         im.load()
-        im = ImageOps.exif_transpose(im) or im
-        pixels = _to_rgb_array(im)
+        upright = ImageOps.exif_transpose(im) or im
+        pixels = _to_rgb_array(upright)
     except Image.DecompressionBombError as exc:
         raise ImageTooLargeError(f"{name!r}: refused as a decompression bomb ({exc})") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:

@@ -324,11 +324,11 @@ def quality_parts(size: int, score: float, chip: np.ndarray,
         # dlib 5-point order: right eye (2 points), left eye (2 points), nose base
         pts = np.asarray(landmarks, dtype=np.float64)
         eye_a, eye_b, nose = pts[0:2].mean(axis=0), pts[2:4].mean(axis=0), pts[4]
-        span = np.linalg.norm(eye_a - eye_b)
+        span = float(np.linalg.norm(eye_a - eye_b))
         if span > 0:
             mid = (eye_a + eye_b) / 2
             axis = (eye_b - eye_a) / span
             offset = abs(float(np.dot(nose - mid, axis))) / span
-            pose_q = max(0.0, 1.0 - 2.0 * offset)
-    return {k: round(max(0.05, v), 3) for k, v in
+            pose_q = float(max(0.0, 1.0 - 2.0 * offset))
+    return {k: round(float(max(0.05, v)), 3) for k, v in
             {"size": size_q, "detector": det_q, "sharpness": sharp_q, "pose": pose_q}.items()}

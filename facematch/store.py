@@ -105,7 +105,7 @@ _ROW_COLS = ("face_id, record_uid, attachment, face_index, entity_id, entity_lab
 
 def _row(r: Sequence[Any]) -> FaceRow:
     return FaceRow(int(r[0]), r[1], r[2], int(r[3]), r[4], r[5], r[6], r[7],
-                   tuple(json.loads(r[8])), int(r[9]), float(r[10]))  # type: ignore[arg-type]
+                   tuple(json.loads(r[8])), int(r[9]), float(r[10]))
 
 
 class FaceStore:
