@@ -42,6 +42,8 @@ def _out(args: argparse.Namespace, value: Any, lines: list[str]) -> int:
 
 def _age(seconds: float) -> str:
     m = int(seconds // 60)
+    if m >= 48 * 60:
+        return f"{m // 1440}d{m % 1440 // 60:02d}h"
     return f"{m // 60}h{m % 60:02d}m" if m >= 60 else f"{m}m"
 
 
@@ -226,7 +228,9 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
     from ops.hotspots import cells_geojson
 
     ops = _service(args)
-    end = args.end or datetime.now(UTC)
+    span = ops.incidents.time_range()
+    # Default: the period up to the newest incident (now, in live operations).
+    end = args.end or (span[1] + timedelta(seconds=1) if span else datetime.now(UTC))
     start = args.start or end - timedelta(days=args.days)
     result = ops.hotspots(start, end, cell_m=args.cell, category=args.category)
     if args.geojson:
@@ -390,7 +394,7 @@ def register(subparsers: Any) -> None:
     q = add("hotspots", cmd_hotspots, "incident density by grid cell and district vs the "
                                       "previous period")
     q.add_argument("--start", type=_when)
-    q.add_argument("--end", type=_when)
+    q.add_argument("--end", type=_when, help="default: just after the newest incident")
     q.add_argument("--days", type=float, default=7, help="period length when --start is not "
                                                          "given (default 7)")
     q.add_argument("--cell", type=float, default=None, help="cell size in metres (default 500)")

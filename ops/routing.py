@@ -27,6 +27,7 @@ class RoutingRule:
     keywords: tuple[str, ...] = ()
     max_priority: int | None = None
     districts: frozenset[str] = frozenset()
+    unless: tuple[str, ...] = ()
 
     def matches(self, category: str, text: str, priority: int, district: str) -> bool:
         """Whether the rule fires; ``category`` and ``text`` already folded to lower case."""
@@ -34,11 +35,13 @@ class RoutingRule:
             return False
         if self.districts and district not in self.districts:
             return False
+        haystack = f"{category} {text}"
+        if any(u in haystack for u in self.unless):
+            return False
         if not self.categories and not self.keywords:
             return True
         if category in self.categories:
             return True
-        haystack = f"{category} {text}"
         return any(k in haystack for k in self.keywords)
 
 
@@ -116,7 +119,8 @@ def parse_routing(data: Mapping[str, Any], where: str) -> Router:
                 raise OpsConfigError(f"{ctx}: unknown department {d!r}; declared: "
                                      f"{', '.join(departments)}")
         unknown = set(r) - {"id", "description", "departments", "capabilities", "units",
-                            "categories", "keywords", "max_priority", "districts"}
+                            "categories", "keywords", "max_priority", "districts",
+                            "unless"}
         if unknown:
             raise OpsConfigError(f"{ctx}: unknown key(s) {', '.join(sorted(unknown))}")
         max_p = r.get("max_priority")
@@ -130,5 +134,6 @@ def parse_routing(data: Mapping[str, Any], where: str) -> Router:
             capabilities=tuple(r.get("capabilities") or ()), units=units,
             categories=frozenset(_norm(c) for c in r.get("categories") or ()),
             keywords=tuple(_norm(k) for k in r.get("keywords") or ()),
-            max_priority=max_p, districts=frozenset(r.get("districts") or ())))
+            max_priority=max_p, districts=frozenset(r.get("districts") or ()),
+            unless=tuple(_norm(u) for u in r.get("unless") or ())))
     return Router(rules, {k: str(v) for k, v in departments.items()}, where)

@@ -79,6 +79,8 @@ def test_incident_lifecycle_stamps_every_state(workspace: Any) -> None:
     ("燃气泄漏", "闻到燃气味", 1, "gas-leak", {"fire", "gas_company", "police_precinct"}),
     ("其他", "小区里有燃气味道", 3, "gas-leak", {"fire", "gas_company", "police_precinct"}),
     ("交通事故", "两车追尾，无人员受伤", 3, "traffic-accident", {"traffic"}),
+    ("交通事故", "两车追尾，无人员受伤，双方对责任有争议", 1, "traffic-accident", {"traffic"}),
+    ("交通事故", "Rear-end collision, no injuries", 2, "traffic-accident", {"traffic"}),
     ("交通事故", "电动车与轿车相撞，一人受伤", 2, "traffic-injury",
      {"traffic", "medical", "police_precinct"}),
     ("纠纷", "两名住户因停车位发生纠纷", 3, "dispute", {"community_grid", "police_precinct"}),
