@@ -218,3 +218,30 @@ def test_ingest_stage_enrols_record_photos_once(workspace: object, tmp_path: Pat
     faces = g.faces_of_record("watchlist:W1")
     assert faces[0]["entity_id"] == "person:Laura_Bush"  # the person, not the phone
     g.close()
+
+
+def test_cli_enroll_search_review(workspace: object, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    people = lfw_small()
+    records = [Record(source="registry", id=name, type="person",
+                      attachments={"photo": str(people[name][0])},
+                      entities=(EntityRef("person", name, name),))
+               for name in ("Colin_Powell", "Serena_Williams")]
+    workspace.store.upsert_batch(records)  # type: ignore[attr-defined]
+    root = str(workspace.root)  # type: ignore[attr-defined]
+    assert cli_main(["faces", "enroll", "-w", root]) == 0
+    assert "2 photos enrolled (2 faces)" in capsys.readouterr().out
+    assert cli_main(["faces", "enroll", "-w", root]) == 0  # nothing new
+    assert "0 photos enrolled" in capsys.readouterr().out
+    probe_photo = str(people["Serena_Williams"][3])
+    assert cli_main(["faces", "search", "-w", root, probe_photo, "--case", "C-11",
+                     "--purpose", "assault", "-k", "2", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    top = out["faces"][0]["candidates"][0]
+    assert top["entity_id"] == "person:Serena_Williams" and top["above_threshold"]
+    assert out["notice"] == LEAD_NOTICE
+    assert cli_main(["faces", "review", "-w", root, out["search_id"], str(top["face_id"]),
+                     "rejected", "--note", "different ear shape"]) == 0
+    review = workspace.audit.search(action="face.review")[-1]  # type: ignore[attr-defined]
+    assert review["case"] == "C-11" and review["params"]["note"] == "different ear shape"
