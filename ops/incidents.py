@@ -126,7 +126,8 @@ class IncidentDesk:
                 "dispute, created_by, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (None, category.strip(), priority, self.config.incident_states.initial, received,
                  lat, lon, address, district, reporter, reporter_phone, text,
-                 dumps(decision.as_dict()), dumps({"received": received}), int(dispute), who,
+                 dumps(decision.as_dict()), dumps({"received": received}),
+                 int(dispute or decision.dispute), who,
                  tx.now))
             inc = load_incident(tx.con, int(cur.lastrowid or 0))
             tx.event("incident.created", inc.id, who, inc.as_dict())
@@ -299,8 +300,9 @@ class IncidentDesk:
                               where=f"incident {incident_id}")
             decision = self.config.router.route(cat, txt, pri, inc.district)
             tx.con.execute("UPDATE ops_incidents SET category=?, priority=?, text=?, routing=?, "
-                           "version=version+1, updated_at=? WHERE id=?",
-                           (cat, pri, txt, dumps(decision.as_dict()), tx.now, inc.id))
+                           "dispute=?, version=version+1, updated_at=? WHERE id=?",
+                           (cat, pri, txt, dumps(decision.as_dict()),
+                            int(inc.dispute or decision.dispute), tx.now, inc.id))
             updated = load_incident(tx.con, inc.id)
             tx.event("incident.updated", inc.id, who, updated.as_dict())
         self.ctx.audit(who, "ops.incident.reroute", {"incident": incident_id,

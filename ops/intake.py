@@ -182,7 +182,7 @@ class Intake:
                                      "source_uid=?", (m.source_uid,)).fetchone()
                 values = (m.category, m.priority, m.lat, m.lon, m.address, m.district,
                           m.reporter, m.reporter_phone, m.text, dumps(decision.as_dict()),
-                          int(m.dispute))
+                          int(m.dispute or decision.dispute))
                 if row is None:
                     cur = tx.con.execute(
                         "INSERT INTO ops_incidents (category, priority, lat, lon, address, "

@@ -28,6 +28,7 @@ class RoutingRule:
     max_priority: int | None = None
     districts: frozenset[str] = frozenset()
     unless: tuple[str, ...] = ()
+    dispute: bool = False
 
     def matches(self, category: str, text: str, priority: int, district: str) -> bool:
         """Whether the rule fires; ``category`` and ``text`` already folded to lower case."""
@@ -54,11 +55,12 @@ class RoutingDecision:
     departments: tuple[str, ...]
     capabilities: tuple[str, ...]
     units: int
+    dispute: bool = False  # incidents routed by the rule are dispute cases (mediation)
 
     def as_dict(self) -> dict[str, Any]:
         return {"rule_id": self.rule_id, "description": self.description,
                 "departments": list(self.departments), "capabilities": list(self.capabilities),
-                "units": self.units}
+                "units": self.units, "dispute": self.dispute}
 
 
 class Router:
@@ -85,7 +87,7 @@ class Router:
         for rule in self.rules:
             if rule.matches(cat, folded, priority, district):
                 return RoutingDecision(rule.id, rule.description, rule.departments,
-                                       rule.capabilities, rule.units)
+                                       rule.capabilities, rule.units, rule.dispute)
         raise OpsConfigError(f"{self.where}: no routing rule matches category {category!r}; "
                              "add a default rule without conditions at the end")
 
@@ -120,7 +122,7 @@ def parse_routing(data: Mapping[str, Any], where: str) -> Router:
                                      f"{', '.join(departments)}")
         unknown = set(r) - {"id", "description", "departments", "capabilities", "units",
                             "categories", "keywords", "max_priority", "districts",
-                            "unless"}
+                            "unless", "dispute"}
         if unknown:
             raise OpsConfigError(f"{ctx}: unknown key(s) {', '.join(sorted(unknown))}")
         max_p = r.get("max_priority")
@@ -135,5 +137,6 @@ def parse_routing(data: Mapping[str, Any], where: str) -> Router:
             categories=frozenset(_norm(c) for c in r.get("categories") or ()),
             keywords=tuple(_norm(k) for k in r.get("keywords") or ()),
             max_priority=max_p, districts=frozenset(r.get("districts") or ()),
-            unless=tuple(_norm(u) for u in r.get("unless") or ())))
+            unless=tuple(_norm(u) for u in r.get("unless") or ()),
+            dispute=bool(r.get("dispute", False))))
     return Router(rules, {k: str(v) for k, v in departments.items()}, where)

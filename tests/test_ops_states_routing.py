@@ -109,8 +109,10 @@ def test_fired_rule_is_stored_and_shown_on_incident(workspace: Any) -> None:
     assert again.routing["rule_id"] == "gas-leak"
     assert "gas_company" in again.routing["departments"]
     assert again.routing["description"].startswith("燃气泄漏")
+    assert not again.dispute
     rerouted = ops.incidents.reroute(inc.id, category="纠纷", text="吵架")
     assert rerouted.routing["rule_id"] == "dispute"
+    assert rerouted.dispute  # the dispute rule makes it a mediation case
 
 
 def _override(tmp_path: Path, name: str, text: str) -> Path:
