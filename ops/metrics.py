@@ -38,6 +38,7 @@ def metrics(con: Any, config: OpsConfig, *, now: float, start: datetime | None =
     Returns
     -------
     dict with ``incidents``; ``response`` (distribution of minutes received → on scene);
+    ``dispatch`` (minutes received → first unit dispatched);
     ``by_priority`` (per priority: ``label``, ``incidents``, ``response`` distribution,
     ``respond_target_min``, ``respond_breaches``, ``resolve_target_min``,
     ``resolve_breaches``, ``breach_rate``); ``mediation`` (per district: ``cases`` (disputes
@@ -60,6 +61,8 @@ def metrics(con: Any, config: OpsConfig, *, now: float, start: datetime | None =
     received = np.array([r[2] for r in rows], dtype=float)
     stamps = [json.loads(r[3]) for r in rows]
     on_scene = np.array([s.get("on_scene", np.nan) for s in stamps], dtype=float)
+    dispatched = np.array([s.get("dispatched", np.nan) for s in stamps], dtype=float)
+    dispatch_min = (dispatched - received) / 60.0
     resolved = np.array([s.get("resolved", np.nan) for s in stamps], dtype=float)
     respond_min = (on_scene - received) / 60.0
     resolve_min = (resolved - received) / 60.0
@@ -99,5 +102,6 @@ def metrics(con: Any, config: OpsConfig, *, now: float, start: datetime | None =
         decided = d["success"] + d["failed"]
         d["success_rate"] = round(d["success"] / decided, 4) if decided else None
     return {"incidents": n, "response": distribution(respond_min[has_scene]),
+            "dispatch": distribution(dispatch_min[~np.isnan(dispatch_min)]),
             "by_priority": by_priority, "mediation": dict(sorted(mediation.items())),
             "mediation_total": totals}

@@ -116,3 +116,11 @@ class OpsService:
                 end: datetime | None = None) -> dict[str, Any]:
         """See :func:`ops.metrics.metrics`."""
         return metrics(self.ctx.con, self.config, now=self.ctx.clock(), start=start, end=end)
+
+
+def raise_alert(workspace: Workspace, kind: str, **details: Any) -> Any:
+    """Raise an alert on ``workspace`` from another engine in one call, e.g.
+    ``raise_alert(ws, "face_match", title=…, score=0.91, subject=…, record_uid=…)``; see
+    :meth:`ops.alerts.AlertCenter.raise_alert` (returns the Alert, or None when below the
+    face-match threshold or a duplicate)."""
+    return OpsService(workspace).alerts.raise_alert(kind, **details)

@@ -172,6 +172,15 @@ def test_face_match_threshold_and_audit(ops: OpsService, workspace: Any) -> None
     assert entry["user"] == "facematch" and entry["params"]["alert"] == alert.id
 
 
+def test_module_level_raise_alert_for_other_engines(workspace: Any) -> None:
+    from ops.service import raise_alert
+
+    alert = raise_alert(workspace, "face_match", title="人脸比中", score=0.99,
+                        record_uid="watchlist:W7")
+    assert alert is not None and alert.record_uid == "watchlist:W7"
+    assert raise_alert(workspace, "face_match", title="weak", score=0.01) is None
+
+
 def test_subscribe_poll_and_acknowledge(ops: OpsService, workspace: Any) -> None:
     from core.workspace import Workspace
 

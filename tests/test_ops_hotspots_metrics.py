@@ -99,6 +99,7 @@ def test_response_distribution_and_sla_breaches(workspace: Any) -> None:
     assert m["incidents"] == 6
     assert m["response"]["count"] == 5
     assert m["response"]["p50"] == 10.0 and m["response"]["max"] == 25.0
+    assert m["dispatch"]["count"] == 5 and m["dispatch"]["max"] == 0.0  # dispatched at once
     p1 = m["by_priority"]["1"]
     assert p1["response"]["count"] == 3 and p1["response"]["p50"] == 8.0
     assert p1["response"]["p95"] == pytest.approx(14.3)
