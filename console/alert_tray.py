@@ -173,16 +173,20 @@ class AlertTray(QWidget):
                 raise RuntimeError(f"engine not available: ops: {unavailable_reason(self.ctx)}")
         return self.ops
 
-    def _fetch(self) -> tuple[list[Any], int]:
+    def _fetch(self) -> tuple[list[Any], int | None]:
         view = self._view()
         if self.first_load:
             alerts = view.open_alerts() + view.alerts_since(max(0, view.alerts.last_id() - 200))
         else:
             alerts = view.alerts_since(self.last_id)
-        return alerts, view.unacked_count()
+        # the workspace-wide count costs a status-board read: only when something changed
+        count = view.unacked_count() if alerts or self.first_load else None
+        return alerts, count
 
-    def _on_alerts(self, value: tuple[list[Any], int]) -> None:
-        alerts, self.unacked_total = value
+    def _on_alerts(self, value: tuple[list[Any], int | None]) -> None:
+        alerts, count = value
+        if count is not None:
+            self.unacked_total = count
         if alerts:
             self.last_id = max(self.last_id, *(a.id for a in alerts))
         new = self.model.merge(alerts)

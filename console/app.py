@@ -60,4 +60,7 @@ def run(root: Path) -> int:
     try:
         return int(app.exec())
     finally:
+        from PyQt6.QtCore import QThreadPool
+
+        QThreadPool.globalInstance().waitForDone(10_000)  # let workers finish with the store
         ctx.close()
