@@ -148,13 +148,83 @@ def test_audit_exports_always_appear(workspace: Workspace, tmp_path: Path) -> No
                                                       str(tmp_path / "y.jsonl")]
 
 
-def test_face_searches_always_appear(workspace: Workspace) -> None:
-    pytest.skip("facematch/ has no public face-search service yet (issue 5 still landing)")
+def _fake_photo(n: int) -> object:
+    import numpy as np
+
+    from facematch.pipeline import Face, ImageFaces
+
+    vec = np.random.default_rng(n).normal(size=128).astype("float32")
+    return ImageFaces(source=f"/photos/{n}.jpg", sha256=f"{n:064d}", width=200, height=200,
+                      faces=(Face(index=0, box=(10, 10, 110, 110), size=100, score=2.0,
+                                  quality=0.9, descriptor=vec),))
+
+
+def test_face_searches_verifications_and_reviews_always_appear(workspace: Workspace) -> None:
+    pytest.importorskip("facematch.gallery", reason="facematch/ (issue 5) not installed")
+    from facematch.errors import SafeguardError
+    from facematch.gallery import Gallery
+
+    g = Gallery(workspace)
+    for n in range(3):
+        g.enroll_faces(_fake_photo(n), record_uid=f"r:{n}", save=False)
+    g.save()
+    with pytest.raises(SafeguardError):  # no case number: refused before anything runs
+        g.search(_fake_photo(1), case="", purpose="lead")
+    result = g.search(_fake_photo(1), case="A-17", purpose="robbery lead")
+    g.verify(_fake_photo(1), _fake_photo(2), case="A-17", purpose="robbery lead")
+    g.review(result.candidates[0], "confirmed", "same scar")
+    g.close()
+    by_action = {e["action"]: e for e in workspace.audit.search(action="face.*")}
+    assert by_action["face.search"]["case"] == "A-17"
+    assert by_action["face.search"]["params"]["probe_sha256"] == f"{1:064d}"
+    assert by_action["face.verify"]["params"]["other_sha256"] == f"{2:064d}"
+    assert by_action["face.review"]["user"] == "tester"
+    assert workspace.audit.verify() == []
 
 
 def test_dispatches_always_appear(workspace: Workspace) -> None:
-    pytest.skip("ops/ has no public dispatch service yet (issue 7 still landing)")
+    pytest.importorskip("ops.service", reason="ops/ (issue 7) not installed")
+    from ops.service import OpsService
+
+    ops = OpsService(workspace)
+    ops.units.add("U1", unit_type="patrol_car", lat=30.75, lon=120.76, district="南湖区")
+    inc = ops.incidents.create("纠纷", 3, lat=30.75, lon=120.76, text="邻居吵架")
+    ops.dispatch.assign(inc.id, "U1")
+    ops.dispatch.release("U1")
+    actions = [e["action"] for e in workspace.audit.search(action="ops.*")]
+    assert actions.index("ops.incident.create") < actions.index("ops.dispatch.assign") < \
+        actions.index("ops.dispatch.release")
+    assign = workspace.audit.search(action="ops.dispatch.assign")[-1]
+    assert assign["params"] == {"incident": inc.id, "units": ["U1"]}
 
 
-def test_graph_exports_always_appear(workspace: Workspace) -> None:
-    pytest.skip("graph/ export service not wired to the workspace yet (issue 4 still landing)")
+def test_searches_and_graph_exports_always_appear(workspace: Workspace, tmp_path: Path) -> None:
+    pytest.importorskip("search.cli", reason="search/ (issue 3) not installed")
+    pytest.importorskip("graph.cli", reason="graph/ (issue 4) not installed")
+    import os
+    import subprocess
+    import sys
+
+    from core.ingest import Ingestor
+    from plugins.mapping import MappingSource, parse_mapping
+
+    source = MappingSource(parse_mapping({
+        "source": {"name": "calls", "id": ["id"]},
+        "fields": {"a": {"role": "identifier", "normalizer": "phone"},
+                   "b": {"role": "identifier", "normalizer": "phone"}},
+        "entities": {"pa": {"type": "phone", "key": "a"}, "pb": {"type": "phone", "key": "b"}},
+        "links": [{"type": "called", "from": "pa", "to": "pb"}]}, "calls"))
+    data = tmp_path / "calls.csv"
+    data.write_text("id,a,b\n1,13800138000,13900139000\n2,13900139000,13700137000\n", "utf-8")
+    assert Ingestor(workspace).ingest_file(source, data).status == "done"
+    repo = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "SUPERBRAIN_USER": "tester"}
+    out = tmp_path / "g.graphml"
+    for args in (["search", "13800138000"],
+                 ["graph", "export", "13800138000", "-o", str(out), "--case", "B-2"]):
+        run = subprocess.run([sys.executable, "main.py", *args, "-w", str(workspace.root)],
+                             cwd=repo, env=env, capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stderr
+    assert workspace.audit.search(action="search")[-1]["params"]["query"] == "13800138000"
+    export = workspace.audit.search(action="graph.export")[-1]
+    assert export["case"] == "B-2" and export["params"]["file"] == str(out)
