@@ -91,6 +91,14 @@ class OpsService:
         """Journalled changes with id > ``after_id`` (any process), oldest first."""
         return events_since(self.ctx.con, after_id, limit)
 
+    def prune_events(self, before: datetime) -> int:
+        """Delete journalled events older than ``before`` (the journal is a change feed for
+        polling consoles, not the record: incidents, assignments, alerts and the audit log
+        keep everything). Returns how many were deleted."""
+        with self.ctx.tx() as tx:
+            return int(tx.con.execute("DELETE FROM ops_events WHERE ts < ?",
+                                      (before.timestamp(),)).rowcount)
+
     def last_event_id(self) -> int:
         """The id of the newest journalled event (0 when none): where a poller starts."""
         return int(self.ctx.con.execute("SELECT coalesce(max(id), 0) FROM ops_events")

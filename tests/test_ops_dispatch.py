@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,7 @@ from ops.errors import (
     UnknownUnitError,
 )
 from ops.geo import haversine_m, haversine_many_m
-from tests.ops_fixtures import CENTRE, FakeClock, make_ops, north_of
+from tests.ops_fixtures import CENTRE, T0, FakeClock, make_ops, north_of
 
 
 @pytest.fixture
@@ -236,6 +237,8 @@ def test_events_pushed_in_process_and_journalled_for_others(ops: Any, workspace:
     assert kinds == ["incident.created", "unit.updated", "assignment.created",
                      "incident.updated", "unit.updated"]  # GPS fixes are not journalled
     assert other.events_since(start)[2].payload["unit_id"] == "A"
+    assert other.prune_events(datetime.fromtimestamp(T0 + 1, tz=UTC)) == start + len(kinds)
+    assert other.events_since(0) == []
 
 
 def test_board_counts(ops: Any) -> None:
