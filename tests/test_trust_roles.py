@@ -28,28 +28,19 @@ from core.security import (
 from core.users import UserError, add_user, change_role, set_enabled
 from core.workspace import Workspace
 from plugins.mapping import MappingSource, parse_mapping
+from tests.trust_fixtures import PASSWORDS, as_user, staff
 
 REPO = Path(__file__).resolve().parent.parent
-PASSWORDS = {"root": "root-pass-1", "ana": "analyst-pass", "sup": "supervisor-pass",
-             "cmd": "commander-pass"}
 
 
 @pytest.fixture
 def staffed(workspace: Workspace) -> Workspace:
     """A workspace with an administrator, an analyst, a supervisor and a commander."""
-    add_user(workspace, "root", "administrator", PASSWORDS["root"])
-    workspace.login("root", PASSWORDS["root"])
-    add_user(workspace, "ana", "analyst", PASSWORDS["ana"])
-    add_user(workspace, "sup", "supervisor", PASSWORDS["sup"])
-    add_user(workspace, "cmd", "commander", PASSWORDS["cmd"])
-    return workspace
+    return staff(workspace)
 
 
 def _as(ws: Workspace, user: str) -> Workspace:
-    """The same workspace folder opened again, logged in as ``user``."""
-    other = Workspace.open(ws.root)
-    other.login(user, PASSWORDS[user])
-    return other
+    return as_user(ws, user)
 
 
 def test_roles_are_data_and_match_the_brief() -> None:
