@@ -310,7 +310,8 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "ops", help="operations: incidents, units, dispatch, alerts, hotspots, metrics",
         description="Incident intake, routing, unit dispatch, alerts, hotspots and metrics. "
-                    "Start with `superbrain ops seed-units` to give a demo workspace units.")
+                    "`superbrain demo` seeds units; `superbrain ops seed-units` gives any "
+                    "workspace the 40 demo units. See docs/OPERATIONS.md.")
     sub = p.add_subparsers(dest="ops_cmd", required=True, metavar="OPS_COMMAND")
 
     def add(name: str, func: Any, help_text: str) -> argparse.ArgumentParser:
