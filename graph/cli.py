@@ -15,6 +15,7 @@ from typing import Any
 
 from core.cli import add_workspace_arg, cancel_on_sigint, open_workspace, print_json
 from core.model import to_utc
+from core.security import require
 from graph.errors import GraphError
 from graph.model import iso
 
@@ -49,6 +50,8 @@ def _neighbourhood_args(p: argparse.ArgumentParser, depth: int = 2) -> None:
 
 def _open(args: argparse.Namespace, action: str, params: dict[str, Any]) -> Any:
     ws = open_workspace(args)
+    if action == "export":
+        require(ws, "export", file=str(params.get("file", "")))
     ws.audit.append(ws.user, f"graph.{action}", params, case=getattr(args, "case", None))
     return ws
 

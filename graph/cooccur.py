@@ -14,7 +14,7 @@ number of reads plus the number of co-sightings — never to all pairs of reads.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -53,6 +53,7 @@ class Sightings:
         self.device_names = list(device_names)
         self.record_index = order  # position of each read in the input (for evidence uids)
         self.record_uids = list(record_uids) if record_uids is not None else None
+        self._lookup: Callable[[int], str] | None = None  # input position -> evidence uid
         self._code = {n: i for i, n in enumerate(self.entity_names)}
 
     def __len__(self) -> int:
@@ -91,10 +92,14 @@ class Sightings:
     @classmethod
     def from_store(cls, store: Store, *, link_type: str = "passed",
                    start: datetime | None = None, end: datetime | None = None,
-                   aliases: AliasMap | None = None) -> Sightings:
-        """Every ``link_type`` link (entity → device) with a time, optionally in a window."""
+                   aliases: AliasMap | None = None, batch: int = 200_000) -> Sightings:
+        """Every ``link_type`` link (entity → device) with a time, optionally in a window.
+
+        Reads stream into numpy arrays batch by batch; evidence uids are looked up by link
+        rowid only for the results shown, so millions of reads stay a few bytes each.
+        """
         aliases = aliases if aliases is not None else AliasMap.load(store)
-        sql = ("SELECT source, target, time, record_uid FROM links "
+        sql = ("SELECT rowid, source, target, time FROM links "
                "WHERE type=? AND time IS NOT NULL")
         args: list[Any] = [link_type]
         if start is not None:
@@ -103,8 +108,30 @@ class Sightings:
         if end is not None:
             sql += " AND time <= ?"
             args.append(end.timestamp())
-        rows = store.connection.execute(sql, args)
-        return cls.from_iterable((aliases.canonical(s), d, t, u) for s, d, t, u in rows)
+        ents: dict[str, int] = {}
+        devs: dict[str, int] = {}
+        parts: list[tuple[np.ndarray, ...]] = []
+        cur = store.connection.execute(sql, args)
+        while rows := cur.fetchmany(batch):
+            rowid, src, dst, t = zip(*rows, strict=True)
+            parts.append((
+                np.fromiter((ents.setdefault(aliases.canonical(x), len(ents)) for x in src),
+                            np.int64, len(src)),
+                np.fromiter((devs.setdefault(x, len(devs)) for x in dst), np.int64, len(dst)),
+                np.array(t, dtype=np.float64), np.array(rowid, dtype=np.int64)))
+        cols = [np.concatenate([p[i] for p in parts]) if parts else np.zeros(0)
+                for i in range(4)]
+        out = cls(cols[0], cols[1], cols[2], list(ents), list(devs))
+        rowids = cols[3]
+        con = store.connection
+
+        def lookup(i: int) -> str:
+            row = con.execute("SELECT record_uid FROM links WHERE rowid=?",
+                              (int(rowids[i]),)).fetchone()
+            return row[0] if row else ""
+
+        out._lookup = lookup
+        return out
 
     def code(self, entity: str) -> int | None:
         return self._code.get(entity)
@@ -118,6 +145,9 @@ class Sightings:
         return self.device * spacing + (self.time - t0)
 
     def uid(self, i: int) -> str:
+        """The evidence record uid of sorted read ``i`` ("" when the input had none)."""
+        if self._lookup is not None:
+            return self._lookup(int(self.record_index[i]))
         if self.record_uids is None:
             return ""
         return self.record_uids[int(self.record_index[i])]

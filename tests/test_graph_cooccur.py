@@ -53,6 +53,10 @@ def test_store_scan_and_targeted_reads_agree(store: Store) -> None:
 def test_all_pairs_mode_puts_the_convoy_first(store: Store) -> None:
     pairs = cooccurrence_pairs(Sightings.from_store(store), window=60, min_count=3)
     assert {pairs[0].a, pairs[0].b} == {CONVOY_TARGET, CONVOY_MATE}
+    ev = pairs[0].evidence[0]
+    for uid in (ev.record_a, ev.record_b):
+        record = store.get_record(uid)
+        assert record is not None and record.links[0].target == f"device:{ev.device[7:]}"
     assert pairs[0].count >= pairs[-1].count
 
 

@@ -125,10 +125,12 @@ def bench_store(path: Path, scale: float, samples: int) -> None:
     rss0 = psutil.Process().memory_info().rss
     dt, g = timed(lambda: expand(store, ["phone:13000000007"], depth=8, max_nodes=target,
                                  aliases=aliases))
+    cpu = CPU[-1]
     gc.collect()
     used = psutil.Process().memory_info().rss - rss0
     print(f"neighbourhood for Louvain: {len(g.nodes):,} nodes, {len(g.edges):,} edges "
-          f"({sum(e.count for e in g.edges):,} links) in {dt:.1f} s; GraphResult RSS "
+          f"({sum(e.count for e in g.edges):,} links) in {dt:.1f} s (CPU {cpu:.1f} s); "
+          f"GraphResult RSS "
           f"{used / 2**20:.0f} MiB = {used / max(1, len(g.edges)):.0f} B per edge "
           f"(nodes and evidence included)")
     gc.collect()
@@ -139,7 +141,8 @@ def bench_store(path: Path, scale: float, samples: int) -> None:
           f"(evidence lists copied)")
     del nxg
     dt, found = timed(lambda: communities(g, seed=1))
-    print(f"Louvain on {len(g.nodes):,} nodes: {dt:.1f} s, {len(found)} communities, "
+    print(f"Louvain on {len(g.nodes):,} nodes: {dt:.1f} s (CPU {CPU[-1]:.1f} s), "
+          f"{len(found)} communities, "
           f"largest {len(found[0]) if found else 0}")
     store.close()
 
@@ -164,17 +167,20 @@ def make_reads(n_reads: int, n_vehicles: int, n_devices: int, days: int,
 
 
 def bench_cooccurrence(n_reads: int) -> None:
-    for size in (n_reads // 5, n_reads):
-        ent, dev, t = make_reads(size, n_vehicles=200_000, n_devices=3_000, days=30)
+    # sparse: 3k devices over 30 days; dense: 500 devices over 7 days (a read a minute at
+    # every device, about one joint read per read)
+    cases = [(n_reads // 5, 3_000, 30), (n_reads, 3_000, 30), (n_reads, 500, 7)]
+    for size, devices, days in cases:
+        ent, dev, t = make_reads(size, n_vehicles=200_000, n_devices=devices, days=days)
         dt_build, s = timed(lambda ent=ent, dev=dev, t=t: Sightings.from_arrays(ent, dev, t))
         dt_target, mates = timed(lambda s=s: cooccurring_with(s, "0", window=60, min_count=3))
         dt_all, pairs = timed(lambda s=s: cooccurrence_pairs(s, window=60, min_count=3))
         top = pairs[0] if pairs else None
-        print(f"co-occurrence, {len(t):,} reads / 200k plates / 3k devices / 30 days, ±60 s: "
-              f"sort {dt_build:.1f} s, one target {dt_target:.2f} s, all pairs {dt_all:.1f} s "
-              f"| target's top mate {mates[0].b if mates else None} "
-              f"({mates[0].count if mates else 0} meetings); top pair "
-              f"{(top.a, top.b, top.count) if top else None}; {len(pairs)} pairs ≥ 3")
+        print(f"co-occurrence, {len(t):,} reads / 200k plates / {devices:,} devices / {days} "
+              f"days, ±60 s: sort {dt_build:.1f} s, one target {dt_target:.2f} s, all pairs "
+              f"{dt_all:.1f} s (CPU {CPU[-1]:.1f} s) | target's top mate "
+              f"{mates[0].b if mates else None} ({mates[0].count if mates else 0} meetings); "
+              f"top pair {(top.a, top.b, top.count) if top else None}; {len(pairs)} pairs ≥ 3")
 
 
 def bench_layout() -> None:
