@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from core.security import require
 from facematch.calibration import Calibration, load_calibration
 from facematch.errors import (
     FaceError,
@@ -306,11 +307,16 @@ class Gallery:
         SafeguardError
             Case number or purpose missing (checked before anything else).
         """
+        require(self.workspace, "faces.search", action="face.search", case=case or "")
         case_s, purpose_s = require_case(case, purpose)
         if not 1 <= k <= MAX_K:
             raise FaceError(f"k={k}: ask for between 1 and {MAX_K} candidates")
         image = self._as_probe(probe)
+        if not image.faces:
+            raise NoFaceError(f"{image.source!r}: no face to search with")
         chosen = list(range(len(image.faces))) if faces is None else list(faces)
+        if not chosen:
+            raise UnknownFaceError(f"{image.source!r}: no probe face chosen")
         for i in chosen:
             if not 0 <= i < len(image.faces):
                 raise UnknownFaceError(f"{image.source!r}: no face {i} (the probe has "
@@ -320,11 +326,7 @@ class Gallery:
         with self._lock:
             index = self.index
             gallery_size = len(index)
-            if chosen:
-                sims, ids = index.search(np.stack([image.faces[i].unit_vector for i in chosen]),
-                                         k)
-            else:
-                sims, ids = np.zeros((0, k)), np.zeros((0, k), dtype=np.int64)
+            sims, ids = index.search(np.stack([image.faces[i].unit_vector for i in chosen]), k)
             rows = self.store.faces([int(i) for i in ids.ravel() if i >= 0])
         results = []
         for qi, face_i in enumerate(chosen):
@@ -365,6 +367,7 @@ class Gallery:
 
         ``face_a``/``face_b`` pick a face when a photo holds several (otherwise refused).
         """
+        require(self.workspace, "faces.search", action="face.verify", case=case or "")
         case_s, purpose_s = require_case(case, purpose)
         img_a, img_b = self._as_probe(a), self._as_probe(b)
         fa, fb = _pick(img_a, face_a, "face_a"), _pick(img_b, face_b, "face_b")
@@ -392,6 +395,7 @@ class Gallery:
 
         The decision is a record for the case file: it changes no data and triggers nothing.
         """
+        require(self.workspace, "faces.review", action="face.review")
         if decision not in REVIEW_DECISIONS:
             raise FaceError(f"review decision {decision!r} must be one of "
                             f"{', '.join(REVIEW_DECISIONS)}")

@@ -196,3 +196,17 @@ def test_two_galleries_on_one_workspace_stay_in_step(workspace: object) -> None:
     top = console.search(fake_photo(1), case="C", purpose="p").candidates
     assert [c.record_uid for c in top] == ["r:1"]
     console.close()
+
+
+def test_a_probe_without_faces_is_refused(workspace: object) -> None:
+    from facematch.errors import NoFaceError
+
+    g = Gallery(workspace)  # type: ignore[arg-type]
+    g.enroll_faces(fake_photo(0), record_uid="r:0")
+    empty = ImageFaces(source="/probes/wall.jpg", sha256="0" * 64, width=10, height=10,
+                       faces=())
+    with pytest.raises(NoFaceError, match="wall"):
+        g.search(empty, case="C", purpose="p")
+    with pytest.raises(NoFaceError):
+        g.enroll_faces(empty, record_uid="r:1")
+    g.close()
