@@ -353,7 +353,7 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=_run(cmd_export))
 
     p = sub.add_parser("index", help="build (or --drop) covering indexes: 3-5x faster graph "
-                       "queries for ~75%% more disk and slower ingest")
+                       "queries for ~60%% more disk and slower ingest")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--drop", action="store_true", help="remove them (e.g. before a big ingest)")
     group.add_argument("--status", action="store_true", help="only show which exist")

@@ -4,7 +4,7 @@ The store's own ``links_source(source, time)`` / ``links_target(target, time)`` 
 node's links, but every link found then costs a random read of its table row. The two indexes
 here carry every column a traversal needs (type, time, the other end, the evidence uid), so
 expansion, path search and co-occurrence never touch the table: 3–5× faster on a 5M-link store
-(see docs/PERFORMANCE.md) for about 75 % more disk, and slower ingest while they exist. They are
+(see docs/PERFORMANCE.md) for about 60 % more disk, and slower ingest while they exist. They are
 opt-in (``superbrain graph index``) for workspaces whose analysts live in the graph.
 """
 
