@@ -87,6 +87,7 @@ class MapPanel(QWidget):
         self._tmp = Path(tempfile.mkdtemp(prefix="superbrain-map-"))
         self._pending_select: list[str] = []
         self.loaded = False  # the page finished loading (its functions can be called)
+        self._pending_load: Path | None = None
         self.info = QLabel("")
         self.info.setProperty("role", "muted")
         refresh = QPushButton("Refresh")
@@ -154,7 +155,14 @@ class MapPanel(QWidget):
         path = self._tmp / "map.html"
         path.write_text(self.html, encoding="utf-8")
         self.loaded = False
-        self.view.load(QUrl.fromLocalFile(str(path)))
+        self._pending_load = path
+        if self.isVisible():  # a page loaded while hidden is not painted once shown: wait
+            self._load_pending()
+
+    def _load_pending(self) -> None:
+        if self._pending_load is not None and self.view is not None:
+            path, self._pending_load = self._pending_load, None
+            self.view.load(QUrl.fromLocalFile(str(path)))
 
     def layers_summary(self) -> str:
         if self.layers is None:
@@ -189,6 +197,7 @@ class MapPanel(QWidget):
 
     def showEvent(self, event: Any) -> None:  # noqa: N802
         super().showEvent(event)
+        self._load_pending()
         self._invalidate()
 
     def resizeEvent(self, event: Any) -> None:  # noqa: N802

@@ -146,6 +146,7 @@ def take(root: Path, out: Path, size: tuple[int, int] = (1600, 960)) -> list[Pat
     shot("link-chart")
 
     window.apply_focus(Focus("map", "entity", tuple(seeds)))
+    _wait_until(_idle)
     _wait_until(lambda: window.panels["map"].loaded, 60)
     shot("map")
 
@@ -181,6 +182,7 @@ def take(root: Path, out: Path, size: tuple[int, int] = (1600, 960)) -> list[Pat
         _wait_until(_idle)
         if dispatch.map is not None:
             _wait_until(lambda: dispatch.map.loaded, 60)
+            _wait(2000)
     window.docks["records"].hide()
     shot("dispatch-board")
     window.docks["records"].show()
