@@ -95,3 +95,40 @@ def test_saved_searches_match_new_records(workspace: Any) -> None:
 
     with pytest.raises(QuerySyntaxError):
         saved.add("broken", '"unterminated')
+
+
+def test_embedded_search_is_thread_safe_while_indexing(workspace: Any) -> None:
+    import threading
+    from dataclasses import replace
+
+    _ingest(workspace)
+    backend = open_backend(workspace)
+    errors: list[BaseException] = []
+    answers: list[set[str]] = []
+
+    def reader() -> None:
+        try:
+            for _ in range(20):
+                hits = backend.search(SearchRequest("入室盗窃", size=10)).hits
+                answers.append({h.uid for h in hits})
+        except BaseException as exc:  # any exception in a worker fails the test
+            errors.append(exc)
+
+    def writer() -> None:
+        try:
+            for i in range(10):
+                backend.index([replace(r, id=f"X{i}-{r.id}") for r in corpus()[5:10]])
+                backend.flush()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reader) for _ in range(4)]
+    threads.append(threading.Thread(target=writer))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    backend.close()
+    assert not errors
+    assert len(answers) == 80
+    assert all(a == {"incidents:I001", "incidents:I003"} for a in answers)
