@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS links (
 CREATE INDEX IF NOT EXISTS links_source ON links(source, time);
 CREATE INDEX IF NOT EXISTS links_target ON links(target, time);
 CREATE INDEX IF NOT EXISTS links_type_time ON links(type, time);
+CREATE INDEX IF NOT EXISTS links_record ON links(record_uid);
 CREATE TABLE IF NOT EXISTS ingest_files (
     source TEXT NOT NULL, fingerprint TEXT NOT NULL, path TEXT NOT NULL,
     rows_done INTEGER NOT NULL DEFAULT 0, records INTEGER NOT NULL DEFAULT 0,
