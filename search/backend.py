@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.model import Record
 from core.progress import CancelToken, ProgressCallback
+from core.security import require
 from search.document import FieldRegistry
 from search.errors import CursorError
 from search.model import Health, IndexReport, SearchRequest, SearchResult
@@ -117,6 +118,7 @@ def open_backend(workspace: Workspace, registry: FieldRegistry | None = None) ->
     registry:
         Declared fields; default: the record schemas of every source the workspace can load.
     """
+    require(workspace, "search", action="search.open")
     registry = registry if registry is not None else FieldRegistry.from_workspace(workspace)
     cfg = workspace.search_config
     if cfg.backend == "elasticsearch":
