@@ -1,0 +1,121 @@
+"""Roles are enforced in the engines' services themselves (not by hiding buttons): the same call
+succeeds for a role holding the permission and is refused — audited, nothing changed — for one
+that does not."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.security import PermissionDeniedError, load_roles
+from core.workspace import Workspace
+from tests.trust_fixtures import PASSWORDS, as_user, staff
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def staffed_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One workspace with an account per role, shared by this module (Argon2 is slow)."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SUPERBRAIN_USER", "tester")
+    ws = Workspace.init(tmp_path_factory.mktemp("enforce") / "ws")
+    staff(ws)
+    ws.close()
+    mp.undo()
+    return ws.root
+
+
+@pytest.fixture(scope="module")
+def sessions(staffed_root: Path) -> dict[str, Workspace]:
+    base = Workspace.open(staffed_root)
+    return {name: as_user(base, name) for name in PASSWORDS}
+
+
+def _denied(ws: Workspace, permission: str) -> list[dict[str, object]]:
+    return [e for e in ws.audit.search(action="access.denied")
+            if e["params"].get("permission") == permission]
+
+
+def test_dispatch_intake_and_acks_need_operations_roles(sessions: dict[str, Workspace]) -> None:
+    pytest.importorskip("ops.service", reason="ops/ (issue 7) not installed")
+    from ops.service import OpsService
+
+    cmd = OpsService(sessions["cmd"])
+    cmd.units.add("E1", unit_type="patrol_car", lat=30.75, lon=120.76, district="南湖区")
+    inc = cmd.incidents.create("纠纷", 3, lat=30.75, lon=120.76, text="邻居吵架")
+    ana = OpsService(sessions["ana"])
+    with pytest.raises(PermissionDeniedError, match=r"'ana'.*'analyst'.*'ops\.intake'"):
+        ana.incidents.create("纠纷", 3, lat=30.75, lon=120.76, text="不该成立")
+    with pytest.raises(PermissionDeniedError, match=r"'ops\.dispatch'"):
+        ana.dispatch.assign(inc.id, "E1")
+    assert cmd.units.get("E1").status == "available"  # nothing changed
+    assert len(cmd.incidents.list()) == 1
+    cmd.dispatch.assign(inc.id, "E1")
+    with pytest.raises(PermissionDeniedError, match=r"'ops\.dispatch'"):
+        ana.dispatch.release("E1")
+    assert cmd.units.get("E1").status == "dispatched"
+    assert [e["user"] for e in _denied(sessions["root"], "ops.dispatch")] == ["ana", "ana"]
+    assign = sessions["root"].audit.search(action="ops.dispatch.assign")[-1]
+    assert assign["user"] == "cmd"
+
+
+def test_face_search_for_analysts_review_for_supervisors(sessions: dict[str, Workspace]) -> None:
+    pytest.importorskip("facematch.gallery", reason="facematch/ (issue 5) not installed")
+    from facematch.gallery import Gallery
+    from tests.test_trust_audit import _fake_photo
+
+    g = Gallery(sessions["root"])
+    for n in range(3):
+        g.enroll_faces(_fake_photo(n), record_uid=f"r:{n}", save=False)
+    g.close()
+    ana = Gallery(sessions["ana"])
+    result = ana.search(_fake_photo(1), case="C-9", purpose="lead")
+    assert result.candidates[0].record_uid == "r:1"
+    with pytest.raises(PermissionDeniedError, match=r"'faces\.review'"):
+        ana.review(result.candidates[0], "confirmed")
+    ana.close()
+    sup = Gallery(sessions["sup"])
+    sup.review(result.candidates[0], "confirmed")
+    sup.close()
+    reviews = sessions["root"].audit.search(action="face.review")
+    assert [e["user"] for e in reviews] == ["sup"]
+    assert [e["user"] for e in _denied(sessions["root"], "faces.review")] == ["ana"]
+
+
+def test_search_backend_needs_the_search_permission(
+        sessions: dict[str, Workspace], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    backend_module = pytest.importorskip("search.backend", reason="search/ not installed")
+    import core.security
+
+    backend_module.open_backend(sessions["ana"]).close()  # analysts search
+    # a site that takes "search" away from analysts: the engine refuses, whatever the UI shows
+    text = core.security.ROLES_FILE.read_text("utf-8").replace(
+        'permissions = ["search", "graph.read", "faces.search", "alerts.ack"]',
+        'permissions = ["graph.read", "faces.search", "alerts.ack"]')
+    custom = tmp_path / "roles.toml"
+    custom.write_text(text, "utf-8")
+    monkeypatch.setattr(core.security, "default_roles", lambda: load_roles(custom))
+    with pytest.raises(PermissionDeniedError, match=r"'search'"):
+        backend_module.open_backend(sessions["ana"])
+    assert [e["user"] for e in _denied(sessions["root"], "search")] == ["ana"]
+
+
+def _cli(root: Path, user: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SUPERBRAIN_USER": user, "SUPERBRAIN_PASSWORD": PASSWORDS[user]}
+    return subprocess.run([sys.executable, "main.py", *args, "-w", str(root)], cwd=REPO,
+                          env=env, capture_output=True, text=True, timeout=300,
+                          stdin=subprocess.DEVNULL)
+
+
+def test_graph_export_needs_the_export_permission(staffed_root: Path, tmp_path: Path) -> None:
+    pytest.importorskip("graph.cli", reason="graph/ (issue 4) not installed")
+    out = tmp_path / "g.graphml"
+    denied = _cli(staffed_root, "ana", "graph", "export", "13800138000", "-o", str(out))
+    assert denied.returncode == 2 and "'export'" in denied.stderr and not out.exists()
+    ok = _cli(staffed_root, "sup", "graph", "export", "13800138000", "-o", str(out))
+    assert "access denied" not in ok.stderr
