@@ -91,6 +91,10 @@ def cmd_init(args: argparse.Namespace) -> int:
 
     ws = Workspace.init(args.dir, backend=args.backend, url=args.url or "")
     print(f"workspace ready at {ws.root} (search backend: {ws.search_config.backend})")
+    if args.admin:  # bootstrap the first administrator account (see docs/SECURITY.md)
+        from core.users_cli import bootstrap_admin
+
+        bootstrap_admin(ws, args.admin)
     return 0
 
 
@@ -245,6 +249,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", choices=("embedded", "elasticsearch"), default="embedded",
                    help="search backend (default: embedded, no server)")
     p.add_argument("--url", help="Elasticsearch URL when --backend elasticsearch")
+    p.add_argument("--admin", metavar="NAME",
+                   help="create the first administrator account (password from "
+                        "$SUPERBRAIN_NEW_PASSWORD or asked for)")
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("sources", help="list data-source plugins, with errors of broken ones")

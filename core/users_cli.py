@@ -10,8 +10,12 @@ import argparse
 import getpass
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from core.users import UserError
+
+if TYPE_CHECKING:
+    from core.workspace import Workspace
 
 NEW_PASSWORD_ENV = "SUPERBRAIN_NEW_PASSWORD"
 ES_SECRET_ENV = "SUPERBRAIN_ES_SECRET"
@@ -27,6 +31,19 @@ def _secret(env: str, prompt: str, *, confirm: bool) -> str:
     if confirm and getpass.getpass(f"{prompt} (again): ") != first:
         raise UserError(f"the two {prompt}s differ")
     return first
+
+
+def bootstrap_admin(workspace: Workspace, name: str) -> None:
+    """Create the first administrator of a workspace that has no accounts yet."""
+    from core import users
+
+    if users.UserStore(workspace.root / users.USERS_FILE).has_users():
+        raise UserError(f"workspace {str(workspace.root)!r} already has accounts: an "
+                        "administrator adds more with `superbrain users add`")
+    password = _secret(NEW_PASSWORD_ENV, f"password for {name}", confirm=True)
+    users.add_user(workspace, name, "administrator", password)
+    print(f"administrator {name} created; from now on everybody logs in "
+          "(SUPERBRAIN_USER / SUPERBRAIN_PASSWORD or a prompt)")
 
 
 def cmd_users(args: argparse.Namespace) -> int:

@@ -239,3 +239,16 @@ def test_cli_users_and_environment_login(tmp_path: Path) -> None:
     assert _cli("users", "-w", root, "whoami", env=li).returncode == 2
     verify = _cli("audit", "-w", root, "verify", env=li)
     assert verify.returncode == 0 and "intact" in verify.stdout
+
+
+def test_init_bootstraps_the_first_administrator(tmp_path: Path) -> None:
+    root = str(tmp_path / "ws")
+    made = _cli("init", root, "--admin", "chief",
+                env={"SUPERBRAIN_NEW_PASSWORD": "chief-password"})
+    assert made.returncode == 0 and "administrator chief created" in made.stdout
+    me = _cli("users", "-w", root, "whoami",
+              env={"SUPERBRAIN_USER": "chief", "SUPERBRAIN_PASSWORD": "chief-password"})
+    assert me.stdout.startswith("chief (administrator, via password)")
+    again = _cli("init", root, "--admin", "intruder",
+                 env={"SUPERBRAIN_NEW_PASSWORD": "intruder-password"})
+    assert again.returncode == 2 and "already has accounts" in again.stderr
