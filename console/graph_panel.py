@@ -111,6 +111,11 @@ class GraphPanel(QWidget):
         self._labels: list[Any] = []
         self._brushes: dict[str, Any] = {}
         self._wanted_labels = 0
+        self._labels_due = False
+        self._label_redraw = QTimer(self)
+        self._label_redraw.setSingleShot(True)
+        self._label_redraw.setInterval(0)
+        self._label_redraw.timeout.connect(self._redraw_labels)
         self._label_timer = QTimer(self)
         self._label_timer.setInterval(0)
         self._label_timer.timeout.connect(self._grow_label_pool)
@@ -150,11 +155,10 @@ class GraphPanel(QWidget):
         self.plot.hideAxis("bottom")
         self.plot.setMenuEnabled(False)
         self.plot.getPlotItem().hideButtons()
-        self.nodes = NodesItem(self)
+        # one scatter per style group: uniform styles take pyqtgraph's fast path
+        self.node_items: dict[Any, NodesItem] = {}
         self.rings = pg.ScatterPlotItem(pxMode=True)
         self.plot.addItem(self.rings)
-        self.plot.addItem(self.nodes)
-        self.nodes.setZValue(10)
         self.rings.setZValue(9)
 
         self.stack = QStackedLayout()
@@ -262,17 +266,37 @@ class GraphPanel(QWidget):
         """
         nodes = self.model.visible_nodes()
         positions = self.model.positions
+        groups: dict[Any, list[Any]] = {}
         if nodes:
             styles = self.model.styles(nodes)
-            xy = np.array([positions[n.id] for n in nodes], dtype=float) * SCALE
             pinned = self.model.pinned
-            self.nodes.setData(
-                x=xy[:, 0], y=xy[:, 1], size=np.array([s.size for s in styles]),
-                symbol=[s.symbol for s in styles], brush=[self._brush(s.colour) for s in styles],
-                pen=[self._pin_pen if n.id in pinned else self._node_pen for n in nodes],
-                data=np.array([n.id for n in nodes], dtype=object))
-        else:
-            self.nodes.setData(x=[], y=[])
+            uniform = self.model.colour_mode == "type"
+            for n, st in zip(nodes, styles, strict=True):
+                key = (st.symbol, st.colour, st.size, n.id in pinned) if uniform else "mixed"
+                groups.setdefault(key, []).append((n, st))
+        for key in list(self.node_items):
+            if key not in groups:
+                self.node_items[key].setData(x=[], y=[])
+        for key, members in groups.items():
+            item = self.node_items.get(key)
+            if item is None:
+                item = self.node_items[key] = NodesItem(self)
+                item.setZValue(10)
+                self.plot.addItem(item)
+            xy = np.array([positions[n.id] for n, _ in members], dtype=float) * SCALE
+            ids = np.array([n.id for n, _ in members], dtype=object)
+            if key == "mixed":
+                item.setData(x=xy[:, 0], y=xy[:, 1], data=ids,
+                             size=np.array([st.size for _, st in members]),
+                             symbol=[st.symbol for _, st in members],
+                             brush=[self._brush(st.colour) for _, st in members],
+                             pen=[self._pin_pen if n.id in self.model.pinned else self._node_pen
+                                  for n, _ in members])
+            else:
+                symbol, colour, size, is_pinned = key
+                item.setData(x=xy[:, 0], y=xy[:, 1], data=ids, size=size, symbol=symbol,
+                             brush=self._brush(colour),
+                             pen=self._pin_pen if is_pinned else self._node_pen)
         by_type: dict[str, list[tuple[float, float]]] = {}
         for e in self.model.visible_edges():
             pts = by_type.setdefault(e.type, [])
@@ -290,9 +314,19 @@ class GraphPanel(QWidget):
                 self.plot.addItem(item)
                 self._edge_items[ltype] = item
             item.setData(arr[:, 0], arr[:, 1], connect="pairs")
-        self._draw_labels(nodes)
         self._draw_selection()
+        self._labels_due = True
+        self._label_redraw.start()  # labels in the next event-loop turn: no single long stall
         self.changed.emit()
+
+    def node_count(self) -> int:
+        """Nodes drawn on the chart (hidden ones excluded)."""
+        return sum(len(item.data) for item in self.node_items.values())
+
+    def _redraw_labels(self) -> None:
+        if self._labels_due:
+            self._labels_due = False
+            self._draw_labels(self.model.visible_nodes())
 
     def _draw_labels(self, nodes: list[Any]) -> None:
         degree: dict[str, int] = {}

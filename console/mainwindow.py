@@ -155,6 +155,8 @@ class MainWindow(QMainWindow):
             dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                              | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                              | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+            if spec.place in ("left", "right"):
+                dock.setMinimumWidth(300)  # the centre views must not squeeze them to nothing
             self.addDockWidget(_AREAS[spec.place], dock)
             self.docks[spec.key] = dock
         self._default_arrangement()

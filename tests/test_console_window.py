@@ -207,14 +207,14 @@ def test_link_chart_expands_and_exports(qtbot, ctx, tmp_path) -> None:  # noqa: 
         panel.show_entities([seed])
     qtbot.waitUntil(lambda: panel.job is None, timeout=WAIT)
     shown = len(panel.model.graph.nodes)
-    assert shown > 1 and len(panel.nodes.data) == shown
+    assert shown > 1 and panel.node_count() == shown
     neighbour = next(n for n in panel.model.graph.nodes if n != seed)
     job = panel.expand([neighbour])
     with qtbot.waitSignal(job.finished, timeout=WAIT):
         pass
     assert len(panel.model.graph.nodes) >= shown
     panel.hide_nodes([neighbour])
-    assert len(panel.nodes.data) == len(panel.model.graph.nodes) - 1
+    assert panel.node_count() == len(panel.model.graph.nodes) - 1
     png = panel.export_png(tmp_path / "chart.png")
     assert png.stat().st_size > 1000
     files = panel.export_graphml(tmp_path / "chart.graphml")

@@ -178,13 +178,18 @@ def main() -> int:
     results.append(("baseline: same expansion in the GUI thread", time.perf_counter() - t0,
                     monitor.stats()))
 
-    print(f"{'scenario':<58} {'wall s':>7} {'max stall ms':>13} {'p99 ms':>8} {'>100ms':>7}")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"load average (1 min) {load:.1f} on {os.cpu_count()} CPUs")
+    print(f"{'scenario':<58} {'wall s':>7} {'max stall ms':>13} {'busy ms':>8} {'p99 ms':>8} "
+          f"{'>100ms':>7}")
     for name, seconds, stats in results:
-        print(f"{name:<58} {seconds:>7.2f} {stats.max_ms:>13.1f} {stats.p99_ms:>8.1f} "
-              f"{stats.over_threshold:>7}")
+        print(f"{name:<58} {seconds:>7.2f} {stats.max_ms:>13.1f} {stats.max_busy_ms:>8.1f} "
+              f"{stats.p99_ms:>8.1f} {stats.over_threshold:>7}")
     worker_max = max(s.max_ms for _, _, s in results[:4])
+    worker_busy = max(s.max_busy_ms for _, _, s in results[:4])
     base_max = max(s.max_ms for _, _, s in results[4:])
-    print(f"worst stall with workers {worker_max:.0f} ms vs blocking {base_max:.0f} ms "
+    print(f"worst stall with workers {worker_max:.0f} ms (GUI thread busy at most "
+          f"{worker_busy:.0f} ms between heartbeats) vs blocking {base_max:.0f} ms "
           f"({base_max / max(worker_max, 1e-9):.1f}x)")
     if args.verbose:
         for t, ms, jobs in stalls:
@@ -192,7 +197,7 @@ def main() -> int:
     wait_until(lambda: running_jobs() == 0)
     window.close()
     ctx.close()
-    return 0 if worker_max <= 100 else 1
+    return 0 if worker_busy <= 100 else 1
 
 
 if __name__ == "__main__":
