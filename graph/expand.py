@@ -161,8 +161,10 @@ def expand(
     return result
 
 
-def _between(store: Store, members: Sequence[str], flt: _Filter) -> list[LinkTuple]:
-    """Links whose two ends are both in ``members`` (found from the source side only)."""
+def _between(store: Store, members: Sequence[str], flt: _Filter,
+             others: Sequence[str] | None = None) -> list[LinkTuple]:
+    """Links whose two ends are both in ``members`` (found from the source side only), or,
+    with ``others``, links between ``members`` and ``others`` (either direction)."""
     if not members:
         return []
     con = store.connection
@@ -171,11 +173,52 @@ def _between(store: Store, members: Sequence[str], flt: _Filter) -> list[LinkTup
     con.execute("PRAGMA temp_store=MEMORY")
     con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_TEMP} (id TEXT PRIMARY KEY)")
     con.execute(f"DELETE FROM temp.{_TEMP}")
-    con.executemany(f"INSERT OR IGNORE INTO temp.{_TEMP} VALUES (?)", ((m,) for m in members))
+    con.executemany(f"INSERT OR IGNORE INTO temp.{_TEMP} VALUES (?)",
+                    ((m,) for m in (members if others is None else others)))
+    columns = ("source",) if others is None else ("source", "target")
     try:
-        return list(_links_of(store, members, flt, other_in_temp=True, columns=("source",)))
+        return list(_links_of(store, members, flt, other_in_temp=True, columns=columns))
     finally:
         con.execute(f"DELETE FROM temp.{_TEMP}")
+
+
+def grow(
+    store: Store,
+    graph: GraphResult,
+    node_ids: Iterable[str],
+    *,
+    depth: int = 1,
+    link_types: Iterable[str] | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    max_nodes: int = 500,
+    aliases: AliasMap | None = None,
+    cancel: CancelToken | None = None,
+) -> GraphResult:
+    """``graph`` plus the neighbourhood of ``node_ids`` — the console's "expand this node".
+
+    The new entities come with their links to every entity already in ``graph``, not only to
+    the ones expanded, so the grown graph is what :func:`induced_graph` would give for all of
+    them. Use the filters ``graph`` was built with. ``max_nodes`` caps the new entities;
+    ``truncated`` reports on this growth. ``graph`` itself is not modified.
+    """
+    aliases = aliases if aliases is not None else AliasMap.load(store)
+    new = expand(store, node_ids, depth=depth, link_types=link_types, start=start, end=end,
+                 max_nodes=max_nodes, aliases=aliases, cancel=cancel)
+    added = [n for n in new.nodes if n not in graph.nodes]
+    edges = {e.key: e for e in graph.edges}
+    edges.update((e.key, e) for e in new.edges)
+    if added:
+        flt = _Filter(link_types, start, end)
+        added_members = [m for c in added for m in aliases.members(c)]
+        known = [m for c in graph.nodes for m in aliases.members(c)]
+        cross = _between(store, added_members, flt, others=known)
+        edges.update((e.key, e) for e in aggregate(cross, aliases))
+    nodes = dict(graph.nodes)
+    for nid in added:
+        nodes[nid] = new.nodes[nid]
+    return GraphResult(nodes=nodes, edges=sorted(edges.values(), key=lambda e: e.key),
+                       seeds=graph.seeds, truncated=new.truncated)
 
 
 def induced_graph(

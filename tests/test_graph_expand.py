@@ -10,7 +10,7 @@ import pytest
 from core.store import Store
 from graph.entities import resolve_entity
 from graph.errors import EntityNotFoundError, NoPathError
-from graph.expand import expand, find_path
+from graph.expand import expand, find_path, grow
 from tests.graph_fixtures import GO_BETWEEN, T0, Builder, build_planted
 
 
@@ -95,3 +95,21 @@ def test_find_path_bidirectional_in_sql(tmp_path: Path) -> None:
     assert len(p.edges) == 7
     with pytest.raises(NoPathError, match="within 3 hops"):
         find_path(s, "phone:15000000000", "phone:15000000006", max_hops=3)
+
+
+def test_grow_adds_a_nodes_neighbourhood_with_links_to_what_is_shown(tmp_path: Path) -> None:
+    s = _chain(tmp_path)
+    g = expand(s, ["phone:15000000000"], depth=1)
+    grown = grow(s, g, ["phone:15000000001"])
+    direct = expand(s, ["phone:15000000000"], depth=2)
+    assert set(grown.nodes) == set(direct.nodes)
+    assert [e.to_dict() for e in grown.edges] == [e.to_dict() for e in direct.edges]
+    assert "phone:15000000002" not in g.nodes  # the original is left alone
+    b = Builder()
+    for x, y in (("X", "A"), ("X", "B"), ("A", "N"), ("N", "B")):
+        b.link("called", f"phone:1{x}", f"phone:1{y}", T0)
+    b.write(s)
+    g = expand(s, ["phone:1X"], depth=1)
+    grown = grow(s, g, ["phone:1A"])
+    # N is new and also linked to B, which is shown but was not the node expanded
+    assert ("phone:1N", "phone:1B", "called") in {e.key for e in grown.edges}
