@@ -14,6 +14,7 @@ import json
 import logging
 import re
 import time
+import weakref
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -44,9 +45,15 @@ MAX_BUCKET = 50  # a (name, birth date) shared by more entities than this is noi
 _DIGITS = re.compile(r"\D+")
 
 
+_READY: weakref.WeakSet[Store] = weakref.WeakSet()  # stores whose graph tables exist
+
+
 def ensure_tables(store: Store) -> None:
-    """Create the graph tables in the store's SQLite if they are missing."""
+    """Create the graph tables in the store's SQLite if they are missing (once per store)."""
+    if store in _READY:
+        return
     store.connection.executescript(_DDL)
+    _READY.add(store)
 
 
 @dataclass(frozen=True)
