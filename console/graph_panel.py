@@ -44,6 +44,13 @@ from core.schema import default_schema
 log = logging.getLogger(__name__)
 
 MAX_LABELS = 250
+
+
+class _NoRecord:
+    entities: tuple[Any, ...] = ()
+
+
+_NO_RECORD = _NoRecord()
 MAX_NODES = 2000
 
 
@@ -175,6 +182,7 @@ class GraphPanel(QWidget):
             for w in (self.entity_box, self.depth, self.colour):
                 w.setEnabled(False)
         bus.entities_selected.connect(self._on_external_selection)
+        bus.records_selected.connect(self._on_records_selected)
         self.apply_theme(DARK)
 
     # -- building the chart -------------------------------------------------------------------
@@ -399,6 +407,14 @@ class GraphPanel(QWidget):
     def _on_external_selection(self, ids: list[str], origin: str) -> None:
         if origin != "graph":
             self.select(ids, emit=False)
+
+    def _on_records_selected(self, uids: list[str], origin: str) -> None:
+        """Selected search results / markers: select the entities they mention on the chart."""
+        if origin == "graph" or self.model.graph is None:
+            return
+        store = self.ctx.workspace.store
+        ids = [e.id for uid in uids[:50] for e in (store.get_record(uid) or _NO_RECORD).entities]
+        self.select(ids, emit=False)
 
     def drag_node(self, nid: str, x: float, y: float) -> None:
         self.model.move(nid, x, y)

@@ -232,8 +232,8 @@ class MainWindow(QMainWindow):
         self._action(m, "Quit", "Ctrl+Q", self.close)
         m = bar.addMenu("&Go")
         self._action(m, "Search", "Ctrl+K", self.focus_search)
-        self.back_action = self._action(m, "Back", "Alt+Left", self.back)
-        self.forward_action = self._action(m, "Forward", "Alt+Right", self.forward)
+        self.back_action = self._action(m, "◀ Back", "Alt+Left", self.back)
+        self.forward_action = self._action(m, "Forward ▶", "Alt+Right", self.forward)
         m = bar.addMenu("&View")
         for spec in PANELS:
             self._action(m, spec.title, spec.shortcut,
@@ -244,6 +244,16 @@ class MainWindow(QMainWindow):
         self._action(m, "Reset layout", None, self.reset_layout)
         m = bar.addMenu("&Help")
         self._action(m, "Keyboard shortcuts", "F1", self.show_shortcuts)
+        toolbar = self.addToolBar("Navigation")
+        toolbar.setObjectName("navigation")
+        toolbar.setMovable(False)
+        for action in (self.back_action, self.forward_action):
+            toolbar.addAction(action)
+        toolbar.addSeparator()
+        for key in ("graph", "map", "timeline", "faces", "dispatch"):
+            spec = next(p for p in PANELS if p.key == key)
+            toolbar.addAction(spec.title).triggered.connect(
+                lambda _=False, k=key: self.show_panel(k))
         self._update_nav()
 
     # -- panels and navigation ----------------------------------------------------------------
