@@ -48,10 +48,13 @@ def _neighbourhood_args(p: argparse.ArgumentParser, depth: int = 2) -> None:
     p.add_argument("--max-nodes", type=int, default=2000, help="node cap (default 2000)")
 
 
-def _open(args: argparse.Namespace, action: str, params: dict[str, Any]) -> Any:
+def _open(args: argparse.Namespace, action: str, params: dict[str, Any],
+          permissions: tuple[str, ...] = ("graph.read",)) -> Any:
+    """Open the workspace, check the session's permissions (core.security audits refusals)
+    and audit the query."""
     ws = open_workspace(args)
-    if action == "export":
-        require(ws, "export", file=str(params.get("file", "")))
+    for permission in permissions:
+        require(ws, permission, action=f"graph.{action}", **params)
     ws.audit.append(ws.user, f"graph.{action}", params, case=getattr(args, "case", None))
     return ws
 
@@ -208,9 +211,11 @@ def cmd_timeline(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from graph.export import export_graph
 
-    ws = _open(args, "export", {"entities": args.entities, "file": str(args.output)})
+    ws = _open(args, "export.query", {"entities": args.entities, "file": str(args.output)},
+               ("graph.read", "export"))
     result = _neighbourhood(ws, args)
-    files = export_graph(result, args.output, args.format)
+    files = export_graph(result, args.output, args.format, workspace=ws,
+                         case=getattr(args, "case", None))
     if args.json:
         print_json({"files": [str(f) for f in files], "nodes": len(result.nodes),
                     "edges": len(result.edges), "truncated": result.truncated})
@@ -274,6 +279,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     from graph.indexes import drop_graph_indexes, ensure_graph_indexes, graph_indexes
 
     ws = open_workspace(args)
+    require(ws, "ingest", action="graph.index")  # it changes the store's structure
     if args.drop:
         changed = drop_graph_indexes(ws.store)
     elif args.status:

@@ -33,18 +33,35 @@ def _scalar(value: Any) -> str | int | float | bool:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-def export_graph(graph: GraphResult, path: Path, fmt: str | None = None) -> list[Path]:
+def export_graph(graph: GraphResult, path: Path, fmt: str | None = None, *,
+                 workspace: Any = None, case: str | None = None) -> list[Path]:
     """Write ``graph`` to ``path`` and return the files written.
 
     ``fmt`` is one of :data:`FORMATS` (default: from the suffix). ``csv`` writes
-    ``<stem>.nodes.csv`` and ``<stem>.edges.csv`` next to ``path``.
+    ``<stem>.nodes.csv`` and ``<stem>.edges.csv`` next to ``path``. With ``workspace``, the
+    session must hold the ``export`` permission (a refusal is audited and raises
+    ``core.security.PermissionDeniedError``) and the export is audited as ``graph.export``.
     """
-    import networkx as nx
-
     path = Path(path)
     fmt = (fmt or path.suffix.lstrip(".")).lower()
     if fmt not in FORMATS:
         raise ExportError(f"{str(path)!r}: unknown export format {fmt!r}; use one of {FORMATS}")
+    user = ""
+    if workspace is not None:
+        from core.security import require
+
+        user = require(workspace, "export", action="graph.export", file=str(path)).user
+    files = _write(graph, path, fmt)
+    if workspace is not None:
+        workspace.audit.append(user, "graph.export", {
+            "files": [str(f) for f in files], "format": fmt, "nodes": len(graph.nodes),
+            "edges": len(graph.edges), "seeds": list(graph.seeds)}, case=case)
+    return files
+
+
+def _write(graph: GraphResult, path: Path, fmt: str) -> list[Path]:
+    import networkx as nx
+
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
         return _write_csv(graph, path)

@@ -161,7 +161,12 @@ class Resolver:
 
     @classmethod
     def for_workspace(cls, workspace: Any) -> Resolver:
-        return cls(workspace.store, audit=workspace.audit, user=workspace.user)
+        """A resolver acting as the workspace's session (needs ``graph.read``; every decision
+        is audited)."""
+        from core.security import require
+
+        session = require(workspace, "graph.read", action="graph.resolve")
+        return cls(workspace.store, audit=workspace.audit, user=session.user)
 
     # -- proposals ----------------------------------------------------------------------------
     def propose(self, entity_type: str | None = None, *, min_score: float = 0.0,

@@ -6,6 +6,7 @@ import csv
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import pytest
@@ -70,3 +71,25 @@ def test_csv_pair_for_gephi_and_i2(graph: GraphResult, tmp_path: Path) -> None:
 def test_unknown_format_is_refused(graph: GraphResult, tmp_path: Path) -> None:
     with pytest.raises(ExportError, match="unknown export format 'xlsx'"):
         export_graph(graph, tmp_path / "g.xlsx")
+
+
+def test_export_through_a_workspace_needs_the_export_permission(
+        graph: GraphResult, workspace: Any, tmp_path: Path) -> None:
+    from core.security import PermissionDeniedError
+    from tests.trust_fixtures import as_user, staff
+
+    staff(workspace)
+    analyst = as_user(workspace, "ana")
+    with pytest.raises(PermissionDeniedError, match="'export'"):
+        export_graph(graph, tmp_path / "denied.graphml", workspace=analyst)
+    assert not (tmp_path / "denied.graphml").exists()
+    supervisor = as_user(workspace, "sup")
+    export_graph(graph, tmp_path / "ok.graphml", workspace=supervisor, case="C-7")
+    entries = list(workspace.audit.entries())
+    denied = [e for e in entries if e["action"] == "access.denied"]
+    assert denied[-1]["user"] == "ana" and denied[-1]["params"]["permission"] == "export"
+    done = [e for e in entries if e["action"] == "graph.export"]
+    assert done[-1]["user"] == "sup" and done[-1]["case"] == "C-7"
+    assert done[-1]["params"]["nodes"] == len(graph.nodes)
+    analyst.close()
+    supervisor.close()
