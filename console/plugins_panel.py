@@ -116,7 +116,8 @@ class PluginsPanel(QWidget):
     """Sources table, details of the selected one, and ingest with progress and cancel."""
 
     title = "Plugins"
-    ingest_finished = pyqtSignal(object)  # IngestReport
+    ingest_progress = pyqtSignal(object)  # core.progress.Progress
+    ingest_finished = pyqtSignal(object)  # IngestReport (also for a cancelled ingest)
 
     def __init__(self, ctx: ConsoleContext, bus: Bus) -> None:
         super().__init__()
@@ -218,6 +219,7 @@ class PluginsPanel(QWidget):
             self.status.setText("cancelling after the current batch …")
 
     def _on_progress(self, p: Progress) -> None:
+        self.ingest_progress.emit(p)
         if p.total:
             self.progress.setRange(0, p.total)
             self.progress.setValue(min(p.done, p.total))

@@ -99,11 +99,11 @@ def test_ingest_worker_reports_progress_and_cancels(qtbot, ctx, tmp_path) -> Non
     before = ctx.workspace.store.count()
     progress: list[object] = []
     reports: list[object] = []
-    job = panel.start_ingest("incidents", Path(files[0]), force=True)
-    job.progress.connect(lambda p: (progress.append(p), job.cancel()))
-    job.result.connect(reports.append)
-    with qtbot.waitSignal(job.finished, timeout=60_000):
-        pass
+    panel.ingest_progress.connect(lambda p: (progress.append(p), panel.cancel()))
+    panel.ingest_finished.connect(reports.append)
+    panel.start_ingest("incidents", Path(files[0]), force=True)
+    assert panel.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: panel.job is None, timeout=60_000)
     assert progress, "no progress was reported"
     report = reports[0]
     assert report.status == "cancelled"
@@ -209,9 +209,9 @@ def test_link_chart_expands_and_exports(qtbot, ctx, tmp_path) -> None:  # noqa: 
     shown = len(panel.model.graph.nodes)
     assert shown > 1 and panel.node_count() == shown
     neighbour = next(n for n in panel.model.graph.nodes if n != seed)
-    job = panel.expand([neighbour])
-    with qtbot.waitSignal(job.finished, timeout=WAIT):
-        pass
+    with qtbot.waitSignal(panel.changed, timeout=WAIT):
+        panel.expand([neighbour])
+    qtbot.waitUntil(lambda: panel.job is None, timeout=WAIT)
     assert len(panel.model.graph.nodes) >= shown
     panel.hide_nodes([neighbour])
     assert panel.node_count() == len(panel.model.graph.nodes) - 1
