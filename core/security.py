@@ -169,8 +169,14 @@ def login(workspace: Workspace, user: str, password: str) -> Session:
     Per-user Elasticsearch credentials from the account replace the workspace-level ones in
     ``workspace.search_config``. Success and failure are both audited (never the password).
     """
+    from core.users import LockedOutError
+
     store = user_store(workspace)
-    record = store.authenticate(user, password)
+    try:
+        record = store.authenticate(user, password)
+    except LockedOutError as exc:
+        workspace.audit.append(user, "auth.fail", {"reason": "locked out"})
+        raise AuthenticationError(str(exc)) from None
     if record is None:
         known = store.get(user)
         reason = "account disabled" if known and known.disabled else "wrong name or password"

@@ -13,6 +13,7 @@ import contextlib
 import os
 import re
 import sqlite3
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,11 +38,27 @@ CREATE TABLE IF NOT EXISTS users (
     disabled INTEGER NOT NULL DEFAULT 0, created TEXT NOT NULL, updated TEXT NOT NULL,
     es_username TEXT NOT NULL DEFAULT '', es_password TEXT NOT NULL DEFAULT '',
     es_api_key TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS login_failures (
+    name TEXT PRIMARY KEY, count INTEGER NOT NULL, locked_until REAL NOT NULL);
 """
+#: Consecutive wrong passwords before an account is locked; the lock doubles with each further
+#: failure, from LOCK_SECONDS up to MAX_LOCK_SECONDS. A right password or `users enable` resets.
+MAX_FAILURES = 5
+LOCK_SECONDS = 30.0
+MAX_LOCK_SECONDS = 900.0
 
 
 class UserError(SuperbrainError):
     """A user account cannot be created or changed (names the user and the reason)."""
+
+
+class LockedOutError(UserError):
+    """Too many wrong passwords in a row: logins are refused for ``seconds`` more."""
+
+    def __init__(self, name: str, seconds: float) -> None:
+        self.name, self.seconds = name, seconds
+        super().__init__(f"user {name!r}: too many failed logins; try again in "
+                         f"{max(1, round(seconds))} s or ask an administrator")
 
 
 @dataclass(frozen=True)
@@ -202,15 +219,38 @@ class UserStore:
                 self._hasher.verify(self._dummy_hash, password)
             return None
         record, digest = found
+        now = time.time()
+        with self._connect() as con:
+            lock = con.execute("SELECT count, locked_until FROM login_failures WHERE name=?",
+                               (name,)).fetchone()
+        if lock and lock[1] > now:
+            raise LockedOutError(name, lock[1] - now)
         try:
             self._hasher.verify(digest, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
+            self._failed(name, (lock[0] if lock else 0) + 1, now)
             return None
         if record.disabled:
             return None
+        self.clear_failures(name)
         if self._hasher.check_needs_rehash(digest):
             self._update(name, "password_hash=?", (self._hasher.hash(password),))
         return record
+
+
+    def _failed(self, name: str, count: int, now: float) -> None:
+        until = 0.0
+        if count >= MAX_FAILURES:
+            until = now + min(MAX_LOCK_SECONDS, LOCK_SECONDS * 2 ** (count - MAX_FAILURES))
+        with self._connect() as con:
+            con.execute("INSERT INTO login_failures VALUES (?,?,?) ON CONFLICT(name) DO UPDATE "
+                        "SET count=excluded.count, locked_until=excluded.locked_until",
+                        (name, count, until))
+
+    def clear_failures(self, name: str) -> None:
+        """Forget failed logins (after a right password, or when an administrator unlocks)."""
+        with self._connect() as con:
+            con.execute("DELETE FROM login_failures WHERE name=?", (name,))
 
 
 # -- guarded services (what the CLI and the console call) -----------------------------------------
@@ -276,6 +316,8 @@ def set_enabled(workspace: Workspace, name: str, enabled: bool) -> None:
     if not enabled:
         _keep_an_administrator(store, name, disabling=True)
     store.set_disabled(name, not enabled)
+    if enabled:
+        store.clear_failures(name)  # `users enable` also lifts a lock-out
     workspace.audit.append(session.user, "users.enable" if enabled else "users.disable",
                            {"name": name})
 

@@ -252,3 +252,28 @@ def test_init_bootstraps_the_first_administrator(tmp_path: Path) -> None:
     again = _cli("init", root, "--admin", "intruder",
                  env={"SUPERBRAIN_NEW_PASSWORD": "intruder-password"})
     assert again.returncode == 2 and "already has accounts" in again.stderr
+
+
+def test_repeated_wrong_passwords_lock_the_account(staffed: Workspace) -> None:
+    import sqlite3
+
+    from core.users import MAX_FAILURES, set_enabled
+
+    ws = Workspace.open(staffed.root)
+    for _ in range(MAX_FAILURES):
+        with pytest.raises(AuthenticationError, match="wrong user name or password"):
+            ws.login("ana", "guess-guess")
+    with pytest.raises(AuthenticationError, match="too many failed logins"):
+        ws.login("ana", PASSWORDS["ana"])  # even the right password, while locked
+    reasons = [e["params"]["reason"] for e in staffed.audit.search(action="auth.fail")]
+    assert reasons == ["wrong name or password"] * MAX_FAILURES + ["locked out"]
+    con = sqlite3.connect(staffed.root / "users.sqlite")
+    with con:  # the lock runs out (as if 30 s had passed) ...
+        con.execute("UPDATE login_failures SET locked_until = 0")
+    con.close()
+    with pytest.raises(AuthenticationError):  # ... and one more failure locks again, longer
+        ws.login("ana", "guess-guess")
+    with pytest.raises(AuthenticationError, match="too many failed logins"):
+        ws.login("ana", PASSWORDS["ana"])
+    set_enabled(staffed, "ana", True)  # an administrator lifts the lock
+    assert ws.login("ana", PASSWORDS["ana"]).role == "analyst"
