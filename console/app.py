@@ -50,6 +50,11 @@ def run(root: Path) -> int:
     except SuperbrainError as exc:
         QMessageBox.critical(None, "superbrain", f"Cannot open the workspace:\n{exc}")
         return 2
+    from console.login import ensure_session
+
+    if not ensure_session(workspace):
+        workspace.close()
+        return 1
     ctx = ConsoleContext(workspace)
     window = MainWindow(ctx)
     window.settings.setValue("last_workspace", str(workspace.root))

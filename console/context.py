@@ -63,10 +63,15 @@ class ConsoleContext:
 
     @property
     def role(self) -> str:
-        """The user's role: ``[users.<name>] role`` in the workspace config (default analyst)."""
-        users = self.workspace.config.get("users", {})
-        entry = users.get(self.user, {}) if isinstance(users, dict) else {}
-        return str(entry.get("role", "analyst")) if isinstance(entry, dict) else "analyst"
+        """The acting user's role (``core.security`` session; a workspace without accounts makes
+        the OS user its administrator, as on the command line)."""
+        session = getattr(self.workspace, "_session", None)
+        if session is None:
+            try:
+                session = self.workspace.session
+            except Exception as exc:  # shown in the status bar instead of a role
+                return f"not logged in: {exc}"
+        return str(session.role)
 
     @property
     def name(self) -> str:

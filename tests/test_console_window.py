@@ -27,7 +27,7 @@ def test_main_window_opens_on_demo_workspace(qtbot, ctx, settings) -> None:  # n
     window = _window(qtbot, ctx, settings)
     broken = [k for k, p in window.panels.items() if p.objectName().startswith("broken-")]
     assert broken == []
-    assert window.status_user.text() == "user: tester (analyst)"
+    assert window.status_user.text() == "user: tester (administrator)"  # no accounts yet
     qtbot.waitUntil(lambda: "embedded" in window.status_backend.text(), timeout=WAIT)
     window.focus_search()
     assert window.panels["search"].query.hasFocus() or not window.isActiveWindow()
@@ -261,3 +261,26 @@ def test_pivot_back_and_forward(qtbot, ctx, settings) -> None:  # noqa: F811
     assert window.history.current == Focus("records", "record", (uid,))
     window.forward()
     assert window.tabs.currentWidget() is window.panels["timeline"]
+
+
+def test_login_dialog_refuses_a_wrong_password_and_sets_the_role(qtbot, tmp_path,
+                                                                  monkeypatch) -> None:
+    from console.context import ConsoleContext
+    from console.login import LoginDialog, needs_login
+    from core.security import user_store
+    from core.workspace import Workspace
+
+    monkeypatch.setenv("SUPERBRAIN_USER", "li.wei")
+    ws = Workspace.init(tmp_path / "ws")
+    user_store(ws).add("li.wei", "commander", "correct horse battery 9")
+    assert needs_login(ws)
+    dialog = LoginDialog(ws)
+    qtbot.addWidget(dialog)
+    dialog.password.setText("wrong password 123")
+    assert dialog.try_login() is False
+    assert "cannot log in" in dialog.error.text()
+    dialog.password.setText("correct horse battery 9")
+    assert dialog.try_login() is True
+    assert ConsoleContext(ws).role == "commander"
+    assert [e["action"] for e in ws.audit.search(action="auth.*")] == ["auth.fail", "auth.login"]
+    ws.close()
