@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 BULK_CHUNK = 1000
 PIT_KEEP_ALIVE = "5m"
 _NAME = re.compile(r"[^a-z0-9_]+")
+_USERINFO = re.compile(r"//[^/@]*@")
 
 
 def _es() -> Any:
@@ -140,7 +141,8 @@ class ElasticsearchBackend(SearchBackend):
             client = _es().Elasticsearch(urls, **kwargs)
         except ValueError as exc:
             raise SearchConfigError(f"[search] url {cfg.url!r}: {exc}") from exc
-        return cls(client, registry, prefix=cfg.index_prefix, url=",".join(urls),
+        shown = ",".join(_USERINFO.sub("//***@", u) for u in urls)  # no passwords in messages
+        return cls(client, registry, prefix=cfg.index_prefix, url=shown,
                    shards=shards, replicas=replicas)
 
     # -- errors ------------------------------------------------------------------------------
