@@ -321,7 +321,7 @@ class _Parser:
 
     def read_int(self, default: int | None) -> int:
         start = self.i
-        while self.i < len(self.q) and self.q[self.i].isdigit():
+        while self.i < len(self.q) and self.q[self.i] in "0123456789":  # not "¹" (isdigit)
             self.i += 1
         if self.i == start:
             if default is None:

@@ -94,3 +94,10 @@ def test_search_imports_without_qt_or_heavy_clients() -> None:
             "bad = [m for m in ('PyQt6', 'tantivy', 'elasticsearch') if m in sys.modules]; "
             "sys.exit(1 if bad else 0)")
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_only_ascii_digits_count_after_tilde() -> None:
+    # found by the trust team's fuzzing: "¹".isdigit() is True but int("¹") fails
+    assert parse("wang~¹") == And(0, (Fuzzy(0, "wang", None, 2), Term(5, "¹")))
+    with pytest.raises(QuerySyntaxError, match="a number is expected"):
+        parse('"a b"~²')
