@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PyQt6.QtCore import QAbstractTableModel, QModelIndex, Qt, pyqtSignal
+from PyQt6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QIcon, QPixmap
 from PyQt6.QtWidgets import (
     QAbstractItemView,
@@ -74,7 +74,7 @@ class AlertsModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
                    role: int = _DISPLAY) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == _DISPLAY:
-            return self.HEADERS[section]
+            return QCoreApplication.translate("Headers", self.HEADERS[section])
         return None
 
     def data(self, index: QModelIndex, role: int = _DISPLAY) -> Any:
@@ -141,11 +141,11 @@ class AlertTray(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.table.doubleClicked.connect(self._open_record)
         self.note = QLineEdit()
-        self.note.setPlaceholderText("note for the acknowledgement (what was done)")
-        self.ack_button = QPushButton("Acknowledge")
+        self.note.setPlaceholderText(self.tr("note for the acknowledgement (what was done)"))
+        self.ack_button = QPushButton(self.tr("Acknowledge"))
         self.ack_button.setProperty("role", "primary")
         self.ack_button.clicked.connect(self.acknowledge_selected)
-        self.sound = QCheckBox("sound")
+        self.sound = QCheckBox(self.tr("sound"))
         self.sound.setChecked(True)
         self.summary = QLabel("")
         self.summary.setProperty("role", "muted")
@@ -158,7 +158,7 @@ class AlertTray(QWidget):
         layout.addWidget(self.table, 1)
         if QSystemTrayIcon.isSystemTrayAvailable():
             self.tray = QSystemTrayIcon(_tray_icon(), self)
-            self.tray.setToolTip("superbrain alerts")
+            self.tray.setToolTip(self.tr("superbrain alerts"))
             self.tray.show()
         self.poller = Poller(self._fetch, 2000, self)
         self.poller.result.connect(self._on_alerts)

@@ -38,13 +38,18 @@ def create_application(argv: list[str] | None = None):
 def run(root: Path) -> int:
     """Open the workspace at ``root`` in the console and return the exit code."""
     app = create_application()
+    from PyQt6.QtCore import QLocale, QSettings
     from PyQt6.QtWidgets import QMessageBox
 
     from console.context import ConsoleContext
+    from console.i18n import choose_language, install_translator
     from console.mainwindow import MainWindow
     from core.errors import SuperbrainError
     from core.workspace import Workspace
 
+    language = choose_language(QSettings("superbrain", "console").value("language"),
+                               QLocale.system().name())
+    install_translator(app, language)
     try:
         workspace = Workspace.open(Path(root))
     except SuperbrainError as exc:

@@ -131,7 +131,8 @@ class GraphPanel(QWidget):
         self.available = ctx.api("graph.expand", "expand") is not None
 
         self.entity_box = QLineEdit()
-        self.entity_box.setPlaceholderText("entity id, plate, phone or ID number — Enter to chart")
+        self.entity_box.setPlaceholderText(
+            self.tr("entity id, plate, phone or ID number — Enter to chart"))
         self.entity_box.returnPressed.connect(self._chart_typed)
         self.depth = QSpinBox()
         self.depth.setRange(1, 4)
@@ -139,7 +140,7 @@ class GraphPanel(QWidget):
         self.colour = QComboBox()
         self.colour.addItems(["colour by type", "colour by centrality", "show communities"])
         self.colour.activated.connect(self._colour_changed)
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton(self.tr("Cancel"))
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
         buttons = {"Clear": self.clear, "Unhide all": self.unhide_all,
@@ -153,7 +154,7 @@ class GraphPanel(QWidget):
             b.clicked.connect(slot)
             top.addWidget(b)
         top.addWidget(self.cancel_button)
-        self.status = QLabel("Double-click a node to expand it; right-click for more.")
+        self.status = QLabel(self.tr("Double-click a node to expand it; right-click for more."))
         self.status.setProperty("role", "muted")
 
         self.plot = pg.PlotWidget()
@@ -423,24 +424,24 @@ class GraphPanel(QWidget):
     def node_menu(self, nid: str) -> QMenu:
         """The right-click menu of one node."""
         menu = QMenu(self)
-        menu.addAction("Expand").triggered.connect(lambda: self.expand([nid]))
-        by_type = menu.addMenu("Expand by link type")
+        menu.addAction(self.tr("Expand")).triggered.connect(lambda: self.expand([nid]))
+        by_type = menu.addMenu(self.tr("Expand by link type"))
         for name, lt in sorted(default_schema().links.items()):
             by_type.addAction(f"{lt.label} ({name})").triggered.connect(
                 lambda _=False, t=name: self.expand([nid], link_types=[t]))
-        menu.addAction("Find path to…").triggered.connect(lambda: self.ask_path(nid))
+        menu.addAction(self.tr("Find path to…")).triggered.connect(lambda: self.ask_path(nid))
         pinned = nid in self.model.pinned
-        menu.addAction("Unpin" if pinned else "Pin").triggered.connect(
+        menu.addAction(self.tr("Unpin") if pinned else "Pin").triggered.connect(
             lambda: (self.model.toggle_pin(nid), self.redraw()))
-        menu.addAction("Hide").triggered.connect(lambda: self.hide_nodes([nid]))
+        menu.addAction(self.tr("Hide")).triggered.connect(lambda: self.hide_nodes([nid]))
         menu.addSeparator()
-        menu.addAction("Colour by centrality").triggered.connect(self.colour_by_centrality)
-        menu.addAction("Show communities").triggered.connect(self.show_communities)
+        menu.addAction(self.tr("Colour by centrality")).triggered.connect(self.colour_by_centrality)
+        menu.addAction(self.tr("Show communities")).triggered.connect(self.show_communities)
         menu.addSeparator()
         for view, label in (("map", "Show on map"), ("timeline", "Show on timeline")):
             menu.addAction(label).triggered.connect(
                 lambda _=False, v=view: self.bus.pivot.emit(Focus(v, "entity", (nid,))))
-        menu.addAction("Search its records").triggered.connect(
+        menu.addAction(self.tr("Search its records")).triggered.connect(
             lambda: self.bus.pivot.emit(Focus("search", "query", (nid.split(":", 1)[-1],))))
         return menu
 

@@ -13,7 +13,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
-from PyQt6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PyQt6.QtCore import QByteArray, QCoreApplication, QSettings, Qt, QTimer
 from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import (
     QApplication,
@@ -27,6 +27,7 @@ from PyQt6.QtWidgets import (
 
 from console.bus import Bus
 from console.context import BackendStatus, ConsoleContext
+from console.i18n import LANGUAGES
 from console.navigation import Focus, History
 from console.notice import Notice
 from console.stall import StallMonitor
@@ -67,6 +68,24 @@ PANELS: tuple[PanelSpec, ...] = (
 )
 
 _AREAS = {"left": _LEFT, "right": _RIGHT, "bottom": _BOTTOM}
+
+
+def panel_title(spec: PanelSpec) -> str:
+    """The panel's title in the user's language."""
+    return QCoreApplication.translate("Panels", spec.title)
+
+
+def _titles_for_translation() -> tuple[str, ...]:  # pragma: no cover - read by pylupdate6
+    return (QCoreApplication.translate("Panels", "Search"),
+            QCoreApplication.translate("Panels", "Link chart"),
+            QCoreApplication.translate("Panels", "Map"),
+            QCoreApplication.translate("Panels", "Timeline"),
+            QCoreApplication.translate("Panels", "Dashboards"),
+            QCoreApplication.translate("Panels", "Faces"),
+            QCoreApplication.translate("Panels", "Dispatch board"),
+            QCoreApplication.translate("Panels", "Record"),
+            QCoreApplication.translate("Panels", "Alerts"),
+            QCoreApplication.translate("Panels", "Plugins"))
 
 
 def build_panel(spec: PanelSpec, ctx: ConsoleContext, bus: Bus) -> QWidget:
@@ -146,10 +165,11 @@ class MainWindow(QMainWindow):
         for spec in PANELS:
             panel = build_panel(spec, self.ctx, self.bus)
             self.panels[spec.key] = panel
+            title = panel_title(spec)
             if spec.place == "tab":
-                self.tabs.addTab(panel, spec.title)
+                self.tabs.addTab(panel, title)
                 continue
-            dock = QDockWidget(spec.title, self)
+            dock = QDockWidget(title, self)
             dock.setObjectName(f"dock-{spec.key}")
             dock.setWidget(panel)
             dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
@@ -206,7 +226,7 @@ class MainWindow(QMainWindow):
         root = self.ctx.workspace.root
         self.status_workspace = QLabel(f"workspace: {self.ctx.name}")
         self.status_workspace.setToolTip(str(root))
-        self.status_backend = QLabel("backend: …")
+        self.status_backend = QLabel(self.tr("backend: …"))
         self.status_user = QLabel(f"user: {self.ctx.user} ({self.ctx.role})")
         self.status_stall = QLabel("")
         for w in (self.status_workspace, self.status_backend, self.status_user,
@@ -225,26 +245,30 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
-        m = bar.addMenu("&Workspace")
-        self._action(m, "Ingest a file…", "Ctrl+I", self._ingest)
-        self._action(m, "Refresh", "F5", self.bus.data_changed.emit)
+        m = bar.addMenu(self.tr("&Workspace"))
+        self._action(m, self.tr("Ingest a file…"), "Ctrl+I", self._ingest)
+        self._action(m, self.tr("Refresh"), "F5", self.bus.data_changed.emit)
         m.addSeparator()
-        self._action(m, "Quit", "Ctrl+Q", self.close)
-        m = bar.addMenu("&Go")
-        self._action(m, "Search", "Ctrl+K", self.focus_search)
-        self.back_action = self._action(m, "◀ Back", "Alt+Left", self.back)
-        self.forward_action = self._action(m, "Forward ▶", "Alt+Right", self.forward)
-        m = bar.addMenu("&View")
+        self._action(m, self.tr("Quit"), "Ctrl+Q", self.close)
+        m = bar.addMenu(self.tr("&Go"))
+        self._action(m, self.tr("Search"), "Ctrl+K", self.focus_search)
+        self.back_action = self._action(m, self.tr("◀ Back"), "Alt+Left", self.back)
+        self.forward_action = self._action(m, self.tr("Forward ▶"), "Alt+Right", self.forward)
+        m = bar.addMenu(self.tr("&View"))
         for spec in PANELS:
-            self._action(m, spec.title, spec.shortcut,
+            self._action(m, panel_title(spec), spec.shortcut,
                          lambda _=False, key=spec.key: self.show_panel(key))
         m.addSeparator()
-        self._action(m, "Pop out the current view", "Ctrl+Shift+D", self.detach_view)
-        self._action(m, "Toggle dark / light theme", "Ctrl+Shift+T", self.toggle_theme)
-        self._action(m, "Reset layout", None, self.reset_layout)
-        m = bar.addMenu("&Help")
-        self._action(m, "Keyboard shortcuts", "F1", self.show_shortcuts)
-        toolbar = self.addToolBar("Navigation")
+        self._action(m, self.tr("Pop out the current view"), "Ctrl+Shift+D", self.detach_view)
+        self._action(m, self.tr("Toggle dark / light theme"), "Ctrl+Shift+T", self.toggle_theme)
+        self._action(m, self.tr("Reset layout"), None, self.reset_layout)
+        lang = m.addMenu(self.tr("Language"))
+        for code, name in LANGUAGES.items():
+            lang.addAction(name).triggered.connect(
+                lambda _=False, c=code: self.set_language(c))
+        m = bar.addMenu(self.tr("&Help"))
+        self._action(m, self.tr("Keyboard shortcuts"), "F1", self.show_shortcuts)
+        toolbar = self.addToolBar(self.tr("Navigation"))
         toolbar.setObjectName("navigation")
         toolbar.setMovable(False)
         for action in (self.back_action, self.forward_action):
@@ -252,7 +276,7 @@ class MainWindow(QMainWindow):
         toolbar.addSeparator()
         for key in ("graph", "map", "timeline", "faces", "dispatch"):
             spec = next(p for p in PANELS if p.key == key)
-            toolbar.addAction(spec.title).triggered.connect(
+            toolbar.addAction(panel_title(spec)).triggered.connect(
                 lambda _=False, k=key: self.show_panel(k))
         self._update_nav()
 
@@ -321,6 +345,12 @@ class MainWindow(QMainWindow):
                 hook(self.theme)
         self.settings.setValue("theme", self.theme.name)
 
+    def set_language(self, code: str) -> None:
+        """Remember the UI language; it applies from the next start."""
+        self.settings.setValue("language", code)
+        QMessageBox.information(self, self.tr("Language"),
+                                self.tr("The language changes when the console is restarted."))
+
     def toggle_theme(self) -> None:
         self.apply_theme("light" if self.theme.name == "dark" else "dark")
 
@@ -341,7 +371,7 @@ class MainWindow(QMainWindow):
     def show_shortcuts(self) -> None:
         lines = [f"{a.shortcut().toString():<14} {a.text()}" for a in self.actions()
                  if not a.shortcut().isEmpty()]
-        QMessageBox.information(self, "Keyboard shortcuts", "\n".join(lines))
+        QMessageBox.information(self, self.tr("Keyboard shortcuts"), "\n".join(lines))
 
     # -- layout persistence -------------------------------------------------------------------
     def _restore_layout(self) -> bool:

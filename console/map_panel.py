@@ -90,9 +90,9 @@ class MapPanel(QWidget):
         self._pending_load: Path | None = None
         self.info = QLabel("")
         self.info.setProperty("role", "muted")
-        refresh = QPushButton("Refresh")
+        refresh = QPushButton(self.tr("Refresh"))
         refresh.clicked.connect(self.refresh)
-        self.all_button = QPushButton("Show everything")
+        self.all_button = QPushButton(self.tr("Show everything"))
         self.all_button.clicked.connect(self.show_everything)
         top = QHBoxLayout()
         top.addWidget(self.info, 1)

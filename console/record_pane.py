@@ -38,7 +38,8 @@ class RecordPane(QWidget):
         self.browser = QTextBrowser()
         self.browser.setOpenLinks(False)
         self.browser.anchorClicked.connect(self._on_link)
-        self.placeholder = QLabel("Select a search result, a marker or a node to see its record.")
+        self.placeholder = QLabel(
+            self.tr("Select a search result, a marker or a node to see its record."))
         self.placeholder.setProperty("role", "muted")
         self.placeholder.setWordWrap(True)
         layout = QVBoxLayout(self)

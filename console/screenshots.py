@@ -89,7 +89,8 @@ def grab_with_web_views(window: Any) -> Any:
     return pixmap
 
 
-def take(root: Path, out: Path, size: tuple[int, int] = (1600, 960)) -> list[Path]:
+def take(root: Path, out: Path, size: tuple[int, int] = (1600, 960),
+         language: str = "en") -> list[Path]:
     """Open ``root`` in the console and save one PNG per panel into ``out``."""
     from console import qtinit
 
@@ -98,6 +99,10 @@ def take(root: Path, out: Path, size: tuple[int, int] = (1600, 960)) -> list[Pat
 
     app = create_application()
     from PyQt6.QtCore import QSettings, Qt
+
+    from console.i18n import install_translator
+
+    install_translator(app, language)
 
     from console.context import ConsoleContext
     from console.mainwindow import MainWindow
@@ -211,10 +216,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="save screenshots of every console panel")
     parser.add_argument("-w", "--workspace", type=Path, required=True)
     parser.add_argument("-o", "--out", type=Path, default=Path("docs/screenshots"))
+    parser.add_argument("--language", default="en", help="UI language (en, zh_CN)")
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen" if not os.environ.get("DISPLAY")
                           else os.environ.get("QT_QPA_PLATFORM", "xcb"))
-    take(args.workspace, args.out)
+    take(args.workspace, args.out, language=args.language)
     return 0
 
 

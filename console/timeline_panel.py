@@ -50,10 +50,10 @@ class TimelinePanel(QWidget):
                 "graph", ctx.api_error("graph.timeline", "timeline"))))
             return
         self.box = QLineEdit()
-        self.box.setPlaceholderText("entity ids (comma separated) — or select nodes in the "
-                                    "link chart / entities in a record")
+        self.box.setPlaceholderText(self.tr(
+            "entity ids (comma separated), or select nodes in the link chart"))
         self.box.returnPressed.connect(self._typed)
-        follow = QPushButton("Use chart selection")
+        follow = QPushButton(self.tr("Use chart selection"))
         follow.clicked.connect(self._use_selection)
         top = QHBoxLayout()
         top.addWidget(self.box, 1)
@@ -74,7 +74,7 @@ class TimelinePanel(QWidget):
         self.wheel.getAxis("left").setTicks([[(i + 0.5, d) for i, d in enumerate(DAYS)]])
         self.wheel.getAxis("bottom").setTicks([[(h + 0.5, str(h)) for h in range(0, 24, 2)]])
         self.wheel.invertY(True)
-        self.wheel.setTitle("time-wheel: records by weekday × hour (local time)")
+        self.wheel.setTitle(self.tr("time-wheel: records by weekday × hour (local time)"))
         self._selection: list[str] = []
         bus.entities_selected.connect(self._remember_selection)
         layout.addLayout(top)

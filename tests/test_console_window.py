@@ -284,3 +284,25 @@ def test_login_dialog_refuses_a_wrong_password_and_sets_the_role(qtbot, tmp_path
     assert ConsoleContext(ws).role == "commander"
     assert [e["action"] for e in ws.audit.search(action="auth.*")] == ["auth.fail", "auth.login"]
     ws.close()
+
+
+def test_zh_cn_translation_is_complete_and_loads(qapp) -> None:
+    import xml.etree.ElementTree as ET
+
+    from PyQt6.QtCore import QCoreApplication
+
+    from console.i18n import I18N_DIR, choose_language, install_translator
+
+    tree = ET.parse(I18N_DIR / "superbrain_zh_CN.ts")
+    untranslated = [m.findtext("source") for m in tree.iter("message")
+                    if not (m.findtext("translation") or "").strip()]
+    assert untranslated == []
+    assert choose_language(None, "zh_CN") == "zh_CN" and choose_language("en", "zh_CN") == "en"
+    translator = install_translator(qapp, "zh_CN")
+    assert translator is not None
+    try:
+        assert QCoreApplication.translate("Panels", "Link chart") == "关系图谱"
+        assert QCoreApplication.translate("Headers", "Time") == "时间"
+    finally:
+        qapp.removeTranslator(translator)
+    assert QCoreApplication.translate("Panels", "Link chart") == "Link chart"

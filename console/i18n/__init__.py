@@ -1,0 +1,41 @@
+"""The console's UI translations: ``superbrain_<lang>.ts`` (source) and ``.qm`` (compiled).
+
+    pylupdate6 console/*.py --ts console/i18n/superbrain_zh_CN.ts     # collect strings
+    python -m console.i18n.fill                                      # fill zh_CN (strings_zh_cn)
+    /usr/lib/qt6/bin/lrelease console/i18n/superbrain_zh_CN.ts      # compile (qt6-l10n-tools)
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+I18N_DIR = Path(__file__).resolve().parent
+
+#: UI languages offered in View → Language (code → name in that language).
+LANGUAGES = {"en": "English", "zh_CN": "简体中文"}
+
+
+def install_translator(app: Any, language: str) -> Any | None:
+    """Load and install the translation for ``language`` ("en" needs none); returns it."""
+    if language in ("", "en"):
+        return None
+    from PyQt6.QtCore import QTranslator
+
+    translator = QTranslator(app)
+    path = I18N_DIR / f"superbrain_{language}.qm"
+    if not translator.load(str(path)):
+        log.warning("%s: translation not found or unreadable; the UI stays in English", path)
+        return None
+    app.installTranslator(translator)
+    return translator
+
+
+def choose_language(saved: str | None, system_locale: str) -> str:
+    """The saved choice, else Chinese on a Chinese system, else English."""
+    if saved in LANGUAGES:
+        return str(saved)
+    return "zh_CN" if system_locale.startswith("zh") else "en"

@@ -1,0 +1,54 @@
+"""The Simplified Chinese UI strings (English source → 简体中文), filled into the .ts file."""
+
+from __future__ import annotations
+
+ZH_CN = {
+    "&Go": "转到(&G)", "&Help": "帮助(&H)", "&View": "视图(&V)", "&Workspace": "工作区(&W)",
+    "?": "?", "Acknowledge": "确认收到", "Acknowledged": "已确认", "Alert": "预警",
+    "Alerts": "预警", "Assign selected units": "派出所选警力", "Cancel": "取消",
+    "Candidates": "候选人", "Category": "类别", "Colour by centrality": "按中心度着色",
+    "Confirm": "确认", "Dashboards": "统计看板", "Description / error": "说明 / 错误",
+    "Dispatch board": "调度台", "District": "辖区",
+    "Double-click a node to expand it; right-click for more.": "双击节点展开；右键查看更多操作。",
+    "Expand": "展开", "Expand by link type": "按关系类型展开", "Faces": "人像比对",
+    "Find path to…": "查找路径至…", "Formats": "格式", "Forward ▶": "前进 ▶", "Hide": "隐藏",
+    "Incident": "警情", "Incident queue (most urgent first)": "警情队列（最紧急在前）",
+    "Ingest a file…": "导入文件…", "Ingest file…": "导入文件…", "Keyboard shortcuts": "快捷键",
+    "Kind": "种类", "Language": "语言", "Link chart": "关系图谱", "Map": "地图",
+    "Navigation": "导航", "Open in graph": "在图谱中打开", "Open photo…": "打开照片…",
+    "Open record": "打开记录", "Paste": "粘贴", "Plugins": "数据源插件",
+    "Pop out the current view": "弹出当前视图", "Position": "位置", "Quit": "退出",
+    "Recommend": "推荐警力", "Recommended units": "推荐警力", "Record": "记录详情",
+    "Refresh": "刷新", "Reject": "否定", "Release": "释放", "Reload": "重新加载",
+    "Reset layout": "恢复默认布局", "Score": "得分", "Search": "检索",
+    "Search all sources (Ctrl+K), e.g. 入室盗窃 source:incidents":
+        "检索全部数据源（Ctrl+K），例如 入室盗窃 source:incidents",
+    "Search gallery": "比对人像库", "Search its records": "检索相关记录",
+    "Select a search result, a marker or a node to see its record.":
+        "选择一条检索结果、地图标记或图谱节点以查看记录。",
+    "Select a source to see where it came from and its errors.":
+        "选择一个数据源，查看其来源和错误信息。",
+    "Severity": "级别", "Show communities": "显示社群", "Show everything": "显示全部",
+    "Source": "来源", "Status": "状态", "Subject": "对象", "Summary": "摘要",
+    "The language changes when the console is restarted.": "重新启动控制台后语言设置生效。",
+    "Time": "时间", "Timeline": "时间轴", "Title": "标题",
+    "Toggle dark / light theme": "切换深色 / 浅色主题", "Type": "类型",
+    "Type a query and press Enter.": "输入检索条件后按回车。", "Unit": "警力", "Units": "警力",
+    "Units by status": "警力状态", "Unpin": "取消固定", "Use chart selection": "使用图谱选择",
+    "Version": "版本", "Waiting": "等待时长", "backend: …": "检索后端：…",
+    "case number (required)": "案件编号（必填）",
+    "entity id, plate, phone or ID number — Enter to chart":
+        "实体编号、车牌、电话或身份证号 — 回车生成图谱",
+    "entity ids (comma separated), or select nodes in the link chart":
+        "实体编号（逗号分隔），或在关系图谱中选择节点",
+    "hotspots: incidents by district, 14 days vs the 14 before":
+        "热点：各辖区警情，近14天与前14天对比",
+    "indicator field": "指标字段", "last 30 days vs a year before (%)": "近30天同比（%）",
+    "loading the board …": "正在加载调度台 …",
+    "note for the acknowledgement (what was done)": "确认备注（已采取的措施）",
+    "purpose of this search (required)": "比对用途（必填）", "query syntax": "检索语法",
+    "records per month by category": "各类别每月记录数", "review note (why)": "复核备注（理由）",
+    "set status…": "设置状态…", "sound": "声音", "superbrain alerts": "superbrain 预警",
+    "time-wheel: records by weekday × hour (local time)": "时间轮：按星期 × 小时统计（本地时间）",
+    "top places (records by district)": "高发地点（按辖区记录数）", "◀ Back": "◀ 后退", "⚠ ": "⚠ ",
+}

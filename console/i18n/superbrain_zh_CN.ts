@@ -1,0 +1,556 @@
+<?xml version='1.0' encoding='utf-8'?>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>AlertTray</name>
+    <message>
+        <location filename="../alert_tray.py" line="144" />
+        <source>note for the acknowledgement (what was done)</source>
+        <translation>确认备注（已采取的措施）</translation>
+    </message>
+    <message>
+        <location filename="../alert_tray.py" line="145" />
+        <source>Acknowledge</source>
+        <translation>确认收到</translation>
+    </message>
+    <message>
+        <location filename="../alert_tray.py" line="148" />
+        <source>sound</source>
+        <translation>声音</translation>
+    </message>
+    <message>
+        <location filename="../alert_tray.py" line="161" />
+        <source>superbrain alerts</source>
+        <translation>superbrain 预警</translation>
+    </message>
+</context><context>
+    <name>DashboardPanel</name>
+    <message>
+        <location filename="../dashboard_panel.py" line="92" />
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <location filename="../dashboard_panel.py" line="97" />
+        <source>indicator field</source>
+        <translation>指标字段</translation>
+    </message>
+    <message>
+        <location filename="../dashboard_panel.py" line="101" />
+        <source>records per month by category</source>
+        <translation>各类别每月记录数</translation>
+    </message>
+    <message>
+        <location filename="../dashboard_panel.py" line="104" />
+        <source>last 30 days vs a year before (%)</source>
+        <translation>近30天同比（%）</translation>
+    </message>
+    <message>
+        <location filename="../dashboard_panel.py" line="105" />
+        <source>top places (records by district)</source>
+        <translation>高发地点（按辖区记录数）</translation>
+    </message>
+    <message>
+        <location filename="../dashboard_panel.py" line="107" />
+        <source>hotspots: incidents by district, 14 days vs the 14 before</source>
+        <translation>热点：各辖区警情，近14天与前14天对比</translation>
+    </message>
+</context><context>
+    <name>DispatchPanel</name>
+    <message>
+        <location filename="../dispatch_panel.py" line="80" />
+        <source>loading the board …</source>
+        <translation>正在加载调度台 …</translation>
+    </message>
+    <message>
+        <location filename="../dispatch_panel.py" line="96" />
+        <source>Recommend</source>
+        <translation>推荐警力</translation>
+    </message>
+    <message>
+        <location filename="../dispatch_panel.py" line="98" />
+        <source>Assign selected units</source>
+        <translation>派出所选警力</translation>
+    </message>
+    <message>
+        <location filename="../dispatch_panel.py" line="104" />
+        <source>Incident queue (most urgent first)</source>
+        <translation>警情队列（最紧急在前）</translation>
+    </message>
+    <message>
+        <location filename="../dispatch_panel.py" line="107" />
+        <source>Recommended units</source>
+        <translation>推荐警力</translation>
+    </message>
+    <message>
+        <location filename="../dispatch_panel.py" line="118" />
+        <source>Release</source>
+        <translation>释放</translation>
+    </message>
+    <message>
+        <location filename="../dispatch_panel.py" line="121" />
+        <source>set status…</source>
+        <translation>设置状态…</translation>
+    </message>
+    <message>
+        <location filename="../dispatch_panel.py" line="126" />
+        <source>Units by status</source>
+        <translation>警力状态</translation>
+    </message>
+</context><context>
+    <name>FacesPanel</name>
+    <message>
+        <location filename="../faces_panel.py" line="144" />
+        <source>Open photo…</source>
+        <translation>打开照片…</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="146" />
+        <source>Paste</source>
+        <translation>粘贴</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="150" />
+        <source>case number (required)</source>
+        <translation>案件编号（必填）</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="152" />
+        <source>purpose of this search (required)</source>
+        <translation>比对用途（必填）</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="153" />
+        <source>Search gallery</source>
+        <translation>比对人像库</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="162" />
+        <source>⚠ </source>
+        <translation>⚠ </translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="175" />
+        <source>review note (why)</source>
+        <translation>复核备注（理由）</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="176" />
+        <source>Confirm</source>
+        <translation>确认</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="177" />
+        <source>Reject</source>
+        <translation>否定</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="180" />
+        <source>Open in graph</source>
+        <translation>在图谱中打开</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="182" />
+        <source>Open record</source>
+        <translation>打开记录</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="193" />
+        <source>Candidates</source>
+        <translation>候选人</translation>
+    </message>
+</context><context>
+    <name>GraphPanel</name>
+    <message>
+        <location filename="../graph_panel.py" line="135" />
+        <source>entity id, plate, phone or ID number — Enter to chart</source>
+        <translation>实体编号、车牌、电话或身份证号 — 回车生成图谱</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="143" />
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="157" />
+        <source>Double-click a node to expand it; right-click for more.</source>
+        <translation>双击节点展开；右键查看更多操作。</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="427" />
+        <source>Expand</source>
+        <translation>展开</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="428" />
+        <source>Expand by link type</source>
+        <translation>按关系类型展开</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="432" />
+        <source>Find path to…</source>
+        <translation>查找路径至…</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="434" />
+        <source>Unpin</source>
+        <translation>取消固定</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="436" />
+        <source>Hide</source>
+        <translation>隐藏</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="438" />
+        <source>Colour by centrality</source>
+        <translation>按中心度着色</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="439" />
+        <source>Show communities</source>
+        <translation>显示社群</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="444" />
+        <source>Search its records</source>
+        <translation>检索相关记录</translation>
+    </message>
+</context><context>
+    <name>Headers</name>
+    <message>
+        <location filename="headers.py" line="9" />
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <location filename="headers.py" line="10" />
+        <source>Source</source>
+        <translation>来源</translation>
+    </message>
+    <message>
+        <location filename="headers.py" line="11" />
+        <source>Type</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <location filename="headers.py" line="12" />
+        <source>Title</source>
+        <translation>标题</translation>
+    </message>
+    <message>
+        <location filename="headers.py" line="13" />
+        <source>Score</source>
+        <translation>得分</translation>
+    </message>
+    <message>
+        <location filename="headers.py" line="14" />
+        <source>Category</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <location filename="headers.py" line="15" />
+        <source>Waiting</source>
+        <translation>等待时长</translation>
+    </message>
+    <message>
+        <location filename="headers.py" line="16" />
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <location filename="headers.py" line="17" />
+        <source>District</source>
+        <translation>辖区</translation>
+    </message>
+    <message>
+        <location filename="headers.py" line="18" />
+        <source>Units</source>
+        <translation>警力</translation>
+    </message>
+    <message>
+        <location filename="headers.py" line="19" />
+        <source>Summary</source>
+        <translation>摘要</translation>
+    </message>
+    <message>
+        <location filename="headers.py" line="20" />
+        <source>Unit</source>
+        <translation>警力</translation>
+    </message>
+    <message>
+        <location filename="headers.py" line="21" />
+        <source>Incident</source>
+        <translation>警情</translation>
+    </message>
+    <message>
+        <location filename="headers.py" line="22" />
+        <source>Position</source>
+        <translation>位置</translation>
+    </message>
+    <message>
+        <location filename="headers.py" line="23" />
+        <source>Severity</source>
+        <translation>级别</translation>
+    </message>
+    <message>
+        <location filename="headers.py" line="24" />
+        <source>Kind</source>
+        <translation>种类</translation>
+    </message>
+    <message>
+        <location filename="headers.py" line="25" />
+        <source>Alert</source>
+        <translation>预警</translation>
+    </message>
+    <message>
+        <location filename="headers.py" line="26" />
+        <source>Subject</source>
+        <translation>对象</translation>
+    </message>
+    <message>
+        <location filename="headers.py" line="27" />
+        <source>Acknowledged</source>
+        <translation>已确认</translation>
+    </message>
+    <message>
+        <location filename="headers.py" line="28" />
+        <source>Version</source>
+        <translation>版本</translation>
+    </message>
+    <message>
+        <location filename="headers.py" line="29" />
+        <source>Formats</source>
+        <translation>格式</translation>
+    </message>
+    <message>
+        <location filename="headers.py" line="30" />
+        <source>Description / error</source>
+        <translation>说明 / 错误</translation>
+    </message>
+</context><context>
+    <name>MainWindow</name>
+    <message>
+        <location filename="../mainwindow.py" line="229" />
+        <source>backend: …</source>
+        <translation>检索后端：…</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="248" />
+        <source>&amp;Workspace</source>
+        <translation>工作区(&amp;W)</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="249" />
+        <source>Ingest a file…</source>
+        <translation>导入文件…</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="250" />
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="252" />
+        <source>Quit</source>
+        <translation>退出</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="253" />
+        <source>&amp;Go</source>
+        <translation>转到(&amp;G)</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="254" />
+        <source>Search</source>
+        <translation>检索</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="255" />
+        <source>◀ Back</source>
+        <translation>◀ 后退</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="256" />
+        <source>Forward ▶</source>
+        <translation>前进 ▶</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="257" />
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="262" />
+        <source>Pop out the current view</source>
+        <translation>弹出当前视图</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="263" />
+        <source>Toggle dark / light theme</source>
+        <translation>切换深色 / 浅色主题</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="264" />
+        <source>Reset layout</source>
+        <translation>恢复默认布局</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="351" />
+        <location filename="../mainwindow.py" line="265" />
+        <source>Language</source>
+        <translation>语言</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="269" />
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="374" />
+        <location filename="../mainwindow.py" line="270" />
+        <source>Keyboard shortcuts</source>
+        <translation>快捷键</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="271" />
+        <source>Navigation</source>
+        <translation>导航</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="352" />
+        <source>The language changes when the console is restarted.</source>
+        <translation>重新启动控制台后语言设置生效。</translation>
+    </message>
+</context><context>
+    <name>MapPanel</name>
+    <message>
+        <location filename="../map_panel.py" line="93" />
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="95" />
+        <source>Show everything</source>
+        <translation>显示全部</translation>
+    </message>
+</context><context>
+    <name>Panels</name>
+    <message>
+        <location filename="../mainwindow.py" line="79" />
+        <source>Search</source>
+        <translation>检索</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="80" />
+        <source>Link chart</source>
+        <translation>关系图谱</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="81" />
+        <source>Map</source>
+        <translation>地图</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="82" />
+        <source>Timeline</source>
+        <translation>时间轴</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="83" />
+        <source>Dashboards</source>
+        <translation>统计看板</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="84" />
+        <source>Faces</source>
+        <translation>人像比对</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="85" />
+        <source>Dispatch board</source>
+        <translation>调度台</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="86" />
+        <source>Record</source>
+        <translation>记录详情</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="87" />
+        <source>Alerts</source>
+        <translation>预警</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="88" />
+        <source>Plugins</source>
+        <translation>数据源插件</translation>
+    </message>
+</context><context>
+    <name>PluginsPanel</name>
+    <message>
+        <location filename="../plugins_panel.py" line="138" />
+        <source>Select a source to see where it came from and its errors.</source>
+        <translation>选择一个数据源，查看其来源和错误信息。</translation>
+    </message>
+    <message>
+        <location filename="../plugins_panel.py" line="139" />
+        <source>Reload</source>
+        <translation>重新加载</translation>
+    </message>
+    <message>
+        <location filename="../plugins_panel.py" line="141" />
+        <source>Ingest file…</source>
+        <translation>导入文件…</translation>
+    </message>
+    <message>
+        <location filename="../plugins_panel.py" line="144" />
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+</context><context>
+    <name>RecordPane</name>
+    <message>
+        <location filename="../record_pane.py" line="42" />
+        <source>Select a search result, a marker or a node to see its record.</source>
+        <translation>选择一条检索结果、地图标记或图谱节点以查看记录。</translation>
+    </message>
+</context><context>
+    <name>SearchPanel</name>
+    <message>
+        <location filename="../search_panel.py" line="78" />
+        <source>Search all sources (Ctrl+K), e.g. 入室盗窃 source:incidents</source>
+        <translation>检索全部数据源（Ctrl+K），例如 入室盗窃 source:incidents</translation>
+    </message>
+    <message>
+        <location filename="../search_panel.py" line="86" />
+        <source>?</source>
+        <translation>?</translation>
+    </message>
+    <message>
+        <location filename="../search_panel.py" line="88" />
+        <source>query syntax</source>
+        <translation>检索语法</translation>
+    </message>
+    <message>
+        <location filename="../search_panel.py" line="125" />
+        <source>Type a query and press Enter.</source>
+        <translation>输入检索条件后按回车。</translation>
+    </message>
+</context><context>
+    <name>TimelinePanel</name>
+    <message>
+        <location filename="../timeline_panel.py" line="53" />
+        <source>entity ids (comma separated), or select nodes in the link chart</source>
+        <translation>实体编号（逗号分隔），或在关系图谱中选择节点</translation>
+    </message>
+    <message>
+        <location filename="../timeline_panel.py" line="56" />
+        <source>Use chart selection</source>
+        <translation>使用图谱选择</translation>
+    </message>
+    <message>
+        <location filename="../timeline_panel.py" line="77" />
+        <source>time-wheel: records by weekday × hour (local time)</source>
+        <translation>时间轮：按星期 × 小时统计（本地时间）</translation>
+    </message>
+</context></TS>
