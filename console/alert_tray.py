@@ -200,7 +200,8 @@ class AlertTray(QWidget):
         self.summary.setText(f"{n:,} to acknowledge · {len(self.model.alerts):,} most recent shown")
         dock = self.parentWidget()
         if dock is not None and hasattr(dock, "setWindowTitle"):
-            dock.setWindowTitle(f"Alerts ({n})" if n else "Alerts")
+            title = QCoreApplication.translate("Panels", "Alerts")
+            dock.setWindowTitle(f"{title} ({n:,})" if n else title)
 
     def announce(self, alerts: list[Any]) -> None:
         """Sound and desktop notification for newly arrived alerts."""

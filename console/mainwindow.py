@@ -176,7 +176,7 @@ class MainWindow(QMainWindow):
                              | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                              | QDockWidget.DockWidgetFeature.DockWidgetClosable)
             if spec.place in ("left", "right"):
-                dock.setMinimumWidth(300)  # the centre views must not squeeze them to nothing
+                dock.setMinimumWidth(260)  # the centre views must not squeeze them to nothing
             self.addDockWidget(_AREAS[spec.place], dock)
             self.docks[spec.key] = dock
         self._default_arrangement()
