@@ -112,7 +112,22 @@ def _backend(cluster: Cluster) -> object:
                                             shards=3, replicas=1)
 
 
-def test_node_killed_mid_bulk_ingest_keeps_every_acknowledged_record(cluster: Cluster) -> None:
+def _health_cli(cluster: Cluster, root: Path) -> dict[str, object]:
+    """What `superbrain search-health --json` reports for a workspace on the cluster."""
+    import json
+
+    from core.workspace import Workspace
+
+    if not root.exists():
+        Workspace.init(root, backend="elasticsearch", url=",".join(cluster.urls))
+    run = subprocess.run([sys.executable, "main.py", "search-health", "--json", "-w", str(root)],
+                         cwd=REPO, env={**os.environ, "SUPERBRAIN_USER": "tester"},
+                         capture_output=True, text=True, timeout=300)
+    return dict(json.loads(run.stdout))
+
+
+def test_node_killed_mid_bulk_ingest_keeps_every_acknowledged_record(
+        cluster: Cluster, tmp_path: Path) -> None:
     from search.errors import SearchError
 
     backend = _backend(cluster)
@@ -160,6 +175,8 @@ def test_node_killed_mid_bulk_ingest_keeps_every_acknowledged_record(cluster: Cl
     assert degraded is not None, "health stayed green with a node down"
     assert degraded.status in ("yellow", "red") and degraded.message
     assert degraded.detail["nodes"] == NODES - 1
+    reported = _health_cli(cluster, tmp_path / "ws")  # what an operator sees meanwhile
+    assert reported["status"] in ("yellow", "red") and reported["message"]
     thread.join(timeout=900)
     assert not thread.is_alive()
     cluster.start()  # node 3 rejoins with its data folder
