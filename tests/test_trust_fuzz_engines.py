@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from core.errors import SuperbrainError
 from core.model import FieldRole, FieldSpec, Record, RecordSchema
 
-# Derandomized: another owner's bug must not make CI flaky; known finds are pinned below.
+# Derandomized so CI is reproducible; finds are pinned as regression tests below.
 FUZZ = settings(max_examples=300, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow])
 SCHEMA = RecordSchema("note", "Note", (
@@ -59,10 +59,8 @@ def test_query_parser_and_planner_never_crash(query: str) -> None:
         Planner(_registry()).plan(query, None)
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason="found by fuzzing, reported to the "
-                   "search owner: search/query.py read_int uses str.isdigit(), which accepts "
-                   "'¹' that int() refuses, so 'wang~¹' raises ValueError")
 def test_fuzz_find_superscript_digit_after_tilde() -> None:
+    """Regression for a fuzz find: 'wang~¹' raised ValueError (str.isdigit accepts '¹')."""
     pytest.importorskip("search.query", reason="search/ (issue 3) not installed")
     from search.errors import QuerySyntaxError
     from search.query import parse

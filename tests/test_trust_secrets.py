@@ -81,9 +81,6 @@ def test_unreachable_cluster_with_credentials_leaks_nothing(
         assert form not in written  # ... that never shows the credential
 
 
-@pytest.mark.xfail(strict=True, reason="search/elastic.py puts [search] url verbatim in its "
-                   "messages and Health.detail: credentials written into the URL leak "
-                   "(reported to the search owner; use username/password or api_key instead)")
 def test_credentials_inside_the_url_leak_nothing(tmp_path: Path) -> None:
     elastic = pytest.importorskip("search.elastic", reason="search/ (issue 3) not installed")
     from core.workspace import SearchConfig
@@ -94,6 +91,12 @@ def test_credentials_inside_the_url_leak_nothing(tmp_path: Path) -> None:
         SearchConfig("elasticsearch", url, "", "", "", "", "leak"), FieldRegistry.from_schemas([]))
     health = backend.health()
     assert PASSWORD not in health.message and PASSWORD not in str(health.detail)
+    from search.errors import SearchError
+    from search.model import SearchRequest
+
+    with pytest.raises(SearchError) as info:  # regression: this once leaked (fixed in search/)
+        backend.search(SearchRequest("x"))
+    assert PASSWORD not in str(info.value) and "127.0.0.1" in str(info.value)
 
 
 def test_redaction_helpers() -> None:
