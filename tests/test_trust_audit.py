@@ -227,4 +227,4 @@ def test_searches_and_graph_exports_always_appear(workspace: Workspace, tmp_path
         assert run.returncode == 0, run.stderr
     assert workspace.audit.search(action="search")[-1]["params"]["query"] == "13800138000"
     export = workspace.audit.search(action="graph.export")[-1]
-    assert export["case"] == "B-2" and export["params"]["file"] == str(out)
+    assert export["case"] == "B-2" and export["params"]["files"] == [str(out)]
