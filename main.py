@@ -15,6 +15,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("jieba").setLevel(logging.WARNING)
+    if not verbose:
+        # The Elasticsearch transport logs a traceback for every retried connection; the search
+        # package reports an unreachable cluster itself, once and clearly.
+        logging.getLogger("elastic_transport").setLevel(logging.ERROR)
+    from core.security import RedactingFilter
+
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactingFilter())  # URL credentials, api keys, passwords never logged
     from core.cli import main as cli_main
 
     return cli_main(args)
