@@ -108,6 +108,7 @@ def latency(fn: Callable[[], object], reps: int) -> tuple[float, float]:
 
 
 def bench_backend(backend: object, n: int, reps: int) -> dict[str, object]:
+    load0 = os.getloadavg()[0]
     t0 = time.perf_counter()
     for batch in batches(n, 10_000):
         backend.index(batch)  # type: ignore[attr-defined]
@@ -118,10 +119,12 @@ def bench_backend(backend: object, n: int, reps: int) -> dict[str, object]:
         req = SearchRequest(query, filters, size=20, facets=facets)
         out[label] = latency(lambda req=req: backend.search(req), reps)  # type: ignore[attr-defined]
         out[label + " hits"] = backend.search(req).total  # type: ignore[attr-defined]
+    out["load"] = (load0, os.getloadavg()[0])
     return out
 
 
 def bench_fts5(n: int, reps: int, folder: Path) -> dict[str, object]:
+    load0 = os.getloadavg()[0]
     con = sqlite3.connect(folder / "fts.sqlite")
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("CREATE VIRTUAL TABLE docs USING fts5(body, ids, uid UNINDEXED, "
@@ -166,6 +169,7 @@ def bench_fts5(n: int, reps: int, folder: Path) -> dict[str, object]:
     out: dict[str, object] = {"ingest": rate}
     for label, fn in fns.items():
         out[label] = latency(fn, reps)
+    out["load"] = (load0, os.getloadavg()[0])
     return out
 
 
@@ -214,6 +218,9 @@ def main() -> int:
             for e in engines[1:])
         hits = f"   hits: {results['embedded'][label + ' hits']:,}"
         print(f"{label:<16}{cells}{ratios}{hits}")
+    print(f"{'load avg':<16}" + "".join(
+        f"{results[e]['load'][0]:>11.1f} →{results[e]['load'][1]:>8.1f}"  # type: ignore[index]
+        for e in engines) + "   (1-min load average when each engine started → ended)")
     print("ratios: ingest = embedded rate / other rate; queries = other p95 / embedded p95")
     return 0
 
