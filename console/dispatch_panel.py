@@ -31,7 +31,6 @@ from PyQt6.QtWidgets import (
 from console.bus import Bus
 from console.context import ConsoleContext
 from console.dispatch_models import QueueModel, UnitsModel
-from console.mapdata import MapRequest
 from console.navigation import Focus
 from console.notice import Notice, engine_unavailable_text
 from console.opsview import OpsView, unavailable_reason
@@ -61,7 +60,7 @@ class DispatchPanel(QWidget):
     loaded = pyqtSignal()  # the board shows fresh data
     action_done = pyqtSignal(str)  # the engine's answer (success or refusal) to an action
 
-    def __init__(self, ctx: ConsoleContext, bus: Bus, *, with_map: bool = True) -> None:
+    def __init__(self, ctx: ConsoleContext, bus: Bus) -> None:
         super().__init__()
         self.ctx = ctx
         self.bus = bus
@@ -79,6 +78,7 @@ class DispatchPanel(QWidget):
             return
         self.counts = QLabel(self.tr("loading the board …"))
         self.counts.setProperty("role", "title")
+        self.counts.setWordWrap(True)
         self.message = QLabel("")
         self.message.setWordWrap(True)
 
@@ -133,15 +133,12 @@ class DispatchPanel(QWidget):
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
         split.addWidget(middle)
-        self.map: Any = None
-        if with_map:
-            from console.map_panel import MapPanel
-
-            self.map = MapPanel(ctx, bus, MapRequest(include_records=False),
-                                follow_selection=False)
-            self.map.unit_clicked.connect(self.select_unit)
-            split.addWidget(self.map)
-            split.setSizes([520, 380, 520])
+        split.setSizes([620, 480])
+        self.map_button = QPushButton(self.tr("Show on map"))
+        self.map_button.setToolTip(self.tr("The Map view shows open incidents and units; pop it "
+                                           "out (Ctrl+Shift+D) to keep it beside the board"))
+        self.map_button.clicked.connect(self.show_on_map)
+        mv.addWidget(self.map_button)
         layout.addWidget(self.counts)
         layout.addWidget(split, 1)
         layout.addWidget(self.message)
@@ -202,8 +199,7 @@ class DispatchPanel(QWidget):
             self.select_incident(current)
         if selected_unit is not None:
             self.select_unit(selected_unit.id)
-        if self.map is not None:
-            self.map.set_units(board["unit_points"])
+        self.unit_points = board["unit_points"]
         self.loaded.emit()
 
     # -- selection ----------------------------------------------------------------------------
@@ -235,8 +231,8 @@ class DispatchPanel(QWidget):
             self.recs.setRowCount(0)
             self.recommendations = []
             self._recs_for = None
-        if self.map is not None and iid is not None:
-            self.map.select([str(iid)])
+        if iid is not None:
+            self.bus.records_selected.emit([str(iid), *self._source_uids([iid])], "dispatch")
 
     def _unit_selected(self, *_: Any) -> None:
         unit = self.selected_unit()
@@ -246,6 +242,16 @@ class DispatchPanel(QWidget):
         for status in self.ops.config.unit_states.allowed(unit.status):
             self.status_box.addItem(status.replace("_", " "), status)
         self.release_button.setEnabled(unit.incident_id is not None)
+
+    def _source_uids(self, incident_ids: list[int]) -> list[str]:
+        rows = [d for d in self.queue_model.rows if d["id"] in incident_ids]
+        return [d["source_uid"] for d in rows if d.get("source_uid")]
+
+    def show_on_map(self) -> None:
+        """Switch to the Map view with the selected incident highlighted."""
+        iid = self.selected_incident()
+        self.bus.pivot.emit(Focus("map", "record", tuple(self._source_uids([iid]))
+                                  if iid is not None and self._source_uids([iid]) else ()))
 
     def _open_incident_record(self, *_: Any) -> None:
         iid = self.selected_incident()
@@ -333,5 +339,4 @@ class DispatchPanel(QWidget):
     def shutdown(self) -> None:
         if hasattr(self, "poller"):
             self.poller.stop()
-        if getattr(self, "map", None) is not None:
-            self.map.shutdown()
+

@@ -180,6 +180,9 @@ class MainWindow(QMainWindow):
             self.addDockWidget(_AREAS[spec.place], dock)
             self.docks[spec.key] = dock
         self._default_arrangement()
+        map_panel, dispatch = self.panels.get("map"), self.panels.get("dispatch")
+        if hasattr(map_panel, "unit_clicked") and hasattr(dispatch, "select_unit"):
+            map_panel.unit_clicked.connect(dispatch.select_unit)
 
     def _default_arrangement(self) -> None:
         self.tabifyDockWidget(self.docks["alerts"], self.docks["plugins"])

@@ -90,6 +90,7 @@ class MapPanel(QWidget):
         self._pending_load: Path | None = None
         self.info = QLabel("")
         self.info.setProperty("role", "muted")
+        self.info.setWordWrap(True)  # long layer summaries must not widen the window
         refresh = QPushButton(self.tr("Refresh"))
         refresh.clicked.connect(self.refresh)
         self.all_button = QPushButton(self.tr("Show everything"))

@@ -72,10 +72,14 @@ def raise_rule_alerts(ctx: Any, limit: int = 3000) -> int:
 
 
 def grab_with_web_views(window: Any) -> Any:
-    """``window.grab()`` with the web views painted in (their GPU surface is not captured)."""
+    """What the window shows. On a real (or virtual X) display: the screen's pixels. Offscreen:
+    ``window.grab()`` with the web views painted in (their surface is not part of the grab)."""
     from PyQt6.QtCore import QPoint
-    from PyQt6.QtGui import QPainter
+    from PyQt6.QtGui import QGuiApplication, QPainter
 
+    if QGuiApplication.platformName() not in ("offscreen", "minimal"):
+        screen = window.screen() or QGuiApplication.primaryScreen()
+        return screen.grabWindow(window.winId())
     pixmap = window.grab()
     try:
         from PyQt6.QtWebEngineWidgets import QWebEngineView
@@ -153,6 +157,8 @@ def take(root: Path, out: Path, size: tuple[int, int] = (1600, 960),
     window.apply_focus(Focus("map", "entity", tuple(seeds)))
     _wait_until(_idle)
     _wait_until(lambda: window.panels["map"].loaded, 60)
+    _wait(1000)
+    window.panels["map"]._invalidate()
     shot("map")
 
     window.apply_focus(Focus("timeline", "entity", tuple(seeds)))
@@ -185,12 +191,7 @@ def take(root: Path, out: Path, size: tuple[int, int] = (1600, 960),
         dispatch.select_incident(dispatch.queue_model.incident_id(0))
         dispatch.recommend_selected()
         _wait_until(_idle)
-        if dispatch.map is not None:
-            _wait_until(lambda: dispatch.map.loaded, 60)
-            _wait(2000)
-    window.docks["records"].hide()
     shot("dispatch-board")
-    window.docks["records"].show()
 
     tray = window.panels["alerts"]
     window.show_panel("alerts")

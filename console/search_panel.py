@@ -117,7 +117,7 @@ class SearchPanel(QWidget):
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setStretchLastSection(False)
-        for col, width in ((0, 112), (1, 72), (2, 86), (4, 44)):
+        for col, width in ((0, 96), (1, 64), (2, 64), (4, 38)):
             self.table.setColumnWidth(col, width)
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)

@@ -137,7 +137,7 @@ def test_dispatch_board_shows_units_and_tells_why_an_assignment_fails(
     from console.bus import Bus
     from console.dispatch_panel import DispatchPanel
 
-    panel = DispatchPanel(ctx, Bus(), with_map=False)
+    panel = DispatchPanel(ctx, Bus())
     qtbot.addWidget(panel)
     if not hasattr(panel, "units"):
         pytest.skip("ops engine not importable here")
