@@ -41,9 +41,10 @@ def build_demo(root: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    os.environ["SUPERBRAIN_USER"] = "tester"
-    return build_demo(tmp_path_factory.mktemp("console-demo") / "ws")
+def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    with pytest.MonkeyPatch.context() as patch:  # the user is "tester" for this module only
+        patch.setenv("SUPERBRAIN_USER", "tester")
+        yield build_demo(tmp_path_factory.mktemp("console-demo") / "ws")
 
 
 @pytest.fixture
