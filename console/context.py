@@ -1,9 +1,10 @@
 """What every panel shares: the open workspace, the engines that are installed, the user.
 
 Engines (``search``, ``graph``, ``facematch``, ``ops``) are imported lazily and may be absent or
-broken while the project grows; :meth:`ConsoleContext.engine` returns the module or ``None`` and
-:meth:`ConsoleContext.engine_error` says why, so a panel can show "engine not available: …"
-instead of failing. This module imports no Qt and is tested without a window.
+broken; :meth:`ConsoleContext.api` returns an engine function (e.g.
+``api("graph.expand", "expand")``) or ``None`` and :meth:`ConsoleContext.api_error` says
+why, so a panel can show "engine not available: …" instead of failing. This module imports no
+Qt and is tested without a window.
 """
 
 from __future__ import annotations

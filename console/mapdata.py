@@ -2,7 +2,7 @@
 
 Runs in a worker thread. Operations layers (incidents, units, hotspots, geofences) come from the
 ``ops`` engine through :mod:`console.opsview`; when it is not available the map still shows the
-records, and the reason is kept in :attr:`MapLayers`-adjacent ``notes``.
+records (the reason is logged).
 """
 
 from __future__ import annotations
