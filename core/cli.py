@@ -171,7 +171,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         out = ws.data_dir / plugin.name
         out.mkdir(parents=True, exist_ok=True)
         print(f"generating {plugin.name} …", file=sys.stderr)
-        files = plugin.generate(out, count, seed=args.seed)
+        rows = count if plugin.demo_fraction >= 1 else max(10, round(count * plugin.demo_fraction))
+        files = plugin.generate(out, rows, seed=args.seed)
         rc = run_ingest(ws, plugin.name, files)
         if rc == 130:
             return rc

@@ -64,6 +64,9 @@ class SourcePlugin(ABC):
     description: str = ""
     #: File kinds the plugin reads, by extension without the dot (e.g. ``("csv", "xlsx")``).
     formats: tuple[str, ...] = ()
+    #: Share of ``superbrain demo``'s rows-per-source this source generates (a watchlist is a
+    #: small fraction of a population; most sources keep 1.0).
+    demo_fraction: float = 1.0
 
     @abstractmethod
     def record_schemas(self) -> Sequence[RecordSchema]:

@@ -31,7 +31,16 @@ def test_demo_builds_a_workspace_from_all_seven_sources(tmp_path: Path) -> None:
     ws = Workspace.open(ws_dir)
     try:
         counts = ws.store.sources()
-        assert {name: counts.get(name) for name in BUILTIN} == dict.fromkeys(BUILTIN, 200)
+        from core.cli import DEMO_SIZES
+        from plugins.builtin.sources import FACTORIES
+
+        expected = {}
+        for name in BUILTIN:
+            fraction = FACTORIES[name]().demo_fraction
+            tiny = DEMO_SIZES["tiny"]
+            expected[name] = tiny if fraction >= 1 else max(10, round(tiny * fraction))
+        assert {name: counts.get(name) for name in BUILTIN} == expected
+        assert expected["watchlist"] < expected["population"]  # a watchlist is not everyone
         assert all(cp.status == "done" and cp.rejects == 0 for cp in ws.store.checkpoints())
         assert not list(ws.rejects_dir.glob("*.jsonl"))
     finally:

@@ -38,9 +38,10 @@ class BuiltinSource(MappingSource):
         ``writer(world, out_dir, count) -> path`` streaming ``count`` rows to one file.
     """
 
-    def __init__(self, name: str, writer: _Writer) -> None:
+    def __init__(self, name: str, writer: _Writer, *, demo_fraction: float = 1.0) -> None:
         super().__init__(load_mapping(MAPPINGS_DIR / f"{name}.toml"))
         self._writer = writer
+        self.demo_fraction = demo_fraction
 
     def generate(self, out_dir: Path, count: int, seed: int = 0) -> list[Path]:
         """Write ``count`` rows (planted rows first) for ``seed``; same seed, same file."""
@@ -110,7 +111,8 @@ def ebike() -> BuiltinSource:
 
 def watchlist() -> BuiltinSource:
     """Watchlist entries."""
-    return BuiltinSource("watchlist", gen_registry.write_watchlist)
+    # A watchlist holds about 2 % of the people a registry of the same demo size holds.
+    return BuiltinSource("watchlist", gen_registry.write_watchlist, demo_fraction=0.02)
 
 
 #: Every built-in source factory, by name (the same names as the entry points).
