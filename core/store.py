@@ -153,6 +153,10 @@ class Store:
                 raise StoreError(f"{str(self.path)!r}: cannot open store: {exc}") from exc
             con.execute("PRAGMA journal_mode=WAL")
             con.execute("PRAGMA synchronous=NORMAL")
+            # Measured on 300k rows (docs/PERFORMANCE.md, Ingest): a 64 MiB page cache and
+            # rarer WAL checkpoints cut ingest CPU ~20 % and wall time ~15 %.
+            con.execute("PRAGMA cache_size=-65536")
+            con.execute("PRAGMA wal_autocheckpoint=10000")
             con.execute("PRAGMA foreign_keys=ON")
             self._local.con = con
             with self._lock:
