@@ -132,3 +132,27 @@ def test_embedded_search_is_thread_safe_while_indexing(workspace: Any) -> None:
     assert not errors
     assert len(answers) == 80
     assert all(a == {"incidents:I001", "incidents:I003"} for a in answers)
+
+
+def test_embedded_rebuild_cancel_keeps_the_old_index_and_rebuild_switches(
+        workspace: Any) -> None:
+    from dataclasses import replace
+
+    from core.progress import CancelToken, Progress
+
+    _ingest(workspace)
+    backend = open_backend(workspace)
+    try:
+        cancel = CancelToken()
+        cancel.cancel()
+        many = (replace(r, id=f"{i}-{r.id}") for i in range(150) for r in corpus())
+        report = backend.rebuild(many, cancel=cancel)
+        assert report.cancelled and backend.count("") == 21
+        seen: list[Progress] = []
+        report = backend.rebuild(iter(corpus()[:10]), total=10, progress=seen.append)
+        assert report.indexed == 10 and not report.cancelled and seen
+        assert backend.count("") == 10
+        generations = list((workspace.search_dir / "tantivy").glob("g-*"))
+        assert len(generations) == 2  # the live one and the previous one, for open readers
+    finally:
+        backend.close()
