@@ -248,17 +248,18 @@ class EmbeddedBackend(SearchBackend):
     def index(self, records: Sequence[Record]) -> IndexReport:
         gen = self._generation()
         failures: dict[str, str] = {}
+        docs = []
+        for r in records:  # built outside the lock: searches never wait for this
+            try:
+                docs.append((r.uid, gen.document(build_doc(r, self.registry))))
+            except (ValueError, TypeError, OverflowError) as exc:
+                failures[r.uid] = f"{type(exc).__name__}: {exc}"
         with self._lock:
             writer = self._writer_for(gen)
-            for r in records:
-                try:
-                    doc = gen.document(build_doc(r, self.registry))
-                except (ValueError, TypeError, OverflowError) as exc:
-                    failures[r.uid] = f"{type(exc).__name__}: {exc}"
-                    continue
-                writer.delete_documents_by_term("uid", r.uid)
+            for uid, doc in docs:
+                writer.delete_documents_by_term("uid", uid)
                 writer.add_document(doc)
-        return IndexReport(len(records) - len(failures), failures)
+        return IndexReport(len(docs), failures)
 
     def delete(self, uids: Sequence[str]) -> None:
         gen = self._generation()
