@@ -136,11 +136,12 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.bus.pivot.connect(self.apply_focus)
         self.bus.open_record.connect(self._open_record)
-        self.bus.message.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
+        # Bound methods, not lambdas: PyQt disconnects a bound slot when its object dies.
+        self.bus.message.connect(self._show_message)
         self._stall_clear = QTimer(self)  # owned timers die with the window, lambdas do not
         self._stall_clear.setSingleShot(True)
         self._stall_clear.setInterval(5000)
-        self._stall_clear.timeout.connect(lambda: self.status_stall.setText(""))
+        self._stall_clear.timeout.connect(self.status_stall.clear)
         self._sizer = QTimer(self)
         self._sizer.setSingleShot(True)
         self._sizer.setInterval(50)
@@ -359,13 +360,18 @@ class MainWindow(QMainWindow):
 
     # -- status -------------------------------------------------------------------------------
     def _refresh_backend(self) -> None:
-        def show(status: BackendStatus) -> None:
-            self.status_backend.setText(f"backend: {status.describe()}")
+        ctx = self.ctx
+        run_job(lambda _p, _c: ctx.backend_status(), name="backend health",
+                on_result=self._show_backend, on_error=self._show_backend_error, parent=self)
 
-        run_job(lambda _p, _c: self.ctx.backend_status(), name="backend health",
-                on_result=show,
-                on_error=lambda msg: self.status_backend.setText(f"backend: error: {msg}"),
-                parent=self)
+    def _show_backend(self, status: BackendStatus) -> None:
+        self.status_backend.setText(f"backend: {status.describe()}")
+
+    def _show_backend_error(self, message: str) -> None:
+        self.status_backend.setText(f"backend: error: {message}")
+
+    def _show_message(self, text: str, ms: int) -> None:
+        self.statusBar().showMessage(text, ms)
 
     def _on_stall(self, ms: float) -> None:
         self.status_stall.setText(f"UI stall {ms:.0f} ms")
@@ -418,6 +424,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: Any) -> None:  # noqa: N802
         self.save_layout()
         self.stall_monitor.stop()
+        self._stall_clear.stop()
         for panel in self.panels.values():
             shutdown = getattr(panel, "shutdown", None)
             if callable(shutdown):

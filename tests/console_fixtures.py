@@ -75,3 +75,23 @@ def drain(qtbot: object, ctx: object) -> Iterator[None]:
     from console.workers import running_jobs
 
     qtbot.waitUntil(lambda: running_jobs() == 0, timeout=60_000)
+    destroy_windows()
+
+
+def destroy_windows() -> None:
+    """Close and really delete every top-level widget now, inside the console test.
+
+    ``deleteLater`` alone is not run by ``processEvents``, so closed windows would otherwise
+    live on, their timers firing into later, unrelated tests.
+    """
+    from PyQt6.QtCore import QCoreApplication, QEvent
+    from PyQt6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        return
+    for widget in QApplication.topLevelWidgets():
+        widget.close()
+        widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    app.processEvents()
