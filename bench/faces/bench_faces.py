@@ -79,7 +79,8 @@ def rss_mb() -> float:
     return psutil.Process().memory_info().rss / 2**20
 
 
-def bench_index(n: int, n_queries: int, cache_dir: Path, kinds: set[str]) -> list[dict]:
+def bench_index(n: int, n_queries: int, cache_dir: Path, kinds: set[str],
+                ef_search: list[int], nprobes: list[int]) -> list[dict]:
     real = lfw_descriptors(cache_dir)
     rng = np.random.default_rng(1)
     order = rng.permutation(len(real))
@@ -99,8 +100,8 @@ def bench_index(n: int, n_queries: int, cache_dir: Path, kinds: set[str]) -> lis
     rows = [{"index": "numpy scan", "build_s": 0.0, "memory_mb": base.nbytes / 2**20,
              "p50_ms": np_ms, "recall@10": 1.0, "speedup_vs_numpy": 1.0}]
     exact: list | None = None
-    configs = [("flat", None), ("hnsw", 64), ("hnsw", 128), ("hnsw", 256), ("ivf", 16),
-               ("ivf", 32), ("ivf", 64)]
+    configs = [("flat", None), *[("hnsw", ef) for ef in ef_search],
+               *[("ivf", nprobe) for nprobe in nprobes]]
     built: dict[str, tuple] = {}
     for kind, param in configs:
         if kind not in kinds and kind != "flat":
@@ -197,6 +198,8 @@ def main() -> None:
                     default=Path(os.environ.get("SUPERBRAIN_FACES_DIR",
                                                 REPO.parent / "shared" / "data" / "faces")))
     ap.add_argument("--kinds", default="flat,hnsw,ivf", help="index kinds to measure")
+    ap.add_argument("--ef", default="64,128,256,512", help="HNSW efSearch values")
+    ap.add_argument("--nprobe", default="16,64,256", help="IVF nprobe values")
     ap.add_argument("--skip-index", action="store_true")
     ap.add_argument("--skip-embedding", action="store_true")
     ap.add_argument("--json", type=Path, help="also write the rows here")
@@ -208,7 +211,9 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, "
           f"faiss threads {args.threads}")
     if not args.skip_index:
-        rows = bench_index(args.n, args.queries, args.cache, set(args.kinds.split(",")))
+        rows = bench_index(args.n, args.queries, args.cache, set(args.kinds.split(",")),
+                           [int(v) for v in args.ef.split(",")],
+                           [int(v) for v in args.nprobe.split(",")])
         out["index"] = rows
         print(f"\n(a) index, {args.n:,} vectors, {args.queries} queries, k=10")
         print(f"{'index':<24}{'build s':>9}{'mem MB':>9}{'p50 ms':>9}{'recall@10':>11}"
