@@ -80,7 +80,8 @@ def rss_mb() -> float:
 
 
 def bench_index(n: int, n_queries: int, cache_dir: Path, kinds: set[str],
-                ef_search: list[int], nprobes: list[int]) -> list[dict]:
+                ef_search: list[int], nprobes: list[int], build_threads: int = 1,
+                query_threads: int = 1) -> list[dict]:
     real = lfw_descriptors(cache_dir)
     rng = np.random.default_rng(1)
     order = rng.permutation(len(real))
@@ -108,9 +109,11 @@ def bench_index(n: int, n_queries: int, cache_dir: Path, kinds: set[str],
             continue
         if kind not in built:
             before = rss_mb()
+            fx._faiss().omp_set_num_threads(build_threads)
             t = time.perf_counter()
             ix = fx.VectorIndex.build(ids, base, kind)
             build_s = time.perf_counter() - t
+            fx._faiss().omp_set_num_threads(query_threads)
             built[kind] = (ix, build_s, max(0.0, rss_mb() - before))
             print(f"built {kind} in {build_s:.1f} s", file=sys.stderr)
         ix, build_s, mem = built[kind]
@@ -200,6 +203,8 @@ def main() -> None:
     ap.add_argument("--kinds", default="flat,hnsw,ivf", help="index kinds to measure")
     ap.add_argument("--ef", default="64,128,256,512", help="HNSW efSearch values")
     ap.add_argument("--nprobe", default="16,64,256", help="IVF nprobe values")
+    ap.add_argument("--ef-construction", type=int, default=fx.HNSW_EF_CONSTRUCTION)
+    ap.add_argument("--build-threads", type=int, default=1)
     ap.add_argument("--skip-index", action="store_true")
     ap.add_argument("--skip-embedding", action="store_true")
     ap.add_argument("--json", type=Path, help="also write the rows here")
@@ -207,13 +212,16 @@ def main() -> None:
                     help="faiss OpenMP threads (default 1: single queries, shared machine)")
     args = ap.parse_args()
     fx._faiss().omp_set_num_threads(args.threads)
+    fx.HNSW_EF_CONSTRUCTION = args.ef_construction
     out: dict[str, list] = {}
-    print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, "
-          f"faiss threads {args.threads}")
+    print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, faiss threads "
+          f"{args.threads} (build {args.build_threads}), HNSW efConstruction "
+          f"{args.ef_construction}")
     if not args.skip_index:
         rows = bench_index(args.n, args.queries, args.cache, set(args.kinds.split(",")),
                            [int(v) for v in args.ef.split(",")],
-                           [int(v) for v in args.nprobe.split(",")])
+                           [int(v) for v in args.nprobe.split(",")], args.build_threads,
+                           args.threads)
         out["index"] = rows
         print(f"\n(a) index, {args.n:,} vectors, {args.queries} queries, k=10")
         print(f"{'index':<24}{'build s':>9}{'mem MB':>9}{'p50 ms':>9}{'recall@10':>11}"
