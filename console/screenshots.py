@@ -93,6 +93,43 @@ def grab_with_web_views(window: Any) -> Any:
     return pixmap
 
 
+def pixelate_faces(window: Any, pixmap: Any, block: int = 12) -> Any:
+    """Pixelate the probe photo and candidate thumbnails in a screenshot of the faces panel.
+
+    The demo gallery holds LFW photos, which may be used here but not redistributed, and a
+    screenshot committed to the repository is a redistribution.
+    """
+    from PyQt6.QtCore import QPoint, QRect, Qt
+    from PyQt6.QtGui import QPainter
+
+    faces = window.panels["faces"]
+    rects = []
+    if faces.probe.isVisible():
+        rects.append(QRect(faces.probe.mapTo(window, QPoint(0, 0)), faces.probe.size()))
+    view = faces.candidates
+    for row in range(view.count()):
+        item_rect = view.visualItemRect(view.item(row))
+        top_left = view.viewport().mapTo(window, item_rect.topLeft())
+        rects.append(QRect(top_left, item_rect.size()).intersected(
+            QRect(view.viewport().mapTo(window, QPoint(0, 0)), view.viewport().size())))
+    ratio = pixmap.devicePixelRatio() or 1.0
+    painter = QPainter(pixmap)
+    for rect in rects:
+        if rect.isEmpty():
+            continue
+        source = QRect(int(rect.x() * ratio), int(rect.y() * ratio),
+                       int(rect.width() * ratio), int(rect.height() * ratio))
+        region = pixmap.copy(source)
+        small = region.scaled(max(1, region.width() // block), max(1, region.height() // block),
+                              Qt.AspectRatioMode.IgnoreAspectRatio,
+                              Qt.TransformationMode.SmoothTransformation)
+        painter.drawPixmap(rect, small.scaled(region.width(), region.height(),
+                                              Qt.AspectRatioMode.IgnoreAspectRatio,
+                                              Qt.TransformationMode.FastTransformation))
+    painter.end()
+    return pixmap
+
+
 def take(root: Path, out: Path, size: tuple[int, int] = (1600, 960),
          language: str = "en") -> list[Path]:
     """Open ``root`` in the console and save one PNG per panel into ``out``."""
@@ -127,7 +164,10 @@ def take(root: Path, out: Path, size: tuple[int, int] = (1600, 960),
         _wait_until(_idle)
         _wait(1500)
         path = out / f"{name}.png"
-        grab_with_web_views(window).save(str(path))
+        pixmap = grab_with_web_views(window)
+        if name == "faces":
+            pixmap = pixelate_faces(window, pixmap)
+        pixmap.save(str(path))
         saved.append(path)
         print(f"saved {path}")
 

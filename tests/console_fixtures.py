@@ -72,9 +72,19 @@ def drain(qtbot: object, ctx: object) -> Iterator[None]:
     """After the test, wait for background jobs to finish before widgets are destroyed and
     before the workspace closes (this fixture's teardown runs before theirs)."""
     yield
+    import time
+
+    from PyQt6.QtWidgets import QApplication
+
     from console.workers import running_jobs
 
-    qtbot.waitUntil(lambda: running_jobs() == 0, timeout=60_000)
+    # Plain processEvents, not qtbot.waitUntil: a nested event loop would run the closed
+    # windows' deleteLater while their jobs still deliver results to them.
+    deadline = time.monotonic() + 60
+    while running_jobs() and time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.01)
+    assert running_jobs() == 0, "background jobs still running 60 s after the test"
     destroy_windows()
 
 
