@@ -39,6 +39,10 @@ username = ""
 password = ""
 ca_certs = ""
 index_prefix = "superbrain"
+# Primary shards per index, and replicas of each: on a cluster of two or more nodes set
+# replicas = 1 (or more) so that losing a node loses no searchable data.
+shards = 1
+replicas = 0
 
 [plugins]
 # Folders (relative to the workspace) searched for user plugins (*.py, packages, *.toml mappings).
@@ -61,6 +65,8 @@ class SearchConfig:
     password: str
     ca_certs: str
     index_prefix: str
+    shards: int = 1
+    replicas: int = 0
 
 
 class Workspace:
@@ -151,7 +157,17 @@ class Workspace:
             password=str(s.get("password", "")),
             ca_certs=str(s.get("ca_certs", "")),
             index_prefix=str(s.get("index_prefix", "superbrain")),
+            shards=self._count(s, "shards", 1, minimum=1),
+            replicas=self._count(s, "replicas", 0, minimum=0),
         )
+
+    def _count(self, table: dict[str, Any], key: str, default: int, *, minimum: int) -> int:
+        value = table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise WorkspaceError(
+                f"{str(self.root / CONFIG_NAME)!r}: [search] {key} must be a whole number "
+                f">= {minimum}, got {value!r}")
+        return value
 
     @cached_property
     def store(self) -> Store:

@@ -124,7 +124,8 @@ def open_backend(workspace: Workspace, registry: FieldRegistry | None = None) ->
     if cfg.backend == "elasticsearch":
         from search.elastic import ElasticsearchBackend
 
-        return ElasticsearchBackend.from_config(cfg, registry)
+        return ElasticsearchBackend.from_config(cfg, registry, shards=cfg.shards,
+                                                replicas=cfg.replicas)
     from search.embedded import EmbeddedBackend
 
     return EmbeddedBackend(workspace.search_dir, registry)

@@ -64,12 +64,18 @@ def test_invalid_mappings_are_refused_with_reason(snippet: str, message: str) ->
 def test_workspace_init_open_and_bad_config(tmp_path: Path) -> None:
     ws = Workspace.init(tmp_path / "w", backend="elasticsearch", url="http://127.0.0.1:9200")
     assert ws.search_config.backend == "elasticsearch"
+    assert (ws.search_config.shards, ws.search_config.replicas) == (1, 0)
     for sub in ("search", "faces", "rejects", "plugins"):
         assert (ws.root / sub).is_dir()
     assert ws.store_path.exists()
     ws.close()
     with pytest.raises(WorkspaceError, match="not a superbrain workspace"):
         Workspace.open(tmp_path / "nowhere")
+    (ws.root / "superbrain.toml").write_text('[search]\nreplicas = -1\n')
+    with pytest.raises(WorkspaceError, match="replicas must be a whole number"):
+        Workspace.open(ws.root)
+    (ws.root / "superbrain.toml").write_text('[search]\nreplicas = 2\n')
+    assert Workspace.open(ws.root).search_config.replicas == 2
     (ws.root / "superbrain.toml").write_text('[search]\nbackend = "solr"\n')
     with pytest.raises(WorkspaceError, match="solr"):
         Workspace.open(ws.root)
