@@ -539,7 +539,8 @@ class GraphPanel(QWidget):
         if export is None or self.model.graph is None:
             raise RuntimeError("nothing to export" if export else
                                self.ctx.api_error("graph.export", "export_graph"))
-        return list(export(self.model.graph, path, "graphml"))
+        # with the workspace: the export permission is checked and the export audited
+        return list(export(self.model.graph, path, "graphml", workspace=self.ctx.workspace))
 
     def _export_png(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export chart as PNG", "chart.png",
