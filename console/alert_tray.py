@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PyQt6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, Qt, pyqtSignal
+from PyQt6.QtCore import QCoreApplication, QModelIndex, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QIcon, QPixmap
 from PyQt6.QtWidgets import (
     QAbstractItemView,
@@ -32,6 +32,7 @@ from console.bus import Bus
 from console.context import ConsoleContext
 from console.notice import Notice, engine_unavailable_text
 from console.opsview import OpsView, unavailable_reason
+from console.tables import ListTableModel
 from console.workers import Job, Poller
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ SEVERITY_COLOURS = {"critical": "#e5534b", "high": "#f0883e", "medium": "#d29922
 _DISPLAY = Qt.ItemDataRole.DisplayRole
 
 
-class AlertsModel(QAbstractTableModel):
+class AlertsModel(ListTableModel):
     """Alerts (``ops.model.Alert``), newest first."""
 
     HEADERS = ("Time", "Severity", "Kind", "Alert", "Subject", "Acknowledged")
@@ -65,17 +66,8 @@ class AlertsModel(QAbstractTableModel):
     def unacked(self) -> int:
         return sum(1 for a in self.alerts if not a.acked)
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.alerts)
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
-        return len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = _DISPLAY) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == _DISPLAY:
-            return QCoreApplication.translate("Headers", self.HEADERS[section])
-        return None
+    def _length(self) -> int:
+        return len(self.alerts)
 
     def data(self, index: QModelIndex, role: int = _DISPLAY) -> Any:
         a = self.alerts[index.row()]

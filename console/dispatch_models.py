@@ -5,16 +5,17 @@ from __future__ import annotations
 import time
 from typing import Any, ClassVar
 
-from PyQt6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, Qt
+from PyQt6.QtCore import QModelIndex, Qt
 from PyQt6.QtGui import QColor
 
+from console.tables import ListTableModel
 from console.theme import PRIORITY_COLOURS
 from core.progress import format_seconds
 
 _DISPLAY = Qt.ItemDataRole.DisplayRole
 
 
-class QueueModel(QAbstractTableModel):
+class QueueModel(ListTableModel):
     """Open incidents (``IncidentDesk.open_queue`` dicts), most urgent first; ages tick."""
 
     HEADERS = ("P", "Category", "Waiting", "Status", "District", "Units", "Summary")
@@ -38,17 +39,8 @@ class QueueModel(QAbstractTableModel):
     def age(self, row: dict[str, Any]) -> float:
         return float(row.get("age_s", 0.0)) + (time.time() - self.loaded_at)
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
-        return len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = _DISPLAY) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == _DISPLAY:
-            return QCoreApplication.translate("Headers", self.HEADERS[section])
-        return None
+    def _length(self) -> int:
+        return len(self.rows)
 
     def data(self, index: QModelIndex, role: int = _DISPLAY) -> Any:
         row = self.rows[index.row()]
@@ -81,7 +73,7 @@ class QueueModel(QAbstractTableModel):
         return int(self.rows[row]["id"]) if 0 <= row < len(self.rows) else None
 
 
-class UnitsModel(QAbstractTableModel):
+class UnitsModel(ListTableModel):
     """Units (``ops.model.Unit``) sorted by status then name, with position age."""
 
     HEADERS = ("Unit", "Type", "Status", "District", "Incident", "Position")
@@ -102,17 +94,8 @@ class UnitsModel(QAbstractTableModel):
         self.units = sorted(units, key=lambda u: (order.get(u.status, 99), u.name or u.id))
         self.endResetModel()
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.units)
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
-        return len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = _DISPLAY) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == _DISPLAY:
-            return QCoreApplication.translate("Headers", self.HEADERS[section])
-        return None
+    def _length(self) -> int:
+        return len(self.units)
 
     def position_age(self, unit: Any) -> float | None:
         at = getattr(unit, "position_at", None)

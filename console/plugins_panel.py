@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PyQt6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, Qt, pyqtSignal
+from PyQt6.QtCore import QModelIndex, Qt, pyqtSignal
 from PyQt6.QtGui import QColor
 from PyQt6.QtWidgets import (
     QFileDialog,
@@ -30,6 +30,7 @@ from PyQt6.QtWidgets import (
 
 from console.bus import Bus
 from console.context import ConsoleContext
+from console.tables import ListTableModel
 from console.workers import Job
 from core.ingest import Ingestor, IngestReport
 from core.progress import CancelToken, Progress, ProgressCallback
@@ -62,7 +63,7 @@ def source_rows(found: Discovery) -> list[SourceRow]:
     return rows
 
 
-class SourcesModel(QAbstractTableModel):
+class SourcesModel(ListTableModel):
     """Table model of :class:`SourceRow`."""
 
     HEADERS = ("Source", "Version", "Status", "Formats", "Description / error")
@@ -76,17 +77,8 @@ class SourcesModel(QAbstractTableModel):
         self.rows = rows
         self.endResetModel()
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
-        return len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return QCoreApplication.translate("Headers", self.HEADERS[section])
-        return None
+    def _length(self) -> int:
+        return len(self.rows)
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         row = self.rows[index.row()]

@@ -13,8 +13,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PyQt6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, Qt, pyqtSignal
+from PyQt6.QtCore import QModelIndex, Qt, pyqtSignal
 
+from console.tables import ListTableModel
 from console.workers import Job
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ PAGE_SIZE = 200
 ENGINE_SORT = {0: ("time_desc", "time_asc"), 4: ("relevance", "relevance")}
 
 
-class ResultsModel(QAbstractTableModel):
+class ResultsModel(ListTableModel):
     """Rows are ``search.model.Hit`` values.
 
     Parameters
@@ -108,17 +109,8 @@ class ResultsModel(QAbstractTableModel):
             self._fetch(dataclasses.replace(self.request, cursor=self.cursor), first=False)
 
     # -- table --------------------------------------------------------------------------------
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.hits)
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
-        return len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = _DISPLAY) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == _DISPLAY:
-            return QCoreApplication.translate("Headers", self.HEADERS[section])
-        return None
+    def _length(self) -> int:
+        return len(self.hits)
 
     def data(self, index: QModelIndex, role: int = _DISPLAY) -> Any:
         hit = self.hits[index.row()]
