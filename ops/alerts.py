@@ -123,9 +123,9 @@ class AlertCenter:
             alert = self._insert(tx, kind, title=title, rule=rule or kind, subject=subject,
                                  record_uid=record_uid, severity=severity, payload=data,
                                  dedup_key=dedup_key, user=who)
-        if alert is not None:
-            self.ctx.audit(who, "ops.alert.raise", {"alert": alert.id, "kind": kind,
-                                                    "subject": subject, "score": score})
+            if alert is not None:
+                tx.audit(who, "ops.alert.raise", {"alert": alert.id, "kind": kind,
+                                                  "subject": subject, "score": score})
         return alert
 
     # -- reading, pushing, acknowledging --------------------------------------------------------
@@ -185,8 +185,8 @@ class AlertCenter:
                            (who, tx.now, note, alert.id))
             acked = self.get(alert_id)
             tx.event("alert.acked", alert.id, who, acked.as_dict())
-        self.ctx.audit(who, "ops.alert.ack", {"alert": alert_id, "kind": alert.kind,
-                                              "subject": alert.subject, "note": note})
+            tx.audit(who, "ops.alert.ack", {"alert": alert_id, "kind": alert.kind,
+                                            "subject": alert.subject, "note": note})
         return acked
 
     def geofences_geojson(self) -> dict[str, Any]:
@@ -213,7 +213,7 @@ class AlertCenter:
         with self.ctx.tx() as tx:
             tx.con.execute("INSERT OR REPLACE INTO ops_watchlist VALUES (?,?,?,?,?,?,?)",
                            (etype, key, label or value, reason, None, who, tx.now))
-        self.ctx.audit(who, "ops.watch.add", {"kind": etype, "key": key, "reason": reason})
+            tx.audit(who, "ops.watch.add", {"kind": etype, "key": key, "reason": reason})
         return key
 
     def unwatch(self, kind: str, value: str, *, user: str | None = None) -> bool:
@@ -224,7 +224,7 @@ class AlertCenter:
         with self.ctx.tx() as tx:
             n = tx.con.execute("DELETE FROM ops_watchlist WHERE kind=? AND key=?",
                                (etype, key)).rowcount
-        self.ctx.audit(who, "ops.watch.remove", {"kind": etype, "key": key})
+            tx.audit(who, "ops.watch.remove", {"kind": etype, "key": key})
         return bool(n)
 
     def watchlist(self) -> builtins.list[dict[str, Any]]:
@@ -254,7 +254,7 @@ class AlertCenter:
                 "owner=excluded.owner", (name, dumps(search.query()), who, tx.now))
             sid = int(cur.lastrowid or tx.con.execute(
                 "SELECT id FROM ops_saved_searches WHERE name=?", (name,)).fetchone()[0])
-        self.ctx.audit(who, "ops.search.save", {"id": sid, "name": name, **search.query()})
+            tx.audit(who, "ops.search.save", {"id": sid, "name": name, **search.query()})
         return sid
 
     def delete_search(self, name: str, *, user: str | None = None) -> bool:
@@ -263,7 +263,7 @@ class AlertCenter:
         who = self.ctx.user(user)
         with self.ctx.tx() as tx:
             n = tx.con.execute("DELETE FROM ops_saved_searches WHERE name=?", (name,)).rowcount
-        self.ctx.audit(who, "ops.search.delete", {"name": name})
+            tx.audit(who, "ops.search.delete", {"name": name})
         return bool(n)
 
     def saved_searches(self) -> builtins.list[SavedSearch]:
@@ -326,10 +326,10 @@ class AlertCenter:
                 if a:
                     raised.append(a)
             raised += crossings(tx, self.config.geofences, others, self._geofence_alert(tx, who))
-        if raised:
-            self.ctx.audit(who, "ops.alert.raise", {
-                "alerts": [a.id for a in raised][:200], "count": len(raised),
-                "kinds": sorted({a.kind for a in raised})})
+            if raised:
+                tx.audit(who, "ops.alert.raise", {
+              "alerts": [a.id for a in raised][:200], "count": len(raised),
+              "kinds": sorted({a.kind for a in raised})})
         return raised
 
     def _geofence_alert(self, tx: Tx, who: str) -> Callable[..., Alert | None]:

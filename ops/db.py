@@ -58,6 +58,12 @@ CREATE TABLE IF NOT EXISTS ops_meta (key TEXT PRIMARY KEY, value INTEGER NOT NUL
 CREATE TABLE IF NOT EXISTS ops_events (
     id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, kind TEXT NOT NULL,
     ref TEXT NOT NULL, user TEXT NOT NULL, payload TEXT NOT NULL DEFAULT '{}');
+-- Audit lines written in the same transaction as the change, then appended to the audit log
+-- after COMMIT and deleted; a row left here means the process died in between (recovered by
+-- the next OpsService, see ops.events.OpsContext.recover_audit).
+CREATE TABLE IF NOT EXISTS ops_audit_outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, user TEXT NOT NULL,
+    action TEXT NOT NULL, params TEXT NOT NULL);
 """
 
 

@@ -205,7 +205,7 @@ class Dispatcher:
                 self.config.unit_states.check(f"unit {unit.id}", unit.status, "dispatched")
                 made.append(self._bind(tx, inc, unit, who))
             self._dispatch_incident(tx, inc, who)
-        self.ctx.audit(who, "ops.dispatch.assign", {"incident": incident_id, "units": ids})
+            tx.audit(who, "ops.dispatch.assign", {"incident": incident_id, "units": ids})
         return made
 
     def reassign(self, unit_id: str, incident_id: int, *, user: str | None = None) -> Assignment:
@@ -227,8 +227,8 @@ class Dispatcher:
                 end_assignment(tx, unit.id, who, "reassigned")
             made = self._bind(tx, inc, unit, who)
             self._dispatch_incident(tx, inc, who)
-        self.ctx.audit(who, "ops.dispatch.reassign", {"unit": unit_id, "from": previous,
-                                                      "to": incident_id})
+            tx.audit(who, "ops.dispatch.reassign", {"unit": unit_id, "from": previous,
+                                                    "to": incident_id})
         return made
 
     def release(self, unit_id: str, *, user: str | None = None) -> Unit:
@@ -249,9 +249,9 @@ class Dispatcher:
             self.config.unit_states.check(f"unit {unit.id}", unit.status, target)
             end_assignment(tx, unit.id, who, "released")
             updated = write_unit_status(tx, unit, target, who, incident_id=None, assigned_by=None)
-        self.ctx.audit(who, "ops.dispatch.release", {"unit": unit_id,
-                                                     "incident": unit.incident_id,
-                                                     "to": target})
+            tx.audit(who, "ops.dispatch.release", {"unit": unit_id,
+                                                   "incident": unit.incident_id,
+                                                   "to": target})
         return updated
 
     def assignments(self, *, active_only: bool = True) -> list[Assignment]:

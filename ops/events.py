@@ -3,12 +3,15 @@ poll, written in the same transaction as the change it describes."""
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ops.db import dumps, ensure_schema, event_from_row
@@ -111,8 +114,71 @@ class OpsContext:
 
         require(self.workspace, permission, **context)
 
-    def audit(self, user: str, action: str, params: dict[str, Any]) -> None:
-        self.workspace.audit.append(user, action, params)
+    def audit_as(self, user: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The audited user is always the workspace's session user; a different ``user`` given
+        to an API (a console acting for an operator, ``ingest``) is kept as ``on_behalf_of``,
+        so a caller cannot choose the name the audit shows."""
+        actor = self.workspace.user
+        if user and user != actor:
+            params = {**params, "on_behalf_of": user}
+        return actor, params
+
+    def flush_audit(self, ids: list[int]) -> None:
+        """Append the outbox rows ``ids`` (committed) to the audit log, then delete them."""
+        if not ids:
+            return
+        marks = ",".join("?" * len(ids))
+        rows = self.con.execute(f"SELECT id, user, action, params FROM ops_audit_outbox "
+                                f"WHERE id IN ({marks}) ORDER BY id", ids).fetchall()
+        for oid, user, action, params in rows:
+            self.workspace.audit.append(user, action, {**json.loads(params), "journal": oid})
+        with self.store.transaction() as con:
+            con.execute(f"DELETE FROM ops_audit_outbox WHERE id IN ({marks})", ids)
+
+    def recover_audit(self, *, older_than_s: float = 60.0) -> int:
+        """Append audit lines of changes that committed but whose process died before writing
+        them (rows older than ``older_than_s`` left in the outbox). A line already in the
+        audit log (the process died after appending, before deleting) is not written twice.
+        Returns how many lines were recovered."""
+        rows = self.con.execute("SELECT id, ts, user, action, params FROM ops_audit_outbox "
+                                "WHERE ts < ? ORDER BY id",
+                                (self.clock() - older_than_s,)).fetchall()
+        if not rows:
+            return 0
+        written = _journal_ids_in_tail(self.workspace.audit.path)
+        n = 0
+        for oid, ts, user, action, params in rows:
+            if oid not in written:
+                self.workspace.audit.append(user, action, {
+                    **json.loads(params), "journal": oid, "recovered": True,
+                    "committed_at": datetime.fromtimestamp(ts, UTC).isoformat()})
+                n += 1
+                log.warning("audit line of %s (journal %d) recovered after a crash", action, oid)
+        ids = [r[0] for r in rows]
+        with self.store.transaction() as con:
+            con.execute(f"DELETE FROM ops_audit_outbox WHERE id IN ({','.join('?' * len(ids))})",
+                        ids)
+        return n
+
+
+def _journal_ids_in_tail(path: Path, tail_bytes: int = 1 << 20) -> set[int]:
+    """Outbox ids (``params.journal``) of the ops lines among the audit log's last bytes."""
+    if not path.exists():
+        return set()
+    with path.open("rb") as fh:
+        fh.seek(max(0, path.stat().st_size - tail_bytes))
+        data = fh.read()
+    found: set[int] = set()
+    for raw in data.splitlines():
+        if b'"journal"' not in raw:
+            continue
+        try:
+            journal = json.loads(raw).get("params", {}).get("journal")
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(journal, int):
+            found.add(journal)
+    return found
 
 
 class Tx:
@@ -122,6 +188,7 @@ class Tx:
     def __init__(self, ctx: OpsContext) -> None:
         self.ctx = ctx
         self.events: list[OpsEvent] = []
+        self.audits: list[int] = []
         self.now = ctx.clock()
 
     def __enter__(self) -> Tx:
@@ -142,10 +209,25 @@ class Tx:
         self.events.append(OpsEvent(int(cur.lastrowid or 0), from_epoch(ts),  # type: ignore
                                     kind, str(ref), user, payload))
 
+    def audit(self, user: str, action: str, params: dict[str, Any]) -> None:
+        """Record an audit line with the change: it is written in this transaction (the
+        outbox) and appended to the audit log right after COMMIT, so a change never commits
+        without its audit line, even if the process dies in between."""
+        actor, params = self.ctx.audit_as(user, params)
+        cur = self.con.execute("INSERT INTO ops_audit_outbox (ts, user, action, params) VALUES "
+                               "(?,?,?,?)", (self.ctx.clock(), actor, action, dumps(params)))
+        self.audits.append(int(cur.lastrowid or 0))
+
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         self._t.__exit__(exc_type, exc, tb)
-        if exc_type is None and self.events:
-            self.ctx.bus.emit(self.events)
+        if exc_type is None:
+            try:
+                self.ctx.flush_audit(self.audits)
+            except (OSError, sqlite3.Error):  # the change stands; its lines wait in the outbox
+                log.exception("audit lines %s stay in the ops outbox until the next start",
+                              self.audits)
+            if self.events:
+                self.ctx.bus.emit(self.events)
 
 
 def events_since(con: sqlite3.Connection, after_id: int, limit: int = 1000) -> list[OpsEvent]:

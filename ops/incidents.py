@@ -131,9 +131,9 @@ class IncidentDesk:
                  tx.now))
             inc = load_incident(tx.con, int(cur.lastrowid or 0))
             tx.event("incident.created", inc.id, who, inc.as_dict())
-        self.ctx.audit(who, "ops.incident.create", {"incident": inc.id, "category": category,
-                                                    "priority": priority,
-                                                    "rule": decision.rule_id})
+            tx.audit(who, "ops.incident.create", {"incident": inc.id, "category": category,
+                                                  "priority": priority,
+                                                  "rule": decision.rule_id})
         return inc
 
     # -- reads --------------------------------------------------------------------------------
@@ -236,9 +236,9 @@ class IncidentDesk:
                 raise StaleVersionError(f"incident {incident_id} changed since you looked (version "
                                    f"{expected_version} → {inc.version}; now {inc.status!r})")
             updated = advance_incident(tx, self.config, inc, status, who, **sets)
-        params = {"incident": incident_id, "from": inc.status, "to": status}
-        params.update({k: v for k, v in sets.items() if k in ("feedback", "assessment")})
-        self.ctx.audit(who, "ops.incident.status", params)
+            params = {"incident": incident_id, "from": inc.status, "to": status}
+            params.update({k: v for k, v in sets.items() if k in ("feedback", "assessment")})
+            tx.audit(who, "ops.incident.status", params)
         return updated
 
     def accept(self, incident_id: int, *, user: str | None = None) -> Incident:
@@ -281,8 +281,8 @@ class IncidentDesk:
                            "updated_at=? WHERE id=?", (outcome, tx.now, inc.id))
             updated = load_incident(tx.con, inc.id)
             tx.event("incident.updated", inc.id, who, updated.as_dict())
-        self.ctx.audit(who, "ops.incident.mediation", {"incident": incident_id,
-                                                       "outcome": outcome})
+            tx.audit(who, "ops.incident.mediation", {"incident": incident_id,
+                                                     "outcome": outcome})
         return updated
 
     def reroute(self, incident_id: int, *, category: str | None = None,
@@ -305,6 +305,6 @@ class IncidentDesk:
                             int(inc.dispute or decision.dispute), tx.now, inc.id))
             updated = load_incident(tx.con, inc.id)
             tx.event("incident.updated", inc.id, who, updated.as_dict())
-        self.ctx.audit(who, "ops.incident.reroute", {"incident": incident_id,
-                                                     "rule": decision.rule_id})
+            tx.audit(who, "ops.incident.reroute", {"incident": incident_id,
+                                                   "rule": decision.rule_id})
         return updated

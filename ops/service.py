@@ -75,6 +75,7 @@ class OpsService:
         self.dispatch = Dispatcher(self.ctx)
         self.alerts = AlertCenter(self.ctx)
         self.intake = Intake(self.ctx)
+        self.ctx.recover_audit()
 
     @property
     def config(self) -> OpsConfig:

@@ -120,8 +120,8 @@ class UnitRoster:
                      self.machine.initial, lat, lon, pos_at, tx.now, None, None, 1, tx.now))
             unit = load_unit(tx.con, unit_id)
             tx.event("unit.updated" if exists else "unit.created", unit_id, who, unit.as_dict())
-        self.ctx.audit(who, "ops.unit.add", {"unit": unit_id, "type": unit_type,
-                                                "replace": replace})
+            tx.audit(who, "ops.unit.add", {"unit": unit_id, "type": unit_type,
+                                              "replace": replace})
         return unit
 
     def get(self, unit_id: str) -> Unit:
@@ -223,6 +223,6 @@ class UnitRoster:
                 inc = load_incident(tx.con, unit.incident_id)
                 if self.ctx.config.incident_states.can(inc.status, "on_scene"):
                     advance_incident(tx, self.ctx.config, inc, "on_scene", who)
-        self.ctx.audit(who, "ops.unit.status", {"unit": unit_id, "from": unit.status,
-                                                "to": status, "incident": unit.incident_id})
+            tx.audit(who, "ops.unit.status", {"unit": unit_id, "from": unit.status,
+                                              "to": status, "incident": unit.incident_id})
         return updated

@@ -169,7 +169,9 @@ def test_face_match_threshold_and_audit(ops: OpsService, workspace: Any) -> None
     assert ops.alerts.raise_alert("face_match", title="dup", score=0.9,
                                   dedup_key="face:cam7:frame91") is None
     entry = workspace.audit.search(action="ops.alert.raise")[-1]
-    assert entry["user"] == "facematch" and entry["params"]["alert"] == alert.id
+    # The audit names the session's user; the engine that raised it is kept beside it.
+    assert entry["user"] == workspace.user and entry["params"]["alert"] == alert.id
+    assert entry["params"]["on_behalf_of"] == "facematch"
 
 
 def test_module_level_raise_alert_for_other_engines(workspace: Any) -> None:
@@ -199,7 +201,8 @@ def test_subscribe_poll_and_acknowledge(ops: OpsService, workspace: Any) -> None
     again = ops.alerts.ack(pushed[1], user="someone-else")
     assert again.acked_by == "duty-officer"  # the first acknowledgement stands
     acks = workspace.audit.search(action="ops.alert.ack")
-    assert [(e["user"], e["params"]["alert"]) for e in acks] == [("duty-officer", pushed[1])]
+    assert [(e["user"], e["params"]["on_behalf_of"], e["params"]["alert"]) for e in acks] == \
+        [(workspace.user, "duty-officer", pushed[1])]
     assert [a.id for a in ops.alerts.list(unacked_only=True)] == [pushed[2], pushed[0]]
     with pytest.raises(UnknownAlertError, match="999"):
         ops.alerts.ack(999)

@@ -123,8 +123,10 @@ def test_assign_moves_incident_and_unit_and_is_audited(ops: Any, workspace: Any)
     assert (unit.status, unit.incident_id, unit.assigned_by) == ("dispatched", inc.id,
                                                                 "commander-li")
     entries = workspace.audit.search(action="ops.dispatch.assign")
-    assert entries[-1]["user"] == "commander-li"
-    assert entries[-1]["params"] == {"incident": inc.id, "units": ["E", "A"]}
+    assert entries[-1]["user"] == workspace.user  # the session's user, never the caller's pick
+    assert entries[-1]["params"]["on_behalf_of"] == "commander-li"
+    assert {k: entries[-1]["params"][k] for k in ("incident", "units")} == \
+        {"incident": inc.id, "units": ["E", "A"]}
     # The assigned units are not offered again.
     assert {"E", "A"}.isdisjoint(r.unit_id for r in ops.dispatch.recommend(inc.id, limit=10))
 

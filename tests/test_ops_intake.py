@@ -60,7 +60,8 @@ def test_commander_typed_incident(workspace: Any) -> None:
     assert inc.created_by == "commander-zhao" and inc.source_uid is None
     assert inc.received_at.timestamp() == T0
     entry = workspace.audit.search(action="ops.incident.create")[-1]
-    assert entry["params"]["rule"] == "dispute" and entry["user"] == "commander-zhao"
+    assert entry["params"]["rule"] == "dispute" and entry["user"] == workspace.user
+    assert entry["params"]["on_behalf_of"] == "commander-zhao"
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [

@@ -171,6 +171,8 @@ def test_sigkill_during_dispatches(workspace: Workspace) -> None:
                              after_acks=after, delay=delay)
         acked += [(int(a.split()[0]), a.split()[1]) for a in acks]
         ops = OpsService(Workspace.open(workspace.root))
+        # The child is dead: whatever it committed but had not audited is in the ops outbox.
+        ops.ctx.recover_audit(older_than_s=0)
         for unit in ops.units.list():
             active = [a for a in ops.dispatch.assignments() if a.unit_id == unit.id]
             if unit.status == "dispatched":
@@ -187,9 +189,45 @@ def test_sigkill_during_dispatches(workspace: Workspace) -> None:
                for e in workspace.audit.search(action="ops.dispatch.assign")}
     assert {(i, (u,)) for i, u in acked} <= audited, "an acknowledged dispatch was not audited"
     assert workspace.audit.verify() == []
+    # Every committed dispatch is audited exactly once: its audit line is written in the same
+    # transaction (the outbox) and recovered after the kill if the child died before appending.
+    assigned = [(e["params"]["incident"], tuple(e["params"]["units"]))
+                for e in workspace.audit.search(action="ops.dispatch.assign")]
+    assert len(assigned) == len(set(assigned)), "a dispatch was audited twice"
     db_dispatches = _count(workspace, "SELECT count(*) FROM ops_assignments")
-    # at most the one in flight per kill may be committed but not yet audited
-    assert db_dispatches - len(audited) <= 3
+    assert db_dispatches == len(audited), "a committed dispatch has no audit line"
+    assert _count(workspace, "SELECT count(*) FROM ops_audit_outbox") == 0
+
+
+def test_audit_line_survives_a_crash_between_commit_and_append(workspace: Workspace) -> None:
+    """The process dies right after COMMIT, before the audit append: the next start writes
+    the line (marked recovered), once, even if recovery runs twice."""
+    from ops.service import OpsService
+
+    child = textwrap.dedent(f'''
+        import os, sys
+        sys.path.insert(0, {str(REPO)!r})
+        from core.workspace import Workspace
+        from ops.events import OpsContext
+        from ops.service import OpsService
+        ops = OpsService(Workspace.open({str(workspace.root)!r}))
+        ops.units.add("K1", unit_type="patrol_car", lat=30.75, lon=120.76, district="南湖区")
+        inc = ops.incidents.create("纠纷", 3, lat=30.75, lon=120.76, text="crash test")
+        OpsContext.flush_audit = lambda self, ids: os._exit(9)  # die between COMMIT and append
+        ops.dispatch.assign(inc.id, "K1")
+    ''')
+    proc = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 9, proc.stderr
+    assert workspace.audit.search(action="ops.dispatch.assign") == []
+    ops = OpsService(Workspace.open(workspace.root))
+    assert ops.units.get("K1").status == "dispatched"  # the change committed
+    assert ops.ctx.recover_audit(older_than_s=0) == 1
+    assert ops.ctx.recover_audit(older_than_s=0) == 0
+    lines = workspace.audit.search(action="ops.dispatch.assign")
+    assert len(lines) == 1 and lines[0]["params"]["recovered"] is True
+    assert lines[0]["params"]["units"] == ["K1"]
+    assert workspace.audit.verify() == []
 
 
 def _count(ws: Workspace, sql: str) -> int:
