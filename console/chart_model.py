@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from core.progress import CancelToken
@@ -190,3 +191,76 @@ def grow(store: Any, current: Sequence[str], seeds: Sequence[str], *,
     fixed = {k: v for k, v in positions.items() if k in merged.nodes}
     return merged, layout(merged, fixed=fixed or None)
 
+
+
+# -- the same work in the helper process (console.offload) -------------------------------------
+_stores: dict[str, Any] = {}  # in the helper process: one open store per workspace
+
+
+def _store_at(path: str) -> Any:
+    store = _stores.get(path)
+    if store is None:
+        from core.store import Store
+
+        store = _stores[path] = Store(Path(path))
+    return store
+
+
+def pack(graph: Any, positions: dict[str, tuple[float, float]],
+         extra: Any = None) -> dict[str, Any]:
+    """A chart graph as separately pickled chunks (:func:`console.offload.chunked`)."""
+    from console.offload import chunked
+
+    return {"nodes": chunked(graph.nodes.values()), "edges": chunked(graph.edges),
+            "positions": chunked(positions.items()), "seeds": tuple(graph.seeds),
+            "truncated": graph.truncated, "extra": extra}
+
+
+def unpack(packed: dict[str, Any]) -> tuple[Any, dict[str, tuple[float, float]], Any]:
+    """``(graph, positions, extra)`` from :func:`pack`, unpickled a chunk at a time."""
+    from console.offload import unchunk
+    from graph.model import GraphResult
+
+    nodes = {n.id: n for n in unchunk(packed["nodes"])}
+    graph = GraphResult(nodes=nodes, edges=unchunk(packed["edges"]), seeds=packed["seeds"],
+                        truncated=packed["truncated"])
+    return graph, dict(unchunk(packed["positions"])), packed["extra"]
+
+
+def grow_packed(store_path: str, current: Sequence[str], seeds: Sequence[str], *,
+                positions: dict[str, tuple[float, float]],
+                link_types: Sequence[str] | None = None, depth: int = 1,
+                max_nodes: int = 2000, keep_seeds: Sequence[str] = (),
+                cancel: Any = None) -> dict[str, Any]:
+    """:func:`grow` on the store at ``store_path``, packed; runs in the helper process."""
+    graph, pos = grow(_store_at(store_path), current, seeds, positions=positions,
+                      link_types=link_types, depth=depth, max_nodes=max_nodes,
+                      keep_seeds=keep_seeds, cancel=cancel)
+    return pack(graph, pos)
+
+
+def path_graph(store: Any, current: Sequence[str], source: str, target: str, *,
+               positions: dict[str, tuple[float, float]], keep_seeds: Sequence[str] = (),
+               cancel: CancelToken | None = None
+               ) -> tuple[Any, dict[str, tuple[float, float]], list[str]]:
+    """The chart plus a shortest path ``source`` → ``target`` (typed ids, plates… resolved):
+    ``(graph, positions, path node ids)``; only the new nodes move."""
+    from graph.entities import resolve_entity
+    from graph.expand import find_path, induced_graph
+    from graph.layout import layout
+
+    path = find_path(store, source, resolve_entity(store, target), cancel=cancel)
+    ids = list(dict.fromkeys([*current, *path.nodes]))
+    merged = induced_graph(store, ids)
+    merged.seeds = tuple(keep_seeds)
+    fixed = {k: v for k, v in positions.items() if k in merged.nodes}
+    return merged, layout(merged, fixed=fixed or None), list(path.seeds)
+
+
+def path_packed(store_path: str, current: Sequence[str], source: str, target: str, *,
+                positions: dict[str, tuple[float, float]], keep_seeds: Sequence[str] = (),
+                cancel: Any = None) -> dict[str, Any]:
+    """:func:`path_graph` on the store at ``store_path``, packed; runs in the helper process."""
+    graph, pos, hops = path_graph(_store_at(store_path), current, source, target,
+                                  positions=positions, keep_seeds=keep_seeds, cancel=cancel)
+    return pack(graph, pos, hops)

@@ -10,6 +10,8 @@ or community and exports PNG or GraphML. The graph engine does the work in worke
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +35,19 @@ from PyQt6.QtWidgets import (
 )
 
 from console.bus import Bus
-from console.chart_model import SCALE, ChartModel, grow
+from console.chart_model import (
+    SCALE,
+    ChartModel,
+    grow,
+    grow_packed,
+    path_graph,
+    path_packed,
+    unpack,
+)
 from console.context import ConsoleContext
 from console.navigation import Focus
 from console.notice import Notice, engine_unavailable_text
+from console.offload import OffloadError, run_in_process, warm_up
 from console.theme import DARK, Theme
 from console.workers import Job
 from core.schema import default_schema
@@ -44,6 +55,10 @@ from core.schema import default_schema
 log = logging.getLogger(__name__)
 
 MAX_LABELS = 250
+SYNC_NODES = 1500  # charts up to this size are drawn in one go
+NODE_BATCH = 1000  # nodes per drawing slice of a bigger chart
+LABEL_BATCH = 15  # labels per drawing slice
+DRAW_BUDGET_S = 0.008  # drawing work per event-loop turn for a bigger chart
 
 
 class _NoRecord:
@@ -117,18 +132,19 @@ class GraphPanel(QWidget):
         self._edge_items: dict[str, Any] = {}
         self._labels: list[Any] = []
         self._brushes: dict[str, Any] = {}
-        self._wanted_labels = 0
-        self._labels_due = False
-        self._label_redraw = QTimer(self)
-        self._label_redraw.setSingleShot(True)
-        self._label_redraw.setInterval(0)
-        self._label_redraw.timeout.connect(self._redraw_labels)
-        self._label_timer = QTimer(self)
-        self._label_timer.setInterval(0)
-        self._label_timer.timeout.connect(self._grow_label_pool)
+        # big charts are drawn a slice per event-loop turn (see redraw)
+        self._drawing: Iterator[None] | None = None
+        self._draw_timer = QTimer(self)
+        self._draw_timer.setInterval(0)
+        self._draw_timer.timeout.connect(self._continue_drawing)
         self._pin_pen = pg.mkPen("#ffffff", width=2)
         self._node_pen = pg.mkPen("#0d1117", width=1)
         self.available = ctx.api("graph.expand", "expand") is not None
+        # expansions and paths run in the helper process, where they cannot hold the GUI's GIL
+        # (docs/PERFORMANCE.md, "Console responsiveness"); False runs them in the worker thread
+        self.offload = True
+        if self.available:  # start the helper now, not on the analyst's first expansion
+            Job(lambda _p, _c: warm_up(), "graph helper start").start()
 
         self.entity_box = QLineEdit()
         self.entity_box.setPlaceholderText(
@@ -216,9 +232,18 @@ class GraphPanel(QWidget):
         positions = dict(self.model.positions)
         keep = tuple(self.model.graph.seeds) if self.model.graph is not None else ()
 
+        options = {"positions": positions, "link_types": link_types, "depth": depth,
+                   "max_nodes": max_nodes, "keep_seeds": keep}
+
         def work(_progress: Any, cancel: Any) -> Any:
-            return grow(store, current, seeds, positions=positions, link_types=link_types,
-                        depth=depth, max_nodes=max_nodes, keep_seeds=keep, cancel=cancel)
+            if self.offload:
+                try:
+                    graph, pos, _ = unpack(run_in_process(
+                        grow_packed, str(store.path), current, seeds, cancel=cancel, **options))
+                    return graph, pos
+                except OffloadError as exc:
+                    log.warning("expanding in a thread instead: %s", exc)
+            return grow(store, current, seeds, cancel=cancel, **options)
 
         what = ", ".join(seeds[:3]) + ("…" if len(seeds) > 3 else "")
         return self._run(work, f"expanding {what} …", self._apply_growth)
@@ -246,8 +271,7 @@ class GraphPanel(QWidget):
         graph, positions = value
         new = self.model.apply(graph, positions)
         self.colour.setCurrentIndex(0)
-        self.redraw()
-        self.plot.autoRange()
+        self.redraw(fit=True)
         note = " (node limit reached: not every neighbour is shown)" if graph.truncated else ""
         self.status.setText(f"{len(graph.nodes)} entities, {len(graph.edges)} links, "
                             f"{len(new)} new{note}")
@@ -268,11 +292,46 @@ class GraphPanel(QWidget):
             brush = self._brushes[colour] = pg.mkBrush(colour)
         return brush
 
-    def redraw(self) -> None:
-        """Draw the model: one scatter for nodes, one line item per link type, pooled labels.
+    def redraw(self, *, fit: bool = False) -> None:
+        """Draw the model: one scatter per node style, one line item per link type, labels.
 
-        Arrays and cached brushes/pens keep this to tens of milliseconds at 2,000 nodes.
+        A chart of up to :data:`SYNC_NODES` nodes is drawn at once. A bigger one is drawn a
+        slice per event-loop turn (about :data:`DRAW_BUDGET_S` of work per turn: nodes in
+        batches of :data:`NODE_BATCH`, labels :data:`LABEL_BATCH` at a time), so the window
+        keeps responding while 5,000 nodes appear; :attr:`changed` is emitted when the last
+        slice is drawn. Calling it again while drawing starts over with the current model. ``fit``
+        zooms to the whole chart once the nodes are drawn.
         """
+        self._drawing = self._draw_steps(fit)
+        if len(self.model.positions) <= SYNC_NODES:
+            self.finish_drawing()
+        elif not self._draw_timer.isActive():
+            self._draw_timer.start()
+
+    def finish_drawing(self) -> None:
+        """Draw whatever is still pending now (e.g. before exporting a picture)."""
+        self._draw_timer.stop()
+        drawing, self._drawing = self._drawing, None
+        for _ in drawing or ():
+            pass
+
+    @property
+    def drawing(self) -> bool:
+        """True while a big chart is still being drawn slice by slice."""
+        return self._drawing is not None
+
+    def _continue_drawing(self) -> None:
+        deadline = time.perf_counter() + DRAW_BUDGET_S
+        while self._drawing is not None and time.perf_counter() < deadline:
+            try:
+                next(self._drawing)
+            except StopIteration:
+                self._drawing = None
+        if self._drawing is None:
+            self._draw_timer.stop()
+
+    def _draw_steps(self, fit: bool = False) -> Iterator[None]:
+        """The work of :meth:`redraw`, yielding between slices."""
         nodes = self.model.visible_nodes()
         positions = self.model.positions
         groups: dict[Any, list[Any]] = {}
@@ -286,26 +345,25 @@ class GraphPanel(QWidget):
         for key in list(self.node_items):
             if key not in groups:
                 self.node_items[key].setData(x=[], y=[])
+        yield
         for key, members in groups.items():
             item = self.node_items.get(key)
             if item is None:
                 item = self.node_items[key] = NodesItem(self)
                 item.setZValue(10)
                 self.plot.addItem(item)
-            xy = np.array([positions[n.id] for n, _ in members], dtype=float) * SCALE
-            ids = np.array([n.id for n, _ in members], dtype=object)
-            if key == "mixed":
-                item.setData(x=xy[:, 0], y=xy[:, 1], data=ids,
-                             size=np.array([st.size for _, st in members]),
-                             symbol=[st.symbol for _, st in members],
-                             brush=[self._brush(st.colour) for _, st in members],
-                             pen=[self._pin_pen if n.id in self.model.pinned else self._node_pen
-                                  for n, _ in members])
-            else:
-                symbol, colour, size, is_pinned = key
-                item.setData(x=xy[:, 0], y=xy[:, 1], data=ids, size=size, symbol=symbol,
-                             brush=self._brush(colour),
-                             pen=self._pin_pen if is_pinned else self._node_pen)
+            for lo in range(0, len(members), NODE_BATCH):
+                batch = members[lo:lo + NODE_BATCH]
+                xy = np.array([positions[n.id] for n, _ in batch], dtype=float) * SCALE
+                style = self._batch_style(key, batch)
+                ids = np.array([n.id for n, _ in batch], dtype=object)
+                if lo == 0:
+                    item.setData(x=xy[:, 0], y=xy[:, 1], data=ids, **style)
+                else:
+                    item.addPoints(x=xy[:, 0], y=xy[:, 1], data=ids, **style)
+                yield
+        if fit:
+            self.plot.autoRange()
         by_type: dict[str, list[tuple[float, float]]] = {}
         for e in self.model.visible_edges():
             pts = by_type.setdefault(e.type, [])
@@ -314,6 +372,7 @@ class GraphPanel(QWidget):
         for ltype in list(self._edge_items):
             if ltype not in by_type:
                 self._edge_items.pop(ltype).setData([], [])
+        yield
         for ltype, pts in by_type.items():
             arr = np.asarray(pts, dtype=float) * SCALE
             item = self._edge_items.get(ltype)
@@ -323,21 +382,29 @@ class GraphPanel(QWidget):
                 self.plot.addItem(item)
                 self._edge_items[ltype] = item
             item.setData(arr[:, 0], arr[:, 1], connect="pairs")
+            yield
         self._draw_selection()
-        self._labels_due = True
-        self._label_redraw.start()  # labels in the next event-loop turn: no single long stall
+        yield from self._label_steps(nodes)
         self.changed.emit()
+
+    def _batch_style(self, key: Any, batch: list[Any]) -> dict[str, Any]:
+        if key != "mixed":
+            symbol, colour, size, is_pinned = key
+            return {"size": size, "symbol": symbol, "brush": self._brush(colour),
+                    "pen": self._pin_pen if is_pinned else self._node_pen}
+        return {"size": np.array([st.size for _, st in batch]),
+                "symbol": [st.symbol for _, st in batch],
+                "brush": [self._brush(st.colour) for _, st in batch],
+                "pen": [self._pin_pen if n.id in self.model.pinned else self._node_pen
+                        for n, _ in batch]}
 
     def node_count(self) -> int:
         """Nodes drawn on the chart (hidden ones excluded)."""
         return sum(len(item.data) for item in self.node_items.values())
 
-    def _redraw_labels(self) -> None:
-        if self._labels_due:
-            self._labels_due = False
-            self._draw_labels(self.model.visible_nodes())
-
-    def _draw_labels(self, nodes: list[Any]) -> None:
+    def _label_steps(self, nodes: list[Any]) -> Iterator[None]:
+        """Labels on the :data:`MAX_LABELS` most relevant nodes, :data:`LABEL_BATCH` per slice
+        (creating a label item costs about half a millisecond; items are pooled and reused)."""
         degree: dict[str, int] = {}
         for e in self.model.visible_edges():
             degree[e.source] = degree.get(e.source, 0) + e.count
@@ -345,10 +412,15 @@ class GraphPanel(QWidget):
         seeds = set(self.model.graph.seeds) if self.model.graph is not None else set()
         ranked = sorted(nodes, key=lambda n: (n.id not in self.model.selected, n.id not in seeds,
                                               -degree.get(n.id, 0)))[:MAX_LABELS]
-        self._wanted_labels = len(ranked)
-        if len(self._labels) < len(ranked) and not self._label_timer.isActive():
-            self._label_timer.start()  # more labels are created a few at a time
-        for item, n in zip(self._labels, ranked, strict=False):
+        for i, n in enumerate(ranked):
+            if i and i % LABEL_BATCH == 0:
+                yield
+            if i >= len(self._labels):
+                item = pg.TextItem("", color=self.theme.text, anchor=(0.5, -0.4))
+                item.setZValue(5)
+                self.plot.addItem(item)
+                self._labels.append(item)
+            item = self._labels[i]
             text = (n.label or n.id.split(":", 1)[-1])[:24]
             if item.toPlainText() != text:
                 item.setText(text, color=self.theme.text)
@@ -356,20 +428,6 @@ class GraphPanel(QWidget):
             item.setVisible(True)
         for item in self._labels[len(ranked):]:
             item.setVisible(False)
-
-    def _grow_label_pool(self) -> None:
-        """Create up to 25 label items per event-loop turn (each costs about a millisecond)."""
-        for _ in range(25):
-            if len(self._labels) >= self._wanted_labels:
-                break
-            item = pg.TextItem("", color=self.theme.text, anchor=(0.5, -0.4))
-            item.setZValue(5)
-            item.setVisible(False)
-            self.plot.addItem(item)
-            self._labels.append(item)
-        if len(self._labels) >= self._wanted_labels:
-            self._label_timer.stop()
-            self._draw_labels(self.model.visible_nodes())
 
     def _draw_selection(self) -> None:
         sel = [nid for nid in self.model.selected if nid in self.model.positions
@@ -459,9 +517,7 @@ class GraphPanel(QWidget):
 
     def find_path(self, source: str, target: str) -> Job | None:
         """Shortest path (graph engine) from ``source`` to ``target``, added to the chart."""
-        find = self.ctx.api("graph.expand", "find_path")
-        resolve = self.ctx.api("graph.entities", "resolve_entity")
-        if find is None:
+        if self.ctx.api("graph.expand", "find_path") is None:
             self.status.setText(self.ctx.api_error("graph.expand", "find_path"))
             return None
         store = self.ctx.workspace.store
@@ -470,16 +526,15 @@ class GraphPanel(QWidget):
         keep = tuple(self.model.graph.seeds) if self.model.graph is not None else ()
 
         def work(_progress: Any, cancel: Any) -> Any:
-            from graph.expand import induced_graph
-            from graph.layout import layout
-
-            tgt = resolve(store, target) if resolve else target
-            path = find(store, source, tgt, cancel=cancel)
-            ids = list(dict.fromkeys([*current, *path.nodes]))
-            merged = induced_graph(store, ids)
-            merged.seeds = keep
-            fixed = {k: v for k, v in positions.items() if k in merged.nodes}
-            return merged, layout(merged, fixed=fixed or None), list(path.seeds)
+            if self.offload:
+                try:
+                    return unpack(run_in_process(path_packed, str(store.path), current, source,
+                                                 target, positions=positions, keep_seeds=keep,
+                                                 cancel=cancel))
+                except OffloadError as exc:
+                    log.warning("finding the path in a thread instead: %s", exc)
+            return path_graph(store, current, source, target, positions=positions,
+                              keep_seeds=keep, cancel=cancel)
 
         def done(value: Any) -> None:
             graph, pos, hops = value
@@ -531,6 +586,7 @@ class GraphPanel(QWidget):
 
     # -- export -------------------------------------------------------------------------------
     def export_png(self, path: Path) -> Path:
+        self.finish_drawing()  # the picture shows the whole chart, not a half-drawn one
         self.plot.grab().save(str(path), "PNG")
         return path
 
@@ -574,3 +630,5 @@ class GraphPanel(QWidget):
 
     def shutdown(self) -> None:
         self.cancel()
+        self._draw_timer.stop()
+        self._drawing = None

@@ -149,3 +149,52 @@ def test_chart_growth_keeps_existing_positions(ctx) -> None:  # noqa: F811
     assert model.positions[other] == pytest.approx((0.5, -0.2))  # dragged = pinned
     assert all(n in model.graph.nodes for n in new)
     assert seed in model.graph.seeds
+
+
+def _chart_seed(store) -> str:
+    return store.connection.execute(
+        "SELECT entity_id FROM record_entities WHERE entity_id LIKE 'person:%' "
+        "GROUP BY entity_id ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+
+
+def test_expansion_in_the_helper_process_equals_the_one_in_a_thread(ctx) -> None:  # noqa: F811
+    """The link chart expands in a helper process (no GIL shared with the window); what comes
+    back, unpickled chunk by chunk, is exactly what the same expansion gives in-process."""
+    pytest.importorskip("graph.expand", reason="graph engine not importable here")
+    from console.chart_model import grow, grow_packed, path_packed, unpack
+    from console.offload import run_in_process
+
+    store = ctx.workspace.store
+    seed = _chart_seed(store)
+    local, local_pos = grow(store, [], [seed], positions={}, depth=2, max_nodes=300)
+    graph, pos, _ = unpack(run_in_process(grow_packed, str(store.path), [], [seed],
+                                          positions={}, depth=2, max_nodes=300))
+    assert len(graph.nodes) > 20, "the seed should have a neighbourhood worth charting"
+    assert graph.nodes == local.nodes and graph.edges == local.edges
+    assert graph.seeds == local.seeds and graph.truncated == local.truncated
+    assert pos == local_pos
+    # a path from the seed to the farthest node, added to that chart: only new nodes move
+    far = max(graph.nodes, key=lambda n: graph.nodes[n].depth or 0)
+    merged, merged_pos, hops = unpack(run_in_process(
+        path_packed, str(store.path), list(graph.nodes), seed, far, positions=pos))
+    assert hops[0] == seed and hops[-1] == far and set(graph.nodes) <= set(merged.nodes)
+    assert all(merged_pos[n] == pos[n] for n in graph.nodes)
+
+
+def test_cancelled_expansion_stops_in_the_helper_process(ctx) -> None:  # noqa: F811
+    pytest.importorskip("graph.expand", reason="graph engine not importable here")
+    from console.chart_model import grow_packed, unpack
+    from console.offload import run_in_process
+    from core.progress import CancelToken
+
+    store = ctx.workspace.store
+    seed = _chart_seed(store)
+    token = CancelToken()
+    token.cancel()
+    graph, _, _ = unpack(run_in_process(grow_packed, str(store.path), [], [seed], positions={},
+                                        depth=3, max_nodes=300, cancel=token))
+    assert graph.truncated and list(graph.nodes) == [seed]
+    # the next task is not affected by the earlier cancellation
+    graph, _, _ = unpack(run_in_process(grow_packed, str(store.path), [], [seed], positions={},
+                                        depth=1, max_nodes=300))
+    assert not graph.truncated and len(graph.nodes) > 1

@@ -308,3 +308,35 @@ def test_zh_cn_translation_is_complete_and_loads(qapp) -> None:
     finally:
         qapp.removeTranslator(translator)
     assert QCoreApplication.translate("Panels", "Link chart") == "Link chart"
+
+
+def test_big_chart_is_drawn_in_slices_and_completely(qtbot, ctx) -> None:  # noqa: F811
+    """A 4,000-node chart appears a slice per event-loop turn (the window keeps responding),
+    and in the end every node and the full set of labels are drawn."""
+    import random
+
+    from console.bus import Bus
+    from console.graph_panel import MAX_LABELS, SYNC_NODES, GraphPanel
+    from graph.model import GraphEdge, GraphNode, GraphResult
+
+    panel = GraphPanel(ctx, Bus())
+    qtbot.addWidget(panel)
+    panel.show()
+    rnd = random.Random(3)
+    n = 4000
+    assert n > SYNC_NODES
+    types = ("person", "phone", "vehicle", "address")
+    nodes = {f"{types[i % 4]}:{i}": GraphNode(f"{types[i % 4]}:{i}", types[i % 4], f"n{i}")
+             for i in range(n)}
+    ids = list(nodes)
+    edges = [GraphEdge(ids[i], ids[rnd.randrange(n)], "called", 1) for i in range(1, n)]
+    positions = {nid: (rnd.uniform(-1, 1), rnd.uniform(-1, 1)) for nid in ids}
+    graph = GraphResult(nodes=nodes, edges=edges, seeds=(ids[0],))
+    with qtbot.waitSignal(panel.changed, timeout=WAIT):
+        panel._apply_growth((graph, positions))
+        assert panel.drawing and panel.node_count() < n, "drawn at once, not in slices"
+    assert not panel.drawing and panel.node_count() == n
+    assert sum(item.isVisible() for item in panel._labels) == MAX_LABELS
+    panel.hide_nodes(ids[:10])
+    panel.finish_drawing()
+    assert panel.node_count() == n - 10
