@@ -1,5 +1,6 @@
-"""Dispatch board: the incident queue by priority with timers, the unit board by status, a map
-with both, and recommend / assign / release actions — a view over the ``ops`` engine.
+"""Dispatch board: the incident queue by priority with timers, its own map of the selected
+incident and the recommended units, the unit board by status, and recommend / assign / release
+actions — a view over the ``ops`` engine.
 
 Every action runs in a worker through :class:`console.opsview.OpsView`; the engine decides and
 audits, and when it refuses (the unit was taken by another console a moment ago, an invalid
@@ -30,6 +31,7 @@ from PyQt6.QtWidgets import (
 
 from console.bus import Bus
 from console.context import ConsoleContext
+from console.dispatch_map import DispatchMap
 from console.dispatch_models import QueueModel, UnitsModel
 from console.navigation import Focus
 from console.notice import Notice, engine_unavailable_text
@@ -130,15 +132,23 @@ class DispatchPanel(QWidget):
         ub.addWidget(self.release_button)
         mv.addLayout(ub)
 
+        # the board's own map beside the queue: the selected incident and its recommended
+        # units (the Map view, "Show in Map view", has every layer)
+        self.map = DispatchMap(ctx, bus)
+        self.map.unit_clicked.connect(self._map_unit_clicked)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
+        split.addWidget(self.map)
         split.addWidget(middle)
-        split.setSizes([620, 480])
-        self.map_button = QPushButton(self.tr("Show on map"))
-        self.map_button.setToolTip(self.tr("The Map view shows open incidents and units; pop it "
-                                           "out (Ctrl+Shift+D) to keep it beside the board"))
+        split.setStretchFactor(1, 1)
+        split.setSizes([560, 460, 400])
+        self.split = split
+        self.map_button = QPushButton(self.tr("Show in Map view"))
+        self.map_button.setToolTip(self.tr("The Map view shows every layer; pop it out "
+                                           "(Ctrl+Shift+D) to keep it beside the board"))
         self.map_button.clicked.connect(self.show_on_map)
         mv.addWidget(self.map_button)
+        self.unit_points: list[dict[str, Any]] = []
         layout.addWidget(self.counts)
         layout.addWidget(split, 1)
         layout.addWidget(self.message)
@@ -200,6 +210,7 @@ class DispatchPanel(QWidget):
         if selected_unit is not None:
             self.select_unit(selected_unit.id)
         self.unit_points = board["unit_points"]
+        self._update_map()
         self.loaded.emit()
 
     # -- selection ----------------------------------------------------------------------------
@@ -233,6 +244,23 @@ class DispatchPanel(QWidget):
             self._recs_for = None
         if iid is not None:
             self.bus.records_selected.emit([str(iid), *self._source_uids([iid])], "dispatch")
+        self._update_map()
+
+    def _update_map(self) -> None:
+        """The map shows the selected incident, its recommendations and the other units."""
+        if not hasattr(self, "map"):
+            return
+        iid = self.selected_incident()
+        row = next((d for d in self.queue_model.rows if d["id"] == iid), None)
+        recs = self.recommendations if iid is not None and iid == self._recs_for else []
+        self.map.show_dispatch(row, recs, self.unit_points)
+
+    def _map_unit_clicked(self, unit_id: str) -> None:
+        """A unit clicked on the board's map: select it in the units and recommendations."""
+        self.select_unit(unit_id)
+        for row, r in enumerate(self.recommendations):
+            if r.unit_id == unit_id:
+                self.recs.selectRow(row)
 
     def _unit_selected(self, *_: Any) -> None:
         unit = self.selected_unit()
@@ -302,6 +330,7 @@ class DispatchPanel(QWidget):
                 self.recs.setItem(row, col, item)
         if recs:
             self.recs.selectRow(0)
+        self._update_map()
         self._said(f"{len(recs)} units recommended (nearest available with the needed "
                    "capabilities; stale positions flagged)" if recs else
                    "no available unit has the needed capabilities")
@@ -336,7 +365,13 @@ class DispatchPanel(QWidget):
         self._act(lambda v: v.set_unit_status(unit.id, status), "unit status",
                   lambda u: self._said(f"{u.name or u.id} is now {u.status}"))
 
+    def apply_theme(self, theme: Any) -> None:
+        if hasattr(self, "map"):
+            self.map.apply_theme(theme)
+
     def shutdown(self) -> None:
         if hasattr(self, "poller"):
             self.poller.stop()
+        if hasattr(self, "map"):
+            self.map.shutdown()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -242,3 +243,33 @@ def _district_tooltip(districts: dict[str, Any]) -> Any:
         if key in props:
             return folium.GeoJsonTooltip(fields=[key], labels=False)
     return None
+
+
+def dispatch_view(incident: dict[str, Any] | None, recommendations: Sequence[Any],
+                  units: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+    """What the dispatch board's map draws (``sbDispatch`` in ``console/web``), as plain data.
+
+    Parameters
+    ----------
+    incident:
+        The selected queue row (``IncidentDesk.open_queue`` dict) or ``None``; an incident
+        without a location is left off the map.
+    recommendations:
+        ``ops`` :class:`~ops.model.Recommendation` objects, best first (numbered from 1).
+    units:
+        Every unit position (``{"id", "label", "lat", "lon", "status", "stale"}``), drawn
+        faintly; the recommended ones are drawn as recommendations instead.
+    """
+    inc = None
+    if incident is not None and incident.get("lat") is not None \
+            and incident.get("lon") is not None:
+        inc = {"id": incident["id"], "lat": incident["lat"], "lon": incident["lon"],
+               "priority": incident.get("priority"), "category": incident.get("category", ""),
+               "label": incident.get("address") or (incident.get("text") or "")[:60],
+               "record": incident.get("source_uid") or None}
+    recs = [{"id": r.unit_id, "label": r.name or r.unit_id, "lat": r.lat, "lon": r.lon,
+             "rank": i, "stale": bool(r.stale), "eta": f"ETA {r.eta_s / 60:.0f} min"}
+            for i, r in enumerate(recommendations, 1) if r.lat is not None and r.lon is not None]
+    chosen = {r["id"] for r in recs}
+    others = [u for u in units if u.get("id") not in chosen]
+    return {"incident": inc, "units": recs, "others": others}

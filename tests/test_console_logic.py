@@ -198,3 +198,28 @@ def test_cancelled_expansion_stops_in_the_helper_process(ctx) -> None:  # noqa: 
     graph, _, _ = unpack(run_in_process(grow_packed, str(store.path), [], [seed], positions={},
                                         depth=1, max_nodes=300))
     assert not graph.truncated and len(graph.nodes) > 1
+
+
+def test_dispatch_map_view_numbers_recommendations_and_leaves_unlocated_out() -> None:
+    from types import SimpleNamespace
+
+    from console.mapgen import dispatch_view
+
+    def rec(unit_id: str, lat: float | None, stale: bool = False) -> SimpleNamespace:
+        return SimpleNamespace(unit_id=unit_id, name=f"Unit {unit_id}", lat=lat, lon=120.1,
+                               stale=stale, eta_s=420.0)
+
+    units = [{"id": u, "label": u, "lat": 30.2, "lon": 120.1, "status": "available",
+              "stale": False} for u in ("A", "B", "C")]
+    incident = {"id": 7, "lat": 30.25, "lon": 120.2, "priority": 1, "category": "盗窃",
+                "address": "西湖区 文三路 1 号", "source_uid": "incidents:J7"}
+    view = dispatch_view(incident, [rec("B", 30.21, stale=True), rec("X", None), rec("A", 30.2)],
+                         units)
+    assert view["incident"]["record"] == "incidents:J7"
+    assert view["incident"]["label"] == "西湖区 文三路 1 号"
+    # the unit without a position is not drawn; ranks follow the engine's order
+    assert [(u["id"], u["rank"], u["stale"]) for u in view["units"]] == [
+        ("B", 1, True), ("A", 3, False)]
+    assert view["units"][0]["eta"] == "ETA 7 min"
+    assert [u["id"] for u in view["others"]] == ["C"]
+    assert dispatch_view({**incident, "lat": None}, [], units)["incident"] is None

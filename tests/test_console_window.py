@@ -165,6 +165,64 @@ def test_dispatch_board_shows_units_and_tells_why_an_assignment_fails(
     assert unit in done.args[0] and "not available" in done.args[0]
 
 
+def test_dispatch_board_map_shows_incident_and_recommended_units(qtbot, ctx) -> None:  # noqa: F811
+    """The board's own map (offline page, WebEngine offscreen) draws the selected incident
+    with its recommended units, and clicking a unit on it selects the unit on the board."""
+    from console import qtinit
+    from console.bus import Bus
+    from console.dispatch_panel import DispatchPanel
+    from console.mapgen import external_urls
+
+    if not qtinit.webengine_available():
+        pytest.skip(f"Qt WebEngine cannot start here: {qtinit.WEBENGINE_ERROR}")
+    panel = DispatchPanel(ctx, Bus())
+    qtbot.addWidget(panel)
+    if not hasattr(panel, "units"):
+        pytest.skip("ops engine not importable here")
+    panel.resize(1400, 700)
+    with qtbot.waitSignals([panel.loaded, panel.map.page_ready], timeout=60_000):
+        panel.show()
+    assert external_urls(panel.map.html) == []
+    row = next(r for r in panel.queue_model.rows if r.get("lat") is not None)
+    with qtbot.waitSignal(panel.map.shown, timeout=WAIT):
+        panel.select_incident(row["id"])
+    with qtbot.waitSignal(panel.map.shown, timeout=WAIT) as shown:
+        panel.recommend_selected()
+    recs = panel.recommendations
+    assert recs, "the demo has available units for the first located incident"
+    drawn = panel.map.data
+    assert drawn["incident"]["id"] == row["id"]
+    assert [u["id"] for u in drawn["units"]] == [r.unit_id for r in recs]
+    assert shown.args[0] == 1 + len(recs) + len(drawn["others"])
+    # the page really holds those markers: one incident + the recommended units, labelled
+    labels: list[object] = []
+    panel.map.view.page().runJavaScript(
+        "Object.values(SB.dispatch._layers).filter(function (l) { return l.getTooltip(); })"
+        ".map(function (l) { return l.getTooltip().getContent(); })"
+        ".filter(function (t) { return t.indexOf('ETA') >= 0 || t.indexOf('#') >= 0; })",
+        labels.append)
+    qtbot.waitUntil(lambda: bool(labels), timeout=WAIT)
+    assert len(labels[0]) == 1 + len(recs)
+    assert any(f"#{row['id']}" in t for t in labels[0])
+    # a click on a unit marker (the page logs superbrain://open/unit/<id>) selects it
+    unit = recs[-1].unit_id
+    panel.map.view.page().runJavaScript(f"sbOpen('unit', {json.dumps(unit)})")
+    qtbot.waitUntil(lambda: panel.selected_unit() is not None
+                    and panel.selected_unit().id == unit, timeout=WAIT)
+    # after the splitter moves, the page still answers, Leaflet follows the new size and the
+    # view paints a map, not a blank area (an earlier embedded map froze here)
+    panel.split.setSizes([400, 800, 300])
+    qtbot.wait(200)
+    size: list[object] = []
+    panel.map.view.page().runJavaScript("SB.map.getSize().x", size.append)
+    qtbot.waitUntil(lambda: bool(size), timeout=WAIT)
+    assert abs(size[0] - panel.map.view.width()) <= 2
+    image = panel.map.view.grab().toImage()
+    colours = {image.pixel(x, y) for x in range(0, image.width(), 23)
+               for y in range(0, image.height(), 23)}
+    assert image.width() == panel.map.view.width() and len(colours) > 3
+
+
 def test_alert_tray_announces_and_acknowledges(qtbot, ctx) -> None:  # noqa: F811
     from console.alert_tray import AlertTray
     from console.bus import Bus

@@ -28,6 +28,9 @@ ZH_CN = {
         "选择一条检索结果、地图标记或图谱节点以查看记录。",
     "Select a source to see where it came from and its errors.":
         "选择一个数据源，查看其来源和错误信息。",
+    "Show in Map view": "在地图视图中显示", "building the map …": "正在生成地图 …",
+    "The Map view shows every layer; pop it out (Ctrl+Shift+D) to keep it beside the board":
+        "地图视图显示全部图层；可将其弹出（Ctrl+Shift+D）放在调度台旁边",
     "Severity": "级别", "Show communities": "显示社群", "Show everything": "显示全部",
     "Source": "来源", "Status": "状态", "Subject": "对象", "Summary": "摘要",
     "The language changes when the console is restarted.": "重新启动控制台后语言设置生效。",

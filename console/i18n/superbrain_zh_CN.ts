@@ -3,22 +3,22 @@
 <context>
     <name>AlertTray</name>
     <message>
-        <location filename="../alert_tray.py" line="144" />
+        <location filename="../alert_tray.py" line="136" />
         <source>note for the acknowledgement (what was done)</source>
         <translation>确认备注（已采取的措施）</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="145" />
+        <location filename="../alert_tray.py" line="137" />
         <source>Acknowledge</source>
         <translation>确认收到</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="148" />
+        <location filename="../alert_tray.py" line="140" />
         <source>sound</source>
         <translation>声音</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="161" />
+        <location filename="../alert_tray.py" line="153" />
         <source>superbrain alerts</source>
         <translation>superbrain 预警</translation>
     </message>
@@ -55,46 +55,63 @@
         <translation>热点：各辖区警情，近14天与前14天对比</translation>
     </message>
 </context><context>
+    <name>DispatchMap</name>
+    <message>
+        <location filename="../dispatch_map.py" line="57" />
+        <source>building the map …</source>
+        <translation>正在生成地图 …</translation>
+    </message>
+</context><context>
     <name>DispatchPanel</name>
     <message>
-        <location filename="../dispatch_panel.py" line="80" />
+        <location filename="../dispatch_panel.py" line="81" />
         <source>loading the board …</source>
         <translation>正在加载调度台 …</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="96" />
+        <location filename="../dispatch_panel.py" line="98" />
         <source>Recommend</source>
         <translation>推荐警力</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="98" />
+        <location filename="../dispatch_panel.py" line="100" />
         <source>Assign selected units</source>
         <translation>派出所选警力</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="104" />
+        <location filename="../dispatch_panel.py" line="106" />
         <source>Incident queue (most urgent first)</source>
         <translation>警情队列（最紧急在前）</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="107" />
+        <location filename="../dispatch_panel.py" line="109" />
         <source>Recommended units</source>
         <translation>推荐警力</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="118" />
+        <location filename="../dispatch_panel.py" line="120" />
         <source>Release</source>
         <translation>释放</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="121" />
+        <location filename="../dispatch_panel.py" line="123" />
         <source>set status…</source>
         <translation>设置状态…</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="126" />
+        <location filename="../dispatch_panel.py" line="128" />
         <source>Units by status</source>
         <translation>警力状态</translation>
+    </message>
+    <message>
+        <location filename="../dispatch_panel.py" line="146" />
+        <source>Show in Map view</source>
+        <translation>在地图视图中显示</translation>
+    </message>
+    <message>
+        <location filename="../dispatch_panel.py" line="147" />
+        <source>The Map view shows every layer; pop it out (Ctrl+Shift+D) to keep it beside the board</source>
+        <translation>地图视图显示全部图层；可将其弹出（Ctrl+Shift+D）放在调度台旁边</translation>
     </message>
 </context><context>
     <name>FacesPanel</name>
@@ -161,57 +178,57 @@
 </context><context>
     <name>GraphPanel</name>
     <message>
-        <location filename="../graph_panel.py" line="135" />
+        <location filename="../graph_panel.py" line="151" />
         <source>entity id, plate, phone or ID number — Enter to chart</source>
         <translation>实体编号、车牌、电话或身份证号 — 回车生成图谱</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="143" />
+        <location filename="../graph_panel.py" line="159" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="157" />
+        <location filename="../graph_panel.py" line="173" />
         <source>Double-click a node to expand it; right-click for more.</source>
         <translation>双击节点展开；右键查看更多操作。</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="427" />
+        <location filename="../graph_panel.py" line="485" />
         <source>Expand</source>
         <translation>展开</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="428" />
+        <location filename="../graph_panel.py" line="486" />
         <source>Expand by link type</source>
         <translation>按关系类型展开</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="432" />
+        <location filename="../graph_panel.py" line="490" />
         <source>Find path to…</source>
         <translation>查找路径至…</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="434" />
+        <location filename="../graph_panel.py" line="492" />
         <source>Unpin</source>
         <translation>取消固定</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="436" />
+        <location filename="../graph_panel.py" line="494" />
         <source>Hide</source>
         <translation>隐藏</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="438" />
+        <location filename="../graph_panel.py" line="496" />
         <source>Colour by centrality</source>
         <translation>按中心度着色</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="439" />
+        <location filename="../graph_panel.py" line="497" />
         <source>Show communities</source>
         <translation>显示社群</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="444" />
+        <location filename="../graph_panel.py" line="502" />
         <source>Search its records</source>
         <translation>检索相关记录</translation>
     </message>
@@ -330,111 +347,117 @@
 </context><context>
     <name>MainWindow</name>
     <message>
-        <location filename="../mainwindow.py" line="229" />
+        <location filename="../mainwindow.py" line="233" />
         <source>backend: …</source>
         <translation>检索后端：…</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="248" />
+        <location filename="../mainwindow.py" line="252" />
         <source>&amp;Workspace</source>
         <translation>工作区(&amp;W)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="249" />
+        <location filename="../mainwindow.py" line="253" />
         <source>Ingest a file…</source>
         <translation>导入文件…</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="250" />
+        <location filename="../mainwindow.py" line="254" />
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="252" />
+        <location filename="../mainwindow.py" line="256" />
         <source>Quit</source>
         <translation>退出</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="253" />
+        <location filename="../mainwindow.py" line="257" />
         <source>&amp;Go</source>
         <translation>转到(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="254" />
+        <location filename="../mainwindow.py" line="258" />
         <source>Search</source>
         <translation>检索</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="255" />
+        <location filename="../mainwindow.py" line="259" />
         <source>◀ Back</source>
         <translation>◀ 后退</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="256" />
+        <location filename="../mainwindow.py" line="260" />
         <source>Forward ▶</source>
         <translation>前进 ▶</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="257" />
+        <location filename="../mainwindow.py" line="261" />
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="262" />
+        <location filename="../mainwindow.py" line="266" />
         <source>Pop out the current view</source>
         <translation>弹出当前视图</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="263" />
+        <location filename="../mainwindow.py" line="267" />
         <source>Toggle dark / light theme</source>
         <translation>切换深色 / 浅色主题</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="264" />
+        <location filename="../mainwindow.py" line="268" />
         <source>Reset layout</source>
         <translation>恢复默认布局</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="351" />
-        <location filename="../mainwindow.py" line="265" />
+        <location filename="../mainwindow.py" line="355" />
+        <location filename="../mainwindow.py" line="269" />
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="269" />
+        <location filename="../mainwindow.py" line="273" />
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="374" />
-        <location filename="../mainwindow.py" line="270" />
+        <location filename="../mainwindow.py" line="383" />
+        <location filename="../mainwindow.py" line="274" />
         <source>Keyboard shortcuts</source>
         <translation>快捷键</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="271" />
+        <location filename="../mainwindow.py" line="275" />
         <source>Navigation</source>
         <translation>导航</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="352" />
+        <location filename="../mainwindow.py" line="356" />
         <source>The language changes when the console is restarted.</source>
         <translation>重新启动控制台后语言设置生效。</translation>
     </message>
 </context><context>
     <name>MapPanel</name>
     <message>
-        <location filename="../map_panel.py" line="93" />
+        <location filename="../map_panel.py" line="94" />
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="95" />
+        <location filename="../map_panel.py" line="96" />
         <source>Show everything</source>
         <translation>显示全部</translation>
     </message>
 </context><context>
     <name>Panels</name>
+    <message>
+        <location filename="../mainwindow.py" line="87" />
+        <location filename="../alert_tray.py" line="195" />
+        <source>Alerts</source>
+        <translation>预警</translation>
+    </message>
     <message>
         <location filename="../mainwindow.py" line="79" />
         <source>Search</source>
@@ -476,11 +499,6 @@
         <translation>记录详情</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="87" />
-        <source>Alerts</source>
-        <translation>预警</translation>
-    </message>
-    <message>
         <location filename="../mainwindow.py" line="88" />
         <source>Plugins</source>
         <translation>数据源插件</translation>
@@ -488,22 +506,22 @@
 </context><context>
     <name>PluginsPanel</name>
     <message>
-        <location filename="../plugins_panel.py" line="138" />
+        <location filename="../plugins_panel.py" line="130" />
         <source>Select a source to see where it came from and its errors.</source>
         <translation>选择一个数据源，查看其来源和错误信息。</translation>
     </message>
     <message>
-        <location filename="../plugins_panel.py" line="139" />
+        <location filename="../plugins_panel.py" line="131" />
         <source>Reload</source>
         <translation>重新加载</translation>
     </message>
     <message>
-        <location filename="../plugins_panel.py" line="141" />
+        <location filename="../plugins_panel.py" line="133" />
         <source>Ingest file…</source>
         <translation>导入文件…</translation>
     </message>
     <message>
-        <location filename="../plugins_panel.py" line="144" />
+        <location filename="../plugins_panel.py" line="136" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>

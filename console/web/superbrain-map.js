@@ -1,7 +1,8 @@
 /* superbrain map page behaviour: layers from the console's data, clicks back to the console.
  *
  * A marker click logs superbrain://open/<kind>/<id>; the console reads its page's console
- * messages and opens the record or unit and calls sbSelect / sbSetUnits / sbPlay through runJavaScript.
+ * messages and opens the record or unit and calls sbSelect / sbSetUnits / sbPlay / sbDispatch
+ * through runJavaScript.
  */
 "use strict";
 
@@ -211,6 +212,65 @@ function sbSelect(ids) {
   if (found.length === 1) { SB.map.setView(found[0], Math.max(SB.map.getZoom(), 14)); }
   else if (found.length > 1) { SB.map.fitBounds(L.latLngBounds(found).pad(0.3)); }
   return found.length;
+}
+
+function sbDispatch(data) {
+  /* The dispatch board's map: the selected incident, the recommended units (numbered, best
+   * first, a line to the incident, dashed when the position is stale) and the other units
+   * faintly. Replaces what the previous call drew; returns the number of markers drawn. */
+  if (SB.dispatch) { SB.map.removeLayer(SB.dispatch); }
+  var layer = L.layerGroup();
+  var focus = [];
+  var drawn = 0;
+  (data.others || []).forEach(function (u) {
+    var colour = STATUS_COLOURS[u.status] || "#8b98a8";
+    var m = L.circleMarker([u.lat, u.lon], {
+      radius: 5, color: colour, weight: 2, fillColor: colour, fillOpacity: 0.25, opacity: 0.6
+    });
+    m.bindTooltip(sbEscape(u.label || u.id) + " · " + sbEscape(u.status));
+    m.on("click", function () { sbOpen("unit", u.id); });
+    layer.addLayer(m);
+    drawn += 1;
+  });
+  var inc = data.incident;
+  (data.units || []).forEach(function (u) {
+    if (inc) {
+      L.polyline([[u.lat, u.lon], [inc.lat, inc.lon]], {
+        color: "#3fb950", weight: 2, opacity: 0.7, dashArray: u.stale ? "4 4" : null,
+        interactive: false
+      }).addTo(layer);
+    }
+    var m = L.circleMarker([u.lat, u.lon], {
+      radius: 10, color: "#3fb950", weight: 3, fillColor: "#0d1117",
+      fillOpacity: u.stale ? 0.2 : 0.9, dashArray: u.stale ? "3 3" : null
+    });
+    m.bindTooltip(sbEscape(u.rank) + ". " + sbEscape(u.label || u.id) + " · " + sbEscape(u.eta) +
+                  (u.stale ? " (position stale)" : ""),
+                  { permanent: true, direction: "right", className: "sb-unit-label" });
+    m.on("click", function () { sbOpen("unit", u.id); });
+    layer.addLayer(m);
+    focus.push([u.lat, u.lon]);
+    drawn += 1;
+  });
+  if (inc) {
+    var colour = PRIORITY_COLOURS[inc.priority] || "#3d8bfd";
+    var m = L.circleMarker([inc.lat, inc.lon], {
+      radius: 12, color: "#ffffff", weight: 3, fillColor: colour, fillOpacity: 1
+    });
+    m.bindTooltip("<b>P" + sbEscape(inc.priority) + "</b> #" + sbEscape(inc.id) + " " +
+                  sbEscape(inc.category) + "<br>" + sbEscape(inc.label),
+                  { permanent: true, direction: "top", className: "sb-unit-label" });
+    m.on("click", function () { sbOpen(inc.record ? "record" : "incident", inc.record || inc.id); });
+    layer.addLayer(m);
+    focus.push([inc.lat, inc.lon]);
+    drawn += 1;
+  }
+  layer.addTo(SB.map);
+  SB.dispatch = layer;
+  if (focus.length === 1) { SB.map.setView(focus[0], Math.max(SB.map.getZoom(), 14)); }
+  else if (focus.length > 1) { SB.map.fitBounds(L.latLngBounds(focus).pad(0.25)); }
+  SB.dispatchDrawn = drawn;
+  return drawn;
 }
 
 function sbInit(map, data) {

@@ -1,0 +1,155 @@
+"""The dispatch board's own map: the selected incident and its recommended units.
+
+The same offline page as the Map view (folium with the vendored Leaflet, the district outlines
+as basemap, ``console/web/superbrain-map.js``), built once in a worker; what it shows is then
+changed in place with ``sbDispatch`` (no page reload), so selecting another incident or getting
+new recommendations redraws in milliseconds. Clicking a unit selects it on the board.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from PyQt6.QtCore import QUrl, pyqtSignal
+from PyQt6.QtWidgets import QStackedLayout, QWidget
+
+from console import qtinit
+from console.bus import Bus
+from console.context import ConsoleContext
+from console.map_panel import _make_page_class
+from console.mapgen import MapLayers, build_map_html, dispatch_view
+from console.notice import Notice
+from console.theme import Theme
+from console.workers import Job
+
+log = logging.getLogger(__name__)
+
+
+class DispatchMap(QWidget):
+    """A map of one incident and the units recommended for it.
+
+    Signals
+    -------
+    unit_clicked(str):
+        A unit marker was clicked.
+    shown(int):
+        The page drew a :meth:`show_dispatch` call: the number of markers on the map.
+    """
+
+    unit_clicked = pyqtSignal(str)
+    shown = pyqtSignal(int)
+    page_ready = pyqtSignal(bool)
+
+    def __init__(self, ctx: ConsoleContext, bus: Bus) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.bus = bus
+        self.dark = True
+        self.loaded = False
+        self.data: dict[str, Any] = {"incident": None, "units": [], "others": []}
+        self.html = ""
+        self._tmp = Path(tempfile.mkdtemp(prefix="superbrain-dispatch-map-"))
+        self._pending_load: Path | None = None
+        self.notice = Notice(self.tr("building the map …"))
+        self.stack = QStackedLayout(self)
+        self.stack.addWidget(self.notice)
+        self.view: Any = None
+        if qtinit.webengine_available():
+            from PyQt6.QtWebEngineCore import QWebEngineSettings
+            from PyQt6.QtWebEngineWidgets import QWebEngineView
+
+            self.view = QWebEngineView()
+            page = _make_page_class()(self.view)
+            page.opened.connect(self._on_open)
+            self.view.setPage(page)
+            page.settings().setAttribute(
+                QWebEngineSettings.WebAttribute.LocalContentCanAccessFileUrls, True)
+            self.view.loadFinished.connect(self._on_loaded)
+            self.stack.addWidget(self.view)
+        else:
+            self.notice.set_text(f"map not available: {qtinit.WEBENGINE_ERROR}")
+        self.build()
+
+    # -- the page -----------------------------------------------------------------------------
+    def build(self) -> Job | None:
+        """(Re)build the page in a worker: basemap only; the content comes from
+        :meth:`show_dispatch`."""
+        if self.view is None:
+            return None
+        tile_url, dark = self.ctx.tile_url, self.dark
+        job = Job(lambda _p, _c: build_map_html(MapLayers(), tile_url=tile_url, dark=dark),
+                  "dispatch map")
+        job.result.connect(self._built)
+        job.error.connect(lambda msg: self.notice.set_text(f"map failed: {msg}"))
+        return job.start()
+
+    def _built(self, html: str) -> None:
+        self.html = html
+        path = self._tmp / "dispatch-map.html"
+        path.write_text(html, encoding="utf-8")
+        self.loaded = False
+        self._pending_load = path
+        if self.isVisible():  # a page loaded while hidden is not painted once shown: wait
+            self._load_pending()
+
+    def _load_pending(self) -> None:
+        if self._pending_load is not None and self.view is not None:
+            path, self._pending_load = self._pending_load, None
+            self.view.load(QUrl.fromLocalFile(str(path)))
+
+    def _on_loaded(self, ok: bool) -> None:
+        self.loaded = ok
+        if ok:
+            self.stack.setCurrentWidget(self.view)
+            self._draw()
+        else:
+            self.notice.set_text("the map page failed to load")
+            self.stack.setCurrentWidget(self.notice)
+        self.page_ready.emit(ok)
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802
+        # No invalidateSize calls from here on resize: Leaflet follows the page's own resize
+        # events, and forcing a redraw of the canvas on every resize of the board's splitter
+        # left the page unresponsive for seconds under software rendering (measured: with
+        # the calls, scripts sent after a splitter move got no answer; without, at once).
+        super().showEvent(event)
+        self._load_pending()
+
+    # -- content ------------------------------------------------------------------------------
+    def show_dispatch(self, incident: dict[str, Any] | None, recommendations: list[Any],
+                      units: list[dict[str, Any]]) -> None:
+        """Show ``incident`` (a queue row), its ``recommendations`` and the other ``units``."""
+        self.data = dispatch_view(incident, recommendations, units)
+        self._draw()
+
+    def _draw(self) -> None:
+        if self.view is None or not self.loaded:
+            return  # drawn when the page has loaded
+        payload = json.dumps(self.data, ensure_ascii=False, default=str)
+        self.view.page().runJavaScript(f"sbDispatch({payload})", self._drawn)
+
+    def _drawn(self, count: Any) -> None:
+        self.shown.emit(int(count) if isinstance(count, (int, float)) else 0)
+
+    def _on_open(self, kind: str, ident: str) -> None:
+        if kind == "unit":
+            self.unit_clicked.emit(ident)
+        elif kind == "record":
+            self.bus.open_record.emit(ident)
+
+    def apply_theme(self, theme: Theme) -> None:
+        dark = theme.name == "dark"
+        if dark != self.dark:
+            self.dark = dark
+            self.build()
+
+    def shutdown(self) -> None:
+        """Drop the page before the application's web profile goes away."""
+        if self.view is not None:
+            page = self.view.page()
+            self.view.setPage(None)
+            page.deleteLater()
