@@ -22,7 +22,8 @@ without a field searches ``all`` and every declared ``t.<field>`` (see
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -50,6 +51,7 @@ class FieldRegistry:
     schemas: dict[str, RecordSchema] = field(default_factory=dict)
     fields: dict[str, FieldSpec] = field(default_factory=dict)
     _by_type: dict[str, dict[str, FieldSpec]] = field(default_factory=dict, repr=False)
+    _plans: dict[tuple[str, str], _FieldPlan] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_schemas(cls, schemas: Iterable[RecordSchema]) -> FieldRegistry:
@@ -75,6 +77,7 @@ class FieldRegistry:
 
     def add(self, schema: RecordSchema) -> None:
         self._by_type.clear()
+        self._plans.clear()
         self.schemas.setdefault(schema.record_type, schema)
         for spec in schema.fields:
             known = self.fields.get(spec.name)
@@ -101,9 +104,27 @@ class FieldRegistry:
         return sorted(n for n, s in self.fields.items() if s.role is role)
 
 
+# Full-width punctuation common in Chinese text, with its NFKC form (one character each).
+_FULLWIDTH_PUNCT = tuple((ch, unicodedata.normalize("NFKC", ch)) for ch in "，：；！？（）\u3000")
+
+
 def _fold(text: str) -> str:
-    """:func:`core.normalize.fold`, skipping the NFKC pass for plain ASCII (the common case)."""
-    return text.strip() if text.isascii() else fold(text)
+    """:func:`core.normalize.fold`, without its full NFKC pass where it would change nothing.
+
+    Plain ASCII needs none. Chinese text is usually NFKC already except for full-width
+    punctuation (，：；…), which is replaced by its NFKC form first; the quick check then
+    passes. (Same result: NFKC of a string equals NFKC of the string with any character
+    replaced by its own NFKC form, and NFKC text is left as it is.)
+    """
+    if text.isascii():
+        return text.strip()
+    if not unicodedata.is_normalized("NFKC", text):
+        for wide, narrow in _FULLWIDTH_PUNCT:
+            if wide in text:
+                text = text.replace(wide, narrow)
+        if not unicodedata.is_normalized("NFKC", text):
+            return fold(text)
+    return text.strip()
 
 
 def epoch_ms(value: datetime) -> int:
@@ -148,67 +169,95 @@ def _values(value: Any) -> list[Any]:
     return [] if value == "" else [value]
 
 
-def _identifier_values(raw: str, spec: FieldSpec | None) -> list[str]:
+@dataclass(frozen=True)
+class _FieldPlan:
+    """How ``build_doc`` treats one field of one record type (resolved once, then cached)."""
+
+    spec: FieldSpec | None
+    role: FieldRole | None
+    declared_text: bool  # searched as t.<name>, so not copied into ``all``
+    normalizer: Callable[[str], str] | None
+    detect_forms: bool  # also try every identifier kind (no specific normaliser declared)
+
+
+def _field_plan(registry: FieldRegistry, record_type: str, name: str) -> _FieldPlan:
+    key = (record_type, name)
+    plan = registry._plans.get(key)
+    if plan is None:
+        spec = registry.spec(record_type, name)
+        normalizer = None
+        if spec is not None and spec.normalizer:
+            try:
+                normalizer = normalize.get(spec.normalizer)
+            except KeyError:
+                log.warning("field %r names unknown normalizer %r", spec.name, spec.normalizer)
+        plan = _FieldPlan(spec, spec.role if spec else None,
+                          registry.role(name) is FieldRole.TEXT, normalizer,
+                          spec is None or spec.normalizer not in ("plate", "phone", "id_number"))
+        registry._plans[key] = plan
+    return plan
+
+
+def _identifier_values(raw: str, plan: _FieldPlan) -> list[str]:
     folded = _fold(raw)
-    out = [folded]
-    if spec is not None and spec.normalizer:
-        try:
-            out.append(normalize.get(spec.normalizer)(folded))
-        except KeyError:
-            log.warning("field %r names unknown normalizer %r", spec.name, spec.normalizer)
-    if spec is None or spec.normalizer not in ("plate", "phone", "id_number"):
-        out.extend(identifier_forms(folded))
-    return list(dict.fromkeys(v for v in out if v))
+    out = [folded] if folded else []
+    if plan.normalizer is not None:
+        canonical = plan.normalizer(folded)
+        if canonical and canonical not in out:
+            out.append(canonical)
+    if plan.detect_forms:
+        out.extend(v for v in identifier_forms(folded) if v not in out)
+    return out
 
 
 def build_doc(record: Record, registry: FieldRegistry) -> dict[str, Any]:
-    """The indexed document of ``record`` (see the module docstring for the layout)."""
+    """The indexed document of ``record`` (see the module docstring for the layout).
+
+    This runs once per indexed record, so field roles are resolved once per (type, field) and
+    cached in the registry, and times are converted once.
+    """
     all_text: list[str] = []
     text: dict[str, str] = {}
     keywords: dict[str, list[str]] = {}
     numbers: dict[str, float] = {}
     dates: dict[str, int] = {}
     ids: set[str] = set()
-
-    def spec_of(name: str) -> FieldSpec | None:
-        return registry.spec(record.type, name)
-
-    def declared_text(name: str) -> bool:
-        return registry.role(name) is FieldRole.TEXT
+    rtype = record.type
 
     for name, value in record.text.items():
         if value:
             folded = _fold(str(value))
             text[name] = folded
-            if not declared_text(name):  # declared text fields are searched as t.<name>
-                all_text.append(folded)
+            if not _field_plan(registry, rtype, name).declared_text:
+                all_text.append(folded)  # declared text fields are searched as t.<name>
             ids.update(identifiers_in_text(folded))
     for name, value in record.fields.items():
-        spec = spec_of(name)
-        role = spec.role if spec else None
+        plan = _field_plan(registry, rtype, name)
+        role = plan.role
         for v in _values(value):
-            if role is FieldRole.TEXT or (role is None and isinstance(v, str) and len(v) > 40):
+            role_v = _undeclared_role(v) if role is None else role
+            if role_v is FieldRole.TEXT:
                 folded = _fold(str(v))
                 text[name] = f"{text[name]}\n{folded}" if name in text else folded
-                if not declared_text(name):
+                if not plan.declared_text:
                     all_text.append(folded)
                 ids.update(identifiers_in_text(folded))
-            elif role is FieldRole.NUMBER or (role is None and _as_number(v) is not None
-                                              and not isinstance(v, str)):
+            elif role_v is FieldRole.NUMBER:
                 num = _as_number(v)
                 if num is not None:
                     numbers[name] = num
-            elif role is FieldRole.TIME or (role is None and isinstance(v, datetime | date)):
+            elif role_v is FieldRole.TIME:
                 dt = _as_datetime(v)
                 if dt is not None:
                     dates[name] = epoch_ms(dt)
-            elif role in (FieldRole.GEO, FieldRole.PHOTO):
+            elif role_v is FieldRole.GEO or role_v is FieldRole.PHOTO:
                 continue
-            elif role is FieldRole.IDENTIFIER or (role is None and identifier_forms(str(v))):
-                forms = _identifier_values(str(v), spec)
-                keywords.setdefault(name, []).extend(forms)
-                ids.update(forms)
-                all_text.append(forms[0])
+            elif role_v is FieldRole.IDENTIFIER:
+                forms = _identifier_values(str(v), plan)
+                if forms:  # a blank value ("  ") has none
+                    keywords.setdefault(name, []).extend(forms)
+                    ids.update(forms)
+                    all_text.append(forms[0])
             else:  # KEYWORD, or an undeclared short string / bool
                 folded = _fold(str(v))
                 keywords.setdefault(name, []).append(folded)
@@ -219,17 +268,25 @@ def build_doc(record: Record, registry: FieldRegistry) -> dict[str, Any]:
         ids.add(e.key)
         if e.label:
             all_text.append(_fold(e.label))
-    utc = to_utc(record.time) if record.time else None
+    time_ms = day = None
+    if record.time is not None:
+        if record.time.tzinfo is None:  # China Standard Time, as core.model.to_utc takes it
+            time_ms = int(record.time.replace(tzinfo=CST).timestamp() * 1000)
+            day = record.time.date().isoformat()
+        else:
+            utc = to_utc(record.time)
+            time_ms = int(utc.timestamp() * 1000)
+            day = utc.astimezone(CST).date().isoformat()
     doc: dict[str, Any] = {
         "uid": record.uid,
         "source": record.source,
-        "type": record.type,
-        "time": epoch_ms(utc) if utc else None,
-        "day": utc.astimezone(CST).date().isoformat() if utc else None,
+        "type": rtype,
+        "time": time_ms,
+        "day": day,
         "geo": [float(record.geo[0]), float(record.geo[1])] if record.geo else None,
         "all": list(dict.fromkeys(all_text)),
         "t": text,
-        "k": {k: list(dict.fromkeys(v)) for k, v in keywords.items()},
+        "k": {k: list(dict.fromkeys(v)) if len(v) > 1 else v for k, v in keywords.items()},
         "n": numbers,
         "d": dates,
         "ids": sorted(ids),
@@ -238,6 +295,19 @@ def build_doc(record: Record, registry: FieldRegistry) -> dict[str, Any]:
                 "time": record.time.isoformat() if record.time else None},
     }
     return doc
+
+
+def _undeclared_role(v: Any) -> FieldRole:
+    """The role a value of a field no schema declares gets, from its Python type."""
+    if isinstance(v, str):
+        if len(v) > 40:
+            return FieldRole.TEXT
+        return FieldRole.IDENTIFIER if identifier_forms(v) else FieldRole.KEYWORD
+    if isinstance(v, datetime | date):
+        return FieldRole.TIME
+    if _as_number(v) is not None:
+        return FieldRole.NUMBER
+    return FieldRole.IDENTIFIER if identifier_forms(str(v)) else FieldRole.KEYWORD
 
 
 def text_values(doc: Mapping[str, Any]) -> list[str]:

@@ -9,7 +9,6 @@ needed") and its new fields are searchable by exact value until ``superbrain rei
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -23,13 +22,14 @@ from pathlib import Path
 from typing import Any
 
 import tantivy
-from tantivy import Document, Filter, Order, TextAnalyzerBuilder, Tokenizer
+from tantivy import Filter, Order, TextAnalyzerBuilder, Tokenizer
 
 from core.model import FieldRole, Record
 from core.progress import CancelToken, ProgressCallback, ProgressMeter
 from search.analysis import RUST_TOKEN_PATTERN
 from search.backend import SearchBackend, decode_cursor, encode_cursor, request_key
-from search.document import FieldRegistry, build_doc, default_text_fields, text_values
+from search.document import FieldRegistry, default_text_fields
+from search.embedded_docs import DocLayout, DocumentBuilder
 from search.embedded_query import TantivyTranslator, field_name
 from search.errors import SearchError, SearchUnavailable
 from search.highlight import snippets
@@ -47,18 +47,20 @@ from search.plan import PBool, PGeoRadius, PNode
 
 log = logging.getLogger(__name__)
 
-TOKENIZER = "superbrain"
+#: Index format written by this version. 1: text tokenized by tantivy's regex tokenizer;
+#: 2: text tokenized in Python (``analysis.index_text``) and split on spaces by tantivy.
+FORMAT = 2
+TOKENIZER = "superbrain"  # format 1: the UAX #29-like Rust regex over folded text
+WS_TOKENIZER = "superbrain_ws"  # format 2: whitespace split of pre-tokenized, lower-cased text
 _RAW_FAST = ("uid", "source", "type", "day", "ids", "ent", "k_category", "k_district")
 MAX_RADIUS_CANDIDATES = 200_000
 _PINNED_SEARCHERS = 32
 _PIN_SECONDS = 600
 
 
-def _uid_hash(uid: str) -> int:
-    return int.from_bytes(hashlib.blake2b(uid.encode(), digest_size=8).digest(), "big")
-
-
-def _analyzer() -> Any:
+def _analyzer(pretokenized: bool) -> Any:
+    if pretokenized:
+        return TextAnalyzerBuilder(Tokenizer.whitespace()).build()
     return TextAnalyzerBuilder(Tokenizer.regex(RUST_TOKEN_PATTERN)).filter(
         Filter.lowercase()).build()
 
@@ -71,7 +73,8 @@ class _Generation:
         layout_file = path / "layout.json"
         if create:
             path.mkdir(parents=True, exist_ok=True)
-            layout = {
+            layout: dict[str, Any] = {
+                "format": FORMAT,
                 "text": registry.names(FieldRole.TEXT),
                 "keyword": sorted({*registry.names(FieldRole.KEYWORD),
                                    *registry.names(FieldRole.IDENTIFIER)}),
@@ -81,13 +84,16 @@ class _Generation:
             layout_file.write_text(json.dumps(layout, ensure_ascii=False), encoding="utf-8")
         else:
             layout = json.loads(layout_file.read_text(encoding="utf-8"))
-        self.layout: dict[str, list[str]] = layout
+        self.layout: dict[str, Any] = layout
+        # Indexes written before format 2 keep their tokenizer (they work; a reindex is faster).
+        self.pretokenized = int(layout.get("format", 1)) >= 2
+        tokenizer = WS_TOKENIZER if self.pretokenized else TOKENIZER
         sb = tantivy.SchemaBuilder()
         for name in _RAW_FAST:
             sb.add_text_field(name, stored=name in ("uid", "source", "type"), fast=True,
                               tokenizer_name="raw")
         sb.add_unsigned_field("h", indexed=True, fast=True)
-        sb.add_text_field("all", tokenizer_name=TOKENIZER)
+        sb.add_text_field("all", tokenizer_name=tokenizer)
         sb.add_json_field("kx", tokenizer_name="raw")
         sb.add_date_field("time", indexed=True, fast=True)
         sb.add_float_field("lat", indexed=True, fast=True)
@@ -95,7 +101,7 @@ class _Generation:
         sb.add_bytes_field("src", stored=True)
         self.fields = {*_RAW_FAST, "h", "all", "kx", "time", "lat", "lon"}
         for name in layout["text"]:
-            self._add(sb, f"t.{name}", lambda f: sb.add_text_field(f, tokenizer_name=TOKENIZER))
+            self._add(sb, f"t.{name}", lambda f: sb.add_text_field(f, tokenizer_name=tokenizer))
         for name in layout["keyword"]:
             self._add(sb, f"k.{name}",
                       lambda f: sb.add_text_field(f, tokenizer_name="raw", fast=True))
@@ -105,9 +111,10 @@ class _Generation:
             self._add(sb, f"d.{name}", lambda f: sb.add_date_field(f, indexed=True, fast=True))
         self.schema = sb.build()
         self.index = tantivy.Index(self.schema, path=str(path))
-        self.index.register_tokenizer(TOKENIZER, _analyzer())
+        self.index.register_tokenizer(tokenizer, _analyzer(self.pretokenized))
         self.translator = TantivyTranslator(self.schema, self.fields,
                                             default_text_fields(registry))
+        self.doc_layout = DocLayout(frozenset(self.fields), self.pretokenized)
 
     def _add(self, sb: tantivy.SchemaBuilder, plan_field: str, add: Any) -> None:
         name = field_name(plan_field)
@@ -126,48 +133,6 @@ class _Generation:
                 out.append(name)
         return sorted(out)
 
-    def document(self, doc: dict[str, Any]) -> Document:
-        d = Document()
-        for name in ("uid", "source", "type", "day"):
-            if doc.get(name):
-                d.add_text(name, doc[name])
-        d.add_unsigned("h", _uid_hash(doc["uid"]))
-        for name in ("ids", "ent"):
-            for v in doc[name]:
-                d.add_text(name, v)
-        for v in doc["all"]:
-            d.add_text("all", v)
-        for name, value in doc["t"].items():
-            f = field_name(f"t.{name}")
-            if f in self.fields:
-                d.add_text(f, value)
-        extra: dict[str, Any] = {}
-        for name, values in doc["k"].items():
-            f = field_name(f"k.{name}")
-            if f in self.fields:
-                for v in values:
-                    d.add_text(f, v)
-            else:
-                extra[name] = values
-        if extra:
-            d.add_json("kx", extra)
-        for name, value in doc["n"].items():
-            f = field_name(f"n.{name}")
-            if f in self.fields:
-                d.add_float(f, float(value))
-        for name, value in doc["d"].items():
-            f = field_name(f"d.{name}")
-            if f in self.fields:
-                d.add_date(f, _dt(value))
-        if doc["time"] is not None:
-            d.add_date("time", _dt(doc["time"]))
-        if doc["geo"]:
-            d.add_float("lat", doc["geo"][0])
-            d.add_float("lon", doc["geo"][1])
-        src = dict(doc["src"], all=text_values(doc), geo=doc["geo"], ms=doc["time"])
-        d.add_bytes("src", json.dumps(src, ensure_ascii=False).encode())
-        return d
-
 
 def _dt(ms: float) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
@@ -183,13 +148,16 @@ class EmbeddedBackend(SearchBackend):
     name = "embedded"
 
     def __init__(self, search_dir: Path, registry: FieldRegistry,
-                 writer_heap: int = 128_000_000) -> None:
+                 writer_heap: int = 128_000_000, writer_threads: int = 1,
+                 index_workers: int | None = None) -> None:
         super().__init__(registry)
         self.root = Path(search_dir) / "tantivy"
         self.root.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._writer: Any = None
         self._writer_heap = writer_heap
+        self._writer_threads = writer_threads
+        self._builder = DocumentBuilder(registry, index_workers)
         self._pinned: OrderedDict[str, tuple[Any, float]] = OrderedDict()
         self._gen: _Generation = self._open_current()
         self._current_mtime = self._current_file_mtime()
@@ -234,7 +202,7 @@ class EmbeddedBackend(SearchBackend):
     def _writer_for(self, gen: _Generation) -> Any:
         if self._writer is None:
             try:
-                self._writer = gen.index.writer(self._writer_heap, 1)
+                self._writer = gen.index.writer(self._writer_heap, self._writer_threads)
             except ValueError as exc:
                 raise SearchError(f"{str(gen.path)!r}: cannot write the search index "
                                   f"(is another ingest running?): {exc}") from exc
@@ -248,18 +216,30 @@ class EmbeddedBackend(SearchBackend):
     def index(self, records: Sequence[Record]) -> IndexReport:
         gen = self._generation()
         failures: dict[str, str] = {}
-        docs = []
-        for r in records:  # built outside the lock: searches never wait for this
-            try:
-                docs.append((r.uid, gen.document(build_doc(r, self.registry))))
-            except (ValueError, TypeError, OverflowError) as exc:
-                failures[r.uid] = f"{type(exc).__name__}: {exc}"
-        with self._lock:
-            writer = self._writer_for(gen)
-            for uid, doc in docs:
+        indexed = 0
+        # Documents are built chunk by chunk outside the lock (searches go on) and added as
+        # they come, so tantivy indexes one chunk while the next is being built.
+        for docs, chunk_failures in self._builder.build(records, gen.doc_layout,
+                                                        size_hint=len(records)):
+            failures.update(chunk_failures)
+            with self._lock:
+                indexed += self._add(self._writer_for(gen), docs, failures, upsert=True)
+        return IndexReport(indexed, failures)
+
+    @staticmethod
+    def _add(writer: Any, docs: list[tuple[str, str]], failures: dict[str, str], *,
+             upsert: bool) -> int:
+        added = 0
+        for uid, doc in docs:
+            if upsert:
                 writer.delete_documents_by_term("uid", uid)
-                writer.add_document(doc)
-        return IndexReport(len(docs), failures)
+            try:
+                writer.add_json(doc)
+            except ValueError as exc:  # tantivy refused the document (e.g. a value out of range)
+                failures[uid] = f"ValueError: {exc}"
+                continue
+            added += 1
+        return added
 
     def delete(self, uids: Sequence[str]) -> None:
         gen = self._generation()
@@ -275,7 +255,9 @@ class EmbeddedBackend(SearchBackend):
                 self._gen.index.reload()
 
     def release(self) -> None:
-        """Commit and drop the writer, so another process (or backend) may write."""
+        """Commit and drop the writer, so another process (or backend) may write; stop the
+        document workers until the next large batch."""
+        self._builder.close()
         with self._lock:
             if self._writer is not None:
                 self._writer.commit()
@@ -284,6 +266,7 @@ class EmbeddedBackend(SearchBackend):
                 self._gen.index.reload()
 
     def close(self) -> None:
+        self._builder.close()
         with self._lock:
             if self._writer is not None:
                 self._writer.commit()
@@ -295,23 +278,23 @@ class EmbeddedBackend(SearchBackend):
                 progress: ProgressCallback | None = None,
                 cancel: CancelToken | None = None) -> IndexReport:
         new = _Generation(self.root / f"g-{time.time_ns()}", self.registry, create=True)
-        writer = new.index.writer(self._writer_heap, 1)
+        writer = new.index.writer(self._writer_heap, self._writer_threads)
         meter = ProgressMeter(progress, total)
         failures: dict[str, str] = {}
         n = 0
-        for r in records:
-            try:
-                writer.add_document(new.document(build_doc(r, self.registry)))
-                n += 1
-            except (ValueError, TypeError, OverflowError) as exc:
-                failures[r.uid] = f"{type(exc).__name__}: {exc}"
-            if (n + len(failures)) % 2000 == 0:
-                meter.advance(2000, "indexing")
+        built = self._builder.build(records, new.doc_layout, size_hint=total)
+        try:
+            for docs, chunk_failures in built:
+                failures.update(chunk_failures)
+                n += self._add(writer, docs, failures, upsert=False)  # a fresh index: no upserts
+                meter.advance(len(docs) + len(chunk_failures), "indexing")
                 if cancel is not None and cancel.cancelled:
                     writer.rollback()
                     del writer
                     shutil.rmtree(new.path, ignore_errors=True)
                     return IndexReport(n, failures, cancelled=True)
+        finally:
+            built.close()  # stops handing out chunks; the pool itself stays for the next batch
         writer.commit()
         writer.wait_merging_threads()
         meter.advance(0, "switching", force=True)

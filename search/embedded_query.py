@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -13,6 +12,7 @@ import tantivy
 from tantivy import FieldType, Occur, Query
 
 from search.analysis import wildcard_to_regex
+from search.embedded_docs import field_name
 from search.plan import (
     PAll,
     PBool,
@@ -26,16 +26,6 @@ from search.plan import (
     PText,
     PWildcard,
 )
-
-_SAFE = re.compile(r"[^0-9A-Za-z_\u0080-\uffff]")
-
-
-def field_name(plan_field: str) -> str:
-    """Tantivy field of a plan field: ``t.x`` -> ``t_x`` (dots are not allowed)."""
-    if "." not in plan_field:
-        return plan_field
-    space, _, name = plan_field.partition(".")
-    return f"{space}_{_SAFE.sub('_', name)}"
 
 
 def _ms_to_dt(ms: float) -> datetime:

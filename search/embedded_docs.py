@@ -1,0 +1,267 @@
+"""The embedded engine's documents: records become tantivy JSON, here or in worker processes.
+
+Building a document is Python work (folding, identifier detection, tokenizing, JSON) that costs
+more than tantivy's indexing of it, and it holds the GIL. :class:`DocumentBuilder` therefore
+builds large batches in worker processes (one per core, started on first use) and hands back
+JSON strings, which the writer adds with ``IndexWriter.add_json``; small batches, and machines
+where workers are disabled or fail to start, are built in this process with the same code.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import math
+import os
+import re
+import threading
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from core.model import Record
+from search.analysis import index_text
+from search.document import FieldRegistry, build_doc, text_values
+
+log = logging.getLogger(__name__)
+
+#: Records per unit of work handed to a worker (and per writer-lock hold in the caller).
+CHUNK = 500
+#: Batches smaller than this are built in-process (a worker round trip is not worth it).
+POOL_MIN_RECORDS = 2 * CHUNK
+
+_UNSAFE = re.compile(r"[^0-9A-Za-z_\u0080-\uffff]")
+
+Built = tuple[list[tuple[str, str]], dict[str, str]]  # ([(uid, json)], {uid: failure})
+
+
+def field_name(plan_field: str) -> str:
+    """Tantivy field of a plan field: ``t.x`` -> ``t_x`` (dots are not allowed)."""
+    if "." not in plan_field:
+        return plan_field
+    space, _, name = plan_field.partition(".")
+    return f"{space}_{_UNSAFE.sub('_', name)}"
+
+
+def uid_hash(uid: str) -> int:
+    """A 64-bit hash of a uid (the ``h`` fast field, used by exact radius filters)."""
+    return int.from_bytes(hashlib.blake2b(uid.encode(), digest_size=8).digest(), "big")
+
+
+def _verbatim(text: str) -> str:
+    return text
+
+
+@dataclass
+class DocLayout:
+    """What one index generation's schema has: its field names and how its text is tokenized.
+
+    Picklable (workers receive it with each chunk); the name caches fill on use.
+    """
+
+    fields: frozenset[str]
+    pretokenized: bool
+    _names: dict[str, str | None] = field(default_factory=dict, repr=False, compare=False)
+
+    def typed(self, space: str, name: str) -> str | None:
+        """The tantivy field of ``space.name`` (``t``, ``k``, ``n``, ``d``) if the schema has it."""
+        key = f"{space}.{name}"
+        try:
+            return self._names[key]
+        except KeyError:
+            f = field_name(key)
+            self._names[key] = f if f in self.fields else None
+            return self._names[key]
+
+
+# One encoder for every document: json.dumps(..., ensure_ascii=False) builds a new one per call.
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+
+
+def _rfc3339(ms: float) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat()
+
+
+def tantivy_json(doc: dict[str, Any], layout: DocLayout) -> str:
+    """The document (:func:`search.document.build_doc`) as tantivy JSON for ``layout``."""
+    text: Callable[[str], str] = index_text if layout.pretokenized else _verbatim
+    out: dict[str, Any] = {"h": uid_hash(doc["uid"]), "ids": doc["ids"], "ent": doc["ent"],
+                           "all": [text(v) for v in doc["all"]]}
+    for name in ("uid", "source", "type", "day"):
+        if doc.get(name):
+            out[name] = doc[name]
+    for name, value in doc["t"].items():
+        f = layout.typed("t", name)
+        if f is not None:
+            out[f] = text(value)
+    extra: dict[str, Any] = {}
+    for name, values in doc["k"].items():
+        f = layout.typed("k", name)
+        if f is not None:
+            out[f] = values
+        else:
+            extra[name] = values  # undeclared: exact values in the kx JSON field
+    if extra:
+        out["kx"] = extra
+    for name, value in doc["n"].items():
+        f = layout.typed("n", name)
+        if f is not None and math.isfinite(value):  # JSON has no NaN; a range never matches it
+            out[f] = float(value)
+    for name, value in doc["d"].items():
+        f = layout.typed("d", name)
+        if f is not None:
+            out[f] = _rfc3339(value)
+    if doc["time"] is not None:
+        out["time"] = _rfc3339(doc["time"])
+    geo = doc["geo"]
+    if geo and math.isfinite(geo[0]) and math.isfinite(geo[1]):
+        out["lat"], out["lon"] = geo
+    src = dict(doc["src"], all=text_values(doc), geo=geo, ms=doc["time"])
+    out["src"] = base64.b64encode(_JSON.encode(src).encode()).decode()
+    return _JSON.encode(out)
+
+
+def build_chunk(records: Sequence[Record], registry: FieldRegistry, layout: DocLayout) -> Built:
+    """Tantivy JSON of each record; records that cannot be indexed go to the failures."""
+    docs: list[tuple[str, str]] = []
+    failures: dict[str, str] = {}
+    for r in records:
+        try:
+            docs.append((r.uid, tantivy_json(build_doc(r, registry), layout)))
+        except (ValueError, TypeError, OverflowError) as exc:
+            failures[r.uid] = f"{type(exc).__name__}: {exc}"
+    return docs, failures
+
+
+# -- worker processes -----------------------------------------------------------------------------
+_worker_registry: FieldRegistry | None = None
+
+
+def _init_worker(registry: FieldRegistry) -> None:
+    global _worker_registry
+    _worker_registry = registry
+
+
+def _build_in_worker(records: list[Record], layout: DocLayout) -> Built:
+    assert _worker_registry is not None, "worker not initialised"
+    return build_chunk(records, _worker_registry, layout)
+
+
+def default_workers() -> int:
+    """Worker processes for document building: one per core, at most 4 (beyond that the
+    writer's single ``add_json`` thread is the limit)."""
+    return max(0, min(4, os.cpu_count() or 1))
+
+
+def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
+    chunk: list[Record] = []
+    for r in records:
+        chunk.append(r)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+class DocumentBuilder:
+    """Builds tantivy JSON for batches of records, in worker processes when it pays.
+
+    Parameters
+    ----------
+    registry:
+        Declared fields (sent once to each worker).
+    workers:
+        Worker processes; 0 builds everything in this process. ``None``: :func:`default_workers`.
+    chunk:
+        Records per unit of work.
+    min_pooled:
+        Batches known to be smaller than this are built in this process.
+    """
+
+    def __init__(self, registry: FieldRegistry, workers: int | None = None, *,
+                 chunk: int = CHUNK, min_pooled: int = POOL_MIN_RECORDS) -> None:
+        self.registry = registry
+        self.workers = default_workers() if workers is None else max(0, workers)
+        self.chunk = chunk
+        self.min_pooled = min_pooled
+        self._pool: ProcessPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+
+    def build(self, records: Iterable[Record], layout: DocLayout, *,
+              size_hint: int | None = None) -> Generator[Built, None, None]:
+        """Built chunks of ``records``, in order (``size_hint``: how many there are, if known)."""
+        small = size_hint is not None and size_hint < self.min_pooled
+        if self.workers == 0 or small:
+            for chunk in _chunks(records, self.chunk):
+                yield build_chunk(chunk, self.registry, layout)
+            return
+        yield from self._build_pooled(records, layout)
+
+    def _build_pooled(self, records: Iterable[Record], layout: DocLayout) -> Iterator[Built]:
+        pending: deque[tuple[list[Record], Future[Built] | None]] = deque()
+        depth = 2 * self.workers  # chunks in flight: workers stay busy while we add
+        for chunk in _chunks(records, self.chunk):
+            pending.append((chunk, self._submit(chunk, layout)))
+            if len(pending) >= depth:
+                yield self._result(*pending.popleft(), layout)
+        while pending:
+            yield self._result(*pending.popleft(), layout)
+
+    def _submit(self, chunk: list[Record], layout: DocLayout) -> Future[Built] | None:
+        pool = self._get_pool()
+        if pool is None:
+            return None
+        try:
+            return pool.submit(_build_in_worker, chunk, layout)
+        except (BrokenProcessPool, RuntimeError) as exc:
+            self._give_up_pool(exc)
+            return None
+
+    def _result(self, chunk: list[Record], future: Future[Built] | None,
+                layout: DocLayout) -> Built:
+        if future is not None:
+            try:
+                return future.result()
+            except BrokenProcessPool as exc:
+                self._give_up_pool(exc)
+            except Exception as exc:  # e.g. a record value that cannot be pickled
+                log.debug("search: a document worker failed (%s); building its chunk here", exc)
+        # Documents' own errors were caught per record in the worker; whatever else went
+        # wrong there is retried here, so a worker problem never loses records.
+        return build_chunk(chunk, self.registry, layout)
+
+    def _get_pool(self) -> ProcessPoolExecutor | None:
+        with self._pool_lock:
+            if self._pool is None and self.workers > 0:
+                import multiprocessing
+
+                try:
+                    # spawn, not fork: the parent runs tantivy (and maybe Qt) threads.
+                    self._pool = ProcessPoolExecutor(
+                        self.workers, mp_context=multiprocessing.get_context("spawn"),
+                        initializer=_init_worker, initargs=(self.registry,))
+                except (OSError, ValueError) as exc:
+                    log.warning("search: cannot start document workers (%s); building "
+                                "documents in this process", exc)
+                    self.workers = 0
+            return self._pool
+
+    def _give_up_pool(self, exc: BaseException) -> None:
+        log.warning("search: document worker processes failed (%s); building documents in "
+                    "this process from now on", exc)
+        self.workers = 0
+        self.close()
+
+    def close(self) -> None:
+        """Stop the worker processes (they start again on the next large batch)."""
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
