@@ -85,9 +85,12 @@ class _Generation:
         else:
             layout = json.loads(layout_file.read_text(encoding="utf-8"))
         self.layout: dict[str, Any] = layout
-        # Indexes written before format 2 keep their tokenizer (they work; a reindex is faster).
+        # Indexes written before format 2 keep their layout (they work; a reindex is faster).
         self.pretokenized = int(layout.get("format", 1)) >= 2
         tokenizer = WS_TOKENIZER if self.pretokenized else TOKENIZER
+        # Format 2 keeps numbers, times and coordinates in fast fields only: tantivy's range
+        # queries read the column, and not indexing them saves a term per value at ingest.
+        ranged = not self.pretokenized
         sb = tantivy.SchemaBuilder()
         for name in _RAW_FAST:
             sb.add_text_field(name, stored=name in ("uid", "source", "type"), fast=True,
@@ -95,9 +98,9 @@ class _Generation:
         sb.add_unsigned_field("h", indexed=True, fast=True)
         sb.add_text_field("all", tokenizer_name=tokenizer)
         sb.add_json_field("kx", tokenizer_name="raw")
-        sb.add_date_field("time", indexed=True, fast=True)
-        sb.add_float_field("lat", indexed=True, fast=True)
-        sb.add_float_field("lon", indexed=True, fast=True)
+        sb.add_date_field("time", indexed=ranged, fast=True)
+        sb.add_float_field("lat", indexed=ranged, fast=True)
+        sb.add_float_field("lon", indexed=ranged, fast=True)
         sb.add_bytes_field("src", stored=True)
         self.fields = {*_RAW_FAST, "h", "all", "kx", "time", "lat", "lon"}
         for name in layout["text"]:
@@ -106,9 +109,10 @@ class _Generation:
             self._add(sb, f"k.{name}",
                       lambda f: sb.add_text_field(f, tokenizer_name="raw", fast=True))
         for name in layout["number"]:
-            self._add(sb, f"n.{name}", lambda f: sb.add_float_field(f, indexed=True, fast=True))
+            self._add(sb, f"n.{name}",
+                      lambda f: sb.add_float_field(f, indexed=ranged, fast=True))
         for name in layout["time"]:
-            self._add(sb, f"d.{name}", lambda f: sb.add_date_field(f, indexed=True, fast=True))
+            self._add(sb, f"d.{name}", lambda f: sb.add_date_field(f, indexed=ranged, fast=True))
         self.schema = sb.build()
         self.index = tantivy.Index(self.schema, path=str(path))
         self.index.register_tokenizer(tokenizer, _analyzer(self.pretokenized))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import sqlite3
 import statistics
 import sys
@@ -107,14 +108,30 @@ def latency(fn: Callable[[], object], reps: int) -> tuple[float, float]:
     return statistics.median(times), times[int(0.95 * (len(times) - 1))]
 
 
-def bench_backend(backend: object, n: int, reps: int) -> dict[str, object]:
+def process_cpu() -> float:
+    """CPU seconds of this process (all threads) and its finished children."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
+        resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def es_cpu(backend: object) -> float:
+    """CPU seconds the Elasticsearch node processes have used (node stats)."""
+    stats = backend.client.nodes.stats(metric="process")  # type: ignore[attr-defined]
+    return sum(n["process"]["cpu"]["total_in_millis"] for n in stats["nodes"].values()) / 1000
+
+
+def bench_backend(backend: object, n: int, reps: int,
+                  server_cpu: Callable[[], float] | None = None) -> dict[str, object]:
     load0 = os.getloadavg()[0]
-    t0 = time.perf_counter()
+    t0, cpu0, server0 = time.perf_counter(), process_cpu(), server_cpu() if server_cpu else 0.0
     for batch in batches(n, 10_000):
         backend.index(batch)  # type: ignore[attr-defined]
         backend.flush()  # type: ignore[attr-defined]
+    backend.release()  # type: ignore[attr-defined]  # (ends document workers: CPU accounted)
     rate = n / (time.perf_counter() - t0)
-    out: dict[str, object] = {"ingest": rate}
+    cpu = process_cpu() - cpu0 + (server_cpu() - server0 if server_cpu else 0.0)
+    out: dict[str, object] = {"ingest": rate, "cpu": cpu / n * 1e6}
     for label, query, filters, facets in QUERIES:
         req = SearchRequest(query, filters, size=20, facets=facets)
         out[label] = latency(lambda req=req: backend.search(req), reps)  # type: ignore[attr-defined]
@@ -130,7 +147,7 @@ def bench_fts5(n: int, reps: int, folder: Path) -> dict[str, object]:
     con.execute("CREATE VIRTUAL TABLE docs USING fts5(body, ids, uid UNINDEXED, "
                 "category UNINDEXED, district UNINDEXED, time UNINDEXED, "
                 "tokenize='unicode61 remove_diacritics 0')")
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), process_cpu()
     for batch in batches(n, 10_000):
         rows = []
         for r in batch:
@@ -141,6 +158,7 @@ def bench_fts5(n: int, reps: int, folder: Path) -> dict[str, object]:
         with con:
             con.executemany("INSERT INTO docs VALUES (?,?,?,?,?,?)", rows)
     rate = n / (time.perf_counter() - t0)
+    cpu = process_cpu() - cpu0
 
     def match(expr: str, where: str = "", facets: bool = False) -> Callable[[], object]:
         def run() -> object:
@@ -166,7 +184,7 @@ def bench_fts5(n: int, reps: int, folder: Path) -> dict[str, object]:
                              f"AND time >= {since}"),
         "facets": match('body:"诈 骗"', facets=True),
     }
-    out: dict[str, object] = {"ingest": rate}
+    out: dict[str, object] = {"ingest": rate, "cpu": cpu / n * 1e6}
     for label, fn in fns.items():
         out[label] = latency(fn, reps)
     out["load"] = (load0, os.getloadavg()[0])
@@ -178,6 +196,11 @@ def main() -> int:
     ap.add_argument("--records", type=int, default=1_000_000)
     ap.add_argument("--reps", type=int, default=50)
     ap.add_argument("--es-url", default=os.environ.get("SUPERBRAIN_ES_URL", ""))
+    ap.add_argument("--es-records", type=int, default=0,
+                    help="index only this many records into Elasticsearch (its ingest rate on a "
+                         "prefix, queries then run on that smaller index); default: --records")
+    ap.add_argument("--index-workers", type=int, default=None,
+                    help="embedded engine's document worker processes (default: its own choice)")
     args = ap.parse_args()
     registry = FieldRegistry.from_schemas([SCHEMA])
     results: dict[str, dict[str, object]] = {}
@@ -185,7 +208,8 @@ def main() -> int:
         from search.embedded import EmbeddedBackend
 
         print(f"embedded: indexing {args.records:,} records …", file=sys.stderr)
-        emb = EmbeddedBackend(Path(tmp) / "emb", registry)
+        emb = EmbeddedBackend(Path(tmp) / "emb", registry, index_workers=args.index_workers)
+        print(f"embedded: {emb._builder.workers} document worker processes", file=sys.stderr)
         results["embedded"] = bench_backend(emb, args.records, args.reps)
         emb.close()
         if args.es_url:
@@ -197,7 +221,10 @@ def main() -> int:
                 SearchConfig("elasticsearch", args.es_url, "", "", "", "", "sbbench"), registry)
             es.client.indices.delete(index="sbbench-*", ignore_unavailable=True,
                                      allow_no_indices=True, expand_wildcards="all")
-            results["elasticsearch"] = bench_backend(es, args.records, args.reps)
+            es_records = args.es_records or args.records
+            results["elasticsearch"] = bench_backend(es, es_records, args.reps,
+                                                     lambda: es_cpu(es))
+            results["elasticsearch"]["records"] = es_records
             es.client.indices.delete(index="sbbench-*", ignore_unavailable=True,
                                      allow_no_indices=True, expand_wildcards="all")
             es.close()
@@ -210,6 +237,9 @@ def main() -> int:
     emb_rate = results["embedded"]["ingest"]
     print(f"{'ingest rec/s':<16}" + "".join(f"{results[e]['ingest']:>22,.0f}" for e in engines)
           + "".join(f"{emb_rate / results[e]['ingest']:>15.1f}x" for e in engines[1:]))  # type: ignore[operator]
+    emb_cpu = results["embedded"]["cpu"]
+    print(f"{'ingest cpu us/rec':<16}" + "".join(f"{results[e]['cpu']:>22,.0f}" for e in engines)
+          + "".join(f"{results[e]['cpu'] / emb_cpu:>15.1f}x" for e in engines[1:]))  # type: ignore[operator]
     for label, *_ in QUERIES:
         cells = "".join(f"{results[e][label][0]:>11.1f} /{results[e][label][1]:>8.1f}"  # type: ignore[index]
                         for e in engines)
@@ -221,7 +251,18 @@ def main() -> int:
     print(f"{'load avg':<16}" + "".join(
         f"{results[e]['load'][0]:>11.1f} →{results[e]['load'][1]:>8.1f}"  # type: ignore[index]
         for e in engines) + "   (1-min load average when each engine started → ended)")
-    print("ratios: ingest = embedded rate / other rate; queries = other p95 / embedded p95")
+    print("ratios: ingest = embedded rate / other rate; cpu = other / embedded (CPU seconds of "
+          "every thread and process, server included, per record); queries = other p95 / "
+          "embedded p95")
+    es = results.get("elasticsearch")
+    if es and es["records"] == args.records:
+        differ = [label for label, *_ in QUERIES
+                  if es[label + " hits"] != results["embedded"][label + " hits"]]
+        print("hits: embedded and elasticsearch agree on every query" if not differ else
+              "hits DIFFER between embedded and elasticsearch: " + ", ".join(differ))
+    if es and es["records"] != args.records:
+        print(f"elasticsearch: {results['elasticsearch']['records']:,} records indexed "
+              f"(ingest rate on that prefix; its queries ran on that smaller index)")
     return 0
 
 
