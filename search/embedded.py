@@ -93,7 +93,10 @@ class _Generation:
         ranged = not self.pretokenized
         sb = tantivy.SchemaBuilder()
         for name in _RAW_FAST:
-            sb.add_text_field(name, stored=name in ("uid", "source", "type"), fast=True,
+            # uid, ids and ent are never faceted or sorted on; as fast fields they only cost
+            # a dictionary of unique values at every commit (format 2 drops them).
+            fast = ranged or name not in ("uid", "ids", "ent")
+            sb.add_text_field(name, stored=name in ("uid", "source", "type"), fast=fast,
                               tokenizer_name="raw")
         sb.add_unsigned_field("h", indexed=True, fast=True)
         sb.add_text_field("all", tokenizer_name=tokenizer)

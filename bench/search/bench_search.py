@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -231,26 +232,27 @@ def main() -> int:
         print("sqlite fts5: indexing …", file=sys.stderr)
         results["fts5"] = bench_fts5(args.records, args.reps, Path(tmp))
     engines = list(results)
+    short = {"embedded": "emb", "elasticsearch": "es", "fts5": "fts5"}
+    w, rw = 17, 12  # engine and ratio column widths
+
+    def row(label: str, cells: list[str], ratios: list[float], tail: str = "") -> None:
+        print(f"{label:<17}" + "".join(f"{c:>{w}}" for c in cells)
+              + "".join(f"{r:>{rw - 1}.1f}x" for r in ratios) + tail)
+
     print(f"records: {args.records:,}   query reps: {args.reps}   (latency ms p50 / p95)")
-    print(f"{'':<16}" + "".join(f"{e:>22}" for e in engines)
-          + "".join(f"{'emb vs ' + e:>16}" for e in engines[1:]))
-    emb_rate = results["embedded"]["ingest"]
-    print(f"{'ingest rec/s':<16}" + "".join(f"{results[e]['ingest']:>22,.0f}" for e in engines)
-          + "".join(f"{emb_rate / results[e]['ingest']:>15.1f}x" for e in engines[1:]))  # type: ignore[operator]
-    emb_cpu = results["embedded"]["cpu"]
-    print(f"{'ingest cpu us/rec':<16}" + "".join(f"{results[e]['cpu']:>22,.0f}" for e in engines)
-          + "".join(f"{results[e]['cpu'] / emb_cpu:>15.1f}x" for e in engines[1:]))  # type: ignore[operator]
+    print(f"{'':<17}" + "".join(f"{e:>{w}}" for e in engines)
+          + "".join(f"{'emb vs ' + short[e]:>{rw}}" for e in engines[1:]))
+    res: dict[str, Any] = results
+    row("ingest rec/s", [f"{res[e]['ingest']:,.0f}" for e in engines],
+        [res["embedded"]["ingest"] / res[e]["ingest"] for e in engines[1:]])
+    row("ingest cpu us/rec", [f"{res[e]['cpu']:,.0f}" for e in engines],
+        [res[e]["cpu"] / res["embedded"]["cpu"] for e in engines[1:]])
     for label, *_ in QUERIES:
-        cells = "".join(f"{results[e][label][0]:>11.1f} /{results[e][label][1]:>8.1f}"  # type: ignore[index]
-                        for e in engines)
-        ratios = "".join(
-            f"{results[e][label][1] / results['embedded'][label][1]:>15.1f}x"  # type: ignore[index]
-            for e in engines[1:])
-        hits = f"   hits: {results['embedded'][label + ' hits']:,}"
-        print(f"{label:<16}{cells}{ratios}{hits}")
-    print(f"{'load avg':<16}" + "".join(
-        f"{results[e]['load'][0]:>11.1f} →{results[e]['load'][1]:>8.1f}"  # type: ignore[index]
-        for e in engines) + "   (1-min load average when each engine started → ended)")
+        row(label, [f"{res[e][label][0]:.1f} / {res[e][label][1]:.1f}" for e in engines],
+            [res[e][label][1] / res["embedded"][label][1] for e in engines[1:]],
+            f"   hits: {res['embedded'][label + ' hits']:,}")
+    row("load avg", [f"{res[e]['load'][0]:.1f} → {res[e]['load'][1]:.1f}" for e in engines], [],
+        "   (1-min load average when each engine started → ended)")
     print("ratios: ingest = embedded rate / other rate; cpu = other / embedded (CPU seconds of "
           "every thread and process, server included, per record); queries = other p95 / "
           "embedded p95")
