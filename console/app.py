@@ -72,5 +72,8 @@ def run(root: Path) -> int:
     finally:
         from PyQt6.QtCore import QThreadPool
 
+        from console import offload
+
         QThreadPool.globalInstance().waitForDone(10_000)  # let workers finish with the store
+        offload.shutdown()  # the graph helper process
         ctx.close()

@@ -136,12 +136,14 @@ class DispatchPanel(QWidget):
         # units (the Map view, "Show in Map view", has every layer)
         self.map = DispatchMap(ctx, bus)
         self.map.unit_clicked.connect(self._map_unit_clicked)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.map)
+        right.addWidget(middle)
+        right.setSizes([360, 300])
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
-        split.addWidget(self.map)
-        split.addWidget(middle)
-        split.setStretchFactor(1, 1)
-        split.setSizes([560, 460, 400])
+        split.addWidget(right)
+        split.setSizes([560, 520])
         self.split = split
         self.map_button = QPushButton(self.tr("Show in Map view"))
         self.map_button.setToolTip(self.tr("The Map view shows every layer; pop it out "

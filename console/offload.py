@@ -22,6 +22,7 @@ import multiprocessing
 import os
 import pickle
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -49,11 +50,21 @@ class OffloadError(ConsoleError):
 _shared_cancel: Any = None
 
 
-def _init_helper(cancelled: Any) -> None:
+def _init_helper(cancelled: Any, console_pid: int) -> None:
     global _shared_cancel
     _shared_cancel = cancelled
     with contextlib.suppress(OSError):  # not permitted everywhere; then it just runs
         os.nice(10)  # the analyst's window comes first when both want the CPU
+    threading.Thread(target=_exit_with_console, args=(console_pid,), daemon=True,
+                     name="console-watch").start()
+
+
+def _exit_with_console(console_pid: int) -> None:
+    """End the helper when the console is gone, even if it died without shutting it down
+    (an orphaned helper would otherwise wait forever, holding its pipes open)."""
+    while os.getppid() == console_pid:
+        time.sleep(1.0)
+    os._exit(0)
 
 
 class RemoteCancel:
@@ -101,7 +112,8 @@ def _executor() -> tuple[ProcessPoolExecutor, Any]:
             ctx = multiprocessing.get_context("spawn")
             _cancelled = ctx.Value("q", 0, lock=False)
             _pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx,
-                                        initializer=_init_helper, initargs=(_cancelled,))
+                                        initializer=_init_helper,
+                                        initargs=(_cancelled, os.getpid()))
         return _pool, _cancelled
 
 

@@ -248,6 +248,9 @@ def take(root: Path, out: Path, size: tuple[int, int] = (1600, 960),
     shot("light-theme")
     window.toggle_theme()
     window.close()
+    from console import offload
+
+    offload.shutdown()  # the graph helper process
     ctx.close()
     del app
     return saved

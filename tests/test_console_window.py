@@ -211,7 +211,7 @@ def test_dispatch_board_map_shows_incident_and_recommended_units(qtbot, ctx) -> 
                     and panel.selected_unit().id == unit, timeout=WAIT)
     # after the splitter moves, the page still answers, Leaflet follows the new size and the
     # view paints a map, not a blank area (an earlier embedded map froze here)
-    panel.split.setSizes([400, 800, 300])
+    panel.split.setSizes([400, 900])
     qtbot.wait(200)
     size: list[object] = []
     panel.map.view.page().runJavaScript("SB.map.getSize().x", size.append)

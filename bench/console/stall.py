@@ -228,6 +228,9 @@ def main() -> int:
             print(f"  stall {ms:6.0f} ms at {t:10.2f}; jobs running: {', '.join(jobs)}")
     wait_until(lambda: running_jobs() == 0)
     window.close()
+    from console import offload
+
+    offload.shutdown()
     ctx.close()
     return 0 if worker_max <= 100 else 1
 

@@ -245,10 +245,14 @@ function sbDispatch(data) {
       fillOpacity: u.stale ? 0.2 : 0.9, dashArray: u.stale ? "3 3" : null
     });
     m.bindTooltip(sbEscape(u.rank) + ". " + sbEscape(u.label || u.id) + " · " + sbEscape(u.eta) +
-                  (u.stale ? " (position stale)" : ""),
-                  { permanent: true, direction: "right", className: "sb-unit-label" });
+                  (u.stale ? " (position stale)" : ""));
     m.on("click", function () { sbOpen("unit", u.id); });
     layer.addLayer(m);
+    /* the rank (as in the board's list) on the marker itself: names would overlap */
+    L.marker([u.lat, u.lon], {
+      interactive: false, keyboard: false,
+      icon: L.divIcon({ className: "sb-rank", html: sbEscape(u.rank), iconSize: [20, 20] })
+    }).addTo(layer);
     focus.push([u.lat, u.lon]);
     drawn += 1;
   });
@@ -267,8 +271,19 @@ function sbDispatch(data) {
   }
   layer.addTo(SB.map);
   SB.dispatch = layer;
+  /* the page may have been laid out before its view had its final size: measure once now
+   * (not on every resize, which kept the page busy redrawing while a splitter moved) */
+  SB.map.invalidateSize(false);
+  if (!focus.length) {
+    (data.others || []).forEach(function (u) { focus.push([u.lat, u.lon]); });
+  }
   if (focus.length === 1) { SB.map.setView(focus[0], Math.max(SB.map.getZoom(), 14)); }
   else if (focus.length > 1) { SB.map.fitBounds(L.latLngBounds(focus).pad(0.25)); }
+  else {
+    var outlines = L.latLngBounds([]);
+    SB.map.eachLayer(function (l) { if (l instanceof L.GeoJSON) { outlines.extend(l.getBounds()); } });
+    if (outlines.isValid()) { SB.map.fitBounds(outlines); }
+  }
   SB.dispatchDrawn = drawn;
   return drawn;
 }
