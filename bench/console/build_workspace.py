@@ -51,11 +51,13 @@ def main() -> int:
 
     if args.workspace is None and not args.list:
         parser.error("-w/--workspace is required")
-    ws = _scratch() if args.list else Workspace.init(args.workspace)
-    plugins = [p for p in ws.discover_sources().plugins() if p.can_generate]
-    if args.list:
-        print(" ".join(p.name for p in plugins))
+    if args.list:  # the installed sources (entry points), no workspace needed
+        from plugins.registry import discover
+
+        print(" ".join(p.name for p in discover([]).plugins() if p.can_generate))
         return 0
+    ws = Workspace.init(args.workspace)
+    plugins = [p for p in ws.discover_sources().plugins() if p.can_generate]
     full = rows_per_source(plugins, args.records)
     for plugin in plugins:
         if args.source and plugin.name not in args.source:
@@ -83,14 +85,6 @@ def main() -> int:
           f"{ws.store.count('entities'):,} entities, {ws.store.count('links'):,} links")
     ws.close()
     return 0
-
-
-def _scratch():  # a throwaway workspace, only to discover the sources for --list
-    import tempfile
-
-    from core.workspace import Workspace
-
-    return Workspace.init(Path(tempfile.mkdtemp(prefix="superbrain-list-")) / "ws")
 
 
 if __name__ == "__main__":
