@@ -26,6 +26,8 @@ FORMATS = ("JPEG", "PNG", "WEBP", "BMP")
 #: Default pixel limit (width x height): 60 MP covers every camera still; larger is refused.
 DEFAULT_MAX_PIXELS = 60_000_000
 
+EXIF_ORIENTATION = 0x0112
+
 
 @dataclass(frozen=True)
 class DecodedImage:
@@ -112,13 +114,20 @@ def read_image(source: str | Path | bytes, *, max_pixels: int = DEFAULT_MAX_PIXE
     fmt, mode = str(im.format), str(im.mode)
     try:
         im.load()
-        upright = ImageOps.exif_transpose(im) or im
+        upright = _upright(im)
         pixels = _to_rgb_array(upright)
     except Image.DecompressionBombError as exc:
         raise ImageTooLargeError(f"{name!r}: refused as a decompression bomb ({exc})") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise TruncatedImageError(f"{name!r}: truncated or corrupt {fmt} data ({exc})") from None
     return DecodedImage(pixels=pixels, sha256=digest, source=name, format=fmt, mode=mode)
+
+
+def _upright(im: Image.Image) -> Image.Image:
+    """Apply the EXIF orientation; most photos have none, and then nothing is copied."""
+    if im.getexif().get(EXIF_ORIENTATION, 1) == 1:
+        return im
+    return ImageOps.exif_transpose(im) or im
 
 
 def _to_rgb_array(im: Image.Image) -> np.ndarray:
