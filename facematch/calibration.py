@@ -15,9 +15,12 @@ import logging
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from facematch.errors import CalibrationError
+
+if TYPE_CHECKING:
+    from facematch.pipeline import PipelineOptions
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +41,8 @@ class Calibration:
     tar:
         True-accept rate at ``threshold`` (same-person pairs at or above it) on LFW.
     descriptor_key:
-        The model and jitter setting the numbers were measured with.
+        The model and descriptor setting (jitters, views) the numbers were measured with;
+        galleries embed with the same setting (``num_jitters``, ``views``).
     table:
         ``(similarity, fmr, tar)`` rows, ascending similarity, for :meth:`fmr_at`.
     """
@@ -50,6 +54,7 @@ class Calibration:
     lfw_accuracy: float
     table: tuple[tuple[float, float, float], ...]
     num_jitters: int = 0
+    views: str = "plain"
     source: str = ""
 
     def fmr_at(self, similarity: float) -> float:
@@ -63,6 +68,12 @@ class Calibration:
             if s0 <= similarity <= s1:
                 return f0  # the lower row's (higher) FMR: never claims more than measured
         return rows[-1][1]
+
+    def pipeline_options(self) -> PipelineOptions:
+        """The descriptor setting these numbers hold for: what a gallery must embed with."""
+        from facematch.pipeline import PipelineOptions
+
+        return PipelineOptions(num_jitters=self.num_jitters, views=self.views)
 
     def to_dict(self) -> dict[str, Any]:
         return {"threshold": self.threshold, "fmr": self.fmr, "tar": self.tar,
@@ -78,7 +89,8 @@ def parse_calibration(data: dict[str, Any], source: str) -> Calibration:
             threshold=float(data["threshold"]), fmr=float(data["fmr"]), tar=float(data["tar"]),
             descriptor_key=str(data["descriptor_key"]),
             lfw_accuracy=float(data.get("lfw_accuracy", 0.0)), table=table,
-            num_jitters=int(data.get("num_jitters", 0)), source=source)
+            num_jitters=int(data.get("num_jitters", 0)),
+            views=str(data.get("views", "plain")), source=source)
     except (KeyError, TypeError, ValueError) as exc:
         raise CalibrationError(f"{source!r}: invalid calibration data ({exc!r})") from None
 

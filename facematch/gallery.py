@@ -32,7 +32,7 @@ from facematch.errors import (
     UnknownFaceError,
 )
 from facematch.index import VectorIndex, choose_kind, ids_digest
-from facematch.pipeline import FacePipeline, ImageFaces, PipelineOptions, normalise
+from facematch.pipeline import FacePipeline, ImageFaces, normalise
 from facematch.results import (
     REVIEW_DECISIONS,
     Candidate,
@@ -86,7 +86,7 @@ class Gallery:
         self.workspace = workspace
         config = workspace.config.get("faces", {}) if isinstance(workspace.config, dict) else {}
         self.calibration = calibration or load_calibration()
-        self.options = PipelineOptions(num_jitters=self.calibration.num_jitters)
+        self.options = self.calibration.pipeline_options()
         self.pipeline = FacePipeline(self.options)
         self.index_kind = index_kind or str(config.get("index_kind", "auto"))
         choose_kind(self.index_kind, 0)  # validate early

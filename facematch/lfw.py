@@ -8,8 +8,9 @@ every other photo of those people is a probe; rank-1 is the share of probes whos
 gallery face is the right person.
 
 LFW photos are centred on one person; when several faces are found the one nearest the centre
-is used. When none is found, the face is described at the centre box LFW's alignment puts it in
-(reported as a detection failure).
+is used. The pipeline's own fallback (the CNN detector when HOG finds nothing) counts as a
+detection; when no detector finds a face, the face is described at the centre box LFW's
+alignment puts it in (reported as a detection failure).
 
 Embedding ~12k photos takes a while on 2 cores, so descriptors are cached in a JSON Lines file
 keyed by the model and pipeline options; an interrupted run resumes where it stopped.
@@ -23,7 +24,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,7 @@ class CachedFace:
     descriptor: np.ndarray
     faces_found: int
     fallback: bool  # no face detected: described at the centre box
+    detector: str = "hog"  # which detector found the face ("cnn": HOG found none)
 
 
 def cache_file(cache_dir: Path, options: PipelineOptions) -> Path:
@@ -134,8 +136,34 @@ def load_cache(path: Path) -> dict[str, CachedFace]:
             except (json.JSONDecodeError, KeyError, ValueError):
                 continue  # a line cut short by an interrupted run
             if vec.shape == (128,):
-                out[row["img"]] = CachedFace(vec.copy(), int(row["faces"]), bool(row["fallback"]))
+                out[row["img"]] = CachedFace(vec.copy(), int(row["faces"]), bool(row["fallback"]),
+                                             str(row.get("detector", "hog")))
     return out
+
+
+def _row(img: str, face: CachedFace) -> str:
+    return json.dumps({"img": img, "faces": face.faces_found, "fallback": face.fallback,
+                       "detector": face.detector,
+                       "desc": base64.b64encode(
+                           face.descriptor.astype(np.float32).tobytes()).decode()}) + "\n"
+
+
+def _seed_from_hog_only(path: Path, options: PipelineOptions) -> None:
+    """Start a cache with the CNN fallback from the HOG-only cache of the same options.
+
+    Where HOG found a face the CNN never runs, so those descriptors are the same; only the
+    images HOG missed are computed again.
+    """
+    old = cache_file(path.parent, replace(options, cnn_fallback_side=0))
+    rows = {img: c for img, c in load_cache(old).items() if not c.fallback}
+    if not rows:
+        return
+    log.info("LFW cache %s: %d descriptors carried over from %s", path, len(rows), old)
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        for img, face in rows.items():
+            fh.write(_row(img, face))
+    tmp.replace(path)
 
 
 def centre_box(width: int, height: int) -> tuple[int, int, int, int]:
@@ -149,10 +177,26 @@ def centre_box(width: int, height: int) -> tuple[int, int, int, int]:
 def embed_lfw(lfw_dir: Path, images: list[str], options: PipelineOptions, cache_dir: Path, *,
               workers: int | None = None, progress: ProgressCallback | None = None,
               cancel: CancelToken | None = None) -> dict[str, CachedFace]:
-    """Descriptors of the centre face of each image, from the cache or computed (and cached)."""
+    """Descriptors of the centre face of each image, from the cache or computed (and cached).
+
+    ``flip`` descriptors are the mean of a ``plain`` and a ``mirror`` run, each cached on its
+    own, so trying ``flip`` after a plain evaluation costs only the mirror passes. (The
+    pipeline computes ``flip`` the same way, so the figures are those of the pipeline.)
+    """
     from facematch.batch import embed_files
 
+    if options.views == "flip":
+        parts = [embed_lfw(lfw_dir, images, replace(options, views=v), cache_dir,
+                           workers=workers, progress=progress, cancel=cancel)
+                 for v in ("plain", "mirror")]
+        plain, mirror = parts
+        return {img: CachedFace((c.descriptor + mirror[img].descriptor) / 2, c.faces_found,
+                                c.fallback, c.detector)
+                for img, c in plain.items() if img in mirror}
+
     path = cache_file(cache_dir, options)
+    if not path.exists() and options.cnn_fallback_side:
+        _seed_from_hog_only(path, options)
     cache = load_cache(path)
     todo = [img for img in dict.fromkeys(images) if img not in cache]
     log.info("LFW cache %s: %d cached, %d to embed", path, len(cache), len(todo))
@@ -178,11 +222,9 @@ def embed_lfw(lfw_dir: Path, images: list[str], options: PipelineOptions, cache_
                 face = pipeline.describe_box(image, centre_box(image.width, image.height))
                 fallback = True
             assert face.descriptor is not None
-            cache[rel] = CachedFace(face.descriptor, len(faces), fallback)
-            fh.write(json.dumps({"img": rel, "faces": len(faces), "fallback": fallback,
-                                 "desc": base64.b64encode(
-                                     face.descriptor.astype(np.float32).tobytes()).decode()})
-                     + "\n")
+            cache[rel] = CachedFace(face.descriptor, len(faces), fallback,
+                                    "none" if fallback else face.detector)
+            fh.write(_row(rel, cache[rel]))
             if n % 50 == 0:
                 fh.flush()
     return cache
@@ -266,6 +308,7 @@ class Evaluation:
     options: dict[str, Any]
     images: int
     detection_failures: int
+    cnn_detections: int
     multi_face_images: int
     euclidean: Verification
     cosine: Verification
@@ -278,6 +321,7 @@ class Evaluation:
     def to_dict(self) -> dict[str, Any]:
         return {"options": self.options, "images": self.images,
                 "detection_failures": self.detection_failures,
+                "cnn_detections": self.cnn_detections,
                 "multi_face_images": self.multi_face_images,
                 "verification_euclidean": self.euclidean.to_dict(),
                 "verification_cosine": self.cosine.to_dict(),
@@ -341,9 +385,11 @@ def evaluate(lfw_dir: Path, options: PipelineOptions, cache_dir: Path, *,
                                                                                 strict=True)]))
     result = Evaluation(
         options={"key": options.key(), "num_jitters": options.num_jitters,
+                 "views": options.views, "cnn_fallback_side": options.cnn_fallback_side,
                  "identification": identification},
         images=len(pair_images),
         detection_failures=sum(cache[i].fallback for i in pair_images),
+        cnn_detections=sum(cache[i].detector == "cnn" for i in pair_images),
         multi_face_images=sum(cache[i].faces_found > 1 for i in pair_images),
         euclidean=euclid, cosine=cosine, fixed_06_accuracy=fixed, rank1=rank1,
         rank1_probes=len(probes), seconds=time.monotonic() - start)
@@ -392,7 +438,7 @@ def calibrate(cache: dict[str, CachedFace], options: PipelineOptions,
                               "tar": round(float(gen_ge[k]), 4)}
     return {
         "descriptor_key": options.descriptor_key(), "pipeline": options.key(),
-        "num_jitters": options.num_jitters,
+        "num_jitters": options.num_jitters, "views": options.views,
         "metric": "cosine",
         "threshold": round(threshold, 4),
         "fmr": float(f"{imp_ge[j]:.3g}"), "tar": round(float(gen_ge[j]), 4),

@@ -72,7 +72,10 @@ def test_identification_sets_within_given_images(tmp_path: Path) -> None:
 
 def test_shipped_calibration_is_measured_and_consistent() -> None:
     cal = load_calibration()
-    assert cal.descriptor_key == PipelineOptions(num_jitters=cal.num_jitters).descriptor_key()
+    assert cal.descriptor_key == cal.pipeline_options().descriptor_key()
+    assert cal.pipeline_options() == PipelineOptions(num_jitters=cal.num_jitters,
+                                                     views=cal.views)
+    assert cal.lfw_accuracy >= 0.99, "the shipped descriptor setting reaches the 99% goal"
     assert 0.5 < cal.threshold < 1.0
     assert 0 < cal.fmr < 0.05 and 0.9 < cal.tar <= 1.0
     assert cal.lfw_accuracy > 0.98, "the calibration must come from a real LFW evaluation"

@@ -14,14 +14,18 @@ from PIL import Image
 from core.progress import CancelToken, Progress
 from facematch.batch import embed_files
 from facematch.calibration import load_calibration
-from facematch.errors import NoFaceError
-from facematch.pipeline import FacePipeline, ImageFaces
+from facematch.errors import FaceError, NoFaceError
+from facematch.pipeline import FacePipeline, ImageFaces, PipelineOptions
 from tests.conftest import faces_dir
 
 FACES = faces_dir()
 pytestmark = pytest.mark.skipif(
     FACES is None, reason="shared face photos absent (set SUPERBRAIN_FACES_DIR to "
                           "../shared/data/faces with lfw-small/ and multi/)")
+
+
+# descriptors compared with the shipped threshold must be computed the way it was measured
+CALIBRATED = load_calibration().pipeline_options()
 
 
 def lfw_small() -> dict[str, list[Path]]:
@@ -36,7 +40,8 @@ def analysed_lfw_small() -> dict[str, list[ImageFaces]]:
     people = lfw_small()
     paths = [p for photos in people.values() for p in photos]
     progress: list[Progress] = []
-    items = {item.path: item for item in embed_files(paths, workers=2, progress=progress.append)}
+    items = {item.path: item for item in embed_files(paths, CALIBRATED, workers=2,
+                                                     progress=progress.append)}
     assert progress and progress[-1].done == len(paths) == progress[-1].total
     out: dict[str, list[ImageFaces]] = {}
     for name, photos in people.items():
@@ -71,7 +76,7 @@ def test_same_person_pairs_score_above_threshold_and_strangers_below(
 
 def test_couple_yields_two_faces_with_boxes_and_quality() -> None:
     assert FACES is not None
-    found = FacePipeline().analyse(FACES / "multi" / "couple.jpg")
+    found = FacePipeline(CALIBRATED).analyse(FACES / "multi" / "couple.jpg")
     assert len(found.faces) == 2
     left, right = found.faces
     assert left.box[2] <= right.box[0] or left.box[0] < right.box[0]  # ordered left to right
@@ -169,3 +174,21 @@ def test_describe_a_box_the_user_drew() -> None:
     face = found.nearest_centre()
     again = pipeline.describe_box(pipeline.load(photo), face.box)
     assert float(again.unit_vector @ face.unit_vector) > 0.97
+
+
+def test_flip_descriptor_is_the_mean_of_the_face_and_its_mirror_image() -> None:
+    photo = next(iter(lfw_small().values()))[0]
+    plain, mirror, flip = (
+        FacePipeline(PipelineOptions(views=v)).analyse(photo).nearest_centre()
+        for v in ("plain", "mirror", "flip"))
+    assert plain.descriptor is not None and mirror.descriptor is not None
+    assert flip.descriptor is not None
+    # what lets an LFW evaluation derive flip from cached plain and mirror runs
+    assert np.array_equal(flip.descriptor, (plain.descriptor + mirror.descriptor) / 2)
+    assert float(plain.unit_vector @ mirror.unit_vector) > load_calibration().threshold
+    assert not np.allclose(plain.descriptor, mirror.descriptor)
+    assert flip.box == plain.box and flip.quality == plain.quality
+    keys = {PipelineOptions(views=v).descriptor_key() for v in ("plain", "mirror", "flip")}
+    assert len(keys) == 3, "a gallery must never mix descriptors of different views"
+    with pytest.raises(FaceError, match="sideways"):
+        PipelineOptions(views="sideways")
