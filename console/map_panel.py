@@ -192,17 +192,16 @@ class MapPanel(QWidget):
         self.page_ready.emit(ok)
 
     def _invalidate(self) -> None:
-        # Leaflet sizes its canvases when the page loads; a hidden tab has no size yet
+        # Leaflet sizes its canvases when the page loads; a hidden tab has no size yet. Only
+        # on show, not on every resize: Leaflet follows the page's own resize events, and
+        # forcing a canvas redraw on each resize left the page unanswering for seconds under
+        # software rendering (tests/test_console_window.py moves a splitter to check)
         if self.view is not None and self.loaded:
             self.view.page().runJavaScript("if (SB.map) { SB.map.invalidateSize(); }")
 
     def showEvent(self, event: Any) -> None:  # noqa: N802
         super().showEvent(event)
         self._load_pending()
-        self._invalidate()
-
-    def resizeEvent(self, event: Any) -> None:  # noqa: N802
-        super().resizeEvent(event)
         self._invalidate()
 
     # -- interaction --------------------------------------------------------------------------

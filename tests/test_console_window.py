@@ -306,6 +306,13 @@ def test_map_panel_loads_offline_page_and_opens_records(qtbot, ctx) -> None:  # 
     bus.open_record.connect(opened.append)
     panel.view.page().runJavaScript(f"sbOpen('record', {json.dumps(uid)})")
     qtbot.waitUntil(lambda: opened == [uid], timeout=WAIT)
+    # resized (a dock or the window moved): the page keeps answering and Leaflet follows
+    panel.resize(560, 460)
+    qtbot.wait(200)
+    size: list[object] = []
+    panel.view.page().runJavaScript("SB.map.getSize().x", size.append)
+    qtbot.waitUntil(lambda: bool(size), timeout=WAIT)
+    assert abs(size[0] - panel.view.width()) <= 2
 
 
 def test_pivot_back_and_forward(qtbot, ctx, settings) -> None:  # noqa: F811
