@@ -61,6 +61,27 @@ def index_text(folded_text: str) -> str:
     return " ".join(_TOKEN.findall(folded_text)).lower()
 
 
+_HAN_RUN = re.compile(f"[{_HAN_RANGES}](?: [{_HAN_RANGES}])+")
+
+
+def han_runs(indexed_text: str) -> list[str]:
+    """The runs of two or more consecutive Han tokens in :func:`index_text` output, each
+    joined without spaces: ``"车 辆 被 盗 at 6 am 报 警"`` -> ``["车辆被盗", "报警"]``.
+
+    The embedded engine indexes these with a character-bigram tokenizer, so a two-character
+    Chinese word (盗窃) is one term instead of a phrase of two very common characters. A
+    bigram is found exactly where the two characters are adjacent tokens of one value,
+    which is what the phrase query matches (punctuation between them counts as adjacent in
+    both, as it does in Elasticsearch's standard analyzer).
+    """
+    return [run.replace(" ", "") for run in _HAN_RUN.findall(indexed_text)]
+
+
+def is_han_char(token: str) -> bool:
+    """Whether ``token`` is a single Han character (a token of its own)."""
+    return len(token) == 1 and _HAN_CHAR.match(token) is not None
+
+
 def tokens_with_offsets(folded_text: str) -> Iterator[Token]:
     """Tokens of already folded text, with offsets (for highlighting)."""
     for m in _TOKEN.finditer(folded_text):

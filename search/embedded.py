@@ -29,7 +29,7 @@ from core.progress import CancelToken, ProgressCallback, ProgressMeter
 from search.analysis import RUST_TOKEN_PATTERN
 from search.backend import SearchBackend, decode_cursor, encode_cursor, request_key
 from search.document import FieldRegistry, default_text_fields
-from search.embedded_docs import DocLayout, DocumentBuilder
+from search.embedded_docs import BIGRAM_PREFIX, DocLayout, DocumentBuilder
 from search.embedded_query import TantivyTranslator, field_name
 from search.errors import SearchError, SearchUnavailable
 from search.highlight import snippets
@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 FORMAT = 2
 TOKENIZER = "superbrain"  # format 1: the UAX #29-like Rust regex over folded text
 WS_TOKENIZER = "superbrain_ws"  # format 2: whitespace split of pre-tokenized, lower-cased text
+BIGRAM_TOKENIZER = "superbrain_bigram"  # format 2: Han character pairs (search.analysis.han_runs)
 _RAW_FAST = ("uid", "source", "type", "day", "ids", "ent", "k_category", "k_district")
 MAX_RADIUS_CANDIDATES = 200_000
 _PINNED_SEARCHERS = 32
@@ -87,6 +88,26 @@ class _Generation:
         self.layout: dict[str, Any] = layout
         # Indexes written before format 2 keep their layout (they work; a reindex is faster).
         self.pretokenized = int(layout.get("format", 1)) >= 2
+        self.fields: set[str] = set()
+        meta = path / "meta.json"
+        if meta.exists():
+            # An existing index: its own schema says which fields it has (whatever version
+            # of this code wrote it), so opening never depends on rebuilding the same schema.
+            self.index = tantivy.Index.open(str(path))
+            schema = json.loads(meta.read_text(encoding="utf-8"))["schema"]
+            self.fields = {f["name"] for f in schema} - {"src"}
+        else:
+            self.index = tantivy.Index(self._build_schema(layout), path=str(path))
+        self.schema = self.index.schema
+        self.index.register_tokenizer(TOKENIZER, _analyzer(False))
+        self.index.register_tokenizer(WS_TOKENIZER, _analyzer(True))
+        self.index.register_tokenizer(BIGRAM_TOKENIZER, TextAnalyzerBuilder(
+            Tokenizer.ngram(2, 2, False)).build())
+        self.translator = TantivyTranslator(self.schema, self.fields,
+                                            default_text_fields(registry))
+        self.doc_layout = DocLayout(frozenset(self.fields), self.pretokenized)
+
+    def _build_schema(self, layout: dict[str, Any]) -> tantivy.Schema:
         tokenizer = WS_TOKENIZER if self.pretokenized else TOKENIZER
         # Format 2 keeps numbers, times and coordinates in fast fields only: tantivy's range
         # queries read the column, and not indexing them saves a term per value at ingest.
@@ -108,6 +129,10 @@ class _Generation:
         self.fields = {*_RAW_FAST, "h", "all", "kx", "time", "lat", "lon"}
         for name in layout["text"]:
             self._add(sb, f"t.{name}", lambda f: sb.add_text_field(f, tokenizer_name=tokenizer))
+        if self.pretokenized:  # a bigram twin (no positions) of every analysed text field
+            for text_field in ["all", *(field_name(f"t.{n}") for n in layout["text"])]:
+                self._add(sb, f"{BIGRAM_PREFIX}{text_field}", lambda f: sb.add_text_field(
+                    f, tokenizer_name=BIGRAM_TOKENIZER, index_option="freq"))
         for name in layout["keyword"]:
             self._add(sb, f"k.{name}",
                       lambda f: sb.add_text_field(f, tokenizer_name="raw", fast=True))
@@ -116,12 +141,7 @@ class _Generation:
                       lambda f: sb.add_float_field(f, indexed=ranged, fast=True))
         for name in layout["time"]:
             self._add(sb, f"d.{name}", lambda f: sb.add_date_field(f, indexed=ranged, fast=True))
-        self.schema = sb.build()
-        self.index = tantivy.Index(self.schema, path=str(path))
-        self.index.register_tokenizer(tokenizer, _analyzer(self.pretokenized))
-        self.translator = TantivyTranslator(self.schema, self.fields,
-                                            default_text_fields(registry))
-        self.doc_layout = DocLayout(frozenset(self.fields), self.pretokenized)
+        return sb.build()
 
     def _add(self, sb: tantivy.SchemaBuilder, plan_field: str, add: Any) -> None:
         name = field_name(plan_field)

@@ -18,7 +18,7 @@ import os
 import re
 import threading
 from collections import deque
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.model import Record
-from search.analysis import index_text
+from search.analysis import han_runs, index_text
 from search.document import FieldRegistry, build_doc, text_values
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,8 @@ CHUNK = 500
 POOL_MIN_RECORDS = 2 * CHUNK
 
 _UNSAFE = re.compile(r"[^0-9A-Za-z_\u0080-\uffff]")
+#: The bigram twin of analysed text field ``f`` is ``g_f`` (format 2).
+BIGRAM_PREFIX = "g_"
 
 Built = tuple[list[tuple[str, str]], dict[str, str]]  # ([(uid, json)], {uid: failure})
 
@@ -52,10 +54,6 @@ def field_name(plan_field: str) -> str:
 def uid_hash(uid: str) -> int:
     """A 64-bit hash of a uid (the ``h`` fast field, used by exact radius filters)."""
     return int.from_bytes(hashlib.blake2b(uid.encode(), digest_size=8).digest(), "big")
-
-
-def _verbatim(text: str) -> str:
-    return text
 
 
 @dataclass
@@ -99,20 +97,23 @@ except ImportError:  # pragma: no cover - orjson is a declared dependency
     def _json_text(value: Any) -> str:
         return _JSON.encode(value)
 
-# Short values repeat (categories, districts, names): their tokens are remembered.
+# Short values repeat (categories, districts, names): their analysis is remembered.
 _SHORT = 12
-_short_tokens: dict[str, str] = {}
+_short_analysis: dict[str, tuple[str, list[str]]] = {}
 
 
-def _index_text(value: str) -> str:
+def _analyse(value: str) -> tuple[str, list[str]]:
+    """``value``'s tokens (space-joined) and its Han runs (for the bigram field)."""
     if len(value) > _SHORT:
-        return index_text(value)
-    tokens = _short_tokens.get(value)
-    if tokens is None:
-        if len(_short_tokens) >= 8192:  # unique values (plates, phones) must not pile up
-            _short_tokens.clear()
-        tokens = _short_tokens[value] = index_text(value)
-    return tokens
+        tokens = index_text(value)
+        return tokens, han_runs(tokens)
+    known = _short_analysis.get(value)
+    if known is None:
+        if len(_short_analysis) >= 8192:  # unique values (plates, phones) must not pile up
+            _short_analysis.clear()
+        tokens = index_text(value)
+        known = _short_analysis[value] = (tokens, han_runs(tokens))
+    return known
 
 
 def _rfc3339(ms: float) -> str:
@@ -121,16 +122,22 @@ def _rfc3339(ms: float) -> str:
 
 def tantivy_json(doc: dict[str, Any], layout: DocLayout) -> str:
     """The document (:func:`search.document.build_doc`) as tantivy JSON for ``layout``."""
-    text: Callable[[str], str] = _index_text if layout.pretokenized else _verbatim
-    out: dict[str, Any] = {"h": uid_hash(doc["uid"]), "ids": doc["ids"], "ent": doc["ent"],
-                           "all": [text(v) for v in doc["all"]]}
+    out: dict[str, Any] = {"h": uid_hash(doc["uid"]), "ids": doc["ids"], "ent": doc["ent"]}
+    if layout.pretokenized:
+        _add_analysed(out, "all", doc["all"], layout.fields)
+        for name, value in doc["t"].items():
+            f = layout.typed("t", name)
+            if f is not None:
+                _add_analysed(out, f, [value], layout.fields)
+    else:  # format 1: tantivy tokenizes the folded text itself
+        out["all"] = doc["all"]
+        for name, value in doc["t"].items():
+            f = layout.typed("t", name)
+            if f is not None:
+                out[f] = value
     for name in ("uid", "source", "type", "day"):
         if doc.get(name):
             out[name] = doc[name]
-    for name, value in doc["t"].items():
-        f = layout.typed("t", name)
-        if f is not None:
-            out[f] = text(value)
     extra: dict[str, Any] = {}
     for name, values in doc["k"].items():
         f = layout.typed("k", name)
@@ -156,6 +163,19 @@ def tantivy_json(doc: dict[str, Any], layout: DocLayout) -> str:
     src = dict(doc["src"], all=text_values(doc), geo=geo, ms=doc["time"])
     out["src"] = base64.b64encode(_json_bytes(src)).decode()
     return _json_text(out)
+
+
+def _add_analysed(out: dict[str, Any], field: str, values: list[str],
+                  fields: frozenset[str]) -> None:
+    tokens: list[str] = []
+    runs: list[str] = []
+    for value in values:
+        t, r = _analyse(value)
+        tokens.append(t)
+        runs.extend(r)
+    out[field] = tokens
+    if runs and BIGRAM_PREFIX + field in fields:  # (indexes from before bigrams have none)
+        out[BIGRAM_PREFIX + field] = runs
 
 
 def build_chunk(records: Sequence[Record], registry: FieldRegistry, layout: DocLayout) -> Built:

@@ -11,8 +11,8 @@ from typing import Any
 import tantivy
 from tantivy import FieldType, Occur, Query
 
-from search.analysis import wildcard_to_regex
-from search.embedded_docs import field_name
+from search.analysis import is_han_char, wildcard_to_regex
+from search.embedded_docs import BIGRAM_PREFIX, field_name
 from search.plan import (
     PAll,
     PBool,
@@ -95,6 +95,12 @@ class TantivyTranslator:
         if isinstance(node, PText):
             if len(node.tokens) == 1:
                 return Query.term_query(s, name, node.tokens[0])
+            bigrams = BIGRAM_PREFIX + name
+            if (len(node.tokens) == 2 and bigrams in self.fields
+                    and all(is_han_char(t) for t in node.tokens)):
+                # A two-character Chinese word: one term of the bigram twin, same documents
+                # as the phrase (see search.analysis.han_runs), without reading positions.
+                return Query.term_query(s, bigrams, node.tokens[0] + node.tokens[1])
             return Query.phrase_query(s, name, list(node.tokens), node.slop)
         if isinstance(node, PWildcard):
             return Query.regex_query(s, name, wildcard_to_regex(node.pattern))

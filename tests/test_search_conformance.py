@@ -43,6 +43,10 @@ CASES = [
     ('"入室盗窃"', Filters(), I(1, 3)),
     # a person's name: not 王建军 / 王国建 / "建国 王"
     ("王建国", Filters(), I(3) | P(1)),
+    # two characters are adjacent across punctuation (…现金，室内…), never across two values
+    # (category 盗窃 then district 西湖区); the embedded engine answers these from bigrams
+    ("金室", Filters(), I(2)),
+    ("窃西", Filters(), set()),
     ("name:王建国", Filters(), P(1)),
     # mixed Chinese / English
     ("李娜", Filters(), P(3)),
