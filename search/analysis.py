@@ -82,6 +82,14 @@ def is_han_char(token: str) -> bool:
     return len(token) == 1 and _HAN_CHAR.match(token) is not None
 
 
+def token_spans(folded_text: str) -> tuple[list[str], list[int], list[int]]:
+    """Tokens of already folded text and their start and end offsets, as three lists (the
+    highlighter's fast path: no object per token)."""
+    matches = list(_TOKEN.finditer(folded_text))
+    return ([m.group().lower() for m in matches], [m.start() for m in matches],
+            [m.end() for m in matches])
+
+
 def tokens_with_offsets(folded_text: str) -> Iterator[Token]:
     """Tokens of already folded text, with offsets (for highlighting)."""
     for m in _TOKEN.finditer(folded_text):

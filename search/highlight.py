@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from search.analysis import tokens_with_offsets
+from search.analysis import token_spans
 from search.model import MARK_CLOSE, MARK_OPEN
 
 FRAGMENT_CHARS = 120
@@ -26,15 +26,17 @@ def snippets(values: Sequence[str], phrases: Sequence[tuple[str, ...]]) -> tuple
     if not phrases:
         return ()
     out: list[str] = []
+    # A value can only match a phrase that has every token in it: most values of a hit
+    # (other fields, keywords) are skipped without tokenizing them. (Final sigma is the one
+    # letter whose lower case depends on its neighbours, so ς and σ compare equal here.)
+    needles = [[t.replace("ς", "σ") for t in p] for p in phrases]
     for value in values:
-        toks = list(tokens_with_offsets(value))
-        words = [t.text for t in toks]
-        spans: list[tuple[int, int]] = []
-        for phrase in phrases:
-            n = len(phrase)
-            for i in range(len(words) - n + 1):
-                if words[i:i + n] == list(phrase):
-                    spans.append((toks[i].start, toks[i + n - 1].end))
+        lowered = value.lower().replace("ς", "σ")
+        candidates = [p for p, ts in zip(phrases, needles, strict=True)
+                      if all(t in lowered for t in ts)]
+        if not candidates:
+            continue
+        spans = _phrase_spans(value, candidates)
         if not spans:
             continue
         spans = _merge(sorted(spans))
@@ -53,6 +55,18 @@ def snippets(values: Sequence[str], phrases: Sequence[tuple[str, ...]]) -> tuple
         if len(out) >= MAX_FRAGMENTS:
             break
     return tuple(out)
+
+
+def _phrase_spans(value: str, phrases: Sequence[tuple[str, ...]]) -> list[tuple[int, int]]:
+    """Character spans in ``value`` where a phrase's tokens stand one after another."""
+    words, starts, ends = token_spans(value)
+    spans: list[tuple[int, int]] = []
+    for phrase in phrases:
+        n, first, rest = len(phrase), phrase[0], list(phrase[1:])
+        for i, word in enumerate(words):
+            if word == first and words[i + 1:i + n] == rest:
+                spans.append((starts[i], ends[i + n - 1]))
+    return spans
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
