@@ -12,7 +12,7 @@ from core.model import Record
 from core.progress import CancelToken, ProgressCallback
 from core.security import require
 from search.document import FieldRegistry
-from search.errors import CursorError
+from search.errors import CursorError, SearchConfigError
 from search.model import Health, IndexReport, SearchRequest, SearchResult
 from search.plan import Plan, Planner
 
@@ -128,4 +128,9 @@ def open_backend(workspace: Workspace, registry: FieldRegistry | None = None) ->
                                                 replicas=cfg.replicas)
     from search.embedded import EmbeddedBackend
 
-    return EmbeddedBackend(workspace.search_dir, registry)
+    workers = workspace.config.get("search", {}).get("index_workers")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
+                                or workers < 0):
+        raise SearchConfigError(f"[search] index_workers = {workers!r}: expected a whole "
+                                "number >= 0 (0: build documents in the ingesting process)")
+    return EmbeddedBackend(workspace.search_dir, registry, index_workers=workers)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from search_backends import hit_uids, registry
@@ -127,3 +128,18 @@ def test_blank_identifier_and_nan_number_keep_the_record(tmp_path: Path) -> None
         assert backend.count("loss:[0 TO *]") == 0
     finally:
         backend.close()
+
+
+def test_index_workers_come_from_the_workspace_config(workspace: Any) -> None:
+    from search.backend import open_backend
+    from search.errors import SearchConfigError
+
+    workspace.config.setdefault("search", {})["index_workers"] = 3
+    backend = open_backend(workspace, registry())
+    try:
+        assert backend._builder.workers == 3  # type: ignore[attr-defined]
+    finally:
+        backend.close()
+    workspace.config["search"]["index_workers"] = "two"
+    with pytest.raises(SearchConfigError, match="index_workers = 'two'"):
+        open_backend(workspace, registry())
