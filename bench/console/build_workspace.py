@@ -38,7 +38,7 @@ def main() -> int:
     parser.add_argument("-w", "--workspace", type=Path)
     parser.add_argument("--records", type=int, default=1_000_000, help="total records wanted")
     parser.add_argument("--source", action="append", default=[],
-                        help="build only this source (repeatable)")
+                        help="build only this source (repeatable; default: all, unless --finish)")
     parser.add_argument("--list", action="store_true", help="print the source names and exit")
     parser.add_argument("--finish", action="store_true",
                         help="after the sources: let the engines prepare their demo part "
@@ -60,8 +60,8 @@ def main() -> int:
     plugins = [p for p in ws.discover_sources().plugins() if p.can_generate]
     full = rows_per_source(plugins, args.records)
     for plugin in plugins:
-        if args.source and plugin.name not in args.source:
-            continue
+        if (args.source and plugin.name not in args.source) or (args.finish and not args.source):
+            continue  # --finish alone only does the engines' part
         rows = full if plugin.demo_fraction >= 1 else max(10, round(full * plugin.demo_fraction))
         out = ws.data_dir / plugin.name
         started = time.perf_counter()
