@@ -53,9 +53,10 @@ def tokenize(text: str) -> list[str]:
 def index_text(folded_text: str) -> str:
     """The lower-cased tokens of already folded text joined by single spaces.
 
-    The embedded engine indexes this with a whitespace tokenizer: Python's compiled regex plus
-    tantivy's whitespace split cost about a third of tantivy's Unicode regex tokenizer on the
-    raw text, and the tokens are by construction the ones queries and the matcher use.
+    The embedded engine indexes this with a whitespace tokenizer: the tokens are by
+    construction the ones queries and the matcher use, and this pass plus tantivy's whitespace
+    split cost less than tantivy's Unicode regex tokenizer on the raw text (measured: ~10 µs +
+    ~8 µs against ~28 µs per benchmark document).
     (Joined lower-casing equals per-token lower-casing: spaces end Greek final-sigma context.)
     """
     return " ".join(_TOKEN.findall(folded_text)).lower()
