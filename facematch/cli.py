@@ -14,6 +14,7 @@ from core.cli import (
     open_workspace,
     print_json,
 )
+from facematch.index import KINDS
 
 
 def _gallery(args: argparse.Namespace) -> Any:
@@ -233,7 +234,7 @@ def register(subparsers: Any) -> None:
 
     q = sub.add_parser("rebuild", help="rebuild the face index from the gallery metadata")
     add_workspace_arg(q)
-    q.add_argument("--kind", choices=("auto", "flat", "hnsw", "ivf"), default=None,
+    q.add_argument("--kind", choices=KINDS, default=None,
                    help="index kind (default: the workspace setting, auto)")
     q.set_defaults(func=cmd_rebuild)
 

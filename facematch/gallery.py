@@ -77,7 +77,8 @@ class Gallery:
     calibration:
         Threshold data (default: the file shipped with the package).
     index_kind:
-        ``auto`` (exact up to 200k faces, HNSW above), ``flat``, ``hnsw`` or ``ivf``;
+        ``auto`` (exact up to 200k faces, ``hnsw-sq`` above), ``flat``, ``hnsw-sq``,
+        ``hnsw`` or ``ivf`` (see :mod:`facematch.index`);
         default from the workspace config ``[faces] index_kind``.
     """
 

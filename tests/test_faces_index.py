@@ -30,16 +30,17 @@ def unit_vectors(n: int, seed: int = 0) -> np.ndarray:
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
-def test_auto_kind_is_exact_up_to_the_limit_then_hnsw() -> None:
+def test_auto_kind_is_exact_up_to_the_limit_then_hnsw_sq() -> None:
     assert choose_kind("auto", 10) == "flat"
     assert choose_kind("auto", AUTO_FLAT_LIMIT) == "flat"
-    assert choose_kind("auto", AUTO_FLAT_LIMIT + 1) == "hnsw"
+    assert choose_kind("auto", AUTO_FLAT_LIMIT + 1) == "hnsw-sq"
+    assert choose_kind("hnsw", AUTO_FLAT_LIMIT + 1) == "hnsw"  # overridable
     assert choose_kind("ivf", 10) == "ivf"
     with pytest.raises(FaceIndexError, match="unknown index kind 'lsh'"):
         choose_kind("lsh", 10)
 
 
-@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+@pytest.mark.parametrize("kind", ["flat", "hnsw", "hnsw-sq"])
 def test_add_and_remove_without_rebuild(kind: str) -> None:
     vecs = unit_vectors(500)
     ids = np.arange(1000, 1500)
@@ -68,14 +69,37 @@ def test_search_pads_when_fewer_than_k() -> None:
     assert empty.search(unit_vectors(1), 3)[1].tolist() == [[-1, -1, -1]]
 
 
-def test_hnsw_tombstones_survive_save_and_load(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["hnsw", "hnsw-sq"])
+def test_hnsw_tombstones_survive_save_and_load(tmp_path: Path, kind: str) -> None:
     vecs = unit_vectors(300)
-    ix = VectorIndex.build(np.arange(300), vecs, "hnsw")
+    ix = VectorIndex.build(np.arange(300), vecs, kind)
     ix.remove(range(10))
     ix.save(tmp_path / "ix.faiss")
     back, header = VectorIndex.load(tmp_path / "ix.faiss")
-    assert header["kind"] == "hnsw" and len(back) == 290
+    assert header["kind"] == kind and len(back) == 290
     assert not set(back.search(vecs[:10], 5)[1].ravel()) & set(range(10))
+    sims, found = back.search(vecs[10:12], 1)
+    assert found[:, 0].tolist() == [10, 11] and np.allclose(sims[:, 0], 1.0, atol=1e-5)
+
+
+def descriptor_like(n: int, seed: int) -> np.ndarray:
+    """Unit vectors in a cone spanning ~40 dimensions, as dlib face descriptors do."""
+    rng = np.random.default_rng(seed)
+    basis = np.random.default_rng(99).normal(size=(41, 128))
+    v = basis[0] + rng.normal(size=(n, 40)) @ basis[1:] * 0.08
+    v = v.astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def test_hnsw_sq_similarities_are_exact_cosines() -> None:
+    vecs = descriptor_like(2000, seed=5)
+    queries = descriptor_like(20, seed=6)
+    sims, found = VectorIndex.build(np.arange(2000), vecs, "hnsw-sq").search(queries, 5)
+    exact = np.sort(queries @ vecs.T, axis=1)[:, ::-1][:, :5]
+    assert np.allclose(sims, np.take_along_axis(queries @ vecs.T, found, axis=1), atol=1e-5)
+    assert np.mean(np.isclose(sims, exact, atol=1e-5)) >= 0.9  # approximate, but not far off
+    with pytest.raises(FaceIndexError, match="at least 256 vectors"):
+        VectorIndex.build(np.arange(10), vecs[:10], "hnsw-sq")
 
 
 def test_a_crash_during_save_leaves_the_previous_index(tmp_path: Path,

@@ -81,7 +81,8 @@ def rss_mb() -> float:
 
 def bench_index(n: int, n_queries: int, cache_dir: Path, kinds: set[str],
                 ef_search: list[int], nprobes: list[int], build_threads: int = 1,
-                query_threads: int = 1) -> list[dict]:
+                query_threads: int = 1, ef_sq: list[int] | None = None,
+                k_factor: int | None = None, reuse: bool = False) -> list[dict]:
     real = lfw_descriptors(cache_dir)
     rng = np.random.default_rng(1)
     order = rng.permutation(len(real))
@@ -101,27 +102,31 @@ def bench_index(n: int, n_queries: int, cache_dir: Path, kinds: set[str],
     rows = [{"index": "numpy scan", "build_s": 0.0, "memory_mb": base.nbytes / 2**20,
              "p50_ms": np_ms, "recall@10": 1.0, "speedup_vs_numpy": 1.0}]
     exact: list | None = None
-    configs = [("flat", None), *[("hnsw", ef) for ef in ef_search],
-               *[("ivf", nprobe) for nprobe in nprobes]]
+    configs = [("flat", None), *[("hnsw-sq", ef) for ef in (ef_sq or [])],
+               *[("hnsw", ef) for ef in ef_search], *[("ivf", nprobe) for nprobe in nprobes]]
     built: dict[str, tuple] = {}
     for kind, param in configs:
         if kind not in kinds and kind != "flat":
             continue
         if kind not in built:
             before = rss_mb()
-            fx._faiss().omp_set_num_threads(build_threads)
-            t = time.perf_counter()
-            ix = fx.VectorIndex.build(ids, base, kind)
-            build_s = time.perf_counter() - t
-            fx._faiss().omp_set_num_threads(query_threads)
+            saved = cache_dir / "indexes" / f"bench-{kind}-n{n}-{index_settings(kind)}.faiss"
+            if reuse and saved.exists():
+                ix, header = fx.VectorIndex.load(saved)
+                build_s = float(header["build_s"])
+            else:
+                fx._faiss().omp_set_num_threads(build_threads)
+                t = time.perf_counter()
+                ix = fx.VectorIndex.build(ids, base, kind)
+                build_s = time.perf_counter() - t
+                fx._faiss().omp_set_num_threads(query_threads)
+                if kind != "flat":
+                    ix.save(saved, {"build_s": build_s, "build_threads": build_threads})
             built[kind] = (ix, build_s, max(0.0, rss_mb() - before))
             print(f"built {kind} in {build_s:.1f} s", file=sys.stderr)
         ix, build_s, mem = built[kind]
-        inner = fx._faiss().downcast_index(ix._index.index)
-        if kind == "hnsw":
-            inner.hnsw.efSearch = param
-        elif kind == "ivf":
-            inner.nprobe = param
+        ix.set_search_params(ef_search=param if kind in ("hnsw", "hnsw-sq") else None,
+                             nprobe=param if kind == "ivf" else None, k_factor=k_factor)
         ms, res = p50_ms(lambda q, ix=ix: ix.search(q, 10)[1][0], queries)
         if kind == "flat":
             exact = res
@@ -129,10 +134,19 @@ def bench_index(n: int, n_queries: int, cache_dir: Path, kinds: set[str],
         recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(res, exact,
                                                                             strict=True)]))
         label = kind + ("" if param is None else
-                        f" ({'efSearch' if kind == 'hnsw' else 'nprobe'}={param})")
+                        f" ({'nprobe' if kind == 'ivf' else 'efSearch'}={param})")
         rows.append({"index": label, "build_s": build_s, "memory_mb": mem, "p50_ms": ms,
                      "recall@10": recall, "speedup_vs_numpy": np_ms / ms})
     return rows
+
+
+def index_settings(kind: str) -> str:
+    """The build settings of ``kind`` (names a cached index; a change means a rebuild)."""
+    if kind == "hnsw":
+        return f"M{fx.HNSW_M}-efc{fx.HNSW_EF_CONSTRUCTION}"
+    if kind == "hnsw-sq":
+        return f"pca{fx.PCA_DIM}-M{fx.HNSW_SQ_M}-efc{fx.HNSW_SQ_EF_CONSTRUCTION}"
+    return "default"
 
 
 def shim_pkg_resources() -> None:
@@ -150,37 +164,60 @@ def shim_pkg_resources() -> None:
     sys.modules["pkg_resources"] = shim
 
 
-def bench_embedding(n_images: int, faces_root: Path) -> list[dict]:
+def bench_embedding(n_images: int, faces_root: Path, rounds: int = 2) -> list[dict]:
+    """images/s of our pipeline and face_recognition, interleaved image by image.
+
+    Both run in this process on one core, alternating per image (and swapping who goes first
+    every other image), ``rounds`` times over the same photos, so a change in machine load
+    hits both alike. The flip-averaged descriptor (two network passes) is timed the same way.
+    """
     from facematch.batch import embed_files
-    from facematch.pipeline import FacePipeline
+    from facematch.pipeline import FacePipeline, PipelineOptions
 
     paths = sorted(glob.glob(str(faces_root / "lfw" / "*" / "*.jpg")))
     paths = [paths[i] for i in np.random.default_rng(2).permutation(len(paths))[:n_images]]
-    rows = []
-    pipeline = FacePipeline()
-    pipeline.analyse(paths[0])  # load the models outside the timing
-    t = time.perf_counter()
-    ours = sum(len(pipeline.analyse(p, require_face=False).faces) for p in paths)
-    ours_s = time.perf_counter() - t
-    rows.append({"pipeline": "facematch, 1 process", "images_per_s": n_images / ours_s,
-                 "faces": ours})
+    ours = FacePipeline()
+    flip = FacePipeline(PipelineOptions(views="flip"))
+
+    def run_ours(p: str) -> int:
+        return len(ours.analyse(p, require_face=False).faces)
+
+    def run_flip(p: str) -> int:
+        return len(flip.analyse(p, require_face=False).faces)
+
+    contenders: dict[str, object] = {"facematch, 1 process": run_ours}
     shim_pkg_resources()
     try:
         import face_recognition as fr
     except ImportError as exc:
-        rows.append({"pipeline": f"face_recognition: not installed ({exc})",
-                     "images_per_s": float("nan"), "faces": 0})
+        fr = None
+        missing = f"face_recognition: not installed ({exc})"
     else:
-        fr.face_encodings(fr.load_image_file(paths[0]), model="small")
-        t = time.perf_counter()
-        theirs = 0
-        for p in paths:
+        def run_fr(p: str) -> int:
             img = fr.load_image_file(p)
             boxes = fr.face_locations(img, number_of_times_to_upsample=1, model="hog")
-            theirs += len(fr.face_encodings(img, boxes, num_jitters=1, model="small"))
-        fr_s = time.perf_counter() - t
-        rows.append({"pipeline": "face_recognition 1.3, 1 process",
-                     "images_per_s": n_images / fr_s, "faces": theirs})
+            return len(fr.face_encodings(img, boxes, num_jitters=1, model="small"))
+
+        contenders["face_recognition 1.3, 1 process"] = run_fr
+    contenders["facematch flip (2 passes), 1 process"] = run_flip
+    for fn in contenders.values():
+        fn(paths[0])  # load the models outside the timing
+    seconds = dict.fromkeys(contenders, 0.0)
+    faces = dict.fromkeys(contenders, 0)
+    names = list(contenders)
+    for r in range(rounds):
+        for i, p in enumerate(paths):
+            shift = (i + r) % len(names)
+            for name in names[shift:] + names[:shift]:
+                t = time.perf_counter()
+                n = contenders[name](p)  # type: ignore[operator]
+                seconds[name] += time.perf_counter() - t
+                if r == 0:
+                    faces[name] += n
+    rows = [{"pipeline": name, "images_per_s": rounds * n_images / seconds[name],
+             "faces": faces[name]} for name in names]
+    if fr is None:
+        rows.append({"pipeline": missing, "images_per_s": float("nan"), "faces": 0})
     t = time.perf_counter()
     batch = sum(len(item.result.faces) for item in embed_files(paths, workers=2,
                                                                require_face=False)
@@ -196,12 +233,21 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1_000_000, help="index size")
     ap.add_argument("--queries", type=int, default=300)
     ap.add_argument("--images", type=int, default=150, help="photos for the embedding part")
+    ap.add_argument("--rounds", type=int, default=2, help="passes over those photos")
     ap.add_argument("--cache", type=Path, default=REPO / ".cache" / "faces")
     ap.add_argument("--faces", type=Path,
                     default=Path(os.environ.get("SUPERBRAIN_FACES_DIR",
                                                 REPO.parent / "shared" / "data" / "faces")))
-    ap.add_argument("--kinds", default="flat,hnsw,ivf", help="index kinds to measure")
+    ap.add_argument("--kinds", default="flat,hnsw-sq,hnsw,ivf", help="index kinds to measure")
     ap.add_argument("--ef", default="64,128,256,512", help="HNSW efSearch values")
+    ap.add_argument("--ef-sq", default=f"32,{fx.HNSW_SQ_EF_SEARCH},128",
+                    help="hnsw-sq efSearch values")
+    ap.add_argument("--k-factor", type=int, default=fx.REFINE_K_FACTOR,
+                    help="hnsw-sq: candidates re-ranked exactly, as a multiple of k")
+    ap.add_argument("--hnsw-sq-m", type=int, default=fx.HNSW_SQ_M)
+    ap.add_argument("--hnsw-sq-ef-construction", type=int, default=fx.HNSW_SQ_EF_CONSTRUCTION)
+    ap.add_argument("--reuse", action="store_true",
+                    help="load indexes built by an earlier run (.cache/faces/indexes)")
     ap.add_argument("--nprobe", default="16,64,256", help="IVF nprobe values")
     ap.add_argument("--ef-construction", type=int, default=fx.HNSW_EF_CONSTRUCTION)
     ap.add_argument("--build-threads", type=int, default=1)
@@ -213,15 +259,19 @@ def main() -> None:
     args = ap.parse_args()
     fx._faiss().omp_set_num_threads(args.threads)
     fx.HNSW_EF_CONSTRUCTION = args.ef_construction
+    fx.HNSW_SQ_M = args.hnsw_sq_m
+    fx.HNSW_SQ_EF_CONSTRUCTION = args.hnsw_sq_ef_construction
     out: dict[str, list] = {}
     print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, faiss threads "
-          f"{args.threads} (build {args.build_threads}), HNSW efConstruction "
-          f"{args.ef_construction}")
+          f"{args.threads} (build {args.build_threads}), hnsw M {fx.HNSW_M} efConstruction "
+          f"{args.ef_construction}; hnsw-sq PCA {fx.PCA_DIM} M {fx.HNSW_SQ_M} efConstruction "
+          f"{fx.HNSW_SQ_EF_CONSTRUCTION} k_factor {args.k_factor}")
     if not args.skip_index:
         rows = bench_index(args.n, args.queries, args.cache, set(args.kinds.split(",")),
                            [int(v) for v in args.ef.split(",")],
                            [int(v) for v in args.nprobe.split(",")], args.build_threads,
-                           args.threads)
+                           args.threads, [int(v) for v in args.ef_sq.split(",")],
+                           args.k_factor, args.reuse)
         out["index"] = rows
         print(f"\n(a) index, {args.n:,} vectors, {args.queries} queries, k=10")
         print(f"{'index':<24}{'build s':>9}{'mem MB':>9}{'p50 ms':>9}{'recall@10':>11}"
@@ -230,9 +280,10 @@ def main() -> None:
             print(f"{r['index']:<24}{r['build_s']:>9.1f}{r['memory_mb']:>9.0f}"
                   f"{r['p50_ms']:>9.3f}{r['recall@10']:>11.4f}{r['speedup_vs_numpy']:>9.1f}")
     if not args.skip_embedding:
-        rows = bench_embedding(args.images, args.faces)
+        rows = bench_embedding(args.images, args.faces, args.rounds)
         out["embedding"] = rows
-        print(f"\n(b) embedding, {args.images} LFW photos (250x250)")
+        print(f"\n(b) embedding, {args.images} LFW photos (250x250), {args.rounds} rounds, "
+              "interleaved per image")
         base = next((r["images_per_s"] for r in rows if r["pipeline"].startswith("face_rec")),
                     float("nan"))
         for r in rows:

@@ -1,0 +1,106 @@
+"""Explore faiss index structures on the benchmark's data (LFW descriptors + fitted Gaussian).
+
+Each spec is a faiss ``index_factory`` string built with the L2 metric (on unit vectors L2 and
+inner product rank identically; L2 lets a PCA pre-transform centre the data), searched one
+query at a time on one thread. For each search setting: p50 latency, recall@10 against the exact
+result, and the ratio to the single-threaded numpy scan measured in the same run.
+
+    flock /work/bench.lock python -m bench.faces.index_explore --n 200000 \
+        --spec "HNSW32" "PCA80,HNSW32_SQ8,RFlat" --params "efSearch=64,k_factor=4" ...
+
+Built indexes are cached under ``.cache/faces/indexes/`` keyed by spec, size and seed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from bench.faces.bench_faces import lfw_descriptors, p50_ms, synthetic_base  # noqa: E402
+from facematch import index as fx  # noqa: E402
+
+
+def set_ef_construction(faiss, ix, ef: int) -> None:
+    """efConstruction on every HNSW inside ``ix`` (wrappers, IVF coarse quantizers)."""
+    ix = faiss.downcast_index(ix)
+    if hasattr(ix, "hnsw"):
+        ix.hnsw.efConstruction = ef
+    for attr in ("index", "base_index", "quantizer"):
+        inner = getattr(ix, attr, None)
+        if inner is not None:
+            set_ef_construction(faiss, inner, ef)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n", type=int, default=200_000)
+    ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--cache", type=Path, default=REPO / ".cache" / "faces")
+    ap.add_argument("--spec", nargs="+", required=True, help="faiss index_factory strings")
+    ap.add_argument("--params", nargs="+", required=True,
+                    help="faiss ParameterSpace strings, tried on every spec that has them")
+    ap.add_argument("--build-threads", type=int, default=2)
+    ap.add_argument("--ef-construction", type=int, default=80)
+    args = ap.parse_args()
+    faiss = fx._faiss()
+    print(f"load {os.getloadavg()[0]:.2f}, n {args.n:,}, queries {args.queries}", flush=True)
+    real = lfw_descriptors(args.cache)
+    order = np.random.default_rng(1).permutation(len(real))
+    queries = real[order[:args.queries]]
+    base = synthetic_base(real[order[args.queries:]], args.n)
+
+    def numpy_scan(q: np.ndarray) -> np.ndarray:
+        sims = base @ q[0]
+        top = np.argpartition(-sims, 10)[:10]
+        return top[np.argsort(-sims[top])]
+
+    np_ms, exact = p50_ms(numpy_scan, queries)
+    print(f"numpy scan p50 {np_ms:.3f} ms", flush=True)
+    store = args.cache / "indexes"
+    store.mkdir(parents=True, exist_ok=True)
+    for spec in args.spec:
+        tag = spec.replace(",", "+").replace("/", "_")
+        path = store / f"{tag}-n{args.n}-efc{args.ef_construction}.faiss"
+        if path.exists():
+            ix = faiss.read_index(str(path))
+            build_s = float("nan")
+        else:
+            ix = faiss.index_factory(128, spec, faiss.METRIC_L2)
+            set_ef_construction(faiss, ix, args.ef_construction)
+            faiss.omp_set_num_threads(args.build_threads)
+            t = time.perf_counter()
+            if not ix.is_trained:
+                ix.train(base[np.random.default_rng(0).permutation(len(base))[:200_000]])
+            ix.add(base)
+            build_s = time.perf_counter() - t
+            faiss.omp_set_num_threads(1)
+            faiss.write_index(ix, str(path))
+        size_mb = path.stat().st_size / 2**20
+        print(f"{spec}: build {build_s:.1f} s, file {size_mb:.0f} MB", flush=True)
+        ps = faiss.ParameterSpace()
+        for params in args.params:
+            try:
+                ps.set_index_parameters(ix, params)
+            except RuntimeError:
+                continue
+            ms, res = p50_ms(lambda q, ix=ix: ix.search(q, 10)[1][0], queries)
+            recall = float(np.mean([len(set(a) & set(b)) / 10
+                                    for a, b in zip(res, exact, strict=True)]))
+            print(f"  {params:<32} p50 {ms:7.3f} ms  recall@10 {recall:.4f}  "
+                  f"x numpy {np_ms / ms:6.1f}", flush=True)
+    print(f"load {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
