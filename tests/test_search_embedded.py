@@ -143,3 +143,32 @@ def test_index_workers_come_from_the_workspace_config(workspace: Any) -> None:
     workspace.config["search"]["index_workers"] = "two"
     with pytest.raises(SearchConfigError, match="index_workers = 'two'"):
         open_backend(workspace, registry())
+
+
+def test_worker_built_rebuild_switches_and_a_cancelled_one_keeps_the_old_index(
+        tmp_path: Path) -> None:
+    from core.progress import CancelToken
+
+    backend = EmbeddedBackend(tmp_path, registry())
+    backend._builder = DocumentBuilder(backend.registry, 2, chunk=5, min_pooled=0)
+    try:
+        report = backend.rebuild(iter(corpus()), total=21)
+        assert report.indexed == 21 and not report.failures and not report.cancelled
+        assert hit_uids(backend, SearchRequest("入室盗窃")) == {"incidents:I001",
+                                                                "incidents:I003"}
+        before = set((tmp_path / "tantivy").glob("g-*"))
+        cancel = CancelToken()
+        many = (replace(r, id=f"{i}-{r.id}") for i in range(50) for r in corpus())
+
+        def cancelling() -> Iterator[Record]:
+            for n, r in enumerate(many):
+                if n == 300:  # chunks are in flight in the workers when this lands
+                    cancel.cancel()
+                yield r
+
+        report = backend.rebuild(cancelling(), cancel=cancel)
+        assert report.cancelled
+        assert backend.count("") == 21
+        assert set((tmp_path / "tantivy").glob("g-*")) == before  # the new one is removed
+    finally:
+        backend.close()
