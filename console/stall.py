@@ -10,6 +10,7 @@ and logs stalls over the threshold; ``bench/console`` reads the same numbers.
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from dataclasses import dataclass
@@ -97,3 +98,36 @@ class StallMonitor(QObject):
         over = sum(1 for v in values if v > self.threshold_ms)
         return StallStats(len(values), values[-1], p99, over, self.threshold_ms,
                           max(self._busy, default=0.0))
+
+
+class GcSettler(QObject):
+    """Freezes the objects of start-up out of Python's full garbage collections, once.
+
+    A full (generation 2) collection walks every tracked object while holding the GIL. With a
+    1M-record workspace open the console holds ~520,000 of them after start-up, and one such
+    collection took ~300 ms: whichever thread triggered it (often a search worker), the window
+    waited that long (docs/PERFORMANCE.md, "Console responsiveness"). Objects that live for the
+    whole session gain nothing from being re-examined; ``gc.freeze()`` moves them to the
+    permanent generation, so later full collections only walk what was created since. The
+    freeze happens when the start-up work (every job) has finished.
+    """
+
+    def __init__(self, parent: QObject | None = None, poll_ms: int = 500) -> None:
+        super().__init__(parent)
+        self.frozen = 0  # objects frozen (0 until it happened)
+        self._timer = QTimer(self)
+        self._timer.setInterval(poll_ms)
+        self._timer.timeout.connect(self._check)
+
+    def start(self) -> None:
+        self._timer.start()
+
+    def _check(self) -> None:
+        from console.workers import running_jobs
+
+        if running_jobs():
+            return
+        self._timer.stop()
+        gc.freeze()
+        self.frozen = gc.get_freeze_count()
+        log.info("start-up done: %d objects frozen out of full collections", self.frozen)

@@ -405,3 +405,23 @@ def test_big_chart_is_drawn_in_slices_and_completely(qtbot, ctx) -> None:  # noq
     panel.hide_nodes(ids[:10])
     panel.finish_drawing()
     assert panel.node_count() == n - 10
+
+
+def test_gc_settler_freezes_start_up_objects_once_jobs_are_done(qtbot) -> None:
+    import gc
+
+    from console.stall import GcSettler
+    from console.workers import Job
+
+    gate = __import__("threading").Event()
+    job = Job(lambda _p, _c: gate.wait(10), "start-up work").start()
+    settler = GcSettler(poll_ms=10)
+    try:
+        settler.start()
+        qtbot.wait(100)
+        assert settler.frozen == 0, "froze while start-up work was still running"
+        gate.set()
+        qtbot.waitUntil(lambda: not job.running and settler.frozen > 0, timeout=WAIT)
+        assert settler.frozen > 1000 and gc.get_freeze_count() > 1000
+    finally:
+        gc.unfreeze()

@@ -20,15 +20,20 @@ expansion: ``GraphPanel.expand`` from the busiest entity, depth 3, up to ``--nod
 baseline:  the same search pages and expansion run blocking the GUI thread.
 
 The helper process is started (``console.offload.warm_up``) with the window, as the console
-does, so its ~1 s start is part of start-up, not of the expansion.
+does, so its ~1 s start is part of start-up, not of the expansion. As in ``console.app.run``,
+the objects of start-up are frozen out of full garbage collections once start-up is done
+(``console.stall.GcSettler``; ``--no-gc-freeze`` leaves them in, for comparison). ``-v`` lists
+every stall over 100 ms and every garbage collection over 20 ms (generation, thread).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -76,6 +81,8 @@ def main() -> int:
     parser.add_argument("--nodes", type=int, default=5_000, help="expansion node cap")
     parser.add_argument("--only", default=",".join(SCENARIOS),
                         help=f"comma-separated scenarios to run (of {', '.join(SCENARIOS)})")
+    parser.add_argument("--no-gc-freeze", action="store_true",
+                        help="do not freeze the start-up objects out of full GC (for comparison)")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="list every stall over 100 ms with the jobs running at the time")
     args = parser.parse_args()
@@ -99,16 +106,40 @@ def main() -> int:
     ws = Workspace.open(root)
     ctx = ConsoleContext(ws)
     settings = QSettings(str(Path(tempfile.mkdtemp()) / "bench.ini"), QSettings.Format.IniFormat)
+    # the bench's own set-up query (a scan of record_entities) before the window exists
+    seed = ws.store.connection.execute(
+        "SELECT entity_id FROM record_entities GROUP BY entity_id "
+        "ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
     window = MainWindow(ctx, settings)
     window.resize(1600, 960)
     window.show()
+    from console.stall import GcSettler
     from console.workers import running_jobs
 
+    settler = GcSettler(window)  # as console.app.run does
+    if not args.no_gc_freeze:
+        settler.start()
+    gc_pauses: list[tuple[float, float, int, str]] = []  # (at, ms, generation, thread)
+    gc_started: dict[str, float] = {}
+
+    def on_gc(phase: str, info: dict) -> None:
+        if phase == "start":
+            gc_started["t"] = time.perf_counter()
+        elif "t" in gc_started:
+            ms = (time.perf_counter() - gc_started.pop("t")) * 1000
+            if ms > 20:
+                gc_pauses.append((time.perf_counter(), ms, info["generation"],
+                                  threading.current_thread().name))
+
+    gc.callbacks.append(on_gc)
     wait(4000)  # start-up (WebEngine, first map page, dashboards) is not part of the scenarios
     started = time.perf_counter()
     wait_until(lambda: running_jobs() == 0)
+    wait(1000)  # the settler looks every 500 ms
     print(f"start-up jobs finished {time.perf_counter() - started + 4:.1f} s after the window "
-          f"showed; start-up stalls: {window.stall_monitor.stats().describe()}")
+          f"showed; start-up stalls: {window.stall_monitor.stats().describe()}; "
+          f"{settler.frozen:,} objects frozen out of full GC"
+          + (" (--no-gc-freeze)" if args.no_gc_freeze else ""))
     monitor = window.stall_monitor
     stalls: list[tuple[float, float, list[str]]] = []
 
@@ -161,9 +192,6 @@ def main() -> int:
 
     # -- expansion ------------------------------------------------------------------------
     graph = window.panels["graph"]
-    seed = ws.store.connection.execute(
-        "SELECT entity_id FROM record_entities GROUP BY entity_id "
-        "ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
 
     def expansion(offload: bool) -> str:
         graph.clear()
@@ -226,6 +254,8 @@ def main() -> int:
     if args.verbose:
         for t, ms, jobs in stalls:
             print(f"  stall {ms:6.0f} ms at {t:10.2f}; jobs running: {', '.join(jobs)}")
+        for t, ms, generation, thread in gc_pauses:
+            print(f"  GC generation {generation} {ms:6.0f} ms at {t:10.2f} in {thread}")
     wait_until(lambda: running_jobs() == 0)
     window.close()
     from console import offload
