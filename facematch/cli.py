@@ -136,12 +136,15 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from facematch.calibration import write_calibration
+    from facematch.calibration import load_calibration, write_calibration
     from facematch.lfw import evaluate
     from facematch.pipeline import PipelineOptions
 
     printer = ProgressPrinter("[lfw]")
-    options = PipelineOptions(num_jitters=args.jitters, views="flip" if args.flip else "plain")
+    shipped = load_calibration().pipeline_options()  # default: what the gallery uses
+    options = PipelineOptions(
+        num_jitters=shipped.num_jitters if args.jitters is None else args.jitters,
+        views=args.views or shipped.views)
     result = evaluate(args.lfw, options, args.cache,
                       identification=args.identification, workers=args.workers,
                       progress=printer, cancel=cancel_on_sigint())
@@ -240,9 +243,11 @@ def register(subparsers: Any) -> None:
 
     q = sub.add_parser("evaluate", help="LFW View 2 accuracy, rank-1, and calibration")
     q.add_argument("--lfw", type=Path, required=True, help="LFW folder with pairs.txt")
-    q.add_argument("--jitters", type=int, default=0, help="descriptor jitters (default 0)")
-    q.add_argument("--flip", action="store_true",
-                   help="describe each face and its mirror image, averaged (2 network passes)")
+    q.add_argument("--views", choices=("plain", "flip"), default=None,
+                   help="plain: one network pass per face; flip: the face and its mirror "
+                        "image, averaged (default: the shipped calibration's setting)")
+    q.add_argument("--jitters", type=int, default=None,
+                   help="descriptor jitters (default: the shipped calibration's, 0)")
     q.add_argument("--cache", type=Path, default=Path(".cache/faces"),
                    help="embedding cache folder (default .cache/faces)")
     q.add_argument("--workers", type=int, default=None, help="processes (default: cores)")

@@ -41,11 +41,21 @@ from facematch.lfw import load_cache  # noqa: E402
 
 
 def lfw_descriptors(cache_dir: Path) -> np.ndarray:
-    files = sorted(cache_dir.glob("lfw-*.jsonl"), key=lambda p: p.stat().st_size)
-    if not files:
-        sys.exit(f"no LFW embedding cache in {cache_dir}: run `superbrain faces evaluate` first")
-    cache = load_cache(files[-1])
-    vecs = np.stack([c.descriptor for c in cache.values()]).astype(np.float32)
+    """Unit LFW descriptors as the shipped calibration computes them (flip: plain + mirror)."""
+    from dataclasses import replace
+
+    from facematch.calibration import load_calibration
+    from facematch.lfw import cache_file
+
+    options = load_calibration().pipeline_options()
+    views = ("plain", "mirror") if options.views == "flip" else (options.views,)
+    parts = [load_cache(cache_file(cache_dir, replace(options, views=v))) for v in views]
+    names = sorted(set.intersection(*(set(p) for p in parts)))
+    if not names:
+        sys.exit(f"no LFW embedding cache for {options.key()} in {cache_dir}: run "
+                 "`superbrain faces evaluate --lfw DIR` (with --flip for flip) first")
+    vecs = np.mean([np.stack([p[n].descriptor for n in names]) for p in parts], axis=0)
+    vecs = vecs.astype(np.float32)
     return vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
 
 
