@@ -386,11 +386,16 @@ def quality_parts(size: int, score: float, chip: np.ndarray,
     """
     size_q = min(1.0, size / 100)
     det_q = min(1.0, max(0.0, (score + 0.5) / 2.0))
-    # integer sums of the three channels (3x the grey level): exact and ~2x cheaper than a
-    # float mean; the Laplacian of 3x grey has 9x the variance
-    grey3 = chip.sum(axis=2, dtype=np.int16)
-    lap = (grey3[1:-1, :-2] + grey3[1:-1, 2:] + grey3[:-2, 1:-1] + grey3[2:, 1:-1]
-           - 4 * grey3[1:-1, 1:-1])
+    # integer sum of the three channels (3x the grey level), built plane by plane and in place:
+    # exact, and ~5x cheaper than a float mean over the (strided) channel axis. The Laplacian
+    # of 3x grey has 9x the variance.
+    grey3 = chip[:, :, 0].astype(np.int16)
+    grey3 += chip[:, :, 1]
+    grey3 += chip[:, :, 2]
+    lap = grey3[1:-1, :-2] + grey3[1:-1, 2:]
+    lap += grey3[:-2, 1:-1]
+    lap += grey3[2:, 1:-1]
+    lap -= 4 * grey3[1:-1, 1:-1]
     sharp_q = min(1.0, float(lap.var(dtype=np.float64)) / (9 * 400.0))
     pose_q = 1.0
     if len(landmarks) == 5:
