@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import hashlib
 import importlib.util
 import json
 import os
@@ -100,6 +101,8 @@ def bench_index(n: int, n_queries: int, cache_dir: Path, kinds: set[str],
     # queries are held out of the base: their neighbours are other photos of the person
     base = synthetic_base(real[order[n_queries:]], n)
     ids = np.arange(len(base), dtype=np.int64)
+    # a cached index is only reused for exactly this base (descriptors, n, seed)
+    base_digest = hashlib.sha256(base.tobytes()).hexdigest()[:12]
     print(f"base {len(base):,} vectors ({len(real) - n_queries:,} real LFW), "
           f"{n_queries} LFW queries", file=sys.stderr)
 
@@ -120,7 +123,8 @@ def bench_index(n: int, n_queries: int, cache_dir: Path, kinds: set[str],
             continue
         if kind not in built:
             before = rss_mb()
-            saved = cache_dir / "indexes" / f"bench-{kind}-n{n}-{index_settings(kind)}.faiss"
+            saved = (cache_dir / "indexes" /
+                     f"bench-{kind}-{base_digest}-{index_settings(kind)}.faiss")
             if reuse and saved.exists():
                 ix, header = fx.VectorIndex.load(saved)
                 build_s = float(header["build_s"])
@@ -250,7 +254,8 @@ def main() -> None:
                                                 REPO.parent / "shared" / "data" / "faces")))
     ap.add_argument("--kinds", default="flat,hnsw-sq,hnsw,ivf", help="index kinds to measure")
     ap.add_argument("--ef", default="64,128,256,512", help="HNSW efSearch values")
-    ap.add_argument("--ef-sq", default=f"32,{fx.HNSW_SQ_EF_SEARCH},128",
+    ap.add_argument("--ef-sq", default=",".join(str(v) for v in sorted(
+                        {64, 96, fx.HNSW_SQ_EF_SEARCH, 192, 256})),
                     help="hnsw-sq efSearch values")
     ap.add_argument("--k-factor", type=int, default=fx.REFINE_K_FACTOR,
                     help="hnsw-sq: candidates re-ranked exactly, as a multiple of k")
