@@ -61,7 +61,8 @@ def cmd_detect(args: argparse.Namespace) -> int:
         return 0
     print(f"{args.photo}: {found.width}x{found.height}, {len(rows)} face(s)")
     for f in found.faces:
-        print(f"  face {f.index}: box {f.box} size {f.size}px quality {f.quality:.2f}")
+        print(f"  face {f.index}: box {f.box} size {f.size}px quality {f.quality:.2f}"
+              + ("  (found by the CNN fallback)" if f.detector == "cnn" else ""))
     return 0 if rows else 1
 
 

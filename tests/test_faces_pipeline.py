@@ -192,3 +192,16 @@ def test_flip_descriptor_is_the_mean_of_the_face_and_its_mirror_image() -> None:
     assert len(keys) == 3, "a gallery must never mix descriptors of different views"
     with pytest.raises(FaceError, match="sideways"):
         PipelineOptions(views="sideways")
+
+
+def test_the_cnn_detector_finds_a_face_hog_misses() -> None:
+    assert FACES is not None
+    photo = FACES / "lfw" / "Jelena_Dokic" / "Jelena_Dokic_0004.jpg"  # HOG misses this face
+    if not photo.exists():
+        pytest.skip(f"{photo} absent (the full LFW folder is not in the shared data)")
+    assert FacePipeline(PipelineOptions(cnn_fallback_side=0)).detect(photo).faces == ()
+    found = FacePipeline().detect(photo).faces
+    assert len(found) == 1 and found[0].detector == "cnn"
+    left, top, right, bottom = found[0].box
+    assert left < 125 < right and top < 125 < bottom  # LFW centres the face
+    assert PipelineOptions().key() != PipelineOptions(cnn_fallback_side=0).key()
