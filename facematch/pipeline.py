@@ -60,7 +60,7 @@ class PipelineOptions:
         When HOG still finds no face, run dlib's CNN face detector (MMOD, shipped in
         ``face_recognition_models``) on the image shrunk to at most this long side; ``0``
         turns it off. It finds turned, tilted and badly lit faces that HOG misses, at ~0.4 s
-        for a 250 px image and a few seconds at 640 px -- paid only by images where HOG found
+        for a 250 px image and ~2 s at 640x480 -- paid only by images where HOG found
         nothing.
     max_detect_side:
         Large images are shrunk to this long side for detection only (alignment and
