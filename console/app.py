@@ -61,13 +61,13 @@ def run(root: Path) -> int:
         workspace.close()
         return 1
     ctx = ConsoleContext(workspace)
+    from console.stall import GcSettler
+
+    settler = GcSettler(app)  # full GCs held back during start-up, then freeze: see its docstring
+    settler.start()
     window = MainWindow(ctx)
     window.settings.setValue("last_workspace", str(workspace.root))
     window.show()
-    from console.stall import GcSettler
-
-    settler = GcSettler(window)  # once start-up is done: see its docstring
-    settler.start()
     if not cjk_font_families():
         log.warning(CJK_FONT_HINT)
         window.statusBar().showMessage(CJK_FONT_HINT, 30000)

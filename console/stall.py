@@ -110,16 +110,28 @@ class GcSettler(QObject):
     whole session gain nothing from being re-examined; ``gc.freeze()`` moves them to the
     permanent generation, so later full collections only walk what was created since. The
     freeze happens when the start-up work (every job) has finished.
+
+    Until then, full collections are held back: on a 1M-record workspace the start-up workers
+    (map layers, dashboards, dispatch board) grow the heap so fast that Python ran some twenty
+    full collections of 40–800 ms each, the window frozen for each. Young collections go on as
+    usual, and what reference counting frees is freed at once; only cyclic garbage made during
+    start-up waits (and is kept by the freeze).
     """
 
     def __init__(self, parent: QObject | None = None, poll_ms: int = 500) -> None:
         super().__init__(parent)
         self.frozen = 0  # objects frozen (0 until it happened)
+        self._thresholds: tuple[int, int, int] | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(poll_ms)
         self._timer.timeout.connect(self._check)
 
     def start(self) -> None:
+        """Hold back full collections now; freeze once every job has finished."""
+        if self._thresholds is None:
+            self._thresholds = gc.get_threshold()
+            young, middle, _full = self._thresholds
+            gc.set_threshold(young, middle, 1_000_000)  # ~never, until _check restores it
         self._timer.start()
 
     def _check(self) -> None:
@@ -129,5 +141,8 @@ class GcSettler(QObject):
             return
         self._timer.stop()
         gc.freeze()
+        if self._thresholds is not None:
+            gc.set_threshold(*self._thresholds)
+            self._thresholds = None
         self.frozen = gc.get_freeze_count()
         log.info("start-up done: %d objects frozen out of full collections", self.frozen)

@@ -407,7 +407,7 @@ def test_big_chart_is_drawn_in_slices_and_completely(qtbot, ctx) -> None:  # noq
     assert panel.node_count() == n - 10
 
 
-def test_gc_settler_freezes_start_up_objects_once_jobs_are_done(qtbot) -> None:
+def test_gc_settler_holds_back_full_gc_then_freezes_once_jobs_are_done(qtbot) -> None:
     import gc
 
     from console.stall import GcSettler
@@ -416,12 +416,16 @@ def test_gc_settler_freezes_start_up_objects_once_jobs_are_done(qtbot) -> None:
     gate = __import__("threading").Event()
     job = Job(lambda _p, _c: gate.wait(10), "start-up work").start()
     settler = GcSettler(poll_ms=10)
+    thresholds = gc.get_threshold()
     try:
         settler.start()
+        assert gc.get_threshold()[2] > thresholds[2], "full collections not held back"
         qtbot.wait(100)
         assert settler.frozen == 0, "froze while start-up work was still running"
         gate.set()
         qtbot.waitUntil(lambda: not job.running and settler.frozen > 0, timeout=WAIT)
         assert settler.frozen > 1000 and gc.get_freeze_count() > 1000
+        assert gc.get_threshold() == thresholds
     finally:
         gc.unfreeze()
+        gc.set_threshold(*thresholds)

@@ -21,8 +21,9 @@ baseline:  the same search pages and expansion run blocking the GUI thread.
 
 The helper process is started (``console.offload.warm_up``) with the window, as the console
 does, so its ~1 s start is part of start-up, not of the expansion. As in ``console.app.run``,
-the objects of start-up are frozen out of full garbage collections once start-up is done
-(``console.stall.GcSettler``; ``--no-gc-freeze`` leaves them in, for comparison). ``-v`` lists
+full garbage collections are held back during start-up and the objects of start-up frozen
+out of them once it is done (``console.stall.GcSettler``; ``--no-gc-freeze``: neither, for
+comparison). ``-v`` lists
 every stall over 100 ms and every garbage collection over 20 ms (generation, thread).
 """
 
@@ -82,7 +83,7 @@ def main() -> int:
     parser.add_argument("--only", default=",".join(SCENARIOS),
                         help=f"comma-separated scenarios to run (of {', '.join(SCENARIOS)})")
     parser.add_argument("--no-gc-freeze", action="store_true",
-                        help="do not freeze the start-up objects out of full GC (for comparison)")
+                        help="no GcSettler: full GC in start-up, nothing frozen (to compare)")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="list every stall over 100 ms with the jobs running at the time")
     args = parser.parse_args()
@@ -102,7 +103,7 @@ def main() -> int:
 
     load_start = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     root = args.workspace or build(args.build)
-    app = create_application()  # noqa: F841 - must stay alive
+    app = create_application()  # must stay alive
     ws = Workspace.open(root)
     ctx = ConsoleContext(ws)
     settings = QSettings(str(Path(tempfile.mkdtemp()) / "bench.ini"), QSettings.Format.IniFormat)
@@ -110,15 +111,15 @@ def main() -> int:
     seed = ws.store.connection.execute(
         "SELECT entity_id FROM record_entities GROUP BY entity_id "
         "ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
-    window = MainWindow(ctx, settings)
-    window.resize(1600, 960)
-    window.show()
     from console.stall import GcSettler
     from console.workers import running_jobs
 
-    settler = GcSettler(window)  # as console.app.run does
+    settler = GcSettler(app)  # as console.app.run does
     if not args.no_gc_freeze:
         settler.start()
+    window = MainWindow(ctx, settings)
+    window.resize(1600, 960)
+    window.show()
     gc_pauses: list[tuple[float, float, int, str]] = []  # (at, ms, generation, thread)
     gc_started: dict[str, float] = {}
 
