@@ -1,9 +1,10 @@
 """Cheap descriptor experiments on LFW View 2: cache the aligned face chips once, then score
 descriptor variants (plain, mirrored, flip-averaged, jittered) with network passes only.
 
-The chips are those the product pipeline computes (:class:`facematch.pipeline.FacePipeline`
-detection, the face nearest the centre, the centre-box fallback when HOG finds none), so a
-variant's accuracy here is what ``superbrain faces evaluate`` would measure with it.
+The chips are those the pipeline computes with HOG only (``cnn_fallback_side=0``: detection,
+the face nearest the centre, LFW's centre box when HOG finds none), so a variant's accuracy here
+is what ``superbrain faces evaluate`` measures with it and without the CNN fallback; the plain
+descriptors are read from that command's cache (checked against the chips).
 
     flock /work/bench.lock python -m bench.faces.lfw_variants --workers 2 [--jitters 4]
 
