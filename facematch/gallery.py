@@ -103,7 +103,8 @@ class Gallery:
         elif key != self.options.descriptor_key() and self.store.count():
             raise FaceIndexError(
                 f"{str(self.dir / STORE_NAME)!r}: faces were enrolled as {key!r} but the "
-                f"calibration is for {self.options.descriptor_key()!r}; re-enrol the photos")
+                f"calibration is for {self.options.descriptor_key()!r}; re-enrol the photos "
+                f"(move {str(self.dir)!r} aside, then `superbrain faces enroll`)")
 
     @property
     def index_path(self) -> Path:
