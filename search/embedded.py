@@ -185,6 +185,7 @@ class EmbeddedBackend(SearchBackend):
         self._writer_heap = writer_heap
         self._writer_threads = writer_threads
         self._builder = DocumentBuilder(registry, index_workers)
+        self._uncommitted: set[str] = set()  # uids added since the last commit
         self._pinned: OrderedDict[str, tuple[Any, float]] = OrderedDict()
         self._gen: _Generation = self._open_current()
         self._current_mtime = self._current_file_mtime()
@@ -233,12 +234,30 @@ class EmbeddedBackend(SearchBackend):
             except ValueError as exc:
                 raise SearchError(f"{str(gen.path)!r}: cannot write the search index "
                                   f"(is another ingest running?): {exc}") from exc
+            gen.index.reload()  # another process may have written since: upserts look here
+            self._uncommitted.clear()
         return self._writer
 
     def _close_writer(self) -> None:
         if self._writer is not None:
             self._writer.rollback()
             self._writer = None
+            self._uncommitted.clear()
+
+    def _indexed_already(self, gen: _Generation, uids: list[str]) -> set[str]:
+        """The uids among ``uids`` that an upsert must delete first.
+
+        A delete per added document costs tantivy about a fifth of its ingest work (each
+        delete term is looked up in every segment at commit, measured), and on a fresh ingest
+        nothing is there to delete. One term-set query over the committed index tells whether
+        any of the chunk is there; if so, the whole chunk is replaced as before. Documents
+        added since the last commit are not searchable yet and are remembered instead.
+        """
+        searcher = gen.index.searcher()
+        query = tantivy.Query.term_set_query(gen.schema, "uid", uids)
+        if searcher.search(query, 1, count=False).hits:
+            return set(uids)
+        return self._uncommitted.intersection(uids)
 
     def index(self, records: Sequence[Record]) -> IndexReport:
         gen = self._generation()
@@ -249,17 +268,24 @@ class EmbeddedBackend(SearchBackend):
         for docs, chunk_failures in self._builder.build(records, gen.doc_layout,
                                                         size_hint=len(records)):
             failures.update(chunk_failures)
+            if not docs:
+                continue
             with self._lock:
-                indexed += self._add(self._writer_for(gen), docs, failures, upsert=True)
+                writer = self._writer_for(gen)
+                replace = self._indexed_already(gen, [uid for uid, _ in docs])
+                indexed += self._add(writer, docs, failures, replace)
+                self._uncommitted.update(uid for uid, _ in docs)
         return IndexReport(indexed, failures)
 
     @staticmethod
-    def _add(writer: Any, docs: list[tuple[str, str]], failures: dict[str, str], *,
-             upsert: bool) -> int:
+    def _add(writer: Any, docs: list[tuple[str, str]], failures: dict[str, str],
+             replace: set[str]) -> int:
+        """Add ``docs``, deleting first the uids in ``replace`` (and repeats within ``docs``)."""
         added = 0
         for uid, doc in docs:
-            if upsert:
+            if uid in replace:
                 writer.delete_documents_by_term("uid", uid)
+            replace.add(uid)  # the same uid again later in this chunk replaces this one
             try:
                 writer.add_json(doc)
             except ValueError as exc:  # tantivy refused the document (e.g. a value out of range)
@@ -279,6 +305,7 @@ class EmbeddedBackend(SearchBackend):
         with self._lock:
             if self._writer is not None:
                 self._writer.commit()
+                self._uncommitted.clear()
                 self._gen.index.reload()
 
     def release(self) -> None:
@@ -290,6 +317,7 @@ class EmbeddedBackend(SearchBackend):
                 self._writer.commit()
                 self._writer.wait_merging_threads()
                 self._writer = None
+                self._uncommitted.clear()
                 self._gen.index.reload()
 
     def close(self) -> None:
@@ -299,6 +327,7 @@ class EmbeddedBackend(SearchBackend):
                 self._writer.commit()
                 self._writer.wait_merging_threads()
                 self._writer = None
+                self._uncommitted.clear()
             self._pinned.clear()
 
     def rebuild(self, records: Iterable[Record], *, total: int | None = None,
@@ -313,7 +342,7 @@ class EmbeddedBackend(SearchBackend):
         try:
             for docs, chunk_failures in built:
                 failures.update(chunk_failures)
-                n += self._add(writer, docs, failures, upsert=False)  # a fresh index: no upserts
+                n += self._add(writer, docs, failures, set())  # a fresh index: nothing to replace
                 meter.advance(len(docs) + len(chunk_failures), "indexing")
                 if cancel is not None and cancel.cancelled:
                     writer.rollback()

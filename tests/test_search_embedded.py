@@ -172,3 +172,31 @@ def test_worker_built_rebuild_switches_and_a_cancelled_one_keeps_the_old_index(
         assert set((tmp_path / "tantivy").glob("g-*")) == before  # the new one is removed
     finally:
         backend.close()
+
+
+def test_upserts_replace_committed_uncommitted_and_repeated_records(tmp_path: Path) -> None:
+    backend = EmbeddedBackend(tmp_path, registry(), index_workers=0)
+    first, second = corpus()[5], corpus()[6]  # I006, I007
+
+    def version(record: Record, word: str) -> Record:
+        return replace(record, text={"summary": f"version {word}"})
+
+    try:
+        backend.index([version(first, "alpha")])  # not committed yet …
+        backend.index([version(first, "bravo")])  # … and replaced in a second call
+        backend.flush()
+        assert backend.count("") == 1 and backend.count("bravo") == 1
+        # committed, then replaced next to a new record and a repeat within one batch
+        backend.index([version(second, "charlie"), version(first, "delta"),
+                       version(second, "echo")])
+        backend.flush()
+        assert backend.count("") == 2
+        assert {h.uid for h in backend.search(SearchRequest("delta OR echo")).hits} == {
+            first.uid, second.uid}
+        assert backend.count("alpha OR bravo OR charlie") == 0
+        backend.delete([first.uid])
+        backend.index([version(first, "foxtrot")])  # deleted, then added again before commit
+        backend.flush()
+        assert backend.count("") == 2 and backend.count("foxtrot") == 1
+    finally:
+        backend.close()
