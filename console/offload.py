@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 #: Objects per pickled chunk of a result (a few milliseconds of ``pickle.loads`` each).
 CHUNK = 400
+#: ``nice`` increment of the helper process: the window comes first when both want a CPU.
+HELPER_NICE = 10
 
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
@@ -50,11 +52,11 @@ class OffloadError(ConsoleError):
 _shared_cancel: Any = None
 
 
-def _init_helper(cancelled: Any, console_pid: int) -> None:
+def _init_helper(cancelled: Any, console_pid: int, nice: int) -> None:
     global _shared_cancel
     _shared_cancel = cancelled
     with contextlib.suppress(OSError):  # not permitted everywhere; then it just runs
-        os.nice(10)  # the analyst's window comes first when both want the CPU
+        os.nice(nice)
     threading.Thread(target=_exit_with_console, args=(console_pid,), daemon=True,
                      name="console-watch").start()
 
@@ -113,7 +115,7 @@ def _executor() -> tuple[ProcessPoolExecutor, Any]:
             _cancelled = ctx.Value("q", 0, lock=False)
             _pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx,
                                         initializer=_init_helper,
-                                        initargs=(_cancelled, os.getpid()))
+                                        initargs=(_cancelled, os.getpid(), HELPER_NICE))
         return _pool, _cancelled
 
 

@@ -84,6 +84,9 @@ def main() -> int:
                         help=f"comma-separated scenarios to run (of {', '.join(SCENARIOS)})")
     parser.add_argument("--no-gc-freeze", action="store_true",
                         help="no GcSettler: full GC in start-up, nothing frozen (to compare)")
+    parser.add_argument("--helper-nice", type=int, default=None,
+                        help="nice increment of the graph helper process (default: the "
+                             "console's, console.offload.HELPER_NICE)")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="list every stall over 100 ms with the jobs running at the time")
     args = parser.parse_args()
@@ -111,8 +114,13 @@ def main() -> int:
     seed = ws.store.connection.execute(
         "SELECT entity_id FROM record_entities GROUP BY entity_id "
         "ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+    from console import offload
     from console.stall import GcSettler
     from console.workers import running_jobs
+
+    if args.helper_nice is not None:
+        offload.HELPER_NICE = args.helper_nice
+    print(f"graph helper process nice {offload.HELPER_NICE}")
 
     settler = GcSettler(app)  # as console.app.run does
     if not args.no_gc_freeze:
@@ -259,8 +267,6 @@ def main() -> int:
             print(f"  GC generation {generation} {ms:6.0f} ms at {t:10.2f} in {thread}")
     wait_until(lambda: running_jobs() == 0)
     window.close()
-    from console import offload
-
     offload.shutdown()
     ctx.close()
     return 0 if worker_max <= 100 else 1
