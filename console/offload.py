@@ -24,7 +24,7 @@ import pickle
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -150,17 +150,17 @@ def run_in_process(fn: Callable[..., Any], *args: Any, cancel: CancelToken | Non
         _discard(pool)
         raise OffloadError(f"helper process unavailable: {exc}") from exc
     told = False
-    while True:
-        try:
-            return future.result(timeout=0.05)
-        except TimeoutError:
-            if cancel is not None and cancel.cancelled and not told:
-                told = True
-                with _lock:
-                    shared.value = max(shared.value, task)
-        except BrokenProcessPool as exc:
-            _discard(pool)
-            raise OffloadError(f"helper process for {fn.__name__} died: {exc}") from exc
+    while not future.done():
+        wait([future], timeout=0.05)  # no GIL held while waiting
+        if cancel is not None and cancel.cancelled and not told:
+            told = True
+            with _lock:
+                shared.value = max(shared.value, task)
+    try:
+        return future.result()  # or the function's own exception, as raised in the helper
+    except BrokenProcessPool as exc:
+        _discard(pool)
+        raise OffloadError(f"helper process for {fn.__name__} died: {exc}") from exc
 
 
 def _discard(pool: ProcessPoolExecutor) -> None:

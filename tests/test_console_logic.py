@@ -179,6 +179,11 @@ def test_expansion_in_the_helper_process_equals_the_one_in_a_thread(ctx) -> None
         path_packed, str(store.path), list(graph.nodes), seed, far, positions=pos))
     assert hops[0] == seed and hops[-1] == far and set(graph.nodes) <= set(merged.nodes)
     assert all(merged_pos[n] == pos[n] for n in graph.nodes)
+    # the engine's own error comes back from the helper as raised, naming the culprit
+    from graph.errors import EntityNotFoundError
+
+    with pytest.raises(EntityNotFoundError, match="NOPE"):
+        run_in_process(path_packed, str(store.path), [], seed, "vehicle:NOPE", positions={})
 
 
 def test_cancelled_expansion_stops_in_the_helper_process(ctx) -> None:  # noqa: F811
