@@ -208,8 +208,8 @@ def default_workers() -> int:
     """Worker processes for document building: one per core beyond two, at most 4.
 
     The calling thread (adding documents) and tantivy's indexing thread already keep two cores
-    busy, so on a 2-core machine workers only add pickling work (measured: +15 % CPU per
-    record, no faster); past 4 workers the calling thread's ``add_json`` is the limit.
+    busy, so on a 2-core machine workers only add pickling work (measured: ~25 % more CPU
+    per record, no faster); past 4 workers the calling thread's ``add_json`` is the limit.
     """
     return max(0, min(4, (os.cpu_count() or 1) - 2))
 
