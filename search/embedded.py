@@ -5,6 +5,12 @@ writes a new generation and then replaces CURRENT atomically, so searches never 
 fields (``t_``/``k_``/``n_``/``d_`` + field name) come from the declared record schemas; a
 schema that gains fields after the index was built is reported by :meth:`health` ("rebuild
 needed") and its new fields are searchable by exact value until ``superbrain reindex``.
+
+Index format 2 (``layout.json``): text arrives tokenized by Python (``analysis.index_text``)
+and is split on spaces; each analysed field has a Han bigram twin ``g_<field>`` (no positions)
+for two-character words; numbers, times and coordinates are fast fields only. An existing
+generation is opened with the schema stored in its ``meta.json``, so indexes written by
+earlier versions (format 1: tantivy's regex tokenizer) keep working.
 """
 
 from __future__ import annotations
