@@ -114,6 +114,13 @@ class Gallery:
     def user(self) -> str:
         return str(self.workspace.user)
 
+    def _actor(self, user: str | None) -> tuple[str, dict[str, str]]:
+        """The audited user is always the session's; a different ``user`` given by calling
+        code is recorded as ``on_behalf_of`` and cannot replace it."""
+        if user and user != self.user:
+            return self.user, {"on_behalf_of": user}
+        return self.user, {}
+
     def __len__(self) -> int:
         return self.store.count()
 
@@ -350,7 +357,7 @@ class Gallery:
                               threshold=cal.threshold, threshold_fmr=cal.fmr,
                               gallery_size=gallery_size, faces=tuple(results))
         all_c = result.candidates
-        actor = user or self.user
+        actor, behalf = self._actor(user)
         self.store.add_search(search_id, actor, case_s, purpose_s, "search", image.sha256,
                               [c.face_id for c in all_c])
         self.workspace.audit.append(actor, "face.search", {
@@ -358,7 +365,7 @@ class Gallery:
             "threshold": cal.threshold, "threshold_fmr": cal.fmr, "faces_searched": chosen,
             "gallery_size": gallery_size, "candidates": len(all_c),
             "above_threshold": [[c.face_id, c.record_uid, round(c.similarity, 4)]
-                                for c in all_c if c.above_threshold]},
+                                for c in all_c if c.above_threshold], **behalf},
             case=case_s, purpose=purpose_s)
         return result
 
@@ -376,7 +383,7 @@ class Gallery:
         s = float(np.dot(fa.unit_vector, fb.unit_vector))
         cal = self.calibration
         search_id = uuid.uuid4().hex
-        actor = user or self.user
+        actor, behalf = self._actor(user)
         self.store.add_search(search_id, actor, case_s, purpose_s, "verify",
                               f"{img_a.sha256},{img_b.sha256}", [])
         result = VerifyResult(search_id=search_id, case=case_s, purpose=purpose_s,
@@ -387,7 +394,8 @@ class Gallery:
         self.workspace.audit.append(actor, "face.verify", {
             "search_id": search_id, "probe_sha256": img_a.sha256, "other_sha256": img_b.sha256,
             "similarity": round(s, 4), "threshold": cal.threshold,
-            "above_threshold": result.above_threshold}, case=case_s, purpose=purpose_s)
+            "above_threshold": result.above_threshold, **behalf}, case=case_s,
+            purpose=purpose_s)
         return result
 
     # -- review ---------------------------------------------------------------------------------
@@ -408,13 +416,13 @@ class Gallery:
             raise UnknownFaceError(f"no face search {search_id!r} in this workspace")
         if int(face_id) not in info["candidates"]:
             raise UnknownFaceError(f"face {face_id} was not a candidate of search {search_id}")
-        actor = user or self.user
+        actor, behalf = self._actor(user)
         review_id = self.store.add_review(search_id, int(face_id), decision, note, actor)
         row = self.store.faces([int(face_id)]).get(int(face_id))
         params = {"search_id": search_id, "face_id": int(face_id), "decision": decision,
                   "note": note, "review_id": review_id,
                   "record_uid": row.record_uid if row else None,
-                  "entity_id": row.entity_id if row else None}
+                  "entity_id": row.entity_id if row else None, **behalf}
         self.workspace.audit.append(actor, "face.review", params, case=info["case"],
                                     purpose=info["purpose"])
         return params

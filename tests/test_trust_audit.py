@@ -182,6 +182,25 @@ def test_face_searches_verifications_and_reviews_always_appear(workspace: Worksp
     assert workspace.audit.verify() == []
 
 
+def test_calling_code_cannot_choose_the_audited_face_user(workspace: Workspace) -> None:
+    """``user=`` on the gallery is kept as ``on_behalf_of``; the audit names the session."""
+    pytest.importorskip("facematch.gallery", reason="facematch/ (issue 5) not installed")
+    from facematch.gallery import Gallery
+
+    g = Gallery(workspace)
+    for n in range(3):
+        g.enroll_faces(_fake_photo(n), record_uid=f"r:{n}", save=False)
+    result = g.search(_fake_photo(1), case="A-18", purpose="lead", user="someone-else")
+    g.verify(_fake_photo(1), _fake_photo(2), case="A-18", purpose="lead", user="someone-else")
+    g.review(result.candidates[0], "rejected", user="someone-else")
+    g.close()
+    entries = [e for e in workspace.audit.search(action="face.*")
+               if e["action"] in ("face.search", "face.verify", "face.review")]
+    assert len(entries) == 3
+    assert {e["user"] for e in entries} == {workspace.user}
+    assert {e["params"]["on_behalf_of"] for e in entries} == {"someone-else"}
+
+
 def test_dispatches_always_appear(workspace: Workspace) -> None:
     pytest.importorskip("ops.service", reason="ops/ (issue 7) not installed")
     from ops.service import OpsService
