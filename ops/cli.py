@@ -284,14 +284,18 @@ DEMO_RESCAN_LIMIT = 300_000
 
 
 def prepare_demo(workspace: Any) -> None:
-    """Called by `superbrain demo` after its ingest: seed units, raise alerts on what was
-    ingested before the watchlist (sources are ingested one after the other)."""
-    from ops.seed import seed_demo_units
+    """Called by `superbrain demo` after its ingest: seed units, take in a live shift of
+    incidents (relative to now), raise alerts on what was ingested before the watchlist
+    (sources are ingested one after the other)."""
+    from ops.seed import seed_demo_units, seed_live_shift
     from ops.service import OpsService
 
     ops = OpsService(workspace)
     units = seed_demo_units(ops)
     print(f"ops: {len(units)} units across {len(ops.config.districts)} districts",
+          file=sys.stderr)
+    shift = seed_live_shift(ops)
+    print(f"ops: a live shift of {len(shift)} incidents received in the last hour",
           file=sys.stderr)
     if workspace.store.count() > DEMO_RESCAN_LIMIT:
         print("ops: run `superbrain ops rescan` to raise alerts on the ingested records",

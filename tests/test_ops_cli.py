@@ -97,6 +97,30 @@ def test_demo_hook_seeds_units_and_rescans(workspace: Any,
                                                                          "13912345678"),))])
     prepare_demo(workspace)
     ops = OpsService(workspace)
-    assert len(ops.units.list(status="available")) == 40
+    assert len(ops.units.list()) == 40
     assert [a.record_uid for a in ops.alerts.list()] == ["hotel:h1"]
-    assert "40 units across 7 districts" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "40 units across 7 districts" in err and "live shift of 9 incidents" in err
+
+
+def test_demo_live_shift_is_a_believable_board(workspace: Any) -> None:
+    """The demo's open incidents are minutes old (not the months-old history), at different
+    stages: units on scene and on their way, a priority-1 incident overdue, fresh calls."""
+    from ops.seed import seed_demo_units, seed_live_shift
+    from ops.service import OpsService
+
+    ops = OpsService(workspace)
+    seed_demo_units(ops)
+    ids = seed_live_shift(ops)
+    queue = ops.incidents.open_queue()
+    assert sorted(q["id"] for q in queue) == sorted(ids)
+    assert all(0 < q["age_s"] < 3600 for q in queue)
+    by_status: dict[str, int] = {}
+    for q in queue:
+        by_status[q["status"]] = by_status.get(q["status"], 0) + 1
+    assert by_status == {"on_scene": 1, "dispatched": 2, "accepted": 1, "received": 5}
+    assert any(q["overdue"] and q["priority"] == 1 and not q["units"] for q in queue)
+    units = ops.units.counts()
+    assert units["dispatched"] == 2 and units["on_scene"] == 1 and units["available"] == 37
+    # every step went through the services: the audit shows the dispatches
+    assert len(workspace.audit.search(action="ops.dispatch.assign")) == 3
