@@ -47,9 +47,11 @@ def run(root: Path) -> int:
     from core.errors import SuperbrainError
     from core.workspace import Workspace
 
-    language = choose_language(QSettings("superbrain", "console").value("language"),
-                               QLocale.system().name())
-    install_translator(app, language)
+    if not getattr(app, "_superbrain_language", None):
+        language = choose_language(QSettings("superbrain", "console").value("language"),
+                                   QLocale.system().name())
+        install_translator(app, language)
+        app._superbrain_language = language
     try:
         workspace = Workspace.open(Path(root))
     except SuperbrainError as exc:
@@ -81,3 +83,27 @@ def run(root: Path) -> int:
         QThreadPool.globalInstance().waitForDone(10_000)  # let workers finish with the store
         offload.shutdown()  # the graph helper process
         ctx.close()
+
+
+def run_default(default: Path) -> int:
+    """``superbrain`` with no arguments: open the last workspace, else ``default`` when it is a
+    workspace, else offer to build the demo there (console.startup)."""
+    app = create_application()
+    from PyQt6.QtCore import QLocale, QSettings
+    from PyQt6.QtWidgets import QDialog
+
+    from console.i18n import choose_language, install_translator
+    from console.startup import StartDialog, pick_workspace
+
+    settings = QSettings("superbrain", "console")
+    language = choose_language(settings.value("language"), QLocale.system().name())
+    install_translator(app, language)
+    app._superbrain_language = language
+    last = settings.value("last_workspace")
+    choice, path = pick_workspace(str(last) if last else None, default)
+    if choice == "offer_demo":
+        dialog = StartDialog(path)
+        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.workspace is None:
+            return 0
+        path = dialog.workspace
+    return run(path)

@@ -194,9 +194,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return launch_console(ws.root)
 
 
-def launch_console(root: Path) -> int:
-    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-            or os.environ.get("QT_QPA_PLATFORM")):
+def has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+                or os.environ.get("QT_QPA_PLATFORM"))
+
+
+def launch_console(root: Path | None) -> int:
+    """Open the console on ``root``; with None, on the last workspace (or offer the demo)."""
+    if not has_display():
         print("no display: not opening the console (run `superbrain console` on a desktop)",
               file=sys.stderr)
         return 0
@@ -205,6 +210,8 @@ def launch_console(root: Path) -> int:
     except ModuleNotFoundError as exc:
         print(f"the console is not available: {exc}", file=sys.stderr)
         return 0
+    if root is None:
+        return int(app.run_default(Path(DEFAULT_WORKSPACE)))
     return int(app.run(root))
 
 
@@ -312,6 +319,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
+        if not argv and has_display():
+            # `superbrain` alone opens the console: last workspace, or an offer to build the demo
+            return launch_console(None)
         parser.print_help()
         return 0
     func: Callable[[argparse.Namespace], int] = args.func

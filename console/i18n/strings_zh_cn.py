@@ -54,4 +54,22 @@ ZH_CN = {
     "set status…": "设置状态…", "sound": "声音", "superbrain alerts": "superbrain 预警",
     "time-wheel: records by weekday × hour (local time)": "时间轮：按星期 × 小时统计（本地时间）",
     "top places (records by district)": "高发地点（按辖区记录数）", "◀ Back": "◀ 后退", "⚠ ": "⚠ ",
+    "superbrain — no workspace yet": "superbrain — 尚无工作区",
+    "There is no workspace at {path} yet.\n\nBuild the demo workspace there: seven synthetic "
+    "sources of 嘉兴 (residents, 110 incidents, plate reads, calls, e-bike tags, hotels, a "
+    "watchlist) with planted suspect networks, 40 police units and a live shift of incidents. "
+    "It takes about a minute.":
+        "{path} 处还没有工作区。\n\n可在此生成演示工作区：嘉兴的七个模拟数据源（人口、110警情、"
+        "卡口过车、通话、电动车标签、旅馆、布控名单），含预置的嫌疑人关系网、40个警力单元和"
+        "一个正在进行的值班警情。约需一分钟。",
+    "Build the demo workspace": "生成演示工作区", "Open a workspace folder…": "打开工作区文件夹…",
+    "Building the demo workspace…": "正在生成演示工作区…",
+    "Cancelling after the current batch…": "当前批次完成后取消…",
+    "Cancelled. Build again to finish it (what is done is kept), or open another folder.":
+        "已取消。再次生成可继续完成（已完成部分会保留），或打开其他文件夹。",
+    "The demo build failed (exit code {code}); its output is above.":
+        "演示工作区生成失败（退出码 {code}），输出见上方。",
+    "Open a workspace folder": "打开工作区文件夹",
+    "{path} is not a superbrain workspace (it has no superbrain.toml).":
+        "{path} 不是 superbrain 工作区（没有 superbrain.toml）。",
 }

@@ -104,12 +104,12 @@
         <translation>警力状态</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="146" />
+        <location filename="../dispatch_panel.py" line="148" />
         <source>Show in Map view</source>
         <translation>在地图视图中显示</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="147" />
+        <location filename="../dispatch_panel.py" line="149" />
         <source>The Map view shows every layer; pop it out (Ctrl+Shift+D) to keep it beside the board</source>
         <translation>地图视图显示全部图层；可将其弹出（Ctrl+Shift+D）放在调度台旁边</translation>
     </message>
@@ -553,6 +553,67 @@
         <location filename="../search_panel.py" line="125" />
         <source>Type a query and press Enter.</source>
         <translation>输入检索条件后按回车。</translation>
+    </message>
+</context><context>
+    <name>StartDialog</name>
+    <message>
+        <location filename="../startup.py" line="59" />
+        <source>superbrain — no workspace yet</source>
+        <translation>superbrain — 尚无工作区</translation>
+    </message>
+    <message>
+        <location filename="../startup.py" line="66" />
+        <source>There is no workspace at {path} yet.
+
+Build the demo workspace there: seven synthetic sources of 嘉兴 (residents, 110 incidents, plate reads, calls, e-bike tags, hotels, a watchlist) with planted suspect networks, 40 police units and a live shift of incidents. It takes about a minute.</source>
+        <translation>{path} 处还没有工作区。
+
+可在此生成演示工作区：嘉兴的七个模拟数据源（人口、110警情、卡口过车、通话、电动车标签、旅馆、布控名单），含预置的嫌疑人关系网、40个警力单元和一个正在进行的值班警情。约需一分钟。</translation>
+    </message>
+    <message>
+        <location filename="../startup.py" line="81" />
+        <source>Build the demo workspace</source>
+        <translation>生成演示工作区</translation>
+    </message>
+    <message>
+        <location filename="../startup.py" line="82" />
+        <source>Open a workspace folder…</source>
+        <translation>打开工作区文件夹…</translation>
+    </message>
+    <message>
+        <location filename="../startup.py" line="83" />
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location filename="../startup.py" line="122" />
+        <source>Building the demo workspace…</source>
+        <translation>正在生成演示工作区…</translation>
+    </message>
+    <message>
+        <location filename="../startup.py" line="139" />
+        <source>Cancelling after the current batch…</source>
+        <translation>当前批次完成后取消…</translation>
+    </message>
+    <message>
+        <location filename="../startup.py" line="163" />
+        <source>Cancelled. Build again to finish it (what is done is kept), or open another folder.</source>
+        <translation>已取消。再次生成可继续完成（已完成部分会保留），或打开其他文件夹。</translation>
+    </message>
+    <message>
+        <location filename="../startup.py" line="166" />
+        <source>The demo build failed (exit code {code}); its output is above.</source>
+        <translation>演示工作区生成失败（退出码 {code}），输出见上方。</translation>
+    </message>
+    <message>
+        <location filename="../startup.py" line="170" />
+        <source>Open a workspace folder</source>
+        <translation>打开工作区文件夹</translation>
+    </message>
+    <message>
+        <location filename="../startup.py" line="177" />
+        <source>{path} is not a superbrain workspace (it has no superbrain.toml).</source>
+        <translation>{path} 不是 superbrain 工作区（没有 superbrain.toml）。</translation>
     </message>
 </context><context>
     <name>TimelinePanel</name>
