@@ -14,6 +14,7 @@ Built indexes are cached under ``.cache/faces/indexes/`` keyed by spec, size and
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import sys
 import time
@@ -42,6 +43,50 @@ def set_ef_construction(faiss, ix, ef: int) -> None:
             set_ef_construction(faiss, inner, ef)
 
 
+def set_nsg_build(faiss, ix) -> None:
+    """NSG inside ``ix`` builds its kNN graph by NN-descent (brute force is O(n^2))."""
+    ix = faiss.downcast_index(ix)
+    if hasattr(ix, "nsg"):
+        ix.build_type = 1
+    for attr in ("index", "base_index"):
+        inner = getattr(ix, attr, None)
+        if inner is not None:
+            set_nsg_build(faiss, inner)
+
+
+def graphs(faiss, ix) -> list:
+    """Every HNSW / NSG index inside ``ix``."""
+    ix = faiss.downcast_index(ix)
+    found = [ix] if hasattr(ix, "hnsw") or hasattr(ix, "nsg") else []
+    for attr in ("index", "base_index"):
+        inner = getattr(ix, attr, None)
+        if inner is not None:
+            found += graphs(faiss, inner)
+    return found
+
+
+def apply_params(faiss, ix, params: str) -> None:
+    """``ParameterSpace`` settings plus two it lacks: ``search_L`` (NSG) and
+    ``bounded_queue`` (HNSW ``search_bounded_queue``, 0 or 1)."""
+    rest = []
+    for item in params.split(","):
+        name, _, value = item.partition("=")
+        if name in ("search_L", "bounded_queue"):
+            found = [g for g in graphs(faiss, ix)
+                     if hasattr(g, "nsg" if name == "search_L" else "hnsw")]
+            if not found:
+                raise RuntimeError(f"{name}: no such index inside")
+            for g in found:
+                if name == "search_L":
+                    g.nsg.search_L = int(value)
+                else:
+                    g.hnsw.search_bounded_queue = bool(int(value))
+        else:
+            rest.append(item)
+    if rest:
+        faiss.ParameterSpace().set_index_parameters(ix, ",".join(rest))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=200_000)
@@ -67,17 +112,19 @@ def main() -> None:
 
     np_ms, exact = p50_ms(numpy_scan, queries)
     print(f"numpy scan p50 {np_ms:.3f} ms", flush=True)
+    digest = hashlib.sha256(base.tobytes()).hexdigest()[:12]  # a cache is for this base only
     store = args.cache / "indexes"
     store.mkdir(parents=True, exist_ok=True)
     for spec in args.spec:
         tag = spec.replace(",", "+").replace("/", "_")
-        path = store / f"{tag}-n{args.n}-efc{args.ef_construction}.faiss"
+        path = store / f"{tag}-{digest}-efc{args.ef_construction}.faiss"
         if path.exists():
             ix = faiss.read_index(str(path))
             build_s = float("nan")
         else:
             ix = faiss.index_factory(128, spec, faiss.METRIC_L2)
             set_ef_construction(faiss, ix, args.ef_construction)
+            set_nsg_build(faiss, ix)
             faiss.omp_set_num_threads(args.build_threads)
             t = time.perf_counter()
             if not ix.is_trained:
@@ -88,10 +135,9 @@ def main() -> None:
             faiss.write_index(ix, str(path))
         size_mb = path.stat().st_size / 2**20
         print(f"{spec}: build {build_s:.1f} s, file {size_mb:.0f} MB", flush=True)
-        ps = faiss.ParameterSpace()
         for params in args.params:
             try:
-                ps.set_index_parameters(ix, params)
+                apply_params(faiss, ix, params)
             except RuntimeError:
                 continue
             ms, res = p50_ms(lambda q, ix=ix: ix.search(q, 10)[1][0], queries)
