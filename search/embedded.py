@@ -178,7 +178,7 @@ class EmbeddedBackend(SearchBackend):
     Only one process may write at a time (tantivy's lock file enforces it).
 
     The writer defaults were measured on 2 cores (150k–300k records in 10,000-record
-    batches): a second indexing thread costs 4–12 % more CPU per record and ingests no
+    batches): a second indexing thread costs ~6 % more CPU per record and ingests no
     faster (the ingesting Python thread needs the other core), and a larger heap changes
     nothing (a batch fits in 128 MB). ``add_json`` holds the GIL, so adding from a second
     thread only slows the thread building documents; ``commit`` releases it, but ``flush``
