@@ -586,8 +586,19 @@ class GraphPanel(QWidget):
 
     # -- export -------------------------------------------------------------------------------
     def export_png(self, path: Path) -> Path:
+        """Save the chart as a picture: like any export, permission-checked and audited."""
         self.finish_drawing()  # the picture shows the whole chart, not a half-drawn one
-        self.plot.grab().save(str(path), "PNG")
+        audited = self.ctx.api("graph.export", "audited_export")
+        if audited is None or self.model.graph is None:
+            raise RuntimeError("nothing to export" if audited else
+                               self.ctx.api_error("graph.export", "audited_export"))
+
+        def write() -> list[Path]:
+            if not self.plot.grab().save(str(path), "PNG"):
+                raise OSError(f"cannot write the picture {str(path)!r}")
+            return [Path(path)]
+
+        audited(self.ctx.workspace, self.model.graph, Path(path), "png", write)
         return path
 
     def export_graphml(self, path: Path) -> list[Path]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,16 +47,24 @@ def export_graph(graph: GraphResult, path: Path, fmt: str | None = None, *,
     fmt = (fmt or path.suffix.lstrip(".")).lower()
     if fmt not in FORMATS:
         raise ExportError(f"{str(path)!r}: unknown export format {fmt!r}; use one of {FORMATS}")
-    user = ""
-    if workspace is not None:
-        from core.security import require
+    if workspace is None:
+        return _write(graph, path, fmt)
+    return audited_export(workspace, graph, path, fmt, lambda: _write(graph, path, fmt),
+                          case=case)
 
-        user = require(workspace, "export", action="graph.export", file=str(path)).user
-    files = _write(graph, path, fmt)
-    if workspace is not None:
-        workspace.audit.append(user, "graph.export", {
-            "files": [str(f) for f in files], "format": fmt, "nodes": len(graph.nodes),
-            "edges": len(graph.edges), "seeds": list(graph.seeds)}, case=case)
+
+def audited_export(workspace: Any, graph: GraphResult, path: Path, fmt: str,
+                   write: Callable[[], list[Path]], *, case: str | None = None) -> list[Path]:
+    """Run ``write()`` (which writes ``graph`` to ``path`` in ``fmt``; e.g. a chart picture)
+    only if the session holds the ``export`` permission (a refusal is audited and raises
+    ``core.security.PermissionDeniedError``), and audit the files it wrote as ``graph.export``."""
+    from core.security import require
+
+    user = require(workspace, "export", action="graph.export", file=str(path)).user
+    files = write()
+    workspace.audit.append(user, "graph.export", {
+        "files": [str(f) for f in files], "format": fmt, "nodes": len(graph.nodes),
+        "edges": len(graph.edges), "seeds": list(graph.seeds)}, case=case)
     return files
 
 

@@ -278,7 +278,8 @@ def test_link_chart_expands_and_exports(qtbot, ctx, tmp_path) -> None:  # noqa: 
     files = panel.export_graphml(tmp_path / "chart.graphml")
     assert seed in Path(files[0]).read_text(encoding="utf-8")
     exports = ctx.workspace.audit.search(action="graph.export")
-    assert exports, "an export from the chart is audited like one from the CLI"
+    assert [e["params"]["format"] for e in exports][-2:] == ["png", "graphml"], \
+        "exports from the chart (picture and GraphML) are audited like one from the CLI"
 
 
 def test_map_panel_loads_offline_page_and_opens_records(qtbot, ctx) -> None:  # noqa: F811

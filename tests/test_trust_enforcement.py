@@ -112,6 +112,32 @@ def _cli(root: Path, user: str, *args: str) -> subprocess.CompletedProcess[str]:
                           stdin=subprocess.DEVNULL)
 
 
+def test_chart_picture_export_needs_the_export_permission(
+        sessions: dict[str, Workspace], tmp_path: Path) -> None:
+    """The console's PNG export goes through graph.export.audited_export: refused (and audited)
+    for an analyst before anything is written; a supervisor's export is audited."""
+    pytest.importorskip("graph.export", reason="graph/ (issue 4) not installed")
+    from core.security import PermissionDeniedError
+    from graph.export import audited_export
+    from graph.model import GraphResult
+
+    written: list[Path] = []
+
+    def write() -> list[Path]:
+        out = tmp_path / "chart.png"
+        out.write_bytes(b"png")
+        written.append(out)
+        return [out]
+
+    graph = GraphResult(seeds=("phone:13800138000",))
+    with pytest.raises(PermissionDeniedError):
+        audited_export(sessions["ana"], graph, tmp_path / "chart.png", "png", write)
+    assert written == [] and _denied(sessions["ana"], "export")
+    audited_export(sessions["sup"], graph, tmp_path / "chart.png", "png", write)
+    last = sessions["sup"].audit.search(action="graph.export")[-1]
+    assert last["user"] == "sup" and last["params"]["format"] == "png" and len(written) == 1
+
+
 def test_graph_export_needs_the_export_permission(staffed_root: Path, tmp_path: Path) -> None:
     pytest.importorskip("graph.cli", reason="graph/ (issue 4) not installed")
     out = tmp_path / "g.graphml"
