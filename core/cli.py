@@ -177,8 +177,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if rc == 130:
             return rc
         generated += 1
-    # Engines prepare their part of the demo (e.g. ops seeds units): `prepare_demo(ws)` in
-    # their cli module, when they have one.
+    prepare_demo(ws)
+    print(f"demo workspace at {ws.root}: {generated} sources, "
+          f"{ws.store.count():,} records, {ws.store.count('entities'):,} entities, "
+          f"{ws.store.count('links'):,} links")
+    if args.no_console:
+        return 0
+    return launch_console(ws.root)
+
+
+def prepare_demo(ws: Any) -> None:
+    """Let every engine prepare its part of a demo workspace after the ingest (ops seeds units
+    and a live shift, …): ``prepare_demo(ws)`` in its cli module, when it has one."""
     for module_name in COMMAND_MODULES:
         try:
             module = importlib.import_module(module_name)
@@ -186,12 +196,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
             continue
         if hasattr(module, "prepare_demo"):
             module.prepare_demo(ws)
-    print(f"demo workspace at {ws.root}: {generated} sources, "
-          f"{ws.store.count():,} records, {ws.store.count('entities'):,} entities, "
-          f"{ws.store.count('links'):,} links")
-    if args.no_console:
-        return 0
-    return launch_console(ws.root)
 
 
 def has_display() -> bool:

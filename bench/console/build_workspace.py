@@ -19,7 +19,6 @@ knows its file), so an interrupted build resumes where it stopped.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 import time
 from pathlib import Path
@@ -46,7 +45,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    from core.cli import COMMAND_MODULES, run_ingest
+    from core.cli import prepare_demo, run_ingest
     from core.workspace import Workspace
 
     if args.workspace is None and not args.list:
@@ -74,13 +73,7 @@ def main() -> int:
         if rc:
             return rc
     if args.finish:
-        for module_name in COMMAND_MODULES:
-            try:
-                module = importlib.import_module(module_name)
-            except ModuleNotFoundError:
-                continue
-            if hasattr(module, "prepare_demo"):
-                module.prepare_demo(ws)
+        prepare_demo(ws)
     print(f"workspace {ws.root}: {ws.store.count():,} records, "
           f"{ws.store.count('entities'):,} entities, {ws.store.count('links'):,} links")
     ws.close()
