@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.workspace import Workspace
+from tests import console_fixtures  # noqa: F401 - Qt offscreen unless a platform is set
 
 
 def test_pick_workspace_prefers_last_then_default_then_offers_the_demo(tmp_path: Path) -> None:
@@ -66,11 +67,12 @@ def test_open_folder_refuses_a_folder_that_is_not_a_workspace(qtbot, tmp_path: P
     assert dialog.open_folder(tmp_path / "ws") and dialog.workspace == tmp_path / "ws"
 
 
-@pytest.mark.parametrize("argv", [["--help"]])
-def test_cli_help_still_prints_without_opening_anything(argv: list[str],
-                                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_arguments_without_a_display_prints_help(monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """On a server (no display) `superbrain` alone must not try to open a window."""
     from core.cli import main
 
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-    assert exc.value.code == 0 and "superbrain" in capsys.readouterr().out
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    assert main([]) == 0
+    assert "usage: superbrain" in capsys.readouterr().out
