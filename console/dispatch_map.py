@@ -20,7 +20,7 @@ from PyQt6.QtWidgets import QStackedLayout, QWidget
 from console import qtinit
 from console.bus import Bus
 from console.context import ConsoleContext
-from console.map_panel import _make_page_class
+from console.map_panel import make_map_view
 from console.mapgen import MapLayers, build_map_html, dispatch_view
 from console.notice import Notice
 from console.theme import Theme
@@ -59,16 +59,8 @@ class DispatchMap(QWidget):
         self.stack.addWidget(self.notice)
         self.view: Any = None
         if qtinit.webengine_available():
-            from PyQt6.QtWebEngineCore import QWebEngineSettings
-            from PyQt6.QtWebEngineWidgets import QWebEngineView
-
-            self.view = QWebEngineView()
-            page = _make_page_class()(self.view)
-            page.opened.connect(self._on_open)
-            self.view.setPage(page)
-            page.settings().setAttribute(
-                QWebEngineSettings.WebAttribute.LocalContentCanAccessFileUrls, True)
-            self.view.loadFinished.connect(self._on_loaded)
+            # the same view as the Map view's: with a configured tile server, its tiles load
+            self.view = make_map_view(self._on_open, self._on_loaded)
             self.stack.addWidget(self.view)
         else:
             self.notice.set_text(f"map not available: {qtinit.WEBENGINE_ERROR}")

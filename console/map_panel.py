@@ -66,6 +66,23 @@ def _make_page_class() -> type:
     return MapPage
 
 
+def make_map_view(on_open: Any, on_loaded: Any) -> Any:
+    """A web view for a map page: marker clicks go to ``on_open(kind, id)``; local files (the
+    vendored Leaflet) may load, and so may a configured tile server's remote tiles."""
+    from PyQt6.QtWebEngineCore import QWebEngineSettings
+    from PyQt6.QtWebEngineWidgets import QWebEngineView
+
+    view = QWebEngineView()
+    page = _make_page_class()(view)
+    page.opened.connect(on_open)
+    view.setPage(page)
+    settings = page.settings()
+    settings.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessFileUrls, True)
+    settings.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls, True)
+    view.loadFinished.connect(on_loaded)
+    return view
+
+
 class MapPanel(QWidget):
     """Incidents, units, hotspots, tracks and geofences on an offline-capable map."""
 
@@ -104,19 +121,7 @@ class MapPanel(QWidget):
         self.stack.addWidget(self.notice)
         self.view: Any = None
         if qtinit.webengine_available():
-            from PyQt6.QtWebEngineCore import QWebEngineSettings
-            from PyQt6.QtWebEngineWidgets import QWebEngineView
-
-            self.view = QWebEngineView()
-            page = _make_page_class()(self.view)
-            page.opened.connect(self._on_open)
-            self.view.setPage(page)
-            settings = page.settings()
-            settings.setAttribute(
-                QWebEngineSettings.WebAttribute.LocalContentCanAccessFileUrls, True)
-            settings.setAttribute(
-                QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls, True)
-            self.view.loadFinished.connect(self._on_loaded)
+            self.view = make_map_view(self._on_open, self._on_loaded)
             self.stack.addWidget(self.view)
         else:
             self.notice.set_text(f"map not available: {qtinit.WEBENGINE_ERROR}")
