@@ -30,6 +30,7 @@ from PyQt6.QtWidgets import (
 
 from console.bus import Bus
 from console.context import ConsoleContext
+from console.i18n import fill
 from console.notice import Notice, engine_unavailable_text
 from console.opsview import OpsView, unavailable_reason
 from console.tables import ListTableModel
@@ -154,7 +155,8 @@ class AlertTray(QWidget):
             self.tray.show()
         self.poller = Poller(self._fetch, 2000, self)
         self.poller.result.connect(self._on_alerts)
-        self.poller.error.connect(lambda msg: self.summary.setText(f"alerts: {msg}"))
+        self.poller.error.connect(
+            lambda msg: self.summary.setText(fill(self.tr("alerts: {error}"), error=msg)))
         self.poller.start()
         self.poller.poll()
 
@@ -189,7 +191,8 @@ class AlertTray(QWidget):
 
     def _update_summary(self) -> None:
         n = max(self.unacked_total, self.model.unacked())
-        self.summary.setText(f"{n:,} to acknowledge · {len(self.model.alerts):,} most recent shown")
+        self.summary.setText(fill(self.tr("{n} to acknowledge · {shown} most recent shown"),
+                               n=f"{n:,}", shown=f"{len(self.model.alerts):,}"))
         dock = self.parentWidget()
         if dock is not None and hasattr(dock, "setWindowTitle"):
             title = QCoreApplication.translate("Panels", "Alerts")
@@ -224,7 +227,8 @@ class AlertTray(QWidget):
 
         job = Job(work, "ack")
         job.result.connect(self._acked)
-        job.error.connect(lambda msg: self.summary.setText(f"not acknowledged: {msg}"))
+        job.error.connect(lambda msg: self.summary.setText(
+            fill(self.tr("not acknowledged: {error}"), error=msg)))
         return job.start()
 
     def _acked(self, alerts: list[Any]) -> None:

@@ -27,6 +27,7 @@ from console import analytics
 from console.bus import Bus
 from console.chart_model import COMMUNITY_COLOURS
 from console.context import ConsoleContext
+from console.i18n import fill
 from console.opsview import OpsView
 from console.theme import DARK, Theme
 from console.workers import Job
@@ -155,7 +156,8 @@ class DashboardPanel(QWidget):
             self.field.setCurrentText(current if current in data["fields"] else "category")
             self._fields_loaded = True
         total = sum(data["sources"].values())
-        self.summary.setText(f"{total:,} records in {len(data['sources'])} sources")
+        self.summary.setText(fill(self.tr("{n} records in {sources} sources"), n=f"{total:,}",
+                                  sources=len(data["sources"])))
         series = data["series"]
         self.trend.clear()
         x = np.arange(len(series.periods))

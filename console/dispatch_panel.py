@@ -33,6 +33,7 @@ from console.bus import Bus
 from console.context import ConsoleContext
 from console.dispatch_map import DispatchMap
 from console.dispatch_models import QueueModel, UnitsModel
+from console.i18n import fill
 from console.navigation import Focus
 from console.notice import Notice, engine_unavailable_text
 from console.opsview import OpsView, unavailable_reason
@@ -192,7 +193,8 @@ class DispatchPanel(QWidget):
 
         job = Job(work, "dispatch board")
         job.result.connect(self._show)
-        job.error.connect(lambda msg: self.message.setText(f"board: {msg}"))
+        job.error.connect(
+            lambda msg: self.message.setText(fill(self.tr("board: {error}"), error=msg)))
         return job.start()
 
     def _show(self, board: dict[str, Any]) -> None:
@@ -204,8 +206,10 @@ class DispatchPanel(QWidget):
         self.units_model.set_units(board["unit_list"])
         inc = " · ".join(f"{k.replace('_', ' ')} {v}" for k, v in board["incidents"].items() if v)
         units = " · ".join(f"{k.replace('_', ' ')} {v}" for k, v in board["units"].items() if v)
-        self.counts.setText(f"Open incidents {len(board['queue'])}   |   units: {units}   |   "
-                            f"unacknowledged alerts {board['alerts_unacked']}")
+        self.counts.setText(fill(
+            self.tr("Open incidents {open}   |   units: {units}   |   unacknowledged alerts "
+                    "{alerts}"), open=len(board["queue"]), units=units,
+            alerts=board["alerts_unacked"]))
         self.counts.setToolTip(f"incidents: {inc}")
         if current is not None:
             self.select_incident(current)

@@ -30,6 +30,7 @@ from PyQt6.QtWidgets import (
 
 from console.bus import Bus
 from console.context import ConsoleContext
+from console.i18n import fill
 from console.navigation import Focus
 from console.notice import Notice, engine_unavailable_text
 from console.record_view import photo_paths
@@ -286,8 +287,8 @@ class FacesPanel(QWidget):
         if n == 0:
             self._failed(f"{self.probe_name}: no face found")
         else:
-            self.status.setText(f"{n} face{'s' if n != 1 else ''} found" +
-                                ("; click one to search it" if n > 1 else ""))
+            self.status.setText(fill(self.tr("{n} faces found; click one to search it"), n=n)
+                            if n > 1 else fill(self.tr("{n} face found"), n=n))
 
     def pick_face(self, index: int) -> None:
         self.face_index = index
@@ -334,8 +335,9 @@ class FacesPanel(QWidget):
             item.setToolTip(f"{c.record_uid}\nlead: needs human confirmation")
             self.candidates.addItem(item)
         above = sum(1 for c in result.candidates if c.above_threshold)
-        self.status.setText(f"{len(result.candidates)} candidates, {above} above the threshold "
-                            f"— leads only; confirm or reject each (audited)")
+        self.status.setText(fill(self.tr("{n} candidates, {above} above the threshold — leads "
+                                         "only; confirm or reject each (audited)"),
+                                 n=len(result.candidates), above=above))
         self.searched.emit(result)
 
     def selected_candidate(self) -> Any | None:
@@ -367,7 +369,8 @@ class FacesPanel(QWidget):
         if item is not None:
             item.setText(item.text() + f"\n[{decision}]")
         self.note.clear()
-        self.status.setText(f"candidate #{cand.rank} {decision} (audited)")
+        self.status.setText(fill(self.tr("candidate #{rank} {decision} (audited)"), rank=cand.rank,
+                                 decision=decision))
 
     def _open_graph(self) -> None:
         cand = self.selected_candidate()

@@ -45,6 +45,7 @@ from console.chart_model import (
     unpack,
 )
 from console.context import ConsoleContext
+from console.i18n import fill
 from console.navigation import Focus
 from console.notice import Notice, engine_unavailable_text
 from console.offload import OffloadError, run_in_process, warm_up
@@ -152,15 +153,16 @@ class GraphPanel(QWidget):
         self.entity_box.returnPressed.connect(self._chart_typed)
         self.depth = QSpinBox()
         self.depth.setRange(1, 4)
-        self.depth.setPrefix("depth ")
+        self.depth.setPrefix(self.tr("depth "))
         self.colour = QComboBox()
-        self.colour.addItems(["colour by type", "colour by centrality", "show communities"])
+        self.colour.addItems([self.tr("colour by type"), self.tr("colour by centrality"),
+                              self.tr("show communities")])
         self.colour.activated.connect(self._colour_changed)
         self.cancel_button = QPushButton(self.tr("Cancel"))
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
-        buttons = {"Clear": self.clear, "Unhide all": self.unhide_all,
-                   "PNG…": self._export_png, "GraphML…": self._export_graphml}
+        buttons = {self.tr("Clear"): self.clear, self.tr("Unhide all"): self.unhide_all,
+                   self.tr("PNG…"): self._export_png, self.tr("GraphML…"): self._export_graphml}
         top = QHBoxLayout()
         top.addWidget(self.entity_box, 1)
         top.addWidget(self.depth)
@@ -251,8 +253,9 @@ class GraphPanel(QWidget):
     def _run(self, work: Any, message: str, on_result: Any) -> Job:
         job = Job(work, "graph")
         job.result.connect(on_result)
-        job.error.connect(lambda msg: self.status.setText(f"graph: {msg}"))
-        job.cancelled.connect(lambda: self.status.setText("cancelled"))
+        job.error.connect(
+            lambda msg: self.status.setText(fill(self.tr("graph: {error}"), error=msg)))
+        job.cancelled.connect(lambda: self.status.setText(self.tr("cancelled")))
         job.finished.connect(self._job_done)
         self.job = job
         self.cancel_button.setEnabled(True)
@@ -273,8 +276,9 @@ class GraphPanel(QWidget):
         self.colour.setCurrentIndex(0)
         self.redraw(fit=True)
         note = " (node limit reached: not every neighbour is shown)" if graph.truncated else ""
-        self.status.setText(f"{len(graph.nodes)} entities, {len(graph.edges)} links, "
-                            f"{len(new)} new{note}")
+        self.status.setText(fill(self.tr("{entities} entities, {links} links, {new} new"),
+                                entities=len(graph.nodes), links=len(graph.edges),
+                                new=len(new)) + note)
 
     def clear(self) -> None:
         self.cancel()
@@ -540,7 +544,8 @@ class GraphPanel(QWidget):
             graph, pos, hops = value
             self._apply_growth((graph, pos))
             self.select(hops)
-            self.status.setText(f"path of {len(hops) - 1} hops: " + " → ".join(hops))
+            self.status.setText(fill(self.tr("path of {n} hops: "), n=len(hops) - 1)
+                                + " → ".join(hops))
 
         return self._run(work, f"finding a path {source} → {target} …", done)
 
@@ -580,7 +585,7 @@ class GraphPanel(QWidget):
             self.model.colour_mode = "community"
             self.colour.setCurrentIndex(2)
             self.redraw()
-            self.status.setText(f"{len(groups)} communities (Louvain)")
+            self.status.setText(fill(self.tr("{n} communities (Louvain)"), n=len(groups)))
 
         return self._run(lambda _p, _c: communities(graph), "finding communities …", done)
 
@@ -614,7 +619,7 @@ class GraphPanel(QWidget):
                                               "PNG (*.png)")
         if path:
             self.export_png(Path(path))
-            self.status.setText(f"saved {path}")
+            self.status.setText(fill(self.tr("saved {path}"), path=path))
 
     def _export_graphml(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export chart as GraphML", "chart.graphml",
@@ -622,9 +627,9 @@ class GraphPanel(QWidget):
         if path:
             try:
                 self.export_graphml(Path(path))
-                self.status.setText(f"saved {path}")
+                self.status.setText(fill(self.tr("saved {path}"), path=path))
             except Exception as exc:  # shown to the user; the file is not written
-                self.status.setText(f"export failed: {exc}")
+                self.status.setText(fill(self.tr("export failed: {error}"), error=exc))
 
     # -- pivots -------------------------------------------------------------------------------
     def show_focus(self, focus: Focus) -> None:

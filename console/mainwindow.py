@@ -27,7 +27,7 @@ from PyQt6.QtWidgets import (
 
 from console.bus import Bus
 from console.context import BackendStatus, ConsoleContext
-from console.i18n import LANGUAGES
+from console.i18n import LANGUAGES, fill
 from console.navigation import Focus, History
 from console.notice import Notice
 from console.stall import StallMonitor
@@ -228,10 +228,11 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
         root = self.ctx.workspace.root
-        self.status_workspace = QLabel(f"workspace: {self.ctx.name}")
+        self.status_workspace = QLabel(fill(self.tr("workspace: {name}"), name=self.ctx.name))
         self.status_workspace.setToolTip(str(root))
         self.status_backend = QLabel(self.tr("backend: …"))
-        self.status_user = QLabel(f"user: {self.ctx.user} ({self.ctx.role})")
+        self.status_user = QLabel(fill(self.tr("user: {user} ({role})"), user=self.ctx.user,
+                                       role=self.ctx.role))
         self.status_stall = QLabel("")
         for w in (self.status_workspace, self.status_backend, self.status_user,
                   self.status_stall):
@@ -365,16 +366,16 @@ class MainWindow(QMainWindow):
                 on_result=self._show_backend, on_error=self._show_backend_error, parent=self)
 
     def _show_backend(self, status: BackendStatus) -> None:
-        self.status_backend.setText(f"backend: {status.describe()}")
+        self.status_backend.setText(fill(self.tr("backend: {state}"), state=status.describe()))
 
     def _show_backend_error(self, message: str) -> None:
-        self.status_backend.setText(f"backend: error: {message}")
+        self.status_backend.setText(fill(self.tr("backend: error: {error}"), error=message))
 
     def _show_message(self, text: str, ms: int) -> None:
         self.statusBar().showMessage(text, ms)
 
     def _on_stall(self, ms: float) -> None:
-        self.status_stall.setText(f"UI stall {ms:.0f} ms")
+        self.status_stall.setText(fill(self.tr("UI stall {ms} ms"), ms=f"{ms:.0f}"))
         self._stall_clear.start()
 
     def show_shortcuts(self) -> None:

@@ -30,6 +30,7 @@ from PyQt6.QtWidgets import (
 
 from console.bus import Bus
 from console.context import ConsoleContext
+from console.i18n import fill
 from console.tables import ListTableModel
 from console.workers import Job
 from core.ingest import Ingestor, IngestReport
@@ -161,7 +162,8 @@ class PluginsPanel(QWidget):
         self.model.set_rows(source_rows(self.ctx.workspace.discover_sources()))
         ok = sum(1 for r in self.model.rows if r.status == "ok")
         broken = len(self.model.rows) - ok
-        self.status.setText(f"{ok} sources loaded, {broken} broken")
+        self.status.setText(fill(self.tr("{ok} sources loaded, {broken} broken"), ok=ok,
+                                 broken=broken))
 
     def selected_source(self) -> SourceRow | None:
         index = self.table.currentIndex()
@@ -203,7 +205,8 @@ class PluginsPanel(QWidget):
         self.cancel_button.setEnabled(True)
         self.progress.setVisible(True)
         self.progress.setRange(0, 0)
-        self.status.setText(f"ingesting {path.name} with {source} …")
+        self.status.setText(fill(self.tr("ingesting {file} with {source} …"), file=path.name,
+                                 source=source))
         return job.start()
 
     def cancel(self) -> None:
@@ -225,7 +228,7 @@ class PluginsPanel(QWidget):
         self.bus.data_changed.emit()
 
     def _on_error(self, message: str) -> None:
-        self.status.setText(f"ingest failed: {message}")
+        self.status.setText(fill(self.tr("ingest failed: {error}"), error=message))
 
     def _on_finished(self) -> None:
         self.job = None

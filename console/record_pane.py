@@ -15,6 +15,7 @@ from PyQt6.QtWidgets import QLabel, QMenu, QTextBrowser, QVBoxLayout, QWidget
 
 from console.bus import Bus
 from console.context import ConsoleContext
+from console.i18n import fill
 from console.navigation import Focus
 from console.record_view import record_html
 from console.theme import DARK, Theme
@@ -56,7 +57,8 @@ class RecordPane(QWidget):
     def show_record(self, uid: str) -> bool:
         record = self.ctx.workspace.store.get_record(uid)
         if record is None:
-            self.placeholder.setText(f"record {uid!r} is not in this workspace")
+            self.placeholder.setText(
+                fill(self.tr("record {uid} is not in this workspace"), uid=repr(uid)))
             self.placeholder.show()
             self.browser.hide()
             return False

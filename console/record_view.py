@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from urllib.parse import quote
 
+from PyQt6.QtCore import QCoreApplication
+
 from core.model import Record
 from core.schema import default_schema
 
@@ -61,8 +63,17 @@ def photo_paths(record: Record) -> list[Path]:
 
 
 def record_html(record: Record, terms: Iterable[str] = (), *, muted: str = "#7d8a99") -> str:
-    """The record pane's HTML for ``record`` with ``terms`` highlighted."""
+    """The record pane's HTML for ``record`` with ``terms`` highlighted (headings in the UI
+    language)."""
     terms = list(terms)
+    pivot_names = {"graph": QCoreApplication.translate("RecordView", "Graph"),
+                   "map": QCoreApplication.translate("RecordView", "Map"),
+                   "timeline": QCoreApplication.translate("RecordView", "Timeline"),
+                   "faces": QCoreApplication.translate("RecordView", "Faces")}
+    heading = {"location": QCoreApplication.translate("RecordView", "location"),
+               "entities": QCoreApplication.translate("RecordView", "Entities"),
+               "links": QCoreApplication.translate("RecordView", "Links"),
+               "from": QCoreApplication.translate("RecordView", "from")}
     e = html.escape
     when = record.time.astimezone().strftime("%Y-%m-%d %H:%M") if record.time else "—"
     parts = [f"<h3 style='margin:0'>{highlight(record.title(), terms)}</h3>",
@@ -72,7 +83,7 @@ def record_html(record: Record, terms: Iterable[str] = (), *, muted: str = "#7d8
     if photo_paths(record):
         pivots.append("faces")
     parts.append("<p>" + " · ".join(
-        f"<a href='pivot:{p}'>{p.capitalize()} ›</a>" for p in pivots) + "</p>")
+        f"<a href='pivot:{p}'>{e(pivot_names[p])} ›</a>" for p in pivots) + "</p>")
     for name, value in record.text.items():
         if value:
             parts.append(f"<p><b>{e(name)}</b><br>{highlight(value, terms)}</p>")
@@ -88,7 +99,7 @@ def record_html(record: Record, terms: Iterable[str] = (), *, muted: str = "#7d8
             for k, v in record.fields.items() if v not in (None, ""))
         parts.append(f"<table cellspacing='0' cellpadding='2'>{rows}</table>")
     if record.geo:
-        parts.append(f"<p style='color:{muted}'>location {record.geo[0]:.5f}, "
+        parts.append(f"<p style='color:{muted}'>{e(heading['location'])} {record.geo[0]:.5f}, "
                      f"{record.geo[1]:.5f}</p>")
     if record.entities:
         items = []
@@ -96,7 +107,8 @@ def record_html(record: Record, terms: Iterable[str] = (), *, muted: str = "#7d8
             label, colour = _entity_label(ent.type)
             items.append(f"<li><span style='color:{colour}'>●</span> {e(label)}: "
                          f"<a href='entity:{quote(ent.id)}'>{e(ent.label or ent.key)}</a></li>")
-        parts.append("<p><b>Entities</b></p><ul style='margin-top:0'>" + "".join(items) + "</ul>")
+        parts.append(f"<p><b>{e(heading['entities'])}</b></p><ul style='margin-top:0'>"
+                     + "".join(items) + "</ul>")
     if record.links:
         schema = default_schema()
         items = []
@@ -105,7 +117,8 @@ def record_html(record: Record, terms: Iterable[str] = (), *, muted: str = "#7d8
             items.append(f"<li><a href='entity:{quote(link.source)}'>{e(link.source)}</a> "
                          f"— {e(lt.label if lt else link.type)} → "
                          f"<a href='entity:{quote(link.target)}'>{e(link.target)}</a></li>")
-        parts.append("<p><b>Links</b></p><ul style='margin-top:0'>" + "".join(items) + "</ul>")
+        parts.append(f"<p><b>{e(heading['links'])}</b></p><ul style='margin-top:0'>"
+                     + "".join(items) + "</ul>")
     if record.origin:
-        parts.append(f"<p style='color:{muted}'>from {e(record.origin)}</p>")
+        parts.append(f"<p style='color:{muted}'>{e(heading['from'])} {e(record.origin)}</p>")
     return "".join(parts)

@@ -28,6 +28,7 @@ from PyQt6.QtWidgets import (
 
 from console.bus import Bus
 from console.context import ConsoleContext
+from console.i18n import fill
 from console.navigation import Focus
 from console.notice import Notice, engine_unavailable_text
 from console.record_view import query_terms
@@ -88,9 +89,9 @@ class SearchPanel(QWidget):
         help_button.setToolTip(self.tr("query syntax"))
         help_button.clicked.connect(self.show_help)
         self.sort = QComboBox()
-        self.sort.addItem("relevance", "relevance")
-        self.sort.addItem("newest first", "time_desc")
-        self.sort.addItem("oldest first", "time_asc")
+        self.sort.addItem(self.tr("relevance"), "relevance")
+        self.sort.addItem(self.tr("newest first"), "time_desc")
+        self.sort.addItem(self.tr("oldest first"), "time_asc")
         self.sort.activated.connect(lambda _i: self.run_query())
         row = QHBoxLayout()
         row.addWidget(self.query, 1)
@@ -191,13 +192,14 @@ class SearchPanel(QWidget):
     # -- results ------------------------------------------------------------------------------
     def _on_first_page(self, result: Any) -> None:
         warn = f"  ({'; '.join(result.warnings)})" if result.warnings else ""
-        self.summary.setText(f"{result.total:,} hits in {result.took_ms:.0f} ms{warn}")
+        self.summary.setText(fill(self.tr("{n} hits in {ms} ms"), n=f"{result.total:,}",
+                                  ms=f"{result.took_ms:.0f}") + warn)
         self._show_facets(result.facets)
 
     def _on_page(self, loaded: int) -> None:
         if self.model.total:
             text = self.summary.text().split(" — ")[0]
-            self.summary.setText(f"{text} — {loaded:,} loaded")
+            self.summary.setText(text + fill(self.tr(" — {n} loaded"), n=f"{loaded:,}"))
 
     def _on_failed(self, message: str) -> None:
         self.summary.setText(f"⚠ {message}")

@@ -19,6 +19,7 @@ from PyQt6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLa
 from console.bus import Bus
 from console.chart_model import COMMUNITY_COLOURS
 from console.context import ConsoleContext
+from console.i18n import fill
 from console.navigation import Focus
 from console.notice import Notice, engine_unavailable_text
 from console.theme import DARK, Theme
@@ -154,8 +155,9 @@ class TimelinePanel(QWidget):
         self.heat.setRect(0, 0, 24, 7)
         self.heat.setColorMap(pg.colormap.get("inferno"))
         total = sum(len(v) for v in events.values())
-        self.summary.setText(f"{total:,} records about {len(ids)} entities; click a point to "
-                             "open its record")
+        self.summary.setText(fill(self.tr("{n} records about {entities} entities; click a point "
+                                          "to open its record"), n=f"{total:,}",
+                                  entities=len(ids)))
 
     def _clicked(self, _item: Any, points: Any, _ev: Any = None) -> None:
         if len(points):

@@ -39,3 +39,11 @@ def choose_language(saved: str | None, system_locale: str) -> str:
     if saved in LANGUAGES:
         return str(saved)
     return "zh_CN" if system_locale.startswith("zh") else "en"
+
+
+def fill(template: str, **values: Any) -> str:
+    """Put ``values`` into a translated ``template``'s ``{name}`` slots (``self.tr("{n} hits")``
+    then ``fill(…, n=…)``): translators move the slots, and braces inside values are safe."""
+    for name, value in values.items():
+        template = template.replace("{" + name + "}", str(value))
+    return template

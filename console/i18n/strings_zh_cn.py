@@ -72,4 +72,36 @@ ZH_CN = {
     "Open a workspace folder": "打开工作区文件夹",
     "{path} is not a superbrain workspace (it has no superbrain.toml).":
         "{path} 不是 superbrain 工作区（没有 superbrain.toml）。",
+    "alerts: {error}": "预警：{error}",
+    "{n} to acknowledge · {shown} most recent shown": "{n} 条待确认 · 显示最近 {shown} 条",
+    "not acknowledged: {error}": "未确认：{error}",
+    "{n} records in {sources} sources": "{sources} 个数据源共 {n} 条记录",
+    "board: {error}": "调度台：{error}",
+    "Open incidents {open}   |   units: {units}   |   unacknowledged alerts {alerts}":
+        "未结警情 {open}   |   警力：{units}   |   未确认预警 {alerts}",
+    "{n} faces found; click one to search it": "发现 {n} 张人脸；点击其中一张进行比对",
+    "{n} face found": "发现 {n} 张人脸",
+    "{n} candidates, {above} above the threshold — leads only; confirm or reject each "
+    "(audited)": "{n} 个候选，{above} 个高于阈值 — 仅为线索；请逐一确认或否定（已审计）",
+    "candidate #{rank} {decision} (audited)": "候选 #{rank} {decision}（已审计）",
+    "graph: {error}": "图谱：{error}", "cancelled": "已取消",
+    "{entities} entities, {links} links, {new} new":
+        "{entities} 个实体，{links} 条关系，新增 {new}",
+    "path of {n} hops: ": "{n} 跳路径：", "{n} communities (Louvain)": "{n} 个社群（Louvain）",
+    "saved {path}": "已保存 {path}", "export failed: {error}": "导出失败：{error}",
+    "backend: {state}": "检索后端：{state}", "backend: error: {error}": "检索后端：错误：{error}",
+    "UI stall {ms} ms": "界面卡顿 {ms} 毫秒",
+    "{ok} sources loaded, {broken} broken": "已加载 {ok} 个数据源，{broken} 个损坏",
+    "ingesting {file} with {source} …": "正在用 {source} 导入 {file} …",
+    "ingest failed: {error}": "导入失败：{error}",
+    "record {uid} is not in this workspace": "记录 {uid} 不在此工作区中",
+    "{n} hits in {ms} ms": "{n} 条命中，用时 {ms} 毫秒", " — {n} loaded": " — 已加载 {n}",
+    "{n} records about {entities} entities; click a point to open its record":
+        "{entities} 个实体相关记录 {n} 条；点击数据点打开记录",
+    "depth ": "深度 ", "colour by type": "按类型着色", "colour by centrality": "按中心度着色",
+    "show communities": "显示社群", "Clear": "清空", "Unhide all": "全部显示", "PNG…": "PNG…",
+    "GraphML…": "GraphML…", "workspace: {name}": "工作区：{name}",
+    "user: {user} ({role})": "用户：{user}（{role}）", "location": "位置", "Entities": "实体",
+    "Links": "关系", "from": "来源", "relevance": "相关度", "newest first": "最新优先",
+    "oldest first": "最早优先", "Graph": "图谱",
 }

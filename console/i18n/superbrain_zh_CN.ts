@@ -3,56 +3,76 @@
 <context>
     <name>AlertTray</name>
     <message>
-        <location filename="../alert_tray.py" line="136" />
+        <location filename="../alert_tray.py" line="137" />
         <source>note for the acknowledgement (what was done)</source>
         <translation>确认备注（已采取的措施）</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="137" />
+        <location filename="../alert_tray.py" line="138" />
         <source>Acknowledge</source>
         <translation>确认收到</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="140" />
+        <location filename="../alert_tray.py" line="141" />
         <source>sound</source>
         <translation>声音</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="153" />
+        <location filename="../alert_tray.py" line="154" />
         <source>superbrain alerts</source>
         <translation>superbrain 预警</translation>
+    </message>
+    <message>
+        <location filename="../alert_tray.py" line="159" />
+        <source>alerts: {error}</source>
+        <translation>预警：{error}</translation>
+    </message>
+    <message>
+        <location filename="../alert_tray.py" line="194" />
+        <source>{n} to acknowledge · {shown} most recent shown</source>
+        <translation>{n} 条待确认 · 显示最近 {shown} 条</translation>
+    </message>
+    <message>
+        <location filename="../alert_tray.py" line="231" />
+        <source>not acknowledged: {error}</source>
+        <translation>未确认：{error}</translation>
     </message>
 </context><context>
     <name>DashboardPanel</name>
     <message>
-        <location filename="../dashboard_panel.py" line="92" />
+        <location filename="../dashboard_panel.py" line="93" />
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../dashboard_panel.py" line="97" />
+        <location filename="../dashboard_panel.py" line="98" />
         <source>indicator field</source>
         <translation>指标字段</translation>
     </message>
     <message>
-        <location filename="../dashboard_panel.py" line="101" />
+        <location filename="../dashboard_panel.py" line="102" />
         <source>records per month by category</source>
         <translation>各类别每月记录数</translation>
     </message>
     <message>
-        <location filename="../dashboard_panel.py" line="104" />
+        <location filename="../dashboard_panel.py" line="105" />
         <source>last 30 days vs a year before (%)</source>
         <translation>近30天同比（%）</translation>
     </message>
     <message>
-        <location filename="../dashboard_panel.py" line="105" />
+        <location filename="../dashboard_panel.py" line="106" />
         <source>top places (records by district)</source>
         <translation>高发地点（按辖区记录数）</translation>
     </message>
     <message>
-        <location filename="../dashboard_panel.py" line="107" />
+        <location filename="../dashboard_panel.py" line="108" />
         <source>hotspots: incidents by district, 14 days vs the 14 before</source>
         <translation>热点：各辖区警情，近14天与前14天对比</translation>
+    </message>
+    <message>
+        <location filename="../dashboard_panel.py" line="159" />
+        <source>{n} records in {sources} sources</source>
+        <translation>{sources} 个数据源共 {n} 条记录</translation>
     </message>
 </context><context>
     <name>DispatchMap</name>
@@ -64,173 +84,279 @@
 </context><context>
     <name>DispatchPanel</name>
     <message>
-        <location filename="../dispatch_panel.py" line="81" />
+        <location filename="../dispatch_panel.py" line="82" />
         <source>loading the board …</source>
         <translation>正在加载调度台 …</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="98" />
+        <location filename="../dispatch_panel.py" line="99" />
         <source>Recommend</source>
         <translation>推荐警力</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="100" />
+        <location filename="../dispatch_panel.py" line="101" />
         <source>Assign selected units</source>
         <translation>派出所选警力</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="106" />
+        <location filename="../dispatch_panel.py" line="107" />
         <source>Incident queue (most urgent first)</source>
         <translation>警情队列（最紧急在前）</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="109" />
+        <location filename="../dispatch_panel.py" line="110" />
         <source>Recommended units</source>
         <translation>推荐警力</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="120" />
+        <location filename="../dispatch_panel.py" line="121" />
         <source>Release</source>
         <translation>释放</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="123" />
+        <location filename="../dispatch_panel.py" line="124" />
         <source>set status…</source>
         <translation>设置状态…</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="128" />
+        <location filename="../dispatch_panel.py" line="129" />
         <source>Units by status</source>
         <translation>警力状态</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="148" />
+        <location filename="../dispatch_panel.py" line="149" />
         <source>Show in Map view</source>
         <translation>在地图视图中显示</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="149" />
+        <location filename="../dispatch_panel.py" line="150" />
         <source>The Map view shows every layer; pop it out (Ctrl+Shift+D) to keep it beside the board</source>
         <translation>地图视图显示全部图层；可将其弹出（Ctrl+Shift+D）放在调度台旁边</translation>
+    </message>
+    <message>
+        <location filename="../dispatch_panel.py" line="197" />
+        <source>board: {error}</source>
+        <translation>调度台：{error}</translation>
+    </message>
+    <message>
+        <location filename="../dispatch_panel.py" line="210" />
+        <source>Open incidents {open}   |   units: {units}   |   unacknowledged alerts {alerts}</source>
+        <translation>未结警情 {open}   |   警力：{units}   |   未确认预警 {alerts}</translation>
     </message>
 </context><context>
     <name>FacesPanel</name>
     <message>
-        <location filename="../faces_panel.py" line="144" />
+        <location filename="../faces_panel.py" line="145" />
         <source>Open photo…</source>
         <translation>打开照片…</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="146" />
+        <location filename="../faces_panel.py" line="147" />
         <source>Paste</source>
         <translation>粘贴</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="150" />
+        <location filename="../faces_panel.py" line="151" />
         <source>case number (required)</source>
         <translation>案件编号（必填）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="152" />
+        <location filename="../faces_panel.py" line="153" />
         <source>purpose of this search (required)</source>
         <translation>比对用途（必填）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="153" />
+        <location filename="../faces_panel.py" line="154" />
         <source>Search gallery</source>
         <translation>比对人像库</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="162" />
+        <location filename="../faces_panel.py" line="163" />
         <source>⚠ </source>
         <translation>⚠ </translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="175" />
+        <location filename="../faces_panel.py" line="176" />
         <source>review note (why)</source>
         <translation>复核备注（理由）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="176" />
+        <location filename="../faces_panel.py" line="177" />
         <source>Confirm</source>
         <translation>确认</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="177" />
+        <location filename="../faces_panel.py" line="178" />
         <source>Reject</source>
         <translation>否定</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="180" />
+        <location filename="../faces_panel.py" line="181" />
         <source>Open in graph</source>
         <translation>在图谱中打开</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="182" />
+        <location filename="../faces_panel.py" line="183" />
         <source>Open record</source>
         <translation>打开记录</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="193" />
+        <location filename="../faces_panel.py" line="194" />
         <source>Candidates</source>
         <translation>候选人</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="290" />
+        <source>{n} faces found; click one to search it</source>
+        <translation>发现 {n} 张人脸；点击其中一张进行比对</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="291" />
+        <source>{n} face found</source>
+        <translation>发现 {n} 张人脸</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="338" />
+        <source>{n} candidates, {above} above the threshold — leads only; confirm or reject each (audited)</source>
+        <translation>{n} 个候选，{above} 个高于阈值 — 仅为线索；请逐一确认或否定（已审计）</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="372" />
+        <source>candidate #{rank} {decision} (audited)</source>
+        <translation>候选 #{rank} {decision}（已审计）</translation>
     </message>
 </context><context>
     <name>GraphPanel</name>
     <message>
-        <location filename="../graph_panel.py" line="151" />
+        <location filename="../graph_panel.py" line="152" />
         <source>entity id, plate, phone or ID number — Enter to chart</source>
         <translation>实体编号、车牌、电话或身份证号 — 回车生成图谱</translation>
     </message>
     <message>
+        <location filename="../graph_panel.py" line="156" />
+        <source>depth </source>
+        <translation>深度 </translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="158" />
+        <source>colour by type</source>
+        <translation>按类型着色</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="158" />
+        <source>colour by centrality</source>
+        <translation>按中心度着色</translation>
+    </message>
+    <message>
         <location filename="../graph_panel.py" line="159" />
+        <source>show communities</source>
+        <translation>显示社群</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="161" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="173" />
+        <location filename="../graph_panel.py" line="164" />
+        <source>Clear</source>
+        <translation>清空</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="164" />
+        <source>Unhide all</source>
+        <translation>全部显示</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="165" />
+        <source>PNG…</source>
+        <translation>PNG…</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="165" />
+        <source>GraphML…</source>
+        <translation>GraphML…</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="175" />
         <source>Double-click a node to expand it; right-click for more.</source>
         <translation>双击节点展开；右键查看更多操作。</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="485" />
+        <location filename="../graph_panel.py" line="257" />
+        <source>graph: {error}</source>
+        <translation>图谱：{error}</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="258" />
+        <source>cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="279" />
+        <source>{entities} entities, {links} links, {new} new</source>
+        <translation>{entities} 个实体，{links} 条关系，新增 {new}</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="489" />
         <source>Expand</source>
         <translation>展开</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="486" />
+        <location filename="../graph_panel.py" line="490" />
         <source>Expand by link type</source>
         <translation>按关系类型展开</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="490" />
+        <location filename="../graph_panel.py" line="494" />
         <source>Find path to…</source>
         <translation>查找路径至…</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="492" />
+        <location filename="../graph_panel.py" line="496" />
         <source>Unpin</source>
         <translation>取消固定</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="494" />
+        <location filename="../graph_panel.py" line="498" />
         <source>Hide</source>
         <translation>隐藏</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="496" />
+        <location filename="../graph_panel.py" line="500" />
         <source>Colour by centrality</source>
         <translation>按中心度着色</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="497" />
+        <location filename="../graph_panel.py" line="501" />
         <source>Show communities</source>
         <translation>显示社群</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="502" />
+        <location filename="../graph_panel.py" line="506" />
         <source>Search its records</source>
         <translation>检索相关记录</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="547" />
+        <source>path of {n} hops: </source>
+        <translation>{n} 跳路径：</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="588" />
+        <source>{n} communities (Louvain)</source>
+        <translation>{n} 个社群（Louvain）</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="630" />
+        <location filename="../graph_panel.py" line="622" />
+        <source>saved {path}</source>
+        <translation>已保存 {path}</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="632" />
+        <source>export failed: {error}</source>
+        <translation>导出失败：{error}</translation>
     </message>
 </context><context>
     <name>Headers</name>
@@ -347,106 +473,131 @@
 </context><context>
     <name>MainWindow</name>
     <message>
+        <location filename="../mainwindow.py" line="231" />
+        <source>workspace: {name}</source>
+        <translation>工作区：{name}</translation>
+    </message>
+    <message>
         <location filename="../mainwindow.py" line="233" />
         <source>backend: …</source>
         <translation>检索后端：…</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="252" />
+        <location filename="../mainwindow.py" line="234" />
+        <source>user: {user} ({role})</source>
+        <translation>用户：{user}（{role}）</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="253" />
         <source>&amp;Workspace</source>
         <translation>工作区(&amp;W)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="253" />
+        <location filename="../mainwindow.py" line="254" />
         <source>Ingest a file…</source>
         <translation>导入文件…</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="254" />
+        <location filename="../mainwindow.py" line="255" />
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="256" />
+        <location filename="../mainwindow.py" line="257" />
         <source>Quit</source>
         <translation>退出</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="257" />
+        <location filename="../mainwindow.py" line="258" />
         <source>&amp;Go</source>
         <translation>转到(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="258" />
+        <location filename="../mainwindow.py" line="259" />
         <source>Search</source>
         <translation>检索</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="259" />
+        <location filename="../mainwindow.py" line="260" />
         <source>◀ Back</source>
         <translation>◀ 后退</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="260" />
+        <location filename="../mainwindow.py" line="261" />
         <source>Forward ▶</source>
         <translation>前进 ▶</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="261" />
+        <location filename="../mainwindow.py" line="262" />
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="266" />
+        <location filename="../mainwindow.py" line="267" />
         <source>Pop out the current view</source>
         <translation>弹出当前视图</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="267" />
+        <location filename="../mainwindow.py" line="268" />
         <source>Toggle dark / light theme</source>
         <translation>切换深色 / 浅色主题</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="268" />
+        <location filename="../mainwindow.py" line="269" />
         <source>Reset layout</source>
         <translation>恢复默认布局</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="355" />
-        <location filename="../mainwindow.py" line="269" />
+        <location filename="../mainwindow.py" line="356" />
+        <location filename="../mainwindow.py" line="270" />
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="273" />
+        <location filename="../mainwindow.py" line="274" />
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="383" />
-        <location filename="../mainwindow.py" line="274" />
+        <location filename="../mainwindow.py" line="384" />
+        <location filename="../mainwindow.py" line="275" />
         <source>Keyboard shortcuts</source>
         <translation>快捷键</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="275" />
+        <location filename="../mainwindow.py" line="276" />
         <source>Navigation</source>
         <translation>导航</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="356" />
+        <location filename="../mainwindow.py" line="357" />
         <source>The language changes when the console is restarted.</source>
         <translation>重新启动控制台后语言设置生效。</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="369" />
+        <source>backend: {state}</source>
+        <translation>检索后端：{state}</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="372" />
+        <source>backend: error: {error}</source>
+        <translation>检索后端：错误：{error}</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="378" />
+        <source>UI stall {ms} ms</source>
+        <translation>界面卡顿 {ms} 毫秒</translation>
     </message>
 </context><context>
     <name>MapPanel</name>
     <message>
-        <location filename="../map_panel.py" line="94" />
+        <location filename="../map_panel.py" line="111" />
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="96" />
+        <location filename="../map_panel.py" line="113" />
         <source>Show everything</source>
         <translation>显示全部</translation>
     </message>
@@ -454,7 +605,7 @@
     <name>Panels</name>
     <message>
         <location filename="../mainwindow.py" line="87" />
-        <location filename="../alert_tray.py" line="195" />
+        <location filename="../alert_tray.py" line="198" />
         <source>Alerts</source>
         <translation>预警</translation>
     </message>
@@ -506,53 +657,140 @@
 </context><context>
     <name>PluginsPanel</name>
     <message>
-        <location filename="../plugins_panel.py" line="130" />
+        <location filename="../plugins_panel.py" line="131" />
         <source>Select a source to see where it came from and its errors.</source>
         <translation>选择一个数据源，查看其来源和错误信息。</translation>
     </message>
     <message>
-        <location filename="../plugins_panel.py" line="131" />
+        <location filename="../plugins_panel.py" line="132" />
         <source>Reload</source>
         <translation>重新加载</translation>
     </message>
     <message>
-        <location filename="../plugins_panel.py" line="133" />
+        <location filename="../plugins_panel.py" line="134" />
         <source>Ingest file…</source>
         <translation>导入文件…</translation>
     </message>
     <message>
-        <location filename="../plugins_panel.py" line="136" />
+        <location filename="../plugins_panel.py" line="137" />
         <source>Cancel</source>
         <translation>取消</translation>
+    </message>
+    <message>
+        <location filename="../plugins_panel.py" line="165" />
+        <source>{ok} sources loaded, {broken} broken</source>
+        <translation>已加载 {ok} 个数据源，{broken} 个损坏</translation>
+    </message>
+    <message>
+        <location filename="../plugins_panel.py" line="208" />
+        <source>ingesting {file} with {source} …</source>
+        <translation>正在用 {source} 导入 {file} …</translation>
+    </message>
+    <message>
+        <location filename="../plugins_panel.py" line="231" />
+        <source>ingest failed: {error}</source>
+        <translation>导入失败：{error}</translation>
     </message>
 </context><context>
     <name>RecordPane</name>
     <message>
-        <location filename="../record_pane.py" line="42" />
+        <location filename="../record_pane.py" line="43" />
         <source>Select a search result, a marker or a node to see its record.</source>
         <translation>选择一条检索结果、地图标记或图谱节点以查看记录。</translation>
+    </message>
+    <message>
+        <location filename="../record_pane.py" line="61" />
+        <source>record {uid} is not in this workspace</source>
+        <translation>记录 {uid} 不在此工作区中</translation>
+    </message>
+</context><context>
+    <name>RecordView</name>
+    <message>
+        <location filename="../record_view.py" line="69" />
+        <source>Graph</source>
+        <translation>图谱</translation>
+    </message>
+    <message>
+        <location filename="../record_view.py" line="70" />
+        <source>Map</source>
+        <translation>地图</translation>
+    </message>
+    <message>
+        <location filename="../record_view.py" line="71" />
+        <source>Timeline</source>
+        <translation>时间轴</translation>
+    </message>
+    <message>
+        <location filename="../record_view.py" line="72" />
+        <source>Faces</source>
+        <translation>人像比对</translation>
+    </message>
+    <message>
+        <location filename="../record_view.py" line="73" />
+        <source>location</source>
+        <translation>位置</translation>
+    </message>
+    <message>
+        <location filename="../record_view.py" line="74" />
+        <source>Entities</source>
+        <translation>实体</translation>
+    </message>
+    <message>
+        <location filename="../record_view.py" line="75" />
+        <source>Links</source>
+        <translation>关系</translation>
+    </message>
+    <message>
+        <location filename="../record_view.py" line="76" />
+        <source>from</source>
+        <translation>来源</translation>
     </message>
 </context><context>
     <name>SearchPanel</name>
     <message>
-        <location filename="../search_panel.py" line="78" />
+        <location filename="../search_panel.py" line="79" />
         <source>Search all sources (Ctrl+K), e.g. 入室盗窃 source:incidents</source>
         <translation>检索全部数据源（Ctrl+K），例如 入室盗窃 source:incidents</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="86" />
+        <location filename="../search_panel.py" line="87" />
         <source>?</source>
         <translation>?</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="88" />
+        <location filename="../search_panel.py" line="89" />
         <source>query syntax</source>
         <translation>检索语法</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="125" />
+        <location filename="../search_panel.py" line="92" />
+        <source>relevance</source>
+        <translation>相关度</translation>
+    </message>
+    <message>
+        <location filename="../search_panel.py" line="93" />
+        <source>newest first</source>
+        <translation>最新优先</translation>
+    </message>
+    <message>
+        <location filename="../search_panel.py" line="94" />
+        <source>oldest first</source>
+        <translation>最早优先</translation>
+    </message>
+    <message>
+        <location filename="../search_panel.py" line="126" />
         <source>Type a query and press Enter.</source>
         <translation>输入检索条件后按回车。</translation>
+    </message>
+    <message>
+        <location filename="../search_panel.py" line="195" />
+        <source>{n} hits in {ms} ms</source>
+        <translation>{n} 条命中，用时 {ms} 毫秒</translation>
+    </message>
+    <message>
+        <location filename="../search_panel.py" line="202" />
+        <source> — {n} loaded</source>
+        <translation> — 已加载 {n}</translation>
     </message>
 </context><context>
     <name>StartDialog</name>
@@ -618,18 +856,23 @@ Build the demo workspace there: seven synthetic sources of 嘉兴 (residents, 11
 </context><context>
     <name>TimelinePanel</name>
     <message>
-        <location filename="../timeline_panel.py" line="53" />
+        <location filename="../timeline_panel.py" line="54" />
         <source>entity ids (comma separated), or select nodes in the link chart</source>
         <translation>实体编号（逗号分隔），或在关系图谱中选择节点</translation>
     </message>
     <message>
-        <location filename="../timeline_panel.py" line="56" />
+        <location filename="../timeline_panel.py" line="57" />
         <source>Use chart selection</source>
         <translation>使用图谱选择</translation>
     </message>
     <message>
-        <location filename="../timeline_panel.py" line="77" />
+        <location filename="../timeline_panel.py" line="78" />
         <source>time-wheel: records by weekday × hour (local time)</source>
         <translation>时间轮：按星期 × 小时统计（本地时间）</translation>
+    </message>
+    <message>
+        <location filename="../timeline_panel.py" line="158" />
+        <source>{n} records about {entities} entities; click a point to open its record</source>
+        <translation>{entities} 个实体相关记录 {n} 条；点击数据点打开记录</translation>
     </message>
 </context></TS>
