@@ -57,7 +57,7 @@ class StartDialog(QDialog):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("superbrain — no workspace yet"))
-        self.default = Path(default)
+        self.default = Path(default).absolute()
         self.size = size
         self.workspace: Path | None = None
         self.process: QProcess | None = None
