@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import json
 import logging
-import tempfile
-from pathlib import Path
 from typing import Any
 
-from PyQt6.QtCore import QUrl, pyqtSignal
+from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import QStackedLayout, QWidget
 
 from console import qtinit
 from console.bus import Bus
 from console.context import ConsoleContext
-from console.map_panel import make_map_view
+from console.map_panel import PageLoader, make_map_view
 from console.mapgen import MapLayers, build_map_html, dispatch_view
 from console.notice import Notice
 from console.theme import Theme
@@ -52,8 +50,6 @@ class DispatchMap(QWidget):
         self.loaded = False
         self.data: dict[str, Any] = {"incident": None, "units": [], "others": []}
         self.html = ""
-        self._tmp = Path(tempfile.mkdtemp(prefix="superbrain-dispatch-map-"))
-        self._pending_load: Path | None = None
         self.notice = Notice(self.tr("building the map …"))
         self.stack = QStackedLayout(self)
         self.stack.addWidget(self.notice)
@@ -64,6 +60,7 @@ class DispatchMap(QWidget):
             self.stack.addWidget(self.view)
         else:
             self.notice.set_text(f"map not available: {qtinit.WEBENGINE_ERROR}")
+        self.pages = PageLoader(self.view, "superbrain-dispatch-map-", "dispatch-map.html")
         self.build()
 
     # -- the page -----------------------------------------------------------------------------
@@ -81,17 +78,8 @@ class DispatchMap(QWidget):
 
     def _built(self, html: str) -> None:
         self.html = html
-        path = self._tmp / "dispatch-map.html"
-        path.write_text(html, encoding="utf-8")
         self.loaded = False
-        self._pending_load = path
-        if self.isVisible():  # a page loaded while hidden is not painted once shown: wait
-            self._load_pending()
-
-    def _load_pending(self) -> None:
-        if self._pending_load is not None and self.view is not None:
-            path, self._pending_load = self._pending_load, None
-            self.view.load(QUrl.fromLocalFile(str(path)))
+        self.pages.set_html(html, visible=self.isVisible())
 
     def _on_loaded(self, ok: bool) -> None:
         self.loaded = ok
@@ -109,7 +97,7 @@ class DispatchMap(QWidget):
         # left the page unresponsive for seconds under software rendering (measured: with
         # the calls, scripts sent after a splitter move got no answer; without, at once).
         super().showEvent(event)
-        self._load_pending()
+        self.pages.load_pending()
 
     # -- content ------------------------------------------------------------------------------
     def show_dispatch(self, incident: dict[str, Any] | None, recommendations: list[Any],

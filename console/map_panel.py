@@ -83,6 +83,28 @@ def make_map_view(on_open: Any, on_loaded: Any) -> Any:
     return view
 
 
+class PageLoader:
+    """Loads a map page into a view through a private temporary file: at once when the widget
+    is visible, else at its next show (a page loaded while hidden is never painted)."""
+
+    def __init__(self, view: Any, prefix: str, name: str) -> None:
+        self.view = view
+        self.path = Path(tempfile.mkdtemp(prefix=prefix)) / name
+        self.pending = False
+
+    def set_html(self, html: str, *, visible: bool) -> None:
+        self.path.write_text(html, encoding="utf-8")
+        self.pending = True
+        if visible:
+            self.load_pending()
+
+    def load_pending(self) -> None:
+        """Call from the widget's ``showEvent``."""
+        if self.pending and self.view is not None:
+            self.pending = False
+            self.view.load(QUrl.fromLocalFile(str(self.path)))
+
+
 class MapPanel(QWidget):
     """Incidents, units, hotspots, tracks and geofences on an offline-capable map."""
 
@@ -101,10 +123,8 @@ class MapPanel(QWidget):
         self.layers: MapLayers | None = None
         self.html = ""
         self.job: Job | None = None
-        self._tmp = Path(tempfile.mkdtemp(prefix="superbrain-map-"))
         self._pending_select: list[str] = []
         self.loaded = False  # the page finished loading (its functions can be called)
-        self._pending_load: Path | None = None
         self.info = QLabel("")
         self.info.setProperty("role", "muted")
         self.info.setWordWrap(True)  # long layer summaries must not widen the window
@@ -125,6 +145,7 @@ class MapPanel(QWidget):
             self.stack.addWidget(self.view)
         else:
             self.notice.set_text(f"map not available: {qtinit.WEBENGINE_ERROR}")
+        self.pages = PageLoader(self.view, "superbrain-map-", "map.html")
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(self.stack, 1)
@@ -158,17 +179,8 @@ class MapPanel(QWidget):
         self.info.setText(self.layers_summary())
         if self.view is None:
             return
-        path = self._tmp / "map.html"
-        path.write_text(self.html, encoding="utf-8")
         self.loaded = False
-        self._pending_load = path
-        if self.isVisible():  # a page loaded while hidden is not painted once shown: wait
-            self._load_pending()
-
-    def _load_pending(self) -> None:
-        if self._pending_load is not None and self.view is not None:
-            path, self._pending_load = self._pending_load, None
-            self.view.load(QUrl.fromLocalFile(str(path)))
+        self.pages.set_html(self.html, visible=self.isVisible())
 
     def layers_summary(self) -> str:
         if self.layers is None:
@@ -206,7 +218,7 @@ class MapPanel(QWidget):
 
     def showEvent(self, event: Any) -> None:  # noqa: N802
         super().showEvent(event)
-        self._load_pending()
+        self.pages.load_pending()
         self._invalidate()
 
     # -- interaction --------------------------------------------------------------------------
