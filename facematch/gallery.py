@@ -103,8 +103,9 @@ class Gallery:
         elif key != self.options.descriptor_key() and self.store.count():
             raise FaceIndexError(
                 f"{str(self.dir / STORE_NAME)!r}: faces were enrolled as {key!r} but the "
-                f"calibration is for {self.options.descriptor_key()!r}; re-enrol the photos "
-                f"(move {str(self.dir)!r} aside, then `superbrain faces enroll`)")
+                f"calibration is for {self.options.descriptor_key()!r}; re-embed them in place "
+                f"from their photos with `superbrain faces reembed -w {str(workspace.root)!r}`"
+                " (keeps face ids, searches and reviews)")
 
     @property
     def index_path(self) -> Path:
@@ -277,7 +278,13 @@ class Gallery:
         return len(ids)
 
     def faces_of_record(self, record_uid: str) -> list[dict[str, Any]]:
+        """The record's faces (``excluded`` names why a face is not searchable, else None)."""
         return [r.to_dict() for r in self.store.faces_of_record(record_uid)]
+
+    def excluded_faces(self) -> list[dict[str, Any]]:
+        """Faces kept out of the index by a re-embedding (photo missing or changed, face not
+        found again); ``superbrain faces reembed`` retries them once the photo is back."""
+        return [r.to_dict() for r in self.store.face_rows(only_excluded=True)]
 
     # -- probes ---------------------------------------------------------------------------------
     def analyse_probe(self, source: str | Path | bytes) -> ImageFaces:
