@@ -1,4 +1,4 @@
-"""``superbrain faces``: enroll, detect, search, verify, review, evaluate, rebuild."""
+"""``superbrain faces``: enroll, detect, search, verify, review, evaluate, rebuild, reembed."""
 
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ def cmd_enroll(args: argparse.Namespace) -> int:
             if not args.record_uid:
                 print("error: --photo needs --record-uid", file=sys.stderr)
                 return 2
-            ids = gallery.enroll_photo(args.photo, record_uid=args.record_uid,
+            # stored absolute: `faces reembed` reads the photo again later, from anywhere
+            ids = gallery.enroll_photo(args.photo.resolve(), record_uid=args.record_uid,
                                        entity_id=args.entity_id, entity_label=args.label)
             print(f"enrolled {len(ids)} face(s) from {args.photo} for {args.record_uid}")
             return 0
@@ -134,6 +135,45 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
         gallery.close()
     print(f"face index rebuilt: {n} faces, {kind}")
     return 0
+
+
+def _path_map(pairs: list[str] | None) -> list[tuple[str, str]]:
+    from facematch.errors import FaceError
+
+    out = []
+    for pair in pairs or []:
+        old, sep, new = pair.partition("=")
+        if not sep or not old or not new:
+            raise FaceError(f"--moved {pair!r}: expected OLD_FOLDER=NEW_FOLDER")
+        out.append((old, new))
+    return out
+
+
+def cmd_reembed(args: argparse.Namespace) -> int:
+    from facematch.errors import FaceError
+    from facematch.reembed import reembed_gallery
+
+    if not 0.0 < args.min_iou <= 1.0:
+        raise FaceError(f"--min-iou {args.min_iou}: must be above 0 and at most 1")
+    path_map = _path_map(args.moved)
+    ws = open_workspace(args)
+    printer = None if args.json else ProgressPrinter("[faces]")
+    report = reembed_gallery(ws, path_map=path_map, min_iou=args.min_iou,
+                             workers=args.workers, check_only=args.check, progress=printer,
+                             cancel=cancel_on_sigint())
+    if printer is not None:
+        printer.done()
+    if args.json:
+        print_json(report.to_dict())
+    else:
+        for failure in report.failures:
+            print(f"  not re-embedded  {failure.describe()}", file=sys.stderr)
+        print(report.summary())
+        if report.failures and not report.checked_only and not report.cancelled:
+            print("faces not re-embedded keep their ids and links but are left out of "
+                  "searches; restore their photos (or use --moved OLD=NEW) and run "
+                  "`superbrain faces reembed` again", file=sys.stderr)
+    return 130 if report.cancelled else (1 if report.failures else 0)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -241,6 +281,25 @@ def register(subparsers: Any) -> None:
     q.add_argument("--kind", choices=KINDS, default=None,
                    help="index kind (default: the workspace setting, auto)")
     q.set_defaults(func=cmd_rebuild)
+
+    q = sub.add_parser("reembed", help="re-compute every face's descriptor with the current "
+                                       "calibration, keeping face ids, searches and reviews",
+                       description="Upgrade a gallery enrolled with another descriptor setting "
+                                   "in place: each face is re-embedded from its original photo "
+                                   "(checked by SHA-256) and keeps its id. Faces whose photo is "
+                                   "missing or changed are reported and kept out of the index. "
+                                   "Safe to interrupt: a rerun resumes.")
+    add_workspace_arg(q)
+    q.add_argument("--moved", action="append", metavar="OLD=NEW",
+                   help="photos enrolled under folder OLD are now under NEW (repeatable)")
+    q.add_argument("--min-iou", type=float, default=0.5,
+                   help="least box overlap between an enrolled face and the face found again "
+                        "(default 0.5)")
+    q.add_argument("--check", action="store_true",
+                   help="only report faces whose photo is missing or changed; change nothing")
+    q.add_argument("--workers", type=int, default=None, help="processes (default: cores)")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_reembed)
 
     q = sub.add_parser("evaluate", help="LFW View 2 accuracy, rank-1, and calibration")
     q.add_argument("--lfw", type=Path, required=True, help="LFW folder with pairs.txt")
