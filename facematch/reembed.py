@@ -202,7 +202,8 @@ def reembed_gallery(workspace: Workspace, *, calibration: Calibration | None = N
         The target setting (default: the shipped calibration).
     path_map:
         ``(old prefix, new prefix)`` pairs for photos moved since enrolment; a photo found
-        there with the enrolled SHA-256 is used and its new path recorded.
+        there with the enrolled SHA-256 is used and its new path recorded (one not found
+        there is still looked for at its enrolled path).
     min_iou:
         Least box overlap between an enrolled face and a re-detected one.
     workers:
@@ -283,6 +284,8 @@ def _find_photos(rows: Sequence[FaceRow], path_map: Sequence[tuple[str, str]],
             break
         path = map_path(stored, path_map)
         where = repr(stored) if path == stored else f"{stored!r} (looked for at {path!r})"
+        if path != stored and not Path(path).is_file() and Path(stored).is_file():
+            path = stored  # not moved after all
         if not Path(path).is_file():
             _fail(report, faces, stored, "missing", f"{where}: no such file")
         else:
