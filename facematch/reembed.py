@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,9 @@ log = logging.getLogger(__name__)
 MIN_IOU = 0.5
 #: Fewer photos than this are analysed in-process (starting workers costs ~1-2 s).
 POOL_THRESHOLD = 8
+#: Staged descriptors are committed in batches of this many faces, or this often.
+STAGE_BATCH = 256
+STAGE_SECONDS = 2.0
 #: Failed face ids listed in the audit entry (the count is always complete).
 AUDIT_FAILED_IDS = 200
 
@@ -102,6 +106,7 @@ class ReembedReport:
     checked_only: bool = False
     excluded: int = 0  # faces marked excluded in the gallery after the switch
     index_faces: int = 0
+    index_saved: bool = False
 
     @property
     def failed(self) -> int:
@@ -125,7 +130,7 @@ class ReembedReport:
                 "photos": self.photos, "migrated": self.migrated, "resumed": self.resumed,
                 "failed": self.failed, "cancelled": self.cancelled, "switched": self.switched,
                 "checked_only": self.checked_only, "excluded": self.excluded,
-                "index_faces": self.index_faces,
+                "index_faces": self.index_faces, "index_saved": self.index_saved,
                 "failures": [f.to_dict() for f in self.failures]}
 
 
@@ -258,13 +263,16 @@ def reembed_gallery(workspace: Workspace, *, calibration: Calibration | None = N
             report.switched = True
     finally:
         store.close()
-    if report.switched:
-        gallery = Gallery(workspace, calibration=cal)
-        try:
-            report.index_faces = gallery.rebuild()
-        finally:
-            gallery.close()
-    _audit(workspace, session.user, report)
+    try:
+        if report.switched:  # the new descriptors are in: an index crash is repaired on open
+            gallery = Gallery(workspace, calibration=cal)
+            try:
+                report.index_faces = gallery.rebuild()
+                report.index_saved = True
+            finally:
+                gallery.close()
+    finally:
+        _audit(workspace, session.user, report)
     return report
 
 
@@ -315,11 +323,25 @@ def _embed_and_stage(store: FaceStore, photos: Sequence[_Photo], options: Any, t
         return
     by_path = {p.path: p for p in photos}
     n_workers = 1 if len(by_path) < POOL_THRESHOLD else workers
-    for item in embed_files(list(by_path), options, workers=n_workers, require_face=False,
-                            progress=progress, cancel=cancel):
-        rows = _staged_rows(by_path[item.path], item, min_iou, report)
-        store.stage_descriptors(target, rows)
-        report.migrated += len(rows)
+    pending: list[dict[str, Any]] = []
+    last_flush = time.monotonic()
+    try:
+        for item in embed_files(list(by_path), options, workers=n_workers, require_face=False,
+                                progress=progress, cancel=cancel):
+            pending += _staged_rows(by_path[item.path], item, min_iou, report)
+            # one commit (an fsync) per batch, not per photo; a kill loses only this batch
+            if len(pending) >= STAGE_BATCH or time.monotonic() - last_flush > STAGE_SECONDS:
+                _flush(store, target, pending, report)
+                last_flush = time.monotonic()
+    finally:
+        _flush(store, target, pending, report)
+
+
+def _flush(store: FaceStore, target: str, pending: list[dict[str, Any]],
+           report: ReembedReport) -> None:
+    store.stage_descriptors(target, pending)
+    report.migrated += len(pending)
+    pending.clear()
 
 
 def _staged_rows(photo: _Photo, item: BatchItem, min_iou: float,
@@ -362,4 +384,5 @@ def _audit(workspace: Workspace, user: str, report: ReembedReport) -> None:
         "migrated": report.migrated, "resumed": report.resumed, "failed": report.failed,
         "failed_faces": [f.face_id for f in report.failures][:AUDIT_FAILED_IDS],
         "excluded": report.excluded, "index_faces": report.index_faces,
-        "cancelled": report.cancelled, "switched": report.switched})
+        "index_saved": report.index_saved, "cancelled": report.cancelled,
+        "switched": report.switched})

@@ -98,7 +98,7 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FaceRow:
     """One enrolled face and what it links to."""
 

@@ -189,6 +189,12 @@ def test_missing_and_changed_photos_are_reported_and_the_rest_migrate(
     (photos / changed_name).write_bytes((photos / "Hugo_Chavez_0001.jpg").read_bytes())
     (moved_id,), (changed_id,) = ids[moved_name], ids[changed_name]
 
+    check = reembed_gallery(ws, check_only=True)  # only looks: hashes, no embedding
+    assert sorted((f.face_id, f.reason) for f in check.failures) == sorted(
+        [(moved_id, "missing"), (changed_id, "changed")])
+    with pytest.raises(FaceIndexError):
+        Gallery(ws)
+
     assert cli_main(["faces", "reembed", "-w", str(ws.root)]) == 1  # 1: some faces failed
     out, err = capsys.readouterr()
     assert f"face {moved_id} " in err and str(photos / moved_name) in err and "missing" in err
@@ -253,9 +259,9 @@ def test_a_cancelled_run_changes_nothing_and_a_rerun_resumes(
     Gallery(ws).close()
 
 
-def test_a_crash_inside_the_switch_leaves_the_old_gallery(old_gallery: dict[str, Any],
-                                                          capsys: pytest.CaptureFixture[str]
-                                                          ) -> None:
+def test_a_crash_inside_the_switch_leaves_the_old_gallery_and_one_after_it_is_repaired(
+        old_gallery: dict[str, Any], capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
     ws = old_gallery["ws"]
     before = gallery_rows(ws)
     db = Path(ws.faces_dir) / "gallery.sqlite"
@@ -274,11 +280,33 @@ def test_a_crash_inside_the_switch_leaves_the_old_gallery(old_gallery: dict[str,
     con.commit()
     con.close()
 
-    # the rerun takes every descriptor from the staging table: nothing is embedded again
+    # the rerun takes every descriptor from the staging table (nothing is embedded again);
+    # this time the process dies after the switch, before the new index is saved
+    def killed(self: Gallery, kind: str | None = None) -> int:
+        raise KeyboardInterrupt("killed before the index save")
+
+    monkeypatch.setattr(Gallery, "rebuild", killed)
+    with pytest.raises(KeyboardInterrupt):
+        reembed_gallery(ws)
+    monkeypatch.undo()
+    entry = ws.audit.search(action="face.reembed")[-1]["params"]
+    assert (entry["resumed"], entry["migrated"], entry["switched"], entry["index_saved"]) == (
+        len(before), len(before), True, False)
+    # the index file on disk still holds the old descriptors: opening rebuilds it from the
+    # gallery, so searches use the new ones
+    gallery = Gallery(ws)
+    try:
+        ids, vectors = gallery.store.all_vectors()
+        assert sorted(gallery.index.ids().tolist()) == sorted(ids.tolist()) == sorted(before)
+        sims, found = gallery.index.search(vectors, 1)  # the index holds the new descriptors
+        assert found[:, 0].tolist() == ids.tolist() and sims.min() > 0.999
+        top = gallery.search(unseen_photo("Colin_Powell"), case="C-4", purpose="test",
+                             k=1).candidates[0]
+        assert top.entity_id == "person:Colin_Powell" and top.above_threshold
+    finally:
+        gallery.close()
     assert cli_main(["faces", "reembed", "-w", str(ws.root), "--json"]) == 0
-    out = capsys.readouterr().out
-    assert '"resumed": 8' in out and '"switched": true' in out
-    Gallery(ws).close()
+    assert '"faces": 0' in capsys.readouterr().out  # nothing left to do
 
 
 def test_reembedding_needs_the_ingest_permission(workspace: Workspace, tmp_path: Path) -> None:
