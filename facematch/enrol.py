@@ -16,6 +16,7 @@ from pathlib import Path
 
 from core.model import EntityRef, Record
 from core.progress import CancelToken, ProgressCallback
+from core.security import require
 from facematch.batch import BatchItem, embed_files
 from facematch.gallery import Gallery
 
@@ -79,9 +80,16 @@ def enroll_records(gallery: Gallery, records: Sequence[Record], *, workers: int 
         Progress snapshots; cancel stops after the photos in flight (what is done is kept).
     save:
         Save the index at the end (the ingest stage saves once in ``finish``).
+
+    Raises
+    ------
+    PermissionDeniedError
+        The session lacks ``ingest`` (audited as ``access.denied``; nothing is enrolled).
     """
     report = EnrolReport()
     jobs = photo_jobs(records)
+    if jobs:  # ingest checked it already; `superbrain faces enroll` and API callers did not
+        require(gallery.workspace, "ingest", action="face.enroll", photos=len(jobs))
     todo: dict[str, list[tuple[Record, str, str]]] = {}
     for record, name, path in jobs:
         sha = _sha256(path)

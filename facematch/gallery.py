@@ -248,7 +248,11 @@ class Gallery:
     def enroll_faces(self, image: ImageFaces, *, record_uid: str, attachment: str = "photo",
                      entity_id: str | None = None, entity_label: str | None = None,
                      faces: Sequence[int] | None = None, save: bool = True) -> list[int]:
-        """Enrol faces of an already analysed photo (all, or the indices in ``faces``)."""
+        """Enrol faces of an already analysed photo (all, or the indices in ``faces``).
+
+        Needs the ``ingest`` permission (enrolment changes what searches can find).
+        """
+        require(self.workspace, "ingest", action="face.enroll", record_uid=record_uid)
         if faces is not None:
             for i in faces:
                 if not 0 <= i < len(image.faces):
@@ -265,7 +269,11 @@ class Gallery:
         return ids
 
     def remove_record(self, record_uid: str, *, save: bool = True) -> int:
-        """Remove every face of a record from the gallery (no rebuild); returns how many."""
+        """Remove every face of a record from the gallery (no rebuild); returns how many.
+
+        Needs the ``ingest`` permission.
+        """
+        require(self.workspace, "ingest", action="face.remove", record_uid=record_uid)
         with self._lock:
             index = self.index
             ids = self.store.remove_record(record_uid)

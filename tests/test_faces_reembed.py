@@ -321,13 +321,24 @@ def test_reembedding_needs_the_ingest_permission(workspace: Workspace, tmp_path:
     assert denied["user"] == "ana" and denied["params"]["action"] == "face.reembed"
     with pytest.raises(FaceIndexError):
         Gallery(analyst)
-    analyst.close()
 
     supervisor = as_user(workspace, "sup")
     report = reembed_gallery(supervisor)
     assert report.switched and report.migrated == 2
     assert workspace.audit.search(action="face.reembed")[-1]["user"] == "sup"
     supervisor.close()
+
+    # enrolment, which re-embedding mirrors, needs the same permission
+    gallery = Gallery(analyst)
+    try:
+        with pytest.raises(PermissionDeniedError, match="'ingest'"):
+            gallery.enroll_faces(plain_analyses()["Colin_Powell_0001.jpg"], record_uid="r:x")
+        assert len(gallery) == 2
+    finally:
+        gallery.close()
+        analyst.close()
+    assert workspace.audit.search(action="access.denied")[-1]["params"]["action"] == \
+        "face.enroll"
 
 
 def test_box_overlap_and_path_mapping() -> None:
