@@ -321,14 +321,17 @@ def _embed_and_stage(store: FaceStore, photos: Sequence[_Photo], options: Any, t
                      progress: ProgressCallback | None, cancel: CancelToken | None) -> None:
     if not photos or (cancel is not None and cancel.cancelled):
         return
-    by_path = {p.path: p for p in photos}
+    by_path: dict[str, list[_Photo]] = {}
+    for photo in photos:  # two enrolled paths may lead to one file (path_map)
+        by_path.setdefault(photo.path, []).append(photo)
     n_workers = 1 if len(by_path) < POOL_THRESHOLD else workers
     pending: list[dict[str, Any]] = []
     last_flush = time.monotonic()
     try:
         for item in embed_files(list(by_path), options, workers=n_workers, require_face=False,
                                 progress=progress, cancel=cancel):
-            pending += _staged_rows(by_path[item.path], item, min_iou, report)
+            for photo in by_path[item.path]:
+                pending += _staged_rows(photo, item, min_iou, report)
             # one commit (an fsync) per batch, not per photo; a kill loses only this batch
             if len(pending) >= STAGE_BATCH or time.monotonic() - last_flush > STAGE_SECONDS:
                 _flush(store, target, pending, report)
