@@ -52,6 +52,8 @@ class FieldRegistry:
     fields: dict[str, FieldSpec] = field(default_factory=dict)
     _by_type: dict[str, dict[str, FieldSpec]] = field(default_factory=dict, repr=False)
     _plans: dict[tuple[str, str], _FieldPlan] = field(default_factory=dict, repr=False)
+    #: Bumped by :meth:`add`, so caches of resolved plans (the compiled builder's) know.
+    version: int = field(default=0, repr=False, compare=False)
 
     @classmethod
     def from_schemas(cls, schemas: Iterable[RecordSchema]) -> FieldRegistry:
@@ -78,6 +80,7 @@ class FieldRegistry:
     def add(self, schema: RecordSchema) -> None:
         self._by_type.clear()
         self._plans.clear()
+        self.version += 1
         self.schemas.setdefault(schema.record_type, schema)
         for spec in schema.fields:
             known = self.fields.get(spec.name)
@@ -247,9 +250,9 @@ def build_doc(record: Record, registry: FieldRegistry) -> dict[str, Any]:
                 if num is not None:
                     numbers[name] = num
             elif role_v is FieldRole.TIME:
-                dt = _as_datetime(v)
-                if dt is not None:
-                    dates[name] = epoch_ms(dt)
+                ms = time_value_ms(v)
+                if ms is not None:
+                    dates[name] = ms
             elif role_v is FieldRole.GEO or role_v is FieldRole.PHOTO:
                 continue
             elif role_v is FieldRole.IDENTIFIER:
@@ -270,13 +273,7 @@ def build_doc(record: Record, registry: FieldRegistry) -> dict[str, Any]:
             all_text.append(_fold(e.label))
     time_ms = day = None
     if record.time is not None:
-        if record.time.tzinfo is None:  # China Standard Time, as core.model.to_utc takes it
-            time_ms = int(record.time.replace(tzinfo=CST).timestamp() * 1000)
-            day = record.time.date().isoformat()
-        else:
-            utc = to_utc(record.time)
-            time_ms = int(utc.timestamp() * 1000)
-            day = utc.astimezone(CST).date().isoformat()
+        time_ms, day = record_time(record.time)
     doc: dict[str, Any] = {
         "uid": record.uid,
         "source": record.source,
@@ -295,6 +292,33 @@ def build_doc(record: Record, registry: FieldRegistry) -> dict[str, Any]:
                 "time": record.time.isoformat() if record.time else None},
     }
     return doc
+
+
+def record_time(value: datetime) -> tuple[int, str]:
+    """A record time's epoch ms and its local day (naive times are China Standard Time, as
+    :func:`core.model.to_utc` takes them)."""
+    if value.tzinfo is None:
+        return int(value.replace(tzinfo=CST).timestamp() * 1000), value.date().isoformat()
+    utc = to_utc(value)
+    return int(utc.timestamp() * 1000), utc.astimezone(CST).date().isoformat()
+
+
+def time_value_ms(value: Any) -> int | None:
+    """The epoch ms of a TIME field's value, None when it is not a time."""
+    dt = _as_datetime(value)
+    return None if dt is None else epoch_ms(dt)
+
+
+def field_plan_tuple(registry: FieldRegistry, record_type: str,
+                     name: str) -> tuple[str, bool, str | None, bool] | None:
+    """How ``build_doc`` treats a field, as plain values: ``(role, declared_text, normalizer
+    name, detect_forms)``, or None for a field no schema declares (the compiled builder's
+    view of :class:`_FieldPlan`)."""
+    plan = _field_plan(registry, record_type, name)
+    if plan.role is None:
+        return None
+    normalizer = plan.spec.normalizer if plan.normalizer is not None and plan.spec else None
+    return str(plan.role), plan.declared_text, normalizer, plan.detect_forms
 
 
 def _undeclared_role(v: Any) -> FieldRole:

@@ -1,0 +1,998 @@
+//! The embedded engine's document builder, compiled.
+//!
+//! `search/embedded_docs.py` (`build_doc` + `tantivy_json`) is the reference: this module
+//! produces the same tantivy JSON for the records it can handle and declines the others (the
+//! caller builds those in Python). It handles text made of ASCII, the common CJK ideographs,
+//! full-width ASCII forms and a few CJK punctuation marks — the characters whose NFKC fold,
+//! tokenization, case mapping and regex classes are simple and identical in both languages.
+//! Any other character, an undeclared field, an unusual value type or any Python exception
+//! declines the whole record. `tests/test_search_native.py` checks the equivalence, including
+//! every BMP character's fold.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::io::Write;
+
+use base64::Engine as _;
+use blake2::digest::{Update, VariableOutput};
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{
+    PyBool, PyDateAccess, PyDateTime, PyDict, PyFloat, PyInt, PyList, PySet, PyString,
+    PyTimeAccess, PyTuple, PyTzInfoAccess,
+};
+
+/// Why a record is left to the Python builder (never an error: Python decides).
+struct Decline;
+
+type Res<T> = Result<T, Decline>;
+
+impl From<PyErr> for Decline {
+    fn from(_: PyErr) -> Self {
+        Decline
+    }
+}
+
+// -- characters -------------------------------------------------------------------------------
+
+fn is_han(c: char) -> bool {
+    matches!(c as u32, 0x3005 | 0x3007 | 0x3400..=0x4DBF | 0x4E00..=0x9FFF)
+}
+
+/// NFKC fold + strip for the supported characters; `None` for text with any other character.
+pub fn fold(s: &str) -> Option<String> {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        let cp = c as u32;
+        match cp {
+            0x20..=0x7E | 0x09 | 0x0A | 0x0D => out.push(c),
+            _ if is_han(c) => out.push(c),
+            0xFF01..=0xFF5E => out.push(char::from_u32(cp - 0xFEE0)?),
+            0x3000 => out.push(' '),
+            0x2026 => out.push_str("..."),
+            // NFKC-stable CJK punctuation: 、。〈〉《》「」『』【】 ‘’“” · —
+            0x3001 | 0x3002 | 0x3008..=0x3011 | 0x2018 | 0x2019 | 0x201C | 0x201D | 0x00B7
+            | 0x2014 => out.push(c),
+            _ => return None,
+        }
+    }
+    let trimmed = out.trim_matches(is_space);
+    if trimmed.len() == out.len() {
+        Some(out)
+    } else {
+        Some(trimmed.to_string())
+    }
+}
+
+fn is_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\r')
+}
+
+fn folded(s: &str) -> Res<String> {
+    fold(s).ok_or(Decline)
+}
+
+// -- regexes (the patterns of search/analysis.py, restricted to the supported characters) -----
+
+struct Patterns {
+    may_plate: regex::Regex,
+    may_phone: regex::Regex,
+    may_id: regex::Regex,
+    plate_in_text: fancy_regex::Regex,
+    phone_in_text: fancy_regex::Regex,
+    id_in_text: fancy_regex::Regex,
+    plate: regex::Regex,
+    phone_raw: regex::Regex,
+    mobile: regex::Regex,
+    landline: regex::Regex,
+    id: regex::Regex,
+}
+
+impl Patterns {
+    fn new() -> Self {
+        Patterns {
+            // Cheap necessary conditions of the three patterns with look-arounds (those run
+            // on fancy-regex's slower backtracking engine only where these find something).
+            may_plate: regex::Regex::new(r"[\x{4e00}-\x{9fff}]\s?[A-Za-z]").unwrap(),
+            may_phone: regex::Regex::new(r"1[3-9][0-9]").unwrap(),
+            may_id: regex::Regex::new(r"[0-9]{17}").unwrap(),
+            plate_in_text: fancy_regex::Regex::new(
+                r"[\x{4e00}-\x{9fff}]\s?[A-Za-z][\s·•・.\-]?[A-Za-z0-9]{5,6}(?![A-Za-z0-9])",
+            )
+            .unwrap(),
+            phone_in_text: fancy_regex::Regex::new(
+                r"(?<![\d+])(?:(?:\+|00)?86[\s\-]?)?1[3-9]\d[\s\-]?\d{4}[\s\-]?\d{4}(?!\d)",
+            )
+            .unwrap(),
+            id_in_text: fancy_regex::Regex::new(r"(?<!\d)\d{17}[\dXx](?![\dXx])").unwrap(),
+            plate: regex::Regex::new(
+                r"^[\x{4e00}-\x{9fff}][A-Z](?:[A-Z0-9]{5,6}|[A-Z0-9]{4}[挂学警港澳领])$",
+            )
+            .unwrap(),
+            phone_raw: regex::Regex::new(r"^[+\d(][\d\s\-()·]{6,}$").unwrap(),
+            mobile: regex::Regex::new(r"^1[3-9]\d{9}$").unwrap(),
+            landline: regex::Regex::new(r"^0\d{9,11}$").unwrap(),
+            id: regex::Regex::new(r"^(?:\d{17}[\dX]|\d{15})$").unwrap(),
+        }
+    }
+}
+
+// -- normalisers (core/normalize.py on folded text) ---------------------------------------------
+
+#[derive(Clone, Copy, PartialEq)]
+enum Norm {
+    None,
+    Phone,
+    Plate,
+    IdNumber,
+    Text,
+    Code,
+    Name,
+}
+
+fn norm_phone(v: &str) -> String {
+    let digits: String = v.chars().filter(|c| c.is_ascii_digit()).collect();
+    if let Some(rest) = digits.strip_prefix("0086") {
+        rest.to_string()
+    } else if digits.starts_with("86") && digits.len() == 13 {
+        digits[2..].to_string()
+    } else {
+        digits
+    }
+}
+
+fn norm_plate(v: &str) -> String {
+    v.chars()
+        .filter(|&c| !(is_space(c) || matches!(c, '·' | '•' | '・' | '.' | '-' | '_' | '/')))
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+fn norm_id(v: &str) -> String {
+    v.chars().filter(|&c| !is_space(c)).map(|c| c.to_ascii_uppercase()).collect()
+}
+
+fn squeeze_spaces(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    let mut in_space = false;
+    for c in v.chars() {
+        if is_space(c) {
+            if !in_space {
+                out.push(' ');
+            }
+            in_space = true;
+        } else {
+            out.push(c);
+            in_space = false;
+        }
+    }
+    out
+}
+
+fn normalise(norm: Norm, v: &str) -> String {
+    match norm {
+        Norm::None => v.to_string(),
+        Norm::Phone => norm_phone(v),
+        Norm::Plate => norm_plate(v),
+        Norm::IdNumber | Norm::Code => norm_id(v),
+        Norm::Text => squeeze_spaces(v).to_ascii_lowercase(),
+        Norm::Name => {
+            let s = squeeze_spaces(v);
+            if s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) {
+                s.replace(' ', "")
+            } else {
+                s
+            }
+        }
+    }
+}
+
+impl Patterns {
+    fn identifier_forms(&self, folded: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let p = norm_plate(folded);
+        if self.plate.is_match(&p) {
+            out.push(p);
+        }
+        if self.phone_raw.is_match(folded) {
+            let ph = norm_phone(folded);
+            if self.mobile.is_match(&ph) || self.landline.is_match(&ph) {
+                out.push(ph);
+            }
+        }
+        let i = norm_id(folded);
+        if self.id.is_match(&i) && !out.contains(&i) {
+            out.push(i);
+        }
+        out
+    }
+
+    fn identifiers_in_text(&self, text: &str, found: &mut BTreeSet<String>) -> Res<()> {
+        if !text.bytes().any(|b| b.is_ascii_digit()) {
+            return Ok(());
+        }
+        if self.may_plate.is_match(text) {
+            for m in self.plate_in_text.find_iter(text) {
+                let p = norm_plate(m.map_err(|_| Decline)?.as_str());
+                if self.plate.is_match(&p) {
+                    found.insert(p);
+                }
+            }
+        }
+        if self.may_phone.is_match(text) {
+            for m in self.phone_in_text.find_iter(text) {
+                found.insert(norm_phone(m.map_err(|_| Decline)?.as_str()));
+            }
+        }
+        if self.may_id.is_match(text) {
+            for m in self.id_in_text.find_iter(text) {
+                found.insert(norm_id(m.map_err(|_| Decline)?.as_str()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Space-joined lower-cased tokens, and the runs of two or more adjacent Han tokens.
+    fn analyse(&self, folded: &str) -> (String, Vec<String>) {
+        let mut tokens = String::with_capacity(folded.len() * 2);
+        let mut runs = Vec::new();
+        let mut run = String::new();
+        let mut run_len = 0;
+        for (start, end, han) in Tokens::new(folded) {
+            if !tokens.is_empty() {
+                tokens.push(' ');
+            }
+            let t = &folded[start..end];
+            if han {
+                tokens.push_str(t);
+                run.push_str(t);
+                run_len += 1;
+            } else {
+                tokens.extend(t.chars().map(|c| c.to_ascii_lowercase()));
+                if run_len >= 2 {
+                    runs.push(std::mem::take(&mut run));
+                }
+                run.clear();
+                run_len = 0;
+            }
+        }
+        if run_len >= 2 {
+            runs.push(run);
+        }
+        (tokens, runs)
+    }
+}
+
+/// The tokens of folded, supported text: `analysis._TOKEN` (a Han character, or a run of
+/// letter words joined by `. ' ’ :` and number words joined by `. , ; ' ’`), as (start, end,
+/// is Han). A greedy scan equals the regex's leftmost-first match: nothing follows its loop.
+struct Tokens<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl<'a> Tokens<'a> {
+    fn new(text: &'a str) -> Self {
+        Tokens { text, pos: 0 }
+    }
+}
+
+fn is_let(c: char) -> bool {
+    c.is_ascii_alphabetic() || c == '_'
+}
+
+impl Iterator for Tokens<'_> {
+    type Item = (usize, usize, bool);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let text = self.text;
+        loop {
+            let c = text[self.pos..].chars().next()?;
+            let start = self.pos;
+            if is_han(c) {
+                self.pos += c.len_utf8();
+                return Some((start, self.pos, true));
+            }
+            if !(is_let(c) || c.is_ascii_digit()) {
+                self.pos += c.len_utf8();
+                continue;
+            }
+            let mut i = start;
+            loop {
+                let Some(c) = text[i..].chars().next() else { break };
+                let (word, seps): (fn(char) -> bool, &[char]) = if is_let(c) {
+                    (is_let, &['.', '\'', '\u{2019}', ':'])
+                } else if c.is_ascii_digit() {
+                    (|c: char| c.is_ascii_digit(), &['.', ',', ';', '\'', '\u{2019}'])
+                } else {
+                    break;
+                };
+                i += text[i..].find(|c: char| !word(c)).unwrap_or(text.len() - i);
+                loop {
+                    let mut it = text[i..].chars();
+                    match (it.next(), it.next()) {
+                        (Some(sep), Some(next)) if seps.contains(&sep) && word(next) => {
+                            i += sep.len_utf8();
+                            i += text[i..].find(|c: char| !word(c)).unwrap_or(text.len() - i);
+                        }
+                        _ => break,
+                    }
+                }
+            }
+            self.pos = i;
+            return Some((start, i, false));
+        }
+    }
+}
+
+// -- JSON ----------------------------------------------------------------------------------------
+
+fn jstr(buf: &mut Vec<u8>, s: &str) {
+    serde_json::to_writer(&mut *buf, s).expect("writing to a Vec cannot fail");
+}
+
+fn jstrs<S: AsRef<str>>(buf: &mut Vec<u8>, items: &[S]) {
+    buf.push(b'[');
+    for (i, s) in items.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        jstr(buf, s.as_ref());
+    }
+    buf.push(b']');
+}
+
+fn jfloat(buf: &mut Vec<u8>, f: f64) {
+    serde_json::to_writer(&mut *buf, &f).expect("writing to a Vec cannot fail");
+}
+
+fn key(buf: &mut Vec<u8>, k: &str) {
+    buf.push(b',');
+    jstr(buf, k);
+    buf.push(b':');
+}
+
+/// `datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat()` for years 1..=9999.
+fn rfc3339(ms: i64) -> Res<String> {
+    let secs = ms.div_euclid(1000);
+    let milli = ms.rem_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    // civil-from-days (Howard Hinnant)
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    if !(1..=9999).contains(&y) {
+        return Err(Decline);
+    }
+    let frac = if milli > 0 { format!(".{:06}", milli * 1000) } else { String::new() };
+    Ok(format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}{frac}+00:00",
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60
+    ))
+}
+
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// `search.document.record_time` and `isoformat()` of a plain naive datetime (China Standard
+/// Time), with Python's float steps (`int(timestamp() * 1000)`); None for anything else.
+fn naive_time_parts(t: &Bound<'_, PyAny>) -> Option<(i64, String, String)> {
+    let dt = t.downcast_exact::<PyDateTime>().ok()?;
+    if dt.get_tzinfo().is_some() {
+        return None;
+    }
+    let (y, m, d) = (i64::from(dt.get_year()), i64::from(dt.get_month()), i64::from(dt.get_day()));
+    let (hh, mm, ss) = (i64::from(dt.get_hour()), i64::from(dt.get_minute()),
+                        i64::from(dt.get_second()));
+    let us = i64::from(dt.get_microsecond());
+    let secs = days_from_civil(y, m, d) * 86_400 + hh * 3600 + mm * 60 + ss - 8 * 3600;
+    let total_us = secs * 1_000_000 + us;
+    if total_us.unsigned_abs() >= 1 << 53 {
+        return None; // the float steps would no longer be exact here
+    }
+    let ts = total_us as f64 / 1e6; // timedelta.total_seconds(): correctly rounded
+    let ms = (ts * 1000.0).trunc() as i64;
+    let day = format!("{y:04}-{m:02}-{d:02}");
+    let frac = if us != 0 { format!(".{us:06}") } else { String::new() };
+    let iso = format!("{day}T{hh:02}:{mm:02}:{ss:02}{frac}");
+    Some((ms, day, iso))
+}
+
+fn uid_hash(uid: &str) -> u64 {
+    let mut h = blake2::Blake2bVar::new(8).expect("8 is a valid BLAKE2b output size");
+    h.update(uid.as_bytes());
+    let mut out = [0u8; 8];
+    h.finalize_variable(&mut out).expect("the output size was set to 8");
+    u64::from_be_bytes(out)
+}
+
+// -- the builder -----------------------------------------------------------------------------------
+
+const TEXT: u8 = 1;
+const KEYWORD: u8 = 2;
+const IDENTIFIER: u8 = 3;
+const NUMBER: u8 = 4;
+const TIME: u8 = 5;
+const SKIP: u8 = 6;
+
+#[derive(Clone, Copy)]
+struct Plan {
+    role: u8,
+    declared_text: bool,
+    norm: Norm,
+    detect_forms: bool,
+}
+
+/// Builds tantivy JSON for records of one field registry and one index layout.
+///
+/// Parameters (all from `search/embedded_docs.py`): `resolve(type, name)` gives a field's plan
+/// as `(role name, declared_text, normalizer name, detect_forms)` or None (undeclared); `typed(space,
+/// name)` gives the tantivy field of `space.name` or None; `time_parts(dt)` gives a record
+/// time's `(epoch ms, local day, isoformat)`; `time_value(v)` a TIME field value's epoch ms or
+/// None; `fields` the tantivy field names of the layout.
+#[pyclass(module = "search._native")]
+struct DocBuilder {
+    resolve: PyObject,
+    typed: PyObject,
+    time_parts: PyObject,
+    time_value: PyObject,
+    fields: HashSet<String>,
+    plans: HashMap<String, HashMap<String, Option<Plan>>>,
+    typed_cache: [HashMap<String, Slot>; 4],
+    claimed: [HashMap<String, String>; 4],
+    re: Patterns,
+    declined: u64,
+}
+
+enum Slot {
+    Field(String),
+    Absent,
+    Ambiguous,
+}
+
+struct Doc {
+    all_text: Vec<String>,
+    text: Vec<(String, String)>,
+    keywords: Vec<(String, Vec<String>)>,
+    numbers: Vec<(String, f64)>,
+    dates: Vec<(String, i64)>,
+    ids: BTreeSet<String>,
+}
+
+fn push_keyword(kw: &mut Vec<(String, Vec<String>)>, name: &str, values: impl IntoIterator<Item = String>) {
+    if let Some((_, v)) = kw.iter_mut().find(|(n, _)| n == name) {
+        v.extend(values);
+    } else {
+        kw.push((name.to_string(), values.into_iter().collect()));
+    }
+}
+
+fn set_last<T>(items: &mut Vec<(String, T)>, name: &str, value: T) {
+    if let Some((_, v)) = items.iter_mut().find(|(n, _)| n == name) {
+        *v = value;
+    } else {
+        items.push((name.to_string(), value));
+    }
+}
+
+fn dedup(values: Vec<String>) -> Vec<String> {
+    if values.len() < 2 {
+        return values;
+    }
+    let mut out: Vec<String> = Vec::with_capacity(values.len());
+    if values.len() <= 16 {
+        for v in values {
+            if !out.contains(&v) {
+                out.push(v);
+            }
+        }
+        return out;
+    }
+    let mut seen = HashSet::with_capacity(values.len());
+    for v in values {
+        if seen.insert(v.clone()) {
+            out.push(v);
+        }
+    }
+    out
+}
+
+/// `str(v)`.
+fn py_str(v: &Bound<'_, PyAny>) -> Res<String> {
+    match v.downcast_exact::<PyString>() {
+        Ok(s) => Ok(s.to_str()?.to_string()),
+        Err(_) => Ok(v.str()?.to_str()?.to_string()),
+    }
+}
+
+/// `v` if it is a plain str (a subclass may print differently: declined).
+fn exact_str<'a, 'py>(v: &'a Bound<'py, PyAny>) -> Res<&'a Bound<'py, PyString>> {
+    v.downcast_exact::<PyString>().map_err(|_| Decline)
+}
+
+impl DocBuilder {
+    fn plan(&mut self, py: Python<'_>, rtype: &str, name: &str) -> Res<Option<Plan>> {
+        if let Some(p) = self.plans.get(rtype).and_then(|m| m.get(name)) {
+            return Ok(*p);
+        }
+        let got = self.resolve.bind(py).call1((rtype, name))?;
+        let plan = if got.is_none() {
+            None
+        } else {
+            let t = got.downcast::<PyTuple>().map_err(|_| Decline)?;
+            let role_name: String = t.get_item(0)?.extract()?;
+            let role = match role_name.as_str() {
+                "text" => TEXT,
+                "keyword" => KEYWORD,
+                "identifier" => IDENTIFIER,
+                "number" => NUMBER,
+                "time" => TIME,
+                "geo" | "photo" => SKIP,
+                _ => return Err(Decline), // a role this module does not know
+            };
+            let declared_text: bool = t.get_item(1)?.extract()?;
+            let norm_name: Option<String> = t.get_item(2)?.extract()?;
+            let detect_forms: bool = t.get_item(3)?.extract()?;
+            let norm = match norm_name.as_deref() {
+                None => Norm::None,
+                Some("phone") => Norm::Phone,
+                Some("plate") => Norm::Plate,
+                Some("id_number") => Norm::IdNumber,
+                Some("text") => Norm::Text,
+                Some("code") => Norm::Code,
+                Some("name") => Norm::Name,
+                Some(_) => return Err(Decline), // a normaliser this module does not know
+            };
+            Some(Plan { role, declared_text, norm, detect_forms })
+        };
+        self.plans.entry(rtype.to_string()).or_default().insert(name.to_string(), plan);
+        Ok(plan)
+    }
+
+    fn typed(&mut self, py: Python<'_>, space: usize, name: &str) -> Res<Option<String>> {
+        match self.typed_cache[space].get(name) {
+            Some(Slot::Field(f)) => return Ok(Some(f.clone())),
+            Some(Slot::Absent) => return Ok(None),
+            Some(Slot::Ambiguous) => return Err(Decline),
+            None => {}
+        }
+        let label = ["t", "k", "n", "d"][space];
+        let got: Option<String> = self.typed.bind(py).call1((label, name))?.extract()?;
+        let slot = match &got {
+            None => Slot::Absent,
+            Some(f) => match self.claimed[space].get(f) {
+                // Two names, one tantivy field (``a.b`` and ``a_b``): in Python the last value
+                // wins, in JSON both would be indexed. Such records go to Python.
+                Some(other) if other != name => {
+                    let other = other.clone();
+                    self.typed_cache[space].insert(other, Slot::Ambiguous);
+                    Slot::Ambiguous
+                }
+                _ => {
+                    self.claimed[space].insert(f.clone(), name.to_string());
+                    Slot::Field(f.clone())
+                }
+            },
+        };
+        let ambiguous = matches!(slot, Slot::Ambiguous);
+        self.typed_cache[space].insert(name.to_string(), slot);
+        if ambiguous {
+            return Err(Decline);
+        }
+        Ok(got)
+    }
+
+    fn identifier_values(&self, raw: &str, plan: &Plan) -> Res<Vec<String>> {
+        let f = folded(raw)?;
+        let mut out: Vec<String> = Vec::new();
+        if !f.is_empty() {
+            out.push(f.clone());
+        }
+        if plan.norm != Norm::None {
+            let canonical = normalise(plan.norm, &f);
+            if !canonical.is_empty() && !out.contains(&canonical) {
+                out.push(canonical);
+            }
+        }
+        if plan.detect_forms {
+            for v in self.re.identifier_forms(&f) {
+                if !out.contains(&v) {
+                    out.push(v);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn add_value(&mut self, py: Python<'_>, doc: &mut Doc, name: &str, plan: &Plan,
+                 v: &Bound<'_, PyAny>) -> Res<()> {
+        match plan.role {
+            TEXT => {
+                let f = folded(&py_str(v)?)?;
+                if let Some((_, t)) = doc.text.iter_mut().find(|(n, _)| n == name) {
+                    t.push('\n');
+                    t.push_str(&f);
+                } else {
+                    doc.text.push((name.to_string(), f.clone()));
+                }
+                self.re.identifiers_in_text(&f, &mut doc.ids)?;
+                if !plan.declared_text {
+                    doc.all_text.push(f);
+                }
+            }
+            NUMBER => {
+                if v.is_instance_of::<PyBool>() {
+                    return Ok(());
+                }
+                if v.is_instance_of::<PyInt>() || v.is_instance_of::<PyFloat>() {
+                    let n: f64 = v.extract()?;
+                    set_last(&mut doc.numbers, name, n);
+                } else if v.is_instance_of::<PyString>() {
+                    return Err(Decline); // float(str) rules are Python's
+                }
+            }
+            TIME => {
+                let ms: Option<i64> = self.time_value.bind(py).call1((v,))?.extract()?;
+                if let Some(ms) = ms {
+                    set_last(&mut doc.dates, name, ms);
+                }
+            }
+            SKIP => {}
+            IDENTIFIER => {
+                let forms = self.identifier_values(&py_str(v)?, plan)?;
+                if !forms.is_empty() {
+                    doc.all_text.push(forms[0].clone());
+                    doc.ids.extend(forms.iter().cloned());
+                    push_keyword(&mut doc.keywords, name, forms);
+                }
+            }
+            KEYWORD => {
+                let f = folded(&py_str(v)?)?;
+                push_keyword(&mut doc.keywords, name, [f.clone()]);
+                doc.all_text.push(f);
+            }
+            _ => return Err(Decline),
+        }
+        Ok(())
+    }
+
+    fn build_one(&mut self, py: Python<'_>, record: &Bound<'_, PyAny>) -> Res<String> {
+        let source_o = record.getattr(intern!(py, "source"))?;
+        let source = exact_str(&source_o)?.to_str()?;
+        let id_o = record.getattr(intern!(py, "id"))?;
+        let rid = exact_str(&id_o)?.to_str()?;
+        let type_o = record.getattr(intern!(py, "type"))?;
+        let rtype = exact_str(&type_o)?.to_str()?.to_string();
+        let uid = format!("{source}:{rid}");
+        let text_o = record.getattr(intern!(py, "text"))?;
+        let text_d = text_o.downcast::<PyDict>().map_err(|_| Decline)?;
+        let fields_o = record.getattr(intern!(py, "fields"))?;
+        let fields_d = fields_o.downcast::<PyDict>().map_err(|_| Decline)?;
+
+        let mut doc = Doc {
+            all_text: Vec::new(),
+            text: Vec::new(),
+            keywords: Vec::new(),
+            numbers: Vec::new(),
+            dates: Vec::new(),
+            ids: BTreeSet::new(),
+        };
+        let mut src_text: Vec<(String, String)> = Vec::with_capacity(text_d.len());
+        let mut title: Option<String> = None;
+        for (k, v) in text_d.iter() {
+            let name = exact_str(&k)?.to_str()?.to_string();
+            let raw = exact_str(&v)?.to_str()?.to_string();
+            if !raw.is_empty() {
+                if title.is_none() {
+                    let n = raw.chars().count();
+                    title = Some(if n <= 80 {
+                        raw.clone()
+                    } else {
+                        raw.chars().take(79).chain(std::iter::once('…')).collect()
+                    });
+                }
+                let f = folded(&raw)?;
+                let plan = self.plan(py, &rtype, &name)?;
+                let declared_text = plan.map(|p| p.declared_text).unwrap_or(false);
+                self.re.identifiers_in_text(&f, &mut doc.ids)?;
+                if !declared_text {
+                    doc.all_text.push(f.clone());
+                }
+                set_last(&mut doc.text, &name, f);
+            }
+            src_text.push((name, raw));
+        }
+        let title = title.unwrap_or_else(|| format!("{rtype} {rid}"));
+
+        for (k, value) in fields_d.iter() {
+            let name = exact_str(&k)?.to_str()?.to_string();
+            let plan = match self.plan(py, &rtype, &name)? {
+                Some(p) => p,
+                None => return Err(Decline), // undeclared: its role depends on each value
+            };
+            if value.is_none() {
+                continue;
+            }
+            if value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>()
+                || value.is_instance_of::<PySet>()
+            {
+                for v in value.try_iter()? {
+                    let v = v?;
+                    if v.is_none() {
+                        continue;
+                    }
+                    if let Ok(s) = v.downcast::<PyString>() {
+                        if s.to_str()?.is_empty() {
+                            continue;
+                        }
+                    }
+                    self.add_value(py, &mut doc, &name, &plan, &v)?;
+                }
+            } else {
+                if let Ok(s) = value.downcast::<PyString>() {
+                    if s.to_str()?.is_empty() {
+                        continue;
+                    }
+                }
+                self.add_value(py, &mut doc, &name, &plan, &value)?;
+            }
+        }
+
+        let mut entity_ids: Vec<String> = Vec::new();
+        for e in record.getattr(intern!(py, "entities"))?.try_iter()? {
+            let e = e?;
+            let eid = e.getattr(intern!(py, "id"))?;
+            entity_ids.push(exact_str(&eid)?.to_str()?.to_string());
+            let ekey = e.getattr(intern!(py, "key"))?;
+            doc.ids.insert(exact_str(&ekey)?.to_str()?.to_string());
+            let label_o = e.getattr(intern!(py, "label"))?;
+            let label = exact_str(&label_o)?.to_str()?;
+            if !label.is_empty() {
+                doc.all_text.push(folded(label)?);
+            }
+        }
+
+        // record time and point
+        let time_o = record.getattr(intern!(py, "time"))?;
+        let (time_ms, day, time_iso): (Option<i64>, Option<String>, Option<String>) =
+            if time_o.is_none() {
+                (None, None, None)
+            } else if let Some((ms, day, iso)) = naive_time_parts(&time_o) {
+                (Some(ms), Some(day), Some(iso))
+            } else {
+                let (ms, day, iso): (i64, String, String) =
+                    self.time_parts.bind(py).call1((&time_o,))?.extract()?;
+                (Some(ms), Some(day), Some(iso))
+            };
+        let geo_o = record.getattr(intern!(py, "geo"))?;
+        let geo: Option<(f64, f64)> = if geo_o.is_truthy()? {
+            Some((geo_o.get_item(0)?.extract()?, geo_o.get_item(1)?.extract()?))
+        } else {
+            None
+        };
+
+        let all_values = dedup(std::mem::take(&mut doc.all_text));
+        let ids: Vec<&String> = doc.ids.iter().collect();
+
+        // -- tantivy JSON
+        let mut out: Vec<u8> = Vec::with_capacity(1024);
+        write!(out, "{{\"h\":{}", uid_hash(&uid)).expect("Vec");
+        key(&mut out, "ids");
+        jstrs(&mut out, &ids);
+        key(&mut out, "ent");
+        jstrs(&mut out, &entity_ids);
+        self.analysed(&mut out, "all", &all_values)?;
+        for (name, value) in &doc.text {
+            if let Some(f) = self.typed(py, 0, name)? {
+                self.analysed(&mut out, &f, std::slice::from_ref(value))?;
+            }
+        }
+        for (name, value) in [("uid", Some(&uid)), ("source", Some(&source.to_string())),
+                              ("type", Some(&rtype)), ("day", day.as_ref())] {
+            if let Some(v) = value {
+                if !v.is_empty() {
+                    key(&mut out, name);
+                    jstr(&mut out, v);
+                }
+            }
+        }
+        let mut extra: Vec<(String, Vec<String>)> = Vec::new();
+        for (name, values) in std::mem::take(&mut doc.keywords) {
+            let values = dedup(values);
+            match self.typed(py, 1, &name)? {
+                Some(f) => {
+                    key(&mut out, &f);
+                    jstrs(&mut out, &values);
+                }
+                None => extra.push((name, values)),
+            }
+        }
+        if !extra.is_empty() {
+            key(&mut out, "kx");
+            out.push(b'{');
+            for (i, (name, values)) in extra.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                jstr(&mut out, name);
+                out.push(b':');
+                jstrs(&mut out, values);
+            }
+            out.push(b'}');
+        }
+        for (name, value) in &doc.numbers {
+            if let Some(f) = self.typed(py, 2, name)? {
+                if value.is_finite() {
+                    key(&mut out, &f);
+                    jfloat(&mut out, *value);
+                }
+            }
+        }
+        for (name, ms) in &doc.dates {
+            if let Some(f) = self.typed(py, 3, name)? {
+                key(&mut out, &f);
+                jstr(&mut out, &rfc3339(*ms)?);
+            }
+        }
+        if let Some(ms) = time_ms {
+            key(&mut out, "time");
+            jstr(&mut out, &rfc3339(ms)?);
+        }
+        if let Some((lat, lon)) = geo {
+            if lat.is_finite() && lon.is_finite() {
+                key(&mut out, "lat");
+                jfloat(&mut out, lat);
+                key(&mut out, "lon");
+                jfloat(&mut out, lon);
+            }
+        }
+
+        // -- the stored source: title, original text, time, searched values, point, epoch ms
+        let mut src: Vec<u8> = Vec::with_capacity(512);
+        src.extend_from_slice(b"{\"title\":");
+        jstr(&mut src, &title);
+        src.extend_from_slice(b",\"text\":{");
+        for (i, (name, raw)) in src_text.iter().enumerate() {
+            if i > 0 {
+                src.push(b',');
+            }
+            jstr(&mut src, name);
+            src.push(b':');
+            jstr(&mut src, raw);
+        }
+        src.extend_from_slice(b"},\"time\":");
+        match &time_iso {
+            Some(iso) => jstr(&mut src, iso),
+            None => src.extend_from_slice(b"null"),
+        }
+        src.extend_from_slice(b",\"all\":");
+        let text_vals: Vec<&String> = doc.text.iter().map(|(_, v)| v).collect();
+        let seen: HashSet<&str> = text_vals.iter().map(|s| s.as_str()).collect();
+        let mut searched: Vec<&str> = text_vals.iter().map(|s| s.as_str()).collect();
+        searched.extend(all_values.iter().map(|s| s.as_str()).filter(|v| !seen.contains(v)));
+        jstrs(&mut src, &searched);
+        src.extend_from_slice(b",\"geo\":");
+        match geo {
+            Some((lat, lon)) => {
+                src.push(b'[');
+                jfloat(&mut src, lat);
+                src.push(b',');
+                jfloat(&mut src, lon);
+                src.push(b']');
+            }
+            None => src.extend_from_slice(b"null"),
+        }
+        src.extend_from_slice(b",\"ms\":");
+        match time_ms {
+            Some(ms) => write!(src, "{ms}").expect("Vec"),
+            None => src.extend_from_slice(b"null"),
+        }
+        src.push(b'}');
+        key(&mut out, "src");
+        out.push(b'"'); // base64 needs no JSON escaping
+        let mut b64 = String::with_capacity(src.len() * 4 / 3 + 4);
+        base64::engine::general_purpose::STANDARD.encode_string(&src, &mut b64);
+        out.extend_from_slice(b64.as_bytes());
+        out.push(b'"');
+        out.push(b'}');
+        String::from_utf8(out).map_err(|_| Decline)
+    }
+
+    fn analysed(&self, out: &mut Vec<u8>, field: &str, values: &[String]) -> Res<()> {
+        let mut tokens: Vec<String> = Vec::with_capacity(values.len());
+        let mut runs: Vec<String> = Vec::new();
+        for v in values {
+            let (t, r) = self.re.analyse(v);
+            tokens.push(t);
+            runs.extend(r);
+        }
+        key(out, field);
+        jstrs(out, &tokens);
+        let twin = format!("g_{field}");
+        if !runs.is_empty() && self.fields.contains(&twin) {
+            key(out, &twin);
+            jstrs(out, &runs);
+        }
+        Ok(())
+    }
+}
+
+#[pymethods]
+impl DocBuilder {
+    #[new]
+    fn new(resolve: PyObject, typed: PyObject, time_parts: PyObject, time_value: PyObject,
+           fields: Vec<String>) -> Self {
+        DocBuilder {
+            resolve,
+            typed,
+            time_parts,
+            time_value,
+            fields: fields.into_iter().collect(),
+            plans: HashMap::new(),
+            typed_cache: Default::default(),
+            claimed: Default::default(),
+            re: Patterns::new(),
+            declined: 0,
+        }
+    }
+
+    /// Tantivy JSON of each record, or None where the Python builder must do it.
+    fn build(&mut self, py: Python<'_>, records: &Bound<'_, PyAny>) -> PyResult<Vec<Option<String>>> {
+        let mut out = Vec::new();
+        for r in records.try_iter()? {
+            let r = r?;
+            match self.build_one(py, &r) {
+                Ok(doc) => out.push(Some(doc)),
+                Err(Decline) => {
+                    self.declined += 1;
+                    out.push(None);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records declined so far.
+    #[getter]
+    fn declined(&self) -> u64 {
+        self.declined
+    }
+}
+
+/// :func:`core.normalize.fold` for the supported characters, None for other text (tests).
+#[pyfunction]
+#[pyo3(name = "fold")]
+fn py_fold(text: &str) -> Option<String> {
+    fold(text)
+}
+
+/// The 64-bit BLAKE2b hash of a uid (tests compare it with `embedded_docs.uid_hash`).
+#[pyfunction]
+#[pyo3(name = "uid_hash")]
+fn py_uid_hash(uid: &str) -> u64 {
+    uid_hash(uid)
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<DocBuilder>()?;
+    m.add_function(wrap_pyfunction!(py_fold, m)?)?;
+    m.add_function(wrap_pyfunction!(py_uid_hash, m)?)?;
+    m.add("VERSION", 1)?;
+    Ok(())
+}
