@@ -8,6 +8,8 @@ Public API (nothing here imports dlib or faiss until it is used):
 - :class:`facematch.pipeline.FacePipeline` -- ``detect`` (boxes only), ``analyse``
   (descriptors), ``describe_box``.
 - :func:`facematch.batch.embed_files` -- many photos across processes, progress and cancel.
+- :func:`facematch.reembed.reembed_gallery` -- re-embed a gallery in place with the current
+  calibration's descriptors, keeping face ids, searches and reviews.
 - :mod:`facematch.errors` -- :class:`~facematch.errors.FaceError` and its subclasses.
 
 See docs/FACES.md.
