@@ -20,7 +20,13 @@ metric the calibration uses). Three kinds:
     galleries (and the benchmark).
 
 Every kind sits in an ``IndexIDMap2`` so ids are the gallery's face ids: adding and removing
-needs no rebuild. faiss is imported lazily, only here.
+needs no rebuild. faiss is imported lazily, only here (and in the two helpers below).
+
+Speed on large galleries (facematch/index_layout.py, facematch/graph_search.py): a built graph
+is renumbered breadth-first so graph neighbours sit together in memory, the index's big arrays
+are backed by transparent huge pages after a build, load or addition, and ``hnsw-sq`` queries
+run in a compiled kernel over faiss's own arrays (numba; faiss searches when it is missing).
+None of these changes a file's format or a query's result set.
 
 The file format is one file: a magic line, a JSON header (kind, count, checksums), the
 serialised index. :meth:`VectorIndex.save` writes a temporary file, fsyncs it, keeps the current
@@ -59,6 +65,9 @@ HNSW_SQ_M = 48
 HNSW_SQ_EF_CONSTRUCTION = 160
 HNSW_SQ_EF_SEARCH = 192  # 1M: recall@10 0.980 at 0.88 ms (docs/PERFORMANCE.md)
 REFINE_K_FACTOR = 2
+GRAPH_ORDER_MIN = 10_000  # renumber graphs from this size on (BFS order; ~7 s at 1M)
+HUGE_PAGES = True  # back large indexes with transparent huge pages (Linux; best effort)
+COMPILED_SEARCH = True  # hnsw-sq queries through facematch.graph_search when numba is there
 MIN_TRAIN = 2 * DIM  # PCA and the scalar quantiser are trained on the vectors themselves
 
 
@@ -109,6 +118,11 @@ class VectorIndex:
         self.kind = kind
         self._index = _index
         self.tombstones: set[int] = set(int(i) for i in tombstones)
+        self.layout = "faiss"  # or "bfs": vectors renumbered breadth-first at the build
+        self._ef_search = HNSW_SQ_EF_SEARCH
+        self._k_factor = REFINE_K_FACTOR
+        self._searcher: Any = None  # compiled hnsw-sq search, made on first use
+        self._searcher_tried = False
 
     # -- building -----------------------------------------------------------------------------
     @classmethod
@@ -147,7 +161,27 @@ class VectorIndex:
         out.set_search_params()
         if len(ids):
             index.add_with_ids(vectors, ids)
+            if kind in TOMBSTONE_KINDS and len(ids) >= GRAPH_ORDER_MIN:
+                out._reorder()
+            out._memory_layout()
         return out
+
+    def _reorder(self) -> None:
+        """Renumber the graph's vectors breadth-first (ids and results are unchanged)."""
+        from facematch import index_layout
+
+        faiss = _faiss()
+        graph = next(g for g in index_layout._inner(faiss, self._index) if hasattr(g, "hnsw"))
+        index_layout.permute(faiss, self._index, index_layout.graph_order(faiss, graph.hnsw))
+        self.layout = "bfs"
+
+    def _memory_layout(self) -> None:
+        """Huge pages for the arrays; drop the compiled searcher (its views may be stale)."""
+        self._searcher, self._searcher_tried = None, False
+        if HUGE_PAGES and self._index is not None:
+            from facematch import index_layout
+
+            index_layout.use_huge_pages(_faiss(), self._index)
 
     def set_search_params(self, *, ef_search: int | None = None, nprobe: int | None = None,
                           k_factor: int | None = None) -> None:
@@ -159,6 +193,8 @@ class VectorIndex:
         if self._index is None:
             return
         faiss = _faiss()
+        self._ef_search = ef_search or HNSW_SQ_EF_SEARCH
+        self._k_factor = k_factor or REFINE_K_FACTOR
         inner = faiss.downcast_index(self._index.index)
         if self.kind == "hnsw":
             inner.hnsw.efSearch = ef_search or HNSW_EF_SEARCH
@@ -189,7 +225,14 @@ class VectorIndex:
             return (np.full((len(queries), max(k, 0)), -np.inf, dtype=np.float32),
                     np.full((len(queries), max(k, 0)), -1, dtype=np.int64))
         fetch = min(int(self._index.ntotal), k + len(self.tombstones))
-        sims, ids = self._index.search(queries, fetch)
+        searcher = self._compiled() if self.kind == "hnsw-sq" else None
+        if searcher is not None:
+            found = [searcher.search(q, fetch, self._ef_search, self._k_factor)
+                     for q in queries]
+            sims = np.stack([f[0] for f in found])
+            ids = np.stack([f[1] for f in found])
+        else:
+            sims, ids = self._index.search(queries, fetch)
         if self.kind == "hnsw-sq":  # squared L2 between unit vectors (exact, re-ranked)
             sims = np.where(ids >= 0, 1.0 - sims / 2.0, -np.inf).astype(np.float32)
         if self.tombstones:
@@ -205,6 +248,16 @@ class VectorIndex:
             sims = np.pad(sims, ((0, 0), (0, pad)), constant_values=-np.inf)
             ids = np.pad(ids, ((0, 0), (0, pad)), constant_values=-1)
         return sims.astype(np.float32), ids.astype(np.int64)
+
+    def _compiled(self) -> Any:
+        """The compiled searcher of an ``hnsw-sq`` index, or None (faiss searches)."""
+        if not self._searcher_tried:
+            self._searcher_tried = True
+            if COMPILED_SEARCH:
+                from facematch.graph_search import compile_searcher
+
+                self._searcher = compile_searcher(_faiss(), self._index)
+        return self._searcher
 
     # -- changes ------------------------------------------------------------------------------
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
@@ -223,6 +276,7 @@ class VectorIndex:
             dup = ids[np.isin(ids, self.ids())][:5].tolist()
             raise FaceIndexError(f"face ids {dup} are already in the index")
         self._index.add_with_ids(vectors, ids)
+        self._memory_layout()  # the arrays may have moved
 
     def remove(self, ids: Iterable[int]) -> int:
         """Remove ids; returns how many were present. HNSW remembers them as tombstones."""
@@ -244,7 +298,7 @@ class VectorIndex:
     # -- files --------------------------------------------------------------------------------
     def header(self) -> dict[str, Any]:
         return {"kind": self.kind, "count": len(self), "ids_sha256": ids_digest(self.ids()),
-                "tombstones": sorted(self.tombstones)}
+                "tombstones": sorted(self.tombstones), "layout": self.layout}
 
     def save(self, path: Path, extra: dict[str, Any] | None = None) -> None:
         """Write atomically: temp file, fsync, keep the old file as ``.prev``, replace."""
@@ -292,7 +346,9 @@ class VectorIndex:
             except RuntimeError as exc:
                 raise FaceIndexError(f"{str(path)!r}: faiss cannot read it ({exc})") from None
         out = cls(str(header.get("kind")), _index=index, tombstones=header.get("tombstones", ()))
+        out.layout = str(header.get("layout", "faiss"))  # files before the field: faiss order
         out.set_search_params()
+        out._memory_layout()
         return out, header
 
 

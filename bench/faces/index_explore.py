@@ -66,19 +66,26 @@ def graphs(faiss, ix) -> list:
 
 
 def apply_params(faiss, ix, params: str) -> None:
-    """``ParameterSpace`` settings plus two it lacks: ``search_L`` (NSG) and
-    ``bounded_queue`` (HNSW ``search_bounded_queue``, 0 or 1)."""
+    """``ParameterSpace`` settings plus three it lacks: ``search_L`` (NSG),
+    ``bounded_queue`` (HNSW ``search_bounded_queue``, 0 or 1) and ``search_method`` (HNSW:
+    0 default, 1 Panorama, 2 staged RaBitQ)."""
     rest = []
     for item in params.split(","):
         name, _, value = item.partition("=")
-        if name in ("search_L", "bounded_queue"):
+        if name in ("search_L", "bounded_queue", "search_method"):
             found = [g for g in graphs(faiss, ix)
                      if hasattr(g, "nsg" if name == "search_L" else "hnsw")]
+            if name == "search_method" and not all(  # 2 needs RaBitQ codes, 1 Panorama
+                    type(g).__name__ == ("IndexHNSWRaBitQ", "IndexHNSWFlatPanorama")[
+                        int(value) == 1] for g in found if int(value)):
+                found = []
             if not found:
                 raise RuntimeError(f"{name}: no such index inside")
             for g in found:
                 if name == "search_L":
                     g.nsg.search_L = int(value)
+                elif name == "search_method":
+                    g.hnsw.search_method = int(value)
                 else:
                     g.hnsw.search_bounded_queue = bool(int(value))
         else:
@@ -97,6 +104,8 @@ def main() -> None:
                     help="faiss ParameterSpace strings, tried on every spec that has them")
     ap.add_argument("--build-threads", type=int, default=2)
     ap.add_argument("--ef-construction", type=int, default=80)
+    ap.add_argument("--huge", action="store_true",
+                    help="back the index with transparent huge pages (facematch.index_layout)")
     args = ap.parse_args()
     faiss = fx._faiss()
     print(f"load {os.getloadavg()[0]:.2f}, n {args.n:,}, queries {args.queries}", flush=True)
@@ -134,6 +143,10 @@ def main() -> None:
             faiss.omp_set_num_threads(1)
             faiss.write_index(ix, str(path))
         size_mb = path.stat().st_size / 2**20
+        if args.huge:
+            from facematch.index_layout import use_huge_pages
+
+            use_huge_pages(faiss, ix)
         print(f"{spec}: build {build_s:.1f} s, file {size_mb:.0f} MB", flush=True)
         for params in args.params:
             try:
