@@ -207,6 +207,15 @@ def _view(faiss: Any, vec: Any, dtype: Any, n: int) -> np.ndarray:
     return faiss.rev_swig_ptr(vec.data(), n).view(dtype)
 
 
+def _aligned_copy(a: np.ndarray, align: int = 64) -> np.ndarray:
+    """``a`` copied into memory starting on an ``align``-byte boundary."""
+    raw = np.empty(a.nbytes + align, dtype=np.uint8)
+    start = -raw.ctypes.data % align
+    out = raw[start:start + a.nbytes].view(a.dtype).reshape(a.shape)
+    out[...] = a
+    return out
+
+
 class GraphSearcher:
     """Searches one ``hnsw-sq`` faiss index (``IndexIDMap2(IndexRefineFlat(
     IndexPreTransform(PCA, IndexHNSWSQ 8-bit), IndexFlat))``) with the compiled kernel.
@@ -235,7 +244,9 @@ class GraphSearcher:
         self.pca_a = np.ascontiguousarray(a)
         self.pca_b = faiss.vector_to_array(pca.b).astype(np.float32)
         hnsw = graph.hnsw
-        self.codes = _view(faiss, storage.codes, np.uint8, n * d).reshape(n, d)
+        # a copy aligned to cache lines: faiss's array starts 16 bytes into a line, so each
+        # 64-byte code would straddle two lines (two memory reads per distance instead of one)
+        self.codes = _aligned_copy(_view(faiss, storage.codes, np.uint8, n * d).reshape(n, d))
         self.full = _view(faiss, flat.codes, np.uint8, n * dim * 4).view(np.float32).reshape(
             n, dim)
         self.neighbors = _view(faiss, hnsw.neighbors, np.int32, int(hnsw.neighbors.size()))
