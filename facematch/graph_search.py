@@ -150,7 +150,7 @@ if numba is not None:
             nc = _heap_pop(cand_k, cand_i, nc, False)
             if nc > 0:  # the likely next expansion's neighbour list, early
                 nxt = offsets[cand_i[0]] + cum[0]
-                for j in range(0, width, 16):
+                for j in range(0, width + 16, 16):  # 6-7 lines: lists are unaligned
                     _prefetch(neighbors, nxt + j)
             o = offsets[c] + cum[0]
             for j in range(o, o + width):
