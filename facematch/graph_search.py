@@ -105,7 +105,8 @@ if numba is not None:
 
     @_jit
     def _search(q, k, ef, k_factor, pca_a, pca_b, sq_a, sq_b0, codes, neighbors, offsets,
-                cum, entry, max_level, visited, epoch, full, id_map):  # pragma: no cover
+                cum, entry, max_level, visited, epoch, full, id_map, l0, l0_off
+                ):  # pragma: no cover
         d = pca_a.shape[0]
         y = np.empty(d, dtype=np.float32)
         for i in range(d):
@@ -149,18 +150,18 @@ if numba is not None:
                 break
             nc = _heap_pop(cand_k, cand_i, nc, False)
             if nc > 0:  # the likely next expansion's neighbour list, early
-                nxt = offsets[cand_i[0]] + cum[0]
-                for j in range(0, width + 16, 16):  # 6-7 lines: lists are unaligned
-                    _prefetch(neighbors, nxt + j)
-            o = offsets[c] + cum[0]
+                nxt = l0_off[cand_i[0]]
+                for j in range(0, width + 16, 16):  # 6-7 lines if the list is unaligned
+                    _prefetch(l0, nxt + j)
+            o = l0_off[c]
             for j in range(o, o + width):
-                v = neighbors[j]
+                v = l0[j]
                 if v < 0:
                     break
                 _prefetch(visited, v)
             m = 0
             for j in range(o, o + width):
-                v = neighbors[j]
+                v = l0[j]
                 if v < 0:
                     break
                 if visited[v] != epoch:
@@ -224,7 +225,7 @@ class GraphSearcher:
     that changes the index (additions).
     """
 
-    def __init__(self, faiss: Any, index: Any) -> None:
+    def __init__(self, faiss: Any, index: Any, visited_dtype: Any = np.uint16) -> None:
         outer = faiss.downcast_index(index)
         refine = faiss.downcast_index(outer.index) if hasattr(outer, "id_map") else outer
         pre = faiss.downcast_index(refine.base_index)
@@ -252,11 +253,16 @@ class GraphSearcher:
         self.neighbors = _view(faiss, hnsw.neighbors, np.int32, int(hnsw.neighbors.size()))
         self.offsets = _view(faiss, hnsw.offsets, np.uint64, n + 1).astype(np.int64)
         self.cum = faiss.vector_to_array(hnsw.cum_nneighbor_per_level).astype(np.int64)
+        # level-0 lists where faiss keeps them (an aligned copy of them measured no faster)
+        self.l0 = self.neighbors
+        self.l0_off = self.offsets[:-1] + self.cum[0]
         self.entry = int(hnsw.entry_point)
         self.max_level = int(hnsw.max_level)
         self.id_map = (_view(faiss, outer.id_map, np.int64, n) if hasattr(outer, "id_map")
                        else np.arange(n, dtype=np.int64))  # a bare index: positions
-        self.visited = np.zeros(n, dtype=np.uint16)
+        self.visited = np.zeros(n, dtype=visited_dtype)  # == epoch: seen in this query
+        self._epoch_type = np.dtype(visited_dtype).type
+        self._epoch_max = int(np.iinfo(visited_dtype).max)
         self.epoch = 0
         self._owner = index  # keeps the faiss arrays alive
         self._lock = threading.Lock()
@@ -266,14 +272,14 @@ class GraphSearcher:
         """(squared L2 distances, ids) of the ``k`` best, like the faiss index would."""
         with self._lock:
             self.epoch += 1
-            if self.epoch >= 65535:
+            if self.epoch >= self._epoch_max:
                 self.visited[:] = 0
                 self.epoch = 1
             return _search(np.ascontiguousarray(query, dtype=np.float32), k, max(ef, k * k_factor),
                            k_factor, self.pca_a, self.pca_b, self.sq_a, self.sq_b0,
                            self.codes, self.neighbors, self.offsets, self.cum, self.entry,
-                           self.max_level, self.visited, np.uint16(self.epoch), self.full,
-                           self.id_map)
+                           self.max_level, self.visited, self._epoch_type(self.epoch), self.full,
+                           self.id_map, self.l0, self.l0_off)
 
 
 def compile_searcher(faiss: Any, index: Any) -> GraphSearcher | None:
