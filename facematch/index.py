@@ -266,7 +266,8 @@ class VectorIndex:
         vectors = _as_matrix(vectors)
         if self._index is None:
             fresh = VectorIndex.build(ids, vectors, self.kind)
-            self._index = fresh._index
+            self._index, self.layout = fresh._index, fresh.layout
+            self._searcher, self._searcher_tried = None, False
             return
         revived = [int(i) for i in ids if int(i) in self.tombstones]
         if revived:
