@@ -127,6 +127,11 @@ if numba is not None:
                     v = neighbors[j]
                     if v < 0:
                         break
+                    _prefetch(codes, v)
+                for j in range(o + cum[level], o + cum[level + 1]):
+                    v = neighbors[j]
+                    if v < 0:
+                        break
                     dv = _sq_dist(codes, v, sq_a, b)
                     if dv < dcur:
                         dcur = dv
