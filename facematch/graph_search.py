@@ -105,7 +105,7 @@ if numba is not None:
 
     @_jit
     def _search(q, k, ef, k_factor, pca_a, pca_b, sq_a, sq_b0, codes, neighbors, offsets,
-                cum, entry, max_level, visited, epoch, full, id_map, l0, l0_off
+                cum, entry, max_level, visited, epoch, full, id_map, l0, l0_off, dead
                 ):  # pragma: no cover
         d = pca_a.shape[0]
         y = np.empty(d, dtype=np.float32)
@@ -139,14 +139,15 @@ if numba is not None:
                         changed = True
         # level 0: candidate min-heap, results max-heap of the ef best
         width = cum[1] - cum[0]
-        cand_k = np.empty(ef * width + 1, dtype=np.float32)
-        cand_i = np.empty(ef * width + 1, dtype=np.int32)
+        cap = min(ef * width, codes.shape[0]) + 1
+        cand_k = np.empty(cap, dtype=np.float32)
+        cand_i = np.empty(cap, dtype=np.int32)
         res_k = np.empty(ef + 1, dtype=np.float32)
         res_i = np.empty(ef + 1, dtype=np.int32)
         buf = np.empty(width, dtype=np.int32)
         dist = np.empty(width, dtype=np.float32)
         nc = _heap_push(cand_k, cand_i, 0, dcur, cur, False)
-        nr = _heap_push(res_k, res_i, 0, dcur, cur, True)
+        nr = 0 if dead[cur] else _heap_push(res_k, res_i, 0, dcur, cur, True)
         visited[cur] = epoch
         while nc > 0:
             dc = cand_k[0]
@@ -179,11 +180,12 @@ if numba is not None:
             for t in range(m):
                 dv = dist[t]
                 if nr < ef or dv < res_k[0]:
-                    if nc < cand_k.shape[0]:
+                    if nc < cap:
                         nc = _heap_push(cand_k, cand_i, nc, dv, buf[t], False)
-                    nr = _heap_push(res_k, res_i, nr, dv, buf[t], True)
-                    if nr > ef:
-                        nr = _heap_pop(res_k, res_i, nr, True)
+                    if not dead[buf[t]]:  # removed faces guide the walk but are not results
+                        nr = _heap_push(res_k, res_i, nr, dv, buf[t], True)
+                        if nr > ef:
+                            nr = _heap_pop(res_k, res_i, nr, True)
         # exact re-ranking of the k * k_factor best on the full vectors
         kk = min(k * k_factor, nr)
         order = np.argsort(res_k[:nr])[:kk]
@@ -269,8 +271,15 @@ class GraphSearcher:
         self._epoch_type = np.dtype(visited_dtype).type
         self._epoch_max = int(np.iinfo(visited_dtype).max)
         self.epoch = 0
+        self.dead = np.zeros(n, dtype=np.uint8)  # 1: a removed (tombstoned) face
         self._owner = index  # keeps the faiss arrays alive
         self._lock = threading.Lock()
+
+    def set_removed(self, ids: Any) -> None:
+        """Ids to leave out of results (HNSW tombstones); the walk still passes through them."""
+        wanted = np.fromiter((int(i) for i in ids), dtype=np.int64)
+        with self._lock:
+            self.dead = np.isin(self.id_map, wanted).astype(np.uint8)
 
     def search(self, query: np.ndarray, k: int, ef: int, k_factor: int
                ) -> tuple[np.ndarray, np.ndarray]:
@@ -284,7 +293,7 @@ class GraphSearcher:
                            k_factor, self.pca_a, self.pca_b, self.sq_a, self.sq_b0,
                            self.codes, self.neighbors, self.offsets, self.cum, self.entry,
                            self.max_level, self.visited, self._epoch_type(self.epoch), self.full,
-                           self.id_map, self.l0, self.l0_off)
+                           self.id_map, self.l0, self.l0_off, self.dead)
 
 
 def compile_searcher(faiss: Any, index: Any) -> GraphSearcher | None:

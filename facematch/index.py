@@ -226,7 +226,8 @@ class VectorIndex:
                     np.full((len(queries), max(k, 0)), -1, dtype=np.int64))
         fetch = min(int(self._index.ntotal), k + len(self.tombstones))
         searcher = self._compiled() if self.kind == "hnsw-sq" else None
-        if searcher is not None:
+        if searcher is not None:  # leaves removed faces out itself: k results are enough
+            fetch = min(fetch, k)
             found = [searcher.search(q, fetch, self._ef_search, self._k_factor)
                      for q in queries]
             sims = np.stack([f[0] for f in found])
@@ -257,6 +258,8 @@ class VectorIndex:
                 from facematch.graph_search import compile_searcher
 
                 self._searcher = compile_searcher(_faiss(), self._index)
+                if self._searcher is not None and self.tombstones:
+                    self._searcher.set_removed(self.tombstones)
         return self._searcher
 
     # -- changes ------------------------------------------------------------------------------
@@ -289,6 +292,8 @@ class VectorIndex:
             return 0
         if self.kind in TOMBSTONE_KINDS:
             self.tombstones.update(int(i) for i in present)
+            if self._searcher is not None:
+                self._searcher.set_removed(self.tombstones)
         else:
             self._index.remove_ids(_faiss().IDSelectorBatch(present))
         return len(present)

@@ -147,3 +147,21 @@ def test_huge_pages_are_advised_and_change_no_result() -> None:
     assert index_layout.use_huge_pages(faiss, ix._index) >= 8 * index_layout.HUGE_PAGE
     after = ix.search(vecs[:5], 3)
     assert np.array_equal(before[1], after[1]) and np.allclose(before[0], after[0])
+
+
+def test_removed_faces_are_left_out_but_k_live_results_come_back() -> None:
+    """The compiled search drops tombstones itself (it asks for k, not k + removed)."""
+    pytest.importorskip("numba", reason="the compiled search needs numba")
+    vecs = descriptor_like(4000, seed=11)
+    ids = np.arange(4000)
+    ix = VectorIndex.build(ids, vecs, "hnsw-sq")
+    queries = descriptor_like(30, seed=12)
+    _, first = ix.search(queries, 10)
+    removed = sorted(set(first[:, :5].ravel().tolist()))  # the best matches of every query
+    ix.remove(removed)
+    sims, found = ix.search(queries, 10)
+    assert ix._searcher is not None
+    assert (found >= 0).all() and not set(found.ravel().tolist()) & set(removed)
+    live = np.setdiff1d(ids, removed)
+    assert recall(found, vecs[live], live, queries) >= 0.9
+    assert np.allclose(sims, np.take_along_axis(queries @ vecs.T, found, axis=1), atol=1e-5)
