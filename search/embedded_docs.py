@@ -200,7 +200,12 @@ def build_chunk(records: Sequence[Record], registry: FieldRegistry, layout: DocL
     docs: list[tuple[str, str]] = []
     failures: dict[str, str] = {}
     native = native_builder(registry, layout)
-    built = native.build(records) if native is not None else [None] * len(records)
+    if native is None:
+        built: list[str | None] = [None] * len(records)
+    else:
+        builder, lock = native
+        with lock:  # one call at a time: the builder's caches are not shared across threads
+            built = builder.build(records)
     for r, doc in zip(records, built, strict=True):
         try:
             if doc is None:  # declined by the compiled builder, or none
@@ -217,8 +222,9 @@ try:
 except ImportError:  # no Rust toolchain at install time: the Python builder does everything
     _native = None
 
-#: (registry, its version, layout, builder) of the builders made so far (a few at most).
-_native_builders: list[tuple[FieldRegistry, int, DocLayout, Any]] = []
+#: (registry, its version, layout, builder, its lock) of the builders made so far (a few at most).
+_native_builders: list[tuple[FieldRegistry, int, DocLayout, Any, threading.Lock]] = []
+_native_builders_lock = threading.Lock()
 
 
 def native_available() -> bool:
@@ -231,22 +237,29 @@ def _time_parts(value: datetime) -> tuple[int, str, str]:
     return ms, day, value.isoformat()
 
 
-def native_builder(registry: FieldRegistry, layout: DocLayout) -> Any | None:
-    """The compiled builder for ``registry`` and ``layout``, or None (absent, switched off, or
-    a format-1 index, whose text tantivy tokenizes itself)."""
+def native_builder(registry: FieldRegistry,
+                   layout: DocLayout) -> tuple[Any, threading.Lock] | None:
+    """The compiled builder for ``registry`` and ``layout`` with the lock to call it under, or
+    None (absent, switched off, or a format-1 index, whose text tantivy tokenizes itself).
+
+    A builder caches field plans and must not be entered by two threads at once (PyO3 would
+    refuse the second with a RuntimeError), hence the lock.
+    """
     if not layout.pretokenized or not native_available():
         return None
-    for reg, version, lay, builder in _native_builders:
-        if reg is registry and lay is layout and version == registry.version:
-            return builder
-    assert _native is not None
-    builder = _native.DocBuilder(
-        lambda rtype, name: field_plan_tuple(registry, rtype, name), layout.typed,
-        _time_parts, time_value_ms, sorted(layout.fields))
-    if len(_native_builders) >= 8:
-        del _native_builders[0]
-    _native_builders.append((registry, registry.version, layout, builder))
-    return builder
+    with _native_builders_lock:
+        for reg, version, lay, builder, lock in _native_builders:
+            if reg is registry and lay is layout and version == registry.version:
+                return builder, lock
+        assert _native is not None
+        builder = _native.DocBuilder(
+            lambda rtype, name: field_plan_tuple(registry, rtype, name), layout.typed,
+            _time_parts, time_value_ms, sorted(layout.fields))
+        lock = threading.Lock()
+        if len(_native_builders) >= 8:
+            del _native_builders[0]
+        _native_builders.append((registry, registry.version, layout, builder, lock))
+        return builder, lock
 
 
 # -- worker processes -----------------------------------------------------------------------------

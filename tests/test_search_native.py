@@ -66,9 +66,9 @@ def meaning(doc_json: str) -> dict[str, Any]:
 
 def both(records: list[Record], registry: FieldRegistry,
          layout: ed.DocLayout) -> list[tuple[str | None, str]]:
-    builder = ed.native_builder(registry, layout)
-    assert builder is not None
-    compiled = builder.build(records)
+    native = ed.native_builder(registry, layout)
+    assert native is not None
+    compiled = native[0].build(records)
     return [(c, ed.tantivy_json(build_doc(r, registry), layout))
             for c, r in zip(compiled, records, strict=True)]
 
@@ -170,9 +170,9 @@ def test_a_schema_added_later_is_seen_by_the_compiled_builder(tmp_path: Path) ->
     registry = FieldRegistry.from_schemas([SCHEMA])
     gen = _Generation(tmp_path / "g", registry, create=True)
     r = rec(30, fields={"colour": "red"})
-    assert ed.native_builder(registry, gen.doc_layout).build([r]) == [None]
+    assert ed.native_builder(registry, gen.doc_layout)[0].build([r]) == [None]
     registry.add(RecordSchema("x", "X", (FieldSpec("colour", FieldRole.KEYWORD),)))
-    built = ed.native_builder(registry, gen.doc_layout).build([r])
+    built = ed.native_builder(registry, gen.doc_layout)[0].build([r])
     assert built[0] is not None
     assert meaning(built[0]) == meaning(ed.tantivy_json(build_doc(r, registry), gen.doc_layout))
 
@@ -232,7 +232,7 @@ def test_generated_records_mean_the_same_in_both_builders(setup: Any, rs: list[R
 def test_the_generated_records_are_mostly_built_natively(setup: Any, rs: list[Record]) -> None:
     """The equivalence test above means little if the compiled builder declines everything."""
     registry, layout = setup
-    built = ed.native_builder(registry, layout).build(rs)
+    built = ed.native_builder(registry, layout)[0].build(rs)
     assert sum(b is not None for b in built) >= 15
 
 
@@ -254,3 +254,42 @@ def test_a_long_title_is_cut_like_python(setup: Any) -> None:
     (compiled, reference), = both([r], registry, layout)
     assert compiled is not None and meaning(compiled) == meaning(reference)
     assert meaning(compiled)["src"]["title"].endswith("…")
+
+
+def test_two_threads_building_at_once_take_turns(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A builder calls back into Python (field plans, times), where another thread can run and
+    start building with the same builder; it must wait, not fail ("Already borrowed")."""
+    import threading
+    import time
+
+    registry = FieldRegistry.from_schemas([SCHEMA])
+    layout = _Generation(tmp_path / "g", registry, create=True).doc_layout
+    inside = threading.Event()
+    real = ed.field_plan_tuple
+
+    def slow_plan(*args: Any) -> Any:
+        inside.set()
+        time.sleep(0.3)  # thread A sits in a callback, mid-build
+        return real(*args)
+
+    monkeypatch.setattr(ed, "field_plan_tuple", slow_plan)
+    results: dict[str, ed.Built] = {}
+    errors: list[BaseException] = []
+
+    def build(name: str, records: list[Record]) -> None:
+        try:
+            results[name] = ed.build_chunk(records, registry, layout)
+        except BaseException as exc:
+            errors.append(exc)
+
+    a = threading.Thread(target=build, args=("a", [rec(1)]))
+    b = threading.Thread(target=build, args=("b", [rec(2)]))
+    a.start()
+    assert inside.wait(5)
+    b.start()
+    a.join()
+    b.join()
+    assert not errors, errors
+    assert [uid for uid, _ in results["a"][0]] == ["s:1"]
+    assert [uid for uid, _ in results["b"][0]] == ["s:2"]
