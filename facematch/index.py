@@ -236,7 +236,7 @@ class VectorIndex:
             sims, ids = self._index.search(queries, fetch)
         if self.kind == "hnsw-sq":  # squared L2 between unit vectors (exact, re-ranked)
             sims = np.where(ids >= 0, 1.0 - sims / 2.0, -np.inf).astype(np.float32)
-        if self.tombstones:
+        if self.tombstones and searcher is None:  # (the compiled search left them out)
             dead = np.isin(ids, np.fromiter(self.tombstones, dtype=np.int64))
             sims = np.where(dead, -np.inf, sims)
             ids = np.where(dead, -1, ids)
