@@ -105,8 +105,8 @@ if numba is not None:
 
     @_jit
     def _search(q, k, ef, k_factor, pca_a, pca_b, sq_a, sq_b0, codes, neighbors, offsets,
-                cum, entry, max_level, visited, epoch, full, id_map, l0, l0_off, dead
-                ):  # pragma: no cover
+                cum, entry, max_level, visited, epoch, full, id_map, l0, l0_off, dead,
+                any_dead):  # pragma: no cover
         d = pca_a.shape[0]
         y = np.empty(d, dtype=np.float32)
         for i in range(d):
@@ -147,7 +147,7 @@ if numba is not None:
         buf = np.empty(width, dtype=np.int32)
         dist = np.empty(width, dtype=np.float32)
         nc = _heap_push(cand_k, cand_i, 0, dcur, cur, False)
-        nr = 0 if dead[cur] else _heap_push(res_k, res_i, 0, dcur, cur, True)
+        nr = 0 if any_dead and dead[cur] else _heap_push(res_k, res_i, 0, dcur, cur, True)
         visited[cur] = epoch
         while nc > 0:
             dc = cand_k[0]
@@ -182,7 +182,7 @@ if numba is not None:
                 if nr < ef or dv < res_k[0]:
                     if nc < cap:
                         nc = _heap_push(cand_k, cand_i, nc, dv, buf[t], False)
-                    if not dead[buf[t]]:  # removed faces guide the walk but are not results
+                    if not (any_dead and dead[buf[t]]):  # removed: on the walk, not results
                         nr = _heap_push(res_k, res_i, nr, dv, buf[t], True)
                         if nr > ef:
                             nr = _heap_pop(res_k, res_i, nr, True)
@@ -272,6 +272,7 @@ class GraphSearcher:
         self._epoch_max = int(np.iinfo(visited_dtype).max)
         self.epoch = 0
         self.dead = np.zeros(n, dtype=np.uint8)  # 1: a removed (tombstoned) face
+        self.any_dead = False  # (the check costs a memory read per result otherwise)
         self._owner = index  # keeps the faiss arrays alive
         self._lock = threading.Lock()
 
@@ -280,6 +281,7 @@ class GraphSearcher:
         wanted = np.fromiter((int(i) for i in ids), dtype=np.int64)
         with self._lock:
             self.dead = np.isin(self.id_map, wanted).astype(np.uint8)
+            self.any_dead = bool(self.dead.any())
 
     def search(self, query: np.ndarray, k: int, ef: int, k_factor: int
                ) -> tuple[np.ndarray, np.ndarray]:
@@ -293,7 +295,7 @@ class GraphSearcher:
                            k_factor, self.pca_a, self.pca_b, self.sq_a, self.sq_b0,
                            self.codes, self.neighbors, self.offsets, self.cum, self.entry,
                            self.max_level, self.visited, self._epoch_type(self.epoch), self.full,
-                           self.id_map, self.l0, self.l0_off, self.dead)
+                           self.id_map, self.l0, self.l0_off, self.dead, self.any_dead)
 
 
 def compile_searcher(faiss: Any, index: Any) -> GraphSearcher | None:
