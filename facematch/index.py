@@ -224,19 +224,19 @@ class VectorIndex:
         if self._index is None or len(self) == 0 or k <= 0:
             return (np.full((len(queries), max(k, 0)), -np.inf, dtype=np.float32),
                     np.full((len(queries), max(k, 0)), -1, dtype=np.int64))
-        fetch = min(int(self._index.ntotal), k + len(self.tombstones))
         searcher = self._compiled() if self.kind == "hnsw-sq" else None
-        if searcher is not None:  # leaves removed faces out itself: k results are enough
-            fetch = min(fetch, k)
-            found = [searcher.search(q, fetch, self._ef_search, self._k_factor)
-                     for q in queries]
-            sims = np.stack([f[0] for f in found])
-            ids = np.stack([f[1] for f in found])
-        else:
-            sims, ids = self._index.search(queries, fetch)
+        if searcher is not None:  # leaves removed faces out itself and pads to k
+            sims = np.empty((len(queries), k), dtype=np.float32)
+            ids = np.empty((len(queries), k), dtype=np.int64)
+            for row, q in enumerate(queries):
+                dist, ids[row] = searcher.search(q, k, self._ef_search, self._k_factor)
+                sims[row] = 1.0 - dist / 2.0  # exact squared L2 -> cosine (missing: -inf)
+            return sims, ids
+        fetch = min(int(self._index.ntotal), k + len(self.tombstones))
+        sims, ids = self._index.search(queries, fetch)
         if self.kind == "hnsw-sq":  # squared L2 between unit vectors (exact, re-ranked)
             sims = np.where(ids >= 0, 1.0 - sims / 2.0, -np.inf).astype(np.float32)
-        if self.tombstones and searcher is None:  # (the compiled search left them out)
+        if self.tombstones:
             dead = np.isin(ids, np.fromiter(self.tombstones, dtype=np.int64))
             sims = np.where(dead, -np.inf, sims)
             ids = np.where(dead, -1, ids)
