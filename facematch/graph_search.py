@@ -303,7 +303,13 @@ def compile_searcher(faiss: Any, index: Any) -> GraphSearcher | None:
     if numba is None or index is None or int(index.ntotal) == 0:
         return None
     try:
-        return GraphSearcher(faiss, index)
+        searcher = GraphSearcher(faiss, index)
     except (AttributeError, ValueError, RuntimeError) as exc:
         log.info("compiled face search unavailable (%s); using faiss", exc)
         return None
+    try:  # compile now (or load numba's cache): a failure falls back to faiss, not to the user
+        searcher.search(np.zeros(searcher.pca_a.shape[1], dtype=np.float32), 1, 16, 1)
+    except Exception as exc:  # numba raises many kinds; any of them means "use faiss"
+        log.warning("compiled face search failed to compile (%s); using faiss", exc)
+        return None
+    return searcher
