@@ -165,3 +165,26 @@ def test_removed_faces_are_left_out_but_k_live_results_come_back() -> None:
     live = np.setdiff1d(ids, removed)
     assert recall(found, vecs[live], live, queries) >= 0.9
     assert np.allclose(sims, np.take_along_axis(queries @ vecs.T, found, axis=1), atol=1e-5)
+
+
+def test_without_numba_or_with_a_failed_compile_faiss_searches(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from facematch import graph_search
+
+    vecs = descriptor_like(1000, seed=13)
+    ix = VectorIndex.build(np.arange(1000), vecs, "hnsw-sq")
+    monkeypatch.setattr(graph_search, "numba", None)
+    sims, found = ix.search(vecs[:3], 1)
+    assert ix._searcher is None and found[:, 0].tolist() == [0, 1, 2]
+    monkeypatch.undo()
+    if graph_search.numba is None:
+        pytest.skip("numba is not installed: the compile-failure path cannot be reached")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("LLVM says no")
+
+    monkeypatch.setattr(graph_search.GraphSearcher, "search", broken)
+    again = VectorIndex.build(np.arange(1000), vecs, "hnsw-sq")
+    sims, found = again.search(vecs[3:5], 1)
+    assert again._searcher is None and found[:, 0].tolist() == [3, 4]
+    assert np.allclose(sims[:, 0], 1.0, atol=1e-5)
