@@ -55,7 +55,8 @@ def photo_jobs(records: Sequence[Record]) -> list[tuple[Record, str, str]]:
     return [(r, name, path) for r in records for name, path in r.attachments.items() if path]
 
 
-def _sha256(path: str) -> str | None:
+def file_sha256(path: str) -> str | None:
+    """The SHA-256 of a photo file (hex), None when it cannot be read."""
     try:
         with open(path, "rb") as fh:
             return hashlib.file_digest(fh, "sha256").hexdigest()
@@ -92,7 +93,7 @@ def enroll_records(gallery: Gallery, records: Sequence[Record], *, workers: int 
         require(gallery.workspace, "ingest", action="face.enroll", photos=len(jobs))
     todo: dict[str, list[tuple[Record, str, str]]] = {}
     for record, name, path in jobs:
-        sha = _sha256(path)
+        sha = file_sha256(path)
         if sha is None:
             report.failures.append((record.uid, path, f"{path!r}: cannot read the photo"))
             continue

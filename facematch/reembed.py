@@ -27,7 +27,6 @@ A later run, once missing photos are back, retries just the excluded faces.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Sequence
@@ -39,6 +38,7 @@ from core.progress import CancelToken, ProgressCallback, ProgressMeter
 from core.security import require
 from facematch.batch import BatchItem, embed_files
 from facematch.calibration import Calibration, load_calibration
+from facematch.enrol import file_sha256
 from facematch.errors import FaceError
 from facematch.gallery import STORE_NAME, Gallery
 from facematch.pipeline import ImageFaces
@@ -174,14 +174,6 @@ def map_path(path: str, path_map: Sequence[tuple[str, str]]) -> str:
     return path
 
 
-def _sha256(path: str) -> str | None:
-    try:
-        with open(path, "rb") as fh:
-            return hashlib.file_digest(fh, "sha256").hexdigest()
-    except OSError:
-        return None
-
-
 @dataclass
 class _Photo:
     stored_path: str
@@ -297,7 +289,7 @@ def _find_photos(rows: Sequence[FaceRow], path_map: Sequence[tuple[str, str]],
         if not Path(path).is_file():
             _fail(report, faces, stored, "missing", f"{where}: no such file")
         else:
-            found = _sha256(path)
+            found = file_sha256(path)
             if found is None:
                 _fail(report, faces, stored, "unreadable", f"{where}: cannot read the file")
             elif found != sha:

@@ -21,6 +21,7 @@ from facematch.errors import FaceIndexError
 from facematch.gallery import Gallery
 from facematch.index import AUTO_FLAT_LIMIT, VectorIndex, choose_kind
 from facematch.pipeline import Face, ImageFaces
+from tests.faces_fixtures import descriptor_like
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -80,15 +81,6 @@ def test_hnsw_tombstones_survive_save_and_load(tmp_path: Path, kind: str) -> Non
     assert not set(back.search(vecs[:10], 5)[1].ravel()) & set(range(10))
     sims, found = back.search(vecs[10:12], 1)
     assert found[:, 0].tolist() == [10, 11] and np.allclose(sims[:, 0], 1.0, atol=1e-5)
-
-
-def descriptor_like(n: int, seed: int) -> np.ndarray:
-    """Unit vectors in a cone spanning ~40 dimensions, as dlib face descriptors do."""
-    rng = np.random.default_rng(seed)
-    basis = np.random.default_rng(99).normal(size=(41, 128))
-    v = basis[0] + rng.normal(size=(n, 40)) @ basis[1:] * 0.08
-    v = v.astype(np.float32)
-    return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
 def test_hnsw_sq_similarities_are_exact_cosines() -> None:

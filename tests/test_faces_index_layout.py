@@ -16,15 +16,7 @@ import pytest
 from facematch import index as index_module
 from facematch import index_layout
 from facematch.index import MAGIC, VectorIndex
-
-
-def descriptor_like(n: int, seed: int) -> np.ndarray:
-    """Unit vectors in a cone spanning ~40 dimensions, as dlib face descriptors do."""
-    rng = np.random.default_rng(seed)
-    basis = np.random.default_rng(99).normal(size=(41, 128))
-    v = basis[0] + rng.normal(size=(n, 40)) @ basis[1:] * 0.08
-    v = v.astype(np.float32)
-    return v / np.linalg.norm(v, axis=1, keepdims=True)
+from tests.faces_fixtures import descriptor_like
 
 
 def recall(found: np.ndarray, vecs: np.ndarray, ids: np.ndarray, queries: np.ndarray) -> float:
