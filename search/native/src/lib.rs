@@ -341,6 +341,20 @@ fn jstrs<S: AsRef<str>>(buf: &mut Vec<u8>, items: &[S]) {
     buf.push(b']');
 }
 
+/// A JSON object of `(name, value)` pairs, in order.
+fn jobject<T>(buf: &mut Vec<u8>, items: &[(String, T)], value: impl Fn(&mut Vec<u8>, &T)) {
+    buf.push(b'{');
+    for (i, (name, v)) in items.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        jstr(buf, name);
+        buf.push(b':');
+        value(buf, v);
+    }
+    buf.push(b'}');
+}
+
 fn jfloat(buf: &mut Vec<u8>, f: f64) {
     serde_json::to_writer(&mut *buf, &f).expect("writing to a Vec cannot fail");
 }
@@ -824,16 +838,7 @@ impl DocBuilder {
         }
         if !extra.is_empty() {
             key(&mut out, "kx");
-            out.push(b'{');
-            for (i, (name, values)) in extra.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                jstr(&mut out, name);
-                out.push(b':');
-                jstrs(&mut out, values);
-            }
-            out.push(b'}');
+            jobject(&mut out, &extra, |buf, values| jstrs(buf, values));
         }
         for (name, value) in &doc.numbers {
             if let Some(f) = self.typed(py, 2, name)? {
@@ -866,16 +871,9 @@ impl DocBuilder {
         let mut src: Vec<u8> = Vec::with_capacity(512);
         src.extend_from_slice(b"{\"title\":");
         jstr(&mut src, &title);
-        src.extend_from_slice(b",\"text\":{");
-        for (i, (name, raw)) in src_text.iter().enumerate() {
-            if i > 0 {
-                src.push(b',');
-            }
-            jstr(&mut src, name);
-            src.push(b':');
-            jstr(&mut src, raw);
-        }
-        src.extend_from_slice(b"},\"time\":");
+        src.extend_from_slice(b",\"text\":");
+        jobject(&mut src, &src_text, |buf, raw| jstr(buf, raw));
+        src.extend_from_slice(b",\"time\":");
         match &time_iso {
             Some(iso) => jstr(&mut src, iso),
             None => src.extend_from_slice(b"null"),
