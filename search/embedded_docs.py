@@ -4,9 +4,9 @@ Building a document (folding, identifier detection, tokenizing, JSON) costs more
 indexing of it. Two builders produce the same JSON:
 
 * the compiled one, ``search._native`` (Rust, ``search/native/``; built by ``pip install`` when
-  a Rust toolchain is present), about 8x faster; it takes the records whose text uses ASCII,
-  the common CJK ideographs, full-width forms and common CJK punctuation, and whose fields
-  are all declared, and declines the rest;
+  a Rust toolchain is present), about 4x faster; it takes the records whose text uses ASCII,
+  accented Latin letters, the common CJK ideographs, full-width forms and common CJK
+  punctuation, and whose fields are all declared, and declines the rest;
 * this module's Python code (``build_doc`` + :func:`tantivy_json`), the reference, which
   builds whatever the compiled one declined, and everything where it is absent or switched
   off (``SUPERBRAIN_SEARCH_NATIVE=0``).

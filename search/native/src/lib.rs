@@ -2,8 +2,9 @@
 //!
 //! `search/embedded_docs.py` (`build_doc` + `tantivy_json`) is the reference: this module
 //! produces the same tantivy JSON for the records it can handle and declines the others (the
-//! caller builds those in Python). It handles text made of ASCII, the common CJK ideographs,
-//! full-width ASCII forms and a few CJK punctuation marks — the characters whose NFKC fold,
+//! caller builds those in Python). It handles text made of ASCII, accented Latin letters, the
+//! common CJK ideographs, full-width ASCII forms and a few CJK punctuation marks — the
+//! characters whose NFKC fold,
 //! tokenization, case mapping and regex classes are simple and identical in both languages.
 //! Any other character, an undeclared field, an unusual value type or any Python exception
 //! declines the whole record. `tests/test_search_native.py` checks the equivalence, including
@@ -45,7 +46,7 @@ pub fn fold(s: &str) -> Option<String> {
         let cp = c as u32;
         match cp {
             0x20..=0x7E | 0x09 | 0x0A | 0x0D => out.push(c),
-            _ if is_han(c) => out.push(c),
+            _ if is_han(c) || is_latin_letter(c) => out.push(c),
             0xFF01..=0xFF5E => out.push(char::from_u32(cp - 0xFEE0)?),
             0x3000 => out.push(' '),
             0x2026 => out.push_str("..."),
@@ -60,6 +61,18 @@ pub fn fold(s: &str) -> Option<String> {
         Some(out)
     } else {
         Some(trimmed.to_string())
+    }
+}
+
+/// Accented Latin letters (pinyin's ü and tone marks, European names): precomposed, NFKC-stable,
+/// letters to Python's `\w`, with the same case mappings in both languages. Excluded: İ ı Ĳ ĳ
+/// Ŀ ŀ ŉ ſ (compatibility forms or language-dependent case).
+fn is_latin_letter(c: char) -> bool {
+    match c as u32 {
+        0xC0..=0xFF => !matches!(c as u32, 0xD7 | 0xF7),
+        0x100..=0x17F => !matches!(c as u32, 0x130..=0x133 | 0x13F | 0x140 | 0x149 | 0x17F),
+        0x1CD..=0x1DC => true, // ǍǎǏǐǑǒǓǔǕǖǗǘǙǚǛǜ
+        _ => false,
     }
 }
 
@@ -143,12 +156,12 @@ fn norm_phone(v: &str) -> String {
 fn norm_plate(v: &str) -> String {
     v.chars()
         .filter(|&c| !(is_space(c) || matches!(c, '·' | '•' | '・' | '.' | '-' | '_' | '/')))
-        .map(|c| c.to_ascii_uppercase())
-        .collect()
+        .collect::<String>()
+        .to_uppercase()
 }
 
 fn norm_id(v: &str) -> String {
-    v.chars().filter(|&c| !is_space(c)).map(|c| c.to_ascii_uppercase()).collect()
+    v.chars().filter(|&c| !is_space(c)).collect::<String>().to_uppercase()
 }
 
 fn squeeze_spaces(v: &str) -> String {
@@ -174,7 +187,7 @@ fn normalise(norm: Norm, v: &str) -> String {
         Norm::Phone => norm_phone(v),
         Norm::Plate => norm_plate(v),
         Norm::IdNumber | Norm::Code => norm_id(v),
-        Norm::Text => squeeze_spaces(v).to_ascii_lowercase(),
+        Norm::Text => squeeze_spaces(v).to_lowercase(),
         Norm::Name => {
             let s = squeeze_spaces(v);
             if s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) {
@@ -247,7 +260,11 @@ impl Patterns {
                 run.push_str(t);
                 run_len += 1;
             } else {
-                tokens.extend(t.chars().map(|c| c.to_ascii_lowercase()));
+                if t.is_ascii() {
+                    tokens.extend(t.chars().map(|c| c.to_ascii_lowercase()));
+                } else {
+                    tokens.push_str(&t.to_lowercase());
+                }
                 if run_len >= 2 {
                     runs.push(std::mem::take(&mut run));
                 }
@@ -277,7 +294,7 @@ impl<'a> Tokens<'a> {
 }
 
 fn is_let(c: char) -> bool {
-    c.is_ascii_alphabetic() || c == '_'
+    c.is_ascii_alphabetic() || c == '_' || is_latin_letter(c)
 }
 
 impl Iterator for Tokens<'_> {
