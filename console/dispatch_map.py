@@ -13,14 +13,12 @@ import logging
 from typing import Any
 
 from PyQt6.QtCore import pyqtSignal
-from PyQt6.QtWidgets import QStackedLayout, QWidget
+from PyQt6.QtWidgets import QWidget
 
-from console import qtinit
 from console.bus import Bus
 from console.context import ConsoleContext
-from console.map_panel import PageLoader, make_map_view
+from console.map_panel import MapArea
 from console.mapgen import MapLayers, build_map_html, dispatch_view
-from console.notice import Notice
 from console.theme import Theme
 from console.workers import Job
 
@@ -50,17 +48,12 @@ class DispatchMap(QWidget):
         self.loaded = False
         self.data: dict[str, Any] = {"incident": None, "units": [], "others": []}
         self.html = ""
-        self.notice = Notice(self.tr("building the map …"))
-        self.stack = QStackedLayout(self)
-        self.stack.addWidget(self.notice)
-        self.view: Any = None
-        if qtinit.webengine_available():
-            # the same view as the Map view's: with a configured tile server, its tiles load
-            self.view = make_map_view(self._on_open, self._on_loaded)
-            self.stack.addWidget(self.view)
-        else:
-            self.notice.set_text(f"map not available: {qtinit.WEBENGINE_ERROR}")
-        self.pages = PageLoader(self.view, "superbrain-dispatch-map-", "dispatch-map.html")
+        # the same view as the Map view's: with a configured tile server, its tiles load
+        area = MapArea(self.tr("building the map …"), self._on_open, self._on_loaded,
+                       "superbrain-dispatch-map-", "dispatch-map.html")
+        self.stack, self.notice, self.view, self.pages = (area.stack, area.notice, area.view,
+                                                          area.pages)
+        self.setLayout(self.stack)
         self.build()
 
     # -- the page -----------------------------------------------------------------------------

@@ -105,6 +105,25 @@ class PageLoader:
             self.view.load(QUrl.fromLocalFile(str(self.path)))
 
 
+class MapArea:
+    """A map view stacked over a notice ("building the map", "map not available", a failure),
+    with the :class:`PageLoader` that loads its pages: what the Map view and the dispatch
+    board's map both show."""
+
+    def __init__(self, building: str, on_open: Any, on_loaded: Any, prefix: str,
+                 filename: str) -> None:
+        self.stack = QStackedLayout()
+        self.notice = Notice(building)
+        self.stack.addWidget(self.notice)
+        self.view: Any = None
+        if qtinit.webengine_available():
+            self.view = make_map_view(on_open, on_loaded)
+            self.stack.addWidget(self.view)
+        else:
+            self.notice.set_text(f"map not available: {qtinit.WEBENGINE_ERROR}")
+        self.pages = PageLoader(self.view, prefix, filename)
+
+
 class MapPanel(QWidget):
     """Incidents, units, hotspots, tracks and geofences on an offline-capable map."""
 
@@ -136,16 +155,10 @@ class MapPanel(QWidget):
         top.addWidget(self.info, 1)
         top.addWidget(self.all_button)
         top.addWidget(refresh)
-        self.stack = QStackedLayout()
-        self.notice = Notice("building the map …")
-        self.stack.addWidget(self.notice)
-        self.view: Any = None
-        if qtinit.webengine_available():
-            self.view = make_map_view(self._on_open, self._on_loaded)
-            self.stack.addWidget(self.view)
-        else:
-            self.notice.set_text(f"map not available: {qtinit.WEBENGINE_ERROR}")
-        self.pages = PageLoader(self.view, "superbrain-map-", "map.html")
+        area = MapArea(self.tr("building the map …"), self._on_open, self._on_loaded,
+                       "superbrain-map-", "map.html")
+        self.stack, self.notice, self.view, self.pages = (area.stack, area.notice, area.view,
+                                                          area.pages)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(self.stack, 1)

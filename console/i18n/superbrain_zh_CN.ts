@@ -77,7 +77,7 @@
 </context><context>
     <name>DispatchMap</name>
     <message>
-        <location filename="../dispatch_map.py" line="57" />
+        <location filename="../dispatch_map.py" line="52" />
         <source>building the map …</source>
         <translation>正在生成地图 …</translation>
     </message>
@@ -592,14 +592,19 @@
 </context><context>
     <name>MapPanel</name>
     <message>
-        <location filename="../map_panel.py" line="111" />
+        <location filename="../map_panel.py" line="150" />
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="113" />
+        <location filename="../map_panel.py" line="152" />
         <source>Show everything</source>
         <translation>显示全部</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="158" />
+        <source>building the map …</source>
+        <translation>正在生成地图 …</translation>
     </message>
 </context><context>
     <name>Panels</name>
