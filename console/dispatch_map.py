@@ -49,7 +49,7 @@ class DispatchMap(QWidget):
         self.data: dict[str, Any] = {"incident": None, "units": [], "others": []}
         self.html = ""
         # the same view as the Map view's: with a configured tile server, its tiles load
-        area = MapArea(self.tr("building the map …"), self._on_open, self._on_loaded,
+        self.area = area = MapArea(self.tr("building the map …"), self._on_open, self._on_loaded,
                        "superbrain-dispatch-map-", "dispatch-map.html")
         self.stack, self.notice, self.view, self.pages = (area.stack, area.notice, area.view,
                                                           area.pages)
@@ -122,7 +122,4 @@ class DispatchMap(QWidget):
 
     def shutdown(self) -> None:
         """Drop the page before the application's web profile goes away."""
-        if self.view is not None:
-            page = self.view.page()
-            self.view.setPage(None)
-            page.deleteLater()
+        self.area.drop_page()

@@ -123,6 +123,13 @@ class MapArea:
             self.notice.set_text(f"map not available: {qtinit.WEBENGINE_ERROR}")
         self.pages = PageLoader(self.view, prefix, filename)
 
+    def drop_page(self) -> None:
+        """Drop the page before the application's web profile goes away."""
+        if self.view is not None:
+            page = self.view.page()
+            self.view.setPage(None)
+            page.deleteLater()
+
 
 class MapPanel(QWidget):
     """Incidents, units, hotspots, tracks and geofences on an offline-capable map."""
@@ -155,7 +162,7 @@ class MapPanel(QWidget):
         top.addWidget(self.info, 1)
         top.addWidget(self.all_button)
         top.addWidget(refresh)
-        area = MapArea(self.tr("building the map …"), self._on_open, self._on_loaded,
+        self.area = area = MapArea(self.tr("building the map …"), self._on_open, self._on_loaded,
                        "superbrain-map-", "map.html")
         self.stack, self.notice, self.view, self.pages = (area.stack, area.notice, area.view,
                                                           area.pages)
@@ -298,7 +305,4 @@ class MapPanel(QWidget):
         """Drop the page before the application's web profile goes away."""
         if self.job is not None:
             self.job.cancel()
-        if self.view is not None:
-            page = self.view.page()
-            self.view.setPage(None)
-            page.deleteLater()
+        self.area.drop_page()
