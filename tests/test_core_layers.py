@@ -20,6 +20,8 @@ ALLOWED = {
     "faiss": {"facematch"},
     "dlib": {"facematch"},
     "face_recognition_models": {"facematch"},
+    "onnxruntime": {"facematch"},
+    "onnx": {"facematch"},
     "elasticsearch": {"search"},
     "tantivy": {"search"},
     "networkx": {"graph"},

@@ -1,4 +1,4 @@
-"""facematch imports without Qt, and loads dlib and faiss only when they are used."""
+"""facematch imports without Qt, and loads dlib, faiss and ONNX only when they are used."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ def test_facematch_imports_without_qt_dlib_or_faiss() -> None:
         "facematch.lfw, facematch.batch\n"
         "from core.cli import build_parser\n"
         "build_parser()\n"
-        "loaded = sorted(m for m in ('PyQt6', 'dlib', 'faiss') if m in sys.modules)\n"
+        "heavy = ('PyQt6', 'dlib', 'faiss', 'onnxruntime', 'onnx')\n"
+        "loaded = sorted(m for m in heavy if m in sys.modules)\n"
         "print(','.join(loaded))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
@@ -32,4 +33,6 @@ def test_dlib_and_faiss_are_imported_only_in_their_modules() -> None:
             offenders.append(f"{path.name}: dlib")
         if "import faiss" in text and path.name != "index.py":
             offenders.append(f"{path.name}: faiss")
+        if "import onnx" in text and path.name != "resnet.py":
+            offenders.append(f"{path.name}: onnx")
     assert offenders == []
