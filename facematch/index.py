@@ -86,11 +86,19 @@ def _faiss() -> Any:
     return faiss
 
 
+TRAINED_KINDS = ("hnsw-sq", "ivf")  # learn from the vectors themselves: need MIN_TRAIN of them
+
+
 def choose_kind(kind: str, n: int) -> str:
-    """Resolve ``auto``: ``flat`` (exact) up to :data:`AUTO_FLAT_LIMIT` vectors, else
-    :data:`AUTO_APPROXIMATE`."""
+    """The index kind for ``n`` vectors: ``auto`` is ``flat`` (exact) up to
+    :data:`AUTO_FLAT_LIMIT` vectors, else :data:`AUTO_APPROXIMATE`. A kind that trains on
+    its vectors (``hnsw-sq``, ``ivf``) is ``flat`` until there are :data:`MIN_TRAIN` of them
+    (exact and instant at that size), so a gallery configured for it can enrol its first
+    faces; the gallery switches when it next saves."""
     if kind not in KINDS:
         raise FaceIndexError(f"unknown index kind {kind!r} (one of {', '.join(KINDS)})")
+    if kind in TRAINED_KINDS and n < MIN_TRAIN:
+        return "flat"
     if kind != "auto":
         return kind
     return "flat" if n <= AUTO_FLAT_LIMIT else AUTO_APPROXIMATE
@@ -132,7 +140,10 @@ class VectorIndex:
         vectors = _as_matrix(vectors)
         if len(ids) != len(vectors):
             raise FaceIndexError(f"{len(ids)} ids for {len(vectors)} vectors")
-        kind = choose_kind(kind, len(ids))
+        if kind not in KINDS:
+            raise FaceIndexError(f"unknown index kind {kind!r} (one of {', '.join(KINDS)})")
+        if kind == "auto":  # an explicit kind is built as asked (or refused, with the reason)
+            kind = choose_kind(kind, len(ids))
         faiss = _faiss()
         if kind == "flat":
             inner = faiss.IndexFlatIP(DIM)
@@ -249,6 +260,11 @@ class VectorIndex:
             sims = np.pad(sims, ((0, 0), (0, pad)), constant_values=-np.inf)
             ids = np.pad(ids, ((0, 0), (0, pad)), constant_values=-1)
         return sims.astype(np.float32), ids.astype(np.int64)
+
+    def warm_up(self) -> bool:
+        """Prepare the first search (compile or load the compiled kernel); True when the
+        compiled search will answer queries."""
+        return self.kind == "hnsw-sq" and self._compiled() is not None
 
     def _compiled(self) -> Any:
         """The compiled searcher of an ``hnsw-sq`` index, or None (faiss searches)."""

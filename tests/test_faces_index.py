@@ -19,7 +19,7 @@ from core.cli import main as cli_main
 from facematch import index as index_module
 from facematch.errors import FaceIndexError
 from facematch.gallery import Gallery
-from facematch.index import AUTO_FLAT_LIMIT, VectorIndex, choose_kind
+from facematch.index import AUTO_FLAT_LIMIT, MIN_TRAIN, VectorIndex, choose_kind
 from facematch.pipeline import Face, ImageFaces
 from tests.faces_fixtures import descriptor_like
 
@@ -36,7 +36,11 @@ def test_auto_kind_is_exact_up_to_the_limit_then_hnsw_sq() -> None:
     assert choose_kind("auto", AUTO_FLAT_LIMIT) == "flat"
     assert choose_kind("auto", AUTO_FLAT_LIMIT + 1) == "hnsw-sq"
     assert choose_kind("hnsw", AUTO_FLAT_LIMIT + 1) == "hnsw"  # overridable
-    assert choose_kind("ivf", 10) == "ivf"
+    assert choose_kind("ivf", 1000) == "ivf"
+    # kinds that train on their vectors are exact until there are enough to train on
+    assert choose_kind("ivf", 10) == "flat"
+    assert choose_kind("hnsw-sq", 0) == "flat"
+    assert choose_kind("hnsw-sq", MIN_TRAIN) == "hnsw-sq"
     with pytest.raises(FaceIndexError, match="unknown index kind 'lsh'"):
         choose_kind("lsh", 10)
 
@@ -81,6 +85,21 @@ def test_hnsw_tombstones_survive_save_and_load(tmp_path: Path, kind: str) -> Non
     assert not set(back.search(vecs[:10], 5)[1].ravel()) & set(range(10))
     sims, found = back.search(vecs[10:12], 1)
     assert found[:, 0].tolist() == [10, 11] and np.allclose(sims[:, 0], 1.0, atol=1e-5)
+
+
+def test_warm_up_prepares_the_compiled_search_of_hnsw_sq_only() -> None:
+    vecs = unit_vectors(600)
+    flat = VectorIndex.build(np.arange(600), vecs, "flat")
+    assert flat.warm_up() is False
+    approx = VectorIndex.build(np.arange(600), vecs, "hnsw-sq")
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        assert approx.warm_up() is False  # faiss will search
+    else:
+        assert approx.warm_up() is True
+    _, found = approx.search(vecs[:3], 1)
+    assert found[:, 0].tolist() == [0, 1, 2]
 
 
 def test_hnsw_sq_similarities_are_exact_cosines() -> None:
