@@ -132,6 +132,8 @@ class FacesPanel(QWidget):
         self.face_index: int | None = None
         self.result: Any = None
         self.job: Job | None = None
+        self.warm_job: Job | None = None  # loads the gallery and models when first shown
+        self.warm_report: dict[str, Any] | None = None  # what it loaded (Gallery.warm_up)
         layout = QVBoxLayout(self)
         reason = ctx.api_error("facematch.gallery", "Gallery")
         if ctx.api("facematch.gallery", "Gallery") is None:
@@ -210,6 +212,20 @@ class FacesPanel(QWidget):
         """The workspace's gallery (opened once, in whichever worker asks first)."""
         cls = self.ctx.api("facematch.gallery", "Gallery")
         return self.ctx.service("faces.gallery", lambda: cls(self.ctx.workspace))
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self.available and self.warm_job is None:
+            self.warm_up()
+
+    def warm_up(self) -> Job:
+        """Open the gallery and load the models in a worker while the user finds a probe, so
+        the first search does not wait for them; a failure to open shows now, not then."""
+        job = Job(lambda _p, _c: self.gallery().warm_up(), "faces-warm-up")
+        job.result.connect(lambda report: setattr(self, "warm_report", report))
+        job.error.connect(self._failed)
+        self.warm_job = job
+        return job.start()
 
     def _run(self, work: Any, message: str, on_result: Any) -> Job:
         job = Job(work, "faces")

@@ -132,6 +132,27 @@ def test_faces_panel_refuses_to_search_without_case_and_purpose(qtbot, ctx) -> N
     assert len(ctx.workspace.audit.search(action="face.search")) == entries_before
 
 
+def test_faces_panel_loads_the_gallery_and_models_when_first_shown(qtbot, ctx) -> None:  # noqa: F811
+    from console.bus import Bus
+    from console.faces_panel import FacesPanel
+
+    panel = FacesPanel(ctx, Bus())
+    qtbot.addWidget(panel)
+    if not panel.available:
+        pytest.skip("facematch engine not importable here")
+    assert panel.warm_job is None
+    panel.show()
+    assert panel.warm_job is not None  # started by showing, in a worker
+    qtbot.waitUntil(lambda: panel.warm_report is not None, timeout=60_000)
+    assert panel.warm_report is not None and "engine" in panel.warm_report
+    first = panel.warm_job
+    panel.hide()
+    panel.show()
+    assert panel.warm_job is first  # once per panel
+    gallery = ctx.service("faces.gallery", lambda: None)
+    assert gallery is not None and gallery.warm_up()["faces"] == panel.warm_report["faces"]
+
+
 def test_dispatch_board_shows_units_and_tells_why_an_assignment_fails(
         qtbot, ctx) -> None:  # noqa: F811
     from console.bus import Bus

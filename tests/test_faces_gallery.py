@@ -10,10 +10,11 @@ from core.cli import main as cli_main
 from core.model import EntityRef, Record
 from facematch.errors import FaceError, SafeguardError, UnknownFaceError
 from facematch.gallery import Gallery
-from facematch.pipeline import ImageFaces
+from facematch.pipeline import Face, ImageFaces
 from facematch.results import LEAD_NOTICE
 from facematch.stage import make_stage
 from tests.conftest import faces_dir
+from tests.faces_fixtures import descriptor_like
 from tests.test_faces_pipeline import analysed_lfw_small, lfw_small
 
 FACES = faces_dir()
@@ -245,3 +246,35 @@ def test_cli_enroll_search_review(workspace: object, capsys: pytest.CaptureFixtu
                      "rejected", "--note", "different ear shape"]) == 0
     review = workspace.audit.search(action="face.review")[-1]  # type: ignore[attr-defined]
     assert review["case"] == "C-11" and review["params"]["note"] == "different ear shape"
+
+
+def test_warm_up_loads_the_index_its_compiled_search_and_the_models(workspace: object) -> None:
+    """What the console does when the Faces view is first shown, on a large-gallery index."""
+    g = Gallery(workspace, index_kind="hnsw-sq")  # type: ignore[arg-type]
+    for name, images in analysed_lfw_small().items():
+        if name not in STRANGERS:
+            g.enroll_faces(images[0], record_uid=f"watchlist:{name}",
+                           entity_id=f"person:{name}", save=False)
+    # the approximate index trains on at least 256 faces: fill up with descriptor-like ones
+    for n, vector in enumerate(descriptor_like(300, seed=4)):
+        face = Face(index=0, box=(0, 0, 100, 100), size=100, score=1.0, quality=1.0,
+                    descriptor=vector)
+        g.enroll_faces(ImageFaces(f"filler-{n}.jpg", f"{n:064x}", 100, 100, (face,)),
+                       record_uid=f"registry:filler-{n}", save=False)
+    g.save()
+    g.close()
+    reopened = Gallery(workspace, index_kind="hnsw-sq")  # type: ignore[arg-type]
+    report = reopened.warm_up()
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        compiled = False
+    else:
+        compiled = True
+    assert report == {"faces": len(analysed_lfw_small()) - len(STRANGERS) + 300,
+                      "index": "hnsw-sq",
+                      "compiled_search": compiled, "engine": reopened.pipeline.engine}
+    assert report["engine"].startswith("onnxruntime")
+    top = reopened.search(probe("George_W_Bush", 4), case="C", purpose="p").candidates[0]
+    assert top.entity_id == "person:George_W_Bush" and top.above_threshold
+    reopened.close()
