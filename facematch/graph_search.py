@@ -30,13 +30,12 @@ try:  # numba is an optional accelerator
     from numba.core import cgutils
     from numba.extending import intrinsic
 except ImportError:  # pragma: no cover - exercised where numba is missing
-    numba = None
+    numba = None  # type: ignore[assignment]
 
 
 if numba is not None:
 
-    @intrinsic
-    def _prefetch(typingctx: Any, arr: Any, idx: Any) -> Any:  # pragma: no cover - compiled
+    def _prefetch_typing(typingctx: Any, arr: Any, idx: Any) -> Any:  # pragma: no cover
         """``__builtin_prefetch(&arr[idx])`` (read, all cache levels); a 2-d ``arr`` takes a row."""
         sig = types.void(arr, idx)
 
@@ -52,6 +51,9 @@ if numba is not None:
             builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
 
         return sig, codegen
+
+    # called as ``_prefetch(arr, idx)`` in compiled code (numba supplies the typing context)
+    _prefetch: Any = intrinsic(_prefetch_typing)
 
     _jit = numba.njit(cache=True, fastmath=True, nogil=True, boundscheck=False)
 

@@ -104,7 +104,7 @@ class PipelineOptions:
 
     @property
     def network_passes(self) -> int:
-        """ResNet passes per face (the cost driver: ~0.1 s each on one core)."""
+        """ResNet passes per face (~6 ms each on ONNX Runtime, ~80 ms on dlib's own engine)."""
         return max(1, self.num_jitters) * (2 if self.views == "flip" else 1)
 
 
