@@ -200,6 +200,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return 0
     e, c = result.euclidean, result.cosine
     print(f"LFW View 2, {result.images} images, pipeline: {out['options']['key']}")
+    print("  network run by: " + ", ".join(f"{engine} ({n:,} images)"
+                                           for engine, n in result.engines.items()))
     print(f"  faces found only by the CNN fallback (HOG found none): {result.cnn_detections}; "
           f"detection failures (no detector found a face; described at the centre box): "
           f"{result.detection_failures}; images with several faces: "

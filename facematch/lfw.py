@@ -23,6 +23,7 @@ import hashlib
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -117,6 +118,7 @@ class CachedFace:
     faces_found: int
     fallback: bool  # no face detected: described at the centre box
     detector: str = "hog"  # which detector found the face ("cnn": HOG found none)
+    engine: str = "dlib"  # what ran the network (rows cached before engines were recorded: dlib)
 
 
 def cache_file(cache_dir: Path, options: PipelineOptions) -> Path:
@@ -137,13 +139,14 @@ def load_cache(path: Path) -> dict[str, CachedFace]:
                 continue  # a line cut short by an interrupted run
             if vec.shape == (128,):
                 out[row["img"]] = CachedFace(vec.copy(), int(row["faces"]), bool(row["fallback"]),
-                                             str(row.get("detector", "hog")))
+                                             str(row.get("detector", "hog")),
+                                             str(row.get("engine", "dlib")))
     return out
 
 
 def _row(img: str, face: CachedFace) -> str:
     return json.dumps({"img": img, "faces": face.faces_found, "fallback": face.fallback,
-                       "detector": face.detector,
+                       "detector": face.detector, "engine": face.engine,
                        "desc": base64.b64encode(
                            face.descriptor.astype(np.float32).tobytes()).decode()}) + "\n"
 
@@ -191,7 +194,9 @@ def embed_lfw(lfw_dir: Path, images: list[str], options: PipelineOptions, cache_
                  for v in ("plain", "mirror")]
         plain, mirror = parts
         return {img: CachedFace((c.descriptor + mirror[img].descriptor) / 2, c.faces_found,
-                                c.fallback, c.detector)
+                                c.fallback, c.detector,
+                                c.engine if c.engine == mirror[img].engine
+                                else f"{c.engine} + {mirror[img].engine}")
                 for img, c in plain.items() if img in mirror}
 
     path = cache_file(cache_dir, options)
@@ -204,6 +209,7 @@ def embed_lfw(lfw_dir: Path, images: list[str], options: PipelineOptions, cache_
         return cache
     path.parent.mkdir(parents=True, exist_ok=True)
     pipeline = FacePipeline(options)
+    engine = pipeline.engine  # the workers run the same (same environment and packages)
     root = str(lfw_dir.resolve()) + "/"
     with path.open("a", encoding="utf-8") as fh:
         for n, item in enumerate(embed_files([root + t for t in todo], options, workers=workers,
@@ -223,7 +229,7 @@ def embed_lfw(lfw_dir: Path, images: list[str], options: PipelineOptions, cache_
                 fallback = True
             assert face.descriptor is not None
             cache[rel] = CachedFace(face.descriptor, len(faces), fallback,
-                                    "none" if fallback else face.detector)
+                                    "none" if fallback else face.detector, engine)
             fh.write(_row(rel, cache[rel]))
             if n % 50 == 0:
                 fh.flush()
@@ -310,6 +316,7 @@ class Evaluation:
     detection_failures: int
     cnn_detections: int
     multi_face_images: int
+    engines: dict[str, int]  # what ran the network -> images (from the cache's records)
     euclidean: Verification
     cosine: Verification
     fixed_06_accuracy: float
@@ -323,6 +330,7 @@ class Evaluation:
                 "detection_failures": self.detection_failures,
                 "cnn_detections": self.cnn_detections,
                 "multi_face_images": self.multi_face_images,
+                "engines": self.engines,
                 "verification_euclidean": self.euclidean.to_dict(),
                 "verification_cosine": self.cosine.to_dict(),
                 "accuracy_at_euclidean_0.6": round(self.fixed_06_accuracy, 5),
@@ -391,6 +399,7 @@ def evaluate(lfw_dir: Path, options: PipelineOptions, cache_dir: Path, *,
         detection_failures=sum(cache[i].fallback for i in pair_images),
         cnn_detections=sum(cache[i].detector == "cnn" for i in pair_images),
         multi_face_images=sum(cache[i].faces_found > 1 for i in pair_images),
+        engines=dict(Counter(cache[i].engine for i in pair_images).most_common()),
         euclidean=euclid, cosine=cosine, fixed_06_accuracy=fixed, rank1=rank1,
         rank1_probes=len(probes), seconds=time.monotonic() - start)
     result.calibration = calibrate(cache, options, cosine)

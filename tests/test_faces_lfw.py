@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -89,3 +90,21 @@ def test_shipped_calibration_is_measured_and_consistent() -> None:
 def test_invalid_calibration_names_the_file() -> None:
     with pytest.raises(CalibrationError, match=r"cal\.json"):
         parse_calibration({"threshold": "high"}, "cal.json")
+
+
+def test_the_cache_records_what_ran_the_network(tmp_path: Path) -> None:
+    """Figures quoted from a cache must say which engine computed them; rows written before
+    engines were recorded were all computed by dlib."""
+    from facematch.lfw import CachedFace, _row, load_cache
+
+    vec = np.arange(128, dtype=np.float32)
+    path = tmp_path / "lfw-x.jsonl"
+    new = _row("A/A_0001.jpg", CachedFace(vec, 1, False, "hog", "onnxruntime 1.32.0"))
+    legacy = json.loads(_row("B/B_0001.jpg", CachedFace(vec, 2, False, "cnn")))
+    del legacy["engine"]
+    path.write_text(new + json.dumps(legacy) + "\n", encoding="utf-8")
+    cache = load_cache(path)
+    assert cache["A/A_0001.jpg"].engine == "onnxruntime 1.32.0"
+    assert cache["B/B_0001.jpg"].engine == "dlib"
+    assert cache["B/B_0001.jpg"].detector == "cnn"
+    assert np.array_equal(cache["A/A_0001.jpg"].descriptor, vec)
