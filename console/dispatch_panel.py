@@ -156,6 +156,8 @@ class DispatchPanel(QWidget):
         layout.addWidget(split, 1)
         layout.addWidget(self.message)
 
+        self._reloads = 0  # reloads started
+        self._shown = 0  # the newest reload shown
         self.ticker = QTimer(self)
         self.ticker.setInterval(1000)
         self.ticker.timeout.connect(self.queue_model.tick)
@@ -191,11 +193,20 @@ class DispatchPanel(QWidget):
             board["stale_after_s"] = view.stale_after_s()
             return board
 
+        self._reloads += 1
         job = Job(work, "dispatch board")
-        job.result.connect(self._show)
+        job.result.connect(lambda board, n=self._reloads: self._show_if_newer(board, n))
         job.error.connect(
             lambda msg: self.message.setText(fill(self.tr("board: {error}"), error=msg)))
         return job.start()
+
+    def _show_if_newer(self, board: dict[str, Any], n: int) -> None:
+        """Reloads run in workers and may finish out of order (a poll's reload started before
+        an assignment can land after the assignment's): a board never goes back in time."""
+        if n < self._shown:
+            return
+        self._shown = n
+        self._show(board)
 
     def _show(self, board: dict[str, Any]) -> None:
         self.last_event = board["last_event"]
