@@ -328,9 +328,10 @@ class OnnxResNet:
 
     def __init__(self, path: Path, *, threads: int = 1) -> None:
         try:
+            import onnx  # noqa: F401  (build_onnx needs it)
             import onnxruntime as ort
         except ImportError as exc:
-            raise FaceError(f"onnxruntime is not installed ({exc})") from None
+            raise FaceError(f"{exc.name or 'onnxruntime'} is not installed ({exc})") from None
         model = build_onnx(read_weights(path))
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = max(1, threads)

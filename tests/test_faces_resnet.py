@@ -88,17 +88,21 @@ def test_pipeline_engines_agree_on_the_flip_descriptor() -> None:
     assert FacePipeline(PipelineOptions(num_jitters=2), engine="onnx").engine == "dlib"
 
 
-def test_without_onnxruntime_dlib_describes() -> None:
+@pytest.mark.parametrize("missing", ["onnxruntime", "onnx"])
+def test_without_onnx_runtime_dlib_describes(missing: str) -> None:
     code = ("import sys, numpy as np\n"
-            "sys.modules['onnxruntime'] = None  # as if not installed\n"
+            f"sys.modules[{missing!r}] = None  # as if not installed\n"
             "from facematch.pipeline import FacePipeline, _Models\n"
             "p = FacePipeline()\n"
             "print(p.engine)\n"
-            "print(_Models.get().engine_note)\n")
+            "print(_Models.get().engine_note)\n"
+            "chip = np.full((150, 150, 3), 120, dtype=np.uint8)\n"
+            "print(p._descriptor(_Models.get(), chip).shape)\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
                          text=True, check=True).stdout.splitlines()
     assert out[0] == "dlib"
-    assert "onnxruntime is not installed" in out[1]
+    assert f"{missing} is not installed" in out[1]
+    assert out[2] == "(128,)"
 
 
 def test_unknown_engine_setting_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
