@@ -131,6 +131,11 @@ def read_weights(path: Path) -> ResNetWeights:
         data = path.read_bytes()
     except OSError as exc:
         raise FaceError(f"{str(path)!r}: cannot read the face model ({exc.strerror})") from None
+    return parse_weights(data, path)
+
+
+def parse_weights(data: bytes, path: Path) -> ResNetWeights:
+    """:func:`read_weights` on the file's bytes (``path`` names it in errors)."""
     r = _Reader(data, path)
     if r.find((b"input_rgb_image_sized",)) is None:
         raise r.fail("no input layer")
@@ -149,7 +154,8 @@ def read_weights(path: Path) -> ResNetWeights:
         if name == b"con_4":
             params = r.tensor()
             filters, nr, nc, sy, sx, py, px = (r.integer() for _ in range(7))
-            if nr != nc or sy != sx or py != px or params.size % filters:
+            if filters <= 0 or nr <= 0 or nr != nc or sy != sx or py != px or \
+                    params.size % filters:
                 raise r.fail(f"convolution {nr}x{nc} stride {sy},{sx} padding {py},{px}")
             channels = (params.size - filters) // (filters * nr * nc)
             if channels * filters * nr * nc + filters != params.size:
@@ -177,7 +183,7 @@ def read_weights(path: Path) -> ResNetWeights:
                          pools["max"])
 
 
-def _check(w: ResNetWeights) -> list[tuple[Conv, Affine, Conv, Affine]]:
+def check_network(w: ResNetWeights) -> list[tuple[Conv, Affine, Conv, Affine]]:
     """The residual blocks, after checking the file against dlib's published network."""
     problems = []
     if len(w.convs) != len(w.affines):
@@ -187,6 +193,11 @@ def _check(w: ResNetWeights) -> list[tuple[Conv, Affine, Conv, Affine]]:
     stem = w.convs[0] if w.convs else None
     if stem is None or stem.weights.shape[1] != 3 or stem.stride != 2:
         problems.append("the first convolution is not the 7x7/2 RGB stem")
+    for i, (c, a) in enumerate(zip(w.convs, w.affines, strict=False)):
+        if a.gamma.size != c.weights.shape[0] or a.beta.size != c.weights.shape[0]:
+            problems.append(f"affine layer {i} has {a.gamma.size} scales for "
+                            f"{c.weights.shape[0]} filters")
+            break
     if w.max_pools != 1:
         problems.append(f"{w.max_pools} max pools")
     if w.fc.shape[1] != DESCRIPTOR_SIZE:
@@ -211,7 +222,7 @@ def build_onnx(w: ResNetWeights) -> bytes:
     """
     from onnx import TensorProto, helper, numpy_helper
 
-    blocks = _check(w)
+    blocks = check_network(w)
     nodes: list[Any] = []
     inits: list[Any] = []
     counter = [0]
@@ -227,8 +238,12 @@ def build_onnx(w: ResNetWeights) -> bytes:
 
     def conv(x: str, c: Conv, a: Affine, *, relu: bool) -> str:
         # affine folded into the convolution: gamma * (W x + b) + beta
-        weights = (c.weights * a.gamma[:, None, None, None]).astype(np.float32)
-        bias = (c.bias * a.gamma + a.beta).astype(np.float32)
+        with np.errstate(all="ignore"):
+            weights = (c.weights * a.gamma[:, None, None, None]).astype(np.float32)
+            bias = (c.bias * a.gamma + a.beta).astype(np.float32)
+        if not (np.isfinite(weights).all() and np.isfinite(bias).all()):
+            raise FaceError("the face ResNet file's parameters are not finite numbers "
+                            "(a damaged file)")
         out = name("conv")
         k = c.weights.shape[2]
         nodes.append(helper.make_node(
@@ -300,6 +315,9 @@ def build_onnx(w: ResNetWeights) -> bytes:
     if w.fc.shape[0] != channels:
         raise FaceError(f"the face ResNet file's last layer takes {w.fc.shape[0]} values, "
                         f"the network gives {channels}")
+    if not np.isfinite(w.fc).all():
+        raise FaceError("the face ResNet file's parameters are not finite numbers "
+                        "(a damaged file)")
     nodes.append(helper.make_node("MatMul", [flat, const(w.fc.astype(np.float32), "fc")],
                                   ["descriptors"]))
     graph = helper.make_graph(
@@ -332,7 +350,12 @@ class OnnxResNet:
             import onnxruntime as ort
         except ImportError as exc:
             raise FaceError(f"{exc.name or 'onnxruntime'} is not installed ({exc})") from None
-        model = build_onnx(read_weights(path))
+        try:
+            model = build_onnx(read_weights(path))
+        except FaceError as exc:
+            message = str(exc)
+            raise FaceError(message if str(path) in message else f"{str(path)!r}: {message}") \
+                from None
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = max(1, threads)
         opts.inter_op_num_threads = 1

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from facematch.errors import FaceError
 from facematch.pipeline import ENCODER_FILE, FacePipeline, PipelineOptions, models_dir
-from facematch.resnet import OnnxResNet, read_weights
+from facematch.resnet import OnnxResNet, build_onnx, parse_weights, read_weights
 from tests.conftest import faces_dir
 
 REPO = Path(__file__).resolve().parent.parent
@@ -137,3 +139,25 @@ def test_chips_of_the_wrong_shape_are_refused(engines: tuple[OnnxResNet, object]
         onnx.describe(np.zeros((2, 100, 100, 3), dtype=np.uint8))
     with pytest.raises(FaceError, match="float32"):
         onnx.describe(np.zeros((150, 150, 3), dtype=np.float32))
+
+
+@pytest.fixture(scope="module")
+def model_bytes() -> bytes:
+    return (models_dir() / ENCODER_FILE).read_bytes()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.one_of(st.integers(0, 60_000), st.integers(-140_000, -1)),
+                          st.integers(0, 255)), min_size=1, max_size=4))
+def test_a_corrupted_model_file_gives_face_error_or_weights(
+        model_bytes: bytes, edits: list[tuple[int, int]]) -> None:
+    """Byte edits in the layer headers (the first layers and the last ones, where the metadata
+    is) either still parse -- a changed weight is still a weight -- or raise FaceError naming
+    the file; never another exception."""
+    data = bytearray(model_bytes)
+    for at, value in edits:
+        data[at] = value
+    try:
+        build_onnx(parse_weights(bytes(data), Path("edited.dat")))
+    except FaceError as exc:
+        assert "edited.dat" in str(exc) or "face ResNet" in str(exc)
