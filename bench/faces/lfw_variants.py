@@ -6,7 +6,7 @@ the face nearest the centre, LFW's centre box when HOG finds none), so a variant
 is what ``superbrain faces evaluate`` measures with it and without the CNN fallback; the plain
 descriptors are read from that command's cache (checked against the chips).
 
-    flock /work/bench.lock python -m bench.faces.lfw_variants --workers 2 [--jitters 4]
+    flock /work/bench.lock python -m bench.faces.lfw_variants --workers 2 [--jitters 4 16]
 
 Chips (150x150x3 uint8, ~520 MB for the 7,701 pair images) and per-variant descriptors are
 cached under ``.cache/faces/variants/`` (git-ignored); reruns compute only what is missing.
@@ -65,13 +65,27 @@ def _chip_job(job: tuple[str, str]) -> tuple[str, np.ndarray, int, bool]:
 
 
 def _describe_job(job: tuple[np.ndarray, str, int]) -> np.ndarray:
+    """Descriptors of chips; on ONNX Runtime (the pipeline's engine) when it loads.
+
+    Jittered descriptors follow dlib's ``compute_face_descriptor``: the mean over
+    ``jitters`` copies from ``dlib.jitter_image`` (random crop, scale, rotation and mirror;
+    dlib does not jitter at all for ``jitters`` 1), run as one batch. dlib's generator is not
+    seeded per call, so reruns differ slightly.
+    """
     chips, variant, jitters = job
-    enc = _Models.get().encoder
+    models = _Models.get()
+    net = models.onnx_resnet()
     out = np.empty((len(chips), 128), dtype=np.float32)
     for i, chip in enumerate(chips):
         if variant == "mirror":
             chip = np.ascontiguousarray(chip[:, ::-1])
-        out[i] = np.asarray(enc.compute_face_descriptor(chip, jitters), dtype=np.float32)
+        if net is None:
+            out[i] = np.asarray(models.encoder.compute_face_descriptor(chip, jitters),
+                                dtype=np.float32)
+        elif jitters > 1:
+            out[i] = net.describe(np.stack(models.dlib.jitter_image(chip, jitters))).mean(0)
+        else:
+            out[i] = net.describe(chip)
     return out
 
 
@@ -170,7 +184,8 @@ def main() -> None:
     ap.add_argument("--lfw", type=Path, default=REPO.parent / "shared" / "data" / "faces" / "lfw")
     ap.add_argument("--cache", type=Path, default=REPO / ".cache" / "faces" / "variants")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--jitters", type=int, default=0, help="also score jittered descriptors")
+    ap.add_argument("--jitters", type=int, nargs="*", default=[],
+                    help="also score descriptors averaged over this many jittered copies")
     ap.add_argument("--export-mirror", action="store_true",
                     help="add the mirror descriptors to the `faces evaluate` cache")
     args = ap.parse_args()
@@ -192,10 +207,11 @@ def main() -> None:
     score("flip: mean of unit", unit(plain) + unit(mirror), index, folds)
     if args.export_mirror:
         export_mirror(args.lfw, images, mirror, faces, fallback, args.cache.parent)
-    if args.jitters:
-        jit = descriptors(chips, "plain", args.jitters, args.cache, args.workers)
-        score(f"jitters {args.jitters}", jit, index, folds)
-        score(f"jitters {args.jitters} + mirror", (args.jitters * jit + mirror), index, folds)
+    for n in args.jitters:
+        jit = descriptors(chips, "plain", n, args.cache, args.workers)
+        score(f"jitters {n}", jit, index, folds)
+        score(f"jitters {n}, mean with plain+mirror", (n * jit + plain + mirror) / (n + 2),
+              index, folds)
     print(f"load {os.getloadavg()[0]:.2f}", file=sys.stderr)
 
 
