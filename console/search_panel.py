@@ -4,12 +4,13 @@ and the lazily fetched results table. A view over ``search.backend.open_backend(
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from PyQt6.QtCore import QSettings, QStringListModel, Qt
 from PyQt6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QCompleter,
     QHBoxLayout,
@@ -93,9 +94,19 @@ class SearchPanel(QWidget):
         self.sort.addItem(self.tr("newest first"), "time_desc")
         self.sort.addItem(self.tr("oldest first"), "time_asc")
         self.sort.activated.connect(lambda _i: self.run_query())
+        # a default time window (``[search] default_window_days``; 90 days on a cluster, where
+        # a search without one asks every shard), widened by picking days or "all time"
+        self.window_days = self._window_days()
+        self.all_time = QCheckBox(self.tr("all time"))
+        self.all_time.setToolTip(fill(self.tr(
+            "Searches cover the last {n} days unless you pick days in the 'day' facet or tick "
+            "this ([search] default_window_days)"), n=self.window_days))
+        self.all_time.toggled.connect(lambda _on: self.run_query())
+        self.all_time.setVisible(self.window_days > 0)
         row = QHBoxLayout()
         row.addWidget(self.query, 1)
         row.addWidget(help_button)
+        row.addWidget(self.all_time)
         row.addWidget(self.sort)
 
         self.facets = QTreeWidget()
@@ -135,6 +146,22 @@ class SearchPanel(QWidget):
         layout.addWidget(split, 1)
 
     # -- engine -------------------------------------------------------------------------------
+    def _window_days(self) -> int:
+        try:
+            return int(self.ctx.workspace.search_config.default_window_days)
+        except Exception as exc:  # a bad [search] table is reported when the backend opens
+            log.warning("no default search window: %s", exc)
+            return 0
+
+    def window_since(self) -> datetime | None:
+        """Where the default window starts, or None (no window, days picked, or all time)."""
+        if not self.window_days or self.all_time.isChecked() or self.filters["day"]:
+            return None
+        from search.document import local_day  # days are the facet's (China Standard Time)
+
+        today = datetime.fromisoformat(local_day(datetime.now(UTC)))
+        return today - timedelta(days=self.window_days - 1)
+
     def _search(self, request: Any) -> Any:
         return self.ctx.search_backend().search(request)
 
@@ -143,7 +170,7 @@ class SearchPanel(QWidget):
         from search.model import Filters, SearchRequest
 
         days = sorted(self.filters["day"])
-        since = until = None
+        since, until = self.window_since(), None
         if days:
             since = datetime.fromisoformat(days[0])
             until = datetime.fromisoformat(days[-1]) + timedelta(days=1)
@@ -192,8 +219,12 @@ class SearchPanel(QWidget):
     # -- results ------------------------------------------------------------------------------
     def _on_first_page(self, result: Any) -> None:
         warn = f"  ({'; '.join(result.warnings)})" if result.warnings else ""
+        window = ""
+        if self.window_since() is not None:
+            window = fill(self.tr(" in the last {n} days (tick 'all time' for older records)"),
+                          n=self.window_days)
         self.summary.setText(fill(self.tr("{n} hits in {ms} ms"), n=f"{result.total:,}",
-                                  ms=f"{result.took_ms:.0f}") + warn)
+                                  ms=f"{result.took_ms:.0f}") + window + warn)
         self._show_facets(result.facets)
 
     def _on_page(self, loaded: int) -> None:

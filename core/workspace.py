@@ -67,6 +67,10 @@ class SearchConfig:
     index_prefix: str
     shards: int = 1
     replicas: int = 0
+    # the console searches the last N days unless the analyst picks days or "all time"
+    # (0: no default window). Default: 90 on a cluster, where a search without a time range
+    # asks every shard; 0 on the embedded engine.
+    default_window_days: int = 0
 
 
 class Workspace:
@@ -159,6 +163,8 @@ class Workspace:
             index_prefix=str(s.get("index_prefix", "superbrain")),
             shards=self._count(s, "shards", 1, minimum=1),
             replicas=self._count(s, "replicas", 0, minimum=0),
+            default_window_days=self._count(
+                s, "default_window_days", 90 if backend == "elasticsearch" else 0, minimum=0),
         )
 
     def _count(self, table: dict[str, Any], key: str, default: int, *, minimum: int) -> int:

@@ -55,6 +55,67 @@ def test_search_fills_results_model_and_record_pane(qtbot, ctx, settings) -> Non
     assert window.history.current.ids == (uid,)
 
 
+def test_search_default_window_and_all_time(qtbot, ctx) -> None:  # noqa: F811
+    """A workspace with a default window (on by default on a cluster) searches the last N days
+    until the analyst ticks 'all time' or picks days; the summary says which."""
+    from datetime import UTC, datetime, timedelta
+
+    from console.bus import Bus
+    from console.context import ConsoleContext
+    from console.search_panel import SearchPanel
+    from core.workspace import Workspace
+    from search.document import local_day
+
+    config = json.loads(json.dumps(ctx.workspace.config))
+    config.setdefault("search", {})["default_window_days"] = 45
+    windowed_ctx = ConsoleContext(Workspace(ctx.workspace.root, config))
+    panel = SearchPanel(windowed_ctx, Bus())
+    qtbot.addWidget(panel)
+    assert panel.window_days == 45 and not panel.all_time.isHidden()
+    today = datetime.fromisoformat(local_day(datetime.now(UTC)))  # the 'day' facet's days
+    since = today - timedelta(44)
+    assert panel.build_request("").filters.since == since
+    with qtbot.waitSignal(panel.model.first_page, timeout=WAIT) as first:
+        panel.run_query("source:incidents")
+    windowed = first.args[0]
+    assert windowed.total > 0
+    assert all(h.time is not None and h.time.replace(tzinfo=None) >= since - timedelta(1)
+               for h in panel.model.hits)
+    assert "last 45 days" in panel.summary.text()
+    with qtbot.waitSignal(panel.model.first_page, timeout=WAIT) as first:
+        panel.all_time.setChecked(True)
+    everything = first.args[0]
+    assert everything.total > windowed.total  # the demo's incidents go back 30-84 days
+    assert "last 45 days" not in panel.summary.text()
+    old_days = sorted(b.value for b in everything.facets["day"]
+                      if datetime.fromisoformat(b.value) < since)
+    assert old_days
+    with qtbot.waitSignal(panel.model.first_page, timeout=WAIT):
+        panel.all_time.setChecked(False)
+    with qtbot.waitSignal(panel.model.first_page, timeout=WAIT) as first:
+        panel.toggle_filter("day", old_days[0])  # a picked day wins over the window
+    assert first.args[0].total > 0
+    assert {local_day(h.time) for h in panel.model.hits} == {old_days[0]}
+    from PyQt6.QtCore import QThreadPool
+
+    QThreadPool.globalInstance().waitForDone(WAIT)  # no job still using the workspace
+    windowed_ctx.close()
+
+
+def test_the_default_window_is_90_days_on_a_cluster_and_none_embedded(tmp_path: Path) -> None:
+    from core.workspace import Workspace, WorkspaceError
+
+    def window(search: dict[str, object]) -> int:
+        return Workspace(tmp_path, {"search": search}).search_config.default_window_days
+
+    assert window({}) == 0
+    assert window({"backend": "elasticsearch"}) == 90
+    assert window({"backend": "elasticsearch", "default_window_days": 0}) == 0
+    assert window({"default_window_days": 30}) == 30
+    with pytest.raises(WorkspaceError, match="default_window_days"):
+        window({"default_window_days": -1})
+
+
 def test_results_fetch_more_pages_lazily(qtbot, ctx) -> None:  # noqa: F811
     from console.results_model import PAGE_SIZE, ResultsModel
     from search.model import SearchRequest

@@ -104,4 +104,11 @@ ZH_CN = {
     "user: {user} ({role})": "用户：{user}（{role}）", "location": "位置", "Entities": "实体",
     "Links": "关系", "from": "来源", "relevance": "相关度", "newest first": "最新优先",
     "oldest first": "最早优先", "Graph": "图谱",
+    "all time": "全部时间",
+    "Searches cover the last {n} days unless you pick days in the 'day' facet or tick this "
+    "([search] default_window_days)":
+        "检索默认只覆盖最近 {n} 天；在“day”分面中选择日期或勾选此项可扩大范围"
+        "（[search] default_window_days）",
+    " in the last {n} days (tick 'all time' for older records)":
+        "（最近 {n} 天；勾选“全部时间”可检索更早的记录）",
 }

@@ -134,94 +134,94 @@
         <translation>地图视图显示全部图层；可将其弹出（Ctrl+Shift+D）放在调度台旁边</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="197" />
+        <location filename="../dispatch_panel.py" line="200" />
         <source>board: {error}</source>
         <translation>调度台：{error}</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="210" />
+        <location filename="../dispatch_panel.py" line="221" />
         <source>Open incidents {open}   |   units: {units}   |   unacknowledged alerts {alerts}</source>
         <translation>未结警情 {open}   |   警力：{units}   |   未确认预警 {alerts}</translation>
     </message>
 </context><context>
     <name>FacesPanel</name>
     <message>
-        <location filename="../faces_panel.py" line="145" />
+        <location filename="../faces_panel.py" line="147" />
         <source>Open photo…</source>
         <translation>打开照片…</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="147" />
+        <location filename="../faces_panel.py" line="149" />
         <source>Paste</source>
         <translation>粘贴</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="151" />
+        <location filename="../faces_panel.py" line="153" />
         <source>case number (required)</source>
         <translation>案件编号（必填）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="153" />
+        <location filename="../faces_panel.py" line="155" />
         <source>purpose of this search (required)</source>
         <translation>比对用途（必填）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="154" />
+        <location filename="../faces_panel.py" line="156" />
         <source>Search gallery</source>
         <translation>比对人像库</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="163" />
+        <location filename="../faces_panel.py" line="165" />
         <source>⚠ </source>
         <translation>⚠ </translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="176" />
+        <location filename="../faces_panel.py" line="178" />
         <source>review note (why)</source>
         <translation>复核备注（理由）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="177" />
+        <location filename="../faces_panel.py" line="179" />
         <source>Confirm</source>
         <translation>确认</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="178" />
+        <location filename="../faces_panel.py" line="180" />
         <source>Reject</source>
         <translation>否定</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="181" />
+        <location filename="../faces_panel.py" line="183" />
         <source>Open in graph</source>
         <translation>在图谱中打开</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="183" />
+        <location filename="../faces_panel.py" line="185" />
         <source>Open record</source>
         <translation>打开记录</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="194" />
+        <location filename="../faces_panel.py" line="196" />
         <source>Candidates</source>
         <translation>候选人</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="290" />
+        <location filename="../faces_panel.py" line="306" />
         <source>{n} faces found; click one to search it</source>
         <translation>发现 {n} 张人脸；点击其中一张进行比对</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="291" />
+        <location filename="../faces_panel.py" line="307" />
         <source>{n} face found</source>
         <translation>发现 {n} 张人脸</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="338" />
+        <location filename="../faces_panel.py" line="354" />
         <source>{n} candidates, {above} above the threshold — leads only; confirm or reject each (audited)</source>
         <translation>{n} 个候选，{above} 个高于阈值 — 仅为线索；请逐一确认或否定（已审计）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="372" />
+        <location filename="../faces_panel.py" line="388" />
         <source>candidate #{rank} {decision} (audited)</source>
         <translation>候选 #{rank} {decision}（已审计）</translation>
     </message>
@@ -592,17 +592,17 @@
 </context><context>
     <name>MapPanel</name>
     <message>
-        <location filename="../map_panel.py" line="150" />
+        <location filename="../map_panel.py" line="157" />
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="152" />
+        <location filename="../map_panel.py" line="159" />
         <source>Show everything</source>
         <translation>显示全部</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="158" />
+        <location filename="../map_panel.py" line="165" />
         <source>building the map …</source>
         <translation>正在生成地图 …</translation>
     </message>
@@ -753,47 +753,62 @@
 </context><context>
     <name>SearchPanel</name>
     <message>
-        <location filename="../search_panel.py" line="79" />
+        <location filename="../search_panel.py" line="80" />
         <source>Search all sources (Ctrl+K), e.g. 入室盗窃 source:incidents</source>
         <translation>检索全部数据源（Ctrl+K），例如 入室盗窃 source:incidents</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="87" />
+        <location filename="../search_panel.py" line="88" />
         <source>?</source>
         <translation>?</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="89" />
+        <location filename="../search_panel.py" line="90" />
         <source>query syntax</source>
         <translation>检索语法</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="92" />
+        <location filename="../search_panel.py" line="93" />
         <source>relevance</source>
         <translation>相关度</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="93" />
+        <location filename="../search_panel.py" line="94" />
         <source>newest first</source>
         <translation>最新优先</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="94" />
+        <location filename="../search_panel.py" line="95" />
         <source>oldest first</source>
         <translation>最早优先</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="126" />
+        <location filename="../search_panel.py" line="100" />
+        <source>all time</source>
+        <translation>全部时间</translation>
+    </message>
+    <message>
+        <location filename="../search_panel.py" line="101" />
+        <source>Searches cover the last {n} days unless you pick days in the 'day' facet or tick this ([search] default_window_days)</source>
+        <translation>检索默认只覆盖最近 {n} 天；在“day”分面中选择日期或勾选此项可扩大范围（[search] default_window_days）</translation>
+    </message>
+    <message>
+        <location filename="../search_panel.py" line="137" />
         <source>Type a query and press Enter.</source>
         <translation>输入检索条件后按回车。</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="195" />
+        <location filename="../search_panel.py" line="224" />
+        <source> in the last {n} days (tick 'all time' for older records)</source>
+        <translation>（最近 {n} 天；勾选“全部时间”可检索更早的记录）</translation>
+    </message>
+    <message>
+        <location filename="../search_panel.py" line="226" />
         <source>{n} hits in {ms} ms</source>
         <translation>{n} 条命中，用时 {ms} 毫秒</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="202" />
+        <location filename="../search_panel.py" line="233" />
         <source> — {n} loaded</source>
         <translation> — 已加载 {n}</translation>
     </message>
