@@ -212,7 +212,7 @@ class FacesPanel(QWidget):
         """The workspace's gallery (opened once, in whichever worker asks first)."""
         from facematch.service import gallery_for  # the one the face services use
 
-        return gallery_for(self.ctx.workspace)
+        return self.ctx.service("faces.gallery", lambda: gallery_for(self.ctx.workspace))
 
     def showEvent(self, event: Any) -> None:  # noqa: N802
         super().showEvent(event)
