@@ -45,8 +45,8 @@ def _age(seconds: float) -> str:
 # -- handlers ------------------------------------------------------------------------------------
 # Each command calls one operations service (ops/service.py) with the authenticated session:
 # the permission is checked there (reads need ops.read) and the call audited.
-def _call(args: argparse.Namespace, name: str, **params: Any) -> Any:
-    return call(name, service_context(args), **params)
+def _call(args: argparse.Namespace, service: str, /, **params: Any) -> Any:
+    return call(service, service_context(args), **params)
 
 
 def cmd_incidents(args: argparse.Namespace) -> int:
