@@ -57,11 +57,9 @@ def _finish(ctx: object) -> None:
     from PyQt6.QtWidgets import QApplication
 
     from console.workers import running_jobs
-    from tests.console_fixtures import destroy_windows
 
     deadline = time.monotonic() + 60
     while running_jobs() and time.monotonic() < deadline:
         QApplication.processEvents()
         time.sleep(0.01)
-    destroy_windows()
     ctx.close()  # type: ignore[attr-defined]
