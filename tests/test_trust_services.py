@@ -264,3 +264,55 @@ def test_no_service_takes_the_acting_user_as_a_parameter() -> None:
     takes_user = sorted(n for n, s in services().items()
                         if {"user", "actor", "by"} & set(s.params))
     assert takes_user == ["audit.export", "audit.list"]
+
+
+def test_sessions_sharing_one_workspace_are_audited_apart(env: Env) -> None:
+    """A centre server serves many sessions from one workspace object, in threads: the session
+    a service binds is the one engine code audits, in every thread."""
+    import threading
+
+    sessions = {"cmd-a": ServiceContext(env.ws, Session("cmd-a", "commander", "password")),
+                "cmd-b": ServiceContext(env.ws, Session("cmd-b", "commander", "password"))}
+    made: dict[str, list[int]] = {name: [] for name in sessions}
+    errors: list[BaseException] = []
+
+    def work(name: str) -> None:
+        try:
+            for _ in range(8):
+                inc = call("ops.incident_create", sessions[name], category="纠纷", priority=4,
+                           lat=30.75, lon=120.76, text=f"by {name}")
+                made[name].append(inc.id)
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in sessions]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors
+    created = {e["params"]["incident"]: e["user"]
+               for e in env.ws.audit.search(action="ops.incident.create")}
+    for name, ids in made.items():
+        assert len(ids) == 8 and {created[i] for i in ids} == {name}
+    assert env.ws.user == "mallory"  # outside a call: nobody authenticated on this object
+
+
+def test_polled_reads_are_audited_once_per_period_with_the_repeats(
+        env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    import core.services
+
+    now = [1000.0]
+    monkeypatch.setattr(core.services.time, "monotonic", lambda: now[0])
+    ctx = ServiceContext(env.ws, Session("watcher", "analyst", "password"))
+    for _ in range(5):
+        call("ops.board", ctx)
+        now[0] += 10
+    assert [e["params"].get("repeats") for e in env.ws.audit.search(user="watcher")] == [None]
+    now[0] += 300
+    call("ops.board", ctx)
+    entries = env.ws.audit.search(user="watcher", action="ops.board")
+    assert [e["params"].get("repeats") for e in entries] == [None, 4]
+    call("ops.incident", ctx, incident_id=env["incident"])  # not a polled read: every call
+    call("ops.incident", ctx, incident_id=env["incident"])
+    assert len(env.ws.audit.search(user="watcher", action="ops.incident")) == 2
