@@ -386,6 +386,10 @@ def _jsonable(value: Any, depth: int) -> Any:
         if len(seq) > MAX_AUDIT_ITEMS:
             out.append(f"… {len(seq) - MAX_AUDIT_ITEMS} more")
         return out
+    digest = getattr(value, "sha256", None)
+    if isinstance(digest, str):  # an analysed photo: named by its hash, as the gallery does
+        return {"type": type(value).__name__, "sha256": digest,
+                "source": _jsonable(str(getattr(value, "source", "")), depth + 1)}
     to_dict = getattr(value, "to_dict", None)
     if callable(to_dict):
         return _jsonable(to_dict(), depth + 1)
