@@ -316,3 +316,20 @@ def test_polled_reads_are_audited_once_per_period_with_the_repeats(
     call("ops.incident", ctx, incident_id=env["incident"])  # not a polled read: every call
     call("ops.incident", ctx, incident_id=env["incident"])
     assert len(env.ws.audit.search(user="watcher", action="ops.incident")) == 2
+
+
+def test_the_command_line_lists_the_services_a_role_may_call(env: Env,
+                                                            capsys: pytest.CaptureFixture[str],
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    from core.cli import main
+    from core.users import USERS_FILE, UserStore
+
+    UserStore(env.ws.root / USERS_FILE).add("lister", "analyst", "lister-password-1")
+    monkeypatch.setenv("SUPERBRAIN_USER", "lister")
+    monkeypatch.setenv("SUPERBRAIN_PASSWORD", "lister-password-1")
+    assert main(["services", "-w", str(env.ws.root), "--json"]) == 0
+    rows = {r["name"]: r["allowed"] for r in json.loads(capsys.readouterr().out)}
+    assert set(rows) == set(services())
+    assert rows["search.query"] and rows["ops.incident"] and not rows["ops.assign"]
+    assert not rows["users.add"] and not rows["faces.review"]
