@@ -427,3 +427,29 @@ def to_json(value: Any) -> Any:
     if callable(tolist):
         return to_json(tolist())
     raise ServiceError(f"{type(value).__name__} has no JSON form (give it to_dict())")
+
+
+# -- errors as a remote caller sees them -------------------------------------------------------
+#: Error kinds of the centre server's API (docs: CONTRACT §2) by class name, most specific first.
+_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("PermissionDenied", ("AccessDeniedError",)),
+    ("Unauthenticated", ("AuthenticationError",)),
+    ("NotFound", ("UnknownIncidentError", "UnknownUnitError", "UnknownAlertError",
+                  "UnknownFaceError", "EntityNotFoundError", "NoPathError")),
+    ("Conflict", ("StaleVersionError", "UnitUnavailableError", "InvalidTransitionError")),
+    ("Unavailable", ("SearchUnavailable",)),
+    ("Invalid", ("ServiceError", "QuerySyntaxError", "CursorError", "SafeguardError",
+                 "InvalidIncidentError", "InvalidPositionError", "ImageError", "NoFaceError",
+                 "UserError", "ExportError", "SuperbrainError")),
+)
+
+
+def error_kind(exc: BaseException) -> str:
+    """What kind of failure ``exc`` is for a remote caller: ``PermissionDenied``,
+    ``Unauthenticated``, ``NotFound``, ``Conflict``, ``Unavailable``, ``Invalid`` (any other
+    superbrain error: bad input or state, the message names the culprit) or ``Error`` (a bug)."""
+    names = [c.__name__ for c in type(exc).__mro__]
+    for kind, classes in _KINDS:
+        if any(name in classes for name in names):
+            return kind
+    return "Error"

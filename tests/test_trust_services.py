@@ -333,3 +333,22 @@ def test_the_command_line_lists_the_services_a_role_may_call(env: Env,
     assert set(rows) == set(services())
     assert rows["search.query"] and rows["ops.incident"] and not rows["ops.assign"]
     assert not rows["users.add"] and not rows["faces.review"]
+
+
+def test_errors_have_a_kind_a_remote_caller_can_act_on(env: Env) -> None:
+    from core.services import error_kind
+    from ops.errors import NotOwnerError, StaleVersionError, UnknownIncidentError
+
+    def kind_of(name: str, **params: Any) -> str:
+        with pytest.raises(Exception) as caught:
+            call(name, env.admin, **params)
+        return error_kind(caught.value)
+
+    assert kind_of("ops.incident", incident_id=999_999) == "NotFound"
+    assert kind_of("search.query", query="(x") == "Invalid"
+    assert kind_of("search.query", nonsense=1) == "Invalid"
+    assert kind_of("faces.search", probe=b"", case="", purpose="") == "Invalid"
+    assert error_kind(StaleVersionError("changed")) == "Conflict"
+    assert error_kind(NotOwnerError("not yours")) == "PermissionDenied"
+    assert error_kind(UnknownIncidentError("x")) == "NotFound"
+    assert error_kind(KeyError("bug")) == "Error"
