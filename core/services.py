@@ -122,6 +122,7 @@ class ServiceSpec:
     doc: str
     params: tuple[str, ...]
     audit_repeats: float = 0.0
+    required: tuple[str, ...] = ()
 
     @property
     def remote_params(self) -> tuple[str, ...]:
@@ -176,8 +177,10 @@ def service(name: str, *, permission: str, audit: bool = True,
             return _run(spec, ctx, params)
 
         doc = inspect.getdoc(fn) or ""
+        required = tuple(p.name for p in list(sig.parameters.values())[1:]
+                         if p.default is inspect.Parameter.empty)
         spec = ServiceSpec(name, permission, fn, audit, doc.split("\n\n")[0],
-                           tuple(names[1:]), audit_repeats)
+                           tuple(names[1:]), audit_repeats, required)
         _REGISTRY[name] = spec
         wrapper.service_spec = spec  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
@@ -193,6 +196,9 @@ def _run(spec: ServiceSpec, ctx: ServiceContext, params: dict[str, Any]) -> Any:
     if unknown:
         raise ServiceError(f"service {spec.name!r}: unknown parameters {unknown}; it takes "
                            f"{', '.join(spec.params) or 'none'}")
+    missing = [p for p in spec.required if p not in params]
+    if missing:
+        raise ServiceError(f"service {spec.name!r}: missing parameters {missing}")
     try:
         ctx.session.require(spec.permission)
     except PermissionDeniedError:

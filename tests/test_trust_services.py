@@ -255,6 +255,8 @@ def test_unknown_services_and_parameters_are_refused_by_name(env: Env) -> None:
         call("graph.nope", env.admin)
     with pytest.raises(ServiceError, match=r"'search.query'.*unknown parameters \['user'\]"):
         call("search.query", env.admin, query="x", user="someone-else")
+    with pytest.raises(ServiceError, match=r"'graph.path'.*missing parameters \['target'\]"):
+        call("graph.path", env.admin, source="13800138000")
     with pytest.raises(ServiceError, match="ServiceContext"):
         call("search.query", env.ws, query="x")  # type: ignore[arg-type]
 
