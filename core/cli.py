@@ -176,6 +176,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     count = DEMO_SIZES.get(args.size) or int(args.size)
     ws = Workspace.init(args.workspace)
+    service_context(ws)  # on a workspace with accounts: log in before anything is audited
     found = ws.discover_sources()
     for failure in found.failed:
         print(f"warning: source {failure.name} is broken: {failure.error}", file=sys.stderr)
