@@ -354,3 +354,12 @@ def test_errors_have_a_kind_a_remote_caller_can_act_on(env: Env) -> None:
     assert error_kind(NotOwnerError("not yours")) == "PermissionDenied"
     assert error_kind(UnknownIncidentError("x")) == "NotFound"
     assert error_kind(KeyError("bug")) == "Error"
+
+
+def test_no_password_or_key_passed_to_a_service_reaches_the_audit(env: Env) -> None:
+    """users.add / passwd / es_credentials were called (and refused) with secrets above."""
+    if not env.ws.audit.search(action="users.add"):
+        call("users.add", env.admin, name="newbie", role="analyst", password="newbie-pass-1")
+    raw = env.ws.audit.path.read_text("utf-8")
+    for secret in ("newbie-pass-1", "newbie-pass-2", "key-for-newbie-1", "boss-password-1"):
+        assert secret not in raw
