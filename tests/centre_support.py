@@ -208,7 +208,7 @@ class Received:
     id: int
     kind: str
     data: dict[str, Any]
-    at: float  # time.monotonic() when it arrived
+    at: float  # time.time() when it arrived (compare with data["ts"], the commit's clock)
 
 
 @dataclass
@@ -251,7 +251,7 @@ class Console:
                     if "id" in event:
                         self.events.append(Received(int(event["id"]), event.get("event", ""),
                                                     json.loads(event.get("data", "{}")),
-                                                    time.monotonic()))
+                                                    time.time()))
                     event = {}
                     continue
                 if line.startswith(":"):
