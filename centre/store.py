@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from centre.db import Connection, Database
-from core.store import _DDL, Checkpoint, Store, _earliest, _epoch, _json, _latest, _merge_patch
 from core.model import Record
+from core.store import _DDL, Checkpoint, Store, _earliest, _epoch, _json, _latest, _merge_patch
 
 SCHEMA_VERSION = 1
 
@@ -33,7 +33,7 @@ class PgStore(Store):
     #: operation and its audit line commit together: ops writes them in the transaction.
     audit_in_transaction = True
 
-    def __init__(self, db: Database) -> None:  # noqa: D107 - no SQLite file here
+    def __init__(self, db: Database) -> None:
         from core.security import redact
 
         self.db = db

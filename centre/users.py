@@ -53,7 +53,7 @@ _COLUMNS = ("name, role, disabled, created, updated, es_username, es_password, e
 class PgUserStore(UserStore):
     """Accounts of a centre (see the module docstring)."""
 
-    def __init__(self, db: Database) -> None:  # noqa: D107
+    def __init__(self, db: Database) -> None:
         from pathlib import Path
 
         super().__init__(Path("<users table>"))
@@ -74,7 +74,7 @@ class PgUserStore(UserStore):
         found = self._find(name)
         return found[0] if found else None
 
-    def list(self) -> list[UserRecord]:  # noqa: A003 - the UserStore interface
+    def list(self) -> list[UserRecord]:
         names = [r[0] for r in self.db.connection.execute("SELECT name FROM users ORDER BY name")]
         return [found[0] for n in names if (found := self._find(n))]
 

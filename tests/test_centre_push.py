@@ -14,8 +14,8 @@ import pytest
 from centre_support import (
     Console,
     ServerProcess,
-    fresh_database,
     free_port,
+    fresh_database,
     init_centre,
     login,
     ok,
@@ -31,12 +31,16 @@ DESK1 = ("desk1", "commander-1")
 DESK2 = ("desk2", "commander-2")
 PUSH_BUDGET_S = 1.0
 
-WATCH = """entry_id,id_number,name,reason,category,level,plate,phone,case_no,district,listed_at,listed_by
-W-1,330402198001010012,张三,盗窃嫌疑,在逃,一级,浙F·99T01,,2026-JX-1,南湖区,2026-12-01 08:00:00,南湖分局
-"""
-READS = """read_id,plate,plate_color,vehicle_color,vehicle_kind,device_id,device_name,district,direction,speed,read_time,lat,lon
-R-1,浙F99T01,蓝,白,小型轿车,KK-001,中山路卡口,南湖区,东向西,42,2026-12-06 08:00:00,30.75,120.76
-"""
+WATCH = "\n".join([
+    "entry_id,id_number,name,reason,category,level,plate,phone,case_no,district,listed_at,"
+    "listed_by",
+    "W-1,330402198001010012,张三,盗窃嫌疑,在逃,一级,浙F·99T01,,2026-JX-1,南湖区,"
+    "2026-12-01 08:00:00,南湖分局", ""])
+READS = "\n".join([
+    "read_id,plate,plate_color,vehicle_color,vehicle_kind,device_id,device_name,district,"
+    "direction,speed,read_time,lat,lon",
+    "R-1,浙F99T01,蓝,白,小型轿车,KK-001,中山路卡口,南湖区,东向西,42,2026-12-06 08:00:00,"
+    "30.75,120.76", ""])
 
 
 @pytest.fixture(scope="module")

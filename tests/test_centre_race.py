@@ -16,8 +16,8 @@ import pytest
 from centre_support import (
     ServerProcess,
     call,
-    fresh_database,
     free_port,
+    fresh_database,
     init_centre,
     login,
     ok,
@@ -79,14 +79,10 @@ def test_two_commanders_race_for_one_unit_exactly_one_wins(servers: tuple) -> No
         unit = ok(a, desk1, "ops.recommend", incident_id=inc1)[0]["unit_id"]
         barrier = threading.Barrier(2)
         answers: dict[str, tuple[int, dict]] = {}
-
-        def race(who: str, server: ServerProcess, token: str, incident: int) -> None:
-            barrier.wait()
-            answers[who] = call(server, token, "ops.assign", incident_id=incident,
-                                unit_ids=[unit])
-
-        threads = [threading.Thread(target=race, args=("desk1", a, desk1, inc1)),
-                   threading.Thread(target=race, args=("desk2", b, desk2, inc2))]
+        threads = [threading.Thread(target=_race, args=(barrier, answers, "desk1", a, desk1,
+                                                        inc1, unit)),
+                   threading.Thread(target=_race, args=(barrier, answers, "desk2", b, desk2,
+                                                        inc2, unit))]
         for t in threads:
             t.start()
         for t in threads:
@@ -94,7 +90,7 @@ def test_two_commanders_race_for_one_unit_exactly_one_wins(servers: tuple) -> No
         statuses = sorted(status for status, _ in answers.values())
         assert statuses == [200, 409], (rnd, answers)
         winner = next(w for w, (s, _) in answers.items() if s == 200)
-        loser_status, loser = next(v for w, v in answers.items() if w != winner)
+        loser = next(body for w, (_, body) in answers.items() if w != winner)
         message = loser["error"]["message"]
         assert loser["error"]["type"] == "Conflict"
         assert unit in message and winner in message, message  # told who took it
@@ -107,6 +103,12 @@ def test_two_commanders_race_for_one_unit_exactly_one_wins(servers: tuple) -> No
     assigned = ok(a, admin, "audit.list", action="ops.dispatch.assign")
     assert len(assigned) == ROUNDS, len(assigned)
     assert ok(b, admin, "audit.verify")["problems"] == []
+
+
+def _race(barrier: threading.Barrier, answers: dict, who: str, server: ServerProcess,
+          token: str, incident: int, unit: str) -> None:
+    barrier.wait()
+    answers[who] = call(server, token, "ops.assign", incident_id=incident, unit_ids=[unit])
 
 
 def test_a_stale_edit_is_refused_with_a_clear_message(servers: tuple) -> None:

@@ -13,8 +13,8 @@ import pytest
 from centre_support import (
     ServerProcess,
     api,
-    fresh_database,
     free_port,
+    fresh_database,
     init_centre,
     pg_server_url,
     run_cli,
