@@ -7,6 +7,7 @@ answers without a session. Services run in worker threads (the engines are synch
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import inspect
 import json
@@ -206,6 +207,36 @@ def build_app(workspace: CentreWorkspace, config: ServerConfig) -> Starlette:
     return app
 
 
+#: Parameters that name a file on the machine running the service. Over the network they would
+#: let a caller read or write the server's files, so a string there is refused; a photo is sent
+#: as ``{"base64": "..."}`` (any parameter may be), which the service receives as bytes.
+SERVER_FILE_PARAMS = frozenset({"path", "output", "photo", "probe", "photo_a", "photo_b",
+                                "folder", "file", "files"})
+#: In-process hooks (progress and cancel callbacks, writers) that no request can supply.
+IN_PROCESS_PARAMS = frozenset({"progress", "cancel", "write"})
+
+
+def _decode_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in params.items():
+        if key in IN_PROCESS_PARAMS:
+            raise _CallError("Invalid", f"service {name!r}: {key!r} is for in-process callers "
+                                        "only")
+        if isinstance(value, dict) and set(value) == {"base64"}:
+            try:
+                value = base64.b64decode(str(value["base64"]), validate=True)
+            except ValueError:
+                raise _CallError("Invalid", f"service {name!r}: parameter {key!r} is not valid "
+                                            "base64") from None
+        elif key in SERVER_FILE_PARAMS and isinstance(value, str | list):
+            raise _CallError("Invalid", f"service {name!r}: parameter {key!r} would name a file "
+                                        "on the server; send the file's content as "
+                                        '{"base64": "..."}, or run file jobs on the server '
+                                        "with the CLI (superbrain ... -w centre.toml)")
+        out[key] = value
+    return out
+
+
 class _CallError(Exception):
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
@@ -230,7 +261,7 @@ def _call_service(workspace: CentreWorkspace, session: Any, name: str,
                if p.default is inspect.Parameter.empty and p.name not in params]
     if missing:
         raise _CallError("Invalid", f"service {name!r}: missing parameters {missing}")
-    return call(name, ServiceContext(workspace, session), **params)
+    return call(name, ServiceContext(workspace, session), **_decode_params(name, params))
 
 
 def _health(workspace: CentreWorkspace, session: Any, hub: EventHub) -> dict[str, Any]:

@@ -195,3 +195,23 @@ def test_errors_follow_the_contract(servers: tuple[ServerProcess, ...]) -> None:
     huge = {"params": {"text": "x" * (17 * 1024 * 1024)}}
     status, body = api(a, "POST", "/api/v1/call/ops.incident_create", token=token, body=huge)
     assert status == 413
+
+
+def test_no_service_touches_the_servers_files_over_the_network(
+        servers: tuple[ServerProcess, ...]) -> None:
+    import base64
+
+    a, _ = servers
+    admin = login(a, "admin", PASSWORDS["admin"])
+    for service, params in (("faces.detect", {"photo": "/etc/passwd"}),
+                            ("audit.export", {"output": "/tmp/stolen.jsonl"}),
+                            ("ingest.file", {"source": "watchlist", "path": "/etc/hosts"})):
+        status, body = call(a, admin, service, **params)
+        assert status == 422, (service, body)
+        assert "would name a file on the server" in body["error"]["message"]
+    assert not Path("/tmp/stolen.jsonl").exists()
+    # The content itself is accepted, decoded and handed to the engine (which finds no image).
+    not_a_photo = {"base64": base64.b64encode(b"plain text, not an image").decode()}
+    status, body = call(a, admin, "faces.detect", photo=not_a_photo)
+    assert status == 422 and body["error"]["type"] == "Invalid", body
+    assert "image" in body["error"]["message"].lower()
