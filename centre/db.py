@@ -337,14 +337,21 @@ class TransientStoreError(StoreError):
     serialisation failure, lost connection); nothing of it was written."""
 
 
+class DatabaseUnavailableError(StoreError):
+    """PostgreSQL cannot be reached (down, restarting, connection lost); nothing was written
+    by the statement that failed."""
+
+
 def _store_error(exc: psycopg.Error, sql: str) -> StoreError:
     head = " ".join(sql.split())[:120]
     if isinstance(exc, pg_errors.IntegrityError):
         err: StoreError = StoreError(f"{exc.diag.message_primary or exc} ({head})")
-    elif isinstance(exc, pg_errors.DeadlockDetected | pg_errors.SerializationFailure
-                    | psycopg.OperationalError):
+    elif isinstance(exc, pg_errors.DeadlockDetected | pg_errors.SerializationFailure):
         err = TransientStoreError(f"database: {exc.diag.message_primary or exc}; "
                                   "nothing was written, try again")
+    elif isinstance(exc, psycopg.OperationalError):
+        err = DatabaseUnavailableError(f"the database cannot be reached ({str(exc).strip()}); "
+                                       "try again in a moment")
     else:
         err = StoreError(f"database: {exc.diag.message_primary or exc} ({head})")
     err.sqlstate = exc.sqlstate  # type: ignore[attr-defined]
@@ -378,8 +385,8 @@ class Database:
         except psycopg.Error as exc:
             from core.security import redact
 
-            raise StoreError(f"cannot connect to PostgreSQL {redact(self.url)!r}: "
-                             f"{redact(str(exc)).strip()}") from None
+            raise DatabaseUnavailableError(f"cannot connect to PostgreSQL {redact(self.url)!r}: "
+                                           f"{redact(str(exc)).strip()}") from None
 
     @property
     def connection(self) -> Connection:

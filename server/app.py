@@ -63,7 +63,13 @@ class SessionGate:
             headers = {k.decode("latin-1").lower(): v.decode("latin-1")
                        for k, v in scope["headers"]}
             token = bearer_token(headers.get("authorization"))
-            session = await run_in_threadpool(self.auth.check, token) if token else None
+            try:
+                session = await run_in_threadpool(self.auth.check, token) if token else None
+            except Exception as exc:  # the database is down: say so, do not guess
+                log.error("session check failed: %s", exc)
+                await _error("Unavailable", "the centre's database cannot be reached; try "
+                                            "again in a moment")(scope, receive, send)
+                return
             if session is None:
                 response = _error("Unauthenticated", "a valid session token is needed: POST "
                                   f"{API}/session, then send Authorization: Bearer TOKEN")
@@ -122,6 +128,10 @@ def build_app(workspace: CentreWorkspace, config: ServerConfig) -> Starlette:
         except LoginRefused as exc:
             kind = {401: "Unauthenticated", 423: "Locked"}.get(exc.status, "Invalid")
             return _error(kind, exc.message)
+        except Exception as exc:
+            if wire.error_type(exc) != "Unavailable":
+                raise
+            return _error("Unavailable", str(exc))
         return _json(200, {"token": issued.token, "expires_at": issued.expires_at,
                            "user": issued.session.user, "role": issued.session.role})
 

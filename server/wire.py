@@ -21,7 +21,7 @@ _NOT_FOUND = ("UnknownIncidentError", "UnknownUnitError", "UnknownAlertError",
               "UnknownServiceError")
 _CONFLICT = ("UnitUnavailableError", "StaleVersionError", "InvalidTransitionError",
              "TransientStoreError", "ConflictError", "VersionConflictError")
-_UNAVAILABLE = ("SearchUnavailable",)
+_UNAVAILABLE = ("SearchUnavailable", "DatabaseUnavailableError")
 
 
 def jsonable(value: Any, depth: int = 0) -> Any:
@@ -69,12 +69,12 @@ def error_type(exc: BaseException) -> str:
     names = {cls.__name__ for cls in type(exc).__mro__}
     if isinstance(exc, AccessDeniedError):
         return "PermissionDenied"
+    if names & set(_UNAVAILABLE):
+        return "Unavailable"
     if names & set(_NOT_FOUND):
         return "NotFound"
     if names & set(_CONFLICT):
         return "Conflict"
-    if names & set(_UNAVAILABLE):
-        return "Unavailable"
     if isinstance(exc, SuperbrainError | ValueError):
         return "Invalid"
     return "Internal"

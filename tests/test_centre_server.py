@@ -215,3 +215,20 @@ def test_no_service_touches_the_servers_files_over_the_network(
     status, body = call(a, admin, "faces.detect", photo=not_a_photo)
     assert status == 422 and body["error"]["type"] == "Invalid", body
     assert "image" in body["error"]["message"].lower()
+
+
+def test_accounts_added_on_the_servers_command_line_log_in_over_the_network(
+        servers: tuple[ServerProcess, ...]) -> None:
+    from centre_support import run_cli
+
+    a, b = servers
+    refused = run_cli("centre", "add-user", "--config", str(a.config), "cli1", "--role",
+                      "analyst", env={"SUPERBRAIN_USER": "ana1",
+                                      "SUPERBRAIN_PASSWORD": PASSWORDS["ana1"],
+                                      "SUPERBRAIN_NEW_PASSWORD": "cli1-password"})
+    assert refused.returncode != 0 and "users.manage" in refused.stderr  # an analyst may not
+    out = run_cli("centre", "add-user", "--config", str(a.config), "cli1", "--role", "analyst",
+                  env={"SUPERBRAIN_USER": "admin", "SUPERBRAIN_PASSWORD": PASSWORDS["admin"],
+                       "SUPERBRAIN_NEW_PASSWORD": "cli1-password"})
+    assert out.returncode == 0, out.stderr
+    assert login(b, "cli1", "cli1-password")
