@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import inspect
 import json
 import logging
@@ -18,6 +19,8 @@ import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -35,6 +38,7 @@ log = logging.getLogger(__name__)
 
 API = "/api/v1"
 OPEN_ROUTES = frozenset({("POST", f"{API}/session")})
+LOGIN_CONCURRENCY = 4
 
 
 def _json(status: int, body: Any) -> Response:
@@ -97,6 +101,8 @@ async def read_json(request: Request, limit: int) -> dict[str, Any]:
         return {}
     try:
         body = json.loads(b"".join(chunks))
+    except RecursionError:
+        raise BodyError("Invalid", "the request body is nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise BodyError("Invalid", f"the request body is not JSON: {exc}") from None
     if not isinstance(body, dict):
@@ -118,11 +124,16 @@ def build_app(workspace: CentreWorkspace, config: ServerConfig) -> Starlette:
     def peer(request: Request) -> str:
         return request.client.host if request.client else ""
 
+    # Each Argon2id check takes 64 MiB and tens of milliseconds: a few at a time, so that a
+    # burst of logins (or an attacker) queues instead of exhausting memory and worker threads.
+    login_slots = anyio.CapacityLimiter(LOGIN_CONCURRENCY)
+
     async def login(request: Request) -> Response:
         try:
             body = await read_json(request, 64 * 1024)
-            issued = await run_in_threadpool(auth.login, body.get("user"), body.get("password"),
-                                             peer=peer(request))
+            issued = await anyio.to_thread.run_sync(
+                functools.partial(auth.login, body.get("user"), body.get("password"),
+                                  peer=peer(request)), limiter=login_slots)
         except BodyError as exc:
             return _error(exc.kind, str(exc))
         except LoginRefused as exc:
@@ -196,6 +207,7 @@ def build_app(workspace: CentreWorkspace, config: ServerConfig) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await run_in_threadpool(auth.sessions.prune)
         await run_in_threadpool(hub.start)
         try:
             yield

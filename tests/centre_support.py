@@ -176,7 +176,7 @@ def api(server: ServerProcess | str, method: str, path: str, *, token: str | Non
     all_headers = {"Content-Type": "application/json", **(headers or {})}
     if token:
         all_headers["Authorization"] = f"Bearer {token}"
-    data = None if body is None else json.dumps(body).encode()
+    data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
     try:
         con.request(method, path, body=data, headers=all_headers)
         response = con.getresponse()

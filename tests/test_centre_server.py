@@ -192,6 +192,9 @@ def test_errors_follow_the_contract(servers: tuple[ServerProcess, ...]) -> None:
     status, body = api(a, "POST", "/api/v1/call/ops.board", token=token,
                        body={"params": [1, 2]})
     assert status == 422
+    deep = b'{"params": {}, "deep": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    status, body = api(a, "POST", "/api/v1/call/ops.board", token=token, body=deep)
+    assert status == 422 and "nested too deeply" in body["error"]["message"], body
     huge = {"params": {"text": "x" * (17 * 1024 * 1024)}}
     status, body = api(a, "POST", "/api/v1/call/ops.incident_create", token=token, body=huge)
     assert status == 413
