@@ -170,7 +170,7 @@ class SessionStore:
             "INSERT INTO sessions (token_hash, user, created_at, expires_at) VALUES (?,?,?,?)",
             (_digest(token), record.name, now, now + self.lifetime_s))
         return IssuedToken(token, now + self.lifetime_s, Session(record.name, record.role,
-                                                                  "token"))
+                                                                  "password"))
 
     def check(self, token: str) -> Session | None:
         """The session of a valid token (the account's current role), else None."""
@@ -183,7 +183,8 @@ class SessionStore:
                 "AND u.disabled = 0", (_digest(token), time.time())).fetchone()
         except StoreError:
             raise
-        return Session(row[0], row[1], "token") if row else None
+        # The token stands for the password login that obtained it.
+        return Session(row[0], row[1], "password") if row else None
 
     def revoke(self, token: str) -> bool:
         cur = self.db.connection.execute(

@@ -235,3 +235,17 @@ def test_accounts_added_on_the_servers_command_line_log_in_over_the_network(
                        "SUPERBRAIN_NEW_PASSWORD": "cli1-password"})
     assert out.returncode == 0, out.stderr
     assert login(b, "cli1", "cli1-password")
+
+
+def test_a_user_changes_their_own_password_and_no_one_elses(
+        servers: tuple[ServerProcess, ...]) -> None:
+    a, b = servers
+    admin = login(a, "admin", PASSWORDS["admin"])
+    ok(a, admin, "users.add", name="pw1", role="analyst", password="first-password")
+    mine = login(a, "pw1", "first-password")
+    status, body = call(a, mine, "users.passwd", name="ana1", password="hijacked-pass")
+    assert status == 403, body
+    ok(b, mine, "users.passwd", name="pw1", password="second-password")
+    assert api(a, "POST", "/api/v1/session",
+               body={"user": "pw1", "password": "first-password"})[0] == 401
+    assert login(b, "pw1", "second-password")
