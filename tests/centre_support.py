@@ -108,6 +108,17 @@ def init_centre(config: Path, admin: str = "admin", password: str = "admin-pass-
     assert out.returncode == 0, out.stderr
 
 
+def chain_problems(config: Path) -> list[str]:
+    """What is wrong with the centre's audit chain (empty: intact), read from PostgreSQL."""
+    from centre.workspace import open_centre
+
+    ws = open_centre(config, application_name="superbrain-test")
+    try:
+        return [str(p) for p in ws.audit.verify()]
+    finally:
+        ws.close()
+
+
 @dataclass
 class ServerProcess:
     """One `superbrain serve` process."""

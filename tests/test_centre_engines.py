@@ -16,7 +16,7 @@ from centre_support import fresh_database, pg_server_url, write_centre
 
 from core.security import Session
 from core.services import ServiceContext, call
-from server.wire import jsonable
+from server.wire import jsonable  # the server's JSON form of results
 
 pytestmark = pytest.mark.timeout(600)
 
