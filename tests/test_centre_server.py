@@ -249,3 +249,28 @@ def test_a_user_changes_their_own_password_and_no_one_elses(
     assert api(a, "POST", "/api/v1/session",
                body={"user": "pw1", "password": "first-password"})[0] == 401
     assert login(b, "pw1", "second-password")
+
+
+def test_face_leads_are_served_by_the_server(servers: tuple[ServerProcess, ...]) -> None:
+    import base64
+
+    from conftest import faces_dir
+
+    folder = faces_dir()
+    if folder is None:
+        pytest.skip("the shared face photos (SUPERBRAIN_FACES_DIR) are not on this machine")
+    photo = next(iter(sorted((folder / "lfw").rglob("*.jpg"))), None)
+    if photo is None:
+        pytest.skip(f"no LFW photo under {folder}")
+    a, _ = servers
+    analyst = login(a, "ana1", PASSWORDS["ana1"])
+    probe = {"base64": base64.b64encode(photo.read_bytes()).decode()}
+    detected = ok(a, analyst, "faces.detect", photo=probe)
+    assert len(detected["faces"]) >= 1
+    status, body = call(a, analyst, "faces.search", probe=probe, case=None, purpose=None)
+    assert status == 422 and "case" in body["error"]["message"].lower(), body
+    result = ok(a, analyst, "faces.search", probe=probe, case="2026-JX-0117",
+                purpose="burglary suspect")
+    assert result["case"] == "2026-JX-0117" and result["gallery_size"] == 0
+    assert result["faces"] and all(f["candidates"] == [] for f in result["faces"])
+    assert result["threshold"] > 0 and result["notice"]  # a lead, with its calibration
