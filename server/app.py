@@ -196,7 +196,8 @@ def build_app(workspace: CentreWorkspace, config: ServerConfig) -> Starlette:
         def still_valid() -> bool:
             return auth.check(token) is not None
 
-        body: AsyncIterator[str] = stream(hub, after, still_valid=still_valid)
+        body: AsyncIterator[str] = stream(hub, after, still_valid=still_valid,
+                                          keepalive_s=config.keepalive_s)
         return StreamingResponse(body, media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store",
                                           "X-Accel-Buffering": "no"})

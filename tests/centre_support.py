@@ -232,6 +232,8 @@ class Console:
     events: list[Received] = field(default_factory=list)
     connected: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
+    ended: list[str] = field(default_factory=list)  # events without an id (session-ended)
+    finished: threading.Event = field(default_factory=threading.Event)
     _stop: bool = False
     _con: http.client.HTTPConnection | None = None
 
@@ -256,6 +258,7 @@ class Console:
             while not self._stop:
                 raw = response.readline()
                 if not raw:
+                    self.finished.set()
                     return
                 line = raw.decode("utf-8").rstrip("\n")
                 if not line:
@@ -263,6 +266,8 @@ class Console:
                         self.events.append(Received(int(event["id"]), event.get("event", ""),
                                                     json.loads(event.get("data", "{}")),
                                                     time.time()))
+                    elif "event" in event:
+                        self.ended.append(event["event"])
                     event = {}
                     continue
                 if line.startswith(":"):

@@ -49,7 +49,7 @@ def centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Ser
     gen = fresh_database(pg_server_url())
     database = next(gen)
     folder = tmp_path_factory.mktemp("push")
-    config = write_centre(folder, database)
+    config = write_centre(folder, database, server={"keepalive_seconds": 1})
     init_centre(config, *ADMIN)
     a = ServerProcess(config, free_port()).start()
     b = ServerProcess(config, free_port()).start()
@@ -135,3 +135,17 @@ def test_a_console_that_reconnects_receives_what_it_missed(centre: tuple) -> Non
         assert min(ids) > seen.id
     finally:
         again.close()
+
+
+def test_a_stream_ends_when_its_session_does(centre: tuple) -> None:
+    from centre_support import api
+
+    _, a, b = centre
+    token = login(b, *DESK2)
+    console = Console(a, token).start()
+    try:
+        assert api(b, "DELETE", "/api/v1/session", token=token)[0] == 204  # logged out on B
+        assert console.finished.wait(15), "the stream outlived its session"
+        assert console.ended == ["session-ended"]
+    finally:
+        console.close()
