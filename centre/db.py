@@ -257,6 +257,7 @@ class Connection:
         self.db = db
         self.raw = raw
         self.depth = 0
+        self.generation = db.generation
 
     @property
     def in_transaction(self) -> bool:
@@ -270,7 +271,7 @@ class Connection:
             cur = self.raw.execute(text, tuple(params))  # type: ignore[arg-type]
             rows = cur.fetchall() if cur.description is not None else []
         except psycopg.Error as exc:
-            raise _store_error(exc, sql) from exc
+            raise self._failed(exc, sql) from exc
         if returning:
             return Cursor([], cur.rowcount, rows[0][0] if rows else None)
         return Cursor(rows, cur.rowcount, None)
@@ -287,7 +288,14 @@ class Connection:
                 cur.executemany(text, seq)
                 return Cursor([], cur.rowcount, None)
         except psycopg.Error as exc:
-            raise _store_error(exc, sql) from exc
+            raise self._failed(exc, sql) from exc
+
+    def _failed(self, exc: psycopg.Error, sql: str) -> StoreError:
+        if isinstance(exc, psycopg.OperationalError) and self.raw.broken:
+            # The server went away (restart, fail-over): every thread's connection is stale;
+            # they reconnect on their next use instead of each failing once.
+            self.db.generation += 1
+        return _store_error(exc, sql)
 
     def executescript(self, ddl: str) -> None:
         """Run an engine's SQLite DDL (``CREATE … IF NOT EXISTS``), translated."""
@@ -376,6 +384,7 @@ class Database:
         self._all: list[Connection] = []
         self._lock = threading.Lock()
         self.catalog = Catalog({}, {}, frozenset())
+        self.generation = 0  # bumped when a connection finds the server gone
 
     def connect_raw(self, *, autocommit: bool = True) -> psycopg.Connection[Any]:
         """A new psycopg connection of its own (the push listener uses one)."""
@@ -392,6 +401,8 @@ class Database:
     def connection(self) -> Connection:
         """This thread's connection (created on first use, replaced when it broke)."""
         con: Connection | None = getattr(self._local, "con", None)
+        if con is not None and not con.depth and con.generation != self.generation:
+            con.close()
         if con is None or con.raw.closed or (con.raw.broken and not con.depth):
             con = Connection(self, self.connect_raw())
             self._local.con = con

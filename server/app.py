@@ -68,7 +68,7 @@ class SessionGate:
                        for k, v in scope["headers"]}
             token = bearer_token(headers.get("authorization"))
             try:
-                session = await run_in_threadpool(self.auth.check, token) if token else None
+                session = await run_in_threadpool(self._check, token) if token else None
             except Exception as exc:  # the database is down: say so, do not guess
                 log.error("session check failed: %s", exc)
                 await _error("Unavailable", "the centre's database cannot be reached; try "
@@ -84,6 +84,14 @@ class SessionGate:
             scope["state"]["session"] = session
             scope["state"]["token"] = token
         await self.app(scope, receive, send)
+
+    def _check(self, token: str) -> Any:
+        from centre.db import DatabaseUnavailableError
+
+        try:
+            return self.auth.check(token)
+        except DatabaseUnavailableError:  # a stale connection (the database restarted): once
+            return self.auth.check(token)  # more on a fresh one; a read, safe to repeat
 
 
 async def read_json(request: Request, limit: int) -> dict[str, Any]:

@@ -140,9 +140,9 @@ class EventHub:
                     self._drain()
                     for _ in con.notifies(timeout=self.poll_s, stop_after=1):
                         pass
-            except Exception:
-                log.exception("push: listener failed; reconnecting")
-                self._stop.wait(1.0)
+            except Exception as exc:
+                log.warning("push: listener lost PostgreSQL (%s); reconnecting", exc)
+                self._stop.wait(0.2)
             finally:
                 con.close()
 
