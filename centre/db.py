@@ -226,6 +226,14 @@ class Catalog:
 
 
 # -- cursors and connections ------------------------------------------------------------------
+def first(cursor: Cursor) -> tuple[Any, ...]:
+    """The first row of a statement that always returns one (an aggregate, RETURNING)."""
+    row = cursor.fetchone()
+    if row is None:
+        raise StoreError("the database returned no row where one was expected")
+    return row
+
+
 class Cursor:
     """The result of one statement: rows fetched eagerly, ``rowcount`` and ``lastrowid``."""
 
@@ -268,7 +276,7 @@ class Connection:
             return Cursor([], 0, None)
         text, returning = _translate(sql, self.db.catalog)
         try:
-            cur = self.raw.execute(text, tuple(params))  # type: ignore[arg-type]
+            cur = self.raw.execute(text, tuple(params))
             rows = cur.fetchall() if cur.description is not None else []
         except psycopg.Error as exc:
             raise self._failed(exc, sql) from exc
@@ -423,7 +431,7 @@ class Database:
             con.raw.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
             for stmt in statements:
                 try:
-                    con.raw.execute(stmt)  # type: ignore[arg-type]
+                    con.raw.execute(stmt)
                 except psycopg.Error as exc:
                     raise StoreError(f"schema: {exc.diag.message_primary or exc} in "
                                      f"{' '.join(stmt.split())[:160]!r}") from exc

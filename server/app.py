@@ -28,6 +28,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from centre.db import first
 from centre.workspace import CentreWorkspace
 from server import wire
 from server.auth import Authenticator, LoginRefused, bearer_token
@@ -306,7 +307,7 @@ def _health(workspace: CentreWorkspace, session: Any, hub: EventHub) -> dict[str
                               "python": platform.python_version(), "pid": os.getpid(),
                               "user": session.user, "role": session.role}
     try:
-        row = workspace.db.connection.execute("SHOW server_version").fetchone()
+        row = first(workspace.db.connection.execute("SHOW server_version"))
         report["store"] = {"status": "green", "postgresql": row[0],
                            "last_event": hub.last_id}
     except Exception as exc:

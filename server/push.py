@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from centre.db import Database
+from centre.db import Database, first
 from centre.workspace import EVENTS_CHANNEL
 
 log = logging.getLogger(__name__)
@@ -58,8 +58,7 @@ def fetch_events(db: Database, after: int, limit: int = PAGE) -> list[Event]:
 
 
 def last_event_id(db: Database) -> int:
-    return int(db.connection.execute("SELECT coalesce(max(id), 0) FROM ops_events"
-                                     ).fetchone()[0])
+    return int(first(db.connection.execute("SELECT coalesce(max(id), 0) FROM ops_events"))[0])
 
 
 @dataclass(eq=False)
