@@ -14,7 +14,9 @@ from datetime import UTC, datetime
 import pytest
 from centre_support import REPO, fresh_database, pg_server_url
 
-from centre.db import Catalog, Database, _translate, ddl_to_pg
+from centre.db import Database
+from centre.sql import Catalog, ddl_to_pg
+from centre.sql import translate as _translate
 from core.model import EntityRef, LinkRef, Record
 
 CATALOG = Catalog(
