@@ -206,6 +206,7 @@ def build_app(workspace: CentreWorkspace, config: ServerConfig) -> Starlette:
             return auth.check(token) is not None
 
         body: AsyncIterator[str] = stream(hub, after, still_valid=still_valid,
+                                          permissions=request.state.session.permissions,
                                           keepalive_s=config.keepalive_s)
         return StreamingResponse(body, media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store",

@@ -146,9 +146,22 @@ class EventHub:
                 con.close()
 
 
+#: What a session needs to receive each kind of journalled change (the part before the dot).
+#: A kind not listed here is not pushed at all: a new journal (e.g. case edits, which only a
+#: case's members may see) must say who may see it before it reaches any console.
+KIND_PERMISSIONS = {"alert": "ops.read", "incident": "ops.read", "unit": "ops.read",
+                    "assignment": "ops.read"}
+
+
+def visible(event: Event, permissions: frozenset[str]) -> bool:
+    needed = KIND_PERMISSIONS.get(event.kind.split(".", 1)[0])
+    return needed is not None and needed in permissions
+
+
 async def stream(hub: EventHub, after: int | None, *, still_valid: Callable[[], Any],
-                 keepalive_s: float = 15.0) -> Any:
-    """The text/event-stream body for one console (an async generator of str)."""
+                 permissions: frozenset[str], keepalive_s: float = 15.0) -> Any:
+    """The text/event-stream body for one console (an async generator of str): the events
+    its session's ``permissions`` let it see (:data:`KIND_PERMISSIONS`)."""
     from starlette.concurrency import run_in_threadpool
 
     sub = hub.subscribe()
@@ -161,7 +174,8 @@ async def stream(hub: EventHub, after: int | None, *, still_valid: Callable[[], 
             while True:
                 events = await run_in_threadpool(fetch_events, hub.db, last)
                 for event in events:
-                    yield event.sse()
+                    if visible(event, permissions):
+                        yield event.sse()
                     last = event.id
                 if len(events) < PAGE:
                     break
@@ -176,7 +190,8 @@ async def stream(hub: EventHub, after: int | None, *, still_valid: Callable[[], 
                     continue
                 if event.id <= last:  # already replayed from the table
                     continue
-                yield event.sse()
+                if visible(event, permissions):
+                    yield event.sse()
                 last = event.id
             while not sub.queue.empty():
                 sub.queue.get_nowait()
