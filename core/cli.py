@@ -24,7 +24,8 @@ from core.progress import CancelToken, Progress
 
 log = logging.getLogger(__name__)
 
-COMMAND_MODULES = ("search.cli", "graph.cli", "facematch.cli", "ops.cli", "console.cli")
+COMMAND_MODULES = ("search.cli", "graph.cli", "facematch.cli", "ops.cli", "console.cli",
+                   "server.cli")
 
 DEFAULT_WORKSPACE = Path(os.environ.get("SUPERBRAIN_WORKSPACE", "workspace"))
 
@@ -34,7 +35,8 @@ DEMO_SIZES = {"tiny": 200, "small": 2000, "medium": 20000, "large": 200000}
 # -- shared helpers for every subcommand ---------------------------------------------------------
 def add_workspace_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-w", "--workspace", type=Path, default=DEFAULT_WORKSPACE,
-                        help="workspace folder (default: $SUPERBRAIN_WORKSPACE or ./workspace)")
+                        help="workspace folder, or a centre's centre.toml (default: "
+                             "$SUPERBRAIN_WORKSPACE or ./workspace)")
 
 
 def open_workspace(args: argparse.Namespace) -> Any:
@@ -42,11 +44,22 @@ def open_workspace(args: argparse.Namespace) -> Any:
     every command logs in (``SUPERBRAIN_USER`` + ``SUPERBRAIN_PASSWORD``, or a prompt on a
     terminal) before it reads or changes anything; ``SUPERBRAIN_USER`` alone is refused."""
     from core.security import current_session
-    from core.workspace import Workspace
 
-    ws = Workspace.open(args.workspace)
+    ws = open_unauthenticated(args)
     current_session(ws)
     return ws
+
+
+def open_unauthenticated(args: argparse.Namespace) -> Any:
+    """The workspace of ``-w``, not logged in yet: a folder, or a centre's ``centre.toml`` (the
+    same commands then act on its PostgreSQL, e.g. an ingest job on a machine of its own)."""
+    from core.workspace import Workspace
+
+    if Path(args.workspace).suffix == ".toml" and Path(args.workspace).is_file():
+        from centre.workspace import open_centre
+
+        return open_centre(args.workspace, application_name=f"superbrain-{args.command}")
+    return Workspace.open(args.workspace)
 
 
 def service_context(args_or_ws: Any) -> Any:
@@ -237,12 +250,11 @@ def launch_console(root: Path | None) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from core.services import call
-    from core.workspace import Workspace
 
     if args.audit_cmd == "verify":
         # No login: verifying must work on a damaged log, to which a login could not append.
         # It reads hashes and reports line numbers, nothing of the entries' content.
-        ws = Workspace.open(args.workspace)
+        ws = open_unauthenticated(args)
         problems = ws.audit.verify()
         if not problems:
             n = sum(1 for _ in ws.audit.entries())
