@@ -1,0 +1,98 @@
+"""Console bugs of issue #15 (and the console items of #16), each reproduced as a user meets it.
+
+Every test here failed before its fix; the docstring says what the user saw.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.console_fixtures import ctx, demo_root, drain, settings  # noqa: F401 - fixtures
+
+pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("drain")]
+
+WAIT = 30_000  # ms; a slow shared CI machine
+
+
+def _window(qtbot, ctx, settings):  # noqa: F811
+    from console.mainwindow import MainWindow
+
+    window = MainWindow(ctx, settings)
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+def web_renderer_rss(pid: int | None = None) -> int:
+    """Resident bytes of the largest Qt WebEngine process under ``pid`` (default: this one)."""
+    proc = Path("/proc")
+    children: dict[int, list[int]] = {}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    biggest = 0
+    todo = list(children.get(pid or os.getpid(), []))
+    while todo:
+        child = todo.pop()
+        todo += children.get(child, [])
+        try:
+            status = (proc / str(child) / "status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                biggest = max(biggest, int(line.split()[1]) * 1024)
+    return biggest
+
+
+def _track_entity(ctx) -> str:  # noqa: F811
+    return ctx.workspace.store.connection.execute(
+        "SELECT re.entity_id FROM record_entities re JOIN records r ON r.uid = re.record_uid "
+        "WHERE re.entity_id LIKE 'vehicle:%' AND r.lat IS NOT NULL GROUP BY re.entity_id "
+        "ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
+def test_bug1_show_on_map_after_the_map_was_open_loads_and_stays_small(
+        qtbot, ctx, settings) -> None:  # noqa: F811
+    """Bug 1: Map tab opened once, then chart → Show on map: the renderer grew ~100 MB/s and
+    the map never loaded (the page's answer to a script — the whole Leaflet map object — was
+    being converted for Qt)."""
+    from console import qtinit
+    from console.navigation import Focus
+
+    if not qtinit.webengine_available():
+        pytest.skip(f"Qt WebEngine cannot start here: {qtinit.WEBENGINE_ERROR}")
+    window = _window(qtbot, ctx, settings)
+    map_panel = window.panels["map"]
+    with qtbot.waitSignal(map_panel.page_ready, timeout=60_000):
+        window.show_panel("map")
+    window.show_panel("graph")
+    qtbot.wait(300)
+    before = web_renderer_rss()
+    entity = _track_entity(ctx)
+    with qtbot.waitSignal(map_panel.page_ready, timeout=WAIT) as ready:
+        window.bus.pivot.emit(Focus("map", "entity", (entity,)))
+    assert ready.args[0] is True
+    assert [t["id"] for t in map_panel.layers.tracks] == [entity]
+    qtbot.wait(1500)
+    grown = web_renderer_rss() - before
+    assert grown < 300 * 2**20, f"the web renderer grew by {grown >> 20} MB"
+
+
+def test_bug1_every_page_script_goes_through_page_call() -> None:
+    """Bug 1's cause cannot come back through another call site: console code calls the map
+    pages only through ``map_panel.page_call``, which hands back plain values only."""
+    console = Path(__file__).resolve().parent.parent / "console"
+    direct = [f"{p.name}:{n}" for p in console.glob("*.py")
+              for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+              if "runJavaScript(" in line and p.name != "map_panel.py"]
+    assert direct == []
