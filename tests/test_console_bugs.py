@@ -96,3 +96,39 @@ def test_bug1_every_page_script_goes_through_page_call() -> None:
               for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
               if "runJavaScript(" in line and p.name != "map_panel.py"]
     assert direct == []
+
+
+def test_issue16_7_incident_text_cannot_break_the_map_page(qtbot, tmp_path) -> None:
+    """#16 item 7: an incident reported as ``noise complaint <!--<script>`` left every
+    console's map uninitialised with no markers: the text was embedded in the page's script
+    element as it was, and ``<!--<script>`` made the HTML parser swallow the end tag."""
+    from console import qtinit
+    from console.map_panel import make_map_view
+    from console.mapgen import MapLayers, build_map_html
+
+    if not qtinit.webengine_available():
+        pytest.skip(f"Qt WebEngine cannot start here: {qtinit.WEBENGINE_ERROR}")
+    hostile = "noise complaint <!--<script>"
+    layers = MapLayers(incidents=[
+        {"id": 1, "lat": 30.25, "lon": 120.15, "label": hostile, "priority": 2,
+         "category": "noise</script><b>x</b>", "record": None},
+        {"id": 2, "lat": 30.26, "lon": 120.16, "label": "a & b > c", "priority": 3,
+         "category": "noise", "record": None}])
+    html = build_map_html(layers)
+    assert hostile not in html and "<!--<script>" not in html
+    path = tmp_path / "map.html"
+    path.write_text(html, encoding="utf-8")
+    from PyQt6.QtCore import QUrl
+
+    view = make_map_view(lambda *_: None, lambda _ok: None)
+    qtbot.addWidget(view)
+    view.resize(600, 400)
+    view.show()
+    view.load(QUrl.fromLocalFile(str(path)))
+    qtbot.waitUntil(lambda: view.title() == "superbrain-map-ready", timeout=WAIT)
+    labels: list[object] = []
+    view.page().runJavaScript(
+        "Object.keys(SB.byId).map(function (k) { return SB.byId[k].getTooltip().getContent(); })"
+        ".join('|')", labels.append)
+    qtbot.waitUntil(lambda: bool(labels), timeout=WAIT)
+    assert "noise complaint &lt;!--&lt;script&gt;" in str(labels[0])  # shown as text
