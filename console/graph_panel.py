@@ -38,6 +38,7 @@ from console.bus import Bus
 from console.chart_model import (
     SCALE,
     ChartModel,
+    chart_label,
     grow,
     grow_packed,
     path_graph,
@@ -425,7 +426,7 @@ class GraphPanel(QWidget):
                 self.plot.addItem(item)
                 self._labels.append(item)
             item = self._labels[i]
-            text = (n.label or n.id.split(":", 1)[-1])[:24]
+            text = chart_label(n.id, n.label)
             if item.toPlainText() != text:
                 item.setText(text, color=self.theme.text)
             item.setPos(*self.model.xy(n.id))
