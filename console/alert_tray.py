@@ -19,7 +19,6 @@ from PyQt6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QPushButton,
     QSystemTrayIcon,
@@ -31,6 +30,7 @@ from PyQt6.QtWidgets import (
 from console.bus import Bus
 from console.context import ConsoleContext
 from console.i18n import fill
+from console.labels import data_label
 from console.notice import Notice, engine_unavailable_text
 from console.opsview import OpsView, unavailable_reason
 from console.tables import ListTableModel
@@ -147,11 +147,11 @@ class AlertTray(QWidget):
         self.ack_button.clicked.connect(self.acknowledge_selected)
         self.sound = QCheckBox(self.tr("sound"))
         self.sound.setChecked(True)
-        self.summary = QLabel("")
+        self.summary = data_label("")
         self.summary.setProperty("role", "muted")
         # what the tray says about the user's own action: the periodic refresh rewrites the
         # summary, never this (it is cleared when the selection changes)
-        self.message = QLabel("")
+        self.message = data_label("", role="warning")
         self.message.setTextFormat(Qt.TextFormat.PlainText)
         self.message.setProperty("role", "warning")
         row = QHBoxLayout()

@@ -34,6 +34,7 @@ from console.context import ConsoleContext
 from console.dispatch_map import DispatchMap
 from console.dispatch_models import QueueModel, UnitsModel
 from console.i18n import fill
+from console.labels import data_label
 from console.navigation import Focus
 from console.notice import Notice, engine_unavailable_text
 from console.opsview import OpsView, unavailable_reason
@@ -79,10 +80,10 @@ class DispatchPanel(QWidget):
             self.queue_model = QueueModel()
             self.units_model = UnitsModel()
             return
-        self.counts = QLabel(self.tr("loading the board …"))
+        self.counts = data_label(self.tr("loading the board …"))
         self.counts.setProperty("role", "title")
         self.counts.setWordWrap(True)
-        self.message = QLabel("")
+        self.message = data_label("", role="")
         self.message.setWordWrap(True)
 
         self.queue_model = QueueModel()

@@ -31,6 +31,7 @@ from PyQt6.QtWidgets import (
 from console.bus import Bus
 from console.context import ConsoleContext
 from console.i18n import fill
+from console.labels import data_label
 from console.navigation import Focus
 from console.notice import Notice, engine_unavailable_text
 from console.record_view import photo_paths
@@ -188,7 +189,7 @@ class FacesPanel(QWidget):
         actions.addWidget(self.note, 1)
         for w in (self.confirm_button, self.reject_button, self.graph_button, self.record_button):
             actions.addWidget(w)
-        self.status = QLabel("")
+        self.status = data_label("")
         self.status.setWordWrap(True)
         right = QWidget()
         rv = QVBoxLayout(right)

@@ -24,7 +24,6 @@ from PyQt6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QInputDialog,
-    QLabel,
     QLineEdit,
     QMenu,
     QPushButton,
@@ -47,6 +46,7 @@ from console.chart_model import (
 )
 from console.context import ConsoleContext
 from console.i18n import fill
+from console.labels import data_label
 from console.navigation import Focus
 from console.notice import Notice, engine_unavailable_text
 from console.offload import OffloadError, run_in_process, warm_up
@@ -173,7 +173,7 @@ class GraphPanel(QWidget):
             b.clicked.connect(slot)
             top.addWidget(b)
         top.addWidget(self.cancel_button)
-        self.status = QLabel(self.tr("Double-click a node to expand it; right-click for more."))
+        self.status = data_label(self.tr("Double-click a node to expand it; right-click for more."))
         self.status.setProperty("role", "muted")
 
         self.plot = pg.PlotWidget()

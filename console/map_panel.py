@@ -15,11 +15,12 @@ from typing import Any
 from urllib.parse import unquote
 
 from PyQt6.QtCore import QUrl, pyqtSignal
-from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStackedLayout, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QHBoxLayout, QPushButton, QStackedLayout, QVBoxLayout, QWidget
 
 from console import qtinit
 from console.bus import Bus
 from console.context import ConsoleContext
+from console.labels import data_label
 from console.mapdata import MapRequest, collect_layers
 from console.mapgen import MapLayers, build_map_html, page_json
 from console.navigation import Focus
@@ -170,7 +171,7 @@ class MapPanel(QWidget):
         self.job: Job | None = None
         self._pending_select: list[str] = []
         self.loaded = False  # the page finished loading (its functions can be called)
-        self.info = QLabel("")
+        self.info = data_label("")
         self.info.setProperty("role", "muted")
         self.info.setWordWrap(True)  # long layer summaries must not widen the window
         refresh = QPushButton(self.tr("Refresh"))

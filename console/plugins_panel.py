@@ -18,7 +18,6 @@ from PyQt6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -31,6 +30,7 @@ from PyQt6.QtWidgets import (
 from console.bus import Bus
 from console.context import ConsoleContext
 from console.i18n import fill
+from console.labels import data_label
 from console.tables import ListTableModel
 from console.workers import Job
 from core.ingest import Ingestor, IngestReport
@@ -139,7 +139,7 @@ class PluginsPanel(QWidget):
         self.cancel_button.clicked.connect(self.cancel)
         self.progress = QProgressBar()
         self.progress.setVisible(False)
-        self.status = QLabel("")
+        self.status = data_label("")
         self.status.setProperty("role", "muted")
         self.status.setWordWrap(True)
 

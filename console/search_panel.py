@@ -15,7 +15,6 @@ from PyQt6.QtWidgets import (
     QCompleter,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
@@ -30,6 +29,7 @@ from PyQt6.QtWidgets import (
 from console.bus import Bus
 from console.context import ConsoleContext
 from console.i18n import fill
+from console.labels import data_label
 from console.navigation import Focus
 from console.notice import Notice, engine_unavailable_text
 from console.record_view import query_terms
@@ -134,7 +134,7 @@ class SearchPanel(QWidget):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         self.table.doubleClicked.connect(self._pivot_graph)
-        self.summary = QLabel(self.tr("Type a query and press Enter."))
+        self.summary = data_label(self.tr("Type a query and press Enter."))
         self.summary.setProperty("role", "muted")
         self.summary.setWordWrap(True)
         split = QSplitter(Qt.Orientation.Vertical)

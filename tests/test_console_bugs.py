@@ -207,3 +207,21 @@ def test_bug3_chart_labels_never_shorten_an_identifier_silently(qtbot, ctx) -> N
     qtbot.waitUntil(lambda: panel.job is None, timeout=WAIT)
     drawn = {item.toPlainText() for item in panel._labels if item.isVisible()}
     assert label in drawn
+
+
+def test_bug4_a_long_status_line_does_not_widen_the_window(qtbot, ctx, settings) -> None:  # noqa: F811
+    """Bug 4: a six-hop path in the chart's status line widened the main window past the
+    screen, and the Record dock went off-screen."""
+    window = _window(qtbot, ctx, settings)
+    window.resize(1600, 960)
+    qtbot.wait(100)
+    path = " → ".join(f"person:33048119{i:02d}0101{i:04d}X 张{i}" for i in range(7))
+    window.panels["graph"].status.setText(f"path of 6 hops: {path}")
+    window.panels["search"].summary.setText("9,999 hits · " + path)
+    window.panels["map"].info.setText(path)
+    if hasattr(window.panels["alerts"], "message"):
+        window.panels["alerts"].message.setText(path)
+    qtbot.wait(300)
+    assert window.width() <= 1600
+    record = window.docks["records"]
+    assert record.geometry().right() <= window.width()
