@@ -214,13 +214,20 @@ class MainWindow(QMainWindow):
         dock.resize(1000, 700)
         dock.show()
         self.docks[key] = dock
+        # docking the window again (its float button, or a drag onto the main window) puts
+        # the view back in its tab; left docked, it sat beside Record with no tab (bug 5)
+        dock.topLevelChanged.connect(
+            lambda floating: None if floating else self._reattach(key, title))
         return dock
 
     def _reattach(self, key: str, title: str) -> None:
-        dock = self.docks.pop(key, None)
         panel = self.panels[key]
+        if self.tabs.indexOf(panel) >= 0:
+            return  # already back (docked, then closed)
+        dock = self.docks.pop(key, None)
         if dock is not None:
             dock.setWidget(None)
+            dock.hide()
             dock.deleteLater()
         self.tabs.addTab(panel, title)
         self.tabs.setCurrentWidget(panel)

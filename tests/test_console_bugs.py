@@ -225,3 +225,22 @@ def test_bug4_a_long_status_line_does_not_widen_the_window(qtbot, ctx, settings)
     assert window.width() <= 1600
     record = window.docks["records"]
     assert record.geometry().right() <= window.width()
+
+
+def test_bug5_docking_a_popped_out_view_puts_it_back_in_its_tab(qtbot, ctx, settings) -> None:  # noqa: F811
+    """Bug 5: after Ctrl+Shift+D on the dispatch board, the float button of the popped-out
+    window docked it beside Record and its tab was gone until Reset layout."""
+    window = _window(qtbot, ctx, settings)
+    board = window.show_panel("dispatch")
+    tabs_before = window.tabs.count()
+    dock = window.detach_view()
+    assert dock is not None and dock.isFloating()
+    assert window.tabs.indexOf(board) == -1
+    dock.setFloating(False)  # what the title bar's float button does
+    qtbot.waitUntil(lambda: window.tabs.indexOf(board) >= 0, timeout=WAIT)
+    assert window.tabs.count() == tabs_before
+    assert "dispatch" not in window.docks
+    assert not any(d.isVisible() and d.widget() is board for d in window.findChildren(
+        type(dock)))
+    window.close()  # and closing it later does not add a second tab
+    assert [window.tabs.widget(i) for i in range(window.tabs.count())].count(board) == 1
