@@ -244,3 +244,28 @@ def test_bug5_docking_a_popped_out_view_puts_it_back_in_its_tab(qtbot, ctx, sett
         type(dock)))
     window.close()  # and closing it later does not add a second tab
     assert [window.tabs.widget(i) for i in range(window.tabs.count())].count(board) == 1
+
+
+def test_bug7_clicking_a_chart_node_fills_the_record_pane(qtbot, ctx, settings) -> None:  # noqa: F811
+    """Bug 7: the Record pane says 'select … a node to see its record', but clicking a chart
+    node left it empty."""
+    window = _window(qtbot, ctx, settings)
+    chart, pane = window.panels["graph"], window.panels["records"]
+    if not chart.available:
+        pytest.skip("graph engine not importable here")
+    seed = ctx.workspace.store.connection.execute(
+        "SELECT entity_id FROM record_entities WHERE entity_id LIKE 'vehicle:%' "
+        "GROUP BY entity_id ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+    with qtbot.waitSignal(chart.changed, timeout=WAIT):
+        chart.show_entities([seed])
+    qtbot.waitUntil(lambda: chart.job is None, timeout=WAIT)
+    chart.select([seed])  # what a left click on the node does
+    assert pane.browser.isVisibleTo(pane)
+    text = pane.browser.toPlainText()
+    assert seed in text
+    uid = ctx.workspace.store.entity_record_uids(seed)[0]
+    assert ctx.workspace.store.get_record(uid).title() in text
+    from PyQt6.QtCore import QUrl
+
+    pane._on_link(QUrl(f"record:{uid}"))
+    assert pane.record is not None and pane.record.uid == uid
