@@ -12,7 +12,17 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PyQt6.QtCore import QBuffer, QByteArray, QIODevice, QPoint, QRect, QSize, Qt, pyqtSignal
+from PyQt6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QCoreApplication,
+    QIODevice,
+    QPoint,
+    QRect,
+    QSize,
+    Qt,
+    pyqtSignal,
+)
 from PyQt6.QtGui import QColor, QIcon, QImage, QKeySequence, QPainter, QPen, QPixmap, QShortcut
 from PyQt6.QtWidgets import (
     QApplication,
@@ -313,22 +323,28 @@ class FacesPanel(QWidget):
 
     # -- search -------------------------------------------------------------------------------
     def search(self) -> Job | None:
-        """Search the chosen face; refused (nothing runs) without case number and purpose."""
+        """Search the chosen face; refused (nothing runs) without a photo, a case number and a
+        purpose — the message names every missing piece in the console's words."""
         from facematch.gallery import require_case
 
-        try:
+        missing = search_problems(self.faces is not None and bool(self.faces.faces),
+                                  self.face_index is not None, self.case.text(),
+                                  self.purpose.text())
+        if missing:
+            text = fill(self.tr("Not searched: {missing}."), missing="; ".join(missing))
+            self._failed(text)
+            self.refused.emit(text)
+            for field, empty in ((self.case, not self.case.text().strip()),
+                                 (self.purpose, not self.purpose.text().strip())):
+                field.setProperty("invalid", empty)
+                field.style().unpolish(field)
+                field.style().polish(field)
+            return None
+        try:  # the engine's own safeguard too (it audits refusals on its side)
             case, purpose = require_case(self.case.text(), self.purpose.text())
-        except Exception as exc:  # the engine's safeguard message, shown as it is
+        except Exception as exc:  # shown as it is
             self._failed(str(exc))
             self.refused.emit(str(exc))
-            return None
-        if self.faces is None or not self.faces.faces:
-            self._failed("open a photo with a face first")
-            self.refused.emit("no probe")
-            return None
-        if self.face_index is None:
-            self._failed("this photo holds several faces: click the one to search")
-            self.refused.emit("no face chosen")
             return None
         faces, index = self.faces, self.face_index
         return self._run(
@@ -411,6 +427,21 @@ class FacesPanel(QWidget):
             self.load_file(photos[0])
         else:
             self._failed(f"record {focus.ids[0]} has no photo")
+
+
+def search_problems(has_photo: bool, face_chosen: bool, case: str, purpose: str) -> list[str]:
+    """What stops a face search, in the console's words (empty when it may run)."""
+    tr = QCoreApplication.translate
+    missing = []
+    if not has_photo:
+        missing.append(tr("FacesPanel", "open, drop or paste a photo with a face"))
+    elif not face_chosen:
+        missing.append(tr("FacesPanel", "click the face to search (the photo holds several)"))
+    if not case.strip():
+        missing.append(tr("FacesPanel", "enter the case number"))
+    if not purpose.strip():
+        missing.append(tr("FacesPanel", "state the purpose of the search"))
+    return missing
 
 
 def _png_bytes(image: QImage) -> bytes:

@@ -269,3 +269,27 @@ def test_bug7_clicking_a_chart_node_fills_the_record_pane(qtbot, ctx, settings) 
 
     pane._on_link(QUrl(f"record:{uid}"))
     assert pane.record is not None and pane.record.uid == uid
+
+
+def test_bug8_faces_search_says_what_is_missing_in_the_consoles_words(qtbot, ctx) -> None:  # noqa: F811
+    """Bug 8: Search with no photo did nothing and said nothing; without a case number the
+    message spoke of the command line's ``--case``."""
+    from console.bus import Bus
+    from console.faces_panel import FacesPanel
+
+    panel = FacesPanel(ctx, Bus())
+    qtbot.addWidget(panel)
+    if not panel.available:
+        pytest.skip("facematch engine not importable here")
+    panel.show()
+    panel.case.setText("J3304002026092100711")
+    panel.purpose.setText("robbery suspect, CCTV still")
+    with qtbot.waitSignal(panel.refused, timeout=1000) as refused:
+        panel.search_button.click()
+    assert "photo" in refused.args[0]
+    assert "photo" in panel.status.text() and panel.status.isVisible()
+    panel.case.clear()
+    with qtbot.waitSignal(panel.refused, timeout=1000) as refused:
+        panel.search_button.click()
+    assert "case number" in refused.args[0] and "--" not in refused.args[0]
+    assert panel.case.property("invalid") is True
