@@ -45,7 +45,7 @@ from console.chart_model import (
     unpack,
 )
 from console.context import ConsoleContext
-from console.i18n import fill
+from console.i18n import count, fill
 from console.labels import data_label
 from console.navigation import Focus
 from console.notice import Notice, engine_unavailable_text
@@ -277,9 +277,14 @@ class GraphPanel(QWidget):
         self.colour.setCurrentIndex(0)
         self.redraw(fit=True)
         note = " (node limit reached: not every neighbour is shown)" if graph.truncated else ""
-        self.status.setText(fill(self.tr("{entities} entities, {links} links, {new} new"),
-                                entities=len(graph.nodes), links=len(graph.edges),
-                                new=len(new)) + note)
+        self.status.setText(self.chart_summary(len(graph.nodes), len(graph.edges), len(new))
+                            + note)
+
+    def chart_summary(self, entities: int, links: int, new: int) -> str:
+        """'1 entity, 3 links, 1 new' (singular where it is one)."""
+        return ", ".join((count(entities, self.tr("{n} entity"), self.tr("{n} entities")),
+                          count(links, self.tr("{n} link"), self.tr("{n} links")),
+                          fill(self.tr("{n} new"), n=new)))
 
     def clear(self) -> None:
         self.cancel()
@@ -466,7 +471,8 @@ class GraphPanel(QWidget):
         if node is None:
             return nid
         links = sum(1 for e in self.model.graph.edges if nid in (e.source, e.target))
-        return f"{node.type}: {node.label or nid} — {links} links on the chart"
+        return f"{node.type}: {node.label or nid} — " + count(
+            links, self.tr("{n} link on the chart"), self.tr("{n} links on the chart"))
 
     def _on_external_selection(self, ids: list[str], origin: str) -> None:
         if origin != "graph":

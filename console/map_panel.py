@@ -20,6 +20,7 @@ from PyQt6.QtWidgets import QHBoxLayout, QPushButton, QStackedLayout, QVBoxLayou
 from console import qtinit
 from console.bus import Bus
 from console.context import ConsoleContext
+from console.i18n import count
 from console.labels import data_label
 from console.mapdata import MapRequest, collect_layers
 from console.mapgen import MapLayers, build_map_html, page_json
@@ -226,14 +227,16 @@ class MapPanel(QWidget):
         if self.layers is None:
             return ""
         lay = self.layers
-        parts = [f"{len(lay.incidents)} incidents", f"{len(lay.units)} units",
-                 f"{len(lay.records)} located records"]
+        tr = self.tr
+        parts = [count(len(lay.incidents), tr("{n} incident"), tr("{n} incidents")),
+                 count(len(lay.units), tr("{n} unit"), tr("{n} units")),
+                 count(len(lay.records), tr("{n} located record"), tr("{n} located records"))]
         if lay.tracks:
-            parts.append(f"{len(lay.tracks)} tracks")
+            parts.append(count(len(lay.tracks), tr("{n} track"), tr("{n} tracks")))
         if lay.heat:
-            parts.append("hotspots")
+            parts.append(tr("hotspots"))
         if lay.geofences:
-            parts.append(f"{len(lay.geofences)} geofences")
+            parts.append(count(len(lay.geofences), tr("{n} geofence"), tr("{n} geofences")))
         scope = self.request.describe()
         return " · ".join(parts) + (f"   ({scope})" if scope else "")
 

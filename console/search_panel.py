@@ -55,6 +55,12 @@ Identifiers match in any written form: <code>浙F·12345</code> = <code>浙f1234
 Click a facet value on the left to filter; click it again to remove the filter."""
 
 
+#: the engine's sort → (column, order) of the results header's sort arrow
+SORT_ARROWS = {"relevance": (4, Qt.SortOrder.DescendingOrder),
+               "time_desc": (0, Qt.SortOrder.DescendingOrder),
+               "time_asc": (0, Qt.SortOrder.AscendingOrder)}
+
+
 class SearchPanel(QWidget):
     """The analyst's search."""
 
@@ -114,6 +120,7 @@ class SearchPanel(QWidget):
         self.facets.itemClicked.connect(self._facet_clicked)
         self.model = ResultsModel(self._search)
         self.model.first_page.connect(self._on_first_page)
+        self.model.started.connect(self._show_sort)
         self.model.page_loaded.connect(self._on_page)
         self.model.failed.connect(self._on_failed)
         self.table = QTableView()
@@ -215,6 +222,18 @@ class SearchPanel(QWidget):
         if isinstance(value, str):
             return [value]
         return [str(v) for v in (value or [])]
+
+    def _show_sort(self, request: Any) -> None:
+        """The header's arrow and the sort box say how the engine sorts these results (the arrow
+        sat on Time while results were sorted by relevance)."""
+        column, order = SORT_ARROWS.get(request.sort, (4, Qt.SortOrder.DescendingOrder))
+        header = self.table.horizontalHeader()
+        header.blockSignals(True)  # showing the sort must not ask for it again
+        header.setSortIndicator(column, order)
+        header.blockSignals(False)
+        index = self.sort.findData(request.sort)
+        if index >= 0:
+            self.sort.setCurrentIndex(index)
 
     # -- results ------------------------------------------------------------------------------
     def _on_first_page(self, result: Any) -> None:

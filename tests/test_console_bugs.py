@@ -293,3 +293,41 @@ def test_bug8_faces_search_says_what_is_missing_in_the_consoles_words(qtbot, ctx
         panel.search_button.click()
     assert "case number" in refused.args[0] and "--" not in refused.args[0]
     assert panel.case.property("invalid") is True
+
+
+def test_bug9_sort_arrow_follows_the_engines_sort_and_counts_agree(qtbot, ctx) -> None:  # noqa: F811
+    """Bug 9: the Time column showed a sort arrow while results were sorted by relevance; the
+    chart and map said '1 entities', '1 links', '1 tracks'."""
+    from PyQt6.QtCore import Qt
+
+    from console.bus import Bus
+    from console.graph_panel import GraphPanel
+    from console.map_panel import MapPanel
+    from console.mapgen import MapLayers
+    from console.search_panel import SearchPanel
+
+    panel = SearchPanel(ctx, Bus())
+    qtbot.addWidget(panel)
+    header = panel.table.horizontalHeader()
+    with qtbot.waitSignal(panel.model.first_page, timeout=WAIT):
+        panel.run_query("source:incidents")
+    assert panel.model.request.sort == "relevance"
+    assert (header.sortIndicatorSection(), header.sortIndicatorOrder()) == \
+        (4, Qt.SortOrder.DescendingOrder)
+    with qtbot.waitSignal(panel.model.first_page, timeout=WAIT):
+        header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)  # a click on Time
+    assert panel.model.request.sort == "time_asc" and panel.sort.currentData() == "time_asc"
+
+    chart = GraphPanel(ctx, Bus())
+    qtbot.addWidget(chart)
+    assert chart.chart_summary(1, 1, 1) == "1 entity, 1 link, 1 new"
+    assert chart.chart_summary(2, 0, 0) == "2 entities, 0 links, 0 new"
+    map_panel = MapPanel(ctx, Bus())
+    qtbot.addWidget(map_panel)
+    map_panel.layers = MapLayers(
+        incidents=[{"id": 1, "lat": 30.0, "lon": 120.0}],
+        tracks=[{"id": "vehicle:浙F1", "label": "浙F1", "points": []}],
+        geofences=[{"type": "Feature"}])
+    summary = map_panel.layers_summary()
+    assert "1 incident ·" in summary and "1 track" in summary and "1 geofence" in summary
+    assert "1 tracks" not in summary and "0 units" in summary
