@@ -331,3 +331,20 @@ def test_bug9_sort_arrow_follows_the_engines_sort_and_counts_agree(qtbot, ctx) -
     summary = map_panel.layers_summary()
     assert "1 incident ·" in summary and "1 track" in summary and "1 geofence" in summary
     assert "1 tracks" not in summary and "0 units" in summary
+
+
+def test_bug10_console_without_w_behaves_like_superbrain_alone(monkeypatch, tmp_path) -> None:
+    """Bug 10: ``superbrain console`` with no -w showed an error box and exited, while bare
+    ``superbrain`` offered the demo; both now take the same path."""
+    import console.app
+    from core import cli
+
+    calls: list[tuple[str, object]] = []
+    monkeypatch.setattr(console.app, "run_default", lambda d: calls.append(("default", d)) or 0)
+    monkeypatch.setattr(console.app, "run", lambda root: calls.append(("run", root)) or 0)
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    assert cli.main(["console"]) == 0
+    assert cli.main([]) == 0
+    assert calls[0] == calls[1] and calls[0][0] == "default"
+    assert cli.main(["console", "-w", str(tmp_path)]) == 0
+    assert calls[2] == ("run", tmp_path)
