@@ -30,7 +30,7 @@ from PyQt6.QtWidgets import (
 from console.bus import Bus
 from console.context import ConsoleContext
 from console.i18n import fill
-from console.labels import data_label
+from console.labels import data_label, plain_tooltip
 from console.notice import Notice, engine_unavailable_text
 from console.opsview import OpsView, unavailable_reason
 from console.tables import ListTableModel
@@ -100,7 +100,7 @@ class AlertsModel(ListTableModel):
             font.setBold(True)
             return font
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"rule {a.rule}\nrecord {a.record_uid or '—'}"
+            return plain_tooltip(f"rule {a.rule}\nrecord {a.record_uid or '—'}\n{a.title}")
         return None
 
 

@@ -34,7 +34,7 @@ from console.context import ConsoleContext
 from console.dispatch_map import DispatchMap
 from console.dispatch_models import QueueModel, UnitsModel
 from console.i18n import fill
-from console.labels import data_label
+from console.labels import data_label, plain_tooltip
 from console.navigation import Focus
 from console.notice import Notice, engine_unavailable_text
 from console.opsview import OpsView, unavailable_reason
@@ -222,7 +222,7 @@ class DispatchPanel(QWidget):
             self.tr("Open incidents {open}   |   units: {units}   |   unacknowledged alerts "
                     "{alerts}"), open=len(board["queue"]), units=units,
             alerts=board["alerts_unacked"]))
-        self.counts.setToolTip(f"incidents: {inc}")
+        self.counts.setToolTip(plain_tooltip(f"incidents: {inc}"))
         if current is not None:
             self.select_incident(current)
         if selected_unit is not None:

@@ -41,7 +41,7 @@ from PyQt6.QtWidgets import (
 from console.bus import Bus
 from console.context import ConsoleContext
 from console.i18n import fill
-from console.labels import data_label
+from console.labels import data_label, plain_tooltip
 from console.navigation import Focus
 from console.notice import Notice, engine_unavailable_text
 from console.record_view import photo_paths
@@ -365,7 +365,7 @@ class FacesPanel(QWidget):
                     f"FMR {c.score_fmr:.2%}\n{who}")
             item = QListWidgetItem(_thumbnail(c.photo_path, tuple(c.box)), text)
             item.setForeground(QColor("#3fb950" if c.above_threshold else "#7d8a99"))
-            item.setToolTip(f"{c.record_uid}\nlead: needs human confirmation")
+            item.setToolTip(plain_tooltip(f"{c.record_uid}\nlead: needs human confirmation"))
             self.candidates.addItem(item)
         above = sum(1 for c in result.candidates if c.above_threshold)
         self.status.setText(fill(self.tr("{n} candidates, {above} above the threshold — leads "

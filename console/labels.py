@@ -8,6 +8,8 @@ path in a status line widened the main window past the screen (issue #15, bug 4)
 
 from __future__ import annotations
 
+import html
+
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QLabel, QSizePolicy
 
@@ -32,3 +34,14 @@ def data_label(text: str = "", *, role: str = "muted") -> QLabel:
         label.setProperty("role", role)
     label.setText(text)
     return label
+
+
+def plain_tooltip(text: str) -> str:
+    """A tooltip that shows ``text`` exactly as written.
+
+    Qt renders a tooltip as rich text whenever it looks like markup, and an escaped string
+    without tags would show its ``&lt;`` entities; so the text is escaped *and* marked up as one
+    pre-wrapped paragraph: an address ``<img src=…>`` is shown as those characters, never as a
+    picture.
+    """
+    return f"<p style='white-space:pre-wrap'>{html.escape(str(text))}</p>"

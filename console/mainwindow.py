@@ -28,6 +28,7 @@ from PyQt6.QtWidgets import (
 from console.bus import Bus
 from console.context import BackendStatus, ConsoleContext
 from console.i18n import LANGUAGES, fill
+from console.labels import plain_tooltip
 from console.navigation import Focus, History
 from console.notice import Notice
 from console.stall import StallMonitor
@@ -236,7 +237,7 @@ class MainWindow(QMainWindow):
         bar = self.statusBar()
         root = self.ctx.workspace.root
         self.status_workspace = QLabel(fill(self.tr("workspace: {name}"), name=self.ctx.name))
-        self.status_workspace.setToolTip(str(root))
+        self.status_workspace.setToolTip(plain_tooltip(str(root)))
         self.status_backend = QLabel(self.tr("backend: …"))
         self.status_user = QLabel(fill(self.tr("user: {user} ({role})"), user=self.ctx.user,
                                        role=self.ctx.role))

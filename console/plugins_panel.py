@@ -30,7 +30,7 @@ from PyQt6.QtWidgets import (
 from console.bus import Bus
 from console.context import ConsoleContext
 from console.i18n import fill
-from console.labels import data_label
+from console.labels import data_label, plain_tooltip
 from console.tables import ListTableModel
 from console.workers import Job
 from core.ingest import Ingestor, IngestReport
@@ -90,7 +90,7 @@ class SourcesModel(ListTableModel):
         if role == Qt.ItemDataRole.ForegroundRole and row.status != "ok" and col in (2, 4):
             return QColor("#e5534b")
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{row.origin}\n{row.detail or row.error or row.description}"
+            return plain_tooltip(f"{row.origin}\n{row.detail or row.error or row.description}")
         return None
 
 

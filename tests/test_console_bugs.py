@@ -348,3 +348,56 @@ def test_bug10_console_without_w_behaves_like_superbrain_alone(monkeypatch, tmp_
     assert calls[0] == calls[1] and calls[0][0] == "default"
     assert cli.main(["console", "-w", str(tmp_path)]) == 0
     assert calls[2] == ("run", tmp_path)
+
+
+HOSTILE = ("人民路254号<img src='file:///usr/share/pixmaps/debian-logo.png'>"
+           "<b style='color:red'>CANCELLED - do not dispatch</b>")
+
+
+def _rendered(text: str) -> tuple[str, str]:
+    """What Qt draws for a tooltip / AutoText label: (visible text, its HTML)."""
+    from PyQt6.QtCore import Qt
+    from PyQt6.QtGui import QTextDocument
+
+    doc = QTextDocument()
+    if Qt.mightBeRichText(text):
+        doc.setHtml(text)
+    else:
+        doc.setPlainText(text)
+    return doc.toPlainText(), doc.toHtml()
+
+
+def test_issue16_14_data_is_shown_as_text_never_as_markup(qtbot, ctx) -> None:  # noqa: F811
+    """#16 item 14: an incident address in a tooltip drew a local image and a fake red
+    'CANCELLED - do not dispatch'. Tooltips and labels that show data show it as text."""
+    from datetime import UTC, datetime
+
+    from PyQt6.QtCore import Qt
+
+    from console.alert_tray import AlertsModel
+    from console.bus import Bus
+    from console.dispatch_models import QueueModel
+    from console.graph_panel import GraphPanel
+    from console.notice import Notice
+
+    queue = QueueModel()
+    queue.set_rows([{"id": 7, "priority": 1, "address": HOSTILE, "text": "x",
+                     "routing": {"description": "<i>rule</i>"}}])
+    tip = queue.data(queue.index(0, 0), Qt.ItemDataRole.ToolTipRole)
+    shown, markup = _rendered(tip)
+    assert HOSTILE in shown and "<img" not in markup and "color:#ff0000" not in markup
+    alerts = AlertsModel()
+    from ops.model import Alert
+
+    alerts.merge([Alert(
+        id=1, ts=datetime.now(UTC), kind="watchlist", rule="<b>r</b>", severity="high",
+        title=HOSTILE)])
+    shown, markup = _rendered(alerts.data(alerts.index(0, 3), Qt.ItemDataRole.ToolTipRole))
+    assert HOSTILE in shown and "<img" not in markup
+    chart = GraphPanel(ctx, Bus())
+    qtbot.addWidget(chart)
+    notice = Notice(HOSTILE)
+    qtbot.addWidget(notice)
+    for label in (chart.status, notice.label):
+        label.setText(HOSTILE)
+        assert label.textFormat() == Qt.TextFormat.PlainText
