@@ -431,16 +431,18 @@ class FacesPanel(QWidget):
 
 def search_problems(has_photo: bool, face_chosen: bool, case: str, purpose: str) -> list[str]:
     """What stops a face search, in the console's words (empty when it may run)."""
-    tr = QCoreApplication.translate
     missing = []
     if not has_photo:
-        missing.append(tr("FacesPanel", "open, drop or paste a photo with a face"))
+        missing.append(QCoreApplication.translate(
+            "FacesPanel", "open, drop or paste a photo with a face"))
     elif not face_chosen:
-        missing.append(tr("FacesPanel", "click the face to search (the photo holds several)"))
+        missing.append(QCoreApplication.translate(
+            "FacesPanel", "click the face to search (the photo holds several)"))
     if not case.strip():
-        missing.append(tr("FacesPanel", "enter the case number"))
+        missing.append(QCoreApplication.translate("FacesPanel", "enter the case number"))
     if not purpose.strip():
-        missing.append(tr("FacesPanel", "state the purpose of the search"))
+        missing.append(QCoreApplication.translate(
+            "FacesPanel", "state the purpose of the search"))
     return missing
 
 
