@@ -19,7 +19,6 @@ from PyQt6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QPushButton,
     QSystemTrayIcon,
@@ -31,6 +30,7 @@ from PyQt6.QtWidgets import (
 from console.bus import Bus
 from console.context import ConsoleContext
 from console.i18n import fill
+from console.labels import data_label, plain_tooltip
 from console.notice import Notice, engine_unavailable_text
 from console.opsview import OpsView, unavailable_reason
 from console.tables import ListTableModel
@@ -53,7 +53,13 @@ class AlertsModel(ListTableModel):
         self.alerts: list[Any] = []
 
     def merge(self, alerts: list[Any]) -> list[Any]:
-        """Add or update alerts by id; returns the ones not seen before."""
+        """Add or update alerts by id; returns the ones not seen before.
+
+        ``alerts`` may name an alert more than once (the first load reads the unacknowledged
+        ones and the most recent ones, which overlap): each id is listed once, the last copy
+        wins.
+        """
+        alerts = list({a.id: a for a in alerts}.values())
         known = {a.id: i for i, a in enumerate(self.alerts)}
         new = [a for a in alerts if a.id not in known]
         self.beginResetModel()
@@ -94,7 +100,7 @@ class AlertsModel(ListTableModel):
             font.setBold(True)
             return font
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"rule {a.rule}\nrecord {a.record_uid or '—'}"
+            return plain_tooltip(f"rule {a.rule}\nrecord {a.record_uid or '—'}\n{a.title}")
         return None
 
 
@@ -133,6 +139,7 @@ class AlertTray(QWidget):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.table.doubleClicked.connect(self._open_record)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self.message.clear())
         self.note = QLineEdit()
         self.note.setPlaceholderText(self.tr("note for the acknowledgement (what was done)"))
         self.ack_button = QPushButton(self.tr("Acknowledge"))
@@ -140,10 +147,16 @@ class AlertTray(QWidget):
         self.ack_button.clicked.connect(self.acknowledge_selected)
         self.sound = QCheckBox(self.tr("sound"))
         self.sound.setChecked(True)
-        self.summary = QLabel("")
+        self.summary = data_label("")
         self.summary.setProperty("role", "muted")
+        # what the tray says about the user's own action: the periodic refresh rewrites the
+        # summary, never this (it is cleared when the selection changes)
+        self.message = data_label("", role="warning")
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self.message.setProperty("role", "warning")
         row = QHBoxLayout()
         row.addWidget(self.summary, 1)
+        row.addWidget(self.message, 1)
         row.addWidget(self.note, 2)
         row.addWidget(self.ack_button)
         row.addWidget(self.sound)
@@ -156,7 +169,7 @@ class AlertTray(QWidget):
         self.poller = Poller(self._fetch, 2000, self)
         self.poller.result.connect(self._on_alerts)
         self.poller.error.connect(
-            lambda msg: self.summary.setText(fill(self.tr("alerts: {error}"), error=msg)))
+            lambda msg: self.message.setText(fill(self.tr("alerts: {error}"), error=msg)))
         self.poller.start()
         self.poller.poll()
 
@@ -218,7 +231,7 @@ class AlertTray(QWidget):
     def acknowledge_selected(self) -> Job | None:
         todo = [a for a in self.selected_alerts() if not a.acked]
         if not todo:
-            self.summary.setText("select an alert that is not acknowledged yet")
+            self.message.setText(self.tr("select an alert that is not acknowledged yet"))
             return None
         note = self.note.text().strip()
 
@@ -227,7 +240,7 @@ class AlertTray(QWidget):
 
         job = Job(work, "ack")
         job.result.connect(self._acked)
-        job.error.connect(lambda msg: self.summary.setText(
+        job.error.connect(lambda msg: self.message.setText(
             fill(self.tr("not acknowledged: {error}"), error=msg)))
         return job.start()
 
@@ -235,6 +248,7 @@ class AlertTray(QWidget):
         self.model.merge(alerts)
         self.unacked_total = max(0, self.unacked_total - len(alerts))
         self.note.clear()
+        self.message.setText(fill(self.tr("{n} acknowledged"), n=len(alerts)))
         self._update_summary()
         for a in alerts:
             self.acknowledged.emit(a)

@@ -38,7 +38,7 @@ def create_application(argv: list[str] | None = None):
 def run(root: Path) -> int:
     """Open the workspace at ``root`` in the console and return the exit code."""
     app = create_application()
-    from PyQt6.QtCore import QLocale, QSettings
+    from PyQt6.QtCore import QLocale, QSettings, Qt
     from PyQt6.QtWidgets import QMessageBox
 
     from console.context import ConsoleContext
@@ -55,7 +55,10 @@ def run(root: Path) -> int:
     try:
         workspace = Workspace.open(Path(root))
     except SuperbrainError as exc:
-        QMessageBox.critical(None, "superbrain", f"Cannot open the workspace:\n{exc}")
+        box = QMessageBox(QMessageBox.Icon.Critical, "superbrain",
+                          f"Cannot open the workspace:\n{exc}")
+        box.setTextFormat(Qt.TextFormat.PlainText)  # the error quotes a path: data
+        box.exec()
         return 2
     from console.login import ensure_session
 

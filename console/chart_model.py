@@ -157,6 +157,26 @@ class ChartModel:
         return LINK_COLOURS[i % len(LINK_COLOURS)]
 
 
+LABEL_CHARS = 24  # a chart label longer than this is elided, unless it is an identifier
+
+
+def chart_label(node_id: str, label: str | None, limit: int = LABEL_CHARS) -> str:
+    """The text drawn beside a node: never a silently shortened identifier.
+
+    The node's key (``J3304002026092100711`` of ``incident:J3304002026092100711``) is an
+    identifier: it is shown whole, and so is a label that contains it (``入室盗窃
+    J3304822026092700004``), up to twice ``limit``, beyond which the key alone is shown. Any
+    other label longer than ``limit`` ends in "…", so a cut is always visible.
+    """
+    key = node_id.split(":", 1)[-1]
+    text = label or key
+    if len(text) <= limit or text == key:
+        return text
+    if key and key in text:
+        return text if len(text) <= 2 * limit else key
+    return text[:limit - 1] + "…"
+
+
 def _ramp(s: float) -> str:
     """Blue (low) → yellow → red (high)."""
     s = min(1.0, max(0.0, s))

@@ -1,11 +1,14 @@
 """``superbrain console [-w WORKSPACE]``: open the desktop console on a workspace.
 
-Imports no Qt until the command runs, so the CLI works on machines without a display.
+Without ``-w`` it behaves as ``superbrain`` alone: the last workspace, else the default one,
+else an offer to build the demo (:func:`console.app.run_default`). Imports no Qt until the
+command runs, so the CLI works on machines without a display.
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 
@@ -17,10 +20,11 @@ def cmd_console(args: argparse.Namespace) -> int:
 
 def register(subparsers: Any) -> None:
     """Add the ``console`` subcommand to the ``superbrain`` parser."""
-    from core.cli import add_workspace_arg
-
     p = subparsers.add_parser("console", help="open the desktop console on a workspace",
                               description="Open the console (search, link chart, faces, map, "
                                           "dashboards, dispatch board) on WORKSPACE.")
-    add_workspace_arg(p)
+    # no default: without -w the console picks the workspace as `superbrain` alone does
+    p.add_argument("-w", "--workspace", type=Path, default=None,
+                   help="workspace folder (default: the last one opened, else "
+                        "$SUPERBRAIN_WORKSPACE or ./workspace, else an offer to build the demo)")
     p.set_defaults(func=cmd_console)

@@ -28,6 +28,7 @@ from console.bus import Bus
 from console.chart_model import COMMUNITY_COLOURS
 from console.context import ConsoleContext
 from console.i18n import fill
+from console.labels import data_label
 from console.opsview import OpsView
 from console.theme import DARK, Theme
 from console.workers import Job
@@ -92,7 +93,7 @@ class DashboardPanel(QWidget):
         self.field.activated.connect(lambda _i: self.refresh())
         refresh = QPushButton(self.tr("Refresh"))
         refresh.clicked.connect(self.refresh)
-        self.summary = QLabel("")
+        self.summary = data_label("")
         self.summary.setProperty("role", "muted")
         top = QHBoxLayout()
         top.addWidget(QLabel(self.tr("indicator field")))
@@ -106,7 +107,7 @@ class DashboardPanel(QWidget):
         self.places = pg.PlotWidget(title=self.tr("top places (records by district)"))
         self.hot = pg.PlotWidget(
             title=self.tr("hotspots: incidents by district, 14 days vs the 14 before"))
-        self.yoy_note = QLabel("")
+        self.yoy_note = data_label("")
         self.yoy_note.setProperty("role", "muted")
         self.yoy_note.setWordWrap(True)
         grid = QGridLayout()

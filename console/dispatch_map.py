@@ -8,7 +8,6 @@ new recommendations redraws in milliseconds. Clicking a unit selects it on the b
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -17,7 +16,7 @@ from PyQt6.QtWidgets import QWidget
 
 from console.bus import Bus
 from console.context import ConsoleContext
-from console.map_panel import MapArea
+from console.map_panel import MapArea, page_call
 from console.mapgen import MapLayers, build_map_html, dispatch_view
 from console.theme import Theme
 from console.workers import Job
@@ -102,8 +101,7 @@ class DispatchMap(QWidget):
     def _draw(self) -> None:
         if self.view is None or not self.loaded:
             return  # drawn when the page has loaded
-        payload = json.dumps(self.data, ensure_ascii=False, default=str)
-        self.view.page().runJavaScript(f"sbDispatch({payload})", self._drawn)
+        page_call(self.view, "sbDispatch", self.data, on_result=self._drawn)
 
     def _drawn(self, count: Any) -> None:
         self.shown.emit(int(count) if isinstance(count, (int, float)) else 0)

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from PyQt6.QtCore import QModelIndex, Qt
 from PyQt6.QtGui import QColor
 
+from console.labels import plain_tooltip
 from console.tables import ListTableModel
 from console.theme import PRIORITY_COLOURS
 from core.progress import format_seconds
@@ -66,7 +67,7 @@ class QueueModel(ListTableModel):
                 return QColor("#e5534b")
         if role == Qt.ItemDataRole.ToolTipRole:
             rule = (row.get("routing") or {}).get("description", "")
-            return f"#{row.get('id')} {row.get('address', '')}\nrouting: {rule}"
+            return plain_tooltip(f"#{row.get('id')} {row.get('address', '')}\nrouting: {rule}")
         return None
 
     def incident_id(self, row: int) -> int | None:
@@ -128,7 +129,8 @@ class UnitsModel(ListTableModel):
                 if age is None or age > self.stale_after_s:
                     return QColor("#d29922")
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{u.id} · {u.precinct} · capabilities: {', '.join(u.capabilities)}"
+            return plain_tooltip(
+                f"{u.id} · {u.precinct} · capabilities: {', '.join(u.capabilities)}")
         return None
 
     def unit(self, row: int) -> Any | None:

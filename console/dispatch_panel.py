@@ -34,6 +34,7 @@ from console.context import ConsoleContext
 from console.dispatch_map import DispatchMap
 from console.dispatch_models import QueueModel, UnitsModel
 from console.i18n import fill
+from console.labels import data_label, plain_tooltip
 from console.navigation import Focus
 from console.notice import Notice, engine_unavailable_text
 from console.opsview import OpsView, unavailable_reason
@@ -79,10 +80,10 @@ class DispatchPanel(QWidget):
             self.queue_model = QueueModel()
             self.units_model = UnitsModel()
             return
-        self.counts = QLabel(self.tr("loading the board …"))
+        self.counts = data_label(self.tr("loading the board …"))
         self.counts.setProperty("role", "title")
         self.counts.setWordWrap(True)
-        self.message = QLabel("")
+        self.message = data_label("", role="")
         self.message.setWordWrap(True)
 
         self.queue_model = QueueModel()
@@ -221,7 +222,7 @@ class DispatchPanel(QWidget):
             self.tr("Open incidents {open}   |   units: {units}   |   unacknowledged alerts "
                     "{alerts}"), open=len(board["queue"]), units=units,
             alerts=board["alerts_unacked"]))
-        self.counts.setToolTip(f"incidents: {inc}")
+        self.counts.setToolTip(plain_tooltip(f"incidents: {inc}"))
         if current is not None:
             self.select_incident(current)
         if selected_unit is not None:

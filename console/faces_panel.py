@@ -12,7 +12,17 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PyQt6.QtCore import QBuffer, QByteArray, QIODevice, QPoint, QRect, QSize, Qt, pyqtSignal
+from PyQt6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QCoreApplication,
+    QIODevice,
+    QPoint,
+    QRect,
+    QSize,
+    Qt,
+    pyqtSignal,
+)
 from PyQt6.QtGui import QColor, QIcon, QImage, QKeySequence, QPainter, QPen, QPixmap, QShortcut
 from PyQt6.QtWidgets import (
     QApplication,
@@ -31,6 +41,7 @@ from PyQt6.QtWidgets import (
 from console.bus import Bus
 from console.context import ConsoleContext
 from console.i18n import fill
+from console.labels import data_label, plain_tooltip
 from console.navigation import Focus
 from console.notice import Notice, engine_unavailable_text
 from console.record_view import photo_paths
@@ -188,7 +199,7 @@ class FacesPanel(QWidget):
         actions.addWidget(self.note, 1)
         for w in (self.confirm_button, self.reject_button, self.graph_button, self.record_button):
             actions.addWidget(w)
-        self.status = QLabel("")
+        self.status = data_label("")
         self.status.setWordWrap(True)
         right = QWidget()
         rv = QVBoxLayout(right)
@@ -314,22 +325,28 @@ class FacesPanel(QWidget):
 
     # -- search -------------------------------------------------------------------------------
     def search(self) -> Job | None:
-        """Search the chosen face; refused (nothing runs) without case number and purpose."""
+        """Search the chosen face; refused (nothing runs) without a photo, a case number and a
+        purpose — the message names every missing piece in the console's words."""
         from facematch.gallery import require_case
 
-        try:
+        missing = search_problems(self.faces is not None and bool(self.faces.faces),
+                                  self.face_index is not None, self.case.text(),
+                                  self.purpose.text())
+        if missing:
+            text = fill(self.tr("Not searched: {missing}."), missing="; ".join(missing))
+            self._failed(text)
+            self.refused.emit(text)
+            for field, empty in ((self.case, not self.case.text().strip()),
+                                 (self.purpose, not self.purpose.text().strip())):
+                field.setProperty("invalid", empty)
+                field.style().unpolish(field)
+                field.style().polish(field)
+            return None
+        try:  # the engine's own safeguard too (it audits refusals on its side)
             case, purpose = require_case(self.case.text(), self.purpose.text())
-        except Exception as exc:  # the engine's safeguard message, shown as it is
+        except Exception as exc:  # shown as it is
             self._failed(str(exc))
             self.refused.emit(str(exc))
-            return None
-        if self.faces is None or not self.faces.faces:
-            self._failed("open a photo with a face first")
-            self.refused.emit("no probe")
-            return None
-        if self.face_index is None:
-            self._failed("this photo holds several faces: click the one to search")
-            self.refused.emit("no face chosen")
             return None
         faces, index = self.faces, self.face_index
         return self._run(  # the faces.search service: checked, audited (failures too)
@@ -350,7 +367,7 @@ class FacesPanel(QWidget):
                     f"FMR {c.score_fmr:.2%}\n{who}")
             item = QListWidgetItem(_thumbnail(c.photo_path, tuple(c.box)), text)
             item.setForeground(QColor("#3fb950" if c.above_threshold else "#7d8a99"))
-            item.setToolTip(f"{c.record_uid}\nlead: needs human confirmation")
+            item.setToolTip(plain_tooltip(f"{c.record_uid}\nlead: needs human confirmation"))
             self.candidates.addItem(item)
         above = sum(1 for c in result.candidates if c.above_threshold)
         self.status.setText(fill(self.tr("{n} candidates, {above} above the threshold — leads "
@@ -414,6 +431,23 @@ class FacesPanel(QWidget):
             self.load_file(photos[0])
         else:
             self._failed(f"record {focus.ids[0]} has no photo")
+
+
+def search_problems(has_photo: bool, face_chosen: bool, case: str, purpose: str) -> list[str]:
+    """What stops a face search, in the console's words (empty when it may run)."""
+    missing = []
+    if not has_photo:
+        missing.append(QCoreApplication.translate(
+            "FacesPanel", "open, drop or paste a photo with a face"))
+    elif not face_chosen:
+        missing.append(QCoreApplication.translate(
+            "FacesPanel", "click the face to search (the photo holds several)"))
+    if not case.strip():
+        missing.append(QCoreApplication.translate("FacesPanel", "enter the case number"))
+    if not purpose.strip():
+        missing.append(QCoreApplication.translate(
+            "FacesPanel", "state the purpose of the search"))
+    return missing
 
 
 def _png_bytes(image: QImage) -> bytes:

@@ -24,7 +24,6 @@ from PyQt6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QInputDialog,
-    QLabel,
     QLineEdit,
     QMenu,
     QPushButton,
@@ -38,6 +37,7 @@ from console.bus import Bus
 from console.chart_model import (
     SCALE,
     ChartModel,
+    chart_label,
     grow,
     grow_packed,
     path_graph,
@@ -45,7 +45,8 @@ from console.chart_model import (
     unpack,
 )
 from console.context import ConsoleContext
-from console.i18n import fill
+from console.i18n import count, fill
+from console.labels import data_label
 from console.navigation import Focus
 from console.notice import Notice, engine_unavailable_text
 from console.offload import OffloadError, run_in_process, warm_up
@@ -172,7 +173,7 @@ class GraphPanel(QWidget):
             b.clicked.connect(slot)
             top.addWidget(b)
         top.addWidget(self.cancel_button)
-        self.status = QLabel(self.tr("Double-click a node to expand it; right-click for more."))
+        self.status = data_label(self.tr("Double-click a node to expand it; right-click for more."))
         self.status.setProperty("role", "muted")
 
         self.plot = pg.PlotWidget()
@@ -282,9 +283,14 @@ class GraphPanel(QWidget):
         self.colour.setCurrentIndex(0)
         self.redraw(fit=True)
         note = " (node limit reached: not every neighbour is shown)" if graph.truncated else ""
-        self.status.setText(fill(self.tr("{entities} entities, {links} links, {new} new"),
-                                entities=len(graph.nodes), links=len(graph.edges),
-                                new=len(new)) + note)
+        self.status.setText(self.chart_summary(len(graph.nodes), len(graph.edges), len(new))
+                            + note)
+
+    def chart_summary(self, entities: int, links: int, new: int) -> str:
+        """'1 entity, 3 links, 1 new' (singular where it is one)."""
+        return ", ".join((count(entities, self.tr("{n} entity"), self.tr("{n} entities")),
+                          count(links, self.tr("{n} link"), self.tr("{n} links")),
+                          fill(self.tr("{n} new"), n=new)))
 
     def clear(self) -> None:
         self.cancel()
@@ -431,7 +437,7 @@ class GraphPanel(QWidget):
                 self.plot.addItem(item)
                 self._labels.append(item)
             item = self._labels[i]
-            text = (n.label or n.id.split(":", 1)[-1])[:24]
+            text = chart_label(n.id, n.label)
             if item.toPlainText() != text:
                 item.setText(text, color=self.theme.text)
             item.setPos(*self.model.xy(n.id))
@@ -471,7 +477,8 @@ class GraphPanel(QWidget):
         if node is None:
             return nid
         links = sum(1 for e in self.model.graph.edges if nid in (e.source, e.target))
-        return f"{node.type}: {node.label or nid} — {links} links on the chart"
+        return f"{node.type}: {node.label or nid} — " + count(
+            links, self.tr("{n} link on the chart"), self.tr("{n} links on the chart"))
 
     def _on_external_selection(self, ids: list[str], origin: str) -> None:
         if origin != "graph":

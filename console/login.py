@@ -11,6 +11,7 @@ import logging
 import os
 from typing import Any
 
+from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -42,6 +43,7 @@ class LoginDialog(QDialog):
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.error = QLabel("")
+        self.error.setTextFormat(Qt.TextFormat.PlainText)  # quotes what the user typed
         self.error.setStyleSheet("color: #e5534b;")
         self.error.setWordWrap(True)
         form = QFormLayout()

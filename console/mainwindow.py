@@ -28,6 +28,7 @@ from PyQt6.QtWidgets import (
 from console.bus import Bus
 from console.context import BackendStatus, ConsoleContext
 from console.i18n import LANGUAGES, fill
+from console.labels import plain_tooltip
 from console.navigation import Focus, History
 from console.notice import Notice
 from console.stall import StallMonitor
@@ -214,13 +215,20 @@ class MainWindow(QMainWindow):
         dock.resize(1000, 700)
         dock.show()
         self.docks[key] = dock
+        # docking the window again (its float button, or a drag onto the main window) puts
+        # the view back in its tab; left docked, it sat beside Record with no tab (bug 5)
+        dock.topLevelChanged.connect(
+            lambda floating: None if floating else self._reattach(key, title))
         return dock
 
     def _reattach(self, key: str, title: str) -> None:
-        dock = self.docks.pop(key, None)
         panel = self.panels[key]
+        if self.tabs.indexOf(panel) >= 0:
+            return  # already back (docked, then closed)
+        dock = self.docks.pop(key, None)
         if dock is not None:
             dock.setWidget(None)
+            dock.hide()
             dock.deleteLater()
         self.tabs.addTab(panel, title)
         self.tabs.setCurrentWidget(panel)
@@ -229,7 +237,7 @@ class MainWindow(QMainWindow):
         bar = self.statusBar()
         root = self.ctx.workspace.root
         self.status_workspace = QLabel(fill(self.tr("workspace: {name}"), name=self.ctx.name))
-        self.status_workspace.setToolTip(str(root))
+        self.status_workspace.setToolTip(plain_tooltip(str(root)))
         self.status_backend = QLabel(self.tr("backend: …"))
         self.status_user = QLabel(fill(self.tr("user: {user} ({role})"), user=self.ctx.user,
                                        role=self.ctx.role))

@@ -15,13 +15,15 @@ from typing import Any
 from urllib.parse import unquote
 
 from PyQt6.QtCore import QUrl, pyqtSignal
-from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStackedLayout, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QHBoxLayout, QPushButton, QStackedLayout, QVBoxLayout, QWidget
 
 from console import qtinit
 from console.bus import Bus
 from console.context import ConsoleContext
+from console.i18n import count
+from console.labels import data_label
 from console.mapdata import MapRequest, collect_layers
-from console.mapgen import MapLayers, build_map_html
+from console.mapgen import MapLayers, build_map_html, page_json
 from console.navigation import Focus
 from console.notice import Notice
 from console.theme import Theme
@@ -37,6 +39,25 @@ def parse_open_url(url: str) -> tuple[str, str] | None:
         return None
     kind, _, ident = url[len(prefix):].partition("/")
     return (kind, unquote(ident)) if kind and ident else None
+
+
+def page_call(view: Any, function: str, *args: Any, on_result: Any = None) -> None:
+    """Call the page's ``function(*args)``; only a number, string, boolean or null comes back.
+
+    ``runJavaScript`` converts the script's completion value for Qt. A page function that
+    returns a Leaflet object (``map.invalidateSize()`` returns the map) made Chromium walk the
+    whole map, every layer and marker, cycles included: the renderer grew by ~100 MB/s until
+    it was killed (issue #15, bug 1). Every call from the console goes through here.
+    """
+    params = ", ".join(page_json(a) for a in args)
+    script = (f"(function () {{ var r = {function}({params}); "
+              "return (typeof r === 'number' || typeof r === 'string' "
+              "|| typeof r === 'boolean') ? r : null; })()")
+    page = view.page()
+    if on_result is None:
+        page.runJavaScript(script)
+    else:
+        page.runJavaScript(script, on_result)
 
 
 def _make_page_class() -> type:
@@ -151,7 +172,7 @@ class MapPanel(QWidget):
         self.job: Job | None = None
         self._pending_select: list[str] = []
         self.loaded = False  # the page finished loading (its functions can be called)
-        self.info = QLabel("")
+        self.info = data_label("")
         self.info.setProperty("role", "muted")
         self.info.setWordWrap(True)  # long layer summaries must not widen the window
         refresh = QPushButton(self.tr("Refresh"))
@@ -206,14 +227,16 @@ class MapPanel(QWidget):
         if self.layers is None:
             return ""
         lay = self.layers
-        parts = [f"{len(lay.incidents)} incidents", f"{len(lay.units)} units",
-                 f"{len(lay.records)} located records"]
+        tr = self.tr
+        parts = [count(len(lay.incidents), tr("{n} incident"), tr("{n} incidents")),
+                 count(len(lay.units), tr("{n} unit"), tr("{n} units")),
+                 count(len(lay.records), tr("{n} located record"), tr("{n} located records"))]
         if lay.tracks:
-            parts.append(f"{len(lay.tracks)} tracks")
+            parts.append(count(len(lay.tracks), tr("{n} track"), tr("{n} tracks")))
         if lay.heat:
-            parts.append("hotspots")
+            parts.append(tr("hotspots"))
         if lay.geofences:
-            parts.append(f"{len(lay.geofences)} geofences")
+            parts.append(count(len(lay.geofences), tr("{n} geofence"), tr("{n} geofences")))
         scope = self.request.describe()
         return " · ".join(parts) + (f"   ({scope})" if scope else "")
 
@@ -234,7 +257,7 @@ class MapPanel(QWidget):
         # forcing a canvas redraw on each resize left the page unanswering for seconds under
         # software rendering (tests/test_console_window.py moves a splitter to check)
         if self.view is not None and self.loaded:
-            self.view.page().runJavaScript("if (SB.map) { SB.map.invalidateSize(); }")
+            page_call(self.view, "sbInvalidate")
 
     def showEvent(self, event: Any) -> None:  # noqa: N802
         super().showEvent(event)
@@ -255,9 +278,7 @@ class MapPanel(QWidget):
         """Highlight markers for record uids / incident ids (and zoom to them)."""
         self._pending_select = list(ids)
         if self.view is not None and self.loaded:
-            import json
-
-            self.view.page().runJavaScript(f"sbSelect({json.dumps(list(ids))})")
+            page_call(self.view, "sbSelect", list(ids))
 
     def _on_records_selected(self, uids: list[str], origin: str) -> None:
         if origin != "map":
@@ -290,10 +311,7 @@ class MapPanel(QWidget):
     def set_units(self, units: list[dict[str, Any]]) -> None:
         """Move unit markers without rebuilding the page (the dispatch board calls this)."""
         if self.view is not None and self.loaded:
-            import json
-
-            self.view.page().runJavaScript(
-                f"sbSetUnits({json.dumps(units, ensure_ascii=False, default=str)})")
+            page_call(self.view, "sbSetUnits", units)
 
     def apply_theme(self, theme: Theme) -> None:
         dark = theme.name == "dark"

@@ -84,6 +84,15 @@ def localize(element: Any) -> None:
         localize(child)
 
 
+def page_json(value: Any) -> str:
+    """``value`` as JSON that is also safe inside an HTML ``<script>`` element: ``<``, ``>`` and
+    ``&`` are escaped, so data such as ``<!--<script>`` or ``</script>`` cannot end or change
+    the script it is embedded in."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
 def external_urls(html: str) -> list[str]:
     """Every http(s) or protocol-relative URL used by a ``<script>`` or ``<link>`` tag."""
     return _EXTERNAL.findall(html)
@@ -222,7 +231,7 @@ def build_map_html(layers: MapLayers, *, tile_url: str = "", dark: bool = True,
         "records": layers.records, "dark": dark, "offline": not tile_url,
         "basemap": "tiles" if tile_url else ("districts" if districts else "grid"),
     }
-    data = json.dumps(payload, ensure_ascii=False, default=str).replace("</", "<\\/")
+    data = page_json(payload)
     # the map variable is created by a script rendered after this one: start once parsed
     figure.script.add_child(folium.Element(
         f"document.addEventListener('DOMContentLoaded', function () "

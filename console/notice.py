@@ -12,6 +12,7 @@ class Notice(QWidget):
     def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.label = QLabel(text)
+        self.label.setTextFormat(Qt.TextFormat.PlainText)  # engine errors quote data
         self.label.setProperty("role", "notice")
         self.label.setWordWrap(True)
         self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)

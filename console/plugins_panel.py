@@ -18,7 +18,6 @@ from PyQt6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -31,6 +30,7 @@ from PyQt6.QtWidgets import (
 from console.bus import Bus
 from console.context import ConsoleContext
 from console.i18n import fill
+from console.labels import data_label, plain_tooltip
 from console.tables import ListTableModel
 from console.workers import Job
 from core.ingest import IngestReport
@@ -90,7 +90,7 @@ class SourcesModel(ListTableModel):
         if role == Qt.ItemDataRole.ForegroundRole and row.status != "ok" and col in (2, 4):
             return QColor("#e5534b")
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{row.origin}\n{row.detail or row.error or row.description}"
+            return plain_tooltip(f"{row.origin}\n{row.detail or row.error or row.description}")
         return None
 
 
@@ -140,7 +140,7 @@ class PluginsPanel(QWidget):
         self.cancel_button.clicked.connect(self.cancel)
         self.progress = QProgressBar()
         self.progress.setVisible(False)
-        self.status = QLabel("")
+        self.status = data_label("")
         self.status.setProperty("role", "muted")
         self.status.setWordWrap(True)
 

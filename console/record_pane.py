@@ -17,7 +17,7 @@ from console.bus import Bus
 from console.context import ConsoleContext
 from console.i18n import fill
 from console.navigation import Focus
-from console.record_view import record_html
+from console.record_view import entity_html, record_html
 from console.theme import DARK, Theme
 from core.model import Record
 
@@ -47,6 +47,8 @@ class RecordPane(QWidget):
         layout.addWidget(self.placeholder)
         layout.addWidget(self.browser, 1)
         self.browser.hide()
+        self.entity_id: str | None = None
+        bus.entities_selected.connect(self._on_entities_selected)
 
     def set_terms(self, terms: list[str]) -> None:
         """Words to highlight (the last search's terms)."""
@@ -66,9 +68,36 @@ class RecordPane(QWidget):
         self._render()
         return True
 
+    def _on_entities_selected(self, ids: list[str], origin: str) -> None:
+        # a click on a chart node (one node, not a Ctrl-selection) shows that entity's card
+        if origin == "graph" and len(ids) == 1:
+            self.show_entity(ids[0])
+
+    def show_entity(self, entity_id: str, limit: int = 50) -> bool:
+        """Show an entity's card: what it is and the records that mention it."""
+        store = self.ctx.workspace.store
+        entity = store.get_entity(entity_id)
+        if entity is None:
+            self.placeholder.setText(
+                fill(self.tr("entity {id} is not in this workspace"), id=repr(entity_id)))
+            self.placeholder.show()
+            self.browser.hide()
+            return False
+        uids = store.entity_record_uids(entity_id)
+        records = sorted(store.get_records(uids), key=lambda r: r.time.timestamp()
+                         if r.time else 0.0, reverse=True)[:limit]
+        self.record, self.entity_id = None, entity_id
+        self.browser.document().setDefaultStyleSheet(
+            f"a {{ color: {self.theme.accent}; text-decoration: none; }}")
+        self.browser.setHtml(entity_html(entity, records, len(uids), muted=self.theme.muted))
+        self.placeholder.hide()
+        self.browser.show()
+        return True
+
     def _render(self) -> None:
         if self.record is None:
             return
+        self.entity_id = None
         self.browser.document().setDefaultStyleSheet(
             f"a {{ color: {self.theme.accent}; text-decoration: none; }} "
             f"mark {{ background-color: {self.theme.warning}; color: {self.theme.base}; }}")

@@ -10,6 +10,7 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from PyQt6.QtCore import QCoreApplication
@@ -121,4 +122,34 @@ def record_html(record: Record, terms: Iterable[str] = (), *, muted: str = "#7d8
                      + "".join(items) + "</ul>")
     if record.origin:
         parts.append(f"<p style='color:{muted}'>{e(heading['from'])} {e(record.origin)}</p>")
+    return "".join(parts)
+
+
+def entity_html(entity: Any, records: Sequence[Record], total: int, *,
+                muted: str = "#7d8a99") -> str:
+    """The record pane's card for a chart node: the entity, its properties and the records that
+    mention it (most recent first, ``total`` in all), each a link that opens the record."""
+    e = html.escape
+    label, colour = _entity_label(entity.type)
+
+    def when(t: Any) -> str:
+        return t.astimezone().strftime("%Y-%m-%d %H:%M") if t else "—"
+
+    pivots = QCoreApplication.translate("RecordView", "Link chart, map, timeline, search")
+    parts = [f"<h3 style='margin:0'><span style='color:{colour}'>●</span> "
+             f"{e(entity.label or entity.key)}</h3>",
+             f"<p style='color:{muted};margin-top:2px'>{e(label)} · <code>{e(entity.id)}</code>"
+             f" · {e(when(entity.first_seen))} – {e(when(entity.last_seen))}</p>",
+             f"<p><a href='entity:{quote(entity.id)}'>{e(pivots)} ›</a></p>"]
+    props = {k: v for k, v in (entity.props or {}).items() if v not in (None, "")}
+    if props:
+        rows = "".join(f"<tr><td style='color:{muted};padding-right:10px'>{e(str(k))}</td>"
+                       f"<td>{e(str(v))}</td></tr>" for k, v in props.items())
+        parts.append(f"<table cellspacing='0' cellpadding='2'>{rows}</table>")
+    heading = QCoreApplication.translate("RecordView", "Records ({shown} of {total})").replace(
+        "{shown}", str(len(records))).replace("{total}", str(total))
+    items = "".join(
+        f"<li>{e(when(r.time))} <a href='record:{quote(r.uid)}'>{e(r.title())}</a> "
+        f"<span style='color:{muted}'>{e(r.source)}</span></li>" for r in records)
+    parts.append(f"<p><b>{e(heading)}</b></p><ul style='margin-top:0'>{items}</ul>")
     return "".join(parts)

@@ -15,7 +15,6 @@ from PyQt6.QtWidgets import (
     QCompleter,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
@@ -30,6 +29,7 @@ from PyQt6.QtWidgets import (
 from console.bus import Bus
 from console.context import ConsoleContext
 from console.i18n import fill
+from console.labels import data_label
 from console.navigation import Focus
 from console.notice import Notice, engine_unavailable_text
 from console.record_view import query_terms
@@ -53,6 +53,12 @@ SYNTAX_HELP = """<b>Query syntax</b><br>
 Identifiers match in any written form: <code>浙F·12345</code> = <code>浙f12345</code>,
 <code>+86 138-0013-8000</code> = <code>13800138000</code>.<br>
 Click a facet value on the left to filter; click it again to remove the filter."""
+
+
+#: the engine's sort → (column, order) of the results header's sort arrow
+SORT_ARROWS = {"relevance": (4, Qt.SortOrder.DescendingOrder),
+               "time_desc": (0, Qt.SortOrder.DescendingOrder),
+               "time_asc": (0, Qt.SortOrder.AscendingOrder)}
 
 
 class SearchPanel(QWidget):
@@ -114,6 +120,7 @@ class SearchPanel(QWidget):
         self.facets.itemClicked.connect(self._facet_clicked)
         self.model = ResultsModel(self._search)
         self.model.first_page.connect(self._on_first_page)
+        self.model.started.connect(self._show_sort)
         self.model.page_loaded.connect(self._on_page)
         self.model.failed.connect(self._on_failed)
         self.table = QTableView()
@@ -134,7 +141,7 @@ class SearchPanel(QWidget):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         self.table.doubleClicked.connect(self._pivot_graph)
-        self.summary = QLabel(self.tr("Type a query and press Enter."))
+        self.summary = data_label(self.tr("Type a query and press Enter."))
         self.summary.setProperty("role", "muted")
         self.summary.setWordWrap(True)
         split = QSplitter(Qt.Orientation.Vertical)
@@ -218,6 +225,18 @@ class SearchPanel(QWidget):
         if isinstance(value, str):
             return [value]
         return [str(v) for v in (value or [])]
+
+    def _show_sort(self, request: Any) -> None:
+        """The header's arrow and the sort box say how the engine sorts these results (the arrow
+        sat on Time while results were sorted by relevance)."""
+        column, order = SORT_ARROWS.get(request.sort, (4, Qt.SortOrder.DescendingOrder))
+        header = self.table.horizontalHeader()
+        header.blockSignals(True)  # showing the sort must not ask for it again
+        header.setSortIndicator(column, order)
+        header.blockSignals(False)
+        index = self.sort.findData(request.sort)
+        if index >= 0:
+            self.sort.setCurrentIndex(index)
 
     # -- results ------------------------------------------------------------------------------
     def _on_first_page(self, result: Any) -> None:

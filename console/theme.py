@@ -60,6 +60,7 @@ QLineEdit, QPlainTextEdit, QTextEdit, QTextBrowser, QSpinBox, QComboBox, QDateTi
     background: {t.base}; border: 1px solid {t.border}; border-radius: 4px; padding: 4px 6px;
     selection-background-color: {t.selection}; }}
 QLineEdit:focus, QPlainTextEdit:focus, QComboBox:focus {{ border: 1px solid {t.accent}; }}
+QLineEdit[invalid="true"] {{ border: 1px solid {t.danger}; }}
 QPushButton, QToolButton {{ background: {t.panel}; border: 1px solid {t.border};
     border-radius: 4px; padding: 4px 10px; }}
 QPushButton:hover, QToolButton:hover {{ border-color: {t.accent}; }}
@@ -89,6 +90,7 @@ QProgressBar::chunk {{ background: {t.accent}; }}
 QScrollBar:vertical, QScrollBar:horizontal {{ background: {t.base}; border: none; }}
 QScrollBar::handle {{ background: {t.border}; border-radius: 3px; min-height: 20px; }}
 QLabel[role="muted"] {{ color: {t.muted}; }}
+QLabel[role="warning"] {{ color: {t.warning}; }}
 QLabel[role="notice"] {{ color: {t.warning}; padding: 12px; font-size: 11pt; }}
 QLabel[role="title"] {{ font-size: 12pt; font-weight: 600; }}
 QFrame[role="card"] {{ background: {t.panel}; border: 1px solid {t.border}; border-radius: 6px; }}

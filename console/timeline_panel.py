@@ -14,12 +14,13 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtGui import QColor
-from PyQt6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from console.bus import Bus
 from console.chart_model import COMMUNITY_COLOURS
 from console.context import ConsoleContext
 from console.i18n import fill
+from console.labels import data_label
 from console.navigation import Focus
 from console.notice import Notice, engine_unavailable_text
 from console.theme import DARK, Theme
@@ -59,7 +60,7 @@ class TimelinePanel(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.box, 1)
         top.addWidget(follow)
-        self.summary = QLabel("")
+        self.summary = data_label("")
         self.summary.setProperty("role", "muted")
         self.lanes = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(utcOffset=-8 * 3600)})
         self.lanes.setMenuEnabled(False)

@@ -189,7 +189,7 @@ def test_faces_panel_refuses_to_search_without_case_and_purpose(qtbot, ctx) -> N
     with qtbot.waitSignal(panel.refused, timeout=1000) as refused:
         assert panel.search() is None
     assert "purpose" in refused.args[0]
-    assert "refused" in panel.status.text()
+    assert "Not searched" in panel.status.text()
     assert len(ctx.workspace.audit.search(action="face.search")) == entries_before
 
 

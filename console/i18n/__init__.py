@@ -47,3 +47,9 @@ def fill(template: str, **values: Any) -> str:
     for name, value in values.items():
         template = template.replace("{" + name + "}", str(value))
     return template
+
+
+def count(n: int, one: str, many: str) -> str:
+    """``n`` things in a translated template: ``one`` ("{n} entity") when ``n`` is 1, else
+    ``many`` ("{n} entities"); never "1 entities"."""
+    return fill(one if n == 1 else many, n=f"{n:,}")

@@ -111,4 +111,20 @@ ZH_CN = {
         "（[search] default_window_days）",
     " in the last {n} days (tick 'all time' for older records)":
         "（最近 {n} 天；勾选“全部时间”可检索更早的记录）",
+    # issue #15: the console's bug fixes
+    "select an alert that is not acknowledged yet": "请选择一条尚未确认的预警",
+    "{n} acknowledged": "已确认 {n} 条", "Not searched: {missing}.": "未检索：{missing}。",
+    "open, drop or paste a photo with a face": "请打开、拖入或粘贴一张含人脸的照片",
+    "click the face to search (the photo holds several)": "照片中有多张人脸，请点击要比对的一张",
+    "enter the case number": "请填写案件编号", "state the purpose of the search": "请填写检索事由",
+    "{n} entity": "{n} 个实体", "{n} entities": "{n} 个实体", "{n} link": "{n} 条关系",
+    "{n} links": "{n} 条关系", "{n} new": "新增 {n}", "{n} link on the chart": "图上 {n} 条关系",
+    "{n} links on the chart": "图上 {n} 条关系", "{n} incident": "{n} 起警情",
+    "{n} incidents": "{n} 起警情", "{n} unit": "{n} 个警力", "{n} units": "{n} 个警力",
+    "{n} located record": "{n} 条定位记录", "{n} located records": "{n} 条定位记录",
+    "{n} track": "{n} 条轨迹", "{n} tracks": "{n} 条轨迹", "hotspots": "热点",
+    "{n} geofence": "{n} 个电子围栏", "{n} geofences": "{n} 个电子围栏",
+    "entity {id} is not in this workspace": "实体 {id} 不在此工作区中",
+    "Link chart, map, timeline, search": "关系图谱、地图、时间轴、检索",
+    "Records ({shown} of {total})": "记录（显示 {shown} / 共 {total}）",
 }

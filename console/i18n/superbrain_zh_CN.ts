@@ -3,360 +3,429 @@
 <context>
     <name>AlertTray</name>
     <message>
-        <location filename="../alert_tray.py" line="137" />
+        <location filename="../alert_tray.py" line="144" />
         <source>note for the acknowledgement (what was done)</source>
         <translation>确认备注（已采取的措施）</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="138" />
+        <location filename="../alert_tray.py" line="145" />
         <source>Acknowledge</source>
         <translation>确认收到</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="141" />
+        <location filename="../alert_tray.py" line="148" />
         <source>sound</source>
         <translation>声音</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="154" />
+        <location filename="../alert_tray.py" line="167" />
         <source>superbrain alerts</source>
         <translation>superbrain 预警</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="159" />
+        <location filename="../alert_tray.py" line="172" />
         <source>alerts: {error}</source>
         <translation>预警：{error}</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="194" />
+        <location filename="../alert_tray.py" line="207" />
         <source>{n} to acknowledge · {shown} most recent shown</source>
         <translation>{n} 条待确认 · 显示最近 {shown} 条</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="231" />
+        <location filename="../alert_tray.py" line="234" />
+        <source>select an alert that is not acknowledged yet</source>
+        <translation>请选择一条尚未确认的预警</translation>
+    </message>
+    <message>
+        <location filename="../alert_tray.py" line="244" />
         <source>not acknowledged: {error}</source>
         <translation>未确认：{error}</translation>
+    </message>
+    <message>
+        <location filename="../alert_tray.py" line="251" />
+        <source>{n} acknowledged</source>
+        <translation>已确认 {n} 条</translation>
     </message>
 </context><context>
     <name>DashboardPanel</name>
     <message>
-        <location filename="../dashboard_panel.py" line="93" />
+        <location filename="../dashboard_panel.py" line="94" />
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../dashboard_panel.py" line="98" />
+        <location filename="../dashboard_panel.py" line="99" />
         <source>indicator field</source>
         <translation>指标字段</translation>
     </message>
     <message>
-        <location filename="../dashboard_panel.py" line="102" />
+        <location filename="../dashboard_panel.py" line="103" />
         <source>records per month by category</source>
         <translation>各类别每月记录数</translation>
     </message>
     <message>
-        <location filename="../dashboard_panel.py" line="105" />
+        <location filename="../dashboard_panel.py" line="106" />
         <source>last 30 days vs a year before (%)</source>
         <translation>近30天同比（%）</translation>
     </message>
     <message>
-        <location filename="../dashboard_panel.py" line="106" />
+        <location filename="../dashboard_panel.py" line="107" />
         <source>top places (records by district)</source>
         <translation>高发地点（按辖区记录数）</translation>
     </message>
     <message>
-        <location filename="../dashboard_panel.py" line="108" />
+        <location filename="../dashboard_panel.py" line="109" />
         <source>hotspots: incidents by district, 14 days vs the 14 before</source>
         <translation>热点：各辖区警情，近14天与前14天对比</translation>
     </message>
     <message>
-        <location filename="../dashboard_panel.py" line="159" />
+        <location filename="../dashboard_panel.py" line="160" />
         <source>{n} records in {sources} sources</source>
         <translation>{sources} 个数据源共 {n} 条记录</translation>
     </message>
 </context><context>
     <name>DispatchMap</name>
     <message>
-        <location filename="../dispatch_map.py" line="52" />
+        <location filename="../dispatch_map.py" line="51" />
         <source>building the map …</source>
         <translation>正在生成地图 …</translation>
     </message>
 </context><context>
     <name>DispatchPanel</name>
     <message>
-        <location filename="../dispatch_panel.py" line="82" />
+        <location filename="../dispatch_panel.py" line="83" />
         <source>loading the board …</source>
         <translation>正在加载调度台 …</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="99" />
+        <location filename="../dispatch_panel.py" line="100" />
         <source>Recommend</source>
         <translation>推荐警力</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="101" />
+        <location filename="../dispatch_panel.py" line="102" />
         <source>Assign selected units</source>
         <translation>派出所选警力</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="107" />
+        <location filename="../dispatch_panel.py" line="108" />
         <source>Incident queue (most urgent first)</source>
         <translation>警情队列（最紧急在前）</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="110" />
+        <location filename="../dispatch_panel.py" line="111" />
         <source>Recommended units</source>
         <translation>推荐警力</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="121" />
+        <location filename="../dispatch_panel.py" line="122" />
         <source>Release</source>
         <translation>释放</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="124" />
+        <location filename="../dispatch_panel.py" line="125" />
         <source>set status…</source>
         <translation>设置状态…</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="129" />
+        <location filename="../dispatch_panel.py" line="130" />
         <source>Units by status</source>
         <translation>警力状态</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="149" />
+        <location filename="../dispatch_panel.py" line="150" />
         <source>Show in Map view</source>
         <translation>在地图视图中显示</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="150" />
+        <location filename="../dispatch_panel.py" line="151" />
         <source>The Map view shows every layer; pop it out (Ctrl+Shift+D) to keep it beside the board</source>
         <translation>地图视图显示全部图层；可将其弹出（Ctrl+Shift+D）放在调度台旁边</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="200" />
+        <location filename="../dispatch_panel.py" line="201" />
         <source>board: {error}</source>
         <translation>调度台：{error}</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="221" />
+        <location filename="../dispatch_panel.py" line="222" />
         <source>Open incidents {open}   |   units: {units}   |   unacknowledged alerts {alerts}</source>
         <translation>未结警情 {open}   |   警力：{units}   |   未确认预警 {alerts}</translation>
     </message>
 </context><context>
     <name>FacesPanel</name>
     <message>
-        <location filename="../faces_panel.py" line="147" />
+        <location filename="../faces_panel.py" line="158" />
         <source>Open photo…</source>
         <translation>打开照片…</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="149" />
+        <location filename="../faces_panel.py" line="160" />
         <source>Paste</source>
         <translation>粘贴</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="153" />
+        <location filename="../faces_panel.py" line="164" />
         <source>case number (required)</source>
         <translation>案件编号（必填）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="155" />
+        <location filename="../faces_panel.py" line="166" />
         <source>purpose of this search (required)</source>
         <translation>比对用途（必填）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="156" />
+        <location filename="../faces_panel.py" line="167" />
         <source>Search gallery</source>
         <translation>比对人像库</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="165" />
+        <location filename="../faces_panel.py" line="176" />
         <source>⚠ </source>
         <translation>⚠ </translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="178" />
+        <location filename="../faces_panel.py" line="189" />
         <source>review note (why)</source>
         <translation>复核备注（理由）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="179" />
+        <location filename="../faces_panel.py" line="190" />
         <source>Confirm</source>
         <translation>确认</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="180" />
+        <location filename="../faces_panel.py" line="191" />
         <source>Reject</source>
         <translation>否定</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="183" />
+        <location filename="../faces_panel.py" line="194" />
         <source>Open in graph</source>
         <translation>在图谱中打开</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="185" />
+        <location filename="../faces_panel.py" line="196" />
         <source>Open record</source>
         <translation>打开记录</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="196" />
+        <location filename="../faces_panel.py" line="207" />
         <source>Candidates</source>
         <translation>候选人</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="306" />
+        <location filename="../faces_panel.py" line="317" />
         <source>{n} faces found; click one to search it</source>
         <translation>发现 {n} 张人脸；点击其中一张进行比对</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="307" />
+        <location filename="../faces_panel.py" line="318" />
         <source>{n} face found</source>
         <translation>发现 {n} 张人脸</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="354" />
+        <location filename="../faces_panel.py" line="334" />
+        <source>Not searched: {missing}.</source>
+        <translation>未检索：{missing}。</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="371" />
         <source>{n} candidates, {above} above the threshold — leads only; confirm or reject each (audited)</source>
         <translation>{n} 个候选，{above} 个高于阈值 — 仅为线索；请逐一确认或否定（已审计）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="388" />
+        <location filename="../faces_panel.py" line="405" />
         <source>candidate #{rank} {decision} (audited)</source>
         <translation>候选 #{rank} {decision}（已审计）</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="436" />
+        <source>open, drop or paste a photo with a face</source>
+        <translation>请打开、拖入或粘贴一张含人脸的照片</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="439" />
+        <source>click the face to search (the photo holds several)</source>
+        <translation>照片中有多张人脸，请点击要比对的一张</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="442" />
+        <source>enter the case number</source>
+        <translation>请填写案件编号</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="444" />
+        <source>state the purpose of the search</source>
+        <translation>请填写检索事由</translation>
     </message>
 </context><context>
     <name>GraphPanel</name>
     <message>
-        <location filename="../graph_panel.py" line="152" />
+        <location filename="../graph_panel.py" line="153" />
         <source>entity id, plate, phone or ID number — Enter to chart</source>
         <translation>实体编号、车牌、电话或身份证号 — 回车生成图谱</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="156" />
+        <location filename="../graph_panel.py" line="157" />
         <source>depth </source>
         <translation>深度 </translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="158" />
+        <location filename="../graph_panel.py" line="159" />
         <source>colour by type</source>
         <translation>按类型着色</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="158" />
+        <location filename="../graph_panel.py" line="159" />
         <source>colour by centrality</source>
         <translation>按中心度着色</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="159" />
+        <location filename="../graph_panel.py" line="160" />
         <source>show communities</source>
         <translation>显示社群</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="161" />
+        <location filename="../graph_panel.py" line="162" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="164" />
+        <location filename="../graph_panel.py" line="165" />
         <source>Clear</source>
         <translation>清空</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="164" />
+        <location filename="../graph_panel.py" line="165" />
         <source>Unhide all</source>
         <translation>全部显示</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="165" />
+        <location filename="../graph_panel.py" line="166" />
         <source>PNG…</source>
         <translation>PNG…</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="165" />
+        <location filename="../graph_panel.py" line="166" />
         <source>GraphML…</source>
         <translation>GraphML…</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="175" />
+        <location filename="../graph_panel.py" line="176" />
         <source>Double-click a node to expand it; right-click for more.</source>
         <translation>双击节点展开；右键查看更多操作。</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="257" />
+        <location filename="../graph_panel.py" line="258" />
         <source>graph: {error}</source>
         <translation>图谱：{error}</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="258" />
+        <location filename="../graph_panel.py" line="259" />
         <source>cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="279" />
-        <source>{entities} entities, {links} links, {new} new</source>
-        <translation>{entities} 个实体，{links} 条关系，新增 {new}</translation>
+        <location filename="../graph_panel.py" line="285" />
+        <source>{n} entity</source>
+        <translation>{n} 个实体</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="489" />
+        <location filename="../graph_panel.py" line="285" />
+        <source>{n} entities</source>
+        <translation>{n} 个实体</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="286" />
+        <source>{n} link</source>
+        <translation>{n} 条关系</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="286" />
+        <source>{n} links</source>
+        <translation>{n} 条关系</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="287" />
+        <source>{n} new</source>
+        <translation>新增 {n}</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="475" />
+        <source>{n} link on the chart</source>
+        <translation>图上 {n} 条关系</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="475" />
+        <source>{n} links on the chart</source>
+        <translation>图上 {n} 条关系</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="496" />
         <source>Expand</source>
         <translation>展开</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="490" />
+        <location filename="../graph_panel.py" line="497" />
         <source>Expand by link type</source>
         <translation>按关系类型展开</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="494" />
+        <location filename="../graph_panel.py" line="501" />
         <source>Find path to…</source>
         <translation>查找路径至…</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="496" />
+        <location filename="../graph_panel.py" line="503" />
         <source>Unpin</source>
         <translation>取消固定</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="498" />
+        <location filename="../graph_panel.py" line="505" />
         <source>Hide</source>
         <translation>隐藏</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="500" />
+        <location filename="../graph_panel.py" line="507" />
         <source>Colour by centrality</source>
         <translation>按中心度着色</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="501" />
+        <location filename="../graph_panel.py" line="508" />
         <source>Show communities</source>
         <translation>显示社群</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="506" />
+        <location filename="../graph_panel.py" line="513" />
         <source>Search its records</source>
         <translation>检索相关记录</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="547" />
+        <location filename="../graph_panel.py" line="554" />
         <source>path of {n} hops: </source>
         <translation>{n} 跳路径：</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="588" />
+        <location filename="../graph_panel.py" line="595" />
         <source>{n} communities (Louvain)</source>
         <translation>{n} 个社群（Louvain）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="630" />
-        <location filename="../graph_panel.py" line="622" />
+        <location filename="../graph_panel.py" line="637" />
+        <location filename="../graph_panel.py" line="629" />
         <source>saved {path}</source>
         <translation>已保存 {path}</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="632" />
+        <location filename="../graph_panel.py" line="639" />
         <source>export failed: {error}</source>
         <translation>导出失败：{error}</translation>
+    </message>
+    <message>
+        <source>{entities} entities, {links} links, {new} new</source>
+        <translation>{entities} 个实体，{links} 条关系，新增 {new}</translation>
     </message>
 </context><context>
     <name>Headers</name>
@@ -473,189 +542,244 @@
 </context><context>
     <name>MainWindow</name>
     <message>
-        <location filename="../mainwindow.py" line="231" />
+        <location filename="../mainwindow.py" line="239" />
         <source>workspace: {name}</source>
         <translation>工作区：{name}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="233" />
+        <location filename="../mainwindow.py" line="241" />
         <source>backend: …</source>
         <translation>检索后端：…</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="234" />
+        <location filename="../mainwindow.py" line="242" />
         <source>user: {user} ({role})</source>
         <translation>用户：{user}（{role}）</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="253" />
+        <location filename="../mainwindow.py" line="261" />
         <source>&amp;Workspace</source>
         <translation>工作区(&amp;W)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="254" />
+        <location filename="../mainwindow.py" line="262" />
         <source>Ingest a file…</source>
         <translation>导入文件…</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="255" />
+        <location filename="../mainwindow.py" line="263" />
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="257" />
+        <location filename="../mainwindow.py" line="265" />
         <source>Quit</source>
         <translation>退出</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="258" />
+        <location filename="../mainwindow.py" line="266" />
         <source>&amp;Go</source>
         <translation>转到(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="259" />
+        <location filename="../mainwindow.py" line="267" />
         <source>Search</source>
         <translation>检索</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="260" />
+        <location filename="../mainwindow.py" line="268" />
         <source>◀ Back</source>
         <translation>◀ 后退</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="261" />
+        <location filename="../mainwindow.py" line="269" />
         <source>Forward ▶</source>
         <translation>前进 ▶</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="262" />
+        <location filename="../mainwindow.py" line="270" />
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="267" />
+        <location filename="../mainwindow.py" line="275" />
         <source>Pop out the current view</source>
         <translation>弹出当前视图</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="268" />
+        <location filename="../mainwindow.py" line="276" />
         <source>Toggle dark / light theme</source>
         <translation>切换深色 / 浅色主题</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="269" />
+        <location filename="../mainwindow.py" line="277" />
         <source>Reset layout</source>
         <translation>恢复默认布局</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="356" />
-        <location filename="../mainwindow.py" line="270" />
+        <location filename="../mainwindow.py" line="364" />
+        <location filename="../mainwindow.py" line="278" />
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="274" />
+        <location filename="../mainwindow.py" line="282" />
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="384" />
-        <location filename="../mainwindow.py" line="275" />
+        <location filename="../mainwindow.py" line="392" />
+        <location filename="../mainwindow.py" line="283" />
         <source>Keyboard shortcuts</source>
         <translation>快捷键</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="276" />
+        <location filename="../mainwindow.py" line="284" />
         <source>Navigation</source>
         <translation>导航</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="357" />
+        <location filename="../mainwindow.py" line="365" />
         <source>The language changes when the console is restarted.</source>
         <translation>重新启动控制台后语言设置生效。</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="369" />
+        <location filename="../mainwindow.py" line="377" />
         <source>backend: {state}</source>
         <translation>检索后端：{state}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="372" />
+        <location filename="../mainwindow.py" line="380" />
         <source>backend: error: {error}</source>
         <translation>检索后端：错误：{error}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="378" />
+        <location filename="../mainwindow.py" line="386" />
         <source>UI stall {ms} ms</source>
         <translation>界面卡顿 {ms} 毫秒</translation>
     </message>
 </context><context>
     <name>MapPanel</name>
     <message>
-        <location filename="../map_panel.py" line="157" />
+        <location filename="../map_panel.py" line="178" />
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="159" />
+        <location filename="../map_panel.py" line="180" />
         <source>Show everything</source>
         <translation>显示全部</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="165" />
+        <location filename="../map_panel.py" line="186" />
         <source>building the map …</source>
         <translation>正在生成地图 …</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="231" />
+        <source>{n} incident</source>
+        <translation>{n} 起警情</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="231" />
+        <source>{n} incidents</source>
+        <translation>{n} 起警情</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="232" />
+        <source>{n} unit</source>
+        <translation>{n} 个警力</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="232" />
+        <source>{n} units</source>
+        <translation>{n} 个警力</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="233" />
+        <source>{n} located record</source>
+        <translation>{n} 条定位记录</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="233" />
+        <source>{n} located records</source>
+        <translation>{n} 条定位记录</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="235" />
+        <source>{n} track</source>
+        <translation>{n} 条轨迹</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="235" />
+        <source>{n} tracks</source>
+        <translation>{n} 条轨迹</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="237" />
+        <source>hotspots</source>
+        <translation>热点</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="239" />
+        <source>{n} geofence</source>
+        <translation>{n} 个电子围栏</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="239" />
+        <source>{n} geofences</source>
+        <translation>{n} 个电子围栏</translation>
     </message>
 </context><context>
     <name>Panels</name>
     <message>
-        <location filename="../mainwindow.py" line="87" />
-        <location filename="../alert_tray.py" line="198" />
+        <location filename="../mainwindow.py" line="88" />
+        <location filename="../alert_tray.py" line="211" />
         <source>Alerts</source>
         <translation>预警</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="79" />
+        <location filename="../mainwindow.py" line="80" />
         <source>Search</source>
         <translation>检索</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="80" />
+        <location filename="../mainwindow.py" line="81" />
         <source>Link chart</source>
         <translation>关系图谱</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="81" />
+        <location filename="../mainwindow.py" line="82" />
         <source>Map</source>
         <translation>地图</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="82" />
+        <location filename="../mainwindow.py" line="83" />
         <source>Timeline</source>
         <translation>时间轴</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="83" />
+        <location filename="../mainwindow.py" line="84" />
         <source>Dashboards</source>
         <translation>统计看板</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="84" />
+        <location filename="../mainwindow.py" line="85" />
         <source>Faces</source>
         <translation>人像比对</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="85" />
+        <location filename="../mainwindow.py" line="86" />
         <source>Dispatch board</source>
         <translation>调度台</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="86" />
+        <location filename="../mainwindow.py" line="87" />
         <source>Record</source>
         <translation>记录详情</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="88" />
+        <location filename="../mainwindow.py" line="89" />
         <source>Plugins</source>
         <translation>数据源插件</translation>
     </message>
@@ -704,111 +828,126 @@
         <translation>选择一条检索结果、地图标记或图谱节点以查看记录。</translation>
     </message>
     <message>
-        <location filename="../record_pane.py" line="61" />
+        <location filename="../record_pane.py" line="63" />
         <source>record {uid} is not in this workspace</source>
         <translation>记录 {uid} 不在此工作区中</translation>
+    </message>
+    <message>
+        <location filename="../record_pane.py" line="82" />
+        <source>entity {id} is not in this workspace</source>
+        <translation>实体 {id} 不在此工作区中</translation>
     </message>
 </context><context>
     <name>RecordView</name>
     <message>
-        <location filename="../record_view.py" line="69" />
+        <location filename="../record_view.py" line="70" />
         <source>Graph</source>
         <translation>图谱</translation>
     </message>
     <message>
-        <location filename="../record_view.py" line="70" />
+        <location filename="../record_view.py" line="71" />
         <source>Map</source>
         <translation>地图</translation>
     </message>
     <message>
-        <location filename="../record_view.py" line="71" />
+        <location filename="../record_view.py" line="72" />
         <source>Timeline</source>
         <translation>时间轴</translation>
     </message>
     <message>
-        <location filename="../record_view.py" line="72" />
+        <location filename="../record_view.py" line="73" />
         <source>Faces</source>
         <translation>人像比对</translation>
     </message>
     <message>
-        <location filename="../record_view.py" line="73" />
+        <location filename="../record_view.py" line="74" />
         <source>location</source>
         <translation>位置</translation>
     </message>
     <message>
-        <location filename="../record_view.py" line="74" />
+        <location filename="../record_view.py" line="75" />
         <source>Entities</source>
         <translation>实体</translation>
     </message>
     <message>
-        <location filename="../record_view.py" line="75" />
+        <location filename="../record_view.py" line="76" />
         <source>Links</source>
         <translation>关系</translation>
     </message>
     <message>
-        <location filename="../record_view.py" line="76" />
+        <location filename="../record_view.py" line="77" />
         <source>from</source>
         <translation>来源</translation>
+    </message>
+    <message>
+        <location filename="../record_view.py" line="138" />
+        <source>Link chart, map, timeline, search</source>
+        <translation>关系图谱、地图、时间轴、检索</translation>
+    </message>
+    <message>
+        <location filename="../record_view.py" line="149" />
+        <source>Records ({shown} of {total})</source>
+        <translation>记录（显示 {shown} / 共 {total}）</translation>
     </message>
 </context><context>
     <name>SearchPanel</name>
     <message>
-        <location filename="../search_panel.py" line="80" />
+        <location filename="../search_panel.py" line="86" />
         <source>Search all sources (Ctrl+K), e.g. 入室盗窃 source:incidents</source>
         <translation>检索全部数据源（Ctrl+K），例如 入室盗窃 source:incidents</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="88" />
+        <location filename="../search_panel.py" line="94" />
         <source>?</source>
         <translation>?</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="90" />
+        <location filename="../search_panel.py" line="96" />
         <source>query syntax</source>
         <translation>检索语法</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="93" />
+        <location filename="../search_panel.py" line="99" />
         <source>relevance</source>
         <translation>相关度</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="94" />
+        <location filename="../search_panel.py" line="100" />
         <source>newest first</source>
         <translation>最新优先</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="95" />
+        <location filename="../search_panel.py" line="101" />
         <source>oldest first</source>
         <translation>最早优先</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="100" />
+        <location filename="../search_panel.py" line="106" />
         <source>all time</source>
         <translation>全部时间</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="101" />
+        <location filename="../search_panel.py" line="107" />
         <source>Searches cover the last {n} days unless you pick days in the 'day' facet or tick this ([search] default_window_days)</source>
         <translation>检索默认只覆盖最近 {n} 天；在“day”分面中选择日期或勾选此项可扩大范围（[search] default_window_days）</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="137" />
+        <location filename="../search_panel.py" line="144" />
         <source>Type a query and press Enter.</source>
         <translation>输入检索条件后按回车。</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="224" />
+        <location filename="../search_panel.py" line="243" />
         <source> in the last {n} days (tick 'all time' for older records)</source>
         <translation>（最近 {n} 天；勾选“全部时间”可检索更早的记录）</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="226" />
+        <location filename="../search_panel.py" line="245" />
         <source>{n} hits in {ms} ms</source>
         <translation>{n} 条命中，用时 {ms} 毫秒</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="233" />
+        <location filename="../search_panel.py" line="252" />
         <source> — {n} loaded</source>
         <translation> — 已加载 {n}</translation>
     </message>
@@ -876,22 +1015,22 @@ Build the demo workspace there: seven synthetic sources of 嘉兴 (residents, 11
 </context><context>
     <name>TimelinePanel</name>
     <message>
-        <location filename="../timeline_panel.py" line="54" />
+        <location filename="../timeline_panel.py" line="55" />
         <source>entity ids (comma separated), or select nodes in the link chart</source>
         <translation>实体编号（逗号分隔），或在关系图谱中选择节点</translation>
     </message>
     <message>
-        <location filename="../timeline_panel.py" line="57" />
+        <location filename="../timeline_panel.py" line="58" />
         <source>Use chart selection</source>
         <translation>使用图谱选择</translation>
     </message>
     <message>
-        <location filename="../timeline_panel.py" line="78" />
+        <location filename="../timeline_panel.py" line="79" />
         <source>time-wheel: records by weekday × hour (local time)</source>
         <translation>时间轮：按星期 × 小时统计（本地时间）</translation>
     </message>
     <message>
-        <location filename="../timeline_panel.py" line="158" />
+        <location filename="../timeline_panel.py" line="159" />
         <source>{n} records about {entities} entities; click a point to open its record</source>
         <translation>{entities} 个实体相关记录 {n} 条；点击数据点打开记录</translation>
     </message>

@@ -288,6 +288,13 @@ function sbDispatch(data) {
   return drawn;
 }
 
+function sbInvalidate() {
+  /* the view was shown again: let Leaflet measure its container (returns nothing: a Leaflet
+   * object handed back to the console would be converted whole, see map_panel.page_call) */
+  if (SB.map) { SB.map.invalidateSize(false); }
+  return null;
+}
+
 function sbInit(map, data) {
   SB.map = map;
   if (!map.options.maxZoom) { map.setMaxZoom(19); }  /* clustering needs one; no tile layer */

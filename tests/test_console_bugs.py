@@ -1,0 +1,403 @@
+"""Console bugs of issue #15 (and the console items of #16), each reproduced as a user meets it.
+
+Every test here failed before its fix; the docstring says what the user saw.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.console_fixtures import ctx, demo_root, drain, settings  # noqa: F401 - fixtures
+
+pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("drain")]
+
+WAIT = 30_000  # ms; a slow shared CI machine
+
+
+def _window(qtbot, ctx, settings):  # noqa: F811
+    from console.mainwindow import MainWindow
+
+    window = MainWindow(ctx, settings)
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+def web_renderer_rss(pid: int | None = None) -> int:
+    """Resident bytes of the largest Qt WebEngine process under ``pid`` (default: this one)."""
+    proc = Path("/proc")
+    children: dict[int, list[int]] = {}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    biggest = 0
+    todo = list(children.get(pid or os.getpid(), []))
+    while todo:
+        child = todo.pop()
+        todo += children.get(child, [])
+        try:
+            status = (proc / str(child) / "status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                biggest = max(biggest, int(line.split()[1]) * 1024)
+    return biggest
+
+
+def _track_entity(ctx) -> str:  # noqa: F811
+    return ctx.workspace.store.connection.execute(
+        "SELECT re.entity_id FROM record_entities re JOIN records r ON r.uid = re.record_uid "
+        "WHERE re.entity_id LIKE 'vehicle:%' AND r.lat IS NOT NULL GROUP BY re.entity_id "
+        "ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
+def test_bug1_show_on_map_after_the_map_was_open_loads_and_stays_small(
+        qtbot, ctx, settings) -> None:  # noqa: F811
+    """Bug 1: Map tab opened once, then chart → Show on map: the renderer grew ~100 MB/s and
+    the map never loaded (the page's answer to a script — the whole Leaflet map object — was
+    being converted for Qt)."""
+    from console import qtinit
+    from console.navigation import Focus
+
+    if not qtinit.webengine_available():
+        pytest.skip(f"Qt WebEngine cannot start here: {qtinit.WEBENGINE_ERROR}")
+    window = _window(qtbot, ctx, settings)
+    map_panel = window.panels["map"]
+    with qtbot.waitSignal(map_panel.page_ready, timeout=60_000):
+        window.show_panel("map")
+    window.show_panel("graph")
+    qtbot.wait(300)
+    before = web_renderer_rss()
+    entity = _track_entity(ctx)
+    with qtbot.waitSignal(map_panel.page_ready, timeout=WAIT) as ready:
+        window.bus.pivot.emit(Focus("map", "entity", (entity,)))
+    assert ready.args[0] is True
+    assert [t["id"] for t in map_panel.layers.tracks] == [entity]
+    qtbot.wait(1500)
+    grown = web_renderer_rss() - before
+    assert grown < 300 * 2**20, f"the web renderer grew by {grown >> 20} MB"
+
+
+def test_bug1_every_page_script_goes_through_page_call() -> None:
+    """Bug 1's cause cannot come back through another call site: console code calls the map
+    pages only through ``map_panel.page_call``, which hands back plain values only."""
+    console = Path(__file__).resolve().parent.parent / "console"
+    direct = [f"{p.name}:{n}" for p in console.glob("*.py")
+              for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+              if "runJavaScript(" in line and p.name != "map_panel.py"]
+    assert direct == []
+
+
+def test_issue16_7_incident_text_cannot_break_the_map_page(qtbot, tmp_path) -> None:
+    """#16 item 7: an incident reported as ``noise complaint <!--<script>`` left every
+    console's map uninitialised with no markers: the text was embedded in the page's script
+    element as it was, and ``<!--<script>`` made the HTML parser swallow the end tag."""
+    from console import qtinit
+    from console.map_panel import make_map_view
+    from console.mapgen import MapLayers, build_map_html
+
+    if not qtinit.webengine_available():
+        pytest.skip(f"Qt WebEngine cannot start here: {qtinit.WEBENGINE_ERROR}")
+    hostile = "noise complaint <!--<script>"
+    layers = MapLayers(incidents=[
+        {"id": 1, "lat": 30.25, "lon": 120.15, "label": hostile, "priority": 2,
+         "category": "noise</script><b>x</b>", "record": None},
+        {"id": 2, "lat": 30.26, "lon": 120.16, "label": "a & b > c", "priority": 3,
+         "category": "noise", "record": None}])
+    html = build_map_html(layers)
+    assert hostile not in html and "<!--<script>" not in html
+    path = tmp_path / "map.html"
+    path.write_text(html, encoding="utf-8")
+    from PyQt6.QtCore import QUrl
+
+    view = make_map_view(lambda *_: None, lambda _ok: None)
+    qtbot.addWidget(view)
+    view.resize(600, 400)
+    view.show()
+    view.load(QUrl.fromLocalFile(str(path)))
+    qtbot.waitUntil(lambda: view.title() == "superbrain-map-ready", timeout=WAIT)
+    labels: list[object] = []
+    view.page().runJavaScript(
+        "Object.keys(SB.byId).map(function (k) { return SB.byId[k].getTooltip().getContent(); })"
+        ".join('|')", labels.append)
+    qtbot.waitUntil(lambda: bool(labels), timeout=WAIT)
+    assert "noise complaint &lt;!--&lt;script&gt;" in str(labels[0])  # shown as text
+
+
+def _tray(qtbot, ctx):  # noqa: F811
+    from console.alert_tray import AlertTray
+    from console.bus import Bus
+
+    tray = AlertTray(ctx, Bus())
+    qtbot.addWidget(tray)
+    if not hasattr(tray, "table"):
+        pytest.skip("ops engine not importable here")
+    qtbot.waitUntil(lambda: not tray.first_load, timeout=WAIT)
+    return tray
+
+
+def test_bug2_each_alert_is_listed_once_and_counted_as_the_board_counts(
+        qtbot, ctx) -> None:  # noqa: F811
+    """Bug 2: every alert was listed twice (the unacknowledged ones and the most recent ones
+    overlap), the dock counted 400 where ``ops alerts --unacked`` said 329, and acknowledging
+    one left its twin unacknowledged."""
+    from ops.service import OpsService
+
+    tray = _tray(qtbot, ctx)
+    ids = [a.id for a in tray.model.alerts]
+    assert ids and len(ids) == len(set(ids))
+    unacked = len(list(OpsService(ctx.workspace).alerts.list(unacked_only=True)))
+    assert tray.model.unacked() == unacked
+    assert tray.summary.text().startswith(f"{unacked:,} to acknowledge")
+    first = next(i for i, a in enumerate(tray.model.alerts) if not a.acked)
+    alert_id = tray.model.alerts[first].id
+    tray.table.selectRow(first)
+    with qtbot.waitSignal(tray.acknowledged, timeout=WAIT):
+        tray.acknowledge_selected()
+    assert [a.acked for a in tray.model.alerts if a.id == alert_id] == [True]
+    assert tray.model.unacked() == unacked - 1
+
+
+def test_bug6_the_refresh_does_not_overwrite_the_trays_own_messages(
+        qtbot, ctx) -> None:  # noqa: F811
+    """Bug 6: 'select an alert …' vanished at the next 2-second refresh, so Acknowledge seemed
+    to do nothing."""
+    tray = _tray(qtbot, ctx)
+    tray.table.clearSelection()
+    tray.acknowledge_selected()
+    assert "select an alert" in tray.message.text()
+    with qtbot.waitSignal(tray.poller.result, timeout=WAIT):
+        tray.poller.poll()
+    assert "select an alert" in tray.message.text()
+    assert tray.message.isVisibleTo(tray) and tray.summary.isVisibleTo(tray)
+
+
+def test_bug3_chart_labels_never_shorten_an_identifier_silently(qtbot, ctx) -> None:  # noqa: F811
+    """Bug 3: labels were cut at 24 characters with no ellipsis: case J3304002026092100711
+    labelled '入室盗窃 J3304002026092100711' was drawn as a different, wrong number."""
+    from console.bus import Bus
+    from console.chart_model import chart_label
+    from console.graph_panel import GraphPanel
+
+    assert chart_label("incident:J3304002026092100711", "入室盗窃 J3304002026092100711") \
+        == "入室盗窃 J3304002026092100711"
+    long_id = "device:" + "MJ" + "7" * 40
+    assert chart_label(long_id, None) == long_id.split(":", 1)[1]
+    name = chart_label("address:a1", "浙江省嘉兴市南湖区人民路254号3单元1201室东侧车棚")
+    assert name.endswith("…") and len(name) == 24
+    panel = GraphPanel(ctx, Bus())
+    qtbot.addWidget(panel)
+    if not panel.available:
+        pytest.skip("graph engine not importable here")
+    seed, label = ctx.workspace.store.connection.execute(
+        "SELECT id, label FROM entities WHERE type = 'incident' AND length(label) > 24 "
+        "LIMIT 1").fetchone()
+    with qtbot.waitSignal(panel.changed, timeout=WAIT):
+        panel.show_entities([seed])
+    qtbot.waitUntil(lambda: panel.job is None, timeout=WAIT)
+    drawn = {item.toPlainText() for item in panel._labels if item.isVisible()}
+    assert label in drawn
+
+
+def test_bug4_a_long_status_line_does_not_widen_the_window(qtbot, ctx, settings) -> None:  # noqa: F811
+    """Bug 4: a six-hop path in the chart's status line widened the main window past the
+    screen, and the Record dock went off-screen."""
+    window = _window(qtbot, ctx, settings)
+    window.resize(1600, 960)
+    qtbot.wait(100)
+    path = " → ".join(f"person:33048119{i:02d}0101{i:04d}X 张{i}" for i in range(7))
+    window.panels["graph"].status.setText(f"path of 6 hops: {path}")
+    window.panels["search"].summary.setText("9,999 hits · " + path)
+    window.panels["map"].info.setText(path)
+    if hasattr(window.panels["alerts"], "message"):
+        window.panels["alerts"].message.setText(path)
+    qtbot.wait(300)
+    assert window.width() <= 1600
+    record = window.docks["records"]
+    assert record.geometry().right() <= window.width()
+
+
+def test_bug5_docking_a_popped_out_view_puts_it_back_in_its_tab(qtbot, ctx, settings) -> None:  # noqa: F811
+    """Bug 5: after Ctrl+Shift+D on the dispatch board, the float button of the popped-out
+    window docked it beside Record and its tab was gone until Reset layout."""
+    window = _window(qtbot, ctx, settings)
+    board = window.show_panel("dispatch")
+    tabs_before = window.tabs.count()
+    dock = window.detach_view()
+    assert dock is not None and dock.isFloating()
+    assert window.tabs.indexOf(board) == -1
+    dock.setFloating(False)  # what the title bar's float button does
+    qtbot.waitUntil(lambda: window.tabs.indexOf(board) >= 0, timeout=WAIT)
+    assert window.tabs.count() == tabs_before
+    assert "dispatch" not in window.docks
+    assert not any(d.isVisible() and d.widget() is board for d in window.findChildren(
+        type(dock)))
+    window.close()  # and closing it later does not add a second tab
+    assert [window.tabs.widget(i) for i in range(window.tabs.count())].count(board) == 1
+
+
+def test_bug7_clicking_a_chart_node_fills_the_record_pane(qtbot, ctx, settings) -> None:  # noqa: F811
+    """Bug 7: the Record pane says 'select … a node to see its record', but clicking a chart
+    node left it empty."""
+    window = _window(qtbot, ctx, settings)
+    chart, pane = window.panels["graph"], window.panels["records"]
+    if not chart.available:
+        pytest.skip("graph engine not importable here")
+    seed = ctx.workspace.store.connection.execute(
+        "SELECT entity_id FROM record_entities WHERE entity_id LIKE 'vehicle:%' "
+        "GROUP BY entity_id ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+    with qtbot.waitSignal(chart.changed, timeout=WAIT):
+        chart.show_entities([seed])
+    qtbot.waitUntil(lambda: chart.job is None, timeout=WAIT)
+    chart.select([seed])  # what a left click on the node does
+    assert pane.browser.isVisibleTo(pane)
+    text = pane.browser.toPlainText()
+    assert seed in text
+    uid = ctx.workspace.store.entity_record_uids(seed)[0]
+    assert ctx.workspace.store.get_record(uid).title() in text
+    from PyQt6.QtCore import QUrl
+
+    pane._on_link(QUrl(f"record:{uid}"))
+    assert pane.record is not None and pane.record.uid == uid
+
+
+def test_bug8_faces_search_says_what_is_missing_in_the_consoles_words(qtbot, ctx) -> None:  # noqa: F811
+    """Bug 8: Search with no photo did nothing and said nothing; without a case number the
+    message spoke of the command line's ``--case``."""
+    from console.bus import Bus
+    from console.faces_panel import FacesPanel
+
+    panel = FacesPanel(ctx, Bus())
+    qtbot.addWidget(panel)
+    if not panel.available:
+        pytest.skip("facematch engine not importable here")
+    panel.show()
+    panel.case.setText("J3304002026092100711")
+    panel.purpose.setText("robbery suspect, CCTV still")
+    with qtbot.waitSignal(panel.refused, timeout=1000) as refused:
+        panel.search_button.click()
+    assert "photo" in refused.args[0]
+    assert "photo" in panel.status.text() and panel.status.isVisible()
+    panel.case.clear()
+    with qtbot.waitSignal(panel.refused, timeout=1000) as refused:
+        panel.search_button.click()
+    assert "case number" in refused.args[0] and "--" not in refused.args[0]
+    assert panel.case.property("invalid") is True
+
+
+def test_bug9_sort_arrow_follows_the_engines_sort_and_counts_agree(qtbot, ctx) -> None:  # noqa: F811
+    """Bug 9: the Time column showed a sort arrow while results were sorted by relevance; the
+    chart and map said '1 entities', '1 links', '1 tracks'."""
+    from PyQt6.QtCore import Qt
+
+    from console.bus import Bus
+    from console.graph_panel import GraphPanel
+    from console.map_panel import MapPanel
+    from console.mapgen import MapLayers
+    from console.search_panel import SearchPanel
+
+    panel = SearchPanel(ctx, Bus())
+    qtbot.addWidget(panel)
+    header = panel.table.horizontalHeader()
+    with qtbot.waitSignal(panel.model.first_page, timeout=WAIT):
+        panel.run_query("source:incidents")
+    assert panel.model.request.sort == "relevance"
+    assert (header.sortIndicatorSection(), header.sortIndicatorOrder()) == \
+        (4, Qt.SortOrder.DescendingOrder)
+    with qtbot.waitSignal(panel.model.first_page, timeout=WAIT):
+        header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)  # a click on Time
+    assert panel.model.request.sort == "time_asc" and panel.sort.currentData() == "time_asc"
+
+    chart = GraphPanel(ctx, Bus())
+    qtbot.addWidget(chart)
+    assert chart.chart_summary(1, 1, 1) == "1 entity, 1 link, 1 new"
+    assert chart.chart_summary(2, 0, 0) == "2 entities, 0 links, 0 new"
+    map_panel = MapPanel(ctx, Bus())
+    qtbot.addWidget(map_panel)
+    map_panel.layers = MapLayers(
+        incidents=[{"id": 1, "lat": 30.0, "lon": 120.0}],
+        tracks=[{"id": "vehicle:浙F1", "label": "浙F1", "points": []}],
+        geofences=[{"type": "Feature"}])
+    summary = map_panel.layers_summary()
+    assert "1 incident ·" in summary and "1 track" in summary and "1 geofence" in summary
+    assert "1 tracks" not in summary and "0 units" in summary
+
+
+def test_bug10_console_without_w_behaves_like_superbrain_alone(monkeypatch, tmp_path) -> None:
+    """Bug 10: ``superbrain console`` with no -w showed an error box and exited, while bare
+    ``superbrain`` offered the demo; both now take the same path."""
+    import console.app
+    from core import cli
+
+    calls: list[tuple[str, object]] = []
+    monkeypatch.setattr(console.app, "run_default", lambda d: calls.append(("default", d)) or 0)
+    monkeypatch.setattr(console.app, "run", lambda root: calls.append(("run", root)) or 0)
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    assert cli.main(["console"]) == 0
+    assert cli.main([]) == 0
+    assert calls[0] == calls[1] and calls[0][0] == "default"
+    assert cli.main(["console", "-w", str(tmp_path)]) == 0
+    assert calls[2] == ("run", tmp_path)
+
+
+HOSTILE = ("人民路254号<img src='file:///usr/share/pixmaps/debian-logo.png'>"
+           "<b style='color:red'>CANCELLED - do not dispatch</b>")
+
+
+def _rendered(text: str) -> tuple[str, str]:
+    """What Qt draws for a tooltip / AutoText label: (visible text, its HTML)."""
+    from PyQt6.QtCore import Qt
+    from PyQt6.QtGui import QTextDocument
+
+    doc = QTextDocument()
+    if Qt.mightBeRichText(text):
+        doc.setHtml(text)
+    else:
+        doc.setPlainText(text)
+    return doc.toPlainText(), doc.toHtml()
+
+
+def test_issue16_14_data_is_shown_as_text_never_as_markup(qtbot, ctx) -> None:  # noqa: F811
+    """#16 item 14: an incident address in a tooltip drew a local image and a fake red
+    'CANCELLED - do not dispatch'. Tooltips and labels that show data show it as text."""
+    from datetime import UTC, datetime
+
+    from PyQt6.QtCore import Qt
+
+    from console.alert_tray import AlertsModel
+    from console.bus import Bus
+    from console.dispatch_models import QueueModel
+    from console.graph_panel import GraphPanel
+    from console.notice import Notice
+
+    queue = QueueModel()
+    queue.set_rows([{"id": 7, "priority": 1, "address": HOSTILE, "text": "x",
+                     "routing": {"description": "<i>rule</i>"}}])
+    tip = queue.data(queue.index(0, 0), Qt.ItemDataRole.ToolTipRole)
+    shown, markup = _rendered(tip)
+    assert HOSTILE in shown and "<img" not in markup and "color:#ff0000" not in markup
+    alerts = AlertsModel()
+    from ops.model import Alert
+
+    alerts.merge([Alert(
+        id=1, ts=datetime.now(UTC), kind="watchlist", rule="<b>r</b>", severity="high",
+        title=HOSTILE)])
+    shown, markup = _rendered(alerts.data(alerts.index(0, 3), Qt.ItemDataRole.ToolTipRole))
+    assert HOSTILE in shown and "<img" not in markup
+    chart = GraphPanel(ctx, Bus())
+    qtbot.addWidget(chart)
+    notice = Notice(HOSTILE)
+    qtbot.addWidget(notice)
+    for label in (chart.status, notice.label):
+        label.setText(HOSTILE)
+        assert label.textFormat() == Qt.TextFormat.PlainText
