@@ -6,12 +6,20 @@ Imports no Qt until the command runs, so the CLI works on machines without a dis
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 
 def cmd_console(args: argparse.Namespace) -> int:
-    from core.cli import launch_console
+    from core.cli import has_display, launch_console
 
+    if args.server:
+        if not has_display():
+            print("no display: not opening the console", file=sys.stderr)
+            return 0
+        from console.remote_app import run_remote
+
+        return run_remote(args.server, ca_certs=args.ca_certs or "")
     return launch_console(args.workspace)
 
 
@@ -23,4 +31,10 @@ def register(subparsers: Any) -> None:
                               description="Open the console (search, link chart, faces, map, "
                                           "dashboards, dispatch board) on WORKSPACE.")
     add_workspace_arg(p)
+    p.add_argument("--server", metavar="URL",
+                   help="work as a client of a centre server (https://host:port) instead of "
+                        "on a workspace folder: log in there; searches, expansions and "
+                        "dispatch run and are audited on the server")
+    p.add_argument("--ca-certs", metavar="PEM",
+                   help="CA certificate that signed the server's TLS certificate")
     p.set_defaults(func=cmd_console)

@@ -237,7 +237,12 @@ class GraphPanel(QWidget):
         options = {"positions": positions, "link_types": link_types, "depth": depth,
                    "max_nodes": max_nodes, "keep_seeds": keep}
 
+        remote_grow = getattr(self.ctx, "grow", None)  # a client console: the server expands
+        chart = self.model.graph
+
         def work(_progress: Any, cancel: Any) -> Any:
+            if remote_grow is not None:
+                return remote_grow(chart, seeds, cancel=cancel, **options)
             if self.offload:
                 try:
                     graph, pos, _ = unpack(run_in_process(
