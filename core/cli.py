@@ -25,7 +25,7 @@ from core.progress import CancelToken, Progress
 log = logging.getLogger(__name__)
 
 COMMAND_MODULES = ("search.cli", "graph.cli", "facematch.cli", "ops.cli", "console.cli",
-                   "core.migrate_cli")
+                   "server.cli", "core.migrate_cli")
 
 DEFAULT_WORKSPACE = Path(os.environ.get("SUPERBRAIN_WORKSPACE", "workspace"))
 
@@ -35,12 +35,19 @@ DEMO_SIZES = {"tiny": 200, "small": 2000, "medium": 20000, "large": 200000}
 # -- shared helpers for every subcommand ---------------------------------------------------------
 def add_workspace_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-w", "--workspace", type=Path, default=DEFAULT_WORKSPACE,
-                        help="workspace folder (default: $SUPERBRAIN_WORKSPACE or ./workspace)")
+                        help="workspace folder, or a centre's centre.toml (default: "
+                             "$SUPERBRAIN_WORKSPACE or ./workspace)")
 
 
 def open_workspace(args: argparse.Namespace) -> Any:
     from core.workspace import Workspace
 
+    if Path(args.workspace).suffix == ".toml" and Path(args.workspace).is_file():
+        # A centre: the same commands act on its PostgreSQL (e.g. an ingest job on its own
+        # machine, feeding the centre that the server processes serve).
+        from centre.workspace import open_centre
+
+        return open_centre(args.workspace, application_name=f"superbrain-{args.command}")
     return Workspace.open(args.workspace)
 
 

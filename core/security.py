@@ -158,9 +158,7 @@ def _check_declared(permission: str) -> None:
 
 
 def user_store(workspace: Workspace) -> UserStore:
-    from core.users import USERS_FILE, UserStore
-
-    return UserStore(workspace.root / USERS_FILE)
+    return workspace.accounts
 
 
 def login(workspace: Workspace, user: str, password: str) -> Session:

@@ -255,7 +255,7 @@ class UserStore:
 
 # -- guarded services (what the CLI and the console call) -----------------------------------------
 def _store_of(workspace: Workspace) -> UserStore:
-    return UserStore(workspace.root / USERS_FILE)
+    return workspace.accounts
 
 
 def _check_role(role: str) -> None:

@@ -18,6 +18,7 @@ from core.errors import WorkspaceError
 if TYPE_CHECKING:
     from core.security import Session
     from core.store import Store
+    from core.users import UserStore
     from plugins.registry import Discovery
 
 log = logging.getLogger(__name__)
@@ -184,6 +185,13 @@ class Workspace:
     @cached_property
     def audit(self) -> AuditLog:
         return AuditLog(self.audit_path)
+
+    @cached_property
+    def accounts(self) -> UserStore:
+        """The user accounts (``users.sqlite``; in PostgreSQL on a centre)."""
+        from core.users import USERS_FILE, UserStore
+
+        return UserStore(self.root / USERS_FILE)
 
     def plugin_folders(self) -> list[Path]:
         folders = self.config.get("plugins", {}).get("folders", ["plugins"])

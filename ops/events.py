@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ops.db import dumps, ensure_schema, event_from_row
+from ops.db import DDL, dumps, ensure_schema, event_from_row
 from ops.model import OpsEvent, from_epoch
 
 if TYPE_CHECKING:
@@ -82,7 +82,10 @@ class OpsContext:
     def __post_init__(self) -> None:
         key = str(self.store.path)
         with _SCHEMA_LOCK:
-            if key not in _SCHEMA_READY:
+            if key not in _SCHEMA_READY and hasattr(self.store, "ensure_schema"):
+                self.store.ensure_schema(DDL)  # a centre's store (PostgreSQL)
+                _SCHEMA_READY.add(key)
+            elif key not in _SCHEMA_READY:
                 # A connection of its own: executescript would commit a transaction the
                 # thread's store connection might have open.
                 self.store.connection  # noqa: B018 - the store file and WAL mode exist first
@@ -214,6 +217,10 @@ class Tx:
         outbox) and appended to the audit log right after COMMIT, so a change never commits
         without its audit line, even if the process dies in between."""
         actor, params = self.ctx.audit_as(user, params)
+        if getattr(self.ctx.store, "audit_in_transaction", False):
+            # A centre's audit log is a table: the line joins this transaction.
+            self.ctx.workspace.audit.append(actor, action, params)
+            return
         cur = self.con.execute("INSERT INTO ops_audit_outbox (ts, user, action, params) VALUES "
                                "(?,?,?,?)", (self.ctx.clock(), actor, action, dumps(params)))
         self.audits.append(int(cur.lastrowid or 0))

@@ -1,0 +1,92 @@
+"""A workspace backed by a centre: shared state in PostgreSQL, files in the server's folder.
+
+``open_centre("centre.toml")`` returns a :class:`CentreWorkspace`, a
+:class:`core.workspace.Workspace` whose store, audit log and user accounts live in PostgreSQL
+(see :mod:`centre.store`, :mod:`centre.audit`, :mod:`centre.users`), so every engine and the
+service layer run on it unchanged, from any number of processes: server processes, ingest
+jobs, the CLI.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from centre.config import CentreConfig, load_centre_config
+from centre.db import Database
+from core.workspace import Workspace
+
+if TYPE_CHECKING:
+    from centre.audit import PgAuditLog
+    from centre.store import PgStore
+    from centre.users import PgUserStore, SessionStore
+
+
+class CentreWorkspace(Workspace):
+    """The centre as a workspace (see the module docstring)."""
+
+    def __init__(self, config: CentreConfig, *, application_name: str = "superbrain") -> None:
+        super().__init__(config.data_dir, config.raw)
+        self.centre = config
+        self.db = Database(config.database_url, application_name=application_name)
+
+    @property
+    def store_path(self) -> Path:
+        return Path(self.store.path)
+
+    @cached_property
+    def store(self) -> PgStore:  # type: ignore[override]
+        from centre.store import PgStore
+
+        return PgStore(self.db)
+
+    @cached_property
+    def audit(self) -> PgAuditLog:  # type: ignore[override]
+        from centre.audit import PgAuditLog
+
+        return PgAuditLog(self.db)
+
+    @cached_property
+    def accounts(self) -> PgUserStore:  # type: ignore[override]
+        from centre.users import PgUserStore
+
+        return PgUserStore(self.db)
+
+    def sessions(self, lifetime_s: float) -> SessionStore:
+        from centre.users import SessionStore
+
+        return SessionStore(self.db, lifetime_s=lifetime_s)
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def open_centre(path: Path, *, application_name: str = "superbrain") -> CentreWorkspace:
+    """Open the centre described by ``path`` (a ``centre.toml``); creates the data folder's
+    sub-folders and the database tables when missing."""
+    config = load_centre_config(path)
+    for sub in ("", "search", "faces", "rejects", "plugins", "data"):
+        (config.data_dir / sub).mkdir(parents=True, exist_ok=True)
+    ws = CentreWorkspace(config, application_name=application_name)
+    ws.search_config  # noqa: B018 - validate early
+    ws.store  # noqa: B018 - the tables exist from here on
+    ws.audit  # noqa: B018
+    ws.accounts  # noqa: B018
+    from ops.db import DDL as OPS_DDL
+
+    ws.db.ensure_schema(OPS_DDL)
+    ws.db.ensure_schema(NOTIFY_DDL)
+    return ws
+
+
+#: Every committed row of ``ops_events`` (the change journal) is announced on this channel;
+#: server processes LISTEN and push the rows to their consoles (server.push).
+EVENTS_CHANNEL = "superbrain_events"
+NOTIFY_DDL = [
+    f"""CREATE OR REPLACE FUNCTION superbrain_notify_event() RETURNS trigger AS $$
+    BEGIN PERFORM pg_notify('{EVENTS_CHANNEL}', NEW.id::text); RETURN NULL; END;
+    $$ LANGUAGE plpgsql""",
+    """CREATE OR REPLACE TRIGGER ops_events_notify AFTER INSERT ON ops_events
+    FOR EACH ROW EXECUTE FUNCTION superbrain_notify_event()""",
+]

@@ -1,0 +1,269 @@
+"""The ASGI application: routes of CONTRACT.md §2 over the service layer.
+
+Every route except ``POST /api/v1/session`` passes :class:`SessionGate` first, which answers
+401 unless the request carries a valid, unexpired token; unknown paths included, so nothing
+answers without a session. Services run in worker threads (the engines are synchronous).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import json
+import logging
+import os
+import platform
+import secrets
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from centre.workspace import CentreWorkspace
+from server import wire
+from server.auth import Authenticator, LoginRefused, bearer_token
+from server.config import ServerConfig
+from server.push import EventHub, stream
+
+log = logging.getLogger(__name__)
+
+API = "/api/v1"
+OPEN_ROUTES = frozenset({("POST", f"{API}/session")})
+
+
+def _json(status: int, body: Any) -> Response:
+    return Response(wire.dumps(body) if not isinstance(body, bytes) else body, status,
+                    media_type="application/json")
+
+
+def _error(kind: str, message: str, **extra: Any) -> Response:
+    return _json(wire.STATUS[kind], wire.error_body(kind, message, **extra))
+
+
+class SessionGate:
+    """ASGI middleware: a valid session or 401, before any routing."""
+
+    def __init__(self, app: ASGIApp, auth: Authenticator) -> None:
+        self.app = app
+        self.auth = auth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] != "http":  # websockets are not offered
+            return
+        if (scope["method"], scope["path"]) not in OPEN_ROUTES:
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1")
+                       for k, v in scope["headers"]}
+            token = bearer_token(headers.get("authorization"))
+            session = await run_in_threadpool(self.auth.check, token) if token else None
+            if session is None:
+                response = _error("Unauthenticated", "a valid session token is needed: POST "
+                                  f"{API}/session, then send Authorization: Bearer TOKEN")
+                response.headers["WWW-Authenticate"] = 'Bearer realm="superbrain"'
+                await response(scope, receive, send)
+                return
+            scope.setdefault("state", {})
+            scope["state"]["session"] = session
+            scope["state"]["token"] = token
+        await self.app(scope, receive, send)
+
+
+async def read_json(request: Request, limit: int) -> dict[str, Any]:
+    """The request's JSON object, refusing bodies over ``limit`` bytes before reading them."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise BodyError("TooLarge", f"the request body is larger than {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyError("TooLarge", f"the request body is larger than {limit} bytes")
+        chunks.append(chunk)
+    if not size:
+        return {}
+    try:
+        body = json.loads(b"".join(chunks))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BodyError("Invalid", f"the request body is not JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise BodyError("Invalid", "the request body must be a JSON object")
+    return body
+
+
+class BodyError(Exception):
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def build_app(workspace: CentreWorkspace, config: ServerConfig) -> Starlette:
+    """The application of one server process on ``workspace``."""
+    auth = Authenticator(workspace, lifetime_s=config.session_hours * 3600)
+    hub = EventHub(workspace.db)
+
+    def peer(request: Request) -> str:
+        return request.client.host if request.client else ""
+
+    async def login(request: Request) -> Response:
+        try:
+            body = await read_json(request, 64 * 1024)
+            issued = await run_in_threadpool(auth.login, body.get("user"), body.get("password"),
+                                             peer=peer(request))
+        except BodyError as exc:
+            return _error(exc.kind, str(exc))
+        except LoginRefused as exc:
+            kind = {401: "Unauthenticated", 423: "Locked"}.get(exc.status, "Invalid")
+            return _error(kind, exc.message)
+        return _json(200, {"token": issued.token, "expires_at": issued.expires_at,
+                           "user": issued.session.user, "role": issued.session.role})
+
+    async def logout(request: Request) -> Response:
+        await run_in_threadpool(auth.logout, request.state.token, request.state.session)
+        return Response(status_code=204)
+
+    async def list_services(request: Request) -> Response:
+        from core.services import services
+
+        session = request.state.session
+        specs = await run_in_threadpool(services)
+        return _json(200, [{"name": s.name, "permission": s.permission,
+                            "allowed": session.can(s.permission), "doc": s.doc,
+                            "params": list(s.params)}
+                           for s in sorted(specs.values(), key=lambda s: s.name)])
+
+    async def call(request: Request) -> Response:
+        name = request.path_params["service"]
+        try:
+            body = await read_json(request, config.max_body_bytes)
+        except BodyError as exc:
+            return _error(exc.kind, str(exc))
+        params = body.get("params", {})
+        if not isinstance(params, dict):
+            return _error("Invalid", '"params" must be a JSON object')
+        try:
+            result = await run_in_threadpool(_call_service, workspace, request.state.session,
+                                             name, params)
+            return _json(200, wire.dumps({"result": wire.jsonable(result)}))
+        except _CallError as exc:
+            return _error(exc.kind, str(exc))
+        except Exception as exc:
+            kind = wire.error_type(exc)
+            if kind == "Internal":
+                incident = secrets.token_hex(6)
+                log.exception("service %s failed (error id %s)", name, incident)
+                return _error("Internal", f"internal error in {name!r} (error id {incident}; "
+                                          "see the server log)")
+            return _error(kind, str(exc))
+
+    async def events(request: Request) -> Response:
+        after_text = request.headers.get("last-event-id") or request.query_params.get("after")
+        after = None
+        if after_text:
+            if not after_text.isdigit() or len(after_text) > 18:
+                return _error("Invalid", f"event id {after_text[:40]!r} is not a number")
+            after = int(after_text)
+        token = request.state.token
+
+        def still_valid() -> bool:
+            return auth.check(token) is not None
+
+        body: AsyncIterator[str] = stream(hub, after, still_valid=still_valid)
+        return StreamingResponse(body, media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store",
+                                          "X-Accel-Buffering": "no"})
+
+    async def health(request: Request) -> Response:
+        report = await run_in_threadpool(_health, workspace, request.state.session, hub)
+        return _json(200, report)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await run_in_threadpool(hub.start)
+        try:
+            yield
+        finally:
+            await run_in_threadpool(hub.stop)
+
+    routes = [
+        Route(f"{API}/session", login, methods=["POST"]),
+        Route(f"{API}/session", logout, methods=["DELETE"]),
+        Route(f"{API}/services", list_services, methods=["GET"]),
+        Route(f"{API}/call/{{service:str}}", call, methods=["POST"]),
+        Route(f"{API}/events", events, methods=["GET"]),
+        Route(f"{API}/health", health, methods=["GET"]),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(SessionGate, auth=auth)
+    app.state.hub = hub
+    app.state.auth = auth
+    return app
+
+
+class _CallError(Exception):
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def _call_service(workspace: CentreWorkspace, session: Any, name: str,
+                  params: dict[str, Any]) -> Any:
+    from core.services import ServiceContext, call, services
+
+    specs = services()
+    spec = specs.get(name)
+    if spec is None:
+        raise _CallError("NotFound", f"no service named {name[:100]!r}; GET {API}/services "
+                                     "lists them")
+    unknown = sorted(set(params) - set(spec.params))
+    if unknown:
+        raise _CallError("Invalid", f"service {name!r}: unknown parameters {unknown}; it takes "
+                                    f"{', '.join(spec.params) or 'none'}")
+    signature = inspect.signature(spec.fn)
+    missing = [p.name for p in list(signature.parameters.values())[1:]
+               if p.default is inspect.Parameter.empty and p.name not in params]
+    if missing:
+        raise _CallError("Invalid", f"service {name!r}: missing parameters {missing}")
+    return call(name, ServiceContext(workspace, session), **params)
+
+
+def _health(workspace: CentreWorkspace, session: Any, hub: EventHub) -> dict[str, Any]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        superbrain = version("superbrain")
+    except PackageNotFoundError:
+        superbrain = "unknown"
+    report: dict[str, Any] = {"centre": workspace.centre.name, "superbrain": superbrain,
+                              "python": platform.python_version(), "pid": os.getpid(),
+                              "user": session.user, "role": session.role}
+    try:
+        row = workspace.db.connection.execute("SHOW server_version").fetchone()
+        report["store"] = {"status": "green", "postgresql": row[0],
+                           "last_event": hub.last_id}
+    except Exception as exc:
+        report["store"] = {"status": "red", "error": str(exc)}
+    cfg = workspace.search_config
+    report["search"] = {"backend": cfg.backend}
+    try:
+        from core.services import ServiceContext, acting
+        from search.backend import open_backend
+
+        with acting(ServiceContext(workspace, session)):
+            backend = open_backend(workspace)
+            try:
+                report["search"].update(wire.jsonable(backend.health()))
+            finally:
+                backend.close()
+    except Exception as exc:
+        report["search"].update(status="red", error=str(exc))
+    faces = workspace.faces_dir
+    report["gallery"] = {"status": "green" if faces.is_dir() else "red",
+                         "files": sum(1 for _ in faces.iterdir()) if faces.is_dir() else 0}
+    return report

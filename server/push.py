@@ -1,0 +1,185 @@
+"""Live push: the change journal (``ops_events``) streamed to consoles as Server-Sent Events.
+
+Every committed row of ``ops_events`` is announced by a PostgreSQL trigger on the channel
+``superbrain_events`` (NOTIFY is delivered at commit, to every process). Each server process
+runs one :class:`EventHub`: a thread that LISTENs on its own connection, reads the new rows
+(``id > last``; rows commit in id order, see centre.db) and hands them to the process's
+streams. It also polls once a second, so a lost notification delays an event, never loses it.
+
+A stream starts after the id the console last saw (``Last-Event-ID`` or ``?after=``) and first
+replays what it missed from the table; a console too slow to keep up is switched back to
+reading from the table. So a console that reconnects misses nothing that the journal still
+holds (see ``OpsService.prune_events``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from centre.db import Database
+from centre.workspace import EVENTS_CHANNEL
+
+log = logging.getLogger(__name__)
+
+PAGE = 500
+QUEUE_LIMIT = 2000
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    ts: float
+    kind: str
+    ref: str
+    user: str
+    payload: str  # JSON text, as stored
+
+    def sse(self) -> str:
+        """The event in text/event-stream form (``event:`` is the kind's first part:
+        alert, incident, unit, assignment, case …)."""
+        data = (f'{{"id":{self.id},"ts":{self.ts!r},"kind":{json.dumps(self.kind)},'
+                f'"ref":{json.dumps(self.ref, ensure_ascii=False)},'
+                f'"user":{json.dumps(self.user, ensure_ascii=False)},'
+                f'"payload":{self.payload}}}')
+        return f"id: {self.id}\nevent: {self.kind.split('.', 1)[0]}\ndata: {data}\n\n"
+
+
+def fetch_events(db: Database, after: int, limit: int = PAGE) -> list[Event]:
+    rows = db.connection.execute(
+        "SELECT id, ts, kind, ref, user, payload FROM ops_events WHERE id > ? ORDER BY id "
+        "LIMIT ?", (after, limit)).fetchall()
+    return [Event(int(r[0]), float(r[1]), r[2], r[3], r[4], r[5]) for r in rows]
+
+
+def last_event_id(db: Database) -> int:
+    return int(db.connection.execute("SELECT coalesce(max(id), 0) FROM ops_events"
+                                     ).fetchone()[0])
+
+
+@dataclass(eq=False)
+class Subscriber:
+    loop: asyncio.AbstractEventLoop
+    queue: asyncio.Queue[Event] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
+    lagging: bool = False  # the queue overflowed: re-read from the table
+
+    def offer(self, event: Event) -> None:
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.lagging = True
+
+
+class EventHub:
+    """One per server process: LISTEN, read new journal rows, fan them out."""
+
+    def __init__(self, db: Database, *, poll_s: float = 1.0) -> None:
+        self.db = db
+        self.poll_s = poll_s
+        self.last_id = 0
+        self._subs: set[Subscriber] = set()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.last_id = last_event_id(self.db)
+        self._thread = threading.Thread(target=self._run, name="superbrain-push", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def subscribe(self) -> Subscriber:
+        sub = Subscriber(asyncio.get_running_loop())
+        with self._lock:
+            self._subs.add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscriber) -> None:
+        with self._lock:
+            self._subs.discard(sub)
+
+    def _publish(self, events: list[Event]) -> None:
+        with self._lock:
+            subs = list(self._subs)
+        for sub in subs:
+            for event in events:
+                try:
+                    sub.loop.call_soon_threadsafe(sub.offer, event)
+                except RuntimeError:  # its loop closed: the stream ended
+                    self.unsubscribe(sub)
+                    break
+
+    def _drain(self) -> None:
+        while True:
+            events = fetch_events(self.db, self.last_id)
+            if not events:
+                return
+            self.last_id = events[-1].id
+            self._publish(events)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                con = self.db.connect_raw()
+            except Exception as exc:  # the database is down: keep trying, say so
+                log.error("push: cannot reach PostgreSQL (%s); retrying", exc)
+                self._stop.wait(2.0)
+                continue
+            try:
+                con.execute(f"LISTEN {EVENTS_CHANNEL}")
+                while not self._stop.is_set():
+                    self._drain()
+                    for _ in con.notifies(timeout=self.poll_s, stop_after=1):
+                        pass
+            except Exception:
+                log.exception("push: listener failed; reconnecting")
+                self._stop.wait(1.0)
+            finally:
+                con.close()
+
+
+async def stream(hub: EventHub, after: int | None, *, still_valid: Callable[[], Any],
+                 keepalive_s: float = 15.0) -> Any:
+    """The text/event-stream body for one console (an async generator of str)."""
+    from starlette.concurrency import run_in_threadpool
+
+    sub = hub.subscribe()
+    try:
+        last = hub.last_id if after is None else after
+        yield f"retry: 2000\n: superbrain events after {last}\n\n"
+        while True:
+            # Replay from the table: on connect, and whenever this stream fell behind.
+            sub.lagging = False
+            while True:
+                events = await run_in_threadpool(fetch_events, hub.db, last)
+                for event in events:
+                    yield event.sse()
+                    last = event.id
+                if len(events) < PAGE:
+                    break
+            while not sub.lagging:
+                try:
+                    event = await asyncio.wait_for(sub.queue.get(), keepalive_s)
+                except TimeoutError:
+                    if not await run_in_threadpool(still_valid):
+                        yield "event: session-ended\ndata: {}\n\n"
+                        return
+                    yield ": keepalive\n\n"
+                    continue
+                if event.id <= last:  # already replayed from the table
+                    continue
+                yield event.sse()
+                last = event.id
+            while not sub.queue.empty():
+                sub.queue.get_nowait()
+    finally:
+        hub.unsubscribe(sub)
