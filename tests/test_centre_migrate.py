@@ -69,21 +69,30 @@ def test_migrate_moves_the_demo_workspace_and_the_audit_chain_verifies(
                            (uid,)).fetchone()[0] == fields
         pw_hash = con.execute("SELECT password_hash FROM users WHERE name='li'").fetchone()[0]
         assert pw_hash.startswith("$argon2id$")
-        rows = con.execute("SELECT seq, entry FROM audit_log ORDER BY seq").fetchall()
+        rows = con.execute("SELECT seq, line FROM audit_log ORDER BY seq").fetchall()
     file_lines = (ws / "audit.jsonl").read_text("utf-8").splitlines()
     assert [r[1] for r in rows] == file_lines  # byte for byte, in order
     assert json.loads(rows[-1][1])["action"] == "centre.migrate"
     assert json.loads(rows[-1][1])["user"] == "chief"  # from the session, not a parameter
     assert "chief-password" not in "".join(file_lines)
-    from core.migrate import verify_centre_audit
+    # `superbrain audit verify` on the centre passes, and can fail: alter one entry there
+    centre = _centre_toml(tmp_path, pg_url)
+    out = cli("audit", "-w", str(centre), "verify", env=ADMIN)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert f"{len(file_lines)} entries, chain verified" in out.stdout
+    with psycopg.connect(pg_url) as con:
+        con.execute("UPDATE audit_log SET line = replace(line, '\"chief\"', '\"li\"') "
+                    "WHERE seq = 3")
+    out = cli("audit", "-w", str(centre), "verify", env=ADMIN)
+    assert out.returncode == 1 and "altered" in out.stdout
 
-    with psycopg.connect(pg_url) as con, con.cursor() as cur:
-        assert verify_centre_audit(cur) == []
-        # and the check can fail: alter one entry in the centre
-        cur.execute("UPDATE audit_log SET entry = replace(entry, '\"chief\"', '\"li\"') "
-                    "WHERE seq = (SELECT max(seq) FROM audit_log)")
-        assert any("altered" in p for p in verify_centre_audit(cur))
-        con.rollback()
+
+def _centre_toml(tmp_path: Path, url: str) -> Path:
+    from centre.config import write_template
+
+    path = tmp_path / "centre.toml"
+    write_template(path, database_url=url)
+    return path
 
 
 def test_rerun_copies_nothing_twice(tiny_demo: Path, pg_url: str,  # noqa: F811
@@ -133,7 +142,7 @@ def test_ctrl_c_stops_and_a_rerun_resumes(tiny_demo: Path, pg_url: str,  # noqa:
 def test_in_process_cancel_keeps_committed_batches(tiny_demo: Path, pg_url: str,  # noqa: F811
                                                    tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    from core.migrate import migrate
+    from centre.migrate import migrate
     from core.progress import CancelToken
     from core.workspace import Workspace
 

@@ -15,10 +15,12 @@ Safe to stop and rerun:
 - the audit log is copied only when the source chain verifies, and appended only after the
   target's last entry when that entry is the same one (same sequence number, same hash).
 
-A table the centre already has (created by the server) must hold every source column; extra
-target columns keep their defaults. A table it lacks is created with the source's columns and
-primary key. The search index is not copied: the centre's search store is rebuilt from the
-records (``superbrain serve`` documents how).
+The centre's own tables are created first, exactly as a centre server creates them
+(:func:`prepare_centre`); a table of the workspace the centre does not know yet (an engine's
+own, e.g. ``graph_merges``) is created from its SQLite definition, translated as the centre
+translates its own. An existing table must hold every source column; extra target columns keep
+their defaults. The search index is not copied: it is rebuilt from the records on the centre
+(docs/DEPLOYMENT.md, "Moving a workspace into a centre").
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from core.audit import GENESIS, entry_hash
 from core.errors import SuperbrainError
 from core.progress import CancelToken, ProgressCallback, ProgressMeter
 
@@ -81,6 +82,7 @@ class SourceTable:
     name: str
     columns: tuple[Column, ...]
     without_rowid: bool
+    sql: str = ""  # its CREATE TABLE statement (SQLite)
 
     @property
     def key(self) -> tuple[str, ...]:
@@ -148,7 +150,7 @@ def source_tables(con: sqlite3.Connection, file: str) -> list[SourceTable]:
         cols = tuple(Column(r[1], r[2] or "", int(r[5]), bool(r[3]))
                      for r in con.execute(f"PRAGMA table_info({_q(name)})"))
         without_rowid = "WITHOUT ROWID" in (sql or "").upper()
-        out.append(SourceTable(file, name, cols, without_rowid))
+        out.append(SourceTable(file, name, cols, without_rowid, sql or ""))
     return out
 
 
@@ -182,13 +184,15 @@ def _pg_columns(cur: Any, table: str) -> dict[str, str] | None:
 
 
 def _ensure_table(cur: Any, table: SourceTable) -> None:
+    """Create a table the centre lacks (its SQLite DDL translated as the centre translates its
+    own), or check that an existing one holds every source column."""
+    from centre.db import ddl_to_pg
+
     existing = _pg_columns(cur, table.name)
     if existing is None:
-        defs = [f"{_q(c.name)} {c.pg_type}" + (" NOT NULL" if c.notnull or c.pk else "")
-                for c in table.columns]
-        if table.primary_key:
-            defs.append(f"PRIMARY KEY ({', '.join(_q(k) for k in table.primary_key)})")
-        cur.execute(f"CREATE TABLE IF NOT EXISTS {_q(table.name)} ({', '.join(defs)})")
+        for stmt in ddl_to_pg(table.sql.replace("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ",
+                                                1)):
+            cur.execute(stmt)
         return
     missing = [c.name for c in table.columns if c.name not in existing]
     if missing:
@@ -201,8 +205,6 @@ def _ensure_bookkeeping(cur: Any) -> None:
     cur.execute(f"CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (source TEXT NOT NULL, "
                 "tbl TEXT NOT NULL, last_key TEXT, rows BIGINT NOT NULL DEFAULT 0, "
                 "done BOOLEAN NOT NULL DEFAULT false, PRIMARY KEY (source, tbl))")
-    cur.execute(f"CREATE TABLE IF NOT EXISTS {AUDIT_TABLE} (seq BIGINT PRIMARY KEY, "
-                "hash TEXT NOT NULL, entry TEXT NOT NULL)")
 
 
 def _copy_batch(cur: Any, table: SourceTable, rows: Sequence[tuple[Any, ...]]) -> int:
@@ -261,6 +263,7 @@ def migrate(workspace: Workspace, url: str, *, batch_size: int = 5000,
                              f"({problems[0]}); run `superbrain audit verify` and repair it "
                              "before moving the workspace")
     workspace.audit.append(session.user, "centre.migrate", {"to": redact_url(url)})
+    prepare_centre(url)
     cancel = cancel or CancelToken()
     report = MigrationReport()
     sources: list[tuple[sqlite3.Connection, list[SourceTable]]] = []
@@ -273,7 +276,7 @@ def migrate(workspace: Workspace, url: str, *, batch_size: int = 5000,
         sources.append((con, source_tables(con, file)))
     try:
         with psycopg.connect(url, autocommit=False) as pg:
-            return _run(pg, workspace, sources, report, batch_size, progress, cancel)
+            return _run(pg, url, workspace, sources, report, batch_size, progress, cancel)
     except psycopg.Error as exc:
         raise MigrationError(f"centre {redact_url(url)}: {exc}".strip()) from None
     finally:
@@ -281,7 +284,7 @@ def migrate(workspace: Workspace, url: str, *, batch_size: int = 5000,
             con.close()
 
 
-def _run(pg: Any, workspace: Workspace, sources: list[tuple[sqlite3.Connection,
+def _run(pg: Any, url: str, workspace: Workspace, sources: list[tuple[sqlite3.Connection,
          list[SourceTable]]], report: MigrationReport, batch_size: int,
          progress: ProgressCallback | None, cancel: CancelToken) -> MigrationReport:
     source_id = str(workspace.root)
@@ -310,7 +313,7 @@ def _run(pg: Any, workspace: Workspace, sources: list[tuple[sqlite3.Connection,
                 for rows, last in _batches(con, table, after, batch_size):
                     if cancel.cancelled:
                         report.cancelled = True
-                        return _finish(cur, pg, report, workspace)
+                        return _finish(cur, pg, report, workspace, url)
                     tr.copied += _copy_batch(cur, table, rows)
                     done_rows += len(rows)
                     _save_checkpoint(cur, source_id, table, last, done_rows)
@@ -320,10 +323,10 @@ def _run(pg: Any, workspace: Workspace, sources: list[tuple[sqlite3.Connection,
                 pg.commit()
         if cancel.cancelled:
             report.cancelled = True
-            return _finish(cur, pg, report, workspace)
+            return _finish(cur, pg, report, workspace, url)
         report.audit_copied = _copy_audit(cur, pg, audit_entries, meter, cancel, batch_size)
         report.cancelled = cancel.cancelled
-        return _finish(cur, pg, report, workspace)
+        return _finish(cur, pg, report, workspace, url)
 
 
 def _save_checkpoint(cur: Any, source_id: str, table: SourceTable, last: list[Any],
@@ -373,58 +376,61 @@ def _copy_audit(cur: Any, pg: Any, entries: list[tuple[int, str, str]], meter: P
         if cancel.cancelled:
             break
         chunk = todo[i:i + batch_size]
-        with cur.copy(f"COPY {AUDIT_TABLE} (seq, hash, entry) FROM STDIN") as copy:
-            for row in chunk:
-                copy.write_row(row)
+        with cur.copy(f'COPY {AUDIT_TABLE} (seq, ts, "user", action, case_no, hash, line) '
+                      "FROM STDIN") as copy:
+            for seq, digest, line in chunk:
+                entry = json.loads(line)
+                copy.write_row((seq, entry.get("ts", ""), entry.get("user", ""),
+                                entry.get("action", ""), entry.get("case"), digest, line))
         pg.commit()
         copied += len(chunk)
         meter.advance(len(chunk), "audit log")
     return copied
 
 
-def _finish(cur: Any, pg: Any, report: MigrationReport, workspace: Workspace) -> MigrationReport:
+def _finish(cur: Any, pg: Any, report: MigrationReport, workspace: Workspace,
+            url: str) -> MigrationReport:
     for tr in report.tables:
         cur.execute(f"SELECT count(*) FROM {_q(tr.name)}")
         tr.target_rows = int(cur.fetchone()[0])
     report.audit_source = sum(1 for _ in workspace.audit.entries())
     cur.execute(f"SELECT count(*) FROM {AUDIT_TABLE}")
     report.audit_target = int(cur.fetchone()[0])
-    report.audit_problems = [str(p) for p in verify_centre_audit(cur)]
     pg.commit()
+    report.audit_problems = [str(p) for p in verify_centre_audit(url)]
     return report
 
 
-# -- the audit chain in the centre -----------------------------------------------------------------
-def canonical_line(entry: dict[str, Any]) -> str:
-    """An entry in the exact form the audit log writes it (what its hash covers)."""
-    text = json.dumps(entry, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
-                      default=str)
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+def prepare_centre(url: str) -> None:
+    """Create the centre's own tables (store, audit log, accounts, operations) exactly as a
+    centre server creates them, so copied rows land in the schema the server reads."""
+    from centre.audit import PgAuditLog
+    from centre.db import Database
+    from centre.store import PgStore
+    from centre.users import PgUserStore
+    from ops.db import DDL as OPS_DDL
+
+    db = Database(url, application_name="superbrain-migrate")
+    try:
+        PgStore(db)
+        PgAuditLog(db)
+        PgUserStore(db)
+        db.ensure_schema(OPS_DDL)
+    finally:
+        db.close()
 
 
-def verify_centre_audit(cur: Any) -> list[str]:
-    """Check the chain of the centre's audit table as ``superbrain audit verify`` checks a file:
-    every hash, every link to the previous entry, no gap in the sequence."""
-    problems: list[str] = []
-    prev_hash, prev_seq = GENESIS, 0
-    cur.execute(f"SELECT seq, hash, entry FROM {AUDIT_TABLE} ORDER BY seq")
-    for seq, digest, line in cur:
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            problems.append(f"seq {seq}: not a JSON entry")
-            continue
-        if entry.get("hash") != digest or entry_hash(entry) != digest:
-            problems.append(f"seq {seq}: entry was altered (hash mismatch)")
-        elif canonical_line(entry) != line:
-            problems.append(f"seq {seq}: entry was rewritten")
-        if entry.get("prev") != prev_hash:
-            problems.append(f"seq {seq}: chain broken (previous entry removed, inserted or "
-                            "altered)")
-        if seq != prev_seq + 1:
-            problems.append(f"seq {seq}: sequence jumps from {prev_seq}")
-        prev_hash, prev_seq = digest, int(seq)
-    return problems
+def verify_centre_audit(url: str) -> list[Any]:
+    """The centre's audit chain check (:meth:`centre.audit.PgAuditLog.verify`, what
+    ``superbrain audit -w centre.toml verify`` runs); an empty list means intact."""
+    from centre.audit import PgAuditLog
+    from centre.db import Database
+
+    db = Database(url, application_name="superbrain-migrate")
+    try:
+        return PgAuditLog(db).verify()
+    finally:
+        db.close()
 
 
 def redact_url(url: str) -> str:
