@@ -81,7 +81,7 @@ class RemoteWorkspace:
             self.health = self.client.health()
         except Exception as exc:  # the window opens anyway; the status bar says what failed
             log.warning("centre health unavailable: %s", exc)
-        name = self.health.get("name") or self.health.get("workspace") or self.client.url
+        name = self.health.get("centre") or self.client.url
         self.config["workspace"]["name"] = f"{name} (centre)"
         return remote
 

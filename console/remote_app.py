@@ -47,6 +47,7 @@ class EventBridge(QObject):
         self.client = client
         self.last_id: int | None = None
         self.received = 0
+        self.connected = threading.Event()  # set while the stream is open
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -60,7 +61,7 @@ class EventBridge(QObject):
 
         try:
             for ev in self.client.events(self.last_id, stop=self._stop,
-                                         on_state=self.state.emit):
+                                         on_state=self._on_state):
                 self.last_id = ev.id
                 self.received += 1
                 self.event.emit(ev)
@@ -69,6 +70,13 @@ class EventBridge(QObject):
         except Exception as exc:  # the console stays usable on polls; the status bar says so
             log.warning("event stream ended: %s", exc)
             self.state.emit(f"disconnected: {exc}")
+
+    def _on_state(self, text: str) -> None:
+        if text == "connected":
+            self.connected.set()
+        else:
+            self.connected.clear()
+        self.state.emit(text)
 
     def stop(self) -> None:
         self._stop.set()
