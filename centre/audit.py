@@ -32,7 +32,7 @@ CREATE INDEX IF NOT EXISTS audit_log_action ON audit_log (action, seq);
 class PgAuditLog(AuditLog):
     """The centre's audit trail (see the module docstring)."""
 
-    def __init__(self, db: Database) -> None:  # noqa: D107
+    def __init__(self, db: Database) -> None:
         from core.security import redact
 
         super().__init__(Path(f"<audit_log table of {redact(db.url)}>"))

@@ -53,7 +53,7 @@ _COLUMNS = ("name, role, disabled, created, updated, es_username, es_password, e
 class PgUserStore(UserStore):
     """Accounts of a centre (see the module docstring)."""
 
-    def __init__(self, db: Database) -> None:  # noqa: D107
+    def __init__(self, db: Database) -> None:
         from pathlib import Path
 
         super().__init__(Path("<users table>"))
@@ -74,7 +74,7 @@ class PgUserStore(UserStore):
         found = self._find(name)
         return found[0] if found else None
 
-    def list(self) -> list[UserRecord]:  # noqa: A003 - the UserStore interface
+    def list(self) -> list[UserRecord]:
         names = [r[0] for r in self.db.connection.execute("SELECT name FROM users ORDER BY name")]
         return [found[0] for n in names if (found := self._find(n))]
 
@@ -170,7 +170,7 @@ class SessionStore:
             "INSERT INTO sessions (token_hash, user, created_at, expires_at) VALUES (?,?,?,?)",
             (_digest(token), record.name, now, now + self.lifetime_s))
         return IssuedToken(token, now + self.lifetime_s, Session(record.name, record.role,
-                                                                  "token"))
+                                                                  "password"))
 
     def check(self, token: str) -> Session | None:
         """The session of a valid token (the account's current role), else None."""
@@ -183,7 +183,8 @@ class SessionStore:
                 "AND u.disabled = 0", (_digest(token), time.time())).fetchone()
         except StoreError:
             raise
-        return Session(row[0], row[1], "token") if row else None
+        # The token stands for the password login that obtained it.
+        return Session(row[0], row[1], "password") if row else None
 
     def revoke(self, token: str) -> bool:
         cur = self.db.connection.execute(

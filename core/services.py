@@ -392,3 +392,34 @@ def _jsonable(value: Any, depth: int) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return _jsonable(dataclasses.asdict(value), depth + 1)
     return _jsonable(repr(value), depth)
+
+
+# -- results as JSON (for a remote caller) --------------------------------------------------------
+def to_json(value: Any) -> Any:
+    """A service's parameters or result as JSON data, in full (unlike the audit's bounded
+    form): objects by their ``to_dict()`` / ``to_json()`` / ``as_dict()``, dataclasses field by
+    field, times as ISO text, paths as text, bytes as base64, numpy arrays as lists."""
+    import base64
+
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return {"base64": base64.b64encode(bytes(value)).decode()}
+    if isinstance(value, Mapping):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_json(v) for v in value]
+    for method in ("to_dict", "to_json", "as_dict"):
+        fn = getattr(value, method, None)
+        if callable(fn):
+            return to_json(fn())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    tolist = getattr(value, "tolist", None)  # numpy arrays and scalars
+    if callable(tolist):
+        return to_json(tolist())
+    raise ServiceError(f"{type(value).__name__} has no JSON form (give it to_dict())")

@@ -7,7 +7,9 @@ answers without a session. Services run in worker threads (the engines are synch
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import functools
 import inspect
 import json
 import logging
@@ -17,6 +19,8 @@ import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -34,6 +38,7 @@ log = logging.getLogger(__name__)
 
 API = "/api/v1"
 OPEN_ROUTES = frozenset({("POST", f"{API}/session")})
+LOGIN_CONCURRENCY = 4
 
 
 def _json(status: int, body: Any) -> Response:
@@ -62,7 +67,13 @@ class SessionGate:
             headers = {k.decode("latin-1").lower(): v.decode("latin-1")
                        for k, v in scope["headers"]}
             token = bearer_token(headers.get("authorization"))
-            session = await run_in_threadpool(self.auth.check, token) if token else None
+            try:
+                session = await run_in_threadpool(self.auth.check, token) if token else None
+            except Exception as exc:  # the database is down: say so, do not guess
+                log.error("session check failed: %s", exc)
+                await _error("Unavailable", "the centre's database cannot be reached; try "
+                                            "again in a moment")(scope, receive, send)
+                return
             if session is None:
                 response = _error("Unauthenticated", "a valid session token is needed: POST "
                                   f"{API}/session, then send Authorization: Bearer TOKEN")
@@ -90,6 +101,8 @@ async def read_json(request: Request, limit: int) -> dict[str, Any]:
         return {}
     try:
         body = json.loads(b"".join(chunks))
+    except RecursionError:
+        raise BodyError("Invalid", "the request body is nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise BodyError("Invalid", f"the request body is not JSON: {exc}") from None
     if not isinstance(body, dict):
@@ -111,16 +124,25 @@ def build_app(workspace: CentreWorkspace, config: ServerConfig) -> Starlette:
     def peer(request: Request) -> str:
         return request.client.host if request.client else ""
 
+    # Each Argon2id check takes 64 MiB and tens of milliseconds: a few at a time, so that a
+    # burst of logins (or an attacker) queues instead of exhausting memory and worker threads.
+    login_slots = anyio.CapacityLimiter(LOGIN_CONCURRENCY)
+
     async def login(request: Request) -> Response:
         try:
             body = await read_json(request, 64 * 1024)
-            issued = await run_in_threadpool(auth.login, body.get("user"), body.get("password"),
-                                             peer=peer(request))
+            issued = await anyio.to_thread.run_sync(
+                functools.partial(auth.login, body.get("user"), body.get("password"),
+                                  peer=peer(request)), limiter=login_slots)
         except BodyError as exc:
             return _error(exc.kind, str(exc))
         except LoginRefused as exc:
             kind = {401: "Unauthenticated", 423: "Locked"}.get(exc.status, "Invalid")
             return _error(kind, exc.message)
+        except Exception as exc:
+            if wire.error_type(exc) != "Unavailable":
+                raise
+            return _error("Unavailable", str(exc))
         return _json(200, {"token": issued.token, "expires_at": issued.expires_at,
                            "user": issued.session.user, "role": issued.session.role})
 
@@ -174,7 +196,8 @@ def build_app(workspace: CentreWorkspace, config: ServerConfig) -> Starlette:
         def still_valid() -> bool:
             return auth.check(token) is not None
 
-        body: AsyncIterator[str] = stream(hub, after, still_valid=still_valid)
+        body: AsyncIterator[str] = stream(hub, after, still_valid=still_valid,
+                                          keepalive_s=config.keepalive_s)
         return StreamingResponse(body, media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store",
                                           "X-Accel-Buffering": "no"})
@@ -185,6 +208,7 @@ def build_app(workspace: CentreWorkspace, config: ServerConfig) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await run_in_threadpool(auth.sessions.prune)
         await run_in_threadpool(hub.start)
         try:
             yield
@@ -204,6 +228,36 @@ def build_app(workspace: CentreWorkspace, config: ServerConfig) -> Starlette:
     app.state.hub = hub
     app.state.auth = auth
     return app
+
+
+#: Parameters that name a file on the machine running the service. Over the network they would
+#: let a caller read or write the server's files, so a string there is refused; a photo is sent
+#: as ``{"base64": "..."}`` (any parameter may be), which the service receives as bytes.
+SERVER_FILE_PARAMS = frozenset({"path", "output", "photo", "probe", "photo_a", "photo_b",
+                                "folder", "file", "files"})
+#: In-process hooks (progress and cancel callbacks, writers) that no request can supply.
+IN_PROCESS_PARAMS = frozenset({"progress", "cancel", "write"})
+
+
+def _decode_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in params.items():
+        if key in IN_PROCESS_PARAMS:
+            raise _CallError("Invalid", f"service {name!r}: {key!r} is for in-process callers "
+                                        "only")
+        if isinstance(value, dict) and set(value) == {"base64"}:
+            try:
+                value = base64.b64decode(str(value["base64"]), validate=True)
+            except ValueError:
+                raise _CallError("Invalid", f"service {name!r}: parameter {key!r} is not valid "
+                                            "base64") from None
+        elif key in SERVER_FILE_PARAMS and isinstance(value, str | list):
+            raise _CallError("Invalid", f"service {name!r}: parameter {key!r} would name a file "
+                                        "on the server; send the file's content as "
+                                        '{"base64": "..."}, or run file jobs on the server '
+                                        "with the CLI (superbrain ... -w centre.toml)")
+        out[key] = value
+    return out
 
 
 class _CallError(Exception):
@@ -230,7 +284,7 @@ def _call_service(workspace: CentreWorkspace, session: Any, name: str,
                if p.default is inspect.Parameter.empty and p.name not in params]
     if missing:
         raise _CallError("Invalid", f"service {name!r}: missing parameters {missing}")
-    return call(name, ServiceContext(workspace, session), **params)
+    return call(name, ServiceContext(workspace, session), **_decode_params(name, params))
 
 
 def _health(workspace: CentreWorkspace, session: Any, hub: EventHub) -> dict[str, Any]:

@@ -114,11 +114,10 @@ def cmd_cert(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from centre.config import load_centre_config
     from centre.workspace import open_centre
     from server.app import build_app
     from server.config import load_server_config
-
-    from centre.config import load_centre_config
 
     server_cfg = load_server_config(load_centre_config(args.config), host=args.host,
                                     port=args.port)

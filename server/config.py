@@ -39,6 +39,7 @@ class ServerConfig:
     private_key: Path | None
     session_hours: float = 12.0
     max_body_bytes: int = 16 * 1024 * 1024
+    keepalive_s: float = 15.0  # an event stream's heartbeat; its token is re-checked at each
 
     @property
     def tls(self) -> bool:
@@ -77,7 +78,12 @@ def load_server_config(centre: CentreConfig, *, host: str | None = None,
     if isinstance(max_body, bool) or not isinstance(max_body, int) or max_body < 1024:
         raise WorkspaceError(f"{centre.where('[server] max_body_bytes')}: a whole number "
                              f">= 1024, got {max_body!r}")
-    return ServerConfig(host, port, cert, key, float(hours), max_body)
+    keepalive = raw.get("keepalive_seconds", 15)
+    if isinstance(keepalive, bool) or not isinstance(keepalive, int | float) \
+            or not 0.5 <= keepalive <= 300:
+        raise WorkspaceError(f"{centre.where('[server] keepalive_seconds')}: between 0.5 and "
+                             f"300, got {keepalive!r}")
+    return ServerConfig(host, port, cert, key, float(hours), max_body, float(keepalive))
 
 
 def _file(centre: CentreConfig, raw: dict[str, object], key: str) -> Path | None:

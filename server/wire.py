@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-import dataclasses
-import enum
 import json
 import math
-from collections.abc import Mapping
-from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 #: error type → HTTP status
@@ -21,41 +15,26 @@ _NOT_FOUND = ("UnknownIncidentError", "UnknownUnitError", "UnknownAlertError",
               "UnknownServiceError")
 _CONFLICT = ("UnitUnavailableError", "StaleVersionError", "InvalidTransitionError",
              "TransientStoreError", "ConflictError", "VersionConflictError")
-_UNAVAILABLE = ("SearchUnavailable",)
+_UNAVAILABLE = ("SearchUnavailable", "DatabaseUnavailableError")
 
 
-def jsonable(value: Any, depth: int = 0) -> Any:
-    """``value`` as plain JSON types (dataclasses, ``to_dict``/``as_dict`` objects, dates,
-    paths, numpy scalars and arrays, tuples and sets)."""
-    if depth > 60:
-        raise ValueError("result nested too deeply to send")
-    if value is None or isinstance(value, bool | int | str):
-        return value
+def jsonable(value: Any) -> Any:
+    """``value`` as JSON data: the service layer's own form (:func:`core.services.to_json`;
+    bytes become ``{"base64": …}``, the form parameters take too), with non-finite floats as
+    null (JSON has no NaN)."""
+    from core.services import to_json
+
+    return _finite(to_json(value))
+
+
+def _finite(value: Any) -> Any:
     if isinstance(value, float):
         return value if math.isfinite(value) else None
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return jsonable(value.value, depth + 1)
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode("ascii")
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [jsonable(v, depth + 1) for v in value]
-    for method in ("to_dict", "as_dict"):
-        fn = getattr(value, method, None)
-        if callable(fn):
-            return jsonable(fn(), depth + 1)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: jsonable(getattr(value, f.name), depth + 1)
-                for f in dataclasses.fields(value)}
-    tolist = getattr(value, "tolist", None)  # numpy arrays and scalars
-    if callable(tolist):
-        return jsonable(tolist(), depth + 1)
-    raise TypeError(f"cannot send a {type(value).__name__} as JSON")
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
 
 
 def dumps(value: Any) -> bytes:
@@ -69,12 +48,12 @@ def error_type(exc: BaseException) -> str:
     names = {cls.__name__ for cls in type(exc).__mro__}
     if isinstance(exc, AccessDeniedError):
         return "PermissionDenied"
+    if names & set(_UNAVAILABLE):
+        return "Unavailable"
     if names & set(_NOT_FOUND):
         return "NotFound"
     if names & set(_CONFLICT):
         return "Conflict"
-    if names & set(_UNAVAILABLE):
-        return "Unavailable"
     if isinstance(exc, SuperbrainError | ValueError):
         return "Invalid"
     return "Internal"

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-PACKAGES = ("core", "plugins", "search", "graph", "facematch", "ops", "console")
+PACKAGES = ("core", "plugins", "search", "graph", "facematch", "ops", "centre", "server",
+            "console")
 
 # library -> packages allowed to import it
 ALLOWED = {
@@ -25,6 +26,9 @@ ALLOWED = {
     "elasticsearch": {"search"},
     "tantivy": {"search"},
     "networkx": {"graph"},
+    "psycopg": {"centre"},
+    "starlette": {"server"},
+    "uvicorn": {"server"},
 }
 
 
