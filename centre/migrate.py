@@ -211,8 +211,10 @@ def _copy_batch(cur: Any, table: SourceTable, rows: Sequence[tuple[Any, ...]]) -
     """COPY into a temporary twin, then INSERT … ON CONFLICT DO NOTHING (idempotent)."""
     temp = _q("_migrate_" + table.name)
     cols = ", ".join(_q(c.name) for c in table.columns)
-    cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {temp} "
-                f"(LIKE {_q(table.name)} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
+    # only the copied columns, with the target's types (a centre may add columns of its own,
+    # e.g. a generated key, which must keep their defaults)
+    cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {temp} ON COMMIT DELETE ROWS AS "
+                f"SELECT {cols} FROM {_q(table.name)} WITH NO DATA")
     with cur.copy(f"COPY {temp} ({cols}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)

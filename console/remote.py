@@ -29,11 +29,44 @@ from core.workspace import SearchConfig
 
 log = logging.getLogger(__name__)
 
-#: (module, attribute) pairs a client console can use; everything else runs on the server only.
+#: (module, attribute) pairs whose panels a client console offers (they call services through
+#: :meth:`RemoteContext.call`); everything else runs on the server only.
 REMOTE_APIS = frozenset({("search.backend", "open_backend"), ("graph.expand", "expand"),
                          ("ops.service", "OpsService")})
 CLIENT_MODE = ("not available in client mode: this runs on the centre server and is not offered "
                "to a client console yet")
+
+
+def _one(cls_path: str) -> Any:
+    module, name = cls_path.rsplit(".", 1)
+
+    def convert(data: Any) -> Any:
+        import importlib
+
+        return decode(getattr(importlib.import_module(module), name), data)
+
+    return convert
+
+
+def _many(cls_path: str) -> Any:
+    one = _one(cls_path)
+    return lambda data: [one(d) for d in data]
+
+
+#: How the result of each service a panel calls is turned back into the engine's own type.
+RESULTS: dict[str, Any] = {
+    "search.query": _one("search.model.SearchResult"),
+    "search.record": _one("core.model.Record"),
+    "graph.expand": graph_result,
+    "ops.units": _many("ops.model.Unit"),
+    "ops.unit_status": _one("ops.model.Unit"),
+    "ops.release": _one("ops.model.Unit"),
+    "ops.alerts": _many("ops.model.Alert"),
+    "ops.alert_ack": _one("ops.model.Alert"),
+    "ops.recommend": _many("ops.model.Recommendation"),
+    "ops.assign": _many("ops.model.Assignment"),
+    "ops.events": _many("ops.model.OpsEvent"),
+}
 
 
 class RemoteStore:
@@ -115,39 +148,6 @@ class RemoteWorkspace:
         self.client.close()
 
 
-class RemoteSearchBackend:
-    """``search.backend`` seen through the server: ``search(request)`` → ``search.query``."""
-
-    name = "centre"
-
-    def __init__(self, client: CentreClient) -> None:
-        self.client = client
-
-    def search(self, request: Any) -> Any:
-        from search.model import SearchResult
-
-        f = request.filters
-        filters = {k: v for k, v in {
-            "sources": list(f.sources), "types": list(f.types),
-            "categories": list(f.categories), "districts": list(f.districts),
-            "since": f.since.isoformat() if f.since else None,
-            "until": f.until.isoformat() if f.until else None,
-            "box": vars(f.box) if f.box else None,
-            "radius": vars(f.radius) if f.radius else None,
-            "uids": list(f.uids)}.items() if v}
-        data = self.client.call("search.query", query=request.query, filters=filters,
-                                sort=request.sort, size=request.size, cursor=request.cursor,
-                                facets=list(request.facets), facet_size=request.facet_size,
-                                highlight=request.highlight)
-        return decode(SearchResult, data)
-
-    def health(self) -> Any:
-        return self.client.call("search.health")
-
-    def close(self) -> None:
-        return None
-
-
 class RemoteContext(ConsoleContext):
     """A :class:`ConsoleContext` whose engines are the centre server's services."""
 
@@ -169,18 +169,33 @@ class RemoteContext(ConsoleContext):
         if (module_name, attr) not in REMOTE_APIS:
             self._errors.setdefault(f"{module_name}.{attr}", CLIENT_MODE)
             return None
-        if (module_name, attr) == ("ops.service", "OpsService"):
-            from console.remote_ops import RemoteOps
-
-            return lambda _workspace: RemoteOps(self.client)
         return super().api(module_name, attr)
 
     def api_error(self, module_name: str, attr: str) -> str:
         return self._errors.get(f"{module_name}.{attr}", "") or super().api_error(
             module_name, attr)
 
+    def call(self, name: str, **params: Any) -> Any:
+        """The service ``name`` on the server, as the logged-in user (checked and audited
+        there); the result comes back as the engine's own type (:data:`RESULTS`). Hooks of the
+        calling process (progress, cancel, compute, write) stay here."""
+        from core.services import RUNTIME_PARAMS, to_json
+
+        sent = {k: to_json(v) for k, v in params.items() if k not in RUNTIME_PARAMS}
+        data = self.client.call(name, **sent)
+        decoder = RESULTS.get(name)
+        return data if decoder is None or data is None else decoder(data)
+
+    def service(self, key: str, factory: Any) -> Any:
+        if key == "ops.view":  # the operations view over the ops services, not a database
+            from console.remote_ops import RemoteOpsView
+
+            return super().service(key, lambda: RemoteOpsView(self))
+        return super().service(key, factory)
+
     def search_backend(self) -> Any:
-        return self.service("search.backend", lambda: RemoteSearchBackend(self.client))
+        raise EngineUnavailableError("search", "a client console searches through "
+                                     "ctx.call('search.query'): " + CLIENT_MODE)
 
     def backend_status(self) -> Any:
         from console.context import BackendStatus

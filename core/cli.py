@@ -250,7 +250,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if args.audit_cmd == "verify":
         # No login: verifying must work on a damaged log, to which a login could not append.
         # It reads hashes and reports line numbers, nothing of the entries' content.
-        ws = Workspace.open(args.workspace)
+        if Path(args.workspace).suffix == ".toml" and Path(args.workspace).is_file():
+            from centre.workspace import open_centre  # a centre's chain, in PostgreSQL
+
+            ws = open_centre(args.workspace, application_name="superbrain-audit")
+        else:
+            ws = Workspace.open(args.workspace)
         problems = ws.audit.verify()
         if not problems:
             n = sum(1 for _ in ws.audit.entries())
