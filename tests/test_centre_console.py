@@ -175,3 +175,41 @@ def test_pushed_events_refresh_the_dispatch_board_at_once(
     finally:
         bridge.stop()
         workspace.close()
+
+
+def test_an_alert_raised_by_an_ingest_elsewhere_reaches_the_alert_tray(
+        qtbot: Any, centre: Centre, drained: None, tmp_path: Any) -> None:  # noqa: F811
+    """The issue's gap: an alert raised by an ingest in another process reaches the console
+    pushed, not by polling a shared file."""
+    from console.remote_app import FALLBACK_POLL_MS, open_window
+    from tests.centre_fixtures import cli
+
+    workspace = _logged_in(centre, "li")
+    window, bridge = open_window(workspace.client, workspace)
+    qtbot.addWidget(window)
+    try:
+        tray = window.panels["alerts"]
+        assert tray.poller.timer.interval() == FALLBACK_POLL_MS
+        qtbot.waitUntil(lambda: not tray.first_load, timeout=WAIT)
+        assert bridge.connected.wait(30)
+        known = {a.id for a in tray.model.alerts}
+        # a checkpoint read of a watch-listed plate, ingested by a CLI job on the centre
+        csv = tmp_path / "reads.csv"
+        csv.write_text(
+            "read_id,read_time,plate,plate_color,vehicle_color,vehicle_kind,device_id,"
+            "device_name,device_kind,district,lat,lon,direction,speed\n"
+            "KRPUSH0000001,2026-09-07 10:00:00,浙F·47605,蓝,银,SUV,KK330483048,"
+            "文昌路与紫阳街交叉口卡口,卡口,桐乡市,30.728339,120.417076,南向北,33\n",
+            encoding="utf-8")
+        out = cli("ingest", "-w", str(centre.config), "-s", "checkpoint", str(csv),
+                  env={"SUPERBRAIN_USER": "chief", "SUPERBRAIN_PASSWORD": PASSWORDS["chief"]})
+        assert out.returncode == 0, out.stdout + out.stderr
+        started = time.monotonic()
+        qtbot.waitUntil(lambda: any(a.id not in known and a.record_uid
+                                    == "checkpoint:KRPUSH0000001" for a in tray.model.alerts),
+                        timeout=20_000)
+        assert time.monotonic() - started < FALLBACK_POLL_MS / 1000
+        assert tray.notifications, "the new alert was announced"
+    finally:
+        bridge.stop()
+        workspace.close()
