@@ -8,13 +8,21 @@ command runs, so the CLI works on machines without a display.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
 
 def cmd_console(args: argparse.Namespace) -> int:
-    from core.cli import launch_console
+    from core.cli import has_display, launch_console
 
+    if args.server:
+        if not has_display():
+            print("no display: not opening the console", file=sys.stderr)
+            return 0
+        from console.remote_app import run_remote
+
+        return run_remote(args.server, ca_certs=args.ca_certs or "")
     return launch_console(args.workspace)
 
 
@@ -27,4 +35,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("-w", "--workspace", type=Path, default=None,
                    help="workspace folder (default: the last one opened, else "
                         "$SUPERBRAIN_WORKSPACE or ./workspace, else an offer to build the demo)")
+    p.add_argument("--server", metavar="URL",
+                   help="work as a client of a centre server (https://host:port) instead of "
+                        "on a workspace folder: log in there; searches, expansions and "
+                        "dispatch run and are audited on the server")
+    p.add_argument("--ca-certs", metavar="PEM",
+                   help="CA certificate that signed the server's TLS certificate")
     p.set_defaults(func=cmd_console)

@@ -248,7 +248,12 @@ class GraphPanel(QWidget):
                     log.warning("expanding in a thread instead: %s", exc)
             return grow(store, current, seeds, cancel=cancel, **options)
 
+        remote_grow = getattr(self.ctx, "grow", None)  # a client console: the server expands
+        chart = self.model.graph
+
         def work(_progress: Any, cancel: Any) -> Any:
+            if remote_grow is not None:
+                return remote_grow(chart, seeds, cancel=cancel, **options)
             # checked and audited by the graph.expand service, computed the chart's way
             return self.ctx.call("graph.expand", entities=list(seeds), depth=depth,
                                  link_types=link_types, max_nodes=max_nodes, cancel=cancel,

@@ -1,0 +1,232 @@
+"""The console as a client of a centre server (``superbrain console --server URL``).
+
+:class:`RemoteContext` stands where :class:`console.context.ConsoleContext` stands for a local
+workspace, so the same panels run unchanged: their searches, record reads, chart expansions and
+operations calls go to ``POST /api/v1/call/{service}`` with the session's token
+(:class:`core.remote.CentreClient`), and the server checks the role and writes the audit entry.
+Nothing here opens a database or holds its credentials.
+
+What a client console offers: search, the record pane, the link chart's expansions, the alert
+tray and the dispatch board's reads and actions. Panels whose engine work is not offered as a
+service yet (faces, timeline, analyses, exports, ingest, the map's layers from the local store)
+show "not available in client mode" through the usual ``api()`` → ``None`` path instead of
+failing. No Qt in this module.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from console.context import ConsoleContext
+from console.errors import EngineUnavailableError
+from console.remote_codec import decode, graph_result
+from core.remote import CentreClient, RemoteSession
+from core.workspace import SearchConfig
+
+log = logging.getLogger(__name__)
+
+#: (module, attribute) pairs whose panels a client console offers (they call services through
+#: :meth:`RemoteContext.call`); everything else runs on the server only.
+REMOTE_APIS = frozenset({("search.backend", "open_backend"), ("graph.expand", "expand"),
+                         ("ops.service", "OpsService")})
+CLIENT_MODE = ("not available in client mode: this runs on the centre server and is not offered "
+               "to a client console yet")
+
+
+def _one(cls_path: str) -> Any:
+    module, name = cls_path.rsplit(".", 1)
+
+    def convert(data: Any) -> Any:
+        import importlib
+
+        return decode(getattr(importlib.import_module(module), name), data)
+
+    return convert
+
+
+def _many(cls_path: str) -> Any:
+    one = _one(cls_path)
+    return lambda data: [one(d) for d in data]
+
+
+#: How the result of each service a panel calls is turned back into the engine's own type.
+RESULTS: dict[str, Any] = {
+    "search.query": _one("search.model.SearchResult"),
+    "search.record": _one("core.model.Record"),
+    "graph.expand": graph_result,
+    "ops.units": _many("ops.model.Unit"),
+    "ops.unit_status": _one("ops.model.Unit"),
+    "ops.release": _one("ops.model.Unit"),
+    "ops.alerts": _many("ops.model.Alert"),
+    "ops.alert_ack": _one("ops.model.Alert"),
+    "ops.recommend": _many("ops.model.Recommendation"),
+    "ops.assign": _many("ops.model.Assignment"),
+    "ops.events": _many("ops.model.OpsEvent"),
+}
+
+
+class RemoteStore:
+    """The few store reads panels make, as service calls (``search.record``)."""
+
+    def __init__(self, client: CentreClient) -> None:
+        self.client = client
+        self.path = Path("")  # there is no local file: the helper process is not used
+
+    def get_record(self, uid: str) -> Any:
+        from core.model import Record
+
+        data = self.client.call("search.record", uid=uid)
+        return None if data is None else decode(Record, data)
+
+    def get_records(self, uids: Sequence[str], with_graph: bool = False) -> list[Any]:
+        return [r for r in (self.get_record(u) for u in uids) if r is not None]
+
+    def __getattr__(self, name: str) -> Any:
+        raise EngineUnavailableError("store", f"{name}: {CLIENT_MODE}")
+
+
+class RemoteWorkspace:
+    """What panels ask of a workspace, answered by the centre (name, user, search backend);
+    ``login`` makes :class:`console.login.LoginDialog` work unchanged against the server."""
+
+    def __init__(self, client: CentreClient, user: str = "") -> None:
+        self.client = client
+        host = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{client.host}_{client.port}")
+        self.root = Path.home() / ".cache" / "superbrain" / "centres" / host
+        self.user = user
+        self._session: Any = None
+        self.health: dict[str, Any] = {}
+        self.store = RemoteStore(client)
+        self.config: dict[str, Any] = {"workspace": {"name": client.url}, "map": {}}
+
+    def login(self, user: str, password: str) -> RemoteSession:
+        """Log in on the server (Argon2id, lock-out and audit are the server's)."""
+        from core.security import Session
+
+        remote = self.client.login(user, password)
+        self.user = remote.user
+        self._session = Session(remote.user, remote.role, "password")
+        try:
+            self.health = self.client.health()
+        except Exception as exc:  # the window opens anyway; the status bar says what failed
+            log.warning("centre health unavailable: %s", exc)
+        name = self.health.get("centre") or self.client.url
+        self.config["workspace"]["name"] = f"{name} (centre)"
+        return remote
+
+    @property
+    def session(self) -> Any:
+        if self._session is None:
+            raise EngineUnavailableError("centre", "not logged in")
+        return self._session
+
+    @property
+    def search_config(self) -> SearchConfig:
+        search = self.health.get("search") if isinstance(self.health, dict) else None
+        backend = "embedded"
+        if isinstance(search, dict) and search.get("backend") == "elasticsearch":
+            backend = "elasticsearch"
+        return SearchConfig(backend=backend, url="", api_key="", username="", password="",
+                            ca_certs="", index_prefix="", default_window_days=0)
+
+    def discover_sources(self) -> Any:
+        raise EngineUnavailableError("plugins", CLIENT_MODE)
+
+    @property
+    def audit(self) -> Any:
+        raise EngineUnavailableError("audit", CLIENT_MODE)
+
+    def close(self) -> None:
+        try:
+            self.client.logout()
+        except Exception as exc:  # closing goes on; the token expires on the server anyway
+            log.warning("logout from %s failed: %s", self.client.url, exc)
+        self.client.close()
+
+
+class RemoteContext(ConsoleContext):
+    """A :class:`ConsoleContext` whose engines are the centre server's services."""
+
+    remote = True
+
+    def __init__(self, workspace: RemoteWorkspace) -> None:
+        super().__init__(workspace)  # type: ignore[arg-type]
+        self.client = workspace.client
+
+    @property
+    def role(self) -> str:
+        return str(self.workspace.session.role)
+
+    @property
+    def name(self) -> str:
+        return str(self.workspace.config["workspace"]["name"])
+
+    def api(self, module_name: str, attr: str) -> Any | None:
+        if (module_name, attr) not in REMOTE_APIS:
+            self._errors.setdefault(f"{module_name}.{attr}", CLIENT_MODE)
+            return None
+        return super().api(module_name, attr)
+
+    def api_error(self, module_name: str, attr: str) -> str:
+        return self._errors.get(f"{module_name}.{attr}", "") or super().api_error(
+            module_name, attr)
+
+    def call(self, name: str, **params: Any) -> Any:
+        """The service ``name`` on the server, as the logged-in user (checked and audited
+        there); the result comes back as the engine's own type (:data:`RESULTS`). Hooks of the
+        calling process (progress, cancel, compute, write) stay here."""
+        from core.services import RUNTIME_PARAMS, to_json
+
+        sent = {k: to_json(v) for k, v in params.items() if k not in RUNTIME_PARAMS}
+        data = self.client.call(name, **sent)
+        decoder = RESULTS.get(name)
+        return data if decoder is None or data is None else decoder(data)
+
+    def service(self, key: str, factory: Any) -> Any:
+        if key == "ops.view":  # the operations view over the ops services, not a database
+            from console.remote_ops import RemoteOpsView
+
+            return super().service(key, lambda: RemoteOpsView(self))
+        return super().service(key, factory)
+
+    def search_backend(self) -> Any:
+        raise EngineUnavailableError("search", "a client console searches through "
+                                     "ctx.call('search.query'): " + CLIENT_MODE)
+
+    def backend_status(self) -> Any:
+        from console.context import BackendStatus
+
+        try:
+            health = self.client.call("search.health")
+        except Exception as exc:  # shown in the status bar
+            return BackendStatus("centre", f"unreachable: {exc}")
+        status = health.get("status", "unknown") if isinstance(health, dict) else health
+        return BackendStatus("elasticsearch", f"centre {self.client.host}: {status}")
+
+    def grow(self, current: Any, seeds: Sequence[str], *,
+             positions: dict[str, tuple[float, float]], link_types: Sequence[str] | None = None,
+             depth: int = 1, max_nodes: int = 2000, keep_seeds: Sequence[str] = (),
+             cancel: Any = None) -> tuple[Any, dict[str, tuple[float, float]]]:
+        """The link chart's growth through ``graph.expand`` on the server: the chart so far
+        plus the neighbourhood of ``seeds``; only the new nodes move."""
+        from graph.layout import layout
+        from graph.model import GraphResult
+
+        budget = max(len(seeds) + 1, max_nodes - (len(current.nodes) if current else 0))
+        found = graph_result(self.client.call(
+            "graph.expand", entities=list(seeds), depth=depth,
+            link_types=list(link_types) if link_types else None, max_nodes=budget))
+        merged = GraphResult(dict(current.nodes) if current else {},
+                             list(current.edges) if current else [])
+        for nid, node in found.nodes.items():
+            merged.nodes.setdefault(nid, node).depth = node.depth
+        have = {e.key for e in merged.edges}
+        merged.edges += [e for e in found.edges if e.key not in have]
+        merged.seeds = tuple(dict.fromkeys([*keep_seeds, *found.seeds]))
+        merged.truncated = found.truncated
+        fixed = {k: v for k, v in positions.items() if k in merged.nodes}
+        return merged, layout(merged, fixed=fixed or None)
