@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import signal
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -333,6 +334,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return func(args)
     except SuperbrainError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (sqlite3.DatabaseError, OSError) as exc:
+        # damaged or full storage: one line naming the problem and the way out, no traceback
+        from core.store import storage_problem
+
+        where = getattr(exc, "filename", None) or getattr(args, "workspace", None) or "storage"
+        print(f"error: {storage_problem(Path(str(where)), exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("aborted", file=sys.stderr)

@@ -16,6 +16,7 @@ from core.audit import AuditLog
 from core.errors import WorkspaceError
 
 if TYPE_CHECKING:
+    from core.anchor import Trust
     from core.security import Session
     from core.store import Store
     from plugins.registry import Discovery
@@ -89,15 +90,21 @@ class Workspace:
         root = Path(root).resolve()
         if backend not in ("embedded", "elasticsearch"):
             raise WorkspaceError(f"unknown search backend {backend!r} (embedded, elasticsearch)")
-        root.mkdir(parents=True, exist_ok=True)
+        fresh = not root.exists()
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if fresh:
+            os.chmod(root, 0o700)  # mkdir's mode is masked by the umask
         config_path = root / CONFIG_NAME
         if not config_path.exists():
-            config_path.write_text(
-                CONFIG_TEMPLATE.format(name=name or root.name, backend=backend,
-                                       url=url or "http://127.0.0.1:9200"),
-                encoding="utf-8")
+            # 0600: the config may hold the Elasticsearch password (docs/SECURITY.md)
+            fd = os.open(config_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(CONFIG_TEMPLATE.format(name=name or root.name, backend=backend,
+                                                url=url or "http://127.0.0.1:9200"))
         for sub in ("search", "faces", "rejects", "plugins", "data"):
-            (root / sub).mkdir(exist_ok=True)
+            if not (root / sub).exists():
+                (root / sub).mkdir()
+                os.chmod(root / sub, 0o700)
         ws = cls.open(root)
         ws.store  # noqa: B018 - creates the SQLite schema now
         return ws
@@ -182,8 +189,17 @@ class Workspace:
         return Store(self.store_path)
 
     @cached_property
+    def trust(self) -> Trust:
+        """The trust anchors (audit tip, accounts enabled) kept outside the files they vouch
+        for: the store and a signed file outside the workspace (see core.anchor). A centre
+        server may replace this with its own anchors (e.g. a PostgreSQL row)."""
+        from core.anchor import Trust
+
+        return Trust.for_workspace(self.root, self.store_path)
+
+    @cached_property
     def audit(self) -> AuditLog:
-        return AuditLog(self.audit_path)
+        return AuditLog(self.audit_path, self.trust)
 
     def plugin_folders(self) -> list[Path]:
         folders = self.config.get("plugins", {}).get("folders", ["plugins"])
