@@ -86,10 +86,11 @@ class AuditLog:
     def quarantine_dir(self) -> Path:
         return self.path.parent / "audit.quarantine"
 
-    def ensure_space(self, needed: int = MIN_FREE_BYTES) -> None:
+    def ensure_space(self, needed: int | None = None) -> None:
         """Raise :class:`AuditError` when the disk holding the log has less than ``needed``
         bytes free (call it before audited work, so nothing is done and then left
         unrecorded)."""
+        needed = MIN_FREE_BYTES if needed is None else needed
         folder = self.path.parent if self.path.parent.exists() else Path.cwd()
         free = shutil.disk_usage(folder).free
         if free < needed:
@@ -103,7 +104,7 @@ class AuditLog:
         if not self.path.exists():
             with contextlib.suppress(FileExistsError):
                 os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-        with self.path.open("r+b") as fh:
+        with self.path.open("r+b", buffering=0) as fh:  # unbuffered: no write at close
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
                 yield fh
@@ -179,7 +180,6 @@ class AuditLog:
             out.flush()
             os.fsync(out.fileno())
         fh.truncate(cut)
-        fh.flush()
         os.fsync(fh.fileno())
         log.warning("%s: half-written last line (%d bytes) moved to %s", self.path,
                     len(partial), target)
@@ -207,15 +207,15 @@ class AuditLog:
             entry["purpose"] = purpose
         entry["hash"] = entry_hash(entry)
         size = fh.seek(0, os.SEEK_END)
+        line = memoryview(_canonical(entry) + b"\n")
         try:
-            fh.write(_canonical(entry) + b"\n")
-            fh.flush()
+            while line:
+                line = line[os.write(fh.fileno(), line):]
             os.fsync(fh.fileno())
         except OSError as exc:
             # A full disk mid-write: take the half line back out so the log stays appendable.
             with contextlib.suppress(OSError):
-                fh.truncate(size)
-                fh.flush()
+                os.ftruncate(fh.fileno(), size)
             raise AuditError(f"{str(self.path)!r}: cannot write the audit entry for "
                              f"{action!r} ({exc.strerror or exc}); free disk space — "
                              "the log is unchanged") from exc
@@ -359,7 +359,6 @@ class AuditLog:
                     os.fsync(out.fileno())
                 target = str(path)
                 fh.truncate(kept_bytes)
-                fh.flush()
                 os.fsync(fh.fileno())
             missing = (f"{prev_seq + 1}..{anchored.audit_seq}"
                        if anchored.audit_seq > prev_seq else "")
