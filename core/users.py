@@ -114,9 +114,6 @@ def trial_passwords() -> bool:
 
 def password_problem(name: str, password: str) -> str | None:
     """Why ``password`` is refused for user ``name`` by the policy, or None when it passes."""
-    minimum = TRIAL_MIN_PASSWORD_LENGTH if trial_passwords() else MIN_PASSWORD_LENGTH
-    if len(password) < minimum:
-        return f"the password must have at least {minimum} characters"
     low = password.lower()
     core = low.rstrip("0123456789!@#$%^&*()-_=+.,;:?~ ")
     if low in _deny_list() or core in _deny_list():
@@ -124,6 +121,9 @@ def password_problem(name: str, password: str) -> str | None:
     name_low = name.lower()
     if low == name_low or core == name_low or (len(name_low) >= 4 and name_low in low):
         return "the password must not be or contain the user name"
+    minimum = TRIAL_MIN_PASSWORD_LENGTH if trial_passwords() else MIN_PASSWORD_LENGTH
+    if len(password) < minimum:
+        return f"the password must have at least {minimum} characters"
     if len(set(password)) < 5:
         return "the password must use at least 5 different characters"
     return None
