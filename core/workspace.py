@@ -90,12 +90,10 @@ class Workspace:
         root = Path(root).resolve()
         if backend not in ("embedded", "elasticsearch"):
             raise WorkspaceError(f"unknown search backend {backend!r} (embedded, elasticsearch)")
-        fresh = not root.exists()
         root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if fresh:
-            os.chmod(root, 0o700)  # mkdir's mode is masked by the umask
         config_path = root / CONFIG_NAME
         if not config_path.exists():
+            os.chmod(root, 0o700)  # a new workspace is private to its OS user (no umask)
             # 0600: the config may hold the Elasticsearch password (docs/SECURITY.md)
             fd = os.open(config_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -118,6 +116,14 @@ class Workspace:
             raise WorkspaceError(
                 f"{str(root)!r} is not a superbrain workspace (no {CONFIG_NAME}); "
                 f"create one with `superbrain init {root}`")
+        if config_path.stat().st_mode & 0o077:
+            # made before files were private: the config may hold the Elasticsearch password
+            try:
+                os.chmod(config_path, 0o600)
+                log.warning("%s was readable by other users; now 0600", config_path)
+            except OSError as exc:
+                log.warning("%s is readable by other users and cannot be made 0600: %s",
+                            config_path, exc)
         try:
             config = tomllib.loads(config_path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

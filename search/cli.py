@@ -118,6 +118,7 @@ def cmd_health(args: argparse.Namespace) -> int:
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
+    from core.ingest import workspace_write_lock
     from search.backend import open_backend
     from search.stage import clear_stale
 
@@ -127,8 +128,9 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     printer = ProgressPrinter("[reindex]")
     cancel = cancel_on_sigint()
     try:
-        report = backend.rebuild(ws.store.iter_records(with_graph=True), total=total,
-                                 progress=printer, cancel=cancel)
+        with workspace_write_lock(ws, "reindex"):  # not while an ingest writes the index
+            report = backend.rebuild(ws.store.iter_records(with_graph=True), total=total,
+                                     progress=printer, cancel=cancel)
     finally:
         printer.done()
         backend.close()
