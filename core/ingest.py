@@ -232,8 +232,12 @@ class Ingestor:
                                                  n_rejects, state, err))
             batch.clear()
 
+        from plugins.registry import timed_iter
+
+        read_timeout = self.ws.plugin_settings()["read_timeout"]
         try:
-            for item in plugin.read(path):
+            for item in timed_iter(lambda: plugin.read(path), read_timeout,
+                                   f"source {plugin.name} reading {path.name}"):
                 index += 1
                 if index <= resume:
                     continue

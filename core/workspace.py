@@ -211,12 +211,38 @@ class Workspace:
         folders = self.config.get("plugins", {}).get("folders", ["plugins"])
         return [self.root / f for f in folders]
 
+    def plugin_settings(self) -> dict[str, Any]:
+        """``[plugins]`` trust settings: ``allowed_sha256`` (None: no allow-list),
+        ``load_timeout`` and ``read_timeout`` in seconds (see plugins.registry)."""
+        from plugins.registry import LOAD_TIMEOUT, READ_TIMEOUT
+
+        table = self.config.get("plugins", {})
+        where = f"{str(self.root / CONFIG_NAME)!r}: [plugins]"
+        allowed = table.get("allowed_sha256")
+        if allowed is not None and (not isinstance(allowed, list) or not all(
+                isinstance(h, str) and len(h) == 64 for h in allowed)):
+            raise WorkspaceError(f"{where} allowed_sha256 must be a list of SHA-256 hex "
+                                 "strings (64 characters each)")
+        out: dict[str, Any] = {"allowed_sha256": allowed}
+        for key, default in (("load_timeout", LOAD_TIMEOUT), ("read_timeout", READ_TIMEOUT)):
+            value = table.get(key, default)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                raise WorkspaceError(f"{where} {key} must be a number of seconds > 0, "
+                                     f"got {value!r}")
+            out[key] = float(value)
+        return out
+
     def discover_sources(self) -> Discovery:
-        """Discover plugins from entry points and this workspace's folders; audits each load."""
+        """Discover plugins from entry points and this workspace's folders; audits each load
+        (and each refusal) with the code's SHA-256. Every caller that loads plugin code —
+        the CLI, the console, the search engine's field registry — goes through here."""
         from plugins.registry import discover
 
         use_eps = bool(self.config.get("plugins", {}).get("entry_points", True))
-        found = discover(self.plugin_folders(), use_entry_points=use_eps)
+        settings = self.plugin_settings()
+        found = discover(self.plugin_folders(), use_entry_points=use_eps,
+                         allowed_sha256=settings["allowed_sha256"],
+                         load_timeout=settings["load_timeout"])
         for name, lp in found.loaded.items():
             self.audit.append(self.user, "plugin.load", {
                 "name": name, "version": lp.plugin.version, "origin": lp.origin,
