@@ -147,16 +147,19 @@ class AuditLog:
             self.trust.write(replace(anchored, audit_seq=entry["seq"], audit_hash=entry["hash"]))
 
     def _tip(self, fh: Any, anchored: TrustState, user: str) -> dict[str, Any] | None:
-        """The last entry, after quarantining a half-written line; checked against anchors."""
-        fh.seek(0, os.SEEK_END)
-        size = fh.tell()
+        """The last entry, checked against the anchors; a half-written line after it (an
+        interrupted append that was never anchored) is quarantined first."""
+        size = fh.seek(0, os.SEEK_END)
+        cut = size
         if size:
             fh.seek(size - 1)
             if fh.read(1) != b"\n":
-                self._quarantine_partial(fh, size, anchored, user)
-        last = _last_line(fh)
+                cut = _last_newline_end(fh, size)
+        last = _last_line(fh, cut)
         prev = _parse_last(self.path, last) if last else None
         seq = prev["seq"] if prev else 0
+        # Checked before any quarantine: cutting into an anchored line is a removal, never
+        # an "interrupted append", so it is refused rather than tidied away.
         if anchored.audit_seq > seq:
             raise AuditError(
                 f"{str(self.path)!r}: ends at entry {seq} but the trust anchors record entry "
@@ -165,10 +168,12 @@ class AuditLog:
             raise AuditError(
                 f"{str(self.path)!r}: entry {seq} is not the one the trust anchors recorded "
                 f"(the file was rewritten); {REPAIR_HINT}")
+        if cut != size:
+            prev = self._quarantine_partial(fh, cut, prev, anchored, user)
         return prev
 
-    def _quarantine_partial(self, fh: Any, size: int, anchored: TrustState, user: str) -> None:
-        cut = _last_newline_end(fh, size)
+    def _quarantine_partial(self, fh: Any, cut: int, prev: dict[str, Any] | None,
+                            anchored: TrustState, user: str) -> dict[str, Any]:
         fh.seek(cut)
         partial = fh.read()
         self.quarantine_dir.mkdir(mode=0o700, exist_ok=True)
@@ -183,12 +188,11 @@ class AuditLog:
         os.fsync(fh.fileno())
         log.warning("%s: half-written last line (%d bytes) moved to %s", self.path,
                     len(partial), target)
-        last = _last_line(fh)
-        prev = _parse_last(self.path, last) if last else None
         entry = self._write(fh, prev, user, "audit.quarantine", {
             "reason": "half-written last line (interrupted append)", "bytes": len(partial),
             "sha256": hashlib.sha256(partial).hexdigest(), "file": str(target)}, None, None)
         self._anchor(anchored, entry)
+        return entry
 
     def _write(self, fh: Any, prev: Mapping[str, Any] | None, user: str, action: str,
                params: Mapping[str, Any] | None, case: str | None,
@@ -385,9 +389,9 @@ def _parse_last(path: Path, raw: bytes) -> dict[str, Any]:
                      "chained to it; run `superbrain audit verify` and see docs/SECURITY.md")
 
 
-def _last_line(fh: Any) -> bytes:
-    fh.seek(0, os.SEEK_END)
-    size = fh.tell()
+def _last_line(fh: Any, end: int | None = None) -> bytes:
+    """The last line of the file's first ``end`` bytes (default: all), without its newline."""
+    size = fh.seek(0, os.SEEK_END) if end is None else end
     if size == 0:
         return b""
     block = min(size, 65536)
