@@ -32,8 +32,8 @@ class BackendStatus:
     health: str  # "ok", "yellow", "red", "unreachable: …", "n/a"
 
     def describe(self) -> str:
-        if self.kind == "embedded":
-            return "embedded"
+        if self.kind == "embedded":  # health compares index and store counts (issue #16)
+            return "embedded" if self.health in ("green", "n/a") else f"embedded ({self.health})"
         return f"cluster ({self.health})"
 
 
@@ -150,10 +150,8 @@ class ConsoleContext:
 
     # -- status -------------------------------------------------------------------------------
     def backend_status(self) -> BackendStatus:
-        """The configured search backend and, for a cluster, its health (may block: worker)."""
+        """The configured search backend and its health (may block: worker)."""
         kind = self.workspace.search_config.backend
-        if kind == "embedded":
-            return BackendStatus(kind, "n/a")
         if self.api("search.backend", "open_backend") is None:
             return BackendStatus(kind, "engine not available")
         try:

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import signal
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -262,7 +263,23 @@ def cmd_audit(args: argparse.Namespace) -> int:
             return 0
         for p in problems:
             print(f"{ws.audit.path}: {p}")
+        print("to make the log appendable again (keeping every byte): superbrain audit repair; "
+              "see 'Repairing the audit log' in docs/SECURITY.md")
         return 1
+    if args.audit_cmd == "repair":
+        # No login: a damaged log refuses the login's own entry. Whoever can write the
+        # workspace folder can repair it; the entry names the OS account, not an account.
+        import getpass
+
+        ws = open_unauthenticated(args)
+
+        entry = ws.audit.repair(f"os:{getpass.getuser()}")
+        params = entry["params"]
+        print(f"audit log repaired: {params['kept_entries']} entries kept, "
+              f"{params['quarantined_lines']} lines moved to "
+              f"{params['quarantine_file'] or '(nothing moved)'}; missing entries: "
+              f"{params['missing_entries'] or 'none'}; recorded as entry {entry['seq']}")
+        return 0
     ctx = service_context(args)
     if args.audit_cmd == "export":  # needs audit.export; the export is audited
         out = args.output
@@ -352,6 +369,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_workspace_arg(p)
     asub = p.add_subparsers(dest="audit_cmd", required=True)
     asub.add_parser("verify", help="check the hash chain; exit 1 and say where if broken")
+    asub.add_parser("repair", help="quarantine damaged lines, record missing entries and make "
+                                   "the log appendable again (audited)")
     for name in ("list", "export"):
         q = asub.add_parser(name, help=f"{name} entries (filters: --user --action --case)")
         q.add_argument("--user")
@@ -391,6 +410,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return func(args)
     except SuperbrainError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (sqlite3.DatabaseError, OSError) as exc:
+        # damaged or full storage: one line naming the problem and the way out, no traceback
+        from core.store import storage_problem
+
+        where = getattr(exc, "filename", None) or getattr(args, "workspace", None) or "storage"
+        print(f"error: {storage_problem(Path(str(where)), exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("aborted", file=sys.stderr)

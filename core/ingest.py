@@ -7,17 +7,19 @@ reason, and a plugin that raises mid-read fails that file only.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.errors import RowError
+from core.errors import RowError, SuperbrainError
 from core.model import Record
 from core.progress import CancelToken, ProgressCallback, ProgressMeter
 from core.security import require
@@ -90,6 +92,52 @@ class _Rejects:
         self.path.write_text("".join(f"{k}\n" for k in kept), encoding="utf-8")
 
 
+#: How long a second ingest into the same workspace waits for the first (then refused).
+LOCK_WAIT_SECONDS = 600.0
+LOCK_FILE = "ingest.lock"
+
+
+class IngestBusyError(SuperbrainError):
+    """Another process is ingesting into (or reindexing) the same workspace."""
+
+
+@contextlib.contextmanager
+def workspace_write_lock(workspace: Workspace, what: str,
+                         wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
+    """Hold the workspace's ingest lock (``WORKSPACE/ingest.lock``) while ``what`` runs.
+
+    Two ingests at once used to both report "done" while the search index kept one of them
+    only; now the second waits up to ``wait`` seconds, then raises :class:`IngestBusyError`
+    naming the process that holds the lock.
+    """
+    path = workspace.root / LOCK_FILE
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + wait
+        told = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "?"
+                if time.monotonic() >= deadline:
+                    raise IngestBusyError(
+                        f"{str(workspace.root)!r}: another ingest or reindex is running "
+                        f"({holder}); {what} was not started — try again when it has "
+                        "finished") from None
+                if not told:
+                    log.warning("%s: waiting for another ingest or reindex (%s) to finish",
+                                what, holder)
+                    told = True
+                time.sleep(0.2)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()}: {what}".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
 def fingerprint(path: Path) -> str:
     """SHA-256 of the file's content: the same data under another name is the same file."""
     h = hashlib.sha256()
@@ -123,10 +171,11 @@ class Ingestor:
     """
 
     def __init__(self, workspace: Workspace, stages: Sequence[IngestStage] | None = None,
-                 batch_size: int = DEFAULT_BATCH) -> None:
+                 batch_size: int = DEFAULT_BATCH, lock_wait: float = LOCK_WAIT_SECONDS) -> None:
         self.ws = workspace
         self.stages = list(stages) if stages is not None else default_stages(workspace)
         self.batch_size = batch_size
+        self.lock_wait = lock_wait
 
     def ingest_file(
         self,
@@ -140,10 +189,17 @@ class Ingestor:
         """Ingest one file with one source; never raises for bad rows or a failing plugin.
 
         Raises :class:`~core.security.PermissionDeniedError` (audited) unless the session holds
-        the ``ingest`` permission.
+        the ``ingest`` permission, and :class:`IngestBusyError` when another ingest holds the
+        workspace past ``lock_wait`` seconds.
         """
         path = Path(path).resolve()
         require(self.ws, "ingest", source=plugin.name, file=str(path))
+        self.ws.audit.ensure_space()  # a full disk refuses now, not after the work is done
+        with workspace_write_lock(self.ws, f"ingest of {path.name}", self.lock_wait):
+            return self._ingest_file(plugin, path, progress, cancel, force)
+
+    def _ingest_file(self, plugin: SourcePlugin, path: Path, progress: ProgressCallback | None,
+                     cancel: CancelToken | None, force: bool) -> IngestReport:
         started = time.monotonic()
         store = self.ws.store
         fp = fingerprint(path)
@@ -176,8 +232,12 @@ class Ingestor:
                                                  n_rejects, state, err))
             batch.clear()
 
+        from plugins.registry import timed_iter
+
+        read_timeout = self.ws.plugin_settings()["read_timeout"]
         try:
-            for item in plugin.read(path):
+            for item in timed_iter(lambda: plugin.read(path), read_timeout,
+                                   f"source {plugin.name} reading {path.name}"):
                 index += 1
                 if index <= resume:
                     continue

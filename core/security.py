@@ -172,8 +172,9 @@ def login(workspace: Workspace, user: str, password: str) -> Session:
     Per-user Elasticsearch credentials from the account replace the workspace-level ones in
     ``workspace.search_config``. Success and failure are both audited (never the password).
     """
-    from core.users import LockedOutError
+    from core.users import LockedOutError, has_accounts
 
+    has_accounts(workspace)  # a missing users file with accounts enabled refuses everyone
     store = user_store(workspace)
     try:
         record = store.authenticate(user, password)
@@ -233,8 +234,9 @@ def current_session(workspace: Workspace) -> Session:
     session = bound_session(workspace) or workspace._session
     if session is not None:
         return session
-    store = user_store(workspace)
-    if not store.has_users():
+    from core.users import has_accounts
+
+    if not has_accounts(workspace):  # fails closed when accounts were enabled and are gone
         session = Session(workspace.user, "administrator", "no-accounts")
         log.warning("workspace %s has no user accounts: %r acts as administrator; add accounts "
                     "with `superbrain users add`", workspace.root, workspace.user)

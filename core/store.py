@@ -8,7 +8,9 @@ without duplicates.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -51,6 +53,23 @@ CREATE TABLE IF NOT EXISTS ingest_files (
     rejects INTEGER NOT NULL DEFAULT 0, status TEXT NOT NULL, error TEXT,
     started TEXT, finished TEXT, PRIMARY KEY (source, fingerprint));
 """
+
+
+def storage_problem(path: Path, exc: BaseException) -> str:
+    """A message for a storage failure that names the file and says how to recover."""
+    text = str(exc)
+    low = text.lower()
+    if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "full" in low \
+            or "no space" in low:
+        hint = "the disk is full: free space and retry (nothing was half-written)"
+    elif "not a database" in low or "malformed" in low or "corrupt" in low:
+        hint = ("the file is damaged: restore it from a backup, or move it aside and rebuild "
+                "it by ingesting the sources again (see 'Damaged storage' in docs/SECURITY.md)")
+    elif isinstance(exc, PermissionError) or "readonly" in low or "read-only" in low:
+        hint = "it cannot be written: check the file's owner and mode (0600)"
+    else:
+        hint = "see 'Damaged storage' in docs/SECURITY.md"
+    return f"{str(path)!r}: {text}: {hint}"
 
 
 def _epoch(value: datetime | None) -> float | None:
@@ -135,10 +154,19 @@ class Store:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        con = self.connection
-        con.executescript(_DDL)  # executescript commits on its own; DDL is idempotent
-        con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
-                    (str(SCHEMA_VERSION),))
+        if not self.path.exists():
+            # 0600 from the start (SQLite gives its -wal and -shm files the same mode)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileExistsError):
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        try:
+            con = self.connection
+            con.executescript(_DDL)  # executescript commits on its own; DDL is idempotent
+            con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                        (str(SCHEMA_VERSION),))
+        except sqlite3.Error as exc:
+            self.close()
+            raise StoreError(storage_problem(self.path, exc)) from exc
 
     # -- connections --------------------------------------------------------------------------
     @property

@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,7 +30,20 @@ if TYPE_CHECKING:
     from core.workspace import Workspace
 
 USERS_FILE = "users.sqlite"
-MIN_PASSWORD_LENGTH = 8
+#: The password policy: at least MIN_PASSWORD_LENGTH characters, not on the deny-list
+#: (resources/security/common-passwords.txt), not the user name. For trials and tests only,
+#: ``SUPERBRAIN_TRIAL_PASSWORDS=1`` lowers the length to TRIAL_MIN_PASSWORD_LENGTH (the other
+#: rules stay, and accounts created so are audited with ``password_policy: trial``).
+MIN_PASSWORD_LENGTH = 12
+TRIAL_MIN_PASSWORD_LENGTH = 8
+TRIAL_ENV = "SUPERBRAIN_TRIAL_PASSWORDS"
+DENY_LIST = Path(__file__).resolve().parent.parent / "resources" / "security" / \
+    "common-passwords.txt"
+#: An Argon2id hash (argon2-cffi's default parameters) of a password nobody has: verifying an
+#: unknown user's password against it costs what a known user's check costs, without hashing
+#: anything first (a fresh hash per call made unknown names twice as slow: enumerable).
+_DUMMY_HASH = ("$argon2id$v=19$m=65536,t=3,p=4$rShR8qg4VXuIJGDJPKRlWg$"
+               "jFPrsMR0Hud4acdHVeT991TDszjs4P+rIRa2i4Q/Be0")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 
 _DDL = """
@@ -87,6 +101,34 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+@cache
+def _deny_list() -> frozenset[str]:
+    lines = DENY_LIST.read_text(encoding="utf-8").splitlines()
+    return frozenset(x.strip().lower() for x in lines if x.strip() and not x.startswith("#"))
+
+
+def trial_passwords() -> bool:
+    """Whether the documented trial override (``SUPERBRAIN_TRIAL_PASSWORDS=1``) is on."""
+    return os.environ.get(TRIAL_ENV, "") == "1"
+
+
+def password_problem(name: str, password: str) -> str | None:
+    """Why ``password`` is refused for user ``name`` by the policy, or None when it passes."""
+    low = password.lower()
+    core = low.rstrip("0123456789!@#$%^&*()-_=+.,;:?~ ")
+    if low in _deny_list() or core in _deny_list():
+        return "the password is on the list of common passwords; choose another"
+    name_low = name.lower()
+    if low == name_low or core == name_low or (len(name_low) >= 4 and name_low in low):
+        return "the password must not be or contain the user name"
+    minimum = TRIAL_MIN_PASSWORD_LENGTH if trial_passwords() else MIN_PASSWORD_LENGTH
+    if len(password) < minimum:
+        return f"the password must have at least {minimum} characters"
+    if len(set(password)) < 5:
+        return "the password must use at least 5 different characters"
+    return None
+
+
 class UserStore:
     """Accounts of one workspace.
 
@@ -100,7 +142,6 @@ class UserStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._hasher = PasswordHasher()
-        self._dummy_hash: str | None = None
 
     # -- storage -------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -156,9 +197,9 @@ class UserStore:
 
     # -- changes -------------------------------------------------------------------------------
     def _check_password(self, name: str, password: str) -> None:
-        if len(password) < MIN_PASSWORD_LENGTH:
-            raise UserError(f"user {name!r}: the password must have at least "
-                            f"{MIN_PASSWORD_LENGTH} characters")
+        problem = password_problem(name, password)
+        if problem:
+            raise UserError(f"user {name!r}: {problem}")
 
     def add(self, name: str, role: str, password: str) -> UserRecord:
         """Create an account; the name must be new and the role known to the caller."""
@@ -205,30 +246,41 @@ class UserStore:
     def authenticate(self, name: str, password: str) -> UserRecord | None:
         """The account if ``password`` is right and the account enabled, else None.
 
-        An unknown name costs the same Argon2 work as a wrong password, so response time does
-        not tell which names exist.
+        Each attempt first counts itself as a failure in one write transaction (BEGIN
+        IMMEDIATE), and only then checks the password; a right password clears the count. So
+        parallel guesses cannot all be checked before the lock-out: at most MAX_FAILURES are.
+        Unknown names take the same path — a counted attempt and one Argon2 verification
+        against a fixed hash — so neither response time nor lock-out tells which names exist.
         """
-        found = None
-        if self.path.exists():
-            with self._connect() as con:
-                found = self._row(con, name)
-        if found is None:
-            if self._dummy_hash is None:
-                self._dummy_hash = self._hasher.hash("not a password of anyone")
-            with contextlib.suppress(VerificationError):
-                self._hasher.verify(self._dummy_hash, password)
+        if not self.path.exists():
+            self._verify_dummy(password)
             return None
-        record, digest = found
         now = time.time()
         with self._connect() as con:
-            lock = con.execute("SELECT count, locked_until FROM login_failures WHERE name=?",
-                               (name,)).fetchone()
-        if lock and lock[1] > now:
-            raise LockedOutError(name, lock[1] - now)
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                found = self._row(con, name)
+                lock = con.execute("SELECT count, locked_until FROM login_failures "
+                                   "WHERE name=?", (name,)).fetchone()
+                if lock and lock[1] > now:
+                    raise LockedOutError(name, lock[1] - now)
+                count = (lock[0] if lock else 0) + 1
+                until = 0.0
+                if count >= MAX_FAILURES:
+                    until = now + min(MAX_LOCK_SECONDS,
+                                      LOCK_SECONDS * 2 ** (count - MAX_FAILURES))
+                con.execute("INSERT INTO login_failures VALUES (?,?,?) ON CONFLICT(name) DO "
+                            "UPDATE SET count=excluded.count, locked_until=excluded.locked_until",
+                            (name, count, until))
+            finally:
+                con.execute("COMMIT")
+        if found is None:
+            self._verify_dummy(password)
+            return None
+        record, digest = found
         try:
             self._hasher.verify(digest, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
-            self._failed(name, (lock[0] if lock else 0) + 1, now)
             return None
         if record.disabled:
             return None
@@ -237,20 +289,49 @@ class UserStore:
             self._update(name, "password_hash=?", (self._hasher.hash(password),))
         return record
 
-
-    def _failed(self, name: str, count: int, now: float) -> None:
-        until = 0.0
-        if count >= MAX_FAILURES:
-            until = now + min(MAX_LOCK_SECONDS, LOCK_SECONDS * 2 ** (count - MAX_FAILURES))
-        with self._connect() as con:
-            con.execute("INSERT INTO login_failures VALUES (?,?,?) ON CONFLICT(name) DO UPDATE "
-                        "SET count=excluded.count, locked_until=excluded.locked_until",
-                        (name, count, until))
+    def _verify_dummy(self, password: str) -> None:
+        with contextlib.suppress(VerificationError, InvalidHashError):
+            self._hasher.verify(_dummy_hash(self._hasher), password)
 
     def clear_failures(self, name: str) -> None:
         """Forget failed logins (after a right password, or when an administrator unlocks)."""
         with self._connect() as con:
             con.execute("DELETE FROM login_failures WHERE name=?", (name,))
+
+
+@cache
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    if hasher.check_needs_rehash(_DUMMY_HASH):  # other parameters: make one that matches
+        return hasher.hash("not a password of anyone")
+    return _DUMMY_HASH
+
+
+# -- accounts fail closed ----------------------------------------------------------------------
+def has_accounts(workspace: Workspace) -> bool:
+    """Whether logins are required; refuses everyone when accounts have gone missing.
+
+    "Accounts enabled" is recorded in the workspace's trust anchors (outside users.sqlite) when
+    the first account is made. A workspace without that record and without accounts is a
+    trial workspace (the OS user acts as administrator); one *with* it whose users file is
+    missing, empty or unreadable raises :class:`core.security.AuthenticationError`.
+    """
+    from core.security import AuthenticationError
+
+    store = _store_of(workspace)
+    try:
+        has = store.has_users()
+    except UserError as exc:
+        raise AuthenticationError(f"{exc}; every login is refused until it is restored "
+                                  "(see 'Lost user accounts' in docs/SECURITY.md)") from None
+    enabled = workspace.trust.state().accounts
+    if has and not enabled:
+        workspace.audit.set_accounts_enabled()  # a workspace made before the anchors
+    if not has and enabled:
+        raise AuthenticationError(
+            f"workspace {str(workspace.root)!r} has user accounts enabled, but "
+            f"{str(store.path)!r} is missing or empty: every login is refused until it is "
+            "restored from a backup (see 'Lost user accounts' in docs/SECURITY.md)")
+    return has
 
 
 # -- guarded services (what the CLI and the console call) -----------------------------------------
@@ -284,7 +365,10 @@ def add_user(workspace: Workspace, name: str, role: str, password: str) -> UserR
         raise UserError(f"the first account must be an administrator, not {role!r} "
                         "(otherwise nobody could manage users)")
     record = store.add(name, role, password)
-    workspace.audit.append(session.user, "users.add", {"name": name, "role": role})
+    workspace.audit.set_accounts_enabled()
+    workspace.audit.append(session.user, "users.add", {
+        "name": name, "role": role,
+        "password_policy": "trial" if trial_passwords() else "standard"})
     return record
 
 
@@ -304,7 +388,8 @@ def change_password(workspace: Workspace, name: str, password: str) -> None:
     if session.user != name or session.via != "password":
         session = require(workspace, "users.manage", target=name)
     _store_of(workspace).set_password(name, password)
-    workspace.audit.append(session.user, "users.passwd", {"name": name})
+    workspace.audit.append(session.user, "users.passwd", {
+        "name": name, "password_policy": "trial" if trial_passwords() else "standard"})
 
 
 def set_enabled(workspace: Workspace, name: str, enabled: bool) -> None:

@@ -16,6 +16,7 @@ from core.audit import AuditLog
 from core.errors import WorkspaceError
 
 if TYPE_CHECKING:
+    from core.anchor import Trust
     from core.security import Session
     from core.store import Store
     from core.users import UserStore
@@ -105,15 +106,19 @@ class Workspace:
         root = Path(root).resolve()
         if backend not in ("embedded", "elasticsearch"):
             raise WorkspaceError(f"unknown search backend {backend!r} (embedded, elasticsearch)")
-        root.mkdir(parents=True, exist_ok=True)
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
         config_path = root / CONFIG_NAME
         if not config_path.exists():
-            config_path.write_text(
-                CONFIG_TEMPLATE.format(name=name or root.name, backend=backend,
-                                       url=url or "http://127.0.0.1:9200"),
-                encoding="utf-8")
+            os.chmod(root, 0o700)  # a new workspace is private to its OS user (no umask)
+            # 0600: the config may hold the Elasticsearch password (docs/SECURITY.md)
+            fd = os.open(config_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(CONFIG_TEMPLATE.format(name=name or root.name, backend=backend,
+                                                url=url or "http://127.0.0.1:9200"))
         for sub in ("search", "faces", "rejects", "plugins", "data"):
-            (root / sub).mkdir(exist_ok=True)
+            if not (root / sub).exists():
+                (root / sub).mkdir()
+                os.chmod(root / sub, 0o700)
         ws = cls.open(root)
         ws.store  # noqa: B018 - creates the SQLite schema now
         return ws
@@ -127,6 +132,14 @@ class Workspace:
             raise WorkspaceError(
                 f"{str(root)!r} is not a superbrain workspace (no {CONFIG_NAME}); "
                 f"create one with `superbrain init {root}`")
+        if config_path.stat().st_mode & 0o077:
+            # made before files were private: the config may hold the Elasticsearch password
+            try:
+                os.chmod(config_path, 0o600)
+                log.warning("%s was readable by other users; now 0600", config_path)
+            except OSError as exc:
+                log.warning("%s is readable by other users and cannot be made 0600: %s",
+                            config_path, exc)
         try:
             config = tomllib.loads(config_path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -198,8 +211,17 @@ class Workspace:
         return Store(self.store_path)
 
     @cached_property
+    def trust(self) -> Trust:
+        """The trust anchors (audit tip, accounts enabled) kept outside the files they vouch
+        for: the store and a signed file outside the workspace (see core.anchor). A centre
+        server may replace this with its own anchors (e.g. a PostgreSQL row)."""
+        from core.anchor import Trust
+
+        return Trust.for_workspace(self.root, self.store_path)
+
+    @cached_property
     def audit(self) -> AuditLog:
-        return AuditLog(self.audit_path)
+        return AuditLog(self.audit_path, self.trust)
 
     @cached_property
     def accounts(self) -> UserStore:
@@ -212,12 +234,38 @@ class Workspace:
         folders = self.config.get("plugins", {}).get("folders", ["plugins"])
         return [self.root / f for f in folders]
 
+    def plugin_settings(self) -> dict[str, Any]:
+        """``[plugins]`` trust settings: ``allowed_sha256`` (None: no allow-list),
+        ``load_timeout`` and ``read_timeout`` in seconds (see plugins.registry)."""
+        from plugins.registry import LOAD_TIMEOUT, READ_TIMEOUT
+
+        table = self.config.get("plugins", {})
+        where = f"{str(self.root / CONFIG_NAME)!r}: [plugins]"
+        allowed = table.get("allowed_sha256")
+        if allowed is not None and (not isinstance(allowed, list) or not all(
+                isinstance(h, str) and len(h) == 64 for h in allowed)):
+            raise WorkspaceError(f"{where} allowed_sha256 must be a list of SHA-256 hex "
+                                 "strings (64 characters each)")
+        out: dict[str, Any] = {"allowed_sha256": allowed}
+        for key, default in (("load_timeout", LOAD_TIMEOUT), ("read_timeout", READ_TIMEOUT)):
+            value = table.get(key, default)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                raise WorkspaceError(f"{where} {key} must be a number of seconds > 0, "
+                                     f"got {value!r}")
+            out[key] = float(value)
+        return out
+
     def discover_sources(self) -> Discovery:
-        """Discover plugins from entry points and this workspace's folders; audits each load."""
+        """Discover plugins from entry points and this workspace's folders; audits each load
+        (and each refusal) with the code's SHA-256. Every caller that loads plugin code —
+        the CLI, the console, the search engine's field registry — goes through here."""
         from plugins.registry import discover
 
         use_eps = bool(self.config.get("plugins", {}).get("entry_points", True))
-        found = discover(self.plugin_folders(), use_entry_points=use_eps)
+        settings = self.plugin_settings()
+        found = discover(self.plugin_folders(), use_entry_points=use_eps,
+                         allowed_sha256=settings["allowed_sha256"],
+                         load_timeout=settings["load_timeout"])
         for name, lp in found.loaded.items():
             self.audit.append(self.user, "plugin.load", {
                 "name": name, "version": lp.plugin.version, "origin": lp.origin,

@@ -8,13 +8,13 @@ Notebook with an import specification mapping the same columns.
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from core.csvsafe import SafeWriter
 from graph.errors import ExportError
 from graph.model import GraphResult, iso
 
@@ -104,12 +104,12 @@ def _write_csv(graph: GraphResult, path: Path) -> list[Path]:
     edges_path = stem.with_name(stem.name + ".edges.csv")
     try:
         with nodes_path.open("w", newline="", encoding="utf-8-sig") as fh:
-            w = csv.writer(fh)
+            w = SafeWriter(fh)  # formula cells neutralised (core.csvsafe)
             w.writerow(NODE_COLUMNS)
             for n in graph.nodes.values():
                 w.writerow([n.id, n.label, n.type, _scalar(list(n.aliases)), _scalar(n.props)])
         with edges_path.open("w", newline="", encoding="utf-8-sig") as fh:
-            w = csv.writer(fh)
+            w = SafeWriter(fh)  # formula cells neutralised (core.csvsafe)
             w.writerow(EDGE_COLUMNS)
             for e in graph.edges:
                 w.writerow([e.source, e.target, "Directed" if e.directed else "Undirected",

@@ -3,6 +3,12 @@
 Built-in sources are found through the same ``superbrain.sources`` entry-point group as
 third-party ones. A plugin that fails to import or to construct becomes a :class:`PluginFailure`
 with its error; the others load as usual.
+
+Trust: each plugin's code is hashed (SHA-256 of the file, or of every file of a package)
+*before* it is imported. With an allow-list (``[plugins] allowed_sha256`` in the workspace
+config) a folder or third-party plugin whose hash is not listed is refused without running
+any of its code. Loading runs under a time limit (``load_timeout``), so a plugin that sleeps
+at import or in its constructor fails alone instead of hanging every caller.
 """
 
 from __future__ import annotations
@@ -10,22 +16,113 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import logging
+import queue
 import re
 import sys
+import threading
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
+from core.errors import PluginError
 from plugins.contract import SourcePlugin
 
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "superbrain.sources"
 _PLUGIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+#: Seconds a plugin may take to import and construct, and to answer one call such as
+#: ``record_schemas()`` (workspace config: ``[plugins] load_timeout``).
+LOAD_TIMEOUT = 20.0
+#: Seconds an ingest waits for the next rows from a plugin's ``read`` before it fails that
+#: file (``[plugins] read_timeout``).
+READ_TIMEOUT = 120.0
+#: Entry points of superbrain's own package are part of the application, not third-party code.
+BUILTIN_PREFIX = "plugins.builtin"
+
+T = TypeVar("T")
+
+
+class PluginTimeoutError(PluginError):
+    """A plugin did not answer in time (it keeps running in a background thread, unused)."""
+
+
+def call_with_timeout(fn: Callable[[], T], seconds: float, what: str) -> T:
+    """``fn()``, or :class:`PluginTimeoutError` after ``seconds`` (the call is abandoned in a
+    daemon thread: Python cannot stop it, but nobody waits for it any more)."""
+    box: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
+
+    def run() -> None:
+        try:
+            box.put((True, fn()))
+        except BaseException as exc:  # handed to the caller, never lost
+            box.put((False, exc))
+
+    threading.Thread(target=run, name=f"plugin: {what}", daemon=True).start()
+    try:
+        ok, value = box.get(timeout=seconds)
+    except queue.Empty:
+        raise PluginTimeoutError(f"{what}: no answer within {seconds:g} s (the plugin hangs "
+                                 "or sleeps); it was skipped") from None
+    if not ok:
+        raise value
+    return value
+
+
+def timed_iter(make: Callable[[], Iterable[T]], seconds: float, what: str,
+               chunk: int = 1024) -> Iterator[T]:
+    """Iterate ``make()`` in a worker thread; raise :class:`PluginTimeoutError` when no item
+    arrives for ``seconds``. Items are handed over in batches under one lock (cheap per item;
+    at most ``chunk`` wait in between); an exception inside ``make()`` or its items is raised
+    here, after the items before it, where the caller handles it."""
+    cond = threading.Condition()
+    buf: list[T] = []
+    state: dict[str, Any] = {"done": False, "error": None, "stop": False}
+
+    def produce() -> None:
+        try:
+            for item in make():
+                with cond:
+                    while len(buf) >= chunk and not state["stop"]:
+                        cond.wait(0.5)  # back-pressure: the consumer is behind
+                    if state["stop"]:
+                        return
+                    buf.append(item)
+                    cond.notify()
+        except BaseException as exc:  # the consumer re-raises it
+            with cond:
+                state["error"] = exc
+        finally:
+            with cond:
+                state["done"] = True
+                cond.notify()
+
+    threading.Thread(target=produce, name=f"plugin: {what}", daemon=True).start()
+    try:
+        while True:
+            with cond:
+                if not buf and not state["done"] and not cond.wait_for(
+                        lambda: buf or state["done"], timeout=seconds):
+                    raise PluginTimeoutError(f"{what}: no rows for {seconds:g} s (the plugin "
+                                             "hangs or sleeps)")
+                taken = buf[:]
+                buf.clear()
+                finished, error = state["done"], state["error"]
+                cond.notify()
+            yield from taken
+            if finished and not buf:
+                if error is not None:
+                    raise error
+                return
+    finally:
+        with cond:
+            state["stop"] = True
+            cond.notify()
 
 
 @dataclass(frozen=True)
@@ -76,6 +173,26 @@ def _hash_file(path: str | None) -> str:
         return ""
 
 
+def code_hash(path: Path) -> str:
+    """SHA-256 of a plugin's code: the file, or for a package every file under it (names
+    and contents, in sorted order), so swapping any module of a package changes the hash."""
+    path = Path(path)
+    if not path.is_dir():
+        return _hash_file(str(path))
+    h = hashlib.sha256()
+    for f in sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        h.update(str(f.relative_to(path)).encode("utf-8", "surrogatepass") + b"\0")
+        h.update(f.read_bytes())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _check_allowed(sha: str, allowed: frozenset[str] | None, origin: str) -> None:
+    if allowed is not None and sha not in allowed:
+        raise PermissionError(f"{origin}: code sha256 {sha or '(unreadable)'} is not in the "
+                              "workspace's [plugins] allowed_sha256 list; not loaded")
+
+
 def _instantiate(obj: Any, origin: str) -> SourcePlugin:
     plugin = obj() if isinstance(obj, type) or (callable(obj) and not isinstance(
         obj, SourcePlugin)) else obj
@@ -112,14 +229,30 @@ def _failure(name: str, origin: str, exc: BaseException) -> PluginFailure:
     return PluginFailure(name, origin, f"{type(exc).__name__}: {exc}", detail)
 
 
-def load_entry_points(result: Discovery, eps: Iterable[EntryPoint]) -> None:
+def _entry_point_file(ep: EntryPoint) -> str | None:
+    try:
+        spec = importlib.util.find_spec(ep.module)
+    except (ImportError, ValueError):
+        return None
+    return spec.origin if spec is not None else None
+
+
+def _load_entry_point(ep: EntryPoint, origin: str) -> SourcePlugin:
+    return _instantiate(ep.load(), origin)
+
+
+def load_entry_points(result: Discovery, eps: Iterable[EntryPoint],
+                      allowed: frozenset[str] | None = None,
+                      timeout: float = LOAD_TIMEOUT) -> None:
     for ep in eps:
         origin = f"entry point {ep.name} = {ep.value}"
         try:
-            obj = ep.load()
-            plugin = _instantiate(obj, origin)
-            module = sys.modules.get(ep.module)
-            _add(result, plugin, origin, _hash_file(getattr(module, "__file__", None)))
+            sha = _hash_file(_entry_point_file(ep))
+            if not ep.module.startswith(BUILTIN_PREFIX):
+                _check_allowed(sha, allowed, origin)
+            plugin = call_with_timeout(partial(_load_entry_point, ep, origin), timeout,
+                                       f"loading {origin}")
+            _add(result, plugin, origin, sha)
         except (Exception, SystemExit) as exc:  # a broken plugin never stops discovery
             log.warning("plugin %s failed to load: %s", ep.name, exc)
             result.failed.append(_failure(ep.name, origin, exc))
@@ -142,10 +275,20 @@ def _import_file(path: Path) -> ModuleType:
     return module
 
 
-def load_folder(result: Discovery, folder: Path) -> None:
+def _load_module_plugins(path: Path, origin: str) -> list[SourcePlugin]:
+    module = _import_file(path)
+    objs = getattr(module, "PLUGINS", None) or [getattr(module, "plugin", None)]
+    if objs == [None]:
+        raise AttributeError("module defines neither `plugin` nor `PLUGINS`")
+    return [_instantiate(obj, origin) for obj in objs]
+
+
+def load_folder(result: Discovery, folder: Path, allowed: frozenset[str] | None = None,
+                timeout: float = LOAD_TIMEOUT) -> None:
     """Load every ``*.py`` module, package and ``*.toml`` mapping in ``folder``.
 
     A module exposes ``plugin`` (an instance or factory) or ``PLUGINS`` (a list of them).
+    With ``allowed`` (hashes), code whose hash is not listed is refused before it runs.
     """
     from plugins.mapping import MappingSource
 
@@ -157,15 +300,16 @@ def load_folder(result: Discovery, folder: Path) -> None:
         origin = str(path)
         try:
             if path.suffix == ".toml":
-                _add(result, MappingSource.from_file(path), origin, _hash_file(origin))
+                sha = code_hash(path)
+                _check_allowed(sha, allowed, origin)
+                _add(result, MappingSource.from_file(path), origin, sha)
             elif path.suffix == ".py" or (path.is_dir() and (path / "__init__.py").exists()):
-                module = _import_file(path)
-                objs = getattr(module, "PLUGINS", None) or [getattr(module, "plugin", None)]
-                if objs == [None]:
-                    raise AttributeError("module defines neither `plugin` nor `PLUGINS`")
-                for obj in objs:
-                    _add(result, _instantiate(obj, origin), origin,
-                         _hash_file(getattr(module, "__file__", None)))
+                sha = code_hash(path)
+                _check_allowed(sha, allowed, origin)
+                plugins = call_with_timeout(partial(_load_module_plugins, path, origin),
+                                            timeout, f"loading {origin}")
+                for plugin in plugins:
+                    _add(result, plugin, origin, sha)
         except (Exception, SystemExit) as exc:  # sys.exit() at import must not end the app
             log.warning("plugin %s failed to load: %s", path, exc)
             result.failed.append(_failure(path.stem, origin, exc))
@@ -176,11 +320,19 @@ def discover(
     *,
     use_entry_points: bool = True,
     group: str = ENTRY_POINT_GROUP,
+    allowed_sha256: Iterable[str] | None = None,
+    load_timeout: float = LOAD_TIMEOUT,
 ) -> Discovery:
-    """Find every source plugin; returns what loaded and what failed, never raises."""
+    """Find every source plugin; returns what loaded and what failed, never raises.
+
+    ``allowed_sha256``: when given, only folder and third-party plugins whose code hash is
+    listed load (built-ins always do); ``load_timeout``: seconds per plugin load.
+    """
     result = Discovery()
+    allowed = frozenset(h.lower() for h in allowed_sha256) if allowed_sha256 is not None \
+        else None
     if use_entry_points:
-        load_entry_points(result, entry_points(group=group))
+        load_entry_points(result, entry_points(group=group), allowed, load_timeout)
     for folder in folders:
-        load_folder(result, Path(folder))
+        load_folder(result, Path(folder), allowed, load_timeout)
     return result

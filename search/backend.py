@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from core.model import Record
@@ -34,6 +35,31 @@ class SearchBackend(ABC):
     def __init__(self, registry: FieldRegistry) -> None:
         self.registry = registry
         self.planner = Planner(registry)
+        #: The store's record count (set by :func:`open_backend`): :meth:`health` compares the
+        #: index with it, so an index that silently lost records is not reported green.
+        self.store_count: Callable[[], int] | None = None
+
+    def _with_store(self, health: Health) -> Health:
+        """``health`` downgraded when the index and the store disagree on the record count."""
+        if self.store_count is None:
+            return health
+        try:
+            stored = int(self.store_count())
+        except Exception as exc:  # health never raises: say why it cannot compare
+            return replace(health, detail={**health.detail, "store": f"unreadable: {exc}"})
+        detail = {**health.detail, "store_records": stored}
+        missing = stored - health.documents
+        if missing == 0 or health.status == "red":
+            return replace(health, detail=detail)
+        if health.documents == 0 or abs(missing) > max(10, stored // 10):
+            status = "red"
+        else:
+            status = "yellow" if health.status == "green" else health.status
+        what = (f"{missing:,} records of the store are missing from the index" if missing > 0
+                else f"the index holds {-missing:,} documents more than the store")
+        message = (f"index has {health.documents:,} documents, store {stored:,} records: {what};"
+                   " searches may miss records — run `superbrain reindex`")
+        return replace(health, status=status, detail=detail, message=message)
 
     def plan(self, request: SearchRequest) -> Plan:
         """Parse and plan ``request`` (raises :class:`~search.errors.QuerySyntaxError`)."""
@@ -124,8 +150,10 @@ def open_backend(workspace: Workspace, registry: FieldRegistry | None = None) ->
     if cfg.backend == "elasticsearch":
         from search.elastic import ElasticsearchBackend
 
-        return ElasticsearchBackend.from_config(cfg, registry, shards=cfg.shards,
-                                                replicas=cfg.replicas)
+        backend: SearchBackend = ElasticsearchBackend.from_config(
+            cfg, registry, shards=cfg.shards, replicas=cfg.replicas)
+        backend.store_count = workspace.store.count
+        return backend
     from search.embedded import EmbeddedBackend
 
     workers = workspace.config.get("search", {}).get("index_workers")
@@ -133,4 +161,6 @@ def open_backend(workspace: Workspace, registry: FieldRegistry | None = None) ->
                                 or workers < 0):
         raise SearchConfigError(f"[search] index_workers = {workers!r}: expected a whole "
                                 "number >= 0 (0: build documents in the ingesting process)")
-    return EmbeddedBackend(workspace.search_dir, registry, index_workers=workers)
+    backend = EmbeddedBackend(workspace.search_dir, registry, index_workers=workers)
+    backend.store_count = workspace.store.count
+    return backend

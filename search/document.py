@@ -65,15 +65,16 @@ class FieldRegistry:
     @classmethod
     def from_workspace(cls, workspace: Workspace) -> FieldRegistry:
         """Schemas of every source plugin the workspace can load (failures are logged)."""
-        from plugins.registry import discover
+        from plugins.registry import call_with_timeout
 
-        use_eps = bool(workspace.config.get("plugins", {}).get("entry_points", True))
-        found = discover(workspace.plugin_folders(), use_entry_points=use_eps)
+        found = workspace.discover_sources()  # audited, allow-listed, time-limited
+        timeout = workspace.plugin_settings()["load_timeout"]
         schemas: list[RecordSchema] = []
         for name, lp in sorted(found.loaded.items()):
             try:
-                schemas.extend(lp.plugin.record_schemas())
-            except Exception as exc:  # a broken plugin must not break search
+                schemas.extend(call_with_timeout(lp.plugin.record_schemas, timeout,
+                                                 f"source {name}: record_schemas()"))
+            except Exception as exc:  # a broken or hanging plugin must not break search
                 log.warning("source %s: record_schemas() failed: %s", name, exc)
         return cls.from_schemas(schemas)
 

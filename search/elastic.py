@@ -39,6 +39,7 @@ from search.model import (
     SearchRequest,
     SearchResult,
 )
+from search.plan import SEARCH_TIME_LIMIT_S
 
 log = logging.getLogger(__name__)
 
@@ -366,12 +367,16 @@ class ElasticsearchBackend(SearchBackend):
                                  "post_tags": [MARK_CLOSE], "encoder": "html",
                                  "fragment_size": 120, "number_of_fragments": 3,
                                  "require_field_match": False}
+        body["timeout"] = f"{SEARCH_TIME_LIMIT_S:g}s"  # the server stops and says timed_out
         if pit:
             resp = self._call("searching", self.client.search, **body)
         else:
             resp = self._call("searching", self.client.search, index=self.read_alias,
                               ignore_unavailable=True, allow_no_indices=True, **body)
         warnings = list(plan.warnings)
+        if resp.get("timed_out"):
+            warnings.append(f"partial results: the search ran longer than "
+                            f"{SEARCH_TIME_LIMIT_S:g} s and was stopped; narrow it")
         shards = resp.get("_shards", {})
         if shards.get("failed"):
             warnings.append(f"partial results: {shards['failed']} of {shards.get('total')} "
@@ -453,7 +458,7 @@ class ElasticsearchBackend(SearchBackend):
         message = {"green": "ok", "yellow": "replicas unassigned: searches work",
                    "red": "primary shards unassigned: some records cannot be searched"}.get(
                        status, status)
-        return Health(self.name, status, docs, detail, message)
+        return self._with_store(Health(self.name, status, docs, detail, message))
 
     def close(self) -> None:
         self.client.close()

@@ -37,7 +37,7 @@ from search.backend import SearchBackend, decode_cursor, encode_cursor, request_
 from search.document import FieldRegistry, default_text_fields
 from search.embedded_docs import BIGRAM_PREFIX, DocLayout, DocumentBuilder
 from search.embedded_query import TantivyTranslator, field_name
-from search.errors import SearchError, SearchUnavailable
+from search.errors import QueryLimitError, QueryTimeoutError, SearchError, SearchUnavailable
 from search.highlight import snippets
 from search.matcher import haversine_m
 from search.model import (
@@ -49,7 +49,7 @@ from search.model import (
     SearchRequest,
     SearchResult,
 )
-from search.plan import PBool, PGeoRadius, PNode
+from search.plan import SEARCH_TIME_LIMIT_S, PBool, PGeoRadius, PNode
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,10 @@ def _analyzer(pretokenized: bool) -> Any:
         return TextAnalyzerBuilder(Tokenizer.whitespace()).build()
     return TextAnalyzerBuilder(Tokenizer.regex(RUST_TOKEN_PATTERN)).filter(
         Filter.lowercase()).build()
+
+
+class _Damaged(SearchUnavailable):
+    """A generation's files are incomplete (e.g. ``meta.json`` deleted)."""
 
 
 class _Generation:
@@ -96,6 +100,12 @@ class _Generation:
         self.pretokenized = int(layout.get("format", 1)) >= 2
         self.fields: set[str] = set()
         meta = path / "meta.json"
+        if not create and not meta.exists() and any(
+                f.suffix in (".idx", ".store", ".term", ".pos", ".fast") for f in path.iterdir()):
+            # segments without the file that lists them: opening would start an empty index
+            # over them and every search would silently find nothing
+            raise _Damaged(f"{str(meta)!r} is missing: the index's segments cannot be "
+                           "opened")
         if meta.exists():
             # An existing index: its own schema says which fields it has (whatever version
             # of this code wrote it), so opening never depends on rebuilding the same schema.
@@ -200,6 +210,7 @@ class EmbeddedBackend(SearchBackend):
         self._builder = DocumentBuilder(registry, index_workers)
         self._uncommitted: set[str] = set()  # uids added since the last commit
         self._pinned: OrderedDict[str, tuple[Any, float]] = OrderedDict()
+        self.damage: str | None = None  # why the live generation had to be replaced
         self._gen: _Generation = self._open_current()
         self._current_mtime = self._current_file_mtime()
 
@@ -215,7 +226,17 @@ class EmbeddedBackend(SearchBackend):
         try:
             if current.exists():
                 name = current.read_text(encoding="utf-8").strip()
-                return _Generation(self.root / name, self.registry, create=False)
+                try:
+                    return _Generation(self.root / name, self.registry, create=False)
+                except _Damaged as exc:
+                    # Keep the damaged folder for inspection, search an empty generation, and
+                    # say so: health compares with the store (red), the stale marker names
+                    # the cause, and `superbrain reindex` rebuilds.
+                    from search.stage import mark_stale
+
+                    self.damage = f"{exc}; run `superbrain reindex` to rebuild it from the store"
+                    log.error("search index damaged: %s", self.damage)
+                    mark_stale(self.root.parent, self.damage)
             gen = _Generation(self.root / f"g-{time.time_ns()}", self.registry, create=True)
             self._set_current(gen.path.name)
             return gen
@@ -406,14 +427,20 @@ class EmbeddedBackend(SearchBackend):
             offset, pin = int(payload["off"]), payload.get("pin")
         gen = self._generation()
         searcher, pin = self._searcher(gen, pin)
-        query = self._query(gen, searcher, plan.root)
         kwargs: dict[str, Any] = {}
         if request.sort != "relevance":
             kwargs = {"order_by_field": "time",
                       "order": Order.Desc if request.sort == "time_desc" else Order.Asc}
-        result = searcher.search(query, size, count=True, offset=offset, **kwargs)
+        try:
+            query = self._query(gen, searcher, plan.root)
+            result = searcher.search(query, size, count=True, offset=offset, **kwargs)
+        except ValueError as exc:  # tantivy: e.g. a wildcard's automaton over its size limit
+            raise QueryLimitError(f"the query is too complex for the index ({exc})",
+                                  request.query, 0) from None
+        deadline = started + SEARCH_TIME_LIMIT_S
         hits = []
         for score, address in result.hits:
+            _check_deadline(deadline, request.query)
             stored = searcher.doc(address)
             src = json.loads(stored["src"][0])
             ms = src.get("ms")
@@ -427,12 +454,19 @@ class EmbeddedBackend(SearchBackend):
                 if request.highlight else (),
                 text=src.get("text", {})))
         total = int(result.count or 0)
+        _check_deadline(deadline, request.query)
         facets = self._facets(gen, searcher, query, request) if not request.cursor else {}
         next_cursor = None
         if offset + len(hits) < total and hits:
             next_cursor = encode_cursor({"q": request_key(request), "off": offset + len(hits),
                                          "pin": pin})
         warnings = list(plan.warnings)
+        from search.stage import stale_reason
+
+        stale = stale_reason(self.root.parent)
+        if stale:
+            warnings.append(f"the search index is stale ({stale}): results may miss records; "
+                            "run `superbrain reindex`")
         missing = gen.missing(self.registry)
         if missing:
             warnings.append("the search index predates fields " + ", ".join(missing[:5])
@@ -497,9 +531,16 @@ class EmbeddedBackend(SearchBackend):
         status = "yellow" if missing else "green"
         message = (f"index predates fields {', '.join(missing)}: run `superbrain reindex`"
                    if missing else "ok")
-        return Health(self.name, status, docs,
-                      {"path": str(gen.path), "segments": gen.index.searcher().num_segments},
-                      message)
+        return self._with_store(Health(
+            self.name, status, docs,
+            {"path": str(gen.path), "segments": gen.index.searcher().num_segments}, message))
+
+
+def _check_deadline(deadline: float, query: str) -> None:
+    if time.perf_counter() > deadline:
+        raise QueryTimeoutError(f"the search for {query[:60]!r} ran longer than "
+                                f"{SEARCH_TIME_LIMIT_S:g} s and was stopped; narrow it (a field,"
+                                " a time range, fewer wildcards)")
 
 
 def _radius_filters(node: PNode) -> list[PGeoRadius]:

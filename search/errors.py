@@ -23,6 +23,15 @@ class QuerySyntaxError(SearchError):
         super().__init__(f"{message} at position {self.position}:\n  {query}\n  {caret}")
 
 
+class QueryLimitError(QuerySyntaxError):
+    """A query exceeds a size or complexity limit (``search.plan.LIMITS``); the message says
+    which and how to narrow it. A subclass of QuerySyntaxError, so front ends show it alike."""
+
+
+class QueryTimeoutError(SearchError):
+    """A search ran past the time limit and was stopped."""
+
+
 class SearchUnavailable(SearchError):  # noqa: N818 - reads better at call sites
     """The search backend cannot be reached or is not healthy (e.g. a red cluster)."""
 

@@ -19,7 +19,7 @@ from core.normalize import fold
 from search import query as q
 from search.analysis import identifier_forms, join_spaced_identifiers, tokenize
 from search.document import FieldRegistry, epoch_ms
-from search.errors import QuerySyntaxError
+from search.errors import QueryLimitError, QuerySyntaxError
 from search.model import Filters
 
 
@@ -147,6 +147,56 @@ def parse_date(value: str, pos: int, query: str) -> tuple[datetime, bool]:
                                "or now-7d)", query, pos) from None
 
 
+#: Bounds on what one query may ask (issue #16: a 10,000-character wildcard query ran 81 s):
+#: the embedded engine cannot interrupt a running search, so its cost is bounded up front.
+#: Each leading or inner wildcard scans the term dictionary of every text field.
+MAX_QUERY_CHARS = 1000
+MAX_CLAUSES = 256
+MAX_WILDCARD_TERMS = 8
+MAX_WILDCARD_LENGTH = 64
+MAX_WILDCARDS_PER_TERM = 4
+#: Seconds a search may run (Elasticsearch: the server's ``timeout``; embedded: checked
+#: between the stages of a search, see docs/SEARCH.md).
+SEARCH_TIME_LIMIT_S = 10.0
+
+
+def check_size(query: str) -> None:
+    """Raise :class:`QueryLimitError` for a query longer than :data:`MAX_QUERY_CHARS`."""
+    if len(query) > MAX_QUERY_CHARS:
+        raise QueryLimitError(f"the query has {len(query):,} characters; the limit is "
+                              f"{MAX_QUERY_CHARS:,} — shorten it or use filters",
+                              query[:MAX_QUERY_CHARS], MAX_QUERY_CHARS)
+
+
+def check_complexity(tree: q.Node, query: str) -> None:
+    """Raise :class:`QueryLimitError` when the parsed query has too many clauses or
+    wildcards, or a wildcard term that is too long or has too many ``*``/``?``."""
+    clauses, wildcards = 0, 0
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        clauses += 1
+        if clauses > MAX_CLAUSES:
+            raise QueryLimitError(f"the query has more than {MAX_CLAUSES} terms and operators;"
+                                  " split it into several searches", query, node.pos)
+        if isinstance(node, q.And | q.Or):
+            stack.extend(node.children)
+        elif isinstance(node, q.Not):
+            stack.append(node.child)
+        elif isinstance(node, q.Wildcard):
+            wildcards += 1
+            stars = sum(node.pattern.count(c) for c in "*?")
+            if wildcards > MAX_WILDCARD_TERMS:
+                raise QueryLimitError(f"the query has more than {MAX_WILDCARD_TERMS} wildcard "
+                                      "terms; use fewer (each scans the whole index)",
+                                      query, node.pos)
+            if len(node.pattern) > MAX_WILDCARD_LENGTH or stars > MAX_WILDCARDS_PER_TERM:
+                raise QueryLimitError(
+                    f"wildcard term {node.pattern[:20]!r}… is too complex (at most "
+                    f"{MAX_WILDCARD_LENGTH} characters and {MAX_WILDCARDS_PER_TERM} * or ?)",
+                    query, node.pos)
+
+
 class Planner:
     """Plans queries against the fields declared in ``registry``."""
 
@@ -154,7 +204,9 @@ class Planner:
         self.registry = registry
 
     def plan(self, query: str, filters: Filters | None = None) -> Plan:
+        check_size(query)
         tree = q.parse(join_spaced_identifiers(query))
+        check_complexity(tree, query)
         plan = Plan(PAll())
         plan.root = self._node(tree, query, plan, positive=True)
         flt = self.filters(filters or Filters())

@@ -96,12 +96,14 @@ def reindex(ctx: ServiceContext, *, progress: ProgressCallback | None = None,
             cancel: CancelToken | None = None) -> Any:
     """Rebuild the index from the store (searches keep working; cancelling keeps the old
     index). Returns the IndexReport."""
+    from core.ingest import workspace_write_lock
     from search.stage import clear_stale
 
     ws = ctx.workspace
     backend = backend_for(ws)
-    report = backend.rebuild(ws.store.iter_records(with_graph=True), total=ws.store.count(),
-                             progress=progress, cancel=cancel)
+    with workspace_write_lock(ws, "reindex"):  # not while an ingest writes the index
+        report = backend.rebuild(ws.store.iter_records(with_graph=True), total=ws.store.count(),
+                                 progress=progress, cancel=cancel)
     if not report.cancelled:
         clear_stale(ws.search_dir)
     audit_detail(backend=backend.name, indexed=report.indexed, failed=len(report.failures),

@@ -11,6 +11,18 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _anchor_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Trust anchors (core.anchor) of test workspaces go to a temporary folder, not ~/.local;
+    subprocesses (`python main.py ...`) inherit it."""
+    if os.environ.get("SUPERBRAIN_ANCHOR_DIR"):
+        yield
+        return
+    os.environ["SUPERBRAIN_ANCHOR_DIR"] = str(tmp_path_factory.mktemp("anchors"))
+    yield
+    os.environ.pop("SUPERBRAIN_ANCHOR_DIR", None)
+
+
 @pytest.fixture
 def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     """A fresh embedded workspace in a temporary folder, user ``tester``."""

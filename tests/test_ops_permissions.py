@@ -13,7 +13,8 @@ from core.workspace import Workspace
 from ops.service import OpsService
 from tests.ops_fixtures import CENTRE
 
-PASSWORDS = {"root": "root-pass-1", "ana": "analyst-pass", "cmd": "commander-pass"}
+PASSWORDS = {"root": "admin-Kestrel-41", "ana": "analyst-Heron-27",
+             "cmd": "commander-Crane-85"}
 
 
 def _as(ws: Workspace, user: str) -> OpsService:

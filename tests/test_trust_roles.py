@@ -87,8 +87,8 @@ def test_workspace_without_accounts_acts_as_administrator(workspace: Workspace) 
 
 def test_first_account_must_be_administrator(workspace: Workspace) -> None:
     with pytest.raises(UserError, match="first account must be an administrator"):
-        add_user(workspace, "ana", "analyst", "analyst-pass")
-    with pytest.raises(UserError, match="at least 8"):
+        add_user(workspace, "ana", "analyst", "analyst-Heron-27")
+    with pytest.raises(UserError, match="at least 12"):
         add_user(workspace, "root", "administrator", "short")
 
 
@@ -213,18 +213,18 @@ def test_cli_users_and_environment_login(tmp_path: Path) -> None:
     base = {"SUPERBRAIN_USER": "boss"}
     assert _cli("init", root, env=base).returncode == 0
     out = _cli("users", "-w", root, "add", "boss", "--role", "administrator",
-               env={**base, "SUPERBRAIN_NEW_PASSWORD": "boss-password"})
+               env={**base, "SUPERBRAIN_NEW_PASSWORD": "head-Osprey-19x"})
     assert out.returncode == 0, out.stderr
     assert "no user accounts" in out.stderr  # the bootstrap warning
     no_pw = _cli("users", "-w", root, "list", env=base)
     assert no_pw.returncode == 2 and "SUPERBRAIN_PASSWORD" in no_pw.stderr
-    boss = {**base, "SUPERBRAIN_PASSWORD": "boss-password"}
+    boss = {**base, "SUPERBRAIN_PASSWORD": "head-Osprey-19x"}
     out = _cli("users", "-w", root, "add", "li", "--role", "analyst",
-               env={**boss, "SUPERBRAIN_NEW_PASSWORD": "li-password"})
+               env={**boss, "SUPERBRAIN_NEW_PASSWORD": "li-Sparrow-58x"})
     assert out.returncode == 0, out.stderr
     listed = _cli("users", "-w", root, "list", "--json", env=boss)
     assert '"li"' in listed.stdout and "argon2" not in listed.stdout
-    li = {"SUPERBRAIN_USER": "li", "SUPERBRAIN_PASSWORD": "li-password"}
+    li = {"SUPERBRAIN_USER": "li", "SUPERBRAIN_PASSWORD": "li-Sparrow-58x"}
     denied = _cli("audit", "-w", root, "list", env=li)
     assert denied.returncode == 2
     assert "'li'" in denied.stderr and "'analyst'" in denied.stderr
@@ -234,7 +234,7 @@ def test_cli_users_and_environment_login(tmp_path: Path) -> None:
     assert whoami.stdout.startswith("li (analyst, via password)")
     # self-service password change, then the old password no longer works
     out = _cli("users", "-w", root, "passwd", "li",
-               env={**li, "SUPERBRAIN_NEW_PASSWORD": "li-password-2"})
+               env={**li, "SUPERBRAIN_NEW_PASSWORD": "li-new-Magpie-93"})
     assert out.returncode == 0, out.stderr
     assert _cli("users", "-w", root, "whoami", env=li).returncode == 2
     verify = _cli("audit", "-w", root, "verify", env=li)
@@ -244,13 +244,13 @@ def test_cli_users_and_environment_login(tmp_path: Path) -> None:
 def test_init_bootstraps_the_first_administrator(tmp_path: Path) -> None:
     root = str(tmp_path / "ws")
     made = _cli("init", root, "--admin", "chief",
-                env={"SUPERBRAIN_NEW_PASSWORD": "chief-password"})
+                env={"SUPERBRAIN_NEW_PASSWORD": "top-Plover-46x"})
     assert made.returncode == 0 and "administrator chief created" in made.stdout
     me = _cli("users", "-w", root, "whoami",
-              env={"SUPERBRAIN_USER": "chief", "SUPERBRAIN_PASSWORD": "chief-password"})
+              env={"SUPERBRAIN_USER": "chief", "SUPERBRAIN_PASSWORD": "top-Plover-46x"})
     assert me.stdout.startswith("chief (administrator, via password)")
     again = _cli("init", root, "--admin", "intruder",
-                 env={"SUPERBRAIN_NEW_PASSWORD": "intruder-password"})
+                 env={"SUPERBRAIN_NEW_PASSWORD": "intruder-Rook-31"})
     assert again.returncode == 2 and "already has accounts" in again.stderr
 
 

@@ -148,14 +148,14 @@ def test_cleartext_transport_of_credentials_is_refused(workspace: Workspace) -> 
         "http://127.0.0.1:9200", "http://es.police.local:9200"), "utf-8")
     ws = Workspace.open(workspace.root)
     assert ws.search_config.backend == "elasticsearch"
-    add_user(ws, "root", "administrator", "root-password")
-    ws.login("root", "root-password")
+    add_user(ws, "root", "administrator", "top-Falcon-72x")
+    ws.login("root", "top-Falcon-72x")
     set_es_credentials(ws, "root", api_key=API_KEY)
     assert API_KEY not in ws.audit_path.read_text("utf-8")
     with pytest.raises(SecurityError, match="plain HTTP"):
-        Workspace.open(ws.root).login("root", "root-password")
+        Workspace.open(ws.root).login("root", "top-Falcon-72x")
     config.write_text(config.read_text("utf-8").replace("http://es.police", "https://es.police"),
                       "utf-8")
     again = Workspace.open(ws.root)
-    again.login("root", "root-password")
+    again.login("root", "top-Falcon-72x")
     assert again.search_config.api_key == API_KEY
