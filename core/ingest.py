@@ -7,6 +7,7 @@ reason, and a plugin that raises mid-read fails that file only.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -14,10 +15,11 @@ import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.errors import RowError
+from core.errors import RowError, SuperbrainError
 from core.model import Record
 from core.progress import CancelToken, ProgressCallback, ProgressMeter
 from core.security import require
@@ -31,11 +33,20 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 2000
+_PROGRESS_EVERY = 256  # rows between progress reports (the meter throttles them further)
+
+
+def plural(n: int, word: str) -> str:
+    """``"1 record"``, ``"2,000 records"``."""
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
 @dataclass
 class IngestReport:
-    """What one file's ingest did."""
+    """What one file's ingest did.
+
+    ``note`` says why a file was skipped or re-read (and how to force it).
+    """
 
     source: str
     path: str
@@ -46,14 +57,19 @@ class IngestReport:
     error: str | None = None
     rejects_path: str | None = None
     seconds: float = 0.0
+    note: str | None = None
 
     def summary(self) -> str:
-        s = f"{self.source}: {self.path}: {self.status}, {self.records:,} records"
-        s += f", {self.rejects:,} rejected"
+        s = f"{self.source}: {self.path}: {self.status}"
+        if self.status == "skipped" and self.note:
+            s += f" ({self.note})"
+        s += f", {plural(self.records, 'record')}, {self.rejects:,} rejected"
         if self.rejects and self.rejects_path:
             s += f" (see {self.rejects_path})"
         if self.resumed_from:
             s += f", resumed after row {self.resumed_from:,}"
+        if self.status != "skipped" and self.note:
+            s += f"; {self.note}"
         if self.error:
             s += f"; error: {self.error}"
         return s
@@ -65,11 +81,14 @@ class _Rejects:
     pending: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, source: str, file: Path, index: int, err: RowError, values: Any) -> None:
-        self.pending.append({
+        entry = {
             "source": source, "file": str(file), "line": err.line, "column": err.column,
             "reason": err.reason, "row_index": index,
             "row": values if values is None else {k: str(v) for k, v in values.items()},
-        })
+        }
+        if values is None and err.raw is not None:  # a row the reader could not split
+            entry["raw"] = err.raw
+        self.pending.append(entry)
 
     def flush(self) -> None:
         if not self.pending:
@@ -139,6 +158,10 @@ class Ingestor:
     ) -> IngestReport:
         """Ingest one file with one source; never raises for bad rows or a failing plugin.
 
+        A file (by content) already ingested by this source with the same mapping is skipped,
+        saying when and under which name; with another mapping it is read again from the
+        start; an unfinished one resumes after its checkpoint. ``force`` always re-reads.
+
         Raises :class:`~core.security.PermissionDeniedError` (audited) unless the session holds
         the ``ingest`` permission.
         """
@@ -147,15 +170,26 @@ class Ingestor:
         started = time.monotonic()
         store = self.ws.store
         fp = fingerprint(path)
+        digest = plugin.mapping_digest()
         cp = store.checkpoint(plugin.name, fp)
-        rejects = _Rejects(self.ws.rejects_dir / f"{plugin.name}-{path.stem}-{fp[:10]}.jsonl")
+        first_path = Path(cp.path) if cp else path
+        rejects = _Rejects(self.ws.rejects_dir / f"{plugin.name}-{first_path.stem}-{fp[:10]}.jsonl")
         self.ws.rejects_dir.mkdir(parents=True, exist_ok=True)
-        if cp and cp.status == "done" and not force:
+        same_mapping = cp is not None and cp.mapping_digest in ("", digest)
+        note = None
+        if cp and not same_mapping:
+            note = "the source's mapping changed since this file was read: read again"
+        if cp and cp.status == "done" and same_mapping and not force:
             return IngestReport(plugin.name, str(path), "skipped", cp.records, cp.rejects,
-                                rejects_path=str(rejects.path) if cp.rejects else None)
-        resume = cp.rows_done if cp and cp.status != "done" and not force else 0
+                                rejects_path=str(rejects.path) if rejects.path.exists() else None,
+                                note=self._skip_reason(cp, path))
+        resume = cp.rows_done if cp and cp.status != "done" and same_mapping and not force else 0
         n_records = cp.records if resume and cp else 0
         n_rejects = cp.rejects if resume and cp else 0
+        try:
+            plugin.check_file(path)
+        except SuperbrainError as exc:
+            return self._refused(plugin, path, fp, str(exc), started)
         if resume:
             rejects.truncate_after(resume)
             log.info("%s: resuming after row %d", path, resume)
@@ -165,6 +199,7 @@ class Ingestor:
         meter.done = resume
         batch: list[Record] = []
         index = 0
+        in_row = False
         status, error = "done", None
 
         def commit(state: str, err: str | None = None) -> None:
@@ -173,7 +208,7 @@ class Ingestor:
                     stage.process(batch)
             rejects.flush()
             store.upsert_batch(batch, Checkpoint(plugin.name, fp, str(path), index, n_records,
-                                                 n_rejects, state, err))
+                                                 n_rejects, state, err, digest))
             batch.clear()
 
         try:
@@ -181,6 +216,7 @@ class Ingestor:
                 index += 1
                 if index <= resume:
                     continue
+                in_row = True
                 if isinstance(item, RowError):
                     n_rejects += 1
                     rejects.add(plugin.name, path, index - 1, item, None)
@@ -193,25 +229,48 @@ class Ingestor:
                             exc.line = item.line
                         n_rejects += 1
                         rejects.add(plugin.name, path, index - 1, exc, item.values)
+                in_row = False
+                if index % _PROGRESS_EVERY == 0:
+                    meter.advance(index - meter.done, path.name)
                 if index % self.batch_size == 0:
                     commit("running")
-                    meter.advance(self.batch_size, path.name)
                     if cancel is not None and cancel.cancelled:
                         status = "cancelled"
                         break
         except Exception as exc:  # a plugin raising mid-read fails this file, not the run
             status, error = "failed", f"{type(exc).__name__}: {exc}"
-            index -= 1  # the row that raised was not consumed
+            if in_row:
+                index -= 1  # the row that raised was not consumed
             log.error("source %s failed on %s after row %d: %s", plugin.name, path, index, error)
         commit(status, error)
         for stage in self.stages:
             stage.finish()
-        meter.advance(0, path.name, force=True)
+        meter.advance(index - meter.done, path.name, force=True)
         report = IngestReport(
             plugin.name, str(path), status, n_records, n_rejects, resume, error,
-            str(rejects.path) if n_rejects else None, time.monotonic() - started)
+            str(rejects.path) if n_rejects else None, time.monotonic() - started, note)
         self.ws.audit.append(self.ws.user, "ingest", {
             "source": plugin.name, "version": plugin.version, "file": str(path),
-            "sha256": fp, "status": status, "records": n_records, "rejects": n_rejects,
-            "error": error})
+            "sha256": fp, "mapping": digest, "status": status, "records": n_records,
+            "rejects": n_rejects, "error": error})
         return report
+
+    def _skip_reason(self, cp: Checkpoint, path: Path) -> str:
+        from core.timezones import format_local
+
+        when = ""
+        if cp.finished:
+            with contextlib.suppress(ValueError):
+                when = " " + format_local(datetime.fromisoformat(cp.finished), self.ws.zone)
+        same = ("already ingested" if Path(cp.path) == path
+                else f"same content as {cp.path}, already ingested")
+        return f"{same}{when} with this mapping; --force reads it again"
+
+    def _refused(self, plugin: SourcePlugin, path: Path, fp: str, error: str,
+                 started: float) -> IngestReport:
+        """A file the plugin cannot read at all (checked before any row): nothing is written."""
+        self.ws.audit.append(self.ws.user, "ingest", {
+            "source": plugin.name, "version": plugin.version, "file": str(path), "sha256": fp,
+            "status": "failed", "records": 0, "rejects": 0, "error": error})
+        return IngestReport(plugin.name, str(path), "failed", error=error,
+                            seconds=time.monotonic() - started)
