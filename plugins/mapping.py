@@ -102,16 +102,19 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def safe_photo(raw: str, data_dir: Path) -> Path:
-    """The photo ``raw`` names, checked: inside ``data_dir``, a regular file, not too big.
+def safe_photo(raw: str, data_dir: Path, extra_roots: Sequence[Path] = ()) -> Path:
+    """The photo ``raw`` names, checked: inside ``data_dir`` (or one of ``extra_roots``) once
+    links are resolved, a regular file, not too big.
 
-    Raises ValueError saying why otherwise. The check never opens the file, so a FIFO or a
-    device (``/dev/zero``) is refused without blocking.
+    A relative path is taken from ``data_dir``. Raises ValueError saying why otherwise. The
+    check never opens the file, so a FIFO or a device (``/dev/zero``) is refused without
+    blocking.
     """
     base = data_dir.resolve()
     target = Path(raw)
     target = (target if target.is_absolute() else base / target).resolve()
-    if not target.is_relative_to(base):
+    roots = [base, *(Path(r).resolve() for r in extra_roots)]
+    if not any(target.is_relative_to(root) for root in roots):
         raise ValueError(f"photo {raw!r} is outside the data folder {str(base)!r}")
     try:
         info = os.stat(target)
@@ -141,7 +144,12 @@ def _geo_cell(raw: Any) -> tuple[float, float]:
 
 
 class MappingSource(SourcePlugin):
-    """A source defined entirely by a mapping file; built-in sources are instances of this."""
+    """A source defined entirely by a mapping file; built-in sources are instances of this.
+
+    Photos must lie in the input file's folder; ``photo_roots`` may name more folders.
+    """
+
+    photo_roots: tuple[Path, ...] = ()
 
     def __init__(self, mapping: SourceMapping, schema: Schema | None = None) -> None:
         self.mapping = mapping
@@ -262,7 +270,8 @@ class MappingSource(SourcePlugin):
                 geo = geo or point
             elif spec.role is FieldRole.PHOTO:
                 try:
-                    attachments[spec.name] = str(safe_photo(str(raw).strip(), path.parent))
+                    attachments[spec.name] = str(safe_photo(str(raw).strip(), path.parent,
+                                                            self.photo_roots))
                 except ValueError as exc:
                     raise RowError(str(exc), line=line, column=column) from None
             else:

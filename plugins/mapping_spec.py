@@ -289,9 +289,9 @@ def parse_mapping(data: Mapping[str, Any], where: str, schema: Schema | None = N
         if normalizer is not None:
             v.choice(normalizer, NORMALIZERS, (*path, "normalizer"), "normalizer", ctx)
         facet = v.flag(spec, "facet", path, ctx)
-        if facet and role is not FieldRole.KEYWORD:
-            raise v.fail((*path, "facet"), f"{ctx}: only a keyword field can be a facet "
-                         f"(role is {role.value!r})")
+        if facet and role not in (FieldRole.KEYWORD, FieldRole.IDENTIFIER, FieldRole.NUMBER):
+            raise v.fail((*path, "facet"), f"{ctx}: a {role.value} field cannot be a facet "
+                         "(keyword, identifier and number fields can)")
         column = v.text(spec, "column", path, ctx) or fname
         columns[fname] = column
         fields.append(FieldSpec(fname, role, v.text(spec, "label", path, ctx) or "", normalizer,
