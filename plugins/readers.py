@@ -101,8 +101,8 @@ def _decoded_lines(path: Path, encoding: str, bad_lines: dict[int, str]) -> Iter
                 for number, line in enumerate(fh, start=1):
                     yield line.removeprefix("\ufeff") if number == 1 else line
             except UnicodeError as exc:  # damaged UTF-16 cannot be resynchronised: stop here
-                raise PluginError(f"{str(path)!r}: line {number + 1}: not valid {encoding.upper()}: "
-                                  f"{exc}") from None
+                raise PluginError(f"{str(path)!r}: line {number + 1}: not valid "
+                                  f"{encoding.upper()}: {exc}") from None
         return
     with path.open("rb") as fh:
         for number, raw in enumerate(fh, start=1):
