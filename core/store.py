@@ -242,7 +242,7 @@ class Store:
                mapping_digest=excluded.mapping_digest,
                finished=CASE WHEN excluded.status='running' THEN NULL ELSE ? END""",
             (cp.source, cp.fingerprint, cp.path, cp.rows_done, cp.records, cp.rejects, cp.status,
-             cp.error, now, None, cp.mapping_digest, now))
+             cp.error, now, None if cp.status == "running" else now, cp.mapping_digest, now))
 
     def save_checkpoint(self, checkpoint: Checkpoint) -> None:
         with self.transaction() as con:

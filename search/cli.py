@@ -14,6 +14,7 @@ from core.cli import (
     open_workspace,
     print_json,
 )
+from core.model import FieldRole
 from search.errors import SearchError
 from search.model import STANDARD_FACETS, Filters, GeoBox, GeoRadius, SearchRequest
 
@@ -53,9 +54,13 @@ def cmd_search(args: argparse.Namespace) -> int:
     filters = Filters(sources=tuple(args.source), types=tuple(args.type),
                       categories=tuple(args.category), districts=tuple(args.district),
                       since=args.since, until=args.until, box=args.box, radius=args.near)
+    facets: tuple[str, ...] = ()
+    if args.facets:  # the standard ones, then every keyword field a source marks `facet = true`
+        declared = sorted(name for name, spec in backend.registry.fields.items()
+                          if spec.facet and spec.role is FieldRole.KEYWORD)
+        facets = STANDARD_FACETS + tuple(n for n in declared if n not in STANDARD_FACETS)
     request = SearchRequest(args.query, filters, sort=args.sort, size=args.limit,
-                            cursor=args.cursor,
-                            facets=STANDARD_FACETS if args.facets else ())
+                            cursor=args.cursor, facets=facets)
     try:
         result = backend.search(request)
     finally:
@@ -67,13 +72,16 @@ def cmd_search(args: argparse.Namespace) -> int:
         return 0
     for w in result.warnings:
         print(f"warning: {w}", file=sys.stderr)
-    for h in result.hits:
-        when = h.time.astimezone().strftime("%Y-%m-%d %H:%M") if h.time else "-"
-        print(f"{h.uid:<28} {h.type:<10} {when:<16} {h.title}")
+    from core.timezones import format_local
+
+    for h in result.hits:  # times in the workspace's zone, labelled (e.g. "CST")
+        when = format_local(h.time, ws.zone)
+        print(f"{h.uid:<28} {h.type:<10} {when:<20} {h.title}")
         for s in h.snippets[:1]:
             print(f"    {s.replace('<mark>', '[').replace('</mark>', ']')}")
     for name, buckets in result.facets.items():
-        print(f"{name}: " + ", ".join(f"{b.value} ({b.count})" for b in buckets[:10]))
+        if buckets:
+            print(f"{name}: " + ", ".join(f"{b.value} ({b.count})" for b in buckets[:10]))
     more = f"; next page: --cursor {result.next_cursor}" if result.next_cursor else ""
     print(f"{result.total:,} records ({result.took_ms:.0f} ms){more}")
     return 0
@@ -168,7 +176,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--limit", type=int, default=20, help="hits per page (default 20)")
     p.add_argument("--cursor", help="next-page cursor printed by the previous page")
     p.add_argument("--facets", action="store_true", help="count by source, type, category, "
-                                                         "district and day")
+                                                         "district, day (local) and every "
+                                                         "field a source marks as a facet")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_search)
 
