@@ -1,27 +1,30 @@
 """The generic mapping source: a TOML file maps columns of CSV / JSONL / Excel rows onto a record,
 its entities and its links — a new tabular source needs no code (cf. followthemoney mappings).
 
-Example::
+The file's language (every key, its validation, error messages with line and nearest spelling)
+is :mod:`plugins.mapping_spec`; this module turns rows into records by it. docs/PLUGINS.md
+describes every key. Example::
 
     [source]
     name = "checkpoint"
-    version = "1.0"
-    description = "Vehicle checkpoint plate reads"
     record_type = "plate_read"
-    label = "Plate read"
-    id = ["read_id"]                              # columns forming the stable id
-    time = { column = "read_time" }               # optional `format` (strptime); ISO by default
+    id = ["read_id"]                              # columns (or fields) forming the stable id
+    time = { column = "过车时间" }                 # optional `format` (strptime); ISO by default
+    timezone = "Asia/Shanghai"                    # zone of naive times in the file
     geo = { lat = "lat", lon = "lon" }
 
     [fields]
-    plate = { role = "identifier", normalizer = "plate", label = "Plate" }
-    device_name = { role = "keyword", facet = true }
+    plate = { column = "号牌", role = "identifier", normalizer = "plate" }
+    device = { role = "keyword", facet = true }   # column "device"
 
     [entities.car]
     type = "vehicle"
-    key = "plate"                                 # column; normalised by the entity type
-    label = "{plate}"                             # column name or "{col} template"
-    props = { plate = "plate" }
+    key = "plate"                                 # a field or column; normalised by the type
+    optional = true                               # rows without a plate make no vehicle
+
+    [entities.cam]
+    type = "device"
+    key = "device"
 
     [[links]]
     type = "passed"
