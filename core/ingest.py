@@ -128,6 +128,17 @@ def _estimate_rows(path: Path) -> int | None:
     return max(0, lines - (1 if path.suffix.lower() in (".csv", ".tsv", ".txt") else 0))
 
 
+def _never_filled(plugin: SourcePlugin, filled: set[str]) -> str | None:
+    """A warning naming declared fields that no record of the first batch had (a misspelt
+    column in a JSON Lines file, where there is no header to check)."""
+    empty = sorted({spec.name for schema in plugin.record_schemas() for spec in schema.fields}
+                   - filled)
+    if not empty:
+        return None
+    return (f"warning: field{'s' if len(empty) > 1 else ''} {', '.join(empty)} empty in every "
+            "record read (check the column names with `superbrain ingest --dry-run`)")
+
+
 class Ingestor:
     """Runs ingests into one workspace.
 
@@ -201,6 +212,7 @@ class Ingestor:
         index = 0
         in_row = False
         status, error = "done", None
+        filled: set[str] = set()
 
         def commit(state: str, err: str | None = None) -> None:
             for stage in self.stages:
@@ -222,8 +234,11 @@ class Ingestor:
                     rejects.add(plugin.name, path, index - 1, item, None)
                 else:
                     try:
-                        batch.append(plugin.to_record(item, path))
+                        record = plugin.to_record(item, path)
+                        batch.append(record)
                         n_records += 1
+                        if index <= self.batch_size:  # enough to spot a field never filled
+                            filled.update(record.fields, record.text, record.attachments)
                     except RowError as exc:
                         if exc.line is None:
                             exc.line = item.line
@@ -246,6 +261,8 @@ class Ingestor:
         for stage in self.stages:
             stage.finish()
         meter.advance(index - meter.done, path.name, force=True)
+        if filled and not resume:
+            note = "; ".join(filter(None, [note, _never_filled(plugin, filled)])) or None
         report = IngestReport(
             plugin.name, str(path), status, n_records, n_rejects, resume, error,
             str(rejects.path) if n_rejects else None, time.monotonic() - started, note)

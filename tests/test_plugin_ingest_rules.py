@@ -242,3 +242,16 @@ def test_photo_paths_outside_the_data_folder_or_not_regular_files_are_refused(
     assert "limit" in reasons["huge.jpg"]
     assert workspace.store.get_record("sx:P0").attachments["photo"] == str(data_dir / "ok.jpg")
     assert workspace.store.get_record("sx:P7") is not None  # a missing photo keeps the record
+
+
+def test_jsonl_field_never_filled_is_warned_about(workspace: Workspace, tmp_path: Path) -> None:
+    header = ROWS[0].split(",")
+    lines = [json.dumps(dict(zip(header, r.split(","), strict=True)), ensure_ascii=False)
+             for r in ROWS[1:]]
+    data = write(tmp_path / "in" / "data.jsonl", "\n".join(lines) + "\n")
+    misspelt = MAPPING.replace('column = "辖区"', 'column = "辖 区"')
+    report = Ingestor(workspace, stages=[]).ingest_file(source(tmp_path, misspelt), data)
+    assert report.status == "done" and report.records == 3
+    assert "warning: field district empty in every record read" in report.summary()
+    fine = Ingestor(workspace, stages=[]).ingest_file(source(tmp_path), data)
+    assert "warning" not in fine.summary()
