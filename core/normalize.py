@@ -84,7 +84,8 @@ def plate(value: str) -> str:
             if canon.startswith(latin) and _SERIAL.fullmatch(canon[len(latin):]):
                 canon = char + canon[len(latin):]
                 break
-    if len(canon) in (7, 8) and not canon[0].isascii() and _SERIAL.fullmatch(canon[1:]):
+    if ("O" in canon or "I" in canon) and len(canon) in (7, 8) and not canon[0].isascii() \
+            and _SERIAL.fullmatch(canon[1:]):
         canon = canon[:2] + canon[2:].replace("O", "0").replace("I", "1")
     return canon
 

@@ -163,6 +163,10 @@ class MappingSource(SourcePlugin):
         self.formats = mapping.formats
         self.zone = zone_named(mapping.timezone or DEFAULT_ZONE)
         self._record_schema = RecordSchema(mapping.record_type, mapping.label, mapping.fields)
+        # Resolved once: to_record runs for every row, and names → columns never change.
+        self._field_columns = [(spec, mapping.column(spec.name)) for spec in mapping.fields]
+        self._plain = {t: mapping.column(t) for e in mapping.entities
+                       for t in (e.key, e.label, *e.props.values()) if "{" not in t}
 
     @classmethod
     def from_file(cls, path: Path) -> MappingSource:
@@ -204,8 +208,9 @@ class MappingSource(SourcePlugin):
         return values.get(self.mapping.column(name))
 
     def _template(self, template: str, values: Mapping[str, Any]) -> str:
-        if "{" not in template:
-            value = self._value(template, values)
+        column = self._plain.get(template)
+        if column is not None or "{" not in template:
+            value = values.get(column if column is not None else self.mapping.column(template))
             return "" if _blank(value) else str(value).strip()
         return _TEMPLATE.sub(lambda m: str(self._value(m.group(1), values) or "").strip(),
                              template).strip()
@@ -242,16 +247,20 @@ class MappingSource(SourcePlugin):
             raw_lat, raw_lon = self._value(m.lat, v), self._value(m.lon, v)
             if not (_blank(raw_lat) or _blank(raw_lon)):
                 try:
-                    geo = _geo_cell(f"{raw_lat},{raw_lon}")
-                except ValueError as exc:
-                    raise RowError(str(exc), line=line, column=m.column(m.lat)) from None
+                    lat, lon = float(str(raw_lat)), float(str(raw_lon))
+                except (TypeError, ValueError):
+                    raise RowError(f"invalid coordinates {raw_lat!r}, {raw_lon!r}", line=line,
+                                   column=m.column(m.lat)) from None
+                if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                    raise RowError(f"coordinates out of range ({lat}, {lon})", line=line,
+                                   column=m.column(m.lat))
+                geo = (lat, lon)
         text: dict[str, str] = {}
         fields: dict[str, Any] = {}
         attachments: dict[str, str] = {}
-        for spec in m.fields:
-            raw = self._value(spec.name, v)
-            column = m.column(spec.name)
-            if _blank(raw):
+        for spec, column in self._field_columns:
+            raw = v.get(column)
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
                 continue
             if spec.role is FieldRole.TEXT:
                 text[spec.name] = str(raw).strip()
