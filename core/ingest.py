@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.errors import RowError, SuperbrainError
 from core.model import Record
+from core.paths import confined_file
 from core.progress import CancelToken, ProgressCallback, ProgressMeter
 from core.security import require
 from core.stages import IngestStage, default_stages
@@ -126,6 +127,17 @@ def _estimate_rows(path: Path) -> int | None:
         while chunk := fh.read(1 << 20):
             lines += chunk.count(b"\n")
     return max(0, lines - (1 if path.suffix.lower() in (".csv", ".tsv", ".txt") else 0))
+
+
+def _check_attachments(record: Record, path: Path, plugin: SourcePlugin) -> None:
+    """Every plugin's attachments stay in the data folder and are bounded regular files (a
+    FIFO or /dev/zero would hang the face stage); a bad one rejects the row."""
+    roots = tuple(getattr(plugin, "photo_roots", ()) or ())
+    for name, raw in record.attachments.items():
+        try:
+            confined_file(str(raw), path.parent, roots)
+        except ValueError as exc:
+            raise RowError(str(exc), column=name) from None
 
 
 def _never_filled(plugin: SourcePlugin, filled: set[str]) -> str | None:
@@ -235,6 +247,8 @@ class Ingestor:
                 else:
                     try:
                         record = plugin.to_record(item, path)
+                        if record.attachments:
+                            _check_attachments(record, path, plugin)
                         batch.append(record)
                         n_records += 1
                         if index <= self.batch_size:  # enough to spot a field never filled

@@ -35,9 +35,7 @@ describes every key. Example::
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import stat
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +44,7 @@ from typing import Any
 from core.errors import PluginError, RowError
 from core.model import EntityRef, FieldRole, LinkRef, Record, RecordSchema, entity_id
 from core.normalize import id_number_valid
+from core.paths import confined_file
 from core.schema import Schema, default_schema
 from core.timezones import DEFAULT_ZONE, as_utc, zone_named
 from plugins.contract import Row, SourcePlugin
@@ -65,8 +64,6 @@ __all__ = ["MAPPING_KEYS", "EntityMapping", "LinkMapping", "MappingSource", "Sou
 
 _TEMPLATE = re.compile(r"\{([^{}]+)\}")
 _TIME_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y%m%d%H%M%S", "%Y-%m-%d %H:%M")
-#: Largest photo a row may point at; bigger files are refused, not read.
-MAX_PHOTO_BYTES = 20 * 1024 * 1024
 
 
 def parse_time(value: Any, fmt: str | None = None, zone: Any = None) -> datetime:
@@ -106,31 +103,10 @@ def _blank(value: Any) -> bool:
 
 
 def safe_photo(raw: str, data_dir: Path, extra_roots: Sequence[Path] = ()) -> Path:
-    """The photo ``raw`` names, checked: inside ``data_dir`` (or one of ``extra_roots``) once
-    links are resolved, a regular file, not too big.
-
-    A relative path is taken from ``data_dir``. Raises ValueError saying why otherwise. The
-    check never opens the file, so a FIFO or a device (``/dev/zero``) is refused without
-    blocking.
-    """
-    base = data_dir.resolve()
-    target = Path(raw)
-    target = (target if target.is_absolute() else base / target).resolve()
-    roots = [base, *(Path(r).resolve() for r in extra_roots)]
-    if not any(target.is_relative_to(root) for root in roots):
-        raise ValueError(f"photo {raw!r} is outside the data folder {str(base)!r}")
-    try:
-        info = os.stat(target)
-    except FileNotFoundError:
-        return target  # reported by the face stage when it enrols; the record is kept
-    except OSError as exc:
-        raise ValueError(f"photo {raw!r}: {exc.strerror}") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise ValueError(f"photo {raw!r} is not a regular file")
-    if info.st_size > MAX_PHOTO_BYTES:
-        raise ValueError(f"photo {raw!r} is {info.st_size:,} bytes; the limit is "
-                         f"{MAX_PHOTO_BYTES:,}")
-    return target
+    """The photo ``raw`` names, checked by :func:`core.paths.confined_file`: inside
+    ``data_dir`` (or one of ``extra_roots``), a regular file, at most 20 MiB; ValueError says
+    why not. A relative path is taken from ``data_dir``; the file is never opened."""
+    return confined_file(raw, data_dir, extra_roots)
 
 
 def _geo_cell(raw: Any) -> tuple[float, float]:

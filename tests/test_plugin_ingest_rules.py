@@ -255,3 +255,43 @@ def test_jsonl_field_never_filled_is_warned_about(workspace: Workspace, tmp_path
     assert "warning: field district empty in every record read" in report.summary()
     fine = Ingestor(workspace, stages=[]).ingest_file(source(tmp_path), data)
     assert "warning" not in fine.summary()
+
+
+def test_a_code_plugins_attachments_are_confined_too(workspace: Workspace,
+                                                     tmp_path: Path) -> None:
+    from core.model import Record
+    from plugins.contract import Row, SourcePlugin
+
+    class Photos(SourcePlugin):
+        name = "photos"
+        formats = ("txt",)
+
+        def record_schemas(self):  # a minimal code plugin: one photo path per line
+            return []
+
+        def read(self, path):
+            for n, line in enumerate(path.read_text().splitlines(), start=1):
+                yield Row(n, {"photo": line})
+
+        def to_record(self, row, path):
+            return Record("photos", str(row.line), "photo",
+                          attachments={"photo": row.values["photo"]})
+
+    data_dir = tmp_path / "in"
+    data_dir.mkdir()
+    os.mkfifo(data_dir / "pipe.jpg")
+    (data_dir / "ok.jpg").write_bytes(b"\xff\xd8\xff")
+    data = write(data_dir / "list.txt", "ok.jpg\n/dev/zero\n" + str(data_dir / "pipe.jpg") +
+                 "\n../../../etc/passwd\n")
+    result: dict[str, object] = {}
+    worker = threading.Thread(target=lambda: result.update(
+        report=Ingestor(workspace, stages=[]).ingest_file(Photos(), data)), daemon=True)
+    worker.start()
+    worker.join(60)
+    assert not worker.is_alive(), "the ingest hung on a photo path"
+    report = result["report"]
+    assert (report.records, report.rejects) == (1, 3), report.summary()
+    reasons = [json.loads(line)["reason"]
+               for line in Path(report.rejects_path).read_text().splitlines()]
+    assert "outside the data folder" in reasons[0] and "not a regular file" in reasons[1]
+    assert "outside the data folder" in reasons[2]
