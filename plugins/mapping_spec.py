@@ -257,6 +257,10 @@ def parse_mapping(data: Mapping[str, Any], where: str, schema: Schema | None = N
     v.keys(geo_spec, MAPPING_KEYS["source.geo"], (*p, "geo"), "[source] geo")
     if bool(geo_spec.get("lat")) != bool(geo_spec.get("lon")):
         raise v.fail((*p, "geo"), "[source] geo: give both 'lat' and 'lon'")
+    time_format = v.text(time_spec, "format", (*p, "time"), "[source] time")
+    if time_format is not None and "%" not in time_format:
+        raise v.fail((*p, "time", "format"), f"[source] time format {time_format!r} has no "
+                     "strptime directive (e.g. \"%Y%m%d%H%M%S\")")
     timezone = v.text(src, "timezone", p, "[source]")
     if timezone is not None:
         try:
@@ -350,7 +354,7 @@ def parse_mapping(data: Mapping[str, Any], where: str, schema: Schema | None = N
         label=str(src.get("label", name)),
         id_columns=tuple(id_columns),
         time_column=v.text(time_spec, "column", (*p, "time"), "[source] time"),
-        time_format=v.text(time_spec, "format", (*p, "time"), "[source] time"),
+        time_format=time_format,
         lat=v.text(geo_spec, "lat", (*p, "geo"), "[source] geo"),
         lon=v.text(geo_spec, "lon", (*p, "geo"), "[source] geo"),
         fields=tuple(fields),

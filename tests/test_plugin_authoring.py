@@ -114,6 +114,8 @@ def test_optional_is_documented_with_its_effect() -> None:
      r"'Asia/Shanghai'"),
     ("optional = true\n\n[entities.caller]", 'optional = "yes"\n\n[entities.caller]',
      r"line 17: .*'optional' must be true or false"),
+    ('time = { column = "时间" }', 'time = { column = "时间", format = "YYYY-MM-DD" }',
+     r"line 5: \[source\] time format 'YYYY-MM-DD' has no strptime directive"),
     ('summary = { column = "简要案情", role = "text" }',
      'summary = { column = "简要案情", role = "text", facet = true }',
      r"line 10: .*a text field cannot be a facet"),

@@ -100,3 +100,20 @@ def test_walkthrough_file_is_gbk_with_chinese_columns() -> None:
     (kind, arg, body), *_ = steps()
     assert (kind, arg.split()[1]) == ("file", "gbk")
     assert body.splitlines()[0].startswith("编号,时间,辖区,类别")
+
+
+def test_the_validation_error_shown_in_the_docs_is_the_real_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.errors import SchemaError
+    from plugins.mapping import load_mapping
+
+    text = DOC.read_text(encoding="utf-8")
+    shown = re.search(r"valid spelling[^\n]*\n\n```\n(.*?)\n```", text, re.S).group(1)
+    (_, arg, body), = [s for s in steps() if s[0] == "file" and s[1].endswith(".toml utf-8")]
+    monkeypatch.chdir(tmp_path)
+    path = Path(arg.split()[0])
+    path.parent.mkdir(parents=True)
+    path.write_text(body.replace("optional = true", "optinal = true", 1), encoding="utf-8")
+    with pytest.raises(SchemaError) as err:
+        load_mapping(path)
+    assert str(err.value) == shown
