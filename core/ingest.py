@@ -82,7 +82,7 @@ class _Rejects:
     pending: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, source: str, file: Path, index: int, err: RowError, values: Any) -> None:
-        entry = {
+        entry: dict[str, Any] = {
             "source": source, "file": str(file), "line": err.line, "column": err.column,
             "reason": err.reason, "row_index": index,
             "row": values if values is None else {k: str(v) for k, v in values.items()},

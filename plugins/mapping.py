@@ -278,8 +278,8 @@ class MappingSource(SourcePlugin):
             if not key:
                 raise RowError(f"empty {em.type} key after normalising {key_raw!r}",
                                line=line, column=", ".join(m.template_columns(em.key)))
-            props = {p: val for p, col in em.props.items()
-                     if (val := self._template(col, v))}
+            props: dict[str, Any] = {p: val for p, col in em.props.items()
+                                     if (val := self._template(col, v))}
             if etype.key_normalizer == "id_number" and not id_number_valid(key):
                 props["id_valid"] = False  # flagged for the analyst, never dropped
             entities[em.alias] = EntityRef(em.type, key, self._template(em.label, v) or key_raw,

@@ -145,7 +145,7 @@ class _Locator:
         self.lines = text.splitlines() if text else []
         self.sections: list[tuple[tuple[str, ...], int, int]] = []
         current: tuple[str, ...] = ()
-        start, counts = 0, {}
+        start, counts = 0, dict[tuple[str, ...], int]()
         for n, line in enumerate(self.lines):
             m = self._HEADER.match(line)
             if not m:
