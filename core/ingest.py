@@ -213,6 +213,8 @@ class Ingestor:
             plugin.check_file(path)
         except SuperbrainError as exc:
             return self._refused(plugin, path, fp, str(exc), started)
+        except Exception as exc:  # a plugin's own check failing is that file's failure
+            return self._refused(plugin, path, fp, f"{type(exc).__name__}: {exc}", started)
         if resume:
             rejects.truncate_after(resume)
             log.info("%s: resuming after row %d", path, resume)

@@ -86,6 +86,12 @@ def test_walkthrough_runs_as_documented(tmp_path: Path, monkeypatch: pytest.Monk
     ws = Workspace.open(tmp_path / "ws")
     located = [r for r in ws.store.iter_records("shaoxing_110") if r.geo]
     assert len(located) == 5
+    # Operations intake found the shared names: incidents with their district and category.
+    incidents = ws.store.connection.execute(
+        "SELECT source_uid, category, district, reporter_phone FROM ops_incidents "
+        "ORDER BY source_uid").fetchall()
+    assert incidents[0] == ("shaoxing_110:SX001", "盗窃", "越城区", "13905750001")
+    assert len(incidents) == 5
     pytest.importorskip("folium", reason="the map page needs folium (a console dependency)")
     from console.mapgen import MapLayers, build_map_html
 
