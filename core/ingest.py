@@ -233,8 +233,10 @@ class Ingestor:
                 if batch:
                     stage.process(batch)
             rejects.flush()
-            store.upsert_batch(batch, Checkpoint(plugin.name, fp, str(path), index, n_records,
-                                                 n_rejects, state, err, digest))
+            # the checkpoint keeps the name the content was first ingested as (its rejects
+            # file is named after it), whatever the name of this copy
+            store.upsert_batch(batch, Checkpoint(plugin.name, fp, str(first_path), index,
+                                                 n_records, n_rejects, state, err, digest))
             batch.clear()
 
         try:

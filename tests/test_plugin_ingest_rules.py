@@ -71,6 +71,9 @@ def test_skip_says_when_and_how_to_force_and_points_at_an_existing_rejects_file(
     assert renamed.rejects_path and Path(renamed.rejects_path).exists()
     forced = ingest(plugin, copy, force=True)
     assert (forced.status, forced.records, forced.rejects) == ("done", 3, 1)
+    after = ingest(plugin, copy)  # still known by its first name, and its rejects file
+    assert f"same content as {data.resolve()}" in after.summary()
+    assert after.rejects_path == forced.rejects_path and Path(after.rejects_path).exists()
 
 
 def test_store_from_before_mapping_digests_is_upgraded(tmp_path: Path) -> None:
