@@ -50,6 +50,7 @@ class DryRun:
 
     def render(self, zone: ZoneInfo, *, limit: int = 80) -> str:
         """Plain text for a terminal; times in ``zone``, each value cut to ``limit`` chars."""
+
         def cut(value: Any) -> str:
             text = str(value)
             return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -58,8 +59,10 @@ class DryRun:
         if self.error:
             out.append(f"error: {self.error}")
             return "\n".join(out)
-        out.append(f"{self.rows} rows read: {len(self.records)} would be records, "
-                   f"{len(self.rejects)} rejected")
+        out.append(
+            f"{self.rows} rows read: {len(self.records)} would be records, "
+            f"{len(self.rejects)} rejected"
+        )
         for rec in self.records:
             out.append(f"\nrecord {rec.uid}  ({rec.origin})")
             out.append(f"  time: {format_local(rec.time, zone, seconds=True)}")
@@ -68,8 +71,11 @@ class DryRun:
             for name, value in {**rec.fields, **rec.text, **rec.attachments}.items():
                 out.append(f"  {name}: {cut(value)}")
             for e in rec.entities:
-                flag = "  (ID check digit invalid: kept, flagged)" if e.props.get(
-                    "id_valid") is False else ""
+                flag = (
+                    "  (ID check digit invalid: kept, flagged)"
+                    if e.props.get("id_valid") is False
+                    else ""
+                )
                 out.append(f"  entity {e.id}  label {cut(e.label)!s}{flag}")
             for link in rec.links:
                 out.append(f"  link {link.source} --{link.type}--> {link.target}")
@@ -101,8 +107,14 @@ def dry_run(plugin: SourcePlugin, path: Path, *, rows: int = DEFAULT_ROWS) -> Dr
             try:
                 result.records.append(plugin.to_record(item, path))
             except RowError as exc:
-                result.rejects.append(DryRunReject(exc.line if exc.line is not None else item.line,
-                                                   exc.column, exc.reason, dict(item.values)))
+                result.rejects.append(
+                    DryRunReject(
+                        exc.line if exc.line is not None else item.line,
+                        exc.column,
+                        exc.reason,
+                        dict(item.values),
+                    )
+                )
     except SuperbrainError as exc:
         result.error = str(exc)
         return result
@@ -125,14 +137,18 @@ def _warnings(plugin: SourcePlugin, result: DryRun) -> list[str]:
         for spec in schema.fields:
             if not filled[spec.name]:
                 column = mapping.column(spec.name) if mapping is not None else spec.name
-                out.append(f"field {spec.name!r} (column {column!r}) is empty in all "
-                           f"{len(result.records)} records")
+                out.append(
+                    f"field {spec.name!r} (column {column!r}) is empty in all "
+                    f"{len(result.records)} records"
+                )
     if mapping is not None:
         made: Counter[str] = Counter()
         for rec in result.records:
             made.update(e.type for e in rec.entities)
         for em in mapping.entities:
             if not made[em.type]:
-                out.append(f"entity {em.alias!r} ({em.type}) was made for none of the "
-                           f"{len(result.records)} records")
+                out.append(
+                    f"entity {em.alias!r} ({em.type}) was made for none of the "
+                    f"{len(result.records)} records"
+                )
     return out

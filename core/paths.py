@@ -17,8 +17,14 @@ from pathlib import Path
 MAX_PHOTO_BYTES = 20 * 1024 * 1024
 
 
-def confined_file(raw: str, base: Path, extra_roots: Sequence[Path] = (), *,
-                  max_bytes: int = MAX_PHOTO_BYTES, what: str = "photo") -> Path:
+def confined_file(
+    raw: str,
+    base: Path,
+    extra_roots: Sequence[Path] = (),
+    *,
+    max_bytes: int = MAX_PHOTO_BYTES,
+    what: str = "photo",
+) -> Path:
     """The file ``raw`` names, checked, as an absolute path with links resolved.
 
     Parameters

@@ -32,8 +32,9 @@ def zone_named(name: str) -> ZoneInfo:
         When ``name`` is unknown; the message names the nearest known zones.
     """
     if not isinstance(name, str) or not name.strip():
-        raise TimeZoneError(f"time zone must be an IANA name such as {DEFAULT_ZONE!r}, "
-                            f"got {name!r}")
+        raise TimeZoneError(
+            f"time zone must be an IANA name such as {DEFAULT_ZONE!r}, got {name!r}"
+        )
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -52,8 +53,9 @@ def as_utc(value: datetime, zone: ZoneInfo | None = None) -> datetime:
     return value.astimezone(UTC)
 
 
-def format_local(value: datetime | None, zone: ZoneInfo, *, seconds: bool = False,
-                 label: bool = True) -> str:
+def format_local(
+    value: datetime | None, zone: ZoneInfo, *, seconds: bool = False, label: bool = True
+) -> str:
     """``value`` as wall-clock time in ``zone``, e.g. ``2024-03-01 02:10 CST``.
 
     Parameters

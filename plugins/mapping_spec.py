@@ -27,8 +27,19 @@ from core.timezones import TimeZoneError, zone_named
 #: Every key a mapping accepts, by table (``*`` = one table per field or entity alias).
 MAPPING_KEYS: dict[str, tuple[str, ...]] = {
     "": ("source", "fields", "entities", "links"),
-    "source": ("name", "version", "description", "record_type", "label", "id", "time", "geo",
-               "timezone", "encoding", "formats"),
+    "source": (
+        "name",
+        "version",
+        "description",
+        "record_type",
+        "label",
+        "id",
+        "time",
+        "geo",
+        "timezone",
+        "encoding",
+        "formats",
+    ),
     "source.time": ("column", "format"),
     "source.geo": ("lat", "lon"),
     "fields.*": ("column", "role", "label", "normalizer", "facet"),
@@ -151,7 +162,7 @@ class _Locator:
             if not m:
                 continue
             self.sections.append((current, start, n))
-            parts = tuple(p.strip().strip('"\'') for p in m.group(2).split("."))
+            parts = tuple(p.strip().strip("\"'") for p in m.group(2).split("."))
             if m.group(1) == "[[":
                 counts[parts] = counts.get(parts, -1) + 1
                 parts = (*parts, str(counts[parts]))
@@ -173,8 +184,9 @@ class _Locator:
                         continue
                     for n in range(start, end):
                         line = self.lines[n].split("#", 1)[0]
-                        if self._has_key(line, rest[0], True) and (not strict or all(
-                                self._has_key(line, k, False) for k in rest[1:])):
+                        if self._has_key(line, rest[0], True) and (
+                            not strict or all(self._has_key(line, k, False) for k in rest[1:])
+                        ):
                             return n + 1
         for section, start, _end in self.sections:
             if section == path and start > 0:
@@ -193,23 +205,37 @@ class _Validator:
         at = f": line {line}" if line else ""
         return SchemaError(f"{self.where}{at}: {message}")
 
-    def keys(self, table: Mapping[str, Any], allowed: tuple[str, ...], path: tuple[str, ...],
-             ctx: str) -> None:
+    def keys(
+        self, table: Mapping[str, Any], allowed: tuple[str, ...], path: tuple[str, ...], ctx: str
+    ) -> None:
         for key in table:
             if key not in allowed:
-                raise self.fail((*path, key), f"{ctx}: unknown key {key!r}{nearest(key, allowed)}"
-                                f" (keys: {', '.join(allowed)})")
+                raise self.fail(
+                    (*path, key),
+                    f"{ctx}: unknown key {key!r}{nearest(key, allowed)}"
+                    f" (keys: {', '.join(allowed)})",
+                )
 
     def table(self, value: Any, path: tuple[str, ...], ctx: str, kind: type = dict) -> Any:
         if value is None:
             return kind()
         if not isinstance(value, kind):
-            raise self.fail(path, f"{ctx}: expected a {'table' if kind is dict else 'list'}, "
-                            f"got {type(value).__name__} {value!r}")
+            raise self.fail(
+                path,
+                f"{ctx}: expected a {'table' if kind is dict else 'list'}, "
+                f"got {type(value).__name__} {value!r}",
+            )
         return value
 
-    def text(self, table: Mapping[str, Any], key: str, path: tuple[str, ...], ctx: str, *,
-             required: bool = False) -> str | None:
+    def text(
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        path: tuple[str, ...],
+        ctx: str,
+        *,
+        required: bool = False,
+    ) -> str | None:
         value = table.get(key)
         if value is None or value == "":
             if required:
@@ -225,17 +251,22 @@ class _Validator:
             raise self.fail((*path, key), f"{ctx}: {key!r} must be true or false, got {value!r}")
         return value
 
-    def choice(self, value: str, choices: Iterable[str], path: tuple[str, ...], what: str,
-               ctx: str) -> str:
+    def choice(
+        self, value: str, choices: Iterable[str], path: tuple[str, ...], what: str, ctx: str
+    ) -> str:
         choices = list(choices)
         if value not in choices:
-            raise self.fail(path, f"{ctx}: unknown {what} {value!r}{nearest(value, choices)} "
-                            f"(one of {', '.join(sorted(choices))})")
+            raise self.fail(
+                path,
+                f"{ctx}: unknown {what} {value!r}{nearest(value, choices)} "
+                f"(one of {', '.join(sorted(choices))})",
+            )
         return value
 
 
-def parse_mapping(data: Mapping[str, Any], where: str, schema: Schema | None = None,
-                  text: str | None = None) -> SourceMapping:
+def parse_mapping(
+    data: Mapping[str, Any], where: str, schema: Schema | None = None, text: str | None = None
+) -> SourceMapping:
     """Validate a mapping table (already parsed from TOML).
 
     Errors name ``where``, the line (when ``text``, the file's TOML, is given), the key and
@@ -259,8 +290,10 @@ def parse_mapping(data: Mapping[str, Any], where: str, schema: Schema | None = N
         raise v.fail((*p, "geo"), "[source] geo: give both 'lat' and 'lon'")
     time_format = v.text(time_spec, "format", (*p, "time"), "[source] time")
     if time_format is not None and "%" not in time_format:
-        raise v.fail((*p, "time", "format"), f"[source] time format {time_format!r} has no "
-                     "strptime directive (e.g. \"%Y%m%d%H%M%S\")")
+        raise v.fail(
+            (*p, "time", "format"),
+            f'[source] time format {time_format!r} has no strptime directive (e.g. "%Y%m%d%H%M%S")',
+        )
     timezone = v.text(src, "timezone", p, "[source]")
     if timezone is not None:
         try:
@@ -272,8 +305,11 @@ def parse_mapping(data: Mapping[str, Any], where: str, schema: Schema | None = N
         try:
             encoding = codecs.lookup(encoding).name
         except LookupError:
-            raise v.fail((*p, "encoding"), f"[source] encoding: unknown encoding {encoding!r} "
-                         "(e.g. utf-8, gb18030, utf-16-le)") from None
+            raise v.fail(
+                (*p, "encoding"),
+                f"[source] encoding: unknown encoding {encoding!r} "
+                "(e.g. utf-8, gb18030, utf-16-le)",
+            ) from None
 
     fields: list[FieldSpec] = []
     columns: dict[str, str] = {}
@@ -284,38 +320,60 @@ def parse_mapping(data: Mapping[str, Any], where: str, schema: Schema | None = N
         spec = v.table(spec, path, ctx)
         v.keys(spec, MAPPING_KEYS["fields.*"], path, ctx)
         role_name = v.text(spec, "role", path, ctx, required=True) or ""
-        role = FieldRole(v.choice(role_name, [r.value for r in FieldRole], (*path, "role"),
-                                  "role", ctx))
+        role = FieldRole(
+            v.choice(role_name, [r.value for r in FieldRole], (*path, "role"), "role", ctx)
+        )
         normalizer = v.text(spec, "normalizer", path, ctx)
         if role is FieldRole.IDENTIFIER and not normalizer:
-            raise v.fail(path, f"{ctx}: an identifier needs a normalizer (one of "
-                         f"{', '.join(sorted(NORMALIZERS))})")
+            raise v.fail(
+                path,
+                f"{ctx}: an identifier needs a normalizer (one of "
+                f"{', '.join(sorted(NORMALIZERS))})",
+            )
         if normalizer is not None:
             v.choice(normalizer, NORMALIZERS, (*path, "normalizer"), "normalizer", ctx)
         facet = v.flag(spec, "facet", path, ctx)
         if facet and role not in (FieldRole.KEYWORD, FieldRole.IDENTIFIER, FieldRole.NUMBER):
-            raise v.fail((*path, "facet"), f"{ctx}: a {role.value} field cannot be a facet "
-                         "(keyword, identifier and number fields can)")
+            raise v.fail(
+                (*path, "facet"),
+                f"{ctx}: a {role.value} field cannot be a facet "
+                "(keyword, identifier and number fields can)",
+            )
         column = v.text(spec, "column", path, ctx) or fname
         columns[fname] = column
-        fields.append(FieldSpec(fname, role, v.text(spec, "label", path, ctx) or "", normalizer,
-                                facet))
+        fields.append(
+            FieldSpec(fname, role, v.text(spec, "label", path, ctx) or "", normalizer, facet)
+        )
 
     entities: list[EntityMapping] = []
     for alias, spec in v.table(data.get("entities"), ("entities",), "[entities]").items():
         path, ctx = ("entities", alias), f"[entities.{alias}]"
         spec = v.table(spec, path, ctx)
         v.keys(spec, MAPPING_KEYS["entities.*"], path, ctx)
-        etype = v.choice(v.text(spec, "type", path, ctx, required=True) or "", v.schema.entities,
-                         (*path, "type"), "entity type", ctx)
+        etype = v.choice(
+            v.text(spec, "type", path, ctx, required=True) or "",
+            v.schema.entities,
+            (*path, "type"),
+            "entity type",
+            ctx,
+        )
         key = v.text(spec, "key", path, ctx, required=True) or ""
         props = v.table(spec.get("props"), (*path, "props"), f"{ctx} props")
         for prop, col in props.items():
             if not isinstance(col, str):
-                raise v.fail((*path, "props"), f"{ctx} props: {prop!r} must name a column, "
-                             f"got {col!r}")
-        entities.append(EntityMapping(alias, etype, key, v.text(spec, "label", path, ctx) or key,
-                                      dict(props), v.flag(spec, "optional", path, ctx)))
+                raise v.fail(
+                    (*path, "props"), f"{ctx} props: {prop!r} must name a column, got {col!r}"
+                )
+        entities.append(
+            EntityMapping(
+                alias,
+                etype,
+                key,
+                v.text(spec, "label", path, ctx) or key,
+                dict(props),
+                v.flag(spec, "optional", path, ctx),
+            )
+        )
 
     aliases = {e.alias: e for e in entities}
     links: list[LinkMapping] = []
@@ -323,16 +381,22 @@ def parse_mapping(data: Mapping[str, Any], where: str, schema: Schema | None = N
         path, ctx = ("links", str(i)), f"[[links]] #{i + 1}"
         spec = v.table(spec, path, ctx)
         v.keys(spec, MAPPING_KEYS["links"], path, ctx)
-        ltype = v.choice(v.text(spec, "type", path, ctx, required=True) or "", v.schema.links,
-                         (*path, "type"), "link type", ctx)
+        ltype = v.choice(
+            v.text(spec, "type", path, ctx, required=True) or "",
+            v.schema.links,
+            (*path, "type"),
+            "link type",
+            ctx,
+        )
         ends = []
         for end in ("from", "to"):
             alias = v.text(spec, end, path, ctx, required=True) or ""
             ends.append(v.choice(alias, aliases, (*path, end), "entity alias", ctx))
         a, b = ends
         if not v.schema.links[ltype].allows(aliases[a].type, aliases[b].type):
-            raise v.fail(path, f"{ctx}: link {ltype!r} cannot join {aliases[a].type} to "
-                         f"{aliases[b].type}")
+            raise v.fail(
+                path, f"{ctx}: link {ltype!r} cannot join {aliases[a].type} to {aliases[b].type}"
+            )
         links.append(LinkMapping(ltype, a, b, v.text(spec, "time", path, ctx)))
 
     id_columns = src.get("id") or []

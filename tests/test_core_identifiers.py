@@ -72,8 +72,7 @@ IDS = [
 
 
 @pytest.mark.parametrize(("written", "canonical", "valid"), IDS)
-def test_id_number_written_forms_and_check_digit(written: str, canonical: str,
-                                                 valid: bool) -> None:
+def test_id_number_written_forms_and_check_digit(written: str, canonical: str, valid: bool) -> None:
     assert normalize.id_number(written) == canonical
     assert normalize.id_number_valid(written) is valid
 
@@ -84,10 +83,17 @@ def test_invalid_id_number_is_flagged_not_dropped(tmp_path: Path) -> None:
     from plugins.contract import Row
     from plugins.mapping import MappingSource, parse_mapping
 
-    source = MappingSource(parse_mapping(tomllib.loads(
-        '[source]\nname = "people"\nid = ["sfz"]\n'
-        '[fields]\nid_number = { column = "sfz", role = "identifier", normalizer = "id_number" }\n'
-        '[entities.p]\ntype = "person"\nkey = "id_number"\n'), "test"))
+    source = MappingSource(
+        parse_mapping(
+            tomllib.loads(
+                '[source]\nname = "people"\nid = ["sfz"]\n'
+                '[fields]\nid_number = { column = "sfz", role = "identifier", '
+                'normalizer = "id_number" }\n'
+                '[entities.p]\ntype = "person"\nkey = "id_number"\n'
+            ),
+            "test",
+        )
+    )
     bad = source.to_record(Row(2, {"sfz": "110105194912310021"}), tmp_path / "x.csv")
     good = source.to_record(Row(3, {"sfz": "11010519491231002x"}), tmp_path / "x.csv")
     assert bad.entities[0].key == "110105194912310021"
@@ -101,10 +107,16 @@ def test_two_written_forms_of_one_car_are_one_vehicle(tmp_path: Path) -> None:
     from plugins.contract import Row
     from plugins.mapping import MappingSource, parse_mapping
 
-    source = MappingSource(parse_mapping(tomllib.loads(
-        '[source]\nname = "reads"\nid = ["n"]\n[fields]\n'
-        'plate = { column = "车牌", role = "identifier", normalizer = "plate" }\n'
-        '[entities.car]\ntype = "vehicle"\nkey = "plate"\n'), "test"))
+    source = MappingSource(
+        parse_mapping(
+            tomllib.loads(
+                '[source]\nname = "reads"\nid = ["n"]\n[fields]\n'
+                'plate = { column = "车牌", role = "identifier", normalizer = "plate" }\n'
+                '[entities.car]\ntype = "vehicle"\nkey = "plate"\n'
+            ),
+            "test",
+        )
+    )
     a = source.to_record(Row(2, {"n": "1", "车牌": "浙A00001"}), tmp_path / "x.csv")
     b = source.to_record(Row(3, {"n": "2", "车牌": "ZHE A 00001"}), tmp_path / "x.csv")
     assert a.entities[0].id == b.entities[0].id == "vehicle:浙A00001"

@@ -91,37 +91,79 @@ def test_optional_is_documented_with_its_effect() -> None:
 
 
 # -- strict validation -------------------------------------------------------------------------
-@pytest.mark.parametrize(("old", "new", "message"), [
-    ("optional = true\n\n[entities.caller]", "optinal = true\n\n[entities.caller]",
-     r"line 17: \[entities.car\]: unknown key 'optinal'; did you mean 'optional'\?"),
-    ('role = "keyword", facet = true }\ncategory', 'role = "keywrod", facet = true }\ncategory',
-     r"line 8: \[fields\] district: unknown role 'keywrod'; did you mean 'keyword'\?"),
-    ('normalizer = "plate"', 'normaliser = "plate"',
-     r"line 11: \[fields\] plate: unknown key 'normaliser'; did you mean 'normalizer'\?"),
-    ('normalizer = "phone"', 'normalizer = "phones"',
-     r"line 12: .*unknown normalizer 'phones'; did you mean 'phone'\?"),
-    ('type = "vehicle"', 'type = "vehicel"', r"line 15: .*unknown entity type 'vehicel'; did "
-                                             r"you mean 'vehicle'\?"),
-    ('type = "involved_in"', 'type = "involved"', r"line 29: .*unknown link type 'involved'"),
-    ('from = "car"', 'from = "cars"', r"line 30: .*unknown entity alias 'cars'; did you mean "
-                                      r"'car'\?"),
-    ('time = { column = "时间" }', 'time = { colum = "时间" }',
-     r"line 5: \[source\] time: unknown key 'colum'; did you mean 'column'\?"),
-    ('record_type = "incident"', 'record_typ = "incident"', r"line 3: .*did you mean "
-                                                            r"'record_type'\?"),
-    ('record_type = "incident"', 'record_type = "incident"\ntimezone = "Asia/Shanghia"',
-     r"line 4: \[source\] timezone: unknown time zone 'Asia/Shanghia'; did you mean "
-     r"'Asia/Shanghai'"),
-    ("optional = true\n\n[entities.caller]", 'optional = "yes"\n\n[entities.caller]',
-     r"line 17: .*'optional' must be true or false"),
-    ('time = { column = "时间" }', 'time = { column = "时间", format = "YYYY-MM-DD" }',
-     r"line 5: \[source\] time format 'YYYY-MM-DD' has no strptime directive"),
-    ('summary = { column = "简要案情", role = "text" }',
-     'summary = { column = "简要案情", role = "text", facet = true }',
-     r"line 10: .*a text field cannot be a facet"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "optional = true\n\n[entities.caller]",
+            "optinal = true\n\n[entities.caller]",
+            r"line 17: \[entities.car\]: unknown key 'optinal'; did you mean 'optional'\?",
+        ),
+        (
+            'role = "keyword", facet = true }\ncategory',
+            'role = "keywrod", facet = true }\ncategory',
+            r"line 8: \[fields\] district: unknown role 'keywrod'; did you mean 'keyword'\?",
+        ),
+        (
+            'normalizer = "plate"',
+            'normaliser = "plate"',
+            r"line 11: \[fields\] plate: unknown key 'normaliser'; did you mean 'normalizer'\?",
+        ),
+        (
+            'normalizer = "phone"',
+            'normalizer = "phones"',
+            r"line 12: .*unknown normalizer 'phones'; did you mean 'phone'\?",
+        ),
+        (
+            'type = "vehicle"',
+            'type = "vehicel"',
+            r"line 15: .*unknown entity type 'vehicel'; did "
+            r"you mean 'vehicle'\?",
+        ),
+        ('type = "involved_in"', 'type = "involved"', r"line 29: .*unknown link type 'involved'"),
+        (
+            'from = "car"',
+            'from = "cars"',
+            r"line 30: .*unknown entity alias 'cars'; did you mean "
+            r"'car'\?",
+        ),
+        (
+            'time = { column = "时间" }',
+            'time = { colum = "时间" }',
+            r"line 5: \[source\] time: unknown key 'colum'; did you mean 'column'\?",
+        ),
+        (
+            'record_type = "incident"',
+            'record_typ = "incident"',
+            r"line 3: .*did you mean "
+            r"'record_type'\?",
+        ),
+        (
+            'record_type = "incident"',
+            'record_type = "incident"\ntimezone = "Asia/Shanghia"',
+            r"line 4: \[source\] timezone: unknown time zone 'Asia/Shanghia'; did you mean "
+            r"'Asia/Shanghai'",
+        ),
+        (
+            "optional = true\n\n[entities.caller]",
+            'optional = "yes"\n\n[entities.caller]',
+            r"line 17: .*'optional' must be true or false",
+        ),
+        (
+            'time = { column = "时间" }',
+            'time = { column = "时间", format = "YYYY-MM-DD" }',
+            r"line 5: \[source\] time format 'YYYY-MM-DD' has no strptime directive",
+        ),
+        (
+            'summary = { column = "简要案情", role = "text" }',
+            'summary = { column = "简要案情", role = "text", facet = true }',
+            r"line 10: .*a text field cannot be a facet",
+        ),
+    ],
+)
 def test_mapping_errors_name_file_line_key_and_nearest_spelling(
-        tmp_path: Path, old: str, new: str, message: str) -> None:
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
     assert old in MAPPING
     path = mapping_file(tmp_path, MAPPING.replace(old, new, 1))
     with pytest.raises(SchemaError, match=message) as err:
@@ -130,12 +172,16 @@ def test_mapping_errors_name_file_line_key_and_nearest_spelling(
 
 
 def test_broken_mapping_is_listed_under_its_source_name_and_ingest_says_so(
-        workspace: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
+    workspace: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
     from core.cli import main
 
-    write(workspace.root / "plugins" / "shaoxing-export.toml",
-          MAPPING.replace("optional = true\n\n[entities.caller]",
-                          "optinal = true\n\n[entities.caller]"))
+    write(
+        workspace.root / "plugins" / "shaoxing-export.toml",
+        MAPPING.replace(
+            "optional = true\n\n[entities.caller]", "optinal = true\n\n[entities.caller]"
+        ),
+    )
     found = workspace.discover_sources()
     (failure,) = [f for f in found.failed]
     assert failure.name == "sx" and "optinal" in failure.error
@@ -148,9 +194,13 @@ def test_broken_mapping_is_listed_under_its_source_name_and_ingest_says_so(
 
 
 def test_missing_column_fails_before_any_row_naming_the_nearest(
-        workspace: Workspace, tmp_path: Path) -> None:
-    source = MappingSource(load_mapping(mapping_file(
-        tmp_path, MAPPING.replace('column = "辖区"', 'column = "辖 区域"'))))
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    source = MappingSource(
+        load_mapping(
+            mapping_file(tmp_path, MAPPING.replace('column = "辖区"', 'column = "辖 区域"'))
+        )
+    )
     data = write(tmp_path / "data.csv", "\n".join(ROWS) + "\n", "gbk")
     report = Ingestor(workspace, stages=[]).ingest_file(source, data)
     assert report.status == "failed" and report.records == 0
@@ -161,7 +211,8 @@ def test_missing_column_fails_before_any_row_naming_the_nearest(
 
 # -- a field says what a column means ------------------------------------------------------------
 def test_fields_named_apart_from_columns_share_filters_and_facets(
-        workspace: Workspace, tmp_path: Path) -> None:
+    workspace: Workspace, tmp_path: Path
+) -> None:
     from search.backend import open_backend
     from search.model import Filters, SearchRequest
 
@@ -175,8 +226,9 @@ def test_fields_named_apart_from_columns_share_filters_and_facets(
     assert record.fields["district"] == "越城区" and "辖区" not in record.fields
     backend = open_backend(workspace)
     try:
-        result = backend.search(SearchRequest("*", Filters(districts=("越城区",)),
-                                              facets=("category", "district")))
+        result = backend.search(
+            SearchRequest("*", Filters(districts=("越城区",)), facets=("category", "district"))
+        )
         assert {h.uid for h in result.hits} == {"sx:A1", "sx:A3"}
         assert {b.value: b.count for b in result.facets["district"]} == {"越城区": 2}
         assert {b.value for b in result.facets["category"]} == {"盗窃", "交通事故"}
@@ -186,13 +238,18 @@ def test_fields_named_apart_from_columns_share_filters_and_facets(
 
 
 def test_author_facet_fields_are_listed_by_search_facets(
-        workspace: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    workspace: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from core.cli import main
 
-    write(workspace.root / "plugins" / "sx.toml",
-          MAPPING.replace('summary = { column = "简要案情", role = "text" }',
-                          'summary = { column = "简要案情", role = "text" }\n'
-                          'kind = { column = "类别", role = "keyword", facet = true }'))
+    write(
+        workspace.root / "plugins" / "sx.toml",
+        MAPPING.replace(
+            'summary = { column = "简要案情", role = "text" }',
+            'summary = { column = "简要案情", role = "text" }\n'
+            'kind = { column = "类别", role = "keyword", facet = true }',
+        ),
+    )
     data = write(tmp_path / "data.csv", "\n".join(ROWS) + "\n", "gbk")
     assert main(["ingest", "-w", str(workspace.root), "-s", "sx", str(data)]) == 0
     capsys.readouterr()
@@ -206,25 +263,51 @@ def test_missing_key_message_says_how_to_make_an_entity_optional(tmp_path: Path)
     from core.errors import RowError
     from plugins.contract import Row
 
-    source = MappingSource(load_mapping(mapping_file(
-        tmp_path, MAPPING.replace("optional = true\n\n[entities.caller]", "\n[entities.caller]"))))
-    with pytest.raises(RowError, match=r"missing key for vehicle .*add `optional = true` to "
-                                       r"\[entities.car\]") as err:
-        source.to_record(Row(3, dict(zip(ROWS[0].split(","), ROWS[2].split(","), strict=True))),
-                         tmp_path / "x.csv")
+    source = MappingSource(
+        load_mapping(
+            mapping_file(
+                tmp_path,
+                MAPPING.replace("optional = true\n\n[entities.caller]", "\n[entities.caller]"),
+            )
+        )
+    )
+    with pytest.raises(
+        RowError,
+        match=r"missing key for vehicle .*add `optional = true` to "
+        r"\[entities.car\]",
+    ) as err:
+        source.to_record(
+            Row(3, dict(zip(ROWS[0].split(","), ROWS[2].split(","), strict=True))),
+            tmp_path / "x.csv",
+        )
     assert err.value.column == "车牌"
 
 
 # -- the dry run ---------------------------------------------------------------------------------
 def test_dry_run_shows_records_entities_links_and_rejects_and_writes_nothing(
-        workspace: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    workspace: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from core.cli import main
 
-    data = write(tmp_path / "data.csv", "\n".join(
-        [*ROWS, "A4,不详,越城区,盗窃,x,,", "A5,2026-03-04 10:00:00"]) + "\n", "gbk")
+    data = write(
+        tmp_path / "data.csv",
+        "\n".join([*ROWS, "A4,不详,越城区,盗窃,x,,", "A5,2026-03-04 10:00:00"]) + "\n",
+        "gbk",
+    )
     before = (workspace.store.count(), sorted(p.name for p in workspace.rejects_dir.iterdir()))
-    rc = main(["ingest", "-w", str(workspace.root), "--dry-run", "--mapping",
-               str(mapping_file(tmp_path)), str(data), "--rows", "5"])
+    rc = main(
+        [
+            "ingest",
+            "-w",
+            str(workspace.root),
+            "--dry-run",
+            "--mapping",
+            str(mapping_file(tmp_path)),
+            str(data),
+            "--rows",
+            "5",
+        ]
+    )
     out = capsys.readouterr().out
     assert rc == 0
     assert "5 rows read: 3 would be records, 2 rejected" in out
@@ -233,8 +316,10 @@ def test_dry_run_shows_records_entities_links_and_rejects_and_writes_nothing(
     assert "link vehicle:浙D12345 --involved_in--> incident:A3" in out
     assert "REJECT line 5 column '时间': unrecognised time '不详'" in out
     assert "REJECT line 6: expected 7 columns, got 2" in out
-    assert (workspace.store.count(),
-            sorted(p.name for p in workspace.rejects_dir.iterdir())) == before
+    assert (
+        workspace.store.count(),
+        sorted(p.name for p in workspace.rejects_dir.iterdir()),
+    ) == before
 
 
 def test_dry_run_warns_about_a_field_that_is_always_empty(tmp_path: Path) -> None:
@@ -248,11 +333,21 @@ def test_dry_run_warns_about_a_field_that_is_always_empty(tmp_path: Path) -> Non
 
 
 def test_dry_run_of_a_broken_mapping_names_the_line(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from core.cli import main
 
     path = mapping_file(tmp_path, MAPPING.replace('normalizer = "plate"', 'normalizer = "plat"'))
-    rc = main(["ingest", "--dry-run", "--mapping", str(path), str(tmp_path / "x.csv"),
-               "-w", str(tmp_path / "nowhere")])
+    rc = main(
+        [
+            "ingest",
+            "--dry-run",
+            "--mapping",
+            str(path),
+            str(tmp_path / "x.csv"),
+            "-w",
+            str(tmp_path / "nowhere"),
+        ]
+    )
     assert rc == 2
     assert "line 11" in capsys.readouterr().err

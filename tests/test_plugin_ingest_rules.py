@@ -27,21 +27,28 @@ def source(tmp_path: Path, text: str = MAPPING) -> MappingSource:
     return MappingSource(load_mapping(mapping_file(tmp_path, text)))
 
 
-def csv_file(tmp_path: Path, rows: list[str] = ROWS, name: str = "data.csv",
-             encoding: str = "gbk") -> Path:
+def csv_file(
+    tmp_path: Path, rows: list[str] = ROWS, name: str = "data.csv", encoding: str = "gbk"
+) -> Path:
     return write(tmp_path / "in" / name, "\n".join(rows) + "\n", encoding)
 
 
 # -- re-ingest rules ---------------------------------------------------------------------------
-def test_changed_mapping_rereads_the_file_and_says_why(workspace: Workspace,
-                                                       tmp_path: Path) -> None:
+def test_changed_mapping_rereads_the_file_and_says_why(
+    workspace: Workspace, tmp_path: Path
+) -> None:
     data = csv_file(tmp_path)
     ingest = Ingestor(workspace, stages=[]).ingest_file
     first = ingest(source(tmp_path), data)
     assert (first.status, first.records) == ("done", 3)
     assert workspace.store.get_record("sx:A1").text["summary"] == "电动车被盗"
-    changed = source(tmp_path, MAPPING.replace('summary = { column = "简要案情", role = "text" }',
-                                               'brief = { column = "简要案情", role = "text" }'))
+    changed = source(
+        tmp_path,
+        MAPPING.replace(
+            'summary = { column = "简要案情", role = "text" }',
+            'brief = { column = "简要案情", role = "text" }',
+        ),
+    )
     second = ingest(changed, data)
     assert (second.status, second.records) == ("done", 3), second.summary()
     assert "mapping changed" in second.summary()
@@ -53,7 +60,8 @@ def test_changed_mapping_rereads_the_file_and_says_why(workspace: Workspace,
 
 
 def test_skip_says_when_and_how_to_force_and_points_at_an_existing_rejects_file(
-        workspace: Workspace, tmp_path: Path) -> None:
+    workspace: Workspace, tmp_path: Path
+) -> None:
     data = csv_file(tmp_path, [*ROWS, "A9,不详,越城区,盗窃,x,,"])
     ingest = Ingestor(workspace, stages=[]).ingest_file
     plugin = source(tmp_path)
@@ -99,10 +107,12 @@ def test_store_from_before_mapping_digests_is_upgraded(tmp_path: Path) -> None:
 
 
 # -- encodings -----------------------------------------------------------------------------------
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16",
-                                      "utf-16-le", "utf-16-be"])
-def test_every_common_encoding_reads_the_same_records(workspace: Workspace, tmp_path: Path,
-                                                      encoding: str) -> None:
+@pytest.mark.parametrize(
+    "encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16", "utf-16-le", "utf-16-be"]
+)
+def test_every_common_encoding_reads_the_same_records(
+    workspace: Workspace, tmp_path: Path, encoding: str
+) -> None:
     data = csv_file(tmp_path, encoding=encoding)
     report = Ingestor(workspace, stages=[]).ingest_file(source(tmp_path), data)
     assert (report.status, report.records, report.rejects) == ("done", 3, 0), report.summary()
@@ -110,7 +120,8 @@ def test_every_common_encoding_reads_the_same_records(workspace: Workspace, tmp_
 
 
 def test_undecodable_file_fails_with_a_message_about_its_encoding(
-        workspace: Workspace, tmp_path: Path) -> None:
+    workspace: Workspace, tmp_path: Path
+) -> None:
     rng = random.Random(7)
     data = tmp_path / "in" / "noise.csv"
     data.parent.mkdir(parents=True)
@@ -121,8 +132,9 @@ def test_undecodable_file_fails_with_a_message_about_its_encoding(
     assert "row -1" not in report.summary()
 
 
-def test_a_plugin_failing_on_its_first_row_reports_row_zero(workspace: Workspace,
-                                                            tmp_path: Path) -> None:
+def test_a_plugin_failing_on_its_first_row_reports_row_zero(
+    workspace: Workspace, tmp_path: Path
+) -> None:
     class Failing(MappingSource):
         def read(self, path):  # a deliberately broken plugin
             raise PluginError("cannot read")
@@ -130,7 +142,8 @@ def test_a_plugin_failing_on_its_first_row_reports_row_zero(workspace: Workspace
 
     data = csv_file(tmp_path)
     report = Ingestor(workspace, stages=[]).ingest_file(
-        Failing(load_mapping(mapping_file(tmp_path))), data)
+        Failing(load_mapping(mapping_file(tmp_path))), data
+    )
     assert report.status == "failed" and "row -1" not in report.summary()
     (cp,) = workspace.store.checkpoints()
     assert cp.rows_done == 0
@@ -153,10 +166,12 @@ def test_naive_times_are_read_in_the_sources_declared_zone(tmp_path: Path) -> No
     row = Row(2, dict(zip(header, ROWS[1].split(","), strict=True)))
     shanghai = source(tmp_path).to_record(row, tmp_path / "x.csv")
     assert shanghai.time == datetime(2026, 2, 28, 18, 10, tzinfo=UTC)
-    berlin = source(tmp_path, MAPPING.replace('record_type = "incident"',
-                                              'record_type = "incident"\n'
-                                              'timezone = "Europe/Berlin"')).to_record(
-        row, tmp_path / "x.csv")
+    berlin = source(
+        tmp_path,
+        MAPPING.replace(
+            'record_type = "incident"', 'record_type = "incident"\ntimezone = "Europe/Berlin"'
+        ),
+    ).to_record(row, tmp_path / "x.csv")
     assert berlin.time == datetime(2026, 3, 1, 1, 10, tzinfo=UTC)
 
 
@@ -170,8 +185,10 @@ def test_workspace_time_zone_defaults_to_shanghai_and_is_validated(tmp_path: Pat
     ws.close()
     config = ws.root / "superbrain.toml"
     config.write_text(config.read_text().replace('"Asia/Shanghai"', '"Europe/London"'))
-    assert format_local(moment, Workspace.open(ws.root).zone, seconds=True) == \
-        "2026-02-28 18:10:00 GMT"
+    assert (
+        format_local(moment, Workspace.open(ws.root).zone, seconds=True)
+        == "2026-02-28 18:10:00 GMT"
+    )
     config.write_text(config.read_text().replace('"Europe/London"', '"Asia/Shangai"'))
     with pytest.raises(WorkspaceError, match=r"timezone.*did you mean 'Asia/Shanghai'"):
         Workspace.open(ws.root)
@@ -179,21 +196,26 @@ def test_workspace_time_zone_defaults_to_shanghai_and_is_validated(tmp_path: Pat
 
 # -- progress and summaries ----------------------------------------------------------------------
 def test_progress_ends_at_the_row_count_and_summary_says_one_record(
-        workspace: Workspace, tmp_path: Path) -> None:
+    workspace: Workspace, tmp_path: Path
+) -> None:
     seen: list[Progress] = []
     data = csv_file(tmp_path, ROWS[:2])
-    report = Ingestor(workspace, stages=[]).ingest_file(source(tmp_path), data,
-                                                        progress=seen.append)
+    report = Ingestor(workspace, stages=[]).ingest_file(
+        source(tmp_path), data, progress=seen.append
+    )
     assert seen[-1].done == seen[-1].total == 1
     assert ", 1 record, 0 rejected" in report.summary()
 
 
-def test_sources_listing_aligns_long_names(workspace: Workspace,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_sources_listing_aligns_long_names(
+    workspace: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
     from core.cli import main
 
-    write(workspace.root / "plugins" / "long.toml",
-          MAPPING.replace('name = "sx"', 'name = "a_rather_long_county_export_name"'))
+    write(
+        workspace.root / "plugins" / "long.toml",
+        MAPPING.replace('name = "sx"', 'name = "a_rather_long_county_export_name"'),
+    )
     assert main(["sources", "-w", str(workspace.root)]) == 0
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  ok")]
     starts = {re.match(r"  ok\s+\S+\s+", line).end() for line in lines}  # the version column
@@ -201,19 +223,23 @@ def test_sources_listing_aligns_long_names(workspace: Workspace,
 
 
 # -- photos stay in the data folder (#16 item 9) -------------------------------------------------
-PHOTO_MAPPING = MAPPING.replace('summary = { column = "简要案情", role = "text" }',
-                                'summary = { column = "简要案情", role = "text" }\n'
-                                'photo = { column = "照片", role = "photo" }')
+PHOTO_MAPPING = MAPPING.replace(
+    'summary = { column = "简要案情", role = "text" }',
+    'summary = { column = "简要案情", role = "text" }\nphoto = { column = "照片", role = "photo" }',
+)
 
 
 def photo_rows(photos: list[str]) -> list[str]:
     header = ROWS[0] + ",照片"
-    return [header, *(f"P{i},2026-03-01 02:10:00,越城区,盗窃,x,,,{p}"
-                      for i, p in enumerate(photos))]
+    return [
+        header,
+        *(f"P{i},2026-03-01 02:10:00,越城区,盗窃,x,,,{p}" for i, p in enumerate(photos)),
+    ]
 
 
 def test_photo_paths_outside_the_data_folder_or_not_regular_files_are_refused(
-        workspace: Workspace, tmp_path: Path) -> None:
+    workspace: Workspace, tmp_path: Path
+) -> None:
     data_dir = tmp_path / "in"
     data_dir.mkdir()
     outside = tmp_path / "x.png"
@@ -223,19 +249,32 @@ def test_photo_paths_outside_the_data_folder_or_not_regular_files_are_refused(
     (data_dir / "link.jpg").symlink_to(outside)
     with (data_dir / "huge.jpg").open("wb") as fh:
         fh.truncate(21 * 1024 * 1024)
-    photos = ["ok.jpg", "../../../../" + str(outside).lstrip("/"), str(outside), "pipe.jpg",
-              "/dev/zero", "link.jpg", "huge.jpg", "missing.jpg"]
+    photos = [
+        "ok.jpg",
+        "../../../../" + str(outside).lstrip("/"),
+        str(outside),
+        "pipe.jpg",
+        "/dev/zero",
+        "link.jpg",
+        "huge.jpg",
+        "missing.jpg",
+    ]
     data = csv_file(tmp_path, photo_rows(photos), encoding="utf-8")
     result: dict[str, object] = {}
-    worker = threading.Thread(target=lambda: result.update(
-        report=Ingestor(workspace, stages=[]).ingest_file(source(tmp_path, PHOTO_MAPPING), data)),
-        daemon=True)
+    worker = threading.Thread(
+        target=lambda: result.update(
+            report=Ingestor(workspace, stages=[]).ingest_file(source(tmp_path, PHOTO_MAPPING), data)
+        ),
+        daemon=True,
+    )
     worker.start()
     worker.join(60)
     assert not worker.is_alive(), "the ingest hung on a photo path"
     report = result["report"]
-    reasons = {json.loads(line)["row"]["照片"]: json.loads(line)["reason"]
-               for line in Path(report.rejects_path).read_text().splitlines()}
+    reasons = {
+        json.loads(line)["row"]["照片"]: json.loads(line)["reason"]
+        for line in Path(report.rejects_path).read_text().splitlines()
+    }
     assert set(reasons) == set(photos[1:7]), reasons
     assert "outside the data folder" in reasons[photos[1]]
     assert "outside the data folder" in reasons[str(outside)]
@@ -249,8 +288,10 @@ def test_photo_paths_outside_the_data_folder_or_not_regular_files_are_refused(
 
 def test_jsonl_field_never_filled_is_warned_about(workspace: Workspace, tmp_path: Path) -> None:
     header = ROWS[0].split(",")
-    lines = [json.dumps(dict(zip(header, r.split(","), strict=True)), ensure_ascii=False)
-             for r in ROWS[1:]]
+    lines = [
+        json.dumps(dict(zip(header, r.split(","), strict=True)), ensure_ascii=False)
+        for r in ROWS[1:]
+    ]
     data = write(tmp_path / "in" / "data.jsonl", "\n".join(lines) + "\n")
     misspelt = MAPPING.replace('column = "辖区"', 'column = "辖 区"')
     report = Ingestor(workspace, stages=[]).ingest_file(source(tmp_path, misspelt), data)
@@ -260,8 +301,7 @@ def test_jsonl_field_never_filled_is_warned_about(workspace: Workspace, tmp_path
     assert "warning" not in fine.summary()
 
 
-def test_a_code_plugins_attachments_are_confined_too(workspace: Workspace,
-                                                     tmp_path: Path) -> None:
+def test_a_code_plugins_attachments_are_confined_too(workspace: Workspace, tmp_path: Path) -> None:
     from core.model import Record
     from plugins.contract import Row, SourcePlugin
 
@@ -277,24 +317,32 @@ def test_a_code_plugins_attachments_are_confined_too(workspace: Workspace,
                 yield Row(n, {"photo": line})
 
         def to_record(self, row, path):
-            return Record("photos", str(row.line), "photo",
-                          attachments={"photo": row.values["photo"]})
+            return Record(
+                "photos", str(row.line), "photo", attachments={"photo": row.values["photo"]}
+            )
 
     data_dir = tmp_path / "in"
     data_dir.mkdir()
     os.mkfifo(data_dir / "pipe.jpg")
     (data_dir / "ok.jpg").write_bytes(b"\xff\xd8\xff")
-    data = write(data_dir / "list.txt", "ok.jpg\n/dev/zero\n" + str(data_dir / "pipe.jpg") +
-                 "\n../../../etc/passwd\n")
+    data = write(
+        data_dir / "list.txt",
+        "ok.jpg\n/dev/zero\n" + str(data_dir / "pipe.jpg") + "\n../../../etc/passwd\n",
+    )
     result: dict[str, object] = {}
-    worker = threading.Thread(target=lambda: result.update(
-        report=Ingestor(workspace, stages=[]).ingest_file(Photos(), data)), daemon=True)
+    worker = threading.Thread(
+        target=lambda: result.update(
+            report=Ingestor(workspace, stages=[]).ingest_file(Photos(), data)
+        ),
+        daemon=True,
+    )
     worker.start()
     worker.join(60)
     assert not worker.is_alive(), "the ingest hung on a photo path"
     report = result["report"]
     assert (report.records, report.rejects) == (1, 3), report.summary()
-    reasons = [json.loads(line)["reason"]
-               for line in Path(report.rejects_path).read_text().splitlines()]
+    reasons = [
+        json.loads(line)["reason"] for line in Path(report.rejects_path).read_text().splitlines()
+    ]
     assert "outside the data folder" in reasons[0] and "not a regular file" in reasons[1]
     assert "outside the data folder" in reasons[2]

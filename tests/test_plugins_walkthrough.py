@@ -52,8 +52,9 @@ def shown_in(expected: str, actual_lines: list[str]) -> bool:
     return False
 
 
-def test_walkthrough_runs_as_documented(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_walkthrough_runs_as_documented(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from core.cli import main
 
     monkeypatch.chdir(tmp_path)
@@ -75,8 +76,10 @@ def test_walkthrough_runs_as_documented(tmp_path: Path, monkeypatch: pytest.Monk
             output = capsys.readouterr().out.splitlines()
             assert rc == 0, f"{command} exited {rc}:\n" + "\n".join(output)
             missing = [line for line in expected if not shown_in(line, output)]
-            assert not missing, (f"{command}: the docs show lines the command no longer "
-                                 f"prints: {missing}\nactual output:\n" + "\n".join(output))
+            assert not missing, (
+                f"{command}: the docs show lines the command no longer "
+                f"prints: {missing}\nactual output:\n" + "\n".join(output)
+            )
             ran.append(argv[1])
     assert {"init", "sources", "ingest", "search", "graph"} <= set(ran)
 
@@ -89,15 +92,22 @@ def test_walkthrough_runs_as_documented(tmp_path: Path, monkeypatch: pytest.Monk
     # Operations intake found the shared names: incidents with their district and category.
     incidents = ws.store.connection.execute(
         "SELECT source_uid, category, district, reporter_phone FROM ops_incidents "
-        "ORDER BY source_uid").fetchall()
+        "ORDER BY source_uid"
+    ).fetchall()
     assert incidents[0] == ("shaoxing_110:SX001", "盗窃", "越城区", "13905750001")
     assert len(incidents) == 5
     pytest.importorskip("folium", reason="the map page needs folium (a console dependency)")
     from console.mapgen import MapLayers, build_map_html
 
-    html = build_map_html(MapLayers(records=[
-        {"id": r.uid, "lat": r.geo[0], "lon": r.geo[1], "label": r.title(), "type": r.type}
-        for r in located if r.geo]))
+    html = build_map_html(
+        MapLayers(
+            records=[
+                {"id": r.uid, "lat": r.geo[0], "lon": r.geo[1], "label": r.title(), "type": r.type}
+                for r in located
+                if r.geo
+            ]
+        )
+    )
     assert "shaoxing_110:SX001" in html and "30.0003" in html
     ws.close()
 
@@ -109,13 +119,14 @@ def test_walkthrough_file_is_gbk_with_chinese_columns() -> None:
 
 
 def test_the_validation_error_shown_in_the_docs_is_the_real_one(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from core.errors import SchemaError
     from plugins.mapping import load_mapping
 
     text = DOC.read_text(encoding="utf-8")
     shown = re.search(r"valid spelling[^\n]*\n\n```\n(.*?)\n```", text, re.S).group(1)
-    (_, arg, body), = [s for s in steps() if s[0] == "file" and s[1].endswith(".toml utf-8")]
+    ((_, arg, body),) = [s for s in steps() if s[0] == "file" and s[1].endswith(".toml utf-8")]
     monkeypatch.chdir(tmp_path)
     path = Path(arg.split()[0])
     path.parent.mkdir(parents=True)
