@@ -141,6 +141,12 @@ def _warnings(plugin: SourcePlugin, result: DryRun) -> list[str]:
                     f"field {spec.name!r} (column {column!r}) is empty in all "
                     f"{len(result.records)} records"
                 )
+    header_of = getattr(plugin, "header", None)  # a mapping source can list the file's columns
+    header = header_of(Path(result.path)) if header_of is not None else None
+    if mapping is not None and header:
+        unread = [c for c in header if c not in mapping.columns_used()]
+        if unread:
+            out.append(f"columns the mapping does not read: {', '.join(unread)}")
     if mapping is not None:
         made: Counter[str] = Counter()
         for rec in result.records:

@@ -161,13 +161,17 @@ class MappingSource(SourcePlugin):
         """The SHA-256 of the mapping: a file read under another mapping is read again."""
         return self.mapping.digest
 
+    def header(self, path: Path) -> list[str] | None:
+        """The file's column names (CSV and Excel), None for JSON Lines."""
+        return read_header(path, encoding=self.mapping.encoding)
+
     def check_file(self, path: Path) -> None:
         """Check the file's header names every column the mapping reads (CSV and Excel).
 
         Raises :class:`~core.errors.PluginError` naming the missing column, the mapping key
         that names it and the header's nearest names, before any row is read.
         """
-        header = read_header(path, encoding=self.mapping.encoding)
+        header = self.header(path)
         if header is None:  # JSON Lines: no header; a missing key shows row by row
             return
         missing = [(col, where) for col, where in self.mapping.columns_used().items()
