@@ -142,11 +142,13 @@ def cmd_sources(args: argparse.Namespace) -> int:
     if args.json:
         print_json(rows)
         return 0
+    width = max((len(r["name"]) for r in rows), default=0)
+    vwidth = max((len(r["version"]) for r in rows), default=0)
     for r in rows:
         if r["status"] == "ok":
-            print(f"  ok      {r['name']:<14} {r['version']:<8} {r['description']}")
+            print(f"  ok      {r['name']:<{width}}  {r['version']:<{vwidth}}  {r['description']}")
         else:
-            print(f"  BROKEN  {r['name']:<14} {r['error']}  [{r['origin']}]")
+            print(f"  BROKEN  {r['name']:<{width}}  {r['error']}  [{r['origin']}]")
     print(f"{len(found.loaded)} sources loaded, {len(found.failed)} broken")
     return 0
 
@@ -158,8 +160,10 @@ def run_ingest(ws: Any, source: str, files: Sequence[Path], *, force: bool = Fal
     from core.services import call
 
     ctx = service_context(ws)
-    if source not in ws.discover_sources().loaded:
-        print(f"error: unknown source {source!r} (see `superbrain sources`)", file=sys.stderr)
+    try:
+        ws.discover_sources().get(source)
+    except KeyError as exc:
+        print(f"error: {exc.args[0]} (see `superbrain sources -w {ws.root}`)", file=sys.stderr)
         return 2
     cancel = cancel_on_sigint()
     worst = 0
@@ -181,8 +185,47 @@ def run_ingest(ws: Any, source: str, files: Sequence[Path], *, force: bool = Fal
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    if args.mapping and not args.dry_run:
+        print("error: --mapping FILE only goes with --dry-run; to ingest, put the mapping in "
+              "the workspace's plugins folder and use -s NAME", file=sys.stderr)
+        return 2
+    if bool(args.mapping) == bool(args.source):
+        print("error: give a source (-s NAME) or, with --dry-run, a mapping (--mapping FILE)",
+              file=sys.stderr)
+        return 2
+    if args.dry_run:
+        return run_dry_run(args)
     ws = open_workspace(args)
     return run_ingest(ws, args.source, args.files, force=args.force, batch_size=args.batch_size)
+
+
+def run_dry_run(args: argparse.Namespace) -> int:
+    """Map the first rows of each file and print what the ingest would make; write nothing."""
+    from core.dryrun import dry_run
+    from core.timezones import DEFAULT_ZONE, zone_named
+
+    zone = zone_named(DEFAULT_ZONE)
+    if args.mapping:
+        from plugins.mapping import MappingSource
+
+        plugin = MappingSource.from_file(args.mapping)  # a broken mapping: SchemaError, shown
+        if args.workspace.joinpath("superbrain.toml").exists():
+            zone = open_workspace(args).zone
+    else:
+        ws = open_workspace(args)
+        zone = ws.zone
+        try:
+            plugin = ws.discover_sources().get(args.source)
+        except KeyError as exc:
+            print(f"error: {exc.args[0]}", file=sys.stderr)
+            return 2
+    worst = 0
+    for path in args.files:
+        result = dry_run(plugin, path, rows=args.rows)
+        print(result.render(zone))
+        if result.error:
+            worst = 1
+    return worst
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -345,9 +388,16 @@ def build_parser() -> argparse.ArgumentParser:
                                    "and a rerun resumes where it stopped. Bad rows go to "
                                    "WORKSPACE/rejects with their line number and reason.")
     add_workspace_arg(p)
-    p.add_argument("-s", "--source", required=True, help="source plugin name (see `sources`)")
+    p.add_argument("-s", "--source", help="source plugin name (see `sources`)")
     p.add_argument("files", nargs="+", type=Path, help="CSV / JSONL / XLSX files")
-    p.add_argument("--force", action="store_true", help="re-read files already ingested")
+    p.add_argument("--force", action="store_true",
+                   help="re-read files already ingested with the same mapping")
+    p.add_argument("--dry-run", action="store_true",
+                   help="map the first rows and print the records, entities, links and "
+                        "rejects the ingest would make; write nothing")
+    p.add_argument("--mapping", type=Path, metavar="FILE.toml",
+                   help="with --dry-run: try a mapping file that is not installed yet")
+    p.add_argument("--rows", type=int, default=10, help="rows a dry run maps (default 10)")
     p.add_argument("--batch-size", type=int, default=None, help="rows per committed batch")
     p.set_defaults(func=cmd_ingest)
 

@@ -22,10 +22,12 @@ class StoreError(SuperbrainError):
 class RowError(SuperbrainError):
     """One input row cannot be turned into a record; the row is quarantined, the rest goes on."""
 
-    def __init__(self, reason: str, *, line: int | None = None, column: str | None = None):
+    def __init__(self, reason: str, *, line: int | None = None, column: str | None = None,
+                 raw: object = None):
         self.reason = reason
         self.line = line
         self.column = column
+        self.raw = raw  # the unparsed row (cells or text) a reader could not make a Row of
         where = f"line {line}: " if line is not None else ""
         col = f"column {column!r}: " if column else ""
         super().__init__(f"{where}{col}{reason}")

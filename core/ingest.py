@@ -16,11 +16,13 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.errors import RowError, SuperbrainError
 from core.model import Record
+from core.paths import confined_file
 from core.progress import CancelToken, ProgressCallback, ProgressMeter
 from core.security import require
 from core.stages import IngestStage, default_stages
@@ -33,11 +35,20 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 2000
+_PROGRESS_EVERY = 256  # rows between progress reports (the meter throttles them further)
+
+
+def plural(n: int, word: str) -> str:
+    """``"1 record"``, ``"2,000 records"``."""
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
 @dataclass
 class IngestReport:
-    """What one file's ingest did."""
+    """What one file's ingest did.
+
+    ``note`` says why a file was skipped or re-read (and how to force it).
+    """
 
     source: str
     path: str
@@ -48,14 +59,19 @@ class IngestReport:
     error: str | None = None
     rejects_path: str | None = None
     seconds: float = 0.0
+    note: str | None = None
 
     def summary(self) -> str:
-        s = f"{self.source}: {self.path}: {self.status}, {self.records:,} records"
-        s += f", {self.rejects:,} rejected"
+        s = f"{self.source}: {self.path}: {self.status}"
+        if self.status == "skipped" and self.note:
+            s += f" ({self.note})"
+        s += f", {plural(self.records, 'record')}, {self.rejects:,} rejected"
         if self.rejects and self.rejects_path:
             s += f" (see {self.rejects_path})"
         if self.resumed_from:
             s += f", resumed after row {self.resumed_from:,}"
+        if self.status != "skipped" and self.note:
+            s += f"; {self.note}"
         if self.error:
             s += f"; error: {self.error}"
         return s
@@ -67,11 +83,14 @@ class _Rejects:
     pending: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, source: str, file: Path, index: int, err: RowError, values: Any) -> None:
-        self.pending.append({
+        entry: dict[str, Any] = {
             "source": source, "file": str(file), "line": err.line, "column": err.column,
             "reason": err.reason, "row_index": index,
             "row": values if values is None else {k: str(v) for k, v in values.items()},
-        })
+        }
+        if values is None and err.raw is not None:  # a row the reader could not split
+            entry["raw"] = err.raw
+        self.pending.append(entry)
 
     def flush(self) -> None:
         if not self.pending:
@@ -157,6 +176,28 @@ def _estimate_rows(path: Path) -> int | None:
     return max(0, lines - (1 if path.suffix.lower() in (".csv", ".tsv", ".txt") else 0))
 
 
+def _check_attachments(record: Record, path: Path, plugin: SourcePlugin) -> None:
+    """Every plugin's attachments stay in the data folder and are bounded regular files (a
+    FIFO or /dev/zero would hang the face stage); a bad one rejects the row."""
+    roots = tuple(getattr(plugin, "photo_roots", ()) or ())
+    for name, raw in record.attachments.items():
+        try:
+            confined_file(str(raw), path.parent, roots)
+        except ValueError as exc:
+            raise RowError(str(exc), column=name) from None
+
+
+def _never_filled(plugin: SourcePlugin, filled: set[str]) -> str | None:
+    """A warning naming declared fields that no record of the first batch had (a misspelt
+    column in a JSON Lines file, where there is no header to check)."""
+    empty = sorted({spec.name for schema in plugin.record_schemas() for spec in schema.fields}
+                   - filled)
+    if not empty:
+        return None
+    return (f"warning: field{'s' if len(empty) > 1 else ''} {', '.join(empty)} empty in every "
+            "record read (check the column names with `superbrain ingest --dry-run`)")
+
+
 class Ingestor:
     """Runs ingests into one workspace.
 
@@ -188,6 +229,10 @@ class Ingestor:
     ) -> IngestReport:
         """Ingest one file with one source; never raises for bad rows or a failing plugin.
 
+        A file (by content) already ingested by this source with the same mapping is skipped,
+        saying when and under which name; with another mapping it is read again from the
+        start; an unfinished one resumes after its checkpoint. ``force`` always re-reads.
+
         Raises :class:`~core.security.PermissionDeniedError` (audited) unless the session holds
         the ``ingest`` permission, and :class:`IngestBusyError` when another ingest holds the
         workspace past ``lock_wait`` seconds.
@@ -203,15 +248,28 @@ class Ingestor:
         started = time.monotonic()
         store = self.ws.store
         fp = fingerprint(path)
+        digest = plugin.mapping_digest()
         cp = store.checkpoint(plugin.name, fp)
-        rejects = _Rejects(self.ws.rejects_dir / f"{plugin.name}-{path.stem}-{fp[:10]}.jsonl")
+        first_path = Path(cp.path) if cp else path
+        rejects = _Rejects(self.ws.rejects_dir / f"{plugin.name}-{first_path.stem}-{fp[:10]}.jsonl")
         self.ws.rejects_dir.mkdir(parents=True, exist_ok=True)
-        if cp and cp.status == "done" and not force:
+        same_mapping = cp is not None and cp.mapping_digest in ("", digest)
+        note = None
+        if cp and not same_mapping:
+            note = "the source's mapping changed since this file was read: read again"
+        if cp and cp.status == "done" and same_mapping and not force:
             return IngestReport(plugin.name, str(path), "skipped", cp.records, cp.rejects,
-                                rejects_path=str(rejects.path) if cp.rejects else None)
-        resume = cp.rows_done if cp and cp.status != "done" and not force else 0
+                                rejects_path=str(rejects.path) if rejects.path.exists() else None,
+                                note=self._skip_reason(cp, path))
+        resume = cp.rows_done if cp and cp.status != "done" and same_mapping and not force else 0
         n_records = cp.records if resume and cp else 0
         n_rejects = cp.rejects if resume and cp else 0
+        try:
+            plugin.check_file(path)
+        except SuperbrainError as exc:
+            return self._refused(plugin, path, fp, str(exc), started)
+        except Exception as exc:  # a plugin's own check failing is that file's failure
+            return self._refused(plugin, path, fp, f"{type(exc).__name__}: {exc}", started)
         if resume:
             rejects.truncate_after(resume)
             log.info("%s: resuming after row %d", path, resume)
@@ -221,15 +279,19 @@ class Ingestor:
         meter.done = resume
         batch: list[Record] = []
         index = 0
+        in_row = False
         status, error = "done", None
+        filled: set[str] = set()
 
         def commit(state: str, err: str | None = None) -> None:
             for stage in self.stages:
                 if batch:
                     stage.process(batch)
             rejects.flush()
-            store.upsert_batch(batch, Checkpoint(plugin.name, fp, str(path), index, n_records,
-                                                 n_rejects, state, err))
+            # the checkpoint keeps the name the content was first ingested as (its rejects
+            # file is named after it), whatever the name of this copy
+            store.upsert_batch(batch, Checkpoint(plugin.name, fp, str(first_path), index,
+                                                 n_records, n_rejects, state, err, digest))
             batch.clear()
 
         from plugins.registry import timed_iter
@@ -241,37 +303,68 @@ class Ingestor:
                 index += 1
                 if index <= resume:
                     continue
+                in_row = True
                 if isinstance(item, RowError):
                     n_rejects += 1
                     rejects.add(plugin.name, path, index - 1, item, None)
                 else:
                     try:
-                        batch.append(plugin.to_record(item, path))
+                        record = plugin.to_record(item, path)
+                        if record.attachments:
+                            _check_attachments(record, path, plugin)
+                        batch.append(record)
                         n_records += 1
+                        if index <= self.batch_size:  # enough to spot a field never filled
+                            filled.update(record.fields, record.text, record.attachments)
                     except RowError as exc:
                         if exc.line is None:
                             exc.line = item.line
                         n_rejects += 1
                         rejects.add(plugin.name, path, index - 1, exc, item.values)
+                in_row = False
+                if index % _PROGRESS_EVERY == 0:
+                    meter.advance(index - meter.done, path.name)
                 if index % self.batch_size == 0:
                     commit("running")
-                    meter.advance(self.batch_size, path.name)
                     if cancel is not None and cancel.cancelled:
                         status = "cancelled"
                         break
         except Exception as exc:  # a plugin raising mid-read fails this file, not the run
             status, error = "failed", f"{type(exc).__name__}: {exc}"
-            index -= 1  # the row that raised was not consumed
+            if in_row:
+                index -= 1  # the row that raised was not consumed
             log.error("source %s failed on %s after row %d: %s", plugin.name, path, index, error)
         commit(status, error)
         for stage in self.stages:
             stage.finish()
-        meter.advance(0, path.name, force=True)
+        meter.advance(index - meter.done, path.name, force=True)
+        if filled and not resume:
+            note = "; ".join(filter(None, [note, _never_filled(plugin, filled)])) or None
         report = IngestReport(
             plugin.name, str(path), status, n_records, n_rejects, resume, error,
-            str(rejects.path) if n_rejects else None, time.monotonic() - started)
+            str(rejects.path) if n_rejects else None, time.monotonic() - started, note)
         self.ws.audit.append(self.ws.user, "ingest", {
             "source": plugin.name, "version": plugin.version, "file": str(path),
-            "sha256": fp, "status": status, "records": n_records, "rejects": n_rejects,
-            "error": error})
+            "sha256": fp, "mapping": digest, "status": status, "records": n_records,
+            "rejects": n_rejects, "error": error})
         return report
+
+    def _skip_reason(self, cp: Checkpoint, path: Path) -> str:
+        from core.timezones import format_local
+
+        when = ""
+        if cp.finished:
+            with contextlib.suppress(ValueError):
+                when = " " + format_local(datetime.fromisoformat(cp.finished), self.ws.zone)
+        same = ("already ingested" if Path(cp.path) == path
+                else f"same content as {cp.path}, already ingested")
+        return f"{same}{when} with this mapping; --force reads it again"
+
+    def _refused(self, plugin: SourcePlugin, path: Path, fp: str, error: str,
+                 started: float) -> IngestReport:
+        """A file the plugin cannot read at all (checked before any row): nothing is written."""
+        self.ws.audit.append(self.ws.user, "ingest", {
+            "source": plugin.name, "version": plugin.version, "file": str(path), "sha256": fp,
+            "status": "failed", "records": 0, "rejects": 0, "error": error})
+        return IngestReport(plugin.name, str(path), "failed", error=error,
+                            seconds=time.monotonic() - started)

@@ -51,7 +51,8 @@ CREATE TABLE IF NOT EXISTS ingest_files (
     source TEXT NOT NULL, fingerprint TEXT NOT NULL, path TEXT NOT NULL,
     rows_done INTEGER NOT NULL DEFAULT 0, records INTEGER NOT NULL DEFAULT 0,
     rejects INTEGER NOT NULL DEFAULT 0, status TEXT NOT NULL, error TEXT,
-    started TEXT, finished TEXT, PRIMARY KEY (source, fingerprint));
+    started TEXT, finished TEXT, mapping_digest TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (source, fingerprint));
 """
 
 
@@ -123,6 +124,8 @@ class Checkpoint:
     rejects: int
     status: str  # "running", "done", "failed", "cancelled"
     error: str | None = None
+    mapping_digest: str = ""  # how rows were mapped (the plugin's mapping_digest())
+    finished: str | None = None  # ISO time (UTC) the file's ingest ended; None while running
 
 
 @dataclass(frozen=True)
@@ -162,6 +165,10 @@ class Store:
         try:
             con = self.connection
             con.executescript(_DDL)  # executescript commits on its own; DDL is idempotent
+            columns = {row[1] for row in con.execute("PRAGMA table_info(ingest_files)")}
+            if "mapping_digest" not in columns:  # a store from before checkpoints knew the mapping
+                con.execute("ALTER TABLE ingest_files ADD COLUMN mapping_digest TEXT NOT NULL "
+                            "DEFAULT ''")
             con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
                         (str(SCHEMA_VERSION),))
         except sqlite3.Error as exc:
@@ -256,28 +263,33 @@ class Store:
     def _write_checkpoint(self, con: sqlite3.Connection, cp: Checkpoint) -> None:
         now = datetime.now(UTC).isoformat(timespec="seconds")
         con.execute(
-            """INSERT INTO ingest_files VALUES (?,?,?,?,?,?,?,?,?,?)
+            """INSERT INTO ingest_files VALUES (?,?,?,?,?,?,?,?,?,?,?)
                ON CONFLICT(source, fingerprint) DO UPDATE SET path=excluded.path,
                rows_done=excluded.rows_done, records=excluded.records, rejects=excluded.rejects,
                status=excluded.status, error=excluded.error,
+               mapping_digest=excluded.mapping_digest,
                finished=CASE WHEN excluded.status='running' THEN NULL ELSE ? END""",
             (cp.source, cp.fingerprint, cp.path, cp.rows_done, cp.records, cp.rejects, cp.status,
-             cp.error, now, None, now))
+             cp.error, now, None if cp.status == "running" else now, cp.mapping_digest, now))
 
     def save_checkpoint(self, checkpoint: Checkpoint) -> None:
         with self.transaction() as con:
             self._write_checkpoint(con, checkpoint)
 
+    _CHECKPOINT_COLUMNS = ("source, fingerprint, path, rows_done, records, rejects, status, "
+                           "error, mapping_digest, finished")
+
     def checkpoint(self, source: str, fingerprint: str) -> Checkpoint | None:
+        """The checkpoint of the file with content ``fingerprint`` read by ``source``."""
         row = self.connection.execute(
-            "SELECT source, fingerprint, path, rows_done, records, rejects, status, error "
-            "FROM ingest_files WHERE source=? AND fingerprint=?", (source, fingerprint)).fetchone()
+            f"SELECT {self._CHECKPOINT_COLUMNS} FROM ingest_files "
+            "WHERE source=? AND fingerprint=?", (source, fingerprint)).fetchone()
         return Checkpoint(*row) if row else None
 
     def checkpoints(self) -> list[Checkpoint]:
+        """Every file checkpoint, oldest first."""
         rows = self.connection.execute(
-            "SELECT source, fingerprint, path, rows_done, records, rejects, status, error "
-            "FROM ingest_files ORDER BY started").fetchall()
+            f"SELECT {self._CHECKPOINT_COLUMNS} FROM ingest_files ORDER BY started").fetchall()
         return [Checkpoint(*r) for r in rows]
 
     # -- reads --------------------------------------------------------------------------------

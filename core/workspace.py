@@ -16,6 +16,8 @@ from core.audit import AuditLog
 from core.errors import WorkspaceError
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
     from core.anchor import Trust
     from core.security import Session
     from core.store import Store
@@ -30,6 +32,8 @@ CONFIG_TEMPLATE = """\
 # superbrain workspace configuration
 [workspace]
 name = {name!r}
+# IANA time zone every time is shown in (listings, facets, exports, charts, map).
+timezone = "Asia/Shanghai"
 
 [search]
 # "embedded" (default; no server) or "elasticsearch"
@@ -146,6 +150,7 @@ class Workspace:
             raise WorkspaceError(f"{str(config_path)!r}: {exc}") from None
         ws = cls(root, config)
         ws.search_config  # noqa: B018 - validate early
+        ws.zone  # noqa: B018
         return ws
 
     # -- paths --------------------------------------------------------------------------------
@@ -203,6 +208,21 @@ class Workspace:
                 f"{str(self.root / CONFIG_NAME)!r}: [search] {key} must be a whole number "
                 f">= {minimum}, got {value!r}")
         return value
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        """The workspace's time zone (``[workspace] timezone``, default Asia/Shanghai).
+
+        Show times with ``core.timezones.format_local(value, workspace.zone)``.
+        """
+        from core.timezones import DEFAULT_ZONE, TimeZoneError, zone_named
+
+        name = self.config.get("workspace", {}).get("timezone", DEFAULT_ZONE)
+        try:
+            return zone_named(name)
+        except TimeZoneError as exc:
+            raise WorkspaceError(
+                f"{str(self.root / CONFIG_NAME)!r}: [workspace] timezone: {exc}") from None
 
     @cached_property
     def store(self) -> Store:

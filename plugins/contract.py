@@ -105,6 +105,23 @@ class SourcePlugin(ABC):
         """True when the subclass overrides :meth:`generate`."""
         return type(self).generate is not SourcePlugin.generate
 
+    def check_file(self, path: Path) -> None:
+        """Check, before any row is read, that this plugin can read ``path`` at all.
+
+        Raise :class:`~core.errors.PluginError` naming the problem (a mapping source checks the
+        file's header holds every column its mapping reads). The default checks nothing.
+        """
+        return None
+
+    def mapping_digest(self) -> str:
+        """What decides how rows become records, as a string; a file already ingested under
+        another digest is read again.
+
+        The default is :attr:`version` (bump it when the mapping of rows changes); a mapping
+        source returns the SHA-256 of its mapping.
+        """
+        return self.version
+
     def accepts(self, path: Path) -> bool:
         """True when ``path``'s extension is one of :attr:`formats` (override for sniffing)."""
         suffix = path.suffix.lower().lstrip(".")

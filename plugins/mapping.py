@@ -1,27 +1,30 @@
 """The generic mapping source: a TOML file maps columns of CSV / JSONL / Excel rows onto a record,
 its entities and its links — a new tabular source needs no code (cf. followthemoney mappings).
 
-Example::
+The file's language (every key, its validation, error messages with line and nearest spelling)
+is :mod:`plugins.mapping_spec`; this module turns rows into records by it. docs/PLUGINS.md
+describes every key. Example::
 
     [source]
     name = "checkpoint"
-    version = "1.0"
-    description = "Vehicle checkpoint plate reads"
     record_type = "plate_read"
-    label = "Plate read"
-    id = ["read_id"]                              # columns forming the stable id
-    time = { column = "read_time" }               # optional `format` (strptime); ISO by default
+    id = ["read_id"]                              # columns (or fields) forming the stable id
+    time = { column = "过车时间" }                 # optional `format` (strptime); ISO by default
+    timezone = "Asia/Shanghai"                    # zone of naive times in the file
     geo = { lat = "lat", lon = "lon" }
 
     [fields]
-    plate = { role = "identifier", normalizer = "plate", label = "Plate" }
-    device_name = { role = "keyword", facet = true }
+    plate = { column = "号牌", role = "identifier", normalizer = "plate" }
+    device = { role = "keyword", facet = true }   # column "device"
 
     [entities.car]
     type = "vehicle"
-    key = "plate"                                 # column; normalised by the entity type
-    label = "{plate}"                             # column name or "{col} template"
-    props = { plate = "plate" }
+    key = "plate"                                 # a field or column; normalised by the type
+    optional = true                               # rows without a plate make no vehicle
+
+    [entities.cam]
+    type = "device"
+    key = "device"
 
     [[links]]
     type = "passed"
@@ -33,224 +36,63 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tomllib
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from core.errors import RowError, SchemaError
-from core.model import (
-    EntityRef,
-    FieldRole,
-    FieldSpec,
-    LinkRef,
-    Record,
-    RecordSchema,
-    entity_id,
-    to_utc,
-)
-from core.normalize import NORMALIZERS
+from core.errors import PluginError, RowError
+from core.model import EntityRef, FieldRole, LinkRef, Record, RecordSchema, entity_id
+from core.normalize import id_number_valid
+from core.paths import confined_file
 from core.schema import Schema, default_schema
+from core.timezones import DEFAULT_ZONE, as_utc, zone_named
 from plugins.contract import Row, SourcePlugin
-from plugins.readers import read_any
+from plugins.mapping_spec import (
+    MAPPING_KEYS,
+    EntityMapping,
+    LinkMapping,
+    SourceMapping,
+    load_mapping,
+    nearest,
+    parse_mapping,
+)
+from plugins.readers import read_any, read_header
+
+__all__ = ["MAPPING_KEYS", "EntityMapping", "LinkMapping", "MappingSource", "SourceMapping",
+           "load_mapping", "parse_mapping", "parse_time"]
 
 _TEMPLATE = re.compile(r"\{([^{}]+)\}")
 _TIME_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y%m%d%H%M%S", "%Y-%m-%d %H:%M")
 
 
-@dataclass(frozen=True)
-class EntityMapping:
-    alias: str
-    type: str
-    key: str
-    label: str
-    props: Mapping[str, str]
-    optional: bool
-
-
-@dataclass(frozen=True)
-class LinkMapping:
-    type: str
-    source: str
-    target: str
-    time: str | None  # column; None = the record's time
-
-
-@dataclass(frozen=True)
-class SourceMapping:
-    name: str
-    version: str
-    description: str
-    record_type: str
-    label: str
-    id_columns: tuple[str, ...]
-    time_column: str | None
-    time_format: str | None
-    lat: str | None
-    lon: str | None
-    fields: tuple[FieldSpec, ...]
-    entities: tuple[EntityMapping, ...]
-    links: tuple[LinkMapping, ...]
-    formats: tuple[str, ...]
-
-
-def _columns_of(template: str) -> list[str]:
-    found = _TEMPLATE.findall(template)
-    return found if found else [template]
-
-
-def parse_mapping(
-    data: Mapping[str, Any], where: str, schema: Schema | None = None
-) -> SourceMapping:
-    """Validate a mapping table (already parsed from TOML); errors name ``where`` and the key."""
-    schema = schema or default_schema()
-    src = data.get("source")
-    if not isinstance(src, dict):
-        raise SchemaError(f"{where}: missing [source] table")
-
-    def need(table: Mapping[str, Any], key: str, ctx: str) -> Any:
-        if key not in table or table[key] in ("", None):
-            raise SchemaError(f"{where}: {ctx}: missing {key!r}")
-        return table[key]
-
-    # A hand-written TOML file can put any type anywhere: check shapes before using them.
-    def table(value: Any, ctx: str, kind: type = dict) -> Any:
-        if value is None:
-            return kind()
-        if not isinstance(value, kind):
-            raise SchemaError(f"{where}: {ctx}: expected a {'table' if kind is dict else 'list'},"
-                              f" got {type(value).__name__} {value!r}")
-        return value
-
-    def column(value: Any, ctx: str) -> str | None:
-        if value is None or isinstance(value, str):
-            return value
-        raise SchemaError(f"{where}: {ctx}: expected a column name, got {value!r}")
-
-    name = str(need(src, "name", "[source]"))
-    if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
-        raise SchemaError(f"{where}: [source] name {name!r} must be lower_snake_case")
-    time_spec = table(src.get("time"), "[source] time")
-    geo_spec = table(src.get("geo"), "[source] geo")
-    fields: list[FieldSpec] = []
-    for fname, spec in table(data.get("fields"), "[fields]").items():
-        ctx = f"[fields] {fname}"
-        if isinstance(spec, str):
-            spec = {"role": spec}
-        role_name = need(table(spec, ctx), "role", ctx)
-        try:
-            role = FieldRole(role_name)
-        except (ValueError, TypeError):
-            roles = ", ".join(r.value for r in FieldRole)
-            raise SchemaError(
-                f"{where}: {ctx}: unknown role {role_name!r}; one of {roles}") from None
-        normalizer = spec.get("normalizer")
-        if role is FieldRole.IDENTIFIER and not normalizer:
-            raise SchemaError(f"{where}: {ctx}: an identifier needs a normalizer")
-        if normalizer is not None and (not isinstance(normalizer, str)
-                                       or normalizer not in NORMALIZERS):
-            raise SchemaError(f"{where}: {ctx}: unknown normalizer {normalizer!r}; one of "
-                              f"{', '.join(sorted(NORMALIZERS))}")
-        fields.append(
-            FieldSpec(fname, role, str(spec.get("label", "")), normalizer,
-                      bool(spec.get("facet")))
-        )
-    entities: list[EntityMapping] = []
-    for alias, spec in table(data.get("entities"), "[entities]").items():
-        ctx = f"[entities.{alias}]"
-        etype = str(need(table(spec, ctx), "type", ctx))
-        if etype not in schema.entities:
-            raise SchemaError(f"{where}: {ctx}: unknown entity type {etype!r}")
-        key = str(need(spec, "key", ctx))
-        entities.append(
-            EntityMapping(
-                alias, etype, key, str(spec.get("label", key)),
-                {str(k): str(v) for k, v in table(spec.get("props"), f"{ctx} props").items()},
-                bool(spec.get("optional", False)),
-            )
-        )
-    aliases = {e.alias: e for e in entities}
-    links: list[LinkMapping] = []
-    for i, spec in enumerate(table(data.get("links"), "[[links]]", list)):
-        ctx = f"[[links]] #{i + 1}"
-        ltype = str(need(table(spec, ctx), "type", ctx))
-        if ltype not in schema.links:
-            raise SchemaError(f"{where}: {ctx}: unknown link type {ltype!r}")
-        a, b = str(need(spec, "from", ctx)), str(need(spec, "to", ctx))
-        for alias in (a, b):
-            if alias not in aliases:
-                raise SchemaError(f"{where}: {ctx}: unknown entity alias {alias!r}")
-        if not schema.links[ltype].allows(aliases[a].type, aliases[b].type):
-            raise SchemaError(
-                f"{where}: {ctx}: link {ltype!r} cannot join {aliases[a].type} to {aliases[b].type}"
-            )
-        links.append(LinkMapping(ltype, a, b, column(spec.get("time"), f"{ctx} time")))
-    id_columns = src.get("id") or []
-    if isinstance(id_columns, str):
-        id_columns = [id_columns]
-    if not isinstance(id_columns, list) or not all(isinstance(c, str) for c in id_columns):
-        raise SchemaError(f"{where}: [source] id must be a column name or a list of them")
-    formats = src.get("formats", ("csv", "tsv", "jsonl", "ndjson", "xlsx"))
-    if not isinstance(formats, list | tuple) or not all(isinstance(f, str) for f in formats):
-        raise SchemaError(f"{where}: [source] formats must be a list of extensions")
-    return SourceMapping(
-        name=name,
-        version=str(src.get("version", "1")),
-        description=str(src.get("description", "")),
-        record_type=str(src.get("record_type", name)),
-        label=str(src.get("label", name)),
-        id_columns=tuple(id_columns),
-        time_column=column(time_spec.get("column"), "[source] time column"),
-        time_format=column(time_spec.get("format"), "[source] time format"),
-        lat=column(geo_spec.get("lat"), "[source] geo lat"),
-        lon=column(geo_spec.get("lon"), "[source] geo lon"),
-        fields=tuple(fields),
-        entities=tuple(entities),
-        links=tuple(links),
-        formats=tuple(formats),
-    )
-
-
-def load_mapping(path: Path, schema: Schema | None = None) -> SourceMapping:
-    """Read and validate a mapping TOML file."""
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise SchemaError(f"{str(path)!r}: mapping file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SchemaError(f"{str(path)!r}: {exc}") from None
-    return parse_mapping(data, repr(str(path)), schema)
-
-
-def parse_time(value: Any, fmt: str | None = None) -> datetime:
+def parse_time(value: Any, fmt: str | None = None, zone: Any = None) -> datetime:
     """Parse a timestamp cell: datetime, epoch seconds, ISO 8601 or common Chinese formats.
 
-    Raises ValueError for anything unparseable, out-of-range dates included.
+    A time without a zone is wall-clock time in ``zone`` (a ``ZoneInfo``; default
+    Asia/Shanghai). Raises ValueError for anything unparseable, out-of-range dates included.
     """
     try:
-        return _parse_time(value, fmt)
+        return _parse_time(value, fmt, zone)
     except (OverflowError, OSError):  # e.g. epoch 1e17, year 1 shifted out of range by UTC+8
         raise ValueError(f"time out of range: {value!r}") from None
 
 
-def _parse_time(value: Any, fmt: str | None = None) -> datetime:
+def _parse_time(value: Any, fmt: str | None, zone: Any) -> datetime:
     if isinstance(value, datetime):
-        return to_utc(value)
+        return as_utc(value, zone)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return datetime.fromtimestamp(float(value), tz=UTC)
     text = str(value).strip()
     if fmt:
-        return to_utc(datetime.strptime(text, fmt))
+        return as_utc(datetime.strptime(text, fmt), zone)
     try:
-        return to_utc(datetime.fromisoformat(text))
+        return as_utc(datetime.fromisoformat(text), zone)
     except ValueError:
         pass
     for candidate in _TIME_FORMATS:
         try:
-            return to_utc(datetime.strptime(text, candidate))
+            return as_utc(datetime.strptime(text, candidate), zone)
         except ValueError:
             continue
     raise ValueError(f"unrecognised time {text!r}")
@@ -260,8 +102,33 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def safe_photo(raw: str, data_dir: Path, extra_roots: Sequence[Path] = ()) -> Path:
+    """The photo ``raw`` names, checked by :func:`core.paths.confined_file`: inside
+    ``data_dir`` (or one of ``extra_roots``), a regular file, at most 20 MiB; ValueError says
+    why not. A relative path is taken from ``data_dir``; the file is never opened."""
+    return confined_file(raw, data_dir, extra_roots)
+
+
+def _geo_cell(raw: Any) -> tuple[float, float]:
+    parts = re.split(r"[,，\s;]+", str(raw).strip())
+    if len(parts) != 2:
+        raise ValueError(f"expected 'lat,lon', got {raw!r}")
+    try:
+        lat, lon = float(parts[0]), float(parts[1])
+    except ValueError:
+        raise ValueError(f"expected 'lat,lon', got {raw!r}") from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ValueError(f"coordinates out of range ({lat}, {lon})")
+    return lat, lon
+
+
 class MappingSource(SourcePlugin):
-    """A source defined entirely by a mapping file; built-in sources are instances of this."""
+    """A source defined entirely by a mapping file; built-in sources are instances of this.
+
+    Photos must lie in the input file's folder; ``photo_roots`` may name more folders.
+    """
+
+    photo_roots: tuple[Path, ...] = ()
 
     def __init__(self, mapping: SourceMapping, schema: Schema | None = None) -> None:
         self.mapping = mapping
@@ -270,7 +137,12 @@ class MappingSource(SourcePlugin):
         self.version = mapping.version
         self.description = mapping.description
         self.formats = mapping.formats
+        self.zone = zone_named(mapping.timezone or DEFAULT_ZONE)
         self._record_schema = RecordSchema(mapping.record_type, mapping.label, mapping.fields)
+        # Resolved once: to_record runs for every row, and names → columns never change.
+        self._field_columns = [(spec, mapping.column(spec.name)) for spec in mapping.fields]
+        self._plain = {t: mapping.column(t) for e in mapping.entities
+                       for t in (e.key, e.label, *e.props.values()) if "{" not in t}
 
     @classmethod
     def from_file(cls, path: Path) -> MappingSource:
@@ -283,13 +155,51 @@ class MappingSource(SourcePlugin):
 
     def read(self, path: Path) -> Iterator[Row | RowError]:
         """Stream CSV, JSONL or Excel rows by extension."""
-        return read_any(path)
+        return read_any(path, encoding=self.mapping.encoding)
+
+    def mapping_digest(self) -> str:
+        """The SHA-256 of the mapping: a file read under another mapping is read again."""
+        return self.mapping.digest
+
+    def header(self, path: Path) -> list[str] | None:
+        """The file's column names (CSV and Excel), None for JSON Lines."""
+        return read_header(path, encoding=self.mapping.encoding)
+
+    def check_file(self, path: Path) -> None:
+        """Check the file's header names every column the mapping reads (CSV and Excel).
+
+        Raises :class:`~core.errors.PluginError` naming the missing column, the mapping key
+        that names it and the header's nearest names, before any row is read.
+        """
+        header = self.header(path)
+        if header is None:  # JSON Lines: no header; a missing key shows row by row
+            return
+        missing = [(col, where) for col, where in self.mapping.columns_used().items()
+                   if col not in header]
+        if not missing:
+            return
+        lines = [f"column {col!r} (named by {where}) is not in the header{nearest(col, header)}"
+                 for col, where in missing]
+        raise PluginError(f"{str(path)!r}: the mapping of source {self.name!r} does not fit "
+                          f"this file: " + "; ".join(lines) + f". The header has: "
+                          f"{', '.join(header)}")
+
+    def _value(self, name: str, values: Mapping[str, Any]) -> Any:
+        return values.get(self.mapping.column(name))
 
     def _template(self, template: str, values: Mapping[str, Any]) -> str:
-        if "{" not in template:
-            value = values.get(template)
+        column = self._plain.get(template)
+        if column is not None or "{" not in template:
+            value = values.get(column if column is not None else self.mapping.column(template))
             return "" if _blank(value) else str(value).strip()
-        return _TEMPLATE.sub(lambda m: str(values.get(m.group(1)) or "").strip(), template).strip()
+        return _TEMPLATE.sub(lambda m: str(self._value(m.group(1), values) or "").strip(),
+                             template).strip()
+
+    def _time(self, raw: Any, fmt: str | None, line: int, column: str) -> datetime:
+        try:
+            return parse_time(raw, fmt, self.zone)
+        except ValueError as exc:
+            raise RowError(str(exc), line=line, column=column) from None
 
     def to_record(self, row: Row, path: Path) -> Record:
         """Map one row by the mapping file; a missing or invalid value raises RowError."""
@@ -298,39 +208,39 @@ class MappingSource(SourcePlugin):
         if m.id_columns:
             parts = []
             for col in m.id_columns:
-                if _blank(v.get(col)):
-                    raise RowError("missing id value", line=line, column=col)
-                parts.append(str(v[col]).strip())
+                value = self._value(col, v)
+                if _blank(value):
+                    raise RowError("missing id value", line=line, column=m.column(col))
+                parts.append(str(value).strip())
             rid = "|".join(parts)
         else:
             canon = "\x1f".join(f"{k}={v[k]}" for k in sorted(v))
             rid = hashlib.blake2b(canon.encode(), digest_size=10).hexdigest()
         time = None
         if m.time_column:
-            raw = v.get(m.time_column)
+            raw = self._value(m.time_column, v)
             if _blank(raw):
-                raise RowError("missing time", line=line, column=m.time_column)
-            try:
-                time = parse_time(raw, m.time_format)
-            except ValueError as exc:
-                raise RowError(str(exc), line=line, column=m.time_column) from None
+                raise RowError("missing time", line=line, column=m.column(m.time_column))
+            time = self._time(raw, m.time_format, line, m.column(m.time_column))
         geo = None
-        if m.lat and m.lon and not (_blank(v.get(m.lat)) or _blank(v.get(m.lon))):
-            try:
-                lat, lon = float(str(v[m.lat])), float(str(v[m.lon]))
-            except (TypeError, ValueError):
-                raise RowError(
-                    f"invalid coordinates {v[m.lat]!r}, {v[m.lon]!r}", line=line, column=m.lat
-                ) from None
-            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-                raise RowError(f"coordinates out of range ({lat}, {lon})", line=line, column=m.lat)
-            geo = (lat, lon)
+        if m.lat and m.lon:
+            raw_lat, raw_lon = self._value(m.lat, v), self._value(m.lon, v)
+            if not (_blank(raw_lat) or _blank(raw_lon)):
+                try:
+                    lat, lon = float(str(raw_lat)), float(str(raw_lon))
+                except (TypeError, ValueError):
+                    raise RowError(f"invalid coordinates {raw_lat!r}, {raw_lon!r}", line=line,
+                                   column=m.column(m.lat)) from None
+                if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                    raise RowError(f"coordinates out of range ({lat}, {lon})", line=line,
+                                   column=m.column(m.lat))
+                geo = (lat, lon)
         text: dict[str, str] = {}
         fields: dict[str, Any] = {}
         attachments: dict[str, str] = {}
-        for spec in m.fields:
-            raw = v.get(spec.name)
-            if _blank(raw):
+        for spec, column in self._field_columns:
+            raw = v.get(column)
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
                 continue
             if spec.role is FieldRole.TEXT:
                 text[spec.name] = str(raw).strip()
@@ -340,15 +250,22 @@ class MappingSource(SourcePlugin):
                     fields[spec.name] = (float(text_value) if "." in text_value or "e" in text_value
                                          else int(text_value))
                 except ValueError:
-                    raise RowError(f"not a number: {raw!r}", line=line, column=spec.name) from None
+                    raise RowError(f"not a number: {raw!r}", line=line, column=column) from None
             elif spec.role is FieldRole.TIME:
+                fields[spec.name] = self._time(raw, None, line, column).isoformat()
+            elif spec.role is FieldRole.GEO:
                 try:
-                    fields[spec.name] = parse_time(raw).isoformat()
+                    point = _geo_cell(raw)
                 except ValueError as exc:
-                    raise RowError(str(exc), line=line, column=spec.name) from None
+                    raise RowError(str(exc), line=line, column=column) from None
+                fields[spec.name] = f"{point[0]},{point[1]}"
+                geo = geo or point
             elif spec.role is FieldRole.PHOTO:
-                photo = Path(str(raw).strip())
-                attachments[spec.name] = str(photo if photo.is_absolute() else path.parent / photo)
+                try:
+                    attachments[spec.name] = str(safe_photo(str(raw).strip(), path.parent,
+                                                            self.photo_roots))
+                except ValueError as exc:
+                    raise RowError(str(exc), line=line, column=column) from None
             else:
                 fields[spec.name] = str(raw).strip()
         entities: dict[str, EntityRef] = {}
@@ -357,14 +274,18 @@ class MappingSource(SourcePlugin):
             if not key_raw:
                 if em.optional:
                     continue
-                raise RowError(f"missing key for {em.type}", line=line, column=em.key)
+                raise RowError(f"missing key for {em.type} (entity {em.alias!r}; add "
+                               f"`optional = true` to [entities.{em.alias}] if rows may lack it)",
+                               line=line, column=", ".join(m.template_columns(em.key)))
             etype = self.schema.entities[em.type]
             key = etype.normalize_key(key_raw)
             if not key:
                 raise RowError(f"empty {em.type} key after normalising {key_raw!r}",
-                               line=line, column=em.key)
-            props = {p: val for p, col in em.props.items()
-                     if (val := self._template(col, v))}
+                               line=line, column=", ".join(m.template_columns(em.key)))
+            props: dict[str, Any] = {p: val for p, col in em.props.items()
+                                     if (val := self._template(col, v))}
+            if etype.key_normalizer == "id_number" and not id_number_valid(key):
+                props["id_valid"] = False  # flagged for the analyst, never dropped
             entities[em.alias] = EntityRef(em.type, key, self._template(em.label, v) or key_raw,
                                            props)
         links: list[LinkRef] = []
@@ -373,11 +294,8 @@ class MappingSource(SourcePlugin):
             if a is None or b is None:
                 continue  # an optional entity was absent
             ltime = time
-            if lm.time and not _blank(v.get(lm.time)):
-                try:
-                    ltime = parse_time(v[lm.time])
-                except ValueError as exc:
-                    raise RowError(str(exc), line=line, column=lm.time) from None
+            if lm.time and not _blank(self._value(lm.time, v)):
+                ltime = self._time(self._value(lm.time, v), None, line, m.column(lm.time))
             links.append(LinkRef(lm.type, entity_id(a.type, a.key), entity_id(b.type, b.key),
                                  ltime))
         return Record(

@@ -1,4 +1,5 @@
-"""Streaming readers for tabular files: CSV (UTF-8, UTF-8 BOM, GBK/GB18030), JSON Lines, Excel.
+"""Streaming readers for tabular files: CSV (UTF-8 ± BOM, GBK/GB18030, UTF-16 ± BOM), JSON Lines,
+Excel.
 
 Each yields :class:`~plugins.contract.Row` objects with their line numbers, or a
 :class:`~core.errors.RowError` for a row that cannot be parsed, and never holds the file in memory.
@@ -21,11 +22,42 @@ log = logging.getLogger(__name__)
 _SNIFF_BYTES = 256 * 1024
 
 
-def detect_encoding(path: Path) -> str:
-    """Guess a CSV's encoding from its first bytes: ``utf-8-sig``, ``utf-8`` or ``gb18030``.
+_RAW_LIMIT = 10_000  # characters of an unparsed row kept in the rejects file
 
-    GB18030 is a superset of GBK and GB2312, so one codec reads all three. Other encodings are
-    left to charset-normalizer.
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """``utf-16-le``/``-be`` when the sample looks like BOM-less UTF-16 text, else None.
+
+    A CSV always holds ASCII commas, digits and line ends; in UTF-16 each has a NUL byte next
+    to it, on the odd positions (little-endian) or the even ones (big-endian).
+    """
+    sample = head[: len(head) - len(head) % 2]
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    half = len(sample) // 2
+    for zeros, others, codec in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+        if zeros >= half * 0.2 and others <= half * 0.02:
+            try:
+                sample.decode(codec)
+            except UnicodeDecodeError as exc:
+                if exc.start < len(sample) - 4:
+                    continue
+            return codec
+    return None
+
+
+def detect_encoding(path: Path) -> str:
+    """Guess a text file's encoding from its first bytes.
+
+    UTF-8 (with or without BOM), UTF-16 (with or without BOM) and GB18030 (a superset of GBK
+    and GB2312, so one codec reads all three) are recognised; others are left to
+    charset-normalizer.
+
+    Raises
+    ------
+    PluginError
+        When no encoding fits, naming what was tried and how to declare the encoding.
     """
     with path.open("rb") as fh:
         head = fh.read(_SNIFF_BYTES)
@@ -33,6 +65,9 @@ def detect_encoding(path: Path) -> str:
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
+    bomless = _utf16_without_bom(head)
+    if bomless:
+        return bomless
     # A sample cut mid-character must not count against UTF-8: trim the last partial sequence.
     try:
         head.decode("utf-8")
@@ -51,22 +86,23 @@ def detect_encoding(path: Path) -> str:
     best = from_bytes(head).best()
     if best is not None:
         return str(best.encoding)
-    log.warning("%s: encoding not recognised (UTF-8 fails at byte %d); reading as UTF-8",
-                path, utf8_bad_at)
-    return "utf-8"
+    raise PluginError(
+        f"{str(path)!r}: cannot tell the file's encoding: it is not UTF-8 (invalid byte at "
+        f"offset {utf8_bad_at}), GBK/GB18030 or UTF-16. Save it as UTF-8, or declare "
+        "`encoding = \"...\"` in the mapping's [source] table")
 
 
 def _decoded_lines(path: Path, encoding: str, bad_lines: dict[int, str]) -> Iterator[str]:
     """Decode line by line so one undecodable line is quarantined, not the whole file."""
-    if encoding == "utf-16":  # not line-decodable byte-wise; rare for police exports
+    if encoding.replace("_", "-").lower().startswith("utf-16"):  # not line-decodable byte-wise
         with path.open(encoding=encoding, newline="") as fh:
             number = 0
             try:
-                for number, line in enumerate(fh, start=1):  # noqa: B007 - used in the error
-                    yield line
+                for number, line in enumerate(fh, start=1):
+                    yield line.removeprefix("\ufeff") if number == 1 else line
             except UnicodeError as exc:  # damaged UTF-16 cannot be resynchronised: stop here
-                raise PluginError(f"{str(path)!r}: line {number + 1}: not valid UTF-16: "
-                                  f"{exc}") from None
+                raise PluginError(f"{str(path)!r}: line {number + 1}: not valid "
+                                  f"{encoding.upper()}: {exc}") from None
         return
     with path.open("rb") as fh:
         for number, raw in enumerate(fh, start=1):
@@ -79,9 +115,21 @@ def _decoded_lines(path: Path, encoding: str, bad_lines: dict[int, str]) -> Iter
                 yield raw.decode(encoding, errors="replace")
 
 
-def read_csv(path: Path, *, delimiter: str | None = None) -> Iterator[Row | RowError]:
-    """Yield the rows of a CSV file; the first row names the columns."""
-    encoding = detect_encoding(path)
+def _header_error(path: Path, encoding: str, exc: csv.Error) -> PluginError:
+    hint = ""
+    if "NUL" in str(exc):
+        hint = (f" (read as {encoding}; NUL bytes usually mean another encoding such as "
+                "UTF-16: declare `encoding` in the mapping's [source] table)")
+    return PluginError(f"{str(path)!r}: line 1: unreadable header: {exc}{hint}")
+
+
+def read_csv(path: Path, *, delimiter: str | None = None,
+             encoding: str | None = None) -> Iterator[Row | RowError]:
+    """Yield the rows of a CSV file; the first row names the columns.
+
+    ``encoding`` overrides detection (see :func:`detect_encoding`).
+    """
+    encoding = encoding or detect_encoding(path)
     bad_lines: dict[int, str] = {}
     lines = _decoded_lines(path, encoding, bad_lines)
     if delimiter is None:
@@ -92,7 +140,7 @@ def read_csv(path: Path, *, delimiter: str | None = None) -> Iterator[Row | RowE
     except StopIteration:
         return
     except csv.Error as exc:
-        raise PluginError(f"{str(path)!r}: line 1: unreadable header: {exc}") from None
+        raise _header_error(path, encoding, exc) from None
     header = [h.strip() for h in header]
     if len(set(header)) != len(header):
         dupes = sorted({h for h in header if header.count(h) > 1})
@@ -112,11 +160,50 @@ def read_csv(path: Path, *, delimiter: str | None = None) -> Iterator[Row | RowE
             continue
         bad = next((bad_lines[n] for n in range(line, start) if n in bad_lines), None)
         if bad is not None:
-            yield RowError(bad, line=line)
+            yield RowError(bad, line=line, raw=_bounded(cells))
         elif len(cells) != len(header):
-            yield RowError(f"expected {len(header)} columns, got {len(cells)}", line=line)
+            yield RowError(f"expected {len(header)} columns, got {len(cells)}", line=line,
+                           raw=_bounded(cells))
         else:
             yield Row(line, dict(zip(header, cells, strict=True)))
+
+
+def _bounded(cells: list[str]) -> list[str]:
+    out, left = [], _RAW_LIMIT
+    for cell in cells:
+        out.append(cell[:left])
+        left -= len(out[-1])
+        if left <= 0:
+            break
+    return out
+
+
+def read_header(path: Path, *, encoding: str | None = None) -> list[str] | None:
+    """The column names of a CSV or Excel file (None for JSON Lines, which has no header)."""
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".tsv", ".txt"):
+        enc = encoding or detect_encoding(path)
+        lines = _decoded_lines(path, enc, {})
+        try:
+            row = next(csv.reader(lines, delimiter="\t" if suffix == ".tsv" else ","), [])
+        except csv.Error as exc:
+            raise _header_error(path, enc, exc) from None
+        finally:
+            lines.close()  # type: ignore[attr-defined]
+        return [h.strip() for h in row]
+    if suffix in (".xlsx", ".xlsm"):
+        import openpyxl
+
+        try:
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many types for a damaged file
+            raise PluginError(f"{str(path)!r}: not a readable .xlsx workbook: {exc}") from exc
+        try:
+            first = next(book.worksheets[0].iter_rows(values_only=True), ())
+        finally:
+            book.close()
+        return [str(h).strip() for h in first if h is not None]
+    return None
 
 
 def read_jsonl(path: Path) -> Iterator[Row | RowError]:
@@ -128,10 +215,12 @@ def read_jsonl(path: Path) -> Iterator[Row | RowError]:
             try:
                 value = json.loads(raw)
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                yield RowError(f"invalid JSON: {exc}", line=number)
+                yield RowError(f"invalid JSON: {exc}", line=number,
+                               raw=raw[:_RAW_LIMIT].decode("utf-8", errors="replace"))
                 continue
             if not isinstance(value, dict):
-                yield RowError(f"expected a JSON object, got {type(value).__name__}", line=number)
+                yield RowError(f"expected a JSON object, got {type(value).__name__}", line=number,
+                               raw=raw[:_RAW_LIMIT].decode("utf-8", errors="replace"))
                 continue
             yield Row(number, value)
 
@@ -166,11 +255,14 @@ def read_xlsx(path: Path, *, sheet: str | None = None) -> Iterator[Row | RowErro
         book.close()
 
 
-def read_any(path: Path) -> Iterator[Row | RowError]:
-    """Dispatch on the file extension: .csv/.tsv/.txt, .jsonl/.ndjson, .xlsx."""
+def read_any(path: Path, *, encoding: str | None = None) -> Iterator[Row | RowError]:
+    """Dispatch on the file extension: .csv/.tsv/.txt, .jsonl/.ndjson, .xlsx.
+
+    ``encoding`` (CSV only) overrides detection.
+    """
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv", ".txt"):
-        return read_csv(path)
+        return read_csv(path, encoding=encoding)
     if suffix in (".jsonl", ".ndjson", ".json"):
         return read_jsonl(path)
     if suffix in (".xlsx", ".xlsm"):

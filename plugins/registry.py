@@ -157,8 +157,13 @@ class Discovery:
         for failure in self.failed:
             if failure.name == name:
                 raise KeyError(f"source {name!r} is broken: {failure.error}")
+        import difflib
+
         known = ", ".join(sorted(self.loaded)) or "none"
-        raise KeyError(f"no source named {name!r}; loaded: {known}")
+        near = difflib.get_close_matches(name, [*self.loaded, *(f.name for f in self.failed)], 1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        broken = "".join(f"; broken: {f.name} ({f.origin})" for f in self.failed)
+        raise KeyError(f"no source named {name!r}{hint} (loaded: {known}{broken})")
 
     def plugins(self) -> list[SourcePlugin]:
         return [lp.plugin for lp in self.loaded.values()]
@@ -291,6 +296,7 @@ def load_folder(result: Discovery, folder: Path, allowed: frozenset[str] | None 
     With ``allowed`` (hashes), code whose hash is not listed is refused before it runs.
     """
     from plugins.mapping import MappingSource
+    from plugins.mapping_spec import read_mapping_name
 
     if not folder.is_dir():
         return
@@ -312,7 +318,9 @@ def load_folder(result: Discovery, folder: Path, allowed: frozenset[str] | None 
                     _add(result, plugin, origin, sha)
         except (Exception, SystemExit) as exc:  # sys.exit() at import must not end the app
             log.warning("plugin %s failed to load: %s", path, exc)
-            result.failed.append(_failure(path.stem, origin, exc))
+            # a broken mapping is listed under the source name it declares, when it has one
+            name = (read_mapping_name(path) if path.suffix == ".toml" else None) or path.stem
+            result.failed.append(_failure(name, origin, exc))
 
 
 def discover(

@@ -14,6 +14,7 @@ from core.cli import (
     print_json,
     service_context,
 )
+from core.model import FieldRole
 from search.errors import SearchError
 from search.model import STANDARD_FACETS, Filters, GeoBox, GeoRadius
 
@@ -47,16 +48,21 @@ def _when(text: str) -> datetime:
 
 def cmd_search(args: argparse.Namespace) -> int:
     from core.services import call
-    from search.service import close_backend
+    from search.service import backend_for, close_backend
 
     ctx = service_context(args)
     filters = Filters(sources=tuple(args.source), types=tuple(args.type),
                       categories=tuple(args.category), districts=tuple(args.district),
                       since=args.since, until=args.until, box=args.box, radius=args.near)
+    facets: tuple[str, ...] = ()
+    if args.facets:  # the standard ones, then every keyword field a source marks `facet = true`
+        registry = backend_for(ctx.workspace).registry
+        declared = sorted(name for name, spec in registry.fields.items()
+                          if spec.facet and spec.role is FieldRole.KEYWORD)
+        facets = STANDARD_FACETS + tuple(n for n in declared if n not in STANDARD_FACETS)
     try:  # the search.query service checks the permission and audits the search
         result = call("search.query", ctx, query=args.query, filters=filters, sort=args.sort,
-                      size=args.limit, cursor=args.cursor,
-                      facets=STANDARD_FACETS if args.facets else ())
+                      size=args.limit, cursor=args.cursor, facets=facets)
     finally:
         close_backend(ctx.workspace)
     if args.json:
@@ -64,13 +70,16 @@ def cmd_search(args: argparse.Namespace) -> int:
         return 0
     for w in result.warnings:
         print(f"warning: {w}", file=sys.stderr)
-    for h in result.hits:
-        when = h.time.astimezone().strftime("%Y-%m-%d %H:%M") if h.time else "-"
-        print(f"{h.uid:<28} {h.type:<10} {when:<16} {h.title}")
+    from core.timezones import format_local
+
+    for h in result.hits:  # times in the workspace's zone, labelled (e.g. "CST")
+        when = format_local(h.time, ctx.workspace.zone)
+        print(f"{h.uid:<28} {h.type:<10} {when:<20} {h.title}")
         for s in h.snippets[:1]:
             print(f"    {s.replace('<mark>', '[').replace('</mark>', ']')}")
     for name, buckets in result.facets.items():
-        print(f"{name}: " + ", ".join(f"{b.value} ({b.count})" for b in buckets[:10]))
+        if buckets:
+            print(f"{name}: " + ", ".join(f"{b.value} ({b.count})" for b in buckets[:10]))
     more = f"; next page: --cursor {result.next_cursor}" if result.next_cursor else ""
     print(f"{result.total:,} records ({result.took_ms:.0f} ms){more}")
     return 0
@@ -149,7 +158,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--limit", type=int, default=20, help="hits per page (default 20)")
     p.add_argument("--cursor", help="next-page cursor printed by the previous page")
     p.add_argument("--facets", action="store_true", help="count by source, type, category, "
-                                                         "district and day")
+                                                         "district, day (local) and every "
+                                                         "field a source marks as a facet")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_search)
 

@@ -13,6 +13,7 @@ what the entry points in ``pyproject.toml`` refer to.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -109,10 +110,20 @@ def ebike() -> BuiltinSource:
     return BuiltinSource("ebike", gen_events.write_ebike)
 
 
-def watchlist() -> BuiltinSource:
+class WatchlistSource(BuiltinSource):
+    """Watchlist entries; their photos may also lie in the shared face-photo folder."""
+
+    @property  # type: ignore[override]
+    def photo_roots(self) -> tuple[Path, ...]:
+        """``$SUPERBRAIN_FACES_DIR``: the generator references those photos, never copies."""
+        faces = os.environ.get("SUPERBRAIN_FACES_DIR", "")
+        return (Path(faces),) if faces else ()
+
+
+def watchlist() -> WatchlistSource:
     """Watchlist entries."""
     # A watchlist holds about 2 % of the people a registry of the same demo size holds.
-    return BuiltinSource("watchlist", gen_registry.write_watchlist, demo_fraction=0.02)
+    return WatchlistSource("watchlist", gen_registry.write_watchlist, demo_fraction=0.02)
 
 
 #: Every built-in source factory, by name (the same names as the entry points).
