@@ -255,6 +255,15 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         out = resolver.undo(args.merge_id, case=args.case).to_dict()
     elif args.resolve_cmd == "explain":
         out = [m.to_dict() for m in resolver.explain(resolve_entity(ws.store, args.entity))]
+    elif args.resolve_cmd == "unsure":
+        a, b = resolve_entity(ws.store, args.a), resolve_entity(ws.store, args.b)
+        resolver.mark_unsure(a, b, note=args.note, case=args.case)
+        out = {"unsure": [a, b]}
+    elif args.resolve_cmd == "queue":
+        out = resolver.queue(min_score=args.min_score)[:args.limit]
+    elif args.resolve_cmd == "clusters":
+        out = [c.to_dict() for c in resolver.clusters(min_score=args.min_score)
+               if len(c.members) > 1][:args.limit]
     else:
         out = [m.to_dict() for m in resolver.merges(active_only=not args.all)]
     if args.json:
@@ -263,7 +272,15 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     rows = out if isinstance(out, list) else [out]
     for r in rows:
         if "score" in r and "rule" in r and "alias" not in r:
-            print(f"  {r['score']:.2f} {r['rule']:<26} {r['a']}  ≈  {r['b']}")
+            print(f"  {r['score']:.2f} {r['rule']:<26} {r['a']}  ≈  {r['b']}"
+                  + ("  [not sure]" if r.get("unsure") else ""))
+            for fname, f in (r.get("evidence", {}).get("fields") or {}).items():
+                print(f"      {fname:<11} {f['weight']:+6.2f}  {f['level']}: "
+                      f"{f['a'] or '—'} | {f['b'] or '—'}")
+        elif "members" in r:
+            weak = r["weakest"]
+            print(f"  {len(r['members'])} entities: {', '.join(r['members'])}; weakest link "
+                  f"{weak[0]} ≈ {weak[1]} ({weak[2]:.2f})")
         elif "alias" in r:
             state = "active" if r["undone_at"] is None else "undone"
             print(f"  merge {r['id']} [{state}] {r['alias']} → {r['canonical']} "
@@ -368,10 +385,22 @@ def register(subparsers: Any) -> None:
 
     p = sub.add_parser("resolve", help="entity resolution: propose, accept, reject, split")
     rsub = p.add_subparsers(dest="resolve_cmd", required=True)
-    q = rsub.add_parser("propose", help="weak matches (name + birth date / address)")
+    q = rsub.add_parser("propose", help="score possible duplicates (persons: probabilistic "
+                        "model with each field's weight) and refresh the review queue")
     q.add_argument("--type", help="entity type (default all with names)")
-    q.add_argument("--min-score", type=float, default=0.0)
+    q.add_argument("--min-score", type=float, default=None,
+                   help="lowest score shown (default: the workspace's review threshold)")
     q.add_argument("--limit", type=int, default=100)
+    q = rsub.add_parser("queue", help="proposals waiting for review, best first")
+    q.add_argument("--min-score", type=float, default=None)
+    q.add_argument("--limit", type=int, default=100)
+    q = rsub.add_parser("clusters", help="transitive clusters of proposals with the weakest link")
+    q.add_argument("--min-score", type=float, default=None)
+    q.add_argument("--limit", type=int, default=100)
+    q = rsub.add_parser("unsure", help="mark a proposed pair 'not sure' (stays in the queue)")
+    q.add_argument("a")
+    q.add_argument("b")
+    q.add_argument("--note", default="")
     q = rsub.add_parser("accept", help="merge ALIAS into CANONICAL")
     q.add_argument("alias")
     q.add_argument("canonical")

@@ -49,7 +49,7 @@ SURNAME_PINYIN = frozenset(_SURNAMES_TEXT.split())
 
 #: The columns every person record has (None when unknown), in the model's order.
 COLUMNS = ("unique_id", "name", "name_hz", "name_key", "surname", "birth_date", "birth_y",
-           "birth_m", "birth_d", "gender", "id17", "id_head", "id_area_seq", "id_valid",
+           "birth_m", "birth_d", "gender", "id17", "id_head", "id_area", "id_valid",
            "phones", "phone1", "address", "district", "street", "street_no", "building")
 
 
@@ -222,7 +222,7 @@ def person_features(entity_id: str, props: Mapping[str, Any], *, phones: Iterabl
         "gender": gender,
         "id17": first17,
         "id_head": first17[:14] if first17 else None,
-        "id_area_seq": (first17[:6] + first17[14:]) if first17 else None,
+        "id_area": first17[:6] if first17 else None,
         "id_valid": valid,
         "phones": phone_set or None,
         "phone1": phone_set[0] if phone_set else None,

@@ -129,7 +129,7 @@ FIELDS: tuple[Field, ...] = (
 BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
     ("id_head",),                 # area + birth date of the ID: typos in the sequence/check
     ("id_tail",),                 # birth date + sequence: typos in the area code
-    ("name_key", "id_area_seq"),  # same name, typo in the birth-date part of the ID
+    ("name_key", "id_area"),      # same name and area: typos in birth date and sequence
     ("name_key", "birth_date"),
     ("name_key", "street_no"),
     ("surname", "phone1"),        # the family-phone trap is scored, never skipped
@@ -158,6 +158,7 @@ def settings() -> Any:
         comparisons=comparisons,
         blocking_rules_to_generate_predictions=[block_on(*cols) for cols in BLOCKING_RULES],
         retain_matching_columns=True,
+        additional_columns_to_retain=["name", "address", "id17"],
         retain_intermediate_calculation_columns=True,
     )
 
