@@ -239,7 +239,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     elif args.resolve_cmd == "accept":
         alias = resolve_entity(ws.store, args.alias)
         keep = resolve_entity(ws.store, args.canonical)
-        proposal = next((p for p in resolver.propose() if {p.a, p.b} == {alias, keep}), None)
+        proposal = resolver.find_proposal(alias, keep)
         if proposal is not None:
             merge = resolver.accept_proposal(proposal, canonical=keep, case=args.case)
         else:

@@ -333,6 +333,20 @@ class Resolver:
         pairs += [(m.alias, m.canonical, m.score) for m in self.merges()]
         return clusters(pairs)
 
+    def find_proposal(self, a: str, b: str) -> MergeProposal | None:
+        """The stored proposal for the pair (from the queue), else a fresh one, else None."""
+        x, y = sorted((a, b))
+        row = self.store.connection.execute(
+            "SELECT a, b, type, rule, score, evidence FROM graph_proposals WHERE a=? AND b=?",
+            (x, y)).fetchone()
+        if row is not None:
+            return MergeProposal(row[0], row[1], row[2], row[3], float(row[4]),
+                                 json.loads(row[5]))
+        entity = self.store.get_entity(a)
+        if entity is not None and entity.type == "person":
+            return None  # persons are only proposed by a run; don't rescore the workspace
+        return next((p for p in self.propose(min_score=0.0) if {p.a, p.b} == {a, b}), None)
+
     def mark_unsure(self, a: str, b: str, *, note: str = "", case: str | None = None) -> None:
         """Record "not sure" for the pair: it stays in the queue, flagged, for a second look."""
         a, b = sorted((a, b))
