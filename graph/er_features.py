@@ -31,19 +31,28 @@ _DATE_SHORT = re.compile(r"^\s*(\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1
 _DATE_COMPACT = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})\s*$")
 _ADDR_NUMBER = re.compile(r"(\d+)\s*号")
 _ADDR_STREET = re.compile(r"([\u4e00-\u9fff]{1,8}?(?:路|街|大道|巷|弄|道))")
-_ADDR_DISTRICT = re.compile(r"([\u4e00-\u9fff]{1,5}?(?:区|县|市))")
-_ADDR_PREFIX = re.compile(r"^(?:[\u4e00-\u9fff]{2,7}?省)?(?:[\u4e00-\u9fff]{2,4}?市)?")
+_ADMIN_UNIT = re.compile(r"[\u4e00-\u9fff]{1,6}?(?:自治区|省|市|区|县)")
 _ADDR_BUILDING = re.compile(r"(\d+)\s*(?:幢|栋|号楼)")
 
 #: Compound surnames (two characters) — the rest are one character.
 COMPOUND_SURNAMES = frozenset({"欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙",
                                "慕容", "令狐", "司徒", "夏侯", "轩辕", "端木", "长孙", "宇文"})
+#: Surnames read otherwise than the character's everyday reading (曾 zēng, not céng).
+SURNAME_READINGS = {"曾": "zeng", "单": "shan", "解": "xie", "查": "zha", "区": "ou", "仇": "qiu",
+                    "朴": "piao", "乐": "yue", "缪": "miao", "翟": "zhai", "覃": "qin",
+                    "盖": "ge", "种": "chong", "秘": "bi", "折": "she", "黑": "he", "柏": "bai",
+                    "祭": "zhai", "句": "gou", "蔚": "yu", "尉迟": "yuchi", "万俟": "moqi",
+                    "长孙": "zhangsun", "召": "shao", "员": "yun", "华": "hua", "任": "ren"}
 #: Pinyin of common surnames: tells which token of a Latin-script name is the family name.
 _SURNAMES_TEXT = (
     "wang li zhang liu chen yang huang zhao wu zhou xu sun ma zhu hu guo he gao lin luo zheng "
     "liang xie song tang han feng deng cao peng zeng xiao tian dong yuan pan yu jiang cai jia "
     "ding wei xue ye yan lu du dai xia zhong fu shen ren yao qian shi cui tan fan jin wan qin "
-    "gu kong qiu mao hao gong shao kang bai niu hong meng long duan lei qian lai tao yin yi "
+    "gu kong qiu mao hao gong shao kang bai niu hong meng long duan lei lai tao yin yi su "
+    "cheng chu jiao qi wen fang hou xiong ge ke ni zou mo zhan qu kuang xiang ling gan lan mu "
+    "ou bi geng guan hang ji kou lian man ning pang rao sang tong xi xing zuo an ai bao chang "
+    "chai chi cong dang di fei gai hua huo ju le liao lou mi miao nie pu qiao quan ran rong "
+    "sha shan shang sui tai tu yue zang zha zhai zhen zhuo "
     "ouyang sima zhuge shangguan situ murong")
 SURNAME_PINYIN = frozenset(_SURNAMES_TEXT.split())
 
@@ -104,7 +113,8 @@ def parse_birth(value: Any) -> date | None:
 
 @functools.lru_cache(maxsize=200_000)
 def name_forms(raw: str) -> tuple[str | None, str | None, str | None]:
-    """(simplified hanzi or None, pinyin key ``surname|given``, surname pinyin) of one name.
+    """(simplified hanzi or None, pinyin key, surname pinyin) of one name; the key is the
+    family and the given name's pinyin, sorted (``jianguo|wang``).
 
     The key ignores tones, homophones (国/囯/果 are all ``guo``), traditional characters, case,
     spaces and the order of family and given name in Latin script.
@@ -117,10 +127,11 @@ def name_forms(raw: str) -> tuple[str | None, str | None, str | None]:
         from pypinyin import lazy_pinyin
 
         split = 2 if hz[:2] in COMPOUND_SURNAMES else 1
-        sur = "".join(lazy_pinyin(hz[:split]))
-        given = "".join(lazy_pinyin(hz[split:]))
-        return hz, f"{sur}|{given}", sur
-    tokens = _LATIN_TOKEN.findall(folded.lower())
+        sur = _u(SURNAME_READINGS.get(hz[:split]) or "".join(lazy_pinyin(hz[:split])))
+        given = _u("".join(lazy_pinyin(hz[split:])))
+        return hz, _key(sur, given), sur
+    tokens = [_u(t) for t in _LATIN_TOKEN.findall(
+        folded.lower().replace("ü", "v").replace("u:", "v"))]
     if not tokens:
         return None, None, None
     if len(tokens) == 1:
@@ -129,7 +140,17 @@ def name_forms(raw: str) -> tuple[str | None, str | None, str | None]:
         sur, given = tokens[0], tokens[1:]
     else:  # "Jianguo Wang": Western order, family name last
         sur, given = tokens[-1], tokens[:-1]
-    return None, f"{sur}|{''.join(given)}", sur
+    return None, _key(sur, "".join(given)), sur
+
+
+def _u(syllables: str) -> str:
+    # 吕 is "lv" in pypinyin, "LÜ", "LYU" or "LU" on documents: one spelling for all
+    return syllables.replace("lyu", "lu").replace("nyu", "nu").replace("v", "u")
+
+
+def _key(surname: str, given: str) -> str:
+    """Order-free: "Lei Lü" and 吕磊 agree whichever token the writer put first."""
+    return "|".join(sorted((surname, given)))
 
 
 @functools.lru_cache(maxsize=1)
@@ -147,31 +168,30 @@ def _t2s(text: str) -> str:
 def parse_address(raw: str) -> tuple[str | None, str | None, str | None, str | None]:
     """(district, street, number, building) of a Chinese street address, None where absent.
 
+    The district is the last administrative unit before the street (a county-level city
+    counts; a lone prefecture city is taken as the district when nothing finer is written).
+
     >>> parse_address("嘉兴市南湖区解放路160号梅湾小区3幢2单元")
     ('南湖区', '解放路', '160', '3')
     >>> parse_address("南湖区解放路160号3幢")
     ('南湖区', '解放路', '160', '3')
+    >>> parse_address("浙江省嘉兴市海宁市建设路338号")
+    ('海宁市', '建设路', '338', None)
     """
     text = normalize.fold(raw)
-    district = street = number = building = None
-    rest = text
-    for m in _ADDR_DISTRICT.finditer(text):
-        if m.group(1).endswith(("区", "县")):
-            district = m.group(1)
-            # keep only the part after the city: "嘉兴市南湖区" -> "南湖区"
-            if "市" in district:
-                district = district.split("市")[-1] or None
-            rest = text[m.end():]
-            break
-    if district is None:  # no district: drop a leading province and city before the street
-        rest = _ADDR_PREFIX.sub("", rest)
-    sm = _ADDR_STREET.search(rest)
+    pos, units = 0, []
+    while (m := _ADMIN_UNIT.match(text, pos)) and not any(c in m.group() for c in "路街道巷弄"):
+        units.append(m.group())
+        pos = m.end()
+    district = next((u for u in reversed(units) if not u.endswith(("省", "自治区"))), None)
+    street = number = building = None
+    sm = _ADDR_STREET.search(text, pos)
     if sm:
         street = sm.group(1)
-        nm = _ADDR_NUMBER.search(rest, sm.end())
+        nm = _ADDR_NUMBER.search(text, sm.end())
         if nm and nm.start() - sm.end() <= 2:
             number = nm.group(1)
-            bm = _ADDR_BUILDING.search(rest, nm.end())
+            bm = _ADDR_BUILDING.search(text, nm.end())
             building = bm.group(1) if bm else None
     return district, street, number, building
 
