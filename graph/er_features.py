@@ -58,7 +58,7 @@ SURNAME_PINYIN = frozenset(_SURNAMES_TEXT.split())
 
 #: The columns every person record has (None when unknown), in the model's order.
 COLUMNS = ("unique_id", "name", "name_hz", "name_key", "surname", "birth_date", "birth_y",
-           "birth_m", "birth_d", "gender", "id17", "id_head", "id_area", "id_valid",
+           "birth_m", "birth_d", "gender", "id17", "id_head", "id_area", "id_core", "id_valid",
            "phones", "phone1", "address", "district", "street", "street_no", "building")
 
 
@@ -109,6 +109,15 @@ def parse_birth(value: Any) -> date | None:
             except ValueError:
                 return None
     return None
+
+
+def _birth_from_id(first17: str | None) -> date | None:
+    if not first17:
+        return None
+    try:
+        return date(int(first17[6:10]), int(first17[10:12]), int(first17[12:14]))
+    except ValueError:
+        return None
 
 
 @functools.lru_cache(maxsize=200_000)
@@ -213,9 +222,10 @@ def person_features(entity_id: str, props: Mapping[str, Any], *, phones: Iterabl
     name = str(props.get("name") or "")
     hz, key, sur = name_forms(name) if name else (None, None, None)
     first17, valid = id17(props.get("id_number") or _key_of(entity_id))
-    # Birth date and gender only as written: the ID number is compared on its own, and
-    # deriving them from it would count one typo three times.
-    born = parse_birth(props.get("birth_date"))
+    # The birth date as written, else the one in the ID number. The model compares the ID
+    # number without its birth-date digits, so the date counts once either way. Gender only
+    # as written (the ID's parity digit is part of the compared sequence).
+    born = parse_birth(props.get("birth_date")) or _birth_from_id(first17)
     gender = str(props.get("gender") or "") or None
     phone_set = sorted({normalize.phone(p) for p in phones if p} - {""})
     addr_texts = [str(props["address"])] if props.get("address") else []
@@ -243,6 +253,7 @@ def person_features(entity_id: str, props: Mapping[str, Any], *, phones: Iterabl
         "id17": first17,
         "id_head": first17[:14] if first17 else None,
         "id_area": first17[:6] if first17 else None,
+        "id_core": first17[:6] + first17[14:] if first17 else None,
         "id_valid": valid,
         "phones": phone_set or None,
         "phone1": phone_set[0] if phone_set else None,

@@ -13,10 +13,11 @@ than estimated by EM on each workspace: a small demo has too few duplicates to l
 weights must not drift between a batch run and the incremental matching of the next ingest,
 and a reviewer can read and challenge them. Two choices matter for precision:
 
-* the birth date and gender are compared only as **written** — never as derived from the ID
-  number — so one ID typo is not counted three times (ID, birth date, gender);
+* the ID number is compared **without its birth-date digits** (area + sequence, and whether the
+  check character holds); the birth date is one field, as written or else as in the ID — so two
+  neighbours in the registry (same area, same birthday) do not collect the date twice;
 * two valid ID numbers one digit apart are weak evidence (they are usually two neighbours in the
-  registry); one digit apart with a failing check character is strong (a typo).
+  registry); one digit apart with a failing check character is a typo.
 
 splink is imported lazily; nothing here runs at import time.
 """
@@ -33,8 +34,15 @@ from graph.er_features import COLUMNS
 
 log = logging.getLogger(__name__)
 
-#: Prior probability that two records picked at random are the same person.
-PRIOR = 1e-6
+#: Share of person records expected to have a duplicate; the prior probability that two records
+#: picked at random are the same person is ``2 * DUPLICATE_SHARE / n`` for ``n`` records (a
+#: bigger registry holds more coincidences: the same evidence weighs less).
+DUPLICATE_SHARE = 0.01
+
+
+def prior(n_records: int) -> float:
+    """The prior match probability of a random pair among ``n_records`` person records."""
+    return min(1e-4, max(1e-10, 2 * DUPLICATE_SHARE / max(n_records, 1)))
 
 
 @dataclass(frozen=True)
@@ -77,15 +85,19 @@ _LEV_ID = 'levenshtein("id17_l", "id17_r")'
 #: ``m`` rates for the ways the sources in docs/DATA.md write one person.
 FIELDS: tuple[Field, ...] = (
     Field("id_number", _null("id17"), (
+        # The birth-date digits are left to the birth date field (it holds the ID's date when
+        # nothing else is written): comparing them here too would count them twice.
         Level("same 17 digits (check character or 15-digit form differs)", _eq("id17"),
-              0.50, 1e-9),
-        Level("one digit off, check character fails", f"{_LEV_ID} <= 1 AND {_ONE_INVALID}",
-              0.30, 3e-7),
-        Level("two digits off or swapped, check character fails",
-              f"{_LEV_ID} <= 2 AND {_ONE_INVALID}", 0.12, 3e-6),
-        Level("one digit off, both valid (registry neighbours)", f"{_LEV_ID} <= 1",
-              0.02, 1e-6),
-        Level("different", "TRUE", 0.01, 0.999),
+              0.35, 1e-9),
+        Level("same area and sequence, a check character fails",
+              f'{_eq("id_core")} AND {_ONE_INVALID}', 0.22, 1.5e-4),
+        Level("area and sequence one digit off, a check character fails",
+              f'levenshtein("id_core_l", "id_core_r") <= 1 AND {_ONE_INVALID}', 0.27, 4e-3),
+        Level("two digits off or swapped, a check character fails",
+              f"{_LEV_ID} <= 2 AND {_ONE_INVALID}", 0.11, 0.04),
+        Level("area and sequence one digit off, both valid (registry neighbours)",
+              'levenshtein("id_core_l", "id_core_r") <= 1', 0.03, 4.5e-3),
+        Level("different", "TRUE", 0.02, 0.95),
     ), ("id17",)),
     Field("name", _null("name_key"), (
         Level("same characters", _eq("name_hz"), 0.55, 2e-4),
@@ -136,8 +148,8 @@ BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
 )
 
 
-def settings() -> Any:
-    """The splink ``SettingsCreator`` for deduplicating person records."""
+def settings(n_records: int) -> Any:
+    """The splink ``SettingsCreator`` for deduplicating ``n_records`` person records."""
     from splink import SettingsCreator, block_on
     from splink import comparison_level_library as cll
     from splink import comparison_library as cl
@@ -154,7 +166,7 @@ def settings() -> Any:
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="unique_id",
-        probability_two_random_records_match=PRIOR,
+        probability_two_random_records_match=prior(n_records),
         comparisons=comparisons,
         blocking_rules_to_generate_predictions=[block_on(*cols) for cols in BLOCKING_RULES],
         retain_matching_columns=True,
@@ -186,14 +198,14 @@ class ScoredPair:
     match_weight: float
     probability: float
     fields: dict[str, dict[str, Any]]
+    prior_weight: float = 0.0
 
     def explanation(self) -> dict[str, Any]:
         return {"match_weight": round(self.match_weight, 2),
-                "prior_weight": round(math.log2(PRIOR / (1 - PRIOR)), 2),
-                "fields": self.fields}
+                "prior_weight": round(self.prior_weight, 2), "fields": self.fields}
 
 
-def _scored(row: dict[str, Any]) -> ScoredPair:
+def _scored(row: dict[str, Any], n_records: int) -> ScoredPair:
     fields: dict[str, dict[str, Any]] = {}
     for f in FIELDS:
         gamma = int(row[f"gamma_{f.name}"])
@@ -209,7 +221,9 @@ def _scored(row: dict[str, Any]) -> ScoredPair:
     if a != row["unique_id_l"]:
         for v in fields.values():
             v["a"], v["b"] = v["b"], v["a"]
-    return ScoredPair(a, b, float(row["match_weight"]), float(row["match_probability"]), fields)
+    lam = prior(n_records)
+    return ScoredPair(a, b, float(row["match_weight"]), float(row["match_probability"]), fields,
+                      math.log2(lam / (1 - lam)))
 
 
 def _shown(row: dict[str, Any], cols: tuple[str, ...], side: str) -> str:
@@ -241,16 +255,17 @@ def predict(records: Sequence[dict[str, Any]], *, min_probability: float = 0.0,
     if threads:
         db._con.execute(f"SET threads = {int(threads)}")
     table = db.register(_rows(records))
-    linker = Linker(table, settings(), log_level=logging.WARNING)
+    linker = Linker(table, settings(len(records)), log_level=logging.WARNING)
     result = linker.inference.predict(threshold_match_probability=min_probability or None,
                                       warning_mode="never")
-    return [_scored(r) for r in _iter_records(result)]
+    return [_scored(r, len(records)) for r in _iter_records(result)]
 
 
 def compare(new: Sequence[dict[str, Any]], existing: Sequence[dict[str, Any]], *,
-            min_probability: float = 0.0) -> list[ScoredPair]:
+            n_records: int, min_probability: float = 0.0) -> list[ScoredPair]:
     """Score each new record against the existing records that share a blocking key with it,
-    and the new records among themselves (the incremental path of an ingest)."""
+    and the new records among themselves (the incremental path of an ingest); ``n_records``
+    is the number of person records in the workspace (it sets the prior)."""
     if not new:
         return []
     from splink.internals.realtime import compare_records
@@ -260,11 +275,11 @@ def compare(new: Sequence[dict[str, Any]], existing: Sequence[dict[str, Any]], *
     join = " OR ".join("(" + " AND ".join(f'l."{c}" = r."{c}"' for c in cols) + ")"
                        for cols in BLOCKING_RULES)
     db = _db_api()
-    result = compare_records(_rows(new), _rows(pool.values()), settings(), db,
+    result = compare_records(_rows(new), _rows(pool.values()), settings(n_records), db,
                              join_condition=f'l.unique_id <> r.unique_id AND ({join})')
     best: dict[tuple[str, str], ScoredPair] = {}
     for row in _iter_records(result):
-        p = _scored(row)
+        p = _scored(row, n_records)
         if p.probability >= min_probability:
             best[(p.a, p.b)] = p
     return list(best.values())

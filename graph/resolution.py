@@ -264,7 +264,9 @@ class Resolver:
                 f"SELECT entity_id FROM er_keys WHERE key IN ({','.join('?' * len(part))})",
                 part))
         existing = er_person.load_features(self.store, cand - set(ids))
-        scored = er_model.compare(new, existing, min_probability=self.review_threshold)
+        n = con.execute("SELECT count(*) FROM entities WHERE type='person'").fetchone()[0]
+        scored = er_model.compare(new, existing, n_records=int(n),
+                                  min_probability=self.review_threshold)
         aliases = AliasMap.load(self.store)
         rejected = {(a, b) for a, b in con.execute("SELECT a, b FROM graph_rejections")}
         found = [p for p in (_proposal(s) for s in scored)
