@@ -111,13 +111,10 @@ def parse_birth(value: Any) -> date | None:
     return None
 
 
-def _birth_from_id(first17: str | None) -> date | None:
+def _ymd_from_id(first17: str | None) -> tuple[int, int, int] | None:
     if not first17:
         return None
-    try:
-        return date(int(first17[6:10]), int(first17[10:12]), int(first17[12:14]))
-    except ValueError:
-        return None
+    return int(first17[6:10]), int(first17[10:12]), int(first17[12:14])
 
 
 @functools.lru_cache(maxsize=200_000)
@@ -225,7 +222,8 @@ def person_features(entity_id: str, props: Mapping[str, Any], *, phones: Iterabl
     # The birth date as written, else the one in the ID number. The model compares the ID
     # number without its birth-date digits, so the date counts once either way. Gender only
     # as written (the ID's parity digit is part of the compared sequence).
-    born = parse_birth(props.get("birth_date")) or _birth_from_id(first17)
+    born = parse_birth(props.get("birth_date"))
+    ymd = (born.year, born.month, born.day) if born else _ymd_from_id(first17)
     gender = str(props.get("gender") or "") or None
     phone_set = sorted({normalize.phone(p) for p in phones if p} - {""})
     addr_texts = [str(props["address"])] if props.get("address") else []
@@ -245,10 +243,12 @@ def person_features(entity_id: str, props: Mapping[str, Any], *, phones: Iterabl
         "name_hz": hz,
         "name_key": key,
         "surname": sur,
-        "birth_date": born.isoformat() if born else None,
-        "birth_y": born.year if born else None,
-        "birth_m": born.month if born else None,
-        "birth_d": born.day if born else None,
+        # from the ID the parts are kept even when the date is impossible (a typo'd "1957-11-66"
+        # still agrees on year and month)
+        "birth_date": f"{ymd[0]:04d}-{ymd[1]:02d}-{ymd[2]:02d}" if ymd else None,
+        "birth_y": ymd[0] if ymd else None,
+        "birth_m": ymd[1] if ymd else None,
+        "birth_d": ymd[2] if ymd else None,
         "gender": gender,
         "id17": first17,
         "id_head": first17[:14] if first17 else None,

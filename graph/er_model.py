@@ -87,14 +87,12 @@ FIELDS: tuple[Field, ...] = (
     Field("id_number", _null("id17"), (
         # The birth-date digits are left to the birth date field (it holds the ID's date when
         # nothing else is written): comparing them here too would count them twice.
-        Level("same 17 digits (check character or 15-digit form differs)", _eq("id17"),
-              0.35, 1e-9),
-        Level("same area and sequence, a check character fails",
-              f'{_eq("id_core")} AND {_ONE_INVALID}', 0.22, 1.5e-4),
+        Level("same area and sequence (a check character or the 15-digit form differs)",
+              _eq("id_core"), 0.55, 1.5e-4),
         Level("area and sequence one digit off, a check character fails",
               f'levenshtein("id_core_l", "id_core_r") <= 1 AND {_ONE_INVALID}', 0.27, 4e-3),
         Level("two digits off or swapped, a check character fails",
-              f"{_LEV_ID} <= 2 AND {_ONE_INVALID}", 0.11, 0.04),
+              f"{_LEV_ID} <= 2 AND {_ONE_INVALID}", 0.12, 0.04),
         Level("area and sequence one digit off, both valid (registry neighbours)",
               'levenshtein("id_core_l", "id_core_r") <= 1', 0.03, 4.5e-3),
         Level("different", "TRUE", 0.02, 0.95),
@@ -107,8 +105,8 @@ FIELDS: tuple[Field, ...] = (
               'length("name_hz_r") AND levenshtein("name_hz_l", "name_hz_r") <= 1',
               0.06, 5e-3),
         Level("similar pinyin", 'jaro_winkler_similarity("name_key_l", "name_key_r") >= 0.9',
-              0.03, 0.02),
-        Level("different", "TRUE", 0.03, 0.97),
+              0.04, 0.02),
+        Level("different", "TRUE", 0.01, 0.97),
     ), ("name",)),
     Field("birth_date", _null("birth_date"), (
         Level("same date, any format", _eq("birth_date"), 0.87, 5e-5),
