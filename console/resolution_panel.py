@@ -253,3 +253,39 @@ class ResolutionPanel(QWidget):
         self.job = None
         self.run_button.setEnabled(True)
         self.status.setText(message)
+
+
+def screenshot(root: str, out: str, size: tuple[int, int] = (1500, 720)) -> str:
+    """Save a picture of the Identities view on workspace ``root`` (for docs/screenshots)::
+
+        QT_QPA_PLATFORM=offscreen python -m console.resolution_panel WS OUT.png
+    """
+    from PyQt6.QtWidgets import QApplication
+
+    from console.bus import Bus
+    from console.theme import theme
+    from core.workspace import Workspace
+
+    app = QApplication.instance() or QApplication([])
+    app.setStyleSheet(theme("dark").style_sheet())
+    ctx = ConsoleContext(Workspace.open(root))
+    try:
+        panel = ResolutionPanel(ctx, Bus())
+        panel.resize(*size)
+        rows = panel.queue_model.rows
+        # show a Latin-script pair if there is one: the weights are the interesting part
+        pick = next((i for i, r in enumerate(rows) if r.name_b.isascii()), 0)
+        panel.table.selectRow(pick)
+        panel.show()
+        app.processEvents()
+        panel.grab().save(out)
+        panel.close()
+    finally:
+        ctx.close()
+    return out
+
+
+if __name__ == "__main__":  # pragma: no cover - a docs helper
+    import sys
+
+    print(screenshot(sys.argv[1], sys.argv[2]))

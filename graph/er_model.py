@@ -146,8 +146,23 @@ BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
 )
 
 
-def settings(n_records: int) -> Any:
-    """The splink ``SettingsCreator`` for deduplicating ``n_records`` person records."""
+#: SQL functions that differ between splink's backends (DuckDB here; Spark to scale out).
+_DIALECT_FUNCTIONS = {"spark": {"list_has_any(": "arrays_overlap(",
+                                "jaro_winkler_similarity(": "jaro_winkler("}}
+
+
+def _sql(text: str, dialect: str) -> str:
+    for old, new in _DIALECT_FUNCTIONS.get(dialect, {}).items():
+        text = text.replace(old, new)
+    return text
+
+
+def settings(n_records: int, dialect: str = "duckdb") -> Any:
+    """The splink ``SettingsCreator`` for deduplicating ``n_records`` person records.
+
+    ``dialect="spark"`` swaps the two functions Spark SQL names otherwise (``arrays_overlap``,
+    and splink's ``jaro_winkler`` UDF); see docs/SCALING.md.
+    """
     from splink import SettingsCreator, block_on
     from splink import comparison_level_library as cll
     from splink import comparison_library as cl
@@ -157,7 +172,7 @@ def settings(n_records: int) -> Any:
         levels: list[Any] = [cll.CustomLevel(f.null_sql, label_for_charts="missing")
                              .configure(is_null_level=True)]
         for lv in f.levels:
-            level = cll.ElseLevel() if lv.sql == "TRUE" else cll.CustomLevel(lv.sql)
+            level = cll.ElseLevel() if lv.sql == "TRUE" else cll.CustomLevel(_sql(lv.sql, dialect))
             levels.append(level.configure(m_probability=lv.m, u_probability=lv.u,
                                           label_for_charts=lv.label))
         comparisons.append(cl.CustomComparison(levels, output_column_name=f.name))
