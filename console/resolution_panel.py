@@ -85,6 +85,8 @@ class FieldsModel(ListTableModel):
                     f"{row.weight:+.2f}")[index.column()]
         if role == Qt.ItemDataRole.ForegroundRole and index.column() == 4 and row.weight:
             return QColor("#3fb950" if row.weight > 0 else "#e5534b")
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return (row.field, row.a, row.b, row.level, f"{row.weight:+.2f}")[index.column()]
         return None
 
 
@@ -113,7 +115,11 @@ class ResolutionPanel(QWidget):
         self.fields = QTableView()
         self.fields.setModel(self.fields_model)
         self.fields.verticalHeader().hide()
-        self.fields.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.fields.setWordWrap(True)
+        header = self.fields.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        for col in (0, 4):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         self.summary = QLabel(self.tr("Select a pair to compare the two records."))
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
         self.summary.setWordWrap(True)
@@ -223,6 +229,7 @@ class ResolutionPanel(QWidget):
         if row is None:
             return
         self.fields_model.set_rows(row.fields)
+        self.fields.resizeRowsToContents()
         text = (f"{row.name_a}  ≈  {row.name_b}   score {row.score:.3f}   "
                 f"(match weight {row.match_weight:+.1f} = prior {row.prior_weight:+.1f} "
                 f"+ fields)\n{row.a}   {row.b}")
@@ -273,8 +280,10 @@ def screenshot(root: str, out: str, size: tuple[int, int] = (1500, 720)) -> str:
         panel = ResolutionPanel(ctx, Bus())
         panel.resize(*size)
         rows = panel.queue_model.rows
-        # show a Latin-script pair if there is one: the weights are the interesting part
-        pick = next((i for i, r in enumerate(rows) if r.name_b.isascii()), 0)
+        # a Latin-script pair in a cluster of three, if there is one
+        pick = next((i for i, r in enumerate(rows) if (r.name_a.isascii() or r.name_b.isascii())
+                     and (c := panel.queue.cluster_of(r)) is not None and len(c.members) > 2),
+                    0)
         panel.table.selectRow(pick)
         panel.show()
         app.processEvents()

@@ -57,7 +57,8 @@ _SURNAMES_TEXT = (
 SURNAME_PINYIN = frozenset(_SURNAMES_TEXT.split())
 
 #: The columns every person record has (None when unknown), in the model's order.
-COLUMNS = ("unique_id", "name", "name_hz", "name_key", "surname", "birth_date", "birth_y",
+COLUMNS = ("unique_id", "name", "name_hz", "name_key", "surname", "birth_date", "birth_shown",
+           "birth_y",
            "birth_m", "birth_d", "gender", "id17", "id_head", "id_area", "id_core", "id_valid",
            "phones", "phone1", "address", "district", "street", "street_no", "building")
 
@@ -246,6 +247,8 @@ def person_features(entity_id: str, props: Mapping[str, Any], *, phones: Iterabl
         # from the ID the parts are kept even when the date is impossible (a typo'd "1957-11-66"
         # still agrees on year and month)
         "birth_date": f"{ymd[0]:04d}-{ymd[1]:02d}-{ymd[2]:02d}" if ymd else None,
+        "birth_shown": (str(props.get("birth_date")) if born else
+                        f"{ymd[0]:04d}-{ymd[1]:02d}-{ymd[2]:02d} (in the ID)" if ymd else None),
         "birth_y": ymd[0] if ymd else None,
         "birth_m": ymd[1] if ymd else None,
         "birth_d": ymd[2] if ymd else None,

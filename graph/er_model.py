@@ -114,7 +114,7 @@ FIELDS: tuple[Field, ...] = (
               f'({_eq("birth_y")} AND {_eq("birth_m")}) OR ({_eq("birth_y")} AND '
               f'{_eq("birth_d")}) OR ({_eq("birth_m")} AND {_eq("birth_d")})', 0.12, 5e-3),
         Level("different", "TRUE", 0.01, 0.995),
-    ), ("birth_date",)),
+    ), ("birth_shown",)),
     Field("gender", _null("gender"), (
         Level("same", _eq("gender"), 0.97, 0.5),
         Level("different", "TRUE", 0.03, 0.5),
@@ -183,7 +183,7 @@ def settings(n_records: int, dialect: str = "duckdb") -> Any:
         comparisons=comparisons,
         blocking_rules_to_generate_predictions=[block_on(*cols) for cols in BLOCKING_RULES],
         retain_matching_columns=True,
-        additional_columns_to_retain=["name", "address", "id17"],
+        additional_columns_to_retain=["name", "address", "id17", "birth_shown"],
         retain_intermediate_calculation_columns=True,
     )
 

@@ -60,7 +60,7 @@ def test_the_shared_family_phone_does_not_merge_brothers(
         assert a is not None and b is not None
         assert a.props["address"] == b.props["address"]  # the trap is really set
         score = next((p.score for p in scored if {p.a, p.b} == {trap["a"], trap["b"]}), 0.0)
-        assert score < 0.01, trap
+        assert score < 0.05, trap  # an order of magnitude below the review threshold
 
 
 KINDS = ("id_check_digit", "id_transposed", "id_legacy15", "homophone", "pinyin", "latin_order",
