@@ -234,8 +234,12 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     resolver = Resolver.for_workspace(ws)
     out: Any
     if args.resolve_cmd == "propose":
-        out = [p.to_dict() for p in resolver.propose(args.type, min_score=args.min_score,
-                                                     limit=args.limit)]
+        found = resolver.propose(args.type, min_score=args.min_score)
+        if args.apply_auto:
+            for m in resolver.apply_auto(found):
+                print(f"auto-merged {m.alias} into {m.canonical} ({m.score:.3f})",
+                      file=sys.stderr)
+        out = [p.to_dict() for p in found[:args.limit]]
     elif args.resolve_cmd == "accept":
         alias = resolve_entity(ws.store, args.alias)
         keep = resolve_entity(ws.store, args.canonical)
@@ -391,6 +395,9 @@ def register(subparsers: Any) -> None:
     q.add_argument("--min-score", type=float, default=None,
                    help="lowest score shown (default: the workspace's review threshold)")
     q.add_argument("--limit", type=int, default=100)
+    q.add_argument("--apply-auto", action="store_true",
+                   help="merge pairs at or above the workspace's [resolution.auto_merge] "
+                        "threshold (off for persons unless the workspace sets one)")
     q = rsub.add_parser("queue", help="proposals waiting for review, best first")
     q.add_argument("--min-score", type=float, default=None)
     q.add_argument("--limit", type=int, default=100)

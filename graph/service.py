@@ -226,12 +226,17 @@ def _resolver(ctx: ServiceContext) -> Any:
 
 @service("graph.merge_proposals", permission="graph.read")
 def merge_proposals(ctx: ServiceContext, *, entity_type: str | None = None,
-                    min_score: float | None = None, limit: int | None = 100) -> list[Any]:
+                    min_score: float | None = None, limit: int | None = 100,
+                    apply_auto: bool = False) -> list[Any]:
     """Possible duplicates, best first (persons: the probabilistic model, each field's weight
-    in the evidence; from the review threshold unless ``min_score``); refreshes the queue."""
-    found = _resolver(ctx).propose(entity_type, min_score=min_score, limit=limit)
-    audit_detail(proposals=len(found))
-    return found
+    in the evidence; from the review threshold unless ``min_score``); refreshes the queue.
+    ``apply_auto`` merges those at or above the workspace's auto threshold for their type
+    (none when it is off — the default for persons); each merge is audited."""
+    resolver = _resolver(ctx)
+    found = resolver.propose(entity_type, min_score=min_score, limit=None)
+    merged = resolver.apply_auto(found) if apply_auto else []
+    audit_detail(proposals=len(found), auto_merged=len(merged))
+    return found[:limit] if limit else found
 
 
 @service("graph.merge_queue", permission="graph.read")
