@@ -9,6 +9,7 @@ here without an analyst's click, and an accepted merge can be split again (``Spl
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from PyQt6.QtCore import QModelIndex, Qt
@@ -274,8 +275,9 @@ def screenshot(root: str, out: str, size: tuple[int, int] = (1500, 720)) -> str:
     from core.workspace import Workspace
 
     app = QApplication.instance() or QApplication([])
-    app.setStyleSheet(theme("dark").style_sheet())
-    ctx = ConsoleContext(Workspace.open(root))
+    if isinstance(app, QApplication):
+        app.setStyleSheet(theme("dark").style_sheet())
+    ctx = ConsoleContext(Workspace.open(Path(root)))
     try:
         panel = ResolutionPanel(ctx, Bus())
         panel.resize(*size)

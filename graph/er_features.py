@@ -144,10 +144,10 @@ def name_forms(raw: str) -> tuple[str | None, str | None, str | None]:
     if len(tokens) == 1:
         return None, f"|{tokens[0]}", None
     if tokens[0] in SURNAME_PINYIN or tokens[-1] not in SURNAME_PINYIN:
-        sur, given = tokens[0], tokens[1:]
+        sur, rest = tokens[0], tokens[1:]
     else:  # "Jianguo Wang": Western order, family name last
-        sur, given = tokens[-1], tokens[:-1]
-    return None, _key(sur, "".join(given)), sur
+        sur, rest = tokens[-1], tokens[:-1]
+    return None, _key(sur, "".join(rest)), sur
 
 
 def _u(syllables: str) -> str:

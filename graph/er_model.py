@@ -167,7 +167,7 @@ def settings(n_records: int, dialect: str = "duckdb") -> Any:
     from splink import comparison_level_library as cll
     from splink import comparison_library as cl
 
-    comparisons = []
+    comparisons: list[Any] = []
     for f in FIELDS:
         levels: list[Any] = [cll.CustomLevel(f.null_sql, label_for_charts="missing")
                              .configure(is_null_level=True)]

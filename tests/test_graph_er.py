@@ -138,7 +138,10 @@ def test_decisions_are_audited_and_auto_merge_is_off_for_persons(tmp_path: Path)
         Resolver(ws.store, config={"auto_merge": {"person": 0.1}}).auto_threshold("person")
 
 
-def test_new_records_are_matched_on_ingest_without_rescoring(tmp_path: Path) -> None:
+def test_new_records_are_matched_on_ingest_without_rescoring(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from graph import er_person
+
     ws = _population_only(tmp_path)
     r = Resolver.for_workspace(ws)
     r.propose()
@@ -147,9 +150,23 @@ def test_new_records_are_matched_on_ingest_without_rescoring(tmp_path: Path) -> 
     (path,) = plugin.generate(tmp_path / "hotel", COUNT, seed=SEED)
     from graph.stage import make_stage
 
+    loads: list[int | None] = []
+    real = er_person.load_features
+
+    def counting(store: Any, ids: Any = None) -> Any:
+        ids = None if ids is None else list(ids)
+        loads.append(None if ids is None else len(ids))
+        return real(store, ids)
+
+    monkeypatch.setattr(er_person, "load_features", counting)
     stage = make_stage(ws)
     assert stage is not None
     Ingestor(ws, stages=[stage]).ingest_file(plugin, path)
+    persons = ws.store.connection.execute(
+        "SELECT count(*) FROM entities WHERE type='person'").fetchone()[0]
+    # the new guests and their candidates only — never the whole workspace
+    assert loads and None not in loads
+    assert loads[-1] < persons / 4, (loads, persons)
     after = {(q["a"], q["b"]) for q in r.queue()}
     truth = json.loads((tmp_path / "population" / "identity_truth.json").read_text())
     hotel_pairs = {tuple(sorted((i["entities"][0], e))) for i in truth["identities"]

@@ -247,7 +247,7 @@ def identities(seed: int = 0) -> tuple[tuple[Written, ...], ...]:
 
 def population_rows(world: World) -> list[tuple[object, ...]]:
     """The population rows of the planted identities (header of gen_registry)."""
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for ident in identities(world.seed):
         for w in ident:
             if w.source != "population":
@@ -269,7 +269,7 @@ def _district(address: str) -> str:
 
 def hotel_rows(world: World) -> list[tuple[object, ...]]:
     """The hotel check-in rows of the planted identities (header of gen_registry)."""
-    rows = []
+    rows: list[tuple[object, ...]] = []
     n = 0
     for k, ident in enumerate(identities(world.seed)):
         for w in ident:
