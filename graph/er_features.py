@@ -58,9 +58,9 @@ SURNAME_PINYIN = frozenset(_SURNAMES_TEXT.split())
 
 #: The columns every person record has (None when unknown), in the model's order.
 COLUMNS = ("unique_id", "name", "name_hz", "name_key", "surname", "birth_date", "birth_shown",
-           "birth_y",
-           "birth_m", "birth_d", "gender", "id17", "id_head", "id_area", "id_core", "id_valid",
-           "phones", "phone1", "address", "district", "street", "street_no", "building")
+           "birth_y", "birth_m", "birth_d", "gender", "id_shown", "id17", "id_head", "id_area",
+           "id_core", "id_valid", "phones", "phone1", "address", "district", "street",
+           "street_no", "building")
 
 
 def id_check_digit(first17: str) -> str:
@@ -219,7 +219,8 @@ def person_features(entity_id: str, props: Mapping[str, Any], *, phones: Iterabl
     """
     name = str(props.get("name") or "")
     hz, key, sur = name_forms(name) if name else (None, None, None)
-    first17, valid = id17(props.get("id_number") or _key_of(entity_id))
+    written_id = str(props.get("id_number") or _key_of(entity_id))
+    first17, valid = id17(written_id)
     # The birth date as written, else the one in the ID number. The model compares the ID
     # number without its birth-date digits, so the date counts once either way. Gender only
     # as written (the ID's parity digit is part of the compared sequence).
@@ -253,6 +254,7 @@ def person_features(entity_id: str, props: Mapping[str, Any], *, phones: Iterabl
         "birth_m": ymd[1] if ymd else None,
         "birth_d": ymd[2] if ymd else None,
         "gender": gender,
+        "id_shown": normalize.id_number(written_id) or None,
         "id17": first17,
         "id_head": first17[:14] if first17 else None,
         "id_area": first17[:6] if first17 else None,

@@ -96,7 +96,7 @@ FIELDS: tuple[Field, ...] = (
         Level("area and sequence one digit off, both valid (registry neighbours)",
               'levenshtein("id_core_l", "id_core_r") <= 1', 0.03, 4.5e-3),
         Level("different", "TRUE", 0.02, 0.95),
-    ), ("id17",)),
+    ), ("id_shown",)),
     Field("name", _null("name_key"), (
         Level("same characters", _eq("name_hz"), 0.55, 2e-4),
         Level("same pinyin (homophone, traditional, Latin script, order)", _eq("name_key"),
@@ -183,7 +183,7 @@ def settings(n_records: int, dialect: str = "duckdb") -> Any:
         comparisons=comparisons,
         blocking_rules_to_generate_predictions=[block_on(*cols) for cols in BLOCKING_RULES],
         retain_matching_columns=True,
-        additional_columns_to_retain=["name", "address", "id17", "birth_shown"],
+        additional_columns_to_retain=["name", "address", "id_shown", "birth_shown"],
         retain_intermediate_calculation_columns=True,
     )
 
