@@ -284,7 +284,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         elif "members" in r:
             weak = r["weakest"]
             print(f"  {len(r['members'])} entities: {', '.join(r['members'])}; weakest link "
-                  f"{weak[0]} ≈ {weak[1]} ({weak[2]:.2f})")
+                  f"{weak[0]} ≈ {weak[1]} ({weak[2]:.3f})")
         elif "alias" in r:
             state = "active" if r["undone_at"] is None else "undone"
             print(f"  merge {r['id']} [{state}] {r['alias']} → {r['canonical']} "

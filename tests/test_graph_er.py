@@ -181,3 +181,14 @@ def _population_only(tmp_path: Path) -> Workspace:
     (path,) = plugin.generate(tmp_path / "population", COUNT, seed=SEED)
     Ingestor(ws, stages=[]).ingest_file(plugin, path)
     return ws
+
+
+def test_the_spark_settings_name_sparks_functions() -> None:
+    """The scale-out path (docs/SCALING.md) uses the same levels with Spark's SQL names."""
+    from graph.er_model import settings
+
+    duck = json.dumps(settings(1000).create_settings_dict("duckdb"))
+    spark = json.dumps(settings(1000, dialect="spark").create_settings_dict("spark"))
+    assert "list_has_any" in duck and "jaro_winkler_similarity" in duck
+    assert "list_has_any" not in spark and "arrays_overlap" in spark
+    assert "jaro_winkler(" in spark and "jaro_winkler_similarity" not in spark
