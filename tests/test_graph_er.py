@@ -192,3 +192,22 @@ def test_the_spark_settings_name_sparks_functions() -> None:
     assert "list_has_any" in duck and "jaro_winkler_similarity" in duck
     assert "list_has_any" not in spark and "arrays_overlap" in spark
     assert "jaro_winkler(" in spark and "jaro_winkler_similarity" not in spark
+
+
+def test_a_failing_match_on_ingest_loses_nothing_and_says_so(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from graph.stage import make_stage
+
+    ws = Workspace.init(tmp_path / "ws")
+
+    def broken(self: Any, ids: Any) -> Any:
+        raise RuntimeError("duckdb went away")
+
+    monkeypatch.setattr(Resolver, "match_new", broken)
+    plugin = discover().get("population")
+    (path,) = plugin.generate(tmp_path / "population", COUNT, seed=SEED)
+    report = Ingestor(ws, stages=[make_stage(ws)]).ingest_file(plugin, path)
+    assert report.status == "done" and ws.store.count() == report.records
+    (entry,) = ws.audit.search(action="graph.resolve_incremental")
+    assert entry["params"]["outcome"] == "failed"
+    assert "duckdb went away" in entry["params"]["error"]
