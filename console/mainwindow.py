@@ -66,6 +66,8 @@ PANELS: tuple[PanelSpec, ...] = (
     PanelSpec("records", "Record", "console.record_pane:RecordPane", "right", "Ctrl+8"),
     PanelSpec("alerts", "Alerts", "console.alert_tray:AlertTray", "bottom", "Ctrl+9"),
     PanelSpec("plugins", "Plugins", "console.plugins_panel:PluginsPanel", "bottom", "Ctrl+0"),
+    PanelSpec("identities", "Identities", "console.resolution_panel:ResolutionPanel", "tab",
+              "Ctrl+Shift+I"),
 )
 
 _AREAS = {"left": _LEFT, "right": _RIGHT, "bottom": _BOTTOM}

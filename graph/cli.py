@@ -183,7 +183,8 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     cmd = args.resolve_cmd
     if cmd == "propose":
         out = [p.to_dict() for p in call("graph.merge_proposals", ctx, entity_type=args.type,
-                                         min_score=args.min_score, limit=args.limit)]
+                                         min_score=args.min_score, limit=args.limit,
+                                         apply_auto=args.apply_auto)]
     elif cmd == "accept":
         out = call("graph.merge_accept", ctx, alias=args.alias, canonical=args.canonical,
                    case=args.case).to_dict()
@@ -196,6 +197,14 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         out = call("graph.merge_undo", ctx, merge_id=args.merge_id, case=args.case).to_dict()
     elif cmd == "explain":
         out = [m.to_dict() for m in call("graph.merges", ctx, entity=args.entity)]
+    elif cmd == "unsure":
+        out = {"unsure": call("graph.merge_unsure", ctx, a=args.a, b=args.b, note=args.note,
+                              case=args.case)}
+    elif cmd == "queue":
+        out = call("graph.merge_queue", ctx, min_score=args.min_score, limit=args.limit)
+    elif cmd == "clusters":
+        out = [c.to_dict() for c in call("graph.merge_clusters", ctx,
+                                         min_score=args.min_score)][:args.limit]
     else:
         out = [m.to_dict() for m in call("graph.merges", ctx, active_only=not args.all)]
     if args.json:
@@ -204,7 +213,15 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     rows = out if isinstance(out, list) else [out]
     for r in rows:
         if "score" in r and "rule" in r and "alias" not in r:
-            print(f"  {r['score']:.2f} {r['rule']:<26} {r['a']}  ≈  {r['b']}")
+            print(f"  {r['score']:.2f} {r['rule']:<26} {r['a']}  ≈  {r['b']}"
+                  + ("  [not sure]" if r.get("unsure") else ""))
+            for fname, f in (r.get("evidence", {}).get("fields") or {}).items():
+                print(f"      {fname:<11} {f['weight']:+6.2f}  {f['level']}: "
+                      f"{f['a'] or '—'} | {f['b'] or '—'}")
+        elif "members" in r:
+            weak = r["weakest"]
+            print(f"  {len(r['members'])} entities: {', '.join(r['members'])}; weakest link "
+                  f"{weak[0]} ≈ {weak[1]} ({weak[2]:.3f})")
         elif "alias" in r:
             state = "active" if r["undone_at"] is None else "undone"
             print(f"  merge {r['id']} [{state}] {r['alias']} → {r['canonical']} "
@@ -302,10 +319,25 @@ def register(subparsers: Any) -> None:
 
     p = sub.add_parser("resolve", help="entity resolution: propose, accept, reject, split")
     rsub = p.add_subparsers(dest="resolve_cmd", required=True)
-    q = rsub.add_parser("propose", help="weak matches (name + birth date / address)")
+    q = rsub.add_parser("propose", help="score possible duplicates (persons: probabilistic "
+                        "model with each field's weight) and refresh the review queue")
     q.add_argument("--type", help="entity type (default all with names)")
-    q.add_argument("--min-score", type=float, default=0.0)
+    q.add_argument("--min-score", type=float, default=None,
+                   help="lowest score shown (default: the workspace's review threshold)")
     q.add_argument("--limit", type=int, default=100)
+    q.add_argument("--apply-auto", action="store_true",
+                   help="merge pairs at or above the workspace's [resolution.auto_merge] "
+                        "threshold (off for persons unless the workspace sets one)")
+    q = rsub.add_parser("queue", help="proposals waiting for review, best first")
+    q.add_argument("--min-score", type=float, default=None)
+    q.add_argument("--limit", type=int, default=100)
+    q = rsub.add_parser("clusters", help="transitive clusters of proposals with the weakest link")
+    q.add_argument("--min-score", type=float, default=None)
+    q.add_argument("--limit", type=int, default=100)
+    q = rsub.add_parser("unsure", help="mark a proposed pair 'not sure' (stays in the queue)")
+    q.add_argument("a")
+    q.add_argument("b")
+    q.add_argument("--note", default="")
     q = rsub.add_parser("accept", help="merge ALIAS into CANONICAL")
     q.add_argument("alias")
     q.add_argument("canonical")

@@ -16,7 +16,7 @@ import re
 import time
 import weakref
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,11 +34,23 @@ CREATE TABLE IF NOT EXISTS graph_merges (
     rule TEXT NOT NULL, score REAL NOT NULL, evidence TEXT NOT NULL, user TEXT NOT NULL,
     accepted_at REAL NOT NULL, undone_at REAL, undone_by TEXT);
 CREATE INDEX IF NOT EXISTS graph_merges_alias ON graph_merges(alias);
+CREATE TABLE IF NOT EXISTS graph_proposals (
+    a TEXT NOT NULL, b TEXT NOT NULL, type TEXT NOT NULL, rule TEXT NOT NULL,
+    score REAL NOT NULL, evidence TEXT NOT NULL, at REAL NOT NULL,
+    PRIMARY KEY (a, b)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS graph_unsure (
+    a TEXT NOT NULL, b TEXT NOT NULL, user TEXT NOT NULL, at REAL NOT NULL, note TEXT,
+    PRIMARY KEY (a, b)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS er_keys (
+    key TEXT NOT NULL, entity_id TEXT NOT NULL, PRIMARY KEY (key, entity_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS graph_rejections (
     a TEXT NOT NULL, b TEXT NOT NULL, rule TEXT NOT NULL, user TEXT NOT NULL, at REAL NOT NULL,
     PRIMARY KEY (a, b)) WITHOUT ROWID;
 """
 
+#: Match probability from which a person proposal goes to the review queue (workspace
+#: ``[resolution] review_threshold``).
+REVIEW_THRESHOLD = 0.5
 #: Scores of the weak-match rules (the evidence says which fields matched).
 RULE_SCORES = {"name+birth_date+address": 0.97, "name+birth_date": 0.9, "name+address": 0.75}
 MAX_BUCKET = 50  # a (name, birth date) shared by more entities than this is noise, not a match
@@ -152,12 +164,30 @@ class Resolver:
     """Proposes, accepts, rejects and undoes merges in one store (audited via ``audit``)."""
 
     def __init__(self, store: Store, *, audit: AuditLog | None = None, user: str = "",
-                 schema: Schema | None = None) -> None:
+                 schema: Schema | None = None, config: dict[str, Any] | None = None) -> None:
         self.store = store
         self.audit = audit
         self.user = user or "unknown"
         self.schema = schema or default_schema()
+        self.config = dict(config or {})
         ensure_tables(store)
+
+    @property
+    def review_threshold(self) -> float:
+        """Person proposals at or above this match probability go to the review queue."""
+        return float(self.config.get("review_threshold", REVIEW_THRESHOLD))
+
+    def auto_threshold(self, entity_type: str) -> float | None:
+        """Score from which ``entity_type`` merges without review; None (off) unless the
+        workspace sets ``[resolution.auto_merge] TYPE = score`` — off for persons by default."""
+        value = dict(self.config.get("auto_merge", {})).get(entity_type)
+        if value in (None, False, "off"):
+            return None
+        score = float(value)
+        if not 0.5 <= score <= 1.0:
+            raise ResolutionError(f"[resolution.auto_merge] {entity_type} = {value!r}: "
+                                  "must be between 0.5 and 1, or 'off'")
+        return score
 
     @classmethod
     def for_workspace(cls, workspace: Any) -> Resolver:
@@ -166,17 +196,22 @@ class Resolver:
         from core.security import require
 
         session = require(workspace, "graph.read", action="graph.resolve")
-        return cls(workspace.store, audit=workspace.audit, user=session.user)
+        return cls(workspace.store, audit=workspace.audit, user=session.user,
+                   config=workspace.config.get("resolution", {}))
 
     # -- proposals ----------------------------------------------------------------------------
-    def propose(self, entity_type: str | None = None, *, min_score: float = 0.0,
+    def propose(self, entity_type: str | None = None, *, min_score: float | None = None,
                 limit: int | None = None) -> list[MergeProposal]:
         """Weak-match proposals, best first, leaving out rejected and already merged pairs.
 
-        Rules apply to every declared entity type with a ``name`` property and a ``birth_date``
-        and/or ``address`` property (persons, organisations); addresses also come from
+        Persons are scored by the probabilistic model (:mod:`graph.er_model`; ``score`` is the
+        match probability, the evidence gives each field's level and weight) and kept from
+        ``min_score`` (default: the review threshold); the proposals are also stored as the
+        review queue (:meth:`queue`). Other types with a ``name`` and a ``birth_date`` and/or
+        ``address`` property get the exact-match rules; addresses also come from
         ``lives_at`` / ``located_at`` links.
         """
+        floor = self.review_threshold if min_score is None else min_score
         types = [entity_type] if entity_type else list(self.schema.entities)
         aliases = AliasMap.load(self.store)
         rejected = {(a, b) for a, b in self.store.connection.execute(
@@ -186,15 +221,141 @@ class Resolver:
             props = self.schema.entity(tname).properties
             if "name" not in props or not ({"birth_date", "address"} & set(props)):
                 continue
-            for p in self._propose_type(tname):
+            found = (self._propose_persons(floor) if tname == "person"
+                     else self._propose_type(tname))
+            for p in found:
                 pair = (p.a, p.b)
                 if pair in rejected or aliases.canonical(p.a) == aliases.canonical(p.b):
                     continue
                 if pair not in best or best[pair].score < p.score:
                     best[pair] = p
-        out = sorted((p for p in best.values() if p.score >= min_score),
+        out = sorted((p for p in best.values() if p.score >= floor),
                      key=lambda p: (-p.score, p.a, p.b))
         return out[:limit] if limit else out
+
+    def _propose_persons(self, floor: float) -> list[MergeProposal]:
+        from graph import er_model, er_person
+
+        features = er_person.load_features(self.store)
+        self._index_keys(features, replace=True)
+        scored = er_model.predict(features, min_probability=max(floor, 1e-4))
+        found = [_proposal(s) for s in scored]
+        self._store_proposals(found, replace=True)
+        return found
+
+    def match_new(self, entity_ids: Iterable[str]) -> list[MergeProposal]:
+        """Match new (or changed) person entities against the ones already indexed, without
+        re-scoring the workspace: candidates come from the blocking-key index, the pairs are
+        scored by the same model, those above the review threshold join the queue, and those
+        above the workspace's auto threshold (off for persons by default) are merged."""
+        from graph import er_model, er_person
+
+        ids = sorted(set(entity_ids))
+        if not ids:
+            return []
+        new = er_person.load_features(self.store, ids)
+        self._index_keys(new)
+        keys = sorted({k for f in new for k in _keys(f)})
+        cand: set[str] = set()
+        con = self.store.connection
+        for i in range(0, len(keys), 500):
+            part = keys[i:i + 500]
+            cand.update(r[0] for r in con.execute(
+                f"SELECT entity_id FROM er_keys WHERE key IN ({','.join('?' * len(part))})",
+                part))
+        existing = er_person.load_features(self.store, cand - set(ids))
+        n = con.execute("SELECT count(*) FROM entities WHERE type='person'").fetchone()[0]
+        scored = er_model.compare(new, existing, n_records=int(n),
+                                  min_probability=self.review_threshold)
+        aliases = AliasMap.load(self.store)
+        rejected = {(a, b) for a, b in con.execute("SELECT a, b FROM graph_rejections")}
+        found = [p for p in (_proposal(s) for s in scored)
+                 if (p.a, p.b) not in rejected and aliases.canonical(p.a) != aliases.canonical(p.b)]
+        self._store_proposals(found)
+        self.apply_auto(found)
+        return found
+
+    def apply_auto(self, proposals: Iterable[MergeProposal]) -> list[Merge]:
+        """Merge the proposals at or above their type's auto threshold (none when it is off)."""
+        merges = []
+        for p in sorted(proposals, key=lambda p: -p.score):
+            limit = self.auto_threshold(p.entity_type)
+            if limit is None or p.score < limit:
+                continue
+            aliases = AliasMap.load(self.store)
+            if aliases.canonical(p.a) == aliases.canonical(p.b):
+                continue
+            keep = aliases.canonical(p.a)
+            alias = aliases.canonical(p.b)
+            merges.append(self.accept(alias, keep, rule=f"auto:{p.rule}", score=p.score,
+                                      evidence=p.evidence))
+        return merges
+
+    def _index_keys(self, features: Sequence[dict[str, Any]], replace: bool = False) -> None:
+        rows = [(k, f["unique_id"]) for f in features for k in _keys(f)]
+        with self.store.transaction() as con:
+            if replace:
+                con.execute("DELETE FROM er_keys")
+            con.executemany("INSERT OR IGNORE INTO er_keys VALUES (?,?)", rows)
+
+    def _store_proposals(self, found: Sequence[MergeProposal], replace: bool = False) -> None:
+        now = time.time()
+        with self.store.transaction() as con:
+            if replace:
+                con.execute("DELETE FROM graph_proposals WHERE type='person'")
+            con.executemany(
+                "INSERT OR REPLACE INTO graph_proposals VALUES (?,?,?,?,?,?,?)",
+                [(p.a, p.b, p.entity_type, p.rule, p.score,
+                  json.dumps(p.evidence, ensure_ascii=False, default=str), now) for p in found])
+
+    def queue(self, *, min_score: float | None = None) -> list[dict[str, Any]]:
+        """The review queue: stored proposals at or above the review threshold that nobody has
+        accepted or rejected, best first; each with ``unsure`` when marked "not sure"."""
+        floor = self.review_threshold if min_score is None else min_score
+        con = self.store.connection
+        aliases = AliasMap.load(self.store)
+        rejected = {(a, b) for a, b in con.execute("SELECT a, b FROM graph_rejections")}
+        unsure = {(a, b): u for a, b, u in con.execute("SELECT a, b, user FROM graph_unsure")}
+        out = []
+        for a, b, etype, rule, score, evidence, _ in con.execute(
+                "SELECT * FROM graph_proposals WHERE score >= ? ORDER BY score DESC, a, b",
+                (floor,)):
+            if (a, b) in rejected or aliases.canonical(a) == aliases.canonical(b):
+                continue
+            p = MergeProposal(a, b, etype, rule, float(score), json.loads(evidence))
+            out.append({**p.to_dict(), "unsure": unsure.get((a, b))})
+        return out
+
+    def clusters(self, *, min_score: float | None = None) -> list[Any]:
+        """The queue's proposals and the active merges as transitive clusters, each with its
+        weakest link (shown together; nothing is merged by being in one cluster)."""
+        from graph.er_person import clusters
+
+        pairs = [(q["a"], q["b"], q["score"]) for q in self.queue(min_score=min_score)]
+        pairs += [(m.alias, m.canonical, m.score) for m in self.merges()]
+        return clusters(pairs)
+
+    def find_proposal(self, a: str, b: str) -> MergeProposal | None:
+        """The stored proposal for the pair (from the queue), else a fresh one, else None."""
+        x, y = sorted((a, b))
+        row = self.store.connection.execute(
+            "SELECT a, b, type, rule, score, evidence FROM graph_proposals WHERE a=? AND b=?",
+            (x, y)).fetchone()
+        if row is not None:
+            return MergeProposal(row[0], row[1], row[2], row[3], float(row[4]),
+                                 json.loads(row[5]))
+        entity = self.store.get_entity(a)
+        if entity is not None and entity.type == "person":
+            return None  # persons are only proposed by a run; don't rescore the workspace
+        return next((p for p in self.propose(min_score=0.0) if {p.a, p.b} == {a, b}), None)
+
+    def mark_unsure(self, a: str, b: str, *, note: str = "", case: str | None = None) -> None:
+        """Record "not sure" for the pair: it stays in the queue, flagged, for a second look."""
+        a, b = sorted((a, b))
+        with self.store.transaction() as con:
+            con.execute("INSERT OR REPLACE INTO graph_unsure VALUES (?,?,?,?,?)",
+                        (a, b, self.user, time.time(), note[:500]))
+        self._audit("graph.unsure", {"a": a, "b": b, "note": note[:500]}, case)
 
     def _propose_type(self, tname: str) -> list[MergeProposal]:
         con = self.store.connection
@@ -341,6 +502,25 @@ class Resolver:
     def _audit(self, action: str, params: dict[str, Any], case: str | None) -> None:
         if self.audit is not None:
             self.audit.append(self.user, action, params, case=case)
+
+
+def _keys(f: dict[str, Any]) -> list[str]:
+    """The blocking keys of one person record (``rule#:value``), as in er_model."""
+    from graph.er_model import BLOCKING_RULES
+
+    tail = f["id17"][6:] if f.get("id17") else None
+    out = []
+    for n, cols in enumerate(BLOCKING_RULES):
+        values = [tail if c == "id_tail" else f.get(c) for c in cols]
+        if all(v not in (None, "") for v in values):
+            out.append(f"{n}:" + "\x1f".join(str(v) for v in values))
+    return out
+
+
+def _proposal(scored: Any) -> MergeProposal:
+    ev = scored.explanation()
+    return MergeProposal(scored.a, scored.b, "person", "probabilistic",
+                         round(scored.probability, 6), ev)
 
 
 def _merge_from_row(row: tuple[Any, ...]) -> Merge:

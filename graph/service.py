@@ -220,16 +220,52 @@ def export(ctx: ServiceContext, *, entities: Sequence[str] = (), output: str,
 def _resolver(ctx: ServiceContext) -> Any:
     from graph.resolution import Resolver
 
-    return Resolver(ctx.workspace.store, audit=ctx.workspace.audit, user=ctx.session.user)
+    return Resolver(ctx.workspace.store, audit=ctx.workspace.audit, user=ctx.session.user,
+                    config=ctx.workspace.config.get("resolution", {}))
 
 
 @service("graph.merge_proposals", permission="graph.read")
 def merge_proposals(ctx: ServiceContext, *, entity_type: str | None = None,
-                    min_score: float = 0.0, limit: int | None = 100) -> list[Any]:
-    """Weak-match proposals (name + birth date / address), best first."""
-    found = _resolver(ctx).propose(entity_type, min_score=min_score, limit=limit)
+                    min_score: float | None = None, limit: int | None = 100,
+                    apply_auto: bool = False) -> list[Any]:
+    """Possible duplicates, best first (persons: the probabilistic model, each field's weight
+    in the evidence; from the review threshold unless ``min_score``); refreshes the queue.
+    ``apply_auto`` merges those at or above the workspace's auto threshold for their type
+    (none when it is off — the default for persons); each merge is audited."""
+    resolver = _resolver(ctx)
+    found = resolver.propose(entity_type, min_score=min_score, limit=None)
+    merged = resolver.apply_auto(found) if apply_auto else []
+    audit_detail(proposals=len(found), auto_merged=len(merged))
+    return found[:limit] if limit else found
+
+
+@service("graph.merge_queue", permission="graph.read")
+def merge_queue(ctx: ServiceContext, *, min_score: float | None = None,
+                limit: int | None = 500) -> list[dict[str, Any]]:
+    """The review queue: stored proposals nobody has decided, best first, "not sure" flagged."""
+    found = _resolver(ctx).queue(min_score=min_score)
     audit_detail(proposals=len(found))
+    return found[:limit] if limit else found
+
+
+@service("graph.merge_clusters", permission="graph.read")
+def merge_clusters(ctx: ServiceContext, *, min_score: float | None = None) -> list[Any]:
+    """The queue and the active merges as transitive clusters, each with its weakest link."""
+    found = [c for c in _resolver(ctx).clusters(min_score=min_score) if len(c.members) > 1]
+    audit_detail(clusters=len(found))
     return found
+
+
+@service("graph.merge_unsure", permission="graph.read", audit=False)
+def merge_unsure(ctx: ServiceContext, *, a: str, b: str, note: str = "",
+                 case: str | None = None) -> list[str]:
+    """Mark a proposed pair "not sure": it stays in the queue, flagged (audited)."""
+    from graph.entities import resolve_entity
+
+    store = ctx.workspace.store
+    ids = [resolve_entity(store, a), resolve_entity(store, b)]
+    _resolver(ctx).mark_unsure(ids[0], ids[1], note=note, case=case)
+    return ids
 
 
 @service("graph.merge_accept", permission="graph.read", audit=False)
@@ -241,7 +277,7 @@ def merge_accept(ctx: ServiceContext, *, alias: str, canonical: str,
     store = ctx.workspace.store
     resolver = _resolver(ctx)
     a, keep = resolve_entity(store, alias), resolve_entity(store, canonical)
-    proposal = next((p for p in resolver.propose() if {p.a, p.b} == {a, keep}), None)
+    proposal = resolver.find_proposal(a, keep)
     if proposal is not None:
         return resolver.accept_proposal(proposal, canonical=keep, case=case)
     return resolver.accept(a, keep, case=case)

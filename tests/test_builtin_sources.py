@@ -13,8 +13,9 @@ from core.ingest import Ingestor
 from core.model import FieldRole, entity_id
 from core.normalize import id_number as norm_id
 from core.normalize import plate as norm_plate
+from plugins.builtin import gen_identity
 from plugins.builtin.geo import GEOJSON_PATH, districts
-from plugins.builtin.world import valid_id_number
+from plugins.builtin.world import World, valid_id_number
 from plugins.registry import ENTRY_POINT_GROUP, discover
 from tests.builtin_fixtures import BUILTIN, SEED, Built, build_all
 
@@ -43,13 +44,20 @@ def test_all_seven_are_discovered_through_entry_points() -> None:
     assert ENTRY_POINT_GROUP == "superbrain.sources"
 
 
+def expected_rows(name: str, count: int, seed: int = SEED) -> int:
+    """``count`` rows, and in the population registry the planted identities' rows on top."""
+    if name != "population":
+        return count
+    return count + len(gen_identity.population_rows(World(seed)))
+
+
 @pytest.mark.parametrize("name", BUILTIN)
 def test_each_source_ingests_every_generated_row(built: Built, name: str) -> None:
     report = built.reports[name]
     assert report.status == "done", report.summary()
     assert report.rejects == 0, report.summary()
-    assert report.records == 200
-    assert built.ws.store.sources()[name] == 200
+    assert report.records == expected_rows(name, 200)
+    assert built.ws.store.sources()[name] == expected_rows(name, 200)
 
 
 def test_record_schemas_declare_district_facets_and_typed_identifiers() -> None:
@@ -73,7 +81,7 @@ def test_same_seed_gives_identical_files_and_another_seed_does_not(tmp_path: Pat
         (c,) = plugin.generate(tmp_path / "c" / name, 150, seed=4)
         assert a.read_bytes() == b.read_bytes(), name
         assert a.read_bytes() != c.read_bytes(), name
-        assert len(rows(a)) == 150, name
+        assert len(rows(a)) == expected_rows(name, 150, seed=3), name
 
 
 def test_the_same_people_appear_across_sources(built: Built) -> None:
@@ -129,7 +137,8 @@ def test_population_gbk_export_ingests_with_chinese_intact(tmp_path: Path, works
         raw.decode("utf-8")
     expected = rows(path, encoding="gbk")
     report = Ingestor(workspace, stages=[]).ingest_file(plugin, path)
-    assert (report.status, report.records, report.rejects) == ("done", 120, 0)
+    assert (report.status, report.records, report.rejects) == (
+        "done", expected_rows("population", 120), 0)
     first = expected[0]
     record = workspace.store.get_record(f"population:{first['id_number']}")
     assert record is not None
@@ -158,7 +167,12 @@ def test_hotel_xlsx_ingests_like_the_csv(tmp_path: Path, workspace) -> None:
 def test_id_numbers_have_valid_check_digits(built: Built) -> None:
     ids = [norm_id(r["id_number"]) for r in rows(built.files["population"])]
     assert len(set(ids)) == len(ids)
-    assert all(valid_id_number(i) for i in ids)
+    # Only the planted identities' second registrations carry a bad or 15-digit number.
+    variants = {w.id_number for ident in gen_identity.identities(SEED) for w in ident[1:]
+                if w.source == "population"}
+    assert variants and variants <= set(ids)
+    assert all(valid_id_number(i) for i in ids if i not in variants)
+    assert not any(valid_id_number(i) for i in variants)
     assert not valid_id_number(ids[0][:17] + ("0" if ids[0][17] != "0" else "1"))
 
 

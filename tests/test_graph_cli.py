@@ -45,11 +45,24 @@ def test_export_and_resolve(ws: Any, capsys: pytest.CaptureFixture[str], tmp_pat
     assert Path(out["files"][0]).exists() and out["nodes"] > 1
     (proposal,) = run(ws, capsys, "resolve", "propose")
     assert {proposal["a"], proposal["b"]} == {PERSON_A, PERSON_B}
+    (queued,) = run(ws, capsys, "resolve", "queue")
+    assert {queued["a"], queued["b"]} == {PERSON_A, PERSON_B} and queued["unsure"] is None
+    run(ws, capsys, "resolve", "unsure", PERSON_A, PERSON_B, "--note", "same flat?")
+    assert run(ws, capsys, "resolve", "queue")[0]["unsure"]
+    (cluster,) = run(ws, capsys, "resolve", "clusters")
+    assert sorted(cluster["members"]) == sorted([PERSON_A, PERSON_B])
     merge = run(ws, capsys, "resolve", "accept", PERSON_B, PERSON_A)
     assert merge["rule"] == proposal["rule"] and merge["alias"] == PERSON_B
     assert run(ws, capsys, "resolve", "split", PERSON_B)["undone_at"] is not None
     actions = [e["action"] for e in ws.audit.entries()]
-    assert {"graph.export", "graph.merge", "graph.split"} <= set(actions)
+    assert {"graph.export", "graph.unsure", "graph.merge", "graph.split"} <= set(actions)
+
+
+def test_resolve_propose_shows_each_fields_weight(ws: Any,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["graph", "resolve", "propose", "-w", str(ws.root)]) == 0
+    out = capsys.readouterr().out
+    assert "probabilistic" in out and "birth_date" in out and "same date, any format" in out
 
 
 def test_unknown_entity_is_a_clear_error(ws: Any, capsys: pytest.CaptureFixture[str]) -> None:

@@ -35,9 +35,12 @@ def test_weak_match_is_proposed_with_evidence_not_merged(ws: Any) -> None:
     r = Resolver.for_workspace(ws)
     (p,) = r.propose()
     assert {p.a, p.b} == {PERSON_A, PERSON_B}
-    assert p.rule == "name+birth_date+address" and 0.9 < p.score <= 1
-    assert p.evidence["birth_date"] and p.evidence["address"] == ["杭州市西湖区"]
-    assert p.evidence["a"]["name"] == "王 伟" and p.evidence["b"]["name"] == "王伟"
+    assert p.rule == "probabilistic" and 0.9 < p.score <= 1
+    fields = p.evidence["fields"]
+    assert fields["id_number"]["level"].startswith("same area and sequence")  # check differs
+    assert fields["birth_date"]["level"] == "same date, any format"  # 1980-01-01 / 19800101
+    assert fields["name"]["level"] == "same characters"  # "王 伟" / "王伟"
+    assert {fields["name"]["a"], fields["name"]["b"]} == {"王 伟", "王伟"}
     g = expand(ws.store, [PERSON_A], depth=2)
     assert PERSON_B not in g.nodes  # proposing changes nothing
 

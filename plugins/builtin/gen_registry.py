@@ -1,7 +1,9 @@
 """Generators of the register-like sources: population registry, hotel check-ins, watchlist.
 
 Each ``write_*`` streams exactly ``count`` rows (planted rows first, see
-:mod:`plugins.builtin.planted`) and returns the file it wrote; same seed, same bytes.
+:mod:`plugins.builtin.planted`) and returns the file it wrote; same seed, same bytes. The
+population registry has, on top, the rows of the planted identities
+(:mod:`plugins.builtin.gen_identity`) — people registered twice.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from plugins.builtin import gen_identity
 from plugins.builtin import planted as pl
 from plugins.builtin.formats import (
     Clock,
@@ -49,6 +52,8 @@ _REASON_CATEGORY = {
 def population_rows(world: World, count: int) -> Iterator[tuple[object, ...]]:
     rng = random.Random(f"population:{world.seed}")
     for i in range(count):
+        if i == N_PLANTED:  # the planted identities' rows, on top of the residents
+            yield from gen_identity.population_rows(world)
         p = world.person(i)
         reg = datetime(2000, 1, 1) + timedelta(days=rng.randrange(9400))
         yield (
@@ -61,7 +66,9 @@ def population_rows(world: World, count: int) -> Iterator[tuple[object, ...]]:
 
 
 def write_population(world: World, out_dir: Path, count: int, encoding: str = "utf-8") -> Path:
-    """The population–house–unit registry: one row per resident (residents 0 … count-1)."""
+    """The population–house–unit registry: one row per resident (residents 0 … count-1), and
+    after the planted residents the rows of the planted identities
+    (:func:`gen_identity.population_rows`; with ``count`` above :data:`pl.MIN_COUNT`)."""
     codec = encoding.lower().replace("-", "").replace("_", "")
     suffix = "" if codec in ("utf8", "utf8sig") else f".{codec}"
     path = out_dir / f"population{suffix}.csv"
@@ -104,6 +111,7 @@ def hotel_rows(world: World, count: int) -> Iterator[tuple[object, ...]]:
             co = pl.ASSOCIATE if k == 0 and visit == 0 else None
             planted_rows += _stay(world, rng, clock, n, hotel, start, w, co)
             n += 2
+    planted_rows += gen_identity.hotel_rows(world)  # the planted identities' check-ins
     written = 0
     for row in planted_rows[:count]:
         yield row

@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from plugins.builtin import gen_events, gen_registry
+from plugins.builtin import gen_events, gen_identity, gen_registry
 from plugins.builtin.world import World
 from plugins.mapping import MappingSource, load_mapping
 
@@ -63,8 +63,12 @@ class PopulationSource(BuiltinSource):
 
     def generate(self, out_dir: Path, count: int, seed: int = 0, *,
                  encoding: str = "utf-8") -> list[Path]:
-        """Write ``count`` residents; ``encoding="gbk"`` writes ``population.gbk.csv``."""
+        """Write ``count`` residents; ``encoding="gbk"`` writes ``population.gbk.csv``.
+
+        Also writes ``identity_truth.json`` beside it (not a source file: the planted
+        identities that entity resolution is measured against, see gen_identity)."""
         def writer(world: World, out: Path, n: int) -> Path:
+            gen_identity.write_truth(world, out)
             return gen_registry.write_population(world, out, n, encoding=encoding)
         return [self._write(out_dir, count, seed, writer)]
 
