@@ -132,7 +132,7 @@ def build(workspace: Any, number: str, *, author: str,
     parts.append(_timeline(workspace, charts, notes, pins, cites, tz))
     parts.append(_map(workspace, notes, pins, cites))
     parts.append(_profiles(workspace, charts, notes, cites))
-    parts.append(_notes(notes, cites, tz))
+    parts.append(_notes(workspace, notes, cites, tz))
     parts.append(_face_leads(pins, cites, tz))
     parts.append(_other_pins(pins, cites, tz))
     parts.append("<section><h2>Sources</h2><p class=meta>Every footnote names the record a "
@@ -247,12 +247,12 @@ def _map(workspace: Any, notes: list[Any], pins: list[Any], cites: Citations) ->
             "<th>what</th></tr>" + rows + "</table></section>")
 
 
-def map_svg(points: list[tuple[float, float, str, str]], width: int = 700,
-            height: int = 460) -> str:
+def map_svg(points: list[tuple[float, float, str, str]], width: int = 640,
+            height: int = 440) -> str:
     """Numbered points over the district outlines (the offline basemap), equirectangular."""
     lats = [p[0] for p in points]
     lons = [p[1] for p in points]
-    pad = 0.02
+    pad = 0.06
     la0, la1 = min(lats) - pad, max(lats) + pad
     lo0, lo1 = min(lons) - pad, max(lons) + pad
     span = max(la1 - la0, lo1 - lo0)
@@ -319,14 +319,15 @@ def _profiles(workspace: Any, charts: list[Any], notes: list[Any], cites: Citati
     return "".join(out)
 
 
-def _notes(notes: list[Any], cites: Citations, tz: str) -> str:
+def _notes(workspace: Any, notes: list[Any], cites: Citations, tz: str) -> str:
     out = ["<section><h2>Notes</h2>"]
     if not notes:
         out.append("<p>No notes.</p>")
     for n in notes:
         target = f"{n.target_kind} {n.target}"
-        cite = cites.cite(n.target) if n.target_kind in ("record", "timeline") and \
-            ":" in n.target and not n.target[:4].isdigit() else ""
+        is_record = n.target_kind in ("record", "timeline") and bool(
+            workspace.store.get_records([n.target]))
+        cite = cites.cite(n.target) if is_record else ""
         mentions = ", ".join(escape(m) for m in n.mentions)
         out.append(f'<div class="note"><div class="meta">{escape(n.author)} · '
                    f"{escape(local_time(n.created_at, tz))} · on {escape(target)}{cite} · "
