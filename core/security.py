@@ -18,6 +18,8 @@ text before it reaches a log, an error message or the audit log.
 from __future__ import annotations
 
 import base64
+import contextlib
+import contextvars
 import functools
 import getpass
 import logging
@@ -25,7 +27,7 @@ import os
 import re
 import sys
 import tomllib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -201,9 +203,33 @@ def _set_session(workspace: Workspace, session: Session) -> None:
     workspace.user = session.user
 
 
+# A service call binds its session for the current thread or task (core.services), so engine
+# code asking for the workspace's user or session answers with the caller's, even when one
+# workspace object serves several sessions (the centre server).
+_BOUND: contextvars.ContextVar[tuple[Any, Session] | None] = contextvars.ContextVar(
+    "superbrain_bound_session", default=None)
+
+
+@contextlib.contextmanager
+def bound(workspace: Workspace, session: Session) -> Iterator[Session]:
+    """Make ``session`` the acting session of ``workspace`` in this thread/task for a block."""
+    token = _BOUND.set((workspace, session))
+    try:
+        yield session
+    finally:
+        _BOUND.reset(token)
+
+
+def bound_session(workspace: Any) -> Session | None:
+    """The session bound to ``workspace`` by a running service call, or None."""
+    found = _BOUND.get()
+    return found[1] if found is not None and found[0] is workspace else None
+
+
 def current_session(workspace: Workspace) -> Session:
-    """The workspace's session, authenticating from the environment on first use."""
-    session = workspace._session
+    """The acting session: the one a running service call bound, else the workspace's own,
+    authenticating from the environment on first use."""
+    session = bound_session(workspace) or workspace._session
     if session is not None:
         return session
     store = user_store(workspace)

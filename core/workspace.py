@@ -79,7 +79,22 @@ class Workspace:
     def __init__(self, root: Path, config: dict[str, Any]) -> None:
         self.root = root
         self.config = config
-        self.user = os.environ.get("SUPERBRAIN_USER") or getpass.getuser()
+        #: The name claimed before authentication ($SUPERBRAIN_USER or the OS user); what
+        #: engines audit is :attr:`user`, the acting session's name once there is one.
+        self.claimed_user = os.environ.get("SUPERBRAIN_USER") or getpass.getuser()
+
+    @property
+    def user(self) -> str:
+        """The acting user: a running service call's session, else this workspace's session,
+        else (not yet authenticated) the claimed name."""
+        from core.security import bound_session
+
+        session = bound_session(self) or self._session
+        return session.user if session is not None else self.claimed_user
+
+    @user.setter
+    def user(self, name: str) -> None:
+        self.claimed_user = name
 
     # -- creation -----------------------------------------------------------------------------
     @classmethod
@@ -221,5 +236,14 @@ class Workspace:
         return login(self, user, password)
 
     def close(self) -> None:
+        """Close the engines the services opened on this workspace (core.services.shared),
+        then the store."""
+        for key, engine in list(self.__dict__.pop("_shared_engines", {}).items()):
+            close = getattr(engine, "close", None)
+            if callable(close):
+                try:
+                    close()
+                except Exception as exc:  # closing must go on for the others and the store
+                    logging.getLogger(__name__).warning("closing %s failed: %s", key, exc)
         if "store" in self.__dict__:
             self.store.close()

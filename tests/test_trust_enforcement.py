@@ -95,8 +95,9 @@ def test_search_backend_needs_the_search_permission(
     backend_module.open_backend(sessions["ana"]).close()  # analysts search
     # a site that takes "search" away from analysts: the engine refuses, whatever the UI shows
     text = core.security.ROLES_FILE.read_text("utf-8").replace(
-        'permissions = ["search", "graph.read", "faces.search", "alerts.ack"]',
-        'permissions = ["graph.read", "faces.search", "alerts.ack"]')
+        'permissions = ["account", "search", "graph.read", "faces.search", "ops.read", '
+        '"alerts.ack"]',
+        'permissions = ["account", "graph.read", "faces.search", "ops.read", "alerts.ack"]')
     custom = tmp_path / "roles.toml"
     custom.write_text(text, "utf-8")
     monkeypatch.setattr(core.security, "default_roles", lambda: load_roles(custom))

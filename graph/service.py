@@ -1,0 +1,304 @@
+"""Link-analysis services: expand, path, centrality, communities, co-occurrence, timeline,
+export, entity resolution, covering indexes (see :mod:`core.services`).
+
+Every graph query — ``superbrain graph …``, the console's link chart (expansions and paths, even
+when it computes them in its helper process) and the centre server — goes through these
+functions, so each is checked against ``graph.read`` and audited with its case number.
+Entities may be given as ids (``vehicle:浙F12345``) or raw plates / phones / ID numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from core.model import to_utc
+from core.progress import CancelToken
+from core.services import ServiceContext, audit_detail, service
+
+
+def _time(value: datetime | str | None) -> datetime | None:
+    """A time parameter: a datetime or its ISO text (what a remote caller sends)."""
+    if value is None or isinstance(value, datetime):
+        return to_utc(value) if value is not None else None
+    from graph.errors import GraphError
+
+    try:
+        return to_utc(datetime.fromisoformat(str(value)))
+    except ValueError:
+        raise GraphError(f"{value!r} is not an ISO date/time") from None
+
+
+def _graph_detail(graph: Any) -> None:
+    if graph is not None and hasattr(graph, "nodes"):
+        audit_detail(nodes=len(graph.nodes), edges=len(graph.edges),
+                     truncated=bool(getattr(graph, "truncated", False)))
+
+
+def _neighbourhood(ctx: ServiceContext, entities: Sequence[str], *, depth: int,
+                   link_types: Sequence[str] | None, start: Any, end: Any, max_nodes: int,
+                   cancel: CancelToken | None) -> Any:
+    from graph.entities import resolve_entities
+    from graph.expand import expand as expand_store
+
+    store = ctx.workspace.store
+    return expand_store(store, resolve_entities(store, entities), depth=depth,
+                        link_types=link_types, start=_time(start), end=_time(end),
+                        max_nodes=max_nodes, cancel=cancel)
+
+
+@service("graph.expand", permission="graph.read")
+def expand(ctx: ServiceContext, *, entities: Sequence[str], depth: int = 2,
+           link_types: Sequence[str] | None = None, start: Any = None, end: Any = None,
+           max_nodes: int = 2000, case: str | None = None,
+           cancel: CancelToken | None = None,
+           compute: Callable[[], Any] | None = None) -> Any:
+    """The neighbourhood of ``entities`` to ``depth`` hops, with evidence (a GraphResult).
+
+    ``compute`` (in-process callers only) does the same expansion the caller's way, e.g. the
+    console growing its chart in a helper process; the check and the audit stay here.
+    """
+    if compute is not None:
+        result = compute()
+        _graph_detail(result[0] if isinstance(result, tuple) else result)
+        return result
+    result = _neighbourhood(ctx, entities, depth=depth, link_types=link_types, start=start,
+                            end=end, max_nodes=max_nodes, cancel=cancel)
+    _graph_detail(result)
+    return result
+
+
+@service("graph.path", permission="graph.read")
+def path(ctx: ServiceContext, *, source: str, target: str, max_hops: int = 6, k: int = 1,
+         time_order: bool = False, link_types: Sequence[str] | None = None,
+         start: Any = None, end: Any = None, max_nodes: int = 20000, case: str | None = None,
+         cancel: CancelToken | None = None, compute: Callable[[], Any] | None = None) -> Any:
+    """Shortest, k-shortest or time-ordered paths (a list of graph.paths.Path).
+
+    Raises graph.errors.NoPathError when none exists; ``compute`` as in :func:`expand`.
+    """
+    from graph.entities import resolve_entity
+    from graph.expand import expand as expand_store
+    from graph.expand import find_path
+    from graph.paths import k_shortest_paths, shortest_path
+
+    if compute is not None:
+        result = compute()
+        audit_detail(found=True)
+        return result
+    store = ctx.workspace.store
+    a, b = resolve_entity(store, source), resolve_entity(store, target)
+    t0, t1 = _time(start), _time(end)
+    if not time_order and k == 1:
+        result = find_path(store, a, b, max_hops=max_hops, link_types=link_types, start=t0,
+                           end=t1, cancel=cancel)
+        found = [shortest_path(result, result.seeds[0], result.seeds[-1])]
+    else:
+        # every path of ≤ max_hops lies within max_hops/2 of one of its ends
+        sub = expand_store(store, [a, b], depth=(max_hops + 1) // 2, link_types=link_types,
+                           start=t0, end=t1, max_nodes=max_nodes, cancel=cancel)
+        a, b = sub.seeds[0], sub.seeds[-1]
+        if k == 1:
+            found = [shortest_path(sub, a, b, time_respecting=time_order, max_hops=max_hops)]
+        else:
+            found = k_shortest_paths(sub, a, b, k, time_respecting=time_order)
+    audit_detail(paths=len(found), hops=[p.length for p in found])
+    return found
+
+
+def _graph_or_neighbourhood(ctx: ServiceContext, graph: Any, entities: Sequence[str],
+                            **kw: Any) -> Any:
+    if graph is not None:
+        audit_detail(nodes=len(graph.nodes), seeds=list(graph.seeds)[:20])
+        return graph
+    result = _neighbourhood(ctx, entities, **kw)
+    _graph_detail(result)
+    return result
+
+
+@service("graph.centrality", permission="graph.read")
+def centrality(ctx: ServiceContext, *, entities: Sequence[str] = (), graph: Any = None,
+               measures: Sequence[str] = ("degree", "betweenness", "pagerank", "eigenvector"),
+               depth: int = 2, link_types: Sequence[str] | None = None, start: Any = None,
+               end: Any = None, max_nodes: int = 2000, case: str | None = None,
+               cancel: CancelToken | None = None) -> Any:
+    """Centrality of a neighbourhood of ``entities`` (or of ``graph``, a GraphResult already
+    charted): a graph.analysis.Centrality."""
+    from graph.analysis import centrality as compute_centrality
+
+    g = _graph_or_neighbourhood(ctx, graph, entities, depth=depth, link_types=link_types,
+                                start=start, end=end, max_nodes=max_nodes, cancel=cancel)
+    return compute_centrality(g, tuple(measures))
+
+
+@service("graph.communities", permission="graph.read")
+def communities(ctx: ServiceContext, *, entities: Sequence[str] = (), graph: Any = None,
+                resolution: float = 1.0, depth: int = 2,
+                link_types: Sequence[str] | None = None, start: Any = None, end: Any = None,
+                max_nodes: int = 2000, case: str | None = None,
+                cancel: CancelToken | None = None) -> list[list[str]]:
+    """Louvain communities of a neighbourhood (or of ``graph``): lists of entity ids."""
+    from graph.analysis import communities as louvain
+
+    g = _graph_or_neighbourhood(ctx, graph, entities, depth=depth, link_types=link_types,
+                                start=start, end=end, max_nodes=max_nodes, cancel=cancel)
+    found = louvain(g, resolution=resolution)
+    audit_detail(communities=len(found))
+    return found
+
+
+@service("graph.cooccur", permission="graph.read")
+def cooccur(ctx: ServiceContext, *, target: str | None = None, window: float = 60.0,
+            min_count: int = 2, min_places: int = 1, link_type: str = "passed",
+            start: Any = None, end: Any = None, top: int = 20, case: str | None = None,
+            cancel: CancelToken | None = None) -> list[Any]:
+    """伴随: who passes the same checkpoints as ``target`` within ± ``window`` seconds (all
+    pairs without a target); a list of graph.cooccur.CoOccurrence."""
+    from graph.cooccur import Sightings, cooccurrence_pairs, cooccurring_in_store
+    from graph.entities import resolve_entity
+
+    store = ctx.workspace.store
+    t0, t1 = _time(start), _time(end)
+    if target:
+        found = cooccurring_in_store(store, resolve_entity(store, target), window=window,
+                                     min_count=min_count, min_places=min_places,
+                                     link_type=link_type, start=t0, end=t1, top=top)
+    else:
+        sightings = Sightings.from_store(store, link_type=link_type, start=t0, end=t1)
+        found = cooccurrence_pairs(sightings, window=window, min_count=min_count,
+                                   min_places=min_places, top=top, cancel=cancel)
+    audit_detail(found=len(found))
+    return list(found)
+
+
+@service("graph.timeline", permission="graph.read")
+def timeline(ctx: ServiceContext, *, entity: str, start: Any = None, end: Any = None,
+             limit: int | None = None, case: str | None = None) -> dict[str, Any]:
+    """An entity's events in time order across sources: ``{"entity", "events",
+    "day_hour"}`` (events are graph.timeline.TimelineEvent)."""
+    from graph.entities import resolve_entity
+    from graph.timeline import day_hour_matrix
+    from graph.timeline import timeline as events_of
+
+    eid = resolve_entity(ctx.workspace.store, entity)
+    events = events_of(ctx.workspace.store, eid, start=_time(start), end=_time(end),
+                       limit=limit)
+    audit_detail(events=len(events))
+    return {"entity": eid, "events": events, "day_hour": day_hour_matrix(events)}
+
+
+@service("graph.export", permission="export", audit=False)
+def export(ctx: ServiceContext, *, entities: Sequence[str] = (), output: str,
+           format: str | None = None, graph: Any = None, depth: int = 2,
+           link_types: Sequence[str] | None = None, start: Any = None, end: Any = None,
+           max_nodes: int = 2000, case: str | None = None,
+           write: Callable[[], list[Path]] | None = None,
+           cancel: CancelToken | None = None) -> dict[str, Any]:
+    """Export a neighbourhood of ``entities`` (or ``graph``, e.g. the console's chart) as
+    GraphML / GEXF / CSV, or — with ``write`` (in-process callers) — as whatever ``write()``
+    produces (the chart's PNG). Needs ``export`` and ``graph.read``; audited as
+    ``graph.export`` with the files, their format, the nodes and edges."""
+    from graph.export import audited_export, export_graph
+
+    if graph is None:
+        ctx.require("graph.read", service="graph.export")
+        graph = _neighbourhood(ctx, entities, depth=depth, link_types=link_types, start=start,
+                               end=end, max_nodes=max_nodes, cancel=cancel)
+    out = Path(output)
+    if write is not None:
+        files = audited_export(ctx.workspace, graph, out, format or out.suffix.lstrip("."),
+                               write, case=case)
+    else:
+        files = export_graph(graph, out, format, workspace=ctx.workspace, case=case)
+    return {"files": [str(f) for f in files], "nodes": len(graph.nodes),
+            "edges": len(graph.edges), "truncated": bool(graph.truncated)}
+
+
+# -- entity resolution -----------------------------------------------------------------------------
+def _resolver(ctx: ServiceContext) -> Any:
+    from graph.resolution import Resolver
+
+    return Resolver(ctx.workspace.store, audit=ctx.workspace.audit, user=ctx.session.user)
+
+
+@service("graph.merge_proposals", permission="graph.read")
+def merge_proposals(ctx: ServiceContext, *, entity_type: str | None = None,
+                    min_score: float = 0.0, limit: int | None = 100) -> list[Any]:
+    """Weak-match proposals (name + birth date / address), best first."""
+    found = _resolver(ctx).propose(entity_type, min_score=min_score, limit=limit)
+    audit_detail(proposals=len(found))
+    return found
+
+
+@service("graph.merge_accept", permission="graph.read", audit=False)
+def merge_accept(ctx: ServiceContext, *, alias: str, canonical: str,
+                 case: str | None = None) -> Any:
+    """Merge ``alias`` into ``canonical`` (a proposal's rule and score when one matches)."""
+    from graph.entities import resolve_entity
+
+    store = ctx.workspace.store
+    resolver = _resolver(ctx)
+    a, keep = resolve_entity(store, alias), resolve_entity(store, canonical)
+    proposal = next((p for p in resolver.propose() if {p.a, p.b} == {a, keep}), None)
+    if proposal is not None:
+        return resolver.accept_proposal(proposal, canonical=keep, case=case)
+    return resolver.accept(a, keep, case=case)
+
+
+@service("graph.merge_reject", permission="graph.read", audit=False)
+def merge_reject(ctx: ServiceContext, *, a: str, b: str, case: str | None = None) -> list[str]:
+    """Never propose merging ``a`` and ``b`` again."""
+    from graph.entities import resolve_entity
+
+    store = ctx.workspace.store
+    ids = [resolve_entity(store, a), resolve_entity(store, b)]
+    _resolver(ctx).reject(ids[0], ids[1], case=case)
+    return ids
+
+
+@service("graph.merge_split", permission="graph.read", audit=False)
+def merge_split(ctx: ServiceContext, *, alias: str, case: str | None = None) -> Any:
+    """Undo the merge of ``alias``."""
+    from graph.entities import resolve_entity
+
+    return _resolver(ctx).split(resolve_entity(ctx.workspace.store, alias), case=case)
+
+
+@service("graph.merge_undo", permission="graph.read", audit=False)
+def merge_undo(ctx: ServiceContext, *, merge_id: int, case: str | None = None) -> Any:
+    """Undo merge ``merge_id``."""
+    return _resolver(ctx).undo(int(merge_id), case=case)
+
+
+@service("graph.merges", permission="graph.read")
+def merges(ctx: ServiceContext, *, entity: str | None = None,
+           active_only: bool = True) -> list[Any]:
+    """Merges (active ones, or all), or those involving ``entity``."""
+    from graph.entities import resolve_entity
+
+    resolver = _resolver(ctx)
+    if entity:
+        found = resolver.explain(resolve_entity(ctx.workspace.store, entity))
+    else:
+        found = resolver.merges(active_only=active_only)
+    audit_detail(merges=len(found))
+    return found
+
+
+@service("graph.index", permission="ingest")
+def index(ctx: ServiceContext, *, drop: bool = False, status_only: bool = False
+          ) -> dict[str, list[str]]:
+    """Build (or drop) the covering indexes of graph queries; ``{"changed", "present"}``."""
+    from graph.indexes import drop_graph_indexes, ensure_graph_indexes, graph_indexes
+
+    store = ctx.workspace.store
+    if drop:
+        changed = drop_graph_indexes(store)
+    elif status_only:
+        changed = []
+    else:
+        changed = ensure_graph_indexes(store)
+    audit_detail(changed=changed)
+    return {"changed": changed, "present": graph_indexes(store)}

@@ -1,0 +1,265 @@
+"""The one service layer (core.services): every registered service refuses a role without its
+permission (refusal audited, nothing run) and, called by a role holding it, succeeds and is
+audited under the session's user — never the name the workspace was opened with.
+
+The table CALLS gives each service a real call on a small real workspace (a mapping source
+ingested, operations units and incidents, faces enrolled from real photos);
+``test_every_service_has_a_call`` fails when a service is added without one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import core.security
+from core.security import PermissionDeniedError, Session, load_roles
+from core.services import ServiceContext, ServiceError, call, services
+from core.workspace import Workspace
+
+FACES = Path(os.environ.get("SUPERBRAIN_FACES_DIR", "/work/shared/data/faces"))
+SHARON = FACES / "lfw-small" / "Ariel_Sharon"
+POWELL = FACES / "lfw-small" / "Colin_Powell"
+
+MAPPING = """
+[source]
+name = "calls"
+record_type = "call"
+id = ["id"]
+time = { column = "at" }
+
+[fields]
+a = { role = "identifier", normalizer = "phone" }
+b = { role = "identifier", normalizer = "phone" }
+note = "text"
+
+[entities.pa]
+type = "phone"
+key = "a"
+
+[entities.pb]
+type = "phone"
+key = "b"
+
+[[links]]
+type = "called"
+from = "pa"
+to = "pb"
+"""
+ROWS = ("id,a,b,at,note\n"
+        "1,13800138000,13900139000,2026-03-01T08:00:00,first call\n"
+        "2,13900139000,13700137000,2026-03-01T09:00:00,second call\n"
+        "3,13700137000,13600136000,2026-03-01T10:00:00,third call\n")
+MORE_ROWS = "id,a,b,at,note\n4,13600136000,13500135000,2026-03-02T08:00:00,fourth call\n"
+
+
+class Env:
+    """The shared workspace and what the calls refer to (ids made during set-up)."""
+
+    def __init__(self, root: Path, ws: Workspace, admin: ServiceContext) -> None:
+        self.root, self.ws, self.admin = root, ws, admin
+        self.values: dict[str, Any] = {}
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+
+def _photo(folder: Path, n: int) -> str:
+    return str(sorted(folder.glob("*.jpg"))[n])
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    """A workspace opened by someone claiming to be 'mallory' (never authenticated); every
+    call below acts as the authenticated administrator 'boss'."""
+    from core.users import USERS_FILE, UserStore
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SUPERBRAIN_USER", "mallory")
+    root = tmp_path_factory.mktemp("services")
+    ws = Workspace.init(root / "ws")
+    UserStore(ws.root / USERS_FILE).add("boss", "administrator", "boss-password-1")
+    admin = ServiceContext(ws, Session("boss", "administrator", "password"))
+    (ws.root / "plugins" / "calls.toml").write_text(MAPPING, "utf-8")
+    (root / "calls.csv").write_text(ROWS, "utf-8")
+    (root / "more.csv").write_text(MORE_ROWS, "utf-8")
+    e = Env(root, ws, admin)
+    assert call("ingest.file", admin, source="calls", path=str(root / "calls.csv")).records == 3
+    e.values["merge"] = call("graph.merge_accept", admin, alias="13600136000",
+                             canonical="13700137000").id
+    ops = {"unit": "NH-01"}
+    units = call("ops.seed_units", admin, count=8)
+    ops["unit"], ops["unit2"], ops["unit3"] = units[0].id, units[1].id, units[2].id
+    for key in ("incident", "incident_b", "incident_c"):
+        inc = call("ops.incident_create", admin, category="纠纷", priority=3, lat=units[0].lat,
+                   lon=units[0].lon, reporter="王某", reporter_phone="13800138000",
+                   text="邻居吵架")
+        ops[key] = inc.id
+    from ops.service import ops_for
+    from core.services import acting
+
+    with acting(admin):
+        ops["alert"] = ops_for(ws).alerts.raise_alert("face_match", title="face", score=0.95).id
+    e.values.update(ops)
+    if SHARON.is_dir():
+        call("faces.enrol", admin, photo=_photo(SHARON, 0), record_uid="calls:1")
+        call("faces.enrol", admin, photo=_photo(POWELL, 0), record_uid="calls:2")
+        found = call("faces.search", admin, probe=_photo(SHARON, 1), case="T-1",
+                     purpose="set-up")
+        e.values["search_id"] = found.search_id
+        e.values["face_id"] = found.candidates[0].face_id
+    mp.undo()
+    yield e
+    ws.close()
+
+
+#: One real call per service, in an order where each finds what it needs.
+CALLS: dict[str, Callable[[Env], dict[str, Any]]] = {
+    "ingest.file": lambda e: {"source": "calls", "path": str(e.root / "more.csv")},
+    "search.query": lambda e: {"query": "13800138000", "filters": {"sources": ["calls"]}},
+    "search.record": lambda e: {"uid": "calls:1"},
+    "search.health": lambda e: {},
+    "search.reindex": lambda e: {},
+    "graph.expand": lambda e: {"entities": ["13800138000"], "depth": 2, "case": "G-1"},
+    "graph.path": lambda e: {"source": "13800138000", "target": "13700137000"},
+    "graph.centrality": lambda e: {"entities": ["13800138000"], "measures": ["degree"]},
+    "graph.communities": lambda e: {"entities": ["13800138000"]},
+    "graph.cooccur": lambda e: {},
+    "graph.timeline": lambda e: {"entity": "13800138000"},
+    "graph.export": lambda e: {"entities": ["13800138000"],
+                               "output": str(e.root / "out.graphml")},
+    "graph.index": lambda e: {"status_only": True},
+    "graph.merge_proposals": lambda e: {},
+    "graph.merges": lambda e: {},
+    "graph.merge_reject": lambda e: {"a": "13800138000", "b": "13500135000"},
+    "graph.merge_undo": lambda e: {"merge_id": e["merge"]},
+    "graph.merge_accept": lambda e: {"alias": "13500135000", "canonical": "13600136000"},
+    "graph.merge_split": lambda e: {"alias": "13500135000"},
+    "faces.detect": lambda e: {"photo": _photo(POWELL, 1)},
+    "faces.search": lambda e: {"probe": _photo(POWELL, 1), "case": "F-1", "purpose": "lead"},
+    "faces.verify": lambda e: {"photo_a": _photo(SHARON, 1), "photo_b": _photo(SHARON, 2),
+                               "case": "F-1", "purpose": "lead"},
+    "faces.review": lambda e: {"search_id": e["search_id"], "face_id": e["face_id"],
+                               "decision": "confirmed", "note": "same ears"},
+    "faces.enrol": lambda e: {"photo": _photo(POWELL, 2), "record_uid": "calls:3"},
+    "faces.enrol_records": lambda e: {},
+    "faces.rebuild": lambda e: {},
+    "faces.reembed": lambda e: {"check_only": True},
+    "ops.incidents": lambda e: {},
+    "ops.queue": lambda e: {},
+    "ops.incident": lambda e: {"incident_id": e["incident"]},
+    "ops.incident_create": lambda e: {"category": "纠纷", "priority": 3, "lat": 30.75,
+                                      "lon": 120.76},
+    "ops.incident_route": lambda e: {"incident_id": e["incident"], "priority": 2},
+    "ops.incident_status": lambda e: {"incident_id": e["incident_c"], "status": "accepted"},
+    "ops.mediation": lambda e: {"incident_id": e["incident"], "outcome": "pending"},
+    "ops.units": lambda e: {},
+    "ops.seed_units": lambda e: {"count": 8},
+    "ops.position": lambda e: {"unit_id": e["unit3"], "lat": 30.751, "lon": 120.761},
+    "ops.recommend": lambda e: {"incident_id": e["incident"]},
+    "ops.assign": lambda e: {"incident_id": e["incident"], "unit_ids": [e["unit"]]},
+    "ops.reassign": lambda e: {"unit_id": e["unit"], "incident_id": e["incident_b"]},
+    "ops.release": lambda e: {"unit_id": e["unit"]},
+    "ops.unit_status": lambda e: {"unit_id": e["unit2"], "status": "off_duty"},
+    "ops.alerts": lambda e: {"unacked_only": True},
+    "ops.alert_ack": lambda e: {"alert_id": e["alert"], "note": "seen"},
+    "ops.rescan": lambda e: {},
+    "ops.watch": lambda e: {"kind": "plate", "value": "浙F12345", "reason": "stolen"},
+    "ops.saved_search": lambda e: {"name": "quarrels", "text": "吵架"},
+    "ops.board": lambda e: {},
+    "ops.hotspots": lambda e: {"days": 30},
+    "ops.metrics": lambda e: {},
+    "ops.events": lambda e: {"since": 0, "limit": 10},
+    "audit.list": lambda e: {"action": "ops.*", "limit": 5},
+    "audit.export": lambda e: {"output": str(e.root / "audit.jsonl"), "action": "graph.*"},
+    "audit.verify": lambda e: {},
+    "users.add": lambda e: {"name": "newbie", "role": "analyst", "password": "newbie-pass-1"},
+    "users.list": lambda e: {},
+    "users.passwd": lambda e: {"name": "newbie", "password": "newbie-pass-2"},
+    "users.role": lambda e: {"name": "newbie", "role": "commander"},
+    "users.es_credentials": lambda e: {"name": "newbie", "api_key": "key-for-newbie-1"},
+    "users.enable": lambda e: {"name": "newbie", "enabled": False},
+    "users.whoami": lambda e: {},
+}
+FACE_SERVICES = {n for n in CALLS if n.startswith("faces.")}
+
+
+def test_every_service_has_a_call() -> None:
+    assert sorted(CALLS) == sorted(services()), "give each new service a call in CALLS"
+
+
+def _all_but(permission: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Install a roles file with a role holding every permission except ``permission``."""
+    shipped = load_roles()
+    lines = ["[permissions]"] + [f'"{p}" = "{d}"' for p, d in shipped.permissions.items()]
+    granted = sorted(set(shipped.permissions) - {permission})
+    lines += ["[roles.lacking]", "permissions = [" + ", ".join(f'"{p}"' for p in granted) + "]"]
+    lines += ["[roles.administrator]", 'permissions = ["*"]']
+    path = tmp_path / "roles.toml"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    monkeypatch.setattr(core.security, "default_roles", lambda: load_roles(path))
+    return "lacking"
+
+
+@pytest.mark.parametrize("name", list(CALLS))
+def test_service_refuses_a_role_without_its_permission(
+        name: str, env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if name in FACE_SERVICES and "search_id" not in env.values:
+        pytest.skip(f"no face photos at {FACES} (set SUPERBRAIN_FACES_DIR)")
+    spec = services()[name]
+    role = _all_but(spec.permission, tmp_path, monkeypatch)
+    ctx = ServiceContext(env.ws, Session("eve", role, "password"))
+    before = sum(1 for _ in env.ws.audit.entries())
+    with pytest.raises(PermissionDeniedError, match=f"'eve'.*'{spec.permission}'"):
+        call(name, ctx, **CALLS[name](env))
+    new = list(env.ws.audit.entries())[before:]
+    assert [(e["user"], e["action"], e["params"]["permission"], e["params"]["service"])
+            for e in new] == [("eve", "access.denied", spec.permission, name)]
+
+
+@pytest.mark.parametrize("name", list(CALLS))
+def test_service_runs_for_a_permitted_role_and_audits_the_session_user(
+        name: str, env: Env) -> None:
+    if name in FACE_SERVICES and "search_id" not in env.values:
+        pytest.skip(f"no face photos at {FACES} (set SUPERBRAIN_FACES_DIR)")
+    spec = services()[name]
+    before = sum(1 for _ in env.ws.audit.entries())
+    call(name, env.admin, **CALLS[name](env))
+    new = list(env.ws.audit.entries())[before:]
+    assert new, f"{name} succeeded without an audit entry"
+    assert {e["user"] for e in new} == {"boss"}, new  # never 'mallory', the claimed name
+    assert not [e for e in new if e["action"] == "access.denied"]
+    if spec.audit:
+        assert [e["action"] for e in new].count(name) == 1
+    assert env.ws.audit.verify() == []
+
+
+def test_a_failed_call_is_audited_with_its_reason(env: Env) -> None:
+    """A call that passes the check but fails (here: a malformed query) leaves an entry."""
+    from search.errors import SearchError
+
+    with pytest.raises(SearchError):
+        call("search.query", env.admin, query="王建国 AND (x")
+    entry = env.ws.audit.search(action="search.query")[-1]
+    assert entry["user"] == "boss" and entry["params"]["outcome"] == "failed"
+    assert "missing ')'" in entry["params"]["error"]
+
+
+def test_unknown_services_and_parameters_are_refused_by_name(env: Env) -> None:
+    with pytest.raises(ServiceError, match="no service named 'graph.nope'"):
+        call("graph.nope", env.admin)
+    with pytest.raises(ServiceError, match=r"'search.query'.*unknown parameters \['user'\]"):
+        call("search.query", env.admin, query="x", user="someone-else")
+    with pytest.raises(ServiceError, match="ServiceContext"):
+        call("search.query", env.ws, query="x")  # type: ignore[arg-type]
+
+
+def test_no_service_takes_the_acting_user_as_a_parameter() -> None:
+    """The audited user comes from the session; only audit filters may name a user."""
+    takes_user = sorted(n for n, s in services().items()
+                        if {"user", "actor", "by"} & set(s.params))
+    assert takes_user == ["audit.export", "audit.list"]
