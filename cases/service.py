@@ -47,10 +47,7 @@ from cases.model import (
     check_text,
 )
 
-try:  # the service layer (core/services.py); until it is merged, the same API in cases/
-    from core.services import ServiceContext, audit_detail, service
-except ModuleNotFoundError:  # pragma: no cover - removed by the merge of the service layer
-    from cases._services_interim import ServiceContext, audit_detail, service
+from core.services import ServiceContext, audit_detail, service
 
 if TYPE_CHECKING:
     import sqlite3
@@ -157,12 +154,12 @@ def _check_version(what: str, ref: str, current: int, given: int | None) -> None
 
 
 @service("cases.member_set", permission="cases.write")
-def member_set(ctx: ServiceContext, *, case: str, user: str, role: str) -> dict[str, Any]:
-    """Add ``user`` to the case or change their case role (lead, contributor, reader). Only
+def member_set(ctx: ServiceContext, *, case: str, member: str, role: str) -> dict[str, Any]:
+    """Add ``member`` to the case or change their case role (lead, contributor, reader). Only
     the lead may, or an administrator holding ``cases.admin`` (audited like any call)."""
     number = check_number(case)
     check_choice("case role", role, CASE_ROLES)
-    user = check_text("user", user, 64)
+    user = check_text("member", member, 64)
     _check_account(ctx, user)
     override = ctx.session.can("cases.admin")
     with _tx(ctx) as tx:
@@ -191,9 +188,10 @@ def _check_account(ctx: ServiceContext, user: str) -> None:
 
 
 @service("cases.member_remove", permission="cases.write")
-def member_remove(ctx: ServiceContext, *, case: str, user: str) -> dict[str, Any]:
-    """Take ``user`` off the case (the lead, or ``cases.admin``); never its only lead."""
+def member_remove(ctx: ServiceContext, *, case: str, member: str) -> dict[str, Any]:
+    """Take ``member`` off the case (the lead, or ``cases.admin``); never its only lead."""
     number = check_number(case)
+    user = member
     override = ctx.session.can("cases.admin")
     with _tx(ctx) as tx:
         current = case_for(tx.con, number, ctx.session.user, "manage", override=override)
@@ -480,7 +478,7 @@ def pins(ctx: ServiceContext, *, case: str, recount: bool = False) -> list[dict[
 
 
 # -- live updates ---------------------------------------------------------------------------------
-@service("cases.events", permission="cases.read", audit=False)
+@service("cases.events", permission="cases.read", audit_repeats=300.0)
 def events(ctx: ServiceContext, *, after: int = 0, case: str | None = None,
            limit: int = 500) -> list[dict[str, Any]]:
     """Journalled changes with id > ``after`` of the cases the user is a member of (or of

@@ -11,10 +11,7 @@ from core.security import Session
 from core.store import Checkpoint
 from core.workspace import Workspace
 
-try:
-    from core.services import ServiceContext
-except ModuleNotFoundError:  # until the service layer is merged
-    from cases._services_interim import ServiceContext  # type: ignore[assignment]
+from core.services import ServiceContext
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 CASE = "2026-JX-0117"

@@ -21,7 +21,7 @@ def case_ws(workspace: Any) -> Any:
     populate(workspace)
     lead = ctx(workspace, "sun", "supervisor")
     cs.create(lead, case=CASE, title="入室盗窃 系列案 <script>alert(1)</script>")
-    cs.member_set(lead, case=CASE, user="wang", role="contributor")
+    cs.member_set(lead, case=CASE, member="wang", role="contributor")
     cs.chart_save(lead, case=CASE, name="通话圈", data=chart_of(workspace, [PHONES[0]]))
     wang = ctx(workspace, "wang", "analyst")
     cs.note_add(wang, case=CASE, target_kind="entity", target=PHONES[0],

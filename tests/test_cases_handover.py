@@ -23,7 +23,7 @@ def exported(workspace: Any, tmp_path: Path) -> tuple[Any, Path]:
     populate(workspace)
     sun = ctx(workspace, "sun", "supervisor")
     cs.create(sun, case=CASE, title="入室盗窃 系列案")
-    cs.member_set(sun, case=CASE, user="wang", role="reader")
+    cs.member_set(sun, case=CASE, member="wang", role="reader")
     cs.chart_save(sun, case=CASE, name="main", data=chart_of(workspace, [PHONES[0]]))
     cs.note_add(sun, case=CASE, target_kind="entity", target=PHONES[0], text=f"@{PERSON}")
     cs.pin(sun, case=CASE, kind="record", ref="calls:C0001")

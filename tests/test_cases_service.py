@@ -23,8 +23,8 @@ def ws(workspace: Any) -> Any:
 def _opened(ws: Any) -> Any:
     lead = ctx(ws, "li", "analyst")
     cs.create(lead, case=CASE, title="入室盗窃 系列案")
-    cs.member_set(lead, case=CASE, user="wang", role="contributor")
-    cs.member_set(lead, case=CASE, user="zhao", role="reader")
+    cs.member_set(lead, case=CASE, member="wang", role="contributor")
+    cs.member_set(lead, case=CASE, member="zhao", role="reader")
     return lead
 
 
@@ -80,7 +80,7 @@ def test_contributor_edits_only_the_lead_manages(ws: Any) -> None:
     contributor = ctx(ws, "wang", "analyst")
     cs.note_add(contributor, case=CASE, target_kind="entity", target=PHONES[1], text="burner?")
     with pytest.raises(CaseAccessError, match="lead"):
-        cs.member_set(contributor, case=CASE, user="qian", role="reader")
+        cs.member_set(contributor, case=CASE, member="qian", role="reader")
     with pytest.raises(CaseAccessError):
         cs.update(contributor, case=CASE, version=1, status="closed")
 
@@ -192,7 +192,7 @@ def test_administrator_manages_members_of_any_case(ws: Any) -> None:
     root = ctx(ws, "root", "administrator")
     with pytest.raises(CaseAccessError):
         cs.notes(root, case=CASE)  # an administrator is not a member: no content
-    cs.member_set(root, case=CASE, user="root", role="reader")
+    cs.member_set(root, case=CASE, member="root", role="reader")
     assert cs.notes(root, case=CASE) == []
 
 
