@@ -46,7 +46,6 @@ from cases.model import (
     check_number,
     check_text,
 )
-
 from core.services import ServiceContext, audit_detail, service
 
 if TYPE_CHECKING:
