@@ -25,8 +25,8 @@ from core.progress import CancelToken, Progress
 
 log = logging.getLogger(__name__)
 
-COMMAND_MODULES = ("search.cli", "graph.cli", "facematch.cli", "ops.cli", "console.cli",
-                   "server.cli", "centre.migrate_cli")
+COMMAND_MODULES = ("search.cli", "graph.cli", "facematch.cli", "ops.cli", "cases.cli",
+                   "console.cli", "server.cli", "centre.migrate_cli")
 
 DEFAULT_WORKSPACE = Path(os.environ.get("SUPERBRAIN_WORKSPACE", "workspace"))
 

@@ -106,6 +106,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     with acting(admin):
         ops["alert"] = ops_for(ws).alerts.raise_alert("face_match", title="face", score=0.95).id
     e.values.update(ops)
+    e.values.update(_case_setup(root, admin))
     if SHARON.is_dir():
         call("faces.enrol", admin, photo=_photo(SHARON, 0), record_uid="calls:1")
         call("faces.enrol", admin, photo=_photo(POWELL, 0), record_uid="calls:2")
@@ -116,6 +117,30 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     mp.undo()
     yield e
     ws.close()
+
+
+CASE = "2026-SV-0001"
+
+
+def _case_setup(root: Path, admin: ServiceContext) -> dict[str, Any]:
+    """A case with two charts, two notes and a pin; a hand-over file of another case."""
+    from cases.chart import chart_document
+
+    doc = chart_document(None, positions={})
+    call("cases.create", admin, case=CASE, title="service test")
+    out = {"chart": call("cases.chart_save", admin, case=CASE, name="main", data=doc)["id"],
+           "scratch": call("cases.chart_save", admin, case=CASE, name="s", data=doc)["id"]}
+    for key in ("note", "note2"):
+        out[key] = call("cases.note_add", admin, case=CASE, target_kind="case", target="",
+                        text=key)["id"]
+    out["pin"] = call("cases.pin", admin, case=CASE, kind="record", ref="calls:1")["id"]
+    other = Workspace.init(root / "other-ws")
+    there = ServiceContext(other, admin.session)
+    call("cases.create", there, case="2026-SV-0009", title="handed over")
+    out["sbcase"] = call("cases.handover_export", there, case="2026-SV-0009",
+                         path=str(root / "handed.sbcase"))["file"]
+    other.close()
+    return out
 
 
 #: One real call per service, in an order where each finds what it needs.
@@ -187,8 +212,39 @@ CALLS: dict[str, Callable[[Env], dict[str, Any]]] = {
     "users.es_credentials": lambda e: {"name": "newbie", "api_key": "key-for-newbie-1"},
     "users.enable": lambda e: {"name": "newbie", "enabled": False},
     "users.whoami": lambda e: {},
+    "cases.create": lambda e: {"case": "2026-SV-0002", "title": "another"},
+    "cases.list": lambda e: {},
+    "cases.get": lambda e: {"case": CASE},
+    "cases.update": lambda e: {"case": CASE, "version": 1, "status": "suspended"},
+    "cases.member_set": lambda e: {"case": CASE, "member": "newbie", "role": "reader"},
+    "cases.member_remove": lambda e: {"case": CASE, "member": "newbie"},
+    "cases.charts": lambda e: {"case": CASE},
+    "cases.chart_save": lambda e: {"case": CASE, "name": "new", "data": _empty_chart()},
+    "cases.chart_open": lambda e: {"case": CASE, "chart_id": e["chart"]},
+    "cases.chart_duplicate": lambda e: {"case": CASE, "chart_id": e["chart"], "name": "copy"},
+    "cases.chart_delete": lambda e: {"case": CASE, "chart_id": e["scratch"], "version": 1},
+    "cases.note_add": lambda e: {"case": CASE, "target_kind": "record", "target": "calls:1",
+                                 "text": "a note"},
+    "cases.note_edit": lambda e: {"case": CASE, "note_id": e["note"], "text": "x", "version": 1},
+    "cases.note_delete": lambda e: {"case": CASE, "note_id": e["note2"], "version": 1},
+    "cases.notes": lambda e: {"case": CASE},
+    "cases.pin": lambda e: {"case": CASE, "kind": "record", "ref": "calls:2"},
+    "cases.pins": lambda e: {"case": CASE},
+    "cases.unpin": lambda e: {"case": CASE, "pin_id": e["pin"]},
+    "cases.events": lambda e: {"after": 0},
+    "cases.dossier": lambda e: {"case": CASE, "path": str(e.root / "dossier.html")},
+    "cases.chart_image": lambda e: {"case": CASE, "chart_id": e["chart"],
+                                    "path": str(e.root / "chart.svg")},
+    "cases.handover_export": lambda e: {"case": CASE, "path": str(e.root / "case.sbcase")},
+    "cases.handover_import": lambda e: {"path": e["sbcase"]},
 }
 FACE_SERVICES = {n for n in CALLS if n.startswith("faces.")}
+
+
+def _empty_chart() -> dict[str, Any]:
+    from cases.chart import chart_document
+
+    return chart_document(None, positions={})
 
 
 def test_every_service_has_a_call() -> None:
