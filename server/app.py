@@ -43,8 +43,9 @@ LOGIN_CONCURRENCY = 4
 
 
 def _json(status: int, body: Any) -> Response:
+    # no-store: tokens and case data must not be kept by any cache on the way
     return Response(wire.dumps(body) if not isinstance(body, bytes) else body, status,
-                    media_type="application/json")
+                    media_type="application/json", headers={"Cache-Control": "no-store"})
 
 
 def _error(kind: str, message: str, **extra: Any) -> Response:
