@@ -9,7 +9,8 @@ streams. It also polls once a second, so a lost notification delays an event, ne
 A stream starts after the id the console last saw (``Last-Event-ID`` or ``?after=``) and first
 replays what it missed from the table; a console too slow to keep up is switched back to
 reading from the table. So a console that reconnects misses nothing that the journal still
-holds (see ``OpsService.prune_events``).
+holds; one that comes back after what it missed was pruned (``OpsService.prune_events``) gets
+``event: reset`` first, and reloads its boards.
 """
 
 from __future__ import annotations
@@ -55,6 +56,11 @@ def fetch_events(db: Database, after: int, limit: int = PAGE) -> list[Event]:
         "SELECT id, ts, kind, ref, user, payload FROM ops_events WHERE id > ? ORDER BY id "
         "LIMIT ?", (after, limit)).fetchall()
     return [Event(int(r[0]), float(r[1]), r[2], r[3], r[4], r[5]) for r in rows]
+
+
+def oldest_event_id(db: Database) -> int | None:
+    row = first(db.connection.execute("SELECT min(id) FROM ops_events"))
+    return int(row[0]) if row[0] is not None else None
 
 
 def last_event_id(db: Database) -> int:
@@ -168,6 +174,12 @@ async def stream(hub: EventHub, after: int | None, *, still_valid: Callable[[], 
     try:
         last = hub.last_id if after is None else after
         yield f"retry: 2000\n: superbrain events after {last}\n\n"
+        if after is not None:
+            oldest = await run_in_threadpool(oldest_event_id, hub.db)
+            if oldest is not None and after < oldest - 1:
+                # What the console missed was pruned from the journal: replaying would leave
+                # holes, so it is told to reload its boards (and goes on from here).
+                yield (f"event: reset\ndata: {{\"after\":{after},\"oldest\":{oldest}}}\n\n")
         while True:
             # Replay from the table: on connect, and whenever this stream fell behind.
             sub.lagging = False
