@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from centre.db import Database, first
+from centre.store import VOLATILE_CHANNEL
 from centre.workspace import EVENTS_CHANNEL
 
 log = logging.getLogger(__name__)
@@ -43,12 +44,26 @@ class Event:
 
     def sse(self) -> str:
         """The event in text/event-stream form (``event:`` is the kind's first part:
-        alert, incident, unit, assignment, case …)."""
+        alert, incident, unit, assignment, case …; no ``id:`` for an announced change)."""
         data = (f'{{"id":{self.id},"ts":{self.ts!r},"kind":{json.dumps(self.kind)},'
                 f'"ref":{json.dumps(self.ref, ensure_ascii=False)},'
                 f'"user":{json.dumps(self.user, ensure_ascii=False)},'
                 f'"payload":{self.payload}}}')
-        return f"id: {self.id}\nevent: {self.kind.split('.', 1)[0]}\ndata: {data}\n\n"
+        head = f"id: {self.id}\n" if self.id else ""
+        return f"{head}event: {self.kind.split('.', 1)[0]}\ndata: {data}\n\n"
+
+
+def _volatile_event(payload: str) -> Event | None:
+    """An announced change (a GPS fix: ``unit.moved``) as an event without an id: it is not
+    journalled, so a console that reconnects gets the unit's current position from the board
+    instead of a replay."""
+    try:
+        note = json.loads(payload)
+        return Event(0, float(note["ts"]), str(note["kind"]), str(note["ref"]),
+                     str(note["user"]), json.dumps(note["payload"], ensure_ascii=False))
+    except (ValueError, KeyError, TypeError):
+        log.warning("push: unreadable announcement %r", payload[:200])
+        return None
 
 
 def fetch_events(db: Database, after: int, limit: int = PAGE) -> list[Event]:
@@ -141,10 +156,15 @@ class EventHub:
                 continue
             try:
                 con.execute(f"LISTEN {EVENTS_CHANNEL}")
+                con.execute(f"LISTEN {VOLATILE_CHANNEL}")
                 while not self._stop.is_set():
                     self._drain()
-                    for _ in con.notifies(timeout=self.poll_s, stop_after=1):
-                        pass
+                    for note in con.notifies(timeout=self.poll_s):
+                        if note.channel != VOLATILE_CHANNEL:
+                            break  # a journal row committed: read it now
+                        volatile = _volatile_event(note.payload)
+                        if volatile is not None:
+                            self._publish([volatile])
             except Exception as exc:
                 log.warning("push: listener lost PostgreSQL (%s); reconnecting", exc)
                 self._stop.wait(0.2)
@@ -199,6 +219,10 @@ async def stream(hub: EventHub, after: int | None, *, still_valid: Callable[[], 
                         yield "event: session-ended\ndata: {}\n\n"
                         return
                     yield ": keepalive\n\n"
+                    continue
+                if not event.id:  # announced, not journalled: pass it on as it comes
+                    if visible(event, permissions):
+                        yield event.sse()
                     continue
                 if event.id <= last:  # already replayed from the table
                     continue

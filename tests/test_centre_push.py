@@ -115,6 +115,28 @@ def test_an_assignment_on_one_desk_appears_on_the_other(centre: tuple) -> None:
         watcher.close()
 
 
+def test_a_position_fix_on_one_process_reaches_a_console_on_the_other(centre: tuple) -> None:
+    _, a, b = centre
+    desk1 = login(a, *DESK1)
+    watcher = Console(b, login(b, *DESK2)).start()
+    try:
+        unit = ok(a, desk1, "ops.units")[0]["id"]
+        ok(a, desk1, "ops.position", unit_id=unit, lat=30.7512, lon=120.7634)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            moved = [e for e in watcher.announced if e.data["ref"] == unit]
+            if moved:
+                break
+            time.sleep(0.01)
+        else:
+            pytest.fail(f"no position fix reached the console: {watcher.announced}")
+        assert moved[0].kind == "unit" and moved[0].data["kind"] == "unit.moved"
+        assert moved[0].data["payload"]["lat"] == 30.7512
+        assert moved[0].at - moved[0].data["ts"] < PUSH_BUDGET_S
+    finally:
+        watcher.close()
+
+
 def test_a_console_that_reconnects_receives_what_it_missed(centre: tuple) -> None:
     _, a, b = centre
     desk1, desk2 = login(a, *DESK1), login(b, *DESK2)
