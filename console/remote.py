@@ -24,7 +24,7 @@ from typing import Any
 from console.context import ConsoleContext
 from console.errors import EngineUnavailableError
 from console.remote_codec import decode, graph_result
-from core.remote import CentreClient, RemoteSession
+from core.remote import CentreClient, RemoteSession, SessionExpiredError
 from core.workspace import SearchConfig
 
 log = logging.getLogger(__name__)
@@ -156,6 +156,8 @@ class RemoteContext(ConsoleContext):
     def __init__(self, workspace: RemoteWorkspace) -> None:
         super().__init__(workspace)  # type: ignore[arg-type]
         self.client = workspace.client
+        #: Called (from any thread) when the server says the session is over.
+        self.on_session_expired: Any = None
 
     @property
     def role(self) -> str:
@@ -182,7 +184,12 @@ class RemoteContext(ConsoleContext):
         from core.services import RUNTIME_PARAMS, to_json
 
         sent = {k: to_json(v) for k, v in params.items() if k not in RUNTIME_PARAMS}
-        data = self.client.call(name, **sent)
+        try:
+            data = self.client.call(name, **sent)
+        except SessionExpiredError:
+            if self.on_session_expired is not None:
+                self.on_session_expired()  # the window asks for the password again
+            raise
         decoder = RESULTS.get(name)
         return data if decoder is None or data is None else decoder(data)
 

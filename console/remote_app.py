@@ -112,8 +112,52 @@ def attach_push(window: Any, bridge: EventBridge) -> None:
     bridge.state.connect(on_state)
 
 
+class Relogin(QObject):
+    """When the server ends the session (expiry, revocation), ask for the password again —
+    without closing the window — and resume the event stream after the last event seen.
+
+    ``expired`` may be emitted from any thread; the dialog opens on the GUI thread, once.
+    """
+
+    expired = pyqtSignal()
+    resumed = pyqtSignal()
+
+    def __init__(self, window: Any, bridge: EventBridge) -> None:
+        super().__init__(window)
+        self.window = window
+        self.bridge = bridge
+        self.dialog: Any = None
+        self.expired.connect(self.ask)
+        bridge.state.connect(lambda s: s == "session expired" and self.expired.emit())
+
+    def ask(self) -> None:
+        if self.dialog is not None and self.dialog.isVisible():
+            return
+        from console.login import LoginDialog
+
+        workspace = self.window.ctx.workspace
+        self.dialog = LoginDialog(workspace, self.window)
+        self.dialog.setWindowTitle(f"superbrain — session ended: log in to "
+                                   f"{workspace.client.url} again")
+        self.dialog.error.setText("The session ended (expired or revoked). Log in again to "
+                                  "go on; nothing on screen is lost.")
+        self.dialog.accepted.connect(self._resume)
+        self.dialog.open()  # not modal to the event loop: pushes and timers go on
+
+    def _resume(self) -> None:
+        old = self.bridge
+        old.stop()
+        self.bridge = EventBridge(old.client, self.window)
+        attach_push(self.window, self.bridge)
+        self.bridge.state.connect(lambda s: s == "session expired" and self.expired.emit())
+        self.bridge.start(after=old.last_id)
+        self.window.statusBar().showMessage("centre: logged in again", 10_000)
+        self.resumed.emit()
+
+
 def open_window(client: CentreClient, workspace: Any) -> tuple[Any, EventBridge]:
-    """The main window on a logged-in client, with live events attached (for tests too)."""
+    """The main window on a logged-in client, with live events attached (for tests too);
+    ``window.relogin`` handles the end of the session."""
     from console.mainwindow import MainWindow
     from console.remote import RemoteContext
 
@@ -121,6 +165,8 @@ def open_window(client: CentreClient, workspace: Any) -> tuple[Any, EventBridge]
     window = MainWindow(ctx)
     bridge = EventBridge(client, window)
     attach_push(window, bridge)
+    window.relogin = Relogin(window, bridge)
+    ctx.on_session_expired = window.relogin.expired.emit
     bridge.start()
     return window, bridge
 
@@ -158,13 +204,13 @@ def run_remote(url: str, *, ca_certs: str = "") -> int:
         if dialog.exec() != QDialog.DialogCode.Accepted:
             client.close()
             return 1
-    window, bridge = open_window(client, workspace)
+    window, _ = open_window(client, workspace)
     window.show()
     try:
         return int(app.exec())
     finally:
         from PyQt6.QtCore import QThreadPool
 
-        bridge.stop()
+        window.relogin.bridge.stop()
         QThreadPool.globalInstance().waitForDone(10_000)
         window.ctx.close()  # logs out

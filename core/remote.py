@@ -397,6 +397,10 @@ def _parse_sse(resp: http.client.HTTPResponse, stop: threading.Event) -> Iterato
             return
         line = raw.decode("utf-8", "replace").rstrip("\r\n")
         if not line:
+            if kind == "session-ended":  # the token expired or was revoked while streaming
+                raise SessionExpiredError("the server ended the session (expired, revoked or "
+                                          "the account was disabled); log in again",
+                                          status=401, kind="Unauthenticated")
             if data and event_id is not None:
                 text = "\n".join(data)
                 try:

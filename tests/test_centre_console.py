@@ -213,3 +213,38 @@ def test_an_alert_raised_by_an_ingest_elsewhere_reaches_the_alert_tray(
     finally:
         bridge.stop()
         workspace.close()
+
+
+def test_an_ended_session_asks_for_the_password_again_and_goes_on(
+        qtbot: Any, centre: Centre, drained: None) -> None:  # noqa: F811
+    from core.remote import CentreClient
+
+    workspace = _logged_in(centre, "li")
+    window, bridge = open_window_for(workspace)
+    qtbot.addWidget(window)
+    try:
+        assert bridge.connected.wait(30)
+        CentreClient(centre.url, token=workspace.client.token).logout()  # revoked elsewhere
+        panel = window.panels["search"]
+        panel.run_query("盗窃")  # refused by the server: the console asks to log in again
+        qtbot.waitUntil(lambda: window.relogin.dialog is not None
+                        and window.relogin.dialog.isVisible(), timeout=WAIT)
+        dialog = window.relogin.dialog
+        assert "session ended" in dialog.error.text()
+        dialog.password.setText(PASSWORDS["li"])
+        with qtbot.waitSignal(window.relogin.resumed, timeout=WAIT):
+            assert dialog.try_login() is True
+        assert window.relogin.bridge is not bridge and window.relogin.bridge.connected.wait(30)
+        with qtbot.waitSignal(panel.model.first_page, timeout=WAIT) as first:
+            panel.run_query("盗窃")
+        assert first.args[0].total > 0
+    finally:
+        window.relogin.bridge.stop()
+        bridge.stop()
+        workspace.close()
+
+
+def open_window_for(workspace: Any) -> Any:
+    from console.remote_app import open_window
+
+    return open_window(workspace.client, workspace)
