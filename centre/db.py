@@ -6,13 +6,11 @@ The engines (the store, operations, users) speak a small, portable SQL through
 gives them the same on PostgreSQL (psycopg 3), so the compare-and-set logic of dispatch and the
 service layer run unchanged on both:
 
-- ``?`` becomes ``%s``; ``INSERT OR IGNORE`` becomes ``ON CONFLICT DO NOTHING``;
-  ``INSERT OR REPLACE`` becomes an upsert on the table's primary key; ``total(`` becomes
-  ``sum(``; ``LIKE`` becomes ``ILIKE`` (SQLite's LIKE ignores ASCII case); the column name
-  ``user`` (reserved in PostgreSQL) is quoted;
-- an ``INSERT`` into a table with an identity ``id`` returns it (``cursor.lastrowid``);
-- SQLite DDL is translated by :func:`ddl_to_pg` (AUTOINCREMENT → identity, REAL → double
-  precision, INTEGER → bigint);
+- statements are translated by :mod:`centre.sql` (placeholders, ``INSERT OR IGNORE`` /
+  ``OR REPLACE``, upserts, ``LIKE``, the reserved column name ``user``, temp tables …), and an
+  ``INSERT`` into a table with an identity ``id`` returns it (``cursor.lastrowid``);
+- engines' DDL is translated too (AUTOINCREMENT → identity, REAL → double precision);
+- ``PRAGMA`` statements (SQLite tuning) do nothing;
 - :meth:`Database.transaction` is SQLite's ``BEGIN IMMEDIATE``: one transaction-scoped advisory
   lock serialises the writers of operational state across every process on the database, so a
   transaction that reads a unit and then writes it sees every earlier commit (the loser of two
@@ -28,15 +26,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import threading
 from collections.abc import Iterator, Sequence
-from functools import lru_cache
 from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
 
+from centre.sql import Catalog, ddl_to_pg, translate
 from core.errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -49,183 +46,18 @@ SCHEMA_LOCK = 0x5342_0003
 IntegrityError = pg_errors.IntegrityError
 DatabaseError = psycopg.Error
 
-
-# -- SQL translation --------------------------------------------------------------------------
-_WORD_USER = re.compile(r"(?<![\w.\"])user(?![\w\"])")
-_INSERT_OR = re.compile(r"^\s*INSERT\s+OR\s+(IGNORE|REPLACE)\s+INTO\s+(\w+)", re.IGNORECASE)
-_INSERT_INTO = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)", re.IGNORECASE)
-_COLUMNS = re.compile(r"^\s*INSERT\s+INTO\s+\w+\s*\(([^)]*)\)\s*VALUES", re.IGNORECASE)
-_TOTAL = re.compile(r"\btotal\(", re.IGNORECASE)
-_LIKE = re.compile(r"(?<!I)\bLIKE\b")
-
-
-def _outside_quotes(sql: str, fn: Any) -> str:
-    """Apply ``fn`` to the parts of ``sql`` outside single-quoted literals; escape every ``%``."""
-    parts = re.split(r"('(?:[^']|'')*')", sql)
-    out = []
-    for i, part in enumerate(parts):
-        if i % 2:  # a quoted literal
-            out.append(part.replace("%", "%%"))
-        else:
-            out.append(fn(part.replace("%", "%%")))
-    return "".join(out)
-
-
-_SQLITE_MASTER = re.compile(r"\bsqlite_master\b")
-#: SQLite's catalogue of indexes, as far as the engines read it (name and type).
-_PG_MASTER = ("(SELECT indexname AS name, 'index' AS type, tablename AS tbl_name FROM pg_indexes "
-              "WHERE schemaname = current_schema()) AS sqlite_master")
-
-
-_TEMP_SCHEMA = re.compile(r"\btemp\.(?=\w)")
-_UNARY_PLUS = re.compile(r"(?<=[\s(])\+(?=[A-Za-z_])")  # SQLite's "don't use an index" hint
-
-
-def _dialect(part: str) -> str:
-    part = part.replace("?", "%s")
-    part = _TEMP_SCHEMA.sub("pg_temp.", part)
-    part = _UNARY_PLUS.sub("", part)
-    part = _SQLITE_MASTER.sub(_PG_MASTER, part)
-    part = _WORD_USER.sub('"user"', part)
-    part = _TOTAL.sub("sum(", part)
-    return _LIKE.sub("ILIKE", part)
-
-
-_JSON_EXTRACT = re.compile(r"json_extract\(\s*(\w+)\s*,\s*'\$\.(\w+)'\s*\)", re.I)
-
-
-@lru_cache(maxsize=4096)
-def _translate(sql: str, catalog: Catalog) -> tuple[str, bool]:
-    """(PostgreSQL text, whether it returns the new row's id)."""
-    sql = _JSON_EXTRACT.sub(r"(\1::jsonb ->> '\2')", sql)
-    conflict = ""
-    m = _INSERT_OR.match(sql)
-    if m:
-        mode, table = m.group(1).upper(), m.group(2)
-        sql = sql[:m.start()] + f"INSERT INTO {table}" + sql[m.end():]
-        if mode == "IGNORE":
-            conflict = " ON CONFLICT DO NOTHING"
-        else:
-            key = catalog.primary_keys.get(table)
-            if not key:
-                raise StoreError(f"INSERT OR REPLACE INTO {table}: the table has no primary key")
-            cm = _COLUMNS.match(sql)
-            cols = ([c.strip() for c in cm.group(1).split(",")] if cm
-                    else list(catalog.columns.get(table, ())))
-            sets = ", ".join(f"{_quote(c)}=EXCLUDED.{_quote(c)}" for c in cols if c not in key)
-            conflict = (f" ON CONFLICT ({', '.join(_quote(k) for k in key)}) "
-                        + (f"DO UPDATE SET {sets}" if sets else "DO NOTHING"))
-    text = _outside_quotes(sql.rstrip().rstrip(";"), _dialect) + conflict
-    ins = _INSERT_INTO.match(sql)
-    if ins and not conflict:
-        text = _qualify_upsert(text, ins.group(1), catalog)
-    returning = bool(ins and ins.group(1) in catalog.identity_tables
-                     and "RETURNING" not in sql.upper())
-    if returning:
-        text += " RETURNING id"
-    return text, returning
-
-
-_DO_UPDATE = re.compile(r"\bDO\s+UPDATE\s+SET\b", re.IGNORECASE)
-_NAME = re.compile(r'(?<![\w."])("user"|[A-Za-z_]\w*)(?![\w"(])')
-_TARGET = re.compile(r"(?:SET|,)\s*$", re.IGNORECASE)
-
-
-def _qualify_upsert(text: str, table: str, catalog: Catalog) -> str:
-    """In ``ON CONFLICT … DO UPDATE SET``, SQLite reads a bare column as the existing row's;
-    PostgreSQL calls it ambiguous: qualify it with the table name (targets stay bare)."""
-    m = _DO_UPDATE.search(text)
-    columns = set(catalog.columns.get(table, ()))
-    if not m or not columns:
-        return text
-    head, tail = text[:m.end()], text[m.end():]
-
-    def qualify(match: _Shifted) -> str:
-        name = match.group(1)
-        bare = name.strip('"')
-        if bare not in columns:
-            return name
-        before = head + tail[:match.start()]
-        after = tail[match.end():]
-        if _TARGET.search(before) and re.match(r"\s*=(?!=)", after):
-            return name  # the column being set
-        return f"{table}.{name}"
-
-    parts = re.split(r"('(?:[^']|'')*')", tail)
-    out = []
-    offset = 0
-    for i, part in enumerate(parts):
-        if i % 2:
-            out.append(part)
-        else:
-            out.append(_NAME.sub(lambda mm, o=offset: qualify(_Shifted(mm, o)), part))
-        offset += len(part)
-    return head + "".join(out)
-
-
-class _Shifted:
-    """A regex match seen at its position in the whole tail (for the look-around above)."""
-
-    def __init__(self, match: re.Match[str], offset: int) -> None:
-        self._m, self._o = match, offset
-
-    def group(self, n: int) -> str:
-        return self._m.group(n)
-
-    def start(self) -> int:
-        return self._m.start() + self._o
-
-    def end(self) -> int:
-        return self._m.end() + self._o
-
-
-def _quote(column: str) -> str:
-    return '"user"' if column == "user" else column
-
-
-_DDL_RULES = (
-    (re.compile(r"\bINTEGER\s+PRIMARY\s+KEY(\s+AUTOINCREMENT)?\b", re.I),
-     "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"),
-    (re.compile(r"\bREAL\b", re.I), "DOUBLE PRECISION"),
-    (re.compile(r"\bINTEGER\b", re.I), "BIGINT"),
-    (re.compile(r"\)\s*WITHOUT\s+ROWID", re.I), ")"),
-    (_WORD_USER, '"user"'),
-)
-
-
-def ddl_to_pg(ddl: str) -> list[str]:
-    """SQLite ``CREATE TABLE/INDEX IF NOT EXISTS`` statements as PostgreSQL statements."""
-    lines = [line.split("--", 1)[0] for line in ddl.splitlines()]
-    out = []
-    for stmt in "\n".join(lines).split(";"):
-        stmt = stmt.strip()
-        if not stmt:
-            continue
-        for pattern, repl in _DDL_RULES:
-            stmt = pattern.sub(repl, stmt)
-        out.append(stmt)
-    return out
-
-
-class Catalog:
-    """What translation needs to know about the tables (hashable: part of the cache key)."""
-
-    def __init__(self, primary_keys: dict[str, tuple[str, ...]],
-                 columns: dict[str, tuple[str, ...]], identity_tables: frozenset[str]) -> None:
-        self.primary_keys = primary_keys
-        self.columns = columns
-        self.identity_tables = identity_tables
-        self._key = (tuple(sorted(primary_keys.items())), tuple(sorted(columns.items())),
-                     identity_tables)
-
-    def __hash__(self) -> int:
-        return hash(self._key)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Catalog) and self._key == other._key
+__all__ = ["Catalog", "Connection", "Cursor", "Database", "ddl_to_pg", "translate"]
 
 
 # -- cursors and connections ------------------------------------------------------------------
+def first(cursor: Cursor) -> tuple[Any, ...]:
+    """The first row of a statement that always returns one (an aggregate, RETURNING)."""
+    row = cursor.fetchone()
+    if row is None:
+        raise StoreError("the database returned no row where one was expected")
+    return row
+
+
 class Cursor:
     """The result of one statement: rows fetched eagerly, ``rowcount`` and ``lastrowid``."""
 
@@ -257,6 +89,7 @@ class Connection:
         self.db = db
         self.raw = raw
         self.depth = 0
+        self.generation = db.generation
 
     @property
     def in_transaction(self) -> bool:
@@ -265,18 +98,18 @@ class Connection:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
         if sql.lstrip()[:6].upper() == "PRAGMA":  # SQLite tuning: nothing to do here
             return Cursor([], 0, None)
-        text, returning = _translate(sql, self.db.catalog)
+        text, returning = translate(sql, self.db.catalog)
         try:
-            cur = self.raw.execute(text, tuple(params))  # type: ignore[arg-type]
+            cur = self.raw.execute(text, tuple(params))
             rows = cur.fetchall() if cur.description is not None else []
         except psycopg.Error as exc:
-            raise _store_error(exc, sql) from exc
+            raise self._failed(exc, sql) from exc
         if returning:
             return Cursor([], cur.rowcount, rows[0][0] if rows else None)
         return Cursor(rows, cur.rowcount, None)
 
     def executemany(self, sql: str, seq: Sequence[Sequence[Any]]) -> Cursor:
-        text, returning = _translate(sql, self.db.catalog)
+        text, returning = translate(sql, self.db.catalog)
         if returning:
             text = text.removesuffix(" RETURNING id")
         seq = [tuple(p) for p in seq]
@@ -287,7 +120,14 @@ class Connection:
                 cur.executemany(text, seq)
                 return Cursor([], cur.rowcount, None)
         except psycopg.Error as exc:
-            raise _store_error(exc, sql) from exc
+            raise self._failed(exc, sql) from exc
+
+    def _failed(self, exc: psycopg.Error, sql: str) -> StoreError:
+        if isinstance(exc, psycopg.OperationalError) and self.raw.broken:
+            # The server went away (restart, fail-over): every thread's connection is stale;
+            # they reconnect on their next use instead of each failing once.
+            self.db.generation += 1
+        return _store_error(exc, sql)
 
     def executescript(self, ddl: str) -> None:
         """Run an engine's SQLite DDL (``CREATE … IF NOT EXISTS``), translated."""
@@ -376,6 +216,7 @@ class Database:
         self._all: list[Connection] = []
         self._lock = threading.Lock()
         self.catalog = Catalog({}, {}, frozenset())
+        self.generation = 0  # bumped when a connection finds the server gone
 
     def connect_raw(self, *, autocommit: bool = True) -> psycopg.Connection[Any]:
         """A new psycopg connection of its own (the push listener uses one)."""
@@ -392,6 +233,8 @@ class Database:
     def connection(self) -> Connection:
         """This thread's connection (created on first use, replaced when it broke)."""
         con: Connection | None = getattr(self._local, "con", None)
+        if con is not None and not con.depth and con.generation != self.generation:
+            con.close()
         if con is None or con.raw.closed or (con.raw.broken and not con.depth):
             con = Connection(self, self.connect_raw())
             self._local.con = con
@@ -412,7 +255,7 @@ class Database:
             con.raw.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
             for stmt in statements:
                 try:
-                    con.raw.execute(stmt)  # type: ignore[arg-type]
+                    con.raw.execute(stmt)
                 except psycopg.Error as exc:
                     raise StoreError(f"schema: {exc.diag.message_primary or exc} in "
                                      f"{' '.join(stmt.split())[:160]!r}") from exc

@@ -37,7 +37,7 @@ class PgStore(Store):
         from core.security import redact
 
         self.db = db
-        self.path = redact(db.url)  # the key under which in-process event buses are shared
+        self.path = redact(db.url)  # type: ignore[assignment] # the key under which in-process event buses are shared
         db.ensure_schema(_DDL)
         if "rowid" not in db.catalog.columns.get("links", ()):
             # The graph engine reads links by SQLite's implicit integer rowid (a compact
@@ -53,7 +53,7 @@ class PgStore(Store):
     def connection(self) -> Connection:  # type: ignore[override]
         return self.db.connection
 
-    def transaction(self) -> Any:  # type: ignore[override]
+    def transaction(self) -> Any:
         """The writers' transaction (SQLite's BEGIN IMMEDIATE; see centre.db)."""
         return self.db.transaction(serialised=True)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from centre.db import Database
+from centre.db import Database, first
 from core.errors import StoreError
 from core.security import Session
 from core.users import (
@@ -132,9 +132,9 @@ class PgUserStore(UserStore):
     def _count_failure(self, name: str, now: float) -> None:
         # One statement: concurrent wrong passwords on several server processes all count.
         with self.db.transaction(serialised=False) as con:
-            count = con.execute(
+            count = first(con.execute(
                 "INSERT INTO login_failures VALUES (?, 1, 0) ON CONFLICT(name) DO UPDATE "
-                "SET count = login_failures.count + 1 RETURNING count", (name,)).fetchone()[0]
+                "SET count = login_failures.count + 1 RETURNING count", (name,)))[0]
             if count >= MAX_FAILURES:
                 until = now + min(MAX_LOCK_SECONDS, LOCK_SECONDS * 2 ** (count - MAX_FAILURES))
                 con.execute("UPDATE login_failures SET locked_until=? WHERE name=?",

@@ -36,19 +36,19 @@ class CentreWorkspace(Workspace):
         return Path(self.store.path)
 
     @cached_property
-    def store(self) -> PgStore:  # type: ignore[override]
+    def store(self) -> PgStore:
         from centre.store import PgStore
 
         return PgStore(self.db)
 
     @cached_property
-    def audit(self) -> PgAuditLog:  # type: ignore[override]
+    def audit(self) -> PgAuditLog:
         from centre.audit import PgAuditLog
 
         return PgAuditLog(self.db)
 
     @cached_property
-    def accounts(self) -> PgUserStore:  # type: ignore[override]
+    def accounts(self) -> PgUserStore:
         from centre.users import PgUserStore
 
         return PgUserStore(self.db)
@@ -59,6 +59,8 @@ class CentreWorkspace(Workspace):
         return SessionStore(self.db, lifetime_s=lifetime_s)
 
     def close(self) -> None:
+        """Close the engines the services opened, then every database connection."""
+        super().close()
         self.db.close()
 
 

@@ -44,18 +44,22 @@ def open_workspace(args: argparse.Namespace) -> Any:
     every command logs in (``SUPERBRAIN_USER`` + ``SUPERBRAIN_PASSWORD``, or a prompt on a
     terminal) before it reads or changes anything; ``SUPERBRAIN_USER`` alone is refused."""
     from core.security import current_session
+
+    ws = open_unauthenticated(args)
+    current_session(ws)
+    return ws
+
+
+def open_unauthenticated(args: argparse.Namespace) -> Any:
+    """The workspace of ``-w``, not logged in yet: a folder, or a centre's ``centre.toml`` (the
+    same commands then act on its PostgreSQL, e.g. an ingest job on a machine of its own)."""
     from core.workspace import Workspace
 
     if Path(args.workspace).suffix == ".toml" and Path(args.workspace).is_file():
-        # A centre: the same commands act on its PostgreSQL (e.g. an ingest job on its own
-        # machine, feeding the centre that the server processes serve).
         from centre.workspace import open_centre
 
-        ws = open_centre(args.workspace, application_name=f"superbrain-{args.command}")
-    else:
-        ws = Workspace.open(args.workspace)
-    current_session(ws)
-    return ws
+        return open_centre(args.workspace, application_name=f"superbrain-{args.command}")
+    return Workspace.open(args.workspace)
 
 
 def service_context(args_or_ws: Any) -> Any:
@@ -245,17 +249,11 @@ def launch_console(root: Path | None) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from core.services import call
-    from core.workspace import Workspace
 
     if args.audit_cmd == "verify":
         # No login: verifying must work on a damaged log, to which a login could not append.
         # It reads hashes and reports line numbers, nothing of the entries' content.
-        if Path(args.workspace).suffix == ".toml" and Path(args.workspace).is_file():
-            from centre.workspace import open_centre  # a centre's chain, in PostgreSQL
-
-            ws = open_centre(args.workspace, application_name="superbrain-audit")
-        else:
-            ws = Workspace.open(args.workspace)
+        ws = open_unauthenticated(args)
         problems = ws.audit.verify()
         if not problems:
             n = sum(1 for _ in ws.audit.entries())

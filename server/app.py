@@ -28,6 +28,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from centre.db import first
 from centre.workspace import CentreWorkspace
 from server import wire
 from server.auth import Authenticator, LoginRefused, bearer_token
@@ -42,8 +43,9 @@ LOGIN_CONCURRENCY = 4
 
 
 def _json(status: int, body: Any) -> Response:
+    # no-store: tokens and case data must not be kept by any cache on the way
     return Response(wire.dumps(body) if not isinstance(body, bytes) else body, status,
-                    media_type="application/json")
+                    media_type="application/json", headers={"Cache-Control": "no-store"})
 
 
 def _error(kind: str, message: str, **extra: Any) -> Response:
@@ -68,7 +70,7 @@ class SessionGate:
                        for k, v in scope["headers"]}
             token = bearer_token(headers.get("authorization"))
             try:
-                session = await run_in_threadpool(self.auth.check, token) if token else None
+                session = await run_in_threadpool(self._check, token) if token else None
             except Exception as exc:  # the database is down: say so, do not guess
                 log.error("session check failed: %s", exc)
                 await _error("Unavailable", "the centre's database cannot be reached; try "
@@ -84,6 +86,14 @@ class SessionGate:
             scope["state"]["session"] = session
             scope["state"]["token"] = token
         await self.app(scope, receive, send)
+
+    def _check(self, token: str) -> Any:
+        from centre.db import DatabaseUnavailableError
+
+        try:
+            return self.auth.check(token)
+        except DatabaseUnavailableError:  # a stale connection (the database restarted): once
+            return self.auth.check(token)  # more on a fresh one; a read, safe to repeat
 
 
 async def read_json(request: Request, limit: int) -> dict[str, Any]:
@@ -197,6 +207,7 @@ def build_app(workspace: CentreWorkspace, config: ServerConfig) -> Starlette:
             return auth.check(token) is not None
 
         body: AsyncIterator[str] = stream(hub, after, still_valid=still_valid,
+                                          permissions=request.state.session.permissions,
                                           keepalive_s=config.keepalive_s)
         return StreamingResponse(body, media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store",
@@ -298,7 +309,7 @@ def _health(workspace: CentreWorkspace, session: Any, hub: EventHub) -> dict[str
                               "python": platform.python_version(), "pid": os.getpid(),
                               "user": session.user, "role": session.role}
     try:
-        row = workspace.db.connection.execute("SHOW server_version").fetchone()
+        row = first(workspace.db.connection.execute("SHOW server_version"))
         report["store"] = {"status": "green", "postgresql": row[0],
                            "last_event": hub.last_id}
     except Exception as exc:

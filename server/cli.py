@@ -14,7 +14,7 @@ from core.errors import WorkspaceError
 log = logging.getLogger(__name__)
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "serve", help="run a centre server process (HTTPS API for consoles)",
         description="Serve the centre described by --config to consoles. Run several "

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from centre.db import Database
+from centre.db import Database, first
 from centre.workspace import EVENTS_CHANNEL
 
 log = logging.getLogger(__name__)
@@ -58,8 +58,7 @@ def fetch_events(db: Database, after: int, limit: int = PAGE) -> list[Event]:
 
 
 def last_event_id(db: Database) -> int:
-    return int(db.connection.execute("SELECT coalesce(max(id), 0) FROM ops_events"
-                                     ).fetchone()[0])
+    return int(first(db.connection.execute("SELECT coalesce(max(id), 0) FROM ops_events"))[0])
 
 
 @dataclass(eq=False)
@@ -140,16 +139,29 @@ class EventHub:
                     self._drain()
                     for _ in con.notifies(timeout=self.poll_s, stop_after=1):
                         pass
-            except Exception:
-                log.exception("push: listener failed; reconnecting")
-                self._stop.wait(1.0)
+            except Exception as exc:
+                log.warning("push: listener lost PostgreSQL (%s); reconnecting", exc)
+                self._stop.wait(0.2)
             finally:
                 con.close()
 
 
+#: What a session needs to receive each kind of journalled change (the part before the dot).
+#: A kind not listed here is not pushed at all: a new journal (e.g. case edits, which only a
+#: case's members may see) must say who may see it before it reaches any console.
+KIND_PERMISSIONS = {"alert": "ops.read", "incident": "ops.read", "unit": "ops.read",
+                    "assignment": "ops.read"}
+
+
+def visible(event: Event, permissions: frozenset[str]) -> bool:
+    needed = KIND_PERMISSIONS.get(event.kind.split(".", 1)[0])
+    return needed is not None and needed in permissions
+
+
 async def stream(hub: EventHub, after: int | None, *, still_valid: Callable[[], Any],
-                 keepalive_s: float = 15.0) -> Any:
-    """The text/event-stream body for one console (an async generator of str)."""
+                 permissions: frozenset[str], keepalive_s: float = 15.0) -> Any:
+    """The text/event-stream body for one console (an async generator of str): the events
+    its session's ``permissions`` let it see (:data:`KIND_PERMISSIONS`)."""
     from starlette.concurrency import run_in_threadpool
 
     sub = hub.subscribe()
@@ -162,7 +174,8 @@ async def stream(hub: EventHub, after: int | None, *, still_valid: Callable[[], 
             while True:
                 events = await run_in_threadpool(fetch_events, hub.db, last)
                 for event in events:
-                    yield event.sse()
+                    if visible(event, permissions):
+                        yield event.sse()
                     last = event.id
                 if len(events) < PAGE:
                     break
@@ -177,7 +190,8 @@ async def stream(hub: EventHub, after: int | None, *, still_valid: Callable[[], 
                     continue
                 if event.id <= last:  # already replayed from the table
                     continue
-                yield event.sse()
+                if visible(event, permissions):
+                    yield event.sse()
                 last = event.id
             while not sub.queue.empty():
                 sub.queue.get_nowait()

@@ -10,11 +10,14 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
-from centre_support import REPO, fresh_database, pg_server_url
+from centre_support import REPO, fresh_database, pg_server_url, run_cli, write_centre
 
-from centre.db import Catalog, Database, _translate, ddl_to_pg
+from centre.db import Database
+from centre.sql import Catalog, ddl_to_pg
+from centre.sql import translate as _translate
 from core.model import EntityRef, LinkRef, Record
 
 CATALOG = Catalog(
@@ -110,17 +113,35 @@ def test_the_audit_chain_holds_with_writers_in_several_processes(database: str) 
     assert [e["seq"] for e in log.entries()] == list(range(1, len(list(log.entries())) + 1))
 
 
-def test_tampering_with_the_audit_table_is_found(database: str) -> None:
+def _tamper(database: str, seq: int, old: str, new: str) -> None:
     import psycopg
 
+    with psycopg.connect(database, autocommit=True) as con:
+        con.execute("UPDATE audit_log SET line = replace(line, %s, %s) WHERE seq = %s",
+                    (old, new, seq))
+
+
+def test_tampering_with_the_audit_table_is_found(database: str) -> None:
     from centre.audit import PgAuditLog
 
     log = PgAuditLog(Database(database))
     entry = log.append("alice", "test.tamper", {"case": "x"})
-    with psycopg.connect(database, autocommit=True) as con:
-        con.execute("UPDATE audit_log SET line = replace(line, 'alice', 'mallory') "
-                    "WHERE seq = %s", (entry["seq"],))
+    _tamper(database, entry["seq"], '"alice"', '"mallory"')
     problems = log.verify()
     assert [p.line for p in problems] == [entry["seq"]]
     assert "altered" in problems[0].reason
+    _tamper(database, entry["seq"], '"mallory"', '"alice"')
+    assert log.verify() == []
 
+
+def test_audit_verify_on_the_command_line_names_the_broken_entry(database: str,
+                                                                 tmp_path: Path) -> None:
+    from centre.audit import PgAuditLog
+
+    config = write_centre(tmp_path, database)
+    entry = PgAuditLog(Database(database)).append("bob", "test.cli", {"n": 1})
+    assert run_cli("audit", "-w", str(config), "verify").returncode == 0
+    _tamper(database, entry["seq"], '"n":1', '"n":2')
+    out = run_cli("audit", "-w", str(config), "verify")
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert f"line {entry['seq']}: entry seq {entry['seq']} was altered" in out.stdout

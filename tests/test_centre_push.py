@@ -149,3 +149,17 @@ def test_a_stream_ends_when_its_session_does(centre: tuple) -> None:
         assert console.ended == ["session-ended"]
     finally:
         console.close()
+
+
+def test_only_journals_that_say_who_may_see_them_are_pushed() -> None:
+    from server.push import Event, visible
+
+    def event(kind: str) -> Event:
+        return Event(1, 0.0, kind, "ref", "someone", "{}")
+
+    reader = frozenset({"ops.read"})
+    for kind in ("alert.raised", "incident.created", "unit.updated", "assignment.created"):
+        assert visible(event(kind), reader)
+        assert not visible(event(kind), frozenset({"search"}))
+    # Case edits are for a case's members only: not pushed until a rule says who they are.
+    assert not visible(event("case.note_added"), frozenset({"ops.read", "cases.read"}))

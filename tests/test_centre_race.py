@@ -148,15 +148,24 @@ def test_kill_9_in_the_middle_of_a_dispatch(servers: tuple, centre: tuple) -> No
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            waiting = holder.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND "
-                "wait_event_type = 'Lock' AND query ILIKE %s",
-                (f"superbrain-serve:{a.port}", "%pg_advisory_xact_lock%")).fetchone()[0]
+            waiting = holder.execute(  # A's backend waits for the audit chain's lock
+                "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity s ON s.pid = l.pid "
+                "WHERE s.application_name = %s AND l.locktype = 'advisory' AND NOT l.granted "
+                "AND l.classid = %s AND l.objid = %s",
+                (f"superbrain-serve:{a.port}", AUDIT_LOCK >> 32,
+                 AUDIT_LOCK & 0xFFFFFFFF)).fetchone()[0]
             if waiting:
                 break
             time.sleep(0.05)
         else:
             pytest.fail("the dispatch on A never reached its audit append")
+        written = holder.execute(  # … having written the assignment and the unit already
+            "SELECT count(DISTINCT c.relname) FROM pg_locks l JOIN pg_class c ON c.oid = "
+            "l.relation JOIN pg_stat_activity s ON s.pid = l.pid WHERE s.application_name = %s"
+            " AND l.mode = 'RowExclusiveLock' AND l.granted AND c.relname IN "
+            "('ops_assignments', 'ops_units', 'ops_events')",
+            (f"superbrain-serve:{a.port}",)).fetchone()[0]
+        assert written == 3
         a.kill()
     finally:
         holder.execute("SELECT pg_advisory_unlock(%s)", (AUDIT_LOCK,))
