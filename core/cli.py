@@ -189,6 +189,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     count = DEMO_SIZES.get(args.size) or int(args.size)
     ws = Workspace.init(args.workspace)
+    service_context(ws)  # on a workspace with accounts: log in before anything is audited
     found = ws.discover_sources()
     for failure in found.failed:
         print(f"warning: source {failure.name} is broken: {failure.error}", file=sys.stderr)
@@ -278,6 +279,24 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_services(args: argparse.Namespace) -> int:
+    from core.services import services
+
+    ctx = service_context(args)
+    rows = [{"name": name, "permission": spec.permission,
+             "allowed": ctx.session.can(spec.permission), "doc": spec.doc}
+            for name, spec in services().items()]
+    if args.json:
+        print_json(rows)
+        return 0
+    for r in rows:
+        mark = "yes" if r["allowed"] else "-"
+        print(f"  {r['name']:<24} {r['permission']:<14} {mark:<4} {r['doc'][:60]}")
+    print(f"{len(rows)} services; {sum(r['allowed'] for r in rows)} allowed for "
+          f"{ctx.session.user} ({ctx.session.role})")
+    return 0
+
+
 # -- parser ------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -322,6 +341,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=7, help="random seed (same seed, same data)")
     p.add_argument("--no-console", action="store_true", help="only build the workspace")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("services", help="list the operations (services) and which your role "
+                                        "may call")
+    add_workspace_arg(p)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_services)
 
     p = sub.add_parser("audit", help="verify, search or export the audit log")
     add_workspace_arg(p)

@@ -1,9 +1,12 @@
 """Who may do what: roles as data, sessions, enforcement at service entry points, redaction.
 
 Roles and their permissions are declared in ``resources/security/roles.toml``. A
-:class:`Session` is one user acting with one role; services call :func:`require` (or decorate an
-entry point with :func:`requires`) so a user without the permission gets a
-:class:`PermissionDeniedError` — whatever the front end shows — and the refusal is audited.
+:class:`Session` is one user acting with one role. Front ends never check: every operation is a
+service of :mod:`core.services`, whose wrapper checks ``session.require(permission)`` and
+audits. Engines keep :func:`require` (or :func:`requires`) at their public entry points as a
+second line, so a user without the permission gets a :class:`PermissionDeniedError` — whatever
+the caller — and the refusal is audited. While a service runs, its session is *bound*
+(:func:`bound`): :func:`current_session` and ``workspace.user`` answer with it.
 
 The workspace hands out the current session (``workspace.session``): after
 ``workspace.login(user, password)``, or else authenticated from ``SUPERBRAIN_USER`` and
@@ -320,8 +323,9 @@ def audit_entries(workspace: Workspace, *, user: str | None = None, action: str 
     ``audit.read``; the read is audited)."""
     from core.services import call, local_context
 
-    return call("audit.list", local_context(workspace), user=user, action=action,  # type: ignore[no-any-return]
-                case=case)
+    found: list[dict[str, Any]] = call("audit.list", local_context(workspace), user=user,
+                                       action=action, case=case)
+    return found
 
 
 def export_audit(workspace: Workspace, output: Path, *, user: str | None = None,

@@ -108,7 +108,8 @@ READS = [["ops", "show", "1"], ["ops", "incidents"], ["ops", "units"], ["ops", "
          ["ops", "events"], ["ops", "board"], ["ops", "metrics"], ["ops", "recommend", "1"],
          ["ops", "hotspots"], ["ops", "rescan"], ["faces", "rebuild"],
          ["search", "13800138000"], ["graph", "expand", "13800138000"], ["users", "list"],
-         ["audit", "list"]]
+         ["audit", "list"], ["sources"], ["services"],
+         ["demo", "--no-console", "--size", "20"]]
 
 
 def test_a_claimed_user_without_a_password_is_refused_by_every_command(root: Path) -> None:
