@@ -36,6 +36,7 @@ API = "/api/v1"
 MAX_RESPONSE = 64 * 1024 * 1024  # bytes of one JSON answer
 MAX_EVENT_LINE = 1024 * 1024  # bytes of one SSE line
 MAX_EVENT_DATA = 8 * 1024 * 1024  # bytes of one event's data
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 STREAM_IDLE = 60.0  # seconds of silence (no event, no keep-alive comment) before reconnecting
 
 
@@ -148,6 +149,10 @@ class CentreClient:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise RemoteError(f"server URL {url!r} must be http(s)://host[:port]",
                               kind="Invalid")
+        if parts.scheme == "http" and parts.hostname not in LOOPBACK:
+            # a password and then a token would cross the network in clear text
+            raise RemoteError(f"server URL {url!r}: plain http is only for this machine "
+                              "(127.0.0.1); use https:// and --ca-certs", kind="Invalid")
         self.url = f"{parts.scheme}://{parts.netloc}"
         self.scheme = parts.scheme
         self.host = parts.hostname
