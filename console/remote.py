@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 #: (module, attribute) pairs whose panels a client console offers (they call services through
 #: :meth:`RemoteContext.call`); everything else runs on the server only.
 REMOTE_APIS = frozenset({("search.backend", "open_backend"), ("graph.expand", "expand"),
-                         ("ops.service", "OpsService")})
+                         ("graph.expand", "find_path"), ("ops.service", "OpsService")})
 CLIENT_MODE = ("not available in client mode: this runs on the centre server and is not offered "
                "to a client console yet")
 
@@ -213,6 +213,33 @@ class RemoteContext(ConsoleContext):
             return BackendStatus("centre", f"unreachable: {exc}")
         status = health.get("status", "unknown") if isinstance(health, dict) else health
         return BackendStatus("elasticsearch", f"centre {self.client.host}: {status}")
+
+    def path_graph(self, current: Any, source: str, target: str, *,
+                   positions: dict[str, tuple[float, float]], keep_seeds: Sequence[str] = (),
+                   cancel: Any = None) -> tuple[Any, dict[str, tuple[float, float]], list[str]]:
+        """The chart plus the shortest path ``source`` → ``target`` found by ``graph.path`` on
+        the server: ``(graph, positions, path node ids)``; only the new nodes move."""
+        from graph.layout import layout
+        from graph.model import GraphResult
+
+        paths = self.client.call("graph.path", source=source, target=target)
+        if not paths:
+            raise EngineUnavailableError("graph", f"no path from {source!r} to {target!r}")
+        best = paths[0]
+        hops = [str(n) for n in best["nodes"]]
+        nodes = graph_result(self.client.call("graph.expand", entities=hops, depth=0,
+                                              max_nodes=len(hops) + 1))
+        edges = graph_result({"edges": [e for hop in best.get("hops", [])
+                                        for e in hop.get("edges", [])]}).edges
+        merged = GraphResult(dict(current.nodes) if current else {},
+                             list(current.edges) if current else [])
+        for nid, node in nodes.nodes.items():
+            merged.nodes.setdefault(nid, node)
+        have = {e.key for e in merged.edges}
+        merged.edges += [e for e in edges if e.key not in have]
+        merged.seeds = tuple(keep_seeds)
+        fixed = {k: v for k, v in positions.items() if k in merged.nodes}
+        return merged, layout(merged, fixed=fixed or None), hops
 
     def grow(self, current: Any, seeds: Sequence[str], *,
              positions: dict[str, tuple[float, float]], link_types: Sequence[str] | None = None,

@@ -127,9 +127,9 @@ def test_console_expansions_are_audited_through_the_server(
     qtbot.addWidget(window)  # closed (once) by qtbot after `drained` let its jobs finish
     try:
         with psycopg.connect(centre.pg_url) as con:
-            seed = con.execute(
+            seed, other = (r[0] for r in con.execute(
                 "SELECT entity_id FROM record_entities WHERE entity_id LIKE 'person:%' "
-                "GROUP BY entity_id ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+                "GROUP BY entity_id ORDER BY count(*) DESC, entity_id LIMIT 2"))
         before = len(_audit(centre, "li"))
         chart = window.panels["graph"]
         chart.show_entities([seed])
@@ -140,6 +140,12 @@ def test_console_expansions_are_audited_through_the_server(
         chart.expand([neighbour])
         qtbot.waitUntil(lambda: chart.job is None, timeout=WAIT)
         assert _audit(centre, "li")[before:].count("graph.expand") == 2
+        # a path to another person, found by graph.path on the server, joins the chart
+        chart.find_path(seed, other)
+        qtbot.waitUntil(lambda: chart.job is None, timeout=WAIT)
+        assert other in chart.model.graph.nodes, chart.status.text()
+        assert "hops" in chart.status.text()
+        assert "graph.path" in _audit(centre, "li")[before:]
     finally:
         bridge.stop()
         workspace.close()
