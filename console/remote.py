@@ -6,10 +6,10 @@ operations calls go to ``POST /api/v1/call/{service}`` with the session's token
 (:class:`core.remote.CentreClient`), and the server checks the role and writes the audit entry.
 Nothing here opens a database or holds its credentials.
 
-What a client console offers: search, the record pane, the link chart's expansions, the alert
-tray and the dispatch board's reads and actions. Panels whose engine work is not offered as a
-service yet (faces, timeline, analyses, exports, ingest, the map's layers from the local store)
-show "not available in client mode" through the usual ``api()`` → ``None`` path instead of
+What a client console offers: search, the record pane, the link chart's expansions and paths,
+the timeline, the alert tray and the dispatch board. Panels whose engine work is not offered to
+consoles yet (faces, analyses, exports, ingest) show "not available in client mode" through
+the usual ``api()`` → ``None`` path instead of
 failing. No Qt in this module.
 """
 
@@ -23,7 +23,7 @@ from typing import Any
 
 from console.context import ConsoleContext
 from console.errors import EngineUnavailableError
-from console.remote_codec import decode, graph_result
+from console.remote_codec import decode, graph_result, timeline_result
 from core.remote import CentreClient, RemoteSession, SessionExpiredError
 from core.workspace import SearchConfig
 
@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 #: (module, attribute) pairs whose panels a client console offers (they call services through
 #: :meth:`RemoteContext.call`); everything else runs on the server only.
 REMOTE_APIS = frozenset({("search.backend", "open_backend"), ("graph.expand", "expand"),
-                         ("graph.expand", "find_path"), ("ops.service", "OpsService")})
+                         ("graph.expand", "find_path"), ("graph.timeline", "timeline"),
+                         ("graph.timeline", "day_hour_matrix"), ("ops.service", "OpsService")})
 CLIENT_MODE = ("not available in client mode: this runs on the centre server and is not offered "
                "to a client console yet")
 
@@ -58,6 +59,7 @@ RESULTS: dict[str, Any] = {
     "search.query": _one("search.model.SearchResult"),
     "search.record": _one("core.model.Record"),
     "graph.expand": graph_result,
+    "graph.timeline": timeline_result,
     "ops.units": _many("ops.model.Unit"),
     "ops.unit_status": _one("ops.model.Unit"),
     "ops.release": _one("ops.model.Unit"),
@@ -81,6 +83,19 @@ class RemoteStore:
 
         data = self.client.call("search.record", uid=uid)
         return None if data is None else decode(Record, data)
+
+    def get_entity(self, entity_id: str) -> Any:
+        """An entity's type, key and label (``graph.expand`` to depth 0: a graph read, checked
+        and audited as one), or None."""
+        from core.store import EntityRow
+
+        found = graph_result(self.client.call("graph.expand", entities=[entity_id], depth=0,
+                                              max_nodes=1))
+        node = found.nodes.get(entity_id) or next(iter(found.nodes.values()), None)
+        if node is None:
+            return None
+        key = node.id.split(":", 1)[1] if ":" in node.id else node.id
+        return EntityRow(node.id, node.type, key, node.label, dict(node.props), None, None)
 
     def get_records(self, uids: Sequence[str], with_graph: bool = False) -> list[Any]:
         return [r for r in (self.get_record(u) for u in uids) if r is not None]

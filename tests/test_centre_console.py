@@ -146,6 +146,14 @@ def test_console_expansions_are_audited_through_the_server(
         assert other in chart.model.graph.nodes, chart.status.text()
         assert "hops" in chart.status.text()
         assert "graph.path" in _audit(centre, "li")[before:]
+        # the timeline panel: each entity's events through graph.timeline on the server
+        timeline = window.panels["timeline"]
+        assert timeline.available
+        timeline.show_entities([seed])
+        qtbot.waitUntil(lambda: timeline.entities == [seed], timeout=WAIT)
+        assert "⚠" not in timeline.summary.text(), timeline.summary.text()
+        assert timeline.events[seed] and all(e.record_uid for e in timeline.events[seed])
+        assert "graph.timeline" in _audit(centre, "li")[before:]
     finally:
         bridge.stop()
         workspace.close()
