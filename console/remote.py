@@ -9,8 +9,7 @@ Nothing here opens a database or holds its credentials.
 What a client console offers: search, the record pane, the link chart's expansions and paths,
 the timeline, the alert tray and the dispatch board. Panels whose engine work is not offered to
 consoles yet (faces, analyses, exports, ingest) show "not available in client mode" through
-the usual ``api()`` → ``None`` path instead of
-failing. No Qt in this module.
+the usual ``api()`` → ``None`` path instead of failing. No Qt in this module.
 """
 
 from __future__ import annotations
