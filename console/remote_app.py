@@ -26,6 +26,8 @@ ALERT_KINDS = ("alert",)
 BOARD_KINDS = ("incident", "unit", "assignment")
 #: With push, the panels' own polls are only a safety net.
 FALLBACK_POLL_MS = 30_000
+#: Events arriving together are shown together, after this long.
+COALESCE_MS = 150
 
 
 class EventBridge(QObject):
@@ -62,7 +64,8 @@ class EventBridge(QObject):
         try:
             for ev in self.client.events(self.last_id, stop=self._stop,
                                          on_state=self._on_state):
-                self.last_id = ev.id
+                if ev.id is not None:
+                    self.last_id = ev.id
                 self.received += 1
                 self.event.emit(ev)
         except SessionExpiredError:
@@ -89,6 +92,24 @@ def _matches(kind: str, kinds: tuple[str, ...]) -> bool:
                for k in kinds)
 
 
+def _coalesced(parent: QObject, action: Any, delay_ms: int = COALESCE_MS) -> Any:
+    """``action`` run at most once per ``delay_ms``, ``delay_ms`` after the first request."""
+    if action is None:
+        return lambda: None
+    from PyQt6.QtCore import QTimer
+
+    timer = QTimer(parent)
+    timer.setSingleShot(True)
+    timer.setInterval(delay_ms)
+    timer.timeout.connect(action)
+
+    def request() -> None:
+        if not timer.isActive():
+            timer.start()
+
+    return request
+
+
 def attach_push(window: Any, bridge: EventBridge) -> None:
     """Route pushed events to the panels that show them (alert tray, dispatch board)."""
     tray = window.panels.get("alerts")
@@ -98,12 +119,16 @@ def attach_push(window: Any, bridge: EventBridge) -> None:
         if poller is not None:
             poller.timer.setInterval(FALLBACK_POLL_MS)
 
+    # a burst of events (fifty position fixes) makes one reload per panel, not fifty
+    refresh_tray = _coalesced(window, getattr(getattr(tray, "poller", None), "poll", None))
+    refresh_board = _coalesced(window, getattr(board, "reload", None))
+
     def on_event(ev: ServerEvent) -> None:
-        if tray is not None and _matches(ev.kind, ALERT_KINDS) and hasattr(tray, "poller"):
-            tray.poller.poll()
-        if board is not None and _matches(ev.kind, (*BOARD_KINDS, *ALERT_KINDS)) \
-                and hasattr(board, "reload"):
-            board.reload()
+        reset = ev.kind == "reset"  # missed events were pruned: reload everything shown
+        if reset or _matches(ev.kind, ALERT_KINDS):
+            refresh_tray()
+        if reset or _matches(ev.kind, (*BOARD_KINDS, *ALERT_KINDS)):
+            refresh_board()
 
     def on_state(text: str) -> None:
         window.statusBar().showMessage(f"centre: {text}", 10_000)

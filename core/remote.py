@@ -120,9 +120,14 @@ class ServiceInfo:
 
 @dataclass(frozen=True)
 class ServerEvent:
-    """One event of the live stream."""
+    """One event of the live stream.
 
-    id: int
+    ``id`` is ``None`` for an announced change that is not journalled (a unit's position fix):
+    it is delivered live, never replayed. Kind ``reset`` means events the client missed are
+    no longer kept: reload what is shown.
+    """
+
+    id: int | None
     kind: str
     data: Any
 
@@ -317,7 +322,8 @@ class CentreClient:
         while not stop.is_set():
             try:
                 for event in self._stream(last, stop, on_state):
-                    last = event.id
+                    if event.id is not None:  # id-less announcements are never replayed
+                        last = event.id
                     yield event
             except SessionExpiredError:
                 raise
@@ -406,17 +412,19 @@ def _parse_sse(resp: http.client.HTTPResponse, stop: threading.Event) -> Iterato
                 raise SessionExpiredError("the server ended the session (expired, revoked or "
                                           "the account was disabled); log in again",
                                           status=401, kind="Unauthenticated")
-            if data and event_id is not None:
+            if data:
                 text = "\n".join(data)
                 try:
                     payload = json.loads(text)
                 except ValueError:
                     payload = text
-                try:
-                    number = int(event_id)
-                except ValueError:
-                    raise RemoteError(f"event id {event_id!r} is not a number",
-                                      kind="Protocol") from None
+                number = None
+                if event_id is not None:
+                    try:
+                        number = int(event_id)
+                    except ValueError:
+                        raise RemoteError(f"event id {event_id!r} is not a number",
+                                          kind="Protocol") from None
                 yield ServerEvent(number, kind, payload)
             event_id, kind, data, size = None, "message", [], 0
             continue

@@ -173,3 +173,27 @@ def test_https_with_the_centre_certificate(centre: Centre, tmp_path) -> None:  #
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
+
+
+def test_position_fixes_arrive_live_without_an_id(centre: Centre) -> None:  # noqa: F811
+    cmd = _client(centre, "cmd")
+    unit = cmd.call("ops.units")[0]["id"]
+    watcher = _client(centre, "li")
+    got: list[ServerEvent] = []
+    stop = threading.Event()
+    connected = threading.Event()
+
+    def follow() -> None:
+        for ev in watcher.events(None, stop=stop,
+                                 on_state=lambda s: s == "connected" and connected.set()):
+            got.append(ev)
+            if ev.id is None:
+                stop.set()
+
+    thread = threading.Thread(target=follow, daemon=True)
+    thread.start()
+    assert connected.wait(30)
+    cmd.call("ops.position", unit_id=unit, lat=30.76, lon=120.76)
+    thread.join(30)
+    moved = [e for e in got if e.id is None]
+    assert moved and moved[0].kind == "unit" and moved[0].data["ref"] == unit
