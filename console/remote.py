@@ -236,13 +236,12 @@ class RemoteContext(ConsoleContext):
         from graph.layout import layout
         from graph.model import GraphResult
 
-        paths = self.client.call("graph.path", source=source, target=target)
+        paths = self.call("graph.path", source=source, target=target)
         if not paths:
             raise EngineUnavailableError("graph", f"no path from {source!r} to {target!r}")
         best = paths[0]
         hops = [str(n) for n in best["nodes"]]
-        nodes = graph_result(self.client.call("graph.expand", entities=hops, depth=0,
-                                              max_nodes=len(hops) + 1))
+        nodes = self.call("graph.expand", entities=hops, depth=0, max_nodes=len(hops) + 1)
         edges = graph_result({"edges": [e for hop in best.get("hops", [])
                                         for e in hop.get("edges", [])]}).edges
         merged = GraphResult(dict(current.nodes) if current else {},
@@ -265,9 +264,9 @@ class RemoteContext(ConsoleContext):
         from graph.model import GraphResult
 
         budget = max(len(seeds) + 1, max_nodes - (len(current.nodes) if current else 0))
-        found = graph_result(self.client.call(
-            "graph.expand", entities=list(seeds), depth=depth,
-            link_types=list(link_types) if link_types else None, max_nodes=budget))
+        found = self.call("graph.expand", entities=list(seeds), depth=depth,
+                          link_types=list(link_types) if link_types else None,
+                          max_nodes=budget)
         merged = GraphResult(dict(current.nodes) if current else {},
                              list(current.edges) if current else [])
         for nid, node in found.nodes.items():
