@@ -262,3 +262,33 @@ def open_window_for(workspace: Any) -> Any:
     from console.remote_app import open_window
 
     return open_window(workspace.client, workspace)
+
+
+def test_superbrain_console_server_logs_in_from_the_environment_and_out_on_close(
+        qtbot: Any, centre: Centre, drained: None,  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`superbrain console --server URL` (console.remote_app.run_remote), start to finish."""
+    from PyQt6.QtCore import QTimer
+    from PyQt6.QtWidgets import QApplication
+
+    from console.mainwindow import MainWindow
+    from console.remote_app import run_remote
+
+    monkeypatch.setenv("SUPERBRAIN_USER", "cmd")
+    monkeypatch.setenv("SUPERBRAIN_PASSWORD", PASSWORDS["cmd"])
+    seen: list[str] = []
+
+    def close_it() -> None:
+        windows = [w for w in QApplication.topLevelWidgets()
+                   if isinstance(w, MainWindow) and w.isVisible()]
+        seen.extend(w.status_user.text() for w in windows)
+        for w in windows:
+            w.close()
+        QApplication.instance().quit()
+
+    QTimer.singleShot(5000, close_it)
+    before = len(_audit(centre, "cmd"))
+    assert run_remote(centre.url) == 0
+    assert seen == ["user: cmd (commander)"]
+    actions = _audit(centre, "cmd")[before:]
+    assert actions[0] == "auth.login" and actions[-1] == "auth.logout", actions
