@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -162,6 +163,18 @@ class RemoteWorkspace:
         self.client.close()
 
 
+@dataclass(frozen=True)
+class CentreStatus:
+    """The status bar's backend field in client mode."""
+
+    url: str
+    kind: str  # the centre's search backend: "embedded" or "elasticsearch"
+    health: str
+
+    def describe(self) -> str:
+        return f"centre {self.url} (search {self.kind}: {self.health})"
+
+
 class RemoteContext(ConsoleContext):
     """A :class:`ConsoleContext` whose engines are the centre server's services."""
 
@@ -219,14 +232,15 @@ class RemoteContext(ConsoleContext):
                                      "ctx.call('search.query'): " + CLIENT_MODE)
 
     def backend_status(self) -> Any:
-        from console.context import BackendStatus
-
+        """The centre and its search backend, as the status bar shows them."""
         try:
             health = self.client.call("search.health")
         except Exception as exc:  # shown in the status bar
-            return BackendStatus("centre", f"unreachable: {exc}")
-        status = health.get("status", "unknown") if isinstance(health, dict) else health
-        return BackendStatus("elasticsearch", f"centre {self.client.host}: {status}")
+            return CentreStatus(self.client.url, "?", f"unreachable: {exc}")
+        if not isinstance(health, dict):
+            return CentreStatus(self.client.url, "?", str(health))
+        return CentreStatus(self.client.url, str(health.get("backend", "?")),
+                            str(health.get("status", "unknown")))
 
     def path_graph(self, current: Any, source: str, target: str, *,
                    positions: dict[str, tuple[float, float]], keep_seeds: Sequence[str] = (),

@@ -83,6 +83,8 @@ def test_console_searches_and_expansions_are_audited_through_the_server(
     qtbot.addWidget(window)  # closed (once) by qtbot after `drained` let its jobs finish
     try:
         assert window.status_user.text() == "user: li (analyst)"
+        qtbot.waitUntil(lambda: f"centre {centre.url} (search embedded: green)"
+                        in window.status_backend.text(), timeout=WAIT)
         broken = [k for k, p in window.panels.items() if p.objectName().startswith("broken-")]
         assert set(broken) <= {"plugins"}, broken  # ingest stays on the server side
         before = len(_audit(centre, "li"))
