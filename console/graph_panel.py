@@ -558,7 +558,13 @@ class GraphPanel(QWidget):
             return path_graph(store, current, source, target, positions=positions,
                               keep_seeds=keep, cancel=cancel)
 
+        remote_path = getattr(self.ctx, "path_graph", None)  # a client console
+        chart = self.model.graph
+
         def work(_progress: Any, cancel: Any) -> Any:
+            if remote_path is not None:
+                return remote_path(chart, source, target, positions=positions,
+                                   keep_seeds=keep, cancel=cancel)
             # checked and audited by the graph.path service, computed the chart's way
             return self.ctx.call("graph.path", source=source, target=target, cancel=cancel,
                                  compute=lambda: compute(cancel))

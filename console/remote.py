@@ -6,11 +6,10 @@ operations calls go to ``POST /api/v1/call/{service}`` with the session's token
 (:class:`core.remote.CentreClient`), and the server checks the role and writes the audit entry.
 Nothing here opens a database or holds its credentials.
 
-What a client console offers: search, the record pane, the link chart's expansions, the alert
-tray and the dispatch board's reads and actions. Panels whose engine work is not offered as a
-service yet (faces, timeline, analyses, exports, ingest, the map's layers from the local store)
-show "not available in client mode" through the usual ``api()`` → ``None`` path instead of
-failing. No Qt in this module.
+What a client console offers: search, the record pane, the link chart's expansions and paths,
+the timeline, the alert tray and the dispatch board. Panels whose engine work is not offered to
+consoles yet (faces, analyses, exports, ingest) show "not available in client mode" through
+the usual ``api()`` → ``None`` path instead of failing. No Qt in this module.
 """
 
 from __future__ import annotations
@@ -18,13 +17,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from console.context import ConsoleContext
 from console.errors import EngineUnavailableError
-from console.remote_codec import decode, graph_result
-from core.remote import CentreClient, RemoteSession
+from console.remote_codec import decode, graph_result, timeline_result
+from core.remote import CentreClient, RemoteSession, SessionExpiredError
 from core.workspace import SearchConfig
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 #: (module, attribute) pairs whose panels a client console offers (they call services through
 #: :meth:`RemoteContext.call`); everything else runs on the server only.
 REMOTE_APIS = frozenset({("search.backend", "open_backend"), ("graph.expand", "expand"),
-                         ("ops.service", "OpsService")})
+                         ("graph.expand", "find_path"), ("graph.timeline", "timeline"),
+                         ("graph.timeline", "day_hour_matrix"), ("ops.service", "OpsService")})
 CLIENT_MODE = ("not available in client mode: this runs on the centre server and is not offered "
                "to a client console yet")
 
@@ -58,6 +59,7 @@ RESULTS: dict[str, Any] = {
     "search.query": _one("search.model.SearchResult"),
     "search.record": _one("core.model.Record"),
     "graph.expand": graph_result,
+    "graph.timeline": timeline_result,
     "ops.units": _many("ops.model.Unit"),
     "ops.unit_status": _one("ops.model.Unit"),
     "ops.release": _one("ops.model.Unit"),
@@ -81,6 +83,19 @@ class RemoteStore:
 
         data = self.client.call("search.record", uid=uid)
         return None if data is None else decode(Record, data)
+
+    def get_entity(self, entity_id: str) -> Any:
+        """An entity's type, key and label (``graph.expand`` to depth 0: a graph read, checked
+        and audited as one), or None."""
+        from core.store import EntityRow
+
+        found = graph_result(self.client.call("graph.expand", entities=[entity_id], depth=0,
+                                              max_nodes=1))
+        node = found.nodes.get(entity_id) or next(iter(found.nodes.values()), None)
+        if node is None:
+            return None
+        key = node.id.split(":", 1)[1] if ":" in node.id else node.id
+        return EntityRow(node.id, node.type, key, node.label, dict(node.props), None, None)
 
     def get_records(self, uids: Sequence[str], with_graph: bool = False) -> list[Any]:
         return [r for r in (self.get_record(u) for u in uids) if r is not None]
@@ -148,6 +163,18 @@ class RemoteWorkspace:
         self.client.close()
 
 
+@dataclass(frozen=True)
+class CentreStatus:
+    """The status bar's backend field in client mode."""
+
+    url: str
+    kind: str  # the centre's search backend: "embedded" or "elasticsearch"
+    health: str
+
+    def describe(self) -> str:
+        return f"centre {self.url} (search {self.kind}: {self.health})"
+
+
 class RemoteContext(ConsoleContext):
     """A :class:`ConsoleContext` whose engines are the centre server's services."""
 
@@ -156,6 +183,8 @@ class RemoteContext(ConsoleContext):
     def __init__(self, workspace: RemoteWorkspace) -> None:
         super().__init__(workspace)  # type: ignore[arg-type]
         self.client = workspace.client
+        #: Called (from any thread) when the server says the session is over.
+        self.on_session_expired: Any = None
 
     @property
     def role(self) -> str:
@@ -182,7 +211,12 @@ class RemoteContext(ConsoleContext):
         from core.services import RUNTIME_PARAMS, to_json
 
         sent = {k: to_json(v) for k, v in params.items() if k not in RUNTIME_PARAMS}
-        data = self.client.call(name, **sent)
+        try:
+            data = self.client.call(name, **sent)
+        except SessionExpiredError:
+            if self.on_session_expired is not None:
+                self.on_session_expired()  # the window asks for the password again
+            raise
         decoder = RESULTS.get(name)
         return data if decoder is None or data is None else decoder(data)
 
@@ -198,14 +232,41 @@ class RemoteContext(ConsoleContext):
                                      "ctx.call('search.query'): " + CLIENT_MODE)
 
     def backend_status(self) -> Any:
-        from console.context import BackendStatus
-
+        """The centre and its search backend, as the status bar shows them."""
         try:
             health = self.client.call("search.health")
         except Exception as exc:  # shown in the status bar
-            return BackendStatus("centre", f"unreachable: {exc}")
-        status = health.get("status", "unknown") if isinstance(health, dict) else health
-        return BackendStatus("elasticsearch", f"centre {self.client.host}: {status}")
+            return CentreStatus(self.client.url, "?", f"unreachable: {exc}")
+        if not isinstance(health, dict):
+            return CentreStatus(self.client.url, "?", str(health))
+        return CentreStatus(self.client.url, str(health.get("backend", "?")),
+                            str(health.get("status", "unknown")))
+
+    def path_graph(self, current: Any, source: str, target: str, *,
+                   positions: dict[str, tuple[float, float]], keep_seeds: Sequence[str] = (),
+                   cancel: Any = None) -> tuple[Any, dict[str, tuple[float, float]], list[str]]:
+        """The chart plus the shortest path ``source`` → ``target`` found by ``graph.path`` on
+        the server: ``(graph, positions, path node ids)``; only the new nodes move."""
+        from graph.layout import layout
+        from graph.model import GraphResult
+
+        paths = self.call("graph.path", source=source, target=target)
+        if not paths:
+            raise EngineUnavailableError("graph", f"no path from {source!r} to {target!r}")
+        best = paths[0]
+        hops = [str(n) for n in best["nodes"]]
+        nodes = self.call("graph.expand", entities=hops, depth=0, max_nodes=len(hops) + 1)
+        edges = graph_result({"edges": [e for hop in best.get("hops", [])
+                                        for e in hop.get("edges", [])]}).edges
+        merged = GraphResult(dict(current.nodes) if current else {},
+                             list(current.edges) if current else [])
+        for nid, node in nodes.nodes.items():
+            merged.nodes.setdefault(nid, node)
+        have = {e.key for e in merged.edges}
+        merged.edges += [e for e in edges if e.key not in have]
+        merged.seeds = tuple(keep_seeds)
+        fixed = {k: v for k, v in positions.items() if k in merged.nodes}
+        return merged, layout(merged, fixed=fixed or None), hops
 
     def grow(self, current: Any, seeds: Sequence[str], *,
              positions: dict[str, tuple[float, float]], link_types: Sequence[str] | None = None,
@@ -217,9 +278,9 @@ class RemoteContext(ConsoleContext):
         from graph.model import GraphResult
 
         budget = max(len(seeds) + 1, max_nodes - (len(current.nodes) if current else 0))
-        found = graph_result(self.client.call(
-            "graph.expand", entities=list(seeds), depth=depth,
-            link_types=list(link_types) if link_types else None, max_nodes=budget))
+        found = self.call("graph.expand", entities=list(seeds), depth=depth,
+                          link_types=list(link_types) if link_types else None,
+                          max_nodes=budget)
         merged = GraphResult(dict(current.nodes) if current else {},
                              list(current.edges) if current else [])
         for nid, node in found.nodes.items():

@@ -26,6 +26,8 @@ ALERT_KINDS = ("alert",)
 BOARD_KINDS = ("incident", "unit", "assignment")
 #: With push, the panels' own polls are only a safety net.
 FALLBACK_POLL_MS = 30_000
+#: Events arriving together are shown together, after this long.
+COALESCE_MS = 150
 
 
 class EventBridge(QObject):
@@ -62,7 +64,8 @@ class EventBridge(QObject):
         try:
             for ev in self.client.events(self.last_id, stop=self._stop,
                                          on_state=self._on_state):
-                self.last_id = ev.id
+                if ev.id is not None:
+                    self.last_id = ev.id
                 self.received += 1
                 self.event.emit(ev)
         except SessionExpiredError:
@@ -89,6 +92,24 @@ def _matches(kind: str, kinds: tuple[str, ...]) -> bool:
                for k in kinds)
 
 
+def _coalesced(parent: QObject, action: Any, delay_ms: int = COALESCE_MS) -> Any:
+    """``action`` run at most once per ``delay_ms``, ``delay_ms`` after the first request."""
+    if action is None:
+        return lambda: None
+    from PyQt6.QtCore import QTimer
+
+    timer = QTimer(parent)
+    timer.setSingleShot(True)
+    timer.setInterval(delay_ms)
+    timer.timeout.connect(action)
+
+    def request() -> None:
+        if not timer.isActive():
+            timer.start()
+
+    return request
+
+
 def attach_push(window: Any, bridge: EventBridge) -> None:
     """Route pushed events to the panels that show them (alert tray, dispatch board)."""
     tray = window.panels.get("alerts")
@@ -98,12 +119,16 @@ def attach_push(window: Any, bridge: EventBridge) -> None:
         if poller is not None:
             poller.timer.setInterval(FALLBACK_POLL_MS)
 
+    # a burst of events (fifty position fixes) makes one reload per panel, not fifty
+    refresh_tray = _coalesced(window, getattr(getattr(tray, "poller", None), "poll", None))
+    refresh_board = _coalesced(window, getattr(board, "reload", None))
+
     def on_event(ev: ServerEvent) -> None:
-        if tray is not None and _matches(ev.kind, ALERT_KINDS) and hasattr(tray, "poller"):
-            tray.poller.poll()
-        if board is not None and _matches(ev.kind, (*BOARD_KINDS, *ALERT_KINDS)) \
-                and hasattr(board, "reload"):
-            board.reload()
+        reset = ev.kind == "reset"  # missed events were pruned: reload everything shown
+        if reset or _matches(ev.kind, ALERT_KINDS):
+            refresh_tray()
+        if reset or _matches(ev.kind, (*BOARD_KINDS, *ALERT_KINDS)):
+            refresh_board()
 
     def on_state(text: str) -> None:
         window.statusBar().showMessage(f"centre: {text}", 10_000)
@@ -112,8 +137,52 @@ def attach_push(window: Any, bridge: EventBridge) -> None:
     bridge.state.connect(on_state)
 
 
+class Relogin(QObject):
+    """When the server ends the session (expiry, revocation), ask for the password again —
+    without closing the window — and resume the event stream after the last event seen.
+
+    ``expired`` may be emitted from any thread; the dialog opens on the GUI thread, once.
+    """
+
+    expired = pyqtSignal()
+    resumed = pyqtSignal()
+
+    def __init__(self, window: Any, bridge: EventBridge) -> None:
+        super().__init__(window)
+        self.window = window
+        self.bridge = bridge
+        self.dialog: Any = None
+        self.expired.connect(self.ask)
+        bridge.state.connect(lambda s: s == "session expired" and self.expired.emit())
+
+    def ask(self) -> None:
+        if self.dialog is not None and self.dialog.isVisible():
+            return
+        from console.login import LoginDialog
+
+        workspace = self.window.ctx.workspace
+        self.dialog = LoginDialog(workspace, self.window)
+        self.dialog.setWindowTitle(f"superbrain — session ended: log in to "
+                                   f"{workspace.client.url} again")
+        self.dialog.error.setText("The session ended (expired or revoked). Log in again to "
+                                  "go on; nothing on screen is lost.")
+        self.dialog.accepted.connect(self._resume)
+        self.dialog.open()  # not modal to the event loop: pushes and timers go on
+
+    def _resume(self) -> None:
+        old = self.bridge
+        old.stop()
+        self.bridge = EventBridge(old.client, self.window)
+        attach_push(self.window, self.bridge)
+        self.bridge.state.connect(lambda s: s == "session expired" and self.expired.emit())
+        self.bridge.start(after=old.last_id)
+        self.window.statusBar().showMessage("centre: logged in again", 10_000)
+        self.resumed.emit()
+
+
 def open_window(client: CentreClient, workspace: Any) -> tuple[Any, EventBridge]:
-    """The main window on a logged-in client, with live events attached (for tests too)."""
+    """The main window on a logged-in client, with live events attached (for tests too);
+    ``window.relogin`` handles the end of the session."""
     from console.mainwindow import MainWindow
     from console.remote import RemoteContext
 
@@ -121,6 +190,8 @@ def open_window(client: CentreClient, workspace: Any) -> tuple[Any, EventBridge]
     window = MainWindow(ctx)
     bridge = EventBridge(client, window)
     attach_push(window, bridge)
+    window.relogin = Relogin(window, bridge)
+    ctx.on_session_expired = window.relogin.expired.emit
     bridge.start()
     return window, bridge
 
@@ -158,13 +229,13 @@ def run_remote(url: str, *, ca_certs: str = "") -> int:
         if dialog.exec() != QDialog.DialogCode.Accepted:
             client.close()
             return 1
-    window, bridge = open_window(client, workspace)
+    window, _ = open_window(client, workspace)
     window.show()
     try:
         return int(app.exec())
     finally:
         from PyQt6.QtCore import QThreadPool
 
-        bridge.stop()
+        window.relogin.bridge.stop()
         QThreadPool.globalInstance().waitForDone(10_000)
         window.ctx.close()  # logs out

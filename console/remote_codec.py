@@ -128,3 +128,18 @@ def graph_result(data: Any) -> Any:
                                list(e.get("record_uids") or ()), bool(e.get("directed", True))))
     return GraphResult(nodes, edges, tuple(data.get("seeds") or ()),
                        bool(data.get("truncated", False)))
+
+
+def timeline_result(data: Any) -> Any:
+    """``graph.timeline``'s result with its events as ``graph.timeline.TimelineEvent`` (times
+    back to epoch seconds, as the engine gives them)."""
+    from graph.timeline import TimelineEvent
+
+    events = []
+    for e in data.get("events", []):
+        when = e.get("time")
+        events.append(TimelineEvent(
+            to_datetime(when).timestamp() if when is not None else None, str(e["record_uid"]),
+            str(e.get("source", "")), str(e.get("record_type", "")), str(e.get("title", "")),
+            tuple(e["geo"]) if e.get("geo") else None, list(e.get("links") or ())))
+    return {**data, "events": events}

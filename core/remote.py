@@ -36,6 +36,7 @@ API = "/api/v1"
 MAX_RESPONSE = 64 * 1024 * 1024  # bytes of one JSON answer
 MAX_EVENT_LINE = 1024 * 1024  # bytes of one SSE line
 MAX_EVENT_DATA = 8 * 1024 * 1024  # bytes of one event's data
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 STREAM_IDLE = 60.0  # seconds of silence (no event, no keep-alive comment) before reconnecting
 
 
@@ -119,9 +120,14 @@ class ServiceInfo:
 
 @dataclass(frozen=True)
 class ServerEvent:
-    """One event of the live stream."""
+    """One event of the live stream.
 
-    id: int
+    ``id`` is ``None`` for an announced change that is not journalled (a unit's position fix):
+    it is delivered live, never replayed. Kind ``reset`` means events the client missed are
+    no longer kept: reload what is shown.
+    """
+
+    id: int | None
     kind: str
     data: Any
 
@@ -148,6 +154,10 @@ class CentreClient:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise RemoteError(f"server URL {url!r} must be http(s)://host[:port]",
                               kind="Invalid")
+        if parts.scheme == "http" and parts.hostname not in LOOPBACK:
+            # a password and then a token would cross the network in clear text
+            raise RemoteError(f"server URL {url!r}: plain http is only for this machine "
+                              "(127.0.0.1); use https:// and --ca-certs", kind="Invalid")
         self.url = f"{parts.scheme}://{parts.netloc}"
         self.scheme = parts.scheme
         self.host = parts.hostname
@@ -312,7 +322,8 @@ class CentreClient:
         while not stop.is_set():
             try:
                 for event in self._stream(last, stop, on_state):
-                    last = event.id
+                    if event.id is not None:  # id-less announcements are never replayed
+                        last = event.id
                     yield event
             except SessionExpiredError:
                 raise
@@ -397,17 +408,23 @@ def _parse_sse(resp: http.client.HTTPResponse, stop: threading.Event) -> Iterato
             return
         line = raw.decode("utf-8", "replace").rstrip("\r\n")
         if not line:
-            if data and event_id is not None:
+            if kind == "session-ended":  # the token expired or was revoked while streaming
+                raise SessionExpiredError("the server ended the session (expired, revoked or "
+                                          "the account was disabled); log in again",
+                                          status=401, kind="Unauthenticated")
+            if data:
                 text = "\n".join(data)
                 try:
                     payload = json.loads(text)
                 except ValueError:
                     payload = text
-                try:
-                    number = int(event_id)
-                except ValueError:
-                    raise RemoteError(f"event id {event_id!r} is not a number",
-                                      kind="Protocol") from None
+                number = None
+                if event_id is not None:
+                    try:
+                        number = int(event_id)
+                    except ValueError:
+                        raise RemoteError(f"event id {event_id!r} is not a number",
+                                          kind="Protocol") from None
                 yield ServerEvent(number, kind, payload)
             event_id, kind, data, size = None, "message", [], 0
             continue

@@ -83,6 +83,8 @@ def test_the_server_checks_the_role_and_names_the_problem(centre: Centre) -> Non
         CentreClient("http://127.0.0.1:9", timeout=2).login("li", "x")
     with pytest.raises(RemoteError, match="http"):
         CentreClient("ftp://127.0.0.1")
+    with pytest.raises(RemoteError, match="https"):  # no password in clear over a network
+        CentreClient("http://10.1.2.3:8443")
 
 
 def test_events_are_pushed_and_resume_after_the_last_id(centre: Centre) -> None:  # noqa: F811
@@ -131,3 +133,67 @@ def test_events_are_pushed_and_resume_after_the_last_id(centre: Centre) -> None:
     ids = [e.id for e in resumed]
     assert ids and ids[0] == last + 1 and ids == sorted(set(ids)), ids  # none missed, none twice
     assert {str(m) for m in missed} <= {e.data.get("ref") for e in resumed}
+
+
+def test_https_with_the_centre_certificate(centre: Centre, tmp_path) -> None:  # noqa: F811
+    """The deployment path: TLS with the centre's certificate as the client's CA file; a
+    client without it refuses the server (no silent fallback to an unchecked connection)."""
+    import signal
+    import subprocess
+    import sys
+
+    from centre.config import write_template
+    from core.remote import wait_until_up
+    from tests.centre_fixtures import REPO, _free_port, cli
+
+    out = cli("centre", "cert", "--out", str(tmp_path / "tls"), "--host", "127.0.0.1")
+    assert out.returncode == 0, out.stderr
+    config = tmp_path / "centre.toml"
+    write_template(config, database_url=centre.pg_url,
+                   certificate=str(tmp_path / "tls" / "cert.pem"),
+                   private_key=str(tmp_path / "tls" / "key.pem"))
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "main.py", "serve", "--config", str(config),
+                             "--port", str(port), "--log-level", "warning"], cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"https://127.0.0.1:{port}"
+    ca = str(tmp_path / "tls" / "cert.pem")
+    try:
+        wait_until_up(url, timeout=60, ca_certs=ca)
+        client = CentreClient(url, ca_certs=ca)
+        assert client.login("li", PASSWORDS["li"]).role == "analyst"
+        import psycopg
+
+        with psycopg.connect(centre.pg_url) as con:
+            uid = con.execute("SELECT uid FROM records ORDER BY uid LIMIT 1").fetchone()[0]
+        assert client.call("search.record", uid=uid)["id"] == uid.split(":", 1)[1]
+        client.logout()
+        with pytest.raises(UnreachableError, match=r"TLS|certificate"):
+            CentreClient(url).login("li", PASSWORDS["li"])  # the system CAs do not know it
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def test_position_fixes_arrive_live_without_an_id(centre: Centre) -> None:  # noqa: F811
+    cmd = _client(centre, "cmd")
+    unit = cmd.call("ops.units")[0]["id"]
+    watcher = _client(centre, "li")
+    got: list[ServerEvent] = []
+    stop = threading.Event()
+    connected = threading.Event()
+
+    def follow() -> None:
+        for ev in watcher.events(None, stop=stop,
+                                 on_state=lambda s: s == "connected" and connected.set()):
+            got.append(ev)
+            if ev.id is None:
+                stop.set()
+
+    thread = threading.Thread(target=follow, daemon=True)
+    thread.start()
+    assert connected.wait(30)
+    cmd.call("ops.position", unit_id=unit, lat=30.76, lon=120.76)
+    thread.join(30)
+    moved = [e for e in got if e.id is None]
+    assert moved and moved[0].kind == "unit" and moved[0].data["ref"] == unit

@@ -83,6 +83,8 @@ def test_console_searches_and_expansions_are_audited_through_the_server(
     qtbot.addWidget(window)  # closed (once) by qtbot after `drained` let its jobs finish
     try:
         assert window.status_user.text() == "user: li (analyst)"
+        qtbot.waitUntil(lambda: f"centre {centre.url} (search embedded: green)"
+                        in window.status_backend.text(), timeout=WAIT)
         broken = [k for k, p in window.panels.items() if p.objectName().startswith("broken-")]
         assert set(broken) <= {"plugins"}, broken  # ingest stays on the server side
         before = len(_audit(centre, "li"))
@@ -127,9 +129,9 @@ def test_console_expansions_are_audited_through_the_server(
     qtbot.addWidget(window)  # closed (once) by qtbot after `drained` let its jobs finish
     try:
         with psycopg.connect(centre.pg_url) as con:
-            seed = con.execute(
+            seed, other = (r[0] for r in con.execute(
                 "SELECT entity_id FROM record_entities WHERE entity_id LIKE 'person:%' "
-                "GROUP BY entity_id ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+                "GROUP BY entity_id ORDER BY count(*) DESC, entity_id LIMIT 2"))
         before = len(_audit(centre, "li"))
         chart = window.panels["graph"]
         chart.show_entities([seed])
@@ -140,6 +142,20 @@ def test_console_expansions_are_audited_through_the_server(
         chart.expand([neighbour])
         qtbot.waitUntil(lambda: chart.job is None, timeout=WAIT)
         assert _audit(centre, "li")[before:].count("graph.expand") == 2
+        # a path to another person, found by graph.path on the server, joins the chart
+        chart.find_path(seed, other)
+        qtbot.waitUntil(lambda: chart.job is None, timeout=WAIT)
+        assert other in chart.model.graph.nodes, chart.status.text()
+        assert "hops" in chart.status.text()
+        assert "graph.path" in _audit(centre, "li")[before:]
+        # the timeline panel: each entity's events through graph.timeline on the server
+        timeline = window.panels["timeline"]
+        assert timeline.available
+        timeline.show_entities([seed])
+        qtbot.waitUntil(lambda: timeline.entities == [seed], timeout=WAIT)
+        assert "⚠" not in timeline.summary.text(), timeline.summary.text()
+        assert timeline.events[seed] and all(e.record_uid for e in timeline.events[seed])
+        assert "graph.timeline" in _audit(centre, "li")[before:]
     finally:
         bridge.stop()
         workspace.close()
@@ -213,3 +229,68 @@ def test_an_alert_raised_by_an_ingest_elsewhere_reaches_the_alert_tray(
     finally:
         bridge.stop()
         workspace.close()
+
+
+def test_an_ended_session_asks_for_the_password_again_and_goes_on(
+        qtbot: Any, centre: Centre, drained: None) -> None:  # noqa: F811
+    from core.remote import CentreClient
+
+    workspace = _logged_in(centre, "li")
+    window, bridge = open_window_for(workspace)
+    qtbot.addWidget(window)
+    try:
+        assert bridge.connected.wait(30)
+        CentreClient(centre.url, token=workspace.client.token).logout()  # revoked elsewhere
+        panel = window.panels["search"]
+        panel.run_query("盗窃")  # refused by the server: the console asks to log in again
+        qtbot.waitUntil(lambda: window.relogin.dialog is not None
+                        and window.relogin.dialog.isVisible(), timeout=WAIT)
+        dialog = window.relogin.dialog
+        assert "session ended" in dialog.error.text()
+        dialog.password.setText(PASSWORDS["li"])
+        with qtbot.waitSignal(window.relogin.resumed, timeout=WAIT):
+            assert dialog.try_login() is True
+        assert window.relogin.bridge is not bridge and window.relogin.bridge.connected.wait(30)
+        with qtbot.waitSignal(panel.model.first_page, timeout=WAIT) as first:
+            panel.run_query("盗窃")
+        assert first.args[0].total > 0
+    finally:
+        window.relogin.bridge.stop()
+        bridge.stop()
+        workspace.close()
+
+
+def open_window_for(workspace: Any) -> Any:
+    from console.remote_app import open_window
+
+    return open_window(workspace.client, workspace)
+
+
+def test_superbrain_console_server_logs_in_from_the_environment_and_out_on_close(
+        qtbot: Any, centre: Centre, drained: None,  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`superbrain console --server URL` (console.remote_app.run_remote), start to finish."""
+    from PyQt6.QtCore import QTimer
+    from PyQt6.QtWidgets import QApplication
+
+    from console.mainwindow import MainWindow
+    from console.remote_app import run_remote
+
+    monkeypatch.setenv("SUPERBRAIN_USER", "cmd")
+    monkeypatch.setenv("SUPERBRAIN_PASSWORD", PASSWORDS["cmd"])
+    seen: list[str] = []
+
+    def close_it() -> None:
+        windows = [w for w in QApplication.topLevelWidgets()
+                   if isinstance(w, MainWindow) and w.isVisible()]
+        seen.extend(w.status_user.text() for w in windows)
+        for w in windows:
+            w.close()
+        QApplication.instance().quit()
+
+    QTimer.singleShot(5000, close_it)
+    before = len(_audit(centre, "cmd"))
+    assert run_remote(centre.url) == 0
+    assert seen == ["user: cmd (commander)"]
+    actions = _audit(centre, "cmd")[before:]
+    assert actions[0] == "auth.login" and actions[-1] == "auth.logout", actions
