@@ -146,6 +146,9 @@ class SqliteAnchor:
     def _con(self):  # type: ignore[no-untyped-def]
         con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         try:
+            # The store runs in WAL mode: NORMAL skips the fsync per commit. A power cut can
+            # only leave this anchor one entry behind the log, which verify accepts.
+            con.execute("PRAGMA synchronous=NORMAL")
             con.execute("CREATE TABLE IF NOT EXISTS trust_anchor (id INTEGER PRIMARY KEY "
                         "CHECK (id = 1), state TEXT NOT NULL, mac TEXT NOT NULL)")
             yield con
@@ -193,8 +196,8 @@ class FileAnchor:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump({"workspace": str(self.root), "state": asdict(state),
                        "mac": self.key.sign(state)}, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
+        # No fsync (it doubled the cost of an append): after a power cut this anchor is at
+        # worst one entry behind (accepted) or unreadable (reported; the store's still holds).
         os.replace(tmp, self.path)
 
 
