@@ -162,9 +162,14 @@ def test_workspace_files_are_private(tmp_path: Path) -> None:
 def test_an_old_world_readable_config_is_made_private_on_open(tmp_path: Path) -> None:
     ws = Workspace.init(tmp_path / "ws")
     config = ws.root / "superbrain.toml"
-    os.chmod(config, 0o644)
+    for path, mode in ((config, 0o644), (ws.store_path, 0o644), (ws.faces_dir, 0o755),
+                       (ws.root, 0o755)):
+        os.chmod(path, mode)
     Workspace.open(ws.root)
     assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    assert stat.S_IMODE(ws.store_path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(ws.faces_dir.stat().st_mode) == 0o700  # the face galleries
+    assert stat.S_IMODE(ws.root.stat().st_mode) == 0o700
 
 
 # -- item 15: unbounded queries --------------------------------------------------------------
