@@ -39,7 +39,15 @@ ANCHOR_DIR_ENV = "SUPERBRAIN_ANCHOR_DIR"
 
 
 class AnchorError(SuperbrainError):
-    """An anchor cannot be read or its signature does not match (names the anchor)."""
+    """An anchor cannot be read or its signature does not match (names the anchor).
+
+    ``claimed`` is what the anchor holds when it could be decoded but not verified (a moved
+    workspace whose key is elsewhere, or a forgery): never trusted as history, but enough to
+    fail closed (refuse appends, keep accounts required) until ``audit repair``."""
+
+    def __init__(self, message: str, claimed: TrustState | None = None) -> None:
+        super().__init__(message)
+        self.claimed = claimed
 
 
 @dataclass(frozen=True)
@@ -128,10 +136,10 @@ def _decode(where: str, raw: str, mac: str, key: AnchorKey) -> TrustState:
         raise AnchorError(f"{where}: damaged ({exc})") from None
     if not key.exists():
         raise AnchorError(f"{where}: cannot be checked: the anchor key {str(key.path)!r} is "
-                          "missing")
+                          "missing (workspace moved or copied, or key deleted)", state)
     if not hmac.compare_digest(mac, key.sign(state, create=False)):
         raise AnchorError(f"{where}: signature does not match (edited, or signed with another "
-                          "key)")
+                          "key)", state)
     return state
 
 
@@ -196,17 +204,23 @@ class FileAnchor:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump({"workspace": str(self.root), "state": asdict(state),
                        "mac": self.key.sign(state)}, fh)
-        # No fsync (it doubled the cost of an append): after a power cut this anchor is at
-        # worst one entry behind (accepted) or unreadable (reported; the store's still holds).
+            fh.flush()
+            os.fsync(fh.fileno())  # a torn anchor would stop appends until `audit repair`
         os.replace(tmp, self.path)
 
 
 @dataclass(frozen=True)
 class AnchorReading:
-    """The newest state any valid anchor holds, and what is wrong with the others."""
+    """The newest state any valid anchor holds, and what is wrong with the others.
+
+    ``unverified``: some anchor exists but is damaged or cannot be verified — appends refuse
+    until ``audit repair``; ``claimed_accounts``: any anchor, verified or not, says accounts
+    are enabled (a fail-closed decision may rely on an unverified claim, never a fail-open)."""
 
     state: TrustState | None
     problems: tuple[str, ...]
+    unverified: bool = False
+    claimed_accounts: bool = False
 
 
 class Trust:
@@ -226,14 +240,18 @@ class Trust:
         """Every anchor's state; the newest valid one wins, the others' faults are listed."""
         states: list[tuple[str, TrustState | None]] = []
         problems: list[str] = []
+        claimed = False
         for anchor in self.anchors:
             try:
                 states.append((anchor.name, anchor.read()))
             except (AnchorError, OSError) as exc:
                 problems.append(str(exc))
+                claim = getattr(exc, "claimed", None)
+                claimed = claimed or bool(claim and claim.accounts)
+        unverified = bool(problems)
         found = [s for _, s in states if s is not None]
         if not found:
-            return AnchorReading(None, tuple(problems))
+            return AnchorReading(None, tuple(problems), unverified, claimed)
         best = max(found, key=lambda s: (s.audit_seq, s.accounts))
         accounts = any(s.accounts for s in found)
         best = replace(best, accounts=accounts)
@@ -241,7 +259,7 @@ class Trust:
             if s is None:
                 problems.append(f"{name}: missing (another anchor records audit entry "
                                 f"{best.audit_seq})")
-        return AnchorReading(best, tuple(problems))
+        return AnchorReading(best, tuple(problems), unverified, claimed or accounts)
 
     def state(self) -> TrustState:
         """The newest valid state (an empty one when no anchor holds any)."""
@@ -255,8 +273,3 @@ class Trust:
                 anchor.write(state)
             except (AnchorError, OSError, sqlite3.Error) as exc:
                 log.warning("trust anchor %s not updated: %s", anchor.name, exc)
-
-    def update(self, **changes: object) -> TrustState:
-        state = replace(self.state(), **changes)  # type: ignore[arg-type]
-        self.write(state)
-        return state
