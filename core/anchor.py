@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
-from core.errors import SuperbrainError
+from core.errors import StoreError, SuperbrainError
 
 log = logging.getLogger(__name__)
 
@@ -169,8 +169,10 @@ class SqliteAnchor:
         try:
             with self._con() as con:
                 row = con.execute("SELECT state, mac FROM trust_anchor WHERE id=1").fetchone()
-        except sqlite3.Error as exc:
-            raise AnchorError(f"{self.name}: cannot be read ({exc})") from None
+        except sqlite3.Error as exc:  # the store itself is damaged: a storage problem
+            from core.store import storage_problem
+
+            raise StoreError(storage_problem(self.path, exc)) from None
         return None if row is None else _decode(self.name, row[0], row[1], self.key)
 
     def write(self, state: TrustState) -> None:
@@ -221,6 +223,7 @@ class AnchorReading:
     problems: tuple[str, ...]
     unverified: bool = False
     claimed_accounts: bool = False
+    storage: tuple[str, ...] = ()  # anchors whose storage is damaged (e.g. the store file)
 
 
 class Trust:
@@ -241,9 +244,13 @@ class Trust:
         states: list[tuple[str, TrustState | None]] = []
         problems: list[str] = []
         claimed = False
+        storage: list[str] = []
         for anchor in self.anchors:
             try:
                 states.append((anchor.name, anchor.read()))
+            except StoreError as exc:
+                storage.append(str(exc))
+                problems.append(f"{anchor.name}: cannot be read: {exc}")
             except (AnchorError, OSError) as exc:
                 problems.append(str(exc))
                 claim = getattr(exc, "claimed", None)
@@ -251,7 +258,7 @@ class Trust:
         unverified = bool(problems)
         found = [s for _, s in states if s is not None]
         if not found:
-            return AnchorReading(None, tuple(problems), unverified, claimed)
+            return AnchorReading(None, tuple(problems), unverified, claimed, tuple(storage))
         best = max(found, key=lambda s: (s.audit_seq, s.accounts))
         accounts = any(s.accounts for s in found)
         best = replace(best, accounts=accounts)
@@ -259,7 +266,8 @@ class Trust:
             if s is None:
                 problems.append(f"{name}: missing (another anchor records audit entry "
                                 f"{best.audit_seq})")
-        return AnchorReading(best, tuple(problems), unverified, claimed or accounts)
+        return AnchorReading(best, tuple(problems), unverified, claimed or accounts,
+                             tuple(storage))
 
     def state(self) -> TrustState:
         """The newest valid state (an empty one when no anchor holds any)."""

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.anchor import GENESIS, TrustState
-from core.errors import SuperbrainError
+from core.errors import StoreError, SuperbrainError
 from core.security import redact_mapping
 
 if TYPE_CHECKING:
@@ -143,6 +143,8 @@ class AuditLog:
         if self.trust is None:
             return TrustState()
         reading = self.trust.read()
+        if reading.storage:
+            raise StoreError(reading.storage[0])  # a damaged store: its own recovery hint
         if reading.unverified:
             # a damaged, forged or unverifiable anchor (a moved workspace, a deleted key) is
             # not silently re-signed over: an administrator repairs, and that is audited
