@@ -258,3 +258,17 @@ def test_a_moved_workspace_is_not_silently_re_anchored(workspace: Workspace,
     assert again.audit.verify() == []
     assert again.login("root", PASSWORDS["root"]).role == "administrator"
     assert again.trust.state().accounts
+
+
+def test_the_console_asks_for_a_login_when_the_users_file_is_gone(workspace: Workspace) -> None:
+    """The console must not open without a login ("no accounts") either; its dialog shows
+    why every login is refused."""
+    pytest.importorskip("PyQt6", reason="the console is not installed")
+    from console.login import needs_login
+
+    staff(workspace)
+    (workspace.root / "users.sqlite").unlink()
+    again = Workspace.open(workspace.root)
+    assert needs_login(again)
+    with pytest.raises(AuthenticationError, match="missing or empty"):
+        again.login("root", PASSWORDS["root"])
