@@ -25,7 +25,7 @@ import logging
 import os
 import secrets
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Protocol
@@ -151,7 +151,7 @@ class SqliteAnchor:
         self.name = f"store {str(self.path)!r}"
 
     @contextlib.contextmanager
-    def _con(self):  # type: ignore[no-untyped-def]
+    def _con(self) -> Iterator[sqlite3.Connection]:
         con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         try:
             # The store runs in WAL mode: NORMAL skips the fsync per commit. A power cut can
