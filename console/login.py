@@ -26,10 +26,16 @@ log = logging.getLogger(__name__)
 
 
 def needs_login(workspace: Any) -> bool:
-    """True when the workspace has accounts and no session yet."""
-    from core.security import user_store
+    """True when the workspace has accounts (or had them: fail closed) and no session yet."""
+    from core.errors import SuperbrainError
+    from core.users import has_accounts
 
-    return workspace._session is None and user_store(workspace).has_users()
+    if workspace._session is not None:
+        return False
+    try:
+        return has_accounts(workspace)
+    except SuperbrainError:  # accounts enabled but the users file is gone: the dialog says so
+        return True
 
 
 class LoginDialog(QDialog):

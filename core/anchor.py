@@ -25,12 +25,12 @@ import logging
 import os
 import secrets
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
-from core.errors import SuperbrainError
+from core.errors import StoreError, SuperbrainError
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,15 @@ ANCHOR_DIR_ENV = "SUPERBRAIN_ANCHOR_DIR"
 
 
 class AnchorError(SuperbrainError):
-    """An anchor cannot be read or its signature does not match (names the anchor)."""
+    """An anchor cannot be read or its signature does not match (names the anchor).
+
+    ``claimed`` is what the anchor holds when it could be decoded but not verified (a moved
+    workspace whose key is elsewhere, or a forgery): never trusted as history, but enough to
+    fail closed (refuse appends, keep accounts required) until ``audit repair``."""
+
+    def __init__(self, message: str, claimed: TrustState | None = None) -> None:
+        super().__init__(message)
+        self.claimed = claimed
 
 
 @dataclass(frozen=True)
@@ -128,10 +136,10 @@ def _decode(where: str, raw: str, mac: str, key: AnchorKey) -> TrustState:
         raise AnchorError(f"{where}: damaged ({exc})") from None
     if not key.exists():
         raise AnchorError(f"{where}: cannot be checked: the anchor key {str(key.path)!r} is "
-                          "missing")
+                          "missing (workspace moved or copied, or key deleted)", state)
     if not hmac.compare_digest(mac, key.sign(state, create=False)):
         raise AnchorError(f"{where}: signature does not match (edited, or signed with another "
-                          "key)")
+                          "key)", state)
     return state
 
 
@@ -143,9 +151,12 @@ class SqliteAnchor:
         self.name = f"store {str(self.path)!r}"
 
     @contextlib.contextmanager
-    def _con(self):  # type: ignore[no-untyped-def]
+    def _con(self) -> Iterator[sqlite3.Connection]:
         con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         try:
+            # The store runs in WAL mode: NORMAL skips the fsync per commit. A power cut can
+            # only leave this anchor one entry behind the log, which verify accepts.
+            con.execute("PRAGMA synchronous=NORMAL")
             con.execute("CREATE TABLE IF NOT EXISTS trust_anchor (id INTEGER PRIMARY KEY "
                         "CHECK (id = 1), state TEXT NOT NULL, mac TEXT NOT NULL)")
             yield con
@@ -158,8 +169,10 @@ class SqliteAnchor:
         try:
             with self._con() as con:
                 row = con.execute("SELECT state, mac FROM trust_anchor WHERE id=1").fetchone()
-        except sqlite3.Error as exc:
-            raise AnchorError(f"{self.name}: cannot be read ({exc})") from None
+        except sqlite3.Error as exc:  # the store itself is damaged: a storage problem
+            from core.store import storage_problem
+
+            raise StoreError(storage_problem(self.path, exc)) from None
         return None if row is None else _decode(self.name, row[0], row[1], self.key)
 
     def write(self, state: TrustState) -> None:
@@ -194,16 +207,23 @@ class FileAnchor:
             json.dump({"workspace": str(self.root), "state": asdict(state),
                        "mac": self.key.sign(state)}, fh)
             fh.flush()
-            os.fsync(fh.fileno())
+            os.fsync(fh.fileno())  # a torn anchor would stop appends until `audit repair`
         os.replace(tmp, self.path)
 
 
 @dataclass(frozen=True)
 class AnchorReading:
-    """The newest state any valid anchor holds, and what is wrong with the others."""
+    """The newest state any valid anchor holds, and what is wrong with the others.
+
+    ``unverified``: some anchor exists but is damaged or cannot be verified — appends refuse
+    until ``audit repair``; ``claimed_accounts``: any anchor, verified or not, says accounts
+    are enabled (a fail-closed decision may rely on an unverified claim, never a fail-open)."""
 
     state: TrustState | None
     problems: tuple[str, ...]
+    unverified: bool = False
+    claimed_accounts: bool = False
+    storage: tuple[str, ...] = ()  # anchors whose storage is damaged (e.g. the store file)
 
 
 class Trust:
@@ -223,14 +243,22 @@ class Trust:
         """Every anchor's state; the newest valid one wins, the others' faults are listed."""
         states: list[tuple[str, TrustState | None]] = []
         problems: list[str] = []
+        claimed = False
+        storage: list[str] = []
         for anchor in self.anchors:
             try:
                 states.append((anchor.name, anchor.read()))
+            except StoreError as exc:
+                storage.append(str(exc))
+                problems.append(f"{anchor.name}: cannot be read: {exc}")
             except (AnchorError, OSError) as exc:
                 problems.append(str(exc))
+                claim = getattr(exc, "claimed", None)
+                claimed = claimed or bool(claim and claim.accounts)
+        unverified = bool(problems)
         found = [s for _, s in states if s is not None]
         if not found:
-            return AnchorReading(None, tuple(problems))
+            return AnchorReading(None, tuple(problems), unverified, claimed, tuple(storage))
         best = max(found, key=lambda s: (s.audit_seq, s.accounts))
         accounts = any(s.accounts for s in found)
         best = replace(best, accounts=accounts)
@@ -238,7 +266,8 @@ class Trust:
             if s is None:
                 problems.append(f"{name}: missing (another anchor records audit entry "
                                 f"{best.audit_seq})")
-        return AnchorReading(best, tuple(problems))
+        return AnchorReading(best, tuple(problems), unverified, claimed or accounts,
+                             tuple(storage))
 
     def state(self) -> TrustState:
         """The newest valid state (an empty one when no anchor holds any)."""
@@ -252,8 +281,3 @@ class Trust:
                 anchor.write(state)
             except (AnchorError, OSError, sqlite3.Error) as exc:
                 log.warning("trust anchor %s not updated: %s", anchor.name, exc)
-
-    def update(self, **changes: object) -> TrustState:
-        state = replace(self.state(), **changes)  # type: ignore[arg-type]
-        self.write(state)
-        return state

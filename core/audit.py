@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.anchor import GENESIS, TrustState
-from core.errors import SuperbrainError
+from core.errors import StoreError, SuperbrainError
 from core.security import redact_mapping
 
 if TYPE_CHECKING:
@@ -140,7 +140,18 @@ class AuditLog:
         return entry
 
     def _anchored(self) -> TrustState:
-        return self.trust.state() if self.trust is not None else TrustState()
+        if self.trust is None:
+            return TrustState()
+        reading = self.trust.read()
+        if reading.storage:
+            raise StoreError(reading.storage[0])  # a damaged store: its own recovery hint
+        if reading.unverified:
+            # a damaged, forged or unverifiable anchor (a moved workspace, a deleted key) is
+            # not silently re-signed over: an administrator repairs, and that is audited
+            raise AuditError(f"{str(self.path)!r}: {'; '.join(reading.problems)}; appends "
+                             f"stop until `superbrain audit repair` re-anchors the log; "
+                             f"{REPAIR_HINT}")
+        return reading.state or TrustState()
 
     def _anchor(self, anchored: TrustState, entry: Mapping[str, Any]) -> None:
         if self.trust is not None:
@@ -230,7 +241,7 @@ class AuditLog:
         if self.trust is None:
             return
         with self._locked():
-            state = self.trust.state()
+            state = self._anchored()
             if not state.accounts:
                 self.trust.write(replace(state, accounts=True))
 
@@ -345,6 +356,8 @@ class AuditLog:
                 prev_hash, prev_seq, last_entry = entry["hash"], entry["seq"], entry
             reading = self.trust.read() if self.trust is not None else None
             anchored = reading.state if reading and reading.state else TrustState()
+            if reading is not None and reading.claimed_accounts:
+                anchored = replace(anchored, accounts=True)  # accounts stay required
             if anchored.audit_seq and anchored.audit_seq <= prev_seq:
                 at = json.loads(lines[anchored.audit_seq - 1])
                 if at.get("hash") != anchored.audit_hash:

@@ -323,7 +323,8 @@ def has_accounts(workspace: Workspace) -> bool:
     except UserError as exc:
         raise AuthenticationError(f"{exc}; every login is refused until it is restored "
                                   "(see 'Lost user accounts' in docs/SECURITY.md)") from None
-    enabled = workspace.trust.state().accounts
+    reading = workspace.trust.read()
+    enabled = reading.claimed_accounts  # an unverifiable claim still fails closed
     if has and not enabled:
         workspace.audit.set_accounts_enabled()  # a workspace made before the anchors
     if not has and enabled:

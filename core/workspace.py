@@ -79,6 +79,22 @@ class SearchConfig:
     default_window_days: int = 0
 
 
+def _make_private(root: Path, config_path: Path) -> None:
+    """A workspace made before its files were private (its config is readable by others: it
+    may hold the Elasticsearch password): config and store 0600, the folder and its standard
+    sub-folders (face galleries included) 0700. Logged, never fatal."""
+    targets = [(config_path, 0o600), (root / "store.sqlite", 0o600), (root, 0o700)]
+    targets += [(root / sub, 0o700) for sub in ("search", "faces", "rejects", "plugins", "data")]
+    for path, mode in targets:
+        try:
+            if path.exists() and path.stat().st_mode & 0o077:
+                os.chmod(path, mode)
+                log.warning("%s was readable by other users; now %o", path, mode)
+        except OSError as exc:
+            log.warning("%s is readable by other users and cannot be made private: %s",
+                        path, exc)
+
+
 class Workspace:
     """An opened workspace folder. Create one with :meth:`init`, open it with :meth:`open`."""
 
@@ -137,13 +153,7 @@ class Workspace:
                 f"{str(root)!r} is not a superbrain workspace (no {CONFIG_NAME}); "
                 f"create one with `superbrain init {root}`")
         if config_path.stat().st_mode & 0o077:
-            # made before files were private: the config may hold the Elasticsearch password
-            try:
-                os.chmod(config_path, 0o600)
-                log.warning("%s was readable by other users; now 0600", config_path)
-            except OSError as exc:
-                log.warning("%s is readable by other users and cannot be made 0600: %s",
-                            config_path, exc)
+            _make_private(root, config_path)
         try:
             config = tomllib.loads(config_path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

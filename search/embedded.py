@@ -32,6 +32,7 @@ from tantivy import Filter, Order, TextAnalyzerBuilder, Tokenizer
 
 from core.model import FieldRole, Record
 from core.progress import CancelToken, ProgressCallback, ProgressMeter
+from core.store import storage_problem
 from search.analysis import RUST_TOKEN_PATTERN
 from search.backend import SearchBackend, decode_cursor, encode_cursor, request_key
 from search.document import FieldRegistry, default_text_fields
@@ -338,7 +339,11 @@ class EmbeddedBackend(SearchBackend):
     def flush(self) -> None:
         with self._lock:
             if self._writer is not None:
-                self._writer.commit()
+                try:
+                    self._writer.commit()
+                except (ValueError, OSError) as exc:  # e.g. tantivy's "No space left on device"
+                    self._close_writer()
+                    raise SearchError(storage_problem(self._gen.path, exc)) from exc
                 self._uncommitted.clear()
                 self._gen.index.reload()
 
@@ -385,8 +390,12 @@ class EmbeddedBackend(SearchBackend):
                     return IndexReport(n, failures, cancelled=True)
         finally:
             built.close()  # stops handing out chunks; the pool itself stays for the next batch
-        writer.commit()
-        writer.wait_merging_threads()
+        try:
+            writer.commit()
+            writer.wait_merging_threads()
+        except (ValueError, OSError) as exc:  # the old index stays in use
+            shutil.rmtree(new.path, ignore_errors=True)
+            raise SearchError(storage_problem(new.path, exc)) from exc
         meter.advance(0, "switching", force=True)
         with self._lock:
             old = self._gen

@@ -33,10 +33,16 @@ def stale_reason(search_dir: Path) -> str | None:
 
 
 def mark_stale(search_dir: Path, reason: str) -> None:
+    """Record why the index misses records. When even that cannot be written (the disk under
+    the index is full) it is logged; ``search-health`` still shows the gap, since it compares
+    the index's document count with the store's."""
     path = Path(search_dir) / STALE_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"reason": reason, "at": datetime.now(UTC).isoformat()},
-                               ensure_ascii=False), encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"reason": reason, "at": datetime.now(UTC).isoformat()},
+                                   ensure_ascii=False), encoding="utf-8")
+    except OSError as exc:
+        log.error("cannot mark the search index stale (%s): %s; reason: %s", path, exc, reason)
 
 
 def clear_stale(search_dir: Path) -> None:

@@ -232,3 +232,43 @@ def test_restoring_the_users_file_lets_people_back_in(workspace: Workspace) -> N
 def test_a_workspace_that_never_had_accounts_still_works_without_login(tmp_path: Path) -> None:
     ws = Workspace.init(tmp_path / f"ws-{uuid.uuid4().hex[:6]}")
     assert ws.session.via == "no-accounts"
+
+
+def test_a_moved_workspace_is_not_silently_re_anchored(workspace: Workspace,
+                                                       tmp_path: Path) -> None:
+    """Its anchors were signed with the key of its old path: appends stop (logins too) until
+    `audit repair`, which re-anchors and records why; accounts stay required throughout."""
+    import shutil
+
+    staff(workspace)
+    workspace.close()
+    moved = tmp_path / "moved"
+    shutil.copytree(workspace.root, moved)
+    ws = Workspace.open(moved)
+    assert any("anchor key" in str(p) and "missing" in str(p) for p in ws.audit.verify())
+    with pytest.raises(AuditError, match="audit repair"):
+        ws.audit.append("tester", "search", {})
+    (moved / "users.sqlite").unlink()
+    with pytest.raises(AuthenticationError):  # an unverifiable claim still fails closed
+        Workspace.open(moved).session  # noqa: B018
+    shutil.copy(workspace.root / "users.sqlite", moved / "users.sqlite")
+    entry = Workspace.open(moved).audit.repair("os:tester")
+    assert entry["params"]["anchor_problems"] and entry["params"]["missing_entries"] == ""
+    again = Workspace.open(moved)
+    assert again.audit.verify() == []
+    assert again.login("root", PASSWORDS["root"]).role == "administrator"
+    assert again.trust.state().accounts
+
+
+def test_the_console_asks_for_a_login_when_the_users_file_is_gone(workspace: Workspace) -> None:
+    """The console must not open without a login ("no accounts") either; its dialog shows
+    why every login is refused."""
+    pytest.importorskip("PyQt6", reason="the console is not installed")
+    from console.login import needs_login
+
+    staff(workspace)
+    (workspace.root / "users.sqlite").unlink()
+    again = Workspace.open(workspace.root)
+    assert needs_login(again)
+    with pytest.raises(AuthenticationError, match="missing or empty"):
+        again.login("root", PASSWORDS["root"])

@@ -162,9 +162,14 @@ def test_workspace_files_are_private(tmp_path: Path) -> None:
 def test_an_old_world_readable_config_is_made_private_on_open(tmp_path: Path) -> None:
     ws = Workspace.init(tmp_path / "ws")
     config = ws.root / "superbrain.toml"
-    os.chmod(config, 0o644)
+    for path, mode in ((config, 0o644), (ws.store_path, 0o644), (ws.faces_dir, 0o755),
+                       (ws.root, 0o755)):
+        os.chmod(path, mode)
     Workspace.open(ws.root)
     assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    assert stat.S_IMODE(ws.store_path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(ws.faces_dir.stat().st_mode) == 0o700  # the face galleries
+    assert stat.S_IMODE(ws.root.stat().st_mode) == 0o700
 
 
 # -- item 15: unbounded queries --------------------------------------------------------------
@@ -233,3 +238,27 @@ def test_storage_problem_messages() -> None:
     bad = storage_problem(Path("/ws/store.sqlite"),
                           sqlite3.DatabaseError("file is not a database"))
     assert "restore it from a backup" in bad
+
+
+def test_a_full_disk_under_the_search_index_is_a_clear_error(tmp_path: Path) -> None:
+    """tantivy's 'No space left on device' at commit: the ingest keeps every record in the
+    store, marks the index stale with the reason, and no traceback reaches the user."""
+    ws = Workspace.init(tmp_path / "ws")
+    mnt = ws.search_dir
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=192k", "tmpfs", str(mnt)],
+                          capture_output=True, text=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs to fill (needs root): {made.stderr.strip()}")
+    try:
+        files = _generate(tmp_path, "hotel", 3000)
+        out = _cli("ingest", "-w", str(ws.root), "-s", "hotel", str(files[0]))
+        text = out.stdout + out.stderr
+        assert "Traceback" not in text, text
+        assert "done, 3,000 records" in out.stdout and ws.store.count() == 3000
+        assert "disk is full" in out.stderr  # the search stage says why it stopped
+        health = _cli("search-health", "-w", str(ws.root))
+        assert health.returncode == 1 and "missing from the index" in health.stdout
+        assert "reindex" in health.stdout
+    finally:
+        ws.close()
+        subprocess.run(["umount", str(mnt)], check=False)
