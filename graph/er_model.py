@@ -188,18 +188,39 @@ def settings(n_records: int, dialect: str = "duckdb") -> Any:
     )
 
 
-def _rows(records: Iterable[dict[str, Any]]) -> Any:
-    """Records as a pyarrow table with the model's columns (plus the blocking keys)."""
+def _rows(records: Iterable[dict[str, Any]], chunk: int = 50_000) -> Any:
+    """Records as a pyarrow table with the model's columns (plus the blocking keys), built
+    ``chunk`` records at a time so that a generator of records is never all in memory as dicts."""
     import pyarrow as pa
 
-    cols: dict[str, list[Any]] = {c: [] for c in (*COLUMNS, "id_tail")}
+    types = {"phones": pa.list_(pa.string()), "id_valid": pa.bool_(),
+             "birth_y": pa.int32(), "birth_m": pa.int32(), "birth_d": pa.int32()}
+    names = (*COLUMNS, "id_tail")
+    schema = pa.schema([(c, types.get(c, pa.string())) for c in names])
+    batches = []
+    cols: dict[str, list[Any]] = {c: [] for c in names}
+
+    def flush() -> None:
+        batches.append(pa.record_batch([pa.array(cols[c], type=schema.field(c).type)
+                                        for c in names], schema=schema))
+        for v in cols.values():
+            v.clear()
+
     for r in records:
         for c in COLUMNS:
             cols[c].append(r.get(c))
         cols["id_tail"].append(r["id17"][6:] if r.get("id17") else None)
-    types = {"phones": pa.list_(pa.string()), "id_valid": pa.bool_(),
-             "birth_y": pa.int32(), "birth_m": pa.int32(), "birth_d": pa.int32()}
-    return pa.table({c: pa.array(v, type=types.get(c, pa.string())) for c, v in cols.items()})
+        if len(cols["unique_id"]) >= chunk:
+            flush()
+    if cols["unique_id"] or not batches:
+        flush()
+    return pa.Table.from_batches(batches, schema=schema)
+
+
+def to_table(records: Iterable[dict[str, Any]]) -> Any:
+    """Person records (dicts of :data:`COLUMNS`, e.g. a generator) as the pyarrow table that
+    :func:`predict` takes — the memory-lean way to score millions."""
+    return _rows(records)
 
 
 @dataclass(frozen=True)
@@ -256,22 +277,25 @@ def _db_api() -> Any:
     return DuckDBAPI()
 
 
-def predict(records: Sequence[dict[str, Any]], *, min_probability: float = 0.0,
+def predict(records: Sequence[dict[str, Any]] | Any, *, min_probability: float = 0.0,
             threads: int | None = None) -> list[ScoredPair]:
-    """Score every candidate pair of ``records`` (dicts of :data:`COLUMNS`) found by
-    :data:`BLOCKING_RULES`; pairs below ``min_probability`` are left out."""
-    if len(records) < 2:
+    """Score every candidate pair of ``records`` (dicts of :data:`COLUMNS`, or the table of
+    :func:`to_table`) found by :data:`BLOCKING_RULES`; pairs below ``min_probability`` are
+    left out."""
+    table = records if hasattr(records, "num_rows") else _rows(records)
+    n = int(table.num_rows)
+    if n < 2:
         return []
     from splink import Linker
 
     db = _db_api()
     if threads:
         db._con.execute(f"SET threads = {int(threads)}")
-    table = db.register(_rows(records))
-    linker = Linker(table, settings(len(records)), log_level=logging.WARNING)
+    linker = Linker(db.register(table), settings(n), log_level=logging.WARNING)
+    del table
     result = linker.inference.predict(threshold_match_probability=min_probability or None,
                                       warning_mode="never")
-    return [_scored(r, len(records)) for r in _iter_records(result)]
+    return [_scored(r, n) for r in _iter_records(result)]
 
 
 def compare(new: Sequence[dict[str, Any]], existing: Sequence[dict[str, Any]], *,

@@ -19,6 +19,7 @@ import argparse
 import random
 import resource
 import time
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from graph import er_model
@@ -64,29 +65,33 @@ Raw = tuple[str, dict[str, Any], list[str]]  # entity id, properties, phones
 def records(n: int, dup_rate: float, family_rate: float, seed: int = 0
             ) -> tuple[list[Raw], list[list[str]]]:
     """``n`` registry records plus the variants and brothers (as written); the true clusters."""
+    truth: list[list[str]] = []
+    return list(iter_records(n, dup_rate, family_rate, truth, seed)), truth
+
+
+def iter_records(n: int, dup_rate: float, family_rate: float, truth: list[list[str]],
+                 seed: int = 0) -> Iterator[Raw]:
+    """:func:`records` one at a time (the true clusters are appended to ``truth``)."""
     world = World(seed)
     rng = random.Random(f"bench-er:{seed}")
-    out: list[Raw] = []
-    truth: list[list[str]] = []
     for i in range(n):
         p = world.person(i)
         eid = f"person:{p.id_number}"
-        out.append((eid, {"name": p.name, "birth_date": p.birth_date.isoformat(),
-                          "gender": p.gender, "id_number": p.id_number, "address": p.address},
-                    [p.phone]))
+        yield (eid, {"name": p.name, "birth_date": p.birth_date.isoformat(),
+                     "gender": p.gender, "id_number": p.id_number, "address": p.address},
+               [p.phone])
         r = rng.random()
         if r < dup_rate:
             props, _kind = _variant(p, rng)
             vid = f"person:{props['id_number']}#v"
-            out.append((vid, props, [p.phone] if props["address"] else []))
+            yield vid, props, [p.phone] if props["address"] else []
             truth.append([eid, vid])
         elif r < dup_rate + family_rate:  # a brother in the same flat with the family phone
             b = world.person(20_000_000 + i)
             name = p.name[0] + p.name[1:2] + ("军" if p.name[-1] != "军" else "华")
-            out.append((f"person:{b.id_number}#b", {
+            yield (f"person:{b.id_number}#b", {
                 "name": name, "birth_date": b.birth_date.isoformat(), "gender": b.gender,
-                "id_number": b.id_number, "address": p.address}, [p.phone]))
-    return out, truth
+                "id_number": b.id_number, "address": p.address}, [p.phone])
 
 
 def incremental(raw: list[Raw], new: int) -> None:
@@ -148,21 +153,42 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     tg = time.perf_counter()
-    raw, truth = records(args.n, args.dup_rate, args.family_rate)
+    truth: list[list[str]] = []
+    if args.incremental:  # kept: the incremental part writes them to a store
+        raw, truth = records(args.n, args.dup_rate, args.family_rate)
+        stream: Iterable[Raw] = raw
+    else:  # streamed: generated, featurised and packed into columns one at a time
+        stream = iter_records(args.n, args.dup_rate, args.family_rate, truth)
+    gen = 0.0
+
+    def featurised() -> Iterator[dict[str, Any]]:
+        nonlocal gen
+        it = iter(stream)
+        while True:
+            g0 = time.perf_counter()
+            item = next(it, None)
+            gen += time.perf_counter() - g0
+            if item is None:
+                return
+            eid, props, phones = item
+            yield person_features(eid, props, phones=phones)
+
     t0 = time.perf_counter()
-    recs = [person_features(eid, props, phones=phones) for eid, props, phones in raw]
+    recs = er_model.to_table(featurised())
     t1 = time.perf_counter()
     scored = er_model.predict(recs, min_probability=0.01, threads=args.threads)
     t2 = time.perf_counter()
     pairs = [(s.a, s.b, s.probability) for s in scored]
     m = evaluate(pairs, truth, args.threshold)
-    n = len(recs)
+    n = recs.num_rows
     print(f"records: {n:,} ({len(truth):,} planted duplicates, "
           f"{n - args.n - len(truth):,} brothers sharing a phone and flat)")
     print(f"pairs: all-pairs would be {n * (n - 1) // 2:,}; scored above 0.01: {len(scored):,}")
-    print(f"(generating the synthetic records: {t0 - tg:.1f} s, not counted)")
-    print(f"features: {t1 - t0:.1f} s   blocking + scoring (splink/DuckDB, {args.threads} "
-          f"threads): {t2 - t1:.1f} s   total: {t2 - t0:.1f} s")
+    gen_s = gen + (t0 - tg)
+    feat_s = t1 - t0 - gen
+    print(f"(generating the synthetic records: {gen_s:.1f} s, not counted)")
+    print(f"features: {feat_s:.1f} s   blocking + scoring (splink/DuckDB, {args.threads} "
+          f"threads): {t2 - t1:.1f} s   total: {feat_s + t2 - t1:.1f} s")
     print(f"peak RSS: {_peak_mib():,.0f} MiB")
     print(f"at the review threshold {args.threshold}: precision {m.precision:.4f}, recall "
           f"{m.recall:.4f}, cluster F1 {m.cluster_f1:.4f} ({m.correct_pairs:,} of "
