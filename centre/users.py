@@ -9,7 +9,6 @@ account is disabled.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import secrets
 import time
@@ -102,25 +101,23 @@ class PgUserStore(UserStore):
 
     def authenticate(self, name: str, password: str) -> UserRecord | None:
         """The account if ``password`` is right and the account enabled, else None; raises
-        :class:`~core.users.LockedOutError` while locked out. Unknown names cost the same
-        Argon2 work as a wrong password."""
+        :class:`~core.users.LockedOutError` while locked out.
+
+        As on a workspace (:meth:`core.users.UserStore.authenticate`), each attempt first counts
+        itself as a failure in one transaction and only then checks the password, so parallel
+        guesses on several server processes cannot all be checked before the lock-out; a right
+        password clears the count. Unknown names take the same path (a counted attempt and one
+        Argon2 verification against a fixed hash), so neither the time nor the lock-out tells
+        which names exist."""
+        self._count_attempt(name, time.time())  # raises while locked out
         found = self._find(name)
         if found is None:
-            if self._dummy_hash is None:
-                self._dummy_hash = self._hasher.hash("not a password of anyone")
-            with contextlib.suppress(VerificationError):
-                self._hasher.verify(self._dummy_hash, password)
+            self._verify_dummy(password)
             return None
         record, digest = found
-        now = time.time()
-        lock = self.db.connection.execute(
-            "SELECT count, locked_until FROM login_failures WHERE name=?", (name,)).fetchone()
-        if lock and lock[1] > now:
-            raise LockedOutError(name, lock[1] - now)
         try:
             self._hasher.verify(digest, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
-            self._count_failure(name, now)
             return None
         if record.disabled:
             return None
@@ -129,16 +126,24 @@ class PgUserStore(UserStore):
             self._update(name, "password_hash=?", (self._hasher.hash(password),))
         return record
 
-    def _count_failure(self, name: str, now: float) -> None:
-        # One statement: concurrent wrong passwords on several server processes all count.
+    def _count_attempt(self, name: str, now: float) -> None:
+        """Count one attempt as a failure, or raise :class:`LockedOutError` while locked out.
+
+        The row is locked (``FOR UPDATE``) for the read and the write, so concurrent attempts on
+        several server processes are counted one after another and every one counts."""
         with self.db.transaction(serialised=False) as con:
-            count = first(con.execute(
-                "INSERT INTO login_failures VALUES (?, 1, 0) ON CONFLICT(name) DO UPDATE "
-                "SET count = login_failures.count + 1 RETURNING count", (name,)))[0]
+            con.execute("INSERT INTO login_failures VALUES (?, 0, 0) ON CONFLICT(name) DO NOTHING",
+                        (name,))
+            count, until = first(con.execute(
+                "SELECT count, locked_until FROM login_failures WHERE name=? FOR UPDATE",
+                (name,)))
+            if until > now:
+                raise LockedOutError(name, until - now)
+            count += 1
             if count >= MAX_FAILURES:
                 until = now + min(MAX_LOCK_SECONDS, LOCK_SECONDS * 2 ** (count - MAX_FAILURES))
-                con.execute("UPDATE login_failures SET locked_until=? WHERE name=?",
-                            (until, name))
+            con.execute("UPDATE login_failures SET count=?, locked_until=? WHERE name=?",
+                        (count, until, name))
 
     def clear_failures(self, name: str) -> None:
         self.db.connection.execute("DELETE FROM login_failures WHERE name=?", (name,))

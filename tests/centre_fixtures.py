@@ -69,13 +69,22 @@ def tiny_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def copy_workspace(src: Path, dst: Path) -> Path:
+    """A copy of a workspace that keeps its audit anchors (the key and the file anchor live
+    outside the folder, named after its path: a plain copy would refuse appends until
+    `superbrain audit repair`, as docs/SECURITY.md says for a moved workspace)."""
+    from core.anchor import anchor_dir, workspace_id
+
     shutil.copytree(src, dst)
+    for suffix in (".key", ".json"):
+        anchor = anchor_dir() / f"{workspace_id(src)}{suffix}"
+        if anchor.exists():
+            shutil.copy2(anchor, anchor_dir() / f"{workspace_id(dst)}{suffix}")
     return dst
 
 
 # -- a real centre: PostgreSQL + `superbrain serve` on the migrated tiny demo -------------------
-PASSWORDS = {"chief": "chief-password-1", "li": "li-password-1", "cmd": "cmd-password-1",
-             "locky": "locky-password-1"}
+PASSWORDS = {"chief": "Quartz-Harbor-19", "li": "Willow-Ember-64", "cmd": "Copper-Falcon-27",
+             "locky": "Birch-Thunder-83"}
 ROLES = {"chief": "administrator", "li": "analyst", "cmd": "commander", "locky": "analyst"}
 
 

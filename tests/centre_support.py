@@ -102,7 +102,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None,
                           timeout=timeout)
 
 
-def init_centre(config: Path, admin: str = "admin", password: str = "admin-pass-1") -> None:
+def init_centre(config: Path, admin: str = "admin", password: str = "Heron-Lantern-71") -> None:
     out = run_cli("centre", "init", "--config", str(config), "--admin", admin,
                   env={"SUPERBRAIN_NEW_PASSWORD": password})
     assert out.returncode == 0, out.stderr

@@ -19,7 +19,7 @@ from tests.centre_fixtures import REPO, cli, copy_workspace, pg_url, tiny_demo  
 
 psycopg = pytest.importorskip("psycopg")
 
-ADMIN = {"SUPERBRAIN_USER": "chief", "SUPERBRAIN_PASSWORD": "chief-password-1"}
+ADMIN = {"SUPERBRAIN_USER": "chief", "SUPERBRAIN_PASSWORD": "Quartz-Harbor-19"}
 
 
 def _with_accounts(ws: Path) -> Path:
@@ -29,7 +29,7 @@ def _with_accounts(ws: Path) -> Path:
                   "SUPERBRAIN_PASSWORD"]})
     assert out.returncode == 0, out.stderr
     out = cli("users", "-w", str(ws), "add", "li", "--role", "analyst",
-              env={**ADMIN, "SUPERBRAIN_NEW_PASSWORD": "li-password-1"})
+              env={**ADMIN, "SUPERBRAIN_NEW_PASSWORD": "Willow-Ember-64"})
     assert out.returncode == 0, out.stderr
     return ws
 
@@ -169,7 +169,7 @@ def test_refusals_name_the_culprit(tiny_demo: Path, pg_url: str,  # noqa: F811
                                    tmp_path: Path) -> None:
     ws = _with_accounts(copy_workspace(tiny_demo, tmp_path / "ws"))
     # an analyst may not move the workspace (user accounts move with it); the refusal is audited
-    li = {"SUPERBRAIN_USER": "li", "SUPERBRAIN_PASSWORD": "li-password-1"}
+    li = {"SUPERBRAIN_USER": "li", "SUPERBRAIN_PASSWORD": "Willow-Ember-64"}
     out = cli("migrate", str(ws), "--to", pg_url, env=li)
     assert out.returncode == 2 and "users.manage" in out.stderr
     last = json.loads((ws / "audit.jsonl").read_text("utf-8").splitlines()[-1])

@@ -28,9 +28,9 @@ from centre_support import (
 
 pytestmark = pytest.mark.timeout(600)
 
-ADMIN = ("admin", "admin-pass-1")
-DESK1 = ("desk1", "commander-1")
-DESK2 = ("desk2", "commander-2")
+ADMIN = ("admin", "Heron-Lantern-71")
+DESK1 = ("desk1", "Osprey-Granite-52")
+DESK2 = ("desk2", "Raven-Cobalt-63")
 ROUNDS = 20
 
 

@@ -65,10 +65,10 @@ def test_servers_ride_through_a_database_restart(cluster: tuple[str, str],
                                                  tmp_path: Path) -> None:
     name, url = cluster
     config = write_centre(tmp_path, url)
-    init_centre(config, "admin", "admin-pass-1")
+    init_centre(config, "admin", "Heron-Lantern-71")
     server = ServerProcess(config, free_port()).start()
     try:
-        token = login(server, "admin", "admin-pass-1")
+        token = login(server, "admin", "Heron-Lantern-71")
         ok(server, token, "ops.seed_units", count=5)
         console = Console(server, token).start()
         _restart(name)

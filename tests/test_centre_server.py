@@ -29,7 +29,7 @@ from centre_support import (
 
 pytestmark = pytest.mark.timeout(300)
 
-PASSWORDS = {"admin": "admin-pass-1", "cmd1": "commander-1", "ana1": "analyst-pass"}
+PASSWORDS = {"admin": "Heron-Lantern-71", "cmd1": "Osprey-Granite-52", "ana1": "Finch-Meadow-38"}
 
 
 @pytest.fixture(scope="module")
@@ -139,14 +139,14 @@ def test_lock_out_is_counted_across_server_processes(servers: tuple[ServerProces
 
     a, b = servers
     admin = login(a, "admin", PASSWORDS["admin"])
-    ok(a, admin, "users.add", name="victim", role="analyst", password="victim-pass")
+    ok(a, admin, "users.add", name="victim", role="analyst", password="Maple-Orbit-4412")
     for i in range(MAX_FAILURES):
         server = (a, b)[i % 2]
         status, _ = api(server, "POST", "/api/v1/session",
                         body={"user": "victim", "password": f"guess-{i}"})
         assert status == 401
     status, body = api(b, "POST", "/api/v1/session",
-                       body={"user": "victim", "password": "victim-pass"})
+                       body={"user": "victim", "password": "Maple-Orbit-4412"})
     assert status == 423, body  # locked, even with the right password, on either process
     assert "too many failed logins" in body["error"]["message"]
 
@@ -237,13 +237,13 @@ def test_accounts_added_on_the_servers_command_line_log_in_over_the_network(
     refused = run_cli("centre", "add-user", "--config", str(a.config), "cli1", "--role",
                       "analyst", env={"SUPERBRAIN_USER": "ana1",
                                       "SUPERBRAIN_PASSWORD": PASSWORDS["ana1"],
-                                      "SUPERBRAIN_NEW_PASSWORD": "cli1-password"})
+                                      "SUPERBRAIN_NEW_PASSWORD": "Cedar-Signal-2290"})
     assert refused.returncode != 0 and "users.manage" in refused.stderr  # an analyst may not
     out = run_cli("centre", "add-user", "--config", str(a.config), "cli1", "--role", "analyst",
                   env={"SUPERBRAIN_USER": "admin", "SUPERBRAIN_PASSWORD": PASSWORDS["admin"],
-                       "SUPERBRAIN_NEW_PASSWORD": "cli1-password"})
+                       "SUPERBRAIN_NEW_PASSWORD": "Cedar-Signal-2290"})
     assert out.returncode == 0, out.stderr
-    assert login(b, "cli1", "cli1-password")
+    assert login(b, "cli1", "Cedar-Signal-2290")
 
 
 def test_a_user_changes_their_own_password_and_no_one_elses(

@@ -64,7 +64,7 @@ def https_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPro
     assert out.returncode == 0, out.stderr
     config = write_centre(folder, database, server={
         "host": "0.0.0.0", "certificate": "tls/cert.pem", "private_key": "tls/key.pem"})
-    init_centre(config, "admin", "admin-pass-1")
+    init_centre(config, "admin", "Heron-Lantern-71")
     server = ServerProcess(config, free_port(), scheme="https", ca=folder / "tls" / "cert.pem")
     server.start()
     try:
@@ -81,7 +81,7 @@ def test_the_key_is_private(https_server: ServerProcess) -> None:
 
 def test_https_with_the_configured_certificate(https_server: ServerProcess) -> None:
     status, body = api(https_server, "POST", "/api/v1/session",
-                       body={"user": "admin", "password": "admin-pass-1"})
+                       body={"user": "admin", "password": "Heron-Lantern-71"})
     assert status == 200 and body["role"] == "administrator"
     status, health = api(https_server, "GET", "/api/v1/health", token=body["token"])
     assert status == 200 and health["store"]["status"] == "green"
