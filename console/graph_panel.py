@@ -425,7 +425,7 @@ class GraphPanel(QWidget):
                 self.plot.addItem(item)
                 self._labels.append(item)
             item = self._labels[i]
-            text = (n.label or n.id.split(":", 1)[-1])[:24]
+            text = self.model.label(n)
             if item.toPlainText() != text:
                 item.setText(text, color=self.theme.text)
             item.setPos(*self.model.xy(n.id))
