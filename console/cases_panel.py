@@ -40,6 +40,15 @@ log = logging.getLogger(__name__)
 POLL_MS = 3000
 
 
+def _local(iso_time: str, tz: str) -> str:
+    """An ISO UTC time as the workspace shows times (its time zone named)."""
+    from datetime import datetime
+
+    from cases.model import local_time
+
+    return local_time(datetime.fromisoformat(iso_time).timestamp(), tz)
+
+
 class CasesPanel(QWidget):
     """The analyst's case: charts, notes, pins, dossier."""
 
@@ -55,6 +64,9 @@ class CasesPanel(QWidget):
         self.graph: Any = None  # the link chart panel (set by the main window)
         self._selected_entities: list[str] = []
         self._selected_records: list[str] = []
+        from cases.model import workspace_tz
+
+        self.tz = workspace_tz(ctx.workspace)
 
         self.case_box = QComboBox()
         self.case_box.activated.connect(self._case_chosen)
@@ -226,7 +238,7 @@ class CasesPanel(QWidget):
                            case=number) or []:
             if n["target_kind"] == "entity":
                 noted.add(n["target"])
-            self.notes.addItem(f"✎ {n['author']} · {n['created_at'][:16]} · "
+            self.notes.addItem(f"✎ {n['author']} · {_local(n['created_at'], self.tz)} · "
                                f"{n['target_kind']} {n['target']}\n{n['text']}")
         for p in self._try(self.tr("pins"), self.session.call, "cases.pins",
                            case=number) or []:
