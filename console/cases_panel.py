@@ -62,6 +62,8 @@ class CasesPanel(QWidget):
         self.bus = bus
         self.session = CaseSession(ctx.workspace)
         self.graph: Any = None  # the link chart panel (set by the main window)
+        self.records: Any = None  # the record pane (set by the main window)
+        self._notes_cache: list[dict[str, Any]] = []
         self._selected_entities: list[str] = []
         self._selected_records: list[str] = []
         from cases.model import workspace_tz
@@ -86,7 +88,8 @@ class CasesPanel(QWidget):
                            (self.tr("Save"), self.save_chart),
                            (self.tr("Save as…"), self.save_chart_as),
                            (self.tr("Duplicate…"), self.duplicate_chart),
-                           (self.tr("Group selected…"), self.group_selected)):
+                           (self.tr("Group selected…"), self.group_selected),
+                           (self.tr("Picture…"), self.chart_picture)):
             b = QPushButton(text)
             b.clicked.connect(slot)
             chart_buttons.addWidget(b)
@@ -234,8 +237,9 @@ class CasesPanel(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, c["id"])
             self.charts.addItem(item)
         noted: set[str] = set()
-        for n in self._try(self.tr("notes"), self.session.call, "cases.notes",
-                           case=number) or []:
+        self._notes_cache = self._try(self.tr("notes"), self.session.call, "cases.notes",
+                                      case=number) or []
+        for n in self._notes_cache:
             if n["target_kind"] == "entity":
                 noted.add(n["target"])
             self.notes.addItem(f"✎ {n['author']} · {_local(n['created_at'], self.tz)} · "
@@ -246,6 +250,26 @@ class CasesPanel(QWidget):
         if model is not None and model.noted != noted:
             model.noted = noted
             self.graph.redraw()
+        if self.records is not None and getattr(self.records, "record", None) is not None:
+            self.records._render()  # its notes may have changed
+
+    def record_notes_html(self, record: Any) -> str:
+        """The case's notes on ``record`` and on its entities, as HTML for the record pane
+        (every text escaped)."""
+        from html import escape
+
+        if self.session.case is None:
+            return ""
+        ids = {record.uid, *(e.id for e in record.entities)}
+        mine = [n for n in self._notes_cache if n["target"] in ids]
+        if not mine:
+            return ""
+        items = "".join(
+            f"<li><b>{escape(n['author'])}</b> · {escape(_local(n['created_at'], self.tz))} · "
+            f"{escape(n['target_kind'])} {escape(n['target'])}<br>{escape(n['text'])}</li>"
+            for n in mine)
+        return (f"<h4>✎ {escape(fill(self.tr('Notes in case {case}'), case=self.session.case))}"
+                f"</h4><ul>{items}</ul>")
 
     # -- charts ---------------------------------------------------------------------------------
     def open_selected_chart(self) -> None:
@@ -310,6 +334,19 @@ class CasesPanel(QWidget):
                       case=self.session.case, chart_id=item.data(Qt.ItemDataRole.UserRole),
                       name=name.strip())
             self.refresh_contents()
+
+    def chart_picture(self) -> None:
+        """The open saved chart as an SVG with title, case, legend, date and classification."""
+        if self.session.case is None or self.session.chart_id is None:
+            self.status.setText(self.tr("open or save a chart of the case first"))
+            return
+        path, _ = QFileDialog.getSaveFileName(self, self.tr("Chart picture"),
+                                              f"{self.session.chart_name}.svg", "SVG (*.svg)")
+        if path:
+            done = self._try(self.tr("picture"), self.session.call, "cases.chart_image",
+                             case=self.session.case, chart_id=self.session.chart_id, path=path)
+            if done:
+                self.status.setText(fill(self.tr("picture written: {file}"), file=done["file"]))
 
     def group_selected(self) -> None:
         model = self._chart_model()

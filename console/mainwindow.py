@@ -189,6 +189,10 @@ class MainWindow(QMainWindow):
         cases = self.panels.get("cases")
         if hasattr(cases, "graph"):  # the Cases panel saves and opens the link chart
             cases.graph = self.panels.get("graph")
+            records = self.panels.get("records")
+            if hasattr(records, "annotate"):  # and shows its notes under a record
+                cases.records = records
+                records.annotate = cases.record_notes_html
 
     def _default_arrangement(self) -> None:
         self.tabifyDockWidget(self.docks["alerts"], self.docks["plugins"])

@@ -96,6 +96,7 @@ def test_closing_with_an_unsaved_chart_asks(qtbot: Any, ctx: Any, settings: Any,
 
 def test_another_analysts_note_appears_live(qtbot: Any, ctx: Any, settings: Any) -> None:  # noqa: F811
     import cases.api  # noqa: F401
+    from console.navigation import Focus
     from core.security import Session
     from core.services import ServiceContext, call
 
@@ -109,4 +110,12 @@ def test_another_analysts_note_appears_live(qtbot: Any, ctx: Any, settings: Any)
          text="王: 嫌疑车辆周三再次出现")
     qtbot.waitUntil(lambda: any("嫌疑车辆周三再次出现" in panel.notes.item(i).text()
                                 for i in range(panel.notes.count())), timeout=WAIT)
+    # a note on a record shows under that record in the record pane, escaped
+    uid = ctx.workspace.store.connection.execute("SELECT uid FROM records LIMIT 1").fetchone()[0]
+    call("cases.note_add", wang, case=CASE, target_kind="record", target=uid,
+         text="<b>seen</b> at the gate")
+    window.apply_focus(Focus("records", "record", (uid,)))
+    pane = window.panels["records"]
+    qtbot.waitUntil(lambda: "at the gate" in pane.browser.toPlainText(), timeout=WAIT)
+    assert "<b>seen</b> at the gate" in pane.browser.toPlainText()
     window.close()
