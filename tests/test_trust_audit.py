@@ -245,11 +245,14 @@ def test_searches_and_graph_exports_always_appear(workspace: Workspace, tmp_path
     repo = Path(__file__).resolve().parent.parent
     env = {**os.environ, "SUPERBRAIN_USER": "tester"}
     out = tmp_path / "g.graphml"
+    from tests.faces_fixtures import open_cases
+
+    open_cases(workspace, numbers=("2026-GX-0002",))
     for args in (["search", "13800138000"],
-                 ["graph", "export", "13800138000", "-o", str(out), "--case", "B-2"]):
+                 ["graph", "export", "13800138000", "-o", str(out), "--case", "2026-GX-0002"]):
         run = subprocess.run([sys.executable, "main.py", *args, "-w", str(workspace.root)],
                              cwd=repo, env=env, capture_output=True, text=True, timeout=300)
         assert run.returncode == 0, run.stderr
     assert workspace.audit.search(action="search")[-1]["params"]["query"] == "13800138000"
     export = workspace.audit.search(action="graph.export")[-1]
-    assert export["case"] == "B-2" and export["params"]["files"] == [str(out)]
+    assert export["case"] == "2026-GX-0002" and export["params"]["files"] == [str(out)]
