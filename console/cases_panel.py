@@ -63,6 +63,7 @@ class CasesPanel(QWidget):
         self.session = CaseSession(ctx.workspace)
         self.graph: Any = None  # the link chart panel (set by the main window)
         self.records: Any = None  # the record pane (set by the main window)
+        self.timeline: Any = None  # the timeline view (set by the main window)
         self._notes_cache: list[dict[str, Any]] = []
         self._selected_entities: list[str] = []
         self._selected_records: list[str] = []
@@ -252,6 +253,14 @@ class CasesPanel(QWidget):
             self.graph.redraw()
         if self.records is not None and getattr(self.records, "record", None) is not None:
             self.records._render()  # its notes may have changed
+        if self.timeline is not None and getattr(self.timeline, "events", None):
+            self.timeline._show(self.timeline.entities, self.timeline.events,
+                                self.timeline.matrix)
+
+    def noted_record_uids(self) -> set[str]:
+        """Records the open case has notes on (marked on the timeline)."""
+        return {n["target"] for n in self._notes_cache
+                if n["target_kind"] in ("record", "timeline")}
 
     def record_notes_html(self, record: Any) -> str:
         """The case's notes on ``record`` and on its entities, as HTML for the record pane

@@ -193,6 +193,10 @@ class MainWindow(QMainWindow):
             if hasattr(records, "annotate"):  # and shows its notes under a record
                 cases.records = records
                 records.annotate = cases.record_notes_html
+            timeline = self.panels.get("timeline")
+            if hasattr(timeline, "noted_records"):  # and marks noted records on the timeline
+                cases.timeline = timeline
+                timeline.noted_records = cases.noted_record_uids
 
     def _default_arrangement(self) -> None:
         self.tabifyDockWidget(self.docks["alerts"], self.docks["plugins"])

@@ -118,4 +118,11 @@ def test_another_analysts_note_appears_live(qtbot: Any, ctx: Any, settings: Any)
     pane = window.panels["records"]
     qtbot.waitUntil(lambda: "at the gate" in pane.browser.toPlainText(), timeout=WAIT)
     assert "<b>seen</b> at the gate" in pane.browser.toPlainText()
+    # ... and is a ringed star on the timeline of the record's entities
+    timeline = window.panels["timeline"]
+    record = ctx.workspace.store.get_record(uid)
+    timeline.show_entities([e.id for e in record.entities])
+    qtbot.waitUntil(lambda: bool(getattr(timeline, "events", None)), timeout=WAIT)
+    stars = [p.data() for p in timeline.points.points() if p.symbol() == "star"]
+    assert uid in stars
     window.close()
