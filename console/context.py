@@ -123,6 +123,20 @@ class ConsoleContext:
         err = self.engine_error(module_name)
         return err or self._errors.get(f"{module_name}.{attr}", "")
 
+    # -- the service layer (core.services) --------------------------------------------------
+    def service_context(self) -> Any:
+        """The :class:`core.services.ServiceContext` of the logged-in session."""
+        from core.services import local_context
+
+        return local_context(self.workspace)
+
+    def call(self, name: str, **params: Any) -> Any:
+        """Call the service ``name`` (e.g. ``"search.query"``) as the logged-in user: the
+        permission is checked and the call audited there, never in the panels."""
+        from core.services import call
+
+        return call(name, self.service_context(), **params)
+
     def service(self, key: str, factory: Callable[[], Any]) -> Any:
         """A lazily created, cached service (e.g. the search backend); thread-safe."""
         with self._lock:
@@ -159,7 +173,9 @@ class ConsoleContext:
         if opener is None:
             raise EngineUnavailableError("search",
                                          self.api_error("search.backend", "open_backend"))
-        return self.service("search.backend", lambda: opener(self.workspace))
+        from search.service import backend_for  # the one the search.query service uses
+
+        return backend_for(self.workspace)
 
     def close(self) -> None:
         for service in list(self._services.values()):

@@ -210,8 +210,9 @@ class FacesPanel(QWidget):
     # -- engine -------------------------------------------------------------------------------
     def gallery(self) -> Any:
         """The workspace's gallery (opened once, in whichever worker asks first)."""
-        cls = self.ctx.api("facematch.gallery", "Gallery")
-        return self.ctx.service("faces.gallery", lambda: cls(self.ctx.workspace))
+        from facematch.service import gallery_for  # the one the face services use
+
+        return self.ctx.service("faces.gallery", lambda: gallery_for(self.ctx.workspace))
 
     def showEvent(self, event: Any) -> None:  # noqa: N802
         super().showEvent(event)
@@ -292,7 +293,8 @@ class FacesPanel(QWidget):
         self.result = None
         self.candidates.clear()
         self.probe.set_image(QImage.fromData(data))
-        return self._run(lambda _p, _c: self.gallery().analyse_probe(data),
+        # the faces.detect service checks the permission and audits the probe's hash
+        return self._run(lambda _p, _c: self.ctx.call("faces.detect", photo=data),
                          f"finding faces in {name} …", self._show_faces)
 
     def _show_faces(self, faces: Any) -> None:
@@ -330,9 +332,9 @@ class FacesPanel(QWidget):
             self.refused.emit("no face chosen")
             return None
         faces, index = self.faces, self.face_index
-        return self._run(
-            lambda _p, _c: self.gallery().search(faces, case=case, purpose=purpose, k=12,
-                                                 faces=[index]),
+        return self._run(  # the faces.search service: checked, audited (failures too)
+            lambda _p, _c: self.ctx.call("faces.search", probe=faces, case=case,
+                                         purpose=purpose, k=12, faces=[index]),
             f"searching face {index + 1} for case {case} …", self._show_result)
 
     def _show_result(self, result: Any) -> None:
@@ -376,7 +378,9 @@ class FacesPanel(QWidget):
         if cand is None:
             return None
         note = self.note.text().strip()
-        return self._run(lambda _p, _c: self.gallery().review(cand, decision, note),
+        return self._run(lambda _p, _c: self.ctx.call(
+                             "faces.review", search_id=cand.search_id, face_id=cand.face_id,
+                             decision=decision, note=note),
                          f"recording {decision} …",
                          lambda _r: self._reviewed(cand, decision))
 

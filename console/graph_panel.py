@@ -237,7 +237,7 @@ class GraphPanel(QWidget):
         options = {"positions": positions, "link_types": link_types, "depth": depth,
                    "max_nodes": max_nodes, "keep_seeds": keep}
 
-        def work(_progress: Any, cancel: Any) -> Any:
+        def compute(cancel: Any) -> Any:
             if self.offload:
                 try:
                     graph, pos, _ = unpack(run_in_process(
@@ -246,6 +246,12 @@ class GraphPanel(QWidget):
                 except OffloadError as exc:
                     log.warning("expanding in a thread instead: %s", exc)
             return grow(store, current, seeds, cancel=cancel, **options)
+
+        def work(_progress: Any, cancel: Any) -> Any:
+            # checked and audited by the graph.expand service, computed the chart's way
+            return self.ctx.call("graph.expand", entities=list(seeds), depth=depth,
+                                 link_types=link_types, max_nodes=max_nodes, cancel=cancel,
+                                 compute=lambda: compute(cancel))
 
         what = ", ".join(seeds[:3]) + ("…" if len(seeds) > 3 else "")
         return self._run(work, f"expanding {what} …", self._apply_growth)
@@ -529,7 +535,7 @@ class GraphPanel(QWidget):
         positions = dict(self.model.positions)
         keep = tuple(self.model.graph.seeds) if self.model.graph is not None else ()
 
-        def work(_progress: Any, cancel: Any) -> Any:
+        def compute(cancel: Any) -> Any:
             if self.offload:
                 try:
                     return unpack(run_in_process(path_packed, str(store.path), current, source,
@@ -539,6 +545,11 @@ class GraphPanel(QWidget):
                     log.warning("finding the path in a thread instead: %s", exc)
             return path_graph(store, current, source, target, positions=positions,
                               keep_seeds=keep, cancel=cancel)
+
+        def work(_progress: Any, cancel: Any) -> Any:
+            # checked and audited by the graph.path service, computed the chart's way
+            return self.ctx.call("graph.path", source=source, target=target, cancel=cancel,
+                                 compute=lambda: compute(cancel))
 
         def done(value: Any) -> None:
             graph, pos, hops = value
@@ -571,8 +582,9 @@ class GraphPanel(QWidget):
             self.redraw()
             self.status.setText("size and colour: PageRank (red = most central)")
 
-        return self._run(lambda _p, _c: centrality(graph, ("pagerank",)).scores["pagerank"],
-                         "computing centrality …", done)
+        return self._run(lambda _p, _c: self.ctx.call(
+            "graph.centrality", graph=graph, measures=["pagerank"]).scores["pagerank"],
+            "computing centrality …", done)
 
     def show_communities(self) -> Job | None:
         graph = self.model.graph
@@ -587,7 +599,8 @@ class GraphPanel(QWidget):
             self.redraw()
             self.status.setText(fill(self.tr("{n} communities (Louvain)"), n=len(groups)))
 
-        return self._run(lambda _p, _c: communities(graph), "finding communities …", done)
+        return self._run(lambda _p, _c: self.ctx.call("graph.communities", graph=graph),
+                         "finding communities …", done)
 
     # -- export -------------------------------------------------------------------------------
     def export_png(self, path: Path) -> Path:
@@ -603,7 +616,9 @@ class GraphPanel(QWidget):
                 raise OSError(f"cannot write the picture {str(path)!r}")
             return [Path(path)]
 
-        audited(self.ctx.workspace, self.model.graph, Path(path), "png", write)
+        # the graph.export service checks the export permission and audits the picture
+        self.ctx.call("graph.export", graph=self.model.graph, output=str(path), format="png",
+                      write=write)
         return path
 
     def export_graphml(self, path: Path) -> list[Path]:
@@ -611,8 +626,10 @@ class GraphPanel(QWidget):
         if export is None or self.model.graph is None:
             raise RuntimeError("nothing to export" if export else
                                self.ctx.api_error("graph.export", "export_graph"))
-        # with the workspace: the export permission is checked and the export audited
-        return list(export(self.model.graph, path, "graphml", workspace=self.ctx.workspace))
+        # the graph.export service checks the export permission and audits the export
+        out = self.ctx.call("graph.export", graph=self.model.graph, output=str(path),
+                            format="graphml")
+        return [Path(f) for f in out["files"]]
 
     def _export_png(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export chart as PNG", "chart.png",

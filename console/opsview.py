@@ -31,7 +31,9 @@ class OpsView:
         service = ctx.api("ops.service", "OpsService")
         if service is None:
             raise EngineUnavailableError("ops", unavailable_reason(ctx))
-        self.service = service(ctx.workspace)
+        from ops.service import ops_for  # the one the ops services use
+
+        self.service = ops_for(ctx.workspace)
         self.desk = self.service.incidents
         self.roster = self.service.units
         self.dispatcher = self.service.dispatch
@@ -52,60 +54,62 @@ class OpsView:
     def config(self) -> Any:
         return self.service.config
 
-    def board(self) -> dict[str, Any]:
-        """Counts per status, the open queue with timers, unacknowledged alerts."""
-        return dict(self.service.board())
+    def board(self, queue_limit: int | None = None) -> dict[str, Any]:
+        """Counts per status, the open queue with timers (its first ``queue_limit``),
+        unacknowledged alerts."""
+        return dict(self.console.call("ops.board", queue_limit=queue_limit))
 
     def last_event_id(self) -> int:
         return int(self.service.last_event_id())
 
     def events_since(self, after_id: int) -> list[Any]:
-        return list(self.service.events_since(after_id))
+        return list(self.console.call("ops.events", since=int(after_id), limit=1000))
 
     # -- reads --------------------------------------------------------------------------------
     def queue(self) -> list[dict[str, Any]]:
         """Open incidents by priority with their timers (``IncidentDesk.open_queue``)."""
-        return list(self.desk.open_queue())
+        return list(self.console.call("ops.queue"))
 
     def units(self) -> list[Any]:
-        return list(self.roster.list())
+        return list(self.console.call("ops.units"))
 
     def unit_counts(self) -> dict[str, int]:
-        return dict(self.roster.counts())
+        return dict(self.board(queue_limit=0)["units"])
 
     def incident_counts(self) -> dict[str, int]:
-        return dict(self.desk.counts())
+        return dict(self.board(queue_limit=0)["incidents"])
 
     def recommend(self, incident_id: int) -> list[Any]:
-        return list(self.dispatcher.recommend(int(incident_id)))
+        return list(self.console.call("ops.recommend", incident_id=int(incident_id)))
 
     def stale_after_s(self) -> float:
         return float(self.config.stale_minutes) * 60.0
 
-    # -- actions (the engine audits them and refuses invalid ones with a clear message) --------
+    # -- actions: through the ops services (core.services), as the logged-in user; the engine
+    # audits them and refuses invalid ones with a clear message -------------------------------
     def assign(self, incident_id: int, unit_ids: list[str]) -> list[Any]:
-        return list(self.dispatcher.assign(int(incident_id), unit_ids,
-                                           user=self.console.user))
+        return list(self.console.call("ops.assign", incident_id=int(incident_id),
+                                      unit_ids=list(unit_ids)))
 
     def release(self, unit_id: str) -> Any:
-        return self.dispatcher.release(unit_id, user=self.console.user)
+        return self.console.call("ops.release", unit_id=unit_id)
 
     def set_unit_status(self, unit_id: str, status: str) -> Any:
-        return self.roster.set_status(unit_id, status, user=self.console.user)
+        return self.console.call("ops.unit_status", unit_id=unit_id, status=status)
 
     # -- alerts -------------------------------------------------------------------------------
     def alerts_since(self, after_id: int) -> list[Any]:
-        return list(self.alerts.since(after_id))
+        return list(self.console.call("ops.alerts", since=int(after_id), limit=500))
 
     def unacked_count(self) -> int:
         """Unacknowledged alerts in the workspace (from the engine's status board)."""
         return int(self.board().get("alerts_unacked", 0))
 
     def open_alerts(self) -> list[Any]:
-        return list(self.alerts.list(unacked_only=True))
+        return list(self.console.call("ops.alerts", unacked_only=True))
 
     def ack(self, alert_id: int, note: str = "") -> Any:
-        return self.alerts.ack(int(alert_id), user=self.console.user, note=note)
+        return self.console.call("ops.alert_ack", alert_id=int(alert_id), note=note)
 
     # -- map layers ---------------------------------------------------------------------------
     def incident_points(self) -> list[dict[str, Any]]:
@@ -136,13 +140,8 @@ class OpsView:
     def hotspot_cells(self, days: int = 30) -> dict[str, Any]:
         """The engine's hotspots for the ``days`` before the newest incident, vs the period
         before (demo data is not dated today)."""
-        from datetime import UTC, datetime, timedelta
 
-        newest = self.service.ctx.con.execute(
-            "SELECT max(received_at) FROM ops_incidents").fetchone()[0]
-        end = datetime.fromtimestamp(newest, tz=UTC) if newest else datetime.now(UTC)
-        end += timedelta(seconds=1)
-        return dict(self.service.hotspots(end - timedelta(days=days), end))
+        return dict(self.console.call("ops.hotspots", days=days))
 
     def hotspot_points(self) -> list[list[float]]:
         """Heat points: the centre of each hotspot cell weighted by its incident count."""

@@ -33,7 +33,7 @@ from console.context import ConsoleContext
 from console.i18n import fill
 from console.tables import ListTableModel
 from console.workers import Job
-from core.ingest import Ingestor, IngestReport
+from core.ingest import IngestReport
 from core.progress import CancelToken, Progress, ProgressCallback
 from plugins.registry import Discovery
 
@@ -98,9 +98,10 @@ def ingest_job(ctx: ConsoleContext, source: str, path: Path, force: bool = False
     """A job that ingests ``path`` with ``source``; result is the :class:`IngestReport`."""
 
     def work(progress: ProgressCallback, cancel: CancelToken) -> IngestReport:
-        plugin = ctx.workspace.discover_sources().get(source)
-        return Ingestor(ctx.workspace).ingest_file(plugin, path, progress=progress,
-                                                   cancel=cancel, force=force)
+        # the ingest.file service checks the permission; the ingest audits the file's hash
+        report: IngestReport = ctx.call("ingest.file", source=source, path=str(path),
+                                        force=force, progress=progress, cancel=cancel)
+        return report
 
     return Job(work, f"ingest {source} {path.name}")
 

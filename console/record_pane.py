@@ -58,7 +58,7 @@ class RecordPane(QWidget):
             self._render()
 
     def show_record(self, uid: str) -> bool:
-        record = self.ctx.workspace.store.get_record(uid)
+        record = self.ctx.call("search.record", uid=uid, with_graph=False)  # checked, audited
         if record is None:
             self.placeholder.setText(
                 fill(self.tr("record {uid} is not in this workspace"), uid=repr(uid)))

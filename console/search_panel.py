@@ -163,7 +163,10 @@ class SearchPanel(QWidget):
         return today - timedelta(days=self.window_days - 1)
 
     def _search(self, request: Any) -> Any:
-        return self.ctx.search_backend().search(request)
+        from search.service import params_of
+
+        # the search.query service checks the permission and audits the search (every page)
+        return self.ctx.call("search.query", **params_of(request))
 
     def build_request(self, text: str) -> Any:
         """The engine request for ``text`` with the facet filters and sort chosen."""

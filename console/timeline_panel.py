@@ -113,12 +113,12 @@ class TimelinePanel(QWidget):
             return None
         ids = list(dict.fromkeys(ids))[:MAX_ENTITIES]
         self.box.setText(", ".join(ids))
-        timeline = self.ctx.api("graph.timeline", "timeline")
         matrix_of = self.ctx.api("graph.timeline", "day_hour_matrix")
-        store = self.ctx.workspace.store
 
         def work(_p: Any, _c: Any) -> tuple[dict[str, list[Any]], list[list[int]]]:
-            events = {eid: timeline(store, eid, limit=5000) for eid in ids}
+            # each timeline through the graph.timeline service: checked and audited
+            events = {eid: self.ctx.call("graph.timeline", entity=eid, limit=5000)["events"]
+                      for eid in ids}
             every = [e for evs in events.values() for e in evs]
             return events, matrix_of(every)
 

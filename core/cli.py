@@ -39,9 +39,25 @@ def add_workspace_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def open_workspace(args: argparse.Namespace) -> Any:
+    """Open the workspace and authenticate its session at once: on a workspace with accounts
+    every command logs in (``SUPERBRAIN_USER`` + ``SUPERBRAIN_PASSWORD``, or a prompt on a
+    terminal) before it reads or changes anything; ``SUPERBRAIN_USER`` alone is refused."""
+    from core.security import current_session
     from core.workspace import Workspace
 
-    return Workspace.open(args.workspace)
+    ws = Workspace.open(args.workspace)
+    current_session(ws)
+    return ws
+
+
+def service_context(args_or_ws: Any) -> Any:
+    """The :class:`core.services.ServiceContext` of a command: the workspace of ``-w`` (or a
+    workspace already opened) with its authenticated session."""
+    from core.services import local_context
+
+    ws = args_or_ws if not isinstance(args_or_ws, argparse.Namespace) \
+        else open_workspace(args_or_ws)
+    return local_context(ws)
 
 
 class ProgressPrinter:
@@ -124,15 +140,14 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 def run_ingest(ws: Any, source: str, files: Sequence[Path], *, force: bool = False,
                batch_size: int | None = None, quiet: bool = False) -> int:
-    from core.ingest import DEFAULT_BATCH, Ingestor
+    """Ingest ``files`` with ``source`` through the ``ingest.file`` service (permission checked
+    and audited there); prints each file's report. Returns the exit code."""
+    from core.services import call
 
-    found = ws.discover_sources()
-    try:
-        plugin = found.get(source)
-    except KeyError as exc:
-        print(f"error: {exc.args[0]}", file=sys.stderr)
+    ctx = service_context(ws)
+    if source not in ws.discover_sources().loaded:
+        print(f"error: unknown source {source!r} (see `superbrain sources`)", file=sys.stderr)
         return 2
-    ingestor = Ingestor(ws, batch_size=batch_size or DEFAULT_BATCH)
     cancel = cancel_on_sigint()
     worst = 0
     for path in files:
@@ -141,8 +156,8 @@ def run_ingest(ws: Any, source: str, files: Sequence[Path], *, force: bool = Fal
             worst = 2
             continue
         printer = ProgressPrinter(f"[{source}]")
-        report = ingestor.ingest_file(plugin, path, progress=None if quiet else printer,
-                                      cancel=cancel, force=force)
+        report = call("ingest.file", ctx, source=source, path=str(path), force=force,
+                      batch_size=batch_size, progress=None if quiet else printer, cancel=cancel)
         printer.done()
         print(report.summary())
         if report.status == "failed":
@@ -162,6 +177,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     count = DEMO_SIZES.get(args.size) or int(args.size)
     ws = Workspace.init(args.workspace)
+    service_context(ws)  # on a workspace with accounts: log in before anything is audited
     found = ws.discover_sources()
     for failure in found.failed:
         print(f"warning: source {failure.name} is broken: {failure.error}", file=sys.stderr)
@@ -221,8 +237,13 @@ def launch_console(root: Path | None) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    ws = open_workspace(args)
+    from core.services import call
+    from core.workspace import Workspace
+
     if args.audit_cmd == "verify":
+        # No login: verifying must work on a damaged log, to which a login could not append.
+        # It reads hashes and reports line numbers, nothing of the entries' content.
+        ws = Workspace.open(args.workspace)
         problems = ws.audit.verify()
         if not problems:
             n = sum(1 for _ in ws.audit.entries())
@@ -231,18 +252,37 @@ def cmd_audit(args: argparse.Namespace) -> int:
         for p in problems:
             print(f"{ws.audit.path}: {p}")
         return 1
-    from core.security import audit_entries, export_audit
-
+    ctx = service_context(args)
     if args.audit_cmd == "export":  # needs audit.export; the export is audited
         out = args.output
-        n = export_audit(ws, out, user=args.user, action=args.action, case=args.case)
+        n = call("audit.export", ctx, output=str(out), user=args.user, action=args.action,
+                 case=args.case)
         print(f"exported {n} entries to {out}")
         return 0
-    entries = audit_entries(ws, user=args.user, action=args.action, case=args.case)
-    for e in entries[-args.limit:]:
+    entries = call("audit.list", ctx, user=args.user, action=args.action, case=args.case,
+                   limit=args.limit)
+    for e in entries:
         case = f" case={e['case']}" if e.get("case") else ""
         print(f"{e['seq']:>6} {e['ts']} {e['user']:<10} {e['action']:<16}{case} "
               f"{json.dumps(e.get('params', {}), ensure_ascii=False)[:160]}")
+    return 0
+
+
+def cmd_services(args: argparse.Namespace) -> int:
+    from core.services import services
+
+    ctx = service_context(args)
+    rows = [{"name": name, "permission": spec.permission,
+             "allowed": ctx.session.can(spec.permission), "doc": spec.doc}
+            for name, spec in services().items()]
+    if args.json:
+        print_json(rows)
+        return 0
+    for r in rows:
+        mark = "yes" if r["allowed"] else "-"
+        print(f"  {r['name']:<24} {r['permission']:<14} {mark:<4} {r['doc'][:60]}")
+    print(f"{len(rows)} services; {sum(r['allowed'] for r in rows)} allowed for "
+          f"{ctx.session.user} ({ctx.session.role})")
     return 0
 
 
@@ -290,6 +330,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=7, help="random seed (same seed, same data)")
     p.add_argument("--no-console", action="store_true", help="only build the workspace")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("services", help="list the operations (services) and which your role "
+                                        "may call")
+    add_workspace_arg(p)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_services)
 
     p = sub.add_parser("audit", help="verify, search or export the audit log")
     add_workspace_arg(p)

@@ -1,9 +1,12 @@
 """Who may do what: roles as data, sessions, enforcement at service entry points, redaction.
 
 Roles and their permissions are declared in ``resources/security/roles.toml``. A
-:class:`Session` is one user acting with one role; services call :func:`require` (or decorate an
-entry point with :func:`requires`) so a user without the permission gets a
-:class:`PermissionDeniedError` — whatever the front end shows — and the refusal is audited.
+:class:`Session` is one user acting with one role. Front ends never check: every operation is a
+service of :mod:`core.services`, whose wrapper checks ``session.require(permission)`` and
+audits. Engines keep :func:`require` (or :func:`requires`) at their public entry points as a
+second line, so a user without the permission gets a :class:`PermissionDeniedError` — whatever
+the caller — and the refusal is audited. While a service runs, its session is *bound*
+(:func:`bound`): :func:`current_session` and ``workspace.user`` answer with it.
 
 The workspace hands out the current session (``workspace.session``): after
 ``workspace.login(user, password)``, or else authenticated from ``SUPERBRAIN_USER`` and
@@ -318,27 +321,24 @@ def _workspace_of(fn: Callable[..., Any], args: tuple[Any, ...],
 # -- audit as a guarded service --------------------------------------------------------------------
 def audit_entries(workspace: Workspace, *, user: str | None = None, action: str | None = None,
                   case: str | None = None) -> list[dict[str, Any]]:
-    """Search the audit log (needs ``audit.read``)."""
-    filters = {"filter_user": user, "filter_action": action, "filter_case": case}
-    require(workspace, "audit.read", **{k: v for k, v in filters.items() if v})
-    return workspace.audit.search(user=user, action=action, case=case)
+    """Search the audit log as the workspace's session: the ``audit.list`` service (needs
+    ``audit.read``; the read is audited)."""
+    from core.services import call, local_context
+
+    found: list[dict[str, Any]] = call("audit.list", local_context(workspace), user=user,
+                                       action=action, case=case)
+    return found
 
 
 def export_audit(workspace: Workspace, output: Path, *, user: str | None = None,
                  action: str | None = None, case: str | None = None) -> int:
-    """Write matching audit entries as JSON Lines to ``output`` (needs ``audit.export``);
-    the export itself is audited. Returns the number of entries written."""
-    import json
+    """Write matching audit entries as JSON Lines to ``output`` as the workspace's session:
+    the ``audit.export`` service (needs ``audit.export``; audited). Returns the number of
+    entries written."""
+    from core.services import call, local_context
 
-    session = require(workspace, "audit.export", file=str(output))
-    entries = workspace.audit.search(user=user, action=action, case=case)
-    with open(output, "w", encoding="utf-8") as fh:
-        for e in entries:
-            fh.write(json.dumps(e, ensure_ascii=False) + "\n")
-    workspace.audit.append(session.user, "audit.export", {
-        "entries": len(entries), "file": str(output), "filter_user": user or "",
-        "filter_action": action or "", "filter_case": case or ""})
-    return len(entries)
+    return int(call("audit.export", local_context(workspace), output=str(output), user=user,
+                    action=action, case=case))
 
 
 # -- transport and redaction -----------------------------------------------------------------------

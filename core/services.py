@@ -21,16 +21,16 @@ wrapper still checks, binds the session and audits refusals and failures.
 :func:`services` lists every registered service (importing the modules of
 :data:`SERVICE_MODULES` and the ``superbrain.services`` entry-point group); :func:`call` calls
 one by name. Front ends build a :class:`ServiceContext` only from an authenticated session
-(:func:`local_context` for the CLI and the console).
+(:func:`local_context` for the CLI and the console). :mod:`core.service_data` turns parameters
+and results into data (bounded for the audit, :func:`to_json` in full) and errors into kinds a
+remote caller acts on (:func:`error_kind`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
-import dataclasses
 import functools
-import hashlib
 import importlib
 import inspect
 import json
@@ -39,19 +39,21 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from core.security import (
     PermissionDeniedError,
-    SecurityError,
     Session,
     _check_declared,
     bound,
     current_session,
     default_roles,
-    redact,
+)
+from core.service_data import (  # noqa: F401 - error_kind, to_json: part of this API
+    ServiceError,
+    audit_params,
+    error_kind,
+    to_json,
 )
 
 if TYPE_CHECKING:
@@ -71,14 +73,6 @@ ENTRY_POINT_GROUP = "superbrain.services"
 #: audited and never offered remotely.
 RUNTIME_PARAMS = frozenset({"progress", "cancel", "compute", "write"})
 
-#: Bounds on what a parameter may put in the audit log (an attacker controls parameters).
-MAX_AUDIT_TEXT = 2000
-MAX_AUDIT_ITEMS = 200
-MAX_AUDIT_VALUE_BYTES = 8192
-
-
-class ServiceError(SecurityError):
-    """A service is unknown, registered twice, or called with parameters it does not take."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +116,7 @@ class ServiceSpec:
     doc: str
     params: tuple[str, ...]
     audit_repeats: float = 0.0
+    required: tuple[str, ...] = ()
 
     @property
     def remote_params(self) -> tuple[str, ...]:
@@ -176,8 +171,10 @@ def service(name: str, *, permission: str, audit: bool = True,
             return _run(spec, ctx, params)
 
         doc = inspect.getdoc(fn) or ""
+        required = tuple(p.name for p in list(sig.parameters.values())[1:]
+                         if p.default is inspect.Parameter.empty)
         spec = ServiceSpec(name, permission, fn, audit, doc.split("\n\n")[0],
-                           tuple(names[1:]), audit_repeats)
+                           tuple(names[1:]), audit_repeats, required)
         _REGISTRY[name] = spec
         wrapper.service_spec = spec  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
@@ -193,6 +190,9 @@ def _run(spec: ServiceSpec, ctx: ServiceContext, params: dict[str, Any]) -> Any:
     if unknown:
         raise ServiceError(f"service {spec.name!r}: unknown parameters {unknown}; it takes "
                            f"{', '.join(spec.params) or 'none'}")
+    missing = [p for p in spec.required if p not in params]
+    if missing:
+        raise ServiceError(f"service {spec.name!r}: missing parameters {missing}")
     try:
         ctx.session.require(spec.permission)
     except PermissionDeniedError:
@@ -346,49 +346,3 @@ def _append(ctx: ServiceContext, action: str, params: Mapping[str, Any],
         ctx.session.user, action, {**audit_params(body), **audit_params(details)},
         case=str(case) if case not in (None, "") else None,
         purpose=str(purpose) if purpose not in (None, "") else None)
-
-
-def audit_params(params: Mapping[str, Any]) -> dict[str, Any]:
-    """``params`` as the audit log keeps them: JSON values, long text cut, bytes as their
-    SHA-256 (a probe photo is named by its hash, not copied into the log)."""
-    out: dict[str, Any] = {}
-    for key, value in params.items():
-        clean = _jsonable(value, 0)
-        raw = json.dumps(clean, ensure_ascii=False, default=str).encode()
-        if len(raw) > MAX_AUDIT_VALUE_BYTES:  # e.g. a whole chart: named by size and hash
-            clean = {"type": type(value).__name__, "json_bytes": len(raw),
-                     "sha256": hashlib.sha256(raw).hexdigest()}
-        out[str(key)] = clean
-    return out
-
-
-def _jsonable(value: Any, depth: int) -> Any:
-    if value is None or isinstance(value, bool | int | float):
-        return value
-    if isinstance(value, str):
-        text = redact(value)
-        return text if len(text) <= MAX_AUDIT_TEXT else text[:MAX_AUDIT_TEXT] + "…"
-    if isinstance(value, bytes | bytearray | memoryview):
-        data = bytes(value)
-        return {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-    if isinstance(value, Path):
-        return _jsonable(str(value), depth)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if depth > 4:
-        return _jsonable(repr(value), depth)
-    if isinstance(value, Mapping):
-        items = list(value.items())[:MAX_AUDIT_ITEMS]
-        return {str(k): _jsonable(v, depth + 1) for k, v in items}
-    if isinstance(value, list | tuple | set | frozenset):
-        seq = list(value)
-        out = [_jsonable(v, depth + 1) for v in seq[:MAX_AUDIT_ITEMS]]
-        if len(seq) > MAX_AUDIT_ITEMS:
-            out.append(f"… {len(seq) - MAX_AUDIT_ITEMS} more")
-        return out
-    to_dict = getattr(value, "to_dict", None)
-    if callable(to_dict):
-        return _jsonable(to_dict(), depth + 1)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _jsonable(dataclasses.asdict(value), depth + 1)
-    return _jsonable(repr(value), depth)

@@ -36,51 +36,53 @@ def _secret(env: str, prompt: str, *, confirm: bool) -> str:
 def bootstrap_admin(workspace: Workspace, name: str) -> None:
     """Create the first administrator of a workspace that has no accounts yet."""
     from core import users
+    from core.services import call, local_context
 
     if users.UserStore(workspace.root / users.USERS_FILE).has_users():
         raise UserError(f"workspace {str(workspace.root)!r} already has accounts: an "
                         "administrator adds more with `superbrain users add`")
     password = _secret(NEW_PASSWORD_ENV, f"password for {name}", confirm=True)
-    users.add_user(workspace, name, "administrator", password)
+    call("users.add", local_context(workspace), name=name, role="administrator",
+         password=password)
     print(f"administrator {name} created; from now on everybody logs in "
           "(SUPERBRAIN_USER / SUPERBRAIN_PASSWORD or a prompt)")
 
 
 def cmd_users(args: argparse.Namespace) -> int:
-    from core import users
-    from core.cli import open_workspace, print_json
-    from core.security import current_session
+    """Each subcommand calls one ``users.*`` service with the authenticated session."""
+    from core.cli import print_json, service_context
+    from core.services import call
 
-    ws = open_workspace(args)
+    ctx = service_context(args)
     cmd = args.users_cmd
     if cmd == "add":
         password = _secret(NEW_PASSWORD_ENV, f"password for {args.name}", confirm=True)
-        record = users.add_user(ws, args.name, args.role, password)
-        print(f"user {record.name} added with role {record.role}")
+        record = call("users.add", ctx, name=args.name, role=args.role, password=password)
+        print(f"user {record['name']} added with role {record['role']}")
     elif cmd == "passwd":
         password = _secret(NEW_PASSWORD_ENV, f"new password for {args.name}", confirm=True)
-        users.change_password(ws, args.name, password)
+        call("users.passwd", ctx, name=args.name, password=password)
         print(f"password of {args.name} changed")
     elif cmd in ("disable", "enable"):
-        users.set_enabled(ws, args.name, cmd == "enable")
+        call("users.enable", ctx, name=args.name, enabled=cmd == "enable")
         print(f"user {args.name} {cmd}d")
     elif cmd == "role":
-        users.change_role(ws, args.name, args.role)
+        call("users.role", ctx, name=args.name, role=args.role)
         print(f"user {args.name} now has role {args.role}")
     elif cmd == "es-credentials":
         secret = _secret(ES_SECRET_ENV, "Elasticsearch " + ("password" if args.username
                                                              else "API key"), confirm=False)
         if args.username:
-            users.set_es_credentials(ws, args.name, username=args.username, password=secret)
+            call("users.es_credentials", ctx, name=args.name, username=args.username,
+                 password=secret)
         else:
-            users.set_es_credentials(ws, args.name, api_key=secret)
+            call("users.es_credentials", ctx, name=args.name, api_key=secret)
         print(f"Elasticsearch credentials of {args.name} stored")
     elif cmd == "whoami":
-        s = current_session(ws)
-        print(f"{s.user} ({s.role}, via {s.via}): {', '.join(sorted(s.permissions))}")
+        s = call("users.whoami", ctx)
+        print(f"{s['user']} ({s['role']}, via {s['via']}): {', '.join(s['permissions'])}")
     else:  # list
-        rows = [{"name": u.name, "role": u.role, "disabled": u.disabled, "created": u.created,
-                 "es_credentials": u.has_es_credentials} for u in users.list_users(ws)]
+        rows = call("users.list", ctx)
         if args.json:
             print_json(rows)
         else:

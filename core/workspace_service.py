@@ -65,15 +65,6 @@ def audit_export(ctx: ServiceContext, *, output: str, user: str | None = None,
     return len(entries)
 
 
-@service("audit.verify", permission="audit.read")
-def audit_verify(ctx: ServiceContext) -> dict[str, Any]:
-    """Check the hash chain: ``{"entries": n, "problems": [text, …]}`` (none: intact)."""
-    problems = [str(p) for p in ctx.workspace.audit.verify()]
-    entries = sum(1 for _ in ctx.workspace.audit.entries())
-    audit_detail(entries=entries, problems=len(problems))
-    return {"entries": entries, "problems": problems}
-
-
 # -- accounts --------------------------------------------------------------------------------------
 def _account(record: Any) -> dict[str, Any]:
     return {"name": record.name, "role": record.role, "disabled": record.disabled,

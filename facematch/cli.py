@@ -11,51 +11,53 @@ from core.cli import (
     ProgressPrinter,
     add_workspace_arg,
     cancel_on_sigint,
-    open_workspace,
     print_json,
+    service_context,
 )
+from core.services import call
 from facematch.index import KINDS
 
 
-def _gallery(args: argparse.Namespace) -> Any:
-    from facematch.gallery import Gallery
+def _close(ctx: Any) -> None:
+    from facematch.service import close_gallery
 
-    return Gallery(open_workspace(args), index_kind=getattr(args, "kind", None))
+    close_gallery(ctx.workspace)  # saves pending index changes
 
 
+# Each command calls one face service (facematch/service.py): the permission is checked for
+# the authenticated session and the call audited there (failed searches too, with the reason).
 def cmd_enroll(args: argparse.Namespace) -> int:
-    from facematch.enrol import enroll_records
-    from facematch.gallery import Gallery
-
-    ws = open_workspace(args)
-    gallery = Gallery(ws)
+    ctx = service_context(args)
     try:
         if args.photo:
             if not args.record_uid:
                 print("error: --photo needs --record-uid", file=sys.stderr)
                 return 2
             # stored absolute: `faces reembed` reads the photo again later, from anywhere
-            ids = gallery.enroll_photo(args.photo.resolve(), record_uid=args.record_uid,
-                                       entity_id=args.entity_id, entity_label=args.label)
+            ids = call("faces.enrol", ctx, photo=str(args.photo.resolve()),
+                       record_uid=args.record_uid, entity_id=args.entity_id, label=args.label)
             print(f"enrolled {len(ids)} face(s) from {args.photo} for {args.record_uid}")
             return 0
-        records = [r for r in ws.store.iter_records(args.source) if r.attachments]
         printer = ProgressPrinter("[faces]")
-        report = enroll_records(gallery, records, workers=args.workers, progress=printer,
-                                cancel=cancel_on_sigint())
+        report = call("faces.enrol_records", ctx, source=args.source, workers=args.workers,
+                      progress=printer, cancel=cancel_on_sigint())
         printer.done()
         for uid, _path, error in report.failures:
             print(f"  failed  {uid}: {error}", file=sys.stderr)
-        print(f"{report.summary()}; gallery holds {len(gallery)} faces")
+        from facematch.service import gallery_for
+
+        print(f"{report.summary()}; gallery holds {len(gallery_for(ctx.workspace))} faces")
         return 130 if report.cancelled else (1 if report.failures else 0)
     finally:
-        gallery.close()
+        _close(ctx)
 
 
 def cmd_detect(args: argparse.Namespace) -> int:
-    from facematch.pipeline import FacePipeline
-
-    found = FacePipeline().detect(args.photo)
+    ctx = service_context(args)
+    try:
+        found = call("faces.detect", ctx, photo=str(args.photo))
+    finally:
+        _close(ctx)
     rows = [f.to_dict() for f in found.faces]
     if args.json:
         print_json({"photo": str(args.photo), "sha256": found.sha256, "faces": rows})
@@ -84,12 +86,12 @@ def _print_candidates(result: Any) -> None:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    gallery = _gallery(args)
+    ctx = service_context(args)
     try:
-        result = gallery.search(args.probe, case=args.case, purpose=args.purpose, k=args.k,
-                                faces=args.face or None)
+        result = call("faces.search", ctx, probe=str(args.probe), case=args.case,
+                      purpose=args.purpose, k=args.k, faces=args.face or None)
     finally:
-        gallery.close()
+        _close(ctx)
     if args.json:
         print_json(result.to_dict())
     else:
@@ -98,12 +100,13 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    gallery = _gallery(args)
+    ctx = service_context(args)
     try:
-        result = gallery.verify(args.photo_a, args.photo_b, case=args.case,
-                                purpose=args.purpose, face_a=args.face_a, face_b=args.face_b)
+        result = call("faces.verify", ctx, photo_a=str(args.photo_a),
+                      photo_b=str(args.photo_b), case=args.case, purpose=args.purpose,
+                      face_a=args.face_a, face_b=args.face_b)
     finally:
-        gallery.close()
+        _close(ctx)
     if args.json:
         print_json(result.to_dict())
         return 0
@@ -116,24 +119,24 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_review(args: argparse.Namespace) -> int:
-    gallery = _gallery(args)
+    ctx = service_context(args)
     try:
-        out = gallery.review((args.search_id, args.face_id), args.decision, args.note or "")
+        out = call("faces.review", ctx, search_id=args.search_id, face_id=args.face_id,
+                   decision=args.decision, note=args.note or "")
     finally:
-        gallery.close()
+        _close(ctx)
     print(f"review recorded: face {out['face_id']} {out['decision']} "
           f"(record {out['record_uid']}, search {out['search_id']})")
     return 0
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
-    gallery = _gallery(args)
+    ctx = service_context(args)
     try:
-        n = gallery.rebuild(args.kind)
-        kind = gallery.index.kind
+        out = call("faces.rebuild", ctx, kind=args.kind)
     finally:
-        gallery.close()
-    print(f"face index rebuilt: {n} faces, {kind}")
+        _close(ctx)
+    print(f"face index rebuilt: {out['faces']} faces, {out['kind']}")
     return 0
 
 
@@ -151,16 +154,15 @@ def _path_map(pairs: list[str] | None) -> list[tuple[str, str]]:
 
 def cmd_reembed(args: argparse.Namespace) -> int:
     from facematch.errors import FaceError
-    from facematch.reembed import reembed_gallery
 
     if not 0.0 < args.min_iou <= 1.0:
         raise FaceError(f"--min-iou {args.min_iou}: must be above 0 and at most 1")
     path_map = _path_map(args.moved)
-    ws = open_workspace(args)
+    ctx = service_context(args)
     printer = None if args.json else ProgressPrinter("[faces]")
-    report = reembed_gallery(ws, path_map=path_map, min_iou=args.min_iou,
-                             workers=args.workers, check_only=args.check, progress=printer,
-                             cancel=cancel_on_sigint())
+    report = call("faces.reembed", ctx, path_map=path_map, min_iou=args.min_iou,
+                  workers=args.workers, check_only=args.check, progress=printer,
+                  cancel=cancel_on_sigint())
     if printer is not None:
         printer.done()
     if args.json:
@@ -243,7 +245,8 @@ def register(subparsers: Any) -> None:
     q.add_argument("--workers", type=int, default=None, help="processes (default: cores)")
     q.set_defaults(func=cmd_enroll)
 
-    q = sub.add_parser("detect", help="list the faces found in a photo (no search)")
+    q = sub.add_parser("detect", help="list the faces found in a photo (no search; audited)")
+    add_workspace_arg(q)
     q.add_argument("photo", type=Path)
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_detect)

@@ -13,9 +13,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from core.cli import add_workspace_arg, cancel_on_sigint, open_workspace, print_json
+from core.cli import add_workspace_arg, cancel_on_sigint, print_json, service_context
 from core.model import to_utc
-from core.security import require
+from core.services import call
 from graph.errors import GraphError
 from graph.model import iso
 
@@ -48,24 +48,14 @@ def _neighbourhood_args(p: argparse.ArgumentParser, depth: int = 2) -> None:
     p.add_argument("--max-nodes", type=int, default=2000, help="node cap (default 2000)")
 
 
-def _open(args: argparse.Namespace, action: str, params: dict[str, Any],
-          permissions: tuple[str, ...] = ("graph.read",)) -> Any:
-    """Open the workspace, check the session's permissions (core.security audits refusals)
-    and audit the query."""
-    ws = open_workspace(args)
-    for permission in permissions:
-        require(ws, permission, action=f"graph.{action}", **params)
-    ws.audit.append(ws.user, f"graph.{action}", params, case=getattr(args, "case", None))
-    return ws
+def _window(args: argparse.Namespace) -> dict[str, Any]:
+    return {"link_types": getattr(args, "types", None), "start": getattr(args, "start", None),
+            "end": getattr(args, "end", None), "case": getattr(args, "case", None)}
 
 
-def _neighbourhood(ws: Any, args: argparse.Namespace) -> Any:
-    from graph.entities import resolve_entities
-    from graph.expand import expand
-
-    seeds = resolve_entities(ws.store, args.entities)
-    return expand(ws.store, seeds, depth=args.depth, link_types=args.types, start=args.start,
-                  end=args.end, max_nodes=args.max_nodes, cancel=cancel_on_sigint())
+def _neighbourhood(args: argparse.Namespace) -> dict[str, Any]:
+    return {"entities": args.entities, "depth": args.depth, "max_nodes": args.max_nodes,
+            **_window(args)}
 
 
 def _truncated_note(result: Any) -> None:
@@ -74,9 +64,11 @@ def _truncated_note(result: Any) -> None:
               file=sys.stderr)
 
 
+# Each command calls one graph service (graph/service.py), which checks graph.read (export:
+# export) for the authenticated session and audits the query with its case number.
 def cmd_expand(args: argparse.Namespace) -> int:
-    ws = _open(args, "expand", {"entities": args.entities, "depth": args.depth})
-    result = _neighbourhood(ws, args)
+    result = call("graph.expand", service_context(args), **_neighbourhood(args),
+                  cancel=cancel_on_sigint())
     if args.json:
         print_json(result.to_dict())
         return 0
@@ -90,32 +82,12 @@ def cmd_expand(args: argparse.Namespace) -> int:
 
 
 def cmd_path(args: argparse.Namespace) -> int:
-    from graph.entities import resolve_entity
-    from graph.expand import expand, find_path
-    from graph.paths import Path as GraphPath
-    from graph.paths import k_shortest_paths, shortest_path
-
-    ws = _open(args, "path", {"source": args.source, "target": args.target,
-                              "time_order": args.time_order, "k": args.k})
-    a, b = resolve_entity(ws.store, args.source), resolve_entity(ws.store, args.target)
-    found: list[GraphPath]
-    if not args.time_order and args.k == 1:
-        result = find_path(ws.store, a, b, max_hops=args.max_hops, link_types=args.types,
-                           start=args.start, end=args.end, cancel=cancel_on_sigint())
-        found = [shortest_path(result, result.seeds[0], result.seeds[-1])]
-    else:
-        # every path of ≤ max_hops lies within max_hops/2 of one of its ends
-        sub = expand(ws.store, [a, b], depth=(args.max_hops + 1) // 2, link_types=args.types,
-                     start=args.start, end=args.end, max_nodes=args.max_nodes)
-        a, b = sub.seeds[0], sub.seeds[-1]
-        if args.k == 1:
-            found = [shortest_path(sub, a, b, time_respecting=args.time_order,
-                                   max_hops=args.max_hops)]
-        else:
-            found = k_shortest_paths(sub, a, b, args.k, time_respecting=args.time_order)
-        if not found:
-            print("no path found", file=sys.stderr)
-            return 1
+    found = call("graph.path", service_context(args), source=args.source, target=args.target,
+                 max_hops=args.max_hops, k=args.k, time_order=args.time_order,
+                 max_nodes=args.max_nodes, cancel=cancel_on_sigint(), **_window(args))
+    if not found:
+        print("no path found", file=sys.stderr)
+        return 1
     if args.json:
         print_json([p.to_dict() for p in found])
         return 0
@@ -129,11 +101,12 @@ def cmd_path(args: argparse.Namespace) -> int:
 
 
 def cmd_central(args: argparse.Namespace) -> int:
-    from graph.analysis import centrality, most_connected
+    from graph.analysis import most_connected
 
-    ws = _open(args, "central", {"entities": args.entities, "depth": args.depth})
-    result = _neighbourhood(ws, args)
-    scores = centrality(result, args.measures)
+    ctx = service_context(args)
+    result = call("graph.expand", ctx, **_neighbourhood(args), cancel=cancel_on_sigint())
+    scores = call("graph.centrality", ctx, graph=result, measures=args.measures,
+                  case=args.case)
     if args.json:
         print_json({"centrality": scores.to_dict(args.top), "truncated": result.truncated,
                     "most_connected": [c.to_dict() for c in most_connected(result, args.top)]})
@@ -148,11 +121,10 @@ def cmd_central(args: argparse.Namespace) -> int:
 
 
 def cmd_communities(args: argparse.Namespace) -> int:
-    from graph.analysis import communities
-
-    ws = _open(args, "communities", {"entities": args.entities, "depth": args.depth})
-    result = _neighbourhood(ws, args)
-    found = communities(result, resolution=args.resolution)
+    ctx = service_context(args)
+    result = call("graph.expand", ctx, **_neighbourhood(args), cancel=cancel_on_sigint())
+    found = call("graph.communities", ctx, graph=result, resolution=args.resolution,
+                 case=args.case)
     if args.json:
         print_json({"communities": found, "truncated": result.truncated})
         return 0
@@ -164,22 +136,10 @@ def cmd_communities(args: argparse.Namespace) -> int:
 
 
 def cmd_cooccur(args: argparse.Namespace) -> int:
-    from graph.cooccur import Sightings, cooccurrence_pairs, cooccurring_in_store
-    from graph.entities import resolve_entity
-
-    ws = _open(args, "cooccur", {"target": args.target, "window": args.window})
-    if args.target:
-        target = resolve_entity(ws.store, args.target)
-        found = cooccurring_in_store(ws.store, target, window=args.window,
-                                     min_count=args.min_count, min_places=args.min_places,
-                                     link_type=args.link_type, start=args.start, end=args.end,
-                                     top=args.top)
-    else:
-        sightings = Sightings.from_store(ws.store, link_type=args.link_type, start=args.start,
-                                         end=args.end)
-        found = cooccurrence_pairs(sightings, window=args.window, min_count=args.min_count,
-                                   min_places=args.min_places, top=args.top,
-                                   cancel=cancel_on_sigint())
+    found = call("graph.cooccur", service_context(args), target=args.target,
+                 window=args.window, min_count=args.min_count, min_places=args.min_places,
+                 link_type=args.link_type, start=args.start, end=args.end, top=args.top,
+                 case=args.case, cancel=cancel_on_sigint())
     if args.json:
         print_json([r.to_dict() for r in found])
         return 0
@@ -192,15 +152,12 @@ def cmd_cooccur(args: argparse.Namespace) -> int:
 
 
 def cmd_timeline(args: argparse.Namespace) -> int:
-    from graph.entities import resolve_entity
-    from graph.timeline import day_hour_matrix, timeline
-
-    ws = _open(args, "timeline", {"entity": args.entity})
-    eid = resolve_entity(ws.store, args.entity)
-    events = timeline(ws.store, eid, start=args.start, end=args.end, limit=args.limit)
+    out = call("graph.timeline", service_context(args), entity=args.entity, start=args.start,
+               end=args.end, limit=args.limit, case=args.case)
+    events = out["events"]
     if args.json:
-        print_json({"entity": eid, "events": [e.to_dict() for e in events],
-                    "day_hour": day_hour_matrix(events)})
+        print_json({"entity": out["entity"], "events": [e.to_dict() for e in events],
+                    "day_hour": out["day_hour"]})
         return 0
     for e in events:
         print(f"  {iso(e.time) or '(no time)':<26} {e.source:<12} {e.title}")
@@ -209,54 +166,38 @@ def cmd_timeline(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from graph.export import export_graph
-
-    ws = _open(args, "export.query", {"entities": args.entities, "file": str(args.output)},
-               ("graph.read", "export"))
-    result = _neighbourhood(ws, args)
-    files = export_graph(result, args.output, args.format, workspace=ws,
-                         case=getattr(args, "case", None))
+    out = call("graph.export", service_context(args), **_neighbourhood(args),
+               output=str(args.output), format=args.format, cancel=cancel_on_sigint())
     if args.json:
-        print_json({"files": [str(f) for f in files], "nodes": len(result.nodes),
-                    "edges": len(result.edges), "truncated": result.truncated})
+        print_json(out)
         return 0
-    print(f"wrote {len(result.nodes)} entities, {len(result.edges)} edges to "
-          + ", ".join(str(f) for f in files))
-    _truncated_note(result)
+    print(f"wrote {out['nodes']} entities, {out['edges']} edges to " + ", ".join(out["files"]))
+    if out["truncated"]:
+        _truncated_note(argparse.Namespace(truncated=True))
     return 0
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
-    from graph.entities import resolve_entity
-    from graph.resolution import Resolver
-
-    ws = open_workspace(args)
-    resolver = Resolver.for_workspace(ws)
+    ctx = service_context(args)
     out: Any
-    if args.resolve_cmd == "propose":
-        out = [p.to_dict() for p in resolver.propose(args.type, min_score=args.min_score,
-                                                     limit=args.limit)]
-    elif args.resolve_cmd == "accept":
-        alias = resolve_entity(ws.store, args.alias)
-        keep = resolve_entity(ws.store, args.canonical)
-        proposal = next((p for p in resolver.propose() if {p.a, p.b} == {alias, keep}), None)
-        if proposal is not None:
-            merge = resolver.accept_proposal(proposal, canonical=keep, case=args.case)
-        else:
-            merge = resolver.accept(alias, keep, case=args.case)
-        out = merge.to_dict()
-    elif args.resolve_cmd == "reject":
-        a, b = resolve_entity(ws.store, args.a), resolve_entity(ws.store, args.b)
-        resolver.reject(a, b, case=args.case)
-        out = {"rejected": [a, b]}
-    elif args.resolve_cmd == "split":
-        out = resolver.split(resolve_entity(ws.store, args.alias), case=args.case).to_dict()
-    elif args.resolve_cmd == "undo":
-        out = resolver.undo(args.merge_id, case=args.case).to_dict()
-    elif args.resolve_cmd == "explain":
-        out = [m.to_dict() for m in resolver.explain(resolve_entity(ws.store, args.entity))]
+    cmd = args.resolve_cmd
+    if cmd == "propose":
+        out = [p.to_dict() for p in call("graph.merge_proposals", ctx, entity_type=args.type,
+                                         min_score=args.min_score, limit=args.limit)]
+    elif cmd == "accept":
+        out = call("graph.merge_accept", ctx, alias=args.alias, canonical=args.canonical,
+                   case=args.case).to_dict()
+    elif cmd == "reject":
+        out = {"rejected": call("graph.merge_reject", ctx, a=args.a, b=args.b,
+                                case=args.case)}
+    elif cmd == "split":
+        out = call("graph.merge_split", ctx, alias=args.alias, case=args.case).to_dict()
+    elif cmd == "undo":
+        out = call("graph.merge_undo", ctx, merge_id=args.merge_id, case=args.case).to_dict()
+    elif cmd == "explain":
+        out = [m.to_dict() for m in call("graph.merges", ctx, entity=args.entity)]
     else:
-        out = [m.to_dict() for m in resolver.merges(active_only=not args.all)]
+        out = [m.to_dict() for m in call("graph.merges", ctx, active_only=not args.all)]
     if args.json:
         print_json(out)
         return 0
@@ -276,22 +217,15 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from graph.indexes import drop_graph_indexes, ensure_graph_indexes, graph_indexes
-
-    ws = open_workspace(args)
-    require(ws, "ingest", action="graph.index")  # it changes the store's structure
-    if args.drop:
-        changed = drop_graph_indexes(ws.store)
-    elif args.status:
-        changed = []
-    else:
+    ctx = service_context(args)
+    if not (args.drop or args.status):
         print("building covering indexes (minutes on millions of links) …", file=sys.stderr)
-        changed = ensure_graph_indexes(ws.store)
-    present = graph_indexes(ws.store)
+    out = call("graph.index", ctx, drop=args.drop, status_only=args.status)
     if args.json:
-        print_json({"changed": changed, "present": present})
+        print_json(out)
         return 0
-    print(f"changed: {', '.join(changed) or 'nothing'}; present: {', '.join(present) or 'none'}")
+    print(f"changed: {', '.join(out['changed']) or 'nothing'}; present: "
+          f"{', '.join(out['present']) or 'none'}")
     return 0
 
 

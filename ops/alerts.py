@@ -19,7 +19,7 @@ from core.model import EntityRef, Record
 from core.progress import CancelToken, ProgressCallback, ProgressMeter
 from ops.config import Geofence
 from ops.db import ALERT_COLUMNS, alert_from_row, dumps
-from ops.errors import OpsError, UnknownAlertError
+from ops.errors import NotOwnerError, OpsError, UnknownAlertError
 from ops.events import OpsContext, Tx
 from ops.geofence import crossings
 from ops.model import Alert, OpsEvent
@@ -248,6 +248,7 @@ class AlertCenter:
         self.ctx.require("search", action="search.save", name=name)
         who = self.ctx.user(user)
         with self.ctx.tx() as tx:
+            self._check_owner(tx, name, "change")
             cur = tx.con.execute(
                 "INSERT INTO ops_saved_searches (name, query, owner, created_at) VALUES "
                 "(?,?,?,?) ON CONFLICT(name) DO UPDATE SET query=excluded.query, "
@@ -262,9 +263,23 @@ class AlertCenter:
         self.ctx.require("search", action="search.delete", name=name)
         who = self.ctx.user(user)
         with self.ctx.tx() as tx:
+            self._check_owner(tx, name, "delete")
             n = tx.con.execute("DELETE FROM ops_saved_searches WHERE name=?", (name,)).rowcount
             tx.audit(who, "ops.search.delete", {"name": name})
         return bool(n)
+
+    def _check_owner(self, tx: Tx, name: str, what: str) -> None:
+        """Only the owner of a saved search (the session's user, never a ``user=`` given by
+        calling code) or an administrator (``users.manage``) may change or delete it."""
+        from core.security import current_session
+
+        row = tx.con.execute("SELECT owner FROM ops_saved_searches WHERE name=?",
+                             (name,)).fetchone()
+        session = current_session(self.ctx.workspace)
+        if row is None or row[0] in ("", session.user) or session.can("users.manage"):
+            return
+        raise NotOwnerError(f"saved search {name!r} belongs to {row[0]!r}: {session.user!r} "
+                            f"may not {what} it (its owner or an administrator may)")
 
     def saved_searches(self) -> builtins.list[SavedSearch]:
         """The ops saved searches (the search engine keeps its own)."""

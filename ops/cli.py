@@ -8,18 +8,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from core.cli import add_workspace_arg, open_workspace, print_json
+from core.cli import add_workspace_arg, print_json, service_context
 from core.model import to_utc
-
-
-def _service(args: argparse.Namespace) -> Any:
-    from ops.service import OpsService
-
-    return OpsService(open_workspace(args))
+from core.services import call
 
 
 def _when(text: str) -> datetime:
@@ -48,16 +43,22 @@ def _age(seconds: float) -> str:
 
 
 # -- handlers ------------------------------------------------------------------------------------
+# Each command calls one operations service (ops/service.py) with the authenticated session:
+# the permission is checked there (reads need ops.read) and the call audited.
+def _call(args: argparse.Namespace, service: str, /, **params: Any) -> Any:
+    return call(service, service_context(args), **params)
+
+
 def cmd_incidents(args: argparse.Namespace) -> int:
-    ops = _service(args)
     if args.open:
-        queue = ops.incidents.open_queue()[:args.limit]
+        queue = _call(args, "ops.queue", limit=args.limit)
         return _out(args, queue, [
             f"{q['id']:>6} P{q['priority']} {q['status']:<10} {_age(q['age_s']):>7}"
             f"{' OVERDUE' if q['overdue'] else '        '} {q['category']:<6} {q['district']:<4} "
             f"{q['routing'].get('rule_id', ''):<16} {','.join(q['units']) or '-':<12} "
             f"{q['text'][:40]}" for q in queue] + [f"{len(queue)} open incidents shown"])
-    incs = ops.incidents.list(status=args.status, district=args.district, limit=args.limit)
+    incs = _call(args, "ops.incidents", status=args.status, district=args.district,
+                 limit=args.limit)
     return _out(args, [i.as_dict() for i in incs], [
         f"{i.id:>6} P{i.priority} {i.status:<10} {i.received_at:%Y-%m-%d %H:%M} "
         f"{i.category:<6} {i.district:<4} {i.routing.get('rule_id', ''):<16} {i.text[:40]}"
@@ -65,17 +66,17 @@ def cmd_incidents(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    ops = _service(args)
-    inc = ops.incidents.get(args.incident)
-    history = [a.as_dict() for a in ops.incidents.assignments(inc.id)]
-    data = {**inc.as_dict(), "assignments": history}
-    lines = [f"incident {inc.id}  P{inc.priority}  {inc.category}  [{inc.status}]",
-             f"  {inc.address} {inc.district} ({inc.lat}, {inc.lon})",
-             f"  reporter: {inc.reporter} {inc.reporter_phone}", f"  {inc.text}",
-             f"  routing rule {inc.routing.get('rule_id')}: {inc.routing.get('description')}",
-             f"  departments: {', '.join(inc.routing.get('departments', []))}; needs "
-             f"{', '.join(inc.routing.get('capabilities', [])) or 'no unit'}"]
-    lines += [f"  {state:<10} {when:%Y-%m-%d %H:%M:%S}" for state, when in inc.stamps.items()]
+    data = _call(args, "ops.incident", incident_id=args.incident)
+    routing, history = data["routing"], data["assignments"]
+    lines = [f"incident {data['id']}  P{data['priority']}  {data['category']}  "
+             f"[{data['status']}]",
+             f"  {data['address']} {data['district']} ({data['lat']}, {data['lon']})",
+             f"  reporter: {data['reporter']} {data['reporter_phone']}", f"  {data['text']}",
+             f"  routing rule {routing.get('rule_id')}: {routing.get('description')}",
+             f"  departments: {', '.join(routing.get('departments', []))}; needs "
+             f"{', '.join(routing.get('capabilities', [])) or 'no unit'}"]
+    lines += [f"  {state:<10} {str(when)[:19].replace('T', ' ')}"
+              for state, when in data["stamps"].items()]
     lines += [f"  unit {a['unit_id']} by {a['assigned_by']} at {a['assigned_at']}"
               + (f", ended {a['end_reason']} at {a['ended_at']}" if a["ended_at"] else "")
               for a in history]
@@ -83,19 +84,17 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    ops = _service(args)
-    inc = ops.incidents.create(args.category, args.priority, lat=args.lat, lon=args.lon,
-                               address=args.address, district=args.district,
-                               reporter=args.reporter, reporter_phone=args.phone,
-                               text=args.text, dispute=args.dispute)
+    inc = _call(args, "ops.incident_create", category=args.category, priority=args.priority,
+                lat=args.lat, lon=args.lon, address=args.address, district=args.district,
+                reporter=args.reporter, reporter_phone=args.phone, text=args.text,
+                dispute=args.dispute)
     return _out(args, inc.as_dict(), [f"incident {inc.id} received; routing rule "
                                       f"{inc.routing['rule_id']}: {inc.routing['description']}"])
 
 
 def cmd_units(args: argparse.Namespace) -> int:
-    ops = _service(args)
-    units = ops.units.list(status=args.status, district=args.district,
-                           capability=args.capability)
+    units = _call(args, "ops.units", status=args.status, district=args.district,
+                  capability=args.capability)
     now = datetime.now(UTC)
     return _out(args, [u.as_dict() for u in units], [
         f"{u.id:<7} {u.status:<10} {u.type:<12} {u.district:<4} "
@@ -105,10 +104,7 @@ def cmd_units(args: argparse.Namespace) -> int:
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
-    from ops.seed import seed_demo_units
-
-    ops = _service(args)
-    units = seed_demo_units(ops, total=args.count, seed=args.seed)
+    units = _call(args, "ops.seed_units", count=args.count, seed=args.seed)
     by_district: dict[str, int] = {}
     for u in units:
         by_district[u.district] = by_district.get(u.district, 0) + 1
@@ -118,9 +114,8 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:
-    ops = _service(args)
-    recs = ops.dispatch.recommend(args.incident, capabilities=args.capability,
-                                  limit=args.limit)
+    recs = _call(args, "ops.recommend", incident_id=args.incident,
+                 capabilities=args.capability, limit=args.limit)
     return _out(args, [r.as_dict() for r in recs], [
         f"{n}. {r.unit_id:<7} {r.type:<12} {r.distance_m / 1000:6.2f} km  ETA "
         f"{r.eta_s / 60:5.1f} min{'  STALE position' if r.stale else ''}  {r.name}"
@@ -128,57 +123,45 @@ def cmd_recommend(args: argparse.Namespace) -> int:
 
 
 def cmd_assign(args: argparse.Namespace) -> int:
-    ops = _service(args)
-    made = ops.dispatch.assign(args.incident, args.units)
+    made = _call(args, "ops.assign", incident_id=args.incident, unit_ids=args.units)
     return _out(args, [a.as_dict() for a in made],
                 [f"unit {a.unit_id} dispatched to incident {a.incident_id}" for a in made])
 
 
 def cmd_reassign(args: argparse.Namespace) -> int:
-    ops = _service(args)
-    a = ops.dispatch.reassign(args.unit, args.incident)
+    a = _call(args, "ops.reassign", unit_id=args.unit, incident_id=args.incident)
     return _out(args, a.as_dict(), [f"unit {a.unit_id} reassigned to incident {a.incident_id}"])
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    ops = _service(args)
-    u = ops.dispatch.release(args.unit)
+    u = _call(args, "ops.release", unit_id=args.unit)
     return _out(args, u.as_dict(), [f"unit {u.id} released: now {u.status}"])
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    ops = _service(args)
-    u = ops.units.set_status(args.unit, args.status)
+    u = _call(args, "ops.unit_status", unit_id=args.unit, status=args.status)
     return _out(args, u.as_dict(), [f"unit {u.id} is now {u.status}"])
 
 
 def cmd_position(args: argparse.Namespace) -> int:
-    ops = _service(args)
-    u = ops.units.update_position(args.unit, args.lat, args.lon)
+    u = _call(args, "ops.position", unit_id=args.unit, lat=args.lat, lon=args.lon)
     return _out(args, u.as_dict(), [f"unit {u.id} at ({u.lat}, {u.lon})"])
 
 
 def cmd_advance(args: argparse.Namespace) -> int:
-    ops = _service(args)
-    sets = {}
-    if args.feedback:
-        sets["feedback"] = args.feedback
-    if args.assessment:
-        sets["assessment"] = args.assessment
-    inc = ops.incidents.advance(args.incident, args.status, **sets)
+    inc = _call(args, "ops.incident_status", incident_id=args.incident, status=args.status,
+                feedback=args.feedback, assessment=args.assessment)
     return _out(args, inc.as_dict(), [f"incident {inc.id} is now {inc.status}"])
 
 
 def cmd_mediation(args: argparse.Namespace) -> int:
-    ops = _service(args)
-    inc = ops.incidents.set_mediation(args.incident, args.outcome)
+    inc = _call(args, "ops.mediation", incident_id=args.incident, outcome=args.outcome)
     return _out(args, inc.as_dict(), [f"incident {inc.id}: mediation {inc.mediation}"])
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
-    ops = _service(args)
-    alerts = (ops.alerts.since(args.since, limit=args.limit) if args.since is not None
-              else ops.alerts.list(unacked_only=args.unacked, kind=args.kind, limit=args.limit))
+    alerts = _call(args, "ops.alerts", since=args.since, unacked_only=args.unacked,
+                   kind=args.kind, limit=args.limit)
     return _out(args, [a.as_dict() for a in alerts], [
         f"{a.id:>6} {a.ts:%m-%d %H:%M} {a.severity:<6} {a.kind:<12} "
         f"{'ack ' + a.acked_by if a.acked_by else 'OPEN':<12} {a.title}" for a in alerts])
@@ -187,31 +170,27 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 def cmd_rescan(args: argparse.Namespace) -> int:
     from core.cli import ProgressPrinter, cancel_on_sigint
 
-    ops = _service(args)
     printer = ProgressPrinter("[rescan]")
-    n = ops.alerts.rescan(sources=args.source, progress=None if args.json else printer,
-                          cancel=cancel_on_sigint())
+    n = _call(args, "ops.rescan", sources=args.source, progress=None if args.json else printer,
+              cancel=cancel_on_sigint())
     printer.done()
     return _out(args, {"raised": n}, [f"{n} alerts raised"])
 
 
 def cmd_ack(args: argparse.Namespace) -> int:
-    ops = _service(args)
-    a = ops.alerts.ack(args.alert, note=args.note)
+    a = _call(args, "ops.alert_ack", alert_id=args.alert, note=args.note)
     return _out(args, a.as_dict(), [f"alert {a.id} acknowledged by {a.acked_by}"])
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
-    ops = _service(args)
+    out = _call(args, "ops.watch", kind=args.kind, value=args.value, reason=args.reason,
+                remove=args.remove)
     if args.remove:
-        found = ops.alerts.unwatch(args.kind, args.value)
-        return _out(args, {"removed": found}, [("removed" if found else "was not watched")])
-    key = ops.alerts.watch(args.kind, args.value, reason=args.reason)
-    return _out(args, {"kind": args.kind, "key": key}, [f"watching {args.kind} {key}"])
+        return _out(args, out, [("removed" if out["removed"] else "was not watched")])
+    return _out(args, out, [f"watching {args.kind} {out['key']}"])
 
 
 def cmd_saved_search(args: argparse.Namespace) -> int:
-    ops = _service(args)
     fields = {}
     for item in args.field or []:
         name, sep, value = item.partition("=")
@@ -219,24 +198,22 @@ def cmd_saved_search(args: argparse.Namespace) -> int:
             print(f"error: --field {item!r}: expected NAME=VALUE", file=sys.stderr)
             return 2
         fields[name] = value
-    sid = ops.alerts.save_search(args.name, text=args.text or "", fields=fields,
-                                 sources=args.source or ())
-    return _out(args, {"id": sid, "name": args.name}, [f"saved search {args.name!r} (#{sid})"])
+    out = _call(args, "ops.saved_search", name=args.name, text=args.text or "", fields=fields,
+                sources=args.source or [])
+    return _out(args, out, [f"saved search {args.name!r} (#{out['id']})"])
 
 
 def cmd_hotspots(args: argparse.Namespace) -> int:
     from ops.hotspots import cells_geojson
 
-    ops = _service(args)
-    span = ops.incidents.time_range()
-    # Default: the period up to the newest incident (now, in live operations).
-    end = args.end or (span[1] + timedelta(seconds=1) if span else datetime.now(UTC))
-    start = args.start or end - timedelta(days=args.days)
-    result = ops.hotspots(start, end, cell_m=args.cell, category=args.category)
+    result = _call(args, "ops.hotspots", start=args.start, end=args.end, days=args.days,
+                   cell_m=args.cell, category=args.category)
     if args.geojson:
         Path(args.geojson).write_text(json.dumps(cells_geojson(result), ensure_ascii=False),
                                       encoding="utf-8")
-    lines = [f"{result['total']} incidents {start:%Y-%m-%d %H:%M} → {end:%Y-%m-%d %H:%M} "
+    period = result["period"]
+    lines = [f"{result['total']} incidents {period['start'][:16].replace('T', ' ')} → "
+             f"{period['end'][:16].replace('T', ' ')} "
              f"(previous period {result['previous_total']}); {result['cell_m']:g} m cells"]
     lines += [f"  {c['id']:<22} ({c['center'][0]:.4f}, {c['center'][1]:.4f}) {c['count']:>5} "
               f"{c['change']:+5d}" for c in result["cells"][:args.top]]
@@ -246,8 +223,7 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
-    ops = _service(args)
-    m = ops.metrics(args.start, args.end)
+    m = _call(args, "ops.metrics", start=args.start, end=args.end)
     r = m["response"]
     lines = [f"{m['incidents']} incidents; response (received → on scene) n={r['count']} "
              f"p50={r['p50']} p90={r['p90']} p95={r['p95']} max={r['max']} min"]
@@ -262,8 +238,7 @@ def cmd_metrics(args: argparse.Namespace) -> int:
 
 
 def cmd_board(args: argparse.Namespace) -> int:
-    ops = _service(args)
-    b = ops.board()
+    b = _call(args, "ops.board")
     lines = ["incidents: " + ", ".join(f"{k} {v}" for k, v in b["incidents"].items() if v),
              "units:     " + ", ".join(f"{k} {v}" for k, v in b["units"].items() if v),
              f"open queue: {len(b['queue'])}; unacknowledged alerts: {b['alerts_unacked']}"]
@@ -271,8 +246,7 @@ def cmd_board(args: argparse.Namespace) -> int:
 
 
 def cmd_events(args: argparse.Namespace) -> int:
-    ops = _service(args)
-    events = ops.events_since(args.since, limit=args.limit)
+    events = _call(args, "ops.events", since=args.since, limit=args.limit)
     return _out(args, [e.as_dict() for e in events],
                 [f"{e.id:>7} {e.ts:%m-%d %H:%M:%S} {e.user:<10} {e.kind:<18} {e.ref}"
                  for e in events])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.errors import SuperbrainError
+from core.errors import AccessDeniedError, SuperbrainError
 
 
 class OpsError(SuperbrainError):
@@ -82,3 +82,8 @@ class InvalidPositionError(OpsError):
 
 class UnknownAlertError(OpsError):
     """No alert has this id."""
+
+
+class NotOwnerError(OpsError, AccessDeniedError):
+    """A saved search belongs to another user: only its owner (or an administrator) may change
+    or delete it."""

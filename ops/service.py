@@ -145,7 +145,8 @@ POLL_AUDIT_SECONDS = 300.0
 
 def ops_for(workspace: Workspace) -> OpsService:
     """The workspace's OpsService, opened once per workspace object and shared."""
-    return shared(workspace, "ops", lambda: OpsService(workspace))  # type: ignore[no-any-return]
+    service: OpsService = shared(workspace, "ops", lambda: OpsService(workspace))
+    return service
 
 
 def _when(value: datetime | str | None) -> datetime | None:

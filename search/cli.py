@@ -11,11 +11,11 @@ from core.cli import (
     ProgressPrinter,
     add_workspace_arg,
     cancel_on_sigint,
-    open_workspace,
     print_json,
+    service_context,
 )
 from search.errors import SearchError
-from search.model import STANDARD_FACETS, Filters, GeoBox, GeoRadius, SearchRequest
+from search.model import STANDARD_FACETS, Filters, GeoBox, GeoRadius
 
 
 def _floats(text: str, n: int, what: str) -> list[float]:
@@ -46,22 +46,19 @@ def _when(text: str) -> datetime:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from search.backend import open_backend
+    from core.services import call
+    from search.service import close_backend
 
-    ws = open_workspace(args)
-    backend = open_backend(ws)
+    ctx = service_context(args)
     filters = Filters(sources=tuple(args.source), types=tuple(args.type),
                       categories=tuple(args.category), districts=tuple(args.district),
                       since=args.since, until=args.until, box=args.box, radius=args.near)
-    request = SearchRequest(args.query, filters, sort=args.sort, size=args.limit,
-                            cursor=args.cursor,
-                            facets=STANDARD_FACETS if args.facets else ())
-    try:
-        result = backend.search(request)
+    try:  # the search.query service checks the permission and audits the search
+        result = call("search.query", ctx, query=args.query, filters=filters, sort=args.sort,
+                      size=args.limit, cursor=args.cursor,
+                      facets=STANDARD_FACETS if args.facets else ())
     finally:
-        backend.close()
-    ws.audit.append(ws.user, "search", {"query": args.query, "filters": _filters_json(filters),
-                                        "total": result.total, "backend": backend.name})
+        close_backend(ctx.workspace)
     if args.json:
         print_json(result.to_json())
         return 0
@@ -79,68 +76,52 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
-def _filters_json(f: Filters) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in vars(f).items():
-        if value:
-            out[key] = value.isoformat() if isinstance(value, datetime) else (
-                list(value) if isinstance(value, tuple) else vars(value))
-    return out
-
-
 def cmd_health(args: argparse.Namespace) -> int:
-    from search.backend import open_backend
-    from search.stage import stale_reason
+    from core.services import call
+    from search.service import close_backend
 
-    ws = open_workspace(args)
+    ctx = service_context(args)
     try:
-        backend = open_backend(ws)
+        health = call("search.health", ctx)
     except SearchError as exc:
         print(f"search: red: {exc}")
         return 1
-    health = backend.health()
-    backend.close()
-    stale = stale_reason(ws.search_dir)
+    finally:
+        close_backend(ctx.workspace)
     if args.json:
-        print_json({"backend": health.backend, "status": health.status,
-                    "documents": health.documents, "message": health.message,
-                    "detail": health.detail, "stale": stale,
-                    "store_records": ws.store.count()})
+        print_json({k: health[k] for k in ("backend", "status", "documents", "message",
+                                           "detail", "stale", "store_records")})
     else:
-        print(f"search backend: {health.backend}  status: {health.status}  "
-              f"documents: {health.documents:,}  (store: {ws.store.count():,} records)")
-        print(f"  {health.message}")
-        for key, value in health.detail.items():
+        print(f"search backend: {health['backend']}  status: {health['status']}  "
+              f"documents: {health['documents']:,}  (store: {health['store_records']:,} "
+              "records)")
+        print(f"  {health['message']}")
+        for key, value in health["detail"].items():
             print(f"  {key}: {value}")
-        if stale:
-            print(f"  STALE: {stale} — run `superbrain reindex`")
-    return 1 if health.status == "red" else 0
+        if health["stale"]:
+            print(f"  STALE: {health['stale']} — run `superbrain reindex`")
+    return 1 if health["status"] == "red" else 0
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
-    from search.backend import open_backend
-    from search.stage import clear_stale
+    from core.services import call
+    from search.service import backend_for, close_backend
 
-    ws = open_workspace(args)
-    backend = open_backend(ws)
-    total = ws.store.count()
+    ctx = service_context(args)
+    total = ctx.workspace.store.count()
     printer = ProgressPrinter("[reindex]")
     cancel = cancel_on_sigint()
     try:
-        report = backend.rebuild(ws.store.iter_records(with_graph=True), total=total,
-                                 progress=printer, cancel=cancel)
+        report = call("search.reindex", ctx, progress=printer, cancel=cancel)
+        name = backend_for(ctx.workspace).name
     finally:
         printer.done()
-        backend.close()
-    ws.audit.append(ws.user, "search.reindex", {
-        "backend": backend.name, "indexed": report.indexed, "failed": len(report.failures),
-        "cancelled": report.cancelled})
+        close_backend(ctx.workspace)
     if report.cancelled:
         print(f"reindex cancelled after {report.indexed:,} records; the previous index is "
               "still in use")
         return 130
-    clear_stale(ws.search_dir)
-    print(f"reindexed {report.indexed:,} of {total:,} records into the {backend.name} index")
+    print(f"reindexed {report.indexed:,} of {total:,} records into the {name} index")
     for uid, reason in list(report.failures.items())[:20]:
         print(f"  rejected {uid}: {reason}", file=sys.stderr)
     return 1 if report.failures else 0

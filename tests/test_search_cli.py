@@ -61,7 +61,10 @@ def test_cli_search_json_health_and_reindex(workspace: Any,
     assert main(["search", *ws, "13800138000", "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)["hits"]) == 2
     actions = [e["action"] for e in workspace.audit.entries()]
-    assert actions.count("search") == 3 and "search.reindex" in actions
+    searches = [e["params"] for e in workspace.audit.search(action="search.query")]
+    # three searches, and the malformed one audited with its reason (core.services)
+    assert [p.get("outcome") for p in searches] == [None, None, "failed", None]
+    assert "missing ')'" in searches[2]["error"] and "search.reindex" in actions
 
 
 def test_unreachable_elasticsearch_workspace(tmp_path: Any,

@@ -253,6 +253,6 @@ def test_searches_and_graph_exports_always_appear(workspace: Workspace, tmp_path
         run = subprocess.run([sys.executable, "main.py", *args, "-w", str(workspace.root)],
                              cwd=repo, env=env, capture_output=True, text=True, timeout=300)
         assert run.returncode == 0, run.stderr
-    assert workspace.audit.search(action="search")[-1]["params"]["query"] == "13800138000"
+    assert workspace.audit.search(action="search.query")[-1]["params"]["query"] == "13800138000"
     export = workspace.audit.search(action="graph.export")[-1]
     assert export["case"] == "2026-GX-0002" and export["params"]["files"] == [str(out)]

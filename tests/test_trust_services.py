@@ -9,6 +9,7 @@ ingested, operations units and incidents, faces enrolled from real photos);
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,7 +19,7 @@ import pytest
 
 import core.security
 from core.security import PermissionDeniedError, Session, load_roles
-from core.services import ServiceContext, ServiceError, call, services
+from core.services import ServiceContext, ServiceError, call, services, to_json
 from core.workspace import Workspace
 
 FACES = Path(os.environ.get("SUPERBRAIN_FACES_DIR", "/work/shared/data/faces"))
@@ -99,8 +100,8 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
                    lon=units[0].lon, reporter="王某", reporter_phone="13800138000",
                    text="邻居吵架")
         ops[key] = inc.id
-    from ops.service import ops_for
     from core.services import acting
+    from ops.service import ops_for
 
     with acting(admin):
         ops["alert"] = ops_for(ws).alerts.raise_alert("face_match", title="face", score=0.95).id
@@ -205,7 +206,6 @@ CALLS: dict[str, Callable[[Env], dict[str, Any]]] = {
     "ops.events": lambda e: {"since": 0, "limit": 10},
     "audit.list": lambda e: {"action": "ops.*", "limit": 5},
     "audit.export": lambda e: {"output": str(e.root / "audit.jsonl"), "action": "graph.*"},
-    "audit.verify": lambda e: {},
     "users.add": lambda e: {"name": "newbie", "role": "analyst", "password": "newbie-pass-1"},
     "users.list": lambda e: {},
     "users.passwd": lambda e: {"name": "newbie", "password": "newbie-pass-2"},
@@ -288,8 +288,9 @@ def test_service_runs_for_a_permitted_role_and_audits_the_session_user(
         pytest.skip(f"no face photos at {FACES} (set SUPERBRAIN_FACES_DIR)")
     spec = services()[name]
     before = sum(1 for _ in env.ws.audit.entries())
-    call(name, env.admin, **CALLS[name](env))
+    result = call(name, env.admin, **CALLS[name](env))
     new = list(env.ws.audit.entries())[before:]
+    json.dumps(to_json(result))  # a centre server can send every result
     assert new, f"{name} succeeded without an audit entry"
     assert {e["user"] for e in new} == {"boss"}, new  # never 'mallory', the claimed name
     assert not [e for e in new if e["action"] == "access.denied"]
@@ -310,10 +311,12 @@ def test_a_failed_call_is_audited_with_its_reason(env: Env) -> None:
 
 
 def test_unknown_services_and_parameters_are_refused_by_name(env: Env) -> None:
-    with pytest.raises(ServiceError, match="no service named 'graph.nope'"):
+    with pytest.raises(ServiceError, match=r"no service named 'graph\.nope'"):
         call("graph.nope", env.admin)
     with pytest.raises(ServiceError, match=r"'search.query'.*unknown parameters \['user'\]"):
         call("search.query", env.admin, query="x", user="someone-else")
+    with pytest.raises(ServiceError, match=r"'graph.path'.*missing parameters \['target'\]"):
+        call("graph.path", env.admin, source="13800138000")
     with pytest.raises(ServiceError, match="ServiceContext"):
         call("search.query", env.ws, query="x")  # type: ignore[arg-type]
 
@@ -323,3 +326,100 @@ def test_no_service_takes_the_acting_user_as_a_parameter() -> None:
     takes_user = sorted(n for n, s in services().items()
                         if {"user", "actor", "by"} & set(s.params))
     assert takes_user == ["audit.export", "audit.list"]
+
+
+def test_sessions_sharing_one_workspace_are_audited_apart(env: Env) -> None:
+    """A centre server serves many sessions from one workspace object, in threads: the session
+    a service binds is the one engine code audits, in every thread."""
+    import threading
+
+    sessions = {"cmd-a": ServiceContext(env.ws, Session("cmd-a", "commander", "password")),
+                "cmd-b": ServiceContext(env.ws, Session("cmd-b", "commander", "password"))}
+    made: dict[str, list[int]] = {name: [] for name in sessions}
+    errors: list[BaseException] = []
+
+    def work(name: str) -> None:
+        try:
+            for _ in range(8):
+                inc = call("ops.incident_create", sessions[name], category="纠纷", priority=4,
+                           lat=30.75, lon=120.76, text=f"by {name}")
+                made[name].append(inc.id)
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in sessions]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors
+    created = {e["params"]["incident"]: e["user"]
+               for e in env.ws.audit.search(action="ops.incident.create")}
+    for name, ids in made.items():
+        assert len(ids) == 8 and {created[i] for i in ids} == {name}
+    assert env.ws.user == "mallory"  # outside a call: nobody authenticated on this object
+
+
+def test_polled_reads_are_audited_once_per_period_with_the_repeats(
+        env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    import core.services
+
+    now = [1000.0]
+    monkeypatch.setattr(core.services.time, "monotonic", lambda: now[0])
+    ctx = ServiceContext(env.ws, Session("watcher", "analyst", "password"))
+    for _ in range(5):
+        call("ops.board", ctx)
+        now[0] += 10
+    assert [e["params"].get("repeats") for e in env.ws.audit.search(user="watcher")] == [None]
+    now[0] += 300
+    call("ops.board", ctx)
+    entries = env.ws.audit.search(user="watcher", action="ops.board")
+    assert [e["params"].get("repeats") for e in entries] == [None, 4]
+    call("ops.incident", ctx, incident_id=env["incident"])  # not a polled read: every call
+    call("ops.incident", ctx, incident_id=env["incident"])
+    assert len(env.ws.audit.search(user="watcher", action="ops.incident")) == 2
+
+
+def test_the_command_line_lists_the_services_a_role_may_call(env: Env,
+                                                            capsys: pytest.CaptureFixture[str],
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    from core.cli import main
+    from core.users import USERS_FILE, UserStore
+
+    UserStore(env.ws.root / USERS_FILE).add("lister", "analyst", "lister-password-1")
+    monkeypatch.setenv("SUPERBRAIN_USER", "lister")
+    monkeypatch.setenv("SUPERBRAIN_PASSWORD", "lister-password-1")
+    assert main(["services", "-w", str(env.ws.root), "--json"]) == 0
+    rows = {r["name"]: r["allowed"] for r in json.loads(capsys.readouterr().out)}
+    assert set(rows) == set(services())
+    assert rows["search.query"] and rows["ops.incident"] and not rows["ops.assign"]
+    assert not rows["users.add"] and not rows["faces.review"]
+
+
+def test_errors_have_a_kind_a_remote_caller_can_act_on(env: Env) -> None:
+    from core.services import error_kind
+    from ops.errors import NotOwnerError, StaleVersionError, UnknownIncidentError
+
+    def kind_of(name: str, **params: Any) -> str:
+        with pytest.raises(Exception) as caught:
+            call(name, env.admin, **params)
+        return error_kind(caught.value)
+
+    assert kind_of("ops.incident", incident_id=999_999) == "NotFound"
+    assert kind_of("search.query", query="(x") == "Invalid"
+    assert kind_of("search.query", nonsense=1) == "Invalid"
+    assert kind_of("faces.search", probe=b"", case="", purpose="") == "Invalid"
+    assert error_kind(StaleVersionError("changed")) == "Conflict"
+    assert error_kind(NotOwnerError("not yours")) == "PermissionDenied"
+    assert error_kind(UnknownIncidentError("x")) == "NotFound"
+    assert error_kind(KeyError("bug")) == "Error"
+
+
+def test_no_password_or_key_passed_to_a_service_reaches_the_audit(env: Env) -> None:
+    """users.add / passwd / es_credentials were called (and refused) with secrets above."""
+    if not env.ws.audit.search(action="users.add"):
+        call("users.add", env.admin, name="newbie", role="analyst", password="newbie-pass-1")
+    raw = env.ws.audit.path.read_text("utf-8")
+    for secret in ("newbie-pass-1", "newbie-pass-2", "key-for-newbie-1", "boss-password-1"):
+        assert secret not in raw
