@@ -70,3 +70,17 @@ def require_member(workspace: Workspace, number: str, user: str | None = None) -
     except CaseInvalidError:
         raise not_found(number) from None
     return case_for(workspace.store.connection, key, who, "read")
+
+
+def require_member_audited(workspace: Workspace, number: str, user: str,
+                           action: str) -> CaseFile:
+    """:func:`require_member`, with a refusal written to the audit log as ``access.denied``
+    (``action`` says what was refused, e.g. ``face.search``, ``graph.export``)."""
+    from cases.errors import CaseError
+
+    try:
+        return require_member(workspace, number, user)
+    except CaseError as exc:
+        workspace.audit.append(user, "access.denied", {"action": action, "reason": str(exc)},
+                               case=number)
+        raise

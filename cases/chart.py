@@ -262,7 +262,7 @@ def chart_svg(doc: dict[str, Any], *, title: str, case: str, classification: str
     ly += 18
     for etype in sorted({n["type"] for n in nodes}):
         et = schema.entities.get(etype)
-        label = (et.label if et and getattr(et, "label", "") else etype)
+        label = et.label if et is not None and et.label else etype
         out.append(f'<circle cx="{lx + 6}" cy="{ly - 4}" r="5" '
                    f'fill="{et.color if et else "#888888"}"/>')
         out.append(f'<text x="{lx + 16}" y="{ly}" font-size="11">{escape(str(label))}</text>')

@@ -155,7 +155,9 @@ def load_case(con: sqlite3.Connection, number: str) -> CaseFile | None:
     members = tuple(Member(*m) for m in con.execute(
         "SELECT user, role, added_by, added_at FROM case_members WHERE case_number=? "
         "ORDER BY added_at, user", (number,)))
-    return CaseFile(*row, members=members)
+    number_, title, classification, status, created_by, created_at, updated_at, version = row
+    return CaseFile(number_, title, classification, status, created_by, created_at,
+                    updated_at, version, members)
 
 
 CHART_COLUMNS = ("id, case_number, name, data, created_by, created_at, updated_by, updated_at, "

@@ -76,8 +76,8 @@ class Citations:
 
             when = None
             for cp_path, finished in self.ws.store.connection.execute(
-                    "SELECT path, finished FROM ingest_files WHERE source=? "
-                    "ORDER BY finished", (source,)):
+                    "SELECT path, coalesce(finished, started) AS at FROM ingest_files "
+                    "WHERE source=? ORDER BY at", (source,)):
                 if Path(cp_path).name == file and finished:
                     when = datetime.fromisoformat(finished).timestamp()
             self._ingest[key] = when
@@ -122,6 +122,7 @@ def build(workspace: Any, number: str, *, author: str,
     pins = [pin_from_row(r) for r in con.execute(
         f"SELECT {PIN_COLUMNS} FROM case_pins WHERE case_number=? ORDER BY pinned_at, id",
         (number,))]
+    pins = _refreshed(workspace, pins)
     cites = Citations(workspace)
     made = time.time()
     date_text = local_time(made, tz)
@@ -141,6 +142,16 @@ def build(workspace: Any, number: str, *, author: str,
     return ("<!DOCTYPE html><html><head><meta charset='utf-8'>"
             f"<title>{escape(case.number)} {escape(case.title)}</title>"
             f"<style>{CSS}</style></head><body>" + "".join(parts) + "</body></html>")
+
+
+def _refreshed(workspace: Any, pins: list[Any]) -> list[Any]:
+    """Pins with their evidence as it stands now (a face lead's review, a search's hits)."""
+    from dataclasses import replace
+
+    from cases.evidence import refresh
+
+    fresh = refresh(workspace, [p.to_dict() for p in pins])
+    return [replace(p, data=f["data"]) for p, f in zip(pins, fresh, strict=True)]
 
 
 def _title_page(case: Any, author: str, date_text: str) -> str:

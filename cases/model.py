@@ -137,7 +137,7 @@ class SavedChart:
     version: int
 
     def to_dict(self, *, with_data: bool = True) -> dict[str, Any]:
-        out = {"id": self.id, "case": self.case, "name": self.name,
+        out: dict[str, Any] = {"id": self.id, "case": self.case, "name": self.name,
                "created_by": self.created_by, "created_at": iso(self.created_at),
                "updated_by": self.updated_by, "updated_at": iso(self.updated_at),
                "version": self.version}

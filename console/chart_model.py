@@ -48,6 +48,12 @@ class ChartModel:
     colour_mode: str = "type"  # "type", "centrality" or "community"
     scores: dict[str, float] = field(default_factory=dict)
     community: dict[str, int] = field(default_factory=dict)
+    # the analyst's per-node style overrides ({"colour", "size", "symbol"}), named groupings
+    # ({"name", "members", "colour"}), and what the chart was built from (saved with a case)
+    node_styles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    groups: list[dict[str, Any]] = field(default_factory=list)
+    origin: dict[str, Any] = field(default_factory=dict)
+    noted: set[str] = field(default_factory=set)  # nodes with case notes (marked, not saved)
 
     # -- content ------------------------------------------------------------------------------
     def node_ids(self) -> list[str]:
@@ -74,6 +80,51 @@ class ChartModel:
         self.hidden.clear()
         self.selected.clear()
         self.colour_mode = "type"
+        self.node_styles.clear()
+        self.groups.clear()
+        self.origin.clear()
+
+    # -- saving (a case's saved chart: cases.chart) ---------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The chart as a saved-chart document (see :mod:`cases.chart`)."""
+        from cases.chart import chart_document
+
+        origin = dict(self.origin)
+        if not origin and self.graph is not None and self.graph.seeds:
+            origin = {"kind": "seed", "seeds": list(self.graph.seeds)}
+        return chart_document(self.graph, positions=self.positions, pinned=self.pinned,
+                              hidden=self.hidden, colour_mode=self.colour_mode,
+                              scores=self.scores, community=self.community,
+                              styles=self.node_styles, groups=self.groups, origin=origin)
+
+    def load(self, doc: dict[str, Any]) -> None:
+        """Show a saved-chart document exactly as saved (nothing is read from the store)."""
+        from cases.chart import to_graph, validate
+
+        doc = validate(doc)
+        self.graph = to_graph(doc) if doc["nodes"] else None
+        self.positions = {k: (float(v[0]), float(v[1])) for k, v in doc["positions"].items()}
+        self.pinned = set(doc.get("pinned", ()))
+        self.hidden = set(doc.get("hidden", ()))
+        self.selected = set()
+        self.colour_mode = doc.get("colour_mode", "type")
+        self.scores = {k: float(v) for k, v in (doc.get("scores") or {}).items()}
+        self.community = {k: int(v) for k, v in (doc.get("community") or {}).items()}
+        self.node_styles = {k: dict(v) for k, v in (doc.get("styles") or {}).items()}
+        self.groups = [dict(g) for g in doc.get("groups") or []]
+        self.origin = dict(doc.get("origin") or {})
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> ChartModel:
+        """A new model showing the saved-chart document ``doc``."""
+        model = cls()
+        model.load(doc)
+        return model
+
+    def label(self, node: Any) -> str:
+        """The text drawn beside a node: its label, marked when the case has notes on it."""
+        text = chart_label(node.id, node.label)
+        return f"✎ {text}" if node.id in self.noted else text
 
     def move(self, node_id: str, x: float, y: float) -> None:
         """Drag: the node goes where it is dropped and stays pinned there."""
@@ -129,11 +180,16 @@ class ChartModel:
             colour = COMMUNITY_COLOURS[c % len(COMMUNITY_COLOURS)] if c is not None else "#555"
         if self.graph is not None and node.id in self.graph.seeds:
             size += 4
+        override = self.node_styles.get(node.id)
+        if override:
+            colour = str(override.get("colour", colour))
+            size = float(override.get("size", size))
+            symbol = str(override.get("symbol", symbol))
         return NodeStyle(colour, size, symbol)
 
     def styles(self, nodes: list[Any]) -> list[NodeStyle]:
         """:meth:`style` of many nodes (by-type styles computed once per type)."""
-        if self.colour_mode != "type":
+        if self.colour_mode != "type" or self.node_styles:
             return [self.style(n) for n in nodes]
         seeds = set(self.graph.seeds) if self.graph is not None else set()
         cache: dict[tuple[str, bool], NodeStyle] = {}

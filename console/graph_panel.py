@@ -442,7 +442,7 @@ class GraphPanel(QWidget):
                 self.plot.addItem(item)
                 self._labels.append(item)
             item = self._labels[i]
-            text = chart_label(n.id, n.label)
+            text = self.model.label(n)
             if item.toPlainText() != text:
                 item.setText(text, color=self.theme.text)
             item.setPos(*self.model.xy(n.id))

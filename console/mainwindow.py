@@ -37,7 +37,7 @@ from console.workers import run_job
 
 log = logging.getLogger(__name__)
 
-LAYOUT_VERSION = 4  # bump when panels change so an old saved layout is not restored
+LAYOUT_VERSION = 5  # bump when panels change so an old saved layout is not restored
 
 _LEFT = Qt.DockWidgetArea.LeftDockWidgetArea
 _RIGHT = Qt.DockWidgetArea.RightDockWidgetArea
@@ -64,6 +64,7 @@ PANELS: tuple[PanelSpec, ...] = (
     PanelSpec("dispatch", "Dispatch board", "console.dispatch_panel:DispatchPanel", "tab",
               "Ctrl+7"),
     PanelSpec("records", "Record", "console.record_pane:RecordPane", "right", "Ctrl+8"),
+    PanelSpec("cases", "Cases", "console.cases_panel:CasesPanel", "right", "Ctrl+Shift+C"),
     PanelSpec("alerts", "Alerts", "console.alert_tray:AlertTray", "bottom", "Ctrl+9"),
     PanelSpec("plugins", "Plugins", "console.plugins_panel:PluginsPanel", "bottom", "Ctrl+0"),
     PanelSpec("identities", "Identities", "console.resolution_panel:ResolutionPanel", "tab",
@@ -87,6 +88,7 @@ def _titles_for_translation() -> tuple[str, ...]:  # pragma: no cover - read by 
             QCoreApplication.translate("Panels", "Faces"),
             QCoreApplication.translate("Panels", "Dispatch board"),
             QCoreApplication.translate("Panels", "Record"),
+            QCoreApplication.translate("Panels", "Cases"),
             QCoreApplication.translate("Panels", "Alerts"),
             QCoreApplication.translate("Panels", "Plugins"))
 
@@ -187,10 +189,23 @@ class MainWindow(QMainWindow):
         map_panel, dispatch = self.panels.get("map"), self.panels.get("dispatch")
         if hasattr(map_panel, "unit_clicked") and hasattr(dispatch, "select_unit"):
             map_panel.unit_clicked.connect(dispatch.select_unit)
+        cases = self.panels.get("cases")
+        if hasattr(cases, "graph"):  # the Cases panel saves and opens the link chart
+            cases.graph = self.panels.get("graph")
+            records = self.panels.get("records")
+            if hasattr(records, "annotate"):  # and shows its notes under a record
+                cases.records = records
+                records.annotate = cases.record_notes_html
+            timeline = self.panels.get("timeline")
+            if hasattr(timeline, "noted_records"):  # and marks noted records on the timeline
+                cases.timeline = timeline
+                timeline.noted_records = cases.noted_record_uids
 
     def _default_arrangement(self) -> None:
         self.tabifyDockWidget(self.docks["alerts"], self.docks["plugins"])
         self.docks["alerts"].raise_()
+        self.tabifyDockWidget(self.docks["records"], self.docks["cases"])
+        self.docks["records"].raise_()
         self._sized = False
 
     def _default_sizes(self) -> None:
@@ -433,6 +448,11 @@ class MainWindow(QMainWindow):
             self._sizer.start()  # docks have real sizes once shown
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802
+        for panel in self.panels.values():  # e.g. the Cases panel: an unsaved chart
+            confirm = getattr(panel, "confirm_close", None)
+            if callable(confirm) and not confirm():
+                event.ignore()
+                return
         self.save_layout()
         self.stall_monitor.stop()
         self._stall_clear.stop()

@@ -7,6 +7,7 @@ Links in the page pivot: an entity opens a menu (graph, map, timeline, its recor
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from urllib.parse import unquote
 
 from PyQt6.QtCore import QUrl
@@ -36,6 +37,8 @@ class RecordPane(QWidget):
         self.terms: list[str] = []
         self.record: Record | None = None
         self.theme: Theme = DARK
+        #: Extra HTML under the record (the Cases panel's notes on it), by record uid.
+        self.annotate: Callable[[Record], str] | None = None
         self.browser = QTextBrowser()
         self.browser.setOpenLinks(False)
         self.browser.anchorClicked.connect(self._on_link)
@@ -101,7 +104,9 @@ class RecordPane(QWidget):
         self.browser.document().setDefaultStyleSheet(
             f"a {{ color: {self.theme.accent}; text-decoration: none; }} "
             f"mark {{ background-color: {self.theme.warning}; color: {self.theme.base}; }}")
-        self.browser.setHtml(record_html(self.record, self.terms, muted=self.theme.muted))
+        extra = self.annotate(self.record) if self.annotate is not None else ""
+        self.browser.setHtml(record_html(self.record, self.terms, muted=self.theme.muted)
+                             + extra)
         self.placeholder.hide()
         self.browser.show()
 

@@ -133,15 +133,18 @@ class TimelinePanel(QWidget):
     def _show(self, ids: list[str], events: dict[str, list[Any]],
               matrix: list[list[int]]) -> None:
         self.entities, self.events, self.matrix = ids, events, matrix
+        noted = self.noted_records() if self.noted_records is not None else set()
         spots = []
         for lane, eid in enumerate(ids):
             colour = COMMUNITY_COLOURS[lane % len(COMMUNITY_COLOURS)]
             for ev in events.get(eid, []):
                 if ev.time is None:
                     continue
+                mark = ev.record_uid in noted  # a case note on it: a ringed star
                 spots.append({"pos": (ev.time, lane), "data": ev.record_uid,
-                              "brush": pg.mkBrush(colour), "pen": pg.mkPen(None),
-                              "symbol": "o"})
+                              "brush": pg.mkBrush(colour),
+                              "pen": pg.mkPen("#e15759", width=2) if mark else pg.mkPen(None),
+                              "symbol": "star" if mark else "o", "size": 16 if mark else 10})
         self.points.setData(spots)
         labels = []
         for lane, eid in enumerate(ids):
@@ -159,6 +162,9 @@ class TimelinePanel(QWidget):
         self.summary.setText(fill(self.tr("{n} records about {entities} entities; click a point "
                                           "to open its record"), n=f"{total:,}",
                                   entities=len(ids)))
+
+    #: Record uids with case notes (set by the main window from the Cases panel).
+    noted_records: Any = None
 
     def _clicked(self, _item: Any, points: Any, _ev: Any = None) -> None:
         if len(points):

@@ -122,6 +122,17 @@ class Gallery:
             return self.user, {"on_behalf_of": user}
         return self.user, {}
 
+    def _require_case_member(self, case: str, action: str) -> None:
+        """Refuse (audited) a search naming a case that does not exist in this workspace or
+        that the acting user is not a member of (see docs/CASES.md); nothing is searched."""
+        from cases.access import require_member_audited
+        from cases.errors import CaseError
+
+        try:
+            require_member_audited(self.workspace, case, self.user, action)
+        except CaseError as exc:
+            raise SafeguardError(f"{exc}: refused, nothing was searched") from exc
+
     def __len__(self) -> int:
         return self.store.count()
 
@@ -349,6 +360,7 @@ class Gallery:
         """
         require(self.workspace, "faces.search", action="face.search", case=case or "")
         case_s, purpose_s = require_case(case, purpose)
+        self._require_case_member(case_s, "face.search")
         if not 1 <= k <= MAX_K:
             raise FaceError(f"k={k}: ask for between 1 and {MAX_K} candidates")
         image = self._as_probe(probe)
@@ -409,6 +421,7 @@ class Gallery:
         """
         require(self.workspace, "faces.search", action="face.verify", case=case or "")
         case_s, purpose_s = require_case(case, purpose)
+        self._require_case_member(case_s, "face.verify")
         img_a, img_b = self._as_probe(a), self._as_probe(b)
         fa, fb = _pick(img_a, face_a, "face_a"), _pick(img_b, face_b, "face_b")
         s = float(np.dot(fa.unit_vector, fb.unit_vector))

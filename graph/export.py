@@ -57,10 +57,16 @@ def audited_export(workspace: Any, graph: GraphResult, path: Path, fmt: str,
                    write: Callable[[], list[Path]], *, case: str | None = None) -> list[Path]:
     """Run ``write()`` (which writes ``graph`` to ``path`` in ``fmt``; e.g. a chart picture)
     only if the session holds the ``export`` permission (a refusal is audited and raises
-    ``core.security.PermissionDeniedError``), and audit the files it wrote as ``graph.export``."""
+    ``core.security.PermissionDeniedError``) and, when ``case`` is given, is a member of that
+    case (``cases.errors.CaseError`` otherwise, audited), and audit the files it wrote as
+    ``graph.export``."""
     from core.security import require
 
     user = require(workspace, "export", action="graph.export", file=str(path)).user
+    if case:  # an export names a case the user belongs to (docs/CASES.md)
+        from cases.access import require_member_audited
+
+        require_member_audited(workspace, case, user, "graph.export")
     files = write()
     workspace.audit.append(user, "graph.export", {
         "files": [str(f) for f in files], "format": fmt, "nodes": len(graph.nodes),

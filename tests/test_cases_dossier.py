@@ -22,6 +22,7 @@ def case_ws(workspace: Any) -> Any:
     lead = ctx(workspace, "sun", "supervisor")
     cs.create(lead, case=CASE, title="入室盗窃 系列案 <script>alert(1)</script>")
     cs.member_set(lead, case=CASE, member="wang", role="contributor")
+    cs.member_set(lead, case=CASE, member="tester", role="contributor")
     cs.chart_save(lead, case=CASE, name="通话圈", data=chart_of(workspace, [PHONES[0]]))
     wang = ctx(workspace, "wang", "analyst")
     cs.note_add(wang, case=CASE, target_kind="entity", target=PHONES[0],
@@ -82,6 +83,7 @@ def test_pdf_dossier_text_holds_every_note_and_cited_record(case_ws: Any,
         assert uid in flat, uid
     assert "2026-JX-0117" in flat and "内部 INTERNAL" in flat
     assert "Asia/Shanghai" in flat
+    assert "calls_2026.csv" in flat and "not recorded" not in flat  # file and ingest time
     entry = _export_entry(case_ws, out)
     assert entry["params"]["sha256"] == result["sha256"] == _sha(out)
 
@@ -110,3 +112,37 @@ def test_chart_image_carries_title_case_legend_date_classification(case_ws: Any,
     assert result["sha256"] == _sha(out)
     assert any(e["action"] == "cases.chart_image" and e["params"]["sha256"] == _sha(out)
                for e in case_ws.audit.entries())
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None,
+                    reason="pdftotext (poppler-utils) is not installed")
+def test_face_lead_is_pinned_with_its_review_and_reported(case_ws: Any, tmp_path: Path) -> None:
+    """A face lead from a search in the case: pinned with similarity, threshold and false-match
+    rate; the dossier shows the review decision and the reviewer made after pinning."""
+    from facematch.gallery import Gallery
+    from tests.test_trust_audit import _fake_photo
+
+    g = Gallery(case_ws)
+    for n in range(3):
+        g.enroll_faces(_fake_photo(n), record_uid=f"calls:C000{n}", save=False)
+    result = g.search(_fake_photo(1), case=CASE, purpose="who called")
+    top = result.candidates[0]
+    sun = ctx(case_ws, "sun", "supervisor")
+    pinned = cs.pin(sun, case=CASE, kind="face_lead", ref=f"{top.search_id}:{top.face_id}",
+                    data={"similarity": top.similarity, "threshold": top.threshold,
+                          "threshold_fmr": top.threshold_fmr, "score_fmr": top.score_fmr})
+    assert pinned["data"]["review"] == "not reviewed" and pinned["data"]["record_uid"] == \
+        "calls:C0001"
+    g.review(top, "confirmed", "same scar")
+    g.close()
+    now = next(p for p in cs.pins(sun, case=CASE, recount=True) if p["kind"] == "face_lead")
+    assert now["data"]["review"] == "confirmed" and now["data"]["reviewer"] == "tester"
+    out = tmp_path / "d.pdf"
+    exports.dossier(sun, case=CASE, path=str(out))
+    text = " ".join(subprocess.run(["pdftotext", str(out), "-"], capture_output=True,
+                                   text=True, check=True).stdout.split())
+    assert "confirmed" in text and "never an identification" in text
+    assert f"{top.similarity:.4f}" in text and f"{top.threshold:.4f}" in text
+    with pytest.raises(Exception, match="not a candidate"):
+        cs.pin(sun, case=CASE, kind="face_lead", ref=f"{top.search_id}:99999",
+               data={"similarity": 1.0, "threshold": 0.5, "threshold_fmr": 0.001})

@@ -97,3 +97,28 @@ def test_analyst_cannot_import(exported: tuple[Any, Path], tmp_path: Path) -> No
     with pytest.raises(PermissionDeniedError, match=r"cases\.import"):
         handover.handover_import(ctx(fresh, "li", "analyst"), path=str(out))
     fresh.close()
+
+
+def test_photos_of_pinned_records_travel_with_their_hashes(workspace: Any,
+                                                           tmp_path: Path) -> None:
+    from core.model import EntityRef, Record
+
+    photo = tmp_path / "suspect.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg, but bytes to carry")
+    workspace.store.upsert_batch([Record(
+        source="watchlist", id="W1", type="person", attachments={"photo": str(photo)},
+        entities=(EntityRef("person", "330402199001011234", "张伟"),), origin="w.csv:2")])
+    sun = ctx(workspace, "sun", "supervisor")
+    cs.create(sun, case=CASE, title="photo")
+    cs.pin(sun, case=CASE, kind="record", ref="watchlist:W1")
+    out = tmp_path / "c.sbcase"
+    handover.handover_export(sun, case=CASE, path=str(out))
+    with zipfile.ZipFile(out) as zf:
+        listed = json.loads(zf.read("case.json"))["attachments"]
+        assert [a["original"] for a in listed] == ["suspect.jpg"]
+        assert zf.read(f"attachments/{listed[0]['file']}") == photo.read_bytes()
+    fresh = Workspace.init(tmp_path / "other")
+    handover.handover_import(ctx(fresh, "sun", "supervisor"), path=str(out))
+    kept = fresh.root / "cases" / CASE / "attachments" / listed[0]["file"]
+    assert hashlib.sha256(kept.read_bytes()).hexdigest() == listed[0]["sha256"]
+    fresh.close()

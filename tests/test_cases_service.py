@@ -204,3 +204,18 @@ def test_analyst_cannot_export(ws: Any, tmp_path: Any) -> None:
         exports.dossier(lead, case=CASE, path=str(tmp_path / "d.html"))
     assert any(e["action"] == "access.denied" and e["user"] == "li"
                for e in ws.audit.entries())
+
+
+def test_case_errors_have_the_kinds_a_remote_caller_acts_on(ws: Any) -> None:
+    from core.service_data import error_kind
+
+    lead = _opened(ws)
+    kinds = []
+    for call in (lambda: cs.get(lead, case="2026-JX-9999"),
+                 lambda: cs.create(lead, case=CASE, title="again"),
+                 lambda: cs.create(lead, case="nope", title="x"),
+                 lambda: cs.get(ctx(ws, "qian", "analyst"), case=CASE)):
+        with pytest.raises(Exception) as caught:
+            call()
+        kinds.append(error_kind(caught.value))
+    assert kinds == ["NotFound", "Conflict", "Invalid", "PermissionDenied"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-PACKAGES = ("core", "plugins", "search", "graph", "facematch", "ops", "centre", "server",
+PACKAGES = ("core", "plugins", "search", "graph", "facematch", "ops", "centre", "server", "cases",
             "console")
 
 # library -> packages allowed to import it

@@ -21,7 +21,7 @@ from facematch.errors import FaceIndexError
 from facematch.gallery import Gallery
 from facematch.index import AUTO_FLAT_LIMIT, MIN_TRAIN, VectorIndex, choose_kind
 from facematch.pipeline import Face, ImageFaces
-from tests.faces_fixtures import descriptor_like
+from tests.faces_fixtures import descriptor_like, open_cases
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -134,6 +134,7 @@ def test_a_crash_during_save_leaves_the_previous_index(tmp_path: Path,
 
 
 def test_a_torn_file_falls_back_to_prev_in_the_gallery(workspace: object) -> None:
+    open_cases(workspace, numbers=("2026-FT-0000",))
     g = Gallery(workspace)  # type: ignore[arg-type]
     for n in range(3):
         g.enroll_faces(fake_photo(n), record_uid=f"r:{n}")
@@ -145,7 +146,7 @@ def test_a_torn_file_falls_back_to_prev_in_the_gallery(workspace: object) -> Non
         VectorIndex.load(path)
     again = Gallery(workspace)  # type: ignore[arg-type]
     assert len(again.index) == 3  # .prev + catch-up from the metadata
-    top = again.search(fake_photo(2), case="C", purpose="p").candidates[0]
+    top = again.search(fake_photo(2), case="2026-FT-0000", purpose="p").candidates[0]
     assert top.record_uid == "r:2"
     again.close()
 
@@ -172,7 +173,9 @@ def test_gallery_survives_a_crash_between_metadata_and_index(
     VectorIndex.load(g.index_path)  # the previous index is still loadable
     again = Gallery(workspace)  # type: ignore[arg-type]
     assert len(again.index) == 5  # caught up from the metadata, no rebuild
-    assert again.search(fake_photo(4), case="C", purpose="p").candidates[0].record_uid == "r:4"
+    open_cases(workspace, numbers=("2026-FT-0000",))
+    found = again.search(fake_photo(4), case="2026-FT-0000", purpose="p")
+    assert found.candidates[0].record_uid == "r:4"
     again.close()
 
 
@@ -221,6 +224,7 @@ def test_rebuild_command_changes_kind(workspace: object,
 
 
 def test_two_galleries_on_one_workspace_stay_in_step(workspace: object) -> None:
+    open_cases(workspace, numbers=("2026-FT-0000",))
     console = Gallery(workspace)  # type: ignore[arg-type]
     console.enroll_faces(fake_photo(0), record_uid="r:0")
     assert len(console.index) == 1
@@ -228,12 +232,13 @@ def test_two_galleries_on_one_workspace_stay_in_step(workspace: object) -> None:
     cli.enroll_faces(fake_photo(1), record_uid="r:1")
     cli.remove_record("r:0")
     cli.close()
-    top = console.search(fake_photo(1), case="C", purpose="p").candidates
+    top = console.search(fake_photo(1), case="2026-FT-0000", purpose="p").candidates
     assert [c.record_uid for c in top] == ["r:1"]
     console.close()
 
 
 def test_a_probe_without_faces_is_refused(workspace: object) -> None:
+    open_cases(workspace, numbers=("2026-FT-0000",))
     from facematch.errors import NoFaceError
 
     g = Gallery(workspace)  # type: ignore[arg-type]
@@ -241,7 +246,7 @@ def test_a_probe_without_faces_is_refused(workspace: object) -> None:
     empty = ImageFaces(source="/probes/wall.jpg", sha256="0" * 64, width=10, height=10,
                        faces=())
     with pytest.raises(NoFaceError, match="wall"):
-        g.search(empty, case="C", purpose="p")
+        g.search(empty, case="2026-FT-0000", purpose="p")
     with pytest.raises(NoFaceError):
         g.enroll_faces(empty, record_uid="r:1")
     g.close()

@@ -108,11 +108,14 @@ def gallery_rows(ws: Workspace) -> dict[int, dict[str, Any]]:
 @pytest.fixture
 def old_gallery(workspace: Workspace, tmp_path: Path) -> dict[str, Any]:
     """A plain-descriptor gallery with one search and one review made before the upgrade."""
+    from tests.faces_fixtures import open_cases
+
     ids = enrol_plain(workspace, tmp_path / "photos")
+    open_cases(workspace)
     gallery = Gallery(workspace, calibration=plain_calibration())
     first = next(iter(source_photos()))
-    result = gallery.search(plain_analyses()[first], case="C-1", purpose="before the upgrade",
-                            k=3)
+    result = gallery.search(plain_analyses()[first], case="2026-FT-0101",
+                            purpose="before the upgrade", k=3)
     top = result.candidates[0]
     gallery.review(top, "confirmed", "same scar")
     gallery.close()
@@ -157,7 +160,8 @@ def test_a_plain_gallery_is_migrated_in_place(old_gallery: dict[str, Any]) -> No
 
         # an unseen photo of an enrolled person finds that person above the threshold
         for name in PEOPLE:
-            top = gallery.search(unseen_photo(name), case="C-2", purpose="after the upgrade",
+            top = gallery.search(unseen_photo(name), case="2026-FT-0002",
+                                 purpose="after the upgrade",
                                  k=3).candidates[0]
             assert top.entity_id == f"person:{name}" and top.above_threshold, (name, top)
     finally:
@@ -210,7 +214,7 @@ def test_missing_and_changed_photos_are_reported_and_the_rest_migrate(
         assert set(gallery.index.ids().tolist()) == set(gallery_rows(ws)) - {moved_id,
                                                                               changed_id}
         # the excluded faces keep their rows and links, but no search returns them
-        result = gallery.search(moved_to / moved_name, case="C-3", purpose="test", k=8)
+        result = gallery.search(moved_to / moved_name, case="2026-FT-0003", purpose="test", k=8)
         assert moved_id not in {c.face_id for c in result.candidates}
     finally:
         gallery.close()
@@ -226,7 +230,7 @@ def test_missing_and_changed_photos_are_reported_and_the_rest_migrate(
     try:
         assert moved_id in gallery.index.ids().tolist()
         assert gallery.store.faces([moved_id])[moved_id].photo_path == str(moved_to / moved_name)
-        top = gallery.search(unseen_photo("Laura_Bush"), case="C-3", purpose="test",
+        top = gallery.search(unseen_photo("Laura_Bush"), case="2026-FT-0003", purpose="test",
                              k=3).candidates[0]
         assert top.entity_id == "person:Laura_Bush" and top.above_threshold
     finally:
@@ -300,7 +304,7 @@ def test_a_crash_inside_the_switch_leaves_the_old_gallery_and_one_after_it_is_re
         assert sorted(gallery.index.ids().tolist()) == sorted(ids.tolist()) == sorted(before)
         sims, found = gallery.index.search(vectors, 1)  # the index holds the new descriptors
         assert found[:, 0].tolist() == ids.tolist() and sims.min() > 0.999
-        top = gallery.search(unseen_photo("Colin_Powell"), case="C-4", purpose="test",
+        top = gallery.search(unseen_photo("Colin_Powell"), case="2026-FT-0004", purpose="test",
                              k=1).candidates[0]
         assert top.entity_id == "person:Colin_Powell" and top.above_threshold
     finally:

@@ -84,12 +84,21 @@ def test_export_through_a_workspace_needs_the_export_permission(
         export_graph(graph, tmp_path / "denied.graphml", workspace=analyst)
     assert not (tmp_path / "denied.graphml").exists()
     supervisor = as_user(workspace, "sup")
-    export_graph(graph, tmp_path / "ok.graphml", workspace=supervisor, case="C-7")
+    from cases.errors import CaseNotFoundError
+    from tests.faces_fixtures import open_cases
+
+    with pytest.raises(CaseNotFoundError, match="superbrain cases create"):
+        export_graph(graph, tmp_path / "nocase.graphml", workspace=supervisor,
+                     case="2026-GX-0007")
+    assert not (tmp_path / "nocase.graphml").exists()
+    open_cases(supervisor, numbers=("2026-GX-0007",))
+    export_graph(graph, tmp_path / "ok.graphml", workspace=supervisor, case="2026-GX-0007")
     entries = list(workspace.audit.entries())
     denied = [e for e in entries if e["action"] == "access.denied"]
-    assert denied[-1]["user"] == "ana" and denied[-1]["params"]["permission"] == "export"
+    assert [(e["user"], e["params"].get("permission"), e.get("case")) for e in denied] == [
+        ("ana", "export", None), ("sup", None, "2026-GX-0007")]  # no role; no such case
     done = [e for e in entries if e["action"] == "graph.export"]
-    assert done[-1]["user"] == "sup" and done[-1]["case"] == "C-7"
+    assert done[-1]["user"] == "sup" and done[-1]["case"] == "2026-GX-0007"
     assert done[-1]["params"]["nodes"] == len(graph.nodes)
     analyst.close()
     supervisor.close()

@@ -163,19 +163,21 @@ def test_face_searches_verifications_and_reviews_always_appear(workspace: Worksp
     pytest.importorskip("facematch.gallery", reason="facematch/ (issue 5) not installed")
     from facematch.errors import SafeguardError
     from facematch.gallery import Gallery
+    from tests.faces_fixtures import open_cases
 
+    open_cases(workspace)
     g = Gallery(workspace)
     for n in range(3):
         g.enroll_faces(_fake_photo(n), record_uid=f"r:{n}", save=False)
     g.save()
     with pytest.raises(SafeguardError):  # no case number: refused before anything runs
         g.search(_fake_photo(1), case="", purpose="lead")
-    result = g.search(_fake_photo(1), case="A-17", purpose="robbery lead")
-    g.verify(_fake_photo(1), _fake_photo(2), case="A-17", purpose="robbery lead")
+    result = g.search(_fake_photo(1), case="2026-FT-0017", purpose="robbery lead")
+    g.verify(_fake_photo(1), _fake_photo(2), case="2026-FT-0017", purpose="robbery lead")
     g.review(result.candidates[0], "confirmed", "same scar")
     g.close()
     by_action = {e["action"]: e for e in workspace.audit.search(action="face.*")}
-    assert by_action["face.search"]["case"] == "A-17"
+    assert by_action["face.search"]["case"] == "2026-FT-0017"
     assert by_action["face.search"]["params"]["probe_sha256"] == f"{1:064d}"
     assert by_action["face.verify"]["params"]["other_sha256"] == f"{2:064d}"
     assert by_action["face.review"]["user"] == "tester"
@@ -186,12 +188,15 @@ def test_calling_code_cannot_choose_the_audited_face_user(workspace: Workspace) 
     """``user=`` on the gallery is kept as ``on_behalf_of``; the audit names the session."""
     pytest.importorskip("facematch.gallery", reason="facematch/ (issue 5) not installed")
     from facematch.gallery import Gallery
+    from tests.faces_fixtures import open_cases
 
+    open_cases(workspace)
     g = Gallery(workspace)
     for n in range(3):
         g.enroll_faces(_fake_photo(n), record_uid=f"r:{n}", save=False)
-    result = g.search(_fake_photo(1), case="A-18", purpose="lead", user="someone-else")
-    g.verify(_fake_photo(1), _fake_photo(2), case="A-18", purpose="lead", user="someone-else")
+    result = g.search(_fake_photo(1), case="2026-FT-0018", purpose="lead", user="someone-else")
+    g.verify(_fake_photo(1), _fake_photo(2), case="2026-FT-0018", purpose="lead",
+             user="someone-else")
     g.review(result.candidates[0], "rejected", user="someone-else")
     g.close()
     entries = [e for e in workspace.audit.search(action="face.*")
@@ -240,11 +245,14 @@ def test_searches_and_graph_exports_always_appear(workspace: Workspace, tmp_path
     repo = Path(__file__).resolve().parent.parent
     env = {**os.environ, "SUPERBRAIN_USER": "tester"}
     out = tmp_path / "g.graphml"
+    from tests.faces_fixtures import open_cases
+
+    open_cases(workspace, numbers=("2026-GX-0002",))
     for args in (["search", "13800138000"],
-                 ["graph", "export", "13800138000", "-o", str(out), "--case", "B-2"]):
+                 ["graph", "export", "13800138000", "-o", str(out), "--case", "2026-GX-0002"]):
         run = subprocess.run([sys.executable, "main.py", *args, "-w", str(workspace.root)],
                              cwd=repo, env=env, capture_output=True, text=True, timeout=300)
         assert run.returncode == 0, run.stderr
     assert workspace.audit.search(action="search.query")[-1]["params"]["query"] == "13800138000"
     export = workspace.audit.search(action="graph.export")[-1]
-    assert export["case"] == "B-2" and export["params"]["files"] == [str(out)]
+    assert export["case"] == "2026-GX-0002" and export["params"]["files"] == [str(out)]

@@ -145,8 +145,12 @@ def test_sigkill_during_face_index_saves(workspace: Workspace) -> None:
     probe = ImageFaces(source="probe", sha256="p" * 64, width=200, height=200, faces=(
         Face(index=0, box=(10, 10, 110, 110), size=100, score=2.0, quality=0.9,
              descriptor=vec),))
-    g = Gallery(Workspace.open(workspace.root))
-    top = g.search(probe, case="CRASH-1", purpose="consistency check").candidates[0]
+    from tests.faces_fixtures import open_cases
+
+    reopened = Workspace.open(workspace.root)
+    open_cases(reopened, numbers=("2026-FT-0000",))
+    g = Gallery(reopened)
+    top = g.search(probe, case="2026-FT-0000", purpose="consistency check").candidates[0]
     assert top.record_uid == f"r:{n}"
     g.close()
     assert workspace.audit.verify() == []

@@ -67,14 +67,16 @@ def test_dispatch_intake_and_acks_need_operations_roles(sessions: dict[str, Work
 def test_face_search_for_analysts_review_for_supervisors(sessions: dict[str, Workspace]) -> None:
     pytest.importorskip("facematch.gallery", reason="facematch/ (issue 5) not installed")
     from facematch.gallery import Gallery
+    from tests.faces_fixtures import open_cases
     from tests.test_trust_audit import _fake_photo
 
     g = Gallery(sessions["root"])
     for n in range(3):
         g.enroll_faces(_fake_photo(n), record_uid=f"r:{n}", save=False)
     g.close()
+    open_cases(sessions["root"], "ana", numbers=("2026-FT-0009",))
     ana = Gallery(sessions["ana"])
-    result = ana.search(_fake_photo(1), case="C-9", purpose="lead")
+    result = ana.search(_fake_photo(1), case="2026-FT-0009", purpose="lead")
     assert result.candidates[0].record_uid == "r:1"
     with pytest.raises(PermissionDeniedError, match=r"'faces\.review'"):
         ana.review(result.candidates[0], "confirmed")
@@ -96,8 +98,8 @@ def test_search_backend_needs_the_search_permission(
     # a site that takes "search" away from analysts: the engine refuses, whatever the UI shows
     text = core.security.ROLES_FILE.read_text("utf-8").replace(
         'permissions = ["account", "search", "graph.read", "faces.search", "ops.read", '
-        '"alerts.ack"]',
-        'permissions = ["account", "graph.read", "faces.search", "ops.read", "alerts.ack"]')
+        '"alerts.ack"',
+        'permissions = ["account", "graph.read", "faces.search", "ops.read", "alerts.ack"', 1)
     custom = tmp_path / "roles.toml"
     custom.write_text(text, "utf-8")
     monkeypatch.setattr(core.security, "default_roles", lambda: load_roles(custom))

@@ -22,6 +22,7 @@ from tests.trust_fixtures import PASSWORDS, staff
 
 REPO = Path(__file__).resolve().parent.parent
 REPORTER, PHONE = "李秀英", "13912345678"
+FACE_CASE = "2026-KX-0007"
 MAPPING = """
 [source]
 name = "calls"
@@ -65,6 +66,9 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     units = call("ops.seed_units", admin, count=4)
     call("ops.incident_create", admin, category="纠纷", priority=3, lat=units[0].lat,
          lon=units[0].lon, reporter=REPORTER, reporter_phone=PHONE, text="邻居吵架")
+    from tests.faces_fixtures import open_cases
+
+    open_cases(ws, "ana", numbers=(FACE_CASE,))  # face searches name a case ana belongs to
     ws.close()
     mp.undo()
     yield ws.root
@@ -195,12 +199,12 @@ def test_failed_face_searches_are_audited_with_the_reason(root: Path, tmp_path: 
     blank = tmp_path / "wall.png"
     Image.new("RGB", (160, 160), (128, 128, 128)).save(blank)
     runs = _run_all(root, "ana", PASSWORDS["ana"], [
-        ["faces", "search", str(p), "--case", "K-7", "--purpose", "robbery lead"]
+        ["faces", "search", str(p), "--case", FACE_CASE, "--purpose", "robbery lead"]
         for p in (broken, blank)])
     assert [r.returncode for r in runs] == [2, 2], [r.stderr for r in runs]
     failed = [e for e in _audit(root) if e["action"] == "faces.search"
               and e["params"].get("outcome") == "failed"]
     assert [(e["user"], e["case"], e["purpose"]) for e in failed] == [
-        ("ana", "K-7", "robbery lead")] * 2
+        ("ana", FACE_CASE, "robbery lead")] * 2
     assert str(broken) in failed[0]["params"]["error"]
     assert "no face" in failed[1]["params"]["error"]

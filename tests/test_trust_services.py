@@ -108,9 +108,13 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     e.values.update(ops)
     e.values.update(_case_setup(root, admin))
     if SHARON.is_dir():
+        from tests.faces_fixtures import open_cases
+
+        with acting(admin):
+            open_cases(ws, numbers=("2026-FT-0021", "2026-FT-0022"))
         call("faces.enrol", admin, photo=_photo(SHARON, 0), record_uid="calls:1")
         call("faces.enrol", admin, photo=_photo(POWELL, 0), record_uid="calls:2")
-        found = call("faces.search", admin, probe=_photo(SHARON, 1), case="T-1",
+        found = call("faces.search", admin, probe=_photo(SHARON, 1), case="2026-FT-0021",
                      purpose="set-up")
         e.values["search_id"] = found.search_id
         e.values["face_id"] = found.candidates[0].face_id
@@ -169,9 +173,10 @@ CALLS: dict[str, Callable[[Env], dict[str, Any]]] = {
     "graph.merge_clusters": lambda e: {},
     "graph.merge_unsure": lambda e: {"a": "13800138000", "b": "13500135000"},
     "faces.detect": lambda e: {"photo": _photo(POWELL, 1)},
-    "faces.search": lambda e: {"probe": _photo(POWELL, 1), "case": "F-1", "purpose": "lead"},
+    "faces.search": lambda e: {"probe": _photo(POWELL, 1), "case": "2026-FT-0022",
+                               "purpose": "lead"},
     "faces.verify": lambda e: {"photo_a": _photo(SHARON, 1), "photo_b": _photo(SHARON, 2),
-                               "case": "F-1", "purpose": "lead"},
+                               "case": "2026-FT-0022", "purpose": "lead"},
     "faces.review": lambda e: {"search_id": e["search_id"], "face_id": e["face_id"],
                                "decision": "confirmed", "note": "same ears"},
     "faces.enrol": lambda e: {"photo": _photo(POWELL, 2), "record_uid": "calls:3"},

@@ -1,0 +1,493 @@
+"""Cases panel: pick a case, open / save / save as / duplicate its charts, read and add notes,
+pin evidence, write the dossier, hand a case over. A thin view over :class:`CaseSession` and the
+case services; every check and audit entry is theirs.
+
+Another analyst's notes and chart saves appear live: changes made in this process arrive at
+once (``cases.db.subscribe``), those of other consoles on the next poll of ``cases.events``.
+A chart someone else saved is announced, never swapped in under the analyst's feet.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PyQt6.QtCore import Qt, QTimer, pyqtSignal
+from PyQt6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.bus import Bus
+from console.case_session import CaseSession
+from console.context import ConsoleContext
+from console.i18n import fill
+
+log = logging.getLogger(__name__)
+
+POLL_MS = 3000
+
+
+def _local(iso_time: str, tz: str) -> str:
+    """An ISO UTC time as the workspace shows times (its time zone named)."""
+    from datetime import datetime
+
+    from cases.model import local_time
+
+    return local_time(datetime.fromisoformat(iso_time).timestamp(), tz)
+
+
+class CasesPanel(QWidget):
+    """The analyst's case: charts, notes, pins, dossier."""
+
+    title = "Cases"
+    #: A case event from this process (marshalled onto the GUI thread).
+    event_arrived = pyqtSignal(object)
+
+    def __init__(self, ctx: ConsoleContext, bus: Bus) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.bus = bus
+        self.session = CaseSession(ctx.workspace)
+        self.graph: Any = None  # the link chart panel (set by the main window)
+        self.records: Any = None  # the record pane (set by the main window)
+        self.timeline: Any = None  # the timeline view (set by the main window)
+        self._notes_cache: list[dict[str, Any]] = []
+        self._selected_entities: list[str] = []
+        self._selected_records: list[str] = []
+        from cases.model import workspace_tz
+
+        self.tz = workspace_tz(ctx.workspace)
+
+        self.case_box = QComboBox()
+        self.case_box.activated.connect(self._case_chosen)
+        new_case = QPushButton(self.tr("New case…"))
+        new_case.clicked.connect(self.new_case)
+        self.case_info = QLabel("")
+        self.case_info.setProperty("role", "muted")
+        self.case_info.setWordWrap(True)
+        top = QHBoxLayout()
+        top.addWidget(self.case_box, 1)
+        top.addWidget(new_case)
+
+        self.charts = QListWidget()
+        self.charts.itemDoubleClicked.connect(lambda _i: self.open_selected_chart())
+        chart_buttons = QHBoxLayout()
+        for text, slot in ((self.tr("Open"), self.open_selected_chart),
+                           (self.tr("Save"), self.save_chart),
+                           (self.tr("Save as…"), self.save_chart_as),
+                           (self.tr("Duplicate…"), self.duplicate_chart),
+                           (self.tr("Group selected…"), self.group_selected),
+                           (self.tr("Picture…"), self.chart_picture)):
+            b = QPushButton(text)
+            b.clicked.connect(slot)
+            chart_buttons.addWidget(b)
+        self.offered = QLabel("")
+        self.offered.setWordWrap(True)
+        charts_box = QGroupBox(self.tr("Charts"))
+        lay = QVBoxLayout(charts_box)
+        lay.addWidget(self.charts)
+        lay.addLayout(chart_buttons)
+        lay.addWidget(self.offered)
+
+        self.notes = QListWidget()
+        self.notes.setWordWrap(True)
+        self.note_target = QComboBox()
+        self.note_text = QLineEdit()
+        self.note_text.setPlaceholderText(self.tr("note — @type:key links an entity"))
+        self.note_text.returnPressed.connect(self.add_note)
+        add_note = QPushButton(self.tr("Add note"))
+        add_note.clicked.connect(self.add_note)
+        note_row = QHBoxLayout()
+        note_row.addWidget(self.note_target)
+        note_row.addWidget(self.note_text, 1)
+        note_row.addWidget(add_note)
+        notes_box = QGroupBox(self.tr("Notes"))
+        lay = QVBoxLayout(notes_box)
+        lay.addWidget(self.notes)
+        lay.addLayout(note_row)
+
+        self.pins = QListWidget()
+        pin_record = QPushButton(self.tr("Pin selected record"))
+        pin_record.clicked.connect(self.pin_selected_record)
+        pins_box = QGroupBox(self.tr("Pinned evidence"))
+        lay = QVBoxLayout(pins_box)
+        lay.addWidget(self.pins)
+        lay.addWidget(pin_record)
+
+        out_row = QHBoxLayout()
+        for text, slot in ((self.tr("Dossier…"), self.write_dossier),
+                           (self.tr("Export case…"), self.export_case),
+                           (self.tr("Import case…"), self.import_case)):
+            b = QPushButton(text)
+            b.clicked.connect(slot)
+            out_row.addWidget(b)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.status.setProperty("role", "muted")
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.case_info)
+        layout.addWidget(charts_box, 2)
+        layout.addWidget(notes_box, 3)
+        layout.addWidget(pins_box, 1)
+        layout.addLayout(out_row)
+        layout.addWidget(self.status)
+
+        bus.entities_selected.connect(self._on_entities)
+        bus.records_selected.connect(self._on_records)
+        bus.open_record.connect(lambda uid: self._on_records([uid], "record"))
+        self.event_arrived.connect(self._on_event, Qt.ConnectionType.QueuedConnection)
+        from cases.db import subscribe
+
+        self._unsubscribe = subscribe(ctx.workspace.store, self.event_arrived.emit)
+        self._poll = QTimer(self)
+        self._poll.setInterval(POLL_MS)
+        self._poll.timeout.connect(self.poll)
+        self._poll.start()
+        self.refresh_cases()
+        self._fill_targets()
+
+    # -- helpers --------------------------------------------------------------------------------
+    def _try(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run a service call; its refusal or error is shown, never raised into Qt."""
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:  # the service's message names the culprit
+            self.status.setText(fill(self.tr("{what}: {error}"), what=what, error=exc))
+            log.info("cases panel: %s failed: %s", what, exc)
+            return None
+
+    def _chart_model(self) -> Any:
+        return getattr(self.graph, "model", None)
+
+    # -- cases ---------------------------------------------------------------------------------
+    def refresh_cases(self) -> None:
+        rows = self._try(self.tr("cases"), self.session.cases) or []
+        current = self.session.case
+        self.case_box.clear()
+        self.case_box.addItem(self.tr("— no case —"), None)
+        for c in rows:
+            self.case_box.addItem(f"{c['number']}  {c['title']}", c["number"])
+        index = self.case_box.findData(current)
+        self.case_box.setCurrentIndex(max(0, index))
+
+    def _case_chosen(self, index: int) -> None:
+        number = self.case_box.itemData(index)
+        if number == self.session.case:
+            return
+        if not self.confirm_discard():
+            self.case_box.setCurrentIndex(max(0, self.case_box.findData(self.session.case)))
+            return
+        self.choose_case(number)
+
+    def choose_case(self, number: str | None) -> None:
+        case = self._try(self.tr("open case"), self.session.choose, number)
+        self.case_box.setCurrentIndex(max(0, self.case_box.findData(number)))
+        if case:
+            self.case_info.setText(fill(
+                self.tr("{classification} · {status} · you are {role} · members: {members}"),
+                classification=case["classification"], status=case["status"],
+                role=case["my_role"],
+                members=", ".join(f"{m['user']} ({m['role']})" for m in case["members"])))
+        else:
+            self.case_info.setText("")
+        self.refresh_contents()
+
+    def new_case(self) -> None:
+        number, ok = QInputDialog.getText(self, self.tr("New case"),
+                                          self.tr("Case number (e.g. 2026-JX-0117):"))
+        if not ok or not number.strip():
+            return
+        title, ok = QInputDialog.getText(self, self.tr("New case"), self.tr("Title:"))
+        if not ok:
+            return
+        made = self._try(self.tr("new case"), self.session.call, "cases.create",
+                         case=number.strip().upper(), title=title)
+        if made:
+            self.refresh_cases()
+            self.choose_case(made["number"])
+
+    def refresh_contents(self) -> None:
+        self.charts.clear()
+        self.notes.clear()
+        self.pins.clear()
+        number = self.session.case
+        model = self._chart_model()
+        if number is None:
+            if model is not None:
+                model.noted = set()
+            return
+        for c in self._try(self.tr("charts"), self.session.call, "cases.charts",
+                           case=number) or []:
+            item = QListWidgetItem(f"{c['name']}  (v{c['version']}, {c['nodes']} nodes, "
+                                   f"{c['updated_by']})")
+            item.setData(Qt.ItemDataRole.UserRole, c["id"])
+            self.charts.addItem(item)
+        noted: set[str] = set()
+        self._notes_cache = self._try(self.tr("notes"), self.session.call, "cases.notes",
+                                      case=number) or []
+        for n in self._notes_cache:
+            if n["target_kind"] == "entity":
+                noted.add(n["target"])
+            self.notes.addItem(f"✎ {n['author']} · {_local(n['created_at'], self.tz)} · "
+                               f"{n['target_kind']} {n['target']}\n{n['text']}")
+        for p in self._try(self.tr("pins"), self.session.call, "cases.pins",
+                           case=number) or []:
+            self.pins.addItem(f"{p['kind']}: {p['title']}  [{p['pinned_by']}]")
+        if model is not None and model.noted != noted:
+            model.noted = noted
+            self.graph.redraw()
+        if self.records is not None and getattr(self.records, "record", None) is not None:
+            self.records._render()  # its notes may have changed
+        if self.timeline is not None and getattr(self.timeline, "events", None):
+            self.timeline._show(self.timeline.entities, self.timeline.events,
+                                self.timeline.matrix)
+
+    def noted_record_uids(self) -> set[str]:
+        """Records the open case has notes on (marked on the timeline)."""
+        return {n["target"] for n in self._notes_cache
+                if n["target_kind"] in ("record", "timeline")}
+
+    def record_notes_html(self, record: Any) -> str:
+        """The case's notes on ``record`` and on its entities, as HTML for the record pane
+        (every text escaped)."""
+        from html import escape
+
+        if self.session.case is None:
+            return ""
+        ids = {record.uid, *(e.id for e in record.entities)}
+        mine = [n for n in self._notes_cache if n["target"] in ids]
+        if not mine:
+            return ""
+        items = "".join(
+            f"<li><b>{escape(n['author'])}</b> · {escape(_local(n['created_at'], self.tz))} · "
+            f"{escape(n['target_kind'])} {escape(n['target'])}<br>{escape(n['text'])}</li>"
+            for n in mine)
+        return (f"<h4>✎ {escape(fill(self.tr('Notes in case {case}'), case=self.session.case))}"
+                f"</h4><ul>{items}</ul>")
+
+    # -- charts ---------------------------------------------------------------------------------
+    def open_selected_chart(self) -> None:
+        item = self.charts.currentItem()
+        if item is not None:
+            self.open_chart(item.data(Qt.ItemDataRole.UserRole))
+
+    def open_chart(self, chart_id: str) -> bool:
+        model = self._chart_model()
+        if model is None or not self.confirm_discard():
+            return False
+        found = self._try(self.tr("open chart"), self.session.open, chart_id)
+        if found is None:
+            return False
+        doc, offered = found
+        noted = model.noted
+        model.load(doc)
+        model.noted = noted
+        self.graph.redraw(fit=True)
+        self.offered.setText(fill(self.tr("{n} links were added to the data since this chart "
+                                          "was saved; expand the chart to bring them in."),
+                                  n=len(offered)) if offered else "")
+        self.status.setText(fill(self.tr("opened {name} (version {v})"),
+                                 name=self.session.chart_name, v=self.session.version))
+        return True
+
+    def save_chart(self) -> bool:
+        model = self._chart_model()
+        if model is None or self.session.case is None:
+            self.status.setText(self.tr("choose a case first"))
+            return False
+        if self.session.chart_id is None:
+            return self.save_chart_as()
+        return self._save(model.to_dict(), None)
+
+    def save_chart_as(self) -> bool:
+        model = self._chart_model()
+        if model is None or self.session.case is None:
+            self.status.setText(self.tr("choose a case first"))
+            return False
+        name, ok = QInputDialog.getText(self, self.tr("Save chart as"), self.tr("Chart name:"))
+        if not ok or not name.strip():
+            return False
+        return self._save(model.to_dict(), name.strip())
+
+    def _save(self, doc: dict[str, Any], name: str | None) -> bool:
+        saved = self._try(self.tr("save chart"), self.session.save, doc, name)
+        if saved is None:
+            return False
+        self.status.setText(fill(self.tr("saved {name} (version {v})"), name=saved["name"],
+                                 v=saved["version"]))
+        self.refresh_contents()
+        return True
+
+    def duplicate_chart(self) -> None:
+        item = self.charts.currentItem()
+        if item is None or self.session.case is None:
+            return
+        name, ok = QInputDialog.getText(self, self.tr("Duplicate chart"), self.tr("New name:"))
+        if ok and name.strip():
+            self._try(self.tr("duplicate"), self.session.call, "cases.chart_duplicate",
+                      case=self.session.case, chart_id=item.data(Qt.ItemDataRole.UserRole),
+                      name=name.strip())
+            self.refresh_contents()
+
+    def chart_picture(self) -> None:
+        """The open saved chart as an SVG with title, case, legend, date and classification."""
+        if self.session.case is None or self.session.chart_id is None:
+            self.status.setText(self.tr("open or save a chart of the case first"))
+            return
+        path, _ = QFileDialog.getSaveFileName(self, self.tr("Chart picture"),
+                                              f"{self.session.chart_name}.svg", "SVG (*.svg)")
+        if path:
+            done = self._try(self.tr("picture"), self.session.call, "cases.chart_image",
+                             case=self.session.case, chart_id=self.session.chart_id, path=path)
+            if done:
+                self.status.setText(fill(self.tr("picture written: {file}"), file=done["file"]))
+
+    def group_selected(self) -> None:
+        model = self._chart_model()
+        if model is None or not model.selected:
+            self.status.setText(self.tr("select entities on the chart first"))
+            return
+        name, ok = QInputDialog.getText(self, self.tr("Group"), self.tr("Group name:"))
+        if ok and name.strip():
+            model.groups.append({"name": name.strip(), "members": sorted(model.selected),
+                                 "colour": "#e15759"})
+            self.status.setText(fill(self.tr("group {name}: {n} entities (save the chart to "
+                                             "keep it)"), name=name.strip(),
+                                     n=len(model.selected)))
+
+    def confirm_discard(self) -> bool:
+        """Ask before an unsaved chart is dropped: True to go on (saved or discarded)."""
+        model = self._chart_model()
+        if model is None or self.session.case is None or \
+                not self.session.is_dirty(model.to_dict()):
+            return True
+        answer = QMessageBox.question(
+            self, self.tr("Unsaved chart"),
+            self.tr("The link chart has changes that are not saved in the case. Save them?"),
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save_chart()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def confirm_close(self) -> bool:
+        """The main window asks every panel before it closes."""
+        return self.confirm_discard()
+
+    # -- notes and pins -------------------------------------------------------------------------
+    def _on_entities(self, ids: list[str], origin: str) -> None:
+        self._selected_entities = list(ids)
+        self._fill_targets()
+
+    def _on_records(self, uids: list[str], origin: str) -> None:
+        self._selected_records = list(uids)
+        self._fill_targets()
+
+    def _fill_targets(self) -> None:
+        self.note_target.clear()
+        self.note_target.addItem(self.tr("on the case"), ("case", ""))
+        for eid in self._selected_entities[:5]:
+            self.note_target.addItem(fill(self.tr("on {id}"), id=eid), ("entity", eid))
+        for uid in self._selected_records[:5]:
+            self.note_target.addItem(fill(self.tr("on record {id}"), id=uid), ("record", uid))
+        if self.note_target.count() > 1:
+            self.note_target.setCurrentIndex(1)
+
+    def add_note(self) -> None:
+        text = self.note_text.text().strip()
+        if not text or self.session.case is None:
+            return
+        kind, target = self.note_target.currentData() or ("case", "")
+        made = self._try(self.tr("note"), self.session.call, "cases.note_add",
+                         case=self.session.case, target_kind=kind, target=target, text=text)
+        if made:
+            self.note_text.clear()
+            self.refresh_contents()
+
+    def pin_selected_record(self) -> None:
+        if self.session.case is None or not self._selected_records:
+            self.status.setText(self.tr("select a record first"))
+            return
+        if self._try(self.tr("pin"), self.session.call, "cases.pin", case=self.session.case,
+                     kind="record", ref=self._selected_records[0]):
+            self.refresh_contents()
+
+    # -- out and in -----------------------------------------------------------------------------
+    def write_dossier(self) -> None:
+        if self.session.case is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self, self.tr("Write the dossier"), f"{self.session.case}.pdf",
+            "PDF (*.pdf);;HTML (*.html)")
+        if path:
+            self.dossier_to(Path(path))
+
+    def dossier_to(self, path: Path) -> dict[str, Any] | None:
+        done = self._try(self.tr("dossier"), self.session.call, "cases.dossier",
+                         case=self.session.case, path=str(path))
+        if done:
+            self.status.setText(fill(self.tr("dossier written: {file} (sha256 {sha})"),
+                                     file=done["file"], sha=done["sha256"][:16]))
+        return done  # type: ignore[no-any-return]
+
+    def export_case(self) -> None:
+        if self.session.case is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, self.tr("Export case"),
+                                              f"{self.session.case}.sbcase", "*.sbcase")
+        if path:
+            done = self._try(self.tr("export"), self.session.call, "cases.handover_export",
+                             case=self.session.case, path=path)
+            if done:
+                self.status.setText(fill(self.tr("case file written: {file}"),
+                                         file=done["file"]))
+
+    def import_case(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Import case"), "", "*.sbcase")
+        if path:
+            done = self._try(self.tr("import"), self.session.call, "cases.handover_import",
+                             path=path)
+            if done:
+                self.refresh_cases()
+                self.choose_case(done["number"])
+
+    # -- live updates ---------------------------------------------------------------------------
+    def poll(self) -> None:
+        for event in self._try(self.tr("updates"), self.session.events) or []:
+            self._on_event(event)
+
+    def _on_event(self, event: Any) -> None:
+        data = event.to_dict() if hasattr(event, "to_dict") else event
+        self.session.last_event = max(self.session.last_event, int(data["id"]))
+        if data["case"] != self.session.case:
+            if data["kind"] in ("case.member", "case.created", "case.imported"):
+                self.refresh_cases()
+            return
+        self.refresh_contents()
+        if data["kind"] == "case.chart_saved" and data["ref"] == self.session.chart_id and \
+                data["payload"].get("version") != self.session.version:
+            self.status.setText(fill(self.tr("{user} saved this chart (version {v}); reopen "
+                                             "it to see their changes"), user=data["user"],
+                                     v=data["payload"].get("version")))
+        elif data["user"] != self.ctx.user:
+            self.status.setText(fill(self.tr("{user}: {kind}"), user=data["user"],
+                                     kind=data["kind"]))
+
+    def shutdown(self) -> None:
+        self._poll.stop()
+        self._unsubscribe()
