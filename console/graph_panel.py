@@ -37,7 +37,6 @@ from console.bus import Bus
 from console.chart_model import (
     SCALE,
     ChartModel,
-    chart_label,
     grow,
     grow_packed,
     path_graph,
