@@ -83,7 +83,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     mp.setenv("SUPERBRAIN_USER", "mallory")
     root = tmp_path_factory.mktemp("services")
     ws = Workspace.init(root / "ws")
-    UserStore(ws.root / USERS_FILE).add("boss", "administrator", "boss-password-1")
+    UserStore(ws.root / USERS_FILE).add("boss", "administrator", "Granite-Vault-4417")
     admin = ServiceContext(ws, Session("boss", "administrator", "password"))
     (ws.root / "plugins" / "calls.toml").write_text(MAPPING, "utf-8")
     (root / "calls.csv").write_text(ROWS, "utf-8")
@@ -210,9 +210,9 @@ CALLS: dict[str, Callable[[Env], dict[str, Any]]] = {
     "ops.events": lambda e: {"since": 0, "limit": 10},
     "audit.list": lambda e: {"action": "ops.*", "limit": 5},
     "audit.export": lambda e: {"output": str(e.root / "audit.jsonl"), "action": "graph.*"},
-    "users.add": lambda e: {"name": "newbie", "role": "analyst", "password": "newbie-pass-1"},
+    "users.add": lambda e: {"name": "newbie", "role": "analyst", "password": "Pelican-Drift-2231"},
     "users.list": lambda e: {},
-    "users.passwd": lambda e: {"name": "newbie", "password": "newbie-pass-2"},
+    "users.passwd": lambda e: {"name": "newbie", "password": "Pelican-Drift-7790"},
     "users.role": lambda e: {"name": "newbie", "role": "commander"},
     "users.es_credentials": lambda e: {"name": "newbie", "api_key": "key-for-newbie-1"},
     "users.enable": lambda e: {"name": "newbie", "enabled": False},
@@ -391,9 +391,9 @@ def test_the_command_line_lists_the_services_a_role_may_call(env: Env,
     from core.cli import main
     from core.users import USERS_FILE, UserStore
 
-    UserStore(env.ws.root / USERS_FILE).add("lister", "analyst", "lister-password-1")
+    UserStore(env.ws.root / USERS_FILE).add("lister", "analyst", "Juniper-Coast-6604")
     monkeypatch.setenv("SUPERBRAIN_USER", "lister")
-    monkeypatch.setenv("SUPERBRAIN_PASSWORD", "lister-password-1")
+    monkeypatch.setenv("SUPERBRAIN_PASSWORD", "Juniper-Coast-6604")
     assert main(["services", "-w", str(env.ws.root), "--json"]) == 0
     rows = {r["name"]: r["allowed"] for r in json.loads(capsys.readouterr().out)}
     assert set(rows) == set(services())
@@ -423,7 +423,7 @@ def test_errors_have_a_kind_a_remote_caller_can_act_on(env: Env) -> None:
 def test_no_password_or_key_passed_to_a_service_reaches_the_audit(env: Env) -> None:
     """users.add / passwd / es_credentials were called (and refused) with secrets above."""
     if not env.ws.audit.search(action="users.add"):
-        call("users.add", env.admin, name="newbie", role="analyst", password="newbie-pass-1")
+        call("users.add", env.admin, name="newbie", role="analyst", password="Pelican-Drift-2231")
     raw = env.ws.audit.path.read_text("utf-8")
-    for secret in ("newbie-pass-1", "newbie-pass-2", "key-for-newbie-1", "boss-password-1"):
+    for secret in ("Pelican-Drift-2231", "Pelican-Drift-7790", "key-for-newbie-1", "Granite-Vault-4417"):
         assert secret not in raw
