@@ -61,8 +61,9 @@ class DispatchMap(QWidget):
         :meth:`show_dispatch`."""
         if self.view is None:
             return None
-        tile_url, dark = self.ctx.tile_url, self.dark
-        job = Job(lambda _p, _c: build_map_html(MapLayers(), tile_url=tile_url, dark=dark),
+        tile_url, dark, tz = self.ctx.tile_url, self.dark, self.ctx.time_zone
+        job = Job(lambda _p, _c: build_map_html(MapLayers(), tile_url=tile_url, dark=dark,
+                                                time_zone=tz),
                   "dispatch map")
         job.result.connect(self._built)
         job.error.connect(lambda msg: self.notice.set_text(f"map failed: {msg}"))

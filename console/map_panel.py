@@ -202,11 +202,12 @@ class MapPanel(QWidget):
             self.job.cancel()
         request = self.request
         dark = self.dark
-        tile_url = self.ctx.tile_url
+        tile_url, time_zone = self.ctx.tile_url, self.ctx.time_zone
 
         def work(progress: Any, cancel: Any) -> tuple[MapLayers, str]:
             layers = collect_layers(self.ctx, request, cancel=cancel)
-            return layers, build_map_html(layers, tile_url=tile_url, dark=dark)
+            return layers, build_map_html(layers, tile_url=tile_url, dark=dark,
+                                          time_zone=time_zone)
 
         job = Job(work, "map")
         job.result.connect(self._show)

@@ -401,3 +401,52 @@ def test_issue16_14_data_is_shown_as_text_never_as_markup(qtbot, ctx) -> None:  
     for label in (chart.status, notice.label):
         label.setText(HOSTILE)
         assert label.textFormat() == Qt.TextFormat.PlainText
+
+
+def test_map_zooms_to_the_track_with_metric_scale_24h_times_and_a_layer_switcher(
+        qtbot, tmp_path) -> None:
+    """Issue #15, the map: Show on map zooms to the entity's track; times are on a 24-hour
+    clock in the workspace's time zone; the scale is metric only; one switcher for every
+    layer."""
+    from PyQt6.QtCore import QUrl
+
+    from console import qtinit
+    from console.map_panel import make_map_view
+    from console.mapgen import MapLayers, build_map_html
+
+    if not qtinit.webengine_available():
+        pytest.skip(f"Qt WebEngine cannot start here: {qtinit.WEBENGINE_ERROR}")
+    # 2026-09-21 06:05 UTC is 14:05 in Shanghai; the track sits in one small corner
+    t0 = 1789970700
+    track = {"id": "vehicle:浙F1", "label": "浙F1",
+             "points": [[30.70, 120.90, t0, "r1"], [30.701, 120.901, t0 + 600, "r2"]]}
+    layers = MapLayers(
+        incidents=[{"id": 1, "lat": 30.2, "lon": 120.1, "label": "far away", "priority": 2}],
+        units=[{"id": "u1", "lat": 30.3, "lon": 120.3, "label": "U1", "status": "available"}],
+        heat=[[30.25, 120.2, 1.0]], tracks=[track],
+        geofences=[{"type": "Feature", "properties": {"name": "g"}, "geometry": {
+            "type": "Polygon", "coordinates": [[[120.1, 30.1], [120.2, 30.1], [120.2, 30.2],
+                                                [120.1, 30.1]]]}}])
+    path = tmp_path / "map.html"
+    path.write_text(build_map_html(layers, time_zone="Asia/Shanghai"), encoding="utf-8")
+    view = make_map_view(lambda *_: None, lambda _ok: None)
+    qtbot.addWidget(view)
+    view.resize(800, 600)
+    view.show()
+    view.load(QUrl.fromLocalFile(str(path)))
+    qtbot.waitUntil(lambda: view.title() == "superbrain-map-ready", timeout=WAIT)
+    answers: dict[str, object] = {}
+
+    def ask(name: str, script: str) -> object:
+        view.page().runJavaScript(script, lambda v: answers.__setitem__(name, v))
+        qtbot.waitUntil(lambda: name in answers, timeout=WAIT)
+        return answers[name]
+
+    assert ask("zoom", "SB.map.getZoom()") >= 14  # zoomed to the track, not the whole city
+    assert ask("far", "SB.map.getBounds().contains([30.2, 120.1])") is False
+    assert ask("time", "sbTime(%d)" % t0) == "2026-09-21 14:05"
+    scale = ask("scale", "Array.from(document.querySelectorAll('.leaflet-control-scale-line'))"
+                         ".map(function (e) { return e.textContent; }).join('|')")
+    assert scale and "mi" not in scale and "ft" not in scale and "|" not in scale
+    names = ask("layers", "Object.keys(SB.layers).sort().join(',')")
+    assert names == "basemap,geofences,hotspots,incidents,records,tracks,units"

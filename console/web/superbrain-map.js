@@ -6,7 +6,19 @@
  */
 "use strict";
 
-var SB = { map: null, byId: {}, tracks: [], playback: null, selected: [] };
+var SB = { map: null, byId: {}, tracks: [], playback: null, selected: [], tz: "Asia/Shanghai",
+           layers: {} };
+
+function sbTime(epochSeconds) {
+  /* 24-hour time in the workspace's time zone ("2026-09-21 14:05"), whatever the machine's */
+  try {
+    return new Date(epochSeconds * 1000).toLocaleString("sv-SE", {
+      timeZone: SB.tz, hour12: false, year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit" });
+  } catch (e) {
+    return new Date(epochSeconds * 1000).toISOString().slice(0, 16).replace("T", " ") + " UTC";
+  }
+}
 
 var PRIORITY_COLOURS = { 1: "#e5534b", 2: "#f0883e", 3: "#d29922", 4: "#3d8bfd", 5: "#7d8a99" };
 var STATUS_COLOURS = {
@@ -70,6 +82,7 @@ function sbRecords(map, records) {
     layer.addLayer(m);
   });
   layer.addTo(map);
+  SB.recordLayer = layer;
 }
 
 function sbSetUnits(units) {
@@ -90,6 +103,11 @@ function sbSetUnits(units) {
   });
   layer.addTo(SB.map);
   SB.units = layer;
+  if (SB.switcher) {  /* the switcher follows the redrawn units layer */
+    SB.switcher.removeLayer(SB.switcher.sbUnits);
+    SB.switcher.addOverlay(layer, SB.switcher.sbUnitsName);
+    SB.switcher.sbUnits = layer;
+  }
 }
 
 function sbTracks(map, tracks) {
@@ -99,19 +117,20 @@ function sbTracks(map, tracks) {
   tracks.forEach(function (t, i) {
     var colour = palette[i % palette.length];
     var pts = t.points.map(function (p) { return [p[0], p[1]]; });
-    L.polyline(pts, { color: colour, weight: 3, opacity: 0.55 }).addTo(map);
+    var group = SB.trackGroup || (SB.trackGroup = L.layerGroup().addTo(map));
+    L.polyline(pts, { color: colour, weight: 3, opacity: 0.55 }).addTo(group);
     t.points.forEach(function (p) {
       var dot = L.circleMarker([p[0], p[1]], { radius: 3, color: colour, weight: 1 });
-      dot.bindTooltip(sbEscape(t.label) + "<br>" + new Date(p[2] * 1000).toLocaleString());
+      dot.bindTooltip(sbEscape(t.label) + "<br>" + sbEscape(sbTime(p[2])));
       if (p[3]) { dot.on("click", function () { sbOpen("record", p[3]); }); }
-      dot.addTo(map);
+      dot.addTo(group);
       tmin = Math.min(tmin, p[2]); tmax = Math.max(tmax, p[2]);
     });
     var head = L.circleMarker(pts[0], { radius: 8, color: "#ffffff", weight: 2,
                                         fillColor: colour, fillOpacity: 1 });
     head.bindTooltip(sbEscape(t.label), { permanent: true, direction: "right",
                                           className: "sb-unit-label" });
-    head.addTo(map);
+    head.addTo(SB.trackGroup);
     SB.tracks.push({ track: t, head: head });
   });
   sbPlaybackControl(map, tmin, tmax);
@@ -134,7 +153,7 @@ function sbSeek(t) {
   SB.tracks.forEach(function (e) { e.head.setLatLng(sbPositionAt(e.track.points, t)); });
   if (SB.playback) {
     SB.playback.slider.value = t;
-    SB.playback.label.textContent = new Date(t * 1000).toLocaleString();
+    SB.playback.label.textContent = sbTime(t);
   }
 }
 
@@ -295,15 +314,45 @@ function sbInvalidate() {
   return null;
 }
 
+function sbLayerSwitcher(map, data) {
+  /* One switcher for every layer: incidents, units, records, hotspots, tracks, geofences and
+   * the basemap (district outlines or the tile server's tiles). */
+  var names = data.layerNames || {};
+  var overlays = {};
+  function add(key, layer) { if (layer) { overlays[names[key] || key] = layer; } }
+  add("incidents", SB.incidents);
+  add("units", SB.units);
+  add("records", SB.recordLayer);
+  map.eachLayer(function (l) {
+    if (L.HeatLayer && l instanceof L.HeatLayer) { add("hotspots", l); }
+    if (l instanceof L.TileLayer) { add("basemap", l); }
+    if (l instanceof L.GeoJSON) {
+      var cls = "";
+      l.eachLayer(function (f) { cls = cls || (f.options && f.options.className) || ""; });
+      if (cls === "sb-basemap") { add("basemap", l); }
+      if (cls === "sb-geofences") { add("geofences", l); }
+    }
+  });
+  add("tracks", SB.trackGroup);
+  SB.layers = overlays;
+  SB.switcher = L.control.layers(null, overlays, { collapsed: true, position: "topright" });
+  SB.switcher.sbUnits = SB.units;
+  SB.switcher.sbUnitsName = names.units || "units";
+  SB.switcher.addTo(map);
+}
+
 function sbInit(map, data) {
   SB.map = map;
   if (!map.options.maxZoom) { map.setMaxZoom(19); }  /* clustering needs one; no tile layer */
   document.body.className = data.dark ? "sb-dark" : "sb-light";
+  SB.tz = data.tz || SB.tz;
+  L.control.scale({ metric: true, imperial: false }).addTo(map);  /* metric only */
   if (data.basemap === "grid") { sbGrid(map); }
   sbRecords(map, data.records);
   sbIncidents(map, data.incidents);
   sbSetUnits(data.units);
   sbTracks(map, data.tracks);
   sbLegend(map, data);
+  sbLayerSwitcher(map, data);
   document.title = "superbrain-map-ready";
 }
