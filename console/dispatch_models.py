@@ -88,6 +88,8 @@ class UnitsModel(ListTableModel):
         super().__init__()
         self.units: list[Any] = []
         self.stale_after_s = stale_after_s
+        #: state → operator label from the ops state machine ("下班 off duty", not off_duty)
+        self.labels: dict[str, str] = {}
 
     def set_units(self, units: list[Any]) -> None:
         order = {s: i for i, s in enumerate(self.ORDER)}
@@ -111,7 +113,7 @@ class UnitsModel(ListTableModel):
             if col == 1:
                 return u.type
             if col == 2:
-                return u.status
+                return self.labels.get(u.status, u.status.replace("_", " "))
             if col == 3:
                 return u.district
             if col == 4:

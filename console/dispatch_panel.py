@@ -57,12 +57,19 @@ def _table(model: Any) -> QTableView:
     return view
 
 
+def status_choices(machine: Any, current: str) -> list[tuple[str, str]]:
+    """(state, label) for every state the unit state machine allows from ``current``, labelled
+    as the operators' table says ("下班 off duty"); staying put is not a choice."""
+    return [(s, machine.label(s)) for s in machine.allowed(current) if s != current]
+
+
 class DispatchPanel(QWidget):
     """The dispatch board."""
 
     title = "Dispatch board"
     loaded = pyqtSignal()  # the board shows fresh data
     action_done = pyqtSignal(str)  # the engine's answer (success or refusal) to an action
+    recs_refreshed = pyqtSignal(list)  # recommendations recomputed after an assignment
 
     def __init__(self, ctx: ConsoleContext, bus: Bus) -> None:
         super().__init__()
@@ -211,6 +218,8 @@ class DispatchPanel(QWidget):
 
     def _show(self, board: dict[str, Any]) -> None:
         self.last_event = board["last_event"]
+        if self.ops is not None:
+            self.units_model.labels = dict(self.ops.config.unit_states.labels)
         current = self.selected_incident()
         self.queue_model.set_rows(board["queue"])
         self.units_model.stale_after_s = board["stale_after_s"]
@@ -285,8 +294,8 @@ class DispatchPanel(QWidget):
         self.status_box.clear()
         if unit is None or self.ops is None:
             return
-        for status in self.ops.config.unit_states.allowed(unit.status):
-            self.status_box.addItem(status.replace("_", " "), status)
+        for status, label in status_choices(self.ops.config.unit_states, unit.status):
+            self.status_box.addItem(label, status)
         self.release_button.setEnabled(unit.incident_id is not None)
 
     def _source_uids(self, incident_ids: list[int]) -> list[str]:
@@ -335,6 +344,13 @@ class DispatchPanel(QWidget):
 
     def _show_recs(self, recs: list[Any]) -> None:
         self.recommendations = recs
+        self._fill_recs(recs)
+        self._update_map()
+        self._said(f"{len(recs)} units recommended (nearest available with the needed "
+                   "capabilities; stale positions flagged)" if recs else
+                   "no available unit has the needed capabilities")
+
+    def _fill_recs(self, recs: list[Any]) -> None:
         self.recs.setRowCount(len(recs))
         for row, r in enumerate(recs):
             eta_min = r.eta_s / 60.0
@@ -348,10 +364,6 @@ class DispatchPanel(QWidget):
                 self.recs.setItem(row, col, item)
         if recs:
             self.recs.selectRow(0)
-        self._update_map()
-        self._said(f"{len(recs)} units recommended (nearest available with the needed "
-                   "capabilities; stale positions flagged)" if recs else
-                   "no available unit has the needed capabilities")
 
     def assign_selected(self) -> Job | None:
         iid = self.selected_incident()
@@ -363,9 +375,20 @@ class DispatchPanel(QWidget):
         return self.assign(iid, unit_ids)
 
     def assign(self, incident_id: int, unit_ids: list[str]) -> Job:
-        return self._act(lambda v: v.assign(incident_id, unit_ids), "assign",
-                         lambda _a: self._said(f"assigned {', '.join(unit_ids)} to incident "
-                                               f"#{incident_id}"))
+        def done(_assignment: Any) -> None:
+            self._said(f"assigned {', '.join(unit_ids)} to incident #{incident_id}")
+            # the assigned units are no longer free: the list must not offer them again
+            if self._recs_for == incident_id:
+                self._act(lambda v: v.recommend(incident_id), f"recommend {incident_id}",
+                          self._refresh_recs)
+
+        return self._act(lambda v: v.assign(incident_id, unit_ids), "assign", done)
+
+    def _refresh_recs(self, recs: list[Any]) -> None:
+        self.recommendations = recs
+        self._fill_recs(recs)
+        self._update_map()
+        self.recs_refreshed.emit(recs)
 
     def release_selected(self) -> Job | None:
         unit = self.selected_unit()

@@ -450,3 +450,39 @@ def test_map_zooms_to_the_track_with_metric_scale_24h_times_and_a_layer_switcher
     assert scale and "mi" not in scale and "ft" not in scale and "|" not in scale
     names = ask("layers", "Object.keys(SB.layers).sort().join(',')")
     assert names == "basemap,geofences,hotspots,incidents,records,tracks,units"
+
+
+def test_board_status_menu_offers_every_allowed_transition_labelled_and_recs_refresh(
+        qtbot, ctx) -> None:  # noqa: F811
+    """Issue #15, the commander's board: the status menu offers every transition the state
+    machine allows for the unit, labelled (not raw off_duty); recommendations are recomputed
+    after an assignment, so an assigned unit is not offered again."""
+    from console.bus import Bus
+    from console.dispatch_panel import DispatchPanel
+
+    panel = DispatchPanel(ctx, Bus())
+    qtbot.addWidget(panel)
+    if not hasattr(panel, "units"):
+        pytest.skip("ops engine not importable here")
+    with qtbot.waitSignal(panel.loaded, timeout=WAIT):
+        pass
+    machine = panel._view().config.unit_states
+    unit = next(u for u in panel.units_model.units if u.status == "available")
+    panel.select_unit(unit.id)
+    items = [(panel.status_box.itemData(i), panel.status_box.itemText(i))
+             for i in range(panel.status_box.count())]
+    assert [s for s, _ in items] == [s for s in machine.allowed("available") if s != "available"]
+    assert all(text == machine.label(s) and "_" not in text for s, text in items)
+    row = next(r for r, u in enumerate(panel.units_model.units) if u.id == unit.id)
+    assert panel.units_model.data(panel.units_model.index(row, 2)) == machine.label("available")
+
+    incident = panel.queue_model.incident_id(panel.queue_model.rowCount() - 1)
+    panel.select_incident(incident)
+    with qtbot.waitSignal(panel.action_done, timeout=WAIT):
+        panel.recommend_selected()
+    assert panel.recommendations
+    first = panel.recommendations[0].unit_id
+    with qtbot.waitSignal(panel.recs_refreshed, timeout=WAIT):
+        panel.assign(incident, [first])
+    assert first not in [r.unit_id for r in panel.recommendations]
+    assert panel.recs.rowCount() == len(panel.recommendations)
