@@ -30,6 +30,18 @@ SCALE = 100.0  # layout coordinates are about [-1, 1]; the chart works in ±100
 
 
 @dataclass(frozen=True)
+class LegendItem:
+    """One row of the chart's legend."""
+
+    kind: str  # "entity" or "link"
+    name: str  # the schema's type name
+    label: str  # shown to the analyst
+    colour: str
+    symbol: str  # pyqtgraph symbol of an entity type; "line" for a link type
+    count: int
+
+
+@dataclass(frozen=True)
 class NodeStyle:
     colour: str
     size: float
@@ -150,6 +162,47 @@ class ChartModel:
         if self.graph is None:
             return []
         return sorted({e.type for e in self.graph.edges})
+
+    def legend(self, zh: bool = False) -> list[LegendItem]:
+        """Entity types and link types on the chart now (hidden nodes left out), with the
+        colour and shape they are drawn in and how many there are; labels in the UI language."""
+        schema = default_schema()
+        nodes: dict[str, int] = {}
+        for n in self.visible_nodes():
+            nodes[n.type] = nodes.get(n.type, 0) + 1
+        links: dict[str, int] = {}
+        for e in self.visible_edges():
+            links[e.type] = links.get(e.type, 0) + 1
+        out = []
+        for name, n in sorted(nodes.items(), key=lambda kv: -kv[1]):
+            et = schema.entities.get(name)
+            label = (et.label_zh if zh and et.label_zh else et.label) if et else name
+            out.append(LegendItem("entity", name, label, et.color if et else "#888888",
+                                  ICON_SYMBOLS.get(et.icon if et else "dot", "o"), n))
+        for name, n in sorted(links.items(), key=lambda kv: -kv[1]):
+            lt = schema.links.get(name)
+            label = (getattr(lt, "label_zh", "") if zh else "") or (lt.label if lt else name)
+            out.append(LegendItem("link", name, label, self.link_colour(name), "line", n))
+        return out
+
+    def hover_text(self, node_id: str, zh: bool = False) -> str:
+        """The hover card of a node as plain text: what it is, its id, its links by type."""
+        if self.graph is None or node_id not in self.graph.nodes:
+            return node_id
+        node = self.graph.nodes[node_id]
+        schema = default_schema()
+        et = schema.entities.get(node.type)
+        kind = (et.label_zh if zh and et.label_zh else et.label) if et else node.type
+        by_type: dict[str, int] = {}
+        for e in self.graph.edges:
+            if node_id in (e.source, e.target):
+                by_type[e.type] = by_type.get(e.type, 0) + 1
+        lines = [f"{kind}: {node.label or node_id.split(':', 1)[-1]}", node_id]
+        for lt_name, n in sorted(by_type.items(), key=lambda kv: -kv[1]):
+            lt = schema.links.get(lt_name)
+            label = (getattr(lt, "label_zh", "") if zh else "") or (lt.label if lt else lt_name)
+            lines.append(f"  {label} × {n}")
+        return "\n".join(lines)
 
     def link_colour(self, link_type: str) -> str:
         names = sorted(default_schema().links)

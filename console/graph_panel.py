@@ -22,8 +22,10 @@ from PyQt6.QtGui import QColor, QCursor
 from PyQt6.QtWidgets import (
     QComboBox,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QInputDialog,
+    QLabel,
     QLineEdit,
     QMenu,
     QPushButton,
@@ -45,8 +47,8 @@ from console.chart_model import (
     unpack,
 )
 from console.context import ConsoleContext
-from console.i18n import count, fill
-from console.labels import data_label
+from console.i18n import count, current_language, fill
+from console.labels import data_label, plain_tooltip
 from console.navigation import Focus
 from console.notice import Notice, engine_unavailable_text
 from console.offload import OffloadError, run_in_process, warm_up
@@ -75,7 +77,9 @@ class NodesItem(pg.ScatterPlotItem):
     """Scatter of nodes that reports clicks, double-clicks, right-clicks and drags."""
 
     def __init__(self, panel: GraphPanel) -> None:
-        super().__init__(pxMode=True)
+        # hoverable with a tip: the hover card (plain text, whatever the node's label holds)
+        super().__init__(pxMode=True, hoverable=True,
+                         tip=lambda x, y, data: plain_tooltip(panel.hover_text(data)))
         self.panel = panel
         self._drag: str | None = None
 
@@ -116,6 +120,40 @@ class NodesItem(pg.ScatterPlotItem):
         self.panel.drag_node(self._drag, pos.x(), pos.y())
         if ev.isFinish():
             self._drag = None
+
+
+_SYMBOL_GLYPHS = {"o": "●", "s": "■", "t": "▼", "t1": "▲", "d": "◆", "h": "⬢", "star": "★",
+                  "p": "⬟", "+": "✚", "x": "✖", "line": "━"}
+
+
+class ChartLegend(QFrame):
+    """The entity and link types on the chart, drawn over its top-left corner."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName("chart-legend")
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.rows = QVBoxLayout(self)
+        self.rows.setContentsMargins(8, 6, 8, 6)
+        self.rows.setSpacing(1)
+        self.items: list[Any] = []
+
+    def set_items(self, items: list[Any], theme: Theme) -> None:
+        self.items = items
+        while self.rows.count():
+            w = self.rows.takeAt(0).widget()
+            if w is not None:
+                w.deleteLater()
+        self.setStyleSheet(f"#chart-legend {{ background: {theme.panel}; "
+                           f"border: 1px solid {theme.border}; border-radius: 6px; }}")
+        for item in items:
+            row = QLabel(f"{_SYMBOL_GLYPHS.get(item.symbol, '●')}  {item.label} ({item.count})")
+            row.setTextFormat(Qt.TextFormat.PlainText)
+            row.setStyleSheet(f"color: {item.colour}; background: transparent;")
+            self.rows.addWidget(row)
+        self.setVisible(bool(items))
+        self.adjustSize()
+        self.move(8, 8)
 
 
 class GraphPanel(QWidget):
@@ -182,6 +220,8 @@ class GraphPanel(QWidget):
         self.plot.hideAxis("bottom")
         self.plot.setMenuEnabled(False)
         self.plot.getPlotItem().hideButtons()
+        self.legend = ChartLegend(self.plot)
+        self.legend.hide()
         # one scatter per style group: uniform styles take pyqtgraph's fast path
         self.node_items: dict[Any, NodesItem] = {}
         self.rings = pg.ScatterPlotItem(pxMode=True)
@@ -395,6 +435,8 @@ class GraphPanel(QWidget):
             yield
         self._draw_selection()
         yield from self._label_steps(nodes)
+        self.legend.set_items(self.model.legend(zh=current_language().startswith("zh")),
+                              self.theme)
         self.changed.emit()
 
     def _batch_style(self, key: Any, batch: list[Any]) -> dict[str, Any]:
@@ -465,6 +507,10 @@ class GraphPanel(QWidget):
             self.bus.entities_selected.emit(sorted(self.model.selected), "graph")
             if len(ids) == 1:
                 self.status.setText(self._describe(ids[0]))
+
+    def hover_text(self, nid: Any) -> str:
+        """The hover card of a node (plain text)."""
+        return self.model.hover_text(str(nid), zh=current_language().startswith("zh"))
 
     def _describe(self, nid: str) -> str:
         node = self.model.graph.nodes.get(nid) if self.model.graph is not None else None

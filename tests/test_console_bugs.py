@@ -486,3 +486,36 @@ def test_board_status_menu_offers_every_allowed_transition_labelled_and_recs_ref
         panel.assign(incident, [first])
     assert first not in [r.unit_id for r in panel.recommendations]
     assert panel.recs.rowCount() == len(panel.recommendations)
+
+
+def test_chart_has_a_legend_of_what_it_shows_and_a_plain_hover_card(qtbot, ctx) -> None:  # noqa: F811
+    """Issue #15, the analyst's chart: a legend of the entity and link types on the chart and
+    a hover card per node (its type, id and links by type; data shown as text)."""
+    from PyQt6.QtCore import Qt
+
+    from console.bus import Bus
+    from console.graph_panel import GraphPanel
+
+    panel = GraphPanel(ctx, Bus())
+    qtbot.addWidget(panel)
+    if not panel.available:
+        pytest.skip("graph engine not importable here")
+    panel.resize(900, 700)
+    panel.show()
+    assert not panel.legend.isVisible()  # an empty chart has nothing to explain
+    seed = _track_entity(ctx)
+    with qtbot.waitSignal(panel.changed, timeout=WAIT):
+        panel.show_entities([seed])
+    qtbot.waitUntil(lambda: panel.job is None, timeout=WAIT)
+    items = panel.legend.items
+    kinds = {(i.kind, i.name) for i in items}
+    assert {("entity", n.type) for n in panel.model.graph.nodes.values()} == \
+        {k for k in kinds if k[0] == "entity"}
+    assert {("link", e.type) for e in panel.model.graph.edges} == \
+        {k for k in kinds if k[0] == "link"}
+    assert sum(i.count for i in items if i.kind == "entity") == len(panel.model.graph.nodes)
+    assert panel.legend.isVisible()
+    card = panel.hover_text(seed)
+    assert seed in card and "×" in card
+    tip = panel.node_items[next(iter(panel.node_items))].opts["tip"](0, 0, seed)
+    assert Qt.mightBeRichText(tip) and "&lt;" not in seed  # escaped, shown as text
