@@ -230,6 +230,41 @@ def chart_label(node_id: str, label: str | None, limit: int = LABEL_CHARS) -> st
     return text[:limit - 1] + "…"
 
 
+def text_width_px(text: str) -> float:
+    """About how wide ``text`` is drawn at the chart's label size (CJK glyphs are wider)."""
+    return sum(13.0 if ord(c) >= 0x2E80 else 7.0 for c in text)
+
+
+def place_labels(candidates: Sequence[tuple[str, float, float, str]], limit: int,
+                 line_px: float = 16.0, gap_px: float = 2.0) -> list[str]:
+    """Which labels to draw so that none overlaps another: greedy, most relevant first.
+
+    ``candidates`` are ``(node id, x px, y px, text)`` in order of relevance, positions in
+    screen pixels (the label sits centred under its node). Zooming in spreads the nodes and
+    more labels fit: the chart places them again on every zoom.
+    """
+    placed: list[tuple[float, float, float, float]] = []
+    cells: dict[tuple[int, int], list[int]] = {}
+    cell = 64.0
+    out: list[str] = []
+    for nid, x, y, text in candidates:
+        if len(out) >= limit:
+            break
+        w = text_width_px(text) / 2 + gap_px
+        box = (x - w, y, x + w, y + line_px + gap_px)
+        keys = [(i, j) for i in range(int(box[0] // cell), int(box[2] // cell) + 1)
+                for j in range(int(box[1] // cell), int(box[3] // cell) + 1)]
+        clash = any(box[0] < placed[k][2] and placed[k][0] < box[2] and box[1] < placed[k][3]
+                    and placed[k][1] < box[3] for key in keys for k in cells.get(key, ()))
+        if clash:
+            continue
+        for key in keys:
+            cells.setdefault(key, []).append(len(placed))
+        placed.append(box)
+        out.append(nid)
+    return out
+
+
 def _ramp(s: float) -> str:
     """Blue (low) → yellow → red (high)."""
     s = min(1.0, max(0.0, s))

@@ -44,6 +44,7 @@ from console.chart_model import (
     grow_packed,
     path_graph,
     path_packed,
+    place_labels,
     unpack,
 )
 from console.context import ConsoleContext
@@ -138,7 +139,9 @@ class ChartLegend(QFrame):
         self.rows.setSpacing(1)
         self.items: list[Any] = []
 
-    def set_items(self, items: list[Any], theme: Theme) -> None:
+    def set_items(self, items: list[Any], theme: Theme, note: str = "") -> None:
+        """Show ``items``; ``note`` (e.g. "colour: communities") replaces the type colours of
+        the entity rows when nodes are coloured by something else."""
         self.items = items
         while self.rows.count():
             w = self.rows.takeAt(0).widget()
@@ -146,13 +149,18 @@ class ChartLegend(QFrame):
                 w.deleteLater()
         self.setStyleSheet(f"#chart-legend {{ background: {theme.panel}; "
                            f"border: 1px solid {theme.border}; border-radius: 6px; }}")
-        for item in items:
-            row = QLabel(f"{_SYMBOL_GLYPHS.get(item.symbol, '●')}  {item.label} ({item.count})")
+        rows = [(note, theme.muted)] if note else []
+        rows += [(f"{_SYMBOL_GLYPHS.get(i.symbol, '●')}  {i.label} ({i.count})",
+                  theme.text if note and i.kind == "entity" else i.colour) for i in items]
+        for text, colour in rows:
+            row = QLabel(text)
             row.setTextFormat(Qt.TextFormat.PlainText)
-            row.setStyleSheet(f"color: {item.colour}; background: transparent;")
+            row.setStyleSheet(f"color: {colour}; background: transparent;")
             self.rows.addWidget(row)
+            row.show()  # a child added to a shown parent stays hidden until shown
         self.setVisible(bool(items))
-        self.adjustSize()
+        self.rows.activate()
+        self.resize(self.sizeHint())
         self.move(8, 8)
 
 
@@ -222,6 +230,12 @@ class GraphPanel(QWidget):
         self.plot.getPlotItem().hideButtons()
         self.legend = ChartLegend(self.plot)
         self.legend.hide()
+        self.labelled: list[str] = []  # nodes whose label is drawn (no two overlap)
+        self._relabel = QTimer(self)  # zooming places the labels again, once it settles
+        self._relabel.setSingleShot(True)
+        self._relabel.setInterval(120)
+        self._relabel.timeout.connect(self._place_labels_again)
+        self.plot.getViewBox().sigRangeChanged.connect(lambda *_: self._relabel.start())
         # one scatter per style group: uniform styles take pyqtgraph's fast path
         self.node_items: dict[Any, NodesItem] = {}
         self.rings = pg.ScatterPlotItem(pxMode=True)
@@ -435,8 +449,11 @@ class GraphPanel(QWidget):
             yield
         self._draw_selection()
         yield from self._label_steps(nodes)
+        note = {"centrality": self.tr("colour and size: PageRank (red = most central)"),
+                "community": self.tr("colour: community (Louvain)")}.get(
+                    self.model.colour_mode, "")
         self.legend.set_items(self.model.legend(zh=current_language().startswith("zh")),
-                              self.theme)
+                              self.theme, note)
         self.changed.emit()
 
     def _batch_style(self, key: Any, batch: list[Any]) -> dict[str, Any]:
@@ -463,7 +480,15 @@ class GraphPanel(QWidget):
             degree[e.target] = degree.get(e.target, 0) + e.count
         seeds = set(self.model.graph.seeds) if self.model.graph is not None else set()
         ranked = sorted(nodes, key=lambda n: (n.id not in self.model.selected, n.id not in seeds,
-                                              -degree.get(n.id, 0)))[:MAX_LABELS]
+                                              -degree.get(n.id, 0)))[:4 * MAX_LABELS]
+        # only labels that do not overlap (at this zoom; zooming in places them again)
+        px_w, px_h = self.plot.getViewBox().viewPixelSize()
+        texts = {n.id: chart_label(n.id, n.label) for n in ranked}
+        keep = set(place_labels(
+            [(n.id, self.model.xy(n.id)[0] / (px_w or 1.0), -self.model.xy(n.id)[1] / (px_h or 1.0),
+              texts[n.id]) for n in ranked], MAX_LABELS))
+        ranked = [n for n in ranked if n.id in keep]
+        self.labelled = [n.id for n in ranked]
         for i, n in enumerate(ranked):
             if i and i % LABEL_BATCH == 0:
                 yield
@@ -473,13 +498,18 @@ class GraphPanel(QWidget):
                 self.plot.addItem(item)
                 self._labels.append(item)
             item = self._labels[i]
-            text = chart_label(n.id, n.label)
+            text = texts[n.id]
             if item.toPlainText() != text:
                 item.setText(text, color=self.theme.text)
             item.setPos(*self.model.xy(n.id))
             item.setVisible(True)
         for item in self._labels[len(ranked):]:
             item.setVisible(False)
+
+    def _place_labels_again(self) -> None:
+        if self._drawing is None and self.model.graph is not None:
+            for _ in self._label_steps(self.model.visible_nodes()):
+                pass
 
     def _draw_selection(self) -> None:
         sel = [nid for nid in self.model.selected if nid in self.model.positions

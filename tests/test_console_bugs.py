@@ -515,7 +515,50 @@ def test_chart_has_a_legend_of_what_it_shows_and_a_plain_hover_card(qtbot, ctx) 
         {k for k in kinds if k[0] == "link"}
     assert sum(i.count for i in items if i.kind == "entity") == len(panel.model.graph.nodes)
     assert panel.legend.isVisible()
+    rows = [w for w in panel.legend.findChildren(type(panel.status)) if w.isVisible()]
+    assert len(rows) == len(items)  # every row drawn, and the frame is big enough for them
+    assert panel.legend.height() >= sum(r.sizeHint().height() for r in rows)
     card = panel.hover_text(seed)
     assert seed in card and "×" in card
     tip = panel.node_items[next(iter(panel.node_items))].opts["tip"](0, 0, seed)
     assert Qt.mightBeRichText(tip) and "&lt;" not in seed  # escaped, shown as text
+
+
+def test_chart_labels_do_not_pile_up_and_zooming_in_shows_more(qtbot, ctx) -> None:  # noqa: F811
+    """Issue #15: from ~15 nodes the labels piled up; now no two drawn labels overlap, and
+    zooming in places more of them."""
+    from console.bus import Bus
+    from console.chart_model import place_labels, text_width_px
+    from console.graph_panel import GraphPanel
+
+    assert place_labels([("a", 0, 0, "abc"), ("b", 5, 4, "abc"), ("c", 200, 0, "abc")], 10) \
+        == ["a", "c"]
+    panel = GraphPanel(ctx, Bus())
+    qtbot.addWidget(panel)
+    if not panel.available:
+        pytest.skip("graph engine not importable here")
+    panel.resize(900, 700)
+    panel.show()
+    panel.depth.setValue(2)
+    with qtbot.waitSignal(panel.changed, timeout=WAIT):
+        panel.show_entities([_track_entity(ctx)])
+    qtbot.waitUntil(lambda: panel.job is None, timeout=WAIT)
+    nodes = len(panel.model.visible_nodes())
+    assert nodes >= 15
+
+    def boxes() -> list[tuple[float, float, float, float]]:
+        vb = panel.plot.getViewBox()
+        out = []
+        for item in panel._labels:
+            if item.isVisible():
+                p = vb.mapViewToScene(item.pos())
+                w = text_width_px(item.toPlainText()) / 2
+                out.append((p.x() - w, p.y(), p.x() + w, p.y() + 16))
+        return out
+
+    drawn = boxes()
+    assert 0 < len(drawn) < nodes
+    assert not any(a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+                   for i, a in enumerate(drawn) for b in drawn[i + 1:])
+    panel.plot.getViewBox().scaleBy((0.25, 0.25))
+    qtbot.waitUntil(lambda: len(boxes()) > len(drawn), timeout=5000)
