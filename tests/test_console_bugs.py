@@ -562,3 +562,49 @@ def test_chart_labels_do_not_pile_up_and_zooming_in_shows_more(qtbot, ctx) -> No
                    for i, a in enumerate(drawn) for b in drawn[i + 1:])
     panel.plot.getViewBox().scaleBy((0.25, 0.25))
     qtbot.waitUntil(lambda: len(boxes()) > len(drawn), timeout=5000)
+
+
+def test_faces_hides_weak_candidates_states_fmr_with_its_sample_and_badges_reviews(
+        qtbot, ctx) -> None:  # noqa: F811
+    """Issue #15, face safeguards: candidates below the threshold are hidden by default (a
+    toggle shows them, greyed and unnamed); the false-match rate comes with its sample size
+    ('… of N impostor pairs', not 'FMR 0.00%'); a candidate reviewed before carries a badge."""
+    from types import SimpleNamespace
+
+    from console.bus import Bus
+    from console.faces_panel import FacesPanel, fmr_text, impostor_pairs
+    from facematch.results import Candidate
+
+    panel = FacesPanel(ctx, Bus())
+    qtbot.addWidget(panel)
+    if not panel.available:
+        pytest.skip("facematch engine not importable here")
+    pairs = impostor_pairs()
+    assert pairs > 1_000_000  # the LFW calibration: tens of millions of impostor pairs
+    assert fmr_text(0.0, 1000) == "false matches: 0 of 1,000 impostor pairs (0.000%)"
+
+    def cand(rank: int, sim: float, above: bool, face: int) -> Candidate:
+        return Candidate(search_id="s-test", probe_face=0, rank=rank, face_id=face,
+                         similarity=sim, above_threshold=above, threshold=0.9122,
+                         threshold_fmr=0.00779, score_fmr=0.0 if above else 0.2,
+                         record_uid=f"watchlist:W{rank}", entity_id=f"person:P{rank}",
+                         entity_label=f"张{rank}", photo_path="/nonexistent.jpg",
+                         box=(0, 0, 10, 10), quality=1.0)
+
+    panel.gallery().store.add_review("s-old", 101, "rejected", "not him", "tester")
+    result = SimpleNamespace(candidates=[cand(1, 0.95, True, 101), cand(2, 0.80, False, 102),
+                                         cand(3, 0.70, False, 103)],
+                             threshold=0.9122, threshold_fmr=0.00779, gallery_size=1234)
+    panel._show_result(result)
+    assert panel.candidates.count() == 1 and panel.shown[0].rank == 1
+    first = panel.candidates.item(0).text()
+    assert "张1" in first and "rejected before" in first
+    assert f"of {pairs:,} impostor pairs" in panel.threshold_label.text()
+    assert "FMR" not in panel.threshold_label.text() + first
+    assert "2 below the threshold hidden" in panel.status.text()
+    panel.show_below.setChecked(True)
+    assert panel.candidates.count() == 3
+    weak = panel.candidates.item(2).text()
+    assert "张3" not in weak and "not named" in weak
+    panel.candidates.setCurrentRow(2)
+    assert panel.selected_candidate().rank == 3  # the row is the candidate it shows
