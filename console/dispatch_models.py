@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any, ClassVar
 
-from PyQt6.QtCore import QModelIndex, Qt
+from PyQt6.QtCore import QCoreApplication, QModelIndex, Qt
 from PyQt6.QtGui import QColor
 
 from console.labels import plain_tooltip
@@ -14,6 +14,43 @@ from console.theme import PRIORITY_COLOURS
 from core.progress import format_seconds
 
 _DISPLAY = Qt.ItemDataRole.DisplayRole
+
+
+def incident_detail(row: dict[str, Any] | None, age_s: float, time_zone: str,
+                    labels: dict[str, str] | None = None) -> str:
+    """The board's incident detail as plain text: what was reported, by whom, the routing rule
+    that fired, and its timers (received, waiting, response due) in the workspace's zone."""
+    if row is None:
+        return QCoreApplication.translate("Dispatch", "Select an incident in the queue.")
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(time_zone)
+
+    def local(iso: Any) -> str:
+        try:
+            return datetime.fromisoformat(str(iso)).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        except ValueError:
+            return str(iso or "—")
+
+    routing = row.get("routing") or {}
+    status = (labels or {}).get(row.get("status", ""), row.get("status", ""))
+    due = row.get("respond_due")
+    lines = [
+        f"#{row.get('id')}  P{row.get('priority')}  {row.get('category', '')}  ·  {status}",
+        f"received {local(row.get('received_at'))} ({time_zone}) · waiting "
+        f"{format_seconds(age_s)}" + (f" · respond by {local(due)}" if due else "")
+        + (" · ⚠ OVERDUE" if row.get("overdue") else ""),
+        f"address: {row.get('address') or '—'}  ({row.get('district') or '—'})",
+        f"reporter: {row.get('reporter') or '—'}  {row.get('reporter_phone') or ''}".rstrip(),
+        f"routing rule: {routing.get('rule_id', '—')} — {routing.get('description', '—')}"
+        + (f" → {', '.join(routing.get('departments') or ())}"
+           if routing.get("departments") else ""),
+        f"units: {', '.join(row.get('units') or ()) or '—'}",
+        "",
+        str(row.get("text") or ""),
+    ]
+    return "\n".join(lines)
 
 
 class QueueModel(ListTableModel):

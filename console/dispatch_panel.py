@@ -14,6 +14,7 @@ import logging
 from typing import Any
 
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QKeySequence, QShortcut
 from PyQt6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -32,7 +33,7 @@ from PyQt6.QtWidgets import (
 from console.bus import Bus
 from console.context import ConsoleContext
 from console.dispatch_map import DispatchMap
-from console.dispatch_models import QueueModel, UnitsModel
+from console.dispatch_models import QueueModel, UnitsModel, incident_detail
 from console.i18n import fill
 from console.labels import data_label, plain_tooltip
 from console.navigation import Focus
@@ -114,12 +115,17 @@ class DispatchPanel(QWidget):
         lv.setContentsMargins(0, 0, 0, 0)
         lv.addWidget(QLabel(self.tr("Incident queue (most urgent first)")))
         lv.addWidget(self.queue, 3)
+        # what the selected incident is: text, reporter, the routing rule that fired, timers
+        self.detail = data_label(self.tr("Select an incident in the queue."), role="")
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        lv.addWidget(self.detail, 2)
         rb = QHBoxLayout()
         rb.addWidget(QLabel(self.tr("Recommended units")), 1)
         rb.addWidget(self.recommend_button)
         rb.addWidget(self.assign_button)
         lv.addLayout(rb)
-        lv.addWidget(self.recs, 1)
+        lv.addWidget(self.recs, 2)
 
         self.units_model = UnitsModel()
         self.units = _table(self.units_model)
@@ -174,6 +180,11 @@ class DispatchPanel(QWidget):
         self.poller.result.connect(self._on_poll)
         self.poller.start()
         bus.data_changed.connect(self.reload)
+        # the commander's keys (also in board mode): recommend, assign, status, acknowledge
+        for key, slot in (("F2", self.recommend_selected), ("F3", self.assign_selected),
+                          ("F4", self.open_status_menu), ("F6", self.acknowledge_selected)):
+            QShortcut(QKeySequence(key), self, activated=slot,
+                      context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.reload()
 
     # -- loading ------------------------------------------------------------------------------
@@ -237,6 +248,7 @@ class DispatchPanel(QWidget):
         if selected_unit is not None:
             self.select_unit(selected_unit.id)
         self.unit_points = board["unit_points"]
+        self._update_detail()
         self._update_map()
         self.loaded.emit()
 
@@ -271,7 +283,15 @@ class DispatchPanel(QWidget):
             self._recs_for = None
         if iid is not None:
             self.bus.records_selected.emit([str(iid), *self._source_uids([iid])], "dispatch")
+        self._update_detail()
         self._update_map()
+
+    def _update_detail(self) -> None:
+        iid = self.selected_incident()
+        row = next((d for d in self.queue_model.rows if d["id"] == iid), None)
+        labels = dict(self.ops.config.incident_states.labels) if self.ops is not None else {}
+        self.detail.setText(incident_detail(
+            row, self.queue_model.age(row) if row else 0.0, self.ctx.time_zone, labels))
 
     def _update_map(self) -> None:
         """The map shows the selected incident, its recommendations and the other units."""
@@ -390,6 +410,24 @@ class DispatchPanel(QWidget):
         self._update_map()
         self.recs_refreshed.emit(recs)
 
+    def open_status_menu(self) -> None:
+        """F4: the selected unit's status choices, ready for the arrow keys."""
+        if self.selected_unit() is None:
+            self._refused("select a unit first")
+            return
+        self.status_box.setFocus()
+        self.status_box.showPopup()
+
+    def acknowledge_selected(self) -> Job | None:
+        """F6: acknowledge the selected incident (received → accepted, audited by the engine)."""
+        iid = self.selected_incident()
+        if iid is None:
+            self._refused("select an incident first")
+            return None
+        return self._act(lambda v: v.accept_incident(iid), f"accept {iid}",
+                         lambda inc: self._said(f"incident #{iid} acknowledged: now "
+                                                f"{inc.status}"))
+
     def release_selected(self) -> Job | None:
         unit = self.selected_unit()
         if unit is None:
@@ -405,6 +443,12 @@ class DispatchPanel(QWidget):
             return
         self._act(lambda v: v.set_unit_status(unit.id, status), "unit status",
                   lambda u: self._said(f"{u.name or u.id} is now {u.status}"))
+
+    def set_board_mode(self, on: bool) -> None:
+        """Full-screen board: queue with detail and recommendations left, map over the unit
+        board right, sized for 1600×1000."""
+        if hasattr(self, "split"):
+            self.split.setSizes([760, 840] if on else [560, 520])
 
     def apply_theme(self, theme: Any) -> None:
         if hasattr(self, "map"):

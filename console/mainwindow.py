@@ -119,6 +119,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings("superbrain", "console")
         self.bus = Bus(self)
         self.history = History()
+        self._board_state: tuple[Any, bool, int] | None = None  # set while in board mode
         self.panels: dict[str, QWidget] = {}
         self.docks: dict[str, QDockWidget] = {}
         self.theme: Theme = theme(str(self.settings.value("theme", "dark")))
@@ -273,6 +274,9 @@ class MainWindow(QMainWindow):
                          lambda _=False, key=spec.key: self.show_panel(key))
         m.addSeparator()
         self._action(m, self.tr("Pop out the current view"), "Ctrl+Shift+D", self.detach_view)
+        self.board_action = self._action(m, self.tr("Board mode (full screen)"), "F11",
+                                         self.toggle_board_mode)
+        self.board_action.setCheckable(True)
         self._action(m, self.tr("Toggle dark / light theme"), "Ctrl+Shift+T", self.toggle_theme)
         self._action(m, self.tr("Reset layout"), None, self.reset_layout)
         lang = m.addMenu(self.tr("Language"))
@@ -345,6 +349,39 @@ class MainWindow(QMainWindow):
         choose = getattr(panel, "_choose_file", None)
         if callable(choose):
             choose()
+
+    # -- board mode ---------------------------------------------------------------------------
+    def toggle_board_mode(self, on: bool | None = None) -> bool:
+        """The commander's full-screen board: only the dispatch board (queue, incident detail,
+        recommendations, unit board and map), no docks squeezing it; F11 again restores the
+        layout as it was. Returns whether board mode is on."""
+        on = not self._board_state if on is None else on
+        if on and self._board_state is None:
+            self._board_state = (self.saveState(LAYOUT_VERSION), self.isFullScreen(),
+                                 self.tabs.currentIndex())
+            board = self.panels["dispatch"]
+            if self.tabs.indexOf(board) < 0:  # popped out: bring it back first
+                dock = self.docks.get("dispatch")
+                if dock is not None:
+                    dock.close()
+            for dock in self.docks.values():
+                dock.hide()
+            self.tabs.setCurrentWidget(board)
+            self.tabs.tabBar().hide()
+            self.showFullScreen()
+        elif not on and self._board_state is not None:
+            state, was_full, index = self._board_state
+            self._board_state = None
+            self.tabs.tabBar().show()
+            self.restoreState(state, LAYOUT_VERSION)
+            self.tabs.setCurrentIndex(index)
+            if not was_full:
+                self.showNormal()
+        hook = getattr(self.panels.get("dispatch"), "set_board_mode", None)
+        if callable(hook):
+            hook(self._board_state is not None)
+        self.board_action.setChecked(self._board_state is not None)
+        return self._board_state is not None
 
     # -- theme --------------------------------------------------------------------------------
     def apply_theme(self, name: str) -> None:
@@ -431,6 +468,8 @@ class MainWindow(QMainWindow):
             self._sizer.start()  # docks have real sizes once shown
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802
+        if self._board_state is not None:
+            self.toggle_board_mode(False)  # remember the working layout, not the board's
         self.save_layout()
         self.stall_monitor.stop()
         self._stall_clear.stop()

@@ -87,6 +87,10 @@ class OpsView:
         return list(self.dispatcher.assign(int(incident_id), unit_ids,
                                            user=self.console.user))
 
+    def accept_incident(self, incident_id: int) -> Any:
+        """Acknowledge a received incident (received → accepted)."""
+        return self.desk.accept(int(incident_id), user=self.console.user)
+
     def release(self, unit_id: str) -> Any:
         return self.dispatcher.release(unit_id, user=self.console.user)
 

@@ -608,3 +608,41 @@ def test_faces_hides_weak_candidates_states_fmr_with_its_sample_and_badges_revie
     assert "张3" not in weak and "not named" in weak
     panel.candidates.setCurrentRow(2)
     assert panel.selected_candidate().rank == 3  # the row is the candidate it shows
+
+
+def test_board_mode_shows_the_whole_board_full_screen_with_keys(qtbot, ctx, settings) -> None:  # noqa: F811
+    """Issue #15, the commander's board: a full-screen board mode (queue, incident detail with
+    text, reporter, routing rule and timers, recommendations, unit board, map) with no dock
+    squeezing it; F2/F3/F4/F6 recommend, assign, open the status menu and acknowledge."""
+    from PyQt6.QtCore import Qt
+
+    window = _window(qtbot, ctx, settings)
+    board = window.panels["dispatch"]
+    if not hasattr(board, "units"):
+        pytest.skip("ops engine not importable here")
+    qtbot.waitUntil(lambda: board.queue_model.rowCount() > 0, timeout=WAIT)
+    assert window.toggle_board_mode() is True
+    window.setGeometry(0, 0, 1600, 1000)  # the offscreen "screen" is smaller than a desk's
+    qtbot.wait(200)
+    assert window.tabs.currentWidget() is board
+    assert not any(d.isVisible() for d in window.docks.values())
+    row = next((r for r in board.queue_model.rows if r.get("status") == "received"),
+               board.queue_model.rows[0])
+    board.select_incident(row["id"])
+    detail = board.detail.text()
+    assert f"#{row['id']}" in detail and "routing rule:" in detail and "waiting" in detail
+    assert (row.get("reporter") or "—") in detail and "Asia/Shanghai" in detail
+    for widget in (board.queue, board.detail, board.recs, board.units, board.map):
+        assert widget.isVisible() and widget.width() > 200 and widget.height() > 80
+    board.queue.setFocus()
+    with qtbot.waitSignal(board.action_done, timeout=WAIT) as done:
+        qtbot.keyClick(board.queue, Qt.Key.Key_F2)  # recommend
+    assert "recommended" in done.args[0] or "no available unit" in done.args[0]
+    with qtbot.waitSignal(board.action_done, timeout=WAIT) as done:
+        qtbot.keyClick(board.queue, Qt.Key.Key_F6)  # acknowledge the incident
+    # acknowledged, or refused by the engine naming the incident (it was past 'received')
+    assert str(row["id"]) in done.args[0]
+    if row.get("status") == "received":
+        assert "acknowledged" in done.args[0]
+    assert window.toggle_board_mode() is False
+    assert window.docks["records"].isVisible() and window.tabs.tabBar().isVisible()
