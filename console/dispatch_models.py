@@ -16,6 +16,15 @@ from core.progress import format_seconds
 _DISPLAY = Qt.ItemDataRole.DisplayRole
 
 
+def state_label(label: str, zh: bool) -> str:
+    """One language of an ops state label: the tables say "空闲 available"; a zh_CN console
+    shows "空闲", an English one "available" (a label in one language is shown as it is)."""
+    head, _, tail = label.partition(" ")
+    if tail and any(ord(c) >= 0x2E80 for c in head) and not any(ord(c) >= 0x2E80 for c in tail):
+        return head if zh else tail
+    return label
+
+
 def incident_detail(row: dict[str, Any] | None, age_s: float, time_zone: str,
                     labels: dict[str, str] | None = None) -> str:
     """The board's incident detail as plain text: what was reported, by whom, the routing rule
@@ -34,7 +43,7 @@ def incident_detail(row: dict[str, Any] | None, age_s: float, time_zone: str,
             return str(iso or "—")
 
     routing = row.get("routing") or {}
-    status = (labels or {}).get(row.get("status", ""), row.get("status", ""))
+    status = (labels or {}).get(row.get("status", ""), row.get("status", "").replace("_", " "))
     due = row.get("respond_due")
     lines = [
         f"#{row.get('id')}  P{row.get('priority')}  {row.get('category', '')}  ·  {status}",
@@ -62,6 +71,8 @@ class QueueModel(ListTableModel):
         super().__init__()
         self.rows: list[dict[str, Any]] = []
         self.loaded_at = time.time()
+        #: incident state -> label shown (from the ops state machine, in the UI language)
+        self.labels: dict[str, str] = {}
 
     def set_rows(self, rows: list[dict[str, Any]]) -> None:
         self.beginResetModel()
@@ -91,7 +102,8 @@ class QueueModel(ListTableModel):
             if col == 2:
                 return ("⚠ " if row.get("overdue") else "") + format_seconds(self.age(row))
             if col == 3:
-                return row.get("status", "")
+                status = row.get("status", "")
+                return self.labels.get(status, status.replace("_", " "))
             if col == 4:
                 return row.get("district", "")
             if col == 5:

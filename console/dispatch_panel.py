@@ -33,8 +33,8 @@ from PyQt6.QtWidgets import (
 from console.bus import Bus
 from console.context import ConsoleContext
 from console.dispatch_map import DispatchMap
-from console.dispatch_models import QueueModel, UnitsModel, incident_detail
-from console.i18n import fill
+from console.dispatch_models import QueueModel, UnitsModel, incident_detail, state_label
+from console.i18n import current_language, fill
 from console.labels import data_label, plain_tooltip
 from console.navigation import Focus
 from console.notice import Notice, engine_unavailable_text
@@ -61,7 +61,9 @@ def _table(model: Any) -> QTableView:
 def status_choices(machine: Any, current: str) -> list[tuple[str, str]]:
     """(state, label) for every state the unit state machine allows from ``current``, labelled
     as the operators' table says ("下班 off duty"); staying put is not a choice."""
-    return [(s, machine.label(s)) for s in machine.allowed(current) if s != current]
+    zh = current_language().startswith("zh")
+    return [(s, state_label(machine.label(s), zh)) for s in machine.allowed(current)
+            if s != current]
 
 
 class DispatchPanel(QWidget):
@@ -230,7 +232,8 @@ class DispatchPanel(QWidget):
     def _show(self, board: dict[str, Any]) -> None:
         self.last_event = board["last_event"]
         if self.ops is not None:
-            self.units_model.labels = dict(self.ops.config.unit_states.labels)
+            self.units_model.labels = self._labels(self.ops.config.unit_states)
+            self.queue_model.labels = self._labels(self.ops.config.incident_states)
         current = self.selected_incident()
         self.queue_model.set_rows(board["queue"])
         self.units_model.stale_after_s = board["stale_after_s"]
@@ -286,10 +289,15 @@ class DispatchPanel(QWidget):
         self._update_detail()
         self._update_map()
 
+    @staticmethod
+    def _labels(machine: Any) -> dict[str, str]:
+        zh = current_language().startswith("zh")
+        return {s: state_label(machine.label(s), zh) for s in machine.states}
+
     def _update_detail(self) -> None:
         iid = self.selected_incident()
         row = next((d for d in self.queue_model.rows if d["id"] == iid), None)
-        labels = dict(self.ops.config.incident_states.labels) if self.ops is not None else {}
+        labels = self._labels(self.ops.config.incident_states) if self.ops is not None else {}
         self.detail.setText(incident_detail(
             row, self.queue_model.age(row) if row else 0.0, self.ctx.time_zone, labels))
 

@@ -285,7 +285,7 @@ class MainWindow(QMainWindow):
                 lambda _=False, c=code: self.set_language(c))
         m = bar.addMenu(self.tr("&Help"))
         self._action(m, self.tr("Keyboard shortcuts"), "F1", self.show_shortcuts)
-        toolbar = self.addToolBar(self.tr("Navigation"))
+        toolbar = self.nav_toolbar = self.addToolBar(self.tr("Navigation"))
         toolbar.setObjectName("navigation")
         toolbar.setMovable(False)
         for action in (self.back_action, self.forward_action):
@@ -368,11 +368,13 @@ class MainWindow(QMainWindow):
                 dock.hide()
             self.tabs.setCurrentWidget(board)
             self.tabs.tabBar().hide()
+            self.nav_toolbar.hide()
             self.showFullScreen()
         elif not on and self._board_state is not None:
             state, was_full, index = self._board_state
             self._board_state = None
             self.tabs.tabBar().show()
+            self.nav_toolbar.show()
             self.restoreState(state, LAYOUT_VERSION)
             self.tabs.setCurrentIndex(index)
             if not was_full:

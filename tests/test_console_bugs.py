@@ -472,9 +472,14 @@ def test_board_status_menu_offers_every_allowed_transition_labelled_and_recs_ref
     items = [(panel.status_box.itemData(i), panel.status_box.itemText(i))
              for i in range(panel.status_box.count())]
     assert [s for s, _ in items] == [s for s in machine.allowed("available") if s != "available"]
-    assert all(text == machine.label(s) and "_" not in text for s, text in items)
+    from console.dispatch_models import state_label
+
+    assert state_label("下班 off duty", zh=False) == "off duty"
+    assert state_label("下班 off duty", zh=True) == "下班"
+    assert all(text == state_label(machine.label(s), False) and "_" not in text
+               for s, text in items)
     row = next(r for r, u in enumerate(panel.units_model.units) if u.id == unit.id)
-    assert panel.units_model.data(panel.units_model.index(row, 2)) == machine.label("available")
+    assert panel.units_model.data(panel.units_model.index(row, 2)) == "available"
 
     incident = panel.queue_model.incident_id(panel.queue_model.rowCount() - 1)
     panel.select_incident(incident)
