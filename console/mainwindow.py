@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PyQt6.QtCore import QByteArray, QCoreApplication, QSettings, Qt, QTimer
-from PyQt6.QtGui import QAction, QKeySequence
+from PyQt6.QtGui import QAction, QActionGroup, QKeySequence
 from PyQt6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -27,7 +27,7 @@ from PyQt6.QtWidgets import (
 
 from console.bus import Bus
 from console.context import BackendStatus, ConsoleContext
-from console.i18n import LANGUAGES, fill
+from console.i18n import LANGUAGES, current_language, fill
 from console.labels import plain_tooltip
 from console.navigation import Focus, History
 from console.notice import Notice
@@ -280,9 +280,17 @@ class MainWindow(QMainWindow):
         self._action(m, self.tr("Toggle dark / light theme"), "Ctrl+Shift+T", self.toggle_theme)
         self._action(m, self.tr("Reset layout"), None, self.reset_layout)
         lang = m.addMenu(self.tr("Language"))
+        group = QActionGroup(self)
+        group.setExclusive(True)
+        self.language_actions: dict[str, QAction] = {}
+        chosen = str(self.settings.value("language", "") or current_language())
         for code, name in LANGUAGES.items():
-            lang.addAction(name).triggered.connect(
-                lambda _=False, c=code: self.set_language(c))
+            action = lang.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(code == chosen)  # the check mark: the language chosen
+            group.addAction(action)
+            action.triggered.connect(lambda _=False, c=code: self.set_language(c))
+            self.language_actions[code] = action
         m = bar.addMenu(self.tr("&Help"))
         self._action(m, self.tr("Keyboard shortcuts"), "F1", self.show_shortcuts)
         toolbar = self.nav_toolbar = self.addToolBar(self.tr("Navigation"))
@@ -397,11 +405,41 @@ class MainWindow(QMainWindow):
                 hook(self.theme)
         self.settings.setValue("theme", self.theme.name)
 
-    def set_language(self, code: str) -> None:
-        """Remember the UI language; it applies from the next start."""
+    def set_language(self, code: str, *, ask: bool = True) -> None:
+        """Remember the UI language; it applies from the next start, which the notice offers
+        to do now (Restart) or later."""
         self.settings.setValue("language", code)
-        QMessageBox.information(self, self.tr("Language"),
-                                self.tr("The language changes when the console is restarted."))
+        self.settings.sync()
+        for c, action in self.language_actions.items():
+            action.setChecked(c == code)
+        if not ask:
+            return
+        box = QMessageBox(QMessageBox.Icon.Information, self.tr("Language"),
+                          self.tr("The language changes when the console is restarted."),
+                          parent=self)
+        restart = box.addButton(self.tr("Restart now"), QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(self.tr("Later"), QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        if box.clickedButton() is restart:
+            self.restart()
+
+    def restart(self) -> bool:
+        """Start the console again the way it was started, then close this window."""
+        import sys
+
+        from PyQt6.QtCore import QProcess
+
+        started = QProcess.startDetached(sys.executable, sys.argv)
+        ok = bool(started[0] if isinstance(started, tuple) else started)
+        if ok:
+            self.close()
+            app = QApplication.instance()
+            if app is not None:
+                app.quit()
+        else:
+            self.statusBar().showMessage(self.tr("could not restart: start the console again"),
+                                         10000)
+        return ok
 
     def toggle_theme(self) -> None:
         self.apply_theme("light" if self.theme.name == "dark" else "dark")

@@ -651,3 +651,32 @@ def test_board_mode_shows_the_whole_board_full_screen_with_keys(qtbot, ctx, sett
         assert "acknowledged" in done.args[0]
     assert window.toggle_board_mode() is False
     assert window.docks["records"].isVisible() and window.tabs.tabBar().isVisible()
+
+
+def test_language_menu_checks_the_chosen_language_and_a_cjk_font_leads(
+        qtbot, ctx, settings, qapp) -> None:  # noqa: F811
+    """Issue #15, Chinese: the language menu shows a check mark on the chosen language (the
+    notice offers a restart); in zh_CN a CJK font leads, so CJK glyphs are not clipped in dock
+    titles sized from another font's metrics."""
+    from PyQt6.QtGui import QFontMetrics
+
+    from console.app import cjk_font_families, use_cjk_font
+
+    window = _window(qtbot, ctx, settings)
+    checked = [c for c, a in window.language_actions.items() if a.isChecked()]
+    assert checked == ["en"]
+    window.set_language("zh_CN", ask=False)
+    assert [c for c, a in window.language_actions.items() if a.isChecked()] == ["zh_CN"]
+    assert settings.value("language") == "zh_CN"
+    if not cjk_font_families():
+        pytest.skip("no CJK font installed (apt-get install fonts-noto-cjk)")
+    before = qapp.font()
+    try:
+        family = use_cjk_font(qapp, "zh_CN")
+        assert family and qapp.font().families()[0] == family
+        height = QFontMetrics(qapp.font()).height()
+        title = window.docks["records"]
+        qtbot.wait(50)
+        assert title.widget().geometry().top() >= height  # the title bar holds a CJK line
+    finally:
+        qapp.setFont(before)

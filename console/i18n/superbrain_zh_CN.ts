@@ -3,49 +3,76 @@
 <context>
     <name>AlertTray</name>
     <message>
-        <location filename="../alert_tray.py" line="144" />
+        <location filename="../alert_tray.py" line="153" />
         <source>note for the acknowledgement (what was done)</source>
         <translation>确认备注（已采取的措施）</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="145" />
+        <location filename="../alert_tray.py" line="154" />
         <source>Acknowledge</source>
         <translation>确认收到</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="148" />
+        <location filename="../alert_tray.py" line="157" />
         <source>sound</source>
         <translation>声音</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="167" />
+        <location filename="../alert_tray.py" line="176" />
         <source>superbrain alerts</source>
         <translation>superbrain 预警</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="172" />
+        <location filename="../alert_tray.py" line="181" />
         <source>alerts: {error}</source>
         <translation>预警：{error}</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="207" />
+        <location filename="../alert_tray.py" line="216" />
         <source>{n} to acknowledge · {shown} most recent shown</source>
         <translation>{n} 条待确认 · 显示最近 {shown} 条</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="234" />
+        <location filename="../alert_tray.py" line="243" />
         <source>select an alert that is not acknowledged yet</source>
         <translation>请选择一条尚未确认的预警</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="244" />
+        <location filename="../alert_tray.py" line="253" />
         <source>not acknowledged: {error}</source>
         <translation>未确认：{error}</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="251" />
+        <location filename="../alert_tray.py" line="260" />
         <source>{n} acknowledged</source>
         <translation>已确认 {n} 条</translation>
+    </message>
+</context><context>
+    <name>Alerts</name>
+    <message>
+        <location filename="../alert_tray.py" line="48" />
+        <source>critical</source>
+        <translation>特急</translation>
+    </message>
+    <message>
+        <location filename="../alert_tray.py" line="49" />
+        <source>high</source>
+        <translation>高</translation>
+    </message>
+    <message>
+        <location filename="../alert_tray.py" line="50" />
+        <source>medium</source>
+        <translation>中</translation>
+    </message>
+    <message>
+        <location filename="../alert_tray.py" line="51" />
+        <source>low</source>
+        <translation>低</translation>
+    </message>
+    <message>
+        <location filename="../alert_tray.py" line="52" />
+        <source>info</source>
+        <translation>提示</translation>
     </message>
 </context><context>
     <name>DashboardPanel</name>
@@ -85,6 +112,13 @@
         <translation>{sources} 个数据源共 {n} 条记录</translation>
     </message>
 </context><context>
+    <name>Dispatch</name>
+    <message>
+        <location filename="../dispatch_models.py" line="33" />
+        <source>Select an incident in the queue.</source>
+        <translation>请在队列中选择一起警情。</translation>
+    </message>
+</context><context>
     <name>DispatchMap</name>
     <message>
         <location filename="../dispatch_map.py" line="51" />
@@ -94,332 +128,392 @@
 </context><context>
     <name>DispatchPanel</name>
     <message>
-        <location filename="../dispatch_panel.py" line="83" />
+        <location filename="../dispatch_panel.py" line="93" />
         <source>loading the board …</source>
         <translation>正在加载调度台 …</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="100" />
+        <location filename="../dispatch_panel.py" line="110" />
         <source>Recommend</source>
         <translation>推荐警力</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="102" />
+        <location filename="../dispatch_panel.py" line="112" />
         <source>Assign selected units</source>
         <translation>派出所选警力</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="108" />
+        <location filename="../dispatch_panel.py" line="118" />
         <source>Incident queue (most urgent first)</source>
         <translation>警情队列（最紧急在前）</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="111" />
+        <location filename="../dispatch_panel.py" line="121" />
+        <source>Select an incident in the queue.</source>
+        <translation>请在队列中选择一起警情。</translation>
+    </message>
+    <message>
+        <location filename="../dispatch_panel.py" line="126" />
         <source>Recommended units</source>
         <translation>推荐警力</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="122" />
+        <location filename="../dispatch_panel.py" line="137" />
         <source>Release</source>
         <translation>释放</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="125" />
+        <location filename="../dispatch_panel.py" line="140" />
         <source>set status…</source>
         <translation>设置状态…</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="130" />
+        <location filename="../dispatch_panel.py" line="145" />
         <source>Units by status</source>
         <translation>警力状态</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="150" />
+        <location filename="../dispatch_panel.py" line="165" />
         <source>Show in Map view</source>
         <translation>在地图视图中显示</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="151" />
+        <location filename="../dispatch_panel.py" line="166" />
         <source>The Map view shows every layer; pop it out (Ctrl+Shift+D) to keep it beside the board</source>
         <translation>地图视图显示全部图层；可将其弹出（Ctrl+Shift+D）放在调度台旁边</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="201" />
+        <location filename="../dispatch_panel.py" line="221" />
         <source>board: {error}</source>
         <translation>调度台：{error}</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="222" />
+        <location filename="../dispatch_panel.py" line="245" />
         <source>Open incidents {open}   |   units: {units}   |   unacknowledged alerts {alerts}</source>
         <translation>未结警情 {open}   |   警力：{units}   |   未确认预警 {alerts}</translation>
     </message>
 </context><context>
     <name>FacesPanel</name>
     <message>
-        <location filename="../faces_panel.py" line="158" />
+        <location filename="../faces_panel.py" line="161" />
         <source>Open photo…</source>
         <translation>打开照片…</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="160" />
+        <location filename="../faces_panel.py" line="163" />
         <source>Paste</source>
         <translation>粘贴</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="164" />
+        <location filename="../faces_panel.py" line="167" />
         <source>case number (required)</source>
         <translation>案件编号（必填）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="166" />
+        <location filename="../faces_panel.py" line="169" />
         <source>purpose of this search (required)</source>
         <translation>比对用途（必填）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="167" />
+        <location filename="../faces_panel.py" line="170" />
         <source>Search gallery</source>
         <translation>比对人像库</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="176" />
+        <location filename="../faces_panel.py" line="179" />
         <source>⚠ </source>
         <translation>⚠ </translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="189" />
+        <location filename="../faces_panel.py" line="192" />
         <source>review note (why)</source>
         <translation>复核备注（理由）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="190" />
+        <location filename="../faces_panel.py" line="193" />
         <source>Confirm</source>
         <translation>确认</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="191" />
+        <location filename="../faces_panel.py" line="194" />
         <source>Reject</source>
         <translation>否定</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="194" />
+        <location filename="../faces_panel.py" line="197" />
         <source>Open in graph</source>
         <translation>在图谱中打开</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="196" />
+        <location filename="../faces_panel.py" line="199" />
         <source>Open record</source>
         <translation>打开记录</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="207" />
+        <location filename="../faces_panel.py" line="210" />
         <source>Candidates</source>
         <translation>候选人</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="317" />
+        <location filename="../faces_panel.py" line="211" />
+        <source>show candidates below the threshold</source>
+        <translation>显示低于阈值的候选人</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="326" />
         <source>{n} faces found; click one to search it</source>
         <translation>发现 {n} 张人脸；点击其中一张进行比对</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="318" />
+        <location filename="../faces_panel.py" line="327" />
         <source>{n} face found</source>
         <translation>发现 {n} 张人脸</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="334" />
+        <location filename="../faces_panel.py" line="343" />
         <source>Not searched: {missing}.</source>
         <translation>未检索：{missing}。</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="371" />
+        <location filename="../faces_panel.py" line="374" />
+        <source>Candidates — threshold {t}: {fm} on LFW; gallery of {n} faces</source>
+        <translation>候选人 — 阈值 {t}：LFW 测得 {fm}；人像库共 {n} 张人脸</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="380" />
         <source>{n} candidates, {above} above the threshold — leads only; confirm or reject each (audited)</source>
         <translation>{n} 个候选，{above} 个高于阈值 — 仅为线索；请逐一确认或否定（已审计）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="405" />
+        <location filename="../faces_panel.py" line="383" />
+        <source> · {hidden} below the threshold hidden</source>
+        <translation> · 已隐藏 {hidden} 名低于阈值的候选人</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="398" />
+        <source>below the threshold: not named</source>
+        <translation>低于阈值：不显示身份</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="400" />
+        <source>✔ confirmed before</source>
+        <translation>✔ 此前已确认</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="401" />
+        <source>✖ rejected before</source>
+        <translation>✖ 此前已否定</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="442" />
         <source>candidate #{rank} {decision} (audited)</source>
         <translation>候选 #{rank} {decision}（已审计）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="436" />
+        <location filename="../faces_panel.py" line="487" />
+        <source>false-match rate {rate} (sample size unknown)</source>
+        <translation>误识率 {rate}（样本量未知）</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="491" />
+        <source>{m} of {n} impostor pairs</source>
+        <translation>{n} 对异人样本中误识 {m} 对</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="493" />
+        <source>false matches: {m} of {n} impostor pairs ({rate})</source>
+        <translation>误识：{n} 对异人样本中 {m} 对（{rate}）</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="502" />
         <source>open, drop or paste a photo with a face</source>
         <translation>请打开、拖入或粘贴一张含人脸的照片</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="439" />
+        <location filename="../faces_panel.py" line="505" />
         <source>click the face to search (the photo holds several)</source>
         <translation>照片中有多张人脸，请点击要比对的一张</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="442" />
+        <location filename="../faces_panel.py" line="508" />
         <source>enter the case number</source>
         <translation>请填写案件编号</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="444" />
+        <location filename="../faces_panel.py" line="510" />
         <source>state the purpose of the search</source>
         <translation>请填写检索事由</translation>
     </message>
 </context><context>
     <name>GraphPanel</name>
     <message>
-        <location filename="../graph_panel.py" line="153" />
+        <location filename="../graph_panel.py" line="199" />
         <source>entity id, plate, phone or ID number — Enter to chart</source>
         <translation>实体编号、车牌、电话或身份证号 — 回车生成图谱</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="157" />
+        <location filename="../graph_panel.py" line="203" />
         <source>depth </source>
         <translation>深度 </translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="159" />
+        <location filename="../graph_panel.py" line="205" />
         <source>colour by type</source>
         <translation>按类型着色</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="159" />
+        <location filename="../graph_panel.py" line="205" />
         <source>colour by centrality</source>
         <translation>按中心度着色</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="160" />
+        <location filename="../graph_panel.py" line="206" />
         <source>show communities</source>
         <translation>显示社群</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="162" />
+        <location filename="../graph_panel.py" line="208" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="165" />
+        <location filename="../graph_panel.py" line="211" />
         <source>Clear</source>
         <translation>清空</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="165" />
+        <location filename="../graph_panel.py" line="211" />
         <source>Unhide all</source>
         <translation>全部显示</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="166" />
+        <location filename="../graph_panel.py" line="212" />
         <source>PNG…</source>
         <translation>PNG…</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="166" />
+        <location filename="../graph_panel.py" line="212" />
         <source>GraphML…</source>
         <translation>GraphML…</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="176" />
+        <location filename="../graph_panel.py" line="222" />
         <source>Double-click a node to expand it; right-click for more.</source>
         <translation>双击节点展开；右键查看更多操作。</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="258" />
+        <location filename="../graph_panel.py" line="312" />
         <source>graph: {error}</source>
         <translation>图谱：{error}</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="259" />
+        <location filename="../graph_panel.py" line="313" />
         <source>cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="285" />
+        <location filename="../graph_panel.py" line="339" />
         <source>{n} entity</source>
         <translation>{n} 个实体</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="285" />
+        <location filename="../graph_panel.py" line="339" />
         <source>{n} entities</source>
         <translation>{n} 个实体</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="286" />
+        <location filename="../graph_panel.py" line="340" />
         <source>{n} link</source>
         <translation>{n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="286" />
+        <location filename="../graph_panel.py" line="340" />
         <source>{n} links</source>
         <translation>{n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="287" />
+        <location filename="../graph_panel.py" line="341" />
         <source>{n} new</source>
         <translation>新增 {n}</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="475" />
+        <location filename="../graph_panel.py" line="452" />
+        <source>colour and size: PageRank (red = most central)</source>
+        <translation>颜色和大小：PageRank（红色最核心）</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="453" />
+        <source>colour: community (Louvain)</source>
+        <translation>颜色：社群（Louvain）</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="551" />
         <source>{n} link on the chart</source>
         <translation>图上 {n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="475" />
+        <location filename="../graph_panel.py" line="551" />
         <source>{n} links on the chart</source>
         <translation>图上 {n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="496" />
+        <location filename="../graph_panel.py" line="572" />
         <source>Expand</source>
         <translation>展开</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="497" />
+        <location filename="../graph_panel.py" line="573" />
         <source>Expand by link type</source>
         <translation>按关系类型展开</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="501" />
+        <location filename="../graph_panel.py" line="577" />
         <source>Find path to…</source>
         <translation>查找路径至…</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="503" />
+        <location filename="../graph_panel.py" line="579" />
         <source>Unpin</source>
         <translation>取消固定</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="505" />
+        <location filename="../graph_panel.py" line="581" />
         <source>Hide</source>
         <translation>隐藏</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="507" />
+        <location filename="../graph_panel.py" line="583" />
         <source>Colour by centrality</source>
         <translation>按中心度着色</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="508" />
+        <location filename="../graph_panel.py" line="584" />
         <source>Show communities</source>
         <translation>显示社群</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="513" />
+        <location filename="../graph_panel.py" line="589" />
         <source>Search its records</source>
         <translation>检索相关记录</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="554" />
+        <location filename="../graph_panel.py" line="630" />
         <source>path of {n} hops: </source>
         <translation>{n} 跳路径：</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="595" />
+        <location filename="../graph_panel.py" line="671" />
         <source>{n} communities (Louvain)</source>
         <translation>{n} 个社群（Louvain）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="637" />
-        <location filename="../graph_panel.py" line="629" />
+        <location filename="../graph_panel.py" line="713" />
+        <location filename="../graph_panel.py" line="705" />
         <source>saved {path}</source>
         <translation>已保存 {path}</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="639" />
+        <location filename="../graph_panel.py" line="715" />
         <source>export failed: {error}</source>
         <translation>导出失败：{error}</translation>
     </message>
@@ -542,119 +636,139 @@
 </context><context>
     <name>MainWindow</name>
     <message>
-        <location filename="../mainwindow.py" line="239" />
+        <location filename="../mainwindow.py" line="240" />
         <source>workspace: {name}</source>
         <translation>工作区：{name}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="241" />
+        <location filename="../mainwindow.py" line="242" />
         <source>backend: …</source>
         <translation>检索后端：…</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="242" />
+        <location filename="../mainwindow.py" line="243" />
         <source>user: {user} ({role})</source>
         <translation>用户：{user}（{role}）</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="261" />
+        <location filename="../mainwindow.py" line="262" />
         <source>&amp;Workspace</source>
         <translation>工作区(&amp;W)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="262" />
+        <location filename="../mainwindow.py" line="263" />
         <source>Ingest a file…</source>
         <translation>导入文件…</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="263" />
+        <location filename="../mainwindow.py" line="264" />
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="265" />
+        <location filename="../mainwindow.py" line="266" />
         <source>Quit</source>
         <translation>退出</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="266" />
+        <location filename="../mainwindow.py" line="267" />
         <source>&amp;Go</source>
         <translation>转到(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="267" />
+        <location filename="../mainwindow.py" line="268" />
         <source>Search</source>
         <translation>检索</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="268" />
+        <location filename="../mainwindow.py" line="269" />
         <source>◀ Back</source>
         <translation>◀ 后退</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="269" />
+        <location filename="../mainwindow.py" line="270" />
         <source>Forward ▶</source>
         <translation>前进 ▶</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="270" />
+        <location filename="../mainwindow.py" line="271" />
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="275" />
+        <location filename="../mainwindow.py" line="276" />
         <source>Pop out the current view</source>
         <translation>弹出当前视图</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="276" />
+        <location filename="../mainwindow.py" line="277" />
+        <source>Board mode (full screen)</source>
+        <translation>调度大屏模式（全屏）</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="280" />
         <source>Toggle dark / light theme</source>
         <translation>切换深色 / 浅色主题</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="277" />
+        <location filename="../mainwindow.py" line="281" />
         <source>Reset layout</source>
         <translation>恢复默认布局</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="364" />
-        <location filename="../mainwindow.py" line="278" />
+        <location filename="../mainwindow.py" line="417" />
+        <location filename="../mainwindow.py" line="282" />
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="282" />
+        <location filename="../mainwindow.py" line="294" />
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="392" />
-        <location filename="../mainwindow.py" line="283" />
+        <location filename="../mainwindow.py" line="469" />
+        <location filename="../mainwindow.py" line="295" />
         <source>Keyboard shortcuts</source>
         <translation>快捷键</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="284" />
+        <location filename="../mainwindow.py" line="296" />
         <source>Navigation</source>
         <translation>导航</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="365" />
+        <location filename="../mainwindow.py" line="418" />
         <source>The language changes when the console is restarted.</source>
         <translation>重新启动控制台后语言设置生效。</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="377" />
+        <location filename="../mainwindow.py" line="420" />
+        <source>Restart now</source>
+        <translation>立即重启</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="421" />
+        <source>Later</source>
+        <translation>稍后</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="440" />
+        <source>could not restart: start the console again</source>
+        <translation>无法重启：请重新启动控制台</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="454" />
         <source>backend: {state}</source>
         <translation>检索后端：{state}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="380" />
+        <location filename="../mainwindow.py" line="457" />
         <source>backend: error: {error}</source>
         <translation>检索后端：错误：{error}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="386" />
+        <location filename="../mainwindow.py" line="463" />
         <source>UI stall {ms} ms</source>
         <translation>界面卡顿 {ms} 毫秒</translation>
     </message>
@@ -676,57 +790,57 @@
         <translation>正在生成地图 …</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="231" />
+        <location filename="../map_panel.py" line="232" />
         <source>{n} incident</source>
         <translation>{n} 起警情</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="231" />
+        <location filename="../map_panel.py" line="232" />
         <source>{n} incidents</source>
         <translation>{n} 起警情</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="232" />
+        <location filename="../map_panel.py" line="233" />
         <source>{n} unit</source>
         <translation>{n} 个警力</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="232" />
+        <location filename="../map_panel.py" line="233" />
         <source>{n} units</source>
         <translation>{n} 个警力</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="233" />
+        <location filename="../map_panel.py" line="234" />
         <source>{n} located record</source>
         <translation>{n} 条定位记录</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="233" />
+        <location filename="../map_panel.py" line="234" />
         <source>{n} located records</source>
         <translation>{n} 条定位记录</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="235" />
+        <location filename="../map_panel.py" line="236" />
         <source>{n} track</source>
         <translation>{n} 条轨迹</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="235" />
+        <location filename="../map_panel.py" line="236" />
         <source>{n} tracks</source>
         <translation>{n} 条轨迹</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="237" />
+        <location filename="../map_panel.py" line="238" />
         <source>hotspots</source>
         <translation>热点</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="239" />
+        <location filename="../map_panel.py" line="240" />
         <source>{n} geofence</source>
         <translation>{n} 个电子围栏</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="239" />
+        <location filename="../map_panel.py" line="240" />
         <source>{n} geofences</source>
         <translation>{n} 个电子围栏</translation>
     </message>
@@ -734,7 +848,7 @@
     <name>Panels</name>
     <message>
         <location filename="../mainwindow.py" line="88" />
-        <location filename="../alert_tray.py" line="211" />
+        <location filename="../alert_tray.py" line="220" />
         <source>Alerts</source>
         <translation>预警</translation>
     </message>
@@ -840,52 +954,52 @@
 </context><context>
     <name>RecordView</name>
     <message>
-        <location filename="../record_view.py" line="70" />
+        <location filename="../record_view.py" line="86" />
         <source>Graph</source>
         <translation>图谱</translation>
     </message>
     <message>
-        <location filename="../record_view.py" line="71" />
+        <location filename="../record_view.py" line="87" />
         <source>Map</source>
         <translation>地图</translation>
     </message>
     <message>
-        <location filename="../record_view.py" line="72" />
+        <location filename="../record_view.py" line="88" />
         <source>Timeline</source>
         <translation>时间轴</translation>
     </message>
     <message>
-        <location filename="../record_view.py" line="73" />
+        <location filename="../record_view.py" line="89" />
         <source>Faces</source>
         <translation>人像比对</translation>
     </message>
     <message>
-        <location filename="../record_view.py" line="74" />
+        <location filename="../record_view.py" line="90" />
         <source>location</source>
         <translation>位置</translation>
     </message>
     <message>
-        <location filename="../record_view.py" line="75" />
+        <location filename="../record_view.py" line="91" />
         <source>Entities</source>
         <translation>实体</translation>
     </message>
     <message>
-        <location filename="../record_view.py" line="76" />
+        <location filename="../record_view.py" line="92" />
         <source>Links</source>
         <translation>关系</translation>
     </message>
     <message>
-        <location filename="../record_view.py" line="77" />
+        <location filename="../record_view.py" line="93" />
         <source>from</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../record_view.py" line="138" />
+        <location filename="../record_view.py" line="152" />
         <source>Link chart, map, timeline, search</source>
         <translation>关系图谱、地图、时间轴、检索</translation>
     </message>
     <message>
-        <location filename="../record_view.py" line="149" />
+        <location filename="../record_view.py" line="163" />
         <source>Records ({shown} of {total})</source>
         <translation>记录（显示 {shown} / 共 {total}）</translation>
     </message>
@@ -950,6 +1064,31 @@
         <location filename="../search_panel.py" line="252" />
         <source> — {n} loaded</source>
         <translation> — 已加载 {n}</translation>
+    </message>
+    <message>
+        <location filename="../search_panel.py" line="259" />
+        <source>source</source>
+        <translation>来源</translation>
+    </message>
+    <message>
+        <location filename="../search_panel.py" line="259" />
+        <source>type</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <location filename="../search_panel.py" line="260" />
+        <source>category</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <location filename="../search_panel.py" line="260" />
+        <source>district</source>
+        <translation>辖区</translation>
+    </message>
+    <message>
+        <location filename="../search_panel.py" line="261" />
+        <source>day</source>
+        <translation>日期</translation>
     </message>
 </context><context>
     <name>StartDialog</name>
