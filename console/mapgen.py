@@ -238,7 +238,7 @@ def build_map_html(layers: MapLayers, *, tile_url: str = "", dark: bool = True,
         "incidents": layers.incidents, "units": layers.units, "tracks": layers.tracks,
         "records": layers.records, "dark": dark, "offline": not tile_url,
         "basemap": "tiles" if tile_url else ("districts" if districts else "grid"),
-        "tz": time_zone,
+        "tz": time_zone, "fit": bounds,
     }
     data = page_json(payload)
     # the map variable is created by a script rendered after this one: start once parsed

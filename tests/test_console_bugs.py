@@ -680,3 +680,37 @@ def test_language_menu_checks_the_chosen_language_and_a_cjk_font_leads(
         assert title.widget().geometry().top() >= height  # the title bar holds a CJK line
     finally:
         qapp.setFont(before)
+
+
+def test_a_map_page_loaded_while_hidden_zooms_to_its_track_when_shown(qtbot, tmp_path) -> None:
+    """Show on map zooms to the entity's track even when the page loaded in a hidden tab
+    (0×0: Leaflet's fit at load time fitted nothing)."""
+    from PyQt6.QtCore import QUrl
+
+    from console import qtinit
+    from console.map_panel import make_map_view, page_call
+    from console.mapgen import MapLayers, build_map_html
+
+    if not qtinit.webengine_available():
+        pytest.skip(f"Qt WebEngine cannot start here: {qtinit.WEBENGINE_ERROR}")
+    track = {"id": "vehicle:浙F1", "label": "浙F1",
+             "points": [[30.70, 120.90, 1789970700, "r1"], [30.75, 120.97, 1789971300, "r2"]]}
+    layers = MapLayers(incidents=[{"id": 1, "lat": 30.2, "lon": 120.1, "label": "x",
+                                   "priority": 2}], tracks=[track])
+    path = tmp_path / "map.html"
+    path.write_text(build_map_html(layers), encoding="utf-8")
+    view = make_map_view(lambda *_: None, lambda _ok: None)
+    qtbot.addWidget(view)
+    view.resize(0, 0)  # loads hidden, as in a tab not shown
+    view.load(QUrl.fromLocalFile(str(path)))
+    qtbot.waitUntil(lambda: view.title() == "superbrain-map-ready", timeout=WAIT)
+    view.resize(800, 600)
+    view.show()
+    page_call(view, "sbInvalidate")
+    answers: list[object] = []
+    qtbot.wait(500)
+    view.page().runJavaScript(
+        "SB.map.getBounds().contains([30.70, 120.90]) && SB.map.getBounds().contains("
+        "[30.75, 120.97]) && !SB.map.getBounds().contains([30.2, 120.1])", answers.append)
+    qtbot.waitUntil(lambda: bool(answers), timeout=WAIT)
+    assert answers[0] is True

@@ -310,8 +310,19 @@ function sbDispatch(data) {
 function sbInvalidate() {
   /* the view was shown again: let Leaflet measure its container (returns nothing: a Leaflet
    * object handed back to the console would be converted whole, see map_panel.page_call) */
-  if (SB.map) { SB.map.invalidateSize(false); }
+  if (SB.map) { SB.map.invalidateSize(false); sbFitOnce(); }
   return null;
+}
+
+function sbFitOnce() {
+  /* Zoom to what the page was made for (the tracks asked for, else everything) once the map
+   * has a real size: a page loaded in a hidden tab measured 0×0 and fitted nothing. */
+  if (!SB.fitPending || !SB.map) { return; }
+  var size = SB.map.getSize();
+  if (size.x > 0 && size.y > 0) {
+    SB.fitPending = false;
+    SB.map.fitBounds(SB.fit, { padding: [20, 20] });
+  }
 }
 
 function sbLayerSwitcher(map, data) {
@@ -346,6 +357,10 @@ function sbInit(map, data) {
   if (!map.options.maxZoom) { map.setMaxZoom(19); }  /* clustering needs one; no tile layer */
   document.body.className = data.dark ? "sb-dark" : "sb-light";
   SB.tz = data.tz || SB.tz;
+  if (data.fit) {
+    SB.fit = data.fit; SB.fitPending = true;
+    map.on("resize", sbFitOnce);
+  }
   L.control.scale({ metric: true, imperial: false }).addTo(map);  /* metric only */
   if (data.basemap === "grid") { sbGrid(map); }
   sbRecords(map, data.records);
@@ -354,5 +369,6 @@ function sbInit(map, data) {
   sbTracks(map, data.tracks);
   sbLegend(map, data);
   sbLayerSwitcher(map, data);
+  sbFitOnce();
   document.title = "superbrain-map-ready";
 }
