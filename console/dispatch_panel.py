@@ -103,7 +103,9 @@ class DispatchPanel(QWidget):
         for col, width in enumerate((34, 76, 104, 72, 64, 90)):
             self.queue.setColumnWidth(col, width)
         self.recs = QTableWidget(0, 5)
-        self.recs.setHorizontalHeaderLabels(["Unit", "Type", "Distance", "ETA", "Position"])
+        self.recs.setHorizontalHeaderLabels([self.tr("Unit"), self.tr("Type"),
+                                             self.tr("Distance"), self.tr("ETA"),
+                                             self.tr("Position")])
         self.recs.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.recs.verticalHeader().hide()
         self.recs.horizontalHeader().setStretchLastSection(True)

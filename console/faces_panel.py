@@ -61,7 +61,7 @@ class ProbeView(QLabel):
     face_clicked = pyqtSignal(int)
 
     def __init__(self) -> None:
-        super().__init__("Open, drop or paste (Ctrl+V) a photo")
+        super().__init__(self.tr("Open, drop or paste (Ctrl+V) a photo"))
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setMinimumSize(320, 260)
         self.image: QImage | None = None
@@ -176,7 +176,7 @@ class FacesPanel(QWidget):
         top.addWidget(self.case, 1)
         top.addWidget(self.purpose, 2)
         top.addWidget(self.search_button)
-        self.notice = QLabel(self.tr("⚠ ") + LEAD_NOTICE)
+        self.notice = QLabel(self.tr("⚠ ") + lead_notice(LEAD_NOTICE))
         self.notice.setWordWrap(True)
         self.notice.setProperty("role", "notice")
         self.probe = ProbeView()
@@ -464,6 +464,22 @@ class FacesPanel(QWidget):
             self.load_file(photos[0])
         else:
             self._failed(f"record {focus.ids[0]} has no photo")
+
+
+_LEAD_NOTICE_EN = ("Investigative lead only: a face match is not an identification. A trained "
+                   "examiner must confirm or reject each candidate; nothing is done "
+                   "automatically.")
+
+
+def lead_notice(engine_notice: str) -> str:
+    """The engine's lead-only warning in the UI language; a notice the console does not know
+    (the engine reworded it) is shown as the engine words it, never dropped."""
+    if engine_notice != _LEAD_NOTICE_EN:
+        return engine_notice
+    return QCoreApplication.translate(
+        "FacesPanel", "Investigative lead only: a face match is not an identification. A "
+        "trained examiner must confirm or reject each candidate; nothing is done "
+        "automatically.")
 
 
 @functools.lru_cache(maxsize=1)

@@ -241,11 +241,18 @@ class MainWindow(QMainWindow):
         self.status_workspace.setToolTip(plain_tooltip(str(root)))
         self.status_backend = QLabel(self.tr("backend: …"))
         self.status_user = QLabel(fill(self.tr("user: {user} ({role})"), user=self.ctx.user,
-                                       role=self.ctx.role))
+                                       role=self.role_label(self.ctx.role)))
+        self.status_user.setProperty("data", True)  # the session's user name
         self.status_stall = QLabel("")
         for w in (self.status_workspace, self.status_backend, self.status_user,
                   self.status_stall):
             bar.addPermanentWidget(w)
+
+    def role_label(self, role: str) -> str:
+        """A role (resources/security/roles.toml) in the UI language."""
+        return {"analyst": self.tr("analyst"), "commander": self.tr("commander"),
+                "supervisor": self.tr("supervisor"),
+                "administrator": self.tr("administrator")}.get(role, role)
 
     def _action(self, menu: Any, text: str, shortcut: str | None, slot: Any) -> QAction:
         action = QAction(text, self)

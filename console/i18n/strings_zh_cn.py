@@ -143,4 +143,11 @@ ZH_CN = {
     "Board mode (full screen)": "调度大屏模式（全屏）", "Restart now": "立即重启",
     "Later": "稍后", "could not restart: start the console again": "无法重启：请重新启动控制台",
     "source": "来源", "type": "类型", "category": "类别", "district": "辖区", "day": "日期",
+    "Distance": "距离", "ETA": "预计到达",
+    "Investigative lead only: a face match is not an identification. A trained examiner must "
+    "confirm or reject each candidate; nothing is done automatically.":
+        "仅为侦查线索：人像比对结果不是身份认定。每个候选人须由经过培训的比对人员确认或否定；"
+        "系统不会自动采取任何措施。",
+    "analyst": "分析员", "commander": "指挥员", "supervisor": "主管", "administrator": "管理员",
+    "Open, drop or paste (Ctrl+V) a photo": "打开、拖入或粘贴（Ctrl+V）一张照片",
 }

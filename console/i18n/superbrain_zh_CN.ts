@@ -77,37 +77,37 @@
 </context><context>
     <name>DashboardPanel</name>
     <message>
-        <location filename="../dashboard_panel.py" line="94" />
+        <location filename="../dashboard_panel.py" line="95" />
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../dashboard_panel.py" line="99" />
+        <location filename="../dashboard_panel.py" line="100" />
         <source>indicator field</source>
         <translation>指标字段</translation>
     </message>
     <message>
-        <location filename="../dashboard_panel.py" line="103" />
+        <location filename="../dashboard_panel.py" line="104" />
         <source>records per month by category</source>
         <translation>各类别每月记录数</translation>
     </message>
     <message>
-        <location filename="../dashboard_panel.py" line="106" />
+        <location filename="../dashboard_panel.py" line="107" />
         <source>last 30 days vs a year before (%)</source>
         <translation>近30天同比（%）</translation>
     </message>
     <message>
-        <location filename="../dashboard_panel.py" line="107" />
+        <location filename="../dashboard_panel.py" line="108" />
         <source>top places (records by district)</source>
         <translation>高发地点（按辖区记录数）</translation>
     </message>
     <message>
-        <location filename="../dashboard_panel.py" line="109" />
+        <location filename="../dashboard_panel.py" line="110" />
         <source>hotspots: incidents by district, 14 days vs the 14 before</source>
         <translation>热点：各辖区警情，近14天与前14天对比</translation>
     </message>
     <message>
-        <location filename="../dashboard_panel.py" line="160" />
+        <location filename="../dashboard_panel.py" line="161" />
         <source>{n} records in {sources} sources</source>
         <translation>{sources} 个数据源共 {n} 条记录</translation>
     </message>
@@ -133,62 +133,87 @@
         <translation>正在加载调度台 …</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="110" />
+        <location filename="../dispatch_panel.py" line="106" />
+        <source>Unit</source>
+        <translation>警力</translation>
+    </message>
+    <message>
+        <location filename="../dispatch_panel.py" line="106" />
+        <source>Type</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <location filename="../dispatch_panel.py" line="107" />
+        <source>Distance</source>
+        <translation>距离</translation>
+    </message>
+    <message>
+        <location filename="../dispatch_panel.py" line="107" />
+        <source>ETA</source>
+        <translation>预计到达</translation>
+    </message>
+    <message>
+        <location filename="../dispatch_panel.py" line="108" />
+        <source>Position</source>
+        <translation>位置</translation>
+    </message>
+    <message>
+        <location filename="../dispatch_panel.py" line="112" />
         <source>Recommend</source>
         <translation>推荐警力</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="112" />
+        <location filename="../dispatch_panel.py" line="114" />
         <source>Assign selected units</source>
         <translation>派出所选警力</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="118" />
+        <location filename="../dispatch_panel.py" line="120" />
         <source>Incident queue (most urgent first)</source>
         <translation>警情队列（最紧急在前）</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="121" />
+        <location filename="../dispatch_panel.py" line="123" />
         <source>Select an incident in the queue.</source>
         <translation>请在队列中选择一起警情。</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="126" />
+        <location filename="../dispatch_panel.py" line="128" />
         <source>Recommended units</source>
         <translation>推荐警力</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="137" />
+        <location filename="../dispatch_panel.py" line="139" />
         <source>Release</source>
         <translation>释放</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="140" />
+        <location filename="../dispatch_panel.py" line="142" />
         <source>set status…</source>
         <translation>设置状态…</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="145" />
+        <location filename="../dispatch_panel.py" line="147" />
         <source>Units by status</source>
         <translation>警力状态</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="165" />
+        <location filename="../dispatch_panel.py" line="167" />
         <source>Show in Map view</source>
         <translation>在地图视图中显示</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="166" />
+        <location filename="../dispatch_panel.py" line="168" />
         <source>The Map view shows every layer; pop it out (Ctrl+Shift+D) to keep it beside the board</source>
         <translation>地图视图显示全部图层；可将其弹出（Ctrl+Shift+D）放在调度台旁边</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="221" />
+        <location filename="../dispatch_panel.py" line="223" />
         <source>board: {error}</source>
         <translation>调度台：{error}</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="245" />
+        <location filename="../dispatch_panel.py" line="247" />
         <source>Open incidents {open}   |   units: {units}   |   unacknowledged alerts {alerts}</source>
         <translation>未结警情 {open}   |   警力：{units}   |   未确认预警 {alerts}</translation>
     </message>
@@ -310,37 +335,42 @@
         <translation>候选 #{rank} {decision}（已审计）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="487" />
+        <location filename="../faces_panel.py" line="479" />
+        <source>Investigative lead only: a face match is not an identification. A trained examiner must confirm or reject each candidate; nothing is done automatically.</source>
+        <translation>仅为侦查线索：人像比对结果不是身份认定。每个候选人须由经过培训的比对人员确认或否定；系统不会自动采取任何措施。</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="503" />
         <source>false-match rate {rate} (sample size unknown)</source>
         <translation>误识率 {rate}（样本量未知）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="491" />
+        <location filename="../faces_panel.py" line="507" />
         <source>{m} of {n} impostor pairs</source>
         <translation>{n} 对异人样本中误识 {m} 对</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="493" />
+        <location filename="../faces_panel.py" line="509" />
         <source>false matches: {m} of {n} impostor pairs ({rate})</source>
         <translation>误识：{n} 对异人样本中 {m} 对（{rate}）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="502" />
+        <location filename="../faces_panel.py" line="518" />
         <source>open, drop or paste a photo with a face</source>
         <translation>请打开、拖入或粘贴一张含人脸的照片</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="505" />
+        <location filename="../faces_panel.py" line="521" />
         <source>click the face to search (the photo holds several)</source>
         <translation>照片中有多张人脸，请点击要比对的一张</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="508" />
+        <location filename="../faces_panel.py" line="524" />
         <source>enter the case number</source>
         <translation>请填写案件编号</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="510" />
+        <location filename="../faces_panel.py" line="526" />
         <source>state the purpose of the search</source>
         <translation>请填写检索事由</translation>
     </message>
@@ -651,124 +681,144 @@
         <translation>用户：{user}（{role}）</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="262" />
+        <location filename="../mainwindow.py" line="253" />
+        <source>analyst</source>
+        <translation>分析员</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="253" />
+        <source>commander</source>
+        <translation>指挥员</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="254" />
+        <source>supervisor</source>
+        <translation>主管</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="255" />
+        <source>administrator</source>
+        <translation>管理员</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="269" />
         <source>&amp;Workspace</source>
         <translation>工作区(&amp;W)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="263" />
+        <location filename="../mainwindow.py" line="270" />
         <source>Ingest a file…</source>
         <translation>导入文件…</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="264" />
+        <location filename="../mainwindow.py" line="271" />
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="266" />
+        <location filename="../mainwindow.py" line="273" />
         <source>Quit</source>
         <translation>退出</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="267" />
+        <location filename="../mainwindow.py" line="274" />
         <source>&amp;Go</source>
         <translation>转到(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="268" />
+        <location filename="../mainwindow.py" line="275" />
         <source>Search</source>
         <translation>检索</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="269" />
+        <location filename="../mainwindow.py" line="276" />
         <source>◀ Back</source>
         <translation>◀ 后退</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="270" />
+        <location filename="../mainwindow.py" line="277" />
         <source>Forward ▶</source>
         <translation>前进 ▶</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="271" />
+        <location filename="../mainwindow.py" line="278" />
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="276" />
+        <location filename="../mainwindow.py" line="283" />
         <source>Pop out the current view</source>
         <translation>弹出当前视图</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="277" />
+        <location filename="../mainwindow.py" line="284" />
         <source>Board mode (full screen)</source>
         <translation>调度大屏模式（全屏）</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="280" />
+        <location filename="../mainwindow.py" line="287" />
         <source>Toggle dark / light theme</source>
         <translation>切换深色 / 浅色主题</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="281" />
+        <location filename="../mainwindow.py" line="288" />
         <source>Reset layout</source>
         <translation>恢复默认布局</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="417" />
-        <location filename="../mainwindow.py" line="282" />
+        <location filename="../mainwindow.py" line="424" />
+        <location filename="../mainwindow.py" line="289" />
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="294" />
+        <location filename="../mainwindow.py" line="301" />
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="469" />
-        <location filename="../mainwindow.py" line="295" />
+        <location filename="../mainwindow.py" line="476" />
+        <location filename="../mainwindow.py" line="302" />
         <source>Keyboard shortcuts</source>
         <translation>快捷键</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="296" />
+        <location filename="../mainwindow.py" line="303" />
         <source>Navigation</source>
         <translation>导航</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="418" />
+        <location filename="../mainwindow.py" line="425" />
         <source>The language changes when the console is restarted.</source>
         <translation>重新启动控制台后语言设置生效。</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="420" />
+        <location filename="../mainwindow.py" line="427" />
         <source>Restart now</source>
         <translation>立即重启</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="421" />
+        <location filename="../mainwindow.py" line="428" />
         <source>Later</source>
         <translation>稍后</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="440" />
+        <location filename="../mainwindow.py" line="447" />
         <source>could not restart: start the console again</source>
         <translation>无法重启：请重新启动控制台</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="454" />
+        <location filename="../mainwindow.py" line="461" />
         <source>backend: {state}</source>
         <translation>检索后端：{state}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="457" />
+        <location filename="../mainwindow.py" line="464" />
         <source>backend: error: {error}</source>
         <translation>检索后端：错误：{error}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="463" />
+        <location filename="../mainwindow.py" line="470" />
         <source>UI stall {ms} ms</source>
         <translation>界面卡顿 {ms} 毫秒</translation>
     </message>
@@ -933,6 +983,13 @@
         <location filename="../plugins_panel.py" line="231" />
         <source>ingest failed: {error}</source>
         <translation>导入失败：{error}</translation>
+    </message>
+</context><context>
+    <name>ProbeView</name>
+    <message>
+        <location filename="../faces_panel.py" line="64" />
+        <source>Open, drop or paste (Ctrl+V) a photo</source>
+        <translation>打开、拖入或粘贴（Ctrl+V）一张照片</translation>
     </message>
 </context><context>
     <name>RecordPane</name>
