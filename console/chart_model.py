@@ -61,6 +61,18 @@ class ChartModel:
     scores: dict[str, float] = field(default_factory=dict)
     community: dict[str, int] = field(default_factory=dict)
 
+    # -- undo ---------------------------------------------------------------------------------
+    def snapshot(self) -> tuple[Any, ...]:
+        """What an edit changes (content, positions, pins, hidden nodes), for undo/redo."""
+        return (self.graph, dict(self.positions), set(self.pinned), set(self.hidden),
+                set(self.selected))
+
+    def restore(self, snap: tuple[Any, ...]) -> None:
+        self.graph, positions, pinned, hidden, selected = snap
+        self.positions, self.pinned = dict(positions), set(pinned)
+        self.hidden, self.selected = set(hidden), set(selected)
+        self.colour_mode = "type"
+
     # -- content ------------------------------------------------------------------------------
     def node_ids(self) -> list[str]:
         return list(self.graph.nodes) if self.graph is not None else []

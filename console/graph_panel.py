@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QPointF, Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QColor, QCursor
+from PyQt6.QtGui import QColor, QCursor, QKeySequence, QShortcut
 from PyQt6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -60,6 +60,7 @@ from core.schema import default_schema
 log = logging.getLogger(__name__)
 
 MAX_LABELS = 250
+UNDO_DEPTH = 50  # chart edits that can be taken back
 SYNC_NODES = 1500  # charts up to this size are drawn in one go
 NODE_BATCH = 1000  # nodes per drawing slice of a bigger chart
 LABEL_BATCH = 15  # labels per drawing slice
@@ -113,6 +114,7 @@ class NodesItem(pg.ScatterPlotItem):
             if self._drag is None:
                 ev.ignore()
                 return
+            self.panel.begin_move()
         elif self._drag is None:
             ev.ignore()
             return
@@ -208,6 +210,19 @@ class GraphPanel(QWidget):
         self.cancel_button = QPushButton(self.tr("Cancel"))
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
+        self._fresh = False  # the running expansion starts a fresh chart
+        self._undo: list[tuple[Any, ...]] = []
+        self._redo: list[tuple[Any, ...]] = []
+        self.undo_button = QPushButton(self.tr("Undo"))
+        self.undo_button.setToolTip(self.tr("Undo the last chart edit (Ctrl+Z)"))
+        self.undo_button.clicked.connect(self.undo)
+        self.redo_button = QPushButton(self.tr("Redo"))
+        self.redo_button.setToolTip(self.tr("Redo (Ctrl+Shift+Z)"))
+        self.redo_button.clicked.connect(self.redo)
+        for key, slot in (("Ctrl+Z", self.undo), ("Ctrl+Shift+Z", self.redo),
+                          ("Ctrl+Y", self.redo)):
+            QShortcut(QKeySequence(key), self, activated=slot,
+                      context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         buttons = {self.tr("Clear"): self.clear, self.tr("Unhide all"): self.unhide_all,
                    self.tr("PNG…"): self._export_png, self.tr("GraphML…"): self._export_graphml}
         top = QHBoxLayout()
@@ -218,7 +233,10 @@ class GraphPanel(QWidget):
             b = QPushButton(text)
             b.clicked.connect(slot)
             top.addWidget(b)
+        top.addWidget(self.undo_button)
+        top.addWidget(self.redo_button)
         top.addWidget(self.cancel_button)
+        self._update_undo_buttons()
         self.status = data_label(self.tr("Double-click a node to expand it; right-click for more."))
         self.status.setProperty("role", "muted")
 
@@ -259,6 +277,41 @@ class GraphPanel(QWidget):
         bus.records_selected.connect(self._on_records_selected)
         self.apply_theme(DARK)
 
+    # -- undo / redo --------------------------------------------------------------------------
+    def _remember(self) -> None:
+        """Call before an edit: the chart as it is goes on the undo stack."""
+        self._undo.append(self.model.snapshot())
+        del self._undo[:-UNDO_DEPTH]
+        self._redo.clear()
+        self._update_undo_buttons()
+
+    def undo(self) -> bool:
+        """Take back the last edit (expand, path, hide, unhide, move, pin, clear)."""
+        if not self._undo:
+            return False
+        self.cancel()
+        self._redo.append(self.model.snapshot())
+        self.model.restore(self._undo.pop())
+        self.colour.setCurrentIndex(0)
+        self.redraw()
+        self._update_undo_buttons()
+        return True
+
+    def redo(self) -> bool:
+        if not self._redo:
+            return False
+        self.cancel()
+        self._undo.append(self.model.snapshot())
+        self.model.restore(self._redo.pop())
+        self.colour.setCurrentIndex(0)
+        self.redraw()
+        self._update_undo_buttons()
+        return True
+
+    def _update_undo_buttons(self) -> None:
+        self.undo_button.setEnabled(bool(self._undo))
+        self.redo_button.setEnabled(bool(self._redo))
+
     # -- building the chart -------------------------------------------------------------------
     def _chart_typed(self) -> None:
         text = self.entity_box.text().strip()
@@ -274,8 +327,12 @@ class GraphPanel(QWidget):
 
     def show_entities(self, ids: list[str], *, fresh: bool = True) -> Job | None:
         """Chart ``ids`` and their neighbourhood (a new chart unless ``fresh`` is False)."""
-        if fresh:
-            self.clear()
+        if fresh:  # one undo step: clearing and charting the new entities
+            self.cancel()
+            self._remember()
+            self.model.clear()
+            self.redraw()
+            self._fresh = True
         return self.expand(ids, depth=self.depth.value())
 
     def expand(self, seeds: list[str], *, link_types: list[str] | None = None,
@@ -319,6 +376,7 @@ class GraphPanel(QWidget):
 
     def _job_done(self) -> None:
         self.job = None
+        self._fresh = False
         self.cancel_button.setEnabled(False)
 
     def cancel(self) -> None:
@@ -327,6 +385,9 @@ class GraphPanel(QWidget):
 
     def _apply_growth(self, value: tuple[Any, dict[str, tuple[float, float]]]) -> None:
         graph, positions = value
+        if not self._fresh:  # a fresh chart's clear already remembered the previous one
+            self._remember()
+        self._fresh = False
         new = self.model.apply(graph, positions)
         self.colour.setCurrentIndex(0)
         self.redraw(fit=True)
@@ -342,10 +403,14 @@ class GraphPanel(QWidget):
 
     def clear(self) -> None:
         self.cancel()
+        if self.model.graph is not None:
+            self._remember()
         self.model.clear()
         self.redraw()
 
     def unhide_all(self) -> None:
+        if self.model.hidden:
+            self._remember()
         self.model.unhide_all()
         self.redraw()
 
@@ -562,6 +627,10 @@ class GraphPanel(QWidget):
         ids = [e.id for uid in uids[:50] for e in (store.get_record(uid) or _NO_RECORD).entities]
         self.select(ids, emit=False)
 
+    def begin_move(self) -> None:
+        """A drag starts: one undo step for the whole move."""
+        self._remember()
+
     def drag_node(self, nid: str, x: float, y: float) -> None:
         self.model.move(nid, x, y)
         self.redraw()
@@ -576,8 +645,8 @@ class GraphPanel(QWidget):
                 lambda _=False, t=name: self.expand([nid], link_types=[t]))
         menu.addAction(self.tr("Find path to…")).triggered.connect(lambda: self.ask_path(nid))
         pinned = nid in self.model.pinned
-        menu.addAction(self.tr("Unpin") if pinned else "Pin").triggered.connect(
-            lambda: (self.model.toggle_pin(nid), self.redraw()))
+        menu.addAction(self.tr("Unpin") if pinned else self.tr("Pin")).triggered.connect(
+            lambda: (self._remember(), self.model.toggle_pin(nid), self.redraw()))
         menu.addAction(self.tr("Hide")).triggered.connect(lambda: self.hide_nodes([nid]))
         menu.addSeparator()
         menu.addAction(self.tr("Colour by centrality")).triggered.connect(self.colour_by_centrality)
@@ -591,6 +660,7 @@ class GraphPanel(QWidget):
         return menu
 
     def hide_nodes(self, ids: list[str]) -> None:
+        self._remember()
         self.model.hide(ids)
         self.redraw()
 

@@ -714,3 +714,45 @@ def test_a_map_page_loaded_while_hidden_zooms_to_its_track_when_shown(qtbot, tmp
         "[30.75, 120.97]) && !SB.map.getBounds().contains([30.2, 120.1])", answers.append)
     qtbot.waitUntil(lambda: bool(answers), timeout=WAIT)
     assert answers[0] is True
+
+
+def test_every_chart_edit_can_be_undone_and_redone(qtbot, ctx) -> None:  # noqa: F811
+    """Issue #15, the analyst's chart: undo/redo for every chart edit (expand, hide, move,
+    clear)."""
+    from console.bus import Bus
+    from console.graph_panel import GraphPanel
+
+    panel = GraphPanel(ctx, Bus())
+    qtbot.addWidget(panel)
+    if not panel.available:
+        pytest.skip("graph engine not importable here")
+    assert not panel.undo_button.isEnabled()
+    seed = _track_entity(ctx)
+    with qtbot.waitSignal(panel.changed, timeout=WAIT):
+        panel.show_entities([seed])
+    qtbot.waitUntil(lambda: panel.job is None, timeout=WAIT)
+    charted = set(panel.model.node_ids())
+    other = next(n for n in charted if n != seed)
+    with qtbot.waitSignal(panel.changed, timeout=WAIT):
+        panel.expand([other])
+    qtbot.waitUntil(lambda: panel.job is None, timeout=WAIT)
+    expanded = set(panel.model.node_ids())
+    panel.hide_nodes([other])
+    panel.begin_move()
+    panel.drag_node(seed, 123.0, 45.0)
+    moved = panel.model.positions[seed]
+    panel.clear()
+    assert panel.model.node_ids() == []
+    assert panel.undo()  # clear
+    assert set(panel.model.node_ids()) == expanded and panel.model.positions[seed] == moved
+    assert panel.undo()  # move
+    assert panel.model.positions[seed] != moved and seed not in panel.model.pinned
+    assert panel.undo()  # hide
+    assert other not in panel.model.hidden
+    assert panel.undo()  # expand
+    assert set(panel.model.node_ids()) == charted
+    assert panel.undo()  # the fresh chart, in one step
+    assert panel.model.node_ids() == [] and not panel.undo_button.isEnabled()
+    assert panel.redo() and set(panel.model.node_ids()) == charted
+    assert panel.redo() and set(panel.model.node_ids()) == expanded
+    assert panel.node_count() == len(expanded)

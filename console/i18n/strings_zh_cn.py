@@ -150,4 +150,6 @@ ZH_CN = {
         "系统不会自动采取任何措施。",
     "analyst": "分析员", "commander": "指挥员", "supervisor": "主管", "administrator": "管理员",
     "Open, drop or paste (Ctrl+V) a photo": "打开、拖入或粘贴（Ctrl+V）一张照片",
+    "Undo": "撤销", "Undo the last chart edit (Ctrl+Z)": "撤销上一步图谱操作（Ctrl+Z）",
+    "Redo": "重做", "Redo (Ctrl+Shift+Z)": "重做（Ctrl+Shift+Z）", "Pin": "固定",
 }

@@ -377,173 +377,198 @@
 </context><context>
     <name>GraphPanel</name>
     <message>
-        <location filename="../graph_panel.py" line="199" />
+        <location filename="../graph_panel.py" line="201" />
         <source>entity id, plate, phone or ID number — Enter to chart</source>
         <translation>实体编号、车牌、电话或身份证号 — 回车生成图谱</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="203" />
+        <location filename="../graph_panel.py" line="205" />
         <source>depth </source>
         <translation>深度 </translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="205" />
+        <location filename="../graph_panel.py" line="207" />
         <source>colour by type</source>
         <translation>按类型着色</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="205" />
+        <location filename="../graph_panel.py" line="207" />
         <source>colour by centrality</source>
         <translation>按中心度着色</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="206" />
+        <location filename="../graph_panel.py" line="208" />
         <source>show communities</source>
         <translation>显示社群</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="208" />
+        <location filename="../graph_panel.py" line="210" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="211" />
+        <location filename="../graph_panel.py" line="216" />
+        <source>Undo</source>
+        <translation>撤销</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="217" />
+        <source>Undo the last chart edit (Ctrl+Z)</source>
+        <translation>撤销上一步图谱操作（Ctrl+Z）</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="219" />
+        <source>Redo</source>
+        <translation>重做</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="220" />
+        <source>Redo (Ctrl+Shift+Z)</source>
+        <translation>重做（Ctrl+Shift+Z）</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="226" />
         <source>Clear</source>
         <translation>清空</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="211" />
+        <location filename="../graph_panel.py" line="226" />
         <source>Unhide all</source>
         <translation>全部显示</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="212" />
+        <location filename="../graph_panel.py" line="227" />
         <source>PNG…</source>
         <translation>PNG…</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="212" />
+        <location filename="../graph_panel.py" line="227" />
         <source>GraphML…</source>
         <translation>GraphML…</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="222" />
+        <location filename="../graph_panel.py" line="240" />
         <source>Double-click a node to expand it; right-click for more.</source>
         <translation>双击节点展开；右键查看更多操作。</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="312" />
+        <location filename="../graph_panel.py" line="369" />
         <source>graph: {error}</source>
         <translation>图谱：{error}</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="313" />
+        <location filename="../graph_panel.py" line="370" />
         <source>cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="339" />
+        <location filename="../graph_panel.py" line="400" />
         <source>{n} entity</source>
         <translation>{n} 个实体</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="339" />
+        <location filename="../graph_panel.py" line="400" />
         <source>{n} entities</source>
         <translation>{n} 个实体</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="340" />
+        <location filename="../graph_panel.py" line="401" />
         <source>{n} link</source>
         <translation>{n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="340" />
+        <location filename="../graph_panel.py" line="401" />
         <source>{n} links</source>
         <translation>{n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="341" />
+        <location filename="../graph_panel.py" line="402" />
         <source>{n} new</source>
         <translation>新增 {n}</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="452" />
+        <location filename="../graph_panel.py" line="517" />
         <source>colour and size: PageRank (red = most central)</source>
         <translation>颜色和大小：PageRank（红色最核心）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="453" />
+        <location filename="../graph_panel.py" line="518" />
         <source>colour: community (Louvain)</source>
         <translation>颜色：社群（Louvain）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="551" />
+        <location filename="../graph_panel.py" line="616" />
         <source>{n} link on the chart</source>
         <translation>图上 {n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="551" />
+        <location filename="../graph_panel.py" line="616" />
         <source>{n} links on the chart</source>
         <translation>图上 {n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="572" />
+        <location filename="../graph_panel.py" line="641" />
         <source>Expand</source>
         <translation>展开</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="573" />
+        <location filename="../graph_panel.py" line="642" />
         <source>Expand by link type</source>
         <translation>按关系类型展开</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="577" />
+        <location filename="../graph_panel.py" line="646" />
         <source>Find path to…</source>
         <translation>查找路径至…</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="579" />
+        <location filename="../graph_panel.py" line="648" />
         <source>Unpin</source>
         <translation>取消固定</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="581" />
+        <location filename="../graph_panel.py" line="648" />
+        <source>Pin</source>
+        <translation>固定</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="650" />
         <source>Hide</source>
         <translation>隐藏</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="583" />
+        <location filename="../graph_panel.py" line="652" />
         <source>Colour by centrality</source>
         <translation>按中心度着色</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="584" />
+        <location filename="../graph_panel.py" line="653" />
         <source>Show communities</source>
         <translation>显示社群</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="589" />
+        <location filename="../graph_panel.py" line="658" />
         <source>Search its records</source>
         <translation>检索相关记录</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="630" />
+        <location filename="../graph_panel.py" line="700" />
         <source>path of {n} hops: </source>
         <translation>{n} 跳路径：</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="671" />
+        <location filename="../graph_panel.py" line="741" />
         <source>{n} communities (Louvain)</source>
         <translation>{n} 个社群（Louvain）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="713" />
-        <location filename="../graph_panel.py" line="705" />
+        <location filename="../graph_panel.py" line="783" />
+        <location filename="../graph_panel.py" line="775" />
         <source>saved {path}</source>
         <translation>已保存 {path}</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="715" />
+        <location filename="../graph_panel.py" line="785" />
         <source>export failed: {error}</source>
         <translation>导出失败：{error}</translation>
     </message>
