@@ -359,17 +359,43 @@ def grow_packed(store_path: str, current: Sequence[str], seeds: Sequence[str], *
     return pack(graph, pos)
 
 
+#: Entity types a path should not run through by default: a camera every car passes is not a
+#: connection between two cars.
+HUB_TYPES = ("device",)
+
+
+def path_link_types(exclude_hubs: Iterable[str] = (), exclude_links: Iterable[str] = ()
+                    ) -> list[str] | None:
+    """The link types a path may use: all but ``exclude_links`` and those that only lead to or
+    from a hub type in ``exclude_hubs`` (``passed`` leads only to devices); ``None`` = all.
+
+    A link type open to any type (``*``) is kept: it is not specific to the hub.
+    """
+    hubs, weak = set(exclude_hubs), set(exclude_links)
+    if not hubs and not weak:
+        return None
+    keep = []
+    for name, lt in default_schema().links.items():
+        ends = (set(lt.from_types), set(lt.to_types))
+        if name in weak or any(end and end <= hubs for end in ends):
+            continue
+        keep.append(name)
+    return keep
+
+
 def path_graph(store: Any, current: Sequence[str], source: str, target: str, *,
                positions: dict[str, tuple[float, float]], keep_seeds: Sequence[str] = (),
-               cancel: CancelToken | None = None
+               link_types: Sequence[str] | None = None, cancel: CancelToken | None = None
                ) -> tuple[Any, dict[str, tuple[float, float]], list[str]]:
-    """The chart plus a shortest path ``source`` → ``target`` (typed ids, plates… resolved):
-    ``(graph, positions, path node ids)``; only the new nodes move."""
+    """The chart plus a shortest path ``source`` → ``target`` (typed ids, plates… resolved),
+    over ``link_types`` only when given: ``(graph, positions, path node ids)``; only the new
+    nodes move."""
     from graph.entities import resolve_entity
     from graph.expand import find_path, induced_graph
     from graph.layout import layout
 
-    path = find_path(store, source, resolve_entity(store, target), cancel=cancel)
+    path = find_path(store, source, resolve_entity(store, target), link_types=link_types,
+                     cancel=cancel)
     ids = list(dict.fromkeys([*current, *path.nodes]))
     merged = induced_graph(store, ids)
     merged.seeds = tuple(keep_seeds)
@@ -379,8 +405,9 @@ def path_graph(store: Any, current: Sequence[str], source: str, target: str, *,
 
 def path_packed(store_path: str, current: Sequence[str], source: str, target: str, *,
                 positions: dict[str, tuple[float, float]], keep_seeds: Sequence[str] = (),
-                cancel: Any = None) -> dict[str, Any]:
+                link_types: Sequence[str] | None = None, cancel: Any = None) -> dict[str, Any]:
     """:func:`path_graph` on the store at ``store_path``, packed; runs in the helper process."""
     graph, pos, hops = path_graph(_store_at(store_path), current, source, target,
-                                  positions=positions, keep_seeds=keep_seeds, cancel=cancel)
+                                  positions=positions, keep_seeds=keep_seeds,
+                                  link_types=link_types, cancel=cancel)
     return pack(graph, pos, hops)

@@ -20,11 +20,13 @@ import pyqtgraph as pg
 from PyQt6.QtCore import QPointF, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QColor, QCursor, QKeySequence, QShortcut
 from PyQt6.QtWidgets import (
+    QCheckBox,
     QComboBox,
+    QDialog,
+    QDialogButtonBox,
     QFileDialog,
     QFrame,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QMenu,
@@ -37,12 +39,14 @@ from PyQt6.QtWidgets import (
 
 from console.bus import Bus
 from console.chart_model import (
+    HUB_TYPES,
     SCALE,
     ChartModel,
     chart_label,
     grow,
     grow_packed,
     path_graph,
+    path_link_types,
     path_packed,
     place_labels,
     unpack,
@@ -164,6 +168,74 @@ class ChartLegend(QFrame):
         self.rows.activate()
         self.resize(self.sizeHint())
         self.move(8, 8)
+
+
+class PathDialog(QDialog):
+    """Find path from a node: the target picked from the chart (selected nodes first) or from
+    a search of the workspace's entities; hub entity types and weak link types left out."""
+
+    def __init__(self, panel: GraphPanel, source: str) -> None:
+        super().__init__(panel)
+        self.setWindowTitle(self.tr("Find path"))
+        self.panel, self.source = panel, source
+        model = panel.model
+        zh = current_language().startswith("zh")
+        self.targets = QComboBox()
+        self.targets.setEditable(False)
+        ordered = sorted((n for n in model.node_ids() if n != source),
+                         key=lambda n: (n not in model.selected, n))
+        for nid in ordered:
+            node = model.graph.nodes[nid]
+            self.targets.addItem(f"{chart_label(nid, node.label)}  ({nid})", nid)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText(self.tr("or search the workspace: plate, phone, name …"))
+        self.search.returnPressed.connect(self._search)
+        self.hubs: dict[str, QCheckBox] = {}
+        self.weak: dict[str, QCheckBox] = {}
+        schema = default_schema()
+        form = QVBoxLayout(self)
+        form.addWidget(QLabel(fill(self.tr("Path from {source} to:"), source=source)))
+        form.addWidget(self.targets)
+        form.addWidget(self.search)
+        form.addWidget(QLabel(self.tr("Do not pass through (hubs):")))
+        row = QHBoxLayout()
+        for name, et in sorted(schema.entities.items()):
+            box = QCheckBox(et.label_zh if zh and et.label_zh else et.label)
+            box.setChecked(name in HUB_TYPES)
+            self.hubs[name] = box
+            row.addWidget(box)
+        form.addLayout(row)
+        form.addWidget(QLabel(self.tr("Leave out weak link types:")))
+        row = QHBoxLayout()
+        for name, lt in sorted(schema.links.items()):
+            box = QCheckBox(lt.label_zh if zh and lt.label_zh else lt.label)
+            self.weak[name] = box
+            row.addWidget(box)
+        form.addLayout(row)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addWidget(buttons)
+
+    def _search(self) -> None:
+        text = self.search.text().strip()
+        if not text:
+            return
+        for row in self.panel.ctx.workspace.store.find_entities(text, limit=30):
+            if row.id != self.source and self.targets.findData(row.id) < 0:
+                self.targets.addItem(f"{row.label or row.key}  ({row.id})", row.id)
+        found = next((i for i in range(self.targets.count())
+                      if text in self.targets.itemText(i)), -1)
+        if found >= 0:
+            self.targets.setCurrentIndex(found)
+
+    def target(self) -> str:
+        return str(self.targets.currentData() or "")
+
+    def link_types(self) -> list[str] | None:
+        return path_link_types([n for n, b in self.hubs.items() if b.isChecked()],
+                               [n for n, b in self.weak.items() if b.isChecked()])
 
 
 class GraphPanel(QWidget):
@@ -664,16 +736,18 @@ class GraphPanel(QWidget):
         self.model.hide(ids)
         self.redraw()
 
-    def ask_path(self, source: str) -> None:
-        others = [i for i in self.model.selected if i != source]
-        default = others[0] if others else ""
-        target, ok = QInputDialog.getText(self, "Find path", f"Path from {source} to:",
-                                          text=default)
-        if ok and target.strip():
-            self.find_path(source, target.strip())
+    def ask_path(self, source: str) -> Job | None:
+        """The Find path dialog: the target from the chart or a search, hubs and weak link
+        types to leave out."""
+        dialog = PathDialog(self, source)
+        if dialog.exec() != QDialog.DialogCode.Accepted or not dialog.target():
+            return None
+        return self.find_path(source, dialog.target(), link_types=dialog.link_types())
 
-    def find_path(self, source: str, target: str) -> Job | None:
-        """Shortest path (graph engine) from ``source`` to ``target``, added to the chart."""
+    def find_path(self, source: str, target: str,
+                  link_types: list[str] | None = None) -> Job | None:
+        """Shortest path (graph engine) from ``source`` to ``target``, added to the chart;
+        over ``link_types`` only when given (:func:`console.chart_model.path_link_types`)."""
         if self.ctx.api("graph.expand", "find_path") is None:
             self.status.setText(self.ctx.api_error("graph.expand", "find_path"))
             return None
@@ -687,11 +761,11 @@ class GraphPanel(QWidget):
                 try:
                     return unpack(run_in_process(path_packed, str(store.path), current, source,
                                                  target, positions=positions, keep_seeds=keep,
-                                                 cancel=cancel))
+                                                 link_types=link_types, cancel=cancel))
                 except OffloadError as exc:
                     log.warning("finding the path in a thread instead: %s", exc)
             return path_graph(store, current, source, target, positions=positions,
-                              keep_seeds=keep, cancel=cancel)
+                              keep_seeds=keep, link_types=link_types, cancel=cancel)
 
         def done(value: Any) -> None:
             graph, pos, hops = value

@@ -756,3 +756,50 @@ def test_every_chart_edit_can_be_undone_and_redone(qtbot, ctx) -> None:  # noqa:
     assert panel.redo() and set(panel.model.node_ids()) == charted
     assert panel.redo() and set(panel.model.node_ids()) == expanded
     assert panel.node_count() == len(expanded)
+
+
+def test_find_path_picks_the_target_from_chart_or_search_and_skips_hubs(qtbot, ctx) -> None:  # noqa: F811
+    """Issue #15, the analyst's chart: Find path takes its target from the chart (selected
+    first) or a search, not a typed id, and can leave out hub types (a camera every car
+    passes is not a connection) and weak link types."""
+    from console.bus import Bus
+    from console.chart_model import path_link_types
+    from console.graph_panel import GraphPanel, PathDialog
+
+    everything = path_link_types()
+    assert everything is None
+    no_cameras = path_link_types(["device"])
+    assert "passed" not in no_cameras and {"located_at", "co_located"} <= set(no_cameras)
+    assert "called" not in path_link_types(["device"], ["called"])
+
+    panel = GraphPanel(ctx, Bus())
+    qtbot.addWidget(panel)
+    if not panel.available:
+        pytest.skip("graph engine not importable here")
+    seed = _track_entity(ctx)
+    panel.depth.setValue(2)
+    with qtbot.waitSignal(panel.changed, timeout=WAIT):
+        panel.show_entities([seed])
+    qtbot.waitUntil(lambda: panel.job is None, timeout=WAIT)
+    other_vehicle = next(n for n in panel.model.node_ids()
+                         if n.startswith("vehicle:") and n != seed)
+    panel.select([other_vehicle])
+    dialog = PathDialog(panel, seed)
+    qtbot.addWidget(dialog)
+    assert dialog.target() == other_vehicle  # the selected node comes first
+    assert dialog.hubs["device"].isChecked() and "passed" not in dialog.link_types()
+    phone = ctx.workspace.store.connection.execute(
+        "SELECT key FROM entities WHERE type = 'phone' LIMIT 1").fetchone()[0]
+    dialog.search.setText(phone)
+    dialog._search()
+    assert dialog.target() == f"phone:{phone}"
+    with qtbot.waitSignal(panel.job.finished if panel.job else panel.changed, timeout=WAIT,
+                          raising=False):
+        job = panel.find_path(seed, other_vehicle, link_types=dialog.link_types())
+    qtbot.waitUntil(lambda: panel.job is None, timeout=WAIT)
+    assert job is not None
+    status = panel.status.text()
+    if status.startswith("path of"):
+        assert "device:" not in status  # no hop through a camera
+    else:
+        assert "no path" in status.lower() or "NoPath" in status or "graph:" in status

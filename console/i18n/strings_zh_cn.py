@@ -152,4 +152,9 @@ ZH_CN = {
     "Open, drop or paste (Ctrl+V) a photo": "打开、拖入或粘贴（Ctrl+V）一张照片",
     "Undo": "撤销", "Undo the last chart edit (Ctrl+Z)": "撤销上一步图谱操作（Ctrl+Z）",
     "Redo": "重做", "Redo (Ctrl+Shift+Z)": "重做（Ctrl+Shift+Z）", "Pin": "固定",
+    "Find path": "查找路径",
+    "or search the workspace: plate, phone, name …": "或检索工作区：车牌、电话、姓名 …",
+    "Path from {source} to:": "从 {source} 到：",
+    "Do not pass through (hubs):": "不经过（枢纽类型）：",
+    "Leave out weak link types:": "排除弱关系类型：",
 }

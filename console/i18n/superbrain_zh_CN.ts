@@ -377,198 +377,198 @@
 </context><context>
     <name>GraphPanel</name>
     <message>
-        <location filename="../graph_panel.py" line="201" />
+        <location filename="../graph_panel.py" line="273" />
         <source>entity id, plate, phone or ID number — Enter to chart</source>
         <translation>实体编号、车牌、电话或身份证号 — 回车生成图谱</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="205" />
+        <location filename="../graph_panel.py" line="277" />
         <source>depth </source>
         <translation>深度 </translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="207" />
+        <location filename="../graph_panel.py" line="279" />
         <source>colour by type</source>
         <translation>按类型着色</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="207" />
+        <location filename="../graph_panel.py" line="279" />
         <source>colour by centrality</source>
         <translation>按中心度着色</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="208" />
+        <location filename="../graph_panel.py" line="280" />
         <source>show communities</source>
         <translation>显示社群</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="210" />
+        <location filename="../graph_panel.py" line="282" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="216" />
+        <location filename="../graph_panel.py" line="288" />
         <source>Undo</source>
         <translation>撤销</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="217" />
+        <location filename="../graph_panel.py" line="289" />
         <source>Undo the last chart edit (Ctrl+Z)</source>
         <translation>撤销上一步图谱操作（Ctrl+Z）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="219" />
+        <location filename="../graph_panel.py" line="291" />
         <source>Redo</source>
         <translation>重做</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="220" />
+        <location filename="../graph_panel.py" line="292" />
         <source>Redo (Ctrl+Shift+Z)</source>
         <translation>重做（Ctrl+Shift+Z）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="226" />
+        <location filename="../graph_panel.py" line="298" />
         <source>Clear</source>
         <translation>清空</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="226" />
+        <location filename="../graph_panel.py" line="298" />
         <source>Unhide all</source>
         <translation>全部显示</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="227" />
+        <location filename="../graph_panel.py" line="299" />
         <source>PNG…</source>
         <translation>PNG…</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="227" />
+        <location filename="../graph_panel.py" line="299" />
         <source>GraphML…</source>
         <translation>GraphML…</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="240" />
+        <location filename="../graph_panel.py" line="312" />
         <source>Double-click a node to expand it; right-click for more.</source>
         <translation>双击节点展开；右键查看更多操作。</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="369" />
+        <location filename="../graph_panel.py" line="441" />
         <source>graph: {error}</source>
         <translation>图谱：{error}</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="370" />
+        <location filename="../graph_panel.py" line="442" />
         <source>cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="400" />
+        <location filename="../graph_panel.py" line="472" />
         <source>{n} entity</source>
         <translation>{n} 个实体</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="400" />
+        <location filename="../graph_panel.py" line="472" />
         <source>{n} entities</source>
         <translation>{n} 个实体</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="401" />
+        <location filename="../graph_panel.py" line="473" />
         <source>{n} link</source>
         <translation>{n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="401" />
+        <location filename="../graph_panel.py" line="473" />
         <source>{n} links</source>
         <translation>{n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="402" />
+        <location filename="../graph_panel.py" line="474" />
         <source>{n} new</source>
         <translation>新增 {n}</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="517" />
+        <location filename="../graph_panel.py" line="589" />
         <source>colour and size: PageRank (red = most central)</source>
         <translation>颜色和大小：PageRank（红色最核心）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="518" />
+        <location filename="../graph_panel.py" line="590" />
         <source>colour: community (Louvain)</source>
         <translation>颜色：社群（Louvain）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="616" />
+        <location filename="../graph_panel.py" line="688" />
         <source>{n} link on the chart</source>
         <translation>图上 {n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="616" />
+        <location filename="../graph_panel.py" line="688" />
         <source>{n} links on the chart</source>
         <translation>图上 {n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="641" />
+        <location filename="../graph_panel.py" line="713" />
         <source>Expand</source>
         <translation>展开</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="642" />
+        <location filename="../graph_panel.py" line="714" />
         <source>Expand by link type</source>
         <translation>按关系类型展开</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="646" />
+        <location filename="../graph_panel.py" line="718" />
         <source>Find path to…</source>
         <translation>查找路径至…</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="648" />
+        <location filename="../graph_panel.py" line="720" />
         <source>Unpin</source>
         <translation>取消固定</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="648" />
+        <location filename="../graph_panel.py" line="720" />
         <source>Pin</source>
         <translation>固定</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="650" />
+        <location filename="../graph_panel.py" line="722" />
         <source>Hide</source>
         <translation>隐藏</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="652" />
+        <location filename="../graph_panel.py" line="724" />
         <source>Colour by centrality</source>
         <translation>按中心度着色</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="653" />
+        <location filename="../graph_panel.py" line="725" />
         <source>Show communities</source>
         <translation>显示社群</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="658" />
+        <location filename="../graph_panel.py" line="730" />
         <source>Search its records</source>
         <translation>检索相关记录</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="700" />
+        <location filename="../graph_panel.py" line="774" />
         <source>path of {n} hops: </source>
         <translation>{n} 跳路径：</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="741" />
+        <location filename="../graph_panel.py" line="815" />
         <source>{n} communities (Louvain)</source>
         <translation>{n} 个社群（Louvain）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="783" />
-        <location filename="../graph_panel.py" line="775" />
+        <location filename="../graph_panel.py" line="857" />
+        <location filename="../graph_panel.py" line="849" />
         <source>saved {path}</source>
         <translation>已保存 {path}</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="785" />
+        <location filename="../graph_panel.py" line="859" />
         <source>export failed: {error}</source>
         <translation>导出失败：{error}</translation>
     </message>
@@ -971,6 +971,33 @@
         <location filename="../mainwindow.py" line="89" />
         <source>Plugins</source>
         <translation>数据源插件</translation>
+    </message>
+</context><context>
+    <name>PathDialog</name>
+    <message>
+        <location filename="../graph_panel.py" line="179" />
+        <source>Find path</source>
+        <translation>查找路径</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="191" />
+        <source>or search the workspace: plate, phone, name …</source>
+        <translation>或检索工作区：车牌、电话、姓名 …</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="197" />
+        <source>Path from {source} to:</source>
+        <translation>从 {source} 到：</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="200" />
+        <source>Do not pass through (hubs):</source>
+        <translation>不经过（枢纽类型）：</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="208" />
+        <source>Leave out weak link types:</source>
+        <translation>排除弱关系类型：</translation>
     </message>
 </context><context>
     <name>PluginsPanel</name>
