@@ -403,6 +403,21 @@ def path_graph(store: Any, current: Sequence[str], source: str, target: str, *,
     return merged, layout(merged, fixed=fixed or None), list(path.seeds)
 
 
+def with_entities(store: Any, current: Sequence[str], new: Sequence[str], *,
+                  positions: dict[str, tuple[float, float]], keep_seeds: Sequence[str] = ()
+                  ) -> tuple[Any, dict[str, tuple[float, float]]]:
+    """The chart plus the entities ``new`` and the links among all of them (e.g. vehicles
+    moving together and the checkpoints where they met); only the new nodes move."""
+    from graph.expand import induced_graph
+    from graph.layout import layout
+
+    ids = list(dict.fromkeys([*current, *new]))
+    merged = induced_graph(store, ids)
+    merged.seeds = tuple(keep_seeds)
+    fixed = {k: v for k, v in positions.items() if k in merged.nodes}
+    return merged, layout(merged, fixed=fixed or None)
+
+
 def path_packed(store_path: str, current: Sequence[str], source: str, target: str, *,
                 positions: dict[str, tuple[float, float]], keep_seeds: Sequence[str] = (),
                 link_types: Sequence[str] | None = None, cancel: Any = None) -> dict[str, Any]:

@@ -50,6 +50,7 @@ from console.chart_model import (
     path_packed,
     place_labels,
     unpack,
+    with_entities,
 )
 from console.context import ConsoleContext
 from console.i18n import count, current_language, fill
@@ -295,7 +296,9 @@ class GraphPanel(QWidget):
                           ("Ctrl+Y", self.redo)):
             QShortcut(QKeySequence(key), self, activated=slot,
                       context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        buttons = {self.tr("Clear"): self.clear, self.tr("Unhide all"): self.unhide_all,
+        buttons = {self.tr("Moving together…"): lambda: self.moving_together(
+                       next(iter(sorted(self.model.selected)), "")),
+                   self.tr("Clear"): self.clear, self.tr("Unhide all"): self.unhide_all,
                    self.tr("PNG…"): self._export_png, self.tr("GraphML…"): self._export_graphml}
         top = QHBoxLayout()
         top.addWidget(self.entity_box, 1)
@@ -716,6 +719,8 @@ class GraphPanel(QWidget):
             by_type.addAction(f"{lt.label} ({name})").triggered.connect(
                 lambda _=False, t=name: self.expand([nid], link_types=[t]))
         menu.addAction(self.tr("Find path to…")).triggered.connect(lambda: self.ask_path(nid))
+        menu.addAction(self.tr("Moving together…")).triggered.connect(
+            lambda: self.moving_together(nid))
         pinned = nid in self.model.pinned
         menu.addAction(self.tr("Unpin") if pinned else self.tr("Pin")).triggered.connect(
             lambda: (self._remember(), self.model.toggle_pin(nid), self.redraw()))
@@ -730,6 +735,30 @@ class GraphPanel(QWidget):
         menu.addAction(self.tr("Search its records")).triggered.connect(
             lambda: self.bus.pivot.emit(Focus("search", "query", (nid.split(":", 1)[-1],))))
         return menu
+
+    def add_entities(self, ids: list[str]) -> Job | None:
+        """Add ``ids`` and the links among them and the chart to the chart (in a worker)."""
+        if not self.available or not ids:
+            return None
+        store = self.ctx.workspace.store
+        current = self.model.node_ids()
+        positions = dict(self.model.positions)
+        keep = tuple(self.model.graph.seeds) if self.model.graph is not None else ()
+        return self._run(lambda _p, _c: with_entities(store, current, ids, positions=positions,
+                                                      keep_seeds=keep),
+                         fill(self.tr("adding {n} entities …"), n=len(ids)),
+                         self._apply_growth)
+
+    def moving_together(self, nid: str = "") -> Any:
+        """The Moving together dialog for ``nid`` (vehicles or phones seen with it)."""
+        from console.cooccur_dialog import CooccurDialog
+
+        dialog = CooccurDialog(self, nid)
+        dialog.show()
+        if nid:
+            dialog.run()
+        self._cooccur = dialog
+        return dialog
 
     def hide_nodes(self, ids: list[str]) -> None:
         self._remember()

@@ -803,3 +803,41 @@ def test_find_path_picks_the_target_from_chart_or_search_and_skips_hubs(qtbot, c
         assert "device:" not in status  # no hop through a camera
     else:
         assert "no path" in status.lower() or "NoPath" in status or "graph:" in status
+
+
+def test_moving_together_in_the_console_as_a_table_and_onto_the_chart(qtbot, ctx) -> None:  # noqa: F811
+    """Issue #15: co-occurrence (vehicles or phones moving together) in the console: pick an
+    entity, a window and a minimum count; the results as a table and onto the chart."""
+    from console.bus import Bus
+    from console.graph_panel import GraphPanel
+    from console.screenshots import CONVOY
+
+    panel = GraphPanel(ctx, Bus())
+    qtbot.addWidget(panel)
+    if not panel.available:
+        pytest.skip("graph engine not importable here")
+    store = ctx.workspace.store
+    plate = next((p for p in CONVOY if store.get_entity(f"vehicle:{p}")), None)
+    entity = f"vehicle:{plate}" if plate else _track_entity(ctx)
+    dialog = panel.moving_together("")
+    qtbot.addWidget(dialog)
+    dialog.entity.setText(entity.split(":", 1)[1])  # a plate as typed, resolved by the engine
+    dialog.window_s.setValue(120)
+    dialog.min_count.setValue(1)
+    with qtbot.waitSignal(dialog.found, timeout=WAIT) as found:
+        dialog.run()
+    results = found.args[0]
+    assert dialog.entity.text() == entity
+    assert dialog.table.rowCount() == len(results)
+    if not results:
+        pytest.skip(f"nobody moved with {entity} in this demo")
+    partner = results[0].b if results[0].a == entity else results[0].a
+    assert dialog.table.item(0, 0).text() == partner
+    assert int(dialog.table.item(0, 1).text()) == results[0].count >= 1
+    dialog.table.selectRow(0)
+    with qtbot.waitSignal(panel.changed, timeout=WAIT):
+        dialog.add_to_chart()
+    qtbot.waitUntil(lambda: panel.job is None, timeout=WAIT)
+    nodes = set(panel.model.node_ids())
+    assert {entity, partner} <= nodes
+    assert {ev.device for ev in results[0].evidence} <= nodes

@@ -157,4 +157,12 @@ ZH_CN = {
     "Path from {source} to:": "从 {source} 到：",
     "Do not pass through (hubs):": "不经过（枢纽类型）：",
     "Leave out weak link types:": "排除弱关系类型：",
+    "Moving together": "同行分析", "Moving together…": "同行分析…",
+    "entity id, plate or phone": "实体编号、车牌或电话", " s apart at most": " 秒内",
+    "at least ": "至少 ", " meetings": " 次相遇", "Find": "查找", "Add to chart": "加入图谱",
+    "Entity": "实体", "Meetings": "相遇次数", "Places": "地点数", "Days": "天数",
+    "Joint reads": "同时过车", "enter an entity first": "请先输入实体",
+    "not found: {error}": "未找到：{error}", "searching …": "正在检索 …",
+    "{n} entities moved with {entity}": "{n} 个实体与 {entity} 同行",
+    "adding {n} entities …": "正在加入 {n} 个实体 …",
 }

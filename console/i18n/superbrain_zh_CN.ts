@@ -75,6 +75,89 @@
         <translation>提示</translation>
     </message>
 </context><context>
+    <name>CooccurDialog</name>
+    <message>
+        <location filename="../cooccur_dialog.py" line="42" />
+        <source>Moving together</source>
+        <translation>同行分析</translation>
+    </message>
+    <message>
+        <location filename="../cooccur_dialog.py" line="44" />
+        <source>entity id, plate or phone</source>
+        <translation>实体编号、车牌或电话</translation>
+    </message>
+    <message>
+        <location filename="../cooccur_dialog.py" line="48" />
+        <source> s apart at most</source>
+        <translation> 秒内</translation>
+    </message>
+    <message>
+        <location filename="../cooccur_dialog.py" line="52" />
+        <source>at least </source>
+        <translation>至少 </translation>
+    </message>
+    <message>
+        <location filename="../cooccur_dialog.py" line="53" />
+        <source> meetings</source>
+        <translation> 次相遇</translation>
+    </message>
+    <message>
+        <location filename="../cooccur_dialog.py" line="54" />
+        <source>Find</source>
+        <translation>查找</translation>
+    </message>
+    <message>
+        <location filename="../cooccur_dialog.py" line="57" />
+        <source>Add to chart</source>
+        <translation>加入图谱</translation>
+    </message>
+    <message>
+        <location filename="../cooccur_dialog.py" line="69" />
+        <location filename="../cooccur_dialog.py" line="61" />
+        <source>Entity</source>
+        <translation>实体</translation>
+    </message>
+    <message>
+        <location filename="../cooccur_dialog.py" line="61" />
+        <source>Meetings</source>
+        <translation>相遇次数</translation>
+    </message>
+    <message>
+        <location filename="../cooccur_dialog.py" line="62" />
+        <source>Places</source>
+        <translation>地点数</translation>
+    </message>
+    <message>
+        <location filename="../cooccur_dialog.py" line="62" />
+        <source>Days</source>
+        <translation>天数</translation>
+    </message>
+    <message>
+        <location filename="../cooccur_dialog.py" line="63" />
+        <source>Joint reads</source>
+        <translation>同时过车</translation>
+    </message>
+    <message>
+        <location filename="../cooccur_dialog.py" line="87" />
+        <source>enter an entity first</source>
+        <translation>请先输入实体</translation>
+    </message>
+    <message>
+        <location filename="../cooccur_dialog.py" line="102" />
+        <source>not found: {error}</source>
+        <translation>未找到：{error}</translation>
+    </message>
+    <message>
+        <location filename="../cooccur_dialog.py" line="104" />
+        <source>searching …</source>
+        <translation>正在检索 …</translation>
+    </message>
+    <message>
+        <location filename="../cooccur_dialog.py" line="122" />
+        <source>{n} entities moved with {entity}</source>
+        <translation>{n} 个实体与 {entity} 同行</translation>
+    </message>
+</context><context>
     <name>DashboardPanel</name>
     <message>
         <location filename="../dashboard_panel.py" line="95" />
@@ -377,198 +460,209 @@
 </context><context>
     <name>GraphPanel</name>
     <message>
-        <location filename="../graph_panel.py" line="273" />
+        <location filename="../graph_panel.py" line="274" />
         <source>entity id, plate, phone or ID number — Enter to chart</source>
         <translation>实体编号、车牌、电话或身份证号 — 回车生成图谱</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="277" />
+        <location filename="../graph_panel.py" line="278" />
         <source>depth </source>
         <translation>深度 </translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="279" />
+        <location filename="../graph_panel.py" line="280" />
         <source>colour by type</source>
         <translation>按类型着色</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="279" />
+        <location filename="../graph_panel.py" line="280" />
         <source>colour by centrality</source>
         <translation>按中心度着色</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="280" />
+        <location filename="../graph_panel.py" line="281" />
         <source>show communities</source>
         <translation>显示社群</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="282" />
+        <location filename="../graph_panel.py" line="283" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="288" />
+        <location filename="../graph_panel.py" line="289" />
         <source>Undo</source>
         <translation>撤销</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="289" />
+        <location filename="../graph_panel.py" line="290" />
         <source>Undo the last chart edit (Ctrl+Z)</source>
         <translation>撤销上一步图谱操作（Ctrl+Z）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="291" />
+        <location filename="../graph_panel.py" line="292" />
         <source>Redo</source>
         <translation>重做</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="292" />
+        <location filename="../graph_panel.py" line="293" />
         <source>Redo (Ctrl+Shift+Z)</source>
         <translation>重做（Ctrl+Shift+Z）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="298" />
+        <location filename="../graph_panel.py" line="722" />
+        <location filename="../graph_panel.py" line="299" />
+        <source>Moving together…</source>
+        <translation>同行分析…</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="301" />
         <source>Clear</source>
         <translation>清空</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="298" />
+        <location filename="../graph_panel.py" line="301" />
         <source>Unhide all</source>
         <translation>全部显示</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="299" />
+        <location filename="../graph_panel.py" line="302" />
         <source>PNG…</source>
         <translation>PNG…</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="299" />
+        <location filename="../graph_panel.py" line="302" />
         <source>GraphML…</source>
         <translation>GraphML…</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="312" />
+        <location filename="../graph_panel.py" line="315" />
         <source>Double-click a node to expand it; right-click for more.</source>
         <translation>双击节点展开；右键查看更多操作。</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="441" />
+        <location filename="../graph_panel.py" line="444" />
         <source>graph: {error}</source>
         <translation>图谱：{error}</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="442" />
+        <location filename="../graph_panel.py" line="445" />
         <source>cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="472" />
+        <location filename="../graph_panel.py" line="475" />
         <source>{n} entity</source>
         <translation>{n} 个实体</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="472" />
+        <location filename="../graph_panel.py" line="475" />
         <source>{n} entities</source>
         <translation>{n} 个实体</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="473" />
+        <location filename="../graph_panel.py" line="476" />
         <source>{n} link</source>
         <translation>{n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="473" />
+        <location filename="../graph_panel.py" line="476" />
         <source>{n} links</source>
         <translation>{n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="474" />
+        <location filename="../graph_panel.py" line="477" />
         <source>{n} new</source>
         <translation>新增 {n}</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="589" />
+        <location filename="../graph_panel.py" line="592" />
         <source>colour and size: PageRank (red = most central)</source>
         <translation>颜色和大小：PageRank（红色最核心）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="590" />
+        <location filename="../graph_panel.py" line="593" />
         <source>colour: community (Louvain)</source>
         <translation>颜色：社群（Louvain）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="688" />
+        <location filename="../graph_panel.py" line="691" />
         <source>{n} link on the chart</source>
         <translation>图上 {n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="688" />
+        <location filename="../graph_panel.py" line="691" />
         <source>{n} links on the chart</source>
         <translation>图上 {n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="713" />
+        <location filename="../graph_panel.py" line="716" />
         <source>Expand</source>
         <translation>展开</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="714" />
+        <location filename="../graph_panel.py" line="717" />
         <source>Expand by link type</source>
         <translation>按关系类型展开</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="718" />
+        <location filename="../graph_panel.py" line="721" />
         <source>Find path to…</source>
         <translation>查找路径至…</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="720" />
+        <location filename="../graph_panel.py" line="725" />
         <source>Unpin</source>
         <translation>取消固定</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="720" />
+        <location filename="../graph_panel.py" line="725" />
         <source>Pin</source>
         <translation>固定</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="722" />
+        <location filename="../graph_panel.py" line="727" />
         <source>Hide</source>
         <translation>隐藏</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="724" />
+        <location filename="../graph_panel.py" line="729" />
         <source>Colour by centrality</source>
         <translation>按中心度着色</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="725" />
+        <location filename="../graph_panel.py" line="730" />
         <source>Show communities</source>
         <translation>显示社群</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="730" />
+        <location filename="../graph_panel.py" line="735" />
         <source>Search its records</source>
         <translation>检索相关记录</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="774" />
+        <location filename="../graph_panel.py" line="749" />
+        <source>adding {n} entities …</source>
+        <translation>正在加入 {n} 个实体 …</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="803" />
         <source>path of {n} hops: </source>
         <translation>{n} 跳路径：</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="815" />
+        <location filename="../graph_panel.py" line="844" />
         <source>{n} communities (Louvain)</source>
         <translation>{n} 个社群（Louvain）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="857" />
-        <location filename="../graph_panel.py" line="849" />
+        <location filename="../graph_panel.py" line="886" />
+        <location filename="../graph_panel.py" line="878" />
         <source>saved {path}</source>
         <translation>已保存 {path}</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="859" />
+        <location filename="../graph_panel.py" line="888" />
         <source>export failed: {error}</source>
         <translation>导出失败：{error}</translation>
     </message>
@@ -975,27 +1069,27 @@
 </context><context>
     <name>PathDialog</name>
     <message>
-        <location filename="../graph_panel.py" line="179" />
+        <location filename="../graph_panel.py" line="180" />
         <source>Find path</source>
         <translation>查找路径</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="191" />
+        <location filename="../graph_panel.py" line="192" />
         <source>or search the workspace: plate, phone, name …</source>
         <translation>或检索工作区：车牌、电话、姓名 …</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="197" />
+        <location filename="../graph_panel.py" line="198" />
         <source>Path from {source} to:</source>
         <translation>从 {source} 到：</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="200" />
+        <location filename="../graph_panel.py" line="201" />
         <source>Do not pass through (hubs):</source>
         <translation>不经过（枢纽类型）：</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="208" />
+        <location filename="../graph_panel.py" line="209" />
         <source>Leave out weak link types:</source>
         <translation>排除弱关系类型：</translation>
     </message>
