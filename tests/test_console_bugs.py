@@ -841,3 +841,31 @@ def test_moving_together_in_the_console_as_a_table_and_onto_the_chart(qtbot, ctx
     nodes = set(panel.model.node_ids())
     assert {entity, partner} <= nodes
     assert {ev.device for ev in results[0].evidence} <= nodes
+
+
+def test_timeline_zooms_to_the_dense_span_and_shows_outliers_at_the_edge(qtbot, ctx) -> None:  # noqa: F811
+    """Issue #15: one 2001 record no longer squashes 2026's events: the timeline shows the
+    dense span and draws outliers at its edges, saying how many."""
+    from types import SimpleNamespace
+
+    from console.analytics import dense_span
+    from console.bus import Bus
+    from console.timeline_panel import TimelinePanel
+
+    y2026 = 1_790_000_000.0
+    times = [y2026 + i * 3600.0 for i in range(200)] + [978_307_200.0]  # + 2001-01-01
+    lo, hi, early, late = dense_span(times)
+    assert (lo, hi, early, late) == (y2026, y2026 + 199 * 3600.0, 1, 0)
+    assert dense_span([y2026, y2026 + 60.0])[2:] == (0, 0)
+    panel = TimelinePanel(ctx, Bus())
+    qtbot.addWidget(panel)
+    if not panel.available:
+        pytest.skip("graph engine not importable here")
+    eid = _track_entity(ctx)
+    events = {eid: [SimpleNamespace(time=t, record_uid=f"r{i}") for i, t in enumerate(times)]}
+    panel._show([eid], events, [[0] * 24 for _ in range(7)])
+    (x0, x1), _ = panel.lanes.getViewBox().viewRange()
+    assert x0 > 1_700_000_000 and x1 - x0 < 40 * 86400  # 2026's eight days fill the lane
+    xs = [p.pos().x() for p in panel.points.points()]
+    assert min(xs) == y2026 and len(xs) == len(times)  # the 2001 record sits at the edge
+    assert "1 earlier" in panel.summary.text()

@@ -165,4 +165,6 @@ ZH_CN = {
     "not found: {error}": "未找到：{error}", "searching …": "正在检索 …",
     "{n} entities moved with {entity}": "{n} 个实体与 {entity} 同行",
     "adding {n} entities …": "正在加入 {n} 个实体 …",
+    "{early} earlier and {late} later records lie far outside and are drawn at the edges (▶ ◀)":
+        "另有较早 {early} 条、较晚 {late} 条记录远在主要时段之外，画在两端（▶ ◀）",
 }

@@ -1357,23 +1357,28 @@ Build the demo workspace there: seven synthetic sources of 嘉兴 (residents, 11
 </context><context>
     <name>TimelinePanel</name>
     <message>
-        <location filename="../timeline_panel.py" line="55" />
+        <location filename="../timeline_panel.py" line="56" />
         <source>entity ids (comma separated), or select nodes in the link chart</source>
         <translation>实体编号（逗号分隔），或在关系图谱中选择节点</translation>
     </message>
     <message>
-        <location filename="../timeline_panel.py" line="58" />
+        <location filename="../timeline_panel.py" line="59" />
         <source>Use chart selection</source>
         <translation>使用图谱选择</translation>
     </message>
     <message>
-        <location filename="../timeline_panel.py" line="79" />
+        <location filename="../timeline_panel.py" line="80" />
         <source>time-wheel: records by weekday × hour (local time)</source>
         <translation>时间轮：按星期 × 小时统计（本地时间）</translation>
     </message>
     <message>
-        <location filename="../timeline_panel.py" line="159" />
+        <location filename="../timeline_panel.py" line="175" />
         <source>{n} records about {entities} entities; click a point to open its record</source>
         <translation>{entities} 个实体相关记录 {n} 条；点击数据点打开记录</translation>
+    </message>
+    <message>
+        <location filename="../timeline_panel.py" line="178" />
+        <source>{early} earlier and {late} later records lie far outside and are drawn at the edges (▶ ◀)</source>
+        <translation>另有较早 {early} 条、较晚 {late} 条记录远在主要时段之外，画在两端（▶ ◀）</translation>
     </message>
 </context></TS>
