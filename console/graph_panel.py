@@ -20,6 +20,7 @@ import pyqtgraph as pg
 from PyQt6.QtCore import QPointF, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QColor, QCursor, QKeySequence, QShortcut
 from PyQt6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -302,6 +303,11 @@ class GraphPanel(QWidget):
                    self.tr("PNG…"): self._export_png, self.tr("GraphML…"): self._export_graphml}
         top = QHBoxLayout()
         top.addWidget(self.entity_box, 1)
+        add_button = QPushButton(self.tr("Add"))
+        add_button.setToolTip(self.tr("Add the typed entity to this chart (Shift+Enter); "
+                                      "Enter starts a new chart"))
+        add_button.clicked.connect(lambda: self._chart_typed(add=True))
+        top.addWidget(add_button)
         top.addWidget(self.depth)
         top.addWidget(self.colour)
         for text, slot in buttons.items():
@@ -388,7 +394,10 @@ class GraphPanel(QWidget):
         self.redo_button.setEnabled(bool(self._redo))
 
     # -- building the chart -------------------------------------------------------------------
-    def _chart_typed(self) -> None:
+    def _chart_typed(self, *, add: bool | None = None) -> None:
+        """Enter: a new chart of the typed entity; Shift+Enter or "Add": onto this chart."""
+        if add is None:
+            add = bool(QApplication.keyboardModifiers() & Qt.KeyboardModifier.ShiftModifier)
         text = self.entity_box.text().strip()
         if not text:
             return
@@ -398,7 +407,10 @@ class GraphPanel(QWidget):
         except Exception as exc:  # the engine's message names what was not found
             self.status.setText(str(exc))
             return
-        self.show_entities([entity_id])
+        if add and self.model.graph is not None:
+            self.add_entities([entity_id])
+        else:
+            self.show_entities([entity_id])
 
     def show_entities(self, ids: list[str], *, fresh: bool = True) -> Job | None:
         """Chart ``ids`` and their neighbourhood (a new chart unless ``fresh`` is False)."""

@@ -869,3 +869,32 @@ def test_timeline_zooms_to_the_dense_span_and_shows_outliers_at_the_edge(qtbot, 
     xs = [p.pos().x() for p in panel.points.points()]
     assert min(xs) == y2026 and len(xs) == len(times)  # the 2001 record sits at the edge
     assert "1 earlier" in panel.summary.text()
+
+
+def test_a_typed_entity_can_be_added_to_the_chart_not_only_replace_it(qtbot, ctx) -> None:  # noqa: F811
+    """Issue #15: 'add to chart' next to 'replace'."""
+    from console.bus import Bus
+    from console.graph_panel import GraphPanel
+
+    panel = GraphPanel(ctx, Bus())
+    qtbot.addWidget(panel)
+    if not panel.available:
+        pytest.skip("graph engine not importable here")
+    first = _track_entity(ctx)
+    second = ctx.workspace.store.connection.execute(
+        "SELECT id FROM entities WHERE type = 'phone' LIMIT 1").fetchone()[0]
+    panel.entity_box.setText(first.split(":", 1)[1])
+    with qtbot.waitSignal(panel.changed, timeout=WAIT):
+        panel._chart_typed(add=False)
+    qtbot.waitUntil(lambda: panel.job is None, timeout=WAIT)
+    before = set(panel.model.node_ids())
+    panel.entity_box.setText(second)
+    with qtbot.waitSignal(panel.changed, timeout=WAIT):
+        panel._chart_typed(add=True)
+    qtbot.waitUntil(lambda: panel.job is None, timeout=WAIT)
+    assert before | {second} <= set(panel.model.node_ids())
+    panel.entity_box.setText(second)
+    with qtbot.waitSignal(panel.changed, timeout=WAIT):
+        panel._chart_typed(add=False)  # Enter: a new chart
+    qtbot.waitUntil(lambda: panel.job is None, timeout=WAIT)
+    assert tuple(panel.model.graph.seeds) == (second,)  # replaced: only the new seed

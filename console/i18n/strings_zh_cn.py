@@ -167,4 +167,7 @@ ZH_CN = {
     "adding {n} entities …": "正在加入 {n} 个实体 …",
     "{early} earlier and {late} later records lie far outside and are drawn at the edges (▶ ◀)":
         "另有较早 {early} 条、较晚 {late} 条记录远在主要时段之外，画在两端（▶ ◀）",
+    "Add": "加入",
+    "Add the typed entity to this chart (Shift+Enter); Enter starts a new chart":
+        "将输入的实体加入当前图谱（Shift+Enter）；回车则新建图谱",
 }

@@ -460,209 +460,219 @@
 </context><context>
     <name>GraphPanel</name>
     <message>
-        <location filename="../graph_panel.py" line="274" />
+        <location filename="../graph_panel.py" line="275" />
         <source>entity id, plate, phone or ID number — Enter to chart</source>
         <translation>实体编号、车牌、电话或身份证号 — 回车生成图谱</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="278" />
+        <location filename="../graph_panel.py" line="279" />
         <source>depth </source>
         <translation>深度 </translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="280" />
+        <location filename="../graph_panel.py" line="281" />
         <source>colour by type</source>
         <translation>按类型着色</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="280" />
+        <location filename="../graph_panel.py" line="281" />
         <source>colour by centrality</source>
         <translation>按中心度着色</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="281" />
+        <location filename="../graph_panel.py" line="282" />
         <source>show communities</source>
         <translation>显示社群</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="283" />
+        <location filename="../graph_panel.py" line="284" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="289" />
+        <location filename="../graph_panel.py" line="290" />
         <source>Undo</source>
         <translation>撤销</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="290" />
+        <location filename="../graph_panel.py" line="291" />
         <source>Undo the last chart edit (Ctrl+Z)</source>
         <translation>撤销上一步图谱操作（Ctrl+Z）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="292" />
+        <location filename="../graph_panel.py" line="293" />
         <source>Redo</source>
         <translation>重做</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="293" />
+        <location filename="../graph_panel.py" line="294" />
         <source>Redo (Ctrl+Shift+Z)</source>
         <translation>重做（Ctrl+Shift+Z）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="722" />
-        <location filename="../graph_panel.py" line="299" />
+        <location filename="../graph_panel.py" line="734" />
+        <location filename="../graph_panel.py" line="300" />
         <source>Moving together…</source>
         <translation>同行分析…</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="301" />
+        <location filename="../graph_panel.py" line="302" />
         <source>Clear</source>
         <translation>清空</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="301" />
+        <location filename="../graph_panel.py" line="302" />
         <source>Unhide all</source>
         <translation>全部显示</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="302" />
+        <location filename="../graph_panel.py" line="303" />
         <source>PNG…</source>
         <translation>PNG…</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="302" />
+        <location filename="../graph_panel.py" line="303" />
         <source>GraphML…</source>
         <translation>GraphML…</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="315" />
+        <location filename="../graph_panel.py" line="306" />
+        <source>Add</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="307" />
+        <source>Add the typed entity to this chart (Shift+Enter); Enter starts a new chart</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="321" />
         <source>Double-click a node to expand it; right-click for more.</source>
         <translation>双击节点展开；右键查看更多操作。</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="444" />
+        <location filename="../graph_panel.py" line="456" />
         <source>graph: {error}</source>
         <translation>图谱：{error}</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="445" />
+        <location filename="../graph_panel.py" line="457" />
         <source>cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="475" />
+        <location filename="../graph_panel.py" line="487" />
         <source>{n} entity</source>
         <translation>{n} 个实体</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="475" />
+        <location filename="../graph_panel.py" line="487" />
         <source>{n} entities</source>
         <translation>{n} 个实体</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="476" />
+        <location filename="../graph_panel.py" line="488" />
         <source>{n} link</source>
         <translation>{n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="476" />
+        <location filename="../graph_panel.py" line="488" />
         <source>{n} links</source>
         <translation>{n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="477" />
+        <location filename="../graph_panel.py" line="489" />
         <source>{n} new</source>
         <translation>新增 {n}</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="592" />
+        <location filename="../graph_panel.py" line="604" />
         <source>colour and size: PageRank (red = most central)</source>
         <translation>颜色和大小：PageRank（红色最核心）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="593" />
+        <location filename="../graph_panel.py" line="605" />
         <source>colour: community (Louvain)</source>
         <translation>颜色：社群（Louvain）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="691" />
+        <location filename="../graph_panel.py" line="703" />
         <source>{n} link on the chart</source>
         <translation>图上 {n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="691" />
+        <location filename="../graph_panel.py" line="703" />
         <source>{n} links on the chart</source>
         <translation>图上 {n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="716" />
+        <location filename="../graph_panel.py" line="728" />
         <source>Expand</source>
         <translation>展开</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="717" />
+        <location filename="../graph_panel.py" line="729" />
         <source>Expand by link type</source>
         <translation>按关系类型展开</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="721" />
+        <location filename="../graph_panel.py" line="733" />
         <source>Find path to…</source>
         <translation>查找路径至…</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="725" />
+        <location filename="../graph_panel.py" line="737" />
         <source>Unpin</source>
         <translation>取消固定</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="725" />
+        <location filename="../graph_panel.py" line="737" />
         <source>Pin</source>
         <translation>固定</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="727" />
+        <location filename="../graph_panel.py" line="739" />
         <source>Hide</source>
         <translation>隐藏</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="729" />
+        <location filename="../graph_panel.py" line="741" />
         <source>Colour by centrality</source>
         <translation>按中心度着色</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="730" />
+        <location filename="../graph_panel.py" line="742" />
         <source>Show communities</source>
         <translation>显示社群</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="735" />
+        <location filename="../graph_panel.py" line="747" />
         <source>Search its records</source>
         <translation>检索相关记录</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="749" />
+        <location filename="../graph_panel.py" line="761" />
         <source>adding {n} entities …</source>
         <translation>正在加入 {n} 个实体 …</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="803" />
+        <location filename="../graph_panel.py" line="815" />
         <source>path of {n} hops: </source>
         <translation>{n} 跳路径：</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="844" />
+        <location filename="../graph_panel.py" line="856" />
         <source>{n} communities (Louvain)</source>
         <translation>{n} 个社群（Louvain）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="886" />
-        <location filename="../graph_panel.py" line="878" />
+        <location filename="../graph_panel.py" line="898" />
+        <location filename="../graph_panel.py" line="890" />
         <source>saved {path}</source>
         <translation>已保存 {path}</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="888" />
+        <location filename="../graph_panel.py" line="900" />
         <source>export failed: {error}</source>
         <translation>导出失败：{error}</translation>
     </message>
@@ -1069,27 +1079,27 @@
 </context><context>
     <name>PathDialog</name>
     <message>
-        <location filename="../graph_panel.py" line="180" />
+        <location filename="../graph_panel.py" line="181" />
         <source>Find path</source>
         <translation>查找路径</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="192" />
+        <location filename="../graph_panel.py" line="193" />
         <source>or search the workspace: plate, phone, name …</source>
         <translation>或检索工作区：车牌、电话、姓名 …</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="198" />
+        <location filename="../graph_panel.py" line="199" />
         <source>Path from {source} to:</source>
         <translation>从 {source} 到：</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="201" />
+        <location filename="../graph_panel.py" line="202" />
         <source>Do not pass through (hubs):</source>
         <translation>不经过（枢纽类型）：</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="209" />
+        <location filename="../graph_panel.py" line="210" />
         <source>Leave out weak link types:</source>
         <translation>排除弱关系类型：</translation>
     </message>
