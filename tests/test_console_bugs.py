@@ -444,7 +444,7 @@ def test_map_zooms_to_the_track_with_metric_scale_24h_times_and_a_layer_switcher
 
     assert ask("zoom", "SB.map.getZoom()") >= 14  # zoomed to the track, not the whole city
     assert ask("far", "SB.map.getBounds().contains([30.2, 120.1])") is False
-    assert ask("time", "sbTime(%d)" % t0) == "2026-09-21 14:05"
+    assert ask("time", f"sbTime({t0})") == "2026-09-21 14:05"
     scale = ask("scale", "Array.from(document.querySelectorAll('.leaflet-control-scale-line'))"
                          ".map(function (e) { return e.textContent; }).join('|')")
     assert scale and "mi" not in scale and "ft" not in scale and "|" not in scale

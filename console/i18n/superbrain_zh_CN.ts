@@ -538,12 +538,12 @@
     <message>
         <location filename="../graph_panel.py" line="306" />
         <source>Add</source>
-        <translation type="unfinished" />
+        <translation>加入</translation>
     </message>
     <message>
         <location filename="../graph_panel.py" line="307" />
         <source>Add the typed entity to this chart (Shift+Enter); Enter starts a new chart</source>
-        <translation type="unfinished" />
+        <translation>将输入的实体加入当前图谱（Shift+Enter）；回车则新建图谱</translation>
     </message>
     <message>
         <location filename="../graph_panel.py" line="321" />
