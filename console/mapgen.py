@@ -116,6 +116,9 @@ class MapLayers:
         GeoJSON features (polygons) with a ``name`` property.
     records:
         Other located records: ``{"id", "lat", "lon", "label", "type"}``.
+    streets, places:
+        The readable offline basemap (:func:`console.mapdata.basemap_features`): named street
+        lines ``{"name", "points"}`` and named places ``{"name", "kind", "lat", "lon"}``.
     """
 
     incidents: list[dict[str, Any]] = field(default_factory=list)
@@ -124,6 +127,8 @@ class MapLayers:
     tracks: list[dict[str, Any]] = field(default_factory=list)
     geofences: list[dict[str, Any]] = field(default_factory=list)
     records: list[dict[str, Any]] = field(default_factory=list)
+    streets: list[dict[str, Any]] = field(default_factory=list)
+    places: list[dict[str, Any]] = field(default_factory=list)
 
     def points(self) -> list[tuple[float, float]]:
         pts = [(p["lat"], p["lon"]) for group in (self.incidents, self.units, self.records)
@@ -237,6 +242,7 @@ def build_map_html(layers: MapLayers, *, tile_url: str = "", dark: bool = True,
     payload = {
         "incidents": layers.incidents, "units": layers.units, "tracks": layers.tracks,
         "records": layers.records, "dark": dark, "offline": not tile_url,
+        "streets": layers.streets, "places": layers.places,
         "basemap": "tiles" if tile_url else ("districts" if districts else "grid"),
         "tz": time_zone, "fit": bounds,
     }

@@ -452,6 +452,48 @@ def test_map_zooms_to_the_track_with_metric_scale_24h_times_and_a_layer_switcher
     assert names == "basemap,geofences,hotspots,incidents,records,tracks,units"
 
 
+def test_offline_basemap_draws_named_places(qtbot, ctx, tmp_path) -> None:  # noqa: F811
+    """Issue #15, the map: an offline basemap a person can read: the demo's places
+    (checkpoints, hotels) with their names from zoom 14 (streets: see basemap_features)."""
+    from PyQt6.QtCore import QUrl
+
+    from console import qtinit
+    from console.map_panel import make_map_view
+    from console.mapdata import basemap_features
+    from console.mapgen import MapLayers, build_map_html
+
+    base = basemap_features(ctx.workspace.store)
+    assert base["places"] and base["streets"] == []
+    place = base["places"][0]
+    if not qtinit.webengine_available():
+        pytest.skip(f"Qt WebEngine cannot start here: {qtinit.WEBENGINE_ERROR}")
+    path = tmp_path / "map.html"
+    path.write_text(build_map_html(MapLayers(streets=base["streets"], places=base["places"])),
+                    encoding="utf-8")
+    view = make_map_view(lambda *_: None, lambda _ok: None)
+    qtbot.addWidget(view)
+    view.resize(900, 700)
+    view.show()
+    view.load(QUrl.fromLocalFile(str(path)))
+    qtbot.waitUntil(lambda: view.title() == "superbrain-map-ready", timeout=WAIT)
+    qtbot.wait(500)  # the page fits its content once it has its size; then zoom in
+    got: list[object] = []
+    lat, lon = place["lat"], place["lon"]
+    view.page().runJavaScript(f"SB.map.setView([{lat}, {lon}], 15, {{animate: false}}); 1",
+                              got.append)
+    qtbot.waitUntil(lambda: bool(got), timeout=WAIT)
+    qtbot.wait(300)
+    got.clear()
+    view.page().runJavaScript(
+        "SB.map.getZoom() + '#' + "
+        "Array.from(document.querySelectorAll('.sb-street-name, .sb-place-name'))"
+        ".filter(function (e) { return e.offsetParent !== null; })"
+        ".map(function (e) { return e.textContent; }).join('|')", got.append)
+    qtbot.waitUntil(lambda: bool(got), timeout=WAIT)
+    shown = str(got[0]).split("#", 1)[1].split("|")
+    assert place["name"] in shown, got[0][:300]  # the place's name is drawn
+
+
 def test_board_status_menu_offers_every_allowed_transition_labelled_and_recs_refresh(
         qtbot, ctx) -> None:  # noqa: F811
     """Issue #15, the commander's board: the status menu offers every transition the state

@@ -204,7 +204,9 @@ function sbLegend(map, data) {
       html += (html ? "<br>" : "") + "Units available<span style='background:#3fb950'></span>" +
               "busy<span style='background:#f0883e'></span>";
     }
-    var base = { tiles: "", districts: "offline basemap: district outlines",
+    var base = { tiles: "", districts: (data.places || []).length ?
+                   "offline basemap: districts and places (names from zoom 14)" :
+                   "offline basemap: district outlines",
                  grid: "offline: coordinate grid (no district outlines installed)" }[data.basemap];
     if (base) { html += (html ? "<br>" : "") + "<i>" + base + "</i>"; }
     div.innerHTML = html || "<i>no located records</i>";
@@ -325,6 +327,36 @@ function sbFitOnce() {
   }
 }
 
+function sbStreetsAndPlaces(map, data) {
+  /* The readable offline basemap: named streets (through the crossings the workspace knows)
+   * and named places (checkpoints, hotels); names appear from zoom 14, where they fit. */
+  var streets = L.layerGroup(), places = L.layerGroup();
+  var line = data.dark ? "#5b6b80" : "#9aa8b8";
+  (data.streets || []).forEach(function (s) {
+    var pl = L.polyline(s.points, { color: line, weight: 3, opacity: 0.8, interactive: false });
+    pl.addTo(streets);
+    var mid = s.points[Math.floor(s.points.length / 2)];
+    L.marker(mid, { interactive: false, keyboard: false, icon: L.divIcon({
+      className: "sb-street-name", html: sbEscape(s.name), iconSize: null }) }).addTo(streets);
+  });
+  (data.places || []).forEach(function (p) {
+    L.circleMarker([p.lat, p.lon], { radius: 2.5, color: line, weight: 1, fillOpacity: 0.9,
+                                     interactive: false }).addTo(places);
+    L.marker([p.lat, p.lon], { interactive: false, keyboard: false, icon: L.divIcon({
+      className: "sb-place-name", html: sbEscape(p.name), iconSize: null,
+      iconAnchor: [-4, 6] }) }).addTo(places);
+  });
+  if ((data.streets || []).length) { streets.addTo(map); SB.streets = streets; }
+  if ((data.places || []).length) { places.addTo(map); SB.places = places; }
+  function names() {
+    var show = map.getZoom() >= 14;
+    document.body.classList.toggle("sb-names", show);
+    document.body.classList.toggle("sb-street-names", map.getZoom() >= 12);
+  }
+  map.on("zoomend", names);
+  names();
+}
+
 function sbLayerSwitcher(map, data) {
   /* One switcher for every layer: incidents, units, records, hotspots, tracks, geofences and
    * the basemap (district outlines or the tile server's tiles). */
@@ -345,6 +377,8 @@ function sbLayerSwitcher(map, data) {
     }
   });
   add("tracks", SB.trackGroup);
+  add("streets", SB.streets);
+  add("places", SB.places);
   SB.layers = overlays;
   SB.switcher = L.control.layers(null, overlays, { collapsed: true, position: "topright" });
   SB.switcher.sbUnits = SB.units;
@@ -363,6 +397,7 @@ function sbInit(map, data) {
   }
   L.control.scale({ metric: true, imperial: false }).addTo(map);  /* metric only */
   if (data.basemap === "grid") { sbGrid(map); }
+  sbStreetsAndPlaces(map, data);
   sbRecords(map, data.records);
   sbIncidents(map, data.incidents);
   sbSetUnits(data.units);
