@@ -335,6 +335,8 @@ class GraphPanel(QWidget):
         self._relabel.setInterval(120)
         self._relabel.timeout.connect(self._place_labels_again)
         self.plot.getViewBox().sigRangeChanged.connect(lambda *_: self._relabel.start())
+        # link labels on hover: the link under the pointer is named in a tooltip
+        self.plot.scene().sigMouseMoved.connect(self._hover_link)
         # one scatter per style group: uniform styles take pyqtgraph's fast path
         self.node_items: dict[Any, NodesItem] = {}
         self.rings = pg.ScatterPlotItem(pxMode=True)
@@ -689,6 +691,46 @@ class GraphPanel(QWidget):
             self.bus.entities_selected.emit(sorted(self.model.selected), "graph")
             if len(ids) == 1:
                 self.status.setText(self._describe(ids[0]))
+
+    def edge_at(self, x: float, y: float, tolerance_px: float = 5.0) -> Any | None:
+        """The visible link nearest to view point ``(x, y)`` within ``tolerance_px``."""
+        edges = self.model.visible_edges()
+        if not edges:
+            return None
+        pos = self.model.positions
+        a = np.array([pos[e.source] for e in edges], dtype=float) * SCALE
+        b = np.array([pos[e.target] for e in edges], dtype=float) * SCALE
+        px_w, px_h = self.plot.getViewBox().viewPixelSize()
+        scale = np.array([1.0 / (px_w or 1.0), 1.0 / (px_h or 1.0)])
+        a, b, p = a * scale, b * scale, np.array([x, y]) * scale  # in screen pixels
+        ab = b - a
+        t = np.clip(((p - a) * ab).sum(1) / np.maximum((ab * ab).sum(1), 1e-9), 0.0, 1.0)
+        dist = np.hypot(*(a + ab * t[:, None] - p).T)
+        i = int(dist.argmin())
+        return edges[i] if dist[i] <= tolerance_px else None
+
+    def link_text(self, edge: Any) -> str:
+        """A link's hover label: its ends, its type in the UI language and how often."""
+        lt = default_schema().links.get(edge.type)
+        zh = current_language().startswith("zh")
+        label = (lt.label_zh if zh and lt.label_zh else lt.label) if lt else edge.type
+        nodes = self.model.graph.nodes if self.model.graph is not None else {}
+
+        def name(nid: str) -> str:
+            node = nodes.get(nid)
+            return chart_label(nid, node.label if node else None)
+
+        return f"{name(edge.source)} — {label} → {name(edge.target)}  × {edge.count}"
+
+    def _hover_link(self, scene_pos: Any) -> None:
+        if self.model.graph is None or self._drawing is not None:
+            return
+        vb = self.plot.getViewBox()
+        if not vb.sceneBoundingRect().contains(scene_pos):
+            return
+        point = vb.mapSceneToView(scene_pos)
+        edge = self.edge_at(point.x(), point.y())
+        self.plot.setToolTip(plain_tooltip(self.link_text(edge)) if edge is not None else "")
 
     def hover_text(self, nid: Any) -> str:
         """The hover card of a node (plain text)."""

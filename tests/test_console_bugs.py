@@ -940,3 +940,29 @@ def test_a_typed_entity_can_be_added_to_the_chart_not_only_replace_it(qtbot, ctx
         panel._chart_typed(add=False)  # Enter: a new chart
     qtbot.waitUntil(lambda: panel.job is None, timeout=WAIT)
     assert tuple(panel.model.graph.seeds) == (second,)  # replaced: only the new seed
+
+
+def test_a_link_is_named_when_the_pointer_is_on_it(qtbot, ctx) -> None:  # noqa: F811
+    """Issue #15, the analyst's chart: link labels on hover."""
+    from console.bus import Bus
+    from console.chart_model import SCALE
+    from console.graph_panel import GraphPanel
+
+    panel = GraphPanel(ctx, Bus())
+    qtbot.addWidget(panel)
+    if not panel.available:
+        pytest.skip("graph engine not importable here")
+    panel.resize(900, 700)
+    panel.show()
+    with qtbot.waitSignal(panel.changed, timeout=WAIT):
+        panel.show_entities([_track_entity(ctx)])
+    qtbot.waitUntil(lambda: panel.job is None, timeout=WAIT)
+    edge = panel.model.visible_edges()[0]
+    (ax, ay), (bx, by) = panel.model.positions[edge.source], panel.model.positions[edge.target]
+    mid = ((ax + bx) / 2 * SCALE, (ay + by) / 2 * SCALE)
+    found = panel.edge_at(*mid)
+    assert found is not None and {found.source, found.target} == {edge.source, edge.target}
+    text = panel.link_text(found)
+    assert "—" in text and "→" in text and f"× {found.count}" in text
+    (x0, x1), (y0, y1) = panel.plot.getViewBox().viewRange()
+    assert panel.edge_at(x1 + (x1 - x0), y1 + (y1 - y0)) is None  # far from every link
