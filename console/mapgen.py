@@ -178,7 +178,8 @@ def _geometry_points(geometry: dict[str, Any]) -> Any:
 def build_map_html(layers: MapLayers, *, tile_url: str = "", dark: bool = True,
                    districts: dict[str, Any] | None = None,
                    tile_attribution: str = "operations-centre tile server",
-                   time_zone: str = "Asia/Shanghai") -> str:
+                   time_zone: str = "Asia/Shanghai",
+                   labels: dict[str, str] | None = None) -> str:
     """The complete map page: vendored Leaflet, the basemap, and the layers.
 
     Parameters
@@ -190,6 +191,9 @@ def build_map_html(layers: MapLayers, *, tile_url: str = "", dark: bool = True,
         The offline basemap GeoJSON (default: :func:`load_districts`).
     time_zone:
         The workspace's time zone: the page shows times in it, on a 24-hour clock.
+    labels:
+        The page's texts in the UI language (legend, layer names; see
+        ``map_panel.page_labels``); English where missing.
 
     The page zooms to the tracks when it has any (Show on map of an entity), else to
     everything; its scale bar is metric only, and a layer switcher turns incidents, units,
@@ -244,7 +248,7 @@ def build_map_html(layers: MapLayers, *, tile_url: str = "", dark: bool = True,
         "records": layers.records, "dark": dark, "offline": not tile_url,
         "streets": layers.streets, "places": layers.places,
         "basemap": "tiles" if tile_url else ("districts" if districts else "grid"),
-        "tz": time_zone, "fit": bounds,
+        "tz": time_zone, "fit": bounds, "labels": dict(labels or {}),
     }
     data = page_json(payload)
     # the map variable is created by a script rendered after this one: start once parsed

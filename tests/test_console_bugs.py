@@ -966,3 +966,34 @@ def test_a_link_is_named_when_the_pointer_is_on_it(qtbot, ctx) -> None:  # noqa:
     assert "—" in text and "→" in text and f"× {found.count}" in text
     (x0, x1), (y0, y1) = panel.plot.getViewBox().viewRange()
     assert panel.edge_at(x1 + (x1 - x0), y1 + (y1 - y0)) is None  # far from every link
+
+
+def test_the_map_page_speaks_the_uis_language(qtbot, tmp_path) -> None:
+    """Issue #15, Chinese: the map's legend and layer switcher in the UI language."""
+    from PyQt6.QtCore import QUrl
+
+    from console import qtinit
+    from console.map_panel import make_map_view, page_labels
+    from console.mapgen import MapLayers, build_map_html
+
+    if not qtinit.webengine_available():
+        pytest.skip(f"Qt WebEngine cannot start here: {qtinit.WEBENGINE_ERROR}")
+    labels = dict(page_labels(), incidents="警情", incidents_legend="警情",
+                  basemap_districts="离线底图：辖区轮廓")
+    layers = MapLayers(incidents=[{"id": 1, "lat": 30.2, "lon": 120.1, "label": "x",
+                                   "priority": 2}])
+    path = tmp_path / "map.html"
+    path.write_text(build_map_html(layers, labels=labels), encoding="utf-8")
+    view = make_map_view(lambda *_: None, lambda _ok: None)
+    qtbot.addWidget(view)
+    view.resize(600, 400)
+    view.show()
+    view.load(QUrl.fromLocalFile(str(path)))
+    qtbot.waitUntil(lambda: view.title() == "superbrain-map-ready", timeout=WAIT)
+    got: list[object] = []
+    view.page().runJavaScript("document.querySelector('.sb-legend').textContent + '|' + "
+                              "Object.keys(SB.layers).join(',')", got.append)
+    qtbot.waitUntil(lambda: bool(got), timeout=WAIT)
+    legend, names = str(got[0]).split("|")
+    assert "警情" in legend and "离线底图" in legend and "Incidents" not in legend
+    assert "警情" in names.split(",")

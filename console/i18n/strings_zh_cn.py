@@ -170,4 +170,12 @@ ZH_CN = {
     "Add": "加入",
     "Add the typed entity to this chart (Shift+Enter); Enter starts a new chart":
         "将输入的实体加入当前图谱（Shift+Enter）；回车则新建图谱",
+    "incidents": "警情", "units": "警力", "records": "记录", "tracks": "轨迹",
+    "geofences": "电子围栏", "basemap": "底图", "places": "地点", "streets": "街道",
+    "Incidents": "警情", "Units available": "警力 空闲", "busy": "忙碌",
+    "(position stale)": "（位置过期）", "no located records": "没有带坐标的记录",
+    "offline basemap: districts and places (names from zoom 14)":
+        "离线底图：辖区与地点（放大到 14 级显示名称）",
+    "offline basemap: district outlines": "离线底图：辖区轮廓",
+    "offline: coordinate grid (no district outlines installed)": "离线：坐标网格（未安装辖区轮廓）",
 }

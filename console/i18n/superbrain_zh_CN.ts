@@ -510,7 +510,7 @@
         <translation>重做（Ctrl+Shift+Z）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="734" />
+        <location filename="../graph_panel.py" line="776" />
         <location filename="../graph_panel.py" line="300" />
         <source>Moving together…</source>
         <translation>同行分析…</translation>
@@ -551,128 +551,128 @@
         <translation>双击节点展开；右键查看更多操作。</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="456" />
+        <location filename="../graph_panel.py" line="458" />
         <source>graph: {error}</source>
         <translation>图谱：{error}</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="457" />
+        <location filename="../graph_panel.py" line="459" />
         <source>cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="487" />
+        <location filename="../graph_panel.py" line="489" />
         <source>{n} entity</source>
         <translation>{n} 个实体</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="487" />
+        <location filename="../graph_panel.py" line="489" />
         <source>{n} entities</source>
         <translation>{n} 个实体</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="488" />
+        <location filename="../graph_panel.py" line="490" />
         <source>{n} link</source>
         <translation>{n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="488" />
+        <location filename="../graph_panel.py" line="490" />
         <source>{n} links</source>
         <translation>{n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="489" />
+        <location filename="../graph_panel.py" line="491" />
         <source>{n} new</source>
         <translation>新增 {n}</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="604" />
+        <location filename="../graph_panel.py" line="606" />
         <source>colour and size: PageRank (red = most central)</source>
         <translation>颜色和大小：PageRank（红色最核心）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="605" />
+        <location filename="../graph_panel.py" line="607" />
         <source>colour: community (Louvain)</source>
         <translation>颜色：社群（Louvain）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="703" />
+        <location filename="../graph_panel.py" line="745" />
         <source>{n} link on the chart</source>
         <translation>图上 {n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="703" />
+        <location filename="../graph_panel.py" line="745" />
         <source>{n} links on the chart</source>
         <translation>图上 {n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="728" />
+        <location filename="../graph_panel.py" line="770" />
         <source>Expand</source>
         <translation>展开</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="729" />
+        <location filename="../graph_panel.py" line="771" />
         <source>Expand by link type</source>
         <translation>按关系类型展开</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="733" />
+        <location filename="../graph_panel.py" line="775" />
         <source>Find path to…</source>
         <translation>查找路径至…</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="737" />
+        <location filename="../graph_panel.py" line="779" />
         <source>Unpin</source>
         <translation>取消固定</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="737" />
+        <location filename="../graph_panel.py" line="779" />
         <source>Pin</source>
         <translation>固定</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="739" />
+        <location filename="../graph_panel.py" line="781" />
         <source>Hide</source>
         <translation>隐藏</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="741" />
+        <location filename="../graph_panel.py" line="783" />
         <source>Colour by centrality</source>
         <translation>按中心度着色</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="742" />
+        <location filename="../graph_panel.py" line="784" />
         <source>Show communities</source>
         <translation>显示社群</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="747" />
+        <location filename="../graph_panel.py" line="789" />
         <source>Search its records</source>
         <translation>检索相关记录</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="761" />
+        <location filename="../graph_panel.py" line="803" />
         <source>adding {n} entities …</source>
         <translation>正在加入 {n} 个实体 …</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="815" />
+        <location filename="../graph_panel.py" line="857" />
         <source>path of {n} hops: </source>
         <translation>{n} 跳路径：</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="856" />
+        <location filename="../graph_panel.py" line="898" />
         <source>{n} communities (Louvain)</source>
         <translation>{n} 个社群（Louvain）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="898" />
-        <location filename="../graph_panel.py" line="890" />
+        <location filename="../graph_panel.py" line="940" />
+        <location filename="../graph_panel.py" line="932" />
         <source>saved {path}</source>
         <translation>已保存 {path}</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="900" />
+        <location filename="../graph_panel.py" line="942" />
         <source>export failed: {error}</source>
         <translation>导出失败：{error}</translation>
     </message>
@@ -952,74 +952,161 @@
         <translation>界面卡顿 {ms} 毫秒</translation>
     </message>
 </context><context>
-    <name>MapPanel</name>
+    <name>MapPage</name>
     <message>
-        <location filename="../map_panel.py" line="178" />
-        <source>Refresh</source>
-        <translation>刷新</translation>
+        <location filename="../map_panel.py" line="49" />
+        <source>incidents</source>
+        <translation>警情</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="180" />
-        <source>Show everything</source>
-        <translation>显示全部</translation>
+        <location filename="../map_panel.py" line="51" />
+        <source>units</source>
+        <translation>警力</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="186" />
-        <source>building the map …</source>
-        <translation>正在生成地图 …</translation>
+        <location filename="../map_panel.py" line="53" />
+        <source>records</source>
+        <translation>记录</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="232" />
-        <source>{n} incident</source>
-        <translation>{n} 起警情</translation>
-    </message>
-    <message>
-        <location filename="../map_panel.py" line="232" />
-        <source>{n} incidents</source>
-        <translation>{n} 起警情</translation>
-    </message>
-    <message>
-        <location filename="../map_panel.py" line="233" />
-        <source>{n} unit</source>
-        <translation>{n} 个警力</translation>
-    </message>
-    <message>
-        <location filename="../map_panel.py" line="233" />
-        <source>{n} units</source>
-        <translation>{n} 个警力</translation>
-    </message>
-    <message>
-        <location filename="../map_panel.py" line="234" />
-        <source>{n} located record</source>
-        <translation>{n} 条定位记录</translation>
-    </message>
-    <message>
-        <location filename="../map_panel.py" line="234" />
-        <source>{n} located records</source>
-        <translation>{n} 条定位记录</translation>
-    </message>
-    <message>
-        <location filename="../map_panel.py" line="236" />
-        <source>{n} track</source>
-        <translation>{n} 条轨迹</translation>
-    </message>
-    <message>
-        <location filename="../map_panel.py" line="236" />
-        <source>{n} tracks</source>
-        <translation>{n} 条轨迹</translation>
-    </message>
-    <message>
-        <location filename="../map_panel.py" line="238" />
+        <location filename="../map_panel.py" line="55" />
         <source>hotspots</source>
         <translation>热点</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="240" />
+        <location filename="../map_panel.py" line="57" />
+        <source>tracks</source>
+        <translation>轨迹</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="59" />
+        <source>geofences</source>
+        <translation>电子围栏</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="61" />
+        <source>basemap</source>
+        <translation>底图</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="63" />
+        <source>places</source>
+        <translation>地点</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="65" />
+        <source>streets</source>
+        <translation>街道</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="67" />
+        <source>Incidents</source>
+        <translation>警情</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="69" />
+        <source>Units available</source>
+        <translation>警力 空闲</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="71" />
+        <source>busy</source>
+        <translation>忙碌</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="73" />
+        <source>(position stale)</source>
+        <translation>（位置过期）</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="75" />
+        <source>no located records</source>
+        <translation>没有带坐标的记录</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="77" />
+        <source>offline basemap: districts and places (names from zoom 14)</source>
+        <translation>离线底图：辖区与地点（放大到 14 级显示名称）</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="79" />
+        <source>offline basemap: district outlines</source>
+        <translation>离线底图：辖区轮廓</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="81" />
+        <source>offline: coordinate grid (no district outlines installed)</source>
+        <translation>离线：坐标网格（未安装辖区轮廓）</translation>
+    </message>
+</context><context>
+    <name>MapPanel</name>
+    <message>
+        <location filename="../map_panel.py" line="220" />
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="222" />
+        <source>Show everything</source>
+        <translation>显示全部</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="228" />
+        <source>building the map …</source>
+        <translation>正在生成地图 …</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="274" />
+        <source>{n} incident</source>
+        <translation>{n} 起警情</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="274" />
+        <source>{n} incidents</source>
+        <translation>{n} 起警情</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="275" />
+        <source>{n} unit</source>
+        <translation>{n} 个警力</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="275" />
+        <source>{n} units</source>
+        <translation>{n} 个警力</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="276" />
+        <source>{n} located record</source>
+        <translation>{n} 条定位记录</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="276" />
+        <source>{n} located records</source>
+        <translation>{n} 条定位记录</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="278" />
+        <source>{n} track</source>
+        <translation>{n} 条轨迹</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="278" />
+        <source>{n} tracks</source>
+        <translation>{n} 条轨迹</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="280" />
+        <source>hotspots</source>
+        <translation>热点</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="282" />
         <source>{n} geofence</source>
         <translation>{n} 个电子围栏</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="240" />
+        <location filename="../map_panel.py" line="282" />
         <source>{n} geofences</source>
         <translation>{n} 个电子围栏</translation>
     </message>

@@ -6,7 +6,7 @@
  */
 "use strict";
 
-var SB = { map: null, byId: {}, tracks: [], playback: null, selected: [], tz: "Asia/Shanghai",
+var SB = { labels: {}, map: null, byId: {}, tracks: [], playback: null, selected: [], tz: "Asia/Shanghai",
            layers: {} };
 
 function sbTime(epochSeconds) {
@@ -30,6 +30,12 @@ var STATUS_COLOURS = {
 function sbOpen(kind, id) {
   /* the console reads this console message (no navigation, no custom URL scheme needed) */
   console.info("superbrain://open/" + kind + "/" + encodeURIComponent(id));
+}
+
+function sbT(key, english) {
+  /* the console's translation of a page text (payload "labels"), else the English */
+  var t = SB.labels && SB.labels[key];
+  return t ? t : english;
 }
 
 function sbEscape(text) {
@@ -95,7 +101,8 @@ function sbSetUnits(units) {
       dashArray: u.stale ? "3 3" : null
     });
     m.bindTooltip(sbEscape(u.label || u.id) + " · " + sbEscape(u.status) +
-                  (u.stale ? " (position stale)" : ""), { permanent: false });
+                  (u.stale ? " " + sbEscape(sbT("stale", "(position stale)")) : ""),
+                  { permanent: false });
     m.on("click", function () { sbOpen("unit", u.id); });
     m.sbBase = { radius: 9, color: colour, weight: 3 };
     SB.byId["unit:" + u.id] = m;
@@ -197,19 +204,22 @@ function sbLegend(map, data) {
     var div = L.DomUtil.create("div", "sb-panel sb-legend");
     var html = "";
     if (data.incidents.length) {
-      html += "Incidents P1<span style='background:#e5534b'></span>P3" +
+      html += sbEscape(sbT("incidents_legend", "Incidents")) +
+              " P1<span style='background:#e5534b'></span>P3" +
               "<span style='background:#d29922'></span>P5<span style='background:#7d8a99'></span>";
     }
     if (data.units.length) {
-      html += (html ? "<br>" : "") + "Units available<span style='background:#3fb950'></span>" +
-              "busy<span style='background:#f0883e'></span>";
+      html += (html ? "<br>" : "") + sbEscape(sbT("units_available", "Units available")) +
+              "<span style='background:#3fb950'></span>" + sbEscape(sbT("busy", "busy")) +
+              "<span style='background:#f0883e'></span>";
     }
     var base = { tiles: "", districts: (data.places || []).length ?
-                   "offline basemap: districts and places (names from zoom 14)" :
-                   "offline basemap: district outlines",
-                 grid: "offline: coordinate grid (no district outlines installed)" }[data.basemap];
-    if (base) { html += (html ? "<br>" : "") + "<i>" + base + "</i>"; }
-    div.innerHTML = html || "<i>no located records</i>";
+                   sbT("basemap_places", "offline basemap: districts and places (names from zoom 14)") :
+                   sbT("basemap_districts", "offline basemap: district outlines"),
+                 grid: sbT("basemap_grid", "offline: coordinate grid (no district outlines installed)")
+               }[data.basemap];
+    if (base) { html += (html ? "<br>" : "") + "<i>" + sbEscape(base) + "</i>"; }
+    div.innerHTML = html || "<i>" + sbEscape(sbT("empty", "no located records")) + "</i>";
     return div;
   };
   ctl.addTo(map);
@@ -266,7 +276,7 @@ function sbDispatch(data) {
       fillOpacity: u.stale ? 0.2 : 0.9, dashArray: u.stale ? "3 3" : null
     });
     m.bindTooltip(sbEscape(u.rank) + ". " + sbEscape(u.label || u.id) + " · " + sbEscape(u.eta) +
-                  (u.stale ? " (position stale)" : ""));
+                  (u.stale ? " " + sbEscape(sbT("stale", "(position stale)")) : ""));
     m.on("click", function () { sbOpen("unit", u.id); });
     layer.addLayer(m);
     /* the rank (as in the board's list) on the marker itself: names would overlap */
@@ -360,7 +370,7 @@ function sbStreetsAndPlaces(map, data) {
 function sbLayerSwitcher(map, data) {
   /* One switcher for every layer: incidents, units, records, hotspots, tracks, geofences and
    * the basemap (district outlines or the tile server's tiles). */
-  var names = data.layerNames || {};
+  var names = SB.labels || {};
   var overlays = {};
   function add(key, layer) { if (layer) { overlays[names[key] || key] = layer; } }
   add("incidents", SB.incidents);
@@ -390,6 +400,7 @@ function sbInit(map, data) {
   SB.map = map;
   if (!map.options.maxZoom) { map.setMaxZoom(19); }  /* clustering needs one; no tile layer */
   document.body.className = data.dark ? "sb-dark" : "sb-light";
+  SB.labels = data.labels || {};
   SB.tz = data.tz || SB.tz;
   if (data.fit) {
     SB.fit = data.fit; SB.fitPending = true;
