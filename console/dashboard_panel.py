@@ -89,6 +89,7 @@ class DashboardPanel(QWidget):
         self.data: dict[str, Any] | None = None
         self.theme: Theme = DARK
         self.field = QComboBox()
+        self.field.setProperty("data", True)  # the workspace's field names: data
         self.field.addItem("category")
         self.field.activated.connect(lambda _i: self.refresh())
         refresh = QPushButton(self.tr("Refresh"))
