@@ -33,6 +33,7 @@ from PyQt6.QtWidgets import (
 from console.bus import Bus
 from console.case_session import CaseSession
 from console.context import ConsoleContext
+from console.flow import FlowLayout
 from console.i18n import fill
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,23 @@ def _local(iso_time: str, tz: str) -> str:
     from cases.model import local_time
 
     return local_time(datetime.fromisoformat(iso_time).timestamp(), tz)
+
+
+def _narrow(box: QComboBox) -> None:
+    """Size ``box`` by a few characters, not by its longest entry (shown whole when open)."""
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    box.setMinimumContentsLength(8)
+
+
+def _button_row(buttons: tuple[tuple[str, Any], ...]) -> FlowLayout:
+    """Buttons (text, slot) that wrap onto more rows in a narrow dock, so a row of them never
+    sets the dock's width (six in one row made the main window wider than a 1600 px screen)."""
+    row = FlowLayout()
+    for text, slot in buttons:
+        button = QPushButton(text)
+        button.clicked.connect(slot)
+        row.addWidget(button)
+    return row
 
 
 class CasesPanel(QWidget):
@@ -72,6 +90,7 @@ class CasesPanel(QWidget):
         self.tz = workspace_tz(ctx.workspace)
 
         self.case_box = QComboBox()
+        _narrow(self.case_box)  # a long case title must not widen the dock (and the window)
         self.case_box.activated.connect(self._case_chosen)
         new_case = QPushButton(self.tr("New case…"))
         new_case.clicked.connect(self.new_case)
@@ -84,16 +103,12 @@ class CasesPanel(QWidget):
 
         self.charts = QListWidget()
         self.charts.itemDoubleClicked.connect(lambda _i: self.open_selected_chart())
-        chart_buttons = QHBoxLayout()
-        for text, slot in ((self.tr("Open"), self.open_selected_chart),
-                           (self.tr("Save"), self.save_chart),
-                           (self.tr("Save as…"), self.save_chart_as),
-                           (self.tr("Duplicate…"), self.duplicate_chart),
-                           (self.tr("Group selected…"), self.group_selected),
-                           (self.tr("Picture…"), self.chart_picture)):
-            b = QPushButton(text)
-            b.clicked.connect(slot)
-            chart_buttons.addWidget(b)
+        chart_buttons = _button_row(((self.tr("Open"), self.open_selected_chart),
+                                      (self.tr("Save"), self.save_chart),
+                                      (self.tr("Save as…"), self.save_chart_as),
+                                      (self.tr("Duplicate…"), self.duplicate_chart),
+                                      (self.tr("Group selected…"), self.group_selected),
+                                      (self.tr("Picture…"), self.chart_picture)))
         self.offered = QLabel("")
         self.offered.setWordWrap(True)
         charts_box = QGroupBox(self.tr("Charts"))
@@ -105,18 +120,19 @@ class CasesPanel(QWidget):
         self.notes = QListWidget()
         self.notes.setWordWrap(True)
         self.note_target = QComboBox()
+        _narrow(self.note_target)
         self.note_text = QLineEdit()
         self.note_text.setPlaceholderText(self.tr("note — @type:key links an entity"))
         self.note_text.returnPressed.connect(self.add_note)
         add_note = QPushButton(self.tr("Add note"))
         add_note.clicked.connect(self.add_note)
-        note_row = QHBoxLayout()
-        note_row.addWidget(self.note_target)
+        note_row = QHBoxLayout()  # what the note is on, above the note and its button
         note_row.addWidget(self.note_text, 1)
         note_row.addWidget(add_note)
         notes_box = QGroupBox(self.tr("Notes"))
         lay = QVBoxLayout(notes_box)
         lay.addWidget(self.notes)
+        lay.addWidget(self.note_target)
         lay.addLayout(note_row)
 
         self.pins = QListWidget()
@@ -127,13 +143,9 @@ class CasesPanel(QWidget):
         lay.addWidget(self.pins)
         lay.addWidget(pin_record)
 
-        out_row = QHBoxLayout()
-        for text, slot in ((self.tr("Dossier…"), self.write_dossier),
-                           (self.tr("Export case…"), self.export_case),
-                           (self.tr("Import case…"), self.import_case)):
-            b = QPushButton(text)
-            b.clicked.connect(slot)
-            out_row.addWidget(b)
+        out_row = _button_row(((self.tr("Dossier…"), self.write_dossier),
+                                (self.tr("Export case…"), self.export_case),
+                                (self.tr("Import case…"), self.import_case)))
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.status.setProperty("role", "muted")

@@ -89,6 +89,7 @@ def _titles_for_translation() -> tuple[str, ...]:  # pragma: no cover - read by 
             QCoreApplication.translate("Panels", "Dispatch board"),
             QCoreApplication.translate("Panels", "Record"),
             QCoreApplication.translate("Panels", "Cases"),
+            QCoreApplication.translate("Panels", "Identities"),
             QCoreApplication.translate("Panels", "Alerts"),
             QCoreApplication.translate("Panels", "Plugins"))
 

@@ -27,4 +27,12 @@ def headers() -> tuple[str, ...]:  # pragma: no cover - read by pylupdate6, neve
             QCoreApplication.translate("Headers", "Acknowledged"),
             QCoreApplication.translate("Headers", "Version"),
             QCoreApplication.translate("Headers", "Formats"),
-            QCoreApplication.translate("Headers", "Description / error"))
+            QCoreApplication.translate("Headers", "Description / error"),
+            QCoreApplication.translate("Headers", "Person A"),
+            QCoreApplication.translate("Headers", "Person B"),
+            QCoreApplication.translate("Headers", "Not sure"),
+            QCoreApplication.translate("Headers", "Field"),
+            QCoreApplication.translate("Headers", "Record A"),
+            QCoreApplication.translate("Headers", "Record B"),
+            QCoreApplication.translate("Headers", "Level"),
+            QCoreApplication.translate("Headers", "Weight"))

@@ -179,3 +179,62 @@ ZH_CN = {
     "offline basemap: district outlines": "离线底图：辖区轮廓",
     "offline: coordinate grid (no district outlines installed)": "离线：坐标网格（未安装辖区轮廓）",
 }
+
+# the Cases dock (console/cases_panel.py)
+ZH_CN.update({
+    "Cases": "案件", "New case…": "新建案件…", "New case": "新建案件",
+    "Case number (e.g. 2026-JX-0117):": "案件编号（例如 2026-JX-0117）：", "Title:": "标题：",
+    "Open": "打开", "Save": "保存", "Save as…": "另存为…", "Duplicate…": "复制…",
+    "Group selected…": "将所选编组…", "Picture…": "导出图片…", "Charts": "图谱",
+    "note — @type:key links an entity": "笔记 — 用 @类型:键 关联实体", "Add note": "添加笔记",
+    "Notes": "笔记", "Pin selected record": "固定所选记录", "Pinned evidence": "固定的证据",
+    "Dossier…": "生成卷宗…", "Export case…": "导出案件…", "Import case…": "导入案件…",
+    "Save chart as": "图谱另存为", "Chart name:": "图谱名称：", "Duplicate chart": "复制图谱",
+    "New name:": "新名称：", "Chart picture": "图谱图片", "Group": "编组",
+    "Group name:": "编组名称：",
+    "Unsaved chart": "图谱未保存",
+    "The link chart has changes that are not saved in the case. Save them?":
+        "关系图谱有尚未保存到案件中的修改。是否保存？",
+    "Write the dossier": "生成卷宗", "Export case": "导出案件", "Import case": "导入案件",
+    "Notes in case {case}": "案件 {case} 的笔记",
+    "case file written: {file}": "案件文件已写入：{file}",
+    "dossier written: {file} (sha256 {sha})": "卷宗已写入：{file}（sha256 {sha}）",
+    "group {name}: {n} entities (save the chart to keep it)":
+        "编组 {name}：{n} 个实体（保存图谱以保留）",
+    "opened {name} (version {v})": "已打开 {name}（版本 {v}）",
+    "saved {name} (version {v})": "已保存 {name}（版本 {v}）",
+    "picture written: {file}": "图片已写入：{file}",
+    "choose a case first": "请先选择案件",
+    "open or save a chart of the case first": "请先打开或保存本案的图谱",
+    "select a record first": "请先选择一条记录",
+    "select entities on the chart first": "请先在图谱上选择实体",
+    "{classification} · {status} · you are {role} · members: {members}":
+        "{classification} · {status} · 您的角色：{role} · 成员：{members}",
+    "{n} links were added to the data since this chart was saved; "
+    "expand the chart to bring them in.":
+        "自该图谱保存以来数据中新增了 {n} 条关系；展开图谱即可纳入。",
+    "{user} saved this chart (version {v}); reopen it to see their changes":
+        "{user} 保存了该图谱（版本 {v}）；重新打开即可看到其修改",
+    "{user}: {kind}": "{user}：{kind}", "{what}: {error}": "{what}：{error}",
+    "— no case —": "— 未选案件 —", "on record {id}": "关于记录 {id}", "on the case": "关于本案",
+    "on {id}": "关于 {id}",
+    # what failed, named in "{what}: {error}"
+    "cases": "案件列表", "charts": "图谱列表", "dossier": "生成卷宗", "duplicate": "复制",
+    "export": "导出", "import": "导入", "new case": "新建案件", "note": "笔记", "notes": "笔记列表",
+    "open case": "打开案件", "open chart": "打开图谱", "picture": "导出图片", "pin": "固定",
+    "pins": "固定列表", "save chart": "保存图谱", "updates": "更新",
+})
+
+# the Identities tab (console/resolution_panel.py)
+ZH_CN.update({
+    "Identities": "身份核验", "Person A": "人员 A", "Person B": "人员 B", "Not sure": "不确定",
+    "Field": "字段", "Record A": "记录 A", "Record B": "记录 B", "Level": "相符程度",
+    "Weight": "权重", "Select a pair to compare the two records.": "选择一对记录进行比对。",
+    "Run matching": "运行匹配", "Accept: same person": "接受：同一人",
+    "Reject: different people": "否定：不同的人", "Split…": "拆分…", "Split": "拆分",
+    "Entity to split off (e.g. person:…):": "要拆分出的实体（例如 person:…）：",
+    "{n} pairs waiting for review": "{n} 对待核验", "matching persons …": "正在匹配人员 …",
+    "marked 'not sure' by {user}": "{user} 标记为“不确定”",
+    "one cluster of {n} records; weakest link {a} ≈ {b} ({s})":
+        "同一聚类共 {n} 条记录；最弱关联 {a} ≈ {b}（{s}）",
+})

@@ -75,6 +75,345 @@
         <translation>提示</translation>
     </message>
 </context><context>
+    <name>CasesPanel</name>
+    <message>
+        <location filename="../cases_panel.py" line="76" />
+        <source>New case…</source>
+        <translation>新建案件…</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="88" />
+        <source>Open</source>
+        <translation>打开</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="89" />
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="90" />
+        <source>Save as…</source>
+        <translation>另存为…</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="91" />
+        <source>Duplicate…</source>
+        <translation>复制…</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="92" />
+        <source>Group selected…</source>
+        <translation>将所选编组…</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="93" />
+        <source>Picture…</source>
+        <translation>导出图片…</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="99" />
+        <source>Charts</source>
+        <translation>图谱</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="109" />
+        <source>note — @type:key links an entity</source>
+        <translation>笔记 — 用 @类型:键 关联实体</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="111" />
+        <source>Add note</source>
+        <translation>添加笔记</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="117" />
+        <source>Notes</source>
+        <translation>笔记</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="123" />
+        <source>Pin selected record</source>
+        <translation>固定所选记录</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="125" />
+        <source>Pinned evidence</source>
+        <translation>固定的证据</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="131" />
+        <source>Dossier…</source>
+        <translation>生成卷宗…</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="132" />
+        <source>Export case…</source>
+        <translation>导出案件…</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="133" />
+        <source>Import case…</source>
+        <translation>导入案件…</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="170" />
+        <source>{what}: {error}</source>
+        <translation>{what}：{error}</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="179" />
+        <source>cases</source>
+        <translation>案件列表</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="182" />
+        <source>— no case —</source>
+        <translation>— 未选案件 —</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="198" />
+        <source>open case</source>
+        <translation>打开案件</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="202" />
+        <source>{classification} · {status} · you are {role} · members: {members}</source>
+        <translation>{classification} · {status} · 您的角色：{role} · 成员：{members}</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="215" />
+        <location filename="../cases_panel.py" line="211" />
+        <source>New case</source>
+        <translation>新建案件</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="212" />
+        <source>Case number (e.g. 2026-JX-0117):</source>
+        <translation>案件编号（例如 2026-JX-0117）：</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="215" />
+        <source>Title:</source>
+        <translation>标题：</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="218" />
+        <source>new case</source>
+        <translation>新建案件</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="234" />
+        <source>charts</source>
+        <translation>图谱列表</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="241" />
+        <source>notes</source>
+        <translation>笔记列表</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="248" />
+        <source>pins</source>
+        <translation>固定列表</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="280" />
+        <source>Notes in case {case}</source>
+        <translation>案件 {case} 的笔记</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="293" />
+        <source>open chart</source>
+        <translation>打开图谱</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="301" />
+        <source>{n} links were added to the data since this chart was saved; expand the chart to bring them in.</source>
+        <translation>自该图谱保存以来数据中新增了 {n} 条关系；展开图谱即可纳入。</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="304" />
+        <source>opened {name} (version {v})</source>
+        <translation>已打开 {name}（版本 {v}）</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="320" />
+        <location filename="../cases_panel.py" line="311" />
+        <source>choose a case first</source>
+        <translation>请先选择案件</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="322" />
+        <source>Save chart as</source>
+        <translation>图谱另存为</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="322" />
+        <source>Chart name:</source>
+        <translation>图谱名称：</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="328" />
+        <source>save chart</source>
+        <translation>保存图谱</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="331" />
+        <source>saved {name} (version {v})</source>
+        <translation>已保存 {name}（版本 {v}）</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="340" />
+        <source>Duplicate chart</source>
+        <translation>复制图谱</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="340" />
+        <source>New name:</source>
+        <translation>新名称：</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="342" />
+        <source>duplicate</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="350" />
+        <source>open or save a chart of the case first</source>
+        <translation>请先打开或保存本案的图谱</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="352" />
+        <source>Chart picture</source>
+        <translation>图谱图片</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="355" />
+        <source>picture</source>
+        <translation>导出图片</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="358" />
+        <source>picture written: {file}</source>
+        <translation>图片已写入：{file}</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="363" />
+        <source>select entities on the chart first</source>
+        <translation>请先在图谱上选择实体</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="365" />
+        <source>Group</source>
+        <translation>编组</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="365" />
+        <source>Group name:</source>
+        <translation>编组名称：</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="369" />
+        <source>group {name}: {n} entities (save the chart to keep it)</source>
+        <translation>编组 {name}：{n} 个实体（保存图谱以保留）</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="380" />
+        <source>Unsaved chart</source>
+        <translation>图谱未保存</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="381" />
+        <source>The link chart has changes that are not saved in the case. Save them?</source>
+        <translation>关系图谱有尚未保存到案件中的修改。是否保存？</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="403" />
+        <source>on the case</source>
+        <translation>关于本案</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="405" />
+        <source>on {id}</source>
+        <translation>关于 {id}</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="407" />
+        <source>on record {id}</source>
+        <translation>关于记录 {id}</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="416" />
+        <source>note</source>
+        <translation>笔记</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="424" />
+        <source>select a record first</source>
+        <translation>请先选择一条记录</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="426" />
+        <source>pin</source>
+        <translation>固定</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="435" />
+        <source>Write the dossier</source>
+        <translation>生成卷宗</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="441" />
+        <source>dossier</source>
+        <translation>生成卷宗</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="444" />
+        <source>dossier written: {file} (sha256 {sha})</source>
+        <translation>卷宗已写入：{file}（sha256 {sha}）</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="451" />
+        <source>Export case</source>
+        <translation>导出案件</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="454" />
+        <source>export</source>
+        <translation>导出</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="457" />
+        <source>case file written: {file}</source>
+        <translation>案件文件已写入：{file}</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="461" />
+        <source>Import case</source>
+        <translation>导入案件</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="463" />
+        <source>import</source>
+        <translation>导入</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="471" />
+        <source>updates</source>
+        <translation>更新</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="484" />
+        <source>{user} saved this chart (version {v}); reopen it to see their changes</source>
+        <translation>{user} 保存了该图谱（版本 {v}）；重新打开即可看到其修改</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="488" />
+        <source>{user}: {kind}</source>
+        <translation>{user}：{kind}</translation>
+    </message>
+</context><context>
     <name>CooccurDialog</name>
     <message>
         <location filename="../cooccur_dialog.py" line="42" />
@@ -368,92 +707,92 @@
         <translation>显示低于阈值的候选人</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="326" />
+        <location filename="../faces_panel.py" line="328" />
         <source>{n} faces found; click one to search it</source>
         <translation>发现 {n} 张人脸；点击其中一张进行比对</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="327" />
+        <location filename="../faces_panel.py" line="329" />
         <source>{n} face found</source>
         <translation>发现 {n} 张人脸</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="343" />
+        <location filename="../faces_panel.py" line="345" />
         <source>Not searched: {missing}.</source>
         <translation>未检索：{missing}。</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="374" />
+        <location filename="../faces_panel.py" line="376" />
         <source>Candidates — threshold {t}: {fm} on LFW; gallery of {n} faces</source>
         <translation>候选人 — 阈值 {t}：LFW 测得 {fm}；人像库共 {n} 张人脸</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="380" />
+        <location filename="../faces_panel.py" line="382" />
         <source>{n} candidates, {above} above the threshold — leads only; confirm or reject each (audited)</source>
         <translation>{n} 个候选，{above} 个高于阈值 — 仅为线索；请逐一确认或否定（已审计）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="383" />
+        <location filename="../faces_panel.py" line="385" />
         <source> · {hidden} below the threshold hidden</source>
         <translation> · 已隐藏 {hidden} 名低于阈值的候选人</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="398" />
+        <location filename="../faces_panel.py" line="400" />
         <source>below the threshold: not named</source>
         <translation>低于阈值：不显示身份</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="400" />
+        <location filename="../faces_panel.py" line="402" />
         <source>✔ confirmed before</source>
         <translation>✔ 此前已确认</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="401" />
+        <location filename="../faces_panel.py" line="403" />
         <source>✖ rejected before</source>
         <translation>✖ 此前已否定</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="442" />
+        <location filename="../faces_panel.py" line="446" />
         <source>candidate #{rank} {decision} (audited)</source>
         <translation>候选 #{rank} {decision}（已审计）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="479" />
+        <location filename="../faces_panel.py" line="483" />
         <source>Investigative lead only: a face match is not an identification. A trained examiner must confirm or reject each candidate; nothing is done automatically.</source>
         <translation>仅为侦查线索：人像比对结果不是身份认定。每个候选人须由经过培训的比对人员确认或否定；系统不会自动采取任何措施。</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="503" />
+        <location filename="../faces_panel.py" line="507" />
         <source>false-match rate {rate} (sample size unknown)</source>
         <translation>误识率 {rate}（样本量未知）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="507" />
+        <location filename="../faces_panel.py" line="511" />
         <source>{m} of {n} impostor pairs</source>
         <translation>{n} 对异人样本中误识 {m} 对</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="509" />
+        <location filename="../faces_panel.py" line="513" />
         <source>false matches: {m} of {n} impostor pairs ({rate})</source>
         <translation>误识：{n} 对异人样本中 {m} 对（{rate}）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="518" />
+        <location filename="../faces_panel.py" line="522" />
         <source>open, drop or paste a photo with a face</source>
         <translation>请打开、拖入或粘贴一张含人脸的照片</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="521" />
+        <location filename="../faces_panel.py" line="525" />
         <source>click the face to search (the photo holds several)</source>
         <translation>照片中有多张人脸，请点击要比对的一张</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="524" />
+        <location filename="../faces_panel.py" line="528" />
         <source>enter the case number</source>
         <translation>请填写案件编号</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="526" />
+        <location filename="../faces_panel.py" line="530" />
         <source>state the purpose of the search</source>
         <translation>请填写检索事由</translation>
     </message>
@@ -510,7 +849,7 @@
         <translation>重做（Ctrl+Shift+Z）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="776" />
+        <location filename="../graph_panel.py" line="787" />
         <location filename="../graph_panel.py" line="300" />
         <source>Moving together…</source>
         <translation>同行分析…</translation>
@@ -551,128 +890,128 @@
         <translation>双击节点展开；右键查看更多操作。</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="458" />
+        <location filename="../graph_panel.py" line="469" />
         <source>graph: {error}</source>
         <translation>图谱：{error}</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="459" />
+        <location filename="../graph_panel.py" line="470" />
         <source>cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="489" />
+        <location filename="../graph_panel.py" line="500" />
         <source>{n} entity</source>
         <translation>{n} 个实体</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="489" />
+        <location filename="../graph_panel.py" line="500" />
         <source>{n} entities</source>
         <translation>{n} 个实体</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="490" />
+        <location filename="../graph_panel.py" line="501" />
         <source>{n} link</source>
         <translation>{n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="490" />
+        <location filename="../graph_panel.py" line="501" />
         <source>{n} links</source>
         <translation>{n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="491" />
+        <location filename="../graph_panel.py" line="502" />
         <source>{n} new</source>
         <translation>新增 {n}</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="606" />
+        <location filename="../graph_panel.py" line="617" />
         <source>colour and size: PageRank (red = most central)</source>
         <translation>颜色和大小：PageRank（红色最核心）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="607" />
+        <location filename="../graph_panel.py" line="618" />
         <source>colour: community (Louvain)</source>
         <translation>颜色：社群（Louvain）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="745" />
+        <location filename="../graph_panel.py" line="756" />
         <source>{n} link on the chart</source>
         <translation>图上 {n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="745" />
+        <location filename="../graph_panel.py" line="756" />
         <source>{n} links on the chart</source>
         <translation>图上 {n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="770" />
+        <location filename="../graph_panel.py" line="781" />
         <source>Expand</source>
         <translation>展开</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="771" />
+        <location filename="../graph_panel.py" line="782" />
         <source>Expand by link type</source>
         <translation>按关系类型展开</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="775" />
+        <location filename="../graph_panel.py" line="786" />
         <source>Find path to…</source>
         <translation>查找路径至…</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="779" />
+        <location filename="../graph_panel.py" line="790" />
         <source>Unpin</source>
         <translation>取消固定</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="779" />
+        <location filename="../graph_panel.py" line="790" />
         <source>Pin</source>
         <translation>固定</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="781" />
+        <location filename="../graph_panel.py" line="792" />
         <source>Hide</source>
         <translation>隐藏</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="783" />
+        <location filename="../graph_panel.py" line="794" />
         <source>Colour by centrality</source>
         <translation>按中心度着色</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="784" />
+        <location filename="../graph_panel.py" line="795" />
         <source>Show communities</source>
         <translation>显示社群</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="789" />
+        <location filename="../graph_panel.py" line="800" />
         <source>Search its records</source>
         <translation>检索相关记录</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="803" />
+        <location filename="../graph_panel.py" line="814" />
         <source>adding {n} entities …</source>
         <translation>正在加入 {n} 个实体 …</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="857" />
+        <location filename="../graph_panel.py" line="879" />
         <source>path of {n} hops: </source>
         <translation>{n} 跳路径：</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="898" />
+        <location filename="../graph_panel.py" line="921" />
         <source>{n} communities (Louvain)</source>
         <translation>{n} 个社群（Louvain）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="940" />
-        <location filename="../graph_panel.py" line="932" />
+        <location filename="../graph_panel.py" line="968" />
+        <location filename="../graph_panel.py" line="960" />
         <source>saved {path}</source>
         <translation>已保存 {path}</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="942" />
+        <location filename="../graph_panel.py" line="970" />
         <source>export failed: {error}</source>
         <translation>导出失败：{error}</translation>
     </message>
@@ -792,162 +1131,202 @@
         <source>Description / error</source>
         <translation>说明 / 错误</translation>
     </message>
+    <message>
+        <location filename="headers.py" line="31" />
+        <source>Person A</source>
+        <translation>人员 A</translation>
+    </message>
+    <message>
+        <location filename="headers.py" line="32" />
+        <source>Person B</source>
+        <translation>人员 B</translation>
+    </message>
+    <message>
+        <location filename="headers.py" line="33" />
+        <source>Not sure</source>
+        <translation>不确定</translation>
+    </message>
+    <message>
+        <location filename="headers.py" line="34" />
+        <source>Field</source>
+        <translation>字段</translation>
+    </message>
+    <message>
+        <location filename="headers.py" line="35" />
+        <source>Record A</source>
+        <translation>记录 A</translation>
+    </message>
+    <message>
+        <location filename="headers.py" line="36" />
+        <source>Record B</source>
+        <translation>记录 B</translation>
+    </message>
+    <message>
+        <location filename="headers.py" line="37" />
+        <source>Level</source>
+        <translation>相符程度</translation>
+    </message>
+    <message>
+        <location filename="headers.py" line="38" />
+        <source>Weight</source>
+        <translation>权重</translation>
+    </message>
 </context><context>
     <name>MainWindow</name>
     <message>
-        <location filename="../mainwindow.py" line="240" />
+        <location filename="../mainwindow.py" line="258" />
         <source>workspace: {name}</source>
         <translation>工作区：{name}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="242" />
+        <location filename="../mainwindow.py" line="260" />
         <source>backend: …</source>
         <translation>检索后端：…</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="243" />
+        <location filename="../mainwindow.py" line="261" />
         <source>user: {user} ({role})</source>
         <translation>用户：{user}（{role}）</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="253" />
+        <location filename="../mainwindow.py" line="271" />
         <source>analyst</source>
         <translation>分析员</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="253" />
+        <location filename="../mainwindow.py" line="271" />
         <source>commander</source>
         <translation>指挥员</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="254" />
+        <location filename="../mainwindow.py" line="272" />
         <source>supervisor</source>
         <translation>主管</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="255" />
+        <location filename="../mainwindow.py" line="273" />
         <source>administrator</source>
         <translation>管理员</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="269" />
+        <location filename="../mainwindow.py" line="287" />
         <source>&amp;Workspace</source>
         <translation>工作区(&amp;W)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="270" />
+        <location filename="../mainwindow.py" line="288" />
         <source>Ingest a file…</source>
         <translation>导入文件…</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="271" />
+        <location filename="../mainwindow.py" line="289" />
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="273" />
+        <location filename="../mainwindow.py" line="291" />
         <source>Quit</source>
         <translation>退出</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="274" />
+        <location filename="../mainwindow.py" line="292" />
         <source>&amp;Go</source>
         <translation>转到(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="275" />
+        <location filename="../mainwindow.py" line="293" />
         <source>Search</source>
         <translation>检索</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="276" />
+        <location filename="../mainwindow.py" line="294" />
         <source>◀ Back</source>
         <translation>◀ 后退</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="277" />
+        <location filename="../mainwindow.py" line="295" />
         <source>Forward ▶</source>
         <translation>前进 ▶</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="278" />
+        <location filename="../mainwindow.py" line="296" />
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="283" />
+        <location filename="../mainwindow.py" line="301" />
         <source>Pop out the current view</source>
         <translation>弹出当前视图</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="284" />
+        <location filename="../mainwindow.py" line="302" />
         <source>Board mode (full screen)</source>
         <translation>调度大屏模式（全屏）</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="287" />
+        <location filename="../mainwindow.py" line="305" />
         <source>Toggle dark / light theme</source>
         <translation>切换深色 / 浅色主题</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="288" />
+        <location filename="../mainwindow.py" line="306" />
         <source>Reset layout</source>
         <translation>恢复默认布局</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="424" />
-        <location filename="../mainwindow.py" line="289" />
+        <location filename="../mainwindow.py" line="442" />
+        <location filename="../mainwindow.py" line="307" />
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="301" />
+        <location filename="../mainwindow.py" line="319" />
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="476" />
-        <location filename="../mainwindow.py" line="302" />
+        <location filename="../mainwindow.py" line="494" />
+        <location filename="../mainwindow.py" line="320" />
         <source>Keyboard shortcuts</source>
         <translation>快捷键</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="303" />
+        <location filename="../mainwindow.py" line="321" />
         <source>Navigation</source>
         <translation>导航</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="425" />
+        <location filename="../mainwindow.py" line="443" />
         <source>The language changes when the console is restarted.</source>
         <translation>重新启动控制台后语言设置生效。</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="427" />
+        <location filename="../mainwindow.py" line="445" />
         <source>Restart now</source>
         <translation>立即重启</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="428" />
+        <location filename="../mainwindow.py" line="446" />
         <source>Later</source>
         <translation>稍后</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="447" />
+        <location filename="../mainwindow.py" line="465" />
         <source>could not restart: start the console again</source>
         <translation>无法重启：请重新启动控制台</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="461" />
+        <location filename="../mainwindow.py" line="479" />
         <source>backend: {state}</source>
         <translation>检索后端：{state}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="464" />
+        <location filename="../mainwindow.py" line="482" />
         <source>backend: error: {error}</source>
         <translation>检索后端：错误：{error}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="470" />
+        <location filename="../mainwindow.py" line="488" />
         <source>UI stall {ms} ms</source>
         <translation>界面卡顿 {ms} 毫秒</translation>
     </message>
@@ -1113,53 +1492,63 @@
 </context><context>
     <name>Panels</name>
     <message>
-        <location filename="../mainwindow.py" line="88" />
+        <location filename="../mainwindow.py" line="93" />
         <location filename="../alert_tray.py" line="220" />
         <source>Alerts</source>
         <translation>预警</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="80" />
+        <location filename="../mainwindow.py" line="83" />
         <source>Search</source>
         <translation>检索</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="81" />
+        <location filename="../mainwindow.py" line="84" />
         <source>Link chart</source>
         <translation>关系图谱</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="82" />
+        <location filename="../mainwindow.py" line="85" />
         <source>Map</source>
         <translation>地图</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="83" />
+        <location filename="../mainwindow.py" line="86" />
         <source>Timeline</source>
         <translation>时间轴</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="84" />
+        <location filename="../mainwindow.py" line="87" />
         <source>Dashboards</source>
         <translation>统计看板</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="85" />
+        <location filename="../mainwindow.py" line="88" />
         <source>Faces</source>
         <translation>人像比对</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="86" />
+        <location filename="../mainwindow.py" line="89" />
         <source>Dispatch board</source>
         <translation>调度台</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="87" />
+        <location filename="../mainwindow.py" line="90" />
         <source>Record</source>
         <translation>记录详情</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="89" />
+        <location filename="../mainwindow.py" line="91" />
+        <source>Cases</source>
+        <translation>案件</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="92" />
+        <source>Identities</source>
+        <translation>身份核验</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="94" />
         <source>Plugins</source>
         <translation>数据源插件</translation>
     </message>
@@ -1193,37 +1582,37 @@
 </context><context>
     <name>PluginsPanel</name>
     <message>
-        <location filename="../plugins_panel.py" line="131" />
+        <location filename="../plugins_panel.py" line="132" />
         <source>Select a source to see where it came from and its errors.</source>
         <translation>选择一个数据源，查看其来源和错误信息。</translation>
     </message>
     <message>
-        <location filename="../plugins_panel.py" line="132" />
+        <location filename="../plugins_panel.py" line="133" />
         <source>Reload</source>
         <translation>重新加载</translation>
     </message>
     <message>
-        <location filename="../plugins_panel.py" line="134" />
+        <location filename="../plugins_panel.py" line="135" />
         <source>Ingest file…</source>
         <translation>导入文件…</translation>
     </message>
     <message>
-        <location filename="../plugins_panel.py" line="137" />
+        <location filename="../plugins_panel.py" line="138" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../plugins_panel.py" line="165" />
+        <location filename="../plugins_panel.py" line="166" />
         <source>{ok} sources loaded, {broken} broken</source>
         <translation>已加载 {ok} 个数据源，{broken} 个损坏</translation>
     </message>
     <message>
-        <location filename="../plugins_panel.py" line="208" />
+        <location filename="../plugins_panel.py" line="209" />
         <source>ingesting {file} with {source} …</source>
         <translation>正在用 {source} 导入 {file} …</translation>
     </message>
     <message>
-        <location filename="../plugins_panel.py" line="231" />
+        <location filename="../plugins_panel.py" line="232" />
         <source>ingest failed: {error}</source>
         <translation>导入失败：{error}</translation>
     </message>
@@ -1237,17 +1626,17 @@
 </context><context>
     <name>RecordPane</name>
     <message>
-        <location filename="../record_pane.py" line="43" />
+        <location filename="../record_pane.py" line="46" />
         <source>Select a search result, a marker or a node to see its record.</source>
         <translation>选择一条检索结果、地图标记或图谱节点以查看记录。</translation>
     </message>
     <message>
-        <location filename="../record_pane.py" line="63" />
+        <location filename="../record_pane.py" line="66" />
         <source>record {uid} is not in this workspace</source>
         <translation>记录 {uid} 不在此工作区中</translation>
     </message>
     <message>
-        <location filename="../record_pane.py" line="82" />
+        <location filename="../record_pane.py" line="85" />
         <source>entity {id} is not in this workspace</source>
         <translation>实体 {id} 不在此工作区中</translation>
     </message>
@@ -1304,6 +1693,68 @@
         <translation>记录（显示 {shown} / 共 {total}）</translation>
     </message>
 </context><context>
+    <name>ResolutionPanel</name>
+    <message>
+        <location filename="../resolution_panel.py" line="124" />
+        <source>Select a pair to compare the two records.</source>
+        <translation>选择一对记录进行比对。</translation>
+    </message>
+    <message>
+        <location filename="../resolution_panel.py" line="127" />
+        <source>Run matching</source>
+        <translation>运行匹配</translation>
+    </message>
+    <message>
+        <location filename="../resolution_panel.py" line="129" />
+        <source>Accept: same person</source>
+        <translation>接受：同一人</translation>
+    </message>
+    <message>
+        <location filename="../resolution_panel.py" line="132" />
+        <source>Reject: different people</source>
+        <translation>否定：不同的人</translation>
+    </message>
+    <message>
+        <location filename="../resolution_panel.py" line="134" />
+        <source>Not sure</source>
+        <translation>不确定</translation>
+    </message>
+    <message>
+        <location filename="../resolution_panel.py" line="136" />
+        <source>Split…</source>
+        <translation>拆分…</translation>
+    </message>
+    <message>
+        <location filename="../resolution_panel.py" line="176" />
+        <source>{n} pairs waiting for review</source>
+        <translation>{n} 对待核验</translation>
+    </message>
+    <message>
+        <location filename="../resolution_panel.py" line="188" />
+        <source>matching persons …</source>
+        <translation>正在匹配人员 …</translation>
+    </message>
+    <message>
+        <location filename="../resolution_panel.py" line="215" />
+        <source>Split</source>
+        <translation>拆分</translation>
+    </message>
+    <message>
+        <location filename="../resolution_panel.py" line="216" />
+        <source>Entity to split off (e.g. person:…):</source>
+        <translation>要拆分出的实体（例如 person:…）：</translation>
+    </message>
+    <message>
+        <location filename="../resolution_panel.py" line="238" />
+        <source>marked 'not sure' by {user}</source>
+        <translation>{user} 标记为“不确定”</translation>
+    </message>
+    <message>
+        <location filename="../resolution_panel.py" line="246" />
+        <source>one cluster of {n} records; weakest link {a} ≈ {b} ({s})</source>
+        <translation>同一聚类共 {n} 条记录；最弱关联 {a} ≈ {b}（{s}）</translation>
+    </message>
+</context><context>
     <name>SearchPanel</name>
     <message>
         <location filename="../search_panel.py" line="86" />
@@ -1351,42 +1802,42 @@
         <translation>输入检索条件后按回车。</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="243" />
+        <location filename="../search_panel.py" line="246" />
         <source> in the last {n} days (tick 'all time' for older records)</source>
         <translation>（最近 {n} 天；勾选“全部时间”可检索更早的记录）</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="245" />
+        <location filename="../search_panel.py" line="248" />
         <source>{n} hits in {ms} ms</source>
         <translation>{n} 条命中，用时 {ms} 毫秒</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="252" />
+        <location filename="../search_panel.py" line="255" />
         <source> — {n} loaded</source>
         <translation> — 已加载 {n}</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="259" />
+        <location filename="../search_panel.py" line="262" />
         <source>source</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="259" />
+        <location filename="../search_panel.py" line="262" />
         <source>type</source>
         <translation>类型</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="260" />
+        <location filename="../search_panel.py" line="263" />
         <source>category</source>
         <translation>类别</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="260" />
+        <location filename="../search_panel.py" line="263" />
         <source>district</source>
         <translation>辖区</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="261" />
+        <location filename="../search_panel.py" line="264" />
         <source>day</source>
         <translation>日期</translation>
     </message>
@@ -1469,12 +1920,12 @@ Build the demo workspace there: seven synthetic sources of 嘉兴 (residents, 11
         <translation>时间轮：按星期 × 小时统计（本地时间）</translation>
     </message>
     <message>
-        <location filename="../timeline_panel.py" line="175" />
+        <location filename="../timeline_panel.py" line="180" />
         <source>{n} records about {entities} entities; click a point to open its record</source>
         <translation>{entities} 个实体相关记录 {n} 条；点击数据点打开记录</translation>
     </message>
     <message>
-        <location filename="../timeline_panel.py" line="178" />
+        <location filename="../timeline_panel.py" line="183" />
         <source>{early} earlier and {late} later records lie far outside and are drawn at the edges (▶ ◀)</source>
         <translation>另有较早 {early} 条、较晚 {late} 条记录远在主要时段之外，画在两端（▶ ◀）</translation>
     </message>
