@@ -71,6 +71,9 @@ PANELS: tuple[PanelSpec, ...] = (
               "Ctrl+Shift+I"),
 )
 
+#: The most characters of the search backend's state shown in the status bar.
+STATUS_CHARS = 70
+
 _AREAS = {"left": _LEFT, "right": _RIGHT, "bottom": _BOTTOM}
 
 
@@ -258,6 +261,7 @@ class MainWindow(QMainWindow):
         self.status_workspace = QLabel(fill(self.tr("workspace: {name}"), name=self.ctx.name))
         self.status_workspace.setToolTip(plain_tooltip(str(root)))
         self.status_backend = QLabel(self.tr("backend: …"))
+        self.status_backend.setTextFormat(Qt.TextFormat.PlainText)  # errors quote paths, input
         self.status_user = QLabel(fill(self.tr("user: {user} ({role})"), user=self.ctx.user,
                                        role=self.role_label(self.ctx.role)))
         self.status_user.setProperty("data", True)  # the session's user name
@@ -476,10 +480,18 @@ class MainWindow(QMainWindow):
                 on_result=self._show_backend, on_error=self._show_backend_error, parent=self)
 
     def _show_backend(self, status: BackendStatus) -> None:
-        self.status_backend.setText(fill(self.tr("backend: {state}"), state=status.describe()))
+        self._set_backend_text(fill(self.tr("backend: {state}"), state=status.describe()))
 
     def _show_backend_error(self, message: str) -> None:
-        self.status_backend.setText(fill(self.tr("backend: error: {error}"), error=message))
+        self._set_backend_text(fill(self.tr("backend: error: {error}"), error=message))
+
+    def _set_backend_text(self, text: str) -> None:
+        """Show the backend's state cut to :data:`STATUS_CHARS` (all of it in the tooltip): a
+        long error (a path, an audit-anchor message) in a permanent status-bar label would
+        otherwise widen the main window past the screen."""
+        short = text if len(text) <= STATUS_CHARS else text[:STATUS_CHARS - 1] + "…"
+        self.status_backend.setText(short)
+        self.status_backend.setToolTip(plain_tooltip(text))
 
     def _show_message(self, text: str, ms: int) -> None:
         self.statusBar().showMessage(text, ms)
@@ -528,6 +540,11 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event: Any) -> None:  # noqa: N802
         super().showEvent(event)
+        # The minimum size was last computed before the style polished the panels (the chart's
+        # toolbar is ~40 px wider unpolished): compute it again now, or the window cannot be
+        # made narrower than that stale minimum (1628 px) on a 1600 px screen.
+        self.layout().invalidate()
+        self.layout().activate()
         if not self._sized:
             self._sized = True
             self._sizer.start()  # docks have real sizes once shown
