@@ -122,7 +122,7 @@ def _unit_login(browser: Any, base: str, account: str, **extra: Any) -> Any:
     page.fill("#password", DEVICES[account][0])
     page.click("#login-button")
     page.wait_for_selector("#app:not(.hidden)")
-    page.wait_for_function("document.body.dataset.link === 'live'")
+    page.wait_for_function("() => document.body.dataset.link === 'live'")
     return page
 
 
@@ -149,8 +149,8 @@ def test_a_unit_page_receives_a_dispatch_within_a_second_and_one_tap_moves_the_b
         ok(server, desk, "ops.assign", incident_id=inc["id"], unit_ids=[unit])
         created = console.wait_for(lambda e: e.data["kind"] == "assignment.created"
                                    and e.data["payload"]["unit_id"] == unit)
-        page.wait_for_function(f"document.body.dataset.incident === '{inc['id']}'", timeout=5000)
-        shown_at = float(page.evaluate("document.body.dataset.shownAt"))
+        page.wait_for_function(f"() => document.body.dataset.incident === '{inc['id']}'", timeout=5000)
+        shown_at = float(page.evaluate("() => document.body.dataset.shownAt"))
         delay = shown_at - created.data["ts"]
         assert delay < PUSH_BUDGET_S, f"the unit page showed the dispatch {delay:.3f} s after it"
         assert page.text_content("#incident-text") == "两人在店门口争吵"
@@ -172,7 +172,7 @@ def test_a_unit_page_receives_a_dispatch_within_a_second_and_one_tap_moves_the_b
             assert event.at - tapped < PUSH_BUDGET_S, (status, event.at - tapped)
             board = ok(server, desk, "ops.board")
             assert board["units"][status] >= 1
-            page.wait_for_function(f"document.body.dataset.unitStatus === '{status}'")
+            page.wait_for_function(f"() => document.body.dataset.unitStatus === '{status}'")
         assert ok(server, desk, "ops.incident", incident_id=inc["id"])["status"] == "on_scene"
 
         # feedback at clearance, with a photo
@@ -213,13 +213,13 @@ def test_panic_raises_a_p1_alert_on_every_console_with_the_last_position(
                        permissions=["geolocation"])
     try:
         page.check("#share")
-        page.wait_for_function("document.getElementById('share-state').textContent"
+        page.wait_for_function("() => document.getElementById('share-state').textContent"
                                ".includes('Position sent')")
         page.click("#panic")
         assert "confirm" in page.text_content("#panic-state")
         _shot(page, "field-unit-panic-armed.png")
         page.click("#panic")
-        page.wait_for_function("document.body.dataset.panic === 'sent'")
+        page.wait_for_function("() => document.body.dataset.panic === 'sent'")
         for console in consoles:
             alert = console.wait_for(lambda e: e.data["kind"] == "alert.raised"
                                      and e.data["payload"]["kind"] == "panic")
@@ -238,7 +238,7 @@ def test_panic_raises_a_p1_alert_on_every_console_with_the_last_position(
 def _open_report_page(browser: Any, base: str) -> Any:
     page = _phone(browser, base)
     page.goto("/field/report")
-    page.wait_for_function("document.querySelectorAll('#category option').length > 3")
+    page.wait_for_function("() => document.querySelectorAll('#category option').length > 3")
     return page
 
 
@@ -251,7 +251,7 @@ def test_a_citizen_report_is_routed_into_the_queue_followed_by_receipt_and_rated
         page.fill("#text", "楼上邻居每晚吵架 " + PAYLOAD)
         box = page.locator("#map").bounding_box()
         page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        page.wait_for_function("document.getElementById('picked').textContent.includes('Picked')")
+        page.wait_for_function("() => document.getElementById('picked').textContent.includes('Picked')")
         page.fill("#phone", "13800000001")
         page.set_input_files("#photos", files=[{"name": "a.png", "mimeType": "image/png",
                                                 "buffer": _png()}])
@@ -279,12 +279,12 @@ def test_a_citizen_report_is_routed_into_the_queue_followed_by_receipt_and_rated
         try:
             ok(server, desk, "ops.assign", incident_id=entry["id"], unit_ids=[unit])
             unit_page.wait_for_function(
-                f"document.body.dataset.incident === '{entry['id']}'")
+                f"() => document.body.dataset.incident === '{entry['id']}'")
             # the script payload is shown as text on the unit's page, never run or parsed
             assert unit_page.text_content("#incident-text").endswith(PAYLOAD)
             assert unit_page.locator("#incident-text img, #incident-text script, "
                                      "#incident-text b").count() == 0
-            assert unit_page.evaluate("window.__pwned") is None
+            assert unit_page.evaluate("() => window.__pwned") is None
             _shot(unit_page, "field-unit-report-assignment.png")
         finally:
             unit_page.context.close()
@@ -296,8 +296,8 @@ def test_a_citizen_report_is_routed_into_the_queue_followed_by_receipt_and_rated
         page.fill("#rate-note", "处理及时 <i>quick</i>")
         _shot(page, "field-report-rate.png")
         page.click("#rate-send")
-        page.wait_for_function("document.getElementById('rated').textContent.includes('4/5')")
-        assert page.evaluate("window.__pwned") is None
+        page.wait_for_function("() => document.getElementById('rated').textContent.includes('4/5')")
+        assert page.evaluate("() => window.__pwned") is None
         assert not page.errors
         inc = ok(server, desk, "ops.incident", incident_id=entry["id"])
         assert inc["status"] == "feedback" and "4/5" in inc["feedback"]
@@ -423,6 +423,11 @@ def test_the_pages_load_nothing_from_outside_the_server(centre: dict[str, Any],
             assert not page.errors
         finally:
             page.context.close()
-    status, _ = api(server, "GET", "/field/assets/../../centre.toml")
-    assert status == 404
+    for path in ("/field/assets/../../centre.toml", "/field/assets/%2e%2e/%2e%2e/server/app.py",
+                 "/field/vendor/leaflet/../../security/roles.toml"):
+        con = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        con.request("GET", path)
+        response = con.getresponse()
+        assert response.status == 404, (path, response.read()[:200])
+        con.close()
 

@@ -60,13 +60,16 @@ SB.fileParam = function (file) {
 };
 
 /* A map on the vendored Leaflet with the district outlines (offline: no tile server). */
-SB.map = function (id, onClick) {
-  const map = L.map(id, { zoomControl: true, attributionControl: false })
+SB.map = function (id, onClick, fit) {
+  const map = L.map(id, { zoomControl: true, attributionControl: false, zoomAnimation: false,
+                          fadeAnimation: false, markerZoomAnimation: false })
     .setView([30.75, 120.76], 10);
   fetch("/field/districts.geojson").then((r) => r.json()).then((geo) => {
     const layer = L.geoJSON(geo, { style: { color: "#0b3d91", weight: 1, fillOpacity: 0.05 } });
     layer.addTo(map);
-    try { map.fitBounds(layer.getBounds()); } catch (e) { /* empty outline */ }
+    if (fit !== false) {
+      try { map.fitBounds(layer.getBounds()); } catch (e) { /* empty outline */ }
+    }
   }).catch(() => {});
   if (onClick) map.on("click", (e) => onClick(e.latlng));
   return map;
