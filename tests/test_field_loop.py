@@ -431,3 +431,58 @@ def test_the_pages_load_nothing_from_outside_the_server(centre: dict[str, Any],
         assert response.status == 404, (path, response.read()[:200])
         con.close()
 
+
+
+def test_online_mediation_invites_parties_and_counts_success_by_district_and_mediator(
+        centre: dict[str, Any], browser: Any) -> None:
+    server, desk, admin = centre["server"], centre["desk"], centre["admin"]
+    for name, password in (("med-wang", "Lb2-mediator-of-west"), ("med-zhao", "Gc9-mediator-east")):
+        ok(server, admin, "users.add", name=name, role="mediator", password=password)
+    wang = login(server, "med-wang", "Lb2-mediator-of-west")
+    zhao = login(server, "med-zhao", "Gc9-mediator-east")
+    cases = []
+    for i, mediator in enumerate(("med-wang", "med-wang", "med-zhao")):
+        inc = _incident(server, desk, text=f"劳资纠纷 {i}", lat=30.75 + i * 0.01)
+        cases.append(ok(server, desk, "mediation.assign", incident_id=inc["id"],
+                        mediator=mediator))
+    # a mediator sees and changes only their own cases
+    assert {c["id"] for c in ok(server, wang, "mediation.mine")} == {cases[0]["id"],
+                                                                     cases[1]["id"]}
+    status, body = call(server, zhao, "mediation.outcome", mediation_id=cases[0]["id"],
+                        outcome="success", agreement="x")
+    assert status == 403, body
+    # nor anything else of operations
+    assert call(server, wang, "ops.queue")[0] == 403
+
+    session = ok(server, wang, "mediation.schedule", mediation_id=cases[0]["id"],
+                 at="2026-12-08T10:00:00+08:00", parties=["张三", "李四 <b>x</b>"])
+    link = session["invites"][1]["link"]
+    page = _phone(browser, server.base)
+    try:
+        page.goto(link)
+        page.wait_for_function("() => document.body.dataset.loaded === '1'")
+        assert page.text_content("#party") == "您好 Dear 李四 <b>x</b>"
+        assert page.text_content("#at").startswith("2026-12-08 10:00")
+        _shot(page, "field-mediation-invite.png")
+        assert not page.errors
+    finally:
+        page.context.close()
+    opened = ok(server, wang, "mediation.mine")
+    invites = next(c for c in opened if c["id"] == cases[0]["id"])["sessions"][0]["invites"]
+    assert [i["opened"] for i in invites] == [False, True]
+
+    ok(server, wang, "mediation.outcome", mediation_id=cases[0]["id"], outcome="success",
+       agreement="甲方于三日内支付工资 5000 元")
+    ok(server, wang, "mediation.outcome", mediation_id=cases[1]["id"], outcome="failed")
+    ok(server, zhao, "mediation.outcome", mediation_id=cases[2]["id"], outcome="success",
+       agreement="双方和解")
+    status, body = call(server, wang, "mediation.outcome", mediation_id=cases[0]["id"],
+                        outcome="failed")
+    assert status == 422 and "already closed" in body["error"]["message"]
+    metrics = ok(server, desk, "ops.metrics")
+    assert metrics["mediation_by_mediator"]["med-wang"] | {} == {
+        "cases": 2, "success": 1, "failed": 1, "open": 0, "success_rate": 0.5}
+    assert metrics["mediation_by_mediator"]["med-zhao"]["success_rate"] == 1.0
+    assert metrics["mediation_total"]["success"] >= 2
+    assert ok(server, desk, "ops.incident", incident_id=cases[0]["incident_id"])[
+        "mediation"] == "success"
