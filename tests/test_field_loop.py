@@ -149,7 +149,8 @@ def test_a_unit_page_receives_a_dispatch_within_a_second_and_one_tap_moves_the_b
         ok(server, desk, "ops.assign", incident_id=inc["id"], unit_ids=[unit])
         created = console.wait_for(lambda e: e.data["kind"] == "assignment.created"
                                    and e.data["payload"]["unit_id"] == unit)
-        page.wait_for_function(f"() => document.body.dataset.incident === '{inc['id']}'", timeout=5000)
+        page.wait_for_function(f"() => document.body.dataset.incident === '{inc['id']}'",
+                               timeout=5000)
         shown_at = float(page.evaluate("() => document.body.dataset.shownAt"))
         delay = shown_at - created.data["ts"]
         assert delay < PUSH_BUDGET_S, f"the unit page showed the dispatch {delay:.3f} s after it"
@@ -251,7 +252,8 @@ def test_a_citizen_report_is_routed_into_the_queue_followed_by_receipt_and_rated
         page.fill("#text", "楼上邻居每晚吵架 " + PAYLOAD)
         box = page.locator("#map").bounding_box()
         page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        page.wait_for_function("() => document.getElementById('picked').textContent.includes('Picked')")
+        page.wait_for_function(
+            "() => document.getElementById('picked').textContent.includes('Picked')")
         page.fill("#phone", "13800000001")
         page.set_input_files("#photos", files=[{"name": "a.png", "mimeType": "image/png",
                                                 "buffer": _png()}])
@@ -473,7 +475,25 @@ def test_online_mediation_invites_parties_and_counts_success_by_district_and_med
 
     ok(server, wang, "mediation.outcome", mediation_id=cases[0]["id"], outcome="success",
        agreement="甲方于三日内支付工资 5000 元")
-    ok(server, wang, "mediation.outcome", mediation_id=cases[1]["id"], outcome="failed")
+    # the mediator's own page: their cases only, the invitations, one tap to close a case
+    page = _phone(browser, server.base)
+    try:
+        page.goto("/field/mediator")
+        page.fill("#account", "med-wang")
+        page.fill("#password", "Lb2-mediator-of-west")
+        page.click("#login-button")
+        page.wait_for_selector(f"section[data-case='{cases[1]['id']}']")
+        assert page.locator("section[data-case]").count() == 2
+        first = page.locator(f"section[data-case='{cases[0]['id']}']")
+        assert "李四 <b>x</b>" in first.text_content() and "opened" in first.text_content()
+        _shot(page, "field-mediator.png")
+        card = page.locator(f"section[data-case='{cases[1]['id']}']")
+        card.locator("button.failed").click()
+        page.wait_for_function(f"""() => document.querySelector(
+            "section[data-case='{cases[1]['id']}']").textContent.includes('failed')""")
+        assert not page.errors
+    finally:
+        page.context.close()
     ok(server, zhao, "mediation.outcome", mediation_id=cases[2]["id"], outcome="success",
        agreement="双方和解")
     status, body = call(server, wang, "mediation.outcome", mediation_id=cases[0]["id"],
