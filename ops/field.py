@@ -91,9 +91,11 @@ def bind_device(ctx: ServiceContext, *, account: str, unit_id: str) -> dict[str,
     record = ctx.workspace.accounts.get(account)
     if record is None:
         raise OpsError(f"no account named {account!r}; add it with role 'unit' first")
-    if record.role != "unit":
-        raise OpsError(f"account {account!r} has role {record.role!r}; a unit device needs an "
-                       "account of its own with role 'unit'")
+    from core.security import default_roles
+
+    if record.disabled or not default_roles().allows(record.role, "field.unit"):
+        raise OpsError(f"account {account!r} (role {record.role!r}) cannot act for a unit; a "
+                       "unit device needs an active account of its own with role 'unit'")
     with ops.ctx.tx() as tx:
         load_unit(tx.con, unit_id)
         tx.con.execute("DELETE FROM ops_unit_devices WHERE account=?", (account,))

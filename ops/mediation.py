@@ -72,9 +72,13 @@ def _own(ctx: ServiceContext, con: Any, mediation_id: int) -> tuple[Any, ...]:
 def assign(ctx: ServiceContext, *, incident_id: int, mediator: str) -> dict[str, Any]:
     """Give a dispute incident to a mediator (an account with role ``mediator``)."""
     ops = _ops(ctx)
+    from core.security import default_roles
+
     record = ctx.workspace.accounts.get(mediator)
-    if record is None or record.role != "mediator" or record.disabled:
-        raise OpsError(f"{mediator!r} is not an active account with role 'mediator'")
+    if record is None or record.disabled or not default_roles().allows(record.role,
+                                                                       "mediation.run"):
+        raise OpsError(f"{mediator!r} is not an active account that may mediate (role "
+                       "'mediator')")
     with ops.ctx.tx() as tx:
         inc = load_incident(tx.con, int(incident_id))
         if tx.con.execute("SELECT 1 FROM ops_mediations WHERE incident_id=? AND closed_at IS "

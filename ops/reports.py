@@ -72,7 +72,7 @@ def _code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
-@service("public.categories", permission="report.submit", audit=False)
+@service("public.categories", permission="report.submit", audit_repeats=300.0)
 def categories(ctx: ServiceContext) -> list[dict[str, Any]]:
     """What the public page offers: key and label of each category."""
     return [{"key": k, "label": v["label"]} for k, v in public_config()["categories"].items()]
