@@ -3,6 +3,7 @@ server. See docs/DEPLOYMENT.md for a complete example."""
 
 from __future__ import annotations
 
+import logging
 import os
 import tomllib
 from dataclasses import dataclass
@@ -11,6 +12,8 @@ from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from core.errors import WorkspaceError
+
+log = logging.getLogger(__name__)
 
 TEMPLATE = """\
 # superbrain centre configuration: `superbrain serve --config {path}`
@@ -92,8 +95,31 @@ def load_centre_config(path: Path) -> CentreConfig:
     data_dir = Path(str(centre.get("data_dir", "centre-data")))
     if not data_dir.is_absolute():
         data_dir = path.parent / data_dir
+    _warn_if_readable(path, raw)
     return CentreConfig(path, str(centre.get("name", path.stem)), data_dir.resolve(),
                         _database_url(database, path), raw)
+
+
+def secrets_in(raw: dict[str, Any]) -> list[str]:
+    """The keys of ``centre.toml`` that hold a secret (a password in the database URL, search
+    credentials)."""
+    found = []
+    url = str(raw.get("database", {}).get("url", "") or "")
+    if urlsplit(url).password:
+        found.append("[database] url")
+    search = raw.get("search", {})
+    for key in ("password", "api_key"):
+        if isinstance(search, dict) and search.get(key):
+            found.append(f"[search] {key}")
+    return found
+
+
+def _warn_if_readable(path: Path, raw: dict[str, Any]) -> None:
+    mode = path.stat().st_mode & 0o077
+    found = secrets_in(raw)
+    if mode and found:
+        log.warning("%r holds secrets (%s) but other users may read it (mode %o): chmod 600 it",
+                    str(path), ", ".join(found), path.stat().st_mode & 0o777)
 
 
 def _table(raw: dict[str, Any], key: str, path: Path) -> dict[str, Any]:

@@ -8,6 +8,7 @@ upserts that need no global order, so they never wait for the operations desks' 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,6 +17,8 @@ from core.model import Record
 from core.store import _DDL, Checkpoint, Store, _earliest, _epoch, _json, _latest, _merge_patch
 
 SCHEMA_VERSION = 1
+#: Changes announced without a journal row (centre.store.PgStore.announce; server.push).
+VOLATILE_CHANNEL = "superbrain_volatile"
 
 _ENTITY_UPSERT = """
 INSERT INTO entities AS e VALUES (?,?,?,?,?,?,?)
@@ -60,6 +63,15 @@ class PgStore(Store):
     def ensure_schema(self, ddl: str) -> None:
         """Create an engine's tables (SQLite DDL, translated) if missing."""
         self.db.ensure_schema(ddl)
+
+    def announce(self, con: Connection, kind: str, ref: str, user: str, ts: float,
+                 payload: str) -> None:
+        """Tell every process about a change too frequent to journal (a GPS fix), at COMMIT of
+        ``con``'s transaction (nothing if it rolls back): NOTIFY on VOLATILE_CHANNEL."""
+        message = json.dumps({"ts": ts, "kind": kind, "ref": ref, "user": user},
+                             ensure_ascii=False)[:-1] + f',"payload":{payload}}}'
+        if len(message.encode()) < 7900:  # NOTIFY's limit is 8000 bytes
+            con.execute("SELECT pg_notify(?, ?)", (VOLATILE_CHANNEL, message))
 
     def close(self) -> None:
         self.db.close()

@@ -59,6 +59,8 @@ class CentreWorkspace(Workspace):
         return SessionStore(self.db, lifetime_s=lifetime_s)
 
     def close(self) -> None:
+        """Close the engines the services opened, then every database connection."""
+        super().close()
         self.db.close()
 
 

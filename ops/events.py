@@ -205,6 +205,9 @@ class Tx:
         if kind in VOLATILE_KINDS:
             self.events.append(OpsEvent(0, from_epoch(ts), kind, str(ref), user,  # type: ignore
                                         payload))
+            announce = getattr(self.ctx.store, "announce", None)
+            if announce is not None:  # a centre: other processes hear it at COMMIT
+                announce(self.con, kind, str(ref), user, ts, dumps(payload))
             return
         cur = self.con.execute(
             "INSERT INTO ops_events (ts, kind, ref, user, payload) VALUES (?,?,?,?,?)",

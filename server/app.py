@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import platform
+import re
 import secrets
 from collections.abc import AsyncIterator
 from typing import Any
@@ -43,8 +44,9 @@ LOGIN_CONCURRENCY = 4
 
 
 def _json(status: int, body: Any) -> Response:
+    # no-store: tokens and case data must not be kept by any cache on the way
     return Response(wire.dumps(body) if not isinstance(body, bytes) else body, status,
-                    media_type="application/json")
+                    media_type="application/json", headers={"Cache-Control": "no-store"})
 
 
 def _error(kind: str, message: str, **extra: Any) -> Response:
@@ -263,14 +265,19 @@ def build_app(workspace: CentreWorkspace, config: ServerConfig) -> Starlette:
 #: as ``{"base64": "..."}`` (any parameter may be), which the service receives as bytes.
 SERVER_FILE_PARAMS = frozenset({"path", "output", "photo", "probe", "photo_a", "photo_b",
                                 "folder", "file", "files"})
-#: In-process hooks (progress and cancel callbacks, writers) that no request can supply.
-IN_PROCESS_PARAMS = frozenset({"progress", "cancel", "write"})
+#: In-process hooks (progress and cancel callbacks, writers, compute functions) that no request
+#: can supply: by name, and by any parameter annotated as one.
+IN_PROCESS_PARAMS = frozenset({"progress", "cancel", "write", "compute"})
+_IN_PROCESS_TYPES = re.compile(r"\b(Callable|CancelToken|ProgressCallback)\b")
 
 
-def _decode_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
+def _decode_params(name: str, params: dict[str, Any],
+                   signature: inspect.Signature) -> dict[str, Any]:
+    hooks = {p.name for p in signature.parameters.values()
+             if _IN_PROCESS_TYPES.search(str(p.annotation))}
     out = {}
     for key, value in params.items():
-        if key in IN_PROCESS_PARAMS:
+        if key in IN_PROCESS_PARAMS or key in hooks:
             raise _CallError("Invalid", f"service {name!r}: {key!r} is for in-process callers "
                                         "only")
         if isinstance(value, dict) and set(value) == {"base64"}:
@@ -308,11 +315,12 @@ def _call_service(workspace: CentreWorkspace, session: Any, name: str,
         raise _CallError("Invalid", f"service {name!r}: unknown parameters {unknown}; it takes "
                                     f"{', '.join(spec.params) or 'none'}")
     signature = inspect.signature(spec.fn)
+    decoded = _decode_params(name, params, signature)
     missing = [p.name for p in list(signature.parameters.values())[1:]
                if p.default is inspect.Parameter.empty and p.name not in params]
     if missing:
         raise _CallError("Invalid", f"service {name!r}: missing parameters {missing}")
-    return call(name, ServiceContext(workspace, session), **_decode_params(name, params))
+    return call(name, ServiceContext(workspace, session), **decoded)
 
 
 def _health(workspace: CentreWorkspace, session: Any, hub: EventHub) -> dict[str, Any]:

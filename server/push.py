@@ -9,7 +9,8 @@ streams. It also polls once a second, so a lost notification delays an event, ne
 A stream starts after the id the console last saw (``Last-Event-ID`` or ``?after=``) and first
 replays what it missed from the table; a console too slow to keep up is switched back to
 reading from the table. So a console that reconnects misses nothing that the journal still
-holds (see ``OpsService.prune_events``).
+holds; one that comes back after what it missed was pruned (``OpsService.prune_events``) gets
+``event: reset`` first, and reloads its boards.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from centre.db import Database, first
+from centre.store import VOLATILE_CHANNEL
 from centre.workspace import EVENTS_CHANNEL
 
 log = logging.getLogger(__name__)
@@ -42,12 +44,26 @@ class Event:
 
     def sse(self) -> str:
         """The event in text/event-stream form (``event:`` is the kind's first part:
-        alert, incident, unit, assignment, case …)."""
+        alert, incident, unit, assignment, case …; no ``id:`` for an announced change)."""
         data = (f'{{"id":{self.id},"ts":{self.ts!r},"kind":{json.dumps(self.kind)},'
                 f'"ref":{json.dumps(self.ref, ensure_ascii=False)},'
                 f'"user":{json.dumps(self.user, ensure_ascii=False)},'
                 f'"payload":{self.payload}}}')
-        return f"id: {self.id}\nevent: {self.kind.split('.', 1)[0]}\ndata: {data}\n\n"
+        head = f"id: {self.id}\n" if self.id else ""
+        return f"{head}event: {self.kind.split('.', 1)[0]}\ndata: {data}\n\n"
+
+
+def _volatile_event(payload: str) -> Event | None:
+    """An announced change (a GPS fix: ``unit.moved``) as an event without an id: it is not
+    journalled, so a console that reconnects gets the unit's current position from the board
+    instead of a replay."""
+    try:
+        note = json.loads(payload)
+        return Event(0, float(note["ts"]), str(note["kind"]), str(note["ref"]),
+                     str(note["user"]), json.dumps(note["payload"], ensure_ascii=False))
+    except (ValueError, KeyError, TypeError):
+        log.warning("push: unreadable announcement %r", payload[:200])
+        return None
 
 
 def fetch_events(db: Database, after: int, limit: int = PAGE) -> list[Event]:
@@ -55,6 +71,11 @@ def fetch_events(db: Database, after: int, limit: int = PAGE) -> list[Event]:
         "SELECT id, ts, kind, ref, user, payload FROM ops_events WHERE id > ? ORDER BY id "
         "LIMIT ?", (after, limit)).fetchall()
     return [Event(int(r[0]), float(r[1]), r[2], r[3], r[4], r[5]) for r in rows]
+
+
+def oldest_event_id(db: Database) -> int | None:
+    row = first(db.connection.execute("SELECT min(id) FROM ops_events"))
+    return int(row[0]) if row[0] is not None else None
 
 
 def last_event_id(db: Database) -> int:
@@ -135,10 +156,15 @@ class EventHub:
                 continue
             try:
                 con.execute(f"LISTEN {EVENTS_CHANNEL}")
+                con.execute(f"LISTEN {VOLATILE_CHANNEL}")
                 while not self._stop.is_set():
                     self._drain()
-                    for _ in con.notifies(timeout=self.poll_s, stop_after=1):
-                        pass
+                    for note in con.notifies(timeout=self.poll_s):
+                        if note.channel != VOLATILE_CHANNEL:
+                            break  # a journal row committed: read it now
+                        volatile = _volatile_event(note.payload)
+                        if volatile is not None:
+                            self._publish([volatile])
             except Exception as exc:
                 log.warning("push: listener lost PostgreSQL (%s); reconnecting", exc)
                 self._stop.wait(0.2)
@@ -175,6 +201,12 @@ async def stream(hub: EventHub, after: int | None, *, still_valid: Callable[[], 
     try:
         last = hub.last_id if after is None else after
         yield f"retry: 2000\n: superbrain events after {last}\n\n"
+        if after is not None:
+            oldest = await run_in_threadpool(oldest_event_id, hub.db)
+            if oldest is not None and after < oldest - 1:
+                # What the console missed was pruned from the journal: replaying would leave
+                # holes, so it is told to reload its boards (and goes on from here).
+                yield (f"event: reset\ndata: {{\"after\":{after},\"oldest\":{oldest}}}\n\n")
         while True:
             # Replay from the table: on connect, and whenever this stream fell behind.
             sub.lagging = False
@@ -194,6 +226,10 @@ async def stream(hub: EventHub, after: int | None, *, still_valid: Callable[[], 
                         yield "event: session-ended\ndata: {}\n\n"
                         return
                     yield ": keepalive\n\n"
+                    continue
+                if not event.id:  # announced, not journalled: pass it on as it comes
+                    if visible(event, permissions):
+                        yield event.sse()
                     continue
                 if event.id <= last:  # already replayed from the table
                     continue

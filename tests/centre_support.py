@@ -232,7 +232,8 @@ class Console:
     events: list[Received] = field(default_factory=list)
     connected: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
-    ended: list[str] = field(default_factory=list)  # events without an id (session-ended)
+    ended: list[str] = field(default_factory=list)  # session-ended, reset
+    announced: list[Received] = field(default_factory=list)  # events without an id
     finished: threading.Event = field(default_factory=threading.Event)
     _stop: bool = False
     _con: http.client.HTTPConnection | None = None
@@ -266,8 +267,12 @@ class Console:
                         self.events.append(Received(int(event["id"]), event.get("event", ""),
                                                     json.loads(event.get("data", "{}")),
                                                     time.time()))
-                    elif "event" in event:
+                    elif event.get("event") in ("session-ended", "reset"):
                         self.ended.append(event["event"])
+                    elif "event" in event:  # announced, not journalled (a GPS fix)
+                        self.announced.append(Received(0, event["event"],
+                                                       json.loads(event.get("data", "{}")),
+                                                       time.time()))
                     event = {}
                     continue
                 if line.startswith(":"):

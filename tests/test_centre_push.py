@@ -7,6 +7,7 @@ Real parts: PostgreSQL, two `superbrain serve` processes, a third process runnin
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -114,6 +115,28 @@ def test_an_assignment_on_one_desk_appears_on_the_other(centre: tuple) -> None:
         watcher.close()
 
 
+def test_a_position_fix_on_one_process_reaches_a_console_on_the_other(centre: tuple) -> None:
+    _, a, b = centre
+    desk1 = login(a, *DESK1)
+    watcher = Console(b, login(b, *DESK2)).start()
+    try:
+        unit = ok(a, desk1, "ops.units")[0]["id"]
+        ok(a, desk1, "ops.position", unit_id=unit, lat=30.7512, lon=120.7634)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            moved = [e for e in watcher.announced if e.data["ref"] == unit]
+            if moved:
+                break
+            time.sleep(0.01)
+        else:
+            pytest.fail(f"no position fix reached the console: {watcher.announced}")
+        assert moved[0].kind == "unit" and moved[0].data["kind"] == "unit.moved"
+        assert moved[0].data["payload"]["lat"] == 30.7512
+        assert moved[0].at - moved[0].data["ts"] < PUSH_BUDGET_S
+    finally:
+        watcher.close()
+
+
 def test_a_console_that_reconnects_receives_what_it_missed(centre: tuple) -> None:
     _, a, b = centre
     desk1, desk2 = login(a, *DESK1), login(b, *DESK2)
@@ -163,3 +186,34 @@ def test_only_journals_that_say_who_may_see_them_are_pushed() -> None:
         assert not visible(event(kind), frozenset({"search"}))
     # Case edits are for a case's members only: not pushed until a rule says who they are.
     assert not visible(event("case.note_added"), frozenset({"ops.read", "cases.read"}))
+
+
+def test_a_console_back_after_the_journal_was_pruned_is_told_to_reload(centre: tuple) -> None:
+    from datetime import UTC, datetime
+
+    from centre.workspace import open_centre
+    from ops.service import OpsService
+
+    config, a, b = centre
+    desk1 = login(a, *DESK1)
+    ok(a, desk1, "ops.incident_create", category="纠纷", priority=3, lat=30.7, lon=120.7,
+       text="before the pruning")
+    ws = open_centre(config, application_name="superbrain-test")
+    try:  # what an operator's clean-up job does
+        assert OpsService(ws).prune_events(datetime.now(UTC)) > 0
+    finally:
+        ws.close()
+    incident = ok(a, desk1, "ops.incident_create", category="纠纷", priority=3, lat=30.7,
+                  lon=120.7, text="after the pruning")
+    console = Console(b, login(b, *DESK2), after=1).start()
+    try:
+        console.wait_for(lambda e: e.kind == "incident" and e.data["ref"] == str(incident["id"]))
+        assert console.ended == ["reset"]  # before any event: reload, then follow
+    finally:
+        console.close()
+    fresh = Console(b, login(b, *DESK2), after=console.events[-1].id).start()
+    try:
+        time.sleep(1.5)
+        assert fresh.ended == []  # nothing pruned since: no reset
+    finally:
+        fresh.close()

@@ -218,6 +218,10 @@ def test_no_service_touches_the_servers_files_over_the_network(
         assert status == 422, (service, body)
         assert "would name a file on the server" in body["error"]["message"]
     assert not Path("/tmp/stolen.jsonl").exists()
+    for service, hook in (("graph.expand", "compute"), ("ingest.file", "progress"),
+                          ("graph.export", "write")):
+        status, body = call(a, admin, service, **{hook: "os.system"})
+        assert status == 422 and "in-process callers only" in body["error"]["message"], body
     # The content itself is accepted, decoded and handed to the engine (which finds no image).
     not_a_photo = {"base64": base64.b64encode(b"plain text, not an image").decode()}
     status, body = call(a, admin, "faces.detect", photo=not_a_photo)

@@ -107,3 +107,18 @@ def test_plain_http_to_the_https_port_gets_no_answer(https_server: ServerProcess
     finally:
         con.close()
     assert status is None or status == 400, status
+
+
+def test_a_config_holding_secrets_readable_by_others_is_flagged(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    config = write_centre(tmp_path, "postgresql://sb:s3cret@127.0.0.1:1/sb")
+    config.chmod(0o644)
+    with caplog.at_level("WARNING", logger="centre.config"):
+        load_centre_config(config)
+    assert "holds secrets ([database] url)" in caplog.text
+    assert "s3cret" not in caplog.text
+    caplog.clear()
+    config.chmod(0o600)
+    with caplog.at_level("WARNING", logger="centre.config"):
+        load_centre_config(config)
+    assert caplog.text == ""
