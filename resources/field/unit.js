@@ -26,6 +26,10 @@
     document.body.dataset.unitStatus = me.unit.status;
     SB.text("who", me.unit.name + " (" + me.unit.id + ") · " + state.account);
     SB.text("status", me.status_label);
+    if (me.unit.status === "off_duty" && state.timer) {  // positions only while on duty
+      document.getElementById("share").checked = false;
+      share(false);
+    }
     const inc = me.incident;
     SB.show("assignment", !!inc);
     document.body.dataset.incident = inc ? String(inc.id) : "";
