@@ -107,20 +107,12 @@ def submit(ctx: ServiceContext, *, category: str, text: str, phone: str,
     checked = check_photos(photos, "report")
     peer = _peer(ctx)
     ops = _ops(ctx)
+    # First without the writers' lock, so that a flood is refused without queueing behind (or
+    # in front of) the commanders' writes; then again under the lock, where it is exact.
+    _check_limits(ops.ctx.con, limits, peer, phone, ops.ctx.clock())
     with ops.ctx.tx() as tx:
         now = tx.now
-        (by_peer,) = tx.con.execute("SELECT count(*) FROM ops_reports WHERE peer=? AND ts>?",
-                                    (peer, now - limits["per_address_window_s"])).fetchone()
-        if by_peer >= limits["per_address"]:
-            raise RateLimitedError(f"too many reports from this address ({by_peer} in "
-                                   f"{limits['per_address_window_s'] // 60} minutes); try "
-                                   "later, or call 110 in an emergency")
-        (by_phone,) = tx.con.execute("SELECT count(*) FROM ops_reports WHERE phone=? AND ts>?",
-                                     (phone, now - limits["per_phone_window_s"])).fetchone()
-        if by_phone >= limits["per_phone"]:
-            raise RateLimitedError(f"too many reports from this phone ({by_phone} in "
-                                   f"{limits['per_phone_window_s'] // 60} minutes); try "
-                                   "later, or call 110 in an emergency")
+        _check_limits(tx.con, limits, peer, phone, now)
         code = _code()
         inc = ops.incidents.insert(
             tx, cat["category"], cat["priority"], lat=lat, lon=lon, address=address.strip(),
@@ -132,6 +124,21 @@ def submit(ctx: ServiceContext, *, category: str, text: str, phone: str,
     audit_detail(incident=inc.id, receipt=code, photos=len(ids))
     return {"code": code, "incident_id": inc.id, "status": inc.status,
             "routing": inc.routing.get("description", "")}
+
+
+def _check_limits(con: Any, limits: dict[str, Any], peer: str, phone: str, now: float) -> None:
+    (by_peer,) = con.execute("SELECT count(*) FROM ops_reports WHERE peer=? AND ts>?",
+                             (peer, now - limits["per_address_window_s"])).fetchone()
+    if by_peer >= limits["per_address"]:
+        raise RateLimitedError(f"too many reports from this address ({by_peer} in "
+                               f"{limits['per_address_window_s'] // 60} minutes); try later, "
+                               "or call 110 in an emergency")
+    (by_phone,) = con.execute("SELECT count(*) FROM ops_reports WHERE phone=? AND ts>?",
+                              (phone, now - limits["per_phone_window_s"])).fetchone()
+    if by_phone >= limits["per_phone"]:
+        raise RateLimitedError(f"too many reports from this phone ({by_phone} in "
+                               f"{limits['per_phone_window_s'] // 60} minutes); try later, "
+                               "or call 110 in an emergency")
 
 
 def _report(con: Any, code: str) -> tuple[Any, ...]:

@@ -386,6 +386,10 @@ def test_public_reports_refuse_fake_photos_and_bad_fields_losing_nothing(
     status, _ = api(server, "POST", "/api/v1/public/ops.queue", body={"params": {}})
     assert status == 404
     assert len(ok(server, desk, "ops.reports", limit=1000)) == before
+    # one phone, from several addresses: the fourth report within the hour is refused
+    sent = [_post_from(f"127.0.0.{10 + i}", server.port,
+                       {"params": {**good, "phone": "135 0000 0042"}}) for i in range(4)]
+    assert sent == [200, 200, 200, 429]
 
 
 def test_a_revoked_device_can_do_nothing_more(centre: dict[str, Any]) -> None:
