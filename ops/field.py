@@ -268,3 +268,14 @@ def reports(ctx: ServiceContext, *, incident_id: int) -> list[dict[str, Any]]:
                        "WHERE incident_id=? ORDER BY id", (int(incident_id),)).fetchall()
     return [{"id": r[0], "ts": r[1], "unit_id": r[2], "kind": r[3], "account": r[4],
              **json.loads(r[5]), "photos": photos_of(con, f"field:{r[0]}")} for r in rows]
+
+
+@service("ops.photo", permission="ops.read")
+def photo(ctx: ServiceContext, *, photo_id: int) -> dict[str, Any]:
+    """A photo sent from the field or with a public report (bytes, mime, sha256); its owner
+    says which (``field:N`` or ``report:CODE``)."""
+    from ops.photos import photo as load
+
+    found = load(_ops(ctx).ctx.con, int(photo_id))
+    audit_detail(owner=found["owner"], sha256=found["sha256"])
+    return found

@@ -103,3 +103,15 @@ def photos_of(con: Any, owner: str) -> list[dict[str, Any]]:
     rows = con.execute("SELECT id, mime, sha256, size FROM ops_photos WHERE owner=? ORDER BY id",
                        (owner,)).fetchall()
     return [{"id": r[0], "mime": r[1], "sha256": r[2], "size": r[3]} for r in rows]
+
+
+def photo(con: Any, photo_id: int) -> dict[str, Any]:
+    """One stored photo: owner, mime, sha256 and its bytes."""
+    from ops.errors import UnknownIncidentError
+
+    row = con.execute("SELECT id, owner, mime, sha256, data FROM ops_photos WHERE id=?",
+                      (int(photo_id),)).fetchone()
+    if row is None:
+        raise UnknownIncidentError(f"no photo {photo_id!r}")
+    return {"id": row[0], "owner": row[1], "mime": row[2], "sha256": row[3],
+            "data": base64.b64decode(row[4])}

@@ -8,6 +8,7 @@ With SUPERBRAIN_UPDATE_SCREENSHOTS=1 the phone pages are saved to docs/screensho
 
 from __future__ import annotations
 
+import base64
 import http.client
 import io
 import json
@@ -193,6 +194,9 @@ def test_a_unit_page_receives_a_dispatch_within_a_second_and_one_tap_moves_the_b
         assert kinds == ["accept", "feedback"]
         assert filed[1]["notes"] == "双方已和解 settled" and len(filed[1]["photos"]) == 1
         assert filed[1]["photos"][0]["mime"] == "image/png"
+        got = ok(server, desk, "ops.photo", photo_id=filed[1]["photos"][0]["id"])
+        assert base64.b64decode(got["data"]["base64"]) == _png()
+        assert got["owner"] == f"field:{filed[1]['id']}"
         # audited, under the device's account
         entries = ok(server, centre["admin"], "audit.list", user="dev-a", limit=50)
         actions = {e["action"] for e in entries}
@@ -370,8 +374,7 @@ def test_public_reports_refuse_fake_photos_and_bad_fields_losing_nothing(
     server, desk = centre["server"], centre["desk"]
     before = len(ok(server, desk, "ops.reports", limit=1000))
     good = {"category": "other", "text": "路灯坏了", "phone": "13600000009", "address": "东路"}
-    fake = {"base64": __import__("base64").b64encode(b"<html><script>x</script></html>")
-            .decode()}
+    fake = {"base64": base64.b64encode(b"<html><script>x</script></html>").decode()}
     cases = [({**good, "photos": [fake]}, "not a JPEG"),
              ({**good, "photos": [{"base64": ""}] * 4}, "at most 3"),
              ({**good, "category": "<b>x</b>"}, "category"),

@@ -131,11 +131,18 @@ def _field_setup(admin: ServiceContext, units: list[Any]) -> dict[str, Any]:
                lon=units[3].lon, text="field")
     out["incident_f"] = inc.id
     call("ops.assign", admin, incident_id=inc.id, unit_ids=[units[3].id])
+    import io
+
+    from PIL import Image
+
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(png, "PNG")
     receipt = call("public.report_submit", admin, category="noise", text="楼上吵",
-                   phone="13900000001", address="南湖路")
+                   phone="13900000001", address="南湖路", photos=[png.getvalue()])
     for status in ("routed", "resolved"):
         call("ops.incident_status", admin, incident_id=receipt["incident_id"], status=status)
     out["receipt"] = receipt["code"]
+    out["photo"] = 1  # the workspace's first photo: the report's
     other = call("ops.incident_create", admin, category="纠纷", priority=3, text="mediate")
     out["incident_m"] = other.id
     case = call("mediation.assign", admin, incident_id=other.id, mediator="boss")
@@ -235,6 +242,7 @@ CALLS: dict[str, Callable[[Env], dict[str, Any]]] = {
     "field.feedback": lambda e: {"outcome": "resolved", "notes": "ok"},
     "field.panic": lambda e: {},
     "field.reports": lambda e: {"incident_id": e["incident_f"]},
+    "ops.photo": lambda e: {"photo_id": e["photo"]},
     "field.revoke_device": lambda e: {"account": "boss"},
     "public.categories": lambda e: {},
     "public.report_submit": lambda e: {"category": "theft", "text": "车被偷",
@@ -465,5 +473,6 @@ def test_no_password_or_key_passed_to_a_service_reaches_the_audit(env: Env) -> N
     if not env.ws.audit.search(action="users.add"):
         call("users.add", env.admin, name="newbie", role="analyst", password="Kd3-novice-word-1")
     raw = env.ws.audit.path.read_text("utf-8")
-    for secret in ("Kd3-novice-word-1", "Kd3-novice-word-2", "key-for-newbie-1", "Vx9-overseer-key-2026"):
+    for secret in ("Kd3-novice-word-1", "Kd3-novice-word-2", "key-for-newbie-1",
+                   "Vx9-overseer-key-2026"):
         assert secret not in raw
