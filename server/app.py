@@ -223,10 +223,10 @@ def build_app(workspace: CentreWorkspace, config: ServerConfig) -> Starlette:
             return auth.check(token) is not None
 
         session = request.state.session
+        accept = await run_in_threadpool(field.unit_filter, workspace, session)
         body: AsyncIterator[str] = stream(hub, after, still_valid=still_valid,
                                           permissions=session.permissions,
-                                          keepalive_s=config.keepalive_s,
-                                          accept=field.unit_filter(workspace, session))
+                                          keepalive_s=config.keepalive_s, accept=accept)
         return StreamingResponse(body, media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store",
                                           "X-Accel-Buffering": "no"})

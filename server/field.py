@@ -11,8 +11,6 @@ one the connection came from, so the service layer checks, limits and audits it 
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -55,32 +53,34 @@ def _file(root: Path, rel: str) -> Response:
     return FileResponse(path, media_type=TYPES[path.suffix], headers=SECURITY_HEADERS)
 
 
-def unit_filter(workspace: Any, session: Any, *, recheck_s: float = 2.0
-                ) -> Callable[[Any], bool] | None:
+def unit_filter(workspace: Any, session: Any) -> Callable[[Any], bool] | None:
     """For a unit device's session: which journalled events it may receive (those of its own
-    unit: its status, its assignments). The binding is re-read every ``recheck_s`` so that a
-    revoked device stops hearing at once. None for any other session."""
+    unit: its status, its assignments). None for any other session.
+
+    The binding is read once (call this in a worker thread) and then followed through the
+    journal itself: a ``unit.device`` event for this account (bound elsewhere, or revoked)
+    changes what the stream lets through from that event on, so a revoked device stops hearing
+    at once and no database query runs per event."""
     if "field.unit" not in session.permissions or "ops.read" in session.permissions:
         return None
     from ops.field import unit_of
     from ops.service import ops_for
 
-    con_of = ops_for(workspace).ctx
-    state: dict[str, Any] = {"unit": None, "at": 0.0}
-    lock = threading.Lock()
-
-    def current() -> str | None:
-        with lock:
-            if time.monotonic() - state["at"] > recheck_s:
-                state["unit"] = unit_of(con_of.con, session.user)
-                state["at"] = time.monotonic()
-            return state["unit"]
+    state = {"unit": unit_of(ops_for(workspace).ctx.con, session.user)}
 
     def accept(event: Any) -> bool:
         family = event.kind.split(".", 1)[0]
         if family not in ("unit", "assignment"):
             return False
-        unit = current()
+        if event.kind == "unit.device":
+            try:
+                change = json.loads(event.payload)
+            except ValueError:
+                return False
+            if change.get("account") == session.user:
+                state["unit"] = change.get("unit_id") if change.get("bound") else None
+            return False
+        unit = state["unit"]
         if unit is None:
             return False
         if family == "unit":

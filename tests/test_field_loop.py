@@ -405,7 +405,27 @@ def test_a_revoked_device_can_do_nothing_more(centre: dict[str, Any]) -> None:
     # a device acts only through field.*: the commander's services are refused
     status, _ = call(server, token, "ops.unit_status", unit_id=unit, status="off_duty")
     assert status == 403
-    ok(server, desk, "field.revoke_device", account="dev-c")
+    # its event stream carries its own unit's events only …
+    device = Console(server, token).start()
+    watcher = Console(server, desk).start()
+    try:
+        others = [u["id"] for u in ok(server, desk, "ops.units") if u["id"] != unit][:2]
+        for other in others:
+            ok(server, desk, "ops.unit_status", unit_id=other, status="off_duty")
+        ok(server, desk, "ops.unit_status", unit_id=unit, status="off_duty")
+        device.wait_for(lambda e: e.data["kind"] == "unit.updated" and e.data["ref"] == unit)
+        assert {e.data["ref"] for e in device.events} == {unit}
+        # … until the device is revoked: from then on nothing more
+        ok(server, desk, "field.revoke_device", account="dev-c")
+        heard = len(device.events)
+        ok(server, desk, "ops.unit_status", unit_id=unit, status="available")
+        watcher.wait_for(lambda e: e.data["kind"] == "unit.updated" and e.data["ref"] == unit
+                         and e.data["payload"]["status"] == "available")
+        time.sleep(1.0)
+        assert len(device.events) == heard, [e.data["kind"] for e in device.events[heard:]]
+    finally:
+        device.close()
+        watcher.close()
     for service, params in (("field.me", {}), ("field.panic", {}),
                             ("field.status", {"status": "off_duty"})):
         status, body = call(server, token, service, **params)

@@ -6,7 +6,8 @@ One run, two phases side by side (docs/PERFORMANCE.md, "Field loop"):
 A. **Consoles only**: ``--consoles`` SSE clients on ``GET /api/v1/events`` while a commander
    creates ``--incident-rate`` incidents a second.
 B. **Plus units**: the same, and ``--units`` unit devices, each logged in with its own account,
-   calling ``field.position`` every ``--interval`` seconds (staggered).
+   holding its own event stream (as the unit page does) and calling ``field.position`` every
+   ``--interval`` seconds (staggered).
 
 For each phase: push latency per (incident, console) from just before the commander's request
 to the moment the console read the event (p50/p95/max), the position calls' latency and
@@ -102,12 +103,14 @@ def login(port: int, user: str, password: str) -> str:
 
 
 class Console(threading.Thread):
-    """Follows the event stream; records when each incident.created arrived."""
+    """Follows the event stream; records when each incident.created arrived (a unit's device
+    follows it the same way and should receive none: they are not its unit's)."""
 
     def __init__(self, port: int, token: str) -> None:
         super().__init__(daemon=True)
         self.port, self.token = port, token
         self.seen: dict[int, float] = {}
+        self.events = 0
         self.ready = threading.Event()
 
     def run(self) -> None:
@@ -125,6 +128,7 @@ class Console(threading.Thread):
                 data = line[6:]
             elif not line and data:
                 event = json.loads(data)
+                self.events += 1
                 if event["kind"] == "incident.created":
                     self.seen[int(event["ref"])] = time.time()
                 data = ""
@@ -267,7 +271,14 @@ def main() -> None:
             common = {"seconds": args.seconds, "interval": args.interval,
                       "incident_rate": args.incident_rate}
             a = run_phase(port, server.pid, consoles, admin, [], **common)
+            # phase B: every unit's page also holds its own event stream, as the app does
+            streams = [Console(port, t) for t in tokens]
+            for c in streams:
+                c.start()
+                c.ready.wait(30)
             b = run_phase(port, server.pid, consoles, admin, tokens, **common)
+            b["unit_streams"] = len(streams)
+            b["events_on_unit_streams"] = sum(c.events for c in streams)
             print(json.dumps({"args": vars(args), "A_consoles_only": a, "B_plus_units": b,
                               "ratios_B_over_A": {
                                   "push_p95": round(b["push"]["p95_ms"] / a["push"]["p95_ms"],
