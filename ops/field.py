@@ -196,6 +196,10 @@ def status(ctx: ServiceContext, *, status: str) -> Any:
     if status not in FIELD_STATUSES:
         raise OpsError(f"unit {unit_id}: a device may set {', '.join(FIELD_STATUSES)}; not "
                        f"{status!r}")
+    unit = ops.units.get(unit_id)
+    if status in ("en_route", "on_scene") and unit.incident_id is not None \
+            and not _accepted(ops.ctx.con, unit_id, unit.incident_id):
+        accept.__wrapped__(ctx)  # type: ignore[attr-defined] # moving towards it accepts it
     return ops.units.move(unit_id, status, via="device")
 
 

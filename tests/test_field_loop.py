@@ -533,3 +533,22 @@ def test_online_mediation_invites_parties_and_counts_success_by_district_and_med
     assert metrics["mediation_total"]["success"] >= 2
     assert ok(server, desk, "ops.incident", incident_id=cases[0]["incident_id"])[
         "mediation"] == "success"
+
+
+def test_a_unit_that_sets_off_without_tapping_accept_has_accepted(
+        centre: dict[str, Any]) -> None:
+    server, desk = centre["server"], centre["desk"]
+    unit = centre["units"]["dev-b"]
+    token = login(server, "dev-b", DEVICES["dev-b"][0])
+    if ok(server, token, "field.me")["unit"]["status"] != "available":
+        ok(server, desk, "ops.unit_status", unit_id=unit, status="available")
+    inc = _incident(server, desk, text="no accept tap")
+    ok(server, desk, "ops.assign", incident_id=inc["id"], unit_ids=[unit])
+    assert ok(server, token, "field.me")["accepted"] is False
+    ok(server, token, "field.status", status="en_route")
+    assert ok(server, token, "field.me")["accepted"] is True
+    assert [r["kind"] for r in ok(server, desk, "field.reports", incident_id=inc["id"])] == [
+        "accept"]
+    # a device cannot reach a status its state machine forbids
+    status, body = call(server, token, "field.status", status="cleared")
+    assert status == 409 and "en_route" in body["error"]["message"]
