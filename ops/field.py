@@ -160,7 +160,7 @@ def me(ctx: ServiceContext) -> dict[str, Any]:
                 "SELECT 1 FROM ops_field_log WHERE unit_id=? AND incident_id=? AND "
                 "kind='feedback'", (unit_id, last)).fetchone():
             pending_feedback = last
-    return {"unit": unit.as_dict(),
+    return {"unit": unit.as_dict(), "zone": str(ctx.workspace.zone),
             "status_label": machine.label(unit.status),
             "next": [s for s in machine.allowed(unit.status) if s in FIELD_STATUSES],
             "labels": {s: machine.label(s) for s in machine.states},

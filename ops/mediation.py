@@ -101,6 +101,9 @@ def assign(ctx: ServiceContext, *, incident_id: int, mediator: str) -> dict[str,
 @service("mediation.mine", permission="mediation.run")
 def mine(ctx: ServiceContext, *, open_only: bool = False) -> list[dict[str, Any]]:
     """The cases assigned to me, with their dispute, sessions and invitations."""
+    from core.timezones import format_local
+    from ops.model import from_epoch
+
     ops = _ops(ctx)
     con = ops.ctx.con
     sql = ("SELECT id, incident_id, district, assigned_at, outcome, agreement, closed_at FROM "
@@ -118,7 +121,9 @@ def mine(ctx: ServiceContext, *, open_only: bool = False) -> list[dict[str, Any]
             invites = [{"party": p, "code": c, "opened": o is not None} for c, p, o in
                        con.execute("SELECT code, party, opened_at FROM ops_mediation_invites "
                                    "WHERE session_id=? ORDER BY party", (sid,)).fetchall()]
-            sessions.append({"id": sid, "at": at, "place": place,
+            sessions.append({"id": sid, "at": at,
+                             "at_local": format_local(from_epoch(at), ctx.workspace.zone),
+                             "place": place,
                              "parties": json.loads(parties), "invites": invites})
         out.append({"id": mid, "incident_id": iid, "district": district,
                     "category": inc.category, "text": inc.text, "assigned_at": assigned_at,

@@ -20,7 +20,7 @@
                             inv.opened ? " ✓ 已查看 opened" : ""));
       }
       card.appendChild(el("div", { class: "muted" },
-        "调解 Session " + new Date(s.at * 1000).toLocaleString("zh-CN") + " · " + s.place));
+        "调解 Session " + s.at_local + " · " + s.place));
       card.appendChild(list);
     }
     if (!c.outcome) {

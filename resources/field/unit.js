@@ -8,6 +8,9 @@
                   account: sessionStorage.getItem("sb-unit-account") || "" };
   const SHARE_SECONDS = 10;
   const call = (service, params) => SB.call("/api/v1/call/" + service, params || {}, state.token);
+  /* Now in the workspace's zone (the server says which), labelled. */
+  const now = () => new Date().toLocaleTimeString("zh-CN", {
+    timeZone: (state.me && state.me.zone) || "Asia/Shanghai", timeZoneName: "short" });
 
   function alertUser() {
     try { if (navigator.vibrate) navigator.vibrate([300, 120, 300, 120, 300]); } catch (e) {}
@@ -83,8 +86,7 @@
     state.lastFix = pos.coords;
     call("field.position", { lat: pos.coords.latitude, lon: pos.coords.longitude,
                              accuracy_m: pos.coords.accuracy })
-      .then(() => SB.text("share-state", "位置已上报 Position sent " +
-                          new Date().toLocaleTimeString("zh-CN")))
+      .then(() => SB.text("share-state", "位置已上报 Position sent " + now()))
       .catch((e) => SB.text("share-state", e.message));
   }
 
@@ -114,7 +116,7 @@
     const params = state.lastFix ? { lat: state.lastFix.latitude, lon: state.lastFix.longitude } : {};
     try {
       await call("field.panic", params);
-      SB.text("panic-state", "已发出 P1 警报 P1 alert raised " + new Date().toLocaleTimeString("zh-CN"));
+      SB.text("panic-state", "已发出 P1 警报 P1 alert raised " + now());
       document.body.dataset.panic = "sent";
     } catch (e) { SB.text("panic-state", e.message); }
   }
