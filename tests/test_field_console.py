@@ -105,3 +105,23 @@ def test_a_tap_on_the_phone_moves_the_unit_on_the_consoles_board_and_panic_reach
         assert alert.subject == unit
     finally:
         page.context.close()
+
+
+def test_the_dashboard_shows_mediation_success_by_district_and_mediator(
+        qtbot: Any, centre: dict[str, Any], console: tuple[Any, Any]) -> None:  # noqa: F811
+    from centre_support import login, ok
+
+    window, _ = console
+    server, desk, admin = centre["server"], centre["desk"], centre["admin"]
+    ok(server, admin, "users.add", name="med-li", role="mediator", password="Hp6-north-peace-1")
+    mediator = login(server, "med-li", "Hp6-north-peace-1")
+    inc = ok(server, desk, "ops.incident_create", category="纠纷", priority=3, lat=30.75,
+             lon=120.76, text="工资纠纷")
+    case = ok(server, desk, "mediation.assign", incident_id=inc["id"], mediator="med-li")
+    ok(server, mediator, "mediation.outcome", mediation_id=case["id"], outcome="success",
+       agreement="三日内付清")
+    dashboard = window.panels["dashboard"]
+    dashboard.refresh()
+    qtbot.waitUntil(lambda: "med-li 100% (1/1)" in dashboard.assess.text(), timeout=60_000)
+    assert f"{inc['district']} 100% (1/1)" in dashboard.assess.text()
+    assert "mediation success by district" in dashboard.assess.text()
