@@ -139,6 +139,7 @@ def build_app(workspace: CentreWorkspace, config: ServerConfig) -> Starlette:
     # Each Argon2id check takes 64 MiB and tens of milliseconds: a few at a time, so that a
     # burst of logins (or an attacker) queues instead of exhausting memory and worker threads.
     login_slots = anyio.CapacityLimiter(LOGIN_CONCURRENCY)
+    flood = field.FloodGate()
 
     async def login(request: Request) -> Response:
         try:
@@ -206,8 +207,15 @@ def build_app(workspace: CentreWorkspace, config: ServerConfig) -> Starlette:
         spec = services().get(name)
         if spec is None or spec.permission != "report.submit":
             return _error("NotFound", f"no public service named {name[:100]!r}")
-        request.state.session = Session(f"public@{peer(request) or 'unknown'}", "public",
-                                        "public")
+        address = peer(request) or "unknown"
+        admitted, refusals = flood.admit(address)
+        if refusals:
+            await run_in_threadpool(workspace.audit.append, f"public@{address}",
+                                    "public.flood", {"refused": refusals, "service": name})
+        if not admitted:
+            return _error("RateLimited", "too many requests from this address; try again in "
+                                         "a minute, or call 110 in an emergency")
+        request.state.session = Session(f"public@{address}", "public", "public")
         return await _run(request, name, field.PUBLIC_BODY_LIMIT)
 
     async def events(request: Request) -> Response:

@@ -11,6 +11,8 @@ one the connection came from, so the service layer checks, limits and audits it 
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,44 @@ SECURITY_HEADERS = {
                                "form-action 'self'",
     "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-cache", "Permissions-Policy": "geolocation=(self), camera=(self)"}
+
+
+class FloodGate:
+    """Per server process: an address making more than ``limit`` public calls within
+    ``window_s`` is answered 429 at once, before the service (and its database work and audit
+    entry) runs; the refusals are audited once per window per address, with their count. The
+    service's own limits (``public.toml``, counted in PostgreSQL across processes) stay the
+    rule; this only bounds what a flood costs."""
+
+    def __init__(self, limit: int = 60, window_s: float = 60.0) -> None:
+        self.limit, self.window_s = limit, window_s
+        self._calls: dict[str, list[float]] = {}
+        self._refused: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def admit(self, address: str, now: float | None = None) -> tuple[bool, int]:
+        """(admitted, refusals to audit now: 0 unless a window of refusals just closed)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            if len(self._calls) > 10_000:  # many addresses: forget the quiet ones
+                self._calls = {a: t for a, t in self._calls.items()
+                               if t and now - t[-1] < self.window_s}
+            times = [t for t in self._calls.get(address, []) if now - t < self.window_s]
+            if len(times) < self.limit:
+                times.append(now)
+                self._calls[address] = times
+                return True, self._refused.pop(address, None) or 0
+            self._calls[address] = times
+            pending = self._refused.get(address)
+            if pending is None:  # the first refusal of a flood is audited at once
+                self._refused[address] = 0
+                return False, 1
+            pending += 1
+            if pending >= self.limit:  # then one entry per `limit` refusals
+                self._refused[address] = 0
+                return False, pending
+            self._refused[address] = pending
+            return False, 0
 
 
 def is_open(method: str, path: str) -> bool:

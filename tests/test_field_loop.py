@@ -280,7 +280,9 @@ def test_a_citizen_report_is_routed_into_the_queue_followed_by_receipt_and_rated
 
         # the handling: a unit is sent, the incident resolved; the reporter sees it and rates
         unit = centre["units"]["dev-a"]
-        ok(server, desk, "ops.unit_status", unit_id=unit, status="available")
+        current = next(u for u in ok(server, desk, "ops.units") if u["id"] == unit)["status"]
+        if current != "available":
+            ok(server, desk, "ops.unit_status", unit_id=unit, status="available")
         unit_page = _unit_login(browser, server.base, "dev-a")
         try:
             ok(server, desk, "ops.assign", incident_id=entry["id"], unit_ids=[unit])
@@ -367,6 +369,26 @@ def test_a_burst_of_1000_reports_from_one_address_is_cut_and_nothing_else_is_los
     assert sorted(r["peer"] for r in new) == ["127.0.0.2"] * 5 + ["127.0.0.3"] * 3
     queue_ids = {q["id"] for q in ok(server, desk, "ops.queue")}
     assert {r["incident_id"] for r in new} <= queue_ids
+    # every refusal is on record, but the flood cannot flood the audit: past 60 calls a minute
+    # the address is refused before the service runs, audited once per 60 refusals
+    entries = ok(server, centre["admin"], "audit.list", user="public@127.0.0.2")
+    assert len(entries) < 120, len(entries)
+    floods = [e for e in entries if e["action"] == "public.flood"]
+    assert floods and floods[0]["params"]["refused"] == 1
+    served = [e for e in entries if e["action"] == "public.report_submit"]
+    assert len(served) == 60  # 5 accepted, 55 refused by the service's own limit
+
+
+def test_the_flood_gate_counts_per_address_and_forgets_old_calls() -> None:
+    from server.field import FloodGate
+
+    gate = FloodGate(limit=3, window_s=10)
+    assert [gate.admit("a", t) for t in (0, 1, 2)] == [(True, 0)] * 3
+    assert gate.admit("b", 2) == (True, 0)  # another address is not affected
+    assert gate.admit("a", 3) == (False, 1)  # the first refusal: audited at once
+    assert [gate.admit("a", 4) for _ in range(3)] == [(False, 0), (False, 0), (False, 3)]
+    assert gate.admit("a", 5) == (False, 0)
+    assert gate.admit("a", 11) == (True, 1)  # the window moved on; the last refusal flushed
 
 
 def test_public_reports_refuse_fake_photos_and_bad_fields_losing_nothing(
