@@ -63,7 +63,8 @@ log = logging.getLogger(__name__)
 
 #: Modules that register services, imported by :func:`services` (absent ones are skipped).
 SERVICE_MODULES = ("core.workspace_service", "search.service", "graph.service",
-                   "facematch.service", "ops.service", "cases.api")
+                   "facematch.service", "ops.service", "cases.api",
+                   "ops.field", "ops.reports", "ops.mediation")
 #: Entry-point group through which an installed package may add service modules.
 ENTRY_POINT_GROUP = "superbrain.services"
 

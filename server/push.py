@@ -185,9 +185,16 @@ def visible(event: Event, permissions: frozenset[str]) -> bool:
 
 
 async def stream(hub: EventHub, after: int | None, *, still_valid: Callable[[], Any],
-                 permissions: frozenset[str], keepalive_s: float = 15.0) -> Any:
+                 permissions: frozenset[str], keepalive_s: float = 15.0,
+                 accept: Callable[[Event], bool] | None = None) -> Any:
     """The text/event-stream body for one console (an async generator of str): the events
-    its session's ``permissions`` let it see (:data:`KIND_PERMISSIONS`)."""
+    its session's ``permissions`` let it see (:data:`KIND_PERMISSIONS`), plus those
+    ``accept`` lets through (a unit device's own events, :func:`server.field.unit_filter`)."""
+    if accept is not None:
+        def shown(event: Event, permissions: frozenset[str]) -> bool:
+            return visible(event, permissions) or accept(event)
+    else:
+        shown = visible
     from starlette.concurrency import run_in_threadpool
 
     sub = hub.subscribe()
@@ -206,7 +213,7 @@ async def stream(hub: EventHub, after: int | None, *, still_valid: Callable[[], 
             while True:
                 events = await run_in_threadpool(fetch_events, hub.db, last)
                 for event in events:
-                    if visible(event, permissions):
+                    if shown(event, permissions):
                         yield event.sse()
                     last = event.id
                 if len(events) < PAGE:
@@ -226,7 +233,7 @@ async def stream(hub: EventHub, after: int | None, *, still_valid: Callable[[], 
                     continue
                 if event.id <= last:  # already replayed from the table
                     continue
-                if visible(event, permissions):
+                if shown(event, permissions):
                     yield event.sse()
                 last = event.id
             while not sub.queue.empty():
