@@ -37,32 +37,30 @@ class AlertCenter:
     def __init__(self, ctx: OpsContext) -> None:
         self.ctx = ctx
         self.config = ctx.config.alerts
-        self._search_saved: Any = None  # search.SavedSearches, opened on first use
+        self._search_saved: Any = None  # the record matchers, loaded on first use
 
     def _query_searches(self, records: Sequence[Record]) -> list[tuple[str, str, str]]:
-        """(search id, search name, record uid) for saved searches of the search package
-        (full query language, same answers as the search engines) matching ``records``."""
-        if self._search_saved is False:
-            return []
+        """(search id, search name, record uid) for records that other engines' saved queries
+        match: the ``superbrain.record_matchers`` entry points (the search engine's saved
+        searches — full query language, same answers as the search engines). Found through
+        core.extensions, so ops does not import search; none installed: only ops predicates."""
         if self._search_saved is None:
+            from core.extensions import RECORD_MATCHERS, load_all
+
+            matchers = []
+            for _ext, factory in load_all(RECORD_MATCHERS):
+                matcher = factory(self.ctx.workspace)
+                if matcher is None:
+                    return []  # nothing saved yet: ask again next time
+                matchers.append(matcher)
+            self._search_saved = matchers
+        found: list[tuple[str, str, str]] = []
+        for matcher in self._search_saved:
             try:
-                from search import FieldRegistry, SavedSearches
-                from search.saved import FILE_NAME
-            except ImportError:  # search engine not installed: only ops predicates apply
-                self._search_saved = False
-                return []
-            ws = self.ctx.workspace
-            if not (ws.search_dir / FILE_NAME).exists():
-                return []  # none saved yet (the plugin discovery below is not free)
-            self._search_saved = SavedSearches(ws.search_dir, FieldRegistry.from_workspace(ws))
-        if not self._search_saved.path.exists():
-            return []
-        try:
-            matches = self._search_saved.match(records)
-        except Exception as exc:  # a bad saved-search file must not stop an ingest
-            log.error("saved searches of the search engine were not evaluated: %s", exc)
-            return []
-        return [(m.search.id, m.search.name, uid) for m in matches for uid in m.uids]
+                found.extend(matcher(records))
+            except Exception as exc:  # a bad saved-search file must not stop an ingest
+                log.error("saved searches of %s were not evaluated: %s", matcher, exc)
+        return found
 
     # -- raising ------------------------------------------------------------------------------
     def _insert(self, tx: Tx, kind: str, *, title: str, rule: str, subject: str,
