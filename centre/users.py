@@ -9,7 +9,6 @@ account is disabled.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import secrets
 import time
@@ -106,10 +105,7 @@ class PgUserStore(UserStore):
         Argon2 work as a wrong password."""
         found = self._find(name)
         if found is None:
-            if self._dummy_hash is None:
-                self._dummy_hash = self._hasher.hash("not a password of anyone")
-            with contextlib.suppress(VerificationError):
-                self._hasher.verify(self._dummy_hash, password)
+            self._verify_dummy(password)  # core.users: the same work as a wrong password
             return None
         record, digest = found
         now = time.time()
