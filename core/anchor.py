@@ -25,7 +25,7 @@ import logging
 import os
 import secrets
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Protocol
@@ -143,7 +143,7 @@ class SqliteAnchor:
         self.name = f"store {str(self.path)!r}"
 
     @contextlib.contextmanager
-    def _con(self):  # type: ignore[no-untyped-def]
+    def _con(self) -> Iterator[sqlite3.Connection]:
         con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         try:
             con.execute("CREATE TABLE IF NOT EXISTS trust_anchor (id INTEGER PRIMARY KEY "

@@ -8,10 +8,9 @@ from typing import Any
 
 from core.model import EntityRef, LinkRef, Record
 from core.security import Session
+from core.services import ServiceContext
 from core.store import Checkpoint
 from core.workspace import Workspace
-
-from core.services import ServiceContext
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 CASE = "2026-JX-0117"
