@@ -106,3 +106,16 @@ def test_example_package_adds_a_panel(example_site: Path, workspace: object, qtb
     qtbot.addWidget(panel)
     assert panel.objectName() == "gridlog-panel"  # not a "broken-…" notice
     assert panel.label.text() == "0 grid-worker patrol log records"
+
+
+@pytest.mark.slow
+def test_clean_registry_hides_installed_packages(example_site: Path, clean_registry: None
+                                                 ) -> None:
+    """With the ``clean_registry`` fixture a test sees superbrain's own extensions only."""
+    from plugins.registry import discover
+
+    assert "gridlog" not in {e.name for e in extensions(COMMANDS)}
+    assert "gridlog" not in {e.name for e in extensions(PANELS)}
+    assert "search" in {e.name for e in extensions(COMMANDS)}
+    found = discover()
+    assert "gridlog" not in found.loaded and "incidents" in found.loaded
