@@ -59,12 +59,13 @@ def open_workspace(args: argparse.Namespace) -> Any:
 def open_unauthenticated(args: argparse.Namespace) -> Any:
     """The workspace of ``-w``, not logged in yet: a folder, or a centre's ``centre.toml`` (the
     same commands then act on its PostgreSQL, e.g. an ingest job on a machine of its own)."""
+    from core.extensions import WORKSPACES, load_all
     from core.workspace import Workspace
 
-    if Path(args.workspace).suffix == ".toml" and Path(args.workspace).is_file():
-        from centre.workspace import open_centre
-
-        return open_centre(args.workspace, application_name=f"superbrain-{args.command}")
+    for _ext, opener in load_all(WORKSPACES):  # the centre's: a centre.toml
+        ws = opener(Path(args.workspace), f"superbrain-{args.command}")
+        if ws is not None:
+            return ws
     return Workspace.open(args.workspace)
 
 

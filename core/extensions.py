@@ -38,6 +38,7 @@ ENGINES = "superbrain.engines"  # an engine package (search, graph, facematch, o
 PANELS = "superbrain.panels"  # a console panel class ``Panel(ctx, bus)``
 SERVICES = "superbrain.services"  # a module whose import registers ``@service`` functions
 SOURCES = "superbrain.sources"  # a data-source plugin (``plugins.contract.SourcePlugin``)
+WORKSPACES = "superbrain.workspaces"  # ``open(path, application_name) -> Workspace | None``
 RECORD_MATCHERS = "superbrain.record_matchers"  # ``factory(workspace) -> match(records)``
 
 _PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
