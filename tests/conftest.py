@@ -21,7 +21,6 @@ pytest_plugins = ["registry_fixtures"]
 #: workspace, a server process, a face model or a fuzzing run — seconds to minutes each.
 NEEDS: dict[str, tuple[str, ...]] = {
     "test_builtin_demo": ("slow",),
-    "test_cases_*": ("slow",),
     "test_centre_console": ("gui", "postgres", "slow"),
     "test_centre_db": ("postgres",),
     "test_centre_*": ("postgres", "slow"),
@@ -31,9 +30,6 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "test_core_extensions": (),
     "test_faces_imports": (),
     "test_faces_*": ("faces", "slow"),
-    "test_graph_er": ("slow",),
-    "test_graph_resolution": ("slow",),
-    "test_ops_race": ("slow",),
     "test_plugins_walkthrough": ("slow",),
     "test_search_conformance": ("elasticsearch", "slow"),
     "test_search_es": ("elasticsearch", "slow"),
