@@ -40,6 +40,7 @@ SERVICES = "superbrain.services"  # a module whose import registers ``@service``
 SOURCES = "superbrain.sources"  # a data-source plugin (``plugins.contract.SourcePlugin``)
 WORKSPACES = "superbrain.workspaces"  # ``open(path, application_name) -> Workspace | None``
 RECORD_MATCHERS = "superbrain.record_matchers"  # ``factory(workspace) -> match(records)``
+CASE_GATE = "superbrain.case_gate"  # ``gate(workspace, number, user, action)``, see core.case_gate
 
 _PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 _PROJECT = "superbrain"
