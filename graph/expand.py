@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +28,7 @@ from graph.resolution import AliasMap
 log = logging.getLogger(__name__)
 
 Source = Store | GraphStore
+HOP_CHUNK = 256  # frontier entities read per step of a hop
 
 
 def _canonical_order(row: LinkTuple) -> tuple[Any, ...]:
@@ -100,9 +101,8 @@ def expand(
         if max_fanout is not None:
             frontier = _drop_hubs(gs, frontier, flt, aliases, max_fanout, hubs)
         nxt: list[str] = []
-        members = [m for c in frontier for m in aliases.members(c)]
         canonical = aliases.canonical if aliases else None
-        for row in sorted(gs.links_of(members, flt), key=_canonical_order):
+        for row in _hop_links(gs, frontier, flt, aliases):
             rows[row[0]] = row
             for end_id in (row[2], row[3]):
                 other = canonical(end_id) if canonical else end_id
@@ -136,6 +136,21 @@ def expand(
     result.truncated = truncated
     result.hubs = hubs
     return result
+
+
+def _hop_links(gs: GraphStore, frontier: list[str], flt: LinkFilter,
+               aliases: AliasMap) -> Iterator[LinkTuple]:
+    """The links of ``frontier``, a chunk of entities (in id order) at a time, each chunk's
+    links in canonical order: an expansion that reaches its cap stops reading, and where it
+    stops is the same on every engine."""
+    ordered = sorted(frontier)
+    for i in range(0, len(ordered), HOP_CHUNK):  # the caller stops reading at its cap
+        members = [m for c in ordered[i:i + HOP_CHUNK] for m in aliases.members(c)]
+        seen: set[Any] = set()
+        for row in sorted(gs.links_of(members, flt), key=_canonical_order):
+            if row[0] not in seen:  # a link between two chunk members comes twice
+                seen.add(row[0])
+                yield row
 
 
 def _drop_hubs(gs: GraphStore, frontier: list[str], flt: LinkFilter, aliases: AliasMap,

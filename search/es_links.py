@@ -34,6 +34,15 @@ _KEYWORD = {"type": "keyword"}
 _LINK_SORT = [{"source": "asc"}, {"target": "asc"}, {"type": "asc"},
               {"time": {"order": "asc", "missing": "_first"}}, {"record_uid": "asc"}]
 
+_FILTER = "hits.total.value,hits.hits._id,hits.hits._source,hits.hits.sort"
+
+
+def _rows(hits: list[dict[str, Any]]) -> Iterator[LinkRow]:
+    for h in hits:
+        s = h["_source"]
+        yield (h["_id"], s["type"], s["source"], s["target"], s.get("time"), s["record_uid"])
+
+
 ENTITY_MAPPING: dict[str, Any] = {
     "dynamic": "strict",
     "properties": {"type": _KEYWORD, "key": _KEYWORD,
@@ -251,17 +260,25 @@ class EsLinkIndex:
         return out
 
     def _scan(self, filters: list[dict[str, Any]], what: str) -> Iterator[LinkRow]:
+        # Most reads fit in one page: ask for it unsorted (sorting thousands of hits on five
+        # fields costs the node more than fetching them); page in sorted order only when the
+        # first answer says there is more.
+        query = {"bool": {"filter": filters}}
+        first = self._call(what, self.client.search, index=self.links, query=query,
+                           size=PAGE, track_total_hits=PAGE + 1, filter_path=_FILTER)
+        hits = first.get("hits", {}).get("hits", [])
+        if int(first["hits"]["total"]["value"]) <= PAGE:
+            yield from _rows(hits)
+            return
         after = None
         while True:
-            body: dict[str, Any] = {"query": {"bool": {"filter": filters}}, "size": PAGE,
-                                    "sort": _LINK_SORT, "track_total_hits": False}
+            body: dict[str, Any] = {"query": query, "size": PAGE, "sort": _LINK_SORT,
+                                    "track_total_hits": False}
             if after is not None:
                 body["search_after"] = after
-            hits = self._call(what, self.client.search, index=self.links, **body)["hits"]["hits"]
-            for h in hits:
-                s = h["_source"]
-                yield (h["_id"], s["type"], s["source"], s["target"], s.get("time"),
-                       s["record_uid"])
+            hits = self._call(what, self.client.search, index=self.links,
+                              filter_path=_FILTER, **body).get("hits", {}).get("hits", [])
+            yield from _rows(hits)
             if len(hits) < PAGE:
                 return
             after = hits[-1]["sort"]

@@ -93,7 +93,8 @@ def main() -> None:
         for i in range(0, args.n, 20_000):
             es.add(ids[i:i + 20_000], base[i:i + 20_000], threads=args.threads)
         es.refresh()
-        client.indices.forcemerge(index=es.name, max_num_segments=1, request_timeout=900)
+        client.options(request_timeout=900).indices.forcemerge(index=es.name,
+                                                               max_num_segments=1)
         built = time.perf_counter() - t
         for q in queries[:20]:  # load the graph
             es.search(q[None, :], 10)
