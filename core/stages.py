@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: Modules that may provide ``make_stage(workspace)``; absent modules are skipped.
-STAGE_MODULES = ("search.stage", "facematch.stage", "ops.stage", "graph.stage")
+STAGE_MODULES = ("search.stage", "facematch.stage", "ops.stage", "graph.stage",
+                 "graph.cluster_stage")
 
 
 class IngestStage(Protocol):

@@ -210,3 +210,37 @@ def test_the_service_reads_the_backend_the_workspace_names(workspace: object) ->
     finally:
         index.drop()
         index.close()
+
+
+def test_ingest_keeps_the_cluster_graph_in_step(workspace: object) -> None:
+    from core.stages import default_stages
+    from tests.graph_fixtures import Builder
+
+    url = es_url("es9")
+    ws = workspace
+    prefix = f"sbtest-cluster-{uuid.uuid4().hex[:8]}"
+    ws.config["graph"] = {"backend": "elasticsearch", "url": url,  # type: ignore[attr-defined]
+                          "index_prefix": prefix}
+    from graph.backend import for_workspace
+
+    cluster = for_workspace(ws)
+    try:
+        b = Builder()
+        build = __import__("tests.graph_fixtures", fromlist=["add_two_gangs"])
+        build.add_two_gangs(b, __import__("random").Random(3))
+        build.add_lookalikes(b)
+        stages = [s for s in default_stages(ws) if s.name == "graph-cluster"]  # type: ignore[arg-type]
+        assert len(stages) == 1
+        stage = stages[0]
+        half = len(b.records) // 2
+        for batch in (b.records[:half], b.records[half:]):  # the ingest's order of calls
+            stage.process(batch)
+            ws.store.upsert_batch(batch)  # type: ignore[attr-defined]
+        stage.finish()
+        local = SqlGraphStore(ws.store)  # type: ignore[attr-defined]
+        assert expand(cluster, [GO_BETWEEN], depth=3).to_dict() == \
+            expand(local, [GO_BETWEEN], depth=3).to_dict()
+        assert cluster.entity_rows([PERSON_B])[PERSON_B][4] == \
+            local.entity_rows([PERSON_B])[PERSON_B][4]  # merged props, not a fragment
+    finally:
+        cluster.index.drop()  # type: ignore[attr-defined]
