@@ -244,3 +244,27 @@ def test_ingest_keeps_the_cluster_graph_in_step(workspace: object) -> None:
             local.entity_rows([PERSON_B])[PERSON_B][4]  # merged props, not a fragment
     finally:
         cluster.index.drop()  # type: ignore[attr-defined]
+
+
+def test_fan_out_cap_flags_hubs_and_does_not_expand_through_them(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store.sqlite")
+    build_planted(store)
+    free = expand(store, [CONVOY_TARGET], depth=2)
+    capped = expand(store, [CONVOY_TARGET], depth=2, max_fanout=30)
+    assert not free.hubs
+    devices = {n for n in free.nodes if n.startswith("device:")}
+    assert set(capped.hubs) == devices  # every checkpoint the target passed is a hub
+    assert all(capped.hubs[d] > 30 for d in devices)
+    assert devices <= set(capped.nodes)  # kept, flagged, not expanded through:
+    assert {n for n in capped.nodes if n.startswith("vehicle:")} == {CONVOY_TARGET}
+    assert len(free.nodes) > 100 and len(capped.nodes) == 1 + len(devices)
+    assert capped.to_dict()["hubs"] == capped.hubs
+
+
+def test_an_unknown_graph_backend_is_refused_by_name(workspace: object) -> None:
+    from graph.backend import for_workspace
+    from graph.errors import GraphError
+
+    workspace.config["graph"] = {"backend": "neo4j"}  # type: ignore[attr-defined]
+    with pytest.raises(GraphError, match="'neo4j'"):
+        for_workspace(workspace)
