@@ -248,7 +248,12 @@ class GraphPanel(QWidget):
         options = {"positions": positions, "link_types": link_types, "depth": depth,
                    "max_nodes": max_nodes, "keep_seeds": keep}
 
+        fanout = self.ctx.api("graph.backend", "default_fanout")
+        cap = fanout(self.ctx.workspace) if fanout is not None else None
+
         def compute(cancel: Any) -> Any:
+            if cap is not None:  # hubs flagged, not expanded through (a cluster's default)
+                return grow(store, current, seeds, cancel=cancel, max_fanout=cap, **options)
             if self.offload and store is self.ctx.workspace.store:
                 try:
                     graph, pos, _ = unpack(run_in_process(
@@ -298,6 +303,10 @@ class GraphPanel(QWidget):
         self.colour.setCurrentIndex(0)
         self.redraw(fit=True)
         note = " (node limit reached: not every neighbour is shown)" if graph.truncated else ""
+        hubs = getattr(graph, "hubs", None) or {}
+        if hubs:
+            shown = ", ".join(f"{h} ({c:,} links)" for h, c in list(hubs.items())[:3])
+            note += f" ({len(hubs)} hubs not expanded: {shown})"
         self.status.setText(self.chart_summary(len(graph.nodes), len(graph.edges), len(new))
                             + note)
 

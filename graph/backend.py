@@ -279,6 +279,25 @@ def entity_props(rows: dict[str, tuple[Any, ...]], ids: Iterable[str]) -> dict[s
     return props
 
 
+#: The fan-out cap an expansion gets when its caller gives none: none on one machine, this on a
+#: cluster (``[graph] max_fanout``; 0 turns it off), where a hub's links are thousands of
+#: documents to fetch (docs/SCALING.md).
+CLUSTER_MAX_FANOUT = 1000
+
+
+def default_fanout(workspace: Any) -> int | None:
+    """The workspace's default fan-out cap (``[graph] max_fanout``), or None."""
+    cfg = workspace.config.get("graph", {}) or {}
+    cluster = str(cfg.get("backend", "embedded")) == "elasticsearch"
+    value = cfg.get("max_fanout", CLUSTER_MAX_FANOUT if cluster else 0)
+    try:
+        cap = int(value)
+    except (TypeError, ValueError):
+        raise GraphError(f"[graph] max_fanout = {value!r}: expected a whole number of links "
+                         "(0: no cap)") from None
+    return cap if cap > 0 else None
+
+
 _CACHE: weakref.WeakKeyDictionary[Any, GraphStore] = weakref.WeakKeyDictionary()
 
 

@@ -47,10 +47,13 @@ def _graph(ctx: ServiceContext) -> Any:
 def _neighbourhood(ctx: ServiceContext, entities: Sequence[str], *, depth: int,
                    link_types: Sequence[str] | None, start: Any, end: Any, max_nodes: int,
                    cancel: CancelToken | None, max_fanout: int | None = None) -> Any:
+    from graph.backend import default_fanout
     from graph.entities import resolve_entities
     from graph.expand import expand as expand_store
 
     store = _graph(ctx)
+    if max_fanout is None:
+        max_fanout = default_fanout(ctx.workspace)
     return expand_store(store, resolve_entities(store, entities), depth=depth,
                         link_types=link_types, start=_time(start), end=_time(end),
                         max_nodes=max_nodes, max_fanout=max_fanout, cancel=cancel)
@@ -65,7 +68,8 @@ def expand(ctx: ServiceContext, *, entities: Sequence[str], depth: int = 2,
     """The neighbourhood of ``entities`` to ``depth`` hops, with evidence (a GraphResult).
 
     ``max_fanout`` caps each hop's fan-out: entities with more links are flagged as hubs
-    (``result.hubs``) and not expanded through.
+    (``result.hubs``) and not expanded through (default: ``[graph] max_fanout``, 1000 links
+    on a cluster, none on one machine).
 
     ``compute`` (in-process callers only) does the same expansion the caller's way, e.g. the
     console growing its chart in a helper process; the check and the audit stay here.

@@ -268,3 +268,18 @@ def test_an_unknown_graph_backend_is_refused_by_name(workspace: object) -> None:
     workspace.config["graph"] = {"backend": "neo4j"}  # type: ignore[attr-defined]
     with pytest.raises(GraphError, match="'neo4j'"):
         for_workspace(workspace)
+
+
+def test_a_cluster_workspace_caps_fan_out_by_default(workspace: object) -> None:
+    from graph.backend import default_fanout
+    from graph.errors import GraphError
+
+    ws = workspace
+    assert default_fanout(ws) is None  # one machine: no cap unless asked
+    ws.config["graph"] = {"backend": "elasticsearch"}  # type: ignore[attr-defined]
+    assert default_fanout(ws) == 1000
+    ws.config["graph"] = {"backend": "elasticsearch", "max_fanout": 0}  # type: ignore[attr-defined]
+    assert default_fanout(ws) is None
+    ws.config["graph"] = {"max_fanout": "many"}  # type: ignore[attr-defined]
+    with pytest.raises(GraphError, match="'many'"):
+        default_fanout(ws)
