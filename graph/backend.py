@@ -188,6 +188,12 @@ class SqlGraphStore:
                 "WHERE target=? AND time BETWEEN ? AND ? AND type=?",
                 (device, t - window, t + window, link_type))
 
+    def record_uid(self, rowid: int) -> str:
+        """The evidence record of the link with this rowid ("" if it is gone)."""
+        row = self.store.connection.execute("SELECT record_uid FROM links WHERE rowid=?",
+                                            (rowid,)).fetchone()
+        return row[0] if row else ""
+
     def scan_type(self, link_type: str, start: float | None,
                   end: float | None) -> Iterator[LinkTuple]:
         """Every ``link_type`` link with a time, in the window."""

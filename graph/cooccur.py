@@ -97,9 +97,10 @@ class Sightings:
                    aliases: AliasMap | None = None, batch: int = 200_000) -> Sightings:
         """Every ``link_type`` link (entity → device) with a time, optionally in a window.
 
-        Reads stream into numpy arrays batch by batch (a time-sorted scan on SQL, a scroll on
-        Elasticsearch); evidence uids are kept as one list of the links' handles and looked
-        up only for the results shown, so millions of reads stay a few bytes each.
+        Reads stream into numpy arrays batch by batch (a scan on SQL, a scroll on
+        Elasticsearch). On SQL the evidence uids are looked up by link rowid only for the
+        results shown, so millions of reads stay a few bytes each; Elasticsearch hands each
+        read's uid over with it.
         """
         gs = graph_store(store)
         aliases = aliases if aliases is not None else gs.aliases()
@@ -109,21 +110,33 @@ class Sightings:
         devs: dict[str, int] = {}
         parts: list[tuple[np.ndarray, ...]] = []
         uids: list[str] = []
+        rowids: list[np.ndarray] = []
+        # SQL rows carry an integer rowid: keep 8 bytes a read and look the uid up for the
+        # evidence shown; other engines hand the uid over with the read
+        by_rowid = getattr(gs, "record_uid", None)
         while chunk := list(itertools.islice(rows, batch)):
-            _h, _t, src, dst, t, uid = zip(*chunk, strict=True)
+            handle, _t, src, dst, t, uid = zip(*chunk, strict=True)
             parts.append((
                 np.fromiter((ents.setdefault(aliases.canonical(x), len(ents)) for x in src),
                             np.int64, len(src)),
                 np.fromiter((devs.setdefault(x, len(devs)) for x in dst), np.int64, len(dst)),
                 np.array(t, dtype=np.float64)))
-            uids.extend(uid)
+            if by_rowid is not None:
+                rowids.append(np.array(handle, dtype=np.int64))
+            else:
+                uids.extend(uid)
         cols = [np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, np.int64)
                 for i in range(3)]
         # codes in name order and ties broken by entity: the same reads give the same
         # sightings (and so the same ranking and evidence) whatever order the engine scanned
         ent_codes, ent_names = _by_name(cols[0], list(ents))
         dev_codes, dev_names = _by_name(cols[1], list(devs))
-        return cls(ent_codes, dev_codes, cols[2], ent_names, dev_names, uids)
+        if by_rowid is None:
+            return cls(ent_codes, dev_codes, cols[2], ent_names, dev_names, uids)
+        out = cls(ent_codes, dev_codes, cols[2], ent_names, dev_names)
+        handles = np.concatenate(rowids) if rowids else np.zeros(0, np.int64)
+        out._lookup = lambda i: by_rowid(int(handles[i]))
+        return out
 
     def code(self, entity: str) -> int | None:
         return self._code.get(entity)
