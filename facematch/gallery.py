@@ -220,8 +220,11 @@ class Gallery:
             if kind:
                 choose_kind(kind, 0)
                 self.index_kind = kind
-            if self.backend == "elasticsearch":  # re-send every vector (ids are the faces')
-                migrate_to_es(self.store, self.index, restart=True)  # type: ignore[arg-type]
+            if self.backend == "elasticsearch":  # a fresh index with every vector, so faces
+                index = self.index                # removed behind its back go too
+                index.drop()  # type: ignore[attr-defined]
+                index.ensure()  # type: ignore[attr-defined]
+                migrate_to_es(self.store, index, restart=True)  # type: ignore[arg-type]
             else:
                 self._index = self._build_from_store()
                 self.save()

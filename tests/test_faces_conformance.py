@@ -116,6 +116,10 @@ def test_a_cluster_gallery_behaves_like_the_embedded_one(tmp_path: object,
         top = galleries[1].search(photos["George_W_Bush"][0], case="C", purpose="p", k=24)
         assert len(top.candidates) == 23
         assert all(c.record_uid != "watchlist:George_W_Bush-0" for c in top.candidates)
+        assert galleries[1].rebuild() == 23  # from the metadata, into a fresh index
+        again = galleries[1].search(photos["George_W_Bush"][4], case="C", purpose="p", k=3)
+        assert again.candidates[0].entity_id == "person:George_W_Bush"
+        assert cluster_ws.audit.search(action="face.rebuild")[-1]["params"]["faces"] == 23
     finally:
         for g in galleries:
             g.close()
