@@ -25,19 +25,19 @@ from tests.faces_fixtures import descriptor_like
 from tests.search_backends import es_url
 
 
-def _es_index(prefix: str) -> object:
+def _es_index(prefix: str, kind: str = "es9") -> object:
     from search.es_links import es_client
     from search.es_vectors import EsVectorIndex
 
-    client, shown = es_client(es_url("es9"))
+    client, shown = es_client(es_url(kind))
     index = EsVectorIndex(client, prefix=prefix, url=shown)
     index.ensure()
     return index
 
 
-@pytest.fixture
-def es_index() -> Iterator[object]:
-    index = _es_index(f"sbtest-cluster-{uuid.uuid4().hex[:8]}")
+@pytest.fixture(params=["es9", "es8"])
+def es_index(request: pytest.FixtureRequest) -> Iterator[object]:
+    index = _es_index(f"sbtest-cluster-{uuid.uuid4().hex[:8]}", request.param)
     yield index
     index.drop()  # type: ignore[attr-defined]
     index.close()  # type: ignore[attr-defined]

@@ -48,9 +48,10 @@ def _index(url: str, prefix: str) -> object:
     return EsLinkIndex(client, prefix=prefix, url=shown)
 
 
-@pytest.fixture(scope="module")
-def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, GraphStore]]:
-    url = es_url("es9")
+@pytest.fixture(scope="module", params=["es9", "es8"])
+def engines(request: pytest.FixtureRequest,
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, GraphStore]]:
+    url = es_url(request.param)  # Elasticsearch 9 and 8, as search's suite (8: skipped unset)
     store = Store(tmp_path_factory.mktemp("conformance") / "store.sqlite")
     build_planted(store)
     index = _index(url, f"sbtest-cluster-{uuid.uuid4().hex[:8]}")
