@@ -157,6 +157,7 @@ class Gallery:
             if self.backend == "elasticsearch":
                 if self._index is None:
                     self._index = open_es_index(self.workspace, self._config)  # type: ignore[assignment]
+                assert self._index is not None
                 return self._index
             version = self.store.data_version()
             if self._index is None:
@@ -239,9 +240,10 @@ class Gallery:
             else:
                 self._index = self._build_from_store()
                 self.save()
-            n = len(self._index)
+            built = self.index
+            n = len(built)
         self.workspace.audit.append(self.user, "face.rebuild",
-                                    {"faces": n, "kind": self._index.kind})
+                                    {"faces": n, "kind": built.kind})
         return n
 
     # -- enrolment ----------------------------------------------------------------------------

@@ -56,7 +56,7 @@ class LinkFilter:
 
     def sql(self) -> tuple[str, list[Any]]:
         """The SQL tail (``AND …``) and its arguments."""
-        sql, args = "", []
+        sql, args = "", list[Any]()
         if self.types:
             sql += f" AND type IN ({','.join('?' * len(self.types))})"
             args += list(self.types)
@@ -251,7 +251,7 @@ class EsGraphStore:
         if others is None:
             return list(self.index.links_of(ids, "source", flt.types, flt.start, flt.end,
                                             other_in=ids))
-        out = []
+        out: list[Any] = []
         for column in ("source", "target"):
             out += self.index.links_of(ids, column, flt.types, flt.start, flt.end,
                                        other_in=list(others))

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -337,9 +337,9 @@ def cooccurring_in_store(store: Store | GraphStore, target: str, *, window: floa
     if not own:
         raise GraphError(f"{target!r} has no {link_type!r} links with a time")
     reads: dict[Any, tuple[str, str, float, str]] = {}
-    probes = sorted({(r[3], float(r[4])) for r in own})
+    probes = sorted({(r[3], float(cast(float, r[4]))) for r in own})
     for row in gs.links_near(probes, window, link_type):
-        reads[row[0]] = (aliases.canonical(row[2]), row[3], row[4], row[5])
+        reads[row[0]] = (aliases.canonical(row[2]), row[3], cast(float, row[4]), row[5])
     # one order whatever the engine returned: the evidence shown first is the same
     sightings = Sightings.from_iterable(sorted(reads.values(),
                                                key=lambda r: (r[1], r[2], r[0], r[3])))
