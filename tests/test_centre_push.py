@@ -38,9 +38,9 @@ WATCH = "\n".join([
     "W-1,330402198001010012,张三,Zhang San,男,盗窃嫌疑,在逃,一级,浙F·99T01,,,2026-JX-1,南湖区,"
     "2026-12-01 08:00:00,南湖分局", ""])
 READS = "\n".join([
-    "read_id,plate,plate_color,vehicle_color,vehicle_kind,device_id,device_name,district,"
-    "direction,speed,read_time,lat,lon",
-    "R-1,浙F99T01,蓝,白,小型轿车,KK-001,中山路卡口,南湖区,东向西,42,2026-12-06 08:00:00,"
+    "read_id,plate,plate_color,vehicle_color,vehicle_kind,device_id,device_name,device_kind,"
+    "district,direction,speed,read_time,lat,lon",
+    "R-1,浙F99T01,蓝,白,小型轿车,KK-001,中山路卡口,卡口,南湖区,东向西,42,2026-12-06 08:00:00,"
     "30.75,120.76", ""])
 
 
