@@ -75,20 +75,46 @@ def open_centre(path: Path, *, application_name: str = "superbrain") -> CentreWo
     ws.store  # noqa: B018 - the tables exist from here on
     ws.audit  # noqa: B018
     ws.accounts  # noqa: B018
+    prepare_engines(ws.db)
+    return ws
+
+
+def prepare_engines(db: Database) -> None:
+    """Create the tables of every engine a workspace may hold (operations, cases, entity
+    resolution) and the journal triggers, so a server, an ingest job and ``superbrain migrate``
+    all find the same schema (a migrated workspace's rows land in the tables the server reads).
+
+    ``case_events`` takes its ids from ``ops_events``' sequence: the two journals share one id
+    space, written under the same writers' lock (centre.db), so the push stream orders and
+    resumes both by one ``Last-Event-ID``.
+    """
+    from cases.db import DDL as CASES_DDL
+    from graph.resolution import _DDL as RESOLUTION_DDL
     from ops.db import DDL as OPS_DDL
 
-    ws.db.ensure_schema(OPS_DDL)
-    ws.db.ensure_schema(NOTIFY_DDL)
-    return ws
+    db.ensure_schema(OPS_DDL)
+    db.ensure_schema(CASE_EVENTS_DDL)
+    db.ensure_schema(CASES_DDL)
+    db.ensure_schema(RESOLUTION_DDL)
+    db.ensure_schema(NOTIFY_DDL)
 
 
 #: Every committed row of ``ops_events`` (the change journal) is announced on this channel;
 #: server processes LISTEN and push the rows to their consoles (server.push).
 EVENTS_CHANNEL = "superbrain_events"
+#: The case journal on a centre (cases.db's table, with ids from ``ops_events``' sequence).
+CASE_EVENTS_DDL = [
+    """CREATE TABLE IF NOT EXISTS case_events (
+    id BIGINT PRIMARY KEY DEFAULT nextval(pg_get_serial_sequence('ops_events', 'id')::regclass),
+    ts DOUBLE PRECISION NOT NULL, kind TEXT NOT NULL, case_number TEXT NOT NULL,
+    ref TEXT NOT NULL, "user" TEXT NOT NULL, payload TEXT NOT NULL DEFAULT '{}')""",
+]
 NOTIFY_DDL = [
     f"""CREATE OR REPLACE FUNCTION superbrain_notify_event() RETURNS trigger AS $$
     BEGIN PERFORM pg_notify('{EVENTS_CHANNEL}', NEW.id::text); RETURN NULL; END;
     $$ LANGUAGE plpgsql""",
     """CREATE OR REPLACE TRIGGER ops_events_notify AFTER INSERT ON ops_events
+    FOR EACH ROW EXECUTE FUNCTION superbrain_notify_event()""",
+    """CREATE OR REPLACE TRIGGER case_events_notify AFTER INSERT ON case_events
     FOR EACH ROW EXECUTE FUNCTION superbrain_notify_event()""",
 ]
