@@ -209,6 +209,7 @@ def build_app(workspace: CentreWorkspace, config: ServerConfig) -> Starlette:
 
         body: AsyncIterator[str] = stream(hub, after, still_valid=still_valid,
                                           permissions=request.state.session.permissions,
+                                          user=request.state.session.user,
                                           keepalive_s=config.keepalive_s)
         return StreamingResponse(body, media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store",
