@@ -1,5 +1,7 @@
-"""Every case service works on a centre: the case service tests (tests/test_cases_service.py)
-run unchanged against a centre-backed workspace (PostgreSQL), as they run on a workspace folder.
+"""Every case service works on a centre: the case service, dossier and hand-over tests
+(tests/test_cases_service.py, test_cases_dossier.py, test_cases_handover.py) run unchanged on a
+centre-backed workspace (PostgreSQL), as they run on a workspace folder. (The hand-over tests
+import into a fresh workspace folder: a case moves from a centre to a laptop and back.)
 
 Real parts: a PostgreSQL database of each test's own (see tests/centre_support.py).
 """
@@ -14,6 +16,8 @@ import pytest
 from centre_support import fresh_database, pg_server_url, write_centre
 
 # The same tests, collected here a second time with ``workspace`` below (a centre).
+from tests.test_cases_dossier import *  # noqa: F403
+from tests.test_cases_handover import *  # noqa: F403
 from tests.test_cases_service import *  # noqa: F403
 
 pytestmark = pytest.mark.timeout(300)
