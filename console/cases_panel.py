@@ -42,6 +42,8 @@ from console.i18n import fill
 log = logging.getLogger(__name__)
 
 POLL_MS = 3000
+#: Events arriving together are shown together, after this long.
+REFRESH_MS = 150
 
 
 def _local(iso_time: str, tz: str) -> str:
@@ -167,6 +169,13 @@ class CasesPanel(QWidget):
             from cases.db import subscribe
 
             self._unsubscribe = subscribe(ctx.workspace.store, self.event_arrived.emit)
+        # A burst of events (a reconnect's replay, the journal's history at the first poll)
+        # makes one refresh, not one round of service calls per event.
+        self._stale: set[str] = set()
+        self._refresh = QTimer(self)
+        self._refresh.setSingleShot(True)
+        self._refresh.setInterval(REFRESH_MS)
+        self._refresh.timeout.connect(self._refresh_stale)
         self._poll = QTimer(self)
         self._poll.setInterval(POLL_MS)
         self._poll.timeout.connect(self.poll)
@@ -488,19 +497,30 @@ class CasesPanel(QWidget):
         """A case event from the centre's event stream (the server sends a console only the
         events of cases its user is a member of); ``None`` after ``event: reset``."""
         if data is None:
-            self.refresh_cases()
-            self.refresh_contents()
+            self._later("cases", "contents")
             return
         self._on_event(data)
+
+    def _later(self, *what: str) -> None:
+        self._stale.update(what)
+        if not self._refresh.isActive():
+            self._refresh.start()
+
+    def _refresh_stale(self) -> None:
+        stale, self._stale = self._stale, set()
+        if "cases" in stale:
+            self.refresh_cases()
+        if "contents" in stale:
+            self.refresh_contents()
 
     def _on_event(self, event: Any) -> None:
         data = event.to_dict() if hasattr(event, "to_dict") else event
         self.session.last_event = max(self.session.last_event, int(data["id"]))
         if data["case"] != self.session.case:
             if data["kind"] in ("case.member", "case.created", "case.imported"):
-                self.refresh_cases()
+                self._later("cases")
             return
-        self.refresh_contents()
+        self._later("contents")
         if data["kind"] == "case.chart_saved" and data["ref"] == self.session.chart_id and \
                 data["payload"].get("version") != self.session.version:
             self.status.setText(fill(self.tr("{user} saved this chart (version {v}); reopen "
@@ -512,4 +532,5 @@ class CasesPanel(QWidget):
 
     def shutdown(self) -> None:
         self._poll.stop()
+        self._refresh.stop()
         self._unsubscribe()
