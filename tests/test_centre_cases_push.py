@@ -21,6 +21,7 @@ from centre_support import (
     login,
     ok,
     pg_server_url,
+    run_cli,
     write_centre,
 )
 
@@ -192,3 +193,19 @@ def test_a_console_that_reconnects_receives_the_case_events_it_missed(centre: tu
         assert min(ids) > seen.id
     finally:
         again.close()
+
+
+def test_the_cases_cli_works_on_the_centre_for_members_only(centre: tuple) -> None:
+    """What a client console cannot do (files: dossier, hand-over) runs on the server with
+    ``superbrain cases … -w centre.toml``, through the same checks."""
+    config, a, _ = centre
+    ok(a, login(a, *LI), "cases.note_add", case=CASE, target_kind="case", target="",
+       text="seen from the command line")
+    out = run_cli("cases", "notes", CASE, "-w", str(config),
+                  env={"SUPERBRAIN_USER": LI[0], "SUPERBRAIN_PASSWORD": LI[1]})
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "seen from the command line" in out.stdout
+    out = run_cli("cases", "notes", CASE, "-w", str(config),
+                  env={"SUPERBRAIN_USER": QIAN[0], "SUPERBRAIN_PASSWORD": QIAN[1]})
+    assert out.returncode != 0 and "not a member" in out.stdout + out.stderr
+    assert "seen from the command line" not in out.stdout
