@@ -118,3 +118,13 @@ NOTIFY_DDL = [
     """CREATE OR REPLACE TRIGGER case_events_notify AFTER INSERT ON case_events
     FOR EACH ROW EXECUTE FUNCTION superbrain_notify_event()""",
 ]
+
+
+def open_path(path: Path, application_name: str) -> CentreWorkspace | None:
+    """The ``superbrain.workspaces`` opener: a centre when ``path`` is a ``centre.toml`` file
+    (``-w centre.toml``), else None (not a centre: the next opener, or a workspace folder)."""
+    path = Path(path)
+    if path.suffix == ".toml" and path.is_file():
+        return open_centre(path, application_name=application_name)
+    return None
+

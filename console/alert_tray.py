@@ -43,6 +43,15 @@ SEVERITY_COLOURS = {"critical": "#e5534b", "high": "#f0883e", "medium": "#d29922
 _DISPLAY = Qt.ItemDataRole.DisplayRole
 
 
+def severity_label(severity: str) -> str:
+    """An alert severity in the UI language."""
+    return {"critical": QCoreApplication.translate("Alerts", "critical"),
+            "high": QCoreApplication.translate("Alerts", "high"),
+            "medium": QCoreApplication.translate("Alerts", "medium"),
+            "low": QCoreApplication.translate("Alerts", "low"),
+            "info": QCoreApplication.translate("Alerts", "info")}.get(severity, severity)
+
+
 class AlertsModel(ListTableModel):
     """Alerts (``ops.model.Alert``), newest first."""
 
@@ -83,7 +92,7 @@ class AlertsModel(ListTableModel):
             if col == 0:
                 return a.ts.astimezone().strftime("%m-%d %H:%M:%S")
             if col == 1:
-                return a.severity
+                return severity_label(a.severity)
             if col == 2:
                 return a.kind
             if col == 3:
@@ -155,8 +164,8 @@ class AlertTray(QWidget):
         self.message.setTextFormat(Qt.TextFormat.PlainText)
         self.message.setProperty("role", "warning")
         row = QHBoxLayout()
-        row.addWidget(self.summary, 1)
-        row.addWidget(self.message, 1)
+        row.addWidget(self.summary, 3)
+        row.addWidget(self.message, 2)
         row.addWidget(self.note, 2)
         row.addWidget(self.ack_button)
         row.addWidget(self.sound)

@@ -161,3 +161,51 @@ def top_values(store: Store, field: str, n: int = 10) -> list[tuple[str, int]]:
 def record_counts(store: Store) -> dict[str, int]:
     """Records per source (for the dashboard header)."""
     return store.sources()
+
+
+def dense_span(times: Sequence[float], tail: float = 0.02, reach: float = 1.0
+               ) -> tuple[float, float, int, int]:
+    """The span a timeline should show: ``(lo, hi, n_before, n_after)``.
+
+    The middle ``1 - 2 * tail`` of the times, widened by ``reach`` times its own length on each
+    side; times beyond are outliers (one 2001 record among 2026's) counted, to be drawn at the
+    edges rather than squash the rest into a line. Without outliers: the full range.
+    """
+    if not times:
+        return 0.0, 1.0, 0, 0
+    ts = sorted(times)
+    n = len(ts)
+    a, b = ts[int(tail * (n - 1))], ts[round((1 - tail) * (n - 1))]
+    width = max(b - a, 3600.0)
+    lo_bound, hi_bound = a - reach * width, b + reach * width
+    inside = [t for t in ts if lo_bound <= t <= hi_bound]
+    lo, hi = inside[0], inside[-1]
+    if hi <= lo:
+        hi = lo + 3600.0
+    return lo, hi, sum(1 for t in ts if t < lo_bound), sum(1 for t in ts if t > hi_bound)
+
+
+def assessment_summary(metrics: dict[str, Any]) -> str:
+    """The assess step in one plain-text line (``ops.metrics``): mediation success rate by
+    district and by mediator, and the public reporters' satisfaction."""
+
+    def rate(d: dict[str, Any]) -> str:
+        decided = d.get("success", 0) + d.get("failed", 0)
+        if not decided:
+            return "–"
+        return f"{100 * d['success'] / decided:.0f}% ({d['success']}/{decided})"
+
+    parts = []
+    districts = metrics.get("mediation") or {}
+    if districts:
+        parts.append("调解成功率 mediation success by district: " + " · ".join(
+            f"{name} {rate(d)}" for name, d in districts.items()))
+    mediators = metrics.get("mediation_by_mediator") or {}
+    if mediators:
+        parts.append("by mediator: " + " · ".join(f"{name} {rate(d)}"
+                                                   for name, d in mediators.items()))
+    sat = metrics.get("satisfaction") or {}
+    if sat.get("ratings"):
+        parts.append(f"群众评价 satisfaction {sat['mean']}/5 from {sat['ratings']} ratings "
+                     f"({100 * (sat['satisfied_rate'] or 0):.0f}% rated 4–5)")
+    return "; ".join(parts) or "no mediation outcomes or ratings yet"

@@ -21,6 +21,24 @@ def cjk_font_families() -> list[str]:
     return QFontDatabase.families(QFontDatabase.WritingSystem.SimplifiedChinese)
 
 
+def use_cjk_font(app: object, language: str) -> str | None:
+    """In a Chinese UI, make a CJK font the application's first font: Qt sizes title bars and
+    rows from the first font's metrics, and CJK glyphs drawn from a fallback font were clipped
+    (dock titles). Returns the family used, or None."""
+    if not language.startswith("zh"):
+        return None
+    families = cjk_font_families()
+    preferred = next((f for f in families if "Sans CJK SC" in f), families[0] if families
+                     else None)
+    if preferred is None:
+        log.warning(CJK_FONT_HINT)
+        return None
+    font = app.font()
+    font.setFamilies([preferred, *font.families()])
+    app.setFont(font)
+    return preferred
+
+
 def create_application(argv: list[str] | None = None):
     """The QApplication (created once, with WebEngine prepared first)."""
     qtinit.prepare()
@@ -52,6 +70,7 @@ def run(root: Path) -> int:
                                    QLocale.system().name())
         install_translator(app, language)
         app._superbrain_language = language
+        use_cjk_font(app, language)
     try:
         workspace = Workspace.open(Path(root))
     except SuperbrainError as exc:
@@ -102,6 +121,7 @@ def run_default(default: Path) -> int:
     language = choose_language(settings.value("language"), QLocale.system().name())
     install_translator(app, language)
     app._superbrain_language = language
+    use_cjk_font(app, language)
     last = settings.value("last_workspace")
     choice, path = pick_workspace(str(last) if last else None, default)
     if choice == "offer_demo":

@@ -30,6 +30,18 @@ SCALE = 100.0  # layout coordinates are about [-1, 1]; the chart works in ±100
 
 
 @dataclass(frozen=True)
+class LegendItem:
+    """One row of the chart's legend."""
+
+    kind: str  # "entity" or "link"
+    name: str  # the schema's type name
+    label: str  # shown to the analyst
+    colour: str
+    symbol: str  # pyqtgraph symbol of an entity type; "line" for a link type
+    count: int
+
+
+@dataclass(frozen=True)
 class NodeStyle:
     colour: str
     size: float
@@ -54,6 +66,18 @@ class ChartModel:
     groups: list[dict[str, Any]] = field(default_factory=list)
     origin: dict[str, Any] = field(default_factory=dict)
     noted: set[str] = field(default_factory=set)  # nodes with case notes (marked, not saved)
+
+    # -- undo ---------------------------------------------------------------------------------
+    def snapshot(self) -> tuple[Any, ...]:
+        """What an edit changes (content, positions, pins, hidden nodes), for undo/redo."""
+        return (self.graph, dict(self.positions), set(self.pinned), set(self.hidden),
+                set(self.selected))
+
+    def restore(self, snap: tuple[Any, ...]) -> None:
+        self.graph, positions, pinned, hidden, selected = snap
+        self.positions, self.pinned = dict(positions), set(pinned)
+        self.hidden, self.selected = set(hidden), set(selected)
+        self.colour_mode = "type"
 
     # -- content ------------------------------------------------------------------------------
     def node_ids(self) -> list[str]:
@@ -207,6 +231,47 @@ class ChartModel:
             return []
         return sorted({e.type for e in self.graph.edges})
 
+    def legend(self, zh: bool = False) -> list[LegendItem]:
+        """Entity types and link types on the chart now (hidden nodes left out), with the
+        colour and shape they are drawn in and how many there are; labels in the UI language."""
+        schema = default_schema()
+        nodes: dict[str, int] = {}
+        for n in self.visible_nodes():
+            nodes[n.type] = nodes.get(n.type, 0) + 1
+        links: dict[str, int] = {}
+        for e in self.visible_edges():
+            links[e.type] = links.get(e.type, 0) + 1
+        out = []
+        for name, n in sorted(nodes.items(), key=lambda kv: -kv[1]):
+            et = schema.entities.get(name)
+            label = (et.label_zh if zh and et.label_zh else et.label) if et else name
+            out.append(LegendItem("entity", name, label, et.color if et else "#888888",
+                                  ICON_SYMBOLS.get(et.icon if et else "dot", "o"), n))
+        for name, n in sorted(links.items(), key=lambda kv: -kv[1]):
+            lt = schema.links.get(name)
+            label = (getattr(lt, "label_zh", "") if zh else "") or (lt.label if lt else name)
+            out.append(LegendItem("link", name, label, self.link_colour(name), "line", n))
+        return out
+
+    def hover_text(self, node_id: str, zh: bool = False) -> str:
+        """The hover card of a node as plain text: what it is, its id, its links by type."""
+        if self.graph is None or node_id not in self.graph.nodes:
+            return node_id
+        node = self.graph.nodes[node_id]
+        schema = default_schema()
+        et = schema.entities.get(node.type)
+        kind = (et.label_zh if zh and et.label_zh else et.label) if et else node.type
+        by_type: dict[str, int] = {}
+        for e in self.graph.edges:
+            if node_id in (e.source, e.target):
+                by_type[e.type] = by_type.get(e.type, 0) + 1
+        lines = [f"{kind}: {node.label or node_id.split(':', 1)[-1]}", node_id]
+        for lt_name, n in sorted(by_type.items(), key=lambda kv: -kv[1]):
+            lt = schema.links.get(lt_name)
+            label = (getattr(lt, "label_zh", "") if zh else "") or (lt.label if lt else lt_name)
+            lines.append(f"  {label} × {n}")
+        return "\n".join(lines)
+
     def link_colour(self, link_type: str) -> str:
         names = sorted(default_schema().links)
         i = names.index(link_type) if link_type in names else len(names)
@@ -231,6 +296,41 @@ def chart_label(node_id: str, label: str | None, limit: int = LABEL_CHARS) -> st
     if key and key in text:
         return text if len(text) <= 2 * limit else key
     return text[:limit - 1] + "…"
+
+
+def text_width_px(text: str) -> float:
+    """About how wide ``text`` is drawn at the chart's label size (CJK glyphs are wider)."""
+    return sum(13.0 if ord(c) >= 0x2E80 else 7.0 for c in text)
+
+
+def place_labels(candidates: Sequence[tuple[str, float, float, str]], limit: int,
+                 line_px: float = 16.0, gap_px: float = 2.0) -> list[str]:
+    """Which labels to draw so that none overlaps another: greedy, most relevant first.
+
+    ``candidates`` are ``(node id, x px, y px, text)`` in order of relevance, positions in
+    screen pixels (the label sits centred under its node). Zooming in spreads the nodes and
+    more labels fit: the chart places them again on every zoom.
+    """
+    placed: list[tuple[float, float, float, float]] = []
+    cells: dict[tuple[int, int], list[int]] = {}
+    cell = 64.0
+    out: list[str] = []
+    for nid, x, y, text in candidates:
+        if len(out) >= limit:
+            break
+        w = text_width_px(text) / 2 + gap_px
+        box = (x - w, y, x + w, y + line_px + gap_px)
+        keys = [(i, j) for i in range(int(box[0] // cell), int(box[2] // cell) + 1)
+                for j in range(int(box[1] // cell), int(box[3] // cell) + 1)]
+        clash = any(box[0] < placed[k][2] and placed[k][0] < box[2] and box[1] < placed[k][3]
+                    and placed[k][1] < box[3] for key in keys for k in cells.get(key, ()))
+        if clash:
+            continue
+        for key in keys:
+            cells.setdefault(key, []).append(len(placed))
+        placed.append(box)
+        out.append(nid)
+    return out
 
 
 def _ramp(s: float) -> str:
@@ -315,17 +415,43 @@ def grow_packed(store_path: str, current: Sequence[str], seeds: Sequence[str], *
     return pack(graph, pos)
 
 
+#: Entity types a path should not run through by default: a camera every car passes is not a
+#: connection between two cars.
+HUB_TYPES = ("device",)
+
+
+def path_link_types(exclude_hubs: Iterable[str] = (), exclude_links: Iterable[str] = ()
+                    ) -> list[str] | None:
+    """The link types a path may use: all but ``exclude_links`` and those that only lead to or
+    from a hub type in ``exclude_hubs`` (``passed`` leads only to devices); ``None`` = all.
+
+    A link type open to any type (``*``) is kept: it is not specific to the hub.
+    """
+    hubs, weak = set(exclude_hubs), set(exclude_links)
+    if not hubs and not weak:
+        return None
+    keep = []
+    for name, lt in default_schema().links.items():
+        ends = (set(lt.from_types), set(lt.to_types))
+        if name in weak or any(end and end <= hubs for end in ends):
+            continue
+        keep.append(name)
+    return keep
+
+
 def path_graph(store: Any, current: Sequence[str], source: str, target: str, *,
                positions: dict[str, tuple[float, float]], keep_seeds: Sequence[str] = (),
-               cancel: CancelToken | None = None
+               link_types: Sequence[str] | None = None, cancel: CancelToken | None = None
                ) -> tuple[Any, dict[str, tuple[float, float]], list[str]]:
-    """The chart plus a shortest path ``source`` → ``target`` (typed ids, plates… resolved):
-    ``(graph, positions, path node ids)``; only the new nodes move."""
+    """The chart plus a shortest path ``source`` → ``target`` (typed ids, plates… resolved),
+    over ``link_types`` only when given: ``(graph, positions, path node ids)``; only the new
+    nodes move."""
     from graph.entities import resolve_entity
     from graph.expand import find_path, induced_graph
     from graph.layout import layout
 
-    path = find_path(store, source, resolve_entity(store, target), cancel=cancel)
+    path = find_path(store, source, resolve_entity(store, target), link_types=link_types,
+                     cancel=cancel)
     ids = list(dict.fromkeys([*current, *path.nodes]))
     merged = induced_graph(store, ids)
     merged.seeds = tuple(keep_seeds)
@@ -333,10 +459,26 @@ def path_graph(store: Any, current: Sequence[str], source: str, target: str, *,
     return merged, layout(merged, fixed=fixed or None), list(path.seeds)
 
 
+def with_entities(store: Any, current: Sequence[str], new: Sequence[str], *,
+                  positions: dict[str, tuple[float, float]], keep_seeds: Sequence[str] = ()
+                  ) -> tuple[Any, dict[str, tuple[float, float]]]:
+    """The chart plus the entities ``new`` and the links among all of them (e.g. vehicles
+    moving together and the checkpoints where they met); only the new nodes move."""
+    from graph.expand import induced_graph
+    from graph.layout import layout
+
+    ids = list(dict.fromkeys([*current, *new]))
+    merged = induced_graph(store, ids)
+    merged.seeds = tuple(keep_seeds)
+    fixed = {k: v for k, v in positions.items() if k in merged.nodes}
+    return merged, layout(merged, fixed=fixed or None)
+
+
 def path_packed(store_path: str, current: Sequence[str], source: str, target: str, *,
                 positions: dict[str, tuple[float, float]], keep_seeds: Sequence[str] = (),
-                cancel: Any = None) -> dict[str, Any]:
+                link_types: Sequence[str] | None = None, cancel: Any = None) -> dict[str, Any]:
     """:func:`path_graph` on the store at ``store_path``, packed; runs in the helper process."""
     graph, pos, hops = path_graph(_store_at(store_path), current, source, target,
-                                  positions=positions, keep_seeds=keep_seeds, cancel=cancel)
+                                  positions=positions, keep_seeds=keep_seeds,
+                                  link_types=link_types, cancel=cancel)
     return pack(graph, pos, hops)

@@ -17,11 +17,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from console.errors import EngineUnavailableError
+from core.extensions import ENGINES as ENGINE_GROUP
+from core.extensions import extensions
 from core.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
-ENGINES = ("search", "graph", "facematch", "ops")
+DEFAULT_TIME_ZONE = "Asia/Shanghai"
+
+#: The engine packages (``superbrain.engines`` entry-point group, pyproject.toml).
+ENGINES = tuple(ext.name for ext in extensions(ENGINE_GROUP))
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,22 @@ class ConsoleContext:
     @property
     def tile_url(self) -> str:
         return str(self.workspace.config.get("map", {}).get("tile_url", "")).strip()
+
+    @property
+    def time_zone(self) -> str:
+        """The workspace's time zone (``[workspace] time_zone``, default Asia/Shanghai): the
+        console shows every time in it. An unknown name falls back to the default (logged)."""
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        name = str((self.workspace.config.get("workspace", {}) or {}).get(
+            "time_zone", DEFAULT_TIME_ZONE)).strip() or DEFAULT_TIME_ZONE
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            log.warning("%s: unknown [workspace] time_zone %r; using %s",
+                        self.workspace.root, name, DEFAULT_TIME_ZONE)
+            return DEFAULT_TIME_ZONE
+        return name
 
     # -- engines ------------------------------------------------------------------------------
     def engine(self, name: str) -> Any | None:

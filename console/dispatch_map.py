@@ -16,7 +16,7 @@ from PyQt6.QtWidgets import QWidget
 
 from console.bus import Bus
 from console.context import ConsoleContext
-from console.map_panel import MapArea, page_call
+from console.map_panel import MapArea, page_call, page_labels
 from console.mapgen import MapLayers, build_map_html, dispatch_view
 from console.theme import Theme
 from console.workers import Job
@@ -61,8 +61,10 @@ class DispatchMap(QWidget):
         :meth:`show_dispatch`."""
         if self.view is None:
             return None
-        tile_url, dark = self.ctx.tile_url, self.dark
-        job = Job(lambda _p, _c: build_map_html(MapLayers(), tile_url=tile_url, dark=dark),
+        tile_url, dark, tz = self.ctx.tile_url, self.dark, self.ctx.time_zone
+        labels = page_labels()
+        job = Job(lambda _p, _c: build_map_html(MapLayers(), tile_url=tile_url, dark=dark,
+                                                time_zone=tz, labels=labels),
                   "dispatch map")
         job.result.connect(self._built)
         job.error.connect(lambda msg: self.notice.set_text(f"map failed: {msg}"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any, ClassVar
 
-from PyQt6.QtCore import QModelIndex, Qt
+from PyQt6.QtCore import QCoreApplication, QModelIndex, Qt
 from PyQt6.QtGui import QColor
 
 from console.labels import plain_tooltip
@@ -14,6 +14,52 @@ from console.theme import PRIORITY_COLOURS
 from core.progress import format_seconds
 
 _DISPLAY = Qt.ItemDataRole.DisplayRole
+
+
+def state_label(label: str, zh: bool) -> str:
+    """One language of an ops state label: the tables say "空闲 available"; a zh_CN console
+    shows "空闲", an English one "available" (a label in one language is shown as it is)."""
+    head, _, tail = label.partition(" ")
+    if tail and any(ord(c) >= 0x2E80 for c in head) and not any(ord(c) >= 0x2E80 for c in tail):
+        return head if zh else tail
+    return label
+
+
+def incident_detail(row: dict[str, Any] | None, age_s: float, time_zone: str,
+                    labels: dict[str, str] | None = None) -> str:
+    """The board's incident detail as plain text: what was reported, by whom, the routing rule
+    that fired, and its timers (received, waiting, response due) in the workspace's zone."""
+    if row is None:
+        return QCoreApplication.translate("Dispatch", "Select an incident in the queue.")
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(time_zone)
+
+    def local(iso: Any) -> str:
+        try:
+            return datetime.fromisoformat(str(iso)).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        except ValueError:
+            return str(iso or "—")
+
+    routing = row.get("routing") or {}
+    status = (labels or {}).get(row.get("status", ""), row.get("status", "").replace("_", " "))
+    due = row.get("respond_due")
+    lines = [
+        f"#{row.get('id')}  P{row.get('priority')}  {row.get('category', '')}  ·  {status}",
+        f"received {local(row.get('received_at'))} ({time_zone}) · waiting "
+        f"{format_seconds(age_s)}" + (f" · respond by {local(due)}" if due else "")
+        + (" · ⚠ OVERDUE" if row.get("overdue") else ""),
+        f"address: {row.get('address') or '—'}  ({row.get('district') or '—'})",
+        f"reporter: {row.get('reporter') or '—'}  {row.get('reporter_phone') or ''}".rstrip(),
+        f"routing rule: {routing.get('rule_id', '—')} — {routing.get('description', '—')}"
+        + (f" → {', '.join(routing.get('departments') or ())}"
+           if routing.get("departments") else ""),
+        f"units: {', '.join(row.get('units') or ()) or '—'}",
+        "",
+        str(row.get("text") or ""),
+    ]
+    return "\n".join(lines)
 
 
 class QueueModel(ListTableModel):
@@ -25,6 +71,8 @@ class QueueModel(ListTableModel):
         super().__init__()
         self.rows: list[dict[str, Any]] = []
         self.loaded_at = time.time()
+        #: incident state -> label shown (from the ops state machine, in the UI language)
+        self.labels: dict[str, str] = {}
 
     def set_rows(self, rows: list[dict[str, Any]]) -> None:
         self.beginResetModel()
@@ -54,7 +102,8 @@ class QueueModel(ListTableModel):
             if col == 2:
                 return ("⚠ " if row.get("overdue") else "") + format_seconds(self.age(row))
             if col == 3:
-                return row.get("status", "")
+                status = row.get("status", "")
+                return self.labels.get(status, status.replace("_", " "))
             if col == 4:
                 return row.get("district", "")
             if col == 5:
@@ -88,6 +137,8 @@ class UnitsModel(ListTableModel):
         super().__init__()
         self.units: list[Any] = []
         self.stale_after_s = stale_after_s
+        #: state → operator label from the ops state machine ("下班 off duty", not off_duty)
+        self.labels: dict[str, str] = {}
 
     def set_units(self, units: list[Any]) -> None:
         order = {s: i for i, s in enumerate(self.ORDER)}
@@ -111,7 +162,7 @@ class UnitsModel(ListTableModel):
             if col == 1:
                 return u.type
             if col == 2:
-                return u.status
+                return self.labels.get(u.status, u.status.replace("_", " "))
             if col == 3:
                 return u.district
             if col == 4:

@@ -14,6 +14,7 @@ import logging
 from typing import Any
 
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QKeySequence, QShortcut
 from PyQt6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -32,8 +33,8 @@ from PyQt6.QtWidgets import (
 from console.bus import Bus
 from console.context import ConsoleContext
 from console.dispatch_map import DispatchMap
-from console.dispatch_models import QueueModel, UnitsModel
-from console.i18n import fill
+from console.dispatch_models import QueueModel, UnitsModel, incident_detail, state_label
+from console.i18n import current_language, fill
 from console.labels import data_label, plain_tooltip
 from console.navigation import Focus
 from console.notice import Notice, engine_unavailable_text
@@ -57,12 +58,21 @@ def _table(model: Any) -> QTableView:
     return view
 
 
+def status_choices(machine: Any, current: str) -> list[tuple[str, str]]:
+    """(state, label) for every state the unit state machine allows from ``current``, labelled
+    as the operators' table says ("下班 off duty"); staying put is not a choice."""
+    zh = current_language().startswith("zh")
+    return [(s, state_label(machine.label(s), zh)) for s in machine.allowed(current)
+            if s != current]
+
+
 class DispatchPanel(QWidget):
     """The dispatch board."""
 
     title = "Dispatch board"
     loaded = pyqtSignal()  # the board shows fresh data
     action_done = pyqtSignal(str)  # the engine's answer (success or refusal) to an action
+    recs_refreshed = pyqtSignal(list)  # recommendations recomputed after an assignment
 
     def __init__(self, ctx: ConsoleContext, bus: Bus) -> None:
         super().__init__()
@@ -93,7 +103,9 @@ class DispatchPanel(QWidget):
         for col, width in enumerate((34, 76, 104, 72, 64, 90)):
             self.queue.setColumnWidth(col, width)
         self.recs = QTableWidget(0, 5)
-        self.recs.setHorizontalHeaderLabels(["Unit", "Type", "Distance", "ETA", "Position"])
+        self.recs.setHorizontalHeaderLabels([self.tr("Unit"), self.tr("Type"),
+                                             self.tr("Distance"), self.tr("ETA"),
+                                             self.tr("Position")])
         self.recs.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.recs.verticalHeader().hide()
         self.recs.horizontalHeader().setStretchLastSection(True)
@@ -107,12 +119,17 @@ class DispatchPanel(QWidget):
         lv.setContentsMargins(0, 0, 0, 0)
         lv.addWidget(QLabel(self.tr("Incident queue (most urgent first)")))
         lv.addWidget(self.queue, 3)
+        # what the selected incident is: text, reporter, the routing rule that fired, timers
+        self.detail = data_label(self.tr("Select an incident in the queue."), role="")
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        lv.addWidget(self.detail, 2)
         rb = QHBoxLayout()
         rb.addWidget(QLabel(self.tr("Recommended units")), 1)
         rb.addWidget(self.recommend_button)
         rb.addWidget(self.assign_button)
         lv.addLayout(rb)
-        lv.addWidget(self.recs, 1)
+        lv.addWidget(self.recs, 2)
 
         self.units_model = UnitsModel()
         self.units = _table(self.units_model)
@@ -167,6 +184,11 @@ class DispatchPanel(QWidget):
         self.poller.result.connect(self._on_poll)
         self.poller.start()
         bus.data_changed.connect(self.reload)
+        # the commander's keys (also in board mode): recommend, assign, status, acknowledge
+        for key, slot in (("F2", self.recommend_selected), ("F3", self.assign_selected),
+                          ("F4", self.open_status_menu), ("F6", self.acknowledge_selected)):
+            QShortcut(QKeySequence(key), self, activated=slot,
+                      context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.reload()
 
     # -- loading ------------------------------------------------------------------------------
@@ -211,6 +233,9 @@ class DispatchPanel(QWidget):
 
     def _show(self, board: dict[str, Any]) -> None:
         self.last_event = board["last_event"]
+        if self.ops is not None:
+            self.units_model.labels = self._labels(self.ops.config.unit_states)
+            self.queue_model.labels = self._labels(self.ops.config.incident_states)
         current = self.selected_incident()
         self.queue_model.set_rows(board["queue"])
         self.units_model.stale_after_s = board["stale_after_s"]
@@ -228,6 +253,7 @@ class DispatchPanel(QWidget):
         if selected_unit is not None:
             self.select_unit(selected_unit.id)
         self.unit_points = board["unit_points"]
+        self._update_detail()
         self._update_map()
         self.loaded.emit()
 
@@ -262,7 +288,20 @@ class DispatchPanel(QWidget):
             self._recs_for = None
         if iid is not None:
             self.bus.records_selected.emit([str(iid), *self._source_uids([iid])], "dispatch")
+        self._update_detail()
         self._update_map()
+
+    @staticmethod
+    def _labels(machine: Any) -> dict[str, str]:
+        zh = current_language().startswith("zh")
+        return {s: state_label(machine.label(s), zh) for s in machine.states}
+
+    def _update_detail(self) -> None:
+        iid = self.selected_incident()
+        row = next((d for d in self.queue_model.rows if d["id"] == iid), None)
+        labels = self._labels(self.ops.config.incident_states) if self.ops is not None else {}
+        self.detail.setText(incident_detail(
+            row, self.queue_model.age(row) if row else 0.0, self.ctx.time_zone, labels))
 
     def _update_map(self) -> None:
         """The map shows the selected incident, its recommendations and the other units."""
@@ -285,8 +324,8 @@ class DispatchPanel(QWidget):
         self.status_box.clear()
         if unit is None or self.ops is None:
             return
-        for status in self.ops.config.unit_states.allowed(unit.status):
-            self.status_box.addItem(status.replace("_", " "), status)
+        for status, label in status_choices(self.ops.config.unit_states, unit.status):
+            self.status_box.addItem(label, status)
         self.release_button.setEnabled(unit.incident_id is not None)
 
     def _source_uids(self, incident_ids: list[int]) -> list[str]:
@@ -335,6 +374,13 @@ class DispatchPanel(QWidget):
 
     def _show_recs(self, recs: list[Any]) -> None:
         self.recommendations = recs
+        self._fill_recs(recs)
+        self._update_map()
+        self._said(f"{len(recs)} units recommended (nearest available with the needed "
+                   "capabilities; stale positions flagged)" if recs else
+                   "no available unit has the needed capabilities")
+
+    def _fill_recs(self, recs: list[Any]) -> None:
         self.recs.setRowCount(len(recs))
         for row, r in enumerate(recs):
             eta_min = r.eta_s / 60.0
@@ -348,10 +394,6 @@ class DispatchPanel(QWidget):
                 self.recs.setItem(row, col, item)
         if recs:
             self.recs.selectRow(0)
-        self._update_map()
-        self._said(f"{len(recs)} units recommended (nearest available with the needed "
-                   "capabilities; stale positions flagged)" if recs else
-                   "no available unit has the needed capabilities")
 
     def assign_selected(self) -> Job | None:
         iid = self.selected_incident()
@@ -363,9 +405,38 @@ class DispatchPanel(QWidget):
         return self.assign(iid, unit_ids)
 
     def assign(self, incident_id: int, unit_ids: list[str]) -> Job:
-        return self._act(lambda v: v.assign(incident_id, unit_ids), "assign",
-                         lambda _a: self._said(f"assigned {', '.join(unit_ids)} to incident "
-                                               f"#{incident_id}"))
+        def done(_assignment: Any) -> None:
+            self._said(f"assigned {', '.join(unit_ids)} to incident #{incident_id}")
+            # the assigned units are no longer free: the list must not offer them again
+            if self._recs_for == incident_id:
+                self._act(lambda v: v.recommend(incident_id), f"recommend {incident_id}",
+                          self._refresh_recs)
+
+        return self._act(lambda v: v.assign(incident_id, unit_ids), "assign", done)
+
+    def _refresh_recs(self, recs: list[Any]) -> None:
+        self.recommendations = recs
+        self._fill_recs(recs)
+        self._update_map()
+        self.recs_refreshed.emit(recs)
+
+    def open_status_menu(self) -> None:
+        """F4: the selected unit's status choices, ready for the arrow keys."""
+        if self.selected_unit() is None:
+            self._refused("select a unit first")
+            return
+        self.status_box.setFocus()
+        self.status_box.showPopup()
+
+    def acknowledge_selected(self) -> Job | None:
+        """F6: acknowledge the selected incident (received → accepted, audited by the engine)."""
+        iid = self.selected_incident()
+        if iid is None:
+            self._refused("select an incident first")
+            return None
+        return self._act(lambda v: v.accept_incident(iid), f"accept {iid}",
+                         lambda inc: self._said(f"incident #{iid} acknowledged: now "
+                                                f"{inc.status}"))
 
     def release_selected(self) -> Job | None:
         unit = self.selected_unit()
@@ -382,6 +453,12 @@ class DispatchPanel(QWidget):
             return
         self._act(lambda v: v.set_unit_status(unit.id, status), "unit status",
                   lambda u: self._said(f"{u.name or u.id} is now {u.status}"))
+
+    def set_board_mode(self, on: bool) -> None:
+        """Full-screen board: queue with detail and recommendations left, map over the unit
+        board right, sized for 1600×1000."""
+        if hasattr(self, "split"):
+            self.split.setSizes([760, 840] if on else [560, 520])
 
     def apply_theme(self, theme: Any) -> None:
         if hasattr(self, "map"):

@@ -8,6 +8,8 @@ checks case and purpose with the engine's own ``require_case`` before anything r
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ from PyQt6.QtCore import (
 from PyQt6.QtGui import QColor, QIcon, QImage, QKeySequence, QPainter, QPen, QPixmap, QShortcut
 from PyQt6.QtWidgets import (
     QApplication,
+    QCheckBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -58,7 +61,7 @@ class ProbeView(QLabel):
     face_clicked = pyqtSignal(int)
 
     def __init__(self) -> None:
-        super().__init__("Open, drop or paste (Ctrl+V) a photo")
+        super().__init__(self.tr("Open, drop or paste (Ctrl+V) a photo"))
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setMinimumSize(320, 260)
         self.image: QImage | None = None
@@ -173,7 +176,7 @@ class FacesPanel(QWidget):
         top.addWidget(self.case, 1)
         top.addWidget(self.purpose, 2)
         top.addWidget(self.search_button)
-        self.notice = QLabel(self.tr("⚠ ") + LEAD_NOTICE)
+        self.notice = QLabel(self.tr("⚠ ") + lead_notice(LEAD_NOTICE))
         self.notice.setWordWrap(True)
         self.notice.setProperty("role", "notice")
         self.probe = ProbeView()
@@ -204,8 +207,14 @@ class FacesPanel(QWidget):
         right = QWidget()
         rv = QVBoxLayout(right)
         rv.setContentsMargins(0, 0, 0, 0)
-        self.threshold_label = QLabel(self.tr("Candidates"))
+        self.threshold_label = data_label(self.tr("Candidates"), role="")
+        self.show_below = QCheckBox(self.tr("show candidates below the threshold"))
+        self.show_below.setChecked(False)  # weak matches are hidden unless asked for
+        self.show_below.toggled.connect(lambda _on: self._render_candidates())
+        self.shown: list[Any] = []  # the candidates in the list, in its order
+        self.decisions: dict[int, str] = {}  # face id -> earlier review decision
         rv.addWidget(self.threshold_label)
+        rv.addWidget(self.show_below)
         rv.addWidget(self.candidates, 1)
         rv.addLayout(actions)
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -356,31 +365,59 @@ class FacesPanel(QWidget):
 
     def _show_result(self, result: Any) -> None:
         self.result = result
-        self.candidates.clear()
-        self.threshold_label.setText(
-            f"Candidates — threshold {result.threshold:.3f} (false-match rate "
-            f"{result.threshold_fmr:.2%} on LFW); gallery of {result.gallery_size:,} faces")
-        for c in result.candidates:
-            mark = "≥" if c.above_threshold else "<"
-            who = c.entity_label or c.record_uid
-            text = (f"#{c.rank} {c.similarity:.3f} {mark} {c.threshold:.2f}\n"
-                    f"FMR {c.score_fmr:.2%}\n{who}")
-            item = QListWidgetItem(_thumbnail(c.photo_path, tuple(c.box)), text)
-            item.setForeground(QColor("#3fb950" if c.above_threshold else "#7d8a99"))
-            item.setToolTip(plain_tooltip(f"{c.record_uid}\nlead: needs human confirmation"))
-            self.candidates.addItem(item)
+        faces = [c.face_id for c in result.candidates]
+        try:
+            self.decisions = self.gallery().store.face_decisions(faces)
+        except Exception as exc:  # the badges are a help; the result still shows
+            log.warning("earlier reviews unavailable: %s", exc)
+            self.decisions = {}
+        pairs = impostor_pairs()
+        self.threshold_label.setText(fill(
+            self.tr("Candidates — threshold {t}: {fm} on LFW; gallery of {n} faces"),
+            t=f"{result.threshold:.3f}", fm=fmr_text(result.threshold_fmr, pairs),
+            n=f"{result.gallery_size:,}"))
+        self._render_candidates()
         above = sum(1 for c in result.candidates if c.above_threshold)
+        hidden = 0 if self.show_below.isChecked() else len(result.candidates) - above
         self.status.setText(fill(self.tr("{n} candidates, {above} above the threshold — leads "
                                          "only; confirm or reject each (audited)"),
-                                 n=len(result.candidates), above=above))
+                                 n=len(result.candidates), above=above)
+                            + (fill(self.tr(" · {hidden} below the threshold hidden"),
+                                    hidden=hidden) if hidden else ""))
         self.searched.emit(result)
+
+    def _render_candidates(self) -> None:
+        """Candidates above the threshold; below it only when asked, greyed and unnamed."""
+        self.candidates.clear()
+        self.shown = []
+        if self.result is None:
+            return
+        pairs = impostor_pairs()
+        for c in self.result.candidates:
+            if not c.above_threshold and not self.show_below.isChecked():
+                continue
+            mark = "≥" if c.above_threshold else "<"
+            who = (c.entity_label or c.record_uid) if c.above_threshold else self.tr(
+                "below the threshold: not named")
+            badge = {"confirmed": self.tr("✔ confirmed before"),
+                     "rejected": self.tr("✖ rejected before")}.get(
+                         self.decisions.get(c.face_id, ""), "")
+            text = (f"#{c.rank} {c.similarity:.3f} {mark} {c.threshold:.2f}\n"
+                    f"{fmr_text(c.score_fmr, pairs, short=True)}\n{who}"
+                    + (f"\n{badge}" if badge else ""))
+            item = QListWidgetItem(_thumbnail(c.photo_path, tuple(c.box)), text)
+            item.setForeground(QColor("#3fb950" if c.above_threshold else "#6e7681"))
+            item.setToolTip(plain_tooltip(
+                (f"{c.record_uid}\n" if c.above_threshold else "")
+                + "lead: needs human confirmation"))
+            self.candidates.addItem(item)
+            self.shown.append(c)
 
     def selected_candidate(self) -> Any | None:
         row = self.candidates.currentRow()
         if self.result is None or row < 0:
             return None
-        cands = self.result.candidates
-        return cands[row] if row < len(cands) else None
+        return self.shown[row] if row < len(self.shown) else None
 
     def _candidate_selected(self, _row: int) -> None:
         self._enable_review(self.selected_candidate() is not None)
@@ -431,6 +468,51 @@ class FacesPanel(QWidget):
             self.load_file(photos[0])
         else:
             self._failed(f"record {focus.ids[0]} has no photo")
+
+
+_LEAD_NOTICE_EN = ("Investigative lead only: a face match is not an identification. A trained "
+                   "examiner must confirm or reject each candidate; nothing is done "
+                   "automatically.")
+
+
+def lead_notice(engine_notice: str) -> str:
+    """The engine's lead-only warning in the UI language; a notice the console does not know
+    (the engine reworded it) is shown as the engine words it, never dropped."""
+    if engine_notice != _LEAD_NOTICE_EN:
+        return engine_notice
+    return QCoreApplication.translate(
+        "FacesPanel", "Investigative lead only: a face match is not an identification. A "
+        "trained examiner must confirm or reject each candidate; nothing is done "
+        "automatically.")
+
+
+@functools.lru_cache(maxsize=1)
+def impostor_pairs() -> int:
+    """How many different-person pairs the calibrated false-match rates were measured on
+    (``impostor_pairs`` of the calibration file; 0 when it does not say)."""
+    try:
+        from facematch.calibration import CALIBRATION_FILE
+
+        return int(json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
+                   .get("impostor_pairs", 0))
+    except (ImportError, OSError, ValueError) as exc:
+        log.warning("calibration sample size unavailable: %s", exc)
+        return 0
+
+
+def fmr_text(rate: float, pairs: int, *, short: bool = False) -> str:
+    """A false-match rate with its sample: '541,970 of 69,572,579 impostor pairs (0.78%)'
+    rather than 'FMR 0.78%'; a measured zero says how many pairs it is zero of."""
+    if not pairs:
+        return fill(QCoreApplication.translate(
+            "FacesPanel", "false-match rate {rate} (sample size unknown)"), rate=f"{rate:.2%}")
+    matches = round(rate * pairs)
+    if short:
+        template = QCoreApplication.translate("FacesPanel", "{m} of {n} impostor pairs")
+    else:
+        template = QCoreApplication.translate(
+            "FacesPanel", "false matches: {m} of {n} impostor pairs ({rate})")
+    return fill(template, m=f"{matches:,}", n=f"{pairs:,}", rate=f"{rate:.3%}")
 
 
 def search_problems(has_photo: bool, face_chosen: bool, case: str, purpose: str) -> list[str]:

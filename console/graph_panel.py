@@ -18,12 +18,17 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QPointF, Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QColor, QCursor
+from PyQt6.QtGui import QColor, QCursor, QKeySequence, QShortcut
 from PyQt6.QtWidgets import (
+    QApplication,
+    QCheckBox,
     QComboBox,
+    QDialog,
+    QDialogButtonBox,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
-    QInputDialog,
+    QLabel,
     QLineEdit,
     QMenu,
     QPushButton,
@@ -35,17 +40,22 @@ from PyQt6.QtWidgets import (
 
 from console.bus import Bus
 from console.chart_model import (
+    HUB_TYPES,
     SCALE,
     ChartModel,
+    chart_label,
     grow,
     grow_packed,
     path_graph,
+    path_link_types,
     path_packed,
+    place_labels,
     unpack,
+    with_entities,
 )
 from console.context import ConsoleContext
-from console.i18n import count, fill
-from console.labels import data_label
+from console.i18n import count, current_language, fill
+from console.labels import data_label, plain_tooltip
 from console.navigation import Focus
 from console.notice import Notice, engine_unavailable_text
 from console.offload import OffloadError, run_in_process, warm_up
@@ -56,6 +66,7 @@ from core.schema import default_schema
 log = logging.getLogger(__name__)
 
 MAX_LABELS = 250
+UNDO_DEPTH = 50  # chart edits that can be taken back
 SYNC_NODES = 1500  # charts up to this size are drawn in one go
 NODE_BATCH = 1000  # nodes per drawing slice of a bigger chart
 LABEL_BATCH = 15  # labels per drawing slice
@@ -74,7 +85,9 @@ class NodesItem(pg.ScatterPlotItem):
     """Scatter of nodes that reports clicks, double-clicks, right-clicks and drags."""
 
     def __init__(self, panel: GraphPanel) -> None:
-        super().__init__(pxMode=True)
+        # hoverable with a tip: the hover card (plain text, whatever the node's label holds)
+        super().__init__(pxMode=True, hoverable=True,
+                         tip=lambda x, y, data: plain_tooltip(panel.hover_text(data)))
         self.panel = panel
         self._drag: str | None = None
 
@@ -107,6 +120,7 @@ class NodesItem(pg.ScatterPlotItem):
             if self._drag is None:
                 ev.ignore()
                 return
+            self.panel.begin_move()
         elif self._drag is None:
             ev.ignore()
             return
@@ -115,6 +129,115 @@ class NodesItem(pg.ScatterPlotItem):
         self.panel.drag_node(self._drag, pos.x(), pos.y())
         if ev.isFinish():
             self._drag = None
+
+
+_SYMBOL_GLYPHS = {"o": "●", "s": "■", "t": "▼", "t1": "▲", "d": "◆", "h": "⬢", "star": "★",
+                  "p": "⬟", "+": "✚", "x": "✖", "line": "━"}
+
+
+class ChartLegend(QFrame):
+    """The entity and link types on the chart, drawn over its top-left corner."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName("chart-legend")
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.rows = QVBoxLayout(self)
+        self.rows.setContentsMargins(8, 6, 8, 6)
+        self.rows.setSpacing(1)
+        self.items: list[Any] = []
+
+    def set_items(self, items: list[Any], theme: Theme, note: str = "") -> None:
+        """Show ``items``; ``note`` (e.g. "colour: communities") replaces the type colours of
+        the entity rows when nodes are coloured by something else."""
+        self.items = items
+        while self.rows.count():
+            w = self.rows.takeAt(0).widget()
+            if w is not None:
+                w.deleteLater()
+        self.setStyleSheet(f"#chart-legend {{ background: {theme.panel}; "
+                           f"border: 1px solid {theme.border}; border-radius: 6px; }}")
+        rows = [(note, theme.muted)] if note else []
+        rows += [(f"{_SYMBOL_GLYPHS.get(i.symbol, '●')}  {i.label} ({i.count})",
+                  theme.text if note and i.kind == "entity" else i.colour) for i in items]
+        for text, colour in rows:
+            row = QLabel(text)
+            row.setTextFormat(Qt.TextFormat.PlainText)
+            row.setStyleSheet(f"color: {colour}; background: transparent;")
+            self.rows.addWidget(row)
+            row.show()  # a child added to a shown parent stays hidden until shown
+        self.setVisible(bool(items))
+        self.rows.activate()
+        self.resize(self.sizeHint())
+        self.move(8, 8)
+
+
+class PathDialog(QDialog):
+    """Find path from a node: the target picked from the chart (selected nodes first) or from
+    a search of the workspace's entities; hub entity types and weak link types left out."""
+
+    def __init__(self, panel: GraphPanel, source: str) -> None:
+        super().__init__(panel)
+        self.setWindowTitle(self.tr("Find path"))
+        self.panel, self.source = panel, source
+        model = panel.model
+        zh = current_language().startswith("zh")
+        self.targets = QComboBox()
+        self.targets.setEditable(False)
+        ordered = sorted((n for n in model.node_ids() if n != source),
+                         key=lambda n: (n not in model.selected, n))
+        for nid in ordered:
+            node = model.graph.nodes[nid]
+            self.targets.addItem(f"{chart_label(nid, node.label)}  ({nid})", nid)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText(self.tr("or search the workspace: plate, phone, name …"))
+        self.search.returnPressed.connect(self._search)
+        self.hubs: dict[str, QCheckBox] = {}
+        self.weak: dict[str, QCheckBox] = {}
+        schema = default_schema()
+        form = QVBoxLayout(self)
+        form.addWidget(QLabel(fill(self.tr("Path from {source} to:"), source=source)))
+        form.addWidget(self.targets)
+        form.addWidget(self.search)
+        form.addWidget(QLabel(self.tr("Do not pass through (hubs):")))
+        row = QHBoxLayout()
+        for name, et in sorted(schema.entities.items()):
+            box = QCheckBox(et.label_zh if zh and et.label_zh else et.label)
+            box.setChecked(name in HUB_TYPES)
+            self.hubs[name] = box
+            row.addWidget(box)
+        form.addLayout(row)
+        form.addWidget(QLabel(self.tr("Leave out weak link types:")))
+        row = QHBoxLayout()
+        for name, lt in sorted(schema.links.items()):
+            box = QCheckBox(lt.label_zh if zh and lt.label_zh else lt.label)
+            self.weak[name] = box
+            row.addWidget(box)
+        form.addLayout(row)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addWidget(buttons)
+
+    def _search(self) -> None:
+        text = self.search.text().strip()
+        if not text:
+            return
+        for row in self.panel.ctx.workspace.store.find_entities(text, limit=30):
+            if row.id != self.source and self.targets.findData(row.id) < 0:
+                self.targets.addItem(f"{row.label or row.key}  ({row.id})", row.id)
+        found = next((i for i in range(self.targets.count())
+                      if text in self.targets.itemText(i)), -1)
+        if found >= 0:
+            self.targets.setCurrentIndex(found)
+
+    def target(self) -> str:
+        return str(self.targets.currentData() or "")
+
+    def link_types(self) -> list[str] | None:
+        return path_link_types([n for n, b in self.hubs.items() if b.isChecked()],
+                               [n for n, b in self.weak.items() if b.isChecked()])
 
 
 class GraphPanel(QWidget):
@@ -161,17 +284,40 @@ class GraphPanel(QWidget):
         self.cancel_button = QPushButton(self.tr("Cancel"))
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
-        buttons = {self.tr("Clear"): self.clear, self.tr("Unhide all"): self.unhide_all,
+        self._fresh = False  # the running expansion starts a fresh chart
+        self._undo: list[tuple[Any, ...]] = []
+        self._redo: list[tuple[Any, ...]] = []
+        self.undo_button = QPushButton(self.tr("Undo"))
+        self.undo_button.setToolTip(self.tr("Undo the last chart edit (Ctrl+Z)"))
+        self.undo_button.clicked.connect(self.undo)
+        self.redo_button = QPushButton(self.tr("Redo"))
+        self.redo_button.setToolTip(self.tr("Redo (Ctrl+Shift+Z)"))
+        self.redo_button.clicked.connect(self.redo)
+        for key, slot in (("Ctrl+Z", self.undo), ("Ctrl+Shift+Z", self.redo),
+                          ("Ctrl+Y", self.redo)):
+            QShortcut(QKeySequence(key), self, activated=slot,
+                      context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        buttons = {self.tr("Moving together…"): lambda: self.moving_together(
+                       next(iter(sorted(self.model.selected)), "")),
+                   self.tr("Clear"): self.clear, self.tr("Unhide all"): self.unhide_all,
                    self.tr("PNG…"): self._export_png, self.tr("GraphML…"): self._export_graphml}
         top = QHBoxLayout()
         top.addWidget(self.entity_box, 1)
+        add_button = QPushButton(self.tr("Add"))
+        add_button.setToolTip(self.tr("Add the typed entity to this chart (Shift+Enter); "
+                                      "Enter starts a new chart"))
+        add_button.clicked.connect(lambda: self._chart_typed(add=True))
+        top.addWidget(add_button)
         top.addWidget(self.depth)
         top.addWidget(self.colour)
         for text, slot in buttons.items():
             b = QPushButton(text)
             b.clicked.connect(slot)
             top.addWidget(b)
+        top.addWidget(self.undo_button)
+        top.addWidget(self.redo_button)
         top.addWidget(self.cancel_button)
+        self._update_undo_buttons()
         self.status = data_label(self.tr("Double-click a node to expand it; right-click for more."))
         self.status.setProperty("role", "muted")
 
@@ -181,6 +327,16 @@ class GraphPanel(QWidget):
         self.plot.hideAxis("bottom")
         self.plot.setMenuEnabled(False)
         self.plot.getPlotItem().hideButtons()
+        self.legend = ChartLegend(self.plot)
+        self.legend.hide()
+        self.labelled: list[str] = []  # nodes whose label is drawn (no two overlap)
+        self._relabel = QTimer(self)  # zooming places the labels again, once it settles
+        self._relabel.setSingleShot(True)
+        self._relabel.setInterval(120)
+        self._relabel.timeout.connect(self._place_labels_again)
+        self.plot.getViewBox().sigRangeChanged.connect(lambda *_: self._relabel.start())
+        # link labels on hover: the link under the pointer is named in a tooltip
+        self.plot.scene().sigMouseMoved.connect(self._hover_link)
         # one scatter per style group: uniform styles take pyqtgraph's fast path
         self.node_items: dict[Any, NodesItem] = {}
         self.rings = pg.ScatterPlotItem(pxMode=True)
@@ -204,8 +360,46 @@ class GraphPanel(QWidget):
         bus.records_selected.connect(self._on_records_selected)
         self.apply_theme(DARK)
 
+    # -- undo / redo --------------------------------------------------------------------------
+    def _remember(self) -> None:
+        """Call before an edit: the chart as it is goes on the undo stack."""
+        self._undo.append(self.model.snapshot())
+        del self._undo[:-UNDO_DEPTH]
+        self._redo.clear()
+        self._update_undo_buttons()
+
+    def undo(self) -> bool:
+        """Take back the last edit (expand, path, hide, unhide, move, pin, clear)."""
+        if not self._undo:
+            return False
+        self.cancel()
+        self._redo.append(self.model.snapshot())
+        self.model.restore(self._undo.pop())
+        self.colour.setCurrentIndex(0)
+        self.redraw()
+        self._update_undo_buttons()
+        return True
+
+    def redo(self) -> bool:
+        if not self._redo:
+            return False
+        self.cancel()
+        self._undo.append(self.model.snapshot())
+        self.model.restore(self._redo.pop())
+        self.colour.setCurrentIndex(0)
+        self.redraw()
+        self._update_undo_buttons()
+        return True
+
+    def _update_undo_buttons(self) -> None:
+        self.undo_button.setEnabled(bool(self._undo))
+        self.redo_button.setEnabled(bool(self._redo))
+
     # -- building the chart -------------------------------------------------------------------
-    def _chart_typed(self) -> None:
+    def _chart_typed(self, *, add: bool | None = None) -> None:
+        """Enter: a new chart of the typed entity; Shift+Enter or "Add": onto this chart."""
+        if add is None:
+            add = bool(QApplication.keyboardModifiers() & Qt.KeyboardModifier.ShiftModifier)
         text = self.entity_box.text().strip()
         if not text:
             return
@@ -215,12 +409,19 @@ class GraphPanel(QWidget):
         except Exception as exc:  # the engine's message names what was not found
             self.status.setText(str(exc))
             return
-        self.show_entities([entity_id])
+        if add and self.model.graph is not None:
+            self.add_entities([entity_id])
+        else:
+            self.show_entities([entity_id])
 
     def show_entities(self, ids: list[str], *, fresh: bool = True) -> Job | None:
         """Chart ``ids`` and their neighbourhood (a new chart unless ``fresh`` is False)."""
-        if fresh:
-            self.clear()
+        if fresh:  # one undo step: clearing and charting the new entities
+            self.cancel()
+            self._remember()
+            self.model.clear()
+            self.redraw()
+            self._fresh = True
         return self.expand(ids, depth=self.depth.value())
 
     def expand(self, seeds: list[str], *, link_types: list[str] | None = None,
@@ -275,6 +476,7 @@ class GraphPanel(QWidget):
 
     def _job_done(self) -> None:
         self.job = None
+        self._fresh = False
         self.cancel_button.setEnabled(False)
 
     def cancel(self) -> None:
@@ -283,6 +485,9 @@ class GraphPanel(QWidget):
 
     def _apply_growth(self, value: tuple[Any, dict[str, tuple[float, float]]]) -> None:
         graph, positions = value
+        if not self._fresh:  # a fresh chart's clear already remembered the previous one
+            self._remember()
+        self._fresh = False
         new = self.model.apply(graph, positions)
         self.colour.setCurrentIndex(0)
         self.redraw(fit=True)
@@ -298,10 +503,14 @@ class GraphPanel(QWidget):
 
     def clear(self) -> None:
         self.cancel()
+        if self.model.graph is not None:
+            self._remember()
         self.model.clear()
         self.redraw()
 
     def unhide_all(self) -> None:
+        if self.model.hidden:
+            self._remember()
         self.model.unhide_all()
         self.redraw()
 
@@ -405,6 +614,11 @@ class GraphPanel(QWidget):
             yield
         self._draw_selection()
         yield from self._label_steps(nodes)
+        note = {"centrality": self.tr("colour and size: PageRank (red = most central)"),
+                "community": self.tr("colour: community (Louvain)")}.get(
+                    self.model.colour_mode, "")
+        self.legend.set_items(self.model.legend(zh=current_language().startswith("zh")),
+                              self.theme, note)
         self.changed.emit()
 
     def _batch_style(self, key: Any, batch: list[Any]) -> dict[str, Any]:
@@ -431,7 +645,15 @@ class GraphPanel(QWidget):
             degree[e.target] = degree.get(e.target, 0) + e.count
         seeds = set(self.model.graph.seeds) if self.model.graph is not None else set()
         ranked = sorted(nodes, key=lambda n: (n.id not in self.model.selected, n.id not in seeds,
-                                              -degree.get(n.id, 0)))[:MAX_LABELS]
+                                              -degree.get(n.id, 0)))[:4 * MAX_LABELS]
+        # only labels that do not overlap (at this zoom; zooming in places them again)
+        px_w, px_h = self.plot.getViewBox().viewPixelSize()
+        texts = {n.id: self.model.label(n) for n in ranked}  # ✎ on nodes with case notes
+        keep = set(place_labels(
+            [(n.id, self.model.xy(n.id)[0] / (px_w or 1.0), -self.model.xy(n.id)[1] / (px_h or 1.0),
+              texts[n.id]) for n in ranked], MAX_LABELS))
+        ranked = [n for n in ranked if n.id in keep]
+        self.labelled = [n.id for n in ranked]
         for i, n in enumerate(ranked):
             if i and i % LABEL_BATCH == 0:
                 yield
@@ -441,13 +663,18 @@ class GraphPanel(QWidget):
                 self.plot.addItem(item)
                 self._labels.append(item)
             item = self._labels[i]
-            text = self.model.label(n)
+            text = texts[n.id]
             if item.toPlainText() != text:
                 item.setText(text, color=self.theme.text)
             item.setPos(*self.model.xy(n.id))
             item.setVisible(True)
         for item in self._labels[len(ranked):]:
             item.setVisible(False)
+
+    def _place_labels_again(self) -> None:
+        if self._drawing is None and self.model.graph is not None:
+            for _ in self._label_steps(self.model.visible_nodes()):
+                pass
 
     def _draw_selection(self) -> None:
         sel = [nid for nid in self.model.selected if nid in self.model.positions
@@ -476,6 +703,50 @@ class GraphPanel(QWidget):
             if len(ids) == 1:
                 self.status.setText(self._describe(ids[0]))
 
+    def edge_at(self, x: float, y: float, tolerance_px: float = 5.0) -> Any | None:
+        """The visible link nearest to view point ``(x, y)`` within ``tolerance_px``."""
+        edges = self.model.visible_edges()
+        if not edges:
+            return None
+        pos = self.model.positions
+        a = np.array([pos[e.source] for e in edges], dtype=float) * SCALE
+        b = np.array([pos[e.target] for e in edges], dtype=float) * SCALE
+        px_w, px_h = self.plot.getViewBox().viewPixelSize()
+        scale = np.array([1.0 / (px_w or 1.0), 1.0 / (px_h or 1.0)])
+        a, b, p = a * scale, b * scale, np.array([x, y]) * scale  # in screen pixels
+        ab = b - a
+        t = np.clip(((p - a) * ab).sum(1) / np.maximum((ab * ab).sum(1), 1e-9), 0.0, 1.0)
+        dist = np.hypot(*(a + ab * t[:, None] - p).T)
+        i = int(dist.argmin())
+        return edges[i] if dist[i] <= tolerance_px else None
+
+    def link_text(self, edge: Any) -> str:
+        """A link's hover label: its ends, its type in the UI language and how often."""
+        lt = default_schema().links.get(edge.type)
+        zh = current_language().startswith("zh")
+        label = (lt.label_zh if zh and lt.label_zh else lt.label) if lt else edge.type
+        nodes = self.model.graph.nodes if self.model.graph is not None else {}
+
+        def name(nid: str) -> str:
+            node = nodes.get(nid)
+            return chart_label(nid, node.label if node else None)
+
+        return f"{name(edge.source)} — {label} → {name(edge.target)}  × {edge.count}"
+
+    def _hover_link(self, scene_pos: Any) -> None:
+        if self.model.graph is None or self._drawing is not None:
+            return
+        vb = self.plot.getViewBox()
+        if not vb.sceneBoundingRect().contains(scene_pos):
+            return
+        point = vb.mapSceneToView(scene_pos)
+        edge = self.edge_at(point.x(), point.y())
+        self.plot.setToolTip(plain_tooltip(self.link_text(edge)) if edge is not None else "")
+
+    def hover_text(self, nid: Any) -> str:
+        """The hover card of a node (plain text)."""
+        return self.model.hover_text(str(nid), zh=current_language().startswith("zh"))
+
     def _describe(self, nid: str) -> str:
         node = self.model.graph.nodes.get(nid) if self.model.graph is not None else None
         if node is None:
@@ -496,6 +767,10 @@ class GraphPanel(QWidget):
         ids = [e.id for uid in uids[:50] for e in (store.get_record(uid) or _NO_RECORD).entities]
         self.select(ids, emit=False)
 
+    def begin_move(self) -> None:
+        """A drag starts: one undo step for the whole move."""
+        self._remember()
+
     def drag_node(self, nid: str, x: float, y: float) -> None:
         self.model.move(nid, x, y)
         self.redraw()
@@ -509,9 +784,11 @@ class GraphPanel(QWidget):
             by_type.addAction(f"{lt.label} ({name})").triggered.connect(
                 lambda _=False, t=name: self.expand([nid], link_types=[t]))
         menu.addAction(self.tr("Find path to…")).triggered.connect(lambda: self.ask_path(nid))
+        menu.addAction(self.tr("Moving together…")).triggered.connect(
+            lambda: self.moving_together(nid))
         pinned = nid in self.model.pinned
-        menu.addAction(self.tr("Unpin") if pinned else "Pin").triggered.connect(
-            lambda: (self.model.toggle_pin(nid), self.redraw()))
+        menu.addAction(self.tr("Unpin") if pinned else self.tr("Pin")).triggered.connect(
+            lambda: (self._remember(), self.model.toggle_pin(nid), self.redraw()))
         menu.addAction(self.tr("Hide")).triggered.connect(lambda: self.hide_nodes([nid]))
         menu.addSeparator()
         menu.addAction(self.tr("Colour by centrality")).triggered.connect(self.colour_by_centrality)
@@ -524,20 +801,47 @@ class GraphPanel(QWidget):
             lambda: self.bus.pivot.emit(Focus("search", "query", (nid.split(":", 1)[-1],))))
         return menu
 
+    def add_entities(self, ids: list[str]) -> Job | None:
+        """Add ``ids`` and the links among them and the chart to the chart (in a worker)."""
+        if not self.available or not ids:
+            return None
+        store = self.ctx.workspace.store
+        current = self.model.node_ids()
+        positions = dict(self.model.positions)
+        keep = tuple(self.model.graph.seeds) if self.model.graph is not None else ()
+        return self._run(lambda _p, _c: with_entities(store, current, ids, positions=positions,
+                                                      keep_seeds=keep),
+                         fill(self.tr("adding {n} entities …"), n=len(ids)),
+                         self._apply_growth)
+
+    def moving_together(self, nid: str = "") -> Any:
+        """The Moving together dialog for ``nid`` (vehicles or phones seen with it)."""
+        from console.cooccur_dialog import CooccurDialog
+
+        dialog = CooccurDialog(self, nid)
+        dialog.show()
+        if nid:
+            dialog.run()
+        self._cooccur = dialog
+        return dialog
+
     def hide_nodes(self, ids: list[str]) -> None:
+        self._remember()
         self.model.hide(ids)
         self.redraw()
 
-    def ask_path(self, source: str) -> None:
-        others = [i for i in self.model.selected if i != source]
-        default = others[0] if others else ""
-        target, ok = QInputDialog.getText(self, "Find path", f"Path from {source} to:",
-                                          text=default)
-        if ok and target.strip():
-            self.find_path(source, target.strip())
+    def ask_path(self, source: str) -> Job | None:
+        """The Find path dialog: the target from the chart or a search, hubs and weak link
+        types to leave out."""
+        dialog = PathDialog(self, source)
+        if dialog.exec() != QDialog.DialogCode.Accepted or not dialog.target():
+            return None
+        return self.find_path(source, dialog.target(), link_types=dialog.link_types())
 
-    def find_path(self, source: str, target: str) -> Job | None:
-        """Shortest path (graph engine) from ``source`` to ``target``, added to the chart."""
+    def find_path(self, source: str, target: str,
+                  link_types: list[str] | None = None) -> Job | None:
+        """Shortest path (graph engine) from ``source`` to ``target``, added to the chart;
+        over ``link_types`` only when given (:func:`console.chart_model.path_link_types`)."""
         if self.ctx.api("graph.expand", "find_path") is None:
             self.status.setText(self.ctx.api_error("graph.expand", "find_path"))
             return None
@@ -551,11 +855,11 @@ class GraphPanel(QWidget):
                 try:
                     return unpack(run_in_process(path_packed, str(store.path), current, source,
                                                  target, positions=positions, keep_seeds=keep,
-                                                 cancel=cancel))
+                                                 link_types=link_types, cancel=cancel))
                 except OffloadError as exc:
                     log.warning("finding the path in a thread instead: %s", exc)
             return path_graph(store, current, source, target, positions=positions,
-                              keep_seeds=keep, cancel=cancel)
+                              keep_seeds=keep, link_types=link_types, cancel=cancel)
 
         remote_path = getattr(self.ctx, "path_graph", None)  # a client console
         chart = self.model.graph

@@ -32,6 +32,7 @@ def data_label(text: str = "", *, role: str = "muted") -> QLabel:
     label.setMinimumWidth(40)
     if role:
         label.setProperty("role", role)
+    label.setProperty("data", True)  # shows data: not interface text (tests/zh_walk.py)
     label.setText(text)
     return label
 

@@ -1,8 +1,9 @@
 """The main window: dockable panels, remembered layout, themes, shortcuts, status bar, pivots.
 
-Panels are built from :data:`PANELS`; one that fails to build shows its error in its dock and the
-others carry on. The window routes pivots (:class:`console.navigation.Focus`) from any panel to
-the panel that shows them, with back/forward history.
+Panels are built from the ``superbrain.panels`` entry-point group (:func:`panel_specs`); one
+that fails to build shows its error in its dock and the others carry on. The window routes
+pivots (:class:`console.navigation.Focus`) from any panel to the panel that shows them, with
+back/forward history.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PyQt6.QtCore import QByteArray, QCoreApplication, QSettings, Qt, QTimer
-from PyQt6.QtGui import QAction, QKeySequence
+from PyQt6.QtGui import QAction, QActionGroup, QKeySequence
 from PyQt6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -27,13 +28,15 @@ from PyQt6.QtWidgets import (
 
 from console.bus import Bus
 from console.context import BackendStatus, ConsoleContext
-from console.i18n import LANGUAGES, fill
+from console.i18n import LANGUAGES, current_language, fill
 from console.labels import plain_tooltip
 from console.navigation import Focus, History
 from console.notice import Notice
 from console.stall import StallMonitor
 from console.theme import Theme, theme
 from console.workers import run_job
+from core.extensions import PANELS as PANEL_GROUP
+from core.extensions import extensions
 
 log = logging.getLogger(__name__)
 
@@ -53,23 +56,46 @@ class PanelSpec:
     shortcut: str
 
 
-PANELS: tuple[PanelSpec, ...] = (
-    PanelSpec("search", "Search", "console.search_panel:SearchPanel", "left", "Ctrl+1"),
-    PanelSpec("graph", "Link chart", "console.graph_panel:GraphPanel", "tab", "Ctrl+2"),
-    PanelSpec("map", "Map", "console.map_panel:MapPanel", "tab", "Ctrl+3"),
-    PanelSpec("timeline", "Timeline", "console.timeline_panel:TimelinePanel", "tab", "Ctrl+4"),
-    PanelSpec("dashboard", "Dashboards", "console.dashboard_panel:DashboardPanel", "tab",
-              "Ctrl+5"),
-    PanelSpec("faces", "Faces", "console.faces_panel:FacesPanel", "tab", "Ctrl+6"),
-    PanelSpec("dispatch", "Dispatch board", "console.dispatch_panel:DispatchPanel", "tab",
-              "Ctrl+7"),
-    PanelSpec("records", "Record", "console.record_pane:RecordPane", "right", "Ctrl+8"),
-    PanelSpec("cases", "Cases", "console.cases_panel:CasesPanel", "right", "Ctrl+Shift+C"),
-    PanelSpec("alerts", "Alerts", "console.alert_tray:AlertTray", "bottom", "Ctrl+9"),
-    PanelSpec("plugins", "Plugins", "console.plugins_panel:PluginsPanel", "bottom", "Ctrl+0"),
-    PanelSpec("identities", "Identities", "console.resolution_panel:ResolutionPanel", "tab",
-              "Ctrl+Shift+I"),
-)
+#: How the built-in panels look: title, place, shortcut. Which panels exist is the
+#: ``superbrain.panels`` entry-point group (pyproject.toml, core.extensions); a panel class of
+#: another package says the same through class attributes ``panel_title``, ``panel_place`` and
+#: ``panel_shortcut`` (defaults: its entry-point name, a tab, no shortcut).
+_BUILTIN_LOOK: dict[str, tuple[str, str, str]] = {
+    "search": ("Search", "left", "Ctrl+1"),
+    "graph": ("Link chart", "tab", "Ctrl+2"),
+    "map": ("Map", "tab", "Ctrl+3"),
+    "timeline": ("Timeline", "tab", "Ctrl+4"),
+    "dashboard": ("Dashboards", "tab", "Ctrl+5"),
+    "faces": ("Faces", "tab", "Ctrl+6"),
+    "dispatch": ("Dispatch board", "tab", "Ctrl+7"),
+    "records": ("Record", "right", "Ctrl+8"),
+    "cases": ("Cases", "right", "Ctrl+Shift+C"),
+    "alerts": ("Alerts", "bottom", "Ctrl+9"),
+    "plugins": ("Plugins", "bottom", "Ctrl+0"),
+    "identities": ("Identities", "tab", "Ctrl+Shift+I"),
+}
+_PLACES = ("tab", "left", "right", "bottom")
+
+
+def panel_specs() -> tuple[PanelSpec, ...]:
+    """Every panel of the ``superbrain.panels`` entry-point group, built-ins first."""
+    specs = []
+    for ext in extensions(PANEL_GROUP):
+        look = _BUILTIN_LOOK.get(ext.name) if ext.origin == "superbrain" else None
+        if look is None:
+            try:
+                cls = ext.load()
+            except Exception:  # build_panel shows the error in the panel's place
+                cls = None
+            place = str(getattr(cls, "panel_place", "tab"))
+            look = (str(getattr(cls, "panel_title", ext.name)),
+                    place if place in _PLACES else "tab",
+                    str(getattr(cls, "panel_shortcut", "")))
+        specs.append(PanelSpec(ext.name, look[0], ext.value, look[1], look[2]))
+    return tuple(specs)
+
+
+PANELS: tuple[PanelSpec, ...] = panel_specs()
 
 _AREAS = {"left": _LEFT, "right": _RIGHT, "bottom": _BOTTOM}
 
@@ -123,6 +149,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings("superbrain", "console")
         self.bus = Bus(self)
         self.history = History()
+        self._board_state: tuple[Any, bool, int] | None = None  # set while in board mode
         self.panels: dict[str, QWidget] = {}
         self.docks: dict[str, QDockWidget] = {}
         self.theme: Theme = theme(str(self.settings.value("theme", "dark")))
@@ -168,7 +195,8 @@ class MainWindow(QMainWindow):
         self.tabs.setObjectName("views")
         self.tabs.setDocumentMode(True)
         self.setCentralWidget(self.tabs)
-        for spec in PANELS:
+        self.specs = panel_specs()
+        for spec in self.specs:
             panel = build_panel(spec, self.ctx, self.bus)
             self.panels[spec.key] = panel
             title = panel_title(spec)
@@ -257,11 +285,18 @@ class MainWindow(QMainWindow):
         self.status_workspace.setToolTip(plain_tooltip(str(root)))
         self.status_backend = QLabel(self.tr("backend: …"))
         self.status_user = QLabel(fill(self.tr("user: {user} ({role})"), user=self.ctx.user,
-                                       role=self.ctx.role))
+                                       role=self.role_label(self.ctx.role)))
+        self.status_user.setProperty("data", True)  # the session's user name
         self.status_stall = QLabel("")
         for w in (self.status_workspace, self.status_backend, self.status_user,
                   self.status_stall):
             bar.addPermanentWidget(w)
+
+    def role_label(self, role: str) -> str:
+        """A role (resources/security/roles.toml) in the UI language."""
+        return {"analyst": self.tr("analyst"), "commander": self.tr("commander"),
+                "supervisor": self.tr("supervisor"),
+                "administrator": self.tr("administrator")}.get(role, role)
 
     def _action(self, menu: Any, text: str, shortcut: str | None, slot: Any) -> QAction:
         action = QAction(text, self)
@@ -285,27 +320,38 @@ class MainWindow(QMainWindow):
         self.back_action = self._action(m, self.tr("◀ Back"), "Alt+Left", self.back)
         self.forward_action = self._action(m, self.tr("Forward ▶"), "Alt+Right", self.forward)
         m = bar.addMenu(self.tr("&View"))
-        for spec in PANELS:
+        for spec in self.specs:
             self._action(m, panel_title(spec), spec.shortcut,
                          lambda _=False, key=spec.key: self.show_panel(key))
         m.addSeparator()
         self._action(m, self.tr("Pop out the current view"), "Ctrl+Shift+D", self.detach_view)
+        self.board_action = self._action(m, self.tr("Board mode (full screen)"), "F11",
+                                         self.toggle_board_mode)
+        self.board_action.setCheckable(True)
         self._action(m, self.tr("Toggle dark / light theme"), "Ctrl+Shift+T", self.toggle_theme)
         self._action(m, self.tr("Reset layout"), None, self.reset_layout)
         lang = m.addMenu(self.tr("Language"))
+        group = QActionGroup(self)
+        group.setExclusive(True)
+        self.language_actions: dict[str, QAction] = {}
+        chosen = str(self.settings.value("language", "") or current_language())
         for code, name in LANGUAGES.items():
-            lang.addAction(name).triggered.connect(
-                lambda _=False, c=code: self.set_language(c))
+            action = lang.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(code == chosen)  # the check mark: the language chosen
+            group.addAction(action)
+            action.triggered.connect(lambda _=False, c=code: self.set_language(c))
+            self.language_actions[code] = action
         m = bar.addMenu(self.tr("&Help"))
         self._action(m, self.tr("Keyboard shortcuts"), "F1", self.show_shortcuts)
-        toolbar = self.addToolBar(self.tr("Navigation"))
+        toolbar = self.nav_toolbar = self.addToolBar(self.tr("Navigation"))
         toolbar.setObjectName("navigation")
         toolbar.setMovable(False)
         for action in (self.back_action, self.forward_action):
             toolbar.addAction(action)
         toolbar.addSeparator()
         for key in ("graph", "map", "timeline", "faces", "dispatch"):
-            spec = next(p for p in PANELS if p.key == key)
+            spec = next(p for p in self.specs if p.key == key)
             toolbar.addAction(panel_title(spec)).triggered.connect(
                 lambda _=False, k=key: self.show_panel(k))
         self._update_nav()
@@ -363,6 +409,41 @@ class MainWindow(QMainWindow):
         if callable(choose):
             choose()
 
+    # -- board mode ---------------------------------------------------------------------------
+    def toggle_board_mode(self, on: bool | None = None) -> bool:
+        """The commander's full-screen board: only the dispatch board (queue, incident detail,
+        recommendations, unit board and map), no docks squeezing it; F11 again restores the
+        layout as it was. Returns whether board mode is on."""
+        on = not self._board_state if on is None else on
+        if on and self._board_state is None:
+            self._board_state = (self.saveState(LAYOUT_VERSION), self.isFullScreen(),
+                                 self.tabs.currentIndex())
+            board = self.panels["dispatch"]
+            if self.tabs.indexOf(board) < 0:  # popped out: bring it back first
+                dock = self.docks.get("dispatch")
+                if dock is not None:
+                    dock.close()
+            for dock in self.docks.values():
+                dock.hide()
+            self.tabs.setCurrentWidget(board)
+            self.tabs.tabBar().hide()
+            self.nav_toolbar.hide()
+            self.showFullScreen()
+        elif not on and self._board_state is not None:
+            state, was_full, index = self._board_state
+            self._board_state = None
+            self.tabs.tabBar().show()
+            self.nav_toolbar.show()
+            self.restoreState(state, LAYOUT_VERSION)
+            self.tabs.setCurrentIndex(index)
+            if not was_full:
+                self.showNormal()
+        hook = getattr(self.panels.get("dispatch"), "set_board_mode", None)
+        if callable(hook):
+            hook(self._board_state is not None)
+        self.board_action.setChecked(self._board_state is not None)
+        return self._board_state is not None
+
     # -- theme --------------------------------------------------------------------------------
     def apply_theme(self, name: str) -> None:
         self.theme = theme(name)
@@ -375,11 +456,41 @@ class MainWindow(QMainWindow):
                 hook(self.theme)
         self.settings.setValue("theme", self.theme.name)
 
-    def set_language(self, code: str) -> None:
-        """Remember the UI language; it applies from the next start."""
+    def set_language(self, code: str, *, ask: bool = True) -> None:
+        """Remember the UI language; it applies from the next start, which the notice offers
+        to do now (Restart) or later."""
         self.settings.setValue("language", code)
-        QMessageBox.information(self, self.tr("Language"),
-                                self.tr("The language changes when the console is restarted."))
+        self.settings.sync()
+        for c, action in self.language_actions.items():
+            action.setChecked(c == code)
+        if not ask:
+            return
+        box = QMessageBox(QMessageBox.Icon.Information, self.tr("Language"),
+                          self.tr("The language changes when the console is restarted."),
+                          parent=self)
+        restart = box.addButton(self.tr("Restart now"), QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(self.tr("Later"), QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        if box.clickedButton() is restart:
+            self.restart()
+
+    def restart(self) -> bool:
+        """Start the console again the way it was started, then close this window."""
+        import sys
+
+        from PyQt6.QtCore import QProcess
+
+        started = QProcess.startDetached(sys.executable, sys.argv)
+        ok = bool(started[0] if isinstance(started, tuple) else started)
+        if ok:
+            self.close()
+            app = QApplication.instance()
+            if app is not None:
+                app.quit()
+        else:
+            self.statusBar().showMessage(self.tr("could not restart: start the console again"),
+                                         10000)
+        return ok
 
     def toggle_theme(self) -> None:
         self.apply_theme("light" if self.theme.name == "dark" else "dark")
@@ -430,7 +541,7 @@ class MainWindow(QMainWindow):
         self._restored = False
         for key in [k for k, d in self.docks.items() if isinstance(d, _ViewDock)]:
             self.docks[key].close()
-        for spec in PANELS:
+        for spec in self.specs:
             dock = self.docks.get(spec.key)
             if dock is None:
                 continue
@@ -453,6 +564,8 @@ class MainWindow(QMainWindow):
             if callable(confirm) and not confirm():
                 event.ignore()
                 return
+        if self._board_state is not None:
+            self.toggle_board_mode(False)  # remember the working layout, not the board's
         self.save_layout()
         self.stall_monitor.stop()
         self._stall_clear.stop()

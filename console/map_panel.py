@@ -41,6 +41,48 @@ def parse_open_url(url: str) -> tuple[str, str] | None:
     return (kind, unquote(ident)) if kind and ident else None
 
 
+def page_labels() -> dict[str, str]:
+    """The map page's texts in the UI language (legend, layer switcher, notes)."""
+    from PyQt6.QtCore import QCoreApplication
+
+    return {
+        "incidents": QCoreApplication.translate(
+            "MapPage", "incidents"),
+        "units": QCoreApplication.translate(
+            "MapPage", "units"),
+        "records": QCoreApplication.translate(
+            "MapPage", "records"),
+        "hotspots": QCoreApplication.translate(
+            "MapPage", "hotspots"),
+        "tracks": QCoreApplication.translate(
+            "MapPage", "tracks"),
+        "geofences": QCoreApplication.translate(
+            "MapPage", "geofences"),
+        "basemap": QCoreApplication.translate(
+            "MapPage", "basemap"),
+        "places": QCoreApplication.translate(
+            "MapPage", "places"),
+        "streets": QCoreApplication.translate(
+            "MapPage", "streets"),
+        "incidents_legend": QCoreApplication.translate(
+            "MapPage", "Incidents"),
+        "units_available": QCoreApplication.translate(
+            "MapPage", "Units available"),
+        "busy": QCoreApplication.translate(
+            "MapPage", "busy"),
+        "stale": QCoreApplication.translate(
+            "MapPage", "(position stale)"),
+        "empty": QCoreApplication.translate(
+            "MapPage", "no located records"),
+        "basemap_places": QCoreApplication.translate(
+            "MapPage", "offline basemap: districts and places (names from zoom 14)"),
+        "basemap_districts": QCoreApplication.translate(
+            "MapPage", "offline basemap: district outlines"),
+        "basemap_grid": QCoreApplication.translate(
+            "MapPage", "offline: coordinate grid (no district outlines installed)"),
+    }
+
+
 def page_call(view: Any, function: str, *args: Any, on_result: Any = None) -> None:
     """Call the page's ``function(*args)``; only a number, string, boolean or null comes back.
 
@@ -202,11 +244,12 @@ class MapPanel(QWidget):
             self.job.cancel()
         request = self.request
         dark = self.dark
-        tile_url = self.ctx.tile_url
+        tile_url, time_zone, labels = self.ctx.tile_url, self.ctx.time_zone, page_labels()
 
         def work(progress: Any, cancel: Any) -> tuple[MapLayers, str]:
             layers = collect_layers(self.ctx, request, cancel=cancel)
-            return layers, build_map_html(layers, tile_url=tile_url, dark=dark)
+            return layers, build_map_html(layers, tile_url=tile_url, dark=dark,
+                                          time_zone=time_zone, labels=labels)
 
         job = Job(work, "map")
         job.result.connect(self._show)

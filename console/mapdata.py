@@ -60,6 +60,11 @@ def collect_layers(ctx: ConsoleContext, request: MapRequest,
             log.warning("map: operations layers unavailable: %s", exc)
     if cancel is not None and cancel.cancelled:
         return layers
+    try:
+        base = basemap_features(store)
+        layers.streets, layers.places = base["streets"], base["places"]
+    except Exception as exc:  # the map still shows everything else; the reason is logged
+        log.warning("map: streets and places unavailable: %s", exc)
     incident_records = {p.get("record") for p in layers.incidents if p.get("record")}
     records = analytics.located_records(
         store, uids=request.records,
@@ -73,6 +78,24 @@ def collect_layers(ctx: ConsoleContext, request: MapRequest,
             label = (entity.label or entity.key) if entity else eid
             layers.tracks.append({"id": eid, "label": label, "points": points})
     return layers
+
+
+def basemap_features(store: Any, limit: int = 2000) -> dict[str, list[dict[str, Any]]]:
+    """Places the workspace itself knows, for an offline basemap a person can read: the
+    located checkpoints and hotels, by name, at the mean position of their records.
+
+    Streets are not drawn from the data: the demo's checkpoint names ("花园路与城南路交叉口")
+    are not placed along real streets, and a line through them would be invented geography.
+    A centre with its own tiles (street names and all) sets ``[map] tile_url``.
+    """
+    rows = store.connection.execute(
+        "SELECT e.id, e.type, e.label, avg(r.lat), avg(r.lon) FROM entities e "
+        "JOIN record_entities re ON re.entity_id = e.id JOIN records r ON r.uid = re.record_uid "
+        "WHERE e.type IN ('device', 'hotel') AND r.lat IS NOT NULL "
+        "GROUP BY e.id LIMIT ?", (limit,)).fetchall()
+    places = [{"id": eid, "kind": etype, "name": label or eid.split(":", 1)[-1],
+               "lat": lat, "lon": lon} for eid, etype, label, lat, lon in rows]
+    return {"streets": [], "places": places}
 
 
 def unit_point(unit: Any) -> dict[str, Any] | None:

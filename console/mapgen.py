@@ -116,6 +116,9 @@ class MapLayers:
         GeoJSON features (polygons) with a ``name`` property.
     records:
         Other located records: ``{"id", "lat", "lon", "label", "type"}``.
+    streets, places:
+        The readable offline basemap (:func:`console.mapdata.basemap_features`): named street
+        lines ``{"name", "points"}`` and named places ``{"name", "kind", "lat", "lon"}``.
     """
 
     incidents: list[dict[str, Any]] = field(default_factory=list)
@@ -124,6 +127,8 @@ class MapLayers:
     tracks: list[dict[str, Any]] = field(default_factory=list)
     geofences: list[dict[str, Any]] = field(default_factory=list)
     records: list[dict[str, Any]] = field(default_factory=list)
+    streets: list[dict[str, Any]] = field(default_factory=list)
+    places: list[dict[str, Any]] = field(default_factory=list)
 
     def points(self) -> list[tuple[float, float]]:
         pts = [(p["lat"], p["lon"]) for group in (self.incidents, self.units, self.records)
@@ -172,7 +177,9 @@ def _geometry_points(geometry: dict[str, Any]) -> Any:
 
 def build_map_html(layers: MapLayers, *, tile_url: str = "", dark: bool = True,
                    districts: dict[str, Any] | None = None,
-                   tile_attribution: str = "operations-centre tile server") -> str:
+                   tile_attribution: str = "operations-centre tile server",
+                   time_zone: str = "Asia/Shanghai",
+                   labels: dict[str, str] | None = None) -> str:
     """The complete map page: vendored Leaflet, the basemap, and the layers.
 
     Parameters
@@ -182,6 +189,15 @@ def build_map_html(layers: MapLayers, *, tile_url: str = "", dark: bool = True,
         or a coordinate grid when even those are missing).
     districts:
         The offline basemap GeoJSON (default: :func:`load_districts`).
+    time_zone:
+        The workspace's time zone: the page shows times in it, on a 24-hour clock.
+    labels:
+        The page's texts in the UI language (legend, layer names; see
+        ``map_panel.page_labels``); English where missing.
+
+    The page zooms to the tracks when it has any (Show on map of an entity), else to
+    everything; its scale bar is metric only, and a layer switcher turns incidents, units,
+    records, hotspots, tracks, geofences and the basemap on and off.
     """
     import folium
     from folium.plugins import HeatMap
@@ -190,10 +206,11 @@ def build_map_html(layers: MapLayers, *, tile_url: str = "", dark: bool = True,
         districts = load_districts()
     if not (districts and districts.get("features")):
         districts = None  # no usable outlines: the page draws a coordinate grid instead
-    bounds = _bounds(layers.points(), districts)
+    track_points = [(p[0], p[1]) for t in layers.tracks for p in t["points"]]
+    bounds = _bounds(track_points or layers.points(), districts)
     m = folium.Map(location=[(bounds[0][0] + bounds[1][0]) / 2,
                              (bounds[0][1] + bounds[1][1]) / 2],
-                   zoom_start=12, tiles=None, prefer_canvas=True, control_scale=True,
+                   zoom_start=12, tiles=None, prefer_canvas=True, control_scale=False,
                    max_zoom=19)
     if tile_url:
         folium.TileLayer(tiles=tile_url, attr=tile_attribution, name="tiles",
@@ -203,7 +220,8 @@ def build_map_html(layers: MapLayers, *, tile_url: str = "", dark: bool = True,
         fill = "#1a2430" if dark else "#eef2f6"
         folium.GeoJson(districts, name="districts", control=False,
                        style_function=lambda _f: {"color": line, "weight": 1.5,
-                                                  "fillColor": fill, "fillOpacity": 0.9},
+                                                  "fillColor": fill, "fillOpacity": 0.9,
+                                                  "className": "sb-basemap"},
                        tooltip=_district_tooltip(districts)).add_to(m)
     if layers.heat:
         HeatMap(layers.heat, name="hotspots", radius=22, blur=18, min_opacity=0.3).add_to(m)
@@ -211,10 +229,9 @@ def build_map_html(layers: MapLayers, *, tile_url: str = "", dark: bool = True,
         folium.GeoJson({"type": "FeatureCollection", "features": layers.geofences},
                        name="geofences",
                        style_function=lambda _f: {"color": "#d29922", "weight": 2,
-                                                  "dashArray": "6 4", "fillOpacity": 0.08},
+                                                  "dashArray": "6 4", "fillOpacity": 0.08,
+                                                  "className": "sb-geofences"},
                        ).add_to(m)
-    if layers.heat or layers.geofences:
-        folium.LayerControl(collapsed=True).add_to(m)
     m.fit_bounds(bounds)
     # after Leaflet itself: the page's own code and the clustering plugin need ``L``
     m.default_js = [*m.default_js,
@@ -229,7 +246,9 @@ def build_map_html(layers: MapLayers, *, tile_url: str = "", dark: bool = True,
     payload = {
         "incidents": layers.incidents, "units": layers.units, "tracks": layers.tracks,
         "records": layers.records, "dark": dark, "offline": not tile_url,
+        "streets": layers.streets, "places": layers.places,
         "basemap": "tiles" if tile_url else ("districts" if districts else "grid"),
+        "tz": time_zone, "fit": bounds, "labels": dict(labels or {}),
     }
     data = page_json(payload)
     # the map variable is created by a script rendered after this one: start once parsed

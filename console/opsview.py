@@ -91,6 +91,10 @@ class OpsView:
         return list(self.console.call("ops.assign", incident_id=int(incident_id),
                                       unit_ids=list(unit_ids)))
 
+    def accept_incident(self, incident_id: int) -> Any:
+        """Acknowledge a received incident (received → accepted)."""
+        return self.desk.accept(int(incident_id), user=self.console.user)
+
     def release(self, unit_id: str) -> Any:
         return self.console.call("ops.release", unit_id=unit_id)
 

@@ -47,10 +47,26 @@ def highlight(text: str, terms: Sequence[str]) -> str:
     return "".join(out)
 
 
+def _zh() -> bool:
+    from console.i18n import current_language
+
+    return current_language().startswith("zh")
+
+
 def _entity_label(entity_type: str) -> tuple[str, str]:
+    """An entity type's label in the UI language, and its colour."""
     schema = default_schema()
     et = schema.entities.get(entity_type)
-    return (et.label, et.color) if et else (entity_type, "#888888")
+    if et is None:
+        return entity_type, "#888888"
+    return (et.label_zh if _zh() and et.label_zh else et.label), et.color
+
+
+def _link_label(link_type: str) -> str:
+    lt = default_schema().links.get(link_type)
+    if lt is None:
+        return link_type
+    return lt.label_zh if _zh() and lt.label_zh else lt.label
 
 
 def photo_paths(record: Record) -> list[Path]:
@@ -111,12 +127,10 @@ def record_html(record: Record, terms: Iterable[str] = (), *, muted: str = "#7d8
         parts.append(f"<p><b>{e(heading['entities'])}</b></p><ul style='margin-top:0'>"
                      + "".join(items) + "</ul>")
     if record.links:
-        schema = default_schema()
         items = []
         for link in record.links:
-            lt = schema.links.get(link.type)
             items.append(f"<li><a href='entity:{quote(link.source)}'>{e(link.source)}</a> "
-                         f"— {e(lt.label if lt else link.type)} → "
+                         f"— {e(_link_label(link.type))} → "
                          f"<a href='entity:{quote(link.target)}'>{e(link.target)}</a></li>")
         parts.append(f"<p><b>{e(heading['links'])}</b></p><ul style='margin-top:0'>"
                      + "".join(items) + "</ul>")

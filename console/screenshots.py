@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 CONVOY = ("浙F42633", "浙F50552", "浙F58471")
 
 SHOTS = ("main-window", "link-chart", "map", "timeline", "dashboards", "faces",
-         "dispatch-board", "alert-tray", "plugins", "light-theme")
+         "dispatch-board", "board-mode", "alert-tray", "plugins", "light-theme")
 
 
 def _wait(ms: int) -> None:
@@ -144,6 +144,10 @@ def take(root: Path, out: Path, size: tuple[int, int] = (1600, 960),
     from console.i18n import install_translator
 
     install_translator(app, language)
+    app._superbrain_language = language
+    from console.app import use_cjk_font
+
+    use_cjk_font(app, language)
 
     from console.context import ConsoleContext
     from console.mainwindow import MainWindow
@@ -232,6 +236,12 @@ def take(root: Path, out: Path, size: tuple[int, int] = (1600, 960),
         dispatch.recommend_selected()
         _wait_until(_idle)
     shot("dispatch-board")
+    window.toggle_board_mode(True)  # the commander's full-screen board
+    window.setGeometry(0, 0, 1600, 1000)
+    _wait(1000)
+    shot("board-mode")
+    window.toggle_board_mode(False)
+    window.resize(*size)
 
     tray = window.panels["alerts"]
     window.show_panel("alerts")

@@ -257,13 +257,19 @@ class SearchPanel(QWidget):
     def _on_failed(self, message: str) -> None:
         self.summary.setText(f"⚠ {message}")
 
+    def facet_title(self, name: str) -> str:
+        """A facet's name in the UI language (the engine's field name otherwise)."""
+        return {"source": self.tr("source"), "type": self.tr("type"),
+                "category": self.tr("category"), "district": self.tr("district"),
+                "day": self.tr("day")}.get(name, name)
+
     def _show_facets(self, facets: dict[str, Any]) -> None:
         self.facets.clear()
         for name in FACETS:
             buckets = facets.get(name, ())
             if not buckets and not self.filters[name]:
                 continue
-            group = QTreeWidgetItem([name])
+            group = QTreeWidgetItem([self.facet_title(name)])
             group.setFlags(Qt.ItemFlag.ItemIsEnabled)
             chosen = self.filters[name]
             for b in buckets:

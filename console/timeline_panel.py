@@ -16,8 +16,9 @@ import pyqtgraph as pg
 from PyQt6.QtGui import QColor
 from PyQt6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
+from console.analytics import dense_span
 from console.bus import Bus
-from console.chart_model import COMMUNITY_COLOURS
+from console.chart_model import COMMUNITY_COLOURS, chart_label
 from console.context import ConsoleContext
 from console.i18n import fill
 from console.labels import data_label
@@ -130,38 +131,59 @@ class TimelinePanel(QWidget):
         return job.start()
 
     # -- drawing ------------------------------------------------------------------------------
+    def _show_span(self, times: list[float]) -> tuple[float, float, int, int]:
+        span = dense_span(times)
+        self.span = span
+        return span
+
     def _show(self, ids: list[str], events: dict[str, list[Any]],
               matrix: list[list[int]]) -> None:
         self.entities, self.events, self.matrix = ids, events, matrix
         noted = self.noted_records() if self.noted_records is not None else set()
         spots = []
+        times = [ev.time for evs in events.values() for ev in evs if ev.time is not None]
+        lo, hi, early, late = self._show_span(times)
         for lane, eid in enumerate(ids):
             colour = COMMUNITY_COLOURS[lane % len(COMMUNITY_COLOURS)]
             for ev in events.get(eid, []):
                 if ev.time is None:
                     continue
+                # an outlier (one 2001 record among 2026's) is drawn at the edge, as a triangle
+                # pointing the way it lies, instead of squashing the dense span to a line
+                x, symbol = ev.time, "o"
+                if ev.time < lo:
+                    x, symbol = lo, "t3"
+                elif ev.time > hi:
+                    x, symbol = hi, "t2"
                 mark = ev.record_uid in noted  # a case note on it: a ringed star
-                spots.append({"pos": (ev.time, lane), "data": ev.record_uid,
+                if mark and symbol == "o":
+                    symbol = "star"
+                spots.append({"pos": (x, lane), "data": ev.record_uid,
                               "brush": pg.mkBrush(colour),
                               "pen": pg.mkPen("#e15759", width=2) if mark else pg.mkPen(None),
-                              "symbol": "star" if mark else "o", "size": 16 if mark else 10})
+                              "symbol": symbol, "size": 9 if symbol == "o" else 13})
         self.points.setData(spots)
         labels = []
         for lane, eid in enumerate(ids):
             node = self.ctx.workspace.store.get_entity(eid)
-            labels.append((lane, (node.label or node.key)[:18] if node else eid))
+            labels.append((lane, chart_label(eid, node.label if node else None, limit=18)))
         self.lanes.getAxis("left").setTicks([labels])
         self.lanes.setYRange(-0.8, max(0.8, len(ids) - 0.2))
         if spots:
-            self.lanes.autoRange()
+            pad = max(60.0, (hi - lo) * 0.03)
+            self.lanes.setXRange(lo - pad, hi + pad, padding=0)
         arr = np.asarray(matrix, dtype=float).T  # x = hour, y = weekday
         self.heat.setImage(arr, autoLevels=True)
         self.heat.setRect(0, 0, 24, 7)
         self.heat.setColorMap(pg.colormap.get("inferno"))
         total = sum(len(v) for v in events.values())
-        self.summary.setText(fill(self.tr("{n} records about {entities} entities; click a point "
-                                          "to open its record"), n=f"{total:,}",
-                                  entities=len(ids)))
+        summary = fill(self.tr("{n} records about {entities} entities; click a point "
+                               "to open its record"), n=f"{total:,}", entities=len(ids))
+        if early or late:
+            summary += " · " + fill(self.tr("{early} earlier and {late} later records lie far "
+                                            "outside and are drawn at the edges (▶ ◀)"),
+                                    early=early, late=late)
+        self.summary.setText(summary)
 
     #: Record uids with case notes (set by the main window from the Cases panel).
     noted_records: Any = None

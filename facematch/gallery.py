@@ -125,12 +125,12 @@ class Gallery:
     def _require_case_member(self, case: str, action: str) -> None:
         """Refuse (audited) a search naming a case that does not exist in this workspace or
         that the acting user is not a member of (see docs/CASES.md); nothing is searched."""
-        from cases.access import require_member_audited
-        from cases.errors import CaseError
+        from core.case_gate import require_case_member
+        from core.errors import CaseRefusedError
 
         try:
-            require_member_audited(self.workspace, case, self.user, action)
-        except CaseError as exc:
+            require_case_member(self.workspace, case, self.user, action)
+        except CaseRefusedError as exc:
             raise SafeguardError(f"{exc}: refused, nothing was searched") from exc
 
     def __len__(self) -> int:

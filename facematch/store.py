@@ -318,6 +318,18 @@ class FaceStore:
         return [dict(zip(("review_id", "face_id", "decision", "note", "user", "at"), r,
                          strict=True)) for r in rows]
 
+    def face_decisions(self, face_ids: list[int]) -> dict[int, str]:
+        """The latest review decision (``confirmed``/``rejected``) of each reviewed face, over
+        every earlier search (the console badges candidates already reviewed)."""
+        ids = [int(i) for i in face_ids]
+        if not ids:
+            return {}
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT face_id, decision FROM reviews WHERE face_id IN "
+                f"({','.join('?' * len(ids))}) ORDER BY review_id", ids).fetchall()
+        return {int(face): str(decision) for face, decision in rows}
+
     # -- re-embedding (facematch.reembed) -------------------------------------------------------
     def face_rows(self, *, only_excluded: bool = False) -> list[FaceRow]:
         """Every face (or only those marked ``excluded``), in face id order."""

@@ -229,23 +229,25 @@ def visible(event: Event, permissions: frozenset[str]) -> bool:
     return needed is not None and needed in permissions
 
 
-async def deliver(event: Event, permissions: frozenset[str],
-                  members: CaseMembership | None) -> bool:
+async def deliver(event: Event, permissions: frozenset[str], members: CaseMembership | None,
+                  accept: Callable[[Event], bool] | None = None) -> bool:
     """Whether to send ``event`` to one stream: the kind's permission, and for a case event
-    membership of its case (never without a user to ask about)."""
-    if not visible(event, permissions):
-        return False
+    membership of its case (never without a user to ask about); ``accept`` may let through
+    more operations events (never a case's)."""
     if event.case or event.kind.startswith("case."):
-        return members is not None and bool(event.case) and await members.member(event)
-    return True
+        return (visible(event, permissions) and members is not None and bool(event.case)
+                and await members.member(event))
+    return visible(event, permissions) or (accept is not None and accept(event))
 
 
 async def stream(hub: EventHub, after: int | None, *, still_valid: Callable[[], Any],
                  permissions: frozenset[str], user: str | None = None,
-                 keepalive_s: float = 15.0) -> Any:
+                 keepalive_s: float = 15.0,
+                 accept: Callable[[Event], bool] | None = None) -> Any:
     """The text/event-stream body for one console (an async generator of str): the events
-    its session's ``permissions`` let it see (:data:`KIND_PERMISSIONS`), and the events of the
-    cases ``user`` is a member of."""
+    its session's ``permissions`` let it see (:data:`KIND_PERMISSIONS`), the events of the
+    cases ``user`` is a member of, plus the operations events ``accept`` lets through (a unit
+    device's own events, :func:`server.field.unit_filter`)."""
     from starlette.concurrency import run_in_threadpool
 
     members = CaseMembership(hub.db, user) if user else None
@@ -265,7 +267,7 @@ async def stream(hub: EventHub, after: int | None, *, still_valid: Callable[[], 
             while True:
                 events = await run_in_threadpool(fetch_events, hub.db, last)
                 for event in events:
-                    if await deliver(event, permissions, members):
+                    if await deliver(event, permissions, members, accept):
                         yield event.sse()
                     last = event.id
                 if len(events) < PAGE:
@@ -285,7 +287,7 @@ async def stream(hub: EventHub, after: int | None, *, still_valid: Callable[[], 
                     continue
                 if event.id <= last:  # already replayed from the table
                     continue
-                if await deliver(event, permissions, members):
+                if await deliver(event, permissions, members, accept):
                     yield event.sse()
                 last = event.id
             while not sub.queue.empty():

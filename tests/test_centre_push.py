@@ -33,9 +33,9 @@ DESK2 = ("desk2", "Raven-Cobalt-63")
 PUSH_BUDGET_S = 1.0
 
 WATCH = "\n".join([
-    "entry_id,id_number,name,reason,category,level,plate,phone,case_no,district,listed_at,"
-    "listed_by",
-    "W-1,330402198001010012,张三,盗窃嫌疑,在逃,一级,浙F·99T01,,2026-JX-1,南湖区,"
+    "entry_id,id_number,name,name_en,gender,reason,category,level,plate,phone,photo,case_no,"
+    "district,listed_at,listed_by",
+    "W-1,330402198001010012,张三,Zhang San,男,盗窃嫌疑,在逃,一级,浙F·99T01,,,2026-JX-1,南湖区,"
     "2026-12-01 08:00:00,南湖分局", ""])
 READS = "\n".join([
     "read_id,plate,plate_color,vehicle_color,vehicle_kind,device_id,device_name,district,"

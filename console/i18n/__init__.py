@@ -53,3 +53,10 @@ def count(n: int, one: str, many: str) -> str:
     """``n`` things in a translated template: ``one`` ("{n} entity") when ``n`` is 1, else
     ``many`` ("{n} entities"); never "1 entities"."""
     return fill(one if n == 1 else many, n=f"{n:,}")
+
+
+def current_language() -> str:
+    """The UI language the running application was started in ("en" or "zh_CN")."""
+    from PyQt6.QtCore import QCoreApplication
+
+    return str(getattr(QCoreApplication.instance(), "_superbrain_language", "") or "en")

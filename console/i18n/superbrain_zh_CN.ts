@@ -3,86 +3,203 @@
 <context>
     <name>AlertTray</name>
     <message>
-        <location filename="../alert_tray.py" line="144" />
+        <location filename="../alert_tray.py" line="153" />
         <source>note for the acknowledgement (what was done)</source>
         <translation>确认备注（已采取的措施）</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="145" />
+        <location filename="../alert_tray.py" line="154" />
         <source>Acknowledge</source>
         <translation>确认收到</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="148" />
+        <location filename="../alert_tray.py" line="157" />
         <source>sound</source>
         <translation>声音</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="167" />
+        <location filename="../alert_tray.py" line="176" />
         <source>superbrain alerts</source>
         <translation>superbrain 预警</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="172" />
+        <location filename="../alert_tray.py" line="181" />
         <source>alerts: {error}</source>
         <translation>预警：{error}</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="207" />
+        <location filename="../alert_tray.py" line="216" />
         <source>{n} to acknowledge · {shown} most recent shown</source>
         <translation>{n} 条待确认 · 显示最近 {shown} 条</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="234" />
+        <location filename="../alert_tray.py" line="243" />
         <source>select an alert that is not acknowledged yet</source>
         <translation>请选择一条尚未确认的预警</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="244" />
+        <location filename="../alert_tray.py" line="253" />
         <source>not acknowledged: {error}</source>
         <translation>未确认：{error}</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="251" />
+        <location filename="../alert_tray.py" line="260" />
         <source>{n} acknowledged</source>
         <translation>已确认 {n} 条</translation>
     </message>
 </context><context>
+    <name>Alerts</name>
+    <message>
+        <location filename="../alert_tray.py" line="48" />
+        <source>critical</source>
+        <translation>特急</translation>
+    </message>
+    <message>
+        <location filename="../alert_tray.py" line="49" />
+        <source>high</source>
+        <translation>高</translation>
+    </message>
+    <message>
+        <location filename="../alert_tray.py" line="50" />
+        <source>medium</source>
+        <translation>中</translation>
+    </message>
+    <message>
+        <location filename="../alert_tray.py" line="51" />
+        <source>low</source>
+        <translation>低</translation>
+    </message>
+    <message>
+        <location filename="../alert_tray.py" line="52" />
+        <source>info</source>
+        <translation>提示</translation>
+    </message>
+</context><context>
+    <name>CooccurDialog</name>
+    <message>
+        <location filename="../cooccur_dialog.py" line="42" />
+        <source>Moving together</source>
+        <translation>同行分析</translation>
+    </message>
+    <message>
+        <location filename="../cooccur_dialog.py" line="44" />
+        <source>entity id, plate or phone</source>
+        <translation>实体编号、车牌或电话</translation>
+    </message>
+    <message>
+        <location filename="../cooccur_dialog.py" line="48" />
+        <source> s apart at most</source>
+        <translation> 秒内</translation>
+    </message>
+    <message>
+        <location filename="../cooccur_dialog.py" line="52" />
+        <source>at least </source>
+        <translation>至少 </translation>
+    </message>
+    <message>
+        <location filename="../cooccur_dialog.py" line="53" />
+        <source> meetings</source>
+        <translation> 次相遇</translation>
+    </message>
+    <message>
+        <location filename="../cooccur_dialog.py" line="54" />
+        <source>Find</source>
+        <translation>查找</translation>
+    </message>
+    <message>
+        <location filename="../cooccur_dialog.py" line="57" />
+        <source>Add to chart</source>
+        <translation>加入图谱</translation>
+    </message>
+    <message>
+        <location filename="../cooccur_dialog.py" line="69" />
+        <location filename="../cooccur_dialog.py" line="61" />
+        <source>Entity</source>
+        <translation>实体</translation>
+    </message>
+    <message>
+        <location filename="../cooccur_dialog.py" line="61" />
+        <source>Meetings</source>
+        <translation>相遇次数</translation>
+    </message>
+    <message>
+        <location filename="../cooccur_dialog.py" line="62" />
+        <source>Places</source>
+        <translation>地点数</translation>
+    </message>
+    <message>
+        <location filename="../cooccur_dialog.py" line="62" />
+        <source>Days</source>
+        <translation>天数</translation>
+    </message>
+    <message>
+        <location filename="../cooccur_dialog.py" line="63" />
+        <source>Joint reads</source>
+        <translation>同时过车</translation>
+    </message>
+    <message>
+        <location filename="../cooccur_dialog.py" line="87" />
+        <source>enter an entity first</source>
+        <translation>请先输入实体</translation>
+    </message>
+    <message>
+        <location filename="../cooccur_dialog.py" line="102" />
+        <source>not found: {error}</source>
+        <translation>未找到：{error}</translation>
+    </message>
+    <message>
+        <location filename="../cooccur_dialog.py" line="104" />
+        <source>searching …</source>
+        <translation>正在检索 …</translation>
+    </message>
+    <message>
+        <location filename="../cooccur_dialog.py" line="122" />
+        <source>{n} entities moved with {entity}</source>
+        <translation>{n} 个实体与 {entity} 同行</translation>
+    </message>
+</context><context>
     <name>DashboardPanel</name>
     <message>
-        <location filename="../dashboard_panel.py" line="94" />
+        <location filename="../dashboard_panel.py" line="95" />
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../dashboard_panel.py" line="99" />
+        <location filename="../dashboard_panel.py" line="100" />
         <source>indicator field</source>
         <translation>指标字段</translation>
     </message>
     <message>
-        <location filename="../dashboard_panel.py" line="103" />
+        <location filename="../dashboard_panel.py" line="104" />
         <source>records per month by category</source>
         <translation>各类别每月记录数</translation>
     </message>
     <message>
-        <location filename="../dashboard_panel.py" line="106" />
+        <location filename="../dashboard_panel.py" line="107" />
         <source>last 30 days vs a year before (%)</source>
         <translation>近30天同比（%）</translation>
     </message>
     <message>
-        <location filename="../dashboard_panel.py" line="107" />
+        <location filename="../dashboard_panel.py" line="108" />
         <source>top places (records by district)</source>
         <translation>高发地点（按辖区记录数）</translation>
     </message>
     <message>
-        <location filename="../dashboard_panel.py" line="109" />
+        <location filename="../dashboard_panel.py" line="110" />
         <source>hotspots: incidents by district, 14 days vs the 14 before</source>
         <translation>热点：各辖区警情，近14天与前14天对比</translation>
     </message>
     <message>
-        <location filename="../dashboard_panel.py" line="160" />
+        <location filename="../dashboard_panel.py" line="161" />
         <source>{n} records in {sources} sources</source>
         <translation>{sources} 个数据源共 {n} 条记录</translation>
+    </message>
+</context><context>
+    <name>Dispatch</name>
+    <message>
+        <location filename="../dispatch_models.py" line="33" />
+        <source>Select an incident in the queue.</source>
+        <translation>请在队列中选择一起警情。</translation>
     </message>
 </context><context>
     <name>DispatchMap</name>
@@ -94,332 +211,468 @@
 </context><context>
     <name>DispatchPanel</name>
     <message>
-        <location filename="../dispatch_panel.py" line="83" />
+        <location filename="../dispatch_panel.py" line="93" />
         <source>loading the board …</source>
         <translation>正在加载调度台 …</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="100" />
+        <location filename="../dispatch_panel.py" line="106" />
+        <source>Unit</source>
+        <translation>警力</translation>
+    </message>
+    <message>
+        <location filename="../dispatch_panel.py" line="106" />
+        <source>Type</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <location filename="../dispatch_panel.py" line="107" />
+        <source>Distance</source>
+        <translation>距离</translation>
+    </message>
+    <message>
+        <location filename="../dispatch_panel.py" line="107" />
+        <source>ETA</source>
+        <translation>预计到达</translation>
+    </message>
+    <message>
+        <location filename="../dispatch_panel.py" line="108" />
+        <source>Position</source>
+        <translation>位置</translation>
+    </message>
+    <message>
+        <location filename="../dispatch_panel.py" line="112" />
         <source>Recommend</source>
         <translation>推荐警力</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="102" />
+        <location filename="../dispatch_panel.py" line="114" />
         <source>Assign selected units</source>
         <translation>派出所选警力</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="108" />
+        <location filename="../dispatch_panel.py" line="120" />
         <source>Incident queue (most urgent first)</source>
         <translation>警情队列（最紧急在前）</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="111" />
+        <location filename="../dispatch_panel.py" line="123" />
+        <source>Select an incident in the queue.</source>
+        <translation>请在队列中选择一起警情。</translation>
+    </message>
+    <message>
+        <location filename="../dispatch_panel.py" line="128" />
         <source>Recommended units</source>
         <translation>推荐警力</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="122" />
+        <location filename="../dispatch_panel.py" line="139" />
         <source>Release</source>
         <translation>释放</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="125" />
+        <location filename="../dispatch_panel.py" line="142" />
         <source>set status…</source>
         <translation>设置状态…</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="130" />
+        <location filename="../dispatch_panel.py" line="147" />
         <source>Units by status</source>
         <translation>警力状态</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="150" />
+        <location filename="../dispatch_panel.py" line="167" />
         <source>Show in Map view</source>
         <translation>在地图视图中显示</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="151" />
+        <location filename="../dispatch_panel.py" line="168" />
         <source>The Map view shows every layer; pop it out (Ctrl+Shift+D) to keep it beside the board</source>
         <translation>地图视图显示全部图层；可将其弹出（Ctrl+Shift+D）放在调度台旁边</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="201" />
+        <location filename="../dispatch_panel.py" line="223" />
         <source>board: {error}</source>
         <translation>调度台：{error}</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="222" />
+        <location filename="../dispatch_panel.py" line="247" />
         <source>Open incidents {open}   |   units: {units}   |   unacknowledged alerts {alerts}</source>
         <translation>未结警情 {open}   |   警力：{units}   |   未确认预警 {alerts}</translation>
     </message>
 </context><context>
     <name>FacesPanel</name>
     <message>
-        <location filename="../faces_panel.py" line="158" />
+        <location filename="../faces_panel.py" line="161" />
         <source>Open photo…</source>
         <translation>打开照片…</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="160" />
+        <location filename="../faces_panel.py" line="163" />
         <source>Paste</source>
         <translation>粘贴</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="164" />
+        <location filename="../faces_panel.py" line="167" />
         <source>case number (required)</source>
         <translation>案件编号（必填）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="166" />
+        <location filename="../faces_panel.py" line="169" />
         <source>purpose of this search (required)</source>
         <translation>比对用途（必填）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="167" />
+        <location filename="../faces_panel.py" line="170" />
         <source>Search gallery</source>
         <translation>比对人像库</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="176" />
+        <location filename="../faces_panel.py" line="179" />
         <source>⚠ </source>
         <translation>⚠ </translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="189" />
+        <location filename="../faces_panel.py" line="192" />
         <source>review note (why)</source>
         <translation>复核备注（理由）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="190" />
+        <location filename="../faces_panel.py" line="193" />
         <source>Confirm</source>
         <translation>确认</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="191" />
+        <location filename="../faces_panel.py" line="194" />
         <source>Reject</source>
         <translation>否定</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="194" />
+        <location filename="../faces_panel.py" line="197" />
         <source>Open in graph</source>
         <translation>在图谱中打开</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="196" />
+        <location filename="../faces_panel.py" line="199" />
         <source>Open record</source>
         <translation>打开记录</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="207" />
+        <location filename="../faces_panel.py" line="210" />
         <source>Candidates</source>
         <translation>候选人</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="317" />
+        <location filename="../faces_panel.py" line="211" />
+        <source>show candidates below the threshold</source>
+        <translation>显示低于阈值的候选人</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="326" />
         <source>{n} faces found; click one to search it</source>
         <translation>发现 {n} 张人脸；点击其中一张进行比对</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="318" />
+        <location filename="../faces_panel.py" line="327" />
         <source>{n} face found</source>
         <translation>发现 {n} 张人脸</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="334" />
+        <location filename="../faces_panel.py" line="343" />
         <source>Not searched: {missing}.</source>
         <translation>未检索：{missing}。</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="371" />
+        <location filename="../faces_panel.py" line="374" />
+        <source>Candidates — threshold {t}: {fm} on LFW; gallery of {n} faces</source>
+        <translation>候选人 — 阈值 {t}：LFW 测得 {fm}；人像库共 {n} 张人脸</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="380" />
         <source>{n} candidates, {above} above the threshold — leads only; confirm or reject each (audited)</source>
         <translation>{n} 个候选，{above} 个高于阈值 — 仅为线索；请逐一确认或否定（已审计）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="405" />
+        <location filename="../faces_panel.py" line="383" />
+        <source> · {hidden} below the threshold hidden</source>
+        <translation> · 已隐藏 {hidden} 名低于阈值的候选人</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="398" />
+        <source>below the threshold: not named</source>
+        <translation>低于阈值：不显示身份</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="400" />
+        <source>✔ confirmed before</source>
+        <translation>✔ 此前已确认</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="401" />
+        <source>✖ rejected before</source>
+        <translation>✖ 此前已否定</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="442" />
         <source>candidate #{rank} {decision} (audited)</source>
         <translation>候选 #{rank} {decision}（已审计）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="436" />
+        <location filename="../faces_panel.py" line="479" />
+        <source>Investigative lead only: a face match is not an identification. A trained examiner must confirm or reject each candidate; nothing is done automatically.</source>
+        <translation>仅为侦查线索：人像比对结果不是身份认定。每个候选人须由经过培训的比对人员确认或否定；系统不会自动采取任何措施。</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="503" />
+        <source>false-match rate {rate} (sample size unknown)</source>
+        <translation>误识率 {rate}（样本量未知）</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="507" />
+        <source>{m} of {n} impostor pairs</source>
+        <translation>{n} 对异人样本中误识 {m} 对</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="509" />
+        <source>false matches: {m} of {n} impostor pairs ({rate})</source>
+        <translation>误识：{n} 对异人样本中 {m} 对（{rate}）</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="518" />
         <source>open, drop or paste a photo with a face</source>
         <translation>请打开、拖入或粘贴一张含人脸的照片</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="439" />
+        <location filename="../faces_panel.py" line="521" />
         <source>click the face to search (the photo holds several)</source>
         <translation>照片中有多张人脸，请点击要比对的一张</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="442" />
+        <location filename="../faces_panel.py" line="524" />
         <source>enter the case number</source>
         <translation>请填写案件编号</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="444" />
+        <location filename="../faces_panel.py" line="526" />
         <source>state the purpose of the search</source>
         <translation>请填写检索事由</translation>
     </message>
 </context><context>
     <name>GraphPanel</name>
     <message>
-        <location filename="../graph_panel.py" line="153" />
+        <location filename="../graph_panel.py" line="275" />
         <source>entity id, plate, phone or ID number — Enter to chart</source>
         <translation>实体编号、车牌、电话或身份证号 — 回车生成图谱</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="157" />
+        <location filename="../graph_panel.py" line="279" />
         <source>depth </source>
         <translation>深度 </translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="159" />
+        <location filename="../graph_panel.py" line="281" />
         <source>colour by type</source>
         <translation>按类型着色</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="159" />
+        <location filename="../graph_panel.py" line="281" />
         <source>colour by centrality</source>
         <translation>按中心度着色</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="160" />
+        <location filename="../graph_panel.py" line="282" />
         <source>show communities</source>
         <translation>显示社群</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="162" />
+        <location filename="../graph_panel.py" line="284" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="165" />
+        <location filename="../graph_panel.py" line="290" />
+        <source>Undo</source>
+        <translation>撤销</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="291" />
+        <source>Undo the last chart edit (Ctrl+Z)</source>
+        <translation>撤销上一步图谱操作（Ctrl+Z）</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="293" />
+        <source>Redo</source>
+        <translation>重做</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="294" />
+        <source>Redo (Ctrl+Shift+Z)</source>
+        <translation>重做（Ctrl+Shift+Z）</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="776" />
+        <location filename="../graph_panel.py" line="300" />
+        <source>Moving together…</source>
+        <translation>同行分析…</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="302" />
         <source>Clear</source>
         <translation>清空</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="165" />
+        <location filename="../graph_panel.py" line="302" />
         <source>Unhide all</source>
         <translation>全部显示</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="166" />
+        <location filename="../graph_panel.py" line="303" />
         <source>PNG…</source>
         <translation>PNG…</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="166" />
+        <location filename="../graph_panel.py" line="303" />
         <source>GraphML…</source>
         <translation>GraphML…</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="176" />
+        <location filename="../graph_panel.py" line="306" />
+        <source>Add</source>
+        <translation>加入</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="307" />
+        <source>Add the typed entity to this chart (Shift+Enter); Enter starts a new chart</source>
+        <translation>将输入的实体加入当前图谱（Shift+Enter）；回车则新建图谱</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="321" />
         <source>Double-click a node to expand it; right-click for more.</source>
         <translation>双击节点展开；右键查看更多操作。</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="258" />
+        <location filename="../graph_panel.py" line="458" />
         <source>graph: {error}</source>
         <translation>图谱：{error}</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="259" />
+        <location filename="../graph_panel.py" line="459" />
         <source>cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="285" />
+        <location filename="../graph_panel.py" line="489" />
         <source>{n} entity</source>
         <translation>{n} 个实体</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="285" />
+        <location filename="../graph_panel.py" line="489" />
         <source>{n} entities</source>
         <translation>{n} 个实体</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="286" />
+        <location filename="../graph_panel.py" line="490" />
         <source>{n} link</source>
         <translation>{n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="286" />
+        <location filename="../graph_panel.py" line="490" />
         <source>{n} links</source>
         <translation>{n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="287" />
+        <location filename="../graph_panel.py" line="491" />
         <source>{n} new</source>
         <translation>新增 {n}</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="475" />
+        <location filename="../graph_panel.py" line="606" />
+        <source>colour and size: PageRank (red = most central)</source>
+        <translation>颜色和大小：PageRank（红色最核心）</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="607" />
+        <source>colour: community (Louvain)</source>
+        <translation>颜色：社群（Louvain）</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="745" />
         <source>{n} link on the chart</source>
         <translation>图上 {n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="475" />
+        <location filename="../graph_panel.py" line="745" />
         <source>{n} links on the chart</source>
         <translation>图上 {n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="496" />
+        <location filename="../graph_panel.py" line="770" />
         <source>Expand</source>
         <translation>展开</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="497" />
+        <location filename="../graph_panel.py" line="771" />
         <source>Expand by link type</source>
         <translation>按关系类型展开</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="501" />
+        <location filename="../graph_panel.py" line="775" />
         <source>Find path to…</source>
         <translation>查找路径至…</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="503" />
+        <location filename="../graph_panel.py" line="779" />
         <source>Unpin</source>
         <translation>取消固定</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="505" />
+        <location filename="../graph_panel.py" line="779" />
+        <source>Pin</source>
+        <translation>固定</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="781" />
         <source>Hide</source>
         <translation>隐藏</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="507" />
+        <location filename="../graph_panel.py" line="783" />
         <source>Colour by centrality</source>
         <translation>按中心度着色</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="508" />
+        <location filename="../graph_panel.py" line="784" />
         <source>Show communities</source>
         <translation>显示社群</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="513" />
+        <location filename="../graph_panel.py" line="789" />
         <source>Search its records</source>
         <translation>检索相关记录</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="554" />
+        <location filename="../graph_panel.py" line="803" />
+        <source>adding {n} entities …</source>
+        <translation>正在加入 {n} 个实体 …</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="857" />
         <source>path of {n} hops: </source>
         <translation>{n} 跳路径：</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="595" />
+        <location filename="../graph_panel.py" line="898" />
         <source>{n} communities (Louvain)</source>
         <translation>{n} 个社群（Louvain）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="637" />
-        <location filename="../graph_panel.py" line="629" />
+        <location filename="../graph_panel.py" line="940" />
+        <location filename="../graph_panel.py" line="932" />
         <source>saved {path}</source>
         <translation>已保存 {path}</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="639" />
+        <location filename="../graph_panel.py" line="942" />
         <source>export failed: {error}</source>
         <translation>导出失败：{error}</translation>
     </message>
@@ -542,191 +795,318 @@
 </context><context>
     <name>MainWindow</name>
     <message>
-        <location filename="../mainwindow.py" line="239" />
+        <location filename="../mainwindow.py" line="240" />
         <source>workspace: {name}</source>
         <translation>工作区：{name}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="241" />
+        <location filename="../mainwindow.py" line="242" />
         <source>backend: …</source>
         <translation>检索后端：…</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="242" />
+        <location filename="../mainwindow.py" line="243" />
         <source>user: {user} ({role})</source>
         <translation>用户：{user}（{role}）</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="261" />
+        <location filename="../mainwindow.py" line="253" />
+        <source>analyst</source>
+        <translation>分析员</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="253" />
+        <source>commander</source>
+        <translation>指挥员</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="254" />
+        <source>supervisor</source>
+        <translation>主管</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="255" />
+        <source>administrator</source>
+        <translation>管理员</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="269" />
         <source>&amp;Workspace</source>
         <translation>工作区(&amp;W)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="262" />
+        <location filename="../mainwindow.py" line="270" />
         <source>Ingest a file…</source>
         <translation>导入文件…</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="263" />
+        <location filename="../mainwindow.py" line="271" />
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="265" />
+        <location filename="../mainwindow.py" line="273" />
         <source>Quit</source>
         <translation>退出</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="266" />
+        <location filename="../mainwindow.py" line="274" />
         <source>&amp;Go</source>
         <translation>转到(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="267" />
+        <location filename="../mainwindow.py" line="275" />
         <source>Search</source>
         <translation>检索</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="268" />
+        <location filename="../mainwindow.py" line="276" />
         <source>◀ Back</source>
         <translation>◀ 后退</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="269" />
+        <location filename="../mainwindow.py" line="277" />
         <source>Forward ▶</source>
         <translation>前进 ▶</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="270" />
+        <location filename="../mainwindow.py" line="278" />
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="275" />
+        <location filename="../mainwindow.py" line="283" />
         <source>Pop out the current view</source>
         <translation>弹出当前视图</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="276" />
+        <location filename="../mainwindow.py" line="284" />
+        <source>Board mode (full screen)</source>
+        <translation>调度大屏模式（全屏）</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="287" />
         <source>Toggle dark / light theme</source>
         <translation>切换深色 / 浅色主题</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="277" />
+        <location filename="../mainwindow.py" line="288" />
         <source>Reset layout</source>
         <translation>恢复默认布局</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="364" />
-        <location filename="../mainwindow.py" line="278" />
+        <location filename="../mainwindow.py" line="424" />
+        <location filename="../mainwindow.py" line="289" />
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="282" />
+        <location filename="../mainwindow.py" line="301" />
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="392" />
-        <location filename="../mainwindow.py" line="283" />
+        <location filename="../mainwindow.py" line="476" />
+        <location filename="../mainwindow.py" line="302" />
         <source>Keyboard shortcuts</source>
         <translation>快捷键</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="284" />
+        <location filename="../mainwindow.py" line="303" />
         <source>Navigation</source>
         <translation>导航</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="365" />
+        <location filename="../mainwindow.py" line="425" />
         <source>The language changes when the console is restarted.</source>
         <translation>重新启动控制台后语言设置生效。</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="377" />
+        <location filename="../mainwindow.py" line="427" />
+        <source>Restart now</source>
+        <translation>立即重启</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="428" />
+        <source>Later</source>
+        <translation>稍后</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="447" />
+        <source>could not restart: start the console again</source>
+        <translation>无法重启：请重新启动控制台</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="461" />
         <source>backend: {state}</source>
         <translation>检索后端：{state}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="380" />
+        <location filename="../mainwindow.py" line="464" />
         <source>backend: error: {error}</source>
         <translation>检索后端：错误：{error}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="386" />
+        <location filename="../mainwindow.py" line="470" />
         <source>UI stall {ms} ms</source>
         <translation>界面卡顿 {ms} 毫秒</translation>
     </message>
 </context><context>
-    <name>MapPanel</name>
+    <name>MapPage</name>
     <message>
-        <location filename="../map_panel.py" line="178" />
-        <source>Refresh</source>
-        <translation>刷新</translation>
+        <location filename="../map_panel.py" line="49" />
+        <source>incidents</source>
+        <translation>警情</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="180" />
-        <source>Show everything</source>
-        <translation>显示全部</translation>
+        <location filename="../map_panel.py" line="51" />
+        <source>units</source>
+        <translation>警力</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="186" />
-        <source>building the map …</source>
-        <translation>正在生成地图 …</translation>
+        <location filename="../map_panel.py" line="53" />
+        <source>records</source>
+        <translation>记录</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="231" />
-        <source>{n} incident</source>
-        <translation>{n} 起警情</translation>
-    </message>
-    <message>
-        <location filename="../map_panel.py" line="231" />
-        <source>{n} incidents</source>
-        <translation>{n} 起警情</translation>
-    </message>
-    <message>
-        <location filename="../map_panel.py" line="232" />
-        <source>{n} unit</source>
-        <translation>{n} 个警力</translation>
-    </message>
-    <message>
-        <location filename="../map_panel.py" line="232" />
-        <source>{n} units</source>
-        <translation>{n} 个警力</translation>
-    </message>
-    <message>
-        <location filename="../map_panel.py" line="233" />
-        <source>{n} located record</source>
-        <translation>{n} 条定位记录</translation>
-    </message>
-    <message>
-        <location filename="../map_panel.py" line="233" />
-        <source>{n} located records</source>
-        <translation>{n} 条定位记录</translation>
-    </message>
-    <message>
-        <location filename="../map_panel.py" line="235" />
-        <source>{n} track</source>
-        <translation>{n} 条轨迹</translation>
-    </message>
-    <message>
-        <location filename="../map_panel.py" line="235" />
-        <source>{n} tracks</source>
-        <translation>{n} 条轨迹</translation>
-    </message>
-    <message>
-        <location filename="../map_panel.py" line="237" />
+        <location filename="../map_panel.py" line="55" />
         <source>hotspots</source>
         <translation>热点</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="239" />
+        <location filename="../map_panel.py" line="57" />
+        <source>tracks</source>
+        <translation>轨迹</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="59" />
+        <source>geofences</source>
+        <translation>电子围栏</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="61" />
+        <source>basemap</source>
+        <translation>底图</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="63" />
+        <source>places</source>
+        <translation>地点</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="65" />
+        <source>streets</source>
+        <translation>街道</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="67" />
+        <source>Incidents</source>
+        <translation>警情</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="69" />
+        <source>Units available</source>
+        <translation>警力 空闲</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="71" />
+        <source>busy</source>
+        <translation>忙碌</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="73" />
+        <source>(position stale)</source>
+        <translation>（位置过期）</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="75" />
+        <source>no located records</source>
+        <translation>没有带坐标的记录</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="77" />
+        <source>offline basemap: districts and places (names from zoom 14)</source>
+        <translation>离线底图：辖区与地点（放大到 14 级显示名称）</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="79" />
+        <source>offline basemap: district outlines</source>
+        <translation>离线底图：辖区轮廓</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="81" />
+        <source>offline: coordinate grid (no district outlines installed)</source>
+        <translation>离线：坐标网格（未安装辖区轮廓）</translation>
+    </message>
+</context><context>
+    <name>MapPanel</name>
+    <message>
+        <location filename="../map_panel.py" line="220" />
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="222" />
+        <source>Show everything</source>
+        <translation>显示全部</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="228" />
+        <source>building the map …</source>
+        <translation>正在生成地图 …</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="274" />
+        <source>{n} incident</source>
+        <translation>{n} 起警情</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="274" />
+        <source>{n} incidents</source>
+        <translation>{n} 起警情</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="275" />
+        <source>{n} unit</source>
+        <translation>{n} 个警力</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="275" />
+        <source>{n} units</source>
+        <translation>{n} 个警力</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="276" />
+        <source>{n} located record</source>
+        <translation>{n} 条定位记录</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="276" />
+        <source>{n} located records</source>
+        <translation>{n} 条定位记录</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="278" />
+        <source>{n} track</source>
+        <translation>{n} 条轨迹</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="278" />
+        <source>{n} tracks</source>
+        <translation>{n} 条轨迹</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="280" />
+        <source>hotspots</source>
+        <translation>热点</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="282" />
         <source>{n} geofence</source>
         <translation>{n} 个电子围栏</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="239" />
+        <location filename="../map_panel.py" line="282" />
         <source>{n} geofences</source>
         <translation>{n} 个电子围栏</translation>
     </message>
@@ -734,7 +1114,7 @@
     <name>Panels</name>
     <message>
         <location filename="../mainwindow.py" line="88" />
-        <location filename="../alert_tray.py" line="211" />
+        <location filename="../alert_tray.py" line="220" />
         <source>Alerts</source>
         <translation>预警</translation>
     </message>
@@ -784,6 +1164,33 @@
         <translation>数据源插件</translation>
     </message>
 </context><context>
+    <name>PathDialog</name>
+    <message>
+        <location filename="../graph_panel.py" line="181" />
+        <source>Find path</source>
+        <translation>查找路径</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="193" />
+        <source>or search the workspace: plate, phone, name …</source>
+        <translation>或检索工作区：车牌、电话、姓名 …</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="199" />
+        <source>Path from {source} to:</source>
+        <translation>从 {source} 到：</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="202" />
+        <source>Do not pass through (hubs):</source>
+        <translation>不经过（枢纽类型）：</translation>
+    </message>
+    <message>
+        <location filename="../graph_panel.py" line="210" />
+        <source>Leave out weak link types:</source>
+        <translation>排除弱关系类型：</translation>
+    </message>
+</context><context>
     <name>PluginsPanel</name>
     <message>
         <location filename="../plugins_panel.py" line="131" />
@@ -821,6 +1228,13 @@
         <translation>导入失败：{error}</translation>
     </message>
 </context><context>
+    <name>ProbeView</name>
+    <message>
+        <location filename="../faces_panel.py" line="64" />
+        <source>Open, drop or paste (Ctrl+V) a photo</source>
+        <translation>打开、拖入或粘贴（Ctrl+V）一张照片</translation>
+    </message>
+</context><context>
     <name>RecordPane</name>
     <message>
         <location filename="../record_pane.py" line="43" />
@@ -840,52 +1254,52 @@
 </context><context>
     <name>RecordView</name>
     <message>
-        <location filename="../record_view.py" line="70" />
+        <location filename="../record_view.py" line="86" />
         <source>Graph</source>
         <translation>图谱</translation>
     </message>
     <message>
-        <location filename="../record_view.py" line="71" />
+        <location filename="../record_view.py" line="87" />
         <source>Map</source>
         <translation>地图</translation>
     </message>
     <message>
-        <location filename="../record_view.py" line="72" />
+        <location filename="../record_view.py" line="88" />
         <source>Timeline</source>
         <translation>时间轴</translation>
     </message>
     <message>
-        <location filename="../record_view.py" line="73" />
+        <location filename="../record_view.py" line="89" />
         <source>Faces</source>
         <translation>人像比对</translation>
     </message>
     <message>
-        <location filename="../record_view.py" line="74" />
+        <location filename="../record_view.py" line="90" />
         <source>location</source>
         <translation>位置</translation>
     </message>
     <message>
-        <location filename="../record_view.py" line="75" />
+        <location filename="../record_view.py" line="91" />
         <source>Entities</source>
         <translation>实体</translation>
     </message>
     <message>
-        <location filename="../record_view.py" line="76" />
+        <location filename="../record_view.py" line="92" />
         <source>Links</source>
         <translation>关系</translation>
     </message>
     <message>
-        <location filename="../record_view.py" line="77" />
+        <location filename="../record_view.py" line="93" />
         <source>from</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../record_view.py" line="138" />
+        <location filename="../record_view.py" line="152" />
         <source>Link chart, map, timeline, search</source>
         <translation>关系图谱、地图、时间轴、检索</translation>
     </message>
     <message>
-        <location filename="../record_view.py" line="149" />
+        <location filename="../record_view.py" line="163" />
         <source>Records ({shown} of {total})</source>
         <translation>记录（显示 {shown} / 共 {total}）</translation>
     </message>
@@ -951,6 +1365,31 @@
         <source> — {n} loaded</source>
         <translation> — 已加载 {n}</translation>
     </message>
+    <message>
+        <location filename="../search_panel.py" line="259" />
+        <source>source</source>
+        <translation>来源</translation>
+    </message>
+    <message>
+        <location filename="../search_panel.py" line="259" />
+        <source>type</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <location filename="../search_panel.py" line="260" />
+        <source>category</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <location filename="../search_panel.py" line="260" />
+        <source>district</source>
+        <translation>辖区</translation>
+    </message>
+    <message>
+        <location filename="../search_panel.py" line="261" />
+        <source>day</source>
+        <translation>日期</translation>
+    </message>
 </context><context>
     <name>StartDialog</name>
     <message>
@@ -1015,23 +1454,28 @@ Build the demo workspace there: seven synthetic sources of 嘉兴 (residents, 11
 </context><context>
     <name>TimelinePanel</name>
     <message>
-        <location filename="../timeline_panel.py" line="55" />
+        <location filename="../timeline_panel.py" line="56" />
         <source>entity ids (comma separated), or select nodes in the link chart</source>
         <translation>实体编号（逗号分隔），或在关系图谱中选择节点</translation>
     </message>
     <message>
-        <location filename="../timeline_panel.py" line="58" />
+        <location filename="../timeline_panel.py" line="59" />
         <source>Use chart selection</source>
         <translation>使用图谱选择</translation>
     </message>
     <message>
-        <location filename="../timeline_panel.py" line="79" />
+        <location filename="../timeline_panel.py" line="80" />
         <source>time-wheel: records by weekday × hour (local time)</source>
         <translation>时间轮：按星期 × 小时统计（本地时间）</translation>
     </message>
     <message>
-        <location filename="../timeline_panel.py" line="159" />
+        <location filename="../timeline_panel.py" line="175" />
         <source>{n} records about {entities} entities; click a point to open its record</source>
         <translation>{entities} 个实体相关记录 {n} 条；点击数据点打开记录</translation>
+    </message>
+    <message>
+        <location filename="../timeline_panel.py" line="178" />
+        <source>{early} earlier and {late} later records lie far outside and are drawn at the edges (▶ ◀)</source>
+        <translation>另有较早 {early} 条、较晚 {late} 条记录远在主要时段之外，画在两端（▶ ◀）</translation>
     </message>
 </context></TS>

@@ -6,7 +6,19 @@
  */
 "use strict";
 
-var SB = { map: null, byId: {}, tracks: [], playback: null, selected: [] };
+var SB = { labels: {}, map: null, byId: {}, tracks: [], playback: null, selected: [], tz: "Asia/Shanghai",
+           layers: {} };
+
+function sbTime(epochSeconds) {
+  /* 24-hour time in the workspace's time zone ("2026-09-21 14:05"), whatever the machine's */
+  try {
+    return new Date(epochSeconds * 1000).toLocaleString("sv-SE", {
+      timeZone: SB.tz, hour12: false, year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit" });
+  } catch (e) {
+    return new Date(epochSeconds * 1000).toISOString().slice(0, 16).replace("T", " ") + " UTC";
+  }
+}
 
 var PRIORITY_COLOURS = { 1: "#e5534b", 2: "#f0883e", 3: "#d29922", 4: "#3d8bfd", 5: "#7d8a99" };
 var STATUS_COLOURS = {
@@ -18,6 +30,12 @@ var STATUS_COLOURS = {
 function sbOpen(kind, id) {
   /* the console reads this console message (no navigation, no custom URL scheme needed) */
   console.info("superbrain://open/" + kind + "/" + encodeURIComponent(id));
+}
+
+function sbT(key, english) {
+  /* the console's translation of a page text (payload "labels"), else the English */
+  var t = SB.labels && SB.labels[key];
+  return t ? t : english;
 }
 
 function sbEscape(text) {
@@ -70,6 +88,7 @@ function sbRecords(map, records) {
     layer.addLayer(m);
   });
   layer.addTo(map);
+  SB.recordLayer = layer;
 }
 
 function sbSetUnits(units) {
@@ -82,7 +101,8 @@ function sbSetUnits(units) {
       dashArray: u.stale ? "3 3" : null
     });
     m.bindTooltip(sbEscape(u.label || u.id) + " · " + sbEscape(u.status) +
-                  (u.stale ? " (position stale)" : ""), { permanent: false });
+                  (u.stale ? " " + sbEscape(sbT("stale", "(position stale)")) : ""),
+                  { permanent: false });
     m.on("click", function () { sbOpen("unit", u.id); });
     m.sbBase = { radius: 9, color: colour, weight: 3 };
     SB.byId["unit:" + u.id] = m;
@@ -90,6 +110,11 @@ function sbSetUnits(units) {
   });
   layer.addTo(SB.map);
   SB.units = layer;
+  if (SB.switcher) {  /* the switcher follows the redrawn units layer */
+    SB.switcher.removeLayer(SB.switcher.sbUnits);
+    SB.switcher.addOverlay(layer, SB.switcher.sbUnitsName);
+    SB.switcher.sbUnits = layer;
+  }
 }
 
 function sbTracks(map, tracks) {
@@ -99,19 +124,20 @@ function sbTracks(map, tracks) {
   tracks.forEach(function (t, i) {
     var colour = palette[i % palette.length];
     var pts = t.points.map(function (p) { return [p[0], p[1]]; });
-    L.polyline(pts, { color: colour, weight: 3, opacity: 0.55 }).addTo(map);
+    var group = SB.trackGroup || (SB.trackGroup = L.layerGroup().addTo(map));
+    L.polyline(pts, { color: colour, weight: 3, opacity: 0.55 }).addTo(group);
     t.points.forEach(function (p) {
       var dot = L.circleMarker([p[0], p[1]], { radius: 3, color: colour, weight: 1 });
-      dot.bindTooltip(sbEscape(t.label) + "<br>" + new Date(p[2] * 1000).toLocaleString());
+      dot.bindTooltip(sbEscape(t.label) + "<br>" + sbEscape(sbTime(p[2])));
       if (p[3]) { dot.on("click", function () { sbOpen("record", p[3]); }); }
-      dot.addTo(map);
+      dot.addTo(group);
       tmin = Math.min(tmin, p[2]); tmax = Math.max(tmax, p[2]);
     });
     var head = L.circleMarker(pts[0], { radius: 8, color: "#ffffff", weight: 2,
                                         fillColor: colour, fillOpacity: 1 });
     head.bindTooltip(sbEscape(t.label), { permanent: true, direction: "right",
                                           className: "sb-unit-label" });
-    head.addTo(map);
+    head.addTo(SB.trackGroup);
     SB.tracks.push({ track: t, head: head });
   });
   sbPlaybackControl(map, tmin, tmax);
@@ -134,7 +160,7 @@ function sbSeek(t) {
   SB.tracks.forEach(function (e) { e.head.setLatLng(sbPositionAt(e.track.points, t)); });
   if (SB.playback) {
     SB.playback.slider.value = t;
-    SB.playback.label.textContent = new Date(t * 1000).toLocaleString();
+    SB.playback.label.textContent = sbTime(t);
   }
 }
 
@@ -178,17 +204,22 @@ function sbLegend(map, data) {
     var div = L.DomUtil.create("div", "sb-panel sb-legend");
     var html = "";
     if (data.incidents.length) {
-      html += "Incidents P1<span style='background:#e5534b'></span>P3" +
+      html += sbEscape(sbT("incidents_legend", "Incidents")) +
+              " P1<span style='background:#e5534b'></span>P3" +
               "<span style='background:#d29922'></span>P5<span style='background:#7d8a99'></span>";
     }
     if (data.units.length) {
-      html += (html ? "<br>" : "") + "Units available<span style='background:#3fb950'></span>" +
-              "busy<span style='background:#f0883e'></span>";
+      html += (html ? "<br>" : "") + sbEscape(sbT("units_available", "Units available")) +
+              "<span style='background:#3fb950'></span>" + sbEscape(sbT("busy", "busy")) +
+              "<span style='background:#f0883e'></span>";
     }
-    var base = { tiles: "", districts: "offline basemap: district outlines",
-                 grid: "offline: coordinate grid (no district outlines installed)" }[data.basemap];
-    if (base) { html += (html ? "<br>" : "") + "<i>" + base + "</i>"; }
-    div.innerHTML = html || "<i>no located records</i>";
+    var base = { tiles: "", districts: (data.places || []).length ?
+                   sbT("basemap_places", "offline basemap: districts and places (names from zoom 14)") :
+                   sbT("basemap_districts", "offline basemap: district outlines"),
+                 grid: sbT("basemap_grid", "offline: coordinate grid (no district outlines installed)")
+               }[data.basemap];
+    if (base) { html += (html ? "<br>" : "") + "<i>" + sbEscape(base) + "</i>"; }
+    div.innerHTML = html || "<i>" + sbEscape(sbT("empty", "no located records")) + "</i>";
     return div;
   };
   ctl.addTo(map);
@@ -245,7 +276,7 @@ function sbDispatch(data) {
       fillOpacity: u.stale ? 0.2 : 0.9, dashArray: u.stale ? "3 3" : null
     });
     m.bindTooltip(sbEscape(u.rank) + ". " + sbEscape(u.label || u.id) + " · " + sbEscape(u.eta) +
-                  (u.stale ? " (position stale)" : ""));
+                  (u.stale ? " " + sbEscape(sbT("stale", "(position stale)")) : ""));
     m.on("click", function () { sbOpen("unit", u.id); });
     layer.addLayer(m);
     /* the rank (as in the board's list) on the marker itself: names would overlap */
@@ -291,19 +322,99 @@ function sbDispatch(data) {
 function sbInvalidate() {
   /* the view was shown again: let Leaflet measure its container (returns nothing: a Leaflet
    * object handed back to the console would be converted whole, see map_panel.page_call) */
-  if (SB.map) { SB.map.invalidateSize(false); }
+  if (SB.map) { SB.map.invalidateSize(false); sbFitOnce(); }
   return null;
+}
+
+function sbFitOnce() {
+  /* Zoom to what the page was made for (the tracks asked for, else everything) once the map
+   * has a real size: a page loaded in a hidden tab measured 0×0 and fitted nothing. */
+  if (!SB.fitPending || !SB.map) { return; }
+  var size = SB.map.getSize();
+  if (size.x > 0 && size.y > 0) {
+    SB.fitPending = false;
+    SB.map.fitBounds(SB.fit, { padding: [20, 20] });
+  }
+}
+
+function sbStreetsAndPlaces(map, data) {
+  /* The readable offline basemap: named streets (through the crossings the workspace knows)
+   * and named places (checkpoints, hotels); names appear from zoom 14, where they fit. */
+  var streets = L.layerGroup(), places = L.layerGroup();
+  var line = data.dark ? "#5b6b80" : "#9aa8b8";
+  (data.streets || []).forEach(function (s) {
+    var pl = L.polyline(s.points, { color: line, weight: 3, opacity: 0.8, interactive: false });
+    pl.addTo(streets);
+    var mid = s.points[Math.floor(s.points.length / 2)];
+    L.marker(mid, { interactive: false, keyboard: false, icon: L.divIcon({
+      className: "sb-street-name", html: sbEscape(s.name), iconSize: null }) }).addTo(streets);
+  });
+  (data.places || []).forEach(function (p) {
+    L.circleMarker([p.lat, p.lon], { radius: 2.5, color: line, weight: 1, fillOpacity: 0.9,
+                                     interactive: false }).addTo(places);
+    L.marker([p.lat, p.lon], { interactive: false, keyboard: false, icon: L.divIcon({
+      className: "sb-place-name", html: sbEscape(p.name), iconSize: null,
+      iconAnchor: [-4, 6] }) }).addTo(places);
+  });
+  if ((data.streets || []).length) { streets.addTo(map); SB.streets = streets; }
+  if ((data.places || []).length) { places.addTo(map); SB.places = places; }
+  function names() {
+    var show = map.getZoom() >= 14;
+    document.body.classList.toggle("sb-names", show);
+    document.body.classList.toggle("sb-street-names", map.getZoom() >= 12);
+  }
+  map.on("zoomend", names);
+  names();
+}
+
+function sbLayerSwitcher(map, data) {
+  /* One switcher for every layer: incidents, units, records, hotspots, tracks, geofences and
+   * the basemap (district outlines or the tile server's tiles). */
+  var names = SB.labels || {};
+  var overlays = {};
+  function add(key, layer) { if (layer) { overlays[names[key] || key] = layer; } }
+  add("incidents", SB.incidents);
+  add("units", SB.units);
+  add("records", SB.recordLayer);
+  map.eachLayer(function (l) {
+    if (L.HeatLayer && l instanceof L.HeatLayer) { add("hotspots", l); }
+    if (l instanceof L.TileLayer) { add("basemap", l); }
+    if (l instanceof L.GeoJSON) {
+      var cls = "";
+      l.eachLayer(function (f) { cls = cls || (f.options && f.options.className) || ""; });
+      if (cls === "sb-basemap") { add("basemap", l); }
+      if (cls === "sb-geofences") { add("geofences", l); }
+    }
+  });
+  add("tracks", SB.trackGroup);
+  add("streets", SB.streets);
+  add("places", SB.places);
+  SB.layers = overlays;
+  SB.switcher = L.control.layers(null, overlays, { collapsed: true, position: "topright" });
+  SB.switcher.sbUnits = SB.units;
+  SB.switcher.sbUnitsName = names.units || "units";
+  SB.switcher.addTo(map);
 }
 
 function sbInit(map, data) {
   SB.map = map;
   if (!map.options.maxZoom) { map.setMaxZoom(19); }  /* clustering needs one; no tile layer */
   document.body.className = data.dark ? "sb-dark" : "sb-light";
+  SB.labels = data.labels || {};
+  SB.tz = data.tz || SB.tz;
+  if (data.fit) {
+    SB.fit = data.fit; SB.fitPending = true;
+    map.on("resize", sbFitOnce);
+  }
+  L.control.scale({ metric: true, imperial: false }).addTo(map);  /* metric only */
   if (data.basemap === "grid") { sbGrid(map); }
+  sbStreetsAndPlaces(map, data);
   sbRecords(map, data.records);
   sbIncidents(map, data.incidents);
   sbSetUnits(data.units);
   sbTracks(map, data.tracks);
   sbLegend(map, data);
+  sbLayerSwitcher(map, data);
+  sbFitOnce();
   document.title = "superbrain-map-ready";
 }
