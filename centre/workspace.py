@@ -80,22 +80,27 @@ def open_centre(path: Path, *, application_name: str = "superbrain") -> CentreWo
 
 
 def prepare_engines(db: Database) -> None:
-    """Create the tables of every engine a workspace may hold (operations, cases, entity
-    resolution) and the journal triggers, so a server, an ingest job and ``superbrain migrate``
-    all find the same schema (a migrated workspace's rows land in the tables the server reads).
+    """Create the tables of every engine a workspace may hold (the ``superbrain.store_tables``
+    entry points: operations, cases, entity resolution …) and the journal triggers, so a
+    server, an ingest job and ``superbrain migrate`` all find the same schema (a migrated
+    workspace's rows land in the tables the server reads).
 
     ``case_events`` takes its ids from ``ops_events``' sequence: the two journals share one id
     space, written under the same writers' lock (centre.db), so the push stream orders and
     resumes both by one ``Last-Event-ID``.
     """
-    from cases.db import DDL as CASES_DDL
-    from graph.resolution import _DDL as RESOLUTION_DDL
+    from core.errors import StoreError
+    from core.extensions import STORE_TABLES, extensions
     from ops.db import DDL as OPS_DDL
 
-    db.ensure_schema(OPS_DDL)
+    db.ensure_schema(OPS_DDL)  # first: case_events takes its ids from ops_events' sequence
     db.ensure_schema(CASE_EVENTS_DDL)
-    db.ensure_schema(CASES_DDL)
-    db.ensure_schema(RESOLUTION_DDL)
+    for ext in extensions(STORE_TABLES):  # ops, cases, entity resolution, an add-on's …
+        ddl = ext.load()
+        if not isinstance(ddl, str):
+            raise StoreError(f"store tables {ext.name!r} ({ext.value}, {ext.origin}): expected "
+                             f"SQLite DDL text, got {type(ddl).__name__}")
+        db.ensure_schema(ddl)
     db.ensure_schema(NOTIFY_DDL)
 
 
