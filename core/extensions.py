@@ -41,6 +41,7 @@ SOURCES = "superbrain.sources"  # a data-source plugin (``plugins.contract.Sourc
 WORKSPACES = "superbrain.workspaces"  # ``open(path, application_name) -> Workspace | None``
 RECORD_MATCHERS = "superbrain.record_matchers"  # ``factory(workspace) -> match(records)``
 CASE_GATE = "superbrain.case_gate"  # ``gate(workspace, number, user, action)``, see core.case_gate
+STORE_TABLES = "superbrain.store_tables"  # SQLite DDL of tables a workspace store may hold
 
 _PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 _PROJECT = "superbrain"

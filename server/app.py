@@ -234,6 +234,7 @@ def build_app(workspace: CentreWorkspace, config: ServerConfig) -> Starlette:
         accept = await run_in_threadpool(field.unit_filter, workspace, session)
         body: AsyncIterator[str] = stream(hub, after, still_valid=still_valid,
                                           permissions=session.permissions,
+                                          user=session.user,
                                           keepalive_s=config.keepalive_s, accept=accept)
         return StreamingResponse(body, media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store",

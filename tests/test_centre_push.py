@@ -184,8 +184,17 @@ def test_only_journals_that_say_who_may_see_them_are_pushed() -> None:
     for kind in ("alert.raised", "incident.created", "unit.updated", "assignment.created"):
         assert visible(event(kind), reader)
         assert not visible(event(kind), frozenset({"search"}))
-    # Case edits are for a case's members only: not pushed until a rule says who they are.
-    assert not visible(event("case.note_added"), frozenset({"ops.read", "cases.read"}))
+    assert not visible(event("journal.unknown"), frozenset({"ops.read", "cases.read"}))
+    # Case edits are for a case's members only: the kind needs cases.read, and delivery also
+    # membership, which a stream without a user to ask about never has.
+    import asyncio
+
+    from server.push import deliver
+
+    assert not visible(event("case.note_added"), reader)
+    case_event = Event(1, 0.0, "case.note_added", "ref", "someone", "{}", "2026-JX-0117")
+    assert visible(case_event, frozenset({"cases.read"}))
+    assert not asyncio.run(deliver(case_event, frozenset({"cases.read"}), None))
 
 
 def test_a_console_back_after_the_journal_was_pruned_is_told_to_reload(centre: tuple) -> None:

@@ -278,6 +278,11 @@ def test_face_leads_are_served_by_the_server(servers: tuple[ServerProcess, ...])
     assert len(detected["faces"]) >= 1
     status, body = call(a, analyst, "faces.search", probe=probe, case=None, purpose=None)
     assert status == 422 and "case" in body["error"]["message"].lower(), body
+    # a face search names a case the analyst belongs to (on a centre as on a workspace)
+    status, body = call(a, analyst, "faces.search", probe=probe, case="2026-JX-0117",
+                        purpose="burglary suspect")
+    assert status == 422 and "no case '2026-JX-0117'" in body["error"]["message"], body
+    ok(a, analyst, "cases.create", case="2026-JX-0117", title="face lead test")
     result = ok(a, analyst, "faces.search", probe=probe, case="2026-JX-0117",
                 purpose="burglary suspect")
     assert result["case"] == "2026-JX-0117" and result["gallery_size"] == 0
