@@ -38,7 +38,8 @@ def example_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def test_builtins_come_from_pyproject_in_declared_order() -> None:
-    assert [e.name for e in extensions(STAGES)] == ["search", "facematch", "ops", "graph", "cluster"]
+    assert [e.name for e in extensions(STAGES)] == ["search", "facematch", "ops", "graph",
+                                                    "cluster"]
     assert [e.name for e in extensions(ENGINES)] == ["search", "graph", "facematch", "ops"]
     commands = extensions(COMMANDS)
     assert [e.value for e in commands][:2] == ["search.cli", "graph.cli"]

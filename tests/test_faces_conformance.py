@@ -73,6 +73,9 @@ FACES = faces_dir()
 
 
 @pytest.mark.skipif(FACES is None, reason="shared face photos absent (SUPERBRAIN_FACES_DIR)")
+CASE = "2026-FT-0001"  # face searches name an opened case (docs/CASES.md)
+
+
 def test_a_cluster_gallery_behaves_like_the_embedded_one(tmp_path: object,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     from core.workspace import Workspace
@@ -88,7 +91,7 @@ def test_a_cluster_gallery_behaves_like_the_embedded_one(tmp_path: object,
     from tests.faces_fixtures import open_cases
 
     for ws in (local_ws, cluster_ws):  # a face search names a case the user belongs to
-        open_cases(ws, numbers=("2026-FT-0001",))
+        open_cases(ws, numbers=(CASE,))
     galleries = [Gallery(local_ws), Gallery(cluster_ws)]
     try:
         assert galleries[1].index.kind == "elasticsearch"
@@ -105,7 +108,7 @@ def test_a_cluster_gallery_behaves_like_the_embedded_one(tmp_path: object,
         probes = [img for name, imgs in photos.items() for img in
                   (imgs if name in strangers else imgs[3:])]
         for image in probes:
-            a, b = (g.search(image, case="2026-FT-0001", purpose="conformance", k=5) for g in galleries)
+            a, b = (g.search(image, case=CASE, purpose="conformance", k=5) for g in galleries)
             assert [c.face_id for c in a.candidates] == [c.face_id for c in b.candidates]
             assert [c.above_threshold for c in a.candidates] == \
                 [c.above_threshold for c in b.candidates]
@@ -113,15 +116,15 @@ def test_a_cluster_gallery_behaves_like_the_embedded_one(tmp_path: object,
                                [c.similarity for c in b.candidates], atol=2e-3)
             assert a.gallery_size == b.gallery_size == 24
         audit = cluster_ws.audit.search(action="face.search")
-        assert len(audit) == len(probes) and audit[-1]["case"] == "2026-FT-0001"
+        assert len(audit) == len(probes) and audit[-1]["case"] == CASE
         with pytest.raises(SafeguardError):
             galleries[1].search(probes[0], case="", purpose="x")
         assert galleries[1].remove_record("watchlist:George_W_Bush-0") == 1
-        top = galleries[1].search(photos["George_W_Bush"][0], case="2026-FT-0001", purpose="p", k=24)
+        top = galleries[1].search(photos["George_W_Bush"][0], case=CASE, purpose="p", k=24)
         assert len(top.candidates) == 23
         assert all(c.record_uid != "watchlist:George_W_Bush-0" for c in top.candidates)
         assert galleries[1].rebuild() == 23  # from the metadata, into a fresh index
-        again = galleries[1].search(photos["George_W_Bush"][4], case="2026-FT-0001", purpose="p", k=3)
+        again = galleries[1].search(photos["George_W_Bush"][4], case=CASE, purpose="p", k=3)
         assert again.candidates[0].entity_id == "person:George_W_Bush"
         assert cluster_ws.audit.search(action="face.rebuild")[-1]["params"]["faces"] == 23
     finally:
