@@ -72,10 +72,10 @@ def test_recall_at_10_against_exact_search_and_exact_similarities(es_index: obje
 FACES = faces_dir()
 
 
-@pytest.mark.skipif(FACES is None, reason="shared face photos absent (SUPERBRAIN_FACES_DIR)")
 CASE = "2026-FT-0001"  # face searches name an opened case (docs/CASES.md)
 
 
+@pytest.mark.skipif(FACES is None, reason="shared face photos absent (SUPERBRAIN_FACES_DIR)")
 def test_a_cluster_gallery_behaves_like_the_embedded_one(tmp_path: object,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     from core.workspace import Workspace
