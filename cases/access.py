@@ -84,3 +84,8 @@ def require_member_audited(workspace: Workspace, number: str, user: str,
         workspace.audit.append(user, "access.denied", {"action": action, "reason": str(exc)},
                                case=number)
         raise
+
+
+def gate(workspace: Workspace, number: str, user: str, action: str) -> None:
+    """The case gate of :mod:`core.case_gate` (entry point ``superbrain.case_gate``)."""
+    require_member_audited(workspace, number, user, action)

@@ -1,5 +1,5 @@
-"""The case tables (``case_*``) in the workspace store's SQLite file, row converters, and the
-transaction that journals each change as a ``case`` event.
+"""The case tables (``case_*``) in the workspace store (SQLite, or PostgreSQL on a centre),
+row converters, and the transaction that journals each change as a ``case`` event.
 
 Every write runs in ``store.transaction()`` (BEGIN IMMEDIATE), so several consoles on one
 workspace serialise. Rows two analysts may edit at once (the case, a chart, a note) carry a
@@ -67,10 +67,16 @@ def dumps(value: Any) -> str:
 
 
 def ensure_schema(store: Store) -> None:
-    """Create the case tables once per store file and process (idempotent)."""
+    """Create the case tables once per store and process (idempotent). On a centre the store
+    creates them through its own connection (PostgreSQL, DDL translated by centre.sql; the
+    centre made them when it opened, with ``case_events`` sharing the ops journal's ids)."""
     key = str(store.path)
     with _READY_LOCK:
         if key in _READY:
+            return
+        if hasattr(store, "ensure_schema"):  # a centre's store (PostgreSQL)
+            store.ensure_schema(DDL)
+            _READY.add(key)
             return
         store.connection  # noqa: B018 - the store file and WAL mode exist first
         # A connection of its own: executescript commits whatever the thread's connection has

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from core.errors import AccessDeniedError, SuperbrainError
+from core.errors import AccessDeniedError, CaseRefusedError, SuperbrainError
 
 
 class CaseError(SuperbrainError):
     """Root of errors raised by the cases package."""
 
 
-class CaseInvalidError(CaseError):
+class CaseInvalidError(CaseError, CaseRefusedError):
     """Bad input: a malformed case number, an unknown role, a chart that does not parse."""
 
 
-class CaseNotFoundError(CaseError):
+class CaseNotFoundError(CaseError, CaseRefusedError):
     """No case (chart, note, pin) with that number or id; says how to open a case."""
 
 
@@ -21,7 +21,7 @@ class CaseConflictError(CaseError):
     """A stale version (someone saved in between) or an id or number that already exists."""
 
 
-class CaseAccessError(AccessDeniedError, CaseError):
+class CaseAccessError(AccessDeniedError, CaseError, CaseRefusedError):
     """The user is not a member of the case, or their case role does not allow the change."""
 
     def __init__(self, user: str, case: str, needed: str, role: str | None) -> None:

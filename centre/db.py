@@ -273,11 +273,14 @@ class Database:
             keys.setdefault(table, []).append(column)
         columns: dict[str, list[str]] = {}
         identity = set()
-        for table, column, is_identity in raw.execute(
-                "SELECT table_name, column_name, is_identity FROM information_schema.columns "
-                "WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position"):
+        for table, column, is_identity, default in raw.execute(
+                "SELECT table_name, column_name, is_identity, column_default FROM "
+                "information_schema.columns WHERE table_schema = current_schema() "
+                "ORDER BY table_name, ordinal_position"):
             columns.setdefault(table, []).append(column)
-            if column == "id" and is_identity == "YES":
+            # an identity, or ids from a sequence (case_events shares ops_events'):
+            if column == "id" and (is_identity == "YES"
+                                   or str(default or "").startswith("nextval(")):
                 identity.add(table)
         self.catalog = Catalog({k: tuple(v) for k, v in keys.items()},
                                {k: tuple(v) for k, v in columns.items()}, frozenset(identity))

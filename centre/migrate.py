@@ -234,6 +234,14 @@ def _bump_sequences(cur: Any, table: str) -> None:
                     (_q(table), column))
 
 
+def _bump_journal(cur: Any) -> None:
+    """``case_events`` takes its ids from ``ops_events``' sequence (one journal id space on a
+    centre, centre.workspace): it continues past the copied ids of both. (Ids the workspace
+    gave both journals stay as copied; only what is written on the centre is ordered as one.)"""
+    cur.execute("SELECT setval(pg_get_serial_sequence('ops_events', 'id'), GREATEST("
+                "(SELECT max(id) FROM ops_events), (SELECT max(id) FROM case_events), 1))")
+
+
 # -- the run ---------------------------------------------------------------------------------------
 def migrate(workspace: Workspace, url: str, *, batch_size: int = 5000,
             progress: ProgressCallback | None = None,
@@ -323,6 +331,8 @@ def _run(pg: Any, url: str, workspace: Workspace, sources: list[tuple[sqlite3.Co
                     meter.advance(len(rows), f"{table.name}")
                 _bump_sequences(cur, table.name)
                 pg.commit()
+        _bump_journal(cur)
+        pg.commit()
         if cancel.cancelled:
             report.cancelled = True
             return _finish(cur, pg, report, workspace, url)
@@ -404,20 +414,20 @@ def _finish(cur: Any, pg: Any, report: MigrationReport, workspace: Workspace,
 
 
 def prepare_centre(url: str) -> None:
-    """Create the centre's own tables (store, audit log, accounts, operations) exactly as a
+    """Create the centre's own tables (store, audit log, accounts, every engine's) exactly as a
     centre server creates them, so copied rows land in the schema the server reads."""
     from centre.audit import PgAuditLog
     from centre.db import Database
     from centre.store import PgStore
     from centre.users import PgUserStore
-    from ops.db import DDL as OPS_DDL
+    from centre.workspace import prepare_engines
 
     db = Database(url, application_name="superbrain-migrate")
     try:
         PgStore(db)
         PgAuditLog(db)
         PgUserStore(db)
-        db.ensure_schema(OPS_DDL)
+        prepare_engines(db)
     finally:
         db.close()
 

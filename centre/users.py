@@ -112,7 +112,7 @@ class PgUserStore(UserStore):
         self._count_attempt(name, time.time())  # raises while locked out
         found = self._find(name)
         if found is None:
-            self._verify_dummy(password)
+            self._verify_dummy(password)  # core.users: the same work as a wrong password
             return None
         record, digest = found
         try:

@@ -75,20 +75,61 @@ def open_centre(path: Path, *, application_name: str = "superbrain") -> CentreWo
     ws.store  # noqa: B018 - the tables exist from here on
     ws.audit  # noqa: B018
     ws.accounts  # noqa: B018
+    prepare_engines(ws.db)
+    return ws
+
+
+def prepare_engines(db: Database) -> None:
+    """Create the tables of every engine a workspace may hold (the ``superbrain.store_tables``
+    entry points: operations, cases, entity resolution …) and the journal triggers, so a
+    server, an ingest job and ``superbrain migrate`` all find the same schema (a migrated
+    workspace's rows land in the tables the server reads).
+
+    ``case_events`` takes its ids from ``ops_events``' sequence: the two journals share one id
+    space, written under the same writers' lock (centre.db), so the push stream orders and
+    resumes both by one ``Last-Event-ID``.
+    """
+    from core.errors import StoreError
+    from core.extensions import STORE_TABLES, extensions
     from ops.db import DDL as OPS_DDL
 
-    ws.db.ensure_schema(OPS_DDL)
-    ws.db.ensure_schema(NOTIFY_DDL)
-    return ws
+    db.ensure_schema(OPS_DDL)  # first: case_events takes its ids from ops_events' sequence
+    db.ensure_schema(CASE_EVENTS_DDL)
+    for ext in extensions(STORE_TABLES):  # ops, cases, entity resolution, an add-on's …
+        ddl = ext.load()
+        if not isinstance(ddl, str):
+            raise StoreError(f"store tables {ext.name!r} ({ext.value}, {ext.origin}): expected "
+                             f"SQLite DDL text, got {type(ddl).__name__}")
+        db.ensure_schema(ddl)
+    db.ensure_schema(NOTIFY_DDL)
 
 
 #: Every committed row of ``ops_events`` (the change journal) is announced on this channel;
 #: server processes LISTEN and push the rows to their consoles (server.push).
 EVENTS_CHANNEL = "superbrain_events"
+#: The case journal on a centre (cases.db's table, with ids from ``ops_events``' sequence).
+CASE_EVENTS_DDL = [
+    """CREATE TABLE IF NOT EXISTS case_events (
+    id BIGINT PRIMARY KEY DEFAULT nextval(pg_get_serial_sequence('ops_events', 'id')::regclass),
+    ts DOUBLE PRECISION NOT NULL, kind TEXT NOT NULL, case_number TEXT NOT NULL,
+    ref TEXT NOT NULL, "user" TEXT NOT NULL, payload TEXT NOT NULL DEFAULT '{}')""",
+]
 NOTIFY_DDL = [
     f"""CREATE OR REPLACE FUNCTION superbrain_notify_event() RETURNS trigger AS $$
     BEGIN PERFORM pg_notify('{EVENTS_CHANNEL}', NEW.id::text); RETURN NULL; END;
     $$ LANGUAGE plpgsql""",
     """CREATE OR REPLACE TRIGGER ops_events_notify AFTER INSERT ON ops_events
     FOR EACH ROW EXECUTE FUNCTION superbrain_notify_event()""",
+    """CREATE OR REPLACE TRIGGER case_events_notify AFTER INSERT ON case_events
+    FOR EACH ROW EXECUTE FUNCTION superbrain_notify_event()""",
 ]
+
+
+def open_path(path: Path, application_name: str) -> CentreWorkspace | None:
+    """The ``superbrain.workspaces`` opener: a centre when ``path`` is a ``centre.toml`` file
+    (``-w centre.toml``), else None (not a centre: the next opener, or a workspace folder)."""
+    path = Path(path)
+    if path.suffix == ".toml" and path.is_file():
+        return open_centre(path, application_name=application_name)
+    return None
+

@@ -183,3 +183,29 @@ def dense_span(times: Sequence[float], tail: float = 0.02, reach: float = 1.0
     if hi <= lo:
         hi = lo + 3600.0
     return lo, hi, sum(1 for t in ts if t < lo_bound), sum(1 for t in ts if t > hi_bound)
+
+
+def assessment_summary(metrics: dict[str, Any]) -> str:
+    """The assess step in one plain-text line (``ops.metrics``): mediation success rate by
+    district and by mediator, and the public reporters' satisfaction."""
+
+    def rate(d: dict[str, Any]) -> str:
+        decided = d.get("success", 0) + d.get("failed", 0)
+        if not decided:
+            return "–"
+        return f"{100 * d['success'] / decided:.0f}% ({d['success']}/{decided})"
+
+    parts = []
+    districts = metrics.get("mediation") or {}
+    if districts:
+        parts.append("调解成功率 mediation success by district: " + " · ".join(
+            f"{name} {rate(d)}" for name, d in districts.items()))
+    mediators = metrics.get("mediation_by_mediator") or {}
+    if mediators:
+        parts.append("by mediator: " + " · ".join(f"{name} {rate(d)}"
+                                                   for name, d in mediators.items()))
+    sat = metrics.get("satisfaction") or {}
+    if sat.get("ratings"):
+        parts.append(f"群众评价 satisfaction {sat['mean']}/5 from {sat['ratings']} ratings "
+                     f"({100 * (sat['satisfied_rate'] or 0):.0f}% rated 4–5)")
+    return "; ".join(parts) or "no mediation outcomes or ratings yet"

@@ -15,10 +15,15 @@ class CaseSession:
     ----------
     workspace:
         The console's workspace; calls act as its session (``core.services.local_context``).
+    caller:
+        ``caller(service, **params)`` in place of a local call: a client console passes
+        :meth:`console.remote.RemoteContext.call`, so every case call goes to the centre
+        server (checked and audited there, as the logged-in user).
     """
 
-    def __init__(self, workspace: Any) -> None:
+    def __init__(self, workspace: Any, caller: Any = None) -> None:
         self.workspace = workspace
+        self._caller = caller
         self.case: str | None = None
         self.chart_id: str | None = None
         self.chart_name: str = ""
@@ -29,6 +34,8 @@ class CaseSession:
     # -- services ----------------------------------------------------------------------------
     def call(self, service: str, /, **params: Any) -> Any:
         """Call the case service ``service`` as the console's session."""
+        if self._caller is not None:
+            return self._caller(service, **params)
         import cases.api  # noqa: F401 - registers the case services
         from core.services import call, local_context
 

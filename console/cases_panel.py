@@ -4,6 +4,10 @@ case services; every check and audit entry is theirs.
 
 Another analyst's notes and chart saves appear live: changes made in this process arrive at
 once (``cases.db.subscribe``), those of other consoles on the next poll of ``cases.events``.
+A client console (``superbrain console --server URL``) calls the case services on the server
+and receives every case event pushed by its event stream (:meth:`CasesPanel.pushed`, from
+``console.remote_app.attach_push``); the poll is then only a safety net. Files (dossier,
+picture, hand-over) are written by ``superbrain cases … -w centre.toml`` on the server.
 A chart someone else saved is announced, never swapped in under the analyst's feet.
 """
 
@@ -39,6 +43,8 @@ from console.i18n import fill
 log = logging.getLogger(__name__)
 
 POLL_MS = 3000
+#: Events arriving together are shown together, after this long.
+REFRESH_MS = 150
 
 
 def _local(iso_time: str, tz: str) -> str:
@@ -78,7 +84,9 @@ class CasesPanel(QWidget):
         super().__init__()
         self.ctx = ctx
         self.bus = bus
-        self.session = CaseSession(ctx.workspace)
+        #: A client console: every call goes to the centre server, events come pushed.
+        self.remote = bool(getattr(ctx, "remote", False))
+        self.session = CaseSession(ctx.workspace, ctx.call if self.remote else None)
         self.graph: Any = None  # the link chart panel (set by the main window)
         self.records: Any = None  # the record pane (set by the main window)
         self.timeline: Any = None  # the timeline view (set by the main window)
@@ -146,6 +154,12 @@ class CasesPanel(QWidget):
         out_row = _button_row(((self.tr("Dossier…"), self.write_dossier),
                                 (self.tr("Export case…"), self.export_case),
                                 (self.tr("Import case…"), self.import_case)))
+        if self.remote:  # the server writes no file a client names (server.app)
+            for i in range(out_row.count()):
+                b = out_row.itemAt(i).widget()
+                b.setEnabled(False)
+                b.setToolTip(self.tr("not available in client mode: run `superbrain cases "
+                                     "dossier|export|import … -w centre.toml` on the server"))
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.status.setProperty("role", "muted")
@@ -163,9 +177,19 @@ class CasesPanel(QWidget):
         bus.records_selected.connect(self._on_records)
         bus.open_record.connect(lambda uid: self._on_records([uid], "record"))
         self.event_arrived.connect(self._on_event, Qt.ConnectionType.QueuedConnection)
-        from cases.db import subscribe
+        if self.remote:  # the server pushes case events (pushed)
+            self._unsubscribe: Any = lambda: None
+        else:
+            from cases.db import subscribe
 
-        self._unsubscribe = subscribe(ctx.workspace.store, self.event_arrived.emit)
+            self._unsubscribe = subscribe(ctx.workspace.store, self.event_arrived.emit)
+        # A burst of events (a reconnect's replay, the journal's history at the first poll)
+        # makes one refresh, not one round of service calls per event.
+        self._stale: set[str] = set()
+        self._refresh = QTimer(self)
+        self._refresh.setSingleShot(True)
+        self._refresh.setInterval(REFRESH_MS)
+        self._refresh.timeout.connect(self._refresh_stale)
         self._poll = QTimer(self)
         self._poll.setInterval(POLL_MS)
         self._poll.timeout.connect(self.poll)
@@ -483,14 +507,34 @@ class CasesPanel(QWidget):
         for event in self._try(self.tr("updates"), self.session.events) or []:
             self._on_event(event)
 
+    def pushed(self, data: dict[str, Any]) -> None:
+        """A case event from the centre's event stream (the server sends a console only the
+        events of cases its user is a member of); ``None`` after ``event: reset``."""
+        if data is None:
+            self._later("cases", "contents")
+            return
+        self._on_event(data)
+
+    def _later(self, *what: str) -> None:
+        self._stale.update(what)
+        if not self._refresh.isActive():
+            self._refresh.start()
+
+    def _refresh_stale(self) -> None:
+        stale, self._stale = self._stale, set()
+        if "cases" in stale:
+            self.refresh_cases()
+        if "contents" in stale:
+            self.refresh_contents()
+
     def _on_event(self, event: Any) -> None:
         data = event.to_dict() if hasattr(event, "to_dict") else event
         self.session.last_event = max(self.session.last_event, int(data["id"]))
         if data["case"] != self.session.case:
             if data["kind"] in ("case.member", "case.created", "case.imported"):
-                self.refresh_cases()
+                self._later("cases")
             return
-        self.refresh_contents()
+        self._later("contents")
         if data["kind"] == "case.chart_saved" and data["ref"] == self.session.chart_id and \
                 data["payload"].get("version") != self.session.version:
             self.status.setText(fill(self.tr("{user} saved this chart (version {v}); reopen "
@@ -502,4 +546,5 @@ class CasesPanel(QWidget):
 
     def shutdown(self) -> None:
         self._poll.stop()
+        self._refresh.stop()
         self._unsubscribe()

@@ -348,6 +348,7 @@ def _ramp(s: float) -> str:
 def grow(store: Any, current: Sequence[str], seeds: Sequence[str], *,
          positions: dict[str, tuple[float, float]], link_types: Sequence[str] | None = None,
          depth: int = 1, max_nodes: int = 2000, keep_seeds: Sequence[str] = (),
+         max_fanout: int | None = None,
          cancel: CancelToken | None = None) -> tuple[Any, dict[str, tuple[float, float]]]:
     """Expand ``seeds`` and return the chart's new graph (current ∪ new, all links among them)
     and positions in which only the new nodes moved. Runs in a worker thread."""
@@ -356,11 +357,12 @@ def grow(store: Any, current: Sequence[str], seeds: Sequence[str], *,
 
     budget = max(len(seeds) + 1, max_nodes - len(current) + len(seeds))
     found = expand(store, seeds, depth=depth, link_types=link_types, max_nodes=budget,
-                   cancel=cancel)
+                   max_fanout=max_fanout, cancel=cancel)
     ids = list(dict.fromkeys([*current, *found.nodes]))
     merged = induced_graph(store, ids) if current else found
     merged.seeds = tuple(dict.fromkeys([*keep_seeds, *found.seeds]))
     merged.truncated = found.truncated
+    merged.hubs = dict(found.hubs)
     for nid, node in found.nodes.items():
         if nid in merged.nodes:
             merged.nodes[nid].depth = node.depth

@@ -17,13 +17,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from console.errors import EngineUnavailableError
+from core.extensions import ENGINES as ENGINE_GROUP
+from core.extensions import extensions
 from core.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
 
-ENGINES = ("search", "graph", "facematch", "ops")
+#: The engine packages (``superbrain.engines`` entry-point group, pyproject.toml).
+ENGINES = tuple(ext.name for ext in extensions(ENGINE_GROUP))
 
 
 @dataclass(frozen=True)

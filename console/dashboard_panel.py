@@ -121,9 +121,11 @@ class DashboardPanel(QWidget):
         grid.addWidget(self.hot, 1, 1)
         grid.setRowStretch(0, 1)
         grid.setRowStretch(1, 1)
+        self.assess = data_label("")  # mediation success by district and mediator, ratings
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(grid, 1)
+        layout.addWidget(self.assess)
         for plot in self._plots():
             plot.setMenuEnabled(False)
             plot.showGrid(x=False, y=True, alpha=0.15)
@@ -144,6 +146,13 @@ class DashboardPanel(QWidget):
             data["fields"] = analytics.keyword_fields(store)
             return data
 
+        def assess(_p: Any, _c: Any) -> str:  # a service: also on a centre's client console
+            return analytics.assessment_summary(dict(self.ctx.call("ops.metrics")))
+
+        assessing = Job(assess, "assessment")
+        assessing.result.connect(self.assess.setText)
+        assessing.error.connect(lambda msg: self.assess.setText(f"assessment: {msg}"))
+        assessing.start()
         job = Job(work, "dashboards")
         job.result.connect(self._show)
         job.error.connect(lambda msg: self.summary.setText(f"⚠ {msg}"))

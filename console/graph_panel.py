@@ -424,13 +424,23 @@ class GraphPanel(QWidget):
             self._fresh = True
         return self.expand(ids, depth=self.depth.value())
 
+    def graph_store(self) -> Any:
+        """Where the chart reads links: the workspace's store, or the cluster when its
+        ``[graph] backend`` is Elasticsearch (then in a thread: the helper process only
+        opens store files)."""
+        pick = self.ctx.api("graph.backend", "for_workspace")
+        chosen = pick(self.ctx.workspace) if pick is not None else None
+        if chosen is not None and getattr(chosen, "name", "") == "elasticsearch":
+            return chosen
+        return self.ctx.workspace.store
+
     def expand(self, seeds: list[str], *, link_types: list[str] | None = None,
                depth: int = 1, max_nodes: int = MAX_NODES) -> Job | None:
         """Add the neighbours of ``seeds`` (in a worker); only new nodes move."""
         if not self.available or not seeds:
             return None
         self.cancel()
-        store = self.ctx.workspace.store
+        store = self.graph_store()
         current = self.model.node_ids()
         positions = dict(self.model.positions)
         keep = tuple(self.model.graph.seeds) if self.model.graph is not None else ()
@@ -438,8 +448,13 @@ class GraphPanel(QWidget):
         options = {"positions": positions, "link_types": link_types, "depth": depth,
                    "max_nodes": max_nodes, "keep_seeds": keep}
 
+        fanout = self.ctx.api("graph.backend", "default_fanout")
+        cap = fanout(self.ctx.workspace) if fanout is not None else None
+
         def compute(cancel: Any) -> Any:
-            if self.offload:
+            if cap is not None:  # hubs flagged, not expanded through (a cluster's default)
+                return grow(store, current, seeds, cancel=cancel, max_fanout=cap, **options)
+            if self.offload and store is self.ctx.workspace.store:
                 try:
                     graph, pos, _ = unpack(run_in_process(
                         grow_packed, str(store.path), current, seeds, cancel=cancel, **options))
@@ -492,6 +507,10 @@ class GraphPanel(QWidget):
         self.colour.setCurrentIndex(0)
         self.redraw(fit=True)
         note = " (node limit reached: not every neighbour is shown)" if graph.truncated else ""
+        hubs = getattr(graph, "hubs", None) or {}
+        if hubs:
+            shown = ", ".join(f"{h} ({c:,} links)" for h, c in list(hubs.items())[:3])
+            note += f" ({len(hubs)} hubs not expanded: {shown})"
         self.status.setText(self.chart_summary(len(graph.nodes), len(graph.edges), len(new))
                             + note)
 
@@ -845,13 +864,13 @@ class GraphPanel(QWidget):
         if self.ctx.api("graph.expand", "find_path") is None:
             self.status.setText(self.ctx.api_error("graph.expand", "find_path"))
             return None
-        store = self.ctx.workspace.store
+        store = self.graph_store()
         current = self.model.node_ids()
         positions = dict(self.model.positions)
         keep = tuple(self.model.graph.seeds) if self.model.graph is not None else ()
 
         def compute(cancel: Any) -> Any:
-            if self.offload:
+            if self.offload and store is self.ctx.workspace.store:
                 try:
                     return unpack(run_in_process(path_packed, str(store.path), current, source,
                                                  target, positions=positions, keep_seeds=keep,

@@ -1,8 +1,9 @@
 """The main window: dockable panels, remembered layout, themes, shortcuts, status bar, pivots.
 
-Panels are built from :data:`PANELS`; one that fails to build shows its error in its dock and the
-others carry on. The window routes pivots (:class:`console.navigation.Focus`) from any panel to
-the panel that shows them, with back/forward history.
+Panels are built from the ``superbrain.panels`` entry-point group (:func:`panel_specs`); one
+that fails to build shows its error in its dock and the others carry on. The window routes
+pivots (:class:`console.navigation.Focus`) from any panel to the panel that shows them, with
+back/forward history.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from console.notice import Notice
 from console.stall import StallMonitor
 from console.theme import Theme, theme
 from console.workers import run_job
+from core.extensions import PANELS as PANEL_GROUP
+from core.extensions import extensions
 
 log = logging.getLogger(__name__)
 
@@ -53,23 +56,46 @@ class PanelSpec:
     shortcut: str
 
 
-PANELS: tuple[PanelSpec, ...] = (
-    PanelSpec("search", "Search", "console.search_panel:SearchPanel", "left", "Ctrl+1"),
-    PanelSpec("graph", "Link chart", "console.graph_panel:GraphPanel", "tab", "Ctrl+2"),
-    PanelSpec("map", "Map", "console.map_panel:MapPanel", "tab", "Ctrl+3"),
-    PanelSpec("timeline", "Timeline", "console.timeline_panel:TimelinePanel", "tab", "Ctrl+4"),
-    PanelSpec("dashboard", "Dashboards", "console.dashboard_panel:DashboardPanel", "tab",
-              "Ctrl+5"),
-    PanelSpec("faces", "Faces", "console.faces_panel:FacesPanel", "tab", "Ctrl+6"),
-    PanelSpec("dispatch", "Dispatch board", "console.dispatch_panel:DispatchPanel", "tab",
-              "Ctrl+7"),
-    PanelSpec("records", "Record", "console.record_pane:RecordPane", "right", "Ctrl+8"),
-    PanelSpec("cases", "Cases", "console.cases_panel:CasesPanel", "right", "Ctrl+Shift+C"),
-    PanelSpec("alerts", "Alerts", "console.alert_tray:AlertTray", "bottom", "Ctrl+9"),
-    PanelSpec("plugins", "Plugins", "console.plugins_panel:PluginsPanel", "bottom", "Ctrl+0"),
-    PanelSpec("identities", "Identities", "console.resolution_panel:ResolutionPanel", "tab",
-              "Ctrl+Shift+I"),
-)
+#: How the built-in panels look: title, place, shortcut. Which panels exist is the
+#: ``superbrain.panels`` entry-point group (pyproject.toml, core.extensions); a panel class of
+#: another package says the same through class attributes ``panel_title``, ``panel_place`` and
+#: ``panel_shortcut`` (defaults: its entry-point name, a tab, no shortcut).
+_BUILTIN_LOOK: dict[str, tuple[str, str, str]] = {
+    "search": ("Search", "left", "Ctrl+1"),
+    "graph": ("Link chart", "tab", "Ctrl+2"),
+    "map": ("Map", "tab", "Ctrl+3"),
+    "timeline": ("Timeline", "tab", "Ctrl+4"),
+    "dashboard": ("Dashboards", "tab", "Ctrl+5"),
+    "faces": ("Faces", "tab", "Ctrl+6"),
+    "dispatch": ("Dispatch board", "tab", "Ctrl+7"),
+    "records": ("Record", "right", "Ctrl+8"),
+    "cases": ("Cases", "right", "Ctrl+Shift+C"),
+    "alerts": ("Alerts", "bottom", "Ctrl+9"),
+    "plugins": ("Plugins", "bottom", "Ctrl+0"),
+    "identities": ("Identities", "tab", "Ctrl+Shift+I"),
+}
+_PLACES = ("tab", "left", "right", "bottom")
+
+
+def panel_specs() -> tuple[PanelSpec, ...]:
+    """Every panel of the ``superbrain.panels`` entry-point group, built-ins first."""
+    specs = []
+    for ext in extensions(PANEL_GROUP):
+        look = _BUILTIN_LOOK.get(ext.name) if ext.origin == "superbrain" else None
+        if look is None:
+            try:
+                cls = ext.load()
+            except Exception:  # build_panel shows the error in the panel's place
+                cls = None
+            place = str(getattr(cls, "panel_place", "tab"))
+            look = (str(getattr(cls, "panel_title", ext.name)),
+                    place if place in _PLACES else "tab",
+                    str(getattr(cls, "panel_shortcut", "")))
+        specs.append(PanelSpec(ext.name, look[0], ext.value, look[1], look[2]))
+    return tuple(specs)
+
+
+PANELS: tuple[PanelSpec, ...] = panel_specs()
 
 #: The most characters of the search backend's state shown in the status bar.
 STATUS_CHARS = 70
@@ -173,7 +199,8 @@ class MainWindow(QMainWindow):
         self.tabs.setObjectName("views")
         self.tabs.setDocumentMode(True)
         self.setCentralWidget(self.tabs)
-        for spec in PANELS:
+        self.specs = panel_specs()
+        for spec in self.specs:
             panel = build_panel(spec, self.ctx, self.bus)
             self.panels[spec.key] = panel
             title = panel_title(spec)
@@ -298,7 +325,7 @@ class MainWindow(QMainWindow):
         self.back_action = self._action(m, self.tr("◀ Back"), "Alt+Left", self.back)
         self.forward_action = self._action(m, self.tr("Forward ▶"), "Alt+Right", self.forward)
         m = bar.addMenu(self.tr("&View"))
-        for spec in PANELS:
+        for spec in self.specs:
             self._action(m, panel_title(spec), spec.shortcut,
                          lambda _=False, key=spec.key: self.show_panel(key))
         m.addSeparator()
@@ -329,7 +356,7 @@ class MainWindow(QMainWindow):
             toolbar.addAction(action)
         toolbar.addSeparator()
         for key in ("graph", "map", "timeline", "faces", "dispatch"):
-            spec = next(p for p in PANELS if p.key == key)
+            spec = next(p for p in self.specs if p.key == key)
             toolbar.addAction(panel_title(spec)).triggered.connect(
                 lambda _=False, k=key: self.show_panel(k))
         self._update_nav()
@@ -527,7 +554,7 @@ class MainWindow(QMainWindow):
         self._restored = False
         for key in [k for k, d in self.docks.items() if isinstance(d, _ViewDock)]:
             self.docks[key].close()
-        for spec in PANELS:
+        for spec in self.specs:
             dock = self.docks.get(spec.key)
             if dock is None:
                 continue

@@ -7,9 +7,11 @@ operations calls go to ``POST /api/v1/call/{service}`` with the session's token
 Nothing here opens a database or holds its credentials.
 
 What a client console offers: search, the record pane, the link chart's expansions and paths,
-the timeline, the alert tray and the dispatch board. Panels whose engine work is not offered to
-consoles yet (faces, analyses, exports, ingest) show "not available in client mode" through
-the usual ``api()`` → ``None`` path instead of failing. No Qt in this module.
+the timeline, the alert tray, the dispatch board and the Cases dock (its case calls go through
+:meth:`RemoteContext.call`; files such as the dossier are written on the server by the CLI).
+Panels whose engine work is not offered to consoles yet (faces, analyses, exports, ingest)
+show "not available in client mode" through the usual ``api()`` → ``None`` path instead of
+failing. No Qt in this module.
 """
 
 from __future__ import annotations

@@ -5,8 +5,9 @@ checked with Argon2id on the server, which also locks an account after repeated 
 opens the main window on a :class:`console.remote.RemoteContext`, and follows the server's live
 event stream: :class:`EventBridge` reads ``GET /api/v1/events`` in a thread (resuming after the
 last event id when the connection drops) and hands each event to the GUI thread, where an
-alert refreshes the alert tray and an incident, unit or assignment change the dispatch board
-at once, instead of on their next poll. Closing the window logs out.
+alert refreshes the alert tray, an incident, unit or assignment change the dispatch board, and
+a case event (another analyst's note or chart save) the Cases dock at once, instead of on their
+next poll. Closing the window logs out.
 """
 
 from __future__ import annotations
@@ -111,13 +112,19 @@ def _coalesced(parent: QObject, action: Any, delay_ms: int = COALESCE_MS) -> Any
 
 
 def attach_push(window: Any, bridge: EventBridge) -> None:
-    """Route pushed events to the panels that show them (alert tray, dispatch board)."""
+    """Route pushed events to the panels that show them (alert tray, dispatch board, the
+    Cases dock)."""
     tray = window.panels.get("alerts")
     board = window.panels.get("dispatch")
+    cases = window.panels.get("cases")
     for panel in (tray, board):
         poller = getattr(panel, "poller", None)
         if poller is not None:
             poller.timer.setInterval(FALLBACK_POLL_MS)
+    cases_poll = getattr(cases, "_poll", None)
+    if cases_poll is not None:
+        cases_poll.setInterval(FALLBACK_POLL_MS)
+    pushed_case = getattr(cases, "pushed", None)
 
     # a burst of events (fifty position fixes) makes one reload per panel, not fifty
     refresh_tray = _coalesced(window, getattr(getattr(tray, "poller", None), "poll", None))
@@ -129,6 +136,8 @@ def attach_push(window: Any, bridge: EventBridge) -> None:
             refresh_tray()
         if reset or _matches(ev.kind, (*BOARD_KINDS, *ALERT_KINDS)):
             refresh_board()
+        if pushed_case is not None and (reset or ev.kind == "case"):
+            pushed_case(None if reset else ev.data)
 
     def on_state(text: str) -> None:
         window.statusBar().showMessage(f"centre: {text}", 10_000)

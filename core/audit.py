@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.anchor import GENESIS, TrustState
 from core.errors import StoreError, SuperbrainError
-from core.security import redact_mapping
+from core.redaction import redact_mapping
 
 if TYPE_CHECKING:
     from core.anchor import Trust

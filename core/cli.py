@@ -1,8 +1,8 @@
 """The ``superbrain`` command line: init, ingest, sources, demo, audit; engines add their own.
 
 Engine packages contribute subcommands through a ``register(subparsers)`` function in the
-modules listed in :data:`COMMAND_MODULES` (absent modules are skipped), and their handlers return
-an exit code.
+modules of the ``superbrain.commands`` entry-point group (absent modules are skipped), and
+their handlers return an exit code.
 """
 
 from __future__ import annotations
@@ -25,8 +25,13 @@ from core.progress import CancelToken, Progress
 
 log = logging.getLogger(__name__)
 
-COMMAND_MODULES = ("search.cli", "graph.cli", "facematch.cli", "ops.cli", "cases.cli",
-                   "console.cli", "server.cli", "centre.migrate_cli")
+
+def command_modules() -> list[Any]:
+    """The modules of the ``superbrain.commands`` entry-point group (pyproject.toml): each has
+    ``register(subparsers)``; those of packages not installed are skipped."""
+    from core.extensions import COMMANDS, load_all
+
+    return [module for _ext, module in load_all(COMMANDS)]
 
 DEFAULT_WORKSPACE = Path(os.environ.get("SUPERBRAIN_WORKSPACE", "workspace"))
 
@@ -54,12 +59,13 @@ def open_workspace(args: argparse.Namespace) -> Any:
 def open_unauthenticated(args: argparse.Namespace) -> Any:
     """The workspace of ``-w``, not logged in yet: a folder, or a centre's ``centre.toml`` (the
     same commands then act on its PostgreSQL, e.g. an ingest job on a machine of its own)."""
+    from core.extensions import WORKSPACES, load_all
     from core.workspace import Workspace
 
-    if Path(args.workspace).suffix == ".toml" and Path(args.workspace).is_file():
-        from centre.workspace import open_centre
-
-        return open_centre(args.workspace, application_name=f"superbrain-{args.command}")
+    for _ext, opener in load_all(WORKSPACES):  # the centre's: a centre.toml
+        ws = opener(Path(args.workspace), f"superbrain-{args.command}")
+        if ws is not None:
+            return ws
     return Workspace.open(args.workspace)
 
 
@@ -262,11 +268,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def prepare_demo(ws: Any) -> None:
     """Let every engine prepare its part of a demo workspace after the ingest (ops seeds units
     and a live shift, …): ``prepare_demo(ws)`` in its cli module, when it has one."""
-    for module_name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError:
-            continue
+    for module in command_modules():
         if hasattr(module, "prepare_demo"):
             module.prepare_demo(ws)
 
@@ -435,13 +437,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_users(sub)
 
-    for module_name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name):
-                continue
-            raise
+    for module in command_modules():
         module.register(sub)
     return parser
 

@@ -39,3 +39,8 @@ class PluginError(SuperbrainError):
 
 class AccessDeniedError(SuperbrainError):
     """The current user's role does not allow this action."""
+
+
+class CaseRefusedError(SuperbrainError):
+    """A case number refused by the case gate (:mod:`core.case_gate`): no such case, a malformed
+    number, or a user who is not a member. The cases package raises its own subclasses."""

@@ -294,7 +294,7 @@ class Ingestor:
                                                  n_records, n_rejects, state, err, digest))
             batch.clear()
 
-        from plugins.registry import timed_iter
+        from core.timeouts import timed_iter
 
         read_timeout = self.ws.plugin_settings()["read_timeout"]
         try:

@@ -18,9 +18,9 @@ Services whose engine writes the audit entry itself, in the same transaction as 
 operations outbox, a face search with its candidates), are declared with ``audit=False``: the
 wrapper still checks, binds the session and audits refusals and failures.
 
-:func:`services` lists every registered service (importing the modules of
-:data:`SERVICE_MODULES` and the ``superbrain.services`` entry-point group); :func:`call` calls
-one by name. Front ends build a :class:`ServiceContext` only from an authenticated session
+:func:`services` lists every registered service (importing the modules of the
+``superbrain.services`` entry-point group, built-ins declared in pyproject.toml); :func:`call`
+calls one by name. Front ends build a :class:`ServiceContext` only from an authenticated session
 (:func:`local_context` for the CLI and the console). :mod:`core.service_data` turns parameters
 and results into data (bounded for the audit, :func:`to_json` in full) and errors into kinds a
 remote caller acts on (:func:`error_kind`).
@@ -31,7 +31,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
-import importlib
 import inspect
 import json
 import logging
@@ -62,9 +61,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: Modules that register services, imported by :func:`services` (absent ones are skipped).
-SERVICE_MODULES = ("core.workspace_service", "search.service", "graph.service",
-                   "facematch.service", "ops.service", "cases.api")
-#: Entry-point group through which an installed package may add service modules.
+#: Entry-point group of the service modules, built-in (pyproject.toml) and added by packages.
 ENTRY_POINT_GROUP = "superbrain.services"
 
 #: Parameters that are hooks of the calling process, not data: progress callbacks, cancel
@@ -290,21 +287,15 @@ def services() -> Mapping[str, ServiceSpec]:
     """Every registered service by name (imports the service modules on first use)."""
     global _LOADED
     if not _LOADED:
-        for module_name in SERVICE_MODULES:
-            try:
-                importlib.import_module(module_name)
-            except ModuleNotFoundError as exc:
-                if exc.name and module_name.startswith(exc.name):
-                    log.info("service module %s not installed", module_name)
-                    continue
-                raise
-        from importlib.metadata import entry_points
+        from core.extensions import load_all
 
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
-            try:
-                ep.load()
-            except Exception as exc:  # a broken add-on must not take the others down
-                log.warning("service entry point %s failed to load: %s", ep.name, exc)
+        def broken(ext: Any, exc: Exception) -> None:
+            if ext.origin == "superbrain":  # a built-in service module must import
+                raise exc
+            # a broken add-on must not take the others down
+            log.warning("service entry point %s failed to load: %s", ext.name, exc)
+
+        load_all(ENTRY_POINT_GROUP, on_error=broken)
         _LOADED = True
     return dict(sorted(_REGISTRY.items()))
 

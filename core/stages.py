@@ -1,13 +1,13 @@
 """The stages an ingest hands records to after the store: search, faces, and later ones.
 
-Each engine package exposes ``make_stage(workspace)`` in a module listed in :data:`STAGE_MODULES`
-and returns an :class:`IngestStage` (or ``None`` when it has nothing to do in this workspace).
+Each engine package declares ``make_stage(workspace)`` in the ``superbrain.stages`` entry-point
+group (pyproject.toml, :mod:`core.extensions`); it returns an
+:class:`IngestStage` (or ``None`` when it has nothing to do in this workspace).
 A stage must be idempotent: after a crash the last batch may be handed to it again.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
@@ -19,8 +19,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Modules that may provide ``make_stage(workspace)``; absent modules are skipped.
-STAGE_MODULES = ("search.stage", "facematch.stage", "ops.stage", "graph.stage")
 
 
 class IngestStage(Protocol):
@@ -37,14 +35,10 @@ class IngestStage(Protocol):
 
 def default_stages(workspace: Workspace) -> list[IngestStage]:
     stages: list[IngestStage] = []
-    for module_name in STAGE_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name or module_name.startswith(f"{exc.name}."):
-                continue
-            raise
-        stage = module.make_stage(workspace)
+    from core.extensions import STAGES, load_all
+
+    for _ext, make_stage in load_all(STAGES):
+        stage = make_stage(workspace)
         if stage is not None:
             stages.append(stage)
     return stages

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
     from core.anchor import Trust
+    from core.model import RecordSchema
     from core.security import Session
     from core.store import Store
     from core.users import UserStore
@@ -266,8 +267,8 @@ class Workspace:
 
     def plugin_settings(self) -> dict[str, Any]:
         """``[plugins]`` trust settings: ``allowed_sha256`` (None: no allow-list),
-        ``load_timeout`` and ``read_timeout`` in seconds (see plugins.registry)."""
-        from plugins.registry import LOAD_TIMEOUT, READ_TIMEOUT
+        ``load_timeout`` and ``read_timeout`` in seconds (see core.timeouts)."""
+        from core.timeouts import LOAD_TIMEOUT, READ_TIMEOUT
 
         table = self.config.get("plugins", {})
         where = f"{str(self.root / CONFIG_NAME)!r}: [plugins]"
@@ -304,6 +305,24 @@ class Workspace:
             self.audit.append(self.user, "plugin.fail", {
                 "name": failure.name, "origin": failure.origin, "error": failure.error})
         return found
+
+    def source_schemas(self) -> list[RecordSchema]:
+        """The record schemas of every source plugin this workspace can load, for the engines
+        (search takes schemas; it does not discover plugins). Discovery is audited and
+        allow-listed (:meth:`discover_sources`), each plugin's answer time-limited; a plugin that
+        fails or hangs is logged and left out."""
+        from core.timeouts import call_with_timeout
+
+        found = self.discover_sources()
+        timeout = self.plugin_settings()["load_timeout"]
+        schemas: list[RecordSchema] = []
+        for name, lp in sorted(found.loaded.items()):
+            try:
+                schemas.extend(call_with_timeout(lp.plugin.record_schemas, timeout,
+                                                 f"source {name}: record_schemas()"))
+            except Exception as exc:  # a broken or hanging plugin must not break an engine
+                log.warning("source %s: record_schemas() failed: %s", name, exc)
+        return schemas
 
     # -- security: who is acting (see core.security) -------------------------------------------
     _session: Session | None = None  # set by core.security.login / current_session

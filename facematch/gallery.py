@@ -24,6 +24,8 @@ import numpy as np
 
 from core.security import require
 from facematch.calibration import Calibration, load_calibration
+from facematch.cluster import backend_of, open_es_index
+from facematch.cluster import migrate as migrate_to_es
 from facematch.errors import (
     FaceError,
     FaceIndexError,
@@ -91,6 +93,8 @@ class Gallery:
         self.pipeline = FacePipeline(self.options)
         self.index_kind = index_kind or str(config.get("index_kind", "auto"))
         choose_kind(self.index_kind, 0)  # validate early
+        self.backend = backend_of(config)
+        self._config = config
         self.dir = Path(workspace.faces_dir)
         self.store = FaceStore(self.dir / STORE_NAME)
         self._lock = threading.RLock()
@@ -125,12 +129,12 @@ class Gallery:
     def _require_case_member(self, case: str, action: str) -> None:
         """Refuse (audited) a search naming a case that does not exist in this workspace or
         that the acting user is not a member of (see docs/CASES.md); nothing is searched."""
-        from cases.access import require_member_audited
-        from cases.errors import CaseError
+        from core.case_gate import require_case_member
+        from core.errors import CaseRefusedError
 
         try:
-            require_member_audited(self.workspace, case, self.user, action)
-        except CaseError as exc:
+            require_case_member(self.workspace, case, self.user, action)
+        except CaseRefusedError as exc:
             raise SafeguardError(f"{exc}: refused, nothing was searched") from exc
 
     def __len__(self) -> int:
@@ -146,8 +150,15 @@ class Gallery:
     # -- the index ------------------------------------------------------------------------------
     @property
     def index(self) -> VectorIndex:
-        """The in-memory index, loaded on first use and kept in step with other writers."""
+        """The in-memory index, loaded on first use and kept in step with other writers
+        (with ``[faces] backend = "elasticsearch"``: the cluster's index, which every writer
+        shares)."""
         with self._lock:
+            if self.backend == "elasticsearch":
+                if self._index is None:
+                    self._index = open_es_index(self.workspace, self._config)  # type: ignore[assignment]
+                assert self._index is not None
+                return self._index
             version = self.store.data_version()
             if self._index is None:
                 self._index = self._load_index()
@@ -196,9 +207,14 @@ class Gallery:
         return VectorIndex.build(ids, normalise(vectors), choose_kind(self.index_kind, len(ids)))
 
     def save(self) -> None:
-        """Write the index atomically (the previous file stays as ``index.faiss.prev``)."""
+        """Write the index atomically (the previous file stays as ``index.faiss.prev``); on
+        Elasticsearch, make what was enrolled searchable now (a refresh)."""
         with self._lock:
             index = self.index
+            if self.backend == "elasticsearch":
+                index.refresh()  # type: ignore[attr-defined]
+                self._dirty = False
+                return
             if index.needs_compaction() or index.kind != choose_kind(self.index_kind,
                                                                      len(index)):
                 index = self._index = self._build_from_store()
@@ -216,11 +232,18 @@ class Gallery:
             if kind:
                 choose_kind(kind, 0)
                 self.index_kind = kind
-            self._index = self._build_from_store()
-            self.save()
-            n = len(self._index)
+            if self.backend == "elasticsearch":  # a fresh index with every vector, so faces
+                index = self.index                # removed behind its back go too
+                index.drop()  # type: ignore[attr-defined]
+                index.ensure()  # type: ignore[attr-defined]
+                migrate_to_es(self.store, index, restart=True)  # type: ignore[arg-type]
+            else:
+                self._index = self._build_from_store()
+                self.save()
+            built = self.index
+            n = len(built)
         self.workspace.audit.append(self.user, "face.rebuild",
-                                    {"faces": n, "kind": self._index.kind})
+                                    {"faces": n, "kind": built.kind})
         return n
 
     # -- enrolment ----------------------------------------------------------------------------

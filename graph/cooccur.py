@@ -13,16 +13,18 @@ number of reads plus the number of co-sightings — never to all pairs of reads.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from core.progress import CancelToken, ProgressCallback, ProgressMeter
 from core.store import Store
+from graph.backend import GraphStore, LinkFilter, graph_store
 from graph.errors import GraphError
 from graph.model import iso
 from graph.resolution import AliasMap
@@ -45,7 +47,7 @@ class Sightings:
         if not (len(entity) == len(device) == len(time)):
             raise GraphError(f"sightings arrays differ in length: {len(entity)} entities, "
                              f"{len(device)} devices, {len(time)} times")
-        order = np.lexsort((time, device))
+        order = np.lexsort((entity, time, device))
         self.entity = np.asarray(entity, dtype=np.int64)[order]
         self.device = np.asarray(device, dtype=np.int64)[order]
         self.time = np.asarray(time, dtype=np.float64)[order]
@@ -90,47 +92,50 @@ class Sightings:
                    np.array(times, dtype=np.float64), list(ents), list(devs), uids)
 
     @classmethod
-    def from_store(cls, store: Store, *, link_type: str = "passed",
+    def from_store(cls, store: Store | GraphStore, *, link_type: str = "passed",
                    start: datetime | None = None, end: datetime | None = None,
                    aliases: AliasMap | None = None, batch: int = 200_000) -> Sightings:
         """Every ``link_type`` link (entity → device) with a time, optionally in a window.
 
-        Reads stream into numpy arrays batch by batch; evidence uids are looked up by link
-        rowid only for the results shown, so millions of reads stay a few bytes each.
+        Reads stream into numpy arrays batch by batch (a scan on SQL, a scroll on
+        Elasticsearch). On SQL the evidence uids are looked up by link rowid only for the
+        results shown, so millions of reads stay a few bytes each; Elasticsearch hands each
+        read's uid over with it.
         """
-        aliases = aliases if aliases is not None else AliasMap.load(store)
-        sql = ("SELECT rowid, source, target, time FROM links "
-               "WHERE type=? AND time IS NOT NULL")
-        args: list[Any] = [link_type]
-        if start is not None:
-            sql += " AND time >= ?"
-            args.append(start.timestamp())
-        if end is not None:
-            sql += " AND time <= ?"
-            args.append(end.timestamp())
+        gs = graph_store(store)
+        aliases = aliases if aliases is not None else gs.aliases()
+        rows = gs.scan_type(link_type, start.timestamp() if start is not None else None,
+                            end.timestamp() if end is not None else None)
         ents: dict[str, int] = {}
         devs: dict[str, int] = {}
         parts: list[tuple[np.ndarray, ...]] = []
-        cur = store.connection.execute(sql, args)
-        while rows := cur.fetchmany(batch):
-            rowid, src, dst, t = zip(*rows, strict=True)
+        uids: list[str] = []
+        rowids: list[np.ndarray] = []
+        # SQL rows carry an integer rowid: keep 8 bytes a read and look the uid up for the
+        # evidence shown; other engines hand the uid over with the read
+        by_rowid = getattr(gs, "record_uid", None)
+        while chunk := list(itertools.islice(rows, batch)):
+            handle, _t, src, dst, t, uid = zip(*chunk, strict=True)
             parts.append((
                 np.fromiter((ents.setdefault(aliases.canonical(x), len(ents)) for x in src),
                             np.int64, len(src)),
                 np.fromiter((devs.setdefault(x, len(devs)) for x in dst), np.int64, len(dst)),
-                np.array(t, dtype=np.float64), np.array(rowid, dtype=np.int64)))
-        cols = [np.concatenate([p[i] for p in parts]) if parts else np.zeros(0)
-                for i in range(4)]
-        out = cls(cols[0], cols[1], cols[2], list(ents), list(devs))
-        rowids = cols[3]
-        con = store.connection
-
-        def lookup(i: int) -> str:
-            row = con.execute("SELECT record_uid FROM links WHERE rowid=?",
-                              (int(rowids[i]),)).fetchone()
-            return row[0] if row else ""
-
-        out._lookup = lookup
+                np.array(t, dtype=np.float64)))
+            if by_rowid is not None:
+                rowids.append(np.array(handle, dtype=np.int64))
+            else:
+                uids.extend(uid)
+        cols = [np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, np.int64)
+                for i in range(3)]
+        # codes in name order and ties broken by entity: the same reads give the same
+        # sightings (and so the same ranking and evidence) whatever order the engine scanned
+        ent_codes, ent_names = _by_name(cols[0], list(ents))
+        dev_codes, dev_names = _by_name(cols[1], list(devs))
+        if by_rowid is None:
+            return cls(ent_codes, dev_codes, cols[2], ent_names, dev_names, uids)
+        out = cls(ent_codes, dev_codes, cols[2], ent_names, dev_names)
+        handles = np.concatenate(rowids) if rowids else np.zeros(0, np.int64)
+        out._lookup = lambda i: by_rowid(int(handles[i]))
         return out
 
     def code(self, entity: str) -> int | None:
@@ -151,6 +156,16 @@ class Sightings:
         if self.record_uids is None:
             return ""
         return self.record_uids[int(self.record_index[i])]
+
+
+def _by_name(codes: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Recode so that code order is name order."""
+    if not names:
+        return codes.astype(np.int64), names
+    by_name = sorted(range(len(names)), key=names.__getitem__)
+    rank = np.empty(len(names), np.int64)
+    rank[by_name] = np.arange(len(names))
+    return rank[codes.astype(np.int64)], [names[i] for i in by_name]
 
 
 @dataclass
@@ -305,37 +320,28 @@ def cooccurrence_pairs(sightings: Sightings, *, window: float = 60.0, min_count:
                  evidence=evidence)
 
 
-def cooccurring_in_store(store: Store, target: str, *, window: float = 60.0,
+def cooccurring_in_store(store: Store | GraphStore, target: str, *, window: float = 60.0,
                          min_count: int = 2, min_places: int = 1, link_type: str = "passed",
                          start: datetime | None = None, end: datetime | None = None,
                          top: int | None = 50, aliases: AliasMap | None = None,
                          evidence: int = 20) -> list[CoOccurrence]:
     """:func:`cooccurring_with` reading only the target's reads and the reads at the same
-    devices within ±``window`` of them (index range scans, not the whole links table)."""
-    aliases = aliases if aliases is not None else AliasMap.load(store)
+    devices within ±``window`` of them (key and range lookups, not the whole links table)."""
+    gs = graph_store(store)
+    aliases = aliases if aliases is not None else gs.aliases()
     target = aliases.canonical(target)
-    con = store.connection
     members = aliases.members(target)
-    marks = ",".join("?" * len(members))
-    sql = (f"SELECT source, target, time, record_uid FROM links WHERE source IN ({marks}) "
-           "AND type=? AND time IS NOT NULL")
-    args: list[Any] = [*members, link_type]
-    if start is not None:
-        sql += " AND time >= ?"
-        args.append(start.timestamp())
-    if end is not None:
-        sql += " AND time <= ?"
-        args.append(end.timestamp())
-    own = con.execute(sql, args).fetchall()
+    flt = LinkFilter((link_type,), start.timestamp() if start is not None else None,
+                     end.timestamp() if end is not None else None)
+    own = [r for r in gs.links_of(members, flt, ("source",)) if r[4] is not None]
     if not own:
         raise GraphError(f"{target!r} has no {link_type!r} links with a time")
-    reads: dict[int, tuple[str, str, float, str]] = {}
-    for _s, device, t, _uid in own:
-        for row in con.execute(
-                "SELECT rowid, source, target, time, record_uid FROM links "
-                "WHERE target=? AND time BETWEEN ? AND ? AND type=?",
-                (device, t - window, t + window, link_type)):
-            reads[row[0]] = (aliases.canonical(row[1]), row[2], row[3], row[4])
-    sightings = Sightings.from_iterable(reads.values())
+    reads: dict[Any, tuple[str, str, float, str]] = {}
+    probes = sorted({(r[3], float(cast(float, r[4]))) for r in own})
+    for row in gs.links_near(probes, window, link_type):
+        reads[row[0]] = (aliases.canonical(row[2]), row[3], cast(float, row[4]), row[5])
+    # one order whatever the engine returned: the evidence shown first is the same
+    sightings = Sightings.from_iterable(sorted(reads.values(),
+                                               key=lambda r: (r[1], r[2], r[0], r[3])))
     return cooccurring_with(sightings, target, window=window, min_count=min_count,
                             min_places=min_places, top=top, evidence=evidence)

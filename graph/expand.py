@@ -1,15 +1,17 @@
-"""On-demand graphs from the store: neighbourhoods and paths found with SQL, never the whole DB.
+"""On-demand graphs from the store: neighbourhoods and paths by key lookups, never the whole DB.
 
-Expansion walks the ``links`` table breadth-first through its ``source`` / ``target`` indexes,
-stops adding entities at ``max_nodes`` (and says so with ``truncated``), then fetches every link
-among the entities it kept, aggregated into one :class:`~graph.model.GraphEdge` per pair and
-link type. Accepted merges (:mod:`graph.resolution`) are applied on the fly.
+Expansion walks the links breadth-first by their ``source`` / ``target`` keys (SQL indexes on
+one machine, Elasticsearch terms queries on the cluster: see :mod:`graph.backend`), stops adding
+entities at ``max_nodes`` (and says so with ``truncated``), then fetches every link among the
+entities it kept, aggregated into one :class:`~graph.model.GraphEdge` per pair and link type.
+Accepted merges (:mod:`graph.resolution`) are applied on the fly. Each hop's links are taken
+in one canonical order, so a capped expansion or a path among equals is the same on every
+engine.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
@@ -18,67 +20,32 @@ from typing import Any
 from core.progress import CancelToken
 from core.schema import default_schema
 from core.store import Store
+from graph.backend import GraphStore, LinkFilter, LinkTuple, entity_props, graph_store
 from graph.errors import EntityNotFoundError, NoPathError
 from graph.model import GraphEdge, GraphNode, GraphResult
 from graph.resolution import AliasMap
 
 log = logging.getLogger(__name__)
 
-_CHUNK = 400  # ids per IN (...) list
-_TEMP = "graph_expand_nodes"
-
-LinkTuple = tuple[int, str, str, str, float | None, str]  # rowid, type, source, target, time, uid
+Source = Store | GraphStore
+HOP_CHUNK = 256  # frontier entities read per step of a hop
 
 
-class _Filter:
-    """The SQL tail shared by every links query: link types and the time window."""
-
-    def __init__(self, link_types: Iterable[str] | None, start: datetime | None,
-                 end: datetime | None) -> None:
-        self.sql = ""
-        self.args: list[Any] = []
-        types = list(link_types) if link_types else []
-        if types:
-            self.sql += f" AND type IN ({','.join('?' * len(types))})"
-            self.args += types
-        if start is not None:
-            self.sql += " AND time >= ?"
-            self.args.append(start.timestamp())
-        if end is not None:
-            self.sql += " AND time <= ?"
-            self.args.append(end.timestamp())
+def _canonical_order(row: LinkTuple) -> tuple[Any, ...]:
+    return (row[2], row[3], row[1], row[4] is not None, row[4] or 0.0, row[5])
 
 
-def _links_of(store: Store, ids: Sequence[str], flt: _Filter, other_in_temp: bool = False,
-              columns: tuple[str, ...] = ("source", "target")) -> Iterator[LinkTuple]:
-    """Links with an end (in ``columns``) in ``ids`` and, if asked, the other end in the temp
-    node table."""
-    con = store.connection
-    for i in range(0, len(ids), _CHUNK):
-        chunk = list(ids[i:i + _CHUNK])
-        marks = ",".join("?" * len(chunk))
-        for column in columns:
-            other = "target" if column == "source" else "source"
-            sql = (f"SELECT rowid, type, source, target, time, record_uid FROM links "
-                   f"WHERE {column} IN ({marks})")
-            if other_in_temp:
-                # "+" keeps the planner on the id list: with a big temp table it would
-                # otherwise walk the whole table and probe the other index for each row
-                sql += f" AND +{other} IN (SELECT id FROM temp.{_TEMP})"
-            yield from con.execute(sql + flt.sql, [*chunk, *flt.args])
-
-
-def _check_seeds(store: Store, seeds: Iterable[str], aliases: AliasMap) -> list[str]:
+def _check_seeds(gs: GraphStore, seeds: Iterable[str], aliases: AliasMap) -> list[str]:
     out = []
     for s in seeds:
-        if store.get_entity(s) is None:
+        if gs.get_entity(s) is None:
             raise EntityNotFoundError(f"no entity {s!r} in the store")
         out.append(aliases.canonical(s))
     return list(dict.fromkeys(out))
 
 
 def expand(
-    store: Store,
+    store: Source,
     seeds: Iterable[str],
     *,
     depth: int = 1,
@@ -86,6 +53,7 @@ def expand(
     start: datetime | None = None,
     end: datetime | None = None,
     max_nodes: int = 500,
+    max_fanout: int | None = None,
     aliases: AliasMap | None = None,
     cancel: CancelToken | None = None,
 ) -> GraphResult:
@@ -94,7 +62,8 @@ def expand(
     Parameters
     ----------
     store:
-        The store to read (only the links near the seeds are read).
+        The store to read (a :class:`core.store.Store` or any :class:`graph.backend.GraphStore`;
+        only the links near the seeds are read).
     seeds:
         Entity ids (see :func:`graph.entities.resolve_entity` for raw identifiers).
     depth:
@@ -104,17 +73,23 @@ def expand(
         when a window is given).
     max_nodes:
         Stop adding entities at this many; ``result.truncated`` is then True.
+    max_fanout:
+        Per-hop fan-out cap: an entity with more (filtered) links than this is a *hub* — it is
+        kept and flagged in ``result.hubs`` with its link count, but not expanded through (a
+        checkpoint every car passes would otherwise pull in the city). ``None``: no cap.
     aliases:
         Accepted merges to apply (default: loaded from the store).
     cancel:
         Checked between hops; a cancelled expansion returns what it has, marked truncated.
     """
-    aliases = aliases if aliases is not None else AliasMap.load(store)
-    flt = _Filter(link_types, start, end)
-    seed_ids = _check_seeds(store, seeds, aliases)
+    gs = graph_store(store)
+    aliases = aliases if aliases is not None else gs.aliases()
+    flt = LinkFilter.of(link_types, start, end)
+    seed_ids = _check_seeds(gs, seeds, aliases)
     depth_of: dict[str, int] = {s: 0 for s in seed_ids}
-    rows: dict[int, LinkTuple] = {}
+    rows: dict[Any, LinkTuple] = {}
     expanded: set[str] = set()  # entities all of whose links have been read
+    hubs: dict[str, int] = {}
     frontier = list(seed_ids)
     truncated = False
     for level in range(depth):
@@ -123,10 +98,11 @@ def expand(
         if cancel is not None and cancel.cancelled:
             truncated = True
             break
+        if max_fanout is not None:
+            frontier = _drop_hubs(gs, frontier, flt, aliases, max_fanout, hubs)
         nxt: list[str] = []
-        members = [m for c in frontier for m in aliases.members(c)]
         canonical = aliases.canonical if aliases else None
-        for row in _links_of(store, members, flt):
+        for row in _hop_links(gs, frontier, flt, aliases):
             rows[row[0]] = row
             for end_id in (row[2], row[3]):
                 other = canonical(end_id) if canonical else end_id
@@ -143,47 +119,57 @@ def expand(
             expanded.update(frontier)
         frontier = nxt
     # Links touching an expanded entity were all read above; the only ones missing are those
-    # between two entities that were not expanded (the outermost ring, or a cut-off level).
+    # between two entities that were not expanded (the outermost ring, a cut-off level, hubs).
     outer = [m for c in depth_of if c not in expanded for m in aliases.members(c)]
-    for row in _between(store, outer, flt):
+    for row in gs.links_between(outer, flt):
         rows[row[0]] = row
     if aliases:
         kept = [r for r in rows.values()
                 if aliases.canonical(r[2]) in depth_of and aliases.canonical(r[3]) in depth_of]
     else:
         kept = [r for r in rows.values() if r[2] in depth_of and r[3] in depth_of]
-    result = GraphResult(nodes=_load_nodes(store, list(depth_of), aliases),
+    result = GraphResult(nodes=_load_nodes(gs, list(depth_of), aliases),
                          edges=aggregate(kept, aliases))
     for nid, n in result.nodes.items():
         n.depth = depth_of.get(nid)
     result.seeds = tuple(seed_ids)
     result.truncated = truncated
+    result.hubs = hubs
     return result
 
 
-def _between(store: Store, members: Sequence[str], flt: _Filter,
-             others: Sequence[str] | None = None) -> list[LinkTuple]:
-    """Links whose two ends are both in ``members`` (found from the source side only), or,
-    with ``others``, links between ``members`` and ``others`` (either direction)."""
-    if not members:
-        return []
-    con = store.connection
-    # temp tables in memory: by default SQLite may spill them to a file, which costs tens of
-    # milliseconds per expansion
-    con.execute("PRAGMA temp_store=MEMORY")
-    con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_TEMP} (id TEXT PRIMARY KEY)")
-    con.execute(f"DELETE FROM temp.{_TEMP}")
-    con.executemany(f"INSERT OR IGNORE INTO temp.{_TEMP} VALUES (?)",
-                    ((m,) for m in (members if others is None else others)))
-    columns = ("source",) if others is None else ("source", "target")
-    try:
-        return list(_links_of(store, members, flt, other_in_temp=True, columns=columns))
-    finally:
-        con.execute(f"DELETE FROM temp.{_TEMP}")
+def _hop_links(gs: GraphStore, frontier: list[str], flt: LinkFilter,
+               aliases: AliasMap) -> Iterator[LinkTuple]:
+    """The links of ``frontier``, a chunk of entities (in id order) at a time, each chunk's
+    links in canonical order: an expansion that reaches its cap stops reading, and where it
+    stops is the same on every engine."""
+    ordered = sorted(frontier)
+    for i in range(0, len(ordered), HOP_CHUNK):  # the caller stops reading at its cap
+        members = [m for c in ordered[i:i + HOP_CHUNK] for m in aliases.members(c)]
+        seen: set[Any] = set()
+        for row in sorted(gs.links_of(members, flt), key=_canonical_order):
+            if row[0] not in seen:  # a link between two chunk members comes twice
+                seen.add(row[0])
+                yield row
+
+
+def _drop_hubs(gs: GraphStore, frontier: list[str], flt: LinkFilter, aliases: AliasMap,
+               cap: int, hubs: dict[str, int]) -> list[str]:
+    """The frontier without its hubs (recorded in ``hubs`` with their link counts)."""
+    members = [m for c in frontier for m in aliases.members(c)]
+    counts = gs.link_counts(members, flt)
+    keep = []
+    for c in frontier:
+        n = sum(counts.get(m, 0) for m in aliases.members(c))
+        if n > cap:
+            hubs[c] = n
+        else:
+            keep.append(c)
+    return keep
 
 
 def grow(
-    store: Store,
+    store: Source,
     graph: GraphResult,
     node_ids: Iterable[str],
     *,
@@ -202,17 +188,18 @@ def grow(
     them. Use the filters ``graph`` was built with. ``max_nodes`` caps the new entities;
     ``truncated`` reports on this growth. ``graph`` itself is not modified.
     """
-    aliases = aliases if aliases is not None else AliasMap.load(store)
-    new = expand(store, node_ids, depth=depth, link_types=link_types, start=start, end=end,
+    gs = graph_store(store)
+    aliases = aliases if aliases is not None else gs.aliases()
+    new = expand(gs, node_ids, depth=depth, link_types=link_types, start=start, end=end,
                  max_nodes=max_nodes, aliases=aliases, cancel=cancel)
     added = [n for n in new.nodes if n not in graph.nodes]
     edges = {e.key: e for e in graph.edges}
     edges.update((e.key, e) for e in new.edges)
     if added:
-        flt = _Filter(link_types, start, end)
+        flt = LinkFilter.of(link_types, start, end)
         added_members = [m for c in added for m in aliases.members(c)]
         known = [m for c in graph.nodes for m in aliases.members(c)]
-        cross = _between(store, added_members, flt, others=known)
+        cross = gs.links_between(added_members, flt, others=known)
         edges.update((e.key, e) for e in aggregate(cross, aliases))
     nodes = dict(graph.nodes)
     for nid in added:
@@ -222,7 +209,7 @@ def grow(
 
 
 def induced_graph(
-    store: Store,
+    store: Source,
     node_ids: Iterable[str],
     *,
     link_types: Iterable[str] | None = None,
@@ -231,12 +218,13 @@ def induced_graph(
     aliases: AliasMap | None = None,
 ) -> GraphResult:
     """Every (filtered) link among ``node_ids``, aggregated, with the nodes' entity data."""
-    aliases = aliases if aliases is not None else AliasMap.load(store)
-    flt = _Filter(link_types, start, end)
+    gs = graph_store(store)
+    aliases = aliases if aliases is not None else gs.aliases()
+    flt = LinkFilter.of(link_types, start, end)
     canon = list(dict.fromkeys(aliases.canonical(n) for n in node_ids))
     members = [m for c in canon for m in aliases.members(c)]
-    rows = {r[0]: r for r in _between(store, members, flt)}
-    result = GraphResult(nodes=_load_nodes(store, canon, aliases))
+    rows = {r[0]: r for r in gs.links_between(members, flt)}
+    result = GraphResult(nodes=_load_nodes(gs, canon, aliases))
     result.edges = aggregate(rows.values(), aliases)
     return result
 
@@ -270,22 +258,14 @@ def aggregate(rows: Iterable[LinkTuple], aliases: AliasMap | None = None) -> lis
     return out
 
 
-def _load_nodes(store: Store, canon: Sequence[str], aliases: AliasMap) -> dict[str, GraphNode]:
-    con = store.connection
-    rows: dict[str, tuple[Any, ...]] = {}
+def _load_nodes(gs: GraphStore, canon: Sequence[str],
+                aliases: AliasMap) -> dict[str, GraphNode]:
     members = [m for c in canon for m in aliases.members(c)] if aliases else list(canon)
-    for i in range(0, len(members), _CHUNK):
-        chunk = members[i:i + _CHUNK]
-        sql = (f"SELECT id, type, key, label, props FROM entities "
-               f"WHERE id IN ({','.join('?' * len(chunk))})")
-        for r in con.execute(sql, chunk):
-            rows[r[0]] = r
+    rows = gs.entity_rows(members)
     nodes = {}
     for c in canon:
-        props: dict[str, Any] = {}
-        for m in reversed(aliases.members(c)) if aliases else (c,):  # canonical props win
-            if m in rows and rows[m][4] != "{}":
-                props.update(json.loads(rows[m][4]))
+        ids = list(reversed(aliases.members(c))) if aliases else [c]  # canonical props win
+        props = entity_props(rows, ids)
         row = rows.get(c)
         etype, key, label = (row[1], row[2], row[3]) if row else (c.split(":", 1)[0], c, "")
         nodes[c] = GraphNode(c, etype, label or key, props,
@@ -294,7 +274,7 @@ def _load_nodes(store: Store, canon: Sequence[str], aliases: AliasMap) -> dict[s
 
 
 def find_path(
-    store: Store,
+    store: Source,
     source: str,
     target: str,
     *,
@@ -306,17 +286,19 @@ def find_path(
     aliases: AliasMap | None = None,
     cancel: CancelToken | None = None,
 ) -> GraphResult:
-    """A shortest path between two entities, by bidirectional breadth-first search in SQL.
+    """A shortest path between two entities, by bidirectional breadth-first search over the
+    store's key lookups (the smaller frontier is expanded first).
 
     Returns the path as a graph (its nodes in order in ``result.seeds``, its edges with their
     evidence). Raises :class:`~graph.errors.NoPathError` when none exists within ``max_hops`` or the
     search visited ``max_visited`` entities without meeting.
     """
-    aliases = aliases if aliases is not None else AliasMap.load(store)
-    flt = _Filter(link_types, start, end)
-    a, b = _check_seeds(store, [source], aliases)[0], _check_seeds(store, [target], aliases)[0]
+    gs = graph_store(store)
+    aliases = aliases if aliases is not None else gs.aliases()
+    flt = LinkFilter.of(link_types, start, end)
+    a, b = _check_seeds(gs, [source], aliases)[0], _check_seeds(gs, [target], aliases)[0]
     if a == b:
-        return GraphResult(nodes=_load_nodes(store, [a], aliases), seeds=(a,))
+        return GraphResult(nodes=_load_nodes(gs, [a], aliases), seeds=(a,))
     parents: tuple[dict[str, str | None], dict[str, str | None]] = ({a: None}, {b: None})
     dist: tuple[dict[str, int], dict[str, int]] = ({a: 0}, {b: 0})
     frontiers = ([a], [b])
@@ -333,7 +315,8 @@ def find_path(
         current = set(frontiers[side])
         best = max_hops + 1
         # the whole layer is scanned: the first meeting found is not always the shortest
-        for _lid, _t, s, d, _time, _uid in _links_of(store, members, flt):
+        for _lid, _t, s, d, _time, _uid in sorted(gs.links_of(members, flt),
+                                                  key=_canonical_order):
             cs, cd = aliases.canonical(s), aliases.canonical(d)
             for here, other in ((cs, cd), (cd, cs)):
                 if here in current and other not in mine:
@@ -362,7 +345,7 @@ def find_path(
         right.append(node)
         node = parents[1][node]
     path = list(reversed(left)) + right
-    result = induced_graph(store, path, link_types=link_types, start=start, end=end,
+    result = induced_graph(gs, path, link_types=link_types, start=start, end=end,
                            aliases=aliases)
     on_path = {frozenset(p) for p in itertools.pairwise(path)}
     result.edges = [e for e in result.edges if frozenset((e.source, e.target)) in on_path]

@@ -58,15 +58,15 @@ def audited_export(workspace: Any, graph: GraphResult, path: Path, fmt: str,
     """Run ``write()`` (which writes ``graph`` to ``path`` in ``fmt``; e.g. a chart picture)
     only if the session holds the ``export`` permission (a refusal is audited and raises
     ``core.security.PermissionDeniedError``) and, when ``case`` is given, is a member of that
-    case (``cases.errors.CaseError`` otherwise, audited), and audit the files it wrote as
+    case (``core.errors.CaseRefusedError`` otherwise, audited), and audit the files it wrote as
     ``graph.export``."""
     from core.security import require
 
     user = require(workspace, "export", action="graph.export", file=str(path)).user
     if case:  # an export names a case the user belongs to (docs/CASES.md)
-        from cases.access import require_member_audited
+        from core.case_gate import require_case_member
 
-        require_member_audited(workspace, case, user, "graph.export")
+        require_case_member(workspace, case, user, "graph.export")
     files = write()
     workspace.audit.append(user, "graph.export", {
         "files": [str(f) for f in files], "format": fmt, "nodes": len(graph.nodes),

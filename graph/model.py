@@ -71,13 +71,15 @@ class GraphEdge:
 class GraphResult:
     """Nodes and aggregated edges, plus how the graph was built.
 
-    ``truncated`` is True when the node cap stopped the expansion before it was complete.
+    ``truncated`` is True when the node cap stopped the expansion before it was complete;
+    ``hubs`` maps the entities the fan-out cap kept from being expanded to their link counts.
     """
 
     nodes: dict[str, GraphNode] = field(default_factory=dict)
     edges: list[GraphEdge] = field(default_factory=list)
     seeds: tuple[str, ...] = ()
     truncated: bool = False
+    hubs: dict[str, int] = field(default_factory=dict)
 
     def node_ids(self) -> list[str]:
         return list(self.nodes)
@@ -92,7 +94,7 @@ class GraphResult:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {"seeds": list(self.seeds), "truncated": self.truncated,
+        return {"seeds": list(self.seeds), "truncated": self.truncated, "hubs": dict(self.hubs),
                 "nodes": [n.to_dict() for n in self.nodes.values()],
                 "edges": [e.to_dict() for e in self.edges]}
 

@@ -37,25 +37,39 @@ def _graph_detail(graph: Any) -> None:
                      truncated=bool(getattr(graph, "truncated", False)))
 
 
+def _graph(ctx: ServiceContext) -> Any:
+    """The workspace's graph store: its own store, or Elasticsearch (``[graph] backend``)."""
+    from graph.backend import for_workspace
+
+    return for_workspace(ctx.workspace)
+
+
 def _neighbourhood(ctx: ServiceContext, entities: Sequence[str], *, depth: int,
                    link_types: Sequence[str] | None, start: Any, end: Any, max_nodes: int,
-                   cancel: CancelToken | None) -> Any:
+                   cancel: CancelToken | None, max_fanout: int | None = None) -> Any:
+    from graph.backend import default_fanout
     from graph.entities import resolve_entities
     from graph.expand import expand as expand_store
 
-    store = ctx.workspace.store
+    store = _graph(ctx)
+    if max_fanout is None:
+        max_fanout = default_fanout(ctx.workspace)
     return expand_store(store, resolve_entities(store, entities), depth=depth,
                         link_types=link_types, start=_time(start), end=_time(end),
-                        max_nodes=max_nodes, cancel=cancel)
+                        max_nodes=max_nodes, max_fanout=max_fanout, cancel=cancel)
 
 
 @service("graph.expand", permission="graph.read")
 def expand(ctx: ServiceContext, *, entities: Sequence[str], depth: int = 2,
            link_types: Sequence[str] | None = None, start: Any = None, end: Any = None,
-           max_nodes: int = 2000, case: str | None = None,
+           max_nodes: int = 2000, max_fanout: int | None = None, case: str | None = None,
            cancel: CancelToken | None = None,
            compute: Callable[[], Any] | None = None) -> Any:
     """The neighbourhood of ``entities`` to ``depth`` hops, with evidence (a GraphResult).
+
+    ``max_fanout`` caps each hop's fan-out: entities with more links are flagged as hubs
+    (``result.hubs``) and not expanded through (default: ``[graph] max_fanout``, 1000 links
+    on a cluster, none on one machine).
 
     ``compute`` (in-process callers only) does the same expansion the caller's way, e.g. the
     console growing its chart in a helper process; the check and the audit stay here.
@@ -65,7 +79,7 @@ def expand(ctx: ServiceContext, *, entities: Sequence[str], depth: int = 2,
         _graph_detail(result[0] if isinstance(result, tuple) else result)
         return result
     result = _neighbourhood(ctx, entities, depth=depth, link_types=link_types, start=start,
-                            end=end, max_nodes=max_nodes, cancel=cancel)
+                            end=end, max_nodes=max_nodes, cancel=cancel, max_fanout=max_fanout)
     _graph_detail(result)
     return result
 
@@ -88,7 +102,7 @@ def path(ctx: ServiceContext, *, source: str, target: str, max_hops: int = 6, k:
         result = compute()
         audit_detail(found=True)
         return result
-    store = ctx.workspace.store
+    store = _graph(ctx)
     a, b = resolve_entity(store, source), resolve_entity(store, target)
     t0, t1 = _time(start), _time(end)
     if not time_order and k == 1:
@@ -159,7 +173,7 @@ def cooccur(ctx: ServiceContext, *, target: str | None = None, window: float = 6
     from graph.cooccur import Sightings, cooccurrence_pairs, cooccurring_in_store
     from graph.entities import resolve_entity
 
-    store = ctx.workspace.store
+    store = _graph(ctx)
     t0, t1 = _time(start), _time(end)
     if target:
         found = cooccurring_in_store(store, resolve_entity(store, target), window=window,
@@ -182,8 +196,8 @@ def timeline(ctx: ServiceContext, *, entity: str, start: Any = None, end: Any = 
     from graph.timeline import day_hour_matrix
     from graph.timeline import timeline as events_of
 
-    eid = resolve_entity(ctx.workspace.store, entity)
-    events = events_of(ctx.workspace.store, eid, start=_time(start), end=_time(end),
+    eid = resolve_entity(_graph(ctx), entity)
+    events = events_of(_graph(ctx), eid, start=_time(start), end=_time(end),
                        limit=limit)
     audit_detail(events=len(events))
     return {"entity": eid, "events": events, "day_hour": day_hour_matrix(events)}

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from core.store import Store
+from graph.backend import GraphStore, LinkFilter, graph_store
 from graph.errors import EntityNotFoundError
 from graph.model import iso
 from graph.resolution import AliasMap
@@ -46,28 +47,30 @@ def _title(text_json: str, rtype: str, rid: str) -> str:
     return f"{rtype} {rid}"
 
 
-def timeline(store: Store, entity: str, *, start: datetime | None = None,
+def timeline(store: Store | GraphStore, entity: str, *, start: datetime | None = None,
              end: datetime | None = None, aliases: AliasMap | None = None,
              limit: int | None = None) -> list[TimelineEvent]:
     """Every record about ``entity`` (and entities merged into it), oldest first.
 
     Records without a time come last. ``start`` / ``end`` bound the events' times (records
-    without a time are then left out).
+    without a time are then left out). The links come from the graph store (SQL or
+    Elasticsearch), the records from the relational store behind it.
     """
-    if store.get_entity(entity) is None:
+    gs = graph_store(store)
+    if gs.get_entity(entity) is None:
         raise EntityNotFoundError(f"no entity {entity!r} in the store")
-    aliases = aliases if aliases is not None else AliasMap.load(store)
+    aliases = aliases if aliases is not None else gs.aliases()
     members = aliases.members(aliases.canonical(entity))
-    con = store.connection
+    con = gs.records_store().connection
     marks = ",".join("?" * len(members))
     uids = {r[0] for r in con.execute(
         f"SELECT record_uid FROM record_entities WHERE entity_id IN ({marks})", members)}
     links: dict[str, list[dict[str, Any]]] = defaultdict(list)
     member_set = set(members)
     for column in ("source", "target"):
-        for ltype, s, d, t, uid in con.execute(
-                f"SELECT type, source, target, time, record_uid FROM links "
-                f"WHERE {column} IN ({marks})", members):
+        rows = sorted(gs.links_of(members, LinkFilter(), (column,)),
+                      key=lambda r: (r[4] is not None, r[4] or 0.0, r[5], r[1], r[2], r[3]))
+        for _h, ltype, s, d, t, uid in rows:
             other = d if s in member_set else s
             links[uid].append({"type": ltype, "other": aliases.canonical(other), "time": t})
             uids.add(uid)

@@ -37,32 +37,30 @@ class AlertCenter:
     def __init__(self, ctx: OpsContext) -> None:
         self.ctx = ctx
         self.config = ctx.config.alerts
-        self._search_saved: Any = None  # search.SavedSearches, opened on first use
+        self._search_saved: Any = None  # the record matchers, loaded on first use
 
     def _query_searches(self, records: Sequence[Record]) -> list[tuple[str, str, str]]:
-        """(search id, search name, record uid) for saved searches of the search package
-        (full query language, same answers as the search engines) matching ``records``."""
-        if self._search_saved is False:
-            return []
+        """(search id, search name, record uid) for records that other engines' saved queries
+        match: the ``superbrain.record_matchers`` entry points (the search engine's saved
+        searches — full query language, same answers as the search engines). Found through
+        core.extensions, so ops does not import search; none installed: only ops predicates."""
         if self._search_saved is None:
+            from core.extensions import RECORD_MATCHERS, load_all
+
+            matchers = []
+            for _ext, factory in load_all(RECORD_MATCHERS):
+                matcher = factory(self.ctx.workspace)
+                if matcher is None:
+                    return []  # nothing saved yet: ask again next time
+                matchers.append(matcher)
+            self._search_saved = matchers
+        found: list[tuple[str, str, str]] = []
+        for matcher in self._search_saved:
             try:
-                from search import FieldRegistry, SavedSearches
-                from search.saved import FILE_NAME
-            except ImportError:  # search engine not installed: only ops predicates apply
-                self._search_saved = False
-                return []
-            ws = self.ctx.workspace
-            if not (ws.search_dir / FILE_NAME).exists():
-                return []  # none saved yet (the plugin discovery below is not free)
-            self._search_saved = SavedSearches(ws.search_dir, FieldRegistry.from_workspace(ws))
-        if not self._search_saved.path.exists():
-            return []
-        try:
-            matches = self._search_saved.match(records)
-        except Exception as exc:  # a bad saved-search file must not stop an ingest
-            log.error("saved searches of the search engine were not evaluated: %s", exc)
-            return []
-        return [(m.search.id, m.search.name, uid) for m in matches for uid in m.uids]
+                found.extend(matcher(records))
+            except Exception as exc:  # a bad saved-search file must not stop an ingest
+                log.error("saved searches of %s were not evaluated: %s", matcher, exc)
+        return found
 
     # -- raising ------------------------------------------------------------------------------
     def _insert(self, tx: Tx, kind: str, *, title: str, rule: str, subject: str,
@@ -299,6 +297,11 @@ class AlertCenter:
         who = self.ctx.user(user)
         raised: builtins.list[Alert] = []
         searches = self.saved_searches()
+        # Other engines' saved queries first, outside the transaction: loading them may discover
+        # plugins, whose audit entries write the store's trust anchor (waiting on this very
+        # transaction's lock for 30 s each, once ~3.5 min for seven sources).
+        searched = self._query_searches(
+            [r for r in records if r.source not in self.config.watch_sources])
         with self.ctx.tx() as tx:
             watch = WatchIndex.load(tx.con, self.config)
             others = []
@@ -332,7 +335,7 @@ class AlertCenter:
                         if a:
                             raised.append(a)
             titles = {r.uid: r.title() for r in others}
-            for sid, name, uid in self._query_searches(others):
+            for sid, name, uid in searched:
                 a = self._insert(
                     tx, "saved_search", title=f"订阅命中 saved search “{name}”: {titles[uid]}",
                     rule=f"search:{sid}", subject=name, record_uid=uid, severity=None,

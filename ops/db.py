@@ -64,6 +64,39 @@ CREATE TABLE IF NOT EXISTS ops_events (
 CREATE TABLE IF NOT EXISTS ops_audit_outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, user TEXT NOT NULL,
     action TEXT NOT NULL, params TEXT NOT NULL);
+-- The field loop (ops.field, ops.reports): unit devices, what units report from the ground,
+-- public reports with their receipt codes and ratings, photos (base64), mediation.
+CREATE TABLE IF NOT EXISTS ops_unit_devices (
+    account TEXT PRIMARY KEY, unit_id TEXT NOT NULL, bound_by TEXT NOT NULL,
+    bound_at REAL NOT NULL, revoked_at REAL, revoked_by TEXT);
+CREATE TABLE IF NOT EXISTS ops_field_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, unit_id TEXT NOT NULL,
+    incident_id INTEGER, kind TEXT NOT NULL, account TEXT NOT NULL,
+    payload TEXT NOT NULL DEFAULT '{}');
+CREATE INDEX IF NOT EXISTS ops_field_log_unit ON ops_field_log(unit_id, incident_id, kind);
+CREATE TABLE IF NOT EXISTS ops_reports (
+    code TEXT PRIMARY KEY, incident_id INTEGER NOT NULL, ts REAL NOT NULL, peer TEXT NOT NULL,
+    phone TEXT NOT NULL, photos INTEGER NOT NULL DEFAULT 0, rating INTEGER,
+    rating_note TEXT NOT NULL DEFAULT '', rated_at REAL);
+CREATE INDEX IF NOT EXISTS ops_reports_peer ON ops_reports(peer, ts);
+CREATE INDEX IF NOT EXISTS ops_reports_phone ON ops_reports(phone, ts);
+CREATE INDEX IF NOT EXISTS ops_reports_incident ON ops_reports(incident_id);
+CREATE TABLE IF NOT EXISTS ops_photos (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, owner TEXT NOT NULL, mime TEXT NOT NULL,
+    sha256 TEXT NOT NULL, size INTEGER NOT NULL, data TEXT NOT NULL, ts REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS ops_photos_owner ON ops_photos(owner);
+CREATE TABLE IF NOT EXISTS ops_mediations (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, incident_id INTEGER NOT NULL, mediator TEXT NOT NULL,
+    district TEXT NOT NULL DEFAULT '', assigned_by TEXT NOT NULL, assigned_at REAL NOT NULL,
+    outcome TEXT, agreement TEXT NOT NULL DEFAULT '', closed_at REAL);
+CREATE INDEX IF NOT EXISTS ops_mediations_mediator ON ops_mediations(mediator);
+CREATE TABLE IF NOT EXISTS ops_mediation_sessions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, mediation_id INTEGER NOT NULL, at REAL NOT NULL,
+    place TEXT NOT NULL DEFAULT '', parties TEXT NOT NULL DEFAULT '[]',
+    created_by TEXT NOT NULL, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS ops_mediation_invites (
+    code TEXT PRIMARY KEY, session_id INTEGER NOT NULL, party TEXT NOT NULL,
+    opened_at REAL);
 """
 
 

@@ -113,27 +113,42 @@ class IncidentDesk:
         """
         validate_incident(self.config, category=category, priority=priority, lat=lat, lon=lon,
                           where="new incident")
-        if not district and lat is not None and lon is not None:
-            district = nearest_district(self.config, lat, lon)
-        decision = self.config.router.route(category, text, priority, district)
         self.ctx.require("ops.intake", action="incident.create")
         who = self.ctx.user(user)
         with self.ctx.tx() as tx:
-            received = received_at.timestamp() if received_at else tx.now
-            cur = tx.con.execute(
-                "INSERT INTO ops_incidents (source_uid, category, priority, status, received_at, "
-                "lat, lon, address, district, reporter, reporter_phone, text, routing, stamps, "
-                "dispute, created_by, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (None, category.strip(), priority, self.config.incident_states.initial, received,
-                 lat, lon, address, district, reporter, reporter_phone, text,
-                 dumps(decision.as_dict()), dumps({"received": received}),
-                 int(dispute or decision.dispute), who,
-                 tx.now))
-            inc = load_incident(tx.con, int(cur.lastrowid or 0))
-            tx.event("incident.created", inc.id, who, inc.as_dict())
-            tx.audit(who, "ops.incident.create", {"incident": inc.id, "category": category,
-                                                  "priority": priority,
-                                                  "rule": decision.rule_id})
+            return self.insert(tx, category, priority, lat=lat, lon=lon, address=address,
+                               district=district, reporter=reporter,
+                               reporter_phone=reporter_phone, text=text,
+                               received_at=received_at, dispute=dispute, user=who)
+
+    def insert(self, tx: Tx, category: str, priority: int, *, lat: float | None = None,
+               lon: float | None = None, address: str = "", district: str = "",
+               reporter: str = "", reporter_phone: str = "", text: str = "",
+               received_at: datetime | None = None, dispute: bool = False,
+               user: str, audit: dict[str, Any] | None = None) -> Incident:
+        """:meth:`create` inside the caller's transaction and without its permission check,
+        for intake paths that checked their own (a public report, :mod:`ops.reports`)."""
+        validate_incident(self.config, category=category, priority=priority, lat=lat, lon=lon,
+                          where="new incident")
+        if not district and lat is not None and lon is not None:
+            district = nearest_district(self.config, lat, lon)
+        decision = self.config.router.route(category, text, priority, district)
+        who = user
+        received = received_at.timestamp() if received_at else tx.now
+        cur = tx.con.execute(
+            "INSERT INTO ops_incidents (source_uid, category, priority, status, received_at, "
+            "lat, lon, address, district, reporter, reporter_phone, text, routing, stamps, "
+            "dispute, created_by, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (None, category.strip(), priority, self.config.incident_states.initial, received,
+             lat, lon, address, district, reporter, reporter_phone, text,
+             dumps(decision.as_dict()), dumps({"received": received}),
+             int(dispute or decision.dispute), who,
+             tx.now))
+        inc = load_incident(tx.con, int(cur.lastrowid or 0))
+        tx.event("incident.created", inc.id, who, inc.as_dict())
+        tx.audit(who, "ops.incident.create", {"incident": inc.id, "category": category,
+                                              "priority": priority,
+                                              "rule": decision.rule_id, **(audit or {})})
         return inc
 
     # -- reads --------------------------------------------------------------------------------

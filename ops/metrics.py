@@ -43,7 +43,9 @@ def metrics(con: Any, config: OpsConfig, *, now: float, start: datetime | None =
     ``respond_target_min``, ``respond_breaches``, ``resolve_target_min``,
     ``resolve_breaches``, ``breach_rate``); ``mediation`` (per district: ``cases`` (disputes
     with an outcome), ``success``, ``failed``, ``pending``, ``success_rate`` = success ÷
-    (success + failed) or None) and ``mediation_total``. A breach counts closed incidents
+    (success + failed) or None) and ``mediation_total``; ``satisfaction`` (public reporters'
+    ratings, :func:`ops.reports.satisfaction`) and ``mediation_by_mediator``
+    (:func:`ops.mediation.by_mediator`). A breach counts closed incidents
     that took longer than the target and open ones already past it.
     """
     sql = ("SELECT priority, status, received_at, stamps, district, dispute, mediation "
@@ -101,7 +103,13 @@ def metrics(con: Any, config: OpsConfig, *, now: float, start: datetime | None =
     for d in (*mediation.values(), totals):
         decided = d["success"] + d["failed"]
         d["success_rate"] = round(d["success"] / decided, 4) if decided else None
+    from ops.mediation import by_mediator
+    from ops.reports import satisfaction
+
+    t0, t1 = (start.timestamp() if start else None), (end.timestamp() if end else None)
     return {"incidents": n, "response": distribution(respond_min[has_scene]),
+            "satisfaction": satisfaction(con, t0, t1),
+            "mediation_by_mediator": by_mediator(con, t0, t1),
             "dispatch": distribution(dispatch_min[~np.isnan(dispatch_min)]),
             "by_priority": by_priority, "mediation": dict(sorted(mediation.items())),
             "mediation_total": totals}

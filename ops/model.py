@@ -173,7 +173,9 @@ class OpsEvent:
 
     ``kind`` is one of ``incident.created``, ``incident.updated``, ``unit.created``,
     ``unit.updated``, ``unit.moved``, ``assignment.created``, ``assignment.ended``,
-    ``alert.raised``, ``alert.acked``. ``ref`` is the incident id, unit id or alert id
+    ``alert.raised``, ``alert.acked``; from the field loop ``assignment.accepted``,
+    ``incident.field_report``, ``incident.rated``, ``incident.mediation``, ``unit.device``
+    (payload: ids and the values that changed). ``ref`` is the incident id, unit id or alert id
     (as text); ``payload`` carries the changed object's ``as_dict()``.
     """
 

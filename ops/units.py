@@ -200,9 +200,15 @@ class UnitRoster:
         on scene. Raises :class:`InvalidTransitionError` naming the unit, current and requested
         status, or :class:`StaleVersionError` when ``expected_version`` is no longer current.
         """
+        self.ctx.require("ops.dispatch", action="unit.status", unit=unit_id, to=status)
+        return self.move(unit_id, status, user=user, expected_version=expected_version)
+
+    def move(self, unit_id: str, status: str, *, user: str | None = None,
+             expected_version: int | None = None, via: str = "") -> Unit:
+        """:meth:`set_status` without its permission check, for callers that checked a
+        narrower one themselves (a unit's own device, :mod:`ops.field`); ``via`` is audited."""
         from ops.incidents import advance_incident, load_incident
 
-        self.ctx.require("ops.dispatch", action="unit.status", unit=unit_id, to=status)
         who = self.ctx.user(user)
         with self.ctx.tx() as tx:
             unit = load_unit(tx.con, unit_id)
@@ -223,6 +229,7 @@ class UnitRoster:
                 inc = load_incident(tx.con, unit.incident_id)
                 if self.ctx.config.incident_states.can(inc.status, "on_scene"):
                     advance_incident(tx, self.ctx.config, inc, "on_scene", who)
-            tx.audit(who, "ops.unit.status", {"unit": unit_id, "from": unit.status,
-                                              "to": status, "incident": unit.incident_id})
+            params = {"unit": unit_id, "from": unit.status, "to": status,
+                      "incident": unit.incident_id}
+            tx.audit(who, "ops.unit.status", {**params, "via": via} if via else params)
         return updated

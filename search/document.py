@@ -64,19 +64,8 @@ class FieldRegistry:
 
     @classmethod
     def from_workspace(cls, workspace: Workspace) -> FieldRegistry:
-        """Schemas of every source plugin the workspace can load (failures are logged)."""
-        from plugins.registry import call_with_timeout
-
-        found = workspace.discover_sources()  # audited, allow-listed, time-limited
-        timeout = workspace.plugin_settings()["load_timeout"]
-        schemas: list[RecordSchema] = []
-        for name, lp in sorted(found.loaded.items()):
-            try:
-                schemas.extend(call_with_timeout(lp.plugin.record_schemas, timeout,
-                                                 f"source {name}: record_schemas()"))
-            except Exception as exc:  # a broken or hanging plugin must not break search
-                log.warning("source %s: record_schemas() failed: %s", name, exc)
-        return cls.from_schemas(schemas)
+        """The schemas of the workspace's sources (:meth:`Workspace.source_schemas`)."""
+        return cls.from_schemas(workspace.source_schemas())
 
     def add(self, schema: RecordSchema) -> None:
         self._by_type.clear()

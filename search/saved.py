@@ -130,3 +130,20 @@ class SavedSearches:
                 if matcher.matches(root):
                     hits[s.id].append(record.uid)
         return [SavedSearchMatch(s, tuple(hits[s.id])) for s in searches if hits[s.id]]
+
+
+def workspace_matcher(workspace: Any) -> Any:
+    """The saved searches of ``workspace`` as a record matcher for operations alerts
+    (``superbrain.record_matchers`` entry point): ``match(records)`` → ``[(search id, search
+    name, record uid)]``. None while the workspace has none saved (plugin discovery, which the
+    field registry needs, is not free)."""
+    if not (workspace.search_dir / FILE_NAME).exists():
+        return None
+    saved = SavedSearches(workspace.search_dir, FieldRegistry.from_workspace(workspace))
+
+    def match(records: Sequence[Record]) -> list[tuple[str, str, str]]:
+        if not saved.path.exists():
+            return []
+        return [(m.search.id, m.search.name, uid) for m in saved.match(records) for uid in m.uids]
+
+    return match

@@ -31,7 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from centre.db import first
 from centre.workspace import CentreWorkspace
-from server import wire
+from server import field, wire
 from server.auth import Authenticator, LoginRefused, bearer_token
 from server.config import ServerConfig
 from server.push import EventHub, stream
@@ -66,7 +66,8 @@ class SessionGate:
             return
         if scope["type"] != "http":  # websockets are not offered
             return
-        if (scope["method"], scope["path"]) not in OPEN_ROUTES:
+        if (scope["method"], scope["path"]) not in OPEN_ROUTES \
+                and not field.is_open(scope["method"], scope["path"]):
             headers = {k.decode("latin-1").lower(): v.decode("latin-1")
                        for k, v in scope["headers"]}
             token = bearer_token(headers.get("authorization"))
@@ -138,6 +139,7 @@ def build_app(workspace: CentreWorkspace, config: ServerConfig) -> Starlette:
     # Each Argon2id check takes 64 MiB and tens of milliseconds: a few at a time, so that a
     # burst of logins (or an attacker) queues instead of exhausting memory and worker threads.
     login_slots = anyio.CapacityLimiter(LOGIN_CONCURRENCY)
+    flood = field.FloodGate()
 
     async def login(request: Request) -> Response:
         try:
@@ -172,9 +174,11 @@ def build_app(workspace: CentreWorkspace, config: ServerConfig) -> Starlette:
                            for s in sorted(specs.values(), key=lambda s: s.name)])
 
     async def call(request: Request) -> Response:
-        name = request.path_params["service"]
+        return await _run(request, request.path_params["service"], config.max_body_bytes)
+
+    async def _run(request: Request, name: str, limit: int) -> Response:
         try:
-            body = await read_json(request, config.max_body_bytes)
+            body = await read_json(request, limit)
         except BodyError as exc:
             return _error(exc.kind, str(exc))
         params = body.get("params", {})
@@ -195,6 +199,25 @@ def build_app(workspace: CentreWorkspace, config: ServerConfig) -> Starlette:
                                           "see the server log)")
             return _error(kind, str(exc))
 
+    async def public_call(request: Request, name: str) -> Response:
+        """A public page's call: runs as ``public@ADDRESS`` with the role ``public``."""
+        from core.security import Session
+        from core.services import services
+
+        spec = services().get(name)
+        if spec is None or spec.permission != "report.submit":
+            return _error("NotFound", f"no public service named {name[:100]!r}")
+        address = peer(request) or "unknown"
+        admitted, refusals = flood.admit(address)
+        if refusals:
+            await run_in_threadpool(workspace.audit.append, f"public@{address}",
+                                    "public.flood", {"refused": refusals, "service": name})
+        if not admitted:
+            return _error("RateLimited", "too many requests from this address; try again in "
+                                         "a minute, or call 110 in an emergency")
+        request.state.session = Session(f"public@{address}", "public", "public")
+        return await _run(request, name, field.PUBLIC_BODY_LIMIT)
+
     async def events(request: Request) -> Response:
         after_text = request.headers.get("last-event-id") or request.query_params.get("after")
         after = None
@@ -207,9 +230,12 @@ def build_app(workspace: CentreWorkspace, config: ServerConfig) -> Starlette:
         def still_valid() -> bool:
             return auth.check(token) is not None
 
+        session = request.state.session
+        accept = await run_in_threadpool(field.unit_filter, workspace, session)
         body: AsyncIterator[str] = stream(hub, after, still_valid=still_valid,
-                                          permissions=request.state.session.permissions,
-                                          keepalive_s=config.keepalive_s)
+                                          permissions=session.permissions,
+                                          user=session.user,
+                                          keepalive_s=config.keepalive_s, accept=accept)
         return StreamingResponse(body, media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store",
                                           "X-Accel-Buffering": "no"})
@@ -234,6 +260,7 @@ def build_app(workspace: CentreWorkspace, config: ServerConfig) -> Starlette:
         Route(f"{API}/call/{{service:str}}", call, methods=["POST"]),
         Route(f"{API}/events", events, methods=["GET"]),
         Route(f"{API}/health", health, methods=["GET"]),
+        *field.routes(workspace, public_call),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(SessionGate, auth=auth)

@@ -1,16 +1,22 @@
-"""Live push: the change journal (``ops_events``) streamed to consoles as Server-Sent Events.
+"""Live push: the change journals (``ops_events``, ``case_events``) streamed to consoles as
+Server-Sent Events.
 
-Every committed row of ``ops_events`` is announced by a PostgreSQL trigger on the channel
+Both journals take their ids from one sequence (centre.workspace), so they read as one journal
+in id order. Every committed row of either is announced by a PostgreSQL trigger on the channel
 ``superbrain_events`` (NOTIFY is delivered at commit, to every process). Each server process
 runs one :class:`EventHub`: a thread that LISTENs on its own connection, reads the new rows
 (``id > last``; rows commit in id order, see centre.db) and hands them to the process's
 streams. It also polls once a second, so a lost notification delays an event, never loses it.
 
 A stream starts after the id the console last saw (``Last-Event-ID`` or ``?after=``) and first
-replays what it missed from the table; a console too slow to keep up is switched back to
+replays what it missed from the tables; a console too slow to keep up is switched back to
 reading from the table. So a console that reconnects misses nothing that the journal still
 holds; one that comes back after what it missed was pruned (``OpsService.prune_events``) gets
 ``event: reset`` first, and reloads its boards.
+
+Who sees what: an operations event needs its kind's permission (:data:`KIND_PERMISSIONS`); a
+case event (``event: case``) needs ``cases.read`` *and* membership of that case when it is
+delivered (:class:`CaseMembership`), so a user who is not a member never learns the case exists.
 """
 
 from __future__ import annotations
@@ -41,11 +47,14 @@ class Event:
     ref: str
     user: str
     payload: str  # JSON text, as stored
+    case: str = ""  # a case event's case number ("" for an operations event)
 
     def sse(self) -> str:
         """The event in text/event-stream form (``event:`` is the kind's first part:
-        alert, incident, unit, assignment, case …; no ``id:`` for an announced change)."""
-        data = (f'{{"id":{self.id},"ts":{self.ts!r},"kind":{json.dumps(self.kind)},'
+        alert, incident, unit, assignment, case …; no ``id:`` for an announced change).
+        A case event carries ``case`` (its number), as ``cases.events`` returns it."""
+        case = f'"case":{json.dumps(self.case, ensure_ascii=False)},' if self.case else ""
+        data = (f'{{"id":{self.id},"ts":{self.ts!r},"kind":{json.dumps(self.kind)},{case}'
                 f'"ref":{json.dumps(self.ref, ensure_ascii=False)},'
                 f'"user":{json.dumps(self.user, ensure_ascii=False)},'
                 f'"payload":{self.payload}}}')
@@ -67,19 +76,25 @@ def _volatile_event(payload: str) -> Event | None:
 
 
 def fetch_events(db: Database, after: int, limit: int = PAGE) -> list[Event]:
+    """Rows of both journals with id > ``after``, in id order (one id space)."""
     rows = db.connection.execute(
-        "SELECT id, ts, kind, ref, user, payload FROM ops_events WHERE id > ? ORDER BY id "
-        "LIMIT ?", (after, limit)).fetchall()
-    return [Event(int(r[0]), float(r[1]), r[2], r[3], r[4], r[5]) for r in rows]
+        "SELECT id, ts, kind, ref, user, payload, '' FROM ops_events WHERE id > ? "
+        "UNION ALL SELECT id, ts, kind, ref, user, payload, case_number FROM case_events "
+        "WHERE id > ? ORDER BY 1 LIMIT ?", (after, after, limit)).fetchall()
+    return [Event(int(r[0]), float(r[1]), r[2], r[3], r[4], r[5], r[6]) for r in rows]
 
 
 def oldest_event_id(db: Database) -> int | None:
+    """The oldest id the operations journal still holds (it is pruned; the case journal is
+    not, so a console that missed more than that reloads)."""
     row = first(db.connection.execute("SELECT min(id) FROM ops_events"))
     return int(row[0]) if row[0] is not None else None
 
 
 def last_event_id(db: Database) -> int:
-    return int(first(db.connection.execute("SELECT coalesce(max(id), 0) FROM ops_events"))[0])
+    return int(first(db.connection.execute(
+        "SELECT greatest((SELECT coalesce(max(id), 0) FROM ops_events), "
+        "(SELECT coalesce(max(id), 0) FROM case_events))"))[0])
 
 
 @dataclass(eq=False)
@@ -173,23 +188,69 @@ class EventHub:
 
 
 #: What a session needs to receive each kind of journalled change (the part before the dot).
-#: A kind not listed here is not pushed at all: a new journal (e.g. case edits, which only a
-#: case's members may see) must say who may see it before it reaches any console.
+#: A kind not listed here is not pushed at all: a new journal must say who may see it before
+#: it reaches any console. ``case`` also needs membership of the case (:class:`CaseMembership`).
 KIND_PERMISSIONS = {"alert": "ops.read", "incident": "ops.read", "unit": "ops.read",
-                    "assignment": "ops.read"}
+                    "assignment": "ops.read", "case": "cases.read"}
+#: Case event kinds after which a case's membership may have changed.
+MEMBERSHIP_KINDS = frozenset({"case.created", "case.imported", "case.member",
+                              "case.member_removed"})
+
+
+class CaseMembership:
+    """Whether one stream's user is a member of a case, asked of the database when a case's
+    event first arrives and again after each change of its members (so an added member starts
+    receiving its events, and a removed one stops)."""
+
+    def __init__(self, db: Database, user: str) -> None:
+        self.db = db
+        self.user = user
+        self._known: dict[str, bool] = {}
+
+    def _ask(self, case: str) -> bool:
+        return self.db.connection.execute(
+            "SELECT 1 FROM case_members WHERE case_number=? AND user=?",
+            (case, self.user)).fetchone() is not None
+
+    async def member(self, event: Event) -> bool:
+        from starlette.concurrency import run_in_threadpool
+
+        if event.kind in MEMBERSHIP_KINDS:
+            self._known.pop(event.case, None)
+        if event.case not in self._known:
+            self._known[event.case] = await run_in_threadpool(self._ask, event.case)
+        return self._known[event.case]
 
 
 def visible(event: Event, permissions: frozenset[str]) -> bool:
+    """Whether the session's ``permissions`` let it see ``event``'s kind (a case event also
+    needs membership: :func:`deliver`)."""
     needed = KIND_PERMISSIONS.get(event.kind.split(".", 1)[0])
     return needed is not None and needed in permissions
 
 
+async def deliver(event: Event, permissions: frozenset[str], members: CaseMembership | None,
+                  accept: Callable[[Event], bool] | None = None) -> bool:
+    """Whether to send ``event`` to one stream: the kind's permission, and for a case event
+    membership of its case (never without a user to ask about); ``accept`` may let through
+    more operations events (never a case's)."""
+    if event.case or event.kind.startswith("case."):
+        return (visible(event, permissions) and members is not None and bool(event.case)
+                and await members.member(event))
+    return visible(event, permissions) or (accept is not None and accept(event))
+
+
 async def stream(hub: EventHub, after: int | None, *, still_valid: Callable[[], Any],
-                 permissions: frozenset[str], keepalive_s: float = 15.0) -> Any:
+                 permissions: frozenset[str], user: str | None = None,
+                 keepalive_s: float = 15.0,
+                 accept: Callable[[Event], bool] | None = None) -> Any:
     """The text/event-stream body for one console (an async generator of str): the events
-    its session's ``permissions`` let it see (:data:`KIND_PERMISSIONS`)."""
+    its session's ``permissions`` let it see (:data:`KIND_PERMISSIONS`), the events of the
+    cases ``user`` is a member of, plus the operations events ``accept`` lets through (a unit
+    device's own events, :func:`server.field.unit_filter`)."""
     from starlette.concurrency import run_in_threadpool
 
+    members = CaseMembership(hub.db, user) if user else None
     sub = hub.subscribe()
     try:
         last = hub.last_id if after is None else after
@@ -206,7 +267,7 @@ async def stream(hub: EventHub, after: int | None, *, still_valid: Callable[[], 
             while True:
                 events = await run_in_threadpool(fetch_events, hub.db, last)
                 for event in events:
-                    if visible(event, permissions):
+                    if await deliver(event, permissions, members, accept):
                         yield event.sse()
                     last = event.id
                 if len(events) < PAGE:
@@ -221,12 +282,12 @@ async def stream(hub: EventHub, after: int | None, *, still_valid: Callable[[], 
                     yield ": keepalive\n\n"
                     continue
                 if not event.id:  # announced, not journalled: pass it on as it comes
-                    if visible(event, permissions):
+                    if await deliver(event, permissions, members):
                         yield event.sse()
                     continue
                 if event.id <= last:  # already replayed from the table
                     continue
-                if visible(event, permissions):
+                if await deliver(event, permissions, members, accept):
                     yield event.sse()
                 last = event.id
             while not sub.queue.empty():

@@ -8,7 +8,8 @@ from typing import Any
 
 #: error type → HTTP status
 STATUS = {"Unauthenticated": 401, "PermissionDenied": 403, "NotFound": 404, "Conflict": 409,
-          "TooLarge": 413, "Invalid": 422, "Locked": 423, "Unavailable": 503, "Internal": 500}
+          "TooLarge": 413, "Invalid": 422, "Locked": 423, "RateLimited": 429,
+          "Unavailable": 503, "Internal": 500}
 
 _NOT_FOUND = ("UnknownIncidentError", "UnknownUnitError", "UnknownAlertError",
               "UnknownFaceError", "EntityNotFoundError", "NotFoundError", "UnknownCaseError",
@@ -48,6 +49,8 @@ def error_type(exc: BaseException) -> str:
     names = {cls.__name__ for cls in type(exc).__mro__}
     if isinstance(exc, AccessDeniedError):
         return "PermissionDenied"
+    if "RateLimitedError" in names:
+        return "RateLimited"
     if names & set(_UNAVAILABLE):
         return "Unavailable"
     if names & set(_NOT_FOUND):

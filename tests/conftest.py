@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,6 +10,65 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+
+#: Fixture modules every test module gets (the rest are imported by the modules that use them).
+pytest_plugins = ["registry_fixtures"]
+
+#: What the tests of a module need, in one place (markers registered in pyproject.toml), so that
+#: ``python -m pytest -m "not slow and not gui"`` is the fast loop. ``gui``: Qt (also every test
+#: that uses pytest-qt's ``qtbot``/``qapp``); ``postgres``/``elasticsearch``/``faces``: that real
+#: server or the shared face photos (the tests skip, saying so, without them); ``slow``: a demo
+#: workspace, a server process, a face model or a fuzzing run — seconds to minutes each.
+NEEDS: dict[str, tuple[str, ...]] = {
+    "test_builtin_demo": ("slow",),
+    "test_centre_console": ("gui", "postgres", "slow"),
+    "test_centre_db": ("postgres",),
+    "test_centre_*": ("postgres", "slow"),
+    "test_console_logic": ("gui",),
+    "test_console_boundary": ("gui",),
+    "test_console_*": ("gui", "slow"),
+    "test_core_extensions": (),
+    "test_faces_imports": (),
+    "test_faces_*": ("faces", "slow"),
+    "test_plugins_walkthrough": ("slow",),
+    "test_search_conformance": ("elasticsearch", "slow"),
+    "test_search_es": ("elasticsearch", "slow"),
+    "test_search_native": ("slow",),
+    "test_trust_cluster": ("elasticsearch", "slow"),
+    "test_trust_crash": ("slow",),
+    "test_trust_faces_rotation": ("faces", "slow"),
+    "test_trust_fuzz*": ("slow",),
+    "test_trust_login": ("slow",),
+    "test_trust_service_attacks": ("slow",),
+    "test_trust_services": ("slow",),
+}
+#: Single slow tests in otherwise quick modules (measured with ``--durations``).
+SLOW_TESTS = {
+    "test_core_ingest.py::test_sigkill_halfway_then_rerun_ends_with_exact_count",
+    "test_trust_bounds.py::test_two_ingests_at_once_lose_nothing_from_the_index",
+    "test_trust_audit.py::test_random_damage_never_crashes_and_is_always_reported",
+}
+_QT_FIXTURES = {"qtbot", "qapp"}
+
+
+def needs(module: str) -> tuple[str, ...]:
+    """The markers of test module ``module`` (first matching pattern of :data:`NEEDS`)."""
+    for pattern, marks in NEEDS.items():
+        if fnmatch.fnmatchcase(module, pattern):
+            return marks
+    return ()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = Path(str(item.fspath))
+        marks = set(needs(path.stem))
+        if f"{path.name}::{item.name}" in SLOW_TESTS:
+            marks.add("slow")
+        if _QT_FIXTURES & set(getattr(item, "fixturenames", ())):
+            marks.add("gui")
+        for mark in sorted(marks - {m.name for m in item.iter_markers()}):
+            item.add_marker(mark)
 
 
 @pytest.fixture(autouse=True, scope="session")

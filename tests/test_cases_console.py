@@ -126,3 +126,30 @@ def test_another_analysts_note_appears_live(qtbot: Any, ctx: Any, settings: Any)
     stars = [p.data() for p in timeline.points.points() if p.symbol() == "star"]
     assert uid in stars
     window.close()
+
+
+def test_a_burst_of_case_events_makes_one_refresh(qtbot: Any, ctx: Any,  # noqa: F811
+                                                  settings: Any) -> None:  # noqa: F811
+    """A reconnecting client console is replayed every case event it missed (and the first
+    poll reads the journal's history): the dock refreshes once, not three service calls per
+    event (hundreds of round trips to a centre server)."""
+    window = _window(qtbot, ctx, settings)
+    panel = window.panels["cases"]
+    panel.choose_case(CASE)
+    calls: list[str] = []
+    real = panel.session.call
+
+    def counted(service: str, /, **params: Any) -> Any:
+        calls.append(service)
+        return real(service, **params)
+
+    panel.session.call = counted  # type: ignore[method-assign]
+    base = panel.session.last_event
+    for i in range(50):
+        panel.pushed({"id": base + i + 1, "ts": 0.0, "kind": "case.note_added", "case": CASE,
+                      "ref": f"n{i}", "user": "wang", "payload": {}})
+    qtbot.waitUntil(lambda: "cases.notes" in calls, timeout=WAIT)
+    qtbot.wait(500)
+    assert calls.count("cases.notes") == 1, calls
+    assert panel.session.last_event == base + 50
+    window.close()

@@ -99,16 +99,24 @@ def test_stale_version_is_refused_and_nothing_is_lost(ws: Any) -> None:
     assert opened["version"] == 2 and opened["data"]["hidden"] == []
 
 
-def test_save_close_reopen_gives_the_same_chart_even_after_more_data(ws: Any) -> None:
+@pytest.fixture
+def reopen() -> Any:
+    """Open the workspace again after closing it (tests/test_centre_cases_conformance.py
+    reopens its centre instead)."""
     from core.workspace import Workspace
 
+    return lambda ws: Workspace.open(ws.root)
+
+
+def test_save_close_reopen_gives_the_same_chart_even_after_more_data(ws: Any,
+                                                                     reopen: Any) -> None:
     lead = _opened(ws)
     doc = chart_of(ws, [PHONES[0]])
     assert doc["hidden"] and doc["styles"] and doc["positions"]
     before = copy.deepcopy(doc)
     saved = cs.chart_save(lead, case=CASE, name="main", data=doc)
     ws.close()
-    again = Workspace.open(ws.root)
+    again = reopen(ws)
     # more data: a new call between two phones already on the chart, and a new phone
     again.store.upsert_batch(calls(3, start=40))
     reopened = cs.chart_open(ctx(again, "li", "analyst"), case=CASE, chart_id=saved["id"])

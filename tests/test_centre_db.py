@@ -145,3 +145,15 @@ def test_audit_verify_on_the_command_line_names_the_broken_entry(database: str,
     out = run_cli("audit", "-w", str(config), "verify")
     assert out.returncode == 1, out.stdout + out.stderr
     assert f"line {entry['seq']}: entry seq {entry['seq']} was altered" in out.stdout
+
+
+def test_an_unknown_account_is_refused_like_a_wrong_password(database: str) -> None:
+    """A login with a name no account has answers None (then 401), after the same Argon2 work:
+    it once raised AttributeError (a 500 telling an attacker the name does not exist)."""
+    from centre.users import PgUserStore
+
+    users = PgUserStore(Database(database))
+    users.add("duty", "analyst", "a-long-enough-secret-1")
+    assert users.authenticate("duty", "a-long-enough-secret-1") is not None
+    assert users.authenticate("duty", "wrong-password-here") is None
+    assert users.authenticate("nobody-at-all", "wrong-password-here") is None

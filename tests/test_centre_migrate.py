@@ -60,6 +60,7 @@ def test_migrate_moves_the_demo_workspace_and_the_audit_chain_verifies(
     source = _sqlite_counts(ws)
     assert source["records"] > 1000 and source["links"] > 2000 and source["users"] == 2
     assert source["ops_incidents"] > 0 and source["ops_units"] == 40
+    assert source["case_files"] == 1 and source["case_members"] == 1  # the demo's case
     assert _pg_counts(pg_url, list(source)) == source
     with psycopg.connect(pg_url) as con:
         # a record arrives whole, and a user's Argon2 hash with it (so they can log in there)
@@ -87,6 +88,38 @@ def test_migrate_moves_the_demo_workspace_and_the_audit_chain_verifies(
     assert out.returncode == 1 and "altered" in out.stdout
 
 
+def test_the_demo_case_moves_and_works_on_the_centre(tiny_demo: Path, pg_url: str,  # noqa: F811
+                                                     tmp_path: Path) -> None:
+    """The demo's case arrives with its member, opens for its lead through the case services
+    on the centre, and a change made there journals an event after every copied one (the case
+    and operations journals share one id space on a centre: the push stream resumes by it)."""
+    from cases import service as cs
+    from centre.workspace import open_centre
+    from core.security import Session
+    from core.services import ServiceContext
+
+    ws = copy_workspace(tiny_demo, tmp_path / "ws")
+    out = cli("migrate", str(ws), "--to", pg_url, env={"SUPERBRAIN_USER": "chief"})
+    assert out.returncode == 0, out.stdout + out.stderr
+    src = sqlite3.connect(ws / "store.sqlite")
+    (number,) = src.execute("SELECT number FROM case_files").fetchone()
+    copied_max = max(src.execute("SELECT coalesce(max(id), 0) FROM case_events").fetchone()[0],
+                     src.execute("SELECT coalesce(max(id), 0) FROM ops_events").fetchone()[0])
+    src.close()
+    centre = open_centre(_centre_toml(tmp_path, pg_url))
+    try:
+        chief = ServiceContext(centre, Session("chief", "administrator", "password"))
+        assert [c["number"] for c in cs.list_cases(chief)] == [number]
+        cs.note_add(chief, case=number, target_kind="case", target="", text="moved to the centre")
+        assert [n["text"] for n in cs.notes(chief, case=number)] == ["moved to the centre"]
+        new = cs.events(chief, after=copied_max)
+        assert [e["kind"] for e in new] == ["case.note_added"] and new[0]["id"] > copied_max
+        outsider = ServiceContext(centre, Session("li", "analyst", "password"))
+        assert cs.list_cases(outsider) == []
+    finally:
+        centre.close()
+
+
 def _centre_toml(tmp_path: Path, url: str) -> Path:
     from centre.config import write_template
 
@@ -102,9 +135,10 @@ def test_rerun_copies_nothing_twice(tiny_demo: Path, pg_url: str,  # noqa: F811
     assert first.returncode == 0, first.stderr
     again = cli("migrate", str(ws), "--to", pg_url, env={"SUPERBRAIN_USER": "chief"})
     assert again.returncode == 0, again.stderr
-    assert "records: 1,210 rows in the workspace, 1,210 in the centre (0 copied now)" \
-        in again.stdout
     source = _sqlite_counts(ws)
+    n = source["records"]
+    assert f"records: {n:,} rows in the workspace, {n:,} in the centre (0 copied now)" \
+        in again.stdout
     assert _pg_counts(pg_url, list(source)) == source
     # only the second run's own audit entry was added, and the chain still verifies
     assert "(1 copied now)" in again.stdout.splitlines()[-2]

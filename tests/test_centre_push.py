@@ -33,14 +33,14 @@ DESK2 = ("desk2", "Raven-Cobalt-63")
 PUSH_BUDGET_S = 1.0
 
 WATCH = "\n".join([
-    "entry_id,id_number,name,reason,category,level,plate,phone,case_no,district,listed_at,"
-    "listed_by",
-    "W-1,330402198001010012,张三,盗窃嫌疑,在逃,一级,浙F·99T01,,2026-JX-1,南湖区,"
+    "entry_id,id_number,name,name_en,gender,reason,category,level,plate,phone,photo,case_no,"
+    "district,listed_at,listed_by",
+    "W-1,330402198001010012,张三,Zhang San,男,盗窃嫌疑,在逃,一级,浙F·99T01,,,2026-JX-1,南湖区,"
     "2026-12-01 08:00:00,南湖分局", ""])
 READS = "\n".join([
-    "read_id,plate,plate_color,vehicle_color,vehicle_kind,device_id,device_name,district,"
-    "direction,speed,read_time,lat,lon",
-    "R-1,浙F99T01,蓝,白,小型轿车,KK-001,中山路卡口,南湖区,东向西,42,2026-12-06 08:00:00,"
+    "read_id,plate,plate_color,vehicle_color,vehicle_kind,device_id,device_name,device_kind,"
+    "district,direction,speed,read_time,lat,lon",
+    "R-1,浙F99T01,蓝,白,小型轿车,KK-001,中山路卡口,卡口,南湖区,东向西,42,2026-12-06 08:00:00,"
     "30.75,120.76", ""])
 
 
@@ -184,8 +184,17 @@ def test_only_journals_that_say_who_may_see_them_are_pushed() -> None:
     for kind in ("alert.raised", "incident.created", "unit.updated", "assignment.created"):
         assert visible(event(kind), reader)
         assert not visible(event(kind), frozenset({"search"}))
-    # Case edits are for a case's members only: not pushed until a rule says who they are.
-    assert not visible(event("case.note_added"), frozenset({"ops.read", "cases.read"}))
+    assert not visible(event("journal.unknown"), frozenset({"ops.read", "cases.read"}))
+    # Case edits are for a case's members only: the kind needs cases.read, and delivery also
+    # membership, which a stream without a user to ask about never has.
+    import asyncio
+
+    from server.push import deliver
+
+    assert not visible(event("case.note_added"), reader)
+    case_event = Event(1, 0.0, "case.note_added", "ref", "someone", "{}", "2026-JX-0117")
+    assert visible(case_event, frozenset({"cases.read"}))
+    assert not asyncio.run(deliver(case_event, frozenset({"cases.read"}), None))
 
 
 def test_a_console_back_after_the_journal_was_pruned_is_told_to_reload(centre: tuple) -> None:

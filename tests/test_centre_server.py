@@ -78,10 +78,19 @@ def _routes(config: Path) -> list[tuple[str, str]]:
 
 
 def test_the_route_list_is_complete(servers: tuple[ServerProcess, ...]) -> None:
+    from server.field import is_open
+
     routes = _routes(servers[0].config)
     assert ("POST", "/api/v1/session") in routes
     assert ("POST", "/api/v1/call/ops.assign") in routes
-    assert len(routes) == 6, routes  # what the contract lists; a new route is tested below
+    gated = [r for r in routes if not is_open(*r)]
+    assert len(gated) == 6, gated  # what the contract lists; a new route is tested below
+    # The only routes open without a session: the field pages (static files; a unit logs in on
+    # them) and the public report services (docs/FIELD.md), nothing else.
+    opened = [r for r in routes if is_open(*r)]
+    assert opened and all((m == "GET" and p.startswith("/field"))
+                          or (m == "POST" and p.startswith("/api/v1/public/"))
+                          for m, p in opened), opened
 
 
 def test_no_route_answers_without_a_valid_session(servers: tuple[ServerProcess, ...],
@@ -97,7 +106,10 @@ def test_no_route_answers_without_a_valid_session(servers: tuple[ServerProcess, 
     assert api(b, "DELETE", "/api/v1/session", token=revoked)[0] == 204
     forged = "A" * 43
     cases = {"no token": None, "forged": forged, "expired": expired, "revoked": revoked}
-    routes = [r for r in _routes(a.config) if r != ("POST", "/api/v1/session")]
+    from server.field import is_open
+
+    routes = [r for r in _routes(a.config)
+              if r != ("POST", "/api/v1/session") and not is_open(*r)]
     routes += [("GET", "/api/v1/nowhere"), ("GET", "/"), ("PUT", "/api/v1/services")]
     for server in (a, b):
         for method, path in routes:
@@ -109,6 +121,10 @@ def test_no_route_answers_without_a_valid_session(servers: tuple[ServerProcess, 
     # A malformed header is no session either.
     status, _ = api(a, "GET", "/api/v1/services", headers={"Authorization": "Basic abc"})
     assert status == 401
+    # The open public route runs public services only: nothing else is reachable through it.
+    for name in ("ops.assign", "search.query", "audit.list", "users.add"):
+        status, body = api(a, "POST", f"/api/v1/public/{name}", body={"params": {}})
+        assert status == 404 and body["error"]["type"] == "NotFound", (name, status, body)
 
 
 def test_a_valid_token_works_on_every_server_process(servers: tuple[ServerProcess, ...]) -> None:
@@ -278,6 +294,11 @@ def test_face_leads_are_served_by_the_server(servers: tuple[ServerProcess, ...])
     assert len(detected["faces"]) >= 1
     status, body = call(a, analyst, "faces.search", probe=probe, case=None, purpose=None)
     assert status == 422 and "case" in body["error"]["message"].lower(), body
+    # a face search names a case the analyst belongs to (on a centre as on a workspace)
+    status, body = call(a, analyst, "faces.search", probe=probe, case="2026-JX-0117",
+                        purpose="burglary suspect")
+    assert status == 422 and "no case '2026-JX-0117'" in body["error"]["message"], body
+    ok(a, analyst, "cases.create", case="2026-JX-0117", title="face lead test")
     result = ok(a, analyst, "faces.search", probe=probe, case="2026-JX-0117",
                 purpose="burglary suspect")
     assert result["case"] == "2026-JX-0117" and result["gallery_size"] == 0

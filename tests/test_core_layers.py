@@ -75,3 +75,38 @@ def test_engines_import_without_qt() -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
                          timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
+
+
+def _lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
+    """``lint-imports`` with the repository's contracts over the packages found in ``root``."""
+    return subprocess.run(
+        [sys.executable, "-c", "import sys; from importlinter.cli import lint_imports_command; "
+         "sys.exit(lint_imports_command())", "--config", str(REPO / "pyproject.toml"),
+         "--no-cache"],
+        cwd=root, capture_output=True, text=True, timeout=300,
+        env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"})
+
+
+def test_layer_contract_holds() -> None:
+    """The import-linter contracts of pyproject.toml (run by .ci/run) hold on this tree."""
+    pytest.importorskip("importlinter")
+    out = _lint_imports(REPO)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+    assert "Contracts: 2 kept, 0 broken" in out.stdout
+
+
+def test_layer_contract_fails_on_a_violation(tmp_path: Path) -> None:
+    """A core module importing the console — even inside a function — breaks the contract."""
+    pytest.importorskip("importlinter")
+    for package in (*PACKAGES, "cases"):
+        for path in (REPO / package).rglob("*.py"):
+            dest = tmp_path / path.relative_to(REPO)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(path.read_bytes())
+    victim = tmp_path / "core" / "timeouts.py"
+    victim.write_text(victim.read_text("utf-8") + "\n\ndef _peek():\n"
+                      "    from console import errors\n    return errors\n", "utf-8")
+    out = _lint_imports(tmp_path)
+    assert out.returncode != 0
+    assert "core is not allowed to import console" in out.stdout
+    assert "core.timeouts -> console.errors" in out.stdout

@@ -3,6 +3,7 @@ polling, subscription and audited acknowledgement."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -249,3 +250,19 @@ def test_geofences_for_the_map(ops: OpsService) -> None:
                                       "alert_on": "exit"}
     ring = corridor["geometry"]["coordinates"][0]
     assert ring[0] == ring[-1] == [120.70, 30.70]  # closed, (lon, lat)
+
+
+def test_saved_search_matching_keeps_the_trust_anchor_current(
+        ops: OpsService, workspace: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """Loading the search engine's saved searches discovers plugins, and each load is audited;
+    inside the alert transaction every audit entry waited 30 s for the store's lock and then
+    left the trust anchor behind (logged). Now they are loaded before the transaction."""
+    from search import FieldRegistry, SavedSearches
+
+    saved = SavedSearches(workspace.search_dir, FieldRegistry.from_workspace(workspace))
+    saved.add("厨房火情", "起火 AND 厨房", owner="analyst")
+    fire = record("incidents", "f1", rtype="incident_report",
+                  text={"description": "居民楼厨房起火，有浓烟"})
+    with caplog.at_level(logging.WARNING, logger="core.anchor"):
+        assert len(ops.alerts.evaluate([fire])) == 1
+    assert not [r for r in caplog.records if "not updated" in r.getMessage()]

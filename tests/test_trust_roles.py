@@ -45,7 +45,12 @@ def _as(ws: Workspace, user: str) -> Workspace:
 
 def test_roles_are_data_and_match_the_brief() -> None:
     roles = default_roles()
-    assert set(roles.grants) == {"analyst", "commander", "supervisor", "administrator"}
+    assert set(roles.grants) == {"analyst", "commander", "supervisor", "administrator",
+                                 "unit", "mediator", "public"}
+    # the roles outside the centre's desks hold only what their page needs (docs/FIELD.md)
+    assert roles.grants["unit"] == {"account", "field.unit"}
+    assert roles.grants["mediator"] == {"account", "mediation.run"}
+    assert roles.grants["public"] == {"report.submit"}
     assert roles.grants["administrator"] == frozenset(roles.permissions)
     assert "faces.search" in roles.grants["analyst"]
     assert not {"export", "audit.read", "audit.export", "ops.dispatch"} & roles.grants["analyst"]

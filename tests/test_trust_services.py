@@ -83,7 +83,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     mp.setenv("SUPERBRAIN_USER", "mallory")
     root = tmp_path_factory.mktemp("services")
     ws = Workspace.init(root / "ws")
-    UserStore(ws.root / USERS_FILE).add("boss", "administrator", "Granite-Vault-4417")
+    UserStore(ws.root / USERS_FILE).add("boss", "administrator", "Vx9-overseer-key-2026")
     admin = ServiceContext(ws, Session("boss", "administrator", "password"))
     (ws.root / "plugins" / "calls.toml").write_text(MAPPING, "utf-8")
     (root / "calls.csv").write_text(ROWS, "utf-8")
@@ -106,6 +106,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     with acting(admin):
         ops["alert"] = ops_for(ws).alerts.raise_alert("face_match", title="face", score=0.95).id
     e.values.update(ops)
+    e.values.update(_field_setup(admin, units))
     e.values.update(_case_setup(root, admin))
     if SHARON.is_dir():
         from tests.faces_fixtures import open_cases
@@ -124,6 +125,35 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
 
 
 CASE = "2026-SV-0001"
+
+
+def _field_setup(admin: ServiceContext, units: list[Any]) -> dict[str, Any]:
+    """The field loop: 'boss' bound to a dispatched unit, a closed public report, a mediation
+    case of boss's with an invitation."""
+    out: dict[str, Any] = {"unit4": units[3].id}
+    inc = call("ops.incident_create", admin, category="纠纷", priority=3, lat=units[3].lat,
+               lon=units[3].lon, text="field")
+    out["incident_f"] = inc.id
+    call("ops.assign", admin, incident_id=inc.id, unit_ids=[units[3].id])
+    import io
+
+    from PIL import Image
+
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(png, "PNG")
+    receipt = call("public.report_submit", admin, category="noise", text="楼上吵",
+                   phone="13900000001", address="南湖路", photos=[png.getvalue()])
+    for status in ("routed", "resolved"):
+        call("ops.incident_status", admin, incident_id=receipt["incident_id"], status=status)
+    out["receipt"] = receipt["code"]
+    out["photo"] = 1  # the workspace's first photo: the report's
+    other = call("ops.incident_create", admin, category="纠纷", priority=3, text="mediate")
+    out["incident_m"] = other.id
+    case = call("mediation.assign", admin, incident_id=other.id, mediator="boss")
+    out["case_m"] = case["id"]
+    out["invite"] = call("mediation.schedule", admin, mediation_id=case["id"],
+                         at="2026-12-08T10:00:00+08:00", parties=["甲"])["invites"][0]["code"]
+    return out
 
 
 def _case_setup(root: Path, admin: ServiceContext) -> dict[str, Any]:
@@ -208,11 +238,34 @@ CALLS: dict[str, Callable[[Env], dict[str, Any]]] = {
     "ops.hotspots": lambda e: {"days": 30},
     "ops.metrics": lambda e: {},
     "ops.events": lambda e: {"since": 0, "limit": 10},
+    "field.devices": lambda e: {},
+    "field.bind_device": lambda e: {"account": "boss", "unit_id": e["unit4"]},
+    "field.me": lambda e: {},
+    "field.position": lambda e: {"lat": 30.75, "lon": 120.76},
+    "field.accept": lambda e: {},
+    "field.status": lambda e: {"status": "en_route"},
+    "field.feedback": lambda e: {"outcome": "resolved", "notes": "ok"},
+    "field.panic": lambda e: {},
+    "field.reports": lambda e: {"incident_id": e["incident_f"]},
+    "ops.photo": lambda e: {"photo_id": e["photo"]},
+    "field.revoke_device": lambda e: {"account": "boss"},
+    "public.categories": lambda e: {},
+    "public.report_submit": lambda e: {"category": "theft", "text": "车被偷",
+                                       "phone": "13900000002", "address": "东路"},
+    "public.report_status": lambda e: {"code": e["receipt"]},
+    "public.report_rate": lambda e: {"code": e["receipt"], "rating": 4},
+    "public.invite": lambda e: {"code": e["invite"]},
+    "ops.reports": lambda e: {},
+    "mediation.assign": lambda e: {"incident_id": e["incident"], "mediator": "boss"},
+    "mediation.mine": lambda e: {},
+    "mediation.schedule": lambda e: {"mediation_id": e["case_m"], "parties": ["乙"],
+                                     "at": "2026-12-09T10:00:00+08:00"},
+    "mediation.outcome": lambda e: {"mediation_id": e["case_m"], "outcome": "failed"},
     "audit.list": lambda e: {"action": "ops.*", "limit": 5},
     "audit.export": lambda e: {"output": str(e.root / "audit.jsonl"), "action": "graph.*"},
-    "users.add": lambda e: {"name": "newbie", "role": "analyst", "password": "Pelican-Drift-2231"},
+    "users.add": lambda e: {"name": "newbie", "role": "analyst", "password": "Kd3-novice-word-1"},
     "users.list": lambda e: {},
-    "users.passwd": lambda e: {"name": "newbie", "password": "Pelican-Drift-7790"},
+    "users.passwd": lambda e: {"name": "newbie", "password": "Kd3-novice-word-2"},
     "users.role": lambda e: {"name": "newbie", "role": "commander"},
     "users.es_credentials": lambda e: {"name": "newbie", "api_key": "key-for-newbie-1"},
     "users.enable": lambda e: {"name": "newbie", "enabled": False},
@@ -391,9 +444,9 @@ def test_the_command_line_lists_the_services_a_role_may_call(env: Env,
     from core.cli import main
     from core.users import USERS_FILE, UserStore
 
-    UserStore(env.ws.root / USERS_FILE).add("lister", "analyst", "Juniper-Coast-6604")
+    UserStore(env.ws.root / USERS_FILE).add("lister", "analyst", "Jm5-reader-secret-1")
     monkeypatch.setenv("SUPERBRAIN_USER", "lister")
-    monkeypatch.setenv("SUPERBRAIN_PASSWORD", "Juniper-Coast-6604")
+    monkeypatch.setenv("SUPERBRAIN_PASSWORD", "Jm5-reader-secret-1")
     assert main(["services", "-w", str(env.ws.root), "--json"]) == 0
     rows = {r["name"]: r["allowed"] for r in json.loads(capsys.readouterr().out)}
     assert set(rows) == set(services())
@@ -423,7 +476,8 @@ def test_errors_have_a_kind_a_remote_caller_can_act_on(env: Env) -> None:
 def test_no_password_or_key_passed_to_a_service_reaches_the_audit(env: Env) -> None:
     """users.add / passwd / es_credentials were called (and refused) with secrets above."""
     if not env.ws.audit.search(action="users.add"):
-        call("users.add", env.admin, name="newbie", role="analyst", password="Pelican-Drift-2231")
+        call("users.add", env.admin, name="newbie", role="analyst", password="Kd3-novice-word-1")
     raw = env.ws.audit.path.read_text("utf-8")
-    for secret in ("Pelican-Drift-2231", "Pelican-Drift-7790", "key-for-newbie-1", "Granite-Vault-4417"):
+    for secret in ("Kd3-novice-word-1", "Kd3-novice-word-2", "key-for-newbie-1",
+                   "Vx9-overseer-key-2026"):
         assert secret not in raw

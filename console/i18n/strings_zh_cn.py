@@ -223,6 +223,10 @@ ZH_CN.update({
     "export": "导出", "import": "导入", "new case": "新建案件", "note": "笔记", "notes": "笔记列表",
     "open case": "打开案件", "open chart": "打开图谱", "picture": "导出图片", "pin": "固定",
     "pins": "固定列表", "save chart": "保存图谱", "updates": "更新",
+    "not available in client mode: run `superbrain cases dossier|export|import … -w centre.toml` "
+    "on the server":
+        "客户端模式下不可用：请在服务器上运行 "
+        "`superbrain cases dossier|export|import … -w centre.toml`",
 })
 
 # the Identities tab (console/resolution_panel.py)

@@ -77,339 +77,344 @@
 </context><context>
     <name>CasesPanel</name>
     <message>
-        <location filename="../cases_panel.py" line="76" />
+        <location filename="../cases_panel.py" line="103" />
         <source>New case…</source>
         <translation>新建案件…</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="88" />
+        <location filename="../cases_panel.py" line="114" />
         <source>Open</source>
         <translation>打开</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="89" />
+        <location filename="../cases_panel.py" line="115" />
         <source>Save</source>
         <translation>保存</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="90" />
+        <location filename="../cases_panel.py" line="116" />
         <source>Save as…</source>
         <translation>另存为…</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="91" />
+        <location filename="../cases_panel.py" line="117" />
         <source>Duplicate…</source>
         <translation>复制…</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="92" />
+        <location filename="../cases_panel.py" line="118" />
         <source>Group selected…</source>
         <translation>将所选编组…</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="93" />
+        <location filename="../cases_panel.py" line="119" />
         <source>Picture…</source>
         <translation>导出图片…</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="99" />
+        <location filename="../cases_panel.py" line="122" />
         <source>Charts</source>
         <translation>图谱</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="109" />
+        <location filename="../cases_panel.py" line="133" />
         <source>note — @type:key links an entity</source>
         <translation>笔记 — 用 @类型:键 关联实体</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="111" />
+        <location filename="../cases_panel.py" line="135" />
         <source>Add note</source>
         <translation>添加笔记</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="117" />
+        <location filename="../cases_panel.py" line="140" />
         <source>Notes</source>
         <translation>笔记</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="123" />
+        <location filename="../cases_panel.py" line="147" />
         <source>Pin selected record</source>
         <translation>固定所选记录</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="125" />
+        <location filename="../cases_panel.py" line="149" />
         <source>Pinned evidence</source>
         <translation>固定的证据</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="131" />
+        <location filename="../cases_panel.py" line="154" />
         <source>Dossier…</source>
         <translation>生成卷宗…</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="132" />
+        <location filename="../cases_panel.py" line="155" />
         <source>Export case…</source>
         <translation>导出案件…</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="133" />
+        <location filename="../cases_panel.py" line="156" />
         <source>Import case…</source>
         <translation>导入案件…</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="170" />
+        <location filename="../cases_panel.py" line="161" />
+        <source>not available in client mode: run `superbrain cases dossier|export|import … -w centre.toml` on the server</source>
+        <translation>客户端模式下不可用：请在服务器上运行 `superbrain cases dossier|export|import … -w centre.toml`</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="206" />
         <source>{what}: {error}</source>
         <translation>{what}：{error}</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="179" />
+        <location filename="../cases_panel.py" line="215" />
         <source>cases</source>
         <translation>案件列表</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="182" />
+        <location filename="../cases_panel.py" line="218" />
         <source>— no case —</source>
         <translation>— 未选案件 —</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="198" />
+        <location filename="../cases_panel.py" line="234" />
         <source>open case</source>
         <translation>打开案件</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="202" />
+        <location filename="../cases_panel.py" line="238" />
         <source>{classification} · {status} · you are {role} · members: {members}</source>
         <translation>{classification} · {status} · 您的角色：{role} · 成员：{members}</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="215" />
-        <location filename="../cases_panel.py" line="211" />
+        <location filename="../cases_panel.py" line="251" />
+        <location filename="../cases_panel.py" line="247" />
         <source>New case</source>
         <translation>新建案件</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="212" />
+        <location filename="../cases_panel.py" line="248" />
         <source>Case number (e.g. 2026-JX-0117):</source>
         <translation>案件编号（例如 2026-JX-0117）：</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="215" />
+        <location filename="../cases_panel.py" line="251" />
         <source>Title:</source>
         <translation>标题：</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="218" />
+        <location filename="../cases_panel.py" line="254" />
         <source>new case</source>
         <translation>新建案件</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="234" />
+        <location filename="../cases_panel.py" line="270" />
         <source>charts</source>
         <translation>图谱列表</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="241" />
+        <location filename="../cases_panel.py" line="277" />
         <source>notes</source>
         <translation>笔记列表</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="248" />
+        <location filename="../cases_panel.py" line="284" />
         <source>pins</source>
         <translation>固定列表</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="280" />
+        <location filename="../cases_panel.py" line="316" />
         <source>Notes in case {case}</source>
         <translation>案件 {case} 的笔记</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="293" />
+        <location filename="../cases_panel.py" line="329" />
         <source>open chart</source>
         <translation>打开图谱</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="301" />
+        <location filename="../cases_panel.py" line="337" />
         <source>{n} links were added to the data since this chart was saved; expand the chart to bring them in.</source>
         <translation>自该图谱保存以来数据中新增了 {n} 条关系；展开图谱即可纳入。</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="304" />
+        <location filename="../cases_panel.py" line="340" />
         <source>opened {name} (version {v})</source>
         <translation>已打开 {name}（版本 {v}）</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="320" />
-        <location filename="../cases_panel.py" line="311" />
+        <location filename="../cases_panel.py" line="356" />
+        <location filename="../cases_panel.py" line="347" />
         <source>choose a case first</source>
         <translation>请先选择案件</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="322" />
+        <location filename="../cases_panel.py" line="358" />
         <source>Save chart as</source>
         <translation>图谱另存为</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="322" />
+        <location filename="../cases_panel.py" line="358" />
         <source>Chart name:</source>
         <translation>图谱名称：</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="328" />
+        <location filename="../cases_panel.py" line="364" />
         <source>save chart</source>
         <translation>保存图谱</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="331" />
+        <location filename="../cases_panel.py" line="367" />
         <source>saved {name} (version {v})</source>
         <translation>已保存 {name}（版本 {v}）</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="340" />
+        <location filename="../cases_panel.py" line="376" />
         <source>Duplicate chart</source>
         <translation>复制图谱</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="340" />
+        <location filename="../cases_panel.py" line="376" />
         <source>New name:</source>
         <translation>新名称：</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="342" />
+        <location filename="../cases_panel.py" line="378" />
         <source>duplicate</source>
         <translation>复制</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="350" />
+        <location filename="../cases_panel.py" line="386" />
         <source>open or save a chart of the case first</source>
         <translation>请先打开或保存本案的图谱</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="352" />
+        <location filename="../cases_panel.py" line="388" />
         <source>Chart picture</source>
         <translation>图谱图片</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="355" />
+        <location filename="../cases_panel.py" line="391" />
         <source>picture</source>
         <translation>导出图片</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="358" />
+        <location filename="../cases_panel.py" line="394" />
         <source>picture written: {file}</source>
         <translation>图片已写入：{file}</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="363" />
+        <location filename="../cases_panel.py" line="399" />
         <source>select entities on the chart first</source>
         <translation>请先在图谱上选择实体</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="365" />
+        <location filename="../cases_panel.py" line="401" />
         <source>Group</source>
         <translation>编组</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="365" />
+        <location filename="../cases_panel.py" line="401" />
         <source>Group name:</source>
         <translation>编组名称：</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="369" />
+        <location filename="../cases_panel.py" line="405" />
         <source>group {name}: {n} entities (save the chart to keep it)</source>
         <translation>编组 {name}：{n} 个实体（保存图谱以保留）</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="380" />
+        <location filename="../cases_panel.py" line="416" />
         <source>Unsaved chart</source>
         <translation>图谱未保存</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="381" />
+        <location filename="../cases_panel.py" line="417" />
         <source>The link chart has changes that are not saved in the case. Save them?</source>
         <translation>关系图谱有尚未保存到案件中的修改。是否保存？</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="403" />
+        <location filename="../cases_panel.py" line="439" />
         <source>on the case</source>
         <translation>关于本案</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="405" />
+        <location filename="../cases_panel.py" line="441" />
         <source>on {id}</source>
         <translation>关于 {id}</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="407" />
+        <location filename="../cases_panel.py" line="443" />
         <source>on record {id}</source>
         <translation>关于记录 {id}</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="416" />
+        <location filename="../cases_panel.py" line="452" />
         <source>note</source>
         <translation>笔记</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="424" />
+        <location filename="../cases_panel.py" line="460" />
         <source>select a record first</source>
         <translation>请先选择一条记录</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="426" />
+        <location filename="../cases_panel.py" line="462" />
         <source>pin</source>
         <translation>固定</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="435" />
+        <location filename="../cases_panel.py" line="471" />
         <source>Write the dossier</source>
         <translation>生成卷宗</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="441" />
+        <location filename="../cases_panel.py" line="477" />
         <source>dossier</source>
         <translation>生成卷宗</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="444" />
+        <location filename="../cases_panel.py" line="480" />
         <source>dossier written: {file} (sha256 {sha})</source>
         <translation>卷宗已写入：{file}（sha256 {sha}）</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="451" />
+        <location filename="../cases_panel.py" line="487" />
         <source>Export case</source>
         <translation>导出案件</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="454" />
+        <location filename="../cases_panel.py" line="490" />
         <source>export</source>
         <translation>导出</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="457" />
+        <location filename="../cases_panel.py" line="493" />
         <source>case file written: {file}</source>
         <translation>案件文件已写入：{file}</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="461" />
+        <location filename="../cases_panel.py" line="497" />
         <source>Import case</source>
         <translation>导入案件</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="463" />
+        <location filename="../cases_panel.py" line="499" />
         <source>import</source>
         <translation>导入</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="471" />
+        <location filename="../cases_panel.py" line="507" />
         <source>updates</source>
         <translation>更新</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="484" />
+        <location filename="../cases_panel.py" line="540" />
         <source>{user} saved this chart (version {v}); reopen it to see their changes</source>
         <translation>{user} 保存了该图谱（版本 {v}）；重新打开即可看到其修改</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="488" />
+        <location filename="../cases_panel.py" line="544" />
         <source>{user}: {kind}</source>
         <translation>{user}：{kind}</translation>
     </message>
@@ -529,7 +534,7 @@
         <translation>热点：各辖区警情，近14天与前14天对比</translation>
     </message>
     <message>
-        <location filename="../dashboard_panel.py" line="161" />
+        <location filename="../dashboard_panel.py" line="170" />
         <source>{n} records in {sources} sources</source>
         <translation>{sources} 个数据源共 {n} 条记录</translation>
     </message>
@@ -849,7 +854,7 @@
         <translation>重做（Ctrl+Shift+Z）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="787" />
+        <location filename="../graph_panel.py" line="806" />
         <location filename="../graph_panel.py" line="300" />
         <source>Moving together…</source>
         <translation>同行分析…</translation>
@@ -890,128 +895,128 @@
         <translation>双击节点展开；右键查看更多操作。</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="469" />
+        <location filename="../graph_panel.py" line="484" />
         <source>graph: {error}</source>
         <translation>图谱：{error}</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="470" />
+        <location filename="../graph_panel.py" line="485" />
         <source>cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="500" />
+        <location filename="../graph_panel.py" line="519" />
         <source>{n} entity</source>
         <translation>{n} 个实体</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="500" />
+        <location filename="../graph_panel.py" line="519" />
         <source>{n} entities</source>
         <translation>{n} 个实体</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="501" />
+        <location filename="../graph_panel.py" line="520" />
         <source>{n} link</source>
         <translation>{n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="501" />
+        <location filename="../graph_panel.py" line="520" />
         <source>{n} links</source>
         <translation>{n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="502" />
+        <location filename="../graph_panel.py" line="521" />
         <source>{n} new</source>
         <translation>新增 {n}</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="617" />
+        <location filename="../graph_panel.py" line="636" />
         <source>colour and size: PageRank (red = most central)</source>
         <translation>颜色和大小：PageRank（红色最核心）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="618" />
+        <location filename="../graph_panel.py" line="637" />
         <source>colour: community (Louvain)</source>
         <translation>颜色：社群（Louvain）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="756" />
+        <location filename="../graph_panel.py" line="775" />
         <source>{n} link on the chart</source>
         <translation>图上 {n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="756" />
+        <location filename="../graph_panel.py" line="775" />
         <source>{n} links on the chart</source>
         <translation>图上 {n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="781" />
+        <location filename="../graph_panel.py" line="800" />
         <source>Expand</source>
         <translation>展开</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="782" />
+        <location filename="../graph_panel.py" line="801" />
         <source>Expand by link type</source>
         <translation>按关系类型展开</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="786" />
+        <location filename="../graph_panel.py" line="805" />
         <source>Find path to…</source>
         <translation>查找路径至…</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="790" />
+        <location filename="../graph_panel.py" line="809" />
         <source>Unpin</source>
         <translation>取消固定</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="790" />
+        <location filename="../graph_panel.py" line="809" />
         <source>Pin</source>
         <translation>固定</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="792" />
+        <location filename="../graph_panel.py" line="811" />
         <source>Hide</source>
         <translation>隐藏</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="794" />
+        <location filename="../graph_panel.py" line="813" />
         <source>Colour by centrality</source>
         <translation>按中心度着色</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="795" />
+        <location filename="../graph_panel.py" line="814" />
         <source>Show communities</source>
         <translation>显示社群</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="800" />
+        <location filename="../graph_panel.py" line="819" />
         <source>Search its records</source>
         <translation>检索相关记录</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="814" />
+        <location filename="../graph_panel.py" line="833" />
         <source>adding {n} entities …</source>
         <translation>正在加入 {n} 个实体 …</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="879" />
+        <location filename="../graph_panel.py" line="898" />
         <source>path of {n} hops: </source>
         <translation>{n} 跳路径：</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="921" />
+        <location filename="../graph_panel.py" line="940" />
         <source>{n} communities (Louvain)</source>
         <translation>{n} 个社群（Louvain）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="968" />
-        <location filename="../graph_panel.py" line="960" />
+        <location filename="../graph_panel.py" line="987" />
+        <location filename="../graph_panel.py" line="979" />
         <source>saved {path}</source>
         <translation>已保存 {path}</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="970" />
+        <location filename="../graph_panel.py" line="989" />
         <source>export failed: {error}</source>
         <translation>导出失败：{error}</translation>
     </message>
@@ -1174,159 +1179,159 @@
 </context><context>
     <name>MainWindow</name>
     <message>
-        <location filename="../mainwindow.py" line="258" />
+        <location filename="../mainwindow.py" line="288" />
         <source>workspace: {name}</source>
         <translation>工作区：{name}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="260" />
+        <location filename="../mainwindow.py" line="290" />
         <source>backend: …</source>
         <translation>检索后端：…</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="261" />
+        <location filename="../mainwindow.py" line="292" />
         <source>user: {user} ({role})</source>
         <translation>用户：{user}（{role}）</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="271" />
+        <location filename="../mainwindow.py" line="302" />
         <source>analyst</source>
         <translation>分析员</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="271" />
+        <location filename="../mainwindow.py" line="302" />
         <source>commander</source>
         <translation>指挥员</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="272" />
+        <location filename="../mainwindow.py" line="303" />
         <source>supervisor</source>
         <translation>主管</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="273" />
+        <location filename="../mainwindow.py" line="304" />
         <source>administrator</source>
         <translation>管理员</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="287" />
+        <location filename="../mainwindow.py" line="318" />
         <source>&amp;Workspace</source>
         <translation>工作区(&amp;W)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="288" />
+        <location filename="../mainwindow.py" line="319" />
         <source>Ingest a file…</source>
         <translation>导入文件…</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="289" />
+        <location filename="../mainwindow.py" line="320" />
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="291" />
+        <location filename="../mainwindow.py" line="322" />
         <source>Quit</source>
         <translation>退出</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="292" />
+        <location filename="../mainwindow.py" line="323" />
         <source>&amp;Go</source>
         <translation>转到(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="293" />
+        <location filename="../mainwindow.py" line="324" />
         <source>Search</source>
         <translation>检索</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="294" />
+        <location filename="../mainwindow.py" line="325" />
         <source>◀ Back</source>
         <translation>◀ 后退</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="295" />
+        <location filename="../mainwindow.py" line="326" />
         <source>Forward ▶</source>
         <translation>前进 ▶</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="296" />
+        <location filename="../mainwindow.py" line="327" />
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="301" />
+        <location filename="../mainwindow.py" line="332" />
         <source>Pop out the current view</source>
         <translation>弹出当前视图</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="302" />
+        <location filename="../mainwindow.py" line="333" />
         <source>Board mode (full screen)</source>
         <translation>调度大屏模式（全屏）</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="305" />
+        <location filename="../mainwindow.py" line="336" />
         <source>Toggle dark / light theme</source>
         <translation>切换深色 / 浅色主题</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="306" />
+        <location filename="../mainwindow.py" line="337" />
         <source>Reset layout</source>
         <translation>恢复默认布局</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="442" />
-        <location filename="../mainwindow.py" line="307" />
+        <location filename="../mainwindow.py" line="473" />
+        <location filename="../mainwindow.py" line="338" />
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="319" />
+        <location filename="../mainwindow.py" line="350" />
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="494" />
-        <location filename="../mainwindow.py" line="320" />
+        <location filename="../mainwindow.py" line="533" />
+        <location filename="../mainwindow.py" line="351" />
         <source>Keyboard shortcuts</source>
         <translation>快捷键</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="321" />
+        <location filename="../mainwindow.py" line="352" />
         <source>Navigation</source>
         <translation>导航</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="443" />
+        <location filename="../mainwindow.py" line="474" />
         <source>The language changes when the console is restarted.</source>
         <translation>重新启动控制台后语言设置生效。</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="445" />
+        <location filename="../mainwindow.py" line="476" />
         <source>Restart now</source>
         <translation>立即重启</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="446" />
+        <location filename="../mainwindow.py" line="477" />
         <source>Later</source>
         <translation>稍后</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="465" />
+        <location filename="../mainwindow.py" line="496" />
         <source>could not restart: start the console again</source>
         <translation>无法重启：请重新启动控制台</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="479" />
+        <location filename="../mainwindow.py" line="510" />
         <source>backend: {state}</source>
         <translation>检索后端：{state}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="482" />
+        <location filename="../mainwindow.py" line="513" />
         <source>backend: error: {error}</source>
         <translation>检索后端：错误：{error}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="488" />
+        <location filename="../mainwindow.py" line="527" />
         <source>UI stall {ms} ms</source>
         <translation>界面卡顿 {ms} 毫秒</translation>
     </message>
@@ -1492,63 +1497,63 @@
 </context><context>
     <name>Panels</name>
     <message>
-        <location filename="../mainwindow.py" line="93" />
+        <location filename="../mainwindow.py" line="122" />
         <location filename="../alert_tray.py" line="220" />
         <source>Alerts</source>
         <translation>预警</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="83" />
+        <location filename="../mainwindow.py" line="112" />
         <source>Search</source>
         <translation>检索</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="84" />
+        <location filename="../mainwindow.py" line="113" />
         <source>Link chart</source>
         <translation>关系图谱</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="85" />
+        <location filename="../mainwindow.py" line="114" />
         <source>Map</source>
         <translation>地图</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="86" />
+        <location filename="../mainwindow.py" line="115" />
         <source>Timeline</source>
         <translation>时间轴</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="87" />
+        <location filename="../mainwindow.py" line="116" />
         <source>Dashboards</source>
         <translation>统计看板</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="88" />
+        <location filename="../mainwindow.py" line="117" />
         <source>Faces</source>
         <translation>人像比对</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="89" />
+        <location filename="../mainwindow.py" line="118" />
         <source>Dispatch board</source>
         <translation>调度台</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="90" />
+        <location filename="../mainwindow.py" line="119" />
         <source>Record</source>
         <translation>记录详情</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="91" />
+        <location filename="../mainwindow.py" line="120" />
         <source>Cases</source>
         <translation>案件</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="92" />
+        <location filename="../mainwindow.py" line="121" />
         <source>Identities</source>
         <translation>身份核验</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="94" />
+        <location filename="../mainwindow.py" line="123" />
         <source>Plugins</source>
         <translation>数据源插件</translation>
     </message>

@@ -117,8 +117,8 @@ def ebike() -> BuiltinSource:
 class WatchlistSource(BuiltinSource):
     """Watchlist entries; their photos may also lie in the shared face-photo folder."""
 
-    @property  # type: ignore[override]
-    def photo_roots(self) -> tuple[Path, ...]:
+    @property
+    def photo_roots(self) -> tuple[Path, ...]:  # type: ignore[override]
         """``$SUPERBRAIN_FACES_DIR``: the generator references those photos, never copies."""
         faces = os.environ.get("SUPERBRAIN_FACES_DIR", "")
         return (Path(faces),) if faces else ()

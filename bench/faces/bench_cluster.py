@@ -1,0 +1,121 @@
+"""Face search on one Elasticsearch node against the embedded FAISS index, same vectors, one run.
+
+    python -m bench.faces.bench_cluster --es http://127.0.0.1:9250 [--n 200000] [--queries 200]
+
+``--n`` unit 128-d vectors shaped like face descriptors (a cone spanning ~40 dimensions, as
+dlib's do; the LFW-fitted base of ``bench_faces.py`` needs its embedding cache) are indexed in
+FAISS flat (exact), the shipped ``hnsw-sq`` setting and Elasticsearch ``int8_hnsw`` (with raw
+vector rescoring). For each: build/ingest time, p50/p95 single-query latency, recall@10 against
+exact; plus numpy's brute-force scan, and the bytes per vector Elasticsearch stores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+import uuid
+
+for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+
+from facematch import index as fx  # noqa: E402
+from search.es_links import es_client  # noqa: E402
+from search.es_vectors import EsVectorIndex  # noqa: E402
+
+
+def descriptors(n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    basis = np.random.default_rng(99).normal(size=(41, 128))
+    out = np.empty((n, 128), dtype=np.float32)
+    for i in range(0, n, 100_000):
+        m = min(100_000, n - i)
+        v = basis[0] + rng.normal(size=(m, 40)) @ basis[1:] * 0.08
+        out[i:i + m] = v / np.linalg.norm(v, axis=1, keepdims=True)
+    return out
+
+
+def timings(search: object, queries: np.ndarray) -> tuple[float, float, list[np.ndarray]]:
+    times, found = [], []
+    for q in queries:
+        t = time.perf_counter()
+        found.append(search(q[None, :]))  # type: ignore[operator]
+        times.append((time.perf_counter() - t) * 1000)
+    return float(np.percentile(times, 50)), float(np.percentile(times, 95)), found
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--es", default="http://127.0.0.1:9250")
+    ap.add_argument("--n", type=int, default=200_000)
+    ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--threads", type=int, default=2, help="parallel bulk connections")
+    ap.add_argument("--num-candidates", type=int, default=160)
+    args = ap.parse_args()
+    fx._faiss().omp_set_num_threads(1)
+    base = descriptors(args.n, seed=1)
+    queries = descriptors(args.queries, seed=2)
+    ids = np.arange(args.n, dtype=np.int64)
+    rows = []
+
+    def scan(q: np.ndarray) -> np.ndarray:
+        sims = base @ q[0]
+        top = np.argpartition(-sims, 10)[:10]
+        return top[np.argsort(-sims[top])]
+
+    p50, p95, _ = timings(scan, queries[:100])
+    rows.append(("numpy scan", 0.0, p50, p95, 1.0))
+    t = time.perf_counter()
+    flat = fx.VectorIndex.build(ids, base, "flat")
+    p50, p95, exact = timings(lambda q: flat.search(q, 10)[1][0], queries)
+    rows.append(("faiss flat (exact)", time.perf_counter() - t, p50, p95, 1.0))
+
+    def recall(found: list[np.ndarray]) -> float:
+        return float(np.mean([len(set(a.tolist()) & set(b.tolist())) / 10
+                              for a, b in zip(found, exact, strict=True)]))
+
+    t = time.perf_counter()
+    sq = fx.VectorIndex.build(ids, base, "hnsw-sq")
+    built = time.perf_counter() - t
+    sq.warm_up()
+    p50, p95, found = timings(lambda q: sq.search(q, 10)[1][0], queries)
+    rows.append((f"faiss hnsw-sq (efSearch {fx.HNSW_SQ_EF_SEARCH}, shipped)", built, p50, p95,
+                 recall(found)))
+
+    client, shown = es_client(args.es, timeout=300)
+    es = EsVectorIndex(client, prefix=f"bench-faces-{uuid.uuid4().hex[:6]}", url=shown,
+                       num_candidates=args.num_candidates)
+    es.ensure()
+    try:
+        t = time.perf_counter()
+        for i in range(0, args.n, 20_000):
+            es.add(ids[i:i + 20_000], base[i:i + 20_000], threads=args.threads)
+        es.refresh()
+        client.options(request_timeout=900).indices.forcemerge(index=es.name,
+                                                               max_num_segments=1)
+        built = time.perf_counter() - t
+        for q in queries[:20]:  # load the graph
+            es.search(q[None, :], 10)
+        p50, p95, found = timings(lambda q: es.search(q, 10)[1][0], queries)
+        rows.append((f"elasticsearch int8_hnsw (num_candidates {args.num_candidates})", built,
+                     p50, p95, recall(found)))
+        per_vector = es.store_bytes() / args.n
+    finally:
+        es.drop()
+    print(f"{args.n:,} vectors, {args.queries} queries, k=10, one query at a time; "
+          f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"{'index':<50}{'build s':>9}{'p50 ms':>9}{'p95 ms':>9}{'recall@10':>11}")
+    for name, b, p50, p95, r in rows:
+        print(f"{name:<50}{b:>9.1f}{p50:>9.2f}{p95:>9.2f}{r:>11.4f}")
+    print(f"Elasticsearch stores {per_vector:.0f} B per face vector (after force-merge, "
+          f"primaries, float vectors + int8 codes + graph)")
+    es_p95, flat_p95, sq_p95 = rows[-1][3], rows[1][3], rows[2][3]
+    print(f"ratios (p95): Elasticsearch / faiss hnsw-sq ×{es_p95 / sq_p95:.1f}, "
+          f"Elasticsearch / faiss flat ×{es_p95 / flat_p95:.2f}; hnsw-sq speed-up over flat "
+          f"×{rows[1][2] / rows[2][2]:.0f} and over numpy ×{rows[0][2] / rows[2][2]:.0f} (p50)")
+
+
+if __name__ == "__main__":
+    main()

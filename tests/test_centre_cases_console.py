@@ -1,0 +1,95 @@
+"""The Cases dock of a client console (``superbrain console --server URL``, pytest-qt,
+offscreen) works through a real `superbrain serve`: its calls are the server's case services
+(checked and audited there as the logged-in analyst), and another analyst's note or chart save
+appears from the pushed event stream, not from the (now 30 s) safety-net poll."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from tests.centre_fixtures import PASSWORDS, Centre, centre, tiny_demo  # noqa: F401
+from tests.console_fixtures import qtinit  # noqa: F401 - prepares WebEngine first
+
+psycopg = pytest.importorskip("psycopg")
+pytestmark = [pytest.mark.gui, pytest.mark.timeout(300)]
+
+DEMO_CASE = "2026-JX-0117"  # the demo's case, led by chief, moved into the centre
+PUSHED_WITHIN_S = 5.0  # far below the fallback poll: only the push can be this quick
+CHART = {"format": 1, "nodes": [{"id": "phone:13800000001", "type": "phone"},
+                                {"id": "phone:13800000002", "type": "phone"}],
+         "edges": [{"source": "phone:13800000001", "target": "phone:13800000002",
+                    "type": "called", "count": 2}],
+         "positions": {"phone:13800000001": [0.0, 0.0], "phone:13800000002": [90.0, 30.0]}}
+
+
+def _logged_in(centre: Centre, user: str) -> Any:  # noqa: F811
+    from console.remote import RemoteWorkspace
+    from core.remote import CentreClient
+
+    workspace = RemoteWorkspace(CentreClient(centre.url, timeout=60))
+    workspace.login(user, PASSWORDS[user])
+    return workspace
+
+
+def _audit(centre: Centre, user: str) -> list[str]:  # noqa: F811
+    with psycopg.connect(centre.pg_url) as con:
+        return [r[0] for r in con.execute(
+            'SELECT action FROM audit_log WHERE "user" = %s ORDER BY seq', (user,))]
+
+
+def _texts(widget: Any) -> list[str]:
+    return [widget.item(i).text() for i in range(widget.count())]
+
+
+def test_cases_dock_works_through_the_server_and_shows_pushed_changes(
+        qtbot: Any, centre: Centre) -> None:  # noqa: F811
+    from PyQt6.QtWidgets import QPushButton
+
+    from console.remote_app import FALLBACK_POLL_MS, open_window
+
+    chief = _logged_in(centre, "chief")  # the demo case's lead
+    chief.client.call("cases.member_set", case=DEMO_CASE, member="li", role="contributor")
+    workspace = _logged_in(centre, "li")
+    window, bridge = open_window(workspace.client, workspace)
+    qtbot.addWidget(window)
+    try:
+        panel = window.panels["cases"]
+        assert panel.remote and panel._poll.interval() == FALLBACK_POLL_MS  # push, not polling
+        assert bridge.connected.wait(30), "the event stream connects"
+        panel.refresh_cases()
+        assert panel.case_box.findData(DEMO_CASE) > 0  # listed by the server for li
+        panel.choose_case(DEMO_CASE)
+        assert "contributor" in panel.case_info.text()
+        assert {"cases.list", "cases.get"} <= set(_audit(centre, "li"))  # the server's audit
+
+        # another analyst's note appears pushed
+        chief.client.call("cases.note_add", case=DEMO_CASE, target_kind="case", target="",
+                          text="嫌疑车辆周三再次出现")
+        started = time.monotonic()
+        qtbot.waitUntil(lambda: any("嫌疑车辆周三再次出现" in t for t in _texts(panel.notes)),
+                        timeout=15_000)
+        assert time.monotonic() - started < PUSHED_WITHIN_S
+        # ... and a chart save
+        chief.client.call("cases.chart_save", case=DEMO_CASE, name="周三 通话", data=CHART)
+        started = time.monotonic()
+        qtbot.waitUntil(lambda: any("周三 通话" in t for t in _texts(panel.charts)),
+                        timeout=15_000)
+        assert time.monotonic() - started < PUSHED_WITHIN_S
+
+        # the analyst's own note goes through the server, as li
+        panel.note_text.setText("li: 卡口照片已调取")
+        panel.add_note()
+        notes = chief.client.call("cases.notes", case=DEMO_CASE)
+        assert [(n["author"], n["text"]) for n in notes][-1] == ("li", "li: 卡口照片已调取")
+        assert "cases.note_add" in _audit(centre, "li")
+        # files are the server's: the dossier and hand-over buttons say so instead of failing
+        dossier = next(b for b in panel.findChildren(QPushButton)
+                       if b.text().startswith("Dossier"))
+        assert not dossier.isEnabled() and "client mode" in dossier.toolTip()
+    finally:
+        bridge.stop()
+        workspace.close()
+        chief.close()

@@ -1,0 +1,127 @@
+"""The field loop seen on the commander's real console: the Qt console (offscreen) logged in to a
+real `superbrain serve`, a unit's phone page in Debian's chromium. A tap on the phone moves the
+unit on the console's dispatch board within a second; panic reaches the console's alert tray;
+a citizen's HTML/script payload is plain text in the console's queue."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from test_field_loop import (  # noqa: F401 - fixtures
+    DESK,
+    PAYLOAD,
+    PUSH_BUDGET_S,
+    _unit_login,
+    browser,
+    centre,
+)
+
+from tests.console_fixtures import qtinit  # noqa: F401 - prepares WebEngine first
+
+pytestmark = [pytest.mark.gui, pytest.mark.timeout(300)]
+
+
+@pytest.fixture
+def console(qtbot: Any, centre: dict[str, Any]) -> Iterator[tuple[Any, Any]]:  # noqa: F811
+    from PyQt6.QtWidgets import QApplication
+
+    from console.remote import RemoteWorkspace
+    from console.remote_app import open_window
+    from console.workers import running_jobs
+    from core.remote import CentreClient
+
+    workspace = RemoteWorkspace(CentreClient(centre["server"].base, timeout=60))
+    workspace.login(*DESK)
+    window, bridge = open_window(workspace.client, workspace)
+    qtbot.addWidget(window)
+    try:
+        assert bridge.connected.wait(30), "the console's event stream connects"
+        yield window, bridge
+    finally:
+        bridge.stop()
+        deadline = time.monotonic() + 60
+        while running_jobs() and time.monotonic() < deadline:
+            QApplication.processEvents()
+            time.sleep(0.01)
+        workspace.close()
+
+
+def test_a_tap_on_the_phone_moves_the_unit_on_the_consoles_board_and_panic_reaches_its_tray(
+        qtbot: Any, centre: dict[str, Any], browser: Any,  # noqa: F811
+        console: tuple[Any, Any]) -> None:
+    from PyQt6.QtCore import Qt
+
+    window, _ = console
+    board, tray = window.panels["dispatch"], window.panels["alerts"]
+    server, desk = centre["server"], centre["desk"]
+    unit = centre["units"]["dev-b"]
+    page = _unit_login(browser, server.base, "dev-b")
+    try:
+        from centre_support import ok
+
+        status = ok(server, desk, "ops.units")
+        if next(u for u in status if u["id"] == unit)["status"] != "available":
+            ok(server, desk, "ops.unit_status", unit_id=unit, status="available")
+        inc = ok(server, desk, "ops.incident_create", category="纠纷", priority=2, lat=30.75,
+                 lon=120.76, text=PAYLOAD)
+
+        def row() -> int | None:
+            return next((i for i, r in enumerate(board.queue_model.rows)
+                         if int(r["id"]) == int(inc["id"])), None)
+
+        qtbot.waitUntil(lambda: row() is not None, timeout=15_000)
+        # the payload is the cell's plain text (a QTableView cell never parses markup)
+        shown = [board.queue_model.index(row(), c).data(Qt.ItemDataRole.DisplayRole)
+                 for c in range(board.queue_model.columnCount())]
+        assert PAYLOAD in shown
+
+        ok(server, desk, "ops.assign", incident_id=inc["id"], unit_ids=[unit])
+        page.wait_for_function(f"() => document.body.dataset.incident === '{inc['id']}'")
+        page.click("#accept")
+
+        def status_on_board() -> str | None:
+            found = [u for u in board.units_model.units if u.id == unit]
+            return found[0].status if found else None
+
+        button = page.locator("#next-buttons button[data-status=en_route]")
+        button.wait_for(state="visible")
+        tapped = time.monotonic()
+        button.click()
+        qtbot.waitUntil(lambda: status_on_board() == "en_route", timeout=10_000)
+        delay = time.monotonic() - tapped
+        assert delay < PUSH_BUDGET_S, f"the board showed the tap {delay:.3f} s later"
+
+        known = {a.id for a in tray.model.alerts}
+        page.click("#panic")
+        page.click("#panic")
+        page.wait_for_function("() => document.body.dataset.panic === 'sent'")
+        qtbot.waitUntil(lambda: any(a.id not in known and a.kind == "panic"
+                                    for a in tray.model.alerts), timeout=10_000)
+        alert = next(a for a in tray.model.alerts if a.id not in known and a.kind == "panic")
+        assert alert.severity == "critical" and alert.title.startswith("P1")
+        assert alert.subject == unit
+    finally:
+        page.context.close()
+
+
+def test_the_dashboard_shows_mediation_success_by_district_and_mediator(
+        qtbot: Any, centre: dict[str, Any], console: tuple[Any, Any]) -> None:  # noqa: F811
+    from centre_support import login, ok
+
+    window, _ = console
+    server, desk, admin = centre["server"], centre["desk"], centre["admin"]
+    ok(server, admin, "users.add", name="med-li", role="mediator", password="Hp6-north-peace-1")
+    mediator = login(server, "med-li", "Hp6-north-peace-1")
+    inc = ok(server, desk, "ops.incident_create", category="纠纷", priority=3, lat=30.75,
+             lon=120.76, text="工资纠纷")
+    case = ok(server, desk, "mediation.assign", incident_id=inc["id"], mediator="med-li")
+    ok(server, mediator, "mediation.outcome", mediation_id=case["id"], outcome="success",
+       agreement="三日内付清")
+    dashboard = window.panels["dashboard"]
+    dashboard.refresh()
+    qtbot.waitUntil(lambda: "med-li 100% (1/1)" in dashboard.assess.text(), timeout=60_000)
+    assert f"{inc['district']} 100% (1/1)" in dashboard.assess.text()
+    assert "mediation success by district" in dashboard.assess.text()
