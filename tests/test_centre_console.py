@@ -272,7 +272,7 @@ def test_superbrain_console_server_logs_in_from_the_environment_and_out_on_close
         qtbot: Any, centre: Centre, drained: None,  # noqa: F811
         monkeypatch: pytest.MonkeyPatch) -> None:
     """`superbrain console --server URL` (console.remote_app.run_remote), start to finish."""
-    from PyQt6.QtCore import QTimer
+    from PyQt6.QtCore import QEventLoop, QTimer
     from PyQt6.QtWidgets import QApplication
 
     from console.mainwindow import MainWindow
@@ -282,13 +282,23 @@ def test_superbrain_console_server_logs_in_from_the_environment_and_out_on_close
     monkeypatch.setenv("SUPERBRAIN_PASSWORD", PASSWORDS["cmd"])
     seen: list[str] = []
 
+    # run_remote's event loop is a loop of its own here: quitting the test session's shared
+    # QApplication would tear QtWebEngine down for every later test (no map page loads again).
+    loop = QEventLoop()
+
+    class _App:
+        def exec(self) -> int:
+            return loop.exec()
+
+    monkeypatch.setattr("console.app.create_application", lambda: _App())
+
     def close_it() -> None:
         windows = [w for w in QApplication.topLevelWidgets()
                    if isinstance(w, MainWindow) and w.isVisible()]
         seen.extend(w.status_user.text() for w in windows)
         for w in windows:
             w.close()
-        QApplication.instance().quit()
+        loop.quit()
 
     QTimer.singleShot(5000, close_it)
     before = len(_audit(centre, "cmd"))
