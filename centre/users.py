@@ -14,8 +14,6 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-
 from centre.db import Database, first
 from core.errors import StoreError
 from core.security import Session
@@ -98,33 +96,6 @@ class PgUserStore(UserStore):
                                          (*values, _now(), name))
         if cur.rowcount == 0:
             raise UserError(f"no user named {name!r}")
-
-    def authenticate(self, name: str, password: str) -> UserRecord | None:
-        """The account if ``password`` is right and the account enabled, else None; raises
-        :class:`~core.users.LockedOutError` while locked out.
-
-        As on a workspace (:meth:`core.users.UserStore.authenticate`), each attempt first counts
-        itself as a failure in one transaction and only then checks the password, so parallel
-        guesses on several server processes cannot all be checked before the lock-out; a right
-        password clears the count. Unknown names take the same path (a counted attempt and one
-        Argon2 verification against a fixed hash), so neither the time nor the lock-out tells
-        which names exist."""
-        self._count_attempt(name, time.time())  # raises while locked out
-        found = self._find(name)
-        if found is None:
-            self._verify_dummy(password)  # core.users: the same work as a wrong password
-            return None
-        record, digest = found
-        try:
-            self._hasher.verify(digest, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return None
-        if record.disabled:
-            return None
-        self.clear_failures(name)
-        if self._hasher.check_needs_rehash(digest):
-            self._update(name, "password_hash=?", (self._hasher.hash(password),))
-        return record
 
     def _count_attempt(self, name: str, now: float) -> None:
         """Count one attempt as a failure, or raise :class:`LockedOutError` while locked out.

@@ -246,34 +246,16 @@ class UserStore:
     def authenticate(self, name: str, password: str) -> UserRecord | None:
         """The account if ``password`` is right and the account enabled, else None.
 
-        Each attempt first counts itself as a failure in one write transaction (BEGIN
-        IMMEDIATE), and only then checks the password; a right password clears the count. So
+        Each attempt first counts itself as a failure (:meth:`_count_attempt`, one write
+        transaction), and only then checks the password; a right password clears the count. So
         parallel guesses cannot all be checked before the lock-out: at most MAX_FAILURES are.
         Unknown names take the same path — a counted attempt and one Argon2 verification
         against a fixed hash — so neither response time nor lock-out tells which names exist.
+        A centre's accounts (``centre.users.PgUserStore``) take this same path over their own
+        :meth:`_count_attempt` and :meth:`_find`.
         """
-        if not self.path.exists():
-            self._verify_dummy(password)
-            return None
-        now = time.time()
-        with self._connect() as con:
-            con.execute("BEGIN IMMEDIATE")
-            try:
-                found = self._row(con, name)
-                lock = con.execute("SELECT count, locked_until FROM login_failures "
-                                   "WHERE name=?", (name,)).fetchone()
-                if lock and lock[1] > now:
-                    raise LockedOutError(name, lock[1] - now)
-                count = (lock[0] if lock else 0) + 1
-                until = 0.0
-                if count >= MAX_FAILURES:
-                    until = now + min(MAX_LOCK_SECONDS,
-                                      LOCK_SECONDS * 2 ** (count - MAX_FAILURES))
-                con.execute("INSERT INTO login_failures VALUES (?,?,?) ON CONFLICT(name) DO "
-                            "UPDATE SET count=excluded.count, locked_until=excluded.locked_until",
-                            (name, count, until))
-            finally:
-                con.execute("COMMIT")
+        self._count_attempt(name, time.time())  # raises LockedOutError while locked out
+        found = self._find(name)
         if found is None:
             self._verify_dummy(password)
             return None
@@ -288,6 +270,37 @@ class UserStore:
         if self._hasher.check_needs_rehash(digest):
             self._update(name, "password_hash=?", (self._hasher.hash(password),))
         return record
+
+    def _find(self, name: str) -> tuple[UserRecord, str] | None:
+        """The account and its password hash, or None (also when there is no users file)."""
+        if not self.path.exists():
+            return None
+        with self._connect() as con:
+            return self._row(con, name)
+
+    def _count_attempt(self, name: str, now: float) -> None:
+        """Count one login attempt as a failure (BEGIN IMMEDIATE: attempts from several
+        processes are counted one after another), or raise :class:`LockedOutError` while
+        ``name`` is locked out. Without a users file there is nothing to count in."""
+        if not self.path.exists():
+            return
+        with self._connect() as con:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                lock = con.execute("SELECT count, locked_until FROM login_failures "
+                                   "WHERE name=?", (name,)).fetchone()
+                if lock and lock[1] > now:
+                    raise LockedOutError(name, lock[1] - now)
+                count = (lock[0] if lock else 0) + 1
+                until = 0.0
+                if count >= MAX_FAILURES:
+                    until = now + min(MAX_LOCK_SECONDS,
+                                      LOCK_SECONDS * 2 ** (count - MAX_FAILURES))
+                con.execute("INSERT INTO login_failures VALUES (?,?,?) ON CONFLICT(name) DO "
+                            "UPDATE SET count=excluded.count, locked_until=excluded.locked_until",
+                            (name, count, until))
+            finally:
+                con.execute("COMMIT")
 
     def _verify_dummy(self, password: str) -> None:
         with contextlib.suppress(VerificationError, InvalidHashError):
