@@ -120,6 +120,30 @@ def guarded(url: str, what: str, items: Iterable[Any]) -> Iterator[Any]:
         yield from items
 
 
+def bulk_index(client: Any, url: str, actions: Iterable[dict[str, Any]], *, threads: int,
+               chunk: int, what: str) -> int:
+    """Bulk-index ``actions`` (in ``threads`` parallel streams, or one streaming with retries)
+    and return how many were acknowledged; the first rejection raises :class:`SearchError`
+    naming the document (those acknowledged before it stay; resending is harmless)."""
+    helpers = _es().helpers
+    if threads > 1:
+        stream = helpers.parallel_bulk(client, actions, thread_count=threads,
+                                       chunk_size=chunk, raise_on_error=False,
+                                       raise_on_exception=False, queue_size=threads)
+    else:
+        stream = helpers.streaming_bulk(client, actions, chunk_size=chunk,
+                                        max_retries=6, initial_backoff=0.5,
+                                        raise_on_error=False, raise_on_exception=False)
+    ok = 0
+    for success, item in guarded(url, what, stream):
+        if not success:
+            info = next(iter(item.values()))
+            raise SearchError(f"Elasticsearch at {url} rejected {info.get('_id')!r} "
+                              f"in {info.get('_index')} ({what}): {info.get('error')}")
+        ok += 1
+    return ok
+
+
 class EsLinkIndex:
     """The entity and link indices under one prefix.
 
@@ -207,23 +231,8 @@ class EsLinkIndex:
         return done[0], done[1]
 
     def _bulk(self, actions: Iterable[dict[str, Any]], threads: int, chunk: int) -> int:
-        helpers = _es().helpers
-        ok = 0
-        if threads > 1:
-            stream = helpers.parallel_bulk(self.client, actions, thread_count=threads,
-                                           chunk_size=chunk, raise_on_error=False,
-                                           raise_on_exception=False, queue_size=threads)
-        else:
-            stream = helpers.streaming_bulk(self.client, actions, chunk_size=chunk,
-                                            max_retries=6, initial_backoff=0.5,
-                                            raise_on_error=False, raise_on_exception=False)
-        for success, item in guarded(self.url, "bulk indexing graph rows", stream):
-            if not success:
-                info = next(iter(item.values()))
-                raise SearchError(f"Elasticsearch at {self.url} rejected {info.get('_id')!r} "
-                                  f"in {info.get('_index')}: {info.get('error')}")
-            ok += 1
-        return ok
+        return bulk_index(self.client, self.url, actions, threads=threads, chunk=chunk,
+                          what="bulk indexing graph rows")
 
     # -- reading ---------------------------------------------------------------------------
     def entity_rows(self, ids: Sequence[str]) -> dict[str, tuple[Any, ...]]:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from search.errors import SearchError
-from search.es_links import call, guarded
+from search.es_links import bulk_index, call, guarded
 
 log = logging.getLogger(__name__)
 
@@ -115,23 +115,8 @@ class EsVectorIndex:
             raise SearchError(f"{len(ids)} face ids for {len(vectors)} vectors")
         actions = ({"_index": self.name, "_id": str(int(i)), "_source": {"v": v.tolist()}}
                    for i, v in zip(ids, vectors, strict=True))
-        helpers = _es().helpers
-        if threads > 1:
-            stream = helpers.parallel_bulk(self.client, actions, thread_count=threads,
-                                           chunk_size=chunk, raise_on_error=False,
-                                           raise_on_exception=False, queue_size=threads)
-        else:
-            stream = helpers.streaming_bulk(self.client, actions, chunk_size=chunk,
-                                            max_retries=6, initial_backoff=0.5,
-                                            raise_on_error=False, raise_on_exception=False)
-        ok = 0
-        for success, item in guarded(self.url, "enrolling face vectors", stream):
-            if not success:
-                info = next(iter(item.values()))
-                raise SearchError(f"Elasticsearch at {self.url} rejected face "
-                                  f"{info.get('_id')}: {info.get('error')}")
-            ok += 1
-        return ok
+        return bulk_index(self.client, self.url, actions, threads=threads, chunk=chunk,
+                          what="enrolling face vectors")
 
     def remove(self, ids: Iterable[int]) -> int:
         """Delete faces; returns how many were present."""
