@@ -149,8 +149,8 @@ class FacesPanel(QWidget):
         self.warm_job: Job | None = None  # loads the gallery and models when first shown
         self.warm_report: dict[str, Any] | None = None  # what it loaded (Gallery.warm_up)
         layout = QVBoxLayout(self)
-        reason = ctx.api_error("facematch.gallery", "Gallery")
-        if ctx.api("facematch.gallery", "Gallery") is None:
+        reason = ctx.engines.faces_search.unavailable()
+        if reason:
             layout.addWidget(Notice(engine_unavailable_text("facematch", reason)))
             self.available = False
             return
@@ -314,7 +314,7 @@ class FacesPanel(QWidget):
         self.candidates.clear()
         self.probe.set_image(QImage.fromData(data))
         # the faces.detect service checks the permission and audits the probe's hash
-        return self._run(lambda _p, _c: self.ctx.call("faces.detect", photo=data),
+        return self._run(lambda _p, _c: self.ctx.engines.faces_detect(photo=data),
                          f"finding faces in {name} …", self._show_faces)
 
     def _show_faces(self, faces: Any) -> None:
@@ -358,9 +358,10 @@ class FacesPanel(QWidget):
             self.refused.emit(str(exc))
             return None
         faces, index = self.faces, self.face_index
+        assert index is not None  # search_problems refused a search with no face chosen
         return self._run(  # the faces.search service: checked, audited (failures too)
-            lambda _p, _c: self.ctx.call("faces.search", probe=faces, case=case,
-                                         purpose=purpose, k=12, faces=[index]),
+            lambda _p, _c: self.ctx.engines.faces_search(probe=faces, case=case,
+                                                         purpose=purpose, k=12, faces=[index]),
             f"searching face {index + 1} for case {case} …", self._show_result)
 
     def _show_result(self, result: Any) -> None:
@@ -432,8 +433,8 @@ class FacesPanel(QWidget):
         if cand is None:
             return None
         note = self.note.text().strip()
-        return self._run(lambda _p, _c: self.ctx.call(
-                             "faces.review", search_id=cand.search_id, face_id=cand.face_id,
+        return self._run(lambda _p, _c: self.ctx.engines.faces_review(
+                             search_id=cand.search_id, face_id=cand.face_id,
                              decision=decision, note=note),
                          f"recording {decision} …",
                          lambda _r: self._reviewed(cand, decision))

@@ -99,8 +99,9 @@ def ingest_job(ctx: ConsoleContext, source: str, path: Path, force: bool = False
 
     def work(progress: ProgressCallback, cancel: CancelToken) -> IngestReport:
         # the ingest.file service checks the permission; the ingest audits the file's hash
-        report: IngestReport = ctx.call("ingest.file", source=source, path=str(path),
-                                        force=force, progress=progress, cancel=cancel)
+        report: IngestReport = ctx.engines.ingest_file(source=source, path=str(path),
+                                                       force=force, progress=progress,
+                                                       cancel=cancel)
         return report
 
     return Job(work, f"ingest {source} {path.name}")

@@ -60,7 +60,7 @@ class RecordPane(QWidget):
             self._render()
 
     def show_record(self, uid: str) -> bool:
-        record = self.ctx.call("search.record", uid=uid, with_graph=False)  # checked, audited
+        record = self.ctx.engines.search_record(uid=uid, with_graph=False)  # checked, audited
         if record is None:
             self.placeholder.setText(
                 fill(self.tr("record {uid} is not in this workspace"), uid=repr(uid)))

@@ -73,11 +73,11 @@ class SearchPanel(QWidget):
         self.settings = QSettings()
         self.filters: dict[str, set[str]] = {k: set() for k in FACETS}
         self._terms: list[str] = []
-        self.available = ctx.api("search.backend", "open_backend") is not None
+        reason = ctx.engines.search_query.unavailable()
+        self.available = not reason
         layout = QVBoxLayout(self)
         if not self.available:
-            self.notice = Notice(engine_unavailable_text(
-                "search", ctx.api_error("search.backend", "open_backend")))
+            self.notice = Notice(engine_unavailable_text("search", reason))
             layout.addWidget(self.notice)
             self.model = ResultsModel(lambda _r: None)
             return
@@ -173,7 +173,7 @@ class SearchPanel(QWidget):
         from search.service import params_of
 
         # the search.query service checks the permission and audits the search (every page)
-        return self.ctx.call("search.query", **params_of(request))
+        return self.ctx.engines.search_query(**params_of(request))
 
     def build_request(self, text: str) -> Any:
         """The engine request for ``text`` with the facet filters and sort chosen."""
