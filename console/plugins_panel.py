@@ -31,6 +31,7 @@ from console.bus import Bus
 from console.context import ConsoleContext
 from console.i18n import fill
 from console.labels import data_label, plain_tooltip
+from console.qtnone import present
 from console.tables import ListTableModel
 from console.workers import Job
 from core.ingest import IngestReport
@@ -124,9 +125,10 @@ class PluginsPanel(QWidget):
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
-        self.table.selectionModel().currentRowChanged.connect(self._show_detail)
+        present(self.table.verticalHeader()).hide()
+        present(self.table.horizontalHeader()).setSectionResizeMode(
+            4, QHeaderView.ResizeMode.Stretch)
+        present(self.table.selectionModel()).currentRowChanged.connect(self._show_detail)
         self.detail = QPlainTextEdit()
         self.detail.setReadOnly(True)
         self.detail.setPlaceholderText(
