@@ -40,6 +40,7 @@ from console.case_session import CaseSession
 from console.context import ConsoleContext
 from console.flow import FlowLayout
 from console.i18n import fill
+from console.qtnone import present
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -159,7 +160,7 @@ class CasesPanel(QWidget):
                                 (self.tr("Import case…"), self.import_case)))
         if self.remote:  # the server writes no file a client names (server.app)
             for i in range(out_row.count()):
-                b = out_row.itemAt(i).widget()
+                b = present(present(out_row.itemAt(i)).widget())
                 b.setEnabled(False)
                 b.setToolTip(self.tr("not available in client mode: run `superbrain cases "
                                      "dossier|export|import … -w centre.toml` on the server"))
@@ -179,7 +180,8 @@ class CasesPanel(QWidget):
         bus.entities_selected.connect(self._on_entities)
         bus.records_selected.connect(self._on_records)
         bus.open_record.connect(lambda uid: self._on_records([uid], "record"))
-        self.event_arrived.connect(self._on_event, Qt.ConnectionType.QueuedConnection)
+        self.event_arrived.connect(self._on_event,  # type: ignore[call-arg]  # the stub lacks
+                                   Qt.ConnectionType.QueuedConnection)  # the connection type
         if self.remote:  # the server pushes case events (pushed)
             self._unsubscribe: Any = lambda: None
         else:

@@ -47,6 +47,7 @@ from console.i18n import fill
 from console.labels import data_label, plain_tooltip
 from console.navigation import Focus
 from console.notice import Notice, engine_unavailable_text
+from console.qtnone import present
 from console.record_view import photo_paths
 from console.workers import Job
 
@@ -162,7 +163,7 @@ class FacesPanel(QWidget):
         open_button.clicked.connect(self._choose)
         paste_button = QPushButton(self.tr("Paste"))
         paste_button.clicked.connect(self.paste)
-        QShortcut(QKeySequence.StandardKey.Paste, self, activated=self.paste)
+        QShortcut(QKeySequence.StandardKey.Paste, self).activated.connect(self.paste)
         self.case = QLineEdit()
         self.case.setPlaceholderText(self.tr("case number (required)"))
         self.purpose = QLineEdit()
@@ -281,12 +282,12 @@ class FacesPanel(QWidget):
         return self.load_bytes(data, str(path))
 
     def paste(self) -> Job | None:
-        mime = QApplication.clipboard().mimeData()
+        mime = present(QApplication.clipboard()).mimeData()
         if mime is not None and mime.hasUrls():
             for url in mime.urls():
                 if url.isLocalFile():
                     return self.load_file(Path(url.toLocalFile()))
-        image = QApplication.clipboard().image()
+        image = present(QApplication.clipboard()).image()
         if image.isNull():
             self._failed("the clipboard holds no image")
             return None
@@ -348,8 +349,8 @@ class FacesPanel(QWidget):
             for field, empty in ((self.case, not self.case.text().strip()),
                                  (self.purpose, not self.purpose.text().strip())):
                 field.setProperty("invalid", empty)
-                field.style().unpolish(field)
-                field.style().polish(field)
+                present(field.style()).unpolish(field)
+                present(field.style()).polish(field)
             return None
         try:  # the engine's own safeguard too (it audits refusals on its side)
             case, purpose = require_case(self.case.text(), self.purpose.text())

@@ -12,7 +12,7 @@ import importlib
 import logging
 import traceback
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PyQt6.QtCore import QByteArray, QCoreApplication, QSettings, Qt, QTimer
 from PyQt6.QtGui import QAction, QActionGroup, QKeySequence
@@ -37,6 +37,9 @@ from console.theme import Theme, theme
 from console.workers import run_job
 from core.extensions import PANELS as PANEL_GROUP
 from core.extensions import extensions
+
+if TYPE_CHECKING:
+    from console.remote_app import Relogin
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +149,8 @@ class MainWindow(QMainWindow):
     settings:
         Where the layout, theme and history are remembered (tests pass a temporary file).
     """
+
+    relogin: Relogin  # a client console's only (console.remote_app.open_window)
 
     def __init__(self, ctx: ConsoleContext, settings: QSettings | None = None) -> None:
         super().__init__()

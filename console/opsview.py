@@ -9,12 +9,35 @@ transitions, concurrency) is the engine's. No Qt here; methods may block (call f
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from console.context import ConsoleContext
+from console.engines import CLIENT_MODE
 from console.errors import EngineUnavailableError
 
+if TYPE_CHECKING:
+    from ops.dispatch import Dispatcher
+    from ops.incidents import IncidentDesk
+    from ops.units import UnitRoster
+
 log = logging.getLogger(__name__)
+
+
+class OpsEngine(Protocol):
+    """What the view reads of the engine itself besides its services (``ops.OpsService``; a
+    client console's stand-in is :class:`console.remote_ops.RemoteOpsView`'s)."""
+
+    @property
+    def config(self) -> Any: ...
+
+    def last_event_id(self) -> int: ...
+
+
+class AlertLog(Protocol):
+    """The alert centre's newest id (``ops.alerts.AlertCenter``, or the centre's)."""
+
+    def last_id(self) -> int: ...
+
 
 def unavailable_reason(ctx: ConsoleContext) -> str:
     """Why :meth:`OpsView.open` returns ``None`` (empty when the engine is usable)."""
@@ -23,6 +46,12 @@ def unavailable_reason(ctx: ConsoleContext) -> str:
 
 class OpsView:
     """Incidents, units, dispatch actions and alerts of one workspace (``ops.OpsService``)."""
+
+    service: OpsEngine
+    desk: IncidentDesk | None  # None in a client console: the centre's desk is not local
+    roster: UnitRoster | None
+    dispatcher: Dispatcher | None
+    alerts: AlertLog
 
     def __init__(self, ctx: ConsoleContext) -> None:
         self.console = ctx
@@ -91,6 +120,8 @@ class OpsView:
 
     def accept_incident(self, incident_id: int) -> Any:
         """Acknowledge a received incident (received → accepted)."""
+        if self.desk is None:
+            raise EngineUnavailableError("ops", CLIENT_MODE)
         return self.desk.accept(int(incident_id), user=self.console.user)
 
     def release(self, unit_id: str) -> Any:
