@@ -59,6 +59,7 @@ from console.labels import data_label, plain_tooltip
 from console.navigation import Focus
 from console.notice import Notice, engine_unavailable_text
 from console.offload import OffloadError, run_in_process, warm_up
+from console.qtnone import present
 from console.theme import DARK, Theme
 from console.workers import Job
 from core.schema import default_schema
@@ -152,7 +153,7 @@ class ChartLegend(QFrame):
         the entity rows when nodes are coloured by something else."""
         self.items = items
         while self.rows.count():
-            w = self.rows.takeAt(0).widget()
+            w = present(self.rows.takeAt(0)).widget()
             if w is not None:
                 w.deleteLater()
         self.setStyleSheet(f"#chart-legend {{ background: {theme.panel}; "
@@ -245,6 +246,7 @@ class GraphPanel(QWidget):
 
     title = "Link chart"
     changed = pyqtSignal()  # the chart was redrawn with new content
+    depth: QSpinBox  # type: ignore[assignment]  # the expansion depth, in place of QWidget.depth()
 
     def __init__(self, ctx: ConsoleContext, bus: Bus) -> None:
         super().__init__()
@@ -295,8 +297,8 @@ class GraphPanel(QWidget):
         self.redo_button.clicked.connect(self.redo)
         for key, slot in (("Ctrl+Z", self.undo), ("Ctrl+Shift+Z", self.redo),
                           ("Ctrl+Y", self.redo)):
-            QShortcut(QKeySequence(key), self, activated=slot,
-                      context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            QShortcut(QKeySequence(key), self,
+                      context=Qt.ShortcutContext.WidgetWithChildrenShortcut).activated.connect(slot)
         buttons = {self.tr("Moving together…"): lambda: self.moving_together(
                        next(iter(sorted(self.model.selected)), "")),
                    self.tr("Clear"): self.clear, self.tr("Unhide all"): self.unhide_all,
@@ -448,8 +450,8 @@ class GraphPanel(QWidget):
         positions = dict(self.model.positions)
         keep = tuple(self.model.graph.seeds) if self.model.graph is not None else ()
 
-        options = {"positions": positions, "link_types": link_types, "depth": depth,
-                   "max_nodes": max_nodes, "keep_seeds": keep}
+        options: dict[str, Any] = {"positions": positions, "link_types": link_types,
+                                   "depth": depth, "max_nodes": max_nodes, "keep_seeds": keep}
 
         from graph.backend import default_fanout
 
@@ -801,26 +803,30 @@ class GraphPanel(QWidget):
     def node_menu(self, nid: str) -> QMenu:
         """The right-click menu of one node."""
         menu = QMenu(self)
-        menu.addAction(self.tr("Expand")).triggered.connect(lambda: self.expand([nid]))
-        by_type = menu.addMenu(self.tr("Expand by link type"))
+        present(menu.addAction(self.tr("Expand"))).triggered.connect(lambda: self.expand([nid]))
+        by_type = present(menu.addMenu(self.tr("Expand by link type")))
         for name, lt in sorted(default_schema().links.items()):
-            by_type.addAction(f"{lt.label} ({name})").triggered.connect(
+            present(by_type.addAction(f"{lt.label} ({name})")).triggered.connect(
                 lambda _=False, t=name: self.expand([nid], link_types=[t]))
-        menu.addAction(self.tr("Find path to…")).triggered.connect(lambda: self.ask_path(nid))
-        menu.addAction(self.tr("Moving together…")).triggered.connect(
+        present(menu.addAction(self.tr("Find path to…"))).triggered.connect(
+            lambda: self.ask_path(nid))
+        present(menu.addAction(self.tr("Moving together…"))).triggered.connect(
             lambda: self.moving_together(nid))
         pinned = nid in self.model.pinned
-        menu.addAction(self.tr("Unpin") if pinned else self.tr("Pin")).triggered.connect(
-            lambda: (self._remember(), self.model.toggle_pin(nid), self.redraw()))
-        menu.addAction(self.tr("Hide")).triggered.connect(lambda: self.hide_nodes([nid]))
+        present(menu.addAction(self.tr("Unpin") if pinned else self.tr("Pin"))).triggered.connect(
+            lambda: (self._remember(), self.model.toggle_pin(nid), self.redraw()))  # type: ignore[func-returns-value]
+        present(menu.addAction(self.tr("Hide"))).triggered.connect(
+            lambda: self.hide_nodes([nid]))
         menu.addSeparator()
-        menu.addAction(self.tr("Colour by centrality")).triggered.connect(self.colour_by_centrality)
-        menu.addAction(self.tr("Show communities")).triggered.connect(self.show_communities)
+        present(menu.addAction(self.tr("Colour by centrality"))).triggered.connect(
+            self.colour_by_centrality)
+        present(menu.addAction(self.tr("Show communities"))).triggered.connect(
+            self.show_communities)
         menu.addSeparator()
         for view, label in (("map", "Show on map"), ("timeline", "Show on timeline")):
-            menu.addAction(label).triggered.connect(
+            present(menu.addAction(label)).triggered.connect(
                 lambda _=False, v=view: self.bus.pivot.emit(Focus(v, "entity", (nid,))))
-        menu.addAction(self.tr("Search its records")).triggered.connect(
+        present(menu.addAction(self.tr("Search its records"))).triggered.connect(
             lambda: self.bus.pivot.emit(Focus("search", "query", (nid.split(":", 1)[-1],))))
         return menu
 
