@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,8 @@ def take(root: Path, out: Path) -> list[Path]:
     window.resize(1600, 960)
     window.show()
     _wait(300)
-    cases, graph = window.panels["cases"], window.panels["graph"]
+    cases: Any = window.panels["cases"]  # plug-in panels (MainWindow: QWidget)
+    graph: Any = window.panels["graph"]
     cases.refresh_cases()
     cases.choose_case(CASE)
     plate = f"vehicle:{CONVOY[0]}"
