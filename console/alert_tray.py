@@ -19,6 +19,7 @@ from PyQt6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QLineEdit,
     QPushButton,
     QSystemTrayIcon,
@@ -33,6 +34,7 @@ from console.i18n import fill
 from console.labels import data_label, plain_tooltip
 from console.notice import Notice, engine_unavailable_text
 from console.opsview import OpsView, unavailable_reason
+from console.qtnone import present
 from console.tables import ListTableModel
 from console.workers import Job, Poller
 
@@ -145,10 +147,12 @@ class AlertTray(QWidget):
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        present(self.table.verticalHeader()).hide()
+        present(self.table.horizontalHeader()).setSectionResizeMode(
+            3, QHeaderView.ResizeMode.Stretch)
         self.table.doubleClicked.connect(self._open_record)
-        self.table.selectionModel().selectionChanged.connect(lambda *_: self.message.clear())
+        present(self.table.selectionModel()).selectionChanged.connect(
+            lambda *_: self.message.clear())
         self.note = QLineEdit()
         self.note.setPlaceholderText(self.tr("note for the acknowledgement (what was done)"))
         self.ack_button = QPushButton(self.tr("Acknowledge"))
@@ -160,7 +164,7 @@ class AlertTray(QWidget):
         self.summary.setProperty("role", "muted")
         # what the tray says about the user's own action: the periodic refresh rewrites the
         # summary, never this (it is cleared when the selection changes)
-        self.message = data_label("", role="warning")
+        self.message: QLabel = data_label("", role="warning")
         self.message.setTextFormat(Qt.TextFormat.PlainText)
         self.message.setProperty("role", "warning")
         row = QHBoxLayout()
@@ -234,7 +238,7 @@ class AlertTray(QWidget):
         self.alerts_arrived.emit(alerts)
 
     def selected_alerts(self) -> list[Any]:
-        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        rows = sorted({i.row() for i in present(self.table.selectionModel()).selectedRows()})
         return [self.model.alerts[r] for r in rows]
 
     def acknowledge_selected(self) -> Job | None:

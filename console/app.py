@@ -5,8 +5,13 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from console import qtinit
+from console.qtnone import present
+
+if TYPE_CHECKING:
+    from PyQt6.QtGui import QGuiApplication
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +26,7 @@ def cjk_font_families() -> list[str]:
     return QFontDatabase.families(QFontDatabase.WritingSystem.SimplifiedChinese)
 
 
-def use_cjk_font(app: object, language: str) -> str | None:
+def use_cjk_font(app: QGuiApplication, language: str) -> str | None:
     """In a Chinese UI, make a CJK font the application's first font: Qt sizes title bars and
     rows from the first font's metrics, and CJK glyphs drawn from a fallback font were clipped
     (dock titles). Returns the family used, or None."""
@@ -94,7 +99,7 @@ def run(root: Path) -> int:
     window.show()
     if not cjk_font_families():
         log.warning(CJK_FONT_HINT)
-        window.statusBar().showMessage(CJK_FONT_HINT, 30000)
+        present(window.statusBar()).showMessage(CJK_FONT_HINT, 30000)
     try:
         return int(app.exec())
     finally:
@@ -102,7 +107,8 @@ def run(root: Path) -> int:
 
         from console import offload
 
-        QThreadPool.globalInstance().waitForDone(10_000)  # let workers finish with the store
+        # let workers finish with the store
+        present(QThreadPool.globalInstance()).waitForDone(10_000)
         offload.shutdown()  # the graph helper process
         ctx.close()
 

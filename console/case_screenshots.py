@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,8 @@ def take(root: Path, out: Path) -> list[Path]:
     window.resize(1600, 960)
     window.show()
     _wait(300)
-    cases, graph = window.panels["cases"], window.panels["graph"]
+    cases: Any = window.panels["cases"]  # plug-in panels (MainWindow: QWidget)
+    graph: Any = window.panels["graph"]
     cases.refresh_cases()
     cases.choose_case(CASE)
     plate = f"vehicle:{CONVOY[0]}"
@@ -59,7 +61,7 @@ def take(root: Path, out: Path) -> list[Path]:
         graph.model.groups.append({"name": "同行车辆 convoy", "members": members,
                                    "colour": "#e15759"})
     session = cases.session
-    charts = session.call("cases.charts", case=CASE)
+    charts = session.engines.cases_charts(case=CASE)
     if charts:
         session.open(charts[0]["id"])
         session.save(graph.model.to_dict())
@@ -71,15 +73,15 @@ def take(root: Path, out: Path) -> list[Path]:
              ("case", "", "下一步：调取南湖区卡口 3 月录像 (next: pull checkpoint video)")]
     if record:
         notes.append(("record", record[0], "案发当晚经过卡口 — passes the checkpoint that night"))
-    existing = {n["text"] for n in session.call("cases.notes", case=CASE)}
+    existing = {n["text"] for n in session.engines.cases_notes(case=CASE)}
     for kind, target, text in notes:
         if text not in existing:
-            session.call("cases.note_add", case=CASE, target_kind=kind, target=target,
-                         text=text)
-    pinned = {p["ref"] for p in session.call("cases.pins", case=CASE)}
+            session.engines.cases_note_add(case=CASE, target_kind=kind, target=target,
+                                           text=text)
+    pinned = {p["ref"] for p in session.engines.cases_pins(case=CASE)}
     for uid in record:
         if uid not in pinned:
-            session.call("cases.pin", case=CASE, kind="record", ref=uid)
+            session.engines.cases_pin(case=CASE, kind="record", ref=uid)
     cases.refresh_contents()
     window.docks["cases"].show()
     window.docks["cases"].raise_()
@@ -92,7 +94,7 @@ def take(root: Path, out: Path) -> list[Path]:
     window.grab().save(str(case_png), "PNG")
     written.append(case_png)
     pdf = Path(tempfile.mkdtemp()) / "dossier.pdf"
-    session.call("cases.dossier", case=CASE, path=str(pdf))
+    session.engines.cases_dossier(case=CASE, path=str(pdf))
     if shutil.which("pdftoppm"):
         stem = pdf.with_suffix("")
         subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "2", "-l", "2", str(pdf),

@@ -14,8 +14,9 @@ A chart someone else saved is announced, never swapped in under the analyst's fe
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import (
@@ -39,8 +40,11 @@ from console.case_session import CaseSession
 from console.context import ConsoleContext
 from console.flow import FlowLayout
 from console.i18n import fill
+from console.qtnone import present
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 POLL_MS = 3000
 #: Events arriving together are shown together, after this long.
@@ -86,7 +90,7 @@ class CasesPanel(QWidget):
         self.bus = bus
         #: A client console: every call goes to the centre server, events come pushed.
         self.remote = bool(getattr(ctx, "remote", False))
-        self.session = CaseSession(ctx.workspace, ctx.call if self.remote else None)
+        self.session = CaseSession(ctx.workspace, ctx.engines)
         self.graph: Any = None  # the link chart panel (set by the main window)
         self.records: Any = None  # the record pane (set by the main window)
         self.timeline: Any = None  # the timeline view (set by the main window)
@@ -156,7 +160,7 @@ class CasesPanel(QWidget):
                                 (self.tr("Import case…"), self.import_case)))
         if self.remote:  # the server writes no file a client names (server.app)
             for i in range(out_row.count()):
-                b = out_row.itemAt(i).widget()
+                b = present(present(out_row.itemAt(i)).widget())
                 b.setEnabled(False)
                 b.setToolTip(self.tr("not available in client mode: run `superbrain cases "
                                      "dossier|export|import … -w centre.toml` on the server"))
@@ -176,7 +180,8 @@ class CasesPanel(QWidget):
         bus.entities_selected.connect(self._on_entities)
         bus.records_selected.connect(self._on_records)
         bus.open_record.connect(lambda uid: self._on_records([uid], "record"))
-        self.event_arrived.connect(self._on_event, Qt.ConnectionType.QueuedConnection)
+        self.event_arrived.connect(self._on_event,  # type: ignore[call-arg]  # the stub lacks
+                                   Qt.ConnectionType.QueuedConnection)  # the connection type
         if self.remote:  # the server pushes case events (pushed)
             self._unsubscribe: Any = lambda: None
         else:
@@ -198,7 +203,7 @@ class CasesPanel(QWidget):
         self._fill_targets()
 
     # -- helpers --------------------------------------------------------------------------------
-    def _try(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    def _try(self, what: str, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R | None:
         """Run a service call; its refusal or error is shown, never raised into Qt."""
         try:
             return fn(*args, **kwargs)
@@ -251,7 +256,7 @@ class CasesPanel(QWidget):
         title, ok = QInputDialog.getText(self, self.tr("New case"), self.tr("Title:"))
         if not ok:
             return
-        made = self._try(self.tr("new case"), self.session.call, "cases.create",
+        made = self._try(self.tr("new case"), self.session.engines.cases_create,
                          case=number.strip().upper(), title=title)
         if made:
             self.refresh_cases()
@@ -267,21 +272,21 @@ class CasesPanel(QWidget):
             if model is not None:
                 model.noted = set()
             return
-        for c in self._try(self.tr("charts"), self.session.call, "cases.charts",
+        for c in self._try(self.tr("charts"), self.session.engines.cases_charts,
                            case=number) or []:
             item = QListWidgetItem(f"{c['name']}  (v{c['version']}, {c['nodes']} nodes, "
                                    f"{c['updated_by']})")
             item.setData(Qt.ItemDataRole.UserRole, c["id"])
             self.charts.addItem(item)
         noted: set[str] = set()
-        self._notes_cache = self._try(self.tr("notes"), self.session.call, "cases.notes",
+        self._notes_cache = self._try(self.tr("notes"), self.session.engines.cases_notes,
                                       case=number) or []
         for n in self._notes_cache:
             if n["target_kind"] == "entity":
                 noted.add(n["target"])
             self.notes.addItem(f"✎ {n['author']} · {_local(n['created_at'], self.tz)} · "
                                f"{n['target_kind']} {n['target']}\n{n['text']}")
-        for p in self._try(self.tr("pins"), self.session.call, "cases.pins",
+        for p in self._try(self.tr("pins"), self.session.engines.cases_pins,
                            case=number) or []:
             self.pins.addItem(f"{p['kind']}: {p['title']}  [{p['pinned_by']}]")
         if model is not None and model.noted != noted:
@@ -375,7 +380,7 @@ class CasesPanel(QWidget):
             return
         name, ok = QInputDialog.getText(self, self.tr("Duplicate chart"), self.tr("New name:"))
         if ok and name.strip():
-            self._try(self.tr("duplicate"), self.session.call, "cases.chart_duplicate",
+            self._try(self.tr("duplicate"), self.session.engines.cases_chart_duplicate,
                       case=self.session.case, chart_id=item.data(Qt.ItemDataRole.UserRole),
                       name=name.strip())
             self.refresh_contents()
@@ -388,7 +393,7 @@ class CasesPanel(QWidget):
         path, _ = QFileDialog.getSaveFileName(self, self.tr("Chart picture"),
                                               f"{self.session.chart_name}.svg", "SVG (*.svg)")
         if path:
-            done = self._try(self.tr("picture"), self.session.call, "cases.chart_image",
+            done = self._try(self.tr("picture"), self.session.engines.cases_chart_image,
                              case=self.session.case, chart_id=self.session.chart_id, path=path)
             if done:
                 self.status.setText(fill(self.tr("picture written: {file}"), file=done["file"]))
@@ -449,7 +454,7 @@ class CasesPanel(QWidget):
         if not text or self.session.case is None:
             return
         kind, target = self.note_target.currentData() or ("case", "")
-        made = self._try(self.tr("note"), self.session.call, "cases.note_add",
+        made = self._try(self.tr("note"), self.session.engines.cases_note_add,
                          case=self.session.case, target_kind=kind, target=target, text=text)
         if made:
             self.note_text.clear()
@@ -459,7 +464,7 @@ class CasesPanel(QWidget):
         if self.session.case is None or not self._selected_records:
             self.status.setText(self.tr("select a record first"))
             return
-        if self._try(self.tr("pin"), self.session.call, "cases.pin", case=self.session.case,
+        if self._try(self.tr("pin"), self.session.engines.cases_pin, case=self.session.case,
                      kind="record", ref=self._selected_records[0]):
             self.refresh_contents()
 
@@ -474,12 +479,12 @@ class CasesPanel(QWidget):
             self.dossier_to(Path(path))
 
     def dossier_to(self, path: Path) -> dict[str, Any] | None:
-        done = self._try(self.tr("dossier"), self.session.call, "cases.dossier",
-                         case=self.session.case, path=str(path))
+        done = self._try(self.tr("dossier"), lambda: self.session.engines.cases_dossier(
+            case=self.session.number(), path=str(path)))
         if done:
             self.status.setText(fill(self.tr("dossier written: {file} (sha256 {sha})"),
                                      file=done["file"], sha=done["sha256"][:16]))
-        return done  # type: ignore[no-any-return]
+        return done
 
     def export_case(self) -> None:
         if self.session.case is None:
@@ -487,7 +492,7 @@ class CasesPanel(QWidget):
         path, _ = QFileDialog.getSaveFileName(self, self.tr("Export case"),
                                               f"{self.session.case}.sbcase", "*.sbcase")
         if path:
-            done = self._try(self.tr("export"), self.session.call, "cases.handover_export",
+            done = self._try(self.tr("export"), self.session.engines.cases_handover_export,
                              case=self.session.case, path=path)
             if done:
                 self.status.setText(fill(self.tr("case file written: {file}"),
@@ -496,7 +501,7 @@ class CasesPanel(QWidget):
     def import_case(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, self.tr("Import case"), "", "*.sbcase")
         if path:
-            done = self._try(self.tr("import"), self.session.call, "cases.handover_import",
+            done = self._try(self.tr("import"), self.session.engines.cases_handover_import,
                              path=path)
             if done:
                 self.refresh_cases()

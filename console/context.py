@@ -1,21 +1,22 @@
 """What every panel shares: the open workspace, the engines that are installed, the user.
 
-Engines (``search``, ``graph``, ``facematch``, ``ops``) are imported lazily and may be absent or
-broken; :meth:`ConsoleContext.api` returns an engine function (e.g.
-``api("graph.expand", "expand")``) or ``None`` and :meth:`ConsoleContext.api_error` says
-why, so a panel can show "engine not available: …" instead of failing. This module imports no
-Qt and is tested without a window.
+Panels reach the engines (``search``, ``graph``, ``facematch``, ``ops``, cases) through
+:attr:`ConsoleContext.engines`, the typed boundary of :mod:`console.engines`: each service with
+the engine's own signature, e.g. ``ctx.engines.graph_expand(entities=[eid])``. Engines are
+imported when first used and may be absent or broken; ``ctx.engines.graph_expand.unavailable()``
+says why, so a panel can show "engine not available: …" instead of failing. This module imports
+no Qt and is tested without a window.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from console.engines import EngineServices
 from console.errors import EngineUnavailableError
 from core.extensions import ENGINES as ENGINE_GROUP
 from core.extensions import extensions
@@ -49,18 +50,17 @@ class ConsoleContext:
     ----------
     workspace:
         The opened workspace.
-    importer:
-        How engine modules are imported (tests pass a stub to simulate a missing engine).
     """
 
-    def __init__(self, workspace: Workspace,
-                 importer: Callable[[str], Any] = importlib.import_module) -> None:
+    #: True in a client console (:class:`console.remote.RemoteContext`).
+    remote = False
+
+    def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
-        self._import = importer
-        self._modules: dict[str, Any] = {}
-        self._errors: dict[str, str] = {}
         self._services: dict[str, Any] = {}
         self._lock = threading.RLock()
+        #: The engine services, typed from the engines' own functions (console.engines).
+        self.engines = EngineServices(self._transport, remote=self.remote)
 
     # -- identity -----------------------------------------------------------------------------
     @property
@@ -103,47 +103,6 @@ class ConsoleContext:
             return DEFAULT_TIME_ZONE
         return name
 
-    # -- engines ------------------------------------------------------------------------------
-    def engine(self, name: str) -> Any | None:
-        """The engine package ``name``, or ``None`` when it is absent or fails to import."""
-        with self._lock:
-            if name in self._modules:
-                return self._modules[name]
-            if name in self._errors:
-                return None
-            try:
-                module = self._import(name)
-            except Exception as exc:  # a broken engine must not stop the console
-                self._errors[name] = f"{type(exc).__name__}: {exc}"
-                log.warning("engine %s not available: %s", name, exc)
-                return None
-            self._modules[name] = module
-            return module
-
-    def engine_error(self, name: str) -> str:
-        """Why :meth:`engine` returned ``None`` (empty when it is available)."""
-        self.engine(name)
-        return self._errors.get(name, "")
-
-    def api(self, module_name: str, attr: str) -> Any | None:
-        """``module_name.attr`` (e.g. ``("graph.expand", "expand")``), or ``None`` with a reason.
-
-        The reason is kept under ``module_name`` and returned by :meth:`api_error`.
-        """
-        with self._lock:
-            module = self.engine(module_name)
-            if module is None:
-                return None
-            value = getattr(module, attr, None)
-            if value is None:
-                self._errors.setdefault(f"{module_name}.{attr}",
-                                        f"{module_name} has no {attr!r} (yet)")
-            return value
-
-    def api_error(self, module_name: str, attr: str) -> str:
-        err = self.engine_error(module_name)
-        return err or self._errors.get(f"{module_name}.{attr}", "")
-
     # -- the service layer (core.services) --------------------------------------------------
     def service_context(self) -> Any:
         """The :class:`core.services.ServiceContext` of the logged-in session."""
@@ -151,9 +110,10 @@ class ConsoleContext:
 
         return local_context(self.workspace)
 
-    def call(self, name: str, **params: Any) -> Any:
-        """Call the service ``name`` (e.g. ``"search.query"``) as the logged-in user: the
-        permission is checked and the call audited there, never in the panels."""
+    def _transport(self, name: str, /, **params: Any) -> Any:
+        """Run the service ``name`` as the logged-in user: the permission is checked and the
+        call audited there, never in the panels. Panels call :attr:`engines`, which passes the
+        service's name from the engine's function (a client console sends it to the centre)."""
         from core.services import call
 
         return call(name, self.service_context(), **params)
@@ -173,7 +133,7 @@ class ConsoleContext:
     def backend_status(self) -> BackendStatus:
         """The configured search backend and its health (may block: worker)."""
         kind = self.workspace.search_config.backend
-        if self.api("search.backend", "open_backend") is None:
+        if not self.engines.search_query.available():
             return BackendStatus(kind, "engine not available")
         try:
             backend = self.search_backend()
@@ -188,10 +148,9 @@ class ConsoleContext:
     def search_backend(self) -> Any:
         """The workspace's search backend (``search.backend.open_backend``); raises when the
         engine is unavailable."""
-        opener = self.api("search.backend", "open_backend")
-        if opener is None:
-            raise EngineUnavailableError("search",
-                                         self.api_error("search.backend", "open_backend"))
+        reason = self.engines.search_query.unavailable()
+        if reason:
+            raise EngineUnavailableError("search", reason)
         from search.service import backend_for  # the one the search.query service uses
 
         return backend_for(self.workspace)

@@ -26,6 +26,7 @@ from PyQt6.QtWidgets import (
 
 from console.i18n import fill
 from console.labels import data_label
+from console.qtnone import present
 from console.workers import Job
 
 
@@ -61,9 +62,10 @@ class CooccurDialog(QDialog):
         self.table.setHorizontalHeaderLabels([self.tr("Entity"), self.tr("Meetings"),
                                               self.tr("Places"), self.tr("Days"),
                                               self.tr("Joint reads")])
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        present(self.table.horizontalHeader()).setSectionResizeMode(
+            0, QHeaderView.ResizeMode.Stretch)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.verticalHeader().hide()
+        present(self.table.verticalHeader()).hide()
         self.status = data_label("")
         top = QHBoxLayout()
         top.addWidget(QLabel(self.tr("Entity")))

@@ -147,7 +147,7 @@ class DashboardPanel(QWidget):
             return data
 
         def assess(_p: Any, _c: Any) -> str:  # a service: also on a centre's client console
-            return analytics.assessment_summary(dict(self.ctx.call("ops.metrics")))
+            return analytics.assessment_summary(dict(self.ctx.engines.ops_metrics()))
 
         assessing = Job(assess, "assessment")
         assessing.result.connect(self.assess.setText)

@@ -39,6 +39,7 @@ from console.labels import data_label, plain_tooltip
 from console.navigation import Focus
 from console.notice import Notice, engine_unavailable_text
 from console.opsview import OpsView, unavailable_reason
+from console.qtnone import present
 from console.workers import Job, Poller
 
 log = logging.getLogger(__name__)
@@ -49,12 +50,12 @@ def _table(model: Any) -> QTableView:
     view.setModel(model)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.verticalHeader().hide()
+    present(view.verticalHeader()).hide()
     view.setAlternatingRowColors(True)
-    view.horizontalHeader().setStretchLastSection(True)
+    present(view.horizontalHeader()).setStretchLastSection(True)
     # fixed widths: resizing to contents measures every row (thousands) on each update
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    view.verticalHeader().setDefaultSectionSize(24)
+    present(view.horizontalHeader()).setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    present(view.verticalHeader()).setDefaultSectionSize(24)
     return view
 
 
@@ -98,7 +99,7 @@ class DispatchPanel(QWidget):
 
         self.queue_model = QueueModel()
         self.queue = _table(self.queue_model)
-        self.queue.selectionModel().currentRowChanged.connect(self._incident_selected)
+        present(self.queue.selectionModel()).currentRowChanged.connect(self._incident_selected)
         self.queue.doubleClicked.connect(self._open_incident_record)
         for col, width in enumerate((34, 76, 104, 72, 64, 90)):
             self.queue.setColumnWidth(col, width)
@@ -107,8 +108,8 @@ class DispatchPanel(QWidget):
                                              self.tr("Distance"), self.tr("ETA"),
                                              self.tr("Position")])
         self.recs.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.recs.verticalHeader().hide()
-        self.recs.horizontalHeader().setStretchLastSection(True)
+        present(self.recs.verticalHeader()).hide()
+        present(self.recs.horizontalHeader()).setStretchLastSection(True)
         self.recommend_button = QPushButton(self.tr("Recommend"))
         self.recommend_button.clicked.connect(self.recommend_selected)
         self.assign_button = QPushButton(self.tr("Assign selected units"))
@@ -133,7 +134,7 @@ class DispatchPanel(QWidget):
 
         self.units_model = UnitsModel()
         self.units = _table(self.units_model)
-        self.units.selectionModel().currentRowChanged.connect(self._unit_selected)
+        present(self.units.selectionModel()).currentRowChanged.connect(self._unit_selected)
         for col, width in enumerate((128, 78, 74, 60, 60)):
             self.units.setColumnWidth(col, width)
         self.release_button = QPushButton(self.tr("Release"))
@@ -187,8 +188,8 @@ class DispatchPanel(QWidget):
         # the commander's keys (also in board mode): recommend, assign, status, acknowledge
         for key, slot in (("F2", self.recommend_selected), ("F3", self.assign_selected),
                           ("F4", self.open_status_menu), ("F6", self.acknowledge_selected)):
-            QShortcut(QKeySequence(key), self, activated=slot,
-                      context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            QShortcut(QKeySequence(key), self,
+                      context=Qt.ShortcutContext.WidgetWithChildrenShortcut).activated.connect(slot)
         self.reload()
 
     # -- loading ------------------------------------------------------------------------------

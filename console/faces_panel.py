@@ -47,6 +47,7 @@ from console.i18n import fill
 from console.labels import data_label, plain_tooltip
 from console.navigation import Focus
 from console.notice import Notice, engine_unavailable_text
+from console.qtnone import present
 from console.record_view import photo_paths
 from console.workers import Job
 
@@ -149,8 +150,8 @@ class FacesPanel(QWidget):
         self.warm_job: Job | None = None  # loads the gallery and models when first shown
         self.warm_report: dict[str, Any] | None = None  # what it loaded (Gallery.warm_up)
         layout = QVBoxLayout(self)
-        reason = ctx.api_error("facematch.gallery", "Gallery")
-        if ctx.api("facematch.gallery", "Gallery") is None:
+        reason = ctx.engines.faces_search.unavailable()
+        if reason:
             layout.addWidget(Notice(engine_unavailable_text("facematch", reason)))
             self.available = False
             return
@@ -162,7 +163,7 @@ class FacesPanel(QWidget):
         open_button.clicked.connect(self._choose)
         paste_button = QPushButton(self.tr("Paste"))
         paste_button.clicked.connect(self.paste)
-        QShortcut(QKeySequence.StandardKey.Paste, self, activated=self.paste)
+        QShortcut(QKeySequence.StandardKey.Paste, self).activated.connect(self.paste)
         self.case = QLineEdit()
         self.case.setPlaceholderText(self.tr("case number (required)"))
         self.purpose = QLineEdit()
@@ -281,12 +282,12 @@ class FacesPanel(QWidget):
         return self.load_bytes(data, str(path))
 
     def paste(self) -> Job | None:
-        mime = QApplication.clipboard().mimeData()
+        mime = present(QApplication.clipboard()).mimeData()
         if mime is not None and mime.hasUrls():
             for url in mime.urls():
                 if url.isLocalFile():
                     return self.load_file(Path(url.toLocalFile()))
-        image = QApplication.clipboard().image()
+        image = present(QApplication.clipboard()).image()
         if image.isNull():
             self._failed("the clipboard holds no image")
             return None
@@ -314,7 +315,7 @@ class FacesPanel(QWidget):
         self.candidates.clear()
         self.probe.set_image(QImage.fromData(data))
         # the faces.detect service checks the permission and audits the probe's hash
-        return self._run(lambda _p, _c: self.ctx.call("faces.detect", photo=data),
+        return self._run(lambda _p, _c: self.ctx.engines.faces_detect(photo=data),
                          f"finding faces in {name} …", self._show_faces)
 
     def _show_faces(self, faces: Any) -> None:
@@ -348,8 +349,8 @@ class FacesPanel(QWidget):
             for field, empty in ((self.case, not self.case.text().strip()),
                                  (self.purpose, not self.purpose.text().strip())):
                 field.setProperty("invalid", empty)
-                field.style().unpolish(field)
-                field.style().polish(field)
+                present(field.style()).unpolish(field)
+                present(field.style()).polish(field)
             return None
         try:  # the engine's own safeguard too (it audits refusals on its side)
             case, purpose = require_case(self.case.text(), self.purpose.text())
@@ -358,9 +359,10 @@ class FacesPanel(QWidget):
             self.refused.emit(str(exc))
             return None
         faces, index = self.faces, self.face_index
+        assert index is not None  # search_problems refused a search with no face chosen
         return self._run(  # the faces.search service: checked, audited (failures too)
-            lambda _p, _c: self.ctx.call("faces.search", probe=faces, case=case,
-                                         purpose=purpose, k=12, faces=[index]),
+            lambda _p, _c: self.ctx.engines.faces_search(probe=faces, case=case,
+                                                         purpose=purpose, k=12, faces=[index]),
             f"searching face {index + 1} for case {case} …", self._show_result)
 
     def _show_result(self, result: Any) -> None:
@@ -432,8 +434,8 @@ class FacesPanel(QWidget):
         if cand is None:
             return None
         note = self.note.text().strip()
-        return self._run(lambda _p, _c: self.ctx.call(
-                             "faces.review", search_id=cand.search_id, face_id=cand.face_id,
+        return self._run(lambda _p, _c: self.ctx.engines.faces_review(
+                             search_id=cand.search_id, face_id=cand.face_id,
                              decision=decision, note=note),
                          f"recording {decision} …",
                          lambda _r: self._reviewed(cand, decision))

@@ -10,6 +10,8 @@ from __future__ import annotations
 from PyQt6.QtCore import QPoint, QRect, QSize, Qt
 from PyQt6.QtWidgets import QLayout, QLayoutItem, QStyle, QWidget
 
+from console.qtnone import present
+
 
 class FlowLayout(QLayout):
     """Items left to right, wrapped onto a new row when the next does not fit.
@@ -28,8 +30,8 @@ class FlowLayout(QLayout):
         self._spacing = spacing
         self.setContentsMargins(0, 0, 0, 0)
 
-    def addItem(self, item: QLayoutItem) -> None:  # noqa: N802 - Qt's name
-        self._items.append(item)
+    def addItem(self, item: QLayoutItem | None) -> None:  # noqa: N802 - Qt's name
+        self._items.append(present(item, "layout item"))
 
     def count(self) -> int:
         return len(self._items)
@@ -69,7 +71,8 @@ class FlowLayout(QLayout):
         parent = self.parentWidget()
         if parent is None:
             return 6
-        return max(0, parent.style().pixelMetric(QStyle.PixelMetric.PM_LayoutHorizontalSpacing))
+        style = present(parent.style())
+        return max(0, style.pixelMetric(QStyle.PixelMetric.PM_LayoutHorizontalSpacing))
 
     def _arrange(self, rect: QRect, move: bool) -> int:
         """Place (or, with ``move`` False, only measure) the items in ``rect``; their height."""

@@ -59,6 +59,7 @@ from console.labels import data_label, plain_tooltip
 from console.navigation import Focus
 from console.notice import Notice, engine_unavailable_text
 from console.offload import OffloadError, run_in_process, warm_up
+from console.qtnone import present
 from console.theme import DARK, Theme
 from console.workers import Job
 from core.schema import default_schema
@@ -152,7 +153,7 @@ class ChartLegend(QFrame):
         the entity rows when nodes are coloured by something else."""
         self.items = items
         while self.rows.count():
-            w = self.rows.takeAt(0).widget()
+            w = present(self.rows.takeAt(0)).widget()
             if w is not None:
                 w.deleteLater()
         self.setStyleSheet(f"#chart-legend {{ background: {theme.panel}; "
@@ -245,6 +246,7 @@ class GraphPanel(QWidget):
 
     title = "Link chart"
     changed = pyqtSignal()  # the chart was redrawn with new content
+    depth: QSpinBox  # type: ignore[assignment]  # the expansion depth, in place of QWidget.depth()
 
     def __init__(self, ctx: ConsoleContext, bus: Bus) -> None:
         super().__init__()
@@ -263,7 +265,7 @@ class GraphPanel(QWidget):
         self._draw_timer.timeout.connect(self._continue_drawing)
         self._pin_pen = pg.mkPen("#ffffff", width=2)
         self._node_pen = pg.mkPen("#0d1117", width=1)
-        self.available = ctx.api("graph.expand", "expand") is not None
+        self.available = ctx.engines.graph_expand.available()
         # expansions and paths run in the helper process, where they cannot hold the GUI's GIL
         # (docs/PERFORMANCE.md, "Console responsiveness"); False runs them in the worker thread
         self.offload = True
@@ -295,8 +297,8 @@ class GraphPanel(QWidget):
         self.redo_button.clicked.connect(self.redo)
         for key, slot in (("Ctrl+Z", self.undo), ("Ctrl+Shift+Z", self.redo),
                           ("Ctrl+Y", self.redo)):
-            QShortcut(QKeySequence(key), self, activated=slot,
-                      context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            QShortcut(QKeySequence(key), self,
+                      context=Qt.ShortcutContext.WidgetWithChildrenShortcut).activated.connect(slot)
         buttons = {self.tr("Moving together…"): lambda: self.moving_together(
                        next(iter(sorted(self.model.selected)), "")),
                    self.tr("Clear"): self.clear, self.tr("Unhide all"): self.unhide_all,
@@ -345,7 +347,7 @@ class GraphPanel(QWidget):
 
         self.stack = QStackedLayout()
         self.notice = Notice(engine_unavailable_text(
-            "graph", self.ctx.api_error("graph.expand", "expand")))
+            "graph", self.ctx.engines.graph_expand.unavailable()))
         self.stack.addWidget(self.plot)
         self.stack.addWidget(self.notice)
         layout = QVBoxLayout(self)
@@ -403,9 +405,11 @@ class GraphPanel(QWidget):
         text = self.entity_box.text().strip()
         if not text:
             return
-        resolve = self.ctx.api("graph.entities", "resolve_entity")
-        try:
-            entity_id = resolve(self.ctx.workspace.store, text) if resolve else text
+        from graph.entities import resolve_entity
+
+        try:  # a client console has no store to resolve in: the server resolves ids
+            entity_id = text if self.ctx.remote else resolve_entity(self.ctx.workspace.store,
+                                                                    text)
         except Exception as exc:  # the engine's message names what was not found
             self.status.setText(str(exc))
             return
@@ -428,8 +432,9 @@ class GraphPanel(QWidget):
         """Where the chart reads links: the workspace's store, or the cluster when its
         ``[graph] backend`` is Elasticsearch (then in a thread: the helper process only
         opens store files)."""
-        pick = self.ctx.api("graph.backend", "for_workspace")
-        chosen = pick(self.ctx.workspace) if pick is not None else None
+        from graph.backend import for_workspace
+
+        chosen = None if self.ctx.remote else for_workspace(self.ctx.workspace)
         if chosen is not None and getattr(chosen, "name", "") == "elasticsearch":
             return chosen
         return self.ctx.workspace.store
@@ -445,11 +450,12 @@ class GraphPanel(QWidget):
         positions = dict(self.model.positions)
         keep = tuple(self.model.graph.seeds) if self.model.graph is not None else ()
 
-        options = {"positions": positions, "link_types": link_types, "depth": depth,
-                   "max_nodes": max_nodes, "keep_seeds": keep}
+        options: dict[str, Any] = {"positions": positions, "link_types": link_types,
+                                   "depth": depth, "max_nodes": max_nodes, "keep_seeds": keep}
 
-        fanout = self.ctx.api("graph.backend", "default_fanout")
-        cap = fanout(self.ctx.workspace) if fanout is not None else None
+        from graph.backend import default_fanout
+
+        cap = None if self.ctx.remote else default_fanout(self.ctx.workspace)
 
         def compute(cancel: Any) -> Any:
             if cap is not None:  # hubs flagged, not expanded through (a cluster's default)
@@ -470,9 +476,9 @@ class GraphPanel(QWidget):
             if remote_grow is not None:
                 return remote_grow(chart, seeds, cancel=cancel, **options)
             # checked and audited by the graph.expand service, computed the chart's way
-            return self.ctx.call("graph.expand", entities=list(seeds), depth=depth,
-                                 link_types=link_types, max_nodes=max_nodes, cancel=cancel,
-                                 compute=lambda: compute(cancel))
+            return self.ctx.engines.graph_expand(entities=list(seeds), depth=depth,
+                                                 link_types=link_types, max_nodes=max_nodes,
+                                                 cancel=cancel, compute=lambda: compute(cancel))
 
         what = ", ".join(seeds[:3]) + ("…" if len(seeds) > 3 else "")
         return self._run(work, f"expanding {what} …", self._apply_growth)
@@ -797,26 +803,30 @@ class GraphPanel(QWidget):
     def node_menu(self, nid: str) -> QMenu:
         """The right-click menu of one node."""
         menu = QMenu(self)
-        menu.addAction(self.tr("Expand")).triggered.connect(lambda: self.expand([nid]))
-        by_type = menu.addMenu(self.tr("Expand by link type"))
+        present(menu.addAction(self.tr("Expand"))).triggered.connect(lambda: self.expand([nid]))
+        by_type = present(menu.addMenu(self.tr("Expand by link type")))
         for name, lt in sorted(default_schema().links.items()):
-            by_type.addAction(f"{lt.label} ({name})").triggered.connect(
+            present(by_type.addAction(f"{lt.label} ({name})")).triggered.connect(
                 lambda _=False, t=name: self.expand([nid], link_types=[t]))
-        menu.addAction(self.tr("Find path to…")).triggered.connect(lambda: self.ask_path(nid))
-        menu.addAction(self.tr("Moving together…")).triggered.connect(
+        present(menu.addAction(self.tr("Find path to…"))).triggered.connect(
+            lambda: self.ask_path(nid))
+        present(menu.addAction(self.tr("Moving together…"))).triggered.connect(
             lambda: self.moving_together(nid))
         pinned = nid in self.model.pinned
-        menu.addAction(self.tr("Unpin") if pinned else self.tr("Pin")).triggered.connect(
-            lambda: (self._remember(), self.model.toggle_pin(nid), self.redraw()))
-        menu.addAction(self.tr("Hide")).triggered.connect(lambda: self.hide_nodes([nid]))
+        present(menu.addAction(self.tr("Unpin") if pinned else self.tr("Pin"))).triggered.connect(
+            lambda: (self._remember(), self.model.toggle_pin(nid), self.redraw()))  # type: ignore[func-returns-value]
+        present(menu.addAction(self.tr("Hide"))).triggered.connect(
+            lambda: self.hide_nodes([nid]))
         menu.addSeparator()
-        menu.addAction(self.tr("Colour by centrality")).triggered.connect(self.colour_by_centrality)
-        menu.addAction(self.tr("Show communities")).triggered.connect(self.show_communities)
+        present(menu.addAction(self.tr("Colour by centrality"))).triggered.connect(
+            self.colour_by_centrality)
+        present(menu.addAction(self.tr("Show communities"))).triggered.connect(
+            self.show_communities)
         menu.addSeparator()
         for view, label in (("map", "Show on map"), ("timeline", "Show on timeline")):
-            menu.addAction(label).triggered.connect(
+            present(menu.addAction(label)).triggered.connect(
                 lambda _=False, v=view: self.bus.pivot.emit(Focus(v, "entity", (nid,))))
-        menu.addAction(self.tr("Search its records")).triggered.connect(
+        present(menu.addAction(self.tr("Search its records"))).triggered.connect(
             lambda: self.bus.pivot.emit(Focus("search", "query", (nid.split(":", 1)[-1],))))
         return menu
 
@@ -861,8 +871,9 @@ class GraphPanel(QWidget):
                   link_types: list[str] | None = None) -> Job | None:
         """Shortest path (graph engine) from ``source`` to ``target``, added to the chart;
         over ``link_types`` only when given (:func:`console.chart_model.path_link_types`)."""
-        if self.ctx.api("graph.expand", "find_path") is None:
-            self.status.setText(self.ctx.api_error("graph.expand", "find_path"))
+        reason = self.ctx.engines.graph_path.unavailable()
+        if reason:
+            self.status.setText(reason)
             return None
         store = self.graph_store()
         current = self.model.node_ids()
@@ -888,8 +899,8 @@ class GraphPanel(QWidget):
                 return remote_path(chart, source, target, positions=positions,
                                    keep_seeds=keep, cancel=cancel)
             # checked and audited by the graph.path service, computed the chart's way
-            return self.ctx.call("graph.path", source=source, target=target, cancel=cancel,
-                                 compute=lambda: compute(cancel))
+            return self.ctx.engines.graph_path(source=source, target=target, cancel=cancel,
+                                               compute=lambda: compute(cancel))
 
         def done(value: Any) -> None:
             graph, pos, hops = value
@@ -911,8 +922,7 @@ class GraphPanel(QWidget):
 
     def colour_by_centrality(self) -> Job | None:
         graph = self.model.graph
-        centrality = self.ctx.api("graph.analysis", "centrality")
-        if graph is None or centrality is None:
+        if graph is None or not self.ctx.engines.graph_centrality.available():
             return None
 
         def done(scores: dict[str, float]) -> None:
@@ -922,14 +932,13 @@ class GraphPanel(QWidget):
             self.redraw()
             self.status.setText("size and colour: PageRank (red = most central)")
 
-        return self._run(lambda _p, _c: self.ctx.call(
-            "graph.centrality", graph=graph, measures=["pagerank"]).scores["pagerank"],
+        return self._run(lambda _p, _c: self.ctx.engines.graph_centrality(
+            graph=graph, measures=["pagerank"]).scores["pagerank"],
             "computing centrality …", done)
 
     def show_communities(self) -> Job | None:
         graph = self.model.graph
-        communities = self.ctx.api("graph.analysis", "communities")
-        if graph is None or communities is None:
+        if graph is None or not self.ctx.engines.graph_communities.available():
             return None
 
         def done(groups: list[list[str]]) -> None:
@@ -939,17 +948,16 @@ class GraphPanel(QWidget):
             self.redraw()
             self.status.setText(fill(self.tr("{n} communities (Louvain)"), n=len(groups)))
 
-        return self._run(lambda _p, _c: self.ctx.call("graph.communities", graph=graph),
+        return self._run(lambda _p, _c: self.ctx.engines.graph_communities(graph=graph),
                          "finding communities …", done)
 
     # -- export -------------------------------------------------------------------------------
     def export_png(self, path: Path) -> Path:
         """Save the chart as a picture: like any export, permission-checked and audited."""
         self.finish_drawing()  # the picture shows the whole chart, not a half-drawn one
-        audited = self.ctx.api("graph.export", "audited_export")
-        if audited is None or self.model.graph is None:
-            raise RuntimeError("nothing to export" if audited else
-                               self.ctx.api_error("graph.export", "audited_export"))
+        reason = self.ctx.engines.graph_export.unavailable()
+        if reason or self.model.graph is None:
+            raise RuntimeError(reason or "nothing to export")
 
         def write() -> list[Path]:
             if not self.plot.grab().save(str(path), "PNG"):
@@ -957,18 +965,17 @@ class GraphPanel(QWidget):
             return [Path(path)]
 
         # the graph.export service checks the export permission and audits the picture
-        self.ctx.call("graph.export", graph=self.model.graph, output=str(path), format="png",
-                      write=write)
+        self.ctx.engines.graph_export(graph=self.model.graph, output=str(path), format="png",
+                                      write=write)
         return path
 
     def export_graphml(self, path: Path) -> list[Path]:
-        export = self.ctx.api("graph.export", "export_graph")
-        if export is None or self.model.graph is None:
-            raise RuntimeError("nothing to export" if export else
-                               self.ctx.api_error("graph.export", "export_graph"))
+        reason = self.ctx.engines.graph_export.unavailable()
+        if reason or self.model.graph is None:
+            raise RuntimeError(reason or "nothing to export")
         # the graph.export service checks the export permission and audits the export
-        out = self.ctx.call("graph.export", graph=self.model.graph, output=str(path),
-                            format="graphml")
+        out = self.ctx.engines.graph_export(graph=self.model.graph, output=str(path),
+                                            format="graphml")
         return [Path(f) for f in out["files"]]
 
     def _export_png(self) -> None:

@@ -12,7 +12,7 @@ import importlib
 import logging
 import traceback
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PyQt6.QtCore import QByteArray, QCoreApplication, QSettings, Qt, QTimer
 from PyQt6.QtGui import QAction, QActionGroup, QKeySequence
@@ -32,11 +32,15 @@ from console.i18n import LANGUAGES, current_language, fill
 from console.labels import plain_tooltip
 from console.navigation import Focus, History
 from console.notice import Notice
+from console.qtnone import present
 from console.stall import StallMonitor
 from console.theme import Theme, theme
 from console.workers import run_job
 from core.extensions import PANELS as PANEL_GROUP
 from core.extensions import extensions
+
+if TYPE_CHECKING:
+    from console.remote_app import Relogin
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +151,8 @@ class MainWindow(QMainWindow):
         Where the layout, theme and history are remembered (tests pass a temporary file).
     """
 
+    relogin: Relogin  # a client console's only (console.remote_app.open_window)
+
     def __init__(self, ctx: ConsoleContext, settings: QSettings | None = None) -> None:
         super().__init__()
         self.ctx = ctx
@@ -218,17 +224,19 @@ class MainWindow(QMainWindow):
             self.addDockWidget(_AREAS[spec.place], dock)
             self.docks[spec.key] = dock
         self._default_arrangement()
-        map_panel, dispatch = self.panels.get("map"), self.panels.get("dispatch")
+        # panels are joined by what they offer (hasattr): duck-typed on purpose
+        map_panel: Any = self.panels.get("map")
+        dispatch: Any = self.panels.get("dispatch")
         if hasattr(map_panel, "unit_clicked") and hasattr(dispatch, "select_unit"):
             map_panel.unit_clicked.connect(dispatch.select_unit)
-        cases = self.panels.get("cases")
+        cases: Any = self.panels.get("cases")
         if hasattr(cases, "graph"):  # the Cases panel saves and opens the link chart
             cases.graph = self.panels.get("graph")
-            records = self.panels.get("records")
+            records: Any = self.panels.get("records")
             if hasattr(records, "annotate"):  # and shows its notes under a record
                 cases.records = records
                 records.annotate = cases.record_notes_html
-            timeline = self.panels.get("timeline")
+            timeline: Any = self.panels.get("timeline")
             if hasattr(timeline, "noted_records"):  # and marks noted records on the timeline
                 cases.timeline = timeline
                 timeline.noted_records = cases.noted_record_uids
@@ -283,7 +291,7 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(panel)
 
     def _build_status_bar(self) -> None:
-        bar = self.statusBar()
+        bar = present(self.statusBar())
         root = self.ctx.workspace.root
         self.status_workspace = QLabel(fill(self.tr("workspace: {name}"), name=self.ctx.name))
         self.status_workspace.setToolTip(plain_tooltip(str(root)))
@@ -314,17 +322,17 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_menus(self) -> None:
-        bar = self.menuBar()
-        m = bar.addMenu(self.tr("&Workspace"))
+        bar = present(self.menuBar())
+        m = present(bar.addMenu(self.tr("&Workspace")))
         self._action(m, self.tr("Ingest a file…"), "Ctrl+I", self._ingest)
         self._action(m, self.tr("Refresh"), "F5", self.bus.data_changed.emit)
         m.addSeparator()
         self._action(m, self.tr("Quit"), "Ctrl+Q", self.close)
-        m = bar.addMenu(self.tr("&Go"))
+        m = present(bar.addMenu(self.tr("&Go")))
         self._action(m, self.tr("Search"), "Ctrl+K", self.focus_search)
         self.back_action = self._action(m, self.tr("◀ Back"), "Alt+Left", self.back)
         self.forward_action = self._action(m, self.tr("Forward ▶"), "Alt+Right", self.forward)
-        m = bar.addMenu(self.tr("&View"))
+        m = present(bar.addMenu(self.tr("&View")))
         for spec in self.specs:
             self._action(m, panel_title(spec), spec.shortcut,
                          lambda _=False, key=spec.key: self.show_panel(key))
@@ -335,21 +343,21 @@ class MainWindow(QMainWindow):
         self.board_action.setCheckable(True)
         self._action(m, self.tr("Toggle dark / light theme"), "Ctrl+Shift+T", self.toggle_theme)
         self._action(m, self.tr("Reset layout"), None, self.reset_layout)
-        lang = m.addMenu(self.tr("Language"))
+        lang = present(m.addMenu(self.tr("Language")))
         group = QActionGroup(self)
         group.setExclusive(True)
         self.language_actions: dict[str, QAction] = {}
         chosen = str(self.settings.value("language", "") or current_language())
         for code, name in LANGUAGES.items():
-            action = lang.addAction(name)
+            action = present(lang.addAction(name))
             action.setCheckable(True)
             action.setChecked(code == chosen)  # the check mark: the language chosen
             group.addAction(action)
             action.triggered.connect(lambda _=False, c=code: self.set_language(c))
             self.language_actions[code] = action
-        m = bar.addMenu(self.tr("&Help"))
+        m = present(bar.addMenu(self.tr("&Help")))
         self._action(m, self.tr("Keyboard shortcuts"), "F1", self.show_shortcuts)
-        toolbar = self.nav_toolbar = self.addToolBar(self.tr("Navigation"))
+        toolbar = self.nav_toolbar = present(self.addToolBar(self.tr("Navigation")))
         toolbar.setObjectName("navigation")
         toolbar.setMovable(False)
         for action in (self.back_action, self.forward_action):
@@ -357,7 +365,7 @@ class MainWindow(QMainWindow):
         toolbar.addSeparator()
         for key in ("graph", "map", "timeline", "faces", "dispatch"):
             spec = next(p for p in self.specs if p.key == key)
-            toolbar.addAction(panel_title(spec)).triggered.connect(
+            present(toolbar.addAction(panel_title(spec))).triggered.connect(
                 lambda _=False, k=key: self.show_panel(k))
         self._update_nav()
 
@@ -388,7 +396,7 @@ class MainWindow(QMainWindow):
         if record:
             self.history.push(focus)
         self._update_nav()
-        self.statusBar().showMessage(focus.describe(), 4000)
+        present(self.statusBar()).showMessage(focus.describe(), 4000)
 
     def _open_record(self, uid: str) -> None:
         self.apply_focus(Focus("records", "record", (uid,)))
@@ -431,13 +439,13 @@ class MainWindow(QMainWindow):
             for dock in self.docks.values():
                 dock.hide()
             self.tabs.setCurrentWidget(board)
-            self.tabs.tabBar().hide()
+            present(self.tabs.tabBar()).hide()
             self.nav_toolbar.hide()
             self.showFullScreen()
         elif not on and self._board_state is not None:
             state, was_full, index = self._board_state
             self._board_state = None
-            self.tabs.tabBar().show()
+            present(self.tabs.tabBar()).show()
             self.nav_toolbar.show()
             self.restoreState(state, LAYOUT_VERSION)
             self.tabs.setCurrentIndex(index)
@@ -493,8 +501,8 @@ class MainWindow(QMainWindow):
             if app is not None:
                 app.quit()
         else:
-            self.statusBar().showMessage(self.tr("could not restart: start the console again"),
-                                         10000)
+            present(self.statusBar()).showMessage(
+                self.tr("could not restart: start the console again"), 10000)
         return ok
 
     def toggle_theme(self) -> None:
@@ -521,7 +529,7 @@ class MainWindow(QMainWindow):
         self.status_backend.setToolTip(plain_tooltip(text))
 
     def _show_message(self, text: str, ms: int) -> None:
-        self.statusBar().showMessage(text, ms)
+        present(self.statusBar()).showMessage(text, ms)
 
     def _on_stall(self, ms: float) -> None:
         self.status_stall.setText(fill(self.tr("UI stall {ms} ms"), ms=f"{ms:.0f}"))
@@ -570,8 +578,8 @@ class MainWindow(QMainWindow):
         # The minimum size was last computed before the style polished the panels (the chart's
         # toolbar is ~40 px wider unpolished): compute it again now, or the window cannot be
         # made narrower than that stale minimum (1628 px) on a 1600 px screen.
-        self.layout().invalidate()
-        self.layout().activate()
+        present(self.layout()).invalidate()
+        present(self.layout()).activate()
         if not self._sized:
             self._sized = True
             self._sizer.start()  # docks have real sizes once shown

@@ -118,9 +118,9 @@ def _make_page_class() -> type:
                 return False
             return super().acceptNavigationRequest(url, nav_type, is_main_frame)
 
-        def javaScriptConsoleMessage(self, level: Any, message: str, line: int,  # noqa: N802
-                                     source: str) -> None:
-            target = parse_open_url(message)
+        def javaScriptConsoleMessage(self, level: Any, message: str | None,  # noqa: N802
+                                     line: int, source: str | None) -> None:
+            target = parse_open_url(message or "")
             if target is not None:
                 self.opened.emit(*target)
                 return

@@ -243,6 +243,7 @@ def build_map_html(layers: MapLayers, *, tile_url: str = "", dark: bool = True,
                       vendored("leaflet.markercluster/MarkerCluster.Default.css")),
                      ("sb_map_css", (WEB_DIR / "superbrain-map.css").as_uri())]
     figure = m.get_root()
+    assert isinstance(figure, folium.Figure)  # a map's root is its page
     payload = {
         "incidents": layers.incidents, "units": layers.units, "tracks": layers.tracks,
         "records": layers.records, "dark": dark, "offline": not tile_url,

@@ -9,28 +9,55 @@ transitions, concurrency) is the engine's. No Qt here; methods may block (call f
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from console.context import ConsoleContext
+from console.engines import CLIENT_MODE
 from console.errors import EngineUnavailableError
+
+if TYPE_CHECKING:
+    from ops.dispatch import Dispatcher
+    from ops.incidents import IncidentDesk
+    from ops.units import UnitRoster
 
 log = logging.getLogger(__name__)
 
+
+class OpsEngine(Protocol):
+    """What the view reads of the engine itself besides its services (``ops.OpsService``; a
+    client console's stand-in is :class:`console.remote_ops.RemoteOpsView`'s)."""
+
+    @property
+    def config(self) -> Any: ...
+
+    def last_event_id(self) -> int: ...
+
+
+class AlertLog(Protocol):
+    """The alert centre's newest id (``ops.alerts.AlertCenter``, or the centre's)."""
+
+    def last_id(self) -> int: ...
+
+
 def unavailable_reason(ctx: ConsoleContext) -> str:
     """Why :meth:`OpsView.open` returns ``None`` (empty when the engine is usable)."""
-    if ctx.api("ops.service", "OpsService") is None:
-        return ctx.api_error("ops.service", "OpsService")
-    return ""
+    return ctx.engines.ops_board.unavailable()
 
 
 class OpsView:
     """Incidents, units, dispatch actions and alerts of one workspace (``ops.OpsService``)."""
 
+    service: OpsEngine
+    desk: IncidentDesk | None  # None in a client console: the centre's desk is not local
+    roster: UnitRoster | None
+    dispatcher: Dispatcher | None
+    alerts: AlertLog
+
     def __init__(self, ctx: ConsoleContext) -> None:
         self.console = ctx
-        service = ctx.api("ops.service", "OpsService")
-        if service is None:
-            raise EngineUnavailableError("ops", unavailable_reason(ctx))
+        reason = unavailable_reason(ctx)
+        if reason:
+            raise EngineUnavailableError("ops", reason)
         from ops.service import ops_for  # the one the ops services use
 
         self.service = ops_for(ctx.workspace)
@@ -57,21 +84,21 @@ class OpsView:
     def board(self, queue_limit: int | None = None) -> dict[str, Any]:
         """Counts per status, the open queue with timers (its first ``queue_limit``),
         unacknowledged alerts."""
-        return dict(self.console.call("ops.board", queue_limit=queue_limit))
+        return dict(self.console.engines.ops_board(queue_limit=queue_limit))
 
     def last_event_id(self) -> int:
         return int(self.service.last_event_id())
 
     def events_since(self, after_id: int) -> list[Any]:
-        return list(self.console.call("ops.events", since=int(after_id), limit=1000))
+        return list(self.console.engines.ops_events(since=int(after_id), limit=1000))
 
     # -- reads --------------------------------------------------------------------------------
     def queue(self) -> list[dict[str, Any]]:
         """Open incidents by priority with their timers (``IncidentDesk.open_queue``)."""
-        return list(self.console.call("ops.queue"))
+        return list(self.console.engines.ops_queue())
 
     def units(self) -> list[Any]:
-        return list(self.console.call("ops.units"))
+        return list(self.console.engines.ops_units())
 
     def unit_counts(self) -> dict[str, int]:
         return dict(self.board(queue_limit=0)["units"])
@@ -80,7 +107,7 @@ class OpsView:
         return dict(self.board(queue_limit=0)["incidents"])
 
     def recommend(self, incident_id: int) -> list[Any]:
-        return list(self.console.call("ops.recommend", incident_id=int(incident_id)))
+        return list(self.console.engines.ops_recommend(incident_id=int(incident_id)))
 
     def stale_after_s(self) -> float:
         return float(self.config.stale_minutes) * 60.0
@@ -88,32 +115,34 @@ class OpsView:
     # -- actions: through the ops services (core.services), as the logged-in user; the engine
     # audits them and refuses invalid ones with a clear message -------------------------------
     def assign(self, incident_id: int, unit_ids: list[str]) -> list[Any]:
-        return list(self.console.call("ops.assign", incident_id=int(incident_id),
-                                      unit_ids=list(unit_ids)))
+        return list(self.console.engines.ops_assign(incident_id=int(incident_id),
+                                                    unit_ids=list(unit_ids)))
 
     def accept_incident(self, incident_id: int) -> Any:
         """Acknowledge a received incident (received → accepted)."""
+        if self.desk is None:
+            raise EngineUnavailableError("ops", CLIENT_MODE)
         return self.desk.accept(int(incident_id), user=self.console.user)
 
     def release(self, unit_id: str) -> Any:
-        return self.console.call("ops.release", unit_id=unit_id)
+        return self.console.engines.ops_release(unit_id=unit_id)
 
     def set_unit_status(self, unit_id: str, status: str) -> Any:
-        return self.console.call("ops.unit_status", unit_id=unit_id, status=status)
+        return self.console.engines.ops_unit_status(unit_id=unit_id, status=status)
 
     # -- alerts -------------------------------------------------------------------------------
     def alerts_since(self, after_id: int) -> list[Any]:
-        return list(self.console.call("ops.alerts", since=int(after_id), limit=500))
+        return list(self.console.engines.ops_alerts(since=int(after_id), limit=500))
 
     def unacked_count(self) -> int:
         """Unacknowledged alerts in the workspace (from the engine's status board)."""
         return int(self.board().get("alerts_unacked", 0))
 
     def open_alerts(self) -> list[Any]:
-        return list(self.console.call("ops.alerts", unacked_only=True))
+        return list(self.console.engines.ops_alerts(unacked_only=True))
 
     def ack(self, alert_id: int, note: str = "") -> Any:
-        return self.console.call("ops.alert_ack", alert_id=int(alert_id), note=note)
+        return self.console.engines.ops_alert_ack(alert_id=int(alert_id), note=note)
 
     # -- map layers ---------------------------------------------------------------------------
     def incident_points(self) -> list[dict[str, Any]]:
@@ -145,7 +174,7 @@ class OpsView:
         """The engine's hotspots for the ``days`` before the newest incident, vs the period
         before (demo data is not dated today)."""
 
-        return dict(self.console.call("ops.hotspots", days=days))
+        return dict(self.console.engines.ops_hotspots(days=days))
 
     def hotspot_points(self) -> list[list[float]]:
         """Heat points: the centre of each hotspot cell weighted by its incident count."""

@@ -18,6 +18,7 @@ def render(html_path: Path, pdf_path: Path) -> bool:
     """Load ``html_path`` offscreen and print it to ``pdf_path`` (A4); True on success."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from console import qtinit
+    from console.qtnone import present
 
     qtinit.prepare()
     from PyQt6.QtCore import QMarginsF, QUrl
@@ -27,7 +28,7 @@ def render(html_path: Path, pdf_path: Path) -> bool:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     page = QWebEnginePage()
-    settings = page.settings()
+    settings = present(page.settings())
     settings.setAttribute(QWebEngineSettings.WebAttribute.JavascriptEnabled, False)
     settings.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls, False)
     settings.setAttribute(QWebEngineSettings.WebAttribute.AutoLoadImages, True)

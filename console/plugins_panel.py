@@ -31,6 +31,7 @@ from console.bus import Bus
 from console.context import ConsoleContext
 from console.i18n import fill
 from console.labels import data_label, plain_tooltip
+from console.qtnone import present
 from console.tables import ListTableModel
 from console.workers import Job
 from core.ingest import IngestReport
@@ -99,8 +100,9 @@ def ingest_job(ctx: ConsoleContext, source: str, path: Path, force: bool = False
 
     def work(progress: ProgressCallback, cancel: CancelToken) -> IngestReport:
         # the ingest.file service checks the permission; the ingest audits the file's hash
-        report: IngestReport = ctx.call("ingest.file", source=source, path=str(path),
-                                        force=force, progress=progress, cancel=cancel)
+        report: IngestReport = ctx.engines.ingest_file(source=source, path=str(path),
+                                                       force=force, progress=progress,
+                                                       cancel=cancel)
         return report
 
     return Job(work, f"ingest {source} {path.name}")
@@ -123,9 +125,10 @@ class PluginsPanel(QWidget):
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
-        self.table.selectionModel().currentRowChanged.connect(self._show_detail)
+        present(self.table.verticalHeader()).hide()
+        present(self.table.horizontalHeader()).setSectionResizeMode(
+            4, QHeaderView.ResizeMode.Stretch)
+        present(self.table.selectionModel()).currentRowChanged.connect(self._show_detail)
         self.detail = QPlainTextEdit()
         self.detail.setReadOnly(True)
         self.detail.setPlaceholderText(

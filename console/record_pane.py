@@ -18,6 +18,7 @@ from console.bus import Bus
 from console.context import ConsoleContext
 from console.i18n import fill
 from console.navigation import Focus
+from console.qtnone import present
 from console.record_view import entity_html, record_html
 from console.theme import DARK, Theme
 from core.model import Record
@@ -60,7 +61,7 @@ class RecordPane(QWidget):
             self._render()
 
     def show_record(self, uid: str) -> bool:
-        record = self.ctx.call("search.record", uid=uid, with_graph=False)  # checked, audited
+        record = self.ctx.engines.search_record(uid=uid, with_graph=False)  # checked, audited
         if record is None:
             self.placeholder.setText(
                 fill(self.tr("record {uid} is not in this workspace"), uid=repr(uid)))
@@ -90,7 +91,7 @@ class RecordPane(QWidget):
         records = sorted(store.get_records(uids), key=lambda r: r.time.timestamp()
                          if r.time else 0.0, reverse=True)[:limit]
         self.record, self.entity_id = None, entity_id
-        self.browser.document().setDefaultStyleSheet(
+        present(self.browser.document()).setDefaultStyleSheet(
             f"a {{ color: {self.theme.accent}; text-decoration: none; }}")
         self.browser.setHtml(entity_html(entity, records, len(uids), muted=self.theme.muted))
         self.placeholder.hide()
@@ -101,7 +102,7 @@ class RecordPane(QWidget):
         if self.record is None:
             return
         self.entity_id = None
-        self.browser.document().setDefaultStyleSheet(
+        present(self.browser.document()).setDefaultStyleSheet(
             f"a {{ color: {self.theme.accent}; text-decoration: none; }} "
             f"mark {{ background-color: {self.theme.warning}; color: {self.theme.base}; }}")
         extra = self.annotate(self.record) if self.annotate is not None else ""
@@ -141,7 +142,7 @@ class RecordPane(QWidget):
         menu = QMenu(self)
         for view, label in (("graph", "Show in link chart"), ("map", "Show on map (track)"),
                             ("timeline", "Show on timeline"), ("search", "Search its records")):
-            action = menu.addAction(label)
+            action = present(menu.addAction(label))
             kind = "query" if view == "search" else "entity"
             value = entity_id.split(":", 1)[-1] if view == "search" else entity_id
             action.triggered.connect(

@@ -8,14 +8,16 @@ Nothing here opens a database or holds its credentials.
 
 What a client console offers: search, the record pane, the link chart's expansions and paths,
 the timeline, the alert tray, the dispatch board and the Cases dock (its case calls go through
-:meth:`RemoteContext.call`; files such as the dossier are written on the server by the CLI).
-Panels whose engine work is not offered to consoles yet (faces, analyses, exports, ingest)
-show "not available in client mode" through the usual ``api()`` → ``None`` path instead of
-failing. No Qt in this module.
+:attr:`RemoteContext.engines`, whose transport is the HTTP API; files such as the dossier are
+written on the server by the CLI). Services whose engine work is not offered to consoles yet
+(faces, analyses, exports, ingest: ``remote=False`` in :mod:`console.engines`) are unavailable
+and their panels show "not available in client mode" instead of failing. No Qt in this
+module.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Sequence
@@ -24,20 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from console.context import ConsoleContext
+from console.engines import CLIENT_MODE, EngineServices
 from console.errors import EngineUnavailableError
 from console.remote_codec import decode, graph_result, timeline_result
 from core.remote import CentreClient, RemoteSession, SessionExpiredError
 from core.workspace import SearchConfig
 
 log = logging.getLogger(__name__)
-
-#: (module, attribute) pairs whose panels a client console offers (they call services through
-#: :meth:`RemoteContext.call`); everything else runs on the server only.
-REMOTE_APIS = frozenset({("search.backend", "open_backend"), ("graph.expand", "expand"),
-                         ("graph.expand", "find_path"), ("graph.timeline", "timeline"),
-                         ("graph.timeline", "day_hour_matrix"), ("ops.service", "OpsService")})
-CLIENT_MODE = ("not available in client mode: this runs on the centre server and is not offered "
-               "to a client console yet")
 
 
 def _one(cls_path: str) -> Any:
@@ -73,26 +68,34 @@ RESULTS: dict[str, Any] = {
 }
 
 
+def call_centre(client: CentreClient, name: str, /, **params: Any) -> Any:
+    """The service ``name`` on the centre: parameters sent as JSON (the calling process's hooks
+    left out), the result turned back into the engine's own type (:data:`RESULTS`)."""
+    from core.services import RUNTIME_PARAMS, to_json
+
+    sent = {k: to_json(v) for k, v in params.items() if k not in RUNTIME_PARAMS}
+    data = client.call(name, **sent)
+    decoder = RESULTS.get(name)
+    return data if decoder is None or data is None else decoder(data)
+
+
 class RemoteStore:
     """The few store reads panels make, as service calls (``search.record``)."""
 
     def __init__(self, client: CentreClient) -> None:
         self.client = client
         self.path = Path("")  # there is no local file: the helper process is not used
+        self.engines = EngineServices(functools.partial(call_centre, client), remote=True)
 
     def get_record(self, uid: str) -> Any:
-        from core.model import Record
-
-        data = self.client.call("search.record", uid=uid)
-        return None if data is None else decode(Record, data)
+        return self.engines.search_record(uid=uid)
 
     def get_entity(self, entity_id: str) -> Any:
         """An entity's type, key and label (``graph.expand`` to depth 0: a graph read, checked
         and audited as one), or None."""
         from core.store import EntityRow
 
-        found = graph_result(self.client.call("graph.expand", entities=[entity_id], depth=0,
-                                              max_nodes=1))
+        found = self.engines.graph_expand(entities=[entity_id], depth=0, max_nodes=1)
         node = found.nodes.get(entity_id) or next(iter(found.nodes.values()), None)
         if node is None:
             return None
@@ -196,31 +199,16 @@ class RemoteContext(ConsoleContext):
     def name(self) -> str:
         return str(self.workspace.config["workspace"]["name"])
 
-    def api(self, module_name: str, attr: str) -> Any | None:
-        if (module_name, attr) not in REMOTE_APIS:
-            self._errors.setdefault(f"{module_name}.{attr}", CLIENT_MODE)
-            return None
-        return super().api(module_name, attr)
-
-    def api_error(self, module_name: str, attr: str) -> str:
-        return self._errors.get(f"{module_name}.{attr}", "") or super().api_error(
-            module_name, attr)
-
-    def call(self, name: str, **params: Any) -> Any:
+    def _transport(self, name: str, /, **params: Any) -> Any:
         """The service ``name`` on the server, as the logged-in user (checked and audited
         there); the result comes back as the engine's own type (:data:`RESULTS`). Hooks of the
         calling process (progress, cancel, compute, write) stay here."""
-        from core.services import RUNTIME_PARAMS, to_json
-
-        sent = {k: to_json(v) for k, v in params.items() if k not in RUNTIME_PARAMS}
         try:
-            data = self.client.call(name, **sent)
+            return call_centre(self.client, name, **params)
         except SessionExpiredError:
             if self.on_session_expired is not None:
                 self.on_session_expired()  # the window asks for the password again
             raise
-        decoder = RESULTS.get(name)
-        return data if decoder is None or data is None else decoder(data)
 
     def service(self, key: str, factory: Any) -> Any:
         if key == "ops.view":  # the operations view over the ops services, not a database
@@ -231,12 +219,12 @@ class RemoteContext(ConsoleContext):
 
     def search_backend(self) -> Any:
         raise EngineUnavailableError("search", "a client console searches through "
-                                     "ctx.call('search.query'): " + CLIENT_MODE)
+                                     "ctx.engines.search_query: " + CLIENT_MODE)
 
     def backend_status(self) -> Any:
         """The centre and its search backend, as the status bar shows them."""
         try:
-            health = self.client.call("search.health")
+            health = self.engines.search_health()
         except Exception as exc:  # shown in the status bar
             return CentreStatus(self.client.url, "?", f"unreachable: {exc}")
         if not isinstance(health, dict):
@@ -252,12 +240,12 @@ class RemoteContext(ConsoleContext):
         from graph.layout import layout
         from graph.model import GraphResult
 
-        paths = self.call("graph.path", source=source, target=target)
+        paths = self.engines.graph_path(source=source, target=target)
         if not paths:
             raise EngineUnavailableError("graph", f"no path from {source!r} to {target!r}")
         best = paths[0]
         hops = [str(n) for n in best["nodes"]]
-        nodes = self.call("graph.expand", entities=hops, depth=0, max_nodes=len(hops) + 1)
+        nodes = self.engines.graph_expand(entities=hops, depth=0, max_nodes=len(hops) + 1)
         edges = graph_result({"edges": [e for hop in best.get("hops", [])
                                         for e in hop.get("edges", [])]}).edges
         merged = GraphResult(dict(current.nodes) if current else {},
@@ -280,9 +268,9 @@ class RemoteContext(ConsoleContext):
         from graph.model import GraphResult
 
         budget = max(len(seeds) + 1, max_nodes - (len(current.nodes) if current else 0))
-        found = self.call("graph.expand", entities=list(seeds), depth=depth,
-                          link_types=list(link_types) if link_types else None,
-                          max_nodes=budget)
+        found = self.engines.graph_expand(entities=list(seeds), depth=depth,
+                                          link_types=list(link_types) if link_types else None,
+                                          max_nodes=budget)
         merged = GraphResult(dict(current.nodes) if current else {},
                              list(current.edges) if current else [])
         for nid, node in found.nodes.items():

@@ -18,6 +18,7 @@ from typing import Any
 
 from PyQt6.QtCore import QObject, pyqtSignal
 
+from console.qtnone import present
 from core.remote import CentreClient, ServerEvent
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ class EventBridge(QObject):
         ``"connected"``, ``"disconnected: …"`` or ``"session expired"``.
     """
 
-    event = pyqtSignal(object)
+    event = pyqtSignal(object)  # type: ignore[assignment]  # shadows QObject.event (never called)
     state = pyqtSignal(str)
 
     def __init__(self, client: CentreClient, parent: QObject | None = None) -> None:
@@ -162,7 +163,7 @@ class Relogin(QObject):
         self.bridge = bridge
         self.dialog: Any = None
         self.expired.connect(self.ask)
-        bridge.state.connect(lambda s: s == "session expired" and self.expired.emit())
+        bridge.state.connect(lambda s: self.expired.emit() if s == "session expired" else None)
 
     def ask(self) -> None:
         if self.dialog is not None and self.dialog.isVisible():
@@ -183,7 +184,8 @@ class Relogin(QObject):
         old.stop()
         self.bridge = EventBridge(old.client, self.window)
         attach_push(self.window, self.bridge)
-        self.bridge.state.connect(lambda s: s == "session expired" and self.expired.emit())
+        self.bridge.state.connect(
+            lambda s: self.expired.emit() if s == "session expired" else None)
         self.bridge.start(after=old.last_id)
         self.window.statusBar().showMessage("centre: logged in again", 10_000)
         self.resumed.emit()
@@ -199,8 +201,8 @@ def open_window(client: CentreClient, workspace: Any) -> tuple[Any, EventBridge]
     window = MainWindow(ctx)
     bridge = EventBridge(client, window)
     attach_push(window, bridge)
-    window.relogin = Relogin(window, bridge)
-    ctx.on_session_expired = window.relogin.expired.emit
+    window.relogin = relogin = Relogin(window, bridge)
+    ctx.on_session_expired = relogin.expired.emit
     bridge.start()
     return window, bridge
 
@@ -233,7 +235,7 @@ def run_remote(url: str, *, ca_certs: str = "") -> int:
         except SuperbrainError as exc:
             log.warning("login from the environment failed: %s", exc)
     if not logged_in:
-        dialog = LoginDialog(workspace)  # type: ignore[arg-type]
+        dialog = LoginDialog(workspace)
         dialog.setWindowTitle(f"superbrain — log in to {client.url}")
         if dialog.exec() != QDialog.DialogCode.Accepted:
             client.close()
@@ -246,5 +248,5 @@ def run_remote(url: str, *, ca_certs: str = "") -> int:
         from PyQt6.QtCore import QThreadPool
 
         window.relogin.bridge.stop()
-        QThreadPool.globalInstance().waitForDone(10_000)
+        present(QThreadPool.globalInstance()).waitForDone(10_000)
         window.ctx.close()  # logs out

@@ -41,7 +41,7 @@ def decode(cls: type[T], data: Any, where: str = "") -> T:
     if not isinstance(data, Mapping):
         raise DecodeError(f"{where or cls.__name__}: expected an object, got "
                           f"{type(data).__name__}")
-    hints = _hints(cls)
+    hints = _hints(cls)  # type: ignore[arg-type]  # a class is hashable (typeshed: type[T] is not)
     kwargs = {}
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
         if not f.init or f.name not in data:

@@ -1,5 +1,5 @@
 """The operations view of a client console: :class:`console.opsview.OpsView` whose calls all
-go to the centre's ``ops.*`` services (through :meth:`console.remote.RemoteContext.call`), so
+go to the centre's ``ops.*`` services (through ``ctx.engines`` of a client console), so
 the alert tray, the dispatch board and the map work unchanged. The engine's configuration and
 the change journal's head are the server's. No Qt here."""
 
@@ -31,7 +31,7 @@ class _Alerts:
         self.ctx = ctx
 
     def last_id(self) -> int:
-        newest = self.ctx.call("ops.alerts", limit=1)
+        newest = self.ctx.engines.ops_alerts(limit=1)
         return max((a.id for a in newest), default=0)
 
 

@@ -28,6 +28,7 @@ from PyQt6.QtWidgets import (
 
 from console.bus import Bus
 from console.context import ConsoleContext
+from console.qtnone import present
 from console.tables import ListTableModel
 from console.workers import Job, describe_error, run_job
 from graph.er_review import FieldRow, QueueRow, ReviewQueue
@@ -109,15 +110,15 @@ class ResolutionPanel(QWidget):
         self.table.setModel(self.queue_model)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.table.selectionModel().currentRowChanged.connect(self._show_pair)
+        present(self.table.verticalHeader()).hide()
+        present(self.table.horizontalHeader()).setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        present(self.table.selectionModel()).currentRowChanged.connect(self._show_pair)
         self.fields_model = FieldsModel()
         self.fields = QTableView()
         self.fields.setModel(self.fields_model)
-        self.fields.verticalHeader().hide()
+        present(self.fields.verticalHeader()).hide()
         self.fields.setWordWrap(True)
-        header = self.fields.horizontalHeader()
+        header = present(self.fields.horizontalHeader())
         header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         for col in (0, 4):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)

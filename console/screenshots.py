@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +55,10 @@ def _idle() -> bool:
 def raise_rule_alerts(ctx: Any, limit: int = 3000) -> int:
     """Let the alert rules look at recent records (as an ingest would); returns alerts raised."""
     from console.opsview import OpsView
+    from ops.alerts import AlertCenter
 
     ops = OpsView.open(ctx)
-    if ops is None:
+    if ops is None or not isinstance(ops.alerts, AlertCenter):  # the local engine's rules
         return 0
     raised = 0
     for source in ("checkpoint", "hotel", "ebike"):
@@ -77,9 +78,11 @@ def grab_with_web_views(window: Any) -> Any:
     from PyQt6.QtCore import QPoint
     from PyQt6.QtGui import QGuiApplication, QPainter
 
+    from console.qtnone import present
+
     if QGuiApplication.platformName() not in ("offscreen", "minimal"):
         screen = window.screen() or QGuiApplication.primaryScreen()
-        return screen.grabWindow(window.winId())
+        return present(screen, "screen").grabWindow(window.winId())
     pixmap = window.grab()
     try:
         from PyQt6.QtWebEngineWidgets import QWebEngineView
@@ -176,7 +179,7 @@ def take(root: Path, out: Path, size: tuple[int, int] = (1600, 960),
         print(f"saved {path}")
 
     store = ctx.workspace.store
-    search = window.panels["search"]
+    search: Any = window.panels["search"]  # a plug-in panel (MainWindow: QWidget)
     search.run_query("入室盗窃")
     _wait_until(lambda: search.model.rowCount() > 0)
     search.table.selectRow(0)
@@ -187,7 +190,7 @@ def take(root: Path, out: Path, size: tuple[int, int] = (1600, 960),
     seeds = convoy or [store.connection.execute(
         "SELECT entity_id FROM record_entities GROUP BY entity_id ORDER BY count(*) DESC "
         "LIMIT 1").fetchone()[0]]
-    graph = window.panels["graph"]
+    graph: Any = window.panels["graph"]
     window.apply_focus(Focus("graph", "entity", tuple(seeds)))
     _wait_until(_idle)
     graph.depth.setValue(2)
@@ -200,9 +203,9 @@ def take(root: Path, out: Path, size: tuple[int, int] = (1600, 960),
 
     window.apply_focus(Focus("map", "entity", tuple(seeds)))
     _wait_until(_idle)
-    _wait_until(lambda: window.panels["map"].loaded, 60)
+    _wait_until(lambda: cast(Any, window.panels["map"]).loaded, 60)
     _wait(1000)
-    window.panels["map"]._invalidate()
+    cast(Any, window.panels["map"])._invalidate()
     shot("map")
 
     window.apply_focus(Focus("timeline", "entity", tuple(seeds)))
@@ -211,7 +214,7 @@ def take(root: Path, out: Path, size: tuple[int, int] = (1600, 960),
     window.show_panel("dashboard")
     shot("dashboards")
 
-    faces = window.panels["faces"]
+    faces: Any = window.panels["faces"]
     photo = store.connection.execute(
         "SELECT json_extract(attachments, '$.photo') FROM records WHERE source='watchlist' "
         "AND json_extract(attachments, '$.photo') IS NOT NULL LIMIT 1").fetchone()
@@ -228,7 +231,7 @@ def take(root: Path, out: Path, size: tuple[int, int] = (1600, 960),
         faces.candidates.setCurrentRow(0)
     shot("faces")
 
-    dispatch = window.panels["dispatch"]
+    dispatch: Any = window.panels["dispatch"]
     window.show_panel("dispatch")
     if hasattr(dispatch, "queue"):
         _wait_until(lambda: dispatch.queue_model.rowCount() > 0, 60)
@@ -243,7 +246,7 @@ def take(root: Path, out: Path, size: tuple[int, int] = (1600, 960),
     window.toggle_board_mode(False)
     window.resize(*size)
 
-    tray = window.panels["alerts"]
+    tray: Any = window.panels["alerts"]
     window.show_panel("alerts")
     window.resizeDocks([window.docks["alerts"]], [420], Qt.Orientation.Vertical)
     if hasattr(tray, "table") and tray.model.alerts:

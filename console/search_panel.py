@@ -32,6 +32,7 @@ from console.i18n import fill
 from console.labels import data_label
 from console.navigation import Focus
 from console.notice import Notice, engine_unavailable_text
+from console.qtnone import present
 from console.record_view import query_terms
 from console.results_model import ResultsModel
 
@@ -73,11 +74,11 @@ class SearchPanel(QWidget):
         self.settings = QSettings()
         self.filters: dict[str, set[str]] = {k: set() for k in FACETS}
         self._terms: list[str] = []
-        self.available = ctx.api("search.backend", "open_backend") is not None
+        reason = ctx.engines.search_query.unavailable()
+        self.available = not reason
         layout = QVBoxLayout(self)
         if not self.available:
-            self.notice = Notice(engine_unavailable_text(
-                "search", ctx.api_error("search.backend", "open_backend")))
+            self.notice = Notice(engine_unavailable_text("search", reason))
             layout.addWidget(self.notice)
             self.model = ResultsModel(lambda _r: None)
             return
@@ -126,20 +127,21 @@ class SearchPanel(QWidget):
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSortingEnabled(True)
-        self.table.horizontalHeader().setSortIndicatorShown(True)
-        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        present(self.table.horizontalHeader()).setSortIndicatorShown(True)
+        present(self.table.horizontalHeader()).setSectionResizeMode(
+            3, QHeaderView.ResizeMode.Stretch)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(24)
+        present(self.table.verticalHeader()).hide()
+        present(self.table.verticalHeader()).setDefaultSectionSize(24)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
+        header = present(self.table.horizontalHeader())
         header.setStretchLastSection(False)
         for col, width in ((0, 96), (1, 64), (2, 64), (4, 38)):
             self.table.setColumnWidth(col, width)
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
-        self.table.selectionModel().selectionChanged.connect(self._on_selection)
+        present(self.table.selectionModel()).selectionChanged.connect(self._on_selection)
         self.table.doubleClicked.connect(self._pivot_graph)
         self.summary = data_label(self.tr("Type a query and press Enter."))
         self.summary.setProperty("role", "muted")
@@ -173,7 +175,7 @@ class SearchPanel(QWidget):
         from search.service import params_of
 
         # the search.query service checks the permission and audits the search (every page)
-        return self.ctx.call("search.query", **params_of(request))
+        return self.ctx.engines.search_query(**params_of(request))
 
     def build_request(self, text: str) -> Any:
         """The engine request for ``text`` with the facet filters and sort chosen."""
@@ -184,9 +186,9 @@ class SearchPanel(QWidget):
         if days:
             since = datetime.fromisoformat(days[0])
             until = datetime.fromisoformat(days[-1]) + timedelta(days=1)
-        filters = Filters(**{field: tuple(sorted(self.filters[facet]))
-                             for facet, field in _FILTER_FIELD.items()},
-                          since=since, until=until)
+        chosen: dict[str, Any] = {field: tuple(sorted(self.filters[facet]))
+                                  for facet, field in _FILTER_FIELD.items()}
+        filters = Filters(**chosen, since=since, until=until)
         return SearchRequest(query=text, filters=filters, sort=self.sort.currentData(),
                              facets=FACETS, facet_size=12)
 
@@ -230,7 +232,7 @@ class SearchPanel(QWidget):
         """The header's arrow and the sort box say how the engine sorts these results (the arrow
         sat on Time while results were sorted by relevance)."""
         column, order = SORT_ARROWS.get(request.sort, (4, Qt.SortOrder.DescendingOrder))
-        header = self.table.horizontalHeader()
+        header = present(self.table.horizontalHeader())
         header.blockSignals(True)  # showing the sort must not ask for it again
         header.setSortIndicator(column, order)
         header.blockSignals(False)
@@ -295,7 +297,7 @@ class SearchPanel(QWidget):
         return self.run_query()
 
     def selected_uids(self) -> list[str]:
-        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        rows = sorted({i.row() for i in present(self.table.selectionModel()).selectedRows()})
         return [u for u in (self.model.uid(r) for r in rows) if u]
 
     def _on_selection(self, *_: Any) -> None:

@@ -52,6 +52,7 @@ class StartDialog(QDialog):
     """
 
     finished_build = pyqtSignal(int)  # the demo builder's exit code (130: cancelled)
+    size: str  # type: ignore[assignment]  # the demo's size, in place of QWidget.size()
 
     def __init__(self, default: Path, *, size: str = "small",
                  parent: QWidget | None = None) -> None:

@@ -47,10 +47,10 @@ class TimelinePanel(QWidget):
         self.matrix: list[list[int]] = []
         self.theme: Theme = DARK
         layout = QVBoxLayout(self)
-        self.available = ctx.api("graph.timeline", "timeline") is not None
+        reason = ctx.engines.graph_timeline.unavailable()
+        self.available = not reason
         if not self.available:
-            layout.addWidget(Notice(engine_unavailable_text(
-                "graph", ctx.api_error("graph.timeline", "timeline"))))
+            layout.addWidget(Notice(engine_unavailable_text("graph", reason)))
             return
         self.box = QLineEdit()
         self.box.setPlaceholderText(self.tr(
@@ -115,11 +115,11 @@ class TimelinePanel(QWidget):
             return None
         ids = list(dict.fromkeys(ids))[:MAX_ENTITIES]
         self.box.setText(", ".join(ids))
-        matrix_of = self.ctx.api("graph.timeline", "day_hour_matrix")
+        from graph.timeline import day_hour_matrix as matrix_of
 
         def work(_p: Any, _c: Any) -> tuple[dict[str, list[Any]], list[list[int]]]:
             # each timeline through the graph.timeline service: checked and audited
-            events = {eid: self.ctx.call("graph.timeline", entity=eid, limit=5000)["events"]
+            events = {eid: self.ctx.engines.graph_timeline(entity=eid, limit=5000)["events"]
                       for eid in ids}
             every = [e for evs in events.values() for e in evs]
             return events, matrix_of(every)

@@ -20,6 +20,7 @@ from typing import Any
 
 from PyQt6.QtCore import QObject, QRunnable, QThreadPool, pyqtSignal
 
+from console.qtnone import present
 from core.errors import SuperbrainError
 from core.progress import CancelToken, Progress, ProgressCallback
 
@@ -84,7 +85,7 @@ class Job(QObject):
         """Queue the job on ``pool`` (default: the global pool) and return it."""
         _running.add(self)
         self.running = True
-        (pool or QThreadPool.globalInstance()).start(_Runner(self))
+        (pool or present(QThreadPool.globalInstance())).start(_Runner(self))
         return self
 
     def cancel(self) -> None:

@@ -12,11 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.model import to_utc
 from core.progress import CancelToken
 from core.services import ServiceContext, audit_detail, service
+
+if TYPE_CHECKING:
+    from graph.analysis import Centrality
 
 
 def _time(value: datetime | str | None) -> datetime | None:
@@ -137,7 +140,7 @@ def centrality(ctx: ServiceContext, *, entities: Sequence[str] = (), graph: Any 
                measures: Sequence[str] = ("degree", "betweenness", "pagerank", "eigenvector"),
                depth: int = 2, link_types: Sequence[str] | None = None, start: Any = None,
                end: Any = None, max_nodes: int = 2000, case: str | None = None,
-               cancel: CancelToken | None = None) -> Any:
+               cancel: CancelToken | None = None) -> Centrality:
     """Centrality of a neighbourhood of ``entities`` (or of ``graph``, a GraphResult already
     charted): a graph.analysis.Centrality."""
     from graph.analysis import centrality as compute_centrality

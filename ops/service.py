@@ -30,7 +30,7 @@ from ops.hotspots import hotspots
 from ops.incidents import IncidentDesk
 from ops.intake import Intake
 from ops.metrics import metrics
-from ops.model import OpsEvent
+from ops.model import Alert, Assignment, OpsEvent, Recommendation, Unit
 from ops.units import UnitRoster
 
 if TYPE_CHECKING:
@@ -220,7 +220,7 @@ def mediation(ctx: ServiceContext, *, incident_id: int, outcome: str) -> Any:
 
 @service("ops.units", permission="ops.read", audit_repeats=POLL_AUDIT_SECONDS)
 def units(ctx: ServiceContext, *, status: str | None = None, district: str | None = None,
-          capability: str | None = None) -> list[Any]:
+          capability: str | None = None) -> list[Unit]:
     """Units with status, position and its age."""
     return ops_for(ctx.workspace).units.list(status=status, district=district,
                                              capability=capability)
@@ -238,7 +238,7 @@ def seed_units(ctx: ServiceContext, *, count: int | None = None, seed: int = 7) 
 
 @service("ops.unit_status", permission="ops.dispatch", audit=False)
 def unit_status(ctx: ServiceContext, *, unit_id: str, status: str,
-                expected_version: int | None = None) -> Any:
+                expected_version: int | None = None) -> Unit:
     """Move a unit to a status its state machine allows (en_route, on_scene, cleared, …)."""
     return ops_for(ctx.workspace).units.set_status(unit_id, status,
                                                    expected_version=expected_version)
@@ -256,7 +256,8 @@ def position(ctx: ServiceContext, *, unit_id: str, lat: float, lon: float,
 
 @service("ops.recommend", permission="ops.read")
 def recommend(ctx: ServiceContext, *, incident_id: int,
-              capabilities: list[str] | None = None, limit: int | None = None) -> list[Any]:
+              capabilities: list[str] | None = None,
+              limit: int | None = None) -> list[Recommendation]:
     """Nearest available units able to handle an incident, with distance and ETA."""
     found = ops_for(ctx.workspace).dispatch.recommend(int(incident_id),
                                                       capabilities=capabilities, limit=limit)
@@ -266,7 +267,7 @@ def recommend(ctx: ServiceContext, *, incident_id: int,
 
 @service("ops.assign", permission="ops.dispatch", audit=False)
 def assign(ctx: ServiceContext, *, incident_id: int, unit_ids: list[str] | str,
-           expected_versions: dict[str, int] | None = None) -> list[Any]:
+           expected_versions: dict[str, int] | None = None) -> list[Assignment]:
     """Dispatch one or more units to an incident, all or none."""
     return ops_for(ctx.workspace).dispatch.assign(int(incident_id), unit_ids,
                                                   expected_versions=expected_versions)
@@ -279,14 +280,14 @@ def reassign(ctx: ServiceContext, *, unit_id: str, incident_id: int) -> Any:
 
 
 @service("ops.release", permission="ops.dispatch", audit=False)
-def release(ctx: ServiceContext, *, unit_id: str) -> Any:
+def release(ctx: ServiceContext, *, unit_id: str) -> Unit:
     """End a unit's assignment."""
     return ops_for(ctx.workspace).dispatch.release(unit_id)
 
 
 @service("ops.alerts", permission="ops.read", audit_repeats=POLL_AUDIT_SECONDS)
 def alerts(ctx: ServiceContext, *, since: int | None = None, unacked_only: bool = False,
-           kind: str | None = None, limit: int = 50) -> list[Any]:
+           kind: str | None = None, limit: int = 50) -> list[Alert]:
     """Alerts, newest first; with ``since``, those after that id (for polling)."""
     center = ops_for(ctx.workspace).alerts
     if since is not None:
@@ -295,7 +296,7 @@ def alerts(ctx: ServiceContext, *, since: int | None = None, unacked_only: bool 
 
 
 @service("ops.alert_ack", permission="alerts.ack", audit=False)
-def alert_ack(ctx: ServiceContext, *, alert_id: int, note: str = "") -> Any:
+def alert_ack(ctx: ServiceContext, *, alert_id: int, note: str = "") -> Alert:
     """Acknowledge an alert (the first acknowledgement stands)."""
     return ops_for(ctx.workspace).alerts.ack(int(alert_id), note=note)
 
@@ -360,6 +361,6 @@ def metrics_of(ctx: ServiceContext, *, start: Any = None, end: Any = None) -> di
 
 
 @service("ops.events", permission="ops.read", audit_repeats=POLL_AUDIT_SECONDS)
-def events(ctx: ServiceContext, *, since: int = 0, limit: int = 100) -> list[Any]:
+def events(ctx: ServiceContext, *, since: int = 0, limit: int = 100) -> list[OpsEvent]:
     """Journalled changes after an id, oldest first (for polling consoles)."""
     return ops_for(ctx.workspace).events_since(int(since), limit=limit)

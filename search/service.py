@@ -12,9 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
+from core.model import Record
 from core.progress import CancelToken, ProgressCallback
 from core.services import ServiceContext, audit_detail, drop_shared, service, shared
-from search.model import Filters, SearchRequest
+from search.model import Filters, SearchRequest, SearchResult
 
 
 def backend_for(workspace: Any) -> Any:
@@ -54,7 +55,7 @@ def params_of(request: SearchRequest) -> dict[str, Any]:
 def query(ctx: ServiceContext, *, query: str = "", filters: Any = None,
           sort: str = "relevance", size: int = 20, cursor: str | None = None,
           facets: Sequence[str] = (), facet_size: int = 20,
-          highlight: bool = True) -> Any:
+          highlight: bool = True) -> SearchResult:
     """Search every source (query language of docs/SEARCH.md); returns a SearchResult.
 
     ``filters`` is a :class:`search.model.Filters` or its JSON form. The audit entry records
@@ -70,7 +71,7 @@ def query(ctx: ServiceContext, *, query: str = "", filters: Any = None,
 
 
 @service("search.record", permission="search")
-def record(ctx: ServiceContext, *, uid: str, with_graph: bool = True) -> Any:
+def record(ctx: ServiceContext, *, uid: str, with_graph: bool = True) -> Record | None:
     """One stored record by uid (with its entities and links), or None."""
     found = ctx.workspace.store.get_record(uid) if not with_graph else next(
         iter(ctx.workspace.store.get_records([uid], with_graph=True)), None)

@@ -26,6 +26,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "test_centre_*": ("postgres", "slow"),
     "test_console_logic": ("gui",),
     "test_console_boundary": ("gui",),
+    "test_console_engines": (),
     "test_console_*": ("gui", "slow"),
     "test_core_extensions": (),
     "test_faces_imports": (),

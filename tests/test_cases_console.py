@@ -137,13 +137,13 @@ def test_a_burst_of_case_events_makes_one_refresh(qtbot: Any, ctx: Any,  # noqa:
     panel = window.panels["cases"]
     panel.choose_case(CASE)
     calls: list[str] = []
-    real = panel.session.call
+    real = panel.session.engines.transport
 
     def counted(service: str, /, **params: Any) -> Any:
         calls.append(service)
         return real(service, **params)
 
-    panel.session.call = counted  # type: ignore[method-assign]
+    panel.session.engines.transport = counted
     base = panel.session.last_event
     for i in range(50):
         panel.pushed({"id": base + i + 1, "ts": 0.0, "kind": "case.note_added", "case": CASE,

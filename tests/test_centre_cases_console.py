@@ -85,6 +85,11 @@ def test_cases_dock_works_through_the_server_and_shows_pushed_changes(
         notes = chief.client.call("cases.notes", case=DEMO_CASE)
         assert [(n["author"], n["text"]) for n in notes][-1] == ("li", "li: 卡口照片已调取")
         assert "cases.note_add" in _audit(centre, "li")
+        # ... and a chart saved from the client console (the service's parameter ``name`` once
+        # clashed with the client's own argument: "got multiple values for argument 'name'")
+        saved = panel.session.save(CHART, "li 卡口图")
+        assert (saved["name"], saved["version"]) == ("li 卡口图", 1)
+        assert "cases.chart_save" in _audit(centre, "li")
         # files are the server's: the dossier and hand-over buttons say so instead of failing
         dossier = next(b for b in panel.findChildren(QPushButton)
                        if b.text().startswith("Dossier"))

@@ -112,16 +112,14 @@ def test_console_cli_imports_without_qt() -> None:
     assert out.stdout.strip() == "False"
 
 
-def test_missing_engine_is_reported_not_raised(ctx) -> None:  # noqa: F811
+def test_missing_engine_is_reported_not_raised(ctx, monkeypatch) -> None:  # noqa: F811
     from console.context import ConsoleContext
     from console.errors import EngineUnavailableError
 
-    def importer(name: str) -> object:
-        raise ModuleNotFoundError(f"No module named {name!r}")
-
-    broken = ConsoleContext(ctx.workspace, importer=importer)
-    assert broken.engine("search.backend") is None
-    assert "No module named" in broken.engine_error("search.backend")
+    monkeypatch.setitem(sys.modules, "search.backend", None)  # the import fails, as if absent
+    broken = ConsoleContext(ctx.workspace)
+    assert "search.backend" in broken.engines.search_query.unavailable()
+    assert broken.backend_status().health == "engine not available"
     with pytest.raises(EngineUnavailableError, match="engine not available: search"):
         broken.search_backend()
 
