@@ -114,6 +114,13 @@ class SearchPanel(QWidget):
         row.addWidget(help_button)
         row.addWidget(self.all_time)
         row.addWidget(self.sort)
+        self.pin_button = QPushButton(self.tr("Pin search"))
+        self.pin_button.setToolTip(self.tr(
+            "pin this query to the case open in the Cases dock, with its hit count now (the "
+            "case shows the count when pinned and now; facet filters are not part of it)"))
+        self.pin_button.setEnabled(False)
+        self.pin_button.clicked.connect(self.pin_search)
+        row.addWidget(self.pin_button)
 
         self.facets = QTreeWidget()
         self.facets.setHeaderHidden(True)
@@ -206,8 +213,16 @@ class SearchPanel(QWidget):
         self._remember(text)
         self.summary.setText("searching …")
         self._terms = query_terms(text)
+        self.pin_button.setEnabled(bool(text))
         self.bus.message.emit(f"search: {text or '(everything)'}", 3000)
         return self.model.run(self.build_request(text))
+
+    def pin_search(self) -> None:
+        """Hand the query that was run to the Cases dock, which pins it to the open case
+        (``cases.pin`` takes its hit count there) and answers in the summary line."""
+        text = self.query.text().strip()
+        if text:
+            self.bus.pin_evidence.emit("search", text, "", {}, self.summary.setText)
 
     def show_help(self) -> None:
         QMessageBox.information(self, "Query syntax", SYNTAX_HELP)
