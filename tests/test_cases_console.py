@@ -246,3 +246,104 @@ def test_right_click_notes_a_map_place_and_the_map_shows_the_cases_notes_live(
     # and the switcher lists the notes as a layer of their own
     assert "case notes" in _ask(qtbot, map_panel.view, "Object.keys(SB.layers).join(',')")
     window.close()
+
+
+def _pin_lines(cases: Any) -> list[str]:
+    return [cases.pins.item(i).text() for i in range(cases.pins.count())]
+
+
+def test_a_saved_search_and_a_cooccurrence_result_are_pinned_from_their_views(
+        qtbot: Any, ctx: Any, settings: Any) -> None:  # noqa: F811
+    """Issue #17, pinned evidence from the console: the query of the Search view (with its
+    hit count when pinned and now) and the result of the Moving together tool, each with who
+    pinned it and when, in the Cases dock; a view says when there is no case to pin to."""
+    import cases.api  # noqa: F401
+    from cases.evidence import search_hits
+    from console.screenshots import CONVOY
+    from core.security import Session
+    from core.services import ServiceContext, call
+
+    window = _window(qtbot, ctx, settings)
+    cases, search, graph = (window.panels["cases"], window.panels["search"],
+                            window.panels["graph"])
+    if not (search.available and graph.available):
+        pytest.skip("search or graph engine not importable here")
+    cases.choose_case(None)
+    query = _a_phone(ctx).split(":", 1)[1]
+    search.run_query(query)
+    search.pin_button.click()
+    assert "choose a case" in search.summary.text()  # no case open: nothing pinned, it says
+    cases.choose_case(CASE)
+    search.pin_button.click()
+    assert CASE in search.summary.text(), search.summary.text()
+    me = ServiceContext(ctx.workspace, Session(ctx.user, "analyst", "password"))
+    pinned = [p for p in call("cases.pins", me, case=CASE) if p["kind"] == "search"]
+    assert [p["ref"] for p in pinned] == [query] and pinned[0]["pinned_by"] == ctx.user
+    hits = search_hits(ctx.workspace, query)
+    assert hits > 0 and pinned[0]["data"]["hits_at_pin"] == hits
+    line = next(t for t in _pin_lines(cases) if query in t)
+    assert f"{hits} hits when pinned, {hits} now" in line and f"pinned by {ctx.user}" in line
+    assert "Asia/Shanghai" in line
+    # the co-occurrence tool's result
+    store = ctx.workspace.store
+    plate = next(p for p in CONVOY if store.get_entity(f"vehicle:{p}"))
+    dialog = graph.moving_together("")
+    qtbot.addWidget(dialog)
+    dialog.entity.setText(plate)
+    dialog.window_s.setValue(120)
+    dialog.min_count.setValue(1)
+    with qtbot.waitSignal(dialog.found, timeout=WAIT) as found:
+        dialog.run()
+    results = found.args[0]
+    assert results, f"nobody moved with {plate} in the demo"
+    assert dialog.pin_button.isEnabled()
+    dialog.pin_button.click()
+    assert CASE in dialog.status.text(), dialog.status.text()
+    pin = next(p for p in call("cases.pins", me, case=CASE) if p["kind"] == "cooccur")
+    assert pin["data"]["entity"] == f"vehicle:{plate}" and pin["data"]["window_s"] == 120
+    assert [(x["a"], x["b"], x["count"]) for x in pin["data"]["pairs"]] == \
+        [(r.a, r.b, r.count) for r in results]
+    line = next(t for t in _pin_lines(cases) if "co-occurrence" in t)
+    assert f"{len(results)} entities moved together" in line and ctx.user in line
+    dialog.pin_button.click()  # twice: the service refuses, the dialog says why
+    assert "already pinned" in dialog.status.text()
+    window.close()
+
+
+def test_a_face_lead_is_pinned_from_the_faces_view_with_its_review_state(
+        qtbot: Any, ctx: Any, settings: Any) -> None:  # noqa: F811
+    """Issue #17: the Faces view pins a candidate to the case of its search, with similarity,
+    threshold and false-match rate; the Cases dock shows its review state and reviewer as
+    they change."""
+    from tests.test_trust_audit import _fake_photo
+
+    window = _window(qtbot, ctx, settings)
+    cases, faces = window.panels["cases"], window.panels["faces"]
+    if not getattr(faces, "available", False):
+        pytest.skip("facematch engine not importable here")
+    cases.choose_case(CASE)
+    gallery = faces.gallery()
+    uids = [r[0] for r in ctx.workspace.store.connection.execute(
+        "SELECT uid FROM records LIMIT 3")]
+    for n, uid in enumerate(uids):
+        gallery.enroll_faces(_fake_photo(n + 700), record_uid=uid, save=False)
+    result = gallery.search(_fake_photo(701), case=CASE, purpose="who is this")
+    faces._show_result(result)
+    assert not faces.pin_button.isEnabled()  # nothing chosen yet
+    faces.candidates.setCurrentRow(0)
+    cand = faces.selected_candidate()
+    assert cand.record_uid == uids[1] and faces.pin_button.isEnabled()
+    job = faces.pin_lead()
+    assert job is not None
+    qtbot.waitUntil(lambda: "pinned to case" in faces.status.text(), timeout=WAIT)
+    qtbot.waitUntil(lambda: any("face lead" in t for t in _pin_lines(cases)), timeout=WAIT)
+    line = next(t for t in _pin_lines(cases) if "face lead" in t)
+    assert f"similarity {cand.similarity:.3f}" in line
+    assert f"threshold {cand.threshold:.3f}" in line
+    assert f"false-match rate {cand.threshold_fmr:.3%}" in line
+    assert "review: not reviewed" in line and f"pinned by {ctx.user}" in line
+    gallery.review(cand, "confirmed", "same scar")
+    cases.refresh_contents()
+    line = next(t for t in _pin_lines(cases) if "face lead" in t)
+    assert f"review: confirmed by {ctx.user}" in line
+    window.close()
