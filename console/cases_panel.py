@@ -321,7 +321,9 @@ class CasesPanel(QWidget):
                         title=p["title"], s=f"{float(d.get('similarity', 0)):.3f}",
                         t=f"{float(d.get('threshold', 0)):.3f}",
                         fmr=f"{fmr:.3%}" if isinstance(fmr, int | float) else "—",
-                        review=d.get("review") or self.tr("not reviewed"),
+                        review={"confirmed": self.tr("confirmed"),
+                                "rejected": self.tr("rejected")}.get(
+                                    d.get("review") or "", self.tr("not reviewed")),
                         by=fill(self.tr(" by {user}"), user=d["reviewer"])
                         if d.get("reviewer") else "")
         elif kind == "cooccur":
