@@ -52,7 +52,7 @@ function sbNotes(notes) {
       icon: L.divIcon({ className: "sb-note-pin sb-note-" + n.placed_by, html: "✎",
                         iconSize: [22, 22], iconAnchor: [11, 22], popupAnchor: [0, -20] })
     });
-    m.bindPopup(sbNotePopup(n), { maxWidth: 320 });
+    m.bindPopup(sbNotePopup(n), { maxWidth: 320, minWidth: 240 });
     m.sbNote = n.id;
     m.addTo(SB_NOTES.layer);
   });
