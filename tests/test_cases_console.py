@@ -174,7 +174,6 @@ def test_right_click_notes_a_map_place_and_the_map_shows_the_cases_notes_live(
     and adds it to the open case (through cases.note_add, audited as the console's user); the
     map draws the case's notes with author and workspace time, the text as text; a note an
     analyst adds elsewhere (on a located entity) appears on the map without a refresh."""
-    import cases.api  # noqa: F401
     from PyQt6.QtWidgets import QInputDialog
 
     from console import qtinit
@@ -257,7 +256,6 @@ def test_a_saved_search_and_a_cooccurrence_result_are_pinned_from_their_views(
     """Issue #17, pinned evidence from the console: the query of the Search view (with its
     hit count when pinned and now) and the result of the Moving together tool, each with who
     pinned it and when, in the Cases dock; a view says when there is no case to pin to."""
-    import cases.api  # noqa: F401
     from cases.evidence import search_hits
     from console.screenshots import CONVOY
     from core.security import Session
