@@ -533,7 +533,7 @@ class CasesPanel(QWidget):
             self._tell(fill(self.tr("note added on {lat}, {lon}"), lat=f"{lat:.5f}",
                             lon=f"{lon:.5f}"))
             self.refresh_contents()
-        return made  # type: ignore[no-any-return]
+        return made
 
     def _tell(self, text: str) -> None:
         """A message in the dock and on the status bar (the dock may be behind another)."""
@@ -561,7 +561,7 @@ class CasesPanel(QWidget):
             reply(text)
         if made is not None:
             self.refresh_contents()
-        return made  # type: ignore[no-any-return]
+        return made
 
     def pin_selected_record(self) -> None:
         if self.session.case is None or not self._selected_records:
