@@ -42,6 +42,7 @@ from console.case_session import CaseSession
 from console.context import ConsoleContext
 from console.flow import FlowLayout
 from console.i18n import fill
+from console.workers import Job
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,8 @@ class CasesPanel(QWidget):
         self.timeline: Any = None  # the timeline view (set by the main window)
         self.map: Any = None  # the Map view (set by the main window): draws the notes
         self._notes_cache: list[dict[str, Any]] = []
+        self._recounts = 0  # the latest pins recount asked for (older answers are dropped)
+        self.recount_job: Job | None = None
         self._selected_entities: list[str] = []
         self._selected_records: list[str] = []
         from cases.model import workspace_tz
@@ -287,12 +290,10 @@ class CasesPanel(QWidget):
                 noted.add(n["target"])
             self.notes.addItem(f"✎ {n['author']} · {_local(n['created_at'], self.tz)} · "
                                f"{n['target_kind']} {n['target']}\n{n['text']}")
-        # with each saved search's hit count now beside its count when pinned
-        for p in self._try(self.tr("pins"), self.session.call, "cases.pins", case=number,
-                           recount=True) or []:
-            item = QListWidgetItem(self.pin_text(p))
-            item.setData(Qt.ItemDataRole.UserRole, p["id"])
-            self.pins.addItem(item)
+        pins = self._try(self.tr("pins"), self.session.call, "cases.pins", case=number) or []
+        self._show_pins(pins)
+        if any(p["kind"] in ("search", "face_lead") for p in pins):
+            self._recount(number)
         self.refresh_map_notes()
         if model is not None and model.noted != noted:
             model.noted = noted
@@ -303,6 +304,31 @@ class CasesPanel(QWidget):
             self.timeline._show(self.timeline.entities, self.timeline.events,
                                 self.timeline.matrix)
 
+    def _show_pins(self, pins: list[dict[str, Any]]) -> None:
+        self.pins.clear()
+        for p in pins:
+            item = QListWidgetItem(self.pin_text(p))
+            item.setData(Qt.ItemDataRole.UserRole, p["id"])
+            self.pins.addItem(item)
+
+    def _recount(self, number: str) -> Job:
+        """Saved searches' hit counts now and face leads' review state now, in a worker (a
+        count asks the search engine: ~0.3 s each on the demo, too long for the GUI thread);
+        the list is shown again when they arrive, unless the case changed meanwhile."""
+        self._recounts += 1
+        ticket = self._recounts
+
+        def show(pins: list[dict[str, Any]]) -> None:
+            if ticket == self._recounts and number == self.session.case:
+                self._show_pins(pins)
+
+        job = Job(lambda _p, _c: self.session.call("cases.pins", case=number, recount=True),
+                  "case-pins")
+        job.result.connect(show)
+        job.error.connect(lambda msg: log.info("cases panel: recount failed: %s", msg))
+        self.recount_job = job
+        return job.start()
+
     def pin_text(self, p: dict[str, Any]) -> str:
         """A pin as the dock lists it (plain text): what it is, what it held when pinned (a
         search's hits then and now, a face lead's similarity, threshold, false-match rate and
@@ -310,10 +336,10 @@ class CasesPanel(QWidget):
         d = p.get("data") or {}
         kind = p["kind"]
         if kind == "search":
-            now = d.get("hits_now")
+            now = d.get("hits_now")  # "…" until the count now arrives (_recount)
             what = fill(self.tr("saved search “{query}”: {then} hits when pinned, {now} now"),
                         query=d.get("query", p["ref"]), then=d.get("hits_at_pin", "?"),
-                        now="?" if now is None else now)
+                        now="…" if now is None else now)
         elif kind == "face_lead":
             fmr = d.get("threshold_fmr")
             what = fill(self.tr("face lead {title}: similarity {s}, threshold {t} "

@@ -77,426 +77,426 @@
 </context><context>
     <name>CasesPanel</name>
     <message>
-        <location filename="../cases_panel.py" line="107" />
+        <location filename="../cases_panel.py" line="110" />
         <source>New case…</source>
         <translation>新建案件…</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="118" />
+        <location filename="../cases_panel.py" line="121" />
         <source>Open</source>
         <translation>打开</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="119" />
+        <location filename="../cases_panel.py" line="122" />
         <source>Save</source>
         <translation>保存</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="120" />
+        <location filename="../cases_panel.py" line="123" />
         <source>Save as…</source>
         <translation>另存为…</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="121" />
+        <location filename="../cases_panel.py" line="124" />
         <source>Duplicate…</source>
         <translation>复制…</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="122" />
+        <location filename="../cases_panel.py" line="125" />
         <source>Group selected…</source>
         <translation>将所选编组…</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="123" />
+        <location filename="../cases_panel.py" line="126" />
         <source>Picture…</source>
         <translation>导出图片…</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="126" />
+        <location filename="../cases_panel.py" line="129" />
         <source>Charts</source>
         <translation>图谱</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="137" />
+        <location filename="../cases_panel.py" line="140" />
         <source>note — @type:key links an entity</source>
         <translation>笔记 — 用 @类型:键 关联实体</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="139" />
+        <location filename="../cases_panel.py" line="142" />
         <source>Add note</source>
         <translation>添加笔记</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="144" />
+        <location filename="../cases_panel.py" line="147" />
         <source>Notes</source>
         <translation>笔记</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="151" />
+        <location filename="../cases_panel.py" line="154" />
         <source>Pin selected record</source>
         <translation>固定所选记录</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="153" />
+        <location filename="../cases_panel.py" line="156" />
         <source>Pinned evidence</source>
         <translation>固定的证据</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="158" />
+        <location filename="../cases_panel.py" line="161" />
         <source>Dossier…</source>
         <translation>生成卷宗…</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="159" />
+        <location filename="../cases_panel.py" line="162" />
         <source>Export case…</source>
         <translation>导出案件…</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="160" />
+        <location filename="../cases_panel.py" line="163" />
         <source>Import case…</source>
         <translation>导入案件…</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="165" />
+        <location filename="../cases_panel.py" line="168" />
         <source>not available in client mode: run `superbrain cases dossier|export|import … -w centre.toml` on the server</source>
         <translation>客户端模式下不可用：请在服务器上运行 `superbrain cases dossier|export|import … -w centre.toml`</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="558" />
-        <location filename="../cases_panel.py" line="211" />
+        <location filename="../cases_panel.py" line="584" />
+        <location filename="../cases_panel.py" line="214" />
         <source>{what}: {error}</source>
         <translation>{what}：{error}</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="220" />
+        <location filename="../cases_panel.py" line="223" />
         <source>cases</source>
         <translation>案件列表</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="223" />
+        <location filename="../cases_panel.py" line="226" />
         <source>— no case —</source>
         <translation>— 未选案件 —</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="239" />
+        <location filename="../cases_panel.py" line="242" />
         <source>open case</source>
         <translation>打开案件</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="243" />
+        <location filename="../cases_panel.py" line="246" />
         <source>{classification} · {status} · you are {role} · members: {members}</source>
         <translation>{classification} · {status} · 您的角色：{role} · 成员：{members}</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="256" />
-        <location filename="../cases_panel.py" line="252" />
+        <location filename="../cases_panel.py" line="259" />
+        <location filename="../cases_panel.py" line="255" />
         <source>New case</source>
         <translation>新建案件</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="253" />
+        <location filename="../cases_panel.py" line="256" />
         <source>Case number (e.g. 2026-JX-0117):</source>
         <translation>案件编号（例如 2026-JX-0117）：</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="256" />
+        <location filename="../cases_panel.py" line="259" />
         <source>Title:</source>
         <translation>标题：</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="259" />
+        <location filename="../cases_panel.py" line="262" />
         <source>new case</source>
         <translation>新建案件</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="276" />
+        <location filename="../cases_panel.py" line="279" />
         <source>charts</source>
         <translation>图谱列表</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="283" />
+        <location filename="../cases_panel.py" line="286" />
         <source>notes</source>
         <translation>笔记列表</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="291" />
+        <location filename="../cases_panel.py" line="293" />
         <source>pins</source>
         <translation>固定列表</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="314" />
+        <location filename="../cases_panel.py" line="340" />
         <source>saved search “{query}”: {then} hits when pinned, {now} now</source>
         <translation>保存的检索“{query}”：固定时 {then} 条命中，现在 {now} 条</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="319" />
+        <location filename="../cases_panel.py" line="345" />
         <source>face lead {title}: similarity {s}, threshold {t} (false-match rate {fmr}); review: {review}{by}</source>
         <translation>人脸线索 {title}：相似度 {s}，阈值 {t}（误匹配率 {fmr}）；复核：{review}{by}</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="324" />
+        <location filename="../cases_panel.py" line="350" />
         <source>confirmed</source>
         <translation>已确认</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="325" />
+        <location filename="../cases_panel.py" line="351" />
         <source>rejected</source>
         <translation>已否定</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="326" />
+        <location filename="../cases_panel.py" line="352" />
         <source>not reviewed</source>
         <translation>未复核</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="327" />
+        <location filename="../cases_panel.py" line="353" />
         <source> by {user}</source>
         <translation>（{user}）</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="330" />
+        <location filename="../cases_panel.py" line="356" />
         <source>co-occurrence {title}: {n} entities moved together</source>
         <translation>伴随分析 {title}：{n} 个实体同行</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="333" />
+        <location filename="../cases_panel.py" line="359" />
         <source>record {title} ({ref})</source>
         <translation>记录 {title}（{ref}）</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="334" />
+        <location filename="../cases_panel.py" line="360" />
         <source>pinned by {user}, {when}</source>
         <translation>{user} 固定于 {when}</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="345" />
+        <location filename="../cases_panel.py" line="371" />
         <source>notes on the map</source>
         <translation>地图上的笔记</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="369" />
+        <location filename="../cases_panel.py" line="395" />
         <source>Notes in case {case}</source>
         <translation>案件 {case} 的笔记</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="382" />
+        <location filename="../cases_panel.py" line="408" />
         <source>open chart</source>
         <translation>打开图谱</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="390" />
+        <location filename="../cases_panel.py" line="416" />
         <source>{n} links were added to the data since this chart was saved; expand the chart to bring them in.</source>
         <translation>自该图谱保存以来数据中新增了 {n} 条关系；展开图谱即可纳入。</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="393" />
+        <location filename="../cases_panel.py" line="419" />
         <source>opened {name} (version {v})</source>
         <translation>已打开 {name}（版本 {v}）</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="409" />
-        <location filename="../cases_panel.py" line="400" />
+        <location filename="../cases_panel.py" line="435" />
+        <location filename="../cases_panel.py" line="426" />
         <source>choose a case first</source>
         <translation>请先选择案件</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="411" />
+        <location filename="../cases_panel.py" line="437" />
         <source>Save chart as</source>
         <translation>图谱另存为</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="411" />
+        <location filename="../cases_panel.py" line="437" />
         <source>Chart name:</source>
         <translation>图谱名称：</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="417" />
+        <location filename="../cases_panel.py" line="443" />
         <source>save chart</source>
         <translation>保存图谱</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="420" />
+        <location filename="../cases_panel.py" line="446" />
         <source>saved {name} (version {v})</source>
         <translation>已保存 {name}（版本 {v}）</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="429" />
+        <location filename="../cases_panel.py" line="455" />
         <source>Duplicate chart</source>
         <translation>复制图谱</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="429" />
+        <location filename="../cases_panel.py" line="455" />
         <source>New name:</source>
         <translation>新名称：</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="431" />
+        <location filename="../cases_panel.py" line="457" />
         <source>duplicate</source>
         <translation>复制</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="439" />
+        <location filename="../cases_panel.py" line="465" />
         <source>open or save a chart of the case first</source>
         <translation>请先打开或保存本案的图谱</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="441" />
+        <location filename="../cases_panel.py" line="467" />
         <source>Chart picture</source>
         <translation>图谱图片</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="444" />
+        <location filename="../cases_panel.py" line="470" />
         <source>picture</source>
         <translation>导出图片</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="447" />
+        <location filename="../cases_panel.py" line="473" />
         <source>picture written: {file}</source>
         <translation>图片已写入：{file}</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="452" />
+        <location filename="../cases_panel.py" line="478" />
         <source>select entities on the chart first</source>
         <translation>请先在图谱上选择实体</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="454" />
+        <location filename="../cases_panel.py" line="480" />
         <source>Group</source>
         <translation>编组</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="454" />
+        <location filename="../cases_panel.py" line="480" />
         <source>Group name:</source>
         <translation>编组名称：</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="458" />
+        <location filename="../cases_panel.py" line="484" />
         <source>group {name}: {n} entities (save the chart to keep it)</source>
         <translation>编组 {name}：{n} 个实体（保存图谱以保留）</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="469" />
+        <location filename="../cases_panel.py" line="495" />
         <source>Unsaved chart</source>
         <translation>图谱未保存</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="470" />
+        <location filename="../cases_panel.py" line="496" />
         <source>The link chart has changes that are not saved in the case. Save them?</source>
         <translation>关系图谱有尚未保存到案件中的修改。是否保存？</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="492" />
+        <location filename="../cases_panel.py" line="518" />
         <source>on the case</source>
         <translation>关于本案</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="494" />
+        <location filename="../cases_panel.py" line="520" />
         <source>on {id}</source>
         <translation>关于 {id}</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="496" />
+        <location filename="../cases_panel.py" line="522" />
         <source>on record {id}</source>
         <translation>关于记录 {id}</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="529" />
-        <location filename="../cases_panel.py" line="505" />
+        <location filename="../cases_panel.py" line="555" />
+        <location filename="../cases_panel.py" line="531" />
         <source>note</source>
         <translation>笔记</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="514" />
+        <location filename="../cases_panel.py" line="540" />
         <source>choose a case in the Cases dock first, then right-click the map to note a place</source>
         <translation>请先在“案件”面板中选择案件，再在地图上右键为该地点添加笔记</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="518" />
+        <location filename="../cases_panel.py" line="544" />
         <source>Note on this place</source>
         <translation>为此地点添加笔记</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="519" />
+        <location filename="../cases_panel.py" line="545" />
         <source>Note at {lat}, {lon} in case {case} (@type:key links an entity):</source>
         <translation>案件 {case} 中位于 {lat}, {lon} 的笔记（@类型:键 可关联实体）：</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="533" />
+        <location filename="../cases_panel.py" line="559" />
         <source>note added on {lat}, {lon}</source>
         <translation>已在 {lat}, {lon} 添加笔记</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="550" />
+        <location filename="../cases_panel.py" line="576" />
         <source>choose a case in the Cases dock first, then pin</source>
         <translation>请先在“案件”面板中选择案件，再固定</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="555" />
+        <location filename="../cases_panel.py" line="581" />
         <source>pinned to {case}: {title}</source>
         <translation>已固定到 {case}：{title}</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="558" />
+        <location filename="../cases_panel.py" line="584" />
         <source>pin</source>
         <translation>固定</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="568" />
+        <location filename="../cases_panel.py" line="594" />
         <source>select a record first</source>
         <translation>请先选择一条记录</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="577" />
+        <location filename="../cases_panel.py" line="603" />
         <source>Write the dossier</source>
         <translation>生成卷宗</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="583" />
+        <location filename="../cases_panel.py" line="609" />
         <source>dossier</source>
         <translation>生成卷宗</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="586" />
+        <location filename="../cases_panel.py" line="612" />
         <source>dossier written: {file} (sha256 {sha})</source>
         <translation>卷宗已写入：{file}（sha256 {sha}）</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="593" />
+        <location filename="../cases_panel.py" line="619" />
         <source>Export case</source>
         <translation>导出案件</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="596" />
+        <location filename="../cases_panel.py" line="622" />
         <source>export</source>
         <translation>导出</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="599" />
+        <location filename="../cases_panel.py" line="625" />
         <source>case file written: {file}</source>
         <translation>案件文件已写入：{file}</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="603" />
+        <location filename="../cases_panel.py" line="629" />
         <source>Import case</source>
         <translation>导入案件</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="605" />
+        <location filename="../cases_panel.py" line="631" />
         <source>import</source>
         <translation>导入</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="613" />
+        <location filename="../cases_panel.py" line="639" />
         <source>updates</source>
         <translation>更新</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="646" />
+        <location filename="../cases_panel.py" line="672" />
         <source>{user} saved this chart (version {v}); reopen it to see their changes</source>
         <translation>{user} 保存了该图谱（版本 {v}）；重新打开即可看到其修改</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="650" />
+        <location filename="../cases_panel.py" line="676" />
         <source>{user}: {kind}</source>
         <translation>{user}：{kind}</translation>
     </message>
