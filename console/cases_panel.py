@@ -552,13 +552,16 @@ class CasesPanel(QWidget):
         checked and audited there); the dock and the map show it at once."""
         if self.session.case is None:
             return None
-        made = self._try(self.tr("note"), self.session.call, "cases.note_add",
-                         case=self.session.case, target_kind="place",
-                         target=f"{lat:.6f},{lon:.6f}", text=text)
-        if made:
-            self._tell(fill(self.tr("note added on {lat}, {lon}"), lat=f"{lat:.5f}",
-                            lon=f"{lon:.5f}"))
-            self.refresh_contents()
+        try:
+            made = self.session.call("cases.note_add", case=self.session.case,
+                                     target_kind="place", target=f"{lat:.6f},{lon:.6f}",
+                                     text=text)
+        except Exception as exc:  # e.g. a reader, a mention no record has: said, not raised
+            self._tell(fill(self.tr("{what}: {error}"), what=self.tr("note"), error=exc))
+            return None
+        self._tell(fill(self.tr("note added on {lat}, {lon}"), lat=f"{lat:.5f}",
+                        lon=f"{lon:.5f}"))
+        self.refresh_contents()
         return made
 
     def _tell(self, text: str) -> None:

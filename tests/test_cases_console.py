@@ -244,6 +244,12 @@ def test_right_click_notes_a_map_place_and_the_map_shows_the_cases_notes_live(
                                                               round(placed["lon"], 6)]
     # and the switcher lists the notes as a layer of their own
     assert "case notes" in _ask(qtbot, map_panel.view, "Object.keys(SB.layers).join(',')")
+    # a refused note (a mention no record has) is said where the analyst looks, not raised
+    count = len(call("cases.notes", lead, case=CASE))
+    assert cases.add_place_note(lat, lon, "see @phone:19999999999") is None
+    assert "phone:19999999999" in cases.status.text()
+    assert "phone:19999999999" in window.statusBar().currentMessage()
+    assert len(call("cases.notes", lead, case=CASE)) == count
     window.close()
 
 
