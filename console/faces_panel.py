@@ -426,7 +426,10 @@ class FacesPanel(QWidget):
         return self.shown[row] if row < len(self.shown) else None
 
     def _candidate_selected(self, _row: int) -> None:
-        self._enable_review(self.selected_candidate() is not None)
+        cand = self.selected_candidate()
+        self._enable_review(cand is not None)
+        # a candidate below the threshold is shown unnamed; it is no lead to pin as evidence
+        self.pin_button.setEnabled(cand is not None and bool(cand.above_threshold))
 
     def _enable_review(self, on: bool) -> None:
         for w in (self.confirm_button, self.reject_button, self.graph_button,
@@ -457,7 +460,7 @@ class FacesPanel(QWidget):
         (``cases.pin``: membership checked, audited; the review state is read from the face
         store there and shown again as it changes)."""
         cand = self.selected_candidate()
-        if cand is None or self.result is None:
+        if cand is None or self.result is None or not cand.above_threshold:
             return None
         case = self.result.case
         data = {"similarity": float(cand.similarity), "threshold": float(cand.threshold),

@@ -353,4 +353,11 @@ def test_a_face_lead_is_pinned_from_the_faces_view_with_its_review_state(
     cases.refresh_contents()
     qtbot.waitUntil(lambda: any(f"review: confirmed by {ctx.user}" in t
                                 for t in _pin_lines(cases)), timeout=WAIT)
+    # a candidate below the threshold is shown unnamed and cannot be pinned as a lead
+    faces.show_below.setChecked(True)
+    below = [i for i, c in enumerate(faces.shown) if not c.above_threshold]
+    assert below, "the other random faces score below the threshold"
+    faces.candidates.setCurrentRow(below[0])
+    assert faces.selected_candidate() is not None and not faces.pin_button.isEnabled()
+    assert faces.pin_lead() is None
     window.close()
