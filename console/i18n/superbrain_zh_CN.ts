@@ -162,7 +162,8 @@
         <translation>客户端模式下不可用：请在服务器上运行 `superbrain cases dossier|export|import … -w centre.toml`</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="584" />
+        <location filename="../cases_panel.py" line="587" />
+        <location filename="../cases_panel.py" line="560" />
         <location filename="../cases_panel.py" line="214" />
         <source>{what}: {error}</source>
         <translation>{what}：{error}</translation>
@@ -400,7 +401,7 @@
         <translation>关于记录 {id}</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="555" />
+        <location filename="../cases_panel.py" line="560" />
         <location filename="../cases_panel.py" line="531" />
         <source>note</source>
         <translation>笔记</translation>
@@ -421,82 +422,82 @@
         <translation>案件 {case} 中位于 {lat}, {lon} 的笔记（@类型:键 可关联实体）：</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="559" />
+        <location filename="../cases_panel.py" line="562" />
         <source>note added on {lat}, {lon}</source>
         <translation>已在 {lat}, {lon} 添加笔记</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="576" />
+        <location filename="../cases_panel.py" line="579" />
         <source>choose a case in the Cases dock first, then pin</source>
         <translation>请先在“案件”面板中选择案件，再固定</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="581" />
+        <location filename="../cases_panel.py" line="584" />
         <source>pinned to {case}: {title}</source>
         <translation>已固定到 {case}：{title}</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="584" />
+        <location filename="../cases_panel.py" line="587" />
         <source>pin</source>
         <translation>固定</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="594" />
+        <location filename="../cases_panel.py" line="597" />
         <source>select a record first</source>
         <translation>请先选择一条记录</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="603" />
+        <location filename="../cases_panel.py" line="606" />
         <source>Write the dossier</source>
         <translation>生成卷宗</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="609" />
+        <location filename="../cases_panel.py" line="612" />
         <source>dossier</source>
         <translation>生成卷宗</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="612" />
+        <location filename="../cases_panel.py" line="615" />
         <source>dossier written: {file} (sha256 {sha})</source>
         <translation>卷宗已写入：{file}（sha256 {sha}）</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="619" />
+        <location filename="../cases_panel.py" line="622" />
         <source>Export case</source>
         <translation>导出案件</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="622" />
+        <location filename="../cases_panel.py" line="625" />
         <source>export</source>
         <translation>导出</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="625" />
+        <location filename="../cases_panel.py" line="628" />
         <source>case file written: {file}</source>
         <translation>案件文件已写入：{file}</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="629" />
+        <location filename="../cases_panel.py" line="632" />
         <source>Import case</source>
         <translation>导入案件</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="631" />
+        <location filename="../cases_panel.py" line="634" />
         <source>import</source>
         <translation>导入</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="639" />
+        <location filename="../cases_panel.py" line="642" />
         <source>updates</source>
         <translation>更新</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="672" />
+        <location filename="../cases_panel.py" line="675" />
         <source>{user} saved this chart (version {v}); reopen it to see their changes</source>
         <translation>{user} 保存了该图谱（版本 {v}）；重新打开即可看到其修改</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="676" />
+        <location filename="../cases_panel.py" line="679" />
         <source>{user}: {kind}</source>
         <translation>{user}：{kind}</translation>
     </message>
@@ -859,57 +860,57 @@
         <translation>✖ 此前已否定</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="452" />
+        <location filename="../faces_panel.py" line="455" />
         <source>candidate #{rank} {decision} (audited)</source>
         <translation>候选 #{rank} {decision}（已审计）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="470" />
+        <location filename="../faces_panel.py" line="473" />
         <source>pinning candidate #{rank} to case {case} …</source>
         <translation>正在将候选 #{rank} 固定到案件 {case} …</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="473" />
+        <location filename="../faces_panel.py" line="476" />
         <source>candidate #{rank} pinned to case {case} as a lead (audited)</source>
         <translation>候选 #{rank} 已作为线索固定到案件 {case}（已审计）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="510" />
+        <location filename="../faces_panel.py" line="513" />
         <source>Investigative lead only: a face match is not an identification. A trained examiner must confirm or reject each candidate; nothing is done automatically.</source>
         <translation>仅为侦查线索：人像比对结果不是身份认定。每个候选人须由经过培训的比对人员确认或否定；系统不会自动采取任何措施。</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="534" />
+        <location filename="../faces_panel.py" line="537" />
         <source>false-match rate {rate} (sample size unknown)</source>
         <translation>误识率 {rate}（样本量未知）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="538" />
+        <location filename="../faces_panel.py" line="541" />
         <source>{m} of {n} impostor pairs</source>
         <translation>{n} 对异人样本中误识 {m} 对</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="540" />
+        <location filename="../faces_panel.py" line="543" />
         <source>false matches: {m} of {n} impostor pairs ({rate})</source>
         <translation>误识：{n} 对异人样本中 {m} 对（{rate}）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="549" />
+        <location filename="../faces_panel.py" line="552" />
         <source>open, drop or paste a photo with a face</source>
         <translation>请打开、拖入或粘贴一张含人脸的照片</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="552" />
+        <location filename="../faces_panel.py" line="555" />
         <source>click the face to search (the photo holds several)</source>
         <translation>照片中有多张人脸，请点击要比对的一张</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="555" />
+        <location filename="../faces_panel.py" line="558" />
         <source>enter the case number</source>
         <translation>请填写案件编号</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="557" />
+        <location filename="../faces_panel.py" line="560" />
         <source>state the purpose of the search</source>
         <translation>请填写检索事由</translation>
     </message>
