@@ -244,6 +244,13 @@ def test_right_click_notes_a_map_place_and_the_map_shows_the_cases_notes_live(
                                                               round(placed["lon"], 6)]
     # and the switcher lists the notes as a layer of their own
     assert "case notes" in _ask(qtbot, map_panel.view, "Object.keys(SB.layers).join(',')")
+    # the page rebuilt (after an ingest, a theme change) draws the notes again
+    drawn = _ask(qtbot, map_panel.view, "SB_NOTES.count")
+    with qtbot.waitSignal(map_panel.page_ready, timeout=60_000):
+        map_panel.refresh()
+    qtbot.waitUntil(lambda: _ask(qtbot, map_panel.view,
+                                 "typeof SB_NOTES === 'undefined' ? -1 : SB_NOTES.count")
+                    == drawn, timeout=WAIT)
     # a refused note (a mention no record has) is said where the analyst looks, not raised
     count = len(call("cases.notes", lead, case=CASE))
     assert cases.add_place_note(lat, lon, "see @phone:19999999999") is None
