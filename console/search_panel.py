@@ -120,7 +120,6 @@ class SearchPanel(QWidget):
             "case shows the count when pinned and now; facet filters are not part of it)"))
         self.pin_button.setEnabled(False)
         self.pin_button.clicked.connect(self.pin_search)
-        row.addWidget(self.pin_button)
 
         self.facets = QTreeWidget()
         self.facets.setHeaderHidden(True)
@@ -156,7 +155,10 @@ class SearchPanel(QWidget):
         split.addWidget(self.table)
         split.setSizes([170, 500])
         layout.addLayout(row)
-        layout.addWidget(self.summary)
+        summary_row = QHBoxLayout()  # beside the wrapping summary: the query row stays narrow
+        summary_row.addWidget(self.summary, 1)
+        summary_row.addWidget(self.pin_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(summary_row)
         layout.addWidget(split, 1)
 
     # -- engine -------------------------------------------------------------------------------
