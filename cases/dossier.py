@@ -27,6 +27,7 @@ from cases.db import (
     pin_from_row,
 )
 from cases.model import local_time, workspace_tz
+from cases.places import note_points
 
 MAX_TIMELINE = 400
 MAX_PROFILES = 150
@@ -241,13 +242,10 @@ def _map(workspace: Any, notes: list[Any], pins: list[Any], cites: Citations) ->
         geo = p.data.get("geo")
         if p.kind == "record" and geo:
             points.append((geo[0], geo[1], p.title, cites.cite(p.ref)))
-    for n in notes:
-        if n.target_kind == "place":
-            try:
-                lat, lon = (float(v) for v in n.target.split(","))
-            except ValueError:
-                continue
-            points.append((lat, lon, "✎ " + n.text[:60], ""))
+    # notes where the console's map draws them: places, located entities, records
+    for n in note_points(workspace.store, [n.to_dict() for n in notes]):
+        cite = cites.cite(n["target"]) if n["placed_by"] == "record" else ""
+        points.append((n["lat"], n["lon"], f"✎ {n['author']}: {n['text'][:60]}", cite))
     if not points:
         return "<section><h2>Map</h2><p>No pinned record or noted place has a location.</p>" \
                "</section>"
@@ -378,6 +376,23 @@ def _face_leads(pins: list[Any], cites: Citations, tz: str) -> str:
     return "".join(out)
 
 
+def _cooccur(p: Any) -> str:
+    """A co-occurrence result: who moved with whom, how often, where and on how many days."""
+    d = p.data
+    pairs = [x for x in d.get("pairs", []) if isinstance(x, dict)]
+    rows = "".join(
+        f"<tr><td>{escape(str(x.get('a', '')))}</td><td>{escape(str(x.get('b', '')))}</td>"
+        f"<td>{escape(str(x.get('count', '')))}</td><td>{escape(str(x.get('places', '')))}</td>"
+        f"<td>{escape(str(x.get('days', '')))}</td></tr>" for x in pairs[:50])
+    more = (f"<p class=meta>{len(pairs) - 50} more pairs not shown.</p>"
+            if len(pairs) > 50 else "")
+    window = (f" (seen within {escape(str(d['window_s']))} s of each other, at least "
+              f"{escape(str(d.get('min_count', '?')))} meetings)" if "window_s" in d else "")
+    return (f"co-occurrence: {escape(p.title)}{window}<table><tr><th>entity</th>"
+            "<th>moved with</th><th>meetings</th><th>places</th><th>days</th></tr>"
+            f"{rows}</table>{more}")
+
+
 def _other_pins(pins: list[Any], cites: Citations, tz: str) -> str:
     others = [p for p in pins if p.kind != "face_lead"]
     out = ["<section><h2>Pinned evidence</h2>"]
@@ -393,9 +408,7 @@ def _other_pins(pins: list[Any], cites: Citations, tz: str) -> str:
                     f"{p.data.get('hits_at_pin')} hits when pinned"
                     + (f", {now} now" if now is not None else ""))
         else:
-            pairs = p.data.get("pairs", [])[:50]
-            body = escape(p.title) + "<br>" + "; ".join(
-                escape(json.dumps(x, ensure_ascii=False)) for x in pairs)
+            body = _cooccur(p)
         out.append(f"<p>{body}<br><span class=meta>{who}</span></p>")
     out.append("</section>")
     return "".join(out)

@@ -46,6 +46,7 @@ from cases.model import (
     check_number,
     check_text,
 )
+from cases.places import place_key
 from core.services import ServiceContext, audit_detail, service
 
 if TYPE_CHECKING:
@@ -330,11 +331,13 @@ def note_add(ctx: ServiceContext, *, case: str, target_kind: str, target: str, t
              mentions: list[str] | None = None) -> dict[str, Any]:
     """A note on the case (``target_kind`` case), or on an entity, link
     (``source|target|type``), record (uid), timeline point (``record_uid`` or ISO time) or map
-    place (``lat,lon``). Entities named as ``@type:key`` in the text (and ``mentions``) must
-    exist; they become the note's links."""
+    place (``lat,lon`` in degrees, kept with six decimals). Entities named as ``@type:key``
+    in the text (and ``mentions``) must exist; they become the note's links."""
     number = check_number(case)
     check_choice("note target", target_kind, NOTE_TARGETS)
     target = check_text("note target", target if target_kind != "case" else number, 500)
+    if target_kind == "place":
+        target = place_key(target)  # a place no map can show is refused, not kept
     text = check_text("note", text, MAX_NOTE)
     named = _check_mentions(ctx, list(dict.fromkeys([*mentions_in(text), *(mentions or [])])))
     note_id = uuid.uuid4().hex
@@ -414,6 +417,21 @@ def notes(ctx: ServiceContext, *, case: str, target_kind: str | None = None,
         sql, args = sql + " AND target=?", [*args, target]
     rows = con.execute(sql + " ORDER BY created_at, id", args).fetchall()
     return [note_from_row(r).to_dict() for r in rows]
+
+
+@service("cases.note_places", permission="cases.read")
+def note_places(ctx: ServiceContext, *, case: str) -> list[dict[str, Any]]:
+    """The case's notes that have a place on a map, each with ``lat``, ``lon`` and
+    ``placed_by``: notes on map places at their point, on entities at the entity's location
+    (its coordinates, else its latest located record), on records and timeline points at the
+    record's place (:mod:`cases.places`)."""
+    from cases.places import note_points
+
+    con = _con(ctx)
+    number = case_for(con, check_number(case), ctx.session.user, "read").number
+    rows = con.execute(f"SELECT {NOTE_COLUMNS} FROM case_notes WHERE case_number=? "
+                       "ORDER BY created_at, id", (number,)).fetchall()
+    return note_points(ctx.workspace.store, [note_from_row(r).to_dict() for r in rows])
 
 
 # -- pinned evidence ------------------------------------------------------------------------------
@@ -505,5 +523,5 @@ def last_event_id(ctx: ServiceContext) -> int:
 
 __all__ = ["ServiceContext", "access", "chart_delete", "chart_duplicate", "chart_open",
            "chart_save", "charts", "create", "events", "get", "list_cases", "member_remove",
-           "member_set", "note_add", "note_delete", "note_edit", "notes", "pin", "pins",
-           "unpin", "update"]
+           "member_set", "note_add", "note_delete", "note_edit", "note_places", "notes", "pin",
+           "pins", "unpin", "update"]

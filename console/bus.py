@@ -20,3 +20,7 @@ class Bus(QObject):
     message = pyqtSignal(str, int)
     #: The workspace data changed (after an ingest): panels refresh what they show.
     data_changed = pyqtSignal()
+    #: Evidence to pin to the case open in the Cases dock: kind (``search``, ``cooccur``, …),
+    #: reference, title and data as ``cases.pin`` takes them, and ``reply(text)`` (or None):
+    #: the Cases dock pins it and answers what happened.
+    pin_evidence = pyqtSignal(str, str, str, dict, object)

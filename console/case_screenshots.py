@@ -3,8 +3,11 @@
     python -m console.case_screenshots -w WORKSPACE -o docs/screenshots
 
 On a demo workspace: opens the demo case (2026-JX-0117), charts the planted convoy, saves the
-chart in the case, adds notes and pins, grabs the window (``case.png``), then writes the
+chart in the case, adds notes and pins, grabs the window (``case.png``), shows the Map view on
+the convoy's track with the case's notes (a place note added as a right-click would, the
+vehicle's note at its latest position, one popup open: ``map-notes.png``), then writes the
 dossier PDF and renders its chart page with ``pdftoppm`` (poppler-utils) as ``dossier.png``.
+Run it under ``xvfb-run -a`` for the map (offscreen, the web view is painted in).
 """
 
 from __future__ import annotations
@@ -93,6 +96,7 @@ def take(root: Path, out: Path) -> list[Path]:
     case_png = out / "case.png"
     window.grab().save(str(case_png), "PNG")
     written.append(case_png)
+    written.append(map_notes_shot(window, ctx, plate, out))
     pdf = Path(tempfile.mkdtemp()) / "dossier.pdf"
     session.engines.cases_dossier(case=CASE, path=str(pdf))
     if shutil.which("pdftoppm"):
@@ -108,6 +112,38 @@ def take(root: Path, out: Path) -> list[Path]:
     ctx.close()
     app.processEvents()
     return written
+
+
+def map_notes_shot(window: Any, ctx: Any, plate: str, out: Path) -> Path:
+    """The Map view on ``plate``'s track with the case's notes, a place note's popup open."""
+    from console.analytics import entity_track
+    from console.map_panel import page_call
+    from console.navigation import Focus
+    from console.screenshots import _idle, _wait, _wait_until, grab_with_web_views
+
+    cases, map_panel = window.panels["cases"], window.panels["map"]
+    track = entity_track(ctx.workspace.store, plate)
+    text = "两车在此会合后分头离开 — the convoy split here (see @" + plate + ")"
+    place = None
+    for n in cases.session.engines.cases_notes(case=CASE, target_kind="place"):
+        if n["text"] == text:
+            place = n
+    if place is None and track:
+        # beside the track, clear of the vehicle's own notes (at its first and last records)
+        lat, lon = track[len(track) // 2][0] + 0.02, track[len(track) // 2][1] - 0.03
+        place = cases.add_place_note(lat, lon, text)  # what a right-click on the map does
+    window.apply_focus(Focus("map", "entity", (plate,)))
+    _wait_until(_idle)
+    _wait_until(lambda: map_panel.loaded, 60)
+    _wait(1500)
+    map_panel._invalidate()
+    _wait(800)
+    if place is not None:
+        page_call(map_panel.view, "sbNoteOpen", place["id"])
+    _wait(800)
+    path = out / "map-notes.png"
+    grab_with_web_views(window).save(str(path), "PNG")
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,5 +1,8 @@
 """Cases panel: pick a case, open / save / save as / duplicate its charts, read and add notes,
-pin evidence, write the dossier, hand a case over. A thin view over :class:`CaseSession` and the
+pin evidence, write the dossier, hand a case over. Notes are also added on a map place (a
+right-click on the Map view, :meth:`CasesPanel.note_on_place`) and drawn on the map; saved
+searches, face leads and co-occurrence results are pinned from their views (the bus's
+``pin_evidence``, :meth:`CasesPanel.pin`). A thin view over :class:`CaseSession` and the
 case services; every check and audit entry is theirs.
 
 Another analyst's notes and chart saves appear live: changes made in this process arrive at
@@ -41,6 +44,7 @@ from console.context import ConsoleContext
 from console.flow import FlowLayout
 from console.i18n import fill
 from console.qtnone import present
+from console.workers import Job
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -94,7 +98,10 @@ class CasesPanel(QWidget):
         self.graph: Any = None  # the link chart panel (set by the main window)
         self.records: Any = None  # the record pane (set by the main window)
         self.timeline: Any = None  # the timeline view (set by the main window)
+        self.map: Any = None  # the Map view (set by the main window): draws the notes
         self._notes_cache: list[dict[str, Any]] = []
+        self._recounts = 0  # the latest pins recount asked for (older answers are dropped)
+        self.recount_job: Job | None = None
         self._selected_entities: list[str] = []
         self._selected_records: list[str] = []
         from cases.model import workspace_tz
@@ -180,6 +187,7 @@ class CasesPanel(QWidget):
         bus.entities_selected.connect(self._on_entities)
         bus.records_selected.connect(self._on_records)
         bus.open_record.connect(lambda uid: self._on_records([uid], "record"))
+        bus.pin_evidence.connect(self.pin)
         self.event_arrived.connect(self._on_event,  # type: ignore[call-arg]  # the stub lacks
                                    Qt.ConnectionType.QueuedConnection)  # the connection type
         if self.remote:  # the server pushes case events (pushed)
@@ -271,6 +279,7 @@ class CasesPanel(QWidget):
         if number is None:
             if model is not None:
                 model.noted = set()
+            self.refresh_map_notes()
             return
         for c in self._try(self.tr("charts"), self.session.engines.cases_charts,
                            case=number) or []:
@@ -286,9 +295,11 @@ class CasesPanel(QWidget):
                 noted.add(n["target"])
             self.notes.addItem(f"✎ {n['author']} · {_local(n['created_at'], self.tz)} · "
                                f"{n['target_kind']} {n['target']}\n{n['text']}")
-        for p in self._try(self.tr("pins"), self.session.engines.cases_pins,
-                           case=number) or []:
-            self.pins.addItem(f"{p['kind']}: {p['title']}  [{p['pinned_by']}]")
+        pins = self._try(self.tr("pins"), self.session.engines.cases_pins, case=number) or []
+        self._show_pins(pins)
+        if any(p["kind"] in ("search", "face_lead") for p in pins):
+            self._recount(number)
+        self.refresh_map_notes()
         if model is not None and model.noted != noted:
             model.noted = noted
             self.graph.redraw()
@@ -297,6 +308,74 @@ class CasesPanel(QWidget):
         if self.timeline is not None and getattr(self.timeline, "events", None):
             self.timeline._show(self.timeline.entities, self.timeline.events,
                                 self.timeline.matrix)
+
+    def _show_pins(self, pins: list[dict[str, Any]]) -> None:
+        self.pins.clear()
+        for p in pins:
+            item = QListWidgetItem(self.pin_text(p))
+            item.setData(Qt.ItemDataRole.UserRole, p["id"])
+            self.pins.addItem(item)
+
+    def _recount(self, number: str) -> Job:
+        """Saved searches' hit counts now and face leads' review state now, in a worker (a
+        count asks the search engine: ~0.3 s each on the demo, too long for the GUI thread);
+        the list is shown again when they arrive, unless the case changed meanwhile."""
+        self._recounts += 1
+        ticket = self._recounts
+
+        def show(pins: list[dict[str, Any]]) -> None:
+            if ticket == self._recounts and number == self.session.case:
+                self._show_pins(pins)
+
+        job = Job(lambda _p, _c: self.session.engines.cases_pins(case=number, recount=True),
+                  "case-pins")
+        job.result.connect(show)
+        job.error.connect(lambda msg: log.info("cases panel: recount failed: %s", msg))
+        self.recount_job = job
+        return job.start()
+
+    def pin_text(self, p: dict[str, Any]) -> str:
+        """A pin as the dock lists it (plain text): what it is, what it held when pinned (a
+        search's hits then and now, a face lead's similarity, threshold, false-match rate and
+        review), who pinned it and when (workspace time)."""
+        d = p.get("data") or {}
+        kind = p["kind"]
+        if kind == "search":
+            now = d.get("hits_now")  # "…" until the count now arrives (_recount)
+            what = fill(self.tr("saved search “{query}”: {then} hits when pinned, {now} now"),
+                        query=d.get("query", p["ref"]), then=d.get("hits_at_pin", "?"),
+                        now="…" if now is None else now)
+        elif kind == "face_lead":
+            fmr = d.get("threshold_fmr")
+            what = fill(self.tr("face lead {title}: similarity {s}, threshold {t} "
+                                "(false-match rate {fmr}); review: {review}{by}"),
+                        title=p["title"], s=f"{float(d.get('similarity', 0)):.3f}",
+                        t=f"{float(d.get('threshold', 0)):.3f}",
+                        fmr=f"{fmr:.3%}" if isinstance(fmr, int | float) else "—",
+                        review={"confirmed": self.tr("confirmed"),
+                                "rejected": self.tr("rejected")}.get(
+                                    d.get("review") or "", self.tr("not reviewed")),
+                        by=fill(self.tr(" by {user}"), user=d["reviewer"])
+                        if d.get("reviewer") else "")
+        elif kind == "cooccur":
+            what = fill(self.tr("co-occurrence {title}: {n} entities moved together"),
+                        title=p["title"], n=len(d.get("pairs") or []))
+        else:
+            what = fill(self.tr("record {title} ({ref})"), title=p["title"], ref=p["ref"])
+        return what + "\n" + fill(self.tr("pinned by {user}, {when}"), user=p["pinned_by"],
+                                  when=_local(p["pinned_at"], self.tz))
+
+    def refresh_map_notes(self) -> None:
+        """Draw the open case's located notes on the Map view (none without a case)."""
+        if self.map is None:
+            return
+        from console.mapnotes import note_markers
+
+        points: list[dict[str, Any]] = []
+        if self.session.case is not None:
+            points = self._try(self.tr("notes on the map"),
+                               self.session.engines.cases_note_places, case=self.session.case) or []
+        self.map.set_notes(note_markers(points, self.tz))
 
     def noted_record_uids(self) -> set[str]:
         """Records the open case has notes on (marked on the timeline)."""
@@ -460,13 +539,69 @@ class CasesPanel(QWidget):
             self.note_text.clear()
             self.refresh_contents()
 
+    def note_on_place(self, lat: float, lon: float) -> None:
+        """A right-click on the map: ask for the note's text and add it on that place."""
+        if self.session.case is None:
+            self._tell(self.tr("choose a case in the Cases dock first, then right-click the "
+                               "map to note a place"))
+            return
+        text, ok = QInputDialog.getText(
+            self, self.tr("Note on this place"),
+            fill(self.tr("Note at {lat}, {lon} in case {case} (@type:key links an entity):"),
+                 lat=f"{lat:.5f}", lon=f"{lon:.5f}", case=self.session.case))
+        if ok and text.strip():
+            self.add_place_note(lat, lon, text)
+
+    def add_place_note(self, lat: float, lon: float, text: str) -> dict[str, Any] | None:
+        """Add a note on the map place ``lat, lon`` to the open case (``cases.note_add``:
+        checked and audited there); the dock and the map show it at once."""
+        if self.session.case is None:
+            return None
+        try:
+            made = self.session.engines.cases_note_add(case=self.session.case,
+                                     target_kind="place", target=f"{lat:.6f},{lon:.6f}",
+                                     text=text)
+        except Exception as exc:  # e.g. a reader, a mention no record has: said, not raised
+            self._tell(fill(self.tr("{what}: {error}"), what=self.tr("note"), error=exc))
+            return None
+        self._tell(fill(self.tr("note added on {lat}, {lon}"), lat=f"{lat:.5f}",
+                        lon=f"{lon:.5f}"))
+        self.refresh_contents()
+        return made
+
+    def _tell(self, text: str) -> None:
+        """A message in the dock and on the status bar (the dock may be behind another)."""
+        self.status.setText(text)
+        self.bus.message.emit(text, 6000)
+
+    def pin(self, kind: str, ref: str, title: str = "", data: dict[str, Any] | None = None,
+            reply: Any = None) -> dict[str, Any] | None:
+        """Pin evidence to the open case (``cases.pin``: checked, audited and snapshotted
+        there): a record, a saved search, a face lead or a co-occurrence result. What happened
+        is shown here, on the status bar and told to ``reply(text)`` when given."""
+        made = None
+        if self.session.case is None:
+            text = self.tr("choose a case in the Cases dock first, then pin")
+        else:
+            try:
+                made = self.session.engines.cases_pin(case=self.session.case, kind=kind,
+                                         ref=ref, title=title, data=dict(data or {}))
+                text = fill(self.tr("pinned to {case}: {title}"), case=self.session.case,
+                            title=made["title"])
+            except Exception as exc:  # the service's message names the culprit
+                text = fill(self.tr("{what}: {error}"), what=self.tr("pin"), error=exc)
+        self._tell(text)
+        if callable(reply):
+            reply(text)
+        if made is not None:
+            self.refresh_contents()
+        return made
+
     def pin_selected_record(self) -> None:
         if self.session.case is None or not self._selected_records:
             self.status.setText(self.tr("select a record first"))
             return
-        if self._try(self.tr("pin"), self.session.engines.cases_pin, case=self.session.case,
-                     kind="record", ref=self._selected_records[0]):
-            self.refresh_contents()
+        self.pin("record", self._selected_records[0])
 
     # -- out and in -----------------------------------------------------------------------------
     def write_dossier(self) -> None:

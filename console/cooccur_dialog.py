@@ -1,7 +1,9 @@
 """Moving together: the entities seen with one entity at the same checkpoints within a time
 window (``graph.cooccur``), as a table, and onto the link chart with the places they met.
 
-A thin view: the engine's :func:`graph.cooccur.cooccurring_in_store` runs in a worker.
+A thin view: the engine's :func:`graph.cooccur.cooccurring_in_store` runs in a worker. **Pin to
+case** hands the result (the pairs, the window and the minimum count) to the Cases dock, which
+pins it to the open case (the bus's ``pin_evidence``).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class CooccurDialog(QDialog):
         super().__init__(parent or panel)
         self.panel = panel
         self.results: list[Any] = []
+        self._asked: tuple[str, int, int] = ("", 0, 0)  # entity, window, minimum of results
         self.job: Job | None = None
         self.setWindowTitle(self.tr("Moving together"))
         self.entity = QLineEdit(entity)
@@ -58,6 +61,10 @@ class CooccurDialog(QDialog):
         self.chart_button = QPushButton(self.tr("Add to chart"))
         self.chart_button.setEnabled(False)
         self.chart_button.clicked.connect(self.add_to_chart)
+        self.pin_button = QPushButton(self.tr("Pin to case"))
+        self.pin_button.setToolTip(self.tr("pin this result to the case open in the Cases dock"))
+        self.pin_button.setEnabled(False)
+        self.pin_button.clicked.connect(self.pin_to_case)
         self.table = QTableWidget(0, 5)
         self.table.setHorizontalHeaderLabels([self.tr("Entity"), self.tr("Meetings"),
                                               self.tr("Places"), self.tr("Days"),
@@ -79,6 +86,7 @@ class CooccurDialog(QDialog):
         bottom = QHBoxLayout()
         bottom.addWidget(self.status, 1)
         bottom.addWidget(self.chart_button)
+        bottom.addWidget(self.pin_button)
         layout.addLayout(bottom)
         self.resize(720, 420)
 
@@ -121,9 +129,37 @@ class CooccurDialog(QDialog):
                                           | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, col, item)
         self.chart_button.setEnabled(bool(results))
+        self.pin_button.setEnabled(bool(results))
+        self._asked = (entity, int(self.window_s.value()), int(self.min_count.value()))
         self.status.setText(fill(self.tr("{n} entities moved with {entity}"), n=len(results),
                                  entity=entity))
         self.found.emit(results)
+
+    def pin_evidence(self) -> tuple[str, str, dict[str, Any]] | None:
+        """``(ref, title, data)`` of the result shown, as ``cases.pin`` takes a co-occurrence
+        result: the entity, the window, the minimum count and every pair found (with up to
+        five joint reads each, bounded); ``None`` before a result."""
+        if not self.results:
+            return None
+        entity, window, min_count = self._asked
+        pairs = []
+        for r in self.results:
+            pair = r.to_dict()
+            pair["evidence"] = pair.get("evidence", [])[:5]
+            pairs.append(pair)
+        ref = f"{entity} ±{window}s ≥{min_count}"
+        title = f"{entity}: {len(pairs)} moving together (±{window} s, ≥{min_count} meetings)"
+        return ref, title, {"entity": entity, "window_s": window, "min_count": min_count,
+                            "pairs": pairs}
+
+    def pin_to_case(self) -> None:
+        """Pin the result to the case open in the Cases dock (it checks, audits and says)."""
+        found = self.pin_evidence()
+        bus = getattr(self.panel, "bus", None)
+        if found is None or bus is None:
+            return
+        ref, title, data = found
+        bus.pin_evidence.emit("cooccur", ref, title, data, self.status.setText)
 
     def add_to_chart(self) -> Job | None:
         """The entity, the ones it moved with (the selected rows, else all) and the places

@@ -230,6 +230,7 @@ class EngineServices:
     cases_chart_image = Endpoint(lambda: cases_api.chart_image)
     cases_notes = Endpoint(lambda: cases_api.notes)
     cases_note_add = Endpoint(lambda: cases_api.note_add)
+    cases_note_places = Endpoint(lambda: cases_api.note_places)
     cases_pins = Endpoint(lambda: cases_api.pins)
     cases_pin = Endpoint(lambda: cases_api.pin)
     cases_events = Endpoint(lambda: cases_api.events)

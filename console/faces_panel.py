@@ -199,9 +199,15 @@ class FacesPanel(QWidget):
         self.graph_button.clicked.connect(self._open_graph)
         self.record_button = QPushButton(self.tr("Open record"))
         self.record_button.clicked.connect(self._open_record)
+        self.pin_button = QPushButton(self.tr("Pin lead to case"))
+        self.pin_button.setToolTip(self.tr("pin this candidate, with its similarity, the "
+                                           "threshold, its false-match rate and its review "
+                                           "state, to the case the search was made for"))
+        self.pin_button.clicked.connect(self.pin_lead)
         actions = QHBoxLayout()
         actions.addWidget(self.note, 1)
-        for w in (self.confirm_button, self.reject_button, self.graph_button, self.record_button):
+        for w in (self.confirm_button, self.reject_button, self.graph_button, self.record_button,
+                  self.pin_button):
             actions.addWidget(w)
         self.status = data_label("")
         self.status.setWordWrap(True)
@@ -422,11 +428,14 @@ class FacesPanel(QWidget):
         return self.shown[row] if row < len(self.shown) else None
 
     def _candidate_selected(self, _row: int) -> None:
-        self._enable_review(self.selected_candidate() is not None)
+        cand = self.selected_candidate()
+        self._enable_review(cand is not None)
+        # a candidate below the threshold is shown unnamed; it is no lead to pin as evidence
+        self.pin_button.setEnabled(cand is not None and bool(cand.above_threshold))
 
     def _enable_review(self, on: bool) -> None:
         for w in (self.confirm_button, self.reject_button, self.graph_button,
-                  self.record_button):
+                  self.record_button, self.pin_button):
             w.setEnabled(on)
 
     def review(self, decision: str) -> Job | None:
@@ -447,6 +456,27 @@ class FacesPanel(QWidget):
         self.note.clear()
         self.status.setText(fill(self.tr("candidate #{rank} {decision} (audited)"), rank=cand.rank,
                                  decision=decision))
+
+    def pin_lead(self) -> Job | None:
+        """Pin the selected candidate as a face lead to the case the search was made for
+        (``cases.pin``: membership checked, audited; the review state is read from the face
+        store there and shown again as it changes)."""
+        cand = self.selected_candidate()
+        if cand is None or self.result is None or not cand.above_threshold:
+            return None
+        case = self.result.case
+        data = {"similarity": float(cand.similarity), "threshold": float(cand.threshold),
+                "threshold_fmr": float(cand.threshold_fmr),
+                "score_fmr": float(cand.score_fmr),
+                "calibration": {"impostor_pairs": impostor_pairs()}}
+        return self._run(lambda _p, _c: self.ctx.engines.cases_pin(
+                             case=case, kind="face_lead",
+                             ref=f"{cand.search_id}:{cand.face_id}", data=data),
+                         fill(self.tr("pinning candidate #{rank} to case {case} …"),
+                              rank=cand.rank, case=case),
+                         lambda pin: self.status.setText(fill(
+                             self.tr("candidate #{rank} pinned to case {case} as a lead "
+                                     "(audited)"), rank=cand.rank, case=case)))
 
     def _open_graph(self) -> None:
         cand = self.selected_candidate()

@@ -240,6 +240,10 @@ class MainWindow(QMainWindow):
             if hasattr(timeline, "noted_records"):  # and marks noted records on the timeline
                 cases.timeline = timeline
                 timeline.noted_records = cases.noted_record_uids
+            if hasattr(map_panel, "set_notes"):  # and draws its notes on the map, where a
+                cases.map = map_panel  # right-click adds one on a place
+                map_panel.place_note_wanted.connect(cases.note_on_place)
+                cases.refresh_map_notes()
 
     def _default_arrangement(self) -> None:
         self.tabifyDockWidget(self.docks["alerts"], self.docks["plugins"])

@@ -3,7 +3,10 @@
 The page is built off the GUI thread (:func:`console.mapdata.collect_layers` then
 :func:`console.mapgen.build_map_html`), written to a temporary file and loaded from there.
 Clicking a marker logs ``superbrain://open/<kind>/<id>`` to the page console; :class:`MapPage`
-reads it and the panel opens the record (or, for a unit, tells the dispatch board).
+reads it and the panel opens the record (or, for a unit, tells the dispatch board). A right-click
+on the map logs ``superbrain://open/place/<lat>,<lon>``: the panel asks for a note on that place
+(:attr:`MapPanel.place_note_wanted`, answered by the Cases dock), and draws the open case's
+notes as their own layer (:meth:`MapPanel.set_notes`).
 """
 
 from __future__ import annotations
@@ -41,6 +44,16 @@ def parse_open_url(url: str) -> tuple[str, str] | None:
     return (kind, unquote(ident)) if kind and ident else None
 
 
+def parse_place(text: str) -> tuple[float, float] | None:
+    """``"lat,lon"`` from the page (a right-click) → two floats in range, else ``None``."""
+    lat_text, _, lon_text = text.partition(",")
+    try:
+        lat, lon = float(lat_text), float(lon_text)
+    except ValueError:
+        return None
+    return (lat, lon) if -90 <= lat <= 90 and -180 <= lon <= 180 else None
+
+
 def page_labels() -> dict[str, str]:
     """The map page's texts in the UI language (legend, layer switcher, notes)."""
     from PyQt6.QtCore import QCoreApplication
@@ -64,6 +77,10 @@ def page_labels() -> dict[str, str]:
             "MapPage", "places"),
         "streets": QCoreApplication.translate(
             "MapPage", "streets"),
+        "notes": QCoreApplication.translate(
+            "MapPage", "case notes"),
+        "note_on": QCoreApplication.translate(
+            "MapPage", "on"),
         "incidents_legend": QCoreApplication.translate(
             "MapPage", "Incidents"),
         "units_available": QCoreApplication.translate(
@@ -200,6 +217,8 @@ class MapPanel(QWidget):
     title = "Map"
     unit_clicked = pyqtSignal(str)
     page_ready = pyqtSignal(bool)
+    #: Right-click on the map: a note on this place (latitude, longitude) is wanted.
+    place_note_wanted = pyqtSignal(float, float)
 
     def __init__(self, ctx: ConsoleContext, bus: Bus, request: MapRequest | None = None,
                  follow_selection: bool = True) -> None:
@@ -213,6 +232,7 @@ class MapPanel(QWidget):
         self.html = ""
         self.job: Job | None = None
         self._pending_select: list[str] = []
+        self.notes: list[dict[str, Any]] = []  # the open case's notes (console.mapnotes)
         self.loaded = False  # the page finished loading (its functions can be called)
         self.info = data_label("")
         self.info.setProperty("role", "muted")
@@ -289,6 +309,7 @@ class MapPanel(QWidget):
             self.stack.setCurrentWidget(self.view)
             if self._pending_select:
                 self.select(self._pending_select)
+            page_call(self.view, "sbNotes", self.notes)  # also arms the right-click
         else:
             self.notice.set_text("the map page failed to load")
             self.stack.setCurrentWidget(self.notice)
@@ -316,6 +337,17 @@ class MapPanel(QWidget):
             self.bus.message.emit(f"unit {ident}", 4000)
         elif kind == "incident":
             self.bus.message.emit(f"incident {ident}", 4000)
+        elif kind == "place":
+            point = parse_place(ident)
+            if point is not None:
+                self.place_note_wanted.emit(*point)
+
+    def set_notes(self, notes: list[dict[str, Any]]) -> None:
+        """Draw the open case's notes (:func:`console.mapnotes.note_markers` dicts) in place
+        of the previous ones, without rebuilding the page."""
+        self.notes = list(notes)
+        if self.view is not None and self.loaded:
+            page_call(self.view, "sbNotes", self.notes)
 
     def select(self, ids: list[str]) -> None:
         """Highlight markers for record uids / incident ids (and zoom to them)."""

@@ -236,12 +236,14 @@ def build_map_html(layers: MapLayers, *, tile_url: str = "", dark: bool = True,
     # after Leaflet itself: the page's own code and the clustering plugin need ``L``
     m.default_js = [*m.default_js,
                     ("sb_cluster_js", vendored("leaflet.markercluster/leaflet.markercluster.js")),
-                    ("sb_map_js", (WEB_DIR / "superbrain-map.js").as_uri())]
+                    ("sb_map_js", (WEB_DIR / "superbrain-map.js").as_uri()),
+                    ("sb_notes_js", (WEB_DIR / "superbrain-notes.js").as_uri())]
     m.default_css = [*m.default_css,
                      ("sb_cluster_css", vendored("leaflet.markercluster/MarkerCluster.css")),
                      ("sb_cluster_default_css",
                       vendored("leaflet.markercluster/MarkerCluster.Default.css")),
-                     ("sb_map_css", (WEB_DIR / "superbrain-map.css").as_uri())]
+                     ("sb_map_css", (WEB_DIR / "superbrain-map.css").as_uri()),
+                     ("sb_notes_css", (WEB_DIR / "superbrain-notes.css").as_uri())]
     figure = m.get_root()
     assert isinstance(figure, folium.Figure)  # a map's root is its page
     payload = {

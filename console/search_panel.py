@@ -115,6 +115,12 @@ class SearchPanel(QWidget):
         row.addWidget(help_button)
         row.addWidget(self.all_time)
         row.addWidget(self.sort)
+        self.pin_button = QPushButton(self.tr("Pin search"))
+        self.pin_button.setToolTip(self.tr(
+            "pin this query to the case open in the Cases dock, with its hit count now (the "
+            "case shows the count when pinned and now; facet filters are not part of it)"))
+        self.pin_button.setEnabled(False)
+        self.pin_button.clicked.connect(self.pin_search)
 
         self.facets = QTreeWidget()
         self.facets.setHeaderHidden(True)
@@ -151,7 +157,10 @@ class SearchPanel(QWidget):
         split.addWidget(self.table)
         split.setSizes([170, 500])
         layout.addLayout(row)
-        layout.addWidget(self.summary)
+        summary_row = QHBoxLayout()  # beside the wrapping summary: the query row stays narrow
+        summary_row.addWidget(self.summary, 1)
+        summary_row.addWidget(self.pin_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(summary_row)
         layout.addWidget(split, 1)
 
     # -- engine -------------------------------------------------------------------------------
@@ -208,8 +217,16 @@ class SearchPanel(QWidget):
         self._remember(text)
         self.summary.setText("searching …")
         self._terms = query_terms(text)
+        self.pin_button.setEnabled(bool(text))
         self.bus.message.emit(f"search: {text or '(everything)'}", 3000)
         return self.model.run(self.build_request(text))
+
+    def pin_search(self) -> None:
+        """Hand the query that was run to the Cases dock, which pins it to the open case
+        (``cases.pin`` takes its hit count there) and answers in the summary line."""
+        text = self.query.text().strip()
+        if text:
+            self.bus.pin_evidence.emit("search", text, "", {}, self.summary.setText)
 
     def show_help(self) -> None:
         QMessageBox.information(self, "Query syntax", SYNTAX_HELP)

@@ -146,3 +146,28 @@ def test_face_lead_is_pinned_with_its_review_and_reported(case_ws: Any, tmp_path
     with pytest.raises(Exception, match="not a candidate"):
         cs.pin(sun, case=CASE, kind="face_lead", ref=f"{top.search_id}:99999",
                data={"similarity": 1.0, "threshold": 0.5, "threshold_fmr": 0.001})
+
+
+def test_dossier_maps_located_notes_and_lists_cooccurrence_pins(case_ws: Any,
+                                                                 tmp_path: Path) -> None:
+    """Issue #17: the dossier's map has the notes the console's map draws (a note on a located
+    entity at its latest located record, not only place notes), and a pinned co-occurrence
+    result reads as a table of who moved with whom, with who pinned it and when."""
+    from cases.places import entity_point
+
+    lead = ctx(case_ws, "sun", "supervisor")
+    cs.pin(lead, case=CASE, kind="cooccur", ref=f"{PHONES[0]} ±60s ≥2",
+           title=f"{PHONES[0]}: 1 moving together",
+           data={"entity": PHONES[0], "window_s": 60, "min_count": 2,
+                 "pairs": [{"a": PHONES[0], "b": PHONES[3], "count": 4, "places": 2,
+                            "days": 3, "sightings": 9, "evidence": []}]})
+    out = tmp_path / "dossier.html"
+    exports.dossier(lead, case=CASE, path=str(out))
+    html = out.read_text("utf-8")
+    lat, lon = entity_point(case_ws.store, PHONES[0])
+    assert f"{lat:.5f}, {lon:.5f}</td><td>✎ wang: 机主" in html  # the entity note, placed
+    assert "✎ sun: 车辆停放处 parking spot" in html
+    assert (f"<td>{PHONES[0]}</td><td>{PHONES[3]}</td><td>4</td><td>2</td><td>3</td>"
+            in html)
+    assert "seen within 60 s of each other, at least 2 meetings" in html
+    assert "pinned by sun" in html

@@ -227,3 +227,34 @@ def test_case_errors_have_the_kinds_a_remote_caller_acts_on(ws: Any) -> None:
             call()
         kinds.append(error_kind(caught.value))
     assert kinds == ["NotFound", "Conflict", "Invalid", "PermissionDenied"]
+
+
+def test_map_place_notes_are_checked_and_placed_with_entity_and_record_notes(ws: Any) -> None:
+    """Issue #17, notes on the map: a place note must be a point on the globe (kept with six
+    decimals); ``cases.note_places`` places notes on places, on located entities (their latest
+    located record) and on records, and leaves out what has no place."""
+    lead = _opened(ws)
+    place = cs.note_add(lead, case=CASE, target_kind="place", target=" 30.2741, 120.1551 ",
+                        text=f"车辆在此换牌 @{PHONES[1]}")
+    assert place["target"] == "30.274100,120.155100" and place["mentions"] == [PHONES[1]]
+    for bad, why in (("somewhere", "lat,lon"), ("95,10", "off the globe"),
+                     ("30.1;120.2", "lat,lon")):
+        with pytest.raises(CaseInvalidError, match=why):
+            cs.note_add(lead, case=CASE, target_kind="place", target=bad, text="x")
+    cs.note_add(lead, case=CASE, target_kind="entity", target=PHONES[0], text="常去这里")
+    cs.note_add(lead, case=CASE, target_kind="record", target="calls:C0001", text="通话处")
+    cs.note_add(lead, case=CASE, target_kind="entity", target=PERSON, text="无位置")
+    cs.note_add(lead, case=CASE, target_kind="case", target="", text="整案备注")
+    assert len(cs.notes(lead, case=CASE)) == 5  # the refused ones left nothing behind
+    placed = cs.note_places(ctx(ws, "zhao", "analyst"), case=CASE)  # a reader may look
+    by_text = {p["text"]: p for p in placed}
+    assert set(by_text) == {f"车辆在此换牌 @{PHONES[1]}", "常去这里", "通话处"}
+    assert (by_text[f"车辆在此换牌 @{PHONES[1]}"]["lat"],
+            by_text[f"车辆在此换牌 @{PHONES[1]}"]["lon"]) == (30.2741, 120.1551)
+    latest = calls(8)[5]  # the last of the calls that name PHONES[0]
+    assert (by_text["常去这里"]["lat"], by_text["常去这里"]["lon"]) == latest.geo
+    assert by_text["常去这里"]["placed_by"] == "entity"
+    assert (by_text["通话处"]["lat"], by_text["通话处"]["lon"]) == calls(8)[1].geo
+    assert by_text["通话处"]["author"] == "li"
+    with pytest.raises(CaseAccessError):
+        cs.note_places(ctx(ws, "qian", "analyst"), case=CASE)

@@ -90,6 +90,19 @@ def test_cases_dock_works_through_the_server_and_shows_pushed_changes(
         saved = panel.session.save(CHART, "li 卡口图")
         assert (saved["name"], saved["version"]) == ("li 卡口图", 1)
         assert "cases.chart_save" in _audit(centre, "li")
+        # notes on map places: another analyst's is drawn on this console's map, pushed;
+        # one made here (a right-click on the map) goes through the server as li
+        chief.client.call("cases.note_add", case=DEMO_CASE, target_kind="place",
+                          target="30.27,120.16", text="chief: 两车在此会合")
+        map_panel = window.panels["map"]
+        started = time.monotonic()
+        qtbot.waitUntil(lambda: any(n["text"] == "chief: 两车在此会合" and n["author"] == "chief"
+                                    for n in map_panel.notes), timeout=15_000)
+        assert time.monotonic() - started < PUSHED_WITHIN_S
+        made = panel.add_place_note(30.28, 120.17, "li: 嫌疑人在此下车")
+        assert made is not None and made["author"] == "li", panel.status.text()
+        assert made["target"] == "30.280000,120.170000"
+        assert any(n["text"] == "li: 嫌疑人在此下车" for n in map_panel.notes)
         # files are the server's: the dossier and hand-over buttons say so instead of failing
         dossier = next(b for b in panel.findChildren(QPushButton)
                        if b.text().startswith("Dossier"))

@@ -286,6 +286,7 @@ CALLS: dict[str, Callable[[Env], dict[str, Any]]] = {
     "cases.note_edit": lambda e: {"case": CASE, "note_id": e["note"], "text": "x", "version": 1},
     "cases.note_delete": lambda e: {"case": CASE, "note_id": e["note2"], "version": 1},
     "cases.notes": lambda e: {"case": CASE},
+    "cases.note_places": lambda e: {"case": CASE},
     "cases.pin": lambda e: {"case": CASE, "kind": "record", "ref": "calls:2"},
     "cases.pins": lambda e: {"case": CASE},
     "cases.unpin": lambda e: {"case": CASE, "pin_id": e["pin"]},

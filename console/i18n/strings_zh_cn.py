@@ -229,6 +229,44 @@ ZH_CN.update({
         "`superbrain cases dossier|export|import … -w centre.toml`",
 })
 
+# notes on the Map view and pinning from the views (issue #17)
+ZH_CN.update({
+    "saved search “{query}”: {then} hits when pinned, {now} now":
+        "保存的检索“{query}”：固定时 {then} 条命中，现在 {now} 条",
+    "face lead {title}: similarity {s}, threshold {t} (false-match rate {fmr}); "
+    "review: {review}{by}":
+        "人脸线索 {title}：相似度 {s}，阈值 {t}（误匹配率 {fmr}）；复核：{review}{by}",
+    "not reviewed": "未复核", "confirmed": "已确认", "rejected": "已否定",
+    " by {user}": "（{user}）",
+    "co-occurrence {title}: {n} entities moved together": "伴随分析 {title}：{n} 个实体同行",
+    "record {title} ({ref})": "记录 {title}（{ref}）",
+    "pinned by {user}, {when}": "{user} 固定于 {when}",
+    "notes on the map": "地图上的笔记",
+    "choose a case in the Cases dock first, then right-click the map to note a place":
+        "请先在“案件”面板中选择案件，再在地图上右键为该地点添加笔记",
+    "Note on this place": "为此地点添加笔记",
+    "Note at {lat}, {lon} in case {case} (@type:key links an entity):":
+        "案件 {case} 中位于 {lat}, {lon} 的笔记（@类型:键 可关联实体）：",
+    "note added on {lat}, {lon}": "已在 {lat}, {lon} 添加笔记",
+    "choose a case in the Cases dock first, then pin": "请先在“案件”面板中选择案件，再固定",
+    "pinned to {case}: {title}": "已固定到 {case}：{title}",
+    "Pin to case": "固定到案件",
+    "pin this result to the case open in the Cases dock": "将此结果固定到“案件”面板中打开的案件",
+    "Pin lead to case": "将线索固定到案件",
+    "pin this candidate, with its similarity, the threshold, its false-match rate and its "
+    "review state, to the case the search was made for":
+        "将此候选（含相似度、阈值、误匹配率和复核状态）固定到本次检索所属的案件",
+    "pinning candidate #{rank} to case {case} …": "正在将候选 #{rank} 固定到案件 {case} …",
+    "candidate #{rank} pinned to case {case} as a lead (audited)":
+        "候选 #{rank} 已作为线索固定到案件 {case}（已审计）",
+    "case notes": "案件笔记", "on": "对象：",
+    "Pin search": "固定检索",
+    "pin this query to the case open in the Cases dock, with its hit count now (the case "
+    "shows the count when pinned and now; facet filters are not part of it)":
+        "将此检索式固定到“案件”面板中打开的案件，并记录当前命中数（案件中显示固定时与现在的命中数；"
+        "分面筛选不包含在内）",
+})
+
 # the Identities tab (console/resolution_panel.py)
 ZH_CN.update({
     "Identities": "身份核验", "Person A": "人员 A", "Person B": "人员 B", "Not sure": "不确定",

@@ -77,427 +77,520 @@
 </context><context>
     <name>CasesPanel</name>
     <message>
-        <location filename="../cases_panel.py" line="103" />
+        <location filename="../cases_panel.py" line="110" />
         <source>New case…</source>
         <translation>新建案件…</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="114" />
+        <location filename="../cases_panel.py" line="121" />
         <source>Open</source>
         <translation>打开</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="115" />
+        <location filename="../cases_panel.py" line="122" />
         <source>Save</source>
         <translation>保存</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="116" />
+        <location filename="../cases_panel.py" line="123" />
         <source>Save as…</source>
         <translation>另存为…</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="117" />
+        <location filename="../cases_panel.py" line="124" />
         <source>Duplicate…</source>
         <translation>复制…</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="118" />
+        <location filename="../cases_panel.py" line="125" />
         <source>Group selected…</source>
         <translation>将所选编组…</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="119" />
+        <location filename="../cases_panel.py" line="126" />
         <source>Picture…</source>
         <translation>导出图片…</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="122" />
+        <location filename="../cases_panel.py" line="129" />
         <source>Charts</source>
         <translation>图谱</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="133" />
+        <location filename="../cases_panel.py" line="140" />
         <source>note — @type:key links an entity</source>
         <translation>笔记 — 用 @类型:键 关联实体</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="135" />
+        <location filename="../cases_panel.py" line="142" />
         <source>Add note</source>
         <translation>添加笔记</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="140" />
+        <location filename="../cases_panel.py" line="147" />
         <source>Notes</source>
         <translation>笔记</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="147" />
+        <location filename="../cases_panel.py" line="154" />
         <source>Pin selected record</source>
         <translation>固定所选记录</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="149" />
+        <location filename="../cases_panel.py" line="156" />
         <source>Pinned evidence</source>
         <translation>固定的证据</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="154" />
+        <location filename="../cases_panel.py" line="161" />
         <source>Dossier…</source>
         <translation>生成卷宗…</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="155" />
+        <location filename="../cases_panel.py" line="162" />
         <source>Export case…</source>
         <translation>导出案件…</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="156" />
+        <location filename="../cases_panel.py" line="163" />
         <source>Import case…</source>
         <translation>导入案件…</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="161" />
+        <location filename="../cases_panel.py" line="168" />
         <source>not available in client mode: run `superbrain cases dossier|export|import … -w centre.toml` on the server</source>
         <translation>客户端模式下不可用：请在服务器上运行 `superbrain cases dossier|export|import … -w centre.toml`</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="206" />
+        <location filename="../cases_panel.py" line="587" />
+        <location filename="../cases_panel.py" line="560" />
+        <location filename="../cases_panel.py" line="214" />
         <source>{what}: {error}</source>
         <translation>{what}：{error}</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="215" />
+        <location filename="../cases_panel.py" line="223" />
         <source>cases</source>
         <translation>案件列表</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="218" />
+        <location filename="../cases_panel.py" line="226" />
         <source>— no case —</source>
         <translation>— 未选案件 —</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="234" />
+        <location filename="../cases_panel.py" line="242" />
         <source>open case</source>
         <translation>打开案件</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="238" />
+        <location filename="../cases_panel.py" line="246" />
         <source>{classification} · {status} · you are {role} · members: {members}</source>
         <translation>{classification} · {status} · 您的角色：{role} · 成员：{members}</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="251" />
-        <location filename="../cases_panel.py" line="247" />
+        <location filename="../cases_panel.py" line="259" />
+        <location filename="../cases_panel.py" line="255" />
         <source>New case</source>
         <translation>新建案件</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="248" />
+        <location filename="../cases_panel.py" line="256" />
         <source>Case number (e.g. 2026-JX-0117):</source>
         <translation>案件编号（例如 2026-JX-0117）：</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="251" />
+        <location filename="../cases_panel.py" line="259" />
         <source>Title:</source>
         <translation>标题：</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="254" />
+        <location filename="../cases_panel.py" line="262" />
         <source>new case</source>
         <translation>新建案件</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="270" />
+        <location filename="../cases_panel.py" line="279" />
         <source>charts</source>
         <translation>图谱列表</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="277" />
+        <location filename="../cases_panel.py" line="286" />
         <source>notes</source>
         <translation>笔记列表</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="284" />
+        <location filename="../cases_panel.py" line="293" />
         <source>pins</source>
         <translation>固定列表</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="316" />
+        <location filename="../cases_panel.py" line="340" />
+        <source>saved search “{query}”: {then} hits when pinned, {now} now</source>
+        <translation>保存的检索“{query}”：固定时 {then} 条命中，现在 {now} 条</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="345" />
+        <source>face lead {title}: similarity {s}, threshold {t} (false-match rate {fmr}); review: {review}{by}</source>
+        <translation>人脸线索 {title}：相似度 {s}，阈值 {t}（误匹配率 {fmr}）；复核：{review}{by}</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="350" />
+        <source>confirmed</source>
+        <translation>已确认</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="351" />
+        <source>rejected</source>
+        <translation>已否定</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="352" />
+        <source>not reviewed</source>
+        <translation>未复核</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="353" />
+        <source> by {user}</source>
+        <translation>（{user}）</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="356" />
+        <source>co-occurrence {title}: {n} entities moved together</source>
+        <translation>伴随分析 {title}：{n} 个实体同行</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="359" />
+        <source>record {title} ({ref})</source>
+        <translation>记录 {title}（{ref}）</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="360" />
+        <source>pinned by {user}, {when}</source>
+        <translation>{user} 固定于 {when}</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="371" />
+        <source>notes on the map</source>
+        <translation>地图上的笔记</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="395" />
         <source>Notes in case {case}</source>
         <translation>案件 {case} 的笔记</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="329" />
+        <location filename="../cases_panel.py" line="408" />
         <source>open chart</source>
         <translation>打开图谱</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="337" />
+        <location filename="../cases_panel.py" line="416" />
         <source>{n} links were added to the data since this chart was saved; expand the chart to bring them in.</source>
         <translation>自该图谱保存以来数据中新增了 {n} 条关系；展开图谱即可纳入。</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="340" />
+        <location filename="../cases_panel.py" line="419" />
         <source>opened {name} (version {v})</source>
         <translation>已打开 {name}（版本 {v}）</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="356" />
-        <location filename="../cases_panel.py" line="347" />
+        <location filename="../cases_panel.py" line="435" />
+        <location filename="../cases_panel.py" line="426" />
         <source>choose a case first</source>
         <translation>请先选择案件</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="358" />
+        <location filename="../cases_panel.py" line="437" />
         <source>Save chart as</source>
         <translation>图谱另存为</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="358" />
+        <location filename="../cases_panel.py" line="437" />
         <source>Chart name:</source>
         <translation>图谱名称：</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="364" />
+        <location filename="../cases_panel.py" line="443" />
         <source>save chart</source>
         <translation>保存图谱</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="367" />
+        <location filename="../cases_panel.py" line="446" />
         <source>saved {name} (version {v})</source>
         <translation>已保存 {name}（版本 {v}）</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="376" />
+        <location filename="../cases_panel.py" line="455" />
         <source>Duplicate chart</source>
         <translation>复制图谱</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="376" />
+        <location filename="../cases_panel.py" line="455" />
         <source>New name:</source>
         <translation>新名称：</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="378" />
+        <location filename="../cases_panel.py" line="457" />
         <source>duplicate</source>
         <translation>复制</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="386" />
+        <location filename="../cases_panel.py" line="465" />
         <source>open or save a chart of the case first</source>
         <translation>请先打开或保存本案的图谱</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="388" />
+        <location filename="../cases_panel.py" line="467" />
         <source>Chart picture</source>
         <translation>图谱图片</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="391" />
+        <location filename="../cases_panel.py" line="470" />
         <source>picture</source>
         <translation>导出图片</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="394" />
+        <location filename="../cases_panel.py" line="473" />
         <source>picture written: {file}</source>
         <translation>图片已写入：{file}</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="399" />
+        <location filename="../cases_panel.py" line="478" />
         <source>select entities on the chart first</source>
         <translation>请先在图谱上选择实体</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="401" />
+        <location filename="../cases_panel.py" line="480" />
         <source>Group</source>
         <translation>编组</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="401" />
+        <location filename="../cases_panel.py" line="480" />
         <source>Group name:</source>
         <translation>编组名称：</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="405" />
+        <location filename="../cases_panel.py" line="484" />
         <source>group {name}: {n} entities (save the chart to keep it)</source>
         <translation>编组 {name}：{n} 个实体（保存图谱以保留）</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="416" />
+        <location filename="../cases_panel.py" line="495" />
         <source>Unsaved chart</source>
         <translation>图谱未保存</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="417" />
+        <location filename="../cases_panel.py" line="496" />
         <source>The link chart has changes that are not saved in the case. Save them?</source>
         <translation>关系图谱有尚未保存到案件中的修改。是否保存？</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="439" />
+        <location filename="../cases_panel.py" line="518" />
         <source>on the case</source>
         <translation>关于本案</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="441" />
+        <location filename="../cases_panel.py" line="520" />
         <source>on {id}</source>
         <translation>关于 {id}</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="443" />
+        <location filename="../cases_panel.py" line="522" />
         <source>on record {id}</source>
         <translation>关于记录 {id}</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="452" />
+        <location filename="../cases_panel.py" line="560" />
+        <location filename="../cases_panel.py" line="531" />
         <source>note</source>
         <translation>笔记</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="460" />
-        <source>select a record first</source>
-        <translation>请先选择一条记录</translation>
+        <location filename="../cases_panel.py" line="540" />
+        <source>choose a case in the Cases dock first, then right-click the map to note a place</source>
+        <translation>请先在“案件”面板中选择案件，再在地图上右键为该地点添加笔记</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="462" />
+        <location filename="../cases_panel.py" line="544" />
+        <source>Note on this place</source>
+        <translation>为此地点添加笔记</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="545" />
+        <source>Note at {lat}, {lon} in case {case} (@type:key links an entity):</source>
+        <translation>案件 {case} 中位于 {lat}, {lon} 的笔记（@类型:键 可关联实体）：</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="562" />
+        <source>note added on {lat}, {lon}</source>
+        <translation>已在 {lat}, {lon} 添加笔记</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="579" />
+        <source>choose a case in the Cases dock first, then pin</source>
+        <translation>请先在“案件”面板中选择案件，再固定</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="584" />
+        <source>pinned to {case}: {title}</source>
+        <translation>已固定到 {case}：{title}</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="587" />
         <source>pin</source>
         <translation>固定</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="471" />
+        <location filename="../cases_panel.py" line="597" />
+        <source>select a record first</source>
+        <translation>请先选择一条记录</translation>
+    </message>
+    <message>
+        <location filename="../cases_panel.py" line="606" />
         <source>Write the dossier</source>
         <translation>生成卷宗</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="477" />
+        <location filename="../cases_panel.py" line="612" />
         <source>dossier</source>
         <translation>生成卷宗</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="480" />
+        <location filename="../cases_panel.py" line="615" />
         <source>dossier written: {file} (sha256 {sha})</source>
         <translation>卷宗已写入：{file}（sha256 {sha}）</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="487" />
+        <location filename="../cases_panel.py" line="622" />
         <source>Export case</source>
         <translation>导出案件</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="490" />
+        <location filename="../cases_panel.py" line="625" />
         <source>export</source>
         <translation>导出</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="493" />
+        <location filename="../cases_panel.py" line="628" />
         <source>case file written: {file}</source>
         <translation>案件文件已写入：{file}</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="497" />
+        <location filename="../cases_panel.py" line="632" />
         <source>Import case</source>
         <translation>导入案件</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="499" />
+        <location filename="../cases_panel.py" line="634" />
         <source>import</source>
         <translation>导入</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="507" />
+        <location filename="../cases_panel.py" line="642" />
         <source>updates</source>
         <translation>更新</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="540" />
+        <location filename="../cases_panel.py" line="675" />
         <source>{user} saved this chart (version {v}); reopen it to see their changes</source>
         <translation>{user} 保存了该图谱（版本 {v}）；重新打开即可看到其修改</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="544" />
+        <location filename="../cases_panel.py" line="679" />
         <source>{user}: {kind}</source>
         <translation>{user}：{kind}</translation>
     </message>
 </context><context>
     <name>CooccurDialog</name>
     <message>
-        <location filename="../cooccur_dialog.py" line="42" />
+        <location filename="../cooccur_dialog.py" line="45" />
         <source>Moving together</source>
         <translation>同行分析</translation>
     </message>
     <message>
-        <location filename="../cooccur_dialog.py" line="44" />
+        <location filename="../cooccur_dialog.py" line="47" />
         <source>entity id, plate or phone</source>
         <translation>实体编号、车牌或电话</translation>
     </message>
     <message>
-        <location filename="../cooccur_dialog.py" line="48" />
+        <location filename="../cooccur_dialog.py" line="51" />
         <source> s apart at most</source>
         <translation> 秒内</translation>
     </message>
     <message>
-        <location filename="../cooccur_dialog.py" line="52" />
+        <location filename="../cooccur_dialog.py" line="55" />
         <source>at least </source>
         <translation>至少 </translation>
     </message>
     <message>
-        <location filename="../cooccur_dialog.py" line="53" />
+        <location filename="../cooccur_dialog.py" line="56" />
         <source> meetings</source>
         <translation> 次相遇</translation>
     </message>
     <message>
-        <location filename="../cooccur_dialog.py" line="54" />
+        <location filename="../cooccur_dialog.py" line="57" />
         <source>Find</source>
         <translation>查找</translation>
     </message>
     <message>
-        <location filename="../cooccur_dialog.py" line="57" />
+        <location filename="../cooccur_dialog.py" line="60" />
         <source>Add to chart</source>
         <translation>加入图谱</translation>
     </message>
     <message>
-        <location filename="../cooccur_dialog.py" line="69" />
-        <location filename="../cooccur_dialog.py" line="61" />
+        <location filename="../cooccur_dialog.py" line="63" />
+        <source>Pin to case</source>
+        <translation>固定到案件</translation>
+    </message>
+    <message>
+        <location filename="../cooccur_dialog.py" line="64" />
+        <source>pin this result to the case open in the Cases dock</source>
+        <translation>将此结果固定到“案件”面板中打开的案件</translation>
+    </message>
+    <message>
+        <location filename="../cooccur_dialog.py" line="76" />
+        <location filename="../cooccur_dialog.py" line="68" />
         <source>Entity</source>
         <translation>实体</translation>
     </message>
     <message>
-        <location filename="../cooccur_dialog.py" line="61" />
+        <location filename="../cooccur_dialog.py" line="68" />
         <source>Meetings</source>
         <translation>相遇次数</translation>
     </message>
     <message>
-        <location filename="../cooccur_dialog.py" line="62" />
+        <location filename="../cooccur_dialog.py" line="69" />
         <source>Places</source>
         <translation>地点数</translation>
     </message>
     <message>
-        <location filename="../cooccur_dialog.py" line="62" />
+        <location filename="../cooccur_dialog.py" line="69" />
         <source>Days</source>
         <translation>天数</translation>
     </message>
     <message>
-        <location filename="../cooccur_dialog.py" line="63" />
+        <location filename="../cooccur_dialog.py" line="70" />
         <source>Joint reads</source>
         <translation>同时过车</translation>
     </message>
     <message>
-        <location filename="../cooccur_dialog.py" line="87" />
+        <location filename="../cooccur_dialog.py" line="95" />
         <source>enter an entity first</source>
         <translation>请先输入实体</translation>
     </message>
     <message>
-        <location filename="../cooccur_dialog.py" line="102" />
+        <location filename="../cooccur_dialog.py" line="110" />
         <source>not found: {error}</source>
         <translation>未找到：{error}</translation>
     </message>
     <message>
-        <location filename="../cooccur_dialog.py" line="104" />
+        <location filename="../cooccur_dialog.py" line="112" />
         <source>searching …</source>
         <translation>正在检索 …</translation>
     </message>
     <message>
-        <location filename="../cooccur_dialog.py" line="122" />
+        <location filename="../cooccur_dialog.py" line="132" />
         <source>{n} entities moved with {entity}</source>
         <translation>{n} 个实体与 {entity} 同行</translation>
     </message>
@@ -702,102 +795,122 @@
         <translation>打开记录</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="210" />
+        <location filename="../faces_panel.py" line="201" />
+        <source>Pin lead to case</source>
+        <translation>将线索固定到案件</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="202" />
+        <source>pin this candidate, with its similarity, the threshold, its false-match rate and its review state, to the case the search was made for</source>
+        <translation>将此候选（含相似度、阈值、误匹配率和复核状态）固定到本次检索所属的案件</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="216" />
         <source>Candidates</source>
         <translation>候选人</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="211" />
+        <location filename="../faces_panel.py" line="217" />
         <source>show candidates below the threshold</source>
         <translation>显示低于阈值的候选人</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="328" />
+        <location filename="../faces_panel.py" line="334" />
         <source>{n} faces found; click one to search it</source>
         <translation>发现 {n} 张人脸；点击其中一张进行比对</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="329" />
+        <location filename="../faces_panel.py" line="335" />
         <source>{n} face found</source>
         <translation>发现 {n} 张人脸</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="345" />
+        <location filename="../faces_panel.py" line="351" />
         <source>Not searched: {missing}.</source>
         <translation>未检索：{missing}。</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="376" />
+        <location filename="../faces_panel.py" line="382" />
         <source>Candidates — threshold {t}: {fm} on LFW; gallery of {n} faces</source>
         <translation>候选人 — 阈值 {t}：LFW 测得 {fm}；人像库共 {n} 张人脸</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="382" />
+        <location filename="../faces_panel.py" line="388" />
         <source>{n} candidates, {above} above the threshold — leads only; confirm or reject each (audited)</source>
         <translation>{n} 个候选，{above} 个高于阈值 — 仅为线索；请逐一确认或否定（已审计）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="385" />
+        <location filename="../faces_panel.py" line="391" />
         <source> · {hidden} below the threshold hidden</source>
         <translation> · 已隐藏 {hidden} 名低于阈值的候选人</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="400" />
+        <location filename="../faces_panel.py" line="406" />
         <source>below the threshold: not named</source>
         <translation>低于阈值：不显示身份</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="402" />
+        <location filename="../faces_panel.py" line="408" />
         <source>✔ confirmed before</source>
         <translation>✔ 此前已确认</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="403" />
+        <location filename="../faces_panel.py" line="409" />
         <source>✖ rejected before</source>
         <translation>✖ 此前已否定</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="446" />
+        <location filename="../faces_panel.py" line="455" />
         <source>candidate #{rank} {decision} (audited)</source>
         <translation>候选 #{rank} {decision}（已审计）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="483" />
+        <location filename="../faces_panel.py" line="473" />
+        <source>pinning candidate #{rank} to case {case} …</source>
+        <translation>正在将候选 #{rank} 固定到案件 {case} …</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="476" />
+        <source>candidate #{rank} pinned to case {case} as a lead (audited)</source>
+        <translation>候选 #{rank} 已作为线索固定到案件 {case}（已审计）</translation>
+    </message>
+    <message>
+        <location filename="../faces_panel.py" line="513" />
         <source>Investigative lead only: a face match is not an identification. A trained examiner must confirm or reject each candidate; nothing is done automatically.</source>
         <translation>仅为侦查线索：人像比对结果不是身份认定。每个候选人须由经过培训的比对人员确认或否定；系统不会自动采取任何措施。</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="507" />
+        <location filename="../faces_panel.py" line="537" />
         <source>false-match rate {rate} (sample size unknown)</source>
         <translation>误识率 {rate}（样本量未知）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="511" />
+        <location filename="../faces_panel.py" line="541" />
         <source>{m} of {n} impostor pairs</source>
         <translation>{n} 对异人样本中误识 {m} 对</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="513" />
+        <location filename="../faces_panel.py" line="543" />
         <source>false matches: {m} of {n} impostor pairs ({rate})</source>
         <translation>误识：{n} 对异人样本中 {m} 对（{rate}）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="522" />
+        <location filename="../faces_panel.py" line="552" />
         <source>open, drop or paste a photo with a face</source>
         <translation>请打开、拖入或粘贴一张含人脸的照片</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="525" />
+        <location filename="../faces_panel.py" line="555" />
         <source>click the face to search (the photo holds several)</source>
         <translation>照片中有多张人脸，请点击要比对的一张</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="528" />
+        <location filename="../faces_panel.py" line="558" />
         <source>enter the case number</source>
         <translation>请填写案件编号</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="530" />
+        <location filename="../faces_panel.py" line="560" />
         <source>state the purpose of the search</source>
         <translation>请填写检索事由</translation>
     </message>
@@ -1179,318 +1292,328 @@
 </context><context>
     <name>MainWindow</name>
     <message>
-        <location filename="../mainwindow.py" line="288" />
+        <location filename="../mainwindow.py" line="292" />
         <source>workspace: {name}</source>
         <translation>工作区：{name}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="290" />
+        <location filename="../mainwindow.py" line="294" />
         <source>backend: …</source>
         <translation>检索后端：…</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="292" />
+        <location filename="../mainwindow.py" line="296" />
         <source>user: {user} ({role})</source>
         <translation>用户：{user}（{role}）</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="302" />
+        <location filename="../mainwindow.py" line="306" />
         <source>analyst</source>
         <translation>分析员</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="302" />
+        <location filename="../mainwindow.py" line="306" />
         <source>commander</source>
         <translation>指挥员</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="303" />
+        <location filename="../mainwindow.py" line="307" />
         <source>supervisor</source>
         <translation>主管</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="304" />
+        <location filename="../mainwindow.py" line="308" />
         <source>administrator</source>
         <translation>管理员</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="318" />
+        <location filename="../mainwindow.py" line="322" />
         <source>&amp;Workspace</source>
         <translation>工作区(&amp;W)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="319" />
+        <location filename="../mainwindow.py" line="323" />
         <source>Ingest a file…</source>
         <translation>导入文件…</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="320" />
+        <location filename="../mainwindow.py" line="324" />
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="322" />
+        <location filename="../mainwindow.py" line="326" />
         <source>Quit</source>
         <translation>退出</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="323" />
+        <location filename="../mainwindow.py" line="327" />
         <source>&amp;Go</source>
         <translation>转到(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="324" />
+        <location filename="../mainwindow.py" line="328" />
         <source>Search</source>
         <translation>检索</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="325" />
+        <location filename="../mainwindow.py" line="329" />
         <source>◀ Back</source>
         <translation>◀ 后退</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="326" />
+        <location filename="../mainwindow.py" line="330" />
         <source>Forward ▶</source>
         <translation>前进 ▶</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="327" />
+        <location filename="../mainwindow.py" line="331" />
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="332" />
+        <location filename="../mainwindow.py" line="336" />
         <source>Pop out the current view</source>
         <translation>弹出当前视图</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="333" />
+        <location filename="../mainwindow.py" line="337" />
         <source>Board mode (full screen)</source>
         <translation>调度大屏模式（全屏）</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="336" />
+        <location filename="../mainwindow.py" line="340" />
         <source>Toggle dark / light theme</source>
         <translation>切换深色 / 浅色主题</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="337" />
+        <location filename="../mainwindow.py" line="341" />
         <source>Reset layout</source>
         <translation>恢复默认布局</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="473" />
-        <location filename="../mainwindow.py" line="338" />
+        <location filename="../mainwindow.py" line="477" />
+        <location filename="../mainwindow.py" line="342" />
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="350" />
+        <location filename="../mainwindow.py" line="354" />
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="533" />
-        <location filename="../mainwindow.py" line="351" />
+        <location filename="../mainwindow.py" line="537" />
+        <location filename="../mainwindow.py" line="355" />
         <source>Keyboard shortcuts</source>
         <translation>快捷键</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="352" />
+        <location filename="../mainwindow.py" line="356" />
         <source>Navigation</source>
         <translation>导航</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="474" />
+        <location filename="../mainwindow.py" line="478" />
         <source>The language changes when the console is restarted.</source>
         <translation>重新启动控制台后语言设置生效。</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="476" />
+        <location filename="../mainwindow.py" line="480" />
         <source>Restart now</source>
         <translation>立即重启</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="477" />
+        <location filename="../mainwindow.py" line="481" />
         <source>Later</source>
         <translation>稍后</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="496" />
+        <location filename="../mainwindow.py" line="500" />
         <source>could not restart: start the console again</source>
         <translation>无法重启：请重新启动控制台</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="510" />
+        <location filename="../mainwindow.py" line="514" />
         <source>backend: {state}</source>
         <translation>检索后端：{state}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="513" />
+        <location filename="../mainwindow.py" line="517" />
         <source>backend: error: {error}</source>
         <translation>检索后端：错误：{error}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="527" />
+        <location filename="../mainwindow.py" line="531" />
         <source>UI stall {ms} ms</source>
         <translation>界面卡顿 {ms} 毫秒</translation>
     </message>
 </context><context>
     <name>MapPage</name>
     <message>
-        <location filename="../map_panel.py" line="49" />
+        <location filename="../map_panel.py" line="62" />
         <source>incidents</source>
         <translation>警情</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="51" />
+        <location filename="../map_panel.py" line="64" />
         <source>units</source>
         <translation>警力</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="53" />
+        <location filename="../map_panel.py" line="66" />
         <source>records</source>
         <translation>记录</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="55" />
+        <location filename="../map_panel.py" line="68" />
         <source>hotspots</source>
         <translation>热点</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="57" />
+        <location filename="../map_panel.py" line="70" />
         <source>tracks</source>
         <translation>轨迹</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="59" />
+        <location filename="../map_panel.py" line="72" />
         <source>geofences</source>
         <translation>电子围栏</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="61" />
+        <location filename="../map_panel.py" line="74" />
         <source>basemap</source>
         <translation>底图</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="63" />
+        <location filename="../map_panel.py" line="76" />
         <source>places</source>
         <translation>地点</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="65" />
+        <location filename="../map_panel.py" line="78" />
         <source>streets</source>
         <translation>街道</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="67" />
+        <location filename="../map_panel.py" line="80" />
+        <source>case notes</source>
+        <translation>案件笔记</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="82" />
+        <source>on</source>
+        <translation>对象：</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="84" />
         <source>Incidents</source>
         <translation>警情</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="69" />
+        <location filename="../map_panel.py" line="86" />
         <source>Units available</source>
         <translation>警力 空闲</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="71" />
+        <location filename="../map_panel.py" line="88" />
         <source>busy</source>
         <translation>忙碌</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="73" />
+        <location filename="../map_panel.py" line="90" />
         <source>(position stale)</source>
         <translation>（位置过期）</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="75" />
+        <location filename="../map_panel.py" line="92" />
         <source>no located records</source>
         <translation>没有带坐标的记录</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="77" />
+        <location filename="../map_panel.py" line="94" />
         <source>offline basemap: districts and places (names from zoom 14)</source>
         <translation>离线底图：辖区与地点（放大到 14 级显示名称）</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="79" />
+        <location filename="../map_panel.py" line="96" />
         <source>offline basemap: district outlines</source>
         <translation>离线底图：辖区轮廓</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="81" />
+        <location filename="../map_panel.py" line="98" />
         <source>offline: coordinate grid (no district outlines installed)</source>
         <translation>离线：坐标网格（未安装辖区轮廓）</translation>
     </message>
 </context><context>
     <name>MapPanel</name>
     <message>
-        <location filename="../map_panel.py" line="220" />
+        <location filename="../map_panel.py" line="240" />
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="222" />
+        <location filename="../map_panel.py" line="242" />
         <source>Show everything</source>
         <translation>显示全部</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="228" />
+        <location filename="../map_panel.py" line="248" />
         <source>building the map …</source>
         <translation>正在生成地图 …</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="274" />
+        <location filename="../map_panel.py" line="294" />
         <source>{n} incident</source>
         <translation>{n} 起警情</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="274" />
+        <location filename="../map_panel.py" line="294" />
         <source>{n} incidents</source>
         <translation>{n} 起警情</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="275" />
+        <location filename="../map_panel.py" line="295" />
         <source>{n} unit</source>
         <translation>{n} 个警力</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="275" />
+        <location filename="../map_panel.py" line="295" />
         <source>{n} units</source>
         <translation>{n} 个警力</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="276" />
+        <location filename="../map_panel.py" line="296" />
         <source>{n} located record</source>
         <translation>{n} 条定位记录</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="276" />
+        <location filename="../map_panel.py" line="296" />
         <source>{n} located records</source>
         <translation>{n} 条定位记录</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="278" />
+        <location filename="../map_panel.py" line="298" />
         <source>{n} track</source>
         <translation>{n} 条轨迹</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="278" />
+        <location filename="../map_panel.py" line="298" />
         <source>{n} tracks</source>
         <translation>{n} 条轨迹</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="280" />
+        <location filename="../map_panel.py" line="300" />
         <source>hotspots</source>
         <translation>热点</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="282" />
+        <location filename="../map_panel.py" line="302" />
         <source>{n} geofence</source>
         <translation>{n} 个电子围栏</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="282" />
+        <location filename="../map_panel.py" line="302" />
         <source>{n} geofences</source>
         <translation>{n} 个电子围栏</translation>
     </message>
@@ -1802,47 +1925,57 @@
         <translation>检索默认只覆盖最近 {n} 天；在“day”分面中选择日期或勾选此项可扩大范围（[search] default_window_days）</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="144" />
+        <location filename="../search_panel.py" line="117" />
+        <source>Pin search</source>
+        <translation>固定检索</translation>
+    </message>
+    <message>
+        <location filename="../search_panel.py" line="118" />
+        <source>pin this query to the case open in the Cases dock, with its hit count now (the case shows the count when pinned and now; facet filters are not part of it)</source>
+        <translation>将此检索式固定到“案件”面板中打开的案件，并记录当前命中数（案件中显示固定时与现在的命中数；分面筛选不包含在内）</translation>
+    </message>
+    <message>
+        <location filename="../search_panel.py" line="151" />
         <source>Type a query and press Enter.</source>
         <translation>输入检索条件后按回车。</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="246" />
+        <location filename="../search_panel.py" line="261" />
         <source> in the last {n} days (tick 'all time' for older records)</source>
         <translation>（最近 {n} 天；勾选“全部时间”可检索更早的记录）</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="248" />
+        <location filename="../search_panel.py" line="263" />
         <source>{n} hits in {ms} ms</source>
         <translation>{n} 条命中，用时 {ms} 毫秒</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="255" />
+        <location filename="../search_panel.py" line="270" />
         <source> — {n} loaded</source>
         <translation> — 已加载 {n}</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="262" />
+        <location filename="../search_panel.py" line="277" />
         <source>source</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="262" />
+        <location filename="../search_panel.py" line="277" />
         <source>type</source>
         <translation>类型</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="263" />
+        <location filename="../search_panel.py" line="278" />
         <source>category</source>
         <translation>类别</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="263" />
+        <location filename="../search_panel.py" line="278" />
         <source>district</source>
         <translation>辖区</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="264" />
+        <location filename="../search_panel.py" line="279" />
         <source>day</source>
         <translation>日期</translation>
     </message>
