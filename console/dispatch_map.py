@@ -1,9 +1,10 @@
 """The dispatch board's own map: the selected incident and its recommended units.
 
-The same offline page as the Map view (folium with the vendored Leaflet, the district outlines
-as basemap, ``console/web/superbrain-map.js``), built once in a worker; what it shows is then
-changed in place with ``sbDispatch`` (no page reload), so selecting another incident or getting
-new recommendations redraws in milliseconds. Clicking a unit selects it on the board.
+The same offline page as the Map view (folium with the vendored Leaflet, the district outlines,
+streets and place names as basemap, ``console/web/superbrain-map.js``), built once in a
+worker; what it shows is then changed in place with ``sbDispatch`` (no page reload), so
+selecting another incident or getting new recommendations redraws in milliseconds. Clicking a
+unit selects it on the board.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from PyQt6.QtWidgets import QWidget
 from console.bus import Bus
 from console.context import ConsoleContext
 from console.map_panel import MapArea, page_call, page_labels
+from console.mapdata import basemap_features
 from console.mapgen import MapLayers, build_map_html, dispatch_view
 from console.theme import Theme
+from console.tiles import tile_url_for
 from console.workers import Job
 
 log = logging.getLogger(__name__)
@@ -61,11 +64,16 @@ class DispatchMap(QWidget):
         :meth:`show_dispatch`."""
         if self.view is None:
             return None
-        tile_url, dark, tz = self.ctx.tile_url, self.dark, self.ctx.time_zone
+        ctx, dark, tz = self.ctx, self.dark, self.ctx.time_zone
         labels = page_labels()
-        job = Job(lambda _p, _c: build_map_html(MapLayers(), tile_url=tile_url, dark=dark,
-                                                time_zone=tz, labels=labels),
-                  "dispatch map")
+
+        def work(_p: Any, _c: Any) -> str:
+            base = basemap_features()  # streets and place names under the board's markers
+            return build_map_html(MapLayers(streets=base["streets"], places=base["places"]),
+                                  tile_url=tile_url_for(ctx), dark=dark, time_zone=tz,
+                                  labels=labels)
+
+        job = Job(work, "dispatch map")
         job.result.connect(self._built)
         job.error.connect(lambda msg: self.notice.set_text(f"map failed: {msg}"))
         return job.start()

@@ -27,6 +27,7 @@ from console.mapgen import MapLayers, build_map_html, page_json
 from console.navigation import Focus
 from console.notice import Notice
 from console.theme import Theme
+from console.tiles import tile_url_for
 from console.workers import Job
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,8 @@ def page_labels() -> dict[str, str]:
             "MapPage", "geofences"),
         "basemap": QCoreApplication.translate(
             "MapPage", "basemap"),
+        "tiles": QCoreApplication.translate(
+            "MapPage", "tiles"),
         "places": QCoreApplication.translate(
             "MapPage", "places"),
         "streets": QCoreApplication.translate(
@@ -131,12 +134,16 @@ def _make_page_class() -> type:
 
 def make_map_view(on_open: Any, on_loaded: Any) -> Any:
     """A web view for a map page: marker clicks go to ``on_open(kind, id)``; local files (the
-    vendored Leaflet) may load, and so may a configured tile server's remote tiles."""
+    vendored Leaflet) may load, and so may a configured tile server's remote tiles and the
+    workspace's own MBTiles tiles (:mod:`console.tiles`)."""
     from PyQt6.QtWebEngineCore import QWebEngineSettings
     from PyQt6.QtWebEngineWidgets import QWebEngineView
 
+    from console import tiles
+
     view = QWebEngineView()
     page = _make_page_class()(view)
+    tiles.install(page.profile())  # the workspace's own MBTiles (sbtiles:), when it has some
     page.opened.connect(on_open)
     view.setPage(page)
     settings = page.settings()
@@ -244,9 +251,10 @@ class MapPanel(QWidget):
             self.job.cancel()
         request = self.request
         dark = self.dark
-        tile_url, time_zone, labels = self.ctx.tile_url, self.ctx.time_zone, page_labels()
+        time_zone, labels = self.ctx.time_zone, page_labels()
 
         def work(progress: Any, cancel: Any) -> tuple[MapLayers, str]:
+            tile_url = tile_url_for(self.ctx)
             layers = collect_layers(self.ctx, request, cancel=cancel)
             return layers, build_map_html(layers, tile_url=tile_url, dark=dark,
                                           time_zone=time_zone, labels=labels)
