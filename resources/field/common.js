@@ -79,6 +79,7 @@ SB.map = function (id, onClick, fit, token) {
   SB.basemap(map);
   if (token) SB.centreTiles(map, token);
   if (onClick) map.on("click", (e) => onClick(e.latlng));
+  SB.lastMap = map;  /* for the tests and the browser's console */
   return map;
 };
 
