@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from mbtiles_fixtures import city_tiles, tile_of, write_mbtiles
 
-from tests.console_fixtures import qtinit  # noqa: F401 - prepares WebEngine first
+from tests.console_fixtures import qtinit  # prepares WebEngine before the QApplication
 
 WAIT = 30_000  # ms; a slow shared machine
 MAGENTA = (200, 30, 160)
@@ -48,7 +48,7 @@ def test_the_map_page_shows_the_workspace_tiles_and_the_switcher_offers_them(
         qtbot, tmp_path: Path) -> None:
     from PyQt6.QtCore import QUrl
 
-    from console import qtinit, tiles
+    from console import tiles
     from console.map_panel import make_map_view
     from console.mapgen import MapLayers, build_map_html
 

@@ -353,6 +353,19 @@ function sbLabel(latlng, name, cls, zoom, vertical) {
     className: cls + " sb-lz" + zoom, html: el, iconSize: null }) });
 }
 
+function sbLabelSpots(points) {
+  /* Where a street's name is written: the middle of every other segment (a name in view
+   * wherever one looks along the street), or of the one segment; [latlng, vertical] pairs */
+  var out = [];
+  var n = points.length - 1;
+  for (var i = n > 1 ? 1 : 0; i < Math.max(n, 1); i += 2) {
+    var a = points[i], b = points[i + 1] || a;
+    out.push([[(a[0] + b[0]) / 2, (a[1] + b[1]) / 2],
+              Math.abs(b[0] - a[0]) > Math.abs(b[1] - a[1]) * 1.2]);
+  }
+  return out;
+}
+
 function sbZoomClasses(map) {
   /* body.sb-lzN for every N up to the current zoom: a name with class sb-lzN shows from N */
   var z = map.getZoom();
@@ -380,12 +393,10 @@ function sbStreetsAndPlaces(map, data) {
                                     interactive: false, className: "sb-street sb-" + s.cls });
     pl.addTo(streets);
     SB.streetLines.push({ line: pl, minzoom: s.minzoom || 0, shown: true });
-    var i = Math.floor((s.points.length - 1) / 2);
-    var a = s.points[i], b = s.points[i + 1] || a;
-    var mid = [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2];
-    var vertical = Math.abs(b[0] - a[0]) > Math.abs(b[1] - a[1]) * 1.2;
-    sbLabel(mid, s.name, "sb-street-name sb-" + s.cls, s.labelzoom || 14, vertical)
-      .addTo(streets);
+    sbLabelSpots(s.points).forEach(function (spot) {
+      sbLabel(spot[0], s.name, "sb-street-name sb-" + s.cls, s.labelzoom || 14, spot[1])
+        .addTo(streets);
+    });
   });
   var line = data.dark ? "#5b6b80" : "#9aa8b8";
   (data.places || []).forEach(function (p) {

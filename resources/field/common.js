@@ -120,11 +120,14 @@ SB.basemap = function (map) {
         const line = L.polyline(pts, { color: style[0], weight: style[1], opacity: 0.95,
                                        interactive: false }).addTo(map);
         lines.push({ line: line, minzoom: p.minzoom || 0, shown: true });
-        const i = Math.floor((pts.length - 1) / 2);
-        const a = pts[i], b = pts[i + 1] || a;
-        const vertical = Math.abs(b[0] - a[0]) > Math.abs(b[1] - a[1]) * 1.2;
-        SB.label([(a[0] + b[0]) / 2, (a[1] + b[1]) / 2], p.name,
-                 "sb-street-name sb-" + p.class, p.labelzoom || 14, vertical).addTo(map);
+        /* the name at the middle of every other segment: in view wherever one looks */
+        const n = pts.length - 1;
+        for (let i = n > 1 ? 1 : 0; i < Math.max(n, 1); i += 2) {
+          const a = pts[i], b = pts[i + 1] || a;
+          const vertical = Math.abs(b[0] - a[0]) > Math.abs(b[1] - a[1]) * 1.2;
+          SB.label([(a[0] + b[0]) / 2, (a[1] + b[1]) / 2], p.name,
+                   "sb-street-name sb-" + p.class, p.labelzoom || 14, vertical).addTo(map);
+        }
       } else if (f.geometry.type === "Point") {
         SB.label([c[1], c[0]], p.name, "sb-place-name sb-" + p.kind, p.labelzoom || 14,
                  false).addTo(map);
