@@ -78,7 +78,7 @@ def page_labels() -> dict[str, str]:
         "empty": QCoreApplication.translate(
             "MapPage", "no located records"),
         "basemap_places": QCoreApplication.translate(
-            "MapPage", "offline basemap: districts and places (names from zoom 14)"),
+            "MapPage", "offline basemap: streets and places (names as you zoom in)"),
         "basemap_districts": QCoreApplication.translate(
             "MapPage", "offline basemap: district outlines"),
         "basemap_grid": QCoreApplication.translate(

@@ -36,7 +36,7 @@ def cache_dir() -> Path:
     return (Path(base) if base else Path.home() / ".cache") / "superbrain"
 
 
-def _write_atomic(path: Path, write: Callable[[Path], None]) -> bool:
+def _write_atomic(path: Path, write: Callable[[Path], object]) -> bool:
     """Write ``path`` through a temporary file beside it; False (logged) when that fails."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

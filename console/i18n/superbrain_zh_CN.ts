@@ -548,7 +548,7 @@
 </context><context>
     <name>DispatchMap</name>
     <message>
-        <location filename="../dispatch_map.py" line="51" />
+        <location filename="../dispatch_map.py" line="54" />
         <source>building the map …</source>
         <translation>正在生成地图 …</translation>
     </message>
@@ -1020,10 +1020,6 @@
         <source>export failed: {error}</source>
         <translation>导出失败：{error}</translation>
     </message>
-    <message>
-        <source>{entities} entities, {links} links, {new} new</source>
-        <translation>{entities} 个实体，{links} 条关系，新增 {new}</translation>
-    </message>
 </context><context>
     <name>Headers</name>
     <message>
@@ -1338,159 +1334,164 @@
 </context><context>
     <name>MapPage</name>
     <message>
-        <location filename="../map_panel.py" line="49" />
+        <location filename="../map_panel.py" line="50" />
         <source>incidents</source>
         <translation>警情</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="51" />
+        <location filename="../map_panel.py" line="52" />
         <source>units</source>
         <translation>警力</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="53" />
+        <location filename="../map_panel.py" line="54" />
         <source>records</source>
         <translation>记录</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="55" />
+        <location filename="../map_panel.py" line="56" />
         <source>hotspots</source>
         <translation>热点</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="57" />
+        <location filename="../map_panel.py" line="58" />
         <source>tracks</source>
         <translation>轨迹</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="59" />
+        <location filename="../map_panel.py" line="60" />
         <source>geofences</source>
         <translation>电子围栏</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="61" />
+        <location filename="../map_panel.py" line="62" />
         <source>basemap</source>
         <translation>底图</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="63" />
+        <location filename="../map_panel.py" line="64" />
+        <source>tiles</source>
+        <translation>瓦片底图</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="66" />
         <source>places</source>
         <translation>地点</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="65" />
+        <location filename="../map_panel.py" line="68" />
         <source>streets</source>
         <translation>街道</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="67" />
+        <location filename="../map_panel.py" line="70" />
         <source>Incidents</source>
         <translation>警情</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="69" />
+        <location filename="../map_panel.py" line="72" />
         <source>Units available</source>
         <translation>警力 空闲</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="71" />
+        <location filename="../map_panel.py" line="74" />
         <source>busy</source>
         <translation>忙碌</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="73" />
+        <location filename="../map_panel.py" line="76" />
         <source>(position stale)</source>
         <translation>（位置过期）</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="75" />
+        <location filename="../map_panel.py" line="78" />
         <source>no located records</source>
         <translation>没有带坐标的记录</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="77" />
-        <source>offline basemap: districts and places (names from zoom 14)</source>
-        <translation>离线底图：辖区与地点（放大到 14 级显示名称）</translation>
+        <location filename="../map_panel.py" line="80" />
+        <source>offline basemap: streets and places (names as you zoom in)</source>
+        <translation>离线底图：街道与地点（放大后显示名称）</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="79" />
+        <location filename="../map_panel.py" line="82" />
         <source>offline basemap: district outlines</source>
         <translation>离线底图：辖区轮廓</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="81" />
+        <location filename="../map_panel.py" line="84" />
         <source>offline: coordinate grid (no district outlines installed)</source>
         <translation>离线：坐标网格（未安装辖区轮廓）</translation>
     </message>
 </context><context>
     <name>MapPanel</name>
     <message>
-        <location filename="../map_panel.py" line="220" />
+        <location filename="../map_panel.py" line="227" />
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="222" />
+        <location filename="../map_panel.py" line="229" />
         <source>Show everything</source>
         <translation>显示全部</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="228" />
+        <location filename="../map_panel.py" line="235" />
         <source>building the map …</source>
         <translation>正在生成地图 …</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="274" />
+        <location filename="../map_panel.py" line="282" />
         <source>{n} incident</source>
         <translation>{n} 起警情</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="274" />
+        <location filename="../map_panel.py" line="282" />
         <source>{n} incidents</source>
         <translation>{n} 起警情</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="275" />
+        <location filename="../map_panel.py" line="283" />
         <source>{n} unit</source>
         <translation>{n} 个警力</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="275" />
+        <location filename="../map_panel.py" line="283" />
         <source>{n} units</source>
         <translation>{n} 个警力</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="276" />
+        <location filename="../map_panel.py" line="284" />
         <source>{n} located record</source>
         <translation>{n} 条定位记录</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="276" />
+        <location filename="../map_panel.py" line="284" />
         <source>{n} located records</source>
         <translation>{n} 条定位记录</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="278" />
+        <location filename="../map_panel.py" line="286" />
         <source>{n} track</source>
         <translation>{n} 条轨迹</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="278" />
+        <location filename="../map_panel.py" line="286" />
         <source>{n} tracks</source>
         <translation>{n} 条轨迹</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="280" />
+        <location filename="../map_panel.py" line="288" />
         <source>hotspots</source>
         <translation>热点</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="282" />
+        <location filename="../map_panel.py" line="290" />
         <source>{n} geofence</source>
         <translation>{n} 个电子围栏</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="282" />
+        <location filename="../map_panel.py" line="290" />
         <source>{n} geofences</source>
         <translation>{n} 个电子围栏</translation>
     </message>
@@ -1607,17 +1608,17 @@
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../plugins_panel.py" line="166" />
+        <location filename="../plugins_panel.py" line="188" />
         <source>{ok} sources loaded, {broken} broken</source>
         <translation>已加载 {ok} 个数据源，{broken} 个损坏</translation>
     </message>
     <message>
-        <location filename="../plugins_panel.py" line="209" />
+        <location filename="../plugins_panel.py" line="231" />
         <source>ingesting {file} with {source} …</source>
         <translation>正在用 {source} 导入 {file} …</translation>
     </message>
     <message>
-        <location filename="../plugins_panel.py" line="232" />
+        <location filename="../plugins_panel.py" line="254" />
         <source>ingest failed: {error}</source>
         <translation>导入失败：{error}</translation>
     </message>
@@ -1730,32 +1731,32 @@
         <translation>拆分…</translation>
     </message>
     <message>
-        <location filename="../resolution_panel.py" line="176" />
+        <location filename="../resolution_panel.py" line="196" />
         <source>{n} pairs waiting for review</source>
         <translation>{n} 对待核验</translation>
     </message>
     <message>
-        <location filename="../resolution_panel.py" line="188" />
+        <location filename="../resolution_panel.py" line="208" />
         <source>matching persons …</source>
         <translation>正在匹配人员 …</translation>
     </message>
     <message>
-        <location filename="../resolution_panel.py" line="215" />
+        <location filename="../resolution_panel.py" line="235" />
         <source>Split</source>
         <translation>拆分</translation>
     </message>
     <message>
-        <location filename="../resolution_panel.py" line="216" />
+        <location filename="../resolution_panel.py" line="236" />
         <source>Entity to split off (e.g. person:…):</source>
         <translation>要拆分出的实体（例如 person:…）：</translation>
     </message>
     <message>
-        <location filename="../resolution_panel.py" line="238" />
+        <location filename="../resolution_panel.py" line="258" />
         <source>marked 'not sure' by {user}</source>
         <translation>{user} 标记为“不确定”</translation>
     </message>
     <message>
-        <location filename="../resolution_panel.py" line="246" />
+        <location filename="../resolution_panel.py" line="266" />
         <source>one cluster of {n} records; weakest link {a} ≈ {b} ({s})</source>
         <translation>同一聚类共 {n} 条记录；最弱关联 {a} ≈ {b}（{s}）</translation>
     </message>

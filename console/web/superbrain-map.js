@@ -214,7 +214,7 @@ function sbLegend(map, data) {
               "<span style='background:#f0883e'></span>";
     }
     var base = { tiles: "", districts: (data.places || []).length ?
-                   sbT("basemap_places", "offline basemap: districts and places (names from zoom 14)") :
+                   sbT("basemap_places", "offline basemap: streets and places (names as you zoom in)") :
                    sbT("basemap_districts", "offline basemap: district outlines"),
                  grid: sbT("basemap_grid", "offline: coordinate grid (no district outlines installed)")
                }[data.basemap];
