@@ -168,22 +168,28 @@ def load_basemap(path: Path = BASEMAP_PATH) -> dict[str, list[dict[str, Any]]]:
     except (OSError, ValueError, AttributeError) as exc:
         log.warning("%s: unreadable offline street basemap: %s", path, exc)
         return {"streets": streets, "places": places}
+    skipped = 0
     for feature in features:
-        props = feature.get("properties") or {}
-        geometry = feature.get("geometry") or {}
-        coords = geometry.get("coordinates")
-        name = str(props.get("name") or "")
-        if not name or not coords:
-            continue
-        if geometry.get("type") == "LineString":
-            streets.append({"name": name, "cls": str(props.get("class", "residential")),
-                            "points": [[float(c[1]), float(c[0])] for c in coords],
-                            "minzoom": int(props.get("minzoom", 14)),
-                            "labelzoom": int(props.get("labelzoom", 16))})
-        elif geometry.get("type") == "Point":
-            places.append({"name": name, "kind": str(props.get("kind", "place")),
-                           "lat": float(coords[1]), "lon": float(coords[0]),
-                           "labelzoom": int(props.get("labelzoom", 14))})
+        try:
+            props = feature.get("properties") or {}
+            geometry = feature.get("geometry") or {}
+            coords = geometry.get("coordinates")
+            name = str(props.get("name") or "")
+            if not name or not coords:
+                continue
+            if geometry.get("type") == "LineString":
+                streets.append({"name": name, "cls": str(props.get("class", "residential")),
+                                "points": [[float(c[1]), float(c[0])] for c in coords],
+                                "minzoom": int(props.get("minzoom", 14)),
+                                "labelzoom": int(props.get("labelzoom", 16))})
+            elif geometry.get("type") == "Point":
+                places.append({"name": name, "kind": str(props.get("kind", "place")),
+                               "lat": float(coords[1]), "lon": float(coords[0]),
+                               "labelzoom": int(props.get("labelzoom", 14))})
+        except (AttributeError, IndexError, TypeError, ValueError):
+            skipped += 1
+    if skipped:
+        log.warning("%s: %d malformed features skipped", path, skipped)
     return {"streets": streets, "places": places}
 
 

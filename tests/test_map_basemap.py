@@ -88,6 +88,14 @@ def test_a_missing_or_broken_street_file_leaves_the_map_without_streets(tmp_path
     bad = tmp_path / "bad.geojson"
     bad.write_text("{not json", encoding="utf-8")
     assert load_basemap(bad) == {"streets": [], "places": []}
+    mixed = tmp_path / "mixed.geojson"
+    mixed.write_text(
+        '{"features": [{"properties": {"name": "x"}, "geometry": {"type": "LineString",'
+        ' "coordinates": [["a", 1]]}}, 7, {"properties": {"name": "中山路", "class": "primary"},'
+        ' "geometry": {"type": "LineString", "coordinates": [[120.8, 30.7], [120.9, 30.7]]}}]}',
+        encoding="utf-8",
+    )
+    assert [s["name"] for s in load_basemap(mixed)["streets"]] == ["中山路"]
 
 
 # -- MBTiles ------------------------------------------------------------------------------------
