@@ -56,7 +56,8 @@ class DispatchMap(QWidget):
         self.stack, self.notice, self.view, self.pages = (area.stack, area.notice, area.view,
                                                           area.pages)
         self.setLayout(self.stack)
-        self.build()
+        # built when the board is first shown: not while the window starts (#15, start-up)
+        self.built = False
 
     # -- the page -----------------------------------------------------------------------------
     def build(self) -> Job | None:
@@ -64,6 +65,7 @@ class DispatchMap(QWidget):
         :meth:`show_dispatch`."""
         if self.view is None:
             return None
+        self.built = True
         ctx, dark, tz = self.ctx, self.dark, self.ctx.time_zone
         labels = page_labels()
 
@@ -99,6 +101,8 @@ class DispatchMap(QWidget):
         # left the page unresponsive for seconds under software rendering (measured: with
         # the calls, scripts sent after a splitter move got no answer; without, at once).
         super().showEvent(event)
+        if not self.built:
+            self.build()
         self.pages.load_pending()
 
     # -- content ------------------------------------------------------------------------------
@@ -126,7 +130,8 @@ class DispatchMap(QWidget):
         dark = theme.name == "dark"
         if dark != self.dark:
             self.dark = dark
-            self.build()
+            if self.built:
+                self.build()
 
     def shutdown(self) -> None:
         """Drop the page before the application's web profile goes away."""

@@ -239,14 +239,21 @@ class MapPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(self.stack, 1)
-        bus.data_changed.connect(self.refresh)
+        bus.data_changed.connect(self._data_changed)
         if follow_selection:
             bus.entities_selected.connect(self._on_entities_selected)
             bus.records_selected.connect(self._on_records_selected)
-        self.refresh()
+        # The page is built when the view is first shown (or asked for), not while the window
+        # starts: its worker competed with start-up for the GIL (#15, start-up ≤ 2 s).
+        self.started = False
 
     # -- building -----------------------------------------------------------------------------
+    def _data_changed(self) -> None:
+        if self.started:  # else the first showing builds it, with the new data
+            self.refresh()
+
     def refresh(self) -> None:
+        self.started = True
         if self.job is not None:
             self.job.cancel()
         request = self.request
@@ -312,6 +319,8 @@ class MapPanel(QWidget):
 
     def showEvent(self, event: Any) -> None:  # noqa: N802
         super().showEvent(event)
+        if not self.started:
+            self.refresh()
         self.pages.load_pending()
         self._invalidate()
 
@@ -368,7 +377,8 @@ class MapPanel(QWidget):
         dark = theme.name == "dark"
         if dark != self.dark:
             self.dark = dark
-            self.refresh()
+            if self.started:
+                self.refresh()
 
     def shutdown(self) -> None:
         """Drop the page before the application's web profile goes away."""
