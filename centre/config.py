@@ -55,6 +55,9 @@ entry_points = true
 
 [map]
 tile_url = ""
+# the phone pages' tiles: an MBTiles file in the data folder's map/ (or named here, relative
+# to the data folder), served to signed-in sessions at GET /api/v1/tiles/Z/X/Y
+mbtiles = ""
 """
 
 

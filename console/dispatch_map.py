@@ -1,9 +1,10 @@
 """The dispatch board's own map: the selected incident and its recommended units.
 
-The same offline page as the Map view (folium with the vendored Leaflet, the district outlines
-as basemap, ``console/web/superbrain-map.js``), built once in a worker; what it shows is then
-changed in place with ``sbDispatch`` (no page reload), so selecting another incident or getting
-new recommendations redraws in milliseconds. Clicking a unit selects it on the board.
+The same offline page as the Map view (folium with the vendored Leaflet, the district outlines,
+streets and place names as basemap, ``console/web/superbrain-map.js``), built once in a
+worker; what it shows is then changed in place with ``sbDispatch`` (no page reload), so
+selecting another incident or getting new recommendations redraws in milliseconds. Clicking a
+unit selects it on the board.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from PyQt6.QtWidgets import QWidget
 from console.bus import Bus
 from console.context import ConsoleContext
 from console.map_panel import MapArea, page_call, page_labels
+from console.mapdata import basemap_features
 from console.mapgen import MapLayers, build_map_html, dispatch_view
 from console.theme import Theme
+from console.tiles import tile_url_for
 from console.workers import Job
 
 log = logging.getLogger(__name__)
@@ -53,7 +56,8 @@ class DispatchMap(QWidget):
         self.stack, self.notice, self.view, self.pages = (area.stack, area.notice, area.view,
                                                           area.pages)
         self.setLayout(self.stack)
-        self.build()
+        # built when the board is first shown: not while the window starts (#15, start-up)
+        self.built = False
 
     # -- the page -----------------------------------------------------------------------------
     def build(self) -> Job | None:
@@ -61,11 +65,17 @@ class DispatchMap(QWidget):
         :meth:`show_dispatch`."""
         if self.view is None:
             return None
-        tile_url, dark, tz = self.ctx.tile_url, self.dark, self.ctx.time_zone
+        self.built = True
+        ctx, dark, tz = self.ctx, self.dark, self.ctx.time_zone
         labels = page_labels()
-        job = Job(lambda _p, _c: build_map_html(MapLayers(), tile_url=tile_url, dark=dark,
-                                                time_zone=tz, labels=labels),
-                  "dispatch map")
+
+        def work(_p: Any, _c: Any) -> str:
+            base = basemap_features()  # streets and place names under the board's markers
+            return build_map_html(MapLayers(streets=base["streets"], places=base["places"]),
+                                  tile_url=tile_url_for(ctx), dark=dark, time_zone=tz,
+                                  labels=labels)
+
+        job = Job(work, "dispatch map")
         job.result.connect(self._built)
         job.error.connect(lambda msg: self.notice.set_text(f"map failed: {msg}"))
         return job.start()
@@ -91,6 +101,8 @@ class DispatchMap(QWidget):
         # left the page unresponsive for seconds under software rendering (measured: with
         # the calls, scripts sent after a splitter move got no answer; without, at once).
         super().showEvent(event)
+        if not self.built:
+            self.build()
         self.pages.load_pending()
 
     # -- content ------------------------------------------------------------------------------
@@ -118,7 +130,8 @@ class DispatchMap(QWidget):
         dark = theme.name == "dark"
         if dark != self.dark:
             self.dark = dark
-            self.build()
+            if self.built:
+                self.build()
 
     def shutdown(self) -> None:
         """Drop the page before the application's web profile goes away."""

@@ -30,6 +30,7 @@ from console.mapgen import MapLayers, build_map_html, page_json
 from console.navigation import Focus
 from console.notice import Notice
 from console.theme import Theme
+from console.tiles import tile_url_for
 from console.workers import Job
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,8 @@ def page_labels() -> dict[str, str]:
             "MapPage", "geofences"),
         "basemap": QCoreApplication.translate(
             "MapPage", "basemap"),
+        "tiles": QCoreApplication.translate(
+            "MapPage", "tiles"),
         "places": QCoreApplication.translate(
             "MapPage", "places"),
         "streets": QCoreApplication.translate(
@@ -92,7 +95,7 @@ def page_labels() -> dict[str, str]:
         "empty": QCoreApplication.translate(
             "MapPage", "no located records"),
         "basemap_places": QCoreApplication.translate(
-            "MapPage", "offline basemap: districts and places (names from zoom 14)"),
+            "MapPage", "offline basemap: streets and places (names as you zoom in)"),
         "basemap_districts": QCoreApplication.translate(
             "MapPage", "offline basemap: district outlines"),
         "basemap_grid": QCoreApplication.translate(
@@ -148,12 +151,16 @@ def _make_page_class() -> type:
 
 def make_map_view(on_open: Any, on_loaded: Any) -> Any:
     """A web view for a map page: marker clicks go to ``on_open(kind, id)``; local files (the
-    vendored Leaflet) may load, and so may a configured tile server's remote tiles."""
+    vendored Leaflet) may load, and so may a configured tile server's remote tiles and the
+    workspace's own MBTiles tiles (:mod:`console.tiles`)."""
     from PyQt6.QtWebEngineCore import QWebEngineSettings
     from PyQt6.QtWebEngineWidgets import QWebEngineView
 
+    from console import tiles
+
     view = QWebEngineView()
     page = _make_page_class()(view)
+    tiles.install(page.profile())  # the workspace's own MBTiles (sbtiles:), when it has some
     page.opened.connect(on_open)
     view.setPage(page)
     settings = page.settings()
@@ -252,21 +259,29 @@ class MapPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(self.stack, 1)
-        bus.data_changed.connect(self.refresh)
+        bus.data_changed.connect(self._data_changed)
         if follow_selection:
             bus.entities_selected.connect(self._on_entities_selected)
             bus.records_selected.connect(self._on_records_selected)
-        self.refresh()
+        # The page is built when the view is first shown (or asked for), not while the window
+        # starts: its worker competed with start-up for the GIL (#15, start-up ≤ 2 s).
+        self.started = False
 
     # -- building -----------------------------------------------------------------------------
+    def _data_changed(self) -> None:
+        if self.started:  # else the first showing builds it, with the new data
+            self.refresh()
+
     def refresh(self) -> None:
+        self.started = True
         if self.job is not None:
             self.job.cancel()
         request = self.request
         dark = self.dark
-        tile_url, time_zone, labels = self.ctx.tile_url, self.ctx.time_zone, page_labels()
+        time_zone, labels = self.ctx.time_zone, page_labels()
 
         def work(progress: Any, cancel: Any) -> tuple[MapLayers, str]:
+            tile_url = tile_url_for(self.ctx)
             layers = collect_layers(self.ctx, request, cancel=cancel)
             return layers, build_map_html(layers, tile_url=tile_url, dark=dark,
                                           time_zone=time_zone, labels=labels)
@@ -325,6 +340,8 @@ class MapPanel(QWidget):
 
     def showEvent(self, event: Any) -> None:  # noqa: N802
         super().showEvent(event)
+        if not self.started:
+            self.refresh()
         self.pages.load_pending()
         self._invalidate()
 
@@ -392,7 +409,8 @@ class MapPanel(QWidget):
         dark = theme.name == "dark"
         if dark != self.dark:
             self.dark = dark
-            self.refresh()
+            if self.started:
+                self.refresh()
 
     def shutdown(self) -> None:
         """Drop the page before the application's web profile goes away."""

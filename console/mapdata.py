@@ -80,22 +80,33 @@ def collect_layers(ctx: ConsoleContext, request: MapRequest,
     return layers
 
 
-def basemap_features(store: Any, limit: int = 2000) -> dict[str, list[dict[str, Any]]]:
-    """Places the workspace itself knows, for an offline basemap a person can read: the
-    located checkpoints and hotels, by name, at the mean position of their records.
+def basemap_features(store: Any = None, limit: int = 2000) -> dict[str, list[dict[str, Any]]]:
+    """The readable offline basemap: the shipped streets (by class) and named places of the
+    synthetic city (:func:`console.mapgen.load_basemap`), and, with a ``store``, the places the
+    workspace itself knows (located checkpoints and hotels, by name, at the mean position of
+    their records; names already on the basemap are not repeated)."""
+    from console.mapgen import load_basemap
 
-    Streets are not drawn from the data: the demo's checkpoint names ("花园路与城南路交叉口")
-    are not placed along real streets, and a line through them would be invented geography.
-    A centre with its own tiles (street names and all) sets ``[map] tile_url``.
-    """
+    base = load_basemap()
+    if store is None:
+        return base
+    known = {p["name"] for p in base["places"]}
     rows = store.connection.execute(
         "SELECT e.id, e.type, e.label, avg(r.lat), avg(r.lon) FROM entities e "
         "JOIN record_entities re ON re.entity_id = e.id JOIN records r ON r.uid = re.record_uid "
         "WHERE e.type IN ('device', 'hotel') AND r.lat IS NOT NULL "
         "GROUP BY e.id LIMIT ?", (limit,)).fetchall()
-    places = [{"id": eid, "kind": etype, "name": label or eid.split(":", 1)[-1],
-               "lat": lat, "lon": lon} for eid, etype, label, lat, lon in rows]
-    return {"streets": [], "places": places}
+    for eid, etype, label, lat, lon in rows:
+        name = label or eid.split(":", 1)[-1]
+        if name not in known:
+            known.add(name)
+            base["places"].append({"id": eid, "kind": etype, "name": name, "lat": lat,
+                                   "lon": lon, "labelzoom": PLACE_LABEL_ZOOM.get(etype, 15)})
+    return base
+
+
+#: From which zoom the names of the workspace's own places are written.
+PLACE_LABEL_ZOOM = {"device": 16, "hotel": 15}
 
 
 def unit_point(unit: Any) -> dict[str, Any] | None:

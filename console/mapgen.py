@@ -25,6 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 VENDOR_DIR = REPO / "resources" / "vendor"
 WEB_DIR = Path(__file__).resolve().parent / "web"
 DISTRICTS_PATH = REPO / "resources" / "geo" / "districts.geojson"
+BASEMAP_PATH = REPO / "resources" / "geo" / "basemap.geojson"
 
 #: folium asset (matched by a substring of its CDN URL) -> vendored file; None drops it.
 _ASSETS: tuple[tuple[str, str | None], ...] = (
@@ -118,7 +119,9 @@ class MapLayers:
         Other located records: ``{"id", "lat", "lon", "label", "type"}``.
     streets, places:
         The readable offline basemap (:func:`console.mapdata.basemap_features`): named street
-        lines ``{"name", "points"}`` and named places ``{"name", "kind", "lat", "lon"}``.
+        lines ``{"name", "cls", "points", "minzoom", "labelzoom"}`` (drawn from ``minzoom``,
+        named from ``labelzoom``) and named places ``{"name", "kind", "lat", "lon",
+        "labelzoom"}``.
     """
 
     incidents: list[dict[str, Any]] = field(default_factory=list)
@@ -148,6 +151,46 @@ def load_districts(path: Path = DISTRICTS_PATH) -> dict[str, Any] | None:
         log.warning("%s: unreadable offline basemap: %s", path, exc)
         return None
     return data if isinstance(data, dict) and data.get("features") else None
+
+
+def load_basemap(path: Path = BASEMAP_PATH) -> dict[str, list[dict[str, Any]]]:
+    """The shipped streets and named places (``resources/geo/basemap.geojson``, written by
+    ``python -m plugins.builtin.streets``) as :class:`MapLayers` ``streets`` and ``places``;
+    empty lists (logged) when the file is absent or unreadable, and features that are not a
+    named line or point are skipped."""
+    streets: list[dict[str, Any]] = []
+    places: list[dict[str, Any]] = []
+    if not path.is_file():
+        log.info("%s: no offline street basemap", path)
+        return {"streets": streets, "places": places}
+    try:
+        features = json.loads(path.read_text(encoding="utf-8")).get("features") or []
+    except (OSError, ValueError, AttributeError) as exc:
+        log.warning("%s: unreadable offline street basemap: %s", path, exc)
+        return {"streets": streets, "places": places}
+    skipped = 0
+    for feature in features:
+        try:
+            props = feature.get("properties") or {}
+            geometry = feature.get("geometry") or {}
+            coords = geometry.get("coordinates")
+            name = str(props.get("name") or "")
+            if not name or not coords:
+                continue
+            if geometry.get("type") == "LineString":
+                streets.append({"name": name, "cls": str(props.get("class", "residential")),
+                                "points": [[float(c[1]), float(c[0])] for c in coords],
+                                "minzoom": int(props.get("minzoom", 14)),
+                                "labelzoom": int(props.get("labelzoom", 16))})
+            elif geometry.get("type") == "Point":
+                places.append({"name": name, "kind": str(props.get("kind", "place")),
+                               "lat": float(coords[1]), "lon": float(coords[0]),
+                               "labelzoom": int(props.get("labelzoom", 14))})
+        except (AttributeError, IndexError, TypeError, ValueError):
+            skipped += 1
+    if skipped:
+        log.warning("%s: %d malformed features skipped", path, skipped)
+    return {"streets": streets, "places": places}
 
 
 def _bounds(points: list[tuple[float, float]], districts: dict[str, Any] | None
@@ -218,9 +261,10 @@ def build_map_html(layers: MapLayers, *, tile_url: str = "", dark: bool = True,
     if districts:
         line = "#4b5d73" if dark else "#8a9bb0"
         fill = "#1a2430" if dark else "#eef2f6"
+        opacity = 0.0 if tile_url else 0.9  # over a tile server's tiles: outlines only
         folium.GeoJson(districts, name="districts", control=False,
                        style_function=lambda _f: {"color": line, "weight": 1.5,
-                                                  "fillColor": fill, "fillOpacity": 0.9,
+                                                  "fillColor": fill, "fillOpacity": opacity,
                                                   "className": "sb-basemap"},
                        tooltip=_district_tooltip(districts)).add_to(m)
     if layers.heat:

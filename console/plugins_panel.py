@@ -159,11 +159,33 @@ class PluginsPanel(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(split, 1)
         layout.addWidget(self.status)
-        self.reload()
+        # Sources are discovered when the view is first shown, in a worker: discovery imports
+        # every plugin (~0.3 s of CPU, seconds on a busy machine) and delayed start-up (#15).
+        self.loaded = False
+        self.load_job: Job | None = None
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not self.loaded and self.load_job is None:
+            job = Job(lambda _p, _c: source_rows(self.ctx.workspace.discover_sources()),
+                      "plugin discovery", self)
+            job.result.connect(self._show_rows)
+            job.error.connect(self._load_failed)
+            self.load_job = job.start()
+
+    def _load_failed(self, message: str) -> None:
+        self.load_job = None
+        self.loaded = True
+        self.status.setText(message)
 
     # -- sources ------------------------------------------------------------------------------
     def reload(self) -> None:
-        self.model.set_rows(source_rows(self.ctx.workspace.discover_sources()))
+        self._show_rows(source_rows(self.ctx.workspace.discover_sources()))
+
+    def _show_rows(self, rows: list[SourceRow]) -> None:
+        self.load_job = None
+        self.loaded = True
+        self.model.set_rows(rows)
         ok = sum(1 for r in self.model.rows if r.status == "ok")
         broken = len(self.model.rows) - ok
         self.status.setText(fill(self.tr("{ok} sources loaded, {broken} broken"), ok=ok,

@@ -35,6 +35,27 @@ def prepare() -> None:
     except ImportError as exc:
         WEBENGINE_ERROR = f"Qt WebEngine is not available: {exc}"
         log.warning(WEBENGINE_ERROR)
+        return
+    if QCoreApplication.instance() is None:
+        register_tile_scheme()
+
+
+#: The URL scheme of the workspace's own MBTiles tiles (console.tiles serves it).
+TILE_SCHEME = b"sbtiles"
+
+
+def register_tile_scheme() -> None:
+    """Declare :data:`TILE_SCHEME` to Qt WebEngine (only possible before the QApplication):
+    a local scheme that the map pages, loaded from local files, may fetch images from."""
+    from PyQt6.QtWebEngineCore import QWebEngineUrlScheme
+
+    if QWebEngineUrlScheme.schemeByName(TILE_SCHEME).name():
+        return
+    scheme = QWebEngineUrlScheme(TILE_SCHEME)
+    scheme.setSyntax(QWebEngineUrlScheme.Syntax.Path)
+    flag = QWebEngineUrlScheme.Flag
+    scheme.setFlags(flag.LocalScheme | flag.LocalAccessAllowed | flag.SecureScheme)
+    QWebEngineUrlScheme.registerScheme(scheme)
 
 
 def webengine_available() -> bool:

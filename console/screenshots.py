@@ -133,6 +133,17 @@ def pixelate_faces(window: Any, pixmap: Any, block: int = 12) -> Any:
     return pixmap
 
 
+def _zoom_to_streets(panel: Any, zoom: int = 14) -> None:
+    """Zoom the map page to the city centre, where the tracks cross its named streets."""
+    from console.map_panel import page_call
+    from plugins.builtin.geo import SEATS
+
+    if panel.view is not None and panel.loaded:
+        lat, lon = SEATS["南湖区"]
+        page_call(panel.view, "SB.map.setView", [lat + 0.004, lon - 0.004], zoom)
+        _wait(1500)
+
+
 def take(root: Path, out: Path, size: tuple[int, int] = (1600, 960),
          language: str = "en") -> list[Path]:
     """Open ``root`` in the console and save one PNG per panel into ``out``."""
@@ -206,6 +217,7 @@ def take(root: Path, out: Path, size: tuple[int, int] = (1600, 960),
     _wait_until(lambda: cast(Any, window.panels["map"]).loaded, 60)
     _wait(1000)
     cast(Any, window.panels["map"])._invalidate()
+    _zoom_to_streets(window.panels["map"])
     shot("map")
 
     window.apply_focus(Focus("timeline", "entity", tuple(seeds)))

@@ -58,8 +58,11 @@ entry_points = true
 
 [map]
 # Tile URL template of your own tile server, e.g. "http://tiles.local/{{z}}/{{x}}/{{y}}.png".
-# Empty: the offline basemap (district outlines) shipped with superbrain.
+# Empty: the tiles of an MBTiles file of your city dropped at map/<name>.mbtiles (or named
+# below, relative to the workspace), else the offline basemap (district outlines, streets and
+# place names) shipped with superbrain.
 tile_url = ""
+mbtiles = ""
 """
 
 

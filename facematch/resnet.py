@@ -346,12 +346,22 @@ class OnnxResNet:
 
     def __init__(self, path: Path, *, threads: int = 1) -> None:
         try:
-            import onnx  # noqa: F401  (build_onnx needs it)
             import onnxruntime as ort
         except ImportError as exc:
             raise FaceError(f"{exc.name or 'onnxruntime'} is not installed ({exc})") from None
+        from facematch.model_cache import onnx_model
+
+        def build() -> bytes:
+            try:
+                import onnx  # noqa: F401  (build_onnx needs it; a cached model does not)
+            except ImportError as exc:
+                raise FaceError(f"{exc.name or 'onnx'} is not installed ({exc})") from None
+            return build_onnx(read_weights(path))
+
         try:
-            model = build_onnx(read_weights(path))
+            model = onnx_model(Path(path), build)
+        except OSError as exc:
+            raise FaceError(f"{str(path)!r}: cannot read the face model: {exc}") from None
         except FaceError as exc:
             message = str(exc)
             raise FaceError(message if str(path) in message else f"{str(path)!r}: {message}") \

@@ -261,6 +261,7 @@ def build_app(workspace: CentreWorkspace, config: ServerConfig) -> Starlette:
         Route(f"{API}/events", events, methods=["GET"]),
         Route(f"{API}/health", health, methods=["GET"]),
         *field.routes(workspace, public_call),
+        *field.tile_routes(workspace),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(SessionGate, auth=auth)

@@ -25,6 +25,8 @@ RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 PAGES = RESOURCES / "field"
 VENDOR = RESOURCES / "vendor" / "leaflet"
 DISTRICTS = RESOURCES / "geo" / "districts.geojson"
+BASEMAP = RESOURCES / "geo" / "basemap.geojson"
+TILES_PATH = "/api/v1/tiles"
 PUBLIC_PREFIX = "/api/v1/public/"
 FIELD_PREFIX = "/field/"
 PUBLIC_BODY_LIMIT = 10 * 1024 * 1024  # three photos of 2 MB in base64, and the text
@@ -149,6 +151,9 @@ def routes(workspace: Any, run_public: Callable[..., Any]) -> list[Route]:
     async def districts(request: Request) -> Response:
         return _file(DISTRICTS.parent, DISTRICTS.name)
 
+    async def basemap(request: Request) -> Response:
+        return _file(BASEMAP.parent, BASEMAP.name)
+
     async def home(request: Request) -> Response:
         return RedirectResponse("/field/report", 302)
 
@@ -159,7 +164,84 @@ def routes(workspace: Any, run_public: Callable[..., Any]) -> list[Route]:
     return [Route("/field", home, methods=["GET"]),
             Route("/field/", home, methods=["GET"]),
             Route("/field/districts.geojson", districts, methods=["GET"]),
+            Route("/field/basemap.geojson", basemap, methods=["GET"]),
             Route("/field/vendor/leaflet/{path:path}", vendor, methods=["GET"]),
             Route("/field/assets/{path:path}", asset, methods=["GET"]),
             Route("/field/{name:str}", page, methods=["GET"]),
             Route(PUBLIC_PREFIX + "{service:str}", public, methods=["POST"])]
+
+
+def tile_routes(workspace: Any) -> list[Route]:
+    """``GET /api/v1/tiles`` (what the centre has) and ``GET /api/v1/tiles/{z}/{x}/{y}``: the
+    centre's own map tiles from the MBTiles file in its data folder (``map/*.mbtiles``, or
+    ``[map] mbtiles``), for any signed-in session (the session gate runs before the route).
+
+    Bounded: the path must be three short integers inside the zoom's grid (else 400), a tile
+    larger than :data:`core.mbtiles.MAX_TILE_BYTES` is refused, and the file is opened
+    read-only once, when first asked for; a file that cannot be served is logged and the
+    pages keep their offline basemap."""
+    import logging
+
+    from starlette.concurrency import run_in_threadpool
+
+    from core.mbtiles import (
+        MBTiles,
+        TileError,
+        TileRequestError,
+        find_mbtiles,
+        parse_tile_path,
+    )
+
+    log = logging.getLogger(__name__)
+    state: dict[str, Any] = {"tiles": None}
+    lock = threading.Lock()
+
+    def source() -> MBTiles | None:
+        with lock:
+            if state["tiles"] is None:
+                config = (getattr(workspace, "config", {}) or {}).get("map", {}) or {}
+                try:
+                    path = find_mbtiles(Path(workspace.root), str(config.get("mbtiles", "")))
+                    state["tiles"] = MBTiles(path) if path is not None else None
+                except TileError as exc:
+                    log.warning("map tiles not served: %s", exc)
+            tiles: MBTiles | None = state["tiles"]
+            return tiles
+
+    def headers(cache: bool) -> dict[str, str]:
+        return {"X-Content-Type-Options": "nosniff",
+                "Cache-Control": "private, max-age=3600" if cache else "no-store"}
+
+    async def info(request: Request) -> Response:
+        tiles = await run_in_threadpool(source)
+        body: dict[str, Any] = {"available": tiles is not None}
+        if tiles is not None:
+            body.update(name=tiles.name, minzoom=tiles.min_zoom, maxzoom=tiles.max_zoom,
+                        bounds=tiles.bounds, media_type=tiles.media_type)
+        return Response(json.dumps(body, ensure_ascii=False), 200,
+                        media_type="application/json", headers=headers(False))
+
+    async def tile(request: Request) -> Response:
+        coords = parse_tile_path(request.path_params["path"])
+        if coords is None:
+            return Response("bad tile path: /api/v1/tiles/Z/X/Y", 400,
+                            media_type="text/plain", headers=headers(False))
+        tiles = await run_in_threadpool(source)
+        if tiles is None:
+            return Response("this centre has no tiles", 404, media_type="text/plain",
+                            headers=headers(False))
+        try:
+            data = await run_in_threadpool(tiles.tile, *coords)
+        except TileRequestError as exc:
+            return Response(str(exc), 400, media_type="text/plain", headers=headers(False))
+        except TileError as exc:  # the file's fault: logged with its path, not shown
+            log.warning("map tile not served: %s", exc)
+            return Response("this tile cannot be served", 500, media_type="text/plain",
+                            headers=headers(False))
+        if data is None:
+            return Response("no such tile", 404, media_type="text/plain",
+                            headers=headers(False))
+        return Response(data, 200, media_type=tiles.media_type, headers=headers(True))
+
+    return [Route(TILES_PATH, info, methods=["GET"]),
+            Route(TILES_PATH + "/{path:path}", tile, methods=["GET"])]

@@ -84,7 +84,8 @@ def test_the_route_list_is_complete(servers: tuple[ServerProcess, ...]) -> None:
     assert ("POST", "/api/v1/session") in routes
     assert ("POST", "/api/v1/call/ops.assign") in routes
     gated = [r for r in routes if not is_open(*r)]
-    assert len(gated) == 6, gated  # what the contract lists; a new route is tested below
+    assert len(gated) == 8, gated  # what the contract lists (the two map tile routes since
+    # #15: tests/test_field_basemap.py); a new route is tested below
     # The only routes open without a session: the field pages (static files; a unit logs in on
     # them) and the public report services (docs/FIELD.md), nothing else.
     opened = [r for r in routes if is_open(*r)]

@@ -452,9 +452,11 @@ def test_map_zooms_to_the_track_with_metric_scale_24h_times_and_a_layer_switcher
     assert names == "basemap,geofences,hotspots,incidents,records,tracks,units"
 
 
-def test_offline_basemap_draws_named_places(qtbot, ctx, tmp_path) -> None:  # noqa: F811
-    """Issue #15, the map: an offline basemap a person can read: the demo's places
-    (checkpoints, hotels) with their names from zoom 14 (streets: see basemap_features)."""
+def test_offline_basemap_draws_streets_and_names_each_from_its_zoom(
+        qtbot, ctx, tmp_path) -> None:  # noqa: F811
+    """Issue #15, the map: an offline basemap a person can read: the city's streets by class
+    and their names, district and place names, and the workspace's own places (checkpoints,
+    hotels), each name from the zoom where it fits: motorways from afar, lanes up close."""
     from PyQt6.QtCore import QUrl
 
     from console import qtinit
@@ -463,8 +465,10 @@ def test_offline_basemap_draws_named_places(qtbot, ctx, tmp_path) -> None:  # no
     from console.mapgen import MapLayers, build_map_html
 
     base = basemap_features(ctx.workspace.store)
-    assert base["places"] and base["streets"] == []
-    place = base["places"][0]
+    assert base["streets"] and base["places"]
+    motorway = next(s for s in base["streets"] if s["cls"] == "motorway")
+    lane = next(s for s in base["streets"] if s["cls"] == "residential")
+    own = next(p for p in base["places"] if p.get("id"))  # from the workspace's records
     if not qtinit.webengine_available():
         pytest.skip(f"Qt WebEngine cannot start here: {qtinit.WEBENGINE_ERROR}")
     path = tmp_path / "map.html"
@@ -477,21 +481,37 @@ def test_offline_basemap_draws_named_places(qtbot, ctx, tmp_path) -> None:  # no
     view.load(QUrl.fromLocalFile(str(path)))
     qtbot.waitUntil(lambda: view.title() == "superbrain-map-ready", timeout=WAIT)
     qtbot.wait(500)  # the page fits its content once it has its size; then zoom in
+
+    def shown_at(lat: float, lon: float, zoom: int) -> tuple[int, list[str]]:
+        got: list[object] = []
+        view.page().runJavaScript(f"SB.map.setView([{lat}, {lon}], {zoom}, "
+                                  "{animate: false}); 1", got.append)
+        qtbot.waitUntil(lambda: bool(got), timeout=WAIT)
+        qtbot.wait(300)
+        got.clear()
+        view.page().runJavaScript(
+            "SB.map.getZoom() + '#' + "
+            "Array.from(document.querySelectorAll('.sb-street-name, .sb-place-name'))"
+            ".filter(function (e) { return e.offsetParent !== null; })"
+            ".map(function (e) { return e.textContent; }).join('|')", got.append)
+        qtbot.waitUntil(lambda: bool(got), timeout=WAIT)
+        zoom_now, names = str(got[0]).split("#", 1)
+        return int(zoom_now), names.split("|")
+
+    mid = motorway["points"][len(motorway["points"]) // 2]
+    zoom, names = shown_at(mid[0], mid[1], 11)
+    assert zoom == 11 and motorway["name"] in names and lane["name"] not in names
+    assert "南湖区" in names  # district names from afar
+    assert own["name"] not in names
+    mid = lane["points"][len(lane["points"]) // 2]
+    zoom, names = shown_at(mid[0], mid[1], 16)
+    assert zoom == 16 and lane["name"] in names  # the lane's name up close
+    zoom, names = shown_at(own["lat"], own["lon"], 16)
+    assert own["name"] in names, names[:20]  # the workspace's own place is named
     got: list[object] = []
-    lat, lon = place["lat"], place["lon"]
-    view.page().runJavaScript(f"SB.map.setView([{lat}, {lon}], 15, {{animate: false}}); 1",
-                              got.append)
+    view.page().runJavaScript("Object.keys(SB.layers).sort().join(',')", got.append)
     qtbot.waitUntil(lambda: bool(got), timeout=WAIT)
-    qtbot.wait(300)
-    got.clear()
-    view.page().runJavaScript(
-        "SB.map.getZoom() + '#' + "
-        "Array.from(document.querySelectorAll('.sb-street-name, .sb-place-name'))"
-        ".filter(function (e) { return e.offsetParent !== null; })"
-        ".map(function (e) { return e.textContent; }).join('|')", got.append)
-    qtbot.waitUntil(lambda: bool(got), timeout=WAIT)
-    shown = str(got[0]).split("#", 1)[1].split("|")
-    assert place["name"] in shown, got[0][:300]  # the place's name is drawn
+    assert {"streets", "places"} <= set(str(got[0]).split(","))  # in the layer switcher
 
 
 def test_board_status_menu_offers_every_allowed_transition_labelled_and_recs_refresh(

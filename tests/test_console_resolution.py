@@ -18,6 +18,9 @@ def panel(qtbot, ctx) -> Iterator[object]:  # noqa: F811
 
     p = ResolutionPanel(ctx, Bus())
     qtbot.addWidget(p)
+    assert not p.loaded  # nothing read at construction: the queue loads when first shown
+    p.show()
+    qtbot.waitUntil(lambda: p.loaded, timeout=60_000)
     yield p
 
 

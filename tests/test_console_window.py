@@ -140,6 +140,9 @@ def test_plugins_panel_lists_a_broken_plugin(qtbot, ctx, settings) -> None:  # n
     try:
         panel = PluginsPanel(ctx, Bus())
         qtbot.addWidget(panel)
+        assert not panel.loaded  # discovered when first shown, in a worker (start-up, #15)
+        panel.show()
+        qtbot.waitUntil(lambda: panel.loaded, timeout=60_000)
         rows = {r.name: r for r in panel.model.rows}
         assert rows["bad_source"].status == "broken"
         assert "vendor SDK missing" in rows["bad_source"].error

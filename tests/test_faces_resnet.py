@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -91,7 +92,7 @@ def test_pipeline_engines_agree_on_the_flip_descriptor() -> None:
 
 
 @pytest.mark.parametrize("missing", ["onnxruntime", "onnx"])
-def test_without_onnx_runtime_dlib_describes(missing: str) -> None:
+def test_without_onnx_runtime_dlib_describes(missing: str, tmp_path: Path) -> None:
     code = ("import sys, numpy as np\n"
             f"sys.modules[{missing!r}] = None  # as if not installed\n"
             "from facematch.pipeline import FacePipeline, _Models\n"
@@ -100,8 +101,10 @@ def test_without_onnx_runtime_dlib_describes(missing: str) -> None:
             "print(_Models.get().engine_note)\n"
             "chip = np.full((150, 150, 3), 120, dtype=np.uint8)\n"
             "print(p._descriptor(_Models.get(), chip).shape)\n")
+    # an empty model cache: a cached network would need no onnx package (test_faces_model_cache)
+    env = {**os.environ, "SUPERBRAIN_CACHE_DIR": str(tmp_path)}
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
-                         text=True, check=True).stdout.splitlines()
+                         text=True, check=True, env=env).stdout.splitlines()
     assert out[0] == "dlib"
     assert f"{missing} is not installed" in out[1]
     assert out[2] == "(128,)"

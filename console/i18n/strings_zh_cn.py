@@ -174,8 +174,9 @@ ZH_CN = {
     "geofences": "电子围栏", "basemap": "底图", "places": "地点", "streets": "街道",
     "Incidents": "警情", "Units available": "警力 空闲", "busy": "忙碌",
     "(position stale)": "（位置过期）", "no located records": "没有带坐标的记录",
-    "offline basemap: districts and places (names from zoom 14)":
-        "离线底图：辖区与地点（放大到 14 级显示名称）",
+    "offline basemap: streets and places (names as you zoom in)":
+        "离线底图：街道与地点（放大后显示名称）",
+    "tiles": "瓦片底图",
     "offline basemap: district outlines": "离线底图：辖区轮廓",
     "offline: coordinate grid (no district outlines installed)": "离线：坐标网格（未安装辖区轮廓）",
 }

@@ -3,594 +3,594 @@
 <context>
     <name>AlertTray</name>
     <message>
-        <location filename="../alert_tray.py" line="153" />
+        <location filename="../alert_tray.py" line="157" />
         <source>note for the acknowledgement (what was done)</source>
         <translation>确认备注（已采取的措施）</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="154" />
+        <location filename="../alert_tray.py" line="158" />
         <source>Acknowledge</source>
         <translation>确认收到</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="157" />
+        <location filename="../alert_tray.py" line="161" />
         <source>sound</source>
         <translation>声音</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="176" />
+        <location filename="../alert_tray.py" line="180" />
         <source>superbrain alerts</source>
         <translation>superbrain 预警</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="181" />
+        <location filename="../alert_tray.py" line="185" />
         <source>alerts: {error}</source>
         <translation>预警：{error}</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="216" />
+        <location filename="../alert_tray.py" line="220" />
         <source>{n} to acknowledge · {shown} most recent shown</source>
         <translation>{n} 条待确认 · 显示最近 {shown} 条</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="243" />
+        <location filename="../alert_tray.py" line="247" />
         <source>select an alert that is not acknowledged yet</source>
         <translation>请选择一条尚未确认的预警</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="253" />
+        <location filename="../alert_tray.py" line="257" />
         <source>not acknowledged: {error}</source>
         <translation>未确认：{error}</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="260" />
+        <location filename="../alert_tray.py" line="264" />
         <source>{n} acknowledged</source>
         <translation>已确认 {n} 条</translation>
     </message>
 </context><context>
     <name>Alerts</name>
     <message>
-        <location filename="../alert_tray.py" line="48" />
+        <location filename="../alert_tray.py" line="50" />
         <source>critical</source>
         <translation>特急</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="49" />
+        <location filename="../alert_tray.py" line="51" />
         <source>high</source>
         <translation>高</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="50" />
+        <location filename="../alert_tray.py" line="52" />
         <source>medium</source>
         <translation>中</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="51" />
+        <location filename="../alert_tray.py" line="53" />
         <source>low</source>
         <translation>低</translation>
     </message>
     <message>
-        <location filename="../alert_tray.py" line="52" />
+        <location filename="../alert_tray.py" line="54" />
         <source>info</source>
         <translation>提示</translation>
     </message>
 </context><context>
     <name>CasesPanel</name>
     <message>
-        <location filename="../cases_panel.py" line="110" />
+        <location filename="../cases_panel.py" line="114" />
         <source>New case…</source>
         <translation>新建案件…</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="121" />
+        <location filename="../cases_panel.py" line="125" />
         <source>Open</source>
         <translation>打开</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="122" />
+        <location filename="../cases_panel.py" line="126" />
         <source>Save</source>
         <translation>保存</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="123" />
+        <location filename="../cases_panel.py" line="127" />
         <source>Save as…</source>
         <translation>另存为…</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="124" />
+        <location filename="../cases_panel.py" line="128" />
         <source>Duplicate…</source>
         <translation>复制…</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="125" />
+        <location filename="../cases_panel.py" line="129" />
         <source>Group selected…</source>
         <translation>将所选编组…</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="126" />
+        <location filename="../cases_panel.py" line="130" />
         <source>Picture…</source>
         <translation>导出图片…</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="129" />
+        <location filename="../cases_panel.py" line="133" />
         <source>Charts</source>
         <translation>图谱</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="140" />
+        <location filename="../cases_panel.py" line="144" />
         <source>note — @type:key links an entity</source>
         <translation>笔记 — 用 @类型:键 关联实体</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="142" />
+        <location filename="../cases_panel.py" line="146" />
         <source>Add note</source>
         <translation>添加笔记</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="147" />
+        <location filename="../cases_panel.py" line="151" />
         <source>Notes</source>
         <translation>笔记</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="154" />
+        <location filename="../cases_panel.py" line="158" />
         <source>Pin selected record</source>
         <translation>固定所选记录</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="156" />
+        <location filename="../cases_panel.py" line="160" />
         <source>Pinned evidence</source>
         <translation>固定的证据</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="161" />
+        <location filename="../cases_panel.py" line="165" />
         <source>Dossier…</source>
         <translation>生成卷宗…</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="162" />
+        <location filename="../cases_panel.py" line="166" />
         <source>Export case…</source>
         <translation>导出案件…</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="163" />
+        <location filename="../cases_panel.py" line="167" />
         <source>Import case…</source>
         <translation>导入案件…</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="168" />
+        <location filename="../cases_panel.py" line="172" />
         <source>not available in client mode: run `superbrain cases dossier|export|import … -w centre.toml` on the server</source>
         <translation>客户端模式下不可用：请在服务器上运行 `superbrain cases dossier|export|import … -w centre.toml`</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="587" />
-        <location filename="../cases_panel.py" line="560" />
-        <location filename="../cases_panel.py" line="214" />
+        <location filename="../cases_panel.py" line="592" />
+        <location filename="../cases_panel.py" line="565" />
+        <location filename="../cases_panel.py" line="219" />
         <source>{what}: {error}</source>
         <translation>{what}：{error}</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="223" />
+        <location filename="../cases_panel.py" line="228" />
         <source>cases</source>
         <translation>案件列表</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="226" />
+        <location filename="../cases_panel.py" line="231" />
         <source>— no case —</source>
         <translation>— 未选案件 —</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="242" />
+        <location filename="../cases_panel.py" line="247" />
         <source>open case</source>
         <translation>打开案件</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="246" />
+        <location filename="../cases_panel.py" line="251" />
         <source>{classification} · {status} · you are {role} · members: {members}</source>
         <translation>{classification} · {status} · 您的角色：{role} · 成员：{members}</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="259" />
-        <location filename="../cases_panel.py" line="255" />
+        <location filename="../cases_panel.py" line="264" />
+        <location filename="../cases_panel.py" line="260" />
         <source>New case</source>
         <translation>新建案件</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="256" />
+        <location filename="../cases_panel.py" line="261" />
         <source>Case number (e.g. 2026-JX-0117):</source>
         <translation>案件编号（例如 2026-JX-0117）：</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="259" />
+        <location filename="../cases_panel.py" line="264" />
         <source>Title:</source>
         <translation>标题：</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="262" />
+        <location filename="../cases_panel.py" line="267" />
         <source>new case</source>
         <translation>新建案件</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="279" />
+        <location filename="../cases_panel.py" line="284" />
         <source>charts</source>
         <translation>图谱列表</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="286" />
+        <location filename="../cases_panel.py" line="291" />
         <source>notes</source>
         <translation>笔记列表</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="293" />
+        <location filename="../cases_panel.py" line="298" />
         <source>pins</source>
         <translation>固定列表</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="340" />
+        <location filename="../cases_panel.py" line="345" />
         <source>saved search “{query}”: {then} hits when pinned, {now} now</source>
         <translation>保存的检索“{query}”：固定时 {then} 条命中，现在 {now} 条</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="345" />
+        <location filename="../cases_panel.py" line="350" />
         <source>face lead {title}: similarity {s}, threshold {t} (false-match rate {fmr}); review: {review}{by}</source>
         <translation>人脸线索 {title}：相似度 {s}，阈值 {t}（误匹配率 {fmr}）；复核：{review}{by}</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="350" />
+        <location filename="../cases_panel.py" line="355" />
         <source>confirmed</source>
         <translation>已确认</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="351" />
+        <location filename="../cases_panel.py" line="356" />
         <source>rejected</source>
         <translation>已否定</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="352" />
+        <location filename="../cases_panel.py" line="357" />
         <source>not reviewed</source>
         <translation>未复核</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="353" />
+        <location filename="../cases_panel.py" line="358" />
         <source> by {user}</source>
         <translation>（{user}）</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="356" />
+        <location filename="../cases_panel.py" line="361" />
         <source>co-occurrence {title}: {n} entities moved together</source>
         <translation>伴随分析 {title}：{n} 个实体同行</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="359" />
+        <location filename="../cases_panel.py" line="364" />
         <source>record {title} ({ref})</source>
         <translation>记录 {title}（{ref}）</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="360" />
+        <location filename="../cases_panel.py" line="365" />
         <source>pinned by {user}, {when}</source>
         <translation>{user} 固定于 {when}</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="371" />
+        <location filename="../cases_panel.py" line="376" />
         <source>notes on the map</source>
         <translation>地图上的笔记</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="395" />
+        <location filename="../cases_panel.py" line="400" />
         <source>Notes in case {case}</source>
         <translation>案件 {case} 的笔记</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="408" />
+        <location filename="../cases_panel.py" line="413" />
         <source>open chart</source>
         <translation>打开图谱</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="416" />
+        <location filename="../cases_panel.py" line="421" />
         <source>{n} links were added to the data since this chart was saved; expand the chart to bring them in.</source>
         <translation>自该图谱保存以来数据中新增了 {n} 条关系；展开图谱即可纳入。</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="419" />
+        <location filename="../cases_panel.py" line="424" />
         <source>opened {name} (version {v})</source>
         <translation>已打开 {name}（版本 {v}）</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="435" />
-        <location filename="../cases_panel.py" line="426" />
+        <location filename="../cases_panel.py" line="440" />
+        <location filename="../cases_panel.py" line="431" />
         <source>choose a case first</source>
         <translation>请先选择案件</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="437" />
+        <location filename="../cases_panel.py" line="442" />
         <source>Save chart as</source>
         <translation>图谱另存为</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="437" />
+        <location filename="../cases_panel.py" line="442" />
         <source>Chart name:</source>
         <translation>图谱名称：</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="443" />
+        <location filename="../cases_panel.py" line="448" />
         <source>save chart</source>
         <translation>保存图谱</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="446" />
+        <location filename="../cases_panel.py" line="451" />
         <source>saved {name} (version {v})</source>
         <translation>已保存 {name}（版本 {v}）</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="455" />
+        <location filename="../cases_panel.py" line="460" />
         <source>Duplicate chart</source>
         <translation>复制图谱</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="455" />
+        <location filename="../cases_panel.py" line="460" />
         <source>New name:</source>
         <translation>新名称：</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="457" />
+        <location filename="../cases_panel.py" line="462" />
         <source>duplicate</source>
         <translation>复制</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="465" />
+        <location filename="../cases_panel.py" line="470" />
         <source>open or save a chart of the case first</source>
         <translation>请先打开或保存本案的图谱</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="467" />
+        <location filename="../cases_panel.py" line="472" />
         <source>Chart picture</source>
         <translation>图谱图片</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="470" />
+        <location filename="../cases_panel.py" line="475" />
         <source>picture</source>
         <translation>导出图片</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="473" />
+        <location filename="../cases_panel.py" line="478" />
         <source>picture written: {file}</source>
         <translation>图片已写入：{file}</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="478" />
+        <location filename="../cases_panel.py" line="483" />
         <source>select entities on the chart first</source>
         <translation>请先在图谱上选择实体</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="480" />
+        <location filename="../cases_panel.py" line="485" />
         <source>Group</source>
         <translation>编组</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="480" />
+        <location filename="../cases_panel.py" line="485" />
         <source>Group name:</source>
         <translation>编组名称：</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="484" />
+        <location filename="../cases_panel.py" line="489" />
         <source>group {name}: {n} entities (save the chart to keep it)</source>
         <translation>编组 {name}：{n} 个实体（保存图谱以保留）</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="495" />
+        <location filename="../cases_panel.py" line="500" />
         <source>Unsaved chart</source>
         <translation>图谱未保存</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="496" />
+        <location filename="../cases_panel.py" line="501" />
         <source>The link chart has changes that are not saved in the case. Save them?</source>
         <translation>关系图谱有尚未保存到案件中的修改。是否保存？</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="518" />
+        <location filename="../cases_panel.py" line="523" />
         <source>on the case</source>
         <translation>关于本案</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="520" />
+        <location filename="../cases_panel.py" line="525" />
         <source>on {id}</source>
         <translation>关于 {id}</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="522" />
+        <location filename="../cases_panel.py" line="527" />
         <source>on record {id}</source>
         <translation>关于记录 {id}</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="560" />
-        <location filename="../cases_panel.py" line="531" />
+        <location filename="../cases_panel.py" line="565" />
+        <location filename="../cases_panel.py" line="536" />
         <source>note</source>
         <translation>笔记</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="540" />
+        <location filename="../cases_panel.py" line="545" />
         <source>choose a case in the Cases dock first, then right-click the map to note a place</source>
         <translation>请先在“案件”面板中选择案件，再在地图上右键为该地点添加笔记</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="544" />
+        <location filename="../cases_panel.py" line="549" />
         <source>Note on this place</source>
         <translation>为此地点添加笔记</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="545" />
+        <location filename="../cases_panel.py" line="550" />
         <source>Note at {lat}, {lon} in case {case} (@type:key links an entity):</source>
         <translation>案件 {case} 中位于 {lat}, {lon} 的笔记（@类型:键 可关联实体）：</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="562" />
+        <location filename="../cases_panel.py" line="567" />
         <source>note added on {lat}, {lon}</source>
         <translation>已在 {lat}, {lon} 添加笔记</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="579" />
+        <location filename="../cases_panel.py" line="584" />
         <source>choose a case in the Cases dock first, then pin</source>
         <translation>请先在“案件”面板中选择案件，再固定</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="584" />
+        <location filename="../cases_panel.py" line="589" />
         <source>pinned to {case}: {title}</source>
         <translation>已固定到 {case}：{title}</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="587" />
+        <location filename="../cases_panel.py" line="592" />
         <source>pin</source>
         <translation>固定</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="597" />
+        <location filename="../cases_panel.py" line="602" />
         <source>select a record first</source>
         <translation>请先选择一条记录</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="606" />
+        <location filename="../cases_panel.py" line="611" />
         <source>Write the dossier</source>
         <translation>生成卷宗</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="612" />
+        <location filename="../cases_panel.py" line="617" />
         <source>dossier</source>
         <translation>生成卷宗</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="615" />
+        <location filename="../cases_panel.py" line="620" />
         <source>dossier written: {file} (sha256 {sha})</source>
         <translation>卷宗已写入：{file}（sha256 {sha}）</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="622" />
+        <location filename="../cases_panel.py" line="627" />
         <source>Export case</source>
         <translation>导出案件</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="625" />
+        <location filename="../cases_panel.py" line="630" />
         <source>export</source>
         <translation>导出</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="628" />
+        <location filename="../cases_panel.py" line="633" />
         <source>case file written: {file}</source>
         <translation>案件文件已写入：{file}</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="632" />
+        <location filename="../cases_panel.py" line="637" />
         <source>Import case</source>
         <translation>导入案件</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="634" />
+        <location filename="../cases_panel.py" line="639" />
         <source>import</source>
         <translation>导入</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="642" />
+        <location filename="../cases_panel.py" line="647" />
         <source>updates</source>
         <translation>更新</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="675" />
+        <location filename="../cases_panel.py" line="680" />
         <source>{user} saved this chart (version {v}); reopen it to see their changes</source>
         <translation>{user} 保存了该图谱（版本 {v}）；重新打开即可看到其修改</translation>
     </message>
     <message>
-        <location filename="../cases_panel.py" line="679" />
+        <location filename="../cases_panel.py" line="684" />
         <source>{user}: {kind}</source>
         <translation>{user}：{kind}</translation>
     </message>
 </context><context>
     <name>CooccurDialog</name>
     <message>
-        <location filename="../cooccur_dialog.py" line="45" />
+        <location filename="../cooccur_dialog.py" line="46" />
         <source>Moving together</source>
         <translation>同行分析</translation>
     </message>
     <message>
-        <location filename="../cooccur_dialog.py" line="47" />
+        <location filename="../cooccur_dialog.py" line="48" />
         <source>entity id, plate or phone</source>
         <translation>实体编号、车牌或电话</translation>
     </message>
     <message>
-        <location filename="../cooccur_dialog.py" line="51" />
+        <location filename="../cooccur_dialog.py" line="52" />
         <source> s apart at most</source>
         <translation> 秒内</translation>
     </message>
     <message>
-        <location filename="../cooccur_dialog.py" line="55" />
+        <location filename="../cooccur_dialog.py" line="56" />
         <source>at least </source>
         <translation>至少 </translation>
     </message>
     <message>
-        <location filename="../cooccur_dialog.py" line="56" />
+        <location filename="../cooccur_dialog.py" line="57" />
         <source> meetings</source>
         <translation> 次相遇</translation>
     </message>
     <message>
-        <location filename="../cooccur_dialog.py" line="57" />
+        <location filename="../cooccur_dialog.py" line="58" />
         <source>Find</source>
         <translation>查找</translation>
     </message>
     <message>
-        <location filename="../cooccur_dialog.py" line="60" />
+        <location filename="../cooccur_dialog.py" line="61" />
         <source>Add to chart</source>
         <translation>加入图谱</translation>
     </message>
     <message>
-        <location filename="../cooccur_dialog.py" line="63" />
+        <location filename="../cooccur_dialog.py" line="64" />
         <source>Pin to case</source>
         <translation>固定到案件</translation>
     </message>
     <message>
-        <location filename="../cooccur_dialog.py" line="64" />
+        <location filename="../cooccur_dialog.py" line="65" />
         <source>pin this result to the case open in the Cases dock</source>
         <translation>将此结果固定到“案件”面板中打开的案件</translation>
     </message>
     <message>
-        <location filename="../cooccur_dialog.py" line="76" />
-        <location filename="../cooccur_dialog.py" line="68" />
+        <location filename="../cooccur_dialog.py" line="78" />
+        <location filename="../cooccur_dialog.py" line="69" />
         <source>Entity</source>
         <translation>实体</translation>
     </message>
     <message>
-        <location filename="../cooccur_dialog.py" line="68" />
+        <location filename="../cooccur_dialog.py" line="69" />
         <source>Meetings</source>
         <translation>相遇次数</translation>
     </message>
     <message>
-        <location filename="../cooccur_dialog.py" line="69" />
+        <location filename="../cooccur_dialog.py" line="70" />
         <source>Places</source>
         <translation>地点数</translation>
     </message>
     <message>
-        <location filename="../cooccur_dialog.py" line="69" />
+        <location filename="../cooccur_dialog.py" line="70" />
         <source>Days</source>
         <translation>天数</translation>
     </message>
     <message>
-        <location filename="../cooccur_dialog.py" line="70" />
+        <location filename="../cooccur_dialog.py" line="71" />
         <source>Joint reads</source>
         <translation>同时过车</translation>
     </message>
     <message>
-        <location filename="../cooccur_dialog.py" line="95" />
+        <location filename="../cooccur_dialog.py" line="97" />
         <source>enter an entity first</source>
         <translation>请先输入实体</translation>
     </message>
     <message>
-        <location filename="../cooccur_dialog.py" line="110" />
+        <location filename="../cooccur_dialog.py" line="112" />
         <source>not found: {error}</source>
         <translation>未找到：{error}</translation>
     </message>
     <message>
-        <location filename="../cooccur_dialog.py" line="112" />
+        <location filename="../cooccur_dialog.py" line="114" />
         <source>searching …</source>
         <translation>正在检索 …</translation>
     </message>
     <message>
-        <location filename="../cooccur_dialog.py" line="132" />
+        <location filename="../cooccur_dialog.py" line="134" />
         <source>{n} entities moved with {entity}</source>
         <translation>{n} 个实体与 {entity} 同行</translation>
     </message>
@@ -641,501 +641,497 @@
 </context><context>
     <name>DispatchMap</name>
     <message>
-        <location filename="../dispatch_map.py" line="51" />
+        <location filename="../dispatch_map.py" line="54" />
         <source>building the map …</source>
         <translation>正在生成地图 …</translation>
     </message>
 </context><context>
     <name>DispatchPanel</name>
     <message>
-        <location filename="../dispatch_panel.py" line="93" />
+        <location filename="../dispatch_panel.py" line="94" />
         <source>loading the board …</source>
         <translation>正在加载调度台 …</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="106" />
+        <location filename="../dispatch_panel.py" line="107" />
         <source>Unit</source>
         <translation>警力</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="106" />
+        <location filename="../dispatch_panel.py" line="107" />
         <source>Type</source>
         <translation>类型</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="107" />
+        <location filename="../dispatch_panel.py" line="108" />
         <source>Distance</source>
         <translation>距离</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="107" />
+        <location filename="../dispatch_panel.py" line="108" />
         <source>ETA</source>
         <translation>预计到达</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="108" />
+        <location filename="../dispatch_panel.py" line="109" />
         <source>Position</source>
         <translation>位置</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="112" />
+        <location filename="../dispatch_panel.py" line="113" />
         <source>Recommend</source>
         <translation>推荐警力</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="114" />
+        <location filename="../dispatch_panel.py" line="115" />
         <source>Assign selected units</source>
         <translation>派出所选警力</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="120" />
+        <location filename="../dispatch_panel.py" line="121" />
         <source>Incident queue (most urgent first)</source>
         <translation>警情队列（最紧急在前）</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="123" />
+        <location filename="../dispatch_panel.py" line="124" />
         <source>Select an incident in the queue.</source>
         <translation>请在队列中选择一起警情。</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="128" />
+        <location filename="../dispatch_panel.py" line="129" />
         <source>Recommended units</source>
         <translation>推荐警力</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="139" />
+        <location filename="../dispatch_panel.py" line="140" />
         <source>Release</source>
         <translation>释放</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="142" />
+        <location filename="../dispatch_panel.py" line="143" />
         <source>set status…</source>
         <translation>设置状态…</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="147" />
+        <location filename="../dispatch_panel.py" line="148" />
         <source>Units by status</source>
         <translation>警力状态</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="167" />
+        <location filename="../dispatch_panel.py" line="168" />
         <source>Show in Map view</source>
         <translation>在地图视图中显示</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="168" />
+        <location filename="../dispatch_panel.py" line="169" />
         <source>The Map view shows every layer; pop it out (Ctrl+Shift+D) to keep it beside the board</source>
         <translation>地图视图显示全部图层；可将其弹出（Ctrl+Shift+D）放在调度台旁边</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="223" />
+        <location filename="../dispatch_panel.py" line="224" />
         <source>board: {error}</source>
         <translation>调度台：{error}</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="247" />
+        <location filename="../dispatch_panel.py" line="248" />
         <source>Open incidents {open}   |   units: {units}   |   unacknowledged alerts {alerts}</source>
         <translation>未结警情 {open}   |   警力：{units}   |   未确认预警 {alerts}</translation>
     </message>
 </context><context>
     <name>FacesPanel</name>
     <message>
-        <location filename="../faces_panel.py" line="161" />
+        <location filename="../faces_panel.py" line="162" />
         <source>Open photo…</source>
         <translation>打开照片…</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="163" />
+        <location filename="../faces_panel.py" line="164" />
         <source>Paste</source>
         <translation>粘贴</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="167" />
+        <location filename="../faces_panel.py" line="168" />
         <source>case number (required)</source>
         <translation>案件编号（必填）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="169" />
+        <location filename="../faces_panel.py" line="170" />
         <source>purpose of this search (required)</source>
         <translation>比对用途（必填）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="170" />
+        <location filename="../faces_panel.py" line="171" />
         <source>Search gallery</source>
         <translation>比对人像库</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="179" />
+        <location filename="../faces_panel.py" line="180" />
         <source>⚠ </source>
         <translation>⚠ </translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="192" />
+        <location filename="../faces_panel.py" line="193" />
         <source>review note (why)</source>
         <translation>复核备注（理由）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="193" />
+        <location filename="../faces_panel.py" line="194" />
         <source>Confirm</source>
         <translation>确认</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="194" />
+        <location filename="../faces_panel.py" line="195" />
         <source>Reject</source>
         <translation>否定</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="197" />
+        <location filename="../faces_panel.py" line="198" />
         <source>Open in graph</source>
         <translation>在图谱中打开</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="199" />
+        <location filename="../faces_panel.py" line="200" />
         <source>Open record</source>
         <translation>打开记录</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="201" />
+        <location filename="../faces_panel.py" line="202" />
         <source>Pin lead to case</source>
         <translation>将线索固定到案件</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="202" />
+        <location filename="../faces_panel.py" line="203" />
         <source>pin this candidate, with its similarity, the threshold, its false-match rate and its review state, to the case the search was made for</source>
         <translation>将此候选（含相似度、阈值、误匹配率和复核状态）固定到本次检索所属的案件</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="216" />
+        <location filename="../faces_panel.py" line="217" />
         <source>Candidates</source>
         <translation>候选人</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="217" />
+        <location filename="../faces_panel.py" line="218" />
         <source>show candidates below the threshold</source>
         <translation>显示低于阈值的候选人</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="334" />
+        <location filename="../faces_panel.py" line="335" />
         <source>{n} faces found; click one to search it</source>
         <translation>发现 {n} 张人脸；点击其中一张进行比对</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="335" />
+        <location filename="../faces_panel.py" line="336" />
         <source>{n} face found</source>
         <translation>发现 {n} 张人脸</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="351" />
+        <location filename="../faces_panel.py" line="352" />
         <source>Not searched: {missing}.</source>
         <translation>未检索：{missing}。</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="382" />
+        <location filename="../faces_panel.py" line="384" />
         <source>Candidates — threshold {t}: {fm} on LFW; gallery of {n} faces</source>
         <translation>候选人 — 阈值 {t}：LFW 测得 {fm}；人像库共 {n} 张人脸</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="388" />
+        <location filename="../faces_panel.py" line="390" />
         <source>{n} candidates, {above} above the threshold — leads only; confirm or reject each (audited)</source>
         <translation>{n} 个候选，{above} 个高于阈值 — 仅为线索；请逐一确认或否定（已审计）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="391" />
+        <location filename="../faces_panel.py" line="393" />
         <source> · {hidden} below the threshold hidden</source>
         <translation> · 已隐藏 {hidden} 名低于阈值的候选人</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="406" />
+        <location filename="../faces_panel.py" line="408" />
         <source>below the threshold: not named</source>
         <translation>低于阈值：不显示身份</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="408" />
+        <location filename="../faces_panel.py" line="410" />
         <source>✔ confirmed before</source>
         <translation>✔ 此前已确认</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="409" />
+        <location filename="../faces_panel.py" line="411" />
         <source>✖ rejected before</source>
         <translation>✖ 此前已否定</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="455" />
+        <location filename="../faces_panel.py" line="457" />
         <source>candidate #{rank} {decision} (audited)</source>
         <translation>候选 #{rank} {decision}（已审计）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="473" />
+        <location filename="../faces_panel.py" line="475" />
         <source>pinning candidate #{rank} to case {case} …</source>
         <translation>正在将候选 #{rank} 固定到案件 {case} …</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="476" />
+        <location filename="../faces_panel.py" line="478" />
         <source>candidate #{rank} pinned to case {case} as a lead (audited)</source>
         <translation>候选 #{rank} 已作为线索固定到案件 {case}（已审计）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="513" />
+        <location filename="../faces_panel.py" line="515" />
         <source>Investigative lead only: a face match is not an identification. A trained examiner must confirm or reject each candidate; nothing is done automatically.</source>
         <translation>仅为侦查线索：人像比对结果不是身份认定。每个候选人须由经过培训的比对人员确认或否定；系统不会自动采取任何措施。</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="537" />
+        <location filename="../faces_panel.py" line="539" />
         <source>false-match rate {rate} (sample size unknown)</source>
         <translation>误识率 {rate}（样本量未知）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="541" />
+        <location filename="../faces_panel.py" line="543" />
         <source>{m} of {n} impostor pairs</source>
         <translation>{n} 对异人样本中误识 {m} 对</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="543" />
+        <location filename="../faces_panel.py" line="545" />
         <source>false matches: {m} of {n} impostor pairs ({rate})</source>
         <translation>误识：{n} 对异人样本中 {m} 对（{rate}）</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="552" />
+        <location filename="../faces_panel.py" line="554" />
         <source>open, drop or paste a photo with a face</source>
         <translation>请打开、拖入或粘贴一张含人脸的照片</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="555" />
+        <location filename="../faces_panel.py" line="557" />
         <source>click the face to search (the photo holds several)</source>
         <translation>照片中有多张人脸，请点击要比对的一张</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="558" />
+        <location filename="../faces_panel.py" line="560" />
         <source>enter the case number</source>
         <translation>请填写案件编号</translation>
     </message>
     <message>
-        <location filename="../faces_panel.py" line="560" />
+        <location filename="../faces_panel.py" line="562" />
         <source>state the purpose of the search</source>
         <translation>请填写检索事由</translation>
     </message>
 </context><context>
     <name>GraphPanel</name>
     <message>
-        <location filename="../graph_panel.py" line="275" />
+        <location filename="../graph_panel.py" line="277" />
         <source>entity id, plate, phone or ID number — Enter to chart</source>
         <translation>实体编号、车牌、电话或身份证号 — 回车生成图谱</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="279" />
+        <location filename="../graph_panel.py" line="281" />
         <source>depth </source>
         <translation>深度 </translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="281" />
+        <location filename="../graph_panel.py" line="283" />
         <source>colour by type</source>
         <translation>按类型着色</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="281" />
+        <location filename="../graph_panel.py" line="283" />
         <source>colour by centrality</source>
         <translation>按中心度着色</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="282" />
+        <location filename="../graph_panel.py" line="284" />
         <source>show communities</source>
         <translation>显示社群</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="284" />
+        <location filename="../graph_panel.py" line="286" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="290" />
+        <location filename="../graph_panel.py" line="292" />
         <source>Undo</source>
         <translation>撤销</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="291" />
+        <location filename="../graph_panel.py" line="293" />
         <source>Undo the last chart edit (Ctrl+Z)</source>
         <translation>撤销上一步图谱操作（Ctrl+Z）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="293" />
+        <location filename="../graph_panel.py" line="295" />
         <source>Redo</source>
         <translation>重做</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="294" />
+        <location filename="../graph_panel.py" line="296" />
         <source>Redo (Ctrl+Shift+Z)</source>
         <translation>重做（Ctrl+Shift+Z）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="806" />
-        <location filename="../graph_panel.py" line="300" />
+        <location filename="../graph_panel.py" line="813" />
+        <location filename="../graph_panel.py" line="302" />
         <source>Moving together…</source>
         <translation>同行分析…</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="302" />
+        <location filename="../graph_panel.py" line="304" />
         <source>Clear</source>
         <translation>清空</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="302" />
+        <location filename="../graph_panel.py" line="304" />
         <source>Unhide all</source>
         <translation>全部显示</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="303" />
+        <location filename="../graph_panel.py" line="305" />
         <source>PNG…</source>
         <translation>PNG…</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="303" />
+        <location filename="../graph_panel.py" line="305" />
         <source>GraphML…</source>
         <translation>GraphML…</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="306" />
+        <location filename="../graph_panel.py" line="308" />
         <source>Add</source>
         <translation>加入</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="307" />
+        <location filename="../graph_panel.py" line="309" />
         <source>Add the typed entity to this chart (Shift+Enter); Enter starts a new chart</source>
         <translation>将输入的实体加入当前图谱（Shift+Enter）；回车则新建图谱</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="321" />
+        <location filename="../graph_panel.py" line="323" />
         <source>Double-click a node to expand it; right-click for more.</source>
         <translation>双击节点展开；右键查看更多操作。</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="484" />
+        <location filename="../graph_panel.py" line="490" />
         <source>graph: {error}</source>
         <translation>图谱：{error}</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="485" />
+        <location filename="../graph_panel.py" line="491" />
         <source>cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="519" />
+        <location filename="../graph_panel.py" line="525" />
         <source>{n} entity</source>
         <translation>{n} 个实体</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="519" />
+        <location filename="../graph_panel.py" line="525" />
         <source>{n} entities</source>
         <translation>{n} 个实体</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="520" />
+        <location filename="../graph_panel.py" line="526" />
         <source>{n} link</source>
         <translation>{n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="520" />
+        <location filename="../graph_panel.py" line="526" />
         <source>{n} links</source>
         <translation>{n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="521" />
+        <location filename="../graph_panel.py" line="527" />
         <source>{n} new</source>
         <translation>新增 {n}</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="636" />
+        <location filename="../graph_panel.py" line="642" />
         <source>colour and size: PageRank (red = most central)</source>
         <translation>颜色和大小：PageRank（红色最核心）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="637" />
+        <location filename="../graph_panel.py" line="643" />
         <source>colour: community (Louvain)</source>
         <translation>颜色：社群（Louvain）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="775" />
+        <location filename="../graph_panel.py" line="781" />
         <source>{n} link on the chart</source>
         <translation>图上 {n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="775" />
+        <location filename="../graph_panel.py" line="781" />
         <source>{n} links on the chart</source>
         <translation>图上 {n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="800" />
+        <location filename="../graph_panel.py" line="806" />
         <source>Expand</source>
         <translation>展开</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="801" />
+        <location filename="../graph_panel.py" line="807" />
         <source>Expand by link type</source>
         <translation>按关系类型展开</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="805" />
+        <location filename="../graph_panel.py" line="811" />
         <source>Find path to…</source>
         <translation>查找路径至…</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="809" />
+        <location filename="../graph_panel.py" line="816" />
         <source>Unpin</source>
         <translation>取消固定</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="809" />
+        <location filename="../graph_panel.py" line="816" />
         <source>Pin</source>
         <translation>固定</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="811" />
+        <location filename="../graph_panel.py" line="818" />
         <source>Hide</source>
         <translation>隐藏</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="813" />
+        <location filename="../graph_panel.py" line="821" />
         <source>Colour by centrality</source>
         <translation>按中心度着色</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="814" />
+        <location filename="../graph_panel.py" line="823" />
         <source>Show communities</source>
         <translation>显示社群</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="819" />
+        <location filename="../graph_panel.py" line="829" />
         <source>Search its records</source>
         <translation>检索相关记录</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="833" />
+        <location filename="../graph_panel.py" line="843" />
         <source>adding {n} entities …</source>
         <translation>正在加入 {n} 个实体 …</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="898" />
+        <location filename="../graph_panel.py" line="909" />
         <source>path of {n} hops: </source>
         <translation>{n} 跳路径：</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="940" />
+        <location filename="../graph_panel.py" line="949" />
         <source>{n} communities (Louvain)</source>
         <translation>{n} 个社群（Louvain）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="987" />
-        <location filename="../graph_panel.py" line="979" />
+        <location filename="../graph_panel.py" line="994" />
+        <location filename="../graph_panel.py" line="986" />
         <source>saved {path}</source>
         <translation>已保存 {path}</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="989" />
+        <location filename="../graph_panel.py" line="996" />
         <source>export failed: {error}</source>
         <translation>导出失败：{error}</translation>
-    </message>
-    <message>
-        <source>{entities} entities, {links} links, {new} new</source>
-        <translation>{entities} 个实体，{links} 条关系，新增 {new}</translation>
     </message>
 </context><context>
     <name>Headers</name>
@@ -1292,479 +1288,484 @@
 </context><context>
     <name>MainWindow</name>
     <message>
-        <location filename="../mainwindow.py" line="292" />
+        <location filename="../mainwindow.py" line="300" />
         <source>workspace: {name}</source>
         <translation>工作区：{name}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="294" />
+        <location filename="../mainwindow.py" line="302" />
         <source>backend: …</source>
         <translation>检索后端：…</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="296" />
+        <location filename="../mainwindow.py" line="304" />
         <source>user: {user} ({role})</source>
         <translation>用户：{user}（{role}）</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="306" />
+        <location filename="../mainwindow.py" line="314" />
         <source>analyst</source>
         <translation>分析员</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="306" />
+        <location filename="../mainwindow.py" line="314" />
         <source>commander</source>
         <translation>指挥员</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="307" />
+        <location filename="../mainwindow.py" line="315" />
         <source>supervisor</source>
         <translation>主管</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="308" />
+        <location filename="../mainwindow.py" line="316" />
         <source>administrator</source>
         <translation>管理员</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="322" />
+        <location filename="../mainwindow.py" line="330" />
         <source>&amp;Workspace</source>
         <translation>工作区(&amp;W)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="323" />
+        <location filename="../mainwindow.py" line="331" />
         <source>Ingest a file…</source>
         <translation>导入文件…</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="324" />
+        <location filename="../mainwindow.py" line="332" />
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="326" />
+        <location filename="../mainwindow.py" line="334" />
         <source>Quit</source>
         <translation>退出</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="327" />
+        <location filename="../mainwindow.py" line="335" />
         <source>&amp;Go</source>
         <translation>转到(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="328" />
+        <location filename="../mainwindow.py" line="336" />
         <source>Search</source>
         <translation>检索</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="329" />
+        <location filename="../mainwindow.py" line="337" />
         <source>◀ Back</source>
         <translation>◀ 后退</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="330" />
+        <location filename="../mainwindow.py" line="338" />
         <source>Forward ▶</source>
         <translation>前进 ▶</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="331" />
+        <location filename="../mainwindow.py" line="339" />
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="336" />
+        <location filename="../mainwindow.py" line="344" />
         <source>Pop out the current view</source>
         <translation>弹出当前视图</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="337" />
+        <location filename="../mainwindow.py" line="345" />
         <source>Board mode (full screen)</source>
         <translation>调度大屏模式（全屏）</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="340" />
+        <location filename="../mainwindow.py" line="348" />
         <source>Toggle dark / light theme</source>
         <translation>切换深色 / 浅色主题</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="341" />
+        <location filename="../mainwindow.py" line="349" />
         <source>Reset layout</source>
         <translation>恢复默认布局</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="477" />
-        <location filename="../mainwindow.py" line="342" />
+        <location filename="../mainwindow.py" line="485" />
+        <location filename="../mainwindow.py" line="350" />
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="354" />
+        <location filename="../mainwindow.py" line="362" />
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="537" />
-        <location filename="../mainwindow.py" line="355" />
+        <location filename="../mainwindow.py" line="545" />
+        <location filename="../mainwindow.py" line="363" />
         <source>Keyboard shortcuts</source>
         <translation>快捷键</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="356" />
+        <location filename="../mainwindow.py" line="364" />
         <source>Navigation</source>
         <translation>导航</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="478" />
+        <location filename="../mainwindow.py" line="486" />
         <source>The language changes when the console is restarted.</source>
         <translation>重新启动控制台后语言设置生效。</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="480" />
+        <location filename="../mainwindow.py" line="488" />
         <source>Restart now</source>
         <translation>立即重启</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="481" />
+        <location filename="../mainwindow.py" line="489" />
         <source>Later</source>
         <translation>稍后</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="500" />
+        <location filename="../mainwindow.py" line="509" />
         <source>could not restart: start the console again</source>
         <translation>无法重启：请重新启动控制台</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="514" />
+        <location filename="../mainwindow.py" line="522" />
         <source>backend: {state}</source>
         <translation>检索后端：{state}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="517" />
+        <location filename="../mainwindow.py" line="525" />
         <source>backend: error: {error}</source>
         <translation>检索后端：错误：{error}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="531" />
+        <location filename="../mainwindow.py" line="539" />
         <source>UI stall {ms} ms</source>
         <translation>界面卡顿 {ms} 毫秒</translation>
     </message>
 </context><context>
     <name>MapPage</name>
     <message>
-        <location filename="../map_panel.py" line="62" />
+        <location filename="../map_panel.py" line="63" />
         <source>incidents</source>
         <translation>警情</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="64" />
+        <location filename="../map_panel.py" line="65" />
         <source>units</source>
         <translation>警力</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="66" />
+        <location filename="../map_panel.py" line="67" />
         <source>records</source>
         <translation>记录</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="68" />
+        <location filename="../map_panel.py" line="69" />
         <source>hotspots</source>
         <translation>热点</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="70" />
+        <location filename="../map_panel.py" line="71" />
         <source>tracks</source>
         <translation>轨迹</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="72" />
+        <location filename="../map_panel.py" line="73" />
         <source>geofences</source>
         <translation>电子围栏</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="74" />
+        <location filename="../map_panel.py" line="75" />
         <source>basemap</source>
         <translation>底图</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="76" />
+        <location filename="../map_panel.py" line="77" />
+        <source>tiles</source>
+        <translation>瓦片底图</translation>
+    </message>
+    <message>
+        <location filename="../map_panel.py" line="79" />
         <source>places</source>
         <translation>地点</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="78" />
+        <location filename="../map_panel.py" line="81" />
         <source>streets</source>
         <translation>街道</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="80" />
+        <location filename="../map_panel.py" line="83" />
         <source>case notes</source>
         <translation>案件笔记</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="82" />
+        <location filename="../map_panel.py" line="85" />
         <source>on</source>
         <translation>对象：</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="84" />
+        <location filename="../map_panel.py" line="87" />
         <source>Incidents</source>
         <translation>警情</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="86" />
+        <location filename="../map_panel.py" line="89" />
         <source>Units available</source>
         <translation>警力 空闲</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="88" />
+        <location filename="../map_panel.py" line="91" />
         <source>busy</source>
         <translation>忙碌</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="90" />
+        <location filename="../map_panel.py" line="93" />
         <source>(position stale)</source>
         <translation>（位置过期）</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="92" />
+        <location filename="../map_panel.py" line="95" />
         <source>no located records</source>
         <translation>没有带坐标的记录</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="94" />
-        <source>offline basemap: districts and places (names from zoom 14)</source>
-        <translation>离线底图：辖区与地点（放大到 14 级显示名称）</translation>
+        <location filename="../map_panel.py" line="97" />
+        <source>offline basemap: streets and places (names as you zoom in)</source>
+        <translation>离线底图：街道与地点（放大后显示名称）</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="96" />
+        <location filename="../map_panel.py" line="99" />
         <source>offline basemap: district outlines</source>
         <translation>离线底图：辖区轮廓</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="98" />
+        <location filename="../map_panel.py" line="101" />
         <source>offline: coordinate grid (no district outlines installed)</source>
         <translation>离线：坐标网格（未安装辖区轮廓）</translation>
     </message>
 </context><context>
     <name>MapPanel</name>
     <message>
-        <location filename="../map_panel.py" line="240" />
+        <location filename="../map_panel.py" line="247" />
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="242" />
+        <location filename="../map_panel.py" line="249" />
         <source>Show everything</source>
         <translation>显示全部</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="248" />
+        <location filename="../map_panel.py" line="255" />
         <source>building the map …</source>
         <translation>正在生成地图 …</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="294" />
+        <location filename="../map_panel.py" line="309" />
         <source>{n} incident</source>
         <translation>{n} 起警情</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="294" />
+        <location filename="../map_panel.py" line="309" />
         <source>{n} incidents</source>
         <translation>{n} 起警情</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="295" />
+        <location filename="../map_panel.py" line="310" />
         <source>{n} unit</source>
         <translation>{n} 个警力</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="295" />
+        <location filename="../map_panel.py" line="310" />
         <source>{n} units</source>
         <translation>{n} 个警力</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="296" />
+        <location filename="../map_panel.py" line="311" />
         <source>{n} located record</source>
         <translation>{n} 条定位记录</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="296" />
+        <location filename="../map_panel.py" line="311" />
         <source>{n} located records</source>
         <translation>{n} 条定位记录</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="298" />
+        <location filename="../map_panel.py" line="313" />
         <source>{n} track</source>
         <translation>{n} 条轨迹</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="298" />
+        <location filename="../map_panel.py" line="313" />
         <source>{n} tracks</source>
         <translation>{n} 条轨迹</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="300" />
+        <location filename="../map_panel.py" line="315" />
         <source>hotspots</source>
         <translation>热点</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="302" />
+        <location filename="../map_panel.py" line="317" />
         <source>{n} geofence</source>
         <translation>{n} 个电子围栏</translation>
     </message>
     <message>
-        <location filename="../map_panel.py" line="302" />
+        <location filename="../map_panel.py" line="317" />
         <source>{n} geofences</source>
         <translation>{n} 个电子围栏</translation>
     </message>
 </context><context>
     <name>Panels</name>
     <message>
-        <location filename="../mainwindow.py" line="122" />
-        <location filename="../alert_tray.py" line="220" />
+        <location filename="../mainwindow.py" line="126" />
+        <location filename="../alert_tray.py" line="224" />
         <source>Alerts</source>
         <translation>预警</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="112" />
+        <location filename="../mainwindow.py" line="116" />
         <source>Search</source>
         <translation>检索</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="113" />
+        <location filename="../mainwindow.py" line="117" />
         <source>Link chart</source>
         <translation>关系图谱</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="114" />
+        <location filename="../mainwindow.py" line="118" />
         <source>Map</source>
         <translation>地图</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="115" />
+        <location filename="../mainwindow.py" line="119" />
         <source>Timeline</source>
         <translation>时间轴</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="116" />
+        <location filename="../mainwindow.py" line="120" />
         <source>Dashboards</source>
         <translation>统计看板</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="117" />
+        <location filename="../mainwindow.py" line="121" />
         <source>Faces</source>
         <translation>人像比对</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="118" />
+        <location filename="../mainwindow.py" line="122" />
         <source>Dispatch board</source>
         <translation>调度台</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="119" />
+        <location filename="../mainwindow.py" line="123" />
         <source>Record</source>
         <translation>记录详情</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="120" />
+        <location filename="../mainwindow.py" line="124" />
         <source>Cases</source>
         <translation>案件</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="121" />
+        <location filename="../mainwindow.py" line="125" />
         <source>Identities</source>
         <translation>身份核验</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="123" />
+        <location filename="../mainwindow.py" line="127" />
         <source>Plugins</source>
         <translation>数据源插件</translation>
     </message>
 </context><context>
     <name>PathDialog</name>
     <message>
-        <location filename="../graph_panel.py" line="181" />
+        <location filename="../graph_panel.py" line="182" />
         <source>Find path</source>
         <translation>查找路径</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="193" />
+        <location filename="../graph_panel.py" line="194" />
         <source>or search the workspace: plate, phone, name …</source>
         <translation>或检索工作区：车牌、电话、姓名 …</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="199" />
+        <location filename="../graph_panel.py" line="200" />
         <source>Path from {source} to:</source>
         <translation>从 {source} 到：</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="202" />
+        <location filename="../graph_panel.py" line="203" />
         <source>Do not pass through (hubs):</source>
         <translation>不经过（枢纽类型）：</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="210" />
+        <location filename="../graph_panel.py" line="211" />
         <source>Leave out weak link types:</source>
         <translation>排除弱关系类型：</translation>
     </message>
 </context><context>
     <name>PluginsPanel</name>
     <message>
-        <location filename="../plugins_panel.py" line="132" />
+        <location filename="../plugins_panel.py" line="135" />
         <source>Select a source to see where it came from and its errors.</source>
         <translation>选择一个数据源，查看其来源和错误信息。</translation>
     </message>
     <message>
-        <location filename="../plugins_panel.py" line="133" />
+        <location filename="../plugins_panel.py" line="136" />
         <source>Reload</source>
         <translation>重新加载</translation>
     </message>
     <message>
-        <location filename="../plugins_panel.py" line="135" />
+        <location filename="../plugins_panel.py" line="138" />
         <source>Ingest file…</source>
         <translation>导入文件…</translation>
     </message>
     <message>
-        <location filename="../plugins_panel.py" line="138" />
+        <location filename="../plugins_panel.py" line="141" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../plugins_panel.py" line="166" />
+        <location filename="../plugins_panel.py" line="191" />
         <source>{ok} sources loaded, {broken} broken</source>
         <translation>已加载 {ok} 个数据源，{broken} 个损坏</translation>
     </message>
     <message>
-        <location filename="../plugins_panel.py" line="209" />
+        <location filename="../plugins_panel.py" line="234" />
         <source>ingesting {file} with {source} …</source>
         <translation>正在用 {source} 导入 {file} …</translation>
     </message>
     <message>
-        <location filename="../plugins_panel.py" line="232" />
+        <location filename="../plugins_panel.py" line="257" />
         <source>ingest failed: {error}</source>
         <translation>导入失败：{error}</translation>
     </message>
 </context><context>
     <name>ProbeView</name>
     <message>
-        <location filename="../faces_panel.py" line="64" />
+        <location filename="../faces_panel.py" line="65" />
         <source>Open, drop or paste (Ctrl+V) a photo</source>
         <translation>打开、拖入或粘贴（Ctrl+V）一张照片</translation>
     </message>
 </context><context>
     <name>RecordPane</name>
     <message>
-        <location filename="../record_pane.py" line="46" />
+        <location filename="../record_pane.py" line="47" />
         <source>Select a search result, a marker or a node to see its record.</source>
         <translation>选择一条检索结果、地图标记或图谱节点以查看记录。</translation>
     </message>
     <message>
-        <location filename="../record_pane.py" line="66" />
+        <location filename="../record_pane.py" line="67" />
         <source>record {uid} is not in this workspace</source>
         <translation>记录 {uid} 不在此工作区中</translation>
     </message>
     <message>
-        <location filename="../record_pane.py" line="85" />
+        <location filename="../record_pane.py" line="86" />
         <source>entity {id} is not in this workspace</source>
         <translation>实体 {id} 不在此工作区中</translation>
     </message>
@@ -1823,171 +1824,171 @@
 </context><context>
     <name>ResolutionPanel</name>
     <message>
-        <location filename="../resolution_panel.py" line="124" />
+        <location filename="../resolution_panel.py" line="125" />
         <source>Select a pair to compare the two records.</source>
         <translation>选择一对记录进行比对。</translation>
     </message>
     <message>
-        <location filename="../resolution_panel.py" line="127" />
+        <location filename="../resolution_panel.py" line="128" />
         <source>Run matching</source>
         <translation>运行匹配</translation>
     </message>
     <message>
-        <location filename="../resolution_panel.py" line="129" />
+        <location filename="../resolution_panel.py" line="130" />
         <source>Accept: same person</source>
         <translation>接受：同一人</translation>
     </message>
     <message>
-        <location filename="../resolution_panel.py" line="132" />
+        <location filename="../resolution_panel.py" line="133" />
         <source>Reject: different people</source>
         <translation>否定：不同的人</translation>
     </message>
     <message>
-        <location filename="../resolution_panel.py" line="134" />
+        <location filename="../resolution_panel.py" line="135" />
         <source>Not sure</source>
         <translation>不确定</translation>
     </message>
     <message>
-        <location filename="../resolution_panel.py" line="136" />
+        <location filename="../resolution_panel.py" line="137" />
         <source>Split…</source>
         <translation>拆分…</translation>
     </message>
     <message>
-        <location filename="../resolution_panel.py" line="176" />
+        <location filename="../resolution_panel.py" line="197" />
         <source>{n} pairs waiting for review</source>
         <translation>{n} 对待核验</translation>
     </message>
     <message>
-        <location filename="../resolution_panel.py" line="188" />
+        <location filename="../resolution_panel.py" line="209" />
         <source>matching persons …</source>
         <translation>正在匹配人员 …</translation>
     </message>
     <message>
-        <location filename="../resolution_panel.py" line="215" />
+        <location filename="../resolution_panel.py" line="236" />
         <source>Split</source>
         <translation>拆分</translation>
     </message>
     <message>
-        <location filename="../resolution_panel.py" line="216" />
+        <location filename="../resolution_panel.py" line="237" />
         <source>Entity to split off (e.g. person:…):</source>
         <translation>要拆分出的实体（例如 person:…）：</translation>
     </message>
     <message>
-        <location filename="../resolution_panel.py" line="238" />
+        <location filename="../resolution_panel.py" line="259" />
         <source>marked 'not sure' by {user}</source>
         <translation>{user} 标记为“不确定”</translation>
     </message>
     <message>
-        <location filename="../resolution_panel.py" line="246" />
+        <location filename="../resolution_panel.py" line="267" />
         <source>one cluster of {n} records; weakest link {a} ≈ {b} ({s})</source>
         <translation>同一聚类共 {n} 条记录；最弱关联 {a} ≈ {b}（{s}）</translation>
     </message>
 </context><context>
     <name>SearchPanel</name>
     <message>
-        <location filename="../search_panel.py" line="86" />
+        <location filename="../search_panel.py" line="87" />
         <source>Search all sources (Ctrl+K), e.g. 入室盗窃 source:incidents</source>
         <translation>检索全部数据源（Ctrl+K），例如 入室盗窃 source:incidents</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="94" />
+        <location filename="../search_panel.py" line="95" />
         <source>?</source>
         <translation>?</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="96" />
+        <location filename="../search_panel.py" line="97" />
         <source>query syntax</source>
         <translation>检索语法</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="99" />
+        <location filename="../search_panel.py" line="100" />
         <source>relevance</source>
         <translation>相关度</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="100" />
+        <location filename="../search_panel.py" line="101" />
         <source>newest first</source>
         <translation>最新优先</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="101" />
+        <location filename="../search_panel.py" line="102" />
         <source>oldest first</source>
         <translation>最早优先</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="106" />
+        <location filename="../search_panel.py" line="107" />
         <source>all time</source>
         <translation>全部时间</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="107" />
+        <location filename="../search_panel.py" line="108" />
         <source>Searches cover the last {n} days unless you pick days in the 'day' facet or tick this ([search] default_window_days)</source>
         <translation>检索默认只覆盖最近 {n} 天；在“day”分面中选择日期或勾选此项可扩大范围（[search] default_window_days）</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="117" />
+        <location filename="../search_panel.py" line="118" />
         <source>Pin search</source>
         <translation>固定检索</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="118" />
+        <location filename="../search_panel.py" line="119" />
         <source>pin this query to the case open in the Cases dock, with its hit count now (the case shows the count when pinned and now; facet filters are not part of it)</source>
         <translation>将此检索式固定到“案件”面板中打开的案件，并记录当前命中数（案件中显示固定时与现在的命中数；分面筛选不包含在内）</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="151" />
+        <location filename="../search_panel.py" line="152" />
         <source>Type a query and press Enter.</source>
         <translation>输入检索条件后按回车。</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="261" />
+        <location filename="../search_panel.py" line="265" />
         <source> in the last {n} days (tick 'all time' for older records)</source>
         <translation>（最近 {n} 天；勾选“全部时间”可检索更早的记录）</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="263" />
+        <location filename="../search_panel.py" line="267" />
         <source>{n} hits in {ms} ms</source>
         <translation>{n} 条命中，用时 {ms} 毫秒</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="270" />
+        <location filename="../search_panel.py" line="274" />
         <source> — {n} loaded</source>
         <translation> — 已加载 {n}</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="277" />
+        <location filename="../search_panel.py" line="281" />
         <source>source</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="277" />
+        <location filename="../search_panel.py" line="281" />
         <source>type</source>
         <translation>类型</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="278" />
+        <location filename="../search_panel.py" line="282" />
         <source>category</source>
         <translation>类别</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="278" />
+        <location filename="../search_panel.py" line="282" />
         <source>district</source>
         <translation>辖区</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="279" />
+        <location filename="../search_panel.py" line="283" />
         <source>day</source>
         <translation>日期</translation>
     </message>
 </context><context>
     <name>StartDialog</name>
     <message>
-        <location filename="../startup.py" line="59" />
+        <location filename="../startup.py" line="60" />
         <source>superbrain — no workspace yet</source>
         <translation>superbrain — 尚无工作区</translation>
     </message>
     <message>
-        <location filename="../startup.py" line="66" />
+        <location filename="../startup.py" line="67" />
         <source>There is no workspace at {path} yet.
 
 Build the demo workspace there: seven synthetic sources of 嘉兴 (residents, 110 incidents, plate reads, calls, e-bike tags, hotels, a watchlist) with planted suspect networks, 40 police units and a live shift of incidents. It takes about a minute.</source>
@@ -1996,47 +1997,47 @@ Build the demo workspace there: seven synthetic sources of 嘉兴 (residents, 11
 可在此生成演示工作区：嘉兴的七个模拟数据源（人口、110警情、卡口过车、通话、电动车标签、旅馆、布控名单），含预置的嫌疑人关系网、40个警力单元和一个正在进行的值班警情。约需一分钟。</translation>
     </message>
     <message>
-        <location filename="../startup.py" line="81" />
+        <location filename="../startup.py" line="82" />
         <source>Build the demo workspace</source>
         <translation>生成演示工作区</translation>
     </message>
     <message>
-        <location filename="../startup.py" line="82" />
+        <location filename="../startup.py" line="83" />
         <source>Open a workspace folder…</source>
         <translation>打开工作区文件夹…</translation>
     </message>
     <message>
-        <location filename="../startup.py" line="83" />
+        <location filename="../startup.py" line="84" />
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../startup.py" line="122" />
+        <location filename="../startup.py" line="123" />
         <source>Building the demo workspace…</source>
         <translation>正在生成演示工作区…</translation>
     </message>
     <message>
-        <location filename="../startup.py" line="139" />
+        <location filename="../startup.py" line="140" />
         <source>Cancelling after the current batch…</source>
         <translation>当前批次完成后取消…</translation>
     </message>
     <message>
-        <location filename="../startup.py" line="163" />
+        <location filename="../startup.py" line="164" />
         <source>Cancelled. Build again to finish it (what is done is kept), or open another folder.</source>
         <translation>已取消。再次生成可继续完成（已完成部分会保留），或打开其他文件夹。</translation>
     </message>
     <message>
-        <location filename="../startup.py" line="166" />
+        <location filename="../startup.py" line="167" />
         <source>The demo build failed (exit code {code}); its output is above.</source>
         <translation>演示工作区生成失败（退出码 {code}），输出见上方。</translation>
     </message>
     <message>
-        <location filename="../startup.py" line="170" />
+        <location filename="../startup.py" line="171" />
         <source>Open a workspace folder</source>
         <translation>打开工作区文件夹</translation>
     </message>
     <message>
-        <location filename="../startup.py" line="177" />
+        <location filename="../startup.py" line="178" />
         <source>{path} is not a superbrain workspace (it has no superbrain.toml).</source>
         <translation>{path} 不是 superbrain 工作区（没有 superbrain.toml）。</translation>
     </message>

@@ -214,7 +214,7 @@ function sbLegend(map, data) {
               "<span style='background:#f0883e'></span>";
     }
     var base = { tiles: "", districts: (data.places || []).length ?
-                   sbT("basemap_places", "offline basemap: districts and places (names from zoom 14)") :
+                   sbT("basemap_places", "offline basemap: streets and places (names as you zoom in)") :
                    sbT("basemap_districts", "offline basemap: district outlines"),
                  grid: sbT("basemap_grid", "offline: coordinate grid (no district outlines installed)")
                }[data.basemap];
@@ -337,39 +337,86 @@ function sbFitOnce() {
   }
 }
 
-function sbStreetsAndPlaces(map, data) {
-  /* The readable offline basemap: named streets (through the crossings the workspace knows)
-   * and named places (checkpoints, hotels); names appear from zoom 14, where they fit. */
-  var streets = L.layerGroup(), places = L.layerGroup();
-  var line = data.dark ? "#5b6b80" : "#9aa8b8";
-  (data.streets || []).forEach(function (s) {
-    var pl = L.polyline(s.points, { color: line, weight: 3, opacity: 0.8, interactive: false });
-    pl.addTo(streets);
-    var mid = s.points[Math.floor(s.points.length / 2)];
-    L.marker(mid, { interactive: false, keyboard: false, icon: L.divIcon({
-      className: "sb-street-name", html: sbEscape(s.name), iconSize: null }) }).addTo(streets);
+var STREET_STYLES = {  /* by class: [dark colour, light colour, weight] */
+  motorway: ["#b9803f", "#e39a4f", 4.5], trunk: ["#9c8650", "#e8c166", 3.5],
+  primary: ["#71839a", "#aab6c4", 3], secondary: ["#5b6b80", "#c0c9d3", 2.2],
+  residential: ["#4a586a", "#d2d8df", 1.4]
+};
+
+function sbLabel(latlng, name, cls, zoom, vertical) {
+  /* A name written on the map from `zoom` on (body class sb-lzN, see sbZoomClasses); built
+   * with textContent, never as markup */
+  var el = document.createElement("span");
+  el.textContent = name;
+  if (vertical) { el.className = "sb-vertical"; }
+  return L.marker(latlng, { interactive: false, keyboard: false, icon: L.divIcon({
+    className: cls + " sb-lz" + zoom, html: el, iconSize: null }) });
+}
+
+function sbLabelSpots(points) {
+  /* Where a street's name is written: the middle of every other segment (a name in view
+   * wherever one looks along the street), or of the one segment; [latlng, vertical] pairs */
+  var out = [];
+  var n = points.length - 1;
+  for (var i = n > 1 ? 1 : 0; i < Math.max(n, 1); i += 2) {
+    var a = points[i], b = points[i + 1] || a;
+    out.push([[(a[0] + b[0]) / 2, (a[1] + b[1]) / 2],
+              Math.abs(b[0] - a[0]) > Math.abs(b[1] - a[1]) * 1.2]);
+  }
+  return out;
+}
+
+function sbZoomClasses(map) {
+  /* body.sb-lzN for every N up to the current zoom: a name with class sb-lzN shows from N */
+  var z = map.getZoom();
+  for (var n = 6; n <= 19; n++) { document.body.classList.toggle("sb-lz" + n, z >= n); }
+  (SB.streetLines || []).forEach(function (e) {
+    var on = z >= e.minzoom;
+    if (on !== e.shown) { e.line.setStyle({ opacity: on ? 0.9 : 0 }); e.shown = on; }
   });
+}
+
+function sbStreetsAndPlaces(map, data) {
+  /* The readable offline basemap: street lines by class (motorways first, residential lanes
+   * from zoom 14), street names and place names each from their own zoom (district names
+   * from 9, street names from 11–16, places from 12–16). */
+  var streets = L.layerGroup(), places = L.layerGroup();
+  var dark = data.dark ? 0 : 1;
+  SB.streetLines = [];
+  var order = ["residential", "secondary", "primary", "trunk", "motorway"];
+  var sorted = (data.streets || []).slice().sort(function (a, b) {
+    return order.indexOf(a.cls) - order.indexOf(b.cls);  /* big roads drawn on top */
+  });
+  sorted.forEach(function (s) {
+    var style = STREET_STYLES[s.cls] || STREET_STYLES.residential;
+    var pl = L.polyline(s.points, { color: style[dark], weight: style[2], opacity: 0.9,
+                                    interactive: false, className: "sb-street sb-" + s.cls });
+    pl.addTo(streets);
+    SB.streetLines.push({ line: pl, minzoom: s.minzoom || 0, shown: true });
+    sbLabelSpots(s.points).forEach(function (spot) {
+      sbLabel(spot[0], s.name, "sb-street-name sb-" + s.cls, s.labelzoom || 14, spot[1])
+        .addTo(streets);
+    });
+  });
+  var line = data.dark ? "#5b6b80" : "#9aa8b8";
   (data.places || []).forEach(function (p) {
-    L.circleMarker([p.lat, p.lon], { radius: 2.5, color: line, weight: 1, fillOpacity: 0.9,
-                                     interactive: false }).addTo(places);
-    L.marker([p.lat, p.lon], { interactive: false, keyboard: false, icon: L.divIcon({
-      className: "sb-place-name", html: sbEscape(p.name), iconSize: null,
-      iconAnchor: [-4, 6] }) }).addTo(places);
+    if (p.kind !== "district") {
+      L.circleMarker([p.lat, p.lon], { radius: 2.5, color: line, weight: 1, fillOpacity: 0.9,
+                                       interactive: false }).addTo(places);
+    }
+    sbLabel([p.lat, p.lon], p.name, "sb-place-name sb-" + p.kind, p.labelzoom || 14, false)
+      .addTo(places);
   });
   if ((data.streets || []).length) { streets.addTo(map); SB.streets = streets; }
   if ((data.places || []).length) { places.addTo(map); SB.places = places; }
-  function names() {
-    var show = map.getZoom() >= 14;
-    document.body.classList.toggle("sb-names", show);
-    document.body.classList.toggle("sb-street-names", map.getZoom() >= 12);
-  }
-  map.on("zoomend", names);
-  names();
+  map.on("zoomend", function () { sbZoomClasses(map); });
+  sbZoomClasses(map);
 }
 
 function sbLayerSwitcher(map, data) {
   /* One switcher for every layer: incidents, units, records, hotspots, tracks, geofences and
-   * the basemap (district outlines or the tile server's tiles). */
+   * the basemap: district outlines, streets, places and a tile server's (or the workspace's
+   * MBTiles) tiles. */
   var names = SB.labels || {};
   var overlays = {};
   function add(key, layer) { if (layer) { overlays[names[key] || key] = layer; } }
@@ -378,7 +425,7 @@ function sbLayerSwitcher(map, data) {
   add("records", SB.recordLayer);
   map.eachLayer(function (l) {
     if (L.HeatLayer && l instanceof L.HeatLayer) { add("hotspots", l); }
-    if (l instanceof L.TileLayer) { add("basemap", l); }
+    if (l instanceof L.TileLayer) { add("tiles", l); }
     if (l instanceof L.GeoJSON) {
       var cls = "";
       l.eachLayer(function (f) { cls = cls || (f.options && f.options.className) || ""; });

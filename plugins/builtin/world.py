@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cached_property
 
-from plugins.builtin import geo
+from plugins.builtin import geo, streets
 from plugins.builtin.lexicon import (
     COMMUNITIES,
     DISTRICTS,
@@ -191,7 +191,18 @@ class World:
 
     @cached_property
     def checkpoints(self) -> tuple[Place, ...]:
-        return self._places(4, 84, _CheckpointNamer)
+        """Plate-reading cameras, each on a crossing of its district's streets
+        (:mod:`plugins.builtin.streets`) and named after the two streets that cross there."""
+        rng = self._rng(4, 0)
+        spots = {d: rng.sample(streets.crossings(d), len(streets.crossings(d)))
+                 for d in DISTRICT_NAMES}
+        out = []
+        for k in range(84):
+            district = DISTRICT_NAMES[k % len(DISTRICT_NAMES)]
+            c = spots[district][(k // len(DISTRICT_NAMES)) % len(spots[district])]
+            out.append(Place(f"KK{DISTRICTS[district][0]}{k:03d}", f"{c.a}与{c.b}交叉口卡口",
+                             district, f"嘉兴市{district}{c.a}与{c.b}交叉口", c.lat, c.lon))
+        return tuple(out)
 
     @cached_property
     def gates(self) -> tuple[Place, ...]:
@@ -219,14 +230,6 @@ class _HotelNamer(_PlaceNamer):
         road = rng.choice(ROADS)
         return (f"H{area}{k:03d}", f"{rng.choice(HOTEL_BRANDS)}(嘉兴{road}店)",
                 f"嘉兴市{district}{road}{rng.randint(1, 399)}号")
-
-
-class _CheckpointNamer(_PlaceNamer):
-    @staticmethod
-    def make(rng: random.Random, k: int, district: str) -> tuple[str, str, str]:
-        area = DISTRICTS[district][0]
-        a, b = rng.sample(ROADS, 2)
-        return f"KK{area}{k:03d}", f"{a}与{b}交叉口卡口", f"嘉兴市{district}{a}与{b}交叉口"
 
 
 class _GateNamer(_PlaceNamer):

@@ -45,7 +45,7 @@
               (inc.lat !== null ? inc.lat.toFixed(5) + ", " + inc.lon.toFixed(5) : ""));
       SB.text("incident-time", "接警 received " + (inc.received_local || inc.received_at));
       SB.show("accept", !me.accepted);
-      if (!state.map) state.map = SB.map("map", null, false);
+      if (!state.map) state.map = SB.map("map", null, false, state.token);
       if (state.marker) { state.marker.remove(); state.marker = null; }
       if (inc.lat !== null && inc.lon !== null) {
         state.marker = L.circleMarker([inc.lat, inc.lon], { radius: 9, color: "#c1121f" })
