@@ -259,8 +259,9 @@ DEMO_RESCAN_LIMIT = 300_000
 
 def prepare_demo(workspace: Any) -> None:
     """Called by `superbrain demo` after its ingest: seed units, take in a live shift of
-    incidents (relative to now), raise alerts on what was ingested before the watchlist
-    (sources are ingested one after the other)."""
+    incidents (relative to now), write 25 months of closed history (:mod:`ops.history`),
+    raise alerts on what was ingested before the watchlist (sources are ingested one after
+    the other)."""
     from ops.seed import seed_demo_units, seed_live_shift
     from ops.service import OpsService
 
@@ -271,6 +272,13 @@ def prepare_demo(workspace: Any) -> None:
     shift = seed_live_shift(ops)
     print(f"ops: a live shift of {len(shift)} incidents received in the last hour",
           file=sys.stderr)
+    from ops.history import seed_history
+
+    history = seed_history(ops)
+    if history["incidents"]:
+        print(f"ops: {history['months']} months of history: {history['incidents']:,} closed "
+              f"incidents, {history['ratings']:,} ratings, {history['mediations']:,} "
+              f"mediations, {history['alerts']:,} acknowledged alerts", file=sys.stderr)
     if workspace.store.count() > DEMO_RESCAN_LIMIT:
         print("ops: run `superbrain ops rescan` to raise alerts on the ingested records",
               file=sys.stderr)
