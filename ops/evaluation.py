@@ -251,7 +251,7 @@ def _yoy(value: float | None, previous: float | None, direction: str) -> dict[st
     delta = value - previous
     pct = round(100.0 * delta / previous, 1) if previous else None
     better = None if abs(delta) < 1e-9 else (delta > 0) == (direction == "higher")
-    return {"previous": round(previous, 2), "yoy_delta": round(delta, 2), "yoy_pct": pct,
+    return {"previous": round(previous, 4), "yoy_delta": round(delta, 4), "yoy_pct": pct,
             "better": better}
 
 
@@ -298,9 +298,9 @@ def evaluate(con: Any, config: OpsConfig, spec: EvaluationConfig, zone: ZoneInfo
         for d, values in grid.items():
             value, n = values[month]
             previous = values[shift_month(month, -12)][0]
-            cells[d] = {"value": None if value is None else round(value, 2), "n": n,
+            cells[d] = {"value": None if value is None else round(value, 4), "n": n,
                         **_yoy(value, previous, ind.direction)}
-        series = {d: [None if values[m][0] is None else round(values[m][0], 2) for m in trend]
+        series = {d: [None if values[m][0] is None else round(values[m][0], 4) for m in trend]
                   for d, values in grid.items()}
         out.append({**ind.as_dict(), "cells": cells, "series": series})
     return {"month": month, "months": trend, "zone": zone.key, "config": str(spec.path),

@@ -188,8 +188,8 @@ def _parse(n: int, raw: Any, path: Path) -> Indicator:
     if kind == "percentile":
         for key, attr in (("from", "start"), ("to", "end")):
             if raw[key] not in STAMPS[source]:
-                raise OpsConfigError(f"{where}: {key!r} must be a stamp of {source}"
-                                     f"{_near(raw[key], STAMPS[source])}")
+                raise OpsConfigError(f"{where}: {key!r} must be a stamp of {source}, got "
+                                     f"{raw[key]!r}{_near(raw[key], STAMPS[source])}")
             spec[attr] = raw[key]
         q = raw.get("percentile", 90)
         if isinstance(q, bool) or not isinstance(q, int | float) or not 0 < q <= 100:
