@@ -38,7 +38,7 @@ NUMERIC = frozenset({"priority", "rating"})
 TOP_KEYS = frozenset({"repeat_days", "repeat_place_m", "indicator"})
 INDICATOR_KEYS = frozenset({"id", "label", "label_zh", "source", "kind", "where", "numerator",
                             "denominator", "field", "percentile", "from", "to", "per_10k", "scale",
-                            "unit", "direction", "min_count", "description"})
+                            "unit", "unit_zh", "direction", "min_count", "description"})
 _DURATION = re.compile(r"^([a-z_]+?)_to_([a-z_]+)_min$")
 
 Filter = Mapping[str, Any]
@@ -72,10 +72,12 @@ class Indicator:
     scale: float = 1.0
     min_count: int = 1
     description: str = ""
+    unit_zh: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "label": self.label, "label_zh": self.label_zh,
                 "source": self.source, "kind": self.kind, "unit": self.unit,
+                "unit_zh": self.unit_zh or self.unit,
                 "direction": self.direction, "description": self.description}
 
 
@@ -160,7 +162,8 @@ def _parse(n: int, raw: Any, path: Path) -> Indicator:
         "id": raw["id"], "label": raw["label"], "label_zh": raw["label_zh"], "source": source,
         "kind": kind, "unit": raw["unit"], "direction": direction,
         "where": _filter(raw.get("where", {}), source, f"{where}: where"),
-        "description": str(raw.get("description", ""))}
+        "description": str(raw.get("description", "")),
+        "unit_zh": str(raw.get("unit_zh", ""))}
     min_count = raw.get("min_count", 1)
     if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
         raise OpsConfigError(f"{where}: 'min_count' must be a whole number ≥ 1, got {min_count!r}")
