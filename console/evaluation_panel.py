@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, Qt
+from PyQt6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PyQt6.QtGui import QColor
 from PyQt6.QtWidgets import (
     QAbstractItemView,
@@ -43,10 +43,6 @@ TREND_MONTHS = 13
 #: How many months back the month picker offers (from the newest complete month).
 PICKER_MONTHS = 36
 BETTER, WORSE = "#3fb950", "#e5534b"
-
-
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("EvaluationModel", text)
 
 
 def number(value: float | None) -> str:
@@ -97,7 +93,7 @@ class EvaluationModel(QAbstractTableModel):
         return str(ind.get("unit_zh") or ind["unit"]) if self.zh else str(ind["unit"])
 
     def district_title(self, district: str) -> str:
-        return _tr("All districts") if district == "all" else district
+        return self.tr("All districts") if district == "all" else district
 
     def rowCount(self, parent: QModelIndex | None = None) -> int:  # noqa: N802 - Qt's name
         return len(self.indicators)
@@ -110,7 +106,7 @@ class EvaluationModel(QAbstractTableModel):
         if role != Qt.ItemDataRole.DisplayRole or orientation != Qt.Orientation.Horizontal:
             return None
         if section == 0:
-            return _tr("Indicator")
+            return self.tr("Indicator")
         return self.district_title(self.districts[section - 1])
 
     def cell(self, row: int, column: int) -> dict[str, Any] | None:
@@ -140,13 +136,13 @@ class EvaluationModel(QAbstractTableModel):
 
     def tooltip(self, row: int, column: int) -> str:
         ind = self.indicators[row]
-        better = _tr("higher is better") if ind["direction"] == "higher" else _tr(
+        better = self.tr("higher is better") if ind["direction"] == "higher" else self.tr(
             "lower is better")
         cell = self.cell(row, column)
         if cell is None:
             return f"{self.label(ind)} — {better}"
-        verdict = {True: _tr("better"), False: _tr("worse"), None: ""}[cell.get("better")]
-        return fill(_tr("{value} {unit}; a year before: {previous} {unit}; change {change} "
+        verdict = {True: self.tr("better"), False: self.tr("worse"), None: ""}[cell.get("better")]
+        return fill(self.tr("{value} {unit}; a year before: {previous} {unit}; change {change} "
                         "{verdict}; sample {n}"), value=number(cell["value"]),
                     unit=self.unit(ind), previous=number(cell.get("previous")),
                     change=number(cell.get("yoy_delta")), verdict=verdict, n=cell["n"])

@@ -645,6 +645,70 @@
         <translation>未结警情 {open}   |   警力：{units}   |   未确认预警 {alerts}</translation>
     </message>
 </context><context>
+    <name>EvaluationModel</name>
+    <message>
+        <location filename="../evaluation_panel.py" line="96" />
+        <source>All districts</source>
+        <translation>全市</translation>
+    </message>
+    <message>
+        <location filename="../evaluation_panel.py" line="109" />
+        <source>Indicator</source>
+        <translation>指标</translation>
+    </message>
+    <message>
+        <location filename="../evaluation_panel.py" line="139" />
+        <source>higher is better</source>
+        <translation>越高越好</translation>
+    </message>
+    <message>
+        <location filename="../evaluation_panel.py" line="139" />
+        <source>lower is better</source>
+        <translation>越低越好</translation>
+    </message>
+    <message>
+        <location filename="../evaluation_panel.py" line="144" />
+        <source>better</source>
+        <translation>改善</translation>
+    </message>
+    <message>
+        <location filename="../evaluation_panel.py" line="144" />
+        <source>worse</source>
+        <translation>变差</translation>
+    </message>
+    <message>
+        <location filename="../evaluation_panel.py" line="145" />
+        <source>{value} {unit}; a year before: {previous} {unit}; change {change} {verdict}; sample {n}</source>
+        <translation>{value} {unit}；去年同期：{previous} {unit}；变化 {change} {verdict}；样本 {n}</translation>
+    </message>
+</context><context>
+    <name>EvaluationPanel</name>
+    <message>
+        <location filename="../evaluation_panel.py" line="165" />
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <location filename="../evaluation_panel.py" line="169" />
+        <source>Month</source>
+        <translation>月份</translation>
+    </message>
+    <message>
+        <location filename="../evaluation_panel.py" line="203" />
+        <source>computing the indicators …</source>
+        <translation>正在计算指标 …</translation>
+    </message>
+    <message>
+        <location filename="../evaluation_panel.py" line="218" />
+        <source>{month} against {before} · months in {zone} · indicators from {file}</source>
+        <translation>{month} 同比 {before} · 月份按 {zone} 计 · 指标定义：{file}</translation>
+    </message>
+    <message>
+        <location filename="../evaluation_panel.py" line="255" />
+        <source>{indicator} ({unit}), last {n} months</source>
+        <translation>{indicator}（{unit}），近 {n} 个月</translation>
+    </message>
+</context><context>
     <name>FacesPanel</name>
     <message>
         <location filename="../faces_panel.py" line="161" />
@@ -1027,311 +1091,281 @@
 </context><context>
     <name>Headers</name>
     <message>
-        <location filename="headers.py" line="9" />
         <source>Time</source>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="headers.py" line="10" />
         <source>Source</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="headers.py" line="11" />
         <source>Type</source>
         <translation>类型</translation>
     </message>
     <message>
-        <location filename="headers.py" line="12" />
         <source>Title</source>
         <translation>标题</translation>
     </message>
     <message>
-        <location filename="headers.py" line="13" />
         <source>Score</source>
         <translation>得分</translation>
     </message>
     <message>
-        <location filename="headers.py" line="14" />
         <source>Category</source>
         <translation>类别</translation>
     </message>
     <message>
-        <location filename="headers.py" line="15" />
         <source>Waiting</source>
         <translation>等待时长</translation>
     </message>
     <message>
-        <location filename="headers.py" line="16" />
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="headers.py" line="17" />
         <source>District</source>
         <translation>辖区</translation>
     </message>
     <message>
-        <location filename="headers.py" line="18" />
         <source>Units</source>
         <translation>警力</translation>
     </message>
     <message>
-        <location filename="headers.py" line="19" />
         <source>Summary</source>
         <translation>摘要</translation>
     </message>
     <message>
-        <location filename="headers.py" line="20" />
         <source>Unit</source>
         <translation>警力</translation>
     </message>
     <message>
-        <location filename="headers.py" line="21" />
         <source>Incident</source>
         <translation>警情</translation>
     </message>
     <message>
-        <location filename="headers.py" line="22" />
         <source>Position</source>
         <translation>位置</translation>
     </message>
     <message>
-        <location filename="headers.py" line="23" />
         <source>Severity</source>
         <translation>级别</translation>
     </message>
     <message>
-        <location filename="headers.py" line="24" />
         <source>Kind</source>
         <translation>种类</translation>
     </message>
     <message>
-        <location filename="headers.py" line="25" />
         <source>Alert</source>
         <translation>预警</translation>
     </message>
     <message>
-        <location filename="headers.py" line="26" />
         <source>Subject</source>
         <translation>对象</translation>
     </message>
     <message>
-        <location filename="headers.py" line="27" />
         <source>Acknowledged</source>
         <translation>已确认</translation>
     </message>
     <message>
-        <location filename="headers.py" line="28" />
         <source>Version</source>
         <translation>版本</translation>
     </message>
     <message>
-        <location filename="headers.py" line="29" />
         <source>Formats</source>
         <translation>格式</translation>
     </message>
     <message>
-        <location filename="headers.py" line="30" />
         <source>Description / error</source>
         <translation>说明 / 错误</translation>
     </message>
     <message>
-        <location filename="headers.py" line="31" />
         <source>Person A</source>
         <translation>人员 A</translation>
     </message>
     <message>
-        <location filename="headers.py" line="32" />
         <source>Person B</source>
         <translation>人员 B</translation>
     </message>
     <message>
-        <location filename="headers.py" line="33" />
         <source>Not sure</source>
         <translation>不确定</translation>
     </message>
     <message>
-        <location filename="headers.py" line="34" />
         <source>Field</source>
         <translation>字段</translation>
     </message>
     <message>
-        <location filename="headers.py" line="35" />
         <source>Record A</source>
         <translation>记录 A</translation>
     </message>
     <message>
-        <location filename="headers.py" line="36" />
         <source>Record B</source>
         <translation>记录 B</translation>
     </message>
     <message>
-        <location filename="headers.py" line="37" />
         <source>Level</source>
         <translation>相符程度</translation>
     </message>
     <message>
-        <location filename="headers.py" line="38" />
         <source>Weight</source>
         <translation>权重</translation>
     </message>
 </context><context>
     <name>MainWindow</name>
     <message>
-        <location filename="../mainwindow.py" line="288" />
+        <location filename="../mainwindow.py" line="290" />
         <source>workspace: {name}</source>
         <translation>工作区：{name}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="290" />
+        <location filename="../mainwindow.py" line="292" />
         <source>backend: …</source>
         <translation>检索后端：…</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="292" />
+        <location filename="../mainwindow.py" line="294" />
         <source>user: {user} ({role})</source>
         <translation>用户：{user}（{role}）</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="302" />
+        <location filename="../mainwindow.py" line="304" />
         <source>analyst</source>
         <translation>分析员</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="302" />
+        <location filename="../mainwindow.py" line="304" />
         <source>commander</source>
         <translation>指挥员</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="303" />
+        <location filename="../mainwindow.py" line="305" />
         <source>supervisor</source>
         <translation>主管</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="304" />
+        <location filename="../mainwindow.py" line="306" />
         <source>administrator</source>
         <translation>管理员</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="318" />
+        <location filename="../mainwindow.py" line="320" />
         <source>&amp;Workspace</source>
         <translation>工作区(&amp;W)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="319" />
+        <location filename="../mainwindow.py" line="321" />
         <source>Ingest a file…</source>
         <translation>导入文件…</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="320" />
+        <location filename="../mainwindow.py" line="322" />
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="322" />
+        <location filename="../mainwindow.py" line="324" />
         <source>Quit</source>
         <translation>退出</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="323" />
+        <location filename="../mainwindow.py" line="325" />
         <source>&amp;Go</source>
         <translation>转到(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="324" />
+        <location filename="../mainwindow.py" line="326" />
         <source>Search</source>
         <translation>检索</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="325" />
+        <location filename="../mainwindow.py" line="327" />
         <source>◀ Back</source>
         <translation>◀ 后退</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="326" />
+        <location filename="../mainwindow.py" line="328" />
         <source>Forward ▶</source>
         <translation>前进 ▶</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="327" />
+        <location filename="../mainwindow.py" line="329" />
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="332" />
+        <location filename="../mainwindow.py" line="334" />
         <source>Pop out the current view</source>
         <translation>弹出当前视图</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="333" />
+        <location filename="../mainwindow.py" line="335" />
         <source>Board mode (full screen)</source>
         <translation>调度大屏模式（全屏）</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="336" />
+        <location filename="../mainwindow.py" line="338" />
         <source>Toggle dark / light theme</source>
         <translation>切换深色 / 浅色主题</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="337" />
+        <location filename="../mainwindow.py" line="339" />
         <source>Reset layout</source>
         <translation>恢复默认布局</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="473" />
-        <location filename="../mainwindow.py" line="338" />
+        <location filename="../mainwindow.py" line="475" />
+        <location filename="../mainwindow.py" line="340" />
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="350" />
+        <location filename="../mainwindow.py" line="352" />
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="533" />
-        <location filename="../mainwindow.py" line="351" />
+        <location filename="../mainwindow.py" line="535" />
+        <location filename="../mainwindow.py" line="353" />
         <source>Keyboard shortcuts</source>
         <translation>快捷键</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="352" />
+        <location filename="../mainwindow.py" line="354" />
         <source>Navigation</source>
         <translation>导航</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="474" />
+        <location filename="../mainwindow.py" line="476" />
         <source>The language changes when the console is restarted.</source>
         <translation>重新启动控制台后语言设置生效。</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="476" />
+        <location filename="../mainwindow.py" line="478" />
         <source>Restart now</source>
         <translation>立即重启</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="477" />
+        <location filename="../mainwindow.py" line="479" />
         <source>Later</source>
         <translation>稍后</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="496" />
+        <location filename="../mainwindow.py" line="498" />
         <source>could not restart: start the console again</source>
         <translation>无法重启：请重新启动控制台</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="510" />
+        <location filename="../mainwindow.py" line="512" />
         <source>backend: {state}</source>
         <translation>检索后端：{state}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="513" />
+        <location filename="../mainwindow.py" line="515" />
         <source>backend: error: {error}</source>
         <translation>检索后端：错误：{error}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="527" />
+        <location filename="../mainwindow.py" line="529" />
         <source>UI stall {ms} ms</source>
         <translation>界面卡顿 {ms} 毫秒</translation>
     </message>
@@ -1497,63 +1531,68 @@
 </context><context>
     <name>Panels</name>
     <message>
-        <location filename="../mainwindow.py" line="122" />
+        <location filename="../mainwindow.py" line="124" />
         <location filename="../alert_tray.py" line="220" />
         <source>Alerts</source>
         <translation>预警</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="112" />
+        <location filename="../mainwindow.py" line="113" />
         <source>Search</source>
         <translation>检索</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="113" />
+        <location filename="../mainwindow.py" line="114" />
         <source>Link chart</source>
         <translation>关系图谱</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="114" />
+        <location filename="../mainwindow.py" line="115" />
         <source>Map</source>
         <translation>地图</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="115" />
+        <location filename="../mainwindow.py" line="116" />
         <source>Timeline</source>
         <translation>时间轴</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="116" />
+        <location filename="../mainwindow.py" line="117" />
         <source>Dashboards</source>
         <translation>统计看板</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="117" />
+        <location filename="../mainwindow.py" line="118" />
+        <source>Evaluation</source>
+        <translation>考核评估</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="119" />
         <source>Faces</source>
         <translation>人像比对</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="118" />
+        <location filename="../mainwindow.py" line="120" />
         <source>Dispatch board</source>
         <translation>调度台</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="119" />
+        <location filename="../mainwindow.py" line="121" />
         <source>Record</source>
         <translation>记录详情</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="120" />
+        <location filename="../mainwindow.py" line="122" />
         <source>Cases</source>
         <translation>案件</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="121" />
+        <location filename="../mainwindow.py" line="123" />
         <source>Identities</source>
         <translation>身份核验</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="123" />
+        <location filename="../mainwindow.py" line="125" />
         <source>Plugins</source>
         <translation>数据源插件</translation>
     </message>
