@@ -177,7 +177,9 @@ class EvaluationPanel(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
+        self.table.setWordWrap(False)  # one line per indicator: all twelve fit above the trend
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setMinimumSectionSize(96)
         self.table.selectionModel().currentChanged.connect(lambda *_: self._draw_trend())
         self.trend = pg.PlotWidget()
         self.trend.setMenuEnabled(False)
@@ -224,6 +226,9 @@ class EvaluationPanel(QWidget):
                 self.model.columnCount() - 1
             self.table.setCurrentIndex(self.model.index(min(row, self.model.rowCount() - 1),
                                                         column))
+        header = self.table.horizontalHeader()
+        if self.model.columnCount():
+            header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.table.resizeRowsToContents()
         self._draw_trend()
 
