@@ -43,24 +43,31 @@ TREND_MONTHS = 13
 #: How many months back the month picker offers (from the newest complete month).
 PICKER_MONTHS = 36
 BETTER, WORSE = "#3fb950", "#e5534b"
+#: The most pixels the indicator column takes at first (the user can widen it).
+LABEL_WIDTH = 220
 
 
 def number(value: float | None) -> str:
-    """A value with at most 2 decimals and thousands separators; "–" for no value."""
+    """A value to about three significant digits (2 decimals below 10, 1 below 100, none
+    above), with thousands separators; "–" for no value."""
     if value is None:
         return "–"
-    return f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) < 1e6 else f"{value:,.0f}"
+    digits = 2 if abs(value) < 10 else 1 if abs(value) < 100 else 0
+    text = f"{value:,.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def change_text(cell: dict[str, Any]) -> str:
-    """The year-on-year arrow: ``▲ 3.7%`` / ``▼ 12%`` / ``= 0%``; empty without a year
+    """The year-on-year arrow: ``▲3.7%`` / ``▼12%`` / ``=0.0%``; empty without a year
     before (relative change; the absolute one when the year before was 0)."""
     delta = cell.get("yoy_delta")
     if delta is None:
         return ""
     arrow = "▲" if delta > 0 else "▼" if delta < 0 else "="
     pct = cell.get("yoy_pct")
-    return f"{arrow} {abs(pct):.1f}%" if pct is not None else f"{arrow} {number(abs(delta))}"
+    if pct is None:
+        return f"{arrow}{number(abs(delta))}"
+    return f"{arrow}{abs(pct):.1f}%" if abs(pct) < 10 else f"{arrow}{abs(pct):,.0f}%"
 
 
 class EvaluationModel(QAbstractTableModel):
@@ -124,7 +131,7 @@ class EvaluationModel(QAbstractTableModel):
             if cell is None:
                 return f"{self.label(ind)} ({self.unit(ind)})"
             change = change_text(cell)
-            return number(cell["value"]) + (f"   {change}" if change else "")
+            return number(cell["value"]) + (f" {change}" if change else "")
         if role == Qt.ItemDataRole.ForegroundRole and cell is not None:
             better = cell.get("better")
             return None if better is None else QColor(BETTER if better else WORSE)
@@ -179,7 +186,7 @@ class EvaluationPanel(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setWordWrap(False)  # one line per indicator: all twelve fit above the trend
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.table.horizontalHeader().setMinimumSectionSize(96)
+        self.table.horizontalHeader().setMinimumSectionSize(60)
         self.table.selectionModel().currentChanged.connect(lambda *_: self._draw_trend())
         self.trend = pg.PlotWidget()
         self.trend.setMenuEnabled(False)
@@ -188,7 +195,7 @@ class EvaluationPanel(QWidget):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
         split.addWidget(self.trend)
-        split.setSizes([520, 300])
+        split.setSizes([640, 260])
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(split, 1)
@@ -217,18 +224,22 @@ class EvaluationPanel(QWidget):
         if self.month.count() == 0:
             self.month.addItems([shift_month(data["month"], -k) for k in range(PICKER_MONTHS)])
         self.month.setCurrentText(data["month"])
+        source = (self.tr("the workspace's own") if data.get("config_source") == "workspace"
+                  else self.tr("the shipped set"))
         self.summary.setText(fill(self.tr("{month} against {before} · months in {zone} · "
-                                          "indicators from {file}"),
+                                          "indicators: {source}"),
                                   month=data["month"], before=shift_month(data["month"], -12),
-                                  zone=data["zone"], file=data["config"]))
+                                  zone=data["zone"], source=source))
+        self.summary.setToolTip(plain_tooltip(data["config"]))
         if self.model.rowCount():
             column = column if 0 < column < self.model.columnCount() else \
                 self.model.columnCount() - 1
             self.table.setCurrentIndex(self.model.index(min(row, self.model.rowCount() - 1),
                                                         column))
         header = self.table.horizontalHeader()
-        if self.model.columnCount():
-            header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        if self.model.columnCount():  # names elided with "…" (the tooltip has them whole)
+            header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(0, min(self.table.sizeHintForColumn(0), LABEL_WIDTH))
         self.table.resizeRowsToContents()
         self._draw_trend()
 

@@ -129,15 +129,18 @@ class OpsService:
 
     def evaluate(self, month: str | None = None, months: int = 13) -> dict[str, Any]:
         """The evaluation dashboard (:func:`ops.evaluation.evaluate`) with the indicators of
-        ``evaluation.toml`` (the workspace's ``ops/`` copy wins); ``month`` defaults to the
-        newest complete month in the workspace's time zone."""
+        ``evaluation.toml`` (the workspace's ``ops/`` copy wins: ``config_source`` says
+        "workspace" or "shipped"); ``month`` defaults to the newest complete month in the
+        workspace's time zone."""
         from ops.evaluation import evaluate, last_complete_month
         from ops.evaluation_spec import load_evaluation
 
         zone = self.ctx.workspace.zone
         spec = load_evaluation(self.ctx.workspace.root / "ops")
         month = month or last_complete_month(self.ctx.clock(), zone)
-        return evaluate(self.ctx.con, self.config, spec, zone, month=month, months=months)
+        data = evaluate(self.ctx.con, self.config, spec, zone, month=month, months=months)
+        own = spec.path.parent == self.ctx.workspace.root / "ops"
+        return {**data, "config_source": "workspace" if own else "shipped"}
 
 
 def raise_alert(workspace: Workspace, kind: str, **details: Any) -> Any:

@@ -15,11 +15,13 @@ WAIT = 30_000  # ms; a slow shared CI machine
 def test_change_text_and_numbers() -> None:
     from console.evaluation_panel import change_text, number
 
-    assert change_text({"yoy_delta": -0.64, "yoy_pct": -10.4}) == "▼ 10.4%"
-    assert change_text({"yoy_delta": 2.0, "yoy_pct": None}) == "▲ 2"  # a year before was 0
-    assert change_text({"yoy_delta": 0.0, "yoy_pct": 0.0}) == "= 0.0%"
+    assert change_text({"yoy_delta": -0.64, "yoy_pct": -10.4}) == "▼10%"
+    assert change_text({"yoy_delta": 0.2, "yoy_pct": 4.44}) == "▲4.4%"
+    assert change_text({"yoy_delta": 2.0, "yoy_pct": None}) == "▲2"  # a year before was 0
+    assert change_text({"yoy_delta": 0.0, "yoy_pct": 0.0}) == "=0.0%"
     assert change_text({"yoy_delta": None, "yoy_pct": None}) == ""
-    assert number(None) == "–" and number(1234.5) == "1,234.5" and number(3.0) == "3"
+    assert number(None) == "–" and number(1234.6) == "1,235" and number(3.0) == "3"
+    assert number(21.35) == "21.4" and number(0.048) == "0.05" and number(100.0) == "100"
 
 
 def _panel(qtbot, ctx):  # noqa: F811

@@ -268,6 +268,7 @@ def test_year_on_year_change_and_its_direction(evaluated: Workspace) -> None:
     data = ind["_"]
     assert data["months"][0] == "2025-03" and data["months"][-1] == "2026-03"
     assert len(data["months"]) == 13 and data["zone"] == "Asia/Shanghai"
+    assert data["config_source"] == "workspace"  # its ops/evaluation.toml, not the shipped one
     series = ind["per_10k"]["series"][NANHU]
     assert series[0] == count["previous"] and series[-1] == count["value"]
     assert series[1:-1] == [0.0] * 11
@@ -392,7 +393,7 @@ def test_demo_history_covers_thirteen_months_with_year_on_year(workspace: Worksp
     assert counts["incidents"] > 25 * 100 and counts["alerts"] > 0
     assert seed_history(ops, now=now) == {"incidents": 0}
     data = ops.evaluate("2026-11", 13)
-    assert data["months"][0] == "2025-11"
+    assert data["months"][0] == "2025-11" and data["config_source"] == "shipped"
     for ind in data["indicators"]:
         cell = ind["cells"]["all"]
         assert cell["value"] is not None and cell["previous"] is not None, ind["id"]

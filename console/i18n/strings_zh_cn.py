@@ -250,7 +250,8 @@ ZH_CN.update({
     "worse": "变差", "computing the indicators …": "正在计算指标 …",
     "{value} {unit}; a year before: {previous} {unit}; change {change} {verdict}; sample {n}":
         "{value} {unit}；去年同期：{previous} {unit}；变化 {change} {verdict}；样本 {n}",
-    "{month} against {before} · months in {zone} · indicators from {file}":
-        "{month} 同比 {before} · 月份按 {zone} 计 · 指标定义：{file}",
+    "{month} against {before} · months in {zone} · indicators: {source}":
+        "{month} 同比 {before} · 月份按 {zone} 计 · 指标：{source}",
+    "the workspace's own": "本工作区自定义", "the shipped set": "系统默认",
     "{indicator} ({unit}), last {n} months": "{indicator}（{unit}），近 {n} 个月",
 })

@@ -647,64 +647,74 @@
 </context><context>
     <name>EvaluationModel</name>
     <message>
-        <location filename="../evaluation_panel.py" line="96" />
+        <location filename="../evaluation_panel.py" line="103" />
         <source>All districts</source>
         <translation>全市</translation>
     </message>
     <message>
-        <location filename="../evaluation_panel.py" line="109" />
+        <location filename="../evaluation_panel.py" line="116" />
         <source>Indicator</source>
         <translation>指标</translation>
     </message>
     <message>
-        <location filename="../evaluation_panel.py" line="139" />
+        <location filename="../evaluation_panel.py" line="146" />
         <source>higher is better</source>
         <translation>越高越好</translation>
     </message>
     <message>
-        <location filename="../evaluation_panel.py" line="139" />
+        <location filename="../evaluation_panel.py" line="146" />
         <source>lower is better</source>
         <translation>越低越好</translation>
     </message>
     <message>
-        <location filename="../evaluation_panel.py" line="144" />
+        <location filename="../evaluation_panel.py" line="151" />
         <source>better</source>
         <translation>改善</translation>
     </message>
     <message>
-        <location filename="../evaluation_panel.py" line="144" />
+        <location filename="../evaluation_panel.py" line="151" />
         <source>worse</source>
         <translation>变差</translation>
     </message>
     <message>
-        <location filename="../evaluation_panel.py" line="145" />
+        <location filename="../evaluation_panel.py" line="152" />
         <source>{value} {unit}; a year before: {previous} {unit}; change {change} {verdict}; sample {n}</source>
         <translation>{value} {unit}；去年同期：{previous} {unit}；变化 {change} {verdict}；样本 {n}</translation>
     </message>
 </context><context>
     <name>EvaluationPanel</name>
     <message>
-        <location filename="../evaluation_panel.py" line="165" />
+        <location filename="../evaluation_panel.py" line="172" />
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../evaluation_panel.py" line="169" />
+        <location filename="../evaluation_panel.py" line="176" />
         <source>Month</source>
         <translation>月份</translation>
     </message>
     <message>
-        <location filename="../evaluation_panel.py" line="203" />
+        <location filename="../evaluation_panel.py" line="212" />
         <source>computing the indicators …</source>
         <translation>正在计算指标 …</translation>
     </message>
     <message>
-        <location filename="../evaluation_panel.py" line="218" />
-        <source>{month} against {before} · months in {zone} · indicators from {file}</source>
-        <translation>{month} 同比 {before} · 月份按 {zone} 计 · 指标定义：{file}</translation>
+        <location filename="../evaluation_panel.py" line="227" />
+        <source>the workspace's own</source>
+        <translation>本工作区自定义</translation>
     </message>
     <message>
-        <location filename="../evaluation_panel.py" line="255" />
+        <location filename="../evaluation_panel.py" line="228" />
+        <source>the shipped set</source>
+        <translation>系统默认</translation>
+    </message>
+    <message>
+        <location filename="../evaluation_panel.py" line="229" />
+        <source>{month} against {before} · months in {zone} · indicators: {source}</source>
+        <translation>{month} 同比 {before} · 月份按 {zone} 计 · 指标：{source}</translation>
+    </message>
+    <message>
+        <location filename="../evaluation_panel.py" line="271" />
         <source>{indicator} ({unit}), last {n} months</source>
         <translation>{indicator}（{unit}），近 {n} 个月</translation>
     </message>
