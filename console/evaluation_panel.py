@@ -183,11 +183,15 @@ class EvaluationPanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
         self.table.setWordWrap(False)  # one line per indicator: all twelve fit above the trend
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.table.horizontalHeader().setMinimumSectionSize(60)
-        self.table.selectionModel().currentChanged.connect(lambda *_: self._draw_trend())
+        rows, header = self.table.verticalHeader(), self.table.horizontalHeader()
+        selection = self.table.selectionModel()
+        assert rows is not None and header is not None and selection is not None  # set above
+        self.header: QHeaderView = header
+        rows.setVisible(False)
+        self.header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.header.setMinimumSectionSize(60)
+        selection.currentChanged.connect(lambda *_: self._draw_trend())
         self.trend = pg.PlotWidget()
         self.trend.setMenuEnabled(False)
         self.trend.showGrid(x=False, y=True, alpha=0.15)
@@ -236,10 +240,9 @@ class EvaluationPanel(QWidget):
                 self.model.columnCount() - 1
             self.table.setCurrentIndex(self.model.index(min(row, self.model.rowCount() - 1),
                                                         column))
-        header = self.table.horizontalHeader()
         if self.model.columnCount():  # names elided with "…" (the tooltip has them whole)
-            header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-            header.resizeSection(0, min(self.table.sizeHintForColumn(0), LABEL_WIDTH))
+            self.header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+            self.header.resizeSection(0, min(self.table.sizeHintForColumn(0), LABEL_WIDTH))
         self.table.resizeRowsToContents()
         self._draw_trend()
 

@@ -245,6 +245,10 @@ class Formula:
         return float(np.percentile(values, ind.percentile)), int(values.size)
 
 
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
 def _yoy(value: float | None, previous: float | None, direction: str) -> dict[str, Any]:
     if value is None or previous is None:
         return {"previous": previous, "yoy_delta": None, "yoy_pct": None, "better": None}
@@ -298,10 +302,9 @@ def evaluate(con: Any, config: OpsConfig, spec: EvaluationConfig, zone: ZoneInfo
         for d, values in grid.items():
             value, n = values[month]
             previous = values[shift_month(month, -12)][0]
-            cells[d] = {"value": None if value is None else round(value, 4), "n": n,
+            cells[d] = {"value": _rounded(value), "n": n,
                         **_yoy(value, previous, ind.direction)}
-        series = {d: [None if values[m][0] is None else round(values[m][0], 4) for m in trend]
-                  for d, values in grid.items()}
+        series = {d: [_rounded(values[m][0]) for m in trend] for d, values in grid.items()}
         out.append({**ind.as_dict(), "cells": cells, "series": series})
     return {"month": month, "months": trend, "zone": zone.key, "config": str(spec.path),
             "districts": [*districts, ALL], "populations": population, "indicators": out}
