@@ -694,27 +694,27 @@
         <translation>月份</translation>
     </message>
     <message>
-        <location filename="../evaluation_panel.py" line="212" />
+        <location filename="../evaluation_panel.py" line="216" />
         <source>computing the indicators …</source>
         <translation>正在计算指标 …</translation>
     </message>
     <message>
-        <location filename="../evaluation_panel.py" line="227" />
+        <location filename="../evaluation_panel.py" line="231" />
         <source>the workspace's own</source>
         <translation>本工作区自定义</translation>
     </message>
     <message>
-        <location filename="../evaluation_panel.py" line="228" />
+        <location filename="../evaluation_panel.py" line="232" />
         <source>the shipped set</source>
         <translation>系统默认</translation>
     </message>
     <message>
-        <location filename="../evaluation_panel.py" line="229" />
+        <location filename="../evaluation_panel.py" line="233" />
         <source>{month} against {before} · months in {zone} · indicators: {source}</source>
         <translation>{month} 同比 {before} · 月份按 {zone} 计 · 指标：{source}</translation>
     </message>
     <message>
-        <location filename="../evaluation_panel.py" line="271" />
+        <location filename="../evaluation_panel.py" line="274" />
         <source>{indicator} ({unit}), last {n} months</source>
         <translation>{indicator}（{unit}），近 {n} 个月</translation>
     </message>
