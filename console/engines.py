@@ -218,6 +218,7 @@ class EngineServices:
     ops_alert_ack = Endpoint(lambda: ops_service.alert_ack)
     ops_hotspots = Endpoint(lambda: ops_service.hotspots_of)
     ops_metrics = Endpoint(lambda: ops_service.metrics_of)
+    ops_evaluate = Endpoint(lambda: ops_service.evaluate_of)
 
     # -- cases -----------------------------------------------------------------------------------
     cases_list = Endpoint(lambda: cases_api.list_cases)

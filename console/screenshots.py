@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 #: The planted convoy of the seed-7 demo (docs/DATA.md); any busy entity does otherwise.
 CONVOY = ("浙F42633", "浙F50552", "浙F58471")
 
-SHOTS = ("main-window", "link-chart", "map", "timeline", "dashboards", "faces",
+SHOTS = ("main-window", "link-chart", "map", "timeline", "dashboards", "evaluation", "faces",
          "dispatch-board", "board-mode", "alert-tray", "plugins", "light-theme")
 
 
@@ -225,6 +225,14 @@ def take(root: Path, out: Path, size: tuple[int, int] = (1600, 960),
 
     window.show_panel("dashboard")
     shot("dashboards")
+
+    evaluation: Any = window.panels["evaluation"]
+    window.show_panel("evaluation")
+    _wait_until(lambda: evaluation.model.rowCount() > 0, 60)
+    ids = [ind["id"] for ind in evaluation.model.indicators]
+    if "response_p90" in ids:  # the trend of one district against all of them
+        evaluation.table.setCurrentIndex(evaluation.model.index(ids.index("response_p90"), 5))
+    shot("evaluation")
 
     faces: Any = window.panels["faces"]
     photo = store.connection.execute(

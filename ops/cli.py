@@ -237,6 +237,61 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     return _out(args, m, lines)
 
 
+def _month(text: str) -> str:
+    from ops.errors import OpsError
+    from ops.evaluation import parse_month
+
+    try:
+        parse_month(text)
+    except OpsError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _number(value: float | None, unit: str) -> str:
+    return "-" if value is None else f"{value:,.2f} {unit}"
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    data = _call(args, "ops.evaluate", month=args.month, months=args.months)
+    if args.indicator:
+        known = [ind["id"] for ind in data["indicators"]]
+        if args.indicator not in known:
+            print(f"error: no indicator {args.indicator!r}; known: {', '.join(known)}",
+                  file=sys.stderr)
+            return 2
+        data["indicators"] = [i for i in data["indicators"] if i["id"] == args.indicator]
+    districts = data["districts"]
+    if args.district:
+        if args.district not in districts:
+            print(f"error: no district {args.district!r}; known: {', '.join(districts)}",
+                  file=sys.stderr)
+            return 2
+        districts = [args.district]
+    from ops.evaluation import shift_month
+
+    lines = [f"evaluation of {data['month']} against {shift_month(data['month'], -12)} "
+             f"(months in {data['zone']}); indicators from {data['config']}"]
+    arrows = {True: "better", False: "worse", None: ""}
+    for ind in data["indicators"]:
+        lines.append(f"{ind['label']} — {ind['label_zh']} [{ind['unit']}, "
+                     f"{ind['direction']} is better]")
+        for d in districts:
+            c = ind["cells"][d]
+            change = ("" if c["yoy_delta"] is None else
+                      f"{'▲' if c['yoy_delta'] > 0 else '▼' if c['yoy_delta'] < 0 else '='} "
+                      f"{c['yoy_delta']:+,.2f}"
+                      + ("" if c["yoy_pct"] is None else f" ({c['yoy_pct']:+.1f} %)"))
+            lines.append(f"  {d:<8} {_number(c['value'], ind['unit']):>16}   a year before "
+                         f"{_number(c['previous'], ind['unit']):>16}   {change:<22} "
+                         f"{arrows[c['better']]:<6} n={c['n']}")
+        if args.trend:
+            for d in districts:
+                values = ", ".join("-" if v is None else f"{v:g}" for v in ind["series"][d])
+                lines.append(f"  trend {d} {data['months'][0]} … {data['months'][-1]}: {values}")
+    return _out(args, data, lines)
+
+
 def cmd_board(args: argparse.Namespace) -> int:
     b = _call(args, "ops.board")
     lines = ["incidents: " + ", ".join(f"{k} {v}" for k, v in b["incidents"].items() if v),
@@ -259,8 +314,9 @@ DEMO_RESCAN_LIMIT = 300_000
 
 def prepare_demo(workspace: Any) -> None:
     """Called by `superbrain demo` after its ingest: seed units, take in a live shift of
-    incidents (relative to now), raise alerts on what was ingested before the watchlist
-    (sources are ingested one after the other)."""
+    incidents (relative to now), write 25 months of closed history (:mod:`ops.history`),
+    raise alerts on what was ingested before the watchlist (sources are ingested one after
+    the other)."""
     from ops.seed import seed_demo_units, seed_live_shift
     from ops.service import OpsService
 
@@ -271,6 +327,13 @@ def prepare_demo(workspace: Any) -> None:
     shift = seed_live_shift(ops)
     print(f"ops: a live shift of {len(shift)} incidents received in the last hour",
           file=sys.stderr)
+    from ops.history import seed_history
+
+    history = seed_history(ops)
+    if history["incidents"]:
+        print(f"ops: {history['months']} months of history: {history['incidents']:,} closed "
+              f"incidents, {history['ratings']:,} ratings, {history['mediations']:,} "
+              f"mediations, {history['alerts']:,} acknowledged alerts", file=sys.stderr)
     if workspace.store.count() > DEMO_RESCAN_LIMIT:
         print("ops: run `superbrain ops rescan` to raise alerts on the ingested records",
               file=sys.stderr)
@@ -383,6 +446,14 @@ def register(subparsers: Any) -> None:
     q = add("metrics", cmd_metrics, "response times, SLA breaches, mediation success by area")
     q.add_argument("--start", type=_when)
     q.add_argument("--end", type=_when)
+    q = add("evaluate", cmd_evaluate, "the evaluation dashboard: indicators of evaluation.toml "
+                                      "by district for a month, with year-on-year change")
+    q.add_argument("--month", type=_month, default=None,
+                   help="YYYY-MM in the workspace's time zone (default: the last complete month)")
+    q.add_argument("--months", type=int, default=13, help="months of trend (default 13)")
+    q.add_argument("--district", help="only this district (its name, or 'all')")
+    q.add_argument("--indicator", help="only this indicator (its id)")
+    q.add_argument("--trend", action="store_true", help="also print each month's value")
     add("board", cmd_board, "status board: incidents and units per status, open queue, alerts")
     q = add("events", cmd_events, "journalled changes after an id (for polling consoles)")
     q.add_argument("--since", type=int, default=0)

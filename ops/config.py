@@ -38,6 +38,8 @@ class District:
     precinct: str
     center: tuple[float, float]
     demo_units: int
+    #: Residents (``population``; 0 when not given): the denominator of per-10k indicators.
+    population: int = 0
 
 
 @dataclass(frozen=True)
@@ -182,9 +184,13 @@ def load_config(override_dir: Path | None = None) -> OpsConfig:
         ctx_d = f"{where('districts.toml')}: [districts.{code}]"
         if not d.get("name"):
             raise OpsConfigError(f"{ctx_d}: missing 'name'")
+        population = d.get("population", 0)
+        if isinstance(population, bool) or not isinstance(population, int) or population < 0:
+            raise OpsConfigError(f"{ctx_d}: 'population' must be a whole number of residents, "
+                                 f"got {population!r}")
         districts[code] = District(code, str(d["name"]), str(d.get("precinct", d["name"])),
                                    _point(d.get("center"), f"{ctx_d} center"),
-                                   int(d.get("demo_units", 0)))
+                                   int(d.get("demo_units", 0)), population)
     outlines = _read_outlines(dist.get("outlines"), where("districts.toml"))
     hs = dist.get("hotspots") or {}
     ctx_h = f"{where('districts.toml')}: [hotspots]"

@@ -127,6 +127,21 @@ class OpsService:
         """See :func:`ops.metrics.metrics`."""
         return metrics(self.ctx.con, self.config, now=self.ctx.clock(), start=start, end=end)
 
+    def evaluate(self, month: str | None = None, months: int = 13) -> dict[str, Any]:
+        """The evaluation dashboard (:func:`ops.evaluation.evaluate`) with the indicators of
+        ``evaluation.toml`` (the workspace's ``ops/`` copy wins: ``config_source`` says
+        "workspace" or "shipped"); ``month`` defaults to the newest complete month in the
+        workspace's time zone."""
+        from ops.evaluation import evaluate, last_complete_month
+        from ops.evaluation_spec import load_evaluation
+
+        zone = self.ctx.workspace.zone
+        spec = load_evaluation(self.ctx.workspace.root / "ops")
+        month = month or last_complete_month(self.ctx.clock(), zone)
+        data = evaluate(self.ctx.con, self.config, spec, zone, month=month, months=months)
+        own = spec.path.parent == self.ctx.workspace.root / "ops"
+        return {**data, "config_source": "workspace" if own else "shipped"}
+
 
 def raise_alert(workspace: Workspace, kind: str, **details: Any) -> Any:
     """Raise an alert on ``workspace`` from another engine in one call, e.g.
@@ -358,6 +373,17 @@ def hotspots_of(ctx: ServiceContext, *, start: Any = None, end: Any = None, days
 def metrics_of(ctx: ServiceContext, *, start: Any = None, end: Any = None) -> dict[str, Any]:
     """Response times, SLA breaches, mediation success by area."""
     return ops_for(ctx.workspace).metrics(_when(start), _when(end))
+
+
+@service("ops.evaluate", permission="ops.read")
+def evaluate_of(ctx: ServiceContext, *, month: str | None = None,
+                months: int = 13) -> dict[str, Any]:
+    """The evaluation dashboard: the indicators of ``evaluation.toml`` by district for
+    ``months`` months up to ``month`` (YYYY-MM in the workspace's zone; default the newest
+    complete month), each with its year-on-year change."""
+    data = ops_for(ctx.workspace).evaluate(month, months)
+    audit_detail(month=data["month"], indicators=len(data["indicators"]))
+    return data
 
 
 @service("ops.events", permission="ops.read", audit_repeats=POLL_AUDIT_SECONDS)

@@ -10,8 +10,8 @@ from tests.zh_walk import english_words, visible_texts
 
 pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("drain")]
 
-PANELS = ("graph", "map", "timeline", "dashboard", "faces", "dispatch", "search", "records",
-          "alerts", "plugins")
+PANELS = ("graph", "map", "timeline", "dashboard", "evaluation", "faces", "dispatch", "search",
+          "records", "alerts", "plugins")
 
 
 def test_english_words_ignores_names_and_query_syntax() -> None:

@@ -237,6 +237,7 @@ CALLS: dict[str, Callable[[Env], dict[str, Any]]] = {
     "ops.board": lambda e: {},
     "ops.hotspots": lambda e: {"days": 30},
     "ops.metrics": lambda e: {},
+    "ops.evaluate": lambda e: {"month": "2026-11", "months": 2},
     "ops.events": lambda e: {"since": 0, "limit": 10},
     "field.devices": lambda e: {},
     "field.bind_device": lambda e: {"account": "boss", "unit_id": e["unit4"]},

@@ -281,3 +281,16 @@ ZH_CN.update({
     "one cluster of {n} records; weakest link {a} ≈ {b} ({s})":
         "同一聚类共 {n} 条记录；最弱关联 {a} ≈ {b}（{s}）",
 })
+
+# the Evaluation tab (console/evaluation_panel.py)
+ZH_CN.update({
+    "Evaluation": "考核评估", "All districts": "全市", "Indicator": "指标", "Month": "月份",
+    "higher is better": "越高越好", "lower is better": "越低越好", "better": "改善",
+    "worse": "变差", "computing the indicators …": "正在计算指标 …",
+    "{value} {unit}; a year before: {previous} {unit}; change {change} {verdict}; sample {n}":
+        "{value} {unit}；去年同期：{previous} {unit}；变化 {change} {verdict}；样本 {n}",
+    "{month} against {before} · months in {zone} · indicators: {source}":
+        "{month} 同比 {before} · 月份按 {zone} 计 · 指标：{source}",
+    "the workspace's own": "本工作区自定义", "the shipped set": "系统默认",
+    "{indicator} ({unit}), last {n} months": "{indicator}（{unit}），近 {n} 个月",
+})

@@ -738,6 +738,80 @@
         <translation>未结警情 {open}   |   警力：{units}   |   未确认预警 {alerts}</translation>
     </message>
 </context><context>
+    <name>EvaluationModel</name>
+    <message>
+        <location filename="../evaluation_panel.py" line="103" />
+        <source>All districts</source>
+        <translation>全市</translation>
+    </message>
+    <message>
+        <location filename="../evaluation_panel.py" line="116" />
+        <source>Indicator</source>
+        <translation>指标</translation>
+    </message>
+    <message>
+        <location filename="../evaluation_panel.py" line="146" />
+        <source>higher is better</source>
+        <translation>越高越好</translation>
+    </message>
+    <message>
+        <location filename="../evaluation_panel.py" line="146" />
+        <source>lower is better</source>
+        <translation>越低越好</translation>
+    </message>
+    <message>
+        <location filename="../evaluation_panel.py" line="151" />
+        <source>better</source>
+        <translation>改善</translation>
+    </message>
+    <message>
+        <location filename="../evaluation_panel.py" line="151" />
+        <source>worse</source>
+        <translation>变差</translation>
+    </message>
+    <message>
+        <location filename="../evaluation_panel.py" line="152" />
+        <source>{value} {unit}; a year before: {previous} {unit}; change {change} {verdict}; sample {n}</source>
+        <translation>{value} {unit}；去年同期：{previous} {unit}；变化 {change} {verdict}；样本 {n}</translation>
+    </message>
+</context><context>
+    <name>EvaluationPanel</name>
+    <message>
+        <location filename="../evaluation_panel.py" line="172" />
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <location filename="../evaluation_panel.py" line="176" />
+        <source>Month</source>
+        <translation>月份</translation>
+    </message>
+    <message>
+        <location filename="../evaluation_panel.py" line="216" />
+        <source>computing the indicators …</source>
+        <translation>正在计算指标 …</translation>
+    </message>
+    <message>
+        <location filename="../evaluation_panel.py" line="231" />
+        <source>the workspace's own</source>
+        <translation>本工作区自定义</translation>
+    </message>
+    <message>
+        <location filename="../evaluation_panel.py" line="232" />
+        <source>the shipped set</source>
+        <translation>系统默认</translation>
+    </message>
+    <message>
+        <location filename="../evaluation_panel.py" line="233" />
+        <source>{month} against {before} · months in {zone} · indicators: {source}</source>
+        <translation>{month} 同比 {before} · 月份按 {zone} 计 · 指标：{source}</translation>
+    </message>
+    <message>
+        <location filename="../evaluation_panel.py" line="274" />
+        <source>{indicator} ({unit}), last {n} months</source>
+        <translation>{indicator}（{unit}），近 {n} 个月</translation>
+    </message>
+</context><context>
     <name>FacesPanel</name>
     <message>
         <location filename="../faces_panel.py" line="162" />
@@ -1288,159 +1362,159 @@
 </context><context>
     <name>MainWindow</name>
     <message>
-        <location filename="../mainwindow.py" line="300" />
+        <location filename="../mainwindow.py" line="302" />
         <source>workspace: {name}</source>
         <translation>工作区：{name}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="302" />
+        <location filename="../mainwindow.py" line="304" />
         <source>backend: …</source>
         <translation>检索后端：…</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="304" />
+        <location filename="../mainwindow.py" line="306" />
         <source>user: {user} ({role})</source>
         <translation>用户：{user}（{role}）</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="314" />
+        <location filename="../mainwindow.py" line="316" />
         <source>analyst</source>
         <translation>分析员</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="314" />
+        <location filename="../mainwindow.py" line="316" />
         <source>commander</source>
         <translation>指挥员</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="315" />
+        <location filename="../mainwindow.py" line="317" />
         <source>supervisor</source>
         <translation>主管</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="316" />
+        <location filename="../mainwindow.py" line="318" />
         <source>administrator</source>
         <translation>管理员</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="330" />
+        <location filename="../mainwindow.py" line="332" />
         <source>&amp;Workspace</source>
         <translation>工作区(&amp;W)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="331" />
+        <location filename="../mainwindow.py" line="333" />
         <source>Ingest a file…</source>
         <translation>导入文件…</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="332" />
+        <location filename="../mainwindow.py" line="334" />
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="334" />
+        <location filename="../mainwindow.py" line="336" />
         <source>Quit</source>
         <translation>退出</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="335" />
+        <location filename="../mainwindow.py" line="337" />
         <source>&amp;Go</source>
         <translation>转到(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="336" />
+        <location filename="../mainwindow.py" line="338" />
         <source>Search</source>
         <translation>检索</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="337" />
+        <location filename="../mainwindow.py" line="339" />
         <source>◀ Back</source>
         <translation>◀ 后退</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="338" />
+        <location filename="../mainwindow.py" line="340" />
         <source>Forward ▶</source>
         <translation>前进 ▶</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="339" />
+        <location filename="../mainwindow.py" line="341" />
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="344" />
+        <location filename="../mainwindow.py" line="346" />
         <source>Pop out the current view</source>
         <translation>弹出当前视图</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="345" />
+        <location filename="../mainwindow.py" line="347" />
         <source>Board mode (full screen)</source>
         <translation>调度大屏模式（全屏）</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="348" />
+        <location filename="../mainwindow.py" line="350" />
         <source>Toggle dark / light theme</source>
         <translation>切换深色 / 浅色主题</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="349" />
+        <location filename="../mainwindow.py" line="351" />
         <source>Reset layout</source>
         <translation>恢复默认布局</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="485" />
-        <location filename="../mainwindow.py" line="350" />
+        <location filename="../mainwindow.py" line="487" />
+        <location filename="../mainwindow.py" line="352" />
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="362" />
+        <location filename="../mainwindow.py" line="364" />
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="545" />
-        <location filename="../mainwindow.py" line="363" />
+        <location filename="../mainwindow.py" line="547" />
+        <location filename="../mainwindow.py" line="365" />
         <source>Keyboard shortcuts</source>
         <translation>快捷键</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="364" />
+        <location filename="../mainwindow.py" line="366" />
         <source>Navigation</source>
         <translation>导航</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="486" />
+        <location filename="../mainwindow.py" line="488" />
         <source>The language changes when the console is restarted.</source>
         <translation>重新启动控制台后语言设置生效。</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="488" />
+        <location filename="../mainwindow.py" line="490" />
         <source>Restart now</source>
         <translation>立即重启</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="489" />
+        <location filename="../mainwindow.py" line="491" />
         <source>Later</source>
         <translation>稍后</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="509" />
+        <location filename="../mainwindow.py" line="511" />
         <source>could not restart: start the console again</source>
         <translation>无法重启：请重新启动控制台</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="522" />
+        <location filename="../mainwindow.py" line="524" />
         <source>backend: {state}</source>
         <translation>检索后端：{state}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="525" />
+        <location filename="../mainwindow.py" line="527" />
         <source>backend: error: {error}</source>
         <translation>检索后端：错误：{error}</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="539" />
+        <location filename="../mainwindow.py" line="541" />
         <source>UI stall {ms} ms</source>
         <translation>界面卡顿 {ms} 毫秒</translation>
     </message>
@@ -1621,63 +1695,68 @@
 </context><context>
     <name>Panels</name>
     <message>
-        <location filename="../mainwindow.py" line="126" />
+        <location filename="../mainwindow.py" line="128" />
         <location filename="../alert_tray.py" line="224" />
         <source>Alerts</source>
         <translation>预警</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="116" />
+        <location filename="../mainwindow.py" line="117" />
         <source>Search</source>
         <translation>检索</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="117" />
+        <location filename="../mainwindow.py" line="118" />
         <source>Link chart</source>
         <translation>关系图谱</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="118" />
+        <location filename="../mainwindow.py" line="119" />
         <source>Map</source>
         <translation>地图</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="119" />
+        <location filename="../mainwindow.py" line="120" />
         <source>Timeline</source>
         <translation>时间轴</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="120" />
+        <location filename="../mainwindow.py" line="121" />
         <source>Dashboards</source>
         <translation>统计看板</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="121" />
+        <location filename="../mainwindow.py" line="122" />
+        <source>Evaluation</source>
+        <translation>考核评估</translation>
+    </message>
+    <message>
+        <location filename="../mainwindow.py" line="123" />
         <source>Faces</source>
         <translation>人像比对</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="122" />
+        <location filename="../mainwindow.py" line="124" />
         <source>Dispatch board</source>
         <translation>调度台</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="123" />
+        <location filename="../mainwindow.py" line="125" />
         <source>Record</source>
         <translation>记录详情</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="124" />
+        <location filename="../mainwindow.py" line="126" />
         <source>Cases</source>
         <translation>案件</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="125" />
+        <location filename="../mainwindow.py" line="127" />
         <source>Identities</source>
         <translation>身份核验</translation>
     </message>
     <message>
-        <location filename="../mainwindow.py" line="127" />
+        <location filename="../mainwindow.py" line="129" />
         <source>Plugins</source>
         <translation>数据源插件</translation>
     </message>
