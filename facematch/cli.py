@@ -7,11 +7,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from core.cli import (
+from core.cli_support import (
     ProgressPrinter,
+    add_json_arg,
     add_workspace_arg,
     cancel_on_sigint,
-    print_json,
+    emit,
     service_context,
 )
 from core.services import call
@@ -59,30 +60,32 @@ def cmd_detect(args: argparse.Namespace) -> int:
     finally:
         _close(ctx)
     rows = [f.to_dict() for f in found.faces]
+    emit(args, {"photo": str(args.photo), "sha256": found.sha256, "faces": rows},
+         [f"{args.photo}: {found.width}x{found.height}, {len(rows)} face(s)"]
+         + [f"  face {f.index}: box {f.box} size {f.size}px quality {f.quality:.2f}"
+            + ("  (found by the CNN fallback)" if f.detector == "cnn" else "")
+            for f in found.faces])
     if args.json:
-        print_json({"photo": str(args.photo), "sha256": found.sha256, "faces": rows})
         return 0
-    print(f"{args.photo}: {found.width}x{found.height}, {len(rows)} face(s)")
-    for f in found.faces:
-        print(f"  face {f.index}: box {f.box} size {f.size}px quality {f.quality:.2f}"
-              + ("  (found by the CNN fallback)" if f.detector == "cnn" else ""))
     return 0 if rows else 1
 
 
-def _print_candidates(result: Any) -> None:
-    print(f"search {result.search_id}  case {result.case}  gallery {result.gallery_size} faces"
-          f"  threshold {result.threshold} (false-match rate {result.threshold_fmr:.2g})")
+def _candidate_lines(result: Any) -> list[str]:
+    lines = [f"search {result.search_id}  case {result.case}  gallery {result.gallery_size} "
+             f"faces  threshold {result.threshold} (false-match rate "
+             f"{result.threshold_fmr:.2g})"]
     for face_result in result.faces:
         f = face_result.face
-        print(f"probe face {f.index} box {f.box} quality {f.quality:.2f}:")
+        lines.append(f"probe face {f.index} box {f.box} quality {f.quality:.2f}:")
         if not face_result.candidates:
-            print("  (no candidates)")
+            lines.append("  (no candidates)")
         for c in face_result.candidates:
             mark = "ABOVE" if c.above_threshold else "below"
-            print(f"  {c.rank:>2}. {c.similarity:.3f} {mark}  face {c.face_id}  "
-                  f"record {c.record_uid}  entity {c.entity_id or '-'}  "
-                  f"(FMR at this score {c.score_fmr:.2g})")
-    print(result.notice)
+            lines.append(f"  {c.rank:>2}. {c.similarity:.3f} {mark}  face {c.face_id}  "
+                         f"record {c.record_uid}  entity {c.entity_id or '-'}  "
+                         f"(FMR at this score {c.score_fmr:.2g})")
+    lines.append(result.notice)
+    return lines
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -92,11 +95,7 @@ def cmd_search(args: argparse.Namespace) -> int:
                       purpose=args.purpose, k=args.k, faces=args.face or None)
     finally:
         _close(ctx)
-    if args.json:
-        print_json(result.to_dict())
-    else:
-        _print_candidates(result)
-    return 0
+    return emit(args, result.to_dict(), _candidate_lines(result))
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -107,15 +106,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
                       face_a=args.face_a, face_b=args.face_b)
     finally:
         _close(ctx)
-    if args.json:
-        print_json(result.to_dict())
-        return 0
     verdict = "ABOVE" if result.above_threshold else "below"
-    print(f"similarity {result.similarity:.3f}: {verdict} the threshold {result.threshold} "
-          f"(false-match rate {result.threshold_fmr:.2g}; at this score "
-          f"{result.score_fmr:.2g})  [verification {result.search_id}]")
-    print(result.notice)
-    return 0
+    return emit(args, result.to_dict(), [
+        f"similarity {result.similarity:.3f}: {verdict} the threshold {result.threshold} "
+        f"(false-match rate {result.threshold_fmr:.2g}; at this score "
+        f"{result.score_fmr:.2g})  [verification {result.search_id}]", result.notice])
 
 
 def cmd_review(args: argparse.Namespace) -> int:
@@ -165,9 +160,8 @@ def cmd_reembed(args: argparse.Namespace) -> int:
                   cancel=cancel_on_sigint())
     if printer is not None:
         printer.done()
-    if args.json:
-        print_json(report.to_dict())
-    else:
+    emit(args, report.to_dict(), [])
+    if not args.json:
         for failure in report.failures:
             print(f"  not re-embedded  {failure.describe()}", file=sys.stderr)
         print(report.summary())
@@ -198,8 +192,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         out["calibration_written"] = True
     if args.json:
         out["calibration"] = {k: v for k, v in result.calibration.items() if k != "table"}
-        print_json(out)
-        return 0
+        return emit(args, out, [])
     e, c = result.euclidean, result.cosine
     print(f"LFW View 2, {result.images} images, pipeline: {out['options']['key']}")
     print("  network run by: " + ", ".join(f"{engine} ({n:,} images)"
@@ -248,7 +241,7 @@ def register(subparsers: Any) -> None:
     q = sub.add_parser("detect", help="list the faces found in a photo (no search; audited)")
     add_workspace_arg(q)
     q.add_argument("photo", type=Path)
-    q.add_argument("--json", action="store_true")
+    add_json_arg(q)
     q.set_defaults(func=cmd_detect)
 
     q = sub.add_parser("search", help="1:N search of a probe photo (audited)")
@@ -259,7 +252,7 @@ def register(subparsers: Any) -> None:
     q.add_argument("-k", type=int, default=10, help="candidates per face (default 10)")
     q.add_argument("--face", type=int, action="append",
                    help="search only this probe face (repeatable; default: all)")
-    q.add_argument("--json", action="store_true")
+    add_json_arg(q)
     q.set_defaults(func=cmd_search)
 
     q = sub.add_parser("verify", help="1:1 comparison of two photos (audited)")
@@ -270,7 +263,7 @@ def register(subparsers: Any) -> None:
     q.add_argument("--purpose", required=True, help="why this check is made (required)")
     q.add_argument("--face-a", type=int, default=None, help="face of photo A (if several)")
     q.add_argument("--face-b", type=int, default=None, help="face of photo B (if several)")
-    q.add_argument("--json", action="store_true")
+    add_json_arg(q)
     q.set_defaults(func=cmd_verify)
 
     q = sub.add_parser("review", help="confirm or reject one candidate of a search (audited)")
@@ -303,7 +296,7 @@ def register(subparsers: Any) -> None:
     q.add_argument("--check", action="store_true",
                    help="only report faces whose photo is missing or changed; change nothing")
     q.add_argument("--workers", type=int, default=None, help="processes (default: cores)")
-    q.add_argument("--json", action="store_true")
+    add_json_arg(q)
     q.set_defaults(func=cmd_reembed)
 
     q = sub.add_parser("evaluate", help="LFW View 2 accuracy, rank-1, and calibration")
@@ -321,5 +314,5 @@ def register(subparsers: Any) -> None:
                         "among the View 2 pair images (pairs), or none")
     q.add_argument("--write-calibration", action="store_true",
                    help="write facematch/calibration.json from this run")
-    q.add_argument("--json", action="store_true")
+    add_json_arg(q)
     q.set_defaults(func=cmd_evaluate)
