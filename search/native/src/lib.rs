@@ -420,9 +420,46 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// The civil date `YYYY-MM-DD` of a day count since 1970-01-01 (Howard Hinnant).
+fn civil_day(days: i64) -> String {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// The workspace time zone's UTC offsets over a range of instants
+/// (`core.timezones.offset_table`): `(lo, hi, [(start, offset seconds), ...])`, epoch seconds.
+struct ZoneTable {
+    lo: i64,
+    hi: i64,
+    spans: Vec<(i64, i64)>,
+}
+
+impl ZoneTable {
+    /// The UTC offset at `secs`, or None outside the table's range.
+    fn offset(&self, secs: i64) -> Option<i64> {
+        if secs < self.lo || secs >= self.hi {
+            return None;
+        }
+        let i = self.spans.partition_point(|&(start, _)| start <= secs);
+        if i == 0 {
+            return None;
+        }
+        Some(self.spans[i - 1].1)
+    }
+}
+
 /// `search.document.record_time` and `isoformat()` of a plain naive datetime (China Standard
-/// Time), with Python's float steps (`int(timestamp() * 1000)`); None for anything else.
-fn naive_time_parts(t: &Bound<'_, PyAny>) -> Option<(i64, String, String)> {
+/// Time, as `core.model.to_utc` reads it), with Python's float steps (`int(timestamp() *
+/// 1000)`), its day in the workspace's zone; None for anything else (or out of the table).
+fn naive_time_parts(t: &Bound<'_, PyAny>, zone: &ZoneTable) -> Option<(i64, String, String)> {
     let dt = t.downcast_exact::<PyDateTime>().ok()?;
     if dt.get_tzinfo().is_some() {
         return None;
@@ -436,11 +473,12 @@ fn naive_time_parts(t: &Bound<'_, PyAny>) -> Option<(i64, String, String)> {
     if total_us.unsigned_abs() >= 1 << 53 {
         return None; // the float steps would no longer be exact here
     }
+    let offset = zone.offset(secs)?;
     let ts = total_us as f64 / 1e6; // timedelta.total_seconds(): correctly rounded
     let ms = (ts * 1000.0).trunc() as i64;
-    let day = format!("{y:04}-{m:02}-{d:02}");
+    let day = civil_day((secs + offset).div_euclid(86_400));
     let frac = if us != 0 { format!(".{us:06}") } else { String::new() };
-    let iso = format!("{day}T{hh:02}:{mm:02}:{ss:02}{frac}");
+    let iso = format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}{frac}");
     Some((ms, day, iso))
 }
 
@@ -475,13 +513,16 @@ struct Plan {
 /// as `(role name, declared_text, normalizer name, detect_forms)` or None (undeclared); `typed(space,
 /// name)` gives the tantivy field of `space.name` or None; `time_parts(dt)` gives a record
 /// time's `(epoch ms, local day, isoformat)`; `time_value(v)` a TIME field value's epoch ms or
-/// None; `fields` the tantivy field names of the layout.
+/// None; `fields` the tantivy field names of the layout; `zone` the workspace time zone's
+/// offsets (`core.timezones.offset_table`), with which naive record times are converted here
+/// (without it, or outside its range, `time_parts` converts them).
 #[pyclass(module = "search._native")]
 struct DocBuilder {
     resolve: PyObject,
     typed: PyObject,
     time_parts: PyObject,
     time_value: PyObject,
+    zone: Option<ZoneTable>,
     fields: HashSet<String>,
     plans: HashMap<String, HashMap<String, Option<Plan>>>,
     typed_cache: [HashMap<String, Slot>; 4],
@@ -803,7 +844,9 @@ impl DocBuilder {
         let (time_ms, day, time_iso): (Option<i64>, Option<String>, Option<String>) =
             if time_o.is_none() {
                 (None, None, None)
-            } else if let Some((ms, day, iso)) = naive_time_parts(&time_o) {
+            } else if let Some((ms, day, iso)) =
+                self.zone.as_ref().and_then(|z| naive_time_parts(&time_o, z))
+            {
                 (Some(ms), Some(day), Some(iso))
             } else {
                 let (ms, day, iso): (i64, String, String) =
@@ -950,13 +993,15 @@ impl DocBuilder {
 #[pymethods]
 impl DocBuilder {
     #[new]
+    #[pyo3(signature = (resolve, typed, time_parts, time_value, fields, zone=None))]
     fn new(resolve: PyObject, typed: PyObject, time_parts: PyObject, time_value: PyObject,
-           fields: Vec<String>) -> Self {
+           fields: Vec<String>, zone: Option<(i64, i64, Vec<(i64, i64)>)>) -> Self {
         DocBuilder {
             resolve,
             typed,
             time_parts,
             time_value,
+            zone: zone.map(|(lo, hi, spans)| ZoneTable { lo, hi, spans }),
             fields: fields.into_iter().collect(),
             plans: HashMap::new(),
             typed_cache: Default::default(),
