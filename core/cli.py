@@ -256,19 +256,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
                    limit=args.limit)
     return emit(args, entries, table(entries, [
         Column("seq", lambda e: e["seq"], -6),
-        Column("time", lambda e: _aware(e["ts"]), time=True, seconds=True),
+        Column("time", lambda e: e["ts"], time=True, seconds=True),
         Column("user", lambda e: e["user"], 10),
         Column("action", lambda e: e["action"], 16),
         Column("entry", lambda e: (f"case={e['case']} " if e.get("case") else "")
                + json.dumps(e.get("params", {}), ensure_ascii=False)[:160])],
         ctx.workspace.zone))
-
-
-def _aware(iso_text: str) -> Any:
-    """An audit entry's ``ts`` (ISO text) as a datetime, for :func:`table`."""
-    from datetime import datetime
-
-    return datetime.fromisoformat(iso_text)
 
 
 def cmd_services(args: argparse.Namespace) -> int:

@@ -161,14 +161,17 @@ def emit(args: argparse.Namespace, value: Any, text: Sequence[str] | str) -> int
     return 0
 
 
-def local_time(value: datetime | float | None, zone: ZoneInfo, *, seconds: bool = False,
-               label: bool = True) -> str:
+def local_time(value: datetime | float | str | None, zone: ZoneInfo, *,
+               seconds: bool = False, label: bool = True) -> str:
     """A time for people: wall-clock time in ``zone`` (``2026-03-01 02:10 CST``).
 
-    ``value`` is an aware datetime, a UTC-naive one (as the store returns them) or epoch
-    seconds; ``None`` gives ``-``. ``label=False`` leaves the zone to a column header.
+    ``value`` is an aware datetime, a UTC-naive one (as the store returns them), epoch seconds
+    or ISO-8601 text as a service answers (naive text is UTC too); ``None`` or ``""`` gives
+    ``-``. ``label=False`` leaves the zone to a column header.
     """
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if value else None
+    elif isinstance(value, int | float) and not isinstance(value, bool):
         from datetime import UTC
 
         value = datetime.fromtimestamp(value, tz=UTC)
@@ -184,8 +187,8 @@ def zone_caption(zone: ZoneInfo) -> str:
 class Column:
     """One column of :func:`table`.
 
-    ``value(row)`` gives the cell; a ``time`` column's cell is a datetime or epoch seconds,
-    shown in the workspace's zone, which its header names. ``width`` pads (negative: right
+    ``value(row)`` gives the cell; a ``time`` column's cell is anything :func:`local_time`
+    takes, shown in the workspace's zone, which its header names. ``width`` pads (negative: right
     aligned); the last column is never padded.
     """
 

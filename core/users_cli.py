@@ -10,7 +10,7 @@ import argparse
 import getpass
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from core.users import UserError
 
@@ -86,16 +86,9 @@ def cmd_users(args: argparse.Namespace) -> int:
         emit(args, rows, [*table(rows, [
             Column("name", lambda r: r["name"], 20), Column("role", lambda r: r["role"], 14),
             Column("state", lambda r: "DISABLED" if r["disabled"] else "active", 9),
-            Column("since", lambda r: _created(r["created"]), time=True)],
+            Column("since", lambda r: r["created"], time=True)],
             ctx.workspace.zone), f"{len(rows)} accounts"])
     return 0
-
-
-def _created(value: Any) -> Any:
-    """An account's ``created`` (ISO text or epoch seconds) for a time column."""
-    from datetime import datetime
-
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -26,10 +26,6 @@ from core.services import call
 
 
 def _local(value: Any, zone: Any) -> str:
-    """A time of a service's JSON answer (ISO text, a datetime or None) in the workspace's
-    zone, labelled."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
     return local_time(value, zone, seconds=True)
 
 
