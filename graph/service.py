@@ -178,11 +178,13 @@ def cooccur(ctx: ServiceContext, *, target: str | None = None, window: float = 6
     if target:
         found = cooccurring_in_store(store, resolve_entity(store, target), window=window,
                                      min_count=min_count, min_places=min_places,
-                                     link_type=link_type, start=t0, end=t1, top=top)
+                                     link_type=link_type, start=t0, end=t1, top=top,
+                                     zone=ctx.workspace.zone.key)
     else:
         sightings = Sightings.from_store(store, link_type=link_type, start=t0, end=t1)
         found = cooccurrence_pairs(sightings, window=window, min_count=min_count,
-                                   min_places=min_places, top=top, cancel=cancel)
+                                   min_places=min_places, top=top, cancel=cancel,
+                                   zone=ctx.workspace.zone.key)
     audit_detail(found=len(found))
     return list(found)
 
@@ -200,7 +202,8 @@ def timeline(ctx: ServiceContext, *, entity: str, start: Any = None, end: Any = 
     events = events_of(_graph(ctx), eid, start=_time(start), end=_time(end),
                        limit=limit)
     audit_detail(events=len(events))
-    return {"entity": eid, "events": events, "day_hour": day_hour_matrix(events)}
+    return {"entity": eid, "events": events,
+            "day_hour": day_hour_matrix(events, ctx.workspace.zone)}
 
 
 @service("graph.export", permission="export", audit=False)

@@ -135,3 +135,29 @@ def test_any_time_in_any_zone_means_the_same_in_both_builders(
     for compiled, reference in _both(records, registry(zone), tmp_path_factory.mktemp("g")):
         if compiled is not None:  # out of the table's years it may leave the time to Python
             assert compiled["day"] == reference["day"] and compiled["time"] == reference["time"]
+
+
+# -- the graph's days and hours --------------------------------------------------------------------
+def test_co_occurrence_meetings_are_counted_on_local_days() -> None:
+    """Two meetings at one checkpoint, at 23:30 and 00:30 New York time: two local days there,
+    one day (the 2nd, 12:30 and 13:30) in Shanghai."""
+    from graph.cooccur import Sightings, cooccurring_with
+
+    first = NY_LATE.timestamp()
+    reads = [("vehicle:A", "device:K1", first, "r1"), ("vehicle:B", "device:K1", first + 5, "r2"),
+             ("vehicle:A", "device:K1", first + 3600, "r3"),
+             ("vehicle:B", "device:K1", first + 3605, "r4")]
+    sightings = Sightings.from_iterable(reads)
+    (ny,) = cooccurring_with(sightings, "vehicle:A", min_count=1, zone="America/New_York")
+    (cst,) = cooccurring_with(sightings, "vehicle:A", min_count=1)
+    assert (ny.count, ny.days) == (2, 2)
+    assert (cst.count, cst.days) == (1, 1)
+
+
+def test_the_time_wheel_is_drawn_in_the_workspace_zone() -> None:
+    from graph.timeline import day_hour_matrix
+
+    grid = day_hour_matrix([NY_LATE.timestamp()], zone_named("America/New_York"))
+    assert grid[6][23] == 1  # Sunday 1 March, 23:00-24:00
+    grid = day_hour_matrix([NY_LATE.timestamp()])  # the default zone: Monday 12:30
+    assert grid[0][12] == 1
