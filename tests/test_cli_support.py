@@ -184,3 +184,21 @@ def test_a_time_arg_not_resolved_is_never_passed_on() -> None:
     TimeArg reaching a service would be a bug, so it is not a datetime the services take."""
     assert not isinstance(time_arg("2026-03-01"), datetime)
     assert isinstance(time_arg("2026-03-01"), TimeArg)
+
+
+def test_graph_exports_carry_new_york_times_with_their_offset(
+        ny: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    import csv
+
+    w = ["-w", str(ny)]
+    run(capsys, "graph", "export", *w, "浙D12345", "--depth", "1", "-o",
+        str(tmp_path / "g.csv"))
+    with (tmp_path / "g.edges.csv").open(encoding="utf-8-sig") as fh:
+        edges = list(csv.DictReader(fh))
+    firsts = {e["First"] for e in edges}
+    assert "2026-03-01T23:30:00-05:00" in firsts, firsts
+    times = json.loads(next(e["Times"] for e in edges if e["First"].startswith("2026-03-01")))
+    assert all(t.endswith("-05:00") for t in times)
+    run(capsys, "graph", "export", *w, "浙D12345", "--depth", "1", "-o",
+        str(tmp_path / "g.graphml"))
+    assert "2026-03-01T23:30:00-05:00" in (tmp_path / "g.graphml").read_text(encoding="utf-8")
