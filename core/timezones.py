@@ -86,6 +86,11 @@ def zone_label(local: datetime) -> str:
     abbrev = local.tzname() or ""
     if abbrev and abbrev[0] not in "+-":
         return abbrev
+    return offset_label(local)
+
+
+def offset_label(local: datetime) -> str:
+    """An aware datetime's UTC offset as ``UTC+08:00`` (``UTC-05:00``, ``UTC+05:30``)."""
     offset = local.utcoffset()
     minutes = int(offset.total_seconds() // 60) if offset else 0
     sign = "+" if minutes >= 0 else "-"
