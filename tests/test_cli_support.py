@@ -202,3 +202,22 @@ def test_graph_exports_carry_new_york_times_with_their_offset(
     run(capsys, "graph", "export", *w, "浙D12345", "--depth", "1", "-o",
         str(tmp_path / "g.graphml"))
     assert "2026-03-01T23:30:00-05:00" in (tmp_path / "g.graphml").read_text(encoding="utf-8")
+
+
+def test_services_read_naive_times_from_remote_callers_in_the_workspace_zone(ny: Path) -> None:
+    """A console on a centre sends times as ISO text; without an offset they are local."""
+    from core.services import call, local_context
+
+    ws = Workspace.open(ny)
+    try:
+        ctx = local_context(ws)
+        out = call("graph.timeline", ctx, entity="浙D12345", start="2026-03-01",
+                   end="2026-03-02")
+        assert [e.record_uid for e in out["events"]] == ["sx:N1"]
+        out = call("graph.timeline", ctx, entity="浙D12345", start="2026-03-01T00:00+08:00",
+                   end="2026-03-02T00:00+08:00")
+        assert out["events"] == []  # an offset is honoured: that day in Shanghai has nothing
+        metrics = call("ops.metrics", ctx, start="2026-03-01", end="2026-03-02")
+        assert "incidents" in metrics
+    finally:
+        ws.close()
