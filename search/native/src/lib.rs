@@ -95,6 +95,7 @@ struct Patterns {
     id_in_text: fancy_regex::Regex,
     plate: regex::Regex,
     phone_raw: regex::Regex,
+    phone_ext: regex::Regex,
     mobile: regex::Regex,
     landline: regex::Regex,
     id: regex::Regex,
@@ -122,6 +123,8 @@ impl Patterns {
             )
             .unwrap(),
             phone_raw: regex::Regex::new(r"^[+\d(][\d\s\-()·]{6,}$").unwrap(),
+            // core/normalize.py _LANDLINE_EXT
+            phone_ext: regex::Regex::new(r"(?i)(转|ext\.?|x)\s*\d+$").unwrap(),
             mobile: regex::Regex::new(r"^1[3-9]\d{9}$").unwrap(),
             landline: regex::Regex::new(r"^0\d{9,11}$").unwrap(),
             id: regex::Regex::new(r"^(?:\d{17}[\dX]|\d{15})$").unwrap(),
@@ -142,8 +145,35 @@ enum Norm {
     Name,
 }
 
-fn norm_phone(v: &str) -> String {
-    let digits: String = v.chars().filter(|c| c.is_ascii_digit()).collect();
+/// Python's `\s` (`str.isspace`): Rust's whitespace plus the separators U+001C..U+001F.
+fn py_space(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
+/// `core.normalize.phone` on folded text: an extension at the end (`转123`, `ext 12`, `x12`)
+/// dropped, O/o/I/l read as 0/1 in a number written with a few of them, digits kept, the China
+/// country code removed.
+fn norm_phone(v: &str, ext: &regex::Regex) -> String {
+    let folded = ext.replace(v, "");
+    let bare: String = folded
+        .chars()
+        .filter(|&c| !(py_space(c) || matches!(c, '-' | '(' | ')' | '+' | '.')))
+        .collect();
+    let like = !bare.is_empty()
+        && bare.chars().all(|c| c.is_ascii_digit() || matches!(c, 'O' | 'o' | 'I' | 'l'));
+    let source: String = if like && bare.chars().filter(|c| c.is_ascii_digit()).count() >= 3 {
+        bare.chars()
+            .map(|c| match c {
+                'O' | 'o' => '0',
+                'I' | 'l' => '1',
+                c => c,
+            })
+            .collect()
+    } else {
+        folded.into_owned()
+    };
+    // (Python keeps every Unicode digit; folded text the builder accepts has only ASCII ones)
+    let digits: String = source.chars().filter(|c| c.is_ascii_digit()).collect();
     if let Some(rest) = digits.strip_prefix("0086") {
         rest.to_string()
     } else if digits.starts_with("86") && digits.len() == 13 {
@@ -153,11 +183,59 @@ fn norm_phone(v: &str) -> String {
     }
 }
 
+/// Province abbreviations written in Latin letters, longest first as Python tries them
+/// (`core/normalize.py` `_LATIN_PROVINCE`; `tests/test_search_native.py` checks the copy).
+const LATIN_PROVINCES: [(&str, char); 51] = [
+    ("XIANG", '湘'), ("QIONG", '琼'), ("CHUAN", '川'), ("SHAAN", '陕'), ("JING", '京'),
+    ("MENG", '蒙'), ("LIAO", '辽'), ("ZANG", '藏'), ("QING", '青'), ("NING", '宁'), ("HEI", '黑'),
+    ("ZHE", '浙'), ("WAN", '皖'), ("MIN", '闽'), ("YUE", '粤'), ("YUN", '云'), ("XIN", '新'),
+    ("BJ", '京'), ("TJ", '津'), ("HE", '冀'), ("SX", '晋'), ("NM", '蒙'), ("LN", '辽'), ("JL", '吉'),
+    ("HL", '黑'), ("HU", '沪'), ("SH", '沪'), ("SU", '苏'), ("JS", '苏'), ("ZJ", '浙'), ("AH", '皖'),
+    ("FJ", '闽'), ("JX", '赣'), ("LU", '鲁'), ("SD", '鲁'), ("HA", '豫'), ("HB", '鄂'), ("HN", '湘'),
+    ("GD", '粤'), ("GX", '桂'), ("HI", '琼'), ("CQ", '渝'), ("SC", '川'), ("GZ", '贵'), ("YN", '云'),
+    ("XZ", '藏'), ("SN", '陕'), ("GS", '甘'), ("QH", '青'), ("NX", '宁'), ("XJ", '新'),
+];
+
+/// `_SERIAL.fullmatch`: `[A-Z][A-Z0-9]{5,6}`.
+fn is_serial(s: &str) -> bool {
+    let b = s.as_bytes();
+    (b.len() == 6 || b.len() == 7)
+        && b[0].is_ascii_uppercase()
+        && b[1..].iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
+/// `core.normalize.plate` on folded text: separators dropped, upper case, a Latin province
+/// abbreviation (`ZHE A 00001`) as its character, O and I after the city letter as 0 and 1.
 fn norm_plate(v: &str) -> String {
-    v.chars()
-        .filter(|&c| !(is_space(c) || matches!(c, '·' | '•' | '・' | '.' | '-' | '_' | '/')))
+    let mut canon = v
+        .chars()
+        .filter(|&c| !(py_space(c)
+                       || matches!(c, '·' | '•' | '・' | '‧' | '∙' | '⋅' | '.' | '-' | '_' | '/'
+                                     | '—' | '–' | '|')))
         .collect::<String>()
-        .to_uppercase()
+        .to_uppercase();
+    if canon.chars().next().is_some_and(|c| c.is_ascii()) {
+        for (latin, province) in LATIN_PROVINCES {
+            if let Some(rest) = canon.strip_prefix(latin) {
+                if is_serial(rest) {
+                    canon = format!("{province}{rest}");
+                    break;
+                }
+            }
+        }
+    }
+    let n = canon.chars().count();
+    let mut chars = canon.chars();
+    if let Some(first) = chars.next() {
+        let rest: String = chars.collect();
+        if (canon.contains('O') || canon.contains('I')) && (n == 7 || n == 8) && !first.is_ascii()
+            && is_serial(&rest)
+        {
+            let (city, serial) = rest.split_at(1);
+            canon = format!("{first}{city}{}", serial.replace('O', "0").replace('I', "1"));
+        }
+    }
+    canon
 }
 
 fn norm_id(v: &str) -> String {
@@ -181,10 +259,10 @@ fn squeeze_spaces(v: &str) -> String {
     out
 }
 
-fn normalise(norm: Norm, v: &str) -> String {
+fn normalise(norm: Norm, v: &str, ext: &regex::Regex) -> String {
     match norm {
         Norm::None => v.to_string(),
-        Norm::Phone => norm_phone(v),
+        Norm::Phone => norm_phone(v, ext),
         Norm::Plate => norm_plate(v),
         Norm::IdNumber | Norm::Code => norm_id(v),
         Norm::Text => squeeze_spaces(v).to_lowercase(),
@@ -207,7 +285,7 @@ impl Patterns {
             out.push(p);
         }
         if self.phone_raw.is_match(folded) {
-            let ph = norm_phone(folded);
+            let ph = norm_phone(folded, &self.phone_ext);
             if self.mobile.is_match(&ph) || self.landline.is_match(&ph) {
                 out.push(ph);
             }
@@ -233,7 +311,7 @@ impl Patterns {
         }
         if self.may_phone.is_match(text) {
             for m in self.phone_in_text.find_iter(text) {
-                found.insert(norm_phone(m.map_err(|_| Decline)?.as_str()));
+                found.insert(norm_phone(m.map_err(|_| Decline)?.as_str(), &self.phone_ext));
             }
         }
         if self.may_id.is_match(text) {
@@ -676,7 +754,7 @@ impl DocBuilder {
             out.push(f.clone());
         }
         if plan.norm != Norm::None {
-            let canonical = normalise(plan.norm, &f);
+            let canonical = normalise(plan.norm, &f, &self.re.phone_ext);
             if !canonical.is_empty() && !out.contains(&canonical) {
                 out.push(canonical);
             }
