@@ -161,3 +161,36 @@ def test_the_time_wheel_is_drawn_in_the_workspace_zone() -> None:
     assert grid[6][23] == 1  # Sunday 1 March, 23:00-24:00
     grid = day_hour_matrix([NY_LATE.timestamp()])  # the default zone: Monday 12:30
     assert grid[0][12] == 1
+
+
+# -- every backend: the facet and the filters agree on the local day -----------------------------
+@pytest.mark.parametrize("kind", ["embedded", "es9"])
+def test_each_backend_counts_new_york_days_and_filters_by_them(kind: str, tmp_path: Path) -> None:
+    from search_backends import drop_es_indices, es_backend
+
+    from search.embedded import EmbeddedBackend
+    from search.model import SearchRequest
+
+    reg = registry("America/New_York")
+    backend = EmbeddedBackend(tmp_path / "e", reg) if kind == "embedded" else es_backend(kind, reg)
+    try:
+        records = [Record("s", "late", "incident", time=NY_LATE, text={"summary": "盗窃"}),
+                   Record("s", "naive", "incident", time=datetime(2026, 3, 2, 12, 40),  # CST
+                          text={"summary": "盗窃"}),
+                   Record("s", "next", "incident", time=NY_LATE + timedelta(hours=10),
+                          text={"summary": "盗窃"})]
+        assert not backend.index(records).failures
+        backend.flush()
+        result = backend.search(SearchRequest("盗窃", facets=("day",)))
+        assert {b.value: b.count for b in result.facets["day"]} == {"2026-03-01": 2,
+                                                                    "2026-03-02": 1}
+        first = backend.search(SearchRequest("盗窃", filters=Filters(
+            since=datetime(2026, 3, 1), until=datetime(2026, 3, 2))))
+        assert {h.uid for h in first.hits} == {"s:late", "s:naive"}
+        assert {h.uid for h in backend.search(SearchRequest("day:2026-03-01")).hits} == {
+            "s:late", "s:naive"}
+    finally:
+        if kind == "embedded":
+            backend.close()
+        else:
+            drop_es_indices(backend)  # type: ignore[arg-type]
