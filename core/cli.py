@@ -134,7 +134,7 @@ def run_dry_run(args: argparse.Namespace) -> int:
     if args.mapping:
         from plugins.mapping import MappingSource
 
-        plugin = MappingSource.from_file(args.mapping)  # a broken mapping: SchemaError, shown
+        plugin: Any = MappingSource.from_file(args.mapping)  # a broken mapping: shown
         if args.workspace.joinpath("superbrain.toml").exists():
             zone = open_workspace(args).zone
     else:
@@ -268,9 +268,10 @@ def cmd_services(args: argparse.Namespace) -> int:
     from core.services import services
 
     ctx = service_context(args)
-    rows = [{"name": name, "permission": spec.permission,
-             "allowed": ctx.session.can(spec.permission), "doc": spec.doc}
-            for name, spec in services().items()]
+    rows: list[dict[str, Any]] = [
+        {"name": name, "permission": spec.permission,
+         "allowed": ctx.session.can(spec.permission), "doc": spec.doc}
+        for name, spec in services().items()]
     lines = [f"  {r['name']:<24} {r['permission']:<14} {'yes' if r['allowed'] else '-':<4} "
              f"{r['doc'][:60]}" for r in rows]
     lines.append(f"{len(rows)} services; {sum(r['allowed'] for r in rows)} allowed for "

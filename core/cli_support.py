@@ -105,7 +105,7 @@ def open_unauthenticated(args: argparse.Namespace) -> Workspace:
         ws = opener(Path(args.workspace), f"superbrain-{args.command}")
         if ws is not None:
             resolve_times(args, ws.zone)
-            return ws  # type: ignore[no-any-return]
+            return ws
     ws = Workspace.open(args.workspace)
     resolve_times(args, ws.zone)
     return ws
@@ -169,13 +169,16 @@ def local_time(value: datetime | float | str | None, zone: ZoneInfo, *,
     or ISO-8601 text as a service answers (naive text is UTC too); ``None`` or ``""`` gives
     ``-``. ``label=False`` leaves the zone to a column header.
     """
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value) if value else None
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        from datetime import UTC
+    from datetime import UTC
 
-        value = datetime.fromtimestamp(value, tz=UTC)
-    return format_local(value, zone, seconds=seconds, label=label)
+    when: datetime | None
+    if isinstance(value, str):
+        when = datetime.fromisoformat(value) if value else None
+    elif isinstance(value, int | float):
+        when = datetime.fromtimestamp(value, tz=UTC)
+    else:
+        when = value
+    return format_local(when, zone, seconds=seconds, label=label)
 
 
 def zone_caption(zone: ZoneInfo) -> str:
