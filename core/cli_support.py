@@ -148,17 +148,27 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def emit(args: argparse.Namespace, value: Any, text: Sequence[str] | str) -> int:
+def emit(args: argparse.Namespace, value: Any, text: Sequence[str] | str,
+         notes: Sequence[str] = ()) -> int:
     """The one ``--json`` switch: print ``value`` as JSON with ``--json``, else ``text`` (a
-    string or lines). Returns 0, the exit code of a command that got this far."""
-    if getattr(args, "json", False):
+    string or lines) and then ``notes`` (warnings, hints) on stderr. Returns 0, the exit code
+    of a command that got this far."""
+    if json_wanted(args):
         print_json(value)
-    elif isinstance(text, str):
+        return 0
+    if isinstance(text, str):
         print(text)
     else:
         for line in text:
             print(line)
+    for note in notes:
+        print(note, file=sys.stderr)
     return 0
+
+
+def json_wanted(args: argparse.Namespace) -> bool:
+    """Whether the command was asked for ``--json`` (e.g. to leave progress off stderr)."""
+    return bool(getattr(args, "json", False))
 
 
 def local_time(value: datetime | float | str | None, zone: ZoneInfo, *,
@@ -246,6 +256,11 @@ class ProgressPrinter:
     def done(self) -> None:
         if self.tty:
             sys.stderr.write("\n")
+
+    @classmethod
+    def unless_json(cls, args: argparse.Namespace, label: str = "") -> ProgressPrinter | None:
+        """A printer, or None for a ``--json`` command (its output is for a program)."""
+        return None if json_wanted(args) else cls(label)
 
 
 def cancel_on_sigint() -> CancelToken:

@@ -13,6 +13,7 @@ from core.cli_support import (
     add_workspace_arg,
     cancel_on_sigint,
     emit,
+    json_wanted,
     service_context,
 )
 from core.services import call
@@ -65,9 +66,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
          + [f"  face {f.index}: box {f.box} size {f.size}px quality {f.quality:.2f}"
             + ("  (found by the CNN fallback)" if f.detector == "cnn" else "")
             for f in found.faces])
-    if args.json:
-        return 0
-    return 0 if rows else 1
+    return 0 if rows or json_wanted(args) else 1  # (--json: the list, even an empty one)
 
 
 def _candidate_lines(result: Any) -> list[str]:
@@ -154,21 +153,18 @@ def cmd_reembed(args: argparse.Namespace) -> int:
         raise FaceError(f"--min-iou {args.min_iou}: must be above 0 and at most 1")
     path_map = _path_map(args.moved)
     ctx = service_context(args)
-    printer = None if args.json else ProgressPrinter("[faces]")
+    printer = ProgressPrinter.unless_json(args, "[faces]")
     report = call("faces.reembed", ctx, path_map=path_map, min_iou=args.min_iou,
                   workers=args.workers, check_only=args.check, progress=printer,
                   cancel=cancel_on_sigint())
     if printer is not None:
         printer.done()
-    emit(args, report.to_dict(), [])
-    if not args.json:
-        for failure in report.failures:
-            print(f"  not re-embedded  {failure.describe()}", file=sys.stderr)
-        print(report.summary())
-        if report.failures and not report.checked_only and not report.cancelled:
-            print("faces not re-embedded keep their ids and links but are left out of "
-                  "searches; restore their photos (or use --moved OLD=NEW) and run "
-                  "`superbrain faces reembed` again", file=sys.stderr)
+    notes = [f"  not re-embedded  {failure.describe()}" for failure in report.failures]
+    if report.failures and not report.checked_only and not report.cancelled:
+        notes.append("faces not re-embedded keep their ids and links but are left out of "
+                     "searches; restore their photos (or use --moved OLD=NEW) and run "
+                     "`superbrain faces reembed` again")
+    emit(args, report.to_dict(), [report.summary()], notes)
     return 130 if report.cancelled else (1 if report.failures else 0)
 
 
@@ -190,34 +186,34 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.write_calibration:
         write_calibration(result.calibration)
         out["calibration_written"] = True
-    if args.json:
-        out["calibration"] = {k: v for k, v in result.calibration.items() if k != "table"}
-        return emit(args, out, [])
+    summary = {**out, "calibration": {k: v for k, v in result.calibration.items()
+                                      if k != "table"}}
     e, c = result.euclidean, result.cosine
-    print(f"LFW View 2, {result.images} images, pipeline: {out['options']['key']}")
-    print("  network run by: " + ", ".join(f"{engine} ({n:,} images)"
-                                           for engine, n in result.engines.items()))
-    print(f"  faces found only by the CNN fallback (HOG found none): {result.cnn_detections}; "
-          f"detection failures (no detector found a face; described at the centre box): "
-          f"{result.detection_failures}; images with several faces: "
-          f"{result.multi_face_images}")
-    print(f"  accuracy (euclidean, 10-fold): {100 * e.mean:.2f}% ± {100 * e.std:.2f}"
-          f"  (mean threshold {out['verification_euclidean']['threshold_mean']})")
-    print(f"  accuracy (cosine, 10-fold):    {100 * c.mean:.2f}% ± {100 * c.std:.2f}"
-          f"  (mean threshold {out['verification_cosine']['threshold_mean']})")
-    print(f"  accuracy at euclidean 0.6 (fixed): {100 * result.fixed_06_accuracy:.2f}%")
-    print(f"  TAR at FAR=1e-3: {c.tar_at_far['0.001']:.4f} (cosine), "
-          f"{e.tar_at_far['0.001']:.4f} (euclidean)")
-    if result.rank1 is not None:
-        print(f"  rank-1 identification ({out['options']['identification']}): "
-              f"{100 * result.rank1:.2f}% of {result.rank1_probes} probes")
     cal = result.calibration
-    print(f"  calibration: threshold {cal['threshold']} → FMR {cal['fmr']:.3g}, TAR "
-          f"{cal['tar']:.4f} over {cal['impostor_pairs']:,} impostor / "
-          f"{cal['genuine_pairs']:,} genuine pairs"
-          + ("  [written]" if args.write_calibration else ""))
-    print(f"  {result.seconds:.0f} s")
-    return 0
+    lines = [
+        f"LFW View 2, {result.images} images, pipeline: {out['options']['key']}",
+        "  network run by: " + ", ".join(f"{engine} ({n:,} images)"
+                                         for engine, n in result.engines.items()),
+        f"  faces found only by the CNN fallback (HOG found none): {result.cnn_detections}; "
+        f"detection failures (no detector found a face; described at the centre box): "
+        f"{result.detection_failures}; images with several faces: "
+        f"{result.multi_face_images}",
+        f"  accuracy (euclidean, 10-fold): {100 * e.mean:.2f}% ± {100 * e.std:.2f}"
+        f"  (mean threshold {out['verification_euclidean']['threshold_mean']})",
+        f"  accuracy (cosine, 10-fold):    {100 * c.mean:.2f}% ± {100 * c.std:.2f}"
+        f"  (mean threshold {out['verification_cosine']['threshold_mean']})",
+        f"  accuracy at euclidean 0.6 (fixed): {100 * result.fixed_06_accuracy:.2f}%",
+        f"  TAR at FAR=1e-3: {c.tar_at_far['0.001']:.4f} (cosine), "
+        f"{e.tar_at_far['0.001']:.4f} (euclidean)"]
+    if result.rank1 is not None:
+        lines.append(f"  rank-1 identification ({out['options']['identification']}): "
+                     f"{100 * result.rank1:.2f}% of {result.rank1_probes} probes")
+    lines += [f"  calibration: threshold {cal['threshold']} → FMR {cal['fmr']:.3g}, TAR "
+              f"{cal['tar']:.4f} over {cal['impostor_pairs']:,} impostor / "
+              f"{cal['genuine_pairs']:,} genuine pairs"
+              + ("  [written]" if args.write_calibration else ""),
+              f"  {result.seconds:.0f} s"]
+    return emit(args, summary, lines)
 
 
 def register(subparsers: Any) -> None:

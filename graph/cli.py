@@ -61,10 +61,10 @@ def _neighbourhood(args: argparse.Namespace) -> dict[str, Any]:
             **_window(args)}
 
 
-def _truncated_note(result: Any) -> None:
-    if result.truncated:
-        print("note: truncated at the node cap (raise --max-nodes or narrow --types/--start/--end)",
-              file=sys.stderr)
+def _truncated(truncated: bool) -> list[str]:
+    """The note (stderr, text output only) of a result cut at the node cap."""
+    return ["note: truncated at the node cap (raise --max-nodes or narrow "
+            "--types/--start/--end)"] if truncated else []
 
 
 # Each command calls one graph service (graph/service.py), which checks graph.read (export:
@@ -78,10 +78,7 @@ def cmd_expand(args: argparse.Namespace) -> int:
              + f"; times in {zone_caption(zone)}"]
     lines += [f"  {e.source} -[{e.type} ×{e.count}]-> {e.target}  "
               f"{_when(e.first, zone)} … {_when(e.last, zone)}" for e in result.edges]
-    emit(args, result.to_dict(), lines)
-    if not args.json:
-        _truncated_note(result)
-    return 0
+    return emit(args, result.to_dict(), lines, _truncated(result.truncated))
 
 
 def _when(t: float | None, zone: Any) -> str:
@@ -121,9 +118,7 @@ def cmd_central(args: argparse.Namespace) -> int:
         lines += [f"  {s:10.4f}  {nid}" for nid, s in scores.top(m, args.top)]
     emit(args, {"centrality": scores.to_dict(args.top), "truncated": result.truncated,
                 "most_connected": [c.to_dict() for c in most_connected(result, args.top)]},
-         lines)
-    if not args.json:
-        _truncated_note(result)
+         lines, _truncated(result.truncated))
     return 0
 
 
@@ -134,9 +129,8 @@ def cmd_communities(args: argparse.Namespace) -> int:
                  case=args.case)
     emit(args, {"communities": found, "truncated": result.truncated},
          [f"community {n} ({len(members)}): {', '.join(members[:12])}"
-          + (" …" if len(members) > 12 else "") for n, members in enumerate(found, 1)])
-    if not args.json:
-        _truncated_note(result)
+          + (" …" if len(members) > 12 else "") for n, members in enumerate(found, 1)],
+         _truncated(result.truncated))
     return 0
 
 
@@ -166,9 +160,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     out = call("graph.export", service_context(args), **_neighbourhood(args),
                output=str(args.output), format=args.format, cancel=cancel_on_sigint())
     emit(args, out, [f"wrote {out['nodes']} entities, {out['edges']} edges to "
-                     + ", ".join(out["files"])])
-    if out["truncated"] and not args.json:
-        _truncated_note(argparse.Namespace(truncated=True))
+                     + ", ".join(out["files"])], _truncated(out["truncated"]))
     return 0
 
 
@@ -202,29 +194,29 @@ def cmd_resolve(args: argparse.Namespace) -> int:
                                          min_score=args.min_score)][:args.limit]
     else:
         out = [m.to_dict() for m in call("graph.merges", ctx, active_only=not args.all)]
-    if args.json:
-        return emit(args, out, [])
-    rows = out if isinstance(out, list) else [out]
+    return emit(args, out, _resolve_lines(out if isinstance(out, list) else [out]))
+
+
+def _resolve_lines(rows: list[dict[str, Any]]) -> list[str]:
+    lines = []
     for r in rows:
         if "score" in r and "rule" in r and "alias" not in r:
-            print(f"  {r['score']:.2f} {r['rule']:<26} {r['a']}  ≈  {r['b']}"
-                  + ("  [not sure]" if r.get("unsure") else ""))
-            for fname, f in (r.get("evidence", {}).get("fields") or {}).items():
-                print(f"      {fname:<11} {f['weight']:+6.2f}  {f['level']}: "
-                      f"{f['a'] or '—'} | {f['b'] or '—'}")
+            lines.append(f"  {r['score']:.2f} {r['rule']:<26} {r['a']}  ≈  {r['b']}"
+                         + ("  [not sure]" if r.get("unsure") else ""))
+            lines += [f"      {fname:<11} {f['weight']:+6.2f}  {f['level']}: "
+                      f"{f['a'] or '—'} | {f['b'] or '—'}"
+                      for fname, f in (r.get("evidence", {}).get("fields") or {}).items()]
         elif "members" in r:
             weak = r["weakest"]
-            print(f"  {len(r['members'])} entities: {', '.join(r['members'])}; weakest link "
-                  f"{weak[0]} ≈ {weak[1]} ({weak[2]:.3f})")
+            lines.append(f"  {len(r['members'])} entities: {', '.join(r['members'])}; weakest "
+                         f"link {weak[0]} ≈ {weak[1]} ({weak[2]:.3f})")
         elif "alias" in r:
             state = "active" if r["undone_at"] is None else "undone"
-            print(f"  merge {r['id']} [{state}] {r['alias']} → {r['canonical']} "
-                  f"({r['rule']}, {r['score']:.2f}, by {r['user']})")
+            lines.append(f"  merge {r['id']} [{state}] {r['alias']} → {r['canonical']} "
+                         f"({r['rule']}, {r['score']:.2f}, by {r['user']})")
         else:
-            print(f"  {r}")
-    if not rows:
-        print("nothing")
-    return 0
+            lines.append(f"  {r}")
+    return lines or ["nothing"]
 
 
 def cmd_index(args: argparse.Namespace) -> int:

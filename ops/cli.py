@@ -169,12 +169,13 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
 
 def cmd_rescan(args: argparse.Namespace) -> int:
-    from core.cli import ProgressPrinter, cancel_on_sigint
+    from core.cli_support import ProgressPrinter, cancel_on_sigint
 
-    printer = ProgressPrinter("[rescan]")
-    n = _call(args, "ops.rescan", sources=args.source, progress=None if args.json else printer,
+    printer = ProgressPrinter.unless_json(args, "[rescan]")
+    n = _call(args, "ops.rescan", sources=args.source, progress=printer,
               cancel=cancel_on_sigint())
-    printer.done()
+    if printer is not None:
+        printer.done()
     return emit(args, {"raised": n}, [f"{n} alerts raised"])
 
 

@@ -60,9 +60,6 @@ def cmd_search(args: argparse.Namespace) -> int:
                       size=args.limit, cursor=args.cursor, facets=facets)
     finally:
         close_backend(ctx.workspace)
-    if not args.json:
-        for w in result.warnings:
-            print(f"warning: {w}", file=sys.stderr)
     # times in the workspace's zone, which the header names: "time (Asia/Shanghai)"
     rows = table(result.hits, [Column("uid", lambda h: h.uid, 28),
                                Column("type", lambda h: h.type, 10),
@@ -77,7 +74,7 @@ def cmd_search(args: argparse.Namespace) -> int:
               for name, buckets in result.facets.items() if buckets]
     more = f"; next page: --cursor {result.next_cursor}" if result.next_cursor else ""
     lines.append(f"{result.total:,} records ({result.took_ms:.0f} ms){more}")
-    return emit(args, result.to_json(), lines)
+    return emit(args, result.to_json(), lines, [f"warning: {w}" for w in result.warnings])
 
 
 def cmd_health(args: argparse.Namespace) -> int:
