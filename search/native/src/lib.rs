@@ -154,6 +154,10 @@ fn py_space(c: char) -> bool {
 /// dropped, O/o/I/l read as 0/1 in a number written with a few of them, digits kept, the China
 /// country code removed.
 fn norm_phone(v: &str, ext: &regex::Regex) -> String {
+    if !v.chars().any(char::is_alphabetic) {
+        // no extension marker and no letter typed for a digit: only the digits count
+        return country_code_off(v.chars().filter(|c| c.is_ascii_digit()).collect());
+    }
     let folded = ext.replace(v, "");
     let bare: String = folded
         .chars()
@@ -173,7 +177,11 @@ fn norm_phone(v: &str, ext: &regex::Regex) -> String {
         folded.into_owned()
     };
     // (Python keeps every Unicode digit; folded text the builder accepts has only ASCII ones)
-    let digits: String = source.chars().filter(|c| c.is_ascii_digit()).collect();
+    country_code_off(source.chars().filter(|c| c.is_ascii_digit()).collect())
+}
+
+/// A phone's digits without the China country code (`0086…`, or `86` before 11 digits).
+fn country_code_off(digits: String) -> String {
     if let Some(rest) = digits.strip_prefix("0086") {
         rest.to_string()
     } else if digits.starts_with("86") && digits.len() == 13 {
