@@ -335,3 +335,16 @@ def test_phones_in_every_written_form_mean_the_same(setup: Any, phone: str) -> N
     r = rec(51, text={"summary": f"电话 {phone}"}, fields={"phone": phone})
     (compiled, reference), = both([r], registry, layout)
     assert compiled is not None and meaning(compiled) == meaning(reference)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.text("浙沪ABDHZEJIOLlox0123456789 -·|—转et.+()", max_size=14), min_size=1,
+                max_size=4))
+def test_written_plates_and_phones_mean_the_same_in_both_builders(setup: Any,
+                                                                  values: list[str]) -> None:
+    registry, layout = setup
+    rs = [rec(60 + i, text={"summary": v}, fields={"plate": v, "phone": v})
+          for i, v in enumerate(values)]
+    for compiled, reference in both(rs, registry, layout):
+        if compiled is not None:
+            assert meaning(compiled) == meaning(reference)
