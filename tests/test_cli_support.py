@@ -225,3 +225,19 @@ def test_services_read_naive_times_from_remote_callers_in_the_workspace_zone(ny:
         assert "incidents" in metrics
     finally:
         ws.close()
+
+
+def test_changing_the_zone_says_the_days_are_stale_until_a_reindex(
+        ny: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    w = ["-w", str(ny)]
+    assert run(capsys, "search-health", *w, "--json")["stale"] is None
+    config = ny / "superbrain.toml"
+    config.write_text(config.read_text().replace('"America/New_York"', '"Europe/London"'))
+    stale = run(capsys, "search-health", *w, "--json")["stale"]
+    assert "counts America/New_York days" in stale and "Europe/London" in stale
+    assert "superbrain reindex" in stale
+    assert main(["reindex", *w]) == 0
+    capsys.readouterr()
+    assert run(capsys, "search-health", *w, "--json")["stale"] is None
+    found = run(capsys, "search", *w, "*", "--facets", "--json")
+    assert {b["value"] for b in found["facets"]["day"]} == {"2026-03-02", "2026-03-03"}
