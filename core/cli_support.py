@@ -47,15 +47,23 @@ DEFAULT_WORKSPACE = Path(os.environ.get("SUPERBRAIN_WORKSPACE", "workspace"))
 # -- arguments -------------------------------------------------------------------------------------
 def add_workspace_arg(parser: argparse.ArgumentParser) -> None:
     """``-w/--workspace``: a workspace folder, or a centre's ``centre.toml``."""
-    parser.add_argument("-w", "--workspace", type=Path, default=DEFAULT_WORKSPACE,
-                        help="workspace folder, or a centre's centre.toml (default: "
-                             "$SUPERBRAIN_WORKSPACE or ./workspace)")
+    parser.add_argument(
+        "-w",
+        "--workspace",
+        type=Path,
+        default=DEFAULT_WORKSPACE,
+        help="workspace folder, or a centre's centre.toml (default: "
+        "$SUPERBRAIN_WORKSPACE or ./workspace)",
+    )
 
 
 def add_json_arg(parser: argparse.ArgumentParser) -> None:
     """``--json``: machine-readable output (see :func:`emit`)."""
-    parser.add_argument("--json", action="store_true",
-                        help="machine-readable output (times in ISO-8601 with their offset)")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="machine-readable output (times in ISO-8601 with their offset)",
+    )
 
 
 @dataclass(frozen=True)
@@ -80,7 +88,8 @@ def time_arg(text: str) -> TimeArg:
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not an ISO date or date-time (e.g. 2026-03-01, 2026-03-01T08:00 in "
-            "the workspace's time zone, or 2026-03-01T08:00+08:00)") from None
+            "the workspace's time zone, or 2026-03-01T08:00+08:00)"
+        ) from None
 
 
 def resolve_times(args: argparse.Namespace, zone: ZoneInfo) -> None:
@@ -131,8 +140,7 @@ def service_context(args_or_ws: argparse.Namespace | Workspace) -> ServiceContex
     workspace already opened) with its authenticated session."""
     from core.services import local_context
 
-    ws = open_workspace(args_or_ws) if isinstance(args_or_ws, argparse.Namespace) \
-        else args_or_ws
+    ws = open_workspace(args_or_ws) if isinstance(args_or_ws, argparse.Namespace) else args_or_ws
     return local_context(ws)
 
 
@@ -148,8 +156,9 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def emit(args: argparse.Namespace, value: Any, text: Sequence[str] | str,
-         notes: Sequence[str] = ()) -> int:
+def emit(
+    args: argparse.Namespace, value: Any, text: Sequence[str] | str, notes: Sequence[str] = ()
+) -> int:
     """The one ``--json`` switch: print ``value`` as JSON with ``--json``, else ``text`` (a
     string or lines) and then ``notes`` (warnings, hints) on stderr. Returns 0, the exit code
     of a command that got this far."""
@@ -171,8 +180,13 @@ def json_wanted(args: argparse.Namespace) -> bool:
     return bool(getattr(args, "json", False))
 
 
-def local_time(value: datetime | float | str | None, zone: ZoneInfo, *,
-               seconds: bool = False, label: bool = True) -> str:
+def local_time(
+    value: datetime | float | str | None,
+    zone: ZoneInfo,
+    *,
+    seconds: bool = False,
+    label: bool = True,
+) -> str:
     """A time for people: wall-clock time in ``zone`` (``2026-03-01 02:10 CST``).
 
     ``value`` is an aware datetime, a UTC-naive one (as the store returns them), epoch seconds
@@ -212,16 +226,26 @@ class Column:
     seconds: bool = False
 
 
-def table(rows: Sequence[Any], columns: Sequence[Column], zone: ZoneInfo, *,
-          header: bool = True) -> list[str]:
+def table(
+    rows: Sequence[Any], columns: Sequence[Column], zone: ZoneInfo, *, header: bool = True
+) -> list[str]:
     """Lines of a listing: a header (time columns titled ``time (Asia/Shanghai)``), then one
     line per row."""
     caption = zone_caption(zone)
     titles = [f"{c.title} ({caption})" if c.time else c.title for c in columns]
-    cells = [[local_time(c.value(r), zone, seconds=c.seconds, label=False) if c.time
-              else str(c.value(r)) for c in columns] for r in rows]
-    widths = [max([abs(c.width), len(t) if header else 0] + [len(row[i]) for row in cells])
-              for i, (c, t) in enumerate(zip(columns, titles, strict=True))]
+    cells = [
+        [
+            local_time(c.value(r), zone, seconds=c.seconds, label=False)
+            if c.time
+            else str(c.value(r))
+            for c in columns
+        ]
+        for r in rows
+    ]
+    widths = [
+        max([abs(c.width), len(t) if header else 0] + [len(row[i]) for row in cells])
+        for i, (c, t) in enumerate(zip(columns, titles, strict=True))
+    ]
 
     def line(values: Sequence[str]) -> str:
         out = []

@@ -37,9 +37,10 @@ ADMIN = ("admin", "Heron-Lantern-71")
 
 def _in_london(config: Path) -> Path:
     text = config.read_text(encoding="utf-8")
-    config.write_text(text.replace('data_dir = "data"',
-                                   'data_dir = "data"\ntimezone = "Europe/London"'),
-                      encoding="utf-8")
+    config.write_text(
+        text.replace('data_dir = "data"', 'data_dir = "data"\ntimezone = "Europe/London"'),
+        encoding="utf-8",
+    )
     return config
 
 
@@ -58,14 +59,25 @@ def london(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
 
 
 def test_the_template_has_a_time_zone_and_a_bad_one_names_the_file(tmp_path: Path) -> None:
-    text = TEMPLATE.format(path="c.toml", name="c", data_dir="d", url="postgresql://x@h/db",
-                           certificate="", private_key="", backend="embedded", search_url="")
+    text = TEMPLATE.format(
+        path="c.toml",
+        name="c",
+        data_dir="d",
+        url="postgresql://x@h/db",
+        certificate="",
+        private_key="",
+        backend="embedded",
+        search_url="",
+    )
     assert tomllib.loads(text)["centre"]["timezone"] == "Asia/Shanghai"
     path = tmp_path / "centre.toml"
     path.write_text(text.replace('"Asia/Shanghai"', '"Europe/Londn"'), encoding="utf-8")
-    with pytest.raises(WorkspaceError, match=r"centre\.toml'?: \[centre\] timezone: unknown "
-                                             r"time zone 'Europe/Londn'; did you mean "
-                                             r"'Europe/London'"):
+    with pytest.raises(
+        WorkspaceError,
+        match=r"centre\.toml'?: \[centre\] timezone: unknown "
+        r"time zone 'Europe/Londn'; did you mean "
+        r"'Europe/London'",
+    ):
         load_centre_config(path)
 
 
@@ -95,11 +107,24 @@ def test_a_client_console_shows_times_in_the_centres_zone(london: dict[str, Any]
 def test_the_command_line_on_the_centre_shows_london_times(london: dict[str, Any]) -> None:
     server, config = london["server"], london["config"]
     token = login(server, *ADMIN)
-    inc = ok(server, token, "ops.incident_create", category="纠纷", priority=3, text="london",
-             lat=30.76, lon=120.79)
+    inc = ok(
+        server,
+        token,
+        "ops.incident_create",
+        category="纠纷",
+        priority=3,
+        text="london",
+        lat=30.76,
+        lon=120.79,
+    )
     received = datetime.fromisoformat(inc["received_at"]).astimezone(ZoneInfo("Europe/London"))
-    out = run_cli("ops", "incidents", "-w", str(config),
-                  env={"SUPERBRAIN_USER": ADMIN[0], "SUPERBRAIN_PASSWORD": ADMIN[1]})
+    out = run_cli(
+        "ops",
+        "incidents",
+        "-w",
+        str(config),
+        env={"SUPERBRAIN_USER": ADMIN[0], "SUPERBRAIN_PASSWORD": ADMIN[1]},
+    )
     assert out.returncode == 0, out.stderr
     assert "received (Europe/London)" in out.stdout.splitlines()[0]
     assert received.strftime("%Y-%m-%d %H:%M") in out.stdout

@@ -26,10 +26,19 @@ from search.embedded import _Generation
 from search.model import Filters
 from search.plan import Planner
 
-SCHEMA = RecordSchema("incident", "Incident", (FieldSpec("summary", FieldRole.TEXT),
-                                               FieldSpec("category", FieldRole.KEYWORD)))
-ZONES = ("Asia/Shanghai", "Europe/London", "America/New_York", "Asia/Kolkata",
-         "Australia/Lord_Howe", "UTC")
+SCHEMA = RecordSchema(
+    "incident",
+    "Incident",
+    (FieldSpec("summary", FieldRole.TEXT), FieldSpec("category", FieldRole.KEYWORD)),
+)
+ZONES = (
+    "Asia/Shanghai",
+    "Europe/London",
+    "America/New_York",
+    "Asia/Kolkata",
+    "Australia/Lord_Howe",
+    "UTC",
+)
 #: 23:30 on 1 March 2026 in New York is 04:30 UTC on the 2nd (and 12:30 on the 2nd in Shanghai).
 NY_LATE = datetime(2026, 3, 2, 4, 30, tzinfo=UTC)
 
@@ -87,7 +96,8 @@ def test_naive_dates_in_filters_and_queries_are_workspace_local() -> None:
 # -- the compiled builder ----------------------------------------------------------------------
 needs_native = pytest.mark.skipif(
     ed._native is None and os.environ.get("SUPERBRAIN_REQUIRE_NATIVE") != "1",
-    reason="search._native is not built (no Rust toolchain at install time)")
+    reason="search._native is not built (no Rust toolchain at install time)",
+)
 
 
 def _both(records: list[Record], reg: FieldRegistry, tmp: Path) -> list[tuple[Any, Any]]:
@@ -95,9 +105,13 @@ def _both(records: list[Record], reg: FieldRegistry, tmp: Path) -> list[tuple[An
     native = ed.native_builder(reg, layout)
     assert native is not None
     built = native[0].build(records)
-    return [(None if c is None else json.loads(c), json.loads(ed.tantivy_json(build_doc(r, reg),
-                                                                              layout)))
-            for c, r in zip(built, records, strict=True)]
+    return [
+        (
+            None if c is None else json.loads(c),
+            json.loads(ed.tantivy_json(build_doc(r, reg), layout)),
+        )
+        for c, r in zip(built, records, strict=True)
+    ]
 
 
 @needs_native
@@ -105,32 +119,50 @@ def _both(records: list[Record], reg: FieldRegistry, tmp: Path) -> list[tuple[An
 def test_the_compiled_builder_counts_the_same_local_days(zone: str, tmp_path: Path) -> None:
     naive_ny_late = datetime(2026, 3, 2, 12, 30)  # CST, = 23:30 on the 1st in New York
     london_late = datetime(2026, 7, 2, 6, 30)  # CST, = 23:30 BST on 1 July in London
-    records = [Record("s", str(i), "incident", time=t, text={"summary": "x"})
-               for i, t in enumerate([naive_ny_late, london_late, NY_LATE,
-                                      datetime(1988, 6, 1, 23, 30)])]  # Shanghai's DST years
+    records = [
+        Record("s", str(i), "incident", time=t, text={"summary": "x"})
+        for i, t in enumerate([naive_ny_late, london_late, NY_LATE, datetime(1988, 6, 1, 23, 30)])
+    ]  # Shanghai's DST years
     pairs = _both(records, registry(zone), tmp_path / "g")
     for compiled, reference in pairs:
         assert compiled is not None  # naive and aware times alike are built natively
         assert compiled["day"] == reference["day"] and compiled["time"] == reference["time"]
-    days = [reference["day"][0] if isinstance(reference["day"], list) else reference["day"]
-            for _, reference in pairs]
-    local = {"America/New_York": ["2026-03-01", "2026-07-01", "2026-03-01"],
-             "Europe/London": ["2026-03-02", "2026-07-01", "2026-03-02"],
-             "Asia/Shanghai": ["2026-03-02", "2026-07-02", "2026-03-02"]}[zone]
+    days = [
+        reference["day"][0] if isinstance(reference["day"], list) else reference["day"]
+        for _, reference in pairs
+    ]
+    local = {
+        "America/New_York": ["2026-03-01", "2026-07-01", "2026-03-01"],
+        "Europe/London": ["2026-03-02", "2026-07-01", "2026-03-02"],
+        "Asia/Shanghai": ["2026-03-02", "2026-07-02", "2026-03-02"],
+    }[zone]
     assert days[:3] == local
 
 
 @needs_native
-@settings(max_examples=150, deadline=None, suppress_health_check=[
-    HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(zone=st.sampled_from(ZONES),
-       times=st.lists(st.one_of(
-           st.datetimes(min_value=datetime(1960, 1, 1), max_value=datetime(2080, 1, 1)),
-           st.datetimes(min_value=datetime(1971, 1, 2), max_value=datetime(2069, 1, 1),
-                        timezones=st.sampled_from([UTC, timezone(timedelta(hours=-5))]))),
-           min_size=1, max_size=8))
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    zone=st.sampled_from(ZONES),
+    times=st.lists(
+        st.one_of(
+            st.datetimes(min_value=datetime(1960, 1, 1), max_value=datetime(2080, 1, 1)),
+            st.datetimes(
+                min_value=datetime(1971, 1, 2),
+                max_value=datetime(2069, 1, 1),
+                timezones=st.sampled_from([UTC, timezone(timedelta(hours=-5))]),
+            ),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+)
 def test_any_time_in_any_zone_means_the_same_in_both_builders(
-        tmp_path_factory: pytest.TempPathFactory, zone: str, times: list[datetime]) -> None:
+    tmp_path_factory: pytest.TempPathFactory, zone: str, times: list[datetime]
+) -> None:
     records = [Record("s", str(i), "incident", time=t) for i, t in enumerate(times)]
     for compiled, reference in _both(records, registry(zone), tmp_path_factory.mktemp("g")):
         if compiled is not None:  # out of the table's years it may leave the time to Python
@@ -144,9 +176,12 @@ def test_co_occurrence_meetings_are_counted_on_local_days() -> None:
     from graph.cooccur import Sightings, cooccurring_with
 
     first = NY_LATE.timestamp()
-    reads = [("vehicle:A", "device:K1", first, "r1"), ("vehicle:B", "device:K1", first + 5, "r2"),
-             ("vehicle:A", "device:K1", first + 3600, "r3"),
-             ("vehicle:B", "device:K1", first + 3605, "r4")]
+    reads = [
+        ("vehicle:A", "device:K1", first, "r1"),
+        ("vehicle:B", "device:K1", first + 5, "r2"),
+        ("vehicle:A", "device:K1", first + 3600, "r3"),
+        ("vehicle:B", "device:K1", first + 3605, "r4"),
+    ]
     sightings = Sightings.from_iterable(reads)
     (ny,) = cooccurring_with(sightings, "vehicle:A", min_count=1, zone="America/New_York")
     (cst,) = cooccurring_with(sightings, "vehicle:A", min_count=1)
@@ -174,21 +209,40 @@ def test_each_backend_counts_new_york_days_and_filters_by_them(kind: str, tmp_pa
     reg = registry("America/New_York")
     backend = EmbeddedBackend(tmp_path / "e", reg) if kind == "embedded" else es_backend(kind, reg)
     try:
-        records = [Record("s", "late", "incident", time=NY_LATE, text={"summary": "盗窃"}),
-                   Record("s", "naive", "incident", time=datetime(2026, 3, 2, 12, 40),  # CST
-                          text={"summary": "盗窃"}),
-                   Record("s", "next", "incident", time=NY_LATE + timedelta(hours=10),
-                          text={"summary": "盗窃"})]
+        records = [
+            Record("s", "late", "incident", time=NY_LATE, text={"summary": "盗窃"}),
+            Record(
+                "s",
+                "naive",
+                "incident",
+                time=datetime(2026, 3, 2, 12, 40),  # CST
+                text={"summary": "盗窃"},
+            ),
+            Record(
+                "s",
+                "next",
+                "incident",
+                time=NY_LATE + timedelta(hours=10),
+                text={"summary": "盗窃"},
+            ),
+        ]
         assert not backend.index(records).failures
         backend.flush()
         result = backend.search(SearchRequest("盗窃", facets=("day",)))
-        assert {b.value: b.count for b in result.facets["day"]} == {"2026-03-01": 2,
-                                                                    "2026-03-02": 1}
-        first = backend.search(SearchRequest("盗窃", filters=Filters(
-            since=datetime(2026, 3, 1), until=datetime(2026, 3, 2))))
+        assert {b.value: b.count for b in result.facets["day"]} == {
+            "2026-03-01": 2,
+            "2026-03-02": 1,
+        }
+        first = backend.search(
+            SearchRequest(
+                "盗窃", filters=Filters(since=datetime(2026, 3, 1), until=datetime(2026, 3, 2))
+            )
+        )
         assert {h.uid for h in first.hits} == {"s:late", "s:naive"}
         assert {h.uid for h in backend.search(SearchRequest("day:2026-03-01")).hits} == {
-            "s:late", "s:naive"}
+            "s:late",
+            "s:naive",
+        }
     finally:
         if kind == "embedded":
             backend.close()
