@@ -10,36 +10,24 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from core.cli import add_workspace_arg, open_workspace, print_json
+from core.cli_support import add_json_arg, add_workspace_arg, emit, local_time, service_context
 
 DEMO_CASE = "2026-JX-0117"
-
-
-def _ctx(args: argparse.Namespace) -> Any:
-    from core.services import local_context
-
-    return local_context(open_workspace(args))
 
 
 def _call(args: argparse.Namespace, name: str, **params: Any) -> Any:
     import cases.api  # noqa: F401 - registers the case services
     from core.services import call
 
-    return call(name, _ctx(args), **params)
-
-
-def _out(args: argparse.Namespace, value: Any, text: str) -> int:
-    if args.json:
-        print_json(value)
-    else:
-        print(text)
-    return 0
+    ctx = service_context(args)
+    args.zone = ctx.workspace.zone  # what the listings show times in
+    return call(name, ctx, **params)
 
 
 def cmd_create(args: argparse.Namespace) -> int:
     c = _call(args, "cases.create", case=args.number.upper(), title=args.title,
               classification=args.classification)
-    return _out(args, c, f"case {c['number']} opened: {c['title']} ({c['classification']}); "
+    return emit(args, c, f"case {c['number']} opened: {c['title']} ({c['classification']}); "
                          f"you are its lead")
 
 
@@ -47,7 +35,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     rows = _call(args, "cases.list", status=args.status)
     lines = [f"  {c['number']:<16} {c['status']:<9} {c['my_role']:<11} {c['title']}"
              for c in rows]
-    return _out(args, rows, "\n".join(lines) or "no case you are a member of")
+    return emit(args, rows, "\n".join(lines) or "no case you are a member of")
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -61,7 +49,7 @@ def cmd_show(args: argparse.Namespace) -> int:
              f"{c['counts']['pins']} pins"]
     lines += [f"  chart {x['id']}  {x['name']}  v{x['version']}  {x['nodes']} nodes"
               for x in charts]
-    return _out(args, {**c, "charts": charts}, "\n".join(lines))
+    return emit(args, {**c, "charts": charts}, "\n".join(lines))
 
 
 def cmd_member(args: argparse.Namespace) -> int:
@@ -70,7 +58,7 @@ def cmd_member(args: argparse.Namespace) -> int:
         c = _call(args, "cases.member_remove", case=number, member=args.member)
     else:
         c = _call(args, "cases.member_set", case=number, member=args.member, role=args.role)
-    return _out(args, c, "members: " + ", ".join(f"{m['user']} ({m['role']})"
+    return emit(args, c, "members: " + ", ".join(f"{m['user']} ({m['role']})"
                                                  for m in c["members"]))
 
 
@@ -79,7 +67,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     current = _call(args, "cases.get", case=number)
     c = _call(args, "cases.update", case=number, version=current["version"],
               status=args.status, title=args.title, classification=args.classification)
-    return _out(args, c, f"case {c['number']}: {c['status']}, {c['title']} "
+    return emit(args, c, f"case {c['number']}: {c['status']}, {c['title']} "
                          f"[{c['classification']}]")
 
 
@@ -87,22 +75,22 @@ def cmd_note(args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.text == "-" else args.text
     n = _call(args, "cases.note_add", case=args.number.upper(), target_kind=args.on,
               target=args.target or "", text=text)
-    return _out(args, n, f"note {n['id']} on {n['target_kind']} {n['target']}"
+    return emit(args, n, f"note {n['id']} on {n['target_kind']} {n['target']}"
                          + (f"; links to {', '.join(n['mentions'])}" if n["mentions"] else ""))
 
 
 def cmd_notes(args: argparse.Namespace) -> int:
     rows = _call(args, "cases.notes", case=args.number.upper())
-    lines = [f"- {n['author']} {n['created_at']} on {n['target_kind']} {n['target']}:\n"
-             f"  {n['text']}" for n in rows]
-    return _out(args, rows, "\n".join(lines) or "no notes")
+    lines = [f"- {n['author']} {local_time(n['created_at'], args.zone)} on "
+             f"{n['target_kind']} {n['target']}:\n  {n['text']}" for n in rows]
+    return emit(args, rows, "\n".join(lines) or "no notes")
 
 
 def cmd_pin(args: argparse.Namespace) -> int:
     data = json.loads(args.data) if args.data else None
     p = _call(args, "cases.pin", case=args.number.upper(), kind=args.kind, ref=args.ref,
               title=args.title or "", data=data)
-    return _out(args, p, f"pinned {p['kind']} {p['ref']}: {p['title']}")
+    return emit(args, p, f"pinned {p['kind']} {p['ref']}: {p['title']}")
 
 
 def cmd_pins(args: argparse.Namespace) -> int:
@@ -114,31 +102,31 @@ def cmd_pins(args: argparse.Namespace) -> int:
             extra = f" ({p['data'].get('hits_at_pin')} hits when pinned" + (
                 f", {p['data']['hits_now']} now)" if "hits_now" in p["data"] else ")")
         lines.append(f"  {p['kind']:<9} {p['ref']}  {p['title']}{extra}  "
-                     f"[{p['pinned_by']} {p['pinned_at']}]")
-    return _out(args, rows, "\n".join(lines) or "nothing pinned")
+                     f"[{p['pinned_by']} {local_time(p['pinned_at'], args.zone)}]")
+    return emit(args, rows, "\n".join(lines) or "nothing pinned")
 
 
 def cmd_dossier(args: argparse.Namespace) -> int:
     r = _call(args, "cases.dossier", case=args.number.upper(), path=str(args.output))
-    return _out(args, r, f"dossier written: {r['file']} ({r['bytes']:,} bytes, "
+    return emit(args, r, f"dossier written: {r['file']} ({r['bytes']:,} bytes, "
                          f"sha256 {r['sha256']})")
 
 
 def cmd_chart_image(args: argparse.Namespace) -> int:
     r = _call(args, "cases.chart_image", case=args.number.upper(), chart_id=args.chart,
               path=str(args.output))
-    return _out(args, r, f"chart picture written: {r['file']} (sha256 {r['sha256']})")
+    return emit(args, r, f"chart picture written: {r['file']} (sha256 {r['sha256']})")
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     r = _call(args, "cases.handover_export", case=args.number.upper(), path=str(args.output))
-    return _out(args, r, f"case file written: {r['file']} (sha256 {r['sha256']})")
+    return emit(args, r, f"case file written: {r['file']} (sha256 {r['sha256']})")
 
 
 def cmd_import(args: argparse.Namespace) -> int:
     c = _call(args, "cases.handover_import", path=str(args.file))
     note = "; you were added as its lead" if c["added_as_lead"] else ""
-    return _out(args, c, f"case {c['number']} imported: {c['title']}{note}")
+    return emit(args, c, f"case {c['number']} imported: {c['title']}{note}")
 
 
 def register(subparsers: Any) -> None:
@@ -155,7 +143,7 @@ def register(subparsers: Any) -> None:
 
     common = argparse.ArgumentParser(add_help=False)
     add_workspace_arg(common)
-    common.add_argument("--json", action="store_true", help="machine-readable output")
+    add_json_arg(common)
     p = subparsers.add_parser(
         "cases", help="case files: charts, notes, pinned evidence, dossiers, hand-over",
         description="Case files kept in the workspace. Members only: a user who is not a "

@@ -62,19 +62,26 @@ def iso(t: float | None) -> str | None:
 
 
 def local_time(t: float | None, tz: str = DEFAULT_TZ) -> str:
-    """``t`` (epoch seconds) as ``YYYY-MM-DD HH:MM`` in ``tz``, with the zone's name."""
+    """``t`` (epoch seconds) as ``YYYY-MM-DD HH:MM`` in ``tz``, with the zone's name and its
+    UTC offset then (``2026-03-01 02:10 Asia/Shanghai (UTC+08:00)``)."""
+    from core.timezones import offset_label
+
     if t is None:
         return "—"
     try:
         zone = ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo(DEFAULT_TZ)
+        tz, zone = DEFAULT_TZ, ZoneInfo(DEFAULT_TZ)
     when = datetime.fromtimestamp(t, tz=zone)
-    return f"{when:%Y-%m-%d %H:%M} {tz}"
+    return f"{when:%Y-%m-%d %H:%M} {tz} ({offset_label(when)})"
 
 
 def workspace_tz(workspace: Any) -> str:
-    """The workspace's time zone (``[workspace] timezone``, default Asia/Shanghai)."""
+    """The workspace's time zone (``Workspace.zone``: ``[workspace] timezone``, a centre's
+    ``[centre] timezone``; default Asia/Shanghai)."""
+    zone = getattr(workspace, "zone", None)
+    if getattr(zone, "key", None):
+        return str(zone.key)  # type: ignore[union-attr]
     tz = str(getattr(workspace, "config", {}).get("workspace", {}).get("timezone", DEFAULT_TZ))
     try:
         ZoneInfo(tz)

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from core.errors import WorkspaceError
+from core.timezones import DEFAULT_ZONE, TimeZoneError, zone_named
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +22,9 @@ TEMPLATE = """\
 name = {name!r}
 # Server-side folder (relative to this file): the face gallery, ops overrides, user plugins.
 data_dir = {data_dir!r}
+# The centre's time zone (an IANA name): every time is shown in it, on the server's pages and
+# in the consoles that log in here, and dates typed without an offset are read in it.
+timezone = "Asia/Shanghai"
 
 [database]
 # PostgreSQL holding the shared state. The password may instead come from password_file
@@ -72,6 +76,7 @@ class CentreConfig:
     data_dir: the server-side folder (faces gallery, ops config overrides, plugins).
     database_url: the PostgreSQL URL with its password filled in.
     raw: the whole file as a dict (``[server]`` is read by ``server.config``).
+    timezone: the centre's time zone (``[centre] timezone``, default Asia/Shanghai).
     """
 
     path: Path
@@ -79,6 +84,7 @@ class CentreConfig:
     data_dir: Path
     database_url: str
     raw: dict[str, Any]
+    timezone: str = DEFAULT_ZONE
 
     def where(self, key: str) -> str:
         return f"{str(self.path)!r}: {key}"
@@ -99,8 +105,13 @@ def load_centre_config(path: Path) -> CentreConfig:
     if not data_dir.is_absolute():
         data_dir = path.parent / data_dir
     _warn_if_readable(path, raw)
+    timezone = centre.get("timezone", DEFAULT_ZONE)
+    try:
+        zone_named(timezone)
+    except TimeZoneError as exc:
+        raise WorkspaceError(f"{str(path)!r}: [centre] timezone: {exc}") from None
     return CentreConfig(path, str(centre.get("name", path.stem)), data_dir.resolve(),
-                        _database_url(database, path), raw)
+                        _database_url(database, path), raw, timezone)
 
 
 def secrets_in(raw: dict[str, Any]) -> list[str]:

@@ -15,7 +15,7 @@ from typing import Any
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     from centre.migrate import migrate
-    from core.cli import ProgressPrinter, cancel_on_sigint
+    from core.cli_support import ProgressPrinter, cancel_on_sigint
     from core.workspace import Workspace
 
     ws = Workspace.open(args.source)

@@ -18,6 +18,8 @@ from centre.db import Database
 from core.workspace import Workspace
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
     from centre.audit import PgAuditLog
     from centre.store import PgStore
     from centre.users import PgUserStore, SessionStore
@@ -30,6 +32,13 @@ class CentreWorkspace(Workspace):
         super().__init__(config.data_dir, config.raw)
         self.centre = config
         self.db = Database(config.database_url, application_name=application_name)
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        """The centre's time zone (``[centre] timezone`` of centre.toml)."""
+        from core.timezones import zone_named
+
+        return zone_named(self.centre.timezone)
 
     @property
     def store_path(self) -> Path:

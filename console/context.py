@@ -89,16 +89,25 @@ class ConsoleContext:
 
     @property
     def time_zone(self) -> str:
-        """The workspace's time zone (``[workspace] time_zone``, default Asia/Shanghai): the
-        console shows every time in it. An unknown name falls back to the default (logged)."""
+        """The workspace's time zone (``[workspace] timezone``, default Asia/Shanghai; a
+        centre's, which the server names at login, in client mode): the console shows every
+        time in it. An unknown name falls back to the default (logged)."""
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+        if hasattr(type(self.workspace), "zone"):
+            from core.errors import WorkspaceError
+
+            try:  # a workspace folder's or a centre's own zone (centre.toml [centre] timezone)
+                return str(self.workspace.zone.key)
+            except WorkspaceError as exc:  # an unknown name: the default, as below
+                log.warning("%s; using %s", exc, DEFAULT_TIME_ZONE)
+                return DEFAULT_TIME_ZONE
         name = str((self.workspace.config.get("workspace", {}) or {}).get(
-            "time_zone", DEFAULT_TIME_ZONE)).strip() or DEFAULT_TIME_ZONE
+            "timezone", DEFAULT_TIME_ZONE)).strip() or DEFAULT_TIME_ZONE
         try:
             ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
-            log.warning("%s: unknown [workspace] time_zone %r; using %s",
+            log.warning("%s: unknown [workspace] timezone %r; using %s",
                         self.workspace.root, name, DEFAULT_TIME_ZONE)
             return DEFAULT_TIME_ZONE
         return name

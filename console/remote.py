@@ -136,6 +136,7 @@ class RemoteWorkspace:
             log.warning("centre health unavailable: %s", exc)
         name = self.health.get("centre") or self.client.url
         self.config["workspace"]["name"] = f"{name} (centre)"
+        self.config["workspace"]["timezone"] = remote.timezone  # times in the centre's zone
         return remote
 
     @property

@@ -175,9 +175,11 @@ class SearchPanel(QWidget):
         """Where the default window starts, or None (no window, days picked, or all time)."""
         if not self.window_days or self.all_time.isChecked() or self.filters["day"]:
             return None
-        from search.document import local_day  # days are the facet's (China Standard Time)
+        from zoneinfo import ZoneInfo
 
-        today = datetime.fromisoformat(local_day(datetime.now(UTC)))
+        from search.document import local_day  # days are the facet's (the workspace zone's)
+
+        today = datetime.fromisoformat(local_day(datetime.now(UTC), ZoneInfo(self.ctx.time_zone)))
         return today - timedelta(days=self.window_days - 1)
 
     def _search(self, request: Any) -> Any:

@@ -9,7 +9,9 @@ time-wheel: weekday × hour counts, China Standard Time.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyqtgraph as pg
@@ -31,6 +33,12 @@ log = logging.getLogger(__name__)
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MAX_ENTITIES = 8
+
+
+def _seconds_west(zone: str) -> int:
+    """pyqtgraph's ``utcOffset`` of a zone (seconds west of UTC), as the zone is now."""
+    offset = datetime.now(UTC).astimezone(ZoneInfo(zone)).utcoffset()
+    return -int(offset.total_seconds()) if offset is not None else 0
 
 
 class TimelinePanel(QWidget):
@@ -63,7 +71,8 @@ class TimelinePanel(QWidget):
         top.addWidget(follow)
         self.summary = data_label("")
         self.summary.setProperty("role", "muted")
-        self.lanes = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(utcOffset=-8 * 3600)})
+        self.lanes = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(
+            utcOffset=_seconds_west(ctx.time_zone))})  # the axis in the workspace's zone
         self.lanes.setMenuEnabled(False)
         self.lanes.showGrid(x=True, y=False, alpha=0.2)
         self.points = pg.ScatterPlotItem(size=9, hoverable=True)
@@ -122,7 +131,7 @@ class TimelinePanel(QWidget):
             events = {eid: self.ctx.engines.graph_timeline(entity=eid, limit=5000)["events"]
                       for eid in ids}
             every = [e for evs in events.values() for e in evs]
-            return events, matrix_of(every)
+            return events, matrix_of(every, ZoneInfo(self.ctx.time_zone))
 
         job = Job(work, "timeline")
         job.result.connect(lambda value: self._show(ids, *value))

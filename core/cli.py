@@ -12,16 +12,26 @@ import importlib
 import json
 import logging
 import os
-import signal
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
+from core.cli_support import (
+    DEFAULT_WORKSPACE,
+    Column,
+    ProgressPrinter,
+    add_json_arg,
+    add_workspace_arg,
+    cancel_on_sigint,
+    emit,
+    open_unauthenticated,
+    open_workspace,
+    service_context,
+    table,
+)
 from core.errors import SuperbrainError
-from core.progress import CancelToken, Progress
 
 log = logging.getLogger(__name__)
 
@@ -33,92 +43,7 @@ def command_modules() -> list[Any]:
 
     return [module for _ext, module in load_all(COMMANDS)]
 
-DEFAULT_WORKSPACE = Path(os.environ.get("SUPERBRAIN_WORKSPACE", "workspace"))
-
 DEMO_SIZES = {"tiny": 200, "small": 2000, "medium": 20000, "large": 200000}
-
-
-# -- shared helpers for every subcommand ---------------------------------------------------------
-def add_workspace_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-w", "--workspace", type=Path, default=DEFAULT_WORKSPACE,
-                        help="workspace folder, or a centre's centre.toml (default: "
-                             "$SUPERBRAIN_WORKSPACE or ./workspace)")
-
-
-def open_workspace(args: argparse.Namespace) -> Any:
-    """Open the workspace and authenticate its session at once: on a workspace with accounts
-    every command logs in (``SUPERBRAIN_USER`` + ``SUPERBRAIN_PASSWORD``, or a prompt on a
-    terminal) before it reads or changes anything; ``SUPERBRAIN_USER`` alone is refused."""
-    from core.security import current_session
-
-    ws = open_unauthenticated(args)
-    current_session(ws)
-    return ws
-
-
-def open_unauthenticated(args: argparse.Namespace) -> Any:
-    """The workspace of ``-w``, not logged in yet: a folder, or a centre's ``centre.toml`` (the
-    same commands then act on its PostgreSQL, e.g. an ingest job on a machine of its own)."""
-    from core.extensions import WORKSPACES, load_all
-    from core.workspace import Workspace
-
-    for _ext, opener in load_all(WORKSPACES):  # the centre's: a centre.toml
-        ws = opener(Path(args.workspace), f"superbrain-{args.command}")
-        if ws is not None:
-            return ws
-    return Workspace.open(args.workspace)
-
-
-def service_context(args_or_ws: Any) -> Any:
-    """The :class:`core.services.ServiceContext` of a command: the workspace of ``-w`` (or a
-    workspace already opened) with its authenticated session."""
-    from core.services import local_context
-
-    ws = args_or_ws if not isinstance(args_or_ws, argparse.Namespace) \
-        else open_workspace(args_or_ws)
-    return local_context(ws)
-
-
-class ProgressPrinter:
-    """Prints progress to stderr: one rewritten line on a terminal, a line every 5 s otherwise."""
-
-    def __init__(self, label: str = "") -> None:
-        self.label = label
-        self.tty = sys.stderr.isatty()
-        self._last = 0.0
-
-    def __call__(self, p: Progress) -> None:
-        import time
-
-        text = f"{self.label} {p.describe()}".strip()
-        if self.tty:
-            sys.stderr.write("\r\x1b[K" + text)
-            sys.stderr.flush()
-        elif time.monotonic() - self._last > 5:
-            self._last = time.monotonic()
-            print(text, file=sys.stderr)
-
-    def done(self) -> None:
-        if self.tty:
-            sys.stderr.write("\n")
-
-
-def cancel_on_sigint() -> CancelToken:
-    """First Ctrl+C asks the job to stop at the next checkpoint; the second one aborts."""
-    token = CancelToken()
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        if token.cancelled:
-            raise KeyboardInterrupt
-        print("\ncancelling after the current batch (Ctrl+C again to abort)…", file=sys.stderr)
-        token.cancel()
-
-    signal.signal(signal.SIGINT, handler)
-    return token
-
-
-def print_json(value: Any) -> None:
-    print(json.dumps(value, ensure_ascii=False, indent=2, default=str))
 
 
 # -- core subcommands ----------------------------------------------------------------------------
@@ -145,18 +70,13 @@ def cmd_sources(args: argparse.Namespace) -> int:
     for f in found.failed:
         rows.append({"name": f.name, "version": "", "status": "broken", "error": f.error,
                      "origin": f.origin})
-    if args.json:
-        print_json(rows)
-        return 0
     width = max((len(r["name"]) for r in rows), default=0)
     vwidth = max((len(r["version"]) for r in rows), default=0)
-    for r in rows:
-        if r["status"] == "ok":
-            print(f"  ok      {r['name']:<{width}}  {r['version']:<{vwidth}}  {r['description']}")
-        else:
-            print(f"  BROKEN  {r['name']:<{width}}  {r['error']}  [{r['origin']}]")
-    print(f"{len(found.loaded)} sources loaded, {len(found.failed)} broken")
-    return 0
+    lines = [f"  ok      {r['name']:<{width}}  {r['version']:<{vwidth}}  {r['description']}"
+             if r["status"] == "ok" else f"  BROKEN  {r['name']:<{width}}  {r['error']}  "
+                                          f"[{r['origin']}]" for r in rows]
+    lines.append(f"{len(found.loaded)} sources loaded, {len(found.failed)} broken")
+    return emit(args, rows, lines)
 
 
 def run_ingest(ws: Any, source: str, files: Sequence[Path], *, force: bool = False,
@@ -214,7 +134,7 @@ def run_dry_run(args: argparse.Namespace) -> int:
     if args.mapping:
         from plugins.mapping import MappingSource
 
-        plugin = MappingSource.from_file(args.mapping)  # a broken mapping: SchemaError, shown
+        plugin: Any = MappingSource.from_file(args.mapping)  # a broken mapping: shown
         if args.workspace.joinpath("superbrain.toml").exists():
             zone = open_workspace(args).zone
     else:
@@ -334,29 +254,29 @@ def cmd_audit(args: argparse.Namespace) -> int:
         return 0
     entries = call("audit.list", ctx, user=args.user, action=args.action, case=args.case,
                    limit=args.limit)
-    for e in entries:
-        case = f" case={e['case']}" if e.get("case") else ""
-        print(f"{e['seq']:>6} {e['ts']} {e['user']:<10} {e['action']:<16}{case} "
-              f"{json.dumps(e.get('params', {}), ensure_ascii=False)[:160]}")
-    return 0
+    return emit(args, entries, table(entries, [
+        Column("seq", lambda e: e["seq"], -6),
+        Column("time", lambda e: e["ts"], time=True, seconds=True),
+        Column("user", lambda e: e["user"], 10),
+        Column("action", lambda e: e["action"], 16),
+        Column("entry", lambda e: (f"case={e['case']} " if e.get("case") else "")
+               + json.dumps(e.get("params", {}), ensure_ascii=False)[:160])],
+        ctx.workspace.zone))
 
 
 def cmd_services(args: argparse.Namespace) -> int:
     from core.services import services
 
     ctx = service_context(args)
-    rows = [{"name": name, "permission": spec.permission,
-             "allowed": ctx.session.can(spec.permission), "doc": spec.doc}
-            for name, spec in services().items()]
-    if args.json:
-        print_json(rows)
-        return 0
-    for r in rows:
-        mark = "yes" if r["allowed"] else "-"
-        print(f"  {r['name']:<24} {r['permission']:<14} {mark:<4} {r['doc'][:60]}")
-    print(f"{len(rows)} services; {sum(r['allowed'] for r in rows)} allowed for "
-          f"{ctx.session.user} ({ctx.session.role})")
-    return 0
+    rows: list[dict[str, Any]] = [
+        {"name": name, "permission": spec.permission,
+         "allowed": ctx.session.can(spec.permission), "doc": spec.doc}
+        for name, spec in services().items()]
+    lines = [f"  {r['name']:<24} {r['permission']:<14} {'yes' if r['allowed'] else '-':<4} "
+             f"{r['doc'][:60]}" for r in rows]
+    lines.append(f"{len(rows)} services; {sum(r['allowed'] for r in rows)} allowed for "
+                 f"{ctx.session.user} ({ctx.session.role})")
+    return emit(args, rows, lines)
 
 
 # -- parser ------------------------------------------------------------------------------------
@@ -382,7 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sources", help="list data-source plugins, with errors of broken ones")
     add_workspace_arg(p)
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    add_json_arg(p)
     p.set_defaults(func=cmd_sources)
 
     p = sub.add_parser("ingest", help="ingest files with a source plugin (resumable)",
@@ -414,7 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("services", help="list the operations (services) and which your role "
                                         "may call")
     add_workspace_arg(p)
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    add_json_arg(p)
     p.set_defaults(func=cmd_services)
 
     p = sub.add_parser("audit", help="verify, search or export the audit log")
@@ -429,6 +349,8 @@ def build_parser() -> argparse.ArgumentParser:
         q.add_argument("--action", help="exact action, or a prefix ending in *")
         q.add_argument("--case")
         q.add_argument("--limit", type=int, default=50)
+        if name == "list":
+            add_json_arg(q)
         if name == "export":
             q.add_argument("output", type=Path)
     p.set_defaults(func=cmd_audit)

@@ -106,6 +106,8 @@ class RemoteSession:
     expires_at: str
     user: str
     role: str
+    #: The centre's time zone (``[centre] timezone``): the console shows times in it.
+    timezone: str = "Asia/Shanghai"
 
 
 @dataclass(frozen=True)
@@ -264,7 +266,8 @@ class CentreClient:
             self._raise("/session", status, body)
         self.token = str(body["token"])
         self.session = RemoteSession(self.token, str(body.get("expires_at", "")),
-                                     str(body.get("user", user)), str(body.get("role", "")))
+                                     str(body.get("user", user)), str(body.get("role", "")),
+                                     str(body.get("timezone") or "Asia/Shanghai"))
         return self.session
 
     def logout(self) -> None:

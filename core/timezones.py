@@ -86,7 +86,93 @@ def zone_label(local: datetime) -> str:
     abbrev = local.tzname() or ""
     if abbrev and abbrev[0] not in "+-":
         return abbrev
+    return offset_label(local)
+
+
+def offset_label(local: datetime) -> str:
+    """An aware datetime's UTC offset as ``UTC+08:00`` (``UTC-05:00``, ``UTC+05:30``)."""
     offset = local.utcoffset()
     minutes = int(offset.total_seconds() // 60) if offset else 0
     sign = "+" if minutes >= 0 else "-"
     return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def parse_local(text: str, zone: ZoneInfo) -> datetime:
+    """An ISO date or date-time typed by a person, in UTC.
+
+    A naive value (``2026-03-01``, ``2026-03-01T08:00``, ``2026-03-01 08:00``) is wall-clock
+    time in ``zone``; one with an offset or ``Z`` (``2026-03-01T08:00+01:00``) is honoured.
+
+    Raises
+    ------
+    ValueError
+        When ``text`` is not an ISO date or date-time; the message names it.
+    """
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is not an ISO date or date-time (e.g. 2026-03-01, "
+                         "2026-03-01T08:00 or 2026-03-01T08:00+08:00)") from None
+    return as_utc(value, zone)
+
+
+def iso_local(value: datetime | float | None, zone: ZoneInfo) -> str | None:
+    """``value`` (an aware or UTC-naive datetime, or epoch seconds) as ISO-8601 wall-clock
+    time in ``zone`` with its offset, e.g. ``2026-03-01T02:10:00+08:00``; None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        value = datetime.fromtimestamp(value, tz=UTC)
+    elif value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(zone).isoformat()
+
+
+def local_date(value: datetime, zone: ZoneInfo) -> str:
+    """The calendar day (``YYYY-MM-DD``) of an aware instant in ``zone``."""
+    return value.astimezone(zone).date().isoformat()
+
+
+#: The years :func:`offset_table` covers; instants outside are converted one by one.
+TABLE_YEARS = (1970, 2070)
+
+
+@functools.cache
+def offset_table(name: str) -> tuple[int, int, tuple[tuple[int, int], ...]]:
+    """The UTC offsets of zone ``name`` from 1970 to 2070, for code that cannot call
+    ``zoneinfo`` per instant (the compiled search builder).
+
+    Returns ``(lo, hi, spans)``: epoch seconds of the range covered (``lo <= t < hi``) and
+    ``(start, offset_seconds)`` pairs in order, each offset holding from its start (epoch
+    seconds, UTC) to the next start. Found by stepping through the years a day at a time and
+    bisecting each change to the second (about 0.1 s), so a change and its reversal within one
+    day would be missed: no zone has one in this range, and the tests compare the table with
+    ``zoneinfo`` instant by instant.
+    """
+    zone = zone_named(name)
+    lo = int(datetime(TABLE_YEARS[0], 1, 1, tzinfo=UTC).timestamp())
+    hi = int(datetime(TABLE_YEARS[1], 1, 1, tzinfo=UTC).timestamp())
+
+    def offset(t: int) -> int:
+        delta = datetime.fromtimestamp(t, tz=zone).utcoffset()
+        return int(delta.total_seconds()) if delta is not None else 0
+
+    step = 86_400
+    spans = [(lo, offset(lo))]
+    t, current = lo, spans[0][1]
+    while t < hi:
+        nxt = min(t + step, hi)
+        if offset(nxt) != current:
+            a, b = t, nxt  # offset(a) == current != offset(b): find the first second of b's
+            while b - a > 1:
+                mid = (a + b) // 2
+                if offset(mid) == current:
+                    a = mid
+                else:
+                    b = mid
+            current = offset(b)
+            spans.append((b, current))
+            t = b
+            continue
+        t = nxt
+    return lo, hi, tuple(spans)

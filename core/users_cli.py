@@ -50,7 +50,7 @@ def bootstrap_admin(workspace: Workspace, name: str) -> None:
 
 def cmd_users(args: argparse.Namespace) -> int:
     """Each subcommand calls one ``users.*`` service with the authenticated session."""
-    from core.cli import print_json, service_context
+    from core.cli_support import Column, emit, service_context, table
     from core.services import call
 
     ctx = service_context(args)
@@ -83,19 +83,17 @@ def cmd_users(args: argparse.Namespace) -> int:
         print(f"{s['user']} ({s['role']}, via {s['via']}): {', '.join(s['permissions'])}")
     else:  # list
         rows = call("users.list", ctx)
-        if args.json:
-            print_json(rows)
-        else:
-            for r in rows:
-                state = "DISABLED" if r["disabled"] else "active"
-                print(f"  {r['name']:<20} {r['role']:<14} {state:<9} since {r['created']}")
-            print(f"{len(rows)} accounts")
+        emit(args, rows, [*table(rows, [
+            Column("name", lambda r: r["name"], 20), Column("role", lambda r: r["role"], 14),
+            Column("state", lambda r: "DISABLED" if r["disabled"] else "active", 9),
+            Column("since", lambda r: r["created"], time=True)],
+            ctx.workspace.zone), f"{len(rows)} accounts"])
     return 0
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``superbrain users`` to the command line."""
-    from core.cli import add_workspace_arg
+    from core.cli_support import add_json_arg, add_workspace_arg
     from core.security import default_roles
 
     roles = list(default_roles().grants)
@@ -114,7 +112,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     q = sub.add_parser("passwd", help="set a new password (your own, or anyone's as admin)")
     q.add_argument("name")
     q = sub.add_parser("list", help="list accounts")
-    q.add_argument("--json", action="store_true")
+    add_json_arg(q)
     for name in ("disable", "enable"):
         sub.add_parser(name, help=f"{name} an account").add_argument("name")
     q = sub.add_parser("role", help="change an account's role")

@@ -7,11 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from core.cli import (
+from core.cli_support import (
     ProgressPrinter,
+    add_json_arg,
     add_workspace_arg,
     cancel_on_sigint,
-    print_json,
+    emit,
+    json_wanted,
     service_context,
 )
 from core.services import call
@@ -59,30 +61,30 @@ def cmd_detect(args: argparse.Namespace) -> int:
     finally:
         _close(ctx)
     rows = [f.to_dict() for f in found.faces]
-    if args.json:
-        print_json({"photo": str(args.photo), "sha256": found.sha256, "faces": rows})
-        return 0
-    print(f"{args.photo}: {found.width}x{found.height}, {len(rows)} face(s)")
-    for f in found.faces:
-        print(f"  face {f.index}: box {f.box} size {f.size}px quality {f.quality:.2f}"
-              + ("  (found by the CNN fallback)" if f.detector == "cnn" else ""))
-    return 0 if rows else 1
+    emit(args, {"photo": str(args.photo), "sha256": found.sha256, "faces": rows},
+         [f"{args.photo}: {found.width}x{found.height}, {len(rows)} face(s)"]
+         + [f"  face {f.index}: box {f.box} size {f.size}px quality {f.quality:.2f}"
+            + ("  (found by the CNN fallback)" if f.detector == "cnn" else "")
+            for f in found.faces])
+    return 0 if rows or json_wanted(args) else 1  # (--json: the list, even an empty one)
 
 
-def _print_candidates(result: Any) -> None:
-    print(f"search {result.search_id}  case {result.case}  gallery {result.gallery_size} faces"
-          f"  threshold {result.threshold} (false-match rate {result.threshold_fmr:.2g})")
+def _candidate_lines(result: Any) -> list[str]:
+    lines = [f"search {result.search_id}  case {result.case}  gallery {result.gallery_size} "
+             f"faces  threshold {result.threshold} (false-match rate "
+             f"{result.threshold_fmr:.2g})"]
     for face_result in result.faces:
         f = face_result.face
-        print(f"probe face {f.index} box {f.box} quality {f.quality:.2f}:")
+        lines.append(f"probe face {f.index} box {f.box} quality {f.quality:.2f}:")
         if not face_result.candidates:
-            print("  (no candidates)")
+            lines.append("  (no candidates)")
         for c in face_result.candidates:
             mark = "ABOVE" if c.above_threshold else "below"
-            print(f"  {c.rank:>2}. {c.similarity:.3f} {mark}  face {c.face_id}  "
-                  f"record {c.record_uid}  entity {c.entity_id or '-'}  "
-                  f"(FMR at this score {c.score_fmr:.2g})")
-    print(result.notice)
+            lines.append(f"  {c.rank:>2}. {c.similarity:.3f} {mark}  face {c.face_id}  "
+                         f"record {c.record_uid}  entity {c.entity_id or '-'}  "
+                         f"(FMR at this score {c.score_fmr:.2g})")
+    lines.append(result.notice)
+    return lines
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -92,11 +94,7 @@ def cmd_search(args: argparse.Namespace) -> int:
                       purpose=args.purpose, k=args.k, faces=args.face or None)
     finally:
         _close(ctx)
-    if args.json:
-        print_json(result.to_dict())
-    else:
-        _print_candidates(result)
-    return 0
+    return emit(args, result.to_dict(), _candidate_lines(result))
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -107,15 +105,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
                       face_a=args.face_a, face_b=args.face_b)
     finally:
         _close(ctx)
-    if args.json:
-        print_json(result.to_dict())
-        return 0
     verdict = "ABOVE" if result.above_threshold else "below"
-    print(f"similarity {result.similarity:.3f}: {verdict} the threshold {result.threshold} "
-          f"(false-match rate {result.threshold_fmr:.2g}; at this score "
-          f"{result.score_fmr:.2g})  [verification {result.search_id}]")
-    print(result.notice)
-    return 0
+    return emit(args, result.to_dict(), [
+        f"similarity {result.similarity:.3f}: {verdict} the threshold {result.threshold} "
+        f"(false-match rate {result.threshold_fmr:.2g}; at this score "
+        f"{result.score_fmr:.2g})  [verification {result.search_id}]", result.notice])
 
 
 def cmd_review(args: argparse.Namespace) -> int:
@@ -159,22 +153,18 @@ def cmd_reembed(args: argparse.Namespace) -> int:
         raise FaceError(f"--min-iou {args.min_iou}: must be above 0 and at most 1")
     path_map = _path_map(args.moved)
     ctx = service_context(args)
-    printer = None if args.json else ProgressPrinter("[faces]")
+    printer = ProgressPrinter.unless_json(args, "[faces]")
     report = call("faces.reembed", ctx, path_map=path_map, min_iou=args.min_iou,
                   workers=args.workers, check_only=args.check, progress=printer,
                   cancel=cancel_on_sigint())
     if printer is not None:
         printer.done()
-    if args.json:
-        print_json(report.to_dict())
-    else:
-        for failure in report.failures:
-            print(f"  not re-embedded  {failure.describe()}", file=sys.stderr)
-        print(report.summary())
-        if report.failures and not report.checked_only and not report.cancelled:
-            print("faces not re-embedded keep their ids and links but are left out of "
-                  "searches; restore their photos (or use --moved OLD=NEW) and run "
-                  "`superbrain faces reembed` again", file=sys.stderr)
+    notes = [f"  not re-embedded  {failure.describe()}" for failure in report.failures]
+    if report.failures and not report.checked_only and not report.cancelled:
+        notes.append("faces not re-embedded keep their ids and links but are left out of "
+                     "searches; restore their photos (or use --moved OLD=NEW) and run "
+                     "`superbrain faces reembed` again")
+    emit(args, report.to_dict(), [report.summary()], notes)
     return 130 if report.cancelled else (1 if report.failures else 0)
 
 
@@ -196,35 +186,34 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.write_calibration:
         write_calibration(result.calibration)
         out["calibration_written"] = True
-    if args.json:
-        out["calibration"] = {k: v for k, v in result.calibration.items() if k != "table"}
-        print_json(out)
-        return 0
+    summary = {**out, "calibration": {k: v for k, v in result.calibration.items()
+                                      if k != "table"}}
     e, c = result.euclidean, result.cosine
-    print(f"LFW View 2, {result.images} images, pipeline: {out['options']['key']}")
-    print("  network run by: " + ", ".join(f"{engine} ({n:,} images)"
-                                           for engine, n in result.engines.items()))
-    print(f"  faces found only by the CNN fallback (HOG found none): {result.cnn_detections}; "
-          f"detection failures (no detector found a face; described at the centre box): "
-          f"{result.detection_failures}; images with several faces: "
-          f"{result.multi_face_images}")
-    print(f"  accuracy (euclidean, 10-fold): {100 * e.mean:.2f}% ± {100 * e.std:.2f}"
-          f"  (mean threshold {out['verification_euclidean']['threshold_mean']})")
-    print(f"  accuracy (cosine, 10-fold):    {100 * c.mean:.2f}% ± {100 * c.std:.2f}"
-          f"  (mean threshold {out['verification_cosine']['threshold_mean']})")
-    print(f"  accuracy at euclidean 0.6 (fixed): {100 * result.fixed_06_accuracy:.2f}%")
-    print(f"  TAR at FAR=1e-3: {c.tar_at_far['0.001']:.4f} (cosine), "
-          f"{e.tar_at_far['0.001']:.4f} (euclidean)")
-    if result.rank1 is not None:
-        print(f"  rank-1 identification ({out['options']['identification']}): "
-              f"{100 * result.rank1:.2f}% of {result.rank1_probes} probes")
     cal = result.calibration
-    print(f"  calibration: threshold {cal['threshold']} → FMR {cal['fmr']:.3g}, TAR "
-          f"{cal['tar']:.4f} over {cal['impostor_pairs']:,} impostor / "
-          f"{cal['genuine_pairs']:,} genuine pairs"
-          + ("  [written]" if args.write_calibration else ""))
-    print(f"  {result.seconds:.0f} s")
-    return 0
+    lines = [
+        f"LFW View 2, {result.images} images, pipeline: {out['options']['key']}",
+        "  network run by: " + ", ".join(f"{engine} ({n:,} images)"
+                                         for engine, n in result.engines.items()),
+        f"  faces found only by the CNN fallback (HOG found none): {result.cnn_detections}; "
+        f"detection failures (no detector found a face; described at the centre box): "
+        f"{result.detection_failures}; images with several faces: "
+        f"{result.multi_face_images}",
+        f"  accuracy (euclidean, 10-fold): {100 * e.mean:.2f}% ± {100 * e.std:.2f}"
+        f"  (mean threshold {out['verification_euclidean']['threshold_mean']})",
+        f"  accuracy (cosine, 10-fold):    {100 * c.mean:.2f}% ± {100 * c.std:.2f}"
+        f"  (mean threshold {out['verification_cosine']['threshold_mean']})",
+        f"  accuracy at euclidean 0.6 (fixed): {100 * result.fixed_06_accuracy:.2f}%",
+        f"  TAR at FAR=1e-3: {c.tar_at_far['0.001']:.4f} (cosine), "
+        f"{e.tar_at_far['0.001']:.4f} (euclidean)"]
+    if result.rank1 is not None:
+        lines.append(f"  rank-1 identification ({out['options']['identification']}): "
+                     f"{100 * result.rank1:.2f}% of {result.rank1_probes} probes")
+    lines += [f"  calibration: threshold {cal['threshold']} → FMR {cal['fmr']:.3g}, TAR "
+              f"{cal['tar']:.4f} over {cal['impostor_pairs']:,} impostor / "
+              f"{cal['genuine_pairs']:,} genuine pairs"
+              + ("  [written]" if args.write_calibration else ""),
+              f"  {result.seconds:.0f} s"]
+    return emit(args, summary, lines)
 
 
 def register(subparsers: Any) -> None:
@@ -248,7 +237,7 @@ def register(subparsers: Any) -> None:
     q = sub.add_parser("detect", help="list the faces found in a photo (no search; audited)")
     add_workspace_arg(q)
     q.add_argument("photo", type=Path)
-    q.add_argument("--json", action="store_true")
+    add_json_arg(q)
     q.set_defaults(func=cmd_detect)
 
     q = sub.add_parser("search", help="1:N search of a probe photo (audited)")
@@ -259,7 +248,7 @@ def register(subparsers: Any) -> None:
     q.add_argument("-k", type=int, default=10, help="candidates per face (default 10)")
     q.add_argument("--face", type=int, action="append",
                    help="search only this probe face (repeatable; default: all)")
-    q.add_argument("--json", action="store_true")
+    add_json_arg(q)
     q.set_defaults(func=cmd_search)
 
     q = sub.add_parser("verify", help="1:1 comparison of two photos (audited)")
@@ -270,7 +259,7 @@ def register(subparsers: Any) -> None:
     q.add_argument("--purpose", required=True, help="why this check is made (required)")
     q.add_argument("--face-a", type=int, default=None, help="face of photo A (if several)")
     q.add_argument("--face-b", type=int, default=None, help="face of photo B (if several)")
-    q.add_argument("--json", action="store_true")
+    add_json_arg(q)
     q.set_defaults(func=cmd_verify)
 
     q = sub.add_parser("review", help="confirm or reject one candidate of a search (audited)")
@@ -303,7 +292,7 @@ def register(subparsers: Any) -> None:
     q.add_argument("--check", action="store_true",
                    help="only report faces whose photo is missing or changed; change nothing")
     q.add_argument("--workers", type=int, default=None, help="processes (default: cores)")
-    q.add_argument("--json", action="store_true")
+    add_json_arg(q)
     q.set_defaults(func=cmd_reembed)
 
     q = sub.add_parser("evaluate", help="LFW View 2 accuracy, rank-1, and calibration")
@@ -321,5 +310,5 @@ def register(subparsers: Any) -> None:
                         "among the View 2 pair images (pairs), or none")
     q.add_argument("--write-calibration", action="store_true",
                    help="write facematch/calibration.json from this run")
-    q.add_argument("--json", action="store_true")
+    add_json_arg(q)
     q.set_defaults(func=cmd_evaluate)

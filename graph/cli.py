@@ -9,23 +9,23 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from core.cli import add_workspace_arg, cancel_on_sigint, print_json, service_context
-from core.model import to_utc
+from core.cli_support import (
+    Column,
+    add_json_arg,
+    add_workspace_arg,
+    cancel_on_sigint,
+    emit,
+    local_time,
+    service_context,
+    table,
+    time_arg,
+    zone_caption,
+)
 from core.services import call
 from graph.errors import GraphError
-from graph.model import iso
-
-
-def _time(text: str) -> datetime:
-    try:
-        return to_utc(datetime.fromisoformat(text))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not an ISO date/time (e.g. 2026-03-01 or 2026-03-01T08:00)") from None
 
 
 def _types(text: str) -> list[str]:
@@ -34,12 +34,15 @@ def _types(text: str) -> list[str]:
 
 def _common(p: argparse.ArgumentParser, *, window: bool = True) -> None:
     add_workspace_arg(p)
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    add_json_arg(p)
     p.add_argument("--case", help="case number recorded in the audit log")
     if window:
         p.add_argument("--types", type=_types, help="link types, comma-separated (default all)")
-        p.add_argument("--start", type=_time, help="only links observed from this time")
-        p.add_argument("--end", type=_time, help="only links observed up to this time")
+        p.add_argument("--start", type=time_arg,
+                       help="only links observed from this time (workspace time zone unless "
+                            "an offset is given)")
+        p.add_argument("--end", type=time_arg,
+                       help="only links observed up to this time")
 
 
 def _neighbourhood_args(p: argparse.ArgumentParser, depth: int = 2) -> None:
@@ -58,46 +61,47 @@ def _neighbourhood(args: argparse.Namespace) -> dict[str, Any]:
             **_window(args)}
 
 
-def _truncated_note(result: Any) -> None:
-    if result.truncated:
-        print("note: truncated at the node cap (raise --max-nodes or narrow --types/--start/--end)",
-              file=sys.stderr)
+def _truncated(truncated: bool) -> list[str]:
+    """The note (stderr, text output only) of a result cut at the node cap."""
+    return ["note: truncated at the node cap (raise --max-nodes or narrow "
+            "--types/--start/--end)"] if truncated else []
 
 
 # Each command calls one graph service (graph/service.py), which checks graph.read (export:
 # export) for the authenticated session and audits the query with its case number.
 def cmd_expand(args: argparse.Namespace) -> int:
-    result = call("graph.expand", service_context(args), **_neighbourhood(args),
-                  cancel=cancel_on_sigint())
-    if args.json:
-        print_json(result.to_dict())
-        return 0
-    print(f"{len(result.nodes)} entities, {len(result.edges)} edges"
-          + (" (truncated)" if result.truncated else ""))
-    for e in result.edges:
-        print(f"  {e.source} -[{e.type} ×{e.count}]-> {e.target}  "
-              f"{iso(e.first) or ''} … {iso(e.last) or ''}")
-    _truncated_note(result)
-    return 0
+    ctx = service_context(args)
+    result = call("graph.expand", ctx, **_neighbourhood(args), cancel=cancel_on_sigint())
+    zone = ctx.workspace.zone
+    lines = [f"{len(result.nodes)} entities, {len(result.edges)} edges"
+             + (" (truncated)" if result.truncated else "")
+             + f"; times in {zone_caption(zone)}"]
+    lines += [f"  {e.source} -[{e.type} ×{e.count}]-> {e.target}  "
+              f"{_when(e.first, zone)} … {_when(e.last, zone)}" for e in result.edges]
+    return emit(args, result.to_dict(), lines, _truncated(result.truncated))
+
+
+def _when(t: float | None, zone: Any) -> str:
+    return "" if t is None else local_time(t, zone, label=False)
 
 
 def cmd_path(args: argparse.Namespace) -> int:
-    found = call("graph.path", service_context(args), source=args.source, target=args.target,
+    ctx = service_context(args)
+    found = call("graph.path", ctx, source=args.source, target=args.target,
                  max_hops=args.max_hops, k=args.k, time_order=args.time_order,
                  max_nodes=args.max_nodes, cancel=cancel_on_sigint(), **_window(args))
     if not found:
         print("no path found", file=sys.stderr)
         return 1
-    if args.json:
-        print_json([p.to_dict() for p in found])
-        return 0
+    lines = []
     for n, p in enumerate(found, 1):
-        print(f"path {n}: {p.length} hops")
+        lines.append(f"path {n}: {p.length} hops")
         for h in p.hops:
             types = ",".join(sorted({e.type for e in h.edges}))
-            when = f" at {iso(h.time)} ({h.record_uid})" if h.time is not None else ""
-            print(f"  {h.source} -[{types}]- {h.target}{when}")
-    return 0
+            when = (f" at {local_time(h.time, ctx.workspace.zone)} ({h.record_uid})"
+                    if h.time is not None else "")
+            lines.append(f"  {h.source} -[{types}]- {h.target}{when}")
+    return emit(args, [p.to_dict() for p in found], lines)
 
 
 def cmd_central(args: argparse.Namespace) -> int:
@@ -107,16 +111,14 @@ def cmd_central(args: argparse.Namespace) -> int:
     result = call("graph.expand", ctx, **_neighbourhood(args), cancel=cancel_on_sigint())
     scores = call("graph.centrality", ctx, graph=result, measures=args.measures,
                   case=args.case)
-    if args.json:
-        print_json({"centrality": scores.to_dict(args.top), "truncated": result.truncated,
-                    "most_connected": [c.to_dict() for c in most_connected(result, args.top)]})
-        return 0
+    lines = []
     for m in args.measures:
         approx = " (approximate)" if scores.approximate.get(m) else ""
-        print(f"{m}{approx}:")
-        for nid, s in scores.top(m, args.top):
-            print(f"  {s:10.4f}  {nid}")
-    _truncated_note(result)
+        lines.append(f"{m}{approx}:")
+        lines += [f"  {s:10.4f}  {nid}" for nid, s in scores.top(m, args.top)]
+    emit(args, {"centrality": scores.to_dict(args.top), "truncated": result.truncated,
+                "most_connected": [c.to_dict() for c in most_connected(result, args.top)]},
+         lines, _truncated(result.truncated))
     return 0
 
 
@@ -125,13 +127,10 @@ def cmd_communities(args: argparse.Namespace) -> int:
     result = call("graph.expand", ctx, **_neighbourhood(args), cancel=cancel_on_sigint())
     found = call("graph.communities", ctx, graph=result, resolution=args.resolution,
                  case=args.case)
-    if args.json:
-        print_json({"communities": found, "truncated": result.truncated})
-        return 0
-    for n, members in enumerate(found, 1):
-        print(f"community {n} ({len(members)}): {', '.join(members[:12])}"
-              + (" …" if len(members) > 12 else ""))
-    _truncated_note(result)
+    emit(args, {"communities": found, "truncated": result.truncated},
+         [f"community {n} ({len(members)}): {', '.join(members[:12])}"
+          + (" …" if len(members) > 12 else "") for n, members in enumerate(found, 1)],
+         _truncated(result.truncated))
     return 0
 
 
@@ -140,40 +139,28 @@ def cmd_cooccur(args: argparse.Namespace) -> int:
                  window=args.window, min_count=args.min_count, min_places=args.min_places,
                  link_type=args.link_type, start=args.start, end=args.end, top=args.top,
                  case=args.case, cancel=cancel_on_sigint())
-    if args.json:
-        print_json([r.to_dict() for r in found])
-        return 0
-    for r in found:
-        print(f"  {r.count:4d} meetings  {r.places:3d} places  {r.days:3d} days  "
-              f"{r.a}  ~  {r.b}")
-    if not found:
-        print("no co-occurrence at these thresholds")
-    return 0
+    return emit(args, [r.to_dict() for r in found], [
+        f"  {r.count:4d} meetings  {r.places:3d} places  {r.days:3d} days  {r.a}  ~  {r.b}"
+        for r in found] or ["no co-occurrence at these thresholds"])
 
 
 def cmd_timeline(args: argparse.Namespace) -> int:
-    out = call("graph.timeline", service_context(args), entity=args.entity, start=args.start,
-               end=args.end, limit=args.limit, case=args.case)
+    ctx = service_context(args)
+    out = call("graph.timeline", ctx, entity=args.entity, start=args.start, end=args.end,
+               limit=args.limit, case=args.case)
     events = out["events"]
-    if args.json:
-        print_json({"entity": out["entity"], "events": [e.to_dict() for e in events],
-                    "day_hour": out["day_hour"]})
-        return 0
-    for e in events:
-        print(f"  {iso(e.time) or '(no time)':<26} {e.source:<12} {e.title}")
-    print(f"{len(events)} events")
-    return 0
+    lines = table(events, [Column("time", lambda e: e.time, time=True, seconds=True),
+                           Column("source", lambda e: e.source, 12),
+                           Column("title", lambda e: e.title)], ctx.workspace.zone)
+    return emit(args, {"entity": out["entity"], "events": [e.to_dict() for e in events],
+                       "day_hour": out["day_hour"]}, [*lines, f"{len(events)} events"])
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     out = call("graph.export", service_context(args), **_neighbourhood(args),
                output=str(args.output), format=args.format, cancel=cancel_on_sigint())
-    if args.json:
-        print_json(out)
-        return 0
-    print(f"wrote {out['nodes']} entities, {out['edges']} edges to " + ", ".join(out["files"]))
-    if out["truncated"]:
-        _truncated_note(argparse.Namespace(truncated=True))
+    emit(args, out, [f"wrote {out['nodes']} entities, {out['edges']} edges to "
+                     + ", ".join(out["files"])], _truncated(out["truncated"]))
     return 0
 
 
@@ -207,30 +194,29 @@ def cmd_resolve(args: argparse.Namespace) -> int:
                                          min_score=args.min_score)][:args.limit]
     else:
         out = [m.to_dict() for m in call("graph.merges", ctx, active_only=not args.all)]
-    if args.json:
-        print_json(out)
-        return 0
-    rows = out if isinstance(out, list) else [out]
+    return emit(args, out, _resolve_lines(out if isinstance(out, list) else [out]))
+
+
+def _resolve_lines(rows: list[dict[str, Any]]) -> list[str]:
+    lines = []
     for r in rows:
         if "score" in r and "rule" in r and "alias" not in r:
-            print(f"  {r['score']:.2f} {r['rule']:<26} {r['a']}  ≈  {r['b']}"
-                  + ("  [not sure]" if r.get("unsure") else ""))
-            for fname, f in (r.get("evidence", {}).get("fields") or {}).items():
-                print(f"      {fname:<11} {f['weight']:+6.2f}  {f['level']}: "
-                      f"{f['a'] or '—'} | {f['b'] or '—'}")
+            lines.append(f"  {r['score']:.2f} {r['rule']:<26} {r['a']}  ≈  {r['b']}"
+                         + ("  [not sure]" if r.get("unsure") else ""))
+            lines += [f"      {fname:<11} {f['weight']:+6.2f}  {f['level']}: "
+                      f"{f['a'] or '—'} | {f['b'] or '—'}"
+                      for fname, f in (r.get("evidence", {}).get("fields") or {}).items()]
         elif "members" in r:
             weak = r["weakest"]
-            print(f"  {len(r['members'])} entities: {', '.join(r['members'])}; weakest link "
-                  f"{weak[0]} ≈ {weak[1]} ({weak[2]:.3f})")
+            lines.append(f"  {len(r['members'])} entities: {', '.join(r['members'])}; weakest "
+                         f"link {weak[0]} ≈ {weak[1]} ({weak[2]:.3f})")
         elif "alias" in r:
             state = "active" if r["undone_at"] is None else "undone"
-            print(f"  merge {r['id']} [{state}] {r['alias']} → {r['canonical']} "
-                  f"({r['rule']}, {r['score']:.2f}, by {r['user']})")
+            lines.append(f"  merge {r['id']} [{state}] {r['alias']} → {r['canonical']} "
+                         f"({r['rule']}, {r['score']:.2f}, by {r['user']})")
         else:
-            print(f"  {r}")
-    if not rows:
-        print("nothing")
-    return 0
+            lines.append(f"  {r}")
+    return lines or ["nothing"]
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -238,12 +224,8 @@ def cmd_index(args: argparse.Namespace) -> int:
     if not (args.drop or args.status):
         print("building covering indexes (minutes on millions of links) …", file=sys.stderr)
     out = call("graph.index", ctx, drop=args.drop, status_only=args.status)
-    if args.json:
-        print_json(out)
-        return 0
-    print(f"changed: {', '.join(out['changed']) or 'nothing'}; present: "
-          f"{', '.join(out['present']) or 'none'}")
-    return 0
+    return emit(args, out, [f"changed: {', '.join(out['changed']) or 'nothing'}; present: "
+                            f"{', '.join(out['present']) or 'none'}"])
 
 
 def register(subparsers: Any) -> None:

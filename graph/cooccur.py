@@ -24,6 +24,7 @@ import numpy as np
 
 from core.progress import CancelToken, ProgressCallback, ProgressMeter
 from core.store import Store
+from core.timezones import DEFAULT_ZONE, offset_table
 from graph.backend import GraphStore, LinkFilter, graph_store
 from graph.errors import GraphError
 from graph.model import iso
@@ -31,7 +32,17 @@ from graph.resolution import AliasMap
 
 log = logging.getLogger(__name__)
 
-LOCAL_OFFSET = 8 * 3600  # days are counted in China Standard Time
+
+
+def local_days(times: np.ndarray, zone: str = DEFAULT_ZONE) -> np.ndarray:
+    """The calendar day number (days since 1970-01-01) of each epoch time in ``zone`` (the
+    workspace's: a meeting's day is the local one). Times outside the zone's offset table
+    (before 1970 or after 2070) take its first or last offset."""
+    _lo, _hi, spans = offset_table(zone)
+    starts = np.array([start for start, _ in spans], dtype=np.float64)
+    offsets = np.array([offset for _, offset in spans], dtype=np.float64)
+    at = np.clip(np.searchsorted(starts, times, side="right") - 1, 0, len(starts) - 1)
+    return np.floor((times + offsets[at]) / 86400).astype(np.int64)
 
 
 class Sightings:
@@ -203,7 +214,7 @@ class CoOccurrence:
 
 
 def _rank(s: Sightings, ia: np.ndarray, ib: np.ndarray, *, min_count: int, min_places: int,
-          top: int | None, evidence: int) -> list[CoOccurrence]:
+          top: int | None, evidence: int, zone: str = DEFAULT_ZONE) -> list[CoOccurrence]:
     """Aggregate joint reads (index pairs into ``s``) into ranked entity pairs."""
     if not len(ia):
         return []
@@ -214,7 +225,7 @@ def _rank(s: Sightings, ia: np.ndarray, ib: np.ndarray, *, min_count: int, min_p
     n_ent = max(len(s.entity_names), 1)
     pair = ea * n_ent + eb
     dev = s.device[ia]
-    day = np.floor((np.minimum(s.time[ia], s.time[ib]) + LOCAL_OFFSET) / 86400).astype(np.int64)
+    day = local_days(np.minimum(s.time[ia], s.time[ib]), zone)
     order = np.lexsort((day, dev, pair))
     p, d, y = pair[order], dev[order], day[order]
     new_pair = np.r_[True, p[1:] != p[:-1]]
@@ -253,11 +264,12 @@ def _rank(s: Sightings, ia: np.ndarray, ib: np.ndarray, *, min_count: int, min_p
 
 def cooccurring_with(sightings: Sightings, target: str, *, window: float = 60.0,
                      min_count: int = 2, min_places: int = 1, top: int | None = 50,
-                     evidence: int = 20) -> list[CoOccurrence]:
+                     evidence: int = 20, zone: str = DEFAULT_ZONE) -> list[CoOccurrence]:
     """The entities seen with ``target`` within ±``window`` seconds, best first.
 
     Each result has ``a == target``. ``min_count`` is the least number of distinct
-    (device, day) meetings, ``min_places`` the least number of distinct devices.
+    (device, day) meetings, days in time zone ``zone`` (the workspace's), ``min_places`` the
+    least number of distinct devices.
     """
     code = sightings.code(target)
     if code is None:
@@ -273,7 +285,7 @@ def cooccurring_with(sightings: Sightings, target: str, *, window: float = 60.0,
     other = sightings.entity[ib] != code
     ia, ib = ia[other], ib[other]
     found = _rank(sightings, ia, ib, min_count=min_count, min_places=min_places, top=None,
-                  evidence=evidence)
+                  evidence=evidence, zone=zone)
     for r in found:  # present every pair from the target's side
         if r.b == target:
             r.a, r.b = r.b, r.a
@@ -286,7 +298,8 @@ def cooccurring_with(sightings: Sightings, target: str, *, window: float = 60.0,
 def cooccurrence_pairs(sightings: Sightings, *, window: float = 60.0, min_count: int = 3,
                        min_places: int = 1, top: int | None = 100, evidence: int = 10,
                        progress: ProgressCallback | None = None,
-                       cancel: CancelToken | None = None) -> list[CoOccurrence]:
+                       cancel: CancelToken | None = None,
+                       zone: str = DEFAULT_ZONE) -> list[CoOccurrence]:
     """All pairs of entities that co-occur at least ``min_count`` times, best first.
 
     Raises
@@ -317,14 +330,14 @@ def cooccurrence_pairs(sightings: Sightings, *, window: float = 60.0, min_count:
     ib = np.concatenate(ib_parts) if ib_parts else np.zeros(0, np.int64)
     log.debug("co-occurrence: %d reads, %d joint reads, max run %d", n, len(ia), max_span)
     return _rank(sightings, ia, ib, min_count=min_count, min_places=min_places, top=top,
-                 evidence=evidence)
+                 evidence=evidence, zone=zone)
 
 
 def cooccurring_in_store(store: Store | GraphStore, target: str, *, window: float = 60.0,
                          min_count: int = 2, min_places: int = 1, link_type: str = "passed",
                          start: datetime | None = None, end: datetime | None = None,
                          top: int | None = 50, aliases: AliasMap | None = None,
-                         evidence: int = 20) -> list[CoOccurrence]:
+                         evidence: int = 20, zone: str = DEFAULT_ZONE) -> list[CoOccurrence]:
     """:func:`cooccurring_with` reading only the target's reads and the reads at the same
     devices within ±``window`` of them (key and range lookups, not the whole links table)."""
     gs = graph_store(store)
@@ -344,4 +357,4 @@ def cooccurring_in_store(store: Store | GraphStore, target: str, *, window: floa
     sightings = Sightings.from_iterable(sorted(reads.values(),
                                                key=lambda r: (r[1], r[2], r[0], r[3])))
     return cooccurring_with(sightings, target, window=window, min_count=min_count,
-                            min_places=min_places, top=top, evidence=evidence)
+                            min_places=min_places, top=top, evidence=evidence, zone=zone)

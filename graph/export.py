@@ -1,9 +1,10 @@
 """Write a graph result as GraphML, GEXF, or nodes/edges CSV (Gephi, i2 Analyst's Notebook).
 
 GraphML and GEXF hold only scalars, so lists (times, record uids, aliases) and dicts are written
-as JSON strings and ``None`` as an empty string. The CSV pair follows Gephi's spreadsheet import
-(``Id``/``Label`` and ``Source``/``Target``/``Type``/``Weight``) and imports into i2 Analyst's
-Notebook with an import specification mapping the same columns.
+as JSON strings and ``None`` as an empty string. Times are ISO-8601 wall-clock times in the
+workspace's zone with their offset (``2026-03-01T23:30:00-05:00``). The CSV pair follows
+Gephi's spreadsheet import (``Id``/``Label`` and ``Source``/``Target``/``Type``/``Weight``) and
+imports into i2 Analyst's Notebook with an import specification mapping the same columns.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from core.csvsafe import SafeWriter
+from core.timezones import DEFAULT_ZONE, iso_local, zone_named
 from graph.errors import ExportError
-from graph.model import GraphResult, iso
+from graph.model import GraphResult
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +41,8 @@ def export_graph(graph: GraphResult, path: Path, fmt: str | None = None, *,
     """Write ``graph`` to ``path`` and return the files written.
 
     ``fmt`` is one of :data:`FORMATS` (default: from the suffix). ``csv`` writes
-    ``<stem>.nodes.csv`` and ``<stem>.edges.csv`` next to ``path``. With ``workspace``, the
+    ``<stem>.nodes.csv`` and ``<stem>.edges.csv`` next to ``path``. Times are written in the
+    zone of ``workspace`` (Asia/Shanghai without one) with their offset. With ``workspace``, the
     session must hold the ``export`` permission (a refusal is audited and raises
     ``core.security.PermissionDeniedError``) and the export is audited as ``graph.export``.
     """
@@ -48,9 +51,9 @@ def export_graph(graph: GraphResult, path: Path, fmt: str | None = None, *,
     if fmt not in FORMATS:
         raise ExportError(f"{str(path)!r}: unknown export format {fmt!r}; use one of {FORMATS}")
     if workspace is None:
-        return _write(graph, path, fmt)
-    return audited_export(workspace, graph, path, fmt, lambda: _write(graph, path, fmt),
-                          case=case)
+        return _write(graph, path, fmt, zone_named(DEFAULT_ZONE))
+    return audited_export(workspace, graph, path, fmt,
+                          lambda: _write(graph, path, fmt, workspace.zone), case=case)
 
 
 def audited_export(workspace: Any, graph: GraphResult, path: Path, fmt: str,
@@ -74,12 +77,15 @@ def audited_export(workspace: Any, graph: GraphResult, path: Path, fmt: str,
     return files
 
 
-def _write(graph: GraphResult, path: Path, fmt: str) -> list[Path]:
+def _write(graph: GraphResult, path: Path, fmt: str, zone: Any) -> list[Path]:
     import networkx as nx
+
+    def iso(t: float | None) -> str | None:
+        return iso_local(t, zone)
 
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
-        return _write_csv(graph, path)
+        return _write_csv(graph, path, iso)
     g = nx.MultiDiGraph()
     for n in graph.nodes.values():
         props = {f"prop_{k}": _scalar(v) for k, v in n.props.items()}
@@ -104,7 +110,8 @@ def _write(graph: GraphResult, path: Path, fmt: str) -> list[Path]:
     return [path]
 
 
-def _write_csv(graph: GraphResult, path: Path) -> list[Path]:
+def _write_csv(graph: GraphResult, path: Path,
+               iso: Callable[[float | None], str | None]) -> list[Path]:
     stem = path.with_suffix("") if path.suffix.lower() == ".csv" else path
     nodes_path = stem.with_name(stem.name + ".nodes.csv")
     edges_path = stem.with_name(stem.name + ".edges.csv")

@@ -14,7 +14,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.model import to_utc
 from core.progress import CancelToken
 from core.services import ServiceContext, audit_detail, service
 
@@ -22,14 +21,19 @@ if TYPE_CHECKING:
     from graph.analysis import Centrality
 
 
-def _time(value: datetime | str | None) -> datetime | None:
-    """A time parameter: a datetime or its ISO text (what a remote caller sends)."""
-    if value is None or isinstance(value, datetime):
-        return to_utc(value) if value is not None else None
+def _time(value: datetime | str | None, ctx: ServiceContext) -> datetime | None:
+    """A time parameter: a datetime or its ISO text (what a remote caller sends); a naive one
+    is wall-clock time in the workspace's zone."""
+    from core.timezones import as_utc
+
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return as_utc(value, ctx.workspace.zone)
     from graph.errors import GraphError
 
     try:
-        return to_utc(datetime.fromisoformat(str(value)))
+        return as_utc(datetime.fromisoformat(str(value)), ctx.workspace.zone)
     except ValueError:
         raise GraphError(f"{value!r} is not an ISO date/time") from None
 
@@ -58,8 +62,9 @@ def _neighbourhood(ctx: ServiceContext, entities: Sequence[str], *, depth: int,
     if max_fanout is None:
         max_fanout = default_fanout(ctx.workspace)
     return expand_store(store, resolve_entities(store, entities), depth=depth,
-                        link_types=link_types, start=_time(start), end=_time(end),
-                        max_nodes=max_nodes, max_fanout=max_fanout, cancel=cancel)
+                        link_types=link_types, start=_time(start, ctx),
+                        end=_time(end, ctx), max_nodes=max_nodes, max_fanout=max_fanout,
+                        cancel=cancel)
 
 
 @service("graph.expand", permission="graph.read")
@@ -107,7 +112,7 @@ def path(ctx: ServiceContext, *, source: str, target: str, max_hops: int = 6, k:
         return result
     store = _graph(ctx)
     a, b = resolve_entity(store, source), resolve_entity(store, target)
-    t0, t1 = _time(start), _time(end)
+    t0, t1 = _time(start, ctx), _time(end, ctx)
     if not time_order and k == 1:
         result = find_path(store, a, b, max_hops=max_hops, link_types=link_types, start=t0,
                            end=t1, cancel=cancel)
@@ -177,15 +182,17 @@ def cooccur(ctx: ServiceContext, *, target: str | None = None, window: float = 6
     from graph.entities import resolve_entity
 
     store = _graph(ctx)
-    t0, t1 = _time(start), _time(end)
+    t0, t1 = _time(start, ctx), _time(end, ctx)
     if target:
         found = cooccurring_in_store(store, resolve_entity(store, target), window=window,
                                      min_count=min_count, min_places=min_places,
-                                     link_type=link_type, start=t0, end=t1, top=top)
+                                     link_type=link_type, start=t0, end=t1, top=top,
+                                     zone=ctx.workspace.zone.key)
     else:
         sightings = Sightings.from_store(store, link_type=link_type, start=t0, end=t1)
         found = cooccurrence_pairs(sightings, window=window, min_count=min_count,
-                                   min_places=min_places, top=top, cancel=cancel)
+                                   min_places=min_places, top=top, cancel=cancel,
+                                   zone=ctx.workspace.zone.key)
     audit_detail(found=len(found))
     return list(found)
 
@@ -200,10 +207,12 @@ def timeline(ctx: ServiceContext, *, entity: str, start: Any = None, end: Any = 
     from graph.timeline import timeline as events_of
 
     eid = resolve_entity(_graph(ctx), entity)
-    events = events_of(_graph(ctx), eid, start=_time(start), end=_time(end),
+    events = events_of(_graph(ctx), eid, start=_time(start, ctx),
+                       end=_time(end, ctx),
                        limit=limit)
     audit_detail(events=len(events))
-    return {"entity": eid, "events": events, "day_hour": day_hour_matrix(events)}
+    return {"entity": eid, "events": events,
+            "day_hour": day_hour_matrix(events, ctx.workspace.zone)}
 
 
 @service("graph.export", permission="export", audit=False)

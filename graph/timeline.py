@@ -8,14 +8,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from core.store import Store
+from core.timezones import DEFAULT_ZONE, zone_named
 from graph.backend import GraphStore, LinkFilter, graph_store
 from graph.errors import EntityNotFoundError
 from graph.model import iso
 from graph.resolution import AliasMap
 
-LOCAL_OFFSET = 8 * 3600  # the wheel shows China Standard Time
 _CHUNK = 400
 
 
@@ -97,18 +98,19 @@ def timeline(store: Store | GraphStore, entity: str, *, start: datetime | None =
     return events[:limit] if limit else events
 
 
-def day_hour_matrix(times: Iterable[float | TimelineEvent | None]) -> list[list[int]]:
-    """Counts by weekday (rows, Monday first) and hour (columns), China Standard Time.
+def day_hour_matrix(times: Iterable[float | TimelineEvent | None],
+                    zone: ZoneInfo | None = None) -> list[list[int]]:
+    """Counts by weekday (rows, Monday first) and hour (columns) in ``zone`` (the workspace's;
+    default Asia/Shanghai).
 
     Accepts epoch seconds or :class:`TimelineEvent` (untimed ones are skipped).
     """
+    zone = zone or zone_named(DEFAULT_ZONE)
     grid = [[0] * 24 for _ in range(7)]
     for item in times:
         t = item.time if isinstance(item, TimelineEvent) else item
         if t is None:
             continue
-        local = t + LOCAL_OFFSET
-        day = int(local // 86400)
-        weekday = (day + 3) % 7  # 1970-01-01 was a Thursday
-        grid[weekday][int(local % 86400 // 3600)] += 1
+        local = datetime.fromtimestamp(t, tz=zone)
+        grid[local.weekday()][local.hour] += 1
     return grid

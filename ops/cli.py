@@ -12,27 +12,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from core.cli import add_workspace_arg, print_json, service_context
-from core.model import to_utc
+from core.cli_support import (
+    Column,
+    add_json_arg,
+    add_workspace_arg,
+    emit,
+    local_time,
+    service_context,
+    table,
+    time_arg,
+)
 from core.services import call
 
 
-def _when(text: str) -> datetime:
-    try:
-        return to_utc(datetime.fromisoformat(text))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a date or date-time (e.g. 2026-11-01 or 2026-11-01T08:00)"
-        ) from None
-
-
-def _out(args: argparse.Namespace, value: Any, lines: list[str]) -> int:
-    if args.json:
-        print_json(value)
-    else:
-        for line in lines:
-            print(line)
-    return 0
+def _local(value: Any, zone: Any) -> str:
+    return local_time(value, zone, seconds=True)
 
 
 def _age(seconds: float) -> str:
@@ -46,23 +40,28 @@ def _age(seconds: float) -> str:
 # Each command calls one operations service (ops/service.py) with the authenticated session:
 # the permission is checked there (reads need ops.read) and the call audited.
 def _call(args: argparse.Namespace, service: str, /, **params: Any) -> Any:
-    return call(service, service_context(args), **params)
+    ctx = service_context(args)
+    args.zone = ctx.workspace.zone  # what the listings show times in
+    return call(service, ctx, **params)
 
 
 def cmd_incidents(args: argparse.Namespace) -> int:
     if args.open:
         queue = _call(args, "ops.queue", limit=args.limit)
-        return _out(args, queue, [
+        return emit(args, queue, [
             f"{q['id']:>6} P{q['priority']} {q['status']:<10} {_age(q['age_s']):>7}"
             f"{' OVERDUE' if q['overdue'] else '        '} {q['category']:<6} {q['district']:<4} "
             f"{q['routing'].get('rule_id', ''):<16} {','.join(q['units']) or '-':<12} "
             f"{q['text'][:40]}" for q in queue] + [f"{len(queue)} open incidents shown"])
     incs = _call(args, "ops.incidents", status=args.status, district=args.district,
                  limit=args.limit)
-    return _out(args, [i.as_dict() for i in incs], [
-        f"{i.id:>6} P{i.priority} {i.status:<10} {i.received_at:%Y-%m-%d %H:%M} "
-        f"{i.category:<6} {i.district:<4} {i.routing.get('rule_id', ''):<16} {i.text[:40]}"
-        for i in incs])
+    return emit(args, [i.as_dict() for i in incs], table(incs, [
+        Column("id", lambda i: i.id, -6), Column("P", lambda i: f"P{i.priority}"),
+        Column("status", lambda i: i.status, 10),
+        Column("received", lambda i: i.received_at, time=True),
+        Column("category", lambda i: i.category, 6), Column("district", lambda i: i.district),
+        Column("rule", lambda i: i.routing.get("rule_id", ""), 16),
+        Column("text", lambda i: i.text[:40])], args.zone))
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -75,12 +74,12 @@ def cmd_show(args: argparse.Namespace) -> int:
              f"  routing rule {routing.get('rule_id')}: {routing.get('description')}",
              f"  departments: {', '.join(routing.get('departments', []))}; needs "
              f"{', '.join(routing.get('capabilities', [])) or 'no unit'}"]
-    lines += [f"  {state:<10} {str(when)[:19].replace('T', ' ')}"
-              for state, when in data["stamps"].items()]
-    lines += [f"  unit {a['unit_id']} by {a['assigned_by']} at {a['assigned_at']}"
-              + (f", ended {a['end_reason']} at {a['ended_at']}" if a["ended_at"] else "")
-              for a in history]
-    return _out(args, data, lines)
+    zone = args.zone
+    lines += [f"  {state:<10} {_local(when, zone)}" for state, when in data["stamps"].items()]
+    lines += [f"  unit {a['unit_id']} by {a['assigned_by']} at {_local(a['assigned_at'], zone)}"
+              + (f", ended {a['end_reason']} at {_local(a['ended_at'], zone)}"
+                 if a["ended_at"] else "") for a in history]
+    return emit(args, data, lines)
 
 
 def cmd_new(args: argparse.Namespace) -> int:
@@ -88,7 +87,7 @@ def cmd_new(args: argparse.Namespace) -> int:
                 lat=args.lat, lon=args.lon, address=args.address, district=args.district,
                 reporter=args.reporter, reporter_phone=args.phone, text=args.text,
                 dispute=args.dispute)
-    return _out(args, inc.as_dict(), [f"incident {inc.id} received; routing rule "
+    return emit(args, inc.as_dict(), [f"incident {inc.id} received; routing rule "
                                       f"{inc.routing['rule_id']}: {inc.routing['description']}"])
 
 
@@ -96,7 +95,7 @@ def cmd_units(args: argparse.Namespace) -> int:
     units = _call(args, "ops.units", status=args.status, district=args.district,
                   capability=args.capability)
     now = datetime.now(UTC)
-    return _out(args, [u.as_dict() for u in units], [
+    return emit(args, [u.as_dict() for u in units], [
         f"{u.id:<7} {u.status:<10} {u.type:<12} {u.district:<4} "
         f"{'' if u.incident_id is None else 'incident ' + str(u.incident_id):<14} "
         f"pos {'-' if u.position_at is None else _age((now - u.position_at).total_seconds())}"
@@ -108,7 +107,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
     by_district: dict[str, int] = {}
     for u in units:
         by_district[u.district] = by_district.get(u.district, 0) + 1
-    return _out(args, [u.as_dict() for u in units],
+    return emit(args, [u.as_dict() for u in units],
                 [f"{len(units)} units ready: " + ", ".join(f"{d} {n}"
                                                            for d, n in by_district.items())])
 
@@ -116,7 +115,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
 def cmd_recommend(args: argparse.Namespace) -> int:
     recs = _call(args, "ops.recommend", incident_id=args.incident,
                  capabilities=args.capability, limit=args.limit)
-    return _out(args, [r.as_dict() for r in recs], [
+    return emit(args, [r.as_dict() for r in recs], [
         f"{n}. {r.unit_id:<7} {r.type:<12} {r.distance_m / 1000:6.2f} km  ETA "
         f"{r.eta_s / 60:5.1f} min{'  STALE position' if r.stale else ''}  {r.name}"
         for n, r in enumerate(recs, 1)] or ["no available unit with the needed capabilities"])
@@ -124,70 +123,73 @@ def cmd_recommend(args: argparse.Namespace) -> int:
 
 def cmd_assign(args: argparse.Namespace) -> int:
     made = _call(args, "ops.assign", incident_id=args.incident, unit_ids=args.units)
-    return _out(args, [a.as_dict() for a in made],
+    return emit(args, [a.as_dict() for a in made],
                 [f"unit {a.unit_id} dispatched to incident {a.incident_id}" for a in made])
 
 
 def cmd_reassign(args: argparse.Namespace) -> int:
     a = _call(args, "ops.reassign", unit_id=args.unit, incident_id=args.incident)
-    return _out(args, a.as_dict(), [f"unit {a.unit_id} reassigned to incident {a.incident_id}"])
+    return emit(args, a.as_dict(), [f"unit {a.unit_id} reassigned to incident {a.incident_id}"])
 
 
 def cmd_release(args: argparse.Namespace) -> int:
     u = _call(args, "ops.release", unit_id=args.unit)
-    return _out(args, u.as_dict(), [f"unit {u.id} released: now {u.status}"])
+    return emit(args, u.as_dict(), [f"unit {u.id} released: now {u.status}"])
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     u = _call(args, "ops.unit_status", unit_id=args.unit, status=args.status)
-    return _out(args, u.as_dict(), [f"unit {u.id} is now {u.status}"])
+    return emit(args, u.as_dict(), [f"unit {u.id} is now {u.status}"])
 
 
 def cmd_position(args: argparse.Namespace) -> int:
     u = _call(args, "ops.position", unit_id=args.unit, lat=args.lat, lon=args.lon)
-    return _out(args, u.as_dict(), [f"unit {u.id} at ({u.lat}, {u.lon})"])
+    return emit(args, u.as_dict(), [f"unit {u.id} at ({u.lat}, {u.lon})"])
 
 
 def cmd_advance(args: argparse.Namespace) -> int:
     inc = _call(args, "ops.incident_status", incident_id=args.incident, status=args.status,
                 feedback=args.feedback, assessment=args.assessment)
-    return _out(args, inc.as_dict(), [f"incident {inc.id} is now {inc.status}"])
+    return emit(args, inc.as_dict(), [f"incident {inc.id} is now {inc.status}"])
 
 
 def cmd_mediation(args: argparse.Namespace) -> int:
     inc = _call(args, "ops.mediation", incident_id=args.incident, outcome=args.outcome)
-    return _out(args, inc.as_dict(), [f"incident {inc.id}: mediation {inc.mediation}"])
+    return emit(args, inc.as_dict(), [f"incident {inc.id}: mediation {inc.mediation}"])
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
     alerts = _call(args, "ops.alerts", since=args.since, unacked_only=args.unacked,
                    kind=args.kind, limit=args.limit)
-    return _out(args, [a.as_dict() for a in alerts], [
-        f"{a.id:>6} {a.ts:%m-%d %H:%M} {a.severity:<6} {a.kind:<12} "
-        f"{'ack ' + a.acked_by if a.acked_by else 'OPEN':<12} {a.title}" for a in alerts])
+    return emit(args, [a.as_dict() for a in alerts], table(alerts, [
+        Column("id", lambda a: a.id, -6), Column("raised", lambda a: a.ts, time=True),
+        Column("severity", lambda a: a.severity, 6), Column("kind", lambda a: a.kind, 12),
+        Column("state", lambda a: "ack " + a.acked_by if a.acked_by else "OPEN", 12),
+        Column("title", lambda a: a.title)], args.zone))
 
 
 def cmd_rescan(args: argparse.Namespace) -> int:
-    from core.cli import ProgressPrinter, cancel_on_sigint
+    from core.cli_support import ProgressPrinter, cancel_on_sigint
 
-    printer = ProgressPrinter("[rescan]")
-    n = _call(args, "ops.rescan", sources=args.source, progress=None if args.json else printer,
+    printer = ProgressPrinter.unless_json(args, "[rescan]")
+    n = _call(args, "ops.rescan", sources=args.source, progress=printer,
               cancel=cancel_on_sigint())
-    printer.done()
-    return _out(args, {"raised": n}, [f"{n} alerts raised"])
+    if printer is not None:
+        printer.done()
+    return emit(args, {"raised": n}, [f"{n} alerts raised"])
 
 
 def cmd_ack(args: argparse.Namespace) -> int:
     a = _call(args, "ops.alert_ack", alert_id=args.alert, note=args.note)
-    return _out(args, a.as_dict(), [f"alert {a.id} acknowledged by {a.acked_by}"])
+    return emit(args, a.as_dict(), [f"alert {a.id} acknowledged by {a.acked_by}"])
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
     out = _call(args, "ops.watch", kind=args.kind, value=args.value, reason=args.reason,
                 remove=args.remove)
     if args.remove:
-        return _out(args, out, [("removed" if out["removed"] else "was not watched")])
-    return _out(args, out, [f"watching {args.kind} {out['key']}"])
+        return emit(args, out, [("removed" if out["removed"] else "was not watched")])
+    return emit(args, out, [f"watching {args.kind} {out['key']}"])
 
 
 def cmd_saved_search(args: argparse.Namespace) -> int:
@@ -200,7 +202,7 @@ def cmd_saved_search(args: argparse.Namespace) -> int:
         fields[name] = value
     out = _call(args, "ops.saved_search", name=args.name, text=args.text or "", fields=fields,
                 sources=args.source or [])
-    return _out(args, out, [f"saved search {args.name!r} (#{out['id']})"])
+    return emit(args, out, [f"saved search {args.name!r} (#{out['id']})"])
 
 
 def cmd_hotspots(args: argparse.Namespace) -> int:
@@ -212,14 +214,14 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
         Path(args.geojson).write_text(json.dumps(cells_geojson(result), ensure_ascii=False),
                                       encoding="utf-8")
     period = result["period"]
-    lines = [f"{result['total']} incidents {period['start'][:16].replace('T', ' ')} → "
-             f"{period['end'][:16].replace('T', ' ')} "
+    lines = [f"{result['total']} incidents {_local(period['start'], args.zone)} → "
+             f"{_local(period['end'], args.zone)} "
              f"(previous period {result['previous_total']}); {result['cell_m']:g} m cells"]
     lines += [f"  {c['id']:<22} ({c['center'][0]:.4f}, {c['center'][1]:.4f}) {c['count']:>5} "
               f"{c['change']:+5d}" for c in result["cells"][:args.top]]
     lines += [f"  {d['district']:<8} {d['count']:>6} {d['change']:+6d}"
               for d in result["districts"]]
-    return _out(args, result, lines)
+    return emit(args, result, lines)
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
@@ -234,7 +236,7 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     for district, d in m["mediation"].items():
         lines.append(f"  mediation {district}: {d['success']}/{d['success'] + d['failed']} "
                      f"succeeded ({d['pending']} pending)")
-    return _out(args, m, lines)
+    return emit(args, m, lines)
 
 
 def _month(text: str) -> str:
@@ -289,7 +291,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             for d in districts:
                 values = ", ".join("-" if v is None else f"{v:g}" for v in ind["series"][d])
                 lines.append(f"  trend {d} {data['months'][0]} … {data['months'][-1]}: {values}")
-    return _out(args, data, lines)
+    return emit(args, data, lines)
 
 
 def cmd_board(args: argparse.Namespace) -> int:
@@ -297,14 +299,15 @@ def cmd_board(args: argparse.Namespace) -> int:
     lines = ["incidents: " + ", ".join(f"{k} {v}" for k, v in b["incidents"].items() if v),
              "units:     " + ", ".join(f"{k} {v}" for k, v in b["units"].items() if v),
              f"open queue: {len(b['queue'])}; unacknowledged alerts: {b['alerts_unacked']}"]
-    return _out(args, b, lines)
+    return emit(args, b, lines)
 
 
 def cmd_events(args: argparse.Namespace) -> int:
     events = _call(args, "ops.events", since=args.since, limit=args.limit)
-    return _out(args, [e.as_dict() for e in events],
-                [f"{e.id:>7} {e.ts:%m-%d %H:%M:%S} {e.user:<10} {e.kind:<18} {e.ref}"
-                 for e in events])
+    return emit(args, [e.as_dict() for e in events], table(events, [
+        Column("id", lambda e: e.id, -7), Column("time", lambda e: e.ts, time=True, seconds=True),
+        Column("user", lambda e: e.user, 10), Column("kind", lambda e: e.kind, 18),
+        Column("ref", lambda e: e.ref)], args.zone))
 
 
 # -- demo ----------------------------------------------------------------------------------------
@@ -347,7 +350,7 @@ def register(subparsers: Any) -> None:
     """Add ``superbrain ops`` and its subcommands."""
     common = argparse.ArgumentParser(add_help=False)
     add_workspace_arg(common)
-    common.add_argument("--json", action="store_true", help="machine-readable output")
+    add_json_arg(common)
     p = subparsers.add_parser(
         "ops", help="operations: incidents, units, dispatch, alerts, hotspots, metrics",
         description="Incident intake, routing, unit dispatch, alerts, hotspots and metrics. "
@@ -435,8 +438,8 @@ def register(subparsers: Any) -> None:
     q.add_argument("--source", action="append")
     q = add("hotspots", cmd_hotspots, "incident density by grid cell and district vs the "
                                       "previous period")
-    q.add_argument("--start", type=_when)
-    q.add_argument("--end", type=_when, help="default: just after the newest incident")
+    q.add_argument("--start", type=time_arg)
+    q.add_argument("--end", type=time_arg, help="default: just after the newest incident")
     q.add_argument("--days", type=float, default=7, help="period length when --start is not "
                                                          "given (default 7)")
     q.add_argument("--cell", type=float, default=None, help="cell size in metres (default 500)")
@@ -444,8 +447,8 @@ def register(subparsers: Any) -> None:
     q.add_argument("--top", type=int, default=10)
     q.add_argument("--geojson", help="also write the cells as GeoJSON to this file")
     q = add("metrics", cmd_metrics, "response times, SLA breaches, mediation success by area")
-    q.add_argument("--start", type=_when)
-    q.add_argument("--end", type=_when)
+    q.add_argument("--start", type=time_arg)
+    q.add_argument("--end", type=time_arg)
     q = add("evaluate", cmd_evaluate, "the evaluation dashboard: indicators of evaluation.toml "
                                       "by district for a month, with year-on-year change")
     q.add_argument("--month", type=_month, default=None,

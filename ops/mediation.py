@@ -41,16 +41,18 @@ def _ops(ctx: ServiceContext) -> Any:
     return ops_for(ctx.workspace)
 
 
-def _epoch(value: Any, what: str) -> float:
+def _epoch(value: Any, what: str, zone: Any) -> float:
+    """Epoch seconds of a time parameter: epoch seconds, or ISO text; text without an offset
+    (what a ``datetime-local`` field gives) is wall-clock time in ``zone``, the workspace's."""
+    from core.timezones import as_utc
+
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     try:
         when = datetime.fromisoformat(str(value))
     except ValueError:
         raise OpsError(f"{what}: {str(value)[:40]!r} is not an ISO date and time") from None
-    if when.tzinfo is None:
-        raise OpsError(f"{what}: give the time zone too (e.g. 2026-12-07T10:00+08:00)")
-    return when.timestamp()
+    return as_utc(when, zone).timestamp()
 
 
 def _case(con: Any, mediation_id: int) -> tuple[Any, ...]:
@@ -128,7 +130,7 @@ def mine(ctx: ServiceContext, *, open_only: bool = False) -> list[dict[str, Any]
         out.append({"id": mid, "incident_id": iid, "district": district,
                     "category": inc.category, "text": inc.text, "assigned_at": assigned_at,
                     "outcome": outcome, "agreement": agreement, "closed_at": closed_at,
-                    "sessions": sessions})
+                    "sessions": sessions, "zone": str(ctx.workspace.zone)})
     audit_detail(cases=len(out))
     return out
 
@@ -136,8 +138,14 @@ def mine(ctx: ServiceContext, *, open_only: bool = False) -> list[dict[str, Any]
 @service("mediation.schedule", permission="mediation.run", audit=False)
 def schedule(ctx: ServiceContext, *, mediation_id: int, at: Any, parties: list[str],
              place: str = "online 线上") -> dict[str, Any]:
-    """Schedule a session of one of my cases and invite each party by a link of its own."""
-    when = _epoch(at, "at")
+    """Schedule a session of one of my cases and invite each party by a link of its own.
+
+    ``at`` is epoch seconds or ISO text; text without an offset is the workspace's local time.
+    """
+    from core.timezones import format_local
+    from ops.model import from_epoch
+
+    when = _epoch(at, "at", ctx.workspace.zone)
     if not isinstance(parties, list) or not parties or len(parties) > MAX_PARTIES or not all(
             isinstance(p, str) and p.strip() and len(p) <= 100 for p in parties):
         raise OpsError(f"parties: 1 to {MAX_PARTIES} names of at most 100 characters")
@@ -165,7 +173,9 @@ def schedule(ctx: ServiceContext, *, mediation_id: int, at: Any, parties: list[s
                   "at": when})
         tx.audit(ctx.session.user, "mediation.schedule", {"case": case[0], "session": sid,
                                                           "parties": len(parties)})
-    return {"session_id": sid, "at": when, "place": place, "invites": invites}
+    return {"session_id": sid, "at": when,
+            "at_local": format_local(from_epoch(when), ctx.workspace.zone), "place": place,
+            "invites": invites}
 
 
 @service("mediation.outcome", permission="mediation.run", audit=False)

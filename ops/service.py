@@ -164,12 +164,20 @@ def ops_for(workspace: Workspace) -> OpsService:
     return service
 
 
-def _when(value: datetime | str | None) -> datetime | None:
-    from core.model import to_utc
+def _when(value: datetime | str | None, ctx: ServiceContext) -> datetime | None:
+    """A time parameter: a datetime or ISO text; a naive one is the workspace's local time."""
+    from core.timezones import as_utc
 
-    if value is None or isinstance(value, datetime):
-        return to_utc(value) if value is not None else None
-    return to_utc(datetime.fromisoformat(str(value)))
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        try:
+            value = datetime.fromisoformat(str(value))
+        except ValueError:
+            from ops.errors import OpsError
+
+            raise OpsError(f"{str(value)[:40]!r} is not an ISO date and time") from None
+    return as_utc(value, ctx.workspace.zone)
 
 
 @service("ops.incidents", permission="ops.read")
@@ -263,7 +271,7 @@ def unit_status(ctx: ServiceContext, *, unit_id: str, status: str,
 def position(ctx: ServiceContext, *, unit_id: str, lat: float, lon: float,
              at: datetime | str | float | None = None) -> Any:
     """Record a unit's position fix (the next recommendation ranks by it)."""
-    when = at if isinstance(at, float | int) else _when(at)
+    when = at if isinstance(at, float | int) else _when(at, ctx)
     unit = ops_for(ctx.workspace).units.update_position(unit_id, lat, lon, when)
     audit_detail(position_at=unit.position_at)
     return unit
@@ -364,15 +372,15 @@ def hotspots_of(ctx: ServiceContext, *, start: Any = None, end: Any = None, days
 
     ops = ops_for(ctx.workspace)
     span = ops.incidents.time_range()
-    t1 = _when(end) or (span[1] + timedelta(seconds=1) if span else datetime.now(UTC))
-    t0 = _when(start) or t1 - timedelta(days=days)
+    t1 = _when(end, ctx) or (span[1] + timedelta(seconds=1) if span else datetime.now(UTC))
+    t0 = _when(start, ctx) or t1 - timedelta(days=days)
     return ops.hotspots(t0, t1, cell_m=cell_m, category=category)
 
 
 @service("ops.metrics", permission="ops.read")
 def metrics_of(ctx: ServiceContext, *, start: Any = None, end: Any = None) -> dict[str, Any]:
     """Response times, SLA breaches, mediation success by area."""
-    return ops_for(ctx.workspace).metrics(_when(start), _when(end))
+    return ops_for(ctx.workspace).metrics(_when(start, ctx), _when(end, ctx))
 
 
 @service("ops.evaluate", permission="ops.read")

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime
 from typing import Any
 
-from core.cli import (
+from core.cli_support import (
+    Column,
     ProgressPrinter,
+    add_json_arg,
     add_workspace_arg,
     cancel_on_sigint,
-    print_json,
+    emit,
     service_context,
+    table,
+    time_arg,
 )
 from core.model import FieldRole
 from search.errors import SearchError
@@ -38,14 +41,6 @@ def _near(text: str) -> GeoRadius:
     return GeoRadius(*_floats(text, 3, "--near LAT,LON,METERS"))
 
 
-def _when(text: str) -> datetime:
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a date or time (e.g. 2024-01-31 or 2024-01-31T08:00)") from None
-
-
 def cmd_search(args: argparse.Namespace) -> int:
     from core.services import call
     from search.service import backend_for, close_backend
@@ -65,24 +60,21 @@ def cmd_search(args: argparse.Namespace) -> int:
                       size=args.limit, cursor=args.cursor, facets=facets)
     finally:
         close_backend(ctx.workspace)
-    if args.json:
-        print_json(result.to_json())
-        return 0
-    for w in result.warnings:
-        print(f"warning: {w}", file=sys.stderr)
-    from core.timezones import format_local
-
-    for h in result.hits:  # times in the workspace's zone, labelled (e.g. "CST")
-        when = format_local(h.time, ctx.workspace.zone)
-        print(f"{h.uid:<28} {h.type:<10} {when:<20} {h.title}")
-        for s in h.snippets[:1]:
-            print(f"    {s.replace('<mark>', '[').replace('</mark>', ']')}")
-    for name, buckets in result.facets.items():
-        if buckets:
-            print(f"{name}: " + ", ".join(f"{b.value} ({b.count})" for b in buckets[:10]))
+    # times in the workspace's zone, which the header names: "time (Asia/Shanghai)"
+    rows = table(result.hits, [Column("uid", lambda h: h.uid, 28),
+                               Column("type", lambda h: h.type, 10),
+                               Column("time", lambda h: h.time, time=True),
+                               Column("title", lambda h: h.title)], ctx.workspace.zone)
+    lines = rows[:1] if result.hits else []
+    for row, h in zip(rows[1:], result.hits, strict=True):
+        lines.append(row)
+        lines += [f"    {s.replace('<mark>', '[').replace('</mark>', ']')}"
+                  for s in h.snippets[:1]]
+    lines += [f"{name}: " + ", ".join(f"{b.value} ({b.count})" for b in buckets[:10])
+              for name, buckets in result.facets.items() if buckets]
     more = f"; next page: --cursor {result.next_cursor}" if result.next_cursor else ""
-    print(f"{result.total:,} records ({result.took_ms:.0f} ms){more}")
-    return 0
+    lines.append(f"{result.total:,} records ({result.took_ms:.0f} ms){more}")
+    return emit(args, result.to_json(), lines, [f"warning: {w}" for w in result.warnings])
 
 
 def cmd_health(args: argparse.Namespace) -> int:
@@ -97,18 +89,14 @@ def cmd_health(args: argparse.Namespace) -> int:
         return 1
     finally:
         close_backend(ctx.workspace)
-    if args.json:
-        print_json({k: health[k] for k in ("backend", "status", "documents", "message",
-                                           "detail", "stale", "store_records")})
-    else:
-        print(f"search backend: {health['backend']}  status: {health['status']}  "
-              f"documents: {health['documents']:,}  (store: {health['store_records']:,} "
-              "records)")
-        print(f"  {health['message']}")
-        for key, value in health["detail"].items():
-            print(f"  {key}: {value}")
-        if health["stale"]:
-            print(f"  STALE: {health['stale']} — run `superbrain reindex`")
+    lines = [f"search backend: {health['backend']}  status: {health['status']}  "
+             f"documents: {health['documents']:,}  (store: {health['store_records']:,} "
+             "records)", f"  {health['message']}"]
+    lines += [f"  {key}: {value}" for key, value in health["detail"].items()]
+    if health["stale"]:
+        lines.append(f"  STALE: {health['stale']} — run `superbrain reindex`")
+    emit(args, {k: health[k] for k in ("backend", "status", "documents", "message", "detail",
+                                       "stale", "store_records")}, lines)
     return 1 if health["status"] == "red" else 0
 
 
@@ -149,8 +137,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--type", action="append", default=[], help="only this record type")
     p.add_argument("--category", action="append", default=[], help="only this category")
     p.add_argument("--district", action="append", default=[], help="only this district")
-    p.add_argument("--since", type=_when, help="from this date/time (inclusive)")
-    p.add_argument("--until", type=_when, help="before this date/time")
+    p.add_argument("--since", type=time_arg,
+                   help="from this date/time (inclusive; the workspace's time zone unless "
+                        "an offset is given)")
+    p.add_argument("--until", type=time_arg, help="before this date/time")
     p.add_argument("--box", type=_box, help="SOUTH,WEST,NORTH,EAST in degrees")
     p.add_argument("--near", type=_near, help="LAT,LON,METERS")
     p.add_argument("--sort", choices=("relevance", "time_desc", "time_asc"),
@@ -160,12 +150,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--facets", action="store_true", help="count by source, type, category, "
                                                          "district, day (local) and every "
                                                          "field a source marks as a facet")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    add_json_arg(p)
     p.set_defaults(func=cmd_search)
 
     p = subparsers.add_parser("search-health", help="search backend status (exit 1 when red)")
     add_workspace_arg(p)
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    add_json_arg(p)
     p.set_defaults(func=cmd_health)
 
     p = subparsers.add_parser("reindex", help="rebuild the search index from the store "

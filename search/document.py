@@ -2,7 +2,7 @@
 
 A record becomes one flat document (a dict) with the same layout in every backend::
 
-    uid source type day      exact keywords (day = local date, China Standard Time)
+    uid source type day      exact keywords (day = local date in the workspace's time zone)
     time (epoch ms)  geo [lat, lon]
     all              analysed: keyword values, raw identifiers, entity labels and the text of
                      fields no schema declares as TEXT
@@ -27,10 +27,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from core import normalize
 from core.model import FieldRole, FieldSpec, Record, RecordSchema, to_utc
 from core.normalize import fold
+from core.timezones import DEFAULT_ZONE, zone_named
 from search.analysis import identifier_forms, identifiers_in_text
 
 if TYPE_CHECKING:
@@ -38,7 +40,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: How a naive record time is read (:func:`core.model.to_utc`): China Standard Time.
 CST = timezone(timedelta(hours=8))
+
+
+def _default_zone() -> ZoneInfo:
+    return zone_named(DEFAULT_ZONE)
 
 #: Top-level keyword fields every document has.
 CORE_KEYWORDS = ("uid", "source", "type", "day", "ids", "ent")
@@ -46,7 +53,8 @@ CORE_KEYWORDS = ("uid", "source", "type", "day", "ids", "ent")
 
 @dataclass
 class FieldRegistry:
-    """Declared fields of every record type, by field name (the first declaration wins)."""
+    """Declared fields of every record type, by field name (the first declaration wins), and
+    the time zone whose calendar days the ``day`` facet counts (the workspace's)."""
 
     schemas: dict[str, RecordSchema] = field(default_factory=dict)
     fields: dict[str, FieldSpec] = field(default_factory=dict)
@@ -54,18 +62,22 @@ class FieldRegistry:
     _plans: dict[tuple[str, str], _FieldPlan] = field(default_factory=dict, repr=False)
     #: Bumped by :meth:`add`, so caches of resolved plans (the compiled builder's) know.
     version: int = field(default=0, repr=False, compare=False)
+    #: The zone of the ``day`` facet and of naive dates in queries and filters.
+    zone: ZoneInfo = field(default_factory=_default_zone, compare=False)
 
     @classmethod
-    def from_schemas(cls, schemas: Iterable[RecordSchema]) -> FieldRegistry:
-        reg = cls()
+    def from_schemas(cls, schemas: Iterable[RecordSchema],
+                     zone: ZoneInfo | None = None) -> FieldRegistry:
+        reg = cls(zone=zone or _default_zone())
         for schema in schemas:
             reg.add(schema)
         return reg
 
     @classmethod
     def from_workspace(cls, workspace: Workspace) -> FieldRegistry:
-        """The schemas of the workspace's sources (:meth:`Workspace.source_schemas`)."""
-        return cls.from_schemas(workspace.source_schemas())
+        """The schemas of the workspace's sources (:meth:`Workspace.source_schemas`) and the
+        workspace's time zone."""
+        return cls.from_schemas(workspace.source_schemas(), workspace.zone)
 
     def add(self, schema: RecordSchema) -> None:
         self._by_type.clear()
@@ -124,8 +136,10 @@ def epoch_ms(value: datetime) -> int:
     return int(to_utc(value).timestamp() * 1000)
 
 
-def local_day(value: datetime) -> str:
-    return to_utc(value).astimezone(CST).date().isoformat()
+def local_day(value: datetime, zone: ZoneInfo | None = None) -> str:
+    """The ``day`` facet's value of a time: its calendar day in ``zone`` (default
+    Asia/Shanghai; pass the workspace's, ``registry.zone``)."""
+    return to_utc(value).astimezone(zone or _default_zone()).date().isoformat()
 
 
 def _as_datetime(value: Any) -> datetime | None:
@@ -263,7 +277,7 @@ def build_doc(record: Record, registry: FieldRegistry) -> dict[str, Any]:
             all_text.append(_fold(e.label))
     time_ms = day = None
     if record.time is not None:
-        time_ms, day = record_time(record.time)
+        time_ms, day = record_time(record.time, registry.zone)
     doc: dict[str, Any] = {
         "uid": record.uid,
         "source": record.source,
@@ -284,13 +298,13 @@ def build_doc(record: Record, registry: FieldRegistry) -> dict[str, Any]:
     return doc
 
 
-def record_time(value: datetime) -> tuple[int, str]:
-    """A record time's epoch ms and its local day (naive times are China Standard Time, as
-    :func:`core.model.to_utc` takes them)."""
-    if value.tzinfo is None:
-        return int(value.replace(tzinfo=CST).timestamp() * 1000), value.date().isoformat()
-    utc = to_utc(value)
-    return int(utc.timestamp() * 1000), utc.astimezone(CST).date().isoformat()
+def record_time(value: datetime, zone: ZoneInfo | None = None) -> tuple[int, str]:
+    """A record time's epoch ms and its calendar day in ``zone`` (the workspace's; default
+    Asia/Shanghai). Naive times are China Standard Time, as :func:`core.model.to_utc` takes
+    them."""
+    aware = value.replace(tzinfo=CST) if value.tzinfo is None else value
+    local = aware.astimezone(zone or _default_zone())
+    return int(aware.timestamp() * 1000), local.date().isoformat()
 
 
 def time_value_ms(value: Any) -> int | None:

@@ -36,6 +36,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.model import Record
+from core.timezones import offset_table
 from search.analysis import han_runs, index_text
 from search.document import (
     FieldRegistry,
@@ -232,9 +233,15 @@ def native_available() -> bool:
     return _native is not None and os.environ.get("SUPERBRAIN_SEARCH_NATIVE", "1") != "0"
 
 
-def _time_parts(value: datetime) -> tuple[int, str, str]:
-    ms, day = record_time(value)
-    return ms, day, value.isoformat()
+def _time_parts(registry: FieldRegistry) -> Any:
+    """``time_parts(value) -> (epoch ms, day in the registry's zone, isoformat)``."""
+    zone = registry.zone
+
+    def time_parts(value: datetime) -> tuple[int, str, str]:
+        ms, day = record_time(value, zone)
+        return ms, day, value.isoformat()
+
+    return time_parts
 
 
 def native_builder(registry: FieldRegistry,
@@ -252,9 +259,16 @@ def native_builder(registry: FieldRegistry,
             if reg is registry and lay is layout and version == registry.version:
                 return builder, lock
         assert _native is not None
-        builder = _native.DocBuilder(
-            lambda rtype, name: field_plan_tuple(registry, rtype, name), layout.typed,
-            _time_parts, time_value_ms, sorted(layout.fields))
+        key = getattr(registry.zone, "key", None)
+        try:
+            builder = _native.DocBuilder(
+                lambda rtype, name: field_plan_tuple(registry, rtype, name), layout.typed,
+                _time_parts(registry), time_value_ms, sorted(layout.fields),
+                offset_table(key) if key else None)
+        except TypeError as exc:  # a builder compiled before the zone argument existed
+            log.warning("the compiled search builder is out of date (%s); building documents "
+                        "in Python until it is rebuilt (pip install -e .)", exc)
+            return None
         lock = threading.Lock()
         if len(_native_builders) >= 8:
             del _native_builders[0]

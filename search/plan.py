@@ -16,9 +16,10 @@ from datetime import date, datetime, timedelta
 from core import normalize
 from core.model import FieldRole
 from core.normalize import fold
+from core.timezones import as_utc
 from search import query as q
 from search.analysis import identifier_forms, join_spaced_identifiers, tokenize
-from search.document import FieldRegistry, epoch_ms
+from search.document import FieldRegistry
 from search.errors import QueryLimitError, QuerySyntaxError
 from search.model import Filters
 
@@ -203,6 +204,11 @@ class Planner:
     def __init__(self, registry: FieldRegistry) -> None:
         self.registry = registry
 
+    def _ms(self, value: datetime) -> int:
+        """Epoch ms of a date bound; a naive one is wall-clock time in the workspace's zone
+        (the registry's), the zone whose days the ``day`` facet counts."""
+        return int(as_utc(value, self.registry.zone).timestamp() * 1000)
+
     def plan(self, query: str, filters: Filters | None = None) -> Plan:
         check_size(query)
         tree = q.parse(join_spaced_identifiers(query))
@@ -223,8 +229,8 @@ class Planner:
             if values:
                 out.append(PTerms(name, tuple(fold(v) for v in values)))
         if f.since or f.until:
-            out.append(PRange("time", "date", epoch_ms(f.since) if f.since else None,
-                              epoch_ms(f.until) if f.until else None, True, False))
+            out.append(PRange("time", "date", self._ms(f.since) if f.since else None,
+                              self._ms(f.until) if f.until else None, True, False))
         if f.box:
             out.append(PGeoBox(f.box.south, f.box.west, f.box.north, f.box.east))
         if f.radius:
@@ -334,14 +340,14 @@ class Planner:
             inc_low, inc_high = node.include_low, node.include_high
             if node.low is not None:
                 dt, day_only = parse_date(node.low, node.pos, query)
-                low = float(epoch_ms(dt))
+                low = float(self._ms(dt))
                 if day_only and not inc_low:  # {2024-01-05 TO: after that whole day
-                    low, inc_low = float(epoch_ms(dt + timedelta(days=1))), True
+                    low, inc_low = float(self._ms(dt + timedelta(days=1))), True
             if node.high is not None:
                 dt, day_only = parse_date(node.high, node.pos, query)
-                high = float(epoch_ms(dt))
+                high = float(self._ms(dt))
                 if day_only and inc_high:  # TO 2024-01-31]: up to the end of that day
-                    high, inc_high = float(epoch_ms(dt + timedelta(days=1))), False
+                    high, inc_high = float(self._ms(dt + timedelta(days=1))), False
             return PRange(target, "date", low, high, inc_low, inc_high)
         if role is FieldRole.NUMBER:
             try:

@@ -82,11 +82,13 @@ def record(ctx: ServiceContext, *, uid: str, with_graph: bool = True) -> Record 
 @service("search.health", permission="search")
 def health(ctx: ServiceContext) -> dict[str, Any]:
     """The backend's status, document count and whether the index is stale."""
-    from search.stage import stale_reason
+    from search.stage import day_zone_mismatch, stale_reason
 
     backend = backend_for(ctx.workspace)
     h = backend.health()
-    out = {**asdict(h), "stale": stale_reason(ctx.workspace.search_dir),
+    stale = stale_reason(ctx.workspace.search_dir) or day_zone_mismatch(
+        ctx.workspace.search_dir, ctx.workspace.zone.key, h.documents)
+    out = {**asdict(h), "stale": stale,
            "store_records": ctx.workspace.store.count()}
     audit_detail(status=h.status)
     return out
@@ -98,7 +100,7 @@ def reindex(ctx: ServiceContext, *, progress: ProgressCallback | None = None,
     """Rebuild the index from the store (searches keep working; cancelling keeps the old
     index). Returns the IndexReport."""
     from core.ingest import workspace_write_lock
-    from search.stage import clear_stale
+    from search.stage import clear_stale, note_day_zone
 
     ws = ctx.workspace
     backend = backend_for(ws)
@@ -107,6 +109,7 @@ def reindex(ctx: ServiceContext, *, progress: ProgressCallback | None = None,
                                  progress=progress, cancel=cancel)
     if not report.cancelled:
         clear_stale(ws.search_dir)
+        note_day_zone(ws.search_dir, backend.registry.zone.key, rebuilt=True)
     audit_detail(backend=backend.name, indexed=report.indexed, failed=len(report.failures),
                  cancelled=report.cancelled)
     return report

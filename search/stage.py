@@ -19,6 +19,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STALE_FILE = "stale.json"
+#: The time zone whose calendar days the index's ``day`` facet counts.
+DAY_ZONE_FILE = "day-zone.txt"
+#: The zone of indexes built before the facet followed the workspace's zone (fixed UTC+8).
+OLD_DAY_ZONE = "Asia/Shanghai"
 
 
 def stale_reason(search_dir: Path) -> str | None:
@@ -49,6 +53,34 @@ def clear_stale(search_dir: Path) -> None:
     (Path(search_dir) / STALE_FILE).unlink(missing_ok=True)
 
 
+def note_day_zone(search_dir: Path, zone: str, *, rebuilt: bool = False) -> None:
+    """Remember the zone the index counts days in: once, when it first indexes, and again
+    after a rebuild (documents indexed earlier keep the days they were built with)."""
+    path = Path(search_dir) / DAY_ZONE_FILE
+    if rebuilt or not path.exists():
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(zone, encoding="utf-8")
+        except OSError as exc:
+            log.error("cannot note the search index's day zone (%s): %s", path, exc)
+
+
+def day_zone_mismatch(search_dir: Path, zone: str, documents: int) -> str | None:
+    """Why the ``day`` facet disagrees with the workspace's zone (it was changed after the
+    records were indexed), or None."""
+    path = Path(search_dir) / DAY_ZONE_FILE
+    try:
+        counted = path.read_text(encoding="utf-8").strip() if path.exists() else None
+    except OSError:
+        counted = None
+    if counted is None:
+        counted = OLD_DAY_ZONE if documents else zone
+    if counted == zone:
+        return None
+    return (f"the day facet counts {counted} days but the workspace's time zone is {zone} "
+            "(run `superbrain reindex`)")
+
+
 class SearchStage:
     """Indexes each ingested batch and makes it searchable before the store commits it.
 
@@ -76,6 +108,7 @@ class SearchStage:
             log.error("search indexing stopped for this ingest: %s (records stay in the store; "
                       "run `superbrain reindex` when search is back)", exc)
             return
+        note_day_zone(self.search_dir, self.backend.registry.zone.key)
         if report.failures:
             self.rejected.update(report.failures)
             first = next(iter(report.failures.items()))

@@ -157,7 +157,8 @@ def build_app(workspace: CentreWorkspace, config: ServerConfig) -> Starlette:
                 raise
             return _error("Unavailable", str(exc))
         return _json(200, {"token": issued.token, "expires_at": issued.expires_at,
-                           "user": issued.session.user, "role": issued.session.role})
+                           "user": issued.session.user, "role": issued.session.role,
+                           "timezone": str(workspace.zone)})
 
     async def logout(request: Request) -> Response:
         await run_in_threadpool(auth.logout, request.state.token, request.state.session)
@@ -342,7 +343,8 @@ def _health(workspace: CentreWorkspace, session: Any, hub: EventHub) -> dict[str
         superbrain = "unknown"
     report: dict[str, Any] = {"centre": workspace.centre.name, "superbrain": superbrain,
                               "python": platform.python_version(), "pid": os.getpid(),
-                              "user": session.user, "role": session.role}
+                              "user": session.user, "role": session.role,
+                              "timezone": str(workspace.zone)}  # consoles show times in it
     try:
         row = first(workspace.db.connection.execute("SHOW server_version"))
         report["store"] = {"status": "green", "postgresql": row[0],

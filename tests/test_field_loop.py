@@ -16,6 +16,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -538,8 +539,9 @@ def test_online_mediation_invites_parties_and_counts_success_by_district_and_med
 
     ok(server, wang, "mediation.outcome", mediation_id=cases[0]["id"], outcome="success",
        agreement="甲方于三日内支付工资 5000 元")
-    # the mediator's own page: their cases only, the invitations, one tap to close a case
-    page = _phone(browser, server.base)
+    # the mediator's own page: their cases only, the invitations, one tap to close a case.
+    # The phone is in New York: the session time typed is still the centre's local time.
+    page = _phone(browser, server.base, timezone_id="America/New_York")
     try:
         page.goto("/field/mediator")
         page.fill("#account", "med-wang")
@@ -551,6 +553,16 @@ def test_online_mediation_invites_parties_and_counts_success_by_district_and_med
         assert "李四 <b>x</b>" in first.text_content() and "opened" in first.text_content()
         _shot(page, "field-mediator.png")
         card = page.locator(f"section[data-case='{cases[1]['id']}']")
+        assert "Schedule a session (Asia/Shanghai)" in card.text_content()
+        card.locator("input.at").fill("2026-12-09T09:30")
+        card.locator("input.parties").fill("王五")
+        card.locator("button.schedule").click()
+        page.wait_for_function(f"""() => document.querySelector(
+            "section[data-case='{cases[1]['id']}']").textContent.includes('王五')""")
+        assert "调解 Session 2026-12-09 09:30 CST" in card.text_content()
+        scheduled = next(c for c in ok(server, wang, "mediation.mine")
+                         if c["id"] == cases[1]["id"])["sessions"][0]
+        assert scheduled["at"] == datetime(2026, 12, 9, 1, 30, tzinfo=UTC).timestamp()
         card.locator("button.failed").click()
         page.wait_for_function(f"""() => document.querySelector(
             "section[data-case='{cases[1]['id']}']").textContent.includes('failed')""")

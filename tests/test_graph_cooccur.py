@@ -11,7 +11,6 @@ import pytest
 
 from core.store import Store
 from graph.cooccur import (
-    LOCAL_OFFSET,
     Sightings,
     cooccurrence_pairs,
     cooccurring_in_store,
@@ -19,6 +18,8 @@ from graph.cooccur import (
 )
 from graph.errors import GraphError
 from tests.graph_fixtures import CONVOY_MATE, CONVOY_TARGET, Builder, add_convoy
+
+LOCAL_OFFSET = 8 * 3600  # the default zone, Asia/Shanghai: UTC+8 since 1991
 
 
 @pytest.fixture(scope="module")

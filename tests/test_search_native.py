@@ -304,3 +304,47 @@ def test_two_threads_building_at_once_take_turns(tmp_path: Path,
     assert not errors, errors
     assert [uid for uid, _ in results["a"][0]] == ["s:1"]
     assert [uid for uid, _ in results["b"][0]] == ["s:2"]
+
+
+# -- identifiers: the compiled normalisers are core/normalize.py's ------------------------------
+def _latin_plates() -> list[str]:
+    from core.normalize import _LATIN_PROVINCE
+
+    return [f"{latin} A 0000{i % 10}" for i, (latin, _) in enumerate(_LATIN_PROVINCE)]
+
+
+@pytest.mark.parametrize("plate", ["浙D·12345", "浙dO1234", "浙D1O2I3", "ZHE A 00001", "ZJ-A00001",
+                                   "zhe a 0000I", "浙A|12345", "浙A—12345", "HEIA12345",
+                                   "SHA00001", "SHAANA00001", "JI A 00001", *_latin_plates()])
+def test_plates_in_every_written_form_mean_the_same(setup: Any, plate: str) -> None:
+    """Issue #18 item 7 taught core.normalize.plate Latin provinces and O/I; the compiled
+    builder had the old rule (bug: `ZHE A 00001` indexed as ZHEA00001 natively)."""
+    registry, layout = setup
+    r = rec(50, text={"summary": f"车牌 {plate} 逃逸"}, fields={"plate": plate, "ref": plate})
+    (compiled, reference), = both([r], registry, layout)
+    assert compiled is not None and meaning(compiled) == meaning(reference)
+
+
+@pytest.mark.parametrize("phone", ["X0", "x12", "0571-87654321 转 123", "0571-8765 4321 ext. 9",
+                                   "138OO138OOO", "l38 0013 8000", "+86 138-0013-8000",
+                                   "0086 13800138000", "8613800138000", "Ext 12", "转12"])
+def test_phones_in_every_written_form_mean_the_same(setup: Any, phone: str) -> None:
+    """Extensions and O/l typed for 0/1 (issue #18 item 7); the compiled builder kept every
+    digit (bug: `X0` indexed as 0 natively, nothing in Python)."""
+    registry, layout = setup
+    r = rec(51, text={"summary": f"电话 {phone}"}, fields={"phone": phone})
+    (compiled, reference), = both([r], registry, layout)
+    assert compiled is not None and meaning(compiled) == meaning(reference)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.text("浙沪ABDHZEJIOLlox0123456789 -·|—转et.+()", max_size=14), min_size=1,
+                max_size=4))
+def test_written_plates_and_phones_mean_the_same_in_both_builders(setup: Any,
+                                                                  values: list[str]) -> None:
+    registry, layout = setup
+    rs = [rec(60 + i, text={"summary": v}, fields={"plate": v, "phone": v})
+          for i, v in enumerate(values)]
+    for compiled, reference in both(rs, registry, layout):
+        if compiled is not None:
+            assert meaning(compiled) == meaning(reference)

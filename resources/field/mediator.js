@@ -28,14 +28,14 @@
       const parties = el("input", { type: "text", class: "parties",
                                     placeholder: "当事人，用逗号分隔 Parties, comma separated" });
       const err = el("div", { class: "error" });
-      card.appendChild(el("label", {}, "安排调解 Schedule a session"));
+      /* the time is the centre's local time (its zone is named), whatever the phone's zone */
+      card.appendChild(el("label", {}, "安排调解 Schedule a session (" + c.zone + ")"));
       card.appendChild(at);
       card.appendChild(parties);
       card.appendChild(el("button", { class: "schedule", onclick: async () => {
         try {
-          const when = new Date(at.value);
-          if (isNaN(when)) throw new Error("请选择时间 Pick a time");
-          await call("mediation.schedule", { mediation_id: c.id, at: when.getTime() / 1000,
+          if (!at.value) throw new Error("请选择时间 Pick a time");
+          await call("mediation.schedule", { mediation_id: c.id, at: at.value,
             parties: parties.value.split(/[,，]/).map((p) => p.trim()).filter(Boolean) });
           await load();
         } catch (e) { err.textContent = e.message; }

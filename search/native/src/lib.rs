@@ -95,6 +95,7 @@ struct Patterns {
     id_in_text: fancy_regex::Regex,
     plate: regex::Regex,
     phone_raw: regex::Regex,
+    phone_ext: regex::Regex,
     mobile: regex::Regex,
     landline: regex::Regex,
     id: regex::Regex,
@@ -122,6 +123,8 @@ impl Patterns {
             )
             .unwrap(),
             phone_raw: regex::Regex::new(r"^[+\d(][\d\s\-()·]{6,}$").unwrap(),
+            // core/normalize.py _LANDLINE_EXT
+            phone_ext: regex::Regex::new(r"(?i)(转|ext\.?|x)\s*\d+$").unwrap(),
             mobile: regex::Regex::new(r"^1[3-9]\d{9}$").unwrap(),
             landline: regex::Regex::new(r"^0\d{9,11}$").unwrap(),
             id: regex::Regex::new(r"^(?:\d{17}[\dX]|\d{15})$").unwrap(),
@@ -142,8 +145,43 @@ enum Norm {
     Name,
 }
 
-fn norm_phone(v: &str) -> String {
-    let digits: String = v.chars().filter(|c| c.is_ascii_digit()).collect();
+/// Python's `\s` (`str.isspace`): Rust's whitespace plus the separators U+001C..U+001F.
+fn py_space(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
+/// `core.normalize.phone` on folded text: an extension at the end (`转123`, `ext 12`, `x12`)
+/// dropped, O/o/I/l read as 0/1 in a number written with a few of them, digits kept, the China
+/// country code removed.
+fn norm_phone(v: &str, ext: &regex::Regex) -> String {
+    if !v.chars().any(char::is_alphabetic) {
+        // no extension marker and no letter typed for a digit: only the digits count
+        return country_code_off(v.chars().filter(|c| c.is_ascii_digit()).collect());
+    }
+    let folded = ext.replace(v, "");
+    let bare: String = folded
+        .chars()
+        .filter(|&c| !(py_space(c) || matches!(c, '-' | '(' | ')' | '+' | '.')))
+        .collect();
+    let like = !bare.is_empty()
+        && bare.chars().all(|c| c.is_ascii_digit() || matches!(c, 'O' | 'o' | 'I' | 'l'));
+    let source: String = if like && bare.chars().filter(|c| c.is_ascii_digit()).count() >= 3 {
+        bare.chars()
+            .map(|c| match c {
+                'O' | 'o' => '0',
+                'I' | 'l' => '1',
+                c => c,
+            })
+            .collect()
+    } else {
+        folded.into_owned()
+    };
+    // (Python keeps every Unicode digit; folded text the builder accepts has only ASCII ones)
+    country_code_off(source.chars().filter(|c| c.is_ascii_digit()).collect())
+}
+
+/// A phone's digits without the China country code (`0086…`, or `86` before 11 digits).
+fn country_code_off(digits: String) -> String {
     if let Some(rest) = digits.strip_prefix("0086") {
         rest.to_string()
     } else if digits.starts_with("86") && digits.len() == 13 {
@@ -153,11 +191,59 @@ fn norm_phone(v: &str) -> String {
     }
 }
 
+/// Province abbreviations written in Latin letters, longest first as Python tries them
+/// (`core/normalize.py` `_LATIN_PROVINCE`; `tests/test_search_native.py` checks the copy).
+const LATIN_PROVINCES: [(&str, char); 51] = [
+    ("XIANG", '湘'), ("QIONG", '琼'), ("CHUAN", '川'), ("SHAAN", '陕'), ("JING", '京'),
+    ("MENG", '蒙'), ("LIAO", '辽'), ("ZANG", '藏'), ("QING", '青'), ("NING", '宁'), ("HEI", '黑'),
+    ("ZHE", '浙'), ("WAN", '皖'), ("MIN", '闽'), ("YUE", '粤'), ("YUN", '云'), ("XIN", '新'),
+    ("BJ", '京'), ("TJ", '津'), ("HE", '冀'), ("SX", '晋'), ("NM", '蒙'), ("LN", '辽'), ("JL", '吉'),
+    ("HL", '黑'), ("HU", '沪'), ("SH", '沪'), ("SU", '苏'), ("JS", '苏'), ("ZJ", '浙'), ("AH", '皖'),
+    ("FJ", '闽'), ("JX", '赣'), ("LU", '鲁'), ("SD", '鲁'), ("HA", '豫'), ("HB", '鄂'), ("HN", '湘'),
+    ("GD", '粤'), ("GX", '桂'), ("HI", '琼'), ("CQ", '渝'), ("SC", '川'), ("GZ", '贵'), ("YN", '云'),
+    ("XZ", '藏'), ("SN", '陕'), ("GS", '甘'), ("QH", '青'), ("NX", '宁'), ("XJ", '新'),
+];
+
+/// `_SERIAL.fullmatch`: `[A-Z][A-Z0-9]{5,6}`.
+fn is_serial(s: &str) -> bool {
+    let b = s.as_bytes();
+    (b.len() == 6 || b.len() == 7)
+        && b[0].is_ascii_uppercase()
+        && b[1..].iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
+/// `core.normalize.plate` on folded text: separators dropped, upper case, a Latin province
+/// abbreviation (`ZHE A 00001`) as its character, O and I after the city letter as 0 and 1.
 fn norm_plate(v: &str) -> String {
-    v.chars()
-        .filter(|&c| !(is_space(c) || matches!(c, '·' | '•' | '・' | '.' | '-' | '_' | '/')))
+    let mut canon = v
+        .chars()
+        .filter(|&c| !(py_space(c)
+                       || matches!(c, '·' | '•' | '・' | '‧' | '∙' | '⋅' | '.' | '-' | '_' | '/'
+                                     | '—' | '–' | '|')))
         .collect::<String>()
-        .to_uppercase()
+        .to_uppercase();
+    if canon.chars().next().is_some_and(|c| c.is_ascii()) {
+        for (latin, province) in LATIN_PROVINCES {
+            if let Some(rest) = canon.strip_prefix(latin) {
+                if is_serial(rest) {
+                    canon = format!("{province}{rest}");
+                    break;
+                }
+            }
+        }
+    }
+    let n = canon.chars().count();
+    let mut chars = canon.chars();
+    if let Some(first) = chars.next() {
+        let rest: String = chars.collect();
+        if (canon.contains('O') || canon.contains('I')) && (n == 7 || n == 8) && !first.is_ascii()
+            && is_serial(&rest)
+        {
+            let (city, serial) = rest.split_at(1);
+            canon = format!("{first}{city}{}", serial.replace('O', "0").replace('I', "1"));
+        }
+    }
+    canon
 }
 
 fn norm_id(v: &str) -> String {
@@ -181,10 +267,10 @@ fn squeeze_spaces(v: &str) -> String {
     out
 }
 
-fn normalise(norm: Norm, v: &str) -> String {
+fn normalise(norm: Norm, v: &str, ext: &regex::Regex) -> String {
     match norm {
         Norm::None => v.to_string(),
-        Norm::Phone => norm_phone(v),
+        Norm::Phone => norm_phone(v, ext),
         Norm::Plate => norm_plate(v),
         Norm::IdNumber | Norm::Code => norm_id(v),
         Norm::Text => squeeze_spaces(v).to_lowercase(),
@@ -207,7 +293,7 @@ impl Patterns {
             out.push(p);
         }
         if self.phone_raw.is_match(folded) {
-            let ph = norm_phone(folded);
+            let ph = norm_phone(folded, &self.phone_ext);
             if self.mobile.is_match(&ph) || self.landline.is_match(&ph) {
                 out.push(ph);
             }
@@ -233,7 +319,7 @@ impl Patterns {
         }
         if self.may_phone.is_match(text) {
             for m in self.phone_in_text.find_iter(text) {
-                found.insert(norm_phone(m.map_err(|_| Decline)?.as_str()));
+                found.insert(norm_phone(m.map_err(|_| Decline)?.as_str(), &self.phone_ext));
             }
         }
         if self.may_id.is_match(text) {
@@ -420,9 +506,46 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// The civil date `YYYY-MM-DD` of a day count since 1970-01-01 (Howard Hinnant).
+fn civil_day(days: i64) -> String {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// The workspace time zone's UTC offsets over a range of instants
+/// (`core.timezones.offset_table`): `(lo, hi, [(start, offset seconds), ...])`, epoch seconds.
+struct ZoneTable {
+    lo: i64,
+    hi: i64,
+    spans: Vec<(i64, i64)>,
+}
+
+impl ZoneTable {
+    /// The UTC offset at `secs`, or None outside the table's range.
+    fn offset(&self, secs: i64) -> Option<i64> {
+        if secs < self.lo || secs >= self.hi {
+            return None;
+        }
+        let i = self.spans.partition_point(|&(start, _)| start <= secs);
+        if i == 0 {
+            return None;
+        }
+        Some(self.spans[i - 1].1)
+    }
+}
+
 /// `search.document.record_time` and `isoformat()` of a plain naive datetime (China Standard
-/// Time), with Python's float steps (`int(timestamp() * 1000)`); None for anything else.
-fn naive_time_parts(t: &Bound<'_, PyAny>) -> Option<(i64, String, String)> {
+/// Time, as `core.model.to_utc` reads it), with Python's float steps (`int(timestamp() *
+/// 1000)`), its day in the workspace's zone; None for anything else (or out of the table).
+fn naive_time_parts(t: &Bound<'_, PyAny>, zone: &ZoneTable) -> Option<(i64, String, String)> {
     let dt = t.downcast_exact::<PyDateTime>().ok()?;
     if dt.get_tzinfo().is_some() {
         return None;
@@ -436,11 +559,12 @@ fn naive_time_parts(t: &Bound<'_, PyAny>) -> Option<(i64, String, String)> {
     if total_us.unsigned_abs() >= 1 << 53 {
         return None; // the float steps would no longer be exact here
     }
+    let offset = zone.offset(secs)?;
     let ts = total_us as f64 / 1e6; // timedelta.total_seconds(): correctly rounded
     let ms = (ts * 1000.0).trunc() as i64;
-    let day = format!("{y:04}-{m:02}-{d:02}");
+    let day = civil_day((secs + offset).div_euclid(86_400));
     let frac = if us != 0 { format!(".{us:06}") } else { String::new() };
-    let iso = format!("{day}T{hh:02}:{mm:02}:{ss:02}{frac}");
+    let iso = format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}{frac}");
     Some((ms, day, iso))
 }
 
@@ -475,13 +599,16 @@ struct Plan {
 /// as `(role name, declared_text, normalizer name, detect_forms)` or None (undeclared); `typed(space,
 /// name)` gives the tantivy field of `space.name` or None; `time_parts(dt)` gives a record
 /// time's `(epoch ms, local day, isoformat)`; `time_value(v)` a TIME field value's epoch ms or
-/// None; `fields` the tantivy field names of the layout.
+/// None; `fields` the tantivy field names of the layout; `zone` the workspace time zone's
+/// offsets (`core.timezones.offset_table`), with which naive record times are converted here
+/// (without it, or outside its range, `time_parts` converts them).
 #[pyclass(module = "search._native")]
 struct DocBuilder {
     resolve: PyObject,
     typed: PyObject,
     time_parts: PyObject,
     time_value: PyObject,
+    zone: Option<ZoneTable>,
     fields: HashSet<String>,
     plans: HashMap<String, HashMap<String, Option<Plan>>>,
     typed_cache: [HashMap<String, Slot>; 4],
@@ -635,7 +762,7 @@ impl DocBuilder {
             out.push(f.clone());
         }
         if plan.norm != Norm::None {
-            let canonical = normalise(plan.norm, &f);
+            let canonical = normalise(plan.norm, &f, &self.re.phone_ext);
             if !canonical.is_empty() && !out.contains(&canonical) {
                 out.push(canonical);
             }
@@ -803,7 +930,9 @@ impl DocBuilder {
         let (time_ms, day, time_iso): (Option<i64>, Option<String>, Option<String>) =
             if time_o.is_none() {
                 (None, None, None)
-            } else if let Some((ms, day, iso)) = naive_time_parts(&time_o) {
+            } else if let Some((ms, day, iso)) =
+                self.zone.as_ref().and_then(|z| naive_time_parts(&time_o, z))
+            {
                 (Some(ms), Some(day), Some(iso))
             } else {
                 let (ms, day, iso): (i64, String, String) =
@@ -950,13 +1079,15 @@ impl DocBuilder {
 #[pymethods]
 impl DocBuilder {
     #[new]
+    #[pyo3(signature = (resolve, typed, time_parts, time_value, fields, zone=None))]
     fn new(resolve: PyObject, typed: PyObject, time_parts: PyObject, time_value: PyObject,
-           fields: Vec<String>) -> Self {
+           fields: Vec<String>, zone: Option<(i64, i64, Vec<(i64, i64)>)>) -> Self {
         DocBuilder {
             resolve,
             typed,
             time_parts,
             time_value,
+            zone: zone.map(|(lo, hi, spans)| ZoneTable { lo, hi, spans }),
             fields: fields.into_iter().collect(),
             plans: HashMap::new(),
             typed_cache: Default::default(),
