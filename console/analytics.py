@@ -12,13 +12,14 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from core.store import Store
 
-#: Dashboards and the time-wheel show local time (China Standard Time) like the sources.
-LOCAL_TZ = timezone(timedelta(hours=8))
+#: Counts are grouped in UTC quarter hours first (every zone's offset is a multiple of 15
+#: minutes), then each quarter hour is named by its local period in the workspace's zone.
+_QUARTER_HOUR = 900
 
 
 def _title(text_json: str, rtype: str, rid: str) -> str:
@@ -86,27 +87,33 @@ class Series:
 
 
 def counts_over_time(store: Store, field: str, *, by: str = "month", top: int = 8,
-                     source: str | None = None) -> Series:
-    """How many records of each ``field`` value per month (or day); the ``top`` values."""
+                     source: str | None = None, zone: tzinfo = UTC) -> Series:
+    """How many records of each ``field`` value per month (or day) of the workspace's time
+    zone ``zone``; the ``top`` values."""
     fmt = "%Y-%m" if by == "month" else "%Y-%m-%d"
-    sql = ("SELECT strftime(?, time, 'unixepoch', '+8 hours') AS p, "
-           "json_extract(fields, ?) AS v, count(*) FROM records "
-           "WHERE time IS NOT NULL AND v IS NOT NULL")
-    args: list[Any] = [fmt, f"$.{field}"]
+    sql = ("SELECT CAST(time / ? AS INTEGER) AS q, json_extract(fields, ?) AS v, count(*) "
+           "FROM records WHERE time IS NOT NULL AND v IS NOT NULL")
+    args: list[Any] = [_QUARTER_HOUR, f"$.{field}"]
     if source:
         sql += " AND source = ?"
         args.append(source)
-    rows = store.connection.execute(sql + " GROUP BY p, v", args).fetchall()
+    per_quarter = store.connection.execute(sql + " GROUP BY q, v", args).fetchall()
+    names: dict[int, str] = {}
+    grouped: Counter[tuple[str, str]] = Counter()
+    for q, v, n in per_quarter:
+        if q not in names:
+            names[q] = datetime.fromtimestamp(q * _QUARTER_HOUR, tz=UTC).astimezone(zone).strftime(fmt)
+        grouped[(names[q], str(v))] += n
     totals: Counter[str] = Counter()
-    for _p, v, n in rows:
-        totals[str(v)] += n
+    for (_p, v), n in grouped.items():
+        totals[v] += n
     keep = [v for v, _ in totals.most_common(top)]
-    periods = sorted({p for p, _v, _n in rows})
+    periods = sorted({p for p, _v in grouped})
     index = {p: i for i, p in enumerate(periods)}
     counts = {v: [0] * len(periods) for v in keep}
-    for p, v, n in rows:
-        if str(v) in counts:
-            counts[str(v)][index[p]] += n
+    for (p, v), n in grouped.items():
+        if v in counts:
+            counts[v][index[p]] += n
     return Series(periods, counts)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyqtgraph as pg
@@ -39,7 +40,8 @@ log = logging.getLogger(__name__)
 def collect(ctx: ConsoleContext, field: str) -> dict[str, Any]:
     """Every dashboard number for category field ``field`` (blocking: call from a worker)."""
     store = ctx.workspace.store
-    series = analytics.counts_over_time(store, field, by="month")
+    series = analytics.counts_over_time(store, field, by="month",
+                                         zone=ZoneInfo(ctx.time_zone()))
     out: dict[str, Any] = {
         "field": field,
         "series": series,

@@ -248,3 +248,23 @@ def test_each_backend_counts_new_york_days_and_filters_by_them(kind: str, tmp_pa
             backend.close()
         else:
             drop_es_indices(backend)  # type: ignore[arg-type]
+
+
+def test_dashboard_months_follow_the_workspace_zone(tmp_path: Path) -> None:
+    """The dashboard's records-per-month chart names each record's month in the workspace's
+    zone: 23:30 on 31 March in New York is March there (already April in UTC and in Shanghai)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from console.analytics import counts_over_time
+    from core.model import Record
+    from core.store import Store
+
+    store = Store(tmp_path / "store.sqlite")
+    late = datetime(2026, 3, 31, 23, 30, tzinfo=ZoneInfo("America/New_York"))
+    store.upsert_batch([Record(source="calls", type="call", id="1", time=late,
+                         fields={"category": "theft"}, text={"summary": "x"})])
+    york = counts_over_time(store, "category", zone=ZoneInfo("America/New_York"))
+    shanghai = counts_over_time(store, "category", zone=ZoneInfo("Asia/Shanghai"))
+    assert york.periods == ["2026-03"] and york.counts == {"theft": [1]}
+    assert shanghai.periods == ["2026-04"]
