@@ -102,7 +102,8 @@ def counts_over_time(store: Store, field: str, *, by: str = "month", top: int = 
     grouped: Counter[tuple[str, str]] = Counter()
     for q, v, n in per_quarter:
         if q not in names:
-            names[q] = datetime.fromtimestamp(q * _QUARTER_HOUR, tz=UTC).astimezone(zone).strftime(fmt)
+            start = datetime.fromtimestamp(q * _QUARTER_HOUR, tz=UTC)
+            names[q] = start.astimezone(zone).strftime(fmt)
         grouped[(names[q], str(v))] += n
     totals: Counter[str] = Counter()
     for (_p, v), n in grouped.items():

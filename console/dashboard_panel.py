@@ -41,7 +41,7 @@ def collect(ctx: ConsoleContext, field: str) -> dict[str, Any]:
     """Every dashboard number for category field ``field`` (blocking: call from a worker)."""
     store = ctx.workspace.store
     series = analytics.counts_over_time(store, field, by="month",
-                                         zone=ZoneInfo(ctx.time_zone()))
+                                         zone=ZoneInfo(ctx.time_zone))
     out: dict[str, Any] = {
         "field": field,
         "series": series,
