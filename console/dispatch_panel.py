@@ -5,7 +5,13 @@ actions — a view over the ``ops`` engine.
 Every action runs in a worker through :class:`console.opsview.OpsView`; the engine decides and
 audits, and when it refuses (the unit was taken by another console a moment ago, an invalid
 status change) the board shows its message as it is. Changes from other consoles arrive by
-polling the engine's event journal.
+polling the engine's event journal (on a centre, by the server's push).
+
+Position fixes are pushed, never polled: from the engine's in-process bus (local mode) or the
+server's event stream (:mod:`console.remote_app`) into :meth:`DispatchPanel.push_position`,
+which keeps the newest fix per unit and shows them together every
+:data:`console.opsview.POSITION_FLUSH_MS` (the row moves in place, the map redraws once), so
+200 units reporting every 10 s cost the console a few small updates a second, not a reload each.
 """
 
 from __future__ import annotations
@@ -38,7 +44,13 @@ from console.i18n import current_language, fill
 from console.labels import data_label, plain_tooltip
 from console.navigation import Focus
 from console.notice import Notice, engine_unavailable_text
-from console.opsview import OpsView, unavailable_reason
+from console.opsview import (
+    POSITION_FLUSH_MS,
+    OpsView,
+    PositionFixes,
+    unavailable_reason,
+    unit_points,
+)
 from console.workers import Job, Poller
 
 log = logging.getLogger(__name__)
@@ -73,6 +85,8 @@ class DispatchPanel(QWidget):
     loaded = pyqtSignal()  # the board shows fresh data
     action_done = pyqtSignal(str)  # the engine's answer (success or refusal) to an action
     recs_refreshed = pyqtSignal(list)  # recommendations recomputed after an assignment
+    positions_shown = pyqtSignal(int)  # pushed fixes shown: how many units moved
+    _moved = pyqtSignal(object)  # a fix from the engine's bus (any thread) to the GUI thread
 
     def __init__(self, ctx: ConsoleContext, bus: Bus) -> None:
         super().__init__()
@@ -82,6 +96,8 @@ class DispatchPanel(QWidget):
         self.last_event = -1
         self.recommendations: list[Any] = []
         self._recs_for: int | None = None  # the incident the recommendations are for
+        self.fixes = PositionFixes()
+        self._unsubscribe_moves: Any = None
         layout = QVBoxLayout(self)
         reason = unavailable_reason(ctx)
         if reason:
@@ -179,7 +195,13 @@ class DispatchPanel(QWidget):
         self.ticker = QTimer(self)
         self.ticker.setInterval(1000)
         self.ticker.timeout.connect(self.queue_model.tick)
+        self.ticker.timeout.connect(self._tick_units)
         self.ticker.start()
+        self._flush = QTimer(self)
+        self._flush.setSingleShot(True)
+        self._flush.setInterval(POSITION_FLUSH_MS)
+        self._flush.timeout.connect(self._flush_positions)
+        self._moved.connect(self.push_position)
         self.poller = Poller(self._poll, 2000, self)
         self.poller.result.connect(self._on_poll)
         self.poller.start()
@@ -233,6 +255,8 @@ class DispatchPanel(QWidget):
 
     def _show(self, board: dict[str, Any]) -> None:
         self.last_event = board["last_event"]
+        if self.ops is not None and self._unsubscribe_moves is None:
+            self._unsubscribe_moves = self.ops.subscribe_moves(self._moved.emit) or False
         if self.ops is not None:
             self.units_model.labels = self._labels(self.ops.config.unit_states)
             self.queue_model.labels = self._labels(self.ops.config.incident_states)
@@ -256,6 +280,34 @@ class DispatchPanel(QWidget):
         self._update_detail()
         self._update_map()
         self.loaded.emit()
+
+    # -- pushed positions ---------------------------------------------------------------------
+    def push_position(self, payload: Any) -> None:
+        """A ``unit.moved`` payload pushed to this console (GUI thread); shown with the others
+        that arrive within :data:`POSITION_FLUSH_MS`."""
+        if not hasattr(self, "_flush"):
+            return  # the engine is not available: there is no board to move
+        if self.fixes.offer(payload) and not self._flush.isActive():
+            self._flush.start()
+
+    def _flush_positions(self) -> None:
+        moved = sum(self.units_model.move(unit, lat, lon, at)
+                    for unit, (lat, lon, at) in self.fixes.take().items())
+        if moved:
+            self.unit_points = unit_points(self.units_model.units, self.units_model.stale_after_s)
+            self._update_map()
+        self.positions_shown.emit(moved)
+
+    def _tick_units(self) -> None:
+        """Every second: position ages move on in the list; the map redraws only when a unit
+        went stale (or fresh) since it was drawn."""
+        self.units_model.tick()
+        if not self.unit_points:
+            return
+        points = unit_points(self.units_model.units, self.units_model.stale_after_s)
+        if [p["stale"] for p in points] != [p["stale"] for p in self.unit_points]:
+            self.unit_points = points
+            self._update_map()
 
     # -- selection ----------------------------------------------------------------------------
     def selected_incident(self) -> int | None:
@@ -465,6 +517,9 @@ class DispatchPanel(QWidget):
             self.map.apply_theme(theme)
 
     def shutdown(self) -> None:
+        if self._unsubscribe_moves:
+            self._unsubscribe_moves()
+            self._unsubscribe_moves = None
         if hasattr(self, "poller"):
             self.poller.stop()
         if hasattr(self, "map"):

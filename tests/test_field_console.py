@@ -125,3 +125,46 @@ def test_the_dashboard_shows_mediation_success_by_district_and_mediator(
     qtbot.waitUntil(lambda: "med-li 100% (1/1)" in dashboard.assess.text(), timeout=60_000)
     assert f"{inc['district']} 100% (1/1)" in dashboard.assess.text()
     assert "mediation success by district" in dashboard.assess.text()
+
+
+def test_a_position_from_the_phone_moves_the_unit_on_the_consoles_board_by_push(
+        qtbot: Any, centre: dict[str, Any], browser: Any,  # noqa: F811
+        console: tuple[Any, Any]) -> None:
+    """Issue #20: the phone's geolocation fix reaches the commander's board by the server's
+    push within a second — the unit's row and its map marker move in place, fresh, without a
+    reload of the board (which 200 units every 10 s would turn into a flood)."""
+    window, _ = console
+    board = window.panels["dispatch"]
+    unit = centre["units"]["dev-a"]
+    qtbot.waitUntil(lambda: any(u.id == unit for u in board.units_model.units), timeout=15_000)
+    page = _unit_login(browser, centre["server"].base, "dev-a",
+                       geolocation={"latitude": 30.7433, "longitude": 120.7311},
+                       permissions=["geolocation"])
+
+    def shown(lat: float) -> tuple[Any, Any]:
+        row = next(u for u in board.units_model.units if u.id == unit)
+        point = next((p for p in board.unit_points if p["id"] == unit), None)
+        return (row if row.lat == pytest.approx(lat) else None,
+                point if point and point["lat"] == pytest.approx(lat) else None)
+
+    try:
+        for lat, lon in ((30.7433, 120.7311), (30.7488, 120.7399)):
+            page.context.set_geolocation({"latitude": lat, "longitude": lon})
+            reloads, flushes = board._reloads, board.fixes.flushed
+            if page.is_checked("#share"):
+                page.uncheck("#share")
+                time.sleep(5.5)  # the page takes a browser fix up to 5 s old (maximumAge)
+            sent = time.monotonic()
+            page.check("#share")  # consent: the first fix is sent at once
+            qtbot.waitUntil(lambda la=lat: all(shown(la)), timeout=10_000)
+            delay = time.monotonic() - sent
+            assert delay < PUSH_BUDGET_S, f"the board showed the fix {delay:.3f} s later"
+            row, point = shown(lat)
+            assert row.lon == pytest.approx(lon) and point["lon"] == pytest.approx(lon)
+            assert point["stale"] is False
+            assert time.time() - row.position_at.timestamp() < 5
+            assert board.fixes.flushed > flushes, "the fix came by push"
+            assert board._reloads == reloads, "a fix moves the unit in place, no reload"
+        assert not page.errors
+    finally:
+        page.context.close()
