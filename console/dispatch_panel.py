@@ -41,6 +41,7 @@ from console.context import ConsoleContext
 from console.dispatch_map import DispatchMap
 from console.dispatch_models import QueueModel, UnitsModel, incident_detail, state_label
 from console.i18n import current_language, fill
+from console.incident_followup import FollowupView
 from console.labels import data_label, plain_tooltip
 from console.navigation import Focus
 from console.notice import Notice, engine_unavailable_text
@@ -94,6 +95,7 @@ class DispatchPanel(QWidget):
         self.bus = bus
         self.ops: OpsView | None = None
         self.last_event = -1
+        self._followup_event = -1
         self.recommendations: list[Any] = []
         self._recs_for: int | None = None  # the incident the recommendations are for
         self.fixes = PositionFixes()
@@ -133,13 +135,21 @@ class DispatchPanel(QWidget):
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
-        lv.addWidget(QLabel(self.tr("Incident queue (most urgent first)")))
+        self.scope = QComboBox()
+        self.scope.addItem(self.tr("Incident queue (most urgent first)"), "open")
+        self.scope.addItem(self.tr("Closed incidents (newest first)"), "closed")
+        self.scope.currentIndexChanged.connect(lambda _i: self.reload())
+        lv.addWidget(self.scope)
         lv.addWidget(self.queue, 3)
         # what the selected incident is: text, reporter, the routing rule that fired, timers
         self.detail = data_label(self.tr("Select an incident in the queue."), role="")
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         lv.addWidget(self.detail, 2)
+        # what came back: the units' feedback and photos, the citizen's rating
+        self.followup = FollowupView(ctx, self._local_time)
+        self.followup.hide()
+        lv.addWidget(self.followup)
         rb = QHBoxLayout()
         rb.addWidget(QLabel(self.tr("Recommended units")), 1)
         rb.addWidget(self.recommend_button)
@@ -229,9 +239,13 @@ class DispatchPanel(QWidget):
             self.reload()
 
     def reload(self) -> Job:
+        closed = hasattr(self, "scope") and self.scope.currentData() == "closed"
+
         def work(_p: Any, _c: Any) -> dict[str, Any]:
             view = self._view()
             board = view.board()
+            if closed:
+                board["queue"] = view.closed_incidents()
             board["unit_list"] = view.units()
             board["unit_points"] = view.unit_points()
             board["last_event"] = view.last_event_id()
@@ -354,6 +368,21 @@ class DispatchPanel(QWidget):
         labels = self._labels(self.ops.config.incident_states) if self.ops is not None else {}
         self.detail.setText(incident_detail(
             row, self.queue_model.age(row) if row else 0.0, self.ctx.time_zone, labels))
+        if hasattr(self, "followup") and (iid != self.followup.incident_id
+                                          or self.last_event != self._followup_event):
+            self._followup_event = self.last_event  # re-read when the journal moved on
+            self.followup.show_incident(iid)
+
+    def _local_time(self, epoch: Any) -> str:
+        """An epoch time in the workspace's zone, with the zone."""
+        from datetime import datetime
+        from zoneinfo import ZoneInfo
+
+        if epoch is None:
+            return "—"
+        zone = ZoneInfo(self.ctx.time_zone)
+        return (datetime.fromtimestamp(float(epoch), zone).strftime("%Y-%m-%d %H:%M")
+                + f" ({self.ctx.time_zone})")
 
     def _update_map(self) -> None:
         """The map shows the selected incident, its recommendations and the other units."""

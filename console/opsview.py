@@ -17,6 +17,18 @@ from console.errors import EngineUnavailableError
 
 log = logging.getLogger(__name__)
 
+#: Incident states the board's "closed" list shows (after clearance on the ground).
+CLOSED_STATES = ("resolved", "feedback", "assessed")
+
+
+def _epoch(iso: Any) -> float:
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(str(iso)).timestamp()
+    except ValueError:
+        return 0.0
+
 def unavailable_reason(ctx: ConsoleContext) -> str:
     """Why :meth:`OpsView.open` returns ``None`` (empty when the engine is usable)."""
     if ctx.api("ops.service", "OpsService") is None:
@@ -70,6 +82,20 @@ class OpsView:
     def queue(self) -> list[dict[str, Any]]:
         """Open incidents by priority with their timers (``IncidentDesk.open_queue``)."""
         return list(self.console.call("ops.queue"))
+
+    def closed_incidents(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Incidents closed on the ground (resolved, with feedback, assessed), newest first,
+        shaped like queue rows (their follow-up is what the board shows for them)."""
+        rows: list[dict[str, Any]] = []
+        for status in CLOSED_STATES:
+            for inc in self.console.call("ops.incidents", status=status, limit=limit):
+                d = inc.as_dict() if hasattr(inc, "as_dict") else dict(inc)
+                rows.append(d)
+        now = time.time()
+        for d in rows:
+            d["age_s"] = now - _epoch(d.get("received_at"))
+        rows.sort(key=lambda d: -_epoch(d.get("received_at")))
+        return rows[:limit]
 
     def units(self) -> list[Any]:
         return list(self.console.call("ops.units"))
