@@ -24,10 +24,12 @@ from PyQt6.QtGui import QKeySequence, QShortcut
 from PyQt6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTableView,
     QTableWidget,
@@ -140,16 +142,30 @@ class DispatchPanel(QWidget):
         self.scope.addItem(self.tr("Closed incidents (newest first)"), "closed")
         self.scope.currentIndexChanged.connect(lambda _i: self.reload())
         lv.addWidget(self.scope)
-        lv.addWidget(self.queue, 3)
         # what the selected incident is: text, reporter, the routing rule that fired, timers
         self.detail = data_label(self.tr("Select an incident in the queue."), role="")
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        lv.addWidget(self.detail, 2)
-        # what came back: the units' feedback and photos, the citizen's rating
+        # what came back: the units' feedback and photos, the citizen's rating; with the
+        # detail in one scrolled box, so long notes never push the recommendations away
         self.followup = FollowupView(ctx, self._local_time)
         self.followup.hide()
-        lv.addWidget(self.followup)
+        box = QWidget()
+        bv = QVBoxLayout(box)
+        bv.setContentsMargins(0, 0, 0, 0)
+        bv.addWidget(self.detail)
+        bv.addWidget(self.followup)
+        bv.addStretch(1)
+        self.detail_scroll = QScrollArea()
+        self.detail_scroll.setWidget(box)
+        self.detail_scroll.setWidgetResizable(True)
+        self.detail_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.detail_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        queue_split = QSplitter(Qt.Orientation.Vertical)
+        queue_split.addWidget(self.queue)
+        queue_split.addWidget(self.detail_scroll)
+        queue_split.setSizes([240, 320])
+        lv.addWidget(queue_split, 5)
         rb = QHBoxLayout()
         rb.addWidget(QLabel(self.tr("Recommended units")), 1)
         rb.addWidget(self.recommend_button)

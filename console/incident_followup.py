@@ -38,15 +38,15 @@ FULL_PX = 1024  # the largest side the full-size view asks for (the service's bo
 OUTCOMES = ("resolved", "referred", "no_trace", "false_alarm", "other")
 
 
-def _t(text: str) -> str:
-    return QCoreApplication.translate("Followup", text)
-
-
 def outcome_label(outcome: str) -> str:
     """The unit's outcome in the UI language (an unknown one is shown as it came)."""
-    labels = {"resolved": _t("resolved"), "referred": _t("referred"),
-              "no_trace": _t("no trace"), "false_alarm": _t("false alarm"),
-              "other": _t("other")}
+    labels = {
+        "resolved": QCoreApplication.translate("Followup", "resolved"),
+        "referred": QCoreApplication.translate("Followup", "referred"),
+        "no_trace": QCoreApplication.translate("Followup", "no trace"),
+        "false_alarm": QCoreApplication.translate("Followup", "false alarm"),
+        "other": QCoreApplication.translate("Followup", "other"),
+    }
     return labels.get(outcome, str(outcome))
 
 
@@ -57,27 +57,64 @@ def followup_text(data: dict[str, Any] | None, local: Any) -> str:
         return ""
     parts: list[str] = []
     for f in data.get("feedback") or ():
-        head = fill(_t("Feedback from {unit} ({account}), {time}: {outcome}"),
-                    unit=f.get("unit_id", "?"), account=f.get("account", "?"),
-                    time=local(f.get("ts")), outcome=outcome_label(str(f.get("outcome", ""))))
+        head = fill(
+            QCoreApplication.translate(
+                "Followup", "Feedback from {unit} ({account}), {time}: {outcome}"
+            ),
+            unit=f.get("unit_id", "?"),
+            account=f.get("account", "?"),
+            time=local(f.get("ts")),
+            outcome=outcome_label(str(f.get("outcome", ""))),
+        )
         notes = str(f.get("notes") or "").strip()
         photos = len(f.get("photos") or ())
-        parts.append("\n".join(p for p in (
-            head, notes, fill(_t("{n} photo(s)"), n=photos) if photos else "") if p))
+        parts.append(
+            "\n".join(
+                p
+                for p in (
+                    head,
+                    notes,
+                    fill(QCoreApplication.translate("Followup", "{n} photo(s)"), n=photos)
+                    if photos
+                    else "",
+                )
+                if p
+            )
+        )
     for c in data.get("citizen") or ():
         if c.get("rating") is None:
-            parts.append(fill(_t("Citizen report {code}: not rated yet"),
-                              code=c.get("code", "?")))
+            parts.append(
+                fill(
+                    QCoreApplication.translate("Followup", "Citizen report {code}: not rated yet"),
+                    code=c.get("code", "?"),
+                )
+            )
             continue
         stars = "★" * int(c["rating"]) + "☆" * (5 - int(c["rating"]))
-        head = fill(_t("Citizen rating {stars} {rating}/5 (report {code}), {time}"),
-                    stars=stars, rating=c["rating"], code=c.get("code", "?"),
-                    time=local(c.get("rated_at")))
+        head = fill(
+            QCoreApplication.translate(
+                "Followup", "Citizen rating {stars} {rating}/5 (report {code}), {time}"
+            ),
+            stars=stars,
+            rating=c["rating"],
+            code=c.get("code", "?"),
+            time=local(c.get("rated_at")),
+        )
         note = str(c.get("rating_note") or "").strip()
         parts.append("\n".join(p for p in (head, note) if p))
     if not parts:
-        return _t("No feedback, photos or rating yet.")
+        return QCoreApplication.translate("Followup", "No feedback, photos or rating yet.")
     return "\n\n".join(parts)
+
+
+def owner_label(owner: str) -> str:
+    """Where a photo came from, in words (``field:N`` or ``report:CODE``)."""
+    kind, _, ref = owner.partition(":")
+    if kind == "field":
+        return fill(QCoreApplication.translate("Followup", "unit feedback #{ref}"), ref=ref)
+    if kind == "report":
+        return fill(QCoreApplication.translate("Followup", "citizen report {ref}"), ref=ref)
+    return owner
 
 
 def photo_bytes(found: dict[str, Any]) -> bytes:
@@ -96,7 +133,9 @@ class PhotoDialog(QDialog):
 
     def __init__(self, found: dict[str, Any], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle(fill(_t("Photo {id}"), id=found.get("id", "?")))
+        self.setWindowTitle(
+            fill(QCoreApplication.translate("Followup", "Photo {id}"), id=found.get("id", "?"))
+        )
         pixmap = QPixmap()
         pixmap.loadFromData(photo_bytes(found))
         self.image = QLabel()
@@ -105,12 +144,19 @@ class PhotoDialog(QDialog):
         scroll = QScrollArea()
         scroll.setWidget(self.image)
         scroll.setWidgetResizable(True)
-        caption = data_label(fill(_t("{owner} · SHA-256 {sha}"), owner=found.get("owner", ""),
-                                  sha=str(found.get("sha256", ""))[:16] + "…"))
+        caption = data_label(
+            fill(
+                QCoreApplication.translate("Followup", "{owner} · SHA-256 of the original {sha}"),
+                owner=owner_label(str(found.get("owner", ""))),
+                sha=str(found.get("sha256", ""))[:16] + "…",
+            )
+        )
         layout = QVBoxLayout(self)
         layout.addWidget(scroll, 1)
         layout.addWidget(caption)
-        self.resize(min(pixmap.width() + 40, 1100), min(pixmap.height() + 80, 900))
+        self.resize(
+            max(420, min(pixmap.width() + 40, 1100)), max(320, min(pixmap.height() + 80, 900))
+        )
 
 
 class FollowupView(QWidget):
@@ -162,19 +208,27 @@ class FollowupView(QWidget):
             for photo in self._photos(data):
                 pid = int(photo["id"])
                 thumbs[pid] = cached.get(pid) or photo_bytes(
-                    ctx.call("ops.photo", photo_id=pid, max_px=THUMB_PX))
+                    ctx.call("ops.photo", photo_id=pid, max_px=THUMB_PX)
+                )
             return data, thumbs
 
         job = Job(work, f"follow-up of incident {incident_id}")
         job.result.connect(lambda got, n=self._n: self._show(got[0], got[1], n))
-        job.error.connect(lambda msg: self.text.setText(fill(_t("follow-up: {error}"),
-                                                             error=msg)))
+        job.error.connect(
+            lambda msg: self.text.setText(
+                fill(QCoreApplication.translate("Followup", "follow-up: {error}"), error=msg)
+            )
+        )
         return job.start()
 
     @staticmethod
     def _photos(data: dict[str, Any]) -> list[dict[str, Any]]:
-        return [p for part in ("feedback", "citizen") for item in data.get(part) or ()
-                for p in item.get("photos") or ()]
+        return [
+            p
+            for part in ("feedback", "citizen")
+            for item in data.get(part) or ()
+            for p in item.get("photos") or ()
+        ]
 
     def _show(self, data: dict[str, Any] | None, thumbs: dict[int, bytes], n: int) -> None:
         if n != self._n:
@@ -197,8 +251,14 @@ class FollowupView(QWidget):
             button = QToolButton()
             button.setIcon(QIcon(pixmap))
             button.setIconSize(QSize(THUMB_PX, THUMB_PX))
-            button.setToolTip(plain_tooltip(fill(_t("Photo {id}: click for full size"),
-                                                 id=pid)))
+            button.setToolTip(
+                plain_tooltip(
+                    fill(
+                        QCoreApplication.translate("Followup", "Photo {id}: click for full size"),
+                        id=pid,
+                    )
+                )
+            )
             button.setProperty("photo_id", pid)
             button.clicked.connect(lambda _=False, p=pid: self.open_photo(p))
             self.strip.insertWidget(i, button)
@@ -210,10 +270,16 @@ class FollowupView(QWidget):
     def open_photo(self, photo_id: int) -> Job:
         """Fetch one photo (bounded to :data:`FULL_PX`) and show it in a dialog."""
         ctx = self.ctx
-        job = Job(lambda _p, _c: dict(ctx.call("ops.photo", photo_id=int(photo_id),
-                                               max_px=FULL_PX)), f"photo {photo_id}")
+        job = Job(
+            lambda _p, _c: dict(ctx.call("ops.photo", photo_id=int(photo_id), max_px=FULL_PX)),
+            f"photo {photo_id}",
+        )
         job.result.connect(self._opened)
-        job.error.connect(lambda msg: self.text.setText(fill(_t("photo: {error}"), error=msg)))
+        job.error.connect(
+            lambda msg: self.text.setText(
+                fill(QCoreApplication.translate("Followup", "photo: {error}"), error=msg)
+            )
+        )
         return job.start()
 
     def _opened(self, found: dict[str, Any]) -> None:

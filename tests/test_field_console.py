@@ -239,7 +239,12 @@ def test_the_incident_detail_shows_feedback_photos_and_rating_as_plain_text(
         from test_field_loop import SHOTS
 
         window.resize(1600, 1000)
+        window.toggle_board_mode(True)  # F11: the board as the commander's wall shows it
         qtbot.wait(1500)
+        bar = board.detail_scroll.verticalScrollBar()
+        bar.setValue(bar.maximum())
+        qtbot.wait(300)
         window.grab().save(str(SHOTS / "console-incident-followup.png"))
         dialog.grab().save(str(SHOTS / "console-incident-photo.png"))
     dialog.close()
+    window.toggle_board_mode(False)

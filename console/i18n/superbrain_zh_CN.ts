@@ -541,7 +541,7 @@
 </context><context>
     <name>Dispatch</name>
     <message>
-        <location filename="../dispatch_models.py" line="33" />
+        <location filename="../dispatch_models.py" line="35" />
         <source>Select an incident in the queue.</source>
         <translation>请在队列中选择一起警情。</translation>
     </message>
@@ -555,92 +555,97 @@
 </context><context>
     <name>DispatchPanel</name>
     <message>
-        <location filename="../dispatch_panel.py" line="93" />
+        <location filename="../dispatch_panel.py" line="113" />
         <source>loading the board …</source>
         <translation>正在加载调度台 …</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="106" />
+        <location filename="../dispatch_panel.py" line="126" />
         <source>Unit</source>
         <translation>警力</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="106" />
+        <location filename="../dispatch_panel.py" line="126" />
         <source>Type</source>
         <translation>类型</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="107" />
+        <location filename="../dispatch_panel.py" line="127" />
         <source>Distance</source>
         <translation>距离</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="107" />
+        <location filename="../dispatch_panel.py" line="127" />
         <source>ETA</source>
         <translation>预计到达</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="108" />
+        <location filename="../dispatch_panel.py" line="128" />
         <source>Position</source>
         <translation>位置</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="112" />
+        <location filename="../dispatch_panel.py" line="132" />
         <source>Recommend</source>
         <translation>推荐警力</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="114" />
+        <location filename="../dispatch_panel.py" line="134" />
         <source>Assign selected units</source>
         <translation>派出所选警力</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="120" />
+        <location filename="../dispatch_panel.py" line="141" />
         <source>Incident queue (most urgent first)</source>
         <translation>警情队列（最紧急在前）</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="123" />
+        <location filename="../dispatch_panel.py" line="142" />
+        <source>Closed incidents (newest first)</source>
+        <translation>已结束警情（最新在前）</translation>
+    </message>
+    <message>
+        <location filename="../dispatch_panel.py" line="146" />
         <source>Select an incident in the queue.</source>
         <translation>请在队列中选择一起警情。</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="128" />
+        <location filename="../dispatch_panel.py" line="170" />
         <source>Recommended units</source>
         <translation>推荐警力</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="139" />
+        <location filename="../dispatch_panel.py" line="181" />
         <source>Release</source>
         <translation>释放</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="142" />
+        <location filename="../dispatch_panel.py" line="184" />
         <source>set status…</source>
         <translation>设置状态…</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="147" />
+        <location filename="../dispatch_panel.py" line="189" />
         <source>Units by status</source>
         <translation>警力状态</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="167" />
+        <location filename="../dispatch_panel.py" line="209" />
         <source>Show in Map view</source>
         <translation>在地图视图中显示</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="168" />
+        <location filename="../dispatch_panel.py" line="210" />
         <source>The Map view shows every layer; pop it out (Ctrl+Shift+D) to keep it beside the board</source>
         <translation>地图视图显示全部图层；可将其弹出（Ctrl+Shift+D）放在调度台旁边</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="223" />
+        <location filename="../dispatch_panel.py" line="275" />
         <source>board: {error}</source>
         <translation>调度台：{error}</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="247" />
+        <location filename="../dispatch_panel.py" line="301" />
         <source>Open incidents {open}   |   units: {units}   |   unacknowledged alerts {alerts}</source>
         <translation>未结警情 {open}   |   警力：{units}   |   未确认预警 {alerts}</translation>
     </message>
@@ -800,6 +805,93 @@
         <location filename="../faces_panel.py" line="530" />
         <source>state the purpose of the search</source>
         <translation>请填写检索事由</translation>
+    </message>
+</context><context>
+    <name>Followup</name>
+    <message>
+        <location filename="../incident_followup.py" line="44" />
+        <source>resolved</source>
+        <translation>已处置</translation>
+    </message>
+    <message>
+        <location filename="../incident_followup.py" line="45" />
+        <source>referred</source>
+        <translation>已移交</translation>
+    </message>
+    <message>
+        <location filename="../incident_followup.py" line="46" />
+        <source>no trace</source>
+        <translation>未发现</translation>
+    </message>
+    <message>
+        <location filename="../incident_followup.py" line="47" />
+        <source>false alarm</source>
+        <translation>误报</translation>
+    </message>
+    <message>
+        <location filename="../incident_followup.py" line="48" />
+        <source>other</source>
+        <translation>其他</translation>
+    </message>
+    <message>
+        <location filename="../incident_followup.py" line="61" />
+        <source>Feedback from {unit} ({account}), {time}: {outcome}</source>
+        <translation>{unit}（{account}）处置反馈，{time}：{outcome}</translation>
+    </message>
+    <message>
+        <location filename="../incident_followup.py" line="77" />
+        <source>{n} photo(s)</source>
+        <translation>{n} 张照片</translation>
+    </message>
+    <message>
+        <location filename="../incident_followup.py" line="88" />
+        <source>Citizen report {code}: not rated yet</source>
+        <translation>市民上报 {code}：尚未评价</translation>
+    </message>
+    <message>
+        <location filename="../incident_followup.py" line="95" />
+        <source>Citizen rating {stars} {rating}/5 (report {code}), {time}</source>
+        <translation>市民评价 {stars} {rating}/5（上报 {code}），{time}</translation>
+    </message>
+    <message>
+        <location filename="../incident_followup.py" line="106" />
+        <source>No feedback, photos or rating yet.</source>
+        <translation>暂无反馈、照片或评价。</translation>
+    </message>
+    <message>
+        <location filename="../incident_followup.py" line="114" />
+        <source>unit feedback #{ref}</source>
+        <translation>警力反馈 #{ref}</translation>
+    </message>
+    <message>
+        <location filename="../incident_followup.py" line="116" />
+        <source>citizen report {ref}</source>
+        <translation>市民上报 {ref}</translation>
+    </message>
+    <message>
+        <location filename="../incident_followup.py" line="137" />
+        <source>Photo {id}</source>
+        <translation>照片 {id}</translation>
+    </message>
+    <message>
+        <location filename="../incident_followup.py" line="149" />
+        <source>{owner} · SHA-256 of the original {sha}</source>
+        <translation>{owner} · 原图 SHA-256 {sha}</translation>
+    </message>
+    <message>
+        <location filename="../incident_followup.py" line="219" />
+        <source>follow-up: {error}</source>
+        <translation>后续情况：{error}</translation>
+    </message>
+    <message>
+        <location filename="../incident_followup.py" line="257" />
+        <source>Photo {id}: click for full size</source>
+        <translation>照片 {id}：点击查看大图</translation>
+    </message>
+    <message>
+        <location filename="../incident_followup.py" line="280" />
+        <source>photo: {error}</source>
+        <translation>照片：{error}</translation>
     </message>
 </context><context>
     <name>GraphPanel</name>
@@ -1027,152 +1119,122 @@
 </context><context>
     <name>Headers</name>
     <message>
-        <location filename="headers.py" line="9" />
         <source>Time</source>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="headers.py" line="10" />
         <source>Source</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="headers.py" line="11" />
         <source>Type</source>
         <translation>类型</translation>
     </message>
     <message>
-        <location filename="headers.py" line="12" />
         <source>Title</source>
         <translation>标题</translation>
     </message>
     <message>
-        <location filename="headers.py" line="13" />
         <source>Score</source>
         <translation>得分</translation>
     </message>
     <message>
-        <location filename="headers.py" line="14" />
         <source>Category</source>
         <translation>类别</translation>
     </message>
     <message>
-        <location filename="headers.py" line="15" />
         <source>Waiting</source>
         <translation>等待时长</translation>
     </message>
     <message>
-        <location filename="headers.py" line="16" />
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="headers.py" line="17" />
         <source>District</source>
         <translation>辖区</translation>
     </message>
     <message>
-        <location filename="headers.py" line="18" />
         <source>Units</source>
         <translation>警力</translation>
     </message>
     <message>
-        <location filename="headers.py" line="19" />
         <source>Summary</source>
         <translation>摘要</translation>
     </message>
     <message>
-        <location filename="headers.py" line="20" />
         <source>Unit</source>
         <translation>警力</translation>
     </message>
     <message>
-        <location filename="headers.py" line="21" />
         <source>Incident</source>
         <translation>警情</translation>
     </message>
     <message>
-        <location filename="headers.py" line="22" />
         <source>Position</source>
         <translation>位置</translation>
     </message>
     <message>
-        <location filename="headers.py" line="23" />
         <source>Severity</source>
         <translation>级别</translation>
     </message>
     <message>
-        <location filename="headers.py" line="24" />
         <source>Kind</source>
         <translation>种类</translation>
     </message>
     <message>
-        <location filename="headers.py" line="25" />
         <source>Alert</source>
         <translation>预警</translation>
     </message>
     <message>
-        <location filename="headers.py" line="26" />
         <source>Subject</source>
         <translation>对象</translation>
     </message>
     <message>
-        <location filename="headers.py" line="27" />
         <source>Acknowledged</source>
         <translation>已确认</translation>
     </message>
     <message>
-        <location filename="headers.py" line="28" />
         <source>Version</source>
         <translation>版本</translation>
     </message>
     <message>
-        <location filename="headers.py" line="29" />
         <source>Formats</source>
         <translation>格式</translation>
     </message>
     <message>
-        <location filename="headers.py" line="30" />
         <source>Description / error</source>
         <translation>说明 / 错误</translation>
     </message>
     <message>
-        <location filename="headers.py" line="31" />
         <source>Person A</source>
         <translation>人员 A</translation>
     </message>
     <message>
-        <location filename="headers.py" line="32" />
         <source>Person B</source>
         <translation>人员 B</translation>
     </message>
     <message>
-        <location filename="headers.py" line="33" />
         <source>Not sure</source>
         <translation>不确定</translation>
     </message>
     <message>
-        <location filename="headers.py" line="34" />
         <source>Field</source>
         <translation>字段</translation>
     </message>
     <message>
-        <location filename="headers.py" line="35" />
         <source>Record A</source>
         <translation>记录 A</translation>
     </message>
     <message>
-        <location filename="headers.py" line="36" />
         <source>Record B</source>
         <translation>记录 B</translation>
     </message>
     <message>
-        <location filename="headers.py" line="37" />
         <source>Level</source>
         <translation>相符程度</translation>
     </message>
     <message>
-        <location filename="headers.py" line="38" />
         <source>Weight</source>
         <translation>权重</translation>
     </message>
