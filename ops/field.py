@@ -203,17 +203,40 @@ def status(ctx: ServiceContext, *, status: str) -> Any:
     return ops.units.move(unit_id, status, via="device")
 
 
-@service("field.position", permission="field.unit", audit_repeats=600.0)
+@service("field.position", permission="field.unit", audit=False)
 def position(ctx: ServiceContext, *, lat: float, lon: float,
              accuracy_m: float | None = None) -> dict[str, Any]:
-    """A position fix from the device's geolocation (sent only while the officer consents)."""
+    """A position fix from the device's geolocation (sent only while the officer consents).
+    Kept in ``ops_positions``; audited once per unit and minute with a summary of the fixes
+    in between (:mod:`ops.positions`)."""
     ops = _ops(ctx)
     unit_id = _my_unit(ctx)
     for name, value in (("lat", lat), ("lon", lon)):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise OpsError(f"unit {unit_id}: {name} must be a number, got {value!r}")
-    moved = ops.units.update_positions([(unit_id, float(lat), float(lon), None)])
+    moved = ops.units.update_positions([(unit_id, float(lat), float(lon), None)],
+                                       via="device", audit_action="field.position")
     return {"unit_id": unit_id, "moved": bool(moved), "accuracy_m": accuracy_m}
+
+
+@service("ops.track", permission="ops.read")
+def track(ctx: ServiceContext, *, unit_id: str, since: float | None = None,
+          limit: int = 1000) -> list[dict[str, Any]]:
+    """A unit's position fixes as sent (newest first): position, the fix's time, when it
+    arrived, the account that sent it and how (device, commander, panic, gps, seed)."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10_000:
+        raise OpsError(f"limit must be a whole number from 1 to 10000, got {limit!r}")
+    con = _ops(ctx).ctx.con
+    load_unit(con, unit_id)
+    sql = "SELECT id, lat, lon, at, ts, account, via FROM ops_positions WHERE unit_id=?"
+    args: list[Any] = [unit_id]
+    if since is not None:
+        sql += " AND at >= ?"
+        args.append(float(since))
+    rows = con.execute(sql + " ORDER BY at DESC, id DESC LIMIT ?", (*args, limit)).fetchall()
+    audit_detail(shown=len(rows))
+    return [dict(zip(("id", "lat", "lon", "at", "ts", "account", "via"), r, strict=True))
+            for r in rows]
 
 
 @service("field.feedback", permission="field.unit", audit=False)
@@ -251,7 +274,7 @@ def panic(ctx: ServiceContext, *, lat: float | None = None,
     ops = _ops(ctx)
     unit_id = _my_unit(ctx)
     if lat is not None and lon is not None:
-        ops.units.update_positions([(unit_id, float(lat), float(lon), None)])
+        ops.units.update_positions([(unit_id, float(lat), float(lon), None)], via="panic")
     unit = ops.units.get(unit_id)
     alert = ops.alerts.raise_alert(
         "panic", title=f"P1 紧急求助 PANIC — {unit.name} ({unit.id})", rule="field.panic",
