@@ -199,9 +199,9 @@ class UnitsModel(ListTableModel):
             if shown is not None and shown.timestamp() > at:
                 return False
             when = datetime.fromtimestamp(at, tz=UTC)
-            self.units[row] = (dataclasses.replace(u, lat=lat, lon=lon, position_at=when)
-                               if dataclasses.is_dataclass(u) else u)
-            if not dataclasses.is_dataclass(u):
+            if dataclasses.is_dataclass(u) and not isinstance(u, type):  # ops.model.Unit
+                self.units[row] = dataclasses.replace(u, lat=lat, lon=lon, position_at=when)
+            else:
                 u.lat, u.lon, u.position_at = lat, lon, when
             self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.HEADERS) - 1))
             return True
