@@ -100,3 +100,36 @@ def test_a_burst_of_fixes_for_every_unit_is_shown_as_one_batch_and_old_fixes_are
     assert points[old]["stale"] is False  # its fix was at now + 20
     assert points[units[1]]["stale"] is True  # its newest was at now + 9
     assert {p["id"] for p in board.unit_points if not p["stale"]} >= set(units)
+
+
+def test_the_follow_up_reads_in_chinese_and_keeps_submitted_text_as_it_came(qapp: Any) -> None:
+    """The follow-up's own words are translated in a zh_CN console; the unit's notes and the
+    citizen's comment (data) are shown exactly as submitted, markup included."""
+    from console.i18n import install_translator
+    from console.incident_followup import followup_text, owner_label
+    from tests.zh_walk import english_words
+
+    payload = '<b onmouseover="x()">粗</b>'
+    data = {"incident_id": 7, "feedback": [
+        {"unit_id": "南湖01", "account": "设备一", "ts": 1.0, "outcome": "false_alarm",
+         "notes": "现场无人 " + payload, "photos": [{"id": 3}]}],
+        "citizen": [{"code": "一二三", "rating": 2, "rating_note": "太慢 " + payload,
+                     "rated_at": 2.0, "photos": []},
+                    {"code": "四五六", "rating": None, "rating_note": "", "photos": []}]}
+
+    def local(_epoch: Any) -> str:
+        return "2026-12-06 17:45"
+
+    english = followup_text(data, local)
+    assert "false alarm" in english and "★★☆☆☆ 2/5" in english and "not rated yet" in english
+    assert english.count(payload) == 2
+    translator = install_translator(qapp, "zh_CN")
+    assert translator is not None
+    try:
+        chinese = followup_text(data, local)
+        assert english_words(chinese.replace(payload, "")) == [], chinese
+        assert chinese.count(payload) == 2 and "误报" in chinese and "尚未评价" in chinese
+        assert english_words(owner_label("field:12") + owner_label("report:一二三")) == []
+        assert followup_text({"feedback": [], "citizen": []}, local) == "暂无反馈、照片或评价。"
+    finally:
+        qapp.removeTranslator(translator)
