@@ -153,9 +153,8 @@ class DispatchPanel(QWidget):
         box = QWidget()
         bv = QVBoxLayout(box)
         bv.setContentsMargins(0, 0, 0, 0)
-        bv.addWidget(self.detail)
+        bv.addWidget(self.detail, 1)  # fills the box; its text sits at the top
         bv.addWidget(self.followup)
-        bv.addStretch(1)
         self.detail_scroll = QScrollArea()
         self.detail_scroll.setWidget(box)
         self.detail_scroll.setWidgetResizable(True)
@@ -335,7 +334,8 @@ class DispatchPanel(QWidget):
         if not self.unit_points:
             return
         points = unit_points(self.units_model.units, self.units_model.stale_after_s)
-        if [p["stale"] for p in points] != [p["stale"] for p in self.unit_points]:
+        if {p["id"] for p in points if p["stale"]} != \
+                {p["id"] for p in self.unit_points if p["stale"]}:
             self.unit_points = points
             self._update_map()
 
