@@ -200,9 +200,9 @@ class FollowupView(QWidget):
             self._show(None, {}, self._n)
             return None
         cached = dict(self.thumbs)
-        ctx = self.ctx
+        ctx, n = self.ctx, self._n
 
-        def work(_p: Any, _c: Any) -> tuple[dict[str, Any], dict[int, bytes]]:
+        def work(_p: Any, _c: Any) -> tuple[dict[str, Any], dict[int, bytes], int]:
             data = dict(ctx.call("ops.incident_followup", incident_id=int(incident_id)))
             thumbs: dict[int, bytes] = {}
             for photo in self._photos(data):
@@ -210,16 +210,22 @@ class FollowupView(QWidget):
                 thumbs[pid] = cached.get(pid) or photo_bytes(
                     ctx.call("ops.photo", photo_id=pid, max_px=THUMB_PX)
                 )
-            return data, thumbs
+            return data, thumbs, n
 
+        # bound slots only: Qt drops them with this widget, so a load that ends after the
+        # window closed touches nothing deleted
         job = Job(work, f"follow-up of incident {incident_id}")
-        job.result.connect(lambda got, n=self._n: self._show(got[0], got[1], n))
-        job.error.connect(
-            lambda msg: self.text.setText(
-                fill(QCoreApplication.translate("Followup", "follow-up: {error}"), error=msg)
-            )
-        )
+        job.result.connect(self._loaded)
+        job.error.connect(self._failed)
         return job.start()
+
+    def _loaded(self, got: tuple[dict[str, Any], dict[int, bytes], int]) -> None:
+        self._show(*got)
+
+    def _failed(self, message: str) -> None:
+        self.text.setText(
+            fill(QCoreApplication.translate("Followup", "follow-up: {error}"), error=message)
+        )
 
     @staticmethod
     def _photos(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -275,12 +281,13 @@ class FollowupView(QWidget):
             f"photo {photo_id}",
         )
         job.result.connect(self._opened)
-        job.error.connect(
-            lambda msg: self.text.setText(
-                fill(QCoreApplication.translate("Followup", "photo: {error}"), error=msg)
-            )
-        )
+        job.error.connect(self._photo_failed)
         return job.start()
+
+    def _photo_failed(self, message: str) -> None:
+        self.text.setText(
+            fill(QCoreApplication.translate("Followup", "photo: {error}"), error=message)
+        )
 
     def _opened(self, found: dict[str, Any]) -> None:
         dialog = PhotoDialog(found, self)

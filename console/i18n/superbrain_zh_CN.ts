@@ -610,42 +610,42 @@
         <translation>请在队列中选择一起警情。</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="170" />
+        <location filename="../dispatch_panel.py" line="169" />
         <source>Recommended units</source>
         <translation>推荐警力</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="181" />
+        <location filename="../dispatch_panel.py" line="180" />
         <source>Release</source>
         <translation>释放</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="184" />
+        <location filename="../dispatch_panel.py" line="183" />
         <source>set status…</source>
         <translation>设置状态…</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="189" />
+        <location filename="../dispatch_panel.py" line="188" />
         <source>Units by status</source>
         <translation>警力状态</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="209" />
+        <location filename="../dispatch_panel.py" line="208" />
         <source>Show in Map view</source>
         <translation>在地图视图中显示</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="210" />
+        <location filename="../dispatch_panel.py" line="209" />
         <source>The Map view shows every layer; pop it out (Ctrl+Shift+D) to keep it beside the board</source>
         <translation>地图视图显示全部图层；可将其弹出（Ctrl+Shift+D）放在调度台旁边</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="275" />
+        <location filename="../dispatch_panel.py" line="274" />
         <source>board: {error}</source>
         <translation>调度台：{error}</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="301" />
+        <location filename="../dispatch_panel.py" line="300" />
         <source>Open incidents {open}   |   units: {units}   |   unacknowledged alerts {alerts}</source>
         <translation>未结警情 {open}   |   警力：{units}   |   未确认预警 {alerts}</translation>
     </message>
@@ -879,17 +879,17 @@
         <translation>{owner} · 原图 SHA-256 {sha}</translation>
     </message>
     <message>
-        <location filename="../incident_followup.py" line="219" />
+        <location filename="../incident_followup.py" line="227" />
         <source>follow-up: {error}</source>
         <translation>后续情况：{error}</translation>
     </message>
     <message>
-        <location filename="../incident_followup.py" line="257" />
+        <location filename="../incident_followup.py" line="263" />
         <source>Photo {id}: click for full size</source>
         <translation>照片 {id}：点击查看大图</translation>
     </message>
     <message>
-        <location filename="../incident_followup.py" line="280" />
+        <location filename="../incident_followup.py" line="289" />
         <source>photo: {error}</source>
         <translation>照片：{error}</translation>
     </message>
