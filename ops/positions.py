@@ -25,18 +25,23 @@ from typing import Any
 POSITION_AUDIT_S = 60.0
 
 
-def chain(digest: str, fix_id: int, unit_id: str, lat: float, lon: float, at: float,
-          account: str) -> str:
+def chain(
+    digest: str, fix_id: int, unit_id: str, lat: float, lon: float, at: float, account: str
+) -> str:
     """The running SHA-256 over a window's fixes, each with its id, position, time and sender."""
     line = f"{digest}|{fix_id}|{unit_id}|{lat!r}|{lon!r}|{at!r}|{account}"
     return hashlib.sha256(line.encode("utf-8")).hexdigest()
 
 
-def record(tx: Any, unit_id: str, lat: float, lon: float, at: float, *, account: str,
-           via: str) -> int:
+def record(
+    tx: Any, unit_id: str, lat: float, lon: float, at: float, *, account: str, via: str
+) -> int:
     """Keep one fix in ``ops_positions``; returns its id."""
-    cur = tx.con.execute("INSERT INTO ops_positions (unit_id, lat, lon, at, ts, account, via) "
-                         "VALUES (?,?,?,?,?,?,?)", (unit_id, lat, lon, at, tx.now, account, via))
+    cur = tx.con.execute(
+        "INSERT INTO ops_positions (unit_id, lat, lon, at, ts, account, via) "
+        "VALUES (?,?,?,?,?,?,?)",
+        (unit_id, lat, lon, at, tx.now, account, via),
+    )
     return int(cur.lastrowid or 0)
 
 
@@ -44,41 +49,79 @@ def _fix(fix_id: int, lat: float, lon: float, at: float) -> dict[str, Any]:
     return {"id": fix_id, "lat": lat, "lon": lon, "at": at}
 
 
-def audit_fix(tx: Any, fix_id: int, unit_id: str, lat: float, lon: float, at: float, *,
-              account: str, action: str, via: str,
-              window_s: float = POSITION_AUDIT_S) -> bool:
+def audit_fix(
+    tx: Any,
+    fix_id: int,
+    unit_id: str,
+    lat: float,
+    lon: float,
+    at: float,
+    *,
+    account: str,
+    action: str,
+    via: str,
+    window_s: float = POSITION_AUDIT_S,
+) -> bool:
     """Audit a fix as the module docstring says: the first of a window gets an entry (naming
     it, and summarising the fixes since the previous entry); the others are counted and chained
     until the next. True when an entry was written."""
-    row = tx.con.execute("SELECT since, fixes, first_fix, last_fix, first_id, last_id, digest "
-                         "FROM ops_position_audit WHERE account=? AND unit_id=?",
-                         (account, unit_id)).fetchone()
+    row = tx.con.execute(
+        "SELECT since, fixes, first_fix, last_fix, first_id, last_id, digest "
+        "FROM ops_position_audit WHERE account=? AND unit_id=?",
+        (account, unit_id),
+    ).fetchone()
     if row is not None and tx.now - float(row[0]) < window_s:
         fixes = int(row[1]) + 1
         fix = dumps_fix(fix_id, lat, lon, at)
-        tx.con.execute("UPDATE ops_position_audit SET fixes=?, first_fix=coalesce(first_fix, ?), "
-                       "last_fix=?, first_id=coalesce(first_id, ?), last_id=?, digest=? "
-                       "WHERE account=? AND unit_id=?",
-                       (fixes, fix, fix, fix_id, fix_id,
-                        chain(str(row[6]), fix_id, unit_id, lat, lon, at, account),
-                        account, unit_id))
+        tx.con.execute(
+            "UPDATE ops_position_audit SET fixes=?, first_fix=coalesce(first_fix, ?), "
+            "last_fix=?, first_id=coalesce(first_id, ?), last_id=?, digest=? "
+            "WHERE account=? AND unit_id=?",
+            (
+                fixes,
+                fix,
+                fix,
+                fix_id,
+                fix_id,
+                chain(str(row[6]), fix_id, unit_id, lat, lon, at, account),
+                account,
+                unit_id,
+            ),
+        )
         return False
-    params: dict[str, Any] = {"unit": unit_id, "via": via, "position_id": fix_id, "lat": lat,
-                              "lon": lon, "at": at, "window_s": window_s}
+    params: dict[str, Any] = {
+        "unit": unit_id,
+        "via": via,
+        "position_id": fix_id,
+        "lat": lat,
+        "lon": lon,
+        "at": at,
+        "window_s": window_s,
+    }
     if row is not None and int(row[1]):
         import json
 
-        params["since_last_entry"] = {"fixes": int(row[1]), "first": json.loads(row[2]),
-                                      "last": json.loads(row[3]), "ids": [row[4], row[5]],
-                                      "sha256": row[6]}
+        params["since_last_entry"] = {
+            "fixes": int(row[1]),
+            "first": json.loads(row[2]),
+            "last": json.loads(row[3]),
+            "ids": [row[4], row[5]],
+            "sha256": row[6],
+        }
     tx.audit(account, action, params)
     if row is None:
-        tx.con.execute("INSERT INTO ops_position_audit (account, unit_id, since, fixes, digest) "
-                       "VALUES (?,?,?,0,'')", (account, unit_id, tx.now))
+        tx.con.execute(
+            "INSERT INTO ops_position_audit (account, unit_id, since, fixes, digest) "
+            "VALUES (?,?,?,0,'')",
+            (account, unit_id, tx.now),
+        )
     else:
-        tx.con.execute("UPDATE ops_position_audit SET since=?, fixes=0, first_fix=NULL, "
-                       "last_fix=NULL, first_id=NULL, last_id=NULL, digest='' WHERE account=? "
-                       "AND unit_id=?", (tx.now, account, unit_id))
+        tx.con.execute(
+            "UPDATE ops_position_audit SET since=?, fixes=0, first_fix=NULL, "
+            "last_fix=NULL, first_id=NULL, last_id=NULL, digest='' WHERE account=? "
+            "AND unit_id=?",
+            (tx.now, account, unit_id),
+        )
     return True
 
 
@@ -95,16 +138,25 @@ def verify_entry(con: Any, user: str, params: dict[str, Any]) -> bool:
     summary = params.get("since_last_entry")
     unit = params.get("unit")
     if summary is None:
-        row = con.execute("SELECT lat, lon, at, account FROM ops_positions WHERE id=?",
-                          (params.get("position_id"),)).fetchone()
+        row = con.execute(
+            "SELECT lat, lon, at, account FROM ops_positions WHERE id=?",
+            (params.get("position_id"),),
+        ).fetchone()
         return row is not None and (row[0], row[1], row[2], row[3]) == (
-            params.get("lat"), params.get("lon"), params.get("at"), user)
+            params.get("lat"),
+            params.get("lon"),
+            params.get("at"),
+            user,
+        )
     first, last = summary["ids"]
-    rows = con.execute("SELECT id, unit_id, lat, lon, at, account FROM ops_positions WHERE "
-                       "id BETWEEN ? AND ? AND unit_id=? AND account=? ORDER BY id",
-                       (first, last, unit, user)).fetchall()
+    rows = con.execute(
+        "SELECT id, unit_id, lat, lon, at, account FROM ops_positions WHERE "
+        "id BETWEEN ? AND ? AND unit_id=? AND account=? ORDER BY id",
+        (first, last, unit, user),
+    ).fetchall()
     digest = ""
     for r in rows:
-        digest = chain(digest, int(r[0]), str(r[1]), float(r[2]), float(r[3]), float(r[4]),
-                       str(r[5]))
+        digest = chain(
+            digest, int(r[0]), str(r[1]), float(r[2]), float(r[3]), float(r[4]), str(r[5])
+        )
     return len(rows) == int(summary["fixes"]) and digest == summary["sha256"]

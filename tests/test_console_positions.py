@@ -43,7 +43,10 @@ def _row(panel: Any, unit_id: str) -> Any:
 
 
 def test_a_fix_recorded_in_this_process_moves_the_unit_on_the_board_within_a_second(
-        qtbot: Any, ctx: Any, board: Any) -> None:  # noqa: F811
+    qtbot: Any,
+    ctx: Any,  # noqa: F811
+    board: Any,
+) -> None:
     unit = board.units_model.units[0].id
     reloads = board._reloads
     lat, lon = 30.7777, 120.7555
@@ -60,8 +63,11 @@ def test_a_fix_recorded_in_this_process_moves_the_unit_on_the_board_within_a_sec
     thread.join()
     assert delay < PUSH_BUDGET_S, f"the board showed the fix {delay:.3f} s later"
     point = next(p for p in board.unit_points if p["id"] == unit)
-    assert (point["lat"], point["lon"], point["stale"]) == (pytest.approx(lat),
-                                                             pytest.approx(lon), False)
+    assert (point["lat"], point["lon"], point["stale"]) == (
+        pytest.approx(lat),
+        pytest.approx(lon),
+        False,
+    )
     assert board._reloads == reloads, "the fix moved the unit in place, without a reload"
     column = board.units_model.columnCount() - 1
     row = board.units_model.units.index(_row(board, unit))
@@ -69,7 +75,8 @@ def test_a_fix_recorded_in_this_process_moves_the_unit_on_the_board_within_a_sec
 
 
 def test_a_burst_of_fixes_for_every_unit_is_shown_as_one_batch_and_old_fixes_are_stale(
-        qtbot: Any, board: Any) -> None:
+    qtbot: Any, board: Any
+) -> None:
     units = [u.id for u in board.units_model.units]
     now = time.time()
     stale_s = board.units_model.stale_after_s
@@ -78,8 +85,9 @@ def test_a_burst_of_fixes_for_every_unit_is_shown_as_one_batch_and_old_fixes_are
     # every unit reports 10 times within one flush (200 units every 10 s is 20 a second)
     for i in range(10):
         for n, unit in enumerate(units):
-            board.push_position({"unit_id": unit, "lat": 30.70 + n * 0.001 + i * 1e-5,
-                                 "lon": 120.70, "at": now + i})
+            board.push_position(
+                {"unit_id": unit, "lat": 30.70 + n * 0.001 + i * 1e-5, "lon": 120.70, "at": now + i}
+            )
     old = units[0]  # its newest fix is older than the stale limit
     board.push_position({"unit_id": old, "lat": 30.6, "lon": 120.6, "at": now + 20})
     qtbot.waitUntil(lambda: bool(shown), timeout=5_000)
@@ -110,12 +118,29 @@ def test_the_follow_up_reads_in_chinese_and_keeps_submitted_text_as_it_came(qapp
     from tests.zh_walk import english_words
 
     payload = '<b onmouseover="x()">粗</b>'
-    data = {"incident_id": 7, "feedback": [
-        {"unit_id": "南湖01", "account": "设备一", "ts": 1.0, "outcome": "false_alarm",
-         "notes": "现场无人 " + payload, "photos": [{"id": 3}]}],
-        "citizen": [{"code": "一二三", "rating": 2, "rating_note": "太慢 " + payload,
-                     "rated_at": 2.0, "photos": []},
-                    {"code": "四五六", "rating": None, "rating_note": "", "photos": []}]}
+    data = {
+        "incident_id": 7,
+        "feedback": [
+            {
+                "unit_id": "南湖01",
+                "account": "设备一",
+                "ts": 1.0,
+                "outcome": "false_alarm",
+                "notes": "现场无人 " + payload,
+                "photos": [{"id": 3}],
+            }
+        ],
+        "citizen": [
+            {
+                "code": "一二三",
+                "rating": 2,
+                "rating_note": "太慢 " + payload,
+                "rated_at": 2.0,
+                "photos": [],
+            },
+            {"code": "四五六", "rating": None, "rating_note": "", "photos": []},
+        ],
+    }
 
     def local(_epoch: Any) -> str:
         return "2026-12-06 17:45"

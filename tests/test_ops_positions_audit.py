@@ -31,8 +31,9 @@ def _report(ops: Any, clock: FakeClock, minutes: int, every_s: float = 10.0) -> 
     for step in range(int(minutes * 60 / every_s)):
         for n, unit in enumerate(("A", "B")):
             lat, lon = north_of(CENTRE, 100 * step + n)
-            ops.units.update_positions([(unit, lat, lon, None)], via="device",
-                                       audit_action="field.position")
+            ops.units.update_positions(
+                [(unit, lat, lon, None)], via="device", audit_action="field.position"
+            )
             sent.append((unit, lat, lon, clock.now))
         clock.advance(every_s)
     return sent
@@ -43,12 +44,14 @@ def _entries(workspace: Any) -> list[dict[str, Any]]:
 
 
 def test_a_fix_every_10_s_is_kept_and_audited_once_a_minute_with_a_summary(
-        workspace: Any, ops: Any, clock: FakeClock) -> None:
+    workspace: Any, ops: Any, clock: FakeClock
+) -> None:
     from ops.positions import verify_entry
 
     sent = _report(ops, clock, minutes=10)
-    rows = ops.ctx.con.execute("SELECT unit_id, lat, lon, at, account, via FROM ops_positions "
-                               "ORDER BY id").fetchall()
+    rows = ops.ctx.con.execute(
+        "SELECT unit_id, lat, lon, at, account, via FROM ops_positions ORDER BY id"
+    ).fetchall()
     assert [(r[0], r[1], r[2], r[3]) for r in rows] == sent  # every fix, as sent
     assert {(r[4], r[5]) for r in rows} == {("tester", "device")}  # the session's account
     entries = _entries(workspace)
@@ -69,7 +72,8 @@ def test_a_fix_every_10_s_is_kept_and_audited_once_a_minute_with_a_summary(
 
 
 def test_a_position_row_changed_after_the_fact_no_longer_matches_its_audit_entry(
-        workspace: Any, ops: Any, clock: FakeClock) -> None:
+    workspace: Any, ops: Any, clock: FakeClock
+) -> None:
     from ops.positions import verify_entry
 
     _report(ops, clock, minutes=3)
@@ -86,23 +90,27 @@ def test_a_position_row_changed_after_the_fact_no_longer_matches_its_audit_entry
     assert all(verify_entry(ops.ctx.con, e["user"], e["params"]) for e in others)
     opener = entries[0]  # an entry naming its own fix
     with ops.ctx.store.transaction() as con:
-        con.execute("UPDATE ops_positions SET lon = lon + 0.01 WHERE id=?",
-                    (opener["params"]["position_id"],))
+        con.execute(
+            "UPDATE ops_positions SET lon = lon + 0.01 WHERE id=?",
+            (opener["params"]["position_id"],),
+        )
     assert not verify_entry(ops.ctx.con, opener["user"], opener["params"])
 
 
 def test_a_unit_that_reports_after_a_silence_is_audited_at_once(
-        workspace: Any, ops: Any, clock: FakeClock) -> None:
+    workspace: Any, ops: Any, clock: FakeClock
+) -> None:
     _report(ops, clock, minutes=0.5)  # 3 fixes per unit: one entry each
     assert len(_entries(workspace)) == 2
     clock.advance(3600)  # off duty for an hour
     lat, lon = north_of(CENTRE, 5000)
-    ops.units.update_positions([("A", lat, lon, None)], via="device",
-                               audit_action="field.position")
+    ops.units.update_positions([("A", lat, lon, None)], via="device", audit_action="field.position")
     last = _entries(workspace)[-1]["params"]
     assert (last["unit"], last["lat"], last["since_last_entry"]["fixes"]) == ("A", lat, 2)
     # a commander's move or a plugin's feed is kept too (audited by its own service)
     ops.units.update_position("B", lat, lon, via="commander")
-    assert ops.ctx.con.execute("SELECT via FROM ops_positions ORDER BY id DESC LIMIT 1"
-                               ).fetchone()[0] == "commander"
+    assert (
+        ops.ctx.con.execute("SELECT via FROM ops_positions ORDER BY id DESC LIMIT 1").fetchone()[0]
+        == "commander"
+    )
     assert len(_entries(workspace)) == 3
