@@ -17,6 +17,7 @@ which keeps the newest fix per unit and shows them together every
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
@@ -57,6 +58,9 @@ from console.opsview import (
 from console.workers import Job, Poller
 
 log = logging.getLogger(__name__)
+
+#: How long the board's list of closed incidents is shown before it is read again (seconds).
+CLOSED_REFRESH_S = 30.0
 
 
 def _table(model: Any) -> QTableView:
@@ -101,6 +105,7 @@ class DispatchPanel(QWidget):
         self.recommendations: list[Any] = []
         self._recs_for: int | None = None  # the incident the recommendations are for
         self.fixes = PositionFixes()
+        self._closed: tuple[float, list[dict[str, Any]]] | None = None  # (read at, rows)
         self._unsubscribe_moves: Any = None
         layout = QVBoxLayout(self)
         reason = unavailable_reason(ctx)
@@ -140,7 +145,7 @@ class DispatchPanel(QWidget):
         self.scope = QComboBox()
         self.scope.addItem(self.tr("Incident queue (most urgent first)"), "open")
         self.scope.addItem(self.tr("Closed incidents (newest first)"), "closed")
-        self.scope.currentIndexChanged.connect(lambda _i: self.reload())
+        self.scope.currentIndexChanged.connect(self._scope_changed)
         lv.addWidget(self.scope)
         # what the selected incident is: text, reporter, the routing rule that fired, timers
         self.detail = data_label(self.tr("Select an incident in the queue."), role="")
@@ -253,14 +258,23 @@ class DispatchPanel(QWidget):
         if last != self.last_event:
             self.reload()
 
+    def _scope_changed(self, _index: int) -> None:
+        self._closed = None  # read the closed list now
+        self.reload()
+
     def reload(self) -> Job:
         closed = hasattr(self, "scope") and self.scope.currentData() == "closed"
+        # the closed list (three audited reads) is re-read at most every CLOSED_REFRESH_S,
+        # not on every change of the journal
+        cached = (self._closed[1] if closed and self._closed is not None
+                  and time.monotonic() - self._closed[0] < CLOSED_REFRESH_S else None)
 
         def work(_p: Any, _c: Any) -> dict[str, Any]:
             view = self._view()
             board = view.board()
             if closed:
-                board["queue"] = view.closed_incidents()
+                board["queue"] = cached if cached is not None else view.closed_incidents()
+                board["closed_read"] = cached is None
             board["unit_list"] = view.units()
             board["unit_points"] = view.unit_points()
             board["last_event"] = view.last_event_id()
@@ -284,6 +298,8 @@ class DispatchPanel(QWidget):
 
     def _show(self, board: dict[str, Any]) -> None:
         self.last_event = board["last_event"]
+        if board.get("closed_read"):
+            self._closed = (time.monotonic(), board["queue"])
         if self.ops is not None and self._unsubscribe_moves is None:
             self._unsubscribe_moves = self.ops.subscribe_moves(self._moved.emit) or False
         if self.ops is not None:

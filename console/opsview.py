@@ -29,6 +29,7 @@ def _epoch(iso: Any) -> float:
     except ValueError:
         return 0.0
 
+
 def unavailable_reason(ctx: ConsoleContext) -> str:
     """Why :meth:`OpsView.open` returns ``None`` (empty when the engine is usable)."""
     if ctx.api("ops.service", "OpsService") is None:

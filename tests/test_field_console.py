@@ -209,9 +209,18 @@ def test_the_incident_detail_shows_feedback_photos_and_rating_as_plain_text(
                        body={"params": {"code": code, "rating": 4, "note": comment}})
     assert status == 200, body
 
+    def closed_reads() -> int:
+        return len(ok(server, centre["admin"], "audit.list", user=DESK[0],
+                      action="ops.incidents", limit=1000))
+
+    reads = closed_reads()
     window.show_panel("dispatch")
     board.scope.setCurrentIndex(board.scope.findData("closed"))
     qtbot.waitUntil(lambda: board.select_incident(incident), timeout=15_000)
+    for _ in range(3):  # reloads (journal changes) show the list read a moment ago
+        with qtbot.waitSignal(board.loaded, timeout=15_000):
+            board.reload()
+    assert closed_reads() - reads == 3  # one read of the three closed states, audited
     view = board.followup
     qtbot.waitUntil(lambda: view.incident_id == incident and view.data is not None
                     and len(view.buttons) == 2, timeout=15_000)
