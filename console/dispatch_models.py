@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from PyQt6.QtCore import QCoreApplication, QModelIndex, Qt
@@ -186,3 +188,29 @@ class UnitsModel(ListTableModel):
 
     def unit(self, row: int) -> Any | None:
         return self.units[row] if 0 <= row < len(self.units) else None
+
+    def move(self, unit_id: str, lat: float, lon: float, at: float) -> bool:
+        """Apply a pushed position fix to one row in place (no reset: the selection and the
+        order stay); a fix older than the one shown is ignored. True when the row changed."""
+        for row, u in enumerate(self.units):
+            if u.id != unit_id:
+                continue
+            shown = getattr(u, "position_at", None)
+            if shown is not None and shown.timestamp() > at:
+                return False
+            when = datetime.fromtimestamp(at, tz=UTC)
+            if dataclasses.is_dataclass(u) and not isinstance(u, type):  # ops.model.Unit
+                self.units[row] = dataclasses.replace(u, lat=lat, lon=lon, position_at=when)
+            else:
+                u.lat, u.lon, u.position_at = lat, lon, when
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.HEADERS) - 1))
+            return True
+        return False
+
+    def tick(self) -> None:
+        """Refresh the position-age column (called every second): ages and "(stale)" move on
+        without a reload."""
+        if self.units:
+            col = len(self.HEADERS) - 1
+            self.dataChanged.emit(self.index(0, col), self.index(len(self.units) - 1, col))
+

@@ -5,12 +5,19 @@ actions — a view over the ``ops`` engine.
 Every action runs in a worker through :class:`console.opsview.OpsView`; the engine decides and
 audits, and when it refuses (the unit was taken by another console a moment ago, an invalid
 status change) the board shows its message as it is. Changes from other consoles arrive by
-polling the engine's event journal.
+polling the engine's event journal (on a centre, by the server's push).
+
+Position fixes are pushed, never polled: from the engine's in-process bus (local mode) or the
+server's event stream (:mod:`console.remote_app`) into :meth:`DispatchPanel.push_position`,
+which keeps the newest fix per unit and shows them together every
+:data:`console.opsview.POSITION_FLUSH_MS` (the row moves in place, the map redraws once), so
+200 units reporting every 10 s cost the console a few small updates a second, not a reload each.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
@@ -18,10 +25,12 @@ from PyQt6.QtGui import QKeySequence, QShortcut
 from PyQt6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTableView,
     QTableWidget,
@@ -35,14 +44,24 @@ from console.context import ConsoleContext
 from console.dispatch_map import DispatchMap
 from console.dispatch_models import QueueModel, UnitsModel, incident_detail, state_label
 from console.i18n import current_language, fill
+from console.incident_followup import FollowupView
 from console.labels import data_label, plain_tooltip
 from console.navigation import Focus
 from console.notice import Notice, engine_unavailable_text
-from console.opsview import OpsView, unavailable_reason
+from console.opsview import (
+    POSITION_FLUSH_MS,
+    OpsView,
+    PositionFixes,
+    unavailable_reason,
+    unit_points,
+)
 from console.qtnone import present
 from console.workers import Job, Poller
 
 log = logging.getLogger(__name__)
+
+#: How long the board's list of closed incidents is shown before it is read again (seconds).
+CLOSED_REFRESH_S = 30.0
 
 
 def _table(model: Any) -> QTableView:
@@ -74,6 +93,8 @@ class DispatchPanel(QWidget):
     loaded = pyqtSignal()  # the board shows fresh data
     action_done = pyqtSignal(str)  # the engine's answer (success or refusal) to an action
     recs_refreshed = pyqtSignal(list)  # recommendations recomputed after an assignment
+    positions_shown = pyqtSignal(int)  # pushed fixes shown: how many units moved
+    _moved = pyqtSignal(object)  # a fix from the engine's bus (any thread) to the GUI thread
 
     def __init__(self, ctx: ConsoleContext, bus: Bus) -> None:
         super().__init__()
@@ -81,8 +102,12 @@ class DispatchPanel(QWidget):
         self.bus = bus
         self.ops: OpsView | None = None
         self.last_event = -1
+        self._followup_event = -1
         self.recommendations: list[Any] = []
         self._recs_for: int | None = None  # the incident the recommendations are for
+        self.fixes = PositionFixes()
+        self._closed: tuple[float, list[dict[str, Any]]] | None = None  # (read at, rows)
+        self._unsubscribe_moves: Any = None
         layout = QVBoxLayout(self)
         reason = unavailable_reason(ctx)
         if reason:
@@ -118,13 +143,34 @@ class DispatchPanel(QWidget):
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
-        lv.addWidget(QLabel(self.tr("Incident queue (most urgent first)")))
-        lv.addWidget(self.queue, 3)
+        self.scope = QComboBox()
+        self.scope.addItem(self.tr("Incident queue (most urgent first)"), "open")
+        self.scope.addItem(self.tr("Closed incidents (newest first)"), "closed")
+        self.scope.currentIndexChanged.connect(self._scope_changed)
+        lv.addWidget(self.scope)
         # what the selected incident is: text, reporter, the routing rule that fired, timers
         self.detail = data_label(self.tr("Select an incident in the queue."), role="")
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        lv.addWidget(self.detail, 2)
+        # what came back: the units' feedback and photos, the citizen's rating; with the
+        # detail in one scrolled box, so long notes never push the recommendations away
+        self.followup = FollowupView(ctx, self._local_time)
+        self.followup.hide()
+        box = QWidget()
+        bv = QVBoxLayout(box)
+        bv.setContentsMargins(0, 0, 0, 0)
+        bv.addWidget(self.detail, 1)  # fills the box; its text sits at the top
+        bv.addWidget(self.followup)
+        self.detail_scroll = QScrollArea()
+        self.detail_scroll.setWidget(box)
+        self.detail_scroll.setWidgetResizable(True)
+        self.detail_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.detail_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        queue_split = QSplitter(Qt.Orientation.Vertical)
+        queue_split.addWidget(self.queue)
+        queue_split.addWidget(self.detail_scroll)
+        queue_split.setSizes([240, 320])
+        lv.addWidget(queue_split, 5)
         rb = QHBoxLayout()
         rb.addWidget(QLabel(self.tr("Recommended units")), 1)
         rb.addWidget(self.recommend_button)
@@ -180,7 +226,13 @@ class DispatchPanel(QWidget):
         self.ticker = QTimer(self)
         self.ticker.setInterval(1000)
         self.ticker.timeout.connect(self.queue_model.tick)
+        self.ticker.timeout.connect(self._tick_units)
         self.ticker.start()
+        self._flush = QTimer(self)
+        self._flush.setSingleShot(True)
+        self._flush.setInterval(POSITION_FLUSH_MS)
+        self._flush.timeout.connect(self._flush_positions)
+        self._moved.connect(self.push_position)
         self.poller = Poller(self._poll, 2000, self)
         self.poller.result.connect(self._on_poll)
         self.poller.start()
@@ -207,10 +259,23 @@ class DispatchPanel(QWidget):
         if last != self.last_event:
             self.reload()
 
+    def _scope_changed(self, _index: int) -> None:
+        self._closed = None  # read the closed list now
+        self.reload()
+
     def reload(self) -> Job:
+        closed = hasattr(self, "scope") and self.scope.currentData() == "closed"
+        # the closed list (three audited reads) is re-read at most every CLOSED_REFRESH_S,
+        # not on every change of the journal
+        cached = (self._closed[1] if closed and self._closed is not None
+                  and time.monotonic() - self._closed[0] < CLOSED_REFRESH_S else None)
+
         def work(_p: Any, _c: Any) -> dict[str, Any]:
             view = self._view()
             board = view.board()
+            if closed:
+                board["queue"] = cached if cached is not None else view.closed_incidents()
+                board["closed_read"] = cached is None
             board["unit_list"] = view.units()
             board["unit_points"] = view.unit_points()
             board["last_event"] = view.last_event_id()
@@ -234,6 +299,10 @@ class DispatchPanel(QWidget):
 
     def _show(self, board: dict[str, Any]) -> None:
         self.last_event = board["last_event"]
+        if board.get("closed_read"):
+            self._closed = (time.monotonic(), board["queue"])
+        if self.ops is not None and self._unsubscribe_moves is None:
+            self._unsubscribe_moves = self.ops.subscribe_moves(self._moved.emit) or False
         if self.ops is not None:
             self.units_model.labels = self._labels(self.ops.config.unit_states)
             self.queue_model.labels = self._labels(self.ops.config.incident_states)
@@ -257,6 +326,35 @@ class DispatchPanel(QWidget):
         self._update_detail()
         self._update_map()
         self.loaded.emit()
+
+    # -- pushed positions ---------------------------------------------------------------------
+    def push_position(self, payload: Any) -> None:
+        """A ``unit.moved`` payload pushed to this console (GUI thread); shown with the others
+        that arrive within :data:`POSITION_FLUSH_MS`."""
+        if not hasattr(self, "_flush"):
+            return  # the engine is not available: there is no board to move
+        if self.fixes.offer(payload) and not self._flush.isActive():
+            self._flush.start()
+
+    def _flush_positions(self) -> None:
+        moved = sum(self.units_model.move(unit, lat, lon, at)
+                    for unit, (lat, lon, at) in self.fixes.take().items())
+        if moved:
+            self.unit_points = unit_points(self.units_model.units, self.units_model.stale_after_s)
+            self._update_map()
+        self.positions_shown.emit(moved)
+
+    def _tick_units(self) -> None:
+        """Every second: position ages move on in the list; the map redraws only when a unit
+        went stale (or fresh) since it was drawn."""
+        self.units_model.tick()
+        if not self.unit_points:
+            return
+        points = unit_points(self.units_model.units, self.units_model.stale_after_s)
+        if {p["id"] for p in points if p["stale"]} != \
+                {p["id"] for p in self.unit_points if p["stale"]}:
+            self.unit_points = points
+            self._update_map()
 
     # -- selection ----------------------------------------------------------------------------
     def selected_incident(self) -> int | None:
@@ -303,6 +401,21 @@ class DispatchPanel(QWidget):
         labels = self._labels(self.ops.config.incident_states) if self.ops is not None else {}
         self.detail.setText(incident_detail(
             row, self.queue_model.age(row) if row else 0.0, self.ctx.time_zone, labels))
+        if hasattr(self, "followup") and (iid != self.followup.incident_id
+                                          or self.last_event != self._followup_event):
+            self._followup_event = self.last_event  # re-read when the journal moved on
+            self.followup.show_incident(iid)
+
+    def _local_time(self, epoch: Any) -> str:
+        """An epoch time in the workspace's zone, with the zone."""
+        from datetime import datetime
+        from zoneinfo import ZoneInfo
+
+        if epoch is None:
+            return "—"
+        zone = ZoneInfo(self.ctx.time_zone)
+        return (datetime.fromtimestamp(float(epoch), zone).strftime("%Y-%m-%d %H:%M")
+                + f" ({self.ctx.time_zone})")
 
     def _update_map(self) -> None:
         """The map shows the selected incident, its recommendations and the other units."""
@@ -466,6 +579,9 @@ class DispatchPanel(QWidget):
             self.map.apply_theme(theme)
 
     def shutdown(self) -> None:
+        if self._unsubscribe_moves:
+            self._unsubscribe_moves()
+            self._unsubscribe_moves = None
         if hasattr(self, "poller"):
             self.poller.stop()
         if hasattr(self, "map"):

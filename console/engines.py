@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     import core.workspace_service as workspace_service
     import facematch.service as faces_service
     import graph.service as graph_service
+    import ops.field as ops_field
     import ops.service as ops_service
     import search.service as search_service
     from core.services import ServiceContext
@@ -52,6 +53,7 @@ else:
     workspace_service = _Lazy("core.workspace_service")
     faces_service = _Lazy("facematch.service")
     graph_service = _Lazy("graph.service")
+    ops_field = _Lazy("ops.field")
     ops_service = _Lazy("ops.service")
     search_service = _Lazy("search.service")
 
@@ -219,6 +221,10 @@ class EngineServices:
     ops_hotspots = Endpoint(lambda: ops_service.hotspots_of)
     ops_metrics = Endpoint(lambda: ops_service.metrics_of)
     ops_evaluate = Endpoint(lambda: ops_service.evaluate_of)
+    ops_incidents = Endpoint(lambda: ops_service.incidents)
+    ops_incident_followup = Endpoint(lambda: ops_field.followup)
+    ops_photo = Endpoint(lambda: ops_field.photo)
+    ops_track = Endpoint(lambda: ops_field.track)
 
     # -- cases -----------------------------------------------------------------------------------
     cases_list = Endpoint(lambda: cases_api.list_cases)

@@ -9,6 +9,7 @@ transitions, concurrency) is the engine's. No Qt here; methods may block (call f
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING, Any, Protocol
 
 from console.context import ConsoleContext
@@ -37,6 +38,19 @@ class AlertLog(Protocol):
     """The alert centre's newest id (``ops.alerts.AlertCenter``, or the centre's)."""
 
     def last_id(self) -> int: ...
+
+
+#: Incident states the board's "closed" list shows (after clearance on the ground).
+CLOSED_STATES = ("resolved", "feedback", "assessed")
+
+
+def _epoch(iso: Any) -> float:
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(str(iso)).timestamp()
+    except ValueError:
+        return 0.0
 
 
 def unavailable_reason(ctx: ConsoleContext) -> str:
@@ -96,6 +110,20 @@ class OpsView:
     def queue(self) -> list[dict[str, Any]]:
         """Open incidents by priority with their timers (``IncidentDesk.open_queue``)."""
         return list(self.console.engines.ops_queue())
+
+    def closed_incidents(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Incidents closed on the ground (resolved, with feedback, assessed), newest first,
+        shaped like queue rows (their follow-up is what the board shows for them)."""
+        rows: list[dict[str, Any]] = []
+        for status in CLOSED_STATES:
+            for inc in self.console.engines.ops_incidents(status=status, limit=limit):
+                d = inc.as_dict() if hasattr(inc, "as_dict") else dict(inc)
+                rows.append(d)
+        now = time.time()
+        for d in rows:
+            d["age_s"] = now - _epoch(d.get("received_at"))
+        rows.sort(key=lambda d: -_epoch(d.get("received_at")))
+        return rows[:limit]
 
     def units(self) -> list[Any]:
         return list(self.console.engines.ops_units())
@@ -157,18 +185,16 @@ class OpsView:
         return out
 
     def unit_points(self) -> list[dict[str, Any]]:
-        import time
+        return unit_points(self.units(), self.stale_after_s())
 
-        now = time.time()
-        stale = self.stale_after_s()
-        out = []
-        for u in self.units():
-            if u.lat is None:
-                continue
-            age = now - u.position_at.timestamp() if u.position_at else None
-            out.append({"id": u.id, "label": u.name or u.id, "lat": u.lat, "lon": u.lon,
-                        "status": u.status, "stale": age is None or age > stale})
-        return out
+    def subscribe_moves(self, callback: Any) -> Any:
+        """Call ``callback(payload)`` for each position fix this process records (the local
+        event path: the engine's in-process bus, ``unit.moved``, from the thread that wrote it);
+        returns an unsubscribe, or None where fixes come by the server's push instead."""
+        bus = getattr(getattr(self.service, "ctx", None), "bus", None)
+        if bus is None:
+            return None
+        return bus.subscribe(lambda event: callback(event.payload), {"unit.moved"})
 
     def hotspot_cells(self, days: int = 30) -> dict[str, Any]:
         """The engine's hotspots for the ``days`` before the newest incident, vs the period
@@ -192,3 +218,57 @@ class OpsView:
                                                           "alert_on": g.alert_on},
                         "geometry": {"type": "Polygon", "coordinates": [ring]}})
         return out
+
+
+def unit_points(units: list[Any], stale_after_s: float,
+                now: float | None = None) -> list[dict[str, Any]]:
+    """The map's unit markers: every unit with a position, ``stale`` when its last fix is older
+    than ``stale_after_s`` (or it has none)."""
+    now = time.time() if now is None else now
+    out = []
+    for u in units:
+        if u.lat is None:
+            continue
+        age = now - u.position_at.timestamp() if u.position_at else None
+        out.append({"id": u.id, "label": u.name or u.id, "lat": u.lat, "lon": u.lon,
+                    "status": u.status, "stale": age is None or age > stale_after_s})
+    return out
+
+
+class PositionFixes:
+    """Pushed position fixes waiting to be shown: only the newest per unit is kept, so 200
+    units reporting every 10 s (20 fixes a second) reach the board as one batch per flush
+    (the board flushes every :data:`POSITION_FLUSH_MS`), never as 20 redraws a second."""
+
+    def __init__(self) -> None:
+        self._latest: dict[str, tuple[float, float, float]] = {}
+        self.received = 0  # fixes offered
+        self.flushed = 0  # batches taken
+
+    def offer(self, payload: Any) -> bool:
+        """Keep one ``unit.moved`` payload (``unit_id``, ``lat``, ``lon``, ``at`` epoch s);
+        a malformed one is dropped. True when it was kept."""
+        try:
+            unit = str(payload["unit_id"])
+            fix = (float(payload["lat"]), float(payload["lon"]), float(payload["at"]))
+        except (KeyError, TypeError, ValueError):
+            return False
+        self.received += 1
+        old = self._latest.get(unit)
+        if old is None or old[2] <= fix[2]:
+            self._latest[unit] = fix
+        return True
+
+    def __len__(self) -> int:
+        return len(self._latest)
+
+    def take(self) -> dict[str, tuple[float, float, float]]:
+        """The newest fix per unit since the last take (unit → (lat, lon, at))."""
+        out, self._latest = self._latest, {}
+        if out:
+            self.flushed += 1
+        return out
+
+
+#: How often the board shows the pushed fixes that arrived since it last did (milliseconds).
+POSITION_FLUSH_MS = 400

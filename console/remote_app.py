@@ -131,8 +131,14 @@ def attach_push(window: Any, bridge: EventBridge) -> None:
     refresh_tray = _coalesced(window, getattr(getattr(tray, "poller", None), "poll", None))
     refresh_board = _coalesced(window, getattr(board, "reload", None))
 
+    push_position = getattr(board, "push_position", None)
+
     def on_event(ev: ServerEvent) -> None:
         reset = ev.kind == "reset"  # missed events were pruned: reload everything shown
+        if push_position is not None and ev.id is None and isinstance(ev.data, dict) \
+                and ev.data.get("kind") == "unit.moved":
+            push_position(ev.data.get("payload"))  # moves the unit in place: no reload
+            return
         if reset or _matches(ev.kind, ALERT_KINDS):
             refresh_tray()
         if reset or _matches(ev.kind, (*BOARD_KINDS, *ALERT_KINDS)):

@@ -81,6 +81,17 @@ CREATE TABLE IF NOT EXISTS ops_reports (
 CREATE INDEX IF NOT EXISTS ops_reports_peer ON ops_reports(peer, ts);
 CREATE INDEX IF NOT EXISTS ops_reports_phone ON ops_reports(phone, ts);
 CREATE INDEX IF NOT EXISTS ops_reports_incident ON ops_reports(incident_id);
+-- Every position fix as sent (ops.positions): the audit log has one entry per account and
+-- unit per minute that names these rows (count, id range, chained SHA-256).
+CREATE TABLE IF NOT EXISTS ops_positions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, unit_id TEXT NOT NULL, lat REAL NOT NULL,
+    lon REAL NOT NULL, at REAL NOT NULL, ts REAL NOT NULL, account TEXT NOT NULL,
+    via TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS ops_positions_unit ON ops_positions(unit_id, at);
+CREATE TABLE IF NOT EXISTS ops_position_audit (
+    account TEXT NOT NULL, unit_id TEXT NOT NULL, since REAL NOT NULL, fixes INTEGER NOT NULL,
+    first_fix TEXT, last_fix TEXT, first_id INTEGER, last_id INTEGER, digest TEXT NOT NULL,
+    PRIMARY KEY (account, unit_id));
 CREATE TABLE IF NOT EXISTS ops_photos (
     id INTEGER PRIMARY KEY AUTOINCREMENT, owner TEXT NOT NULL, mime TEXT NOT NULL,
     sha256 TEXT NOT NULL, size INTEGER NOT NULL, data TEXT NOT NULL, ts REAL NOT NULL);

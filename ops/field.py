@@ -203,17 +203,40 @@ def status(ctx: ServiceContext, *, status: str) -> Any:
     return ops.units.move(unit_id, status, via="device")
 
 
-@service("field.position", permission="field.unit", audit_repeats=600.0)
+@service("field.position", permission="field.unit", audit=False)
 def position(ctx: ServiceContext, *, lat: float, lon: float,
              accuracy_m: float | None = None) -> dict[str, Any]:
-    """A position fix from the device's geolocation (sent only while the officer consents)."""
+    """A position fix from the device's geolocation (sent only while the officer consents).
+    Kept in ``ops_positions``; audited once per unit and minute with a summary of the fixes
+    in between (:mod:`ops.positions`)."""
     ops = _ops(ctx)
     unit_id = _my_unit(ctx)
     for name, value in (("lat", lat), ("lon", lon)):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise OpsError(f"unit {unit_id}: {name} must be a number, got {value!r}")
-    moved = ops.units.update_positions([(unit_id, float(lat), float(lon), None)])
+    moved = ops.units.update_positions([(unit_id, float(lat), float(lon), None)],
+                                       via="device", audit_action="field.position")
     return {"unit_id": unit_id, "moved": bool(moved), "accuracy_m": accuracy_m}
+
+
+@service("ops.track", permission="ops.read")
+def track(ctx: ServiceContext, *, unit_id: str, since: float | None = None,
+          limit: int = 1000) -> list[dict[str, Any]]:
+    """A unit's position fixes as sent (newest first): position, the fix's time, when it
+    arrived, the account that sent it and how (device, commander, panic, gps, seed)."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10_000:
+        raise OpsError(f"limit must be a whole number from 1 to 10000, got {limit!r}")
+    con = _ops(ctx).ctx.con
+    load_unit(con, unit_id)
+    sql = "SELECT id, lat, lon, at, ts, account, via FROM ops_positions WHERE unit_id=?"
+    args: list[Any] = [unit_id]
+    if since is not None:
+        sql += " AND at >= ?"
+        args.append(float(since))
+    rows = con.execute(sql + " ORDER BY at DESC, id DESC LIMIT ?", (*args, limit)).fetchall()
+    audit_detail(shown=len(rows))
+    return [dict(zip(("id", "lat", "lon", "at", "ts", "account", "via"), r, strict=True))
+            for r in rows]
 
 
 @service("field.feedback", permission="field.unit", audit=False)
@@ -251,7 +274,7 @@ def panic(ctx: ServiceContext, *, lat: float | None = None,
     ops = _ops(ctx)
     unit_id = _my_unit(ctx)
     if lat is not None and lon is not None:
-        ops.units.update_positions([(unit_id, float(lat), float(lon), None)])
+        ops.units.update_positions([(unit_id, float(lat), float(lon), None)], via="panic")
     unit = ops.units.get(unit_id)
     alert = ops.alerts.raise_alert(
         "panic", title=f"P1 紧急求助 PANIC — {unit.name} ({unit.id})", rule="field.panic",
@@ -274,12 +297,40 @@ def reports(ctx: ServiceContext, *, incident_id: int) -> list[dict[str, Any]]:
              **json.loads(r[5]), "photos": photos_of(con, f"field:{r[0]}")} for r in rows]
 
 
+@service("ops.incident_followup", permission="ops.read", audit_repeats=300.0)
+def followup(ctx: ServiceContext, *, incident_id: int) -> dict[str, Any]:
+    """What came back on an incident after dispatch: each unit's clearance feedback (outcome,
+    notes, photos) and the citizen's rating and comment (with the report's photos). The
+    board re-reads it while the incident is selected: audited once per 5 minutes with the
+    repeats, like the board's other polled reads."""
+    con = _ops(ctx).ctx.con
+    inc = load_incident(con, int(incident_id))
+    rows = con.execute("SELECT id, ts, unit_id, account, payload FROM ops_field_log WHERE "
+                       "incident_id=? AND kind='feedback' ORDER BY id", (inc.id,)).fetchall()
+    feedback = [{"id": r[0], "ts": r[1], "unit_id": r[2], "account": r[3],
+                 **{k: v for k, v in json.loads(r[4]).items() if k in ("outcome", "notes")},
+                 "photos": photos_of(con, f"field:{r[0]}")} for r in rows]
+    rows = con.execute("SELECT code, ts, rating, rating_note, rated_at FROM ops_reports WHERE "
+                       "incident_id=? ORDER BY ts", (inc.id,)).fetchall()
+    citizen = [{"code": r[0], "ts": r[1], "rating": r[2], "rating_note": r[3] or "",
+                "rated_at": r[4], "photos": photos_of(con, f"report:{r[0]}")} for r in rows]
+    audit_detail(incident=inc.id, feedback=len(feedback), reports=len(citizen))
+    return {"incident_id": inc.id, "status": inc.status, "feedback": feedback,
+            "citizen": citizen}
+
+
 @service("ops.photo", permission="ops.read")
-def photo(ctx: ServiceContext, *, photo_id: int) -> dict[str, Any]:
-    """A photo sent from the field or with a public report (bytes, mime, sha256); its owner
-    says which (``field:N`` or ``report:CODE``)."""
+def photo(ctx: ServiceContext, *, photo_id: int, max_px: int | None = None) -> dict[str, Any]:
+    """A photo sent from the field or with a public report (bytes, mime, sha256 of the
+    original); its owner says which (``field:N`` or ``report:CODE``). With ``max_px`` a JPEG
+    thumbnail of at most that many pixels a side (32–1024) instead of the original."""
     from ops.photos import photo as load
+    from ops.photos import thumbnail
 
     found = load(_ops(ctx).ctx.con, int(photo_id))
-    audit_detail(owner=found["owner"], sha256=found["sha256"])
+    if max_px is not None:
+        found["data"] = thumbnail(found["data"], max_px, f"photo {found['id']}")
+        found["mime"], found["thumbnail"] = "image/jpeg", max_px
+    audit_detail(owner=found["owner"], sha256=found["sha256"],
+                 **({"thumbnail": max_px} if max_px is not None else {}))
     return found

@@ -19,6 +19,7 @@ from ops.errors import OpsError
 MAX_PHOTOS = 3
 MAX_PHOTO_BYTES = 2 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # a "decompression bomb" is refused before it is decoded
+THUMB_PX = (32, 1024)  # a thumbnail's longest side may be asked for within these bounds
 _MAGIC = ((b"\xff\xd8\xff", "image/jpeg", "JPEG"), (b"\x89PNG\r\n\x1a\n", "image/png", "PNG"),
           (b"RIFF", "image/webp", "WEBP"))
 
@@ -115,3 +116,28 @@ def photo(con: Any, photo_id: int) -> dict[str, Any]:
         raise UnknownIncidentError(f"no photo {photo_id!r}")
     return {"id": row[0], "owner": row[1], "mime": row[2], "sha256": row[3],
             "data": base64.b64decode(row[4])}
+
+
+def thumbnail(data: bytes, max_px: int, where: str) -> bytes:
+    """``data`` (a stored, checked photo) re-encoded as a JPEG whose longest side is at most
+    ``max_px`` (within :data:`THUMB_PX`; the EXIF orientation applied, nothing else of the
+    original kept), so a console lists an incident's photos without fetching megabytes."""
+    if isinstance(max_px, bool) or not isinstance(max_px, int) \
+            or not THUMB_PX[0] <= max_px <= THUMB_PX[1]:
+        raise InvalidPhotoError(f"{where}: max_px must be a whole number from {THUMB_PX[0]} "
+                                f"to {THUMB_PX[1]}, got {max_px!r}")
+    from PIL import Image, ImageOps
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            if img.width * img.height > MAX_PIXELS:
+                raise InvalidPhotoError(f"{where}: {img.width}×{img.height} pixels is too large")
+            small = ImageOps.exif_transpose(img).convert("RGB")
+            small.thumbnail((max_px, max_px))
+            out = io.BytesIO()
+            small.save(out, "JPEG", quality=80)
+    except InvalidPhotoError:
+        raise
+    except Exception as exc:  # Pillow raises many kinds on a damaged file
+        raise InvalidPhotoError(f"{where}: cannot be read for a thumbnail ({exc})") from None
+    return out.getvalue()

@@ -61,7 +61,7 @@ def seed_demo_units(ops: OpsService, *, total: int | None = None, seed: int = 7,
                           lon=None if uid in existing else lon, user=user,
                           replace=uid in existing)
             fixes.append((uid, lat, lon, None))
-    ops.units.update_positions(fixes)
+    ops.units.update_positions(fixes, via="seed")
     made = [ops.units.get(uid) for uid, *_ in fixes]
     return made
 

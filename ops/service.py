@@ -272,7 +272,8 @@ def position(ctx: ServiceContext, *, unit_id: str, lat: float, lon: float,
              at: datetime | str | float | None = None) -> Any:
     """Record a unit's position fix (the next recommendation ranks by it)."""
     when = at if isinstance(at, float | int) else _when(at, ctx)
-    unit = ops_for(ctx.workspace).units.update_position(unit_id, lat, lon, when)
+    unit = ops_for(ctx.workspace).units.update_position(unit_id, lat, lon, when,
+                                                        via="commander")
     audit_detail(position_at=unit.position_at)
     return unit
 

@@ -157,19 +157,29 @@ class UnitRoster:
 
     # -- positions ----------------------------------------------------------------------------
     def update_position(self, unit_id: str, lat: float, lon: float,
-                        at: datetime | float | None = None) -> Unit:
+                        at: datetime | float | None = None, *, via: str = "gps") -> Unit:
         """Record a position fix (the API a GPS plugin calls).
 
         A fix older than the one stored is ignored (fixes arrive out of order), so the stored
         position is always the latest. Emits ``unit.moved`` to in-process subscribers.
         """
-        self.update_positions([(unit_id, lat, lon, at)])
+        self.update_positions([(unit_id, lat, lon, at)], via=via)
         return self.get(unit_id)
 
     def update_positions(self, fixes: Iterable[tuple[str, float, float,
-                                                     datetime | float | None]]) -> int:
-        """Record many fixes in one transaction; returns how many moved a unit."""
+                                                     datetime | float | None]], *,
+                         via: str = "gps", audit_action: str | None = None) -> int:
+        """Record many fixes in one transaction; returns how many moved a unit.
+
+        Every fix is kept in ``ops_positions`` with the session's account and ``via`` (how it
+        came: device, commander, panic, gps, seed). With ``audit_action`` the fixes are audited
+        under that action one entry per account and unit per minute
+        (:func:`ops.positions.audit_fix`); without, the caller audits (or, for a plugin's
+        feed, its own service does)."""
+        from ops.positions import audit_fix, record
+
         moved = 0
+        account = self.ctx.user(None)
         with self.ctx.tx() as tx:
             for unit_id, lat, lon, at in fixes:
                 check_point(lat, lon, f"unit {unit_id}")
@@ -185,6 +195,10 @@ class UnitRoster:
                 elif not tx.con.execute("SELECT 1 FROM ops_units WHERE id=?",
                                         (unit_id,)).fetchone():
                     raise UnknownUnitError(f"position fix for unknown unit {unit_id!r}")
+                fix = record(tx, unit_id, lat, lon, when, account=account, via=via)
+                if audit_action is not None:
+                    audit_fix(tx, fix, unit_id, lat, lon, when, account=account,
+                              action=audit_action, via=via)
             if moved:  # tells every process's recommender to reload positions
                 tx.con.execute("INSERT INTO ops_meta VALUES ('units_moved', 1) ON CONFLICT(key) "
                                "DO UPDATE SET value = value + 1")

@@ -600,3 +600,30 @@ def test_a_unit_that_sets_off_without_tapping_accept_has_accepted(
     # a device cannot reach a status its state machine forbids
     status, body = call(server, token, "field.status", status="cleared")
     assert status == 409 and "en_route" in body["error"]["message"]
+
+
+def test_a_devices_fixes_are_all_kept_and_audited_once_a_minute_on_the_centre(
+        centre: dict[str, Any]) -> None:
+    """Issue #20, position audit volume, on PostgreSQL through the real server: six fixes in a
+    row from one device are six rows of its unit's track (with the device's account) and one
+    audit entry (the first fix; the others are summarised by the next minute's entry); the
+    audit chain verifies."""
+    server, admin, desk = centre["server"], centre["admin"], centre["desk"]
+    unit = centre["units"]["dev-a"]
+    device = login(server, "dev-a", DEVICES["dev-a"][0])
+    before = ok(server, admin, "audit.list", user="dev-a", action="field.position", limit=500)
+    start = time.time()
+    fixes = [(30.71 + i * 0.001, 120.71 + i * 0.001) for i in range(6)]
+    for lat, lon in fixes:
+        ok(server, device, "field.position", lat=lat, lon=lon)
+    track = ok(server, desk, "ops.track", unit_id=unit, since=start - 1)
+    assert [(t["lat"], t["lon"]) for t in reversed(track)] == fixes
+    assert {(t["account"], t["via"]) for t in track} == {("dev-a", "device")}
+    after = ok(server, admin, "audit.list", user="dev-a", action="field.position", limit=500)
+    new = after[len(before):]  # in log order
+    assert len(new) <= 1, new  # at most one entry for six fixes within a minute
+    if not before:  # this device's first fix ever: audited at once, naming it
+        assert new and new[0]["params"]["lat"] == fixes[0][0]
+    from centre_support import chain_problems
+
+    assert chain_problems(centre["config"]) == []

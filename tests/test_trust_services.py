@@ -249,6 +249,8 @@ CALLS: dict[str, Callable[[Env], dict[str, Any]]] = {
     "field.panic": lambda e: {},
     "field.reports": lambda e: {"incident_id": e["incident_f"]},
     "ops.photo": lambda e: {"photo_id": e["photo"]},
+    "ops.incident_followup": lambda e: {"incident_id": e["incident_f"]},
+    "ops.track": lambda e: {"unit_id": e["unit3"]},
     "field.revoke_device": lambda e: {"account": "boss"},
     "public.categories": lambda e: {},
     "public.report_submit": lambda e: {"category": "theft", "text": "车被偷",

@@ -13,6 +13,15 @@ For each phase: push latency per (incident, console) from just before the comman
 to the moment the console read the event (p50/p95/max), the position calls' latency and
 failures, and the server process's CPU (psutil: % of one core over the phase). Ratios B/A.
 
+**Position audit volume** (phase B, read from PostgreSQL): the audit entries the fixes wrote
+(``field.position``) and their bytes (the entries' JSON lines, as the chain and its file mirror
+keep them), the rows and bytes of the positions table when there is one, each per fix and per
+day at this load; and the cost of one audit append on the centre (``--appends`` appends of a
+typical position entry, timed in this process on the same database). ``--repo DIR`` runs the
+server (and the append) from another checkout, for a before/after on the same machine::
+
+    python bench/server/bench_field.py --units 200 --consoles 20 --seconds 75 --repo /work/main
+
 Needs a PostgreSQL (``SUPERBRAIN_PG_URL``); creates and drops its own database::
 
     python bench/server/bench_field.py --units 200 --consoles 20 --seconds 60
@@ -38,7 +47,6 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))
 
 ADMIN_PASSWORD = "Bz4-bench-leader-2026"
 UNIT_PASSWORD = "Qy7-bench-phone-pw"
@@ -201,6 +209,63 @@ def run_phase(port: int, server_pid: int, consoles: list[Console], commander: st
             "server_cpu_pct_of_one_core": round(100 * cpu / wall, 1)}
 
 
+def audit_mark(db_url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(db_url) as con:
+        return int(con.execute("SELECT coalesce(max(seq), 0) FROM audit_log").fetchone()[0])
+
+
+def audit_volume(db_url: str, after_seq: int, since: float, fixes: int, seconds: float,
+                 units: int, interval: float) -> dict[str, Any]:
+    """What phase B's fixes cost in the audit log and the positions table, per fix and per day
+    at ``units`` reporting every ``interval`` s (measured rates scaled to a day)."""
+    import psycopg
+
+    with psycopg.connect(db_url) as con:
+        entries, text_bytes, audit_row_bytes = con.execute(
+            "SELECT count(*), coalesce(sum(octet_length(line)), 0), "
+            "coalesce(sum(pg_column_size(a.*)), 0) FROM audit_log a WHERE seq > %s "
+            "AND action = 'field.position'", (after_seq,)).fetchone()
+        rows = row_bytes = None
+        if con.execute("SELECT to_regclass('ops_positions')").fetchone()[0] is not None:
+            rows, row_bytes = con.execute(
+                "SELECT count(*), coalesce(sum(pg_column_size(p.*)), 0) FROM ops_positions p "
+                "WHERE ts >= %s", (since,)).fetchone()
+    per_day = 86400 / seconds
+    out: dict[str, Any] = {
+        "fixes": fixes, "audit_entries": int(entries),
+        "audit_entries_per_fix": round(int(entries) / max(1, fixes), 3),
+        "audit_bytes_per_entry": round(int(text_bytes) / max(1, int(entries))),
+        "audit_entries_per_day": round(int(entries) * per_day),
+        "audit_mb_per_day": round(int(text_bytes) * per_day / 1e6, 1),
+        "audit_table_mb_per_day": round(int(audit_row_bytes) * per_day / 1e6, 1),
+        "fixes_per_day_at_this_load": round(units * 86400 / interval)}
+    if rows is not None:
+        out |= {"position_rows": int(rows),
+                "position_bytes_per_row": round(int(row_bytes) / max(1, int(rows))),
+                "position_mb_per_day": round(int(row_bytes) * per_day / 1e6, 1)}
+    return out
+
+
+def append_cost(config: Path, n: int) -> dict[str, Any]:
+    """``n`` audit appends of a typical position entry on the centre, timed one by one."""
+    from centre.workspace import open_centre
+
+    ws = open_centre(config, application_name="bench-audit-append")
+    times = []
+    try:
+        for i in range(n):
+            params = {"lat": 30.7 + i * 1e-5, "lon": 120.7, "accuracy_m": 12,
+                      "unit": "BENCH-01"}
+            t0 = time.perf_counter()
+            ws.audit.append("bench-device", "bench.position_append", params)
+            times.append(time.perf_counter() - t0)
+    finally:
+        ws.close()
+    return summary(times)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--units", type=int, default=200)
@@ -208,7 +273,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--interval", type=float, default=10.0)
     parser.add_argument("--incident-rate", type=float, default=1.0)
+    parser.add_argument("--appends", type=int, default=300)
+    parser.add_argument("--repo", type=Path, default=REPO,
+                        help="the checkout whose server runs (default: this one)")
     args = parser.parse_args()
+    repo = args.repo.resolve()
+    sys.path.insert(0, str(repo))
     admin_url = os.environ.get("SUPERBRAIN_PG_URL")
     if not admin_url:
         raise SystemExit("set SUPERBRAIN_PG_URL (eval \"$(tools/dev-postgres start)\")")
@@ -218,15 +288,15 @@ def main() -> None:
     with psycopg.connect(admin_url, autocommit=True) as con:
         con.execute(f"CREATE DATABASE {name}")
     db_url = urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": str(repo)}
     server = None
     try:
         with tempfile.TemporaryDirectory() as tmp:
             config = Path(tmp) / "centre.toml"
             config.write_text(f'[centre]\nname = "bench"\ndata_dir = "data"\n\n[database]\n'
                               f'url = {json.dumps(db_url)}\n\n[server]\n', encoding="utf-8")
-            subprocess.run([sys.executable, str(REPO / "main.py"), "centre", "init", "--config",
-                            str(config), "--admin", "chief"], check=True, cwd=REPO,
+            subprocess.run([sys.executable, str(repo / "main.py"), "centre", "init", "--config",
+                            str(config), "--admin", "chief"], check=True, cwd=repo,
                            env={**env, "SUPERBRAIN_NEW_PASSWORD": ADMIN_PASSWORD},
                            capture_output=True)
             import socket
@@ -235,9 +305,9 @@ def main() -> None:
                 s.bind(("127.0.0.1", 0))
                 port = s.getsockname()[1]
             log = open(Path(tmp) / "serve.log", "wb")  # noqa: SIM115 - closed with the dir
-            server = subprocess.Popen([sys.executable, str(REPO / "main.py"), "serve",
+            server = subprocess.Popen([sys.executable, str(repo / "main.py"), "serve",
                                        "--config", str(config), "--port", str(port),
-                                       "--log-level", "warning"], cwd=REPO, env=env,
+                                       "--log-level", "warning"], cwd=repo, env=env,
                                       stdout=log, stderr=subprocess.STDOUT)
             deadline = time.monotonic() + 60
             while True:
@@ -276,10 +346,15 @@ def main() -> None:
             for c in streams:
                 c.start()
                 c.ready.wait(30)
+            seq0, since = audit_mark(db_url), time.time()
             b = run_phase(port, server.pid, consoles, admin, tokens, **common)
+            b["audit"] = audit_volume(db_url, seq0, since, b["positions"]["n"], args.seconds,
+                                      args.units, args.interval)
+            b["audit"]["append_on_centre"] = append_cost(config, args.appends)
             b["unit_streams"] = len(streams)
             b["events_on_unit_streams"] = sum(c.events for c in streams)
-            print(json.dumps({"args": vars(args), "A_consoles_only": a, "B_plus_units": b,
+            print(json.dumps({"args": {**vars(args), "repo": str(repo)},
+                              "A_consoles_only": a, "B_plus_units": b,
                               "ratios_B_over_A": {
                                   "push_p95": round(b["push"]["p95_ms"] / a["push"]["p95_ms"],
                                                     2),

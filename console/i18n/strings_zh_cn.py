@@ -294,3 +294,21 @@ ZH_CN.update({
     "the workspace's own": "本工作区自定义", "the shipped set": "系统默认",
     "{indicator} ({unit}), last {n} months": "{indicator}（{unit}），近 {n} 个月",
 })
+
+# the dispatch board's incident follow-up (issue #20: feedback, photos, rating)
+ZH_CN.update({
+    "Closed incidents (newest first)": "已结束警情（最新在前）",
+    "resolved": "已处置", "referred": "已移交", "no trace": "未发现", "false alarm": "误报",
+    "other": "其他", "{n} photo(s)": "{n} 张照片",
+    "Feedback from {unit} ({account}), {time}: {outcome}":
+        "{unit}（{account}）处置反馈，{time}：{outcome}",
+    "Citizen report {code}: not rated yet": "市民上报 {code}：尚未评价",
+    "Citizen rating {stars} {rating}/5 (report {code}), {time}":
+        "市民评价 {stars} {rating}/5（上报 {code}），{time}",
+    "No feedback, photos or rating yet.": "暂无反馈、照片或评价。",
+    "unit feedback #{ref}": "警力反馈 #{ref}", "citizen report {ref}": "市民上报 {ref}",
+    "Photo {id}": "照片 {id}", "{owner} · SHA-256 of the original {sha}":
+        "{owner} · 原图 SHA-256 {sha}",
+    "follow-up: {error}": "后续情况：{error}", "Photo {id}: click for full size":
+        "照片 {id}：点击查看大图", "photo: {error}": "照片：{error}",
+})

@@ -597,44 +597,44 @@
 </context><context>
     <name>DashboardPanel</name>
     <message>
-        <location filename="../dashboard_panel.py" line="95" />
+        <location filename="../dashboard_panel.py" line="97" />
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../dashboard_panel.py" line="100" />
+        <location filename="../dashboard_panel.py" line="102" />
         <source>indicator field</source>
         <translation>指标字段</translation>
     </message>
     <message>
-        <location filename="../dashboard_panel.py" line="104" />
+        <location filename="../dashboard_panel.py" line="106" />
         <source>records per month by category</source>
         <translation>各类别每月记录数</translation>
     </message>
     <message>
-        <location filename="../dashboard_panel.py" line="107" />
+        <location filename="../dashboard_panel.py" line="109" />
         <source>last 30 days vs a year before (%)</source>
         <translation>近30天同比（%）</translation>
     </message>
     <message>
-        <location filename="../dashboard_panel.py" line="108" />
+        <location filename="../dashboard_panel.py" line="110" />
         <source>top places (records by district)</source>
         <translation>高发地点（按辖区记录数）</translation>
     </message>
     <message>
-        <location filename="../dashboard_panel.py" line="110" />
+        <location filename="../dashboard_panel.py" line="112" />
         <source>hotspots: incidents by district, 14 days vs the 14 before</source>
         <translation>热点：各辖区警情，近14天与前14天对比</translation>
     </message>
     <message>
-        <location filename="../dashboard_panel.py" line="170" />
+        <location filename="../dashboard_panel.py" line="172" />
         <source>{n} records in {sources} sources</source>
         <translation>{sources} 个数据源共 {n} 条记录</translation>
     </message>
 </context><context>
     <name>Dispatch</name>
     <message>
-        <location filename="../dispatch_models.py" line="33" />
+        <location filename="../dispatch_models.py" line="35" />
         <source>Select an incident in the queue.</source>
         <translation>请在队列中选择一起警情。</translation>
     </message>
@@ -648,92 +648,97 @@
 </context><context>
     <name>DispatchPanel</name>
     <message>
-        <location filename="../dispatch_panel.py" line="94" />
+        <location filename="../dispatch_panel.py" line="119" />
         <source>loading the board …</source>
         <translation>正在加载调度台 …</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="107" />
+        <location filename="../dispatch_panel.py" line="132" />
         <source>Unit</source>
         <translation>警力</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="107" />
+        <location filename="../dispatch_panel.py" line="132" />
         <source>Type</source>
         <translation>类型</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="108" />
+        <location filename="../dispatch_panel.py" line="133" />
         <source>Distance</source>
         <translation>距离</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="108" />
+        <location filename="../dispatch_panel.py" line="133" />
         <source>ETA</source>
         <translation>预计到达</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="109" />
+        <location filename="../dispatch_panel.py" line="134" />
         <source>Position</source>
         <translation>位置</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="113" />
+        <location filename="../dispatch_panel.py" line="138" />
         <source>Recommend</source>
         <translation>推荐警力</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="115" />
+        <location filename="../dispatch_panel.py" line="140" />
         <source>Assign selected units</source>
         <translation>派出所选警力</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="121" />
+        <location filename="../dispatch_panel.py" line="147" />
         <source>Incident queue (most urgent first)</source>
         <translation>警情队列（最紧急在前）</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="124" />
+        <location filename="../dispatch_panel.py" line="148" />
+        <source>Closed incidents (newest first)</source>
+        <translation>已结束警情（最新在前）</translation>
+    </message>
+    <message>
+        <location filename="../dispatch_panel.py" line="152" />
         <source>Select an incident in the queue.</source>
         <translation>请在队列中选择一起警情。</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="129" />
+        <location filename="../dispatch_panel.py" line="175" />
         <source>Recommended units</source>
         <translation>推荐警力</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="140" />
+        <location filename="../dispatch_panel.py" line="186" />
         <source>Release</source>
         <translation>释放</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="143" />
+        <location filename="../dispatch_panel.py" line="189" />
         <source>set status…</source>
         <translation>设置状态…</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="148" />
+        <location filename="../dispatch_panel.py" line="194" />
         <source>Units by status</source>
         <translation>警力状态</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="168" />
+        <location filename="../dispatch_panel.py" line="214" />
         <source>Show in Map view</source>
         <translation>在地图视图中显示</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="169" />
+        <location filename="../dispatch_panel.py" line="215" />
         <source>The Map view shows every layer; pop it out (Ctrl+Shift+D) to keep it beside the board</source>
         <translation>地图视图显示全部图层；可将其弹出（Ctrl+Shift+D）放在调度台旁边</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="224" />
+        <location filename="../dispatch_panel.py" line="289" />
         <source>board: {error}</source>
         <translation>调度台：{error}</translation>
     </message>
     <message>
-        <location filename="../dispatch_panel.py" line="248" />
+        <location filename="../dispatch_panel.py" line="317" />
         <source>Open incidents {open}   |   units: {units}   |   unacknowledged alerts {alerts}</source>
         <translation>未结警情 {open}   |   警力：{units}   |   未确认预警 {alerts}</translation>
     </message>
@@ -987,6 +992,93 @@
         <location filename="../faces_panel.py" line="562" />
         <source>state the purpose of the search</source>
         <translation>请填写检索事由</translation>
+    </message>
+</context><context>
+    <name>Followup</name>
+    <message>
+        <location filename="../incident_followup.py" line="44" />
+        <source>resolved</source>
+        <translation>已处置</translation>
+    </message>
+    <message>
+        <location filename="../incident_followup.py" line="45" />
+        <source>referred</source>
+        <translation>已移交</translation>
+    </message>
+    <message>
+        <location filename="../incident_followup.py" line="46" />
+        <source>no trace</source>
+        <translation>未发现</translation>
+    </message>
+    <message>
+        <location filename="../incident_followup.py" line="47" />
+        <source>false alarm</source>
+        <translation>误报</translation>
+    </message>
+    <message>
+        <location filename="../incident_followup.py" line="48" />
+        <source>other</source>
+        <translation>其他</translation>
+    </message>
+    <message>
+        <location filename="../incident_followup.py" line="61" />
+        <source>Feedback from {unit} ({account}), {time}: {outcome}</source>
+        <translation>{unit}（{account}）处置反馈，{time}：{outcome}</translation>
+    </message>
+    <message>
+        <location filename="../incident_followup.py" line="77" />
+        <source>{n} photo(s)</source>
+        <translation>{n} 张照片</translation>
+    </message>
+    <message>
+        <location filename="../incident_followup.py" line="88" />
+        <source>Citizen report {code}: not rated yet</source>
+        <translation>市民上报 {code}：尚未评价</translation>
+    </message>
+    <message>
+        <location filename="../incident_followup.py" line="95" />
+        <source>Citizen rating {stars} {rating}/5 (report {code}), {time}</source>
+        <translation>市民评价 {stars} {rating}/5（上报 {code}），{time}</translation>
+    </message>
+    <message>
+        <location filename="../incident_followup.py" line="106" />
+        <source>No feedback, photos or rating yet.</source>
+        <translation>暂无反馈、照片或评价。</translation>
+    </message>
+    <message>
+        <location filename="../incident_followup.py" line="114" />
+        <source>unit feedback #{ref}</source>
+        <translation>警力反馈 #{ref}</translation>
+    </message>
+    <message>
+        <location filename="../incident_followup.py" line="116" />
+        <source>citizen report {ref}</source>
+        <translation>市民上报 {ref}</translation>
+    </message>
+    <message>
+        <location filename="../incident_followup.py" line="137" />
+        <source>Photo {id}</source>
+        <translation>照片 {id}</translation>
+    </message>
+    <message>
+        <location filename="../incident_followup.py" line="149" />
+        <source>{owner} · SHA-256 of the original {sha}</source>
+        <translation>{owner} · 原图 SHA-256 {sha}</translation>
+    </message>
+    <message>
+        <location filename="../incident_followup.py" line="227" />
+        <source>follow-up: {error}</source>
+        <translation>后续情况：{error}</translation>
+    </message>
+    <message>
+        <location filename="../incident_followup.py" line="263" />
+        <source>Photo {id}: click for full size</source>
+        <translation>照片 {id}：点击查看大图</translation>
+    </message>
+    <message>
+        <location filename="../incident_followup.py" line="289" />
+        <source>photo: {error}</source>
+        <translation>照片：{error}</translation>
     </message>
 </context><context>
     <name>GraphPanel</name>
@@ -2020,42 +2112,42 @@
         <translation>输入检索条件后按回车。</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="265" />
+        <location filename="../search_panel.py" line="267" />
         <source> in the last {n} days (tick 'all time' for older records)</source>
         <translation>（最近 {n} 天；勾选“全部时间”可检索更早的记录）</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="267" />
+        <location filename="../search_panel.py" line="269" />
         <source>{n} hits in {ms} ms</source>
         <translation>{n} 条命中，用时 {ms} 毫秒</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="274" />
+        <location filename="../search_panel.py" line="276" />
         <source> — {n} loaded</source>
         <translation> — 已加载 {n}</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="281" />
+        <location filename="../search_panel.py" line="283" />
         <source>source</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="281" />
+        <location filename="../search_panel.py" line="283" />
         <source>type</source>
         <translation>类型</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="282" />
+        <location filename="../search_panel.py" line="284" />
         <source>category</source>
         <translation>类别</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="282" />
+        <location filename="../search_panel.py" line="284" />
         <source>district</source>
         <translation>辖区</translation>
     </message>
     <message>
-        <location filename="../search_panel.py" line="283" />
+        <location filename="../search_panel.py" line="285" />
         <source>day</source>
         <translation>日期</translation>
     </message>
@@ -2123,27 +2215,27 @@ Build the demo workspace there: seven synthetic sources of 嘉兴 (residents, 11
 </context><context>
     <name>TimelinePanel</name>
     <message>
-        <location filename="../timeline_panel.py" line="56" />
+        <location filename="../timeline_panel.py" line="64" />
         <source>entity ids (comma separated), or select nodes in the link chart</source>
         <translation>实体编号（逗号分隔），或在关系图谱中选择节点</translation>
     </message>
     <message>
-        <location filename="../timeline_panel.py" line="59" />
+        <location filename="../timeline_panel.py" line="67" />
         <source>Use chart selection</source>
         <translation>使用图谱选择</translation>
     </message>
     <message>
-        <location filename="../timeline_panel.py" line="80" />
+        <location filename="../timeline_panel.py" line="89" />
         <source>time-wheel: records by weekday × hour (local time)</source>
         <translation>时间轮：按星期 × 小时统计（本地时间）</translation>
     </message>
     <message>
-        <location filename="../timeline_panel.py" line="180" />
+        <location filename="../timeline_panel.py" line="189" />
         <source>{n} records about {entities} entities; click a point to open its record</source>
         <translation>{entities} 个实体相关记录 {n} 条；点击数据点打开记录</translation>
     </message>
     <message>
-        <location filename="../timeline_panel.py" line="183" />
+        <location filename="../timeline_panel.py" line="192" />
         <source>{early} earlier and {late} later records lie far outside and are drawn at the edges (▶ ◀)</source>
         <translation>另有较早 {early} 条、较晚 {late} 条记录远在主要时段之外，画在两端（▶ ◀）</translation>
     </message>
