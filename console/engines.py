@@ -225,6 +225,7 @@ class EngineServices:
     ops_incident_followup = Endpoint(lambda: ops_field.followup)
     ops_photo = Endpoint(lambda: ops_field.photo)
     ops_track = Endpoint(lambda: ops_field.track)
+    ops_position = Endpoint(lambda: ops_service.position)
 
     # -- cases -----------------------------------------------------------------------------------
     cases_list = Endpoint(lambda: cases_api.list_cases)

@@ -54,7 +54,7 @@ def test_a_fix_recorded_in_this_process_moves_the_unit_on_the_board_within_a_sec
 
     def gps() -> None:  # another thread, as a GPS plugin's would be
         sent.append(time.monotonic())
-        ctx.call("ops.position", unit_id=unit, lat=lat, lon=lon)
+        ctx.engines.ops_position(unit_id=unit, lat=lat, lon=lon)
 
     thread = threading.Thread(target=gps)
     thread.start()
