@@ -33,6 +33,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "test_faces_conformance": ("elasticsearch", "slow"),
     "test_faces_*": ("faces", "slow"),
     "test_field_loop": ("postgres", "slow"),
+    "test_field_basemap": ("postgres", "slow"),
     "test_field_console": ("slow",),
     "test_graph_conformance": ("elasticsearch", "slow"),
     "test_plugins_walkthrough": ("slow",),
