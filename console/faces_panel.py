@@ -234,10 +234,15 @@ class FacesPanel(QWidget):
 
         return self.ctx.service("faces.gallery", lambda: gallery_for(self.ctx.workspace))
 
+    @property
+    def remote(self) -> bool:
+        """A client console: the gallery is the centre server's, reached by service calls."""
+        return bool(getattr(self.ctx, "remote", False))
+
     def showEvent(self, event: Any) -> None:  # noqa: N802
         super().showEvent(event)
-        if self.available and self.warm_job is None:
-            self.warm_up()
+        if self.available and self.warm_job is None and not self.remote:
+            self.warm_up()  # (a client console has no gallery of its own to load)
 
     def warm_up(self) -> Job:
         """Open the gallery and load the models in a worker while the user finds a probe, so
@@ -273,10 +278,14 @@ class FacesPanel(QWidget):
             self.load_file(Path(path))
 
     def load_file(self, path: Path) -> Job | None:
+        """Read a photo file (a regular file, bounded, an image by its first bytes: nothing
+        else is read or sent to a server) and find its faces."""
+        from core.remote_files import TransferError, read_upload
+
         try:
-            data = Path(path).read_bytes()
-        except OSError as exc:
-            self._failed(f"{str(path)!r}: {exc.strerror}")
+            data = read_upload(path)
+        except TransferError as exc:
+            self._failed(str(exc))
             return None
         return self.load_bytes(data, str(path))
 
@@ -357,7 +366,10 @@ class FacesPanel(QWidget):
             self._failed(str(exc))
             self.refused.emit(str(exc))
             return None
-        faces, index = self.faces, self.face_index
+        # a client console sends the photo itself: the server describes it again, so a probe
+        # is always what the server saw (the detected faces hold no descriptor over the wire)
+        faces = self.probe_bytes if self.remote else self.faces
+        index = self.face_index
         return self._run(  # the faces.search service: checked, audited (failures too)
             lambda _p, _c: self.ctx.call("faces.search", probe=faces, case=case,
                                          purpose=purpose, k=12, faces=[index]),
@@ -367,7 +379,7 @@ class FacesPanel(QWidget):
         self.result = result
         faces = [c.face_id for c in result.candidates]
         try:
-            self.decisions = self.gallery().store.face_decisions(faces)
+            self.decisions = {} if self.remote else self.gallery().store.face_decisions(faces)
         except Exception as exc:  # the badges are a help; the result still shows
             log.warning("earlier reviews unavailable: %s", exc)
             self.decisions = {}
