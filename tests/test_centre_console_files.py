@@ -154,6 +154,12 @@ def test_the_dossier_and_the_chart_picture_come_down_to_the_client(
     assert DEMO_CASE in written[0].read_text("utf-8")
     assert _audit(centre, "chief", "cases.dossier")[-1]["params"]["sha256"] == \
         _sha256(written[0])
+    # the PDF is printed on the server (Qt WebEngine in a child process) and comes down whole
+    result, written = chief.download("cases.dossier", "path", tmp_path / "dossier.pdf",
+                                     case=DEMO_CASE)
+    assert written[0].read_bytes()[:5] == b"%PDF-"
+    assert result["sha256"] == _sha256(written[0]) == \
+        _audit(centre, "chief", "cases.dossier")[-1]["params"]["sha256"]
     chief.logout()
 
 
