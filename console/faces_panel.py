@@ -213,6 +213,8 @@ class FacesPanel(QWidget):
         self.show_below.toggled.connect(lambda _on: self._render_candidates())
         self.shown: list[Any] = []  # the candidates in the list, in its order
         self.decisions: dict[int, str] = {}  # face id -> earlier review decision
+        self.pictures: dict[int, bytes] = {}  # face id -> JPEG crop (client console)
+        self.pictures_job: Job | None = None
         rv.addWidget(self.threshold_label)
         rv.addWidget(self.show_below)
         rv.addWidget(self.candidates, 1)
@@ -388,7 +390,10 @@ class FacesPanel(QWidget):
             self.tr("Candidates — threshold {t}: {fm} on LFW; gallery of {n} faces"),
             t=f"{result.threshold:.3f}", fm=fmr_text(result.threshold_fmr, pairs),
             n=f"{result.gallery_size:,}"))
+        self.pictures = {}
         self._render_candidates()
+        if self.remote and result.candidates:
+            self.fetch_pictures(result)
         above = sum(1 for c in result.candidates if c.above_threshold)
         hidden = 0 if self.show_below.isChecked() else len(result.candidates) - above
         self.status.setText(fill(self.tr("{n} candidates, {above} above the threshold — leads "
@@ -397,6 +402,36 @@ class FacesPanel(QWidget):
                             + (fill(self.tr(" · {hidden} below the threshold hidden"),
                                     hidden=hidden) if hidden else ""))
         self.searched.emit(result)
+
+    def fetch_pictures(self, result: Any) -> Job:
+        """A client console: the candidates' face pictures and earlier decisions from the
+        server (``faces.candidates``; the gallery's photos stay there), then drawn."""
+        ids = [c.face_id for c in result.candidates]
+        job = Job(lambda _p, _c: self.ctx.call("faces.candidates", search_id=result.search_id,
+                                               face_ids=ids), "faces-pictures")
+
+        def arrived(rows: list[dict[str, Any]]) -> None:
+            if self.result is not result:
+                return  # a newer search is shown
+            self.pictures = {int(r["face_id"]): r["jpeg"] for r in rows if r.get("jpeg")}
+            self.decisions = {int(r["face_id"]): str(r["decision"]) for r in rows
+                              if r.get("decision")}
+            self._render_candidates()
+
+        job.result.connect(arrived)
+        job.error.connect(lambda message: log.warning("candidate pictures: %s", message))
+        self.pictures_job = job
+        return job.start()
+
+    def _icon(self, c: Any) -> QIcon:
+        if self.remote:
+            data = self.pictures.get(c.face_id)
+            if not data:
+                return QIcon()
+            return QIcon(QPixmap.fromImage(QImage.fromData(data)).scaled(
+                THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation))
+        return _thumbnail(c.photo_path, tuple(c.box))
 
     def _render_candidates(self) -> None:
         """Candidates above the threshold; below it only when asked, greyed and unnamed."""
@@ -417,7 +452,7 @@ class FacesPanel(QWidget):
             text = (f"#{c.rank} {c.similarity:.3f} {mark} {c.threshold:.2f}\n"
                     f"{fmr_text(c.score_fmr, pairs, short=True)}\n{who}"
                     + (f"\n{badge}" if badge else ""))
-            item = QListWidgetItem(_thumbnail(c.photo_path, tuple(c.box)), text)
+            item = QListWidgetItem(self._icon(c), text)
             item.setForeground(QColor("#3fb950" if c.above_threshold else "#6e7681"))
             item.setToolTip(plain_tooltip(
                 (f"{c.record_uid}\n" if c.above_threshold else "")

@@ -93,11 +93,25 @@ def _face_search(data: Any) -> Any:
                         int(data["gallery_size"]), faces, str(data.get("notice") or LEAD_NOTICE))
 
 
+def _bytes(value: Any) -> bytes | None:
+    """``{"base64": …}`` (how bytes travel) as bytes."""
+    import base64
+    import binascii
+
+    if not (isinstance(value, dict) and "base64" in value):
+        return None
+    try:
+        return base64.b64decode(str(value["base64"]), validate=True)
+    except (binascii.Error, ValueError):
+        raise DecodeError("a picture from the server is not valid base64") from None
+
+
 #: How the result of each service a panel calls is turned back into the engine's own type.
 RESULTS: dict[str, Any] = {
     "graph.centrality": _centrality,
     "faces.detect": _one("facematch.pipeline.ImageFaces"),
     "faces.search": _face_search,
+    "faces.candidates": lambda rows: [{**r, "jpeg": _bytes(r.get("jpeg"))} for r in rows],
     "search.query": _one("search.model.SearchResult"),
     "search.record": _one("core.model.Record"),
     "graph.expand": graph_result,

@@ -8,7 +8,8 @@ engines, against a real `superbrain serve` on PostgreSQL (tests/centre_fixtures.
 - the link chart's centrality is computed by the server's ``graph.centrality`` on the chart the
   console sends;
 - face search: the console sends the probe photo's bytes (read bounded, sniffed, never a FIFO),
-  the server runs the gallery with case number and purpose and audits the search.
+  the server runs the gallery with case number and purpose and audits the search; the leads'
+  pictures come from the server to the analyst who searched.
 """
 
 from __future__ import annotations
@@ -278,7 +279,20 @@ def test_console_face_search_runs_on_the_server_with_case_and_purpose(
         assert result.probe_sha256 == sent
         entry = _audit(centre, "li", "face.search")[-1]
         assert entry["purpose"] == "burglary suspect seen on camera 7"
-        assert entry["params"]["probe_sha256"] == sent
+        assert entry["case"] == case and entry["params"]["probe_sha256"] == sent
+        # the leads' pictures come from the server (the gallery photos stay there)
+        qtbot.waitUntil(lambda: len(faces.pictures) == len(result.candidates), timeout=WAIT)
+        assert all(data[:3] == b"\xff\xd8\xff" for data in faces.pictures.values())
+        assert not faces.candidates.item(0).icon().isNull()
+        assert _audit(centre, "li", "faces.candidates")[-1]["params"]["search_case"] == case
+        # ... and only to the analyst who searched: another user is told there is no such search
+        from core.remote import RemoteNotFoundError
+
+        other = _client(centre, "chief")
+        with pytest.raises(RemoteNotFoundError, match="no face search"):
+            other.call("faces.candidates", search_id=result.search_id,
+                       face_ids=[result.candidates[0].face_id])
+        other.logout()
     finally:
         bridge.stop()
         workspace.close()
