@@ -339,8 +339,11 @@ def _call_service(workspace: CentreWorkspace, session: Any, name: str,
                if p.default is inspect.Parameter.empty and p.name not in params]
     if missing:
         raise _CallError("Invalid", f"service {name!r}: missing parameters {missing}")
-    wanted = {k: downloads.requested(name, k, v) for k, v in decoded.items()}
-    wanted = {k: v for k, v in wanted.items() if v is not None}
+    wanted: dict[str, str] = {}
+    for key, value in decoded.items():
+        asked = downloads.requested(name, key, value)
+        if asked is not None:
+            wanted[key] = asked
     if not wanted:
         return call(name, ServiceContext(workspace, session), **decoded), None
     with downloads.folder() as where:
