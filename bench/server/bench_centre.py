@@ -15,10 +15,13 @@ One run, side by side (docs/PERFORMANCE.md, "Centre server"):
    p95 under that load; server CPU per request.
 
 Needs a PostgreSQL (``SUPERBRAIN_PG_URL``, e.g. ``eval "$(tools/dev-postgres start)"``); creates
-and drops its own database. Sizes scale by flags; the issue's size is about
-``--rows 150000`` (≈1M records) with the defaults for consoles and analysts::
+and drops its own database (and, with Elasticsearch, its own index prefix). Sizes scale by
+flags: ``--rows 167000`` gives 1,005,363 records, the issue's size, with the defaults for
+consoles and analysts; ``--skip-embedded`` runs the centre stages alone::
 
     python bench/server/bench_centre.py --rows 2000 --seconds 30
+    python bench/server/bench_centre.py --rows 167000 --seconds 60 \
+        --search-backend elasticsearch --search-url http://127.0.0.1:9250
 """
 
 from __future__ import annotations
