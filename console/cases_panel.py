@@ -165,12 +165,12 @@ class CasesPanel(QWidget):
         out_row = _button_row(((self.tr("Dossier…"), self.write_dossier),
                                 (self.tr("Export case…"), self.export_case),
                                 (self.tr("Import case…"), self.import_case)))
-        if self.remote:  # the server writes no file a client names (server.app)
-            for i in range(out_row.count()):
-                b = present(present(out_row.itemAt(i)).widget())
-                b.setEnabled(False)
-                b.setToolTip(self.tr("not available in client mode: run `superbrain cases "
-                                     "dossier|export|import … -w centre.toml` on the server"))
+        if self.remote:  # the dossier and the case file are made on the server and come
+            # down to the path picked here (server.downloads); an import would upload a file
+            b = present(present(out_row.itemAt(2)).widget())
+            b.setEnabled(False)
+            b.setToolTip(self.tr("not available in client mode: run `superbrain cases "
+                                 "import … -w centre.toml` on the server"))
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.status.setProperty("role", "muted")

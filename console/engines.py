@@ -189,20 +189,15 @@ class EngineServices:
     graph_expand = Endpoint(lambda: graph_service.expand, requires=("graph.expand",))
     graph_path = Endpoint(lambda: graph_service.path, requires=("graph.expand",))
     graph_timeline = Endpoint(lambda: graph_service.timeline, requires=("graph.timeline",))
-    graph_centrality = Endpoint(lambda: graph_service.centrality, remote=False,
-                                requires=("graph.analysis",))
-    graph_communities = Endpoint(lambda: graph_service.communities, remote=False,
-                                 requires=("graph.analysis",))
-    graph_export = Endpoint(lambda: graph_service.export, remote=False,
-                            requires=("graph.export",))
+    graph_centrality = Endpoint(lambda: graph_service.centrality, requires=("graph.analysis",))
+    graph_communities = Endpoint(lambda: graph_service.communities, requires=("graph.analysis",))
+    graph_export = Endpoint(lambda: graph_service.export, requires=("graph.export",))
 
     # -- faces -----------------------------------------------------------------------------------
-    faces_detect = Endpoint(lambda: faces_service.detect, remote=False,
-                            requires=("facematch.gallery",))
-    faces_search = Endpoint(lambda: faces_service.search, remote=False,
-                            requires=("facematch.gallery",))
-    faces_review = Endpoint(lambda: faces_service.review, remote=False,
-                            requires=("facematch.gallery",))
+    faces_detect = Endpoint(lambda: faces_service.detect, requires=("facematch.gallery",))
+    faces_search = Endpoint(lambda: faces_service.search, requires=("facematch.gallery",))
+    faces_review = Endpoint(lambda: faces_service.review, requires=("facematch.gallery",))
+    faces_candidates = Endpoint(lambda: faces_service.candidates, requires=("facematch.gallery",))
 
     # -- ingest ----------------------------------------------------------------------------------
     ingest_file = Endpoint(lambda: workspace_service.ingest_file, remote=False)

@@ -220,6 +220,8 @@ class FacesPanel(QWidget):
         self.show_below.toggled.connect(lambda _on: self._render_candidates())
         self.shown: list[Any] = []  # the candidates in the list, in its order
         self.decisions: dict[int, str] = {}  # face id -> earlier review decision
+        self.pictures: dict[int, bytes] = {}  # face id -> JPEG crop (client console)
+        self.pictures_job: Job | None = None
         rv.addWidget(self.threshold_label)
         rv.addWidget(self.show_below)
         rv.addWidget(self.candidates, 1)
@@ -241,10 +243,15 @@ class FacesPanel(QWidget):
 
         return self.ctx.service("faces.gallery", lambda: gallery_for(self.ctx.workspace))
 
+    @property
+    def remote(self) -> bool:
+        """A client console: the gallery is the centre server's, reached by service calls."""
+        return bool(getattr(self.ctx, "remote", False))
+
     def showEvent(self, event: Any) -> None:  # noqa: N802
         super().showEvent(event)
-        if self.available and self.warm_job is None:
-            self.warm_up()
+        if self.available and self.warm_job is None and not self.remote:
+            self.warm_up()  # (a client console has no gallery of its own to load)
 
     def warm_up(self) -> Job:
         """Open the gallery and load the models in a worker while the user finds a probe, so
@@ -280,10 +287,14 @@ class FacesPanel(QWidget):
             self.load_file(Path(path))
 
     def load_file(self, path: Path) -> Job | None:
+        """Read a photo file (a regular file, bounded, an image by its first bytes: nothing
+        else is read or sent to a server) and find its faces."""
+        from core.remote_files import TransferError, read_upload
+
         try:
-            data = Path(path).read_bytes()
-        except OSError as exc:
-            self._failed(f"{str(path)!r}: {exc.strerror}")
+            data = read_upload(path)
+        except TransferError as exc:
+            self._failed(str(exc))
             return None
         return self.load_bytes(data, str(path))
 
@@ -364,7 +375,10 @@ class FacesPanel(QWidget):
             self._failed(str(exc))
             self.refused.emit(str(exc))
             return None
-        faces, index = self.faces, self.face_index
+        # a client console sends the photo itself: the server describes it again, so a probe
+        # is always what the server saw (the detected faces hold no descriptor over the wire)
+        faces = self.probe_bytes if self.remote else self.faces
+        index = self.face_index
         assert index is not None  # search_problems refused a search with no face chosen
         return self._run(  # the faces.search service: checked, audited (failures too)
             lambda _p, _c: self.ctx.engines.faces_search(probe=faces, case=case,
@@ -375,7 +389,7 @@ class FacesPanel(QWidget):
         self.result = result
         faces = [c.face_id for c in result.candidates]
         try:
-            self.decisions = self.gallery().store.face_decisions(faces)
+            self.decisions = {} if self.remote else self.gallery().store.face_decisions(faces)
         except Exception as exc:  # the badges are a help; the result still shows
             log.warning("earlier reviews unavailable: %s", exc)
             self.decisions = {}
@@ -384,7 +398,10 @@ class FacesPanel(QWidget):
             self.tr("Candidates — threshold {t}: {fm} on LFW; gallery of {n} faces"),
             t=f"{result.threshold:.3f}", fm=fmr_text(result.threshold_fmr, pairs),
             n=f"{result.gallery_size:,}"))
+        self.pictures = {}
         self._render_candidates()
+        if self.remote and result.candidates:
+            self.fetch_pictures(result)
         above = sum(1 for c in result.candidates if c.above_threshold)
         hidden = 0 if self.show_below.isChecked() else len(result.candidates) - above
         self.status.setText(fill(self.tr("{n} candidates, {above} above the threshold — leads "
@@ -393,6 +410,37 @@ class FacesPanel(QWidget):
                             + (fill(self.tr(" · {hidden} below the threshold hidden"),
                                     hidden=hidden) if hidden else ""))
         self.searched.emit(result)
+
+    def fetch_pictures(self, result: Any) -> Job:
+        """A client console: the candidates' face pictures and earlier decisions from the
+        server (``faces.candidates``; the gallery's photos stay there), then drawn."""
+        ids = [c.face_id for c in result.candidates]
+        job = Job(lambda _p, _c: self.ctx.engines.faces_candidates(search_id=result.search_id,
+                                                                 face_ids=ids),
+                  "faces-pictures")
+
+        def arrived(rows: list[dict[str, Any]]) -> None:
+            if self.result is not result:
+                return  # a newer search is shown
+            self.pictures = {int(r["face_id"]): r["jpeg"] for r in rows if r.get("jpeg")}
+            self.decisions = {int(r["face_id"]): str(r["decision"]) for r in rows
+                              if r.get("decision")}
+            self._render_candidates()
+
+        job.result.connect(arrived)
+        job.error.connect(lambda message: log.warning("candidate pictures: %s", message))
+        self.pictures_job = job
+        return job.start()
+
+    def _icon(self, c: Any) -> QIcon:
+        if self.remote:
+            data = self.pictures.get(c.face_id)
+            if not data:
+                return QIcon()
+            return QIcon(QPixmap.fromImage(QImage.fromData(data)).scaled(
+                THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation))
+        return _thumbnail(c.photo_path, tuple(c.box))
 
     def _render_candidates(self) -> None:
         """Candidates above the threshold; below it only when asked, greyed and unnamed."""
@@ -413,7 +461,7 @@ class FacesPanel(QWidget):
             text = (f"#{c.rank} {c.similarity:.3f} {mark} {c.threshold:.2f}\n"
                     f"{fmr_text(c.score_fmr, pairs, short=True)}\n{who}"
                     + (f"\n{badge}" if badge else ""))
-            item = QListWidgetItem(_thumbnail(c.photo_path, tuple(c.box)), text)
+            item = QListWidgetItem(self._icon(c), text)
             item.setForeground(QColor("#3fb950" if c.above_threshold else "#6e7681"))
             item.setToolTip(plain_tooltip(
                 (f"{c.record_uid}\n" if c.above_threshold else "")

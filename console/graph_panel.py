@@ -956,6 +956,10 @@ class GraphPanel(QWidget):
         """Save the chart as a picture: like any export, permission-checked and audited."""
         self.finish_drawing()  # the picture shows the whole chart, not a half-drawn one
         reason = self.ctx.engines.graph_export.unavailable()
+        if not reason and self.ctx.remote:  # the grab is of this screen, the file the server's
+            reason = ("not available in client mode: a picture of the chart is made on the "
+                      "centre server from a saved chart — save the chart to a case, then use "
+                      "Chart picture in the Cases dock")
         if reason or self.model.graph is None:
             raise RuntimeError(reason or "nothing to export")
 

@@ -6,13 +6,15 @@ operations calls go to ``POST /api/v1/call/{service}`` with the session's token
 (:class:`core.remote.CentreClient`), and the server checks the role and writes the audit entry.
 Nothing here opens a database or holds its credentials.
 
-What a client console offers: search, the record pane, the link chart's expansions and paths,
-the timeline, the alert tray, the dispatch board and the Cases dock (its case calls go through
-:attr:`RemoteContext.engines`, whose transport is the HTTP API; files such as the dossier are
-written on the server by the CLI). Services whose engine work is not offered to consoles yet
-(faces, analyses, exports, ingest: ``remote=False`` in :mod:`console.engines`) are unavailable
-and their panels show "not available in client mode" instead of failing. No Qt in this
-module.
+What a client console offers: search, the record pane, the link chart's expansions, paths,
+centrality and communities, the timeline, face search (the probe photo's bytes go up, checked by
+:func:`core.remote_files.read_upload`; the server runs the gallery with case and purpose and
+audits it), the alert tray, the dispatch board and the Cases dock. Exports (GraphML, CSV, the
+chart picture, the dossier, the case file) are made by the service on the server and come down
+to the path the analyst picked, checked against the SHA-256 the server's audit entry records
+(:meth:`core.remote.CentreClient.download`). Panels whose engine work is not offered to
+consoles (ingest, plugins: ``remote=False`` in :mod:`console.engines`) show "not available in
+client mode" instead of failing. No Qt in this module.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Any
 from console.context import ConsoleContext
 from console.engines import CLIENT_MODE, EngineServices
 from console.errors import EngineUnavailableError
-from console.remote_codec import decode, graph_result, timeline_result
+from console.remote_codec import DecodeError, decode, graph_result, timeline_result
 from core.remote import CentreClient, RemoteSession, SessionExpiredError
 from core.workspace import SearchConfig
 
@@ -51,8 +53,53 @@ def _many(cls_path: str) -> Any:
     return lambda data: [one(d) for d in data]
 
 
+def _centrality(data: Any) -> Any:
+    """``graph.centrality``'s result (``{measure: [{"id", "score"}…], "approximate"}``) as a
+    ``graph.analysis.Centrality``."""
+    from graph.analysis import Centrality
+
+    if not isinstance(data, dict):
+        raise DecodeError(f"centrality: expected an object, got {type(data).__name__}")
+    approximate = data.get("approximate") or {}
+    scores = {str(m): {str(r["id"]): float(r["score"]) for r in rows}
+              for m, rows in data.items() if m != "approximate" and isinstance(rows, list)}
+    return Centrality(scores, {str(k): bool(v) for k, v in dict(approximate).items()})
+
+
+def _face_search(data: Any) -> Any:
+    """``faces.search``'s result as a ``facematch.results.SearchResult`` (its leads, each with
+    its similarity, the calibrated threshold and false-match rates)."""
+    from facematch.pipeline import Face
+    from facematch.results import LEAD_NOTICE, Candidate, ProbeFaceResult, SearchResult
+
+    faces = tuple(ProbeFaceResult(decode(Face, f["face"]),
+                                  tuple(decode(Candidate, c) for c in f.get("candidates", ())))
+                  for f in data.get("faces", ()))
+    return SearchResult(str(data["search_id"]), str(data["case"]), str(data["purpose"]),
+                        str(data["probe_sha256"]), str(data.get("probe", "")), int(data["k"]),
+                        float(data["threshold"]), float(data["threshold_fmr"]),
+                        int(data["gallery_size"]), faces, str(data.get("notice") or LEAD_NOTICE))
+
+
+def _bytes(value: Any) -> bytes | None:
+    """``{"base64": …}`` (how bytes travel) as bytes."""
+    import base64
+    import binascii
+
+    if not (isinstance(value, dict) and "base64" in value):
+        return None
+    try:
+        return base64.b64decode(str(value["base64"]), validate=True)
+    except (binascii.Error, ValueError):
+        raise DecodeError("a picture from the server is not valid base64") from None
+
+
 #: How the result of each service a panel calls is turned back into the engine's own type.
 RESULTS: dict[str, Any] = {
+    "graph.centrality": _centrality,
+    "faces.detect": _one("facematch.pipeline.ImageFaces"),
+    "faces.search": _face_search,
+    "faces.candidates": lambda rows: [{**r, "jpeg": _bytes(r.get("jpeg"))} for r in rows],
     "search.query": _one("search.model.SearchResult"),
     "search.record": _one("core.model.Record"),
     "graph.expand": graph_result,
@@ -203,13 +250,36 @@ class RemoteContext(ConsoleContext):
     def _transport(self, name: str, /, **params: Any) -> Any:
         """The service ``name`` on the server, as the logged-in user (checked and audited
         there); the result comes back as the engine's own type (:data:`RESULTS`). Hooks of the
-        calling process (progress, cancel, compute, write) stay here."""
+        calling process (progress, cancel, compute, write) stay here. An export's target file
+        (:data:`server.downloads.DOWNLOADS`) is made on the server and comes down to that path."""
+        from core.services import RUNTIME_PARAMS, to_json
+        from server.downloads import DOWNLOADS
+
+        target = params.get(DOWNLOADS.get(name, ""))
         try:
+            if isinstance(target, str | Path):  # a file the analyst keeps: made on the server
+                sent = {k: to_json(v) for k, v in params.items() if k not in RUNTIME_PARAMS}
+                return self._download(name, DOWNLOADS[name], Path(target), sent)
             return call_centre(self.client, name, **params)
         except SessionExpiredError:
             if self.on_session_expired is not None:
                 self.on_session_expired()  # the window asks for the password again
             raise
+
+    def _download(self, name: str, param: str, target: Path, sent: dict[str, Any]) -> Any:
+        """Run the export ``name`` on the server and keep its files at ``target`` (checked
+        against their SHA-256 on arrival); the result names the files written here."""
+        sent.pop(param, None)
+        result, written = self.client.download(name, param, target.expanduser(), **sent)
+        if isinstance(result, dict):
+            result = dict(result)
+            if "files" in result:
+                result["server_files"] = result["files"]
+                result["files"] = [str(p) for p in written]
+            if "file" in result:
+                result["server_file"] = result["file"]
+                result["file"] = str(written[0])
+        return result
 
     def service(self, key: str, factory: Any) -> Any:
         if key == "ops.view":  # the operations view over the ops services, not a database

@@ -104,30 +104,18 @@ def to_datetime(value: Any, where: str = "") -> datetime:
 
 def graph_result(data: Any) -> Any:
     """A ``graph.model.GraphResult`` from its ``to_dict()`` form (nodes as a list, edge
-    times as ISO strings)."""
-    from graph.model import GraphEdge, GraphNode, GraphResult
+    times as ISO strings); :class:`DecodeError` when it has not that shape."""
+    from graph.errors import GraphError
+    from graph.model import GraphResult, graph_from_dict
 
     if isinstance(data, GraphResult):
         return data
     if not isinstance(data, Mapping):
         raise DecodeError(f"graph result: expected an object, got {type(data).__name__}")
-    nodes = {}
-    raw_nodes = data.get("nodes", [])
-    if isinstance(raw_nodes, Mapping):
-        raw_nodes = list(raw_nodes.values())
-    for n in raw_nodes:
-        node = GraphNode(str(n["id"]), str(n.get("type", "")), str(n.get("label", "")),
-                         dict(n.get("props") or {}), tuple(n.get("aliases") or ()),
-                         n.get("depth"))
-        nodes[node.id] = node
-    edges = []
-    for e in data.get("edges", []):
-        times = sorted(to_datetime(t).timestamp() for t in e.get("times") or ())
-        edges.append(GraphEdge(str(e["source"]), str(e["target"]), str(e["type"]),
-                               int(e.get("count", len(times))), times,
-                               list(e.get("record_uids") or ()), bool(e.get("directed", True))))
-    return GraphResult(nodes, edges, tuple(data.get("seeds") or ()),
-                       bool(data.get("truncated", False)))
+    try:
+        return graph_from_dict(dict(data))
+    except GraphError as exc:
+        raise DecodeError(f"graph result: {exc}") from None
 
 
 def timeline_result(data: Any) -> Any:

@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -294,6 +295,27 @@ class CentreClient:
         if status != 200 or not isinstance(body, dict) or "result" not in body:
             self._raise(path, status, body)
         return body["result"]
+
+    def download(self, service: str, param: str, target: str | Path,
+                 **params: Any) -> tuple[Any, list[Path]]:
+        """Call ``service`` (one that writes a file, e.g. ``graph.export``) so that the server
+        makes the file in a folder of its own and sends it back (``param`` = {"download":
+        name}, :mod:`server.downloads`); each file is checked against its SHA-256 on arrival
+        and written beside ``target`` (:func:`core.remote_files.save_downloads`). Returns the
+        service's result and the paths written here."""
+        from core.remote_files import save_downloads
+
+        target = Path(target)
+        path = "/call/" + quote(service, safe=".")
+        status, body = self.request("POST", path, {"params": {
+            **params, param: {"download": target.name}}})
+        if status != 200 or not isinstance(body, dict) or "result" not in body:
+            self._raise(path, status, body)
+        files = body.get("files")
+        if not isinstance(files, list) or not files:
+            raise RemoteError(f"{self.url}{API}{path}: the server made no file to download",
+                              status=status, kind="Protocol")
+        return body["result"], save_downloads(files, target)
 
     def health(self) -> dict[str, Any]:
         status, body = self.request("GET", "/health")

@@ -67,6 +67,68 @@ def review(ctx: ServiceContext, *, search_id: str, face_id: int, decision: str,
     return gallery_for(ctx.workspace).review((search_id, int(face_id)), decision, note)
 
 
+MAX_CROP_PX = 512
+
+
+@service("faces.candidates", permission="faces.search")
+def candidates(ctx: ServiceContext, *, search_id: str, face_ids: Sequence[int],
+               size: int = 160) -> list[dict[str, Any]]:
+    """The pictures of the candidates of one's own face search: per face, a JPEG crop of the
+    gallery face (at most ``size`` pixels a side) and its latest review decision — what a
+    client console shows beside each lead, whose gallery photos stay on the server. Only
+    faces that search returned, only to the user who ran it."""
+    from facematch.errors import FaceError, UnknownFaceError
+    from facematch.gallery import MAX_K
+
+    gallery = gallery_for(ctx.workspace)
+    info = gallery.store.search_info(str(search_id))
+    if info is None or info["user"] != ctx.session.user:
+        raise UnknownFaceError(f"no face search {str(search_id)[:64]!r} of yours")
+    ids = [int(i) for i in face_ids]
+    if len(ids) > MAX_K:
+        raise FaceError(f"{len(ids)} faces asked for; at most {MAX_K} a call")
+    if not 32 <= int(size) <= MAX_CROP_PX:
+        raise FaceError(f"size {size}: between 32 and {MAX_CROP_PX} pixels")
+    strangers = sorted(set(ids) - {int(c) for c in info["candidates"]})
+    if strangers:
+        raise UnknownFaceError(f"faces {strangers[:10]} were not candidates of search "
+                               f"{search_id}")
+    rows = gallery.store.faces(ids)
+    decisions = gallery.store.face_decisions(ids)
+    out = []
+    for face_id in ids:
+        row = rows.get(face_id)
+        jpeg = _crop(row.photo_path, row.box, int(size)) if row is not None else None
+        out.append({"face_id": face_id, "jpeg": jpeg, "decision": decisions.get(face_id)})
+    audit_detail(search_case=info["case"], faces=len(out),
+                 pictures=sum(1 for o in out if o["jpeg"] is not None))
+    return out
+
+
+def _crop(photo: str, box: Sequence[int], size: int) -> bytes | None:
+    """The face with a quarter of its width around it, as JPEG; None when the photo cannot be
+    read any more (moved, removed): the lead still shows, without its picture."""
+    import io
+
+    from PIL import Image
+
+    from facematch.errors import FaceError
+    from facematch.images import read_image
+
+    try:
+        image = Image.fromarray(read_image(photo).pixels)
+    except (FaceError, OSError):
+        return None
+    left, top, right, bottom = (int(v) for v in box)
+    pad = int((right - left) * 0.25)
+    crop = image.crop((max(0, left - pad), max(0, top - pad),
+                       min(image.width, right + pad), min(image.height, bottom + pad)))
+    crop.thumbnail((size, size))
+    buffer = io.BytesIO()
+    crop.convert("RGB").save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
 @service("faces.enrol", permission="ingest", audit=False)
 def enrol(ctx: ServiceContext, *, photo: str, record_uid: str, entity_id: str | None = None,
           label: str | None = None) -> list[int]:

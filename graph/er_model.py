@@ -309,16 +309,22 @@ def compare(new: Sequence[dict[str, Any]], existing: Sequence[dict[str, Any]], *
 
     pool = {r["unique_id"]: r for r in existing}
     pool.update({r["unique_id"]: r for r in new})
-    join = " OR ".join("(" + " AND ".join(f'l."{c}" = r."{c}"' for c in cols) + ")"
-                       for cols in BLOCKING_RULES)
     db = _db_api()
-    result = compare_records(_rows(new), _rows(pool.values()), settings(n_records), db,
-                             join_condition=f'l.unique_id <> r.unique_id AND ({join})')
+    left, right = _rows(new), _rows(pool.values())
     best: dict[tuple[str, str], ScoredPair] = {}
-    for row in _iter_records(result):
-        p = _scored(row, n_records)
-        if p.probability >= min_probability:
-            best[(p.a, p.b)] = p
+    # One equi-join per blocking rule, the pairs united here. A single join on the rules
+    # OR-ed together is the same set of pairs, but DuckDB runs an OR condition as a nested
+    # loop over new × pool: a file of 167,000 persons took hours at 1M records (profiled in
+    # bench/server/bench_centre.py); each rule alone is a hash join. A pair's score does not
+    # depend on the rule that found it.
+    for cols in BLOCKING_RULES:
+        join = " AND ".join(f'l."{c}" = r."{c}"' for c in cols)
+        result = compare_records(left, right, settings(n_records), db,
+                                 join_condition=f"l.unique_id <> r.unique_id AND {join}")
+        for row in _iter_records(result):
+            p = _scored(row, n_records)
+            if p.probability >= min_probability:
+                best[(p.a, p.b)] = p
     return list(best.values())
 
 

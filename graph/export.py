@@ -72,9 +72,21 @@ def audited_export(workspace: Any, graph: GraphResult, path: Path, fmt: str,
         require_case_member(workspace, case, user, "graph.export")
     files = write()
     workspace.audit.append(user, "graph.export", {
-        "files": [str(f) for f in files], "format": fmt, "nodes": len(graph.nodes),
-        "edges": len(graph.edges), "seeds": list(graph.seeds)}, case=case)
+        "files": [str(f) for f in files], "sha256": [_sha256(f) for f in files],
+        "format": fmt, "nodes": len(graph.nodes), "edges": len(graph.edges),
+        "seeds": list(graph.seeds)}, case=case)
     return files
+
+
+def _sha256(path: Path) -> str:
+    """The file's SHA-256 (what the audit entry records, and a downloading client checks)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def _write(graph: GraphResult, path: Path, fmt: str, zone: Any) -> list[Path]:

@@ -142,6 +142,69 @@ class GraphResult:
         return result
 
 
+#: The largest chart a caller may send as data (a console's chart, for an analysis or export).
+MAX_SENT_NODES = 20_000
+MAX_SENT_EDGES = 200_000
+
+
+def graph_from_dict(data: Any) -> GraphResult:
+    """A :class:`GraphResult` from its :meth:`GraphResult.to_dict` form (what a client console
+    sends as its chart, and what the server answers with); bounded to
+    :data:`MAX_SENT_NODES` nodes and :data:`MAX_SENT_EDGES` edges. A result passes through.
+
+    Raises
+    ------
+    graph.errors.GraphError
+        Not a graph's shape, or too large: the message names the field.
+    """
+    from graph.errors import GraphError
+
+    if isinstance(data, GraphResult):
+        return data
+    if not isinstance(data, dict):
+        raise GraphError(f"graph: expected an object with nodes and edges, got "
+                         f"{type(data).__name__}")
+    raw_nodes = data.get("nodes") or []
+    if isinstance(raw_nodes, dict):
+        raw_nodes = list(raw_nodes.values())
+    raw_edges = data.get("edges") or []
+    if not isinstance(raw_nodes, list) or not isinstance(raw_edges, list):
+        raise GraphError("graph: nodes and edges must be lists")
+    if len(raw_nodes) > MAX_SENT_NODES or len(raw_edges) > MAX_SENT_EDGES:
+        raise GraphError(f"graph: {len(raw_nodes):,} nodes and {len(raw_edges):,} edges; at most "
+                         f"{MAX_SENT_NODES:,} and {MAX_SENT_EDGES:,} may be sent")
+    try:
+        nodes = {}
+        for n in raw_nodes:
+            node = GraphNode(str(n["id"]), str(n.get("type", "")), str(n.get("label") or ""),
+                             dict(n.get("props") or {}), tuple(n.get("aliases") or ()),
+                             n.get("depth"))
+            nodes[node.id] = node
+        edges = []
+        for e in raw_edges:
+            times = sorted(_epoch(t) for t in e.get("times") or ())
+            edges.append(GraphEdge(str(e["source"]), str(e["target"]), str(e["type"]),
+                                   int(e.get("count", len(times))), times,
+                                   [str(u) for u in e.get("record_uids") or ()],
+                                   bool(e.get("directed", True))))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise GraphError(f"graph: a node or edge is malformed ({type(exc).__name__}: "
+                         f"{str(exc)[:200]})") from None
+    hubs = data.get("hubs") or {}
+    return GraphResult(nodes, edges, tuple(str(s) for s in data.get("seeds") or ()),
+                       bool(data.get("truncated", False)),
+                       {str(k): int(v) for k, v in hubs.items()} if isinstance(hubs, dict)
+                       else {})
+
+
+def _epoch(value: Any) -> float:
+    """Epoch seconds from a number or ISO text (unzoned text is UTC)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    parsed = datetime.fromisoformat(str(value))
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+
+
 def iso(t: float | None) -> str | None:
     """Epoch seconds to an ISO-8601 UTC string (``None`` stays ``None``)."""
     return datetime.fromtimestamp(t, tz=UTC).isoformat() if t is not None else None

@@ -130,9 +130,18 @@ def path(ctx: ServiceContext, *, source: str, target: str, max_hops: int = 6, k:
     return found
 
 
+def _sent_graph(graph: Any) -> Any:
+    """A chart given as data: a GraphResult in-process, its JSON form from a client console
+    (bounded, :func:`graph.model.graph_from_dict`)."""
+    from graph.model import graph_from_dict
+
+    return graph_from_dict(graph) if isinstance(graph, dict) else graph
+
+
 def _graph_or_neighbourhood(ctx: ServiceContext, graph: Any, entities: Sequence[str],
                             **kw: Any) -> Any:
     if graph is not None:
+        graph = _sent_graph(graph)
         audit_detail(nodes=len(graph.nodes), seeds=list(graph.seeds)[:20])
         return graph
     result = _neighbourhood(ctx, entities, **kw)
@@ -232,6 +241,8 @@ def export(ctx: ServiceContext, *, entities: Sequence[str] = (), output: str,
         ctx.require("graph.read", service="graph.export")
         graph = _neighbourhood(ctx, entities, depth=depth, link_types=link_types, start=start,
                                end=end, max_nodes=max_nodes, cancel=cancel)
+    else:
+        graph = _sent_graph(graph)
     out = Path(output)
     if write is not None:
         files = audited_export(ctx.workspace, graph, out, format or out.suffix.lstrip("."),

@@ -31,7 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from centre.db import first
 from centre.workspace import CentreWorkspace
-from server import field, wire
+from server import downloads, field, wire
 from server.auth import Authenticator, LoginRefused, bearer_token
 from server.config import ServerConfig
 from server.push import EventHub, stream
@@ -186,10 +186,14 @@ def build_app(workspace: CentreWorkspace, config: ServerConfig) -> Starlette:
         if not isinstance(params, dict):
             return _error("Invalid", '"params" must be a JSON object')
         try:
-            result = await run_in_threadpool(_call_service, workspace, request.state.session,
-                                             name, params)
-            return _json(200, wire.dumps({"result": wire.jsonable(result)}))
-        except _CallError as exc:
+            result, files = await run_in_threadpool(
+                _call_service, workspace, request.state.session, name, params,
+                config.max_download_bytes)
+            answer: dict[str, Any] = {"result": wire.jsonable(result)}
+            if files is not None:
+                answer["files"] = files
+            return _json(200, wire.dumps(answer))
+        except (_CallError, downloads.DownloadError) as exc:
             return _error(exc.kind, str(exc))
         except Exception as exc:
             kind = wire.error_type(exc)
@@ -291,6 +295,9 @@ def _decode_params(name: str, params: dict[str, Any],
         if key in IN_PROCESS_PARAMS or key in hooks:
             raise _CallError("Invalid", f"service {name!r}: {key!r} is for in-process callers "
                                         "only")
+        if downloads.requested(name, key, value) is not None:
+            out[key] = value  # made in the request's own folder by _call_service
+            continue
         if isinstance(value, dict) and set(value) == {"base64"}:
             try:
                 value = base64.b64decode(str(value["base64"]), validate=True)
@@ -313,7 +320,10 @@ class _CallError(Exception):
 
 
 def _call_service(workspace: CentreWorkspace, session: Any, name: str,
-                  params: dict[str, Any]) -> Any:
+                  params: dict[str, Any],
+                  max_download: int) -> tuple[Any, list[dict[str, Any]] | None]:
+    """Run the service; ``(result, files)`` where ``files`` are the downloads it made
+    (:mod:`server.downloads`), or None when none was asked for."""
     from core.services import ServiceContext, call, services
 
     specs = services()
@@ -331,7 +341,17 @@ def _call_service(workspace: CentreWorkspace, session: Any, name: str,
                if p.default is inspect.Parameter.empty and p.name not in params]
     if missing:
         raise _CallError("Invalid", f"service {name!r}: missing parameters {missing}")
-    return call(name, ServiceContext(workspace, session), **decoded)
+    wanted: dict[str, str] = {}
+    for key, value in decoded.items():
+        asked = downloads.requested(name, key, value)
+        if asked is not None:
+            wanted[key] = asked
+    if not wanted:
+        return call(name, ServiceContext(workspace, session), **decoded), None
+    with downloads.folder() as where:
+        decoded.update({k: str(where / v) for k, v in wanted.items()})
+        result = call(name, ServiceContext(workspace, session), **decoded)
+        return result, downloads.collect(where, max_download)
 
 
 def _health(workspace: CentreWorkspace, session: Any, hub: EventHub) -> dict[str, Any]:

@@ -31,6 +31,8 @@ class ServerConfig:
     certificate, private_key: PEM files; None for plain HTTP (loopback only).
     session_hours: lifetime of a login token.
     max_body_bytes: the largest request body accepted (a probe photo in base64 fits).
+    max_download_bytes: the most an export made for a client may carry
+        (:mod:`server.downloads`; base64 adds a third on the wire).
     """
 
     host: str
@@ -40,6 +42,7 @@ class ServerConfig:
     session_hours: float = 12.0
     max_body_bytes: int = 16 * 1024 * 1024
     keepalive_s: float = 15.0  # an event stream's heartbeat; its token is re-checked at each
+    max_download_bytes: int = 32 * 1024 * 1024
 
     @property
     def tls(self) -> bool:
@@ -83,7 +86,14 @@ def load_server_config(centre: CentreConfig, *, host: str | None = None,
             or not 0.5 <= keepalive <= 300:
         raise WorkspaceError(f"{centre.where('[server] keepalive_seconds')}: between 0.5 and "
                              f"300, got {keepalive!r}")
-    return ServerConfig(host, port, cert, key, float(hours), max_body, float(keepalive))
+    max_download = raw.get("max_download_bytes", 32 * 1024 * 1024)
+    if isinstance(max_download, bool) or not isinstance(max_download, int) \
+            or not 1024 <= max_download <= 40 * 1024 * 1024:
+        raise WorkspaceError(f"{centre.where('[server] max_download_bytes')}: a whole number "
+                             f"between 1024 and {40 * 1024 * 1024} (a client reads at most "
+                             f"64 MiB of base64), got {max_download!r}")
+    return ServerConfig(host, port, cert, key, float(hours), max_body, float(keepalive),
+                        max_download)
 
 
 def _file(centre: CentreConfig, raw: dict[str, object], key: str) -> Path | None:

@@ -6,6 +6,7 @@ appears from the pushed event stream, not from the (now 30 s) safety-net poll.""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -45,7 +46,7 @@ def _texts(widget: Any) -> list[str]:
 
 
 def test_cases_dock_works_through_the_server_and_shows_pushed_changes(
-        qtbot: Any, centre: Centre) -> None:  # noqa: F811
+        qtbot: Any, centre: Centre, tmp_path: Path) -> None:  # noqa: F811
     from PyQt6.QtWidgets import QPushButton
 
     from console.remote_app import FALLBACK_POLL_MS, open_window
@@ -103,10 +104,16 @@ def test_cases_dock_works_through_the_server_and_shows_pushed_changes(
         assert made is not None and made["author"] == "li", panel.status.text()
         assert made["target"] == "30.280000,120.170000"
         assert any(n["text"] == "li: 嫌疑人在此下车" for n in map_panel.notes)
-        # files are the server's: the dossier and hand-over buttons say so instead of failing
-        dossier = next(b for b in panel.findChildren(QPushButton)
-                       if b.text().startswith("Dossier"))
-        assert not dossier.isEnabled() and "client mode" in dossier.toolTip()
+        # the dossier is made on the server and comes down to the path picked here
+        # (tests/test_centre_console_files.py); an import (an upload) stays on the server
+        buttons = {b.text(): b for b in panel.findChildren(QPushButton)}
+        assert buttons["Dossier…"].isEnabled() and buttons["Export case…"].isEnabled()
+        assert not buttons["Import case…"].isEnabled()
+        assert "client mode" in buttons["Import case…"].toolTip()
+        # ... for those allowed to export: an analyst is refused by the server, nothing written
+        assert panel.dossier_to(tmp_path / "dossier.pdf") is None
+        assert "export" in panel.status.text() and not list(tmp_path.iterdir())
+        assert "access.denied" in _audit(centre, "li")
     finally:
         bridge.stop()
         workspace.close()

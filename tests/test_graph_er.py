@@ -211,3 +211,65 @@ def test_a_failing_match_on_ingest_loses_nothing_and_says_so(
     (entry,) = ws.audit.search(action="graph.resolve_incremental")
     assert entry["params"]["outcome"] == "failed"
     assert "duckdb went away" in entry["params"]["error"]
+
+
+def test_incremental_matching_joins_rule_by_rule_with_the_same_pairs(
+        built: Built, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The incremental path scores the same pairs as one join on the blocking rules OR-ed
+    together, but through one equi-join per rule: DuckDB runs an OR-ed join as a nested loop
+    over new × existing, which took hours for one 167,000-person file at 1M records
+    (bench/server/bench_centre.py, profiled)."""
+    import splink.internals.realtime as realtime
+
+    from graph import er_model, er_person
+
+    people = er_person.load_features(built.ws.store)
+    assert len(people) > 50
+    new, existing = people[: len(people) // 3], people[len(people) // 3:]
+    n = len(people)
+    joins: list[str] = []
+    real = realtime.compare_records
+
+    def recording(*args: Any, join_condition: str = "", **kw: Any) -> Any:
+        joins.append(join_condition)
+        return real(*args, join_condition=join_condition, **kw)
+
+    monkeypatch.setattr(realtime, "compare_records", recording)
+    found = {(p.a, p.b): round(p.probability, 9) for p in er_model.compare(new, existing,
+                                                                            n_records=n)}
+    assert joins and not [j for j in joins if " OR " in j], joins  # hash joins only
+    monkeypatch.setattr(realtime, "compare_records", real)
+    # the same pairs and scores as the single OR-ed join
+    pool = {r["unique_id"]: r for r in existing} | {r["unique_id"]: r for r in new}
+    either = " OR ".join("(" + " AND ".join(f'l."{c}" = r."{c}"' for c in cols) + ")"
+                         for cols in er_model.BLOCKING_RULES)
+    result = real(er_model._rows(new), er_model._rows(pool.values()), er_model.settings(n),
+                  er_model._db_api(),
+                  join_condition=f"l.unique_id <> r.unique_id AND ({either})")
+    expected = {}
+    for row in er_model._iter_records(result):
+        p = er_model._scored(row, n)
+        expected[(p.a, p.b)] = round(p.probability, 9)
+    assert found == expected and found
+
+
+def test_reading_persons_features_uses_the_links_source_index(built: Built) -> None:
+    """load_features reads a batch of persons' phones and homes by the links' source: planned
+    on links(type, time) instead, SQLite scanned every owns/lives_at link per chunk of 500
+    persons, and a 167,000-person file stalled a 1M-record embedded ingest."""
+    from graph import er_person
+
+    con = built.ws.store.connection
+    statements: list[str] = []
+    con.set_trace_callback(statements.append)
+    try:
+        people = er_person.load_features(built.ws.store, [
+            r[0] for r in con.execute("SELECT id FROM entities WHERE type='person' LIMIT 20")])
+    finally:
+        con.set_trace_callback(None)
+    assert people and any(p.get("phones") or p.get("address") for p in people)
+    reads = [s for s in statements if "FROM links l" in s]
+    assert reads
+    for sql in reads:
+        plan = " ".join(str(r[-1]) for r in con.execute("EXPLAIN QUERY PLAN " + sql))
+        assert "links_source" in plan and "links_type_time" not in plan, plan

@@ -209,6 +209,7 @@ CALLS: dict[str, Callable[[Env], dict[str, Any]]] = {
                                "case": "2026-FT-0022", "purpose": "lead"},
     "faces.review": lambda e: {"search_id": e["search_id"], "face_id": e["face_id"],
                                "decision": "confirmed", "note": "same ears"},
+    "faces.candidates": lambda e: {"search_id": e["search_id"], "face_ids": [e["face_id"]]},
     "faces.enrol": lambda e: {"photo": _photo(POWELL, 2), "record_uid": "calls:3"},
     "faces.enrol_records": lambda e: {},
     "faces.rebuild": lambda e: {},

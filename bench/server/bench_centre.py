@@ -15,10 +15,13 @@ One run, side by side (docs/PERFORMANCE.md, "Centre server"):
    p95 under that load; server CPU per request.
 
 Needs a PostgreSQL (``SUPERBRAIN_PG_URL``, e.g. ``eval "$(tools/dev-postgres start)"``); creates
-and drops its own database. Sizes scale by flags; the issue's size is about
-``--rows 150000`` (≈1M records) with the defaults for consoles and analysts::
+and drops its own database (and, with Elasticsearch, its own index prefix). Sizes scale by
+flags: ``--rows 167000`` gives 1,005,363 records, the issue's size, with the defaults for
+consoles and analysts; ``--skip-embedded`` runs the centre stages alone::
 
     python bench/server/bench_centre.py --rows 2000 --seconds 30
+    python bench/server/bench_centre.py --rows 167000 --seconds 60 \
+        --search-backend elasticsearch --search-url http://127.0.0.1:9250
 """
 
 from __future__ import annotations
@@ -60,15 +63,25 @@ def ms(values: list[float]) -> dict[str, float]:
             "mean_ms": round(statistics.fmean(values) * 1000, 2) if values else float("nan")}
 
 
-def cli(*args: str, env: dict[str, str] | None = None) -> None:
-    out = subprocess.run([sys.executable, "main.py", *args], cwd=REPO, capture_output=True,
-                         text=True, env={**os.environ, **(env or {})})
-    if out.returncode != 0:
-        raise SystemExit(f"superbrain {' '.join(args)} failed:\n{out.stderr[-3000:]}")
-
-
 # -- 1. ingest ------------------------------------------------------------------------------------
-def ingest_all(ws: Any, data: Path) -> tuple[int, float]:
+def generate(folder: Path, rows: int) -> Path:
+    """The demo sources' files (``rows`` per source, each source's demo share), generated only:
+    ``superbrain demo`` would also ingest them, which at 1M records costs as much as a run."""
+    from core.workspace import Workspace
+
+    gen = Workspace.init(folder)
+    for plugin in gen.discover_sources().plugins():
+        if not plugin.can_generate:
+            continue
+        out = gen.data_dir / plugin.name
+        out.mkdir(parents=True, exist_ok=True)
+        n = rows if plugin.demo_fraction >= 1 else max(10, round(rows * plugin.demo_fraction))
+        plugin.generate(out, n, seed=7)
+    gen.close()
+    return gen.data_dir
+
+
+def ingest_all(ws: Any, data: Path, label: str = "") -> tuple[int, float]:
     from core.ingest import Ingestor
 
     found = ws.discover_sources()
@@ -77,28 +90,59 @@ def ingest_all(ws: Any, data: Path) -> tuple[int, float]:
     for folder in sorted(p for p in data.iterdir() if p.is_dir()):
         plugin = found.get(folder.name)
         for path in sorted(folder.iterdir()):
+            t = time.perf_counter()
             report = ingestor.ingest_file(plugin, path)
             records += report.records
+            if label:  # progress, so a long run shows where it is and at what rate
+                took = time.perf_counter() - t
+                log(f"{label}: {path.parent.name}/{path.name} {report.records:,} records in "
+                    f"{took:.1f} s ({report.records / max(took, 1e-9):,.0f}/s); "
+                    f"{records:,} so far, {records / (time.perf_counter() - started):,.0f}/s")
     return records, time.perf_counter() - started
 
 
-def bench_ingest(tmp: Path, data: Path, config: Path) -> dict[str, Any]:
+def bench_ingest(tmp: Path, data: Path, warm_data: Path, config: Path,
+                 results: dict[str, Any], *, embedded_too: bool = True) -> dict[str, Any]:
     from centre.workspace import open_centre
     from core.workspace import Workspace
 
     warm = Workspace.init(tmp / "warm-up")  # jieba's dictionary, imports: paid once, here
-    ingest_all(warm, data)
+    ingest_all(warm, warm_data)
     warm.close()
-    embedded = Workspace.init(tmp / "embedded")
-    n_emb, t_emb = ingest_all(embedded, data)
-    embedded.close()
+    part: dict[str, Any] = {}
+    results["ingest"] = part
+    if embedded_too:
+        embedded = Workspace.init(tmp / "embedded")
+        n_emb, t_emb = ingest_all(embedded, data, "embedded")
+        embedded.close()
+        part.update({"records": n_emb, "embedded_rec_s": round(n_emb / t_emb),
+                     "embedded_s": round(t_emb, 1),
+                     "load_average_after_embedded": [round(x, 1) for x in os.getloadavg()]})
+        save_partial(results)
     centre = open_centre(config, application_name="bench-ingest")
     centre.login("chief", PASSWORD)
-    n_cen, t_cen = ingest_all(centre, data)
+    n_cen, t_cen = ingest_all(centre, data, "centre")
     centre.close()
-    rate_emb, rate_cen = n_emb / t_emb, n_cen / t_cen
-    return {"records": n_emb, "embedded_rec_s": round(rate_emb), "centre_rec_s": round(rate_cen),
-            "centre_share": round(rate_cen / rate_emb, 3), "records_centre": n_cen}
+    part.update({"centre_rec_s": round(n_cen / t_cen), "centre_s": round(t_cen, 1),
+                 "records_centre": n_cen,
+                 "load_average_after_centre": [round(x, 1) for x in os.getloadavg()]})
+    if embedded_too:
+        part["centre_share"] = round((n_cen / t_cen) / (part["records"] / part["embedded_s"]), 3)
+    return part
+
+
+PARTIAL: list[Path] = []
+
+
+def log(message: str) -> None:
+    print(f"{time.strftime('%H:%M:%S', time.gmtime())} UTC {message}", file=sys.stderr,
+          flush=True)
+
+
+def save_partial(results: dict[str, Any]) -> None:
+    """Write what has finished so far (``--json``), so a run stopped midway still reports."""
+    if PARTIAL:
+        PARTIAL[0].write_text(json.dumps(results, indent=2, ensure_ascii=False), "utf-8")
 
 
 # -- the server -----------------------------------------------------------------------------------
@@ -259,6 +303,17 @@ def bench_load(url: str, pid: int, consoles: int, analysts: int, seconds: float,
             "errors": errors[:5], "error_count": len(errors)}
 
 
+def drop_indices(url: str, prefix: str) -> None:
+    """Delete the run's own indices (``prefix*``) from the Elasticsearch node."""
+    import urllib.request
+
+    req = urllib.request.Request(f"{url.rstrip('/')}/{prefix}*", method="DELETE")
+    try:
+        urllib.request.urlopen(req, timeout=60).close()
+    except OSError as exc:
+        log(f"could not delete the indices {prefix}*: {exc}")
+
+
 # -- the run --------------------------------------------------------------------------------------
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -268,8 +323,18 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--incident-rate", type=float, default=2.0, help="incidents per second")
     ap.add_argument("--search-rounds", type=int, default=10, help="rounds of the query list")
-    ap.add_argument("--json", type=Path, help="also write the results here")
+    ap.add_argument("--search-backend", default="embedded", choices=["embedded", "elasticsearch"],
+                    help="the centre's search backend (embedded: tantivy in the data folder)")
+    ap.add_argument("--search-url", default="http://127.0.0.1:9200",
+                    help="Elasticsearch URL with --search-backend elasticsearch")
+    ap.add_argument("--skip-embedded", action="store_true",
+                    help="ingest into the centre only (no embedded run, no ingest ratio): "
+                         "for the search and load stages at a size where the full run is long")
+    ap.add_argument("--json", type=Path,
+                    help="also write the results here (updated after each finished stage)")
     args = ap.parse_args()
+    if args.json:
+        PARTIAL.append(args.json)
     admin_url = os.environ.get("SUPERBRAIN_PG_URL")
     if not admin_url:
         raise SystemExit("set SUPERBRAIN_PG_URL (eval \"$(tools/dev-postgres start)\")")
@@ -278,35 +343,48 @@ def main() -> int:
     from centre.config import write_template
     from centre.workspace import open_centre
 
-    name = "bench_" + uuid.uuid4().hex[:8]
+    name = "bench_" + uuid.uuid4().hex[:8]  # the database and the index prefix
+    started = time.perf_counter()
     with psycopg.connect(admin_url, autocommit=True) as con:
         con.execute(f'CREATE DATABASE "{name}"')
     db_url = urlunsplit(urlsplit(admin_url)._replace(path="/" + name))
     os.environ.update({"SUPERBRAIN_USER": "chief", "SUPERBRAIN_PASSWORD": PASSWORD})
     server = None
-    results: dict[str, Any] = {"rows_per_source": args.rows, "cpus": os.cpu_count()}
+    results: dict[str, Any] = {"rows_per_source": args.rows, "cpus": os.cpu_count(),
+                               "search_backend": args.search_backend,
+                               "load_average_at_start": [round(x, 1) for x in os.getloadavg()]}
     try:
         with tempfile.TemporaryDirectory(prefix="bench-centre-") as tmp_name:
             tmp = Path(tmp_name)
-            print(f"generating the demo data ({args.rows:,} rows per source)…", file=sys.stderr)
-            cli("demo", "--no-console", "--size", str(args.rows), "-w", str(tmp / "demo"))
+            log(f"generating the demo data ({args.rows:,} rows per source)…")
+            data = generate(tmp / "demo", args.rows)
+            warm_data = generate(tmp / "warm-data", 200)
             config = tmp / "centre.toml"
-            write_template(config, database_url=db_url)
+            write_template(config, database_url=db_url, backend=args.search_backend,
+                           search_url=args.search_url)
+            text = config.read_text("utf-8").replace('index_prefix = "superbrain"',
+                                                     f'index_prefix = "{name}"')
+            config.write_text(text, "utf-8")
             ws = open_centre(config, application_name="bench-setup")
             ws.accounts.add("chief", "administrator", PASSWORD)
             for user, role in (("analyst", "analyst"), ("desk", "analyst"),
                                ("commander", "commander")):
                 ws.accounts.add(user, role, PASSWORD)
             ws.close()
-            print("ingest: embedded, then the centre…", file=sys.stderr)
-            results["ingest"] = bench_ingest(tmp, tmp / "demo" / "data", config)
+            log("ingest: embedded, then the centre…")
+            results["ingest"] = bench_ingest(tmp, data, warm_data, config, results,
+                                             embedded_too=not args.skip_embedded)
+            save_partial(results)
             server, url = start_server(config, tmp / "serve.log")
-            print("search: in-process vs through the server…", file=sys.stderr)
+            log("search: in-process vs through the server…")
             results["search"] = bench_search(config, url, server.pid, args.search_rounds)
-            print(f"load: {args.consoles} consoles on push, {args.analysts} analysts, "
-                  f"{args.seconds:.0f} s…", file=sys.stderr)
+            save_partial(results)
+            log(f"load: {args.consoles} consoles on push, {args.analysts} analysts, "
+                f"{args.seconds:.0f} s…")
             results["load"] = bench_load(url, server.pid, args.consoles, args.analysts,
                                          args.seconds, args.incident_rate)
+            results["load_average_at_end"] = [round(x, 1) for x in os.getloadavg()]
+            results["wall_s"] = round(time.perf_counter() - started, 1)
     finally:
         if server is not None:
             server.send_signal(signal.SIGTERM)
@@ -316,6 +394,8 @@ def main() -> int:
                 server.kill()
         with psycopg.connect(admin_url, autocommit=True) as con:
             con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if args.search_backend == "elasticsearch":
+            drop_indices(args.search_url, name)
     print(json.dumps(results, indent=2, ensure_ascii=False))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False), "utf-8")
