@@ -80,6 +80,12 @@ def es_client(urls: str, *, username: str = "", password: str = "", api_key: str
         kwargs["basic_auth"] = (username, password)
     if ca_certs:
         kwargs["ca_certs"] = ca_certs
+    try:  # orjson reads a page of 5,000 link hits ~2x faster than the standard library
+        from elasticsearch.serializer import OrjsonSerializer
+
+        kwargs["serializer"] = OrjsonSerializer()
+    except ImportError:  # pragma: no cover - orjson is a declared dependency
+        pass
     try:
         client = _es().Elasticsearch(hosts, **kwargs)
     except ValueError as exc:
