@@ -169,7 +169,7 @@ class ParallelBulk:
         trouble other than a 429 (unreachable, a refused request) raises
         :class:`~search.errors.SearchError` after the requests in flight have finished.
         """
-        ok, failures = 0, {}
+        ok, failures = 0, dict[str, str]()
         pending: deque[Future[tuple[int, dict[str, str]]]] = deque()
 
         def collect(f: Future[tuple[int, dict[str, str]]]) -> None:
@@ -197,7 +197,7 @@ class ParallelBulk:
 
     def _send(self, body: bytes, uids: list[str]) -> tuple[int, dict[str, str]]:
         """One bulk request, with its 429s sent again; (acknowledged, refused)."""
-        ok, failures = 0, {}
+        ok, failures = 0, dict[str, str]()
         pause = _BACKOFF
         for attempt in range(MAX_RETRIES + 1):
             last = attempt == MAX_RETRIES
