@@ -135,7 +135,8 @@ def _lines(body: bytes, positions: Sequence[int]) -> bytes:
 
 
 class ParallelBulk:
-    """Bulk bodies sent on ``threads`` connections, at most ``threads`` requests in flight.
+    """Bulk bodies sent on ``threads`` connections: at most ``threads`` requests in flight and
+    one more built and queued.
 
     Parameters
     ----------
@@ -186,7 +187,9 @@ class ParallelBulk:
                     failures.update(bad)
                     if uids:
                         pending.append(pool.submit(self._send, body, uids))
-                    while len(pending) >= self.threads:  # the next body is built meanwhile
+                    # one request queued behind the running ones: a connection that frees
+                    # up starts the next at once, while this thread builds the one after
+                    while len(pending) > self.threads:
                         collect(pending.popleft())
                 while pending:
                     collect(pending.popleft())
