@@ -24,8 +24,9 @@ from core.model import FieldRole, Record, RecordSchema
 from core.progress import CancelToken, ProgressCallback, ProgressMeter
 from core.workspace import SearchConfig
 from search.backend import SearchBackend, decode_cursor, encode_cursor, request_key
-from search.document import FieldRegistry, build_doc, default_text_fields
+from search.document import FieldRegistry, default_text_fields
 from search.errors import SearchConfigError, SearchError, SearchUnavailable
+from search.es_bulk import BULK_THREADS, EsDocBuilder, ParallelBulk
 from search.es_query import to_dsl
 from search.highlight import merge_adjacent_marks
 from search.model import (
@@ -93,13 +94,6 @@ def schema_mapping(schema: RecordSchema | None) -> dict[str, Any]:
     }
 
 
-def _es_doc(doc: dict[str, Any]) -> dict[str, Any]:
-    out = {k: v for k, v in doc.items() if v is not None}
-    if doc.get("geo"):
-        out["geo"] = {"lat": doc["geo"][0], "lon": doc["geo"][1]}
-    return out
-
-
 class ElasticsearchBackend(SearchBackend):
     """Search on an Elasticsearch 8.x or 9.x cluster.
 
@@ -110,7 +104,8 @@ class ElasticsearchBackend(SearchBackend):
     name = "elasticsearch"
 
     def __init__(self, client: Any, registry: FieldRegistry, *, prefix: str = "superbrain",
-                 url: str = "", shards: int = 1, replicas: int = 0) -> None:
+                 url: str = "", shards: int = 1, replicas: int = 0,
+                 bulk_threads: int = BULK_THREADS) -> None:
         super().__init__(registry)
         self.client = client
         self.prefix = _NAME.sub("-", prefix.lower()).strip("-") or "superbrain"
@@ -122,6 +117,9 @@ class ElasticsearchBackend(SearchBackend):
         self._lock = threading.Lock()
         self.retire_grace_seconds = 2.0
         self.text_fields = default_text_fields(registry)
+        #: Documents from the compiled builder, sent on ``bulk_threads`` connections at once.
+        self.docs = EsDocBuilder(registry)
+        self.bulk_threads = bulk_threads
 
     @classmethod
     def from_config(cls, cfg: SearchConfig, registry: FieldRegistry, *, shards: int = 1,
@@ -237,22 +235,17 @@ class ElasticsearchBackend(SearchBackend):
                 failures[str(info.get("_id"))] = str(err)
         return ok, failures
 
-    def _actions(self, records: Iterable[Record], target: Any,
-                 failures: dict[str, str]) -> Iterator[dict[str, Any]]:
-        for r in records:
-            try:
-                doc = _es_doc(build_doc(r, self.registry))
-            except (ValueError, TypeError, OverflowError) as exc:
-                failures[r.uid] = f"{type(exc).__name__}: {exc}"
-                continue
-            yield {"_op_type": "index", "_index": target(r.type), "_id": r.uid, "_source": doc}
+    def _load(self, records: Iterable[Record], target: Any,
+              on_done: Any = None) -> tuple[int, dict[str, str]]:
+        """Records into ``target(type)`` indices: compiled documents, parallel bulk requests."""
+        loader = ParallelBulk(self.client, self.url, threads=self.bulk_threads,
+                              what="bulk indexing")
+        return loader.load(self.docs.bodies(records, target, chunk=BULK_CHUNK), on_done)
 
     def index(self, records: Sequence[Record]) -> IndexReport:
         for rtype in {r.type for r in records}:
             self._ensure_alias(rtype)
-        local_failures: dict[str, str] = {}
-        ok, failures = self._bulk(self._actions(records, self.type_alias, local_failures))
-        failures.update(local_failures)
+        ok, failures = self._load(records, self.type_alias)
         for uid, reason in list(failures.items())[:5]:
             log.warning("Elasticsearch rejected %s: %s", uid, reason)
         return IndexReport(ok, failures)
@@ -278,36 +271,30 @@ class ElasticsearchBackend(SearchBackend):
         new: dict[str, str] = {}
         failures: dict[str, str] = {}
         meter = ProgressMeter(progress, total)
-        indexed = 0
 
         def target(record_type: str) -> str:
             if record_type not in new:
                 new[record_type] = self._create_concrete(record_type, aliases=False)
             return new[record_type]
 
-        batch: list[Record] = []
+        stopped = False
 
-        def send() -> None:
-            nonlocal indexed
-            for r in batch:
-                target(r.type)
-            ok, bad = self._bulk(self._actions(batch, target, failures))
-            indexed += ok
-            failures.update(bad)
-            meter.advance(len(batch), "indexing")
-            batch.clear()
+        def fed() -> Iterator[Record]:  # stops at a cancel, checked every bulk request
+            nonlocal stopped
+            for i, r in enumerate(records, 1):
+                yield r
+                if i % BULK_CHUNK == 0 and cancel is not None and cancel.cancelled:
+                    stopped = True
+                    return
 
-        for r in records:
-            batch.append(r)
-            if len(batch) >= BULK_CHUNK:
-                send()
-                if cancel is not None and cancel.cancelled:
-                    for name in new.values():
-                        self._call("dropping a cancelled rebuild", self.client.indices.delete,
-                                   index=name)
-                    return IndexReport(indexed, failures, cancelled=True)
-        if batch:
-            send()
+        indexed, bad = self._load(fed(), target,
+                                  lambda n: meter.advance(n, "indexing"))
+        failures.update(bad)
+        if stopped:
+            for name in new.values():
+                self._call("dropping a cancelled rebuild", self.client.indices.delete,
+                           index=name)
+            return IndexReport(indexed, failures, cancelled=True)
         meter.advance(0, "switching aliases", force=True)
         if new:
             self._call("refreshing", self.client.indices.refresh, index=",".join(new.values()))

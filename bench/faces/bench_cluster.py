@@ -7,6 +7,9 @@ dlib's do; the LFW-fitted base of ``bench_faces.py`` needs its embedding cache) 
 FAISS flat (exact), the shipped ``hnsw-sq`` setting and Elasticsearch ``int8_hnsw`` (with raw
 vector rescoring). For each: build/ingest time, p50/p95 single-query latency, recall@10 against
 exact; plus numpy's brute-force scan, and the bytes per vector Elasticsearch stores.
+
+``--ef-sq`` and ``--num-candidates`` take comma-separated lists: every value is measured on the
+same built index (the shipped values are marked), so a recall/latency trade-off is one run.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import argparse
 import os
 import time
 import uuid
+from typing import Any
 
 for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
@@ -23,7 +27,7 @@ import numpy as np  # noqa: E402
 
 from facematch import index as fx  # noqa: E402
 from search.es_links import es_client  # noqa: E402
-from search.es_vectors import EsVectorIndex  # noqa: E402
+from search.es_vectors import NUM_CANDIDATES, EsVectorIndex  # noqa: E402
 
 
 def descriptors(n: int, seed: int) -> np.ndarray:
@@ -46,14 +50,59 @@ def timings(search: object, queries: np.ndarray) -> tuple[float, float, list[np.
     return float(np.percentile(times, 50)), float(np.percentile(times, 95)), found
 
 
+def es_rows(args: argparse.Namespace, ids: np.ndarray, base: np.ndarray, queries: np.ndarray,
+            rows: list[tuple[str, float, float, float, float]], recall: Any,
+            cands: list[int]) -> tuple[int, float]:
+    """Index ``base`` on Elasticsearch, add a row per ``num_candidates``; (shipped row, bytes
+    per vector)."""
+    client, shown = es_client(args.es, timeout=300)
+    es = EsVectorIndex(client, prefix=f"bench-faces-{uuid.uuid4().hex[:6]}", url=shown)
+    es.ensure()
+    try:
+        t = time.perf_counter()
+        for i in range(0, args.n, 20_000):
+            es.add(ids[i:i + 20_000], base[i:i + 20_000], threads=args.threads)
+        es.refresh()
+        client.options(request_timeout=900).indices.forcemerge(index=es.name,
+                                                               max_num_segments=1)
+        built = time.perf_counter() - t
+        print(f"Elasticsearch: {args.n:,} vectors indexed and force-merged in {built:.0f} s "
+              f"({args.n / built:,.0f} vectors/s, {args.threads} bulk threads)", flush=True)
+        shipped_es = len(rows)
+        for nc in cands:
+            es.num_candidates = nc
+            for q in queries[:20]:  # load the graph
+                es.search(q[None, :], 10)
+            p50, p95, found = timings(lambda q: es.search(q, 10)[1][0], queries)
+            if nc == NUM_CANDIDATES:
+                shipped_es = len(rows)
+            mark = ", shipped" if nc == NUM_CANDIDATES else ""
+            rows.append((f"elasticsearch int8_hnsw (num_candidates {nc}{mark})", built,
+                         p50, p95, recall(found)))
+            print(rows[-1], flush=True)
+        per_vector = es.store_bytes() / args.n
+    finally:
+        es.drop()
+    return shipped_es, per_vector
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--es", default="http://127.0.0.1:9250")
     ap.add_argument("--n", type=int, default=200_000)
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--threads", type=int, default=2, help="parallel bulk connections")
-    ap.add_argument("--num-candidates", type=int, default=160)
+    ap.add_argument("--num-candidates", default="100,160,240",
+                    help="Elasticsearch num_candidates values (comma-separated)")
+    ap.add_argument("--ef-sq", default="128,160,192,256",
+                    help="hnsw-sq efSearch values (comma-separated)")
+    ap.add_argument("--skip-sq", action="store_true", help="leave out faiss hnsw-sq")
+    ap.add_argument("--skip-es", action="store_true", help="leave out Elasticsearch")
+    ap.add_argument("--build-threads", type=int, default=2,
+                    help="faiss threads for the build (queries run on one)")
     args = ap.parse_args()
+    efs = sorted({int(v) for v in args.ef_sq.split(",")} | {fx.HNSW_SQ_EF_SEARCH})
+    cands = sorted({int(v) for v in args.num_candidates.split(",")} | {NUM_CANDIDATES})
     fx._faiss().omp_set_num_threads(1)
     base = descriptors(args.n, seed=1)
     queries = descriptors(args.queries, seed=2)
@@ -77,44 +126,46 @@ def main() -> None:
                               for a, b in zip(found, exact, strict=True)]))
 
     t = time.perf_counter()
-    sq = fx.VectorIndex.build(ids, base, "hnsw-sq")
+    fx._faiss().omp_set_num_threads(args.build_threads)
+    sq = None if args.skip_sq else fx.VectorIndex.build(ids, base, "hnsw-sq")
+    fx._faiss().omp_set_num_threads(1)
     built = time.perf_counter() - t
-    sq.warm_up()
-    p50, p95, found = timings(lambda q: sq.search(q, 10)[1][0], queries)
-    rows.append((f"faiss hnsw-sq (efSearch {fx.HNSW_SQ_EF_SEARCH}, shipped)", built, p50, p95,
-                 recall(found)))
+    if sq is not None:
+        print(f"faiss hnsw-sq built in {built:.0f} s ({args.build_threads} threads)",
+              flush=True)
+        sq.warm_up()
+    shipped_sq = len(rows)
+    for ef in efs if sq is not None else ():
+        sq.set_search_params(ef_search=ef)
+        sq.search(queries[:20], 10)  # compile / warm for this setting
+        p50, p95, found = timings(lambda q: sq.search(q, 10)[1][0], queries)
+        if ef == fx.HNSW_SQ_EF_SEARCH:
+            shipped_sq = len(rows)
+        mark = ", shipped" if ef == fx.HNSW_SQ_EF_SEARCH else ""
+        rows.append((f"faiss hnsw-sq (efSearch {ef}{mark})", built, p50, p95, recall(found)))
+        print(rows[-1], flush=True)
 
-    client, shown = es_client(args.es, timeout=300)
-    es = EsVectorIndex(client, prefix=f"bench-faces-{uuid.uuid4().hex[:6]}", url=shown,
-                       num_candidates=args.num_candidates)
-    es.ensure()
-    try:
-        t = time.perf_counter()
-        for i in range(0, args.n, 20_000):
-            es.add(ids[i:i + 20_000], base[i:i + 20_000], threads=args.threads)
-        es.refresh()
-        client.options(request_timeout=900).indices.forcemerge(index=es.name,
-                                                               max_num_segments=1)
-        built = time.perf_counter() - t
-        for q in queries[:20]:  # load the graph
-            es.search(q[None, :], 10)
-        p50, p95, found = timings(lambda q: es.search(q, 10)[1][0], queries)
-        rows.append((f"elasticsearch int8_hnsw (num_candidates {args.num_candidates})", built,
-                     p50, p95, recall(found)))
-        per_vector = es.store_bytes() / args.n
-    finally:
-        es.drop()
+    shipped_es, per_vector = -1, float("nan")
+    if not args.skip_es:
+        shipped_es, per_vector = es_rows(args, ids, base, queries, rows, recall, cands)
     print(f"{args.n:,} vectors, {args.queries} queries, k=10, one query at a time; "
           f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"{'index':<50}{'build s':>9}{'p50 ms':>9}{'p95 ms':>9}{'recall@10':>11}")
     for name, b, p50, p95, r in rows:
         print(f"{name:<50}{b:>9.1f}{p50:>9.2f}{p95:>9.2f}{r:>11.4f}")
-    print(f"Elasticsearch stores {per_vector:.0f} B per face vector (after force-merge, "
-          f"primaries, float vectors + int8 codes + graph)")
-    es_p95, flat_p95, sq_p95 = rows[-1][3], rows[1][3], rows[2][3]
-    print(f"ratios (p95): Elasticsearch / faiss hnsw-sq ×{es_p95 / sq_p95:.1f}, "
-          f"Elasticsearch / faiss flat ×{es_p95 / flat_p95:.2f}; hnsw-sq speed-up over flat "
-          f"×{rows[1][2] / rows[2][2]:.0f} and over numpy ×{rows[0][2] / rows[2][2]:.0f} (p50)")
+    flat_p95 = rows[1][3]
+    if shipped_es >= 0:
+        print(f"Elasticsearch stores {per_vector:.0f} B per face vector (after force-merge, "
+              f"primaries, float vectors + int8 codes + graph)")
+        es_p95 = rows[shipped_es][3]
+        print(f"shipped settings, ratios (p95): Elasticsearch / faiss flat "
+              f"×{es_p95 / flat_p95:.2f}")
+    if sq is not None:
+        sq_p95, sq_p50 = rows[shipped_sq][3], rows[shipped_sq][2]
+        if shipped_es >= 0:
+            print(f"Elasticsearch / faiss hnsw-sq ×{rows[shipped_es][3] / sq_p95:.1f} (p95)")
+        print(f"hnsw-sq (shipped) speed-up over flat ×{rows[1][2] / sq_p50:.0f} and over numpy "
+              f"×{rows[0][2] / sq_p50:.0f} (p50)")
 
 
 if __name__ == "__main__":

@@ -102,13 +102,17 @@ def main() -> None:
     ap.add_argument("--scale", type=float, default=0.2)
     ap.add_argument("--samples", type=int, default=40)
     ap.add_argument("--threads", type=int, default=2, help="parallel bulk connections")
-    ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--keep", action="store_true", help="keep the Elasticsearch indices")
+    ap.add_argument("--prefix", default="",
+                    help="index prefix (default: a new one); an earlier --keep run's prefix "
+                         "resumes its migration instead of copying again")
     args = ap.parse_args()
     path = cached(REPO / ".cache" / f"graph_bench_{args.scale:g}.sqlite", args.scale)
     store = Store(path)
     ensure_graph_indexes(store)
     client, shown = es_client(args.es, timeout=120)
-    index = EsLinkIndex(client, prefix=f"bench-graph-{uuid.uuid4().hex[:6]}", url=shown)
+    index = EsLinkIndex(client, prefix=args.prefix or f"bench-graph-{uuid.uuid4().hex[:6]}",
+                        url=shown)
     try:
         t = time.perf_counter()
         report = migrate(store, index, batch=20_000, threads=args.threads)

@@ -632,6 +632,23 @@ struct Doc {
     ids: BTreeSet<String>,
 }
 
+/// A record taken apart once: what :meth:`DocBuilder.build` (tantivy) and
+/// :meth:`DocBuilder.build_es` (Elasticsearch) write out.
+struct Collected {
+    uid: String,
+    source: String,
+    rtype: String,
+    doc: Doc,
+    entity_ids: Vec<String>,
+    title: String,
+    src_text: Vec<(String, String)>,
+    time_ms: Option<i64>,
+    day: Option<String>,
+    time_iso: Option<String>,
+    geo: Option<(f64, f64)>,
+    all_values: Vec<String>,
+}
+
 fn push_keyword(kw: &mut Vec<(String, Vec<String>)>, name: &str, values: impl IntoIterator<Item = String>) {
     if let Some((_, v)) = kw.iter_mut().find(|(n, _)| n == name) {
         v.extend(values);
@@ -829,7 +846,8 @@ impl DocBuilder {
         Ok(())
     }
 
-    fn build_one(&mut self, py: Python<'_>, record: &Bound<'_, PyAny>) -> Res<String> {
+    /// What a record's documents are made of (both formats): everything but the layout.
+    fn collect(&mut self, py: Python<'_>, record: &Bound<'_, PyAny>) -> Res<Collected> {
         let source_o = record.getattr(intern!(py, "source"))?;
         let source = exact_str(&source_o)?.to_str()?;
         let id_o = record.getattr(intern!(py, "id"))?;
@@ -947,6 +965,14 @@ impl DocBuilder {
         };
 
         let all_values = dedup(std::mem::take(&mut doc.all_text));
+        Ok(Collected { uid, source: source.to_string(), rtype, doc, entity_ids, title, src_text,
+                       time_ms, day, time_iso, geo, all_values })
+    }
+
+    fn build_one(&mut self, py: Python<'_>, record: &Bound<'_, PyAny>) -> Res<String> {
+        let Collected { uid, source, rtype, mut doc, entity_ids, title, src_text, time_ms, day,
+                        time_iso, geo, all_values } = self.collect(py, record)?;
+        let source = source.as_str();
         let ids: Vec<&String> = doc.ids.iter().collect();
 
         // -- tantivy JSON
@@ -1057,6 +1083,74 @@ impl DocBuilder {
         String::from_utf8(out).map_err(|_| Decline)
     }
 
+    /// The Elasticsearch document of a record: ``search.elastic._es_doc(build_doc(record))``
+    /// as JSON (Elasticsearch analyses the folded text itself, so nothing is tokenized here).
+    /// Also returns where the uid's JSON string ends (it starts at byte 7).
+    fn build_es_one(&mut self, py: Python<'_>, record: &Bound<'_, PyAny>) -> Res<(Vec<u8>, usize)> {
+        let c = self.collect(py, record)?;
+        let mut out: Vec<u8> = Vec::with_capacity(1024);
+        out.extend_from_slice(b"{\"uid\":");
+        jstr(&mut out, &c.uid);
+        let uid_end = out.len();
+        key(&mut out, "source");
+        jstr(&mut out, &c.source);
+        key(&mut out, "type");
+        jstr(&mut out, &c.rtype);
+        if let Some(ms) = c.time_ms {
+            key(&mut out, "time");
+            write!(out, "{ms}").expect("Vec");
+        }
+        if let Some(day) = &c.day {
+            key(&mut out, "day");
+            jstr(&mut out, day);
+        }
+        if let Some((lat, lon)) = c.geo {
+            if !(lat.is_finite() && lon.is_finite()) {
+                return Err(Decline); // Python sends it and the cluster names the failure
+            }
+            key(&mut out, "geo");
+            out.extend_from_slice(b"{\"lat\":");
+            jfloat(&mut out, lat);
+            out.extend_from_slice(b",\"lon\":");
+            jfloat(&mut out, lon);
+            out.push(b'}');
+        }
+        key(&mut out, "all");
+        jstrs(&mut out, &c.all_values);
+        key(&mut out, "t");
+        jobject(&mut out, &c.doc.text, |buf, v| jstr(buf, v));
+        let keywords: Vec<(String, Vec<String>)> = c.doc.keywords.iter()
+            .map(|(n, v)| (n.clone(), dedup(v.clone()))).collect();
+        key(&mut out, "k");
+        jobject(&mut out, &keywords, |buf, v| jstrs(buf, v));
+        if c.doc.numbers.iter().any(|(_, v)| !v.is_finite()) {
+            return Err(Decline);
+        }
+        key(&mut out, "n");
+        jobject(&mut out, &c.doc.numbers, |buf, v| jfloat(buf, *v));
+        key(&mut out, "d");
+        jobject(&mut out, &c.doc.dates, |buf, v| {
+            write!(buf, "{v}").expect("Vec");
+        });
+        let ids: Vec<&String> = c.doc.ids.iter().collect();
+        key(&mut out, "ids");
+        jstrs(&mut out, &ids);
+        key(&mut out, "ent");
+        jstrs(&mut out, &c.entity_ids);
+        key(&mut out, "src");
+        out.extend_from_slice(b"{\"title\":");
+        jstr(&mut out, &c.title);
+        out.extend_from_slice(b",\"text\":");
+        jobject(&mut out, &c.src_text, |buf, raw| jstr(buf, raw));
+        out.extend_from_slice(b",\"time\":");
+        match &c.time_iso {
+            Some(iso) => jstr(&mut out, iso),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b"}}");
+        Ok((out, uid_end))
+    }
+
     fn analysed(&self, out: &mut Vec<u8>, field: &str, values: &[String]) -> Res<()> {
         let mut tokens: Vec<String> = Vec::with_capacity(values.len());
         let mut runs: Vec<String> = Vec::new();
@@ -1111,6 +1205,44 @@ impl DocBuilder {
             }
         }
         Ok(out)
+    }
+
+    /// Elasticsearch bulk NDJSON for the records: ``(body, built)`` where ``body`` holds an
+    /// ``index`` action (into ``index_of[record.type]``) and the document of every record this
+    /// builder took, and ``built[i]`` says whether record ``i`` is in it (the caller builds the
+    /// others in Python).
+    fn build_es(&mut self, py: Python<'_>, records: &Bound<'_, PyAny>,
+                index_of: &Bound<'_, PyDict>) -> PyResult<(Py<pyo3::types::PyBytes>, Vec<bool>)> {
+        let mut body: Vec<u8> = Vec::with_capacity(1 << 16);
+        let mut built = Vec::new();
+        for r in records.try_iter()? {
+            let r = r?;
+            let mark = body.len();
+            let ok = (|| -> Res<()> {
+                let rtype_o = r.getattr(intern!(py, "type"))?;
+                let index_o = index_of.get_item(rtype_o)?.ok_or(Decline)?;
+                let index = exact_str(&index_o)?.to_str()?.to_string();
+                let (doc, uid_end) = self.build_es_one(py, &r)?;
+                body.extend_from_slice(b"{\"index\":{\"_index\":");
+                jstr(&mut body, &index);
+                // the document's uid is its _id (the Python path's action too)
+                body.extend_from_slice(b",\"_id\":");
+                body.extend_from_slice(&doc[7..uid_end]);
+                body.extend_from_slice(b"}}\n");
+                body.extend_from_slice(&doc);
+                body.push(b'\n');
+                Ok(())
+            })();
+            match ok {
+                Ok(()) => built.push(true),
+                Err(Decline) => {
+                    body.truncate(mark);
+                    self.declined += 1;
+                    built.push(false);
+                }
+            }
+        }
+        Ok((pyo3::types::PyBytes::new(py, &body).unbind(), built))
     }
 
     /// Records declined so far.
