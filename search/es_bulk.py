@@ -76,12 +76,15 @@ class EsDocBuilder:
 
     def _compiled(self) -> Any:
         if self._builder is None or self._version != self.registry.version:
+            from core.timezones import offset_table
             from search import _native  # type: ignore[attr-defined]
 
             registry = self.registry
+            key = getattr(registry.zone, "key", None)  # days in the workspace's zone, natively
             self._builder = _native.DocBuilder(
                 lambda rtype, name: field_plan_tuple(registry, rtype, name),
-                lambda space, name: None, _time_parts, time_value_ms, [])
+                lambda space, name: None, _time_parts(registry), time_value_ms, [],
+                offset_table(key) if key else None)
             self._version = registry.version
         return self._builder
 

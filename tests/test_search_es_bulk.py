@@ -197,3 +197,17 @@ def test_a_refused_document_is_named_and_the_others_are_indexed() -> None:
         assert es.count() == 2500
     finally:
         drop_es_indices(es)
+
+
+def test_compiled_documents_count_days_in_the_workspace_zone() -> None:
+    """The cluster's day facet follows the workspace's zone on the compiled path too: 23:30 on
+    31 March in New York is a March day there (it is already 1 April in Shanghai)."""
+    from zoneinfo import ZoneInfo
+
+    york = FieldRegistry.from_schemas([SCHEMA], zone=ZoneInfo("America/New_York"))
+    late = rec(0, time=datetime(2026, 3, 31, 23, 30, tzinfo=ZoneInfo("America/New_York")))
+    body, built = EsDocBuilder(york)._compiled().build_es([late], {"incident": "idx"})
+    assert built == [True]
+    doc = json.loads(body.split(b"\n")[1])
+    assert doc == json.loads(json.dumps(es_doc(build_doc(late, york)), ensure_ascii=False))
+    assert "2026-03-31" in json.dumps(doc) and "2026-04-01" not in json.dumps(doc)
