@@ -19,19 +19,25 @@ if TYPE_CHECKING:
     from core.workspace import Workspace
 
 #: What each case role may do.
-ABILITIES = {"lead": {"read", "edit", "manage"}, "contributor": {"read", "edit"},
-             "reader": {"read"}}
+ABILITIES = {
+    "lead": {"read", "edit", "manage"},
+    "contributor": {"read", "edit"},
+    "reader": {"read"},
+}
 
-HOW_TO_OPEN = ("open one with `superbrain cases create NUMBER --title TITLE` or the console's "
-               "Cases panel (format " + CASE_NUMBER_HELP + ")")
+HOW_TO_OPEN = (
+    "open one with `superbrain cases create NUMBER --title TITLE` or the console's "
+    "Cases panel (format " + CASE_NUMBER_HELP + ")"
+)
 
 
 def not_found(number: str) -> CaseNotFoundError:
     return CaseNotFoundError(f"no case {number!r} in this workspace; {HOW_TO_OPEN}")
 
 
-def case_for(con: sqlite3.Connection, number: str, user: str, need: str, *,
-             override: bool = False) -> CaseFile:
+def case_for(
+    con: sqlite3.Connection, number: str, user: str, need: str, *, override: bool = False
+) -> CaseFile:
     """The case ``number`` if ``user``'s case role allows ``need`` (read, edit, manage).
 
     Raises
@@ -72,8 +78,7 @@ def require_member(workspace: Workspace, number: str, user: str | None = None) -
     return case_for(workspace.store.connection, key, who, "read")
 
 
-def require_member_audited(workspace: Workspace, number: str, user: str,
-                           action: str) -> CaseFile:
+def require_member_audited(workspace: Workspace, number: str, user: str, action: str) -> CaseFile:
     """:func:`require_member`, with a refusal written to the audit log as ``access.denied``
     (``action`` says what was refused, e.g. ``face.search``, ``graph.export``)."""
     from cases.errors import CaseError
@@ -81,8 +86,9 @@ def require_member_audited(workspace: Workspace, number: str, user: str,
     try:
         return require_member(workspace, number, user)
     except CaseError as exc:
-        workspace.audit.append(user, "access.denied", {"action": action, "reason": str(exc)},
-                               case=number)
+        workspace.audit.append(
+            user, "access.denied", {"action": action, "reason": str(exc)}, case=number
+        )
         raise
 
 

@@ -7,5 +7,13 @@ from cases.exports import chart_image, dossier
 from cases.handover import handover_export, handover_import
 from cases.service import *  # noqa: F403 - the case services by name
 
-__all__ = ["chart_image", "dossier", "exports", "handover", "handover_export",
-           "handover_import", "service", *service.__all__]
+__all__ = [
+    "chart_image",
+    "dossier",
+    "exports",
+    "handover",
+    "handover_export",
+    "handover_import",
+    "service",
+    *service.__all__,
+]

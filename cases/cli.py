@@ -25,16 +25,23 @@ def _call(args: argparse.Namespace, name: str, **params: Any) -> Any:
 
 
 def cmd_create(args: argparse.Namespace) -> int:
-    c = _call(args, "cases.create", case=args.number.upper(), title=args.title,
-              classification=args.classification)
-    return emit(args, c, f"case {c['number']} opened: {c['title']} ({c['classification']}); "
-                         f"you are its lead")
+    c = _call(
+        args,
+        "cases.create",
+        case=args.number.upper(),
+        title=args.title,
+        classification=args.classification,
+    )
+    return emit(
+        args,
+        c,
+        f"case {c['number']} opened: {c['title']} ({c['classification']}); you are its lead",
+    )
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     rows = _call(args, "cases.list", status=args.status)
-    lines = [f"  {c['number']:<16} {c['status']:<9} {c['my_role']:<11} {c['title']}"
-             for c in rows]
+    lines = [f"  {c['number']:<16} {c['status']:<9} {c['my_role']:<11} {c['title']}" for c in rows]
     return emit(args, rows, "\n".join(lines) or "no case you are a member of")
 
 
@@ -42,13 +49,15 @@ def cmd_show(args: argparse.Namespace) -> int:
     number = args.number.upper()
     c = _call(args, "cases.get", case=number)
     charts = _call(args, "cases.charts", case=number)
-    lines = [f"{c['number']}  {c['title']}  [{c['classification']}]  {c['status']}  "
-             f"version {c['version']}",
-             "members: " + ", ".join(f"{m['user']} ({m['role']})" for m in c["members"]),
-             f"{c['counts']['charts']} charts, {c['counts']['notes']} notes, "
-             f"{c['counts']['pins']} pins"]
-    lines += [f"  chart {x['id']}  {x['name']}  v{x['version']}  {x['nodes']} nodes"
-              for x in charts]
+    lines = [
+        f"{c['number']}  {c['title']}  [{c['classification']}]  {c['status']}  "
+        f"version {c['version']}",
+        "members: " + ", ".join(f"{m['user']} ({m['role']})" for m in c["members"]),
+        f"{c['counts']['charts']} charts, {c['counts']['notes']} notes, {c['counts']['pins']} pins",
+    ]
+    lines += [
+        f"  chart {x['id']}  {x['name']}  v{x['version']}  {x['nodes']} nodes" for x in charts
+    ]
     return emit(args, {**c, "charts": charts}, "\n".join(lines))
 
 
@@ -58,38 +67,65 @@ def cmd_member(args: argparse.Namespace) -> int:
         c = _call(args, "cases.member_remove", case=number, member=args.member)
     else:
         c = _call(args, "cases.member_set", case=number, member=args.member, role=args.role)
-    return emit(args, c, "members: " + ", ".join(f"{m['user']} ({m['role']})"
-                                                 for m in c["members"]))
+    return emit(
+        args, c, "members: " + ", ".join(f"{m['user']} ({m['role']})" for m in c["members"])
+    )
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     number = args.number.upper()
     current = _call(args, "cases.get", case=number)
-    c = _call(args, "cases.update", case=number, version=current["version"],
-              status=args.status, title=args.title, classification=args.classification)
-    return emit(args, c, f"case {c['number']}: {c['status']}, {c['title']} "
-                         f"[{c['classification']}]")
+    c = _call(
+        args,
+        "cases.update",
+        case=number,
+        version=current["version"],
+        status=args.status,
+        title=args.title,
+        classification=args.classification,
+    )
+    return emit(args, c, f"case {c['number']}: {c['status']}, {c['title']} [{c['classification']}]")
 
 
 def cmd_note(args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.text == "-" else args.text
-    n = _call(args, "cases.note_add", case=args.number.upper(), target_kind=args.on,
-              target=args.target or "", text=text)
-    return emit(args, n, f"note {n['id']} on {n['target_kind']} {n['target']}"
-                         + (f"; links to {', '.join(n['mentions'])}" if n["mentions"] else ""))
+    n = _call(
+        args,
+        "cases.note_add",
+        case=args.number.upper(),
+        target_kind=args.on,
+        target=args.target or "",
+        text=text,
+    )
+    return emit(
+        args,
+        n,
+        f"note {n['id']} on {n['target_kind']} {n['target']}"
+        + (f"; links to {', '.join(n['mentions'])}" if n["mentions"] else ""),
+    )
 
 
 def cmd_notes(args: argparse.Namespace) -> int:
     rows = _call(args, "cases.notes", case=args.number.upper())
-    lines = [f"- {n['author']} {local_time(n['created_at'], args.zone)} on "
-             f"{n['target_kind']} {n['target']}:\n  {n['text']}" for n in rows]
+    lines = [
+        f"- {n['author']} {local_time(n['created_at'], args.zone)} on "
+        f"{n['target_kind']} {n['target']}:\n  {n['text']}"
+        for n in rows
+    ]
     return emit(args, rows, "\n".join(lines) or "no notes")
 
 
 def cmd_pin(args: argparse.Namespace) -> int:
     data = json.loads(args.data) if args.data else None
-    p = _call(args, "cases.pin", case=args.number.upper(), kind=args.kind, ref=args.ref,
-              title=args.title or "", data=data)
+    p = _call(
+        args,
+        "cases.pin",
+        case=args.number.upper(),
+        kind=args.kind,
+        ref=args.ref,
+        title=args.title or "",
+        data=data,
+    )
     return emit(args, p, f"pinned {p['kind']} {p['ref']}: {p['title']}")
 
 
@@ -100,21 +136,30 @@ def cmd_pins(args: argparse.Namespace) -> int:
         extra = ""
         if p["kind"] == "search":
             extra = f" ({p['data'].get('hits_at_pin')} hits when pinned" + (
-                f", {p['data']['hits_now']} now)" if "hits_now" in p["data"] else ")")
-        lines.append(f"  {p['kind']:<9} {p['ref']}  {p['title']}{extra}  "
-                     f"[{p['pinned_by']} {local_time(p['pinned_at'], args.zone)}]")
+                f", {p['data']['hits_now']} now)" if "hits_now" in p["data"] else ")"
+            )
+        lines.append(
+            f"  {p['kind']:<9} {p['ref']}  {p['title']}{extra}  "
+            f"[{p['pinned_by']} {local_time(p['pinned_at'], args.zone)}]"
+        )
     return emit(args, rows, "\n".join(lines) or "nothing pinned")
 
 
 def cmd_dossier(args: argparse.Namespace) -> int:
     r = _call(args, "cases.dossier", case=args.number.upper(), path=str(args.output))
-    return emit(args, r, f"dossier written: {r['file']} ({r['bytes']:,} bytes, "
-                         f"sha256 {r['sha256']})")
+    return emit(
+        args, r, f"dossier written: {r['file']} ({r['bytes']:,} bytes, sha256 {r['sha256']})"
+    )
 
 
 def cmd_chart_image(args: argparse.Namespace) -> int:
-    r = _call(args, "cases.chart_image", case=args.number.upper(), chart_id=args.chart,
-              path=str(args.output))
+    r = _call(
+        args,
+        "cases.chart_image",
+        case=args.number.upper(),
+        chart_id=args.chart,
+        path=str(args.output),
+    )
     return emit(args, r, f"chart picture written: {r['file']} (sha256 {r['sha256']})")
 
 
@@ -145,13 +190,14 @@ def register(subparsers: Any) -> None:
     add_workspace_arg(common)
     add_json_arg(common)
     p = subparsers.add_parser(
-        "cases", help="case files: charts, notes, pinned evidence, dossiers, hand-over",
+        "cases",
+        help="case files: charts, notes, pinned evidence, dossiers, hand-over",
         description="Case files kept in the workspace. Members only: a user who is not a "
-                    "member neither sees nor opens a case. See docs/CASES.md.")
+        "member neither sees nor opens a case. See docs/CASES.md.",
+    )
     sub = p.add_subparsers(dest="cases_cmd", required=True, metavar="CASES_COMMAND")
 
-    def add(name: str, func: Any, help_text: str, number: bool = True
-            ) -> argparse.ArgumentParser:
+    def add(name: str, func: Any, help_text: str, number: bool = True) -> argparse.ArgumentParser:
         q = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
         q.set_defaults(func=func)
         if number:
@@ -181,8 +227,11 @@ def register(subparsers: Any) -> None:
     q.add_argument("kind", choices=PIN_KINDS)
     q.add_argument("ref", help="record uid, query, SEARCH_ID:FACE_ID, or a co-occurrence seed")
     q.add_argument("--title")
-    q.add_argument("--data", help="JSON: a face lead's similarity/threshold/threshold_fmr, "
-                                  "a co-occurrence result's pairs")
+    q.add_argument(
+        "--data",
+        help="JSON: a face lead's similarity/threshold/threshold_fmr, "
+        "a co-occurrence result's pairs",
+    )
     q = add("pins", cmd_pins, "the pinned evidence")
     q.add_argument("--recount", action="store_true", help="saved searches' hit counts now")
     q = add("dossier", cmd_dossier, "write the dossier (.pdf or .html); needs 'export'")
@@ -192,8 +241,9 @@ def register(subparsers: Any) -> None:
     q.add_argument("-o", "--output", type=Path, required=True)
     q = add("export", cmd_export, "write the whole case to one hand-over file (.sbcase)")
     q.add_argument("-o", "--output", type=Path, required=True)
-    q = add("import", cmd_import, "import a hand-over file (ids kept; clashes refused)",
-            number=False)
+    q = add(
+        "import", cmd_import, "import a hand-over file (ids kept; clashes refused)", number=False
+    )
     q.add_argument("file", type=Path)
 
 

@@ -139,9 +139,12 @@ class Tx:
     def event(self, kind: str, case: str, ref: str, user: str, payload: dict[str, Any]) -> None:
         cur = self.con.execute(
             "INSERT INTO case_events (ts, kind, case_number, ref, user, payload) "
-            "VALUES (?,?,?,?,?,?)", (self.now, kind, case, ref, user, dumps(payload)))
-        self.events.append(CaseEvent(int(cur.lastrowid or 0), self.now, kind, case, ref, user,
-                                     payload))
+            "VALUES (?,?,?,?,?,?)",
+            (self.now, kind, case, ref, user, dumps(payload)),
+        )
+        self.events.append(
+            CaseEvent(int(cur.lastrowid or 0), self.now, kind, case, ref, user, payload)
+        )
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         self._t.__exit__(exc_type, exc, tb)
@@ -154,20 +157,26 @@ CASE_COLUMNS = "number, title, classification, status, created_by, created_at, u
 
 
 def load_case(con: sqlite3.Connection, number: str) -> CaseFile | None:
-    row = con.execute(f"SELECT {CASE_COLUMNS} FROM case_files WHERE number=?",
-                      (number,)).fetchone()
+    row = con.execute(f"SELECT {CASE_COLUMNS} FROM case_files WHERE number=?", (number,)).fetchone()
     if row is None:
         return None
-    members = tuple(Member(*m) for m in con.execute(
-        "SELECT user, role, added_by, added_at FROM case_members WHERE case_number=? "
-        "ORDER BY added_at, user", (number,)))
+    members = tuple(
+        Member(*m)
+        for m in con.execute(
+            "SELECT user, role, added_by, added_at FROM case_members WHERE case_number=? "
+            "ORDER BY added_at, user",
+            (number,),
+        )
+    )
     number_, title, classification, status, created_by, created_at, updated_at, version = row
-    return CaseFile(number_, title, classification, status, created_by, created_at,
-                    updated_at, version, members)
+    return CaseFile(
+        number_, title, classification, status, created_by, created_at, updated_at, version, members
+    )
 
 
-CHART_COLUMNS = ("id, case_number, name, data, created_by, created_at, updated_by, updated_at, "
-                 "version")
+CHART_COLUMNS = (
+    "id, case_number, name, data, created_by, created_at, updated_by, updated_at, version"
+)
 
 
 def chart_from_row(row: tuple[Any, ...]) -> SavedChart:
@@ -175,14 +184,16 @@ def chart_from_row(row: tuple[Any, ...]) -> SavedChart:
     return SavedChart(cid, case, name, json.loads(data), cby, cat, uby, uat, version)
 
 
-NOTE_COLUMNS = ("id, case_number, target_kind, target, text, mentions, author, created_at, "
-                "updated_at, version")
+NOTE_COLUMNS = (
+    "id, case_number, target_kind, target, text, mentions, author, created_at, updated_at, version"
+)
 
 
 def note_from_row(row: tuple[Any, ...]) -> Note:
     nid, case, kind, target, text, mentions, author, cat, uat, version = row
-    return Note(nid, case, kind, target, text, tuple(json.loads(mentions)), author, cat, uat,
-                version)
+    return Note(
+        nid, case, kind, target, text, tuple(json.loads(mentions)), author, cat, uat, version
+    )
 
 
 PIN_COLUMNS = "id, case_number, kind, ref, title, data, pinned_by, pinned_at"

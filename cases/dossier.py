@@ -77,8 +77,10 @@ class Citations:
 
             when = None
             for cp_path, finished in self.ws.store.connection.execute(
-                    "SELECT path, coalesce(finished, started) AS at FROM ingest_files "
-                    "WHERE source=? ORDER BY at", (source,)):
+                "SELECT path, coalesce(finished, started) AS at FROM ingest_files "
+                "WHERE source=? ORDER BY at",
+                (source,),
+            ):
                 if Path(cp_path).name == file and finished:
                     when = datetime.fromisoformat(finished).timestamp()
             self._ingest[key] = when
@@ -90,8 +92,10 @@ class Citations:
         for uid, n in sorted(self.numbers.items(), key=lambda kv: kv[1]):
             record = self.ws.store.get_records([uid])
             if not record:
-                rows.append(f"<tr><td>[{n}]</td><td>{escape(uid)}</td>"
-                            "<td colspan=4>record no longer in this workspace</td></tr>")
+                rows.append(
+                    f"<tr><td>[{n}]</td><td>{escape(uid)}</td>"
+                    "<td colspan=4>record no longer in this workspace</td></tr>"
+                )
                 continue
             r = record[0]
             file, _, line = r.origin.rpartition(":")
@@ -100,35 +104,51 @@ class Citations:
             rows.append(
                 f"<tr><td>[{n}]</td><td>{escape(uid)}</td><td>{escape(r.source)}</td>"
                 f"<td>{escape(file or '—')}</td><td>{escape(line or '—')}</td>"
-                f"<td>{escape(self._ingested(r.source, file))}</td></tr>")
-        return ("<table><tr><th>#</th><th>record id</th><th>source</th><th>file</th>"
-                "<th>row/line</th><th>ingested</th></tr>" + "".join(rows) + "</table>")
+                f"<td>{escape(self._ingested(r.source, file))}</td></tr>"
+            )
+        return (
+            "<table><tr><th>#</th><th>record id</th><th>source</th><th>file</th>"
+            "<th>row/line</th><th>ingested</th></tr>" + "".join(rows) + "</table>"
+        )
 
 
-def build(workspace: Any, number: str, *, author: str,
-          chart_ids: list[str] | None = None) -> str:
+def build(workspace: Any, number: str, *, author: str, chart_ids: list[str] | None = None) -> str:
     """The dossier of case ``number`` as HTML (the caller has checked access)."""
     con = workspace.store.connection
     tz = workspace_tz(workspace)
     case = load_case(con, number)
     assert case is not None
-    charts = [chart_from_row(r) for r in con.execute(
-        f"SELECT {CHART_COLUMNS} FROM case_charts WHERE case_number=? ORDER BY created_at",
-        (number,))]
+    charts = [
+        chart_from_row(r)
+        for r in con.execute(
+            f"SELECT {CHART_COLUMNS} FROM case_charts WHERE case_number=? ORDER BY created_at",
+            (number,),
+        )
+    ]
     if chart_ids is not None:
         charts = [c for c in charts if c.id in chart_ids]
-    notes = [note_from_row(r) for r in con.execute(
-        f"SELECT {NOTE_COLUMNS} FROM case_notes WHERE case_number=? ORDER BY created_at, id",
-        (number,))]
-    pins = [pin_from_row(r) for r in con.execute(
-        f"SELECT {PIN_COLUMNS} FROM case_pins WHERE case_number=? ORDER BY pinned_at, id",
-        (number,))]
+    notes = [
+        note_from_row(r)
+        for r in con.execute(
+            f"SELECT {NOTE_COLUMNS} FROM case_notes WHERE case_number=? ORDER BY created_at, id",
+            (number,),
+        )
+    ]
+    pins = [
+        pin_from_row(r)
+        for r in con.execute(
+            f"SELECT {PIN_COLUMNS} FROM case_pins WHERE case_number=? ORDER BY pinned_at, id",
+            (number,),
+        )
+    ]
     pins = _refreshed(workspace, pins)
     cites = Citations(workspace)
     made = time.time()
     date_text = local_time(made, tz)
-    mark = (f'<div class="mark"><span>{escape(case.classification)}</span>'
-            f"<span>{escape(case.number)}</span></div>")
+    mark = (
+        f'<div class="mark"><span>{escape(case.classification)}</span>'
+        f"<span>{escape(case.number)}</span></div>"
+    )
     parts = [mark, _title_page(case, author, date_text)]
     parts.append(_charts(case, charts, notes, date_text))
     parts.append(_timeline(workspace, charts, notes, pins, cites, tz))
@@ -137,12 +157,16 @@ def build(workspace: Any, number: str, *, author: str,
     parts.append(_notes(workspace, notes, cites, tz))
     parts.append(_face_leads(pins, cites, tz))
     parts.append(_other_pins(pins, cites, tz))
-    parts.append("<section><h2>Sources</h2><p class=meta>Every footnote names the record a "
-                 "fact was taken from: its source, file, row/line, when the file was ingested, "
-                 "and the record id.</p>" + cites.footnotes() + "</section>")
-    return ("<!DOCTYPE html><html><head><meta charset='utf-8'>"
-            f"<title>{escape(case.number)} {escape(case.title)}</title>"
-            f"<style>{CSS}</style></head><body>" + "".join(parts) + "</body></html>")
+    parts.append(
+        "<section><h2>Sources</h2><p class=meta>Every footnote names the record a "
+        "fact was taken from: its source, file, row/line, when the file was ingested, "
+        "and the record id.</p>" + cites.footnotes() + "</section>"
+    )
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>{escape(case.number)} {escape(case.title)}</title>"
+        f"<style>{CSS}</style></head><body>" + "".join(parts) + "</body></html>"
+    )
 
 
 def _refreshed(workspace: Any, pins: list[Any]) -> list[Any]:
@@ -157,11 +181,13 @@ def _refreshed(workspace: Any, pins: list[Any]) -> list[Any]:
 
 def _title_page(case: Any, author: str, date_text: str) -> str:
     members = ", ".join(f"{escape(m.user)} ({escape(m.role)})" for m in case.members)
-    return (f'<div class="title"><div class="cls">{escape(case.classification)}</div>'
-            f"<h1>{escape(case.title)}</h1><p>Case {escape(case.number)} · status "
-            f"{escape(case.status)}</p><p>Dossier prepared by {escape(author)}</p>"
-            f"<p>{escape(date_text)}</p><p class=meta>Members: {members}</p>"
-            f'<div class="cls">{escape(case.classification)}</div></div>')
+    return (
+        f'<div class="title"><div class="cls">{escape(case.classification)}</div>'
+        f"<h1>{escape(case.title)}</h1><p>Case {escape(case.number)} · status "
+        f"{escape(case.status)}</p><p>Dossier prepared by {escape(author)}</p>"
+        f"<p>{escape(date_text)}</p><p class=meta>Members: {members}</p>"
+        f'<div class="cls">{escape(case.classification)}</div></div>'
+    )
 
 
 def _charts(case: Any, charts: list[Any], notes: list[Any], date_text: str) -> str:
@@ -170,13 +196,23 @@ def _charts(case: Any, charts: list[Any], notes: list[Any], date_text: str) -> s
     noted = {n.target for n in notes if n.target_kind == "entity"}
     out = ["<section><h2>Link charts</h2>"]
     for c in charts:
-        svg = chart_svg(c.data, title=c.name, case=case.number,
-                        classification=case.classification, date_text=date_text, noted=noted)
+        svg = chart_svg(
+            c.data,
+            title=c.name,
+            case=case.number,
+            classification=case.classification,
+            date_text=date_text,
+            noted=noted,
+        )
         origin = c.data.get("origin") or {}
-        how = ", ".join(f"{escape(str(k))}: {escape(json.dumps(v, ensure_ascii=False))}"
-                        for k, v in origin.items())
-        out.append(f"<h3>{escape(c.name)}</h3><p class=meta>saved by {escape(c.updated_by)}, "
-                   f"version {c.version}{'; built from ' + how if how else ''}</p>{svg}")
+        how = ", ".join(
+            f"{escape(str(k))}: {escape(json.dumps(v, ensure_ascii=False))}"
+            for k, v in origin.items()
+        )
+        out.append(
+            f"<h3>{escape(c.name)}</h3><p class=meta>saved by {escape(c.updated_by)}, "
+            f"version {c.version}{'; built from ' + how if how else ''}</p>{svg}"
+        )
     out.append("</section>")
     return "".join(out)
 
@@ -185,17 +221,20 @@ def _record_times(workspace: Any, uids: list[str]) -> dict[str, tuple[float | No
     out: dict[str, tuple[float | None, str]] = {}
     con = workspace.store.connection
     for i in range(0, len(uids), 400):
-        chunk = uids[i:i + 400]
+        chunk = uids[i : i + 400]
         for uid, t, text, rtype, rid in con.execute(
-                f"SELECT uid, time, text, type, id FROM records WHERE uid IN "
-                f"({','.join('?' * len(chunk))})", chunk):
+            f"SELECT uid, time, text, type, id FROM records WHERE uid IN "
+            f"({','.join('?' * len(chunk))})",
+            chunk,
+        ):
             title = next((v for v in json.loads(text).values() if v), f"{rtype} {rid}")
             out[uid] = (t, title[:120])
     return out
 
 
-def _timeline(workspace: Any, charts: list[Any], notes: list[Any], pins: list[Any],
-              cites: Citations, tz: str) -> str:
+def _timeline(
+    workspace: Any, charts: list[Any], notes: list[Any], pins: list[Any], cites: Citations, tz: str
+) -> str:
     uids: dict[str, None] = {}
     for p in pins:
         if p.kind == "record":
@@ -207,22 +246,37 @@ def _timeline(workspace: Any, charts: list[Any], notes: list[Any], pins: list[An
     rows: list[tuple[float, str]] = []
     for uid, (t, title) in times.items():
         if t is not None:
-            rows.append((t, f"<tr><td>{escape(local_time(t, tz))}</td><td>{escape(title)}"
-                            f"{cites.cite(uid)}</td><td>{escape(uid)}</td></tr>"))
+            rows.append(
+                (
+                    t,
+                    f"<tr><td>{escape(local_time(t, tz))}</td><td>{escape(title)}"
+                    f"{cites.cite(uid)}</td><td>{escape(uid)}</td></tr>",
+                )
+            )
     for n in notes:
         if n.target_kind == "timeline":
             t = _note_time(n.target, times)
             if t is not None:
-                rows.append((t, f"<tr><td>{escape(local_time(t, tz))}</td><td>✎ "
-                                f"{escape(n.text[:200])} <span class=meta>({escape(n.author)})"
-                                f"</span></td><td>note</td></tr>"))
+                rows.append(
+                    (
+                        t,
+                        f"<tr><td>{escape(local_time(t, tz))}</td><td>✎ "
+                        f"{escape(n.text[:200])} <span class=meta>({escape(n.author)})"
+                        f"</span></td><td>note</td></tr>",
+                    )
+                )
     rows.sort(key=lambda r: r[0])
     more = len(rows) - MAX_TIMELINE
     body = "".join(r[1] for r in rows[:MAX_TIMELINE])
     tail = f"<p class=meta>{more} later events not shown.</p>" if more > 0 else ""
-    return (f"<section><h2>Timeline</h2><p class=meta>Times in {escape(tz)}.</p>"
-            "<table><tr><th>when</th><th>what</th><th>record</th></tr>" + body +
-            "</table>" + tail + "</section>")
+    return (
+        f"<section><h2>Timeline</h2><p class=meta>Times in {escape(tz)}.</p>"
+        "<table><tr><th>when</th><th>what</th><th>record</th></tr>"
+        + body
+        + "</table>"
+        + tail
+        + "</section>"
+    )
 
 
 def _note_time(target: str, times: dict[str, tuple[float | None, str]]) -> float | None:
@@ -247,17 +301,23 @@ def _map(workspace: Any, notes: list[Any], pins: list[Any], cites: Citations) ->
         cite = cites.cite(n["target"]) if n["placed_by"] == "record" else ""
         points.append((n["lat"], n["lon"], f"✎ {n['author']}: {n['text'][:60]}", cite))
     if not points:
-        return "<section><h2>Map</h2><p>No pinned record or noted place has a location.</p>" \
-               "</section>"
+        return (
+            "<section><h2>Map</h2><p>No pinned record or noted place has a location.</p></section>"
+        )
     svg = map_svg(points)
-    rows = "".join(f"<tr><td>{i}</td><td>{lat:.5f}, {lon:.5f}</td><td>{escape(label)}{fn}"
-                   f"</td></tr>" for i, (lat, lon, label, fn) in enumerate(points, start=1))
-    return ("<section><h2>Map</h2>" + svg + "<table><tr><th>#</th><th>lat, lon</th>"
-            "<th>what</th></tr>" + rows + "</table></section>")
+    rows = "".join(
+        f"<tr><td>{i}</td><td>{lat:.5f}, {lon:.5f}</td><td>{escape(label)}{fn}</td></tr>"
+        for i, (lat, lon, label, fn) in enumerate(points, start=1)
+    )
+    return (
+        "<section><h2>Map</h2>" + svg + "<table><tr><th>#</th><th>lat, lon</th>"
+        "<th>what</th></tr>" + rows + "</table></section>"
+    )
 
 
-def map_svg(points: list[tuple[float, float, str, str]], width: int = 640,
-            height: int = 440) -> str:
+def map_svg(
+    points: list[tuple[float, float, str, str]], width: int = 640, height: int = 440
+) -> str:
     """Numbered points over the district outlines (the offline basemap), equirectangular."""
     lats = [p[0] for p in points]
     lons = [p[1] for p in points]
@@ -267,12 +327,16 @@ def map_svg(points: list[tuple[float, float, str, str]], width: int = 640,
     span = max(la1 - la0, lo1 - lo0)
 
     def xy(lat: float, lon: float) -> tuple[float, float]:
-        return (10 + (lon - lo0) / span * (width - 20), height - 10 - (lat - la0) / span *
-                (height - 20))
+        return (
+            10 + (lon - lo0) / span * (width - 20),
+            height - 10 - (lat - la0) / span * (height - 20),
+        )
 
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}"><rect width="{width}" height="{height}" '
-           'fill="#f4f6f8" stroke="#999"/>']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}"><rect width="{width}" height="{height}" '
+        'fill="#f4f6f8" stroke="#999"/>'
+    ]
     try:
         features = json.loads(DISTRICTS.read_text("utf-8"))["features"]
     except (OSError, ValueError, KeyError):
@@ -284,12 +348,16 @@ def map_svg(points: list[tuple[float, float, str, str]], width: int = 640,
         name = f.get("properties", {}).get("name", "")
         sx, sy = xy(f["properties"].get("seat_lat", 0), f["properties"].get("seat_lon", 0))
         if 0 < sx < width and 0 < sy < height:
-            out.append(f'<text x="{sx:.1f}" y="{sy:.1f}" font-size="10" fill="#7a8794">'
-                       f"{escape(name)}</text>")
+            out.append(
+                f'<text x="{sx:.1f}" y="{sy:.1f}" font-size="10" fill="#7a8794">'
+                f"{escape(name)}</text>"
+            )
     for i, (lat, lon, _label, _fn) in enumerate(points, start=1):
         x, y = xy(lat, lon)
-        out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="#e15759" stroke="#333"/>'
-                   f'<text x="{x + 7:.1f}" y="{y + 4:.1f}" font-size="11">{i}</text>')
+        out.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="#e15759" stroke="#333"/>'
+            f'<text x="{x + 7:.1f}" y="{y + 4:.1f}" font-size="11">{i}</text>'
+        )
     out.append("</svg>")
     return "".join(out)
 
@@ -314,14 +382,19 @@ def _profiles(workspace: Any, charts: list[Any], notes: list[Any], cites: Citati
             out.append(f"<h3>{escape(eid)}</h3><p class=meta>not in this workspace</p>")
             continue
         uids = store.entity_record_uids(eid)
-        props = "; ".join(f"{escape(str(k))}: {escape(str(v))}" for k, v in
-                          list(e.props.items())[:12])
-        seen = " – ".join(local_time(t.timestamp() if t else None, workspace_tz(workspace))
-                          for t in (e.first_seen, e.last_seen))
+        props = "; ".join(
+            f"{escape(str(k))}: {escape(str(v))}" for k, v in list(e.props.items())[:12]
+        )
+        seen = " – ".join(
+            local_time(t.timestamp() if t else None, workspace_tz(workspace))
+            for t in (e.first_seen, e.last_seen)
+        )
         evidence = "".join(cites.cite(u) for u in uids[:3])
-        out.append(f"<h3>{escape(e.label or e.key)} <span class=meta>{escape(eid)}</span></h3>"
-                   f"<p>{escape(e.type)}; {len(uids)} records; seen {escape(seen)}{evidence}"
-                   f"</p>" + (f"<p class=meta>{props}</p>" if props else ""))
+        out.append(
+            f"<h3>{escape(e.label or e.key)} <span class=meta>{escape(eid)}</span></h3>"
+            f"<p>{escape(e.type)}; {len(uids)} records; seen {escape(seen)}{evidence}"
+            f"</p>" + (f"<p class=meta>{props}</p>" if props else "")
+        )
     if len(ids) > MAX_PROFILES:
         out.append(f"<p class=meta>{len(ids) - MAX_PROFILES} more entities not profiled.</p>")
     out.append("</section>")
@@ -335,29 +408,36 @@ def _notes(workspace: Any, notes: list[Any], cites: Citations, tz: str) -> str:
     for n in notes:
         target = f"{n.target_kind} {n.target}"
         is_record = n.target_kind in ("record", "timeline") and bool(
-            workspace.store.get_records([n.target]))
+            workspace.store.get_records([n.target])
+        )
         cite = cites.cite(n.target) if is_record else ""
         mentions = ", ".join(escape(m) for m in n.mentions)
-        out.append(f'<div class="note"><div class="meta">{escape(n.author)} · '
-                   f"{escape(local_time(n.created_at, tz))} · on {escape(target)}{cite} · "
-                   f"note {escape(n.id)}</div><div class=text>{escape(n.text)}</div>"
-                   + (f"<div class=meta>links to: {mentions}</div>" if mentions else "")
-                   + "</div>")
+        out.append(
+            f'<div class="note"><div class="meta">{escape(n.author)} · '
+            f"{escape(local_time(n.created_at, tz))} · on {escape(target)}{cite} · "
+            f"note {escape(n.id)}</div><div class=text>{escape(n.text)}</div>"
+            + (f"<div class=meta>links to: {mentions}</div>" if mentions else "")
+            + "</div>"
+        )
     out.append("</section>")
     return "".join(out)
 
 
 def _face_leads(pins: list[Any], cites: Citations, tz: str) -> str:
     leads = [p for p in pins if p.kind == "face_lead"]
-    out = ["<section><h2>Face leads</h2><p class=warn>A face match is a lead for a human to "
-           "confirm, never an identification. Similarities are compared with a threshold "
-           "calibrated on LFW; the false-match rate is the share of different-person pairs "
-           "scoring at or above it.</p>"]
+    out = [
+        "<section><h2>Face leads</h2><p class=warn>A face match is a lead for a human to "
+        "confirm, never an identification. Similarities are compared with a threshold "
+        "calibrated on LFW; the false-match rate is the share of different-person pairs "
+        "scoring at or above it.</p>"
+    ]
     if not leads:
         out.append("<p>No face lead pinned.</p></section>")
         return "".join(out)
-    out.append("<table><tr><th>lead</th><th>similarity</th><th>threshold</th>"
-               "<th>false-match rate</th><th>review</th><th>reviewer</th><th>pinned</th></tr>")
+    out.append(
+        "<table><tr><th>lead</th><th>similarity</th><th>threshold</th>"
+        "<th>false-match rate</th><th>review</th><th>reviewer</th><th>pinned</th></tr>"
+    )
     for p in leads:
         d = p.data
         fmr = d.get("threshold_fmr")
@@ -371,7 +451,8 @@ def _face_leads(pins: list[Any], cites: Citations, tz: str) -> str:
             f"<td>{d.get('similarity', 0):.4f}</td><td>{d.get('threshold', 0):.4f}</td>"
             f"<td>{escape(fmr_text)}</td><td>{escape(str(d.get('review', '—')))}</td>"
             f"<td>{escape(str(d.get('reviewer') or '—'))}</td>"
-            f"<td>{escape(p.pinned_by)}, {escape(local_time(p.pinned_at, tz))}</td></tr>")
+            f"<td>{escape(p.pinned_by)}, {escape(local_time(p.pinned_at, tz))}</td></tr>"
+        )
     out.append("</table></section>")
     return "".join(out)
 
@@ -383,14 +464,21 @@ def _cooccur(p: Any) -> str:
     rows = "".join(
         f"<tr><td>{escape(str(x.get('a', '')))}</td><td>{escape(str(x.get('b', '')))}</td>"
         f"<td>{escape(str(x.get('count', '')))}</td><td>{escape(str(x.get('places', '')))}</td>"
-        f"<td>{escape(str(x.get('days', '')))}</td></tr>" for x in pairs[:50])
-    more = (f"<p class=meta>{len(pairs) - 50} more pairs not shown.</p>"
-            if len(pairs) > 50 else "")
-    window = (f" (seen within {escape(str(d['window_s']))} s of each other, at least "
-              f"{escape(str(d.get('min_count', '?')))} meetings)" if "window_s" in d else "")
-    return (f"co-occurrence: {escape(p.title)}{window}<table><tr><th>entity</th>"
-            "<th>moved with</th><th>meetings</th><th>places</th><th>days</th></tr>"
-            f"{rows}</table>{more}")
+        f"<td>{escape(str(x.get('days', '')))}</td></tr>"
+        for x in pairs[:50]
+    )
+    more = f"<p class=meta>{len(pairs) - 50} more pairs not shown.</p>" if len(pairs) > 50 else ""
+    window = (
+        f" (seen within {escape(str(d['window_s']))} s of each other, at least "
+        f"{escape(str(d.get('min_count', '?')))} meetings)"
+        if "window_s" in d
+        else ""
+    )
+    return (
+        f"co-occurrence: {escape(p.title)}{window}<table><tr><th>entity</th>"
+        "<th>moved with</th><th>meetings</th><th>places</th><th>days</th></tr>"
+        f"{rows}</table>{more}"
+    )
 
 
 def _other_pins(pins: list[Any], cites: Citations, tz: str) -> str:
@@ -404,9 +492,11 @@ def _other_pins(pins: list[Any], cites: Citations, tz: str) -> str:
             body = f"{escape(p.title)}{cites.cite(p.ref)} <span class=meta>{escape(p.ref)}</span>"
         elif p.kind == "search":
             now = p.data.get("hits_now")
-            body = (f"search <code>{escape(p.data.get('query', p.ref))}</code>: "
-                    f"{p.data.get('hits_at_pin')} hits when pinned"
-                    + (f", {now} now" if now is not None else ""))
+            body = (
+                f"search <code>{escape(p.data.get('query', p.ref))}</code>: "
+                f"{p.data.get('hits_at_pin')} hits when pinned"
+                + (f", {now} now" if now is not None else "")
+            )
         else:
             body = _cooccur(p)
         out.append(f"<p>{body}<br><span class=meta>{who}</span></p>")

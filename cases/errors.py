@@ -27,12 +27,18 @@ class CaseAccessError(AccessDeniedError, CaseError, CaseRefusedError):
     def __init__(self, user: str, case: str, needed: str, role: str | None) -> None:
         self.user, self.case, self.needed, self.role = user, case, needed, role
         if role is None:
-            msg = (f"access denied: user {user!r} is not a member of case {case!r}; ask the "
-                   "case lead to add you (`superbrain cases member CASE USER --role ROLE`)")
+            msg = (
+                f"access denied: user {user!r} is not a member of case {case!r}; ask the "
+                "case lead to add you (`superbrain cases member CASE USER --role ROLE`)"
+            )
         elif needed == "manage":
-            msg = (f"access denied: user {user!r} is {role} of case {case!r}; only the case "
-                   "lead manages members and the case's status")
+            msg = (
+                f"access denied: user {user!r} is {role} of case {case!r}; only the case "
+                "lead manages members and the case's status"
+            )
         else:
-            msg = (f"access denied: user {user!r} is {role} of case {case!r}; a {role} may "
-                   "read the case but not change it (lead or contributor needed)")
+            msg = (
+                f"access denied: user {user!r} is {role} of case {case!r}; a {role} may "
+                "read the case but not change it (lead or contributor needed)"
+            )
         super().__init__(msg)

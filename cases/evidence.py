@@ -19,8 +19,9 @@ from cases.errors import CaseInvalidError
 MAX_DATA = 256 * 1024
 
 
-def snapshot(workspace: Any, kind: str, ref: str, title: str,
-             data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+def snapshot(
+    workspace: Any, kind: str, ref: str, title: str, data: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
     """``(title, data)`` to store with a new pin of ``kind``; bad evidence is refused."""
     if len(json.dumps(data, ensure_ascii=False, default=str)) > MAX_DATA:
         raise CaseInvalidError(f"pin {ref!r}: data larger than {MAX_DATA // 1024} KiB")
@@ -42,9 +43,12 @@ def _record(workspace: Any, uid: str, title: str) -> tuple[str, dict[str, Any]]:
     if record is None:
         raise CaseInvalidError(f"no record {uid!r} in this workspace")
     return title or record.title(), {
-        "source": record.source, "type": record.type,
+        "source": record.source,
+        "type": record.type,
         "time": record.time.timestamp() if record.time else None,
-        "geo": list(record.geo) if record.geo else None, "origin": record.origin}
+        "geo": list(record.geo) if record.geo else None,
+        "origin": record.origin,
+    }
 
 
 def search_hits(workspace: Any, query: str) -> int:
@@ -82,13 +86,15 @@ def _split_lead(ref: str) -> tuple[str, int]:
     return search_id, int(face)
 
 
-def _face_lead(workspace: Any, ref: str, title: str,
-               data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+def _face_lead(
+    workspace: Any, ref: str, title: str, data: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
     search_id, face_id = _split_lead(ref)
     for key in ("similarity", "threshold", "threshold_fmr"):
         if not isinstance(data.get(key), int | float):
-            raise CaseInvalidError(f"face lead {ref!r}: data needs {key!r} as the search "
-                                   "reported it")
+            raise CaseInvalidError(
+                f"face lead {ref!r}: data needs {key!r} as the search reported it"
+            )
     store = _face_store(workspace)
     try:
         info = store.search_info(search_id)
@@ -100,14 +106,21 @@ def _face_lead(workspace: Any, ref: str, title: str,
         review = _review(store, search_id, face_id)
     finally:
         store.close()
-    snap = {"similarity": float(data["similarity"]), "threshold": float(data["threshold"]),
-            "threshold_fmr": float(data["threshold_fmr"]),
-            "score_fmr": data.get("score_fmr"), "calibration": data.get("calibration"),
-            "search_case": info["case"], "purpose": info["purpose"],
-            "searched_by": info["user"], "searched_at": info["at"],
-            "record_uid": row.record_uid if row else None,
-            "entity_id": row.entity_id if row else None,
-            "entity_label": row.entity_label if row else None, **review}
+    snap = {
+        "similarity": float(data["similarity"]),
+        "threshold": float(data["threshold"]),
+        "threshold_fmr": float(data["threshold_fmr"]),
+        "score_fmr": data.get("score_fmr"),
+        "calibration": data.get("calibration"),
+        "search_case": info["case"],
+        "purpose": info["purpose"],
+        "searched_by": info["user"],
+        "searched_at": info["at"],
+        "record_uid": row.record_uid if row else None,
+        "entity_id": row.entity_id if row else None,
+        "entity_label": row.entity_label if row else None,
+        **review,
+    }
     label = (row.entity_label if row else "") or f"face {face_id}"
     return title or f"face lead: {label} ({snap['similarity']:.3f})", snap
 
@@ -117,8 +130,12 @@ def _review(store: Any, search_id: str, face_id: int) -> dict[str, Any]:
     if not last:
         return {"review": "not reviewed", "reviewer": None, "reviewed_at": None}
     r = last[-1]
-    return {"review": r["decision"], "reviewer": r["user"], "reviewed_at": r["at"],
-            "review_note": r["note"]}
+    return {
+        "review": r["decision"],
+        "reviewer": r["user"],
+        "reviewed_at": r["at"],
+        "review_note": r["note"],
+    }
 
 
 def refresh(workspace: Any, pins: list[dict[str, Any]]) -> list[dict[str, Any]]:

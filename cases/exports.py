@@ -24,8 +24,7 @@ DOSSIER_FORMATS = ("pdf", "html")
 def _output(path: str | Path, suffixes: tuple[str, ...]) -> Path:
     out = Path(path).expanduser()
     if out.suffix.lower() not in suffixes:
-        raise CaseInvalidError(f"{str(out)!r}: the file name must end in "
-                               f"{' or '.join(suffixes)}")
+        raise CaseInvalidError(f"{str(out)!r}: the file name must end in {' or '.join(suffixes)}")
     if out.is_dir():
         raise CaseInvalidError(f"{str(out)!r} is a folder; give a file name")
     if not out.parent.is_dir():
@@ -34,8 +33,9 @@ def _output(path: str | Path, suffixes: tuple[str, ...]) -> Path:
 
 
 @service("cases.dossier", permission="export")
-def dossier(ctx: ServiceContext, *, case: str, path: str,
-            chart_ids: list[str] | None = None) -> dict[str, Any]:
+def dossier(
+    ctx: ServiceContext, *, case: str, path: str, chart_ids: list[str] | None = None
+) -> dict[str, Any]:
     """Write the case's dossier to ``path`` (``.pdf`` or ``.html``): title page, charts with
     legends, timeline, map, entity profiles, notes, face leads and pinned evidence, every fact
     footnoted to its source record. Returns the file, its SHA-256 and size."""
@@ -67,16 +67,25 @@ def chart_image(ctx: ServiceContext, *, case: str, chart_id: str, path: str) -> 
     out = _output(path, (".svg",))
     con = _con(ctx)
     found = case_for(con, number, ctx.session.user, "read")
-    row = con.execute(f"SELECT {CHART_COLUMNS} FROM case_charts WHERE id=? AND case_number=?",
-                      (chart_id, number)).fetchone()
+    row = con.execute(
+        f"SELECT {CHART_COLUMNS} FROM case_charts WHERE id=? AND case_number=?", (chart_id, number)
+    ).fetchone()
     if row is None:
         raise CaseNotFoundError(f"case {number!r} has no chart {chart_id!r}")
     chart = chart_from_row(row)
-    noted = {r[0] for r in con.execute("SELECT target FROM case_notes WHERE case_number=? AND "
-                                       "target_kind='entity'", (number,))}
-    svg = chart_svg(chart.data, title=f"{found.title} — {chart.name}", case=number,
-                    classification=found.classification,
-                    date_text=local_time(time.time(), workspace_tz(ctx.workspace)),
-                    noted=noted)
+    noted = {
+        r[0]
+        for r in con.execute(
+            "SELECT target FROM case_notes WHERE case_number=? AND target_kind='entity'", (number,)
+        )
+    }
+    svg = chart_svg(
+        chart.data,
+        title=f"{found.title} — {chart.name}",
+        case=number,
+        classification=found.classification,
+        date_text=local_time(time.time(), workspace_tz(ctx.workspace)),
+        noted=noted,
+    )
     write_html(svg, out)
     return _written(out)

@@ -62,15 +62,26 @@ def handover_export(ctx: ServiceContext, *, case: str, path: str) -> dict[str, A
     out = _output(path, (".sbcase", ".zip"))
     con = _con(ctx)
     found = case_for(con, number, ctx.session.user, "read")
-    charts = [chart_from_row(r).to_dict() for r in con.execute(
-        f"SELECT {CHART_COLUMNS} FROM case_charts WHERE case_number=? ORDER BY created_at",
-        (number,))]
-    notes = [note_from_row(r) for r in con.execute(
-        f"SELECT {NOTE_COLUMNS} FROM case_notes WHERE case_number=? ORDER BY created_at",
-        (number,))]
-    pins = [pin_from_row(r) for r in con.execute(
-        f"SELECT {PIN_COLUMNS} FROM case_pins WHERE case_number=? ORDER BY pinned_at",
-        (number,))]
+    charts = [
+        chart_from_row(r).to_dict()
+        for r in con.execute(
+            f"SELECT {CHART_COLUMNS} FROM case_charts WHERE case_number=? ORDER BY created_at",
+            (number,),
+        )
+    ]
+    notes = [
+        note_from_row(r)
+        for r in con.execute(
+            f"SELECT {NOTE_COLUMNS} FROM case_notes WHERE case_number=? ORDER BY created_at",
+            (number,),
+        )
+    ]
+    pins = [
+        pin_from_row(r)
+        for r in con.execute(
+            f"SELECT {PIN_COLUMNS} FROM case_pins WHERE case_number=? ORDER BY pinned_at", (number,)
+        )
+    ]
     cited: dict[str, None] = {}
     for p in pins:
         if p.kind == "record":
@@ -85,32 +96,70 @@ def handover_export(ctx: ServiceContext, *, case: str, path: str) -> dict[str, A
             cited.setdefault(uid, None)
     records = ctx.workspace.store.get_records(list(cited)[:MAX_CITED_RECORDS])
     attachments, files = _attachments(ctx.workspace, pins, records)
-    doc = {"format": FORMAT, "exported_at": time.time(), "exported_by": ctx.session.user,
-           "case": {"number": found.number, "title": found.title,
-                    "classification": found.classification, "status": found.status,
-                    "created_by": found.created_by, "created_at": found.created_at,
-                    "updated_at": found.updated_at, "version": found.version},
-           "members": [{"user": m.user, "role": m.role, "added_by": m.added_by,
-                        "added_at": m.added_at} for m in found.members],
-           "charts": [{**c, "created_at": _epoch(c["created_at"]),
-                       "updated_at": _epoch(c["updated_at"])} for c in charts],
-           "notes": [{"id": n.id, "target_kind": n.target_kind, "target": n.target,
-                      "text": n.text, "mentions": list(n.mentions), "author": n.author,
-                      "created_at": n.created_at, "updated_at": n.updated_at,
-                      "version": n.version} for n in notes],
-           "pins": [{"id": p.id, "kind": p.kind, "ref": p.ref, "title": p.title,
-                     "data": p.data, "pinned_by": p.pinned_by, "pinned_at": p.pinned_at}
-                    for p in pins],
-           "records": [_record_json(r) for r in records],
-           "attachments": attachments}
+    doc = {
+        "format": FORMAT,
+        "exported_at": time.time(),
+        "exported_by": ctx.session.user,
+        "case": {
+            "number": found.number,
+            "title": found.title,
+            "classification": found.classification,
+            "status": found.status,
+            "created_by": found.created_by,
+            "created_at": found.created_at,
+            "updated_at": found.updated_at,
+            "version": found.version,
+        },
+        "members": [
+            {"user": m.user, "role": m.role, "added_by": m.added_by, "added_at": m.added_at}
+            for m in found.members
+        ],
+        "charts": [
+            {**c, "created_at": _epoch(c["created_at"]), "updated_at": _epoch(c["updated_at"])}
+            for c in charts
+        ],
+        "notes": [
+            {
+                "id": n.id,
+                "target_kind": n.target_kind,
+                "target": n.target,
+                "text": n.text,
+                "mentions": list(n.mentions),
+                "author": n.author,
+                "created_at": n.created_at,
+                "updated_at": n.updated_at,
+                "version": n.version,
+            }
+            for n in notes
+        ],
+        "pins": [
+            {
+                "id": p.id,
+                "kind": p.kind,
+                "ref": p.ref,
+                "title": p.title,
+                "data": p.data,
+                "pinned_by": p.pinned_by,
+                "pinned_at": p.pinned_at,
+            }
+            for p in pins
+        ],
+        "records": [_record_json(r) for r in records],
+        "attachments": attachments,
+    }
     tmp = out.with_name(out.name + ".part")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("case.json", json.dumps(doc, ensure_ascii=False, indent=1))
         for name, source in files.items():
             zf.write(source, f"attachments/{name}")
     os.replace(tmp, out)
-    audit_detail(charts=len(charts), notes=len(notes), pins=len(pins),
-                 records=len(records), attachments=len(files))
+    audit_detail(
+        charts=len(charts),
+        notes=len(notes),
+        pins=len(pins),
+        records=len(records),
+        attachments=len(files),
+    )
     return _written(out)
 
 
@@ -121,17 +170,26 @@ def _epoch(iso_text: str | None) -> float | None:
 
 
 def _record_json(r: Any) -> dict[str, Any]:
-    return {"uid": r.uid, "source": r.source, "id": r.id, "type": r.type,
-            "time": r.time.timestamp() if r.time else None,
-            "geo": list(r.geo) if r.geo else None, "text": dict(r.text),
-            "fields": dict(r.fields), "origin": r.origin}
+    return {
+        "uid": r.uid,
+        "source": r.source,
+        "id": r.id,
+        "type": r.type,
+        "time": r.time.timestamp() if r.time else None,
+        "geo": list(r.geo) if r.geo else None,
+        "text": dict(r.text),
+        "fields": dict(r.fields),
+        "origin": r.origin,
+    }
 
 
-def _attachments(workspace: Any, pins: list[Any],
-                 records: list[Any]) -> tuple[list[dict[str, Any]], dict[str, Path]]:
+def _attachments(
+    workspace: Any, pins: list[Any], records: list[Any]
+) -> tuple[list[dict[str, Any]], dict[str, Path]]:
     """Photos of the pinned records (and face leads' records): listed with their SHA-256."""
     wanted = {p.ref for p in pins if p.kind == "record"} | {
-        str(p.data["record_uid"]) for p in pins if p.data.get("record_uid")}
+        str(p.data["record_uid"]) for p in pins if p.data.get("record_uid")
+    }
     listed, files = [], {}
     for r in records:
         if r.uid not in wanted:
@@ -145,8 +203,15 @@ def _attachments(workspace: Any, pins: list[Any],
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
             name = f"{digest[:16]}{path.suffix.lower()[:8]}"
             files[name] = path
-            listed.append({"record_uid": r.uid, "key": key, "file": name, "sha256": digest,
-                           "original": path.name})
+            listed.append(
+                {
+                    "record_uid": r.uid,
+                    "key": key,
+                    "file": name,
+                    "sha256": digest,
+                    "original": path.name,
+                }
+            )
     return listed, files
 
 
@@ -169,36 +234,91 @@ def handover_import(ctx: ServiceContext, *, path: str) -> dict[str, Any]:
     with Tx(ctx.workspace.store, time.time()) as tx:
         _conflicts(tx.con, number, doc)
         c = doc["case"]
-        tx.con.execute("INSERT INTO case_files VALUES (?,?,?,?,?,?,?,?)",
-                       (number, str(c["title"]), c["classification"], c["status"],
-                        str(c.get("created_by", "")), float(c["created_at"]),
-                        float(c["updated_at"]), int(c.get("version", 1))))
+        tx.con.execute(
+            "INSERT INTO case_files VALUES (?,?,?,?,?,?,?,?)",
+            (
+                number,
+                str(c["title"]),
+                c["classification"],
+                c["status"],
+                str(c.get("created_by", "")),
+                float(c["created_at"]),
+                float(c["updated_at"]),
+                int(c.get("version", 1)),
+            ),
+        )
         for m in members:
-            tx.con.execute("INSERT INTO case_members VALUES (?,?,?,?,?)",
-                           (number, m["user"], m["role"], str(m.get("added_by", "")),
-                            float(m.get("added_at") or tx.now)))
+            tx.con.execute(
+                "INSERT INTO case_members VALUES (?,?,?,?,?)",
+                (
+                    number,
+                    m["user"],
+                    m["role"],
+                    str(m.get("added_by", "")),
+                    float(m.get("added_at") or tx.now),
+                ),
+            )
         if added_lead:
-            tx.con.execute("INSERT INTO case_members VALUES (?,?,?,?,?)",
-                           (number, user, "lead", user, tx.now))
+            tx.con.execute(
+                "INSERT INTO case_members VALUES (?,?,?,?,?)", (number, user, "lead", user, tx.now)
+            )
         for ch in doc["charts"]:
-            tx.con.execute(f"INSERT INTO case_charts ({CHART_COLUMNS}) VALUES "
-                           "(?,?,?,?,?,?,?,?,?)",
-                           (ch["id"], number, ch["name"], dumps(validate(ch["data"])),
-                            ch["created_by"], ch["created_at"], ch["updated_by"],
-                            ch["updated_at"], int(ch["version"])))
+            tx.con.execute(
+                f"INSERT INTO case_charts ({CHART_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    ch["id"],
+                    number,
+                    ch["name"],
+                    dumps(validate(ch["data"])),
+                    ch["created_by"],
+                    ch["created_at"],
+                    ch["updated_by"],
+                    ch["updated_at"],
+                    int(ch["version"]),
+                ),
+            )
         for n in doc["notes"]:
-            tx.con.execute(f"INSERT INTO case_notes ({NOTE_COLUMNS}) VALUES "
-                           "(?,?,?,?,?,?,?,?,?,?)",
-                           (n["id"], number, n["target_kind"], n["target"], n["text"],
-                            dumps(list(n.get("mentions", []))), n["author"], n["created_at"],
-                            n["updated_at"], int(n["version"])))
+            tx.con.execute(
+                f"INSERT INTO case_notes ({NOTE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    n["id"],
+                    number,
+                    n["target_kind"],
+                    n["target"],
+                    n["text"],
+                    dumps(list(n.get("mentions", []))),
+                    n["author"],
+                    n["created_at"],
+                    n["updated_at"],
+                    int(n["version"]),
+                ),
+            )
         for p in doc["pins"]:
-            tx.con.execute(f"INSERT INTO case_pins ({PIN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
-                           (p["id"], number, p["kind"], p["ref"], p["title"],
-                            dumps(p.get("data", {})), p["pinned_by"], p["pinned_at"]))
-        tx.event("case.imported", number, number, user,
-                 {"from": doc.get("exported_by"), "charts": len(doc["charts"]),
-                  "notes": len(doc["notes"]), "pins": len(doc["pins"])})
+            tx.con.execute(
+                f"INSERT INTO case_pins ({PIN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
+                (
+                    p["id"],
+                    number,
+                    p["kind"],
+                    p["ref"],
+                    p["title"],
+                    dumps(p.get("data", {})),
+                    p["pinned_by"],
+                    p["pinned_at"],
+                ),
+            )
+        tx.event(
+            "case.imported",
+            number,
+            number,
+            user,
+            {
+                "from": doc.get("exported_by"),
+                "charts": len(doc["charts"]),
+                "notes": len(doc["notes"]),
+                "pins": len(doc["pins"]),
+            },
+        )
     folder = ctx.workspace.root / "cases" / number
     if blobs:
         (folder / "attachments").mkdir(parents=True, exist_ok=True)
@@ -206,10 +326,16 @@ def handover_import(ctx: ServiceContext, *, path: str) -> dict[str, Any]:
             (folder / "attachments" / name).write_bytes(data)
     if doc["records"]:
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "records.json").write_text(json.dumps(doc["records"], ensure_ascii=False),
-                                             "utf-8")
-    audit_detail(case_number=number, charts=len(doc["charts"]), notes=len(doc["notes"]),
-                 pins=len(doc["pins"]), added_as_lead=added_lead)
+        (folder / "records.json").write_text(
+            json.dumps(doc["records"], ensure_ascii=False), "utf-8"
+        )
+    audit_detail(
+        case_number=number,
+        charts=len(doc["charts"]),
+        notes=len(doc["notes"]),
+        pins=len(doc["pins"]),
+        added_as_lead=added_lead,
+    )
     found = load_case(ctx.workspace.store.connection, number)
     return {**found.to_dict(), "added_as_lead": added_lead}  # type: ignore[union-attr]
 
@@ -218,22 +344,32 @@ def _conflicts(con: Any, number: str, doc: dict[str, Any]) -> None:
     problems = []
     existing = load_case(con, number)
     if existing is not None:
-        problems.append(f"case {number!r} already exists here (title {existing.title!r}, "
-                        f"version {existing.version})")
-    for table, key in (("case_charts", "charts"), ("case_notes", "notes"),
-                       ("case_pins", "pins")):
+        problems.append(
+            f"case {number!r} already exists here (title {existing.title!r}, "
+            f"version {existing.version})"
+        )
+    for table, key in (("case_charts", "charts"), ("case_notes", "notes"), ("case_pins", "pins")):
         ids = [x["id"] for x in doc[key]]
         for i in range(0, len(ids), 400):
-            chunk = ids[i:i + 400]
-            clash = [r[0] for r in con.execute(
-                f"SELECT id FROM {table} WHERE id IN ({','.join('?' * len(chunk))})", chunk)]
+            chunk = ids[i : i + 400]
+            clash = [
+                r[0]
+                for r in con.execute(
+                    f"SELECT id FROM {table} WHERE id IN ({','.join('?' * len(chunk))})", chunk
+                )
+            ]
             if clash:
-                problems.append(f"{key} ids already here: {', '.join(clash[:5])}"
-                                + (f" and {len(clash) - 5} more" if len(clash) > 5 else ""))
+                problems.append(
+                    f"{key} ids already here: {', '.join(clash[:5])}"
+                    + (f" and {len(clash) - 5} more" if len(clash) > 5 else "")
+                )
     if problems:
-        raise CaseConflictError("import refused, nothing was changed: " + "; ".join(problems)
-                                + ". Import into a workspace that does not hold this case, "
-                                "or ask its lead to merge by hand.")
+        raise CaseConflictError(
+            "import refused, nothing was changed: "
+            + "; ".join(problems)
+            + ". Import into a workspace that does not hold this case, "
+            "or ask its lead to merge by hand."
+        )
 
 
 def _read(source: Path) -> tuple[dict[str, Any], dict[str, bytes]]:
@@ -249,8 +385,9 @@ def _read(source: Path) -> tuple[dict[str, Any], dict[str, bytes]]:
             raise CaseInvalidError(f"{where}: too many or too large entries")
         names = {i.filename: i for i in infos}
         if "case.json" not in names or names["case.json"].file_size > MAX_JSON:
-            raise CaseInvalidError(f"{where}: no case.json (or larger than "
-                                   f"{MAX_JSON // 2**20} MiB)")
+            raise CaseInvalidError(
+                f"{where}: no case.json (or larger than {MAX_JSON // 2**20} MiB)"
+            )
         try:
             doc = json.loads(zf.read("case.json"))
         except (ValueError, UnicodeDecodeError) as exc:
@@ -260,15 +397,18 @@ def _read(source: Path) -> tuple[dict[str, Any], dict[str, bytes]]:
         for a in doc["attachments"]:
             name = str(a.get("file", ""))
             if PurePosixPath(name).name != name or name in ("", ".", ".."):
-                raise CaseInvalidError(f"{where}: attachment name {name!r} is not a plain "
-                                       "file name")
+                raise CaseInvalidError(
+                    f"{where}: attachment name {name!r} is not a plain file name"
+                )
             info = names.get(f"attachments/{name}")
             if info is None or info.file_size > MAX_ATTACHMENT:
                 raise CaseInvalidError(f"{where}: attachment {name!r} missing or too large")
             data = zf.read(info)
             if hashlib.sha256(data).hexdigest() != a.get("sha256"):
-                raise CaseInvalidError(f"{where}: attachment {name!r} does not match its "
-                                       "SHA-256 (the file was altered)")
+                raise CaseInvalidError(
+                    f"{where}: attachment {name!r} does not match its "
+                    "SHA-256 (the file was altered)"
+                )
             blobs[name] = data
     return doc, blobs
 

@@ -122,11 +122,17 @@ class CaseFile:
         return None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"number": self.number, "title": self.title,
-                "classification": self.classification, "status": self.status,
-                "created_by": self.created_by, "created_at": iso(self.created_at),
-                "updated_at": iso(self.updated_at), "version": self.version,
-                "members": [m.to_dict() for m in self.members]}
+        return {
+            "number": self.number,
+            "title": self.title,
+            "classification": self.classification,
+            "status": self.status,
+            "created_by": self.created_by,
+            "created_at": iso(self.created_at),
+            "updated_at": iso(self.updated_at),
+            "version": self.version,
+            "members": [m.to_dict() for m in self.members],
+        }
 
 
 @dataclass(frozen=True)
@@ -144,10 +150,16 @@ class SavedChart:
     version: int
 
     def to_dict(self, *, with_data: bool = True) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": self.id, "case": self.case, "name": self.name,
-               "created_by": self.created_by, "created_at": iso(self.created_at),
-               "updated_by": self.updated_by, "updated_at": iso(self.updated_at),
-               "version": self.version}
+        out: dict[str, Any] = {
+            "id": self.id,
+            "case": self.case,
+            "name": self.name,
+            "created_by": self.created_by,
+            "created_at": iso(self.created_at),
+            "updated_by": self.updated_by,
+            "updated_at": iso(self.updated_at),
+            "version": self.version,
+        }
         if with_data:
             out["data"] = self.data
         else:
@@ -176,10 +188,18 @@ class Note:
     version: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "case": self.case, "target_kind": self.target_kind,
-                "target": self.target, "text": self.text, "mentions": list(self.mentions),
-                "author": self.author, "created_at": iso(self.created_at),
-                "updated_at": iso(self.updated_at), "version": self.version}
+        return {
+            "id": self.id,
+            "case": self.case,
+            "target_kind": self.target_kind,
+            "target": self.target,
+            "text": self.text,
+            "mentions": list(self.mentions),
+            "author": self.author,
+            "created_at": iso(self.created_at),
+            "updated_at": iso(self.updated_at),
+            "version": self.version,
+        }
 
 
 @dataclass(frozen=True)
@@ -200,9 +220,16 @@ class Pin:
     pinned_at: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "case": self.case, "kind": self.kind, "ref": self.ref,
-                "title": self.title, "data": self.data, "pinned_by": self.pinned_by,
-                "pinned_at": iso(self.pinned_at)}
+        return {
+            "id": self.id,
+            "case": self.case,
+            "kind": self.kind,
+            "ref": self.ref,
+            "title": self.title,
+            "data": self.data,
+            "pinned_by": self.pinned_by,
+            "pinned_at": iso(self.pinned_at),
+        }
 
 
 @dataclass(frozen=True)
@@ -218,5 +245,12 @@ class CaseEvent:
     payload: dict[str, Any]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "ts": iso(self.ts), "kind": self.kind, "case": self.case,
-                "ref": self.ref, "user": self.user, "payload": self.payload}
+        return {
+            "id": self.id,
+            "ts": iso(self.ts),
+            "kind": self.kind,
+            "case": self.case,
+            "ref": self.ref,
+            "user": self.user,
+            "payload": self.payload,
+        }

@@ -31,11 +31,13 @@ def parse_place(target: str) -> tuple[float, float]:
             raise ValueError
         lat, lon = float(lat_text), float(lon_text)
     except ValueError:
-        raise CaseInvalidError(f"map place {target!r} must be 'lat,lon' in degrees, "
-                               "e.g. 30.274150,120.155070") from None
+        raise CaseInvalidError(
+            f"map place {target!r} must be 'lat,lon' in degrees, e.g. 30.274150,120.155070"
+        ) from None
     if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
-        raise CaseInvalidError(f"map place {target!r} is off the globe (latitude -90..90, "
-                               "longitude -180..180)")
+        raise CaseInvalidError(
+            f"map place {target!r} is off the globe (latitude -90..90, longitude -180..180)"
+        )
     return lat, lon
 
 

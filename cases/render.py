@@ -46,19 +46,26 @@ def write_pdf(html: str, out: Path, *, timeout: float = 180.0) -> None:
         page.write_text(html, encoding="utf-8")
         pdf = Path(tmp) / "dossier.pdf"
         env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO),
-                                                          env.get("PYTHONPATH", "")]))
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")]))
         try:
-            done = subprocess.run([sys.executable, "-m", "console.pdf_render", str(page),
-                                   str(pdf)], capture_output=True, text=True, timeout=timeout,
-                                  env=env, cwd=tmp)
+            done = subprocess.run(
+                [sys.executable, "-m", "console.pdf_render", str(page), str(pdf)],
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                env=env,
+                cwd=tmp,
+            )
         except subprocess.TimeoutExpired:
-            raise CaseError(f"{str(out)!r}: the PDF renderer took longer than {timeout:.0f} s "
-                            "and was stopped") from None
+            raise CaseError(
+                f"{str(out)!r}: the PDF renderer took longer than {timeout:.0f} s and was stopped"
+            ) from None
         if done.returncode != 0 or not pdf.exists() or pdf.read_bytes()[:5] != b"%PDF-":
             tail = (done.stderr or "").strip().splitlines()[-5:]
-            raise CaseError(f"{str(out)!r}: the PDF renderer failed (exit {done.returncode}): "
-                            + " | ".join(tail))
+            raise CaseError(
+                f"{str(out)!r}: the PDF renderer failed (exit {done.returncode}): "
+                + " | ".join(tail)
+            )
         tmp_out = out.with_name(out.name + ".part")
         tmp_out.write_bytes(pdf.read_bytes())
         os.replace(tmp_out, out)

@@ -72,8 +72,9 @@ def _bump_case(tx: Tx, number: str) -> None:
 
 # -- case files -----------------------------------------------------------------------------------
 @service("cases.create", permission="cases.create")
-def create(ctx: ServiceContext, *, case: str, title: str,
-           classification: str = DEFAULT_CLASSIFICATION) -> dict[str, Any]:
+def create(
+    ctx: ServiceContext, *, case: str, title: str, classification: str = DEFAULT_CLASSIFICATION
+) -> dict[str, Any]:
     """Open a case; the user who opens it is its lead."""
     number = check_number(case)
     title = check_text("title", title, MAX_TITLE)
@@ -82,10 +83,13 @@ def create(ctx: ServiceContext, *, case: str, title: str,
     with _tx(ctx) as tx:
         if load_case(tx.con, number) is not None:
             raise CaseConflictError(f"case {number!r} already exists")
-        tx.con.execute("INSERT INTO case_files VALUES (?,?,?,?,?,?,?,1)",
-                       (number, title, classification, "open", user, tx.now, tx.now))
-        tx.con.execute("INSERT INTO case_members VALUES (?,?,?,?,?)",
-                       (number, user, "lead", user, tx.now))
+        tx.con.execute(
+            "INSERT INTO case_files VALUES (?,?,?,?,?,?,?,1)",
+            (number, title, classification, "open", user, tx.now, tx.now),
+        )
+        tx.con.execute(
+            "INSERT INTO case_members VALUES (?,?,?,?,?)", (number, user, "lead", user, tx.now)
+        )
         tx.event("case.created", number, number, user, {"title": title})
     return load_case(_con(ctx), number).to_dict()  # type: ignore[union-attr]
 
@@ -98,7 +102,9 @@ def list_cases(ctx: ServiceContext, *, status: str | None = None) -> list[dict[s
     con = _con(ctx)
     rows = con.execute(
         "SELECT c.number FROM case_files c JOIN case_members m ON m.case_number = c.number "
-        "WHERE m.user=? ORDER BY c.updated_at DESC", (ctx.session.user,)).fetchall()
+        "WHERE m.user=? ORDER BY c.updated_at DESC",
+        (ctx.session.user,),
+    ).fetchall()
     out = []
     for (number,) in rows:
         case = load_case(con, number)
@@ -113,15 +119,25 @@ def get(ctx: ServiceContext, *, case: str) -> dict[str, Any]:
     """One case with its members and how many charts, notes and pins it holds."""
     con = _con(ctx)
     found = case_for(con, check_number(case), ctx.session.user, "read")
-    counts = {t: con.execute(f"SELECT count(*) FROM case_{t} WHERE case_number=?",
-                             (found.number,)).fetchone()[0]
-              for t in ("charts", "notes", "pins")}
+    counts = {
+        t: con.execute(
+            f"SELECT count(*) FROM case_{t} WHERE case_number=?", (found.number,)
+        ).fetchone()[0]
+        for t in ("charts", "notes", "pins")
+    }
     return {**found.to_dict(), "my_role": found.role_of(ctx.session.user), "counts": counts}
 
 
 @service("cases.update", permission="cases.write")
-def update(ctx: ServiceContext, *, case: str, version: int, title: str | None = None,
-           classification: str | None = None, status: str | None = None) -> dict[str, Any]:
+def update(
+    ctx: ServiceContext,
+    *,
+    case: str,
+    version: int,
+    title: str | None = None,
+    classification: str | None = None,
+    status: str | None = None,
+) -> dict[str, Any]:
     """Change the title, classification or status (the lead only; ``version`` must be the
     case's current one)."""
     number = check_number(case)
@@ -129,8 +145,7 @@ def update(ctx: ServiceContext, *, case: str, version: int, title: str | None = 
     if title is not None:
         changes["title"] = check_text("title", title, MAX_TITLE)
     if classification is not None:
-        changes["classification"] = check_choice("classification", classification,
-                                                 CLASSIFICATIONS)
+        changes["classification"] = check_choice("classification", classification, CLASSIFICATIONS)
     if status is not None:
         changes["status"] = check_choice("status", status, STATUSES)
     if not changes:
@@ -139,10 +154,13 @@ def update(ctx: ServiceContext, *, case: str, version: int, title: str | None = 
         current = case_for(tx.con, number, ctx.session.user, "manage")
         _check_version("case", number, current.version, version)
         sets = ", ".join(f"{k}=?" for k in changes)
-        tx.con.execute(f"UPDATE case_files SET {sets}, version=version+1, updated_at=? "
-                       "WHERE number=?", (*changes.values(), tx.now, number))
-        tx.event("case.updated", number, number, ctx.session.user,
-                 {**changes, "version": version + 1})
+        tx.con.execute(
+            f"UPDATE case_files SET {sets}, version=version+1, updated_at=? WHERE number=?",
+            (*changes.values(), tx.now, number),
+        )
+        tx.event(
+            "case.updated", number, number, ctx.session.user, {**changes, "version": version + 1}
+        )
     return load_case(_con(ctx), number).to_dict()  # type: ignore[union-attr]
 
 
@@ -150,7 +168,8 @@ def _check_version(what: str, ref: str, current: int, given: int | None) -> None
     if given is None or int(given) != current:
         raise CaseConflictError(
             f"{what} {ref!r} was changed by someone else (version {current}, yours {given}); "
-            "reload it and apply your change again")
+            "reload it and apply your change again"
+        )
 
 
 @service("cases.member_set", permission="cases.write")
@@ -165,11 +184,14 @@ def member_set(ctx: ServiceContext, *, case: str, member: str, role: str) -> dic
     with _tx(ctx) as tx:
         current = case_for(tx.con, number, ctx.session.user, "manage", override=override)
         if current.role_of(user) == "lead" and role != "lead" and _leads(current) == 1:
-            raise CaseInvalidError(f"case {number!r}: {user!r} is its only lead; make someone "
-                                   "else lead first")
+            raise CaseInvalidError(
+                f"case {number!r}: {user!r} is its only lead; make someone else lead first"
+            )
         tx.con.execute(
             "INSERT INTO case_members VALUES (?,?,?,?,?) ON CONFLICT(case_number, user) "
-            "DO UPDATE SET role=excluded.role", (number, user, role, ctx.session.user, tx.now))
+            "DO UPDATE SET role=excluded.role",
+            (number, user, role, ctx.session.user, tx.now),
+        )
         _bump_case(tx, number)
         tx.event("case.member", number, user, ctx.session.user, {"user": user, "role": role})
     return load_case(_con(ctx), number).to_dict()  # type: ignore[union-attr]
@@ -212,22 +234,37 @@ def charts(ctx: ServiceContext, *, case: str) -> list[dict[str, Any]]:
     """The case's saved charts (without their contents), newest first."""
     con = _con(ctx)
     number = case_for(con, check_number(case), ctx.session.user, "read").number
-    rows = con.execute(f"SELECT {CHART_COLUMNS} FROM case_charts WHERE case_number=? "
-                       "ORDER BY updated_at DESC", (number,)).fetchall()
+    rows = con.execute(
+        f"SELECT {CHART_COLUMNS} FROM case_charts WHERE case_number=? ORDER BY updated_at DESC",
+        (number,),
+    ).fetchall()
     return [chart_from_row(r).to_dict(with_data=False) for r in rows]
 
 
 @service("cases.chart_save", permission="cases.write")
-def chart_save(ctx: ServiceContext, *, case: str, name: str, data: dict[str, Any],
-               chart_id: str | None = None, version: int | None = None) -> dict[str, Any]:
+def chart_save(
+    ctx: ServiceContext,
+    *,
+    case: str,
+    name: str,
+    data: dict[str, Any],
+    chart_id: str | None = None,
+    version: int | None = None,
+) -> dict[str, Any]:
     """Save a chart document (:mod:`cases.chart`). Without ``chart_id`` a new chart is made
     (save / save as: ``name`` must be new in the case); with it, the chart is overwritten if
     ``version`` is its current one (a stale version is refused, nothing is lost)."""
     return _save_chart(ctx, check_number(case), name, data, chart_id, version)
 
 
-def _save_chart(ctx: ServiceContext, number: str, name: str, data: dict[str, Any],
-                chart_id: str | None, version: int | None) -> dict[str, Any]:
+def _save_chart(
+    ctx: ServiceContext,
+    number: str,
+    name: str,
+    data: dict[str, Any],
+    chart_id: str | None,
+    version: int | None,
+) -> dict[str, Any]:
     name = check_text("chart name", name, MAX_NAME)
     doc = validate(data)
     user = ctx.session.user
@@ -236,45 +273,60 @@ def _save_chart(ctx: ServiceContext, number: str, name: str, data: dict[str, Any
         _name_free(tx.con, number, name, chart_id)
         if chart_id is None:
             chart_id = uuid.uuid4().hex
-            tx.con.execute(f"INSERT INTO case_charts ({CHART_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,1)",
-                           (chart_id, number, name, dumps(doc), user, tx.now, user, tx.now))
+            tx.con.execute(
+                f"INSERT INTO case_charts ({CHART_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,1)",
+                (chart_id, number, name, dumps(doc), user, tx.now, user, tx.now),
+            )
             new_version = 1
         else:
-            row = tx.con.execute("SELECT version FROM case_charts WHERE id=? AND case_number=?",
-                                 (chart_id, number)).fetchone()
+            row = tx.con.execute(
+                "SELECT version FROM case_charts WHERE id=? AND case_number=?", (chart_id, number)
+            ).fetchone()
             if row is None:
                 raise CaseNotFoundError(f"case {number!r} has no chart {chart_id!r}")
             _check_version("chart", name, row[0], version)
             new_version = row[0] + 1
-            tx.con.execute("UPDATE case_charts SET name=?, data=?, updated_by=?, updated_at=?, "
-                           "version=? WHERE id=?",
-                           (name, dumps(doc), user, tx.now, new_version, chart_id))
+            tx.con.execute(
+                "UPDATE case_charts SET name=?, data=?, updated_by=?, updated_at=?, "
+                "version=? WHERE id=?",
+                (name, dumps(doc), user, tx.now, new_version, chart_id),
+            )
         _bump_case(tx, number)
-        tx.event("case.chart_saved", number, chart_id, user,
-                 {"name": name, "version": new_version, "nodes": len(doc["nodes"])})
+        tx.event(
+            "case.chart_saved",
+            number,
+            chart_id,
+            user,
+            {"name": name, "version": new_version, "nodes": len(doc["nodes"])},
+        )
     audit_detail(chart_id=chart_id, chart_version=new_version, nodes=len(doc["nodes"]))
     return _chart(_con(ctx), number, chart_id).to_dict(with_data=False)
 
 
 def _name_free(con: sqlite3.Connection, number: str, name: str, chart_id: str | None) -> None:
-    row = con.execute("SELECT id FROM case_charts WHERE case_number=? AND name=?",
-                      (number, name)).fetchone()
+    row = con.execute(
+        "SELECT id FROM case_charts WHERE case_number=? AND name=?", (number, name)
+    ).fetchone()
     if row is not None and row[0] != chart_id:
-        raise CaseConflictError(f"case {number!r} already has a chart named {name!r}; choose "
-                                "another name or open that chart")
+        raise CaseConflictError(
+            f"case {number!r} already has a chart named {name!r}; choose "
+            "another name or open that chart"
+        )
 
 
 def _chart(con: sqlite3.Connection, number: str, chart_id: str) -> Any:
-    row = con.execute(f"SELECT {CHART_COLUMNS} FROM case_charts WHERE id=? AND case_number=?",
-                      (chart_id, number)).fetchone()
+    row = con.execute(
+        f"SELECT {CHART_COLUMNS} FROM case_charts WHERE id=? AND case_number=?", (chart_id, number)
+    ).fetchone()
     if row is None:
         raise CaseNotFoundError(f"case {number!r} has no chart {chart_id!r}")
     return chart_from_row(row)
 
 
 @service("cases.chart_open", permission="cases.read")
-def chart_open(ctx: ServiceContext, *, case: str, chart_id: str,
-               offer_new_links: bool = True) -> dict[str, Any]:
+def chart_open(
+    ctx: ServiceContext, *, case: str, chart_id: str, offer_new_links: bool = True
+) -> dict[str, Any]:
     """A saved chart exactly as saved, and (``offered``) the links among its nodes that were
     ingested since: the caller offers them, the chart does not change by itself."""
     from cases.chart import offered_links
@@ -288,8 +340,7 @@ def chart_open(ctx: ServiceContext, *, case: str, chart_id: str,
 
 
 @service("cases.chart_duplicate", permission="cases.write")
-def chart_duplicate(ctx: ServiceContext, *, case: str, chart_id: str,
-                    name: str) -> dict[str, Any]:
+def chart_duplicate(ctx: ServiceContext, *, case: str, chart_id: str, name: str) -> dict[str, Any]:
     """A copy of a saved chart under a new name."""
     number = check_number(case)
     con = _con(ctx)
@@ -321,14 +372,23 @@ def _check_mentions(ctx: ServiceContext, ids: list[str]) -> list[str]:
     store = ctx.workspace.store
     missing = [m for m in ids if store.get_entity(m) is None]
     if missing:
-        raise CaseInvalidError(f"the note mentions {', '.join(map(repr, missing))}, which "
-                               "no record names; write an entity id as @type:key")
+        raise CaseInvalidError(
+            f"the note mentions {', '.join(map(repr, missing))}, which "
+            "no record names; write an entity id as @type:key"
+        )
     return ids
 
 
 @service("cases.note_add", permission="cases.write")
-def note_add(ctx: ServiceContext, *, case: str, target_kind: str, target: str, text: str,
-             mentions: list[str] | None = None) -> dict[str, Any]:
+def note_add(
+    ctx: ServiceContext,
+    *,
+    case: str,
+    target_kind: str,
+    target: str,
+    text: str,
+    mentions: list[str] | None = None,
+) -> dict[str, Any]:
     """A note on the case (``target_kind`` case), or on an entity, link
     (``source|target|type``), record (uid), timeline point (``record_uid`` or ISO time) or map
     place (``lat,lon`` in degrees, kept with six decimals). Entities named as ``@type:key``
@@ -344,27 +404,35 @@ def note_add(ctx: ServiceContext, *, case: str, target_kind: str, target: str, t
     user = ctx.session.user
     with _tx(ctx) as tx:
         case_for(tx.con, number, user, "edit")
-        tx.con.execute(f"INSERT INTO case_notes ({NOTE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,1)",
-                       (note_id, number, target_kind, target, text, dumps(named), user, tx.now,
-                        tx.now))
+        tx.con.execute(
+            f"INSERT INTO case_notes ({NOTE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,1)",
+            (note_id, number, target_kind, target, text, dumps(named), user, tx.now, tx.now),
+        )
         _bump_case(tx, number)
-        tx.event("case.note_added", number, note_id, user,
-                 {"target_kind": target_kind, "target": target, "mentions": named})
+        tx.event(
+            "case.note_added",
+            number,
+            note_id,
+            user,
+            {"target_kind": target_kind, "target": target, "mentions": named},
+        )
     audit_detail(note_id=note_id, target_kind=target_kind, target=target)
     return _note(_con(ctx), number, note_id).to_dict()
 
 
 def _note(con: sqlite3.Connection, number: str, note_id: str) -> Any:
-    row = con.execute(f"SELECT {NOTE_COLUMNS} FROM case_notes WHERE id=? AND case_number=?",
-                      (note_id, number)).fetchone()
+    row = con.execute(
+        f"SELECT {NOTE_COLUMNS} FROM case_notes WHERE id=? AND case_number=?", (note_id, number)
+    ).fetchone()
     if row is None:
         raise CaseNotFoundError(f"case {number!r} has no note {note_id!r}")
     return note_from_row(row)
 
 
 @service("cases.note_edit", permission="cases.write")
-def note_edit(ctx: ServiceContext, *, case: str, note_id: str, text: str,
-              version: int) -> dict[str, Any]:
+def note_edit(
+    ctx: ServiceContext, *, case: str, note_id: str, text: str, version: int
+) -> dict[str, Any]:
     """Rewrite a note (its author or the case lead; ``version`` must be current)."""
     number = check_number(case)
     text = check_text("note", text, MAX_NOTE)
@@ -375,8 +443,10 @@ def note_edit(ctx: ServiceContext, *, case: str, note_id: str, text: str,
         note = _note(tx.con, number, note_id)
         _own_or_lead(current, note, user)
         _check_version("note", note_id, note.version, version)
-        tx.con.execute("UPDATE case_notes SET text=?, mentions=?, updated_at=?, "
-                       "version=version+1 WHERE id=?", (text, dumps(named), tx.now, note_id))
+        tx.con.execute(
+            "UPDATE case_notes SET text=?, mentions=?, updated_at=?, version=version+1 WHERE id=?",
+            (text, dumps(named), tx.now, note_id),
+        )
         _bump_case(tx, number)
         tx.event("case.note_edited", number, note_id, user, {"version": version + 1})
     return _note(_con(ctx), number, note_id).to_dict()
@@ -405,8 +475,9 @@ def note_delete(ctx: ServiceContext, *, case: str, note_id: str, version: int) -
 
 
 @service("cases.notes", permission="cases.read")
-def notes(ctx: ServiceContext, *, case: str, target_kind: str | None = None,
-          target: str | None = None) -> list[dict[str, Any]]:
+def notes(
+    ctx: ServiceContext, *, case: str, target_kind: str | None = None, target: str | None = None
+) -> list[dict[str, Any]]:
     """The case's notes (on one kind of target, or one target), oldest first."""
     con = _con(ctx)
     number = case_for(con, check_number(case), ctx.session.user, "read").number
@@ -429,15 +500,24 @@ def note_places(ctx: ServiceContext, *, case: str) -> list[dict[str, Any]]:
 
     con = _con(ctx)
     number = case_for(con, check_number(case), ctx.session.user, "read").number
-    rows = con.execute(f"SELECT {NOTE_COLUMNS} FROM case_notes WHERE case_number=? "
-                       "ORDER BY created_at, id", (number,)).fetchall()
+    rows = con.execute(
+        f"SELECT {NOTE_COLUMNS} FROM case_notes WHERE case_number=? ORDER BY created_at, id",
+        (number,),
+    ).fetchall()
     return note_points(ctx.workspace.store, [note_from_row(r).to_dict() for r in rows])
 
 
 # -- pinned evidence ------------------------------------------------------------------------------
 @service("cases.pin", permission="cases.write")
-def pin(ctx: ServiceContext, *, case: str, kind: str, ref: str, title: str = "",
-        data: dict[str, Any] | None = None) -> dict[str, Any]:
+def pin(
+    ctx: ServiceContext,
+    *,
+    case: str,
+    kind: str,
+    ref: str,
+    title: str = "",
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Pin evidence to the case: a record (uid), a saved search (the query; its hit count is
     taken now), a face lead (``search_id:face_id``; similarity, threshold and false-match rate
     in ``data``; the review state is read from the face store), or a co-occurrence result
@@ -454,16 +534,18 @@ def pin(ctx: ServiceContext, *, case: str, kind: str, ref: str, title: str = "",
     pin_id = uuid.uuid4().hex
     with _tx(ctx) as tx:
         case_for(tx.con, number, user, "edit")
-        if tx.con.execute("SELECT 1 FROM case_pins WHERE case_number=? AND kind=? AND ref=?",
-                          (number, kind, ref)).fetchone():
+        if tx.con.execute(
+            "SELECT 1 FROM case_pins WHERE case_number=? AND kind=? AND ref=?", (number, kind, ref)
+        ).fetchone():
             raise CaseConflictError(f"case {number!r}: {kind} {ref!r} is already pinned")
-        tx.con.execute(f"INSERT INTO case_pins ({PIN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
-                       (pin_id, number, kind, ref, title, dumps(snap), user, tx.now))
+        tx.con.execute(
+            f"INSERT INTO case_pins ({PIN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
+            (pin_id, number, kind, ref, title, dumps(snap), user, tx.now),
+        )
         _bump_case(tx, number)
         tx.event("case.pinned", number, pin_id, user, {"kind": kind, "ref": ref})
     audit_detail(pin_id=pin_id, kind=kind, ref=ref)
-    row = _con(ctx).execute(f"SELECT {PIN_COLUMNS} FROM case_pins WHERE id=?",
-                            (pin_id,)).fetchone()
+    row = _con(ctx).execute(f"SELECT {PIN_COLUMNS} FROM case_pins WHERE id=?", (pin_id,)).fetchone()
     return pin_from_row(row).to_dict()
 
 
@@ -473,8 +555,12 @@ def unpin(ctx: ServiceContext, *, case: str, pin_id: str) -> None:
     number = check_number(case)
     with _tx(ctx) as tx:
         case_for(tx.con, number, ctx.session.user, "edit")
-        if tx.con.execute("DELETE FROM case_pins WHERE id=? AND case_number=?",
-                          (pin_id, number)).rowcount == 0:
+        if (
+            tx.con.execute(
+                "DELETE FROM case_pins WHERE id=? AND case_number=?", (pin_id, number)
+            ).rowcount
+            == 0
+        ):
             raise CaseNotFoundError(f"case {number!r} has no pin {pin_id!r}")
         _bump_case(tx, number)
         tx.event("case.unpinned", number, pin_id, ctx.session.user, {})
@@ -488,31 +574,36 @@ def pins(ctx: ServiceContext, *, case: str, recount: bool = False) -> list[dict[
 
     con = _con(ctx)
     number = case_for(con, check_number(case), ctx.session.user, "read").number
-    rows = con.execute(f"SELECT {PIN_COLUMNS} FROM case_pins WHERE case_number=? "
-                       "ORDER BY pinned_at, id", (number,)).fetchall()
+    rows = con.execute(
+        f"SELECT {PIN_COLUMNS} FROM case_pins WHERE case_number=? ORDER BY pinned_at, id", (number,)
+    ).fetchall()
     out = [pin_from_row(r).to_dict() for r in rows]
     return refresh(ctx.workspace, out) if recount else out
 
 
 # -- live updates ---------------------------------------------------------------------------------
 @service("cases.events", permission="cases.read", audit_repeats=300.0)
-def events(ctx: ServiceContext, *, after: int = 0, case: str | None = None,
-           limit: int = 500) -> list[dict[str, Any]]:
+def events(
+    ctx: ServiceContext, *, after: int = 0, case: str | None = None, limit: int = 500
+) -> list[dict[str, Any]]:
     """Journalled changes with id > ``after`` of the cases the user is a member of (or of
     ``case``), oldest first: what a console polls, and what the centre streams."""
     con = _con(ctx)
     limit = max(1, min(int(limit), 5000))
     if case:
         number = case_for(con, check_number(case), ctx.session.user, "read").number
-        rows = con.execute("SELECT id, ts, kind, case_number, ref, user, payload FROM "
-                           "case_events WHERE id > ? AND case_number=? ORDER BY id LIMIT ?",
-                           (int(after), number, limit)).fetchall()
+        rows = con.execute(
+            "SELECT id, ts, kind, case_number, ref, user, payload FROM "
+            "case_events WHERE id > ? AND case_number=? ORDER BY id LIMIT ?",
+            (int(after), number, limit),
+        ).fetchall()
     else:
         rows = con.execute(
             "SELECT e.id, e.ts, e.kind, e.case_number, e.ref, e.user, e.payload FROM "
             "case_events e JOIN case_members m ON m.case_number = e.case_number AND m.user=? "
             "WHERE e.id > ? ORDER BY e.id LIMIT ?",
-            (ctx.session.user, int(after), limit)).fetchall()
+            (ctx.session.user, int(after), limit),
+        ).fetchall()
     return [event_from_row(r).to_dict() | {"ts_epoch": r[1]} for r in rows]
 
 
@@ -521,7 +612,27 @@ def last_event_id(ctx: ServiceContext) -> int:
     return int(_con(ctx).execute("SELECT coalesce(max(id), 0) FROM case_events").fetchone()[0])
 
 
-__all__ = ["ServiceContext", "access", "chart_delete", "chart_duplicate", "chart_open",
-           "chart_save", "charts", "create", "events", "get", "list_cases", "member_remove",
-           "member_set", "note_add", "note_delete", "note_edit", "note_places", "notes", "pin",
-           "pins", "unpin", "update"]
+__all__ = [
+    "ServiceContext",
+    "access",
+    "chart_delete",
+    "chart_duplicate",
+    "chart_open",
+    "chart_save",
+    "charts",
+    "create",
+    "events",
+    "get",
+    "list_cases",
+    "member_remove",
+    "member_set",
+    "note_add",
+    "note_delete",
+    "note_edit",
+    "note_places",
+    "notes",
+    "pin",
+    "pins",
+    "unpin",
+    "update",
+]

@@ -39,13 +39,21 @@ class PgAuditLog(AuditLog):
         self.db = db
         db.ensure_schema([s for s in DDL.split(";") if s.strip()])
 
-    def append(self, user: str, action: str, params: Mapping[str, Any] | None = None, *,
-               case: str | None = None, purpose: str | None = None) -> dict[str, Any]:
+    def append(
+        self,
+        user: str,
+        action: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        case: str | None = None,
+        purpose: str | None = None,
+    ) -> dict[str, Any]:
         """Append one entry (joining the thread's open transaction, if any) and return it."""
         with self.db.transaction(serialised=False) as con:
             con.execute("SELECT pg_advisory_xact_lock(?)", (AUDIT_LOCK,))
-            last = con.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
-                               ).fetchone()
+            last = con.execute(
+                "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
+            ).fetchone()
             entry: dict[str, Any] = {
                 "seq": (int(last[0]) + 1) if last else 1,
                 "ts": datetime.now(UTC).isoformat(timespec="microseconds"),
@@ -60,9 +68,11 @@ class PgAuditLog(AuditLog):
                 entry["purpose"] = purpose
             entry["hash"] = entry_hash(entry)
             line = _canonical(entry).decode("utf-8")
-            con.execute("INSERT INTO audit_log (seq, ts, user, action, case_no, hash, line) "
-                        "VALUES (?,?,?,?,?,?,?)", (entry["seq"], entry["ts"], user, action,
-                                                   case, entry["hash"], line))
+            con.execute(
+                "INSERT INTO audit_log (seq, ts, user, action, case_no, hash, line) "
+                "VALUES (?,?,?,?,?,?,?)",
+                (entry["seq"], entry["ts"], user, action, case, entry["hash"], line),
+            )
         return entry
 
     def _lines(self, where: str = "", args: tuple[Any, ...] = ()) -> Iterator[tuple[int, str]]:
@@ -70,7 +80,8 @@ class PgAuditLog(AuditLog):
         while True:
             rows = self.db.connection.execute(
                 f"SELECT seq, line FROM audit_log WHERE seq > ?{where} ORDER BY seq LIMIT 5000",
-                (last, *args)).fetchall()
+                (last, *args),
+            ).fetchall()
             if not rows:
                 return
             yield from rows
@@ -85,8 +96,9 @@ class PgAuditLog(AuditLog):
             if isinstance(entry, dict):
                 yield entry
 
-    def search(self, *, user: str | None = None, action: str | None = None,
-               case: str | None = None) -> list[dict[str, Any]]:
+    def search(
+        self, *, user: str | None = None, action: str | None = None, case: str | None = None
+    ) -> list[dict[str, Any]]:
         where, args = "", []
         if user:
             where += " AND user = ?"
@@ -122,16 +134,23 @@ class PgAuditLog(AuditLog):
                 problems.append(AuditProblem(seq, "not a JSON entry (edited or corrupted)"))
                 continue
             if entry.get("hash") != entry_hash(entry):
-                problems.append(AuditProblem(seq, f"entry seq {entry.get('seq')} was altered "
-                                                  "(hash mismatch)"))
+                problems.append(
+                    AuditProblem(seq, f"entry seq {entry.get('seq')} was altered (hash mismatch)")
+                )
             elif line.encode("utf-8", "backslashreplace") != _canonical(entry):
                 problems.append(AuditProblem(seq, f"entry seq {entry.get('seq')} was rewritten"))
             if entry.get("prev") != prev_hash:
-                problems.append(AuditProblem(seq, "chain broken: an entry before this one was "
-                                                  "removed, inserted, reordered or altered"))
+                problems.append(
+                    AuditProblem(
+                        seq,
+                        "chain broken: an entry before this one was "
+                        "removed, inserted, reordered or altered",
+                    )
+                )
             if entry.get("seq") != prev_seq + 1 or seq != entry.get("seq"):
-                problems.append(AuditProblem(seq, f"sequence jumps from {prev_seq} to "
-                                                  f"{entry.get('seq')}"))
+                problems.append(
+                    AuditProblem(seq, f"sequence jumps from {prev_seq} to {entry.get('seq')}")
+                )
             prev_hash = str(entry.get("hash"))
             prev_seq = seq
         return problems

@@ -110,8 +110,14 @@ def load_centre_config(path: Path) -> CentreConfig:
         zone_named(timezone)
     except TimeZoneError as exc:
         raise WorkspaceError(f"{str(path)!r}: [centre] timezone: {exc}") from None
-    return CentreConfig(path, str(centre.get("name", path.stem)), data_dir.resolve(),
-                        _database_url(database, path), raw, timezone)
+    return CentreConfig(
+        path,
+        str(centre.get("name", path.stem)),
+        data_dir.resolve(),
+        _database_url(database, path),
+        raw,
+        timezone,
+    )
 
 
 def secrets_in(raw: dict[str, Any]) -> list[str]:
@@ -132,8 +138,12 @@ def _warn_if_readable(path: Path, raw: dict[str, Any]) -> None:
     mode = path.stat().st_mode & 0o077
     found = secrets_in(raw)
     if mode and found:
-        log.warning("%r holds secrets (%s) but other users may read it (mode %o): chmod 600 it",
-                    str(path), ", ".join(found), path.stat().st_mode & 0o777)
+        log.warning(
+            "%r holds secrets (%s) but other users may read it (mode %o): chmod 600 it",
+            str(path),
+            ", ".join(found),
+            path.stat().st_mode & 0o777,
+        )
 
 
 def _table(raw: dict[str, Any], key: str, path: Path) -> dict[str, Any]:
@@ -148,8 +158,10 @@ def _database_url(database: dict[str, Any], path: Path) -> str:
     url = os.environ.get(env, "") if env else str(database.get("url", "") or "")
     if not url:
         what = f"the variable {env} is empty" if env else "[database] url is empty"
-        raise WorkspaceError(f"{str(path)!r}: {what}; give the PostgreSQL URL, e.g. "
-                             "postgresql://superbrain@127.0.0.1:5432/superbrain")
+        raise WorkspaceError(
+            f"{str(path)!r}: {what}; give the PostgreSQL URL, e.g. "
+            "postgresql://superbrain@127.0.0.1:5432/superbrain"
+        )
     parts = urlsplit(url)
     if parts.scheme not in ("postgresql", "postgres"):
         raise WorkspaceError(f"{str(path)!r}: [database] url must start with postgresql://")
@@ -161,22 +173,39 @@ def _database_url(database: dict[str, Any], path: Path) -> str:
         try:
             password = pw_path.read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise WorkspaceError(f"{str(path)!r}: [database] password_file {password_file!r}: "
-                                 f"{exc.strerror}") from None
+            raise WorkspaceError(
+                f"{str(path)!r}: [database] password_file {password_file!r}: {exc.strerror}"
+            ) from None
         host = parts.netloc.rsplit("@", 1)[-1]
         user = parts.username or "superbrain"
         url = urlunsplit(parts._replace(netloc=f"{quote(user)}:{quote(password)}@{host}"))
     return url
 
 
-def write_template(path: Path, *, database_url: str, data_dir: str = "centre-data",
-                   certificate: str = "", private_key: str = "", backend: str = "embedded",
-                   search_url: str = "http://127.0.0.1:9200") -> None:
+def write_template(
+    path: Path,
+    *,
+    database_url: str,
+    data_dir: str = "centre-data",
+    certificate: str = "",
+    private_key: str = "",
+    backend: str = "embedded",
+    search_url: str = "http://127.0.0.1:9200",
+) -> None:
     """Write a starting ``centre.toml`` (an existing file is kept)."""
     if path.exists():
         raise WorkspaceError(f"{str(path)!r} exists; edit it, or pick another name")
-    path.write_text(TEMPLATE.format(path=path.name, name=path.stem, data_dir=data_dir,
-                                    url=database_url, certificate=certificate,
-                                    private_key=private_key, backend=backend,
-                                    search_url=search_url), encoding="utf-8")
+    path.write_text(
+        TEMPLATE.format(
+            path=path.name,
+            name=path.stem,
+            data_dir=data_dir,
+            url=database_url,
+            certificate=certificate,
+            private_key=private_key,
+            backend=backend,
+            search_url=search_url,
+        ),
+        encoding="utf-8",
+    )
     os.chmod(path, 0o600)

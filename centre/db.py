@@ -61,8 +61,7 @@ def first(cursor: Cursor) -> tuple[Any, ...]:
 class Cursor:
     """The result of one statement: rows fetched eagerly, ``rowcount`` and ``lastrowid``."""
 
-    def __init__(self, rows: list[tuple[Any, ...]], rowcount: int,
-                 lastrowid: int | None) -> None:
+    def __init__(self, rows: list[tuple[Any, ...]], rowcount: int, lastrowid: int | None) -> None:
         self._rows = rows
         self._pos = 0
         self.rowcount = rowcount
@@ -75,7 +74,7 @@ class Cursor:
         return self._rows[self._pos - 1]
 
     def fetchall(self) -> list[tuple[Any, ...]]:
-        rows, self._pos = self._rows[self._pos:], len(self._rows)
+        rows, self._pos = self._rows[self._pos :], len(self._rows)
         return rows
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
@@ -187,11 +186,13 @@ def _store_error(exc: psycopg.Error, sql: str) -> StoreError:
     if isinstance(exc, pg_errors.IntegrityError):
         err: StoreError = StoreError(f"{exc.diag.message_primary or exc} ({head})")
     elif isinstance(exc, pg_errors.DeadlockDetected | pg_errors.SerializationFailure):
-        err = TransientStoreError(f"database: {exc.diag.message_primary or exc}; "
-                                  "nothing was written, try again")
+        err = TransientStoreError(
+            f"database: {exc.diag.message_primary or exc}; nothing was written, try again"
+        )
     elif isinstance(exc, psycopg.OperationalError):
-        err = DatabaseUnavailableError(f"the database cannot be reached ({str(exc).strip()}); "
-                                       "try again in a moment")
+        err = DatabaseUnavailableError(
+            f"the database cannot be reached ({str(exc).strip()}); try again in a moment"
+        )
     else:
         err = StoreError(f"database: {exc.diag.message_primary or exc} ({head})")
     err.sqlstate = exc.sqlstate  # type: ignore[attr-defined]
@@ -221,13 +222,18 @@ class Database:
     def connect_raw(self, *, autocommit: bool = True) -> psycopg.Connection[Any]:
         """A new psycopg connection of its own (the push listener uses one)."""
         try:
-            return psycopg.connect(self.url, autocommit=autocommit, connect_timeout=10,
-                                   application_name=self.application_name)
+            return psycopg.connect(
+                self.url,
+                autocommit=autocommit,
+                connect_timeout=10,
+                application_name=self.application_name,
+            )
         except psycopg.Error as exc:
             from core.security import redact
 
-            raise DatabaseUnavailableError(f"cannot connect to PostgreSQL {redact(self.url)!r}: "
-                                           f"{redact(str(exc)).strip()}") from None
+            raise DatabaseUnavailableError(
+                f"cannot connect to PostgreSQL {redact(self.url)!r}: {redact(str(exc)).strip()}"
+            ) from None
 
     @property
     def connection(self) -> Connection:
@@ -242,8 +248,9 @@ class Database:
                 self._all.append(con)
         return con
 
-    def transaction(self, *, serialised: bool = True) -> contextlib.AbstractContextManager[
-            Connection]:
+    def transaction(
+        self, *, serialised: bool = True
+    ) -> contextlib.AbstractContextManager[Connection]:
         return self.connection.transaction(serialised=serialised)
 
     def ensure_schema(self, ddl: str | Sequence[str]) -> None:
@@ -257,33 +264,41 @@ class Database:
                 try:
                     con.raw.execute(stmt)
                 except psycopg.Error as exc:
-                    raise StoreError(f"schema: {exc.diag.message_primary or exc} in "
-                                     f"{' '.join(stmt.split())[:160]!r}") from exc
+                    raise StoreError(
+                        f"schema: {exc.diag.message_primary or exc} in "
+                        f"{' '.join(stmt.split())[:160]!r}"
+                    ) from exc
         self.refresh_catalog()
 
     def refresh_catalog(self) -> None:
         raw = self.connection.raw
         keys: dict[str, list[str]] = {}
         for table, column in raw.execute(
-                "SELECT tc.table_name, kcu.column_name FROM information_schema.table_constraints"
-                " tc JOIN information_schema.key_column_usage kcu ON tc.constraint_name = "
-                "kcu.constraint_name AND tc.table_schema = kcu.table_schema WHERE "
-                "tc.constraint_type = 'PRIMARY KEY' AND tc.table_schema = current_schema() "
-                "ORDER BY tc.table_name, kcu.ordinal_position"):
+            "SELECT tc.table_name, kcu.column_name FROM information_schema.table_constraints"
+            " tc JOIN information_schema.key_column_usage kcu ON tc.constraint_name = "
+            "kcu.constraint_name AND tc.table_schema = kcu.table_schema WHERE "
+            "tc.constraint_type = 'PRIMARY KEY' AND tc.table_schema = current_schema() "
+            "ORDER BY tc.table_name, kcu.ordinal_position"
+        ):
             keys.setdefault(table, []).append(column)
         columns: dict[str, list[str]] = {}
         identity = set()
         for table, column, is_identity, default in raw.execute(
-                "SELECT table_name, column_name, is_identity, column_default FROM "
-                "information_schema.columns WHERE table_schema = current_schema() "
-                "ORDER BY table_name, ordinal_position"):
+            "SELECT table_name, column_name, is_identity, column_default FROM "
+            "information_schema.columns WHERE table_schema = current_schema() "
+            "ORDER BY table_name, ordinal_position"
+        ):
             columns.setdefault(table, []).append(column)
             # an identity, or ids from a sequence (case_events shares ops_events'):
-            if column == "id" and (is_identity == "YES"
-                                   or str(default or "").startswith("nextval(")):
+            if column == "id" and (
+                is_identity == "YES" or str(default or "").startswith("nextval(")
+            ):
                 identity.add(table)
-        self.catalog = Catalog({k: tuple(v) for k, v in keys.items()},
-                               {k: tuple(v) for k, v in columns.items()}, frozenset(identity))
+        self.catalog = Catalog(
+            {k: tuple(v) for k, v in keys.items()},
+            {k: tuple(v) for k, v in columns.items()},
+            frozenset(identity),
+        )
 
     def close(self) -> None:
         with self._lock:

@@ -48,8 +48,13 @@ SKIP_TABLES = frozenset({"sqlite_sequence", "sqlite_stat1", "sqlite_stat4"})
 AUDIT_TABLE = "audit_log"
 CHECKPOINTS = "superbrain_migration"
 
-_PG_TYPES = {"INTEGER": "BIGINT", "REAL": "DOUBLE PRECISION", "TEXT": "TEXT", "BLOB": "BYTEA",
-             "NUMERIC": "NUMERIC"}
+_PG_TYPES = {
+    "INTEGER": "BIGINT",
+    "REAL": "DOUBLE PRECISION",
+    "TEXT": "TEXT",
+    "BLOB": "BYTEA",
+    "NUMERIC": "NUMERIC",
+}
 
 
 class MigrationError(SuperbrainError):
@@ -66,9 +71,16 @@ class Column:
     @property
     def pg_type(self) -> str:
         decl = self.decl.upper()
-        for affinity, pg in (("INT", "INTEGER"), ("CHAR", "TEXT"), ("CLOB", "TEXT"),
-                             ("TEXT", "TEXT"), ("BLOB", "BLOB"), ("REAL", "REAL"),
-                             ("FLOA", "REAL"), ("DOUB", "REAL")):
+        for affinity, pg in (
+            ("INT", "INTEGER"),
+            ("CHAR", "TEXT"),
+            ("CLOB", "TEXT"),
+            ("TEXT", "TEXT"),
+            ("BLOB", "BLOB"),
+            ("REAL", "REAL"),
+            ("FLOA", "REAL"),
+            ("DOUB", "REAL"),
+        ):
             if affinity in decl:
                 return _PG_TYPES[pg]
         return "BYTEA" if not decl else "NUMERIC"
@@ -122,15 +134,24 @@ class MigrationReport:
 
     @property
     def ok(self) -> bool:
-        return (not self.cancelled and all(t.ok for t in self.tables)
-                and not self.audit_problems and self.audit_target >= self.audit_source)
+        return (
+            not self.cancelled
+            and all(t.ok for t in self.tables)
+            and not self.audit_problems
+            and self.audit_target >= self.audit_source
+        )
 
     def lines(self) -> list[str]:
-        out = [f"{t.file}:{t.name}: {t.source_rows:,} rows in the workspace, "
-               f"{t.target_rows:,} in the centre ({t.copied:,} copied now)"
-               + ("" if t.ok else "  MISSING ROWS") for t in self.tables]
-        out.append(f"audit log: {self.audit_source:,} entries in the workspace, "
-                   f"{self.audit_target:,} in the centre ({self.audit_copied:,} copied now)")
+        out = [
+            f"{t.file}:{t.name}: {t.source_rows:,} rows in the workspace, "
+            f"{t.target_rows:,} in the centre ({t.copied:,} copied now)"
+            + ("" if t.ok else "  MISSING ROWS")
+            for t in self.tables
+        ]
+        out.append(
+            f"audit log: {self.audit_source:,} entries in the workspace, "
+            f"{self.audit_target:,} in the centre ({self.audit_copied:,} copied now)"
+        )
         out += [f"audit chain in the centre: {p}" for p in self.audit_problems]
         return out
 
@@ -147,15 +168,18 @@ def source_tables(con: sqlite3.Connection, file: str) -> list[SourceTable]:
     for name, sql in rows.fetchall():
         if name in SKIP_TABLES or name.startswith("sqlite_"):
             continue
-        cols = tuple(Column(r[1], r[2] or "", int(r[5]), bool(r[3]))
-                     for r in con.execute(f"PRAGMA table_info({_q(name)})"))
+        cols = tuple(
+            Column(r[1], r[2] or "", int(r[5]), bool(r[3]))
+            for r in con.execute(f"PRAGMA table_info({_q(name)})")
+        )
         without_rowid = "WITHOUT ROWID" in (sql or "").upper()
         out.append(SourceTable(file, name, cols, without_rowid, sql or ""))
     return out
 
 
-def _batches(con: sqlite3.Connection, table: SourceTable, after: list[Any] | None,
-             size: int) -> Iterator[tuple[list[tuple[Any, ...]], list[Any]]]:
+def _batches(
+    con: sqlite3.Connection, table: SourceTable, after: list[Any] | None, size: int
+) -> Iterator[tuple[list[tuple[Any, ...]], list[Any]]]:
     """(rows, key of the last row) in key order, after ``after``."""
     cols = ", ".join(_q(c.name) for c in table.columns)
     key = table.key
@@ -167,18 +191,23 @@ def _batches(con: sqlite3.Connection, table: SourceTable, after: list[Any] | Non
             marks = ", ".join("?" * len(key))
             where = f"WHERE ({key_sql}) > ({marks})"
             args = list(last)
-        rows = con.execute(f"SELECT {key_sql}, {cols} FROM {_q(table.name)} {where} "
-                           f"ORDER BY {key_sql} LIMIT ?", (*args, size)).fetchall()
+        rows = con.execute(
+            f"SELECT {key_sql}, {cols} FROM {_q(table.name)} {where} ORDER BY {key_sql} LIMIT ?",
+            (*args, size),
+        ).fetchall()
         if not rows:
             return
-        last = list(rows[-1][:len(key)])
-        yield [r[len(key):] for r in rows], last
+        last = list(rows[-1][: len(key)])
+        yield [r[len(key) :] for r in rows], last
 
 
 # -- writing the centre ---------------------------------------------------------------------------
 def _pg_columns(cur: Any, table: str) -> dict[str, str] | None:
-    cur.execute("SELECT column_name, data_type FROM information_schema.columns "
-                "WHERE table_schema = current_schema() AND table_name = %s", (table,))
+    cur.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = current_schema() AND table_name = %s",
+        (table,),
+    )
     found = dict(cur.fetchall())
     return found or None
 
@@ -190,21 +219,23 @@ def _ensure_table(cur: Any, table: SourceTable) -> None:
 
     existing = _pg_columns(cur, table.name)
     if existing is None:
-        for stmt in ddl_to_pg(table.sql.replace("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ",
-                                                1)):
+        for stmt in ddl_to_pg(table.sql.replace("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ", 1)):
             cur.execute(stmt)
         return
     missing = [c.name for c in table.columns if c.name not in existing]
     if missing:
         raise MigrationError(
             f"centre table {table.name!r} has no column(s) {', '.join(map(repr, missing))} that "
-            f"the workspace's {table.file}:{table.name} holds; copying would lose them")
+            f"the workspace's {table.file}:{table.name} holds; copying would lose them"
+        )
 
 
 def _ensure_bookkeeping(cur: Any) -> None:
-    cur.execute(f"CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (source TEXT NOT NULL, "
-                "tbl TEXT NOT NULL, last_key TEXT, rows BIGINT NOT NULL DEFAULT 0, "
-                "done BOOLEAN NOT NULL DEFAULT false, PRIMARY KEY (source, tbl))")
+    cur.execute(
+        f"CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (source TEXT NOT NULL, "
+        "tbl TEXT NOT NULL, last_key TEXT, rows BIGINT NOT NULL DEFAULT 0, "
+        "done BOOLEAN NOT NULL DEFAULT false, PRIMARY KEY (source, tbl))"
+    )
 
 
 def _copy_batch(cur: Any, table: SourceTable, rows: Sequence[tuple[Any, ...]]) -> int:
@@ -213,39 +244,55 @@ def _copy_batch(cur: Any, table: SourceTable, rows: Sequence[tuple[Any, ...]]) -
     cols = ", ".join(_q(c.name) for c in table.columns)
     # only the copied columns, with the target's types (a centre may add columns of its own,
     # e.g. a generated key, which must keep their defaults)
-    cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {temp} ON COMMIT DELETE ROWS AS "
-                f"SELECT {cols} FROM {_q(table.name)} WITH NO DATA")
+    cur.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {temp} ON COMMIT DELETE ROWS AS "
+        f"SELECT {cols} FROM {_q(table.name)} WITH NO DATA"
+    )
     with cur.copy(f"COPY {temp} ({cols}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
-    cur.execute(f"INSERT INTO {_q(table.name)} ({cols}) OVERRIDING SYSTEM VALUE "
-                f"SELECT {cols} FROM {temp} ON CONFLICT DO NOTHING")
+    cur.execute(
+        f"INSERT INTO {_q(table.name)} ({cols}) OVERRIDING SYSTEM VALUE "
+        f"SELECT {cols} FROM {temp} ON CONFLICT DO NOTHING"
+    )
     return int(cur.rowcount)
 
 
 def _bump_sequences(cur: Any, table: str) -> None:
     """After explicit ids were copied, make the centre's own id sequences continue past them."""
-    cur.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = "
-                "current_schema() AND table_name = %s AND (column_default LIKE 'nextval(%%' "
-                "OR is_identity = 'YES')", (table,))
+    cur.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+        "current_schema() AND table_name = %s AND (column_default LIKE 'nextval(%%' "
+        "OR is_identity = 'YES')",
+        (table,),
+    )
     for (column,) in cur.fetchall():
-        cur.execute(f"SELECT setval(pg_get_serial_sequence(%s, %s), "
-                    f"GREATEST((SELECT max({_q(column)}) FROM {_q(table)}), 1))",
-                    (_q(table), column))
+        cur.execute(
+            f"SELECT setval(pg_get_serial_sequence(%s, %s), "
+            f"GREATEST((SELECT max({_q(column)}) FROM {_q(table)}), 1))",
+            (_q(table), column),
+        )
 
 
 def _bump_journal(cur: Any) -> None:
     """``case_events`` takes its ids from ``ops_events``' sequence (one journal id space on a
     centre, centre.workspace): it continues past the copied ids of both. (Ids the workspace
     gave both journals stay as copied; only what is written on the centre is ordered as one.)"""
-    cur.execute("SELECT setval(pg_get_serial_sequence('ops_events', 'id'), GREATEST("
-                "(SELECT max(id) FROM ops_events), (SELECT max(id) FROM case_events), 1))")
+    cur.execute(
+        "SELECT setval(pg_get_serial_sequence('ops_events', 'id'), GREATEST("
+        "(SELECT max(id) FROM ops_events), (SELECT max(id) FROM case_events), 1))"
+    )
 
 
 # -- the run ---------------------------------------------------------------------------------------
-def migrate(workspace: Workspace, url: str, *, batch_size: int = 5000,
-            progress: ProgressCallback | None = None,
-            cancel: CancelToken | None = None) -> MigrationReport:
+def migrate(
+    workspace: Workspace,
+    url: str,
+    *,
+    batch_size: int = 5000,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> MigrationReport:
     """Copy ``workspace`` into the centre database at ``url`` (resumable; see the module doc).
 
     Needs the ``users.manage`` permission (user accounts and their password hashes move).
@@ -262,16 +309,19 @@ def migrate(workspace: Workspace, url: str, *, batch_size: int = 5000,
     try:
         import psycopg
     except ImportError as exc:
-        raise MigrationError(f"moving a workspace needs psycopg ({exc}); "
-                             "`pip install 'psycopg[binary]'`") from None
+        raise MigrationError(
+            f"moving a workspace needs psycopg ({exc}); `pip install 'psycopg[binary]'`"
+        ) from None
     if not url.startswith(("postgresql://", "postgres://")):
         raise MigrationError(f"--to {redact_url(url)!r}: expected postgresql://USER@HOST/DB")
     session = require(workspace, "users.manage", action="migrate", to=redact_url(url))
     problems = workspace.audit.verify()
     if problems:
-        raise MigrationError(f"{str(workspace.audit_path)!r}: the audit chain is broken "
-                             f"({problems[0]}); run `superbrain audit verify` and repair it "
-                             "before moving the workspace")
+        raise MigrationError(
+            f"{str(workspace.audit_path)!r}: the audit chain is broken "
+            f"({problems[0]}); run `superbrain audit verify` and repair it "
+            "before moving the workspace"
+        )
     workspace.audit.append(session.user, "centre.migrate", {"to": redact_url(url)})
     prepare_centre(url)
     cancel = cancel or CancelToken()
@@ -294,12 +344,22 @@ def migrate(workspace: Workspace, url: str, *, batch_size: int = 5000,
             con.close()
 
 
-def _run(pg: Any, url: str, workspace: Workspace, sources: list[tuple[sqlite3.Connection,
-         list[SourceTable]]], report: MigrationReport, batch_size: int,
-         progress: ProgressCallback | None, cancel: CancelToken) -> MigrationReport:
+def _run(
+    pg: Any,
+    url: str,
+    workspace: Workspace,
+    sources: list[tuple[sqlite3.Connection, list[SourceTable]]],
+    report: MigrationReport,
+    batch_size: int,
+    progress: ProgressCallback | None,
+    cancel: CancelToken,
+) -> MigrationReport:
     source_id = str(workspace.root)
-    total = sum(con.execute(f"SELECT count(*) FROM {_q(t.name)}").fetchone()[0]
-                for con, tables in sources for t in tables)
+    total = sum(
+        con.execute(f"SELECT count(*) FROM {_q(t.name)}").fetchone()[0]
+        for con, tables in sources
+        for t in tables
+    )
     audit_entries = list(_audit_lines(workspace))
     meter = ProgressMeter(progress, total + len(audit_entries))
     with pg.cursor() as cur:
@@ -312,9 +372,11 @@ def _run(pg: Any, url: str, workspace: Workspace, sources: list[tuple[sqlite3.Co
                 tr = TableReport(table.file, table.name, n)
                 report.tables.append(tr)
                 _ensure_table(cur, table)
-                cur.execute(f"SELECT last_key, rows, done FROM {CHECKPOINTS} "
-                            "WHERE source = %s AND tbl = %s",
-                            (source_id, f"{table.file}:{table.name}"))
+                cur.execute(
+                    f"SELECT last_key, rows, done FROM {CHECKPOINTS} "
+                    "WHERE source = %s AND tbl = %s",
+                    (source_id, f"{table.file}:{table.name}"),
+                )
                 row = cur.fetchone()
                 pg.commit()
                 after = json.loads(row[0]) if row and row[0] else None
@@ -341,12 +403,15 @@ def _run(pg: Any, url: str, workspace: Workspace, sources: list[tuple[sqlite3.Co
         return _finish(cur, pg, report, workspace, url)
 
 
-def _save_checkpoint(cur: Any, source_id: str, table: SourceTable, last: list[Any],
-                     rows: int) -> None:
-    cur.execute(f"INSERT INTO {CHECKPOINTS} (source, tbl, last_key, rows) VALUES (%s,%s,%s,%s) "
-                "ON CONFLICT (source, tbl) DO UPDATE SET last_key = excluded.last_key, "
-                "rows = excluded.rows",
-                (source_id, f"{table.file}:{table.name}", json.dumps(last), rows))
+def _save_checkpoint(
+    cur: Any, source_id: str, table: SourceTable, last: list[Any], rows: int
+) -> None:
+    cur.execute(
+        f"INSERT INTO {CHECKPOINTS} (source, tbl, last_key, rows) VALUES (%s,%s,%s,%s) "
+        "ON CONFLICT (source, tbl) DO UPDATE SET last_key = excluded.last_key, "
+        "rows = excluded.rows",
+        (source_id, f"{table.file}:{table.name}", json.dumps(last), rows),
+    )
 
 
 def _audit_lines(workspace: Workspace) -> Iterator[tuple[int, str, str]]:
@@ -373,12 +438,19 @@ def _audit_start(cur: Any, entries: list[tuple[int, str, str]]) -> int:
         raise MigrationError(
             f"the centre's audit log already holds a different chain (its entry {seq} is not "
             "this workspace's); a workspace can only be moved into a centre whose log is "
-            "empty or is this workspace's own")
+            "empty or is this workspace's own"
+        )
     return seq
 
 
-def _copy_audit(cur: Any, pg: Any, entries: list[tuple[int, str, str]], meter: ProgressMeter,
-                cancel: CancelToken, batch_size: int) -> int:
+def _copy_audit(
+    cur: Any,
+    pg: Any,
+    entries: list[tuple[int, str, str]],
+    meter: ProgressMeter,
+    cancel: CancelToken,
+    batch_size: int,
+) -> int:
     """Append the workspace's entries the centre lacks, refusing to fork a different chain."""
     start = _audit_start(cur, entries)
     meter.advance(start, "audit log")
@@ -387,21 +459,32 @@ def _copy_audit(cur: Any, pg: Any, entries: list[tuple[int, str, str]], meter: P
     for i in range(0, len(todo), batch_size):
         if cancel.cancelled:
             break
-        chunk = todo[i:i + batch_size]
-        with cur.copy(f'COPY {AUDIT_TABLE} (seq, ts, "user", action, case_no, hash, line) '
-                      "FROM STDIN") as copy:
+        chunk = todo[i : i + batch_size]
+        with cur.copy(
+            f'COPY {AUDIT_TABLE} (seq, ts, "user", action, case_no, hash, line) FROM STDIN'
+        ) as copy:
             for seq, digest, line in chunk:
                 entry = json.loads(line)
-                copy.write_row((seq, entry.get("ts", ""), entry.get("user", ""),
-                                entry.get("action", ""), entry.get("case"), digest, line))
+                copy.write_row(
+                    (
+                        seq,
+                        entry.get("ts", ""),
+                        entry.get("user", ""),
+                        entry.get("action", ""),
+                        entry.get("case"),
+                        digest,
+                        line,
+                    )
+                )
         pg.commit()
         copied += len(chunk)
         meter.advance(len(chunk), "audit log")
     return copied
 
 
-def _finish(cur: Any, pg: Any, report: MigrationReport, workspace: Workspace,
-            url: str) -> MigrationReport:
+def _finish(
+    cur: Any, pg: Any, report: MigrationReport, workspace: Workspace, url: str
+) -> MigrationReport:
     for tr in report.tables:
         cur.execute(f"SELECT count(*) FROM {_q(tr.name)}")
         tr.target_rows = int(cur.fetchone()[0])
@@ -450,4 +533,3 @@ def redact_url(url: str) -> str:
     from core.security import redact
 
     return redact(url)
-

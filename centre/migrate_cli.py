@@ -22,20 +22,20 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     printer = ProgressPrinter("migrate")
     token = cancel_on_sigint()
     try:
-        report = migrate(ws, args.to, batch_size=args.batch_size, progress=printer,
-                         cancel=token)
+        report = migrate(ws, args.to, batch_size=args.batch_size, progress=printer, cancel=token)
     finally:
         printer.done()
         ws.close()
     for line in report.lines():
         print(line)
     if report.cancelled:
-        print("cancelled: the copied batches are kept; run the same command again to resume",
-              file=sys.stderr)
+        print(
+            "cancelled: the copied batches are kept; run the same command again to resume",
+            file=sys.stderr,
+        )
         return 130
     if not report.ok:
-        print("the centre does not hold the whole workspace: see the lines above",
-              file=sys.stderr)
+        print("the centre does not hold the whole workspace: see the lines above", file=sys.stderr)
         return 1
     print("done: every table arrived and the centre's audit chain verifies")
     return 0
@@ -44,13 +44,19 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def register(subparsers: Any) -> None:
     """Add the ``migrate`` subcommand."""
     p = subparsers.add_parser(
-        "migrate", help="move a workspace into a centre (PostgreSQL); resumable",
+        "migrate",
+        help="move a workspace into a centre (PostgreSQL); resumable",
         description="Copy records, entities, links, ingest checkpoints, ops state, user "
-                    "accounts and the audit log of WORKSPACE into the centre database. Safe to "
-                    "rerun; Ctrl+C stops after the current batch and a rerun resumes. Needs "
-                    "the users.manage permission.")
+        "accounts and the audit log of WORKSPACE into the centre database. Safe to "
+        "rerun; Ctrl+C stops after the current batch and a rerun resumes. Needs "
+        "the users.manage permission.",
+    )
     p.add_argument("source", type=Path, metavar="WORKSPACE", help="the workspace folder")
-    p.add_argument("--to", required=True, metavar="postgresql://USER@HOST:PORT/DB",
-                   help="the centre database (password from PGPASSWORD or ~/.pgpass)")
+    p.add_argument(
+        "--to",
+        required=True,
+        metavar="postgresql://USER@HOST:PORT/DB",
+        help="the centre database (password from PGPASSWORD or ~/.pgpass)",
+    )
     p.add_argument("--batch-size", type=int, default=5000, help="rows per committed batch")
     p.set_defaults(func=cmd_migrate)

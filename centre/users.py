@@ -43,8 +43,9 @@ DDL = [
     "CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions (expires_at)",
 ]
 
-_COLUMNS = ("name, role, disabled, created, updated, es_username, es_password, es_api_key, "
-            "password_hash")
+_COLUMNS = (
+    "name, role, disabled, created, updated, es_username, es_password, es_api_key, password_hash"
+)
 
 
 class PgUserStore(UserStore):
@@ -58,8 +59,9 @@ class PgUserStore(UserStore):
         db.ensure_schema(DDL)
 
     def _find(self, name: str) -> tuple[UserRecord, str] | None:
-        row = self.db.connection.execute(f"SELECT {_COLUMNS} FROM users WHERE name=?",
-                                         (name,)).fetchone()
+        row = self.db.connection.execute(
+            f"SELECT {_COLUMNS} FROM users WHERE name=?", (name,)
+        ).fetchone()
         if row is None:
             return None
         return UserRecord(row[0], row[1], bool(row[2]), *row[3:8]), row[8]
@@ -84,7 +86,9 @@ class PgUserStore(UserStore):
         digest = self._hasher.hash(password)
         cur = self.db.connection.execute(
             "INSERT INTO users (name, role, password_hash, created, updated) VALUES (?,?,?,?,?) "
-            "ON CONFLICT DO NOTHING", (name, role, digest, _now(), _now()))
+            "ON CONFLICT DO NOTHING",
+            (name, role, digest, _now(), _now()),
+        )
         if cur.rowcount == 0:
             raise UserError(f"user {name!r} already exists")
         record = self.get(name)
@@ -92,8 +96,9 @@ class PgUserStore(UserStore):
         return record
 
     def _update(self, name: str, sql: str, values: tuple[object, ...]) -> None:
-        cur = self.db.connection.execute(f"UPDATE users SET {sql}, updated=? WHERE name=?",
-                                         (*values, _now(), name))
+        cur = self.db.connection.execute(
+            f"UPDATE users SET {sql}, updated=? WHERE name=?", (*values, _now(), name)
+        )
         if cur.rowcount == 0:
             raise UserError(f"no user named {name!r}")
 
@@ -103,18 +108,24 @@ class PgUserStore(UserStore):
         The row is locked (``FOR UPDATE``) for the read and the write, so concurrent attempts on
         several server processes are counted one after another and every one counts."""
         with self.db.transaction(serialised=False) as con:
-            con.execute("INSERT INTO login_failures VALUES (?, 0, 0) ON CONFLICT(name) DO NOTHING",
-                        (name,))
-            count, until = first(con.execute(
-                "SELECT count, locked_until FROM login_failures WHERE name=? FOR UPDATE",
-                (name,)))
+            con.execute(
+                "INSERT INTO login_failures VALUES (?, 0, 0) ON CONFLICT(name) DO NOTHING", (name,)
+            )
+            count, until = first(
+                con.execute(
+                    "SELECT count, locked_until FROM login_failures WHERE name=? FOR UPDATE",
+                    (name,),
+                )
+            )
             if until > now:
                 raise LockedOutError(name, until - now)
             count += 1
             if count >= MAX_FAILURES:
                 until = now + min(MAX_LOCK_SECONDS, LOCK_SECONDS * 2 ** (count - MAX_FAILURES))
-            con.execute("UPDATE login_failures SET count=?, locked_until=? WHERE name=?",
-                        (count, until, name))
+            con.execute(
+                "UPDATE login_failures SET count=?, locked_until=? WHERE name=?",
+                (count, until, name),
+            )
 
     def clear_failures(self, name: str) -> None:
         self.db.connection.execute("DELETE FROM login_failures WHERE name=?", (name,))
@@ -144,9 +155,11 @@ class SessionStore:
         now = time.time()
         self.db.connection.execute(
             "INSERT INTO sessions (token_hash, user, created_at, expires_at) VALUES (?,?,?,?)",
-            (_digest(token), record.name, now, now + self.lifetime_s))
-        return IssuedToken(token, now + self.lifetime_s, Session(record.name, record.role,
-                                                                  "password"))
+            (_digest(token), record.name, now, now + self.lifetime_s),
+        )
+        return IssuedToken(
+            token, now + self.lifetime_s, Session(record.name, record.role, "password")
+        )
 
     def check(self, token: str) -> Session | None:
         """The session of a valid token (the account's current role), else None."""
@@ -154,9 +167,11 @@ class SessionStore:
             return None
         try:
             row = self.db.connection.execute(
-                "SELECT u.name, u.role FROM sessions s JOIN users u ON u.name = s.\"user\" "
+                'SELECT u.name, u.role FROM sessions s JOIN users u ON u.name = s."user" '
                 "WHERE s.token_hash=? AND s.revoked_at IS NULL AND s.expires_at > ? "
-                "AND u.disabled = 0", (_digest(token), time.time())).fetchone()
+                "AND u.disabled = 0",
+                (_digest(token), time.time()),
+            ).fetchone()
         except StoreError:
             raise
         # The token stands for the password login that obtained it.
@@ -165,10 +180,12 @@ class SessionStore:
     def revoke(self, token: str) -> bool:
         cur = self.db.connection.execute(
             "UPDATE sessions SET revoked_at=? WHERE token_hash=? AND revoked_at IS NULL",
-            (time.time(), _digest(token)))
+            (time.time(), _digest(token)),
+        )
         return cur.rowcount == 1
 
     def prune(self, older_than_s: float = 7 * 86400) -> int:
         """Forget sessions that ended more than ``older_than_s`` ago."""
         return self.db.connection.execute(
-            "DELETE FROM sessions WHERE expires_at < ?", (time.time() - older_than_s,)).rowcount
+            "DELETE FROM sessions WHERE expires_at < ?", (time.time() - older_than_s,)
+        ).rowcount

@@ -107,8 +107,10 @@ def prepare_engines(db: Database) -> None:
     for ext in extensions(STORE_TABLES):  # ops, cases, entity resolution, an add-on's …
         ddl = ext.load()
         if not isinstance(ddl, str):
-            raise StoreError(f"store tables {ext.name!r} ({ext.value}, {ext.origin}): expected "
-                             f"SQLite DDL text, got {type(ddl).__name__}")
+            raise StoreError(
+                f"store tables {ext.name!r} ({ext.value}, {ext.origin}): expected "
+                f"SQLite DDL text, got {type(ddl).__name__}"
+            )
         db.ensure_schema(ddl)
     db.ensure_schema(NOTIFY_DDL)
 
@@ -141,4 +143,3 @@ def open_path(path: Path, application_name: str) -> CentreWorkspace | None:
     if path.suffix == ".toml" and path.is_file():
         return open_centre(path, application_name=application_name)
     return None
-

@@ -40,18 +40,25 @@ from console.workers import Job, Poller
 
 log = logging.getLogger(__name__)
 
-SEVERITY_COLOURS = {"critical": "#e5534b", "high": "#f0883e", "medium": "#d29922",
-                    "low": "#3d8bfd", "info": "#7d8a99"}
+SEVERITY_COLOURS = {
+    "critical": "#e5534b",
+    "high": "#f0883e",
+    "medium": "#d29922",
+    "low": "#3d8bfd",
+    "info": "#7d8a99",
+}
 _DISPLAY = Qt.ItemDataRole.DisplayRole
 
 
 def severity_label(severity: str) -> str:
     """An alert severity in the UI language."""
-    return {"critical": QCoreApplication.translate("Alerts", "critical"),
-            "high": QCoreApplication.translate("Alerts", "high"),
-            "medium": QCoreApplication.translate("Alerts", "medium"),
-            "low": QCoreApplication.translate("Alerts", "low"),
-            "info": QCoreApplication.translate("Alerts", "info")}.get(severity, severity)
+    return {
+        "critical": QCoreApplication.translate("Alerts", "critical"),
+        "high": QCoreApplication.translate("Alerts", "high"),
+        "medium": QCoreApplication.translate("Alerts", "medium"),
+        "low": QCoreApplication.translate("Alerts", "low"),
+        "info": QCoreApplication.translate("Alerts", "info"),
+    }.get(severity, severity)
 
 
 class AlertsModel(ListTableModel):
@@ -149,10 +156,12 @@ class AlertTray(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         present(self.table.verticalHeader()).hide()
         present(self.table.horizontalHeader()).setSectionResizeMode(
-            3, QHeaderView.ResizeMode.Stretch)
+            3, QHeaderView.ResizeMode.Stretch
+        )
         self.table.doubleClicked.connect(self._open_record)
         present(self.table.selectionModel()).selectionChanged.connect(
-            lambda *_: self.message.clear())
+            lambda *_: self.message.clear()
+        )
         self.note = QLineEdit()
         self.note.setPlaceholderText(self.tr("note for the acknowledgement (what was done)"))
         self.ack_button = QPushButton(self.tr("Acknowledge"))
@@ -182,7 +191,8 @@ class AlertTray(QWidget):
         self.poller = Poller(self._fetch, 2000, self)
         self.poller.result.connect(self._on_alerts)
         self.poller.error.connect(
-            lambda msg: self.message.setText(fill(self.tr("alerts: {error}"), error=msg)))
+            lambda msg: self.message.setText(fill(self.tr("alerts: {error}"), error=msg))
+        )
         self.poller.start()
         self.poller.poll()
 
@@ -217,8 +227,13 @@ class AlertTray(QWidget):
 
     def _update_summary(self) -> None:
         n = max(self.unacked_total, self.model.unacked())
-        self.summary.setText(fill(self.tr("{n} to acknowledge · {shown} most recent shown"),
-                               n=f"{n:,}", shown=f"{len(self.model.alerts):,}"))
+        self.summary.setText(
+            fill(
+                self.tr("{n} to acknowledge · {shown} most recent shown"),
+                n=f"{n:,}",
+                shown=f"{len(self.model.alerts):,}",
+            )
+        )
         dock = self.parentWidget()
         if dock is not None and hasattr(dock, "setWindowTitle"):
             title = QCoreApplication.translate("Panels", "Alerts")
@@ -232,8 +247,9 @@ class AlertTray(QWidget):
         if self.sound.isChecked():
             QApplication.beep()
         if self.tray is not None:
-            self.tray.showMessage(f"superbrain: {top.kind} alert", text,
-                                  QSystemTrayIcon.MessageIcon.Warning, 8000)
+            self.tray.showMessage(
+                f"superbrain: {top.kind} alert", text, QSystemTrayIcon.MessageIcon.Warning, 8000
+            )
         self.bus.message.emit(f"ALERT: {text}", 10000)
         self.alerts_arrived.emit(alerts)
 
@@ -253,8 +269,9 @@ class AlertTray(QWidget):
 
         job = Job(work, "ack")
         job.result.connect(self._acked)
-        job.error.connect(lambda msg: self.message.setText(
-            fill(self.tr("not acknowledged: {error}"), error=msg)))
+        job.error.connect(
+            lambda msg: self.message.setText(fill(self.tr("not acknowledged: {error}"), error=msg))
+        )
         return job.start()
 
     def _acked(self, alerts: list[Any]) -> None:

@@ -33,27 +33,41 @@ def _title(text_json: str, rtype: str, rid: str) -> str:
     return f"{rtype} {rid}"
 
 
-def located_records(store: Store, *, uids: Sequence[str] = (), limit: int = 3000,
-                    exclude_types: Iterable[str] = ()) -> list[dict[str, Any]]:
+def located_records(
+    store: Store, *, uids: Sequence[str] = (), limit: int = 3000, exclude_types: Iterable[str] = ()
+) -> list[dict[str, Any]]:
     """Records with a point: the given ``uids``, else the most recent ``limit``."""
     con = store.connection
     cols = "uid, type, id, lat, lon, text, time"
     if uids:
         rows = []
         for i in range(0, len(uids), 500):
-            chunk = list(uids[i:i + 500])
-            rows += con.execute(f"SELECT {cols} FROM records WHERE lat IS NOT NULL AND uid IN "
-                                f"({','.join('?' * len(chunk))})", chunk).fetchall()
+            chunk = list(uids[i : i + 500])
+            rows += con.execute(
+                f"SELECT {cols} FROM records WHERE lat IS NOT NULL AND uid IN "
+                f"({','.join('?' * len(chunk))})",
+                chunk,
+            ).fetchall()
     else:
         excluded = list(exclude_types)
         where = "lat IS NOT NULL"
         if excluded:
             where += f" AND type NOT IN ({','.join('?' * len(excluded))})"
-        rows = con.execute(f"SELECT {cols} FROM records WHERE {where} "
-                           "ORDER BY time DESC LIMIT ?", (*excluded, limit)).fetchall()
-    return [{"id": uid, "type": rtype, "lat": lat, "lon": lon,
-             "label": _title(text, rtype, rid), "time": t}
-            for uid, rtype, rid, lat, lon, text, t in rows]
+        rows = con.execute(
+            f"SELECT {cols} FROM records WHERE {where} ORDER BY time DESC LIMIT ?",
+            (*excluded, limit),
+        ).fetchall()
+    return [
+        {
+            "id": uid,
+            "type": rtype,
+            "lat": lat,
+            "lon": lon,
+            "label": _title(text, rtype, rid),
+            "time": t,
+        }
+        for uid, rtype, rid, lat, lon, text, t in rows
+    ]
 
 
 def entity_track(store: Store, entity_id: str, limit: int = 5000) -> list[list[Any]]:
@@ -62,7 +76,8 @@ def entity_track(store: Store, entity_id: str, limit: int = 5000) -> list[list[A
         "SELECT r.lat, r.lon, r.time, r.uid FROM record_entities re "
         "JOIN records r ON r.uid = re.record_uid WHERE re.entity_id = ? "
         "AND r.lat IS NOT NULL AND r.time IS NOT NULL ORDER BY r.time LIMIT ?",
-        (entity_id, limit)).fetchall()
+        (entity_id, limit),
+    ).fetchall()
     return [list(r) for r in rows]
 
 
@@ -70,7 +85,8 @@ def keyword_fields(store: Store, sample: int = 2000) -> list[str]:
     """Field names present in recent records whose values repeat (usable as categories)."""
     seen: dict[str, Counter[str]] = {}
     for (fields,) in store.connection.execute(
-            "SELECT fields FROM records ORDER BY rowid DESC LIMIT ?", (sample,)):
+        "SELECT fields FROM records ORDER BY rowid DESC LIMIT ?", (sample,)
+    ):
         for key, value in json.loads(fields).items():
             if isinstance(value, str) and value and len(value) <= 24:
                 seen.setdefault(key, Counter())[value] += 1
@@ -86,13 +102,22 @@ class Series:
     counts: dict[str, list[int]]
 
 
-def counts_over_time(store: Store, field: str, *, by: str = "month", top: int = 8,
-                     source: str | None = None, zone: tzinfo = UTC) -> Series:
+def counts_over_time(
+    store: Store,
+    field: str,
+    *,
+    by: str = "month",
+    top: int = 8,
+    source: str | None = None,
+    zone: tzinfo = UTC,
+) -> Series:
     """How many records of each ``field`` value per month (or day) of the workspace's time
     zone ``zone``; the ``top`` values."""
     fmt = "%Y-%m" if by == "month" else "%Y-%m-%d"
-    sql = ("SELECT CAST(time / ? AS INTEGER) AS q, json_extract(fields, ?) AS v, count(*) "
-           "FROM records WHERE time IS NOT NULL AND v IS NOT NULL")
+    sql = (
+        "SELECT CAST(time / ? AS INTEGER) AS q, json_extract(fields, ?) AS v, count(*) "
+        "FROM records WHERE time IS NOT NULL AND v IS NOT NULL"
+    )
     args: list[Any] = [_QUARTER_HOUR, f"$.{field}"]
     if source:
         sql += " AND source = ?"
@@ -133,8 +158,9 @@ class Change:
         return 100.0 * (self.current - self.previous) / self.previous
 
 
-def year_over_year(store: Store, field: str, *, days: int = 30, end: datetime | None = None,
-                   top: int = 10) -> list[Change]:
+def year_over_year(
+    store: Store, field: str, *, days: int = 30, end: datetime | None = None, top: int = 10
+) -> list[Change]:
     """Counts per ``field`` value in the last ``days`` days against the same days a year ago.
 
     ``end`` defaults to the newest record's time (demo data is not dated today).
@@ -150,7 +176,8 @@ def year_over_year(store: Store, field: str, *, days: int = 30, end: datetime | 
         rows = con.execute(
             "SELECT json_extract(fields, ?) AS v, count(*) FROM records "
             "WHERE time > ? AND time <= ? AND v IS NOT NULL GROUP BY v",
-            (f"$.{field}", a.timestamp(), b.timestamp())).fetchall()
+            (f"$.{field}", a.timestamp(), b.timestamp()),
+        ).fetchall()
         return Counter({str(v): n for v, n in rows})
 
     now, before = window(start, end), window(start - year, end - year)
@@ -162,7 +189,9 @@ def top_values(store: Store, field: str, n: int = 10) -> list[tuple[str, int]]:
     """The ``n`` most frequent values of ``field`` (e.g. district or address: top places)."""
     rows = store.connection.execute(
         "SELECT json_extract(fields, ?) AS v, count(*) AS c FROM records WHERE v IS NOT NULL "
-        "GROUP BY v ORDER BY c DESC LIMIT ?", (f"$.{field}", n)).fetchall()
+        "GROUP BY v ORDER BY c DESC LIMIT ?",
+        (f"$.{field}", n),
+    ).fetchall()
     return [(str(v), c) for v, c in rows]
 
 
@@ -171,8 +200,9 @@ def record_counts(store: Store) -> dict[str, int]:
     return store.sources()
 
 
-def dense_span(times: Sequence[float], tail: float = 0.02, reach: float = 1.0
-               ) -> tuple[float, float, int, int]:
+def dense_span(
+    times: Sequence[float], tail: float = 0.02, reach: float = 1.0
+) -> tuple[float, float, int, int]:
     """The span a timeline should show: ``(lo, hi, n_before, n_after)``.
 
     The middle ``1 - 2 * tail`` of the times, widened by ``reach`` times its own length on each
@@ -206,14 +236,19 @@ def assessment_summary(metrics: dict[str, Any]) -> str:
     parts = []
     districts = metrics.get("mediation") or {}
     if districts:
-        parts.append("调解成功率 mediation success by district: " + " · ".join(
-            f"{name} {rate(d)}" for name, d in districts.items()))
+        parts.append(
+            "调解成功率 mediation success by district: "
+            + " · ".join(f"{name} {rate(d)}" for name, d in districts.items())
+        )
     mediators = metrics.get("mediation_by_mediator") or {}
     if mediators:
-        parts.append("by mediator: " + " · ".join(f"{name} {rate(d)}"
-                                                   for name, d in mediators.items()))
+        parts.append(
+            "by mediator: " + " · ".join(f"{name} {rate(d)}" for name, d in mediators.items())
+        )
     sat = metrics.get("satisfaction") or {}
     if sat.get("ratings"):
-        parts.append(f"群众评价 satisfaction {sat['mean']}/5 from {sat['ratings']} ratings "
-                     f"({100 * (sat['satisfied_rate'] or 0):.0f}% rated 4–5)")
+        parts.append(
+            f"群众评价 satisfaction {sat['mean']}/5 from {sat['ratings']} ratings "
+            f"({100 * (sat['satisfied_rate'] or 0):.0f}% rated 4–5)"
+        )
     return "; ".join(parts) or "no mediation outcomes or ratings yet"

@@ -15,8 +15,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CJK_FONT_HINT = ("No Chinese (CJK) font found: Chinese text will show as empty boxes. "
-                 "Install one, e.g. `apt-get install fonts-noto-cjk` on Debian/Ubuntu.")
+CJK_FONT_HINT = (
+    "No Chinese (CJK) font found: Chinese text will show as empty boxes. "
+    "Install one, e.g. `apt-get install fonts-noto-cjk` on Debian/Ubuntu."
+)
 
 
 def cjk_font_families() -> list[str]:
@@ -33,8 +35,7 @@ def use_cjk_font(app: QGuiApplication, language: str) -> str | None:
     if not language.startswith("zh"):
         return None
     families = cjk_font_families()
-    preferred = next((f for f in families if "Sans CJK SC" in f), families[0] if families
-                     else None)
+    preferred = next((f for f in families if "Sans CJK SC" in f), families[0] if families else None)
     if preferred is None:
         log.warning(CJK_FONT_HINT)
         return None
@@ -71,16 +72,18 @@ def run(root: Path) -> int:
     from core.workspace import Workspace
 
     if not getattr(app, "_superbrain_language", None):
-        language = choose_language(QSettings("superbrain", "console").value("language"),
-                                   QLocale.system().name())
+        language = choose_language(
+            QSettings("superbrain", "console").value("language"), QLocale.system().name()
+        )
         install_translator(app, language)
         app._superbrain_language = language
         use_cjk_font(app, language)
     try:
         workspace = Workspace.open(Path(root))
     except SuperbrainError as exc:
-        box = QMessageBox(QMessageBox.Icon.Critical, "superbrain",
-                          f"Cannot open the workspace:\n{exc}")
+        box = QMessageBox(
+            QMessageBox.Icon.Critical, "superbrain", f"Cannot open the workspace:\n{exc}"
+        )
         box.setTextFormat(Qt.TextFormat.PlainText)  # the error quotes a path: data
         box.exec()
         return 2

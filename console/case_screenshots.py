@@ -61,8 +61,9 @@ def take(root: Path, out: Path) -> list[Path]:
     ids = list(graph.model.graph.nodes)
     members = [f"vehicle:{p}" for p in CONVOY if f"vehicle:{p}" in graph.model.graph.nodes]
     if members:
-        graph.model.groups.append({"name": "同行车辆 convoy", "members": members,
-                                   "colour": "#e15759"})
+        graph.model.groups.append(
+            {"name": "同行车辆 convoy", "members": members, "colour": "#e15759"}
+        )
     session = cases.session
     charts = session.engines.cases_charts(case=CASE)
     if charts:
@@ -71,16 +72,16 @@ def take(root: Path, out: Path) -> list[Path]:
     else:
         session.save(graph.model.to_dict(), "同行车辆 convoy")
     record = ctx.workspace.store.entity_record_uids(plate)[:2]
-    notes = [("entity", plate, f"嫌疑车辆，三次与 @{ids[1]} 同行" if len(ids) > 1 else
-              "嫌疑车辆"),
-             ("case", "", "下一步：调取南湖区卡口 3 月录像 (next: pull checkpoint video)")]
+    notes = [
+        ("entity", plate, f"嫌疑车辆，三次与 @{ids[1]} 同行" if len(ids) > 1 else "嫌疑车辆"),
+        ("case", "", "下一步：调取南湖区卡口 3 月录像 (next: pull checkpoint video)"),
+    ]
     if record:
         notes.append(("record", record[0], "案发当晚经过卡口 — passes the checkpoint that night"))
     existing = {n["text"] for n in session.engines.cases_notes(case=CASE)}
     for kind, target, text in notes:
         if text not in existing:
-            session.engines.cases_note_add(case=CASE, target_kind=kind, target=target,
-                                           text=text)
+            session.engines.cases_note_add(case=CASE, target_kind=kind, target=target, text=text)
     pinned = {p["ref"] for p in session.engines.cases_pins(case=CASE)}
     for uid in record:
         if uid not in pinned:
@@ -101,8 +102,9 @@ def take(root: Path, out: Path) -> list[Path]:
     session.engines.cases_dossier(case=CASE, path=str(pdf))
     if shutil.which("pdftoppm"):
         stem = pdf.with_suffix("")
-        subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "2", "-l", "2", str(pdf),
-                        str(stem)], check=True)
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "80", "-f", "2", "-l", "2", str(pdf), str(stem)], check=True
+        )
         page = next(pdf.parent.glob("dossier-*2.png"))
         shutil.copyfile(page, out / "dossier.png")
         written.append(out / "dossier.png")

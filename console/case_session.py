@@ -72,8 +72,7 @@ class CaseSession:
         """The saved chart's document exactly as saved, and the links offered since."""
         found = self.engines.cases_chart_open(case=self.number(), chart_id=chart_id)
         chart = found["chart"]
-        self.chart_id, self.chart_name, self.version = chart["id"], chart["name"], \
-            chart["version"]
+        self.chart_id, self.chart_name, self.version = chart["id"], chart["name"], chart["version"]
         self._saved = copy.deepcopy(chart["data"])
         return chart["data"], found["offered"]
 
@@ -81,15 +80,18 @@ class CaseSession:
         """Save: over the open chart (same name) when ``name`` is None, else as a new chart
         called ``name`` (save as). A stale version raises CaseConflictError; nothing is lost."""
         if name is None and self.chart_id is not None:
-            saved = self.engines.cases_chart_save(case=self.number(), name=self.chart_name,
-                                                  data=doc, chart_id=self.chart_id,
-                                                  version=self.version)
+            saved = self.engines.cases_chart_save(
+                case=self.number(),
+                name=self.chart_name,
+                data=doc,
+                chart_id=self.chart_id,
+                version=self.version,
+            )
         else:
-            saved = self.engines.cases_chart_save(case=self.number(),
-                                                  name=name or self.chart_name or "chart",
-                                                  data=doc)
-        self.chart_id, self.chart_name, self.version = saved["id"], saved["name"], \
-            saved["version"]
+            saved = self.engines.cases_chart_save(
+                case=self.number(), name=name or self.chart_name or "chart", data=doc
+            )
+        self.chart_id, self.chart_name, self.version = saved["id"], saved["name"], saved["version"]
         self._saved = copy.deepcopy(doc)
         return dict(saved)
 

@@ -122,12 +122,16 @@ class CasesPanel(QWidget):
 
         self.charts = QListWidget()
         self.charts.itemDoubleClicked.connect(lambda _i: self.open_selected_chart())
-        chart_buttons = _button_row(((self.tr("Open"), self.open_selected_chart),
-                                      (self.tr("Save"), self.save_chart),
-                                      (self.tr("Save as…"), self.save_chart_as),
-                                      (self.tr("Duplicate…"), self.duplicate_chart),
-                                      (self.tr("Group selected…"), self.group_selected),
-                                      (self.tr("Picture…"), self.chart_picture)))
+        chart_buttons = _button_row(
+            (
+                (self.tr("Open"), self.open_selected_chart),
+                (self.tr("Save"), self.save_chart),
+                (self.tr("Save as…"), self.save_chart_as),
+                (self.tr("Duplicate…"), self.duplicate_chart),
+                (self.tr("Group selected…"), self.group_selected),
+                (self.tr("Picture…"), self.chart_picture),
+            )
+        )
         self.offered = QLabel("")
         self.offered.setWordWrap(True)
         charts_box = QGroupBox(self.tr("Charts"))
@@ -162,15 +166,23 @@ class CasesPanel(QWidget):
         lay.addWidget(self.pins)
         lay.addWidget(pin_record)
 
-        out_row = _button_row(((self.tr("Dossier…"), self.write_dossier),
-                                (self.tr("Export case…"), self.export_case),
-                                (self.tr("Import case…"), self.import_case)))
+        out_row = _button_row(
+            (
+                (self.tr("Dossier…"), self.write_dossier),
+                (self.tr("Export case…"), self.export_case),
+                (self.tr("Import case…"), self.import_case),
+            )
+        )
         if self.remote:  # the dossier and the case file are made on the server and come
             # down to the path picked here (server.downloads); an import would upload a file
             b = present(present(out_row.itemAt(2)).widget())
             b.setEnabled(False)
-            b.setToolTip(self.tr("not available in client mode: run `superbrain cases "
-                                 "import … -w centre.toml` on the server"))
+            b.setToolTip(
+                self.tr(
+                    "not available in client mode: run `superbrain cases "
+                    "import … -w centre.toml` on the server"
+                )
+            )
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.status.setProperty("role", "muted")
@@ -188,8 +200,10 @@ class CasesPanel(QWidget):
         bus.records_selected.connect(self._on_records)
         bus.open_record.connect(lambda uid: self._on_records([uid], "record"))
         bus.pin_evidence.connect(self.pin)
-        self.event_arrived.connect(self._on_event,  # type: ignore[call-arg]  # the stub lacks
-                                   Qt.ConnectionType.QueuedConnection)  # the connection type
+        self.event_arrived.connect(
+            self._on_event,  # type: ignore[call-arg]  # the stub lacks
+            Qt.ConnectionType.QueuedConnection,
+        )  # the connection type
         if self.remote:  # the server pushes case events (pushed)
             self._unsubscribe: Any = lambda: None
         else:
@@ -247,25 +261,34 @@ class CasesPanel(QWidget):
         case = self._try(self.tr("open case"), self.session.choose, number)
         self.case_box.setCurrentIndex(max(0, self.case_box.findData(number)))
         if case:
-            self.case_info.setText(fill(
-                self.tr("{classification} · {status} · you are {role} · members: {members}"),
-                classification=case["classification"], status=case["status"],
-                role=case["my_role"],
-                members=", ".join(f"{m['user']} ({m['role']})" for m in case["members"])))
+            self.case_info.setText(
+                fill(
+                    self.tr("{classification} · {status} · you are {role} · members: {members}"),
+                    classification=case["classification"],
+                    status=case["status"],
+                    role=case["my_role"],
+                    members=", ".join(f"{m['user']} ({m['role']})" for m in case["members"]),
+                )
+            )
         else:
             self.case_info.setText("")
         self.refresh_contents()
 
     def new_case(self) -> None:
-        number, ok = QInputDialog.getText(self, self.tr("New case"),
-                                          self.tr("Case number (e.g. 2026-JX-0117):"))
+        number, ok = QInputDialog.getText(
+            self, self.tr("New case"), self.tr("Case number (e.g. 2026-JX-0117):")
+        )
         if not ok or not number.strip():
             return
         title, ok = QInputDialog.getText(self, self.tr("New case"), self.tr("Title:"))
         if not ok:
             return
-        made = self._try(self.tr("new case"), self.session.engines.cases_create,
-                         case=number.strip().upper(), title=title)
+        made = self._try(
+            self.tr("new case"),
+            self.session.engines.cases_create,
+            case=number.strip().upper(),
+            title=title,
+        )
         if made:
             self.refresh_cases()
             self.choose_case(made["number"])
@@ -281,20 +304,23 @@ class CasesPanel(QWidget):
                 model.noted = set()
             self.refresh_map_notes()
             return
-        for c in self._try(self.tr("charts"), self.session.engines.cases_charts,
-                           case=number) or []:
-            item = QListWidgetItem(f"{c['name']}  (v{c['version']}, {c['nodes']} nodes, "
-                                   f"{c['updated_by']})")
+        for c in self._try(self.tr("charts"), self.session.engines.cases_charts, case=number) or []:
+            item = QListWidgetItem(
+                f"{c['name']}  (v{c['version']}, {c['nodes']} nodes, {c['updated_by']})"
+            )
             item.setData(Qt.ItemDataRole.UserRole, c["id"])
             self.charts.addItem(item)
         noted: set[str] = set()
-        self._notes_cache = self._try(self.tr("notes"), self.session.engines.cases_notes,
-                                      case=number) or []
+        self._notes_cache = (
+            self._try(self.tr("notes"), self.session.engines.cases_notes, case=number) or []
+        )
         for n in self._notes_cache:
             if n["target_kind"] == "entity":
                 noted.add(n["target"])
-            self.notes.addItem(f"✎ {n['author']} · {_local(n['created_at'], self.tz)} · "
-                               f"{n['target_kind']} {n['target']}\n{n['text']}")
+            self.notes.addItem(
+                f"✎ {n['author']} · {_local(n['created_at'], self.tz)} · "
+                f"{n['target_kind']} {n['target']}\n{n['text']}"
+            )
         pins = self._try(self.tr("pins"), self.session.engines.cases_pins, case=number) or []
         self._show_pins(pins)
         if any(p["kind"] in ("search", "face_lead") for p in pins):
@@ -306,8 +332,7 @@ class CasesPanel(QWidget):
         if self.records is not None and getattr(self.records, "record", None) is not None:
             self.records._render()  # its notes may have changed
         if self.timeline is not None and getattr(self.timeline, "events", None):
-            self.timeline._show(self.timeline.entities, self.timeline.events,
-                                self.timeline.matrix)
+            self.timeline._show(self.timeline.entities, self.timeline.events, self.timeline.matrix)
 
     def _show_pins(self, pins: list[dict[str, Any]]) -> None:
         self.pins.clear()
@@ -327,8 +352,9 @@ class CasesPanel(QWidget):
             if ticket == self._recounts and number == self.session.case:
                 self._show_pins(pins)
 
-        job = Job(lambda _p, _c: self.session.engines.cases_pins(case=number, recount=True),
-                  "case-pins")
+        job = Job(
+            lambda _p, _c: self.session.engines.cases_pins(case=number, recount=True), "case-pins"
+        )
         job.result.connect(show)
         job.error.connect(lambda msg: log.info("cases panel: recount failed: %s", msg))
         self.recount_job = job
@@ -342,28 +368,45 @@ class CasesPanel(QWidget):
         kind = p["kind"]
         if kind == "search":
             now = d.get("hits_now")  # "…" until the count now arrives (_recount)
-            what = fill(self.tr("saved search “{query}”: {then} hits when pinned, {now} now"),
-                        query=d.get("query", p["ref"]), then=d.get("hits_at_pin", "?"),
-                        now="…" if now is None else now)
+            what = fill(
+                self.tr("saved search “{query}”: {then} hits when pinned, {now} now"),
+                query=d.get("query", p["ref"]),
+                then=d.get("hits_at_pin", "?"),
+                now="…" if now is None else now,
+            )
         elif kind == "face_lead":
             fmr = d.get("threshold_fmr")
-            what = fill(self.tr("face lead {title}: similarity {s}, threshold {t} "
-                                "(false-match rate {fmr}); review: {review}{by}"),
-                        title=p["title"], s=f"{float(d.get('similarity', 0)):.3f}",
-                        t=f"{float(d.get('threshold', 0)):.3f}",
-                        fmr=f"{fmr:.3%}" if isinstance(fmr, int | float) else "—",
-                        review={"confirmed": self.tr("confirmed"),
-                                "rejected": self.tr("rejected")}.get(
-                                    d.get("review") or "", self.tr("not reviewed")),
-                        by=fill(self.tr(" by {user}"), user=d["reviewer"])
-                        if d.get("reviewer") else "")
+            what = fill(
+                self.tr(
+                    "face lead {title}: similarity {s}, threshold {t} "
+                    "(false-match rate {fmr}); review: {review}{by}"
+                ),
+                title=p["title"],
+                s=f"{float(d.get('similarity', 0)):.3f}",
+                t=f"{float(d.get('threshold', 0)):.3f}",
+                fmr=f"{fmr:.3%}" if isinstance(fmr, int | float) else "—",
+                review={"confirmed": self.tr("confirmed"), "rejected": self.tr("rejected")}.get(
+                    d.get("review") or "", self.tr("not reviewed")
+                ),
+                by=fill(self.tr(" by {user}"), user=d["reviewer"]) if d.get("reviewer") else "",
+            )
         elif kind == "cooccur":
-            what = fill(self.tr("co-occurrence {title}: {n} entities moved together"),
-                        title=p["title"], n=len(d.get("pairs") or []))
+            what = fill(
+                self.tr("co-occurrence {title}: {n} entities moved together"),
+                title=p["title"],
+                n=len(d.get("pairs") or []),
+            )
         else:
             what = fill(self.tr("record {title} ({ref})"), title=p["title"], ref=p["ref"])
-        return what + "\n" + fill(self.tr("pinned by {user}, {when}"), user=p["pinned_by"],
-                                  when=_local(p["pinned_at"], self.tz))
+        return (
+            what
+            + "\n"
+            + fill(
+                self.tr("pinned by {user}, {when}"),
+                user=p["pinned_by"],
+                when=_local(p["pinned_at"], self.tz),
+            )
+        )
 
     def refresh_map_notes(self) -> None:
         """Draw the open case's located notes on the Map view (none without a case)."""
@@ -373,14 +416,21 @@ class CasesPanel(QWidget):
 
         points: list[dict[str, Any]] = []
         if self.session.case is not None:
-            points = self._try(self.tr("notes on the map"),
-                               self.session.engines.cases_note_places, case=self.session.case) or []
+            points = (
+                self._try(
+                    self.tr("notes on the map"),
+                    self.session.engines.cases_note_places,
+                    case=self.session.case,
+                )
+                or []
+            )
         self.map.set_notes(note_markers(points, self.tz))
 
     def noted_record_uids(self) -> set[str]:
         """Records the open case has notes on (marked on the timeline)."""
-        return {n["target"] for n in self._notes_cache
-                if n["target_kind"] in ("record", "timeline")}
+        return {
+            n["target"] for n in self._notes_cache if n["target_kind"] in ("record", "timeline")
+        }
 
     def record_notes_html(self, record: Any) -> str:
         """The case's notes on ``record`` and on its entities, as HTML for the record pane
@@ -396,9 +446,12 @@ class CasesPanel(QWidget):
         items = "".join(
             f"<li><b>{escape(n['author'])}</b> · {escape(_local(n['created_at'], self.tz))} · "
             f"{escape(n['target_kind'])} {escape(n['target'])}<br>{escape(n['text'])}</li>"
-            for n in mine)
-        return (f"<h4>✎ {escape(fill(self.tr('Notes in case {case}'), case=self.session.case))}"
-                f"</h4><ul>{items}</ul>")
+            for n in mine
+        )
+        return (
+            f"<h4>✎ {escape(fill(self.tr('Notes in case {case}'), case=self.session.case))}"
+            f"</h4><ul>{items}</ul>"
+        )
 
     # -- charts ---------------------------------------------------------------------------------
     def open_selected_chart(self) -> None:
@@ -418,11 +471,24 @@ class CasesPanel(QWidget):
         model.load(doc)
         model.noted = noted
         self.graph.redraw(fit=True)
-        self.offered.setText(fill(self.tr("{n} links were added to the data since this chart "
-                                          "was saved; expand the chart to bring them in."),
-                                  n=len(offered)) if offered else "")
-        self.status.setText(fill(self.tr("opened {name} (version {v})"),
-                                 name=self.session.chart_name, v=self.session.version))
+        self.offered.setText(
+            fill(
+                self.tr(
+                    "{n} links were added to the data since this chart "
+                    "was saved; expand the chart to bring them in."
+                ),
+                n=len(offered),
+            )
+            if offered
+            else ""
+        )
+        self.status.setText(
+            fill(
+                self.tr("opened {name} (version {v})"),
+                name=self.session.chart_name,
+                v=self.session.version,
+            )
+        )
         return True
 
     def save_chart(self) -> bool:
@@ -448,8 +514,9 @@ class CasesPanel(QWidget):
         saved = self._try(self.tr("save chart"), self.session.save, doc, name)
         if saved is None:
             return False
-        self.status.setText(fill(self.tr("saved {name} (version {v})"), name=saved["name"],
-                                 v=saved["version"]))
+        self.status.setText(
+            fill(self.tr("saved {name} (version {v})"), name=saved["name"], v=saved["version"])
+        )
         self.refresh_contents()
         return True
 
@@ -459,9 +526,13 @@ class CasesPanel(QWidget):
             return
         name, ok = QInputDialog.getText(self, self.tr("Duplicate chart"), self.tr("New name:"))
         if ok and name.strip():
-            self._try(self.tr("duplicate"), self.session.engines.cases_chart_duplicate,
-                      case=self.session.case, chart_id=item.data(Qt.ItemDataRole.UserRole),
-                      name=name.strip())
+            self._try(
+                self.tr("duplicate"),
+                self.session.engines.cases_chart_duplicate,
+                case=self.session.case,
+                chart_id=item.data(Qt.ItemDataRole.UserRole),
+                name=name.strip(),
+            )
             self.refresh_contents()
 
     def chart_picture(self) -> None:
@@ -469,11 +540,17 @@ class CasesPanel(QWidget):
         if self.session.case is None or self.session.chart_id is None:
             self.status.setText(self.tr("open or save a chart of the case first"))
             return
-        path, _ = QFileDialog.getSaveFileName(self, self.tr("Chart picture"),
-                                              f"{self.session.chart_name}.svg", "SVG (*.svg)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, self.tr("Chart picture"), f"{self.session.chart_name}.svg", "SVG (*.svg)"
+        )
         if path:
-            done = self._try(self.tr("picture"), self.session.engines.cases_chart_image,
-                             case=self.session.case, chart_id=self.session.chart_id, path=path)
+            done = self._try(
+                self.tr("picture"),
+                self.session.engines.cases_chart_image,
+                case=self.session.case,
+                chart_id=self.session.chart_id,
+                path=path,
+            )
             if done:
                 self.status.setText(fill(self.tr("picture written: {file}"), file=done["file"]))
 
@@ -484,23 +561,31 @@ class CasesPanel(QWidget):
             return
         name, ok = QInputDialog.getText(self, self.tr("Group"), self.tr("Group name:"))
         if ok and name.strip():
-            model.groups.append({"name": name.strip(), "members": sorted(model.selected),
-                                 "colour": "#e15759"})
-            self.status.setText(fill(self.tr("group {name}: {n} entities (save the chart to "
-                                             "keep it)"), name=name.strip(),
-                                     n=len(model.selected)))
+            model.groups.append(
+                {"name": name.strip(), "members": sorted(model.selected), "colour": "#e15759"}
+            )
+            self.status.setText(
+                fill(
+                    self.tr("group {name}: {n} entities (save the chart to keep it)"),
+                    name=name.strip(),
+                    n=len(model.selected),
+                )
+            )
 
     def confirm_discard(self) -> bool:
         """Ask before an unsaved chart is dropped: True to go on (saved or discarded)."""
         model = self._chart_model()
-        if model is None or self.session.case is None or \
-                not self.session.is_dirty(model.to_dict()):
+        if model is None or self.session.case is None or not self.session.is_dirty(model.to_dict()):
             return True
         answer = QMessageBox.question(
-            self, self.tr("Unsaved chart"),
+            self,
+            self.tr("Unsaved chart"),
             self.tr("The link chart has changes that are not saved in the case. Save them?"),
-            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
-            | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
         if answer == QMessageBox.StandardButton.Save:
             return self.save_chart()
         return answer == QMessageBox.StandardButton.Discard
@@ -533,8 +618,14 @@ class CasesPanel(QWidget):
         if not text or self.session.case is None:
             return
         kind, target = self.note_target.currentData() or ("case", "")
-        made = self._try(self.tr("note"), self.session.engines.cases_note_add,
-                         case=self.session.case, target_kind=kind, target=target, text=text)
+        made = self._try(
+            self.tr("note"),
+            self.session.engines.cases_note_add,
+            case=self.session.case,
+            target_kind=kind,
+            target=target,
+            text=text,
+        )
         if made:
             self.note_text.clear()
             self.refresh_contents()
@@ -542,13 +633,23 @@ class CasesPanel(QWidget):
     def note_on_place(self, lat: float, lon: float) -> None:
         """A right-click on the map: ask for the note's text and add it on that place."""
         if self.session.case is None:
-            self._tell(self.tr("choose a case in the Cases dock first, then right-click the "
-                               "map to note a place"))
+            self._tell(
+                self.tr(
+                    "choose a case in the Cases dock first, then right-click the "
+                    "map to note a place"
+                )
+            )
             return
         text, ok = QInputDialog.getText(
-            self, self.tr("Note on this place"),
-            fill(self.tr("Note at {lat}, {lon} in case {case} (@type:key links an entity):"),
-                 lat=f"{lat:.5f}", lon=f"{lon:.5f}", case=self.session.case))
+            self,
+            self.tr("Note on this place"),
+            fill(
+                self.tr("Note at {lat}, {lon} in case {case} (@type:key links an entity):"),
+                lat=f"{lat:.5f}",
+                lon=f"{lon:.5f}",
+                case=self.session.case,
+            ),
+        )
         if ok and text.strip():
             self.add_place_note(lat, lon, text)
 
@@ -558,14 +659,16 @@ class CasesPanel(QWidget):
         if self.session.case is None:
             return None
         try:
-            made = self.session.engines.cases_note_add(case=self.session.case,
-                                     target_kind="place", target=f"{lat:.6f},{lon:.6f}",
-                                     text=text)
+            made = self.session.engines.cases_note_add(
+                case=self.session.case,
+                target_kind="place",
+                target=f"{lat:.6f},{lon:.6f}",
+                text=text,
+            )
         except Exception as exc:  # e.g. a reader, a mention no record has: said, not raised
             self._tell(fill(self.tr("{what}: {error}"), what=self.tr("note"), error=exc))
             return None
-        self._tell(fill(self.tr("note added on {lat}, {lon}"), lat=f"{lat:.5f}",
-                        lon=f"{lon:.5f}"))
+        self._tell(fill(self.tr("note added on {lat}, {lon}"), lat=f"{lat:.5f}", lon=f"{lon:.5f}"))
         self.refresh_contents()
         return made
 
@@ -574,8 +677,14 @@ class CasesPanel(QWidget):
         self.status.setText(text)
         self.bus.message.emit(text, 6000)
 
-    def pin(self, kind: str, ref: str, title: str = "", data: dict[str, Any] | None = None,
-            reply: Any = None) -> dict[str, Any] | None:
+    def pin(
+        self,
+        kind: str,
+        ref: str,
+        title: str = "",
+        data: dict[str, Any] | None = None,
+        reply: Any = None,
+    ) -> dict[str, Any] | None:
         """Pin evidence to the open case (``cases.pin``: checked, audited and snapshotted
         there): a record, a saved search, a face lead or a co-occurrence result. What happened
         is shown here, on the status bar and told to ``reply(text)`` when given."""
@@ -584,10 +693,14 @@ class CasesPanel(QWidget):
             text = self.tr("choose a case in the Cases dock first, then pin")
         else:
             try:
-                made = self.session.engines.cases_pin(case=self.session.case, kind=kind,
-                                         ref=ref, title=title, data=dict(data or {}))
-                text = fill(self.tr("pinned to {case}: {title}"), case=self.session.case,
-                            title=made["title"])
+                made = self.session.engines.cases_pin(
+                    case=self.session.case, kind=kind, ref=ref, title=title, data=dict(data or {})
+                )
+                text = fill(
+                    self.tr("pinned to {case}: {title}"),
+                    case=self.session.case,
+                    title=made["title"],
+                )
             except Exception as exc:  # the service's message names the culprit
                 text = fill(self.tr("{what}: {error}"), what=self.tr("pin"), error=exc)
         self._tell(text)
@@ -608,36 +721,51 @@ class CasesPanel(QWidget):
         if self.session.case is None:
             return
         path, _ = QFileDialog.getSaveFileName(
-            self, self.tr("Write the dossier"), f"{self.session.case}.pdf",
-            "PDF (*.pdf);;HTML (*.html)")
+            self,
+            self.tr("Write the dossier"),
+            f"{self.session.case}.pdf",
+            "PDF (*.pdf);;HTML (*.html)",
+        )
         if path:
             self.dossier_to(Path(path))
 
     def dossier_to(self, path: Path) -> dict[str, Any] | None:
-        done = self._try(self.tr("dossier"), lambda: self.session.engines.cases_dossier(
-            case=self.session.number(), path=str(path)))
+        done = self._try(
+            self.tr("dossier"),
+            lambda: self.session.engines.cases_dossier(case=self.session.number(), path=str(path)),
+        )
         if done:
-            self.status.setText(fill(self.tr("dossier written: {file} (sha256 {sha})"),
-                                     file=done["file"], sha=done["sha256"][:16]))
+            self.status.setText(
+                fill(
+                    self.tr("dossier written: {file} (sha256 {sha})"),
+                    file=done["file"],
+                    sha=done["sha256"][:16],
+                )
+            )
         return done
 
     def export_case(self) -> None:
         if self.session.case is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self, self.tr("Export case"),
-                                              f"{self.session.case}.sbcase", "*.sbcase")
+        path, _ = QFileDialog.getSaveFileName(
+            self, self.tr("Export case"), f"{self.session.case}.sbcase", "*.sbcase"
+        )
         if path:
-            done = self._try(self.tr("export"), self.session.engines.cases_handover_export,
-                             case=self.session.case, path=path)
+            done = self._try(
+                self.tr("export"),
+                self.session.engines.cases_handover_export,
+                case=self.session.case,
+                path=path,
+            )
             if done:
-                self.status.setText(fill(self.tr("case file written: {file}"),
-                                         file=done["file"]))
+                self.status.setText(fill(self.tr("case file written: {file}"), file=done["file"]))
 
     def import_case(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, self.tr("Import case"), "", "*.sbcase")
         if path:
-            done = self._try(self.tr("import"), self.session.engines.cases_handover_import,
-                             path=path)
+            done = self._try(
+                self.tr("import"), self.session.engines.cases_handover_import, path=path
+            )
             if done:
                 self.refresh_cases()
                 self.choose_case(done["number"])
@@ -675,14 +803,24 @@ class CasesPanel(QWidget):
                 self._later("cases")
             return
         self._later("contents")
-        if data["kind"] == "case.chart_saved" and data["ref"] == self.session.chart_id and \
-                data["payload"].get("version") != self.session.version:
-            self.status.setText(fill(self.tr("{user} saved this chart (version {v}); reopen "
-                                             "it to see their changes"), user=data["user"],
-                                     v=data["payload"].get("version")))
+        if (
+            data["kind"] == "case.chart_saved"
+            and data["ref"] == self.session.chart_id
+            and data["payload"].get("version") != self.session.version
+        ):
+            self.status.setText(
+                fill(
+                    self.tr(
+                        "{user} saved this chart (version {v}); reopen it to see their changes"
+                    ),
+                    user=data["user"],
+                    v=data["payload"].get("version"),
+                )
+            )
         elif data["user"] != self.ctx.user:
-            self.status.setText(fill(self.tr("{user}: {kind}"), user=data["user"],
-                                     kind=data["kind"]))
+            self.status.setText(
+                fill(self.tr("{user}: {kind}"), user=data["user"], kind=data["kind"])
+            )
 
     def shutdown(self) -> None:
         self._poll.stop()

@@ -16,15 +16,45 @@ from core.progress import CancelToken
 from core.schema import default_schema
 
 #: Entity icon names (resources/schema/entities.toml) → pyqtgraph marker symbols.
-ICON_SYMBOLS = {"person": "o", "phone": "t1", "car": "s", "home": "h", "building": "p",
-                "alert": "star", "camera": "d", "tag": "t", "bed": "s", "dot": "o"}
+ICON_SYMBOLS = {
+    "person": "o",
+    "phone": "t1",
+    "car": "s",
+    "home": "h",
+    "building": "p",
+    "alert": "star",
+    "camera": "d",
+    "tag": "t",
+    "bed": "s",
+    "dot": "o",
+}
 
 #: Categorical palette for communities.
-COMMUNITY_COLOURS = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
-                     "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")
+COMMUNITY_COLOURS = (
+    "#4e79a7",
+    "#f28e2b",
+    "#e15759",
+    "#76b7b2",
+    "#59a14f",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#bab0ac",
+)
 
-LINK_COLOURS = ("#8a9bb0", "#f28e2b", "#76b7b2", "#e15759", "#59a14f", "#edc948", "#b07aa1",
-                "#ff9da7", "#9c755f", "#4e79a7")
+LINK_COLOURS = (
+    "#8a9bb0",
+    "#f28e2b",
+    "#76b7b2",
+    "#e15759",
+    "#59a14f",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#4e79a7",
+)
 
 SCALE = 100.0  # layout coordinates are about [-1, 1]; the chart works in ±100
 
@@ -70,8 +100,13 @@ class ChartModel:
     # -- undo ---------------------------------------------------------------------------------
     def snapshot(self) -> tuple[Any, ...]:
         """What an edit changes (content, positions, pins, hidden nodes), for undo/redo."""
-        return (self.graph, dict(self.positions), set(self.pinned), set(self.hidden),
-                set(self.selected))
+        return (
+            self.graph,
+            dict(self.positions),
+            set(self.pinned),
+            set(self.hidden),
+            set(self.selected),
+        )
 
     def restore(self, snap: tuple[Any, ...]) -> None:
         self.graph, positions, pinned, hidden, selected = snap
@@ -116,10 +151,18 @@ class ChartModel:
         origin = dict(self.origin)
         if not origin and self.graph is not None and self.graph.seeds:
             origin = {"kind": "seed", "seeds": list(self.graph.seeds)}
-        return chart_document(self.graph, positions=self.positions, pinned=self.pinned,
-                              hidden=self.hidden, colour_mode=self.colour_mode,
-                              scores=self.scores, community=self.community,
-                              styles=self.node_styles, groups=self.groups, origin=origin)
+        return chart_document(
+            self.graph,
+            positions=self.positions,
+            pinned=self.pinned,
+            hidden=self.hidden,
+            colour_mode=self.colour_mode,
+            scores=self.scores,
+            community=self.community,
+            styles=self.node_styles,
+            groups=self.groups,
+            origin=origin,
+        )
 
     def load(self, doc: dict[str, Any]) -> None:
         """Show a saved-chart document exactly as saved (nothing is read from the store)."""
@@ -173,8 +216,11 @@ class ChartModel:
     def visible_nodes(self) -> list[Any]:
         if self.graph is None:
             return []
-        return [n for nid, n in self.graph.nodes.items()
-                if nid not in self.hidden and nid in self.positions]
+        return [
+            n
+            for nid, n in self.graph.nodes.items()
+            if nid not in self.hidden and nid in self.positions
+        ]
 
     def visible_edges(self) -> list[Any]:
         if self.graph is None:
@@ -245,8 +291,16 @@ class ChartModel:
         for name, n in sorted(nodes.items(), key=lambda kv: -kv[1]):
             et = schema.entities.get(name)
             label = (et.label_zh if zh and et.label_zh else et.label) if et else name
-            out.append(LegendItem("entity", name, label, et.color if et else "#888888",
-                                  ICON_SYMBOLS.get(et.icon if et else "dot", "o"), n))
+            out.append(
+                LegendItem(
+                    "entity",
+                    name,
+                    label,
+                    et.color if et else "#888888",
+                    ICON_SYMBOLS.get(et.icon if et else "dot", "o"),
+                    n,
+                )
+            )
         for name, n in sorted(links.items(), key=lambda kv: -kv[1]):
             lt = schema.links.get(name)
             label = (getattr(lt, "label_zh", "") if zh else "") or (lt.label if lt else name)
@@ -295,7 +349,7 @@ def chart_label(node_id: str, label: str | None, limit: int = LABEL_CHARS) -> st
         return text
     if key and key in text:
         return text if len(text) <= 2 * limit else key
-    return text[:limit - 1] + "…"
+    return text[: limit - 1] + "…"
 
 
 def text_width_px(text: str) -> float:
@@ -303,8 +357,12 @@ def text_width_px(text: str) -> float:
     return sum(13.0 if ord(c) >= 0x2E80 else 7.0 for c in text)
 
 
-def place_labels(candidates: Sequence[tuple[str, float, float, str]], limit: int,
-                 line_px: float = 16.0, gap_px: float = 2.0) -> list[str]:
+def place_labels(
+    candidates: Sequence[tuple[str, float, float, str]],
+    limit: int,
+    line_px: float = 16.0,
+    gap_px: float = 2.0,
+) -> list[str]:
     """Which labels to draw so that none overlaps another: greedy, most relevant first.
 
     ``candidates`` are ``(node id, x px, y px, text)`` in order of relevance, positions in
@@ -320,10 +378,19 @@ def place_labels(candidates: Sequence[tuple[str, float, float, str]], limit: int
             break
         w = text_width_px(text) / 2 + gap_px
         box = (x - w, y, x + w, y + line_px + gap_px)
-        keys = [(i, j) for i in range(int(box[0] // cell), int(box[2] // cell) + 1)
-                for j in range(int(box[1] // cell), int(box[3] // cell) + 1)]
-        clash = any(box[0] < placed[k][2] and placed[k][0] < box[2] and box[1] < placed[k][3]
-                    and placed[k][1] < box[3] for key in keys for k in cells.get(key, ()))
+        keys = [
+            (i, j)
+            for i in range(int(box[0] // cell), int(box[2] // cell) + 1)
+            for j in range(int(box[1] // cell), int(box[3] // cell) + 1)
+        ]
+        clash = any(
+            box[0] < placed[k][2]
+            and placed[k][0] < box[2]
+            and box[1] < placed[k][3]
+            and placed[k][1] < box[3]
+            for key in keys
+            for k in cells.get(key, ())
+        )
         if clash:
             continue
         for key in keys:
@@ -345,19 +412,34 @@ def _ramp(s: float) -> str:
     return f"#{int(r):02x}{int(g):02x}{int(b):02x}"
 
 
-def grow(store: Any, current: Sequence[str], seeds: Sequence[str], *,
-         positions: dict[str, tuple[float, float]], link_types: Sequence[str] | None = None,
-         depth: int = 1, max_nodes: int = 2000, keep_seeds: Sequence[str] = (),
-         max_fanout: int | None = None,
-         cancel: CancelToken | None = None) -> tuple[Any, dict[str, tuple[float, float]]]:
+def grow(
+    store: Any,
+    current: Sequence[str],
+    seeds: Sequence[str],
+    *,
+    positions: dict[str, tuple[float, float]],
+    link_types: Sequence[str] | None = None,
+    depth: int = 1,
+    max_nodes: int = 2000,
+    keep_seeds: Sequence[str] = (),
+    max_fanout: int | None = None,
+    cancel: CancelToken | None = None,
+) -> tuple[Any, dict[str, tuple[float, float]]]:
     """Expand ``seeds`` and return the chart's new graph (current ∪ new, all links among them)
     and positions in which only the new nodes moved. Runs in a worker thread."""
     from graph.expand import expand, induced_graph
     from graph.layout import layout
 
     budget = max(len(seeds) + 1, max_nodes - len(current) + len(seeds))
-    found = expand(store, seeds, depth=depth, link_types=link_types, max_nodes=budget,
-                   max_fanout=max_fanout, cancel=cancel)
+    found = expand(
+        store,
+        seeds,
+        depth=depth,
+        link_types=link_types,
+        max_nodes=budget,
+        max_fanout=max_fanout,
+        cancel=cancel,
+    )
     ids = list(dict.fromkeys([*current, *found.nodes]))
     merged = induced_graph(store, ids) if current else found
     merged.seeds = tuple(dict.fromkeys([*keep_seeds, *found.seeds]))
@@ -368,7 +450,6 @@ def grow(store: Any, current: Sequence[str], seeds: Sequence[str], *,
             merged.nodes[nid].depth = node.depth
     fixed = {k: v for k, v in positions.items() if k in merged.nodes}
     return merged, layout(merged, fixed=fixed or None)
-
 
 
 # -- the same work in the helper process (console.offload) -------------------------------------
@@ -384,14 +465,20 @@ def _store_at(path: str) -> Any:
     return store
 
 
-def pack(graph: Any, positions: dict[str, tuple[float, float]],
-         extra: Any = None) -> dict[str, Any]:
+def pack(
+    graph: Any, positions: dict[str, tuple[float, float]], extra: Any = None
+) -> dict[str, Any]:
     """A chart graph as separately pickled chunks (:func:`console.offload.chunked`)."""
     from console.offload import chunked
 
-    return {"nodes": chunked(graph.nodes.values()), "edges": chunked(graph.edges),
-            "positions": chunked(positions.items()), "seeds": tuple(graph.seeds),
-            "truncated": graph.truncated, "extra": extra}
+    return {
+        "nodes": chunked(graph.nodes.values()),
+        "edges": chunked(graph.edges),
+        "positions": chunked(positions.items()),
+        "seeds": tuple(graph.seeds),
+        "truncated": graph.truncated,
+        "extra": extra,
+    }
 
 
 def unpack(packed: dict[str, Any]) -> tuple[Any, dict[str, tuple[float, float]], Any]:
@@ -400,20 +487,39 @@ def unpack(packed: dict[str, Any]) -> tuple[Any, dict[str, tuple[float, float]],
     from graph.model import GraphResult
 
     nodes = {n.id: n for n in unchunk(packed["nodes"])}
-    graph = GraphResult(nodes=nodes, edges=unchunk(packed["edges"]), seeds=packed["seeds"],
-                        truncated=packed["truncated"])
+    graph = GraphResult(
+        nodes=nodes,
+        edges=unchunk(packed["edges"]),
+        seeds=packed["seeds"],
+        truncated=packed["truncated"],
+    )
     return graph, dict(unchunk(packed["positions"])), packed["extra"]
 
 
-def grow_packed(store_path: str, current: Sequence[str], seeds: Sequence[str], *,
-                positions: dict[str, tuple[float, float]],
-                link_types: Sequence[str] | None = None, depth: int = 1,
-                max_nodes: int = 2000, keep_seeds: Sequence[str] = (),
-                cancel: Any = None) -> dict[str, Any]:
+def grow_packed(
+    store_path: str,
+    current: Sequence[str],
+    seeds: Sequence[str],
+    *,
+    positions: dict[str, tuple[float, float]],
+    link_types: Sequence[str] | None = None,
+    depth: int = 1,
+    max_nodes: int = 2000,
+    keep_seeds: Sequence[str] = (),
+    cancel: Any = None,
+) -> dict[str, Any]:
     """:func:`grow` on the store at ``store_path``, packed; runs in the helper process."""
-    graph, pos = grow(_store_at(store_path), current, seeds, positions=positions,
-                      link_types=link_types, depth=depth, max_nodes=max_nodes,
-                      keep_seeds=keep_seeds, cancel=cancel)
+    graph, pos = grow(
+        _store_at(store_path),
+        current,
+        seeds,
+        positions=positions,
+        link_types=link_types,
+        depth=depth,
+        max_nodes=max_nodes,
+        keep_seeds=keep_seeds,
+        cancel=cancel,
+    )
     return pack(graph, pos)
 
 
@@ -422,8 +528,9 @@ def grow_packed(store_path: str, current: Sequence[str], seeds: Sequence[str], *
 HUB_TYPES = ("device",)
 
 
-def path_link_types(exclude_hubs: Iterable[str] = (), exclude_links: Iterable[str] = ()
-                    ) -> list[str] | None:
+def path_link_types(
+    exclude_hubs: Iterable[str] = (), exclude_links: Iterable[str] = ()
+) -> list[str] | None:
     """The link types a path may use: all but ``exclude_links`` and those that only lead to or
     from a hub type in ``exclude_hubs`` (``passed`` leads only to devices); ``None`` = all.
 
@@ -441,10 +548,17 @@ def path_link_types(exclude_hubs: Iterable[str] = (), exclude_links: Iterable[st
     return keep
 
 
-def path_graph(store: Any, current: Sequence[str], source: str, target: str, *,
-               positions: dict[str, tuple[float, float]], keep_seeds: Sequence[str] = (),
-               link_types: Sequence[str] | None = None, cancel: CancelToken | None = None
-               ) -> tuple[Any, dict[str, tuple[float, float]], list[str]]:
+def path_graph(
+    store: Any,
+    current: Sequence[str],
+    source: str,
+    target: str,
+    *,
+    positions: dict[str, tuple[float, float]],
+    keep_seeds: Sequence[str] = (),
+    link_types: Sequence[str] | None = None,
+    cancel: CancelToken | None = None,
+) -> tuple[Any, dict[str, tuple[float, float]], list[str]]:
     """The chart plus a shortest path ``source`` → ``target`` (typed ids, plates… resolved),
     over ``link_types`` only when given: ``(graph, positions, path node ids)``; only the new
     nodes move."""
@@ -452,8 +566,9 @@ def path_graph(store: Any, current: Sequence[str], source: str, target: str, *,
     from graph.expand import find_path, induced_graph
     from graph.layout import layout
 
-    path = find_path(store, source, resolve_entity(store, target), link_types=link_types,
-                     cancel=cancel)
+    path = find_path(
+        store, source, resolve_entity(store, target), link_types=link_types, cancel=cancel
+    )
     ids = list(dict.fromkeys([*current, *path.nodes]))
     merged = induced_graph(store, ids)
     merged.seeds = tuple(keep_seeds)
@@ -461,9 +576,14 @@ def path_graph(store: Any, current: Sequence[str], source: str, target: str, *,
     return merged, layout(merged, fixed=fixed or None), list(path.seeds)
 
 
-def with_entities(store: Any, current: Sequence[str], new: Sequence[str], *,
-                  positions: dict[str, tuple[float, float]], keep_seeds: Sequence[str] = ()
-                  ) -> tuple[Any, dict[str, tuple[float, float]]]:
+def with_entities(
+    store: Any,
+    current: Sequence[str],
+    new: Sequence[str],
+    *,
+    positions: dict[str, tuple[float, float]],
+    keep_seeds: Sequence[str] = (),
+) -> tuple[Any, dict[str, tuple[float, float]]]:
     """The chart plus the entities ``new`` and the links among all of them (e.g. vehicles
     moving together and the checkpoints where they met); only the new nodes move."""
     from graph.expand import induced_graph
@@ -476,11 +596,26 @@ def with_entities(store: Any, current: Sequence[str], new: Sequence[str], *,
     return merged, layout(merged, fixed=fixed or None)
 
 
-def path_packed(store_path: str, current: Sequence[str], source: str, target: str, *,
-                positions: dict[str, tuple[float, float]], keep_seeds: Sequence[str] = (),
-                link_types: Sequence[str] | None = None, cancel: Any = None) -> dict[str, Any]:
+def path_packed(
+    store_path: str,
+    current: Sequence[str],
+    source: str,
+    target: str,
+    *,
+    positions: dict[str, tuple[float, float]],
+    keep_seeds: Sequence[str] = (),
+    link_types: Sequence[str] | None = None,
+    cancel: Any = None,
+) -> dict[str, Any]:
     """:func:`path_graph` on the store at ``store_path``, packed; runs in the helper process."""
-    graph, pos, hops = path_graph(_store_at(store_path), current, source, target,
-                                  positions=positions, keep_seeds=keep_seeds,
-                                  link_types=link_types, cancel=cancel)
+    graph, pos, hops = path_graph(
+        _store_at(store_path),
+        current,
+        source,
+        target,
+        positions=positions,
+        keep_seeds=keep_seeds,
+        link_types=link_types,
+        cancel=cancel,
+    )
     return pack(graph, pos, hops)

@@ -28,17 +28,29 @@ def cmd_console(args: argparse.Namespace) -> int:
 
 def register(subparsers: Any) -> None:
     """Add the ``console`` subcommand to the ``superbrain`` parser."""
-    p = subparsers.add_parser("console", help="open the desktop console on a workspace",
-                              description="Open the console (search, link chart, faces, map, "
-                                          "dashboards, dispatch board) on WORKSPACE.")
+    p = subparsers.add_parser(
+        "console",
+        help="open the desktop console on a workspace",
+        description="Open the console (search, link chart, faces, map, "
+        "dashboards, dispatch board) on WORKSPACE.",
+    )
     # no default: without -w the console picks the workspace as `superbrain` alone does
-    p.add_argument("-w", "--workspace", type=Path, default=None,
-                   help="workspace folder (default: the last one opened, else "
-                        "$SUPERBRAIN_WORKSPACE or ./workspace, else an offer to build the demo)")
-    p.add_argument("--server", metavar="URL",
-                   help="work as a client of a centre server (https://host:port) instead of "
-                        "on a workspace folder: log in there; searches, expansions and "
-                        "dispatch run and are audited on the server")
-    p.add_argument("--ca-certs", metavar="PEM",
-                   help="CA certificate that signed the server's TLS certificate")
+    p.add_argument(
+        "-w",
+        "--workspace",
+        type=Path,
+        default=None,
+        help="workspace folder (default: the last one opened, else "
+        "$SUPERBRAIN_WORKSPACE or ./workspace, else an offer to build the demo)",
+    )
+    p.add_argument(
+        "--server",
+        metavar="URL",
+        help="work as a client of a centre server (https://host:port) instead of "
+        "on a workspace folder: log in there; searches, expansions and "
+        "dispatch run and are audited on the server",
+    )
+    p.add_argument(
+        "--ca-certs", metavar="PEM", help="CA certificate that signed the server's TLS certificate"
+    )
     p.set_defaults(func=cmd_console)

@@ -102,13 +102,23 @@ class ConsoleContext:
             except WorkspaceError as exc:  # an unknown name: the default, as below
                 log.warning("%s; using %s", exc, DEFAULT_TIME_ZONE)
                 return DEFAULT_TIME_ZONE
-        name = str((self.workspace.config.get("workspace", {}) or {}).get(
-            "timezone", DEFAULT_TIME_ZONE)).strip() or DEFAULT_TIME_ZONE
+        name = (
+            str(
+                (self.workspace.config.get("workspace", {}) or {}).get(
+                    "timezone", DEFAULT_TIME_ZONE
+                )
+            ).strip()
+            or DEFAULT_TIME_ZONE
+        )
         try:
             ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
-            log.warning("%s: unknown [workspace] timezone %r; using %s",
-                        self.workspace.root, name, DEFAULT_TIME_ZONE)
+            log.warning(
+                "%s: unknown [workspace] timezone %r; using %s",
+                self.workspace.root,
+                name,
+                DEFAULT_TIME_ZONE,
+            )
             return DEFAULT_TIME_ZONE
         return name
 
@@ -174,4 +184,3 @@ class ConsoleContext:
                     log.warning("closing %r failed: %s", service, exc)
         self._services.clear()
         self.workspace.close()
-

@@ -66,11 +66,18 @@ class CooccurDialog(QDialog):
         self.pin_button.setEnabled(False)
         self.pin_button.clicked.connect(self.pin_to_case)
         self.table = QTableWidget(0, 5)
-        self.table.setHorizontalHeaderLabels([self.tr("Entity"), self.tr("Meetings"),
-                                              self.tr("Places"), self.tr("Days"),
-                                              self.tr("Joint reads")])
+        self.table.setHorizontalHeaderLabels(
+            [
+                self.tr("Entity"),
+                self.tr("Meetings"),
+                self.tr("Places"),
+                self.tr("Days"),
+                self.tr("Joint reads"),
+            ]
+        )
         present(self.table.horizontalHeader()).setSectionResizeMode(
-            0, QHeaderView.ResizeMode.Stretch)
+            0, QHeaderView.ResizeMode.Stretch
+        )
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         present(self.table.verticalHeader()).hide()
         self.status = data_label("")
@@ -104,13 +111,15 @@ class CooccurDialog(QDialog):
             from graph.entities import resolve_entity
 
             entity = resolve_entity(store, text)
-            return entity, cooccurring_in_store(store, entity, window=window,
-                                                min_count=min_count, top=50)
+            return entity, cooccurring_in_store(
+                store, entity, window=window, min_count=min_count, top=50
+            )
 
         job = Job(work, "co-occurrence")
         job.result.connect(self._show)
-        job.error.connect(lambda msg: self.status.setText(fill(self.tr("not found: {error}"),
-                                                               error=msg)))
+        job.error.connect(
+            lambda msg: self.status.setText(fill(self.tr("not found: {error}"), error=msg))
+        )
         self.status.setText(self.tr("searching …"))
         self.job = job
         return job.start()
@@ -125,14 +134,16 @@ class CooccurDialog(QDialog):
             for col, text in enumerate((other, r.count, r.places, r.days, r.sightings)):
                 item = QTableWidgetItem(str(text))
                 if col:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight
-                                          | Qt.AlignmentFlag.AlignVCenter)
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
                 self.table.setItem(row, col, item)
         self.chart_button.setEnabled(bool(results))
         self.pin_button.setEnabled(bool(results))
         self._asked = (entity, int(self.window_s.value()), int(self.min_count.value()))
-        self.status.setText(fill(self.tr("{n} entities moved with {entity}"), n=len(results),
-                                 entity=entity))
+        self.status.setText(
+            fill(self.tr("{n} entities moved with {entity}"), n=len(results), entity=entity)
+        )
         self.found.emit(results)
 
     def pin_evidence(self) -> tuple[str, str, dict[str, Any]] | None:
@@ -149,8 +160,11 @@ class CooccurDialog(QDialog):
             pairs.append(pair)
         ref = f"{entity} ±{window}s ≥{min_count}"
         title = f"{entity}: {len(pairs)} moving together (±{window} s, ≥{min_count} meetings)"
-        return ref, title, {"entity": entity, "window_s": window, "min_count": min_count,
-                            "pairs": pairs}
+        return (
+            ref,
+            title,
+            {"entity": entity, "window_s": window, "min_count": min_count, "pairs": pairs},
+        )
 
     def pin_to_case(self) -> None:
         """Pin the result to the case open in the Cases dock (it checks, audits and says)."""
@@ -165,8 +179,7 @@ class CooccurDialog(QDialog):
         """The entity, the ones it moved with (the selected rows, else all) and the places
         where they met, onto the link chart."""
         entity = self.entity.text().strip()
-        rows = sorted({i.row() for i in self.table.selectedIndexes()}) or range(
-            len(self.results))
+        rows = sorted({i.row() for i in self.table.selectedIndexes()}) or range(len(self.results))
         chosen = [self.results[r] for r in rows]
         ids = [entity]
         for r in chosen:

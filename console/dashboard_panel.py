@@ -40,8 +40,7 @@ log = logging.getLogger(__name__)
 def collect(ctx: ConsoleContext, field: str) -> dict[str, Any]:
     """Every dashboard number for category field ``field`` (blocking: call from a worker)."""
     store = ctx.workspace.store
-    series = analytics.counts_over_time(store, field, by="month",
-                                         zone=ZoneInfo(ctx.time_zone))
+    series = analytics.counts_over_time(store, field, by="month", zone=ZoneInfo(ctx.time_zone))
     out: dict[str, Any] = {
         "field": field,
         "series": series,
@@ -62,8 +61,14 @@ def collect(ctx: ConsoleContext, field: str) -> dict[str, Any]:
     return out
 
 
-def _bars(plot: pg.PlotWidget, labels: list[str], values: list[float], colours: list[str],
-          *, horizontal: bool = False) -> None:
+def _bars(
+    plot: pg.PlotWidget,
+    labels: list[str],
+    values: list[float],
+    colours: list[str],
+    *,
+    horizontal: bool = False,
+) -> None:
     plot.clear()
     if not values:
         return
@@ -103,13 +108,16 @@ class DashboardPanel(QWidget):
         top.addWidget(self.field)
         top.addWidget(self.summary, 1)
         top.addWidget(refresh)
-        self.trend = pg.PlotWidget(title=self.tr("records per month by category"),
-                                   axisItems={"bottom": pg.AxisItem("bottom")})
+        self.trend = pg.PlotWidget(
+            title=self.tr("records per month by category"),
+            axisItems={"bottom": pg.AxisItem("bottom")},
+        )
         self.trend.addLegend(offset=(10, 5), labelTextSize="8pt")
         self.yoy = pg.PlotWidget(title=self.tr("last 30 days vs a year before (%)"))
         self.places = pg.PlotWidget(title=self.tr("top places (records by district)"))
         self.hot = pg.PlotWidget(
-            title=self.tr("hotspots: incidents by district, 14 days vs the 14 before"))
+            title=self.tr("hotspots: incidents by district, 14 days vs the 14 before")
+        )
         self.yoy_note = data_label("")
         self.yoy_note.setProperty("role", "muted")
         self.yoy_note.setWordWrap(True)
@@ -169,28 +177,51 @@ class DashboardPanel(QWidget):
             self.field.setCurrentText(current if current in data["fields"] else "category")
             self._fields_loaded = True
         total = sum(data["sources"].values())
-        self.summary.setText(fill(self.tr("{n} records in {sources} sources"), n=f"{total:,}",
-                                  sources=len(data["sources"])))
+        self.summary.setText(
+            fill(
+                self.tr("{n} records in {sources} sources"),
+                n=f"{total:,}",
+                sources=len(data["sources"]),
+            )
+        )
         series = data["series"]
         self.trend.clear()
         x = np.arange(len(series.periods))
         for i, (name, counts) in enumerate(series.counts.items()):
             colour = COMMUNITY_COLOURS[i % len(COMMUNITY_COLOURS)]
-            self.trend.plot(x, counts, pen=pg.mkPen(colour, width=2), name=name,
-                            symbol="o", symbolSize=4, symbolBrush=colour)
+            self.trend.plot(
+                x,
+                counts,
+                pen=pg.mkPen(colour, width=2),
+                name=name,
+                symbol="o",
+                symbolSize=4,
+                symbolBrush=colour,
+            )
         step = max(1, len(series.periods) // 5)
         self.trend.getAxis("bottom").setTicks(
-            [[(i, p) for i, p in enumerate(series.periods) if i % step == 0]])
+            [[(i, p) for i, p in enumerate(series.periods) if i % step == 0]]
+        )
         changes = data["yoy"]
         known = [c for c in changes if c.percent is not None]
-        _bars(self.yoy, [c.indicator for c in known], [c.percent or 0.0 for c in known],
-              ["#e5534b" if (c.percent or 0) > 0 else "#3fb950" for c in known])
+        _bars(
+            self.yoy,
+            [c.indicator for c in known],
+            [c.percent or 0.0 for c in known],
+            ["#e5534b" if (c.percent or 0) > 0 else "#3fb950" for c in known],
+        )
         missing = [c.indicator for c in changes if c.percent is None]
         self.yoy_note.setText(
-            "no records a year before for: " + ", ".join(missing[:8]) if missing else "")
+            "no records a year before for: " + ", ".join(missing[:8]) if missing else ""
+        )
         places = data["places"]
-        _bars(self.places, [p for p, _ in places][::-1], [n for _, n in places][::-1],
-              [self.theme.accent] * len(places), horizontal=True)
+        _bars(
+            self.places,
+            [p for p, _ in places][::-1],
+            [n for _, n in places][::-1],
+            [self.theme.accent] * len(places),
+            horizontal=True,
+        )
         hot = data["hotspots"]
         if hot is None:
             self.hot.clear()
@@ -200,10 +231,22 @@ class DashboardPanel(QWidget):
             labels = [d["district"] for d in districts]
             self.hot.clear()
             x = np.arange(len(districts))
-            self.hot.addItem(pg.BarGraphItem(x=x - 0.18, height=[d["previous"] for d in districts],
-                                             width=0.34, brush=pg.mkBrush(self.theme.muted)))
-            self.hot.addItem(pg.BarGraphItem(x=x + 0.18, height=[d["count"] for d in districts],
-                                             width=0.34, brush=pg.mkBrush("#f0883e")))
+            self.hot.addItem(
+                pg.BarGraphItem(
+                    x=x - 0.18,
+                    height=[d["previous"] for d in districts],
+                    width=0.34,
+                    brush=pg.mkBrush(self.theme.muted),
+                )
+            )
+            self.hot.addItem(
+                pg.BarGraphItem(
+                    x=x + 0.18,
+                    height=[d["count"] for d in districts],
+                    width=0.34,
+                    brush=pg.mkBrush("#f0883e"),
+                )
+            )
             self.hot.getAxis("bottom").setTicks([[(i, t[:6]) for i, t in enumerate(labels)]])
             self.hot.autoRange()
 

@@ -51,10 +51,19 @@ class DispatchMap(QWidget):
         self.data: dict[str, Any] = {"incident": None, "units": [], "others": []}
         self.html = ""
         # the same view as the Map view's: with a configured tile server, its tiles load
-        self.area = area = MapArea(self.tr("building the map …"), self._on_open, self._on_loaded,
-                       "superbrain-dispatch-map-", "dispatch-map.html")
-        self.stack, self.notice, self.view, self.pages = (area.stack, area.notice, area.view,
-                                                          area.pages)
+        self.area = area = MapArea(
+            self.tr("building the map …"),
+            self._on_open,
+            self._on_loaded,
+            "superbrain-dispatch-map-",
+            "dispatch-map.html",
+        )
+        self.stack, self.notice, self.view, self.pages = (
+            area.stack,
+            area.notice,
+            area.view,
+            area.pages,
+        )
         self.setLayout(self.stack)
         # built when the board is first shown: not while the window starts (#15, start-up)
         self.built = False
@@ -71,9 +80,13 @@ class DispatchMap(QWidget):
 
         def work(_p: Any, _c: Any) -> str:
             base = basemap_features()  # streets and place names under the board's markers
-            return build_map_html(MapLayers(streets=base["streets"], places=base["places"]),
-                                  tile_url=tile_url_for(ctx), dark=dark, time_zone=tz,
-                                  labels=labels)
+            return build_map_html(
+                MapLayers(streets=base["streets"], places=base["places"]),
+                tile_url=tile_url_for(ctx),
+                dark=dark,
+                time_zone=tz,
+                labels=labels,
+            )
 
         job = Job(work, "dispatch map")
         job.result.connect(self._built)
@@ -95,7 +108,7 @@ class DispatchMap(QWidget):
             self.stack.setCurrentWidget(self.notice)
         self.page_ready.emit(ok)
 
-    def showEvent(self, event: Any) -> None:  # noqa: N802
+    def showEvent(self, event: Any) -> None:
         # No invalidateSize calls from here on resize: Leaflet follows the page's own resize
         # events, and forcing a redraw of the canvas on every resize of the board's splitter
         # left the page unresponsive for seconds under software rendering (measured: with
@@ -106,8 +119,12 @@ class DispatchMap(QWidget):
         self.pages.load_pending()
 
     # -- content ------------------------------------------------------------------------------
-    def show_dispatch(self, incident: dict[str, Any] | None, recommendations: list[Any],
-                      units: list[dict[str, Any]]) -> None:
+    def show_dispatch(
+        self,
+        incident: dict[str, Any] | None,
+        recommendations: list[Any],
+        units: list[dict[str, Any]],
+    ) -> None:
         """Show ``incident`` (a queue row), its ``recommendations`` and the other ``units``."""
         self.data = dispatch_view(incident, recommendations, units)
         self._draw()

@@ -27,8 +27,9 @@ def state_label(label: str, zh: bool) -> str:
     return label
 
 
-def incident_detail(row: dict[str, Any] | None, age_s: float, time_zone: str,
-                    labels: dict[str, str] | None = None) -> str:
+def incident_detail(
+    row: dict[str, Any] | None, age_s: float, time_zone: str, labels: dict[str, str] | None = None
+) -> str:
     """The board's incident detail as plain text: what was reported, by whom, the routing rule
     that fired, and its timers (received, waiting, response due) in the workspace's zone."""
     if row is None:
@@ -50,13 +51,17 @@ def incident_detail(row: dict[str, Any] | None, age_s: float, time_zone: str,
     lines = [
         f"#{row.get('id')}  P{row.get('priority')}  {row.get('category', '')}  ·  {status}",
         f"received {local(row.get('received_at'))} ({time_zone}) · waiting "
-        f"{format_seconds(age_s)}" + (f" · respond by {local(due)}" if due else "")
+        f"{format_seconds(age_s)}"
+        + (f" · respond by {local(due)}" if due else "")
         + (" · ⚠ OVERDUE" if row.get("overdue") else ""),
         f"address: {row.get('address') or '—'}  ({row.get('district') or '—'})",
         f"reporter: {row.get('reporter') or '—'}  {row.get('reporter_phone') or ''}".rstrip(),
         f"routing rule: {routing.get('rule_id', '—')} — {routing.get('description', '—')}"
-        + (f" → {', '.join(routing.get('departments') or ())}"
-           if routing.get("departments") else ""),
+        + (
+            f" → {', '.join(routing.get('departments') or ())}"
+            if routing.get("departments")
+            else ""
+        ),
         f"units: {', '.join(row.get('units') or ()) or '—'}",
         "",
         str(row.get("text") or ""),
@@ -130,10 +135,14 @@ class UnitsModel(ListTableModel):
 
     HEADERS = ("Unit", "Type", "Status", "District", "Incident", "Position")
     ORDER = ("available", "dispatched", "en_route", "on_scene", "cleared", "off_duty")
-    STATUS_COLOURS: ClassVar[dict[str, str]] = {"available": "#3fb950", "dispatched": "#f0883e",
-                                                "en_route": "#d29922",
-                                                "on_scene": "#e5534b", "cleared": "#3d8bfd",
-                                                "off_duty": "#6e7681"}
+    STATUS_COLOURS: ClassVar[dict[str, str]] = {
+        "available": "#3fb950",
+        "dispatched": "#f0883e",
+        "en_route": "#d29922",
+        "on_scene": "#e5534b",
+        "cleared": "#3d8bfd",
+        "off_duty": "#6e7681",
+    }
 
     def __init__(self, stale_after_s: float = 600.0) -> None:
         super().__init__()
@@ -183,7 +192,8 @@ class UnitsModel(ListTableModel):
                     return QColor("#d29922")
         if role == Qt.ItemDataRole.ToolTipRole:
             return plain_tooltip(
-                f"{u.id} · {u.precinct} · capabilities: {', '.join(u.capabilities)}")
+                f"{u.id} · {u.precinct} · capabilities: {', '.join(u.capabilities)}"
+            )
         return None
 
     def unit(self, row: int) -> Any | None:
@@ -213,4 +223,3 @@ class UnitsModel(ListTableModel):
         if self.units:
             col = len(self.HEADERS) - 1
             self.dataChanged.emit(self.index(0, col), self.index(len(self.units) - 1, col))
-

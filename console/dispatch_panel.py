@@ -82,8 +82,9 @@ def status_choices(machine: Any, current: str) -> list[tuple[str, str]]:
     """(state, label) for every state the unit state machine allows from ``current``, labelled
     as the operators' table says ("下班 off duty"); staying put is not a choice."""
     zh = current_language().startswith("zh")
-    return [(s, state_label(machine.label(s), zh)) for s in machine.allowed(current)
-            if s != current]
+    return [
+        (s, state_label(machine.label(s), zh)) for s in machine.allowed(current) if s != current
+    ]
 
 
 class DispatchPanel(QWidget):
@@ -129,9 +130,15 @@ class DispatchPanel(QWidget):
         for col, width in enumerate((34, 76, 104, 72, 64, 90)):
             self.queue.setColumnWidth(col, width)
         self.recs = QTableWidget(0, 5)
-        self.recs.setHorizontalHeaderLabels([self.tr("Unit"), self.tr("Type"),
-                                             self.tr("Distance"), self.tr("ETA"),
-                                             self.tr("Position")])
+        self.recs.setHorizontalHeaderLabels(
+            [
+                self.tr("Unit"),
+                self.tr("Type"),
+                self.tr("Distance"),
+                self.tr("ETA"),
+                self.tr("Position"),
+            ]
+        )
         self.recs.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         present(self.recs.verticalHeader()).hide()
         present(self.recs.horizontalHeader()).setStretchLastSection(True)
@@ -212,8 +219,12 @@ class DispatchPanel(QWidget):
         split.setSizes([560, 520])
         self.split = split
         self.map_button = QPushButton(self.tr("Show in Map view"))
-        self.map_button.setToolTip(self.tr("The Map view shows every layer; pop it out "
-                                           "(Ctrl+Shift+D) to keep it beside the board"))
+        self.map_button.setToolTip(
+            self.tr(
+                "The Map view shows every layer; pop it out "
+                "(Ctrl+Shift+D) to keep it beside the board"
+            )
+        )
         self.map_button.clicked.connect(self.show_on_map)
         mv.addWidget(self.map_button)
         self.unit_points: list[dict[str, Any]] = []
@@ -238,10 +249,15 @@ class DispatchPanel(QWidget):
         self.poller.start()
         bus.data_changed.connect(self.reload)
         # the commander's keys (also in board mode): recommend, assign, status, acknowledge
-        for key, slot in (("F2", self.recommend_selected), ("F3", self.assign_selected),
-                          ("F4", self.open_status_menu), ("F6", self.acknowledge_selected)):
-            QShortcut(QKeySequence(key), self,
-                      context=Qt.ShortcutContext.WidgetWithChildrenShortcut).activated.connect(slot)
+        for key, slot in (
+            ("F2", self.recommend_selected),
+            ("F3", self.assign_selected),
+            ("F4", self.open_status_menu),
+            ("F6", self.acknowledge_selected),
+        ):
+            QShortcut(
+                QKeySequence(key), self, context=Qt.ShortcutContext.WidgetWithChildrenShortcut
+            ).activated.connect(slot)
         self.reload()
 
     # -- loading ------------------------------------------------------------------------------
@@ -267,8 +283,13 @@ class DispatchPanel(QWidget):
         closed = hasattr(self, "scope") and self.scope.currentData() == "closed"
         # the closed list (three audited reads) is re-read at most every CLOSED_REFRESH_S,
         # not on every change of the journal
-        cached = (self._closed[1] if closed and self._closed is not None
-                  and time.monotonic() - self._closed[0] < CLOSED_REFRESH_S else None)
+        cached = (
+            self._closed[1]
+            if closed
+            and self._closed is not None
+            and time.monotonic() - self._closed[0] < CLOSED_REFRESH_S
+            else None
+        )
 
         def work(_p: Any, _c: Any) -> dict[str, Any]:
             view = self._view()
@@ -286,7 +307,8 @@ class DispatchPanel(QWidget):
         job = Job(work, "dispatch board")
         job.result.connect(lambda board, n=self._reloads: self._show_if_newer(board, n))
         job.error.connect(
-            lambda msg: self.message.setText(fill(self.tr("board: {error}"), error=msg)))
+            lambda msg: self.message.setText(fill(self.tr("board: {error}"), error=msg))
+        )
         return job.start()
 
     def _show_if_newer(self, board: dict[str, Any], n: int) -> None:
@@ -313,10 +335,17 @@ class DispatchPanel(QWidget):
         self.units_model.set_units(board["unit_list"])
         inc = " · ".join(f"{k.replace('_', ' ')} {v}" for k, v in board["incidents"].items() if v)
         units = " · ".join(f"{k.replace('_', ' ')} {v}" for k, v in board["units"].items() if v)
-        self.counts.setText(fill(
-            self.tr("Open incidents {open}   |   units: {units}   |   unacknowledged alerts "
-                    "{alerts}"), open=len(board["queue"]), units=units,
-            alerts=board["alerts_unacked"]))
+        self.counts.setText(
+            fill(
+                self.tr(
+                    "Open incidents {open}   |   units: {units}   |   unacknowledged alerts "
+                    "{alerts}"
+                ),
+                open=len(board["queue"]),
+                units=units,
+                alerts=board["alerts_unacked"],
+            )
+        )
         self.counts.setToolTip(plain_tooltip(f"incidents: {inc}"))
         if current is not None:
             self.select_incident(current)
@@ -337,8 +366,10 @@ class DispatchPanel(QWidget):
             self._flush.start()
 
     def _flush_positions(self) -> None:
-        moved = sum(self.units_model.move(unit, lat, lon, at)
-                    for unit, (lat, lon, at) in self.fixes.take().items())
+        moved = sum(
+            self.units_model.move(unit, lat, lon, at)
+            for unit, (lat, lon, at) in self.fixes.take().items()
+        )
         if moved:
             self.unit_points = unit_points(self.units_model.units, self.units_model.stale_after_s)
             self._update_map()
@@ -351,8 +382,9 @@ class DispatchPanel(QWidget):
         if not self.unit_points:
             return
         points = unit_points(self.units_model.units, self.units_model.stale_after_s)
-        if {p["id"] for p in points if p["stale"]} != \
-                {p["id"] for p in self.unit_points if p["stale"]}:
+        if {p["id"] for p in points if p["stale"]} != {
+            p["id"] for p in self.unit_points if p["stale"]
+        }:
             self.unit_points = points
             self._update_map()
 
@@ -399,10 +431,14 @@ class DispatchPanel(QWidget):
         iid = self.selected_incident()
         row = next((d for d in self.queue_model.rows if d["id"] == iid), None)
         labels = self._labels(self.ops.config.incident_states) if self.ops is not None else {}
-        self.detail.setText(incident_detail(
-            row, self.queue_model.age(row) if row else 0.0, self.ctx.time_zone, labels))
-        if hasattr(self, "followup") and (iid != self.followup.incident_id
-                                          or self.last_event != self._followup_event):
+        self.detail.setText(
+            incident_detail(
+                row, self.queue_model.age(row) if row else 0.0, self.ctx.time_zone, labels
+            )
+        )
+        if hasattr(self, "followup") and (
+            iid != self.followup.incident_id or self.last_event != self._followup_event
+        ):
             self._followup_event = self.last_event  # re-read when the journal moved on
             self.followup.show_incident(iid)
 
@@ -414,8 +450,10 @@ class DispatchPanel(QWidget):
         if epoch is None:
             return "—"
         zone = ZoneInfo(self.ctx.time_zone)
-        return (datetime.fromtimestamp(float(epoch), zone).strftime("%Y-%m-%d %H:%M")
-                + f" ({self.ctx.time_zone})")
+        return (
+            datetime.fromtimestamp(float(epoch), zone).strftime("%Y-%m-%d %H:%M")
+            + f" ({self.ctx.time_zone})"
+        )
 
     def _update_map(self) -> None:
         """The map shows the selected incident, its recommendations and the other units."""
@@ -449,8 +487,15 @@ class DispatchPanel(QWidget):
     def show_on_map(self) -> None:
         """Switch to the Map view with the selected incident highlighted."""
         iid = self.selected_incident()
-        self.bus.pivot.emit(Focus("map", "record", tuple(self._source_uids([iid]))
-                                  if iid is not None and self._source_uids([iid]) else ()))
+        self.bus.pivot.emit(
+            Focus(
+                "map",
+                "record",
+                tuple(self._source_uids([iid]))
+                if iid is not None and self._source_uids([iid])
+                else (),
+            )
+        )
 
     def _open_incident_record(self, *_: Any) -> None:
         iid = self.selected_incident()
@@ -490,18 +535,27 @@ class DispatchPanel(QWidget):
         self.recommendations = recs
         self._fill_recs(recs)
         self._update_map()
-        self._said(f"{len(recs)} units recommended (nearest available with the needed "
-                   "capabilities; stale positions flagged)" if recs else
-                   "no available unit has the needed capabilities")
+        self._said(
+            f"{len(recs)} units recommended (nearest available with the needed "
+            "capabilities; stale positions flagged)"
+            if recs
+            else "no available unit has the needed capabilities"
+        )
 
     def _fill_recs(self, recs: list[Any]) -> None:
         self.recs.setRowCount(len(recs))
         for row, r in enumerate(recs):
             eta_min = r.eta_s / 60.0
             stale = "stale" if r.stale else "fresh"
-            for col, text in enumerate((r.name or r.unit_id, r.type,
-                                        f"{r.distance_m / 1000:.1f} km", f"{eta_min:.0f} min",
-                                        stale)):
+            for col, text in enumerate(
+                (
+                    r.name or r.unit_id,
+                    r.type,
+                    f"{r.distance_m / 1000:.1f} km",
+                    f"{eta_min:.0f} min",
+                    stale,
+                )
+            ):
                 item = QTableWidgetItem(text)
                 if col == 4 and r.stale:
                     item.setForeground(Qt.GlobalColor.darkYellow)
@@ -523,8 +577,11 @@ class DispatchPanel(QWidget):
             self._said(f"assigned {', '.join(unit_ids)} to incident #{incident_id}")
             # the assigned units are no longer free: the list must not offer them again
             if self._recs_for == incident_id:
-                self._act(lambda v: v.recommend(incident_id), f"recommend {incident_id}",
-                          self._refresh_recs)
+                self._act(
+                    lambda v: v.recommend(incident_id),
+                    f"recommend {incident_id}",
+                    self._refresh_recs,
+                )
 
         return self._act(lambda v: v.assign(incident_id, unit_ids), "assign", done)
 
@@ -548,25 +605,33 @@ class DispatchPanel(QWidget):
         if iid is None:
             self._refused("select an incident first")
             return None
-        return self._act(lambda v: v.accept_incident(iid), f"accept {iid}",
-                         lambda inc: self._said(f"incident #{iid} acknowledged: now "
-                                                f"{inc.status}"))
+        return self._act(
+            lambda v: v.accept_incident(iid),
+            f"accept {iid}",
+            lambda inc: self._said(f"incident #{iid} acknowledged: now {inc.status}"),
+        )
 
     def release_selected(self) -> Job | None:
         unit = self.selected_unit()
         if unit is None:
             self._refused("select a unit first")
             return None
-        return self._act(lambda v: v.release(unit.id), "release",
-                         lambda u: self._said(f"released {u.name or u.id}: now {u.status}"))
+        return self._act(
+            lambda v: v.release(unit.id),
+            "release",
+            lambda u: self._said(f"released {u.name or u.id}: now {u.status}"),
+        )
 
     def _status_chosen(self, index: int) -> None:
         unit = self.selected_unit()
         status = self.status_box.itemData(index)
         if unit is None or not status:
             return
-        self._act(lambda v: v.set_unit_status(unit.id, status), "unit status",
-                  lambda u: self._said(f"{u.name or u.id} is now {u.status}"))
+        self._act(
+            lambda v: v.set_unit_status(unit.id, status),
+            "unit status",
+            lambda u: self._said(f"{u.name or u.id} is now {u.status}"),
+        )
 
     def set_board_mode(self, on: bool) -> None:
         """Full-screen board: queue with detail and recommendations left, map over the unit
@@ -586,4 +651,3 @@ class DispatchPanel(QWidget):
             self.poller.stop()
         if hasattr(self, "map"):
             self.map.shutdown()
-

@@ -64,8 +64,10 @@ R = TypeVar("R")
 #: (the name is positional-only: services have parameters called ``name``).
 Transport = Callable[..., Any]
 
-CLIENT_MODE = ("not available in client mode: this runs on the centre server and is not offered "
-               "to a client console yet")
+CLIENT_MODE = (
+    "not available in client mode: this runs on the centre server and is not offered "
+    "to a client console yet"
+)
 
 
 class Endpoint(Generic[P, R]):
@@ -84,8 +86,13 @@ class Endpoint(Generic[P, R]):
         gallery's libraries); the service is unavailable when one fails to import.
     """
 
-    def __init__(self, load: Callable[[], Callable[Concatenate[ServiceContext, P], R]], *,
-                 remote: bool = True, requires: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        load: Callable[[], Callable[Concatenate[ServiceContext, P], R]],
+        *,
+        remote: bool = True,
+        requires: tuple[str, ...] = (),
+    ) -> None:
         self.load = load
         self.remote = remote
         self.requires = requires
@@ -100,8 +107,9 @@ class Endpoint(Generic[P, R]):
     @overload
     def __get__(self, obj: EngineServices, owner: type) -> BoundService[P, R]: ...
 
-    def __get__(self, obj: EngineServices | None,
-                owner: type) -> Endpoint[P, R] | BoundService[P, R]:
+    def __get__(
+        self, obj: EngineServices | None, owner: type
+    ) -> Endpoint[P, R] | BoundService[P, R]:
         if obj is None:
             return self
         return BoundService(obj, self)

@@ -102,14 +102,18 @@ class EvaluationModel(QAbstractTableModel):
     def district_title(self, district: str) -> str:
         return self.tr("All districts") if district == "all" else district
 
-    def rowCount(self, parent: QModelIndex | None = None) -> int:  # noqa: N802 - Qt's name
+    def rowCount(self, parent: QModelIndex | None = None) -> int:
         return len(self.indicators)
 
-    def columnCount(self, parent: QModelIndex | None = None) -> int:  # noqa: N802
+    def columnCount(self, parent: QModelIndex | None = None) -> int:
         return 1 + len(self.districts) if self.indicators else 0
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self,
+        section: int,
+        orientation: Qt.Orientation,
+        role: int = Qt.ItemDataRole.DisplayRole,
+    ) -> Any:
         if role != Qt.ItemDataRole.DisplayRole or orientation != Qt.Orientation.Horizontal:
             return None
         if section == 0:
@@ -143,16 +147,27 @@ class EvaluationModel(QAbstractTableModel):
 
     def tooltip(self, row: int, column: int) -> str:
         ind = self.indicators[row]
-        better = self.tr("higher is better") if ind["direction"] == "higher" else self.tr(
-            "lower is better")
+        better = (
+            self.tr("higher is better")
+            if ind["direction"] == "higher"
+            else self.tr("lower is better")
+        )
         cell = self.cell(row, column)
         if cell is None:
             return f"{self.label(ind)} — {better}"
         verdict = {True: self.tr("better"), False: self.tr("worse"), None: ""}[cell.get("better")]
-        return fill(self.tr("{value} {unit}; a year before: {previous} {unit}; change {change} "
-                        "{verdict}; sample {n}"), value=number(cell["value"]),
-                    unit=self.unit(ind), previous=number(cell.get("previous")),
-                    change=number(cell.get("yoy_delta")), verdict=verdict, n=cell["n"])
+        return fill(
+            self.tr(
+                "{value} {unit}; a year before: {previous} {unit}; change {change} "
+                "{verdict}; sample {n}"
+            ),
+            value=number(cell["value"]),
+            unit=self.unit(ind),
+            previous=number(cell.get("previous")),
+            change=number(cell.get("yoy_delta")),
+            verdict=verdict,
+            n=cell["n"],
+        )
 
 
 class EvaluationPanel(QWidget):
@@ -228,18 +243,28 @@ class EvaluationPanel(QWidget):
         if self.month.count() == 0:
             self.month.addItems([shift_month(data["month"], -k) for k in range(PICKER_MONTHS)])
         self.month.setCurrentText(data["month"])
-        source = (self.tr("the workspace's own") if data.get("config_source") == "workspace"
-                  else self.tr("the shipped set"))
-        self.summary.setText(fill(self.tr("{month} against {before} · months in {zone} · "
-                                          "indicators: {source}"),
-                                  month=data["month"], before=shift_month(data["month"], -12),
-                                  zone=data["zone"], source=source))
+        source = (
+            self.tr("the workspace's own")
+            if data.get("config_source") == "workspace"
+            else self.tr("the shipped set")
+        )
+        self.summary.setText(
+            fill(
+                self.tr("{month} against {before} · months in {zone} · indicators: {source}"),
+                month=data["month"],
+                before=shift_month(data["month"], -12),
+                zone=data["zone"],
+                source=source,
+            )
+        )
         self.summary.setToolTip(plain_tooltip(data["config"]))
         if self.model.rowCount():
-            column = column if 0 < column < self.model.columnCount() else \
-                self.model.columnCount() - 1
-            self.table.setCurrentIndex(self.model.index(min(row, self.model.rowCount() - 1),
-                                                        column))
+            column = (
+                column if 0 < column < self.model.columnCount() else self.model.columnCount() - 1
+            )
+            self.table.setCurrentIndex(
+                self.model.index(min(row, self.model.rowCount() - 1), column)
+            )
         if self.model.columnCount():  # names elided with "…" (the tooltip has them whole)
             self.header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
             self.header.resizeSection(0, min(self.table.sizeHintForColumn(0), LABEL_WIDTH))
@@ -262,18 +287,33 @@ class EvaluationPanel(QWidget):
             return
         months = list(self.data["months"])
         x = np.arange(len(months))
-        lines = [("all", self.theme.accent)] + ([(district, "#f0883e")]
-                                                 if district != "all" else [])
+        lines = [("all", self.theme.accent)] + (
+            [(district, "#f0883e")] if district != "all" else []
+        )
         for name, colour in lines:
             y = np.array([np.nan if v is None else v for v in ind["series"][name]], dtype=float)
-            self.trend.plot(x, y, pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=5,
-                            symbolBrush=colour, connect="finite",
-                            name=self.model.district_title(name))
+            self.trend.plot(
+                x,
+                y,
+                pen=pg.mkPen(colour, width=2),
+                symbol="o",
+                symbolSize=5,
+                symbolBrush=colour,
+                connect="finite",
+                name=self.model.district_title(name),
+            )
         self.trend.getAxis("bottom").setTicks(
-            [[(i, m) for i, m in enumerate(months) if i % 3 == 0 or i == len(months) - 1]])
-        self.trend.setTitle(fill(self.tr("{indicator} ({unit}), last {n} months"),
-                                 indicator=self.model.label(ind), unit=self.model.unit(ind),
-                                 n=len(months)), color=self.theme.text)
+            [[(i, m) for i, m in enumerate(months) if i % 3 == 0 or i == len(months) - 1]]
+        )
+        self.trend.setTitle(
+            fill(
+                self.tr("{indicator} ({unit}), last {n} months"),
+                indicator=self.model.label(ind),
+                unit=self.model.unit(ind),
+                n=len(months),
+            ),
+            color=self.theme.text,
+        )
 
     def apply_theme(self, theme: Theme) -> None:
         self.theme = theme

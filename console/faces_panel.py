@@ -82,7 +82,7 @@ class ProbeView(QLabel):
         self.selected = selected
         self._render()
 
-    def resizeEvent(self, event: Any) -> None:  # noqa: N802
+    def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
         self._render()
 
@@ -91,22 +91,25 @@ class ProbeView(QLabel):
             return
         area = self.size()
         pix = QPixmap.fromImage(self.image).scaled(
-            area, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+            area, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+        )
         self._scale = pix.width() / max(1, self.image.width())
-        self._offset = QPoint((area.width() - pix.width()) // 2,
-                              (area.height() - pix.height()) // 2)
+        self._offset = QPoint(
+            (area.width() - pix.width()) // 2, (area.height() - pix.height()) // 2
+        )
         painter = QPainter(pix)
         for i, (left, top, right, bottom) in enumerate(self.boxes):
             chosen = i == self.selected
             painter.setPen(QPen(QColor("#3fb950" if chosen else "#f0883e"), 3 if chosen else 2))
             s = self._scale
-            painter.drawRect(QRect(int(left * s), int(top * s), int((right - left) * s),
-                                   int((bottom - top) * s)))
+            painter.drawRect(
+                QRect(int(left * s), int(top * s), int((right - left) * s), int((bottom - top) * s))
+            )
             painter.drawText(int(left * s) + 3, int(top * s) - 4, f"face {i + 1}")
         painter.end()
         self.setPixmap(pix)
 
-    def mousePressEvent(self, event: Any) -> None:  # noqa: N802
+    def mousePressEvent(self, event: Any) -> None:
         if not self.boxes:
             return
         p = event.position().toPoint() - self._offset
@@ -123,11 +126,17 @@ def _thumbnail(path: str, box: tuple[int, int, int, int]) -> QIcon:
         return QIcon()
     left, top, right, bottom = box
     pad = int((right - left) * 0.25)
-    crop = image.copy(QRect(max(0, left - pad), max(0, top - pad),
-                            right - left + 2 * pad, bottom - top + 2 * pad))
-    return QIcon(QPixmap.fromImage(crop).scaled(
-        THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
-        Qt.TransformationMode.SmoothTransformation))
+    crop = image.copy(
+        QRect(max(0, left - pad), max(0, top - pad), right - left + 2 * pad, bottom - top + 2 * pad)
+    )
+    return QIcon(
+        QPixmap.fromImage(crop).scaled(
+            THUMB,
+            THUMB,
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+    )
 
 
 class FacesPanel(QWidget):
@@ -200,14 +209,23 @@ class FacesPanel(QWidget):
         self.record_button = QPushButton(self.tr("Open record"))
         self.record_button.clicked.connect(self._open_record)
         self.pin_button = QPushButton(self.tr("Pin lead to case"))
-        self.pin_button.setToolTip(self.tr("pin this candidate, with its similarity, the "
-                                           "threshold, its false-match rate and its review "
-                                           "state, to the case the search was made for"))
+        self.pin_button.setToolTip(
+            self.tr(
+                "pin this candidate, with its similarity, the "
+                "threshold, its false-match rate and its review "
+                "state, to the case the search was made for"
+            )
+        )
         self.pin_button.clicked.connect(self.pin_lead)
         actions = QHBoxLayout()
         actions.addWidget(self.note, 1)
-        for w in (self.confirm_button, self.reject_button, self.graph_button, self.record_button,
-                  self.pin_button):
+        for w in (
+            self.confirm_button,
+            self.reject_button,
+            self.graph_button,
+            self.record_button,
+            self.pin_button,
+        ):
             actions.addWidget(w)
         self.status = data_label("")
         self.status.setWordWrap(True)
@@ -248,7 +266,7 @@ class FacesPanel(QWidget):
         """A client console: the gallery is the centre server's, reached by service calls."""
         return bool(getattr(self.ctx, "remote", False))
 
-    def showEvent(self, event: Any) -> None:  # noqa: N802
+    def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         if self.available and self.warm_job is None and not self.remote:
             self.warm_up()  # (a client console has no gallery of its own to load)
@@ -281,8 +299,9 @@ class FacesPanel(QWidget):
 
     # -- the probe ----------------------------------------------------------------------------
     def _choose(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Probe photo", "",
-                                              "Images (*.jpg *.jpeg *.png *.bmp *.webp)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Probe photo", "", "Images (*.jpg *.jpeg *.png *.bmp *.webp)"
+        )
         if path:
             self.load_file(Path(path))
 
@@ -310,12 +329,12 @@ class FacesPanel(QWidget):
             return None
         return self.load_bytes(_png_bytes(image), "pasted image")
 
-    def dragEnterEvent(self, event: Any) -> None:  # noqa: N802
+    def dragEnterEvent(self, event: Any) -> None:
         mime = event.mimeData()
         if mime.hasUrls() or mime.hasImage():
             event.acceptProposedAction()
 
-    def dropEvent(self, event: Any) -> None:  # noqa: N802
+    def dropEvent(self, event: Any) -> None:
         mime = event.mimeData()
         if mime.hasUrls() and mime.urls()[0].isLocalFile():
             self.load_file(Path(mime.urls()[0].toLocalFile()))
@@ -332,8 +351,11 @@ class FacesPanel(QWidget):
         self.candidates.clear()
         self.probe.set_image(QImage.fromData(data))
         # the faces.detect service checks the permission and audits the probe's hash
-        return self._run(lambda _p, _c: self.ctx.engines.faces_detect(photo=data),
-                         f"finding faces in {name} …", self._show_faces)
+        return self._run(
+            lambda _p, _c: self.ctx.engines.faces_detect(photo=data),
+            f"finding faces in {name} …",
+            self._show_faces,
+        )
 
     def _show_faces(self, faces: Any) -> None:
         self.faces = faces
@@ -343,8 +365,11 @@ class FacesPanel(QWidget):
         if n == 0:
             self._failed(f"{self.probe_name}: no face found")
         else:
-            self.status.setText(fill(self.tr("{n} faces found; click one to search it"), n=n)
-                            if n > 1 else fill(self.tr("{n} face found"), n=n))
+            self.status.setText(
+                fill(self.tr("{n} faces found; click one to search it"), n=n)
+                if n > 1
+                else fill(self.tr("{n} face found"), n=n)
+            )
 
     def pick_face(self, index: int) -> None:
         self.face_index = index
@@ -356,15 +381,20 @@ class FacesPanel(QWidget):
         purpose — the message names every missing piece in the console's words."""
         from facematch.gallery import require_case
 
-        missing = search_problems(self.faces is not None and bool(self.faces.faces),
-                                  self.face_index is not None, self.case.text(),
-                                  self.purpose.text())
+        missing = search_problems(
+            self.faces is not None and bool(self.faces.faces),
+            self.face_index is not None,
+            self.case.text(),
+            self.purpose.text(),
+        )
         if missing:
             text = fill(self.tr("Not searched: {missing}."), missing="; ".join(missing))
             self._failed(text)
             self.refused.emit(text)
-            for field, empty in ((self.case, not self.case.text().strip()),
-                                 (self.purpose, not self.purpose.text().strip())):
+            for field, empty in (
+                (self.case, not self.case.text().strip()),
+                (self.purpose, not self.purpose.text().strip()),
+            ):
                 field.setProperty("invalid", empty)
                 present(field.style()).unpolish(field)
                 present(field.style()).polish(field)
@@ -381,9 +411,12 @@ class FacesPanel(QWidget):
         index = self.face_index
         assert index is not None  # search_problems refused a search with no face chosen
         return self._run(  # the faces.search service: checked, audited (failures too)
-            lambda _p, _c: self.ctx.engines.faces_search(probe=faces, case=case,
-                                                         purpose=purpose, k=12, faces=[index]),
-            f"searching face {index + 1} for case {case} …", self._show_result)
+            lambda _p, _c: self.ctx.engines.faces_search(
+                probe=faces, case=case, purpose=purpose, k=12, faces=[index]
+            ),
+            f"searching face {index + 1} for case {case} …",
+            self._show_result,
+        )
 
     def _show_result(self, result: Any) -> None:
         self.result = result
@@ -394,37 +427,55 @@ class FacesPanel(QWidget):
             log.warning("earlier reviews unavailable: %s", exc)
             self.decisions = {}
         pairs = impostor_pairs()
-        self.threshold_label.setText(fill(
-            self.tr("Candidates — threshold {t}: {fm} on LFW; gallery of {n} faces"),
-            t=f"{result.threshold:.3f}", fm=fmr_text(result.threshold_fmr, pairs),
-            n=f"{result.gallery_size:,}"))
+        self.threshold_label.setText(
+            fill(
+                self.tr("Candidates — threshold {t}: {fm} on LFW; gallery of {n} faces"),
+                t=f"{result.threshold:.3f}",
+                fm=fmr_text(result.threshold_fmr, pairs),
+                n=f"{result.gallery_size:,}",
+            )
+        )
         self.pictures = {}
         self._render_candidates()
         if self.remote and result.candidates:
             self.fetch_pictures(result)
         above = sum(1 for c in result.candidates if c.above_threshold)
         hidden = 0 if self.show_below.isChecked() else len(result.candidates) - above
-        self.status.setText(fill(self.tr("{n} candidates, {above} above the threshold — leads "
-                                         "only; confirm or reject each (audited)"),
-                                 n=len(result.candidates), above=above)
-                            + (fill(self.tr(" · {hidden} below the threshold hidden"),
-                                    hidden=hidden) if hidden else ""))
+        self.status.setText(
+            fill(
+                self.tr(
+                    "{n} candidates, {above} above the threshold — leads "
+                    "only; confirm or reject each (audited)"
+                ),
+                n=len(result.candidates),
+                above=above,
+            )
+            + (
+                fill(self.tr(" · {hidden} below the threshold hidden"), hidden=hidden)
+                if hidden
+                else ""
+            )
+        )
         self.searched.emit(result)
 
     def fetch_pictures(self, result: Any) -> Job:
         """A client console: the candidates' face pictures and earlier decisions from the
         server (``faces.candidates``; the gallery's photos stay there), then drawn."""
         ids = [c.face_id for c in result.candidates]
-        job = Job(lambda _p, _c: self.ctx.engines.faces_candidates(search_id=result.search_id,
-                                                                 face_ids=ids),
-                  "faces-pictures")
+        job = Job(
+            lambda _p, _c: self.ctx.engines.faces_candidates(
+                search_id=result.search_id, face_ids=ids
+            ),
+            "faces-pictures",
+        )
 
         def arrived(rows: list[dict[str, Any]]) -> None:
             if self.result is not result:
                 return  # a newer search is shown
             self.pictures = {int(r["face_id"]): r["jpeg"] for r in rows if r.get("jpeg")}
-            self.decisions = {int(r["face_id"]): str(r["decision"]) for r in rows
-                              if r.get("decision")}
+            self.decisions = {
+                int(r["face_id"]): str(r["decision"]) for r in rows if r.get("decision")
+            }
             self._render_candidates()
 
         job.result.connect(arrived)
@@ -437,9 +488,14 @@ class FacesPanel(QWidget):
             data = self.pictures.get(c.face_id)
             if not data:
                 return QIcon()
-            return QIcon(QPixmap.fromImage(QImage.fromData(data)).scaled(
-                THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
-                Qt.TransformationMode.SmoothTransformation))
+            return QIcon(
+                QPixmap.fromImage(QImage.fromData(data)).scaled(
+                    THUMB,
+                    THUMB,
+                    Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
+            )
         return _thumbnail(c.photo_path, tuple(c.box))
 
     def _render_candidates(self) -> None:
@@ -453,19 +509,28 @@ class FacesPanel(QWidget):
             if not c.above_threshold and not self.show_below.isChecked():
                 continue
             mark = "≥" if c.above_threshold else "<"
-            who = (c.entity_label or c.record_uid) if c.above_threshold else self.tr(
-                "below the threshold: not named")
-            badge = {"confirmed": self.tr("✔ confirmed before"),
-                     "rejected": self.tr("✖ rejected before")}.get(
-                         self.decisions.get(c.face_id, ""), "")
-            text = (f"#{c.rank} {c.similarity:.3f} {mark} {c.threshold:.2f}\n"
-                    f"{fmr_text(c.score_fmr, pairs, short=True)}\n{who}"
-                    + (f"\n{badge}" if badge else ""))
+            who = (
+                (c.entity_label or c.record_uid)
+                if c.above_threshold
+                else self.tr("below the threshold: not named")
+            )
+            badge = {
+                "confirmed": self.tr("✔ confirmed before"),
+                "rejected": self.tr("✖ rejected before"),
+            }.get(self.decisions.get(c.face_id, ""), "")
+            text = (
+                f"#{c.rank} {c.similarity:.3f} {mark} {c.threshold:.2f}\n"
+                f"{fmr_text(c.score_fmr, pairs, short=True)}\n{who}"
+                + (f"\n{badge}" if badge else "")
+            )
             item = QListWidgetItem(self._icon(c), text)
             item.setForeground(QColor("#3fb950" if c.above_threshold else "#6e7681"))
-            item.setToolTip(plain_tooltip(
-                (f"{c.record_uid}\n" if c.above_threshold else "")
-                + "lead: needs human confirmation"))
+            item.setToolTip(
+                plain_tooltip(
+                    (f"{c.record_uid}\n" if c.above_threshold else "")
+                    + "lead: needs human confirmation"
+                )
+            )
             self.candidates.addItem(item)
             self.shown.append(c)
 
@@ -482,8 +547,13 @@ class FacesPanel(QWidget):
         self.pin_button.setEnabled(cand is not None and bool(cand.above_threshold))
 
     def _enable_review(self, on: bool) -> None:
-        for w in (self.confirm_button, self.reject_button, self.graph_button,
-                  self.record_button, self.pin_button):
+        for w in (
+            self.confirm_button,
+            self.reject_button,
+            self.graph_button,
+            self.record_button,
+            self.pin_button,
+        ):
             w.setEnabled(on)
 
     def review(self, decision: str) -> Job | None:
@@ -491,19 +561,24 @@ class FacesPanel(QWidget):
         if cand is None:
             return None
         note = self.note.text().strip()
-        return self._run(lambda _p, _c: self.ctx.engines.faces_review(
-                             search_id=cand.search_id, face_id=cand.face_id,
-                             decision=decision, note=note),
-                         f"recording {decision} …",
-                         lambda _r: self._reviewed(cand, decision))
+        return self._run(
+            lambda _p, _c: self.ctx.engines.faces_review(
+                search_id=cand.search_id, face_id=cand.face_id, decision=decision, note=note
+            ),
+            f"recording {decision} …",
+            lambda _r: self._reviewed(cand, decision),
+        )
 
     def _reviewed(self, cand: Any, decision: str) -> None:
         item = self.candidates.item(self.candidates.currentRow())
         if item is not None:
             item.setText(item.text() + f"\n[{decision}]")
         self.note.clear()
-        self.status.setText(fill(self.tr("candidate #{rank} {decision} (audited)"), rank=cand.rank,
-                                 decision=decision))
+        self.status.setText(
+            fill(
+                self.tr("candidate #{rank} {decision} (audited)"), rank=cand.rank, decision=decision
+            )
+        )
 
     def pin_lead(self) -> Job | None:
         """Pin the selected candidate as a face lead to the case the search was made for
@@ -513,18 +588,26 @@ class FacesPanel(QWidget):
         if cand is None or self.result is None or not cand.above_threshold:
             return None
         case = self.result.case
-        data = {"similarity": float(cand.similarity), "threshold": float(cand.threshold),
-                "threshold_fmr": float(cand.threshold_fmr),
-                "score_fmr": float(cand.score_fmr),
-                "calibration": {"impostor_pairs": impostor_pairs()}}
-        return self._run(lambda _p, _c: self.ctx.engines.cases_pin(
-                             case=case, kind="face_lead",
-                             ref=f"{cand.search_id}:{cand.face_id}", data=data),
-                         fill(self.tr("pinning candidate #{rank} to case {case} …"),
-                              rank=cand.rank, case=case),
-                         lambda pin: self.status.setText(fill(
-                             self.tr("candidate #{rank} pinned to case {case} as a lead "
-                                     "(audited)"), rank=cand.rank, case=case)))
+        data = {
+            "similarity": float(cand.similarity),
+            "threshold": float(cand.threshold),
+            "threshold_fmr": float(cand.threshold_fmr),
+            "score_fmr": float(cand.score_fmr),
+            "calibration": {"impostor_pairs": impostor_pairs()},
+        }
+        return self._run(
+            lambda _p, _c: self.ctx.engines.cases_pin(
+                case=case, kind="face_lead", ref=f"{cand.search_id}:{cand.face_id}", data=data
+            ),
+            fill(self.tr("pinning candidate #{rank} to case {case} …"), rank=cand.rank, case=case),
+            lambda pin: self.status.setText(
+                fill(
+                    self.tr("candidate #{rank} pinned to case {case} as a lead (audited)"),
+                    rank=cand.rank,
+                    case=case,
+                )
+            ),
+        )
 
     def _open_graph(self) -> None:
         cand = self.selected_candidate()
@@ -550,9 +633,11 @@ class FacesPanel(QWidget):
             self._failed(f"record {focus.ids[0]} has no photo")
 
 
-_LEAD_NOTICE_EN = ("Investigative lead only: a face match is not an identification. A trained "
-                   "examiner must confirm or reject each candidate; nothing is done "
-                   "automatically.")
+_LEAD_NOTICE_EN = (
+    "Investigative lead only: a face match is not an identification. A trained "
+    "examiner must confirm or reject each candidate; nothing is done "
+    "automatically."
+)
 
 
 def lead_notice(engine_notice: str) -> str:
@@ -561,9 +646,11 @@ def lead_notice(engine_notice: str) -> str:
     if engine_notice != _LEAD_NOTICE_EN:
         return engine_notice
     return QCoreApplication.translate(
-        "FacesPanel", "Investigative lead only: a face match is not an identification. A "
+        "FacesPanel",
+        "Investigative lead only: a face match is not an identification. A "
         "trained examiner must confirm or reject each candidate; nothing is done "
-        "automatically.")
+        "automatically.",
+    )
 
 
 @functools.lru_cache(maxsize=1)
@@ -573,8 +660,9 @@ def impostor_pairs() -> int:
     try:
         from facematch.calibration import CALIBRATION_FILE
 
-        return int(json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
-                   .get("impostor_pairs", 0))
+        return int(
+            json.loads(CALIBRATION_FILE.read_text(encoding="utf-8")).get("impostor_pairs", 0)
+        )
     except (ImportError, OSError, ValueError) as exc:
         log.warning("calibration sample size unavailable: %s", exc)
         return 0
@@ -584,14 +672,19 @@ def fmr_text(rate: float, pairs: int, *, short: bool = False) -> str:
     """A false-match rate with its sample: '541,970 of 69,572,579 impostor pairs (0.78%)'
     rather than 'FMR 0.78%'; a measured zero says how many pairs it is zero of."""
     if not pairs:
-        return fill(QCoreApplication.translate(
-            "FacesPanel", "false-match rate {rate} (sample size unknown)"), rate=f"{rate:.2%}")
+        return fill(
+            QCoreApplication.translate(
+                "FacesPanel", "false-match rate {rate} (sample size unknown)"
+            ),
+            rate=f"{rate:.2%}",
+        )
     matches = round(rate * pairs)
     if short:
         template = QCoreApplication.translate("FacesPanel", "{m} of {n} impostor pairs")
     else:
         template = QCoreApplication.translate(
-            "FacesPanel", "false matches: {m} of {n} impostor pairs ({rate})")
+            "FacesPanel", "false matches: {m} of {n} impostor pairs ({rate})"
+        )
     return fill(template, m=f"{matches:,}", n=f"{pairs:,}", rate=f"{rate:.3%}")
 
 
@@ -599,16 +692,19 @@ def search_problems(has_photo: bool, face_chosen: bool, case: str, purpose: str)
     """What stops a face search, in the console's words (empty when it may run)."""
     missing = []
     if not has_photo:
-        missing.append(QCoreApplication.translate(
-            "FacesPanel", "open, drop or paste a photo with a face"))
+        missing.append(
+            QCoreApplication.translate("FacesPanel", "open, drop or paste a photo with a face")
+        )
     elif not face_chosen:
-        missing.append(QCoreApplication.translate(
-            "FacesPanel", "click the face to search (the photo holds several)"))
+        missing.append(
+            QCoreApplication.translate(
+                "FacesPanel", "click the face to search (the photo holds several)"
+            )
+        )
     if not case.strip():
         missing.append(QCoreApplication.translate("FacesPanel", "enter the case number"))
     if not purpose.strip():
-        missing.append(QCoreApplication.translate(
-            "FacesPanel", "state the purpose of the search"))
+        missing.append(QCoreApplication.translate("FacesPanel", "state the purpose of the search"))
     return missing
 
 

@@ -87,8 +87,11 @@ class NodesItem(pg.ScatterPlotItem):
 
     def __init__(self, panel: GraphPanel) -> None:
         # hoverable with a tip: the hover card (plain text, whatever the node's label holds)
-        super().__init__(pxMode=True, hoverable=True,
-                         tip=lambda x, y, data: plain_tooltip(panel.hover_text(data)))
+        super().__init__(
+            pxMode=True,
+            hoverable=True,
+            tip=lambda x, y, data: plain_tooltip(panel.hover_text(data)),
+        )
         self.panel = panel
         self._drag: str | None = None
 
@@ -96,7 +99,7 @@ class NodesItem(pg.ScatterPlotItem):
         pts = self.pointsAt(pos)
         return pts[0].data() if len(pts) else None
 
-    def mouseClickEvent(self, ev: Any) -> None:  # noqa: N802
+    def mouseClickEvent(self, ev: Any) -> None:
         nid = self._node_at(ev.pos())
         if nid is None:
             if ev.button() == Qt.MouseButton.LeftButton:
@@ -112,7 +115,7 @@ class NodesItem(pg.ScatterPlotItem):
             additive = bool(ev.modifiers() & Qt.KeyboardModifier.ControlModifier)
             self.panel.select([nid], additive=additive)
 
-    def mouseDragEvent(self, ev: Any) -> None:  # noqa: N802
+    def mouseDragEvent(self, ev: Any) -> None:
         if ev.button() != Qt.MouseButton.LeftButton:
             ev.ignore()
             return
@@ -132,8 +135,19 @@ class NodesItem(pg.ScatterPlotItem):
             self._drag = None
 
 
-_SYMBOL_GLYPHS = {"o": "●", "s": "■", "t": "▼", "t1": "▲", "d": "◆", "h": "⬢", "star": "★",
-                  "p": "⬟", "+": "✚", "x": "✖", "line": "━"}
+_SYMBOL_GLYPHS = {
+    "o": "●",
+    "s": "■",
+    "t": "▼",
+    "t1": "▲",
+    "d": "◆",
+    "h": "⬢",
+    "star": "★",
+    "p": "⬟",
+    "+": "✚",
+    "x": "✖",
+    "line": "━",
+}
 
 
 class ChartLegend(QFrame):
@@ -156,11 +170,18 @@ class ChartLegend(QFrame):
             w = present(self.rows.takeAt(0)).widget()
             if w is not None:
                 w.deleteLater()
-        self.setStyleSheet(f"#chart-legend {{ background: {theme.panel}; "
-                           f"border: 1px solid {theme.border}; border-radius: 6px; }}")
+        self.setStyleSheet(
+            f"#chart-legend {{ background: {theme.panel}; "
+            f"border: 1px solid {theme.border}; border-radius: 6px; }}"
+        )
         rows = [(note, theme.muted)] if note else []
-        rows += [(f"{_SYMBOL_GLYPHS.get(i.symbol, '●')}  {i.label} ({i.count})",
-                  theme.text if note and i.kind == "entity" else i.colour) for i in items]
+        rows += [
+            (
+                f"{_SYMBOL_GLYPHS.get(i.symbol, '●')}  {i.label} ({i.count})",
+                theme.text if note and i.kind == "entity" else i.colour,
+            )
+            for i in items
+        ]
         for text, colour in rows:
             row = QLabel(text)
             row.setTextFormat(Qt.TextFormat.PlainText)
@@ -185,8 +206,9 @@ class PathDialog(QDialog):
         zh = current_language().startswith("zh")
         self.targets = QComboBox()
         self.targets.setEditable(False)
-        ordered = sorted((n for n in model.node_ids() if n != source),
-                         key=lambda n: (n not in model.selected, n))
+        ordered = sorted(
+            (n for n in model.node_ids() if n != source), key=lambda n: (n not in model.selected, n)
+        )
         for nid in ordered:
             node = model.graph.nodes[nid]
             self.targets.addItem(f"{chart_label(nid, node.label)}  ({nid})", nid)
@@ -215,8 +237,9 @@ class PathDialog(QDialog):
             self.weak[name] = box
             row.addWidget(box)
         form.addLayout(row)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addWidget(buttons)
@@ -228,8 +251,9 @@ class PathDialog(QDialog):
         for row in self.panel.ctx.workspace.store.find_entities(text, limit=30):
             if row.id != self.source and self.targets.findData(row.id) < 0:
                 self.targets.addItem(f"{row.label or row.key}  ({row.id})", row.id)
-        found = next((i for i in range(self.targets.count())
-                      if text in self.targets.itemText(i)), -1)
+        found = next(
+            (i for i in range(self.targets.count()) if text in self.targets.itemText(i)), -1
+        )
         if found >= 0:
             self.targets.setCurrentIndex(found)
 
@@ -237,8 +261,10 @@ class PathDialog(QDialog):
         return str(self.targets.currentData() or "")
 
     def link_types(self) -> list[str] | None:
-        return path_link_types([n for n, b in self.hubs.items() if b.isChecked()],
-                               [n for n, b in self.weak.items() if b.isChecked()])
+        return path_link_types(
+            [n for n, b in self.hubs.items() if b.isChecked()],
+            [n for n, b in self.weak.items() if b.isChecked()],
+        )
 
 
 class GraphPanel(QWidget):
@@ -274,14 +300,20 @@ class GraphPanel(QWidget):
 
         self.entity_box = QLineEdit()
         self.entity_box.setPlaceholderText(
-            self.tr("entity id, plate, phone or ID number — Enter to chart"))
+            self.tr("entity id, plate, phone or ID number — Enter to chart")
+        )
         self.entity_box.returnPressed.connect(self._chart_typed)
         self.depth = QSpinBox()
         self.depth.setRange(1, 4)
         self.depth.setPrefix(self.tr("depth "))
         self.colour = QComboBox()
-        self.colour.addItems([self.tr("colour by type"), self.tr("colour by centrality"),
-                              self.tr("show communities")])
+        self.colour.addItems(
+            [
+                self.tr("colour by type"),
+                self.tr("colour by centrality"),
+                self.tr("show communities"),
+            ]
+        )
         self.colour.activated.connect(self._colour_changed)
         self.cancel_button = QPushButton(self.tr("Cancel"))
         self.cancel_button.setEnabled(False)
@@ -295,19 +327,29 @@ class GraphPanel(QWidget):
         self.redo_button = QPushButton(self.tr("Redo"))
         self.redo_button.setToolTip(self.tr("Redo (Ctrl+Shift+Z)"))
         self.redo_button.clicked.connect(self.redo)
-        for key, slot in (("Ctrl+Z", self.undo), ("Ctrl+Shift+Z", self.redo),
-                          ("Ctrl+Y", self.redo)):
-            QShortcut(QKeySequence(key), self,
-                      context=Qt.ShortcutContext.WidgetWithChildrenShortcut).activated.connect(slot)
-        buttons = {self.tr("Moving together…"): lambda: self.moving_together(
-                       next(iter(sorted(self.model.selected)), "")),
-                   self.tr("Clear"): self.clear, self.tr("Unhide all"): self.unhide_all,
-                   self.tr("PNG…"): self._export_png, self.tr("GraphML…"): self._export_graphml}
+        for key, slot in (
+            ("Ctrl+Z", self.undo),
+            ("Ctrl+Shift+Z", self.redo),
+            ("Ctrl+Y", self.redo),
+        ):
+            QShortcut(
+                QKeySequence(key), self, context=Qt.ShortcutContext.WidgetWithChildrenShortcut
+            ).activated.connect(slot)
+        buttons = {
+            self.tr("Moving together…"): lambda: self.moving_together(
+                next(iter(sorted(self.model.selected)), "")
+            ),
+            self.tr("Clear"): self.clear,
+            self.tr("Unhide all"): self.unhide_all,
+            self.tr("PNG…"): self._export_png,
+            self.tr("GraphML…"): self._export_graphml,
+        }
         top = QHBoxLayout()
         top.addWidget(self.entity_box, 1)
         add_button = QPushButton(self.tr("Add"))
-        add_button.setToolTip(self.tr("Add the typed entity to this chart (Shift+Enter); "
-                                      "Enter starts a new chart"))
+        add_button.setToolTip(
+            self.tr("Add the typed entity to this chart (Shift+Enter); Enter starts a new chart")
+        )
         add_button.clicked.connect(lambda: self._chart_typed(add=True))
         top.addWidget(add_button)
         top.addWidget(self.depth)
@@ -346,8 +388,9 @@ class GraphPanel(QWidget):
         self.rings.setZValue(9)
 
         self.stack = QStackedLayout()
-        self.notice = Notice(engine_unavailable_text(
-            "graph", self.ctx.engines.graph_expand.unavailable()))
+        self.notice = Notice(
+            engine_unavailable_text("graph", self.ctx.engines.graph_expand.unavailable())
+        )
         self.stack.addWidget(self.plot)
         self.stack.addWidget(self.notice)
         layout = QVBoxLayout(self)
@@ -408,8 +451,7 @@ class GraphPanel(QWidget):
         from graph.entities import resolve_entity
 
         try:  # a client console has no store to resolve in: the server resolves ids
-            entity_id = text if self.ctx.remote else resolve_entity(self.ctx.workspace.store,
-                                                                    text)
+            entity_id = text if self.ctx.remote else resolve_entity(self.ctx.workspace.store, text)
         except Exception as exc:  # the engine's message names what was not found
             self.status.setText(str(exc))
             return
@@ -439,8 +481,14 @@ class GraphPanel(QWidget):
             return chosen
         return self.ctx.workspace.store
 
-    def expand(self, seeds: list[str], *, link_types: list[str] | None = None,
-               depth: int = 1, max_nodes: int = MAX_NODES) -> Job | None:
+    def expand(
+        self,
+        seeds: list[str],
+        *,
+        link_types: list[str] | None = None,
+        depth: int = 1,
+        max_nodes: int = MAX_NODES,
+    ) -> Job | None:
         """Add the neighbours of ``seeds`` (in a worker); only new nodes move."""
         if not self.available or not seeds:
             return None
@@ -450,8 +498,13 @@ class GraphPanel(QWidget):
         positions = dict(self.model.positions)
         keep = tuple(self.model.graph.seeds) if self.model.graph is not None else ()
 
-        options: dict[str, Any] = {"positions": positions, "link_types": link_types,
-                                   "depth": depth, "max_nodes": max_nodes, "keep_seeds": keep}
+        options: dict[str, Any] = {
+            "positions": positions,
+            "link_types": link_types,
+            "depth": depth,
+            "max_nodes": max_nodes,
+            "keep_seeds": keep,
+        }
 
         from graph.backend import default_fanout
 
@@ -462,8 +515,11 @@ class GraphPanel(QWidget):
                 return grow(store, current, seeds, cancel=cancel, max_fanout=cap, **options)
             if self.offload and store is self.ctx.workspace.store:
                 try:
-                    graph, pos, _ = unpack(run_in_process(
-                        grow_packed, str(store.path), current, seeds, cancel=cancel, **options))
+                    graph, pos, _ = unpack(
+                        run_in_process(
+                            grow_packed, str(store.path), current, seeds, cancel=cancel, **options
+                        )
+                    )
                     return graph, pos
                 except OffloadError as exc:
                     log.warning("expanding in a thread instead: %s", exc)
@@ -476,9 +532,14 @@ class GraphPanel(QWidget):
             if remote_grow is not None:
                 return remote_grow(chart, seeds, cancel=cancel, **options)
             # checked and audited by the graph.expand service, computed the chart's way
-            return self.ctx.engines.graph_expand(entities=list(seeds), depth=depth,
-                                                 link_types=link_types, max_nodes=max_nodes,
-                                                 cancel=cancel, compute=lambda: compute(cancel))
+            return self.ctx.engines.graph_expand(
+                entities=list(seeds),
+                depth=depth,
+                link_types=link_types,
+                max_nodes=max_nodes,
+                cancel=cancel,
+                compute=lambda: compute(cancel),
+            )
 
         what = ", ".join(seeds[:3]) + ("…" if len(seeds) > 3 else "")
         return self._run(work, f"expanding {what} …", self._apply_growth)
@@ -487,7 +548,8 @@ class GraphPanel(QWidget):
         job = Job(work, "graph")
         job.result.connect(on_result)
         job.error.connect(
-            lambda msg: self.status.setText(fill(self.tr("graph: {error}"), error=msg)))
+            lambda msg: self.status.setText(fill(self.tr("graph: {error}"), error=msg))
+        )
         job.cancelled.connect(lambda: self.status.setText(self.tr("cancelled")))
         job.finished.connect(self._job_done)
         self.job = job
@@ -517,14 +579,17 @@ class GraphPanel(QWidget):
         if hubs:
             shown = ", ".join(f"{h} ({c:,} links)" for h, c in list(hubs.items())[:3])
             note += f" ({len(hubs)} hubs not expanded: {shown})"
-        self.status.setText(self.chart_summary(len(graph.nodes), len(graph.edges), len(new))
-                            + note)
+        self.status.setText(self.chart_summary(len(graph.nodes), len(graph.edges), len(new)) + note)
 
     def chart_summary(self, entities: int, links: int, new: int) -> str:
         """'1 entity, 3 links, 1 new' (singular where it is one)."""
-        return ", ".join((count(entities, self.tr("{n} entity"), self.tr("{n} entities")),
-                          count(links, self.tr("{n} link"), self.tr("{n} links")),
-                          fill(self.tr("{n} new"), n=new)))
+        return ", ".join(
+            (
+                count(entities, self.tr("{n} entity"), self.tr("{n} entities")),
+                count(links, self.tr("{n} link"), self.tr("{n} links")),
+                fill(self.tr("{n} new"), n=new),
+            )
+        )
 
     def clear(self) -> None:
         self.cancel()
@@ -607,7 +672,7 @@ class GraphPanel(QWidget):
                 item.setZValue(10)
                 self.plot.addItem(item)
             for lo in range(0, len(members), NODE_BATCH):
-                batch = members[lo:lo + NODE_BATCH]
+                batch = members[lo : lo + NODE_BATCH]
                 xy = np.array([positions[n.id] for n, _ in batch], dtype=float) * SCALE
                 style = self._batch_style(key, batch)
                 ids = np.array([n.id for n, _ in batch], dtype=object)
@@ -639,23 +704,32 @@ class GraphPanel(QWidget):
             yield
         self._draw_selection()
         yield from self._label_steps(nodes)
-        note = {"centrality": self.tr("colour and size: PageRank (red = most central)"),
-                "community": self.tr("colour: community (Louvain)")}.get(
-                    self.model.colour_mode, "")
-        self.legend.set_items(self.model.legend(zh=current_language().startswith("zh")),
-                              self.theme, note)
+        note = {
+            "centrality": self.tr("colour and size: PageRank (red = most central)"),
+            "community": self.tr("colour: community (Louvain)"),
+        }.get(self.model.colour_mode, "")
+        self.legend.set_items(
+            self.model.legend(zh=current_language().startswith("zh")), self.theme, note
+        )
         self.changed.emit()
 
     def _batch_style(self, key: Any, batch: list[Any]) -> dict[str, Any]:
         if key != "mixed":
             symbol, colour, size, is_pinned = key
-            return {"size": size, "symbol": symbol, "brush": self._brush(colour),
-                    "pen": self._pin_pen if is_pinned else self._node_pen}
-        return {"size": np.array([st.size for _, st in batch]),
-                "symbol": [st.symbol for _, st in batch],
-                "brush": [self._brush(st.colour) for _, st in batch],
-                "pen": [self._pin_pen if n.id in self.model.pinned else self._node_pen
-                        for n, _ in batch]}
+            return {
+                "size": size,
+                "symbol": symbol,
+                "brush": self._brush(colour),
+                "pen": self._pin_pen if is_pinned else self._node_pen,
+            }
+        return {
+            "size": np.array([st.size for _, st in batch]),
+            "symbol": [st.symbol for _, st in batch],
+            "brush": [self._brush(st.colour) for _, st in batch],
+            "pen": [
+                self._pin_pen if n.id in self.model.pinned else self._node_pen for n, _ in batch
+            ],
+        }
 
     def node_count(self) -> int:
         """Nodes drawn on the chart (hidden ones excluded)."""
@@ -669,14 +743,31 @@ class GraphPanel(QWidget):
             degree[e.source] = degree.get(e.source, 0) + e.count
             degree[e.target] = degree.get(e.target, 0) + e.count
         seeds = set(self.model.graph.seeds) if self.model.graph is not None else set()
-        ranked = sorted(nodes, key=lambda n: (n.id not in self.model.selected, n.id not in seeds,
-                                              -degree.get(n.id, 0)))[:4 * MAX_LABELS]
+        ranked = sorted(
+            nodes,
+            key=lambda n: (
+                n.id not in self.model.selected,
+                n.id not in seeds,
+                -degree.get(n.id, 0),
+            ),
+        )[: 4 * MAX_LABELS]
         # only labels that do not overlap (at this zoom; zooming in places them again)
         px_w, px_h = self.plot.getViewBox().viewPixelSize()
         texts = {n.id: self.model.label(n) for n in ranked}  # ✎ on nodes with case notes
-        keep = set(place_labels(
-            [(n.id, self.model.xy(n.id)[0] / (px_w or 1.0), -self.model.xy(n.id)[1] / (px_h or 1.0),
-              texts[n.id]) for n in ranked], MAX_LABELS))
+        keep = set(
+            place_labels(
+                [
+                    (
+                        n.id,
+                        self.model.xy(n.id)[0] / (px_w or 1.0),
+                        -self.model.xy(n.id)[1] / (px_h or 1.0),
+                        texts[n.id],
+                    )
+                    for n in ranked
+                ],
+                MAX_LABELS,
+            )
+        )
         ranked = [n for n in ranked if n.id in keep]
         self.labelled = [n.id for n in ranked]
         for i, n in enumerate(ranked):
@@ -693,7 +784,7 @@ class GraphPanel(QWidget):
                 item.setText(text, color=self.theme.text)
             item.setPos(*self.model.xy(n.id))
             item.setVisible(True)
-        for item in self._labels[len(ranked):]:
+        for item in self._labels[len(ranked) :]:
             item.setVisible(False)
 
     def _place_labels_again(self) -> None:
@@ -702,11 +793,23 @@ class GraphPanel(QWidget):
                 pass
 
     def _draw_selection(self) -> None:
-        sel = [nid for nid in self.model.selected if nid in self.model.positions
-               and nid not in self.model.hidden]
-        self.rings.setData([{"pos": self.model.xy(nid), "size": 26, "symbol": "o",
-                             "brush": pg.mkBrush(0, 0, 0, 0),
-                             "pen": pg.mkPen(self.theme.accent, width=3)} for nid in sel])
+        sel = [
+            nid
+            for nid in self.model.selected
+            if nid in self.model.positions and nid not in self.model.hidden
+        ]
+        self.rings.setData(
+            [
+                {
+                    "pos": self.model.xy(nid),
+                    "size": 26,
+                    "symbol": "o",
+                    "brush": pg.mkBrush(0, 0, 0, 0),
+                    "pen": pg.mkPen(self.theme.accent, width=3),
+                }
+                for nid in sel
+            ]
+        )
 
     def apply_theme(self, theme: Theme) -> None:
         self.theme = theme
@@ -720,8 +823,9 @@ class GraphPanel(QWidget):
     def select(self, ids: list[str], *, additive: bool = False, emit: bool = True) -> None:
         if not additive:
             self.model.selected.clear()
-        self.model.selected.update(i for i in ids if self.model.graph is not None
-                                   and i in self.model.graph.nodes)
+        self.model.selected.update(
+            i for i in ids if self.model.graph is not None and i in self.model.graph.nodes
+        )
         self._draw_selection()
         if emit:
             self.bus.entities_selected.emit(sorted(self.model.selected), "graph")
@@ -778,7 +882,8 @@ class GraphPanel(QWidget):
             return nid
         links = sum(1 for e in self.model.graph.edges if nid in (e.source, e.target))
         return f"{node.type}: {node.label or nid} — " + count(
-            links, self.tr("{n} link on the chart"), self.tr("{n} links on the chart"))
+            links, self.tr("{n} link on the chart"), self.tr("{n} links on the chart")
+        )
 
     def _on_external_selection(self, ids: list[str], origin: str) -> None:
         if origin != "graph":
@@ -807,27 +912,34 @@ class GraphPanel(QWidget):
         by_type = present(menu.addMenu(self.tr("Expand by link type")))
         for name, lt in sorted(default_schema().links.items()):
             present(by_type.addAction(f"{lt.label} ({name})")).triggered.connect(
-                lambda _=False, t=name: self.expand([nid], link_types=[t]))
+                lambda _=False, t=name: self.expand([nid], link_types=[t])
+            )
         present(menu.addAction(self.tr("Find path to…"))).triggered.connect(
-            lambda: self.ask_path(nid))
+            lambda: self.ask_path(nid)
+        )
         present(menu.addAction(self.tr("Moving together…"))).triggered.connect(
-            lambda: self.moving_together(nid))
+            lambda: self.moving_together(nid)
+        )
         pinned = nid in self.model.pinned
         present(menu.addAction(self.tr("Unpin") if pinned else self.tr("Pin"))).triggered.connect(
-            lambda: (self._remember(), self.model.toggle_pin(nid), self.redraw()))  # type: ignore[func-returns-value]
-        present(menu.addAction(self.tr("Hide"))).triggered.connect(
-            lambda: self.hide_nodes([nid]))
+            lambda: (self._remember(), self.model.toggle_pin(nid), self.redraw())  # type: ignore[func-returns-value]
+        )
+        present(menu.addAction(self.tr("Hide"))).triggered.connect(lambda: self.hide_nodes([nid]))
         menu.addSeparator()
         present(menu.addAction(self.tr("Colour by centrality"))).triggered.connect(
-            self.colour_by_centrality)
+            self.colour_by_centrality
+        )
         present(menu.addAction(self.tr("Show communities"))).triggered.connect(
-            self.show_communities)
+            self.show_communities
+        )
         menu.addSeparator()
         for view, label in (("map", "Show on map"), ("timeline", "Show on timeline")):
             present(menu.addAction(label)).triggered.connect(
-                lambda _=False, v=view: self.bus.pivot.emit(Focus(v, "entity", (nid,))))
+                lambda _=False, v=view: self.bus.pivot.emit(Focus(v, "entity", (nid,)))
+            )
         present(menu.addAction(self.tr("Search its records"))).triggered.connect(
-            lambda: self.bus.pivot.emit(Focus("search", "query", (nid.split(":", 1)[-1],))))
+            lambda: self.bus.pivot.emit(Focus("search", "query", (nid.split(":", 1)[-1],)))
+        )
         return menu
 
     def add_entities(self, ids: list[str]) -> Job | None:
@@ -838,10 +950,11 @@ class GraphPanel(QWidget):
         current = self.model.node_ids()
         positions = dict(self.model.positions)
         keep = tuple(self.model.graph.seeds) if self.model.graph is not None else ()
-        return self._run(lambda _p, _c: with_entities(store, current, ids, positions=positions,
-                                                      keep_seeds=keep),
-                         fill(self.tr("adding {n} entities …"), n=len(ids)),
-                         self._apply_growth)
+        return self._run(
+            lambda _p, _c: with_entities(store, current, ids, positions=positions, keep_seeds=keep),
+            fill(self.tr("adding {n} entities …"), n=len(ids)),
+            self._apply_growth,
+        )
 
     def moving_together(self, nid: str = "") -> Any:
         """The Moving together dialog for ``nid`` (vehicles or phones seen with it)."""
@@ -867,8 +980,9 @@ class GraphPanel(QWidget):
             return None
         return self.find_path(source, dialog.target(), link_types=dialog.link_types())
 
-    def find_path(self, source: str, target: str,
-                  link_types: list[str] | None = None) -> Job | None:
+    def find_path(
+        self, source: str, target: str, link_types: list[str] | None = None
+    ) -> Job | None:
         """Shortest path (graph engine) from ``source`` to ``target``, added to the chart;
         over ``link_types`` only when given (:func:`console.chart_model.path_link_types`)."""
         reason = self.ctx.engines.graph_path.unavailable()
@@ -883,31 +997,52 @@ class GraphPanel(QWidget):
         def compute(cancel: Any) -> Any:
             if self.offload and store is self.ctx.workspace.store:
                 try:
-                    return unpack(run_in_process(path_packed, str(store.path), current, source,
-                                                 target, positions=positions, keep_seeds=keep,
-                                                 link_types=link_types, cancel=cancel))
+                    return unpack(
+                        run_in_process(
+                            path_packed,
+                            str(store.path),
+                            current,
+                            source,
+                            target,
+                            positions=positions,
+                            keep_seeds=keep,
+                            link_types=link_types,
+                            cancel=cancel,
+                        )
+                    )
                 except OffloadError as exc:
                     log.warning("finding the path in a thread instead: %s", exc)
-            return path_graph(store, current, source, target, positions=positions,
-                              keep_seeds=keep, link_types=link_types, cancel=cancel)
+            return path_graph(
+                store,
+                current,
+                source,
+                target,
+                positions=positions,
+                keep_seeds=keep,
+                link_types=link_types,
+                cancel=cancel,
+            )
 
         remote_path = getattr(self.ctx, "path_graph", None)  # a client console
         chart = self.model.graph
 
         def work(_progress: Any, cancel: Any) -> Any:
             if remote_path is not None:
-                return remote_path(chart, source, target, positions=positions,
-                                   keep_seeds=keep, cancel=cancel)
+                return remote_path(
+                    chart, source, target, positions=positions, keep_seeds=keep, cancel=cancel
+                )
             # checked and audited by the graph.path service, computed the chart's way
-            return self.ctx.engines.graph_path(source=source, target=target, cancel=cancel,
-                                               compute=lambda: compute(cancel))
+            return self.ctx.engines.graph_path(
+                source=source, target=target, cancel=cancel, compute=lambda: compute(cancel)
+            )
 
         def done(value: Any) -> None:
             graph, pos, hops = value
             self._apply_growth((graph, pos))
             self.select(hops)
-            self.status.setText(fill(self.tr("path of {n} hops: "), n=len(hops) - 1)
-                                + " → ".join(hops))
+            self.status.setText(
+                fill(self.tr("path of {n} hops: "), n=len(hops) - 1) + " → ".join(hops)
+            )
 
         return self._run(work, f"finding a path {source} → {target} …", done)
 
@@ -932,9 +1067,13 @@ class GraphPanel(QWidget):
             self.redraw()
             self.status.setText("size and colour: PageRank (red = most central)")
 
-        return self._run(lambda _p, _c: self.ctx.engines.graph_centrality(
-            graph=graph, measures=["pagerank"]).scores["pagerank"],
-            "computing centrality …", done)
+        return self._run(
+            lambda _p, _c: self.ctx.engines.graph_centrality(
+                graph=graph, measures=["pagerank"]
+            ).scores["pagerank"],
+            "computing centrality …",
+            done,
+        )
 
     def show_communities(self) -> Job | None:
         graph = self.model.graph
@@ -948,8 +1087,11 @@ class GraphPanel(QWidget):
             self.redraw()
             self.status.setText(fill(self.tr("{n} communities (Louvain)"), n=len(groups)))
 
-        return self._run(lambda _p, _c: self.ctx.engines.graph_communities(graph=graph),
-                         "finding communities …", done)
+        return self._run(
+            lambda _p, _c: self.ctx.engines.graph_communities(graph=graph),
+            "finding communities …",
+            done,
+        )
 
     # -- export -------------------------------------------------------------------------------
     def export_png(self, path: Path) -> Path:
@@ -957,9 +1099,11 @@ class GraphPanel(QWidget):
         self.finish_drawing()  # the picture shows the whole chart, not a half-drawn one
         reason = self.ctx.engines.graph_export.unavailable()
         if not reason and self.ctx.remote:  # the grab is of this screen, the file the server's
-            reason = ("not available in client mode: a picture of the chart is made on the "
-                      "centre server from a saved chart — save the chart to a case, then use "
-                      "Chart picture in the Cases dock")
+            reason = (
+                "not available in client mode: a picture of the chart is made on the "
+                "centre server from a saved chart — save the chart to a case, then use "
+                "Chart picture in the Cases dock"
+            )
         if reason or self.model.graph is None:
             raise RuntimeError(reason or "nothing to export")
 
@@ -969,8 +1113,9 @@ class GraphPanel(QWidget):
             return [Path(path)]
 
         # the graph.export service checks the export permission and audits the picture
-        self.ctx.engines.graph_export(graph=self.model.graph, output=str(path), format="png",
-                                      write=write)
+        self.ctx.engines.graph_export(
+            graph=self.model.graph, output=str(path), format="png", write=write
+        )
         return path
 
     def export_graphml(self, path: Path) -> list[Path]:
@@ -978,20 +1123,23 @@ class GraphPanel(QWidget):
         if reason or self.model.graph is None:
             raise RuntimeError(reason or "nothing to export")
         # the graph.export service checks the export permission and audits the export
-        out = self.ctx.engines.graph_export(graph=self.model.graph, output=str(path),
-                                            format="graphml")
+        out = self.ctx.engines.graph_export(
+            graph=self.model.graph, output=str(path), format="graphml"
+        )
         return [Path(f) for f in out["files"]]
 
     def _export_png(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export chart as PNG", "chart.png",
-                                              "PNG (*.png)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export chart as PNG", "chart.png", "PNG (*.png)"
+        )
         if path:
             self.export_png(Path(path))
             self.status.setText(fill(self.tr("saved {path}"), path=path))
 
     def _export_graphml(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export chart as GraphML", "chart.graphml",
-                                              "GraphML (*.graphml)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export chart as GraphML", "chart.graphml", "GraphML (*.graphml)"
+        )
         if path:
             try:
                 self.export_graphml(Path(path))

@@ -55,8 +55,9 @@ class LoginDialog(QDialog):
         form = QFormLayout()
         form.addRow("User", self.user)
         form.addRow("Password", self.password)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.try_login)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

@@ -93,9 +93,11 @@ def panel_specs() -> tuple[PanelSpec, ...]:
             except Exception:  # build_panel shows the error in the panel's place
                 cls = None
             place = str(getattr(cls, "panel_place", "tab"))
-            look = (str(getattr(cls, "panel_title", ext.name)),
-                    place if place in _PLACES else "tab",
-                    str(getattr(cls, "panel_shortcut", "")))
+            look = (
+                str(getattr(cls, "panel_title", ext.name)),
+                place if place in _PLACES else "tab",
+                str(getattr(cls, "panel_shortcut", "")),
+            )
         specs.append(PanelSpec(ext.name, look[0], ext.value, look[1], look[2]))
     return tuple(specs)
 
@@ -114,19 +116,21 @@ def panel_title(spec: PanelSpec) -> str:
 
 
 def _titles_for_translation() -> tuple[str, ...]:  # pragma: no cover - read by pylupdate6
-    return (QCoreApplication.translate("Panels", "Search"),
-            QCoreApplication.translate("Panels", "Link chart"),
-            QCoreApplication.translate("Panels", "Map"),
-            QCoreApplication.translate("Panels", "Timeline"),
-            QCoreApplication.translate("Panels", "Dashboards"),
-            QCoreApplication.translate("Panels", "Evaluation"),
-            QCoreApplication.translate("Panels", "Faces"),
-            QCoreApplication.translate("Panels", "Dispatch board"),
-            QCoreApplication.translate("Panels", "Record"),
-            QCoreApplication.translate("Panels", "Cases"),
-            QCoreApplication.translate("Panels", "Identities"),
-            QCoreApplication.translate("Panels", "Alerts"),
-            QCoreApplication.translate("Panels", "Plugins"))
+    return (
+        QCoreApplication.translate("Panels", "Search"),
+        QCoreApplication.translate("Panels", "Link chart"),
+        QCoreApplication.translate("Panels", "Map"),
+        QCoreApplication.translate("Panels", "Timeline"),
+        QCoreApplication.translate("Panels", "Dashboards"),
+        QCoreApplication.translate("Panels", "Evaluation"),
+        QCoreApplication.translate("Panels", "Faces"),
+        QCoreApplication.translate("Panels", "Dispatch board"),
+        QCoreApplication.translate("Panels", "Record"),
+        QCoreApplication.translate("Panels", "Cases"),
+        QCoreApplication.translate("Panels", "Identities"),
+        QCoreApplication.translate("Panels", "Alerts"),
+        QCoreApplication.translate("Panels", "Plugins"),
+    )
 
 
 def build_panel(spec: PanelSpec, ctx: ConsoleContext, bus: Bus) -> QWidget:
@@ -172,9 +176,11 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.Corner.BottomLeftCorner, _LEFT)
         self.setCorner(Qt.Corner.BottomRightCorner, _RIGHT)
         self.setDocumentMode(True)
-        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
-                            | QMainWindow.DockOption.AllowNestedDocks
-                            | QMainWindow.DockOption.AllowTabbedDocks)
+        self.setDockOptions(
+            QMainWindow.DockOption.AnimatedDocks
+            | QMainWindow.DockOption.AllowNestedDocks
+            | QMainWindow.DockOption.AllowTabbedDocks
+        )
         self._build_panels()
         self._build_status_bar()
         self._build_menus()
@@ -218,9 +224,11 @@ class MainWindow(QMainWindow):
             dock = QDockWidget(title, self)
             dock.setObjectName(f"dock-{spec.key}")
             dock.setWidget(panel)
-            dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-                             | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+            dock.setFeatures(
+                QDockWidget.DockWidgetFeature.DockWidgetMovable
+                | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                | QDockWidget.DockWidgetFeature.DockWidgetClosable
+            )
             if spec.place in ("left", "right"):
                 dock.setMinimumWidth(260)  # the centre views must not squeeze them to nothing
             self.addDockWidget(_AREAS[spec.place], dock)
@@ -257,8 +265,9 @@ class MainWindow(QMainWindow):
     def _default_sizes(self) -> None:
         if getattr(self, "_restored", False):
             return
-        self.resizeDocks([self.docks["search"], self.docks["records"]], [440, 380],
-                         Qt.Orientation.Horizontal)
+        self.resizeDocks(
+            [self.docks["search"], self.docks["records"]], [440, 380], Qt.Orientation.Horizontal
+        )
         self.resizeDocks([self.docks["alerts"]], [190], Qt.Orientation.Vertical)
 
     def detach_view(self) -> QDockWidget | None:
@@ -281,7 +290,8 @@ class MainWindow(QMainWindow):
         # docking the window again (its float button, or a drag onto the main window) puts
         # the view back in its tab; left docked, it sat beside Record with no tab (bug 5)
         dock.topLevelChanged.connect(
-            lambda floating: None if floating else self._reattach(key, title))
+            lambda floating: None if floating else self._reattach(key, title)
+        )
         return dock
 
     def _reattach(self, key: str, title: str) -> None:
@@ -303,19 +313,26 @@ class MainWindow(QMainWindow):
         self.status_workspace.setToolTip(plain_tooltip(str(root)))
         self.status_backend = QLabel(self.tr("backend: …"))
         self.status_backend.setTextFormat(Qt.TextFormat.PlainText)  # errors quote paths, input
-        self.status_user = QLabel(fill(self.tr("user: {user} ({role})"), user=self.ctx.user,
-                                       role=self.role_label(self.ctx.role)))
+        self.status_user = QLabel(
+            fill(
+                self.tr("user: {user} ({role})"),
+                user=self.ctx.user,
+                role=self.role_label(self.ctx.role),
+            )
+        )
         self.status_user.setProperty("data", True)  # the session's user name
         self.status_stall = QLabel("")
-        for w in (self.status_workspace, self.status_backend, self.status_user,
-                  self.status_stall):
+        for w in (self.status_workspace, self.status_backend, self.status_user, self.status_stall):
             bar.addPermanentWidget(w)
 
     def role_label(self, role: str) -> str:
         """A role (resources/security/roles.toml) in the UI language."""
-        return {"analyst": self.tr("analyst"), "commander": self.tr("commander"),
-                "supervisor": self.tr("supervisor"),
-                "administrator": self.tr("administrator")}.get(role, role)
+        return {
+            "analyst": self.tr("analyst"),
+            "commander": self.tr("commander"),
+            "supervisor": self.tr("supervisor"),
+            "administrator": self.tr("administrator"),
+        }.get(role, role)
 
     def _action(self, menu: Any, text: str, shortcut: str | None, slot: Any) -> QAction:
         action = QAction(text, self)
@@ -340,12 +357,17 @@ class MainWindow(QMainWindow):
         self.forward_action = self._action(m, self.tr("Forward ▶"), "Alt+Right", self.forward)
         m = present(bar.addMenu(self.tr("&View")))
         for spec in self.specs:
-            self._action(m, panel_title(spec), spec.shortcut,
-                         lambda _=False, key=spec.key: self.show_panel(key))
+            self._action(
+                m,
+                panel_title(spec),
+                spec.shortcut,
+                lambda _=False, key=spec.key: self.show_panel(key),
+            )
         m.addSeparator()
         self._action(m, self.tr("Pop out the current view"), "Ctrl+Shift+D", self.detach_view)
-        self.board_action = self._action(m, self.tr("Board mode (full screen)"), "F11",
-                                         self.toggle_board_mode)
+        self.board_action = self._action(
+            m, self.tr("Board mode (full screen)"), "F11", self.toggle_board_mode
+        )
         self.board_action.setCheckable(True)
         self._action(m, self.tr("Toggle dark / light theme"), "Ctrl+Shift+T", self.toggle_theme)
         self._action(m, self.tr("Reset layout"), None, self.reset_layout)
@@ -372,7 +394,8 @@ class MainWindow(QMainWindow):
         for key in ("graph", "map", "timeline", "faces", "dispatch"):
             spec = next(p for p in self.specs if p.key == key)
             present(toolbar.addAction(panel_title(spec))).triggered.connect(
-                lambda _=False, k=key: self.show_panel(k))
+                lambda _=False, k=key: self.show_panel(k)
+            )
         self._update_nav()
 
     # -- panels and navigation ----------------------------------------------------------------
@@ -435,8 +458,11 @@ class MainWindow(QMainWindow):
         layout as it was. Returns whether board mode is on."""
         on = not self._board_state if on is None else on
         if on and self._board_state is None:
-            self._board_state = (self.saveState(LAYOUT_VERSION), self.isFullScreen(),
-                                 self.tabs.currentIndex())
+            self._board_state = (
+                self.saveState(LAYOUT_VERSION),
+                self.isFullScreen(),
+                self.tabs.currentIndex(),
+            )
             board = self.panels["dispatch"]
             if self.tabs.indexOf(board) < 0:  # popped out: bring it back first
                 dock = self.docks.get("dispatch")
@@ -484,9 +510,12 @@ class MainWindow(QMainWindow):
             action.setChecked(c == code)
         if not ask:
             return
-        box = QMessageBox(QMessageBox.Icon.Information, self.tr("Language"),
-                          self.tr("The language changes when the console is restarted."),
-                          parent=self)
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            self.tr("Language"),
+            self.tr("The language changes when the console is restarted."),
+            parent=self,
+        )
         restart = box.addButton(self.tr("Restart now"), QMessageBox.ButtonRole.AcceptRole)
         box.addButton(self.tr("Later"), QMessageBox.ButtonRole.RejectRole)
         box.exec()
@@ -508,7 +537,8 @@ class MainWindow(QMainWindow):
                 app.quit()
         else:
             present(self.statusBar()).showMessage(
-                self.tr("could not restart: start the console again"), 10000)
+                self.tr("could not restart: start the console again"), 10000
+            )
         return ok
 
     def toggle_theme(self) -> None:
@@ -517,8 +547,13 @@ class MainWindow(QMainWindow):
     # -- status -------------------------------------------------------------------------------
     def _refresh_backend(self) -> None:
         ctx = self.ctx
-        run_job(lambda _p, _c: ctx.backend_status(), name="backend health",
-                on_result=self._show_backend, on_error=self._show_backend_error, parent=self)
+        run_job(
+            lambda _p, _c: ctx.backend_status(),
+            name="backend health",
+            on_result=self._show_backend,
+            on_error=self._show_backend_error,
+            parent=self,
+        )
 
     def _show_backend(self, status: BackendStatus) -> None:
         self._set_backend_text(fill(self.tr("backend: {state}"), state=status.describe()))
@@ -530,7 +565,7 @@ class MainWindow(QMainWindow):
         """Show the backend's state cut to :data:`STATUS_CHARS` (all of it in the tooltip): a
         long error (a path, an audit-anchor message) in a permanent status-bar label would
         otherwise widen the main window past the screen."""
-        short = text if len(text) <= STATUS_CHARS else text[:STATUS_CHARS - 1] + "…"
+        short = text if len(text) <= STATUS_CHARS else text[: STATUS_CHARS - 1] + "…"
         self.status_backend.setText(short)
         self.status_backend.setToolTip(plain_tooltip(text))
 
@@ -542,8 +577,11 @@ class MainWindow(QMainWindow):
         self._stall_clear.start()
 
     def show_shortcuts(self) -> None:
-        lines = [f"{a.shortcut().toString():<14} {a.text()}" for a in self.actions()
-                 if not a.shortcut().isEmpty()]
+        lines = [
+            f"{a.shortcut().toString():<14} {a.text()}"
+            for a in self.actions()
+            if not a.shortcut().isEmpty()
+        ]
         QMessageBox.information(self, self.tr("Keyboard shortcuts"), "\n".join(lines))
 
     # -- layout persistence -------------------------------------------------------------------
@@ -579,7 +617,7 @@ class MainWindow(QMainWindow):
         self._default_arrangement()
         self._sizer.start()
 
-    def showEvent(self, event: Any) -> None:  # noqa: N802
+    def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         # The minimum size was last computed before the style polished the panels (the chart's
         # toolbar is ~40 px wider unpolished): compute it again now, or the window cannot be
@@ -590,7 +628,7 @@ class MainWindow(QMainWindow):
             self._sized = True
             self._sizer.start()  # docks have real sizes once shown
 
-    def closeEvent(self, event: Any) -> None:  # noqa: N802
+    def closeEvent(self, event: Any) -> None:
         for panel in self.panels.values():  # e.g. the Cases panel: an unsaved chart
             confirm = getattr(panel, "confirm_close", None)
             if callable(confirm) and not confirm():
@@ -615,6 +653,6 @@ class _ViewDock(QDockWidget):
         super().__init__(title, parent)
         self._on_close = on_close
 
-    def closeEvent(self, event: Any) -> None:  # noqa: N802
+    def closeEvent(self, event: Any) -> None:
         super().closeEvent(event)
         self._on_close()

@@ -41,7 +41,7 @@ def parse_open_url(url: str) -> tuple[str, str] | None:
     prefix = "superbrain://open/"
     if not url.startswith(prefix):
         return None
-    kind, _, ident = url[len(prefix):].partition("/")
+    kind, _, ident = url[len(prefix) :].partition("/")
     return (kind, unquote(ident)) if kind and ident else None
 
 
@@ -60,46 +60,32 @@ def page_labels() -> dict[str, str]:
     from PyQt6.QtCore import QCoreApplication
 
     return {
-        "incidents": QCoreApplication.translate(
-            "MapPage", "incidents"),
-        "units": QCoreApplication.translate(
-            "MapPage", "units"),
-        "records": QCoreApplication.translate(
-            "MapPage", "records"),
-        "hotspots": QCoreApplication.translate(
-            "MapPage", "hotspots"),
-        "tracks": QCoreApplication.translate(
-            "MapPage", "tracks"),
-        "geofences": QCoreApplication.translate(
-            "MapPage", "geofences"),
-        "basemap": QCoreApplication.translate(
-            "MapPage", "basemap"),
-        "tiles": QCoreApplication.translate(
-            "MapPage", "tiles"),
-        "places": QCoreApplication.translate(
-            "MapPage", "places"),
-        "streets": QCoreApplication.translate(
-            "MapPage", "streets"),
-        "notes": QCoreApplication.translate(
-            "MapPage", "case notes"),
-        "note_on": QCoreApplication.translate(
-            "MapPage", "on"),
-        "incidents_legend": QCoreApplication.translate(
-            "MapPage", "Incidents"),
-        "units_available": QCoreApplication.translate(
-            "MapPage", "Units available"),
-        "busy": QCoreApplication.translate(
-            "MapPage", "busy"),
-        "stale": QCoreApplication.translate(
-            "MapPage", "(position stale)"),
-        "empty": QCoreApplication.translate(
-            "MapPage", "no located records"),
+        "incidents": QCoreApplication.translate("MapPage", "incidents"),
+        "units": QCoreApplication.translate("MapPage", "units"),
+        "records": QCoreApplication.translate("MapPage", "records"),
+        "hotspots": QCoreApplication.translate("MapPage", "hotspots"),
+        "tracks": QCoreApplication.translate("MapPage", "tracks"),
+        "geofences": QCoreApplication.translate("MapPage", "geofences"),
+        "basemap": QCoreApplication.translate("MapPage", "basemap"),
+        "tiles": QCoreApplication.translate("MapPage", "tiles"),
+        "places": QCoreApplication.translate("MapPage", "places"),
+        "streets": QCoreApplication.translate("MapPage", "streets"),
+        "notes": QCoreApplication.translate("MapPage", "case notes"),
+        "note_on": QCoreApplication.translate("MapPage", "on"),
+        "incidents_legend": QCoreApplication.translate("MapPage", "Incidents"),
+        "units_available": QCoreApplication.translate("MapPage", "Units available"),
+        "busy": QCoreApplication.translate("MapPage", "busy"),
+        "stale": QCoreApplication.translate("MapPage", "(position stale)"),
+        "empty": QCoreApplication.translate("MapPage", "no located records"),
         "basemap_places": QCoreApplication.translate(
-            "MapPage", "offline basemap: streets and places (names as you zoom in)"),
+            "MapPage", "offline basemap: streets and places (names as you zoom in)"
+        ),
         "basemap_districts": QCoreApplication.translate(
-            "MapPage", "offline basemap: district outlines"),
+            "MapPage", "offline basemap: district outlines"
+        ),
         "basemap_grid": QCoreApplication.translate(
-            "MapPage", "offline: coordinate grid (no district outlines installed)"),
+            "MapPage", "offline: coordinate grid (no district outlines installed)"
+        ),
     }
 
 
@@ -112,9 +98,11 @@ def page_call(view: Any, function: str, *args: Any, on_result: Any = None) -> No
     it was killed (issue #15, bug 1). Every call from the console goes through here.
     """
     params = ", ".join(page_json(a) for a in args)
-    script = (f"(function () {{ var r = {function}({params}); "
-              "return (typeof r === 'number' || typeof r === 'string' "
-              "|| typeof r === 'boolean') ? r : null; })()")
+    script = (
+        f"(function () {{ var r = {function}({params}); "
+        "return (typeof r === 'number' || typeof r === 'string' "
+        "|| typeof r === 'boolean') ? r : null; })()"
+    )
     page = view.page()
     if on_result is None:
         page.runJavaScript(script)
@@ -130,16 +118,25 @@ def _make_page_class() -> type:
 
         opened = pyqtSignal(str, str)  # kind, id
 
-        def acceptNavigationRequest(self, url: QUrl, nav_type: Any,  # noqa: N802
-                                    is_main_frame: bool) -> bool:
+        def acceptNavigationRequest(
+            self,
+            url: QUrl,
+            nav_type: Any,
+            is_main_frame: bool,
+        ) -> bool:
             target = parse_open_url(url.toString())
             if target is not None:
                 self.opened.emit(*target)
                 return False
             return super().acceptNavigationRequest(url, nav_type, is_main_frame)
 
-        def javaScriptConsoleMessage(self, level: Any, message: str | None,  # noqa: N802
-                                     line: int, source: str | None) -> None:
+        def javaScriptConsoleMessage(
+            self,
+            level: Any,
+            message: str | None,
+            line: int,
+            source: str | None,
+        ) -> None:
             target = parse_open_url(message or "")
             if target is not None:
                 self.opened.emit(*target)
@@ -197,8 +194,9 @@ class MapArea:
     with the :class:`PageLoader` that loads its pages: what the Map view and the dispatch
     board's map both show."""
 
-    def __init__(self, building: str, on_open: Any, on_loaded: Any, prefix: str,
-                 filename: str) -> None:
+    def __init__(
+        self, building: str, on_open: Any, on_loaded: Any, prefix: str, filename: str
+    ) -> None:
         self.stack = QStackedLayout()
         self.notice = Notice(building)
         self.stack.addWidget(self.notice)
@@ -227,8 +225,13 @@ class MapPanel(QWidget):
     #: Right-click on the map: a note on this place (latitude, longitude) is wanted.
     place_note_wanted = pyqtSignal(float, float)
 
-    def __init__(self, ctx: ConsoleContext, bus: Bus, request: MapRequest | None = None,
-                 follow_selection: bool = True) -> None:
+    def __init__(
+        self,
+        ctx: ConsoleContext,
+        bus: Bus,
+        request: MapRequest | None = None,
+        follow_selection: bool = True,
+    ) -> None:
         super().__init__()
         self.ctx = ctx
         self.bus = bus
@@ -252,10 +255,19 @@ class MapPanel(QWidget):
         top.addWidget(self.info, 1)
         top.addWidget(self.all_button)
         top.addWidget(refresh)
-        self.area = area = MapArea(self.tr("building the map …"), self._on_open, self._on_loaded,
-                       "superbrain-map-", "map.html")
-        self.stack, self.notice, self.view, self.pages = (area.stack, area.notice, area.view,
-                                                          area.pages)
+        self.area = area = MapArea(
+            self.tr("building the map …"),
+            self._on_open,
+            self._on_loaded,
+            "superbrain-map-",
+            "map.html",
+        )
+        self.stack, self.notice, self.view, self.pages = (
+            area.stack,
+            area.notice,
+            area.view,
+            area.pages,
+        )
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(self.stack, 1)
@@ -283,8 +295,9 @@ class MapPanel(QWidget):
         def work(progress: Any, cancel: Any) -> tuple[MapLayers, str]:
             tile_url = tile_url_for(self.ctx)
             layers = collect_layers(self.ctx, request, cancel=cancel)
-            return layers, build_map_html(layers, tile_url=tile_url, dark=dark,
-                                          time_zone=time_zone, labels=labels)
+            return layers, build_map_html(
+                layers, tile_url=tile_url, dark=dark, time_zone=time_zone, labels=labels
+            )
 
         job = Job(work, "map")
         job.result.connect(self._show)
@@ -306,9 +319,11 @@ class MapPanel(QWidget):
             return ""
         lay = self.layers
         tr = self.tr
-        parts = [count(len(lay.incidents), tr("{n} incident"), tr("{n} incidents")),
-                 count(len(lay.units), tr("{n} unit"), tr("{n} units")),
-                 count(len(lay.records), tr("{n} located record"), tr("{n} located records"))]
+        parts = [
+            count(len(lay.incidents), tr("{n} incident"), tr("{n} incidents")),
+            count(len(lay.units), tr("{n} unit"), tr("{n} units")),
+            count(len(lay.records), tr("{n} located record"), tr("{n} located records")),
+        ]
         if lay.tracks:
             parts.append(count(len(lay.tracks), tr("{n} track"), tr("{n} tracks")))
         if lay.heat:
@@ -338,7 +353,7 @@ class MapPanel(QWidget):
         if self.view is not None and self.loaded:
             page_call(self.view, "sbInvalidate")
 
-    def showEvent(self, event: Any) -> None:  # noqa: N802
+    def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         if not self.started:
             self.refresh()
@@ -381,8 +396,9 @@ class MapPanel(QWidget):
             return
         tracked = [i for i in ids if i.split(":", 1)[0] in ("vehicle", "tag", "phone", "person")]
         if tracked and tracked != list(self.request.track_entities):
-            self.request = MapRequest(track_entities=tuple(tracked[:6]),
-                                      records=self.request.records)
+            self.request = MapRequest(
+                track_entities=tuple(tracked[:6]), records=self.request.records
+            )
             if self.isVisible():
                 self.refresh()
 

@@ -42,8 +42,9 @@ def _type_colour(record_type: str) -> str:
     return entity.color if entity else "#8b98a8"
 
 
-def collect_layers(ctx: ConsoleContext, request: MapRequest,
-                   cancel: CancelToken | None = None) -> MapLayers:
+def collect_layers(
+    ctx: ConsoleContext, request: MapRequest, cancel: CancelToken | None = None
+) -> MapLayers:
     """Build the :class:`MapLayers` for ``request`` (blocking: call from a worker)."""
     from console import opsview
 
@@ -67,10 +68,13 @@ def collect_layers(ctx: ConsoleContext, request: MapRequest,
         log.warning("map: streets and places unavailable: %s", exc)
     incident_records = {p.get("record") for p in layers.incidents if p.get("record")}
     records = analytics.located_records(
-        store, uids=request.records,
-        limit=0 if request.track_entities or not request.include_records else 3000)
-    layers.records = [dict(r, colour=_type_colour(r["type"])) for r in records
-                      if r["id"] not in incident_records]
+        store,
+        uids=request.records,
+        limit=0 if request.track_entities or not request.include_records else 3000,
+    )
+    layers.records = [
+        dict(r, colour=_type_colour(r["type"])) for r in records if r["id"] not in incident_records
+    ]
     for eid in request.track_entities:
         points = analytics.entity_track(store, eid)
         if points:
@@ -95,13 +99,23 @@ def basemap_features(store: Any = None, limit: int = 2000) -> dict[str, list[dic
         "SELECT e.id, e.type, e.label, avg(r.lat), avg(r.lon) FROM entities e "
         "JOIN record_entities re ON re.entity_id = e.id JOIN records r ON r.uid = re.record_uid "
         "WHERE e.type IN ('device', 'hotel') AND r.lat IS NOT NULL "
-        "GROUP BY e.id LIMIT ?", (limit,)).fetchall()
+        "GROUP BY e.id LIMIT ?",
+        (limit,),
+    ).fetchall()
     for eid, etype, label, lat, lon in rows:
         name = label or eid.split(":", 1)[-1]
         if name not in known:
             known.add(name)
-            base["places"].append({"id": eid, "kind": etype, "name": name, "lat": lat,
-                                   "lon": lon, "labelzoom": PLACE_LABEL_ZOOM.get(etype, 15)})
+            base["places"].append(
+                {
+                    "id": eid,
+                    "kind": etype,
+                    "name": name,
+                    "lat": lat,
+                    "lon": lon,
+                    "labelzoom": PLACE_LABEL_ZOOM.get(etype, 15),
+                }
+            )
     return base
 
 
@@ -113,5 +127,11 @@ def unit_point(unit: Any) -> dict[str, Any] | None:
     """A unit as a map marker dict, or ``None`` without a position."""
     if getattr(unit, "lat", None) is None:
         return None
-    return {"id": unit.id, "label": unit.name, "lat": unit.lat, "lon": unit.lon,
-            "status": unit.status, "stale": bool(getattr(unit, "stale", False))}
+    return {
+        "id": unit.id,
+        "label": unit.name,
+        "lat": unit.lat,
+        "lon": unit.lon,
+        "status": unit.status,
+        "stale": bool(getattr(unit, "stale", False)),
+    }

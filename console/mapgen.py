@@ -47,16 +47,17 @@ _CLUSTER = {
 }
 
 _EXTERNAL = re.compile(
-    r"<(?:script|link)\b[^>]*?(?:src|href)\s*=\s*[\"']((?:https?:)?//[^\"']+)[\"']",
-    re.IGNORECASE)
+    r"<(?:script|link)\b[^>]*?(?:src|href)\s*=\s*[\"']((?:https?:)?//[^\"']+)[\"']", re.IGNORECASE
+)
 
 
 def vendored(relative: str) -> str:
     """The ``file://`` URL of a vendored asset; a missing file is an error naming it."""
     path = VENDOR_DIR / relative
     if not path.is_file():
-        raise MapError(f"{str(path)!r}: vendored map asset missing "
-                       "(see resources/vendor/README.md)")
+        raise MapError(
+            f"{str(path)!r}: vendored map asset missing (see resources/vendor/README.md)"
+        )
     return path.as_uri()
 
 
@@ -90,8 +91,13 @@ def page_json(value: Any) -> str:
     ``&`` are escaped, so data such as ``<!--<script>`` or ``</script>`` cannot end or change
     the script it is embedded in."""
     text = json.dumps(value, ensure_ascii=False, default=str)
-    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
 
 
 def external_urls(html: str) -> list[str]:
@@ -134,8 +140,11 @@ class MapLayers:
     places: list[dict[str, Any]] = field(default_factory=list)
 
     def points(self) -> list[tuple[float, float]]:
-        pts = [(p["lat"], p["lon"]) for group in (self.incidents, self.units, self.records)
-               for p in group]
+        pts = [
+            (p["lat"], p["lon"])
+            for group in (self.incidents, self.units, self.records)
+            for p in group
+        ]
         pts += [(p[0], p[1]) for t in self.tracks for p in t["points"]]
         pts += [(h[0], h[1]) for h in self.heat]
         return pts
@@ -178,14 +187,25 @@ def load_basemap(path: Path = BASEMAP_PATH) -> dict[str, list[dict[str, Any]]]:
             if not name or not coords:
                 continue
             if geometry.get("type") == "LineString":
-                streets.append({"name": name, "cls": str(props.get("class", "residential")),
-                                "points": [[float(c[1]), float(c[0])] for c in coords],
-                                "minzoom": int(props.get("minzoom", 14)),
-                                "labelzoom": int(props.get("labelzoom", 16))})
+                streets.append(
+                    {
+                        "name": name,
+                        "cls": str(props.get("class", "residential")),
+                        "points": [[float(c[1]), float(c[0])] for c in coords],
+                        "minzoom": int(props.get("minzoom", 14)),
+                        "labelzoom": int(props.get("labelzoom", 16)),
+                    }
+                )
             elif geometry.get("type") == "Point":
-                places.append({"name": name, "kind": str(props.get("kind", "place")),
-                               "lat": float(coords[1]), "lon": float(coords[0]),
-                               "labelzoom": int(props.get("labelzoom", 14))})
+                places.append(
+                    {
+                        "name": name,
+                        "kind": str(props.get("kind", "place")),
+                        "lat": float(coords[1]),
+                        "lon": float(coords[0]),
+                        "labelzoom": int(props.get("labelzoom", 14)),
+                    }
+                )
         except (AttributeError, IndexError, TypeError, ValueError):
             skipped += 1
     if skipped:
@@ -193,8 +213,9 @@ def load_basemap(path: Path = BASEMAP_PATH) -> dict[str, list[dict[str, Any]]]:
     return {"streets": streets, "places": places}
 
 
-def _bounds(points: list[tuple[float, float]], districts: dict[str, Any] | None
-            ) -> list[list[float]]:
+def _bounds(
+    points: list[tuple[float, float]], districts: dict[str, Any] | None
+) -> list[list[float]]:
     if not points and districts:
         for feature in districts.get("features", []):
             points += list(_geometry_points(feature.get("geometry") or {}))
@@ -218,11 +239,16 @@ def _geometry_points(geometry: dict[str, Any]) -> Any:
     yield from walk(coords)
 
 
-def build_map_html(layers: MapLayers, *, tile_url: str = "", dark: bool = True,
-                   districts: dict[str, Any] | None = None,
-                   tile_attribution: str = "operations-centre tile server",
-                   time_zone: str = "Asia/Shanghai",
-                   labels: dict[str, str] | None = None) -> str:
+def build_map_html(
+    layers: MapLayers,
+    *,
+    tile_url: str = "",
+    dark: bool = True,
+    districts: dict[str, Any] | None = None,
+    tile_attribution: str = "operations-centre tile server",
+    time_zone: str = "Asia/Shanghai",
+    labels: dict[str, str] | None = None,
+) -> str:
     """The complete map page: vendored Leaflet, the basemap, and the layers.
 
     Parameters
@@ -251,57 +277,87 @@ def build_map_html(layers: MapLayers, *, tile_url: str = "", dark: bool = True,
         districts = None  # no usable outlines: the page draws a coordinate grid instead
     track_points = [(p[0], p[1]) for t in layers.tracks for p in t["points"]]
     bounds = _bounds(track_points or layers.points(), districts)
-    m = folium.Map(location=[(bounds[0][0] + bounds[1][0]) / 2,
-                             (bounds[0][1] + bounds[1][1]) / 2],
-                   zoom_start=12, tiles=None, prefer_canvas=True, control_scale=False,
-                   max_zoom=19)
+    m = folium.Map(
+        location=[(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2],
+        zoom_start=12,
+        tiles=None,
+        prefer_canvas=True,
+        control_scale=False,
+        max_zoom=19,
+    )
     if tile_url:
-        folium.TileLayer(tiles=tile_url, attr=tile_attribution, name="tiles",
-                         max_zoom=19).add_to(m)
+        folium.TileLayer(tiles=tile_url, attr=tile_attribution, name="tiles", max_zoom=19).add_to(m)
     if districts:
         line = "#4b5d73" if dark else "#8a9bb0"
         fill = "#1a2430" if dark else "#eef2f6"
         opacity = 0.0 if tile_url else 0.9  # over a tile server's tiles: outlines only
-        folium.GeoJson(districts, name="districts", control=False,
-                       style_function=lambda _f: {"color": line, "weight": 1.5,
-                                                  "fillColor": fill, "fillOpacity": opacity,
-                                                  "className": "sb-basemap"},
-                       tooltip=_district_tooltip(districts)).add_to(m)
+        folium.GeoJson(
+            districts,
+            name="districts",
+            control=False,
+            style_function=lambda _f: {
+                "color": line,
+                "weight": 1.5,
+                "fillColor": fill,
+                "fillOpacity": opacity,
+                "className": "sb-basemap",
+            },
+            tooltip=_district_tooltip(districts),
+        ).add_to(m)
     if layers.heat:
         HeatMap(layers.heat, name="hotspots", radius=22, blur=18, min_opacity=0.3).add_to(m)
     if layers.geofences:
-        folium.GeoJson({"type": "FeatureCollection", "features": layers.geofences},
-                       name="geofences",
-                       style_function=lambda _f: {"color": "#d29922", "weight": 2,
-                                                  "dashArray": "6 4", "fillOpacity": 0.08,
-                                                  "className": "sb-geofences"},
-                       ).add_to(m)
+        folium.GeoJson(
+            {"type": "FeatureCollection", "features": layers.geofences},
+            name="geofences",
+            style_function=lambda _f: {
+                "color": "#d29922",
+                "weight": 2,
+                "dashArray": "6 4",
+                "fillOpacity": 0.08,
+                "className": "sb-geofences",
+            },
+        ).add_to(m)
     m.fit_bounds(bounds)
     # after Leaflet itself: the page's own code and the clustering plugin need ``L``
-    m.default_js = [*m.default_js,
-                    ("sb_cluster_js", vendored("leaflet.markercluster/leaflet.markercluster.js")),
-                    ("sb_map_js", (WEB_DIR / "superbrain-map.js").as_uri()),
-                    ("sb_notes_js", (WEB_DIR / "superbrain-notes.js").as_uri())]
-    m.default_css = [*m.default_css,
-                     ("sb_cluster_css", vendored("leaflet.markercluster/MarkerCluster.css")),
-                     ("sb_cluster_default_css",
-                      vendored("leaflet.markercluster/MarkerCluster.Default.css")),
-                     ("sb_map_css", (WEB_DIR / "superbrain-map.css").as_uri()),
-                     ("sb_notes_css", (WEB_DIR / "superbrain-notes.css").as_uri())]
+    m.default_js = [
+        *m.default_js,
+        ("sb_cluster_js", vendored("leaflet.markercluster/leaflet.markercluster.js")),
+        ("sb_map_js", (WEB_DIR / "superbrain-map.js").as_uri()),
+        ("sb_notes_js", (WEB_DIR / "superbrain-notes.js").as_uri()),
+    ]
+    m.default_css = [
+        *m.default_css,
+        ("sb_cluster_css", vendored("leaflet.markercluster/MarkerCluster.css")),
+        ("sb_cluster_default_css", vendored("leaflet.markercluster/MarkerCluster.Default.css")),
+        ("sb_map_css", (WEB_DIR / "superbrain-map.css").as_uri()),
+        ("sb_notes_css", (WEB_DIR / "superbrain-notes.css").as_uri()),
+    ]
     figure = m.get_root()
     assert isinstance(figure, folium.Figure)  # a map's root is its page
     payload = {
-        "incidents": layers.incidents, "units": layers.units, "tracks": layers.tracks,
-        "records": layers.records, "dark": dark, "offline": not tile_url,
-        "streets": layers.streets, "places": layers.places,
+        "incidents": layers.incidents,
+        "units": layers.units,
+        "tracks": layers.tracks,
+        "records": layers.records,
+        "dark": dark,
+        "offline": not tile_url,
+        "streets": layers.streets,
+        "places": layers.places,
         "basemap": "tiles" if tile_url else ("districts" if districts else "grid"),
-        "tz": time_zone, "fit": bounds, "labels": dict(labels or {}),
+        "tz": time_zone,
+        "fit": bounds,
+        "labels": dict(labels or {}),
     }
     data = page_json(payload)
     # the map variable is created by a script rendered after this one: start once parsed
-    figure.script.add_child(folium.Element(
-        f"document.addEventListener('DOMContentLoaded', function () "
-        f"{{ sbInit({m.get_name()}, {data}); }});"), name="sb_init")
+    figure.script.add_child(
+        folium.Element(
+            f"document.addEventListener('DOMContentLoaded', function () "
+            f"{{ sbInit({m.get_name()}, {data}); }});"
+        ),
+        name="sb_init",
+    )
     localize(figure)
     html = figure.render()
     leftover = external_urls(html)
@@ -320,8 +376,11 @@ def _district_tooltip(districts: dict[str, Any]) -> Any:
     return None
 
 
-def dispatch_view(incident: dict[str, Any] | None, recommendations: Sequence[Any],
-                  units: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+def dispatch_view(
+    incident: dict[str, Any] | None,
+    recommendations: Sequence[Any],
+    units: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
     """What the dispatch board's map draws (``sbDispatch`` in ``console/web``), as plain data.
 
     Parameters
@@ -336,15 +395,29 @@ def dispatch_view(incident: dict[str, Any] | None, recommendations: Sequence[Any
         faintly; the recommended ones are drawn as recommendations instead.
     """
     inc = None
-    if incident is not None and incident.get("lat") is not None \
-            and incident.get("lon") is not None:
-        inc = {"id": incident["id"], "lat": incident["lat"], "lon": incident["lon"],
-               "priority": incident.get("priority"), "category": incident.get("category", ""),
-               "label": incident.get("address") or (incident.get("text") or "")[:60],
-               "record": incident.get("source_uid") or None}
-    recs = [{"id": r.unit_id, "label": r.name or r.unit_id, "lat": r.lat, "lon": r.lon,
-             "rank": i, "stale": bool(r.stale), "eta": f"ETA {r.eta_s / 60:.0f} min"}
-            for i, r in enumerate(recommendations, 1) if r.lat is not None and r.lon is not None]
+    if incident is not None and incident.get("lat") is not None and incident.get("lon") is not None:
+        inc = {
+            "id": incident["id"],
+            "lat": incident["lat"],
+            "lon": incident["lon"],
+            "priority": incident.get("priority"),
+            "category": incident.get("category", ""),
+            "label": incident.get("address") or (incident.get("text") or "")[:60],
+            "record": incident.get("source_uid") or None,
+        }
+    recs = [
+        {
+            "id": r.unit_id,
+            "label": r.name or r.unit_id,
+            "lat": r.lat,
+            "lon": r.lon,
+            "rank": i,
+            "stale": bool(r.stale),
+            "eta": f"ETA {r.eta_s / 60:.0f} min",
+        }
+        for i, r in enumerate(recommendations, 1)
+        if r.lat is not None and r.lon is not None
+    ]
     chosen = {r["id"] for r in recs}
     others = [u for u in units if u.get("id") not in chosen]
     return {"incident": inc, "units": recs, "others": others}

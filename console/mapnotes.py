@@ -29,9 +29,17 @@ def note_markers(points: list[dict[str, Any]], tz: str) -> list[dict[str, Any]]:
             text = text[:MAX_TEXT] + " …"
         created = p.get("created_at")
         when = local_time(datetime.fromisoformat(created).timestamp(), tz) if created else "—"
-        out.append({"id": str(p["id"]), "lat": float(p["lat"]), "lon": float(p["lon"]),
-                    "author": str(p.get("author", "")), "when": when, "text": text,
-                    "target_kind": str(p.get("target_kind", "")),
-                    "target": str(p.get("target", "")),
-                    "placed_by": str(p.get("placed_by", "place"))})
+        out.append(
+            {
+                "id": str(p["id"]),
+                "lat": float(p["lat"]),
+                "lon": float(p["lon"]),
+                "author": str(p.get("author", "")),
+                "when": when,
+                "text": text,
+                "target_kind": str(p.get("target_kind", "")),
+                "target": str(p.get("target", "")),
+                "placed_by": str(p.get("placed_by", "place")),
+            }
+        )
     return out

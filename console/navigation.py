@@ -57,7 +57,7 @@ class History:
         """Go to ``focus``: the forward part is dropped, a repeat of the current is ignored."""
         if focus == self.current:
             return
-        del self._items[self._pos + 1:]
+        del self._items[self._pos + 1 :]
         self._items.append(focus)
         if len(self._items) > self.limit:
             del self._items[0]

@@ -57,8 +57,9 @@ def _init_helper(cancelled: Any, console_pid: int, nice: int) -> None:
     _shared_cancel = cancelled
     with contextlib.suppress(OSError):  # not permitted everywhere; then it just runs
         os.nice(nice)
-    threading.Thread(target=_exit_with_console, args=(console_pid,), daemon=True,
-                     name="console-watch").start()
+    threading.Thread(
+        target=_exit_with_console, args=(console_pid,), daemon=True, name="console-watch"
+    ).start()
 
 
 def _exit_with_console(console_pid: int) -> None:
@@ -101,8 +102,7 @@ def unchunk(blobs: Iterable[bytes]) -> list[Any]:
     return out
 
 
-def _call(fn: Callable[..., Any], task: int, args: tuple[Any, ...],
-          kwargs: dict[str, Any]) -> Any:
+def _call(fn: Callable[..., Any], task: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     return fn(*args, cancel=RemoteCancel(task), **kwargs)
 
 
@@ -113,9 +113,12 @@ def _executor() -> tuple[ProcessPoolExecutor, Any]:
         if _pool is None:
             ctx = multiprocessing.get_context("spawn")
             _cancelled = ctx.Value("q", 0, lock=False)
-            _pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx,
-                                        initializer=_init_helper,
-                                        initargs=(_cancelled, os.getpid(), HELPER_NICE))
+            _pool = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=ctx,
+                initializer=_init_helper,
+                initargs=(_cancelled, os.getpid(), HELPER_NICE),
+            )
         return _pool, _cancelled
 
 
@@ -130,8 +133,9 @@ def warm_up() -> int:
         raise OffloadError(f"helper process unavailable: {exc}") from exc
 
 
-def run_in_process(fn: Callable[..., Any], *args: Any, cancel: CancelToken | None = None,
-                   **kwargs: Any) -> Any:
+def run_in_process(
+    fn: Callable[..., Any], *args: Any, cancel: CancelToken | None = None, **kwargs: Any
+) -> Any:
     """``fn(*args, cancel=<token>, **kwargs)`` in the helper process; blocks until it returns.
 
     ``fn`` must be a module-level function whose arguments and result pickle. ``cancel`` is

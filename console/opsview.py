@@ -143,8 +143,9 @@ class OpsView:
     # -- actions: through the ops services (core.services), as the logged-in user; the engine
     # audits them and refuses invalid ones with a clear message -------------------------------
     def assign(self, incident_id: int, unit_ids: list[str]) -> list[Any]:
-        return list(self.console.engines.ops_assign(incident_id=int(incident_id),
-                                                    unit_ids=list(unit_ids)))
+        return list(
+            self.console.engines.ops_assign(incident_id=int(incident_id), unit_ids=list(unit_ids))
+        )
 
     def accept_incident(self, incident_id: int) -> Any:
         """Acknowledge a received incident (received → accepted)."""
@@ -178,10 +179,17 @@ class OpsView:
         for d in self.queue():
             if d.get("lat") is None:
                 continue
-            out.append({"id": str(d["id"]), "lat": d["lat"], "lon": d["lon"],
-                        "priority": d.get("priority"), "category": d.get("category", ""),
-                        "label": (d.get("text") or d.get("address") or "")[:80],
-                        "record": d.get("source_uid")})
+            out.append(
+                {
+                    "id": str(d["id"]),
+                    "lat": d["lat"],
+                    "lon": d["lon"],
+                    "priority": d.get("priority"),
+                    "category": d.get("category", ""),
+                    "label": (d.get("text") or d.get("address") or "")[:80],
+                    "record": d.get("source_uid"),
+                }
+            )
         return out
 
     def unit_points(self) -> list[dict[str, Any]]:
@@ -205,8 +213,9 @@ class OpsView:
     def hotspot_points(self) -> list[list[float]]:
         """Heat points: the centre of each hotspot cell weighted by its incident count."""
         cells = self.hotspot_cells().get("cells", [])
-        return [[c["center"][0], c["center"][1], float(c["count"])] for c in cells
-                if c["count"] > 0]
+        return [
+            [c["center"][0], c["center"][1], float(c["count"])] for c in cells if c["count"] > 0
+        ]
 
     def geofence_features(self) -> list[dict[str, Any]]:
         out = []
@@ -214,14 +223,19 @@ class OpsView:
             ring = [[lon, lat] for lat, lon in g.polygon]
             if ring and ring[0] != ring[-1]:
                 ring.append(ring[0])
-            out.append({"type": "Feature", "properties": {"name": g.name, "id": g.id,
-                                                          "alert_on": g.alert_on},
-                        "geometry": {"type": "Polygon", "coordinates": [ring]}})
+            out.append(
+                {
+                    "type": "Feature",
+                    "properties": {"name": g.name, "id": g.id, "alert_on": g.alert_on},
+                    "geometry": {"type": "Polygon", "coordinates": [ring]},
+                }
+            )
         return out
 
 
-def unit_points(units: list[Any], stale_after_s: float,
-                now: float | None = None) -> list[dict[str, Any]]:
+def unit_points(
+    units: list[Any], stale_after_s: float, now: float | None = None
+) -> list[dict[str, Any]]:
     """The map's unit markers: every unit with a position, ``stale`` when its last fix is older
     than ``stale_after_s`` (or it has none)."""
     now = time.time() if now is None else now
@@ -230,8 +244,16 @@ def unit_points(units: list[Any], stale_after_s: float,
         if u.lat is None:
             continue
         age = now - u.position_at.timestamp() if u.position_at else None
-        out.append({"id": u.id, "label": u.name or u.id, "lat": u.lat, "lon": u.lon,
-                    "status": u.status, "stale": age is None or age > stale_after_s})
+        out.append(
+            {
+                "id": u.id,
+                "label": u.name or u.id,
+                "lat": u.lat,
+                "lon": u.lon,
+                "status": u.status,
+                "stale": age is None or age > stale_after_s,
+            }
+        )
     return out
 
 

@@ -33,8 +33,12 @@ def render(html_path: Path, pdf_path: Path) -> bool:
     settings.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls, False)
     settings.setAttribute(QWebEngineSettings.WebAttribute.AutoLoadImages, True)
     outcome = {"ok": False}
-    layout = QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait,
-                         QMarginsF(14, 18, 14, 16), QPageLayout.Unit.Millimeter)
+    layout = QPageLayout(
+        QPageSize(QPageSize.PageSizeId.A4),
+        QPageLayout.Orientation.Portrait,
+        QMarginsF(14, 18, 14, 16),
+        QPageLayout.Unit.Millimeter,
+    )
 
     def loaded(ok: bool) -> None:
         if not ok:

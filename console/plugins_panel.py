@@ -57,11 +57,20 @@ class SourceRow:
 
 def source_rows(found: Discovery) -> list[SourceRow]:
     """Loaded plugins first (by name), then the broken ones with their errors."""
-    rows = [SourceRow(name, lp.plugin.version, "ok", ", ".join(lp.plugin.formats),
-                      lp.plugin.description, lp.origin)
-            for name, lp in sorted(found.loaded.items())]
-    rows += [SourceRow(f.name, "", "broken", "", "", f.origin, f.error, f.detail)
-             for f in found.failed]
+    rows = [
+        SourceRow(
+            name,
+            lp.plugin.version,
+            "ok",
+            ", ".join(lp.plugin.formats),
+            lp.plugin.description,
+            lp.origin,
+        )
+        for name, lp in sorted(found.loaded.items())
+    ]
+    rows += [
+        SourceRow(f.name, "", "broken", "", "", f.origin, f.error, f.detail) for f in found.failed
+    ]
     return rows
 
 
@@ -86,8 +95,13 @@ class SourcesModel(ListTableModel):
         row = self.rows[index.row()]
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return (row.name, row.version, row.status.upper() if row.status != "ok" else "ok",
-                    row.formats, row.error or row.description)[col]
+            return (
+                row.name,
+                row.version,
+                row.status.upper() if row.status != "ok" else "ok",
+                row.formats,
+                row.error or row.description,
+            )[col]
         if role == Qt.ItemDataRole.ForegroundRole and row.status != "ok" and col in (2, 4):
             return QColor("#e5534b")
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -100,9 +114,9 @@ def ingest_job(ctx: ConsoleContext, source: str, path: Path, force: bool = False
 
     def work(progress: ProgressCallback, cancel: CancelToken) -> IngestReport:
         # the ingest.file service checks the permission; the ingest audits the file's hash
-        report: IngestReport = ctx.engines.ingest_file(source=source, path=str(path),
-                                                       force=force, progress=progress,
-                                                       cancel=cancel)
+        report: IngestReport = ctx.engines.ingest_file(
+            source=source, path=str(path), force=force, progress=progress, cancel=cancel
+        )
         return report
 
     return Job(work, f"ingest {source} {path.name}")
@@ -127,12 +141,14 @@ class PluginsPanel(QWidget):
         self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
         present(self.table.verticalHeader()).hide()
         present(self.table.horizontalHeader()).setSectionResizeMode(
-            4, QHeaderView.ResizeMode.Stretch)
+            4, QHeaderView.ResizeMode.Stretch
+        )
         present(self.table.selectionModel()).currentRowChanged.connect(self._show_detail)
         self.detail = QPlainTextEdit()
         self.detail.setReadOnly(True)
         self.detail.setPlaceholderText(
-            self.tr("Select a source to see where it came from and its errors."))
+            self.tr("Select a source to see where it came from and its errors.")
+        )
         self.reload_button = QPushButton(self.tr("Reload"))
         self.reload_button.clicked.connect(self.reload)
         self.ingest_button = QPushButton(self.tr("Ingest file…"))
@@ -164,11 +180,14 @@ class PluginsPanel(QWidget):
         self.loaded = False
         self.load_job: Job | None = None
 
-    def showEvent(self, event: Any) -> None:  # noqa: N802
+    def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         if not self.loaded and self.load_job is None:
-            job = Job(lambda _p, _c: source_rows(self.ctx.workspace.discover_sources()),
-                      "plugin discovery", self)
+            job = Job(
+                lambda _p, _c: source_rows(self.ctx.workspace.discover_sources()),
+                "plugin discovery",
+                self,
+            )
             job.result.connect(self._show_rows)
             job.error.connect(self._load_failed)
             self.load_job = job.start()
@@ -188,8 +207,9 @@ class PluginsPanel(QWidget):
         self.model.set_rows(rows)
         ok = sum(1 for r in self.model.rows if r.status == "ok")
         broken = len(self.model.rows) - ok
-        self.status.setText(fill(self.tr("{ok} sources loaded, {broken} broken"), ok=ok,
-                                 broken=broken))
+        self.status.setText(
+            fill(self.tr("{ok} sources loaded, {broken} broken"), ok=ok, broken=broken)
+        )
 
     def selected_source(self) -> SourceRow | None:
         index = self.table.currentIndex()
@@ -214,8 +234,9 @@ class PluginsPanel(QWidget):
             self.status.setText("Select a working source first, then choose its file.")
             return
         patterns = " ".join(f"*.{f}" for f in row.formats.split(", ") if f) or "*"
-        path, _ = QFileDialog.getOpenFileName(self, f"Ingest with {row.name}", "",
-                                              f"{row.name} files ({patterns});;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, f"Ingest with {row.name}", "", f"{row.name} files ({patterns});;All files (*)"
+        )
         if path:
             self.start_ingest(row.name, Path(path))
 
@@ -231,8 +252,9 @@ class PluginsPanel(QWidget):
         self.cancel_button.setEnabled(True)
         self.progress.setVisible(True)
         self.progress.setRange(0, 0)
-        self.status.setText(fill(self.tr("ingesting {file} with {source} …"), file=path.name,
-                                 source=source))
+        self.status.setText(
+            fill(self.tr("ingesting {file} with {source} …"), file=path.name, source=source)
+        )
         return job.start()
 
     def cancel(self) -> None:

@@ -44,7 +44,8 @@ class RecordPane(QWidget):
         self.browser.setOpenLinks(False)
         self.browser.anchorClicked.connect(self._on_link)
         self.placeholder = QLabel(
-            self.tr("Select a search result, a marker or a node to see its record."))
+            self.tr("Select a search result, a marker or a node to see its record.")
+        )
         self.placeholder.setProperty("role", "muted")
         self.placeholder.setWordWrap(True)
         layout = QVBoxLayout(self)
@@ -64,7 +65,8 @@ class RecordPane(QWidget):
         record = self.ctx.engines.search_record(uid=uid, with_graph=False)  # checked, audited
         if record is None:
             self.placeholder.setText(
-                fill(self.tr("record {uid} is not in this workspace"), uid=repr(uid)))
+                fill(self.tr("record {uid} is not in this workspace"), uid=repr(uid))
+            )
             self.placeholder.show()
             self.browser.hide()
             return False
@@ -83,16 +85,21 @@ class RecordPane(QWidget):
         entity = store.get_entity(entity_id)
         if entity is None:
             self.placeholder.setText(
-                fill(self.tr("entity {id} is not in this workspace"), id=repr(entity_id)))
+                fill(self.tr("entity {id} is not in this workspace"), id=repr(entity_id))
+            )
             self.placeholder.show()
             self.browser.hide()
             return False
         uids = store.entity_record_uids(entity_id)
-        records = sorted(store.get_records(uids), key=lambda r: r.time.timestamp()
-                         if r.time else 0.0, reverse=True)[:limit]
+        records = sorted(
+            store.get_records(uids),
+            key=lambda r: r.time.timestamp() if r.time else 0.0,
+            reverse=True,
+        )[:limit]
         self.record, self.entity_id = None, entity_id
         present(self.browser.document()).setDefaultStyleSheet(
-            f"a {{ color: {self.theme.accent}; text-decoration: none; }}")
+            f"a {{ color: {self.theme.accent}; text-decoration: none; }}"
+        )
         self.browser.setHtml(entity_html(entity, records, len(uids), muted=self.theme.muted))
         self.placeholder.hide()
         self.browser.show()
@@ -104,10 +111,10 @@ class RecordPane(QWidget):
         self.entity_id = None
         present(self.browser.document()).setDefaultStyleSheet(
             f"a {{ color: {self.theme.accent}; text-decoration: none; }} "
-            f"mark {{ background-color: {self.theme.warning}; color: {self.theme.base}; }}")
+            f"mark {{ background-color: {self.theme.warning}; color: {self.theme.base}; }}"
+        )
         extra = self.annotate(self.record) if self.annotate is not None else ""
-        self.browser.setHtml(record_html(self.record, self.terms, muted=self.theme.muted)
-                             + extra)
+        self.browser.setHtml(record_html(self.record, self.terms, muted=self.theme.muted) + extra)
         self.placeholder.hide()
         self.browser.show()
 
@@ -140,13 +147,18 @@ class RecordPane(QWidget):
     def entity_menu(self, entity_id: str) -> QMenu:
         """The pivot menu for one entity (shown at the cursor)."""
         menu = QMenu(self)
-        for view, label in (("graph", "Show in link chart"), ("map", "Show on map (track)"),
-                            ("timeline", "Show on timeline"), ("search", "Search its records")):
+        for view, label in (
+            ("graph", "Show in link chart"),
+            ("map", "Show on map (track)"),
+            ("timeline", "Show on timeline"),
+            ("search", "Search its records"),
+        ):
             action = present(menu.addAction(label))
             kind = "query" if view == "search" else "entity"
             value = entity_id.split(":", 1)[-1] if view == "search" else entity_id
             action.triggered.connect(
-                lambda _=False, v=view, k=kind, x=value: self.bus.pivot.emit(Focus(v, k, (x,))))
+                lambda _=False, v=view, k=kind, x=value: self.bus.pivot.emit(Focus(v, k, (x,)))
+            )
         self.bus.entities_selected.emit([entity_id], "records")
         if self.isVisible():
             menu.popup(QCursor.pos())

@@ -40,7 +40,7 @@ def highlight(text: str, terms: Sequence[str]) -> str:
     pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
     out, last = [], 0
     for m in pattern.finditer(text):
-        out.append(html.escape(text[last:m.start()]))
+        out.append(html.escape(text[last : m.start()]))
         out.append(f"<mark>{html.escape(m.group(0))}</mark>")
         last = m.end()
     out.append(html.escape(text[last:]))
@@ -83,64 +83,92 @@ def record_html(record: Record, terms: Iterable[str] = (), *, muted: str = "#7d8
     """The record pane's HTML for ``record`` with ``terms`` highlighted (headings in the UI
     language)."""
     terms = list(terms)
-    pivot_names = {"graph": QCoreApplication.translate("RecordView", "Graph"),
-                   "map": QCoreApplication.translate("RecordView", "Map"),
-                   "timeline": QCoreApplication.translate("RecordView", "Timeline"),
-                   "faces": QCoreApplication.translate("RecordView", "Faces")}
-    heading = {"location": QCoreApplication.translate("RecordView", "location"),
-               "entities": QCoreApplication.translate("RecordView", "Entities"),
-               "links": QCoreApplication.translate("RecordView", "Links"),
-               "from": QCoreApplication.translate("RecordView", "from")}
+    pivot_names = {
+        "graph": QCoreApplication.translate("RecordView", "Graph"),
+        "map": QCoreApplication.translate("RecordView", "Map"),
+        "timeline": QCoreApplication.translate("RecordView", "Timeline"),
+        "faces": QCoreApplication.translate("RecordView", "Faces"),
+    }
+    heading = {
+        "location": QCoreApplication.translate("RecordView", "location"),
+        "entities": QCoreApplication.translate("RecordView", "Entities"),
+        "links": QCoreApplication.translate("RecordView", "Links"),
+        "from": QCoreApplication.translate("RecordView", "from"),
+    }
     e = html.escape
     when = record.time.astimezone().strftime("%Y-%m-%d %H:%M") if record.time else "—"
-    parts = [f"<h3 style='margin:0'>{highlight(record.title(), terms)}</h3>",
-             f"<p style='color:{muted};margin-top:2px'>{e(record.type)} · {e(record.source)} · "
-             f"{e(when)} · <code>{e(record.uid)}</code></p>"]
+    parts = [
+        f"<h3 style='margin:0'>{highlight(record.title(), terms)}</h3>",
+        f"<p style='color:{muted};margin-top:2px'>{e(record.type)} · {e(record.source)} · "
+        f"{e(when)} · <code>{e(record.uid)}</code></p>",
+    ]
     pivots = ["graph", "map", "timeline"]
     if photo_paths(record):
         pivots.append("faces")
-    parts.append("<p>" + " · ".join(
-        f"<a href='pivot:{p}'>{e(pivot_names[p])} ›</a>" for p in pivots) + "</p>")
+    parts.append(
+        "<p>"
+        + " · ".join(f"<a href='pivot:{p}'>{e(pivot_names[p])} ›</a>" for p in pivots)
+        + "</p>"
+    )
     for name, value in record.text.items():
         if value:
             parts.append(f"<p><b>{e(name)}</b><br>{highlight(value, terms)}</p>")
     photos = photo_paths(record)
     if photos:
-        parts.append("<p>" + "".join(
-            f"<img src='{p.as_uri()}' height='120' style='margin-right:6px'>" for p in photos)
-            + "</p>")
+        parts.append(
+            "<p>"
+            + "".join(
+                f"<img src='{p.as_uri()}' height='120' style='margin-right:6px'>" for p in photos
+            )
+            + "</p>"
+        )
     if record.fields:
         rows = "".join(
             f"<tr><td style='color:{muted};padding-right:10px'>{e(k)}</td>"
             f"<td>{highlight(str(v), terms)}</td></tr>"
-            for k, v in record.fields.items() if v not in (None, ""))
+            for k, v in record.fields.items()
+            if v not in (None, "")
+        )
         parts.append(f"<table cellspacing='0' cellpadding='2'>{rows}</table>")
     if record.geo:
-        parts.append(f"<p style='color:{muted}'>{e(heading['location'])} {record.geo[0]:.5f}, "
-                     f"{record.geo[1]:.5f}</p>")
+        parts.append(
+            f"<p style='color:{muted}'>{e(heading['location'])} {record.geo[0]:.5f}, "
+            f"{record.geo[1]:.5f}</p>"
+        )
     if record.entities:
         items = []
         for ent in record.entities:
             label, colour = _entity_label(ent.type)
-            items.append(f"<li><span style='color:{colour}'>●</span> {e(label)}: "
-                         f"<a href='entity:{quote(ent.id)}'>{e(ent.label or ent.key)}</a></li>")
-        parts.append(f"<p><b>{e(heading['entities'])}</b></p><ul style='margin-top:0'>"
-                     + "".join(items) + "</ul>")
+            items.append(
+                f"<li><span style='color:{colour}'>●</span> {e(label)}: "
+                f"<a href='entity:{quote(ent.id)}'>{e(ent.label or ent.key)}</a></li>"
+            )
+        parts.append(
+            f"<p><b>{e(heading['entities'])}</b></p><ul style='margin-top:0'>"
+            + "".join(items)
+            + "</ul>"
+        )
     if record.links:
         items = []
         for link in record.links:
-            items.append(f"<li><a href='entity:{quote(link.source)}'>{e(link.source)}</a> "
-                         f"— {e(_link_label(link.type))} → "
-                         f"<a href='entity:{quote(link.target)}'>{e(link.target)}</a></li>")
-        parts.append(f"<p><b>{e(heading['links'])}</b></p><ul style='margin-top:0'>"
-                     + "".join(items) + "</ul>")
+            items.append(
+                f"<li><a href='entity:{quote(link.source)}'>{e(link.source)}</a> "
+                f"— {e(_link_label(link.type))} → "
+                f"<a href='entity:{quote(link.target)}'>{e(link.target)}</a></li>"
+            )
+        parts.append(
+            f"<p><b>{e(heading['links'])}</b></p><ul style='margin-top:0'>"
+            + "".join(items)
+            + "</ul>"
+        )
     if record.origin:
         parts.append(f"<p style='color:{muted}'>{e(heading['from'])} {e(record.origin)}</p>")
     return "".join(parts)
 
 
-def entity_html(entity: Any, records: Sequence[Record], total: int, *,
-                muted: str = "#7d8a99") -> str:
+def entity_html(
+    entity: Any, records: Sequence[Record], total: int, *, muted: str = "#7d8a99"
+) -> str:
     """The record pane's card for a chart node: the entity, its properties and the records that
     mention it (most recent first, ``total`` in all), each a link that opens the record."""
     e = html.escape
@@ -150,20 +178,30 @@ def entity_html(entity: Any, records: Sequence[Record], total: int, *,
         return t.astimezone().strftime("%Y-%m-%d %H:%M") if t else "—"
 
     pivots = QCoreApplication.translate("RecordView", "Link chart, map, timeline, search")
-    parts = [f"<h3 style='margin:0'><span style='color:{colour}'>●</span> "
-             f"{e(entity.label or entity.key)}</h3>",
-             f"<p style='color:{muted};margin-top:2px'>{e(label)} · <code>{e(entity.id)}</code>"
-             f" · {e(when(entity.first_seen))} – {e(when(entity.last_seen))}</p>",
-             f"<p><a href='entity:{quote(entity.id)}'>{e(pivots)} ›</a></p>"]
+    parts = [
+        f"<h3 style='margin:0'><span style='color:{colour}'>●</span> "
+        f"{e(entity.label or entity.key)}</h3>",
+        f"<p style='color:{muted};margin-top:2px'>{e(label)} · <code>{e(entity.id)}</code>"
+        f" · {e(when(entity.first_seen))} – {e(when(entity.last_seen))}</p>",
+        f"<p><a href='entity:{quote(entity.id)}'>{e(pivots)} ›</a></p>",
+    ]
     props = {k: v for k, v in (entity.props or {}).items() if v not in (None, "")}
     if props:
-        rows = "".join(f"<tr><td style='color:{muted};padding-right:10px'>{e(str(k))}</td>"
-                       f"<td>{e(str(v))}</td></tr>" for k, v in props.items())
+        rows = "".join(
+            f"<tr><td style='color:{muted};padding-right:10px'>{e(str(k))}</td>"
+            f"<td>{e(str(v))}</td></tr>"
+            for k, v in props.items()
+        )
         parts.append(f"<table cellspacing='0' cellpadding='2'>{rows}</table>")
-    heading = QCoreApplication.translate("RecordView", "Records ({shown} of {total})").replace(
-        "{shown}", str(len(records))).replace("{total}", str(total))
+    heading = (
+        QCoreApplication.translate("RecordView", "Records ({shown} of {total})")
+        .replace("{shown}", str(len(records)))
+        .replace("{total}", str(total))
+    )
     items = "".join(
         f"<li>{e(when(r.time))} <a href='record:{quote(r.uid)}'>{e(r.title())}</a> "
-        f"<span style='color:{muted}'>{e(r.source)}</span></li>" for r in records)
+        f"<span style='color:{muted}'>{e(r.source)}</span></li>"
+        for r in records
+    )
     parts.append(f"<p><b>{e(heading)}</b></p><ul style='margin-top:0'>{items}</ul>")
     return "".join(parts)

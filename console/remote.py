@@ -61,8 +61,11 @@ def _centrality(data: Any) -> Any:
     if not isinstance(data, dict):
         raise DecodeError(f"centrality: expected an object, got {type(data).__name__}")
     approximate = data.get("approximate") or {}
-    scores = {str(m): {str(r["id"]): float(r["score"]) for r in rows}
-              for m, rows in data.items() if m != "approximate" and isinstance(rows, list)}
+    scores = {
+        str(m): {str(r["id"]): float(r["score"]) for r in rows}
+        for m, rows in data.items()
+        if m != "approximate" and isinstance(rows, list)
+    }
     return Centrality(scores, {str(k): bool(v) for k, v in dict(approximate).items()})
 
 
@@ -72,13 +75,25 @@ def _face_search(data: Any) -> Any:
     from facematch.pipeline import Face
     from facematch.results import LEAD_NOTICE, Candidate, ProbeFaceResult, SearchResult
 
-    faces = tuple(ProbeFaceResult(decode(Face, f["face"]),
-                                  tuple(decode(Candidate, c) for c in f.get("candidates", ())))
-                  for f in data.get("faces", ()))
-    return SearchResult(str(data["search_id"]), str(data["case"]), str(data["purpose"]),
-                        str(data["probe_sha256"]), str(data.get("probe", "")), int(data["k"]),
-                        float(data["threshold"]), float(data["threshold_fmr"]),
-                        int(data["gallery_size"]), faces, str(data.get("notice") or LEAD_NOTICE))
+    faces = tuple(
+        ProbeFaceResult(
+            decode(Face, f["face"]), tuple(decode(Candidate, c) for c in f.get("candidates", ()))
+        )
+        for f in data.get("faces", ())
+    )
+    return SearchResult(
+        str(data["search_id"]),
+        str(data["case"]),
+        str(data["purpose"]),
+        str(data["probe_sha256"]),
+        str(data.get("probe", "")),
+        int(data["k"]),
+        float(data["threshold"]),
+        float(data["threshold_fmr"]),
+        int(data["gallery_size"]),
+        faces,
+        str(data.get("notice") or LEAD_NOTICE),
+    )
 
 
 def _bytes(value: Any) -> bytes | None:
@@ -198,8 +213,16 @@ class RemoteWorkspace:
         backend = "embedded"
         if isinstance(search, dict) and search.get("backend") == "elasticsearch":
             backend = "elasticsearch"
-        return SearchConfig(backend=backend, url="", api_key="", username="", password="",
-                            ca_certs="", index_prefix="", default_window_days=0)
+        return SearchConfig(
+            backend=backend,
+            url="",
+            api_key="",
+            username="",
+            password="",
+            ca_certs="",
+            index_prefix="",
+            default_window_days=0,
+        )
 
     def discover_sources(self) -> Any:
         raise EngineUnavailableError("plugins", CLIENT_MODE)
@@ -289,8 +312,9 @@ class RemoteContext(ConsoleContext):
         return super().service(key, factory)
 
     def search_backend(self) -> Any:
-        raise EngineUnavailableError("search", "a client console searches through "
-                                     "ctx.engines.search_query: " + CLIENT_MODE)
+        raise EngineUnavailableError(
+            "search", "a client console searches through ctx.engines.search_query: " + CLIENT_MODE
+        )
 
     def backend_status(self) -> Any:
         """The centre and its search backend, as the status bar shows them."""
@@ -300,12 +324,20 @@ class RemoteContext(ConsoleContext):
             return CentreStatus(self.client.url, "?", f"unreachable: {exc}")
         if not isinstance(health, dict):
             return CentreStatus(self.client.url, "?", str(health))
-        return CentreStatus(self.client.url, str(health.get("backend", "?")),
-                            str(health.get("status", "unknown")))
+        return CentreStatus(
+            self.client.url, str(health.get("backend", "?")), str(health.get("status", "unknown"))
+        )
 
-    def path_graph(self, current: Any, source: str, target: str, *,
-                   positions: dict[str, tuple[float, float]], keep_seeds: Sequence[str] = (),
-                   cancel: Any = None) -> tuple[Any, dict[str, tuple[float, float]], list[str]]:
+    def path_graph(
+        self,
+        current: Any,
+        source: str,
+        target: str,
+        *,
+        positions: dict[str, tuple[float, float]],
+        keep_seeds: Sequence[str] = (),
+        cancel: Any = None,
+    ) -> tuple[Any, dict[str, tuple[float, float]], list[str]]:
         """The chart plus the shortest path ``source`` → ``target`` found by ``graph.path`` on
         the server: ``(graph, positions, path node ids)``; only the new nodes move."""
         from graph.layout import layout
@@ -317,10 +349,12 @@ class RemoteContext(ConsoleContext):
         best = paths[0]
         hops = [str(n) for n in best["nodes"]]
         nodes = self.engines.graph_expand(entities=hops, depth=0, max_nodes=len(hops) + 1)
-        edges = graph_result({"edges": [e for hop in best.get("hops", [])
-                                        for e in hop.get("edges", [])]}).edges
-        merged = GraphResult(dict(current.nodes) if current else {},
-                             list(current.edges) if current else [])
+        edges = graph_result(
+            {"edges": [e for hop in best.get("hops", []) for e in hop.get("edges", [])]}
+        ).edges
+        merged = GraphResult(
+            dict(current.nodes) if current else {}, list(current.edges) if current else []
+        )
         for nid, node in nodes.nodes.items():
             merged.nodes.setdefault(nid, node)
         have = {e.key for e in merged.edges}
@@ -329,21 +363,33 @@ class RemoteContext(ConsoleContext):
         fixed = {k: v for k, v in positions.items() if k in merged.nodes}
         return merged, layout(merged, fixed=fixed or None), hops
 
-    def grow(self, current: Any, seeds: Sequence[str], *,
-             positions: dict[str, tuple[float, float]], link_types: Sequence[str] | None = None,
-             depth: int = 1, max_nodes: int = 2000, keep_seeds: Sequence[str] = (),
-             cancel: Any = None) -> tuple[Any, dict[str, tuple[float, float]]]:
+    def grow(
+        self,
+        current: Any,
+        seeds: Sequence[str],
+        *,
+        positions: dict[str, tuple[float, float]],
+        link_types: Sequence[str] | None = None,
+        depth: int = 1,
+        max_nodes: int = 2000,
+        keep_seeds: Sequence[str] = (),
+        cancel: Any = None,
+    ) -> tuple[Any, dict[str, tuple[float, float]]]:
         """The link chart's growth through ``graph.expand`` on the server: the chart so far
         plus the neighbourhood of ``seeds``; only the new nodes move."""
         from graph.layout import layout
         from graph.model import GraphResult
 
         budget = max(len(seeds) + 1, max_nodes - (len(current.nodes) if current else 0))
-        found = self.engines.graph_expand(entities=list(seeds), depth=depth,
-                                          link_types=list(link_types) if link_types else None,
-                                          max_nodes=budget)
-        merged = GraphResult(dict(current.nodes) if current else {},
-                             list(current.edges) if current else [])
+        found = self.engines.graph_expand(
+            entities=list(seeds),
+            depth=depth,
+            link_types=list(link_types) if link_types else None,
+            max_nodes=budget,
+        )
+        merged = GraphResult(
+            dict(current.nodes) if current else {}, list(current.edges) if current else []
+        )
         for nid, node in found.nodes.items():
             merged.nodes.setdefault(nid, node).depth = node.depth
         have = {e.key for e in merged.edges}

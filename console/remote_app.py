@@ -64,8 +64,7 @@ class EventBridge(QObject):
         from core.remote import SessionExpiredError
 
         try:
-            for ev in self.client.events(self.last_id, stop=self._stop,
-                                         on_state=self._on_state):
+            for ev in self.client.events(self.last_id, stop=self._stop, on_state=self._on_state):
                 if ev.id is not None:
                     self.last_id = ev.id
                 self.received += 1
@@ -90,8 +89,7 @@ class EventBridge(QObject):
 
 
 def _matches(kind: str, kinds: tuple[str, ...]) -> bool:
-    return any(kind == k or kind.startswith(k + ".") or kind.startswith(k + "_")
-               for k in kinds)
+    return any(kind == k or kind.startswith(k + ".") or kind.startswith(k + "_") for k in kinds)
 
 
 def _coalesced(parent: QObject, action: Any, delay_ms: int = COALESCE_MS) -> Any:
@@ -135,8 +133,12 @@ def attach_push(window: Any, bridge: EventBridge) -> None:
 
     def on_event(ev: ServerEvent) -> None:
         reset = ev.kind == "reset"  # missed events were pruned: reload everything shown
-        if push_position is not None and ev.id is None and isinstance(ev.data, dict) \
-                and ev.data.get("kind") == "unit.moved":
+        if (
+            push_position is not None
+            and ev.id is None
+            and isinstance(ev.data, dict)
+            and ev.data.get("kind") == "unit.moved"
+        ):
             push_position(ev.data.get("payload"))  # moves the unit in place: no reload
             return
         if reset or _matches(ev.kind, ALERT_KINDS):
@@ -178,10 +180,13 @@ class Relogin(QObject):
 
         workspace = self.window.ctx.workspace
         self.dialog = LoginDialog(workspace, self.window)
-        self.dialog.setWindowTitle(f"superbrain — session ended: log in to "
-                                   f"{workspace.client.url} again")
-        self.dialog.error.setText("The session ended (expired or revoked). Log in again to "
-                                  "go on; nothing on screen is lost.")
+        self.dialog.setWindowTitle(
+            f"superbrain — session ended: log in to {workspace.client.url} again"
+        )
+        self.dialog.error.setText(
+            "The session ended (expired or revoked). Log in again to "
+            "go on; nothing on screen is lost."
+        )
         self.dialog.accepted.connect(self._resume)
         self.dialog.open()  # not modal to the event loop: pushes and timers go on
 
@@ -190,8 +195,7 @@ class Relogin(QObject):
         old.stop()
         self.bridge = EventBridge(old.client, self.window)
         attach_push(self.window, self.bridge)
-        self.bridge.state.connect(
-            lambda s: self.expired.emit() if s == "session expired" else None)
+        self.bridge.state.connect(lambda s: self.expired.emit() if s == "session expired" else None)
         self.bridge.start(after=old.last_id)
         self.window.statusBar().showMessage("centre: logged in again", 10_000)
         self.resumed.emit()

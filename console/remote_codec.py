@@ -39,8 +39,7 @@ def decode(cls: type[T], data: Any, where: str = "") -> T:
     if isinstance(data, cls):
         return data
     if not isinstance(data, Mapping):
-        raise DecodeError(f"{where or cls.__name__}: expected an object, got "
-                          f"{type(data).__name__}")
+        raise DecodeError(f"{where or cls.__name__}: expected an object, got {type(data).__name__}")
     hints = _hints(cls)  # type: ignore[arg-type]  # a class is hashable (typeshed: type[T] is not)
     kwargs = {}
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
@@ -126,8 +125,15 @@ def timeline_result(data: Any) -> Any:
     events = []
     for e in data.get("events", []):
         when = e.get("time")
-        events.append(TimelineEvent(
-            to_datetime(when).timestamp() if when is not None else None, str(e["record_uid"]),
-            str(e.get("source", "")), str(e.get("record_type", "")), str(e.get("title", "")),
-            tuple(e["geo"]) if e.get("geo") else None, list(e.get("links") or ())))
+        events.append(
+            TimelineEvent(
+                to_datetime(when).timestamp() if when is not None else None,
+                str(e["record_uid"]),
+                str(e.get("source", "")),
+                str(e.get("record_type", "")),
+                str(e.get("title", "")),
+                tuple(e["geo"]) if e.get("geo") else None,
+                list(e.get("links") or ()),
+            )
+        )
     return {**data, "events": events}

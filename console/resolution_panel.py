@@ -83,8 +83,9 @@ class FieldsModel(ListTableModel):
     def data(self, index: QModelIndex, role: int = _DISPLAY) -> Any:
         row = self.rows[index.row()]
         if role == _DISPLAY:
-            return (row.field, row.a or "—", row.b or "—", row.level,
-                    f"{row.weight:+.2f}")[index.column()]
+            return (row.field, row.a or "—", row.b or "—", row.level, f"{row.weight:+.2f}")[
+                index.column()
+            ]
         if role == Qt.ItemDataRole.ForegroundRole and index.column() == 4 and row.weight:
             return QColor("#3fb950" if row.weight > 0 else "#e5534b")
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -169,12 +170,16 @@ class ResolutionPanel(QWidget):
         self.loaded = False
         self.load_job: Job | None = None
 
-    def showEvent(self, event: Any) -> None:  # noqa: N802
+    def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         if not self.loaded and self.load_job is None:
-            self.load_job = run_job(lambda _p, _c: self.queue.reload(), name="identity queue",
-                                    on_result=self._show_rows, on_error=self._load_failed,
-                                    parent=self)
+            self.load_job = run_job(
+                lambda _p, _c: self.queue.reload(),
+                name="identity queue",
+                on_result=self._show_rows,
+                on_error=self._load_failed,
+                parent=self,
+            )
 
     def _load_failed(self, message: str) -> None:
         self.load_job = None
@@ -207,8 +212,13 @@ class ResolutionPanel(QWidget):
             return
         self.run_button.setEnabled(False)
         self.status.setText(self.tr("matching persons …"))
-        self.job = run_job(lambda _p, _c: self.queue.run_matching(), name="identity matching",
-                           on_result=self._matched, on_error=self._failed, parent=self)
+        self.job = run_job(
+            lambda _p, _c: self.queue.run_matching(),
+            name="identity matching",
+            on_result=self._matched,
+            on_error=self._failed,
+            parent=self,
+        )
 
     def selected(self) -> QueueRow | None:
         index = self.table.currentIndex()
@@ -233,8 +243,9 @@ class ResolutionPanel(QWidget):
         self.reload()
 
     def _split(self) -> None:
-        alias, ok = QInputDialog.getText(self, self.tr("Split"),
-                                         self.tr("Entity to split off (e.g. person:…):"))
+        alias, ok = QInputDialog.getText(
+            self, self.tr("Split"), self.tr("Entity to split off (e.g. person:…):")
+        )
         if not ok or not alias.strip():
             return
         try:
@@ -252,9 +263,11 @@ class ResolutionPanel(QWidget):
             return
         self.fields_model.set_rows(row.fields)
         self.fields.resizeRowsToContents()
-        text = (f"{row.name_a}  ≈  {row.name_b}   score {row.score:.3f}   "
-                f"(match weight {row.match_weight:+.1f} = prior {row.prior_weight:+.1f} "
-                f"+ fields)\n{row.a}   {row.b}")
+        text = (
+            f"{row.name_a}  ≈  {row.name_b}   score {row.score:.3f}   "
+            f"(match weight {row.match_weight:+.1f} = prior {row.prior_weight:+.1f} "
+            f"+ fields)\n{row.a}   {row.b}"
+        )
         if row.unsure_by:
             text += "\n" + self.tr("marked 'not sure' by {user}").replace("{user}", row.unsure_by)
         cluster = None
@@ -264,9 +277,11 @@ class ResolutionPanel(QWidget):
             log.warning("cluster of %s: %s", row.a, exc)
         if cluster is not None and len(cluster.members) > 2:
             weak = cluster.weakest
-            text += "\n" + self.tr("one cluster of {n} records; weakest link {a} ≈ {b} ({s})") \
-                .replace("{n}", str(len(cluster.members))).replace("{a}", weak[0]) \
-                .replace("{b}", weak[1]).replace("{s}", f"{weak[2]:.3f}")
+            text += "\n" + self.tr(
+                "one cluster of {n} records; weakest link {a} ≈ {b} ({s})"
+            ).replace("{n}", str(len(cluster.members))).replace("{a}", weak[0]).replace(
+                "{b}", weak[1]
+            ).replace("{s}", f"{weak[2]:.3f}")
         self.summary.setText(text)
 
     def _set_buttons(self, enabled: bool) -> None:
@@ -287,7 +302,7 @@ class ResolutionPanel(QWidget):
 def screenshot(root: str, out: str, size: tuple[int, int] = (1500, 720)) -> str:
     """Save a picture of the Identities view on workspace ``root`` (for docs/screenshots)::
 
-        QT_QPA_PLATFORM=offscreen python -m console.resolution_panel WS OUT.png
+    QT_QPA_PLATFORM=offscreen python -m console.resolution_panel WS OUT.png
     """
     from PyQt6.QtWidgets import QApplication
 
@@ -304,9 +319,16 @@ def screenshot(root: str, out: str, size: tuple[int, int] = (1500, 720)) -> str:
         panel.resize(*size)
         rows = panel.queue_model.rows
         # a Latin-script pair in a cluster of three, if there is one
-        pick = next((i for i, r in enumerate(rows) if (r.name_a.isascii() or r.name_b.isascii())
-                     and (c := panel.queue.cluster_of(r)) is not None and len(c.members) > 2),
-                    0)
+        pick = next(
+            (
+                i
+                for i, r in enumerate(rows)
+                if (r.name_a.isascii() or r.name_b.isascii())
+                and (c := panel.queue.cluster_of(r)) is not None
+                and len(c.members) > 2
+            ),
+            0,
+        )
         panel.table.selectRow(pick)
         panel.show()
         app.processEvents()

@@ -101,10 +101,10 @@ class ResultsModel(ListTableModel):
             self.failed.emit(message)
 
     # -- lazy fetching ------------------------------------------------------------------------
-    def canFetchMore(self, parent: QModelIndex = QModelIndex()) -> bool:  # noqa: B008, N802
+    def canFetchMore(self, parent: QModelIndex = QModelIndex()) -> bool:  # noqa: B008
         return not parent.isValid() and self.cursor is not None and not self.loading
 
-    def fetchMore(self, parent: QModelIndex = QModelIndex()) -> None:  # noqa: B008, N802
+    def fetchMore(self, parent: QModelIndex = QModelIndex()) -> None:  # noqa: B008
         if self.canFetchMore(parent) and self.request is not None:
             self._fetch(dataclasses.replace(self.request, cursor=self.cursor), first=False)
 

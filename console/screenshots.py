@@ -24,8 +24,20 @@ log = logging.getLogger(__name__)
 #: The planted convoy of the seed-7 demo (docs/DATA.md); any busy entity does otherwise.
 CONVOY = ("浙F42633", "浙F50552", "浙F58471")
 
-SHOTS = ("main-window", "link-chart", "map", "timeline", "dashboards", "evaluation", "faces",
-         "dispatch-board", "board-mode", "alert-tray", "plugins", "light-theme")
+SHOTS = (
+    "main-window",
+    "link-chart",
+    "map",
+    "timeline",
+    "dashboards",
+    "evaluation",
+    "faces",
+    "dispatch-board",
+    "board-mode",
+    "alert-tray",
+    "plugins",
+    "light-theme",
+)
 
 
 def _wait(ms: int) -> None:
@@ -113,22 +125,38 @@ def pixelate_faces(window: Any, pixmap: Any, block: int = 12) -> Any:
     for row in range(view.count()):
         item_rect = view.visualItemRect(view.item(row))
         top_left = view.viewport().mapTo(window, item_rect.topLeft())
-        rects.append(QRect(top_left, item_rect.size()).intersected(
-            QRect(view.viewport().mapTo(window, QPoint(0, 0)), view.viewport().size())))
+        rects.append(
+            QRect(top_left, item_rect.size()).intersected(
+                QRect(view.viewport().mapTo(window, QPoint(0, 0)), view.viewport().size())
+            )
+        )
     ratio = pixmap.devicePixelRatio() or 1.0
     painter = QPainter(pixmap)
     for rect in rects:
         if rect.isEmpty():
             continue
-        source = QRect(int(rect.x() * ratio), int(rect.y() * ratio),
-                       int(rect.width() * ratio), int(rect.height() * ratio))
+        source = QRect(
+            int(rect.x() * ratio),
+            int(rect.y() * ratio),
+            int(rect.width() * ratio),
+            int(rect.height() * ratio),
+        )
         region = pixmap.copy(source)
-        small = region.scaled(max(1, region.width() // block), max(1, region.height() // block),
-                              Qt.AspectRatioMode.IgnoreAspectRatio,
-                              Qt.TransformationMode.SmoothTransformation)
-        painter.drawPixmap(rect, small.scaled(region.width(), region.height(),
-                                              Qt.AspectRatioMode.IgnoreAspectRatio,
-                                              Qt.TransformationMode.FastTransformation))
+        small = region.scaled(
+            max(1, region.width() // block),
+            max(1, region.height() // block),
+            Qt.AspectRatioMode.IgnoreAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+        painter.drawPixmap(
+            rect,
+            small.scaled(
+                region.width(),
+                region.height(),
+                Qt.AspectRatioMode.IgnoreAspectRatio,
+                Qt.TransformationMode.FastTransformation,
+            ),
+        )
     painter.end()
     return pixmap
 
@@ -144,8 +172,9 @@ def _zoom_to_streets(panel: Any, zoom: int = 14) -> None:
         _wait(1500)
 
 
-def take(root: Path, out: Path, size: tuple[int, int] = (1600, 960),
-         language: str = "en") -> list[Path]:
+def take(
+    root: Path, out: Path, size: tuple[int, int] = (1600, 960), language: str = "en"
+) -> list[Path]:
     """Open ``root`` in the console and save one PNG per panel into ``out``."""
     from console import qtinit
 
@@ -196,11 +225,18 @@ def take(root: Path, out: Path, size: tuple[int, int] = (1600, 960),
     search.table.selectRow(0)
     shot("main-window")
 
-    convoy = [r[0] for r in store.connection.execute(
-        "SELECT id FROM entities WHERE type='vehicle' AND key IN (?,?,?)", CONVOY)]
-    seeds = convoy or [store.connection.execute(
-        "SELECT entity_id FROM record_entities GROUP BY entity_id ORDER BY count(*) DESC "
-        "LIMIT 1").fetchone()[0]]
+    convoy = [
+        r[0]
+        for r in store.connection.execute(
+            "SELECT id FROM entities WHERE type='vehicle' AND key IN (?,?,?)", CONVOY
+        )
+    ]
+    seeds = convoy or [
+        store.connection.execute(
+            "SELECT entity_id FROM record_entities GROUP BY entity_id ORDER BY count(*) DESC "
+            "LIMIT 1"
+        ).fetchone()[0]
+    ]
     graph: Any = window.panels["graph"]
     window.apply_focus(Focus("graph", "entity", tuple(seeds)))
     _wait_until(_idle)
@@ -237,7 +273,8 @@ def take(root: Path, out: Path, size: tuple[int, int] = (1600, 960),
     faces: Any = window.panels["faces"]
     photo = store.connection.execute(
         "SELECT json_extract(attachments, '$.photo') FROM records WHERE source='watchlist' "
-        "AND json_extract(attachments, '$.photo') IS NOT NULL LIMIT 1").fetchone()
+        "AND json_extract(attachments, '$.photo') IS NOT NULL LIMIT 1"
+    ).fetchone()
     window.show_panel("faces")
     if photo and getattr(faces, "available", False):
         probe = Path(photo[0])
@@ -295,8 +332,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-o", "--out", type=Path, default=Path("docs/screenshots"))
     parser.add_argument("--language", default="en", help="UI language (en, zh_CN)")
     args = parser.parse_args(argv)
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen" if not os.environ.get("DISPLAY")
-                          else os.environ.get("QT_QPA_PLATFORM", "xcb"))
+    os.environ.setdefault(
+        "QT_QPA_PLATFORM",
+        "offscreen" if not os.environ.get("DISPLAY") else os.environ.get("QT_QPA_PLATFORM", "xcb"),
+    )
     take(args.workspace, args.out, language=args.language)
     return 0
 

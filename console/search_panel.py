@@ -41,8 +41,12 @@ log = logging.getLogger(__name__)
 HISTORY_KEY = "search/history"
 HISTORY_SIZE = 50
 FACETS = ("source", "type", "category", "district", "day")
-_FILTER_FIELD = {"source": "sources", "type": "types", "category": "categories",
-                 "district": "districts"}
+_FILTER_FIELD = {
+    "source": "sources",
+    "type": "types",
+    "category": "categories",
+    "district": "districts",
+}
 
 SYNTAX_HELP = """<b>Query syntax</b><br>
 <code>入室盗窃</code> words (Chinese or English; a Chinese phrase matches as a phrase)<br>
@@ -57,9 +61,11 @@ Click a facet value on the left to filter; click it again to remove the filter."
 
 
 #: the engine's sort → (column, order) of the results header's sort arrow
-SORT_ARROWS = {"relevance": (4, Qt.SortOrder.DescendingOrder),
-               "time_desc": (0, Qt.SortOrder.DescendingOrder),
-               "time_asc": (0, Qt.SortOrder.AscendingOrder)}
+SORT_ARROWS = {
+    "relevance": (4, Qt.SortOrder.DescendingOrder),
+    "time_desc": (0, Qt.SortOrder.DescendingOrder),
+    "time_asc": (0, Qt.SortOrder.AscendingOrder),
+}
 
 
 class SearchPanel(QWidget):
@@ -84,7 +90,8 @@ class SearchPanel(QWidget):
             return
         self.query = QLineEdit()
         self.query.setPlaceholderText(
-            self.tr("Search all sources (Ctrl+K), e.g. 入室盗窃 source:incidents"))
+            self.tr("Search all sources (Ctrl+K), e.g. 入室盗窃 source:incidents")
+        )
         self.query.setClearButtonEnabled(True)
         self.query.returnPressed.connect(self.run_query)
         self.history = QStringListModel(self._load_history())
@@ -105,9 +112,16 @@ class SearchPanel(QWidget):
         # a search without one asks every shard), widened by picking days or "all time"
         self.window_days = self._window_days()
         self.all_time = QCheckBox(self.tr("all time"))
-        self.all_time.setToolTip(fill(self.tr(
-            "Searches cover the last {n} days unless you pick days in the 'day' facet or tick "
-            "this ([search] default_window_days)"), n=self.window_days))
+        self.all_time.setToolTip(
+            fill(
+                self.tr(
+                    "Searches cover the last {n} days unless you pick days in the 'day' facet "
+                    "or tick "
+                    "this ([search] default_window_days)"
+                ),
+                n=self.window_days,
+            )
+        )
         self.all_time.toggled.connect(lambda _on: self.run_query())
         self.all_time.setVisible(self.window_days > 0)
         row = QHBoxLayout()
@@ -116,9 +130,12 @@ class SearchPanel(QWidget):
         row.addWidget(self.all_time)
         row.addWidget(self.sort)
         self.pin_button = QPushButton(self.tr("Pin search"))
-        self.pin_button.setToolTip(self.tr(
-            "pin this query to the case open in the Cases dock, with its hit count now (the "
-            "case shows the count when pinned and now; facet filters are not part of it)"))
+        self.pin_button.setToolTip(
+            self.tr(
+                "pin this query to the case open in the Cases dock, with its hit count now (the "
+                "case shows the count when pinned and now; facet filters are not part of it)"
+            )
+        )
         self.pin_button.setEnabled(False)
         self.pin_button.clicked.connect(self.pin_search)
 
@@ -135,7 +152,8 @@ class SearchPanel(QWidget):
         self.table.setSortingEnabled(True)
         present(self.table.horizontalHeader()).setSortIndicatorShown(True)
         present(self.table.horizontalHeader()).setSectionResizeMode(
-            3, QHeaderView.ResizeMode.Stretch)
+            3, QHeaderView.ResizeMode.Stretch
+        )
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         present(self.table.verticalHeader()).hide()
@@ -197,11 +215,13 @@ class SearchPanel(QWidget):
         if days:
             since = datetime.fromisoformat(days[0])
             until = datetime.fromisoformat(days[-1]) + timedelta(days=1)
-        chosen: dict[str, Any] = {field: tuple(sorted(self.filters[facet]))
-                                  for facet, field in _FILTER_FIELD.items()}
+        chosen: dict[str, Any] = {
+            field: tuple(sorted(self.filters[facet])) for facet, field in _FILTER_FIELD.items()
+        }
         filters = Filters(**chosen, since=since, until=until)
-        return SearchRequest(query=text, filters=filters, sort=self.sort.currentData(),
-                             facets=FACETS, facet_size=12)
+        return SearchRequest(
+            query=text, filters=filters, sort=self.sort.currentData(), facets=FACETS, facet_size=12
+        )
 
     # -- actions ------------------------------------------------------------------------------
     def focus_query(self) -> None:
@@ -264,10 +284,15 @@ class SearchPanel(QWidget):
         warn = f"  ({'; '.join(result.warnings)})" if result.warnings else ""
         window = ""
         if self.window_since() is not None:
-            window = fill(self.tr(" in the last {n} days (tick 'all time' for older records)"),
-                          n=self.window_days)
-        self.summary.setText(fill(self.tr("{n} hits in {ms} ms"), n=f"{result.total:,}",
-                                  ms=f"{result.took_ms:.0f}") + window + warn)
+            window = fill(
+                self.tr(" in the last {n} days (tick 'all time' for older records)"),
+                n=self.window_days,
+            )
+        self.summary.setText(
+            fill(self.tr("{n} hits in {ms} ms"), n=f"{result.total:,}", ms=f"{result.took_ms:.0f}")
+            + window
+            + warn
+        )
         self._show_facets(result.facets)
 
     def _on_page(self, loaded: int) -> None:
@@ -280,9 +305,13 @@ class SearchPanel(QWidget):
 
     def facet_title(self, name: str) -> str:
         """A facet's name in the UI language (the engine's field name otherwise)."""
-        return {"source": self.tr("source"), "type": self.tr("type"),
-                "category": self.tr("category"), "district": self.tr("district"),
-                "day": self.tr("day")}.get(name, name)
+        return {
+            "source": self.tr("source"),
+            "type": self.tr("type"),
+            "category": self.tr("category"),
+            "district": self.tr("district"),
+            "day": self.tr("day"),
+        }.get(name, name)
 
     def _show_facets(self, facets: dict[str, Any]) -> None:
         self.facets.clear()

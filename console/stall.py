@@ -32,9 +32,11 @@ class StallStats:
     max_busy_ms: float = 0.0  # most GUI-thread CPU time between two heartbeats: our own work
 
     def describe(self) -> str:
-        return (f"{self.ticks} ticks, max stall {self.max_ms:.1f} ms (GUI thread busy at most "
-                f"{self.max_busy_ms:.1f} ms between ticks), p99 {self.p99_ms:.1f} ms, "
-                f"{self.over_threshold} over {self.threshold_ms:.0f} ms")
+        return (
+            f"{self.ticks} ticks, max stall {self.max_ms:.1f} ms (GUI thread busy at most "
+            f"{self.max_busy_ms:.1f} ms between ticks), p99 {self.p99_ms:.1f} ms, "
+            f"{self.over_threshold} over {self.threshold_ms:.0f} ms"
+        )
 
 
 class StallMonitor(QObject):
@@ -50,8 +52,9 @@ class StallMonitor(QObject):
 
     stalled = pyqtSignal(float)  # milliseconds
 
-    def __init__(self, interval_ms: int = 10, threshold_ms: float = 100.0,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self, interval_ms: int = 10, threshold_ms: float = 100.0, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.interval_ms = interval_ms
         self.threshold_ms = threshold_ms
@@ -96,8 +99,9 @@ class StallMonitor(QObject):
             return StallStats(0, 0.0, 0.0, 0, self.threshold_ms)
         p99 = values[min(len(values) - 1, int(len(values) * 0.99))]
         over = sum(1 for v in values if v > self.threshold_ms)
-        return StallStats(len(values), values[-1], p99, over, self.threshold_ms,
-                          max(self._busy, default=0.0))
+        return StallStats(
+            len(values), values[-1], p99, over, self.threshold_ms, max(self._busy, default=0.0)
+        )
 
 
 class GcSettler(QObject):

@@ -54,8 +54,9 @@ class StartDialog(QDialog):
     finished_build = pyqtSignal(int)  # the demo builder's exit code (130: cancelled)
     size: str  # type: ignore[assignment]  # the demo's size, in place of QWidget.size()
 
-    def __init__(self, default: Path, *, size: str = "small",
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, default: Path, *, size: str = "small", parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("superbrain — no workspace yet"))
         self.default = Path(default).absolute()
@@ -64,12 +65,15 @@ class StartDialog(QDialog):
         self.process: QProcess | None = None
         self.cancelled = False
 
-        self.intro = QLabel(self.tr(
-            "There is no workspace at {path} yet.\n\n"
-            "Build the demo workspace there: seven synthetic sources of 嘉兴 (residents, "
-            "110 incidents, plate reads, calls, e-bike tags, hotels, a watchlist) with planted "
-            "suspect networks, 40 police units and a live shift of incidents. "
-            "It takes about a minute.").replace("{path}", str(self.default)))
+        self.intro = QLabel(
+            self.tr(
+                "There is no workspace at {path} yet.\n\n"
+                "Build the demo workspace there: seven synthetic sources of 嘉兴 (residents, "
+                "110 incidents, plate reads, calls, e-bike tags, hotels, a watchlist) with planted "
+                "suspect networks, 40 police units and a live shift of incidents. "
+                "It takes about a minute."
+            ).replace("{path}", str(self.default))
+        )
         self.intro.setWordWrap(True)
         self.bar = QProgressBar()
         self.bar.setRange(0, 0)
@@ -126,8 +130,10 @@ class StartDialog(QDialog):
         proc.readyReadStandardOutput.connect(self._read_output)
         proc.finished.connect(self._build_finished)
         self.process = proc
-        proc.start(sys.executable, ["-c", _CLI, "demo", "--no-console", "-w", str(self.default),
-                                    "--size", self.size])
+        proc.start(
+            sys.executable,
+            ["-c", _CLI, "demo", "--no-console", "-w", str(self.default), "--size", self.size],
+        )
 
     def cancel(self) -> None:
         """Stop a running build (it stops after its current batch; a later build resumes), or
@@ -161,11 +167,18 @@ class StartDialog(QDialog):
             self.workspace = self.default
             self.accept()
         elif self.cancelled:
-            self.status.setText(self.tr("Cancelled. Build again to finish it (what is done is "
-                                        "kept), or open another folder."))
+            self.status.setText(
+                self.tr(
+                    "Cancelled. Build again to finish it (what is done is "
+                    "kept), or open another folder."
+                )
+            )
         else:
-            self.status.setText(self.tr("The demo build failed (exit code {code}); its output "
-                                        "is above.").replace("{code}", str(code)))
+            self.status.setText(
+                self.tr("The demo build failed (exit code {code}); its output is above.").replace(
+                    "{code}", str(code)
+                )
+            )
 
     def _choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, self.tr("Open a workspace folder"))
@@ -175,8 +188,11 @@ class StartDialog(QDialog):
     def open_folder(self, folder: Path) -> bool:
         """Accept ``folder`` when it is a workspace; otherwise say why not."""
         if not is_workspace(folder):
-            self.status.setText(self.tr("{path} is not a superbrain workspace (it has no "
-                                        "superbrain.toml).").replace("{path}", str(folder)))
+            self.status.setText(
+                self.tr(
+                    "{path} is not a superbrain workspace (it has no superbrain.toml)."
+                ).replace("{path}", str(folder))
+            )
             return False
         self.workspace = folder
         self.accept()

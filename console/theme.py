@@ -31,14 +31,36 @@ class Theme:
 
 
 DARK = Theme(
-    name="dark", window="#11161d", panel="#171e27", base="#0d1117", alt_base="#141b24",
-    text="#d7dee8", muted="#7d8a99", accent="#3d8bfd", border="#273241", danger="#e5534b",
-    warning="#d29922", ok="#3fb950", selection="#1f4f8f")
+    name="dark",
+    window="#11161d",
+    panel="#171e27",
+    base="#0d1117",
+    alt_base="#141b24",
+    text="#d7dee8",
+    muted="#7d8a99",
+    accent="#3d8bfd",
+    border="#273241",
+    danger="#e5534b",
+    warning="#d29922",
+    ok="#3fb950",
+    selection="#1f4f8f",
+)
 
 LIGHT = Theme(
-    name="light", window="#f4f6f8", panel="#ffffff", base="#ffffff", alt_base="#f3f6f9",
-    text="#1b232d", muted="#5e6b78", accent="#0b62d6", border="#ccd5df", danger="#c9302c",
-    warning="#b7791f", ok="#2f8a3e", selection="#cfe2ff")
+    name="light",
+    window="#f4f6f8",
+    panel="#ffffff",
+    base="#ffffff",
+    alt_base="#f3f6f9",
+    text="#1b232d",
+    muted="#5e6b78",
+    accent="#0b62d6",
+    border="#ccd5df",
+    danger="#c9302c",
+    warning="#b7791f",
+    ok="#2f8a3e",
+    selection="#cfe2ff",
+)
 
 THEMES = {t.name: t for t in (DARK, LIGHT)}
 

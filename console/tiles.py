@@ -94,7 +94,7 @@ def install(profile: Any) -> None:
     from PyQt6.QtWebEngineCore import QWebEngineUrlRequestJob, QWebEngineUrlSchemeHandler
 
     class TileSchemeHandler(QWebEngineUrlSchemeHandler):
-        def requestStarted(self, job: QWebEngineUrlRequestJob | None) -> None:  # noqa: N802
+        def requestStarted(self, job: QWebEngineUrlRequestJob | None) -> None:
             if job is None:
                 return
             status, media, body = answer(job.requestUrl().path())

@@ -61,8 +61,9 @@ class TimelinePanel(QWidget):
             layout.addWidget(Notice(engine_unavailable_text("graph", reason)))
             return
         self.box = QLineEdit()
-        self.box.setPlaceholderText(self.tr(
-            "entity ids (comma separated), or select nodes in the link chart"))
+        self.box.setPlaceholderText(
+            self.tr("entity ids (comma separated), or select nodes in the link chart")
+        )
         self.box.returnPressed.connect(self._typed)
         follow = QPushButton(self.tr("Use chart selection"))
         follow.clicked.connect(self._use_selection)
@@ -71,8 +72,9 @@ class TimelinePanel(QWidget):
         top.addWidget(follow)
         self.summary = data_label("")
         self.summary.setProperty("role", "muted")
-        self.lanes = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(
-            utcOffset=_seconds_west(ctx.time_zone))})  # the axis in the workspace's zone
+        self.lanes = pg.PlotWidget(
+            axisItems={"bottom": pg.DateAxisItem(utcOffset=_seconds_west(ctx.time_zone))}
+        )  # the axis in the workspace's zone
         self.lanes.setMenuEnabled(False)
         self.lanes.showGrid(x=True, y=False, alpha=0.2)
         self.points = pg.ScatterPlotItem(size=9, hoverable=True)
@@ -128,8 +130,10 @@ class TimelinePanel(QWidget):
 
         def work(_p: Any, _c: Any) -> tuple[dict[str, list[Any]], list[list[int]]]:
             # each timeline through the graph.timeline service: checked and audited
-            events = {eid: self.ctx.engines.graph_timeline(entity=eid, limit=5000)["events"]
-                      for eid in ids}
+            events = {
+                eid: self.ctx.engines.graph_timeline(entity=eid, limit=5000)["events"]
+                for eid in ids
+            }
             every = [e for evs in events.values() for e in evs]
             return events, matrix_of(every, ZoneInfo(self.ctx.time_zone))
 
@@ -145,8 +149,7 @@ class TimelinePanel(QWidget):
         self.span = span
         return span
 
-    def _show(self, ids: list[str], events: dict[str, list[Any]],
-              matrix: list[list[int]]) -> None:
+    def _show(self, ids: list[str], events: dict[str, list[Any]], matrix: list[list[int]]) -> None:
         self.entities, self.events, self.matrix = ids, events, matrix
         noted = self.noted_records() if self.noted_records is not None else set()
         spots = []
@@ -167,10 +170,16 @@ class TimelinePanel(QWidget):
                 mark = ev.record_uid in noted  # a case note on it: a ringed star
                 if mark and symbol == "o":
                     symbol = "star"
-                spots.append({"pos": (x, lane), "data": ev.record_uid,
-                              "brush": pg.mkBrush(colour),
-                              "pen": pg.mkPen("#e15759", width=2) if mark else pg.mkPen(None),
-                              "symbol": symbol, "size": 9 if symbol == "o" else 13})
+                spots.append(
+                    {
+                        "pos": (x, lane),
+                        "data": ev.record_uid,
+                        "brush": pg.mkBrush(colour),
+                        "pen": pg.mkPen("#e15759", width=2) if mark else pg.mkPen(None),
+                        "symbol": symbol,
+                        "size": 9 if symbol == "o" else 13,
+                    }
+                )
         self.points.setData(spots)
         labels = []
         for lane, eid in enumerate(ids):
@@ -186,12 +195,20 @@ class TimelinePanel(QWidget):
         self.heat.setRect(0, 0, 24, 7)
         self.heat.setColorMap(pg.colormap.get("inferno"))
         total = sum(len(v) for v in events.values())
-        summary = fill(self.tr("{n} records about {entities} entities; click a point "
-                               "to open its record"), n=f"{total:,}", entities=len(ids))
+        summary = fill(
+            self.tr("{n} records about {entities} entities; click a point to open its record"),
+            n=f"{total:,}",
+            entities=len(ids),
+        )
         if early or late:
-            summary += " · " + fill(self.tr("{early} earlier and {late} later records lie far "
-                                            "outside and are drawn at the edges (▶ ◀)"),
-                                    early=early, late=late)
+            summary += " · " + fill(
+                self.tr(
+                    "{early} earlier and {late} later records lie far "
+                    "outside and are drawn at the edges (▶ ◀)"
+                ),
+                early=early,
+                late=late,
+            )
         self.summary.setText(summary)
 
     #: Record uids with case notes (set by the main window from the Cases panel).

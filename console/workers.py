@@ -116,10 +116,15 @@ class Job(QObject):
             self.finished.emit()
 
 
-def run_job(fn: JobFunction, *, name: str = "job", on_result: Callable[[Any], None] | None = None,
-            on_error: Callable[[str], None] | None = None,
-            on_progress: Callable[[Progress], None] | None = None,
-            parent: QObject | None = None) -> Job:
+def run_job(
+    fn: JobFunction,
+    *,
+    name: str = "job",
+    on_result: Callable[[Any], None] | None = None,
+    on_error: Callable[[str], None] | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+    parent: QObject | None = None,
+) -> Job:
     """Create, connect and start a :class:`Job` in one call."""
     job = Job(fn, name, parent)
     if on_result is not None:
@@ -140,8 +145,9 @@ class Poller(QObject):
     result = pyqtSignal(object)
     error = pyqtSignal(str)
 
-    def __init__(self, fn: Callable[[], Any], interval_ms: int = 2000,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self, fn: Callable[[], Any], interval_ms: int = 2000, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         from PyQt6.QtCore import QTimer
 

@@ -130,16 +130,19 @@ class AnchorKey:
 def _decode(where: str, raw: str, mac: str, key: AnchorKey) -> TrustState:
     try:
         data = json.loads(raw)
-        state = TrustState(int(data["audit_seq"]), str(data["audit_hash"]),
-                           bool(data["accounts"]))
+        state = TrustState(int(data["audit_seq"]), str(data["audit_hash"]), bool(data["accounts"]))
     except (ValueError, KeyError, TypeError) as exc:
         raise AnchorError(f"{where}: damaged ({exc})") from None
     if not key.exists():
-        raise AnchorError(f"{where}: cannot be checked: the anchor key {str(key.path)!r} is "
-                          "missing (workspace moved or copied, or key deleted)", state)
+        raise AnchorError(
+            f"{where}: cannot be checked: the anchor key {str(key.path)!r} is "
+            "missing (workspace moved or copied, or key deleted)",
+            state,
+        )
     if not hmac.compare_digest(mac, key.sign(state, create=False)):
-        raise AnchorError(f"{where}: signature does not match (edited, or signed with another "
-                          "key)", state)
+        raise AnchorError(
+            f"{where}: signature does not match (edited, or signed with another key)", state
+        )
     return state
 
 
@@ -157,8 +160,10 @@ class SqliteAnchor:
             # The store runs in WAL mode: NORMAL skips the fsync per commit. A power cut can
             # only leave this anchor one entry behind the log, which verify accepts.
             con.execute("PRAGMA synchronous=NORMAL")
-            con.execute("CREATE TABLE IF NOT EXISTS trust_anchor (id INTEGER PRIMARY KEY "
-                        "CHECK (id = 1), state TEXT NOT NULL, mac TEXT NOT NULL)")
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS trust_anchor (id INTEGER PRIMARY KEY "
+                "CHECK (id = 1), state TEXT NOT NULL, mac TEXT NOT NULL)"
+            )
             yield con
         finally:
             con.close()
@@ -178,9 +183,11 @@ class SqliteAnchor:
     def write(self, state: TrustState) -> None:
         body = json.dumps(asdict(state), sort_keys=True)
         with self._con() as con:
-            con.execute("INSERT INTO trust_anchor VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE "
-                        "SET state=excluded.state, mac=excluded.mac",
-                        (body, self.key.sign(state)))
+            con.execute(
+                "INSERT INTO trust_anchor VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE "
+                "SET state=excluded.state, mac=excluded.mac",
+                (body, self.key.sign(state)),
+            )
 
 
 class FileAnchor:
@@ -204,8 +211,10 @@ class FileAnchor:
         tmp = self.path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"workspace": str(self.root), "state": asdict(state),
-                       "mac": self.key.sign(state)}, fh)
+            json.dump(
+                {"workspace": str(self.root), "state": asdict(state), "mac": self.key.sign(state)},
+                fh,
+            )
             fh.flush()
             os.fsync(fh.fileno())  # a torn anchor would stop appends until `audit repair`
         os.replace(tmp, self.path)
@@ -264,10 +273,10 @@ class Trust:
         best = replace(best, accounts=accounts)
         for name, s in states:
             if s is None:
-                problems.append(f"{name}: missing (another anchor records audit entry "
-                                f"{best.audit_seq})")
-        return AnchorReading(best, tuple(problems), unverified, claimed or accounts,
-                             tuple(storage))
+                problems.append(
+                    f"{name}: missing (another anchor records audit entry {best.audit_seq})"
+                )
+        return AnchorReading(best, tuple(problems), unverified, claimed or accounts, tuple(storage))
 
     def state(self) -> TrustState:
         """The newest valid state (an empty one when no anchor holds any)."""

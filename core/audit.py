@@ -32,15 +32,17 @@ log = logging.getLogger(__name__)
 #: Appends (and the audited work before them) are refused below this much free disk space, so
 #: an action is never done and then left unrecorded, and no line is left half written.
 MIN_FREE_BYTES = 8 * 1024 * 1024
-REPAIR_HINT = ("run `superbrain audit verify`, then see 'Repairing the audit log' in "
-               "docs/SECURITY.md")
+REPAIR_HINT = (
+    "run `superbrain audit verify`, then see 'Repairing the audit log' in docs/SECURITY.md"
+)
 
 
 def _canonical(entry: Mapping[str, Any]) -> bytes:
     # backslashreplace: a lone surrogate (an undecodable file name) becomes a JSON \u escape,
     # which reads back to the same string, so such entries hash and verify like any other.
-    return json.dumps(entry, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
-                      default=str).encode("utf-8", "backslashreplace")
+    return json.dumps(
+        entry, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str
+    ).encode("utf-8", "backslashreplace")
 
 
 class AuditError(SuperbrainError):
@@ -94,9 +96,11 @@ class AuditLog:
         folder = self.path.parent if self.path.parent.exists() else Path.cwd()
         free = shutil.disk_usage(folder).free
         if free < needed:
-            raise AuditError(f"{str(self.path)!r}: only {free:,} bytes free on its disk (at "
-                             f"least {needed:,} needed); free disk space first — the action "
-                             "was not done, so nothing is left unrecorded")
+            raise AuditError(
+                f"{str(self.path)!r}: only {free:,} bytes free on its disk (at "
+                f"least {needed:,} needed); free disk space first — the action "
+                "was not done, so nothing is left unrecorded"
+            )
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[Any]:
@@ -133,7 +137,8 @@ class AuditLog:
                 raise AuditError(
                     f"{str(self.path)!r} is missing or empty, but the trust anchors record "
                     f"{anchored.audit_seq} entries: a new chain is not started where history "
-                    f"existed; {REPAIR_HINT}")
+                    f"existed; {REPAIR_HINT}"
+                )
             prev = self._tip(fh, anchored, user)
             entry = self._write(fh, prev, user, action, params, case, purpose)
             self._anchor(anchored, entry)
@@ -148,9 +153,11 @@ class AuditLog:
         if reading.unverified:
             # a damaged, forged or unverifiable anchor (a moved workspace, a deleted key) is
             # not silently re-signed over: an administrator repairs, and that is audited
-            raise AuditError(f"{str(self.path)!r}: {'; '.join(reading.problems)}; appends "
-                             f"stop until `superbrain audit repair` re-anchors the log; "
-                             f"{REPAIR_HINT}")
+            raise AuditError(
+                f"{str(self.path)!r}: {'; '.join(reading.problems)}; appends "
+                f"stop until `superbrain audit repair` re-anchors the log; "
+                f"{REPAIR_HINT}"
+            )
         return reading.state or TrustState()
 
     def _anchor(self, anchored: TrustState, entry: Mapping[str, Any]) -> None:
@@ -174,17 +181,20 @@ class AuditLog:
         if anchored.audit_seq > seq:
             raise AuditError(
                 f"{str(self.path)!r}: ends at entry {seq} but the trust anchors record entry "
-                f"{anchored.audit_seq}: entries were removed; {REPAIR_HINT}")
+                f"{anchored.audit_seq}: entries were removed; {REPAIR_HINT}"
+            )
         if anchored.audit_seq == seq and prev and prev["hash"] != anchored.audit_hash:
             raise AuditError(
                 f"{str(self.path)!r}: entry {seq} is not the one the trust anchors recorded "
-                f"(the file was rewritten); {REPAIR_HINT}")
+                f"(the file was rewritten); {REPAIR_HINT}"
+            )
         if cut != size:
             prev = self._quarantine_partial(fh, cut, prev, anchored, user)
         return prev
 
-    def _quarantine_partial(self, fh: Any, cut: int, prev: dict[str, Any] | None,
-                            anchored: TrustState, user: str) -> dict[str, Any]:
+    def _quarantine_partial(
+        self, fh: Any, cut: int, prev: dict[str, Any] | None, anchored: TrustState, user: str
+    ) -> dict[str, Any]:
         fh.seek(cut)
         partial = fh.read()
         self.quarantine_dir.mkdir(mode=0o700, exist_ok=True)
@@ -197,17 +207,36 @@ class AuditLog:
             os.fsync(out.fileno())
         fh.truncate(cut)
         os.fsync(fh.fileno())
-        log.warning("%s: half-written last line (%d bytes) moved to %s", self.path,
-                    len(partial), target)
-        entry = self._write(fh, prev, user, "audit.quarantine", {
-            "reason": "half-written last line (interrupted append)", "bytes": len(partial),
-            "sha256": hashlib.sha256(partial).hexdigest(), "file": str(target)}, None, None)
+        log.warning(
+            "%s: half-written last line (%d bytes) moved to %s", self.path, len(partial), target
+        )
+        entry = self._write(
+            fh,
+            prev,
+            user,
+            "audit.quarantine",
+            {
+                "reason": "half-written last line (interrupted append)",
+                "bytes": len(partial),
+                "sha256": hashlib.sha256(partial).hexdigest(),
+                "file": str(target),
+            },
+            None,
+            None,
+        )
         self._anchor(anchored, entry)
         return entry
 
-    def _write(self, fh: Any, prev: Mapping[str, Any] | None, user: str, action: str,
-               params: Mapping[str, Any] | None, case: str | None,
-               purpose: str | None) -> dict[str, Any]:
+    def _write(
+        self,
+        fh: Any,
+        prev: Mapping[str, Any] | None,
+        user: str,
+        action: str,
+        params: Mapping[str, Any] | None,
+        case: str | None,
+        purpose: str | None,
+    ) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "seq": (prev["seq"] + 1) if prev else 1,
             "ts": datetime.now(UTC).isoformat(timespec="microseconds"),
@@ -225,15 +254,17 @@ class AuditLog:
         line = memoryview(_canonical(entry) + b"\n")
         try:
             while line:
-                line = line[os.write(fh.fileno(), line):]
+                line = line[os.write(fh.fileno(), line) :]
             os.fsync(fh.fileno())
         except OSError as exc:
             # A full disk mid-write: take the half line back out so the log stays appendable.
             with contextlib.suppress(OSError):
                 os.ftruncate(fh.fileno(), size)
-            raise AuditError(f"{str(self.path)!r}: cannot write the audit entry for "
-                             f"{action!r} ({exc.strerror or exc}); free disk space — "
-                             "the log is unchanged") from exc
+            raise AuditError(
+                f"{str(self.path)!r}: cannot write the audit entry for "
+                f"{action!r} ({exc.strerror or exc}); free disk space — "
+                "the log is unchanged"
+            ) from exc
         return entry
 
     def set_accounts_enabled(self) -> None:
@@ -258,8 +289,9 @@ class AuditLog:
                 if isinstance(entry, dict):
                     yield entry
 
-    def search(self, *, user: str | None = None, action: str | None = None,
-               case: str | None = None) -> list[dict[str, Any]]:
+    def search(
+        self, *, user: str | None = None, action: str | None = None, case: str | None = None
+    ) -> list[dict[str, Any]]:
         """Entries matching every given criterion (``action`` may be a prefix ending in '*')."""
         out = []
         for e in self.entries():
@@ -285,9 +317,15 @@ class AuditLog:
             problems += [AuditProblem(0, f"trust anchor: {p}") for p in reading.problems]
         if not self.path.exists():
             if anchored and anchored.audit_seq:
-                problems.append(AuditProblem(0, (
-                    f"{str(self.path)!r} is missing: the trust anchors record "
-                    f"{anchored.audit_seq} entries (the file was deleted or moved)")))
+                problems.append(
+                    AuditProblem(
+                        0,
+                        (
+                            f"{str(self.path)!r} is missing: the trust anchors record "
+                            f"{anchored.audit_seq} entries (the file was deleted or moved)"
+                        ),
+                    )
+                )
             return problems
         prev_hash, prev_seq = GENESIS, 0
         anchored_hash_in_file: str | None = None
@@ -301,19 +339,33 @@ class AuditLog:
                     problems.append(AuditProblem(number, "not a JSON entry (edited or corrupted)"))
                     continue
                 if entry.get("hash") != entry_hash(entry):
-                    problems.append(AuditProblem(
-                        number, f"entry seq {entry.get('seq')} was altered (hash mismatch)"))
+                    problems.append(
+                        AuditProblem(
+                            number, f"entry seq {entry.get('seq')} was altered (hash mismatch)"
+                        )
+                    )
                 elif raw != _canonical(entry) + b"\n":
-                    problems.append(AuditProblem(
-                        number, f"entry seq {entry.get('seq')} was rewritten (bytes differ from "
-                                "the form it was written in)"))
+                    problems.append(
+                        AuditProblem(
+                            number,
+                            f"entry seq {entry.get('seq')} was rewritten (bytes differ from "
+                            "the form it was written in)",
+                        )
+                    )
                 if entry.get("prev") != prev_hash:
-                    problems.append(AuditProblem(
-                        number, "chain broken: an entry before this one was removed, inserted, "
-                                "reordered or altered"))
+                    problems.append(
+                        AuditProblem(
+                            number,
+                            "chain broken: an entry before this one was removed, inserted, "
+                            "reordered or altered",
+                        )
+                    )
                 if entry.get("seq") != prev_seq + 1:
-                    problems.append(AuditProblem(
-                        number, f"sequence jumps from {prev_seq} to {entry.get('seq')}"))
+                    problems.append(
+                        AuditProblem(
+                            number, f"sequence jumps from {prev_seq} to {entry.get('seq')}"
+                        )
+                    )
                 prev_hash = str(entry.get("hash"))
                 seq = entry.get("seq")
                 prev_seq = seq if isinstance(seq, int) else prev_seq + 1
@@ -321,14 +373,27 @@ class AuditLog:
                     anchored_hash_in_file = prev_hash
         if anchored is not None and anchored.audit_seq:
             if prev_seq < anchored.audit_seq:
-                problems.append(AuditProblem(0, (
-                    f"missing tail: the log ends at entry {prev_seq} but the trust anchors "
-                    f"record entry {anchored.audit_seq} (entries {prev_seq + 1}.."
-                    f"{anchored.audit_seq} were removed)")))
+                problems.append(
+                    AuditProblem(
+                        0,
+                        (
+                            f"missing tail: the log ends at entry {prev_seq} but the trust anchors "
+                            f"record entry {anchored.audit_seq} (entries {prev_seq + 1}.."
+                            f"{anchored.audit_seq} were removed)"
+                        ),
+                    )
+                )
             elif anchored_hash_in_file != anchored.audit_hash:
-                problems.append(AuditProblem(0, (
-                    f"entry {anchored.audit_seq} is not the one the trust anchors recorded: "
-                    "the file was rewritten (hashes recomputed)")))
+                problems.append(
+                    AuditProblem(
+                        0,
+                        (
+                            f"entry {anchored.audit_seq} is not the one the trust anchors "
+                            "recorded: "
+                            "the file was rewritten (hashes recomputed)"
+                        ),
+                    )
+                )
         return problems
 
     def repair(self, user: str) -> dict[str, Any]:
@@ -349,9 +414,13 @@ class AuditLog:
                     entry = json.loads(raw)
                 except ValueError:
                     break
-                if not (isinstance(entry, dict) and raw == _canonical(entry) + b"\n"
-                        and entry.get("hash") == entry_hash(entry)
-                        and entry.get("prev") == prev_hash and entry.get("seq") == prev_seq + 1):
+                if not (
+                    isinstance(entry, dict)
+                    and raw == _canonical(entry) + b"\n"
+                    and entry.get("hash") == entry_hash(entry)
+                    and entry.get("prev") == prev_hash
+                    and entry.get("seq") == prev_seq + 1
+                ):
                     break
                 prev_hash, prev_seq, last_entry = entry["hash"], entry["seq"], entry
             reading = self.trust.read() if self.trust is not None else None
@@ -377,17 +446,31 @@ class AuditLog:
                 target = str(path)
                 fh.truncate(kept_bytes)
                 os.fsync(fh.fileno())
-            missing = (f"{prev_seq + 1}..{anchored.audit_seq}"
-                       if anchored.audit_seq > prev_seq else "")
-            entry = self._write(fh, last_entry, user, "audit.repair", {
-                "kept_entries": prev_seq, "quarantined_bytes": len(moved),
-                "quarantined_lines": len(lines) - prev_seq, "quarantine_file": target,
-                "anchored_seq": anchored.audit_seq, "anchored_hash": anchored.audit_hash,
-                "missing_entries": missing,
-                "anchor_problems": list(reading.problems) if reading else []}, None, None)
+            missing = (
+                f"{prev_seq + 1}..{anchored.audit_seq}" if anchored.audit_seq > prev_seq else ""
+            )
+            entry = self._write(
+                fh,
+                last_entry,
+                user,
+                "audit.repair",
+                {
+                    "kept_entries": prev_seq,
+                    "quarantined_bytes": len(moved),
+                    "quarantined_lines": len(lines) - prev_seq,
+                    "quarantine_file": target,
+                    "anchored_seq": anchored.audit_seq,
+                    "anchored_hash": anchored.audit_hash,
+                    "missing_entries": missing,
+                    "anchor_problems": list(reading.problems) if reading else [],
+                },
+                None,
+                None,
+            )
             if self.trust is not None:
-                self.trust.write(replace(anchored, audit_seq=entry["seq"],
-                                         audit_hash=entry["hash"]))
+                self.trust.write(
+                    replace(anchored, audit_seq=entry["seq"], audit_hash=entry["hash"])
+                )
         return entry
 
 
@@ -398,8 +481,10 @@ def _parse_last(path: Path, raw: bytes) -> dict[str, Any]:
             return entry
     except (ValueError, KeyError, TypeError):
         pass
-    raise AuditError(f"{str(path)!r}: the last entry is damaged, so new entries cannot be "
-                     "chained to it; run `superbrain audit verify` and see docs/SECURITY.md")
+    raise AuditError(
+        f"{str(path)!r}: the last entry is damaged, so new entries cannot be "
+        "chained to it; run `superbrain audit verify` and see docs/SECURITY.md"
+    )
 
 
 def _last_line(fh: Any, end: int | None = None) -> bytes:

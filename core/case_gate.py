@@ -21,6 +21,8 @@ def require_case_member(workspace: Any, number: str, user: str, action: str) -> 
     was asked (e.g. ``face.search``, ``graph.export``) for the audit entry of a refusal."""
     gates = extensions(CASE_GATE)
     if not gates:
-        raise CaseRefusedError(f"case {number!r} cannot be checked: no case registry is "
-                               "installed (the cases package); refused")
+        raise CaseRefusedError(
+            f"case {number!r} cannot be checked: no case registry is "
+            "installed (the cases package); refused"
+        )
     gates[0].load()(workspace, number, user, action)

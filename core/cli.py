@@ -43,6 +43,7 @@ def command_modules() -> list[Any]:
 
     return [module for _ext, module in load_all(COMMANDS)]
 
+
 DEMO_SIZES = {"tiny": 200, "small": 2000, "medium": 20000, "large": 200000}
 
 
@@ -64,23 +65,47 @@ def cmd_sources(args: argparse.Namespace) -> int:
     found = ws.discover_sources()
     rows = []
     for name, lp in sorted(found.loaded.items()):
-        rows.append({"name": name, "version": lp.plugin.version, "status": "ok",
-                     "formats": list(lp.plugin.formats), "description": lp.plugin.description,
-                     "origin": lp.origin})
+        rows.append(
+            {
+                "name": name,
+                "version": lp.plugin.version,
+                "status": "ok",
+                "formats": list(lp.plugin.formats),
+                "description": lp.plugin.description,
+                "origin": lp.origin,
+            }
+        )
     for f in found.failed:
-        rows.append({"name": f.name, "version": "", "status": "broken", "error": f.error,
-                     "origin": f.origin})
+        rows.append(
+            {
+                "name": f.name,
+                "version": "",
+                "status": "broken",
+                "error": f.error,
+                "origin": f.origin,
+            }
+        )
     width = max((len(r["name"]) for r in rows), default=0)
     vwidth = max((len(r["version"]) for r in rows), default=0)
-    lines = [f"  ok      {r['name']:<{width}}  {r['version']:<{vwidth}}  {r['description']}"
-             if r["status"] == "ok" else f"  BROKEN  {r['name']:<{width}}  {r['error']}  "
-                                          f"[{r['origin']}]" for r in rows]
+    lines = [
+        f"  ok      {r['name']:<{width}}  {r['version']:<{vwidth}}  {r['description']}"
+        if r["status"] == "ok"
+        else f"  BROKEN  {r['name']:<{width}}  {r['error']}  [{r['origin']}]"
+        for r in rows
+    ]
     lines.append(f"{len(found.loaded)} sources loaded, {len(found.failed)} broken")
     return emit(args, rows, lines)
 
 
-def run_ingest(ws: Any, source: str, files: Sequence[Path], *, force: bool = False,
-               batch_size: int | None = None, quiet: bool = False) -> int:
+def run_ingest(
+    ws: Any,
+    source: str,
+    files: Sequence[Path],
+    *,
+    force: bool = False,
+    batch_size: int | None = None,
+    quiet: bool = False,
+) -> int:
     """Ingest ``files`` with ``source`` through the ``ingest.file`` service (permission checked
     and audited there); prints each file's report. Returns the exit code."""
     from core.services import call
@@ -99,8 +124,16 @@ def run_ingest(ws: Any, source: str, files: Sequence[Path], *, force: bool = Fal
             worst = 2
             continue
         printer = ProgressPrinter(f"[{source}]")
-        report = call("ingest.file", ctx, source=source, path=str(path), force=force,
-                      batch_size=batch_size, progress=None if quiet else printer, cancel=cancel)
+        report = call(
+            "ingest.file",
+            ctx,
+            source=source,
+            path=str(path),
+            force=force,
+            batch_size=batch_size,
+            progress=None if quiet else printer,
+            cancel=cancel,
+        )
         printer.done()
         print(report.summary())
         if report.status == "failed":
@@ -112,12 +145,17 @@ def run_ingest(ws: Any, source: str, files: Sequence[Path], *, force: bool = Fal
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     if args.mapping and not args.dry_run:
-        print("error: --mapping FILE only goes with --dry-run; to ingest, put the mapping in "
-              "the workspace's plugins folder and use -s NAME", file=sys.stderr)
+        print(
+            "error: --mapping FILE only goes with --dry-run; to ingest, put the mapping in "
+            "the workspace's plugins folder and use -s NAME",
+            file=sys.stderr,
+        )
         return 2
     if bool(args.mapping) == bool(args.source):
-        print("error: give a source (-s NAME) or, with --dry-run, a mapping (--mapping FILE)",
-              file=sys.stderr)
+        print(
+            "error: give a source (-s NAME) or, with --dry-run, a mapping (--mapping FILE)",
+            file=sys.stderr,
+        )
         return 2
     if args.dry_run:
         return run_dry_run(args)
@@ -177,9 +215,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
             return rc
         generated += 1
     prepare_demo(ws)
-    print(f"demo workspace at {ws.root}: {generated} sources, "
-          f"{ws.store.count():,} records, {ws.store.count('entities'):,} entities, "
-          f"{ws.store.count('links'):,} links")
+    print(
+        f"demo workspace at {ws.root}: {generated} sources, "
+        f"{ws.store.count():,} records, {ws.store.count('entities'):,} entities, "
+        f"{ws.store.count('links'):,} links"
+    )
     if args.no_console:
         return 0
     return launch_console(ws.root)
@@ -194,15 +234,20 @@ def prepare_demo(ws: Any) -> None:
 
 
 def has_display() -> bool:
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-                or os.environ.get("QT_QPA_PLATFORM"))
+    return bool(
+        os.environ.get("DISPLAY")
+        or os.environ.get("WAYLAND_DISPLAY")
+        or os.environ.get("QT_QPA_PLATFORM")
+    )
 
 
 def launch_console(root: Path | None) -> int:
     """Open the console on ``root``; with None, on the last workspace (or offer the demo)."""
     if not has_display():
-        print("no display: not opening the console (run `superbrain console` on a desktop)",
-              file=sys.stderr)
+        print(
+            "no display: not opening the console (run `superbrain console` on a desktop)",
+            file=sys.stderr,
+        )
         return 0
     try:
         app = importlib.import_module("console.app")
@@ -228,8 +273,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
             return 0
         for p in problems:
             print(f"{ws.audit.path}: {p}")
-        print("to make the log appendable again (keeping every byte): superbrain audit repair; "
-              "see 'Repairing the audit log' in docs/SECURITY.md")
+        print(
+            "to make the log appendable again (keeping every byte): superbrain audit repair; "
+            "see 'Repairing the audit log' in docs/SECURITY.md"
+        )
         return 1
     if args.audit_cmd == "repair":
         # No login: a damaged log refuses the login's own entry. Whoever can write the
@@ -240,28 +287,45 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
         entry = ws.audit.repair(f"os:{getpass.getuser()}")
         params = entry["params"]
-        print(f"audit log repaired: {params['kept_entries']} entries kept, "
-              f"{params['quarantined_lines']} lines moved to "
-              f"{params['quarantine_file'] or '(nothing moved)'}; missing entries: "
-              f"{params['missing_entries'] or 'none'}; recorded as entry {entry['seq']}")
+        print(
+            f"audit log repaired: {params['kept_entries']} entries kept, "
+            f"{params['quarantined_lines']} lines moved to "
+            f"{params['quarantine_file'] or '(nothing moved)'}; missing entries: "
+            f"{params['missing_entries'] or 'none'}; recorded as entry {entry['seq']}"
+        )
         return 0
     ctx = service_context(args)
     if args.audit_cmd == "export":  # needs audit.export; the export is audited
         out = args.output
-        n = call("audit.export", ctx, output=str(out), user=args.user, action=args.action,
-                 case=args.case)
+        n = call(
+            "audit.export", ctx, output=str(out), user=args.user, action=args.action, case=args.case
+        )
         print(f"exported {n} entries to {out}")
         return 0
-    entries = call("audit.list", ctx, user=args.user, action=args.action, case=args.case,
-                   limit=args.limit)
-    return emit(args, entries, table(entries, [
-        Column("seq", lambda e: e["seq"], -6),
-        Column("time", lambda e: e["ts"], time=True, seconds=True),
-        Column("user", lambda e: e["user"], 10),
-        Column("action", lambda e: e["action"], 16),
-        Column("entry", lambda e: (f"case={e['case']} " if e.get("case") else "")
-               + json.dumps(e.get("params", {}), ensure_ascii=False)[:160])],
-        ctx.workspace.zone))
+    entries = call(
+        "audit.list", ctx, user=args.user, action=args.action, case=args.case, limit=args.limit
+    )
+    return emit(
+        args,
+        entries,
+        table(
+            entries,
+            [
+                Column("seq", lambda e: e["seq"], -6),
+                Column("time", lambda e: e["ts"], time=True, seconds=True),
+                Column("user", lambda e: e["user"], 10),
+                Column("action", lambda e: e["action"], 16),
+                Column(
+                    "entry",
+                    lambda e: (
+                        (f"case={e['case']} " if e.get("case") else "")
+                        + json.dumps(e.get("params", {}), ensure_ascii=False)[:160]
+                    ),
+                ),
+            ],
+            ctx.workspace.zone,
+        ),
+    )
 
 
 def cmd_services(args: argparse.Namespace) -> int:
@@ -269,13 +333,23 @@ def cmd_services(args: argparse.Namespace) -> int:
 
     ctx = service_context(args)
     rows: list[dict[str, Any]] = [
-        {"name": name, "permission": spec.permission,
-         "allowed": ctx.session.can(spec.permission), "doc": spec.doc}
-        for name, spec in services().items()]
-    lines = [f"  {r['name']:<24} {r['permission']:<14} {'yes' if r['allowed'] else '-':<4} "
-             f"{r['doc'][:60]}" for r in rows]
-    lines.append(f"{len(rows)} services; {sum(r['allowed'] for r in rows)} allowed for "
-                 f"{ctx.session.user} ({ctx.session.role})")
+        {
+            "name": name,
+            "permission": spec.permission,
+            "allowed": ctx.session.can(spec.permission),
+            "doc": spec.doc,
+        }
+        for name, spec in services().items()
+    ]
+    lines = [
+        f"  {r['name']:<24} {r['permission']:<14} {'yes' if r['allowed'] else '-':<4} "
+        f"{r['doc'][:60]}"
+        for r in rows
+    ]
+    lines.append(
+        f"{len(rows)} services; {sum(r['allowed'] for r in rows)} allowed for "
+        f"{ctx.session.user} ({ctx.session.role})"
+    )
     return emit(args, rows, lines)
 
 
@@ -284,20 +358,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="superbrain",
         description="superbrain: search, link analysis, face leads and dispatch for an "
-                    "information-operations centre.",
+        "information-operations centre.",
         epilog="Start with `superbrain demo` (builds a workspace with generated data and opens "
-               "the console). Every subcommand has --help.")
+        "the console). Every subcommand has --help.",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("init", help="create a workspace folder")
     p.add_argument("dir", type=Path, help="folder to create (kept if it exists)")
-    p.add_argument("--backend", choices=("embedded", "elasticsearch"), default="embedded",
-                   help="search backend (default: embedded, no server)")
+    p.add_argument(
+        "--backend",
+        choices=("embedded", "elasticsearch"),
+        default="embedded",
+        help="search backend (default: embedded, no server)",
+    )
     p.add_argument("--url", help="Elasticsearch URL when --backend elasticsearch")
-    p.add_argument("--admin", metavar="NAME",
-                   help="create the first administrator account (password from "
-                        "$SUPERBRAIN_NEW_PASSWORD or asked for)")
+    p.add_argument(
+        "--admin",
+        metavar="NAME",
+        help="create the first administrator account (password from "
+        "$SUPERBRAIN_NEW_PASSWORD or asked for)",
+    )
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("sources", help="list data-source plugins, with errors of broken ones")
@@ -305,34 +387,49 @@ def build_parser() -> argparse.ArgumentParser:
     add_json_arg(p)
     p.set_defaults(func=cmd_sources)
 
-    p = sub.add_parser("ingest", help="ingest files with a source plugin (resumable)",
-                       description="Ingest files; Ctrl+C stops cleanly after the current batch "
-                                   "and a rerun resumes where it stopped. Bad rows go to "
-                                   "WORKSPACE/rejects with their line number and reason.")
+    p = sub.add_parser(
+        "ingest",
+        help="ingest files with a source plugin (resumable)",
+        description="Ingest files; Ctrl+C stops cleanly after the current batch "
+        "and a rerun resumes where it stopped. Bad rows go to "
+        "WORKSPACE/rejects with their line number and reason.",
+    )
     add_workspace_arg(p)
     p.add_argument("-s", "--source", help="source plugin name (see `sources`)")
     p.add_argument("files", nargs="+", type=Path, help="CSV / JSONL / XLSX files")
-    p.add_argument("--force", action="store_true",
-                   help="re-read files already ingested with the same mapping")
-    p.add_argument("--dry-run", action="store_true",
-                   help="map the first rows and print the records, entities, links and "
-                        "rejects the ingest would make; write nothing")
-    p.add_argument("--mapping", type=Path, metavar="FILE.toml",
-                   help="with --dry-run: try a mapping file that is not installed yet")
+    p.add_argument(
+        "--force", action="store_true", help="re-read files already ingested with the same mapping"
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="map the first rows and print the records, entities, links and "
+        "rejects the ingest would make; write nothing",
+    )
+    p.add_argument(
+        "--mapping",
+        type=Path,
+        metavar="FILE.toml",
+        help="with --dry-run: try a mapping file that is not installed yet",
+    )
     p.add_argument("--rows", type=int, default=10, help="rows a dry run maps (default 10)")
     p.add_argument("--batch-size", type=int, default=None, help="rows per committed batch")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("demo", help="build a workspace with generated data and open the console")
     add_workspace_arg(p)
-    p.add_argument("--size", default="small",
-                   help=f"rows per source: {', '.join(DEMO_SIZES)} or a number (default small)")
+    p.add_argument(
+        "--size",
+        default="small",
+        help=f"rows per source: {', '.join(DEMO_SIZES)} or a number (default small)",
+    )
     p.add_argument("--seed", type=int, default=7, help="random seed (same seed, same data)")
     p.add_argument("--no-console", action="store_true", help="only build the workspace")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("services", help="list the operations (services) and which your role "
-                                        "may call")
+    p = sub.add_parser(
+        "services", help="list the operations (services) and which your role may call"
+    )
     add_workspace_arg(p)
     add_json_arg(p)
     p.set_defaults(func=cmd_services)
@@ -341,8 +438,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_workspace_arg(p)
     asub = p.add_subparsers(dest="audit_cmd", required=True)
     asub.add_parser("verify", help="check the hash chain; exit 1 and say where if broken")
-    asub.add_parser("repair", help="quarantine damaged lines, record missing entries and make "
-                                   "the log appendable again (audited)")
+    asub.add_parser(
+        "repair",
+        help="quarantine damaged lines, record missing entries and make "
+        "the log appendable again (audited)",
+    )
     for name in ("list", "export"):
         q = asub.add_parser(name, help=f"{name} entries (filters: --user --action --case)")
         q.add_argument("--user")

@@ -22,8 +22,9 @@ class StoreError(SuperbrainError):
 class RowError(SuperbrainError):
     """One input row cannot be turned into a record; the row is quarantined, the rest goes on."""
 
-    def __init__(self, reason: str, *, line: int | None = None, column: str | None = None,
-                 raw: object = None):
+    def __init__(
+        self, reason: str, *, line: int | None = None, column: str | None = None, raw: object = None
+    ):
         self.reason = reason
         self.line = line
         self.column = column

@@ -71,8 +71,10 @@ class Extension:
             try:
                 obj = getattr(obj, part)
             except AttributeError:
-                raise PluginError(f"extension {self.name!r} of {self.group} ({self.origin}): "
-                                  f"{self.module} has no {self.attr!r}") from None
+                raise PluginError(
+                    f"extension {self.name!r} of {self.group} ({self.origin}): "
+                    f"{self.module} has no {self.attr!r}"
+                ) from None
         return obj
 
 
@@ -105,8 +107,14 @@ def extensions(group: str) -> list[Extension]:
         if ep.name not in found:
             found[ep.name] = ext
         elif found[ep.name].value != ep.value:
-            log.warning("%s: %r of %s ignored, %r (%s) is declared first", group, ep.name, dist,
-                        found[ep.name].value, found[ep.name].origin)
+            log.warning(
+                "%s: %r of %s ignored, %r (%s) is declared first",
+                group,
+                ep.name,
+                dist,
+                found[ep.name].value,
+                found[ep.name].origin,
+            )
     builtins = [e for e in found.values() if e.origin == _PROJECT]
     return builtins + [e for e in found.values() if e.origin != _PROJECT]
 
@@ -126,8 +134,9 @@ def load_optional(ext: Extension) -> Any | None:
         raise
 
 
-def load_all(group: str, *, on_error: Callable[[Extension, Exception], None] | None = None
-             ) -> list[tuple[Extension, Any]]:
+def load_all(
+    group: str, *, on_error: Callable[[Extension, Exception], None] | None = None
+) -> list[tuple[Extension, Any]]:
     """Load every installed extension of ``group`` (missing optional ones skipped).
 
     With ``on_error`` an extension that fails to load is reported to it and skipped; without,

@@ -84,8 +84,12 @@ class _Rejects:
 
     def add(self, source: str, file: Path, index: int, err: RowError, values: Any) -> None:
         entry: dict[str, Any] = {
-            "source": source, "file": str(file), "line": err.line, "column": err.column,
-            "reason": err.reason, "row_index": index,
+            "source": source,
+            "file": str(file),
+            "line": err.line,
+            "column": err.column,
+            "reason": err.reason,
+            "row_index": index,
             "row": values if values is None else {k: str(v) for k, v in values.items()},
         }
         if values is None and err.raw is not None:  # a row the reader could not split
@@ -106,8 +110,11 @@ class _Rejects:
         """On resume, drop rejects written for rows after the last committed checkpoint."""
         if not self.path.exists():
             return
-        kept = [line for line in self.path.read_text(encoding="utf-8").splitlines()
-                if line and json.loads(line)["row_index"] < rows_done]
+        kept = [
+            line
+            for line in self.path.read_text(encoding="utf-8").splitlines()
+            if line and json.loads(line)["row_index"] < rows_done
+        ]
         self.path.write_text("".join(f"{k}\n" for k in kept), encoding="utf-8")
 
 
@@ -121,8 +128,9 @@ class IngestBusyError(SuperbrainError):
 
 
 @contextlib.contextmanager
-def workspace_write_lock(workspace: Workspace, what: str,
-                         wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
+def workspace_write_lock(
+    workspace: Workspace, what: str, wait: float = LOCK_WAIT_SECONDS
+) -> Iterator[None]:
     """Hold the workspace's ingest lock (``WORKSPACE/ingest.lock``) while ``what`` runs.
 
     Two ingests at once used to both report "done" while the search index kept one of them
@@ -144,10 +152,12 @@ def workspace_write_lock(workspace: Workspace, what: str,
                     raise IngestBusyError(
                         f"{str(workspace.root)!r}: another ingest or reindex is running "
                         f"({holder}); {what} was not started — try again when it has "
-                        "finished") from None
+                        "finished"
+                    ) from None
                 if not told:
-                    log.warning("%s: waiting for another ingest or reindex (%s) to finish",
-                                what, holder)
+                    log.warning(
+                        "%s: waiting for another ingest or reindex (%s) to finish", what, holder
+                    )
                     told = True
                 time.sleep(0.2)
         os.ftruncate(fd, 0)
@@ -190,12 +200,15 @@ def _check_attachments(record: Record, path: Path, plugin: SourcePlugin) -> None
 def _never_filled(plugin: SourcePlugin, filled: set[str]) -> str | None:
     """A warning naming declared fields that no record of the first batch had (a misspelt
     column in a JSON Lines file, where there is no header to check)."""
-    empty = sorted({spec.name for schema in plugin.record_schemas() for spec in schema.fields}
-                   - filled)
+    empty = sorted(
+        {spec.name for schema in plugin.record_schemas() for spec in schema.fields} - filled
+    )
     if not empty:
         return None
-    return (f"warning: field{'s' if len(empty) > 1 else ''} {', '.join(empty)} empty in every "
-            "record read (check the column names with `superbrain ingest --dry-run`)")
+    return (
+        f"warning: field{'s' if len(empty) > 1 else ''} {', '.join(empty)} empty in every "
+        "record read (check the column names with `superbrain ingest --dry-run`)"
+    )
 
 
 class Ingestor:
@@ -211,8 +224,13 @@ class Ingestor:
         Rows per committed batch (memory and checkpoint granularity).
     """
 
-    def __init__(self, workspace: Workspace, stages: Sequence[IngestStage] | None = None,
-                 batch_size: int = DEFAULT_BATCH, lock_wait: float = LOCK_WAIT_SECONDS) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        stages: Sequence[IngestStage] | None = None,
+        batch_size: int = DEFAULT_BATCH,
+        lock_wait: float = LOCK_WAIT_SECONDS,
+    ) -> None:
         self.ws = workspace
         self.stages = list(stages) if stages is not None else default_stages(workspace)
         self.batch_size = batch_size
@@ -243,8 +261,14 @@ class Ingestor:
         with workspace_write_lock(self.ws, f"ingest of {path.name}", self.lock_wait):
             return self._ingest_file(plugin, path, progress, cancel, force)
 
-    def _ingest_file(self, plugin: SourcePlugin, path: Path, progress: ProgressCallback | None,
-                     cancel: CancelToken | None, force: bool) -> IngestReport:
+    def _ingest_file(
+        self,
+        plugin: SourcePlugin,
+        path: Path,
+        progress: ProgressCallback | None,
+        cancel: CancelToken | None,
+        force: bool,
+    ) -> IngestReport:
         started = time.monotonic()
         store = self.ws.store
         fp = fingerprint(path)
@@ -258,9 +282,15 @@ class Ingestor:
         if cp and not same_mapping:
             note = "the source's mapping changed since this file was read: read again"
         if cp and cp.status == "done" and same_mapping and not force:
-            return IngestReport(plugin.name, str(path), "skipped", cp.records, cp.rejects,
-                                rejects_path=str(rejects.path) if rejects.path.exists() else None,
-                                note=self._skip_reason(cp, path))
+            return IngestReport(
+                plugin.name,
+                str(path),
+                "skipped",
+                cp.records,
+                cp.rejects,
+                rejects_path=str(rejects.path) if rejects.path.exists() else None,
+                note=self._skip_reason(cp, path),
+            )
         resume = cp.rows_done if cp and cp.status != "done" and same_mapping and not force else 0
         n_records = cp.records if resume and cp else 0
         n_rejects = cp.rejects if resume and cp else 0
@@ -290,16 +320,29 @@ class Ingestor:
             rejects.flush()
             # the checkpoint keeps the name the content was first ingested as (its rejects
             # file is named after it), whatever the name of this copy
-            store.upsert_batch(batch, Checkpoint(plugin.name, fp, str(first_path), index,
-                                                 n_records, n_rejects, state, err, digest))
+            store.upsert_batch(
+                batch,
+                Checkpoint(
+                    plugin.name,
+                    fp,
+                    str(first_path),
+                    index,
+                    n_records,
+                    n_rejects,
+                    state,
+                    err,
+                    digest,
+                ),
+            )
             batch.clear()
 
         from core.timeouts import timed_iter
 
         read_timeout = self.ws.plugin_settings()["read_timeout"]
         try:
-            for item in timed_iter(lambda: plugin.read(path), read_timeout,
-                                   f"source {plugin.name} reading {path.name}"):
+            for item in timed_iter(
+                lambda: plugin.read(path), read_timeout, f"source {plugin.name} reading {path.name}"
+            ):
                 index += 1
                 if index <= resume:
                     continue
@@ -341,12 +384,32 @@ class Ingestor:
         if filled and not resume:
             note = "; ".join(filter(None, [note, _never_filled(plugin, filled)])) or None
         report = IngestReport(
-            plugin.name, str(path), status, n_records, n_rejects, resume, error,
-            str(rejects.path) if n_rejects else None, time.monotonic() - started, note)
-        self.ws.audit.append(self.ws.user, "ingest", {
-            "source": plugin.name, "version": plugin.version, "file": str(path),
-            "sha256": fp, "mapping": digest, "status": status, "records": n_records,
-            "rejects": n_rejects, "error": error})
+            plugin.name,
+            str(path),
+            status,
+            n_records,
+            n_rejects,
+            resume,
+            error,
+            str(rejects.path) if n_rejects else None,
+            time.monotonic() - started,
+            note,
+        )
+        self.ws.audit.append(
+            self.ws.user,
+            "ingest",
+            {
+                "source": plugin.name,
+                "version": plugin.version,
+                "file": str(path),
+                "sha256": fp,
+                "mapping": digest,
+                "status": status,
+                "records": n_records,
+                "rejects": n_rejects,
+                "error": error,
+            },
+        )
         return report
 
     def _skip_reason(self, cp: Checkpoint, path: Path) -> str:
@@ -356,15 +419,31 @@ class Ingestor:
         if cp.finished:
             with contextlib.suppress(ValueError):
                 when = " " + format_local(datetime.fromisoformat(cp.finished), self.ws.zone)
-        same = ("already ingested" if Path(cp.path) == path
-                else f"same content as {cp.path}, already ingested")
+        same = (
+            "already ingested"
+            if Path(cp.path) == path
+            else f"same content as {cp.path}, already ingested"
+        )
         return f"{same}{when} with this mapping; --force reads it again"
 
-    def _refused(self, plugin: SourcePlugin, path: Path, fp: str, error: str,
-                 started: float) -> IngestReport:
+    def _refused(
+        self, plugin: SourcePlugin, path: Path, fp: str, error: str, started: float
+    ) -> IngestReport:
         """A file the plugin cannot read at all (checked before any row): nothing is written."""
-        self.ws.audit.append(self.ws.user, "ingest", {
-            "source": plugin.name, "version": plugin.version, "file": str(path), "sha256": fp,
-            "status": "failed", "records": 0, "rejects": 0, "error": error})
-        return IngestReport(plugin.name, str(path), "failed", error=error,
-                            seconds=time.monotonic() - started)
+        self.ws.audit.append(
+            self.ws.user,
+            "ingest",
+            {
+                "source": plugin.name,
+                "version": plugin.version,
+                "file": str(path),
+                "sha256": fp,
+                "status": "failed",
+                "records": 0,
+                "rejects": 0,
+                "error": error,
+            },
+        )
+        return IngestReport(
+            plugin.name, str(path), "failed", error=error, seconds=time.monotonic() - started
+        )

@@ -20,17 +20,42 @@ _LANDLINE_EXT = re.compile(r"(转|ext\.?|x)\s*\d+$", re.IGNORECASE)
 # JIN 津/晋, GAN 赣/甘, GUI 桂/贵, YU 豫/渝) and the one-letter E (鄂) are ambiguous and not
 # converted.
 _PROVINCES = {
-    "京": ("JING", "BJ"), "津": ("TJ",), "冀": ("HE",), "晋": ("SX",), "蒙": ("MENG", "NM"),
-    "辽": ("LIAO", "LN"), "吉": ("JL",), "黑": ("HEI", "HL"), "沪": ("HU", "SH"),
-    "苏": ("SU", "JS"), "浙": ("ZHE", "ZJ"), "皖": ("WAN", "AH"), "闽": ("MIN", "FJ"),
-    "赣": ("JX",), "鲁": ("LU", "SD"), "豫": ("HA",), "鄂": ("HB",), "湘": ("XIANG", "HN"),
-    "粤": ("YUE", "GD"), "桂": ("GX",), "琼": ("QIONG", "HI"), "渝": ("CQ",),
-    "川": ("CHUAN", "SC"), "贵": ("GZ",), "云": ("YUN", "YN"), "藏": ("ZANG", "XZ"),
-    "陕": ("SHAAN", "SN"), "甘": ("GS",), "青": ("QING", "QH"), "宁": ("NING", "NX"),
+    "京": ("JING", "BJ"),
+    "津": ("TJ",),
+    "冀": ("HE",),
+    "晋": ("SX",),
+    "蒙": ("MENG", "NM"),
+    "辽": ("LIAO", "LN"),
+    "吉": ("JL",),
+    "黑": ("HEI", "HL"),
+    "沪": ("HU", "SH"),
+    "苏": ("SU", "JS"),
+    "浙": ("ZHE", "ZJ"),
+    "皖": ("WAN", "AH"),
+    "闽": ("MIN", "FJ"),
+    "赣": ("JX",),
+    "鲁": ("LU", "SD"),
+    "豫": ("HA",),
+    "鄂": ("HB",),
+    "湘": ("XIANG", "HN"),
+    "粤": ("YUE", "GD"),
+    "桂": ("GX",),
+    "琼": ("QIONG", "HI"),
+    "渝": ("CQ",),
+    "川": ("CHUAN", "SC"),
+    "贵": ("GZ",),
+    "云": ("YUN", "YN"),
+    "藏": ("ZANG", "XZ"),
+    "陕": ("SHAAN", "SN"),
+    "甘": ("GS",),
+    "青": ("QING", "QH"),
+    "宁": ("NING", "NX"),
     "新": ("XIN", "XJ"),
 }
-_LATIN_PROVINCE = sorted(((latin, char) for char, forms in _PROVINCES.items()
-                          for latin in forms), key=lambda lc: -len(lc[0]))
+_LATIN_PROVINCE = sorted(
+    ((latin, char) for char, forms in _PROVINCES.items() for latin in forms),
+    key=lambda lc: -len(lc[0]),
+)
 _SPACES = re.compile(r"\s+")
 
 
@@ -81,11 +106,15 @@ def plate(value: str) -> str:
     canon = _PLATE_NOISE.sub("", fold(value)).upper()
     if canon and canon[0].isascii():
         for latin, char in _LATIN_PROVINCE:
-            if canon.startswith(latin) and _SERIAL.fullmatch(canon[len(latin):]):
-                canon = char + canon[len(latin):]
+            if canon.startswith(latin) and _SERIAL.fullmatch(canon[len(latin) :]):
+                canon = char + canon[len(latin) :]
                 break
-    if ("O" in canon or "I" in canon) and len(canon) in (7, 8) and not canon[0].isascii() \
-            and _SERIAL.fullmatch(canon[1:]):
+    if (
+        ("O" in canon or "I" in canon)
+        and len(canon) in (7, 8)
+        and not canon[0].isascii()
+        and _SERIAL.fullmatch(canon[1:])
+    ):
         canon = canon[:2] + canon[2:].replace("O", "0").replace("I", "1")
     return canon
 

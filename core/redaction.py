@@ -16,7 +16,9 @@ from typing import Any
 
 _SECRET_KEY = re.compile(
     r"(^|[_.-])(password|passwd|pwd|secret|token|api_?key|apikey|authorization|http_auth|"
-    r"basic_auth|bearer_auth|credentials?)$", re.IGNORECASE)
+    r"basic_auth|bearer_auth|credentials?)$",
+    re.IGNORECASE,
+)
 _URL_USERINFO = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*):[^@/\s]*@", re.IGNORECASE)
 _AUTH_HEADER = re.compile(r"\b(?P<kind>ApiKey|Basic|Bearer)\s+[A-Za-z0-9+/=._~-]{6,}")
 REDACTED = "***"
@@ -49,8 +51,14 @@ def redact_mapping(value: Any, secrets: Iterable[str] = ()) -> Any:
     """A copy of ``value`` (dicts, lists, strings) with secret-named keys and secrets masked."""
     secrets = list(secrets)
     if isinstance(value, Mapping):
-        return {k: (REDACTED if isinstance(k, str) and _SECRET_KEY.search(k) and v
-                    else redact_mapping(v, secrets)) for k, v in value.items()}
+        return {
+            k: (
+                REDACTED
+                if isinstance(k, str) and _SECRET_KEY.search(k) and v
+                else redact_mapping(v, secrets)
+            )
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
         return [redact_mapping(v, secrets) for v in value]
     if isinstance(value, str):
@@ -75,8 +83,12 @@ class RedactingFilter(logging.Filter):
         if record.exc_info and record.exc_info[1] is not None:
             import traceback
 
-            clean += "\n" + redact("".join(traceback.format_exception(*record.exc_info)),
-                                   self.secrets).rstrip()
+            clean += (
+                "\n"
+                + redact(
+                    "".join(traceback.format_exception(*record.exc_info)), self.secrets
+                ).rstrip()
+            )
             record.exc_info = None
             record.exc_text = None
         record.msg, record.args = clean, None

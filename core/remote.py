@@ -93,7 +93,9 @@ class RemoteInvalidError(RemoteError):
 
 
 _BY_STATUS: dict[int, type[RemoteError]] = {
-    403: RemotePermissionDeniedError, 404: RemoteNotFoundError, 409: RemoteConflictError,
+    403: RemotePermissionDeniedError,
+    404: RemoteNotFoundError,
+    409: RemoteConflictError,
     422: RemoteInvalidError,
 }
 
@@ -151,16 +153,19 @@ class CentreClient:
         A token from an earlier login, to reuse it.
     """
 
-    def __init__(self, url: str, *, ca_certs: str = "", timeout: float = 30.0,
-                 token: str | None = None) -> None:
+    def __init__(
+        self, url: str, *, ca_certs: str = "", timeout: float = 30.0, token: str | None = None
+    ) -> None:
         parts = urlsplit(url.strip())
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise RemoteError(f"server URL {url!r} must be http(s)://host[:port]",
-                              kind="Invalid")
+            raise RemoteError(f"server URL {url!r} must be http(s)://host[:port]", kind="Invalid")
         if parts.scheme == "http" and parts.hostname not in LOOPBACK:
             # a password and then a token would cross the network in clear text
-            raise RemoteError(f"server URL {url!r}: plain http is only for this machine "
-                              "(127.0.0.1); use https:// and --ca-certs", kind="Invalid")
+            raise RemoteError(
+                f"server URL {url!r}: plain http is only for this machine "
+                "(127.0.0.1); use https:// and --ca-certs",
+                kind="Invalid",
+            )
         self.url = f"{parts.scheme}://{parts.netloc}"
         self.scheme = parts.scheme
         self.host = parts.hostname
@@ -177,8 +182,7 @@ class CentreClient:
     def _connect(self, timeout: float | None = None) -> http.client.HTTPConnection:
         t = self.timeout if timeout is None else timeout
         if self._ssl is not None:
-            return http.client.HTTPSConnection(self.host, self.port, timeout=t,
-                                               context=self._ssl)
+            return http.client.HTTPSConnection(self.host, self.port, timeout=t, context=self._ssl)
         return http.client.HTTPConnection(self.host, self.port, timeout=t)
 
     def _conn(self) -> http.client.HTTPConnection:
@@ -199,8 +203,9 @@ class CentreClient:
             headers["Authorization"] = f"Bearer {self.token}"
         return headers
 
-    def request(self, method: str, path: str, body: Any = None, *,
-                auth: bool = True) -> tuple[int, Any]:
+    def request(
+        self, method: str, path: str, body: Any = None, *, auth: bool = True
+    ) -> tuple[int, Any]:
         """Send one request and return (status, decoded JSON or None); retries once when a
         kept-alive connection turned out to be closed."""
         payload = None if body is None else json.dumps(body, ensure_ascii=False).encode()
@@ -211,24 +216,35 @@ class CentreClient:
                 resp = con.getresponse()
                 raw = resp.read(MAX_RESPONSE + 1)
                 break
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError,
-                    http.client.CannotSendRequest, http.client.ResponseNotReady) as exc:
+            except (
+                http.client.RemoteDisconnected,
+                ConnectionResetError,
+                BrokenPipeError,
+                http.client.CannotSendRequest,
+                http.client.ResponseNotReady,
+            ) as exc:
                 self._drop()
                 if attempt == 2:
-                    raise UnreachableError(f"{self.url}: connection lost: {exc}",
-                                           kind="Unreachable") from None
+                    raise UnreachableError(
+                        f"{self.url}: connection lost: {exc}", kind="Unreachable"
+                    ) from None
             except ssl.SSLError as exc:
                 self._drop()
-                raise UnreachableError(f"{self.url}: TLS failed: {exc}",
-                                       kind="Unreachable") from None
+                raise UnreachableError(
+                    f"{self.url}: TLS failed: {exc}", kind="Unreachable"
+                ) from None
             except (OSError, http.client.HTTPException) as exc:
                 self._drop()
-                raise UnreachableError(f"{self.url}: cannot reach the server: {exc}",
-                                       kind="Unreachable") from None
+                raise UnreachableError(
+                    f"{self.url}: cannot reach the server: {exc}", kind="Unreachable"
+                ) from None
         if len(raw) > MAX_RESPONSE:
             self._drop()
-            raise RemoteError(f"{self.url}{API}{path}: answer larger than "
-                              f"{MAX_RESPONSE} bytes", status=resp.status, kind="Protocol")
+            raise RemoteError(
+                f"{self.url}{API}{path}: answer larger than {MAX_RESPONSE} bytes",
+                status=resp.status,
+                kind="Protocol",
+            )
         if resp.getheader("Connection", "").lower() == "close":
             self._drop()
         if not raw:
@@ -236,8 +252,11 @@ class CentreClient:
         try:
             return resp.status, json.loads(raw)
         except ValueError:
-            raise RemoteError(f"{self.url}{API}{path}: answer {resp.status} is not JSON: "
-                              f"{raw[:200]!r}", status=resp.status, kind="Protocol") from None
+            raise RemoteError(
+                f"{self.url}{API}{path}: answer {resp.status} is not JSON: {raw[:200]!r}",
+                status=resp.status,
+                kind="Protocol",
+            ) from None
 
     def _raise(self, path: str, status: int, body: Any) -> None:
         error = body.get("error") if isinstance(body, dict) else None
@@ -245,8 +264,11 @@ class CentreClient:
         message = str(error.get("message", "")) if isinstance(error, dict) else ""
         message = message or (f"HTTP {status}" if body is None else str(body)[:300])
         if status == 401:
-            raise SessionExpiredError(f"{self.url}: not logged in or the session expired "
-                                      f"({message}); log in again", status=401, kind=kind)
+            raise SessionExpiredError(
+                f"{self.url}: not logged in or the session expired ({message}); log in again",
+                status=401,
+                kind=kind,
+            )
         cls = _BY_STATUS.get(status, RemoteError)
         raise cls(f"{self.url}{API}{path}: {message}", status=status, kind=kind)
 
@@ -254,21 +276,32 @@ class CentreClient:
     def login(self, user: str, password: str) -> RemoteSession:
         """Log in; the token is kept for every later call. Wrong credentials raise
         :class:`AuthError`, a locked account :class:`LockedOutError`."""
-        status, body = self.request("POST", "/session", {"user": user, "password": password},
-                                    auth=False)
+        status, body = self.request(
+            "POST", "/session", {"user": user, "password": password}, auth=False
+        )
         if status == 423:
-            raise LockedOutError(_message(body) or f"account {user!r} is locked out after too "
-                                 "many failed logins; try again later", status=423,
-                                 kind="Locked")
+            raise LockedOutError(
+                _message(body)
+                or f"account {user!r} is locked out after too many failed logins; try again later",
+                status=423,
+                kind="Locked",
+            )
         if status == 401:
-            raise AuthError(_message(body) or f"cannot log in as {user!r}: wrong user name or "
-                            "password", status=401, kind="Unauthorized")
+            raise AuthError(
+                _message(body) or f"cannot log in as {user!r}: wrong user name or password",
+                status=401,
+                kind="Unauthorized",
+            )
         if status != 200 or not isinstance(body, dict) or "token" not in body:
             self._raise("/session", status, body)
         self.token = str(body["token"])
-        self.session = RemoteSession(self.token, str(body.get("expires_at", "")),
-                                     str(body.get("user", user)), str(body.get("role", "")),
-                                     str(body.get("timezone") or "Asia/Shanghai"))
+        self.session = RemoteSession(
+            self.token,
+            str(body.get("expires_at", "")),
+            str(body.get("user", user)),
+            str(body.get("role", "")),
+            str(body.get("timezone") or "Asia/Shanghai"),
+        )
         return self.session
 
     def logout(self) -> None:
@@ -285,8 +318,15 @@ class CentreClient:
         status, body = self.request("GET", "/services")
         if status != 200 or not isinstance(body, list):
             self._raise("/services", status, body)
-        return [ServiceInfo(str(s.get("name")), str(s.get("permission", "")),
-                            bool(s.get("allowed")), str(s.get("doc", ""))) for s in body]
+        return [
+            ServiceInfo(
+                str(s.get("name")),
+                str(s.get("permission", "")),
+                bool(s.get("allowed")),
+                str(s.get("doc", "")),
+            )
+            for s in body
+        ]
 
     def call(self, service: str, **params: Any) -> Any:
         """Call ``service`` with keyword ``params`` and return its JSON result."""
@@ -296,8 +336,9 @@ class CentreClient:
             self._raise(path, status, body)
         return body["result"]
 
-    def download(self, service: str, param: str, target: str | Path,
-                 **params: Any) -> tuple[Any, list[Path]]:
+    def download(
+        self, service: str, param: str, target: str | Path, **params: Any
+    ) -> tuple[Any, list[Path]]:
         """Call ``service`` (one that writes a file, e.g. ``graph.export``) so that the server
         makes the file in a folder of its own and sends it back (``param`` = {"download":
         name}, :mod:`server.downloads`); each file is checked against its SHA-256 on arrival
@@ -307,14 +348,18 @@ class CentreClient:
 
         target = Path(target)
         path = "/call/" + quote(service, safe=".")
-        status, body = self.request("POST", path, {"params": {
-            **params, param: {"download": target.name}}})
+        status, body = self.request(
+            "POST", path, {"params": {**params, param: {"download": target.name}}}
+        )
         if status != 200 or not isinstance(body, dict) or "result" not in body:
             self._raise(path, status, body)
         files = body.get("files")
         if not isinstance(files, list) or not files:
-            raise RemoteError(f"{self.url}{API}{path}: the server made no file to download",
-                              status=status, kind="Protocol")
+            raise RemoteError(
+                f"{self.url}{API}{path}: the server made no file to download",
+                status=status,
+                kind="Protocol",
+            )
         return body["result"], save_downloads(files, target)
 
     def health(self) -> dict[str, Any]:
@@ -327,9 +372,14 @@ class CentreClient:
         self._drop()
 
     # -- the live stream ----------------------------------------------------------------------
-    def events(self, after: int | None = None, *, stop: threading.Event | None = None,
-               reconnect_delay: float = 1.0,
-               on_state: Callable[[str], None] | None = None) -> Iterator[ServerEvent]:
+    def events(
+        self,
+        after: int | None = None,
+        *,
+        stop: threading.Event | None = None,
+        reconnect_delay: float = 1.0,
+        on_state: Callable[[str], None] | None = None,
+    ) -> Iterator[ServerEvent]:
         """Yield live events for ever (until ``stop`` is set), reconnecting after a lost
         connection with ``Last-Event-ID`` so no event is missed or repeated.
 
@@ -358,8 +408,9 @@ class CentreClient:
                 log.info("event stream from %s lost (%s); reconnecting", self.url, exc)
             stop.wait(reconnect_delay)
 
-    def _stream(self, last: int | None, stop: threading.Event,
-                on_state: Callable[[str], None] | None) -> Iterator[ServerEvent]:
+    def _stream(
+        self, last: int | None, stop: threading.Event, on_state: Callable[[str], None] | None
+    ) -> Iterator[ServerEvent]:
         con = self._connect(timeout=STREAM_IDLE)
         done = threading.Event()
 
@@ -416,8 +467,7 @@ def _readline(resp: http.client.HTTPResponse) -> bytes | None:
     if not line:
         return None
     if len(line) > MAX_EVENT_LINE and not line.endswith(b"\n"):
-        raise RemoteError(f"event stream line longer than {MAX_EVENT_LINE} bytes",
-                          kind="Protocol")
+        raise RemoteError(f"event stream line longer than {MAX_EVENT_LINE} bytes", kind="Protocol")
     return line
 
 
@@ -434,9 +484,12 @@ def _parse_sse(resp: http.client.HTTPResponse, stop: threading.Event) -> Iterato
         line = raw.decode("utf-8", "replace").rstrip("\r\n")
         if not line:
             if kind == "session-ended":  # the token expired or was revoked while streaming
-                raise SessionExpiredError("the server ended the session (expired, revoked or "
-                                          "the account was disabled); log in again",
-                                          status=401, kind="Unauthenticated")
+                raise SessionExpiredError(
+                    "the server ended the session (expired, revoked or "
+                    "the account was disabled); log in again",
+                    status=401,
+                    kind="Unauthenticated",
+                )
             if data:
                 text = "\n".join(data)
                 try:
@@ -448,8 +501,9 @@ def _parse_sse(resp: http.client.HTTPResponse, stop: threading.Event) -> Iterato
                     try:
                         number = int(event_id)
                     except ValueError:
-                        raise RemoteError(f"event id {event_id!r} is not a number",
-                                          kind="Protocol") from None
+                        raise RemoteError(
+                            f"event id {event_id!r} is not a number", kind="Protocol"
+                        ) from None
                 yield ServerEvent(number, kind, payload)
             event_id, kind, data, size = None, "message", [], 0
             continue
@@ -464,8 +518,7 @@ def _parse_sse(resp: http.client.HTTPResponse, stop: threading.Event) -> Iterato
         elif name == "data":
             size += len(value)
             if size > MAX_EVENT_DATA:
-                raise RemoteError(f"event data larger than {MAX_EVENT_DATA} bytes",
-                                  kind="Protocol")
+                raise RemoteError(f"event data larger than {MAX_EVENT_DATA} bytes", kind="Protocol")
             data.append(value)
 
 

@@ -66,25 +66,28 @@ def read_upload(path: str | Path, *, max_bytes: int = MAX_UPLOAD_BYTES) -> bytes
         if not stat.S_ISREG(info.st_mode):
             raise TransferError(f"{name!r} is not a regular file; pick a photo file")
         if info.st_size > max_bytes:
-            raise TransferError(f"{name!r} is {info.st_size:,} bytes; a probe photo may have "
-                                f"at most {max_bytes:,}")
+            raise TransferError(
+                f"{name!r} is {info.st_size:,} bytes; a probe photo may have at most {max_bytes:,}"
+            )
         data = fh.read(max_bytes + 1)
     if len(data) > max_bytes:  # it grew while being read
         raise TransferError(f"{name!r} is larger than {max_bytes:,} bytes")
     if not data:
         raise TransferError(f"{name!r} is empty")
     if image_kind(data[:16]) is None:
-        raise TransferError(f"{name!r} is not a JPEG, PNG, BMP or WebP photo (its first bytes "
-                            f"are {data[:8]!r})")
+        raise TransferError(
+            f"{name!r} is not a JPEG, PNG, BMP or WebP photo (its first bytes are {data[:8]!r})"
+        )
     return data
 
 
 def _plain(name: Any) -> str:
     text = str(name)
-    if not text or text != Path(text).name or text in (".", "..") or "\\" in text \
-            or "\x00" in text:
-        raise TransferError(f"the server sent a file named {text[:120]!r}, which is not a plain "
-                            "file name; nothing was written")
+    if not text or text != Path(text).name or text in (".", "..") or "\\" in text or "\x00" in text:
+        raise TransferError(
+            f"the server sent a file named {text[:120]!r}, which is not a plain "
+            "file name; nothing was written"
+        )
     return text
 
 
@@ -113,15 +116,20 @@ def save_downloads(files: Sequence[Any], target: Path) -> list[Path]:
         try:
             data = base64.b64decode(str(entry.get("base64", "")), validate=True)
         except (binascii.Error, ValueError):
-            raise TransferError(f"{name!r}: the content is not valid base64; nothing was "
-                                "written") from None
+            raise TransferError(
+                f"{name!r}: the content is not valid base64; nothing was written"
+            ) from None
         digest = hashlib.sha256(data).hexdigest()
         if digest != entry.get("sha256"):
-            raise TransferError(f"{name!r}: SHA-256 on arrival {digest} differs from the "
-                                f"server's {str(entry.get('sha256'))[:64]}; nothing was written")
+            raise TransferError(
+                f"{name!r}: SHA-256 on arrival {digest} differs from the "
+                f"server's {str(entry.get('sha256'))[:64]}; nothing was written"
+            )
         if entry.get("bytes") is not None and entry.get("bytes") != len(data):
-            raise TransferError(f"{name!r}: {len(data):,} bytes arrived, the server sent "
-                                f"{entry.get('bytes')}; nothing was written")
+            raise TransferError(
+                f"{name!r}: {len(data):,} bytes arrived, the server sent "
+                f"{entry.get('bytes')}; nothing was written"
+            )
         out = target if name == target.name or len(files) == 1 else folder / name
         checked.append((out, data, digest))
     written = []
@@ -130,8 +138,9 @@ def save_downloads(files: Sequence[Any], target: Path) -> list[Path]:
         try:
             part.write_bytes(data)
             if sha256_file(part) != digest:  # what reached the disk, not only the wire
-                raise TransferError(f"{str(out)!r}: the file on disk does not hash to "
-                                    f"{digest}; it was not kept")
+                raise TransferError(
+                    f"{str(out)!r}: the file on disk does not hash to {digest}; it was not kept"
+                )
             os.replace(part, out)
         except OSError as exc:
             part.unlink(missing_ok=True)

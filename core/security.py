@@ -67,8 +67,9 @@ class PermissionDeniedError(AccessDeniedError):
     def __init__(self, user: str, role: str, permission: str, description: str = "") -> None:
         self.user, self.role, self.permission = user, role, permission
         what = f" ({description})" if description else ""
-        super().__init__(f"access denied: user {user!r} with role {role!r} lacks permission "
-                         f"{permission!r}{what}")
+        super().__init__(
+            f"access denied: user {user!r} with role {role!r} lacks permission {permission!r}{what}"
+        )
 
 
 # -- roles as data -------------------------------------------------------------------------------
@@ -141,8 +142,10 @@ class Session:
 
     def __post_init__(self) -> None:
         if self.role not in default_roles().grants:
-            raise SecurityError(f"user {self.user!r}: unknown role {self.role!r}; one of "
-                                f"{', '.join(default_roles().grants)}")
+            raise SecurityError(
+                f"user {self.user!r}: unknown role {self.role!r}; one of "
+                f"{', '.join(default_roles().grants)}"
+            )
 
     @property
     def permissions(self) -> frozenset[str]:
@@ -156,14 +159,17 @@ class Session:
     def require(self, permission: str) -> None:
         """Raise :class:`PermissionDeniedError` unless the role grants ``permission``."""
         if not self.can(permission):
-            raise PermissionDeniedError(self.user, self.role, permission,
-                                        default_roles().permissions[permission])
+            raise PermissionDeniedError(
+                self.user, self.role, permission, default_roles().permissions[permission]
+            )
 
 
 def _check_declared(permission: str) -> None:
     if permission not in default_roles().permissions:
-        raise SecurityError(f"unknown permission {permission!r} (declared in {ROLES_FILE.name}: "
-                            f"{', '.join(sorted(default_roles().permissions))})")
+        raise SecurityError(
+            f"unknown permission {permission!r} (declared in {ROLES_FILE.name}: "
+            f"{', '.join(sorted(default_roles().permissions))})"
+        )
 
 
 def user_store(workspace: Workspace) -> UserStore:
@@ -189,12 +195,17 @@ def login(workspace: Workspace, user: str, password: str) -> Session:
         known = store.get(user)
         reason = "account disabled" if known and known.disabled else "wrong name or password"
         workspace.audit.append(user, "auth.fail", {"reason": reason})
-        raise AuthenticationError(f"cannot log in as {user!r}: wrong user name or password, or "
-                                  "the account is disabled")
+        raise AuthenticationError(
+            f"cannot log in as {user!r}: wrong user name or password, or the account is disabled"
+        )
     session = Session(record.name, record.role, "password")
     if record.has_es_credentials:
-        cfg = replace(workspace.search_config, api_key=record.es_api_key,
-                      username=record.es_username, password=record.es_password)
+        cfg = replace(
+            workspace.search_config,
+            api_key=record.es_api_key,
+            username=record.es_username,
+            password=record.es_password,
+        )
         problem = transport_problem(cfg.url, cfg.ca_certs)
         if problem and cfg.backend == "elasticsearch":
             raise SecurityError(f"user {user!r}: {problem}")
@@ -213,7 +224,8 @@ def _set_session(workspace: Workspace, session: Session) -> None:
 # code asking for the workspace's user or session answers with the caller's, even when one
 # workspace object serves several sessions (the centre server).
 _BOUND: contextvars.ContextVar[tuple[Any, Session] | None] = contextvars.ContextVar(
-    "superbrain_bound_session", default=None)
+    "superbrain_bound_session", default=None
+)
 
 
 @contextlib.contextmanager
@@ -242,8 +254,12 @@ def current_session(workspace: Workspace) -> Session:
 
     if not has_accounts(workspace):  # fails closed when accounts were enabled and are gone
         session = Session(workspace.user, "administrator", "no-accounts")
-        log.warning("workspace %s has no user accounts: %r acts as administrator; add accounts "
-                    "with `superbrain users add`", workspace.root, workspace.user)
+        log.warning(
+            "workspace %s has no user accounts: %r acts as administrator; add accounts "
+            "with `superbrain users add`",
+            workspace.root,
+            workspace.user,
+        )
         _set_session(workspace, session)
         return session
     user = workspace.user
@@ -252,7 +268,8 @@ def current_session(workspace: Workspace) -> Session:
         if not sys.stdin.isatty():
             raise AuthenticationError(
                 f"workspace {str(workspace.root)!r} has user accounts: set SUPERBRAIN_USER and "
-                "SUPERBRAIN_PASSWORD, or run on a terminal to be asked for the password")
+                "SUPERBRAIN_PASSWORD, or run on a terminal to be asked for the password"
+            )
         password = getpass.getpass(f"password for {user}: ")
     return login(workspace, user, password)
 
@@ -278,8 +295,11 @@ def require(workspace: Workspace, permission: str, **context: Any) -> Session:
     try:
         session.require(permission)
     except PermissionDeniedError:
-        workspace.audit.append(session.user, "access.denied", {
-            **context, "permission": permission, "role": session.role})
+        workspace.audit.append(
+            session.user,
+            "access.denied",
+            {**context, "permission": permission, "role": session.role},
+        )
         log.warning("access denied: %s (%s) lacks %s", session.user, session.role, permission)
         raise
     return session
@@ -308,8 +328,9 @@ def requires(permission: str) -> Callable[[F], F]:
     return decorate
 
 
-def _workspace_of(fn: Callable[..., Any], args: tuple[Any, ...],
-                  kwargs: Mapping[str, Any]) -> Workspace:
+def _workspace_of(
+    fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]
+) -> Workspace:
     from core.workspace import Workspace
 
     candidates = [kwargs.get("workspace"), *args[:1]]
@@ -318,31 +339,53 @@ def _workspace_of(fn: Callable[..., Any], args: tuple[Any, ...],
     for obj in candidates:
         if isinstance(obj, Workspace):
             return obj
-    raise SecurityError(f"{fn.__qualname__}: @requires found no workspace to take the session "
-                        "from (first argument, or its .workspace / .ws attribute)")
+    raise SecurityError(
+        f"{fn.__qualname__}: @requires found no workspace to take the session "
+        "from (first argument, or its .workspace / .ws attribute)"
+    )
 
 
 # -- audit as a guarded service --------------------------------------------------------------------
-def audit_entries(workspace: Workspace, *, user: str | None = None, action: str | None = None,
-                  case: str | None = None) -> list[dict[str, Any]]:
+def audit_entries(
+    workspace: Workspace,
+    *,
+    user: str | None = None,
+    action: str | None = None,
+    case: str | None = None,
+) -> list[dict[str, Any]]:
     """Search the audit log as the workspace's session: the ``audit.list`` service (needs
     ``audit.read``; the read is audited)."""
     from core.services import call, local_context
 
-    found: list[dict[str, Any]] = call("audit.list", local_context(workspace), user=user,
-                                       action=action, case=case)
+    found: list[dict[str, Any]] = call(
+        "audit.list", local_context(workspace), user=user, action=action, case=case
+    )
     return found
 
 
-def export_audit(workspace: Workspace, output: Path, *, user: str | None = None,
-                 action: str | None = None, case: str | None = None) -> int:
+def export_audit(
+    workspace: Workspace,
+    output: Path,
+    *,
+    user: str | None = None,
+    action: str | None = None,
+    case: str | None = None,
+) -> int:
     """Write matching audit entries as JSON Lines to ``output`` as the workspace's session:
     the ``audit.export`` service (needs ``audit.export``; audited). Returns the number of
     entries written."""
     from core.services import call, local_context
 
-    return int(call("audit.export", local_context(workspace), output=str(output), user=user,
-                    action=action, case=case))
+    return int(
+        call(
+            "audit.export",
+            local_context(workspace),
+            output=str(output),
+            user=user,
+            action=action,
+            case=case,
+        )
+    )
 
 
 # -- transport (redaction lives in core.redaction) ------------------------------------------------
@@ -356,8 +399,10 @@ def transport_problem(url: str, ca_certs: str = "") -> str | None:
     for one in filter(None, (u.strip() for u in url.split(","))):
         parts = urlsplit(one)
         if parts.scheme == "http" and (parts.hostname or "") not in _LOOPBACK:
-            return (f"Elasticsearch URL {redact(one)!r} is plain HTTP: credentials would travel "
-                    "in clear; use https:// with [search] ca_certs")
+            return (
+                f"Elasticsearch URL {redact(one)!r} is plain HTTP: credentials would travel "
+                "in clear; use https:// with [search] ca_certs"
+            )
         if parts.scheme == "https" and ca_certs and not Path(ca_certs).is_file():
             return f"[search] ca_certs {ca_certs!r} is not a file"
     return None
@@ -366,5 +411,6 @@ def transport_problem(url: str, ca_certs: str = "") -> str | None:
 def workspace_secrets(workspace: Workspace) -> list[str]:
     """Every secret the workspace knows: search credentials and ``SUPERBRAIN_PASSWORD``."""
     cfg = workspace.search_config
-    return secret_forms([cfg.password, cfg.api_key, os.environ.get("SUPERBRAIN_PASSWORD", "")],
-                        cfg.username)
+    return secret_forms(
+        [cfg.password, cfg.api_key, os.environ.get("SUPERBRAIN_PASSWORD", "")], cfg.username
+    )

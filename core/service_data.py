@@ -33,8 +33,11 @@ def audit_params(params: Mapping[str, Any]) -> dict[str, Any]:
         clean = _jsonable(value, 0)
         raw = json.dumps(clean, ensure_ascii=False, default=str).encode()
         if len(raw) > MAX_AUDIT_VALUE_BYTES:  # e.g. a whole chart: named by size and hash
-            clean = {"type": type(value).__name__, "json_bytes": len(raw),
-                     "sha256": hashlib.sha256(raw).hexdigest()}
+            clean = {
+                "type": type(value).__name__,
+                "json_bytes": len(raw),
+                "sha256": hashlib.sha256(raw).hexdigest(),
+            }
         out[str(key)] = clean
     return out
 
@@ -65,8 +68,11 @@ def _jsonable(value: Any, depth: int) -> Any:
         return out
     digest = getattr(value, "sha256", None)
     if isinstance(digest, str):  # an analysed photo: named by its hash, as the gallery does
-        return {"type": type(value).__name__, "sha256": digest,
-                "source": _jsonable(str(getattr(value, "source", "")), depth + 1)}
+        return {
+            "type": type(value).__name__,
+            "sha256": digest,
+            "source": _jsonable(str(getattr(value, "source", "")), depth + 1),
+        }
     to_dict = getattr(value, "to_dict", None)
     if callable(to_dict):
         return _jsonable(to_dict(), depth + 1)
@@ -111,15 +117,44 @@ def to_json(value: Any) -> Any:
 _KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("PermissionDenied", ("AccessDeniedError",)),
     ("Unauthenticated", ("AuthenticationError",)),
-    ("NotFound", ("UnknownIncidentError", "UnknownUnitError", "UnknownAlertError",
-                  "UnknownFaceError", "EntityNotFoundError", "NoPathError",
-                  "CaseNotFoundError")),
-    ("Conflict", ("StaleVersionError", "UnitUnavailableError", "InvalidTransitionError",
-                  "CaseConflictError")),
+    (
+        "NotFound",
+        (
+            "UnknownIncidentError",
+            "UnknownUnitError",
+            "UnknownAlertError",
+            "UnknownFaceError",
+            "EntityNotFoundError",
+            "NoPathError",
+            "CaseNotFoundError",
+        ),
+    ),
+    (
+        "Conflict",
+        (
+            "StaleVersionError",
+            "UnitUnavailableError",
+            "InvalidTransitionError",
+            "CaseConflictError",
+        ),
+    ),
     ("Unavailable", ("SearchUnavailable",)),
-    ("Invalid", ("ServiceError", "QuerySyntaxError", "CursorError", "SafeguardError",
-                 "InvalidIncidentError", "InvalidPositionError", "ImageError", "NoFaceError",
-                 "UserError", "ExportError", "SuperbrainError")),
+    (
+        "Invalid",
+        (
+            "ServiceError",
+            "QuerySyntaxError",
+            "CursorError",
+            "SafeguardError",
+            "InvalidIncidentError",
+            "InvalidPositionError",
+            "ImageError",
+            "NoFaceError",
+            "UserError",
+            "ExportError",
+            "SuperbrainError",
+        ),
+    ),
 )
 
 

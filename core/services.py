@@ -71,7 +71,6 @@ ENTRY_POINT_GROUP = "superbrain.services"
 RUNTIME_PARAMS = frozenset({"progress", "cancel", "compute", "write"})
 
 
-
 @dataclass(frozen=True)
 class ServiceContext:
     """Who calls a service, on which workspace.
@@ -121,20 +120,27 @@ class ServiceSpec:
         return tuple(p for p in self.params if p not in RUNTIME_PARAMS)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "permission": self.permission, "doc": self.doc,
-                "params": list(self.remote_params), "audit": self.audit}
+        return {
+            "name": self.name,
+            "permission": self.permission,
+            "doc": self.doc,
+            "params": list(self.remote_params),
+            "audit": self.audit,
+        }
 
 
 _REGISTRY: dict[str, ServiceSpec] = {}
 _LOADED = False
 _DETAILS: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
-    "superbrain_audit_details", default=None)
+    "superbrain_audit_details", default=None
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def service(name: str, *, permission: str, audit: bool = True,
-            audit_repeats: float = 0.0) -> Callable[[F], F]:
+def service(
+    name: str, *, permission: str, audit: bool = True, audit_repeats: float = 0.0
+) -> Callable[[F], F]:
     """Register ``fn(ctx, *, params...)`` as the service ``name`` (dotted, e.g. ``graph.path``).
 
     Parameters
@@ -156,22 +162,36 @@ def service(name: str, *, permission: str, audit: bool = True,
     def decorate(fn: F) -> F:
         sig = inspect.signature(fn)
         names = list(sig.parameters)
-        if not names or any(p.kind is not inspect.Parameter.KEYWORD_ONLY
-                            for p in list(sig.parameters.values())[1:]):
+        if not names or any(
+            p.kind is not inspect.Parameter.KEYWORD_ONLY for p in list(sig.parameters.values())[1:]
+        ):
             raise ServiceError(f"service {name!r}: {fn.__qualname__} must take (ctx, *, ...)")
         if name in _REGISTRY and _REGISTRY[name].fn.__qualname__ != fn.__qualname__:
-            raise ServiceError(f"service {name!r} registered twice ({fn.__qualname__} and "
-                               f"{_REGISTRY[name].fn.__qualname__})")
+            raise ServiceError(
+                f"service {name!r} registered twice ({fn.__qualname__} and "
+                f"{_REGISTRY[name].fn.__qualname__})"
+            )
 
         @functools.wraps(fn)
         def wrapper(ctx: ServiceContext, /, **params: Any) -> Any:
             return _run(spec, ctx, params)
 
         doc = inspect.getdoc(fn) or ""
-        required = tuple(p.name for p in list(sig.parameters.values())[1:]
-                         if p.default is inspect.Parameter.empty)
-        spec = ServiceSpec(name, permission, fn, audit, doc.split("\n\n")[0],
-                           tuple(names[1:]), audit_repeats, required)
+        required = tuple(
+            p.name
+            for p in list(sig.parameters.values())[1:]
+            if p.default is inspect.Parameter.empty
+        )
+        spec = ServiceSpec(
+            name,
+            permission,
+            fn,
+            audit,
+            doc.split("\n\n")[0],
+            tuple(names[1:]),
+            audit_repeats,
+            required,
+        )
         _REGISTRY[name] = spec
         wrapper.service_spec = spec  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
@@ -181,20 +201,27 @@ def service(name: str, *, permission: str, audit: bool = True,
 
 def _run(spec: ServiceSpec, ctx: ServiceContext, params: dict[str, Any]) -> Any:
     if not isinstance(ctx, ServiceContext):
-        raise ServiceError(f"service {spec.name!r}: the first argument must be a "
-                           f"ServiceContext, not {type(ctx).__name__}")
+        raise ServiceError(
+            f"service {spec.name!r}: the first argument must be a "
+            f"ServiceContext, not {type(ctx).__name__}"
+        )
     unknown = sorted(set(params) - set(spec.params))
     if unknown:
-        raise ServiceError(f"service {spec.name!r}: unknown parameters {unknown}; it takes "
-                           f"{', '.join(spec.params) or 'none'}")
+        raise ServiceError(
+            f"service {spec.name!r}: unknown parameters {unknown}; it takes "
+            f"{', '.join(spec.params) or 'none'}"
+        )
     missing = [p for p in spec.required if p not in params]
     if missing:
         raise ServiceError(f"service {spec.name!r}: missing parameters {missing}")
     try:
         ctx.session.require(spec.permission)
     except PermissionDeniedError:
-        _audit_refusal(ctx, spec.permission, {"service": spec.name, **{
-            k: v for k, v in params.items() if k not in RUNTIME_PARAMS}})
+        _audit_refusal(
+            ctx,
+            spec.permission,
+            {"service": spec.name, **{k: v for k, v in params.items() if k not in RUNTIME_PARAMS}},
+        )
         raise
     details: dict[str, Any] = {}
     with acting(ctx):
@@ -204,16 +231,21 @@ def _run(spec: ServiceSpec, ctx: ServiceContext, params: dict[str, Any]) -> Any:
         except PermissionDeniedError:
             raise  # a further permission checked inside: core.security audited the refusal
         except Exception as exc:
-            _append(ctx, spec.name, params, {**details, "outcome": "failed",
-                                             "error": f"{type(exc).__name__}: {exc}"})
+            _append(
+                ctx,
+                spec.name,
+                params,
+                {**details, "outcome": "failed", "error": f"{type(exc).__name__}: {exc}"},
+            )
             raise
         finally:
             _DETAILS.reset(token)
     if spec.audit:
         repeats = _repeats(spec, ctx, params)
         if repeats is not None:
-            _append(ctx, spec.name, params, {**details, **({"repeats": repeats}
-                                                            if repeats else {})})
+            _append(
+                ctx, spec.name, params, {**details, **({"repeats": repeats} if repeats else {})}
+            )
     return result
 
 
@@ -225,8 +257,11 @@ def _repeats(spec: ServiceSpec, ctx: ServiceContext, params: Mapping[str, Any]) 
     """None: do not audit this repeat; else how many unaudited repeats this entry stands for."""
     if spec.audit_repeats <= 0:
         return 0
-    raw = json.dumps(audit_params({k: v for k, v in params.items()
-                                   if k not in RUNTIME_PARAMS}), sort_keys=True, default=str)
+    raw = json.dumps(
+        audit_params({k: v for k, v in params.items() if k not in RUNTIME_PARAMS}),
+        sort_keys=True,
+        default=str,
+    )
     key = (id(ctx.workspace), ctx.session.user, spec.name, raw)
     now = time.monotonic()
     with _recent_lock:
@@ -321,19 +356,26 @@ def allowed(session: Session) -> list[str]:
 
 # -- audit -----------------------------------------------------------------------------------------
 def _audit_refusal(ctx: ServiceContext, permission: str, context: Mapping[str, Any]) -> None:
-    ctx.workspace.audit.append(ctx.session.user, "access.denied", {
-        **audit_params(context), "permission": permission, "role": ctx.session.role})
-    log.warning("access denied: %s (%s) lacks %s", ctx.session.user, ctx.session.role,
-                permission)
+    ctx.workspace.audit.append(
+        ctx.session.user,
+        "access.denied",
+        {**audit_params(context), "permission": permission, "role": ctx.session.role},
+    )
+    log.warning("access denied: %s (%s) lacks %s", ctx.session.user, ctx.session.role, permission)
 
 
-def _append(ctx: ServiceContext, action: str, params: Mapping[str, Any],
-            details: Mapping[str, Any]) -> None:
+def _append(
+    ctx: ServiceContext, action: str, params: Mapping[str, Any], details: Mapping[str, Any]
+) -> None:
     case = params.get("case")
     purpose = params.get("purpose")
-    body = {k: v for k, v in params.items()
-            if k not in ("case", "purpose") and k not in RUNTIME_PARAMS}
+    body = {
+        k: v for k, v in params.items() if k not in ("case", "purpose") and k not in RUNTIME_PARAMS
+    }
     ctx.workspace.audit.append(
-        ctx.session.user, action, {**audit_params(body), **audit_params(details)},
+        ctx.session.user,
+        action,
+        {**audit_params(body), **audit_params(details)},
         case=str(case) if case not in (None, "") else None,
-        purpose=str(purpose) if purpose not in (None, "") else None)
+        purpose=str(purpose) if purpose not in (None, "") else None,
+    )

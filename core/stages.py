@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-
 class IngestStage(Protocol):
     """A consumer of ingested records."""
 

@@ -60,12 +60,17 @@ def storage_problem(path: Path, exc: BaseException) -> str:
     """A message for a storage failure that names the file and says how to recover."""
     text = str(exc)
     low = text.lower()
-    if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "full" in low \
-            or "no space" in low:
+    if (
+        (isinstance(exc, OSError) and exc.errno == errno.ENOSPC)
+        or "full" in low
+        or "no space" in low
+    ):
         hint = "the disk is full: free space and retry (nothing was half-written)"
     elif "not a database" in low or "malformed" in low or "corrupt" in low:
-        hint = ("the file is damaged: restore it from a backup, or move it aside and rebuild "
-                "it by ingesting the sources again (see 'Damaged storage' in docs/SECURITY.md)")
+        hint = (
+            "the file is damaged: restore it from a backup, or move it aside and rebuild "
+            "it by ingesting the sources again (see 'Damaged storage' in docs/SECURITY.md)"
+        )
     elif isinstance(exc, PermissionError) or "readonly" in low or "read-only" in low:
         hint = "it cannot be written: check the file's owner and mode (0600)"
     else:
@@ -167,10 +172,12 @@ class Store:
             con.executescript(_DDL)  # executescript commits on its own; DDL is idempotent
             columns = {row[1] for row in con.execute("PRAGMA table_info(ingest_files)")}
             if "mapping_digest" not in columns:  # a store from before checkpoints knew the mapping
-                con.execute("ALTER TABLE ingest_files ADD COLUMN mapping_digest TEXT NOT NULL "
-                            "DEFAULT ''")
-            con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
-                        (str(SCHEMA_VERSION),))
+                con.execute(
+                    "ALTER TABLE ingest_files ADD COLUMN mapping_digest TEXT NOT NULL DEFAULT ''"
+                )
+            con.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
         except sqlite3.Error as exc:
             self.close()
             raise StoreError(storage_problem(self.path, exc)) from exc
@@ -182,8 +189,9 @@ class Store:
         con = getattr(self._local, "con", None)
         if con is None:
             try:
-                con = sqlite3.connect(self.path, timeout=30, isolation_level=None,
-                                      check_same_thread=False)
+                con = sqlite3.connect(
+                    self.path, timeout=30, isolation_level=None, check_same_thread=False
+                )
             except sqlite3.Error as exc:
                 raise StoreError(f"{str(self.path)!r}: cannot open store: {exc}") from exc
             con.execute("PRAGMA journal_mode=WAL")
@@ -220,8 +228,21 @@ class Store:
         for r in records:
             t = _epoch(r.time)
             lat, lon = r.geo if r.geo else (None, None)
-            rec_rows.append((r.uid, r.source, r.id, r.type, t, lat, lon, _json(dict(r.text)),
-                             _json(dict(r.fields)), _json(dict(r.attachments)), r.origin))
+            rec_rows.append(
+                (
+                    r.uid,
+                    r.source,
+                    r.id,
+                    r.type,
+                    t,
+                    lat,
+                    lon,
+                    _json(dict(r.text)),
+                    _json(dict(r.fields)),
+                    _json(dict(r.attachments)),
+                    r.origin,
+                )
+            )
             for e in r.entities:
                 eid = e.id
                 seen = ents.get(eid)
@@ -235,17 +256,30 @@ class Store:
                 re_rows.append((r.uid, eid))
             for link in r.links:
                 lt = _epoch(link.time) if link.time else t
-                link_rows.append((link.link_id(r.uid), link.type, link.source, link.target, lt,
-                                  r.uid, _json(dict(link.props))))
-        ent_rows = [(eid, et, key, label, _json(props), first, last)
-                    for eid, et, key, label, props, first, last in ents.values()]
+                link_rows.append(
+                    (
+                        link.link_id(r.uid),
+                        link.type,
+                        link.source,
+                        link.target,
+                        lt,
+                        r.uid,
+                        _json(dict(link.props)),
+                    )
+                )
+        ent_rows = [
+            (eid, et, key, label, _json(props), first, last)
+            for eid, et, key, label, props, first, last in ents.values()
+        ]
         with self.transaction() as con:
             con.executemany(
                 """INSERT INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?)
                    ON CONFLICT(uid) DO UPDATE SET type=excluded.type, time=excluded.time,
                    lat=excluded.lat, lon=excluded.lon, text=excluded.text,
                    fields=excluded.fields, attachments=excluded.attachments,
-                   origin=excluded.origin""", rec_rows)
+                   origin=excluded.origin""",
+                rec_rows,
+            )
             con.executemany(
                 """INSERT INTO entities VALUES (?,?,?,?,?,?,?)
                    ON CONFLICT(id) DO UPDATE SET
@@ -254,7 +288,9 @@ class Store:
                    first_seen=min(coalesce(first_seen, excluded.first_seen),
                                   coalesce(excluded.first_seen, first_seen)),
                    last_seen=max(coalesce(last_seen, excluded.last_seen),
-                                 coalesce(excluded.last_seen, last_seen))""", ent_rows)
+                                 coalesce(excluded.last_seen, last_seen))""",
+                ent_rows,
+            )
             con.executemany("INSERT OR IGNORE INTO record_entities VALUES (?,?)", re_rows)
             con.executemany("INSERT OR IGNORE INTO links VALUES (?,?,?,?,?,?,?)", link_rows)
             if checkpoint is not None:
@@ -269,27 +305,44 @@ class Store:
                status=excluded.status, error=excluded.error,
                mapping_digest=excluded.mapping_digest,
                finished=CASE WHEN excluded.status='running' THEN NULL ELSE ? END""",
-            (cp.source, cp.fingerprint, cp.path, cp.rows_done, cp.records, cp.rejects, cp.status,
-             cp.error, now, None if cp.status == "running" else now, cp.mapping_digest, now))
+            (
+                cp.source,
+                cp.fingerprint,
+                cp.path,
+                cp.rows_done,
+                cp.records,
+                cp.rejects,
+                cp.status,
+                cp.error,
+                now,
+                None if cp.status == "running" else now,
+                cp.mapping_digest,
+                now,
+            ),
+        )
 
     def save_checkpoint(self, checkpoint: Checkpoint) -> None:
         with self.transaction() as con:
             self._write_checkpoint(con, checkpoint)
 
-    _CHECKPOINT_COLUMNS = ("source, fingerprint, path, rows_done, records, rejects, status, "
-                           "error, mapping_digest, finished")
+    _CHECKPOINT_COLUMNS = (
+        "source, fingerprint, path, rows_done, records, rejects, status, "
+        "error, mapping_digest, finished"
+    )
 
     def checkpoint(self, source: str, fingerprint: str) -> Checkpoint | None:
         """The checkpoint of the file with content ``fingerprint`` read by ``source``."""
         row = self.connection.execute(
-            f"SELECT {self._CHECKPOINT_COLUMNS} FROM ingest_files "
-            "WHERE source=? AND fingerprint=?", (source, fingerprint)).fetchone()
+            f"SELECT {self._CHECKPOINT_COLUMNS} FROM ingest_files WHERE source=? AND fingerprint=?",
+            (source, fingerprint),
+        ).fetchone()
         return Checkpoint(*row) if row else None
 
     def checkpoints(self) -> list[Checkpoint]:
         """Every file checkpoint, oldest first."""
         rows = self.connection.execute(
-            f"SELECT {self._CHECKPOINT_COLUMNS} FROM ingest_files ORDER BY started").fetchall()
+            f"SELECT {self._CHECKPOINT_COLUMNS} FROM ingest_files ORDER BY started"
+        ).fetchall()
         return [Checkpoint(*r) for r in rows]
 
     # -- reads --------------------------------------------------------------------------------
@@ -314,16 +367,29 @@ class Store:
                 EntityRef(et, key, label, json.loads(props))
                 for et, key, label, props in con.execute(
                     "SELECT e.type, e.key, e.label, e.props FROM record_entities re "
-                    "JOIN entities e ON e.id = re.entity_id WHERE re.record_uid=?", (uid,)))
+                    "JOIN entities e ON e.id = re.entity_id WHERE re.record_uid=?",
+                    (uid,),
+                )
+            )
             links = tuple(
                 LinkRef(lt, s, d, _dt(ltime), json.loads(props))
                 for lt, s, d, ltime, props in con.execute(
-                    "SELECT type, source, target, time, props FROM links WHERE record_uid=?",
-                    (uid,)))
-        return Record(source=source, id=rid, type=rtype, time=_dt(t),
-                      geo=(lat, lon) if lat is not None else None, text=json.loads(text),
-                      fields=json.loads(fields), attachments=json.loads(att),
-                      entities=entities, links=links, origin=origin)
+                    "SELECT type, source, target, time, props FROM links WHERE record_uid=?", (uid,)
+                )
+            )
+        return Record(
+            source=source,
+            id=rid,
+            type=rtype,
+            time=_dt(t),
+            geo=(lat, lon) if lat is not None else None,
+            text=json.loads(text),
+            fields=json.loads(fields),
+            attachments=json.loads(att),
+            entities=entities,
+            links=links,
+            origin=origin,
+        )
 
     def get_record(self, uid: str) -> Record | None:
         row = self.connection.execute("SELECT * FROM records WHERE uid=?", (uid,)).fetchone()
@@ -337,15 +403,17 @@ class Store:
                 out.append(self._record_from_row(row, with_graph))
         return out
 
-    def iter_records(self, source: str | None = None, *, batch_size: int = 2000,
-                     with_graph: bool = True) -> Iterator[Record]:
+    def iter_records(
+        self, source: str | None = None, *, batch_size: int = 2000, with_graph: bool = True
+    ) -> Iterator[Record]:
         """All records (of one source), in uid order, fetched in pages (memory stays flat)."""
         last = ""
         while True:
             sql = "SELECT * FROM records WHERE uid > ?" + (" AND source=?" if source else "")
             args: tuple[Any, ...] = (last, source) if source else (last,)
-            rows = self.connection.execute(sql + " ORDER BY uid LIMIT ?",
-                                           (*args, batch_size)).fetchall()
+            rows = self.connection.execute(
+                sql + " ORDER BY uid LIMIT ?", (*args, batch_size)
+            ).fetchall()
             if not rows:
                 return
             for row in rows:
@@ -355,29 +423,36 @@ class Store:
     def get_entity(self, entity_id: str) -> EntityRow | None:
         row = self.connection.execute(
             "SELECT id, type, key, label, props, first_seen, last_seen FROM entities WHERE id=?",
-            (entity_id,)).fetchone()
+            (entity_id,),
+        ).fetchone()
         if not row:
             return None
-        return EntityRow(row[0], row[1], row[2], row[3], json.loads(row[4]), _dt(row[5]),
-                         _dt(row[6]))
+        return EntityRow(
+            row[0], row[1], row[2], row[3], json.loads(row[4]), _dt(row[5]), _dt(row[6])
+        )
 
-    def find_entities(self, text: str, entity_type: str | None = None,
-                      limit: int = 50) -> list[EntityRow]:
+    def find_entities(
+        self, text: str, entity_type: str | None = None, limit: int = 50
+    ) -> list[EntityRow]:
         """Entities whose key or label contains ``text`` (for pickers and the CLI)."""
         like = f"%{text}%"
-        sql = ("SELECT id, type, key, label, props, first_seen, last_seen FROM entities "
-               "WHERE (key LIKE ? OR label LIKE ?)")
+        sql = (
+            "SELECT id, type, key, label, props, first_seen, last_seen FROM entities "
+            "WHERE (key LIKE ? OR label LIKE ?)"
+        )
         args: list[Any] = [like, like]
         if entity_type:
             sql += " AND type=?"
             args.append(entity_type)
         rows = self.connection.execute(sql + " LIMIT ?", (*args, limit)).fetchall()
-        return [EntityRow(r[0], r[1], r[2], r[3], json.loads(r[4]), _dt(r[5]), _dt(r[6]))
-                for r in rows]
+        return [
+            EntityRow(r[0], r[1], r[2], r[3], json.loads(r[4]), _dt(r[5]), _dt(r[6])) for r in rows
+        ]
 
     def entity_record_uids(self, entity_id: str) -> list[str]:
         rows = self.connection.execute(
-            "SELECT record_uid FROM record_entities WHERE entity_id=?", (entity_id,))
+            "SELECT record_uid FROM record_entities WHERE entity_id=?", (entity_id,)
+        )
         return [r[0] for r in rows]
 
     def links_touching(
@@ -393,11 +468,13 @@ class Store:
         types = list(link_types) if link_types else None
         out: dict[str, LinkRow] = {}
         for i in range(0, len(ids), 400):
-            chunk = ids[i:i + 400]
+            chunk = ids[i : i + 400]
             marks = ",".join("?" * len(chunk))
             for column in ("source", "target"):
-                sql = (f"SELECT id, type, source, target, time, record_uid FROM links "
-                       f"WHERE {column} IN ({marks})")
+                sql = (
+                    f"SELECT id, type, source, target, time, record_uid FROM links "
+                    f"WHERE {column} IN ({marks})"
+                )
                 args: list[Any] = list(chunk)
                 if types:
                     sql += f" AND type IN ({','.join('?' * len(types))})"

@@ -43,15 +43,17 @@ def call_with_timeout(fn: Callable[[], T], seconds: float, what: str) -> T:
     try:
         ok, value = box.get(timeout=seconds)
     except queue.Empty:
-        raise PluginTimeoutError(f"{what}: no answer within {seconds:g} s (the plugin hangs "
-                                 "or sleeps); it was skipped") from None
+        raise PluginTimeoutError(
+            f"{what}: no answer within {seconds:g} s (the plugin hangs or sleeps); it was skipped"
+        ) from None
     if not ok:
         raise value
     return value
 
 
-def timed_iter(make: Callable[[], Iterable[T]], seconds: float, what: str,
-               chunk: int = 1024) -> Iterator[T]:
+def timed_iter(
+    make: Callable[[], Iterable[T]], seconds: float, what: str, chunk: int = 1024
+) -> Iterator[T]:
     """Iterate ``make()`` in a worker thread; raise :class:`PluginTimeoutError` when no item
     arrives for ``seconds``. Items are handed over in batches under one lock (cheap per item;
     at most ``chunk`` wait in between); an exception inside ``make()`` or its items is raised
@@ -82,10 +84,14 @@ def timed_iter(make: Callable[[], Iterable[T]], seconds: float, what: str,
     try:
         while True:
             with cond:
-                if not buf and not state["done"] and not cond.wait_for(
-                        lambda: buf or state["done"], timeout=seconds):
-                    raise PluginTimeoutError(f"{what}: no rows for {seconds:g} s (the plugin "
-                                             "hangs or sleeps)")
+                if (
+                    not buf
+                    and not state["done"]
+                    and not cond.wait_for(lambda: buf or state["done"], timeout=seconds)
+                ):
+                    raise PluginTimeoutError(
+                        f"{what}: no rows for {seconds:g} s (the plugin hangs or sleeps)"
+                    )
                 taken = buf[:]
                 buf.clear()
                 finished, error = state["done"], state["error"]

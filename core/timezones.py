@@ -111,8 +111,10 @@ def parse_local(text: str, zone: ZoneInfo) -> datetime:
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(f"{text!r} is not an ISO date or date-time (e.g. 2026-03-01, "
-                         "2026-03-01T08:00 or 2026-03-01T08:00+08:00)") from None
+        raise ValueError(
+            f"{text!r} is not an ISO date or date-time (e.g. 2026-03-01, "
+            "2026-03-01T08:00 or 2026-03-01T08:00+08:00)"
+        ) from None
     return as_utc(value, zone)
 
 

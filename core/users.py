@@ -37,13 +37,16 @@ USERS_FILE = "users.sqlite"
 MIN_PASSWORD_LENGTH = 12
 TRIAL_MIN_PASSWORD_LENGTH = 8
 TRIAL_ENV = "SUPERBRAIN_TRIAL_PASSWORDS"
-DENY_LIST = Path(__file__).resolve().parent.parent / "resources" / "security" / \
-    "common-passwords.txt"
+DENY_LIST = (
+    Path(__file__).resolve().parent.parent / "resources" / "security" / "common-passwords.txt"
+)
 #: An Argon2id hash (argon2-cffi's default parameters) of a password nobody has: verifying an
 #: unknown user's password against it costs what a known user's check costs, without hashing
 #: anything first (a fresh hash per call made unknown names twice as slow: enumerable).
-_DUMMY_HASH = ("$argon2id$v=19$m=65536,t=3,p=4$rShR8qg4VXuIJGDJPKRlWg$"
-               "jFPrsMR0Hud4acdHVeT991TDszjs4P+rIRa2i4Q/Be0")
+_DUMMY_HASH = (
+    "$argon2id$v=19$m=65536,t=3,p=4$rShR8qg4VXuIJGDJPKRlWg$"
+    "jFPrsMR0Hud4acdHVeT991TDszjs4P+rIRa2i4Q/Be0"
+)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 
 _DDL = """
@@ -71,8 +74,10 @@ class LockedOutError(UserError):
 
     def __init__(self, name: str, seconds: float) -> None:
         self.name, self.seconds = name, seconds
-        super().__init__(f"user {name!r}: too many failed logins; try again in "
-                         f"{max(1, round(seconds))} s or ask an administrator")
+        super().__init__(
+            f"user {name!r}: too many failed logins; try again in "
+            f"{max(1, round(seconds))} s or ask an administrator"
+        )
 
 
 @dataclass(frozen=True)
@@ -93,8 +98,10 @@ class UserRecord:
         return bool(self.es_api_key or (self.es_username and self.es_password))
 
     def __repr__(self) -> str:  # never print credentials, even by accident in a traceback
-        return (f"UserRecord(name={self.name!r}, role={self.role!r}, disabled={self.disabled}, "
-                f"es_credentials={'yes' if self.has_es_credentials else 'no'})")
+        return (
+            f"UserRecord(name={self.name!r}, role={self.role!r}, disabled={self.disabled}, "
+            f"es_credentials={'yes' if self.has_es_credentials else 'no'})"
+        )
 
 
 def _now() -> str:
@@ -174,7 +181,9 @@ class UserStore:
     def _row(self, con: sqlite3.Connection, name: str) -> tuple[UserRecord, str] | None:
         row = con.execute(
             "SELECT name, role, disabled, created, updated, es_username, es_password, "
-            "es_api_key, password_hash FROM users WHERE name=?", (name,)).fetchone()
+            "es_api_key, password_hash FROM users WHERE name=?",
+            (name,),
+        ).fetchone()
         if row is None:
             return None
         return UserRecord(row[0], row[1], bool(row[2]), *row[3:8]), row[8]
@@ -209,8 +218,11 @@ class UserStore:
         digest = self._hasher.hash(password)
         with self._connect(create=True) as con:
             try:
-                con.execute("INSERT INTO users (name, role, password_hash, created, updated) "
-                            "VALUES (?,?,?,?,?)", (name, role, digest, _now(), _now()))
+                con.execute(
+                    "INSERT INTO users (name, role, password_hash, created, updated) "
+                    "VALUES (?,?,?,?,?)",
+                    (name, role, digest, _now(), _now()),
+                )
             except sqlite3.IntegrityError:
                 raise UserError(f"user {name!r} already exists") from None
         record = self.get(name)
@@ -219,8 +231,9 @@ class UserStore:
 
     def _update(self, name: str, sql: str, values: tuple[object, ...]) -> None:
         with self._connect() as con:
-            cur = con.execute(f"UPDATE users SET {sql}, updated=? WHERE name=?",
-                              (*values, _now(), name))
+            cur = con.execute(
+                f"UPDATE users SET {sql}, updated=? WHERE name=?", (*values, _now(), name)
+            )
             if cur.rowcount == 0:
                 raise UserError(f"no user named {name!r}")
 
@@ -237,11 +250,13 @@ class UserStore:
     def set_role(self, name: str, role: str) -> None:
         self._update(name, "role=?", (role,))
 
-    def set_es_credentials(self, name: str, *, username: str = "", password: str = "",
-                           api_key: str = "") -> None:
+    def set_es_credentials(
+        self, name: str, *, username: str = "", password: str = "", api_key: str = ""
+    ) -> None:
         """Per-user Elasticsearch credentials (an API key, or a username and password)."""
-        self._update(name, "es_username=?, es_password=?, es_api_key=?",
-                     (username, password, api_key))
+        self._update(
+            name, "es_username=?, es_password=?, es_api_key=?", (username, password, api_key)
+        )
 
     def authenticate(self, name: str, password: str) -> UserRecord | None:
         """The account if ``password`` is right and the account enabled, else None.
@@ -287,18 +302,20 @@ class UserStore:
         with self._connect() as con:
             con.execute("BEGIN IMMEDIATE")
             try:
-                lock = con.execute("SELECT count, locked_until FROM login_failures "
-                                   "WHERE name=?", (name,)).fetchone()
+                lock = con.execute(
+                    "SELECT count, locked_until FROM login_failures WHERE name=?", (name,)
+                ).fetchone()
                 if lock and lock[1] > now:
                     raise LockedOutError(name, lock[1] - now)
                 count = (lock[0] if lock else 0) + 1
                 until = 0.0
                 if count >= MAX_FAILURES:
-                    until = now + min(MAX_LOCK_SECONDS,
-                                      LOCK_SECONDS * 2 ** (count - MAX_FAILURES))
-                con.execute("INSERT INTO login_failures VALUES (?,?,?) ON CONFLICT(name) DO "
-                            "UPDATE SET count=excluded.count, locked_until=excluded.locked_until",
-                            (name, count, until))
+                    until = now + min(MAX_LOCK_SECONDS, LOCK_SECONDS * 2 ** (count - MAX_FAILURES))
+                con.execute(
+                    "INSERT INTO login_failures VALUES (?,?,?) ON CONFLICT(name) DO "
+                    "UPDATE SET count=excluded.count, locked_until=excluded.locked_until",
+                    (name, count, until),
+                )
             finally:
                 con.execute("COMMIT")
 
@@ -334,8 +351,10 @@ def has_accounts(workspace: Workspace) -> bool:
     try:
         has = store.has_users()
     except UserError as exc:
-        raise AuthenticationError(f"{exc}; every login is refused until it is restored "
-                                  "(see 'Lost user accounts' in docs/SECURITY.md)") from None
+        raise AuthenticationError(
+            f"{exc}; every login is refused until it is restored "
+            "(see 'Lost user accounts' in docs/SECURITY.md)"
+        ) from None
     reading = workspace.trust.read()
     enabled = reading.claimed_accounts  # an unverifiable claim still fails closed
     if has and not enabled:
@@ -344,7 +363,8 @@ def has_accounts(workspace: Workspace) -> bool:
         raise AuthenticationError(
             f"workspace {str(workspace.root)!r} has user accounts enabled, but "
             f"{str(store.path)!r} is missing or empty: every login is refused until it is "
-            "restored from a backup (see 'Lost user accounts' in docs/SECURITY.md)")
+            "restored from a backup (see 'Lost user accounts' in docs/SECURITY.md)"
+        )
     return has
 
 
@@ -360,8 +380,9 @@ def _check_role(role: str) -> None:
         raise UserError(f"unknown role {role!r}; one of {', '.join(default_roles().grants)}")
 
 
-def _keep_an_administrator(store: UserStore, name: str, *, new_role: str | None = None,
-                           disabling: bool = False) -> None:
+def _keep_an_administrator(
+    store: UserStore, name: str, *, new_role: str | None = None, disabling: bool = False
+) -> None:
     admins = [u.name for u in store.list() if u.role == "administrator" and not u.disabled]
     if admins == [name] and (disabling or (new_role and new_role != "administrator")):
         raise UserError(f"user {name!r} is the last enabled administrator; add another first")
@@ -376,13 +397,21 @@ def add_user(workspace: Workspace, name: str, role: str, password: str) -> UserR
     _check_role(role)
     store = _store_of(workspace)
     if not store.has_users() and role != "administrator":
-        raise UserError(f"the first account must be an administrator, not {role!r} "
-                        "(otherwise nobody could manage users)")
+        raise UserError(
+            f"the first account must be an administrator, not {role!r} "
+            "(otherwise nobody could manage users)"
+        )
     record = store.add(name, role, password)
     workspace.audit.set_accounts_enabled()
-    workspace.audit.append(session.user, "users.add", {
-        "name": name, "role": role,
-        "password_policy": "trial" if trial_passwords() else "standard"})
+    workspace.audit.append(
+        session.user,
+        "users.add",
+        {
+            "name": name,
+            "role": role,
+            "password_policy": "trial" if trial_passwords() else "standard",
+        },
+    )
     return record
 
 
@@ -402,8 +431,11 @@ def change_password(workspace: Workspace, name: str, password: str) -> None:
     if session.user != name or session.via != "password":
         session = require(workspace, "users.manage", target=name)
     _store_of(workspace).set_password(name, password)
-    workspace.audit.append(session.user, "users.passwd", {
-        "name": name, "password_policy": "trial" if trial_passwords() else "standard"})
+    workspace.audit.append(
+        session.user,
+        "users.passwd",
+        {"name": name, "password_policy": "trial" if trial_passwords() else "standard"},
+    )
 
 
 def set_enabled(workspace: Workspace, name: str, enabled: bool) -> None:
@@ -417,8 +449,9 @@ def set_enabled(workspace: Workspace, name: str, enabled: bool) -> None:
     store.set_disabled(name, not enabled)
     if enabled:
         store.clear_failures(name)  # `users enable` also lifts a lock-out
-    workspace.audit.append(session.user, "users.enable" if enabled else "users.disable",
-                           {"name": name})
+    workspace.audit.append(
+        session.user, "users.enable" if enabled else "users.disable", {"name": name}
+    )
 
 
 def change_role(workspace: Workspace, name: str, role: str) -> None:
@@ -433,12 +466,14 @@ def change_role(workspace: Workspace, name: str, role: str) -> None:
         raise UserError(f"no user named {name!r}")
     _keep_an_administrator(store, name, new_role=role)
     store.set_role(name, role)
-    workspace.audit.append(session.user, "users.role",
-                           {"name": name, "role": role, "previous": before.role})
+    workspace.audit.append(
+        session.user, "users.role", {"name": name, "role": role, "previous": before.role}
+    )
 
 
-def set_es_credentials(workspace: Workspace, name: str, *, username: str = "",
-                       password: str = "", api_key: str = "") -> None:
+def set_es_credentials(
+    workspace: Workspace, name: str, *, username: str = "", password: str = "", api_key: str = ""
+) -> None:
     """Store per-user Elasticsearch credentials (needs ``users.manage``; never audited in
     clear: the audit says which kind was set)."""
     from core.security import require
@@ -446,8 +481,11 @@ def set_es_credentials(workspace: Workspace, name: str, *, username: str = "",
     session = require(workspace, "users.manage", target=name)
     if not (api_key or (username and password)):
         raise UserError(f"user {name!r}: give an API key, or a username and a password")
-    _store_of(workspace).set_es_credentials(name, username=username, password=password,
-                                            api_key=api_key)
-    workspace.audit.append(session.user, "users.es_credentials",
-                           {"name": name, "kind": "api_key" if api_key else "basic",
-                            "es_username": username})
+    _store_of(workspace).set_es_credentials(
+        name, username=username, password=password, api_key=api_key
+    )
+    workspace.audit.append(
+        session.user,
+        "users.es_credentials",
+        {"name": name, "kind": "api_key" if api_key else "basic", "es_username": username},
+    )

@@ -39,13 +39,16 @@ def bootstrap_admin(workspace: Workspace, name: str) -> None:
     from core.services import call, local_context
 
     if users.UserStore(workspace.root / users.USERS_FILE).has_users():
-        raise UserError(f"workspace {str(workspace.root)!r} already has accounts: an "
-                        "administrator adds more with `superbrain users add`")
+        raise UserError(
+            f"workspace {str(workspace.root)!r} already has accounts: an "
+            "administrator adds more with `superbrain users add`"
+        )
     password = _secret(NEW_PASSWORD_ENV, f"password for {name}", confirm=True)
-    call("users.add", local_context(workspace), name=name, role="administrator",
-         password=password)
-    print(f"administrator {name} created; from now on everybody logs in "
-          "(SUPERBRAIN_USER / SUPERBRAIN_PASSWORD or a prompt)")
+    call("users.add", local_context(workspace), name=name, role="administrator", password=password)
+    print(
+        f"administrator {name} created; from now on everybody logs in "
+        "(SUPERBRAIN_USER / SUPERBRAIN_PASSWORD or a prompt)"
+    )
 
 
 def cmd_users(args: argparse.Namespace) -> int:
@@ -70,11 +73,15 @@ def cmd_users(args: argparse.Namespace) -> int:
         call("users.role", ctx, name=args.name, role=args.role)
         print(f"user {args.name} now has role {args.role}")
     elif cmd == "es-credentials":
-        secret = _secret(ES_SECRET_ENV, "Elasticsearch " + ("password" if args.username
-                                                             else "API key"), confirm=False)
+        secret = _secret(
+            ES_SECRET_ENV,
+            "Elasticsearch " + ("password" if args.username else "API key"),
+            confirm=False,
+        )
         if args.username:
-            call("users.es_credentials", ctx, name=args.name, username=args.username,
-                 password=secret)
+            call(
+                "users.es_credentials", ctx, name=args.name, username=args.username, password=secret
+            )
         else:
             call("users.es_credentials", ctx, name=args.name, api_key=secret)
         print(f"Elasticsearch credentials of {args.name} stored")
@@ -83,11 +90,23 @@ def cmd_users(args: argparse.Namespace) -> int:
         print(f"{s['user']} ({s['role']}, via {s['via']}): {', '.join(s['permissions'])}")
     else:  # list
         rows = call("users.list", ctx)
-        emit(args, rows, [*table(rows, [
-            Column("name", lambda r: r["name"], 20), Column("role", lambda r: r["role"], 14),
-            Column("state", lambda r: "DISABLED" if r["disabled"] else "active", 9),
-            Column("since", lambda r: r["created"], time=True)],
-            ctx.workspace.zone), f"{len(rows)} accounts"])
+        emit(
+            args,
+            rows,
+            [
+                *table(
+                    rows,
+                    [
+                        Column("name", lambda r: r["name"], 20),
+                        Column("role", lambda r: r["role"], 14),
+                        Column("state", lambda r: "DISABLED" if r["disabled"] else "active", 9),
+                        Column("since", lambda r: r["created"], time=True),
+                    ],
+                    ctx.workspace.zone,
+                ),
+                f"{len(rows)} accounts",
+            ],
+        )
     return 0
 
 
@@ -99,11 +118,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     roles = list(default_roles().grants)
 
     p = subparsers.add_parser(
-        "users", help="manage user accounts and roles (administrators)",
+        "users",
+        help="manage user accounts and roles (administrators)",
         description="User accounts of the workspace. Until the first account exists, whoever "
-                    "runs superbrain acts as administrator; the first account must be an "
-                    "administrator. Passwords are read from $" + NEW_PASSWORD_ENV + " or asked "
-                    "for on a terminal, never taken from the command line.")
+        "runs superbrain acts as administrator; the first account must be an "
+        "administrator. Passwords are read from $" + NEW_PASSWORD_ENV + " or asked "
+        "for on a terminal, never taken from the command line.",
+    )
     add_workspace_arg(p)
     sub = p.add_subparsers(dest="users_cmd", required=True)
     q = sub.add_parser("add", help="create an account")
@@ -118,10 +139,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     q = sub.add_parser("role", help="change an account's role")
     q.add_argument("name")
     q.add_argument("role", choices=roles)
-    q = sub.add_parser("es-credentials",
-                       help="store per-user Elasticsearch credentials (API key by default)",
-                       description="The API key (or, with --username, the password) is read "
-                                   f"from ${ES_SECRET_ENV} or asked for on a terminal.")
+    q = sub.add_parser(
+        "es-credentials",
+        help="store per-user Elasticsearch credentials (API key by default)",
+        description="The API key (or, with --username, the password) is read "
+        f"from ${ES_SECRET_ENV} or asked for on a terminal.",
+    )
     q.add_argument("name")
     q.add_argument("--username", help="use basic authentication with this Elasticsearch user")
     sub.add_parser("whoami", help="show the acting user, role and permissions")

@@ -95,8 +95,7 @@ def _make_private(root: Path, config_path: Path) -> None:
                 os.chmod(path, mode)
                 log.warning("%s was readable by other users; now %o", path, mode)
         except OSError as exc:
-            log.warning("%s is readable by other users and cannot be made private: %s",
-                        path, exc)
+            log.warning("%s is readable by other users and cannot be made private: %s", path, exc)
 
 
 class Workspace:
@@ -124,8 +123,9 @@ class Workspace:
 
     # -- creation -----------------------------------------------------------------------------
     @classmethod
-    def init(cls, root: Path, *, backend: str = "embedded", url: str = "",
-             name: str | None = None) -> Workspace:
+    def init(
+        cls, root: Path, *, backend: str = "embedded", url: str = "", name: str | None = None
+    ) -> Workspace:
         """Create the folder layout and a default config; an existing workspace is kept."""
         root = Path(root).resolve()
         if backend not in ("embedded", "elasticsearch"):
@@ -137,8 +137,11 @@ class Workspace:
             # 0600: the config may hold the Elasticsearch password (docs/SECURITY.md)
             fd = os.open(config_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(CONFIG_TEMPLATE.format(name=name or root.name, backend=backend,
-                                                url=url or "http://127.0.0.1:9200"))
+                fh.write(
+                    CONFIG_TEMPLATE.format(
+                        name=name or root.name, backend=backend, url=url or "http://127.0.0.1:9200"
+                    )
+                )
         for sub in ("search", "faces", "rejects", "plugins", "data"):
             if not (root / sub).exists():
                 (root / sub).mkdir()
@@ -155,7 +158,8 @@ class Workspace:
         if not config_path.exists():
             raise WorkspaceError(
                 f"{str(root)!r} is not a superbrain workspace (no {CONFIG_NAME}); "
-                f"create one with `superbrain init {root}`")
+                f"create one with `superbrain init {root}`"
+            )
         if config_path.stat().st_mode & 0o077:
             _make_private(root, config_path)
         try:
@@ -200,7 +204,8 @@ class Workspace:
         if backend not in ("embedded", "elasticsearch"):
             raise WorkspaceError(
                 f"{str(self.root / CONFIG_NAME)!r}: [search] backend {backend!r} must be "
-                "'embedded' or 'elasticsearch'")
+                "'embedded' or 'elasticsearch'"
+            )
         return SearchConfig(
             backend=backend,
             url=str(s.get("url", "")),
@@ -212,7 +217,8 @@ class Workspace:
             shards=self._count(s, "shards", 1, minimum=1),
             replicas=self._count(s, "replicas", 0, minimum=0),
             default_window_days=self._count(
-                s, "default_window_days", 90 if backend == "elasticsearch" else 0, minimum=0),
+                s, "default_window_days", 90 if backend == "elasticsearch" else 0, minimum=0
+            ),
         )
 
     def _count(self, table: dict[str, Any], key: str, default: int, *, minimum: int) -> int:
@@ -220,7 +226,8 @@ class Workspace:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise WorkspaceError(
                 f"{str(self.root / CONFIG_NAME)!r}: [search] {key} must be a whole number "
-                f">= {minimum}, got {value!r}")
+                f">= {minimum}, got {value!r}"
+            )
         return value
 
     @cached_property
@@ -236,7 +243,8 @@ class Workspace:
             return zone_named(name)
         except TimeZoneError as exc:
             raise WorkspaceError(
-                f"{str(self.root / CONFIG_NAME)!r}: [workspace] timezone: {exc}") from None
+                f"{str(self.root / CONFIG_NAME)!r}: [workspace] timezone: {exc}"
+            ) from None
 
     @cached_property
     def store(self) -> Store:
@@ -276,16 +284,20 @@ class Workspace:
         table = self.config.get("plugins", {})
         where = f"{str(self.root / CONFIG_NAME)!r}: [plugins]"
         allowed = table.get("allowed_sha256")
-        if allowed is not None and (not isinstance(allowed, list) or not all(
-                isinstance(h, str) and len(h) == 64 for h in allowed)):
-            raise WorkspaceError(f"{where} allowed_sha256 must be a list of SHA-256 hex "
-                                 "strings (64 characters each)")
+        if allowed is not None and (
+            not isinstance(allowed, list)
+            or not all(isinstance(h, str) and len(h) == 64 for h in allowed)
+        ):
+            raise WorkspaceError(
+                f"{where} allowed_sha256 must be a list of SHA-256 hex strings (64 characters each)"
+            )
         out: dict[str, Any] = {"allowed_sha256": allowed}
         for key, default in (("load_timeout", LOAD_TIMEOUT), ("read_timeout", READ_TIMEOUT)):
             value = table.get(key, default)
             if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-                raise WorkspaceError(f"{where} {key} must be a number of seconds > 0, "
-                                     f"got {value!r}")
+                raise WorkspaceError(
+                    f"{where} {key} must be a number of seconds > 0, got {value!r}"
+                )
             out[key] = float(value)
         return out
 
@@ -297,16 +309,29 @@ class Workspace:
 
         use_eps = bool(self.config.get("plugins", {}).get("entry_points", True))
         settings = self.plugin_settings()
-        found = discover(self.plugin_folders(), use_entry_points=use_eps,
-                         allowed_sha256=settings["allowed_sha256"],
-                         load_timeout=settings["load_timeout"])
+        found = discover(
+            self.plugin_folders(),
+            use_entry_points=use_eps,
+            allowed_sha256=settings["allowed_sha256"],
+            load_timeout=settings["load_timeout"],
+        )
         for name, lp in found.loaded.items():
-            self.audit.append(self.user, "plugin.load", {
-                "name": name, "version": lp.plugin.version, "origin": lp.origin,
-                "sha256": lp.sha256})
+            self.audit.append(
+                self.user,
+                "plugin.load",
+                {
+                    "name": name,
+                    "version": lp.plugin.version,
+                    "origin": lp.origin,
+                    "sha256": lp.sha256,
+                },
+            )
         for failure in found.failed:
-            self.audit.append(self.user, "plugin.fail", {
-                "name": failure.name, "origin": failure.origin, "error": failure.error})
+            self.audit.append(
+                self.user,
+                "plugin.fail",
+                {"name": failure.name, "origin": failure.origin, "error": failure.error},
+            )
         return found
 
     def source_schemas(self) -> list[RecordSchema]:
@@ -321,8 +346,11 @@ class Workspace:
         schemas: list[RecordSchema] = []
         for name, lp in sorted(found.loaded.items()):
             try:
-                schemas.extend(call_with_timeout(lp.plugin.record_schemas, timeout,
-                                                 f"source {name}: record_schemas()"))
+                schemas.extend(
+                    call_with_timeout(
+                        lp.plugin.record_schemas, timeout, f"source {name}: record_schemas()"
+                    )
+                )
             except Exception as exc:  # a broken or hanging plugin must not break an engine
                 log.warning("source %s: record_schemas() failed: %s", name, exc)
         return schemas

@@ -18,9 +18,16 @@ from core.services import ServiceContext, audit_detail, service
 
 # -- ingest ----------------------------------------------------------------------------------------
 @service("ingest.file", permission="ingest", audit=False)
-def ingest_file(ctx: ServiceContext, *, source: str, path: str, force: bool = False,
-                batch_size: int | None = None, progress: ProgressCallback | None = None,
-                cancel: CancelToken | None = None) -> Any:
+def ingest_file(
+    ctx: ServiceContext,
+    *,
+    source: str,
+    path: str,
+    force: bool = False,
+    batch_size: int | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> Any:
     """Ingest one file with a source plugin (resumable; bad rows go to rejects/).
 
     Returns the :class:`core.ingest.IngestReport`; the ingest writes its own audit entry with the
@@ -37,25 +44,36 @@ def ingest_file(ctx: ServiceContext, *, source: str, path: str, force: bool = Fa
     if not Path(path).is_file():
         raise SuperbrainError(f"{str(path)!r}: no such file")
     ingestor = Ingestor(ctx.workspace, batch_size=batch_size or DEFAULT_BATCH)
-    return ingestor.ingest_file(plugin, Path(path), progress=progress, cancel=cancel,
-                                force=force)
+    return ingestor.ingest_file(plugin, Path(path), progress=progress, cancel=cancel, force=force)
 
 
 # -- the audit log ---------------------------------------------------------------------------------
 @service("audit.list", permission="audit.read")
-def audit_list(ctx: ServiceContext, *, user: str | None = None, action: str | None = None,
-               case: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+def audit_list(
+    ctx: ServiceContext,
+    *,
+    user: str | None = None,
+    action: str | None = None,
+    case: str | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
     """Audit entries matching every filter (``action`` may end in ``*``), the last ``limit``."""
     entries = ctx.workspace.audit.search(user=user, action=action, case=case)
     if limit is not None:
-        entries = entries[-max(0, int(limit)):] if limit else []
+        entries = entries[-max(0, int(limit)) :] if limit else []
     audit_detail(entries=len(entries))
     return entries
 
 
 @service("audit.export", permission="audit.export")
-def audit_export(ctx: ServiceContext, *, output: str, user: str | None = None,
-                 action: str | None = None, case: str | None = None) -> int:
+def audit_export(
+    ctx: ServiceContext,
+    *,
+    output: str,
+    user: str | None = None,
+    action: str | None = None,
+    case: str | None = None,
+) -> int:
     """Write matching entries as JSON Lines to ``output``; returns how many were written."""
     entries = ctx.workspace.audit.search(user=user, action=action, case=case)
     with open(output, "w", encoding="utf-8") as fh:
@@ -67,8 +85,13 @@ def audit_export(ctx: ServiceContext, *, output: str, user: str | None = None,
 
 # -- accounts --------------------------------------------------------------------------------------
 def _account(record: Any) -> dict[str, Any]:
-    return {"name": record.name, "role": record.role, "disabled": record.disabled,
-            "created": record.created, "es_credentials": record.has_es_credentials}
+    return {
+        "name": record.name,
+        "role": record.role,
+        "disabled": record.disabled,
+        "created": record.created,
+        "es_credentials": record.has_es_credentials,
+    }
 
 
 @service("users.list", permission="users.manage")
@@ -115,18 +138,19 @@ def users_role(ctx: ServiceContext, *, name: str, role: str) -> None:
 
 
 @service("users.es_credentials", permission="users.manage", audit=False)
-def users_es_credentials(ctx: ServiceContext, *, name: str, username: str = "",
-                         password: str = "", api_key: str = "") -> None:
+def users_es_credentials(
+    ctx: ServiceContext, *, name: str, username: str = "", password: str = "", api_key: str = ""
+) -> None:
     """Store per-user Elasticsearch credentials (an API key, or a username and password)."""
     from core import users
 
-    users.set_es_credentials(ctx.workspace, name, username=username, password=password,
-                             api_key=api_key)
+    users.set_es_credentials(
+        ctx.workspace, name, username=username, password=password, api_key=api_key
+    )
 
 
 @service("users.whoami", permission="account")
 def users_whoami(ctx: ServiceContext) -> dict[str, Any]:
     """The acting user, role, how they logged in, and their permissions."""
     s = ctx.session
-    return {"user": s.user, "role": s.role, "via": s.via,
-            "permissions": sorted(s.permissions)}
+    return {"user": s.user, "role": s.role, "via": s.via, "permissions": sorted(s.permissions)}

@@ -130,8 +130,9 @@ def embed_files(
             if cancel is not None and cancel.cancelled:
                 log.info("embedding cancelled after %d of %d files", meter.done, len(jobs))
                 break
-        meter.advance(0, "cancelled" if cancel is not None and cancel.cancelled else "done",
-                      force=True)
+        meter.advance(
+            0, "cancelled" if cancel is not None and cancel.cancelled else "done", force=True
+        )
     finally:
         pool.terminate()
         pool.join()

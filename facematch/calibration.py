@@ -76,21 +76,35 @@ class Calibration:
         return PipelineOptions(num_jitters=self.num_jitters, views=self.views)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"threshold": self.threshold, "fmr": self.fmr, "tar": self.tar,
-                "descriptor_key": self.descriptor_key, "lfw_accuracy": self.lfw_accuracy,
-                "source": self.source}
+        return {
+            "threshold": self.threshold,
+            "fmr": self.fmr,
+            "tar": self.tar,
+            "descriptor_key": self.descriptor_key,
+            "lfw_accuracy": self.lfw_accuracy,
+            "source": self.source,
+        }
 
 
 def parse_calibration(data: dict[str, Any], source: str) -> Calibration:
     try:
-        table = tuple(sorted((float(r["similarity"]), float(r["fmr"]), float(r["tar"]))
-                             for r in data.get("table", [])))
+        table = tuple(
+            sorted(
+                (float(r["similarity"]), float(r["fmr"]), float(r["tar"]))
+                for r in data.get("table", [])
+            )
+        )
         return Calibration(
-            threshold=float(data["threshold"]), fmr=float(data["fmr"]), tar=float(data["tar"]),
+            threshold=float(data["threshold"]),
+            fmr=float(data["fmr"]),
+            tar=float(data["tar"]),
             descriptor_key=str(data["descriptor_key"]),
-            lfw_accuracy=float(data.get("lfw_accuracy", 0.0)), table=table,
+            lfw_accuracy=float(data.get("lfw_accuracy", 0.0)),
+            table=table,
             num_jitters=int(data.get("num_jitters", 0)),
-            views=str(data.get("views", "plain")), source=source)
+            views=str(data.get("views", "plain")),
+            source=source,
+        )
     except (KeyError, TypeError, ValueError) as exc:
         raise CalibrationError(f"{source!r}: invalid calibration data ({exc!r})") from None
 
@@ -101,8 +115,7 @@ def load_calibration(path: Path = CALIBRATION_FILE) -> Calibration:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise CalibrationError(f"{str(path)!r}: cannot read the face calibration ({exc})") \
-            from None
+        raise CalibrationError(f"{str(path)!r}: cannot read the face calibration ({exc})") from None
     return parse_calibration(data, str(path))
 
 

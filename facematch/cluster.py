@@ -36,8 +36,9 @@ def backend_of(config: dict[str, Any]) -> str:
     """The ``[faces] backend`` of a workspace config (validated)."""
     backend = str(config.get("backend", "embedded"))
     if backend not in BACKENDS:
-        raise FaceIndexError(f"[faces] backend = {backend!r}: expected one of "
-                             f"{', '.join(BACKENDS)}")
+        raise FaceIndexError(
+            f"[faces] backend = {backend!r}: expected one of {', '.join(BACKENDS)}"
+        )
     return backend
 
 
@@ -47,11 +48,21 @@ def open_es_index(workspace: Any, config: dict[str, Any]) -> EsVectorIndex:
     from search.es_vectors import EsVectorIndex
 
     sc = workspace.search_config
-    client, shown = es_client(str(config.get("url") or sc.url), username=sc.username,
-                              password=sc.password, api_key=sc.api_key, ca_certs=sc.ca_certs)
-    index = EsVectorIndex(client, prefix=str(config.get("index_prefix") or sc.index_prefix),
-                          url=shown, shards=sc.shards, replicas=sc.replicas,
-                          quantised=str(config.get("quantisation", "int8_hnsw")))
+    client, shown = es_client(
+        str(config.get("url") or sc.url),
+        username=sc.username,
+        password=sc.password,
+        api_key=sc.api_key,
+        ca_certs=sc.ca_certs,
+    )
+    index = EsVectorIndex(
+        client,
+        prefix=str(config.get("index_prefix") or sc.index_prefix),
+        url=shown,
+        shards=sc.shards,
+        replicas=sc.replicas,
+        quantised=str(config.get("quantisation", "int8_hnsw")),
+    )
     index.ensure()
     return index
 
@@ -69,9 +80,16 @@ class FaceMigration:
         return dict(self.__dict__)
 
 
-def migrate(store: FaceStore, index: EsVectorIndex, *, batch: int = 5000, threads: int = 2,
-            progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
-            restart: bool = False) -> FaceMigration:
+def migrate(
+    store: FaceStore,
+    index: EsVectorIndex,
+    *,
+    batch: int = 5000,
+    threads: int = 2,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    restart: bool = False,
+) -> FaceMigration:
     """Send every indexed face of ``store`` to ``index`` in face-id order, resumably.
 
     After each acknowledged batch the last face id sent is saved in the gallery's metadata
@@ -90,7 +108,7 @@ def migrate(store: FaceStore, index: EsVectorIndex, *, batch: int = 5000, thread
         if cancel is not None and cancel.cancelled:
             report.cancelled = True
             return report
-        chunk = todo[start:start + batch]
+        chunk = todo[start : start + batch]
         index.add(chunk, store.vectors(chunk.tolist()), threads=threads)
         store.set_meta(key, json.dumps({"face": int(chunk[-1])}))
         report.sent += len(chunk)

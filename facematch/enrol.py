@@ -37,8 +37,10 @@ class EnrolReport:
     cancelled: bool = False
 
     def summary(self) -> str:
-        text = (f"{self.photos} photos enrolled ({self.faces} faces), {self.unchanged} "
-                f"unchanged, {len(self.failures)} failed")
+        text = (
+            f"{self.photos} photos enrolled ({self.faces} faces), {self.unchanged} "
+            f"unchanged, {len(self.failures)} failed"
+        )
         return text + (" (cancelled)" if self.cancelled else "")
 
 
@@ -64,9 +66,15 @@ def file_sha256(path: str) -> str | None:
         return None
 
 
-def enroll_records(gallery: Gallery, records: Sequence[Record], *, workers: int | None = None,
-                   progress: ProgressCallback | None = None,
-                   cancel: CancelToken | None = None, save: bool = True) -> EnrolReport:
+def enroll_records(
+    gallery: Gallery,
+    records: Sequence[Record],
+    *,
+    workers: int | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    save: bool = True,
+) -> EnrolReport:
     """Enrol every photo attachment of ``records``; unchanged photos are skipped.
 
     Parameters
@@ -104,32 +112,51 @@ def enroll_records(gallery: Gallery, records: Sequence[Record], *, workers: int 
         todo.setdefault(str(Path(path)), []).append((record, name, sha))
     if todo:
         n_workers = 1 if len(todo) < POOL_THRESHOLD else workers
-        items = embed_files(list(todo), gallery.options, workers=n_workers, progress=progress,
-                            cancel=cancel, require_face=True)
+        items = embed_files(
+            list(todo),
+            gallery.options,
+            workers=n_workers,
+            progress=progress,
+            cancel=cancel,
+            require_face=True,
+        )
         for item in items:
             _enrol_item(gallery, item, todo[item.path], report)
         report.cancelled = bool(cancel is not None and cancel.cancelled)
     if save and (report.photos or report.failures):
         gallery.save()
     if report.photos or report.failures:
-        gallery.workspace.audit.append(gallery.user, "face.enroll", {
-            "photos": report.photos, "faces": report.faces, "unchanged": report.unchanged,
-            "failed": len(report.failures)})
+        gallery.workspace.audit.append(
+            gallery.user,
+            "face.enroll",
+            {
+                "photos": report.photos,
+                "faces": report.faces,
+                "unchanged": report.unchanged,
+                "failed": len(report.failures),
+            },
+        )
     return report
 
 
-def _enrol_item(gallery: Gallery, item: BatchItem, owners: list[tuple[Record, str, str]],
-                report: EnrolReport) -> None:
+def _enrol_item(
+    gallery: Gallery, item: BatchItem, owners: list[tuple[Record, str, str]], report: EnrolReport
+) -> None:
     for record, name, sha in owners:
         if item.result is None:
             report.failures.append((record.uid, item.path, str(item.error)))
             # remember the failure so an unchanged bad photo is not embedded again
-            gallery.store.replace_photo(record.uid, name, item.path, sha, [], gallery.user,
-                                        error=item.error)
+            gallery.store.replace_photo(
+                record.uid, name, item.path, sha, [], gallery.user, error=item.error
+            )
             continue
         entity = subject_entity(record)
-        ids = gallery._store_faces(record.uid, name, item.result,
-                                   entity.id if entity else None,
-                                   (entity.label or entity.key) if entity else None)
+        ids = gallery._store_faces(
+            record.uid,
+            name,
+            item.result,
+            entity.id if entity else None,
+            (entity.label or entity.key) if entity else None,
+        )
         report.photos += 1
         report.faces += len(ids)

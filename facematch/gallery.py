@@ -61,11 +61,14 @@ def require_case(case: str | None, purpose: str | None) -> tuple[str, str]:
     case_s = (case or "").strip()
     purpose_s = (purpose or "").strip()
     if not case_s:
-        raise SafeguardError("a face search needs a case number (--case): refused, "
-                             "nothing was searched")
+        raise SafeguardError(
+            "a face search needs a case number (--case): refused, nothing was searched"
+        )
     if not purpose_s:
-        raise SafeguardError(f"case {case_s!r}: a face search needs a stated purpose "
-                             "(--purpose): refused, nothing was searched")
+        raise SafeguardError(
+            f"case {case_s!r}: a face search needs a stated purpose "
+            "(--purpose): refused, nothing was searched"
+        )
     return case_s, purpose_s
 
 
@@ -84,8 +87,13 @@ class Gallery:
         default from the workspace config ``[faces] index_kind``.
     """
 
-    def __init__(self, workspace: Workspace, *, calibration: Calibration | None = None,
-                 index_kind: str | None = None) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        calibration: Calibration | None = None,
+        index_kind: str | None = None,
+    ) -> None:
         self.workspace = workspace
         config = workspace.config.get("faces", {}) if isinstance(workspace.config, dict) else {}
         self.calibration = calibration or load_calibration()
@@ -109,7 +117,8 @@ class Gallery:
                 f"{str(self.dir / STORE_NAME)!r}: faces were enrolled as {key!r} but the "
                 f"calibration is for {self.options.descriptor_key()!r}; re-embed them in place "
                 f"from their photos with `superbrain faces reembed -w {str(workspace.root)!r}`"
-                " (keeps face ids, searches and reviews)")
+                " (keeps face ids, searches and reviews)"
+            )
 
     @property
     def index_path(self) -> Path:
@@ -201,8 +210,7 @@ class Gallery:
             return index
         ids, vectors = self.store.all_vectors()
         if len(ids):
-            log.warning("no usable face index in %s: rebuilding from %d faces", self.dir,
-                        len(ids))
+            log.warning("no usable face index in %s: rebuilding from %d faces", self.dir, len(ids))
             self._dirty = True
         return VectorIndex.build(ids, normalise(vectors), choose_kind(self.index_kind, len(ids)))
 
@@ -215,16 +223,16 @@ class Gallery:
                 index.refresh()  # type: ignore[attr-defined]
                 self._dirty = False
                 return
-            if index.needs_compaction() or index.kind != choose_kind(self.index_kind,
-                                                                     len(index)):
+            if index.needs_compaction() or index.kind != choose_kind(self.index_kind, len(index)):
                 index = self._index = self._build_from_store()
             index.save(self.index_path, {"descriptor_key": self.options.descriptor_key()})
             self._dirty = False
 
     def _build_from_store(self, kind: str | None = None) -> VectorIndex:
         ids, vectors = self.store.all_vectors()
-        return VectorIndex.build(ids, normalise(vectors),
-                                 choose_kind(kind or self.index_kind, len(ids)))
+        return VectorIndex.build(
+            ids, normalise(vectors), choose_kind(kind or self.index_kind, len(ids))
+        )
 
     def rebuild(self, kind: str | None = None) -> int:
         """Rebuild the index from the metadata (e.g. after a crash or to change its kind)."""
@@ -233,7 +241,7 @@ class Gallery:
                 choose_kind(kind, 0)
                 self.index_kind = kind
             if self.backend == "elasticsearch":  # a fresh index with every vector, so faces
-                index = self.index                # removed behind its back go too
+                index = self.index  # removed behind its back go too
                 index.drop()  # type: ignore[attr-defined]
                 index.ensure()  # type: ignore[attr-defined]
                 migrate_to_es(self.store, index, restart=True)  # type: ignore[arg-type]
@@ -242,30 +250,53 @@ class Gallery:
                 self.save()
             built = self.index
             n = len(built)
-        self.workspace.audit.append(self.user, "face.rebuild",
-                                    {"faces": n, "kind": built.kind})
+        self.workspace.audit.append(self.user, "face.rebuild", {"faces": n, "kind": built.kind})
         return n
 
     # -- enrolment ----------------------------------------------------------------------------
-    def _store_faces(self, record_uid: str, attachment: str, image: ImageFaces,
-                     entity_id: str | None, entity_label: str | None) -> list[int]:
-        rows = [{"face_index": f.index, "entity_id": entity_id, "entity_label": entity_label,
-                 "box": f.box, "size": f.size, "quality": f.quality, "vector": f.unit_vector}
-                for f in image.faces]
+    def _store_faces(
+        self,
+        record_uid: str,
+        attachment: str,
+        image: ImageFaces,
+        entity_id: str | None,
+        entity_label: str | None,
+    ) -> list[int]:
+        rows = [
+            {
+                "face_index": f.index,
+                "entity_id": entity_id,
+                "entity_label": entity_label,
+                "box": f.box,
+                "size": f.size,
+                "quality": f.quality,
+                "vector": f.unit_vector,
+            }
+            for f in image.faces
+        ]
         with self._lock:
             index = self.index  # loaded before the metadata changes, so it is in step
-            added, removed = self.store.replace_photo(record_uid, attachment, image.source,
-                                                      image.sha256, rows, self.user)
+            added, removed = self.store.replace_photo(
+                record_uid, attachment, image.source, image.sha256, rows, self.user
+            )
             index.remove(removed)
             if added:
-                index.add(np.array(added, dtype=np.int64),
-                          np.stack([f.unit_vector for f in image.faces]))
+                index.add(
+                    np.array(added, dtype=np.int64), np.stack([f.unit_vector for f in image.faces])
+                )
             self._dirty = True
         return added
 
-    def enroll_photo(self, path: str | Path, *, record_uid: str, attachment: str = "photo",
-                     entity_id: str | None = None, entity_label: str | None = None,
-                     save: bool = True) -> list[int]:
+    def enroll_photo(
+        self,
+        path: str | Path,
+        *,
+        record_uid: str,
+        attachment: str = "photo",
+        entity_id: str | None = None,
+        entity_label: str | None = None,
+        save: bool = True,
+    ) -> list[int]:
         """Enrol every face of one photo for one record; returns the new face ids.
 
         Re-enrolling the same record photo replaces its faces (idempotent).
@@ -275,13 +306,26 @@ class Gallery:
         ImageError, NoFaceError
             The photo is unusable or holds no face (nothing is changed).
         """
-        return self.enroll_faces(self.pipeline.analyse(path), record_uid=record_uid,
-                                 attachment=attachment, entity_id=entity_id,
-                                 entity_label=entity_label, save=save)
+        return self.enroll_faces(
+            self.pipeline.analyse(path),
+            record_uid=record_uid,
+            attachment=attachment,
+            entity_id=entity_id,
+            entity_label=entity_label,
+            save=save,
+        )
 
-    def enroll_faces(self, image: ImageFaces, *, record_uid: str, attachment: str = "photo",
-                     entity_id: str | None = None, entity_label: str | None = None,
-                     faces: Sequence[int] | None = None, save: bool = True) -> list[int]:
+    def enroll_faces(
+        self,
+        image: ImageFaces,
+        *,
+        record_uid: str,
+        attachment: str = "photo",
+        entity_id: str | None = None,
+        entity_label: str | None = None,
+        faces: Sequence[int] | None = None,
+        save: bool = True,
+    ) -> list[int]:
         """Enrol faces of an already analysed photo (all, or the indices in ``faces``).
 
         Needs the ``ingest`` permission (enrolment changes what searches can find).
@@ -297,9 +341,16 @@ class Gallery:
         ids = self._store_faces(record_uid, attachment, image, entity_id, entity_label)
         if save:
             self.save()
-        self.workspace.audit.append(self.user, "face.enroll", {
-            "record_uid": record_uid, "photo": image.source, "sha256": image.sha256,
-            "faces": len(ids)})
+        self.workspace.audit.append(
+            self.user,
+            "face.enroll",
+            {
+                "record_uid": record_uid,
+                "photo": image.source,
+                "sha256": image.sha256,
+                "faces": len(ids),
+            },
+        )
         return ids
 
     def remove_record(self, record_uid: str, *, save: bool = True) -> int:
@@ -315,8 +366,9 @@ class Gallery:
             self._dirty = True
             if save:
                 self.save()
-        self.workspace.audit.append(self.user, "face.remove",
-                                    {"record_uid": record_uid, "faces": len(ids)})
+        self.workspace.audit.append(
+            self.user, "face.remove", {"record_uid": record_uid, "faces": len(ids)}
+        )
         return len(ids)
 
     def faces_of_record(self, record_uid: str) -> list[dict[str, Any]]:
@@ -339,8 +391,11 @@ class Gallery:
         with self._lock:
             index = self.index
             compiled = index.warm_up()
-            report: dict[str, Any] = {"faces": len(index), "index": index.kind,
-                                      "compiled_search": compiled}
+            report: dict[str, Any] = {
+                "faces": len(index),
+                "index": index.kind,
+                "compiled_search": compiled,
+            }
         report["engine"] = self.pipeline.engine
         return report
 
@@ -356,13 +411,23 @@ class Gallery:
     def _as_probe(self, probe: Probe) -> ImageFaces:
         if isinstance(probe, ImageFaces):
             if any(f.descriptor is None for f in probe.faces):
-                raise FaceError(f"{probe.source!r}: probe faces were only detected; use "
-                                "Gallery.analyse_probe to describe them")
+                raise FaceError(
+                    f"{probe.source!r}: probe faces were only detected; use "
+                    "Gallery.analyse_probe to describe them"
+                )
             return probe
         return self.analyse_probe(probe)
 
-    def search(self, probe: Probe, *, case: str | None, purpose: str | None, k: int = 10,
-               faces: Sequence[int] | None = None, user: str | None = None) -> SearchResult:
+    def search(
+        self,
+        probe: Probe,
+        *,
+        case: str | None,
+        purpose: str | None,
+        k: int = 10,
+        faces: Sequence[int] | None = None,
+        user: str | None = None,
+    ) -> SearchResult:
         """1:N search of one, several or all faces of a probe against the gallery.
 
         Parameters
@@ -394,8 +459,9 @@ class Gallery:
             raise UnknownFaceError(f"{image.source!r}: no probe face chosen")
         for i in chosen:
             if not 0 <= i < len(image.faces):
-                raise UnknownFaceError(f"{image.source!r}: no face {i} (the probe has "
-                                       f"{len(image.faces)})")
+                raise UnknownFaceError(
+                    f"{image.source!r}: no face {i} (the probe has {len(image.faces)})"
+                )
         cal = self.calibration
         search_id = uuid.uuid4().hex
         with self._lock:
@@ -411,33 +477,78 @@ class Gallery:
                 if fid < 0 or row is None:
                     continue
                 s = float(sim)
-                cands.append(Candidate(
-                    search_id=search_id, probe_face=face_i, rank=rank, face_id=int(fid),
-                    similarity=s, above_threshold=s >= cal.threshold, threshold=cal.threshold,
-                    threshold_fmr=cal.fmr, score_fmr=cal.fmr_at(s), record_uid=row.record_uid,
-                    entity_id=row.entity_id, entity_label=row.entity_label,
-                    photo_path=row.photo_path, box=row.box, quality=row.quality))
+                cands.append(
+                    Candidate(
+                        search_id=search_id,
+                        probe_face=face_i,
+                        rank=rank,
+                        face_id=int(fid),
+                        similarity=s,
+                        above_threshold=s >= cal.threshold,
+                        threshold=cal.threshold,
+                        threshold_fmr=cal.fmr,
+                        score_fmr=cal.fmr_at(s),
+                        record_uid=row.record_uid,
+                        entity_id=row.entity_id,
+                        entity_label=row.entity_label,
+                        photo_path=row.photo_path,
+                        box=row.box,
+                        quality=row.quality,
+                    )
+                )
             results.append(ProbeFaceResult(image.faces[face_i], tuple(cands)))
-        result = SearchResult(search_id=search_id, case=case_s, purpose=purpose_s,
-                              probe_sha256=image.sha256, probe_source=image.source, k=k,
-                              threshold=cal.threshold, threshold_fmr=cal.fmr,
-                              gallery_size=gallery_size, faces=tuple(results))
+        result = SearchResult(
+            search_id=search_id,
+            case=case_s,
+            purpose=purpose_s,
+            probe_sha256=image.sha256,
+            probe_source=image.source,
+            k=k,
+            threshold=cal.threshold,
+            threshold_fmr=cal.fmr,
+            gallery_size=gallery_size,
+            faces=tuple(results),
+        )
         all_c = result.candidates
         actor, behalf = self._actor(user)
-        self.store.add_search(search_id, actor, case_s, purpose_s, "search", image.sha256,
-                              [c.face_id for c in all_c])
-        self.workspace.audit.append(actor, "face.search", {
-            "search_id": search_id, "probe_sha256": image.sha256, "k": k,
-            "threshold": cal.threshold, "threshold_fmr": cal.fmr, "faces_searched": chosen,
-            "gallery_size": gallery_size, "candidates": len(all_c),
-            "above_threshold": [[c.face_id, c.record_uid, round(c.similarity, 4)]
-                                for c in all_c if c.above_threshold], **behalf},
-            case=case_s, purpose=purpose_s)
+        self.store.add_search(
+            search_id, actor, case_s, purpose_s, "search", image.sha256, [c.face_id for c in all_c]
+        )
+        self.workspace.audit.append(
+            actor,
+            "face.search",
+            {
+                "search_id": search_id,
+                "probe_sha256": image.sha256,
+                "k": k,
+                "threshold": cal.threshold,
+                "threshold_fmr": cal.fmr,
+                "faces_searched": chosen,
+                "gallery_size": gallery_size,
+                "candidates": len(all_c),
+                "above_threshold": [
+                    [c.face_id, c.record_uid, round(c.similarity, 4)]
+                    for c in all_c
+                    if c.above_threshold
+                ],
+                **behalf,
+            },
+            case=case_s,
+            purpose=purpose_s,
+        )
         return result
 
-    def verify(self, a: Probe, b: Probe, *, case: str | None, purpose: str | None,
-               face_a: int | None = None, face_b: int | None = None,
-               user: str | None = None) -> VerifyResult:
+    def verify(
+        self,
+        a: Probe,
+        b: Probe,
+        *,
+        case: str | None,
+        purpose: str | None,
+        face_a: int | None = None,
+        face_b: int | None = None,
+        user: str | None = None,
+    ) -> VerifyResult:
         """1:1: are the faces of two photos the same person? (audited, a lead only)
 
         ``face_a``/``face_b`` pick a face when a photo holds several (otherwise refused).
@@ -451,33 +562,63 @@ class Gallery:
         cal = self.calibration
         search_id = uuid.uuid4().hex
         actor, behalf = self._actor(user)
-        self.store.add_search(search_id, actor, case_s, purpose_s, "verify",
-                              f"{img_a.sha256},{img_b.sha256}", [])
-        result = VerifyResult(search_id=search_id, case=case_s, purpose=purpose_s,
-                              similarity=s, above_threshold=s >= cal.threshold,
-                              threshold=cal.threshold, threshold_fmr=cal.fmr,
-                              score_fmr=cal.fmr_at(s), face_a=fa, face_b=fb,
-                              sha256_a=img_a.sha256, sha256_b=img_b.sha256)
-        self.workspace.audit.append(actor, "face.verify", {
-            "search_id": search_id, "probe_sha256": img_a.sha256, "other_sha256": img_b.sha256,
-            "similarity": round(s, 4), "threshold": cal.threshold,
-            "above_threshold": result.above_threshold, **behalf}, case=case_s,
-            purpose=purpose_s)
+        self.store.add_search(
+            search_id, actor, case_s, purpose_s, "verify", f"{img_a.sha256},{img_b.sha256}", []
+        )
+        result = VerifyResult(
+            search_id=search_id,
+            case=case_s,
+            purpose=purpose_s,
+            similarity=s,
+            above_threshold=s >= cal.threshold,
+            threshold=cal.threshold,
+            threshold_fmr=cal.fmr,
+            score_fmr=cal.fmr_at(s),
+            face_a=fa,
+            face_b=fb,
+            sha256_a=img_a.sha256,
+            sha256_b=img_b.sha256,
+        )
+        self.workspace.audit.append(
+            actor,
+            "face.verify",
+            {
+                "search_id": search_id,
+                "probe_sha256": img_a.sha256,
+                "other_sha256": img_b.sha256,
+                "similarity": round(s, 4),
+                "threshold": cal.threshold,
+                "above_threshold": result.above_threshold,
+                **behalf,
+            },
+            case=case_s,
+            purpose=purpose_s,
+        )
         return result
 
     # -- review ---------------------------------------------------------------------------------
-    def review(self, candidate: Candidate | tuple[str, int], decision: str, note: str = "", *,
-               user: str | None = None) -> dict[str, Any]:
+    def review(
+        self,
+        candidate: Candidate | tuple[str, int],
+        decision: str,
+        note: str = "",
+        *,
+        user: str | None = None,
+    ) -> dict[str, Any]:
         """Record a reviewer's decision on one candidate ("confirmed" or "rejected"); audited.
 
         The decision is a record for the case file: it changes no data and triggers nothing.
         """
         require(self.workspace, "faces.review", action="face.review")
         if decision not in REVIEW_DECISIONS:
-            raise FaceError(f"review decision {decision!r} must be one of "
-                            f"{', '.join(REVIEW_DECISIONS)}")
-        search_id, face_id = ((candidate.search_id, candidate.face_id)
-                              if isinstance(candidate, Candidate) else candidate)
+            raise FaceError(
+                f"review decision {decision!r} must be one of {', '.join(REVIEW_DECISIONS)}"
+            )
+        search_id, face_id = (
+            (candidate.search_id, candidate.face_id)
+            if isinstance(candidate, Candidate)
+            else candidate
+        )
         info = self.store.search_info(search_id)
         if info is None:
             raise UnknownFaceError(f"no face search {search_id!r} in this workspace")
@@ -486,22 +627,30 @@ class Gallery:
         actor, behalf = self._actor(user)
         review_id = self.store.add_review(search_id, int(face_id), decision, note, actor)
         row = self.store.faces([int(face_id)]).get(int(face_id))
-        params = {"search_id": search_id, "face_id": int(face_id), "decision": decision,
-                  "note": note, "review_id": review_id,
-                  "record_uid": row.record_uid if row else None,
-                  "entity_id": row.entity_id if row else None, **behalf}
-        self.workspace.audit.append(actor, "face.review", params, case=info["case"],
-                                    purpose=info["purpose"])
+        params = {
+            "search_id": search_id,
+            "face_id": int(face_id),
+            "decision": decision,
+            "note": note,
+            "review_id": review_id,
+            "record_uid": row.record_uid if row else None,
+            "entity_id": row.entity_id if row else None,
+            **behalf,
+        }
+        self.workspace.audit.append(
+            actor, "face.review", params, case=info["case"], purpose=info["purpose"]
+        )
         return params
 
 
 def _pick(image: ImageFaces, index: int | None, name: str):
     if index is None:
         if len(image.faces) != 1:
-            raise FaceError(f"{image.source!r} holds {len(image.faces)} faces; choose one "
-                            f"with {name}=<0..{len(image.faces) - 1}>")
+            raise FaceError(
+                f"{image.source!r} holds {len(image.faces)} faces; choose one "
+                f"with {name}=<0..{len(image.faces) - 1}>"
+            )
         return image.faces[0]
     if not 0 <= index < len(image.faces):
-        raise UnknownFaceError(f"{image.source!r}: no face {index} (it has "
-                               f"{len(image.faces)})")
+        raise UnknownFaceError(f"{image.source!r}: no face {index} (it has {len(image.faces)})")
     return image.faces[index]

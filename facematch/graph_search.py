@@ -94,8 +94,9 @@ if numba is not None:
                 break
             c = left
             right = left + 1
-            if right < size and ((keys[right] > keys[left]) if is_max
-                                 else (keys[right] < keys[left])):
+            if right < size and (
+                (keys[right] > keys[left]) if is_max else (keys[right] < keys[left])
+            ):
                 c = right
             if (keys[c] > keys[i]) if is_max else (keys[c] < keys[i]):
                 keys[c], keys[i] = keys[i], keys[c]
@@ -106,9 +107,30 @@ if numba is not None:
         return size
 
     @_jit
-    def _search(q, k, ef, k_factor, pca_a, pca_b, sq_a, sq_b0, codes, neighbors, offsets,
-                cum, entry, max_level, visited, epoch, full, id_map, l0, l0_off, dead,
-                any_dead):  # pragma: no cover
+    def _search(
+        q,
+        k,
+        ef,
+        k_factor,
+        pca_a,
+        pca_b,
+        sq_a,
+        sq_b0,
+        codes,
+        neighbors,
+        offsets,
+        cum,
+        entry,
+        max_level,
+        visited,
+        epoch,
+        full,
+        id_map,
+        l0,
+        l0_off,
+        dead,
+        any_dead,
+    ):  # pragma: no cover
         d = pca_a.shape[0]
         y = np.empty(d, dtype=np.float32)
         for i in range(d):
@@ -221,7 +243,7 @@ def _aligned_copy(a: np.ndarray, align: int = 64) -> np.ndarray:
     """``a`` copied into memory starting on an ``align``-byte boundary."""
     raw = np.empty(a.nbytes + align, dtype=np.uint8)
     start = -raw.ctypes.data % align
-    out = raw[start:start + a.nbytes].view(a.dtype).reshape(a.shape)
+    out = raw[start : start + a.nbytes].view(a.dtype).reshape(a.shape)
     out[...] = a
     return out
 
@@ -247,7 +269,7 @@ class GraphSearcher:
         if int(sq.qtype) != int(faiss.ScalarQuantizer.QT_8bit) or sq.code_size != d:
             raise ValueError("not an 8-bit scalar quantiser")
         trained = faiss.vector_to_array(sq.trained).astype(np.float32)
-        vmin, vdiff = trained[:d], trained[d:2 * d]
+        vmin, vdiff = trained[:d], trained[d : 2 * d]
         self.sq_a = (vdiff / 255.0).astype(np.float32)
         self.sq_b0 = (vmin + 0.5 * self.sq_a).astype(np.float32)
         a = faiss.vector_to_array(pca.A).astype(np.float32).reshape(pca.d_out, pca.d_in)
@@ -257,8 +279,7 @@ class GraphSearcher:
         # a copy aligned to cache lines: faiss's array starts 16 bytes into a line, so each
         # 64-byte code would straddle two lines (two memory reads per distance instead of one)
         self.codes = _aligned_copy(_view(faiss, storage.codes, np.uint8, n * d).reshape(n, d))
-        self.full = _view(faiss, flat.codes, np.uint8, n * dim * 4).view(np.float32).reshape(
-            n, dim)
+        self.full = _view(faiss, flat.codes, np.uint8, n * dim * 4).view(np.float32).reshape(n, dim)
         self.neighbors = _view(faiss, hnsw.neighbors, np.int32, int(hnsw.neighbors.size()))
         self.offsets = _view(faiss, hnsw.offsets, np.uint64, n + 1).astype(np.int64)
         self.cum = faiss.vector_to_array(hnsw.cum_nneighbor_per_level).astype(np.int64)
@@ -267,8 +288,11 @@ class GraphSearcher:
         self.l0_off = self.offsets[:-1] + self.cum[0]
         self.entry = int(hnsw.entry_point)
         self.max_level = int(hnsw.max_level)
-        self.id_map = (_view(faiss, outer.id_map, np.int64, n) if hasattr(outer, "id_map")
-                       else np.arange(n, dtype=np.int64))  # a bare index: positions
+        self.id_map = (
+            _view(faiss, outer.id_map, np.int64, n)
+            if hasattr(outer, "id_map")
+            else np.arange(n, dtype=np.int64)
+        )  # a bare index: positions
         self.visited = np.zeros(n, dtype=visited_dtype)  # == epoch: seen in this query
         self._epoch_type = np.dtype(visited_dtype).type
         self._epoch_max = int(np.iinfo(visited_dtype).max)
@@ -285,19 +309,39 @@ class GraphSearcher:
             self.dead = np.isin(self.id_map, wanted).astype(np.uint8)
             self.any_dead = bool(self.dead.any())
 
-    def search(self, query: np.ndarray, k: int, ef: int, k_factor: int
-               ) -> tuple[np.ndarray, np.ndarray]:
+    def search(
+        self, query: np.ndarray, k: int, ef: int, k_factor: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(squared L2 distances, ids) of the ``k`` best, like the faiss index would."""
         with self._lock:
             self.epoch += 1
             if self.epoch >= self._epoch_max:
                 self.visited[:] = 0
                 self.epoch = 1
-            return _search(np.ascontiguousarray(query, dtype=np.float32), k, max(ef, k * k_factor),
-                           k_factor, self.pca_a, self.pca_b, self.sq_a, self.sq_b0,
-                           self.codes, self.neighbors, self.offsets, self.cum, self.entry,
-                           self.max_level, self.visited, self._epoch_type(self.epoch), self.full,
-                           self.id_map, self.l0, self.l0_off, self.dead, self.any_dead)
+            return _search(
+                np.ascontiguousarray(query, dtype=np.float32),
+                k,
+                max(ef, k * k_factor),
+                k_factor,
+                self.pca_a,
+                self.pca_b,
+                self.sq_a,
+                self.sq_b0,
+                self.codes,
+                self.neighbors,
+                self.offsets,
+                self.cum,
+                self.entry,
+                self.max_level,
+                self.visited,
+                self._epoch_type(self.epoch),
+                self.full,
+                self.id_map,
+                self.l0,
+                self.l0_off,
+                self.dead,
+                self.any_dead,
+            )
 
 
 def compile_searcher(faiss: Any, index: Any) -> GraphSearcher | None:

@@ -60,8 +60,9 @@ class DecodedImage:
         return int(self.pixels.shape[0])
 
 
-def read_image(source: str | Path | bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS,
-               label: str | None = None) -> DecodedImage:
+def read_image(
+    source: str | Path | bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, label: str | None = None
+) -> DecodedImage:
     """Decode a photo file (or its bytes) into an upright RGB array.
 
     Parameters
@@ -90,8 +91,9 @@ def read_image(source: str | Path | bytes, *, max_pixels: int = DEFAULT_MAX_PIXE
         try:
             data = Path(source).read_bytes()
         except OSError as exc:
-            raise NotAnImageError(f"{name!r}: cannot read the file ({exc.strerror or exc})") \
-                from None
+            raise NotAnImageError(
+                f"{name!r}: cannot read the file ({exc.strerror or exc})"
+            ) from None
     digest = hashlib.sha256(data).hexdigest()
     if not data:
         raise NotAnImageError(f"{name!r}: the file is empty")
@@ -101,7 +103,8 @@ def read_image(source: str | Path | bytes, *, max_pixels: int = DEFAULT_MAX_PIXE
         raise ImageTooLargeError(f"{name!r}: refused as a decompression bomb ({exc})") from None
     except UnidentifiedImageError:
         raise NotAnImageError(
-            f"{name!r}: not an image in a supported format ({', '.join(FORMATS)})") from None
+            f"{name!r}: not an image in a supported format ({', '.join(FORMATS)})"
+        ) from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise TruncatedImageError(f"{name!r}: corrupt image header ({exc})") from None
     width, height = im.size
@@ -110,7 +113,8 @@ def read_image(source: str | Path | bytes, *, max_pixels: int = DEFAULT_MAX_PIXE
     if width * height > max_pixels:
         raise ImageTooLargeError(
             f"{name!r}: {width}x{height} = {width * height:,} pixels exceeds the limit of "
-            f"{max_pixels:,} (decompression bomb guard)")
+            f"{max_pixels:,} (decompression bomb guard)"
+        )
     fmt, mode = str(im.format), str(im.mode)
     try:
         im.load()
@@ -149,8 +153,11 @@ def _to_rgb_array(im: Image.Image) -> np.ndarray:
                 scale = max(hi - lo, 1e-9)
         grey = np.clip(arr * (255.0 / scale), 0, 255).astype(np.uint8)
         return np.ascontiguousarray(np.repeat(grey[:, :, None], 3, axis=2))
-    if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in im.info) or \
-            mode == "RGBa":
+    if (
+        mode in ("RGBA", "LA", "PA")
+        or (mode == "P" and "transparency" in im.info)
+        or mode == "RGBa"
+    ):
         rgba = im.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         im = Image.alpha_composite(background, rgba)

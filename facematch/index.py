@@ -119,8 +119,9 @@ class VectorIndex:
         first).
     """
 
-    def __init__(self, kind: str = "flat", *, _index: Any = None,
-                 tombstones: Iterable[int] = ()) -> None:
+    def __init__(
+        self, kind: str = "flat", *, _index: Any = None, tombstones: Iterable[int] = ()
+    ) -> None:
         if kind not in BUILT_KINDS:
             raise FaceIndexError(f"unknown index kind {kind!r} ({', '.join(BUILT_KINDS)})")
         self.kind = kind
@@ -158,9 +159,10 @@ class VectorIndex:
             quantizer = faiss.IndexFlatIP(DIM)
             inner = faiss.IndexIVFFlat(quantizer, DIM, nlist, faiss.METRIC_INNER_PRODUCT)
             if len(vectors) < nlist:
-                raise FaceIndexError(f"an ivf index needs at least {nlist} vectors to train, "
-                                     f"got {len(vectors)}")
-            sample = vectors[np.random.default_rng(0).permutation(len(vectors))[:nlist * 64]]
+                raise FaceIndexError(
+                    f"an ivf index needs at least {nlist} vectors to train, got {len(vectors)}"
+                )
+            sample = vectors[np.random.default_rng(0).permutation(len(vectors))[: nlist * 64]]
             inner.train(sample)
             inner.nprobe = IVF_NPROBE
             quantizer.this.disown()  # owned by ``inner`` from here on
@@ -194,8 +196,13 @@ class VectorIndex:
 
             index_layout.use_huge_pages(_faiss(), self._index)
 
-    def set_search_params(self, *, ef_search: int | None = None, nprobe: int | None = None,
-                          k_factor: int | None = None) -> None:
+    def set_search_params(
+        self,
+        *,
+        ef_search: int | None = None,
+        nprobe: int | None = None,
+        k_factor: int | None = None,
+    ) -> None:
         """Speed/recall knobs of the approximate kinds (defaults: the module constants).
 
         ``ef_search``: HNSW candidate list; ``nprobe``: IVF lists visited; ``k_factor``:
@@ -213,8 +220,10 @@ class VectorIndex:
             inner.nprobe = nprobe or IVF_NPROBE
         elif self.kind == "hnsw-sq":
             faiss.ParameterSpace().set_index_parameters(
-                inner, f"efSearch={ef_search or HNSW_SQ_EF_SEARCH},"
-                       f"k_factor_rf={k_factor or REFINE_K_FACTOR}")
+                inner,
+                f"efSearch={ef_search or HNSW_SQ_EF_SEARCH},"
+                f"k_factor_rf={k_factor or REFINE_K_FACTOR}",
+            )
 
     # -- queries ------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -233,8 +242,10 @@ class VectorIndex:
         """Top-``k`` (similarities, ids) per query, best first; missing slots have id -1."""
         queries = _as_matrix(queries)
         if self._index is None or len(self) == 0 or k <= 0:
-            return (np.full((len(queries), max(k, 0)), -np.inf, dtype=np.float32),
-                    np.full((len(queries), max(k, 0)), -1, dtype=np.int64))
+            return (
+                np.full((len(queries), max(k, 0)), -np.inf, dtype=np.float32),
+                np.full((len(queries), max(k, 0)), -1, dtype=np.int64),
+            )
         searcher = self._compiled() if self.kind == "hnsw-sq" else None
         if searcher is not None:  # leaves removed faces out itself and pads to k
             sims = np.empty((len(queries), k), dtype=np.float32)
@@ -290,8 +301,10 @@ class VectorIndex:
             return
         revived = [int(i) for i in ids if int(i) in self.tombstones]
         if revived:
-            raise FaceIndexError(f"face ids {revived[:5]} were removed from this index; "
-                                 "ids are never reused until a rebuild")
+            raise FaceIndexError(
+                f"face ids {revived[:5]} were removed from this index; "
+                "ids are never reused until a rebuild"
+            )
         if len(ids) and np.isin(ids, self.ids()).any():
             dup = ids[np.isin(ids, self.ids())][:5].tolist()
             raise FaceIndexError(f"face ids {dup} are already in the index")
@@ -319,17 +332,22 @@ class VectorIndex:
 
     # -- files --------------------------------------------------------------------------------
     def header(self) -> dict[str, Any]:
-        return {"kind": self.kind, "count": len(self), "ids_sha256": ids_digest(self.ids()),
-                "tombstones": sorted(self.tombstones), "layout": self.layout}
+        return {
+            "kind": self.kind,
+            "count": len(self),
+            "ids_sha256": ids_digest(self.ids()),
+            "tombstones": sorted(self.tombstones),
+            "layout": self.layout,
+        }
 
     def save(self, path: Path, extra: dict[str, Any] | None = None) -> None:
         """Write atomically: temp file, fsync, keep the old file as ``.prev``, replace."""
         path = Path(path)
         faiss = _faiss()
-        payload = (faiss.serialize_index(self._index).tobytes() if self._index is not None
-                   else b"")
-        header = dict(self.header(), payload_sha256=hashlib.sha256(payload).hexdigest(),
-                      **(extra or {}))
+        payload = faiss.serialize_index(self._index).tobytes() if self._index is not None else b""
+        header = dict(
+            self.header(), payload_sha256=hashlib.sha256(payload).hexdigest(), **(extra or {})
+        )
         head = json.dumps(header, sort_keys=True).encode()
         tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -353,12 +371,12 @@ class VectorIndex:
         if not data.startswith(MAGIC):
             raise FaceIndexError(f"{str(path)!r}: not a superbrain face index")
         n = len(MAGIC)
-        size = int.from_bytes(data[n:n + 8], "little")
+        size = int.from_bytes(data[n : n + 8], "little")
         try:
-            header = json.loads(data[n + 8:n + 8 + size])
+            header = json.loads(data[n + 8 : n + 8 + size])
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise FaceIndexError(f"{str(path)!r}: corrupt header") from None
-        payload = data[n + 8 + size:]
+        payload = data[n + 8 + size :]
         if hashlib.sha256(payload).hexdigest() != header.get("payload_sha256"):
             raise FaceIndexError(f"{str(path)!r}: truncated or corrupt (checksum mismatch)")
         index = None
@@ -381,11 +399,11 @@ def _build_hnsw_sq(faiss: Any, vectors: np.ndarray) -> Any:
     unchanged by the centring PCA does; :meth:`VectorIndex.search` turns it back into cosine.
     """
     if len(vectors) < MIN_TRAIN:
-        raise FaceIndexError(f"an hnsw-sq index needs at least {MIN_TRAIN} vectors to train, "
-                             f"got {len(vectors)}")
+        raise FaceIndexError(
+            f"an hnsw-sq index needs at least {MIN_TRAIN} vectors to train, got {len(vectors)}"
+        )
     index = faiss.index_factory(DIM, f"PCA{PCA_DIM},HNSW{HNSW_SQ_M}_SQ8,RFlat", faiss.METRIC_L2)
-    graph = faiss.downcast_index(faiss.downcast_index(
-        faiss.downcast_index(index).base_index).index)
+    graph = faiss.downcast_index(faiss.downcast_index(faiss.downcast_index(index).base_index).index)
     graph.hnsw.efConstruction = HNSW_SQ_EF_CONSTRUCTION
     sample = vectors[np.random.default_rng(0).permutation(len(vectors))[:100_000]]
     index.train(sample)

@@ -53,8 +53,11 @@ def _arrays(faiss: Any, index: Any) -> list[tuple[str, int, int]]:
         if hasattr(ix, "codes") and hasattr(ix, "code_size"):
             vecs.append(("codes", ix.codes, 1))
         if hasattr(ix, "hnsw"):
-            vecs += [("neighbors", ix.hnsw.neighbors, 4), ("offsets", ix.hnsw.offsets, 8),
-                     ("levels", ix.hnsw.levels, 4)]
+            vecs += [
+                ("neighbors", ix.hnsw.neighbors, 4),
+                ("offsets", ix.hnsw.offsets, 8),
+                ("levels", ix.hnsw.levels, 4),
+            ]
         if hasattr(ix, "id_map"):
             vecs.append(("id_map", ix.id_map, 8))
         for name, vec, width in vecs:
@@ -86,8 +89,7 @@ def use_huge_pages(faiss: Any, index: Any) -> int:
         if end - start < HUGE_PAGE:
             continue
         if madvise(start, end - start, MADV_HUGEPAGE) != 0:
-            log.debug("madvise(MADV_HUGEPAGE) refused for %s (errno %d)", name,
-                      ctypes.get_errno())
+            log.debug("madvise(MADV_HUGEPAGE) refused for %s (errno %d)", name, ctypes.get_errno())
             continue
         if madvise(start, end - start, MADV_COLLAPSE) != 0:  # older kernel: khugepaged will
             log.debug("MADV_COLLAPSE refused for %s (errno %d)", name, ctypes.get_errno())
@@ -135,14 +137,14 @@ def permute(faiss: Any, index: Any, perm: np.ndarray) -> None:
     ``i`` gets the vector, graph node, codes and external id formerly at ``perm[i]``."""
     perm = np.ascontiguousarray(perm, dtype=np.int64)
     outer = faiss.downcast_index(index)
-    if len(perm) != outer.ntotal or not np.array_equal(np.sort(perm),
-                                                       np.arange(outer.ntotal)):
+    if len(perm) != outer.ntotal or not np.array_equal(np.sort(perm), np.arange(outer.ntotal)):
         raise ValueError(f"not a permutation of {outer.ntotal} positions")
     for ix in _inner(faiss, outer):
         if hasattr(ix, "hnsw"):
             ix.permute_entries(perm)  # the graph and its codes storage
-        elif hasattr(ix, "codes") and hasattr(ix, "code_size") and not _is_storage(faiss,
-                                                                                   outer, ix):
+        elif (
+            hasattr(ix, "codes") and hasattr(ix, "code_size") and not _is_storage(faiss, outer, ix)
+        ):
             ix.permute_entries(perm)  # e.g. the full vectors of a refinement
     if hasattr(outer, "id_map"):
         ids = faiss.vector_to_array(outer.id_map)[perm]

@@ -54,24 +54,28 @@ def read_pairs(path: Path) -> list[list[Pair]]:
     try:
         n_folds, n_per = (int(v) for v in lines[0].split())
     except ValueError:
-        raise EvaluationError(f"{str(path)!r}: line 1: expected '<folds> <pairs per set>'") \
-            from None
+        raise EvaluationError(
+            f"{str(path)!r}: line 1: expected '<folds> <pairs per set>'"
+        ) from None
     rows = [ln.split("\t") for ln in lines[1:] if ln.strip()]
     if len(rows) != n_folds * 2 * n_per:
-        raise EvaluationError(f"{str(path)!r}: expected {n_folds * 2 * n_per} pairs, "
-                              f"found {len(rows)}")
+        raise EvaluationError(
+            f"{str(path)!r}: expected {n_folds * 2 * n_per} pairs, found {len(rows)}"
+        )
     folds: list[list[Pair]] = []
     for f in range(n_folds):
         fold: list[Pair] = []
-        for i, row in enumerate(rows[f * 2 * n_per:(f + 1) * 2 * n_per]):
+        for i, row in enumerate(rows[f * 2 * n_per : (f + 1) * 2 * n_per]):
             line = 2 + f * 2 * n_per + i
             try:
                 if len(row) == 3:
-                    fold.append((image_path(row[0], int(row[1])),
-                                 image_path(row[0], int(row[2])), True))
+                    fold.append(
+                        (image_path(row[0], int(row[1])), image_path(row[0], int(row[2])), True)
+                    )
                 elif len(row) == 4:
-                    fold.append((image_path(row[0], int(row[1])),
-                                 image_path(row[2], int(row[3])), False))
+                    fold.append(
+                        (image_path(row[0], int(row[1])), image_path(row[2], int(row[3])), False)
+                    )
                 else:
                     raise ValueError(f"{len(row)} fields")
             except ValueError as exc:
@@ -80,8 +84,10 @@ def read_pairs(path: Path) -> list[list[Pair]]:
     return folds
 
 
-def identification_sets(lfw_dir: Path, within: list[str] | None = None,
-                        ) -> tuple[list[str], list[str]]:
+def identification_sets(
+    lfw_dir: Path,
+    within: list[str] | None = None,
+) -> tuple[list[str], list[str]]:
     """(gallery, probes): first photo of each person with >= 2 photos; the rest as probes.
 
     ``within``: only these images count (e.g. the View 2 pair images); default every photo.
@@ -89,8 +95,9 @@ def identification_sets(lfw_dir: Path, within: list[str] | None = None,
     by_person: dict[str, list[str]] = {}
     if within is None:
         for person in sorted(p for p in lfw_dir.iterdir() if p.is_dir()):
-            by_person[person.name] = [f"{person.name}/{f.name}" for f in person.iterdir()
-                                      if f.suffix.lower() == ".jpg"]
+            by_person[person.name] = [
+                f"{person.name}/{f.name}" for f in person.iterdir() if f.suffix.lower() == ".jpg"
+            ]
     else:
         for img in dict.fromkeys(within):
             by_person.setdefault(person_of(img), []).append(img)
@@ -138,17 +145,30 @@ def load_cache(path: Path) -> dict[str, CachedFace]:
             except (json.JSONDecodeError, KeyError, ValueError):
                 continue  # a line cut short by an interrupted run
             if vec.shape == (128,):
-                out[row["img"]] = CachedFace(vec.copy(), int(row["faces"]), bool(row["fallback"]),
-                                             str(row.get("detector", "hog")),
-                                             str(row.get("engine", "dlib")))
+                out[row["img"]] = CachedFace(
+                    vec.copy(),
+                    int(row["faces"]),
+                    bool(row["fallback"]),
+                    str(row.get("detector", "hog")),
+                    str(row.get("engine", "dlib")),
+                )
     return out
 
 
 def _row(img: str, face: CachedFace) -> str:
-    return json.dumps({"img": img, "faces": face.faces_found, "fallback": face.fallback,
-                       "detector": face.detector, "engine": face.engine,
-                       "desc": base64.b64encode(
-                           face.descriptor.astype(np.float32).tobytes()).decode()}) + "\n"
+    return (
+        json.dumps(
+            {
+                "img": img,
+                "faces": face.faces_found,
+                "fallback": face.fallback,
+                "detector": face.detector,
+                "engine": face.engine,
+                "desc": base64.b64encode(face.descriptor.astype(np.float32).tobytes()).decode(),
+            }
+        )
+        + "\n"
+    )
 
 
 def _seed_from_hog_only(path: Path, options: PipelineOptions) -> None:
@@ -173,13 +193,19 @@ def centre_box(width: int, height: int) -> tuple[int, int, int, int]:
     """Where LFW's alignment puts the face: the central ~43% of the frame."""
     side = 0.43 * min(width, height)
     cx, cy = width / 2, height / 2
-    return (round(cx - side / 2), round(cy - side / 2), round(cx + side / 2),
-            round(cy + side / 2))
+    return (round(cx - side / 2), round(cy - side / 2), round(cx + side / 2), round(cy + side / 2))
 
 
-def embed_lfw(lfw_dir: Path, images: list[str], options: PipelineOptions, cache_dir: Path, *,
-              workers: int | None = None, progress: ProgressCallback | None = None,
-              cancel: CancelToken | None = None) -> dict[str, CachedFace]:
+def embed_lfw(
+    lfw_dir: Path,
+    images: list[str],
+    options: PipelineOptions,
+    cache_dir: Path,
+    *,
+    workers: int | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> dict[str, CachedFace]:
     """Descriptors of the centre face of each image, from the cache or computed (and cached).
 
     ``flip`` descriptors are the mean of a ``plain`` and a ``mirror`` run, each cached on its
@@ -189,15 +215,32 @@ def embed_lfw(lfw_dir: Path, images: list[str], options: PipelineOptions, cache_
     from facematch.batch import embed_files
 
     if options.views == "flip":
-        parts = [embed_lfw(lfw_dir, images, replace(options, views=v), cache_dir,
-                           workers=workers, progress=progress, cancel=cancel)
-                 for v in ("plain", "mirror")]
+        parts = [
+            embed_lfw(
+                lfw_dir,
+                images,
+                replace(options, views=v),
+                cache_dir,
+                workers=workers,
+                progress=progress,
+                cancel=cancel,
+            )
+            for v in ("plain", "mirror")
+        ]
         plain, mirror = parts
-        return {img: CachedFace((c.descriptor + mirror[img].descriptor) / 2, c.faces_found,
-                                c.fallback, c.detector,
-                                c.engine if c.engine == mirror[img].engine
-                                else f"{c.engine} + {mirror[img].engine}")
-                for img, c in plain.items() if img in mirror}
+        return {
+            img: CachedFace(
+                (c.descriptor + mirror[img].descriptor) / 2,
+                c.faces_found,
+                c.fallback,
+                c.detector,
+                c.engine
+                if c.engine == mirror[img].engine
+                else f"{c.engine} + {mirror[img].engine}",
+            )
+            for img, c in plain.items()
+            if img in mirror
+        }
 
     path = cache_file(cache_dir, options)
     if not path.exists() and options.cnn_fallback_side:
@@ -212,10 +255,17 @@ def embed_lfw(lfw_dir: Path, images: list[str], options: PipelineOptions, cache_
     engine = pipeline.engine  # the workers run the same (same environment and packages)
     root = str(lfw_dir.resolve()) + "/"
     with path.open("a", encoding="utf-8") as fh:
-        for n, item in enumerate(embed_files([root + t for t in todo], options, workers=workers,
-                                             require_face=False, progress=progress,
-                                             cancel=cancel)):
-            rel = item.path[len(root):]
+        for n, item in enumerate(
+            embed_files(
+                [root + t for t in todo],
+                options,
+                workers=workers,
+                require_face=False,
+                progress=progress,
+                cancel=cancel,
+            )
+        ):
+            rel = item.path[len(root) :]
             if item.result is None:
                 log.warning("LFW image skipped: %s", item.error)
                 continue
@@ -228,8 +278,9 @@ def embed_lfw(lfw_dir: Path, images: list[str], options: PipelineOptions, cache_
                 face = pipeline.describe_box(image, centre_box(image.width, image.height))
                 fallback = True
             assert face.descriptor is not None
-            cache[rel] = CachedFace(face.descriptor, len(faces), fallback,
-                                    "none" if fallback else face.detector, engine)
+            cache[rel] = CachedFace(
+                face.descriptor, len(faces), fallback, "none" if fallback else face.detector, engine
+            )
             fh.write(_row(rel, cache[rel]))
             if n % 50 == 0:
                 fh.flush()
@@ -272,16 +323,20 @@ class Verification:
         return float(np.std(self.fold_accuracy))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"metric": self.metric, "accuracy_mean": round(self.mean, 5),
-                "accuracy_std": round(self.std, 5),
-                "threshold_mean": round(float(np.mean(self.fold_threshold)), 4),
-                "fold_accuracy": [round(a, 4) for a in self.fold_accuracy],
-                "fold_threshold": [round(t, 4) for t in self.fold_threshold],
-                "tar_at_far": self.tar_at_far}
+        return {
+            "metric": self.metric,
+            "accuracy_mean": round(self.mean, 5),
+            "accuracy_std": round(self.std, 5),
+            "threshold_mean": round(float(np.mean(self.fold_threshold)), 4),
+            "fold_accuracy": [round(a, 4) for a in self.fold_accuracy],
+            "fold_threshold": [round(t, 4) for t in self.fold_threshold],
+            "tar_at_far": self.tar_at_far,
+        }
 
 
-def ten_fold(fold_scores: list[np.ndarray], fold_same: list[np.ndarray], metric: str, *,
-             higher_is_same: bool) -> Verification:
+def ten_fold(
+    fold_scores: list[np.ndarray], fold_same: list[np.ndarray], metric: str, *, higher_is_same: bool
+) -> Verification:
     accs, thresholds = [], []
     for k in range(len(fold_scores)):
         train_s = np.concatenate([s for i, s in enumerate(fold_scores) if i != k])
@@ -326,22 +381,33 @@ class Evaluation:
     calibration: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"options": self.options, "images": self.images,
-                "detection_failures": self.detection_failures,
-                "cnn_detections": self.cnn_detections,
-                "multi_face_images": self.multi_face_images,
-                "engines": self.engines,
-                "verification_euclidean": self.euclidean.to_dict(),
-                "verification_cosine": self.cosine.to_dict(),
-                "accuracy_at_euclidean_0.6": round(self.fixed_06_accuracy, 5),
-                "rank1": None if self.rank1 is None else round(self.rank1, 5),
-                "rank1_probes": self.rank1_probes, "seconds": round(self.seconds, 1)}
+        return {
+            "options": self.options,
+            "images": self.images,
+            "detection_failures": self.detection_failures,
+            "cnn_detections": self.cnn_detections,
+            "multi_face_images": self.multi_face_images,
+            "engines": self.engines,
+            "verification_euclidean": self.euclidean.to_dict(),
+            "verification_cosine": self.cosine.to_dict(),
+            "accuracy_at_euclidean_0.6": round(self.fixed_06_accuracy, 5),
+            "rank1": None if self.rank1 is None else round(self.rank1, 5),
+            "rank1_probes": self.rank1_probes,
+            "seconds": round(self.seconds, 1),
+        }
 
 
-def evaluate(lfw_dir: Path, options: PipelineOptions, cache_dir: Path, *,
-             identification: str = "all", workers: int | None = None,
-             progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
-             log_line: Callable[[str], None] | None = None) -> Evaluation:
+def evaluate(
+    lfw_dir: Path,
+    options: PipelineOptions,
+    cache_dir: Path,
+    *,
+    identification: str = "all",
+    workers: int | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    log_line: Callable[[str], None] | None = None,
+) -> Evaluation:
     """Run LFW View 2 verification (10 folds) and rank-1 identification.
 
     ``identification``: ``"all"`` (every LFW person with >= 2 photos, ~9.2k photos),
@@ -356,16 +422,27 @@ def evaluate(lfw_dir: Path, options: PipelineOptions, cache_dir: Path, *,
     images = [img for fold in folds for a, b, _ in fold for img in (a, b)]
     if identification not in ("all", "pairs", "none"):
         raise EvaluationError(f"identification set {identification!r}: all, pairs or none")
-    gallery, probes = ([], []) if identification == "none" else identification_sets(
-        lfw_dir, images if identification == "pairs" else None)
-    cache = embed_lfw(lfw_dir, images + gallery + probes, options, cache_dir, workers=workers,
-                      progress=progress, cancel=cancel)
+    gallery, probes = (
+        ([], [])
+        if identification == "none"
+        else identification_sets(lfw_dir, images if identification == "pairs" else None)
+    )
+    cache = embed_lfw(
+        lfw_dir,
+        images + gallery + probes,
+        options,
+        cache_dir,
+        workers=workers,
+        progress=progress,
+        cancel=cancel,
+    )
     if cancel is not None and cancel.cancelled:
         raise FaceError("LFW evaluation cancelled (embeddings so far are cached; rerun resumes)")
     missing = sorted({img for img in images if img not in cache})
     if missing:
-        raise EvaluationError(f"{len(missing)} LFW pair images could not be read, "
-                              f"e.g. {missing[0]!r}")
+        raise EvaluationError(
+            f"{len(missing)} LFW pair images could not be read, e.g. {missing[0]!r}"
+        )
     euclid_folds, cos_folds, same_folds = [], [], []
     for fold in folds:
         a = np.stack([cache[p[0]].descriptor for p in fold])
@@ -377,8 +454,9 @@ def evaluate(lfw_dir: Path, options: PipelineOptions, cache_dir: Path, *,
         same_folds.append(np.array([p[2] for p in fold]))
     euclid = ten_fold(euclid_folds, same_folds, "euclidean", higher_is_same=False)
     cosine = ten_fold(cos_folds, same_folds, "cosine", higher_is_same=True)
-    fixed = accuracy(np.concatenate(euclid_folds), np.concatenate(same_folds), 0.6,
-                     higher_is_same=False)
+    fixed = accuracy(
+        np.concatenate(euclid_folds), np.concatenate(same_folds), 0.6, higher_is_same=False
+    )
     pair_images = set(images)
     rank1 = None
     if gallery:
@@ -389,25 +467,36 @@ def evaluate(lfw_dir: Path, options: PipelineOptions, cache_dir: Path, *,
         gv /= np.linalg.norm(gv, axis=1, keepdims=True)
         pv /= np.linalg.norm(pv, axis=1, keepdims=True)
         nearest = np.argmax(pv @ gv.T, axis=1)
-        rank1 = float(np.mean([person_of(g[j]) == person_of(x) for j, x in zip(nearest, p,
-                                                                                strict=True)]))
+        rank1 = float(
+            np.mean([person_of(g[j]) == person_of(x) for j, x in zip(nearest, p, strict=True)])
+        )
     result = Evaluation(
-        options={"key": options.key(), "num_jitters": options.num_jitters,
-                 "views": options.views, "cnn_fallback_side": options.cnn_fallback_side,
-                 "identification": identification},
+        options={
+            "key": options.key(),
+            "num_jitters": options.num_jitters,
+            "views": options.views,
+            "cnn_fallback_side": options.cnn_fallback_side,
+            "identification": identification,
+        },
         images=len(pair_images),
         detection_failures=sum(cache[i].fallback for i in pair_images),
         cnn_detections=sum(cache[i].detector == "cnn" for i in pair_images),
         multi_face_images=sum(cache[i].faces_found > 1 for i in pair_images),
         engines=dict(Counter(cache[i].engine for i in pair_images).most_common()),
-        euclidean=euclid, cosine=cosine, fixed_06_accuracy=fixed, rank1=rank1,
-        rank1_probes=len(probes), seconds=time.monotonic() - start)
+        euclidean=euclid,
+        cosine=cosine,
+        fixed_06_accuracy=fixed,
+        rank1=rank1,
+        rank1_probes=len(probes),
+        seconds=time.monotonic() - start,
+    )
     result.calibration = calibrate(cache, options, cosine)
     return result
 
 
-def calibrate(cache: dict[str, CachedFace], options: PipelineOptions,
-              cosine: Verification) -> dict[str, Any]:
+def calibrate(
+    cache: dict[str, CachedFace], options: PipelineOptions, cosine: Verification
+) -> dict[str, Any]:
     """The calibration data: FMR/TAR against cosine similarity over all cached LFW faces.
 
     Impostor scores are every pair of different people (tens of millions of pairs), genuine
@@ -424,7 +513,7 @@ def calibrate(cache: dict[str, CachedFace], options: PipelineOptions,
     gen_hist = np.zeros(len(edges) - 1, dtype=np.int64)
     step = 1024
     for i in range(0, len(names), step):
-        sims = vecs[i:i + step] @ vecs.T
+        sims = vecs[i : i + step] @ vecs.T
         rows = np.arange(i, min(i + step, len(names)))
         upper = np.arange(len(names))[None, :] > rows[:, None]
         same = person_ids[rows][:, None] == person_ids[None, :]
@@ -436,23 +525,35 @@ def calibrate(cache: dict[str, CachedFace], options: PipelineOptions,
     table = []
     for s in np.arange(0.80, 0.98 + 1e-9, 0.005):
         j = int(np.searchsorted(edges, s))
-        table.append({"similarity": round(float(s), 3), "fmr": float(f"{imp_ge[j]:.3g}"),
-                      "tar": round(float(gen_ge[j]), 4)})
+        table.append(
+            {
+                "similarity": round(float(s), 3),
+                "fmr": float(f"{imp_ge[j]:.3g}"),
+                "tar": round(float(gen_ge[j]), 4),
+            }
+        )
     threshold = float(np.mean(cosine.fold_threshold))
     j = int(np.searchsorted(edges, threshold))
     strict = {}
     for fmr in (1e-3, 1e-4):
         k = int(np.argmax(imp_ge <= fmr))
-        strict[f"{fmr:g}"] = {"similarity": round(float(edges[k]), 4),
-                              "tar": round(float(gen_ge[k]), 4)}
+        strict[f"{fmr:g}"] = {
+            "similarity": round(float(edges[k]), 4),
+            "tar": round(float(gen_ge[k]), 4),
+        }
     return {
-        "descriptor_key": options.descriptor_key(), "pipeline": options.key(),
-        "num_jitters": options.num_jitters, "views": options.views,
+        "descriptor_key": options.descriptor_key(),
+        "pipeline": options.key(),
+        "num_jitters": options.num_jitters,
+        "views": options.views,
         "metric": "cosine",
         "threshold": round(threshold, 4),
-        "fmr": float(f"{imp_ge[j]:.3g}"), "tar": round(float(gen_ge[j]), 4),
-        "lfw_accuracy": round(cosine.mean, 5), "lfw_accuracy_std": round(cosine.std, 5),
-        "impostor_pairs": int(imp_hist.sum()), "genuine_pairs": int(gen_hist.sum()),
+        "fmr": float(f"{imp_ge[j]:.3g}"),
+        "tar": round(float(gen_ge[j]), 4),
+        "lfw_accuracy": round(cosine.mean, 5),
+        "lfw_accuracy_std": round(cosine.std, 5),
+        "impostor_pairs": int(imp_hist.sum()),
+        "genuine_pairs": int(gen_hist.sum()),
         "thresholds_at_fmr": strict,
         "table": table,
     }

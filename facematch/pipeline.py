@@ -102,8 +102,10 @@ class PipelineOptions:
         up = "auto" if self.upsample is None else str(self.upsample)
         cnn = f"|cnn={self.cnn_fallback_side}" if self.cnn_fallback_side else ""
         rot = "" if self.try_rotations else "|rot=0"  # the default keeps earlier keys valid
-        return (f"{self.descriptor_key()}|up={up}|retry={int(self.retry_upsample)}{cnn}"
-                f"|side={self.max_detect_side}{rot}")
+        return (
+            f"{self.descriptor_key()}|up={up}|retry={int(self.retry_upsample)}{cnn}"
+            f"|side={self.max_detect_side}{rot}"
+        )
 
     def descriptor_key(self) -> str:
         """What makes two descriptors comparable (the index refuses mixing these)."""
@@ -187,8 +189,12 @@ class ImageFaces:
         if not self.faces:
             raise NoFaceError(f"{self.source!r}: no face found")
         cx, cy = self.width / 2, self.height / 2
-        return min(self.faces, key=lambda f: ((f.box[0] + f.box[2]) / 2 - cx) ** 2
-                   + ((f.box[1] + f.box[3]) / 2 - cy) ** 2)
+        return min(
+            self.faces,
+            key=lambda f: (
+                ((f.box[0] + f.box[2]) / 2 - cx) ** 2 + ((f.box[1] + f.box[3]) / 2 - cy) ** 2
+            ),
+        )
 
 
 def normalise(vectors: np.ndarray) -> np.ndarray:
@@ -206,8 +212,10 @@ def models_dir() -> Path:
     """
     spec = importlib.util.find_spec("face_recognition_models")
     if spec is None or not spec.submodule_search_locations:
-        raise FaceError("the face_recognition_models package is not installed "
-                        "(pip install face-recognition-models)")
+        raise FaceError(
+            "the face_recognition_models package is not installed "
+            "(pip install face-recognition-models)"
+        )
     folder = Path(next(iter(spec.submodule_search_locations))) / "models"
     for name in (PREDICTOR_FILE, ENCODER_FILE):
         if not (folder / name).is_file():
@@ -270,8 +278,9 @@ class _Models:
                 try:
                     self._encoder = self.dlib.face_recognition_model_v1(str(path))
                 except RuntimeError as exc:
-                    raise FaceError(f"{str(path)!r}: cannot load the dlib face model: "
-                                    f"{exc}") from None
+                    raise FaceError(
+                        f"{str(path)!r}: cannot load the dlib face model: {exc}"
+                    ) from None
             return self._encoder
 
     @property
@@ -304,8 +313,9 @@ class FacePipeline:
         See :class:`PipelineOptions`.
     """
 
-    def __init__(self, options: PipelineOptions | None = None, *,
-                 engine: str | None = None) -> None:
+    def __init__(
+        self, options: PipelineOptions | None = None, *, engine: str | None = None
+    ) -> None:
         self.options = options or PipelineOptions()
         self._engine = engine or engine_setting()
         if self._engine not in ENGINES:
@@ -332,8 +342,9 @@ class FacePipeline:
         image = source if isinstance(source, DecodedImage) else self.load(source)
         return self._run(image, describe=False)
 
-    def analyse(self, source: str | Path | bytes | DecodedImage, *,
-                require_face: bool = True) -> ImageFaces:
+    def analyse(
+        self, source: str | Path | bytes | DecodedImage, *, require_face: bool = True
+    ) -> ImageFaces:
         """Detect every face and compute its descriptor.
 
         Raises
@@ -344,8 +355,9 @@ class FacePipeline:
         image = source if isinstance(source, DecodedImage) else self.load(source)
         result = self._run(image, describe=True)
         if require_face and not result.faces:
-            raise NoFaceError(f"{image.source!r}: no face found "
-                              f"({image.width}x{image.height} pixels)")
+            raise NoFaceError(
+                f"{image.source!r}: no face found ({image.width}x{image.height} pixels)"
+            )
         return result
 
     def describe_box(self, image: DecodedImage, box: Box) -> Face:
@@ -372,15 +384,18 @@ class FacePipeline:
                 elif not found:
                     found = self._detect(models, pixels)  # now with the CNN fallback
             work = np.ascontiguousarray(np.rot90(pixels, turns)) if turns else pixels
-            faces = [self._describe(models, work, rect, i, score, detector, describe=describe)
-                     for i, (rect, score, detector) in enumerate(found)]
+            faces = [
+                self._describe(models, work, rect, i, score, detector, describe=describe)
+                for i, (rect, score, detector) in enumerate(found)
+            ]
         if turns:
             h, w = pixels.shape[:2]
             faces = [_unrotate(f, turns, w, h) for f in faces]
         return ImageFaces(image.source, image.sha256, image.width, image.height, tuple(faces))
 
-    def _best_rotation(self, models: _Models, pixels: np.ndarray,
-                       found: list[tuple[Any, float, str]]) -> tuple[int, list[Any]]:
+    def _best_rotation(
+        self, models: _Models, pixels: np.ndarray, found: list[tuple[Any, float, str]]
+    ) -> tuple[int, list[Any]]:
         """The quarter turns (0-3) under which HOG finds the clearest upright face."""
         best_turns, best_found = 0, found
         best = max((s for _, s, d in found if d == "hog"), default=float("-inf"))
@@ -392,8 +407,9 @@ class FacePipeline:
                 best, best_turns, best_found = score, turns, candidate
         return best_turns, best_found
 
-    def _detect(self, models: _Models, pixels: np.ndarray,
-                cnn: bool = True) -> list[tuple[Any, float, str]]:
+    def _detect(
+        self, models: _Models, pixels: np.ndarray, cnn: bool = True
+    ) -> list[tuple[Any, float, str]]:
         h, w = pixels.shape[:2]
         long_side = max(h, w)
         scale = 1.0
@@ -405,8 +421,11 @@ class FacePipeline:
         if up is None:
             up = 1 if max(work.shape[:2]) <= 800 else 0
         rects, scores, _ = models.detector.run(work, up, 0.0)
-        if not len(rects) and self.options.retry_upsample and \
-                work.shape[0] * work.shape[1] * 4 ** (up + 1) <= 40_000_000:
+        if (
+            not len(rects)
+            and self.options.retry_upsample
+            and work.shape[0] * work.shape[1] * 4 ** (up + 1) <= 40_000_000
+        ):
             rects, scores, _ = models.detector.run(work, up + 1, 0.0)
         detector = "hog"
         if not len(rects) and cnn and self.options.cnn_fallback_side:
@@ -420,8 +439,12 @@ class FacePipeline:
         out = []
         for rect, score in zip(rects, scores, strict=True):
             if scale != 1.0:
-                rect = dlib.rectangle(round(rect.left() / scale), round(rect.top() / scale),
-                                      round(rect.right() / scale), round(rect.bottom() / scale))
+                rect = dlib.rectangle(
+                    round(rect.left() / scale),
+                    round(rect.top() / scale),
+                    round(rect.right() / scale),
+                    round(rect.bottom() / scale),
+                )
             out.append((rect, float(score), detector))
         out.sort(key=lambda rs: (rs[0].left(), rs[0].top()))
         return out
@@ -462,24 +485,44 @@ class FacePipeline:
         plain = np.asarray(encode(chip, jitters), dtype=np.float32)
         return (plain + mirrored) / 2
 
-    def _describe(self, models: _Models, pixels: np.ndarray, rect: Any, index: int,
-                  score: float, detector: str, *, describe: bool) -> Face:
+    def _describe(
+        self,
+        models: _Models,
+        pixels: np.ndarray,
+        rect: Any,
+        index: int,
+        score: float,
+        detector: str,
+        *,
+        describe: bool,
+    ) -> Face:
         h, w = pixels.shape[:2]
         shape = models.predictor(pixels, rect)
         landmarks = tuple((shape.part(i).x, shape.part(i).y) for i in range(shape.num_parts))
         chip = models.dlib.get_face_chip(pixels, shape, CHIP_SIZE, CHIP_PADDING)
         descriptor = self._descriptor(models, chip) if describe else None
         size = int(min(rect.width(), rect.height()))
-        box = (max(0, rect.left()), max(0, rect.top()), min(w, rect.right() + 1),
-               min(h, rect.bottom() + 1))
-        parts = quality_parts(size, 2 * score - 1 if detector == "cnn" else score, chip,
-                              landmarks)
+        box = (
+            max(0, rect.left()),
+            max(0, rect.top()),
+            min(w, rect.right() + 1),
+            min(h, rect.bottom() + 1),
+        )
+        parts = quality_parts(size, 2 * score - 1 if detector == "cnn" else score, chip, landmarks)
         base = [v for k, v in parts.items() if k != "upright"]
         # the geometric mean as before, scaled down for a face lying sideways
         quality = float(np.prod(base) ** (1 / len(base))) * parts.get("upright", 1.0)
-        return Face(index=index, box=box, size=size, score=round(score, 4),
-                    quality=round(quality, 3), quality_parts=parts, landmarks=landmarks,
-                    descriptor=descriptor, detector=detector)
+        return Face(
+            index=index,
+            box=box,
+            size=size,
+            score=round(score, 4),
+            quality=round(quality, 3),
+            quality_parts=parts,
+            landmarks=landmarks,
+            descriptor=descriptor,
+            detector=detector,
+        )
 
 
 #: Rotations are tried when the best HOG score is below this (or only the CNN found a face);
@@ -498,6 +541,7 @@ def _weak(found: list[tuple[Any, float, str]]) -> bool:
 def _unrotate(face: Face, turns: int, w: int, h: int) -> Face:
     """``face`` found in the photo turned ``turns`` quarter turns counter-clockwise
     (``np.rot90``), with its box and landmarks mapped back to the photo's coordinates."""
+
     def back(x: float, y: float) -> tuple[int, int]:
         if turns == 1:
             return int(w - 1 - y), int(x)
@@ -506,10 +550,15 @@ def _unrotate(face: Face, turns: int, w: int, h: int) -> Face:
         return int(y), int(h - 1 - x)
 
     (x0, y0), (x1, y1) = back(face.box[0], face.box[1]), back(face.box[2] - 1, face.box[3] - 1)
-    box = (max(0, min(x0, x1)), max(0, min(y0, y1)), min(w, max(x0, x1) + 1),
-           min(h, max(y0, y1) + 1))
-    return replace(face, box=box, landmarks=tuple(back(x, y) for x, y in face.landmarks),
-                   rotation=90 * turns)
+    box = (
+        max(0, min(x0, x1)),
+        max(0, min(y0, y1)),
+        min(w, max(x0, x1) + 1),
+        min(h, max(y0, y1) + 1),
+    )
+    return replace(
+        face, box=box, landmarks=tuple(back(x, y) for x, y in face.landmarks), rotation=90 * turns
+    )
 
 
 def _resize(pixels: np.ndarray, scale: float) -> np.ndarray:
@@ -524,8 +573,9 @@ def _mirror(chip: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(chip[:, ::-1])
 
 
-def quality_parts(size: int, score: float, chip: np.ndarray,
-                  landmarks: tuple[tuple[int, int], ...]) -> dict[str, float]:
+def quality_parts(
+    size: int, score: float, chip: np.ndarray, landmarks: tuple[tuple[int, int], ...]
+) -> dict[str, float]:
     """The factors of the quality score, each in 0.05..1 (1 = good).
 
     ``size``: 100 px or more between the box sides is ideal (the descriptor is computed at
@@ -561,6 +611,13 @@ def quality_parts(size: int, score: float, chip: np.ndarray,
             # (a sideways photo the rotation search could not fix) gets a meaningless chip
             tilt = 180.0 - abs(math.degrees(math.atan2(axis[1], axis[0])))
             upright_q = float(min(1.0, max(0.0, 1.0 - (abs(tilt) - 20.0) / 40.0)))
-    return {k: round(float(max(0.05, v)), 3) for k, v in
-            {"size": size_q, "detector": det_q, "sharpness": sharp_q, "pose": pose_q,
-             "upright": upright_q}.items()}
+    return {
+        k: round(float(max(0.05, v)), 3)
+        for k, v in {
+            "size": size_q,
+            "detector": det_q,
+            "sharpness": sharp_q,
+            "pose": pose_q,
+            "upright": upright_q,
+        }.items()
+    }

@@ -82,12 +82,19 @@ class ReembedFailure:
     detail: str
 
     def describe(self) -> str:
-        return (f"face {self.face_id} (record {self.record_uid}) {self.photo_path!r}: "
-                f"{REASONS.get(self.reason, self.reason)}: {self.detail}")
+        return (
+            f"face {self.face_id} (record {self.record_uid}) {self.photo_path!r}: "
+            f"{REASONS.get(self.reason, self.reason)}: {self.detail}"
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"face_id": self.face_id, "record_uid": self.record_uid,
-                "photo_path": self.photo_path, "reason": self.reason, "detail": self.detail}
+        return {
+            "face_id": self.face_id,
+            "record_uid": self.record_uid,
+            "photo_path": self.photo_path,
+            "reason": self.reason,
+            "detail": self.detail,
+        }
 
 
 @dataclass
@@ -114,24 +121,40 @@ class ReembedReport:
 
     def summary(self) -> str:
         if self.checked_only:
-            return (f"checked {self.photos} photos of {self.faces} faces: {self.failed} faces "
-                    "cannot be re-embedded (nothing changed)")
+            return (
+                f"checked {self.photos} photos of {self.faces} faces: {self.failed} faces "
+                "cannot be re-embedded (nothing changed)"
+            )
         if not self.faces and not self.switched:
             return f"nothing to re-embed: the gallery's descriptors are {self.to_key!r}"
-        text = (f"{self.migrated} of {self.faces} faces re-embedded ({self.resumed} resumed), "
-                f"{self.failed} failed")
+        text = (
+            f"{self.migrated} of {self.faces} faces re-embedded ({self.resumed} resumed), "
+            f"{self.failed} failed"
+        )
         if self.cancelled:
             return text + " (cancelled: the gallery is unchanged; run again to resume)"
-        return text + (f"; {self.excluded} faces kept out of the index; the index holds "
-                       f"{self.index_faces} faces")
+        return text + (
+            f"; {self.excluded} faces kept out of the index; the index holds "
+            f"{self.index_faces} faces"
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"from_key": self.from_key, "to_key": self.to_key, "faces": self.faces,
-                "photos": self.photos, "migrated": self.migrated, "resumed": self.resumed,
-                "failed": self.failed, "cancelled": self.cancelled, "switched": self.switched,
-                "checked_only": self.checked_only, "excluded": self.excluded,
-                "index_faces": self.index_faces, "index_saved": self.index_saved,
-                "failures": [f.to_dict() for f in self.failures]}
+        return {
+            "from_key": self.from_key,
+            "to_key": self.to_key,
+            "faces": self.faces,
+            "photos": self.photos,
+            "migrated": self.migrated,
+            "resumed": self.resumed,
+            "failed": self.failed,
+            "cancelled": self.cancelled,
+            "switched": self.switched,
+            "checked_only": self.checked_only,
+            "excluded": self.excluded,
+            "index_faces": self.index_faces,
+            "index_saved": self.index_saved,
+            "failures": [f.to_dict() for f in self.failures],
+        }
 
 
 def iou(a: Box, b: Box) -> float:
@@ -145,14 +168,21 @@ def iou(a: Box, b: Box) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def match_faces(enrolled: Sequence[FaceRow], image: ImageFaces,
-                min_iou: float = MIN_IOU) -> tuple[dict[int, tuple[int, float]], dict[int, float]]:
+def match_faces(
+    enrolled: Sequence[FaceRow], image: ImageFaces, min_iou: float = MIN_IOU
+) -> tuple[dict[int, tuple[int, float]], dict[int, float]]:
     """Pair enrolled faces with re-detected ones, one to one, best overlaps first.
 
     Returns ``({face_id: (detected index, iou)}, {unmatched face_id: best iou})``.
     """
-    pairs = sorted(((iou(row.box, det.box), row.face_id, i)
-                    for row in enrolled for i, det in enumerate(image.faces)), reverse=True)
+    pairs = sorted(
+        (
+            (iou(row.box, det.box), row.face_id, i)
+            for row in enrolled
+            for i, det in enumerate(image.faces)
+        ),
+        reverse=True,
+    )
     matched: dict[int, tuple[int, float]] = {}
     taken: set[int] = set()
     best: dict[int, float] = {row.face_id: 0.0 for row in enrolled}
@@ -182,11 +212,17 @@ class _Photo:
     faces: list[FaceRow]
 
 
-def reembed_gallery(workspace: Workspace, *, calibration: Calibration | None = None,
-                    path_map: Sequence[tuple[str, str]] = (), min_iou: float = MIN_IOU,
-                    workers: int | None = None, check_only: bool = False,
-                    progress: ProgressCallback | None = None,
-                    cancel: CancelToken | None = None) -> ReembedReport:
+def reembed_gallery(
+    workspace: Workspace,
+    *,
+    calibration: Calibration | None = None,
+    path_map: Sequence[tuple[str, str]] = (),
+    min_iou: float = MIN_IOU,
+    workers: int | None = None,
+    check_only: bool = False,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> ReembedReport:
     """Re-compute every face's descriptor with the calibration's setting, keeping face ids.
 
     Parameters
@@ -244,14 +280,14 @@ def reembed_gallery(workspace: Workspace, *, calibration: Calibration | None = N
         staged = store.staged_ids(target) & {r.face_id for r in rows}
         report.resumed = len(staged)
         photos = _find_photos(rows, path_map, report, cancel, progress, staged)
-        _embed_and_stage(store, photos, options, target, min_iou, workers, report, progress,
-                         cancel)
+        _embed_and_stage(store, photos, options, target, min_iou, workers, report, progress, cancel)
         report.migrated += report.resumed
         report.cancelled = bool(cancel is not None and cancel.cancelled)
         if not report.cancelled:
             failures = {f.face_id: (f.reason, f.detail) for f in report.failures}
             report.migrated, report.excluded = store.switch_descriptors(
-                from_key=current, target_key=target, failures=failures, exclude_unstaged=full)
+                from_key=current, target_key=target, failures=failures, exclude_unstaged=full
+            )
             report.switched = True
     finally:
         store.close()
@@ -268,9 +304,14 @@ def reembed_gallery(workspace: Workspace, *, calibration: Calibration | None = N
     return report
 
 
-def _find_photos(rows: Sequence[FaceRow], path_map: Sequence[tuple[str, str]],
-                 report: ReembedReport, cancel: CancelToken | None,
-                 progress: ProgressCallback | None, staged: set[int]) -> list[_Photo]:
+def _find_photos(
+    rows: Sequence[FaceRow],
+    path_map: Sequence[tuple[str, str]],
+    report: ReembedReport,
+    cancel: CancelToken | None,
+    progress: ProgressCallback | None,
+    staged: set[int],
+) -> list[_Photo]:
     """Group the faces still to do by photo; report those whose photo is missing or changed."""
     groups: dict[tuple[str, str], list[FaceRow]] = {}
     for row in rows:
@@ -293,24 +334,38 @@ def _find_photos(rows: Sequence[FaceRow], path_map: Sequence[tuple[str, str]],
             if found is None:
                 _fail(report, faces, stored, "unreadable", f"{where}: cannot read the file")
             elif found != sha:
-                _fail(report, faces, stored, "changed",
-                      f"{where}: SHA-256 {found[:12]}... differs from the enrolled "
-                      f"{sha[:12]}...")
+                _fail(
+                    report,
+                    faces,
+                    stored,
+                    "changed",
+                    f"{where}: SHA-256 {found[:12]}... differs from the enrolled {sha[:12]}...",
+                )
             else:
                 photos.append(_Photo(stored, path, sha, faces))
         meter.advance(1, f"checked {Path(path).name}")
     return photos
 
 
-def _fail(report: ReembedReport, faces: Sequence[FaceRow], path: str, reason: str,
-          detail: str) -> None:
-    report.failures.extend(ReembedFailure(f.face_id, f.record_uid, path, reason, detail)
-                           for f in faces)
+def _fail(
+    report: ReembedReport, faces: Sequence[FaceRow], path: str, reason: str, detail: str
+) -> None:
+    report.failures.extend(
+        ReembedFailure(f.face_id, f.record_uid, path, reason, detail) for f in faces
+    )
 
 
-def _embed_and_stage(store: FaceStore, photos: Sequence[_Photo], options: Any, target: str,
-                     min_iou: float, workers: int | None, report: ReembedReport,
-                     progress: ProgressCallback | None, cancel: CancelToken | None) -> None:
+def _embed_and_stage(
+    store: FaceStore,
+    photos: Sequence[_Photo],
+    options: Any,
+    target: str,
+    min_iou: float,
+    workers: int | None,
+    report: ReembedReport,
+    progress: ProgressCallback | None,
+    cancel: CancelToken | None,
+) -> None:
     if not photos or (cancel is not None and cancel.cancelled):
         return
     by_path: dict[str, list[_Photo]] = {}
@@ -320,8 +375,14 @@ def _embed_and_stage(store: FaceStore, photos: Sequence[_Photo], options: Any, t
     pending: list[dict[str, Any]] = []
     last_flush = time.monotonic()
     try:
-        for item in embed_files(list(by_path), options, workers=n_workers, require_face=False,
-                                progress=progress, cancel=cancel):
+        for item in embed_files(
+            list(by_path),
+            options,
+            workers=n_workers,
+            require_face=False,
+            progress=progress,
+            cancel=cancel,
+        ):
             for photo in by_path[item.path]:
                 pending += _staged_rows(photo, item, min_iou, report)
             # one commit (an fsync) per batch, not per photo; a kill loses only this batch
@@ -332,22 +393,29 @@ def _embed_and_stage(store: FaceStore, photos: Sequence[_Photo], options: Any, t
         _flush(store, target, pending, report)
 
 
-def _flush(store: FaceStore, target: str, pending: list[dict[str, Any]],
-           report: ReembedReport) -> None:
+def _flush(
+    store: FaceStore, target: str, pending: list[dict[str, Any]], report: ReembedReport
+) -> None:
     store.stage_descriptors(target, pending)
     report.migrated += len(pending)
     pending.clear()
 
 
-def _staged_rows(photo: _Photo, item: BatchItem, min_iou: float,
-                 report: ReembedReport) -> list[dict[str, Any]]:
+def _staged_rows(
+    photo: _Photo, item: BatchItem, min_iou: float, report: ReembedReport
+) -> list[dict[str, Any]]:
     image = item.result
     if image is None:
         _fail(report, photo.faces, photo.path, "unreadable", str(item.error))
         return []
     if image.sha256 != photo.sha256:  # replaced between the check and the analysis
-        _fail(report, photo.faces, photo.path, "changed",
-              f"{photo.path!r}: SHA-256 changed while re-embedding")
+        _fail(
+            report,
+            photo.faces,
+            photo.path,
+            "changed",
+            f"{photo.path!r}: SHA-256 changed while re-embedding",
+        )
         return []
     out: list[dict[str, Any]] = []
     # one to one within each enrolment (record photo); two records may share one photo
@@ -358,26 +426,53 @@ def _staged_rows(photo: _Photo, item: BatchItem, min_iou: float,
         matched, unmatched = match_faces(rows, image, min_iou)
         for row in rows:
             if row.face_id in unmatched:
-                found = (f"{len(image.faces)} face(s) found, best box overlap "
-                         f"{unmatched[row.face_id]:.2f} < {min_iou}" if image.faces
-                         else "no face found")
-                _fail(report, [row], photo.path, "unmatched",
-                      f"{photo.path!r}: enrolled box {list(row.box)}: {found}")
+                found = (
+                    f"{len(image.faces)} face(s) found, best box overlap "
+                    f"{unmatched[row.face_id]:.2f} < {min_iou}"
+                    if image.faces
+                    else "no face found"
+                )
+                _fail(
+                    report,
+                    [row],
+                    photo.path,
+                    "unmatched",
+                    f"{photo.path!r}: enrolled box {list(row.box)}: {found}",
+                )
                 continue
             face = image.faces[matched[row.face_id][0]]
-            out.append({"face_id": row.face_id, "photo_sha256": photo.sha256,
-                        "photo_path": photo.path, "vector": face.unit_vector, "box": face.box,
-                        "size": face.size, "quality": face.quality})
+            out.append(
+                {
+                    "face_id": row.face_id,
+                    "photo_sha256": photo.sha256,
+                    "photo_path": photo.path,
+                    "vector": face.unit_vector,
+                    "box": face.box,
+                    "size": face.size,
+                    "quality": face.quality,
+                }
+            )
     return out
 
 
 def _audit(workspace: Workspace, user: str, report: ReembedReport) -> None:
     if report.checked_only or (not report.faces and not report.switched):
         return
-    workspace.audit.append(user, "face.reembed", {
-        "from_key": report.from_key, "to_key": report.to_key, "faces": report.faces,
-        "migrated": report.migrated, "resumed": report.resumed, "failed": report.failed,
-        "failed_faces": [f.face_id for f in report.failures][:AUDIT_FAILED_IDS],
-        "excluded": report.excluded, "index_faces": report.index_faces,
-        "index_saved": report.index_saved, "cancelled": report.cancelled,
-        "switched": report.switched})
+    workspace.audit.append(
+        user,
+        "face.reembed",
+        {
+            "from_key": report.from_key,
+            "to_key": report.to_key,
+            "faces": report.faces,
+            "migrated": report.migrated,
+            "resumed": report.resumed,
+            "failed": report.failed,
+            "failed_faces": [f.face_id for f in report.failures][:AUDIT_FAILED_IDS],
+            "excluded": report.excluded,
+            "index_faces": report.index_faces,
+            "index_saved": report.index_saved,
+            "cancelled": report.cancelled,
+            "switched": report.switched,
+        },
+    )

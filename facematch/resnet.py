@@ -39,7 +39,7 @@ DESCRIPTOR_SIZE = 128
 @dataclass(frozen=True)
 class Conv:
     weights: np.ndarray  # (filters, channels, rows, cols)
-    bias: np.ndarray     # (filters,)
+    bias: np.ndarray  # (filters,)
     stride: int
     padding: int
 
@@ -71,8 +71,9 @@ class _Reader:
         self._next: dict[bytes, int] = {}  # where each name's next occurrence is
 
     def fail(self, what: str) -> FaceError:
-        return FaceError(f"{str(self.path)!r}: not dlib's face ResNet as expected "
-                         f"({what} at byte {self.pos})")
+        return FaceError(
+            f"{str(self.path)!r}: not dlib's face ResNet as expected ({what} at byte {self.pos})"
+        )
 
     def integer(self) -> int:
         if self.pos >= len(self.data):
@@ -81,14 +82,14 @@ class _Reader:
         count = head & 0x0F
         if count > 8:
             raise self.fail(f"integer of {count} bytes")
-        value = int.from_bytes(self.data[self.pos + 1:self.pos + 1 + count], "little")
+        value = int.from_bytes(self.data[self.pos + 1 : self.pos + 1 + count], "little")
         self.pos += 1 + count
         return -value if head & 0x80 else value
 
     def real(self) -> float:
         mantissa = self.integer()
         exponent = self.integer()
-        return float(mantissa) * 2.0 ** exponent
+        return float(mantissa) * 2.0**exponent
 
     def tensor(self) -> np.ndarray:
         version = self.integer()
@@ -154,15 +155,17 @@ def parse_weights(data: bytes, path: Path) -> ResNetWeights:
         if name == b"con_4":
             params = r.tensor()
             filters, nr, nc, sy, sx, py, px = (r.integer() for _ in range(7))
-            if filters <= 0 or nr <= 0 or nr != nc or sy != sx or py != px or \
-                    params.size % filters:
+            if filters <= 0 or nr <= 0 or nr != nc or sy != sx or py != px or params.size % filters:
                 raise r.fail(f"convolution {nr}x{nc} stride {sy},{sx} padding {py},{px}")
             channels = (params.size - filters) // (filters * nr * nc)
             if channels * filters * nr * nc + filters != params.size:
                 raise r.fail(f"convolution of {params.size} parameters")
             split = channels * filters * nr * nc
-            convs.append(Conv(params[:split].reshape(filters, channels, nr, nc),
-                              params[split:].copy(), sy, py))
+            convs.append(
+                Conv(
+                    params[:split].reshape(filters, channels, nr, nc), params[split:].copy(), sy, py
+                )
+            )
         elif name == b"affine_":
             params = r.tensor()
             half = params.size // 2
@@ -172,15 +175,14 @@ def parse_weights(data: bytes, path: Path) -> ResNetWeights:
             params = r.tensor()
             if params.size not in (inputs * outputs, (inputs + 1) * outputs):
                 raise r.fail(f"fully connected {inputs}->{outputs} of {params.size}")
-            fc = params[:inputs * outputs].reshape(inputs, outputs)
+            fc = params[: inputs * outputs].reshape(inputs, outputs)
         elif name == b"avg_pool_2":
             pools["avg"] += 1
         else:
             pools["max"] += 1
     if fc is None:
         raise r.fail("no fully connected layer")
-    return ResNetWeights(means, rows, tuple(convs), tuple(affines), fc, pools["avg"],
-                         pools["max"])
+    return ResNetWeights(means, rows, tuple(convs), tuple(affines), fc, pools["avg"], pools["max"])
 
 
 def check_network(w: ResNetWeights) -> list[tuple[Conv, Affine, Conv, Affine]]:
@@ -195,8 +197,9 @@ def check_network(w: ResNetWeights) -> list[tuple[Conv, Affine, Conv, Affine]]:
         problems.append("the first convolution is not the 7x7/2 RGB stem")
     for i, (c, a) in enumerate(zip(w.convs, w.affines, strict=False)):
         if a.gamma.size != c.weights.shape[0] or a.beta.size != c.weights.shape[0]:
-            problems.append(f"affine layer {i} has {a.gamma.size} scales for "
-                            f"{c.weights.shape[0]} filters")
+            problems.append(
+                f"affine layer {i} has {a.gamma.size} scales for {c.weights.shape[0]} filters"
+            )
             break
     if w.max_pools != 1:
         problems.append(f"{w.max_pools} max pools")
@@ -209,8 +212,10 @@ def check_network(w: ResNetWeights) -> list[tuple[Conv, Affine, Conv, Affine]]:
         blocks.append((w.convs[i], w.affines[i], w.convs[i + 1], w.affines[i + 1]))
     downs = sum(1 for b in blocks if b[0].stride == 2)
     if w.avg_pools != downs + 1:
-        raise FaceError(f"the face ResNet file has {w.avg_pools} average pools for {downs} "
-                        "down-sampling blocks (expected one each, plus the final pool)")
+        raise FaceError(
+            f"the face ResNet file has {w.avg_pools} average pools for {downs} "
+            "down-sampling blocks (expected one each, plus the final pool)"
+        )
     return blocks
 
 
@@ -242,13 +247,21 @@ def build_onnx(w: ResNetWeights) -> bytes:
             weights = (c.weights * a.gamma[:, None, None, None]).astype(np.float32)
             bias = (c.bias * a.gamma + a.beta).astype(np.float32)
         if not (np.isfinite(weights).all() and np.isfinite(bias).all()):
-            raise FaceError("the face ResNet file's parameters are not finite numbers "
-                            "(a damaged file)")
+            raise FaceError(
+                "the face ResNet file's parameters are not finite numbers (a damaged file)"
+            )
         out = name("conv")
         k = c.weights.shape[2]
-        nodes.append(helper.make_node(
-            "Conv", [x, const(weights, "w"), const(bias, "b")], [out],
-            kernel_shape=[k, k], strides=[c.stride, c.stride], pads=[c.padding] * 4))
+        nodes.append(
+            helper.make_node(
+                "Conv",
+                [x, const(weights, "w"), const(bias, "b")],
+                [out],
+                kernel_shape=[k, k],
+                strides=[c.stride, c.stride],
+                pads=[c.padding] * 4,
+            )
+        )
         if relu:
             act = name("relu")
             nodes.append(helper.make_node("Relu", [out], [act]))
@@ -287,8 +300,10 @@ def build_onnx(w: ResNetWeights) -> bytes:
     channels = stem.weights.shape[0]
     for c1, a1, c2, a2 in blocks:
         if c1.weights.shape[1] != channels or c2.weights.shape[1] != c1.weights.shape[0]:
-            raise FaceError("the face ResNet file's convolutions do not chain "
-                            f"({channels} channels into {c1.weights.shape[1]})")
+            raise FaceError(
+                "the face ResNet file's convolutions do not chain "
+                f"({channels} channels into {c1.weights.shape[1]})"
+            )
         y = conv(x, c1, a1, relu=True)
         ysize = (size + 2 * c1.padding - c1.weights.shape[2]) // c1.stride + 1
         y = conv(y, c2, a2, relu=False)
@@ -297,14 +312,24 @@ def build_onnx(w: ResNetWeights) -> bytes:
         shortcut, ssize = x, size
         if c1.stride == 2:
             shortcut = name("avgpool")
-            nodes.append(helper.make_node("AveragePool", [x], [shortcut], kernel_shape=[2, 2],
-                                          strides=[2, 2]))
+            nodes.append(
+                helper.make_node(
+                    "AveragePool", [x], [shortcut], kernel_shape=[2, 2], strides=[2, 2]
+                )
+            )
             ssize = (size - 2) // 2 + 1
         out_c, out_s = max(channels, filters), max(ssize, ysize)
         summed = name("add")
-        nodes.append(helper.make_node(
-            "Add", [pad_to(y, (filters, ysize), (out_c, out_s)),
-                    pad_to(shortcut, (channels, ssize), (out_c, out_s))], [summed]))
+        nodes.append(
+            helper.make_node(
+                "Add",
+                [
+                    pad_to(y, (filters, ysize), (out_c, out_s)),
+                    pad_to(shortcut, (channels, ssize), (out_c, out_s)),
+                ],
+                [summed],
+            )
+        )
         x = name("relu")
         nodes.append(helper.make_node("Relu", [summed], [x]))
         channels, size = out_c, out_s
@@ -313,21 +338,25 @@ def build_onnx(w: ResNetWeights) -> bytes:
     flat = name("flat")
     nodes.append(helper.make_node("Flatten", [g], [flat], axis=1))
     if w.fc.shape[0] != channels:
-        raise FaceError(f"the face ResNet file's last layer takes {w.fc.shape[0]} values, "
-                        f"the network gives {channels}")
+        raise FaceError(
+            f"the face ResNet file's last layer takes {w.fc.shape[0]} values, "
+            f"the network gives {channels}"
+        )
     if not np.isfinite(w.fc).all():
-        raise FaceError("the face ResNet file's parameters are not finite numbers "
-                        "(a damaged file)")
-    nodes.append(helper.make_node("MatMul", [flat, const(w.fc.astype(np.float32), "fc")],
-                                  ["descriptors"]))
+        raise FaceError("the face ResNet file's parameters are not finite numbers (a damaged file)")
+    nodes.append(
+        helper.make_node("MatMul", [flat, const(w.fc.astype(np.float32), "fc")], ["descriptors"])
+    )
     graph = helper.make_graph(
-        nodes, "dlib_face_recognition_resnet_model_v1",
+        nodes,
+        "dlib_face_recognition_resnet_model_v1",
         [helper.make_tensor_value_info("chips", TensorProto.UINT8, ["n", w.size, w.size, 3])],
-        [helper.make_tensor_value_info("descriptors", TensorProto.FLOAT,
-                                       ["n", DESCRIPTOR_SIZE])],
-        inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)],
-                              producer_name="superbrain.facematch")
+        [helper.make_tensor_value_info("descriptors", TensorProto.FLOAT, ["n", DESCRIPTOR_SIZE])],
+        inits,
+    )
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="superbrain.facematch"
+    )
     model.ir_version = 8
     return bytes(model.SerializeToString())
 
@@ -364,16 +393,18 @@ class OnnxResNet:
             raise FaceError(f"{str(path)!r}: cannot read the face model: {exc}") from None
         except FaceError as exc:
             message = str(exc)
-            raise FaceError(message if str(path) in message else f"{str(path)!r}: {message}") \
-                from None
+            raise FaceError(
+                message if str(path) in message else f"{str(path)!r}: {message}"
+            ) from None
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = max(1, threads)
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.log_severity_level = 3
         try:
-            self._session = ort.InferenceSession(model, sess_options=opts,
-                                                 providers=["CPUExecutionProvider"])
+            self._session = ort.InferenceSession(
+                model, sess_options=opts, providers=["CPUExecutionProvider"]
+            )
         except Exception as exc:  # onnxruntime raises its own exception types
             raise FaceError(f"onnxruntime cannot load the face ResNet: {exc}") from None
         self.threads = threads
@@ -383,8 +414,9 @@ class OnnxResNet:
         """Descriptors of aligned ``(n, 150, 150, 3)`` (or one ``(150, 150, 3)``) uint8 chips."""
         batch = chips[None] if chips.ndim == 3 else chips
         if batch.shape[1:] != (CHIP, CHIP, 3) or batch.dtype != np.uint8:
-            raise FaceError(f"face chips must be uint8 (n, {CHIP}, {CHIP}, 3), "
-                            f"not {batch.dtype} {batch.shape}")
+            raise FaceError(
+                f"face chips must be uint8 (n, {CHIP}, {CHIP}, 3), not {batch.dtype} {batch.shape}"
+            )
         # InferenceSession.run is thread-safe
         out = self._session.run(["descriptors"], {"chips": np.ascontiguousarray(batch)})[0]
         result = np.asarray(out, dtype=np.float32)

@@ -11,8 +11,10 @@ from typing import Any
 
 from facematch.pipeline import Face
 
-LEAD_NOTICE = ("Investigative lead only: a face match is not an identification. A trained "
-               "examiner must confirm or reject each candidate; nothing is done automatically.")
+LEAD_NOTICE = (
+    "Investigative lead only: a face match is not an identification. A trained "
+    "examiner must confirm or reject each candidate; nothing is done automatically."
+)
 
 REVIEW_DECISIONS = ("confirmed", "rejected")
 
@@ -63,13 +65,24 @@ class Candidate:
     status: str = "lead"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"search_id": self.search_id, "probe_face": self.probe_face, "rank": self.rank,
-                "face_id": self.face_id, "similarity": round(self.similarity, 4),
-                "above_threshold": self.above_threshold, "threshold": self.threshold,
-                "threshold_fmr": self.threshold_fmr, "score_fmr": self.score_fmr,
-                "record_uid": self.record_uid, "entity_id": self.entity_id,
-                "entity_label": self.entity_label, "photo_path": self.photo_path,
-                "box": list(self.box), "quality": self.quality, "status": self.status}
+        return {
+            "search_id": self.search_id,
+            "probe_face": self.probe_face,
+            "rank": self.rank,
+            "face_id": self.face_id,
+            "similarity": round(self.similarity, 4),
+            "above_threshold": self.above_threshold,
+            "threshold": self.threshold,
+            "threshold_fmr": self.threshold_fmr,
+            "score_fmr": self.score_fmr,
+            "record_uid": self.record_uid,
+            "entity_id": self.entity_id,
+            "entity_label": self.entity_label,
+            "photo_path": self.photo_path,
+            "box": list(self.box),
+            "quality": self.quality,
+            "status": self.status,
+        }
 
 
 @dataclass(frozen=True)
@@ -106,13 +119,22 @@ class SearchResult:
         return [c for f in self.faces for c in f.candidates]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"search_id": self.search_id, "case": self.case, "purpose": self.purpose,
-                "probe_sha256": self.probe_sha256, "probe": self.probe_source, "k": self.k,
-                "threshold": self.threshold, "threshold_fmr": self.threshold_fmr,
-                "gallery_size": self.gallery_size, "notice": self.notice,
-                "faces": [{"face": f.face.to_dict(),
-                           "candidates": [c.to_dict() for c in f.candidates]}
-                          for f in self.faces]}
+        return {
+            "search_id": self.search_id,
+            "case": self.case,
+            "purpose": self.purpose,
+            "probe_sha256": self.probe_sha256,
+            "probe": self.probe_source,
+            "k": self.k,
+            "threshold": self.threshold,
+            "threshold_fmr": self.threshold_fmr,
+            "gallery_size": self.gallery_size,
+            "notice": self.notice,
+            "faces": [
+                {"face": f.face.to_dict(), "candidates": [c.to_dict() for c in f.candidates]}
+                for f in self.faces
+            ],
+        }
 
 
 @dataclass(frozen=True)
@@ -135,9 +157,18 @@ class VerifyResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"search_id": self.search_id, "case": self.case, "purpose": self.purpose,
-                "similarity": round(self.similarity, 4), "above_threshold": self.above_threshold,
-                "threshold": self.threshold, "threshold_fmr": self.threshold_fmr,
-                "score_fmr": self.score_fmr, "face_a": self.face_a.to_dict(),
-                "face_b": self.face_b.to_dict(), "sha256_a": self.sha256_a,
-                "sha256_b": self.sha256_b, "notice": self.notice}
+        return {
+            "search_id": self.search_id,
+            "case": self.case,
+            "purpose": self.purpose,
+            "similarity": round(self.similarity, 4),
+            "above_threshold": self.above_threshold,
+            "threshold": self.threshold,
+            "threshold_fmr": self.threshold_fmr,
+            "score_fmr": self.score_fmr,
+            "face_a": self.face_a.to_dict(),
+            "face_b": self.face_b.to_dict(),
+            "sha256_a": self.sha256_a,
+            "sha256_b": self.sha256_b,
+            "notice": self.notice,
+        }

@@ -42,27 +42,42 @@ def detect(ctx: ServiceContext, *, photo: Any) -> Any:
 
 
 @service("faces.search", permission="faces.search", audit=False)
-def search(ctx: ServiceContext, *, probe: Any, case: str | None, purpose: str | None,
-           k: int = 10, faces: Sequence[int] | None = None) -> Any:
+def search(
+    ctx: ServiceContext,
+    *,
+    probe: Any,
+    case: str | None,
+    purpose: str | None,
+    k: int = 10,
+    faces: Sequence[int] | None = None,
+) -> Any:
     """1:N search of a probe (path, bytes, or :func:`detect`'s result) against the gallery;
     needs a case number and a purpose. Returns a SearchResult of leads with similarities
     against the calibrated threshold; the gallery audits it with its candidates."""
-    return gallery_for(ctx.workspace).search(probe, case=case, purpose=purpose, k=k,
-                                             faces=faces)
+    return gallery_for(ctx.workspace).search(probe, case=case, purpose=purpose, k=k, faces=faces)
 
 
 @service("faces.verify", permission="faces.search", audit=False)
-def verify(ctx: ServiceContext, *, photo_a: Any, photo_b: Any, case: str | None,
-           purpose: str | None, face_a: int | None = None,
-           face_b: int | None = None) -> Any:
+def verify(
+    ctx: ServiceContext,
+    *,
+    photo_a: Any,
+    photo_b: Any,
+    case: str | None,
+    purpose: str | None,
+    face_a: int | None = None,
+    face_b: int | None = None,
+) -> Any:
     """1:1 comparison of two photos (a lead only; audited by the gallery)."""
-    return gallery_for(ctx.workspace).verify(photo_a, photo_b, case=case, purpose=purpose,
-                                             face_a=face_a, face_b=face_b)
+    return gallery_for(ctx.workspace).verify(
+        photo_a, photo_b, case=case, purpose=purpose, face_a=face_a, face_b=face_b
+    )
 
 
 @service("faces.review", permission="faces.review", audit=False)
-def review(ctx: ServiceContext, *, search_id: str, face_id: int, decision: str,
-           note: str = "") -> dict[str, Any]:
+def review(
+    ctx: ServiceContext, *, search_id: str, face_id: int, decision: str, note: str = ""
+) -> dict[str, Any]:
     """Confirm or reject one candidate of a search (a record for the case file)."""
     return gallery_for(ctx.workspace).review((search_id, int(face_id)), decision, note)
 
@@ -71,8 +86,9 @@ MAX_CROP_PX = 512
 
 
 @service("faces.candidates", permission="faces.search")
-def candidates(ctx: ServiceContext, *, search_id: str, face_ids: Sequence[int],
-               size: int = 160) -> list[dict[str, Any]]:
+def candidates(
+    ctx: ServiceContext, *, search_id: str, face_ids: Sequence[int], size: int = 160
+) -> list[dict[str, Any]]:
     """The pictures of the candidates of one's own face search: per face, a JPEG crop of the
     gallery face (at most ``size`` pixels a side) and its latest review decision — what a
     client console shows beside each lead, whose gallery photos stay on the server. Only
@@ -91,8 +107,7 @@ def candidates(ctx: ServiceContext, *, search_id: str, face_ids: Sequence[int],
         raise FaceError(f"size {size}: between 32 and {MAX_CROP_PX} pixels")
     strangers = sorted(set(ids) - {int(c) for c in info["candidates"]})
     if strangers:
-        raise UnknownFaceError(f"faces {strangers[:10]} were not candidates of search "
-                               f"{search_id}")
+        raise UnknownFaceError(f"faces {strangers[:10]} were not candidates of search {search_id}")
     rows = gallery.store.faces(ids)
     decisions = gallery.store.face_decisions(ids)
     out = []
@@ -100,8 +115,11 @@ def candidates(ctx: ServiceContext, *, search_id: str, face_ids: Sequence[int],
         row = rows.get(face_id)
         jpeg = _crop(row.photo_path, row.box, int(size)) if row is not None else None
         out.append({"face_id": face_id, "jpeg": jpeg, "decision": decisions.get(face_id)})
-    audit_detail(search_case=info["case"], faces=len(out),
-                 pictures=sum(1 for o in out if o["jpeg"] is not None))
+    audit_detail(
+        search_case=info["case"],
+        faces=len(out),
+        pictures=sum(1 for o in out if o["jpeg"] is not None),
+    )
     return out
 
 
@@ -121,8 +139,14 @@ def _crop(photo: str, box: Sequence[int], size: int) -> bytes | None:
         return None
     left, top, right, bottom = (int(v) for v in box)
     pad = int((right - left) * 0.25)
-    crop = image.crop((max(0, left - pad), max(0, top - pad),
-                       min(image.width, right + pad), min(image.height, bottom + pad)))
+    crop = image.crop(
+        (
+            max(0, left - pad),
+            max(0, top - pad),
+            min(image.width, right + pad),
+            min(image.height, bottom + pad),
+        )
+    )
     crop.thumbnail((size, size))
     buffer = io.BytesIO()
     crop.convert("RGB").save(buffer, "JPEG", quality=85)
@@ -130,28 +154,46 @@ def _crop(photo: str, box: Sequence[int], size: int) -> bytes | None:
 
 
 @service("faces.enrol", permission="ingest", audit=False)
-def enrol(ctx: ServiceContext, *, photo: str, record_uid: str, entity_id: str | None = None,
-          label: str | None = None) -> list[int]:
+def enrol(
+    ctx: ServiceContext,
+    *,
+    photo: str,
+    record_uid: str,
+    entity_id: str | None = None,
+    label: str | None = None,
+) -> list[int]:
     """Enrol every face of one photo for a record; returns the new face ids."""
-    return gallery_for(ctx.workspace).enroll_photo(photo, record_uid=record_uid,
-                                                   entity_id=entity_id, entity_label=label)
+    return gallery_for(ctx.workspace).enroll_photo(
+        photo, record_uid=record_uid, entity_id=entity_id, entity_label=label
+    )
 
 
 @service("faces.enrol_records", permission="ingest")
-def enrol_records(ctx: ServiceContext, *, source: str | None = None,
-                  workers: int | None = None, progress: ProgressCallback | None = None,
-                  cancel: CancelToken | None = None) -> Any:
+def enrol_records(
+    ctx: ServiceContext,
+    *,
+    source: str | None = None,
+    workers: int | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> Any:
     """Enrol the photo attachments of stored records (of one source, or all); unchanged
     photos are skipped. Returns the EnrolReport (audited as a summary; the photos enrolled are
     also audited one by one by the gallery as ``face.enroll``)."""
     from facematch.enrol import enroll_records
 
     records = [r for r in ctx.workspace.store.iter_records(source) if r.attachments]
-    report = enroll_records(gallery_for(ctx.workspace), records, workers=workers,
-                            progress=progress, cancel=cancel)
-    audit_detail(records=len(records), photos=report.photos, faces=report.faces,
-                 unchanged=report.unchanged, failed=len(report.failures),
-                 cancelled=report.cancelled)
+    report = enroll_records(
+        gallery_for(ctx.workspace), records, workers=workers, progress=progress, cancel=cancel
+    )
+    audit_detail(
+        records=len(records),
+        photos=report.photos,
+        faces=report.faces,
+        unchanged=report.unchanged,
+        failed=len(report.failures),
+        cancelled=report.cancelled,
+    )
     return report
 
 
@@ -165,10 +207,16 @@ def rebuild(ctx: ServiceContext, *, kind: str | None = None) -> dict[str, Any]:
 
 
 @service("faces.reembed", permission="ingest")
-def reembed(ctx: ServiceContext, *, path_map: Sequence[Sequence[str]] = (),
-            min_iou: float = 0.5, workers: int | None = None, check_only: bool = False,
-            progress: ProgressCallback | None = None,
-            cancel: CancelToken | None = None) -> Any:
+def reembed(
+    ctx: ServiceContext,
+    *,
+    path_map: Sequence[Sequence[str]] = (),
+    min_iou: float = 0.5,
+    workers: int | None = None,
+    check_only: bool = False,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> Any:
     """Re-compute every face's descriptor with the current calibration, keeping face ids
     (``path_map``: ``[old_folder, new_folder]`` pairs for moved photos). Audited as a
     summary, also a ``check_only`` run; a migration is also audited by the engine
@@ -176,9 +224,20 @@ def reembed(ctx: ServiceContext, *, path_map: Sequence[Sequence[str]] = (),
     from facematch.reembed import reembed_gallery
 
     close_gallery(ctx.workspace)  # the re-embedding rewrites the gallery under it
-    report = reembed_gallery(ctx.workspace, path_map=[(str(a), str(b)) for a, b in path_map],
-                             min_iou=min_iou, workers=workers, check_only=check_only,
-                             progress=progress, cancel=cancel)
-    audit_detail(faces=report.faces, migrated=report.migrated, failed=report.failed,
-                 switched=report.switched, cancelled=report.cancelled)
+    report = reembed_gallery(
+        ctx.workspace,
+        path_map=[(str(a), str(b)) for a, b in path_map],
+        min_iou=min_iou,
+        workers=workers,
+        check_only=check_only,
+        progress=progress,
+        cancel=cancel,
+    )
+    audit_detail(
+        faces=report.faces,
+        migrated=report.migrated,
+        failed=report.failed,
+        switched=report.switched,
+        cancelled=report.cancelled,
+    )
     return report

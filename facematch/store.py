@@ -117,21 +117,44 @@ class FaceRow:
     excluded_detail: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"face_id": self.face_id, "record_uid": self.record_uid,
-                "attachment": self.attachment, "face_index": self.face_index,
-                "entity_id": self.entity_id, "entity_label": self.entity_label,
-                "photo_path": self.photo_path, "box": list(self.box), "size": self.size,
-                "quality": self.quality, "excluded": self.excluded,
-                "excluded_detail": self.excluded_detail}
+        return {
+            "face_id": self.face_id,
+            "record_uid": self.record_uid,
+            "attachment": self.attachment,
+            "face_index": self.face_index,
+            "entity_id": self.entity_id,
+            "entity_label": self.entity_label,
+            "photo_path": self.photo_path,
+            "box": list(self.box),
+            "size": self.size,
+            "quality": self.quality,
+            "excluded": self.excluded,
+            "excluded_detail": self.excluded_detail,
+        }
 
 
-_ROW_COLS = ("face_id, record_uid, attachment, face_index, entity_id, entity_label, photo_path, "
-             "photo_sha256, box, size, quality, excluded, excluded_detail")
+_ROW_COLS = (
+    "face_id, record_uid, attachment, face_index, entity_id, entity_label, photo_path, "
+    "photo_sha256, box, size, quality, excluded, excluded_detail"
+)
 
 
 def _row(r: Sequence[Any]) -> FaceRow:
-    return FaceRow(int(r[0]), r[1], r[2], int(r[3]), r[4], r[5], r[6], r[7],
-                   tuple(json.loads(r[8])), int(r[9]), float(r[10]), r[11], r[12])
+    return FaceRow(
+        int(r[0]),
+        r[1],
+        r[2],
+        int(r[3]),
+        r[4],
+        r[5],
+        r[6],
+        r[7],
+        tuple(json.loads(r[8])),
+        int(r[9]),
+        float(r[10]),
+        r[11],
+        r[12],
+    )
 
 
 class FaceStore:
@@ -148,8 +171,9 @@ class FaceStore:
             self._db.executescript(SCHEMA)
             self._add_missing_columns()
         except sqlite3.Error as exc:
-            raise FaceIndexError(f"{str(self.path)!r}: cannot open the face gallery ({exc})") \
-                from None
+            raise FaceIndexError(
+                f"{str(self.path)!r}: cannot open the face gallery ({exc})"
+            ) from None
 
     def _add_missing_columns(self) -> None:
         have = {r[1] for r in self._db.execute("PRAGMA table_info(faces)")}
@@ -186,36 +210,64 @@ class FaceStore:
         with self._lock:
             row = self._db.execute(
                 "SELECT photo_sha256, faces, error FROM enrolments WHERE record_uid=? AND "
-                "attachment=?", (record_uid, attachment)).fetchone()
+                "attachment=?",
+                (record_uid, attachment),
+            ).fetchone()
         return None if row is None else (row[0], int(row[1]), row[2])
 
-    def replace_photo(self, record_uid: str, attachment: str, photo_path: str, sha256: str,
-                      faces: Sequence[dict[str, Any]], user: str,
-                      error: str | None = None) -> tuple[list[int], list[int]]:
+    def replace_photo(
+        self,
+        record_uid: str,
+        attachment: str,
+        photo_path: str,
+        sha256: str,
+        faces: Sequence[dict[str, Any]],
+        user: str,
+        error: str | None = None,
+    ) -> tuple[list[int], list[int]]:
         """Store the faces of one record photo, replacing earlier ones; (added, removed) ids."""
         with self._lock:
             cur = self._db.cursor()
             cur.execute("BEGIN IMMEDIATE")
             try:
-                removed = [int(r[0]) for r in cur.execute(
-                    "SELECT face_id FROM faces WHERE record_uid=? AND attachment=?",
-                    (record_uid, attachment))]
-                cur.execute("DELETE FROM faces WHERE record_uid=? AND attachment=?",
-                            (record_uid, attachment))
+                removed = [
+                    int(r[0])
+                    for r in cur.execute(
+                        "SELECT face_id FROM faces WHERE record_uid=? AND attachment=?",
+                        (record_uid, attachment),
+                    )
+                ]
+                cur.execute(
+                    "DELETE FROM faces WHERE record_uid=? AND attachment=?",
+                    (record_uid, attachment),
+                )
                 added = []
                 for f in faces:
                     cur.execute(
                         "INSERT INTO faces (record_uid, attachment, face_index, entity_id, "
                         "entity_label, photo_path, photo_sha256, box, size, quality, descriptor,"
                         " enrolled_at, enrolled_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                        (record_uid, attachment, f["face_index"], f.get("entity_id"),
-                         f.get("entity_label"), photo_path, sha256, json.dumps(list(f["box"])),
-                         f["size"], f["quality"],
-                         np.asarray(f["vector"], dtype=np.float32).tobytes(), now(), user))
+                        (
+                            record_uid,
+                            attachment,
+                            f["face_index"],
+                            f.get("entity_id"),
+                            f.get("entity_label"),
+                            photo_path,
+                            sha256,
+                            json.dumps(list(f["box"])),
+                            f["size"],
+                            f["quality"],
+                            np.asarray(f["vector"], dtype=np.float32).tobytes(),
+                            now(),
+                            user,
+                        ),
+                    )
                     added.append(int(cur.lastrowid or 0))
-                cur.execute("INSERT OR REPLACE INTO enrolments VALUES (?,?,?,?,?,?,?)",
-                            (record_uid, attachment, photo_path, sha256, len(faces), error,
-                             now()))
+                cur.execute(
+                    "INSERT OR REPLACE INTO enrolments VALUES (?,?,?,?,?,?,?)",
+                    (record_uid, attachment, photo_path, sha256, len(faces), error, now()),
+                )
                 cur.execute("COMMIT")
             except BaseException:
                 cur.execute("ROLLBACK")
@@ -226,8 +278,10 @@ class FaceStore:
         with self._lock:
             cur = self._db.cursor()
             cur.execute("BEGIN IMMEDIATE")
-            ids = [int(r[0]) for r in cur.execute(
-                "SELECT face_id FROM faces WHERE record_uid=?", (record_uid,))]
+            ids = [
+                int(r[0])
+                for r in cur.execute("SELECT face_id FROM faces WHERE record_uid=?", (record_uid,))
+            ]
             cur.execute("DELETE FROM faces WHERE record_uid=?", (record_uid,))
             cur.execute("DELETE FROM enrolments WHERE record_uid=?", (record_uid,))
             cur.execute("COMMIT")
@@ -236,8 +290,11 @@ class FaceStore:
     def remove_faces(self, face_ids: Iterable[int]) -> list[int]:
         ids = [int(i) for i in face_ids]
         with self._lock:
-            present = [i for i in ids if self._db.execute(
-                "SELECT 1 FROM faces WHERE face_id=?", (i,)).fetchone()]
+            present = [
+                i
+                for i in ids
+                if self._db.execute("SELECT 1 FROM faces WHERE face_id=?", (i,)).fetchone()
+            ]
             self._db.executemany("DELETE FROM faces WHERE face_id=?", [(i,) for i in present])
         return present
 
@@ -246,55 +303,92 @@ class FaceStore:
         out: dict[int, FaceRow] = {}
         with self._lock:
             for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
+                chunk = ids[start : start + 500]
                 marks = ",".join("?" * len(chunk))
                 for r in self._db.execute(
-                        f"SELECT {_ROW_COLS} FROM faces WHERE face_id IN ({marks})", chunk):
+                    f"SELECT {_ROW_COLS} FROM faces WHERE face_id IN ({marks})", chunk
+                ):
                     out[int(r[0])] = _row(r)
         return out
 
     def faces_of_record(self, record_uid: str) -> list[FaceRow]:
         with self._lock:
-            return [_row(r) for r in self._db.execute(
-                f"SELECT {_ROW_COLS} FROM faces WHERE record_uid=? ORDER BY attachment, "
-                "face_index", (record_uid,))]
+            return [
+                _row(r)
+                for r in self._db.execute(
+                    f"SELECT {_ROW_COLS} FROM faces WHERE record_uid=? ORDER BY attachment, "
+                    "face_index",
+                    (record_uid,),
+                )
+            ]
 
     def all_vectors(self) -> tuple[np.ndarray, np.ndarray]:
         """(ids, unit vectors) of every face that belongs in the index, for a rebuild."""
         with self._lock:
-            rows = self._db.execute(f"SELECT face_id, descriptor FROM faces WHERE {_INDEXED} "
-                                    "ORDER BY face_id").fetchall()
+            rows = self._db.execute(
+                f"SELECT face_id, descriptor FROM faces WHERE {_INDEXED} ORDER BY face_id"
+            ).fetchall()
         ids = np.array([r[0] for r in rows], dtype=np.int64)
-        vecs = (np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows]) if rows
-                else np.zeros((0, 128), dtype=np.float32))
+        vecs = (
+            np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
+            if rows
+            else np.zeros((0, 128), dtype=np.float32)
+        )
         return ids, vecs
 
     def vectors(self, face_ids: Sequence[int]) -> np.ndarray:
         with self._lock:
-            rows = {int(r[0]): r[1] for r in self._db.execute(
-                f"SELECT face_id, descriptor FROM faces WHERE face_id IN "
-                f"({','.join('?' * len(face_ids))})", list(face_ids))}
+            rows = {
+                int(r[0]): r[1]
+                for r in self._db.execute(
+                    f"SELECT face_id, descriptor FROM faces WHERE face_id IN "
+                    f"({','.join('?' * len(face_ids))})",
+                    list(face_ids),
+                )
+            }
         return np.stack([np.frombuffer(rows[int(i)], dtype=np.float32) for i in face_ids])
 
     def face_ids(self) -> np.ndarray:
         """Ids of the faces that belong in the index (not ``excluded``)."""
         with self._lock:
-            return np.array([r[0] for r in self._db.execute(
-                f"SELECT face_id FROM faces WHERE {_INDEXED}")], dtype=np.int64)
+            return np.array(
+                [r[0] for r in self._db.execute(f"SELECT face_id FROM faces WHERE {_INDEXED}")],
+                dtype=np.int64,
+            )
 
     # -- searches and reviews -----------------------------------------------------------------
-    def add_search(self, search_id: str, user: str, case: str, purpose: str, kind: str,
-                   probe_sha256: str, candidates: Sequence[int]) -> None:
+    def add_search(
+        self,
+        search_id: str,
+        user: str,
+        case: str,
+        purpose: str,
+        kind: str,
+        probe_sha256: str,
+        candidates: Sequence[int],
+    ) -> None:
         with self._lock:
-            self._db.execute("INSERT INTO searches VALUES (?,?,?,?,?,?,?,?)",
-                             (search_id, now(), user, case, purpose, kind, probe_sha256,
-                              json.dumps(list(candidates))))
+            self._db.execute(
+                "INSERT INTO searches VALUES (?,?,?,?,?,?,?,?)",
+                (
+                    search_id,
+                    now(),
+                    user,
+                    case,
+                    purpose,
+                    kind,
+                    probe_sha256,
+                    json.dumps(list(candidates)),
+                ),
+            )
 
     def search_info(self, search_id: str) -> dict[str, Any] | None:
         with self._lock:
             row = self._db.execute(
                 "SELECT search_id, at, user, case_no, purpose, kind, probe_sha256, candidates "
-                "FROM searches WHERE search_id=?", (search_id,)).fetchone()
+                "FROM searches WHERE search_id=?",
+                (search_id,),
+            ).fetchone()
         if row is None:
             return None
         keys = ("search_id", "at", "user", "case", "purpose", "kind", "probe_sha256")
@@ -302,21 +396,26 @@ class FaceStore:
         info["candidates"] = json.loads(row[7])
         return info
 
-    def add_review(self, search_id: str, face_id: int, decision: str, note: str,
-                   user: str) -> int:
+    def add_review(self, search_id: str, face_id: int, decision: str, note: str, user: str) -> int:
         with self._lock:
             cur = self._db.execute(
                 "INSERT INTO reviews (search_id, face_id, decision, note, user, at) "
-                "VALUES (?,?,?,?,?,?)", (search_id, face_id, decision, note, user, now()))
+                "VALUES (?,?,?,?,?,?)",
+                (search_id, face_id, decision, note, user, now()),
+            )
             return int(cur.lastrowid or 0)
 
     def reviews(self, search_id: str) -> list[dict[str, Any]]:
         with self._lock:
             rows = self._db.execute(
                 "SELECT review_id, face_id, decision, note, user, at FROM reviews "
-                "WHERE search_id=? ORDER BY review_id", (search_id,)).fetchall()
-        return [dict(zip(("review_id", "face_id", "decision", "note", "user", "at"), r,
-                         strict=True)) for r in rows]
+                "WHERE search_id=? ORDER BY review_id",
+                (search_id,),
+            ).fetchall()
+        return [
+            dict(zip(("review_id", "face_id", "decision", "note", "user", "at"), r, strict=True))
+            for r in rows
+        ]
 
     def face_decisions(self, face_ids: list[int]) -> dict[int, str]:
         """The latest review decision (``confirmed``/``rejected``) of each reviewed face, over
@@ -327,7 +426,9 @@ class FaceStore:
         with self._lock:
             rows = self._db.execute(
                 f"SELECT face_id, decision FROM reviews WHERE face_id IN "
-                f"({','.join('?' * len(ids))}) ORDER BY review_id", ids).fetchall()
+                f"({','.join('?' * len(ids))}) ORDER BY review_id",
+                ids,
+            ).fetchall()
         return {int(face): str(decision) for face, decision in rows}
 
     # -- re-embedding (facematch.reembed) -------------------------------------------------------
@@ -335,15 +436,22 @@ class FaceStore:
         """Every face (or only those marked ``excluded``), in face id order."""
         where = "WHERE excluded IS NOT NULL " if only_excluded else ""
         with self._lock:
-            return [_row(r) for r in self._db.execute(
-                f"SELECT {_ROW_COLS} FROM faces {where}ORDER BY face_id")]
+            return [
+                _row(r)
+                for r in self._db.execute(f"SELECT {_ROW_COLS} FROM faces {where}ORDER BY face_id")
+            ]
 
     def staged_ids(self, target_key: str) -> set[int]:
         """Faces whose new descriptor (for ``target_key``) an earlier, interrupted run staged."""
         with self._lock:
-            return {int(r[0]) for r in self._db.execute(
-                "SELECT s.face_id FROM reembed_staged s JOIN faces f USING (face_id) "
-                "WHERE s.target_key=? AND s.photo_sha256=f.photo_sha256", (target_key,))}
+            return {
+                int(r[0])
+                for r in self._db.execute(
+                    "SELECT s.face_id FROM reembed_staged s JOIN faces f USING (face_id) "
+                    "WHERE s.target_key=? AND s.photo_sha256=f.photo_sha256",
+                    (target_key,),
+                )
+            }
 
     def discard_staged(self, keep_key: str | None = None) -> int:
         """Drop staged descriptors (all, or those not for ``keep_key``); how many."""
@@ -351,8 +459,9 @@ class FaceStore:
             if keep_key is None:
                 cur = self._db.execute("DELETE FROM reembed_staged")
             else:
-                cur = self._db.execute("DELETE FROM reembed_staged WHERE target_key != ?",
-                                       (keep_key,))
+                cur = self._db.execute(
+                    "DELETE FROM reembed_staged WHERE target_key != ?", (keep_key,)
+                )
             return int(cur.rowcount)
 
     def stage_descriptors(self, target_key: str, faces: Sequence[dict[str, Any]]) -> None:
@@ -361,25 +470,41 @@ class FaceStore:
         Each dict holds ``face_id``, ``photo_sha256``, ``photo_path``, ``vector`` (unit),
         ``box``, ``size``, ``quality``.
         """
-        rows = [(int(f["face_id"]), target_key, f["photo_sha256"], f["photo_path"],
-                 np.asarray(f["vector"], dtype=np.float32).tobytes(), json.dumps(list(f["box"])),
-                 int(f["size"]), float(f["quality"])) for f in faces]
+        rows = [
+            (
+                int(f["face_id"]),
+                target_key,
+                f["photo_sha256"],
+                f["photo_path"],
+                np.asarray(f["vector"], dtype=np.float32).tobytes(),
+                json.dumps(list(f["box"])),
+                int(f["size"]),
+                float(f["quality"]),
+            )
+            for f in faces
+        ]
         if not rows:
             return
         with self._lock:
             cur = self._db.cursor()
             cur.execute("BEGIN IMMEDIATE")
             try:
-                cur.executemany("INSERT OR REPLACE INTO reembed_staged VALUES (?,?,?,?,?,?,?,?)",
-                                rows)
+                cur.executemany(
+                    "INSERT OR REPLACE INTO reembed_staged VALUES (?,?,?,?,?,?,?,?)", rows
+                )
                 cur.execute("COMMIT")
             except BaseException:
                 cur.execute("ROLLBACK")
                 raise
 
-    def switch_descriptors(self, *, from_key: str | None, target_key: str,
-                           failures: Mapping[int, tuple[str, str]],
-                           exclude_unstaged: bool) -> tuple[int, int]:
+    def switch_descriptors(
+        self,
+        *,
+        from_key: str | None,
+        target_key: str,
+        failures: Mapping[int, tuple[str, str]],
+        exclude_unstaged: bool,
+    ) -> tuple[int, int]:
         """Swap the staged descriptors in, mark failures, record ``target_key``: one transaction.
 
         Parameters
@@ -410,35 +535,49 @@ class FaceStore:
                     raise FaceIndexError(
                         f"{str(self.path)!r}: the gallery's descriptors changed to {key!r} "
                         f"while re-embedding from {from_key!r}; nothing was switched, run the "
-                        "re-embedding again")
+                        "re-embedding again"
+                    )
                 cur.execute(
                     "UPDATE faces SET descriptor=s.descriptor, box=s.box, size=s.size, "
                     "quality=s.quality, photo_path=s.photo_path, excluded=NULL, "
                     "excluded_detail=NULL FROM reembed_staged AS s WHERE s.face_id=faces.face_id"
-                    " AND s.target_key=? AND s.photo_sha256=faces.photo_sha256", (target_key,))
+                    " AND s.target_key=? AND s.photo_sha256=faces.photo_sha256",
+                    (target_key,),
+                )
                 switched = int(cur.rowcount)
                 cur.executemany(
                     "UPDATE faces SET excluded=?, excluded_detail=? WHERE face_id=?",
-                    [(reason, detail, int(fid)) for fid, (reason, detail) in failures.items()])
+                    [(reason, detail, int(fid)) for fid, (reason, detail) in failures.items()],
+                )
                 if exclude_unstaged:
                     cur.execute(
                         "UPDATE faces SET excluded=COALESCE(excluded, 'not-reembedded'), "
                         "excluded_detail=COALESCE(excluded_detail, ?) WHERE face_id NOT IN "
                         "(SELECT face_id FROM reembed_staged WHERE target_key=?)",
-                        (f"no descriptor computed for {target_key!r}", target_key))
+                        (f"no descriptor computed for {target_key!r}", target_key),
+                    )
                 # a photo found at a new place (path mapping) is enrolled from there from now on
                 cur.execute(
                     "UPDATE enrolments SET photo_path=f.photo_path FROM faces AS f "
                     "WHERE f.record_uid=enrolments.record_uid AND "
                     "f.attachment=enrolments.attachment AND "
                     "f.photo_sha256=enrolments.photo_sha256 AND "
-                    "f.photo_path != enrolments.photo_path")
-                cur.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [
-                    ("descriptor_key", target_key), ("reembedded_at", now()),
-                    ("reembedded_from", from_key or "")])
+                    "f.photo_path != enrolments.photo_path"
+                )
+                cur.executemany(
+                    "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                    [
+                        ("descriptor_key", target_key),
+                        ("reembedded_at", now()),
+                        ("reembedded_from", from_key or ""),
+                    ],
+                )
                 cur.execute("DELETE FROM reembed_staged")
-                excluded = int(cur.execute(
-                    "SELECT COUNT(*) FROM faces WHERE excluded IS NOT NULL").fetchone()[0])
+                excluded = int(
+                    cur.execute("SELECT COUNT(*) FROM faces WHERE excluded IS NOT NULL").fetchone()[
+                        0
+                    ]
+                )
                 cur.execute("COMMIT")
             except BaseException:
                 cur.execute("ROLLBACK")

@@ -37,12 +37,15 @@ class Centrality:
         return ranked[:n]
 
     def to_dict(self, n: int | None = None) -> dict[str, Any]:
-        return {m: [{"id": i, "score": s} for i, s in self.top(m, n or len(self.scores[m]))]
-                for m in self.scores} | {"approximate": self.approximate}
+        return {
+            m: [{"id": i, "score": s} for i, s in self.top(m, n or len(self.scores[m]))]
+            for m in self.scores
+        } | {"approximate": self.approximate}
 
 
-def pagerank(graph: GraphResult, *, alpha: float = 0.85, tol: float = 1e-10,
-             max_iter: int = 200) -> dict[str, float]:
+def pagerank(
+    graph: GraphResult, *, alpha: float = 0.85, tol: float = 1e-10, max_iter: int = 200
+) -> dict[str, float]:
     """Weighted PageRank on the undirected graph by power iteration (numpy, no scipy)."""
     ids = list(graph.nodes)
     n = len(ids)
@@ -70,8 +73,13 @@ def pagerank(graph: GraphResult, *, alpha: float = 0.85, tol: float = 1e-10,
     return {nid: float(rank[i]) for i, nid in enumerate(ids)}
 
 
-def centrality(graph: GraphResult, measures: Sequence[str] = MEASURES, *,
-               k_samples: int | None = None, seed: int = 0) -> Centrality:
+def centrality(
+    graph: GraphResult,
+    measures: Sequence[str] = MEASURES,
+    *,
+    k_samples: int | None = None,
+    seed: int = 0,
+) -> Centrality:
     """Degree, betweenness, PageRank and eigenvector centrality of every node.
 
     Parameters
@@ -123,8 +131,7 @@ def communities(graph: GraphResult, *, resolution: float = 1.0, seed: int = 0) -
     g = graph.to_networkx(multigraph=False)
     if g.number_of_nodes() == 0:
         return []
-    found = nx.community.louvain_communities(g, weight="weight", resolution=resolution,
-                                             seed=seed)
+    found = nx.community.louvain_communities(g, weight="weight", resolution=resolution, seed=seed)
     return sorted((sorted(c) for c in found), key=lambda c: (-len(c), c[0]))
 
 
@@ -148,8 +155,9 @@ class Connectedness:
         return {"id": self.id, "neighbours": self.neighbours, "links": self.links}
 
 
-def most_connected(graph: GraphResult, n: int = 10, *,
-                   types: Iterable[str] | None = None) -> list[Connectedness]:
+def most_connected(
+    graph: GraphResult, n: int = 10, *, types: Iterable[str] | None = None
+) -> list[Connectedness]:
     """The ``n`` entities with the most distinct neighbours (ties: most links), optionally only
     entities of ``types``."""
     nbrs: dict[str, set[str]] = defaultdict(set)
@@ -160,8 +168,11 @@ def most_connected(graph: GraphResult, n: int = 10, *,
         links[e.source] += e.count
         links[e.target] += e.count
     wanted = set(types) if types else None
-    rows = [Connectedness(i, len(nbrs[i]), links[i]) for i, node in graph.nodes.items()
-            if wanted is None or node.type in wanted]
+    rows = [
+        Connectedness(i, len(nbrs[i]), links[i])
+        for i, node in graph.nodes.items()
+        if wanted is None or node.type in wanted
+    ]
     rows.sort(key=lambda c: (-c.neighbours, -c.links, c.id))
     return rows[:n]
 
@@ -174,12 +185,15 @@ class CommonNeighbour:
     edges: dict[str, list[GraphEdge]]  # given entity -> edges between it and this neighbour
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id,
-                "edges": {k: [e.to_dict() for e in v] for k, v in self.edges.items()}}
+        return {
+            "id": self.id,
+            "edges": {k: [e.to_dict() for e in v] for k, v in self.edges.items()},
+        }
 
 
-def common_neighbours(graph: GraphResult, ids: Sequence[str],
-                      min_shared: int | None = None) -> list[CommonNeighbour]:
+def common_neighbours(
+    graph: GraphResult, ids: Sequence[str], min_shared: int | None = None
+) -> list[CommonNeighbour]:
     """Entities linked to all of ``ids`` (or to at least ``min_shared`` of them), most shared
     first."""
     for i in ids:
@@ -194,6 +208,7 @@ def common_neighbours(graph: GraphResult, ids: Sequence[str],
             seen[e.source][e.target].append(e)
     need = len(wanted) if min_shared is None else min_shared
     out = [CommonNeighbour(n, dict(by)) for n, by in seen.items() if len(by) >= need]
-    out.sort(key=lambda c: (-len(c.edges), -sum(e.count for v in c.edges.values() for e in v),
-                            c.id))
+    out.sort(
+        key=lambda c: (-len(c.edges), -sum(e.count for v in c.edges.values() for e in v), c.id)
+    )
     return out

@@ -48,11 +48,14 @@ class LinkFilter:
     end: float | None = None
 
     @classmethod
-    def of(cls, link_types: Iterable[str] | None, start: datetime | None,
-           end: datetime | None) -> LinkFilter:
-        return cls(tuple(link_types) if link_types else (),
-                   start.timestamp() if start is not None else None,
-                   end.timestamp() if end is not None else None)
+    def of(
+        cls, link_types: Iterable[str] | None, start: datetime | None, end: datetime | None
+    ) -> LinkFilter:
+        return cls(
+            tuple(link_types) if link_types else (),
+            start.timestamp() if start is not None else None,
+            end.timestamp() if end is not None else None,
+        )
 
     def sql(self) -> tuple[str, list[Any]]:
         """The SQL tail (``AND …``) and its arguments."""
@@ -78,15 +81,19 @@ class GraphStore(Protocol):
     def get_entity(self, entity_id: str) -> Any | None: ...
     def aliases(self) -> AliasMap: ...
     def entity_rows(self, ids: Sequence[str]) -> dict[str, tuple[Any, ...]]: ...
-    def links_of(self, ids: Sequence[str], flt: LinkFilter,
-                 columns: tuple[str, ...] = ("source", "target")) -> Iterator[LinkTuple]: ...
-    def links_between(self, members: Sequence[str], flt: LinkFilter,
-                      others: Sequence[str] | None = None) -> list[LinkTuple]: ...
+    def links_of(
+        self, ids: Sequence[str], flt: LinkFilter, columns: tuple[str, ...] = ("source", "target")
+    ) -> Iterator[LinkTuple]: ...
+    def links_between(
+        self, members: Sequence[str], flt: LinkFilter, others: Sequence[str] | None = None
+    ) -> list[LinkTuple]: ...
     def link_counts(self, ids: Sequence[str], flt: LinkFilter) -> dict[str, int]: ...
-    def links_near(self, probes: Sequence[tuple[str, float]], window: float,
-                   link_type: str) -> Iterator[LinkTuple]: ...
-    def scan_type(self, link_type: str, start: float | None,
-                  end: float | None) -> Iterator[LinkTuple]: ...
+    def links_near(
+        self, probes: Sequence[tuple[str, float]], window: float, link_type: str
+    ) -> Iterator[LinkTuple]: ...
+    def scan_type(
+        self, link_type: str, start: float | None, end: float | None
+    ) -> Iterator[LinkTuple]: ...
     def records_store(self) -> Store: ...
 
 
@@ -115,35 +122,44 @@ class SqlGraphStore:
         con = self.store.connection
         rows: dict[str, tuple[Any, ...]] = {}
         for i in range(0, len(ids), _CHUNK):
-            chunk = list(ids[i:i + _CHUNK])
-            sql = (f"SELECT id, type, key, label, props FROM entities "
-                   f"WHERE id IN ({','.join('?' * len(chunk))})")
+            chunk = list(ids[i : i + _CHUNK])
+            sql = (
+                f"SELECT id, type, key, label, props FROM entities "
+                f"WHERE id IN ({','.join('?' * len(chunk))})"
+            )
             for r in con.execute(sql, chunk):
                 rows[r[0]] = tuple(r)
         return rows
 
-    def links_of(self, ids: Sequence[str], flt: LinkFilter,
-                 columns: tuple[str, ...] = ("source", "target"),
-                 other_in_temp: bool = False) -> Iterator[LinkTuple]:
+    def links_of(
+        self,
+        ids: Sequence[str],
+        flt: LinkFilter,
+        columns: tuple[str, ...] = ("source", "target"),
+        other_in_temp: bool = False,
+    ) -> Iterator[LinkTuple]:
         """Links with an end (in ``columns``) in ``ids`` (and, if asked, the other end in the
         temp node table)."""
         con = self.store.connection
         tail, targs = flt.sql()
         for i in range(0, len(ids), _CHUNK):
-            chunk = list(ids[i:i + _CHUNK])
+            chunk = list(ids[i : i + _CHUNK])
             marks = ",".join("?" * len(chunk))
             for column in columns:
                 other = "target" if column == "source" else "source"
-                sql = (f"SELECT rowid, type, source, target, time, record_uid FROM links "
-                       f"WHERE {column} IN ({marks})")
+                sql = (
+                    f"SELECT rowid, type, source, target, time, record_uid FROM links "
+                    f"WHERE {column} IN ({marks})"
+                )
                 if other_in_temp:
                     # "+" keeps the planner on the id list: with a big temp table it would
                     # otherwise walk the whole table and probe the other index for each row
                     sql += f" AND +{other} IN (SELECT id FROM temp.{_TEMP})"
                 yield from con.execute(sql + tail, [*chunk, *targs])
 
-    def links_between(self, members: Sequence[str], flt: LinkFilter,
-                      others: Sequence[str] | None = None) -> list[LinkTuple]:
+    def links_between(
+        self, members: Sequence[str], flt: LinkFilter, others: Sequence[str] | None = None
+    ) -> list[LinkTuple]:
         """Links whose two ends are both in ``members`` (found from the source side only), or,
         with ``others``, links between ``members`` and ``others`` (either direction)."""
         if not members:
@@ -154,8 +170,10 @@ class SqlGraphStore:
         con.execute("PRAGMA temp_store=MEMORY")
         con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_TEMP} (id TEXT PRIMARY KEY)")
         con.execute(f"DELETE FROM temp.{_TEMP}")
-        con.executemany(f"INSERT OR IGNORE INTO temp.{_TEMP} VALUES (?)",
-                        ((m,) for m in (members if others is None else others)))
+        con.executemany(
+            f"INSERT OR IGNORE INTO temp.{_TEMP} VALUES (?)",
+            ((m,) for m in (members if others is None else others)),
+        )
         columns = ("source",) if others is None else ("source", "target")
         try:
             return list(self.links_of(members, flt, columns, other_in_temp=True))
@@ -168,17 +186,20 @@ class SqlGraphStore:
         con = self.store.connection
         tail, targs = flt.sql()
         for i in range(0, len(ids), _CHUNK):
-            chunk = list(ids[i:i + _CHUNK])
+            chunk = list(ids[i : i + _CHUNK])
             marks = ",".join("?" * len(chunk))
             for column in ("source", "target"):
                 for eid, n in con.execute(
-                        f"SELECT {column}, count(*) FROM links WHERE {column} IN ({marks})"
-                        f"{tail} GROUP BY {column}", [*chunk, *targs]):
+                    f"SELECT {column}, count(*) FROM links WHERE {column} IN ({marks})"
+                    f"{tail} GROUP BY {column}",
+                    [*chunk, *targs],
+                ):
                     out[eid] = out.get(eid, 0) + int(n)
         return out
 
-    def links_near(self, probes: Sequence[tuple[str, float]], window: float,
-                   link_type: str) -> Iterator[LinkTuple]:
+    def links_near(
+        self, probes: Sequence[tuple[str, float]], window: float, link_type: str
+    ) -> Iterator[LinkTuple]:
         """For each ``(target, time)``, the ``link_type`` links to that target within
         ±``window`` seconds."""
         con = self.store.connection
@@ -186,19 +207,24 @@ class SqlGraphStore:
             yield from con.execute(
                 "SELECT rowid, type, source, target, time, record_uid FROM links "
                 "WHERE target=? AND time BETWEEN ? AND ? AND type=?",
-                (device, t - window, t + window, link_type))
+                (device, t - window, t + window, link_type),
+            )
 
     def record_uid(self, rowid: int) -> str:
         """The evidence record of the link with this rowid ("" if it is gone)."""
-        row = self.store.connection.execute("SELECT record_uid FROM links WHERE rowid=?",
-                                            (rowid,)).fetchone()
+        row = self.store.connection.execute(
+            "SELECT record_uid FROM links WHERE rowid=?", (rowid,)
+        ).fetchone()
         return row[0] if row else ""
 
-    def scan_type(self, link_type: str, start: float | None,
-                  end: float | None) -> Iterator[LinkTuple]:
+    def scan_type(
+        self, link_type: str, start: float | None, end: float | None
+    ) -> Iterator[LinkTuple]:
         """Every ``link_type`` link with a time, in the window."""
-        sql = ("SELECT rowid, type, source, target, time, record_uid FROM links "
-               "WHERE type=? AND time IS NOT NULL")
+        sql = (
+            "SELECT rowid, type, source, target, time, record_uid FROM links "
+            "WHERE type=? AND time IS NOT NULL"
+        )
         args: list[Any] = [link_type]
         if start is not None:
             sql += " AND time >= ?"
@@ -231,44 +257,52 @@ class EsGraphStore:
 
     def records_store(self) -> Store:
         if self.store is None:
-            raise GraphError("this Elasticsearch graph store has no record store attached "
-                             "(records and merges live in the workspace's store)")
+            raise GraphError(
+                "this Elasticsearch graph store has no record store attached "
+                "(records and merges live in the workspace's store)"
+            )
         return self.store
 
     def entity_rows(self, ids: Sequence[str]) -> dict[str, tuple[Any, ...]]:
         return self.index.entity_rows(list(ids))
 
-    def links_of(self, ids: Sequence[str], flt: LinkFilter,
-                 columns: tuple[str, ...] = ("source", "target")) -> Iterator[LinkTuple]:
+    def links_of(
+        self, ids: Sequence[str], flt: LinkFilter, columns: tuple[str, ...] = ("source", "target")
+    ) -> Iterator[LinkTuple]:
         if set(columns) == {"source", "target"}:  # one query, each link once
             yield from self.index.links_touching(list(ids), flt.types, flt.start, flt.end)
             return
         for column in columns:
             yield from self.index.links_of(list(ids), column, flt.types, flt.start, flt.end)
 
-    def links_between(self, members: Sequence[str], flt: LinkFilter,
-                      others: Sequence[str] | None = None) -> list[LinkTuple]:
+    def links_between(
+        self, members: Sequence[str], flt: LinkFilter, others: Sequence[str] | None = None
+    ) -> list[LinkTuple]:
         if not members:
             return []
         ids = list(members)
         if others is None:
-            return list(self.index.links_of(ids, "source", flt.types, flt.start, flt.end,
-                                            other_in=ids))
+            return list(
+                self.index.links_of(ids, "source", flt.types, flt.start, flt.end, other_in=ids)
+            )
         out: list[Any] = []
         for column in ("source", "target"):
-            out += self.index.links_of(ids, column, flt.types, flt.start, flt.end,
-                                       other_in=list(others))
+            out += self.index.links_of(
+                ids, column, flt.types, flt.start, flt.end, other_in=list(others)
+            )
         return out
 
     def link_counts(self, ids: Sequence[str], flt: LinkFilter) -> dict[str, int]:
         return self.index.link_counts(list(ids), flt.types, flt.start, flt.end)
 
-    def links_near(self, probes: Sequence[tuple[str, float]], window: float,
-                   link_type: str) -> Iterator[LinkTuple]:
+    def links_near(
+        self, probes: Sequence[tuple[str, float]], window: float, link_type: str
+    ) -> Iterator[LinkTuple]:
         return self.index.links_near(list(probes), window, link_type)
 
-    def scan_type(self, link_type: str, start: float | None,
-                  end: float | None) -> Iterator[LinkTuple]:
+    def scan_type(
+        self, link_type: str, start: float | None, end: float | None
+    ) -> Iterator[LinkTuple]:
         return self.index.scan_type(link_type, start, end)
 
 
@@ -302,8 +336,9 @@ def default_fanout(workspace: Any) -> int | None:
     try:
         cap = int(value)
     except (TypeError, ValueError):
-        raise GraphError(f"[graph] max_fanout = {value!r}: expected a whole number of links "
-                         "(0: no cap)") from None
+        raise GraphError(
+            f"[graph] max_fanout = {value!r}: expected a whole number of links (0: no cap)"
+        ) from None
     return cap if cap > 0 else None
 
 
@@ -326,16 +361,20 @@ def for_workspace(workspace: Any) -> GraphStore:
         from search.es_links import EsLinkIndex, es_client
 
         sc = workspace.search_config
-        client, shown = es_client(str(cfg.get("url") or sc.url), username=sc.username,
-                                  password=sc.password, api_key=sc.api_key,
-                                  ca_certs=sc.ca_certs)
+        client, shown = es_client(
+            str(cfg.get("url") or sc.url),
+            username=sc.username,
+            password=sc.password,
+            api_key=sc.api_key,
+            ca_certs=sc.ca_certs,
+        )
         prefix = str(cfg.get("index_prefix") or f"{sc.index_prefix}-graph")
-        index = EsLinkIndex(client, prefix=prefix, url=shown, shards=sc.shards,
-                            replicas=sc.replicas)
+        index = EsLinkIndex(
+            client, prefix=prefix, url=shown, shards=sc.shards, replicas=sc.replicas
+        )
         made = EsGraphStore(index, workspace.store)
     else:
-        raise GraphError(f"[graph] backend = {backend!r}: expected 'embedded' or "
-                         f"'elasticsearch'")
+        raise GraphError(f"[graph] backend = {backend!r}: expected 'embedded' or 'elasticsearch'")
     if backend != "embedded":  # a store wrapper is free; a client is worth keeping
         _CACHE[workspace] = made
     return made

@@ -38,11 +38,13 @@ def _common(p: argparse.ArgumentParser, *, window: bool = True) -> None:
     p.add_argument("--case", help="case number recorded in the audit log")
     if window:
         p.add_argument("--types", type=_types, help="link types, comma-separated (default all)")
-        p.add_argument("--start", type=time_arg,
-                       help="only links observed from this time (workspace time zone unless "
-                            "an offset is given)")
-        p.add_argument("--end", type=time_arg,
-                       help="only links observed up to this time")
+        p.add_argument(
+            "--start",
+            type=time_arg,
+            help="only links observed from this time (workspace time zone unless "
+            "an offset is given)",
+        )
+        p.add_argument("--end", type=time_arg, help="only links observed up to this time")
 
 
 def _neighbourhood_args(p: argparse.ArgumentParser, depth: int = 2) -> None:
@@ -52,19 +54,30 @@ def _neighbourhood_args(p: argparse.ArgumentParser, depth: int = 2) -> None:
 
 
 def _window(args: argparse.Namespace) -> dict[str, Any]:
-    return {"link_types": getattr(args, "types", None), "start": getattr(args, "start", None),
-            "end": getattr(args, "end", None), "case": getattr(args, "case", None)}
+    return {
+        "link_types": getattr(args, "types", None),
+        "start": getattr(args, "start", None),
+        "end": getattr(args, "end", None),
+        "case": getattr(args, "case", None),
+    }
 
 
 def _neighbourhood(args: argparse.Namespace) -> dict[str, Any]:
-    return {"entities": args.entities, "depth": args.depth, "max_nodes": args.max_nodes,
-            **_window(args)}
+    return {
+        "entities": args.entities,
+        "depth": args.depth,
+        "max_nodes": args.max_nodes,
+        **_window(args),
+    }
 
 
 def _truncated(truncated: bool) -> list[str]:
     """The note (stderr, text output only) of a result cut at the node cap."""
-    return ["note: truncated at the node cap (raise --max-nodes or narrow "
-            "--types/--start/--end)"] if truncated else []
+    return (
+        ["note: truncated at the node cap (raise --max-nodes or narrow --types/--start/--end)"]
+        if truncated
+        else []
+    )
 
 
 # Each command calls one graph service (graph/service.py), which checks graph.read (export:
@@ -73,11 +86,16 @@ def cmd_expand(args: argparse.Namespace) -> int:
     ctx = service_context(args)
     result = call("graph.expand", ctx, **_neighbourhood(args), cancel=cancel_on_sigint())
     zone = ctx.workspace.zone
-    lines = [f"{len(result.nodes)} entities, {len(result.edges)} edges"
-             + (" (truncated)" if result.truncated else "")
-             + f"; times in {zone_caption(zone)}"]
-    lines += [f"  {e.source} -[{e.type} ×{e.count}]-> {e.target}  "
-              f"{_when(e.first, zone)} … {_when(e.last, zone)}" for e in result.edges]
+    lines = [
+        f"{len(result.nodes)} entities, {len(result.edges)} edges"
+        + (" (truncated)" if result.truncated else "")
+        + f"; times in {zone_caption(zone)}"
+    ]
+    lines += [
+        f"  {e.source} -[{e.type} ×{e.count}]-> {e.target}  "
+        f"{_when(e.first, zone)} … {_when(e.last, zone)}"
+        for e in result.edges
+    ]
     return emit(args, result.to_dict(), lines, _truncated(result.truncated))
 
 
@@ -87,9 +105,18 @@ def _when(t: float | None, zone: Any) -> str:
 
 def cmd_path(args: argparse.Namespace) -> int:
     ctx = service_context(args)
-    found = call("graph.path", ctx, source=args.source, target=args.target,
-                 max_hops=args.max_hops, k=args.k, time_order=args.time_order,
-                 max_nodes=args.max_nodes, cancel=cancel_on_sigint(), **_window(args))
+    found = call(
+        "graph.path",
+        ctx,
+        source=args.source,
+        target=args.target,
+        max_hops=args.max_hops,
+        k=args.k,
+        time_order=args.time_order,
+        max_nodes=args.max_nodes,
+        cancel=cancel_on_sigint(),
+        **_window(args),
+    )
     if not found:
         print("no path found", file=sys.stderr)
         return 1
@@ -98,8 +125,11 @@ def cmd_path(args: argparse.Namespace) -> int:
         lines.append(f"path {n}: {p.length} hops")
         for h in p.hops:
             types = ",".join(sorted({e.type for e in h.edges}))
-            when = (f" at {local_time(h.time, ctx.workspace.zone)} ({h.record_uid})"
-                    if h.time is not None else "")
+            when = (
+                f" at {local_time(h.time, ctx.workspace.zone)} ({h.record_uid})"
+                if h.time is not None
+                else ""
+            )
             lines.append(f"  {h.source} -[{types}]- {h.target}{when}")
     return emit(args, [p.to_dict() for p in found], lines)
 
@@ -109,58 +139,115 @@ def cmd_central(args: argparse.Namespace) -> int:
 
     ctx = service_context(args)
     result = call("graph.expand", ctx, **_neighbourhood(args), cancel=cancel_on_sigint())
-    scores = call("graph.centrality", ctx, graph=result, measures=args.measures,
-                  case=args.case)
+    scores = call("graph.centrality", ctx, graph=result, measures=args.measures, case=args.case)
     lines = []
     for m in args.measures:
         approx = " (approximate)" if scores.approximate.get(m) else ""
         lines.append(f"{m}{approx}:")
         lines += [f"  {s:10.4f}  {nid}" for nid, s in scores.top(m, args.top)]
-    emit(args, {"centrality": scores.to_dict(args.top), "truncated": result.truncated,
-                "most_connected": [c.to_dict() for c in most_connected(result, args.top)]},
-         lines, _truncated(result.truncated))
+    emit(
+        args,
+        {
+            "centrality": scores.to_dict(args.top),
+            "truncated": result.truncated,
+            "most_connected": [c.to_dict() for c in most_connected(result, args.top)],
+        },
+        lines,
+        _truncated(result.truncated),
+    )
     return 0
 
 
 def cmd_communities(args: argparse.Namespace) -> int:
     ctx = service_context(args)
     result = call("graph.expand", ctx, **_neighbourhood(args), cancel=cancel_on_sigint())
-    found = call("graph.communities", ctx, graph=result, resolution=args.resolution,
-                 case=args.case)
-    emit(args, {"communities": found, "truncated": result.truncated},
-         [f"community {n} ({len(members)}): {', '.join(members[:12])}"
-          + (" …" if len(members) > 12 else "") for n, members in enumerate(found, 1)],
-         _truncated(result.truncated))
+    found = call("graph.communities", ctx, graph=result, resolution=args.resolution, case=args.case)
+    emit(
+        args,
+        {"communities": found, "truncated": result.truncated},
+        [
+            f"community {n} ({len(members)}): {', '.join(members[:12])}"
+            + (" …" if len(members) > 12 else "")
+            for n, members in enumerate(found, 1)
+        ],
+        _truncated(result.truncated),
+    )
     return 0
 
 
 def cmd_cooccur(args: argparse.Namespace) -> int:
-    found = call("graph.cooccur", service_context(args), target=args.target,
-                 window=args.window, min_count=args.min_count, min_places=args.min_places,
-                 link_type=args.link_type, start=args.start, end=args.end, top=args.top,
-                 case=args.case, cancel=cancel_on_sigint())
-    return emit(args, [r.to_dict() for r in found], [
-        f"  {r.count:4d} meetings  {r.places:3d} places  {r.days:3d} days  {r.a}  ~  {r.b}"
-        for r in found] or ["no co-occurrence at these thresholds"])
+    found = call(
+        "graph.cooccur",
+        service_context(args),
+        target=args.target,
+        window=args.window,
+        min_count=args.min_count,
+        min_places=args.min_places,
+        link_type=args.link_type,
+        start=args.start,
+        end=args.end,
+        top=args.top,
+        case=args.case,
+        cancel=cancel_on_sigint(),
+    )
+    return emit(
+        args,
+        [r.to_dict() for r in found],
+        [
+            f"  {r.count:4d} meetings  {r.places:3d} places  {r.days:3d} days  {r.a}  ~  {r.b}"
+            for r in found
+        ]
+        or ["no co-occurrence at these thresholds"],
+    )
 
 
 def cmd_timeline(args: argparse.Namespace) -> int:
     ctx = service_context(args)
-    out = call("graph.timeline", ctx, entity=args.entity, start=args.start, end=args.end,
-               limit=args.limit, case=args.case)
+    out = call(
+        "graph.timeline",
+        ctx,
+        entity=args.entity,
+        start=args.start,
+        end=args.end,
+        limit=args.limit,
+        case=args.case,
+    )
     events = out["events"]
-    lines = table(events, [Column("time", lambda e: e.time, time=True, seconds=True),
-                           Column("source", lambda e: e.source, 12),
-                           Column("title", lambda e: e.title)], ctx.workspace.zone)
-    return emit(args, {"entity": out["entity"], "events": [e.to_dict() for e in events],
-                       "day_hour": out["day_hour"]}, [*lines, f"{len(events)} events"])
+    lines = table(
+        events,
+        [
+            Column("time", lambda e: e.time, time=True, seconds=True),
+            Column("source", lambda e: e.source, 12),
+            Column("title", lambda e: e.title),
+        ],
+        ctx.workspace.zone,
+    )
+    return emit(
+        args,
+        {
+            "entity": out["entity"],
+            "events": [e.to_dict() for e in events],
+            "day_hour": out["day_hour"],
+        },
+        [*lines, f"{len(events)} events"],
+    )
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    out = call("graph.export", service_context(args), **_neighbourhood(args),
-               output=str(args.output), format=args.format, cancel=cancel_on_sigint())
-    emit(args, out, [f"wrote {out['nodes']} entities, {out['edges']} edges to "
-                     + ", ".join(out["files"])], _truncated(out["truncated"]))
+    out = call(
+        "graph.export",
+        service_context(args),
+        **_neighbourhood(args),
+        output=str(args.output),
+        format=args.format,
+        cancel=cancel_on_sigint(),
+    )
+    emit(
+        args,
+        out,
+        [f"wrote {out['nodes']} entities, {out['edges']} edges to " + ", ".join(out["files"])],
+        _truncated(out["truncated"]),
+    )
     return 0
 
 
@@ -169,15 +256,23 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     out: Any
     cmd = args.resolve_cmd
     if cmd == "propose":
-        out = [p.to_dict() for p in call("graph.merge_proposals", ctx, entity_type=args.type,
-                                         min_score=args.min_score, limit=args.limit,
-                                         apply_auto=args.apply_auto)]
+        out = [
+            p.to_dict()
+            for p in call(
+                "graph.merge_proposals",
+                ctx,
+                entity_type=args.type,
+                min_score=args.min_score,
+                limit=args.limit,
+                apply_auto=args.apply_auto,
+            )
+        ]
     elif cmd == "accept":
-        out = call("graph.merge_accept", ctx, alias=args.alias, canonical=args.canonical,
-                   case=args.case).to_dict()
+        out = call(
+            "graph.merge_accept", ctx, alias=args.alias, canonical=args.canonical, case=args.case
+        ).to_dict()
     elif cmd == "reject":
-        out = {"rejected": call("graph.merge_reject", ctx, a=args.a, b=args.b,
-                                case=args.case)}
+        out = {"rejected": call("graph.merge_reject", ctx, a=args.a, b=args.b, case=args.case)}
     elif cmd == "split":
         out = call("graph.merge_split", ctx, alias=args.alias, case=args.case).to_dict()
     elif cmd == "undo":
@@ -185,13 +280,17 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     elif cmd == "explain":
         out = [m.to_dict() for m in call("graph.merges", ctx, entity=args.entity)]
     elif cmd == "unsure":
-        out = {"unsure": call("graph.merge_unsure", ctx, a=args.a, b=args.b, note=args.note,
-                              case=args.case)}
+        out = {
+            "unsure": call(
+                "graph.merge_unsure", ctx, a=args.a, b=args.b, note=args.note, case=args.case
+            )
+        }
     elif cmd == "queue":
         out = call("graph.merge_queue", ctx, min_score=args.min_score, limit=args.limit)
     elif cmd == "clusters":
-        out = [c.to_dict() for c in call("graph.merge_clusters", ctx,
-                                         min_score=args.min_score)][:args.limit]
+        out = [c.to_dict() for c in call("graph.merge_clusters", ctx, min_score=args.min_score)][
+            : args.limit
+        ]
     else:
         out = [m.to_dict() for m in call("graph.merges", ctx, active_only=not args.all)]
     return emit(args, out, _resolve_lines(out if isinstance(out, list) else [out]))
@@ -201,19 +300,27 @@ def _resolve_lines(rows: list[dict[str, Any]]) -> list[str]:
     lines = []
     for r in rows:
         if "score" in r and "rule" in r and "alias" not in r:
-            lines.append(f"  {r['score']:.2f} {r['rule']:<26} {r['a']}  ≈  {r['b']}"
-                         + ("  [not sure]" if r.get("unsure") else ""))
-            lines += [f"      {fname:<11} {f['weight']:+6.2f}  {f['level']}: "
-                      f"{f['a'] or '—'} | {f['b'] or '—'}"
-                      for fname, f in (r.get("evidence", {}).get("fields") or {}).items()]
+            lines.append(
+                f"  {r['score']:.2f} {r['rule']:<26} {r['a']}  ≈  {r['b']}"
+                + ("  [not sure]" if r.get("unsure") else "")
+            )
+            lines += [
+                f"      {fname:<11} {f['weight']:+6.2f}  {f['level']}: "
+                f"{f['a'] or '—'} | {f['b'] or '—'}"
+                for fname, f in (r.get("evidence", {}).get("fields") or {}).items()
+            ]
         elif "members" in r:
             weak = r["weakest"]
-            lines.append(f"  {len(r['members'])} entities: {', '.join(r['members'])}; weakest "
-                         f"link {weak[0]} ≈ {weak[1]} ({weak[2]:.3f})")
+            lines.append(
+                f"  {len(r['members'])} entities: {', '.join(r['members'])}; weakest "
+                f"link {weak[0]} ≈ {weak[1]} ({weak[2]:.3f})"
+            )
         elif "alias" in r:
             state = "active" if r["undone_at"] is None else "undone"
-            lines.append(f"  merge {r['id']} [{state}] {r['alias']} → {r['canonical']} "
-                         f"({r['rule']}, {r['score']:.2f}, by {r['user']})")
+            lines.append(
+                f"  merge {r['id']} [{state}] {r['alias']} → {r['canonical']} "
+                f"({r['rule']}, {r['score']:.2f}, by {r['user']})"
+            )
         else:
             lines.append(f"  {r}")
     return lines or ["nothing"]
@@ -224,14 +331,23 @@ def cmd_index(args: argparse.Namespace) -> int:
     if not (args.drop or args.status):
         print("building covering indexes (minutes on millions of links) …", file=sys.stderr)
     out = call("graph.index", ctx, drop=args.drop, status_only=args.status)
-    return emit(args, out, [f"changed: {', '.join(out['changed']) or 'nothing'}; present: "
-                            f"{', '.join(out['present']) or 'none'}"])
+    return emit(
+        args,
+        out,
+        [
+            f"changed: {', '.join(out['changed']) or 'nothing'}; present: "
+            f"{', '.join(out['present']) or 'none'}"
+        ],
+    )
 
 
 def register(subparsers: Any) -> None:
     """Add ``superbrain graph …`` to the main parser."""
-    graph = subparsers.add_parser("graph", help="link analysis: neighbourhoods, paths, "
-                                  "centrality, communities, co-occurrence, timeline, export")
+    graph = subparsers.add_parser(
+        "graph",
+        help="link analysis: neighbourhoods, paths, "
+        "centrality, communities, co-occurrence, timeline, export",
+    )
     sub = graph.add_subparsers(dest="graph_cmd", required=True, metavar="SUBCOMMAND")
 
     p = sub.add_parser("expand", help="the neighbourhood of entities, with evidence")
@@ -244,17 +360,25 @@ def register(subparsers: Any) -> None:
     p.add_argument("target")
     p.add_argument("--max-hops", type=int, default=6)
     p.add_argument("--k", type=int, default=1, help="number of paths (default 1)")
-    p.add_argument("--time-order", action="store_true",
-                   help="each hop no earlier than the one before (time flow)")
-    p.add_argument("--max-nodes", type=int, default=20000,
-                   help="node cap for k-paths / time-ordered search (default 20000)")
+    p.add_argument(
+        "--time-order",
+        action="store_true",
+        help="each hop no earlier than the one before (time flow)",
+    )
+    p.add_argument(
+        "--max-nodes",
+        type=int,
+        default=20000,
+        help="node cap for k-paths / time-ordered search (default 20000)",
+    )
     _common(p)
     p.set_defaults(func=_run(cmd_path))
 
     p = sub.add_parser("central", help="degree, betweenness, PageRank, eigenvector")
     _neighbourhood_args(p)
-    p.add_argument("--measures", type=_types, default=["degree", "betweenness", "pagerank",
-                                                       "eigenvector"])
+    p.add_argument(
+        "--measures", type=_types, default=["degree", "betweenness", "pagerank", "eigenvector"]
+    )
     p.add_argument("--top", type=int, default=10)
     _common(p)
     p.set_defaults(func=_run(cmd_central))
@@ -265,12 +389,15 @@ def register(subparsers: Any) -> None:
     _common(p)
     p.set_defaults(func=_run(cmd_communities))
 
-    p = sub.add_parser("cooccur", help="伴随: who passes the same checkpoints with a target "
-                       "(or all pairs, without a target)")
+    p = sub.add_parser(
+        "cooccur",
+        help="伴随: who passes the same checkpoints with a target (or all pairs, without a target)",
+    )
     p.add_argument("target", nargs="?", help="vehicle / phone / tag (omit for all pairs)")
     p.add_argument("--window", type=float, default=60.0, help="± seconds (default 60)")
-    p.add_argument("--min-count", type=int, default=2,
-                   help="least distinct (device, day) meetings (default 2)")
+    p.add_argument(
+        "--min-count", type=int, default=2, help="least distinct (device, day) meetings (default 2)"
+    )
     p.add_argument("--min-places", type=int, default=1, help="least distinct devices")
     p.add_argument("--link-type", default="passed")
     p.add_argument("--top", type=int, default=20)
@@ -286,13 +413,17 @@ def register(subparsers: Any) -> None:
     p = sub.add_parser("export", help="GraphML / GEXF / CSV for Gephi and i2")
     _neighbourhood_args(p)
     p.add_argument("-o", "--output", type=Path, required=True)
-    p.add_argument("--format", choices=("graphml", "gexf", "csv"),
-                   help="default: from the output suffix")
+    p.add_argument(
+        "--format", choices=("graphml", "gexf", "csv"), help="default: from the output suffix"
+    )
     _common(p)
     p.set_defaults(func=_run(cmd_export))
 
-    p = sub.add_parser("index", help="build (or --drop) covering indexes: 3-5x faster graph "
-                       "queries for ~60%% more disk and slower ingest")
+    p = sub.add_parser(
+        "index",
+        help="build (or --drop) covering indexes: 3-5x faster graph "
+        "queries for ~60%% more disk and slower ingest",
+    )
     group = p.add_mutually_exclusive_group()
     group.add_argument("--drop", action="store_true", help="remove them (e.g. before a big ingest)")
     group.add_argument("--status", action="store_true", help="only show which exist")
@@ -301,15 +432,25 @@ def register(subparsers: Any) -> None:
 
     p = sub.add_parser("resolve", help="entity resolution: propose, accept, reject, split")
     rsub = p.add_subparsers(dest="resolve_cmd", required=True)
-    q = rsub.add_parser("propose", help="score possible duplicates (persons: probabilistic "
-                        "model with each field's weight) and refresh the review queue")
+    q = rsub.add_parser(
+        "propose",
+        help="score possible duplicates (persons: probabilistic "
+        "model with each field's weight) and refresh the review queue",
+    )
     q.add_argument("--type", help="entity type (default all with names)")
-    q.add_argument("--min-score", type=float, default=None,
-                   help="lowest score shown (default: the workspace's review threshold)")
+    q.add_argument(
+        "--min-score",
+        type=float,
+        default=None,
+        help="lowest score shown (default: the workspace's review threshold)",
+    )
     q.add_argument("--limit", type=int, default=100)
-    q.add_argument("--apply-auto", action="store_true",
-                   help="merge pairs at or above the workspace's [resolution.auto_merge] "
-                        "threshold (off for persons unless the workspace sets one)")
+    q.add_argument(
+        "--apply-auto",
+        action="store_true",
+        help="merge pairs at or above the workspace's [resolution.auto_merge] "
+        "threshold (off for persons unless the workspace sets one)",
+    )
     q = rsub.add_parser("queue", help="proposals waiting for review, best first")
     q.add_argument("--min-score", type=float, default=None)
     q.add_argument("--limit", type=int, default=100)
@@ -341,11 +482,13 @@ def register(subparsers: Any) -> None:
 
 def _run(func: Any) -> Any:
     """Turn graph errors into a one-line message and exit code 2 (like core errors)."""
+
     def handler(args: argparse.Namespace) -> int:
         try:
             return int(func(args))
         except GraphError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1 if type(exc).__name__ == "NoPathError" else 2
+
     handler.__doc__ = func.__doc__
     return handler

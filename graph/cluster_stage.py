@@ -48,8 +48,16 @@ class ClusterGraphStage:
             self.pending.update(e.id for e in r.entities)
             for link in r.links:
                 when = link.time or r.time
-                links.append((link.link_id(r.uid), link.type, link.source, link.target,
-                              when.timestamp() if when is not None else None, r.uid))
+                links.append(
+                    (
+                        link.link_id(r.uid),
+                        link.type,
+                        link.source,
+                        link.target,
+                        when.timestamp() if when is not None else None,
+                        r.uid,
+                    )
+                )
         self._guard(lambda: self.graph.index.write((), links))
 
     def finish(self) -> None:
@@ -64,10 +72,12 @@ class ClusterGraphStage:
         rows = []
         con = self.ws.store.connection
         for i in range(0, len(ids), 400):
-            chunk = ids[i:i + 400]
+            chunk = ids[i : i + 400]
             rows += con.execute(
                 "SELECT id, type, key, label, props, first_seen, last_seen FROM entities "
-                f"WHERE id IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+                f"WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ).fetchall()
         self._guard(lambda: self.graph.index.write(rows, ()))
 
     def _guard(self, send: Any) -> None:
@@ -79,9 +89,11 @@ class ClusterGraphStage:
             self.failed = str(exc)
             log.error("the cluster graph missed this ingest (the store has it all): %s", exc)
             with self.ws.store.transaction() as con:
-                con.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET "
-                            "value=excluded.value", (STALE_KEY, json.dumps(
-                                {"reason": self.failed[:500], "at": time.time()})))
+                con.execute(
+                    "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET "
+                    "value=excluded.value",
+                    (STALE_KEY, json.dumps({"reason": self.failed[:500], "at": time.time()})),
+                )
 
 
 def make_stage(workspace: Workspace) -> ClusterGraphStage | None:

@@ -33,7 +33,6 @@ from graph.resolution import AliasMap
 log = logging.getLogger(__name__)
 
 
-
 def local_days(times: np.ndarray, zone: str = DEFAULT_ZONE) -> np.ndarray:
     """The calendar day number (days since 1970-01-01) of each epoch time in ``zone`` (the
     workspace's: a meeting's day is the local one). Times outside the zone's offset table
@@ -52,12 +51,20 @@ class Sightings:
     kept sorted by (device, time).
     """
 
-    def __init__(self, entity: np.ndarray, device: np.ndarray, time: np.ndarray,
-                 entity_names: Sequence[str], device_names: Sequence[str],
-                 record_uids: Sequence[str] | None = None) -> None:
+    def __init__(
+        self,
+        entity: np.ndarray,
+        device: np.ndarray,
+        time: np.ndarray,
+        entity_names: Sequence[str],
+        device_names: Sequence[str],
+        record_uids: Sequence[str] | None = None,
+    ) -> None:
         if not (len(entity) == len(device) == len(time)):
-            raise GraphError(f"sightings arrays differ in length: {len(entity)} entities, "
-                             f"{len(device)} devices, {len(time)} times")
+            raise GraphError(
+                f"sightings arrays differ in length: {len(entity)} entities, "
+                f"{len(device)} devices, {len(time)} times"
+            )
         order = np.lexsort((entity, time, device))
         self.entity = np.asarray(entity, dtype=np.int64)[order]
         self.device = np.asarray(device, dtype=np.int64)[order]
@@ -73,15 +80,24 @@ class Sightings:
         return len(self.time)
 
     @classmethod
-    def from_arrays(cls, entity: np.ndarray, device: np.ndarray, time: np.ndarray,
-                    entity_names: Sequence[str] | None = None,
-                    device_names: Sequence[str] | None = None) -> Sightings:
+    def from_arrays(
+        cls,
+        entity: np.ndarray,
+        device: np.ndarray,
+        time: np.ndarray,
+        entity_names: Sequence[str] | None = None,
+        device_names: Sequence[str] | None = None,
+    ) -> Sightings:
         """Integer-coded reads (names default to the codes as strings)."""
         ne = int(entity.max()) + 1 if len(entity) else 0
         nd = int(device.max()) + 1 if len(device) else 0
-        return cls(entity, device, time,
-                   entity_names if entity_names is not None else [str(i) for i in range(ne)],
-                   device_names if device_names is not None else [str(i) for i in range(nd)])
+        return cls(
+            entity,
+            device,
+            time,
+            entity_names if entity_names is not None else [str(i) for i in range(ne)],
+            device_names if device_names is not None else [str(i) for i in range(nd)],
+        )
 
     @classmethod
     def from_iterable(cls, reads: Iterable[tuple[Any, ...]]) -> Sightings:
@@ -99,13 +115,26 @@ class Sightings:
             d_codes.append(devs.setdefault(dev, len(devs)))
             times.append(t.timestamp() if isinstance(t, datetime) else float(t))
             uids.append(row[3] if len(row) > 3 else "")
-        return cls(np.array(e_codes, dtype=np.int64), np.array(d_codes, dtype=np.int64),
-                   np.array(times, dtype=np.float64), list(ents), list(devs), uids)
+        return cls(
+            np.array(e_codes, dtype=np.int64),
+            np.array(d_codes, dtype=np.int64),
+            np.array(times, dtype=np.float64),
+            list(ents),
+            list(devs),
+            uids,
+        )
 
     @classmethod
-    def from_store(cls, store: Store | GraphStore, *, link_type: str = "passed",
-                   start: datetime | None = None, end: datetime | None = None,
-                   aliases: AliasMap | None = None, batch: int = 200_000) -> Sightings:
+    def from_store(
+        cls,
+        store: Store | GraphStore,
+        *,
+        link_type: str = "passed",
+        start: datetime | None = None,
+        end: datetime | None = None,
+        aliases: AliasMap | None = None,
+        batch: int = 200_000,
+    ) -> Sightings:
         """Every ``link_type`` link (entity → device) with a time, optionally in a window.
 
         Reads stream into numpy arrays batch by batch (a scan on SQL, a scroll on
@@ -115,8 +144,11 @@ class Sightings:
         """
         gs = graph_store(store)
         aliases = aliases if aliases is not None else gs.aliases()
-        rows = gs.scan_type(link_type, start.timestamp() if start is not None else None,
-                            end.timestamp() if end is not None else None)
+        rows = gs.scan_type(
+            link_type,
+            start.timestamp() if start is not None else None,
+            end.timestamp() if end is not None else None,
+        )
         ents: dict[str, int] = {}
         devs: dict[str, int] = {}
         parts: list[tuple[np.ndarray, ...]] = []
@@ -127,17 +159,25 @@ class Sightings:
         by_rowid = getattr(gs, "record_uid", None)
         while chunk := list(itertools.islice(rows, batch)):
             handle, _t, src, dst, t, uid = zip(*chunk, strict=True)
-            parts.append((
-                np.fromiter((ents.setdefault(aliases.canonical(x), len(ents)) for x in src),
-                            np.int64, len(src)),
-                np.fromiter((devs.setdefault(x, len(devs)) for x in dst), np.int64, len(dst)),
-                np.array(t, dtype=np.float64)))
+            parts.append(
+                (
+                    np.fromiter(
+                        (ents.setdefault(aliases.canonical(x), len(ents)) for x in src),
+                        np.int64,
+                        len(src),
+                    ),
+                    np.fromiter((devs.setdefault(x, len(devs)) for x in dst), np.int64, len(dst)),
+                    np.array(t, dtype=np.float64),
+                )
+            )
             if by_rowid is not None:
                 rowids.append(np.array(handle, dtype=np.int64))
             else:
                 uids.extend(uid)
-        cols = [np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, np.int64)
-                for i in range(3)]
+        cols = [
+            np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, np.int64)
+            for i in range(3)
+        ]
         # codes in name order and ties broken by entity: the same reads give the same
         # sightings (and so the same ranking and evidence) whatever order the engine scanned
         ent_codes, ent_names = _by_name(cols[0], list(ents))
@@ -190,8 +230,13 @@ class CoSighting:
     record_b: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"device": self.device, "time_a": iso(self.time_a), "time_b": iso(self.time_b),
-                "record_a": self.record_a, "record_b": self.record_b}
+        return {
+            "device": self.device,
+            "time_a": iso(self.time_a),
+            "time_b": iso(self.time_b),
+            "record_a": self.record_a,
+            "record_b": self.record_b,
+        }
 
 
 @dataclass
@@ -208,13 +253,28 @@ class CoOccurrence:
     evidence: list[CoSighting] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"a": self.a, "b": self.b, "count": self.count, "places": self.places,
-                "days": self.days, "sightings": self.sightings,
-                "evidence": [e.to_dict() for e in self.evidence]}
+        return {
+            "a": self.a,
+            "b": self.b,
+            "count": self.count,
+            "places": self.places,
+            "days": self.days,
+            "sightings": self.sightings,
+            "evidence": [e.to_dict() for e in self.evidence],
+        }
 
 
-def _rank(s: Sightings, ia: np.ndarray, ib: np.ndarray, *, min_count: int, min_places: int,
-          top: int | None, evidence: int, zone: str = DEFAULT_ZONE) -> list[CoOccurrence]:
+def _rank(
+    s: Sightings,
+    ia: np.ndarray,
+    ib: np.ndarray,
+    *,
+    min_count: int,
+    min_places: int,
+    top: int | None,
+    evidence: int,
+    zone: str = DEFAULT_ZONE,
+) -> list[CoOccurrence]:
     """Aggregate joint reads (index pairs into ``s``) into ranked entity pairs."""
     if not len(ia):
         return []
@@ -255,16 +315,40 @@ def _rank(s: Sightings, ia: np.ndarray, ib: np.ndarray, *, min_count: int, min_p
         ev = []
         for k in range(lo, min(hi, lo + evidence)):
             i, j = int(sorted_ia[k]), int(sorted_ib[k])
-            ev.append(CoSighting(s.device_names[int(s.device[i])], float(s.time[i]),
-                                 float(s.time[j]), s.uid(i), s.uid(j)))
-        out.append(CoOccurrence(s.entity_names[a], s.entity_names[b], int(count[g]),
-                                int(places[g]), int(days[g]), int(sightings[g]), ev))
+            ev.append(
+                CoSighting(
+                    s.device_names[int(s.device[i])],
+                    float(s.time[i]),
+                    float(s.time[j]),
+                    s.uid(i),
+                    s.uid(j),
+                )
+            )
+        out.append(
+            CoOccurrence(
+                s.entity_names[a],
+                s.entity_names[b],
+                int(count[g]),
+                int(places[g]),
+                int(days[g]),
+                int(sightings[g]),
+                ev,
+            )
+        )
     return out
 
 
-def cooccurring_with(sightings: Sightings, target: str, *, window: float = 60.0,
-                     min_count: int = 2, min_places: int = 1, top: int | None = 50,
-                     evidence: int = 20, zone: str = DEFAULT_ZONE) -> list[CoOccurrence]:
+def cooccurring_with(
+    sightings: Sightings,
+    target: str,
+    *,
+    window: float = 60.0,
+    min_count: int = 2,
+    min_places: int = 1,
+    top: int | None = 50,
+    evidence: int = 20,
+    zone: str = DEFAULT_ZONE,
+) -> list[CoOccurrence]:
     """The entities seen with ``target`` within ±``window`` seconds, best first.
 
     Each result has ``a == target``. ``min_count`` is the least number of distinct
@@ -284,8 +368,16 @@ def cooccurring_with(sightings: Sightings, target: str, *, window: float = 60.0,
     ib = np.repeat(lo, lengths) + offsets
     other = sightings.entity[ib] != code
     ia, ib = ia[other], ib[other]
-    found = _rank(sightings, ia, ib, min_count=min_count, min_places=min_places, top=None,
-                  evidence=evidence, zone=zone)
+    found = _rank(
+        sightings,
+        ia,
+        ib,
+        min_count=min_count,
+        min_places=min_places,
+        top=None,
+        evidence=evidence,
+        zone=zone,
+    )
     for r in found:  # present every pair from the target's side
         if r.b == target:
             r.a, r.b = r.b, r.a
@@ -295,11 +387,18 @@ def cooccurring_with(sightings: Sightings, target: str, *, window: float = 60.0,
     return found[:top] if top is not None else found
 
 
-def cooccurrence_pairs(sightings: Sightings, *, window: float = 60.0, min_count: int = 3,
-                       min_places: int = 1, top: int | None = 100, evidence: int = 10,
-                       progress: ProgressCallback | None = None,
-                       cancel: CancelToken | None = None,
-                       zone: str = DEFAULT_ZONE) -> list[CoOccurrence]:
+def cooccurrence_pairs(
+    sightings: Sightings,
+    *,
+    window: float = 60.0,
+    min_count: int = 3,
+    min_places: int = 1,
+    top: int | None = 100,
+    evidence: int = 10,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    zone: str = DEFAULT_ZONE,
+) -> list[CoOccurrence]:
     """All pairs of entities that co-occur at least ``min_count`` times, best first.
 
     Raises
@@ -329,23 +428,44 @@ def cooccurrence_pairs(sightings: Sightings, *, window: float = 60.0, min_count:
     ia = np.concatenate(ia_parts) if ia_parts else np.zeros(0, np.int64)
     ib = np.concatenate(ib_parts) if ib_parts else np.zeros(0, np.int64)
     log.debug("co-occurrence: %d reads, %d joint reads, max run %d", n, len(ia), max_span)
-    return _rank(sightings, ia, ib, min_count=min_count, min_places=min_places, top=top,
-                 evidence=evidence, zone=zone)
+    return _rank(
+        sightings,
+        ia,
+        ib,
+        min_count=min_count,
+        min_places=min_places,
+        top=top,
+        evidence=evidence,
+        zone=zone,
+    )
 
 
-def cooccurring_in_store(store: Store | GraphStore, target: str, *, window: float = 60.0,
-                         min_count: int = 2, min_places: int = 1, link_type: str = "passed",
-                         start: datetime | None = None, end: datetime | None = None,
-                         top: int | None = 50, aliases: AliasMap | None = None,
-                         evidence: int = 20, zone: str = DEFAULT_ZONE) -> list[CoOccurrence]:
+def cooccurring_in_store(
+    store: Store | GraphStore,
+    target: str,
+    *,
+    window: float = 60.0,
+    min_count: int = 2,
+    min_places: int = 1,
+    link_type: str = "passed",
+    start: datetime | None = None,
+    end: datetime | None = None,
+    top: int | None = 50,
+    aliases: AliasMap | None = None,
+    evidence: int = 20,
+    zone: str = DEFAULT_ZONE,
+) -> list[CoOccurrence]:
     """:func:`cooccurring_with` reading only the target's reads and the reads at the same
     devices within ±``window`` of them (key and range lookups, not the whole links table)."""
     gs = graph_store(store)
     aliases = aliases if aliases is not None else gs.aliases()
     target = aliases.canonical(target)
     members = aliases.members(target)
-    flt = LinkFilter((link_type,), start.timestamp() if start is not None else None,
-                     end.timestamp() if end is not None else None)
+    flt = LinkFilter(
+        (link_type,),
+        start.timestamp() if start is not None else None,
+        end.timestamp() if end is not None else None,
+    )
     own = [r for r in gs.links_of(members, flt, ("source",)) if r[4] is not None]
     if not own:
         raise GraphError(f"{target!r} has no {link_type!r} links with a time")
@@ -354,7 +474,16 @@ def cooccurring_in_store(store: Store | GraphStore, target: str, *, window: floa
     for row in gs.links_near(probes, window, link_type):
         reads[row[0]] = (aliases.canonical(row[2]), row[3], cast(float, row[4]), row[5])
     # one order whatever the engine returned: the evidence shown first is the same
-    sightings = Sightings.from_iterable(sorted(reads.values(),
-                                               key=lambda r: (r[1], r[2], r[0], r[3])))
-    return cooccurring_with(sightings, target, window=window, min_count=min_count,
-                            min_places=min_places, top=top, evidence=evidence, zone=zone)
+    sightings = Sightings.from_iterable(
+        sorted(reads.values(), key=lambda r: (r[1], r[2], r[0], r[3]))
+    )
+    return cooccurring_with(
+        sightings,
+        target,
+        window=window,
+        min_count=min_count,
+        min_places=min_places,
+        top=top,
+        evidence=evidence,
+        zone=zone,
+    )

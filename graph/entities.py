@@ -47,14 +47,16 @@ def resolve_entity(store: Store, text: str, *, schema: Schema | None = None) -> 
         if eid not in found and store.get_entity(eid) is not None:
             found.append(eid)
     if not found:
-        raise EntityNotFoundError(f"{text!r}: no entity has this identifier "
-                             f"(give an id such as 'vehicle:浙A12345')")
+        raise EntityNotFoundError(
+            f"{text!r}: no entity has this identifier (give an id such as 'vehicle:浙A12345')"
+        )
     if len(found) > 1:
         raise EntityNotFoundError(f"{text!r} is ambiguous: {', '.join(found)}; give the full id")
     return found[0]
 
 
-def resolve_entities(store: Store, texts: Iterable[str], *,
-                     schema: Schema | None = None) -> list[str]:
+def resolve_entities(
+    store: Store, texts: Iterable[str], *, schema: Schema | None = None
+) -> list[str]:
     """:func:`resolve_entity` for each of ``texts`` (order kept, duplicates dropped)."""
     return list(dict.fromkeys(resolve_entity(store, t, schema=schema) for t in texts))

@@ -35,14 +35,56 @@ _ADMIN_UNIT = re.compile(r"[\u4e00-\u9fff]{1,6}?(?:自治区|省|市|区|县)")
 _ADDR_BUILDING = re.compile(r"(\d+)\s*(?:幢|栋|号楼)")
 
 #: Compound surnames (two characters) — the rest are one character.
-COMPOUND_SURNAMES = frozenset({"欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙",
-                               "慕容", "令狐", "司徒", "夏侯", "轩辕", "端木", "长孙", "宇文"})
+COMPOUND_SURNAMES = frozenset(
+    {
+        "欧阳",
+        "司马",
+        "诸葛",
+        "上官",
+        "东方",
+        "皇甫",
+        "尉迟",
+        "公孙",
+        "慕容",
+        "令狐",
+        "司徒",
+        "夏侯",
+        "轩辕",
+        "端木",
+        "长孙",
+        "宇文",
+    }
+)
 #: Surnames read otherwise than the character's everyday reading (曾 zēng, not céng).
-SURNAME_READINGS = {"曾": "zeng", "单": "shan", "解": "xie", "查": "zha", "区": "ou", "仇": "qiu",
-                    "朴": "piao", "乐": "yue", "缪": "miao", "翟": "zhai", "覃": "qin",
-                    "盖": "ge", "种": "chong", "秘": "bi", "折": "she", "黑": "he", "柏": "bai",
-                    "祭": "zhai", "句": "gou", "蔚": "yu", "尉迟": "yuchi", "万俟": "moqi",
-                    "长孙": "zhangsun", "召": "shao", "员": "yun", "华": "hua", "任": "ren"}
+SURNAME_READINGS = {
+    "曾": "zeng",
+    "单": "shan",
+    "解": "xie",
+    "查": "zha",
+    "区": "ou",
+    "仇": "qiu",
+    "朴": "piao",
+    "乐": "yue",
+    "缪": "miao",
+    "翟": "zhai",
+    "覃": "qin",
+    "盖": "ge",
+    "种": "chong",
+    "秘": "bi",
+    "折": "she",
+    "黑": "he",
+    "柏": "bai",
+    "祭": "zhai",
+    "句": "gou",
+    "蔚": "yu",
+    "尉迟": "yuchi",
+    "万俟": "moqi",
+    "长孙": "zhangsun",
+    "召": "shao",
+    "员": "yun",
+    "华": "hua",
+    "任": "ren",
+}
 #: Pinyin of common surnames: tells which token of a Latin-script name is the family name.
 _SURNAMES_TEXT = (
     "wang li zhang liu chen yang huang zhao wu zhou xu sun ma zhu hu guo he gao lin luo zheng "
@@ -53,14 +95,37 @@ _SURNAMES_TEXT = (
     "ou bi geng guan hang ji kou lian man ning pang rao sang tong xi xing zuo an ai bao chang "
     "chai chi cong dang di fei gai hua huo ju le liao lou mi miao nie pu qiao quan ran rong "
     "sha shan shang sui tai tu yue zang zha zhai zhen zhuo "
-    "ouyang sima zhuge shangguan situ murong")
+    "ouyang sima zhuge shangguan situ murong"
+)
 SURNAME_PINYIN = frozenset(_SURNAMES_TEXT.split())
 
 #: The columns every person record has (None when unknown), in the model's order.
-COLUMNS = ("unique_id", "name", "name_hz", "name_key", "surname", "birth_date", "birth_shown",
-           "birth_y", "birth_m", "birth_d", "gender", "id_shown", "id17", "id_head", "id_area",
-           "id_core", "id_valid", "phones", "phone1", "address", "district", "street",
-           "street_no", "building")
+COLUMNS = (
+    "unique_id",
+    "name",
+    "name_hz",
+    "name_key",
+    "surname",
+    "birth_date",
+    "birth_shown",
+    "birth_y",
+    "birth_m",
+    "birth_d",
+    "gender",
+    "id_shown",
+    "id17",
+    "id_head",
+    "id_area",
+    "id_core",
+    "id_valid",
+    "phones",
+    "phone1",
+    "address",
+    "district",
+    "street",
+    "street_no",
+    "building",
+)
 
 
 def id_check_digit(first17: str) -> str:
@@ -137,8 +202,9 @@ def name_forms(raw: str) -> tuple[str | None, str | None, str | None]:
         sur = _u(SURNAME_READINGS.get(hz[:split]) or "".join(lazy_pinyin(hz[:split])))
         given = _u("".join(lazy_pinyin(hz[split:])))
         return hz, _key(sur, given), sur
-    tokens = [_u(t) for t in _LATIN_TOKEN.findall(
-        folded.lower().replace("ü", "v").replace("u:", "v"))]
+    tokens = [
+        _u(t) for t in _LATIN_TOKEN.findall(folded.lower().replace("ü", "v").replace("u:", "v"))
+    ]
     if not tokens:
         return None, None, None
     if len(tokens) == 1:
@@ -203,8 +269,13 @@ def parse_address(raw: str) -> tuple[str | None, str | None, str | None, str | N
     return district, street, number, building
 
 
-def person_features(entity_id: str, props: Mapping[str, Any], *, phones: Iterable[str] = (),
-                    addresses: Iterable[str] = ()) -> dict[str, Any]:
+def person_features(
+    entity_id: str,
+    props: Mapping[str, Any],
+    *,
+    phones: Iterable[str] = (),
+    addresses: Iterable[str] = (),
+) -> dict[str, Any]:
     """The comparable columns (:data:`COLUMNS`) of one person entity.
 
     Parameters
@@ -248,8 +319,13 @@ def person_features(entity_id: str, props: Mapping[str, Any], *, phones: Iterabl
         # from the ID the parts are kept even when the date is impossible (a typo'd "1957-11-66"
         # still agrees on year and month)
         "birth_date": f"{ymd[0]:04d}-{ymd[1]:02d}-{ymd[2]:02d}" if ymd else None,
-        "birth_shown": (str(props.get("birth_date")) if born else
-                        f"{ymd[0]:04d}-{ymd[1]:02d}-{ymd[2]:02d} (in the ID)" if ymd else None),
+        "birth_shown": (
+            str(props.get("birth_date"))
+            if born
+            else f"{ymd[0]:04d}-{ymd[1]:02d}-{ymd[2]:02d} (in the ID)"
+            if ymd
+            else None
+        ),
         "birth_y": ymd[0] if ymd else None,
         "birth_m": ymd[1] if ymd else None,
         "birth_d": ymd[2] if ymd else None,

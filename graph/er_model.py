@@ -84,71 +84,137 @@ _LEV_ID = 'levenshtein("id17_l", "id17_r")'
 #: The fields and their levels. ``u`` rates are for a city-sized registry (~1 M people);
 #: ``m`` rates for the ways the sources in docs/DATA.md write one person.
 FIELDS: tuple[Field, ...] = (
-    Field("id_number", _null("id17"), (
-        # The birth-date digits are left to the birth date field (it holds the ID's date when
-        # nothing else is written): comparing them here too would count them twice.
-        Level("same area and sequence (a check character or the 15-digit form differs)",
-              _eq("id_core"), 0.55, 1.5e-4),
-        Level("area and sequence one digit off, a check character fails",
-              f'levenshtein("id_core_l", "id_core_r") <= 1 AND {_ONE_INVALID}', 0.27, 4e-3),
-        Level("two digits off or swapped, a check character fails",
-              f"{_LEV_ID} <= 2 AND {_ONE_INVALID}", 0.12, 0.04),
-        Level("area and sequence one digit off, both valid (registry neighbours)",
-              'levenshtein("id_core_l", "id_core_r") <= 1', 0.03, 4.5e-3),
-        Level("different", "TRUE", 0.02, 0.95),
-    ), ("id_shown",)),
-    Field("name", _null("name_key"), (
-        Level("same characters", _eq("name_hz"), 0.55, 2e-4),
-        Level("same pinyin (homophone, traditional, Latin script, order)", _eq("name_key"),
-              0.33, 5e-4),
-        Level("one character differs", f'{_eq("surname")} AND length("name_hz_l") = '
-              'length("name_hz_r") AND levenshtein("name_hz_l", "name_hz_r") <= 1',
-              0.06, 5e-3),
-        Level("similar pinyin", 'jaro_winkler_similarity("name_key_l", "name_key_r") >= 0.9',
-              0.04, 0.02),
-        Level("different", "TRUE", 0.01, 0.97),
-    ), ("name",)),
-    Field("birth_date", _null("birth_date"), (
-        Level("same date, any format", _eq("birth_date"), 0.87, 5e-5),
-        Level("one of year / month / day differs",
-              f'({_eq("birth_y")} AND {_eq("birth_m")}) OR ({_eq("birth_y")} AND '
-              f'{_eq("birth_d")}) OR ({_eq("birth_m")} AND {_eq("birth_d")})', 0.12, 5e-3),
-        Level("different", "TRUE", 0.01, 0.995),
-    ), ("birth_shown",)),
-    Field("gender", _null("gender"), (
-        Level("same", _eq("gender"), 0.97, 0.5),
-        Level("different", "TRUE", 0.03, 0.5),
-    ), ("gender",)),
-    Field("household", '("phones_l" IS NULL AND "street_l" IS NULL AND "district_l" IS NULL) '
-          'OR ("phones_r" IS NULL AND "street_r" IS NULL AND "district_r" IS NULL)', (
-        # Phone and address are one comparison: a family shares both, so counting them as two
-        # independent agreements would merge brothers who share a flat and a phone.
-        Level("same phone and same street, number and building",
-              f'{_PHONE} AND {_eq("street_no")} AND {_eq("building")}', 0.30, 2e-5),
-        Level("same street, number and building", f'{_eq("street_no")} AND {_eq("building")}',
-              0.20, 2e-5),
-        Level("a phone in common", _PHONE, 0.20, 2e-4),
-        Level("same street and number", _eq("street_no"), 0.10, 1e-4),
-        Level("same street", _eq("street"), 0.05, 0.04),
-        Level("same district", _eq("district"), 0.08, 0.2),
-        Level("different or not comparable", "TRUE", 0.07, 0.76),
-    ), ("phones", "address")),
+    Field(
+        "id_number",
+        _null("id17"),
+        (
+            # The birth-date digits are left to the birth date field (it holds the ID's date when
+            # nothing else is written): comparing them here too would count them twice.
+            Level(
+                "same area and sequence (a check character or the 15-digit form differs)",
+                _eq("id_core"),
+                0.55,
+                1.5e-4,
+            ),
+            Level(
+                "area and sequence one digit off, a check character fails",
+                f'levenshtein("id_core_l", "id_core_r") <= 1 AND {_ONE_INVALID}',
+                0.27,
+                4e-3,
+            ),
+            Level(
+                "two digits off or swapped, a check character fails",
+                f"{_LEV_ID} <= 2 AND {_ONE_INVALID}",
+                0.12,
+                0.04,
+            ),
+            Level(
+                "area and sequence one digit off, both valid (registry neighbours)",
+                'levenshtein("id_core_l", "id_core_r") <= 1',
+                0.03,
+                4.5e-3,
+            ),
+            Level("different", "TRUE", 0.02, 0.95),
+        ),
+        ("id_shown",),
+    ),
+    Field(
+        "name",
+        _null("name_key"),
+        (
+            Level("same characters", _eq("name_hz"), 0.55, 2e-4),
+            Level(
+                "same pinyin (homophone, traditional, Latin script, order)",
+                _eq("name_key"),
+                0.33,
+                5e-4,
+            ),
+            Level(
+                "one character differs",
+                f'{_eq("surname")} AND length("name_hz_l") = '
+                'length("name_hz_r") AND levenshtein("name_hz_l", "name_hz_r") <= 1',
+                0.06,
+                5e-3,
+            ),
+            Level(
+                "similar pinyin",
+                'jaro_winkler_similarity("name_key_l", "name_key_r") >= 0.9',
+                0.04,
+                0.02,
+            ),
+            Level("different", "TRUE", 0.01, 0.97),
+        ),
+        ("name",),
+    ),
+    Field(
+        "birth_date",
+        _null("birth_date"),
+        (
+            Level("same date, any format", _eq("birth_date"), 0.87, 5e-5),
+            Level(
+                "one of year / month / day differs",
+                f"({_eq('birth_y')} AND {_eq('birth_m')}) OR ({_eq('birth_y')} AND "
+                f"{_eq('birth_d')}) OR ({_eq('birth_m')} AND {_eq('birth_d')})",
+                0.12,
+                5e-3,
+            ),
+            Level("different", "TRUE", 0.01, 0.995),
+        ),
+        ("birth_shown",),
+    ),
+    Field(
+        "gender",
+        _null("gender"),
+        (
+            Level("same", _eq("gender"), 0.97, 0.5),
+            Level("different", "TRUE", 0.03, 0.5),
+        ),
+        ("gender",),
+    ),
+    Field(
+        "household",
+        '("phones_l" IS NULL AND "street_l" IS NULL AND "district_l" IS NULL) '
+        'OR ("phones_r" IS NULL AND "street_r" IS NULL AND "district_r" IS NULL)',
+        (
+            # Phone and address are one comparison: a family shares both, so counting them as two
+            # independent agreements would merge brothers who share a flat and a phone.
+            Level(
+                "same phone and same street, number and building",
+                f"{_PHONE} AND {_eq('street_no')} AND {_eq('building')}",
+                0.30,
+                2e-5,
+            ),
+            Level(
+                "same street, number and building",
+                f"{_eq('street_no')} AND {_eq('building')}",
+                0.20,
+                2e-5,
+            ),
+            Level("a phone in common", _PHONE, 0.20, 2e-4),
+            Level("same street and number", _eq("street_no"), 0.10, 1e-4),
+            Level("same street", _eq("street"), 0.05, 0.04),
+            Level("same district", _eq("district"), 0.08, 0.2),
+            Level("different or not comparable", "TRUE", 0.07, 0.76),
+        ),
+        ("phones", "address"),
+    ),
 )
 
 #: Candidate pairs: a pair is scored when it agrees on one of these (not on all pairs).
 BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
-    ("id_head",),                 # area + birth date of the ID: typos in the sequence/check
-    ("id_tail",),                 # birth date + sequence: typos in the area code
-    ("name_key", "id_area"),      # same name and area: typos in birth date and sequence
+    ("id_head",),  # area + birth date of the ID: typos in the sequence/check
+    ("id_tail",),  # birth date + sequence: typos in the area code
+    ("name_key", "id_area"),  # same name and area: typos in birth date and sequence
     ("name_key", "birth_date"),
     ("name_key", "street_no"),
-    ("surname", "phone1"),        # the family-phone trap is scored, never skipped
+    ("surname", "phone1"),  # the family-phone trap is scored, never skipped
 )
 
 
 #: SQL functions that differ between splink's backends (DuckDB here; Spark to scale out).
-_DIALECT_FUNCTIONS = {"spark": {"list_has_any(": "arrays_overlap(",
-                                "jaro_winkler_similarity(": "jaro_winkler("}}
+_DIALECT_FUNCTIONS = {
+    "spark": {"list_has_any(": "arrays_overlap(", "jaro_winkler_similarity(": "jaro_winkler("}
+}
 
 
 def _sql(text: str, dialect: str) -> str:
@@ -169,12 +235,14 @@ def settings(n_records: int, dialect: str = "duckdb") -> Any:
 
     comparisons: list[Any] = []
     for f in FIELDS:
-        levels: list[Any] = [cll.CustomLevel(f.null_sql, label_for_charts="missing")
-                             .configure(is_null_level=True)]
+        levels: list[Any] = [
+            cll.CustomLevel(f.null_sql, label_for_charts="missing").configure(is_null_level=True)
+        ]
         for lv in f.levels:
             level = cll.ElseLevel() if lv.sql == "TRUE" else cll.CustomLevel(_sql(lv.sql, dialect))
-            levels.append(level.configure(m_probability=lv.m, u_probability=lv.u,
-                                          label_for_charts=lv.label))
+            levels.append(
+                level.configure(m_probability=lv.m, u_probability=lv.u, label_for_charts=lv.label)
+            )
         comparisons.append(cl.CustomComparison(levels, output_column_name=f.name))
     return SettingsCreator(
         link_type="dedupe_only",
@@ -193,16 +261,24 @@ def _rows(records: Iterable[dict[str, Any]], chunk: int = 50_000) -> Any:
     ``chunk`` records at a time so that a generator of records is never all in memory as dicts."""
     import pyarrow as pa
 
-    types = {"phones": pa.list_(pa.string()), "id_valid": pa.bool_(),
-             "birth_y": pa.int32(), "birth_m": pa.int32(), "birth_d": pa.int32()}
+    types = {
+        "phones": pa.list_(pa.string()),
+        "id_valid": pa.bool_(),
+        "birth_y": pa.int32(),
+        "birth_m": pa.int32(),
+        "birth_d": pa.int32(),
+    }
     names = (*COLUMNS, "id_tail")
     schema = pa.schema([(c, types.get(c, pa.string())) for c in names])
     batches = []
     cols: dict[str, list[Any]] = {c: [] for c in names}
 
     def flush() -> None:
-        batches.append(pa.record_batch([pa.array(cols[c], type=schema.field(c).type)
-                                        for c in names], schema=schema))
+        batches.append(
+            pa.record_batch(
+                [pa.array(cols[c], type=schema.field(c).type) for c in names], schema=schema
+            )
+        )
         for v in cols.values():
             v.clear()
 
@@ -235,8 +311,11 @@ class ScoredPair:
     prior_weight: float = 0.0
 
     def explanation(self) -> dict[str, Any]:
-        return {"match_weight": round(self.match_weight, 2),
-                "prior_weight": round(self.prior_weight, 2), "fields": self.fields}
+        return {
+            "match_weight": round(self.match_weight, 2),
+            "prior_weight": round(self.prior_weight, 2),
+            "fields": self.fields,
+        }
 
 
 def _scored(row: dict[str, Any], n_records: int) -> ScoredPair:
@@ -249,15 +328,25 @@ def _scored(row: dict[str, Any], n_records: int) -> ScoredPair:
         else:
             level = f.levels[len(f.levels) - 1 - gamma]
             label, weight = level.label, level.weight
-        fields[f.name] = {"level": label, "weight": round(weight, 2),
-                          "a": _shown(row, f.shown, "l"), "b": _shown(row, f.shown, "r")}
+        fields[f.name] = {
+            "level": label,
+            "weight": round(weight, 2),
+            "a": _shown(row, f.shown, "l"),
+            "b": _shown(row, f.shown, "r"),
+        }
     a, b = sorted((row["unique_id_l"], row["unique_id_r"]))
     if a != row["unique_id_l"]:
         for v in fields.values():
             v["a"], v["b"] = v["b"], v["a"]
     lam = prior(n_records)
-    return ScoredPair(a, b, float(row["match_weight"]), float(row["match_probability"]), fields,
-                      math.log2(lam / (1 - lam)))
+    return ScoredPair(
+        a,
+        b,
+        float(row["match_weight"]),
+        float(row["match_probability"]),
+        fields,
+        math.log2(lam / (1 - lam)),
+    )
 
 
 def _shown(row: dict[str, Any], cols: tuple[str, ...], side: str) -> str:
@@ -277,8 +366,12 @@ def _db_api() -> Any:
     return DuckDBAPI()
 
 
-def predict(records: Sequence[dict[str, Any]] | Any, *, min_probability: float = 0.0,
-            threads: int | None = None) -> list[ScoredPair]:
+def predict(
+    records: Sequence[dict[str, Any]] | Any,
+    *,
+    min_probability: float = 0.0,
+    threads: int | None = None,
+) -> list[ScoredPair]:
     """Score every candidate pair of ``records`` (dicts of :data:`COLUMNS`, or the table of
     :func:`to_table`) found by :data:`BLOCKING_RULES`; pairs below ``min_probability`` are
     left out."""
@@ -293,13 +386,19 @@ def predict(records: Sequence[dict[str, Any]] | Any, *, min_probability: float =
         db._con.execute(f"SET threads = {int(threads)}")
     linker = Linker(db.register(table), settings(n), log_level=logging.WARNING)
     del table
-    result = linker.inference.predict(threshold_match_probability=min_probability or None,
-                                      warning_mode="never")
+    result = linker.inference.predict(
+        threshold_match_probability=min_probability or None, warning_mode="never"
+    )
     return [_scored(r, n) for r in _iter_records(result)]
 
 
-def compare(new: Sequence[dict[str, Any]], existing: Sequence[dict[str, Any]], *,
-            n_records: int, min_probability: float = 0.0) -> list[ScoredPair]:
+def compare(
+    new: Sequence[dict[str, Any]],
+    existing: Sequence[dict[str, Any]],
+    *,
+    n_records: int,
+    min_probability: float = 0.0,
+) -> list[ScoredPair]:
     """Score each new record against the existing records that share a blocking key with it,
     and the new records among themselves (the incremental path of an ingest); ``n_records``
     is the number of person records in the workspace (it sets the prior)."""
@@ -319,8 +418,13 @@ def compare(new: Sequence[dict[str, Any]], existing: Sequence[dict[str, Any]], *
     # depend on the rule that found it.
     for cols in BLOCKING_RULES:
         join = " AND ".join(f'l."{c}" = r."{c}"' for c in cols)
-        result = compare_records(left, right, settings(n_records), db,
-                                 join_condition=f"l.unique_id <> r.unique_id AND {join}")
+        result = compare_records(
+            left,
+            right,
+            settings(n_records),
+            db,
+            join_condition=f"l.unique_id <> r.unique_id AND {join}",
+        )
         for row in _iter_records(result):
             p = _scored(row, n_records)
             if p.probability >= min_probability:

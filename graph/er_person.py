@@ -34,30 +34,38 @@ def load_features(store: Store, ids: Iterable[str] | None = None) -> list[dict[s
         rows = con.execute("SELECT id, props FROM entities WHERE type='person'").fetchall()
     else:
         for i in range(0, len(wanted), _CHUNK):
-            part = wanted[i:i + _CHUNK]
+            part = wanted[i : i + _CHUNK]
             rows += con.execute(
                 f"SELECT id, props FROM entities WHERE type='person' AND id IN "
-                f"({','.join('?' * len(part))})", part).fetchall()
+                f"({','.join('?' * len(part))})",
+                part,
+            ).fetchall()
     phones: dict[str, list[str]] = defaultdict(list)
     homes: dict[str, list[str]] = defaultdict(list)
     ent_ids = [r[0] for r in rows]
     for i in range(0, len(ent_ids), _CHUNK):
-        part = ent_ids[i:i + _CHUNK]
+        part = ent_ids[i : i + _CHUNK]
         marks = ",".join("?" * len(part))
         # by source only, the link types picked here: with a type condition SQLite plans the
         # query on links(type, time) and scans every owns/lives_at link for each chunk (a
         # 167,000-person file stalled an ingest at 1M records); links(source, time) it is
         for source, ltype, target, props in con.execute(
-                f"SELECT l.source, l.type, l.target, e.props FROM links l JOIN entities e "
-                f"ON e.id = l.target WHERE l.source IN ({marks})", part):
+            f"SELECT l.source, l.type, l.target, e.props FROM links l JOIN entities e "
+            f"ON e.id = l.target WHERE l.source IN ({marks})",
+            part,
+        ):
             if ltype not in ("owns", "lives_at"):
                 continue
             if ltype == "owns" and target.startswith("phone:"):
                 phones[source].append(target.split(":", 1)[1])
             elif ltype == "lives_at":
                 homes[source].append(json.loads(props).get("address") or target.split(":", 1)[1])
-    return [person_features(eid, json.loads(props), phones=phones.get(eid, ()),
-                            addresses=homes.get(eid, ())) for eid, props in rows]
+    return [
+        person_features(
+            eid, json.loads(props), phones=phones.get(eid, ()), addresses=homes.get(eid, ())
+        )
+        for eid, props in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -73,8 +81,11 @@ class Cluster:
     weakest: tuple[str, str, float] | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"members": list(self.members), "links": [list(x) for x in self.links],
-                "weakest": list(self.weakest) if self.weakest else None}
+        return {
+            "members": list(self.members),
+            "links": [list(x) for x in self.links],
+            "weakest": list(self.weakest) if self.weakest else None,
+        }
 
 
 def clusters(pairs: Iterable[tuple[str, str, float]]) -> list[Cluster]:
@@ -91,10 +102,16 @@ def clusters(pairs: Iterable[tuple[str, str, float]]) -> list[Cluster]:
         tree = nx.maximum_spanning_tree(sub, weight="score")
         tree_edges = [(a, b, d["score"]) for a, b, d in tree.edges(data=True)]
         weakest = min(tree_edges, key=lambda e: e[2]) if tree_edges else None
-        links = tuple(sorted((min(a, b), max(a, b), d["score"])
-                             for a, b, d in sub.edges(data=True)))
-        out.append(Cluster(tuple(sorted(comp)), links,
-                           (min(weakest[:2]), max(weakest[:2]), weakest[2]) if weakest else None))
+        links = tuple(
+            sorted((min(a, b), max(a, b), d["score"]) for a, b, d in sub.edges(data=True))
+        )
+        out.append(
+            Cluster(
+                tuple(sorted(comp)),
+                links,
+                (min(weakest[:2]), max(weakest[:2]), weakest[2]) if weakest else None,
+            )
+        )
     out.sort(key=lambda c: (-len(c.members), c.members))
     return out
 
@@ -117,8 +134,11 @@ class Metrics:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
 
 
-def evaluate(pairs: Sequence[tuple[str, str, float]], truth_clusters: Iterable[Iterable[str]],
-             threshold: float) -> Metrics:
+def evaluate(
+    pairs: Sequence[tuple[str, str, float]],
+    truth_clusters: Iterable[Iterable[str]],
+    threshold: float,
+) -> Metrics:
     """Compare scored pairs at ``threshold`` with true clusters (entities not in any truth
     cluster are each their own person). Cluster F1: the share of true clusters (of two or more)
     reproduced exactly by the proposals' clusters, against the share of proposed clusters that
@@ -142,6 +162,14 @@ def evaluate(pairs: Sequence[tuple[str, str, float]], truth_clusters: Iterable[I
     cp = len(exact) / len(found) if found else 1.0
     cr = len(exact) / len(multi_truth) if multi_truth else 1.0
     f1 = 2 * cp * cr / (cp + cr) if cp + cr else 0.0
-    return Metrics(threshold, len(truth), len(got), len(correct), precision, recall, f1,
-                   tuple(sorted(p for p in above if (p[0], p[1]) not in truth)),
-                   tuple(sorted(truth - got)))
+    return Metrics(
+        threshold,
+        len(truth),
+        len(got),
+        len(correct),
+        precision,
+        recall,
+        f1,
+        tuple(sorted(p for p in above if (p[0], p[1]) not in truth)),
+        tuple(sorted(truth - got)),
+    )

@@ -13,8 +13,13 @@ from typing import Any
 
 from core.services import ServiceContext, call
 
-FIELD_TITLES = {"id_number": "ID number", "name": "Name", "birth_date": "Birth date",
-                "gender": "Gender", "household": "Phone / address"}
+FIELD_TITLES = {
+    "id_number": "ID number",
+    "name": "Name",
+    "birth_date": "Birth date",
+    "gender": "Gender",
+    "household": "Phone / address",
+}
 
 
 @dataclass(frozen=True)
@@ -46,13 +51,28 @@ class QueueRow:
 def _row(q: dict[str, Any]) -> QueueRow:
     ev = q.get("evidence") or {}
     fields = ev.get("fields") or {}
-    rows = tuple(FieldRow(FIELD_TITLES.get(k, k), _text(f.get("a")), _text(f.get("b")),
-                          str(f.get("level", "")), float(f.get("weight", 0.0)))
-                 for k, f in fields.items())
+    rows = tuple(
+        FieldRow(
+            FIELD_TITLES.get(k, k),
+            _text(f.get("a")),
+            _text(f.get("b")),
+            str(f.get("level", "")),
+            float(f.get("weight", 0.0)),
+        )
+        for k, f in fields.items()
+    )
     name = fields.get("name", {})
-    return QueueRow(q["a"], q["b"], float(q["score"]), _text(name.get("a")) or q["a"],
-                    _text(name.get("b")) or q["b"], q.get("unsure"), rows,
-                    float(ev.get("match_weight", 0.0)), float(ev.get("prior_weight", 0.0)))
+    return QueueRow(
+        q["a"],
+        q["b"],
+        float(q["score"]),
+        _text(name.get("a")) or q["a"],
+        _text(name.get("b")) or q["b"],
+        q.get("unsure"),
+        rows,
+        float(ev.get("match_weight", 0.0)),
+        float(ev.get("prior_weight", 0.0)),
+    )
 
 
 def _text(value: Any) -> str:
@@ -70,8 +90,7 @@ class ReviewQueue:
         ``call`` by default; tests and the console may pass their own (same signature).
     """
 
-    def __init__(self, ctx: ServiceContext,
-                 caller: Callable[..., Any] | None = None) -> None:
+    def __init__(self, ctx: ServiceContext, caller: Callable[..., Any] | None = None) -> None:
         self.ctx = ctx
         self._call = caller or call
         self.rows: list[QueueRow] = []
@@ -94,8 +113,7 @@ class ReviewQueue:
         """Merge the pair (``keep`` survives, ``a`` by default); reversible with split."""
         keep = keep or row.a
         alias = row.b if keep == row.a else row.a
-        merge = self._call("graph.merge_accept", self.ctx, alias=alias, canonical=keep,
-                           case=case)
+        merge = self._call("graph.merge_accept", self.ctx, alias=alias, canonical=keep, case=case)
         self.reload()
         return merge
 

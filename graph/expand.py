@@ -124,12 +124,16 @@ def expand(
     for row in gs.links_between(outer, flt):
         rows[row[0]] = row
     if aliases:
-        kept = [r for r in rows.values()
-                if aliases.canonical(r[2]) in depth_of and aliases.canonical(r[3]) in depth_of]
+        kept = [
+            r
+            for r in rows.values()
+            if aliases.canonical(r[2]) in depth_of and aliases.canonical(r[3]) in depth_of
+        ]
     else:
         kept = [r for r in rows.values() if r[2] in depth_of and r[3] in depth_of]
-    result = GraphResult(nodes=_load_nodes(gs, list(depth_of), aliases),
-                         edges=aggregate(kept, aliases))
+    result = GraphResult(
+        nodes=_load_nodes(gs, list(depth_of), aliases), edges=aggregate(kept, aliases)
+    )
     for nid, n in result.nodes.items():
         n.depth = depth_of.get(nid)
     result.seeds = tuple(seed_ids)
@@ -138,14 +142,15 @@ def expand(
     return result
 
 
-def _hop_links(gs: GraphStore, frontier: list[str], flt: LinkFilter,
-               aliases: AliasMap) -> Iterator[LinkTuple]:
+def _hop_links(
+    gs: GraphStore, frontier: list[str], flt: LinkFilter, aliases: AliasMap
+) -> Iterator[LinkTuple]:
     """The links of ``frontier``, a chunk of entities (in id order) at a time, each chunk's
     links in canonical order: an expansion that reaches its cap stops reading, and where it
     stops is the same on every engine."""
     ordered = sorted(frontier)
     for i in range(0, len(ordered), HOP_CHUNK):  # the caller stops reading at its cap
-        members = [m for c in ordered[i:i + HOP_CHUNK] for m in aliases.members(c)]
+        members = [m for c in ordered[i : i + HOP_CHUNK] for m in aliases.members(c)]
         seen: set[Any] = set()
         for row in sorted(gs.links_of(members, flt), key=_canonical_order):
             if row[0] not in seen:  # a link between two chunk members comes twice
@@ -153,8 +158,14 @@ def _hop_links(gs: GraphStore, frontier: list[str], flt: LinkFilter,
                 yield row
 
 
-def _drop_hubs(gs: GraphStore, frontier: list[str], flt: LinkFilter, aliases: AliasMap,
-               cap: int, hubs: dict[str, int]) -> list[str]:
+def _drop_hubs(
+    gs: GraphStore,
+    frontier: list[str],
+    flt: LinkFilter,
+    aliases: AliasMap,
+    cap: int,
+    hubs: dict[str, int],
+) -> list[str]:
     """The frontier without its hubs (recorded in ``hubs`` with their link counts)."""
     members = [m for c in frontier for m in aliases.members(c)]
     counts = gs.link_counts(members, flt)
@@ -190,8 +201,17 @@ def grow(
     """
     gs = graph_store(store)
     aliases = aliases if aliases is not None else gs.aliases()
-    new = expand(gs, node_ids, depth=depth, link_types=link_types, start=start, end=end,
-                 max_nodes=max_nodes, aliases=aliases, cancel=cancel)
+    new = expand(
+        gs,
+        node_ids,
+        depth=depth,
+        link_types=link_types,
+        start=start,
+        end=end,
+        max_nodes=max_nodes,
+        aliases=aliases,
+        cancel=cancel,
+    )
     added = [n for n in new.nodes if n not in graph.nodes]
     edges = {e.key: e for e in graph.edges}
     edges.update((e.key, e) for e in new.edges)
@@ -204,8 +224,12 @@ def grow(
     nodes = dict(graph.nodes)
     for nid in added:
         nodes[nid] = new.nodes[nid]
-    return GraphResult(nodes=nodes, edges=sorted(edges.values(), key=lambda e: e.key),
-                       seeds=graph.seeds, truncated=new.truncated)
+    return GraphResult(
+        nodes=nodes,
+        edges=sorted(edges.values(), key=lambda e: e.key),
+        seeds=graph.seeds,
+        truncated=new.truncated,
+    )
 
 
 def induced_graph(
@@ -253,13 +277,21 @@ def aggregate(rows: Iterable[LinkTuple], aliases: AliasMap | None = None) -> lis
     for (s, d, ltype), ev in sorted(evidence.items()):
         if len(ev) > 1:
             ev.sort(key=lambda p: (p[0] is None, p[0] or 0.0, p[1]))
-        out.append(GraphEdge(s, d, ltype, len(ev), [t for t, _ in ev if t is not None],
-                             [u for _, u in ev], directed.get(ltype, True)))
+        out.append(
+            GraphEdge(
+                s,
+                d,
+                ltype,
+                len(ev),
+                [t for t, _ in ev if t is not None],
+                [u for _, u in ev],
+                directed.get(ltype, True),
+            )
+        )
     return out
 
 
-def _load_nodes(gs: GraphStore, canon: Sequence[str],
-                aliases: AliasMap) -> dict[str, GraphNode]:
+def _load_nodes(gs: GraphStore, canon: Sequence[str], aliases: AliasMap) -> dict[str, GraphNode]:
     members = [m for c in canon for m in aliases.members(c)] if aliases else list(canon)
     rows = gs.entity_rows(members)
     nodes = {}
@@ -268,8 +300,9 @@ def _load_nodes(gs: GraphStore, canon: Sequence[str],
         props = entity_props(rows, ids)
         row = rows.get(c)
         etype, key, label = (row[1], row[2], row[3]) if row else (c.split(":", 1)[0], c, "")
-        nodes[c] = GraphNode(c, etype, label or key, props,
-                             tuple(aliases.aliases(c)) if aliases else ())
+        nodes[c] = GraphNode(
+            c, etype, label or key, props, tuple(aliases.aliases(c)) if aliases else ()
+        )
     return nodes
 
 
@@ -315,8 +348,7 @@ def find_path(
         current = set(frontiers[side])
         best = max_hops + 1
         # the whole layer is scanned: the first meeting found is not always the shortest
-        for _lid, _t, s, d, _time, _uid in sorted(gs.links_of(members, flt),
-                                                  key=_canonical_order):
+        for _lid, _t, s, d, _time, _uid in sorted(gs.links_of(members, flt), key=_canonical_order):
             cs, cd = aliases.canonical(s), aliases.canonical(d)
             for here, other in ((cs, cd), (cd, cs)):
                 if here in current and other not in mine:
@@ -331,9 +363,14 @@ def find_path(
         if len(parents[0]) + len(parents[1]) > max_visited:
             break
     if meet is None:
-        raise NoPathError(f"no path between {source!r} and {target!r} within {max_hops} hops"
-                     + (f" (search stopped after {max_visited:,} entities)"
-                        if len(parents[0]) + len(parents[1]) > max_visited else ""))
+        raise NoPathError(
+            f"no path between {source!r} and {target!r} within {max_hops} hops"
+            + (
+                f" (search stopped after {max_visited:,} entities)"
+                if len(parents[0]) + len(parents[1]) > max_visited
+                else ""
+            )
+        )
     left: list[str] = []
     node: str | None = meet
     while node is not None:
@@ -345,8 +382,7 @@ def find_path(
         right.append(node)
         node = parents[1][node]
     path = list(reversed(left)) + right
-    result = induced_graph(gs, path, link_types=link_types, start=start, end=end,
-                           aliases=aliases)
+    result = induced_graph(gs, path, link_types=link_types, start=start, end=end, aliases=aliases)
     on_path = {frozenset(p) for p in itertools.pairwise(path)}
     result.edges = [e for e in result.edges if frozenset((e.source, e.target)) in on_path]
     result.seeds = tuple(path)

@@ -24,8 +24,17 @@ log = logging.getLogger(__name__)
 
 FORMATS = ("graphml", "gexf", "csv")
 NODE_COLUMNS = ["Id", "Label", "EntityType", "Aliases", "Props"]
-EDGE_COLUMNS = ["Source", "Target", "Type", "Label", "Weight", "First", "Last", "Times",
-                "RecordUids"]
+EDGE_COLUMNS = [
+    "Source",
+    "Target",
+    "Type",
+    "Label",
+    "Weight",
+    "First",
+    "Last",
+    "Times",
+    "RecordUids",
+]
 
 
 def _scalar(value: Any) -> str | int | float | bool:
@@ -36,8 +45,14 @@ def _scalar(value: Any) -> str | int | float | bool:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-def export_graph(graph: GraphResult, path: Path, fmt: str | None = None, *,
-                 workspace: Any = None, case: str | None = None) -> list[Path]:
+def export_graph(
+    graph: GraphResult,
+    path: Path,
+    fmt: str | None = None,
+    *,
+    workspace: Any = None,
+    case: str | None = None,
+) -> list[Path]:
     """Write ``graph`` to ``path`` and return the files written.
 
     ``fmt`` is one of :data:`FORMATS` (default: from the suffix). ``csv`` writes
@@ -52,12 +67,20 @@ def export_graph(graph: GraphResult, path: Path, fmt: str | None = None, *,
         raise ExportError(f"{str(path)!r}: unknown export format {fmt!r}; use one of {FORMATS}")
     if workspace is None:
         return _write(graph, path, fmt, zone_named(DEFAULT_ZONE))
-    return audited_export(workspace, graph, path, fmt,
-                          lambda: _write(graph, path, fmt, workspace.zone), case=case)
+    return audited_export(
+        workspace, graph, path, fmt, lambda: _write(graph, path, fmt, workspace.zone), case=case
+    )
 
 
-def audited_export(workspace: Any, graph: GraphResult, path: Path, fmt: str,
-                   write: Callable[[], list[Path]], *, case: str | None = None) -> list[Path]:
+def audited_export(
+    workspace: Any,
+    graph: GraphResult,
+    path: Path,
+    fmt: str,
+    write: Callable[[], list[Path]],
+    *,
+    case: str | None = None,
+) -> list[Path]:
     """Run ``write()`` (which writes ``graph`` to ``path`` in ``fmt``; e.g. a chart picture)
     only if the session holds the ``export`` permission (a refusal is audited and raises
     ``core.security.PermissionDeniedError``) and, when ``case`` is given, is a member of that
@@ -71,10 +94,19 @@ def audited_export(workspace: Any, graph: GraphResult, path: Path, fmt: str,
 
         require_case_member(workspace, case, user, "graph.export")
     files = write()
-    workspace.audit.append(user, "graph.export", {
-        "files": [str(f) for f in files], "sha256": [_sha256(f) for f in files],
-        "format": fmt, "nodes": len(graph.nodes), "edges": len(graph.edges),
-        "seeds": list(graph.seeds)}, case=case)
+    workspace.audit.append(
+        user,
+        "graph.export",
+        {
+            "files": [str(f) for f in files],
+            "sha256": [_sha256(f) for f in files],
+            "format": fmt,
+            "nodes": len(graph.nodes),
+            "edges": len(graph.edges),
+            "seeds": list(graph.seeds),
+        },
+        case=case,
+    )
     return files
 
 
@@ -104,12 +136,17 @@ def _write(graph: GraphResult, path: Path, fmt: str, zone: Any) -> list[Path]:
         g.add_node(n.id, label=n.label, type=n.type, aliases=_scalar(list(n.aliases)), **props)
     for e in graph.edges:
         # GEXF reserves an edge's "type" for directed/undirected and needs unique edge ids
-        attrs: dict[str, Any] = {"link_type": e.type, "label": e.type, "weight": e.count,
-                                 "count": e.count, "first": _scalar(iso(e.first)),
-                                 "last": _scalar(iso(e.last)),
-                                 "times": _scalar([iso(t) for t in e.times]),
-                                 "record_uids": _scalar(e.record_uids),
-                                 "directed": e.directed}
+        attrs: dict[str, Any] = {
+            "link_type": e.type,
+            "label": e.type,
+            "weight": e.count,
+            "count": e.count,
+            "first": _scalar(iso(e.first)),
+            "last": _scalar(iso(e.last)),
+            "times": _scalar([iso(t) for t in e.times]),
+            "record_uids": _scalar(e.record_uids),
+            "directed": e.directed,
+        }
         key = e.type if fmt == "graphml" else f"{e.source}|{e.target}|{e.type}"
         g.add_edge(e.source, e.target, key=key, **attrs)
     try:
@@ -122,8 +159,9 @@ def _write(graph: GraphResult, path: Path, fmt: str, zone: Any) -> list[Path]:
     return [path]
 
 
-def _write_csv(graph: GraphResult, path: Path,
-               iso: Callable[[float | None], str | None]) -> list[Path]:
+def _write_csv(
+    graph: GraphResult, path: Path, iso: Callable[[float | None], str | None]
+) -> list[Path]:
     stem = path.with_suffix("") if path.suffix.lower() == ".csv" else path
     nodes_path = stem.with_name(stem.name + ".nodes.csv")
     edges_path = stem.with_name(stem.name + ".edges.csv")
@@ -137,9 +175,19 @@ def _write_csv(graph: GraphResult, path: Path,
             w = SafeWriter(fh)  # formula cells neutralised (core.csvsafe)
             w.writerow(EDGE_COLUMNS)
             for e in graph.edges:
-                w.writerow([e.source, e.target, "Directed" if e.directed else "Undirected",
-                            e.type, e.count, iso(e.first) or "", iso(e.last) or "",
-                            _scalar([iso(t) for t in e.times]), _scalar(e.record_uids)])
+                w.writerow(
+                    [
+                        e.source,
+                        e.target,
+                        "Directed" if e.directed else "Undirected",
+                        e.type,
+                        e.count,
+                        iso(e.first) or "",
+                        iso(e.last) or "",
+                        _scalar([iso(t) for t in e.times]),
+                        _scalar(e.record_uids),
+                    ]
+                )
     except OSError as exc:
         raise ExportError(f"{str(path)!r}: cannot write CSV: {exc}") from exc
     return [nodes_path, edges_path]

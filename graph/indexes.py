@@ -18,16 +18,17 @@ log = logging.getLogger(__name__)
 
 GRAPH_INDEXES = {
     "graph_links_out": "CREATE INDEX IF NOT EXISTS graph_links_out "
-                       "ON links(source, type, time, target, record_uid)",
+    "ON links(source, type, time, target, record_uid)",
     "graph_links_in": "CREATE INDEX IF NOT EXISTS graph_links_in "
-                      "ON links(target, type, time, source, record_uid)",
+    "ON links(target, type, time, source, record_uid)",
 }
 
 
 def graph_indexes(store: Store) -> list[str]:
     """The covering graph indexes present in ``store``."""
     rows = store.connection.execute(
-        "SELECT name FROM sqlite_master WHERE type='index' AND name LIKE 'graph_links_%'")
+        "SELECT name FROM sqlite_master WHERE type='index' AND name LIKE 'graph_links_%'"
+    )
     return sorted(r[0] for r in rows if r[0] in GRAPH_INDEXES)
 
 

@@ -23,8 +23,13 @@ _BLOCK = 256
 Positions = dict[str, tuple[float, float]]
 
 
-def layout(graph: GraphResult, *, fixed: Mapping[str, tuple[float, float]] | None = None,
-           iterations: int | None = None, seed: int = 0) -> Positions:
+def layout(
+    graph: GraphResult,
+    *,
+    fixed: Mapping[str, tuple[float, float]] | None = None,
+    iterations: int | None = None,
+    seed: int = 0,
+) -> Positions:
     """Positions for every node of ``graph`` (roughly within [-1, 1]² for a fresh layout).
 
     Parameters
@@ -35,21 +40,34 @@ def layout(graph: GraphResult, *, fixed: Mapping[str, tuple[float, float]] | Non
     iterations:
         Rounds of relaxation (default: 60 for a fresh layout, 30 for an incremental one).
     """
-    return layout_edges(list(graph.nodes), ((e.source, e.target) for e in graph.edges),
-                        fixed=fixed, iterations=iterations, seed=seed)
+    return layout_edges(
+        list(graph.nodes),
+        ((e.source, e.target) for e in graph.edges),
+        fixed=fixed,
+        iterations=iterations,
+        seed=seed,
+    )
 
 
-def layout_edges(nodes: list[str], edges: Iterable[tuple[str, str]], *,
-                 fixed: Mapping[str, tuple[float, float]] | None = None,
-                 iterations: int | None = None, seed: int = 0) -> Positions:
+def layout_edges(
+    nodes: list[str],
+    edges: Iterable[tuple[str, str]],
+    *,
+    fixed: Mapping[str, tuple[float, float]] | None = None,
+    iterations: int | None = None,
+    seed: int = 0,
+) -> Positions:
     """:func:`layout` for plain node ids and (source, target) pairs."""
     rng = np.random.default_rng(seed)
     n = len(nodes)
     if n == 0:
         return {}
     index = {nid: i for i, nid in enumerate(nodes)}
-    pairs = {(min(index[a], index[b]), max(index[a], index[b]))
-             for a, b in edges if a in index and b in index and a != b}
+    pairs = {
+        (min(index[a], index[b]), max(index[a], index[b]))
+        for a, b in edges
+        if a in index and b in index and a != b
+    }
     e = np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
     fixed = {k: v for k, v in (fixed or {}).items() if k in index}
     pos = np.zeros((n, 2), dtype=np.float32)
@@ -75,20 +93,26 @@ def layout_edges(nodes: list[str], edges: Iterable[tuple[str, str]], *,
         disp = _repulsion(pos, moving, k, rng, cutoff=3 * k if fixed else None)
         if len(e):
             delta = pos[e[:, 0]] - pos[e[:, 1]]
-            dist = np.maximum(np.sqrt((delta ** 2).sum(axis=1)), 1e-4)
+            dist = np.maximum(np.sqrt((delta**2).sum(axis=1)), 1e-4)
             pull = (delta * (dist / k)[:, None]).astype(np.float32)
             full = np.zeros((n, 2), dtype=np.float32)
             np.add.at(full, e[:, 0], -pull)
             np.add.at(full, e[:, 1], pull)
             disp += full[moving]
-        length = np.maximum(np.sqrt((disp ** 2).sum(axis=1)), 1e-6)
+        length = np.maximum(np.sqrt((disp**2).sum(axis=1)), 1e-6)
         step = temperature * (1 - r / rounds)
         pos[moving] += disp * (np.minimum(length, step) / length)[:, None]
     return {nid: (float(pos[i, 0]), float(pos[i, 1])) for nid, i in index.items()}
 
 
-def _seed_positions(pos: np.ndarray, movable: np.ndarray, e: np.ndarray,
-                    rng: np.random.Generator, k: float, extent: float) -> None:
+def _seed_positions(
+    pos: np.ndarray,
+    movable: np.ndarray,
+    e: np.ndarray,
+    rng: np.random.Generator,
+    k: float,
+    extent: float,
+) -> None:
     """Start each new node next to its placed neighbours (breadth-first), else at random."""
     n = len(pos)
     placed = ~movable
@@ -118,8 +142,13 @@ def _seed_positions(pos: np.ndarray, movable: np.ndarray, e: np.ndarray,
             pending.discard(i)
 
 
-def _repulsion(pos: np.ndarray, moving: np.ndarray, k: float, rng: np.random.Generator,
-               cutoff: float | None = None) -> np.ndarray:
+def _repulsion(
+    pos: np.ndarray,
+    moving: np.ndarray,
+    k: float,
+    rng: np.random.Generator,
+    cutoff: float | None = None,
+) -> np.ndarray:
     n = len(pos)
     if n > EXACT_LIMIT:
         others = rng.choice(n, size=SAMPLE, replace=False)
@@ -131,7 +160,7 @@ def _repulsion(pos: np.ndarray, moving: np.ndarray, k: float, rng: np.random.Gen
     out = np.zeros((len(moving), 2), dtype=np.float32)
     k2 = np.float32(k * k * scale)
     for lo in range(0, len(moving), _BLOCK):
-        rows = pos[moving[lo:lo + _BLOCK]]
+        rows = pos[moving[lo : lo + _BLOCK]]
         # x and y kept apart: reducing over a length-2 axis is slow in numpy
         dx = rows[:, 0, None] - tx[None, :]
         dy = rows[:, 1, None] - ty[None, :]
@@ -139,6 +168,6 @@ def _repulsion(pos: np.ndarray, moving: np.ndarray, k: float, rng: np.random.Gen
         force = k2 / d2
         if cutoff is not None:
             force[d2 > cutoff * cutoff] = 0.0
-        out[lo:lo + _BLOCK, 0] = (dx * force).sum(axis=1)
-        out[lo:lo + _BLOCK, 1] = (dy * force).sum(axis=1)
+        out[lo : lo + _BLOCK, 0] = (dx * force).sum(axis=1)
+        out[lo : lo + _BLOCK, 1] = (dy * force).sum(axis=1)
     return out

@@ -43,20 +43,28 @@ def _key(index: EsLinkIndex) -> str:
 
 def position(store: Store, index: EsLinkIndex) -> dict[str, Any]:
     """The saved position: ``{"entity": last id copied, "link": last rowid copied}``."""
-    row = store.connection.execute("SELECT value FROM meta WHERE key=?",
-                                   (_key(index),)).fetchone()
+    row = store.connection.execute("SELECT value FROM meta WHERE key=?", (_key(index),)).fetchone()
     return json.loads(row[0]) if row else {"entity": "", "link": -1, "done": False}
 
 
 def _save(store: Store, index: EsLinkIndex, pos: dict[str, Any]) -> None:
     with store.transaction() as con:
-        con.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET "
-                    "value=excluded.value", (_key(index), json.dumps(pos)))
+        con.execute(
+            "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            (_key(index), json.dumps(pos)),
+        )
 
 
-def migrate(store: Store, index: EsLinkIndex, *, batch: int = 20_000, threads: int = 2,
-            progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
-            restart: bool = False) -> MigrationReport:
+def migrate(
+    store: Store,
+    index: EsLinkIndex,
+    *,
+    batch: int = 20_000,
+    threads: int = 2,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    restart: bool = False,
+) -> MigrationReport:
     """Copy ``store``'s entities and links into ``index`` from the saved position.
 
     Parameters
@@ -76,20 +84,31 @@ def migrate(store: Store, index: EsLinkIndex, *, batch: int = 20_000, threads: i
     pos = {"entity": "", "link": -1, "done": False} if restart else position(store, index)
     report = MigrationReport(
         total_entities=int(con.execute("SELECT count(*) FROM entities").fetchone()[0]),
-        total_links=int(con.execute("SELECT count(*) FROM links").fetchone()[0]))
-    done_e = int(con.execute("SELECT count(*) FROM entities WHERE id <= ?",
-                             (pos["entity"],)).fetchone()[0]) if pos["entity"] else 0
-    done_l = int(con.execute("SELECT count(*) FROM links WHERE rowid <= ?",
-                             (pos["link"],)).fetchone()[0])
+        total_links=int(con.execute("SELECT count(*) FROM links").fetchone()[0]),
+    )
+    done_e = (
+        int(
+            con.execute("SELECT count(*) FROM entities WHERE id <= ?", (pos["entity"],)).fetchone()[
+                0
+            ]
+        )
+        if pos["entity"]
+        else 0
+    )
+    done_l = int(
+        con.execute("SELECT count(*) FROM links WHERE rowid <= ?", (pos["link"],)).fetchone()[0]
+    )
     meter = ProgressMeter(progress, report.total_entities + report.total_links)
     meter.advance(done_e + done_l, "resuming" if done_e + done_l else "starting", force=True)
     while True:
         if cancel is not None and cancel.cancelled:
             report.cancelled = True
             return report
-        rows = con.execute("SELECT id, type, key, label, props, first_seen, last_seen "
-                           "FROM entities WHERE id > ? ORDER BY id LIMIT ?",
-                           (pos["entity"], batch)).fetchall()
+        rows = con.execute(
+            "SELECT id, type, key, label, props, first_seen, last_seen "
+            "FROM entities WHERE id > ? ORDER BY id LIMIT ?",
+            (pos["entity"], batch),
+        ).fetchall()
         if not rows:
             break
         index.write(rows, (), threads=threads)
@@ -101,9 +120,11 @@ def migrate(store: Store, index: EsLinkIndex, *, batch: int = 20_000, threads: i
         if cancel is not None and cancel.cancelled:
             report.cancelled = True
             return report
-        rows = con.execute("SELECT rowid, id, type, source, target, time, record_uid "
-                           "FROM links WHERE rowid > ? ORDER BY rowid LIMIT ?",
-                           (pos["link"], batch)).fetchall()
+        rows = con.execute(
+            "SELECT rowid, id, type, source, target, time, record_uid "
+            "FROM links WHERE rowid > ? ORDER BY rowid LIMIT ?",
+            (pos["link"], batch),
+        ).fetchall()
         if not rows:
             break
         index.write((), (r[1:] for r in rows), threads=threads)
@@ -116,6 +137,10 @@ def migrate(store: Store, index: EsLinkIndex, *, batch: int = 20_000, threads: i
     _save(store, index, pos)
     report.complete = True
     meter.advance(0, "done", force=True)
-    log.info("graph migration to %s: %d entities, %d links copied", index.prefix,
-             report.entities, report.links)
+    log.info(
+        "graph migration to %s: %d entities, %d links copied",
+        index.prefix,
+        report.entities,
+        report.links,
+    )
     return report

@@ -28,8 +28,14 @@ class GraphNode:
     depth: int | None = None  # hops from the nearest seed, when built by expansion
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "type": self.type, "label": self.label, "props": self.props,
-                "aliases": list(self.aliases), "depth": self.depth}
+        return {
+            "id": self.id,
+            "type": self.type,
+            "label": self.label,
+            "props": self.props,
+            "aliases": list(self.aliases),
+            "depth": self.depth,
+        }
 
 
 @dataclass(slots=True)
@@ -61,10 +67,17 @@ class GraphEdge:
         return (self.source, self.target, self.type)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "target": self.target, "type": self.type,
-                "count": self.count, "first": iso(self.first), "last": iso(self.last),
-                "times": [iso(t) for t in self.times], "record_uids": list(self.record_uids),
-                "directed": self.directed}
+        return {
+            "source": self.source,
+            "target": self.target,
+            "type": self.type,
+            "count": self.count,
+            "first": iso(self.first),
+            "last": iso(self.last),
+            "times": [iso(t) for t in self.times],
+            "record_uids": list(self.record_uids),
+            "directed": self.directed,
+        }
 
 
 @dataclass
@@ -94,9 +107,13 @@ class GraphResult:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {"seeds": list(self.seeds), "truncated": self.truncated, "hubs": dict(self.hubs),
-                "nodes": [n.to_dict() for n in self.nodes.values()],
-                "edges": [e.to_dict() for e in self.edges]}
+        return {
+            "seeds": list(self.seeds),
+            "truncated": self.truncated,
+            "hubs": dict(self.hubs),
+            "nodes": [n.to_dict() for n in self.nodes.values()],
+            "edges": [e.to_dict() for e in self.edges],
+        }
 
     def to_networkx(self, *, multigraph: bool = True) -> nx.Graph:
         """A networkx view: ``MultiDiGraph`` keyed by link type, or an undirected ``Graph``.
@@ -110,13 +127,23 @@ class GraphResult:
 
         g: nx.Graph = nx.MultiDiGraph() if multigraph else nx.Graph()
         for n in self.nodes.values():
-            g.add_node(n.id, **{**n.props, "type": n.type, "label": n.label,
-                                "aliases": list(n.aliases)})
+            g.add_node(
+                n.id, **{**n.props, "type": n.type, "label": n.label, "aliases": list(n.aliases)}
+            )
         for e in self.edges:
             if multigraph:
-                g.add_edge(e.source, e.target, key=e.type, type=e.type, count=e.count,
-                           times=list(e.times), first=e.first, last=e.last,
-                           record_uids=list(e.record_uids), directed=e.directed)
+                g.add_edge(
+                    e.source,
+                    e.target,
+                    key=e.type,
+                    type=e.type,
+                    count=e.count,
+                    times=list(e.times),
+                    first=e.first,
+                    last=e.last,
+                    record_uids=list(e.record_uids),
+                    directed=e.directed,
+                )
                 continue
             if g.has_edge(e.source, e.target):
                 d = g.edges[e.source, e.target]
@@ -125,13 +152,18 @@ class GraphResult:
                 d["times"] = sorted(d["times"] + e.times)
                 d["record_uids"] += e.record_uids
             else:
-                g.add_edge(e.source, e.target, weight=e.count, types=[e.type],
-                           times=list(e.times), record_uids=list(e.record_uids))
+                g.add_edge(
+                    e.source,
+                    e.target,
+                    weight=e.count,
+                    types=[e.type],
+                    times=list(e.times),
+                    record_uids=list(e.record_uids),
+                )
         return g
 
     @classmethod
-    def from_edges(cls, edges: Iterable[GraphEdge],
-                   nodes: Iterable[GraphNode] = ()) -> GraphResult:
+    def from_edges(cls, edges: Iterable[GraphEdge], nodes: Iterable[GraphNode] = ()) -> GraphResult:
         """Build a result from edges (nodes missing from ``nodes`` get type from their id)."""
         result = cls(nodes={n.id: n for n in nodes})
         for e in edges:
@@ -162,8 +194,9 @@ def graph_from_dict(data: Any) -> GraphResult:
     if isinstance(data, GraphResult):
         return data
     if not isinstance(data, dict):
-        raise GraphError(f"graph: expected an object with nodes and edges, got "
-                         f"{type(data).__name__}")
+        raise GraphError(
+            f"graph: expected an object with nodes and edges, got {type(data).__name__}"
+        )
     raw_nodes = data.get("nodes") or []
     if isinstance(raw_nodes, dict):
         raw_nodes = list(raw_nodes.values())
@@ -171,30 +204,48 @@ def graph_from_dict(data: Any) -> GraphResult:
     if not isinstance(raw_nodes, list) or not isinstance(raw_edges, list):
         raise GraphError("graph: nodes and edges must be lists")
     if len(raw_nodes) > MAX_SENT_NODES or len(raw_edges) > MAX_SENT_EDGES:
-        raise GraphError(f"graph: {len(raw_nodes):,} nodes and {len(raw_edges):,} edges; at most "
-                         f"{MAX_SENT_NODES:,} and {MAX_SENT_EDGES:,} may be sent")
+        raise GraphError(
+            f"graph: {len(raw_nodes):,} nodes and {len(raw_edges):,} edges; at most "
+            f"{MAX_SENT_NODES:,} and {MAX_SENT_EDGES:,} may be sent"
+        )
     try:
         nodes = {}
         for n in raw_nodes:
-            node = GraphNode(str(n["id"]), str(n.get("type", "")), str(n.get("label") or ""),
-                             dict(n.get("props") or {}), tuple(n.get("aliases") or ()),
-                             n.get("depth"))
+            node = GraphNode(
+                str(n["id"]),
+                str(n.get("type", "")),
+                str(n.get("label") or ""),
+                dict(n.get("props") or {}),
+                tuple(n.get("aliases") or ()),
+                n.get("depth"),
+            )
             nodes[node.id] = node
         edges = []
         for e in raw_edges:
             times = sorted(_epoch(t) for t in e.get("times") or ())
-            edges.append(GraphEdge(str(e["source"]), str(e["target"]), str(e["type"]),
-                                   int(e.get("count", len(times))), times,
-                                   [str(u) for u in e.get("record_uids") or ()],
-                                   bool(e.get("directed", True))))
+            edges.append(
+                GraphEdge(
+                    str(e["source"]),
+                    str(e["target"]),
+                    str(e["type"]),
+                    int(e.get("count", len(times))),
+                    times,
+                    [str(u) for u in e.get("record_uids") or ()],
+                    bool(e.get("directed", True)),
+                )
+            )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise GraphError(f"graph: a node or edge is malformed ({type(exc).__name__}: "
-                         f"{str(exc)[:200]})") from None
+        raise GraphError(
+            f"graph: a node or edge is malformed ({type(exc).__name__}: {str(exc)[:200]})"
+        ) from None
     hubs = data.get("hubs") or {}
-    return GraphResult(nodes, edges, tuple(str(s) for s in data.get("seeds") or ()),
-                       bool(data.get("truncated", False)),
-                       {str(k): int(v) for k, v in hubs.items()} if isinstance(hubs, dict)
-                       else {})
+    return GraphResult(
+        nodes,
+        edges,
+        tuple(str(s) for s in data.get("seeds") or ()),
+        bool(data.get("truncated", False)),
+        {str(k): int(v) for k, v in hubs.items()} if isinstance(hubs, dict) else {},
+    )
 
 
 def _epoch(value: Any) -> float:

@@ -31,8 +31,13 @@ class PathHop:
     record_uid: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "target": self.target, "time": iso(self.time),
-                "record_uid": self.record_uid, "edges": [e.to_dict() for e in self.edges]}
+        return {
+            "source": self.source,
+            "target": self.target,
+            "time": iso(self.time),
+            "record_uid": self.record_uid,
+            "edges": [e.to_dict() for e in self.edges],
+        }
 
 
 @dataclass
@@ -48,9 +53,12 @@ class Path:
         return len(self.hops)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"nodes": self.nodes, "length": self.length,
-                "time_respecting": self.time_respecting,
-                "hops": [h.to_dict() for h in self.hops]}
+        return {
+            "nodes": self.nodes,
+            "length": self.length,
+            "time_respecting": self.time_respecting,
+            "hops": [h.to_dict() for h in self.hops],
+        }
 
 
 class _Adjacency:
@@ -70,8 +78,11 @@ class _Adjacency:
     def timed(self, u: str, v: str) -> tuple[list[float], list[str]]:
         key = (u, v)
         if key not in self._timed:
-            pairs = sorted((t, uid) for e in self.edges[key]
-                           for t, uid in zip(e.times, e.record_uids, strict=False))
+            pairs = sorted(
+                (t, uid)
+                for e in self.edges[key]
+                for t, uid in zip(e.times, e.record_uids, strict=False)
+            )
             self._timed[key] = ([t for t, _ in pairs], [uid for _, uid in pairs])
         return self._timed[key]
 
@@ -105,9 +116,16 @@ def _timed_path(adj: _Adjacency, nodes: list[str], not_before: float) -> Path | 
     return Path(nodes, hops, time_respecting=True)
 
 
-def shortest_path(graph: GraphResult, source: str, target: str, *,
-                  time_respecting: bool = False, directed: bool = False,
-                  not_before: float | None = None, max_hops: int | None = None) -> Path:
+def shortest_path(
+    graph: GraphResult,
+    source: str,
+    target: str,
+    *,
+    time_respecting: bool = False,
+    directed: bool = False,
+    not_before: float | None = None,
+    max_hops: int | None = None,
+) -> Path:
     """The path with the fewest hops from ``source`` to ``target``.
 
     Parameters
@@ -142,22 +160,27 @@ def shortest_path(graph: GraphResult, source: str, target: str, *,
                         nxt.append(v)
             frontier = nxt
         if target not in parent:
-            raise NoPathError(f"no path from {source!r} to {target!r}"
-                         + (f" within {max_hops} hops" if max_hops else ""))
+            raise NoPathError(
+                f"no path from {source!r} to {target!r}"
+                + (f" within {max_hops} hops" if max_hops else "")
+            )
         nodes = [target]
         while parent[nodes[-1]] is not None:
             nodes.append(parent[nodes[-1]])  # type: ignore[arg-type]
         return _plain_path(adj, nodes[::-1])
-    return _earliest_arrival_path(adj, source, target,
-                                  -math.inf if not_before is None else not_before, limit)
+    return _earliest_arrival_path(
+        adj, source, target, -math.inf if not_before is None else not_before, limit
+    )
 
 
-def _earliest_arrival_path(adj: _Adjacency, source: str, target: str, not_before: float,
-                           limit: int) -> Path:
+def _earliest_arrival_path(
+    adj: _Adjacency, source: str, target: str, not_before: float, limit: int
+) -> Path:
     best: dict[str, float] = {source: not_before}
     # layers[h][node] = (arrival, previous node, record uid) for arrivals improved at hop h
     layers: list[dict[str, tuple[float, str | None, str | None]]] = [
-        {source: (not_before, None, None)}]
+        {source: (not_before, None, None)}
+    ]
     for _h in range(limit):
         current = layers[-1]
         nxt: dict[str, tuple[float, str | None, str | None]] = {}
@@ -186,9 +209,16 @@ def _earliest_arrival_path(adj: _Adjacency, source: str, target: str, not_before
     raise NoPathError(f"no time-respecting path from {source!r} to {target!r}")
 
 
-def k_shortest_paths(graph: GraphResult, source: str, target: str, k: int = 3, *,
-                     time_respecting: bool = False, not_before: float | None = None,
-                     max_candidates: int = 2000) -> list[Path]:
+def k_shortest_paths(
+    graph: GraphResult,
+    source: str,
+    target: str,
+    k: int = 3,
+    *,
+    time_respecting: bool = False,
+    not_before: float | None = None,
+    max_candidates: int = 2000,
+) -> list[Path]:
     """Up to ``k`` loop-free paths, shortest first (Yen's algorithm via networkx).
 
     With ``time_respecting`` only paths whose hops can follow time order are kept (at most

@@ -84,8 +84,15 @@ class MergeProposal:
         return f"{self.a}|{self.b}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "a": self.a, "b": self.b, "type": self.entity_type,
-                "rule": self.rule, "score": self.score, "evidence": self.evidence}
+        return {
+            "id": self.id,
+            "a": self.a,
+            "b": self.b,
+            "type": self.entity_type,
+            "rule": self.rule,
+            "score": self.score,
+            "evidence": self.evidence,
+        }
 
 
 @dataclass(frozen=True)
@@ -108,10 +115,18 @@ class Merge:
         return self.undone_at is None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "alias": self.alias, "canonical": self.canonical,
-                "rule": self.rule, "score": self.score, "evidence": self.evidence,
-                "user": self.user, "accepted_at": self.accepted_at,
-                "undone_at": self.undone_at, "undone_by": self.undone_by}
+        return {
+            "id": self.id,
+            "alias": self.alias,
+            "canonical": self.canonical,
+            "rule": self.rule,
+            "score": self.score,
+            "evidence": self.evidence,
+            "user": self.user,
+            "accepted_at": self.accepted_at,
+            "undone_at": self.undone_at,
+            "undone_by": self.undone_by,
+        }
 
 
 class AliasMap:
@@ -135,7 +150,8 @@ class AliasMap:
     def load(cls, store: Store) -> AliasMap:
         ensure_tables(store)
         rows = store.connection.execute(
-            "SELECT alias, canonical FROM graph_merges WHERE undone_at IS NULL ORDER BY id")
+            "SELECT alias, canonical FROM graph_merges WHERE undone_at IS NULL ORDER BY id"
+        )
         return cls(rows.fetchall())
 
     def __bool__(self) -> bool:
@@ -163,8 +179,15 @@ def _norm(value: Any, normalizer: str) -> str:
 class Resolver:
     """Proposes, accepts, rejects and undoes merges in one store (audited via ``audit``)."""
 
-    def __init__(self, store: Store, *, audit: AuditLog | None = None, user: str = "",
-                 schema: Schema | None = None, config: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        audit: AuditLog | None = None,
+        user: str = "",
+        schema: Schema | None = None,
+        config: dict[str, Any] | None = None,
+    ) -> None:
         self.store = store
         self.audit = audit
         self.user = user or "unknown"
@@ -185,8 +208,10 @@ class Resolver:
             return None
         score = float(value)
         if not 0.5 <= score <= 1.0:
-            raise ResolutionError(f"[resolution.auto_merge] {entity_type} = {value!r}: "
-                                  "must be between 0.5 and 1, or 'off'")
+            raise ResolutionError(
+                f"[resolution.auto_merge] {entity_type} = {value!r}: "
+                "must be between 0.5 and 1, or 'off'"
+            )
         return score
 
     @classmethod
@@ -196,12 +221,21 @@ class Resolver:
         from core.security import require
 
         session = require(workspace, "graph.read", action="graph.resolve")
-        return cls(workspace.store, audit=workspace.audit, user=session.user,
-                   config=workspace.config.get("resolution", {}))
+        return cls(
+            workspace.store,
+            audit=workspace.audit,
+            user=session.user,
+            config=workspace.config.get("resolution", {}),
+        )
 
     # -- proposals ----------------------------------------------------------------------------
-    def propose(self, entity_type: str | None = None, *, min_score: float | None = None,
-                limit: int | None = None) -> list[MergeProposal]:
+    def propose(
+        self,
+        entity_type: str | None = None,
+        *,
+        min_score: float | None = None,
+        limit: int | None = None,
+    ) -> list[MergeProposal]:
         """Weak-match proposals, best first, leaving out rejected and already merged pairs.
 
         Persons are scored by the probabilistic model (:mod:`graph.er_model`; ``score`` is the
@@ -214,23 +248,24 @@ class Resolver:
         floor = self.review_threshold if min_score is None else min_score
         types = [entity_type] if entity_type else list(self.schema.entities)
         aliases = AliasMap.load(self.store)
-        rejected = {(a, b) for a, b in self.store.connection.execute(
-            "SELECT a, b FROM graph_rejections")}
+        rejected = {
+            (a, b) for a, b in self.store.connection.execute("SELECT a, b FROM graph_rejections")
+        }
         best: dict[tuple[str, str], MergeProposal] = {}
         for tname in types:
             props = self.schema.entity(tname).properties
             if "name" not in props or not ({"birth_date", "address"} & set(props)):
                 continue
-            found = (self._propose_persons(floor) if tname == "person"
-                     else self._propose_type(tname))
+            found = self._propose_persons(floor) if tname == "person" else self._propose_type(tname)
             for p in found:
                 pair = (p.a, p.b)
                 if pair in rejected or aliases.canonical(p.a) == aliases.canonical(p.b):
                     continue
                 if pair not in best or best[pair].score < p.score:
                     best[pair] = p
-        out = sorted((p for p in best.values() if p.score >= floor),
-                     key=lambda p: (-p.score, p.a, p.b))
+        out = sorted(
+            (p for p in best.values() if p.score >= floor), key=lambda p: (-p.score, p.a, p.b)
+        )
         return out[:limit] if limit else out
 
     def _propose_persons(self, floor: float) -> list[MergeProposal]:
@@ -259,18 +294,26 @@ class Resolver:
         cand: set[str] = set()
         con = self.store.connection
         for i in range(0, len(keys), 500):
-            part = keys[i:i + 500]
-            cand.update(r[0] for r in con.execute(
-                f"SELECT entity_id FROM er_keys WHERE key IN ({','.join('?' * len(part))})",
-                part))
+            part = keys[i : i + 500]
+            cand.update(
+                r[0]
+                for r in con.execute(
+                    f"SELECT entity_id FROM er_keys WHERE key IN ({','.join('?' * len(part))})",
+                    part,
+                )
+            )
         existing = er_person.load_features(self.store, cand - set(ids))
         n = con.execute("SELECT count(*) FROM entities WHERE type='person'").fetchone()[0]
-        scored = er_model.compare(new, existing, n_records=int(n),
-                                  min_probability=self.review_threshold)
+        scored = er_model.compare(
+            new, existing, n_records=int(n), min_probability=self.review_threshold
+        )
         aliases = AliasMap.load(self.store)
         rejected = {(a, b) for a, b in con.execute("SELECT a, b FROM graph_rejections")}
-        found = [p for p in (_proposal(s) for s in scored)
-                 if (p.a, p.b) not in rejected and aliases.canonical(p.a) != aliases.canonical(p.b)]
+        found = [
+            p
+            for p in (_proposal(s) for s in scored)
+            if (p.a, p.b) not in rejected and aliases.canonical(p.a) != aliases.canonical(p.b)
+        ]
         self._store_proposals(found)
         self.apply_auto(found)
         return found
@@ -287,8 +330,9 @@ class Resolver:
                 continue
             keep = aliases.canonical(p.a)
             alias = aliases.canonical(p.b)
-            merges.append(self.accept(alias, keep, rule=f"auto:{p.rule}", score=p.score,
-                                      evidence=p.evidence))
+            merges.append(
+                self.accept(alias, keep, rule=f"auto:{p.rule}", score=p.score, evidence=p.evidence)
+            )
         return merges
 
     def _index_keys(self, features: Sequence[dict[str, Any]], replace: bool = False) -> None:
@@ -305,8 +349,19 @@ class Resolver:
                 con.execute("DELETE FROM graph_proposals WHERE type='person'")
             con.executemany(
                 "INSERT OR REPLACE INTO graph_proposals VALUES (?,?,?,?,?,?,?)",
-                [(p.a, p.b, p.entity_type, p.rule, p.score,
-                  json.dumps(p.evidence, ensure_ascii=False, default=str), now) for p in found])
+                [
+                    (
+                        p.a,
+                        p.b,
+                        p.entity_type,
+                        p.rule,
+                        p.score,
+                        json.dumps(p.evidence, ensure_ascii=False, default=str),
+                        now,
+                    )
+                    for p in found
+                ],
+            )
 
     def queue(self, *, min_score: float | None = None) -> list[dict[str, Any]]:
         """The review queue: stored proposals at or above the review threshold that nobody has
@@ -318,8 +373,8 @@ class Resolver:
         unsure = {(a, b): u for a, b, u in con.execute("SELECT a, b, user FROM graph_unsure")}
         out = []
         for a, b, etype, rule, score, evidence, _ in con.execute(
-                "SELECT * FROM graph_proposals WHERE score >= ? ORDER BY score DESC, a, b",
-                (floor,)):
+            "SELECT * FROM graph_proposals WHERE score >= ? ORDER BY score DESC, a, b", (floor,)
+        ):
             if (a, b) in rejected or aliases.canonical(a) == aliases.canonical(b):
                 continue
             p = MergeProposal(a, b, etype, rule, float(score), json.loads(evidence))
@@ -340,10 +395,10 @@ class Resolver:
         x, y = sorted((a, b))
         row = self.store.connection.execute(
             "SELECT a, b, type, rule, score, evidence FROM graph_proposals WHERE a=? AND b=?",
-            (x, y)).fetchone()
+            (x, y),
+        ).fetchone()
         if row is not None:
-            return MergeProposal(row[0], row[1], row[2], row[3], float(row[4]),
-                                 json.loads(row[5]))
+            return MergeProposal(row[0], row[1], row[2], row[3], float(row[4]), json.loads(row[5]))
         entity = self.store.get_entity(a)
         if entity is not None and entity.type == "person":
             return None  # persons are only proposed by a run; don't rescore the workspace
@@ -353,28 +408,38 @@ class Resolver:
         """Record "not sure" for the pair: it stays in the queue, flagged, for a second look."""
         a, b = sorted((a, b))
         with self.store.transaction() as con:
-            con.execute("INSERT OR REPLACE INTO graph_unsure VALUES (?,?,?,?,?)",
-                        (a, b, self.user, time.time(), note[:500]))
+            con.execute(
+                "INSERT OR REPLACE INTO graph_unsure VALUES (?,?,?,?,?)",
+                (a, b, self.user, time.time(), note[:500]),
+            )
         self._audit("graph.unsure", {"a": a, "b": b, "note": note[:500]}, case)
 
     def _propose_type(self, tname: str) -> list[MergeProposal]:
         con = self.store.connection
         info: dict[str, dict[str, Any]] = {}
         for eid, name, birth, address in con.execute(
-                "SELECT id, json_extract(props, '$.name'), json_extract(props, '$.birth_date'), "
-                "json_extract(props, '$.address') FROM entities "
-                "WHERE type=? AND json_extract(props, '$.name') IS NOT NULL", (tname,)):
+            "SELECT id, json_extract(props, '$.name'), json_extract(props, '$.birth_date'), "
+            "json_extract(props, '$.address') FROM entities "
+            "WHERE type=? AND json_extract(props, '$.name') IS NOT NULL",
+            (tname,),
+        ):
             n = _norm(name, "name")
             if not n:
                 continue
             addrs = {_norm(address, "text")} - {""}
-            info[eid] = {"name": n, "birth_date": _norm_date(birth), "addresses": addrs,
-                         "raw": {"name": name, "birth_date": birth, "address": address}}
+            info[eid] = {
+                "name": n,
+                "birth_date": _norm_date(birth),
+                "addresses": addrs,
+                "raw": {"name": name, "birth_date": birth, "address": address},
+            }
         if not info:
             return []
         for source, target in con.execute(
-                "SELECT source, target FROM links WHERE type IN ('lives_at', 'located_at') "
-                "AND source IN (SELECT id FROM entities WHERE type=?)", (tname,)):
+            "SELECT source, target FROM links WHERE type IN ('lives_at', 'located_at') "
+            "AND source IN (SELECT id FROM entities WHERE type=?)",
+            (tname,),
+        ):
             if source in info:
                 info[source]["addresses"].add(target)
         by_birth: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -392,7 +457,7 @@ class Resolver:
                     continue
                 ids = sorted(set(ids))
                 for i, a in enumerate(ids):
-                    for b in ids[i + 1:]:
+                    for b in ids[i + 1 :]:
                         matches[(a, b)].add(kind)
         out = []
         for (a, b), kinds in matches.items():
@@ -409,8 +474,16 @@ class Resolver:
         return out
 
     # -- decisions ----------------------------------------------------------------------------
-    def accept(self, alias: str, canonical: str, *, rule: str = "manual", score: float = 1.0,
-               evidence: dict[str, Any] | None = None, case: str | None = None) -> Merge:
+    def accept(
+        self,
+        alias: str,
+        canonical: str,
+        *,
+        rule: str = "manual",
+        score: float = 1.0,
+        evidence: dict[str, Any] | None = None,
+        case: str | None = None,
+    ) -> Merge:
         """Merge ``alias`` into ``canonical`` (both must exist and be of the same type)."""
         ea, ec = self.store.get_entity(alias), self.store.get_entity(canonical)
         for eid, row in ((alias, ea), (canonical, ec)):
@@ -418,12 +491,15 @@ class Resolver:
                 raise ResolutionError(f"cannot merge: no entity {eid!r} in the store")
         assert ea is not None and ec is not None
         if ea.type != ec.type:
-            raise ResolutionError(f"cannot merge {alias!r} ({ea.type}) into {canonical!r} "
-                                  f"({ec.type}): entities of different types")
+            raise ResolutionError(
+                f"cannot merge {alias!r} ({ea.type}) into {canonical!r} "
+                f"({ec.type}): entities of different types"
+            )
         aliases = AliasMap.load(self.store)
         if aliases.canonical(alias) != alias:
-            raise ResolutionError(f"{alias!r} is already merged into "
-                                  f"{aliases.canonical(alias)!r}; split it first")
+            raise ResolutionError(
+                f"{alias!r} is already merged into {aliases.canonical(alias)!r}; split it first"
+            )
         if aliases.canonical(canonical) == alias or canonical == alias:
             raise ResolutionError(f"cannot merge {alias!r} into itself ({canonical!r})")
         now = time.time()
@@ -432,29 +508,55 @@ class Resolver:
             cur = con.execute(
                 "INSERT INTO graph_merges (alias, canonical, rule, score, evidence, user, "
                 "accepted_at) VALUES (?,?,?,?,?,?,?)",
-                (alias, canonical, rule, score, json.dumps(ev, ensure_ascii=False, default=str),
-                 self.user, now))
+                (
+                    alias,
+                    canonical,
+                    rule,
+                    score,
+                    json.dumps(ev, ensure_ascii=False, default=str),
+                    self.user,
+                    now,
+                ),
+            )
             merge_id = int(cur.lastrowid or 0)
-        self._audit("graph.merge", {"merge": merge_id, "alias": alias, "canonical": canonical,
-                                    "rule": rule, "score": score}, case)
+        self._audit(
+            "graph.merge",
+            {
+                "merge": merge_id,
+                "alias": alias,
+                "canonical": canonical,
+                "rule": rule,
+                "score": score,
+            },
+            case,
+        )
         return Merge(merge_id, alias, canonical, rule, score, ev, self.user, now)
 
-    def accept_proposal(self, proposal: MergeProposal, *, canonical: str | None = None,
-                        case: str | None = None) -> Merge:
+    def accept_proposal(
+        self, proposal: MergeProposal, *, canonical: str | None = None, case: str | None = None
+    ) -> Merge:
         """Accept a proposal; ``canonical`` (``a`` by default) is the id that survives."""
         keep = canonical or proposal.a
         if keep not in (proposal.a, proposal.b):
             raise ResolutionError(f"{keep!r} is not part of proposal {proposal.id!r}")
         alias = proposal.b if keep == proposal.a else proposal.a
-        return self.accept(alias, keep, rule=proposal.rule, score=proposal.score,
-                           evidence=proposal.evidence, case=case)
+        return self.accept(
+            alias,
+            keep,
+            rule=proposal.rule,
+            score=proposal.score,
+            evidence=proposal.evidence,
+            case=case,
+        )
 
     def reject(self, a: str, b: str, *, rule: str = "", case: str | None = None) -> None:
         """Never propose the pair (a, b) again."""
         a, b = sorted((a, b))
         with self.store.transaction() as con:
-            con.execute("INSERT OR REPLACE INTO graph_rejections VALUES (?,?,?,?,?)",
-                        (a, b, rule, self.user, time.time()))
+            con.execute(
+                "INSERT OR REPLACE INTO graph_rejections VALUES (?,?,?,?,?)",
+                (a, b, rule, self.user, time.time()),
+            )
         self._audit("graph.reject", {"a": a, "b": b, "rule": rule}, case)
 
     def undo(self, merge_id: int, *, case: str | None = None) -> Merge:
@@ -463,16 +565,22 @@ class Resolver:
         if not merge.active:
             raise ResolutionError(f"merge {merge_id} was already undone")
         with self.store.transaction() as con:
-            con.execute("UPDATE graph_merges SET undone_at=?, undone_by=? WHERE id=?",
-                        (time.time(), self.user, merge_id))
-        self._audit("graph.split", {"merge": merge_id, "alias": merge.alias,
-                                    "canonical": merge.canonical}, case)
+            con.execute(
+                "UPDATE graph_merges SET undone_at=?, undone_by=? WHERE id=?",
+                (time.time(), self.user, merge_id),
+            )
+        self._audit(
+            "graph.split",
+            {"merge": merge_id, "alias": merge.alias, "canonical": merge.canonical},
+            case,
+        )
         return self.get(merge_id)
 
     def split(self, alias: str, *, case: str | None = None) -> Merge:
         """Undo the active merge that made ``alias`` part of another entity."""
         row = self.store.connection.execute(
-            "SELECT id FROM graph_merges WHERE alias=? AND undone_at IS NULL", (alias,)).fetchone()
+            "SELECT id FROM graph_merges WHERE alias=? AND undone_at IS NULL", (alias,)
+        ).fetchone()
         if row is None:
             raise ResolutionError(f"{alias!r} is not merged into anything")
         return self.undo(int(row[0]), case=case)
@@ -480,7 +588,8 @@ class Resolver:
     # -- reading ------------------------------------------------------------------------------
     def get(self, merge_id: int) -> Merge:
         row = self.store.connection.execute(
-            "SELECT * FROM graph_merges WHERE id=?", (merge_id,)).fetchone()
+            "SELECT * FROM graph_merges WHERE id=?", (merge_id,)
+        ).fetchone()
         if row is None:
             raise ResolutionError(f"no merge with id {merge_id}")
         return _merge_from_row(row)
@@ -493,7 +602,8 @@ class Resolver:
         """Every merge (active or undone) that involves ``entity_id``, oldest first."""
         rows = self.store.connection.execute(
             "SELECT * FROM graph_merges WHERE alias=? OR canonical=? ORDER BY id",
-            (entity_id, entity_id))
+            (entity_id, entity_id),
+        )
         return [_merge_from_row(r) for r in rows]
 
     def aliases(self) -> AliasMap:
@@ -519,10 +629,21 @@ def _keys(f: dict[str, Any]) -> list[str]:
 
 def _proposal(scored: Any) -> MergeProposal:
     ev = scored.explanation()
-    return MergeProposal(scored.a, scored.b, "person", "probabilistic",
-                         round(scored.probability, 6), ev)
+    return MergeProposal(
+        scored.a, scored.b, "person", "probabilistic", round(scored.probability, 6), ev
+    )
 
 
 def _merge_from_row(row: tuple[Any, ...]) -> Merge:
-    return Merge(int(row[0]), row[1], row[2], row[3], float(row[4]), json.loads(row[5]),
-                 row[6], float(row[7]), row[8], row[9])
+    return Merge(
+        int(row[0]),
+        row[1],
+        row[2],
+        row[3],
+        float(row[4]),
+        json.loads(row[5]),
+        row[6],
+        float(row[7]),
+        row[8],
+        row[9],
+    )

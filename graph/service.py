@@ -40,8 +40,11 @@ def _time(value: datetime | str | None, ctx: ServiceContext) -> datetime | None:
 
 def _graph_detail(graph: Any) -> None:
     if graph is not None and hasattr(graph, "nodes"):
-        audit_detail(nodes=len(graph.nodes), edges=len(graph.edges),
-                     truncated=bool(getattr(graph, "truncated", False)))
+        audit_detail(
+            nodes=len(graph.nodes),
+            edges=len(graph.edges),
+            truncated=bool(getattr(graph, "truncated", False)),
+        )
 
 
 def _graph(ctx: ServiceContext) -> Any:
@@ -51,9 +54,18 @@ def _graph(ctx: ServiceContext) -> Any:
     return for_workspace(ctx.workspace)
 
 
-def _neighbourhood(ctx: ServiceContext, entities: Sequence[str], *, depth: int,
-                   link_types: Sequence[str] | None, start: Any, end: Any, max_nodes: int,
-                   cancel: CancelToken | None, max_fanout: int | None = None) -> Any:
+def _neighbourhood(
+    ctx: ServiceContext,
+    entities: Sequence[str],
+    *,
+    depth: int,
+    link_types: Sequence[str] | None,
+    start: Any,
+    end: Any,
+    max_nodes: int,
+    cancel: CancelToken | None,
+    max_fanout: int | None = None,
+) -> Any:
     from graph.backend import default_fanout
     from graph.entities import resolve_entities
     from graph.expand import expand as expand_store
@@ -61,18 +73,34 @@ def _neighbourhood(ctx: ServiceContext, entities: Sequence[str], *, depth: int,
     store = _graph(ctx)
     if max_fanout is None:
         max_fanout = default_fanout(ctx.workspace)
-    return expand_store(store, resolve_entities(store, entities), depth=depth,
-                        link_types=link_types, start=_time(start, ctx),
-                        end=_time(end, ctx), max_nodes=max_nodes, max_fanout=max_fanout,
-                        cancel=cancel)
+    return expand_store(
+        store,
+        resolve_entities(store, entities),
+        depth=depth,
+        link_types=link_types,
+        start=_time(start, ctx),
+        end=_time(end, ctx),
+        max_nodes=max_nodes,
+        max_fanout=max_fanout,
+        cancel=cancel,
+    )
 
 
 @service("graph.expand", permission="graph.read")
-def expand(ctx: ServiceContext, *, entities: Sequence[str], depth: int = 2,
-           link_types: Sequence[str] | None = None, start: Any = None, end: Any = None,
-           max_nodes: int = 2000, max_fanout: int | None = None, case: str | None = None,
-           cancel: CancelToken | None = None,
-           compute: Callable[[], Any] | None = None) -> Any:
+def expand(
+    ctx: ServiceContext,
+    *,
+    entities: Sequence[str],
+    depth: int = 2,
+    link_types: Sequence[str] | None = None,
+    start: Any = None,
+    end: Any = None,
+    max_nodes: int = 2000,
+    max_fanout: int | None = None,
+    case: str | None = None,
+    cancel: CancelToken | None = None,
+    compute: Callable[[], Any] | None = None,
+) -> Any:
     """The neighbourhood of ``entities`` to ``depth`` hops, with evidence (a GraphResult).
 
     ``max_fanout`` caps each hop's fan-out: entities with more links are flagged as hubs
@@ -86,17 +114,38 @@ def expand(ctx: ServiceContext, *, entities: Sequence[str], depth: int = 2,
         result = compute()
         _graph_detail(result[0] if isinstance(result, tuple) else result)
         return result
-    result = _neighbourhood(ctx, entities, depth=depth, link_types=link_types, start=start,
-                            end=end, max_nodes=max_nodes, cancel=cancel, max_fanout=max_fanout)
+    result = _neighbourhood(
+        ctx,
+        entities,
+        depth=depth,
+        link_types=link_types,
+        start=start,
+        end=end,
+        max_nodes=max_nodes,
+        cancel=cancel,
+        max_fanout=max_fanout,
+    )
     _graph_detail(result)
     return result
 
 
 @service("graph.path", permission="graph.read")
-def path(ctx: ServiceContext, *, source: str, target: str, max_hops: int = 6, k: int = 1,
-         time_order: bool = False, link_types: Sequence[str] | None = None,
-         start: Any = None, end: Any = None, max_nodes: int = 20000, case: str | None = None,
-         cancel: CancelToken | None = None, compute: Callable[[], Any] | None = None) -> Any:
+def path(
+    ctx: ServiceContext,
+    *,
+    source: str,
+    target: str,
+    max_hops: int = 6,
+    k: int = 1,
+    time_order: bool = False,
+    link_types: Sequence[str] | None = None,
+    start: Any = None,
+    end: Any = None,
+    max_nodes: int = 20000,
+    case: str | None = None,
+    cancel: CancelToken | None = None,
+    compute: Callable[[], Any] | None = None,
+) -> Any:
     """Shortest, k-shortest or time-ordered paths (a list of graph.paths.Path).
 
     Raises graph.errors.NoPathError when none exists; ``compute`` as in :func:`expand`.
@@ -114,13 +163,22 @@ def path(ctx: ServiceContext, *, source: str, target: str, max_hops: int = 6, k:
     a, b = resolve_entity(store, source), resolve_entity(store, target)
     t0, t1 = _time(start, ctx), _time(end, ctx)
     if not time_order and k == 1:
-        result = find_path(store, a, b, max_hops=max_hops, link_types=link_types, start=t0,
-                           end=t1, cancel=cancel)
+        result = find_path(
+            store, a, b, max_hops=max_hops, link_types=link_types, start=t0, end=t1, cancel=cancel
+        )
         found = [shortest_path(result, result.seeds[0], result.seeds[-1])]
     else:
         # every path of ≤ max_hops lies within max_hops/2 of one of its ends
-        sub = expand_store(store, [a, b], depth=(max_hops + 1) // 2, link_types=link_types,
-                           start=t0, end=t1, max_nodes=max_nodes, cancel=cancel)
+        sub = expand_store(
+            store,
+            [a, b],
+            depth=(max_hops + 1) // 2,
+            link_types=link_types,
+            start=t0,
+            end=t1,
+            max_nodes=max_nodes,
+            cancel=cancel,
+        )
         a, b = sub.seeds[0], sub.seeds[-1]
         if k == 1:
             found = [shortest_path(sub, a, b, time_respecting=time_order, max_hops=max_hops)]
@@ -138,8 +196,9 @@ def _sent_graph(graph: Any) -> Any:
     return graph_from_dict(graph) if isinstance(graph, dict) else graph
 
 
-def _graph_or_neighbourhood(ctx: ServiceContext, graph: Any, entities: Sequence[str],
-                            **kw: Any) -> Any:
+def _graph_or_neighbourhood(
+    ctx: ServiceContext, graph: Any, entities: Sequence[str], **kw: Any
+) -> Any:
     if graph is not None:
         graph = _sent_graph(graph)
         audit_detail(nodes=len(graph.nodes), seeds=list(graph.seeds)[:20])
@@ -150,41 +209,87 @@ def _graph_or_neighbourhood(ctx: ServiceContext, graph: Any, entities: Sequence[
 
 
 @service("graph.centrality", permission="graph.read")
-def centrality(ctx: ServiceContext, *, entities: Sequence[str] = (), graph: Any = None,
-               measures: Sequence[str] = ("degree", "betweenness", "pagerank", "eigenvector"),
-               depth: int = 2, link_types: Sequence[str] | None = None, start: Any = None,
-               end: Any = None, max_nodes: int = 2000, case: str | None = None,
-               cancel: CancelToken | None = None) -> Centrality:
+def centrality(
+    ctx: ServiceContext,
+    *,
+    entities: Sequence[str] = (),
+    graph: Any = None,
+    measures: Sequence[str] = ("degree", "betweenness", "pagerank", "eigenvector"),
+    depth: int = 2,
+    link_types: Sequence[str] | None = None,
+    start: Any = None,
+    end: Any = None,
+    max_nodes: int = 2000,
+    case: str | None = None,
+    cancel: CancelToken | None = None,
+) -> Centrality:
     """Centrality of a neighbourhood of ``entities`` (or of ``graph``, a GraphResult already
     charted): a graph.analysis.Centrality."""
     from graph.analysis import centrality as compute_centrality
 
-    g = _graph_or_neighbourhood(ctx, graph, entities, depth=depth, link_types=link_types,
-                                start=start, end=end, max_nodes=max_nodes, cancel=cancel)
+    g = _graph_or_neighbourhood(
+        ctx,
+        graph,
+        entities,
+        depth=depth,
+        link_types=link_types,
+        start=start,
+        end=end,
+        max_nodes=max_nodes,
+        cancel=cancel,
+    )
     return compute_centrality(g, tuple(measures))
 
 
 @service("graph.communities", permission="graph.read")
-def communities(ctx: ServiceContext, *, entities: Sequence[str] = (), graph: Any = None,
-                resolution: float = 1.0, depth: int = 2,
-                link_types: Sequence[str] | None = None, start: Any = None, end: Any = None,
-                max_nodes: int = 2000, case: str | None = None,
-                cancel: CancelToken | None = None) -> list[list[str]]:
+def communities(
+    ctx: ServiceContext,
+    *,
+    entities: Sequence[str] = (),
+    graph: Any = None,
+    resolution: float = 1.0,
+    depth: int = 2,
+    link_types: Sequence[str] | None = None,
+    start: Any = None,
+    end: Any = None,
+    max_nodes: int = 2000,
+    case: str | None = None,
+    cancel: CancelToken | None = None,
+) -> list[list[str]]:
     """Louvain communities of a neighbourhood (or of ``graph``): lists of entity ids."""
     from graph.analysis import communities as louvain
 
-    g = _graph_or_neighbourhood(ctx, graph, entities, depth=depth, link_types=link_types,
-                                start=start, end=end, max_nodes=max_nodes, cancel=cancel)
+    g = _graph_or_neighbourhood(
+        ctx,
+        graph,
+        entities,
+        depth=depth,
+        link_types=link_types,
+        start=start,
+        end=end,
+        max_nodes=max_nodes,
+        cancel=cancel,
+    )
     found = louvain(g, resolution=resolution)
     audit_detail(communities=len(found))
     return found
 
 
 @service("graph.cooccur", permission="graph.read")
-def cooccur(ctx: ServiceContext, *, target: str | None = None, window: float = 60.0,
-            min_count: int = 2, min_places: int = 1, link_type: str = "passed",
-            start: Any = None, end: Any = None, top: int = 20, case: str | None = None,
-            cancel: CancelToken | None = None) -> list[Any]:
+def cooccur(
+    ctx: ServiceContext,
+    *,
+    target: str | None = None,
+    window: float = 60.0,
+    min_count: int = 2,
+    min_places: int = 1,
+    link_type: str = "passed",
+    start: Any = None,
+    end: Any = None,
+    top: int = 20,
+    case: str | None = None,
+    cancel: CancelToken | None = None,
+) -> list[Any]:
     """伴随: who passes the same checkpoints as ``target`` within ± ``window`` seconds (all
     pairs without a target); a list of graph.cooccur.CoOccurrence."""
     from graph.cooccur import Sightings, cooccurrence_pairs, cooccurring_in_store
@@ -193,22 +298,43 @@ def cooccur(ctx: ServiceContext, *, target: str | None = None, window: float = 6
     store = _graph(ctx)
     t0, t1 = _time(start, ctx), _time(end, ctx)
     if target:
-        found = cooccurring_in_store(store, resolve_entity(store, target), window=window,
-                                     min_count=min_count, min_places=min_places,
-                                     link_type=link_type, start=t0, end=t1, top=top,
-                                     zone=ctx.workspace.zone.key)
+        found = cooccurring_in_store(
+            store,
+            resolve_entity(store, target),
+            window=window,
+            min_count=min_count,
+            min_places=min_places,
+            link_type=link_type,
+            start=t0,
+            end=t1,
+            top=top,
+            zone=ctx.workspace.zone.key,
+        )
     else:
         sightings = Sightings.from_store(store, link_type=link_type, start=t0, end=t1)
-        found = cooccurrence_pairs(sightings, window=window, min_count=min_count,
-                                   min_places=min_places, top=top, cancel=cancel,
-                                   zone=ctx.workspace.zone.key)
+        found = cooccurrence_pairs(
+            sightings,
+            window=window,
+            min_count=min_count,
+            min_places=min_places,
+            top=top,
+            cancel=cancel,
+            zone=ctx.workspace.zone.key,
+        )
     audit_detail(found=len(found))
     return list(found)
 
 
 @service("graph.timeline", permission="graph.read")
-def timeline(ctx: ServiceContext, *, entity: str, start: Any = None, end: Any = None,
-             limit: int | None = None, case: str | None = None) -> dict[str, Any]:
+def timeline(
+    ctx: ServiceContext,
+    *,
+    entity: str,
+    start: Any = None,
+    end: Any = None,
+    limit: int | None = None,
+    case: str | None = None,
+) -> dict[str, Any]:
     """An entity's events in time order across sources: ``{"entity", "events",
     "day_hour"}`` (events are graph.timeline.TimelineEvent)."""
     from graph.entities import resolve_entity
@@ -216,21 +342,32 @@ def timeline(ctx: ServiceContext, *, entity: str, start: Any = None, end: Any = 
     from graph.timeline import timeline as events_of
 
     eid = resolve_entity(_graph(ctx), entity)
-    events = events_of(_graph(ctx), eid, start=_time(start, ctx),
-                       end=_time(end, ctx),
-                       limit=limit)
+    events = events_of(_graph(ctx), eid, start=_time(start, ctx), end=_time(end, ctx), limit=limit)
     audit_detail(events=len(events))
-    return {"entity": eid, "events": events,
-            "day_hour": day_hour_matrix(events, ctx.workspace.zone)}
+    return {
+        "entity": eid,
+        "events": events,
+        "day_hour": day_hour_matrix(events, ctx.workspace.zone),
+    }
 
 
 @service("graph.export", permission="export", audit=False)
-def export(ctx: ServiceContext, *, entities: Sequence[str] = (), output: str,
-           format: str | None = None, graph: Any = None, depth: int = 2,
-           link_types: Sequence[str] | None = None, start: Any = None, end: Any = None,
-           max_nodes: int = 2000, case: str | None = None,
-           write: Callable[[], list[Path]] | None = None,
-           cancel: CancelToken | None = None) -> dict[str, Any]:
+def export(
+    ctx: ServiceContext,
+    *,
+    entities: Sequence[str] = (),
+    output: str,
+    format: str | None = None,
+    graph: Any = None,
+    depth: int = 2,
+    link_types: Sequence[str] | None = None,
+    start: Any = None,
+    end: Any = None,
+    max_nodes: int = 2000,
+    case: str | None = None,
+    write: Callable[[], list[Path]] | None = None,
+    cancel: CancelToken | None = None,
+) -> dict[str, Any]:
     """Export a neighbourhood of ``entities`` (or ``graph``, e.g. the console's chart) as
     GraphML / GEXF / CSV, or — with ``write`` (in-process callers) — as whatever ``write()``
     produces (the chart's PNG). Needs ``export`` and ``graph.read``; audited as
@@ -239,32 +376,54 @@ def export(ctx: ServiceContext, *, entities: Sequence[str] = (), output: str,
 
     if graph is None:
         ctx.require("graph.read", service="graph.export")
-        graph = _neighbourhood(ctx, entities, depth=depth, link_types=link_types, start=start,
-                               end=end, max_nodes=max_nodes, cancel=cancel)
+        graph = _neighbourhood(
+            ctx,
+            entities,
+            depth=depth,
+            link_types=link_types,
+            start=start,
+            end=end,
+            max_nodes=max_nodes,
+            cancel=cancel,
+        )
     else:
         graph = _sent_graph(graph)
     out = Path(output)
     if write is not None:
-        files = audited_export(ctx.workspace, graph, out, format or out.suffix.lstrip("."),
-                               write, case=case)
+        files = audited_export(
+            ctx.workspace, graph, out, format or out.suffix.lstrip("."), write, case=case
+        )
     else:
         files = export_graph(graph, out, format, workspace=ctx.workspace, case=case)
-    return {"files": [str(f) for f in files], "nodes": len(graph.nodes),
-            "edges": len(graph.edges), "truncated": bool(graph.truncated)}
+    return {
+        "files": [str(f) for f in files],
+        "nodes": len(graph.nodes),
+        "edges": len(graph.edges),
+        "truncated": bool(graph.truncated),
+    }
 
 
 # -- entity resolution -----------------------------------------------------------------------------
 def _resolver(ctx: ServiceContext) -> Any:
     from graph.resolution import Resolver
 
-    return Resolver(ctx.workspace.store, audit=ctx.workspace.audit, user=ctx.session.user,
-                    config=ctx.workspace.config.get("resolution", {}))
+    return Resolver(
+        ctx.workspace.store,
+        audit=ctx.workspace.audit,
+        user=ctx.session.user,
+        config=ctx.workspace.config.get("resolution", {}),
+    )
 
 
 @service("graph.merge_proposals", permission="graph.read")
-def merge_proposals(ctx: ServiceContext, *, entity_type: str | None = None,
-                    min_score: float | None = None, limit: int | None = 100,
-                    apply_auto: bool = False) -> list[Any]:
+def merge_proposals(
+    ctx: ServiceContext,
+    *,
+    entity_type: str | None = None,
+    min_score: float | None = None,
+    limit: int | None = 100,
+    apply_auto: bool = False,
+) -> list[Any]:
     """Possible duplicates, best first (persons: the probabilistic model, each field's weight
     in the evidence; from the review threshold unless ``min_score``); refreshes the queue.
     ``apply_auto`` merges those at or above the workspace's auto threshold for their type
@@ -277,8 +436,9 @@ def merge_proposals(ctx: ServiceContext, *, entity_type: str | None = None,
 
 
 @service("graph.merge_queue", permission="graph.read")
-def merge_queue(ctx: ServiceContext, *, min_score: float | None = None,
-                limit: int | None = 500) -> list[dict[str, Any]]:
+def merge_queue(
+    ctx: ServiceContext, *, min_score: float | None = None, limit: int | None = 500
+) -> list[dict[str, Any]]:
     """The review queue: stored proposals nobody has decided, best first, "not sure" flagged."""
     found = _resolver(ctx).queue(min_score=min_score)
     audit_detail(proposals=len(found))
@@ -294,8 +454,9 @@ def merge_clusters(ctx: ServiceContext, *, min_score: float | None = None) -> li
 
 
 @service("graph.merge_unsure", permission="graph.read", audit=False)
-def merge_unsure(ctx: ServiceContext, *, a: str, b: str, note: str = "",
-                 case: str | None = None) -> list[str]:
+def merge_unsure(
+    ctx: ServiceContext, *, a: str, b: str, note: str = "", case: str | None = None
+) -> list[str]:
     """Mark a proposed pair "not sure": it stays in the queue, flagged (audited)."""
     from graph.entities import resolve_entity
 
@@ -306,8 +467,9 @@ def merge_unsure(ctx: ServiceContext, *, a: str, b: str, note: str = "",
 
 
 @service("graph.merge_accept", permission="graph.read", audit=False)
-def merge_accept(ctx: ServiceContext, *, alias: str, canonical: str,
-                 case: str | None = None) -> Any:
+def merge_accept(
+    ctx: ServiceContext, *, alias: str, canonical: str, case: str | None = None
+) -> Any:
     """Merge ``alias`` into ``canonical`` (a proposal's rule and score when one matches)."""
     from graph.entities import resolve_entity
 
@@ -346,8 +508,9 @@ def merge_undo(ctx: ServiceContext, *, merge_id: int, case: str | None = None) -
 
 
 @service("graph.merges", permission="graph.read")
-def merges(ctx: ServiceContext, *, entity: str | None = None,
-           active_only: bool = True) -> list[Any]:
+def merges(
+    ctx: ServiceContext, *, entity: str | None = None, active_only: bool = True
+) -> list[Any]:
     """Merges (active ones, or all), or those involving ``entity``."""
     from graph.entities import resolve_entity
 
@@ -361,8 +524,9 @@ def merges(ctx: ServiceContext, *, entity: str | None = None,
 
 
 @service("graph.index", permission="ingest")
-def index(ctx: ServiceContext, *, drop: bool = False, status_only: bool = False
-          ) -> dict[str, list[str]]:
+def index(
+    ctx: ServiceContext, *, drop: bool = False, status_only: bool = False
+) -> dict[str, list[str]]:
     """Build (or drop) the covering indexes of graph queries; ``{"changed", "present"}``."""
     from graph.indexes import drop_graph_indexes, ensure_graph_indexes, graph_indexes
 

@@ -36,21 +36,34 @@ class ResolutionStage:
         from graph.resolution import Resolver
 
         ids, self.pending = sorted(self.pending), set()
-        resolver = Resolver(self.ws.store, audit=self.ws.audit, user=self.ws.user,
-                            config=self.ws.config.get("resolution", {}))
+        resolver = Resolver(
+            self.ws.store,
+            audit=self.ws.audit,
+            user=self.ws.user,
+            config=self.ws.config.get("resolution", {}),
+        )
         try:
             found = resolver.match_new(ids)
         except Exception as exc:  # the records are stored; matching them can be rerun
             log.error("resolution: matching %d new persons failed: %s", len(ids), exc)
-            self.ws.audit.append(self.ws.user, "graph.resolve_incremental", {
-                "entities": len(ids), "outcome": "failed",
-                "error": f"{type(exc).__name__}: {exc}"[:500],
-                "remedy": "superbrain graph resolve propose"})
+            self.ws.audit.append(
+                self.ws.user,
+                "graph.resolve_incremental",
+                {
+                    "entities": len(ids),
+                    "outcome": "failed",
+                    "error": f"{type(exc).__name__}: {exc}"[:500],
+                    "remedy": "superbrain graph resolve propose",
+                },
+            )
             return
         self.matched += len(found)
         if found:
-            self.ws.audit.append(self.ws.user, "graph.resolve_incremental", {
-                "entities": len(ids), "proposals": len(found)})
+            self.ws.audit.append(
+                self.ws.user,
+                "graph.resolve_incremental",
+                {"entities": len(ids), "proposals": len(found)},
+            )
         log.info("resolution: %d new persons, %d proposals for review", len(ids), len(found))
 
 

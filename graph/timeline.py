@@ -36,9 +36,15 @@ class TimelineEvent:
     links: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"time": iso(self.time), "record_uid": self.record_uid, "source": self.source,
-                "record_type": self.record_type, "title": self.title,
-                "geo": list(self.geo) if self.geo else None, "links": self.links}
+        return {
+            "time": iso(self.time),
+            "record_uid": self.record_uid,
+            "source": self.source,
+            "record_type": self.record_type,
+            "title": self.title,
+            "geo": list(self.geo) if self.geo else None,
+            "links": self.links,
+        }
 
 
 def _title(text_json: str, rtype: str, rid: str) -> str:
@@ -48,9 +54,15 @@ def _title(text_json: str, rtype: str, rid: str) -> str:
     return f"{rtype} {rid}"
 
 
-def timeline(store: Store | GraphStore, entity: str, *, start: datetime | None = None,
-             end: datetime | None = None, aliases: AliasMap | None = None,
-             limit: int | None = None) -> list[TimelineEvent]:
+def timeline(
+    store: Store | GraphStore,
+    entity: str,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    aliases: AliasMap | None = None,
+    limit: int | None = None,
+) -> list[TimelineEvent]:
     """Every record about ``entity`` (and entities merged into it), oldest first.
 
     Records without a time come last. ``start`` / ``end`` bound the events' times (records
@@ -64,13 +76,19 @@ def timeline(store: Store | GraphStore, entity: str, *, start: datetime | None =
     members = aliases.members(aliases.canonical(entity))
     con = gs.records_store().connection
     marks = ",".join("?" * len(members))
-    uids = {r[0] for r in con.execute(
-        f"SELECT record_uid FROM record_entities WHERE entity_id IN ({marks})", members)}
+    uids = {
+        r[0]
+        for r in con.execute(
+            f"SELECT record_uid FROM record_entities WHERE entity_id IN ({marks})", members
+        )
+    }
     links: dict[str, list[dict[str, Any]]] = defaultdict(list)
     member_set = set(members)
     for column in ("source", "target"):
-        rows = sorted(gs.links_of(members, LinkFilter(), (column,)),
-                      key=lambda r: (r[4] is not None, r[4] or 0.0, r[5], r[1], r[2], r[3]))
+        rows = sorted(
+            gs.links_of(members, LinkFilter(), (column,)),
+            key=lambda r: (r[4] is not None, r[4] or 0.0, r[5], r[1], r[2], r[3]),
+        )
         for _h, ltype, s, d, t, uid in rows:
             other = d if s in member_set else s
             links[uid].append({"type": ltype, "other": aliases.canonical(other), "time": t})
@@ -78,18 +96,27 @@ def timeline(store: Store | GraphStore, entity: str, *, start: datetime | None =
     events = []
     ordered = sorted(uids)
     for i in range(0, len(ordered), _CHUNK):
-        chunk = ordered[i:i + _CHUNK]
+        chunk = ordered[i : i + _CHUNK]
         for uid, source, rid, rtype, t, lat, lon, text in con.execute(
-                f"SELECT uid, source, id, type, time, lat, lon, text FROM records "
-                f"WHERE uid IN ({','.join('?' * len(chunk))})", chunk):
+            f"SELECT uid, source, id, type, time, lat, lon, text FROM records "
+            f"WHERE uid IN ({','.join('?' * len(chunk))})",
+            chunk,
+        ):
             when = t
             if when is None:
                 link_times = [lk["time"] for lk in links.get(uid, ()) if lk["time"] is not None]
                 when = min(link_times) if link_times else None
-            events.append(TimelineEvent(when, uid, source, rtype, _title(text, rtype, rid),
-                                        (lat, lon) if lat is not None else None,
-                                        [{**lk, "time": iso(lk["time"])}
-                                         for lk in links.get(uid, ())]))
+            events.append(
+                TimelineEvent(
+                    when,
+                    uid,
+                    source,
+                    rtype,
+                    _title(text, rtype, rid),
+                    (lat, lon) if lat is not None else None,
+                    [{**lk, "time": iso(lk["time"])} for lk in links.get(uid, ())],
+                )
+            )
     if start is not None or end is not None:
         lo = start.timestamp() if start else float("-inf")
         hi = end.timestamp() if end else float("inf")
@@ -98,8 +125,9 @@ def timeline(store: Store | GraphStore, entity: str, *, start: datetime | None =
     return events[:limit] if limit else events
 
 
-def day_hour_matrix(times: Iterable[float | TimelineEvent | None],
-                    zone: ZoneInfo | None = None) -> list[list[int]]:
+def day_hour_matrix(
+    times: Iterable[float | TimelineEvent | None], zone: ZoneInfo | None = None
+) -> list[list[int]]:
     """Counts by weekday (rows, Monday first) and hour (columns) in ``zone`` (the workspace's;
     default Asia/Shanghai).
 

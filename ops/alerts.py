@@ -63,27 +63,49 @@ class AlertCenter:
         return found
 
     # -- raising ------------------------------------------------------------------------------
-    def _insert(self, tx: Tx, kind: str, *, title: str, rule: str, subject: str,
-                record_uid: str | None, severity: str | None, payload: Mapping[str, Any],
-                dedup_key: str | None, user: str) -> Alert | None:
+    def _insert(
+        self,
+        tx: Tx,
+        kind: str,
+        *,
+        title: str,
+        rule: str,
+        subject: str,
+        record_uid: str | None,
+        severity: str | None,
+        payload: Mapping[str, Any],
+        dedup_key: str | None,
+        user: str,
+    ) -> Alert | None:
         sev = severity or self.config.severity.get(kind, "medium")
         cur = tx.con.execute(
             "INSERT OR IGNORE INTO ops_alerts (ts, kind, rule, severity, title, subject, "
             "record_uid, payload, dedup_key) VALUES (?,?,?,?,?,?,?,?,?)",
-            (tx.now, kind, rule, sev, title, subject, record_uid, dumps(dict(payload)),
-             dedup_key))
+            (tx.now, kind, rule, sev, title, subject, record_uid, dumps(dict(payload)), dedup_key),
+        )
         if not cur.rowcount:
             return None  # already raised (the same record handed to the stage again)
-        row = tx.con.execute(f"SELECT {ALERT_COLUMNS} FROM ops_alerts WHERE id=?",
-                             (cur.lastrowid,)).fetchone()
+        row = tx.con.execute(
+            f"SELECT {ALERT_COLUMNS} FROM ops_alerts WHERE id=?", (cur.lastrowid,)
+        ).fetchone()
         alert = alert_from_row(row)
         tx.event("alert.raised", alert.id, user, alert.as_dict())
         return alert
 
-    def raise_alert(self, kind: str, *, title: str, rule: str = "", subject: str = "",
-                    record_uid: str | None = None, severity: str | None = None,
-                    payload: Mapping[str, Any] | None = None, score: float | None = None,
-                    dedup_key: str | None = None, user: str | None = None) -> Alert | None:
+    def raise_alert(
+        self,
+        kind: str,
+        *,
+        title: str,
+        rule: str = "",
+        subject: str = "",
+        record_uid: str | None = None,
+        severity: str | None = None,
+        payload: Mapping[str, Any] | None = None,
+        score: float | None = None,
+        dedup_key: str | None = None,
+        user: str | None = None,
+    ) -> Alert | None:
         """Raise an alert from another engine.
 
         Parameters
@@ -112,37 +134,56 @@ class AlertCenter:
             if score is None:
                 raise OpsError("face_match alert without a score")
             if score < self.config.face_threshold:
-                log.debug("face match %.3f below threshold %.3f: no alert", score,
-                          self.config.face_threshold)
+                log.debug(
+                    "face match %.3f below threshold %.3f: no alert",
+                    score,
+                    self.config.face_threshold,
+                )
                 return None
             data.setdefault("threshold", self.config.face_threshold)
         who = self.ctx.user(user)
         with self.ctx.tx() as tx:
-            alert = self._insert(tx, kind, title=title, rule=rule or kind, subject=subject,
-                                 record_uid=record_uid, severity=severity, payload=data,
-                                 dedup_key=dedup_key, user=who)
+            alert = self._insert(
+                tx,
+                kind,
+                title=title,
+                rule=rule or kind,
+                subject=subject,
+                record_uid=record_uid,
+                severity=severity,
+                payload=data,
+                dedup_key=dedup_key,
+                user=who,
+            )
             if alert is not None:
-                tx.audit(who, "ops.alert.raise", {"alert": alert.id, "kind": kind,
-                                                  "subject": subject, "score": score})
+                tx.audit(
+                    who,
+                    "ops.alert.raise",
+                    {"alert": alert.id, "kind": kind, "subject": subject, "score": score},
+                )
         return alert
 
     # -- reading, pushing, acknowledging --------------------------------------------------------
     def get(self, alert_id: int) -> Alert:
         """The alert, or :class:`UnknownAlertError`."""
-        row = self.ctx.con.execute(f"SELECT {ALERT_COLUMNS} FROM ops_alerts WHERE id=?",
-                                   (int(alert_id),)).fetchone()
+        row = self.ctx.con.execute(
+            f"SELECT {ALERT_COLUMNS} FROM ops_alerts WHERE id=?", (int(alert_id),)
+        ).fetchone()
         if row is None:
             raise UnknownAlertError(f"unknown alert {alert_id!r}")
         return alert_from_row(row)
 
     def since(self, after_id: int = 0, *, limit: int = 500) -> list[Alert]:
         """Alerts with id > ``after_id``, oldest first: what a polling console has not seen."""
-        rows = self.ctx.con.execute(f"SELECT {ALERT_COLUMNS} FROM ops_alerts WHERE id > ? "
-                                    "ORDER BY id LIMIT ?", (int(after_id), int(limit)))
+        rows = self.ctx.con.execute(
+            f"SELECT {ALERT_COLUMNS} FROM ops_alerts WHERE id > ? ORDER BY id LIMIT ?",
+            (int(after_id), int(limit)),
+        )
         return [alert_from_row(r) for r in rows]
 
-    def list(self, *, unacked_only: bool = False, kind: str | None = None,
-             limit: int = 200) -> builtins.list[Alert]:
+    def list(
+        self, *, unacked_only: bool = False, kind: str | None = None, limit: int = 200
+    ) -> builtins.list[Alert]:
         """Newest first."""
         sql = f"SELECT {ALERT_COLUMNS} FROM ops_alerts"
         where, args = [], []
@@ -158,8 +199,9 @@ class AlertCenter:
 
     def last_id(self) -> int:
         """The id of the newest alert (0 when none): where a poller starts."""
-        return int(self.ctx.con.execute("SELECT coalesce(max(id), 0) FROM ops_alerts")
-                   .fetchone()[0])
+        return int(
+            self.ctx.con.execute("SELECT coalesce(max(id), 0) FROM ops_alerts").fetchone()[0]
+        )
 
     def subscribe(self, callback: Callable[[Alert], None]) -> Callable[[], None]:
         """Call ``callback(alert)`` for each new alert raised in this process (after commit).
@@ -179,12 +221,17 @@ class AlertCenter:
             alert = self.get(alert_id)
             if alert.acked:
                 return alert
-            tx.con.execute("UPDATE ops_alerts SET acked_by=?, acked_at=?, ack_note=? WHERE id=?",
-                           (who, tx.now, note, alert.id))
+            tx.con.execute(
+                "UPDATE ops_alerts SET acked_by=?, acked_at=?, ack_note=? WHERE id=?",
+                (who, tx.now, note, alert.id),
+            )
             acked = self.get(alert_id)
             tx.event("alert.acked", alert.id, who, acked.as_dict())
-            tx.audit(who, "ops.alert.ack", {"alert": alert_id, "kind": alert.kind,
-                                            "subject": alert.subject, "note": note})
+            tx.audit(
+                who,
+                "ops.alert.ack",
+                {"alert": alert_id, "kind": alert.kind, "subject": alert.subject, "note": note},
+            )
         return acked
 
     def geofences_geojson(self) -> dict[str, Any]:
@@ -195,22 +242,29 @@ class AlertCenter:
             ring = [[lon, lat] for lat, lon in g.polygon]
             if ring[0] != ring[-1]:
                 ring.append(ring[0])
-            features.append({"type": "Feature",
-                             "properties": {"id": g.id, "name": g.name, "alert_on": g.alert_on},
-                             "geometry": {"type": "Polygon", "coordinates": [ring]}})
+            features.append(
+                {
+                    "type": "Feature",
+                    "properties": {"id": g.id, "name": g.name, "alert_on": g.alert_on},
+                    "geometry": {"type": "Polygon", "coordinates": [ring]},
+                }
+            )
         return {"type": "FeatureCollection", "features": features}
 
     # -- watchlist and saved searches -----------------------------------------------------------
-    def watch(self, kind: str, value: str, *, reason: str = "", label: str = "",
-              user: str | None = None) -> str:
+    def watch(
+        self, kind: str, value: str, *, reason: str = "", label: str = "", user: str | None = None
+    ) -> str:
         """Put an identifier on the watchlist; ``kind``: vehicle/plate, person/id_number, phone.
         Returns the normalised key (any written form of it will hit)."""
         etype, key = kind_of(kind, value)
         self.ctx.require(WATCH_PERMISSION, action="watch.add", kind=kind)
         who = self.ctx.user(user)
         with self.ctx.tx() as tx:
-            tx.con.execute("INSERT OR REPLACE INTO ops_watchlist VALUES (?,?,?,?,?,?,?)",
-                           (etype, key, label or value, reason, None, who, tx.now))
+            tx.con.execute(
+                "INSERT OR REPLACE INTO ops_watchlist VALUES (?,?,?,?,?,?,?)",
+                (etype, key, label or value, reason, None, who, tx.now),
+            )
             tx.audit(who, "ops.watch.add", {"kind": etype, "key": key, "reason": reason})
         return key
 
@@ -220,29 +274,40 @@ class AlertCenter:
         self.ctx.require(WATCH_PERMISSION, action="watch.remove", kind=kind)
         who = self.ctx.user(user)
         with self.ctx.tx() as tx:
-            n = tx.con.execute("DELETE FROM ops_watchlist WHERE kind=? AND key=?",
-                               (etype, key)).rowcount
+            n = tx.con.execute(
+                "DELETE FROM ops_watchlist WHERE kind=? AND key=?", (etype, key)
+            ).rowcount
             tx.audit(who, "ops.watch.remove", {"kind": etype, "key": key})
         return bool(n)
 
     def watchlist(self) -> builtins.list[dict[str, Any]]:
         """Watched identifiers: kind, key, label, reason, source_uid, added_by."""
-        rows = self.ctx.con.execute("SELECT kind, key, label, reason, source_uid, added_by "
-                                    "FROM ops_watchlist ORDER BY kind, key")
+        rows = self.ctx.con.execute(
+            "SELECT kind, key, label, reason, source_uid, added_by "
+            "FROM ops_watchlist ORDER BY kind, key"
+        )
         cols = ("kind", "key", "label", "reason", "source_uid", "added_by")
         return [dict(zip(cols, r, strict=True)) for r in rows]
 
-    def save_search(self, name: str, *, text: str = "", fields: Mapping[str, str] | None = None,
-                    sources: Iterable[str] = (), record_types: Iterable[str] = (),
-                    user: str | None = None) -> int:
+    def save_search(
+        self,
+        name: str,
+        *,
+        text: str = "",
+        fields: Mapping[str, str] | None = None,
+        sources: Iterable[str] = (),
+        record_types: Iterable[str] = (),
+        user: str | None = None,
+    ) -> int:
         """Save a search whose matches among newly ingested records raise alerts.
 
         A record matches when every word of ``text`` occurs in its text or field values, every
         ``fields`` entry equals the record's field (case- and width-insensitive), and its
         source / record type is among ``sources`` / ``record_types`` when given.
         """
-        search = SavedSearch.build(0, name, text=text, fields=fields or {}, sources=sources,
-                                   record_types=record_types)
+        search = SavedSearch.build(
+            0, name, text=text, fields=fields or {}, sources=sources, record_types=record_types
+        )
         self.ctx.require("search", action="search.save", name=name)
         who = self.ctx.user(user)
         with self.ctx.tx() as tx:
@@ -250,9 +315,15 @@ class AlertCenter:
             cur = tx.con.execute(
                 "INSERT INTO ops_saved_searches (name, query, owner, created_at) VALUES "
                 "(?,?,?,?) ON CONFLICT(name) DO UPDATE SET query=excluded.query, "
-                "owner=excluded.owner", (name, dumps(search.query()), who, tx.now))
-            sid = int(cur.lastrowid or tx.con.execute(
-                "SELECT id FROM ops_saved_searches WHERE name=?", (name,)).fetchone()[0])
+                "owner=excluded.owner",
+                (name, dumps(search.query()), who, tx.now),
+            )
+            sid = int(
+                cur.lastrowid
+                or tx.con.execute(
+                    "SELECT id FROM ops_saved_searches WHERE name=?", (name,)
+                ).fetchone()[0]
+            )
             tx.audit(who, "ops.search.save", {"id": sid, "name": name, **search.query()})
         return sid
 
@@ -271,22 +342,30 @@ class AlertCenter:
         calling code) or an administrator (``users.manage``) may change or delete it."""
         from core.security import current_session
 
-        row = tx.con.execute("SELECT owner FROM ops_saved_searches WHERE name=?",
-                             (name,)).fetchone()
+        row = tx.con.execute(
+            "SELECT owner FROM ops_saved_searches WHERE name=?", (name,)
+        ).fetchone()
         session = current_session(self.ctx.workspace)
         if row is None or row[0] in ("", session.user) or session.can("users.manage"):
             return
-        raise NotOwnerError(f"saved search {name!r} belongs to {row[0]!r}: {session.user!r} "
-                            f"may not {what} it (its owner or an administrator may)")
+        raise NotOwnerError(
+            f"saved search {name!r} belongs to {row[0]!r}: {session.user!r} "
+            f"may not {what} it (its owner or an administrator may)"
+        )
 
     def saved_searches(self) -> builtins.list[SavedSearch]:
         """The ops saved searches (the search engine keeps its own)."""
-        return [SavedSearch.from_row(r) for r in self.ctx.con.execute(
-            "SELECT id, name, query FROM ops_saved_searches ORDER BY id")]
+        return [
+            SavedSearch.from_row(r)
+            for r in self.ctx.con.execute(
+                "SELECT id, name, query FROM ops_saved_searches ORDER BY id"
+            )
+        ]
 
     # -- evaluation on ingested records -----------------------------------------------------------
-    def evaluate(self, records: Sequence[Record], *,
-                 user: str | None = None) -> builtins.list[Alert]:
+    def evaluate(
+        self, records: Sequence[Record], *, user: str | None = None
+    ) -> builtins.list[Alert]:
         """Run every rule on a batch of records; returns the alerts newly raised.
 
         Records of the watchlist sources (``alerts.toml``) add their identifiers to the
@@ -301,7 +380,8 @@ class AlertCenter:
         # plugins, whose audit entries write the store's trust anchor (waiting on this very
         # transaction's lock for 30 s each, once ~3.5 min for seven sources).
         searched = self._query_searches(
-            [r for r in records if r.source not in self.config.watch_sources])
+            [r for r in records if r.source not in self.config.watch_sources]
+        )
         with self.ctx.tx() as tx:
             watch = WatchIndex.load(tx.con, self.config)
             others = []
@@ -311,61 +391,109 @@ class AlertCenter:
                 else:
                     others.append(rec)
             for rec in others:
-                hits = (() if rec.source in self.config.watch_ignore_sources
-                        else watch.hits(rec))
+                hits = () if rec.source in self.config.watch_ignore_sources else watch.hits(rec)
                 for etype, key, label, reason in hits:
                     a = self._insert(
-                        tx, "watchlist", title=f"布控命中 watchlist hit: {label or key} "
-                                               f"({etype}) in {rec.source} {rec.id}",
-                        rule=f"watchlist:{etype}", subject=key, record_uid=rec.uid,
-                        severity=None, payload={"entity_type": etype, "key": key,
-                                                "reason": reason, "source": rec.source,
-                                                "record_title": rec.title()},
-                        dedup_key=f"watchlist:{etype}:{key}:{rec.uid}", user=who)
+                        tx,
+                        "watchlist",
+                        title=f"布控命中 watchlist hit: {label or key} "
+                        f"({etype}) in {rec.source} {rec.id}",
+                        rule=f"watchlist:{etype}",
+                        subject=key,
+                        record_uid=rec.uid,
+                        severity=None,
+                        payload={
+                            "entity_type": etype,
+                            "key": key,
+                            "reason": reason,
+                            "source": rec.source,
+                            "record_title": rec.title(),
+                        },
+                        dedup_key=f"watchlist:{etype}:{key}:{rec.uid}",
+                        user=who,
+                    )
                     if a:
                         raised.append(a)
                 for s in searches:
                     if s.matches(rec):
                         a = self._insert(
-                            tx, "saved_search", title=f"订阅命中 saved search “{s.name}”: "
-                                                      f"{rec.title()}",
-                            rule=f"saved_search:{s.id}", subject=s.name, record_uid=rec.uid,
-                            severity=None, payload={"search": s.name, "source": rec.source},
-                            dedup_key=f"saved_search:{s.id}:{rec.uid}", user=who)
+                            tx,
+                            "saved_search",
+                            title=f"订阅命中 saved search “{s.name}”: {rec.title()}",
+                            rule=f"saved_search:{s.id}",
+                            subject=s.name,
+                            record_uid=rec.uid,
+                            severity=None,
+                            payload={"search": s.name, "source": rec.source},
+                            dedup_key=f"saved_search:{s.id}:{rec.uid}",
+                            user=who,
+                        )
                         if a:
                             raised.append(a)
             titles = {r.uid: r.title() for r in others}
             for sid, name, uid in searched:
                 a = self._insert(
-                    tx, "saved_search", title=f"订阅命中 saved search “{name}”: {titles[uid]}",
-                    rule=f"search:{sid}", subject=name, record_uid=uid, severity=None,
+                    tx,
+                    "saved_search",
+                    title=f"订阅命中 saved search “{name}”: {titles[uid]}",
+                    rule=f"search:{sid}",
+                    subject=name,
+                    record_uid=uid,
+                    severity=None,
                     payload={"search": name, "search_id": sid, "source": uid.split(":")[0]},
-                    dedup_key=f"saved_search:search:{sid}:{uid}", user=who)
+                    dedup_key=f"saved_search:search:{sid}:{uid}",
+                    user=who,
+                )
                 if a:
                     raised.append(a)
             raised += crossings(tx, self.config.geofences, others, self._geofence_alert(tx, who))
             if raised:
-                tx.audit(who, "ops.alert.raise", {
-              "alerts": [a.id for a in raised][:200], "count": len(raised),
-              "kinds": sorted({a.kind for a in raised})})
+                tx.audit(
+                    who,
+                    "ops.alert.raise",
+                    {
+                        "alerts": [a.id for a in raised][:200],
+                        "count": len(raised),
+                        "kinds": sorted({a.kind for a in raised}),
+                    },
+                )
         return raised
 
     def _geofence_alert(self, tx: Tx, who: str) -> Callable[..., Alert | None]:
-        def alert(fence: Geofence, subject: str, rec: Record, lat: float,
-                  lon: float) -> Alert | None:
+        def alert(
+            fence: Geofence, subject: str, rec: Record, lat: float, lon: float
+        ) -> Alert | None:
             verb = "驶出 left" if fence.alert_on == "exit" else "驶入 entered"
             return self._insert(
-                tx, "geofence", title=f"电子围栏 geofence: {subject} {verb} {fence.name}",
-                rule=f"geofence:{fence.id}", subject=subject, record_uid=rec.uid, severity=None,
-                payload={"fence": fence.id, "event": fence.alert_on, "lat": lat, "lon": lon,
-                         "source": rec.source},
-                dedup_key=f"geofence:{fence.id}:{subject}:{rec.uid}", user=who)
+                tx,
+                "geofence",
+                title=f"电子围栏 geofence: {subject} {verb} {fence.name}",
+                rule=f"geofence:{fence.id}",
+                subject=subject,
+                record_uid=rec.uid,
+                severity=None,
+                payload={
+                    "fence": fence.id,
+                    "event": fence.alert_on,
+                    "lat": lat,
+                    "lon": lon,
+                    "source": rec.source,
+                },
+                dedup_key=f"geofence:{fence.id}:{subject}:{rec.uid}",
+                user=who,
+            )
 
         return alert
 
-    def rescan(self, *, sources: Iterable[str] | None = None, batch_size: int = 2000,
-               progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
-               user: str | None = None) -> int:
+    def rescan(
+        self,
+        *,
+        sources: Iterable[str] | None = None,
+        batch_size: int = 2000,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+        user: str | None = None,
+    ) -> int:
         """Run the rules over records already in the store (e.g. after loading a watchlist or
         saving a search). Watchlist sources are read first, so every sighting meets the whole
         watchlist. Idempotent: alerts already raised are not raised again. Geofence crossings
@@ -396,16 +524,18 @@ class AlertCenter:
                         return raised
         return raised + flush()
 
+
 def _with_entities(con: Any, records: Sequence[Record]) -> builtins.list[Record]:
     """The records with the entities they mention (one query per 500 records)."""
     found: dict[str, list[EntityRef]] = {}
     uids = [r.uid for r in records]
     for i in range(0, len(uids), 500):
-        chunk = uids[i:i + 500]
+        chunk = uids[i : i + 500]
         rows = con.execute(
             "SELECT re.record_uid, e.type, e.key, e.label FROM record_entities re JOIN entities "
             f"e ON e.id = re.entity_id WHERE re.record_uid IN ({','.join('?' * len(chunk))})",
-            chunk)
+            chunk,
+        )
         for uid, etype, key, label in rows:
             found.setdefault(uid, []).append(EntityRef(etype, key, label))
     return [replace(r, entities=tuple(found.get(r.uid, ()))) for r in records]

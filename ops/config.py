@@ -19,8 +19,15 @@ from ops.routing import Router, parse_routing
 from ops.states import StateMachine, parse_state_machine
 
 RESOURCE_DIR = Path(__file__).resolve().parent.parent / "resources" / "ops"
-FILES = ("states.toml", "routing.toml", "units.toml", "sla.toml", "districts.toml",
-         "intake.toml", "alerts.toml")
+FILES = (
+    "states.toml",
+    "routing.toml",
+    "units.toml",
+    "sla.toml",
+    "districts.toml",
+    "intake.toml",
+    "alerts.toml",
+)
 
 
 @dataclass(frozen=True)
@@ -105,7 +112,8 @@ class OpsConfig:
     files: Mapping[str, Path] = field(default_factory=dict)
     #: District name → outline rings of [lat, lon] (from ``outlines`` in districts.toml).
     outlines: Mapping[str, tuple[tuple[tuple[float, float], ...], ...]] = field(
-        default_factory=dict)
+        default_factory=dict
+    )
 
     def district_by_name(self, name: str) -> District | None:
         for d in self.districts.values():
@@ -136,9 +144,13 @@ def _num(table: Mapping[str, Any], key: str, where: str, *, positive: bool = Tru
 
 
 def _point(value: Any, where: str) -> tuple[float, float]:
-    if (not isinstance(value, list) or len(value) != 2
-            or not all(isinstance(v, int | float) for v in value)
-            or not -90 <= value[0] <= 90 or not -180 <= value[1] <= 180):
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not all(isinstance(v, int | float) for v in value)
+        or not -90 <= value[0] <= 90
+        or not -180 <= value[1] <= 180
+    ):
         raise OpsConfigError(f"{where}: expected [lat, lon], got {value!r}")
     return float(value[0]), float(value[1])
 
@@ -155,16 +167,21 @@ def load_config(override_dir: Path | None = None) -> OpsConfig:
 
     states = raw["states.toml"]
     unit_states = parse_state_machine("unit", states.get("unit") or {}, where("states.toml"))
-    incident_states = parse_state_machine("incident", states.get("incident") or {},
-                                          where("states.toml"))
+    incident_states = parse_state_machine(
+        "incident", states.get("incident") or {}, where("states.toml")
+    )
     router = parse_routing(raw["routing.toml"], where("routing.toml"))
 
     units = raw["units.toml"]
     unit_types: dict[str, UnitType] = {}
     for tname, t in (units.get("types") or {}).items():
         ctx = f"{where('units.toml')}: [types.{tname}]"
-        unit_types[tname] = UnitType(tname, str(t.get("label", tname)), _num(t, "speed_kmh", ctx),
-                                     tuple(t.get("capabilities") or ()))
+        unit_types[tname] = UnitType(
+            tname,
+            str(t.get("label", tname)),
+            _num(t, "speed_kmh", ctx),
+            tuple(t.get("capabilities") or ()),
+        )
     if not unit_types:
         raise OpsConfigError(f"{where('units.toml')}: no [types.*] declared")
     rec = units.get("recommend") or {}
@@ -175,8 +192,12 @@ def load_config(override_dir: Path | None = None) -> OpsConfig:
         ctx_s = f"{where('sla.toml')}: [priority.{key}]"
         if not str(key).isdigit():
             raise OpsConfigError(f"{ctx_s}: priority must be a number")
-        sla[int(key)] = SlaTarget(int(key), str(t.get("label", key)),
-                                  _num(t, "respond_min", ctx_s), _num(t, "resolve_min", ctx_s))
+        sla[int(key)] = SlaTarget(
+            int(key),
+            str(t.get("label", key)),
+            _num(t, "respond_min", ctx_s),
+            _num(t, "resolve_min", ctx_s),
+        )
 
     dist = raw["districts.toml"]
     districts: dict[str, District] = {}
@@ -186,11 +207,17 @@ def load_config(override_dir: Path | None = None) -> OpsConfig:
             raise OpsConfigError(f"{ctx_d}: missing 'name'")
         population = d.get("population", 0)
         if isinstance(population, bool) or not isinstance(population, int) or population < 0:
-            raise OpsConfigError(f"{ctx_d}: 'population' must be a whole number of residents, "
-                                 f"got {population!r}")
-        districts[code] = District(code, str(d["name"]), str(d.get("precinct", d["name"])),
-                                   _point(d.get("center"), f"{ctx_d} center"),
-                                   int(d.get("demo_units", 0)), population)
+            raise OpsConfigError(
+                f"{ctx_d}: 'population' must be a whole number of residents, got {population!r}"
+            )
+        districts[code] = District(
+            code,
+            str(d["name"]),
+            str(d.get("precinct", d["name"])),
+            _point(d.get("center"), f"{ctx_d} center"),
+            int(d.get("demo_units", 0)),
+            population,
+        )
     outlines = _read_outlines(dist.get("outlines"), where("districts.toml"))
     hs = dist.get("hotspots") or {}
     ctx_h = f"{where('districts.toml')}: [hotspots]"
@@ -198,16 +225,27 @@ def load_config(override_dir: Path | None = None) -> OpsConfig:
     intake = _parse_intake(raw["intake.toml"], where("intake.toml"))
     for text, state in intake.status_map.items():
         if state not in incident_states.transitions:
-            raise OpsConfigError(f"{where('intake.toml')}: [intake.status_map] {text!r}: "
-                                 f"{state!r} is not an incident state")
+            raise OpsConfigError(
+                f"{where('intake.toml')}: [intake.status_map] {text!r}: "
+                f"{state!r} is not an incident state"
+            )
     return OpsConfig(
-        unit_states=unit_states, incident_states=incident_states, router=router,
-        unit_types=unit_types, road_factor=_num(rec, "road_factor", ctx),
+        unit_states=unit_states,
+        incident_states=incident_states,
+        router=router,
+        unit_types=unit_types,
+        road_factor=_num(rec, "road_factor", ctx),
         stale_minutes=_num(rec, "stale_minutes", ctx),
-        default_limit=int(_num(rec, "default_limit", ctx)), sla=sla, districts=districts,
-        cell_m=_num(hs, "cell_m", ctx_h), grid_origin=_point(hs.get("origin"), f"{ctx_h} origin"),
-        intake=intake, alerts=_parse_alerts(raw["alerts.toml"], where("alerts.toml")),
-        files=paths, outlines=outlines)
+        default_limit=int(_num(rec, "default_limit", ctx)),
+        sla=sla,
+        districts=districts,
+        cell_m=_num(hs, "cell_m", ctx_h),
+        grid_origin=_point(hs.get("origin"), f"{ctx_h} origin"),
+        intake=intake,
+        alerts=_parse_alerts(raw["alerts.toml"], where("alerts.toml")),
+        files=paths,
+        outlines=outlines,
+    )
 
 
 def _read_outlines(name: Any, where: str) -> dict[str, tuple[tuple[tuple[float, float], ...], ...]]:
@@ -224,10 +262,16 @@ def _read_outlines(name: Any, where: str) -> dict[str, tuple[tuple[tuple[float, 
         district = (feature.get("properties") or {}).get("name")
         geom = feature.get("geometry") or {}
         coords = geom.get("coordinates") or []
-        polys = ([coords] if geom.get("type") == "Polygon"
-                 else coords if geom.get("type") == "MultiPolygon" else [])
-        rings = tuple(tuple((float(lat), float(lon)) for lon, lat, *_ in poly[0])
-                      for poly in polys if poly)
+        polys = (
+            [coords]
+            if geom.get("type") == "Polygon"
+            else coords
+            if geom.get("type") == "MultiPolygon"
+            else []
+        )
+        rings = tuple(
+            tuple((float(lat), float(lon)) for lon, lat, *_ in poly[0]) for poly in polys if poly
+        )
         if district and rings:
             out[str(district)] = out.get(str(district), ()) + rings
     return out
@@ -254,18 +298,22 @@ def _parse_intake(data: Mapping[str, Any], where: str) -> IntakeConfig:
     mmap = {}
     for k, v in (t.get("mediation_map") or {}).items():
         if v not in ("success", "failed", "pending"):
-            raise OpsConfigError(f"{where}: [intake.mediation_map] {k!r}: expected success, "
-                                 "failed or pending")
+            raise OpsConfigError(
+                f"{where}: [intake.mediation_map] {k!r}: expected success, failed or pending"
+            )
         mmap[normalize.text(k)] = v
     smap = {normalize.text(k): str(v) for k, v in (t.get("status_map") or {}).items()}
     return IntakeConfig(
-        sources=frozenset(t.get("sources") or ()), record_types=frozenset(t.get("record_types")
-                                                                          or ()),
+        sources=frozenset(t.get("sources") or ()),
+        record_types=frozenset(t.get("record_types") or ()),
         default_priority=int(t.get("default_priority", 3)),
         default_category=str(t.get("default_category", "other")),
         fields=lists(t.get("fields"), "intake.fields"),
-        stamps=lists(t.get("stamps"), "intake.stamps"), priority_map=pmap, mediation_map=mmap,
-        status_map=smap)
+        stamps=lists(t.get("stamps"), "intake.stamps"),
+        priority_map=pmap,
+        mediation_map=mmap,
+        status_map=smap,
+    )
 
 
 def _parse_alerts(data: Mapping[str, Any], where: str) -> AlertConfig:
@@ -273,8 +321,10 @@ def _parse_alerts(data: Mapping[str, Any], where: str) -> AlertConfig:
     fields = {}
     for fname, norm in (wl.get("fields") or {}).items():
         if norm not in normalize.NORMALIZERS:
-            raise OpsConfigError(f"{where}: [watchlist.fields] {fname}: unknown normaliser "
-                                 f"{norm!r}; known: {', '.join(sorted(normalize.NORMALIZERS))}")
+            raise OpsConfigError(
+                f"{where}: [watchlist.fields] {fname}: unknown normaliser "
+                f"{norm!r}; known: {', '.join(sorted(normalize.NORMALIZERS))}"
+            )
         fields[fname] = norm
     fences: list[Geofence] = []
     seen: set[str] = set()
@@ -291,15 +341,25 @@ def _parse_alerts(data: Mapping[str, Any], where: str) -> AlertConfig:
             raise OpsConfigError(f"{ctx}: polygon needs at least 3 [lat, lon] points")
         points = tuple(_point(p, f"{ctx} polygon") for p in poly)
         match = g.get("match") or {}
-        fences.append(Geofence(
-            str(gid), str(g.get("name", gid)), g["alert_on"], points,
-            frozenset(normalize.plate(p) for p in g.get("plates") or ()),
-            match.get("field"), None if match.get("equals") is None else str(match["equals"])))
+        fences.append(
+            Geofence(
+                str(gid),
+                str(g.get("name", gid)),
+                g["alert_on"],
+                points,
+                frozenset(normalize.plate(p) for p in g.get("plates") or ()),
+                match.get("field"),
+                None if match.get("equals") is None else str(match["equals"]),
+            )
+        )
     face = data.get("face_match") or {}
     threshold = float(face.get("threshold", 0.6))
     return AlertConfig(
         watch_sources=frozenset(wl.get("sources") or ()),
         watch_entity_types=frozenset(wl.get("entity_types") or ("person", "vehicle", "phone")),
         watch_ignore_sources=frozenset(wl.get("ignore_sources") or ()),
-        watch_fields=fields, face_threshold=threshold,
-        severity=dict(data.get("severity") or {}), geofences=tuple(fences))
+        watch_fields=fields,
+        face_threshold=threshold,
+        severity=dict(data.get("severity") or {}),
+        geofences=tuple(fences),
+    )

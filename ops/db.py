@@ -120,59 +120,157 @@ def ensure_schema(con: sqlite3.Connection) -> None:
     con.executescript(DDL)
 
 
-INCIDENT_COLUMNS = ("id, source_uid, category, priority, status, received_at, lat, lon, address, "
-                    "district, reporter, reporter_phone, text, routing, stamps, dispute, "
-                    "mediation, feedback, assessment, created_by, version")
+INCIDENT_COLUMNS = (
+    "id, source_uid, category, priority, status, received_at, lat, lon, address, "
+    "district, reporter, reporter_phone, text, routing, stamps, dispute, "
+    "mediation, feedback, assessment, created_by, version"
+)
 
 
 def incident_from_row(row: Sequence[Any], units: Sequence[str] = ()) -> Incident:
-    (iid, source_uid, category, priority, status, received_at, lat, lon, address, district,
-     reporter, reporter_phone, text, routing, stamps, dispute, mediation, feedback, assessment,
-     created_by, version) = row
+    (
+        iid,
+        source_uid,
+        category,
+        priority,
+        status,
+        received_at,
+        lat,
+        lon,
+        address,
+        district,
+        reporter,
+        reporter_phone,
+        text,
+        routing,
+        stamps,
+        dispute,
+        mediation,
+        feedback,
+        assessment,
+        created_by,
+        version,
+    ) = row
     stamp_map = {k: from_epoch(v) for k, v in json.loads(stamps).items()}
     return Incident(
-        id=iid, category=category, priority=priority, status=status,
+        id=iid,
+        category=category,
+        priority=priority,
+        status=status,
         received_at=from_epoch(received_at),  # type: ignore[arg-type]
-        lat=lat, lon=lon, address=address, district=district, reporter=reporter,
-        reporter_phone=reporter_phone, text=text, routing=json.loads(routing),
+        lat=lat,
+        lon=lon,
+        address=address,
+        district=district,
+        reporter=reporter,
+        reporter_phone=reporter_phone,
+        text=text,
+        routing=json.loads(routing),
         stamps=stamp_map,  # type: ignore[arg-type]
-        dispute=bool(dispute), mediation=mediation, feedback=feedback, assessment=assessment,
-        source_uid=source_uid, created_by=created_by, units=tuple(units), version=version)
+        dispute=bool(dispute),
+        mediation=mediation,
+        feedback=feedback,
+        assessment=assessment,
+        source_uid=source_uid,
+        created_by=created_by,
+        units=tuple(units),
+        version=version,
+    )
 
 
-UNIT_COLUMNS = ("id, name, type, capabilities, precinct, district, status, lat, lon, "
-                "position_at, status_at, incident_id, assigned_by, version")
+UNIT_COLUMNS = (
+    "id, name, type, capabilities, precinct, district, status, lat, lon, "
+    "position_at, status_at, incident_id, assigned_by, version"
+)
 
 
 def unit_from_row(row: Sequence[Any]) -> Unit:
-    (uid, name, utype, caps, precinct, district, status, lat, lon, position_at, status_at,
-     incident_id, assigned_by, version) = row
-    return Unit(uid, name, utype, tuple(json.loads(caps)), precinct, district, status, lat, lon,
-                from_epoch(position_at), from_epoch(status_at), incident_id, assigned_by, version)
+    (
+        uid,
+        name,
+        utype,
+        caps,
+        precinct,
+        district,
+        status,
+        lat,
+        lon,
+        position_at,
+        status_at,
+        incident_id,
+        assigned_by,
+        version,
+    ) = row
+    return Unit(
+        uid,
+        name,
+        utype,
+        tuple(json.loads(caps)),
+        precinct,
+        district,
+        status,
+        lat,
+        lon,
+        from_epoch(position_at),
+        from_epoch(status_at),
+        incident_id,
+        assigned_by,
+        version,
+    )
 
 
-ASSIGNMENT_COLUMNS = ("id, incident_id, unit_id, assigned_at, assigned_by, ended_at, ended_by, "
-                      "end_reason")
+ASSIGNMENT_COLUMNS = (
+    "id, incident_id, unit_id, assigned_at, assigned_by, ended_at, ended_by, end_reason"
+)
 
 
 def assignment_from_row(row: Sequence[Any]) -> Assignment:
     aid, incident_id, unit_id, assigned_at, assigned_by, ended_at, ended_by, reason = row
-    return Assignment(aid, incident_id, unit_id, from_epoch(assigned_at),  # type: ignore[arg-type]
-                      assigned_by, from_epoch(ended_at), ended_by, reason)
+    return Assignment(
+        aid,
+        incident_id,
+        unit_id,
+        from_epoch(assigned_at),  # type: ignore[arg-type]
+        assigned_by,
+        from_epoch(ended_at),
+        ended_by,
+        reason,
+    )
 
 
-ALERT_COLUMNS = ("id, ts, kind, rule, severity, title, subject, record_uid, payload, acked_by, "
-                 "acked_at, ack_note")
+ALERT_COLUMNS = (
+    "id, ts, kind, rule, severity, title, subject, record_uid, payload, acked_by, "
+    "acked_at, ack_note"
+)
 
 
 def alert_from_row(row: Sequence[Any]) -> Alert:
-    aid, ts, kind, rule, severity, title, subject, record_uid, payload, acked_by, acked_at, \
-        note = row
-    return Alert(aid, from_epoch(ts), kind, rule, severity, title,  # type: ignore[arg-type]
-                 subject, record_uid, json.loads(payload), acked_by, from_epoch(acked_at), note)
+    aid, ts, kind, rule, severity, title, subject, record_uid, payload, acked_by, acked_at, note = (
+        row
+    )
+    return Alert(
+        aid,
+        from_epoch(ts),  # type: ignore[arg-type]
+        kind,
+        rule,
+        severity,
+        title,
+        subject,
+        record_uid,
+        json.loads(payload),
+        acked_by,
+        from_epoch(acked_at),
+        note,
+    )
 
 
 def event_from_row(row: Sequence[Any]) -> OpsEvent:
     eid, ts, kind, ref, user, payload = row
-    return OpsEvent(eid, from_epoch(ts), kind, ref, user,  # type: ignore[arg-type]
-                    json.loads(payload))
+    return OpsEvent(
+        eid,
+        from_epoch(ts),  # type: ignore[arg-type]
+        kind,
+        ref,
+        user,
+        json.loads(payload),
+    )

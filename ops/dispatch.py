@@ -21,10 +21,14 @@ from ops.units import BOUND_STATES, end_assignment, load_unit, write_unit_status
 
 log = logging.getLogger(__name__)
 
-_SNAPSHOT_SQL = ("SELECT id, name, type, capabilities, district, status, lat, lon, position_at "
-                 "FROM ops_units ORDER BY id")
-_SNAPSHOT_KEY_SQL = ("SELECT count(*), total(version), (SELECT value FROM ops_meta WHERE "
-                     "key = 'units_moved') FROM ops_units")
+_SNAPSHOT_SQL = (
+    "SELECT id, name, type, capabilities, district, status, lat, lon, position_at "
+    "FROM ops_units ORDER BY id"
+)
+_SNAPSHOT_KEY_SQL = (
+    "SELECT count(*), total(version), (SELECT value FROM ops_meta WHERE "
+    "key = 'units_moved') FROM ops_units"
+)
 _POSITIONS_SQL = "SELECT lat, lon, position_at FROM ops_units ORDER BY id"
 
 
@@ -61,8 +65,7 @@ class Dispatcher:
                 snap = UnitSnapshot.from_rows(con.execute(_SNAPSHOT_SQL).fetchall(), self.config)
                 self._roster_key = (count, versions)
             elif moved != self._moved_key:
-                pos = np.array(con.execute(_POSITIONS_SQL).fetchall(),
-                               dtype=float).reshape(-1, 3)
+                pos = np.array(con.execute(_POSITIONS_SQL).fetchall(), dtype=float).reshape(-1, 3)
                 # A new snapshot, never mutated: a caller holding the old one stays consistent.
                 snap = replace(snap, lat=pos[:, 0], lon=pos[:, 1], position_at=pos[:, 2])
             self._snapshot, self._moved_key = snap, moved
@@ -73,12 +76,19 @@ class Dispatcher:
             return inc.lat, inc.lon
         district = self.config.district_by_name(inc.district) if inc.district else None
         if district is None:
-            raise InvalidIncidentError(f"incident {inc.id} has no location and no known "
-                                       "district; set its position to get recommendations")
+            raise InvalidIncidentError(
+                f"incident {inc.id} has no location and no known "
+                "district; set its position to get recommendations"
+            )
         return district.center
 
-    def recommend(self, incident_id: int, *, capabilities: Sequence[str] | None = None,
-                  limit: int | None = None) -> list[Recommendation]:
+    def recommend(
+        self,
+        incident_id: int,
+        *,
+        capabilities: Sequence[str] | None = None,
+        limit: int | None = None,
+    ) -> list[Recommendation]:
         """Nearest available units able to handle the incident, best (lowest ETA) first.
 
         Parameters
@@ -95,20 +105,37 @@ class Dispatcher:
         """
         inc = load_incident(self.ctx.con, incident_id)
         lat, lon = self._location(inc)
-        caps = (tuple(inc.routing.get("capabilities", ())) if capabilities is None
-                else tuple(capabilities))
+        caps = (
+            tuple(inc.routing.get("capabilities", ()))
+            if capabilities is None
+            else tuple(capabilities)
+        )
         return recommend_at(
-            self.snapshot(), lat, lon, capabilities=caps, now=self.ctx.clock(),
-            road_factor=self.config.road_factor, stale_minutes=self.config.stale_minutes,
-            limit=limit or self.config.default_limit, exclude=inc.units)
+            self.snapshot(),
+            lat,
+            lon,
+            capabilities=caps,
+            now=self.ctx.clock(),
+            road_factor=self.config.road_factor,
+            stale_minutes=self.config.stale_minutes,
+            limit=limit or self.config.default_limit,
+            exclude=inc.units,
+        )
 
-    def recommend_point(self, lat: float, lon: float, *, capabilities: Sequence[str] = (),
-                        limit: int | None = None) -> list[Recommendation]:
+    def recommend_point(
+        self, lat: float, lon: float, *, capabilities: Sequence[str] = (), limit: int | None = None
+    ) -> list[Recommendation]:
         """Nearest available units to a point (e.g. a spot clicked on the map)."""
         return recommend_at(
-            self.snapshot(), lat, lon, capabilities=capabilities, now=self.ctx.clock(),
-            road_factor=self.config.road_factor, stale_minutes=self.config.stale_minutes,
-            limit=limit or self.config.default_limit)
+            self.snapshot(),
+            lat,
+            lon,
+            capabilities=capabilities,
+            now=self.ctx.clock(),
+            road_factor=self.config.road_factor,
+            stale_minutes=self.config.stale_minutes,
+            limit=limit or self.config.default_limit,
+        )
 
     def recommend_open(self, *, limit: int = 3) -> dict[int, list[dict[str, Any]]]:
         """Best units for every open incident at once (dispatch-board overview).
@@ -118,7 +145,9 @@ class Dispatcher:
         """
         incidents = self.ctx.con.execute(
             "SELECT id, lat, lon, district, routing FROM ops_incidents WHERE status IN "
-            f"({','.join('?' * len(self._open_states()))})", self._open_states()).fetchall()
+            f"({','.join('?' * len(self._open_states()))})",
+            self._open_states(),
+        ).fetchall()
         ids, lats, lons, caps = [], [], [], []
         for iid, lat, lon, district, routing in incidents:
             if lat is None:
@@ -130,11 +159,18 @@ class Dispatcher:
             lats.append(lat)
             lons.append(lon)
             caps.append(tuple(json.loads(routing).get("capabilities", ())))
-        found = recommend_many(self.snapshot(), np.array(lats, dtype=float),
-                               np.array(lons, dtype=float), caps,
-                               road_factor=self.config.road_factor, limit=limit)
-        return {iid: [{"unit_id": u, "eta_s": e, "distance_m": d} for u, e, d in rows]
-                for iid, rows in zip(ids, found, strict=True)}
+        found = recommend_many(
+            self.snapshot(),
+            np.array(lats, dtype=float),
+            np.array(lons, dtype=float),
+            caps,
+            road_factor=self.config.road_factor,
+            limit=limit,
+        )
+        return {
+            iid: [{"unit_id": u, "eta_s": e, "distance_m": d} for u, e, d in rows]
+            for iid, rows in zip(ids, found, strict=True)
+        }
 
     def _open_states(self) -> list[str]:
         return list(self.config.incident_states.extra.get("open", []))
@@ -144,9 +180,12 @@ class Dispatcher:
         write_unit_status(tx, unit, "dispatched", who, incident_id=inc.id, assigned_by=who)
         cur = tx.con.execute(
             "INSERT INTO ops_assignments (incident_id, unit_id, assigned_at, assigned_by) "
-            "VALUES (?,?,?,?)", (inc.id, unit.id, tx.now, who))
-        row = tx.con.execute(f"SELECT {ASSIGNMENT_COLUMNS} FROM ops_assignments WHERE id=?",
-                             (cur.lastrowid,)).fetchone()
+            "VALUES (?,?,?,?)",
+            (inc.id, unit.id, tx.now, who),
+        )
+        row = tx.con.execute(
+            f"SELECT {ASSIGNMENT_COLUMNS} FROM ops_assignments WHERE id=?", (cur.lastrowid,)
+        ).fetchone()
         assignment = assignment_from_row(row)
         tx.event("assignment.created", inc.id, who, assignment.as_dict())
         return assignment
@@ -157,9 +196,14 @@ class Dispatcher:
             return
         advance_incident(tx, self.config, inc, "dispatched", who)
 
-    def assign(self, incident_id: int, unit_ids: str | Sequence[str], *,
-               user: str | None = None,
-               expected_versions: Mapping[str, int] | None = None) -> list[Assignment]:
+    def assign(
+        self,
+        incident_id: int,
+        unit_ids: str | Sequence[str],
+        *,
+        user: str | None = None,
+        expected_versions: Mapping[str, int] | None = None,
+    ) -> list[Assignment]:
         """Send one or more units to an incident, all or none.
 
         Parameters
@@ -183,8 +227,7 @@ class Dispatcher:
         ids = [unit_ids] if isinstance(unit_ids, str) else list(dict.fromkeys(unit_ids))
         if not ids:
             raise OpsError(f"incident {incident_id}: no unit given to assign")
-        self.ctx.require("ops.dispatch", action="dispatch.assign", incident=incident_id,
-                         units=ids)
+        self.ctx.require("ops.dispatch", action="dispatch.assign", incident=incident_id, units=ids)
         who = self.ctx.user(user)
         recommendable = set(self.config.unit_states.extra.get("recommendable", ["available"]))
         with self.ctx.tx() as tx:
@@ -195,13 +238,19 @@ class Dispatcher:
             for unit_id in ids:
                 unit = load_unit(tx.con, unit_id)
                 if unit.status not in recommendable:
-                    raise UnitUnavailableError(unit.id, unit.status, taken_by=unit.assigned_by,
-                                               incident_id=unit.incident_id)
+                    raise UnitUnavailableError(
+                        unit.id,
+                        unit.status,
+                        taken_by=unit.assigned_by,
+                        incident_id=unit.incident_id,
+                    )
                 expected = (expected_versions or {}).get(unit_id)
                 if expected is not None and expected != unit.version:
                     raise UnitUnavailableError(
-                        unit.id, unit.status, detail=f"it changed since you looked: version "
-                                                     f"{expected} → {unit.version}")
+                        unit.id,
+                        unit.status,
+                        detail=f"it changed since you looked: version {expected} → {unit.version}",
+                    )
                 self.config.unit_states.check(f"unit {unit.id}", unit.status, "dispatched")
                 made.append(self._bind(tx, inc, unit, who))
             self._dispatch_incident(tx, inc, who)
@@ -211,8 +260,9 @@ class Dispatcher:
     def reassign(self, unit_id: str, incident_id: int, *, user: str | None = None) -> Assignment:
         """Move a dispatched or en-route unit to another incident (an available one is simply
         assigned). Its previous assignment ends with reason ``reassigned``."""
-        self.ctx.require("ops.dispatch", action="dispatch.reassign", unit=unit_id,
-                         incident=incident_id)
+        self.ctx.require(
+            "ops.dispatch", action="dispatch.reassign", unit=unit_id, incident=incident_id
+        )
         who = self.ctx.user(user)
         with self.ctx.tx() as tx:
             unit = load_unit(tx.con, unit_id)
@@ -227,8 +277,9 @@ class Dispatcher:
                 end_assignment(tx, unit.id, who, "reassigned")
             made = self._bind(tx, inc, unit, who)
             self._dispatch_incident(tx, inc, who)
-            tx.audit(who, "ops.dispatch.reassign", {"unit": unit_id, "from": previous,
-                                                    "to": incident_id})
+            tx.audit(
+                who, "ops.dispatch.reassign", {"unit": unit_id, "from": previous, "to": incident_id}
+            )
         return made
 
     def release(self, unit_id: str, *, user: str | None = None) -> Unit:
@@ -240,18 +291,22 @@ class Dispatcher:
         with self.ctx.tx() as tx:
             unit = load_unit(tx.con, unit_id)
             if unit.status not in BOUND_STATES or unit.incident_id is None:
-                raise OpsError(f"unit {unit_id} is not assigned to an incident (it is "
-                               f"{unit.status!r})")
+                raise OpsError(
+                    f"unit {unit_id} is not assigned to an incident (it is {unit.status!r})"
+                )
             target = release_to.get(unit.status)
             if target is None:
-                raise OpsError(f"unit {unit_id}: states.toml gives no release_to for "
-                               f"{unit.status!r}")
+                raise OpsError(
+                    f"unit {unit_id}: states.toml gives no release_to for {unit.status!r}"
+                )
             self.config.unit_states.check(f"unit {unit.id}", unit.status, target)
             end_assignment(tx, unit.id, who, "released")
             updated = write_unit_status(tx, unit, target, who, incident_id=None, assigned_by=None)
-            tx.audit(who, "ops.dispatch.release", {"unit": unit_id,
-                                                   "incident": unit.incident_id,
-                                                   "to": target})
+            tx.audit(
+                who,
+                "ops.dispatch.release",
+                {"unit": unit_id, "incident": unit.incident_id, "to": target},
+            )
         return updated
 
     def assignments(self, *, active_only: bool = True) -> list[Assignment]:

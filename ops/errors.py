@@ -38,7 +38,8 @@ class InvalidTransitionError(OpsError):
         options = ", ".join(allowed) if allowed else "nothing (final state)"
         super().__init__(
             f"{subject}: cannot go from {current!r} to {requested!r}; from {current!r} it may go "
-            f"to {options}")
+            f"to {options}"
+        )
 
 
 class UnitUnavailableError(OpsError):
@@ -52,8 +53,15 @@ class UnitUnavailableError(OpsError):
         Who assigned it and to which incident (``None`` when it is simply not available).
     """
 
-    def __init__(self, unit_id: str, status: str, *, taken_by: str | None = None,
-                 incident_id: int | None = None, detail: str = "") -> None:
+    def __init__(
+        self,
+        unit_id: str,
+        status: str,
+        *,
+        taken_by: str | None = None,
+        incident_id: int | None = None,
+        detail: str = "",
+    ) -> None:
         self.unit_id = unit_id
         self.status = status
         self.taken_by = taken_by

@@ -83,12 +83,15 @@ def last_complete_month(now: float, zone: ZoneInfo) -> str:
 def _cells(lat: np.ndarray, lon: np.ndarray, metres: float) -> list[tuple[int, int] | None]:
     y = np.floor(lat * 111_320.0 / metres)
     x = np.floor(lon * 111_320.0 * np.cos(np.radians(np.nan_to_num(lat))) / metres)
-    return [None if math.isnan(a) or math.isnan(b) else (int(a), int(b)) for a, b in zip(y, x,
-                                                                                         strict=True)]
+    return [
+        None if math.isnan(a) or math.isnan(b) else (int(a), int(b))
+        for a, b in zip(y, x, strict=True)
+    ]
 
 
-def incident_facts(con: Any, start: float, end: float, zone: ZoneInfo, *,
-                   repeat_days: float, repeat_place_m: float) -> Facts:
+def incident_facts(
+    con: Any, start: float, end: float, zone: ZoneInfo, *, repeat_days: float, repeat_place_m: float
+) -> Facts:
     """Every field and stamp of the incidents received in [start, end) (not cancelled).
 
     ``repeat`` looks back ``repeat_days`` before ``start`` too, so the first days of the range
@@ -99,11 +102,21 @@ def incident_facts(con: Any, start: float, end: float, zone: ZoneInfo, *,
         "SELECT id, category, priority, status, received_at, lat, lon, district, "
         "reporter_phone, stamps, dispute, mediation, feedback FROM ops_incidents "
         "WHERE status != 'cancelled' AND received_at >= ? AND received_at < ? "
-        "ORDER BY received_at, id", (look_back, end)).fetchall()
-    ratings = dict(con.execute("SELECT incident_id, avg(rating) FROM ops_reports WHERE rating "
-                               "IS NOT NULL GROUP BY incident_id").fetchall())
-    fed_back = {r[0] for r in con.execute("SELECT DISTINCT incident_id FROM ops_field_log "
-                                          "WHERE kind = 'feedback'").fetchall()}
+        "ORDER BY received_at, id",
+        (look_back, end),
+    ).fetchall()
+    ratings = dict(
+        con.execute(
+            "SELECT incident_id, avg(rating) FROM ops_reports WHERE rating "
+            "IS NOT NULL GROUP BY incident_id"
+        ).fetchall()
+    )
+    fed_back = {
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT incident_id FROM ops_field_log WHERE kind = 'feedback'"
+        ).fetchall()
+    }
     received = np.array([r[4] for r in rows], dtype=float)
     window = repeat_days * 86_400
     last_phone: dict[str, float] = {}
@@ -136,21 +149,31 @@ def incident_facts(con: Any, start: float, end: float, zone: ZoneInfo, *,
         "unit_feedback": np.array([r[0] in fed_back or bool(r[12]) for r in rows], dtype=bool),
     }
     for name in STAMPS["incidents"]:
-        facts[name] = np.array([received[i] if name == "received" else s.get(name, np.nan)
-                                for i, s in enumerate(stamps)], dtype=float)
+        facts[name] = np.array(
+            [
+                received[i] if name == "received" else s.get(name, np.nan)
+                for i, s in enumerate(stamps)
+            ],
+            dtype=float,
+        )
     keep = received >= start
     return {k: v[keep] for k, v in facts.items()}
 
 
 def alert_facts(con: Any, start: float, end: float, zone: ZoneInfo) -> Facts:
     """Every field and stamp of the alerts raised in [start, end)."""
-    rows = con.execute("SELECT ts, kind, severity, rule, payload, acked_at FROM ops_alerts "
-                       "WHERE ts >= ? AND ts < ?", (start, end)).fetchall()
+    rows = con.execute(
+        "SELECT ts, kind, severity, rule, payload, acked_at FROM ops_alerts "
+        "WHERE ts >= ? AND ts < ?",
+        (start, end),
+    ).fetchall()
     payloads = [json.loads(r[4] or "{}") for r in rows]
     return {
         "month": months_of(np.array([r[0] for r in rows], dtype=float), zone),
-        "district": np.array([str(p.get("district") or "") if isinstance(p, dict) else ""
-                              for p in payloads], dtype=object),
+        "district": np.array(
+            [str(p.get("district") or "") if isinstance(p, dict) else "" for p in payloads],
+            dtype=object,
+        ),
         "kind": np.array([r[1] for r in rows], dtype=object),
         "severity": np.array([r[2] for r in rows], dtype=object),
         "rule": np.array([r[3] for r in rows], dtype=object),
@@ -164,8 +187,9 @@ def _column(facts: Facts, name: str) -> np.ndarray:
     """A field, a stamp (``acked`` of alerts is its stamp in durations) or a duration."""
     m = _DURATION.match(name)
     if m:
-        return (_column(facts, _stamp(facts, m.group(2)))
-                - _column(facts, _stamp(facts, m.group(1)))) / 60.0
+        return (
+            _column(facts, _stamp(facts, m.group(2))) - _column(facts, _stamp(facts, m.group(1)))
+        ) / 60.0
     return facts[name]
 
 
@@ -206,14 +230,16 @@ class Formula:
         self.base = select(facts, ind.where)
         n = len(self.base)
         self.numerator = select(facts, ind.numerator) if ind.kind == "rate" else np.zeros(n, bool)
-        self.denominator = (select(facts, ind.denominator) if ind.kind == "ratio"
-                            else np.zeros(n, bool))
+        self.denominator = (
+            select(facts, ind.denominator) if ind.kind == "ratio" else np.zeros(n, bool)
+        )
         self.measure = np.full(n, np.nan)
         if ind.kind == "mean":
             self.measure = _column(facts, ind.measure).astype(float)
         elif ind.kind == "percentile":
-            self.measure = (_column(facts, _stamp(facts, ind.end))
-                            - _column(facts, _stamp(facts, ind.start))) / 60.0
+            self.measure = (
+                _column(facts, _stamp(facts, ind.end)) - _column(facts, _stamp(facts, ind.start))
+            ) / 60.0
 
     def value(self, cell: np.ndarray, population: int | None) -> tuple[float | None, int]:
         """The value over the rows of ``cell`` (one district and month) and the sample it
@@ -255,12 +281,23 @@ def _yoy(value: float | None, previous: float | None, direction: str) -> dict[st
     delta = value - previous
     pct = round(100.0 * delta / previous, 1) if previous else None
     better = None if abs(delta) < 1e-9 else (delta > 0) == (direction == "higher")
-    return {"previous": round(previous, 4), "yoy_delta": round(delta, 4), "yoy_pct": pct,
-            "better": better}
+    return {
+        "previous": round(previous, 4),
+        "yoy_delta": round(delta, 4),
+        "yoy_pct": pct,
+        "better": better,
+    }
 
 
-def evaluate(con: Any, config: OpsConfig, spec: EvaluationConfig, zone: ZoneInfo, *,
-             month: str, months: int = 13) -> dict[str, Any]:
+def evaluate(
+    con: Any,
+    config: OpsConfig,
+    spec: EvaluationConfig,
+    zone: ZoneInfo,
+    *,
+    month: str,
+    months: int = 13,
+) -> dict[str, Any]:
     """Every indicator of ``spec`` by district for ``months`` months up to ``month``, each with
     the same month a year before.
 
@@ -280,14 +317,19 @@ def evaluate(con: Any, config: OpsConfig, spec: EvaluationConfig, zone: ZoneInfo
     trend = [shift_month(month, k) for k in range(-(months - 1), 1)]
     wanted = [shift_month(trend[0], k) for k in range(-12, months)]
     first, end = month_start(wanted[0], zone), month_start(shift_month(month, 1), zone)
-    facts = {"incidents": incident_facts(con, first, end, zone, repeat_days=spec.repeat_days,
-                                         repeat_place_m=spec.repeat_place_m),
-             "alerts": alert_facts(con, first, end, zone)}
+    facts = {
+        "incidents": incident_facts(
+            con, first, end, zone, repeat_days=spec.repeat_days, repeat_place_m=spec.repeat_place_m
+        ),
+        "alerts": alert_facts(con, first, end, zone),
+    }
     districts = [d.name for d in config.districts.values()]
     population = {d.name: d.population for d in config.districts.values()}
     population[ALL] = sum(population.values())
-    masks = {source: ({m: f["month"] == m for m in wanted},
-                      {d: f["district"] == d for d in districts}) for source, f in facts.items()}
+    masks = {
+        source: ({m: f["month"] == m for m in wanted}, {d: f["district"] == d for d in districts})
+        for source, f in facts.items()
+    }
     out = []
     for ind in spec.indicators:
         formula = Formula(ind, facts[ind.source])
@@ -302,12 +344,18 @@ def evaluate(con: Any, config: OpsConfig, spec: EvaluationConfig, zone: ZoneInfo
         for d, values in grid.items():
             value, n = values[month]
             previous = values[shift_month(month, -12)][0]
-            cells[d] = {"value": _rounded(value), "n": n,
-                        **_yoy(value, previous, ind.direction)}
+            cells[d] = {"value": _rounded(value), "n": n, **_yoy(value, previous, ind.direction)}
         series = {d: [_rounded(values[m][0]) for m in trend] for d, values in grid.items()}
         out.append({**ind.as_dict(), "cells": cells, "series": series})
-    return {"month": month, "months": trend, "zone": zone.key, "config": str(spec.path),
-            "districts": [*districts, ALL], "populations": population, "indicators": out}
+    return {
+        "month": month,
+        "months": trend,
+        "zone": zone.key,
+        "config": str(spec.path),
+        "districts": [*districts, ALL],
+        "populations": population,
+        "indicators": out,
+    }
 
 
 def months_covered(con: Any, zone: ZoneInfo) -> Sequence[str]:

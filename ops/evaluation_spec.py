@@ -25,20 +25,60 @@ DIRECTIONS = ("higher", "lower")
 
 #: Fields and stamps each source offers to filters, ``field`` and ``from``/``to``.
 FIELDS: Mapping[str, frozenset[str]] = {
-    "incidents": frozenset({"category", "priority", "status", "district", "dispute", "mediation",
-                            "closed", "repeat", "rating", "unit_feedback"}),
+    "incidents": frozenset(
+        {
+            "category",
+            "priority",
+            "status",
+            "district",
+            "dispute",
+            "mediation",
+            "closed",
+            "repeat",
+            "rating",
+            "unit_feedback",
+        }
+    ),
     "alerts": frozenset({"kind", "severity", "rule", "district", "acked"}),
 }
 STAMPS: Mapping[str, tuple[str, ...]] = {
-    "incidents": ("received", "accepted", "routed", "dispatched", "on_scene", "resolved",
-                  "feedback", "assessed"),
+    "incidents": (
+        "received",
+        "accepted",
+        "routed",
+        "dispatched",
+        "on_scene",
+        "resolved",
+        "feedback",
+        "assessed",
+    ),
     "alerts": ("raised", "acked"),
 }
 NUMERIC = frozenset({"priority", "rating"})
 TOP_KEYS = frozenset({"repeat_days", "repeat_place_m", "indicator"})
-INDICATOR_KEYS = frozenset({"id", "label", "label_zh", "source", "kind", "where", "numerator",
-                            "denominator", "field", "percentile", "from", "to", "per_10k", "scale",
-                            "unit", "unit_zh", "direction", "min_count", "description"})
+INDICATOR_KEYS = frozenset(
+    {
+        "id",
+        "label",
+        "label_zh",
+        "source",
+        "kind",
+        "where",
+        "numerator",
+        "denominator",
+        "field",
+        "percentile",
+        "from",
+        "to",
+        "per_10k",
+        "scale",
+        "unit",
+        "unit_zh",
+        "direction",
+        "min_count",
+        "description",
+    }
+)
 _DURATION = re.compile(r"^([a-z_]+?)_to_([a-z_]+)_min$")
 
 Filter = Mapping[str, Any]
@@ -75,10 +115,17 @@ class Indicator:
     unit_zh: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "label": self.label, "label_zh": self.label_zh,
-                "source": self.source, "kind": self.kind, "unit": self.unit,
-                "unit_zh": self.unit_zh or self.unit,
-                "direction": self.direction, "description": self.description}
+        return {
+            "id": self.id,
+            "label": self.label,
+            "label_zh": self.label_zh,
+            "source": self.source,
+            "kind": self.kind,
+            "unit": self.unit,
+            "unit_zh": self.unit_zh or self.unit,
+            "direction": self.direction,
+            "description": self.description,
+        }
 
 
 @dataclass(frozen=True)
@@ -112,17 +159,26 @@ def _filter(value: Any, source: str, where: str) -> dict[str, Any]:
         at = f"{where}.{name}"
         if name == "has":
             if not isinstance(cond, list) or not all(c in STAMPS[source] for c in cond):
-                raise OpsConfigError(f"{at}: expected a list of stamps of {source} "
-                                     f"({', '.join(STAMPS[source])}), got {cond!r}")
+                raise OpsConfigError(
+                    f"{at}: expected a list of stamps of {source} "
+                    f"({', '.join(STAMPS[source])}), got {cond!r}"
+                )
         elif not is_field(source, name):
-            raise OpsConfigError(f"{at}: {name!r} is not a field of {source}"
-                                 f"{_near(name, FIELDS[source])}")
+            raise OpsConfigError(
+                f"{at}: {name!r} is not a field of {source}{_near(name, FIELDS[source])}"
+            )
         elif isinstance(cond, Mapping):
             bad = set(cond) - {"min", "max"}
-            if bad or not cond or not all(
-                    isinstance(v, int | float) and not isinstance(v, bool) for v in cond.values()):
-                raise OpsConfigError(f"{at}: a range is {{min = number, max = number}}, "
-                                     f"got {dict(cond)!r}")
+            if (
+                bad
+                or not cond
+                or not all(
+                    isinstance(v, int | float) and not isinstance(v, bool) for v in cond.values()
+                )
+            ):
+                raise OpsConfigError(
+                    f"{at}: a range is {{min = number, max = number}}, got {dict(cond)!r}"
+                )
             if name not in NUMERIC and not _DURATION.match(name):
                 raise OpsConfigError(f"{at}: {name!r} is not a number; a range needs one")
         elif isinstance(cond, list):
@@ -145,31 +201,45 @@ def _parse(n: int, raw: Any, path: Path) -> Indicator:
         if not isinstance(raw.get(key), str) or not raw[key].strip():
             raise OpsConfigError(f"{where}: {key!r} must be a non-empty string")
     if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", raw["id"]):
-        raise OpsConfigError(f"{where}: 'id' must be lower-case letters, digits and _ "
-                             "(at most 40), starting with a letter")
+        raise OpsConfigError(
+            f"{where}: 'id' must be lower-case letters, digits and _ "
+            "(at most 40), starting with a letter"
+        )
     source = raw.get("source", "incidents")
     if source not in FIELDS:
-        raise OpsConfigError(f"{where}: 'source' must be one of {', '.join(FIELDS)}, "
-                             f"got {source!r}")
+        raise OpsConfigError(
+            f"{where}: 'source' must be one of {', '.join(FIELDS)}, got {source!r}"
+        )
     kind = raw.get("kind")
     if kind not in KINDS:
         raise OpsConfigError(f"{where}: 'kind' must be one of {', '.join(KINDS)}, got {kind!r}")
     direction = raw.get("direction")
     if direction not in DIRECTIONS:
-        raise OpsConfigError(f"{where}: 'direction' must be 'higher' or 'lower' (which is "
-                             f"better), got {direction!r}")
+        raise OpsConfigError(
+            f"{where}: 'direction' must be 'higher' or 'lower' (which is better), got {direction!r}"
+        )
     spec: dict[str, Any] = {
-        "id": raw["id"], "label": raw["label"], "label_zh": raw["label_zh"], "source": source,
-        "kind": kind, "unit": raw["unit"], "direction": direction,
+        "id": raw["id"],
+        "label": raw["label"],
+        "label_zh": raw["label_zh"],
+        "source": source,
+        "kind": kind,
+        "unit": raw["unit"],
+        "direction": direction,
         "where": _filter(raw.get("where", {}), source, f"{where}: where"),
         "description": str(raw.get("description", "")),
-        "unit_zh": str(raw.get("unit_zh", ""))}
+        "unit_zh": str(raw.get("unit_zh", "")),
+    }
     min_count = raw.get("min_count", 1)
     if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
         raise OpsConfigError(f"{where}: 'min_count' must be a whole number ≥ 1, got {min_count!r}")
     spec["min_count"] = min_count
-    needs = {"rate": ("numerator",), "ratio": ("denominator",), "mean": ("field",),
-             "percentile": ("from", "to")}.get(kind, ())
+    needs = {
+        "rate": ("numerator",),
+        "ratio": ("denominator",),
+        "mean": ("field",),
+        "percentile": ("from", "to"),
+    }.get(kind, ())
     for key in needs:
         if key not in raw:
             raise OpsConfigError(f"{where}: a {kind} indicator needs {key!r}")
@@ -183,16 +253,23 @@ def _parse(n: int, raw: Any, path: Path) -> Indicator:
         spec["scale"] = float(scale)
     if kind == "mean":
         name = raw["field"]
-        if not isinstance(name, str) or not (name in NUMERIC or _DURATION.match(name)) or \
-                not is_field(source, name):
-            raise OpsConfigError(f"{where}: 'field' must be a number field of {source} "
-                                 f"(rating, priority or <from>_to_<to>_min), got {name!r}")
+        if (
+            not isinstance(name, str)
+            or not (name in NUMERIC or _DURATION.match(name))
+            or not is_field(source, name)
+        ):
+            raise OpsConfigError(
+                f"{where}: 'field' must be a number field of {source} "
+                f"(rating, priority or <from>_to_<to>_min), got {name!r}"
+            )
         spec["measure"] = name
     if kind == "percentile":
         for key, attr in (("from", "start"), ("to", "end")):
             if raw[key] not in STAMPS[source]:
-                raise OpsConfigError(f"{where}: {key!r} must be a stamp of {source}, got "
-                                     f"{raw[key]!r}{_near(raw[key], STAMPS[source])}")
+                raise OpsConfigError(
+                    f"{where}: {key!r} must be a stamp of {source}, got "
+                    f"{raw[key]!r}{_near(raw[key], STAMPS[source])}"
+                )
             spec[attr] = raw[key]
         q = raw.get("percentile", 90)
         if isinstance(q, bool) or not isinstance(q, int | float) or not 0 < q <= 100:
@@ -238,7 +315,6 @@ def load_evaluation(override_dir: Path | None = None) -> EvaluationConfig:
     for key, default in (("repeat_days", 7), ("repeat_place_m", 150)):
         value = data.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise OpsConfigError(f"{str(path)!r}: {key!r} must be a positive number, "
-                                 f"got {value!r}")
+            raise OpsConfigError(f"{str(path)!r}: {key!r} must be a positive number, got {value!r}")
         settings[key] = float(value)
     return EvaluationConfig(indicators, settings["repeat_days"], settings["repeat_place_m"], path)

@@ -39,8 +39,9 @@ class EventBus:
         self._subs: list[tuple[EventCallback, frozenset[str] | None]] = []
         self._lock = threading.Lock()
 
-    def subscribe(self, callback: EventCallback,
-                  kinds: set[str] | frozenset[str] | None = None) -> Callable[[], None]:
+    def subscribe(
+        self, callback: EventCallback, kinds: set[str] | frozenset[str] | None = None
+    ) -> Callable[[], None]:
         """Call ``callback(event)`` for every event (of ``kinds``); returns an unsubscribe."""
         entry = (callback, frozenset(kinds) if kinds else None)
         with self._lock:
@@ -131,8 +132,11 @@ class OpsContext:
         if not ids:
             return
         marks = ",".join("?" * len(ids))
-        rows = self.con.execute(f"SELECT id, user, action, params FROM ops_audit_outbox "
-                                f"WHERE id IN ({marks}) ORDER BY id", ids).fetchall()
+        rows = self.con.execute(
+            f"SELECT id, user, action, params FROM ops_audit_outbox "
+            f"WHERE id IN ({marks}) ORDER BY id",
+            ids,
+        ).fetchall()
         for oid, user, action, params in rows:
             self.workspace.audit.append(user, action, {**json.loads(params), "journal": oid})
         with self.store.transaction() as con:
@@ -143,24 +147,33 @@ class OpsContext:
         them (rows older than ``older_than_s`` left in the outbox). A line already in the
         audit log (the process died after appending, before deleting) is not written twice.
         Returns how many lines were recovered."""
-        rows = self.con.execute("SELECT id, ts, user, action, params FROM ops_audit_outbox "
-                                "WHERE ts < ? ORDER BY id",
-                                (self.clock() - older_than_s,)).fetchall()
+        rows = self.con.execute(
+            "SELECT id, ts, user, action, params FROM ops_audit_outbox WHERE ts < ? ORDER BY id",
+            (self.clock() - older_than_s,),
+        ).fetchall()
         if not rows:
             return 0
         written = _journal_ids_in_tail(self.workspace.audit.path)
         n = 0
         for oid, ts, user, action, params in rows:
             if oid not in written:
-                self.workspace.audit.append(user, action, {
-                    **json.loads(params), "journal": oid, "recovered": True,
-                    "committed_at": datetime.fromtimestamp(ts, UTC).isoformat()})
+                self.workspace.audit.append(
+                    user,
+                    action,
+                    {
+                        **json.loads(params),
+                        "journal": oid,
+                        "recovered": True,
+                        "committed_at": datetime.fromtimestamp(ts, UTC).isoformat(),
+                    },
+                )
                 n += 1
                 log.warning("audit line of %s (journal %d) recovered after a crash", action, oid)
         ids = [r[0] for r in rows]
         with self.store.transaction() as con:
-            con.execute(f"DELETE FROM ops_audit_outbox WHERE id IN ({','.join('?' * len(ids))})",
-                        ids)
+            con.execute(
+                f"DELETE FROM ops_audit_outbox WHERE id IN ({','.join('?' * len(ids))})", ids
+            )
         return n
 
 
@@ -203,17 +216,34 @@ class Tx:
     def event(self, kind: str, ref: str | int, user: str, payload: dict[str, Any]) -> None:
         ts = self.ctx.clock()
         if kind in VOLATILE_KINDS:
-            self.events.append(OpsEvent(0, from_epoch(ts), kind, str(ref), user,  # type: ignore
-                                        payload))
+            self.events.append(
+                OpsEvent(
+                    0,
+                    from_epoch(ts),  # type: ignore[arg-type]
+                    kind,
+                    str(ref),
+                    user,
+                    payload,
+                )
+            )
             announce = getattr(self.ctx.store, "announce", None)
             if announce is not None:  # a centre: other processes hear it at COMMIT
                 announce(self.con, kind, str(ref), user, ts, dumps(payload))
             return
         cur = self.con.execute(
             "INSERT INTO ops_events (ts, kind, ref, user, payload) VALUES (?,?,?,?,?)",
-            (ts, kind, str(ref), user, dumps(payload)))
-        self.events.append(OpsEvent(int(cur.lastrowid or 0), from_epoch(ts),  # type: ignore
-                                    kind, str(ref), user, payload))
+            (ts, kind, str(ref), user, dumps(payload)),
+        )
+        self.events.append(
+            OpsEvent(
+                int(cur.lastrowid or 0),
+                from_epoch(ts),  # type: ignore
+                kind,
+                str(ref),
+                user,
+                payload,
+            )
+        )
 
     def audit(self, user: str, action: str, params: dict[str, Any]) -> None:
         """Record an audit line with the change: it is written in this transaction (the
@@ -224,8 +254,10 @@ class Tx:
             # A centre's audit log is a table: the line joins this transaction.
             self.ctx.workspace.audit.append(actor, action, params)
             return
-        cur = self.con.execute("INSERT INTO ops_audit_outbox (ts, user, action, params) VALUES "
-                               "(?,?,?,?)", (self.ctx.clock(), actor, action, dumps(params)))
+        cur = self.con.execute(
+            "INSERT INTO ops_audit_outbox (ts, user, action, params) VALUES (?,?,?,?)",
+            (self.ctx.clock(), actor, action, dumps(params)),
+        )
         self.audits.append(int(cur.lastrowid or 0))
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
@@ -234,13 +266,16 @@ class Tx:
             try:
                 self.ctx.flush_audit(self.audits)
             except (OSError, sqlite3.Error):  # the change stands; its lines wait in the outbox
-                log.exception("audit lines %s stay in the ops outbox until the next start",
-                              self.audits)
+                log.exception(
+                    "audit lines %s stay in the ops outbox until the next start", self.audits
+                )
             if self.events:
                 self.ctx.bus.emit(self.events)
 
 
 def events_since(con: sqlite3.Connection, after_id: int, limit: int = 1000) -> list[OpsEvent]:
-    rows = con.execute("SELECT id, ts, kind, ref, user, payload FROM ops_events WHERE id > ? "
-                       "ORDER BY id LIMIT ?", (after_id, limit)).fetchall()
+    rows = con.execute(
+        "SELECT id, ts, kind, ref, user, payload FROM ops_events WHERE id > ? ORDER BY id LIMIT ?",
+        (after_id, limit),
+    ).fetchall()
     return [event_from_row(r) for r in rows]

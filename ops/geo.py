@@ -29,8 +29,9 @@ def haversine_many_m(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray)
     return 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(a)))
 
 
-def haversine_matrix_m(lats_a: np.ndarray, lons_a: np.ndarray, lats_b: np.ndarray,
-                       lons_b: np.ndarray) -> np.ndarray:
+def haversine_matrix_m(
+    lats_a: np.ndarray, lons_a: np.ndarray, lats_b: np.ndarray, lons_b: np.ndarray
+) -> np.ndarray:
     """Distances in metres between every point of A (rows) and every point of B (columns)."""
     pa = np.radians(lats_a)[:, None]
     pb = np.radians(lats_b)[None, :]

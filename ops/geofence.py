@@ -21,8 +21,12 @@ if TYPE_CHECKING:
 A = TypeVar("A")
 
 
-def crossings(tx: Tx, fences: Sequence[Geofence], records: Sequence[Record],
-              alert: Callable[[Geofence, str, Record, float, float], A | None]) -> list[A]:
+def crossings(
+    tx: Tx,
+    fences: Sequence[Geofence],
+    records: Sequence[Record],
+    alert: Callable[[Geofence, str, Record, float, float], A | None],
+) -> list[A]:
     """Call ``alert(fence, vehicle, record, lat, lon)`` for each crossing the records show;
     returns what it returned (``None`` results dropped) and saves the vehicles' new state.
 
@@ -31,8 +35,10 @@ def crossings(tx: Tx, fences: Sequence[Geofence], records: Sequence[Record],
     """
     if not fences:
         return []
-    located = sorted((r for r in records if r.geo is not None),
-                     key=lambda r: r.time.timestamp() if r.time else 0.0)
+    located = sorted(
+        (r for r in records if r.geo is not None),
+        key=lambda r: r.time.timestamp() if r.time else 0.0,
+    )
     state: dict[tuple[str, str], tuple[bool, float]] = {}
     raised: list[A] = []
     for rec in located:
@@ -42,8 +48,10 @@ def crossings(tx: Tx, fences: Sequence[Geofence], records: Sequence[Record],
         lat, lon = rec.geo  # type: ignore[misc]
         t = rec.time.timestamp() if rec.time else tx.now
         for fence in fences:
-            if fence.match_field and str(rec.fields.get(fence.match_field, "")) != \
-                    fence.match_value:
+            if (
+                fence.match_field
+                and str(rec.fields.get(fence.match_field, "")) != fence.match_value
+            ):
                 continue
             inside = point_in_polygon(lat, lon, fence.polygon)
             for subject in subjects:
@@ -51,16 +59,21 @@ def crossings(tx: Tx, fences: Sequence[Geofence], records: Sequence[Record],
                     continue
                 key = (fence.id, subject)
                 if key not in state:
-                    row = tx.con.execute("SELECT inside, seen_at FROM ops_geofence_state "
-                                         "WHERE fence_id=? AND subject=?", key).fetchone()
-                    state[key] = ((bool(row[0]), row[1] or 0.0) if row
-                                  else (fence.alert_on == "exit", 0.0))
+                    row = tx.con.execute(
+                        "SELECT inside, seen_at FROM ops_geofence_state "
+                        "WHERE fence_id=? AND subject=?",
+                        key,
+                    ).fetchone()
+                    state[key] = (
+                        (bool(row[0]), row[1] or 0.0) if row else (fence.alert_on == "exit", 0.0)
+                    )
                 before, seen = state[key]
                 if t < seen:
                     continue  # an older read arriving late does not move the vehicle
                 state[key] = (inside, t)
-                crossed = (before and not inside) if fence.alert_on == "exit" \
-                    else (inside and not before)
+                crossed = (
+                    (before and not inside) if fence.alert_on == "exit" else (inside and not before)
+                )
                 if crossed:
                     made = alert(fence, subject, rec, lat, lon)
                     if made is not None:
@@ -68,7 +81,8 @@ def crossings(tx: Tx, fences: Sequence[Geofence], records: Sequence[Record],
     tx.con.executemany(
         "INSERT INTO ops_geofence_state VALUES (?,?,?,?,NULL) ON CONFLICT(fence_id, subject) "
         "DO UPDATE SET inside=excluded.inside, seen_at=excluded.seen_at",
-        [(f, s, int(inside), t) for (f, s), (inside, t) in state.items() if t])
+        [(f, s, int(inside), t) for (f, s), (inside, t) in state.items() if t],
+    )
     return raised
 
 

@@ -31,11 +31,19 @@ MIN_MONTHLY, MAX_MONTHLY = 150, 1200
 #: Share of each month (Jan … Dec): Spring Festival in February, a summer peak.
 SEASON = (0.95, 0.82, 0.93, 0.97, 1.02, 1.06, 1.14, 1.15, 1.04, 1.0, 0.97, 0.95)
 #: (category, weight, priority, P1 share, dispute share)
-CATEGORIES = (("纠纷", 18, 3, 0.0, 1.0), ("盗窃", 12, 3, 0.0, 0.0),
-              ("电动车被盗", 8, 3, 0.0, 0.0), ("入室盗窃", 5, 2, 0.0, 0.0),
-              ("诈骗", 10, 3, 0.0, 0.0), ("交通事故", 14, 2, 0.15, 0.0),
-              ("噪音扰民", 10, 4, 0.0, 0.3), ("可疑人员", 7, 2, 0.0, 0.0),
-              ("打架斗殴", 6, 2, 0.2, 0.0), ("火警", 3, 1, 1.0, 0.0), ("求助", 7, 4, 0.0, 0.0))
+CATEGORIES = (
+    ("纠纷", 18, 3, 0.0, 1.0),
+    ("盗窃", 12, 3, 0.0, 0.0),
+    ("电动车被盗", 8, 3, 0.0, 0.0),
+    ("入室盗窃", 5, 2, 0.0, 0.0),
+    ("诈骗", 10, 3, 0.0, 0.0),
+    ("交通事故", 14, 2, 0.15, 0.0),
+    ("噪音扰民", 10, 4, 0.0, 0.3),
+    ("可疑人员", 7, 2, 0.0, 0.0),
+    ("打架斗殴", 6, 2, 0.2, 0.0),
+    ("火警", 3, 1, 1.0, 0.0),
+    ("求助", 7, 4, 0.0, 0.0),
+)
 FEEDBACK_PAYLOAD = dumps({"outcome": "resolved", "notes": ""})
 MEDIATION_TEXT = "双方达成和解协议，当场履行。Both parties signed a settlement."
 
@@ -94,8 +102,14 @@ class _Rows:
         self.alerts: list[tuple[Any, ...]] = []
 
 
-def seed_history(ops: OpsService, *, now: float | None = None, seed: int = 7,
-                 months: int = MONTHS, user: str | None = None) -> dict[str, int]:
+def seed_history(
+    ops: OpsService,
+    *,
+    now: float | None = None,
+    seed: int = 7,
+    months: int = MONTHS,
+    user: str | None = None,
+) -> dict[str, int]:
     """Write the demo's closed history for the ``months`` months before the current one.
 
     Returns how many rows of each kind were written (all zero on a second run). Units must
@@ -112,8 +126,9 @@ def seed_history(ops: OpsService, *, now: float | None = None, seed: int = 7,
     first = shift_month(current, -months)
     existing: dict[tuple[str, str], int] = {}
     for received, district in con.execute(
-            "SELECT received_at, district FROM ops_incidents WHERE received_at >= ?",
-            (month_start(first, zone),)).fetchall():
+        "SELECT received_at, district FROM ops_incidents WHERE received_at >= ?",
+        (month_start(first, zone),),
+    ).fetchall():
         key = (month_of(received, zone), district)
         existing[key] = existing.get(key, 0) + 1
     per_month: dict[str, int] = {}
@@ -124,8 +139,10 @@ def seed_history(ops: OpsService, *, now: float | None = None, seed: int = 7,
     for unit in ops.units.list():
         units.setdefault(unit.district, []).append(unit.id)
     districts = list(ctx.config.districts.values())
-    weights = {d.code: max(d.population, 1) * PROFILES.get(d.code, DEFAULT_PROFILE).volume
-               for d in districts}
+    weights = {
+        d.code: max(d.population, 1) * PROFILES.get(d.code, DEFAULT_PROFILE).volume
+        for d in districts
+    }
     total_weight = sum(weights.values())
     max_id = con.execute("SELECT coalesce(max(id), 0) FROM ops_incidents").fetchone()[0]
     rows = _Rows(int(max_id) + 1)
@@ -141,7 +158,7 @@ def seed_history(ops: OpsService, *, now: float | None = None, seed: int = 7,
             target = monthly * season * weights[d.code] / total_weight
             have = existing.get((month, d.name), 0)
             n = _poisson(rng, max(target - have, target / 3))
-            pace = prof.yearly ** -years_back  # times of `years_back` years ago
+            pace = prof.yearly**-years_back  # times of `years_back` years ago
             recent: list[tuple[float, str, float, float]] = []
             for _ in range(n):
                 received = t0 + rng.random() * (t1 - t0)
@@ -160,36 +177,78 @@ def seed_history(ops: OpsService, *, now: float | None = None, seed: int = 7,
                 route_key = (cat, prio, d.name)
                 if route_key not in routes:
                     routes[route_key] = dumps(
-                        ctx.config.router.route(cat, "", prio, d.name).as_dict())
-                _incident(rows, rng, prof, pace, units.get(d.name, []), d.name, d.code,
-                          received=received, category=cat, priority=prio, phone=phone,
-                          lat=lat, lon=lon, dispute=rng.random() < dispute_share,
-                          routing=routes[route_key], now=now)
+                        ctx.config.router.route(cat, "", prio, d.name).as_dict()
+                    )
+                _incident(
+                    rows,
+                    rng,
+                    prof,
+                    pace,
+                    units.get(d.name, []),
+                    d.name,
+                    d.code,
+                    received=received,
+                    category=cat,
+                    priority=prio,
+                    phone=phone,
+                    lat=lat,
+                    lon=lon,
+                    dispute=rng.random() < dispute_share,
+                    routing=routes[route_key],
+                    now=now,
+                )
             for _ in range(_poisson(rng, 2 + monthly / 60 * weights[d.code] / total_weight)):
                 raised = t0 + rng.random() * (t1 - t0)
                 acked = raised + 60 * _lognormal(rng, 3.0 * pace * prof.dispatch_min / 2.5, 0.8)
-                rows.alerts.append((
-                    raised, "watchlist", "history:watchlist", rng.choice(("high", "medium")),
-                    "布控对象出现 watchlist hit", "", dumps({"district": d.name, "history": True}),
-                    f"history:{len(rows.alerts) + 1}", "history", min(acked, now),
-                    "已核查 checked"))
+                rows.alerts.append(
+                    (
+                        raised,
+                        "watchlist",
+                        "history:watchlist",
+                        rng.choice(("high", "medium")),
+                        "布控对象出现 watchlist hit",
+                        "",
+                        dumps({"district": d.name, "history": True}),
+                        f"history:{len(rows.alerts) + 1}",
+                        "history",
+                        min(acked, now),
+                        "已核查 checked",
+                    )
+                )
     return _write(ops, rows, months=months, user=user)
 
 
-def _incident(rows: _Rows, rng: random.Random, prof: Profile, pace: float, units: list[str],
-              district: str, code: str, *, received: float, category: str, priority: int,
-              phone: str, lat: float, lon: float, dispute: bool, routing: str,
-              now: float) -> None:
+def _incident(
+    rows: _Rows,
+    rng: random.Random,
+    prof: Profile,
+    pace: float,
+    units: list[str],
+    district: str,
+    code: str,
+    *,
+    received: float,
+    category: str,
+    priority: int,
+    phone: str,
+    lat: float,
+    lon: float,
+    dispute: bool,
+    routing: str,
+    now: float,
+) -> None:
     iid = rows.next_incident
     rows.next_incident += 1
     stamps = {"received": received, "accepted": received + 60 * rng.uniform(0.2, 1.2)}
     urgent = 0.6 if priority == 1 else 1.0
     unit = rng.choice(units) if units and rng.random() > 0.04 else None  # 4 %: by phone
     if unit is not None:
-        stamps["dispatched"] = received + 60 * _lognormal(rng, prof.dispatch_min * pace * urgent,
-                                                          0.6)
+        stamps["dispatched"] = received + 60 * _lognormal(
+            rng, prof.dispatch_min * pace * urgent, 0.6
+        )
         stamps["on_scene"] = stamps["dispatched"] + 60 * _lognormal(
-            rng, prof.travel_min * pace * (0.75 if priority == 1 else 1.0), 0.5)
+            rng, prof.travel_min * pace * (0.75 if priority == 1 else 1.0), 0.5
+        )
         handling = _lognormal(rng, 50.0, 0.9) if rng.random() > 0.06 else rng.uniform(1500, 7000)
         stamps["resolved"] = stamps["on_scene"] + 60 * handling
     else:
@@ -205,24 +264,74 @@ def _incident(rows: _Rows, rng: random.Random, prof: Profile, pace: float, units
     if dispute and rng.random() < 0.75:
         mediation = "success" if rng.random() < prof.mediation_success else "failed"
         opened = stamps["resolved"]
-        rows.mediations.append((iid, f"med.{code}.{rng.randint(1, 3)}", district, "history",
-                                opened, mediation,
-                                MEDIATION_TEXT if mediation == "success" else "",
-                                min(opened + 86_400 * rng.uniform(1, 10), now - 3600)))
-    rows.incidents.append((
-        iid, f"history:{iid}", category, priority, status, received, lat, lon, "", district,
-        "", phone, "", routing, _stamps_json(stamps), int(dispute), mediation, "", "", "history", 1,
-        stamps["resolved"]))
+        rows.mediations.append(
+            (
+                iid,
+                f"med.{code}.{rng.randint(1, 3)}",
+                district,
+                "history",
+                opened,
+                mediation,
+                MEDIATION_TEXT if mediation == "success" else "",
+                min(opened + 86_400 * rng.uniform(1, 10), now - 3600),
+            )
+        )
+    rows.incidents.append(
+        (
+            iid,
+            f"history:{iid}",
+            category,
+            priority,
+            status,
+            received,
+            lat,
+            lon,
+            "",
+            district,
+            "",
+            phone,
+            "",
+            routing,
+            _stamps_json(stamps),
+            int(dispute),
+            mediation,
+            "",
+            "",
+            "history",
+            1,
+            stamps["resolved"],
+        )
+    )
     if unit is not None:
-        rows.assignments.append((iid, unit, stamps["dispatched"], "history", stamps["resolved"],
-                                 "history", "cleared"))
+        rows.assignments.append(
+            (iid, unit, stamps["dispatched"], "history", stamps["resolved"], "history", "cleared")
+        )
         if rng.random() < prof.feedback * (1.0 if pace <= 1 else 0.97):
-            rows.feedback.append((stamps["resolved"] + 300, unit, iid, "feedback",
-                                  f"history:{unit}", FEEDBACK_PAYLOAD))
+            rows.feedback.append(
+                (
+                    stamps["resolved"] + 300,
+                    unit,
+                    iid,
+                    "feedback",
+                    f"history:{unit}",
+                    FEEDBACK_PAYLOAD,
+                )
+            )
     if rng.random() < 0.2:
         rating = max(1, min(5, round(rng.gauss(prof.rating + 0.1 * (1 - pace), 0.8))))
-        rows.reports.append((f"HIST{iid:08d}", iid, received, "history", phone, 0, rating, "",
-                             min(stamps["resolved"] + 86_400, now - 3600)))
+        rows.reports.append(
+            (
+                f"HIST{iid:08d}",
+                iid,
+                received,
+                "history",
+                phone,
+                0,
+                rating,
+                "",
+                min(stamps["resolved"] + 86_400, now - 3600),
+            )
+        )
 
 
 def _stamps_json(stamps: dict[str, float]) -> str:
@@ -231,35 +340,51 @@ def _stamps_json(stamps: dict[str, float]) -> str:
 
 
 def _write(ops: OpsService, rows: _Rows, *, months: int, user: str | None) -> dict[str, int]:
-    counts = {"months": months, "incidents": len(rows.incidents),
-              "assignments": len(rows.assignments), "feedback": len(rows.feedback),
-              "mediations": len(rows.mediations), "ratings": len(rows.reports),
-              "alerts": len(rows.alerts)}
+    counts = {
+        "months": months,
+        "incidents": len(rows.incidents),
+        "assignments": len(rows.assignments),
+        "feedback": len(rows.feedback),
+        "mediations": len(rows.mediations),
+        "ratings": len(rows.reports),
+        "alerts": len(rows.alerts),
+    }
     with ops.ctx.tx() as tx:
         con = tx.con
         con.executemany(
             "INSERT INTO ops_incidents (id, source_uid, category, priority, status, received_at, "
             "lat, lon, address, district, reporter, reporter_phone, text, routing, stamps, "
             "dispute, mediation, feedback, assessment, created_by, version, updated_at) VALUES "
-            "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows.incidents)
+            "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            rows.incidents,
+        )
         con.executemany(
             "INSERT INTO ops_assignments (incident_id, unit_id, assigned_at, assigned_by, "
-            "ended_at, ended_by, end_reason) VALUES (?,?,?,?,?,?,?)", rows.assignments)
+            "ended_at, ended_by, end_reason) VALUES (?,?,?,?,?,?,?)",
+            rows.assignments,
+        )
         con.executemany(
             "INSERT INTO ops_field_log (ts, unit_id, incident_id, kind, account, payload) "
-            "VALUES (?,?,?,?,?,?)", rows.feedback)
+            "VALUES (?,?,?,?,?,?)",
+            rows.feedback,
+        )
         con.executemany(
             "INSERT INTO ops_mediations (incident_id, mediator, district, assigned_by, "
             "assigned_at, outcome, agreement, closed_at) VALUES (?,?,?,?,?,?,?,?)",
-            rows.mediations)
+            rows.mediations,
+        )
         con.executemany(
             "INSERT INTO ops_reports (code, incident_id, ts, peer, phone, photos, rating, "
-            "rating_note, rated_at) VALUES (?,?,?,?,?,?,?,?,?)", rows.reports)
+            "rating_note, rated_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            rows.reports,
+        )
         con.executemany(
             "INSERT INTO ops_alerts (ts, kind, rule, severity, title, subject, payload, "
             "dedup_key, acked_by, acked_at, ack_note) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            rows.alerts)
-        con.execute("INSERT INTO ops_meta (key, value) VALUES ('history_seeded', ?)",
-                    (len(rows.incidents),))
+            rows.alerts,
+        )
+        con.execute(
+            "INSERT INTO ops_meta (key, value) VALUES ('history_seeded', ?)", (len(rows.incidents),)
+        )
         tx.audit(ops.ctx.user(user), "ops.seed_history", counts)
     return counts

@@ -13,12 +13,23 @@ from ops.geo import Grid
 
 
 def _change(now: int, before: int) -> dict[str, Any]:
-    return {"count": now, "previous": before, "change": now - before,
-            "change_pct": round(100.0 * (now - before) / before, 1) if before else None}
+    return {
+        "count": now,
+        "previous": before,
+        "change": now - before,
+        "change_pct": round(100.0 * (now - before) / before, 1) if before else None,
+    }
 
 
-def hotspots(con: Any, config: OpsConfig, *, start: datetime, end: datetime,
-             cell_m: float | None = None, category: str | None = None) -> dict[str, Any]:
+def hotspots(
+    con: Any,
+    config: OpsConfig,
+    *,
+    start: datetime,
+    end: datetime,
+    cell_m: float | None = None,
+    category: str | None = None,
+) -> dict[str, Any]:
     """Incident counts per cell and district in [start, end) and in the period before.
 
     Returns
@@ -34,8 +45,10 @@ def hotspots(con: Any, config: OpsConfig, *, start: datetime, end: datetime,
         raise ValueError(f"hotspot period ends ({end}) before it starts ({start})")
     t0, t1 = start.timestamp(), end.timestamp()
     prev0 = t0 - (t1 - t0)
-    sql = ("SELECT received_at, lat, lon, district FROM ops_incidents WHERE received_at >= ? "
-           "AND received_at < ? AND status != 'cancelled'")
+    sql = (
+        "SELECT received_at, lat, lon, district FROM ops_incidents WHERE received_at >= ? "
+        "AND received_at < ? AND status != 'cancelled'"
+    )
     args: list[Any] = [prev0, t1]
     if category:
         sql += " AND category=?"
@@ -58,10 +71,16 @@ def hotspots(con: Any, config: OpsConfig, *, start: datetime, end: datetime,
         n_before = np.bincount(inverse, weights=(~cur).astype(float), minlength=len(uniq))
         for (r, c), a, b in zip(uniq.tolist(), n_now.tolist(), n_before.tolist(), strict=True):
             lat, lon = grid.center(r, c)
-            cells.append({"id": grid.cell_id(r, c), "row": r, "col": c,
-                          "center": [round(lat, 6), round(lon, 6)],
-                          "polygon": [[round(y, 6), round(x, 6)] for y, x in grid.polygon(r, c)],
-                          **_change(int(a), int(b))})
+            cells.append(
+                {
+                    "id": grid.cell_id(r, c),
+                    "row": r,
+                    "col": c,
+                    "center": [round(lat, 6), round(lon, 6)],
+                    "polygon": [[round(y, 6), round(x, 6)] for y, x in grid.polygon(r, c)],
+                    **_change(int(a), int(b)),
+                }
+            )
         cells.sort(key=lambda d: (-d["count"], -d["change"], d["id"]))
     districts: dict[str, list[int]] = {}
     for (_, _, _, district), is_now in zip(rows, current.tolist(), strict=True):
@@ -70,11 +89,16 @@ def hotspots(con: Any, config: OpsConfig, *, start: datetime, end: datetime,
     by_district.sort(key=lambda d: (-d["count"], d["district"]))
     return {
         "period": {"start": start.isoformat(), "end": end.isoformat()},
-        "previous": {"start": datetime.fromtimestamp(prev0, tz=start.tzinfo).isoformat(),
-                     "end": start.isoformat()},
-        "cell_m": grid.cell_m, "total": int(current.sum()),
+        "previous": {
+            "start": datetime.fromtimestamp(prev0, tz=start.tzinfo).isoformat(),
+            "end": start.isoformat(),
+        },
+        "cell_m": grid.cell_m,
+        "total": int(current.sum()),
         "previous_total": int((~current).sum()),
-        "unlocated": int((current & ~located).sum()), "cells": cells, "districts": by_district,
+        "unlocated": int((current & ~located).sum()),
+        "cells": cells,
+        "districts": by_district,
     }
 
 
@@ -84,7 +108,11 @@ def cells_geojson(result: dict[str, Any]) -> dict[str, Any]:
     for cell in result["cells"]:
         ring = [[lon, lat] for lat, lon in cell["polygon"]]
         props = {k: v for k, v in cell.items() if k not in ("polygon",)}
-        features.append({"type": "Feature", "geometry": {"type": "Polygon",
-                                                         "coordinates": [ring]},
-                         "properties": props})
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+                "properties": props,
+            }
+        )
     return {"type": "FeatureCollection", "features": features}

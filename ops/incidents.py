@@ -34,13 +34,19 @@ FAR_FROM_SEAT_M = 60_000
 
 
 def load_incident(con: Any, incident_id: int) -> Incident:
-    row = con.execute(f"SELECT {INCIDENT_COLUMNS} FROM ops_incidents WHERE id=?",
-                      (int(incident_id),)).fetchone()
+    row = con.execute(
+        f"SELECT {INCIDENT_COLUMNS} FROM ops_incidents WHERE id=?", (int(incident_id),)
+    ).fetchone()
     if row is None:
         raise UnknownIncidentError(f"unknown incident {incident_id!r}")
-    units = [r[0] for r in con.execute(
-        "SELECT unit_id FROM ops_assignments WHERE incident_id=? AND ended_at IS NULL "
-        "ORDER BY id", (int(incident_id),))]
+    units = [
+        r[0]
+        for r in con.execute(
+            "SELECT unit_id FROM ops_assignments WHERE incident_id=? AND ended_at IS NULL "
+            "ORDER BY id",
+            (int(incident_id),),
+        )
+    ]
     return incident_from_row(row, units)
 
 
@@ -48,8 +54,9 @@ def _stamps_epoch(inc: Incident) -> dict[str, float]:
     return {k: v.timestamp() for k, v in inc.stamps.items()}
 
 
-def advance_incident(tx: Tx, config: OpsConfig, inc: Incident, target: str, user: str,
-                     **sets: Any) -> Incident:
+def advance_incident(
+    tx: Tx, config: OpsConfig, inc: Incident, target: str, user: str, **sets: Any
+) -> Incident:
     """Move ``inc`` to ``target`` (state machine checked), stamping the time; compare-and-set."""
     config.incident_states.check(f"incident {inc.id}", inc.status, target)
     stamps = _stamps_epoch(inc)
@@ -58,7 +65,9 @@ def advance_incident(tx: Tx, config: OpsConfig, inc: Incident, target: str, user
     assign = ", ".join(f"{k}=?" for k in columns)
     cur = tx.con.execute(
         f"UPDATE ops_incidents SET {assign}, version=version+1, updated_at=? "
-        "WHERE id=? AND version=?", (*columns.values(), tx.now, inc.id, inc.version))
+        "WHERE id=? AND version=?",
+        (*columns.values(), tx.now, inc.id, inc.version),
+    )
     if cur.rowcount != 1:
         raise StaleVersionError(f"incident {inc.id} changed while being updated; try again")
     updated = load_incident(tx.con, inc.id)
@@ -79,17 +88,29 @@ def nearest_district(config: OpsConfig, lat: float, lon: float) -> str:
     return best if best_d <= FAR_FROM_SEAT_M else ""
 
 
-def validate_incident(config: OpsConfig, *, category: str, priority: int,
-                      lat: float | None, lon: float | None, where: str) -> None:
+def validate_incident(
+    config: OpsConfig,
+    *,
+    category: str,
+    priority: int,
+    lat: float | None,
+    lon: float | None,
+    where: str,
+) -> None:
     if not category or not str(category).strip():
         raise InvalidIncidentError(f"{where}: category is empty")
     if isinstance(priority, bool) or not isinstance(priority, int) or priority not in config.sla:
-        raise InvalidIncidentError(f"{where}: priority {priority!r} is not one of "
-                              f"{', '.join(str(p) for p in sorted(config.sla))}")
+        raise InvalidIncidentError(
+            f"{where}: priority {priority!r} is not one of "
+            f"{', '.join(str(p) for p in sorted(config.sla))}"
+        )
     if (lat is None) != (lon is None):
         raise InvalidIncidentError(f"{where}: give both lat and lon, or neither")
-    if lat is not None and lon is not None and (
-            math.isnan(lat) or math.isnan(lon) or not -90 <= lat <= 90 or not -180 <= lon <= 180):
+    if (
+        lat is not None
+        and lon is not None
+        and (math.isnan(lat) or math.isnan(lon) or not -90 <= lat <= 90 or not -180 <= lon <= 180)
+    ):
         raise InvalidIncidentError(f"{where}: ({lat}, {lon}) is not a WGS-84 lat/lon")
 
 
@@ -101,35 +122,82 @@ class IncidentDesk:
         self.config = ctx.config
 
     # -- intake -------------------------------------------------------------------------------
-    def create(self, category: str, priority: int, *, lat: float | None = None,
-               lon: float | None = None, address: str = "", district: str = "",
-               reporter: str = "", reporter_phone: str = "", text: str = "",
-               received_at: datetime | None = None, dispute: bool = False,
-               user: str | None = None) -> Incident:
+    def create(
+        self,
+        category: str,
+        priority: int,
+        *,
+        lat: float | None = None,
+        lon: float | None = None,
+        address: str = "",
+        district: str = "",
+        reporter: str = "",
+        reporter_phone: str = "",
+        text: str = "",
+        received_at: datetime | None = None,
+        dispute: bool = False,
+        user: str | None = None,
+    ) -> Incident:
         """Take in an incident typed by a commander; it is routed at once.
 
         ``priority`` is 1 (most urgent) … 4. Without a district, the nearest district centre
         to (lat, lon) is used. Raises :class:`InvalidIncidentError` naming the bad field.
         """
-        validate_incident(self.config, category=category, priority=priority, lat=lat, lon=lon,
-                          where="new incident")
+        validate_incident(
+            self.config,
+            category=category,
+            priority=priority,
+            lat=lat,
+            lon=lon,
+            where="new incident",
+        )
         self.ctx.require("ops.intake", action="incident.create")
         who = self.ctx.user(user)
         with self.ctx.tx() as tx:
-            return self.insert(tx, category, priority, lat=lat, lon=lon, address=address,
-                               district=district, reporter=reporter,
-                               reporter_phone=reporter_phone, text=text,
-                               received_at=received_at, dispute=dispute, user=who)
+            return self.insert(
+                tx,
+                category,
+                priority,
+                lat=lat,
+                lon=lon,
+                address=address,
+                district=district,
+                reporter=reporter,
+                reporter_phone=reporter_phone,
+                text=text,
+                received_at=received_at,
+                dispute=dispute,
+                user=who,
+            )
 
-    def insert(self, tx: Tx, category: str, priority: int, *, lat: float | None = None,
-               lon: float | None = None, address: str = "", district: str = "",
-               reporter: str = "", reporter_phone: str = "", text: str = "",
-               received_at: datetime | None = None, dispute: bool = False,
-               user: str, audit: dict[str, Any] | None = None) -> Incident:
+    def insert(
+        self,
+        tx: Tx,
+        category: str,
+        priority: int,
+        *,
+        lat: float | None = None,
+        lon: float | None = None,
+        address: str = "",
+        district: str = "",
+        reporter: str = "",
+        reporter_phone: str = "",
+        text: str = "",
+        received_at: datetime | None = None,
+        dispute: bool = False,
+        user: str,
+        audit: dict[str, Any] | None = None,
+    ) -> Incident:
         """:meth:`create` inside the caller's transaction and without its permission check,
         for intake paths that checked their own (a public report, :mod:`ops.reports`)."""
-        validate_incident(self.config, category=category, priority=priority, lat=lat, lon=lon,
-                          where="new incident")
+        validate_incident(
+            self.config,
+            category=category,
+            priority=priority,
+            lat=lat,
+            lon=lon,
+            where="new incident",
+        )
         if not district and lat is not None and lon is not None:
             district = nearest_district(self.config, lat, lon)
         decision = self.config.router.route(category, text, priority, district)
@@ -139,16 +207,39 @@ class IncidentDesk:
             "INSERT INTO ops_incidents (source_uid, category, priority, status, received_at, "
             "lat, lon, address, district, reporter, reporter_phone, text, routing, stamps, "
             "dispute, created_by, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (None, category.strip(), priority, self.config.incident_states.initial, received,
-             lat, lon, address, district, reporter, reporter_phone, text,
-             dumps(decision.as_dict()), dumps({"received": received}),
-             int(dispute or decision.dispute), who,
-             tx.now))
+            (
+                None,
+                category.strip(),
+                priority,
+                self.config.incident_states.initial,
+                received,
+                lat,
+                lon,
+                address,
+                district,
+                reporter,
+                reporter_phone,
+                text,
+                dumps(decision.as_dict()),
+                dumps({"received": received}),
+                int(dispute or decision.dispute),
+                who,
+                tx.now,
+            ),
+        )
         inc = load_incident(tx.con, int(cur.lastrowid or 0))
         tx.event("incident.created", inc.id, who, inc.as_dict())
-        tx.audit(who, "ops.incident.create", {"incident": inc.id, "category": category,
-                                              "priority": priority,
-                                              "rule": decision.rule_id, **(audit or {})})
+        tx.audit(
+            who,
+            "ops.incident.create",
+            {
+                "incident": inc.id,
+                "category": category,
+                "priority": priority,
+                "rule": decision.rule_id,
+                **(audit or {}),
+            },
+        )
         return inc
 
     # -- reads --------------------------------------------------------------------------------
@@ -156,10 +247,16 @@ class IncidentDesk:
         """The incident with its currently assigned units, or :class:`UnknownIncidentError`."""
         return load_incident(self.ctx.con, incident_id)
 
-    def list(self, *, status: str | Iterable[str] | None = None, open_only: bool = False,
-             district: str | None = None, since: datetime | None = None,
-             until: datetime | None = None,
-             limit: int | None = None) -> builtins.list[Incident]:
+    def list(
+        self,
+        *,
+        status: str | Iterable[str] | None = None,
+        open_only: bool = False,
+        district: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+    ) -> builtins.list[Incident]:
         """Incidents, most urgent first (priority, then oldest received first)."""
         where: builtins.list[str] = []
         args: builtins.list[Any] = []
@@ -189,8 +286,9 @@ class IncidentDesk:
         con = self.ctx.con
         rows = con.execute(sql, args).fetchall()
         bound: dict[int, list[str]] = {}
-        for iid, unit_id in con.execute("SELECT incident_id, unit_id FROM ops_assignments "
-                                        "WHERE ended_at IS NULL ORDER BY id"):
+        for iid, unit_id in con.execute(
+            "SELECT incident_id, unit_id FROM ops_assignments WHERE ended_at IS NULL ORDER BY id"
+        ):
             bound.setdefault(iid, []).append(unit_id)
         return [incident_from_row(r, bound.get(r[0], ())) for r in rows]
 
@@ -209,8 +307,11 @@ class IncidentDesk:
             target = self.config.sla.get(inc.priority)
             due = received + target.respond_min * 60 if target else None
             d["age_s"] = now - received
-            d["respond_due"] = (datetime.fromtimestamp(due, tz=inc.received_at.tzinfo)
-                                .isoformat(timespec="seconds") if due else None)
+            d["respond_due"] = (
+                datetime.fromtimestamp(due, tz=inc.received_at.tzinfo).isoformat(timespec="seconds")
+                if due
+                else None
+            )
             d["overdue"] = bool(due and now > due and "on_scene" not in inc.stamps)
             out.append(d)
         return out
@@ -219,7 +320,8 @@ class IncidentDesk:
         """When the first and the last incident were received (None when there is none);
         dashboards of historical data centre their period on it."""
         first, last = self.ctx.con.execute(
-            "SELECT min(received_at), max(received_at) FROM ops_incidents").fetchone()
+            "SELECT min(received_at), max(received_at) FROM ops_incidents"
+        ).fetchone()
         if first is None:
             return None
         return from_epoch(first), from_epoch(last)  # type: ignore[return-value]
@@ -228,28 +330,44 @@ class IncidentDesk:
         """Incidents per status (every declared status, zeros included)."""
         out = dict.fromkeys(self.config.incident_states.states, 0)
         for status, n in self.ctx.con.execute(
-                "SELECT status, count(*) FROM ops_incidents GROUP BY status"):
+            "SELECT status, count(*) FROM ops_incidents GROUP BY status"
+        ):
             out[status] = n
         return out
 
     def assignments(self, incident_id: int) -> builtins.list[Assignment]:
         """Every assignment of the incident, current and ended, oldest first."""
-        rows = self.ctx.con.execute(f"SELECT {ASSIGNMENT_COLUMNS} FROM ops_assignments WHERE "
-                                    "incident_id=? ORDER BY id", (int(incident_id),))
+        rows = self.ctx.con.execute(
+            f"SELECT {ASSIGNMENT_COLUMNS} FROM ops_assignments WHERE incident_id=? ORDER BY id",
+            (int(incident_id),),
+        )
         return [assignment_from_row(r) for r in rows]
 
     # -- lifecycle ----------------------------------------------------------------------------
-    def advance(self, incident_id: int, status: str, *, user: str | None = None,
-                expected_version: int | None = None, **sets: Any) -> Incident:
+    def advance(
+        self,
+        incident_id: int,
+        status: str,
+        *,
+        user: str | None = None,
+        expected_version: int | None = None,
+        **sets: Any,
+    ) -> Incident:
         """Move an incident to ``status`` (state machine checked, time stamped)."""
-        self.ctx.require(INTAKE_PERMISSION if status in INTAKE_STATES else "ops.dispatch",
-                         action="incident.status", incident=incident_id, to=status)
+        self.ctx.require(
+            INTAKE_PERMISSION if status in INTAKE_STATES else "ops.dispatch",
+            action="incident.status",
+            incident=incident_id,
+            to=status,
+        )
         who = self.ctx.user(user)
         with self.ctx.tx() as tx:
             inc = load_incident(tx.con, incident_id)
             if expected_version is not None and inc.version != expected_version:
-                raise StaleVersionError(f"incident {incident_id} changed since you looked (version "
-                                   f"{expected_version} → {inc.version}; now {inc.status!r})")
+                raise StaleVersionError(
+                    f"incident {incident_id} changed since you looked (version "
+                    f"{expected_version} → {inc.version}; now {inc.status!r})"
+                )
             updated = advance_incident(tx, self.config, inc, status, who, **sets)
             params = {"incident": incident_id, "from": inc.status, "to": status}
             params.update({k: v for k, v in sets.items() if k in ("feedback", "assessment")})
@@ -268,8 +386,9 @@ class IncidentDesk:
         """The incident is handled (处置完毕); units on scene stay until cleared."""
         return self.advance(incident_id, "resolved", user=user)
 
-    def record_feedback(self, incident_id: int, feedback: str, *,
-                        user: str | None = None) -> Incident:
+    def record_feedback(
+        self, incident_id: int, feedback: str, *, user: str | None = None
+    ) -> Incident:
         """The reporter's feedback after resolution (回访)."""
         return self.advance(incident_id, "feedback", user=user, feedback=feedback)
 
@@ -281,28 +400,36 @@ class IncidentDesk:
         """Cancel an open incident (a false alarm, a duplicate call)."""
         return self.advance(incident_id, "cancelled", user=user)
 
-    def set_mediation(self, incident_id: int, outcome: str, *,
-                      user: str | None = None) -> Incident:
+    def set_mediation(self, incident_id: int, outcome: str, *, user: str | None = None) -> Incident:
         """Mark the incident a dispute case with its mediation outcome (success/failed/pending)."""
         if outcome not in MEDIATION_OUTCOMES:
             raise InvalidIncidentError(
                 f"incident {incident_id}: mediation outcome {outcome!r} is not one of "
-                f"{', '.join(MEDIATION_OUTCOMES)}")
+                f"{', '.join(MEDIATION_OUTCOMES)}"
+            )
         self.ctx.require("ops.dispatch", action="incident.mediation", incident=incident_id)
         who = self.ctx.user(user)
         with self.ctx.tx() as tx:
             inc = load_incident(tx.con, incident_id)
-            tx.con.execute("UPDATE ops_incidents SET dispute=1, mediation=?, version=version+1, "
-                           "updated_at=? WHERE id=?", (outcome, tx.now, inc.id))
+            tx.con.execute(
+                "UPDATE ops_incidents SET dispute=1, mediation=?, version=version+1, "
+                "updated_at=? WHERE id=?",
+                (outcome, tx.now, inc.id),
+            )
             updated = load_incident(tx.con, inc.id)
             tx.event("incident.updated", inc.id, who, updated.as_dict())
-            tx.audit(who, "ops.incident.mediation", {"incident": incident_id,
-                                                     "outcome": outcome})
+            tx.audit(who, "ops.incident.mediation", {"incident": incident_id, "outcome": outcome})
         return updated
 
-    def reroute(self, incident_id: int, *, category: str | None = None,
-                priority: int | None = None, text: str | None = None,
-                user: str | None = None) -> Incident:
+    def reroute(
+        self,
+        incident_id: int,
+        *,
+        category: str | None = None,
+        priority: int | None = None,
+        text: str | None = None,
+        user: str | None = None,
+    ) -> Incident:
         """Correct category, priority or text and run the routing rules again."""
         self.ctx.require("ops.intake", action="incident.reroute", incident=incident_id)
         who = self.ctx.user(user)
@@ -311,15 +438,31 @@ class IncidentDesk:
             cat = category if category is not None else inc.category
             pri = priority if priority is not None else inc.priority
             txt = text if text is not None else inc.text
-            validate_incident(self.config, category=cat, priority=pri, lat=inc.lat, lon=inc.lon,
-                              where=f"incident {incident_id}")
+            validate_incident(
+                self.config,
+                category=cat,
+                priority=pri,
+                lat=inc.lat,
+                lon=inc.lon,
+                where=f"incident {incident_id}",
+            )
             decision = self.config.router.route(cat, txt, pri, inc.district)
-            tx.con.execute("UPDATE ops_incidents SET category=?, priority=?, text=?, routing=?, "
-                           "dispute=?, version=version+1, updated_at=? WHERE id=?",
-                           (cat, pri, txt, dumps(decision.as_dict()),
-                            int(inc.dispute or decision.dispute), tx.now, inc.id))
+            tx.con.execute(
+                "UPDATE ops_incidents SET category=?, priority=?, text=?, routing=?, "
+                "dispute=?, version=version+1, updated_at=? WHERE id=?",
+                (
+                    cat,
+                    pri,
+                    txt,
+                    dumps(decision.as_dict()),
+                    int(inc.dispute or decision.dispute),
+                    tx.now,
+                    inc.id,
+                ),
+            )
             updated = load_incident(tx.con, inc.id)
             tx.event("incident.updated", inc.id, who, updated.as_dict())
-            tx.audit(who, "ops.incident.reroute", {"incident": incident_id,
-                                                   "rule": decision.rule_id})
+            tx.audit(
+                who, "ops.incident.reroute", {"incident": incident_id, "rule": decision.rule_id}
+            )
         return updated

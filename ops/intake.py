@@ -25,8 +25,13 @@ from ops.incidents import nearest_district, validate_incident
 log = logging.getLogger(__name__)
 
 _TRUE = {"1", "true", "yes", "y", "是", "t"}
-_TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M",
-                 "%Y%m%d%H%M%S")
+_TIME_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d %H:%M",
+    "%Y%m%d%H%M%S",
+)
 
 
 def parse_time(value: Any) -> float | None:
@@ -99,8 +104,9 @@ def map_record(config: OpsConfig, rec: Record, now: float) -> MappedIncident:
         elif key in intake.priority_map:
             priority = intake.priority_map[key]
         else:
-            raise InvalidIncidentError(f"{where}: priority {raw_p!r} is neither 1–4 nor listed "
-                                       "in [intake.priority_map]")
+            raise InvalidIncidentError(
+                f"{where}: priority {raw_p!r} is neither 1–4 nor listed in [intake.priority_map]"
+            )
     lat: float | None
     lon: float | None
     if rec.geo is not None:
@@ -111,12 +117,12 @@ def map_record(config: OpsConfig, rec: Record, now: float) -> MappedIncident:
             lat = float(raw_lat) if raw_lat is not None else None
             lon = float(raw_lon) if raw_lon is not None else None
         except (TypeError, ValueError):
-            raise InvalidIncidentError(f"{where}: position ({raw_lat!r}, {raw_lon!r}) is not "
-                                       "numeric") from None
+            raise InvalidIncidentError(
+                f"{where}: position ({raw_lat!r}, {raw_lon!r}) is not numeric"
+            ) from None
         if lat is not None and lon is not None and (math.isnan(lat) or math.isnan(lon)):
             lat = lon = None
-    validate_incident(config, category=category, priority=priority, lat=lat, lon=lon,
-                      where=where)
+    validate_incident(config, category=category, priority=priority, lat=lat, lon=lon, where=where)
     district = str(look("district") or "")
     if not district and lat is not None and lon is not None:
         district = nearest_district(config, lat, lon)
@@ -143,19 +149,39 @@ def map_record(config: OpsConfig, rec: Record, now: float) -> MappedIncident:
     raw_med = look("mediation")
     mediation = intake.mediation_map.get(normalize.text(str(raw_med))) if raw_med else None
     raw_dispute = look("dispute")
-    dispute = mediation is not None or (raw_dispute is not None and
-                                        normalize.text(str(raw_dispute)) in _TRUE)
+    dispute = mediation is not None or (
+        raw_dispute is not None and normalize.text(str(raw_dispute)) in _TRUE
+    )
     return MappedIncident(
-        rec.uid, category, priority, lat, lon, str(look("address") or ""), district,
-        str(look("reporter") or ""), str(look("reporter_phone") or ""), str(look("text") or ""),
-        received, stamps, status, dispute, mediation)
+        rec.uid,
+        category,
+        priority,
+        lat,
+        lon,
+        str(look("address") or ""),
+        district,
+        str(look("reporter") or ""),
+        str(look("reporter_phone") or ""),
+        str(look("text") or ""),
+        received,
+        stamps,
+        status,
+        dispute,
+        mediation,
+    )
 
 
 def _summary(incident_id: int, m: MappedIncident, status: str) -> dict[str, Any]:
     """The journal payload of a bulk-ingested incident: enough for a board to decide whether
     to reload it (a full incident per row would make the journal as big as the data)."""
-    return {"id": incident_id, "source_uid": m.source_uid, "category": m.category,
-            "priority": m.priority, "status": status, "district": m.district}
+    return {
+        "id": incident_id,
+        "source_uid": m.source_uid,
+        "category": m.category,
+        "priority": m.priority,
+        "status": status,
+        "district": m.district,
+    }
 
 
 class Intake:
@@ -165,8 +191,9 @@ class Intake:
         self.ctx = ctx
         self.config = ctx.config
 
-    def ingest_records(self, records: Sequence[Record], *,
-                       user: str = "ingest") -> tuple[int, int, list[str]]:
+    def ingest_records(
+        self, records: Sequence[Record], *, user: str = "ingest"
+    ) -> tuple[int, int, list[str]]:
         """Upsert incidents for the records this intake handles.
 
         Returns (created, updated, problems); a record that cannot be mapped is skipped and
@@ -185,19 +212,40 @@ class Intake:
                     problems.append(str(exc))
                     continue
                 decision = self.config.router.route(m.category, m.text, m.priority, m.district)
-                row = tx.con.execute("SELECT id, status, stamps FROM ops_incidents WHERE "
-                                     "source_uid=?", (m.source_uid,)).fetchone()
-                values = (m.category, m.priority, m.lat, m.lon, m.address, m.district,
-                          m.reporter, m.reporter_phone, m.text, dumps(decision.as_dict()),
-                          int(m.dispute or decision.dispute))
+                row = tx.con.execute(
+                    "SELECT id, status, stamps FROM ops_incidents WHERE source_uid=?",
+                    (m.source_uid,),
+                ).fetchone()
+                values = (
+                    m.category,
+                    m.priority,
+                    m.lat,
+                    m.lon,
+                    m.address,
+                    m.district,
+                    m.reporter,
+                    m.reporter_phone,
+                    m.text,
+                    dumps(decision.as_dict()),
+                    int(m.dispute or decision.dispute),
+                )
                 if row is None:
                     cur = tx.con.execute(
                         "INSERT INTO ops_incidents (category, priority, lat, lon, address, "
                         "district, reporter, reporter_phone, text, routing, dispute, source_uid, "
                         "status, received_at, stamps, mediation, created_by, updated_at) "
                         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                        (*values, m.source_uid, m.status, m.received_at, dumps(m.stamps),
-                         m.mediation, user, tx.now))
+                        (
+                            *values,
+                            m.source_uid,
+                            m.status,
+                            m.received_at,
+                            dumps(m.stamps),
+                            m.mediation,
+                            user,
+                            tx.now,
+                        ),
+                    )
                     iid = int(cur.lastrowid or 0)
                     tx.event("incident.created", iid, user, _summary(iid, m, m.status))
                     created += 1
@@ -214,8 +262,19 @@ class Intake:
                     "lat IS ? AND lon IS ? AND address IS ? AND district IS ? AND reporter IS ? "
                     "AND reporter_phone IS ? AND text IS ? AND routing IS ? AND dispute IS ? "
                     "AND status IS ? AND stamps IS ? AND mediation IS coalesce(?, mediation))",
-                    (*values, status, dumps(stamps), m.mediation, tx.now, iid,
-                     *values, status, dumps(stamps), m.mediation))
+                    (
+                        *values,
+                        status,
+                        dumps(stamps),
+                        m.mediation,
+                        tx.now,
+                        iid,
+                        *values,
+                        status,
+                        dumps(stamps),
+                        m.mediation,
+                    ),
+                )
                 if cur.rowcount:
                     tx.event("incident.updated", iid, user, _summary(iid, m, status))
                     updated += 1

@@ -56,8 +56,10 @@ def _epoch(value: Any, what: str, zone: Any) -> float:
 
 
 def _case(con: Any, mediation_id: int) -> tuple[Any, ...]:
-    row = con.execute("SELECT id, incident_id, mediator, district, outcome FROM ops_mediations "
-                      "WHERE id=?", (int(mediation_id),)).fetchone()
+    row = con.execute(
+        "SELECT id, incident_id, mediator, district, outcome FROM ops_mediations WHERE id=?",
+        (int(mediation_id),),
+    ).fetchone()
     if row is None:
         raise UnknownMediationError(f"no mediation case {mediation_id!r}")
     return tuple(row)
@@ -77,26 +79,45 @@ def assign(ctx: ServiceContext, *, incident_id: int, mediator: str) -> dict[str,
     from core.security import default_roles
 
     record = ctx.workspace.accounts.get(mediator)
-    if record is None or record.disabled or not default_roles().allows(record.role,
-                                                                       "mediation.run"):
-        raise OpsError(f"{mediator!r} is not an active account that may mediate (role "
-                       "'mediator')")
+    if (
+        record is None
+        or record.disabled
+        or not default_roles().allows(record.role, "mediation.run")
+    ):
+        raise OpsError(f"{mediator!r} is not an active account that may mediate (role 'mediator')")
     with ops.ctx.tx() as tx:
         inc = load_incident(tx.con, int(incident_id))
-        if tx.con.execute("SELECT 1 FROM ops_mediations WHERE incident_id=? AND closed_at IS "
-                          "NULL", (inc.id,)).fetchone():
+        if tx.con.execute(
+            "SELECT 1 FROM ops_mediations WHERE incident_id=? AND closed_at IS NULL", (inc.id,)
+        ).fetchone():
             raise OpsError(f"incident {inc.id} already has an open mediation case")
-        cur = tx.con.execute("INSERT INTO ops_mediations (incident_id, mediator, district, "
-                             "assigned_by, assigned_at) VALUES (?,?,?,?,?)",
-                             (inc.id, mediator, inc.district, ctx.session.user, tx.now))
+        cur = tx.con.execute(
+            "INSERT INTO ops_mediations (incident_id, mediator, district, "
+            "assigned_by, assigned_at) VALUES (?,?,?,?,?)",
+            (inc.id, mediator, inc.district, ctx.session.user, tx.now),
+        )
         mid = int(cur.lastrowid or 0)
-        tx.con.execute("UPDATE ops_incidents SET dispute=1, mediation='pending', "
-                       "version=version+1, updated_at=? WHERE id=?", (tx.now, inc.id))
-        tx.event("incident.mediation", inc.id, ctx.session.user,
-                 {"incident_id": inc.id, "mediation_id": mid, "mediator": mediator,
-                  "outcome": "pending"})
-        tx.audit(ctx.session.user, "mediation.assign", {"incident": inc.id, "case": mid,
-                                                        "mediator": mediator})
+        tx.con.execute(
+            "UPDATE ops_incidents SET dispute=1, mediation='pending', "
+            "version=version+1, updated_at=? WHERE id=?",
+            (tx.now, inc.id),
+        )
+        tx.event(
+            "incident.mediation",
+            inc.id,
+            ctx.session.user,
+            {
+                "incident_id": inc.id,
+                "mediation_id": mid,
+                "mediator": mediator,
+                "outcome": "pending",
+            },
+        )
+        tx.audit(
+            ctx.session.user,
+            "mediation.assign",
+            {"incident": inc.id, "case": mid, "mediator": mediator},
+        )
     return {"id": mid, "incident_id": inc.id, "mediator": mediator}
 
 
@@ -108,36 +129,69 @@ def mine(ctx: ServiceContext, *, open_only: bool = False) -> list[dict[str, Any]
 
     ops = _ops(ctx)
     con = ops.ctx.con
-    sql = ("SELECT id, incident_id, district, assigned_at, outcome, agreement, closed_at FROM "
-           "ops_mediations WHERE mediator=?")
+    sql = (
+        "SELECT id, incident_id, district, assigned_at, outcome, agreement, closed_at FROM "
+        "ops_mediations WHERE mediator=?"
+    )
     if open_only:
         sql += " AND closed_at IS NULL"
     out = []
     for mid, iid, district, assigned_at, outcome, agreement, closed_at in con.execute(
-            sql + " ORDER BY id DESC", (ctx.session.user,)).fetchall():
+        sql + " ORDER BY id DESC", (ctx.session.user,)
+    ).fetchall():
         inc = ops.incidents.get(iid)
         sessions = []
         for sid, at, place, parties in con.execute(
-                "SELECT id, at, place, parties FROM ops_mediation_sessions WHERE "
-                "mediation_id=? ORDER BY at", (mid,)).fetchall():
-            invites = [{"party": p, "code": c, "opened": o is not None} for c, p, o in
-                       con.execute("SELECT code, party, opened_at FROM ops_mediation_invites "
-                                   "WHERE session_id=? ORDER BY party", (sid,)).fetchall()]
-            sessions.append({"id": sid, "at": at,
-                             "at_local": format_local(from_epoch(at), ctx.workspace.zone),
-                             "place": place,
-                             "parties": json.loads(parties), "invites": invites})
-        out.append({"id": mid, "incident_id": iid, "district": district,
-                    "category": inc.category, "text": inc.text, "assigned_at": assigned_at,
-                    "outcome": outcome, "agreement": agreement, "closed_at": closed_at,
-                    "sessions": sessions, "zone": str(ctx.workspace.zone)})
+            "SELECT id, at, place, parties FROM ops_mediation_sessions WHERE "
+            "mediation_id=? ORDER BY at",
+            (mid,),
+        ).fetchall():
+            invites = [
+                {"party": p, "code": c, "opened": o is not None}
+                for c, p, o in con.execute(
+                    "SELECT code, party, opened_at FROM ops_mediation_invites "
+                    "WHERE session_id=? ORDER BY party",
+                    (sid,),
+                ).fetchall()
+            ]
+            sessions.append(
+                {
+                    "id": sid,
+                    "at": at,
+                    "at_local": format_local(from_epoch(at), ctx.workspace.zone),
+                    "place": place,
+                    "parties": json.loads(parties),
+                    "invites": invites,
+                }
+            )
+        out.append(
+            {
+                "id": mid,
+                "incident_id": iid,
+                "district": district,
+                "category": inc.category,
+                "text": inc.text,
+                "assigned_at": assigned_at,
+                "outcome": outcome,
+                "agreement": agreement,
+                "closed_at": closed_at,
+                "sessions": sessions,
+                "zone": str(ctx.workspace.zone),
+            }
+        )
     audit_detail(cases=len(out))
     return out
 
 
 @service("mediation.schedule", permission="mediation.run", audit=False)
-def schedule(ctx: ServiceContext, *, mediation_id: int, at: Any, parties: list[str],
-             place: str = "online 线上") -> dict[str, Any]:
+def schedule(
+    ctx: ServiceContext,
+    *,
+    mediation_id: int,
+    at: Any,
+    parties: list[str],
+    place: str = "online 线上",
+) -> dict[str, Any]:
     """Schedule a session of one of my cases and invite each party by a link of its own.
 
     ``at`` is epoch seconds or ISO text; text without an offset is the workspace's local time.
@@ -146,8 +200,12 @@ def schedule(ctx: ServiceContext, *, mediation_id: int, at: Any, parties: list[s
     from ops.model import from_epoch
 
     when = _epoch(at, "at", ctx.workspace.zone)
-    if not isinstance(parties, list) or not parties or len(parties) > MAX_PARTIES or not all(
-            isinstance(p, str) and p.strip() and len(p) <= 100 for p in parties):
+    if (
+        not isinstance(parties, list)
+        or not parties
+        or len(parties) > MAX_PARTIES
+        or not all(isinstance(p, str) and p.strip() and len(p) <= 100 for p in parties)
+    ):
         raise OpsError(f"parties: 1 to {MAX_PARTIES} names of at most 100 characters")
     if not isinstance(place, str) or len(place) > 200:
         raise OpsError("place: at most 200 characters")
@@ -156,31 +214,46 @@ def schedule(ctx: ServiceContext, *, mediation_id: int, at: Any, parties: list[s
         case = _own(ctx, tx.con, mediation_id)
         if case[4] is not None:
             raise OpsError(f"mediation case {mediation_id} is closed ({case[4]})")
-        cur = tx.con.execute("INSERT INTO ops_mediation_sessions (mediation_id, at, place, "
-                             "parties, created_by, created_at) VALUES (?,?,?,?,?,?)",
-                             (case[0], when, place, dumps([p.strip() for p in parties]),
-                              ctx.session.user, tx.now))
+        cur = tx.con.execute(
+            "INSERT INTO ops_mediation_sessions (mediation_id, at, place, "
+            "parties, created_by, created_at) VALUES (?,?,?,?,?,?)",
+            (case[0], when, place, dumps([p.strip() for p in parties]), ctx.session.user, tx.now),
+        )
         sid = int(cur.lastrowid or 0)
         invites = []
         for party in parties:
             code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
-            tx.con.execute("INSERT INTO ops_mediation_invites (code, session_id, party) VALUES "
-                           "(?,?,?)", (code, sid, party.strip()))
-            invites.append({"party": party.strip(), "code": code,
-                            "link": f"/field/invite?code={code}"})
-        tx.event("incident.mediation", case[1], ctx.session.user,
-                 {"incident_id": case[1], "mediation_id": case[0], "session_id": sid,
-                  "at": when})
-        tx.audit(ctx.session.user, "mediation.schedule", {"case": case[0], "session": sid,
-                                                          "parties": len(parties)})
-    return {"session_id": sid, "at": when,
-            "at_local": format_local(from_epoch(when), ctx.workspace.zone), "place": place,
-            "invites": invites}
+            tx.con.execute(
+                "INSERT INTO ops_mediation_invites (code, session_id, party) VALUES (?,?,?)",
+                (code, sid, party.strip()),
+            )
+            invites.append(
+                {"party": party.strip(), "code": code, "link": f"/field/invite?code={code}"}
+            )
+        tx.event(
+            "incident.mediation",
+            case[1],
+            ctx.session.user,
+            {"incident_id": case[1], "mediation_id": case[0], "session_id": sid, "at": when},
+        )
+        tx.audit(
+            ctx.session.user,
+            "mediation.schedule",
+            {"case": case[0], "session": sid, "parties": len(parties)},
+        )
+    return {
+        "session_id": sid,
+        "at": when,
+        "at_local": format_local(from_epoch(when), ctx.workspace.zone),
+        "place": place,
+        "invites": invites,
+    }
 
 
 @service("mediation.outcome", permission="mediation.run", audit=False)
-def outcome(ctx: ServiceContext, *, mediation_id: int, outcome: str,
-            agreement: str = "") -> dict[str, Any]:
+def outcome(
+    ctx: ServiceContext, *, mediation_id: int, outcome: str, agreement: str = ""
+) -> dict[str, Any]:
     """Close one of my cases: success (with the agreement's text) or failed."""
     if outcome not in OUTCOMES:
         raise OpsError(f"outcome {outcome!r} is not one of {', '.join(OUTCOMES)}")
@@ -193,14 +266,26 @@ def outcome(ctx: ServiceContext, *, mediation_id: int, outcome: str,
         case = _own(ctx, tx.con, mediation_id)
         if case[4] is not None:
             raise OpsError(f"mediation case {mediation_id} is already closed ({case[4]})")
-        tx.con.execute("UPDATE ops_mediations SET outcome=?, agreement=?, closed_at=? WHERE id=?",
-                       (outcome, agreement.strip(), tx.now, case[0]))
-        tx.con.execute("UPDATE ops_incidents SET dispute=1, mediation=?, version=version+1, "
-                       "updated_at=? WHERE id=?", (outcome, tx.now, case[1]))
-        tx.event("incident.mediation", case[1], ctx.session.user,
-                 {"incident_id": case[1], "mediation_id": case[0], "outcome": outcome})
-        tx.audit(ctx.session.user, "mediation.outcome", {"case": case[0], "incident": case[1],
-                                                         "outcome": outcome})
+        tx.con.execute(
+            "UPDATE ops_mediations SET outcome=?, agreement=?, closed_at=? WHERE id=?",
+            (outcome, agreement.strip(), tx.now, case[0]),
+        )
+        tx.con.execute(
+            "UPDATE ops_incidents SET dispute=1, mediation=?, version=version+1, "
+            "updated_at=? WHERE id=?",
+            (outcome, tx.now, case[1]),
+        )
+        tx.event(
+            "incident.mediation",
+            case[1],
+            ctx.session.user,
+            {"incident_id": case[1], "mediation_id": case[0], "outcome": outcome},
+        )
+        tx.audit(
+            ctx.session.user,
+            "mediation.outcome",
+            {"case": case[0], "incident": case[1], "outcome": outcome},
+        )
     return {"id": case[0], "incident_id": case[1], "outcome": outcome}
 
 
@@ -217,18 +302,27 @@ def invite(ctx: ServiceContext, *, code: str) -> dict[str, Any]:
         row = tx.con.execute(
             "SELECT i.party, s.at, s.place, m.outcome FROM ops_mediation_invites i JOIN "
             "ops_mediation_sessions s ON s.id = i.session_id JOIN ops_mediations m ON "
-            "m.id = s.mediation_id WHERE i.code=?", (code.strip().upper(),)).fetchone()
+            "m.id = s.mediation_id WHERE i.code=?",
+            (code.strip().upper(),),
+        ).fetchone()
         if row is None:
             raise UnknownMediationError(f"no invitation with code {code[:20]!r}")
-        tx.con.execute("UPDATE ops_mediation_invites SET opened_at=coalesce(opened_at, ?) "
-                       "WHERE code=?", (tx.now, code.strip().upper()))
+        tx.con.execute(
+            "UPDATE ops_mediation_invites SET opened_at=coalesce(opened_at, ?) WHERE code=?",
+            (tx.now, code.strip().upper()),
+        )
     party, at, place, closed = row
-    return {"party": party, "at": format_local(from_epoch(at), ctx.workspace.zone),
-            "place": place, "closed": closed is not None}
+    return {
+        "party": party,
+        "at": format_local(from_epoch(at), ctx.workspace.zone),
+        "place": place,
+        "closed": closed is not None,
+    }
 
 
-def by_mediator(con: Any, start: float | None = None,
-                end: float | None = None) -> dict[str, dict[str, Any]]:
+def by_mediator(
+    con: Any, start: float | None = None, end: float | None = None
+) -> dict[str, dict[str, Any]]:
     """Cases per mediator (assigned in [start, end)): cases, success, failed, open and
     success_rate = success ÷ (success + failed)."""
     sql = "SELECT mediator, outcome FROM ops_mediations WHERE 1=1"

@@ -18,21 +18,37 @@ HISTOGRAM_MIN = (0, 5, 10, 15, 20, 30, 45, 60, 120)
 def distribution(minutes: np.ndarray) -> dict[str, Any]:
     """count, mean, max and percentiles of a set of durations in minutes, plus a histogram."""
     if minutes.size == 0:
-        return {"count": 0, "mean": None, "max": None,
-                **{f"p{p}": None for p in PERCENTILES}, "histogram": []}
+        return {
+            "count": 0,
+            "mean": None,
+            "max": None,
+            **{f"p{p}": None for p in PERCENTILES},
+            "histogram": [],
+        }
     edges = [*HISTOGRAM_MIN, np.inf]
     counts, _ = np.histogram(minutes, bins=edges)
-    hist = [{"from_min": lo, "to_min": None if np.isinf(hi) else hi, "count": int(n)}
-            for lo, hi, n in zip(edges[:-1], edges[1:], counts, strict=True)]
+    hist = [
+        {"from_min": lo, "to_min": None if np.isinf(hi) else hi, "count": int(n)}
+        for lo, hi, n in zip(edges[:-1], edges[1:], counts, strict=True)
+    ]
     pct = np.percentile(minutes, PERCENTILES)
-    return {"count": int(minutes.size), "mean": round(float(minutes.mean()), 2),
-            "max": round(float(minutes.max()), 2),
-            **{f"p{p}": round(float(v), 2) for p, v in zip(PERCENTILES, pct, strict=True)},
-            "histogram": hist}
+    return {
+        "count": int(minutes.size),
+        "mean": round(float(minutes.mean()), 2),
+        "max": round(float(minutes.max()), 2),
+        **{f"p{p}": round(float(v), 2) for p, v in zip(PERCENTILES, pct, strict=True)},
+        "histogram": hist,
+    }
 
 
-def metrics(con: Any, config: OpsConfig, *, now: float, start: datetime | None = None,
-            end: datetime | None = None) -> dict[str, Any]:
+def metrics(
+    con: Any,
+    config: OpsConfig,
+    *,
+    now: float,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> dict[str, Any]:
     """Metrics over incidents received in [start, end) (all when not given).
 
     Returns
@@ -48,8 +64,10 @@ def metrics(con: Any, config: OpsConfig, *, now: float, start: datetime | None =
     (:func:`ops.mediation.by_mediator`). A breach counts closed incidents
     that took longer than the target and open ones already past it.
     """
-    sql = ("SELECT priority, status, received_at, stamps, district, dispute, mediation "
-           "FROM ops_incidents WHERE status != 'cancelled'")
+    sql = (
+        "SELECT priority, status, received_at, stamps, district, dispute, mediation "
+        "FROM ops_incidents WHERE status != 'cancelled'"
+    )
     args: list[Any] = []
     if start is not None:
         sql += " AND received_at >= ?"
@@ -74,13 +92,18 @@ def metrics(con: Any, config: OpsConfig, *, now: float, start: datetime | None =
     by_priority = {}
     for p, target in sorted(config.sla.items()):
         sel = priority == p
-        late_respond = sel & ((has_scene & (respond_min > target.respond_min))
-                              | (~has_scene & (waited_min > target.respond_min)))
-        late_resolve = sel & ((has_resolved & (resolve_min > target.resolve_min))
-                              | (~has_resolved & (waited_min > target.resolve_min)))
+        late_respond = sel & (
+            (has_scene & (respond_min > target.respond_min))
+            | (~has_scene & (waited_min > target.respond_min))
+        )
+        late_resolve = sel & (
+            (has_resolved & (resolve_min > target.resolve_min))
+            | (~has_resolved & (waited_min > target.resolve_min))
+        )
         count = int(sel.sum())
         by_priority[str(p)] = {
-            "label": target.label, "incidents": count,
+            "label": target.label,
+            "incidents": count,
             "response": distribution(respond_min[sel & has_scene]),
             "respond_target_min": target.respond_min,
             "respond_breaches": int(late_respond.sum()),
@@ -92,8 +115,9 @@ def metrics(con: Any, config: OpsConfig, *, now: float, start: datetime | None =
     for r in rows:
         if not r[5] or r[6] is None:
             continue
-        d = mediation.setdefault(r[4] or "(unknown)",
-                                 {"cases": 0, "success": 0, "failed": 0, "pending": 0})
+        d = mediation.setdefault(
+            r[4] or "(unknown)", {"cases": 0, "success": 0, "failed": 0, "pending": 0}
+        )
         d["cases"] += 1
         d[r[6]] += 1
     totals = {"cases": 0, "success": 0, "failed": 0, "pending": 0}
@@ -107,9 +131,13 @@ def metrics(con: Any, config: OpsConfig, *, now: float, start: datetime | None =
     from ops.reports import satisfaction
 
     t0, t1 = (start.timestamp() if start else None), (end.timestamp() if end else None)
-    return {"incidents": n, "response": distribution(respond_min[has_scene]),
-            "satisfaction": satisfaction(con, t0, t1),
-            "mediation_by_mediator": by_mediator(con, t0, t1),
-            "dispatch": distribution(dispatch_min[~np.isnan(dispatch_min)]),
-            "by_priority": by_priority, "mediation": dict(sorted(mediation.items())),
-            "mediation_total": totals}
+    return {
+        "incidents": n,
+        "response": distribution(respond_min[has_scene]),
+        "satisfaction": satisfaction(con, t0, t1),
+        "mediation_by_mediator": by_mediator(con, t0, t1),
+        "dispatch": distribution(dispatch_min[~np.isnan(dispatch_min)]),
+        "by_priority": by_priority,
+        "mediation": dict(sorted(mediation.items())),
+        "mediation_total": totals,
+    }

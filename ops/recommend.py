@@ -103,10 +103,18 @@ def _top(values: np.ndarray, k: int) -> np.ndarray:
     return np.argsort(values, kind="stable")
 
 
-def recommend_at(snapshot: UnitSnapshot, lat: float, lon: float, *,
-                 capabilities: Iterable[str], now: float, road_factor: float,
-                 stale_minutes: float, limit: int,
-                 exclude: Iterable[str] = ()) -> list[Recommendation]:
+def recommend_at(
+    snapshot: UnitSnapshot,
+    lat: float,
+    lon: float,
+    *,
+    capabilities: Iterable[str],
+    now: float,
+    road_factor: float,
+    stale_minutes: float,
+    limit: int,
+    exclude: Iterable[str] = (),
+) -> list[Recommendation]:
     """Best units for a point: by ETA (distance × road factor ÷ speed), then distance."""
     idx = snapshot.candidates(capabilities, exclude)
     if idx.size == 0:
@@ -119,18 +127,33 @@ def recommend_at(snapshot: UnitSnapshot, lat: float, lon: float, *,
         i = int(idx[j])
         pat = snapshot.position_at[i]
         age = None if np.isnan(pat) else max(0.0, now - float(pat))
-        out.append(Recommendation(
-            unit_id=snapshot.ids[i], name=snapshot.names[i], type=snapshot.types[i],
-            district=snapshot.districts[i], distance_m=round(float(dist[j]), 1),
-            eta_s=round(float(eta[j]), 1), stale=age is None or age > stale_minutes * 60,
-            position_age_s=None if age is None else round(age, 1),
-            lat=float(snapshot.lat[i]), lon=float(snapshot.lon[i])))
+        out.append(
+            Recommendation(
+                unit_id=snapshot.ids[i],
+                name=snapshot.names[i],
+                type=snapshot.types[i],
+                district=snapshot.districts[i],
+                distance_m=round(float(dist[j]), 1),
+                eta_s=round(float(eta[j]), 1),
+                stale=age is None or age > stale_minutes * 60,
+                position_age_s=None if age is None else round(age, 1),
+                lat=float(snapshot.lat[i]),
+                lon=float(snapshot.lon[i]),
+            )
+        )
     return out
 
 
-def recommend_many(snapshot: UnitSnapshot, lats: np.ndarray, lons: np.ndarray,
-                   capabilities: Sequence[tuple[str, ...]], *, road_factor: float,
-                   limit: int, chunk: int = 1024) -> list[list[tuple[str, float, float]]]:
+def recommend_many(
+    snapshot: UnitSnapshot,
+    lats: np.ndarray,
+    lons: np.ndarray,
+    capabilities: Sequence[tuple[str, ...]],
+    *,
+    road_factor: float,
+    limit: int,
+    chunk: int = 1024,
+) -> list[list[tuple[str, float, float]]]:
     """Best units for many points at once: per point a list of (unit id, eta_s, distance_m).
 
     Points are grouped by their needed capabilities, and each group is processed in chunks of
@@ -149,7 +172,7 @@ def recommend_many(snapshot: UnitSnapshot, lats: np.ndarray, lons: np.ndarray,
         k = min(limit, idx.size)
         rows = np.array(members)
         for start in range(0, rows.size, chunk):
-            part = rows[start:start + chunk]
+            part = rows[start : start + chunk]
             dist = haversine_matrix_m(lats[part], lons[part], ulat, ulon)
             eta = dist * road_factor / speed[None, :]
             if k < idx.size:
@@ -161,6 +184,11 @@ def recommend_many(snapshot: UnitSnapshot, lats: np.ndarray, lons: np.ndarray,
             top = np.take_along_axis(top, order, axis=1)
             for r, row_i in enumerate(part):
                 result[int(row_i)] = [
-                    (snapshot.ids[int(idx[c])], round(float(eta[r, c]), 1),
-                     round(float(dist[r, c]), 1)) for c in top[r]]
+                    (
+                        snapshot.ids[int(idx[c])],
+                        round(float(eta[r, c]), 1),
+                        round(float(dist[r, c]), 1),
+                    )
+                    for c in top[r]
+                ]
     return result

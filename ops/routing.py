@@ -58,9 +58,14 @@ class RoutingDecision:
     dispute: bool = False  # incidents routed by the rule are dispute cases (mediation)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"rule_id": self.rule_id, "description": self.description,
-                "departments": list(self.departments), "capabilities": list(self.capabilities),
-                "units": self.units, "dispute": self.dispute}
+        return {
+            "rule_id": self.rule_id,
+            "description": self.description,
+            "departments": list(self.departments),
+            "capabilities": list(self.capabilities),
+            "units": self.units,
+            "dispute": self.dispute,
+        }
 
 
 class Router:
@@ -75,21 +80,31 @@ class Router:
         Department id → label.
     """
 
-    def __init__(self, rules: Sequence[RoutingRule], departments: Mapping[str, str],
-                 where: str = "routing") -> None:
+    def __init__(
+        self, rules: Sequence[RoutingRule], departments: Mapping[str, str], where: str = "routing"
+    ) -> None:
         self.rules = list(rules)
         self.departments = dict(departments)
         self.where = where
 
-    def route(self, category: str, text: str = "", priority: int = 3,
-              district: str = "") -> RoutingDecision:
+    def route(
+        self, category: str, text: str = "", priority: int = 3, district: str = ""
+    ) -> RoutingDecision:
         cat, folded = _norm(category), _norm(text)
         for rule in self.rules:
             if rule.matches(cat, folded, priority, district):
-                return RoutingDecision(rule.id, rule.description, rule.departments,
-                                       rule.capabilities, rule.units, rule.dispute)
-        raise OpsConfigError(f"{self.where}: no routing rule matches category {category!r}; "
-                             "add a default rule without conditions at the end")
+                return RoutingDecision(
+                    rule.id,
+                    rule.description,
+                    rule.departments,
+                    rule.capabilities,
+                    rule.units,
+                    rule.dispute,
+                )
+        raise OpsConfigError(
+            f"{self.where}: no routing rule matches category {category!r}; "
+            "add a default rule without conditions at the end"
+        )
 
     def department_label(self, dept: str) -> str:
         return self.departments.get(dept, dept)
@@ -118,11 +133,22 @@ def parse_routing(data: Mapping[str, Any], where: str) -> Router:
             raise OpsConfigError(f"{ctx}: 'departments' must be a non-empty list")
         for d in depts:
             if d not in departments:
-                raise OpsConfigError(f"{ctx}: unknown department {d!r}; declared: "
-                                     f"{', '.join(departments)}")
-        unknown = set(r) - {"id", "description", "departments", "capabilities", "units",
-                            "categories", "keywords", "max_priority", "districts",
-                            "unless", "dispute"}
+                raise OpsConfigError(
+                    f"{ctx}: unknown department {d!r}; declared: {', '.join(departments)}"
+                )
+        unknown = set(r) - {
+            "id",
+            "description",
+            "departments",
+            "capabilities",
+            "units",
+            "categories",
+            "keywords",
+            "max_priority",
+            "districts",
+            "unless",
+            "dispute",
+        }
         if unknown:
             raise OpsConfigError(f"{ctx}: unknown key(s) {', '.join(sorted(unknown))}")
         max_p = r.get("max_priority")
@@ -131,12 +157,19 @@ def parse_routing(data: Mapping[str, Any], where: str) -> Router:
         units = r.get("units", 1)
         if not isinstance(units, int) or units < 0:
             raise OpsConfigError(f"{ctx}: units must be a non-negative integer")
-        rules.append(RoutingRule(
-            id=rid, description=str(r.get("description", rid)), departments=tuple(depts),
-            capabilities=tuple(r.get("capabilities") or ()), units=units,
-            categories=frozenset(_norm(c) for c in r.get("categories") or ()),
-            keywords=tuple(_norm(k) for k in r.get("keywords") or ()),
-            max_priority=max_p, districts=frozenset(r.get("districts") or ()),
-            unless=tuple(_norm(u) for u in r.get("unless") or ()),
-            dispute=bool(r.get("dispute", False))))
+        rules.append(
+            RoutingRule(
+                id=rid,
+                description=str(r.get("description", rid)),
+                departments=tuple(depts),
+                capabilities=tuple(r.get("capabilities") or ()),
+                units=units,
+                categories=frozenset(_norm(c) for c in r.get("categories") or ()),
+                keywords=tuple(_norm(k) for k in r.get("keywords") or ()),
+                max_priority=max_p,
+                districts=frozenset(r.get("districts") or ()),
+                unless=tuple(_norm(u) for u in r.get("unless") or ()),
+                dispute=bool(r.get("dispute", False)),
+            )
+        )
     return Router(rules, {k: str(v) for k, v in departments.items()}, where)

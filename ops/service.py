@@ -66,11 +66,17 @@ class OpsService:
     intake: Intake
     """
 
-    def __init__(self, workspace: Workspace, *, config: OpsConfig | None = None,
-                 clock: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        config: OpsConfig | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
         cfg = config or load_config(workspace.root / "ops")
-        self.ctx = OpsContext(workspace, cfg, _bus_for(str(workspace.store.path)),
-                              clock or time.time)
+        self.ctx = OpsContext(
+            workspace, cfg, _bus_for(str(workspace.store.path)), clock or time.time
+        )
         self.incidents = IncidentDesk(self.ctx)
         self.units = UnitRoster(self.ctx)
         self.dispatch = Dispatcher(self.ctx)
@@ -83,8 +89,9 @@ class OpsService:
         return self.ctx.config
 
     # -- change notification --------------------------------------------------------------------
-    def subscribe(self, callback: EventCallback,
-                  kinds: set[str] | None = None) -> Callable[[], None]:
+    def subscribe(
+        self, callback: EventCallback, kinds: set[str] | None = None
+    ) -> Callable[[], None]:
         """Call ``callback(OpsEvent)`` after each change in this process (optionally only of
         ``kinds``, see :class:`ops.model.OpsEvent`); returns an unsubscribe function."""
         return self.ctx.bus.subscribe(callback, kinds)
@@ -98,32 +105,46 @@ class OpsService:
         polling consoles, not the record: incidents, assignments, alerts and the audit log
         keep everything). Returns how many were deleted."""
         with self.ctx.tx() as tx:
-            return int(tx.con.execute("DELETE FROM ops_events WHERE ts < ?",
-                                      (before.timestamp(),)).rowcount)
+            return int(
+                tx.con.execute(
+                    "DELETE FROM ops_events WHERE ts < ?", (before.timestamp(),)
+                ).rowcount
+            )
 
     def last_event_id(self) -> int:
         """The id of the newest journalled event (0 when none): where a poller starts."""
-        return int(self.ctx.con.execute("SELECT coalesce(max(id), 0) FROM ops_events")
-                   .fetchone()[0])
+        return int(
+            self.ctx.con.execute("SELECT coalesce(max(id), 0) FROM ops_events").fetchone()[0]
+        )
 
     # -- boards and analytics ---------------------------------------------------------------------
     def board(self, queue_limit: int | None = None) -> dict[str, Any]:
         """The status board: incidents and units per status, the open queue with timers (its
         first ``queue_limit`` entries when given) and the number of unacknowledged alerts."""
         unacked = self.ctx.con.execute(
-            "SELECT count(*) FROM ops_alerts WHERE acked_at IS NULL").fetchone()[0]
-        return {"incidents": self.incidents.counts(), "units": self.units.counts(),
-                "queue": self.incidents.open_queue(queue_limit),
-                "alerts_unacked": int(unacked)}
+            "SELECT count(*) FROM ops_alerts WHERE acked_at IS NULL"
+        ).fetchone()[0]
+        return {
+            "incidents": self.incidents.counts(),
+            "units": self.units.counts(),
+            "queue": self.incidents.open_queue(queue_limit),
+            "alerts_unacked": int(unacked),
+        }
 
-    def hotspots(self, start: datetime, end: datetime, *, cell_m: float | None = None,
-                 category: str | None = None) -> dict[str, Any]:
+    def hotspots(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        cell_m: float | None = None,
+        category: str | None = None,
+    ) -> dict[str, Any]:
         """See :func:`ops.hotspots.hotspots`."""
-        return hotspots(self.ctx.con, self.config, start=start, end=end, cell_m=cell_m,
-                        category=category)
+        return hotspots(
+            self.ctx.con, self.config, start=start, end=end, cell_m=cell_m, category=category
+        )
 
-    def metrics(self, start: datetime | None = None,
-                end: datetime | None = None) -> dict[str, Any]:
+    def metrics(self, start: datetime | None = None, end: datetime | None = None) -> dict[str, Any]:
         """See :func:`ops.metrics.metrics`."""
         return metrics(self.ctx.con, self.config, now=self.ctx.clock(), start=start, end=end)
 
@@ -181,11 +202,18 @@ def _when(value: datetime | str | None, ctx: ServiceContext) -> datetime | None:
 
 
 @service("ops.incidents", permission="ops.read")
-def incidents(ctx: ServiceContext, *, status: str | None = None, district: str | None = None,
-              open_only: bool = False, limit: int | None = 50) -> list[Any]:
+def incidents(
+    ctx: ServiceContext,
+    *,
+    status: str | None = None,
+    district: str | None = None,
+    open_only: bool = False,
+    limit: int | None = 50,
+) -> list[Any]:
     """Incidents, newest first (with reporter names and phones)."""
-    found = ops_for(ctx.workspace).incidents.list(status=status, district=district,
-                                                  open_only=open_only, limit=limit)
+    found = ops_for(ctx.workspace).incidents.list(
+        status=status, district=district, open_only=open_only, limit=limit
+    )
     audit_detail(shown=len(found))
     return found
 
@@ -201,38 +229,73 @@ def incident(ctx: ServiceContext, *, incident_id: int) -> dict[str, Any]:
     """One incident with its reporter, routing, time stamps and assignment history."""
     ops = ops_for(ctx.workspace)
     inc = ops.incidents.get(int(incident_id))
-    return {**inc.as_dict(), "assignments": [a.as_dict()
-                                             for a in ops.incidents.assignments(inc.id)]}
+    return {
+        **inc.as_dict(),
+        "assignments": [a.as_dict() for a in ops.incidents.assignments(inc.id)],
+    }
 
 
 @service("ops.incident_create", permission="ops.intake", audit=False)
-def incident_create(ctx: ServiceContext, *, category: str, priority: int,
-                    lat: float | None = None, lon: float | None = None, address: str = "",
-                    district: str = "", reporter: str = "", reporter_phone: str = "",
-                    text: str = "", dispute: bool = False) -> Any:
+def incident_create(
+    ctx: ServiceContext,
+    *,
+    category: str,
+    priority: int,
+    lat: float | None = None,
+    lon: float | None = None,
+    address: str = "",
+    district: str = "",
+    reporter: str = "",
+    reporter_phone: str = "",
+    text: str = "",
+    dispute: bool = False,
+) -> Any:
     """Take in an incident typed by a commander; it is routed at once."""
     return ops_for(ctx.workspace).incidents.create(
-        category, priority, lat=lat, lon=lon, address=address, district=district,
-        reporter=reporter, reporter_phone=reporter_phone, text=text, dispute=dispute)
+        category,
+        priority,
+        lat=lat,
+        lon=lon,
+        address=address,
+        district=district,
+        reporter=reporter,
+        reporter_phone=reporter_phone,
+        text=text,
+        dispute=dispute,
+    )
 
 
 @service("ops.incident_route", permission="ops.intake", audit=False)
-def incident_route(ctx: ServiceContext, *, incident_id: int, category: str | None = None,
-                   priority: int | None = None, text: str | None = None) -> Any:
+def incident_route(
+    ctx: ServiceContext,
+    *,
+    incident_id: int,
+    category: str | None = None,
+    priority: int | None = None,
+    text: str | None = None,
+) -> Any:
     """Correct category, priority or text of an incident and run the routing rules again."""
-    return ops_for(ctx.workspace).incidents.reroute(int(incident_id), category=category,
-                                                    priority=priority, text=text)
+    return ops_for(ctx.workspace).incidents.reroute(
+        int(incident_id), category=category, priority=priority, text=text
+    )
 
 
 @service("ops.incident_status", permission="ops.intake", audit=False)
-def incident_status(ctx: ServiceContext, *, incident_id: int, status: str,
-                    expected_version: int | None = None, feedback: str = "",
-                    assessment: str = "") -> Any:
+def incident_status(
+    ctx: ServiceContext,
+    *,
+    incident_id: int,
+    status: str,
+    expected_version: int | None = None,
+    feedback: str = "",
+    assessment: str = "",
+) -> Any:
     """Move an incident along its lifecycle (accepted, routed, resolved, …); statuses after
     dispatch also need ``ops.dispatch``."""
     sets = {k: v for k, v in (("feedback", feedback), ("assessment", assessment)) if v}
-    return ops_for(ctx.workspace).incidents.advance(int(incident_id), status,
-                                                    expected_version=expected_version, **sets)
+    return ops_for(ctx.workspace).incidents.advance(
+        int(incident_id), status, expected_version=expected_version, **sets
+    )
 
 
 @service("ops.mediation", permission="ops.dispatch", audit=False)
@@ -242,11 +305,17 @@ def mediation(ctx: ServiceContext, *, incident_id: int, outcome: str) -> Any:
 
 
 @service("ops.units", permission="ops.read", audit_repeats=POLL_AUDIT_SECONDS)
-def units(ctx: ServiceContext, *, status: str | None = None, district: str | None = None,
-          capability: str | None = None) -> list[Unit]:
+def units(
+    ctx: ServiceContext,
+    *,
+    status: str | None = None,
+    district: str | None = None,
+    capability: str | None = None,
+) -> list[Unit]:
     """Units with status, position and its age."""
-    return ops_for(ctx.workspace).units.list(status=status, district=district,
-                                             capability=capability)
+    return ops_for(ctx.workspace).units.list(
+        status=status, district=district, capability=capability
+    )
 
 
 @service("ops.seed_units", permission="ops.dispatch")
@@ -260,41 +329,59 @@ def seed_units(ctx: ServiceContext, *, count: int | None = None, seed: int = 7) 
 
 
 @service("ops.unit_status", permission="ops.dispatch", audit=False)
-def unit_status(ctx: ServiceContext, *, unit_id: str, status: str,
-                expected_version: int | None = None) -> Unit:
+def unit_status(
+    ctx: ServiceContext, *, unit_id: str, status: str, expected_version: int | None = None
+) -> Unit:
     """Move a unit to a status its state machine allows (en_route, on_scene, cleared, …)."""
-    return ops_for(ctx.workspace).units.set_status(unit_id, status,
-                                                   expected_version=expected_version)
+    return ops_for(ctx.workspace).units.set_status(
+        unit_id, status, expected_version=expected_version
+    )
 
 
 @service("ops.position", permission="ops.dispatch")
-def position(ctx: ServiceContext, *, unit_id: str, lat: float, lon: float,
-             at: datetime | str | float | None = None) -> Any:
+def position(
+    ctx: ServiceContext,
+    *,
+    unit_id: str,
+    lat: float,
+    lon: float,
+    at: datetime | str | float | None = None,
+) -> Any:
     """Record a unit's position fix (the next recommendation ranks by it)."""
     when = at if isinstance(at, float | int) else _when(at, ctx)
-    unit = ops_for(ctx.workspace).units.update_position(unit_id, lat, lon, when,
-                                                        via="commander")
+    unit = ops_for(ctx.workspace).units.update_position(unit_id, lat, lon, when, via="commander")
     audit_detail(position_at=unit.position_at)
     return unit
 
 
 @service("ops.recommend", permission="ops.read")
-def recommend(ctx: ServiceContext, *, incident_id: int,
-              capabilities: list[str] | None = None,
-              limit: int | None = None) -> list[Recommendation]:
+def recommend(
+    ctx: ServiceContext,
+    *,
+    incident_id: int,
+    capabilities: list[str] | None = None,
+    limit: int | None = None,
+) -> list[Recommendation]:
     """Nearest available units able to handle an incident, with distance and ETA."""
-    found = ops_for(ctx.workspace).dispatch.recommend(int(incident_id),
-                                                      capabilities=capabilities, limit=limit)
+    found = ops_for(ctx.workspace).dispatch.recommend(
+        int(incident_id), capabilities=capabilities, limit=limit
+    )
     audit_detail(units=[r.unit_id for r in found][:10])
     return found
 
 
 @service("ops.assign", permission="ops.dispatch", audit=False)
-def assign(ctx: ServiceContext, *, incident_id: int, unit_ids: list[str] | str,
-           expected_versions: dict[str, int] | None = None) -> list[Assignment]:
+def assign(
+    ctx: ServiceContext,
+    *,
+    incident_id: int,
+    unit_ids: list[str] | str,
+    expected_versions: dict[str, int] | None = None,
+) -> list[Assignment]:
     """Dispatch one or more units to an incident, all or none."""
-    return ops_for(ctx.workspace).dispatch.assign(int(incident_id), unit_ids,
-                                                  expected_versions=expected_versions)
+    return ops_for(ctx.workspace).dispatch.assign(
+        int(incident_id), unit_ids, expected_versions=expected_versions
+    )
 
 
 @service("ops.reassign", permission="ops.dispatch", audit=False)
@@ -310,8 +397,14 @@ def release(ctx: ServiceContext, *, unit_id: str) -> Unit:
 
 
 @service("ops.alerts", permission="ops.read", audit_repeats=POLL_AUDIT_SECONDS)
-def alerts(ctx: ServiceContext, *, since: int | None = None, unacked_only: bool = False,
-           kind: str | None = None, limit: int = 50) -> list[Alert]:
+def alerts(
+    ctx: ServiceContext,
+    *,
+    since: int | None = None,
+    unacked_only: bool = False,
+    kind: str | None = None,
+    limit: int = 50,
+) -> list[Alert]:
     """Alerts, newest first; with ``since``, those after that id (for polling)."""
     center = ops_for(ctx.workspace).alerts
     if since is not None:
@@ -326,18 +419,23 @@ def alert_ack(ctx: ServiceContext, *, alert_id: int, note: str = "") -> Alert:
 
 
 @service("ops.rescan", permission="ops.intake")
-def rescan(ctx: ServiceContext, *, sources: list[str] | None = None,
-           progress: Any = None, cancel: Any = None) -> int:
+def rescan(
+    ctx: ServiceContext,
+    *,
+    sources: list[str] | None = None,
+    progress: Any = None,
+    cancel: Any = None,
+) -> int:
     """Run the alert rules over records already ingested; returns how many alerts rose."""
-    n = ops_for(ctx.workspace).alerts.rescan(sources=sources, progress=progress,
-                                             cancel=cancel)
+    n = ops_for(ctx.workspace).alerts.rescan(sources=sources, progress=progress, cancel=cancel)
     audit_detail(raised=n)
     return n
 
 
 @service("ops.watch", permission="ops.dispatch", audit=False)
-def watch(ctx: ServiceContext, *, kind: str, value: str, reason: str = "",
-          remove: bool = False) -> dict[str, Any]:
+def watch(
+    ctx: ServiceContext, *, kind: str, value: str, reason: str = "", remove: bool = False
+) -> dict[str, Any]:
     """Put a plate, ID number or phone on the watchlist (or take it off with ``remove``)."""
     center = ops_for(ctx.workspace).alerts
     if remove:
@@ -346,9 +444,15 @@ def watch(ctx: ServiceContext, *, kind: str, value: str, reason: str = "",
 
 
 @service("ops.saved_search", permission="search", audit=False)
-def saved_search(ctx: ServiceContext, *, name: str, text: str = "",
-                 fields: dict[str, str] | None = None, sources: list[str] | None = None,
-                 delete: bool = False) -> dict[str, Any]:
+def saved_search(
+    ctx: ServiceContext,
+    *,
+    name: str,
+    text: str = "",
+    fields: dict[str, str] | None = None,
+    sources: list[str] | None = None,
+    delete: bool = False,
+) -> dict[str, Any]:
     """Save (or ``delete``) an alerting saved search; only its owner (or an administrator)
     may change or delete it."""
     center = ops_for(ctx.workspace).alerts
@@ -365,8 +469,15 @@ def board(ctx: ServiceContext, *, queue_limit: int | None = None) -> dict[str, A
 
 
 @service("ops.hotspots", permission="ops.read")
-def hotspots_of(ctx: ServiceContext, *, start: Any = None, end: Any = None, days: float = 7,
-                cell_m: float | None = None, category: str | None = None) -> dict[str, Any]:
+def hotspots_of(
+    ctx: ServiceContext,
+    *,
+    start: Any = None,
+    end: Any = None,
+    days: float = 7,
+    cell_m: float | None = None,
+    category: str | None = None,
+) -> dict[str, Any]:
     """Incident density per grid cell and district vs the previous period (default: the
     ``days`` up to just after the newest incident)."""
     from datetime import UTC, timedelta
@@ -385,8 +496,9 @@ def metrics_of(ctx: ServiceContext, *, start: Any = None, end: Any = None) -> di
 
 
 @service("ops.evaluate", permission="ops.read")
-def evaluate_of(ctx: ServiceContext, *, month: str | None = None,
-                months: int = 13) -> dict[str, Any]:
+def evaluate_of(
+    ctx: ServiceContext, *, month: str | None = None, months: int = 13
+) -> dict[str, Any]:
     """The evaluation dashboard: the indicators of ``evaluation.toml`` by district for
     ``months`` months up to ``month`` (YYYY-MM in the workspace's zone; default the newest
     complete month), each with its year-on-year change."""

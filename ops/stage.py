@@ -36,11 +36,24 @@ class OpsStage:
     def finish(self) -> None:
         if self.created or self.updated or self.problems:
             ws = self.ops.ctx.workspace
-            ws.audit.append(ws.user, "ops.intake", {
-                "created": self.created, "updated": self.updated, "alerts": self.alerts,
-                "skipped": len(self.problems), "problems": self.problems[:20]})
-            log.info("ops intake: %d incidents created, %d updated, %d skipped, %d alerts",
-                     self.created, self.updated, len(self.problems), self.alerts)
+            ws.audit.append(
+                ws.user,
+                "ops.intake",
+                {
+                    "created": self.created,
+                    "updated": self.updated,
+                    "alerts": self.alerts,
+                    "skipped": len(self.problems),
+                    "problems": self.problems[:20],
+                },
+            )
+            log.info(
+                "ops intake: %d incidents created, %d updated, %d skipped, %d alerts",
+                self.created,
+                self.updated,
+                len(self.problems),
+                self.alerts,
+            )
         self.created = self.updated = self.alerts = 0
         self.problems = []
 

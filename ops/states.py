@@ -64,14 +64,17 @@ def parse_state_machine(name: str, table: Mapping[str, Any], where: str) -> Stat
     transitions: dict[str, tuple[str, ...]] = {}
     for state, targets in raw.items():
         if not isinstance(targets, list) or not all(isinstance(t, str) for t in targets):
-            raise OpsConfigError(f"{where}: [{name}.transitions] {state}: expected a list of "
-                                 "state names")
+            raise OpsConfigError(
+                f"{where}: [{name}.transitions] {state}: expected a list of state names"
+            )
         transitions[state] = tuple(targets)
     for state, targets in transitions.items():
         for t in targets:
             if t not in transitions:
-                raise OpsConfigError(f"{where}: [{name}.transitions] {state}: target {t!r} is "
-                                     f"not a declared state ({', '.join(transitions)})")
+                raise OpsConfigError(
+                    f"{where}: [{name}.transitions] {state}: target {t!r} is "
+                    f"not a declared state ({', '.join(transitions)})"
+                )
     initial = table.get("initial")
     if initial not in transitions:
         raise OpsConfigError(f"{where}: [{name}] initial {initial!r} is not a declared state")
@@ -82,6 +85,7 @@ def parse_state_machine(name: str, table: Mapping[str, Any], where: str) -> Stat
                 raise OpsConfigError(f"{where}: [{name}] {key}: {s!r} is not a declared state")
     for src, dst in (extra.get("release_to") or {}).items():
         if src not in transitions or dst not in transitions.get(src, ()):
-            raise OpsConfigError(f"{where}: [{name}] release_to: {src!r} → {dst!r} is not an "
-                                 "allowed transition")
+            raise OpsConfigError(
+                f"{where}: [{name}] release_to: {src!r} → {dst!r} is not an allowed transition"
+            )
     return StateMachine(name, str(initial), transitions, dict(table.get("labels") or {}), extra)

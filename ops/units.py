@@ -27,27 +27,36 @@ def _epoch(value: datetime | float | None, default: float) -> float:
 
 
 def check_point(lat: float, lon: float, what: str) -> None:
-    if (not isinstance(lat, int | float) or not isinstance(lon, int | float)
-            or math.isnan(lat) or math.isnan(lon) or not -90 <= lat <= 90
-            or not -180 <= lon <= 180):
+    if (
+        not isinstance(lat, int | float)
+        or not isinstance(lon, int | float)
+        or math.isnan(lat)
+        or math.isnan(lon)
+        or not -90 <= lat <= 90
+        or not -180 <= lon <= 180
+    ):
         raise InvalidPositionError(f"{what}: position ({lat!r}, {lon!r}) is not a WGS-84 lat/lon")
 
 
 def load_unit(con: object, unit_id: str) -> Unit:
-    row = con.execute(f"SELECT {UNIT_COLUMNS} FROM ops_units WHERE id=?",  # type: ignore
-                      (unit_id,)).fetchone()
+    row = con.execute(  # type: ignore[attr-defined]
+        f"SELECT {UNIT_COLUMNS} FROM ops_units WHERE id=?",
+        (unit_id,),
+    ).fetchone()
     if row is None:
         raise UnknownUnitError(f"unknown unit {unit_id!r}")
     return unit_from_row(row)
 
 
-def write_unit_status(tx: Tx, unit: Unit, status: str, user: str, *,
-                      incident_id: int | None, assigned_by: str | None) -> Unit:
+def write_unit_status(
+    tx: Tx, unit: Unit, status: str, user: str, *, incident_id: int | None, assigned_by: str | None
+) -> Unit:
     """Compare-and-set the unit's status (version must still be the one read in this tx)."""
     cur = tx.con.execute(
         "UPDATE ops_units SET status=?, status_at=?, incident_id=?, assigned_by=?, "
         "version=version+1, updated_at=? WHERE id=? AND version=?",
-        (status, tx.now, incident_id, assigned_by, tx.now, unit.id, unit.version))
+        (status, tx.now, incident_id, assigned_by, tx.now, unit.id, unit.version),
+    )
     if cur.rowcount != 1:
         raise StaleVersionError(f"unit {unit.id} changed while being updated; try again")
     updated = load_unit(tx.con, unit.id)
@@ -57,15 +66,22 @@ def write_unit_status(tx: Tx, unit: Unit, status: str, user: str, *,
 
 def end_assignment(tx: Tx, unit_id: str, user: str, reason: str) -> int | None:
     """Close the unit's open assignment; returns its incident id (None if it had none)."""
-    row = tx.con.execute("SELECT id, incident_id FROM ops_assignments WHERE unit_id=? AND "
-                         "ended_at IS NULL", (unit_id,)).fetchone()
+    row = tx.con.execute(
+        "SELECT id, incident_id FROM ops_assignments WHERE unit_id=? AND ended_at IS NULL",
+        (unit_id,),
+    ).fetchone()
     if row is None:
         return None
-    tx.con.execute("UPDATE ops_assignments SET ended_at=?, ended_by=?, end_reason=? WHERE id=?",
-                   (tx.now, user, reason, row[0]))
-    tx.event("assignment.ended", row[1], user,
-             {"assignment_id": row[0], "incident_id": row[1], "unit_id": unit_id,
-              "reason": reason})
+    tx.con.execute(
+        "UPDATE ops_assignments SET ended_at=?, ended_by=?, end_reason=? WHERE id=?",
+        (tx.now, user, reason, row[0]),
+    )
+    tx.event(
+        "assignment.ended",
+        row[1],
+        user,
+        {"assignment_id": row[0], "incident_id": row[1], "unit_id": unit_id, "reason": reason},
+    )
     return int(row[1])
 
 
@@ -83,18 +99,30 @@ class UnitRoster:
         self.machine = ctx.config.unit_states
 
     # -- roster -------------------------------------------------------------------------------
-    def add(self, unit_id: str, *, name: str = "", unit_type: str, precinct: str = "",
-            district: str = "", capabilities: Sequence[str] | None = None,
-            lat: float | None = None, lon: float | None = None,
-            user: str | None = None, replace: bool = False) -> Unit:
+    def add(
+        self,
+        unit_id: str,
+        *,
+        name: str = "",
+        unit_type: str,
+        precinct: str = "",
+        district: str = "",
+        capabilities: Sequence[str] | None = None,
+        lat: float | None = None,
+        lon: float | None = None,
+        user: str | None = None,
+        replace: bool = False,
+    ) -> Unit:
         """Add a unit (``replace=True`` updates its description, keeping status and position).
 
         ``capabilities`` default to those of its type in ``units.toml``.
         """
         types = self.ctx.config.unit_types
         if unit_type not in types:
-            raise OpsError(f"unit {unit_id}: unknown unit type {unit_type!r}; declared in "
-                           f"units.toml: {', '.join(types)}")
+            raise OpsError(
+                f"unit {unit_id}: unknown unit type {unit_type!r}; declared in "
+                f"units.toml: {', '.join(types)}"
+            )
         if not unit_id or not unit_id.strip():
             raise OpsError("a unit needs a non-empty id")
         caps = list(types[unit_type].capabilities if capabilities is None else capabilities)
@@ -107,29 +135,50 @@ class UnitRoster:
             if exists and not replace:
                 raise OpsError(f"unit {unit_id} already exists")
             if exists:
-                tx.con.execute("UPDATE ops_units SET name=?, type=?, capabilities=?, precinct=?, "
-                               "district=?, version=version+1, updated_at=? WHERE id=?",
-                               (name or unit_id, unit_type, dumps(caps), precinct, district, tx.now,
-                                unit_id))
+                tx.con.execute(
+                    "UPDATE ops_units SET name=?, type=?, capabilities=?, precinct=?, "
+                    "district=?, version=version+1, updated_at=? WHERE id=?",
+                    (name or unit_id, unit_type, dumps(caps), precinct, district, tx.now, unit_id),
+                )
             else:
                 pos_at = tx.now if lat is not None else None
                 tx.con.execute(
                     f"INSERT INTO ops_units ({UNIT_COLUMNS}, updated_at) VALUES "
                     "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (unit_id, name or unit_id, unit_type, dumps(caps), precinct, district,
-                     self.machine.initial, lat, lon, pos_at, tx.now, None, None, 1, tx.now))
+                    (
+                        unit_id,
+                        name or unit_id,
+                        unit_type,
+                        dumps(caps),
+                        precinct,
+                        district,
+                        self.machine.initial,
+                        lat,
+                        lon,
+                        pos_at,
+                        tx.now,
+                        None,
+                        None,
+                        1,
+                        tx.now,
+                    ),
+                )
             unit = load_unit(tx.con, unit_id)
             tx.event("unit.updated" if exists else "unit.created", unit_id, who, unit.as_dict())
-            tx.audit(who, "ops.unit.add", {"unit": unit_id, "type": unit_type,
-                                              "replace": replace})
+            tx.audit(who, "ops.unit.add", {"unit": unit_id, "type": unit_type, "replace": replace})
         return unit
 
     def get(self, unit_id: str) -> Unit:
         """The unit, or :class:`UnknownUnitError`."""
         return load_unit(self.ctx.con, unit_id)
 
-    def list(self, *, status: str | Iterable[str] | None = None, district: str | None = None,
-             capability: str | None = None) -> list[Unit]:
+    def list(
+        self,
+        *,
+        status: str | Iterable[str] | None = None,
+        district: str | None = None,
+        capability: str | None = None,
+    ) -> list[Unit]:
         """Units ordered by id, optionally filtered."""
         sql = f"SELECT {UNIT_COLUMNS} FROM ops_units"
         where, args = [], []
@@ -151,13 +200,21 @@ class UnitRoster:
         """Units per status (every declared status, zeros included) for the status board."""
         out = dict.fromkeys(self.machine.states, 0)
         for status, n in self.ctx.con.execute(
-                "SELECT status, count(*) FROM ops_units GROUP BY status"):
+            "SELECT status, count(*) FROM ops_units GROUP BY status"
+        ):
             out[status] = n
         return out
 
     # -- positions ----------------------------------------------------------------------------
-    def update_position(self, unit_id: str, lat: float, lon: float,
-                        at: datetime | float | None = None, *, via: str = "gps") -> Unit:
+    def update_position(
+        self,
+        unit_id: str,
+        lat: float,
+        lon: float,
+        at: datetime | float | None = None,
+        *,
+        via: str = "gps",
+    ) -> Unit:
         """Record a position fix (the API a GPS plugin calls).
 
         A fix older than the one stored is ignored (fixes arrive out of order), so the stored
@@ -166,9 +223,13 @@ class UnitRoster:
         self.update_positions([(unit_id, lat, lon, at)], via=via)
         return self.get(unit_id)
 
-    def update_positions(self, fixes: Iterable[tuple[str, float, float,
-                                                     datetime | float | None]], *,
-                         via: str = "gps", audit_action: str | None = None) -> int:
+    def update_positions(
+        self,
+        fixes: Iterable[tuple[str, float, float, datetime | float | None]],
+        *,
+        via: str = "gps",
+        audit_action: str | None = None,
+    ) -> int:
         """Record many fixes in one transaction; returns how many moved a unit.
 
         Every fix is kept in ``ops_positions`` with the session's account and ``via`` (how it
@@ -187,26 +248,49 @@ class UnitRoster:
                 cur = tx.con.execute(
                     "UPDATE ops_units SET lat=?, lon=?, position_at=?, updated_at=? WHERE id=? "
                     "AND (position_at IS NULL OR position_at <= ?)",
-                    (lat, lon, when, tx.now, unit_id, when))
+                    (lat, lon, when, tx.now, unit_id, when),
+                )
                 if cur.rowcount:
                     moved += 1
-                    tx.event("unit.moved", unit_id, "gps",
-                             {"unit_id": unit_id, "lat": lat, "lon": lon, "at": when})
-                elif not tx.con.execute("SELECT 1 FROM ops_units WHERE id=?",
-                                        (unit_id,)).fetchone():
+                    tx.event(
+                        "unit.moved",
+                        unit_id,
+                        "gps",
+                        {"unit_id": unit_id, "lat": lat, "lon": lon, "at": when},
+                    )
+                elif not tx.con.execute(
+                    "SELECT 1 FROM ops_units WHERE id=?", (unit_id,)
+                ).fetchone():
                     raise UnknownUnitError(f"position fix for unknown unit {unit_id!r}")
                 fix = record(tx, unit_id, lat, lon, when, account=account, via=via)
                 if audit_action is not None:
-                    audit_fix(tx, fix, unit_id, lat, lon, when, account=account,
-                              action=audit_action, via=via)
+                    audit_fix(
+                        tx,
+                        fix,
+                        unit_id,
+                        lat,
+                        lon,
+                        when,
+                        account=account,
+                        action=audit_action,
+                        via=via,
+                    )
             if moved:  # tells every process's recommender to reload positions
-                tx.con.execute("INSERT INTO ops_meta VALUES ('units_moved', 1) ON CONFLICT(key) "
-                               "DO UPDATE SET value = value + 1")
+                tx.con.execute(
+                    "INSERT INTO ops_meta VALUES ('units_moved', 1) ON CONFLICT(key) "
+                    "DO UPDATE SET value = value + 1"
+                )
         return moved
 
     # -- status -------------------------------------------------------------------------------
-    def set_status(self, unit_id: str, status: str, *, user: str | None = None,
-                   expected_version: int | None = None) -> Unit:
+    def set_status(
+        self,
+        unit_id: str,
+        status: str,
+        *,
+        user: str | None = None,
+        expected_version: int | None = None,
+    ) -> Unit:
         """Move a unit to ``status`` as the state machine allows.
 
         Leaving the bound states (dispatched, en route, on scene) ends the unit's assignment
@@ -217,8 +301,15 @@ class UnitRoster:
         self.ctx.require("ops.dispatch", action="unit.status", unit=unit_id, to=status)
         return self.move(unit_id, status, user=user, expected_version=expected_version)
 
-    def move(self, unit_id: str, status: str, *, user: str | None = None,
-             expected_version: int | None = None, via: str = "") -> Unit:
+    def move(
+        self,
+        unit_id: str,
+        status: str,
+        *,
+        user: str | None = None,
+        expected_version: int | None = None,
+        via: str = "",
+    ) -> Unit:
         """:meth:`set_status` without its permission check, for callers that checked a
         narrower one themselves (a unit's own device, :mod:`ops.field`); ``via`` is audited."""
         from ops.incidents import advance_incident, load_incident
@@ -230,20 +321,27 @@ class UnitRoster:
                 raise StaleVersionError(
                     f"unit {unit_id} changed since you looked (version {expected_version} → "
                     f"{unit.version}; now {unit.status!r}"
-                    + (f", assigned by {unit.assigned_by}" if unit.assigned_by else "") + ")")
+                    + (f", assigned by {unit.assigned_by}" if unit.assigned_by else "")
+                    + ")"
+                )
             self.machine.check(f"unit {unit_id}", unit.status, status)
             incident_id, assigned_by = unit.incident_id, unit.assigned_by
             if status not in BOUND_STATES and incident_id is not None:
                 reason = status if status in ("cleared", "off_duty") else "released"
                 end_assignment(tx, unit_id, who, reason)
                 incident_id, assigned_by = None, None
-            updated = write_unit_status(tx, unit, status, who, incident_id=incident_id,
-                                        assigned_by=assigned_by)
+            updated = write_unit_status(
+                tx, unit, status, who, incident_id=incident_id, assigned_by=assigned_by
+            )
             if status == "on_scene" and unit.incident_id is not None:
                 inc = load_incident(tx.con, unit.incident_id)
                 if self.ctx.config.incident_states.can(inc.status, "on_scene"):
                     advance_incident(tx, self.ctx.config, inc, "on_scene", who)
-            params = {"unit": unit_id, "from": unit.status, "to": status,
-                      "incident": unit.incident_id}
+            params = {
+                "unit": unit_id,
+                "from": unit.status,
+                "to": status,
+                "incident": unit.incident_id,
+            }
             tx.audit(who, "ops.unit.status", {**params, "via": via} if via else params)
         return updated

@@ -17,8 +17,14 @@ if TYPE_CHECKING:
     from ops.events import Tx
 
 #: Friendly names → entity type of the schema.
-KIND_ALIASES = {"plate": "vehicle", "vehicle": "vehicle", "id_number": "person",
-                "person": "person", "id": "person", "phone": "phone"}
+KIND_ALIASES = {
+    "plate": "vehicle",
+    "vehicle": "vehicle",
+    "id_number": "person",
+    "person": "person",
+    "id": "person",
+    "phone": "phone",
+}
 #: Normaliser of a watched record field → entity type whose keys it produces.
 NORMALIZER_KINDS = {"plate": "vehicle", "id_number": "person", "phone": "phone"}
 
@@ -37,8 +43,9 @@ def kind_of(kind: str, value: str) -> tuple[str, str]:
 class WatchIndex:
     """The watchlist in memory for one batch: (entity type, key) → (label, reason)."""
 
-    def __init__(self, entries: dict[tuple[str, str], tuple[str, str]],
-                 config: AlertConfig) -> None:
+    def __init__(
+        self, entries: dict[tuple[str, str], tuple[str, str]], config: AlertConfig
+    ) -> None:
         self.entries = entries
         self.config = config
 
@@ -56,8 +63,9 @@ class WatchIndex:
             tx.con.execute(
                 "INSERT INTO ops_watchlist VALUES (?,?,?,?,?,?,?) ON CONFLICT(kind, key) DO "
                 "UPDATE SET label=excluded.label, reason=excluded.reason, "
-                "source_uid=excluded.source_uid", (e.type, e.key, e.label or e.key, reason,
-                                                   rec.uid, "ingest", tx.now))
+                "source_uid=excluded.source_uid",
+                (e.type, e.key, e.label or e.key, reason, rec.uid, "ingest", tx.now),
+            )
             self.entries[(e.type, e.key)] = (e.label or e.key, reason)
 
     def hits(self, rec: Record) -> Iterator[tuple[str, str, str, str]]:
@@ -92,8 +100,16 @@ class SavedSearch:
     record_types: frozenset[str]
 
     @classmethod
-    def build(cls, sid: int, name: str, *, text: str = "", fields: Mapping[str, str],
-              sources: Iterable[str] = (), record_types: Iterable[str] = ()) -> SavedSearch:
+    def build(
+        cls,
+        sid: int,
+        name: str,
+        *,
+        text: str = "",
+        fields: Mapping[str, str],
+        sources: Iterable[str] = (),
+        record_types: Iterable[str] = (),
+    ) -> SavedSearch:
         if not name or not name.strip():
             raise OpsError("a saved search needs a name")
         terms = tuple(normalize.text(text).split())
@@ -106,12 +122,22 @@ class SavedSearch:
     def from_row(cls, row: Sequence[Any]) -> SavedSearch:
         sid, name, query = row
         q = json.loads(query)
-        return cls.build(sid, name, text=" ".join(q.get("terms", [])), fields=q.get("fields", {}),
-                         sources=q.get("sources", []), record_types=q.get("record_types", []))
+        return cls.build(
+            sid,
+            name,
+            text=" ".join(q.get("terms", [])),
+            fields=q.get("fields", {}),
+            sources=q.get("sources", []),
+            record_types=q.get("record_types", []),
+        )
 
     def query(self) -> dict[str, Any]:
-        return {"terms": list(self.terms), "fields": dict(self.fields),
-                "sources": sorted(self.sources), "record_types": sorted(self.record_types)}
+        return {
+            "terms": list(self.terms),
+            "fields": dict(self.fields),
+            "sources": sorted(self.sources),
+            "record_types": sorted(self.record_types),
+        }
 
     def matches(self, rec: Record) -> bool:
         if self.sources and rec.source not in self.sources:
@@ -123,7 +149,8 @@ class SavedSearch:
             if value is None or normalize.text(str(value)) != want:
                 return False
         if self.terms:
-            hay = normalize.text(" ".join([*map(str, rec.text.values()),
-                                           *map(str, rec.fields.values())]))
+            hay = normalize.text(
+                " ".join([*map(str, rec.text.values()), *map(str, rec.fields.values())])
+            )
             return all(t in hay for t in self.terms)
         return True

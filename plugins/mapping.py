@@ -59,8 +59,16 @@ from plugins.mapping_spec import (
 )
 from plugins.readers import read_any, read_header
 
-__all__ = ["MAPPING_KEYS", "EntityMapping", "LinkMapping", "MappingSource", "SourceMapping",
-           "load_mapping", "parse_mapping", "parse_time"]
+__all__ = [
+    "MAPPING_KEYS",
+    "EntityMapping",
+    "LinkMapping",
+    "MappingSource",
+    "SourceMapping",
+    "load_mapping",
+    "parse_mapping",
+    "parse_time",
+]
 
 _TEMPLATE = re.compile(r"\{([^{}]+)\}")
 _TIME_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y%m%d%H%M%S", "%Y-%m-%d %H:%M")
@@ -141,8 +149,12 @@ class MappingSource(SourcePlugin):
         self._record_schema = RecordSchema(mapping.record_type, mapping.label, mapping.fields)
         # Resolved once: to_record runs for every row, and names → columns never change.
         self._field_columns = [(spec, mapping.column(spec.name)) for spec in mapping.fields]
-        self._plain = {t: mapping.column(t) for e in mapping.entities
-                       for t in (e.key, e.label, *e.props.values()) if "{" not in t}
+        self._plain = {
+            t: mapping.column(t)
+            for e in mapping.entities
+            for t in (e.key, e.label, *e.props.values())
+            if "{" not in t
+        }
 
     @classmethod
     def from_file(cls, path: Path) -> MappingSource:
@@ -174,15 +186,20 @@ class MappingSource(SourcePlugin):
         header = self.header(path)
         if header is None:  # JSON Lines: no header; a missing key shows row by row
             return
-        missing = [(col, where) for col, where in self.mapping.columns_used().items()
-                   if col not in header]
+        missing = [
+            (col, where) for col, where in self.mapping.columns_used().items() if col not in header
+        ]
         if not missing:
             return
-        lines = [f"column {col!r} (named by {where}) is not in the header{nearest(col, header)}"
-                 for col, where in missing]
-        raise PluginError(f"{str(path)!r}: the mapping of source {self.name!r} does not fit "
-                          f"this file: " + "; ".join(lines) + f". The header has: "
-                          f"{', '.join(header)}")
+        lines = [
+            f"column {col!r} (named by {where}) is not in the header{nearest(col, header)}"
+            for col, where in missing
+        ]
+        raise PluginError(
+            f"{str(path)!r}: the mapping of source {self.name!r} does not fit "
+            f"this file: " + "; ".join(lines) + f". The header has: "
+            f"{', '.join(header)}"
+        )
 
     def _value(self, name: str, values: Mapping[str, Any]) -> Any:
         return values.get(self.mapping.column(name))
@@ -192,8 +209,9 @@ class MappingSource(SourcePlugin):
         if column is not None or "{" not in template:
             value = values.get(column if column is not None else self.mapping.column(template))
             return "" if _blank(value) else str(value).strip()
-        return _TEMPLATE.sub(lambda m: str(self._value(m.group(1), values) or "").strip(),
-                             template).strip()
+        return _TEMPLATE.sub(
+            lambda m: str(self._value(m.group(1), values) or "").strip(), template
+        ).strip()
 
     def _time(self, raw: Any, fmt: str | None, line: int, column: str) -> datetime:
         try:
@@ -229,11 +247,17 @@ class MappingSource(SourcePlugin):
                 try:
                     lat, lon = float(str(raw_lat)), float(str(raw_lon))
                 except (TypeError, ValueError):
-                    raise RowError(f"invalid coordinates {raw_lat!r}, {raw_lon!r}", line=line,
-                                   column=m.column(m.lat)) from None
+                    raise RowError(
+                        f"invalid coordinates {raw_lat!r}, {raw_lon!r}",
+                        line=line,
+                        column=m.column(m.lat),
+                    ) from None
                 if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-                    raise RowError(f"coordinates out of range ({lat}, {lon})", line=line,
-                                   column=m.column(m.lat))
+                    raise RowError(
+                        f"coordinates out of range ({lat}, {lon})",
+                        line=line,
+                        column=m.column(m.lat),
+                    )
                 geo = (lat, lon)
         text: dict[str, str] = {}
         fields: dict[str, Any] = {}
@@ -247,8 +271,11 @@ class MappingSource(SourcePlugin):
             elif spec.role is FieldRole.NUMBER:
                 try:
                     text_value = str(raw).strip()
-                    fields[spec.name] = (float(text_value) if "." in text_value or "e" in text_value
-                                         else int(text_value))
+                    fields[spec.name] = (
+                        float(text_value)
+                        if "." in text_value or "e" in text_value
+                        else int(text_value)
+                    )
                 except ValueError:
                     raise RowError(f"not a number: {raw!r}", line=line, column=column) from None
             elif spec.role is FieldRole.TIME:
@@ -262,8 +289,9 @@ class MappingSource(SourcePlugin):
                 geo = geo or point
             elif spec.role is FieldRole.PHOTO:
                 try:
-                    attachments[spec.name] = str(safe_photo(str(raw).strip(), path.parent,
-                                                            self.photo_roots))
+                    attachments[spec.name] = str(
+                        safe_photo(str(raw).strip(), path.parent, self.photo_roots)
+                    )
                 except ValueError as exc:
                     raise RowError(str(exc), line=line, column=column) from None
             else:
@@ -274,20 +302,28 @@ class MappingSource(SourcePlugin):
             if not key_raw:
                 if em.optional:
                     continue
-                raise RowError(f"missing key for {em.type} (entity {em.alias!r}; add "
-                               f"`optional = true` to [entities.{em.alias}] if rows may lack it)",
-                               line=line, column=", ".join(m.template_columns(em.key)))
+                raise RowError(
+                    f"missing key for {em.type} (entity {em.alias!r}; add "
+                    f"`optional = true` to [entities.{em.alias}] if rows may lack it)",
+                    line=line,
+                    column=", ".join(m.template_columns(em.key)),
+                )
             etype = self.schema.entities[em.type]
             key = etype.normalize_key(key_raw)
             if not key:
-                raise RowError(f"empty {em.type} key after normalising {key_raw!r}",
-                               line=line, column=", ".join(m.template_columns(em.key)))
-            props: dict[str, Any] = {p: val for p, col in em.props.items()
-                                     if (val := self._template(col, v))}
+                raise RowError(
+                    f"empty {em.type} key after normalising {key_raw!r}",
+                    line=line,
+                    column=", ".join(m.template_columns(em.key)),
+                )
+            props: dict[str, Any] = {
+                p: val for p, col in em.props.items() if (val := self._template(col, v))
+            }
             if etype.key_normalizer == "id_number" and not id_number_valid(key):
                 props["id_valid"] = False  # flagged for the analyst, never dropped
-            entities[em.alias] = EntityRef(em.type, key, self._template(em.label, v) or key_raw,
-                                           props)
+            entities[em.alias] = EntityRef(
+                em.type, key, self._template(em.label, v) or key_raw, props
+            )
         links: list[LinkRef] = []
         for lm in m.links:
             a, b = entities.get(lm.source), entities.get(lm.target)
@@ -296,10 +332,19 @@ class MappingSource(SourcePlugin):
             ltime = time
             if lm.time and not _blank(self._value(lm.time, v)):
                 ltime = self._time(self._value(lm.time, v), None, line, m.column(lm.time))
-            links.append(LinkRef(lm.type, entity_id(a.type, a.key), entity_id(b.type, b.key),
-                                 ltime))
+            links.append(
+                LinkRef(lm.type, entity_id(a.type, a.key), entity_id(b.type, b.key), ltime)
+            )
         return Record(
-            source=m.name, id=rid, type=m.record_type, time=time, geo=geo, text=text,
-            fields=fields, attachments=attachments, entities=tuple(entities.values()),
-            links=tuple(links), origin=f"{path.name}:{line}",
+            source=m.name,
+            id=rid,
+            type=m.record_type,
+            time=time,
+            geo=geo,
+            text=text,
+            fields=fields,
+            attachments=attachments,
+            entities=tuple(entities.values()),
+            links=tuple(links),
+            origin=f"{path.name}:{line}",
         )

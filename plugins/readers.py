@@ -89,7 +89,8 @@ def detect_encoding(path: Path) -> str:
     raise PluginError(
         f"{str(path)!r}: cannot tell the file's encoding: it is not UTF-8 (invalid byte at "
         f"offset {utf8_bad_at}), GBK/GB18030 or UTF-16. Save it as UTF-8, or declare "
-        "`encoding = \"...\"` in the mapping's [source] table")
+        '`encoding = "..."` in the mapping\'s [source] table'
+    )
 
 
 def _decoded_lines(path: Path, encoding: str, bad_lines: dict[int, str]) -> Iterator[str]:
@@ -101,13 +102,14 @@ def _decoded_lines(path: Path, encoding: str, bad_lines: dict[int, str]) -> Iter
                 for number, line in enumerate(fh, start=1):
                     yield line.removeprefix("\ufeff") if number == 1 else line
             except UnicodeError as exc:  # damaged UTF-16 cannot be resynchronised: stop here
-                raise PluginError(f"{str(path)!r}: line {number + 1}: not valid "
-                                  f"{encoding.upper()}: {exc}") from None
+                raise PluginError(
+                    f"{str(path)!r}: line {number + 1}: not valid {encoding.upper()}: {exc}"
+                ) from None
         return
     with path.open("rb") as fh:
         for number, raw in enumerate(fh, start=1):
             if number == 1 and encoding == "utf-8-sig" and raw.startswith(codecs.BOM_UTF8):
-                raw = raw[len(codecs.BOM_UTF8):]
+                raw = raw[len(codecs.BOM_UTF8) :]
             try:
                 yield raw.decode(encoding)
             except UnicodeDecodeError as exc:
@@ -118,13 +120,16 @@ def _decoded_lines(path: Path, encoding: str, bad_lines: dict[int, str]) -> Iter
 def _header_error(path: Path, encoding: str, exc: csv.Error) -> PluginError:
     hint = ""
     if "NUL" in str(exc):
-        hint = (f" (read as {encoding}; NUL bytes usually mean another encoding such as "
-                "UTF-16: declare `encoding` in the mapping's [source] table)")
+        hint = (
+            f" (read as {encoding}; NUL bytes usually mean another encoding such as "
+            "UTF-16: declare `encoding` in the mapping's [source] table)"
+        )
     return PluginError(f"{str(path)!r}: line 1: unreadable header: {exc}{hint}")
 
 
-def read_csv(path: Path, *, delimiter: str | None = None,
-             encoding: str | None = None) -> Iterator[Row | RowError]:
+def read_csv(
+    path: Path, *, delimiter: str | None = None, encoding: str | None = None
+) -> Iterator[Row | RowError]:
     """Yield the rows of a CSV file; the first row names the columns.
 
     ``encoding`` overrides detection (see :func:`detect_encoding`).
@@ -162,8 +167,9 @@ def read_csv(path: Path, *, delimiter: str | None = None,
         if bad is not None:
             yield RowError(bad, line=line, raw=_bounded(cells))
         elif len(cells) != len(header):
-            yield RowError(f"expected {len(header)} columns, got {len(cells)}", line=line,
-                           raw=_bounded(cells))
+            yield RowError(
+                f"expected {len(header)} columns, got {len(cells)}", line=line, raw=_bounded(cells)
+            )
         else:
             yield Row(line, dict(zip(header, cells, strict=True)))
 
@@ -215,12 +221,18 @@ def read_jsonl(path: Path) -> Iterator[Row | RowError]:
             try:
                 value = json.loads(raw)
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                yield RowError(f"invalid JSON: {exc}", line=number,
-                               raw=raw[:_RAW_LIMIT].decode("utf-8", errors="replace"))
+                yield RowError(
+                    f"invalid JSON: {exc}",
+                    line=number,
+                    raw=raw[:_RAW_LIMIT].decode("utf-8", errors="replace"),
+                )
                 continue
             if not isinstance(value, dict):
-                yield RowError(f"expected a JSON object, got {type(value).__name__}", line=number,
-                               raw=raw[:_RAW_LIMIT].decode("utf-8", errors="replace"))
+                yield RowError(
+                    f"expected a JSON object, got {type(value).__name__}",
+                    line=number,
+                    raw=raw[:_RAW_LIMIT].decode("utf-8", errors="replace"),
+                )
                 continue
             yield Row(number, value)
 
@@ -249,8 +261,9 @@ def read_xlsx(path: Path, *, sheet: str | None = None) -> Iterator[Row | RowErro
     except KeyError:
         raise PluginError(f"{str(path)!r}: no sheet named {sheet!r}") from None
     except Exception as exc:  # read-only mode parses the sheet lazily: damage shows up here
-        raise PluginError(f"{str(path)!r}: row {number + 1}: damaged workbook: "
-                          f"{type(exc).__name__}: {exc}") from exc
+        raise PluginError(
+            f"{str(path)!r}: row {number + 1}: damaged workbook: {type(exc).__name__}: {exc}"
+        ) from exc
     finally:
         book.close()
 

@@ -40,6 +40,7 @@ _PLUGIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
 #: Entry points of superbrain's own package are part of the application, not third-party code.
 BUILTIN_PREFIX = "plugins.builtin"
 
+
 @dataclass(frozen=True)
 class LoadedPlugin:
     """A plugin that loaded: the instance, where it came from and a hash of its code."""
@@ -109,37 +110,51 @@ def code_hash(path: Path) -> str:
 
 def _check_allowed(sha: str, allowed: frozenset[str] | None, origin: str) -> None:
     if allowed is not None and sha not in allowed:
-        raise PermissionError(f"{origin}: code sha256 {sha or '(unreadable)'} is not in the "
-                              "workspace's [plugins] allowed_sha256 list; not loaded")
+        raise PermissionError(
+            f"{origin}: code sha256 {sha or '(unreadable)'} is not in the "
+            "workspace's [plugins] allowed_sha256 list; not loaded"
+        )
 
 
 def _instantiate(obj: Any, origin: str) -> SourcePlugin:
-    plugin = obj() if isinstance(obj, type) or (callable(obj) and not isinstance(
-        obj, SourcePlugin)) else obj
+    plugin = (
+        obj()
+        if isinstance(obj, type) or (callable(obj) and not isinstance(obj, SourcePlugin))
+        else obj
+    )
     if not isinstance(plugin, SourcePlugin):
         raise TypeError(f"{origin} gave {type(plugin).__name__}, not a SourcePlugin")
     if not plugin.name:
         raise TypeError(f"{origin}: plugin has no name")
     # The name ends up in file names, the CLI and the audit; metadata must be plain text.
     if not isinstance(plugin.name, str) or not _PLUGIN_NAME.fullmatch(plugin.name):
-        raise TypeError(f"{origin}: plugin name {plugin.name!r} must be 1-64 letters, digits, "
-                        "'_' or '-', starting with a letter")
+        raise TypeError(
+            f"{origin}: plugin name {plugin.name!r} must be 1-64 letters, digits, "
+            "'_' or '-', starting with a letter"
+        )
     for attr in ("version", "description"):
         if not isinstance(getattr(plugin, attr), str):
-            raise TypeError(f"{origin}: plugin {plugin.name!r}: {attr} must be a string, not "
-                            f"{getattr(plugin, attr)!r}")
+            raise TypeError(
+                f"{origin}: plugin {plugin.name!r}: {attr} must be a string, not "
+                f"{getattr(plugin, attr)!r}"
+            )
     formats = plugin.formats
     if not isinstance(formats, tuple | list) or not all(isinstance(f, str) for f in formats):
-        raise TypeError(f"{origin}: plugin {plugin.name!r}: formats must be a tuple of "
-                        f"extensions, not {formats!r}")
+        raise TypeError(
+            f"{origin}: plugin {plugin.name!r}: formats must be a tuple of "
+            f"extensions, not {formats!r}"
+        )
     return plugin
 
 
 def _add(result: Discovery, plugin: SourcePlugin, origin: str, sha: str) -> None:
     if plugin.name in result.loaded:
         first = result.loaded[plugin.name].origin
-        result.failed.append(PluginFailure(
-            plugin.name, origin, f"duplicate source name {plugin.name!r} (first from {first})"))
+        result.failed.append(
+            PluginFailure(
+                plugin.name, origin, f"duplicate source name {plugin.name!r} (first from {first})"
+            )
+        )
         return
     result.loaded[plugin.name] = LoadedPlugin(plugin, origin, sha)
 
@@ -161,17 +176,21 @@ def _load_entry_point(ep: EntryPoint, origin: str) -> SourcePlugin:
     return _instantiate(ep.load(), origin)
 
 
-def load_entry_points(result: Discovery, eps: Iterable[EntryPoint],
-                      allowed: frozenset[str] | None = None,
-                      timeout: float = LOAD_TIMEOUT) -> None:
+def load_entry_points(
+    result: Discovery,
+    eps: Iterable[EntryPoint],
+    allowed: frozenset[str] | None = None,
+    timeout: float = LOAD_TIMEOUT,
+) -> None:
     for ep in eps:
         origin = f"entry point {ep.name} = {ep.value}"
         try:
             sha = _hash_file(_entry_point_file(ep))
             if not ep.module.startswith(BUILTIN_PREFIX):
                 _check_allowed(sha, allowed, origin)
-            plugin = call_with_timeout(partial(_load_entry_point, ep, origin), timeout,
-                                       f"loading {origin}")
+            plugin = call_with_timeout(
+                partial(_load_entry_point, ep, origin), timeout, f"loading {origin}"
+            )
             _add(result, plugin, origin, sha)
         except (Exception, SystemExit) as exc:  # a broken plugin never stops discovery
             log.warning("plugin %s failed to load: %s", ep.name, exc)
@@ -182,7 +201,8 @@ def _import_file(path: Path) -> ModuleType:
     mod_name = f"superbrain_user_plugin_{path.stem}"
     target = path / "__init__.py" if path.is_dir() else path
     spec = importlib.util.spec_from_file_location(
-        mod_name, target, submodule_search_locations=[str(path)] if path.is_dir() else None)
+        mod_name, target, submodule_search_locations=[str(path)] if path.is_dir() else None
+    )
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot import {str(path)!r}")
     module = importlib.util.module_from_spec(spec)
@@ -203,8 +223,12 @@ def _load_module_plugins(path: Path, origin: str) -> list[SourcePlugin]:
     return [_instantiate(obj, origin) for obj in objs]
 
 
-def load_folder(result: Discovery, folder: Path, allowed: frozenset[str] | None = None,
-                timeout: float = LOAD_TIMEOUT) -> None:
+def load_folder(
+    result: Discovery,
+    folder: Path,
+    allowed: frozenset[str] | None = None,
+    timeout: float = LOAD_TIMEOUT,
+) -> None:
     """Load every ``*.py`` module, package and ``*.toml`` mapping in ``folder``.
 
     A module exposes ``plugin`` (an instance or factory) or ``PLUGINS`` (a list of them).
@@ -227,8 +251,9 @@ def load_folder(result: Discovery, folder: Path, allowed: frozenset[str] | None 
             elif path.suffix == ".py" or (path.is_dir() and (path / "__init__.py").exists()):
                 sha = code_hash(path)
                 _check_allowed(sha, allowed, origin)
-                plugins = call_with_timeout(partial(_load_module_plugins, path, origin),
-                                            timeout, f"loading {origin}")
+                plugins = call_with_timeout(
+                    partial(_load_module_plugins, path, origin), timeout, f"loading {origin}"
+                )
                 for plugin in plugins:
                     _add(result, plugin, origin, sha)
         except (Exception, SystemExit) as exc:  # sys.exit() at import must not end the app
@@ -252,8 +277,7 @@ def discover(
     listed load (built-ins always do); ``load_timeout``: seconds per plugin load.
     """
     result = Discovery()
-    allowed = frozenset(h.lower() for h in allowed_sha256) if allowed_sha256 is not None \
-        else None
+    allowed = frozenset(h.lower() for h in allowed_sha256) if allowed_sha256 is not None else None
     if use_entry_points:
         load_entry_points(result, entry_points(group=group), allowed, load_timeout)
     for folder in folders:

@@ -20,17 +20,19 @@ from dataclasses import dataclass
 from core import normalize
 from core.normalize import fold
 
-_HAN_RANGES = ("\u2e80-\u2fdf\u3005\u3007\u3021-\u3029\u3038-\u303b\u3400-\u4dbf"
-               "\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f")
+_HAN_RANGES = (
+    "\u2e80-\u2fdf\u3005\u3007\u3021-\u3029\u3038-\u303b\u3400-\u4dbf"
+    "\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+)
 _LET = f"[^\\W\\d{_HAN_RANGES}]"  # letters and "_", not Han
 _NUM = r"\d"
-_TOKEN = re.compile(
-    f"[{_HAN_RANGES}]|(?:{_LET}+(?:[.'’:]{_LET}+)*|{_NUM}+(?:[.,;'’]{_NUM}+)*)+")
+_TOKEN = re.compile(f"[{_HAN_RANGES}]|(?:{_LET}+(?:[.'’:]{_LET}+)*|{_NUM}+(?:[.,;'’]{_NUM}+)*)+")
 
 #: The same rule for tantivy's regex tokenizer (Rust ``regex`` syntax).
 RUST_TOKEN_PATTERN = (
     r"\p{Han}|(?:[\p{L}\p{Mn}\p{Mc}_--\p{Han}]+(?:[.'’:][\p{L}\p{Mn}\p{Mc}_--\p{Han}]+)*"
-    r"|\p{Nd}+(?:[.,;'’]\p{Nd}+)*)+")
+    r"|\p{Nd}+(?:[.,;'’]\p{Nd}+)*)+"
+)
 
 _HAN_CHAR = re.compile(f"[{_HAN_RANGES}]")
 _DIGIT = re.compile(r"\d")
@@ -87,8 +89,11 @@ def token_spans(folded_text: str) -> tuple[list[str], list[int], list[int]]:
     """Tokens of already folded text and their start and end offsets, as three lists (the
     highlighter's fast path: no object per token)."""
     matches = list(_TOKEN.finditer(folded_text))
-    return ([m.group().lower() for m in matches], [m.start() for m in matches],
-            [m.end() for m in matches])
+    return (
+        [m.group().lower() for m in matches],
+        [m.start() for m in matches],
+        [m.end() for m in matches],
+    )
 
 
 def tokens_with_offsets(folded_text: str) -> Iterator[Token]:
@@ -110,9 +115,11 @@ _ID = re.compile(r"^(?:\d{17}[\dX]|\d{15})$")
 
 # Identifiers written inside free text (a narrative that mentions a plate or a phone).
 _PLATE_IN_TEXT = re.compile(
-    r"[\u4e00-\u9fff]\s?[A-Za-z][\s·•・.\-]?[A-Za-z0-9]{5,6}(?![A-Za-z0-9])")
+    r"[\u4e00-\u9fff]\s?[A-Za-z][\s·•・.\-]?[A-Za-z0-9]{5,6}(?![A-Za-z0-9])"
+)
 _PHONE_IN_TEXT = re.compile(
-    r"(?<![\d+])(?:(?:\+|00)?86[\s\-]?)?1[3-9]\d[\s\-]?\d{4}[\s\-]?\d{4}(?!\d)")
+    r"(?<![\d+])(?:(?:\+|00)?86[\s\-]?)?1[3-9]\d[\s\-]?\d{4}[\s\-]?\d{4}(?!\d)"
+)
 _ID_IN_TEXT = re.compile(r"(?<!\d)\d{17}[\dXx](?![\dXx])")
 
 
@@ -158,7 +165,8 @@ def identifiers_in_text(text: str) -> set[str]:
 
 
 _SPACED_ID = re.compile(
-    r"(?<![\w.])\+?[\d\-()]+(?:[ \t][\d\-()]+)+|[\u4e00-\u9fff][A-Za-z][ \t][A-Za-z0-9]{4,6}")
+    r"(?<![\w.])\+?[\d\-()]+(?:[ \t][\d\-()]+)+|[\u4e00-\u9fff][A-Za-z][ \t][A-Za-z0-9]{4,6}"
+)
 
 
 def join_spaced_identifiers(query: str) -> str:

@@ -55,10 +55,15 @@ class SearchBackend(ABC):
             status = "red"
         else:
             status = "yellow" if health.status == "green" else health.status
-        what = (f"{missing:,} records of the store are missing from the index" if missing > 0
-                else f"the index holds {-missing:,} documents more than the store")
-        message = (f"index has {health.documents:,} documents, store {stored:,} records: {what};"
-                   " searches may miss records — run `superbrain reindex`")
+        what = (
+            f"{missing:,} records of the store are missing from the index"
+            if missing > 0
+            else f"the index holds {-missing:,} documents more than the store"
+        )
+        message = (
+            f"index has {health.documents:,} documents, store {stored:,} records: {what};"
+            " searches may miss records — run `superbrain reindex`"
+        )
         return replace(health, status=status, detail=detail, message=message)
 
     def plan(self, request: SearchRequest) -> Plan:
@@ -90,9 +95,14 @@ class SearchBackend(ABC):
         """Backend status; never raises for an unreachable server (status "red")."""
 
     @abstractmethod
-    def rebuild(self, records: Iterable[Record], *, total: int | None = None,
-                progress: ProgressCallback | None = None,
-                cancel: CancelToken | None = None) -> IndexReport:
+    def rebuild(
+        self,
+        records: Iterable[Record],
+        *,
+        total: int | None = None,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> IndexReport:
         """Build a fresh index from ``records`` and switch searches to it atomically.
 
         Searches keep using the old index until the switch (no downtime); a cancelled rebuild
@@ -121,8 +131,9 @@ def decode_cursor(cursor: str, request: SearchRequest) -> dict[str, Any]:
     except (ValueError, UnicodeDecodeError):
         raise CursorError(f"cursor {cursor[:20]!r}… is not a search cursor") from None
     if payload.get("q") != request_key(request):
-        raise CursorError("cursor belongs to another query, filter or sort; start again "
-                          "without a cursor")
+        raise CursorError(
+            "cursor belongs to another query, filter or sort; start again without a cursor"
+        )
     return payload
 
 
@@ -151,16 +162,20 @@ def open_backend(workspace: Workspace, registry: FieldRegistry | None = None) ->
         from search.elastic import ElasticsearchBackend
 
         backend: SearchBackend = ElasticsearchBackend.from_config(
-            cfg, registry, shards=cfg.shards, replicas=cfg.replicas)
+            cfg, registry, shards=cfg.shards, replicas=cfg.replicas
+        )
         backend.store_count = workspace.store.count
         return backend
     from search.embedded import EmbeddedBackend
 
     workers = workspace.config.get("search", {}).get("index_workers")
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
-                                or workers < 0):
-        raise SearchConfigError(f"[search] index_workers = {workers!r}: expected a whole "
-                                "number >= 0 (0: build documents in the ingesting process)")
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, int) or workers < 0
+    ):
+        raise SearchConfigError(
+            f"[search] index_workers = {workers!r}: expected a whole "
+            "number >= 0 (0: build documents in the ingesting process)"
+        )
     backend = EmbeddedBackend(workspace.search_dir, registry, index_workers=workers)
     backend.store_count = workspace.store.count
     return backend

@@ -47,6 +47,7 @@ CST = timezone(timedelta(hours=8))
 def _default_zone() -> ZoneInfo:
     return zone_named(DEFAULT_ZONE)
 
+
 #: Top-level keyword fields every document has.
 CORE_KEYWORDS = ("uid", "source", "type", "day", "ids", "ent")
 
@@ -66,8 +67,9 @@ class FieldRegistry:
     zone: ZoneInfo = field(default_factory=_default_zone, compare=False)
 
     @classmethod
-    def from_schemas(cls, schemas: Iterable[RecordSchema],
-                     zone: ZoneInfo | None = None) -> FieldRegistry:
+    def from_schemas(
+        cls, schemas: Iterable[RecordSchema], zone: ZoneInfo | None = None
+    ) -> FieldRegistry:
         reg = cls(zone=zone or _default_zone())
         for schema in schemas:
             reg.add(schema)
@@ -89,8 +91,14 @@ class FieldRegistry:
             if known is None:
                 self.fields[spec.name] = spec
             elif known.role is not spec.role:
-                log.warning("field %r is %s in one schema and %s in %r; using %s", spec.name,
-                            known.role, spec.role, schema.record_type, known.role)
+                log.warning(
+                    "field %r is %s in one schema and %s in %r; using %s",
+                    spec.name,
+                    known.role,
+                    spec.role,
+                    schema.record_type,
+                    known.role,
+                )
 
     def spec(self, record_type: str, name: str) -> FieldSpec | None:
         """The field's spec in ``record_type``'s schema, else its first declaration."""
@@ -198,9 +206,13 @@ def _field_plan(registry: FieldRegistry, record_type: str, name: str) -> _FieldP
                 normalizer = normalize.get(spec.normalizer)
             except KeyError:
                 log.warning("field %r names unknown normalizer %r", spec.name, spec.normalizer)
-        plan = _FieldPlan(spec, spec.role if spec else None,
-                          registry.role(name) is FieldRole.TEXT, normalizer,
-                          spec is None or spec.normalizer not in ("plate", "phone", "id_number"))
+        plan = _FieldPlan(
+            spec,
+            spec.role if spec else None,
+            registry.role(name) is FieldRole.TEXT,
+            normalizer,
+            spec is None or spec.normalizer not in ("plate", "phone", "id_number"),
+        )
         registry._plans[key] = plan
     return plan
 
@@ -292,8 +304,11 @@ def build_doc(record: Record, registry: FieldRegistry) -> dict[str, Any]:
         "d": dates,
         "ids": sorted(ids),
         "ent": entity_ids,
-        "src": {"title": record.title(), "text": dict(record.text),
-                "time": record.time.isoformat() if record.time else None},
+        "src": {
+            "title": record.title(),
+            "text": dict(record.text),
+            "time": record.time.isoformat() if record.time else None,
+        },
     }
     return doc
 
@@ -313,8 +328,9 @@ def time_value_ms(value: Any) -> int | None:
     return None if dt is None else epoch_ms(dt)
 
 
-def field_plan_tuple(registry: FieldRegistry, record_type: str,
-                     name: str) -> tuple[str, bool, str | None, bool] | None:
+def field_plan_tuple(
+    registry: FieldRegistry, record_type: str, name: str
+) -> tuple[str, bool, str | None, bool] | None:
     """How ``build_doc`` treats a field, as plain values: ``(role, declared_text, normalizer
     name, detect_forms)``, or None for a field no schema declares (the compiled builder's
     view of :class:`_FieldPlan`)."""

@@ -82,14 +82,20 @@ def schema_mapping(schema: RecordSchema | None) -> dict[str, Any]:
             {"d": {"path_match": "d.*", "mapping": {"type": "date", "format": "epoch_millis"}}},
         ],
         "properties": {
-            "uid": keyword, "source": keyword, "type": keyword, "day": keyword,
-            "ids": keyword, "ent": keyword,
+            "uid": keyword,
+            "source": keyword,
+            "type": keyword,
+            "day": keyword,
+            "ids": keyword,
+            "ent": keyword,
             "all": {"type": "text", "analyzer": "standard"},
             "time": {"type": "date", "format": "epoch_millis"},
             "geo": {"type": "geo_point"},
             "src": {"type": "object", "enabled": False},
-            "t": {"properties": t}, "k": {"properties": k},
-            "n": {"properties": n}, "d": {"properties": d},
+            "t": {"properties": t},
+            "k": {"properties": k},
+            "n": {"properties": n},
+            "d": {"properties": d},
         },
     }
 
@@ -103,9 +109,17 @@ class ElasticsearchBackend(SearchBackend):
 
     name = "elasticsearch"
 
-    def __init__(self, client: Any, registry: FieldRegistry, *, prefix: str = "superbrain",
-                 url: str = "", shards: int = 1, replicas: int = 0,
-                 bulk_threads: int = BULK_THREADS) -> None:
+    def __init__(
+        self,
+        client: Any,
+        registry: FieldRegistry,
+        *,
+        prefix: str = "superbrain",
+        url: str = "",
+        shards: int = 1,
+        replicas: int = 0,
+        bulk_threads: int = BULK_THREADS,
+    ) -> None:
         super().__init__(registry)
         self.client = client
         self.prefix = _NAME.sub("-", prefix.lower()).strip("-") or "superbrain"
@@ -122,14 +136,14 @@ class ElasticsearchBackend(SearchBackend):
         self.bulk_threads = bulk_threads
 
     @classmethod
-    def from_config(cls, cfg: SearchConfig, registry: FieldRegistry, *, shards: int = 1,
-                    replicas: int = 0) -> ElasticsearchBackend:
+    def from_config(
+        cls, cfg: SearchConfig, registry: FieldRegistry, *, shards: int = 1, replicas: int = 0
+    ) -> ElasticsearchBackend:
         """A backend for the workspace's ``[search]`` settings (URL(s), credentials, CA)."""
         urls = [u.strip() for u in cfg.url.split(",") if u.strip()]
         if not urls:
             raise SearchConfigError("[search] backend is 'elasticsearch' but url is empty")
-        kwargs: dict[str, Any] = {"request_timeout": 30, "retry_on_timeout": True,
-                                  "max_retries": 2}
+        kwargs: dict[str, Any] = {"request_timeout": 30, "retry_on_timeout": True, "max_retries": 2}
         if cfg.api_key:
             kwargs["api_key"] = cfg.api_key
         elif cfg.username:
@@ -141,8 +155,9 @@ class ElasticsearchBackend(SearchBackend):
         except ValueError as exc:
             raise SearchConfigError(f"[search] url {cfg.url!r}: {exc}") from exc
         shown = ",".join(_USERINFO.sub("//***@", u) for u in urls)  # no passwords in messages
-        return cls(client, registry, prefix=cfg.index_prefix, url=shown,
-                   shards=shards, replicas=replicas)
+        return cls(
+            client, registry, prefix=cfg.index_prefix, url=shown, shards=shards, replicas=replicas
+        )
 
     # -- errors ------------------------------------------------------------------------------
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -150,19 +165,25 @@ class ElasticsearchBackend(SearchBackend):
         try:
             return fn(*args, **kwargs)
         except (es.ConnectionError, es.ConnectionTimeout) as exc:
-            raise SearchUnavailable(f"Elasticsearch at {self.url or '?'} is unreachable "
-                                    f"({what}): {exc}") from None
+            raise SearchUnavailable(
+                f"Elasticsearch at {self.url or '?'} is unreachable ({what}): {exc}"
+            ) from None
         except es.AuthenticationException as exc:
-            raise SearchUnavailable(f"Elasticsearch at {self.url} rejected the credentials "
-                                    f"in [search] ({what}): {exc.message}") from None
+            raise SearchUnavailable(
+                f"Elasticsearch at {self.url} rejected the credentials "
+                f"in [search] ({what}): {exc.message}"
+            ) from None
         except es.ApiError as exc:
             status = getattr(exc.meta, "status", 0)
             if status in (503, 429) or "all shards failed" in str(exc):
-                raise SearchUnavailable(f"Elasticsearch at {self.url} cannot serve {what} "
-                                        f"(HTTP {status}): {self._short(exc)}; cluster health: "
-                                        f"{self.health().status}") from None
-            raise SearchError(f"Elasticsearch refused {what} (HTTP {status}): "
-                              f"{self._short(exc)}") from None
+                raise SearchUnavailable(
+                    f"Elasticsearch at {self.url} cannot serve {what} "
+                    f"(HTTP {status}): {self._short(exc)}; cluster health: "
+                    f"{self.health().status}"
+                ) from None
+            raise SearchError(
+                f"Elasticsearch refused {what} (HTTP {status}): {self._short(exc)}"
+            ) from None
 
     @staticmethod
     def _short(exc: Any) -> str:
@@ -180,14 +201,18 @@ class ElasticsearchBackend(SearchBackend):
     def _create_concrete(self, record_type: str, aliases: bool) -> str:
         name = f"{self.type_alias(record_type)}-{time.time_ns()}"
         body: dict[str, Any] = {
-            "settings": {"number_of_shards": self.shards,
-                         "number_of_replicas": self.replicas,
-                         "refresh_interval": "1s"},
+            "settings": {
+                "number_of_shards": self.shards,
+                "number_of_replicas": self.replicas,
+                "refresh_interval": "1s",
+            },
             "mappings": schema_mapping(self.registry.schemas.get(record_type)),
         }
         if aliases:
-            body["aliases"] = {self.type_alias(record_type): {"is_write_index": True},
-                               self.read_alias: {}}
+            body["aliases"] = {
+                self.type_alias(record_type): {"is_write_index": True},
+                self.read_alias: {},
+            }
         self._call(f"creating index {name}", self.client.indices.create, index=name, **body)
         return name
 
@@ -213,8 +238,9 @@ class ElasticsearchBackend(SearchBackend):
         except _es().NotFoundError:
             return {}
         except Exception:
-            raw = self._call("listing aliases", self.client.indices.get_alias,
-                             index=f"{self.prefix}-*")
+            raw = self._call(
+                "listing aliases", self.client.indices.get_alias, index=f"{self.prefix}-*"
+            )
         return {idx: sorted(v.get("aliases", {})) for idx, v in dict(raw).items()}
 
     # -- writing -----------------------------------------------------------------------------
@@ -222,8 +248,15 @@ class ElasticsearchBackend(SearchBackend):
         helpers = _es().helpers
         ok, failures = 0, {}
         stream = helpers.streaming_bulk(
-            self.client, actions, chunk_size=BULK_CHUNK, max_retries=6, initial_backoff=0.5,
-            max_backoff=30, raise_on_error=False, raise_on_exception=False)
+            self.client,
+            actions,
+            chunk_size=BULK_CHUNK,
+            max_retries=6,
+            initial_backoff=0.5,
+            max_backoff=30,
+            raise_on_error=False,
+            raise_on_exception=False,
+        )
         for success, item in self._call("bulk indexing", list, stream):
             if success:
                 ok += 1
@@ -235,11 +268,13 @@ class ElasticsearchBackend(SearchBackend):
                 failures[str(info.get("_id"))] = str(err)
         return ok, failures
 
-    def _load(self, records: Iterable[Record], target: Any,
-              on_done: Any = None) -> tuple[int, dict[str, str]]:
+    def _load(
+        self, records: Iterable[Record], target: Any, on_done: Any = None
+    ) -> tuple[int, dict[str, str]]:
         """Records into ``target(type)`` indices: compiled documents, parallel bulk requests."""
-        loader = ParallelBulk(self.client, self.url, threads=self.bulk_threads,
-                              what="bulk indexing")
+        loader = ParallelBulk(
+            self.client, self.url, threads=self.bulk_threads, what="bulk indexing"
+        )
         return loader.load(self.docs.bodies(records, target, chunk=BULK_CHUNK), on_done)
 
     def index(self, records: Sequence[Record]) -> IndexReport:
@@ -253,21 +288,39 @@ class ElasticsearchBackend(SearchBackend):
     def delete(self, uids: Sequence[str]) -> None:
         if not uids:
             return
-        found = self._call("finding records to delete", self.client.search,
-                           index=self.read_alias, query={"terms": {"uid": list(uids)}},
-                           size=len(uids), source=False, ignore_unavailable=True)
-        actions = [{"_op_type": "delete", "_index": h["_index"], "_id": h["_id"]}
-                   for h in found["hits"]["hits"]]
+        found = self._call(
+            "finding records to delete",
+            self.client.search,
+            index=self.read_alias,
+            query={"terms": {"uid": list(uids)}},
+            size=len(uids),
+            source=False,
+            ignore_unavailable=True,
+        )
+        actions = [
+            {"_op_type": "delete", "_index": h["_index"], "_id": h["_id"]}
+            for h in found["hits"]["hits"]
+        ]
         if actions:
             self._bulk(actions)
 
     def flush(self) -> None:
-        self._call("refreshing", self.client.indices.refresh, index=self.read_alias,
-                   ignore_unavailable=True, allow_no_indices=True)
+        self._call(
+            "refreshing",
+            self.client.indices.refresh,
+            index=self.read_alias,
+            ignore_unavailable=True,
+            allow_no_indices=True,
+        )
 
-    def rebuild(self, records: Iterable[Record], *, total: int | None = None,
-                progress: ProgressCallback | None = None,
-                cancel: CancelToken | None = None) -> IndexReport:
+    def rebuild(
+        self,
+        records: Iterable[Record],
+        *,
+        total: int | None = None,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> IndexReport:
         new: dict[str, str] = {}
         failures: dict[str, str] = {}
         meter = ProgressMeter(progress, total)
@@ -287,13 +340,11 @@ class ElasticsearchBackend(SearchBackend):
                     stopped = True
                     return
 
-        indexed, bad = self._load(fed(), target,
-                                  lambda n: meter.advance(n, "indexing"))
+        indexed, bad = self._load(fed(), target, lambda n: meter.advance(n, "indexing"))
         failures.update(bad)
         if stopped:
             for name in new.values():
-                self._call("dropping a cancelled rebuild", self.client.indices.delete,
-                           index=name)
+                self._call("dropping a cancelled rebuild", self.client.indices.delete, index=name)
             return IndexReport(indexed, failures, cancelled=True)
         meter.advance(0, "switching aliases", force=True)
         if new:
@@ -301,23 +352,27 @@ class ElasticsearchBackend(SearchBackend):
         old = self._alias_targets()
         actions: list[dict[str, Any]] = []
         for rtype, name in new.items():
-            actions.append({"add": {"index": name, "alias": self.type_alias(rtype),
-                                    "is_write_index": True}})
+            actions.append(
+                {"add": {"index": name, "alias": self.type_alias(rtype), "is_write_index": True}}
+            )
             actions.append({"add": {"index": name, "alias": self.read_alias}})
         retired = [idx for idx in old if idx not in new.values()]
         for idx in retired:
             for alias in old[idx]:
                 actions.append({"remove": {"index": idx, "alias": alias}})
         if actions:
-            self._call("switching aliases", self.client.indices.update_aliases,
-                       actions=actions)
+            self._call("switching aliases", self.client.indices.update_aliases, actions=actions)
         self._known_aliases = {self.type_alias(t) for t in new}
         if retired:
             # Searches already routed to the old indices finish first; deleting them in the
             # same call as the swap makes those searches return partial results.
             time.sleep(self.retire_grace_seconds)
-            self._call("dropping retired indices", self.client.indices.delete,
-                       index=",".join(retired), ignore_unavailable=True)
+            self._call(
+                "dropping retired indices",
+                self.client.indices.delete,
+                index=",".join(retired),
+                ignore_unavailable=True,
+            )
         return IndexReport(indexed, failures)
 
     # -- searching ---------------------------------------------------------------------------
@@ -331,55 +386,90 @@ class ElasticsearchBackend(SearchBackend):
         started = time.perf_counter()
         plan = self.plan(request)
         size = max(1, min(1000, request.size))
-        body: dict[str, Any] = {"query": to_dsl(plan.root, self.text_fields), "size": size,
-                                "sort": self._sort(request), "track_total_hits": True}
+        body: dict[str, Any] = {
+            "query": to_dsl(plan.root, self.text_fields),
+            "size": size,
+            "sort": self._sort(request),
+            "track_total_hits": True,
+        }
         pit = None
         if request.cursor:
             # The first page runs without a point in time (most searches never page); the
             # second page opens one, and every later page reads that same snapshot.
             payload = decode_cursor(request.cursor, request)
-            pit = payload.get("pit") or self._call(
-                "opening a point in time", self.client.open_point_in_time,
-                index=self.read_alias, keep_alive=PIT_KEEP_ALIVE)["id"]
+            pit = (
+                payload.get("pit")
+                or self._call(
+                    "opening a point in time",
+                    self.client.open_point_in_time,
+                    index=self.read_alias,
+                    keep_alive=PIT_KEEP_ALIVE,
+                )["id"]
+            )
             body["search_after"] = payload["after"]
             body["pit"] = {"id": pit, "keep_alive": PIT_KEEP_ALIVE}
         elif request.facets:
-            body["aggs"] = {name: {"terms": {
-                "field": name if name in ("source", "type", "day") else f"k.{name}",
-                "size": request.facet_size, "order": [{"_count": "desc"}, {"_key": "asc"}]}}
-                for name in request.facets}
+            body["aggs"] = {
+                name: {
+                    "terms": {
+                        "field": name if name in ("source", "type", "day") else f"k.{name}",
+                        "size": request.facet_size,
+                        "order": [{"_count": "desc"}, {"_key": "asc"}],
+                    }
+                }
+                for name in request.facets
+            }
         if request.highlight and plan.highlight_terms:
-            body["highlight"] = {"fields": {f: {} for f in self.text_fields},
-                                 "pre_tags": [MARK_OPEN],
-                                 "post_tags": [MARK_CLOSE], "encoder": "html",
-                                 "fragment_size": 120, "number_of_fragments": 3,
-                                 "require_field_match": False}
+            body["highlight"] = {
+                "fields": {f: {} for f in self.text_fields},
+                "pre_tags": [MARK_OPEN],
+                "post_tags": [MARK_CLOSE],
+                "encoder": "html",
+                "fragment_size": 120,
+                "number_of_fragments": 3,
+                "require_field_match": False,
+            }
         body["timeout"] = f"{SEARCH_TIME_LIMIT_S:g}s"  # the server stops and says timed_out
         if pit:
             resp = self._call("searching", self.client.search, **body)
         else:
-            resp = self._call("searching", self.client.search, index=self.read_alias,
-                              ignore_unavailable=True, allow_no_indices=True, **body)
+            resp = self._call(
+                "searching",
+                self.client.search,
+                index=self.read_alias,
+                ignore_unavailable=True,
+                allow_no_indices=True,
+                **body,
+            )
         warnings = list(plan.warnings)
         if resp.get("timed_out"):
-            warnings.append(f"partial results: the search ran longer than "
-                            f"{SEARCH_TIME_LIMIT_S:g} s and was stopped; narrow it")
+            warnings.append(
+                f"partial results: the search ran longer than "
+                f"{SEARCH_TIME_LIMIT_S:g} s and was stopped; narrow it"
+            )
         shards = resp.get("_shards", {})
         if shards.get("failed"):
-            warnings.append(f"partial results: {shards['failed']} of {shards.get('total')} "
-                            "shards did not answer")
+            warnings.append(
+                f"partial results: {shards['failed']} of {shards.get('total')} "
+                "shards did not answer"
+            )
         raw_hits = resp["hits"]["hits"]
         total = int(resp["hits"]["total"]["value"])
         hits = tuple(self._hit(h, request) for h in raw_hits)
-        facets = {name: tuple(FacetBucket(str(b["key"]), int(b["doc_count"]))
-                              for b in agg["buckets"])
-                  for name, agg in resp.get("aggregations", {}).items()}
+        facets = {
+            name: tuple(FacetBucket(str(b["key"]), int(b["doc_count"])) for b in agg["buckets"])
+            for name, agg in resp.get("aggregations", {}).items()
+        }
         next_cursor = None
         more = total > size if pit is None else True
         if raw_hits and len(raw_hits) == size and more:
-            next_cursor = encode_cursor({"q": request_key(request),
-                                         "pit": resp.get("pit_id", pit),
-                                         "after": raw_hits[-1]["sort"]})
+            next_cursor = encode_cursor(
+                {
+                    "q": request_key(request),
+                    "pit": resp.get("pit_id", pit),
+                    "after": raw_hits[-1]["sort"],
+                }
+            )
         elif pit is not None:
             try:
                 self.client.close_point_in_time(id=pit)
@@ -388,10 +478,17 @@ class ElasticsearchBackend(SearchBackend):
         return self._result(total, hits, facets, next_cursor, started, warnings)
 
     @staticmethod
-    def _result(total: int, hits: tuple[Hit, ...], facets: dict[str, Any], cursor: str | None,
-                started: float, warnings: list[str]) -> SearchResult:
-        return SearchResult(total, hits, facets, cursor, (time.perf_counter() - started) * 1000,
-                            tuple(warnings))
+    def _result(
+        total: int,
+        hits: tuple[Hit, ...],
+        facets: dict[str, Any],
+        cursor: str | None,
+        started: float,
+        warnings: list[str],
+    ) -> SearchResult:
+        return SearchResult(
+            total, hits, facets, cursor, (time.perf_counter() - started) * 1000, tuple(warnings)
+        )
 
     @staticmethod
     def _hit(raw: dict[str, Any], request: SearchRequest) -> Hit:
@@ -402,21 +499,31 @@ class ElasticsearchBackend(SearchBackend):
         geo = src.get("geo")
         ms = src.get("time")
         return Hit(
-            uid=src["uid"], source=src["source"], type=src["type"],
+            uid=src["uid"],
+            source=src["source"],
+            type=src["type"],
             score=float(raw.get("_score") or 0.0) if request.sort == "relevance" else 0.0,
             time=datetime.fromtimestamp(ms / 1000, tz=UTC) if ms is not None else None,
             geo=(geo["lat"], geo["lon"]) if geo else None,
             title=inner.get("title", ""),
-            snippets=tuple(merge_adjacent_marks(s)
-                           for values in raw.get("highlight", {}).values()
-                           for s in values)[:3],
-            text=inner.get("text", {}))
+            snippets=tuple(
+                merge_adjacent_marks(s)
+                for values in raw.get("highlight", {}).values()
+                for s in values
+            )[:3],
+            text=inner.get("text", {}),
+        )
 
     def count(self, query: str = "", filters: Filters | None = None) -> int:
         plan = self.planner.plan(query, filters)
-        resp = self._call("counting", self.client.count, index=self.read_alias,
-                          query=to_dsl(plan.root, self.text_fields), ignore_unavailable=True,
-                          allow_no_indices=True)
+        resp = self._call(
+            "counting",
+            self.client.count,
+            index=self.read_alias,
+            query=to_dsl(plan.root, self.text_fields),
+            ignore_unavailable=True,
+            allow_no_indices=True,
+        )
         return int(resp["count"])
 
     def health(self) -> Health:
@@ -424,27 +531,45 @@ class ElasticsearchBackend(SearchBackend):
         try:
             h = self.client.options(request_timeout=10).cluster.health()
         except (es.ConnectionError, es.ConnectionTimeout) as exc:
-            return Health(self.name, "red", 0, {"url": self.url},
-                          f"Elasticsearch at {self.url} is unreachable: {exc}")
+            return Health(
+                self.name,
+                "red",
+                0,
+                {"url": self.url},
+                f"Elasticsearch at {self.url} is unreachable: {exc}",
+            )
         except es.ApiError as exc:
-            return Health(self.name, "red", 0, {"url": self.url},
-                          f"Elasticsearch at {self.url} answered HTTP "
-                          f"{getattr(exc.meta, 'status', '?')}: {self._short(exc)}")
+            return Health(
+                self.name,
+                "red",
+                0,
+                {"url": self.url},
+                f"Elasticsearch at {self.url} answered HTTP "
+                f"{getattr(exc.meta, 'status', '?')}: {self._short(exc)}",
+            )
         docs = 0
         try:
-            docs = int(self.client.count(index=self.read_alias, ignore_unavailable=True,
-                                         allow_no_indices=True)["count"])
+            docs = int(
+                self.client.count(
+                    index=self.read_alias, ignore_unavailable=True, allow_no_indices=True
+                )["count"]
+            )
         except es.ApiError as exc:
             log.debug("count failed: %s", exc)
-        detail = {"url": self.url, "cluster": h.get("cluster_name"),
-                  "nodes": h.get("number_of_nodes"),
-                  "active_shards": h.get("active_shards"),
-                  "unassigned_shards": h.get("unassigned_shards"),
-                  "aliases": self.read_alias}
+        detail = {
+            "url": self.url,
+            "cluster": h.get("cluster_name"),
+            "nodes": h.get("number_of_nodes"),
+            "active_shards": h.get("active_shards"),
+            "unassigned_shards": h.get("unassigned_shards"),
+            "aliases": self.read_alias,
+        }
         status = str(h.get("status", "red"))
-        message = {"green": "ok", "yellow": "replicas unassigned: searches work",
-                   "red": "primary shards unassigned: some records cannot be searched"}.get(
-                       status, status)
+        message = {
+            "green": "ok",
+            "yellow": "replicas unassigned: searches work",
+            "red": "primary shards unassigned: some records cannot be searched",
+        }.get(status, status)
         return self._with_store(Health(self.name, status, docs, detail, message))
 
     def close(self) -> None:

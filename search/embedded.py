@@ -69,8 +69,9 @@ _PIN_SECONDS = 600
 def _analyzer(pretokenized: bool) -> Any:
     if pretokenized:
         return TextAnalyzerBuilder(Tokenizer.whitespace()).build()
-    return TextAnalyzerBuilder(Tokenizer.regex(RUST_TOKEN_PATTERN)).filter(
-        Filter.lowercase()).build()
+    return (
+        TextAnalyzerBuilder(Tokenizer.regex(RUST_TOKEN_PATTERN)).filter(Filter.lowercase()).build()
+    )
 
 
 class _Damaged(SearchUnavailable):
@@ -88,8 +89,9 @@ class _Generation:
             layout: dict[str, Any] = {
                 "format": FORMAT,
                 "text": registry.names(FieldRole.TEXT),
-                "keyword": sorted({*registry.names(FieldRole.KEYWORD),
-                                   *registry.names(FieldRole.IDENTIFIER)}),
+                "keyword": sorted(
+                    {*registry.names(FieldRole.KEYWORD), *registry.names(FieldRole.IDENTIFIER)}
+                ),
                 "number": registry.names(FieldRole.NUMBER),
                 "time": registry.names(FieldRole.TIME),
             }
@@ -101,12 +103,16 @@ class _Generation:
         self.pretokenized = int(layout.get("format", 1)) >= 2
         self.fields: set[str] = set()
         meta = path / "meta.json"
-        if not create and not meta.exists() and any(
-                f.suffix in (".idx", ".store", ".term", ".pos", ".fast") for f in path.iterdir()):
+        if (
+            not create
+            and not meta.exists()
+            and any(
+                f.suffix in (".idx", ".store", ".term", ".pos", ".fast") for f in path.iterdir()
+            )
+        ):
             # segments without the file that lists them: opening would start an empty index
             # over them and every search would silently find nothing
-            raise _Damaged(f"{str(meta)!r} is missing: the index's segments cannot be "
-                           "opened")
+            raise _Damaged(f"{str(meta)!r} is missing: the index's segments cannot be opened")
         if meta.exists():
             # An existing index: its own schema says which fields it has (whatever version
             # of this code wrote it), so opening never depends on rebuilding the same schema.
@@ -118,10 +124,10 @@ class _Generation:
         self.schema = self.index.schema
         self.index.register_tokenizer(TOKENIZER, _analyzer(False))
         self.index.register_tokenizer(WS_TOKENIZER, _analyzer(True))
-        self.index.register_tokenizer(BIGRAM_TOKENIZER, TextAnalyzerBuilder(
-            Tokenizer.ngram(2, 2, False)).build())
-        self.translator = TantivyTranslator(self.schema, self.fields,
-                                            default_text_fields(registry))
+        self.index.register_tokenizer(
+            BIGRAM_TOKENIZER, TextAnalyzerBuilder(Tokenizer.ngram(2, 2, False)).build()
+        )
+        self.translator = TantivyTranslator(self.schema, self.fields, default_text_fields(registry))
         self.doc_layout = DocLayout(frozenset(self.fields), self.pretokenized)
 
     def _build_schema(self, layout: dict[str, Any]) -> tantivy.Schema:
@@ -134,8 +140,9 @@ class _Generation:
             # uid, ids and ent are never faceted or sorted on; as fast fields they only cost
             # a dictionary of unique values at every commit (format 2 drops them).
             fast = ranged or name not in ("uid", "ids", "ent")
-            sb.add_text_field(name, stored=name in ("uid", "source", "type"), fast=fast,
-                              tokenizer_name="raw")
+            sb.add_text_field(
+                name, stored=name in ("uid", "source", "type"), fast=fast, tokenizer_name="raw"
+            )
         sb.add_unsigned_field("h", indexed=True, fast=True)
         sb.add_text_field("all", tokenizer_name=tokenizer)
         sb.add_json_field("kx", tokenizer_name="raw")
@@ -148,14 +155,19 @@ class _Generation:
             self._add(sb, f"t.{name}", lambda f: sb.add_text_field(f, tokenizer_name=tokenizer))
         if self.pretokenized:  # a bigram twin (no positions) of every analysed text field
             for text_field in ["all", *(field_name(f"t.{n}") for n in layout["text"])]:
-                self._add(sb, f"{BIGRAM_PREFIX}{text_field}", lambda f: sb.add_text_field(
-                    f, tokenizer_name=BIGRAM_TOKENIZER, index_option="freq"))
+                self._add(
+                    sb,
+                    f"{BIGRAM_PREFIX}{text_field}",
+                    lambda f: sb.add_text_field(
+                        f, tokenizer_name=BIGRAM_TOKENIZER, index_option="freq"
+                    ),
+                )
         for name in layout["keyword"]:
-            self._add(sb, f"k.{name}",
-                      lambda f: sb.add_text_field(f, tokenizer_name="raw", fast=True))
+            self._add(
+                sb, f"k.{name}", lambda f: sb.add_text_field(f, tokenizer_name="raw", fast=True)
+            )
         for name in layout["number"]:
-            self._add(sb, f"n.{name}",
-                      lambda f: sb.add_float_field(f, indexed=ranged, fast=True))
+            self._add(sb, f"n.{name}", lambda f: sb.add_float_field(f, indexed=ranged, fast=True))
         for name in layout["time"]:
             self._add(sb, f"d.{name}", lambda f: sb.add_date_field(f, indexed=ranged, fast=True))
         return sb.build()
@@ -198,9 +210,14 @@ class EmbeddedBackend(SearchBackend):
 
     name = "embedded"
 
-    def __init__(self, search_dir: Path, registry: FieldRegistry,
-                 writer_heap: int = 128_000_000, writer_threads: int = 1,
-                 index_workers: int | None = None) -> None:
+    def __init__(
+        self,
+        search_dir: Path,
+        registry: FieldRegistry,
+        writer_heap: int = 128_000_000,
+        writer_threads: int = 1,
+        index_workers: int | None = None,
+    ) -> None:
         super().__init__(registry)
         self.root = Path(search_dir) / "tantivy"
         self.root.mkdir(parents=True, exist_ok=True)
@@ -242,8 +259,10 @@ class EmbeddedBackend(SearchBackend):
             self._set_current(gen.path.name)
             return gen
         except (OSError, ValueError, json.JSONDecodeError) as exc:
-            raise SearchUnavailable(f"{str(self.root)!r}: cannot open the search index: {exc}; "
-                                    "run `superbrain reindex` to rebuild it") from exc
+            raise SearchUnavailable(
+                f"{str(self.root)!r}: cannot open the search index: {exc}; "
+                "run `superbrain reindex` to rebuild it"
+            ) from exc
 
     def _set_current(self, name: str) -> None:
         tmp = self.root / "CURRENT.tmp"
@@ -267,8 +286,10 @@ class EmbeddedBackend(SearchBackend):
             try:
                 self._writer = gen.index.writer(self._writer_heap, self._writer_threads)
             except ValueError as exc:
-                raise SearchError(f"{str(gen.path)!r}: cannot write the search index "
-                                  f"(is another ingest running?): {exc}") from exc
+                raise SearchError(
+                    f"{str(gen.path)!r}: cannot write the search index "
+                    f"(is another ingest running?): {exc}"
+                ) from exc
             gen.index.reload()  # another process may have written since: upserts look here
             self._uncommitted.clear()
         return self._writer
@@ -300,8 +321,9 @@ class EmbeddedBackend(SearchBackend):
         indexed = 0
         # Documents are built chunk by chunk outside the lock (searches go on) and added as
         # they come, so tantivy indexes one chunk while the next is being built.
-        for docs, chunk_failures in self._builder.build(records, gen.doc_layout,
-                                                        size_hint=len(records)):
+        for docs, chunk_failures in self._builder.build(
+            records, gen.doc_layout, size_hint=len(records)
+        ):
             failures.update(chunk_failures)
             if not docs:
                 continue
@@ -313,8 +335,9 @@ class EmbeddedBackend(SearchBackend):
         return IndexReport(indexed, failures)
 
     @staticmethod
-    def _add(writer: Any, docs: list[tuple[str, str]], failures: dict[str, str],
-             replace: set[str]) -> int:
+    def _add(
+        writer: Any, docs: list[tuple[str, str]], failures: dict[str, str], replace: set[str]
+    ) -> int:
         """Add ``docs``, deleting first the uids in ``replace`` (and repeats within ``docs``)."""
         added = 0
         for uid, doc in docs:
@@ -369,9 +392,14 @@ class EmbeddedBackend(SearchBackend):
                 self._uncommitted.clear()
             self._pinned.clear()
 
-    def rebuild(self, records: Iterable[Record], *, total: int | None = None,
-                progress: ProgressCallback | None = None,
-                cancel: CancelToken | None = None) -> IndexReport:
+    def rebuild(
+        self,
+        records: Iterable[Record],
+        *,
+        total: int | None = None,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> IndexReport:
         new = _Generation(self.root / f"g-{time.time_ns()}", self.registry, create=True)
         writer = new.index.writer(self._writer_heap, self._writer_threads)
         meter = ProgressMeter(progress, total)
@@ -438,14 +466,17 @@ class EmbeddedBackend(SearchBackend):
         searcher, pin = self._searcher(gen, pin)
         kwargs: dict[str, Any] = {}
         if request.sort != "relevance":
-            kwargs = {"order_by_field": "time",
-                      "order": Order.Desc if request.sort == "time_desc" else Order.Asc}
+            kwargs = {
+                "order_by_field": "time",
+                "order": Order.Desc if request.sort == "time_desc" else Order.Asc,
+            }
         try:
             query = self._query(gen, searcher, plan.root)
             result = searcher.search(query, size, count=True, offset=offset, **kwargs)
         except ValueError as exc:  # tantivy: e.g. a wildcard's automaton over its size limit
-            raise QueryLimitError(f"the query is too complex for the index ({exc})",
-                                  request.query, 0) from None
+            raise QueryLimitError(
+                f"the query is too complex for the index ({exc})", request.query, 0
+            ) from None
         deadline = started + SEARCH_TIME_LIMIT_S
         hits = []
         for score, address in result.hits:
@@ -453,35 +484,53 @@ class EmbeddedBackend(SearchBackend):
             stored = searcher.doc(address)
             src = json.loads(stored["src"][0])
             ms = src.get("ms")
-            hits.append(Hit(
-                uid=stored["uid"][0], source=stored["source"][0], type=stored["type"][0],
-                score=float(score) if request.sort == "relevance" else 0.0,
-                time=_dt(ms) if ms is not None else None,
-                geo=(src["geo"][0], src["geo"][1]) if src.get("geo") else None,
-                title=src.get("title", ""),
-                snippets=snippets(src.get("all", []), plan.highlight_terms)
-                if request.highlight else (),
-                text=src.get("text", {})))
+            hits.append(
+                Hit(
+                    uid=stored["uid"][0],
+                    source=stored["source"][0],
+                    type=stored["type"][0],
+                    score=float(score) if request.sort == "relevance" else 0.0,
+                    time=_dt(ms) if ms is not None else None,
+                    geo=(src["geo"][0], src["geo"][1]) if src.get("geo") else None,
+                    title=src.get("title", ""),
+                    snippets=snippets(src.get("all", []), plan.highlight_terms)
+                    if request.highlight
+                    else (),
+                    text=src.get("text", {}),
+                )
+            )
         total = int(result.count or 0)
         _check_deadline(deadline, request.query)
         facets = self._facets(gen, searcher, query, request) if not request.cursor else {}
         next_cursor = None
         if offset + len(hits) < total and hits:
-            next_cursor = encode_cursor({"q": request_key(request), "off": offset + len(hits),
-                                         "pin": pin})
+            next_cursor = encode_cursor(
+                {"q": request_key(request), "off": offset + len(hits), "pin": pin}
+            )
         warnings = list(plan.warnings)
         from search.stage import stale_reason
 
         stale = stale_reason(self.root.parent)
         if stale:
-            warnings.append(f"the search index is stale ({stale}): results may miss records; "
-                            "run `superbrain reindex`")
+            warnings.append(
+                f"the search index is stale ({stale}): results may miss records; "
+                "run `superbrain reindex`"
+            )
         missing = gen.missing(self.registry)
         if missing:
-            warnings.append("the search index predates fields " + ", ".join(missing[:5])
-                            + ": run `superbrain reindex`")
-        return SearchResult(total, tuple(hits), facets, next_cursor,
-                            (time.perf_counter() - started) * 1000, tuple(warnings))
+            warnings.append(
+                "the search index predates fields "
+                + ", ".join(missing[:5])
+                + ": run `superbrain reindex`"
+            )
+        return SearchResult(
+            total,
+            tuple(hits),
+            facets,
+            next_cursor,
+            (time.perf_counter() - started) * 1000,
+            tuple(warnings),
+        )
 
     def _query(self, gen: _Generation, searcher: Any, root: PNode) -> Any:
         query = gen.translator.translate(root)
@@ -495,19 +544,30 @@ class EmbeddedBackend(SearchBackend):
         lats = searcher.fast_field_values("lat", addresses)
         lons = searcher.fast_field_values("lon", addresses)
         hashes = searcher.fast_field_values("h", addresses)
-        keep = [h for h, la, lo in zip(hashes, lats, lons, strict=True)
-                if la is not None and all(haversine_m(r.lat, r.lon, la, lo) <= r.meters
-                                          for r in radii)]
+        keep = [
+            h
+            for h, la, lo in zip(hashes, lats, lons, strict=True)
+            if la is not None and all(haversine_m(r.lat, r.lon, la, lo) <= r.meters for r in radii)
+        ]
         if len(addresses) >= MAX_RADIUS_CANDIDATES:
-            log.warning("radius filter: more than %d candidates, result truncated",
-                        MAX_RADIUS_CANDIDATES)
-        return tantivy.Query.boolean_query([
-            (tantivy.Occur.Must, query),
-            (tantivy.Occur.Must, tantivy.Query.const_score_query(
-                tantivy.Query.term_set_query(gen.schema, "h", keep), 0.0))])
+            log.warning(
+                "radius filter: more than %d candidates, result truncated", MAX_RADIUS_CANDIDATES
+            )
+        return tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Must, query),
+                (
+                    tantivy.Occur.Must,
+                    tantivy.Query.const_score_query(
+                        tantivy.Query.term_set_query(gen.schema, "h", keep), 0.0
+                    ),
+                ),
+            ]
+        )
 
-    def _facets(self, gen: _Generation, searcher: Any, query: Any,
-                request: SearchRequest) -> dict[str, tuple[FacetBucket, ...]]:
+    def _facets(
+        self, gen: _Generation, searcher: Any, query: Any, request: SearchRequest
+    ) -> dict[str, tuple[FacetBucket, ...]]:
         if not request.facets:
             return {}
         aggs = {}
@@ -519,8 +579,12 @@ class EmbeddedBackend(SearchBackend):
         out: dict[str, tuple[FacetBucket, ...]] = {}
         for name in request.facets:
             buckets = raw.get(name, {}).get("buckets", [])
-            out[name] = tuple(sorted((FacetBucket(str(b["key"]), int(b["doc_count"]))
-                                      for b in buckets), key=lambda b: (-b.count, b.value)))
+            out[name] = tuple(
+                sorted(
+                    (FacetBucket(str(b["key"]), int(b["doc_count"])) for b in buckets),
+                    key=lambda b: (-b.count, b.value),
+                )
+            )
         return out
 
     def count(self, query: str = "", filters: Filters | None = None) -> int:
@@ -538,18 +602,29 @@ class EmbeddedBackend(SearchBackend):
             return Health(self.name, "red", 0, message=str(exc))
         missing = gen.missing(self.registry)
         status = "yellow" if missing else "green"
-        message = (f"index predates fields {', '.join(missing)}: run `superbrain reindex`"
-                   if missing else "ok")
-        return self._with_store(Health(
-            self.name, status, docs,
-            {"path": str(gen.path), "segments": gen.index.searcher().num_segments}, message))
+        message = (
+            f"index predates fields {', '.join(missing)}: run `superbrain reindex`"
+            if missing
+            else "ok"
+        )
+        return self._with_store(
+            Health(
+                self.name,
+                status,
+                docs,
+                {"path": str(gen.path), "segments": gen.index.searcher().num_segments},
+                message,
+            )
+        )
 
 
 def _check_deadline(deadline: float, query: str) -> None:
     if time.perf_counter() > deadline:
-        raise QueryTimeoutError(f"the search for {query[:60]!r} ran longer than "
-                                f"{SEARCH_TIME_LIMIT_S:g} s and was stopped; narrow it (a field,"
-                                " a time range, fewer wildcards)")
+        raise QueryTimeoutError(
+            f"the search for {query[:60]!r} ran longer than "
+            f"{SEARCH_TIME_LIMIT_S:g} s and was stopped; narrow it (a field,"
+            " a time range, fewer wildcards)"
+        )
 
 
 def _radius_filters(node: PNode) -> list[PGeoRadius]:

@@ -115,6 +115,7 @@ except ImportError:  # pragma: no cover - orjson is a declared dependency
     def _json_text(value: Any) -> str:
         return _JSON.encode(value)
 
+
 # Short values repeat (categories, districts, names): their analysis is remembered.
 _SHORT = 12
 _short_analysis: dict[str, tuple[str, list[str]]] = {}
@@ -183,8 +184,9 @@ def tantivy_json(doc: dict[str, Any], layout: DocLayout) -> str:
     return _json_text(out)
 
 
-def _add_analysed(out: dict[str, Any], field: str, values: list[str],
-                  fields: frozenset[str]) -> None:
+def _add_analysed(
+    out: dict[str, Any], field: str, values: list[str], fields: frozenset[str]
+) -> None:
     tokens: list[str] = []
     runs: list[str] = []
     for value in values:
@@ -244,8 +246,7 @@ def _time_parts(registry: FieldRegistry) -> Any:
     return time_parts
 
 
-def native_builder(registry: FieldRegistry,
-                   layout: DocLayout) -> tuple[Any, threading.Lock] | None:
+def native_builder(registry: FieldRegistry, layout: DocLayout) -> tuple[Any, threading.Lock] | None:
     """The compiled builder for ``registry`` and ``layout`` with the lock to call it under, or
     None (absent, switched off, or a format-1 index, whose text tantivy tokenizes itself).
 
@@ -262,12 +263,19 @@ def native_builder(registry: FieldRegistry,
         key = getattr(registry.zone, "key", None)
         try:
             builder = _native.DocBuilder(
-                lambda rtype, name: field_plan_tuple(registry, rtype, name), layout.typed,
-                _time_parts(registry), time_value_ms, sorted(layout.fields),
-                offset_table(key) if key else None)
+                lambda rtype, name: field_plan_tuple(registry, rtype, name),
+                layout.typed,
+                _time_parts(registry),
+                time_value_ms,
+                sorted(layout.fields),
+                offset_table(key) if key else None,
+            )
         except TypeError as exc:  # a builder compiled before the zone argument existed
-            log.warning("the compiled search builder is out of date (%s); building documents "
-                        "in Python until it is rebuilt (pip install -e .)", exc)
+            log.warning(
+                "the compiled search builder is out of date (%s); building documents "
+                "in Python until it is rebuilt (pip install -e .)",
+                exc,
+            )
             return None
         lock = threading.Lock()
         if len(_native_builders) >= 8:
@@ -326,8 +334,14 @@ class DocumentBuilder:
         Batches known to be smaller than this are built in this process.
     """
 
-    def __init__(self, registry: FieldRegistry, workers: int | None = None, *,
-                 chunk: int = CHUNK, min_pooled: int = POOL_MIN_RECORDS) -> None:
+    def __init__(
+        self,
+        registry: FieldRegistry,
+        workers: int | None = None,
+        *,
+        chunk: int = CHUNK,
+        min_pooled: int = POOL_MIN_RECORDS,
+    ) -> None:
         self.registry = registry
         self.workers = default_workers() if workers is None else max(0, workers)
         self.chunk = chunk
@@ -335,8 +349,9 @@ class DocumentBuilder:
         self._pool: ProcessPoolExecutor | None = None
         self._pool_lock = threading.Lock()
 
-    def build(self, records: Iterable[Record], layout: DocLayout, *,
-              size_hint: int | None = None) -> Generator[Built, None, None]:
+    def build(
+        self, records: Iterable[Record], layout: DocLayout, *, size_hint: int | None = None
+    ) -> Generator[Built, None, None]:
         """Built chunks of ``records``, in order (``size_hint``: how many there are, if known)."""
         small = size_hint is not None and size_hint < self.min_pooled
         if self.workers == 0 or small:
@@ -365,8 +380,9 @@ class DocumentBuilder:
             self._give_up_pool(exc)
             return None
 
-    def _result(self, chunk: list[Record], future: Future[Built] | None,
-                layout: DocLayout) -> Built:
+    def _result(
+        self, chunk: list[Record], future: Future[Built] | None, layout: DocLayout
+    ) -> Built:
         if future is not None:
             try:
                 return future.result()
@@ -386,17 +402,26 @@ class DocumentBuilder:
                 try:
                     # spawn, not fork: the parent runs tantivy (and maybe Qt) threads.
                     self._pool = ProcessPoolExecutor(
-                        self.workers, mp_context=multiprocessing.get_context("spawn"),
-                        initializer=_init_worker, initargs=(self.registry,))
+                        self.workers,
+                        mp_context=multiprocessing.get_context("spawn"),
+                        initializer=_init_worker,
+                        initargs=(self.registry,),
+                    )
                 except (OSError, ValueError) as exc:
-                    log.warning("search: cannot start document workers (%s); building "
-                                "documents in this process", exc)
+                    log.warning(
+                        "search: cannot start document workers (%s); building "
+                        "documents in this process",
+                        exc,
+                    )
                     self.workers = 0
             return self._pool
 
     def _give_up_pool(self, exc: BaseException) -> None:
-        log.warning("search: document worker processes failed (%s); building documents in "
-                    "this process from now on", exc)
+        log.warning(
+            "search: document worker processes failed (%s); building documents in "
+            "this process from now on",
+            exc,
+        )
         self.workers = 0
         self.close()
 

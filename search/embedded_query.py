@@ -43,17 +43,22 @@ def radius_box(node: PGeoRadius) -> PGeoBox:
 class TantivyTranslator:
     """Builds tantivy queries for one index schema (``fields``: the names it has)."""
 
-    def __init__(self, schema: tantivy.Schema, fields: set[str],
-                 text_fields: Sequence[str] = ("all",)) -> None:
+    def __init__(
+        self, schema: tantivy.Schema, fields: set[str], text_fields: Sequence[str] = ("all",)
+    ) -> None:
         self.schema = schema
         self.fields = fields
         self.text_fields = [f for f in text_fields if field_name(f) in fields]
 
     def translate(self, node: PNode) -> Query:
-        if (isinstance(node, PText | PWildcard | PFuzzy) and node.field == "all"
-                and len(self.text_fields) > 1):
-            return Query.boolean_query([(Occur.Should, self._leaf(replace(node, field=f)))
-                                        for f in self.text_fields])
+        if (
+            isinstance(node, PText | PWildcard | PFuzzy)
+            and node.field == "all"
+            and len(self.text_fields) > 1
+        ):
+            return Query.boolean_query(
+                [(Occur.Should, self._leaf(replace(node, field=f))) for f in self.text_fields]
+            )
         return self._leaf(node)
 
     def _leaf(self, node: PNode) -> Query:
@@ -65,8 +70,9 @@ class TantivyTranslator:
         if isinstance(node, PBool):
             clauses: list[tuple[Occur, Query]] = []
             clauses += [(Occur.Must, self.translate(n)) for n in node.must]
-            clauses += [(Occur.Must, Query.const_score_query(self.translate(n), 0.0))
-                        for n in node.filter]
+            clauses += [
+                (Occur.Must, Query.const_score_query(self.translate(n), 0.0)) for n in node.filter
+            ]
             if node.should:
                 shoulds = [(Occur.Should, self.translate(n)) for n in node.should]
                 if clauses:
@@ -80,11 +86,18 @@ class TantivyTranslator:
         if isinstance(node, PGeoRadius):
             node = radius_box(node)  # exact distance: EmbeddedBackend filters afterwards
         if isinstance(node, PGeoBox):
-            return Query.boolean_query([
-                (Occur.Must, Query.range_query(s, "lat", FieldType.Float, node.south,
-                                               node.north)),
-                (Occur.Must, Query.range_query(s, "lon", FieldType.Float, node.west,
-                                               node.east))])
+            return Query.boolean_query(
+                [
+                    (
+                        Occur.Must,
+                        Query.range_query(s, "lat", FieldType.Float, node.south, node.north),
+                    ),
+                    (
+                        Occur.Must,
+                        Query.range_query(s, "lon", FieldType.Float, node.west, node.east),
+                    ),
+                ]
+            )
         name = field_name(node.field)
         if name not in self.fields:
             return self._undeclared(node)
@@ -96,8 +109,11 @@ class TantivyTranslator:
             if len(node.tokens) == 1:
                 return Query.term_query(s, name, node.tokens[0])
             bigrams = BIGRAM_PREFIX + name
-            if (len(node.tokens) == 2 and bigrams in self.fields
-                    and all(is_han_char(t) for t in node.tokens)):
+            if (
+                len(node.tokens) == 2
+                and bigrams in self.fields
+                and all(is_han_char(t) for t in node.tokens)
+            ):
                 # A two-character Chinese word: one term of the bigram twin, same documents
                 # as the phrase (see search.analysis.han_runs), without reading positions.
                 return Query.term_query(s, bigrams, node.tokens[0] + node.tokens[1])
@@ -119,15 +135,22 @@ class TantivyTranslator:
             ftype, low, high = FieldType.Float, node.low, node.high
         if low is None and high is None:
             return Query.exists_query(name)
-        return Query.range_query(self.schema, name, ftype, low, high,
-                                 node.include_low if low is not None else True,
-                                 node.include_high if high is not None else True)
+        return Query.range_query(
+            self.schema,
+            name,
+            ftype,
+            low,
+            high,
+            node.include_low if low is not None else True,
+            node.include_high if high is not None else True,
+        )
 
     def _undeclared(self, node: PNode) -> Query:
         """Fields no schema declared live in the ``kx`` JSON field (exact terms only)."""
         field = getattr(node, "field", "")
         if isinstance(node, PTerms) and field.startswith("k."):
             path = f"kx.{field[2:]}"
-            return Query.boolean_query([(Occur.Should, Query.term_query(self.schema, path, v))
-                                        for v in node.values])
+            return Query.boolean_query(
+                [(Occur.Should, Query.term_query(self.schema, path, v)) for v in node.values]
+            )
         return Query.empty_query()

@@ -83,8 +83,12 @@ class EsDocBuilder:
             key = getattr(registry.zone, "key", None)  # days in the workspace's zone, natively
             self._builder = _native.DocBuilder(
                 lambda rtype, name: field_plan_tuple(registry, rtype, name),
-                lambda space, name: None, _time_parts(registry), time_value_ms, [],
-                offset_table(key) if key else None)
+                lambda space, name: None,
+                _time_parts(registry),
+                time_value_ms,
+                [],
+                offset_table(key) if key else None,
+            )
             self._version = registry.version
         return self._builder
 
@@ -118,8 +122,9 @@ class EsDocBuilder:
             self.native = False
             return None
 
-    def bodies(self, records: Iterable[Record], index_of: Callable[[str], str], *,
-               chunk: int = BULK_CHUNK) -> Iterator[Body]:
+    def bodies(
+        self, records: Iterable[Record], index_of: Callable[[str], str], *, chunk: int = BULK_CHUNK
+    ) -> Iterator[Body]:
         """:meth:`body` for every ``chunk`` records of ``records``."""
         batch: list[Record] = []
         for r in records:
@@ -153,9 +158,16 @@ class ParallelBulk:
         How to wait between retries (tests pass a recorder).
     """
 
-    def __init__(self, client: Any, url: str, *, threads: int = BULK_THREADS,
-                 what: str = "bulk indexing", sleep: Callable[[float], None] = time.sleep,
-                 refresh: str | None = None) -> None:
+    def __init__(
+        self,
+        client: Any,
+        url: str,
+        *,
+        threads: int = BULK_THREADS,
+        what: str = "bulk indexing",
+        sleep: Callable[[float], None] = time.sleep,
+        refresh: str | None = None,
+    ) -> None:
         self.client = client
         self.url = url
         self.threads = max(1, threads)
@@ -165,8 +177,9 @@ class ParallelBulk:
         self.retried = 0  # documents sent again after a 429 (all requests of this loader)
         self._count_lock = threading.Lock()
 
-    def load(self, bodies: Iterable[Body],
-             on_done: Callable[[int], None] | None = None) -> tuple[int, dict[str, str]]:
+    def load(
+        self, bodies: Iterable[Body], on_done: Callable[[int], None] | None = None
+    ) -> tuple[int, dict[str, str]]:
         """Send every body; return (documents acknowledged, ``{uid: reason}`` refused).
 
         ``on_done(n)`` is told of each finished request's record count (progress). Cluster

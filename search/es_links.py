@@ -31,8 +31,13 @@ TERMS_CHUNK = 10_000  # ids per terms clause (the index limit is 65,536)
 _NAME = re.compile(r"[^a-z0-9_]+")
 _USERINFO = re.compile(r"//[^/@]*@")
 _KEYWORD = {"type": "keyword"}
-_LINK_SORT = [{"source": "asc"}, {"target": "asc"}, {"type": "asc"},
-              {"time": {"order": "asc", "missing": "_first"}}, {"record_uid": "asc"}]
+_LINK_SORT = [
+    {"source": "asc"},
+    {"target": "asc"},
+    {"type": "asc"},
+    {"time": {"order": "asc", "missing": "_first"}},
+    {"record_uid": "asc"},
+]
 
 _FILTER = "hits.total.value,hits.hits._id,hits.hits._source,hits.hits.sort"
 
@@ -45,17 +50,25 @@ def _rows(hits: list[dict[str, Any]]) -> Iterator[LinkRow]:
 
 ENTITY_MAPPING: dict[str, Any] = {
     "dynamic": "strict",
-    "properties": {"type": _KEYWORD, "key": _KEYWORD,
-                   "label": {"type": "keyword", "index": False},
-                   "props": {"type": "keyword", "index": False, "doc_values": False},
-                   "first_seen": {"type": "double"}, "last_seen": {"type": "double"}},
+    "properties": {
+        "type": _KEYWORD,
+        "key": _KEYWORD,
+        "label": {"type": "keyword", "index": False},
+        "props": {"type": "keyword", "index": False, "doc_values": False},
+        "first_seen": {"type": "double"},
+        "last_seen": {"type": "double"},
+    },
 }
 LINK_MAPPING: dict[str, Any] = {
     "dynamic": "strict",
-    "properties": {"type": _KEYWORD, "source": _KEYWORD, "target": _KEYWORD,
-                   "time": {"type": "double"},
-                   # read back and sorted on, never searched: doc values only
-                   "record_uid": {"type": "keyword", "index": False}},
+    "properties": {
+        "type": _KEYWORD,
+        "source": _KEYWORD,
+        "target": _KEYWORD,
+        "time": {"type": "double"},
+        # read back and sorted on, never searched: doc values only
+        "record_uid": {"type": "keyword", "index": False},
+    },
 }
 
 
@@ -66,14 +79,24 @@ def _es() -> Any:
     return elasticsearch
 
 
-def es_client(urls: str, *, username: str = "", password: str = "", api_key: str = "",
-              ca_certs: str = "", timeout: float = 30) -> tuple[Any, str]:
+def es_client(
+    urls: str,
+    *,
+    username: str = "",
+    password: str = "",
+    api_key: str = "",
+    ca_certs: str = "",
+    timeout: float = 30,
+) -> tuple[Any, str]:
     """A client for a comma-separated URL list, and the URLs as shown (no credentials)."""
     hosts = [u.strip() for u in urls.split(",") if u.strip()]
     if not hosts:
         raise SearchConfigError("no Elasticsearch URL configured")
-    kwargs: dict[str, Any] = {"request_timeout": timeout, "retry_on_timeout": True,
-                              "max_retries": 3}
+    kwargs: dict[str, Any] = {
+        "request_timeout": timeout,
+        "retry_on_timeout": True,
+        "max_retries": 3,
+    }
     if api_key:
         kwargs["api_key"] = api_key
     elif username:
@@ -101,8 +124,9 @@ def es_errors(url: str, what: str) -> Iterator[None]:
     try:
         yield
     except (es.ConnectionError, es.ConnectionTimeout) as exc:
-        raise SearchUnavailable(f"Elasticsearch at {url or '?'} is unreachable ({what}): "
-                                f"{exc}") from None
+        raise SearchUnavailable(
+            f"Elasticsearch at {url or '?'} is unreachable ({what}): {exc}"
+        ) from None
     except es.ApiError as exc:
         status = getattr(exc.meta, "status", 0)
         info = getattr(exc, "info", None) or getattr(exc, "body", None)
@@ -126,26 +150,41 @@ def guarded(url: str, what: str, items: Iterable[Any]) -> Iterator[Any]:
         yield from items
 
 
-def bulk_index(client: Any, url: str, actions: Iterable[dict[str, Any]], *, threads: int,
-               chunk: int, what: str) -> int:
+def bulk_index(
+    client: Any, url: str, actions: Iterable[dict[str, Any]], *, threads: int, chunk: int, what: str
+) -> int:
     """Bulk-index ``actions`` (in ``threads`` parallel streams, or one streaming with retries)
     and return how many were acknowledged; the first rejection raises :class:`SearchError`
     naming the document (those acknowledged before it stay; resending is harmless)."""
     helpers = _es().helpers
     if threads > 1:
-        stream = helpers.parallel_bulk(client, actions, thread_count=threads,
-                                       chunk_size=chunk, raise_on_error=False,
-                                       raise_on_exception=False, queue_size=threads)
+        stream = helpers.parallel_bulk(
+            client,
+            actions,
+            thread_count=threads,
+            chunk_size=chunk,
+            raise_on_error=False,
+            raise_on_exception=False,
+            queue_size=threads,
+        )
     else:
-        stream = helpers.streaming_bulk(client, actions, chunk_size=chunk,
-                                        max_retries=6, initial_backoff=0.5,
-                                        raise_on_error=False, raise_on_exception=False)
+        stream = helpers.streaming_bulk(
+            client,
+            actions,
+            chunk_size=chunk,
+            max_retries=6,
+            initial_backoff=0.5,
+            raise_on_error=False,
+            raise_on_exception=False,
+        )
     ok = 0
     for success, item in guarded(url, what, stream):
         if not success:
             info = next(iter(item.values()))
-            raise SearchError(f"Elasticsearch at {url} rejected {info.get('_id')!r} "
-                              f"in {info.get('_index')} ({what}): {info.get('error')}")
+            raise SearchError(
+                f"Elasticsearch at {url} rejected {info.get('_id')!r} "
+                f"in {info.get('_index')} ({what}): {info.get('error')}"
+            )
         ok += 1
     return ok
 
@@ -164,8 +203,15 @@ class EsLinkIndex:
         through the loss of a node.
     """
 
-    def __init__(self, client: Any, *, prefix: str = "superbrain-graph", url: str = "",
-                 shards: int = 1, replicas: int = 0) -> None:
+    def __init__(
+        self,
+        client: Any,
+        *,
+        prefix: str = "superbrain-graph",
+        url: str = "",
+        shards: int = 1,
+        replicas: int = 0,
+    ) -> None:
         self.client = client
         self.prefix = _NAME.sub("-", prefix.lower()).strip("-") or "superbrain-graph"
         self.url = url
@@ -184,40 +230,69 @@ class EsLinkIndex:
             if self._call(f"checking index {name}", self.client.indices.exists, index=name):
                 continue
             try:
-                self._call(f"creating index {name}", self.client.indices.create, index=name,
-                           settings={"number_of_shards": self.shards,
-                                     "number_of_replicas": self.replicas,
-                                     "refresh_interval": "1s"},
-                           mappings=mapping)
+                self._call(
+                    f"creating index {name}",
+                    self.client.indices.create,
+                    index=name,
+                    settings={
+                        "number_of_shards": self.shards,
+                        "number_of_replicas": self.replicas,
+                        "refresh_interval": "1s",
+                    },
+                    mappings=mapping,
+                )
             except SearchError as exc:
                 if "already_exists" not in str(exc):
                     raise
 
     def drop(self) -> None:
         """Delete both indices (tests, or a migration started over)."""
-        self._call("deleting the graph indices", self.client.indices.delete,
-                   index=f"{self.entities},{self.links}", ignore_unavailable=True)
+        self._call(
+            "deleting the graph indices",
+            self.client.indices.delete,
+            index=f"{self.entities},{self.links}",
+            ignore_unavailable=True,
+        )
 
     def refresh(self) -> None:
-        self._call("refreshing", self.client.indices.refresh,
-                   index=f"{self.entities},{self.links}", ignore_unavailable=True)
+        self._call(
+            "refreshing",
+            self.client.indices.refresh,
+            index=f"{self.entities},{self.links}",
+            ignore_unavailable=True,
+        )
 
     def counts(self) -> dict[str, int]:
         """Documents in each index (after a refresh)."""
-        return {name: int(self._call(f"counting {name}", self.client.count,
-                                     index=name)["count"])
-                for name in (self.entities, self.links)}
+        return {
+            name: int(self._call(f"counting {name}", self.client.count, index=name)["count"])
+            for name in (self.entities, self.links)
+        }
 
     def store_bytes(self) -> dict[str, int]:
         """Primary store size of each index in bytes (for the sizing in docs/SCALING.md)."""
-        stats = self._call("reading index stats", self.client.indices.stats,
-                           index=f"{self.entities},{self.links}", metric="store")
-        return {name: int(stats["indices"][name]["primaries"]["store"]["size_in_bytes"])
-                for name in (self.entities, self.links) if name in stats["indices"]}
+        stats = self._call(
+            "reading index stats",
+            self.client.indices.stats,
+            index=f"{self.entities},{self.links}",
+            metric="store",
+        )
+        return {
+            name: int(stats["indices"][name]["primaries"]["store"]["size_in_bytes"])
+            for name in (self.entities, self.links)
+            if name in stats["indices"]
+        }
 
     # -- writing ---------------------------------------------------------------------------
-    def write(self, entities: Iterable[Sequence[Any]], links: Iterable[Sequence[Any]], *,
-              threads: int = 2, chunk: int = 2000, refresh: bool = False) -> tuple[int, int]:
+    def write(
+        self,
+        entities: Iterable[Sequence[Any]],
+        links: Iterable[Sequence[Any]],
+        *,
+        threads: int = 2,
+        chunk: int = 2000,
+        refresh: bool = False,
+    ) -> tuple[int, int]:
         """Index entity rows ``(id, type, key, label, props_json, first, last)`` and link rows
         ``(id, type, source, target, time, record_uid)``; return what was acknowledged.
 
@@ -225,43 +300,80 @@ class EsLinkIndex:
         first rejected document when any is rejected (those before it are acknowledged; a
         re-send of the same rows is harmless, the ids are the rows' own).
         """
-        ents = ({"_index": self.entities, "_id": e[0], "_source": {
-            "type": e[1], "key": e[2], "label": e[3], "props": e[4] or "{}",
-            "first_seen": e[5], "last_seen": e[6]}} for e in entities)
-        lnks = ({"_index": self.links, "_id": r[0], "_source": {
-            "type": r[1], "source": r[2], "target": r[3], "time": r[4], "record_uid": r[5]}}
-            for r in links)
+        ents = (
+            {
+                "_index": self.entities,
+                "_id": e[0],
+                "_source": {
+                    "type": e[1],
+                    "key": e[2],
+                    "label": e[3],
+                    "props": e[4] or "{}",
+                    "first_seen": e[5],
+                    "last_seen": e[6],
+                },
+            }
+            for e in entities
+        )
+        lnks = (
+            {
+                "_index": self.links,
+                "_id": r[0],
+                "_source": {
+                    "type": r[1],
+                    "source": r[2],
+                    "target": r[3],
+                    "time": r[4],
+                    "record_uid": r[5],
+                },
+            }
+            for r in links
+        )
         done = [self._bulk(ents, threads, chunk), self._bulk(lnks, threads, chunk)]
         if refresh:
             self.refresh()
         return done[0], done[1]
 
     def _bulk(self, actions: Iterable[dict[str, Any]], threads: int, chunk: int) -> int:
-        return bulk_index(self.client, self.url, actions, threads=threads, chunk=chunk,
-                          what="bulk indexing graph rows")
+        return bulk_index(
+            self.client,
+            self.url,
+            actions,
+            threads=threads,
+            chunk=chunk,
+            what="bulk indexing graph rows",
+        )
 
     # -- reading ---------------------------------------------------------------------------
     def entity_rows(self, ids: Sequence[str]) -> dict[str, tuple[Any, ...]]:
         """``id -> (id, type, key, label, props_json)`` for the ids that exist."""
         out: dict[str, tuple[Any, ...]] = {}
         for i in range(0, len(ids), TERMS_CHUNK):
-            resp = self._call("reading entities", self.client.mget, index=self.entities,
-                              ids=list(ids[i:i + TERMS_CHUNK]))
+            resp = self._call(
+                "reading entities",
+                self.client.mget,
+                index=self.entities,
+                ids=list(ids[i : i + TERMS_CHUNK]),
+            )
             for d in resp["docs"]:
                 if "error" in d:  # e.g. the index is missing: not the same as "no entity"
                     err = d["error"]
-                    raise SearchError(f"Elasticsearch at {self.url} cannot read entity "
-                                      f"{d.get('_id')!r} from {self.entities}: "
-                                      f"{err.get('type')}: {err.get('reason')}"
-                                      if isinstance(err, dict) else str(err))
+                    raise SearchError(
+                        f"Elasticsearch at {self.url} cannot read entity "
+                        f"{d.get('_id')!r} from {self.entities}: "
+                        f"{err.get('type')}: {err.get('reason')}"
+                        if isinstance(err, dict)
+                        else str(err)
+                    )
                 if d.get("found"):
                     s = d["_source"]
                     out[d["_id"]] = (d["_id"], s["type"], s["key"], s["label"], s["props"])
         return out
 
     @staticmethod
-    def _filters(types: Sequence[str] | None, start: float | None,
-                 end: float | None) -> list[dict[str, Any]]:
+    def _filters(
+        types: Sequence[str] | None, start: float | None, end: float | None
+    ) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         if types:
             out.append({"terms": {"type": list(types)}})
@@ -279,104 +391,185 @@ class EsLinkIndex:
         # fields costs the node more than fetching them); page in sorted order only when the
         # first answer says there is more.
         query = {"bool": {"filter": filters}}
-        first = self._call(what, self.client.search, index=self.links, query=query,
-                           size=PAGE, track_total_hits=PAGE + 1, filter_path=_FILTER)
+        first = self._call(
+            what,
+            self.client.search,
+            index=self.links,
+            query=query,
+            size=PAGE,
+            track_total_hits=PAGE + 1,
+            filter_path=_FILTER,
+        )
         hits = first.get("hits", {}).get("hits", [])
         if int(first["hits"]["total"]["value"]) <= PAGE:
             yield from _rows(hits)
             return
         after = None
         while True:
-            body: dict[str, Any] = {"query": query, "size": PAGE, "sort": _LINK_SORT,
-                                    "track_total_hits": False}
+            body: dict[str, Any] = {
+                "query": query,
+                "size": PAGE,
+                "sort": _LINK_SORT,
+                "track_total_hits": False,
+            }
             if after is not None:
                 body["search_after"] = after
-            hits = self._call(what, self.client.search, index=self.links,
-                              filter_path=_FILTER, **body).get("hits", {}).get("hits", [])
+            hits = (
+                self._call(what, self.client.search, index=self.links, filter_path=_FILTER, **body)
+                .get("hits", {})
+                .get("hits", [])
+            )
             yield from _rows(hits)
             if len(hits) < PAGE:
                 return
             after = hits[-1]["sort"]
 
-    def links_of(self, ids: Sequence[str], column: str, types: Sequence[str] | None = None,
-                 start: float | None = None, end: float | None = None,
-                 other_in: Sequence[str] | None = None) -> Iterator[LinkRow]:
+    def links_of(
+        self,
+        ids: Sequence[str],
+        column: str,
+        types: Sequence[str] | None = None,
+        start: float | None = None,
+        end: float | None = None,
+        other_in: Sequence[str] | None = None,
+    ) -> Iterator[LinkRow]:
         """Links whose ``column`` (``source`` or ``target``) is one of ``ids`` — and, with
         ``other_in``, whose other end is one of those — by type and time window."""
         other = "target" if column == "source" else "source"
         base = self._filters(types, start, end)
         others = list(other_in) if other_in is not None else None
         for i in range(0, len(ids), TERMS_CHUNK):
-            flt = [*base, {"terms": {column: list(ids[i:i + TERMS_CHUNK])}}]
+            flt = [*base, {"terms": {column: list(ids[i : i + TERMS_CHUNK])}}]
             if others is None:
                 yield from self._scan(flt, f"reading links by {column}")
                 continue
             for j in range(0, len(others), TERMS_CHUNK):
-                yield from self._scan([*flt, {"terms": {other: others[j:j + TERMS_CHUNK]}}],
-                                      f"reading links by {column}")
+                yield from self._scan(
+                    [*flt, {"terms": {other: others[j : j + TERMS_CHUNK]}}],
+                    f"reading links by {column}",
+                )
 
-    def links_touching(self, ids: Sequence[str], types: Sequence[str] | None = None,
-                       start: float | None = None,
-                       end: float | None = None) -> Iterator[LinkRow]:
+    def links_touching(
+        self,
+        ids: Sequence[str],
+        types: Sequence[str] | None = None,
+        start: float | None = None,
+        end: float | None = None,
+    ) -> Iterator[LinkRow]:
         """Links with either end in ``ids`` (each once), by type and time window: one query
         per chunk of ids where :meth:`links_of` needs one per column."""
         base = self._filters(types, start, end)
         for i in range(0, len(ids), TERMS_CHUNK):
-            chunk = list(ids[i:i + TERMS_CHUNK])
-            yield from self._scan([*base, {"bool": {"should": [
-                {"terms": {"source": chunk}}, {"terms": {"target": chunk}}],
-                "minimum_should_match": 1}}], "reading links")
+            chunk = list(ids[i : i + TERMS_CHUNK])
+            yield from self._scan(
+                [
+                    *base,
+                    {
+                        "bool": {
+                            "should": [{"terms": {"source": chunk}}, {"terms": {"target": chunk}}],
+                            "minimum_should_match": 1,
+                        }
+                    },
+                ],
+                "reading links",
+            )
 
-    def link_counts(self, ids: Sequence[str], types: Sequence[str] | None = None,
-                    start: float | None = None, end: float | None = None) -> dict[str, int]:
+    def link_counts(
+        self,
+        ids: Sequence[str],
+        types: Sequence[str] | None = None,
+        start: float | None = None,
+        end: float | None = None,
+    ) -> dict[str, int]:
         """How many links (either end) each of ``ids`` has, by aggregation (no hits read)."""
         out: dict[str, int] = {}
         base = self._filters(types, start, end)
         for i in range(0, len(ids), TERMS_CHUNK):
-            chunk = list(ids[i:i + TERMS_CHUNK])
+            chunk = list(ids[i : i + TERMS_CHUNK])
             # "map": count the matching links' values as they come. The default walks global
             # ordinals, which the node rebuilds over every distinct entity after each refresh
             # (seconds at 1M entities while links are being written; docs/PERFORMANCE.md).
-            aggs = {c: {"terms": {"field": c, "include": chunk, "size": len(chunk),
-                                  "execution_hint": "map"}}
-                    for c in ("source", "target")}
-            resp = self._call("counting links", self.client.search, index=self.links, size=0,
-                              query={"bool": {"filter": base, "should": [
-                                  {"terms": {"source": chunk}}, {"terms": {"target": chunk}}],
-                                  "minimum_should_match": 1}}, aggs=aggs)
+            aggs = {
+                c: {
+                    "terms": {
+                        "field": c,
+                        "include": chunk,
+                        "size": len(chunk),
+                        "execution_hint": "map",
+                    }
+                }
+                for c in ("source", "target")
+            }
+            resp = self._call(
+                "counting links",
+                self.client.search,
+                index=self.links,
+                size=0,
+                query={
+                    "bool": {
+                        "filter": base,
+                        "should": [{"terms": {"source": chunk}}, {"terms": {"target": chunk}}],
+                        "minimum_should_match": 1,
+                    }
+                },
+                aggs=aggs,
+            )
             for c in ("source", "target"):
                 for b in resp["aggregations"][c]["buckets"]:
                     out[b["key"]] = out.get(b["key"], 0) + int(b["doc_count"])
         return out
 
-    def links_near(self, probes: Sequence[tuple[str, float]], window: float,
-                   link_type: str) -> Iterator[LinkRow]:
+    def links_near(
+        self, probes: Sequence[tuple[str, float]], window: float, link_type: str
+    ) -> Iterator[LinkRow]:
         """For each ``(target, time)``, the ``link_type`` links to that target within
         ±``window`` s (co-occurrence: who passed the same device at the same time)."""
         for i in range(0, len(probes), 200):
             searches: list[dict[str, Any]] = []
-            for target, t in probes[i:i + 200]:
+            for target, t in probes[i : i + 200]:
                 searches.append({"index": self.links})
-                searches.append({"size": 10_000, "track_total_hits": False, "query": {"bool": {
-                    "filter": [{"term": {"target": target}}, {"term": {"type": link_type}},
-                               {"range": {"time": {"gte": t - window, "lte": t + window}}}]}}})
+                searches.append(
+                    {
+                        "size": 10_000,
+                        "track_total_hits": False,
+                        "query": {
+                            "bool": {
+                                "filter": [
+                                    {"term": {"target": target}},
+                                    {"term": {"type": link_type}},
+                                    {"range": {"time": {"gte": t - window, "lte": t + window}}},
+                                ]
+                            }
+                        },
+                    }
+                )
             resp = self._call("reading co-sightings", self.client.msearch, searches=searches)
             for r in resp["responses"]:
                 if "error" in r:
-                    raise SearchError(f"Elasticsearch at {self.url} refused a co-sighting "
-                                      f"read: {json.dumps(r['error'])[:300]}")
+                    raise SearchError(
+                        f"Elasticsearch at {self.url} refused a co-sighting "
+                        f"read: {json.dumps(r['error'])[:300]}"
+                    )
                 for h in r["hits"]["hits"]:
                     s = h["_source"]
-                    yield (h["_id"], s["type"], s["source"], s["target"], s.get("time"),
-                           s["record_uid"])
+                    yield (
+                        h["_id"],
+                        s["type"],
+                        s["source"],
+                        s["target"],
+                        s.get("time"),
+                        s["record_uid"],
+                    )
 
-    def scan_type(self, link_type: str, start: float | None = None,
-                  end: float | None = None) -> Iterator[LinkRow]:
+    def scan_type(
+        self, link_type: str, start: float | None = None, end: float | None = None
+    ) -> Iterator[LinkRow]:
         """Every ``link_type`` link with a time (in the window), in no particular order, by a
         scroll over all shards (the input of all-pairs co-occurrence)."""
         flt = [*self._filters([link_type], start, end), {"exists": {"field": "time"}}]
-        scan = _es().helpers.scan(self.client, index=self.links, size=PAGE,
-                                  query={"query": {"bool": {"filter": flt}}})
+        scan = _es().helpers.scan(
+            self.client, index=self.links, size=PAGE, query={"query": {"bool": {"filter": flt}}}
+        )
         for h in guarded(self.url, "scanning links", scan):
             s = h["_source"]
             yield (h["_id"], s["type"], s["source"], s["target"], s.get("time"), s["record_uid"])

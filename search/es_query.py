@@ -29,10 +29,17 @@ def _escape_wildcard(pattern: str) -> str:
 def to_dsl(node: PNode, text_fields: Sequence[str] = ("all",)) -> dict[str, Any]:
     """The ``query`` object for ``node``; ``text_fields`` are what the field ``all`` means
     (a query without a field searches each of them)."""
-    if (isinstance(node, PText | PWildcard | PFuzzy) and node.field == "all"
-            and len(text_fields) > 1):
-        return {"bool": {"should": [_leaf(replace(node, field=f)) for f in text_fields],
-                         "minimum_should_match": 1}}
+    if (
+        isinstance(node, PText | PWildcard | PFuzzy)
+        and node.field == "all"
+        and len(text_fields) > 1
+    ):
+        return {
+            "bool": {
+                "should": [_leaf(replace(node, field=f)) for f in text_fields],
+                "minimum_should_match": 1,
+            }
+        }
     if isinstance(node, PBool):
         body: dict[str, Any] = {}
         for key in ("must", "filter", "should", "must_not"):
@@ -58,33 +65,56 @@ def _leaf(node: PNode) -> dict[str, Any]:
     if isinstance(node, PText):
         if len(node.tokens) == 1:
             return {"term": {node.field: node.tokens[0]}}
-        return {"span_near": {
-            "clauses": [{"span_term": {node.field: t}} for t in node.tokens],
-            "slop": node.slop, "in_order": True}}
+        return {
+            "span_near": {
+                "clauses": [{"span_term": {node.field: t}} for t in node.tokens],
+                "slop": node.slop,
+                "in_order": True,
+            }
+        }
     if isinstance(node, PWildcard):
         return {"wildcard": {node.field: {"value": _escape_wildcard(node.pattern)}}}
     if isinstance(node, PFuzzy):
-        return {"fuzzy": {node.field: {"value": node.value, "fuzziness": node.distance,
-                                       "transpositions": True, "prefix_length": 0,
-                                       "max_expansions": 1000}}}
+        return {
+            "fuzzy": {
+                node.field: {
+                    "value": node.value,
+                    "fuzziness": node.distance,
+                    "transpositions": True,
+                    "prefix_length": 0,
+                    "max_expansions": 1000,
+                }
+            }
+        }
     if isinstance(node, PRange):
         bounds: dict[str, Any] = {}
         if node.low is not None:
             bounds["gte" if node.include_low else "gt"] = (
-                int(node.low) if node.kind == "date" else node.low)
+                int(node.low) if node.kind == "date" else node.low
+            )
         if node.high is not None:
             bounds["lte" if node.include_high else "lt"] = (
-                int(node.high) if node.kind == "date" else node.high)
+                int(node.high) if node.kind == "date" else node.high
+            )
         if not bounds:
             return {"exists": {"field": node.field}}
         if node.kind == "date":
             bounds["format"] = "epoch_millis"
         return {"range": {node.field: bounds}}
     if isinstance(node, PGeoBox):
-        return {"geo_bounding_box": {"geo": {
-            "top_left": {"lat": node.north, "lon": node.west},
-            "bottom_right": {"lat": node.south, "lon": node.east}}}}
+        return {
+            "geo_bounding_box": {
+                "geo": {
+                    "top_left": {"lat": node.north, "lon": node.west},
+                    "bottom_right": {"lat": node.south, "lon": node.east},
+                }
+            }
+        }
     if isinstance(node, PGeoRadius):
-        return {"geo_distance": {"distance": f"{node.meters}m",
-                                 "geo": {"lat": node.lat, "lon": node.lon}}}
+        return {
+            "geo_distance": {
+                "distance": f"{node.meters}m",
+                "geo": {"lat": node.lat, "lon": node.lon},
+            }
+        }
     raise TypeError(f"unknown plan node {node!r}")

@@ -54,9 +54,17 @@ class EsVectorIndex:
 
     kind = "elasticsearch"
 
-    def __init__(self, client: Any, *, prefix: str = "superbrain", url: str = "",
-                 shards: int = 1, replicas: int = 0, quantised: str = "int8_hnsw",
-                 num_candidates: int = NUM_CANDIDATES) -> None:
+    def __init__(
+        self,
+        client: Any,
+        *,
+        prefix: str = "superbrain",
+        url: str = "",
+        shards: int = 1,
+        replicas: int = 0,
+        quantised: str = "int8_hnsw",
+        num_candidates: int = NUM_CANDIDATES,
+    ) -> None:
         self.client = client
         self.name = f"{prefix.lower().strip('-')}-faces"
         self.url = url
@@ -74,22 +82,41 @@ class EsVectorIndex:
         """Create the index if missing."""
         if self._call("checking the face index", self.client.indices.exists, index=self.name):
             return
-        mapping = {"dynamic": "strict", "properties": {"v": {
-            "type": "dense_vector", "dims": DIM, "index": True, "similarity": "dot_product",
-            "index_options": {"type": self.quantised, "m": HNSW_M,
-                              "ef_construction": EF_CONSTRUCTION}}}}
+        mapping = {
+            "dynamic": "strict",
+            "properties": {
+                "v": {
+                    "type": "dense_vector",
+                    "dims": DIM,
+                    "index": True,
+                    "similarity": "dot_product",
+                    "index_options": {
+                        "type": self.quantised,
+                        "m": HNSW_M,
+                        "ef_construction": EF_CONSTRUCTION,
+                    },
+                }
+            },
+        }
         try:
-            self._call(f"creating index {self.name}", self.client.indices.create,
-                       index=self.name, mappings=mapping,
-                       settings={"number_of_shards": self.shards,
-                                 "number_of_replicas": self.replicas})
+            self._call(
+                f"creating index {self.name}",
+                self.client.indices.create,
+                index=self.name,
+                mappings=mapping,
+                settings={"number_of_shards": self.shards, "number_of_replicas": self.replicas},
+            )
         except SearchError as exc:
             if "already_exists" not in str(exc):
                 raise
 
     def drop(self) -> None:
-        self._call("deleting the face index", self.client.indices.delete, index=self.name,
-                   ignore_unavailable=True)
+        self._call(
+            "deleting the face index",
+            self.client.indices.delete,
+            index=self.name,
+            ignore_unavailable=True,
+        )
 
     def refresh(self) -> None:
         self._call("refreshing the face index", self.client.indices.refresh, index=self.name)
@@ -98,12 +125,14 @@ class EsVectorIndex:
         return int(self._call("counting faces", self.client.count, index=self.name)["count"])
 
     def store_bytes(self) -> int:
-        stats = self._call("reading face index stats", self.client.indices.stats,
-                           index=self.name, metric="store")
+        stats = self._call(
+            "reading face index stats", self.client.indices.stats, index=self.name, metric="store"
+        )
         return int(stats["indices"][self.name]["primaries"]["store"]["size_in_bytes"])
 
-    def add(self, ids: np.ndarray, vectors: np.ndarray, *, threads: int = 1,
-            chunk: int = 1000) -> int:
+    def add(
+        self, ids: np.ndarray, vectors: np.ndarray, *, threads: int = 1, chunk: int = 1000
+    ) -> int:
         """Index ``vectors`` under ``ids``; returns how many were acknowledged.
 
         Raises :class:`SearchError` naming the first face the cluster rejected (those
@@ -113,10 +142,18 @@ class EsVectorIndex:
         vectors = np.asarray(vectors, dtype=np.float32).reshape(-1, DIM)
         if len(ids) != len(vectors):
             raise SearchError(f"{len(ids)} face ids for {len(vectors)} vectors")
-        actions = ({"_index": self.name, "_id": str(int(i)), "_source": {"v": v.tolist()}}
-                   for i, v in zip(ids, vectors, strict=True))
-        return bulk_index(self.client, self.url, actions, threads=threads, chunk=chunk,
-                          what="enrolling face vectors")
+        actions = (
+            {"_index": self.name, "_id": str(int(i)), "_source": {"v": v.tolist()}}
+            for i, v in zip(ids, vectors, strict=True)
+        )
+        return bulk_index(
+            self.client,
+            self.url,
+            actions,
+            threads=threads,
+            chunk=chunk,
+            what="enrolling face vectors",
+        )
 
     def remove(self, ids: Iterable[int]) -> int:
         """Delete faces; returns how many were present."""
@@ -125,24 +162,27 @@ class EsVectorIndex:
             return 0
         actions = ({"_op_type": "delete", "_index": self.name, "_id": i} for i in wanted)
         gone = 0
-        stream = _es().helpers.streaming_bulk(self.client, actions, raise_on_error=False,
-                                              raise_on_exception=False)
+        stream = _es().helpers.streaming_bulk(
+            self.client, actions, raise_on_error=False, raise_on_exception=False
+        )
         for success, item in guarded(self.url, "removing face vectors", stream):
             info = next(iter(item.values()))
             if success:
                 gone += 1
             elif info.get("status") != 404:
-                raise SearchError(f"Elasticsearch at {self.url} could not remove face "
-                                  f"{info.get('_id')}: {info.get('error')}")
+                raise SearchError(
+                    f"Elasticsearch at {self.url} could not remove face "
+                    f"{info.get('_id')}: {info.get('error')}"
+                )
         return gone
 
     def _supports_rescore(self) -> bool:
         if self._rescore is None:
             # the oldest node decides (GET / is not served by every distribution)
-            nodes = self._call("reading the cluster version", self.client.nodes.info,
-                               filter_path="nodes.*.version")["nodes"]
-            versions = [tuple(int(x) for x in n["version"].split(".")[:2])
-                        for n in nodes.values()]
+            nodes = self._call(
+                "reading the cluster version", self.client.nodes.info, filter_path="nodes.*.version"
+            )["nodes"]
+            versions = [tuple(int(x) for x in n["version"].split(".")[:2]) for n in nodes.values()]
             self._rescore = min(versions) >= (8, 18)
         return self._rescore
 
@@ -155,16 +195,21 @@ class EsVectorIndex:
             return sims, ids
         searches: list[dict[str, Any]] = []
         for q in queries:
-            knn: dict[str, Any] = {"field": "v", "query_vector": q.tolist(), "k": k,
-                                   "num_candidates": max(self.num_candidates, k)}
+            knn: dict[str, Any] = {
+                "field": "v",
+                "query_vector": q.tolist(),
+                "k": k,
+                "num_candidates": max(self.num_candidates, k),
+            }
             if self._supports_rescore() and self.quantised.startswith(("int8", "int4", "bbq")):
                 knn["rescore_vector"] = {"oversample": OVERSAMPLE}
             searches += [{"index": self.name}, {"knn": knn, "size": k, "_source": False}]
         resp = self._call("searching faces", self.client.msearch, searches=searches)
         for row, r in enumerate(resp["responses"]):
             if "error" in r:
-                raise SearchError(f"Elasticsearch at {self.url} refused a face search: "
-                                  f"{r['error']}")
+                raise SearchError(
+                    f"Elasticsearch at {self.url} refused a face search: {r['error']}"
+                )
             hits = r["hits"]["hits"][:k]
             for col, h in enumerate(hits):
                 ids[row, col] = int(h["_id"])

@@ -32,8 +32,9 @@ def snippets(values: Sequence[str], phrases: Sequence[tuple[str, ...]]) -> tuple
     needles = [[t.replace("ς", "σ") for t in p] for p in phrases]
     for value in values:
         lowered = value.lower().replace("ς", "σ")
-        candidates = [p for p, ts in zip(phrases, needles, strict=True)
-                      if all(t in lowered for t in ts)]
+        candidates = [
+            p for p, ts in zip(phrases, needles, strict=True) if all(t in lowered for t in ts)
+        ]
         if not candidates:
             continue
         spans = _phrase_spans(value, candidates)
@@ -47,7 +48,7 @@ def snippets(values: Sequence[str], phrases: Sequence[tuple[str, ...]]) -> tuple
             if s >= end:
                 break
             parts.append(html.escape(value[cursor:s]))
-            parts.append(MARK_OPEN + html.escape(value[s:min(e, end)]) + MARK_CLOSE)
+            parts.append(MARK_OPEN + html.escape(value[s : min(e, end)]) + MARK_CLOSE)
             cursor = min(e, end)
         parts.append(html.escape(value[cursor:end]))
         text = ("…" if start > 0 else "") + "".join(parts) + ("…" if end < len(value) else "")
@@ -64,7 +65,7 @@ def _phrase_spans(value: str, phrases: Sequence[tuple[str, ...]]) -> list[tuple[
     for phrase in phrases:
         n, first, rest = len(phrase), phrase[0], list(phrase[1:])
         for i, word in enumerate(words):
-            if word == first and words[i + 1:i + n] == rest:
+            if word == first and words[i + 1 : i + n] == rest:
                 spans.append((starts[i], ends[i + n - 1]))
     return spans
 

@@ -103,32 +103,40 @@ class DocMatcher:
             wanted = set(node.values)
             return any(v in wanted for v in _keyword_values(self.doc, node.field))
         if isinstance(node, PText):
-            return any(_has_phrase(toks, node.tokens, node.slop)
-                       for toks in self.text_tokens(node.field))
+            return any(
+                _has_phrase(toks, node.tokens, node.slop) for toks in self.text_tokens(node.field)
+            )
         if isinstance(node, PWildcard):
             rx = _regex(node.pattern)
-            values = ([t for toks in self.text_tokens(node.field) for t in toks] if node.text
-                      else _keyword_values(self.doc, node.field))
+            values = (
+                [t for toks in self.text_tokens(node.field) for t in toks]
+                if node.text
+                else _keyword_values(self.doc, node.field)
+            )
             return any(rx.fullmatch(v) for v in values)
         if isinstance(node, PFuzzy):
-            values = ([t for toks in self.text_tokens(node.field) for t in toks]
-                      if node.field == "all" or node.field.startswith("t.")
-                      else _keyword_values(self.doc, node.field))
-            return any(edit_distance(v, node.value, node.distance) <= node.distance
-                       for v in values)
+            values = (
+                [t for toks in self.text_tokens(node.field) for t in toks]
+                if node.field == "all" or node.field.startswith("t.")
+                else _keyword_values(self.doc, node.field)
+            )
+            return any(edit_distance(v, node.value, node.distance) <= node.distance for v in values)
         if isinstance(node, PRange):
             value = _range_value(self.doc, node.field)
             if value is None:
                 return False
-            if node.low is not None and (value < node.low or
-                                         (value == node.low and not node.include_low)):
+            if node.low is not None and (
+                value < node.low or (value == node.low and not node.include_low)
+            ):
                 return False
-            return node.high is None or not (value > node.high or
-                                             (value == node.high and not node.include_high))
+            return node.high is None or not (
+                value > node.high or (value == node.high and not node.include_high)
+            )
         geo: Any = self.doc.get("geo")
         if isinstance(node, PGeoBox):
-            return bool(geo) and (node.south <= geo[0] <= node.north
-                                  and node.west <= geo[1] <= node.east)
+            return bool(geo) and (
+                node.south <= geo[0] <= node.north and node.west <= geo[1] <= node.east
+            )
         if isinstance(node, PGeoRadius):
             return bool(geo) and haversine_m(node.lat, node.lon, geo[0], geo[1]) <= node.meters
         raise TypeError(f"unknown plan node {node!r}")
@@ -151,7 +159,7 @@ def _has_phrase(tokens: list[str], phrase: tuple[str, ...], slop: int) -> bool:
         if tok != first:
             continue
         if slop == 0:
-            if tokens[i:i + n] == list(phrase):
+            if tokens[i : i + n] == list(phrase):
                 return True
             continue
         pos, ok = i, True  # in order, total gaps at most ``slop``

@@ -127,13 +127,23 @@ class SearchResult:
             "took_ms": round(self.took_ms, 1),
             "next_cursor": self.next_cursor,
             "warnings": list(self.warnings),
-            "hits": [{"uid": h.uid, "source": h.source, "type": h.type,
-                      "score": round(h.score, 4),
-                      "time": h.time.isoformat() if h.time else None,
-                      "geo": list(h.geo) if h.geo else None, "title": h.title,
-                      "snippets": list(h.snippets)} for h in self.hits],
-            "facets": {name: [{"value": b.value, "count": b.count} for b in buckets]
-                       for name, buckets in self.facets.items()},
+            "hits": [
+                {
+                    "uid": h.uid,
+                    "source": h.source,
+                    "type": h.type,
+                    "score": round(h.score, 4),
+                    "time": h.time.isoformat() if h.time else None,
+                    "geo": list(h.geo) if h.geo else None,
+                    "title": h.title,
+                    "snippets": list(h.snippets),
+                }
+                for h in self.hits
+            ],
+            "facets": {
+                name: [{"value": b.value, "count": b.count} for b in buckets]
+                for name, buckets in self.facets.items()
+            },
         }
 
 

@@ -121,8 +121,16 @@ class Plan:
 
 
 # -- fields --------------------------------------------------------------------------------------
-_KEYWORD_FIELDS = {"uid": "uid", "source": "source", "type": "type", "day": "day",
-                   "ids": "ids", "identifier": "ids", "entity": "ent", "ent": "ent"}
+_KEYWORD_FIELDS = {
+    "uid": "uid",
+    "source": "source",
+    "type": "type",
+    "day": "day",
+    "ids": "ids",
+    "identifier": "ids",
+    "entity": "ent",
+    "ent": "ent",
+}
 _TEXT_FIELDS = {"text": "all", "all": "all"}
 _DATE_MATH = re.compile(r"^now(?:-(\d+)([smhdw]))?$")
 
@@ -134,8 +142,9 @@ def parse_date(value: str, pos: int, query: str) -> tuple[datetime, bool]:
     if m:
         now = datetime.now().astimezone()
         if m.group(1):
-            unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days",
-                    "w": "weeks"}[m.group(2)]
+            unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[
+                m.group(2)
+            ]
             now -= timedelta(**{unit: int(m.group(1))})
         return now, False
     try:
@@ -144,8 +153,9 @@ def parse_date(value: str, pos: int, query: str) -> tuple[datetime, bool]:
             return datetime(d.year, d.month, d.day), True
         return datetime.fromisoformat(v), False
     except ValueError:
-        raise QuerySyntaxError(f"{value!r} is not a date (use 2024-01-31 or 2024-01-31T08:00, "
-                               "or now-7d)", query, pos) from None
+        raise QuerySyntaxError(
+            f"{value!r} is not a date (use 2024-01-31 or 2024-01-31T08:00, or now-7d)", query, pos
+        ) from None
 
 
 #: Bounds on what one query may ask (issue #16: a 10,000-character wildcard query ran 81 s):
@@ -164,9 +174,12 @@ SEARCH_TIME_LIMIT_S = 10.0
 def check_size(query: str) -> None:
     """Raise :class:`QueryLimitError` for a query longer than :data:`MAX_QUERY_CHARS`."""
     if len(query) > MAX_QUERY_CHARS:
-        raise QueryLimitError(f"the query has {len(query):,} characters; the limit is "
-                              f"{MAX_QUERY_CHARS:,} — shorten it or use filters",
-                              query[:MAX_QUERY_CHARS], MAX_QUERY_CHARS)
+        raise QueryLimitError(
+            f"the query has {len(query):,} characters; the limit is "
+            f"{MAX_QUERY_CHARS:,} — shorten it or use filters",
+            query[:MAX_QUERY_CHARS],
+            MAX_QUERY_CHARS,
+        )
 
 
 def check_complexity(tree: q.Node, query: str) -> None:
@@ -178,8 +191,12 @@ def check_complexity(tree: q.Node, query: str) -> None:
         node = stack.pop()
         clauses += 1
         if clauses > MAX_CLAUSES:
-            raise QueryLimitError(f"the query has more than {MAX_CLAUSES} terms and operators;"
-                                  " split it into several searches", query, node.pos)
+            raise QueryLimitError(
+                f"the query has more than {MAX_CLAUSES} terms and operators;"
+                " split it into several searches",
+                query,
+                node.pos,
+            )
         if isinstance(node, q.And | q.Or):
             stack.extend(node.children)
         elif isinstance(node, q.Not):
@@ -188,14 +205,19 @@ def check_complexity(tree: q.Node, query: str) -> None:
             wildcards += 1
             stars = sum(node.pattern.count(c) for c in "*?")
             if wildcards > MAX_WILDCARD_TERMS:
-                raise QueryLimitError(f"the query has more than {MAX_WILDCARD_TERMS} wildcard "
-                                      "terms; use fewer (each scans the whole index)",
-                                      query, node.pos)
+                raise QueryLimitError(
+                    f"the query has more than {MAX_WILDCARD_TERMS} wildcard "
+                    "terms; use fewer (each scans the whole index)",
+                    query,
+                    node.pos,
+                )
             if len(node.pattern) > MAX_WILDCARD_LENGTH or stars > MAX_WILDCARDS_PER_TERM:
                 raise QueryLimitError(
                     f"wildcard term {node.pattern[:20]!r}… is too complex (at most "
                     f"{MAX_WILDCARD_LENGTH} characters and {MAX_WILDCARDS_PER_TERM} * or ?)",
-                    query, node.pos)
+                    query,
+                    node.pos,
+                )
 
 
 class Planner:
@@ -223,14 +245,26 @@ class Planner:
     # filters
     def filters(self, f: Filters) -> list[PNode]:
         out: list[PNode] = []
-        for name, values in (("source", f.sources), ("type", f.types),
-                             ("k.category", f.categories), ("k.district", f.districts),
-                             ("uid", f.uids)):
+        for name, values in (
+            ("source", f.sources),
+            ("type", f.types),
+            ("k.category", f.categories),
+            ("k.district", f.districts),
+            ("uid", f.uids),
+        ):
             if values:
                 out.append(PTerms(name, tuple(fold(v) for v in values)))
         if f.since or f.until:
-            out.append(PRange("time", "date", self._ms(f.since) if f.since else None,
-                              self._ms(f.until) if f.until else None, True, False))
+            out.append(
+                PRange(
+                    "time",
+                    "date",
+                    self._ms(f.since) if f.since else None,
+                    self._ms(f.until) if f.until else None,
+                    True,
+                    False,
+                )
+            )
         if f.box:
             out.append(PGeoBox(f.box.south, f.box.west, f.box.north, f.box.east))
         if f.radius:
@@ -250,11 +284,11 @@ class Planner:
                     musts.append(self._node(child, query, plan, positive))
             return PBool(must=tuple(musts) or (PAll(),), must_not=tuple(nots))
         if isinstance(node, q.Or):
-            return PBool(should=tuple(self._node(c, query, plan, positive)
-                                      for c in node.children))
+            return PBool(should=tuple(self._node(c, query, plan, positive) for c in node.children))
         if isinstance(node, q.Not):
-            return PBool(must=(PAll(),),
-                         must_not=(self._node(node.child, query, plan, not positive),))
+            return PBool(
+                must=(PAll(),), must_not=(self._node(node.child, query, plan, not positive),)
+            )
         if isinstance(node, q.Range):
             return self._range(node, query)
         return self._leaf(node, query, plan, positive)
@@ -272,8 +306,9 @@ class Planner:
         role = self.registry.role(name)
         if role is None:
             if name not in ("category", "district"):
-                plan.warnings.append(f"field {name!r} is not declared by any source; "
-                                     "searching its exact values")
+                plan.warnings.append(
+                    f"field {name!r} is not declared by any source; searching its exact values"
+                )
             return f"k.{name}", FieldRole.KEYWORD
         prefix = {FieldRole.TEXT: "t", FieldRole.NUMBER: "n", FieldRole.TIME: "d"}.get(role, "k")
         return f"{prefix}.{name}", role
@@ -285,8 +320,9 @@ class Planner:
             if isinstance(node, q.Term | q.Phrase):
                 value = node.text
                 return self._range(q.Range(node.pos, name, value, value), query)
-            raise QuerySyntaxError(f"field {name!r} holds {role.value}s: use a value or a range",
-                                   query, node.pos)
+            raise QuerySyntaxError(
+                f"field {name!r} holds {role.value}s: use a value or a range", query, node.pos
+            )
         if isinstance(node, q.Wildcard):
             is_text = role in (None, FieldRole.TEXT)
             pattern = fold(node.pattern)
@@ -332,8 +368,9 @@ class Planner:
 
     def _range(self, node: q.Range, query: str) -> PNode:
         if node.field is None:
-            raise QuerySyntaxError("a range needs a field, e.g. time:[2024-01-01 TO *]",
-                                   query, node.pos)
+            raise QuerySyntaxError(
+                "a range needs a field, e.g. time:[2024-01-01 TO *]", query, node.pos
+            )
         target, role = self._resolve(node.field, node.pos, Plan(PAll()))
         if role is FieldRole.TIME:
             low = high = None
@@ -354,9 +391,12 @@ class Planner:
                 lo = float(node.low) if node.low is not None else None
                 hi = float(node.high) if node.high is not None else None
             except ValueError:
-                raise QuerySyntaxError(f"field {node.field!r} holds numbers; "
-                                       f"{node.low or node.high!r} is not one",
-                                       query, node.pos) from None
+                raise QuerySyntaxError(
+                    f"field {node.field!r} holds numbers; {node.low or node.high!r} is not one",
+                    query,
+                    node.pos,
+                ) from None
             return PRange(target, "number", lo, hi, node.include_low, node.include_high)
-        raise QuerySyntaxError(f"field {node.field!r} is not a number or time field: "
-                               "ranges need one", query, node.pos)
+        raise QuerySyntaxError(
+            f"field {node.field!r} is not a number or time field: ranges need one", query, node.pos
+        )

@@ -116,8 +116,11 @@ class _Parser:
         for w in words:
             end = self.i + len(w)
             if self.q.startswith(w, self.i) and (
-                    w in ("&&", "||") or end >= len(self.q) or self.q[end].isspace()
-                    or self.q[end] in "()"):
+                w in ("&&", "||")
+                or end >= len(self.q)
+                or self.q[end].isspace()
+                or self.q[end] in "()"
+            ):
                 return w
         return None
 
@@ -259,7 +262,7 @@ class _Parser:
             buf.append(self.q[self.i])
             self.i += 1
         if self.i >= len(self.q):
-            raise self.error('unterminated phrase: missing closing \'"\'', start)
+            raise self.error("unterminated phrase: missing closing '\"'", start)
         self.i += 1
         slop = 0
         if self.peek() == "~":
@@ -286,8 +289,14 @@ class _Parser:
             raise self.error("range must end with ']' or '}'")
         include_high = self.peek() == "]"
         self.i += 1
-        return Range(start, field, None if low == "*" else low, None if high == "*" else high,
-                     include_low, include_high)
+        return Range(
+            start,
+            field,
+            None if low == "*" else low,
+            None if high == "*" else high,
+            include_low,
+            include_high,
+        )
 
     def read_bound(self) -> str:
         start = self.i
@@ -296,12 +305,12 @@ class _Parser:
             if end < 0:
                 raise self.error("unterminated quoted bound", start)
             self.i = end + 1
-            return self.q[start + 1:end]
+            return self.q[start + 1 : end]
         while self.i < len(self.q) and not self.q[self.i].isspace() and self.q[self.i] not in "]}":
             self.i += 1
         if self.i == start:
             raise self.error("range bound expected")
-        return self.q[start:self.i]
+        return self.q[start : self.i]
 
     def read_word(self, allow_colon: bool = False) -> str:
         buf = []
@@ -327,7 +336,7 @@ class _Parser:
             if default is None:
                 raise self.error("a number is expected after '~'")
             return default
-        return int(self.q[start:self.i])
+        return int(self.q[start : self.i])
 
     def finish_term(self, word: str, field: str | None, start: int) -> Node:
         if self.peek() == "~":
@@ -336,7 +345,7 @@ class _Parser:
             if distance > 2:
                 raise self.error("fuzzy distance must be 0, 1 or 2", self.i - 1)
             return Fuzzy(start, word, field, distance)
-        raw = self.q[start:self.i]
+        raw = self.q[start : self.i]
         if ("*" in word or "?" in word) and ("\\*" not in raw and "\\?" not in raw):
             if word.strip("*?") == "":
                 if word == "*" and field is None:

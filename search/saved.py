@@ -84,8 +84,17 @@ class SavedSearches:
             raw = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise SearchError(f"{str(self.path)!r}: unreadable saved searches: {exc}") from exc
-        return [SavedSearch(r["id"], r["name"], r["query"], _filters_from_json(r["filters"]),
-                            r.get("owner", ""), r.get("created", "")) for r in raw]
+        return [
+            SavedSearch(
+                r["id"],
+                r["name"],
+                r["query"],
+                _filters_from_json(r["filters"]),
+                r.get("owner", ""),
+                r.get("created", ""),
+            )
+            for r in raw
+        ]
 
     def _write(self, searches: Sequence[SavedSearch]) -> None:
         rows = [dict(asdict(s), filters=_filters_to_json(s.filters)) for s in searches]
@@ -94,13 +103,20 @@ class SavedSearches:
         tmp.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
         os.replace(tmp, self.path)
 
-    def add(self, name: str, query: str, filters: Filters | None = None,
-            owner: str = "") -> SavedSearch:
+    def add(
+        self, name: str, query: str, filters: Filters | None = None, owner: str = ""
+    ) -> SavedSearch:
         """Save a search (the query is checked now: QuerySyntaxError names the position)."""
         filters = filters or Filters()
         self.planner.plan(query, filters)
-        saved = SavedSearch(uuid.uuid4().hex[:12], name, query, filters, owner,
-                            datetime.now(UTC).isoformat(timespec="seconds"))
+        saved = SavedSearch(
+            uuid.uuid4().hex[:12],
+            name,
+            query,
+            filters,
+            owner,
+            datetime.now(UTC).isoformat(timespec="seconds"),
+        )
         with self._lock:
             self._write([*self.list(), saved])
         return saved

@@ -46,24 +46,46 @@ def filters_of(value: Filters | Mapping[str, Any] | None) -> Filters:
 
 def params_of(request: SearchRequest) -> dict[str, Any]:
     """The :func:`query` parameters that run ``request``."""
-    return {"query": request.query, "filters": request.filters, "sort": request.sort,
-            "size": request.size, "cursor": request.cursor, "facets": list(request.facets),
-            "facet_size": request.facet_size, "highlight": request.highlight}
+    return {
+        "query": request.query,
+        "filters": request.filters,
+        "sort": request.sort,
+        "size": request.size,
+        "cursor": request.cursor,
+        "facets": list(request.facets),
+        "facet_size": request.facet_size,
+        "highlight": request.highlight,
+    }
 
 
 @service("search.query", permission="search")
-def query(ctx: ServiceContext, *, query: str = "", filters: Any = None,
-          sort: str = "relevance", size: int = 20, cursor: str | None = None,
-          facets: Sequence[str] = (), facet_size: int = 20,
-          highlight: bool = True) -> SearchResult:
+def query(
+    ctx: ServiceContext,
+    *,
+    query: str = "",
+    filters: Any = None,
+    sort: str = "relevance",
+    size: int = 20,
+    cursor: str | None = None,
+    facets: Sequence[str] = (),
+    facet_size: int = 20,
+    highlight: bool = True,
+) -> SearchResult:
     """Search every source (query language of docs/SEARCH.md); returns a SearchResult.
 
     ``filters`` is a :class:`search.model.Filters` or its JSON form. The audit entry records
     the query, the filters and the number of matches.
     """
-    request = SearchRequest(query, filters_of(filters), sort=sort,  # type: ignore[arg-type]
-                            size=size, cursor=cursor, facets=tuple(facets),
-                            facet_size=facet_size, highlight=highlight)
+    request = SearchRequest(
+        query,
+        filters_of(filters),
+        sort=sort,  # type: ignore[arg-type]
+        size=size,
+        cursor=cursor,
+        facets=tuple(facets),
+        facet_size=facet_size,
+        highlight=highlight,
+    )
     backend = backend_for(ctx.workspace)
     result = backend.search(request)
     audit_detail(total=result.total, backend=backend.name)
@@ -73,8 +95,11 @@ def query(ctx: ServiceContext, *, query: str = "", filters: Any = None,
 @service("search.record", permission="search")
 def record(ctx: ServiceContext, *, uid: str, with_graph: bool = True) -> Record | None:
     """One stored record by uid (with its entities and links), or None."""
-    found = ctx.workspace.store.get_record(uid) if not with_graph else next(
-        iter(ctx.workspace.store.get_records([uid], with_graph=True)), None)
+    found = (
+        ctx.workspace.store.get_record(uid)
+        if not with_graph
+        else next(iter(ctx.workspace.store.get_records([uid], with_graph=True)), None)
+    )
     audit_detail(found=found is not None)
     return found
 
@@ -87,16 +112,20 @@ def health(ctx: ServiceContext) -> dict[str, Any]:
     backend = backend_for(ctx.workspace)
     h = backend.health()
     stale = stale_reason(ctx.workspace.search_dir) or day_zone_mismatch(
-        ctx.workspace.search_dir, ctx.workspace.zone.key, h.documents)
-    out = {**asdict(h), "stale": stale,
-           "store_records": ctx.workspace.store.count()}
+        ctx.workspace.search_dir, ctx.workspace.zone.key, h.documents
+    )
+    out = {**asdict(h), "stale": stale, "store_records": ctx.workspace.store.count()}
     audit_detail(status=h.status)
     return out
 
 
 @service("search.reindex", permission="ingest")
-def reindex(ctx: ServiceContext, *, progress: ProgressCallback | None = None,
-            cancel: CancelToken | None = None) -> Any:
+def reindex(
+    ctx: ServiceContext,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> Any:
     """Rebuild the index from the store (searches keep working; cancelling keeps the old
     index). Returns the IndexReport."""
     from core.ingest import workspace_write_lock
@@ -105,11 +134,19 @@ def reindex(ctx: ServiceContext, *, progress: ProgressCallback | None = None,
     ws = ctx.workspace
     backend = backend_for(ws)
     with workspace_write_lock(ws, "reindex"):  # not while an ingest writes the index
-        report = backend.rebuild(ws.store.iter_records(with_graph=True), total=ws.store.count(),
-                                 progress=progress, cancel=cancel)
+        report = backend.rebuild(
+            ws.store.iter_records(with_graph=True),
+            total=ws.store.count(),
+            progress=progress,
+            cancel=cancel,
+        )
     if not report.cancelled:
         clear_stale(ws.search_dir)
         note_day_zone(ws.search_dir, backend.registry.zone.key, rebuilt=True)
-    audit_detail(backend=backend.name, indexed=report.indexed, failed=len(report.failures),
-                 cancelled=report.cancelled)
+    audit_detail(
+        backend=backend.name,
+        indexed=report.indexed,
+        failed=len(report.failures),
+        cancelled=report.cancelled,
+    )
     return report

@@ -43,8 +43,10 @@ def mark_stale(search_dir: Path, reason: str) -> None:
     path = Path(search_dir) / STALE_FILE
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"reason": reason, "at": datetime.now(UTC).isoformat()},
-                                   ensure_ascii=False), encoding="utf-8")
+        path.write_text(
+            json.dumps({"reason": reason, "at": datetime.now(UTC).isoformat()}, ensure_ascii=False),
+            encoding="utf-8",
+        )
     except OSError as exc:
         log.error("cannot mark the search index stale (%s): %s; reason: %s", path, exc, reason)
 
@@ -77,8 +79,10 @@ def day_zone_mismatch(search_dir: Path, zone: str, documents: int) -> str | None
         counted = OLD_DAY_ZONE if documents else zone
     if counted == zone:
         return None
-    return (f"the day facet counts {counted} days but the workspace's time zone is {zone} "
-            "(run `superbrain reindex`)")
+    return (
+        f"the day facet counts {counted} days but the workspace's time zone is {zone} "
+        "(run `superbrain reindex`)"
+    )
 
 
 class SearchStage:
@@ -105,15 +109,21 @@ class SearchStage:
         except SearchError as exc:
             self.failed = str(exc)
             mark_stale(self.search_dir, self.failed)
-            log.error("search indexing stopped for this ingest: %s (records stay in the store; "
-                      "run `superbrain reindex` when search is back)", exc)
+            log.error(
+                "search indexing stopped for this ingest: %s (records stay in the store; "
+                "run `superbrain reindex` when search is back)",
+                exc,
+            )
             return
         note_day_zone(self.search_dir, self.backend.registry.zone.key)
         if report.failures:
             self.rejected.update(report.failures)
             first = next(iter(report.failures.items()))
-            log.warning("search rejected %d records in this batch, e.g. %s: %s",
-                        len(report.failures), *first)
+            log.warning(
+                "search rejected %d records in this batch, e.g. %s: %s",
+                len(report.failures),
+                *first,
+            )
 
     def finish(self) -> None:
         if self.failed:

@@ -45,8 +45,12 @@ LOGIN_CONCURRENCY = 4
 
 def _json(status: int, body: Any) -> Response:
     # no-store: tokens and case data must not be kept by any cache on the way
-    return Response(wire.dumps(body) if not isinstance(body, bytes) else body, status,
-                    media_type="application/json", headers={"Cache-Control": "no-store"})
+    return Response(
+        wire.dumps(body) if not isinstance(body, bytes) else body,
+        status,
+        media_type="application/json",
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def _error(kind: str, message: str, **extra: Any) -> Response:
@@ -66,21 +70,27 @@ class SessionGate:
             return
         if scope["type"] != "http":  # websockets are not offered
             return
-        if (scope["method"], scope["path"]) not in OPEN_ROUTES \
-                and not field.is_open(scope["method"], scope["path"]):
-            headers = {k.decode("latin-1").lower(): v.decode("latin-1")
-                       for k, v in scope["headers"]}
+        if (scope["method"], scope["path"]) not in OPEN_ROUTES and not field.is_open(
+            scope["method"], scope["path"]
+        ):
+            headers = {
+                k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
+            }
             token = bearer_token(headers.get("authorization"))
             try:
                 session = await run_in_threadpool(self._check, token) if token else None
             except Exception as exc:  # the database is down: say so, do not guess
                 log.error("session check failed: %s", exc)
-                await _error("Unavailable", "the centre's database cannot be reached; try "
-                                            "again in a moment")(scope, receive, send)
+                await _error(
+                    "Unavailable", "the centre's database cannot be reached; try again in a moment"
+                )(scope, receive, send)
                 return
             if session is None:
-                response = _error("Unauthenticated", "a valid session token is needed: POST "
-                                  f"{API}/session, then send Authorization: Bearer TOKEN")
+                response = _error(
+                    "Unauthenticated",
+                    "a valid session token is needed: POST "
+                    f"{API}/session, then send Authorization: Bearer TOKEN",
+                )
                 response.headers["WWW-Authenticate"] = 'Bearer realm="superbrain"'
                 await response(scope, receive, send)
                 return
@@ -145,8 +155,11 @@ def build_app(workspace: CentreWorkspace, config: ServerConfig) -> Starlette:
         try:
             body = await read_json(request, 64 * 1024)
             issued = await anyio.to_thread.run_sync(
-                functools.partial(auth.login, body.get("user"), body.get("password"),
-                                  peer=peer(request)), limiter=login_slots)
+                functools.partial(
+                    auth.login, body.get("user"), body.get("password"), peer=peer(request)
+                ),
+                limiter=login_slots,
+            )
         except BodyError as exc:
             return _error(exc.kind, str(exc))
         except LoginRefused as exc:
@@ -156,9 +169,16 @@ def build_app(workspace: CentreWorkspace, config: ServerConfig) -> Starlette:
             if wire.error_type(exc) != "Unavailable":
                 raise
             return _error("Unavailable", str(exc))
-        return _json(200, {"token": issued.token, "expires_at": issued.expires_at,
-                           "user": issued.session.user, "role": issued.session.role,
-                           "timezone": str(workspace.zone)})
+        return _json(
+            200,
+            {
+                "token": issued.token,
+                "expires_at": issued.expires_at,
+                "user": issued.session.user,
+                "role": issued.session.role,
+                "timezone": str(workspace.zone),
+            },
+        )
 
     async def logout(request: Request) -> Response:
         await run_in_threadpool(auth.logout, request.state.token, request.state.session)
@@ -169,10 +189,19 @@ def build_app(workspace: CentreWorkspace, config: ServerConfig) -> Starlette:
 
         session = request.state.session
         specs = await run_in_threadpool(services)
-        return _json(200, [{"name": s.name, "permission": s.permission,
-                            "allowed": session.can(s.permission), "doc": s.doc,
-                            "params": list(s.params)}
-                           for s in sorted(specs.values(), key=lambda s: s.name)])
+        return _json(
+            200,
+            [
+                {
+                    "name": s.name,
+                    "permission": s.permission,
+                    "allowed": session.can(s.permission),
+                    "doc": s.doc,
+                    "params": list(s.params),
+                }
+                for s in sorted(specs.values(), key=lambda s: s.name)
+            ],
+        )
 
     async def call(request: Request) -> Response:
         return await _run(request, request.path_params["service"], config.max_body_bytes)
@@ -187,8 +216,13 @@ def build_app(workspace: CentreWorkspace, config: ServerConfig) -> Starlette:
             return _error("Invalid", '"params" must be a JSON object')
         try:
             result, files = await run_in_threadpool(
-                _call_service, workspace, request.state.session, name, params,
-                config.max_download_bytes)
+                _call_service,
+                workspace,
+                request.state.session,
+                name,
+                params,
+                config.max_download_bytes,
+            )
             answer: dict[str, Any] = {"result": wire.jsonable(result)}
             if files is not None:
                 answer["files"] = files
@@ -200,8 +234,10 @@ def build_app(workspace: CentreWorkspace, config: ServerConfig) -> Starlette:
             if kind == "Internal":
                 incident = secrets.token_hex(6)
                 log.exception("service %s failed (error id %s)", name, incident)
-                return _error("Internal", f"internal error in {name!r} (error id {incident}; "
-                                          "see the server log)")
+                return _error(
+                    "Internal",
+                    f"internal error in {name!r} (error id {incident}; see the server log)",
+                )
             return _error(kind, str(exc))
 
     async def public_call(request: Request, name: str) -> Response:
@@ -215,11 +251,18 @@ def build_app(workspace: CentreWorkspace, config: ServerConfig) -> Starlette:
         address = peer(request) or "unknown"
         admitted, refusals = flood.admit(address)
         if refusals:
-            await run_in_threadpool(workspace.audit.append, f"public@{address}",
-                                    "public.flood", {"refused": refusals, "service": name})
+            await run_in_threadpool(
+                workspace.audit.append,
+                f"public@{address}",
+                "public.flood",
+                {"refused": refusals, "service": name},
+            )
         if not admitted:
-            return _error("RateLimited", "too many requests from this address; try again in "
-                                         "a minute, or call 110 in an emergency")
+            return _error(
+                "RateLimited",
+                "too many requests from this address; try again in "
+                "a minute, or call 110 in an emergency",
+            )
         request.state.session = Session(f"public@{address}", "public", "public")
         return await _run(request, name, field.PUBLIC_BODY_LIMIT)
 
@@ -237,13 +280,20 @@ def build_app(workspace: CentreWorkspace, config: ServerConfig) -> Starlette:
 
         session = request.state.session
         accept = await run_in_threadpool(field.unit_filter, workspace, session)
-        body: AsyncIterator[str] = stream(hub, after, still_valid=still_valid,
-                                          permissions=session.permissions,
-                                          user=session.user,
-                                          keepalive_s=config.keepalive_s, accept=accept)
-        return StreamingResponse(body, media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-store",
-                                          "X-Accel-Buffering": "no"})
+        body: AsyncIterator[str] = stream(
+            hub,
+            after,
+            still_valid=still_valid,
+            permissions=session.permissions,
+            user=session.user,
+            keepalive_s=config.keepalive_s,
+            accept=accept,
+        )
+        return StreamingResponse(
+            body,
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
 
     async def health(request: Request) -> Response:
         report = await run_in_threadpool(_health, workspace, request.state.session, hub)
@@ -278,23 +328,25 @@ def build_app(workspace: CentreWorkspace, config: ServerConfig) -> Starlette:
 #: Parameters that name a file on the machine running the service. Over the network they would
 #: let a caller read or write the server's files, so a string there is refused; a photo is sent
 #: as ``{"base64": "..."}`` (any parameter may be), which the service receives as bytes.
-SERVER_FILE_PARAMS = frozenset({"path", "output", "photo", "probe", "photo_a", "photo_b",
-                                "folder", "file", "files"})
+SERVER_FILE_PARAMS = frozenset(
+    {"path", "output", "photo", "probe", "photo_a", "photo_b", "folder", "file", "files"}
+)
 #: In-process hooks (progress and cancel callbacks, writers, compute functions) that no request
 #: can supply: by name, and by any parameter annotated as one.
 IN_PROCESS_PARAMS = frozenset({"progress", "cancel", "write", "compute"})
 _IN_PROCESS_TYPES = re.compile(r"\b(Callable|CancelToken|ProgressCallback)\b")
 
 
-def _decode_params(name: str, params: dict[str, Any],
-                   signature: inspect.Signature) -> dict[str, Any]:
-    hooks = {p.name for p in signature.parameters.values()
-             if _IN_PROCESS_TYPES.search(str(p.annotation))}
+def _decode_params(
+    name: str, params: dict[str, Any], signature: inspect.Signature
+) -> dict[str, Any]:
+    hooks = {
+        p.name for p in signature.parameters.values() if _IN_PROCESS_TYPES.search(str(p.annotation))
+    }
     out = {}
     for key, value in params.items():
         if key in IN_PROCESS_PARAMS or key in hooks:
-            raise _CallError("Invalid", f"service {name!r}: {key!r} is for in-process callers "
-                                        "only")
+            raise _CallError("Invalid", f"service {name!r}: {key!r} is for in-process callers only")
         if downloads.requested(name, key, value) is not None:
             out[key] = value  # made in the request's own folder by _call_service
             continue
@@ -302,13 +354,17 @@ def _decode_params(name: str, params: dict[str, Any],
             try:
                 value = base64.b64decode(str(value["base64"]), validate=True)
             except ValueError:
-                raise _CallError("Invalid", f"service {name!r}: parameter {key!r} is not valid "
-                                            "base64") from None
+                raise _CallError(
+                    "Invalid", f"service {name!r}: parameter {key!r} is not valid base64"
+                ) from None
         elif key in SERVER_FILE_PARAMS and isinstance(value, str | list):
-            raise _CallError("Invalid", f"service {name!r}: parameter {key!r} would name a file "
-                                        "on the server; send the file's content as "
-                                        '{"base64": "..."}, or run file jobs on the server '
-                                        "with the CLI (superbrain ... -w centre.toml)")
+            raise _CallError(
+                "Invalid",
+                f"service {name!r}: parameter {key!r} would name a file "
+                "on the server; send the file's content as "
+                '{"base64": "..."}, or run file jobs on the server '
+                "with the CLI (superbrain ... -w centre.toml)",
+            )
         out[key] = value
     return out
 
@@ -319,9 +375,9 @@ class _CallError(Exception):
         self.kind = kind
 
 
-def _call_service(workspace: CentreWorkspace, session: Any, name: str,
-                  params: dict[str, Any],
-                  max_download: int) -> tuple[Any, list[dict[str, Any]] | None]:
+def _call_service(
+    workspace: CentreWorkspace, session: Any, name: str, params: dict[str, Any], max_download: int
+) -> tuple[Any, list[dict[str, Any]] | None]:
     """Run the service; ``(result, files)`` where ``files`` are the downloads it made
     (:mod:`server.downloads`), or None when none was asked for."""
     from core.services import ServiceContext, call, services
@@ -329,16 +385,23 @@ def _call_service(workspace: CentreWorkspace, session: Any, name: str,
     specs = services()
     spec = specs.get(name)
     if spec is None:
-        raise _CallError("NotFound", f"no service named {name[:100]!r}; GET {API}/services "
-                                     "lists them")
+        raise _CallError(
+            "NotFound", f"no service named {name[:100]!r}; GET {API}/services lists them"
+        )
     unknown = sorted(set(params) - set(spec.params))
     if unknown:
-        raise _CallError("Invalid", f"service {name!r}: unknown parameters {unknown}; it takes "
-                                    f"{', '.join(spec.params) or 'none'}")
+        raise _CallError(
+            "Invalid",
+            f"service {name!r}: unknown parameters {unknown}; it takes "
+            f"{', '.join(spec.params) or 'none'}",
+        )
     signature = inspect.signature(spec.fn)
     decoded = _decode_params(name, params, signature)
-    missing = [p.name for p in list(signature.parameters.values())[1:]
-               if p.default is inspect.Parameter.empty and p.name not in params]
+    missing = [
+        p.name
+        for p in list(signature.parameters.values())[1:]
+        if p.default is inspect.Parameter.empty and p.name not in params
+    ]
     if missing:
         raise _CallError("Invalid", f"service {name!r}: missing parameters {missing}")
     wanted: dict[str, str] = {}
@@ -361,14 +424,18 @@ def _health(workspace: CentreWorkspace, session: Any, hub: EventHub) -> dict[str
         superbrain = version("superbrain")
     except PackageNotFoundError:
         superbrain = "unknown"
-    report: dict[str, Any] = {"centre": workspace.centre.name, "superbrain": superbrain,
-                              "python": platform.python_version(), "pid": os.getpid(),
-                              "user": session.user, "role": session.role,
-                              "timezone": str(workspace.zone)}  # consoles show times in it
+    report: dict[str, Any] = {
+        "centre": workspace.centre.name,
+        "superbrain": superbrain,
+        "python": platform.python_version(),
+        "pid": os.getpid(),
+        "user": session.user,
+        "role": session.role,
+        "timezone": str(workspace.zone),
+    }  # consoles show times in it
     try:
         row = first(workspace.db.connection.execute("SHOW server_version"))
-        report["store"] = {"status": "green", "postgresql": row[0],
-                           "last_event": hub.last_id}
+        report["store"] = {"status": "green", "postgresql": row[0], "last_event": hub.last_id}
     except Exception as exc:
         report["store"] = {"status": "red", "error": str(exc)}
     cfg = workspace.search_config
@@ -386,6 +453,8 @@ def _health(workspace: CentreWorkspace, session: Any, hub: EventHub) -> dict[str
     except Exception as exc:
         report["search"].update(status="red", error=str(exc))
     faces = workspace.faces_dir
-    report["gallery"] = {"status": "green" if faces.is_dir() else "red",
-                         "files": sum(1 for _ in faces.iterdir()) if faces.is_dir() else 0}
+    report["gallery"] = {
+        "status": "green" if faces.is_dir() else "red",
+        "files": sum(1 for _ in faces.iterdir()) if faces.is_dir() else 0,
+    }
     return report

@@ -32,25 +32,43 @@ class Authenticator:
     def login(self, user: object, password: object, *, peer: str = "") -> IssuedToken:
         """A token for ``user``; the same refusal (and about the same time) whether the name
         is unknown, the password wrong or the account disabled. Audited either way."""
-        if not isinstance(user, str) or not isinstance(password, str) or not user \
-                or len(user) > MAX_NAME or len(password) > MAX_PASSWORD:
-            raise LoginRefused(422, f"give \"user\" (1-{MAX_NAME} characters) and \"password\" "
-                                    f"(at most {MAX_PASSWORD}) as JSON strings")
+        if (
+            not isinstance(user, str)
+            or not isinstance(password, str)
+            or not user
+            or len(user) > MAX_NAME
+            or len(password) > MAX_PASSWORD
+        ):
+            raise LoginRefused(
+                422,
+                f'give "user" (1-{MAX_NAME} characters) and "password" '
+                f"(at most {MAX_PASSWORD}) as JSON strings",
+            )
         audit = self.workspace.audit
         try:
             record = self.workspace.accounts.authenticate(user, password)
         except LockedOutError as exc:
-            audit.append("anonymous", "auth.fail", {"claimed_user": user, "reason": "locked out",
-                                                    "peer": peer})
+            audit.append(
+                "anonymous",
+                "auth.fail",
+                {"claimed_user": user, "reason": "locked out", "peer": peer},
+            )
             raise LoginRefused(423, str(exc)) from None
         if record is None:
-            audit.append("anonymous", "auth.fail", {"claimed_user": user, "peer": peer,
-                                                    "reason": "wrong name or password, or "
-                                                              "account disabled"})
+            audit.append(
+                "anonymous",
+                "auth.fail",
+                {
+                    "claimed_user": user,
+                    "peer": peer,
+                    "reason": "wrong name or password, or account disabled",
+                },
+            )
             raise LoginRefused(401, "wrong user name or password, or the account is disabled")
         issued = self.sessions.issue(record)
-        audit.append(record.name, "auth.login", {"role": record.role, "via": "server",
-                                                 "peer": peer})
+        audit.append(
+            record.name, "auth.login", {"role": record.role, "via": "server", "peer": peer}
+        )
         return issued
 
     def check(self, token: str) -> Session | None:

@@ -54,8 +54,9 @@ class ServerConfig:
         return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
 
 
-def load_server_config(centre: CentreConfig, *, host: str | None = None,
-                       port: int | None = None) -> ServerConfig:
+def load_server_config(
+    centre: CentreConfig, *, host: str | None = None, port: int | None = None
+) -> ServerConfig:
     """Read ``[server]``; plain HTTP is refused unless the address is a loopback one."""
     raw = centre.raw.get("server", {})
     if not isinstance(raw, dict):
@@ -66,34 +67,49 @@ def load_server_config(centre: CentreConfig, *, host: str | None = None,
         raise WorkspaceError(f"{centre.where('[server] port')}: {port} is not a TCP port")
     cert, key = (_file(centre, raw, k) for k in ("certificate", "private_key"))
     if (cert is None) != (key is None):
-        raise WorkspaceError(f"{centre.where('[server]')}: give both certificate and "
-                             "private_key, or neither")
+        raise WorkspaceError(
+            f"{centre.where('[server]')}: give both certificate and private_key, or neither"
+        )
     if cert is None and not is_loopback(host):
         raise WorkspaceError(
             f"{centre.where('[server]')}: refusing plain HTTP on {host!r}: tokens and case data "
             "would travel in clear. Set certificate and private_key (`superbrain centre cert` "
-            "makes a self-signed pair for trials), or listen on 127.0.0.1")
+            "makes a self-signed pair for trials), or listen on 127.0.0.1"
+        )
     hours = raw.get("session_hours", 12)
     if isinstance(hours, bool) or not isinstance(hours, int | float) or not 0 < hours <= 24 * 30:
-        raise WorkspaceError(f"{centre.where('[server] session_hours')}: a number of hours "
-                             f"between 0 and 720, got {hours!r}")
+        raise WorkspaceError(
+            f"{centre.where('[server] session_hours')}: a number of hours "
+            f"between 0 and 720, got {hours!r}"
+        )
     max_body = raw.get("max_body_bytes", 16 * 1024 * 1024)
     if isinstance(max_body, bool) or not isinstance(max_body, int) or max_body < 1024:
-        raise WorkspaceError(f"{centre.where('[server] max_body_bytes')}: a whole number "
-                             f">= 1024, got {max_body!r}")
+        raise WorkspaceError(
+            f"{centre.where('[server] max_body_bytes')}: a whole number >= 1024, got {max_body!r}"
+        )
     keepalive = raw.get("keepalive_seconds", 15)
-    if isinstance(keepalive, bool) or not isinstance(keepalive, int | float) \
-            or not 0.5 <= keepalive <= 300:
-        raise WorkspaceError(f"{centre.where('[server] keepalive_seconds')}: between 0.5 and "
-                             f"300, got {keepalive!r}")
+    if (
+        isinstance(keepalive, bool)
+        or not isinstance(keepalive, int | float)
+        or not 0.5 <= keepalive <= 300
+    ):
+        raise WorkspaceError(
+            f"{centre.where('[server] keepalive_seconds')}: between 0.5 and 300, got {keepalive!r}"
+        )
     max_download = raw.get("max_download_bytes", 32 * 1024 * 1024)
-    if isinstance(max_download, bool) or not isinstance(max_download, int) \
-            or not 1024 <= max_download <= 40 * 1024 * 1024:
-        raise WorkspaceError(f"{centre.where('[server] max_download_bytes')}: a whole number "
-                             f"between 1024 and {40 * 1024 * 1024} (a client reads at most "
-                             f"64 MiB of base64), got {max_download!r}")
-    return ServerConfig(host, port, cert, key, float(hours), max_body, float(keepalive),
-                        max_download)
+    if (
+        isinstance(max_download, bool)
+        or not isinstance(max_download, int)
+        or not 1024 <= max_download <= 40 * 1024 * 1024
+    ):
+        raise WorkspaceError(
+            f"{centre.where('[server] max_download_bytes')}: a whole number "
+            f"between 1024 and {40 * 1024 * 1024} (a client reads at most "
+            f"64 MiB of base64), got {max_download!r}"
+        )
+    return ServerConfig(
+        host, port, cert, key, float(hours), max_body, float(keepalive), max_download
+    )
 
 
 def _file(centre: CentreConfig, raw: dict[str, object], key: str) -> Path | None:

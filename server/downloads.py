@@ -54,15 +54,27 @@ def requested(service: str, key: str, value: Any) -> str | None:
     if not (isinstance(value, dict) and set(value) == {"download"}):
         return None
     if DOWNLOADS.get(service) != key:
-        raise DownloadError("Invalid", f"service {service!r}: parameter {key!r} cannot be "
-                                       "downloaded; downloads: " + ", ".join(
-                                           f"{s} ({p})" for s, p in sorted(DOWNLOADS.items())))
+        raise DownloadError(
+            "Invalid",
+            f"service {service!r}: parameter {key!r} cannot be "
+            "downloaded; downloads: "
+            + ", ".join(f"{s} ({p})" for s, p in sorted(DOWNLOADS.items())),
+        )
     name = value["download"]
-    if not isinstance(name, str) or not name or len(name) > MAX_NAME \
-            or not _NAME.match(name) or name in (".", "..") or name.startswith("."):
-        raise DownloadError("Invalid", f"service {service!r}: {str(name)[:MAX_NAME]!r} is not a "
-                                       "plain file name (no folders, no leading dot, at most "
-                                       f"{MAX_NAME} characters)")
+    if (
+        not isinstance(name, str)
+        or not name
+        or len(name) > MAX_NAME
+        or not _NAME.match(name)
+        or name in (".", "..")
+        or name.startswith(".")
+    ):
+        raise DownloadError(
+            "Invalid",
+            f"service {service!r}: {str(name)[:MAX_NAME]!r} is not a "
+            "plain file name (no folders, no leading dot, at most "
+            f"{MAX_NAME} characters)",
+        )
     return name
 
 
@@ -86,11 +98,19 @@ def collect(where: Path, limit: int) -> list[dict[str, Any]]:
             continue  # a link or a half-written temporary is never sent
         total += info.st_size
         if total > limit:
-            raise DownloadError("TooLarge", f"the files made are larger than the {limit:,} "
-                                            "bytes a download may carry; run the export on the "
-                                            "server with the CLI (superbrain ... -w centre.toml)")
+            raise DownloadError(
+                "TooLarge",
+                f"the files made are larger than the {limit:,} "
+                "bytes a download may carry; run the export on the "
+                "server with the CLI (superbrain ... -w centre.toml)",
+            )
         data = path.read_bytes()
-        files.append({"name": path.name, "bytes": len(data),
-                      "sha256": hashlib.sha256(data).hexdigest(),
-                      "base64": base64.b64encode(data).decode("ascii")})
+        files.append(
+            {
+                "name": path.name,
+                "bytes": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "base64": base64.b64encode(data).decode("ascii"),
+            }
+        )
     return files

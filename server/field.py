@@ -30,17 +30,27 @@ TILES_PATH = "/api/v1/tiles"
 PUBLIC_PREFIX = "/api/v1/public/"
 FIELD_PREFIX = "/field/"
 PUBLIC_BODY_LIMIT = 10 * 1024 * 1024  # three photos of 2 MB in base64, and the text
-TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-         ".css": "text/css; charset=utf-8", ".png": "image/png", ".svg": "image/svg+xml",
-         ".json": "application/json", ".geojson": "application/geo+json",
-         ".webmanifest": "application/manifest+json", ".wav": "audio/wav"}
+TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".json": "application/json",
+    ".geojson": "application/geo+json",
+    ".webmanifest": "application/manifest+json",
+    ".wav": "audio/wav",
+}
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; "
-                               "style-src 'self'; script-src 'self'; connect-src 'self'; "
-                               "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
-                               "form-action 'self'",
-    "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-cache", "Permissions-Policy": "geolocation=(self), camera=(self)"}
+    "style-src 'self'; script-src 'self'; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+    "form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+    "Permissions-Policy": "geolocation=(self), camera=(self)",
+}
 
 
 class FloodGate:
@@ -61,8 +71,9 @@ class FloodGate:
         now = time.monotonic() if now is None else now
         with self._lock:
             if len(self._calls) > 10_000:  # many addresses: forget the quiet ones
-                self._calls = {a: t for a, t in self._calls.items()
-                               if t and now - t[-1] < self.window_s}
+                self._calls = {
+                    a: t for a, t in self._calls.items() if t and now - t[-1] < self.window_s
+                }
             times = [t for t in self._calls.get(address, []) if now - t < self.window_s]
             if len(times) < self.limit:
                 times.append(now)
@@ -83,14 +94,14 @@ class FloodGate:
 
 def is_open(method: str, path: str) -> bool:
     """Requests that need no session: the field pages and the public services."""
-    return ((method in ("GET", "HEAD") and (path.startswith(FIELD_PREFIX) or path == "/field"))
-            or (method == "POST" and path.startswith(PUBLIC_PREFIX)))
+    return (method in ("GET", "HEAD") and (path.startswith(FIELD_PREFIX) or path == "/field")) or (
+        method == "POST" and path.startswith(PUBLIC_PREFIX)
+    )
 
 
 def _file(root: Path, rel: str) -> Response:
     path = (root / rel).resolve()
-    if not path.is_relative_to(root.resolve()) or not path.is_file() \
-            or path.suffix not in TYPES:
+    if not path.is_relative_to(root.resolve()) or not path.is_file() or path.suffix not in TYPES:
         return Response("not found", 404, media_type="text/plain")
     return FileResponse(path, media_type=TYPES[path.suffix], headers=SECURITY_HEADERS)
 
@@ -161,14 +172,16 @@ def routes(workspace: Any, run_public: Callable[..., Any]) -> list[Route]:
         result: Response = await run_public(request, request.path_params["service"])
         return result
 
-    return [Route("/field", home, methods=["GET"]),
-            Route("/field/", home, methods=["GET"]),
-            Route("/field/districts.geojson", districts, methods=["GET"]),
-            Route("/field/basemap.geojson", basemap, methods=["GET"]),
-            Route("/field/vendor/leaflet/{path:path}", vendor, methods=["GET"]),
-            Route("/field/assets/{path:path}", asset, methods=["GET"]),
-            Route("/field/{name:str}", page, methods=["GET"]),
-            Route(PUBLIC_PREFIX + "{service:str}", public, methods=["POST"])]
+    return [
+        Route("/field", home, methods=["GET"]),
+        Route("/field/", home, methods=["GET"]),
+        Route("/field/districts.geojson", districts, methods=["GET"]),
+        Route("/field/basemap.geojson", basemap, methods=["GET"]),
+        Route("/field/vendor/leaflet/{path:path}", vendor, methods=["GET"]),
+        Route("/field/assets/{path:path}", asset, methods=["GET"]),
+        Route("/field/{name:str}", page, methods=["GET"]),
+        Route(PUBLIC_PREFIX + "{service:str}", public, methods=["POST"]),
+    ]
 
 
 def tile_routes(workspace: Any) -> list[Route]:
@@ -209,39 +222,57 @@ def tile_routes(workspace: Any) -> list[Route]:
             return tiles
 
     def headers(cache: bool) -> dict[str, str]:
-        return {"X-Content-Type-Options": "nosniff",
-                "Cache-Control": "private, max-age=3600" if cache else "no-store"}
+        return {
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, max-age=3600" if cache else "no-store",
+        }
 
     async def info(request: Request) -> Response:
         tiles = await run_in_threadpool(source)
         body: dict[str, Any] = {"available": tiles is not None}
         if tiles is not None:
-            body.update(name=tiles.name, minzoom=tiles.min_zoom, maxzoom=tiles.max_zoom,
-                        bounds=tiles.bounds, media_type=tiles.media_type)
-        return Response(json.dumps(body, ensure_ascii=False), 200,
-                        media_type="application/json", headers=headers(False))
+            body.update(
+                name=tiles.name,
+                minzoom=tiles.min_zoom,
+                maxzoom=tiles.max_zoom,
+                bounds=tiles.bounds,
+                media_type=tiles.media_type,
+            )
+        return Response(
+            json.dumps(body, ensure_ascii=False),
+            200,
+            media_type="application/json",
+            headers=headers(False),
+        )
 
     async def tile(request: Request) -> Response:
         coords = parse_tile_path(request.path_params["path"])
         if coords is None:
-            return Response("bad tile path: /api/v1/tiles/Z/X/Y", 400,
-                            media_type="text/plain", headers=headers(False))
+            return Response(
+                "bad tile path: /api/v1/tiles/Z/X/Y",
+                400,
+                media_type="text/plain",
+                headers=headers(False),
+            )
         tiles = await run_in_threadpool(source)
         if tiles is None:
-            return Response("this centre has no tiles", 404, media_type="text/plain",
-                            headers=headers(False))
+            return Response(
+                "this centre has no tiles", 404, media_type="text/plain", headers=headers(False)
+            )
         try:
             data = await run_in_threadpool(tiles.tile, *coords)
         except TileRequestError as exc:
             return Response(str(exc), 400, media_type="text/plain", headers=headers(False))
         except TileError as exc:  # the file's fault: logged with its path, not shown
             log.warning("map tile not served: %s", exc)
-            return Response("this tile cannot be served", 500, media_type="text/plain",
-                            headers=headers(False))
+            return Response(
+                "this tile cannot be served", 500, media_type="text/plain", headers=headers(False)
+            )
         if data is None:
-            return Response("no such tile", 404, media_type="text/plain",
-                            headers=headers(False))
+            return Response("no such tile", 404, media_type="text/plain", headers=headers(False))
         return Response(data, 200, media_type=tiles.media_type, headers=headers(True))
 
-    return [Route(TILES_PATH, info, methods=["GET"]),
-            Route(TILES_PATH + "/{path:path}", tile, methods=["GET"])]
+    return [
+        Route(TILES_PATH, info, methods=["GET"]),
+        Route(TILES_PATH + "/{path:path}", tile, methods=["GET"]),
+    ]

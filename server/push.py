@@ -54,10 +54,12 @@ class Event:
         alert, incident, unit, assignment, case …; no ``id:`` for an announced change).
         A case event carries ``case`` (its number), as ``cases.events`` returns it."""
         case = f'"case":{json.dumps(self.case, ensure_ascii=False)},' if self.case else ""
-        data = (f'{{"id":{self.id},"ts":{self.ts!r},"kind":{json.dumps(self.kind)},{case}'
-                f'"ref":{json.dumps(self.ref, ensure_ascii=False)},'
-                f'"user":{json.dumps(self.user, ensure_ascii=False)},'
-                f'"payload":{self.payload}}}')
+        data = (
+            f'{{"id":{self.id},"ts":{self.ts!r},"kind":{json.dumps(self.kind)},{case}'
+            f'"ref":{json.dumps(self.ref, ensure_ascii=False)},'
+            f'"user":{json.dumps(self.user, ensure_ascii=False)},'
+            f'"payload":{self.payload}}}'
+        )
         head = f"id: {self.id}\n" if self.id else ""
         return f"{head}event: {self.kind.split('.', 1)[0]}\ndata: {data}\n\n"
 
@@ -68,8 +70,14 @@ def _volatile_event(payload: str) -> Event | None:
     instead of a replay."""
     try:
         note = json.loads(payload)
-        return Event(0, float(note["ts"]), str(note["kind"]), str(note["ref"]),
-                     str(note["user"]), json.dumps(note["payload"], ensure_ascii=False))
+        return Event(
+            0,
+            float(note["ts"]),
+            str(note["kind"]),
+            str(note["ref"]),
+            str(note["user"]),
+            json.dumps(note["payload"], ensure_ascii=False),
+        )
     except (ValueError, KeyError, TypeError):
         log.warning("push: unreadable announcement %r", payload[:200])
         return None
@@ -80,7 +88,9 @@ def fetch_events(db: Database, after: int, limit: int = PAGE) -> list[Event]:
     rows = db.connection.execute(
         "SELECT id, ts, kind, ref, user, payload, '' FROM ops_events WHERE id > ? "
         "UNION ALL SELECT id, ts, kind, ref, user, payload, case_number FROM case_events "
-        "WHERE id > ? ORDER BY 1 LIMIT ?", (after, after, limit)).fetchall()
+        "WHERE id > ? ORDER BY 1 LIMIT ?",
+        (after, after, limit),
+    ).fetchall()
     return [Event(int(r[0]), float(r[1]), r[2], r[3], r[4], r[5], r[6]) for r in rows]
 
 
@@ -92,9 +102,14 @@ def oldest_event_id(db: Database) -> int | None:
 
 
 def last_event_id(db: Database) -> int:
-    return int(first(db.connection.execute(
-        "SELECT greatest((SELECT coalesce(max(id), 0) FROM ops_events), "
-        "(SELECT coalesce(max(id), 0) FROM case_events))"))[0])
+    return int(
+        first(
+            db.connection.execute(
+                "SELECT greatest((SELECT coalesce(max(id), 0) FROM ops_events), "
+                "(SELECT coalesce(max(id), 0) FROM case_events))"
+            )
+        )[0]
+    )
 
 
 @dataclass(eq=False)
@@ -190,11 +205,17 @@ class EventHub:
 #: What a session needs to receive each kind of journalled change (the part before the dot).
 #: A kind not listed here is not pushed at all: a new journal must say who may see it before
 #: it reaches any console. ``case`` also needs membership of the case (:class:`CaseMembership`).
-KIND_PERMISSIONS = {"alert": "ops.read", "incident": "ops.read", "unit": "ops.read",
-                    "assignment": "ops.read", "case": "cases.read"}
+KIND_PERMISSIONS = {
+    "alert": "ops.read",
+    "incident": "ops.read",
+    "unit": "ops.read",
+    "assignment": "ops.read",
+    "case": "cases.read",
+}
 #: Case event kinds after which a case's membership may have changed.
-MEMBERSHIP_KINDS = frozenset({"case.created", "case.imported", "case.member",
-                              "case.member_removed"})
+MEMBERSHIP_KINDS = frozenset(
+    {"case.created", "case.imported", "case.member", "case.member_removed"}
+)
 
 
 class CaseMembership:
@@ -208,9 +229,12 @@ class CaseMembership:
         self._known: dict[str, bool] = {}
 
     def _ask(self, case: str) -> bool:
-        return self.db.connection.execute(
-            "SELECT 1 FROM case_members WHERE case_number=? AND user=?",
-            (case, self.user)).fetchone() is not None
+        return (
+            self.db.connection.execute(
+                "SELECT 1 FROM case_members WHERE case_number=? AND user=?", (case, self.user)
+            ).fetchone()
+            is not None
+        )
 
     async def member(self, event: Event) -> bool:
         from starlette.concurrency import run_in_threadpool
@@ -229,21 +253,35 @@ def visible(event: Event, permissions: frozenset[str]) -> bool:
     return needed is not None and needed in permissions
 
 
-async def deliver(event: Event, permissions: frozenset[str], members: CaseMembership | None,
-                  accept: Callable[[Event], bool] | None = None) -> bool:
+async def deliver(
+    event: Event,
+    permissions: frozenset[str],
+    members: CaseMembership | None,
+    accept: Callable[[Event], bool] | None = None,
+) -> bool:
     """Whether to send ``event`` to one stream: the kind's permission, and for a case event
     membership of its case (never without a user to ask about); ``accept`` may let through
     more operations events (never a case's)."""
     if event.case or event.kind.startswith("case."):
-        return (visible(event, permissions) and members is not None and bool(event.case)
-                and await members.member(event))
+        return (
+            visible(event, permissions)
+            and members is not None
+            and bool(event.case)
+            and await members.member(event)
+        )
     return visible(event, permissions) or (accept is not None and accept(event))
 
 
-async def stream(hub: EventHub, after: int | None, *, still_valid: Callable[[], Any],
-                 permissions: frozenset[str], user: str | None = None,
-                 keepalive_s: float = 15.0,
-                 accept: Callable[[Event], bool] | None = None) -> Any:
+async def stream(
+    hub: EventHub,
+    after: int | None,
+    *,
+    still_valid: Callable[[], Any],
+    permissions: frozenset[str],
+    user: str | None = None,
+    keepalive_s: float = 15.0,
+    accept: Callable[[Event], bool] | None = None,
+) -> Any:
     """The text/event-stream body for one console (an async generator of str): the events
     its session's ``permissions`` let it see (:data:`KIND_PERMISSIONS`), the events of the
     cases ``user`` is a member of, plus the operations events ``accept`` lets through (a unit
@@ -260,7 +298,7 @@ async def stream(hub: EventHub, after: int | None, *, still_valid: Callable[[], 
             if oldest is not None and after < oldest - 1:
                 # What the console missed was pruned from the journal: replaying would leave
                 # holes, so it is told to reload its boards (and goes on from here).
-                yield (f"event: reset\ndata: {{\"after\":{after},\"oldest\":{oldest}}}\n\n")
+                yield (f'event: reset\ndata: {{"after":{after},"oldest":{oldest}}}\n\n')
         while True:
             # Replay from the table: on connect, and whenever this stream fell behind.
             sub.lagging = False

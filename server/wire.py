@@ -7,15 +7,37 @@ import math
 from typing import Any
 
 #: error type → HTTP status
-STATUS = {"Unauthenticated": 401, "PermissionDenied": 403, "NotFound": 404, "Conflict": 409,
-          "TooLarge": 413, "Invalid": 422, "Locked": 423, "RateLimited": 429,
-          "Unavailable": 503, "Internal": 500}
+STATUS = {
+    "Unauthenticated": 401,
+    "PermissionDenied": 403,
+    "NotFound": 404,
+    "Conflict": 409,
+    "TooLarge": 413,
+    "Invalid": 422,
+    "Locked": 423,
+    "RateLimited": 429,
+    "Unavailable": 503,
+    "Internal": 500,
+}
 
-_NOT_FOUND = ("UnknownIncidentError", "UnknownUnitError", "UnknownAlertError",
-              "UnknownFaceError", "EntityNotFoundError", "NotFoundError", "UnknownCaseError",
-              "UnknownServiceError")
-_CONFLICT = ("UnitUnavailableError", "StaleVersionError", "InvalidTransitionError",
-             "TransientStoreError", "ConflictError", "VersionConflictError")
+_NOT_FOUND = (
+    "UnknownIncidentError",
+    "UnknownUnitError",
+    "UnknownAlertError",
+    "UnknownFaceError",
+    "EntityNotFoundError",
+    "NotFoundError",
+    "UnknownCaseError",
+    "UnknownServiceError",
+)
+_CONFLICT = (
+    "UnitUnavailableError",
+    "StaleVersionError",
+    "InvalidTransitionError",
+    "TransientStoreError",
+    "ConflictError",
+    "VersionConflictError",
+)
 _UNAVAILABLE = ("SearchUnavailable", "DatabaseUnavailableError")
 
 

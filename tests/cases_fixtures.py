@@ -20,12 +20,17 @@ PLATE = "vehicle:浙F12345"
 
 
 def _call(i: int, a: str, b: str, when: datetime, line: int) -> Record:
-    return Record(source="calls", id=f"C{i:04d}", type="call", time=when,
-                  geo=(30.75 + i * 0.002, 120.76 + i * 0.002),
-                  text={"summary": f"通话 {a} → {b}"},
-                  entities=(EntityRef("phone", a.split(":")[1]),
-                            EntityRef("phone", b.split(":")[1])),
-                  links=(LinkRef("called", a, b, when),), origin=f"calls_2026.csv:{line}")
+    return Record(
+        source="calls",
+        id=f"C{i:04d}",
+        type="call",
+        time=when,
+        geo=(30.75 + i * 0.002, 120.76 + i * 0.002),
+        text={"summary": f"通话 {a} → {b}"},
+        entities=(EntityRef("phone", a.split(":")[1]), EntityRef("phone", b.split(":")[1])),
+        links=(LinkRef("called", a, b, when),),
+        origin=f"calls_2026.csv:{line}",
+    )
 
 
 def calls(n: int, start: int = 0) -> list[Record]:
@@ -38,22 +43,31 @@ def calls(n: int, start: int = 0) -> list[Record]:
 
 
 def owner_record() -> Record:
-    return Record(source="registry", id="P1", type="person", time=T0,
-                  text={"name": "张伟"},
-                  entities=(EntityRef("person", PERSON.split(":")[1], "张伟"),
-                            EntityRef("phone", PHONES[0].split(":")[1])),
-                  links=(LinkRef("owns", PERSON, PHONES[0], T0),),
-                  origin="population.csv:7")
+    return Record(
+        source="registry",
+        id="P1",
+        type="person",
+        time=T0,
+        text={"name": "张伟"},
+        entities=(
+            EntityRef("person", PERSON.split(":")[1], "张伟"),
+            EntityRef("phone", PHONES[0].split(":")[1]),
+        ),
+        links=(LinkRef("owns", PERSON, PHONES[0], T0),),
+        origin="population.csv:7",
+    )
 
 
 def populate(ws: Workspace, n_calls: int = 8) -> None:
     """Write the records as an ingest would, with the files' checkpoints (ingest time)."""
-    ws.store.upsert_batch(calls(n_calls), Checkpoint("calls", "f" * 64,
-                                                      "/data/in/calls_2026.csv", n_calls,
-                                                      n_calls, 0, "done"))
-    ws.store.upsert_batch([owner_record()], Checkpoint("registry", "e" * 64,
-                                                        "/data/in/population.csv", 1, 1, 0,
-                                                        "done"))
+    ws.store.upsert_batch(
+        calls(n_calls),
+        Checkpoint("calls", "f" * 64, "/data/in/calls_2026.csv", n_calls, n_calls, 0, "done"),
+    )
+    ws.store.upsert_batch(
+        [owner_record()],
+        Checkpoint("registry", "e" * 64, "/data/in/population.csv", 1, 1, 0, "done"),
+    )
 
 
 def ctx(ws: Workspace, user: str, role: str) -> ServiceContext:
@@ -70,7 +84,13 @@ def chart_of(ws: Workspace, seeds: list[str]) -> dict[str, Any]:
     g = expand(ws.store, seeds, depth=1)
     pos = layout(g)
     ids = sorted(g.nodes)
-    return chart_document(g, positions=pos, pinned=ids[:1], hidden=ids[-1:],
-                          colour_mode="type", styles={ids[0]: {"colour": "#123456", "size": 20}},
-                          groups=[{"name": "ring", "members": ids[:3], "colour": "#e15759"}],
-                          origin={"kind": "seed", "seeds": seeds, "depth": 1})
+    return chart_document(
+        g,
+        positions=pos,
+        pinned=ids[:1],
+        hidden=ids[-1:],
+        colour_mode="type",
+        styles={ids[0]: {"colour": "#123456", "size": 20}},
+        groups=[{"name": "ring", "members": ids[:3], "colour": "#e15759"}],
+        origin={"kind": "seed", "seeds": seeds, "depth": 1},
+    )

@@ -19,8 +19,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 
-PG_SKIP = ("no PostgreSQL for the centre tests: set SUPERBRAIN_PG_URL "
-           "(eval \"$(tools/dev-postgres start)\" starts one on 127.0.0.1)")
+PG_SKIP = (
+    "no PostgreSQL for the centre tests: set SUPERBRAIN_PG_URL "
+    '(eval "$(tools/dev-postgres start)" starts one on 127.0.0.1)'
+)
 
 
 def pg_admin_url() -> str:
@@ -50,20 +52,28 @@ def pg_url() -> Iterator[str]:
             con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def cli(*args: str, env: dict[str, str] | None = None,
-        timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     """``python main.py ARGS`` in the repository, as a user would run it."""
-    return subprocess.run([sys.executable, "main.py", *args], cwd=REPO, capture_output=True,
-                          text=True, timeout=timeout, env={**os.environ, **(env or {})},
-                          stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "main.py", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        stdin=subprocess.DEVNULL,
+    )
 
 
 @pytest.fixture(scope="session")
 def tiny_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny demo workspace (built once; copy it before changing it)."""
     root = tmp_path_factory.mktemp("demo") / "ws"
-    out = cli("demo", "-w", str(root), "--no-console", "--size", "tiny",
-              env={"SUPERBRAIN_USER": "chief"})
+    out = cli(
+        "demo", "-w", str(root), "--no-console", "--size", "tiny", env={"SUPERBRAIN_USER": "chief"}
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     return root
 
@@ -83,8 +93,12 @@ def copy_workspace(src: Path, dst: Path) -> Path:
 
 
 # -- a real centre: PostgreSQL + `superbrain serve` on the migrated tiny demo -------------------
-PASSWORDS = {"chief": "Quartz-Harbor-19", "li": "Willow-Ember-64", "cmd": "Copper-Falcon-27",
-             "locky": "Birch-Thunder-83"}
+PASSWORDS = {
+    "chief": "Quartz-Harbor-19",
+    "li": "Willow-Ember-64",
+    "cmd": "Copper-Falcon-27",
+    "locky": "Birch-Thunder-83",
+}
 ROLES = {"chief": "administrator", "li": "analyst", "cmd": "commander", "locky": "analyst"}
 
 
@@ -114,8 +128,16 @@ def start_centre(root: Path, demo: Path, pg_url: str) -> Centre:
     ws = copy_workspace(demo, root / "ws")
     admin = {"SUPERBRAIN_USER": "chief", "SUPERBRAIN_PASSWORD": PASSWORDS["chief"]}
     for name in PASSWORDS:
-        out = cli("users", "-w", str(ws), "add", name, "--role", ROLES[name],
-                  env={**admin, "SUPERBRAIN_NEW_PASSWORD": PASSWORDS[name]})
+        out = cli(
+            "users",
+            "-w",
+            str(ws),
+            "add",
+            name,
+            "--role",
+            ROLES[name],
+            env={**admin, "SUPERBRAIN_NEW_PASSWORD": PASSWORDS[name]},
+        )
         assert out.returncode == 0, out.stderr
     out = cli("migrate", str(ws), "--to", pg_url, env=admin)
     assert out.returncode == 0, out.stdout + out.stderr
@@ -127,9 +149,23 @@ def start_centre(root: Path, demo: Path, pg_url: str) -> Centre:
     assert out.returncode == 0, out.stdout + out.stderr
     port = _free_port()
     log = (root / "serve.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "main.py", "serve", "--config", str(config),
-                             "--port", str(port), "--log-level", "warning"], cwd=REPO,
-                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "main.py",
+            "serve",
+            "--config",
+            str(config),
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     from core.remote import wait_until_up
 
@@ -158,8 +194,7 @@ def centre(tmp_path_factory: pytest.TempPathFactory, tiny_demo: Path) -> Iterato
     name = "c_" + uuid.uuid4().hex[:12]
     with psycopg.connect(admin, autocommit=True) as con:
         con.execute(f'CREATE DATABASE "{name}"')
-    running = start_centre(tmp_path_factory.mktemp("centre"), tiny_demo,
-                           with_database(admin, name))
+    running = start_centre(tmp_path_factory.mktemp("centre"), tiny_demo, with_database(admin, name))
     try:
         yield running
     finally:

@@ -39,8 +39,8 @@ def pg_server_url() -> str:
         if required:
             pytest.fail("SUPERBRAIN_PG_REQUIRED=1 but SUPERBRAIN_PG_URL is not set")
         reason = os.environ.get("SUPERBRAIN_PG_SKIP_REASON") or (
-            "SUPERBRAIN_PG_URL is not set (start one with `eval \"$(tools/dev-postgres "
-            "start)\"`)")
+            'SUPERBRAIN_PG_URL is not set (start one with `eval "$(tools/dev-postgres start)"`)'
+        )
         pytest.skip(f"no PostgreSQL: {reason}")
     import psycopg
 
@@ -69,12 +69,21 @@ def fresh_database(server_url: str) -> Iterator[str]:
             con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-def write_centre(folder: Path, database_url: str, *, server: dict[str, Any] | None = None,
-                 extra: str = "") -> Path:
+def write_centre(
+    folder: Path, database_url: str, *, server: dict[str, Any] | None = None, extra: str = ""
+) -> Path:
     """A centre.toml in ``folder`` for ``database_url``."""
     folder.mkdir(parents=True, exist_ok=True)
-    lines = ["[centre]", 'name = "test centre"', 'data_dir = "data"', "", "[database]",
-             f"url = {json.dumps(database_url)}", "", "[server]"]
+    lines = [
+        "[centre]",
+        'name = "test centre"',
+        'data_dir = "data"',
+        "",
+        "[database]",
+        f"url = {json.dumps(database_url)}",
+        "",
+        "[server]",
+    ]
     for key, value in (server or {}).items():
         lines.append(f"{key} = {json.dumps(value)}")
     path = folder / "centre.toml"
@@ -95,16 +104,29 @@ def cli_env() -> dict[str, str]:
     return env
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(REPO / "main.py"), *args], cwd=REPO,
-                          env={**cli_env(), **(env or {})}, capture_output=True, text=True,
-                          timeout=timeout)
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(REPO / "main.py"), *args],
+        cwd=REPO,
+        env={**cli_env(), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def init_centre(config: Path, admin: str = "admin", password: str = "Heron-Lantern-71") -> None:
-    out = run_cli("centre", "init", "--config", str(config), "--admin", admin,
-                  env={"SUPERBRAIN_NEW_PASSWORD": password})
+    out = run_cli(
+        "centre",
+        "init",
+        "--config",
+        str(config),
+        "--admin",
+        admin,
+        env={"SUPERBRAIN_NEW_PASSWORD": password},
+    )
     assert out.returncode == 0, out.stderr
 
 
@@ -138,9 +160,22 @@ class ServerProcess:
         self.log = self.config.parent / f"serve-{self.port}.log"
         with open(self.log, "wb") as fh:
             self.proc = subprocess.Popen(
-                [sys.executable, str(REPO / "main.py"), "serve", "--config", str(self.config),
-                 "--port", str(self.port), "--log-level", "warning"],
-                cwd=REPO, env=cli_env(), stdout=fh, stderr=subprocess.STDOUT)
+                [
+                    sys.executable,
+                    str(REPO / "main.py"),
+                    "serve",
+                    "--config",
+                    str(self.config),
+                    "--port",
+                    str(self.port),
+                    "--log-level",
+                    "warning",
+                ],
+                cwd=REPO,
+                env=cli_env(),
+                stdout=fh,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -150,8 +185,9 @@ class ServerProcess:
                     return self
             except OSError:
                 time.sleep(0.2)
-        raise AssertionError(f"server did not listen in {timeout} s: "
-                             f"{self.log.read_text()[-3000:]}")
+        raise AssertionError(
+            f"server did not listen in {timeout} s: {self.log.read_text()[-3000:]}"
+        )
 
     def kill(self) -> None:
         """SIGKILL: no clean-up of any kind."""
@@ -172,14 +208,22 @@ def _connection(base: str, ca: Path | None, timeout: float) -> http.client.HTTPC
     parts = urlsplit(base)
     if parts.scheme == "https":
         context = ssl.create_default_context(cafile=str(ca) if ca else None)
-        return http.client.HTTPSConnection(parts.hostname, parts.port, timeout=timeout,
-                                           context=context)
+        return http.client.HTTPSConnection(
+            parts.hostname, parts.port, timeout=timeout, context=context
+        )
     return http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
 
 
-def api(server: ServerProcess | str, method: str, path: str, *, token: str | None = None,
-        body: Any = None, timeout: float = 60,
-        headers: dict[str, str] | None = None) -> tuple[int, Any]:
+def api(
+    server: ServerProcess | str,
+    method: str,
+    path: str,
+    *,
+    token: str | None = None,
+    body: Any = None,
+    timeout: float = 60,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, Any]:
     """(status, decoded JSON body or None)."""
     base = server if isinstance(server, str) else server.base
     ca = None if isinstance(server, str) else server.ca
@@ -198,8 +242,7 @@ def api(server: ServerProcess | str, method: str, path: str, *, token: str | Non
 
 
 def login(server: ServerProcess, user: str, password: str) -> str:
-    status, body = api(server, "POST", "/api/v1/session",
-                       body={"user": user, "password": password})
+    status, body = api(server, "POST", "/api/v1/session", body={"user": user, "password": password})
     assert status == 200, body
     return str(body["token"])
 
@@ -264,15 +307,22 @@ class Console:
                 line = raw.decode("utf-8").rstrip("\n")
                 if not line:
                     if "id" in event:
-                        self.events.append(Received(int(event["id"]), event.get("event", ""),
-                                                    json.loads(event.get("data", "{}")),
-                                                    time.time()))
+                        self.events.append(
+                            Received(
+                                int(event["id"]),
+                                event.get("event", ""),
+                                json.loads(event.get("data", "{}")),
+                                time.time(),
+                            )
+                        )
                     elif event.get("event") in ("session-ended", "reset"):
                         self.ended.append(event["event"])
                     elif "event" in event:  # announced, not journalled (a GPS fix)
-                        self.announced.append(Received(0, event["event"],
-                                                       json.loads(event.get("data", "{}")),
-                                                       time.time()))
+                        self.announced.append(
+                            Received(
+                                0, event["event"], json.loads(event.get("data", "{}")), time.time()
+                            )
+                        )
                     event = {}
                     continue
                 if line.startswith(":"):
@@ -293,8 +343,10 @@ class Console:
             if self.error is not None:
                 raise AssertionError(f"console stream failed: {self.error!r}")
             time.sleep(0.01)
-        raise AssertionError(f"no matching event in {timeout} s; got "
-                             f"{[(e.id, e.data.get('kind')) for e in self.events][-20:]}")
+        raise AssertionError(
+            f"no matching event in {timeout} s; got "
+            f"{[(e.id, e.data.get('kind')) for e in self.events][-20:]}"
+        )
 
     def close(self) -> None:
         self._stop = True

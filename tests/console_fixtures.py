@@ -62,8 +62,9 @@ def settings(tmp_path: Path, qapp: object) -> object:
     """Window settings in a temporary file; the default QSettings also point there."""
     from PyQt6.QtCore import QSettings
 
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope,
-                      str(tmp_path / "qsettings"))
+    QSettings.setPath(
+        QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path / "qsettings")
+    )
     return QSettings(str(tmp_path / "console.ini"), QSettings.Format.IniFormat)
 
 

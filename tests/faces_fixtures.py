@@ -16,9 +16,23 @@ def descriptor_like(n: int, seed: int) -> np.ndarray:
 
 #: The case numbers the face tests name: a face search must name a case of the workspace that
 #: the searching user is a member of (docs/CASES.md).
-FACE_CASES = ("2026-FT-0000", "2026-FT-0001", "2026-FT-0002", "2026-FT-0003", "2026-FT-0004",
-              "2026-FT-0005", "2026-FT-0007", "2026-FT-0008", "2026-FT-0009", "2026-FT-0011",
-              "2026-FT-0017", "2026-FT-0018", "2026-FT-0021", "2026-FT-0022", "2026-FT-0101")
+FACE_CASES = (
+    "2026-FT-0000",
+    "2026-FT-0001",
+    "2026-FT-0002",
+    "2026-FT-0003",
+    "2026-FT-0004",
+    "2026-FT-0005",
+    "2026-FT-0007",
+    "2026-FT-0008",
+    "2026-FT-0009",
+    "2026-FT-0011",
+    "2026-FT-0017",
+    "2026-FT-0018",
+    "2026-FT-0021",
+    "2026-FT-0022",
+    "2026-FT-0101",
+)
 
 
 def open_cases(workspace: object, *members: str, numbers: tuple[str, ...] = FACE_CASES) -> None:

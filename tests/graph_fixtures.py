@@ -34,13 +34,19 @@ class Builder:
         self.records: list[Record] = []
         self.props: dict[str, dict[str, Any]] = {}
 
-    def link(self, ltype: str, a: str, b: str, when: datetime | None,
-             source: str = "test") -> None:
+    def link(self, ltype: str, a: str, b: str, when: datetime | None, source: str = "test") -> None:
         rid = f"r{len(self.records):05d}"
-        self.records.append(Record(
-            source=source, id=rid, type=ltype, time=when, text={"summary": f"{a} {ltype} {b}"},
-            entities=(_ref(a, self.props.get(a)), _ref(b, self.props.get(b))),
-            links=(LinkRef(ltype, a, b, when),)))
+        self.records.append(
+            Record(
+                source=source,
+                id=rid,
+                type=ltype,
+                time=when,
+                text={"summary": f"{a} {ltype} {b}"},
+                entities=(_ref(a, self.props.get(a)), _ref(b, self.props.get(b))),
+                links=(LinkRef(ltype, a, b, when),),
+            )
+        )
 
     def write(self, store: Store) -> None:
         store.upsert_batch(self.records)
@@ -55,7 +61,7 @@ def add_two_gangs(b: Builder, rng: random.Random) -> tuple[list[str], list[str]]
     gangs = ([phone(i) for i in range(12)], [phone(100 + i) for i in range(12)])
     for gang in gangs:
         for i, x in enumerate(gang):
-            for y in gang[i + 1:]:
+            for y in gang[i + 1 :]:
                 if rng.random() < 0.8 or gang.index(y) == i + 1:
                     b.link("called", x, y, T0 + timedelta(minutes=rng.randrange(10_000)))
     for gang in gangs:
@@ -67,14 +73,15 @@ def add_two_gangs(b: Builder, rng: random.Random) -> tuple[list[str], list[str]]
 def add_time_paths(b: Builder) -> None:
     """X–Y–Z is short but goes back in time; X–P–Q–Z is longer and follows time order."""
     b.link("called", "phone:13700000001", "phone:13700000002", T0 + timedelta(hours=10))  # X-Y
-    b.link("called", "phone:13700000002", "phone:13700000003", T0 + timedelta(hours=5))   # Y-Z
-    b.link("called", "phone:13700000001", "phone:13700000004", T0 + timedelta(hours=1))   # X-P
-    b.link("called", "phone:13700000004", "phone:13700000005", T0 + timedelta(hours=2))   # P-Q
-    b.link("called", "phone:13700000005", "phone:13700000003", T0 + timedelta(hours=3))   # Q-Z
+    b.link("called", "phone:13700000002", "phone:13700000003", T0 + timedelta(hours=5))  # Y-Z
+    b.link("called", "phone:13700000001", "phone:13700000004", T0 + timedelta(hours=1))  # X-P
+    b.link("called", "phone:13700000004", "phone:13700000005", T0 + timedelta(hours=2))  # P-Q
+    b.link("called", "phone:13700000005", "phone:13700000003", T0 + timedelta(hours=3))  # Q-Z
 
 
-def add_convoy(b: Builder, rng: random.Random, *, vehicles: int = 150, days: int = 4,
-               devices: int = 12) -> None:
+def add_convoy(
+    b: Builder, rng: random.Random, *, vehicles: int = 150, days: int = 4, devices: int = 12
+) -> None:
     """The target and its mate pass 4 devices a day within seconds of each other; other cars
     pass the same devices at random; one commuter shares the target's first device daily."""
     devs = [f"device:KK{d:03d}" for d in range(devices)]
@@ -89,8 +96,12 @@ def add_convoy(b: Builder, rng: random.Random, *, vehicles: int = 150, days: int
                 b.link("passed", "vehicle:浙A09999", dev, when - timedelta(seconds=20))
         for v in range(vehicles):
             for _ in range(3):
-                b.link("passed", f"vehicle:浙B{v:05d}", rng.choice(devs),
-                       base + timedelta(seconds=rng.randrange(0, 4 * 3600)))
+                b.link(
+                    "passed",
+                    f"vehicle:浙B{v:05d}",
+                    rng.choice(devs),
+                    base + timedelta(seconds=rng.randrange(0, 4 * 3600)),
+                )
 
 
 def add_lookalikes(b: Builder) -> None:

@@ -38,10 +38,24 @@ def north_of(point: tuple[float, float], metres: float) -> tuple[float, float]:
     return point[0] + math.degrees(metres / 6_371_008.8), point[1]
 
 
-def record(source: str, rid: str, *, rtype: str = "event", time: float | None = None,
-           geo: tuple[float, float] | None = None, text: dict[str, str] | None = None,
-           fields: dict[str, Any] | None = None,
-           entities: tuple[EntityRef, ...] = ()) -> Record:
-    return Record(source=source, id=rid, type=rtype,
-                  time=datetime.fromtimestamp(time, tz=UTC) if time is not None else None,
-                  geo=geo, text=text or {}, fields=fields or {}, entities=entities)
+def record(
+    source: str,
+    rid: str,
+    *,
+    rtype: str = "event",
+    time: float | None = None,
+    geo: tuple[float, float] | None = None,
+    text: dict[str, str] | None = None,
+    fields: dict[str, Any] | None = None,
+    entities: tuple[EntityRef, ...] = (),
+) -> Record:
+    return Record(
+        source=source,
+        id=rid,
+        type=rtype,
+        time=datetime.fromtimestamp(time, tz=UTC) if time is not None else None,
+        geo=geo,
+        text=text or {},
+        fields=fields or {},
+        entities=entities,
+    )

@@ -20,7 +20,8 @@ OWN_DISTRIBUTION = "superbrain"
 def _own_entry_points(**params: str) -> importlib.metadata.EntryPoints:
     every = importlib.metadata.entry_points(**params)
     return importlib.metadata.EntryPoints(
-        ep for ep in every if ep.dist is not None and ep.dist.name == OWN_DISTRIBUTION)
+        ep for ep in every if ep.dist is not None and ep.dist.name == OWN_DISTRIBUTION
+    )
 
 
 @pytest.fixture

@@ -37,7 +37,8 @@ def es_url(kind: str) -> str:
         if required and kind == "es9":
             pytest.fail(f"SUPERBRAIN_ES_REQUIRED=1 but {ES_ENV[kind]} is not set")
         reason = os.environ.get("SUPERBRAIN_ES_SKIP_REASON") or (
-            f"{ES_ENV[kind]} is not set (start one with tools/dev-elasticsearch)")
+            f"{ES_ENV[kind]} is not set (start one with tools/dev-elasticsearch)"
+        )
         pytest.skip(f"no Elasticsearch {kind}: {reason}")
     import elasticsearch
 
@@ -63,8 +64,12 @@ def es_backend(kind: str, reg: FieldRegistry) -> ElasticsearchBackend:
 
 
 def drop_es_indices(backend: ElasticsearchBackend) -> None:
-    backend.client.indices.delete(index=f"{backend.prefix}-*", ignore_unavailable=True,
-                                  allow_no_indices=True, expand_wildcards="all")
+    backend.client.indices.delete(
+        index=f"{backend.prefix}-*",
+        ignore_unavailable=True,
+        allow_no_indices=True,
+        expand_wildcards="all",
+    )
     backend.close()
 
 
@@ -88,8 +93,9 @@ def open_kind(kind: str, tmp: Path) -> SearchBackend | MatcherBackend:
     reg = registry()
     if kind == "python-matcher":
         return MatcherBackend(reg)
-    backend: SearchBackend = (EmbeddedBackend(tmp, reg) if kind == "embedded"
-                              else es_backend(kind, reg))
+    backend: SearchBackend = (
+        EmbeddedBackend(tmp, reg) if kind == "embedded" else es_backend(kind, reg)
+    )
     report = backend.index(corpus())
     assert not report.failures, report.failures
     backend.flush()

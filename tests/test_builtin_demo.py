@@ -22,9 +22,22 @@ def test_demo_builds_a_workspace_from_all_seven_sources(tmp_path: Path) -> None:
     ws_dir = tmp_path / "demo"
     env = {**os.environ, "SUPERBRAIN_USER": "tester", "QT_QPA_PLATFORM": "offscreen"}
     done = subprocess.run(
-        [sys.executable, str(REPO / "main.py"), "demo", "--no-console", "--size", "tiny",
-         "-w", str(ws_dir)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=540)
+        [
+            sys.executable,
+            str(REPO / "main.py"),
+            "demo",
+            "--no-console",
+            "--size",
+            "tiny",
+            "-w",
+            str(ws_dir),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=540,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     built = re.search(r"(\d+) sources", done.stdout)
     assert built and int(built.group(1)) >= len(BUILTIN), done.stdout

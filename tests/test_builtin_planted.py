@@ -45,27 +45,33 @@ def test_three_people_share_one_phone(built: Built, plan: pl.Planted) -> None:
     assert len(expected) == 3
 
 
-def test_convoy_passes_the_same_checkpoints_within_a_minute(built: Built,
-                                                           plan: pl.Planted) -> None:
+def test_convoy_passes_the_same_checkpoints_within_a_minute(built: Built, plan: pl.Planted) -> None:
     store = built.ws.store
     passes = {}
     for plate in plan.convoy_plates:
         vid = entity_id("vehicle", plate)
-        passes[plate] = [(lk.target, lk.time) for lk in
-                         store.links_touching([vid], link_types=["passed"])]
+        passes[plate] = [
+            (lk.target, lk.time) for lk in store.links_touching([vid], link_types=["passed"])
+        ]
     lead, *others = plan.convoy_plates
     together = 0
     for device, t in passes[lead]:
         assert t is not None
-        if all(any(d == device and u is not None and abs(u - t) <= timedelta(seconds=60)
-                   for d, u in passes[o]) for o in others):
+        if all(
+            any(
+                d == device and u is not None and abs(u - t) <= timedelta(seconds=60)
+                for d, u in passes[o]
+            )
+            for o in others
+        ):
             together += 1
     assert together >= pl.CONVOY_DAYS * pl.CONVOY_DEVICES
     assert {d for d, _ in passes[lead]} >= {entity_id("device", c) for c in plan.convoy_devices}
 
 
-def test_go_between_is_the_only_bridge_between_two_calling_groups(built: Built,
-                                                                  plan: pl.Planted) -> None:
+def test_go_between_is_the_only_bridge_between_two_calling_groups(
+    built: Built, plan: pl.Planted
+) -> None:
     a = {entity_id("phone", p) for p in plan.group_a_phones}
     b = {entity_id("phone", p) for p in plan.group_b_phones}
     g = entity_id("phone", plan.go_between_phone)
@@ -79,8 +85,7 @@ def test_go_between_is_the_only_bridge_between_two_calling_groups(built: Built,
     assert entity_id("person", plan.go_between_person) in owners
 
 
-def test_repeat_offenders_are_suspects_in_several_incidents(built: Built,
-                                                           plan: pl.Planted) -> None:
+def test_repeat_offenders_are_suspects_in_several_incidents(built: Built, plan: pl.Planted) -> None:
     for person, cases in plan.offender_cases.items():
         incidents = neighbours(built, entity_id("person", person), "involved_in")
         assert {entity_id("incident", c) for c in cases} <= incidents
@@ -94,14 +99,17 @@ def test_ebike_tags_travel_together(built: Built, plan: pl.Planted) -> None:
         for lk in store.links_touching([entity_id("tag", tag)], link_types=["passed"]):
             reads[tag].append((lk.target, lk.time))
     first, second = plan.ebike_tags
-    together = sum(1 for gate, t in reads[first]
-                   if any(g == gate and abs(u - t) <= timedelta(seconds=30)
-                          for g, u in reads[second]))
+    together = sum(
+        1
+        for gate, t in reads[first]
+        if any(g == gate and abs(u - t) <= timedelta(seconds=30) for g, u in reads[second])
+    )
     assert together >= pl.EBIKE_OCCASIONS
 
 
 def test_watchlisted_people_stay_in_hotels_and_their_cars_pass_checkpoints(
-        built: Built, plan: pl.Planted) -> None:
+    built: Built, plan: pl.Planted
+) -> None:
     for k, person in enumerate(plan.watchlisted):
         pid = entity_id("person", person)
         assert entity_id("incident", plan.watch_cases[k]) in neighbours(built, pid, "watchlisted")

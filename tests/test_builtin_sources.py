@@ -86,8 +86,9 @@ def test_same_seed_gives_identical_files_and_another_seed_does_not(tmp_path: Pat
 
 def test_the_same_people_appear_across_sources(built: Built) -> None:
     residents = {norm_id(r["id_number"]) for r in rows(built.files["population"])}
-    hotel_guests = {norm_id(r["guest_id"])
-                    for r in rows(built.files["hotel"]) if r["guest_origin"] == "本地"}
+    hotel_guests = {
+        norm_id(r["guest_id"]) for r in rows(built.files["hotel"]) if r["guest_origin"] == "本地"
+    }
     watched = {norm_id(r["id_number"]) for r in rows(built.files["watchlist"])}
     assert hotel_guests and hotel_guests <= residents
     assert watched <= residents
@@ -138,7 +139,10 @@ def test_population_gbk_export_ingests_with_chinese_intact(tmp_path: Path, works
     expected = rows(path, encoding="gbk")
     report = Ingestor(workspace, stages=[]).ingest_file(plugin, path)
     assert (report.status, report.records, report.rejects) == (
-        "done", expected_rows("population", 120), 0)
+        "done",
+        expected_rows("population", 120),
+        0,
+    )
     first = expected[0]
     record = workspace.store.get_record(f"population:{first['id_number']}")
     assert record is not None
@@ -168,8 +172,12 @@ def test_id_numbers_have_valid_check_digits(built: Built) -> None:
     ids = [norm_id(r["id_number"]) for r in rows(built.files["population"])]
     assert len(set(ids)) == len(ids)
     # Only the planted identities' second registrations carry a bad or 15-digit number.
-    variants = {w.id_number for ident in gen_identity.identities(SEED) for w in ident[1:]
-                if w.source == "population"}
+    variants = {
+        w.id_number
+        for ident in gen_identity.identities(SEED)
+        for w in ident[1:]
+        if w.source == "population"
+    }
     assert variants and variants <= set(ids)
     assert all(valid_id_number(i) for i in ids if i not in variants)
     assert not any(valid_id_number(i) for i in variants)
@@ -197,7 +205,8 @@ def test_district_geojson_is_the_labelled_approximate_basemap() -> None:
 
 
 def test_watchlist_photos_reference_shared_faces_without_copying(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workspace) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workspace
+) -> None:
     from tests.conftest import faces_dir
 
     plugin = discover().get("watchlist")

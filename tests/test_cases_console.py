@@ -22,11 +22,10 @@ def no_modal_questions(monkeypatch: pytest.MonkeyPatch) -> None:
     teardown asks about an unsaved chart): answer Discard unless a test says otherwise."""
     from PyQt6.QtWidgets import QMessageBox
 
-    monkeypatch.setattr(QMessageBox, "question",
-                        lambda *a, **k: QMessageBox.StandardButton.Discard)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
 
 
-def _window(qtbot: Any, ctx: Any, settings: Any) -> Any:  # noqa: F811
+def _window(qtbot: Any, ctx: Any, settings: Any) -> Any:
     from console.mainwindow import MainWindow
 
     window = MainWindow(ctx, settings)
@@ -35,13 +34,18 @@ def _window(qtbot: Any, ctx: Any, settings: Any) -> Any:  # noqa: F811
     return window
 
 
-def _a_phone(ctx: Any) -> str:  # noqa: F811
+def _a_phone(ctx: Any) -> str:
     return ctx.workspace.store.connection.execute(
-        "SELECT source FROM links WHERE type='called' LIMIT 1").fetchone()[0]
+        "SELECT source FROM links WHERE type='called' LIMIT 1"
+    ).fetchone()[0]
 
 
-def test_save_clear_reopen_gives_the_same_chart(qtbot: Any, ctx: Any, settings: Any,  # noqa: F811
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_save_clear_reopen_gives_the_same_chart(
+    qtbot: Any,
+    ctx: Any,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from PyQt6.QtWidgets import QInputDialog, QMessageBox
 
     window = _window(qtbot, ctx, settings)
@@ -63,8 +67,11 @@ def test_save_clear_reopen_gives_the_same_chart(qtbot: Any, ctx: Any, settings: 
     assert graph.model.graph is None
     cases.charts.setCurrentRow(0)
     asked: list[str] = []
-    monkeypatch.setattr(QMessageBox, "question",
-                        lambda *a, **k: asked.append("x") or QMessageBox.StandardButton.Discard)
+    monkeypatch.setattr(
+        QMessageBox,
+        "question",
+        lambda *a, **k: asked.append("x") or QMessageBox.StandardButton.Discard,
+    )
     cases.open_selected_chart()
     after = graph.model.to_dict()
     assert after["positions"] == before["positions"]
@@ -74,8 +81,12 @@ def test_save_clear_reopen_gives_the_same_chart(qtbot: Any, ctx: Any, settings: 
     window.close()
 
 
-def test_closing_with_an_unsaved_chart_asks(qtbot: Any, ctx: Any, settings: Any,  # noqa: F811
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_closing_with_an_unsaved_chart_asks(
+    qtbot: Any,
+    ctx: Any,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from PyQt6.QtWidgets import QMessageBox
 
     window = _window(qtbot, ctx, settings)
@@ -84,17 +95,19 @@ def test_closing_with_an_unsaved_chart_asks(qtbot: Any, ctx: Any, settings: Any,
     graph.show_entities([_a_phone(ctx)])
     qtbot.waitUntil(lambda: graph.model.graph is not None and graph.job is None, timeout=WAIT)
     asked: list[str] = []
-    monkeypatch.setattr(QMessageBox, "question",
-                        lambda *a, **k: asked.append("x") or QMessageBox.StandardButton.Cancel)
+    monkeypatch.setattr(
+        QMessageBox,
+        "question",
+        lambda *a, **k: asked.append("x") or QMessageBox.StandardButton.Cancel,
+    )
     window.close()
     assert asked == ["x"] and window.isVisible()  # Cancel keeps the window and the chart
-    monkeypatch.setattr(QMessageBox, "question",
-                        lambda *a, **k: QMessageBox.StandardButton.Discard)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
     window.close()
     assert not window.isVisible()
 
 
-def test_another_analysts_note_appears_live(qtbot: Any, ctx: Any, settings: Any) -> None:  # noqa: F811
+def test_another_analysts_note_appears_live(qtbot: Any, ctx: Any, settings: Any) -> None:
     import cases.api  # noqa: F401
     from console.navigation import Focus
     from core.security import Session
@@ -106,14 +119,30 @@ def test_another_analysts_note_appears_live(qtbot: Any, ctx: Any, settings: Any)
     lead = ServiceContext(ctx.workspace, Session("tester", "administrator", "password"))
     call("cases.member_set", lead, case=CASE, member="wang", role="contributor")
     wang = ServiceContext(ctx.workspace, Session("wang", "analyst", "password"))
-    call("cases.note_add", wang, case=CASE, target_kind="case", target="",
-         text="王: 嫌疑车辆周三再次出现")
-    qtbot.waitUntil(lambda: any("嫌疑车辆周三再次出现" in panel.notes.item(i).text()
-                                for i in range(panel.notes.count())), timeout=WAIT)
+    call(
+        "cases.note_add",
+        wang,
+        case=CASE,
+        target_kind="case",
+        target="",
+        text="王: 嫌疑车辆周三再次出现",
+    )
+    qtbot.waitUntil(
+        lambda: any(
+            "嫌疑车辆周三再次出现" in panel.notes.item(i).text() for i in range(panel.notes.count())
+        ),
+        timeout=WAIT,
+    )
     # a note on a record shows under that record in the record pane, escaped
     uid = ctx.workspace.store.connection.execute("SELECT uid FROM records LIMIT 1").fetchone()[0]
-    call("cases.note_add", wang, case=CASE, target_kind="record", target=uid,
-         text="<b>seen</b> at the gate")
+    call(
+        "cases.note_add",
+        wang,
+        case=CASE,
+        target_kind="record",
+        target=uid,
+        text="<b>seen</b> at the gate",
+    )
     window.apply_focus(Focus("records", "record", (uid,)))
     pane = window.panels["records"]
     qtbot.waitUntil(lambda: "at the gate" in pane.browser.toPlainText(), timeout=WAIT)
@@ -128,8 +157,11 @@ def test_another_analysts_note_appears_live(qtbot: Any, ctx: Any, settings: Any)
     window.close()
 
 
-def test_a_burst_of_case_events_makes_one_refresh(qtbot: Any, ctx: Any,  # noqa: F811
-                                                  settings: Any) -> None:  # noqa: F811
+def test_a_burst_of_case_events_makes_one_refresh(
+    qtbot: Any,
+    ctx: Any,
+    settings: Any,
+) -> None:
     """A reconnecting client console is replayed every case event it missed (and the first
     poll reads the journal's history): the dock refreshes once, not three service calls per
     event (hundreds of round trips to a centre server)."""
@@ -146,8 +178,17 @@ def test_a_burst_of_case_events_makes_one_refresh(qtbot: Any, ctx: Any,  # noqa:
     panel.session.engines.transport = counted
     base = panel.session.last_event
     for i in range(50):
-        panel.pushed({"id": base + i + 1, "ts": 0.0, "kind": "case.note_added", "case": CASE,
-                      "ref": f"n{i}", "user": "wang", "payload": {}})
+        panel.pushed(
+            {
+                "id": base + i + 1,
+                "ts": 0.0,
+                "kind": "case.note_added",
+                "case": CASE,
+                "ref": f"n{i}",
+                "user": "wang",
+                "payload": {},
+            }
+        )
     qtbot.waitUntil(lambda: "cases.notes" in calls, timeout=WAIT)
     qtbot.wait(500)
     assert calls.count("cases.notes") == 1, calls
@@ -162,14 +203,16 @@ def _ask(qtbot: Any, view: Any, script: str) -> Any:
     return answers[0]
 
 
-def _located_entity(ctx: Any) -> str:  # noqa: F811
+def _located_entity(ctx: Any) -> str:
     return ctx.workspace.store.connection.execute(
         "SELECT re.entity_id FROM record_entities re JOIN records r ON r.uid = re.record_uid "
-        "WHERE r.lat IS NOT NULL AND re.entity_id LIKE 'vehicle:%' LIMIT 1").fetchone()[0]
+        "WHERE r.lat IS NOT NULL AND re.entity_id LIKE 'vehicle:%' LIMIT 1"
+    ).fetchone()[0]
 
 
 def test_right_click_notes_a_map_place_and_the_map_shows_the_cases_notes_live(
-        qtbot: Any, ctx: Any, settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    qtbot: Any, ctx: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Issue #17, notes on the Map view: a right-click on the map asks for a note on that place
     and adds it to the open case (through cases.note_add, audited as the console's user); the
     map draws the case's notes with author and workspace time, the text as text; a note an
@@ -187,25 +230,32 @@ def test_right_click_notes_a_map_place_and_the_map_shows_the_cases_notes_live(
     assert cases.map is map_panel
     cases.choose_case(CASE)
     window.show_panel("map")
-    qtbot.waitUntil(lambda: map_panel.loaded and
-                    map_panel.view.title() == "superbrain-map-ready", timeout=60_000)
+    qtbot.waitUntil(
+        lambda: map_panel.loaded and map_panel.view.title() == "superbrain-map-ready",
+        timeout=60_000,
+    )
     phone = _a_phone(ctx)
     text = f"<img src=x onerror=alert(1)> 车在此换牌 @{phone}"
     asked: list[str] = []
-    monkeypatch.setattr(QInputDialog, "getText",
-                        lambda _w, _t, label, *a, **k: asked.append(label) or (text, True))
+    monkeypatch.setattr(
+        QInputDialog, "getText", lambda _w, _t, label, *a, **k: asked.append(label) or (text, True)
+    )
     # a real right-click event on the map's container, where Leaflet places the point
     lat, lon = _ask(qtbot, map_panel.view, "var c = SB.map.getCenter(); [c.lat, c.lng]")
-    _ask(qtbot, map_panel.view,
-         "var c = SB.map.getContainer(), r = c.getBoundingClientRect(),"
-         f" p = SB.map.latLngToContainerPoint([{lat}, {lon}]);"
-         " c.dispatchEvent(new MouseEvent('contextmenu', {bubbles: true, cancelable: true,"
-         " clientX: r.left + p.x, clientY: r.top + p.y, button: 2})); 1")
+    _ask(
+        qtbot,
+        map_panel.view,
+        "var c = SB.map.getContainer(), r = c.getBoundingClientRect(),"
+        f" p = SB.map.latLngToContainerPoint([{lat}, {lon}]);"
+        " c.dispatchEvent(new MouseEvent('contextmenu', {bubbles: true, cancelable: true,"
+        " clientX: r.left + p.x, clientY: r.top + p.y, button: 2})); 1",
+    )
     qtbot.waitUntil(lambda: bool(asked), timeout=WAIT)
     assert CASE in asked[0]
     lead = ServiceContext(ctx.workspace, Session(ctx.user, "analyst", "password"))
-    mine = [n for n in call("cases.notes", lead, case=CASE, target_kind="place")
-            if n["text"] == text]
+    mine = [
+        n for n in call("cases.notes", lead, case=CASE, target_kind="place") if n["text"] == text
+    ]
     assert len(mine) == 1 and mine[0]["author"] == ctx.user and mine[0]["mentions"] == [phone]
     got_lat, got_lon = (float(v) for v in mine[0]["target"].split(","))
     assert abs(got_lat - lat) < 1e-3 and abs(got_lon - lon) < 1e-3
@@ -215,42 +265,64 @@ def test_right_click_notes_a_map_place_and_the_map_shows_the_cases_notes_live(
     # drawn at once, with author and workspace time; the text is text, not markup
     qtbot.waitUntil(lambda: _ask(qtbot, map_panel.view, "SB_NOTES.count") >= 1, timeout=WAIT)
     assert _ask(qtbot, map_panel.view, f"sbNoteOpen({mine[0]['id']!r})") is True
-    popup = _ask(qtbot, map_panel.view,
-                 "var p = document.querySelector('.sb-note-popup');"
-                 "p.textContent + '|' + p.querySelectorAll('img, script').length")
+    popup = _ask(
+        qtbot,
+        map_panel.view,
+        "var p = document.querySelector('.sb-note-popup');"
+        "p.textContent + '|' + p.querySelectorAll('img, script').length",
+    )
     shown, elements = popup.rsplit("|", 1)
     assert text in shown and ctx.user in shown and "Asia/Shanghai" in shown
     assert elements == "0"
     # another analyst's note on a located entity appears at the entity's place, live
-    call("cases.member_set", ServiceContext(ctx.workspace, Session("tester", "administrator",
-                                                                   "password")),
-         case=CASE, member="wang", role="contributor")
+    call(
+        "cases.member_set",
+        ServiceContext(ctx.workspace, Session("tester", "administrator", "password")),
+        case=CASE,
+        member="wang",
+        role="contributor",
+    )
     wang = ServiceContext(ctx.workspace, Session("wang", "analyst", "password"))
     before = _ask(qtbot, map_panel.view, "SB_NOTES.count")
     vehicle = _located_entity(ctx)
-    note = call("cases.note_add", wang, case=CASE, target_kind="entity", target=vehicle,
-                text="王: 这辆车常停这里")
-    qtbot.waitUntil(lambda: _ask(qtbot, map_panel.view, "SB_NOTES.count") == before + 1,
-                    timeout=WAIT)
-    placed = next(p for p in call("cases.note_places", wang, case=CASE)
-                  if p["id"] == note["id"])
+    note = call(
+        "cases.note_add",
+        wang,
+        case=CASE,
+        target_kind="entity",
+        target=vehicle,
+        text="王: 这辆车常停这里",
+    )
+    qtbot.waitUntil(
+        lambda: _ask(qtbot, map_panel.view, "SB_NOTES.count") == before + 1, timeout=WAIT
+    )
+    placed = next(p for p in call("cases.note_places", wang, case=CASE) if p["id"] == note["id"])
     assert placed["placed_by"] == "entity"
-    where = _ask(qtbot, map_panel.view,
-                 "var w = null; SB_NOTES.layer.eachLayer(function (m) { if (m.sbNote === "
-                 f"{note['id']!r}) {{ w = m.getLatLng().lat + ',' + m.getLatLng().lng; }} }});"
-                 " w")
+    where = _ask(
+        qtbot,
+        map_panel.view,
+        "var w = null; SB_NOTES.layer.eachLayer(function (m) { if (m.sbNote === "
+        f"{note['id']!r}) {{ w = m.getLatLng().lat + ',' + m.getLatLng().lng; }} }});"
+        " w",
+    )
     assert where is not None
-    assert [round(float(v), 6) for v in where.split(",")] == [round(placed["lat"], 6),
-                                                              round(placed["lon"], 6)]
+    assert [round(float(v), 6) for v in where.split(",")] == [
+        round(placed["lat"], 6),
+        round(placed["lon"], 6),
+    ]
     # and the switcher lists the notes as a layer of their own
     assert "case notes" in _ask(qtbot, map_panel.view, "Object.keys(SB.layers).join(',')")
     # the page rebuilt (after an ingest, a theme change) draws the notes again
     drawn = _ask(qtbot, map_panel.view, "SB_NOTES.count")
     with qtbot.waitSignal(map_panel.page_ready, timeout=60_000):
         map_panel.refresh()
-    qtbot.waitUntil(lambda: _ask(qtbot, map_panel.view,
-                                 "typeof SB_NOTES === 'undefined' ? -1 : SB_NOTES.count")
-                    == drawn, timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: (
+            _ask(qtbot, map_panel.view, "typeof SB_NOTES === 'undefined' ? -1 : SB_NOTES.count")
+            == drawn
+        ),
+        timeout=WAIT,
+    )
     # a refused note (a mention no record has) is said where the analyst looks, not raised
     count = len(call("cases.notes", lead, case=CASE))
     assert cases.add_place_note(lat, lon, "see @phone:19999999999") is None
@@ -265,7 +337,8 @@ def _pin_lines(cases: Any) -> list[str]:
 
 
 def test_a_saved_search_and_a_cooccurrence_result_are_pinned_from_their_views(
-        qtbot: Any, ctx: Any, settings: Any) -> None:  # noqa: F811
+    qtbot: Any, ctx: Any, settings: Any
+) -> None:
     """Issue #17, pinned evidence from the console: the query of the Search view (with its
     hit count when pinned and now) and the result of the Moving together tool, each with who
     pinned it and when, in the Cases dock; a view says when there is no case to pin to."""
@@ -275,8 +348,7 @@ def test_a_saved_search_and_a_cooccurrence_result_are_pinned_from_their_views(
     from core.services import ServiceContext, call
 
     window = _window(qtbot, ctx, settings)
-    cases, search, graph = (window.panels["cases"], window.panels["search"],
-                            window.panels["graph"])
+    cases, search, graph = (window.panels["cases"], window.panels["search"], window.panels["graph"])
     if not (search.available and graph.available):
         pytest.skip("search or graph engine not importable here")
     cases.choose_case(None)
@@ -293,8 +365,10 @@ def test_a_saved_search_and_a_cooccurrence_result_are_pinned_from_their_views(
     hits = search_hits(ctx.workspace, query)
     assert hits > 0 and pinned[0]["data"]["hits_at_pin"] == hits
     # the count now arrives from a worker (it asks the search engine)
-    qtbot.waitUntil(lambda: any(f"{hits} hits when pinned, {hits} now" in t
-                                for t in _pin_lines(cases)), timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: any(f"{hits} hits when pinned, {hits} now" in t for t in _pin_lines(cases)),
+        timeout=WAIT,
+    )
     line = next(t for t in _pin_lines(cases) if query in t)
     assert f"pinned by {ctx.user}" in line
     assert "Asia/Shanghai" in line
@@ -315,8 +389,9 @@ def test_a_saved_search_and_a_cooccurrence_result_are_pinned_from_their_views(
     assert CASE in dialog.status.text(), dialog.status.text()
     pin = next(p for p in call("cases.pins", me, case=CASE) if p["kind"] == "cooccur")
     assert pin["data"]["entity"] == f"vehicle:{plate}" and pin["data"]["window_s"] == 120
-    assert [(x["a"], x["b"], x["count"]) for x in pin["data"]["pairs"]] == \
-        [(r.a, r.b, r.count) for r in results]
+    assert [(x["a"], x["b"], x["count"]) for x in pin["data"]["pairs"]] == [
+        (r.a, r.b, r.count) for r in results
+    ]
     line = next(t for t in _pin_lines(cases) if "co-occurrence" in t)
     assert f"{len(results)} entities moved together" in line and ctx.user in line
     dialog.pin_button.click()  # twice: the service refuses, the dialog says why
@@ -325,7 +400,8 @@ def test_a_saved_search_and_a_cooccurrence_result_are_pinned_from_their_views(
 
 
 def test_a_face_lead_is_pinned_from_the_faces_view_with_its_review_state(
-        qtbot: Any, ctx: Any, settings: Any) -> None:  # noqa: F811
+    qtbot: Any, ctx: Any, settings: Any
+) -> None:
     """Issue #17: the Faces view pins a candidate to the case of its search, with similarity,
     threshold and false-match rate; the Cases dock shows its review state and reviewer as
     they change."""
@@ -337,8 +413,7 @@ def test_a_face_lead_is_pinned_from_the_faces_view_with_its_review_state(
         pytest.skip("facematch engine not importable here")
     cases.choose_case(CASE)
     gallery = faces.gallery()
-    uids = [r[0] for r in ctx.workspace.store.connection.execute(
-        "SELECT uid FROM records LIMIT 3")]
+    uids = [r[0] for r in ctx.workspace.store.connection.execute("SELECT uid FROM records LIMIT 3")]
     for n, uid in enumerate(uids):
         gallery.enroll_faces(_fake_photo(n + 700), record_uid=uid, save=False)
     result = gallery.search(_fake_photo(701), case=CASE, purpose="who is this")
@@ -358,8 +433,10 @@ def test_a_face_lead_is_pinned_from_the_faces_view_with_its_review_state(
     assert "review: not reviewed" in line and f"pinned by {ctx.user}" in line
     gallery.review(cand, "confirmed", "same scar")
     cases.refresh_contents()
-    qtbot.waitUntil(lambda: any(f"review: confirmed by {ctx.user}" in t
-                                for t in _pin_lines(cases)), timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: any(f"review: confirmed by {ctx.user}" in t for t in _pin_lines(cases)),
+        timeout=WAIT,
+    )
     # a candidate below the threshold is shown unnamed and cannot be pinned as a lead
     faces.show_below.setChecked(True)
     below = [i for i, c in enumerate(faces.shown) if not c.above_threshold]

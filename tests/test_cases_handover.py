@@ -38,14 +38,20 @@ def exported(workspace: Any, tmp_path: Path) -> tuple[Any, Path]:
 def _content(w: Any, user: str = "sun") -> dict[str, Any]:
     c = ctx(w, user, "supervisor")
     charts = cs.charts(c, case=CASE)
-    return {"charts": [cs.chart_open(c, case=CASE, chart_id=x["id"],
-                                     offer_new_links=False)["chart"] for x in charts],
-            "notes": cs.notes(c, case=CASE), "pins": cs.pins(c, case=CASE),
-            "members": cs.get(c, case=CASE)["members"]}
+    return {
+        "charts": [
+            cs.chart_open(c, case=CASE, chart_id=x["id"], offer_new_links=False)["chart"]
+            for x in charts
+        ],
+        "notes": cs.notes(c, case=CASE),
+        "pins": cs.pins(c, case=CASE),
+        "members": cs.get(c, case=CASE)["members"],
+    }
 
 
 def test_import_into_fresh_workspace_reproduces_charts_notes_pins(
-        exported: tuple[Any, Path], tmp_path: Path) -> None:
+    exported: tuple[Any, Path], tmp_path: Path
+) -> None:
     source, out = exported
     fresh = Workspace.init(tmp_path / "other")
     result = handover.handover_import(ctx(fresh, "sun", "supervisor"), path=str(out))
@@ -55,8 +61,9 @@ def test_import_into_fresh_workspace_reproduces_charts_notes_pins(
     fresh.close()
 
 
-def test_importer_who_is_not_a_member_becomes_lead(exported: tuple[Any, Path],
-                                                    tmp_path: Path) -> None:
+def test_importer_who_is_not_a_member_becomes_lead(
+    exported: tuple[Any, Path], tmp_path: Path
+) -> None:
     _, out = exported
     fresh = Workspace.init(tmp_path / "other")
     result = handover.handover_import(ctx(fresh, "zhou", "supervisor"), path=str(out))
@@ -66,11 +73,15 @@ def test_importer_who_is_not_a_member_becomes_lead(exported: tuple[Any, Path],
 
 
 def test_conflict_is_refused_with_a_clear_message_and_nothing_changes(
-        exported: tuple[Any, Path]) -> None:
+    exported: tuple[Any, Path],
+) -> None:
     source, out = exported
     before = _content(source)
-    with pytest.raises(CaseConflictError, match=r"already exists here.*nothing was changed|"
-                                                 r"nothing was changed.*already exists"):
+    with pytest.raises(
+        CaseConflictError,
+        match=r"already exists here.*nothing was changed|"
+        r"nothing was changed.*already exists",
+    ):
         handover.handover_import(ctx(source, "sun", "supervisor"), path=str(out))
     assert _content(source) == before
 
@@ -99,15 +110,23 @@ def test_analyst_cannot_import(exported: tuple[Any, Path], tmp_path: Path) -> No
     fresh.close()
 
 
-def test_photos_of_pinned_records_travel_with_their_hashes(workspace: Any,
-                                                           tmp_path: Path) -> None:
+def test_photos_of_pinned_records_travel_with_their_hashes(workspace: Any, tmp_path: Path) -> None:
     from core.model import EntityRef, Record
 
     photo = tmp_path / "suspect.jpg"
     photo.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg, but bytes to carry")
-    workspace.store.upsert_batch([Record(
-        source="watchlist", id="W1", type="person", attachments={"photo": str(photo)},
-        entities=(EntityRef("person", "330402199001011234", "张伟"),), origin="w.csv:2")])
+    workspace.store.upsert_batch(
+        [
+            Record(
+                source="watchlist",
+                id="W1",
+                type="person",
+                attachments={"photo": str(photo)},
+                entities=(EntityRef("person", "330402199001011234", "张伟"),),
+                origin="w.csv:2",
+            )
+        ]
+    )
     sun = ctx(workspace, "sun", "supervisor")
     cs.create(sun, case=CASE, title="photo")
     cs.pin(sun, case=CASE, kind="record", ref="watchlist:W1")

@@ -48,8 +48,7 @@ def test_non_member_neither_sees_nor_opens_the_case_and_is_audited(ws: Any) -> N
         cs.get(outsider, case=CASE)
     with pytest.raises(CaseAccessError):
         cs.notes(outsider, case=CASE)
-    refused = [e for e in ws.audit.entries() if e["user"] == "qian"
-               and e["action"] == "cases.get"]
+    refused = [e for e in ws.audit.entries() if e["user"] == "qian" and e["action"] == "cases.get"]
     assert refused and refused[-1]["params"]["outcome"] == "failed"
     assert "not a member" in refused[-1]["params"]["error"]
     assert [c["number"] for c in cs.list_cases(ctx(ws, "zhao", "analyst"))] == [CASE]
@@ -93,8 +92,14 @@ def test_stale_version_is_refused_and_nothing_is_lost(ws: Any) -> None:
     mine["hidden"] = []
     cs.chart_save(other, case=CASE, name="main", data=mine, chart_id=saved["id"], version=1)
     with pytest.raises(CaseConflictError, match="changed by someone else"):
-        cs.chart_save(lead, case=CASE, name="main", data=chart_of(ws, [PHONES[0]]),
-                      chart_id=saved["id"], version=1)
+        cs.chart_save(
+            lead,
+            case=CASE,
+            name="main",
+            data=chart_of(ws, [PHONES[0]]),
+            chart_id=saved["id"],
+            version=1,
+        )
     opened = cs.chart_open(lead, case=CASE, chart_id=saved["id"])["chart"]
     assert opened["version"] == 2 and opened["data"]["hidden"] == []
 
@@ -108,8 +113,7 @@ def reopen() -> Any:
     return lambda ws: Workspace.open(ws.root)
 
 
-def test_save_close_reopen_gives_the_same_chart_even_after_more_data(ws: Any,
-                                                                     reopen: Any) -> None:
+def test_save_close_reopen_gives_the_same_chart_even_after_more_data(ws: Any, reopen: Any) -> None:
     lead = _opened(ws)
     doc = chart_of(ws, [PHONES[0]])
     assert doc["hidden"] and doc["styles"] and doc["positions"]
@@ -156,14 +160,17 @@ def test_bad_chart_is_refused_naming_the_problem(ws: Any) -> None:
 
 def test_note_mentions_become_links_and_must_exist(ws: Any) -> None:
     lead = _opened(ws)
-    note = cs.note_add(lead, case=CASE, target_kind="entity", target=PHONES[0],
-                       text=f"机主 @{PERSON}，常与 @[{PHONES[1]}] 通话")
+    note = cs.note_add(
+        lead,
+        case=CASE,
+        target_kind="entity",
+        target=PHONES[0],
+        text=f"机主 @{PERSON}，常与 @[{PHONES[1]}] 通话",
+    )
     assert note["mentions"] == [PERSON, PHONES[1]]
     with pytest.raises(CaseInvalidError, match="phone:19999999999"):
-        cs.note_add(lead, case=CASE, target_kind="case", target="",
-                    text="see @phone:19999999999")
-    edited = cs.note_edit(lead, case=CASE, note_id=note["id"], text="no mention now",
-                          version=1)
+        cs.note_add(lead, case=CASE, target_kind="case", target="", text="see @phone:19999999999")
+    edited = cs.note_edit(lead, case=CASE, note_id=note["id"], text="no mention now", version=1)
     assert edited["mentions"] == [] and edited["version"] == 2
 
 
@@ -210,8 +217,7 @@ def test_analyst_cannot_export(ws: Any, tmp_path: Any) -> None:
     lead = _opened(ws)
     with pytest.raises(PermissionDeniedError, match="export"):
         exports.dossier(lead, case=CASE, path=str(tmp_path / "d.html"))
-    assert any(e["action"] == "access.denied" and e["user"] == "li"
-               for e in ws.audit.entries())
+    assert any(e["action"] == "access.denied" and e["user"] == "li" for e in ws.audit.entries())
 
 
 def test_case_errors_have_the_kinds_a_remote_caller_acts_on(ws: Any) -> None:
@@ -219,10 +225,12 @@ def test_case_errors_have_the_kinds_a_remote_caller_acts_on(ws: Any) -> None:
 
     lead = _opened(ws)
     kinds = []
-    for call in (lambda: cs.get(lead, case="2026-JX-9999"),
-                 lambda: cs.create(lead, case=CASE, title="again"),
-                 lambda: cs.create(lead, case="nope", title="x"),
-                 lambda: cs.get(ctx(ws, "qian", "analyst"), case=CASE)):
+    for call in (
+        lambda: cs.get(lead, case="2026-JX-9999"),
+        lambda: cs.create(lead, case=CASE, title="again"),
+        lambda: cs.create(lead, case="nope", title="x"),
+        lambda: cs.get(ctx(ws, "qian", "analyst"), case=CASE),
+    ):
         with pytest.raises(Exception) as caught:
             call()
         kinds.append(error_kind(caught.value))
@@ -234,11 +242,19 @@ def test_map_place_notes_are_checked_and_placed_with_entity_and_record_notes(ws:
     decimals); ``cases.note_places`` places notes on places, on located entities (their latest
     located record) and on records, and leaves out what has no place."""
     lead = _opened(ws)
-    place = cs.note_add(lead, case=CASE, target_kind="place", target=" 30.2741, 120.1551 ",
-                        text=f"车辆在此换牌 @{PHONES[1]}")
+    place = cs.note_add(
+        lead,
+        case=CASE,
+        target_kind="place",
+        target=" 30.2741, 120.1551 ",
+        text=f"车辆在此换牌 @{PHONES[1]}",
+    )
     assert place["target"] == "30.274100,120.155100" and place["mentions"] == [PHONES[1]]
-    for bad, why in (("somewhere", "lat,lon"), ("95,10", "off the globe"),
-                     ("30.1;120.2", "lat,lon")):
+    for bad, why in (
+        ("somewhere", "lat,lon"),
+        ("95,10", "off the globe"),
+        ("30.1;120.2", "lat,lon"),
+    ):
         with pytest.raises(CaseInvalidError, match=why):
             cs.note_add(lead, case=CASE, target_kind="place", target=bad, text="x")
     cs.note_add(lead, case=CASE, target_kind="entity", target=PHONES[0], text="常去这里")
@@ -249,8 +265,10 @@ def test_map_place_notes_are_checked_and_placed_with_entity_and_record_notes(ws:
     placed = cs.note_places(ctx(ws, "zhao", "analyst"), case=CASE)  # a reader may look
     by_text = {p["text"]: p for p in placed}
     assert set(by_text) == {f"车辆在此换牌 @{PHONES[1]}", "常去这里", "通话处"}
-    assert (by_text[f"车辆在此换牌 @{PHONES[1]}"]["lat"],
-            by_text[f"车辆在此换牌 @{PHONES[1]}"]["lon"]) == (30.2741, 120.1551)
+    assert (
+        by_text[f"车辆在此换牌 @{PHONES[1]}"]["lat"],
+        by_text[f"车辆在此换牌 @{PHONES[1]}"]["lon"],
+    ) == (30.2741, 120.1551)
     latest = calls(8)[5]  # the last of the calls that name PHONES[0]
     assert (by_text["常去这里"]["lat"], by_text["常去这里"]["lon"]) == latest.geo
     assert by_text["常去这里"]["placed_by"] == "entity"

@@ -19,14 +19,20 @@ pytestmark = [pytest.mark.gui, pytest.mark.timeout(300)]
 
 DEMO_CASE = "2026-JX-0117"  # the demo's case, led by chief, moved into the centre
 PUSHED_WITHIN_S = 5.0  # far below the fallback poll: only the push can be this quick
-CHART = {"format": 1, "nodes": [{"id": "phone:13800000001", "type": "phone"},
-                                {"id": "phone:13800000002", "type": "phone"}],
-         "edges": [{"source": "phone:13800000001", "target": "phone:13800000002",
-                    "type": "called", "count": 2}],
-         "positions": {"phone:13800000001": [0.0, 0.0], "phone:13800000002": [90.0, 30.0]}}
+CHART = {
+    "format": 1,
+    "nodes": [
+        {"id": "phone:13800000001", "type": "phone"},
+        {"id": "phone:13800000002", "type": "phone"},
+    ],
+    "edges": [
+        {"source": "phone:13800000001", "target": "phone:13800000002", "type": "called", "count": 2}
+    ],
+    "positions": {"phone:13800000001": [0.0, 0.0], "phone:13800000002": [90.0, 30.0]},
+}
 
 
-def _logged_in(centre: Centre, user: str) -> Any:  # noqa: F811
+def _logged_in(centre: Centre, user: str) -> Any:
     from console.remote import RemoteWorkspace
     from core.remote import CentreClient
 
@@ -35,10 +41,14 @@ def _logged_in(centre: Centre, user: str) -> Any:  # noqa: F811
     return workspace
 
 
-def _audit(centre: Centre, user: str) -> list[str]:  # noqa: F811
+def _audit(centre: Centre, user: str) -> list[str]:
     with psycopg.connect(centre.pg_url) as con:
-        return [r[0] for r in con.execute(
-            'SELECT action FROM audit_log WHERE "user" = %s ORDER BY seq', (user,))]
+        return [
+            r[0]
+            for r in con.execute(
+                'SELECT action FROM audit_log WHERE "user" = %s ORDER BY seq', (user,)
+            )
+        ]
 
 
 def _texts(widget: Any) -> list[str]:
@@ -46,7 +56,8 @@ def _texts(widget: Any) -> list[str]:
 
 
 def test_cases_dock_works_through_the_server_and_shows_pushed_changes(
-        qtbot: Any, centre: Centre, tmp_path: Path) -> None:  # noqa: F811
+    qtbot: Any, centre: Centre, tmp_path: Path
+) -> None:
     from PyQt6.QtWidgets import QPushButton
 
     from console.remote_app import FALLBACK_POLL_MS, open_window
@@ -67,17 +78,22 @@ def test_cases_dock_works_through_the_server_and_shows_pushed_changes(
         assert {"cases.list", "cases.get"} <= set(_audit(centre, "li"))  # the server's audit
 
         # another analyst's note appears pushed
-        chief.client.call("cases.note_add", case=DEMO_CASE, target_kind="case", target="",
-                          text="嫌疑车辆周三再次出现")
+        chief.client.call(
+            "cases.note_add",
+            case=DEMO_CASE,
+            target_kind="case",
+            target="",
+            text="嫌疑车辆周三再次出现",
+        )
         started = time.monotonic()
-        qtbot.waitUntil(lambda: any("嫌疑车辆周三再次出现" in t for t in _texts(panel.notes)),
-                        timeout=15_000)
+        qtbot.waitUntil(
+            lambda: any("嫌疑车辆周三再次出现" in t for t in _texts(panel.notes)), timeout=15_000
+        )
         assert time.monotonic() - started < PUSHED_WITHIN_S
         # ... and a chart save
         chief.client.call("cases.chart_save", case=DEMO_CASE, name="周三 通话", data=CHART)
         started = time.monotonic()
-        qtbot.waitUntil(lambda: any("周三 通话" in t for t in _texts(panel.charts)),
-                        timeout=15_000)
+        qtbot.waitUntil(lambda: any("周三 通话" in t for t in _texts(panel.charts)), timeout=15_000)
         assert time.monotonic() - started < PUSHED_WITHIN_S
 
         # the analyst's own note goes through the server, as li
@@ -93,12 +109,22 @@ def test_cases_dock_works_through_the_server_and_shows_pushed_changes(
         assert "cases.chart_save" in _audit(centre, "li")
         # notes on map places: another analyst's is drawn on this console's map, pushed;
         # one made here (a right-click on the map) goes through the server as li
-        chief.client.call("cases.note_add", case=DEMO_CASE, target_kind="place",
-                          target="30.27,120.16", text="chief: 两车在此会合")
+        chief.client.call(
+            "cases.note_add",
+            case=DEMO_CASE,
+            target_kind="place",
+            target="30.27,120.16",
+            text="chief: 两车在此会合",
+        )
         map_panel = window.panels["map"]
         started = time.monotonic()
-        qtbot.waitUntil(lambda: any(n["text"] == "chief: 两车在此会合" and n["author"] == "chief"
-                                    for n in map_panel.notes), timeout=15_000)
+        qtbot.waitUntil(
+            lambda: any(
+                n["text"] == "chief: 两车在此会合" and n["author"] == "chief"
+                for n in map_panel.notes
+            ),
+            timeout=15_000,
+        )
         assert time.monotonic() - started < PUSHED_WITHIN_S
         made = panel.add_place_note(30.28, 120.17, "li: 嫌疑人在此下车")
         assert made is not None and made["author"] == "li", panel.status.text()

@@ -35,16 +35,23 @@ QIAN = ("qian", "Plover-Basalt-95")  # not a member, on server A
 CASE = "2026-JX-0117"
 PUSH_BUDGET_S = 1.0
 
-CHART = {"format": 1, "nodes": [{"id": "phone:13800000001", "type": "phone"},
-                                {"id": "phone:13800000002", "type": "phone"}],
-         "edges": [{"source": "phone:13800000001", "target": "phone:13800000002",
-                    "type": "called", "count": 3}],
-         "positions": {"phone:13800000001": [0.0, 0.0], "phone:13800000002": [120.0, 40.0]}}
+CHART = {
+    "format": 1,
+    "nodes": [
+        {"id": "phone:13800000001", "type": "phone"},
+        {"id": "phone:13800000002", "type": "phone"},
+    ],
+    "edges": [
+        {"source": "phone:13800000001", "target": "phone:13800000002", "type": "called", "count": 3}
+    ],
+    "positions": {"phone:13800000001": [0.0, 0.0], "phone:13800000002": [120.0, 40.0]},
+}
 
 
 @pytest.fixture(scope="module")
-def centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, ServerProcess,
-                                                                        ServerProcess]]:
+def centre(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Path, ServerProcess, ServerProcess]]:
     gen = fresh_database(pg_server_url())
     database = next(gen)
     folder = tmp_path_factory.mktemp("cases-push")
@@ -76,8 +83,15 @@ def test_a_note_on_one_server_reaches_the_other_analyst_within_a_second(centre: 
     li, wang = login(a, *LI), login(b, *WANG)
     watcher = Console(b, wang).start()
     try:
-        note = ok(a, li, "cases.note_add", case=CASE, target_kind="entity",
-                  target="phone:13800000001", text="常在 02:00 后通话")
+        note = ok(
+            a,
+            li,
+            "cases.note_add",
+            case=CASE,
+            target_kind="entity",
+            target="phone:13800000001",
+            text="常在 02:00 后通话",
+        )
         got = watcher.wait_for(lambda e: e.kind == "case" and e.data["ref"] == note["id"])
         assert got.data["kind"] == "case.note_added" and got.data["case"] == CASE
         assert got.data["user"] == LI[0]
@@ -110,15 +124,19 @@ def test_a_reader_cannot_edit_and_the_refusal_is_audited(centre: tuple) -> None:
     config, _, b = centre
     zhao = login(b, *ZHAO)
     assert [c["number"] for c in ok(b, zhao, "cases.list")] == [CASE]  # a reader reads
-    status, body = call(b, zhao, "cases.note_add", case=CASE, target_kind="case", target="",
-                        text="a reader's note")
+    status, body = call(
+        b, zhao, "cases.note_add", case=CASE, target_kind="case", target="", text="a reader's note"
+    )
     assert status == 403, body
     assert body["error"]["type"] == "PermissionDenied" and "reader" in body["error"]["message"]
     assert "a reader's note" not in [n["text"] for n in ok(b, zhao, "cases.notes", case=CASE)]
     ws = open_centre(config, application_name="superbrain-test")
     try:
-        refused = [e for e in ws.audit.entries() if e["user"] == ZHAO[0]
-                   and e["action"] == "cases.note_add"]
+        refused = [
+            e
+            for e in ws.audit.entries()
+            if e["user"] == ZHAO[0] and e["action"] == "cases.note_add"
+        ]
     finally:
         ws.close()
     assert refused and refused[-1]["params"]["outcome"] == "failed"
@@ -136,8 +154,15 @@ def test_a_non_member_neither_lists_nor_opens_the_case_nor_hears_of_it(centre: t
             status, body = call(a, qian, service, case=CASE)
             assert status == 403, (service, body)
         assert ok(a, qian, "cases.events") == []
-        note = ok(a, li, "cases.note_add", case=CASE, target_kind="case", target="",
-                  text="for the members only")
+        note = ok(
+            a,
+            li,
+            "cases.note_add",
+            case=CASE,
+            target_kind="case",
+            target="",
+            text="for the members only",
+        )
         member.wait_for(lambda e: e.kind == "case" and e.data["ref"] == note["id"])
         # A later event the outsider may see (her own case): once it arrived, every earlier
         # one had its chance (one stream, in id order).
@@ -157,12 +182,20 @@ def test_a_removed_member_stops_receiving_and_an_added_one_starts(centre: tuple)
     outsider = Console(b, qian).start()
     try:
         ok(a, li, "cases.member_set", case=CASE, member=QIAN[0], role="reader")
-        note = ok(a, li, "cases.note_add", case=CASE, target_kind="case", target="",
-                  text="now you are in")
+        note = ok(
+            a, li, "cases.note_add", case=CASE, target_kind="case", target="", text="now you are in"
+        )
         outsider.wait_for(lambda e: e.kind == "case" and e.data["ref"] == note["id"])
         ok(a, li, "cases.member_remove", case=CASE, member=QIAN[0])
-        hidden = ok(a, li, "cases.note_add", case=CASE, target_kind="case", target="",
-                    text="now you are out")
+        hidden = ok(
+            a,
+            li,
+            "cases.note_add",
+            case=CASE,
+            target_kind="case",
+            target="",
+            text="now you are out",
+        )
         own = "2026-JX-0998"
         ok(b, qian, "cases.create", case=own, title="sentinel")
         outsider.wait_for(lambda e: e.kind == "case" and e.data["case"] == own)
@@ -175,14 +208,33 @@ def test_a_console_that_reconnects_receives_the_case_events_it_missed(centre: tu
     _, a, b = centre
     li, wang = login(a, *LI), login(b, *WANG)
     first = Console(b, wang).start()
-    before = ok(a, li, "cases.note_add", case=CASE, target_kind="case", target="",
-                text="before the break")
+    before = ok(
+        a, li, "cases.note_add", case=CASE, target_kind="case", target="", text="before the break"
+    )
     seen = first.wait_for(lambda e: e.kind == "case" and e.data["ref"] == before["id"])
     first.close()
-    missed = [ok(a, li, "cases.note_add", case=CASE, target_kind="case", target="",
-                 text=f"during the break {i}")["id"] for i in range(3)]
-    incident = ok(a, login(a, *ADMIN), "ops.incident_create", category="纠纷", priority=3,
-                  lat=30.7, lon=120.7, text="an operations event among them")
+    missed = [
+        ok(
+            a,
+            li,
+            "cases.note_add",
+            case=CASE,
+            target_kind="case",
+            target="",
+            text=f"during the break {i}",
+        )["id"]
+        for i in range(3)
+    ]
+    incident = ok(
+        a,
+        login(a, *ADMIN),
+        "ops.incident_create",
+        category="纠纷",
+        priority=3,
+        lat=30.7,
+        lon=120.7,
+        text="an operations event among them",
+    )
     again = Console(b, wang, after=seen.id).start()
     try:
         for nid in missed:
@@ -199,13 +251,32 @@ def test_the_cases_cli_works_on_the_centre_for_members_only(centre: tuple) -> No
     """What a client console cannot do (files: dossier, hand-over) runs on the server with
     ``superbrain cases … -w centre.toml``, through the same checks."""
     config, a, _ = centre
-    ok(a, login(a, *LI), "cases.note_add", case=CASE, target_kind="case", target="",
-       text="seen from the command line")
-    out = run_cli("cases", "notes", CASE, "-w", str(config),
-                  env={"SUPERBRAIN_USER": LI[0], "SUPERBRAIN_PASSWORD": LI[1]})
+    ok(
+        a,
+        login(a, *LI),
+        "cases.note_add",
+        case=CASE,
+        target_kind="case",
+        target="",
+        text="seen from the command line",
+    )
+    out = run_cli(
+        "cases",
+        "notes",
+        CASE,
+        "-w",
+        str(config),
+        env={"SUPERBRAIN_USER": LI[0], "SUPERBRAIN_PASSWORD": LI[1]},
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "seen from the command line" in out.stdout
-    out = run_cli("cases", "notes", CASE, "-w", str(config),
-                  env={"SUPERBRAIN_USER": QIAN[0], "SUPERBRAIN_PASSWORD": QIAN[1]})
+    out = run_cli(
+        "cases",
+        "notes",
+        CASE,
+        "-w",
+        str(config),
+        env={"SUPERBRAIN_USER": QIAN[0], "SUPERBRAIN_PASSWORD": QIAN[1]},
+    )
     assert out.returncode != 0 and "not a member" in out.stdout + out.stderr
     assert "seen from the command line" not in out.stdout

@@ -27,13 +27,13 @@ from tests.centre_fixtures import PASSWORDS, Centre, centre, tiny_demo  # noqa: 
 pytestmark = pytest.mark.timeout(300)
 
 
-def _client(centre: Centre, user: str) -> CentreClient:  # noqa: F811
+def _client(centre: Centre, user: str) -> CentreClient:
     client = CentreClient(centre.url, timeout=60)
     client.login(user, PASSWORDS[user])
     return client
 
 
-def test_login_logout_and_what_a_token_opens(centre: Centre) -> None:  # noqa: F811
+def test_login_logout_and_what_a_token_opens(centre: Centre) -> None:
     client = CentreClient(centre.url)
     with pytest.raises(SessionExpiredError):
         client.services()  # nothing without a session
@@ -50,7 +50,7 @@ def test_login_logout_and_what_a_token_opens(centre: Centre) -> None:  # noqa: F
         again.call("search.query", query="盗窃")
 
 
-def test_wrong_password_then_lock_out(centre: Centre) -> None:  # noqa: F811
+def test_wrong_password_then_lock_out(centre: Centre) -> None:
     client = CentreClient(centre.url)
     with pytest.raises(AuthError) as wrong:
         client.login("locky", "not-the-password")
@@ -69,7 +69,7 @@ def test_wrong_password_then_lock_out(centre: Centre) -> None:  # noqa: F811
         client.login("locky", PASSWORDS["locky"])
 
 
-def test_the_server_checks_the_role_and_names_the_problem(centre: Centre) -> None:  # noqa: F811
+def test_the_server_checks_the_role_and_names_the_problem(centre: Centre) -> None:
     li = _client(centre, "li")
     with pytest.raises(RemotePermissionDeniedError) as denied:
         li.call("ops.incident_create", category="burglary", priority=2, text="x")
@@ -87,7 +87,7 @@ def test_the_server_checks_the_role_and_names_the_problem(centre: Centre) -> Non
         CentreClient("http://10.1.2.3:8443")
 
 
-def test_events_are_pushed_and_resume_after_the_last_id(centre: Centre) -> None:  # noqa: F811
+def test_events_are_pushed_and_resume_after_the_last_id(centre: Centre) -> None:
     cmd = _client(centre, "cmd")
     watcher = _client(centre, "li")
     got: list[ServerEvent] = []
@@ -95,18 +95,24 @@ def test_events_are_pushed_and_resume_after_the_last_id(centre: Centre) -> None:
     connected = threading.Event()
 
     def follow(after: int | None) -> None:
-        for ev in watcher.events(after, stop=stop,
-                                 on_state=lambda s: s == "connected" and connected.set()):
+        for ev in watcher.events(
+            after, stop=stop, on_state=lambda s: s == "connected" and connected.set()
+        ):
             got.append(ev)
 
     thread = threading.Thread(target=follow, args=(None,), daemon=True)
     thread.start()
     assert connected.wait(30)
-    created = cmd.call("ops.incident_create", category="burglary", priority=2, lat=30.75,
-                       lon=120.75, text="pushed while connected")
+    created = cmd.call(
+        "ops.incident_create",
+        category="burglary",
+        priority=2,
+        lat=30.75,
+        lon=120.75,
+        text="pushed while connected",
+    )
     deadline = time.monotonic() + 30
-    while not any(e.data.get("ref") == str(created["id"]) for e in got
-                  if isinstance(e.data, dict)):
+    while not any(e.data.get("ref") == str(created["id"]) for e in got if isinstance(e.data, dict)):
         assert time.monotonic() < deadline, f"no event for incident {created['id']}: {got}"
         time.sleep(0.05)
     stop.set()
@@ -114,8 +120,17 @@ def test_events_are_pushed_and_resume_after_the_last_id(centre: Centre) -> None:
     assert not thread.is_alive(), "stop ends the stream within seconds"
     last = got[-1].id
     # while this console is away, two more incidents arrive
-    missed = [cmd.call("ops.incident_create", category="fight", priority=1, lat=30.7,
-                       lon=120.7, text=f"while away {i}")["id"] for i in range(2)]
+    missed = [
+        cmd.call(
+            "ops.incident_create",
+            category="fight",
+            priority=1,
+            lat=30.7,
+            lon=120.7,
+            text=f"while away {i}",
+        )["id"]
+        for i in range(2)
+    ]
     resumed: list[ServerEvent] = []
     stop2 = threading.Event()
 
@@ -135,7 +150,7 @@ def test_events_are_pushed_and_resume_after_the_last_id(centre: Centre) -> None:
     assert {str(m) for m in missed} <= {e.data.get("ref") for e in resumed}
 
 
-def test_https_with_the_centre_certificate(centre: Centre, tmp_path) -> None:  # noqa: F811
+def test_https_with_the_centre_certificate(centre: Centre, tmp_path) -> None:
     """The deployment path: TLS with the centre's certificate as the client's CA file; a
     client without it refuses the server (no silent fallback to an unchecked connection)."""
     import signal
@@ -149,13 +164,29 @@ def test_https_with_the_centre_certificate(centre: Centre, tmp_path) -> None:  #
     out = cli("centre", "cert", "--out", str(tmp_path / "tls"), "--host", "127.0.0.1")
     assert out.returncode == 0, out.stderr
     config = tmp_path / "centre.toml"
-    write_template(config, database_url=centre.pg_url,
-                   certificate=str(tmp_path / "tls" / "cert.pem"),
-                   private_key=str(tmp_path / "tls" / "key.pem"))
+    write_template(
+        config,
+        database_url=centre.pg_url,
+        certificate=str(tmp_path / "tls" / "cert.pem"),
+        private_key=str(tmp_path / "tls" / "key.pem"),
+    )
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "main.py", "serve", "--config", str(config),
-                             "--port", str(port), "--log-level", "warning"], cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "main.py",
+            "serve",
+            "--config",
+            str(config),
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"https://127.0.0.1:{port}"
     ca = str(tmp_path / "tls" / "cert.pem")
     try:
@@ -175,7 +206,7 @@ def test_https_with_the_centre_certificate(centre: Centre, tmp_path) -> None:  #
         proc.wait(timeout=30)
 
 
-def test_position_fixes_arrive_live_without_an_id(centre: Centre) -> None:  # noqa: F811
+def test_position_fixes_arrive_live_without_an_id(centre: Centre) -> None:
     cmd = _client(centre, "cmd")
     unit = cmd.call("ops.units")[0]["id"]
     watcher = _client(centre, "li")
@@ -184,8 +215,9 @@ def test_position_fixes_arrive_live_without_an_id(centre: Centre) -> None:  # no
     connected = threading.Event()
 
     def follow() -> None:
-        for ev in watcher.events(None, stop=stop,
-                                 on_state=lambda s: s == "connected" and connected.set()):
+        for ev in watcher.events(
+            None, stop=stop, on_state=lambda s: s == "connected" and connected.set()
+        ):
             got.append(ev)
             if ev.id is None:
                 stop.set()

@@ -33,7 +33,7 @@ def drained(qtbot: Any) -> Iterator[None]:
         time.sleep(0.01)
 
 
-def _logged_in(centre: Centre, user: str) -> Any:  # noqa: F811
+def _logged_in(centre: Centre, user: str) -> Any:
     from console.remote import RemoteWorkspace
     from core.remote import CentreClient
 
@@ -42,14 +42,21 @@ def _logged_in(centre: Centre, user: str) -> Any:  # noqa: F811
     return workspace
 
 
-def _audit(centre: Centre, user: str) -> list[str]:  # noqa: F811
+def _audit(centre: Centre, user: str) -> list[str]:
     with psycopg.connect(centre.pg_url) as con:
-        return [r[0] for r in con.execute(
-            'SELECT action FROM audit_log WHERE "user" = %s ORDER BY seq', (user,))]
+        return [
+            r[0]
+            for r in con.execute(
+                'SELECT action FROM audit_log WHERE "user" = %s ORDER BY seq', (user,)
+            )
+        ]
 
 
-def test_login_dialog_logs_in_on_the_server(qtbot: Any, centre: Centre,  # noqa: F811
-                                            drained: None) -> None:
+def test_login_dialog_logs_in_on_the_server(
+    qtbot: Any,
+    centre: Centre,
+    drained: None,
+) -> None:
     from console.login import LoginDialog
     from console.remote import RemoteContext, RemoteWorkspace
     from core.remote import CentreClient, SessionExpiredError
@@ -69,13 +76,18 @@ def test_login_dialog_logs_in_on_the_server(qtbot: Any, centre: Centre,  # noqa:
     with pytest.raises(SessionExpiredError):
         CentreClient(centre.url, token=token).call("search.query", query="x")
     # (the server may audit its own work in between, e.g. the plugin loads of a first search)
-    assert [a for a in _audit(centre, "cmd") if a.startswith("auth.")][-2:] == \
-        ["auth.login", "auth.logout"]
+    assert [a for a in _audit(centre, "cmd") if a.startswith("auth.")][-2:] == [
+        "auth.login",
+        "auth.logout",
+    ]
 
 
 def test_console_searches_and_expansions_are_audited_through_the_server(
-        qtbot: Any, centre: Centre, drained: None,  # noqa: F811
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot: Any,
+    centre: Centre,
+    drained: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from centre.workspace import open_centre
     from console.remote_app import open_window
     from search.model import SearchRequest
@@ -85,8 +97,10 @@ def test_console_searches_and_expansions_are_audited_through_the_server(
     qtbot.addWidget(window)  # closed (once) by qtbot after `drained` let its jobs finish
     try:
         assert window.status_user.text() == "user: li (analyst)"
-        qtbot.waitUntil(lambda: f"centre {centre.url} (search embedded: green)"
-                        in window.status_backend.text(), timeout=WAIT)
+        qtbot.waitUntil(
+            lambda: f"centre {centre.url} (search embedded: green)" in window.status_backend.text(),
+            timeout=WAIT,
+        )
         broken = [k for k, p in window.panels.items() if p.objectName().startswith("broken-")]
         assert set(broken) <= {"plugins"}, broken  # ingest stays on the server side
         before = len(_audit(centre, "li"))
@@ -112,8 +126,7 @@ def test_console_searches_and_expansions_are_audited_through_the_server(
         uid = panel.model.uid(0)
         panel.table.selectRow(0)
         pane = window.panels["records"]
-        qtbot.waitUntil(lambda: pane.record is not None and pane.record.uid == uid,
-                        timeout=WAIT)
+        qtbot.waitUntil(lambda: pane.record is not None and pane.record.uid == uid, timeout=WAIT)
         assert uid in pane.browser.toPlainText()
         actions = _audit(centre, "li")[before:]
         assert "search.query" in actions and "search.record" in actions
@@ -123,7 +136,8 @@ def test_console_searches_and_expansions_are_audited_through_the_server(
 
 
 def test_console_expansions_are_audited_through_the_server(
-        qtbot: Any, centre: Centre, drained: None) -> None:  # noqa: F811
+    qtbot: Any, centre: Centre, drained: None
+) -> None:
     from console.remote_app import open_window
 
     workspace = _logged_in(centre, "li")
@@ -131,9 +145,13 @@ def test_console_expansions_are_audited_through_the_server(
     qtbot.addWidget(window)  # closed (once) by qtbot after `drained` let its jobs finish
     try:
         with psycopg.connect(centre.pg_url) as con:
-            seed, other = (r[0] for r in con.execute(
-                "SELECT entity_id FROM record_entities WHERE entity_id LIKE 'person:%' "
-                "GROUP BY entity_id ORDER BY count(*) DESC, entity_id LIMIT 2"))
+            seed, other = (
+                r[0]
+                for r in con.execute(
+                    "SELECT entity_id FROM record_entities WHERE entity_id LIKE 'person:%' "
+                    "GROUP BY entity_id ORDER BY count(*) DESC, entity_id LIMIT 2"
+                )
+            )
         before = len(_audit(centre, "li"))
         chart = window.panels["graph"]
         chart.show_entities([seed])
@@ -168,7 +186,8 @@ def remote_size(result: Any) -> int:
 
 
 def test_pushed_events_refresh_the_dispatch_board_at_once(
-        qtbot: Any, centre: Centre, drained: None) -> None:  # noqa: F811
+    qtbot: Any, centre: Centre, drained: None
+) -> None:
     from console.remote_app import FALLBACK_POLL_MS, open_window
 
     workspace = _logged_in(centre, "cmd")
@@ -179,8 +198,14 @@ def test_pushed_events_refresh_the_dispatch_board_at_once(
         assert board.poller.timer.interval() == FALLBACK_POLL_MS  # push, not polling
         assert bridge.connected.wait(30), "the event stream connects"
         other = _logged_in(centre, "cmd")
-        created = other.client.call("ops.incident_create", category="burglary", priority=1,
-                                    lat=30.75, lon=120.75, text="pushed to the board")
+        created = other.client.call(
+            "ops.incident_create",
+            category="burglary",
+            priority=1,
+            lat=30.75,
+            lon=120.75,
+            text="pushed to the board",
+        )
         started = time.monotonic()
 
         def shown() -> bool:
@@ -196,7 +221,8 @@ def test_pushed_events_refresh_the_dispatch_board_at_once(
 
 
 def test_an_alert_raised_by_an_ingest_elsewhere_reaches_the_alert_tray(
-        qtbot: Any, centre: Centre, drained: None, tmp_path: Any) -> None:  # noqa: F811
+    qtbot: Any, centre: Centre, drained: None, tmp_path: Any
+) -> None:
     """The issue's gap: an alert raised by an ingest in another process reaches the console
     pushed, not by polling a shared file."""
     from console.remote_app import FALLBACK_POLL_MS, open_window
@@ -218,14 +244,26 @@ def test_an_alert_raised_by_an_ingest_elsewhere_reaches_the_alert_tray(
             "device_name,device_kind,district,lat,lon,direction,speed\n"
             "KRPUSH0000001,2026-09-07 10:00:00,浙F·47605,蓝,银,SUV,KK330483048,"
             "文昌路与紫阳街交叉口卡口,卡口,桐乡市,30.728339,120.417076,南向北,33\n",
-            encoding="utf-8")
-        out = cli("ingest", "-w", str(centre.config), "-s", "checkpoint", str(csv),
-                  env={"SUPERBRAIN_USER": "chief", "SUPERBRAIN_PASSWORD": PASSWORDS["chief"]})
+            encoding="utf-8",
+        )
+        out = cli(
+            "ingest",
+            "-w",
+            str(centre.config),
+            "-s",
+            "checkpoint",
+            str(csv),
+            env={"SUPERBRAIN_USER": "chief", "SUPERBRAIN_PASSWORD": PASSWORDS["chief"]},
+        )
         assert out.returncode == 0, out.stdout + out.stderr
         started = time.monotonic()
-        qtbot.waitUntil(lambda: any(a.id not in known and a.record_uid
-                                    == "checkpoint:KRPUSH0000001" for a in tray.model.alerts),
-                        timeout=20_000)
+        qtbot.waitUntil(
+            lambda: any(
+                a.id not in known and a.record_uid == "checkpoint:KRPUSH0000001"
+                for a in tray.model.alerts
+            ),
+            timeout=20_000,
+        )
         assert time.monotonic() - started < FALLBACK_POLL_MS / 1000
         assert tray.notifications, "the new alert was announced"
     finally:
@@ -234,7 +272,8 @@ def test_an_alert_raised_by_an_ingest_elsewhere_reaches_the_alert_tray(
 
 
 def test_an_ended_session_asks_for_the_password_again_and_goes_on(
-        qtbot: Any, centre: Centre, drained: None) -> None:  # noqa: F811
+    qtbot: Any, centre: Centre, drained: None
+) -> None:
     from core.remote import CentreClient
 
     workspace = _logged_in(centre, "li")
@@ -245,8 +284,10 @@ def test_an_ended_session_asks_for_the_password_again_and_goes_on(
         CentreClient(centre.url, token=workspace.client.token).logout()  # revoked elsewhere
         panel = window.panels["search"]
         panel.run_query("盗窃")  # refused by the server: the console asks to log in again
-        qtbot.waitUntil(lambda: window.relogin.dialog is not None
-                        and window.relogin.dialog.isVisible(), timeout=WAIT)
+        qtbot.waitUntil(
+            lambda: window.relogin.dialog is not None and window.relogin.dialog.isVisible(),
+            timeout=WAIT,
+        )
         dialog = window.relogin.dialog
         assert "session ended" in dialog.error.text()
         dialog.password.setText(PASSWORDS["li"])
@@ -269,8 +310,11 @@ def open_window_for(workspace: Any) -> Any:
 
 
 def test_superbrain_console_server_logs_in_from_the_environment_and_out_on_close(
-        qtbot: Any, centre: Centre, drained: None,  # noqa: F811
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot: Any,
+    centre: Centre,
+    drained: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """`superbrain console --server URL` (console.remote_app.run_remote), start to finish."""
     from PyQt6.QtCore import QEventLoop, QTimer
     from PyQt6.QtWidgets import QApplication
@@ -293,8 +337,9 @@ def test_superbrain_console_server_logs_in_from_the_environment_and_out_on_close
     monkeypatch.setattr("console.app.create_application", lambda: _App())
 
     def close_it() -> None:
-        windows = [w for w in QApplication.topLevelWidgets()
-                   if isinstance(w, MainWindow) and w.isVisible()]
+        windows = [
+            w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()
+        ]
         seen.extend(w.status_user.text() for w in windows)
         for w in windows:
             w.close()

@@ -35,7 +35,7 @@ DEMO_CASE = "2026-JX-0117"  # the demo's case, led by chief, moved into the cent
 WAIT = 60_000
 
 
-def _client(centre: Centre, user: str) -> Any:  # noqa: F811
+def _client(centre: Centre, user: str) -> Any:
     from core.remote import CentreClient
 
     client = CentreClient(centre.url, timeout=120)
@@ -43,11 +43,13 @@ def _client(centre: Centre, user: str) -> Any:  # noqa: F811
     return client
 
 
-def _audit(centre: Centre, user: str, action: str) -> list[dict[str, Any]]:  # noqa: F811
+def _audit(centre: Centre, user: str, action: str) -> list[dict[str, Any]]:
     """``user``'s audit entries named ``action`` (the chained JSON entries), oldest first."""
     with psycopg.connect(centre.pg_url) as con:
-        rows = con.execute('SELECT line FROM audit_log WHERE "user" = %s AND action = %s '
-                           "ORDER BY seq", (user, action)).fetchall()
+        rows = con.execute(
+            'SELECT line FROM audit_log WHERE "user" = %s AND action = %s ORDER BY seq',
+            (user, action),
+        ).fetchall()
     return [json.loads(r[0]) for r in rows]
 
 
@@ -55,21 +57,32 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _some_entities(centre: Centre) -> list[str]:  # noqa: F811
+def _some_entities(centre: Centre) -> list[str]:
     """The two persons with the most records (a chart with neighbours)."""
     with psycopg.connect(centre.pg_url) as con:
-        return [r[0] for r in con.execute(
-            "SELECT entity_id FROM record_entities WHERE entity_id LIKE 'person:%' "
-            "GROUP BY entity_id ORDER BY count(*) DESC, entity_id LIMIT 2")]
+        return [
+            r[0]
+            for r in con.execute(
+                "SELECT entity_id FROM record_entities WHERE entity_id LIKE 'person:%' "
+                "GROUP BY entity_id ORDER BY count(*) DESC, entity_id LIMIT 2"
+            )
+        ]
 
 
 # -- exports -----------------------------------------------------------------------------------
 def test_graph_exports_come_down_checked_against_the_audited_sha256(
-        centre: Centre, tmp_path: Path) -> None:  # noqa: F811
+    centre: Centre, tmp_path: Path
+) -> None:
     chief = _client(centre, "chief")
     seeds = _some_entities(centre)
-    result, written = chief.download("graph.export", "output", tmp_path / "chart.graphml",
-                                     entities=seeds, depth=1, format="graphml")
+    result, written = chief.download(
+        "graph.export",
+        "output",
+        tmp_path / "chart.graphml",
+        entities=seeds,
+        depth=1,
+        format="graphml",
+    )
     assert written == [tmp_path / "chart.graphml"]
     text = written[0].read_text("utf-8")
     assert text.startswith("<?xml") and "graphml" in text and seeds[0] in text
@@ -81,8 +94,9 @@ def test_graph_exports_come_down_checked_against_the_audited_sha256(
     assert not Path(entry["files"][0]).parent.exists()  # ... removed before the answer left
 
     # CSV: two files, both beside the path picked, both in the audit entry
-    _, written = chief.download("graph.export", "output", tmp_path / "net.csv",
-                                entities=seeds, depth=1, format="csv")
+    _, written = chief.download(
+        "graph.export", "output", tmp_path / "net.csv", entities=seeds, depth=1, format="csv"
+    )
     assert sorted(p.name for p in written) == ["net.edges.csv", "net.nodes.csv"]
     assert all(p.parent == tmp_path for p in written)
     entry = _audit(centre, "chief", "graph.export")[-1]["params"]
@@ -91,7 +105,8 @@ def test_graph_exports_come_down_checked_against_the_audited_sha256(
 
 
 def test_a_download_cannot_leave_its_folder_or_be_asked_of_any_service(
-        centre: Centre, tmp_path: Path) -> None:  # noqa: F811
+    centre: Centre, tmp_path: Path
+) -> None:
     from core.remote import RemoteInvalidError, RemotePermissionDeniedError
 
     chief = _client(centre, "chief")
@@ -120,9 +135,12 @@ def test_a_file_that_does_not_match_its_sha256_is_not_kept(tmp_path: Path) -> No
     from core.remote_files import TransferError, save_downloads
 
     good = b"<graphml/>"
-    entry = {"name": "chart.graphml", "bytes": len(good),
-             "sha256": hashlib.sha256(good).hexdigest(),
-             "base64": base64.b64encode(b"<graphml>tampered</graphml>").decode()}
+    entry = {
+        "name": "chart.graphml",
+        "bytes": len(good),
+        "sha256": hashlib.sha256(good).hexdigest(),
+        "base64": base64.b64encode(b"<graphml>tampered</graphml>").decode(),
+    }
     with pytest.raises(TransferError, match="SHA-256 on arrival"):
         save_downloads([entry], tmp_path / "chart.graphml")
     # a companion named to climb out of the folder is refused before anything is written
@@ -135,32 +153,53 @@ def test_a_file_that_does_not_match_its_sha256_is_not_kept(tmp_path: Path) -> No
 
 
 def test_the_dossier_and_the_chart_picture_come_down_to_the_client(
-        centre: Centre, tmp_path: Path) -> None:  # noqa: F811
+    centre: Centre, tmp_path: Path
+) -> None:
     chief = _client(centre, "chief")
-    saved = chief.call("cases.chart_save", case=DEMO_CASE, name="下载 图", data={
-        "format": 1, "nodes": [{"id": "phone:13800000001", "type": "phone"},
-                               {"id": "phone:13800000002", "type": "phone"}],
-        "edges": [{"source": "phone:13800000001", "target": "phone:13800000002",
-                   "type": "called", "count": 2}],
-        "positions": {"phone:13800000001": [0.0, 0.0], "phone:13800000002": [90.0, 30.0]}})
-    result, written = chief.download("cases.chart_image", "path", tmp_path / "chart.svg",
-                                     case=DEMO_CASE, chart_id=saved["id"])
+    saved = chief.call(
+        "cases.chart_save",
+        case=DEMO_CASE,
+        name="下载 图",
+        data={
+            "format": 1,
+            "nodes": [
+                {"id": "phone:13800000001", "type": "phone"},
+                {"id": "phone:13800000002", "type": "phone"},
+            ],
+            "edges": [
+                {
+                    "source": "phone:13800000001",
+                    "target": "phone:13800000002",
+                    "type": "called",
+                    "count": 2,
+                }
+            ],
+            "positions": {"phone:13800000001": [0.0, 0.0], "phone:13800000002": [90.0, 30.0]},
+        },
+    )
+    result, written = chief.download(
+        "cases.chart_image", "path", tmp_path / "chart.svg", case=DEMO_CASE, chart_id=saved["id"]
+    )
     svg = written[0].read_text("utf-8")
     assert svg.lstrip().startswith("<svg") and DEMO_CASE in svg
     entry = _audit(centre, "chief", "cases.chart_image")[-1]["params"]
     assert entry["sha256"] == result["sha256"] == _sha256(written[0])
-    result, written = chief.download("cases.dossier", "path", tmp_path / "dossier.html",
-                                     case=DEMO_CASE)
+    result, written = chief.download(
+        "cases.dossier", "path", tmp_path / "dossier.html", case=DEMO_CASE
+    )
     assert written == [tmp_path / "dossier.html"]
     assert DEMO_CASE in written[0].read_text("utf-8")
-    assert _audit(centre, "chief", "cases.dossier")[-1]["params"]["sha256"] == \
-        _sha256(written[0])
+    assert _audit(centre, "chief", "cases.dossier")[-1]["params"]["sha256"] == _sha256(written[0])
     # the PDF is printed on the server (Qt WebEngine in a child process) and comes down whole
-    result, written = chief.download("cases.dossier", "path", tmp_path / "dossier.pdf",
-                                     case=DEMO_CASE)
+    result, written = chief.download(
+        "cases.dossier", "path", tmp_path / "dossier.pdf", case=DEMO_CASE
+    )
     assert written[0].read_bytes()[:5] == b"%PDF-"
-    assert result["sha256"] == _sha256(written[0]) == \
-        _audit(centre, "chief", "cases.dossier")[-1]["params"]["sha256"]
+    assert (
+        result["sha256"]
+        == _sha256(written[0])
+        == _audit(centre, "chief", "cases.dossier")[-1]["params"]["sha256"]
+    )
     chief.logout()
 
 
@@ -178,7 +217,7 @@ def drained(qtbot: Any) -> Iterator[None]:
         time.sleep(0.01)
 
 
-def _window(centre: Centre, user: str, qtbot: Any) -> tuple[Any, Any, Any]:  # noqa: F811
+def _window(centre: Centre, user: str, qtbot: Any) -> tuple[Any, Any, Any]:
     from console.remote import RemoteWorkspace
     from console.remote_app import open_window
     from core.remote import CentreClient
@@ -192,15 +231,17 @@ def _window(centre: Centre, user: str, qtbot: Any) -> tuple[Any, Any, Any]:  # n
 
 @pytest.mark.gui
 def test_console_centrality_and_graphml_export_through_the_server(
-        qtbot: Any, centre: Centre, drained: None, tmp_path: Path) -> None:  # noqa: F811
+    qtbot: Any, centre: Centre, drained: None, tmp_path: Path
+) -> None:
     workspace, window, bridge = _window(centre, "chief", qtbot)
     try:
         graph = window.panels["graph"]
         assert graph.available
         graph.show_entities(_some_entities(centre)[:1])
         qtbot.waitUntil(lambda: graph.job is None, timeout=WAIT)
-        assert graph.model.graph is not None and len(graph.model.graph.nodes) > 1, \
+        assert graph.model.graph is not None and len(graph.model.graph.nodes) > 1, (
             graph.status.text()
+        )
         job = graph.colour_by_centrality()
         assert job is not None, graph.ctx.engines.graph_centrality.unavailable()
         qtbot.waitUntil(lambda: graph.job is None, timeout=WAIT)
@@ -208,8 +249,9 @@ def test_console_centrality_and_graphml_export_through_the_server(
         scores = graph.model.scores
         assert set(scores) == set(graph.model.graph.nodes)
         assert abs(sum(scores.values()) - 1.0) < 1e-6  # PageRank, computed on the server
-        assert _audit(centre, "chief", "graph.centrality")[-1]["params"]["nodes"] == \
-            len(graph.model.graph.nodes)
+        assert _audit(centre, "chief", "graph.centrality")[-1]["params"]["nodes"] == len(
+            graph.model.graph.nodes
+        )
         files = graph.export_graphml(tmp_path / "chart.graphml")
         assert files == [tmp_path / "chart.graphml"]
         entry = _audit(centre, "chief", "graph.export")[-1]["params"]
@@ -237,13 +279,25 @@ def _lfw(name: str, n: int) -> Path:
 
 @pytest.mark.gui
 def test_console_face_search_runs_on_the_server_with_case_and_purpose(
-        qtbot: Any, centre: Centre, drained: None, tmp_path: Path) -> None:  # noqa: F811
+    qtbot: Any, centre: Centre, drained: None, tmp_path: Path
+) -> None:
     enrolled, probe = _lfw("Colin_Powell", 1), _lfw("Colin_Powell", 2)
     stranger = _lfw("Tony_Blair", 1)
     admin = {"SUPERBRAIN_USER": "chief", "SUPERBRAIN_PASSWORD": PASSWORDS["chief"]}
     for photo, uid in ((enrolled, "lfw:powell-1"), (stranger, "lfw:blair-1")):
-        out = cli("faces", "enroll", "-w", str(centre.config), "--photo", str(photo),
-                  "--record-uid", uid, "--label", photo.parent.name, env=admin)
+        out = cli(
+            "faces",
+            "enroll",
+            "-w",
+            str(centre.config),
+            "--photo",
+            str(photo),
+            "--record-uid",
+            uid,
+            "--label",
+            photo.parent.name,
+            env=admin,
+        )
         assert out.returncode == 0, out.stdout + out.stderr
     case = "2026-FC-0301"
     li = _client(centre, "li")
@@ -290,10 +344,12 @@ def test_console_face_search_runs_on_the_server_with_case_and_purpose(
 
         other = _client(centre, "chief")
         with pytest.raises(RemoteNotFoundError, match="no face search"):
-            other.call("faces.candidates", search_id=result.search_id,
-                       face_ids=[result.candidates[0].face_id])
+            other.call(
+                "faces.candidates",
+                search_id=result.search_id,
+                face_ids=[result.candidates[0].face_id],
+            )
         other.logout()
     finally:
         bridge.stop()
         workspace.close()
-

@@ -29,8 +29,10 @@ def _canon(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _canon(v) for k, v in value.items() if k not in ("took_ms",)}
     if isinstance(value, list):
-        return sorted((_canon(v) for v in value),
-                      key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
+        return sorted(
+            (_canon(v) for v in value),
+            key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False),
+        )
     if isinstance(value, float):
         return round(value, 9)
     return value
@@ -68,9 +70,10 @@ def _both(pair: tuple[ServiceContext, ...], service: str, **params: Any) -> tupl
 def _busiest(pair: tuple[ServiceContext, ...], link_type: str | None = None) -> list[str]:
     con = pair[0].workspace.store.connection
     where = "WHERE type = ?" if link_type else ""
-    rows = con.execute(f"SELECT source FROM links {where} GROUP BY source "
-                       "ORDER BY count(*) DESC, source LIMIT 3",
-                       (link_type,) if link_type else ()).fetchall()
+    rows = con.execute(
+        f"SELECT source FROM links {where} GROUP BY source ORDER BY count(*) DESC, source LIMIT 3",
+        (link_type,) if link_type else (),
+    ).fetchall()
     return [r[0] for r in rows]
 
 
@@ -87,8 +90,7 @@ def test_expansion_is_the_same(pair: tuple[ServiceContext, ...], depth: int) -> 
         assert a == b, entity
 
 
-def test_timelines_cooccurrence_and_paths_are_the_same(pair: tuple[ServiceContext, ...]
-                                                       ) -> None:
+def test_timelines_cooccurrence_and_paths_are_the_same(pair: tuple[ServiceContext, ...]) -> None:
     plates = _busiest(pair, "passed")
     assert plates
     a, b = _both(pair, "graph.timeline", entity=plates[0])
@@ -101,8 +103,9 @@ def test_timelines_cooccurrence_and_paths_are_the_same(pair: tuple[ServiceContex
 
 
 def test_operations_figures_are_the_same(pair: tuple[ServiceContext, ...]) -> None:
-    a, b = _both(pair, "ops.hotspots", start="2026-01-01T00:00:00+00:00",
-                 end="2027-01-01T00:00:00+00:00")
+    a, b = _both(
+        pair, "ops.hotspots", start="2026-01-01T00:00:00+00:00", end="2027-01-01T00:00:00+00:00"
+    )
     assert a == b
     a, b = _both(pair, "ops.metrics")
     assert a == b

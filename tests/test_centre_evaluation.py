@@ -21,8 +21,11 @@ pytestmark = pytest.mark.timeout(300)
 
 
 def test_a_centre_evaluates_like_the_workspace_it_was_migrated_from(
-        centre: Centre, tiny_demo: Path, tmp_path: Path,  # noqa: F811
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    centre: Centre,
+    tiny_demo: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from core.workspace import Workspace
     from ops.service import OpsService
 
@@ -40,4 +43,3 @@ def test_a_centre_evaluates_like_the_workspace_it_was_migrated_from(
         assert theirs["series"] == mine["series"], mine["id"]
     # the demo's history gives the newest complete month a year before, on the centre too
     assert all(ind["cells"]["all"]["previous"] is not None for ind in got["indicators"])
-

@@ -24,12 +24,27 @@ ADMIN = {"SUPERBRAIN_USER": "chief", "SUPERBRAIN_PASSWORD": "Quartz-Harbor-19"}
 
 def _with_accounts(ws: Path) -> Path:
     """Add an administrator and an analyst (the accounts must move too)."""
-    out = cli("users", "-w", str(ws), "add", "chief", "--role", "administrator",
-              env={"SUPERBRAIN_USER": "chief", "SUPERBRAIN_NEW_PASSWORD": ADMIN[
-                  "SUPERBRAIN_PASSWORD"]})
+    out = cli(
+        "users",
+        "-w",
+        str(ws),
+        "add",
+        "chief",
+        "--role",
+        "administrator",
+        env={"SUPERBRAIN_USER": "chief", "SUPERBRAIN_NEW_PASSWORD": ADMIN["SUPERBRAIN_PASSWORD"]},
+    )
     assert out.returncode == 0, out.stderr
-    out = cli("users", "-w", str(ws), "add", "li", "--role", "analyst",
-              env={**ADMIN, "SUPERBRAIN_NEW_PASSWORD": "Willow-Ember-64"})
+    out = cli(
+        "users",
+        "-w",
+        str(ws),
+        "add",
+        "li",
+        "--role",
+        "analyst",
+        env={**ADMIN, "SUPERBRAIN_NEW_PASSWORD": "Willow-Ember-64"},
+    )
     assert out.returncode == 0, out.stderr
     return ws
 
@@ -38,8 +53,9 @@ def _sqlite_counts(ws: Path) -> dict[str, int]:
     counts = {}
     for file in ("store.sqlite", "users.sqlite"):
         con = sqlite3.connect(ws / file)
-        for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type='table' "
-                                   "AND name NOT LIKE 'sqlite_%'"):
+        for (name,) in con.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+        ):
             counts[name] = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
         con.close()
     return counts
@@ -51,7 +67,8 @@ def _pg_counts(url: str, names: list[str]) -> dict[str, int]:
 
 
 def test_migrate_moves_the_demo_workspace_and_the_audit_chain_verifies(
-        tiny_demo: Path, pg_url: str, tmp_path: Path) -> None:  # noqa: F811
+    tiny_demo: Path, pg_url: str, tmp_path: Path
+) -> None:
     ws = _with_accounts(copy_workspace(tiny_demo, tmp_path / "ws"))
     out = cli("migrate", str(ws), "--to", pg_url, "--batch-size", "700", env=ADMIN)
     assert out.returncode == 0, out.stdout + out.stderr
@@ -64,10 +81,14 @@ def test_migrate_moves_the_demo_workspace_and_the_audit_chain_verifies(
     assert _pg_counts(pg_url, list(source)) == source
     with psycopg.connect(pg_url) as con:
         # a record arrives whole, and a user's Argon2 hash with it (so they can log in there)
-        uid, fields = sqlite3.connect(ws / "store.sqlite").execute(
-            "SELECT uid, fields FROM records ORDER BY uid LIMIT 1").fetchone()
-        assert con.execute("SELECT fields FROM records WHERE uid=%s",
-                           (uid,)).fetchone()[0] == fields
+        uid, fields = (
+            sqlite3.connect(ws / "store.sqlite")
+            .execute("SELECT uid, fields FROM records ORDER BY uid LIMIT 1")
+            .fetchone()
+        )
+        assert (
+            con.execute("SELECT fields FROM records WHERE uid=%s", (uid,)).fetchone()[0] == fields
+        )
         pw_hash = con.execute("SELECT password_hash FROM users WHERE name='li'").fetchone()[0]
         assert pw_hash.startswith("$argon2id$")
         rows = con.execute("SELECT seq, line FROM audit_log ORDER BY seq").fetchall()
@@ -82,14 +103,18 @@ def test_migrate_moves_the_demo_workspace_and_the_audit_chain_verifies(
     assert out.returncode == 0, out.stdout + out.stderr
     assert f"{len(file_lines)} entries, chain verified" in out.stdout
     with psycopg.connect(pg_url) as con:
-        con.execute("UPDATE audit_log SET line = replace(line, '\"chief\"', '\"li\"') "
-                    "WHERE seq = 3")
+        con.execute(
+            "UPDATE audit_log SET line = replace(line, '\"chief\"', '\"li\"') WHERE seq = 3"
+        )
     out = cli("audit", "-w", str(centre), "verify", env=ADMIN)
     assert out.returncode == 1 and "altered" in out.stdout
 
 
-def test_the_demo_case_moves_and_works_on_the_centre(tiny_demo: Path, pg_url: str,  # noqa: F811
-                                                     tmp_path: Path) -> None:
+def test_the_demo_case_moves_and_works_on_the_centre(
+    tiny_demo: Path,
+    pg_url: str,
+    tmp_path: Path,
+) -> None:
     """The demo's case arrives with its member, opens for its lead through the case services
     on the centre, and a change made there journals an event after every copied one (the case
     and operations journals share one id space on a centre: the push stream resumes by it)."""
@@ -103,8 +128,10 @@ def test_the_demo_case_moves_and_works_on_the_centre(tiny_demo: Path, pg_url: st
     assert out.returncode == 0, out.stdout + out.stderr
     src = sqlite3.connect(ws / "store.sqlite")
     (number,) = src.execute("SELECT number FROM case_files").fetchone()
-    copied_max = max(src.execute("SELECT coalesce(max(id), 0) FROM case_events").fetchone()[0],
-                     src.execute("SELECT coalesce(max(id), 0) FROM ops_events").fetchone()[0])
+    copied_max = max(
+        src.execute("SELECT coalesce(max(id), 0) FROM case_events").fetchone()[0],
+        src.execute("SELECT coalesce(max(id), 0) FROM ops_events").fetchone()[0],
+    )
     src.close()
     centre = open_centre(_centre_toml(tmp_path, pg_url))
     try:
@@ -128,8 +155,11 @@ def _centre_toml(tmp_path: Path, url: str) -> Path:
     return path
 
 
-def test_rerun_copies_nothing_twice(tiny_demo: Path, pg_url: str,  # noqa: F811
-                                    tmp_path: Path) -> None:
+def test_rerun_copies_nothing_twice(
+    tiny_demo: Path,
+    pg_url: str,
+    tmp_path: Path,
+) -> None:
     ws = copy_workspace(tiny_demo, tmp_path / "ws")
     first = cli("migrate", str(ws), "--to", pg_url, env={"SUPERBRAIN_USER": "chief"})
     assert first.returncode == 0, first.stderr
@@ -137,20 +167,28 @@ def test_rerun_copies_nothing_twice(tiny_demo: Path, pg_url: str,  # noqa: F811
     assert again.returncode == 0, again.stderr
     source = _sqlite_counts(ws)
     n = source["records"]
-    assert f"records: {n:,} rows in the workspace, {n:,} in the centre (0 copied now)" \
-        in again.stdout
+    assert (
+        f"records: {n:,} rows in the workspace, {n:,} in the centre (0 copied now)" in again.stdout
+    )
     assert _pg_counts(pg_url, list(source)) == source
     # only the second run's own audit entry was added, and the chain still verifies
     assert "(1 copied now)" in again.stdout.splitlines()[-2]
 
 
-def test_ctrl_c_stops_and_a_rerun_resumes(tiny_demo: Path, pg_url: str,  # noqa: F811
-                                          tmp_path: Path) -> None:
+def test_ctrl_c_stops_and_a_rerun_resumes(
+    tiny_demo: Path,
+    pg_url: str,
+    tmp_path: Path,
+) -> None:
     ws = copy_workspace(tiny_demo, tmp_path / "ws")
     proc = subprocess.Popen(
         [sys.executable, "main.py", "migrate", str(ws), "--to", pg_url, "--batch-size", "1"],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**__import__("os").environ, "SUPERBRAIN_USER": "chief"})
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**__import__("os").environ, "SUPERBRAIN_USER": "chief"},
+    )
     assert proc.stderr is not None
     deadline = time.monotonic() + 60
     while "migrate" not in proc.stderr.readline():  # the first progress line: copying started
@@ -162,10 +200,15 @@ def test_ctrl_c_stops_and_a_rerun_resumes(tiny_demo: Path, pg_url: str,  # noqa:
     assert "resume" in stderr
     source = _sqlite_counts(ws)
     with psycopg.connect(pg_url) as con:
-        created = [r[0] for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema='public'")]
-        partial = sum(con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
-                      for t in source if t in created)
+        created = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema='public'"
+            )
+        ]
+        partial = sum(
+            con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in source if t in created
+        )
     assert 0 < partial < sum(source.values())  # stopped part-way, keeping what it committed
     out = cli("migrate", str(ws), "--to", pg_url, env={"SUPERBRAIN_USER": "chief"})
     assert out.returncode == 0, out.stdout + out.stderr
@@ -173,9 +216,12 @@ def test_ctrl_c_stops_and_a_rerun_resumes(tiny_demo: Path, pg_url: str,  # noqa:
     assert _pg_counts(pg_url, list(source)) == source
 
 
-def test_in_process_cancel_keeps_committed_batches(tiny_demo: Path, pg_url: str,  # noqa: F811
-                                                   tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_in_process_cancel_keeps_committed_batches(
+    tiny_demo: Path,
+    pg_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from centre.migrate import migrate
     from core.progress import CancelToken
     from core.workspace import Workspace
@@ -199,8 +245,11 @@ def test_in_process_cancel_keeps_committed_batches(tiny_demo: Path, pg_url: str,
     ws.close()
 
 
-def test_refusals_name_the_culprit(tiny_demo: Path, pg_url: str,  # noqa: F811
-                                   tmp_path: Path) -> None:
+def test_refusals_name_the_culprit(
+    tiny_demo: Path,
+    pg_url: str,
+    tmp_path: Path,
+) -> None:
     ws = _with_accounts(copy_workspace(tiny_demo, tmp_path / "ws"))
     # an analyst may not move the workspace (user accounts move with it); the refusal is audited
     li = {"SUPERBRAIN_USER": "li", "SUPERBRAIN_PASSWORD": "Willow-Ember-64"}
@@ -217,8 +266,9 @@ def test_refusals_name_the_culprit(tiny_demo: Path, pg_url: str,  # noqa: F811
         con.execute("DROP TABLE ops_meta")
     # a centre whose audit log is another chain
     other = copy_workspace(tiny_demo, tmp_path / "other")
-    assert cli("migrate", str(other), "--to", pg_url,
-               env={"SUPERBRAIN_USER": "chief"}).returncode == 0
+    assert (
+        cli("migrate", str(other), "--to", pg_url, env={"SUPERBRAIN_USER": "chief"}).returncode == 0
+    )
     out = cli("migrate", str(ws), "--to", pg_url, env=ADMIN)
     assert out.returncode == 2 and "different chain" in out.stderr
     # a workspace whose own chain is broken is not moved

@@ -32,21 +32,30 @@ DESK1 = ("desk1", "Osprey-Granite-52")
 DESK2 = ("desk2", "Raven-Cobalt-63")
 PUSH_BUDGET_S = 1.0
 
-WATCH = "\n".join([
-    "entry_id,id_number,name,name_en,gender,reason,category,level,plate,phone,photo,case_no,"
-    "district,listed_at,listed_by",
-    "W-1,330402198001010012,张三,Zhang San,男,盗窃嫌疑,在逃,一级,浙F·99T01,,,2026-JX-1,南湖区,"
-    "2026-12-01 08:00:00,南湖分局", ""])
-READS = "\n".join([
-    "read_id,plate,plate_color,vehicle_color,vehicle_kind,device_id,device_name,device_kind,"
-    "district,direction,speed,read_time,lat,lon",
-    "R-1,浙F99T01,蓝,白,小型轿车,KK-001,中山路卡口,卡口,南湖区,东向西,42,2026-12-06 08:00:00,"
-    "30.75,120.76", ""])
+WATCH = "\n".join(
+    [
+        "entry_id,id_number,name,name_en,gender,reason,category,level,plate,phone,photo,case_no,"
+        "district,listed_at,listed_by",
+        "W-1,330402198001010012,张三,Zhang San,男,盗窃嫌疑,在逃,一级,浙F·99T01,,,2026-JX-1,南湖区,"
+        "2026-12-01 08:00:00,南湖分局",
+        "",
+    ]
+)
+READS = "\n".join(
+    [
+        "read_id,plate,plate_color,vehicle_color,vehicle_kind,device_id,device_name,device_kind,"
+        "district,direction,speed,read_time,lat,lon",
+        "R-1,浙F99T01,蓝,白,小型轿车,KK-001,中山路卡口,卡口,南湖区,东向西,42,2026-12-06 08:00:00,"
+        "30.75,120.76",
+        "",
+    ]
+)
 
 
 @pytest.fixture(scope="module")
-def centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, ServerProcess,
-                                                                        ServerProcess]]:
+def centre(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Path, ServerProcess, ServerProcess]]:
     gen = fresh_database(pg_server_url())
     database = next(gen)
     folder = tmp_path_factory.mktemp("push")
@@ -69,8 +78,15 @@ def centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Ser
 def _ingest(config: Path, source: str, text: str, name: str) -> None:
     path = config.parent / name
     path.write_text(text, encoding="utf-8")
-    out = run_cli("ingest", "-w", str(config), "-s", source, str(path),
-                  env={"SUPERBRAIN_USER": ADMIN[0], "SUPERBRAIN_PASSWORD": ADMIN[1]})
+    out = run_cli(
+        "ingest",
+        "-w",
+        str(config),
+        "-s",
+        source,
+        str(path),
+        env={"SUPERBRAIN_USER": ADMIN[0], "SUPERBRAIN_PASSWORD": ADMIN[1]},
+    )
     assert out.returncode == 0, out.stdout + out.stderr
 
 
@@ -82,8 +98,9 @@ def test_an_ingest_alert_reaches_consoles_on_both_server_processes(centre: tuple
     try:
         _ingest(config, "checkpoint", READS, "reads.csv")  # a third process sights the plate
         for console in (c1, c2):
-            got = console.wait_for(lambda e: e.kind == "alert"
-                                   and e.data["payload"]["kind"] == "watchlist")
+            got = console.wait_for(
+                lambda e: e.kind == "alert" and e.data["payload"]["kind"] == "watchlist"
+            )
             assert "浙F·99T01" in got.data["payload"]["title"]
             latency = got.at - got.data["ts"]
             assert latency < PUSH_BUDGET_S, f"alert took {latency:.3f} s to reach the console"
@@ -97,16 +114,30 @@ def test_an_assignment_on_one_desk_appears_on_the_other(centre: tuple) -> None:
     desk1, desk2 = login(a, *DESK1), login(b, *DESK2)
     watcher = Console(b, desk2).start()
     try:
-        incident = ok(a, desk1, "ops.incident_create", category="盗窃", priority=2,
-                      lat=30.75, lon=120.76, text="push test")
+        incident = ok(
+            a,
+            desk1,
+            "ops.incident_create",
+            category="盗窃",
+            priority=2,
+            lat=30.75,
+            lon=120.76,
+            text="push test",
+        )
         unit = ok(a, desk1, "ops.recommend", incident_id=incident["id"])[0]["unit_id"]
         ok(a, desk1, "ops.assign", incident_id=incident["id"], unit_ids=[unit])
-        got = watcher.wait_for(lambda e: e.kind == "assignment"
-                               and e.data["payload"]["unit_id"] == unit)
+        got = watcher.wait_for(
+            lambda e: e.kind == "assignment" and e.data["payload"]["unit_id"] == unit
+        )
         assert got.data["user"] == DESK1[0]
         assert got.at - got.data["ts"] < PUSH_BUDGET_S
-        watcher.wait_for(lambda e: e.kind == "unit" and e.data["ref"] == unit
-                         and e.data["payload"]["status"] == "dispatched")
+        watcher.wait_for(
+            lambda e: (
+                e.kind == "unit"
+                and e.data["ref"] == unit
+                and e.data["payload"]["status"] == "dispatched"
+            )
+        )
         # The other desk's board, read through the other process, agrees.
         board = {u["id"]: u for u in ok(b, desk2, "ops.units")}
         assert board[unit]["status"] == "dispatched"
@@ -141,12 +172,31 @@ def test_a_console_that_reconnects_receives_what_it_missed(centre: tuple) -> Non
     _, a, b = centre
     desk1, desk2 = login(a, *DESK1), login(b, *DESK2)
     first = Console(b, desk2).start()
-    incident = ok(a, desk1, "ops.incident_create", category="纠纷", priority=3,
-                  lat=30.7, lon=120.7, text="before the break")
+    incident = ok(
+        a,
+        desk1,
+        "ops.incident_create",
+        category="纠纷",
+        priority=3,
+        lat=30.7,
+        lon=120.7,
+        text="before the break",
+    )
     seen = first.wait_for(lambda e: e.kind == "incident" and e.data["ref"] == str(incident["id"]))
     first.close()  # the console's network drops
-    missed = [ok(a, desk1, "ops.incident_create", category="纠纷", priority=3, lat=30.7,
-                 lon=120.7, text=f"during the break {i}")["id"] for i in range(5)]
+    missed = [
+        ok(
+            a,
+            desk1,
+            "ops.incident_create",
+            category="纠纷",
+            priority=3,
+            lat=30.7,
+            lon=120.7,
+            text=f"during the break {i}",
+        )["id"]
+        for i in range(5)
+    ]
     alert = ok(a, desk1, "ops.alerts")  # reads are not events; nothing else is journalled
     assert isinstance(alert, list)
     again = Console(b, desk2, after=max(e.id for e in first.events)).start()
@@ -205,15 +255,31 @@ def test_a_console_back_after_the_journal_was_pruned_is_told_to_reload(centre: t
 
     config, a, b = centre
     desk1 = login(a, *DESK1)
-    ok(a, desk1, "ops.incident_create", category="纠纷", priority=3, lat=30.7, lon=120.7,
-       text="before the pruning")
+    ok(
+        a,
+        desk1,
+        "ops.incident_create",
+        category="纠纷",
+        priority=3,
+        lat=30.7,
+        lon=120.7,
+        text="before the pruning",
+    )
     ws = open_centre(config, application_name="superbrain-test")
     try:  # what an operator's clean-up job does
         assert OpsService(ws).prune_events(datetime.now(UTC)) > 0
     finally:
         ws.close()
-    incident = ok(a, desk1, "ops.incident_create", category="纠纷", priority=3, lat=30.7,
-                  lon=120.7, text="after the pruning")
+    incident = ok(
+        a,
+        desk1,
+        "ops.incident_create",
+        category="纠纷",
+        priority=3,
+        lat=30.7,
+        lon=120.7,
+        text="after the pruning",
+    )
     console = Console(b, login(b, *DESK2), after=1).start()
     try:
         console.wait_for(lambda e: e.kind == "incident" and e.data["ref"] == str(incident["id"]))

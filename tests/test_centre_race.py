@@ -59,16 +59,25 @@ def servers(centre: tuple[Path, str]) -> Iterator[tuple[ServerProcess, ServerPro
 def _desks(a: ServerProcess) -> tuple[str, str, str]:
     admin = login(a, *ADMIN)
     for name, password in (DESK1, DESK2):
-        status, body = call(a, admin, "users.add", name=name, role="commander",
-                            password=password)
+        status, body = call(a, admin, "users.add", name=name, role="commander", password=password)
         assert status == 200 or "already exists" in body["error"]["message"], body
     ok(a, admin, "ops.seed_units", count=12)
     return admin, login(a, *DESK1), login(a, *DESK2)
 
 
 def _incident(server: ServerProcess, token: str, text: str) -> int:
-    return int(ok(server, token, "ops.incident_create", category="盗窃", priority=2,
-                  lat=30.75, lon=120.76, text=text)["id"])
+    return int(
+        ok(
+            server,
+            token,
+            "ops.incident_create",
+            category="盗窃",
+            priority=2,
+            lat=30.75,
+            lon=120.76,
+            text=text,
+        )["id"]
+    )
 
 
 def test_two_commanders_race_for_one_unit_exactly_one_wins(servers: tuple) -> None:
@@ -80,10 +89,10 @@ def test_two_commanders_race_for_one_unit_exactly_one_wins(servers: tuple) -> No
         unit = ok(a, desk1, "ops.recommend", incident_id=inc1)[0]["unit_id"]
         barrier = threading.Barrier(2)
         answers: dict[str, tuple[int, dict]] = {}
-        threads = [threading.Thread(target=_race, args=(barrier, answers, "desk1", a, desk1,
-                                                        inc1, unit)),
-                   threading.Thread(target=_race, args=(barrier, answers, "desk2", b, desk2,
-                                                        inc2, unit))]
+        threads = [
+            threading.Thread(target=_race, args=(barrier, answers, "desk1", a, desk1, inc1, unit)),
+            threading.Thread(target=_race, args=(barrier, answers, "desk2", b, desk2, inc2, unit)),
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -106,8 +115,15 @@ def test_two_commanders_race_for_one_unit_exactly_one_wins(servers: tuple) -> No
     assert chain_problems(a.config) == []
 
 
-def _race(barrier: threading.Barrier, answers: dict, who: str, server: ServerProcess,
-          token: str, incident: int, unit: str) -> None:
+def _race(
+    barrier: threading.Barrier,
+    answers: dict,
+    who: str,
+    server: ServerProcess,
+    token: str,
+    incident: int,
+    unit: str,
+) -> None:
     barrier.wait()
     answers[who] = call(server, token, "ops.assign", incident_id=incident, unit_ids=[unit])
 
@@ -117,10 +133,22 @@ def test_a_stale_edit_is_refused_with_a_clear_message(servers: tuple) -> None:
     _, desk1, desk2 = _desks(a)
     incident = ok(a, desk1, "ops.incident", incident_id=_incident(a, desk1, "stale edit"))
     seen_version = incident["version"]
-    ok(b, desk2, "ops.incident_status", incident_id=incident["id"], status="accepted",
-       expected_version=seen_version)
-    status, body = call(a, desk1, "ops.incident_status", incident_id=incident["id"],
-                        status="cancelled", expected_version=seen_version)
+    ok(
+        b,
+        desk2,
+        "ops.incident_status",
+        incident_id=incident["id"],
+        status="accepted",
+        expected_version=seen_version,
+    )
+    status, body = call(
+        a,
+        desk1,
+        "ops.incident_status",
+        incident_id=incident["id"],
+        status="cancelled",
+        expected_version=seen_version,
+    )
     assert status == 409, body
     assert body["error"]["type"] == "Conflict"
     assert "changed since you looked" in body["error"]["message"]
@@ -152,8 +180,8 @@ def test_kill_9_in_the_middle_of_a_dispatch(servers: tuple, centre: tuple) -> No
                 "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity s ON s.pid = l.pid "
                 "WHERE s.application_name = %s AND l.locktype = 'advisory' AND NOT l.granted "
                 "AND l.classid = %s AND l.objid = %s",
-                (f"superbrain-serve:{a.port}", AUDIT_LOCK >> 32,
-                 AUDIT_LOCK & 0xFFFFFFFF)).fetchone()[0]
+                (f"superbrain-serve:{a.port}", AUDIT_LOCK >> 32, AUDIT_LOCK & 0xFFFFFFFF),
+            ).fetchone()[0]
             if waiting:
                 break
             time.sleep(0.05)
@@ -164,7 +192,8 @@ def test_kill_9_in_the_middle_of_a_dispatch(servers: tuple, centre: tuple) -> No
             "l.relation JOIN pg_stat_activity s ON s.pid = l.pid WHERE s.application_name = %s"
             " AND l.mode = 'RowExclusiveLock' AND l.granted AND c.relname IN "
             "('ops_assignments', 'ops_units', 'ops_events')",
-            (f"superbrain-serve:{a.port}",)).fetchone()[0]
+            (f"superbrain-serve:{a.port}",),
+        ).fetchone()[0]
         assert written == 3
         a.kill()
     finally:
@@ -186,8 +215,11 @@ def test_kill_9_in_the_middle_of_a_dispatch(servers: tuple, centre: tuple) -> No
     assert len(ok(b, admin, "audit.list", action="ops.dispatch.assign")) == before
     # The commander tries again on B: done once, audited once, chain intact.
     ok(b, desk1_b, "ops.assign", incident_id=incident, unit_ids=[unit])
-    entries = [e for e in ok(b, admin, "audit.list", action="ops.dispatch.assign")
-               if e["params"].get("incident") == incident]
+    entries = [
+        e
+        for e in ok(b, admin, "audit.list", action="ops.dispatch.assign")
+        if e["params"].get("incident") == incident
+    ]
     assert len(entries) == 1 and entries[0]["user"] == DESK1[0], entries
     assert chain_problems(b.config) == []
 

@@ -36,8 +36,12 @@ TOOL = REPO / "tools" / "dev-postgres"
 def cluster(tmp_path: Path) -> Iterator[tuple[str, str]]:
     pg_server_url()  # skip (or fail in CI) like every centre test when PostgreSQL is absent
     name = f"restart-{uuid.uuid4().hex[:6]}"
-    out = subprocess.run([str(TOOL), "start", "--name", name, "--port", str(free_port())],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [str(TOOL), "start", "--name", name, "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     if out.returncode != 0:
         message = f"tools/dev-postgres could not start a cluster: {out.stderr[-2000:]}"
         if os.environ.get("SUPERBRAIN_PG_REQUIRED") == "1":
@@ -52,17 +56,28 @@ def cluster(tmp_path: Path) -> Iterator[tuple[str, str]]:
 
 def _restart(name: str) -> None:
     root = Path(os.environ.get("SUPERBRAIN_PG_ROOT", "/tmp/superbrain-pg")) / name
-    bindir = next(p for p in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
-                  if (p / "pg_ctl").exists())
-    cmd = [str(bindir / "pg_ctl"), "-D", str(root / "data"), "-m", "fast", "-l",
-           str(root / "server.log"), "-w", "restart"]
+    bindir = next(
+        p
+        for p in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+        if (p / "pg_ctl").exists()
+    )
+    cmd = [
+        str(bindir / "pg_ctl"),
+        "-D",
+        str(root / "data"),
+        "-m",
+        "fast",
+        "-l",
+        str(root / "server.log"),
+        "-w",
+        "restart",
+    ]
     if os.geteuid() == 0:
         cmd = ["runuser", "-u", os.environ.get("SUPERBRAIN_PG_USER", "postgres"), "--", *cmd]
     subprocess.run(cmd, check=True, capture_output=True, timeout=120)
 
 
-def test_servers_ride_through_a_database_restart(cluster: tuple[str, str],
-                                                 tmp_path: Path) -> None:
+def test_servers_ride_through_a_database_restart(cluster: tuple[str, str], tmp_path: Path) -> None:
     name, url = cluster
     config = write_centre(tmp_path, url)
     init_centre(config, "admin", "Heron-Lantern-71")
@@ -75,10 +90,19 @@ def test_servers_ride_through_a_database_restart(cluster: tuple[str, str],
         for _ in range(5):  # not one request fails: stale connections are replaced
             status, body = call(server, token, "ops.units")
             assert status == 200, body
-        incident = ok(server, token, "ops.incident_create", category="盗窃", priority=2,
-                      lat=30.75, lon=120.76, text="after the restart")
-        console.wait_for(lambda e: e.kind == "incident"
-                         and e.data["ref"] == str(incident["id"]), timeout=10)
+        incident = ok(
+            server,
+            token,
+            "ops.incident_create",
+            category="盗窃",
+            priority=2,
+            lat=30.75,
+            lon=120.76,
+            text="after the restart",
+        )
+        console.wait_for(
+            lambda e: e.kind == "incident" and e.data["ref"] == str(incident["id"]), timeout=10
+        )
         console.close()
     finally:
         server.stop()

@@ -51,8 +51,9 @@ def test_certificate_and_key_come_together_and_must_exist(tmp_path: Path) -> Non
     with pytest.raises(WorkspaceError, match="both certificate and private_key"):
         load_server_config(load_centre_config(_config(tmp_path, certificate="c.pem")))
     with pytest.raises(WorkspaceError, match="is not a file"):
-        load_server_config(load_centre_config(_config(tmp_path, certificate="c.pem",
-                                                      private_key="missing.pem")))
+        load_server_config(
+            load_centre_config(_config(tmp_path, certificate="c.pem", private_key="missing.pem"))
+        )
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +63,11 @@ def https_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPro
     folder = tmp_path_factory.mktemp("tls")
     out = run_cli("centre", "cert", "--out", str(folder / "tls"), "--host", "127.0.0.1")
     assert out.returncode == 0, out.stderr
-    config = write_centre(folder, database, server={
-        "host": "0.0.0.0", "certificate": "tls/cert.pem", "private_key": "tls/key.pem"})
+    config = write_centre(
+        folder,
+        database,
+        server={"host": "0.0.0.0", "certificate": "tls/cert.pem", "private_key": "tls/key.pem"},
+    )
     init_centre(config, "admin", "Heron-Lantern-71")
     server = ServerProcess(config, free_port(), scheme="https", ca=folder / "tls" / "cert.pem")
     server.start()
@@ -80,17 +84,23 @@ def test_the_key_is_private(https_server: ServerProcess) -> None:
 
 
 def test_https_with_the_configured_certificate(https_server: ServerProcess) -> None:
-    status, body = api(https_server, "POST", "/api/v1/session",
-                       body={"user": "admin", "password": "Heron-Lantern-71"})
+    status, body = api(
+        https_server,
+        "POST",
+        "/api/v1/session",
+        body={"user": "admin", "password": "Heron-Lantern-71"},
+    )
     assert status == 200 and body["role"] == "administrator"
     status, health = api(https_server, "GET", "/api/v1/health", token=body["token"])
     assert status == 200 and health["store"]["status"] == "green"
 
 
 def test_a_client_that_does_not_trust_the_certificate_is_stopped(
-        https_server: ServerProcess) -> None:
-    con = http.client.HTTPSConnection("127.0.0.1", https_server.port, timeout=10,
-                                      context=ssl.create_default_context())
+    https_server: ServerProcess,
+) -> None:
+    con = http.client.HTTPSConnection(
+        "127.0.0.1", https_server.port, timeout=10, context=ssl.create_default_context()
+    )
     with pytest.raises(ssl.SSLCertVerificationError):
         con.request("GET", "/api/v1/health")
     con.close()
@@ -110,7 +120,8 @@ def test_plain_http_to_the_https_port_gets_no_answer(https_server: ServerProcess
 
 
 def test_a_config_holding_secrets_readable_by_others_is_flagged(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     config = write_centre(tmp_path, "postgresql://sb:s3cret@127.0.0.1:1/sb")
     config.chmod(0o644)
     with caplog.at_level("WARNING", logger="centre.config"):

@@ -49,15 +49,27 @@ class Cluster:
         os.kill(pid, signal.SIGKILL)
 
     def start(self) -> None:
-        _tool("start", "--nodes", str(NODES), "--name", NAME, "--port", str(PORT),
-              "--heap", "512m", "--timeout", "400")
+        _tool(
+            "start",
+            "--nodes",
+            str(NODES),
+            "--name",
+            NAME,
+            "--port",
+            str(PORT),
+            "--heap",
+            "512m",
+            "--timeout",
+            "400",
+        )
 
 
 def _tool(*args: str) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run([str(TOOL), *args], capture_output=True, text=True, timeout=900)
     if proc.returncode != 0:
-        raise RuntimeError(f"tools/dev-elasticsearch {' '.join(args)} failed:\n"
-                           f"{proc.stderr[-3000:]}")
+        raise RuntimeError(
+            f"tools/dev-elasticsearch {' '.join(args)} failed:\n{proc.stderr[-3000:]}"
+        )
     return proc
 
 
@@ -80,8 +92,7 @@ def cluster() -> Iterator[Cluster]:
         yield cl
     finally:
         if os.environ.get("SUPERBRAIN_TRUST_KEEP_CLUSTER") != "1":
-            subprocess.run([str(TOOL), "stop", "--name", NAME], capture_output=True,
-                           timeout=300)
+            subprocess.run([str(TOOL), "stop", "--name", NAME], capture_output=True, timeout=300)
 
 
 def _client(cluster: Cluster) -> tuple[object, str]:
@@ -101,7 +112,8 @@ def _kill_when(cluster: Cluster, ready: Callable[[], bool], worker: threading.Th
 def _back_to_green(cluster: Cluster, client: object) -> None:
     cluster.start()  # node 3 rejoins with its data folder
     client.options(request_timeout=200).cluster.health(  # type: ignore[attr-defined]
-        wait_for_status="green", timeout="180s")
+        wait_for_status="green", timeout="180s"
+    )
 
 
 def _links_store(path: Path, n: int) -> Store:
@@ -111,11 +123,17 @@ def _links_store(path: Path, n: int) -> Store:
     for i in range(n):
         a, b = f"phone:138{i % 5000:08d}", f"phone:139{(i * 7) % 5000:08d}"
         when = t0 + timedelta(seconds=37 * i)
-        records.append(Record(source="cdr", id=f"c{i}", type="called", time=when,
-                              text={"summary": "call"},
-                              entities=(EntityRef("phone", a[6:], a[6:]),
-                                        EntityRef("phone", b[6:], b[6:])),
-                              links=(LinkRef("called", a, b, when),)))
+        records.append(
+            Record(
+                source="cdr",
+                id=f"c{i}",
+                type="called",
+                time=when,
+                text={"summary": "call"},
+                entities=(EntityRef("phone", a[6:], a[6:]), EntityRef("phone", b[6:], b[6:])),
+                links=(LinkRef("called", a, b, when),),
+            )
+        )
         if len(records) == 5000:
             store.upsert_batch(records)
             records = []
@@ -125,14 +143,16 @@ def _links_store(path: Path, n: int) -> Store:
 
 
 def test_node_killed_during_link_ingest_loses_no_acknowledged_link(
-        cluster: Cluster, tmp_path: Path) -> None:
+    cluster: Cluster, tmp_path: Path
+) -> None:
     from graph.migrate import migrate, position
     from search.errors import SearchError
     from search.es_links import EsLinkIndex
 
     client, shown = _client(cluster)
-    index = EsLinkIndex(client, prefix=f"csf-{uuid.uuid4().hex[:8]}", url=shown, shards=3,
-                        replicas=1)
+    index = EsLinkIndex(
+        client, prefix=f"csf-{uuid.uuid4().hex[:8]}", url=shown, shards=3, replicas=1
+    )
     store = _links_store(tmp_path / "store.sqlite", 40_000)
     acked: list[int] = []  # the last link rowid acknowledged, after each batch
     errors: list[str] = []
@@ -141,9 +161,13 @@ def test_node_killed_during_link_ingest_loses_no_acknowledged_link(
     def ingest() -> None:
         for _attempt in range(40):  # what an operator's rerun does: resume from the position
             try:
-                report = migrate(store, index, batch=500, threads=1,
-                                 progress=lambda _p: acked.append(
-                                     int(position(store, index)["link"])))
+                report = migrate(
+                    store,
+                    index,
+                    batch=500,
+                    threads=1,
+                    progress=lambda _p: acked.append(int(position(store, index)["link"])),
+                )
             except SearchError as exc:
                 errors.append(str(exc))
                 time.sleep(2)
@@ -163,7 +187,7 @@ def test_node_killed_during_link_ingest_loses_no_acknowledged_link(
     ids = [r[0] for r in store.connection.execute("SELECT id FROM links ORDER BY rowid")]
     missing: list[str] = []
     for i in range(0, len(ids), 5000):
-        got = client.mget(index=index.links, ids=ids[i:i + 5000], source=False)
+        got = client.mget(index=index.links, ids=ids[i : i + 5000], source=False)
         missing += [d["_id"] for d in got["docs"] if not d.get("found")]
     assert not missing, f"{len(missing)} acknowledged links lost, e.g. {missing[:3]}"
     assert index.counts()[index.links] == len(ids) == 40_000
@@ -172,14 +196,14 @@ def test_node_killed_during_link_ingest_loses_no_acknowledged_link(
     store.close()
 
 
-def test_node_killed_during_face_enrolment_loses_no_acknowledged_face(
-        cluster: Cluster) -> None:
+def test_node_killed_during_face_enrolment_loses_no_acknowledged_face(cluster: Cluster) -> None:
     from search.errors import SearchError
     from search.es_vectors import EsVectorIndex
 
     client, shown = _client(cluster)
-    index = EsVectorIndex(client, prefix=f"csf-{uuid.uuid4().hex[:8]}", url=shown, shards=3,
-                          replicas=1)
+    index = EsVectorIndex(
+        client, prefix=f"csf-{uuid.uuid4().hex[:8]}", url=shown, shards=3, replicas=1
+    )
     index.ensure()
     vectors = descriptor_like(12_000, seed=11)
     acked: list[int] = []
@@ -190,7 +214,7 @@ def test_node_killed_during_face_enrolment_loses_no_acknowledged_face(
             ids = np.arange(start, start + 200, dtype=np.int64)
             for _attempt in range(30):  # an enrolment that failed is retried, not assumed
                 try:
-                    index.add(ids, vectors[start:start + 200])
+                    index.add(ids, vectors[start : start + 200])
                 except SearchError as exc:
                     errors.append(str(exc))
                     time.sleep(2)
@@ -207,7 +231,7 @@ def test_node_killed_during_face_enrolment_loses_no_acknowledged_face(
     missing: list[str] = []
     want = [str(i) for i in acked]
     for i in range(0, len(want), 5000):
-        got = client.mget(index=index.name, ids=want[i:i + 5000], source=False)
+        got = client.mget(index=index.name, ids=want[i : i + 5000], source=False)
         missing += [d["_id"] for d in got["docs"] if not d.get("found")]
     assert not missing, f"{len(missing)} acknowledged faces lost, e.g. {missing[:3]}"
     assert len(acked) == len(vectors), f"never acknowledged; last errors: {errors[-3:]}"

@@ -34,7 +34,8 @@ print("\n".join(failed))
 
 
 def test_no_package_but_console_imports_qt() -> None:
-    out = subprocess.run([sys.executable, "-c", _PROBE], cwd=REPO, capture_output=True,
-                         text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "", f"Qt imported outside console/:\n{out.stdout}"

@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("drain")]
 WAIT = 30_000  # ms; a slow shared CI machine
 
 
-def _window(qtbot, ctx, settings):  # noqa: F811
+def _window(qtbot, ctx, settings):
     from console.mainwindow import MainWindow
 
     window = MainWindow(ctx, settings)
@@ -53,16 +53,18 @@ def web_renderer_rss(pid: int | None = None) -> int:
     return biggest
 
 
-def _track_entity(ctx) -> str:  # noqa: F811
+def _track_entity(ctx) -> str:
     return ctx.workspace.store.connection.execute(
         "SELECT re.entity_id FROM record_entities re JOIN records r ON r.uid = re.record_uid "
         "WHERE re.entity_id LIKE 'vehicle:%' AND r.lat IS NOT NULL GROUP BY re.entity_id "
-        "ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+        "ORDER BY count(*) DESC LIMIT 1"
+    ).fetchone()[0]
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
 def test_bug1_show_on_map_after_the_map_was_open_loads_and_stays_small(
-        qtbot, ctx, settings) -> None:  # noqa: F811
+    qtbot, ctx, settings
+) -> None:
     """Bug 1: Map tab opened once, then chart → Show on map: the renderer grew ~100 MB/s and
     the map never loaded (the page's answer to a script — the whole Leaflet map object — was
     being converted for Qt)."""
@@ -92,9 +94,12 @@ def test_bug1_every_page_script_goes_through_page_call() -> None:
     """Bug 1's cause cannot come back through another call site: console code calls the map
     pages only through ``map_panel.page_call``, which hands back plain values only."""
     console = Path(__file__).resolve().parent.parent / "console"
-    direct = [f"{p.name}:{n}" for p in console.glob("*.py")
-              for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
-              if "runJavaScript(" in line and p.name != "map_panel.py"]
+    direct = [
+        f"{p.name}:{n}"
+        for p in console.glob("*.py")
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if "runJavaScript(" in line and p.name != "map_panel.py"
+    ]
     assert direct == []
 
 
@@ -109,11 +114,28 @@ def test_issue16_7_incident_text_cannot_break_the_map_page(qtbot, tmp_path) -> N
     if not qtinit.webengine_available():
         pytest.skip(f"Qt WebEngine cannot start here: {qtinit.WEBENGINE_ERROR}")
     hostile = "noise complaint <!--<script>"
-    layers = MapLayers(incidents=[
-        {"id": 1, "lat": 30.25, "lon": 120.15, "label": hostile, "priority": 2,
-         "category": "noise</script><b>x</b>", "record": None},
-        {"id": 2, "lat": 30.26, "lon": 120.16, "label": "a & b > c", "priority": 3,
-         "category": "noise", "record": None}])
+    layers = MapLayers(
+        incidents=[
+            {
+                "id": 1,
+                "lat": 30.25,
+                "lon": 120.15,
+                "label": hostile,
+                "priority": 2,
+                "category": "noise</script><b>x</b>",
+                "record": None,
+            },
+            {
+                "id": 2,
+                "lat": 30.26,
+                "lon": 120.16,
+                "label": "a & b > c",
+                "priority": 3,
+                "category": "noise",
+                "record": None,
+            },
+        ]
+    )
     html = build_map_html(layers)
     assert hostile not in html and "<!--<script>" not in html
     path = tmp_path / "map.html"
@@ -129,12 +151,14 @@ def test_issue16_7_incident_text_cannot_break_the_map_page(qtbot, tmp_path) -> N
     labels: list[object] = []
     view.page().runJavaScript(
         "Object.keys(SB.byId).map(function (k) { return SB.byId[k].getTooltip().getContent(); })"
-        ".join('|')", labels.append)
+        ".join('|')",
+        labels.append,
+    )
     qtbot.waitUntil(lambda: bool(labels), timeout=WAIT)
     assert "noise complaint &lt;!--&lt;script&gt;" in str(labels[0])  # shown as text
 
 
-def _tray(qtbot, ctx):  # noqa: F811
+def _tray(qtbot, ctx):
     from console.alert_tray import AlertTray
     from console.bus import Bus
 
@@ -146,8 +170,7 @@ def _tray(qtbot, ctx):  # noqa: F811
     return tray
 
 
-def test_bug2_each_alert_is_listed_once_and_counted_as_the_board_counts(
-        qtbot, ctx) -> None:  # noqa: F811
+def test_bug2_each_alert_is_listed_once_and_counted_as_the_board_counts(qtbot, ctx) -> None:
     """Bug 2: every alert was listed twice (the unacknowledged ones and the most recent ones
     overlap), the dock counted 400 where ``ops alerts --unacked`` said 329, and acknowledging
     one left its twin unacknowledged."""
@@ -168,8 +191,7 @@ def test_bug2_each_alert_is_listed_once_and_counted_as_the_board_counts(
     assert tray.model.unacked() == unacked - 1
 
 
-def test_bug6_the_refresh_does_not_overwrite_the_trays_own_messages(
-        qtbot, ctx) -> None:  # noqa: F811
+def test_bug6_the_refresh_does_not_overwrite_the_trays_own_messages(qtbot, ctx) -> None:
     """Bug 6: 'select an alert …' vanished at the next 2-second refresh, so Acknowledge seemed
     to do nothing."""
     tray = _tray(qtbot, ctx)
@@ -182,15 +204,17 @@ def test_bug6_the_refresh_does_not_overwrite_the_trays_own_messages(
     assert tray.message.isVisibleTo(tray) and tray.summary.isVisibleTo(tray)
 
 
-def test_bug3_chart_labels_never_shorten_an_identifier_silently(qtbot, ctx) -> None:  # noqa: F811
+def test_bug3_chart_labels_never_shorten_an_identifier_silently(qtbot, ctx) -> None:
     """Bug 3: labels were cut at 24 characters with no ellipsis: case J3304002026092100711
     labelled '入室盗窃 J3304002026092100711' was drawn as a different, wrong number."""
     from console.bus import Bus
     from console.chart_model import chart_label
     from console.graph_panel import GraphPanel
 
-    assert chart_label("incident:J3304002026092100711", "入室盗窃 J3304002026092100711") \
+    assert (
+        chart_label("incident:J3304002026092100711", "入室盗窃 J3304002026092100711")
         == "入室盗窃 J3304002026092100711"
+    )
     long_id = "device:" + "MJ" + "7" * 40
     assert chart_label(long_id, None) == long_id.split(":", 1)[1]
     name = chart_label("address:a1", "浙江省嘉兴市南湖区人民路254号3单元1201室东侧车棚")
@@ -200,8 +224,8 @@ def test_bug3_chart_labels_never_shorten_an_identifier_silently(qtbot, ctx) -> N
     if not panel.available:
         pytest.skip("graph engine not importable here")
     seed, label = ctx.workspace.store.connection.execute(
-        "SELECT id, label FROM entities WHERE type = 'incident' AND length(label) > 24 "
-        "LIMIT 1").fetchone()
+        "SELECT id, label FROM entities WHERE type = 'incident' AND length(label) > 24 LIMIT 1"
+    ).fetchone()
     with qtbot.waitSignal(panel.changed, timeout=WAIT):
         panel.show_entities([seed])
     qtbot.waitUntil(lambda: panel.job is None, timeout=WAIT)
@@ -209,7 +233,7 @@ def test_bug3_chart_labels_never_shorten_an_identifier_silently(qtbot, ctx) -> N
     assert label in drawn
 
 
-def test_bug4_a_long_status_line_does_not_widen_the_window(qtbot, ctx, settings) -> None:  # noqa: F811
+def test_bug4_a_long_status_line_does_not_widen_the_window(qtbot, ctx, settings) -> None:
     """Bug 4: a six-hop path in the chart's status line widened the main window past the
     screen, and the Record dock went off-screen."""
     window = _window(qtbot, ctx, settings)
@@ -227,7 +251,7 @@ def test_bug4_a_long_status_line_does_not_widen_the_window(qtbot, ctx, settings)
     assert record.geometry().right() <= window.width()
 
 
-def test_bug5_docking_a_popped_out_view_puts_it_back_in_its_tab(qtbot, ctx, settings) -> None:  # noqa: F811
+def test_bug5_docking_a_popped_out_view_puts_it_back_in_its_tab(qtbot, ctx, settings) -> None:
     """Bug 5: after Ctrl+Shift+D on the dispatch board, the float button of the popped-out
     window docked it beside Record and its tab was gone until Reset layout."""
     window = _window(qtbot, ctx, settings)
@@ -240,13 +264,12 @@ def test_bug5_docking_a_popped_out_view_puts_it_back_in_its_tab(qtbot, ctx, sett
     qtbot.waitUntil(lambda: window.tabs.indexOf(board) >= 0, timeout=WAIT)
     assert window.tabs.count() == tabs_before
     assert "dispatch" not in window.docks
-    assert not any(d.isVisible() and d.widget() is board for d in window.findChildren(
-        type(dock)))
+    assert not any(d.isVisible() and d.widget() is board for d in window.findChildren(type(dock)))
     window.close()  # and closing it later does not add a second tab
     assert [window.tabs.widget(i) for i in range(window.tabs.count())].count(board) == 1
 
 
-def test_bug7_clicking_a_chart_node_fills_the_record_pane(qtbot, ctx, settings) -> None:  # noqa: F811
+def test_bug7_clicking_a_chart_node_fills_the_record_pane(qtbot, ctx, settings) -> None:
     """Bug 7: the Record pane says 'select … a node to see its record', but clicking a chart
     node left it empty."""
     window = _window(qtbot, ctx, settings)
@@ -255,7 +278,8 @@ def test_bug7_clicking_a_chart_node_fills_the_record_pane(qtbot, ctx, settings) 
         pytest.skip("graph engine not importable here")
     seed = ctx.workspace.store.connection.execute(
         "SELECT entity_id FROM record_entities WHERE entity_id LIKE 'vehicle:%' "
-        "GROUP BY entity_id ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+        "GROUP BY entity_id ORDER BY count(*) DESC LIMIT 1"
+    ).fetchone()[0]
     with qtbot.waitSignal(chart.changed, timeout=WAIT):
         chart.show_entities([seed])
     qtbot.waitUntil(lambda: chart.job is None, timeout=WAIT)
@@ -271,7 +295,7 @@ def test_bug7_clicking_a_chart_node_fills_the_record_pane(qtbot, ctx, settings) 
     assert pane.record is not None and pane.record.uid == uid
 
 
-def test_bug8_faces_search_says_what_is_missing_in_the_consoles_words(qtbot, ctx) -> None:  # noqa: F811
+def test_bug8_faces_search_says_what_is_missing_in_the_consoles_words(qtbot, ctx) -> None:
     """Bug 8: Search with no photo did nothing and said nothing; without a case number the
     message spoke of the command line's ``--case``."""
     from console.bus import Bus
@@ -295,7 +319,7 @@ def test_bug8_faces_search_says_what_is_missing_in_the_consoles_words(qtbot, ctx
     assert panel.case.property("invalid") is True
 
 
-def test_bug9_sort_arrow_follows_the_engines_sort_and_counts_agree(qtbot, ctx) -> None:  # noqa: F811
+def test_bug9_sort_arrow_follows_the_engines_sort_and_counts_agree(qtbot, ctx) -> None:
     """Bug 9: the Time column showed a sort arrow while results were sorted by relevance; the
     chart and map said '1 entities', '1 links', '1 tracks'."""
     from PyQt6.QtCore import Qt
@@ -312,8 +336,10 @@ def test_bug9_sort_arrow_follows_the_engines_sort_and_counts_agree(qtbot, ctx) -
     with qtbot.waitSignal(panel.model.first_page, timeout=WAIT):
         panel.run_query("source:incidents")
     assert panel.model.request.sort == "relevance"
-    assert (header.sortIndicatorSection(), header.sortIndicatorOrder()) == \
-        (4, Qt.SortOrder.DescendingOrder)
+    assert (header.sortIndicatorSection(), header.sortIndicatorOrder()) == (
+        4,
+        Qt.SortOrder.DescendingOrder,
+    )
     with qtbot.waitSignal(panel.model.first_page, timeout=WAIT):
         header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)  # a click on Time
     assert panel.model.request.sort == "time_asc" and panel.sort.currentData() == "time_asc"
@@ -327,7 +353,8 @@ def test_bug9_sort_arrow_follows_the_engines_sort_and_counts_agree(qtbot, ctx) -
     map_panel.layers = MapLayers(
         incidents=[{"id": 1, "lat": 30.0, "lon": 120.0}],
         tracks=[{"id": "vehicle:浙F1", "label": "浙F1", "points": []}],
-        geofences=[{"type": "Feature"}])
+        geofences=[{"type": "Feature"}],
+    )
     summary = map_panel.layers_summary()
     assert "1 incident ·" in summary and "1 track" in summary and "1 geofence" in summary
     assert "1 tracks" not in summary and "0 units" in summary
@@ -350,8 +377,10 @@ def test_bug10_console_without_w_behaves_like_superbrain_alone(monkeypatch, tmp_
     assert calls[2] == ("run", tmp_path)
 
 
-HOSTILE = ("人民路254号<img src='file:///usr/share/pixmaps/debian-logo.png'>"
-           "<b style='color:red'>CANCELLED - do not dispatch</b>")
+HOSTILE = (
+    "人民路254号<img src='file:///usr/share/pixmaps/debian-logo.png'>"
+    "<b style='color:red'>CANCELLED - do not dispatch</b>"
+)
 
 
 def _rendered(text: str) -> tuple[str, str]:
@@ -367,7 +396,7 @@ def _rendered(text: str) -> tuple[str, str]:
     return doc.toPlainText(), doc.toHtml()
 
 
-def test_issue16_14_data_is_shown_as_text_never_as_markup(qtbot, ctx) -> None:  # noqa: F811
+def test_issue16_14_data_is_shown_as_text_never_as_markup(qtbot, ctx) -> None:
     """#16 item 14: an incident address in a tooltip drew a local image and a fake red
     'CANCELLED - do not dispatch'. Tooltips and labels that show data show it as text."""
     from datetime import UTC, datetime
@@ -381,17 +410,35 @@ def test_issue16_14_data_is_shown_as_text_never_as_markup(qtbot, ctx) -> None:  
     from console.notice import Notice
 
     queue = QueueModel()
-    queue.set_rows([{"id": 7, "priority": 1, "address": HOSTILE, "text": "x",
-                     "routing": {"description": "<i>rule</i>"}}])
+    queue.set_rows(
+        [
+            {
+                "id": 7,
+                "priority": 1,
+                "address": HOSTILE,
+                "text": "x",
+                "routing": {"description": "<i>rule</i>"},
+            }
+        ]
+    )
     tip = queue.data(queue.index(0, 0), Qt.ItemDataRole.ToolTipRole)
     shown, markup = _rendered(tip)
     assert HOSTILE in shown and "<img" not in markup and "color:#ff0000" not in markup
     alerts = AlertsModel()
     from ops.model import Alert
 
-    alerts.merge([Alert(
-        id=1, ts=datetime.now(UTC), kind="watchlist", rule="<b>r</b>", severity="high",
-        title=HOSTILE)])
+    alerts.merge(
+        [
+            Alert(
+                id=1,
+                ts=datetime.now(UTC),
+                kind="watchlist",
+                rule="<b>r</b>",
+                severity="high",
+                title=HOSTILE,
+            )
+        ]
+    )
     shown, markup = _rendered(alerts.data(alerts.index(0, 3), Qt.ItemDataRole.ToolTipRole))
     assert HOSTILE in shown and "<img" not in markup
     chart = GraphPanel(ctx, Bus())
@@ -404,7 +451,8 @@ def test_issue16_14_data_is_shown_as_text_never_as_markup(qtbot, ctx) -> None:  
 
 
 def test_map_zooms_to_the_track_with_metric_scale_24h_times_and_a_layer_switcher(
-        qtbot, tmp_path) -> None:
+    qtbot, tmp_path
+) -> None:
     """Issue #15, the map: Show on map zooms to the entity's track; times are on a 24-hour
     clock in the workspace's time zone; the scale is metric only; one switcher for every
     layer."""
@@ -418,15 +466,27 @@ def test_map_zooms_to_the_track_with_metric_scale_24h_times_and_a_layer_switcher
         pytest.skip(f"Qt WebEngine cannot start here: {qtinit.WEBENGINE_ERROR}")
     # 2026-09-21 06:05 UTC is 14:05 in Shanghai; the track sits in one small corner
     t0 = 1789970700
-    track = {"id": "vehicle:浙F1", "label": "浙F1",
-             "points": [[30.70, 120.90, t0, "r1"], [30.701, 120.901, t0 + 600, "r2"]]}
+    track = {
+        "id": "vehicle:浙F1",
+        "label": "浙F1",
+        "points": [[30.70, 120.90, t0, "r1"], [30.701, 120.901, t0 + 600, "r2"]],
+    }
     layers = MapLayers(
         incidents=[{"id": 1, "lat": 30.2, "lon": 120.1, "label": "far away", "priority": 2}],
         units=[{"id": "u1", "lat": 30.3, "lon": 120.3, "label": "U1", "status": "available"}],
-        heat=[[30.25, 120.2, 1.0]], tracks=[track],
-        geofences=[{"type": "Feature", "properties": {"name": "g"}, "geometry": {
-            "type": "Polygon", "coordinates": [[[120.1, 30.1], [120.2, 30.1], [120.2, 30.2],
-                                                [120.1, 30.1]]]}}])
+        heat=[[30.25, 120.2, 1.0]],
+        tracks=[track],
+        geofences=[
+            {
+                "type": "Feature",
+                "properties": {"name": "g"},
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [[[120.1, 30.1], [120.2, 30.1], [120.2, 30.2], [120.1, 30.1]]],
+                },
+            }
+        ],
+    )
     path = tmp_path / "map.html"
     path.write_text(build_map_html(layers, time_zone="Asia/Shanghai"), encoding="utf-8")
     view = make_map_view(lambda *_: None, lambda _ok: None)
@@ -445,15 +505,17 @@ def test_map_zooms_to_the_track_with_metric_scale_24h_times_and_a_layer_switcher
     assert ask("zoom", "SB.map.getZoom()") >= 14  # zoomed to the track, not the whole city
     assert ask("far", "SB.map.getBounds().contains([30.2, 120.1])") is False
     assert ask("time", f"sbTime({t0})") == "2026-09-21 14:05"
-    scale = ask("scale", "Array.from(document.querySelectorAll('.leaflet-control-scale-line'))"
-                         ".map(function (e) { return e.textContent; }).join('|')")
+    scale = ask(
+        "scale",
+        "Array.from(document.querySelectorAll('.leaflet-control-scale-line'))"
+        ".map(function (e) { return e.textContent; }).join('|')",
+    )
     assert scale and "mi" not in scale and "ft" not in scale and "|" not in scale
     names = ask("layers", "Object.keys(SB.layers).sort().join(',')")
     assert names == "basemap,geofences,hotspots,incidents,records,tracks,units"
 
 
-def test_offline_basemap_draws_streets_and_names_each_from_its_zoom(
-        qtbot, ctx, tmp_path) -> None:  # noqa: F811
+def test_offline_basemap_draws_streets_and_names_each_from_its_zoom(qtbot, ctx, tmp_path) -> None:
     """Issue #15, the map: an offline basemap a person can read: the city's streets by class
     and their names, district and place names, and the workspace's own places (checkpoints,
     hotels), each name from the zoom where it fits: motorways from afar, lanes up close."""
@@ -472,8 +534,9 @@ def test_offline_basemap_draws_streets_and_names_each_from_its_zoom(
     if not qtinit.webengine_available():
         pytest.skip(f"Qt WebEngine cannot start here: {qtinit.WEBENGINE_ERROR}")
     path = tmp_path / "map.html"
-    path.write_text(build_map_html(MapLayers(streets=base["streets"], places=base["places"])),
-                    encoding="utf-8")
+    path.write_text(
+        build_map_html(MapLayers(streets=base["streets"], places=base["places"])), encoding="utf-8"
+    )
     view = make_map_view(lambda *_: None, lambda _ok: None)
     qtbot.addWidget(view)
     view.resize(900, 700)
@@ -484,8 +547,9 @@ def test_offline_basemap_draws_streets_and_names_each_from_its_zoom(
 
     def shown_at(lat: float, lon: float, zoom: int) -> tuple[int, list[str]]:
         got: list[object] = []
-        view.page().runJavaScript(f"SB.map.setView([{lat}, {lon}], {zoom}, "
-                                  "{animate: false}); 1", got.append)
+        view.page().runJavaScript(
+            f"SB.map.setView([{lat}, {lon}], {zoom}, {{animate: false}}); 1", got.append
+        )
         qtbot.waitUntil(lambda: bool(got), timeout=WAIT)
         qtbot.wait(300)
         got.clear()
@@ -493,7 +557,9 @@ def test_offline_basemap_draws_streets_and_names_each_from_its_zoom(
             "SB.map.getZoom() + '#' + "
             "Array.from(document.querySelectorAll('.sb-street-name, .sb-place-name'))"
             ".filter(function (e) { return e.offsetParent !== null; })"
-            ".map(function (e) { return e.textContent; }).join('|')", got.append)
+            ".map(function (e) { return e.textContent; }).join('|')",
+            got.append,
+        )
         qtbot.waitUntil(lambda: bool(got), timeout=WAIT)
         zoom_now, names = str(got[0]).split("#", 1)
         return int(zoom_now), names.split("|")
@@ -515,7 +581,8 @@ def test_offline_basemap_draws_streets_and_names_each_from_its_zoom(
 
 
 def test_board_status_menu_offers_every_allowed_transition_labelled_and_recs_refresh(
-        qtbot, ctx) -> None:  # noqa: F811
+    qtbot, ctx
+) -> None:
     """Issue #15, the commander's board: the status menu offers every transition the state
     machine allows for the unit, labelled (not raw off_duty); recommendations are recomputed
     after an assignment, so an assigned unit is not offered again."""
@@ -531,15 +598,18 @@ def test_board_status_menu_offers_every_allowed_transition_labelled_and_recs_ref
     machine = panel._view().config.unit_states
     unit = next(u for u in panel.units_model.units if u.status == "available")
     panel.select_unit(unit.id)
-    items = [(panel.status_box.itemData(i), panel.status_box.itemText(i))
-             for i in range(panel.status_box.count())]
+    items = [
+        (panel.status_box.itemData(i), panel.status_box.itemText(i))
+        for i in range(panel.status_box.count())
+    ]
     assert [s for s, _ in items] == [s for s in machine.allowed("available") if s != "available"]
     from console.dispatch_models import state_label
 
     assert state_label("下班 off duty", zh=False) == "off duty"
     assert state_label("下班 off duty", zh=True) == "下班"
-    assert all(text == state_label(machine.label(s), False) and "_" not in text
-               for s, text in items)
+    assert all(
+        text == state_label(machine.label(s), False) and "_" not in text for s, text in items
+    )
     row = next(r for r, u in enumerate(panel.units_model.units) if u.id == unit.id)
     assert panel.units_model.data(panel.units_model.index(row, 2)) == "available"
 
@@ -555,7 +625,7 @@ def test_board_status_menu_offers_every_allowed_transition_labelled_and_recs_ref
     assert panel.recs.rowCount() == len(panel.recommendations)
 
 
-def test_chart_has_a_legend_of_what_it_shows_and_a_plain_hover_card(qtbot, ctx) -> None:  # noqa: F811
+def test_chart_has_a_legend_of_what_it_shows_and_a_plain_hover_card(qtbot, ctx) -> None:
     """Issue #15, the analyst's chart: a legend of the entity and link types on the chart and
     a hover card per node (its type, id and links by type; data shown as text)."""
     from PyQt6.QtCore import Qt
@@ -576,10 +646,12 @@ def test_chart_has_a_legend_of_what_it_shows_and_a_plain_hover_card(qtbot, ctx) 
     qtbot.waitUntil(lambda: panel.job is None, timeout=WAIT)
     items = panel.legend.items
     kinds = {(i.kind, i.name) for i in items}
-    assert {("entity", n.type) for n in panel.model.graph.nodes.values()} == \
-        {k for k in kinds if k[0] == "entity"}
-    assert {("link", e.type) for e in panel.model.graph.edges} == \
-        {k for k in kinds if k[0] == "link"}
+    assert {("entity", n.type) for n in panel.model.graph.nodes.values()} == {
+        k for k in kinds if k[0] == "entity"
+    }
+    assert {("link", e.type) for e in panel.model.graph.edges} == {
+        k for k in kinds if k[0] == "link"
+    }
     assert sum(i.count for i in items if i.kind == "entity") == len(panel.model.graph.nodes)
     assert panel.legend.isVisible()
     rows = [w for w in panel.legend.findChildren(type(panel.status)) if w.isVisible()]
@@ -591,15 +663,17 @@ def test_chart_has_a_legend_of_what_it_shows_and_a_plain_hover_card(qtbot, ctx) 
     assert Qt.mightBeRichText(tip) and "&lt;" not in seed  # escaped, shown as text
 
 
-def test_chart_labels_do_not_pile_up_and_zooming_in_shows_more(qtbot, ctx) -> None:  # noqa: F811
+def test_chart_labels_do_not_pile_up_and_zooming_in_shows_more(qtbot, ctx) -> None:
     """Issue #15: from ~15 nodes the labels piled up; now no two drawn labels overlap, and
     zooming in places more of them."""
     from console.bus import Bus
     from console.chart_model import place_labels, text_width_px
     from console.graph_panel import GraphPanel
 
-    assert place_labels([("a", 0, 0, "abc"), ("b", 5, 4, "abc"), ("c", 200, 0, "abc")], 10) \
-        == ["a", "c"]
+    assert place_labels([("a", 0, 0, "abc"), ("b", 5, 4, "abc"), ("c", 200, 0, "abc")], 10) == [
+        "a",
+        "c",
+    ]
     panel = GraphPanel(ctx, Bus())
     qtbot.addWidget(panel)
     if not panel.available:
@@ -625,14 +699,18 @@ def test_chart_labels_do_not_pile_up_and_zooming_in_shows_more(qtbot, ctx) -> No
 
     drawn = boxes()
     assert 0 < len(drawn) < nodes
-    assert not any(a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
-                   for i, a in enumerate(drawn) for b in drawn[i + 1:])
+    assert not any(
+        a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+        for i, a in enumerate(drawn)
+        for b in drawn[i + 1 :]
+    )
     panel.plot.getViewBox().scaleBy((0.25, 0.25))
     qtbot.waitUntil(lambda: len(boxes()) > len(drawn), timeout=5000)
 
 
 def test_faces_hides_weak_candidates_states_fmr_with_its_sample_and_badges_reviews(
-        qtbot, ctx) -> None:  # noqa: F811
+    qtbot, ctx
+) -> None:
     """Issue #15, face safeguards: candidates below the threshold are hidden by default (a
     toggle shows them, greyed and unnamed); the false-match rate comes with its sample size
     ('… of N impostor pairs', not 'FMR 0.00%'); a candidate reviewed before carries a badge."""
@@ -651,17 +729,31 @@ def test_faces_hides_weak_candidates_states_fmr_with_its_sample_and_badges_revie
     assert fmr_text(0.0, 1000) == "false matches: 0 of 1,000 impostor pairs (0.000%)"
 
     def cand(rank: int, sim: float, above: bool, face: int) -> Candidate:
-        return Candidate(search_id="s-test", probe_face=0, rank=rank, face_id=face,
-                         similarity=sim, above_threshold=above, threshold=0.9122,
-                         threshold_fmr=0.00779, score_fmr=0.0 if above else 0.2,
-                         record_uid=f"watchlist:W{rank}", entity_id=f"person:P{rank}",
-                         entity_label=f"张{rank}", photo_path="/nonexistent.jpg",
-                         box=(0, 0, 10, 10), quality=1.0)
+        return Candidate(
+            search_id="s-test",
+            probe_face=0,
+            rank=rank,
+            face_id=face,
+            similarity=sim,
+            above_threshold=above,
+            threshold=0.9122,
+            threshold_fmr=0.00779,
+            score_fmr=0.0 if above else 0.2,
+            record_uid=f"watchlist:W{rank}",
+            entity_id=f"person:P{rank}",
+            entity_label=f"张{rank}",
+            photo_path="/nonexistent.jpg",
+            box=(0, 0, 10, 10),
+            quality=1.0,
+        )
 
     panel.gallery().store.add_review("s-old", 101, "rejected", "not him", "tester")
-    result = SimpleNamespace(candidates=[cand(1, 0.95, True, 101), cand(2, 0.80, False, 102),
-                                         cand(3, 0.70, False, 103)],
-                             threshold=0.9122, threshold_fmr=0.00779, gallery_size=1234)
+    result = SimpleNamespace(
+        candidates=[cand(1, 0.95, True, 101), cand(2, 0.80, False, 102), cand(3, 0.70, False, 103)],
+        threshold=0.9122,
+        threshold_fmr=0.00779,
+        gallery_size=1234,
+    )
     panel._show_result(result)
     assert panel.candidates.count() == 1 and panel.shown[0].rank == 1
     first = panel.candidates.item(0).text()
@@ -677,7 +769,7 @@ def test_faces_hides_weak_candidates_states_fmr_with_its_sample_and_badges_revie
     assert panel.selected_candidate().rank == 3  # the row is the candidate it shows
 
 
-def test_board_mode_shows_the_whole_board_full_screen_with_keys(qtbot, ctx, settings) -> None:  # noqa: F811
+def test_board_mode_shows_the_whole_board_full_screen_with_keys(qtbot, ctx, settings) -> None:
     """Issue #15, the commander's board: a full-screen board mode (queue, incident detail with
     text, reporter, routing rule and timers, recommendations, unit board, map) with no dock
     squeezing it; F2/F3/F4/F6 recommend, assign, open the status menu and acknowledge."""
@@ -693,8 +785,10 @@ def test_board_mode_shows_the_whole_board_full_screen_with_keys(qtbot, ctx, sett
     qtbot.wait(200)
     assert window.tabs.currentWidget() is board
     assert not any(d.isVisible() for d in window.docks.values())
-    row = next((r for r in board.queue_model.rows if r.get("status") == "received"),
-               board.queue_model.rows[0])
+    row = next(
+        (r for r in board.queue_model.rows if r.get("status") == "received"),
+        board.queue_model.rows[0],
+    )
     board.select_incident(row["id"])
     detail = board.detail.text()
     assert f"#{row['id']}" in detail and "routing rule:" in detail and "waiting" in detail
@@ -716,7 +810,8 @@ def test_board_mode_shows_the_whole_board_full_screen_with_keys(qtbot, ctx, sett
 
 
 def test_language_menu_checks_the_chosen_language_and_a_cjk_font_leads(
-        qtbot, ctx, settings, qapp) -> None:  # noqa: F811
+    qtbot, ctx, settings, qapp
+) -> None:
     """Issue #15, Chinese: the language menu shows a check mark on the chosen language (the
     notice offers a restart); in zh_CN a CJK font leads, so CJK glyphs are not clipped in dock
     titles sized from another font's metrics."""
@@ -755,10 +850,15 @@ def test_a_map_page_loaded_while_hidden_zooms_to_its_track_when_shown(qtbot, tmp
 
     if not qtinit.webengine_available():
         pytest.skip(f"Qt WebEngine cannot start here: {qtinit.WEBENGINE_ERROR}")
-    track = {"id": "vehicle:浙F1", "label": "浙F1",
-             "points": [[30.70, 120.90, 1789970700, "r1"], [30.75, 120.97, 1789971300, "r2"]]}
-    layers = MapLayers(incidents=[{"id": 1, "lat": 30.2, "lon": 120.1, "label": "x",
-                                   "priority": 2}], tracks=[track])
+    track = {
+        "id": "vehicle:浙F1",
+        "label": "浙F1",
+        "points": [[30.70, 120.90, 1789970700, "r1"], [30.75, 120.97, 1789971300, "r2"]],
+    }
+    layers = MapLayers(
+        incidents=[{"id": 1, "lat": 30.2, "lon": 120.1, "label": "x", "priority": 2}],
+        tracks=[track],
+    )
     path = tmp_path / "map.html"
     path.write_text(build_map_html(layers), encoding="utf-8")
     view = make_map_view(lambda *_: None, lambda _ok: None)
@@ -773,12 +873,14 @@ def test_a_map_page_loaded_while_hidden_zooms_to_its_track_when_shown(qtbot, tmp
     qtbot.wait(500)
     view.page().runJavaScript(
         "SB.map.getBounds().contains([30.70, 120.90]) && SB.map.getBounds().contains("
-        "[30.75, 120.97]) && !SB.map.getBounds().contains([30.2, 120.1])", answers.append)
+        "[30.75, 120.97]) && !SB.map.getBounds().contains([30.2, 120.1])",
+        answers.append,
+    )
     qtbot.waitUntil(lambda: bool(answers), timeout=WAIT)
     assert answers[0] is True
 
 
-def test_every_chart_edit_can_be_undone_and_redone(qtbot, ctx) -> None:  # noqa: F811
+def test_every_chart_edit_can_be_undone_and_redone(qtbot, ctx) -> None:
     """Issue #15, the analyst's chart: undo/redo for every chart edit (expand, hide, move,
     clear)."""
     from console.bus import Bus
@@ -820,7 +922,7 @@ def test_every_chart_edit_can_be_undone_and_redone(qtbot, ctx) -> None:  # noqa:
     assert panel.node_count() == len(expanded)
 
 
-def test_find_path_picks_the_target_from_chart_or_search_and_skips_hubs(qtbot, ctx) -> None:  # noqa: F811
+def test_find_path_picks_the_target_from_chart_or_search_and_skips_hubs(qtbot, ctx) -> None:
     """Issue #15, the analyst's chart: Find path takes its target from the chart (selected
     first) or a search, not a typed id, and can leave out hub types (a camera every car
     passes is not a connection) and weak link types."""
@@ -843,20 +945,23 @@ def test_find_path_picks_the_target_from_chart_or_search_and_skips_hubs(qtbot, c
     with qtbot.waitSignal(panel.changed, timeout=WAIT):
         panel.show_entities([seed])
     qtbot.waitUntil(lambda: panel.job is None, timeout=WAIT)
-    other_vehicle = next(n for n in panel.model.node_ids()
-                         if n.startswith("vehicle:") and n != seed)
+    other_vehicle = next(
+        n for n in panel.model.node_ids() if n.startswith("vehicle:") and n != seed
+    )
     panel.select([other_vehicle])
     dialog = PathDialog(panel, seed)
     qtbot.addWidget(dialog)
     assert dialog.target() == other_vehicle  # the selected node comes first
     assert dialog.hubs["device"].isChecked() and "passed" not in dialog.link_types()
     phone = ctx.workspace.store.connection.execute(
-        "SELECT key FROM entities WHERE type = 'phone' LIMIT 1").fetchone()[0]
+        "SELECT key FROM entities WHERE type = 'phone' LIMIT 1"
+    ).fetchone()[0]
     dialog.search.setText(phone)
     dialog._search()
     assert dialog.target() == f"phone:{phone}"
-    with qtbot.waitSignal(panel.job.finished if panel.job else panel.changed, timeout=WAIT,
-                          raising=False):
+    with qtbot.waitSignal(
+        panel.job.finished if panel.job else panel.changed, timeout=WAIT, raising=False
+    ):
         job = panel.find_path(seed, other_vehicle, link_types=dialog.link_types())
     qtbot.waitUntil(lambda: panel.job is None, timeout=WAIT)
     assert job is not None
@@ -867,7 +972,7 @@ def test_find_path_picks_the_target_from_chart_or_search_and_skips_hubs(qtbot, c
         assert "no path" in status.lower() or "NoPath" in status or "graph:" in status
 
 
-def test_moving_together_in_the_console_as_a_table_and_onto_the_chart(qtbot, ctx) -> None:  # noqa: F811
+def test_moving_together_in_the_console_as_a_table_and_onto_the_chart(qtbot, ctx) -> None:
     """Issue #15: co-occurrence (vehicles or phones moving together) in the console: pick an
     entity, a window and a minimum count; the results as a table and onto the chart."""
     from console.bus import Bus
@@ -905,7 +1010,7 @@ def test_moving_together_in_the_console_as_a_table_and_onto_the_chart(qtbot, ctx
     assert {ev.device for ev in results[0].evidence} <= nodes
 
 
-def test_timeline_zooms_to_the_dense_span_and_shows_outliers_at_the_edge(qtbot, ctx) -> None:  # noqa: F811
+def test_timeline_zooms_to_the_dense_span_and_shows_outliers_at_the_edge(qtbot, ctx) -> None:
     """Issue #15: one 2001 record no longer squashes 2026's events: the timeline shows the
     dense span and draws outliers at its edges, saying how many."""
     from types import SimpleNamespace
@@ -933,7 +1038,7 @@ def test_timeline_zooms_to_the_dense_span_and_shows_outliers_at_the_edge(qtbot, 
     assert "1 earlier" in panel.summary.text()
 
 
-def test_a_typed_entity_can_be_added_to_the_chart_not_only_replace_it(qtbot, ctx) -> None:  # noqa: F811
+def test_a_typed_entity_can_be_added_to_the_chart_not_only_replace_it(qtbot, ctx) -> None:
     """Issue #15: 'add to chart' next to 'replace'."""
     from console.bus import Bus
     from console.graph_panel import GraphPanel
@@ -944,7 +1049,8 @@ def test_a_typed_entity_can_be_added_to_the_chart_not_only_replace_it(qtbot, ctx
         pytest.skip("graph engine not importable here")
     first = _track_entity(ctx)
     second = ctx.workspace.store.connection.execute(
-        "SELECT id FROM entities WHERE type = 'phone' LIMIT 1").fetchone()[0]
+        "SELECT id FROM entities WHERE type = 'phone' LIMIT 1"
+    ).fetchone()[0]
     panel.entity_box.setText(first.split(":", 1)[1])
     with qtbot.waitSignal(panel.changed, timeout=WAIT):
         panel._chart_typed(add=False)
@@ -962,7 +1068,7 @@ def test_a_typed_entity_can_be_added_to_the_chart_not_only_replace_it(qtbot, ctx
     assert tuple(panel.model.graph.seeds) == (second,)  # replaced: only the new seed
 
 
-def test_a_link_is_named_when_the_pointer_is_on_it(qtbot, ctx) -> None:  # noqa: F811
+def test_a_link_is_named_when_the_pointer_is_on_it(qtbot, ctx) -> None:
     """Issue #15, the analyst's chart: link labels on hover."""
     from console.bus import Bus
     from console.chart_model import SCALE
@@ -998,10 +1104,15 @@ def test_the_map_page_speaks_the_uis_language(qtbot, tmp_path) -> None:
 
     if not qtinit.webengine_available():
         pytest.skip(f"Qt WebEngine cannot start here: {qtinit.WEBENGINE_ERROR}")
-    labels = dict(page_labels(), incidents="警情", incidents_legend="警情",
-                  basemap_districts="离线底图：辖区轮廓")
-    layers = MapLayers(incidents=[{"id": 1, "lat": 30.2, "lon": 120.1, "label": "x",
-                                   "priority": 2}])
+    labels = dict(
+        page_labels(),
+        incidents="警情",
+        incidents_legend="警情",
+        basemap_districts="离线底图：辖区轮廓",
+    )
+    layers = MapLayers(
+        incidents=[{"id": 1, "lat": 30.2, "lon": 120.1, "label": "x", "priority": 2}]
+    )
     path = tmp_path / "map.html"
     path.write_text(build_map_html(layers, labels=labels), encoding="utf-8")
     view = make_map_view(lambda *_: None, lambda _ok: None)
@@ -1011,8 +1122,10 @@ def test_the_map_page_speaks_the_uis_language(qtbot, tmp_path) -> None:
     view.load(QUrl.fromLocalFile(str(path)))
     qtbot.waitUntil(lambda: view.title() == "superbrain-map-ready", timeout=WAIT)
     got: list[object] = []
-    view.page().runJavaScript("document.querySelector('.sb-legend').textContent + '|' + "
-                              "Object.keys(SB.layers).join(',')", got.append)
+    view.page().runJavaScript(
+        "document.querySelector('.sb-legend').textContent + '|' + Object.keys(SB.layers).join(',')",
+        got.append,
+    )
     qtbot.waitUntil(lambda: bool(got), timeout=WAIT)
     legend, names = str(got[0]).split("|")
     assert "警情" in legend and "离线底图" in legend and "Incidents" not in legend

@@ -47,9 +47,10 @@ def test_a_call_sends_the_engine_service_name_and_the_keyword_parameters() -> No
     engines = EngineServices(wire)
     engines.graph_expand(entities=["phone:13800000001"], depth=1)
     engines.cases_chart_save(case="2026-JX-0117", name="周三 通话", data={})  # "name" is data
-    assert wire.sent == [("graph.expand", {"entities": ["phone:13800000001"], "depth": 1}),
-                         ("cases.chart_save", {"case": "2026-JX-0117", "name": "周三 通话",
-                                               "data": {}})]
+    assert wire.sent == [
+        ("graph.expand", {"entities": ["phone:13800000001"], "depth": 1}),
+        ("cases.chart_save", {"case": "2026-JX-0117", "name": "周三 通话", "data": {}}),
+    ]
     with pytest.raises(TypeError, match="keyword arguments only"):
         engines.search_record("uid-1")  # type: ignore[call-arg]
     assert len(wire.sent) == 2
@@ -72,7 +73,8 @@ def test_a_client_console_is_offered_only_services_that_run_remotely() -> None:
 
 
 def test_a_broken_engine_makes_its_services_unavailable_with_the_reason(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from console.engines import EngineServices
     from console.errors import EngineUnavailableError
 
@@ -89,7 +91,8 @@ def test_a_broken_engine_makes_its_services_unavailable_with_the_reason(
 
 @pytest.mark.slow
 def test_mypy_rejects_a_console_call_that_does_not_fit_the_engine(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     mypy_api = pytest.importorskip("mypy.api")
     monkeypatch.chdir(REPO)  # mypy reads this checkout's packages (and their cache)
     snippet = tmp_path / "wrong_call.py"
@@ -99,9 +102,12 @@ def test_mypy_rejects_a_console_call_that_does_not_fit_the_engine(
         "    ctx.engines.graph_expand(entities=['phone:1'], dept=1)\n"
         "    ctx.engines.graph_expnd(entities=['phone:1'])\n"
         "    count: int = ctx.engines.cases_list()\n"
-        "    ctx.engines.ops_assign(incident_id='7', unit_ids=['U1'])\n", encoding="utf-8")
-    out, err, status = mypy_api.run([str(snippet), "--config-file", str(REPO / "pyproject.toml"),
-                                     "--follow-imports", "silent"])
+        "    ctx.engines.ops_assign(incident_id='7', unit_ids=['U1'])\n",
+        encoding="utf-8",
+    )
+    out, err, status = mypy_api.run(
+        [str(snippet), "--config-file", str(REPO / "pyproject.toml"), "--follow-imports", "silent"]
+    )
     assert status == 1, out + err
     assert 'Unexpected keyword argument "dept"' in out  # a parameter renamed
     assert '"EngineServices" has no attribute "graph_expnd"' in out  # a service renamed

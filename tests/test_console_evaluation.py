@@ -24,7 +24,7 @@ def test_change_text_and_numbers() -> None:
     assert number(21.35) == "21.4" and number(0.048) == "0.05" and number(100.0) == "100"
 
 
-def _panel(qtbot, ctx):  # noqa: F811
+def _panel(qtbot, ctx):
     from console.bus import Bus
     from console.evaluation_panel import EvaluationPanel
 
@@ -36,7 +36,7 @@ def _panel(qtbot, ctx):  # noqa: F811
     return panel
 
 
-def test_panel_shows_every_indicator_by_district_with_coloured_arrows(qtbot, ctx) -> None:  # noqa: F811
+def test_panel_shows_every_indicator_by_district_with_coloured_arrows(qtbot, ctx) -> None:
     from PyQt6.QtCore import Qt
 
     from console.evaluation_panel import BETTER, WORSE
@@ -44,8 +44,7 @@ def test_panel_shows_every_indicator_by_district_with_coloured_arrows(qtbot, ctx
     panel = _panel(qtbot, ctx)
     data = ctx.engines.ops_evaluate(months=13)  # what the service says, as the analyst
     model = panel.model
-    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in
-               range(model.columnCount())]
+    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
     assert headers == ["Indicator", *data["districts"][:-1], "All districts"]
     assert panel.month.currentText() == data["month"]
     seen = {True: 0, False: 0}
@@ -68,7 +67,7 @@ def test_panel_shows_every_indicator_by_district_with_coloured_arrows(qtbot, ctx
     assert all(ind["cells"]["all"]["yoy_delta"] is not None for ind in data["indicators"])
 
 
-def test_selecting_a_cell_draws_its_trend_and_another_month_reloads(qtbot, ctx) -> None:  # noqa: F811
+def test_selecting_a_cell_draws_its_trend_and_another_month_reloads(qtbot, ctx) -> None:
     panel = _panel(qtbot, ctx)
     model = panel.model
     row = next(i for i, ind in enumerate(model.indicators) if ind["id"] == "response_p90")

@@ -41,4 +41,4 @@ def test_buttons_wrap_onto_more_rows_when_narrow_and_none_overlap(qtbot) -> None
     qtbot.waitExposed(host)
     rects = [b.geometry() for b in buttons]
     assert all(r.right() < narrow for r in rects)
-    assert not any(a.intersects(b) for i, a in enumerate(rects) for b in rects[i + 1:])
+    assert not any(a.intersects(b) for i, a in enumerate(rects) for b in rects[i + 1 :])

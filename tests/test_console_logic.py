@@ -42,18 +42,39 @@ def _layers():
     from console.mapgen import MapLayers
 
     return MapLayers(
-        incidents=[{"id": "1", "lat": 30.75, "lon": 120.75, "priority": 1, "category": "火警",
-                    "label": "仓库起火", "record": "incidents:1"}],
-        units=[{"id": "U1", "lat": 30.76, "lon": 120.74, "status": "available",
-                "label": "巡逻车01"}],
+        incidents=[
+            {
+                "id": "1",
+                "lat": 30.75,
+                "lon": 120.75,
+                "priority": 1,
+                "category": "火警",
+                "label": "仓库起火",
+                "record": "incidents:1",
+            }
+        ],
+        units=[
+            {"id": "U1", "lat": 30.76, "lon": 120.74, "status": "available", "label": "巡逻车01"}
+        ],
         heat=[[30.75, 120.75, 3.0]],
-        tracks=[{"id": "vehicle:浙F1", "label": "浙F1",
-                 "points": [[30.7, 120.7, 1000, "r1"], [30.8, 120.8, 2000, "r2"]]}],
-        geofences=[{"type": "Feature", "properties": {"name": "corridor"},
-                    "geometry": {"type": "Polygon", "coordinates": [[[120.7, 30.7],
-                                                                     [120.8, 30.7],
-                                                                     [120.8, 30.8],
-                                                                     [120.7, 30.7]]]}}])
+        tracks=[
+            {
+                "id": "vehicle:浙F1",
+                "label": "浙F1",
+                "points": [[30.7, 120.7, 1000, "r1"], [30.8, 120.8, 2000, "r2"]],
+            }
+        ],
+        geofences=[
+            {
+                "type": "Feature",
+                "properties": {"name": "corridor"},
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [[[120.7, 30.7], [120.8, 30.7], [120.8, 30.8], [120.7, 30.7]]],
+                },
+            }
+        ],
+    )
 
 
 def test_map_page_has_no_cdn_links_and_uses_vendored_files() -> None:
@@ -74,8 +95,7 @@ def test_map_page_allows_only_the_configured_tile_url() -> None:
     html = build_map_html(_layers(), tile_url=tile)
     assert external_urls(html) == []
     assert tile in html
-    others = [u for u in html.split('"') if u.startswith(("http://", "https://"))
-              and u != tile]
+    others = [u for u in html.split('"') if u.startswith(("http://", "https://")) and u != tile]
     assert others == []
 
 
@@ -105,14 +125,16 @@ def test_localize_rewrites_folium_plugin_links() -> None:
 
 
 def test_console_cli_imports_without_qt() -> None:
-    code = ("import sys, console.cli, core.cli; core.cli.build_parser(); "
-            "print('PyQt6' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
-                         text=True, check=True)
+    code = (
+        "import sys, console.cli, core.cli; core.cli.build_parser(); print('PyQt6' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "False"
 
 
-def test_missing_engine_is_reported_not_raised(ctx, monkeypatch) -> None:  # noqa: F811
+def test_missing_engine_is_reported_not_raised(ctx, monkeypatch) -> None:
     from console.context import ConsoleContext
     from console.errors import EngineUnavailableError
 
@@ -124,13 +146,14 @@ def test_missing_engine_is_reported_not_raised(ctx, monkeypatch) -> None:  # noq
         broken.search_backend()
 
 
-def test_chart_growth_keeps_existing_positions(ctx) -> None:  # noqa: F811
+def test_chart_growth_keeps_existing_positions(ctx) -> None:
     from console.chart_model import ChartModel, grow
 
     store = ctx.workspace.store
     seed = store.connection.execute(
         "SELECT entity_id FROM record_entities WHERE entity_id LIKE 'person:%' "
-        "GROUP BY entity_id ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+        "GROUP BY entity_id ORDER BY count(*) DESC LIMIT 1"
+    ).fetchone()[0]
     model = ChartModel()
     graph, pos = grow(store, [], [seed], positions={})
     model.apply(graph, pos)
@@ -138,8 +161,9 @@ def test_chart_growth_keeps_existing_positions(ctx) -> None:  # noqa: F811
     other = next(n for n in model.graph.nodes if n != seed)
     model.move(other, 50.0, -20.0)
     before = dict(model.positions)
-    graph2, pos2 = grow(store, model.node_ids(), [other], positions=model.positions,
-                        keep_seeds=graph.seeds)
+    graph2, pos2 = grow(
+        store, model.node_ids(), [other], positions=model.positions, keep_seeds=graph.seeds
+    )
     new = model.apply(graph2, pos2)
     assert set(before) <= set(model.positions)
     for nid, xy in before.items():
@@ -152,10 +176,11 @@ def test_chart_growth_keeps_existing_positions(ctx) -> None:  # noqa: F811
 def _chart_seed(store) -> str:
     return store.connection.execute(
         "SELECT entity_id FROM record_entities WHERE entity_id LIKE 'person:%' "
-        "GROUP BY entity_id ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+        "GROUP BY entity_id ORDER BY count(*) DESC LIMIT 1"
+    ).fetchone()[0]
 
 
-def test_expansion_in_the_helper_process_equals_the_one_in_a_thread(ctx) -> None:  # noqa: F811
+def test_expansion_in_the_helper_process_equals_the_one_in_a_thread(ctx) -> None:
     """The link chart expands in a helper process (no GIL shared with the window); what comes
     back, unpickled chunk by chunk, is exactly what the same expansion gives in-process."""
     pytest.importorskip("graph.expand", reason="graph engine not importable here")
@@ -165,16 +190,20 @@ def test_expansion_in_the_helper_process_equals_the_one_in_a_thread(ctx) -> None
     store = ctx.workspace.store
     seed = _chart_seed(store)
     local, local_pos = grow(store, [], [seed], positions={}, depth=2, max_nodes=300)
-    graph, pos, _ = unpack(run_in_process(grow_packed, str(store.path), [], [seed],
-                                          positions={}, depth=2, max_nodes=300))
+    graph, pos, _ = unpack(
+        run_in_process(
+            grow_packed, str(store.path), [], [seed], positions={}, depth=2, max_nodes=300
+        )
+    )
     assert len(graph.nodes) > 20, "the seed should have a neighbourhood worth charting"
     assert graph.nodes == local.nodes and graph.edges == local.edges
     assert graph.seeds == local.seeds and graph.truncated == local.truncated
     assert pos == local_pos
     # a path from the seed to the farthest node, added to that chart: only new nodes move
     far = max(graph.nodes, key=lambda n: graph.nodes[n].depth or 0)
-    merged, merged_pos, hops = unpack(run_in_process(
-        path_packed, str(store.path), list(graph.nodes), seed, far, positions=pos))
+    merged, merged_pos, hops = unpack(
+        run_in_process(path_packed, str(store.path), list(graph.nodes), seed, far, positions=pos)
+    )
     assert hops[0] == seed and hops[-1] == far and set(graph.nodes) <= set(merged.nodes)
     assert all(merged_pos[n] == pos[n] for n in graph.nodes)
     # the engine's own error comes back from the helper as raised, naming the culprit
@@ -184,7 +213,7 @@ def test_expansion_in_the_helper_process_equals_the_one_in_a_thread(ctx) -> None
         run_in_process(path_packed, str(store.path), [], seed, "vehicle:NOPE", positions={})
 
 
-def test_cancelled_expansion_stops_in_the_helper_process(ctx) -> None:  # noqa: F811
+def test_cancelled_expansion_stops_in_the_helper_process(ctx) -> None:
     pytest.importorskip("graph.expand", reason="graph engine not importable here")
     from console.chart_model import grow_packed, unpack
     from console.offload import run_in_process
@@ -194,12 +223,25 @@ def test_cancelled_expansion_stops_in_the_helper_process(ctx) -> None:  # noqa: 
     seed = _chart_seed(store)
     token = CancelToken()
     token.cancel()
-    graph, _, _ = unpack(run_in_process(grow_packed, str(store.path), [], [seed], positions={},
-                                        depth=3, max_nodes=300, cancel=token))
+    graph, _, _ = unpack(
+        run_in_process(
+            grow_packed,
+            str(store.path),
+            [],
+            [seed],
+            positions={},
+            depth=3,
+            max_nodes=300,
+            cancel=token,
+        )
+    )
     assert graph.truncated and list(graph.nodes) == [seed]
     # the next task is not affected by the earlier cancellation
-    graph, _, _ = unpack(run_in_process(grow_packed, str(store.path), [], [seed], positions={},
-                                        depth=1, max_nodes=300))
+    graph, _, _ = unpack(
+        run_in_process(
+            grow_packed, str(store.path), [], [seed], positions={}, depth=1, max_nodes=300
+        )
+    )
     assert not graph.truncated and len(graph.nodes) > 1
 
 
@@ -209,20 +251,33 @@ def test_dispatch_map_view_numbers_recommendations_and_leaves_unlocated_out() ->
     from console.mapgen import dispatch_view
 
     def rec(unit_id: str, lat: float | None, stale: bool = False) -> SimpleNamespace:
-        return SimpleNamespace(unit_id=unit_id, name=f"Unit {unit_id}", lat=lat, lon=120.1,
-                               stale=stale, eta_s=420.0)
+        return SimpleNamespace(
+            unit_id=unit_id, name=f"Unit {unit_id}", lat=lat, lon=120.1, stale=stale, eta_s=420.0
+        )
 
-    units = [{"id": u, "label": u, "lat": 30.2, "lon": 120.1, "status": "available",
-              "stale": False} for u in ("A", "B", "C")]
-    incident = {"id": 7, "lat": 30.25, "lon": 120.2, "priority": 1, "category": "盗窃",
-                "address": "西湖区 文三路 1 号", "source_uid": "incidents:J7"}
-    view = dispatch_view(incident, [rec("B", 30.21, stale=True), rec("X", None), rec("A", 30.2)],
-                         units)
+    units = [
+        {"id": u, "label": u, "lat": 30.2, "lon": 120.1, "status": "available", "stale": False}
+        for u in ("A", "B", "C")
+    ]
+    incident = {
+        "id": 7,
+        "lat": 30.25,
+        "lon": 120.2,
+        "priority": 1,
+        "category": "盗窃",
+        "address": "西湖区 文三路 1 号",
+        "source_uid": "incidents:J7",
+    }
+    view = dispatch_view(
+        incident, [rec("B", 30.21, stale=True), rec("X", None), rec("A", 30.2)], units
+    )
     assert view["incident"]["record"] == "incidents:J7"
     assert view["incident"]["label"] == "西湖区 文三路 1 号"
     # the unit without a position is not drawn; ranks follow the engine's order
     assert [(u["id"], u["rank"], u["stale"]) for u in view["units"]] == [
-        ("B", 1, True), ("A", 3, False)]
+        ("B", 1, True),
+        ("A", 3, False),
+    ]
     assert view["units"][0]["eta"] == "ETA 7 min"
     assert [u["id"] for u in view["others"]] == ["C"]
     assert dispatch_view({**incident, "lat": None}, [], units)["incident"] is None

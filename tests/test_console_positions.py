@@ -23,7 +23,7 @@ PUSH_BUDGET_S = 1.0
 
 
 @pytest.fixture
-def board(qtbot: Any, ctx: Any) -> Any:  # noqa: F811
+def board(qtbot: Any, ctx: Any) -> Any:
     from console.bus import Bus
     from console.dispatch_panel import DispatchPanel
 
@@ -44,7 +44,7 @@ def _row(panel: Any, unit_id: str) -> Any:
 
 def test_a_fix_recorded_in_this_process_moves_the_unit_on_the_board_within_a_second(
     qtbot: Any,
-    ctx: Any,  # noqa: F811
+    ctx: Any,
     board: Any,
 ) -> None:
     unit = board.units_model.units[0].id

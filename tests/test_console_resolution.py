@@ -12,7 +12,7 @@ from tests.console_fixtures import ctx, demo_root  # noqa: F401  (fixtures)
 
 
 @pytest.fixture
-def panel(qtbot, ctx) -> Iterator[object]:  # noqa: F811
+def panel(qtbot, ctx) -> Iterator[object]:
     from console.bus import Bus
     from console.resolution_panel import ResolutionPanel
 
@@ -24,13 +24,19 @@ def panel(qtbot, ctx) -> Iterator[object]:  # noqa: F811
     yield p
 
 
-def test_the_demo_queue_shows_planted_pairs_side_by_side(panel, demo_root: Path) -> None:  # noqa: F811
+def test_the_demo_queue_shows_planted_pairs_side_by_side(panel, demo_root: Path) -> None:
     import json
 
-    truth = json.loads((demo_root / "data" / "population" / "identity_truth.json")
-                       .read_text(encoding="utf-8"))
-    pairs = {tuple(sorted((a, b))) for i in truth["identities"]
-             for a in i["entities"] for b in i["entities"] if a != b}
+    truth = json.loads(
+        (demo_root / "data" / "population" / "identity_truth.json").read_text(encoding="utf-8")
+    )
+    pairs = {
+        tuple(sorted((a, b)))
+        for i in truth["identities"]
+        for a in i["entities"]
+        for b in i["entities"]
+        if a != b
+    }
     rows = panel.queue_model.rows
     assert rows, panel.status.text()  # filled on ingest, without running the matcher
     assert {(r.a, r.b) for r in rows} <= pairs  # only true pairs in the demo's queue
@@ -40,7 +46,7 @@ def test_the_demo_queue_shows_planted_pairs_side_by_side(panel, demo_root: Path)
     assert fields["ID number"].weight > 0 and fields["ID number"].a != fields["ID number"].b
 
 
-def test_decisions_change_the_queue_and_are_audited(panel, ctx) -> None:  # noqa: F811
+def test_decisions_change_the_queue_and_are_audited(panel, ctx) -> None:
     n = len(panel.queue_model.rows)
     first = panel.selected()
     panel.unsure_button.click()
@@ -52,8 +58,11 @@ def test_decisions_change_the_queue_and_are_audited(panel, ctx) -> None:  # noqa
     second = panel.selected()
     panel.reject_button.click()
     assert all({r.a, r.b} != {second.a, second.b} for r in panel.queue_model.rows)
-    decisions = [e for e in ctx.workspace.audit.entries()
-                 if e["action"] in ("graph.unsure", "graph.merge", "graph.reject")][-3:]
+    decisions = [
+        e
+        for e in ctx.workspace.audit.entries()
+        if e["action"] in ("graph.unsure", "graph.merge", "graph.reject")
+    ][-3:]
     assert [e["action"] for e in decisions] == ["graph.unsure", "graph.merge", "graph.reject"]
     assert {e["user"] for e in decisions} == {ctx.user}
     panel.queue.split(first.b)  # reversible: the pair comes back for review

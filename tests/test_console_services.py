@@ -16,8 +16,7 @@ from tests.trust_fixtures import PASSWORDS
 pytestmark = [pytest.mark.gui]
 
 
-def test_console_searches_and_expansions_are_checked_and_audited(
-        root: Path, qtbot: object) -> None:  # noqa: F811
+def test_console_searches_and_expansions_are_checked_and_audited(root: Path, qtbot: object) -> None:
     """Local mode: the search panel and the link chart go through the services, as the
     logged-in user (not the OS user, not SUPERBRAIN_USER)."""
     from console.bus import Bus

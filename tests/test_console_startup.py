@@ -67,8 +67,9 @@ def test_open_folder_refuses_a_folder_that_is_not_a_workspace(qtbot, tmp_path: P
     assert dialog.open_folder(tmp_path / "ws") and dialog.workspace == tmp_path / "ws"
 
 
-def test_no_arguments_without_a_display_prints_help(monkeypatch: pytest.MonkeyPatch,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_arguments_without_a_display_prints_help(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """On a server (no display) `superbrain` alone must not try to open a window."""
     from core.cli import main
 

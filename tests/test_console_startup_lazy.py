@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("drain")]
 WAIT = 60_000  # ms; a slow shared machine
 
 
-def test_views_load_when_first_shown_not_while_the_window_starts(qtbot, ctx, settings) -> None:  # noqa: F811
+def test_views_load_when_first_shown_not_while_the_window_starts(qtbot, ctx, settings) -> None:
     from console import qtinit
     from console.mainwindow import MainWindow
 

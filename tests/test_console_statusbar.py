@@ -9,7 +9,7 @@ from tests.console_fixtures import ctx, demo_root, drain, settings  # noqa: F401
 pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("drain")]
 
 
-def test_a_long_backend_error_does_not_widen_the_window(qtbot, ctx, settings) -> None:  # noqa: F811
+def test_a_long_backend_error_does_not_widen_the_window(qtbot, ctx, settings) -> None:
     """A copied workspace's audit-anchor error (≈ 300 characters) in the backend label made
     the main window 3116 px wide; the label is cut and the whole message is in its tooltip."""
     from PyQt6.QtCore import Qt
@@ -26,10 +26,12 @@ def test_a_long_backend_error_does_not_widen_the_window(qtbot, ctx, settings) ->
     qtbot.waitUntil(lambda: window.status_backend.text() != waiting, timeout=30_000)
     qtbot.wait(300)
     assert window.width() <= 1600
-    error = ("store '/tmp/ws/store.sqlite': cannot be checked: the anchor key "
-             "'/root/.local/state/superbrain/anchors/78bafcb12636be0b7ad68153.key' is missing "
-             "(workspace moved or copied, or key deleted); appends stop until `superbrain audit "
-             "repair` re-anchors the log <b>; run `superbrain audit verify` then see docs")
+    error = (
+        "store '/tmp/ws/store.sqlite': cannot be checked: the anchor key "
+        "'/root/.local/state/superbrain/anchors/78bafcb12636be0b7ad68153.key' is missing "
+        "(workspace moved or copied, or key deleted); appends stop until `superbrain audit "
+        "repair` re-anchors the log <b>; run `superbrain audit verify` then see docs"
+    )
     window._show_backend_error(error)
     qtbot.wait(300)
     assert window.width() <= 1600

@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("drain")]
 WAIT = 30_000  # ms; a slow shared CI machine
 
 
-def _window(qtbot, ctx, settings):  # noqa: F811
+def _window(qtbot, ctx, settings):
     from console.mainwindow import MainWindow
 
     window = MainWindow(ctx, settings)
@@ -23,7 +23,7 @@ def _window(qtbot, ctx, settings):  # noqa: F811
     return window
 
 
-def test_main_window_opens_on_demo_workspace(qtbot, ctx, settings) -> None:  # noqa: F811
+def test_main_window_opens_on_demo_workspace(qtbot, ctx, settings) -> None:
     window = _window(qtbot, ctx, settings)
     broken = [k for k, p in window.panels.items() if p.objectName().startswith("broken-")]
     assert broken == []
@@ -37,7 +37,7 @@ def test_main_window_opens_on_demo_workspace(qtbot, ctx, settings) -> None:  # n
     assert settings.value("layout_version") is not None
 
 
-def test_search_fills_results_model_and_record_pane(qtbot, ctx, settings) -> None:  # noqa: F811
+def test_search_fills_results_model_and_record_pane(qtbot, ctx, settings) -> None:
     window = _window(qtbot, ctx, settings)
     panel = window.panels["search"]
     with qtbot.waitSignal(panel.model.first_page, timeout=WAIT) as first:
@@ -55,7 +55,7 @@ def test_search_fills_results_model_and_record_pane(qtbot, ctx, settings) -> Non
     assert window.history.current.ids == (uid,)
 
 
-def test_search_default_window_and_all_time(qtbot, ctx) -> None:  # noqa: F811
+def test_search_default_window_and_all_time(qtbot, ctx) -> None:
     """A workspace with a default window (on by default on a cluster) searches the last N days
     until the analyst ticks 'all time' or picks days; the summary says which."""
     from datetime import UTC, datetime, timedelta
@@ -79,16 +79,19 @@ def test_search_default_window_and_all_time(qtbot, ctx) -> None:  # noqa: F811
         panel.run_query("source:incidents")
     windowed = first.args[0]
     assert windowed.total > 0
-    assert all(h.time is not None and h.time.replace(tzinfo=None) >= since - timedelta(1)
-               for h in panel.model.hits)
+    assert all(
+        h.time is not None and h.time.replace(tzinfo=None) >= since - timedelta(1)
+        for h in panel.model.hits
+    )
     assert "last 45 days" in panel.summary.text()
     with qtbot.waitSignal(panel.model.first_page, timeout=WAIT) as first:
         panel.all_time.setChecked(True)
     everything = first.args[0]
     assert everything.total > windowed.total  # the demo's incidents go back 30-84 days
     assert "last 45 days" not in panel.summary.text()
-    old_days = sorted(b.value for b in everything.facets["day"]
-                      if datetime.fromisoformat(b.value) < since)
+    old_days = sorted(
+        b.value for b in everything.facets["day"] if datetime.fromisoformat(b.value) < since
+    )
     assert old_days
     with qtbot.waitSignal(panel.model.first_page, timeout=WAIT):
         panel.all_time.setChecked(False)
@@ -116,7 +119,7 @@ def test_the_default_window_is_90_days_on_a_cluster_and_none_embedded(tmp_path: 
         window({"default_window_days": -1})
 
 
-def test_results_fetch_more_pages_lazily(qtbot, ctx) -> None:  # noqa: F811
+def test_results_fetch_more_pages_lazily(qtbot, ctx) -> None:
     from console.results_model import PAGE_SIZE, ResultsModel
     from search.model import SearchRequest
 
@@ -131,7 +134,7 @@ def test_results_fetch_more_pages_lazily(qtbot, ctx) -> None:  # noqa: F811
     assert len({h.uid for h in model.hits}) == 2 * PAGE_SIZE  # no page fetched twice
 
 
-def test_plugins_panel_lists_a_broken_plugin(qtbot, ctx, settings) -> None:  # noqa: F811
+def test_plugins_panel_lists_a_broken_plugin(qtbot, ctx, settings) -> None:
     from console.bus import Bus
     from console.plugins_panel import PluginsPanel
 
@@ -152,7 +155,7 @@ def test_plugins_panel_lists_a_broken_plugin(qtbot, ctx, settings) -> None:  # n
         bad.unlink()
 
 
-def test_ingest_worker_reports_progress_and_cancels(qtbot, ctx, tmp_path) -> None:  # noqa: F811
+def test_ingest_worker_reports_progress_and_cancels(qtbot, ctx, tmp_path) -> None:
     from console.bus import Bus
     from console.plugins_panel import PluginsPanel
 
@@ -176,7 +179,7 @@ def test_ingest_worker_reports_progress_and_cancels(qtbot, ctx, tmp_path) -> Non
     assert panel.job is None and not panel.cancel_button.isEnabled()
 
 
-def test_faces_panel_refuses_to_search_without_case_and_purpose(qtbot, ctx) -> None:  # noqa: F811
+def test_faces_panel_refuses_to_search_without_case_and_purpose(qtbot, ctx) -> None:
     from console.bus import Bus
     from console.faces_panel import FacesPanel
 
@@ -196,7 +199,7 @@ def test_faces_panel_refuses_to_search_without_case_and_purpose(qtbot, ctx) -> N
     assert len(ctx.workspace.audit.search(action="face.search")) == entries_before
 
 
-def test_faces_panel_loads_the_gallery_and_models_when_first_shown(qtbot, ctx) -> None:  # noqa: F811
+def test_faces_panel_loads_the_gallery_and_models_when_first_shown(qtbot, ctx) -> None:
     from console.bus import Bus
     from console.faces_panel import FacesPanel
 
@@ -217,8 +220,7 @@ def test_faces_panel_loads_the_gallery_and_models_when_first_shown(qtbot, ctx) -
     assert gallery is not None and gallery.warm_up()["faces"] == panel.warm_report["faces"]
 
 
-def test_dispatch_board_shows_units_and_tells_why_an_assignment_fails(
-        qtbot, ctx) -> None:  # noqa: F811
+def test_dispatch_board_shows_units_and_tells_why_an_assignment_fails(qtbot, ctx) -> None:
     from console.bus import Bus
     from console.dispatch_panel import DispatchPanel
 
@@ -257,7 +259,7 @@ def test_dispatch_board_shows_units_and_tells_why_an_assignment_fails(
     assert unit in done.args[0] and "not available" in done.args[0]
 
 
-def test_dispatch_board_map_shows_incident_and_recommended_units(qtbot, ctx) -> None:  # noqa: F811
+def test_dispatch_board_map_shows_incident_and_recommended_units(qtbot, ctx) -> None:
     """The board's own map (offline page, WebEngine offscreen) draws the selected incident
     with its recommended units, and clicking a unit on it selects the unit on the board."""
     from console import qtinit
@@ -292,15 +294,17 @@ def test_dispatch_board_map_shows_incident_and_recommended_units(qtbot, ctx) -> 
         "Object.values(SB.dispatch._layers).filter(function (l) { return l.getTooltip(); })"
         ".map(function (l) { return l.getTooltip().getContent(); })"
         ".filter(function (t) { return t.indexOf('ETA') >= 0 || t.indexOf('#') >= 0; })",
-        labels.append)
+        labels.append,
+    )
     qtbot.waitUntil(lambda: bool(labels), timeout=WAIT)
     assert len(labels[0]) == 1 + len(recs)
     assert any(f"#{row['id']}" in t for t in labels[0])
     # a click on a unit marker (the page logs superbrain://open/unit/<id>) selects it
     unit = recs[-1].unit_id
     panel.map.view.page().runJavaScript(f"sbOpen('unit', {json.dumps(unit)})")
-    qtbot.waitUntil(lambda: panel.selected_unit() is not None
-                    and panel.selected_unit().id == unit, timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: panel.selected_unit() is not None and panel.selected_unit().id == unit, timeout=WAIT
+    )
     # after the splitter moves, the page still answers, Leaflet follows the new size and the
     # view paints a map, not a blank area (an earlier embedded map froze here)
     panel.split.setSizes([400, 900])
@@ -310,12 +314,13 @@ def test_dispatch_board_map_shows_incident_and_recommended_units(qtbot, ctx) -> 
     qtbot.waitUntil(lambda: bool(size), timeout=WAIT)
     assert abs(size[0] - panel.map.view.width()) <= 2
     image = panel.map.view.grab().toImage()
-    colours = {image.pixel(x, y) for x in range(0, image.width(), 23)
-               for y in range(0, image.height(), 23)}
+    colours = {
+        image.pixel(x, y) for x in range(0, image.width(), 23) for y in range(0, image.height(), 23)
+    }
     assert image.width() == panel.map.view.width() and len(colours) > 3
 
 
-def test_alert_tray_announces_and_acknowledges(qtbot, ctx) -> None:  # noqa: F811
+def test_alert_tray_announces_and_acknowledges(qtbot, ctx) -> None:
     from console.alert_tray import AlertTray
     from console.bus import Bus
 
@@ -327,8 +332,12 @@ def test_alert_tray_announces_and_acknowledges(qtbot, ctx) -> None:  # noqa: F81
     from ops.service import OpsService
 
     OpsService(ctx.workspace).alerts.raise_alert(
-        "watchlist", title="布控车辆 浙F12345 经过卡口", rule="test", subject="vehicle:浙F12345",
-        severity="high")
+        "watchlist",
+        title="布控车辆 浙F12345 经过卡口",
+        rule="test",
+        subject="vehicle:浙F12345",
+        severity="high",
+    )
     with qtbot.waitSignal(tray.alerts_arrived, timeout=WAIT) as arrived:
         tray.poller.poll()
     alert = arrived.args[0][0]
@@ -342,7 +351,7 @@ def test_alert_tray_announces_and_acknowledges(qtbot, ctx) -> None:  # noqa: F81
     assert tray.model.unacked() == sum(1 for a in tray.model.alerts if not a.acked)
 
 
-def test_link_chart_expands_and_exports(qtbot, ctx, tmp_path) -> None:  # noqa: F811
+def test_link_chart_expands_and_exports(qtbot, ctx, tmp_path) -> None:
     from console.bus import Bus
     from console.graph_panel import GraphPanel
 
@@ -352,7 +361,8 @@ def test_link_chart_expands_and_exports(qtbot, ctx, tmp_path) -> None:  # noqa: 
         pytest.skip("graph engine not importable here")
     seed = ctx.workspace.store.connection.execute(
         "SELECT entity_id FROM record_entities WHERE entity_id LIKE 'person:%' "
-        "GROUP BY entity_id ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+        "GROUP BY entity_id ORDER BY count(*) DESC LIMIT 1"
+    ).fetchone()[0]
     with qtbot.waitSignal(panel.changed, timeout=WAIT):
         panel.show_entities([seed])
     qtbot.waitUntil(lambda: panel.job is None, timeout=WAIT)
@@ -370,11 +380,12 @@ def test_link_chart_expands_and_exports(qtbot, ctx, tmp_path) -> None:  # noqa: 
     files = panel.export_graphml(tmp_path / "chart.graphml")
     assert seed in Path(files[0]).read_text(encoding="utf-8")
     exports = ctx.workspace.audit.search(action="graph.export")
-    assert [e["params"]["format"] for e in exports][-2:] == ["png", "graphml"], \
+    assert [e["params"]["format"] for e in exports][-2:] == ["png", "graphml"], (
         "exports from the chart (picture and GraphML) are audited like one from the CLI"
+    )
 
 
-def test_map_panel_loads_offline_page_and_opens_records(qtbot, ctx) -> None:  # noqa: F811
+def test_map_panel_loads_offline_page_and_opens_records(qtbot, ctx) -> None:
     from console import qtinit
     from console.bus import Bus
     from console.map_panel import MapPanel, parse_open_url
@@ -408,7 +419,7 @@ def test_map_panel_loads_offline_page_and_opens_records(qtbot, ctx) -> None:  # 
     assert abs(size[0] - panel.view.width()) <= 2
 
 
-def test_pivot_back_and_forward(qtbot, ctx, settings) -> None:  # noqa: F811
+def test_pivot_back_and_forward(qtbot, ctx, settings) -> None:
     from console.navigation import Focus
 
     window = _window(qtbot, ctx, settings)
@@ -423,8 +434,9 @@ def test_pivot_back_and_forward(qtbot, ctx, settings) -> None:  # noqa: F811
     assert window.tabs.currentWidget() is window.panels["timeline"]
 
 
-def test_login_dialog_refuses_a_wrong_password_and_sets_the_role(qtbot, tmp_path,
-                                                                  monkeypatch) -> None:
+def test_login_dialog_refuses_a_wrong_password_and_sets_the_role(
+    qtbot, tmp_path, monkeypatch
+) -> None:
     from console.context import ConsoleContext
     from console.login import LoginDialog, needs_login
     from core.security import user_store
@@ -454,8 +466,11 @@ def test_zh_cn_translation_is_complete_and_loads(qapp) -> None:
     from console.i18n import I18N_DIR, choose_language, install_translator
 
     tree = ET.parse(I18N_DIR / "superbrain_zh_CN.ts")
-    untranslated = [m.findtext("source") for m in tree.iter("message")
-                    if not (m.findtext("translation") or "").strip()]
+    untranslated = [
+        m.findtext("source")
+        for m in tree.iter("message")
+        if not (m.findtext("translation") or "").strip()
+    ]
     assert untranslated == []
     assert choose_language(None, "zh_CN") == "zh_CN" and choose_language("en", "zh_CN") == "en"
     translator = install_translator(qapp, "zh_CN")
@@ -468,7 +483,7 @@ def test_zh_cn_translation_is_complete_and_loads(qapp) -> None:
     assert QCoreApplication.translate("Panels", "Link chart") == "Link chart"
 
 
-def test_big_chart_is_drawn_in_slices_and_completely(qtbot, ctx) -> None:  # noqa: F811
+def test_big_chart_is_drawn_in_slices_and_completely(qtbot, ctx) -> None:
     """A 4,000-node chart appears a slice per event-loop turn (the window keeps responding),
     and in the end every node and the full set of labels are drawn."""
     import random
@@ -484,8 +499,10 @@ def test_big_chart_is_drawn_in_slices_and_completely(qtbot, ctx) -> None:  # noq
     n = 4000
     assert n > SYNC_NODES
     types = ("person", "phone", "vehicle", "address")
-    nodes = {f"{types[i % 4]}:{i}": GraphNode(f"{types[i % 4]}:{i}", types[i % 4], f"n{i}")
-             for i in range(n)}
+    nodes = {
+        f"{types[i % 4]}:{i}": GraphNode(f"{types[i % 4]}:{i}", types[i % 4], f"n{i}")
+        for i in range(n)
+    }
     ids = list(nodes)
     edges = [GraphEdge(ids[i], ids[rnd.randrange(n)], "called", 1) for i in range(1, n)]
     positions = {nid: (rnd.uniform(-1, 1), rnd.uniform(-1, 1)) for nid in ids}

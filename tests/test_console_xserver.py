@@ -29,22 +29,35 @@ def _xvfb_run() -> str:
     path = shutil.which("xvfb-run")
     if path is None:
         if os.environ.get("SUPERBRAIN_REQUIRE_XSERVER"):
-            pytest.fail("SUPERBRAIN_REQUIRE_XSERVER is set but xvfb-run is missing "
-                        "(apt-get install xvfb)")
-        pytest.skip("no X server: xvfb-run is not installed (apt-get install xvfb; "
-                    ".ci/run does)")
+            pytest.fail(
+                "SUPERBRAIN_REQUIRE_XSERVER is set but xvfb-run is missing (apt-get install xvfb)"
+            )
+        pytest.skip("no X server: xvfb-run is not installed (apt-get install xvfb; .ci/run does)")
     return path
 
 
 def test_pivots_chart_map_timeline_ten_times_keep_the_web_renderer_bounded(
-        demo_root: Path, tmp_path: Path) -> None:  # noqa: F811
+    demo_root: Path, tmp_path: Path
+) -> None:
     xvfb_run = _xvfb_run()
     env = dict(os.environ, PYTHONPATH=str(REPO), QT_QPA_PLATFORM="xcb")
     env.pop("DISPLAY", None)
     proc = subprocess.run(
-        [xvfb_run, "-a", "-s", "-screen 0 1600x1000x24", sys.executable,
-         str(REPO / "tests" / "xserver_pivots.py"), str(demo_root), "10"],
-        env=env, capture_output=True, text=True, timeout=540)
+        [
+            xvfb_run,
+            "-a",
+            "-s",
+            "-screen 0 1600x1000x24",
+            sys.executable,
+            str(REPO / "tests" / "xserver_pivots.py"),
+            str(demo_root),
+            "10",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=540,
+    )
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     assert proc.returncode == 0 and lines, proc.stderr[-3000:]
     report = json.loads(lines[-1])
@@ -54,4 +67,5 @@ def test_pivots_chart_map_timeline_ten_times_keep_the_web_renderer_bounded(
     growth = report["peak"] - report["baseline"]
     assert growth < RENDERER_GROWTH_BOUND, (
         f"web renderer grew by {growth >> 20} MB over ten pivots (bound "
-        f"{RENDERER_GROWTH_BOUND >> 20} MB)")
+        f"{RENDERER_GROWTH_BOUND >> 20} MB)"
+    )

@@ -10,8 +10,19 @@ from tests.zh_walk import english_words, visible_texts
 
 pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("drain")]
 
-PANELS = ("graph", "map", "timeline", "dashboard", "evaluation", "faces", "dispatch", "search",
-          "records", "alerts", "plugins")
+PANELS = (
+    "graph",
+    "map",
+    "timeline",
+    "dashboard",
+    "evaluation",
+    "faces",
+    "dispatch",
+    "search",
+    "records",
+    "alerts",
+    "plugins",
+)
 
 
 def test_english_words_ignores_names_and_query_syntax() -> None:
@@ -20,7 +31,7 @@ def test_english_words_ignores_names_and_query_syntax() -> None:
     assert english_words("Open a photo") == ["Open", "photo"]
 
 
-def test_every_panel_of_the_main_window_is_chinese_in_zh_cn(qtbot, qapp, ctx, settings) -> None:  # noqa: F811
+def test_every_panel_of_the_main_window_is_chinese_in_zh_cn(qtbot, qapp, ctx, settings) -> None:
     from console.i18n import install_translator
     from console.mainwindow import MainWindow
 

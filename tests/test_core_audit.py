@@ -73,12 +73,22 @@ def test_cli_verify_exits_nonzero_and_names_the_line(workspace: object, tmp_path
     root = workspace.root  # type: ignore[attr-defined]
     log = AuditLog(root / "audit.jsonl")
     _fill(root / "audit.jsonl", 3)
-    ok = subprocess.run([sys.executable, "main.py", "audit", "-w", str(root), "verify"],
-                        cwd=REPO, capture_output=True, text=True, timeout=60)
+    ok = subprocess.run(
+        [sys.executable, "main.py", "audit", "-w", str(root), "verify"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert ok.returncode == 0 and "intact" in ok.stdout
     text = log.path.read_text("utf-8").replace("A-1", "A-9")
     log.path.write_text(text, "utf-8")
-    bad = subprocess.run([sys.executable, "main.py", "audit", "-w", str(root), "verify"],
-                         cwd=REPO, capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        [sys.executable, "main.py", "audit", "-w", str(root), "verify"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode == 1
     assert "line" in bad.stdout and "altered" in bad.stdout

@@ -39,6 +39,6 @@ def test_plugins_md_mapping_example_is_valid() -> None:
     from plugins.mapping import parse_mapping
 
     start = DOC.index("```toml\n[source]") + len("```toml\n")
-    block = DOC[start:DOC.index("```", start)]
+    block = DOC[start : DOC.index("```", start)]
     mapping = parse_mapping(tomllib.loads(block), "docs/PLUGINS.md")
     assert [link.type for link in mapping.links] == ["passed"]

@@ -27,9 +27,22 @@ def example_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The example package pip-installed (not editable) into a folder put on sys.path."""
     target = tmp_path_factory.mktemp("example-site")
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--target", str(target), str(EXAMPLE)],
-        check=True, capture_output=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(EXAMPLE),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     sys.path.insert(0, str(target))
     importlib.invalidate_caches()
     yield target
@@ -38,8 +51,13 @@ def example_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def test_builtins_come_from_pyproject_in_declared_order() -> None:
-    assert [e.name for e in extensions(STAGES)] == ["search", "facematch", "ops", "graph",
-                                                    "cluster"]
+    assert [e.name for e in extensions(STAGES)] == [
+        "search",
+        "facematch",
+        "ops",
+        "graph",
+        "cluster",
+    ]
     assert [e.name for e in extensions(ENGINES)] == ["search", "graph", "facematch", "ops"]
     commands = extensions(COMMANDS)
     assert [e.value for e in commands][:2] == ["search.cli", "graph.cli"]
@@ -57,7 +75,8 @@ def test_every_builtin_stage_and_panel_target_exists() -> None:
 
 
 def test_missing_optional_module_is_skipped_but_a_broken_one_is_not(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     absent = Extension("superbrain.commands", "absent", "no_such_engine_xyz.cli", "someone")
     assert load_optional(absent) is None
     (tmp_path / "half_installed_xyz.py").write_text("import no_such_dependency_xyz\n")
@@ -77,12 +96,23 @@ def test_example_package_adds_a_command(example_site: Path, tmp_path: Path) -> N
     with log.open("a", encoding="utf-8") as fh:
         fh.write("a line without separators\n")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(example_site), str(REPO)])}
-    out = subprocess.run([sys.executable, str(REPO / "main.py"), "gridlog-check", str(log)],
-                         capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+    out = subprocess.run(
+        [sys.executable, str(REPO / "main.py"), "gridlog-check", str(log)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=tmp_path,
+    )
     assert out.returncode == 1, out.stderr[-2000:]  # one bad line
     assert f"{log}: 20 rows, 1 bad" in out.stdout
-    help_out = subprocess.run([sys.executable, str(REPO / "main.py"), "--help"],
-                              capture_output=True, text=True, timeout=300, env=env)
+    help_out = subprocess.run(
+        [sys.executable, str(REPO / "main.py"), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert "gridlog-check" in help_out.stdout
 
 
@@ -99,7 +129,10 @@ def test_example_package_adds_a_panel(example_site: Path, workspace: object, qtb
     specs = {s.key: s for s in panel_specs()}
     spec = specs["gridlog"]
     assert (spec.title, spec.place, spec.target) == (
-        "Grid logs", "bottom", "superbrain_example_plugin.panel:GridLogPanel")
+        "Grid logs",
+        "bottom",
+        "superbrain_example_plugin.panel:GridLogPanel",
+    )
     assert list(specs)[:2] == ["search", "graph"]  # built-ins keep their order, add-ons after
     ctx = ConsoleContext(workspace)  # type: ignore[arg-type]
     bus = Bus()
@@ -110,8 +143,7 @@ def test_example_package_adds_a_panel(example_site: Path, workspace: object, qtb
 
 
 @pytest.mark.slow
-def test_clean_registry_hides_installed_packages(example_site: Path, clean_registry: None
-                                                 ) -> None:
+def test_clean_registry_hides_installed_packages(example_site: Path, clean_registry: None) -> None:
     """With the ``clean_registry`` fixture a test sees superbrain's own extensions only."""
     from plugins.registry import discover
 

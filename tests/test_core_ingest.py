@@ -44,8 +44,9 @@ READS_MAPPING = textwrap.dedent("""
 """)
 
 
-def write_reads(path: Path, rows: int, *, encoding: str = "utf-8",
-                bad: dict[int, str] | None = None) -> None:
+def write_reads(
+    path: Path, rows: int, *, encoding: str = "utf-8", bad: dict[int, str] | None = None
+) -> None:
     """Write ``rows`` data rows; ``bad`` maps a data-row index to a malformed replacement line."""
     bad = bad or {}
     with path.open("w", encoding=encoding, newline="") as fh:
@@ -54,9 +55,11 @@ def write_reads(path: Path, rows: int, *, encoding: str = "utf-8",
             if i in bad:
                 fh.write(bad[i] + "\n")
                 continue
-            fh.write(f"{i},2024-03-{1 + i % 28:02d} {i % 24:02d}:{i % 60:02d}:00,30.7{i % 10},"
-                     f"120.7{i % 7},浙F·{10000 + i % 500},K{i % 40:02d},"
-                     f"嘉兴南湖区 入室盗窃 第{i}条\n")
+            fh.write(
+                f"{i},2024-03-{1 + i % 28:02d} {i % 24:02d}:{i % 60:02d}:00,30.7{i % 10},"
+                f"120.7{i % 7},浙F·{10000 + i % 500},K{i % 40:02d},"
+                f"嘉兴南湖区 入室盗窃 第{i}条\n"
+            )
 
 
 @pytest.fixture
@@ -67,7 +70,8 @@ def reads_source() -> MappingSource:
 
 
 def test_gbk_csv_with_three_malformed_rows_quarantines_exactly_those(
-        workspace: Workspace, reads_source: MappingSource, tmp_path: Path) -> None:
+    workspace: Workspace, reads_source: MappingSource, tmp_path: Path
+) -> None:
     path = tmp_path / "reads_gbk.csv"
     bad = {
         10: "10,2024-03-01 01:00:00,30.7,120.7,浙F·1,K01",  # one column short
@@ -89,7 +93,8 @@ def test_gbk_csv_with_three_malformed_rows_quarantines_exactly_those(
 
 
 def test_utf8_bom_and_jsonl_and_xlsx_read_the_same_records(
-        workspace: Workspace, reads_source: MappingSource, tmp_path: Path) -> None:
+    workspace: Workspace, reads_source: MappingSource, tmp_path: Path
+) -> None:
     import openpyxl
 
     csv_path = tmp_path / "bom.csv"
@@ -98,8 +103,12 @@ def test_utf8_bom_and_jsonl_and_xlsx_read_the_same_records(
     xlsx = tmp_path / "reads.xlsx"
     header = ["rid", "t", "lat", "lon", "plate", "cam", "note"]
     rows = [line.split(",") for line in csv_path.read_text("utf-8-sig").splitlines()[1:]]
-    jsonl.write_text("".join(json.dumps(dict(zip(header, r, strict=True)), ensure_ascii=False)
-                             + "\n" for r in rows), "utf-8")
+    jsonl.write_text(
+        "".join(
+            json.dumps(dict(zip(header, r, strict=True)), ensure_ascii=False) + "\n" for r in rows
+        ),
+        "utf-8",
+    )
     book = openpyxl.Workbook()
     sheet = book.active
     assert sheet is not None
@@ -117,23 +126,31 @@ def test_utf8_bom_and_jsonl_and_xlsx_read_the_same_records(
 
 
 def test_reingesting_a_file_creates_no_duplicates(
-        workspace: Workspace, reads_source: MappingSource, tmp_path: Path) -> None:
+    workspace: Workspace, reads_source: MappingSource, tmp_path: Path
+) -> None:
     path = tmp_path / "r.csv"
     write_reads(path, 300)
     ing = Ingestor(workspace, stages=[], batch_size=50)
     first = ing.ingest_file(reads_source, path)
-    counts = (workspace.store.count(), workspace.store.count("entities"),
-              workspace.store.count("links"))
+    counts = (
+        workspace.store.count(),
+        workspace.store.count("entities"),
+        workspace.store.count("links"),
+    )
     assert ing.ingest_file(reads_source, path).status == "skipped"
     forced = ing.ingest_file(reads_source, path, force=True)
     assert first.records == forced.records == 300
-    assert counts == (workspace.store.count(), workspace.store.count("entities"),
-                      workspace.store.count("links"))
+    assert counts == (
+        workspace.store.count(),
+        workspace.store.count("entities"),
+        workspace.store.count("links"),
+    )
     assert workspace.store.count("entities", type="vehicle") == 300
 
 
 def test_cancel_stops_at_a_checkpoint_and_rerun_completes(
-        workspace: Workspace, reads_source: MappingSource, tmp_path: Path) -> None:
+    workspace: Workspace, reads_source: MappingSource, tmp_path: Path
+) -> None:
     path = tmp_path / "r.csv"
     write_reads(path, 1000)
     token = CancelToken()
@@ -176,8 +193,13 @@ def test_sigkill_halfway_then_rerun_ends_with_exact_count(tmp_path: Path) -> Non
         (ws / "plugins" / "reads.toml").write_text(READS_MAPPING, "utf-8")
     cmd = [sys.executable, "main.py", "ingest", "-s", "reads", "--batch-size", "500", str(data)]
     repo = Path(__file__).resolve().parent.parent
-    proc = subprocess.Popen([*cmd, "-w", str(killed_ws)], cwd=repo, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*cmd, "-w", str(killed_ws)],
+        cwd=repo,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     import sqlite3
 
     deadline = time.monotonic() + 120
@@ -197,12 +219,14 @@ def test_sigkill_halfway_then_rerun_ends_with_exact_count(tmp_path: Path) -> Non
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert 0 < done < rows
-    rerun = subprocess.run([*cmd, "-w", str(killed_ws)], cwd=repo, env=env, capture_output=True,
-                           text=True, timeout=300)
+    rerun = subprocess.run(
+        [*cmd, "-w", str(killed_ws)], cwd=repo, env=env, capture_output=True, text=True, timeout=300
+    )
     assert rerun.returncode == 0, rerun.stderr
     assert "resumed after row" in rerun.stdout
-    clean = subprocess.run([*cmd, "-w", str(clean_ws)], cwd=repo, env=env, capture_output=True,
-                           text=True, timeout=300)
+    clean = subprocess.run(
+        [*cmd, "-w", str(clean_ws)], cwd=repo, env=env, capture_output=True, text=True, timeout=300
+    )
     assert clean.returncode == 0, clean.stderr
     counts = []
     for ws in (killed_ws, clean_ws):

@@ -10,8 +10,18 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-PACKAGES = ("core", "plugins", "search", "graph", "facematch", "ops", "centre", "server", "cases",
-            "console")
+PACKAGES = (
+    "core",
+    "plugins",
+    "search",
+    "graph",
+    "facematch",
+    "ops",
+    "centre",
+    "server",
+    "cases",
+    "console",
+)
 
 # library -> packages allowed to import it
 ALLOWED = {
@@ -72,19 +82,30 @@ def test_engines_import_without_qt() -> None:
         f"for m in {modules!r}:\n"
         "    importlib.import_module(m)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
-                         timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
     assert out.returncode == 0, out.stderr[-3000:]
 
 
 def _lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
     """``lint-imports`` with the repository's contracts over the packages found in ``root``."""
     return subprocess.run(
-        [sys.executable, "-c", "import sys; from importlinter.cli import lint_imports_command; "
-         "sys.exit(lint_imports_command())", "--config", str(REPO / "pyproject.toml"),
-         "--no-cache"],
-        cwd=root, capture_output=True, text=True, timeout=300,
-        env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"})
+        [
+            sys.executable,
+            "-c",
+            "import sys; from importlinter.cli import lint_imports_command; "
+            "sys.exit(lint_imports_command())",
+            "--config",
+            str(REPO / "pyproject.toml"),
+            "--no-cache",
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
+    )
 
 
 def test_layer_contract_holds() -> None:
@@ -104,8 +125,11 @@ def test_layer_contract_fails_on_a_violation(tmp_path: Path) -> None:
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_bytes(path.read_bytes())
     victim = tmp_path / "core" / "timeouts.py"
-    victim.write_text(victim.read_text("utf-8") + "\n\ndef _peek():\n"
-                      "    from console import errors\n    return errors\n", "utf-8")
+    victim.write_text(
+        victim.read_text("utf-8") + "\n\ndef _peek():\n"
+        "    from console import errors\n    return errors\n",
+        "utf-8",
+    )
     out = _lint_imports(tmp_path)
     assert out.returncode != 0
     assert "core is not allowed to import console" in out.stdout

@@ -19,8 +19,9 @@ def test_plate_forms_normalise_to_one_key(raw: str) -> None:
     assert normalize.plate(raw) == "浙D12345"
 
 
-@pytest.mark.parametrize("raw", ["+86 138-0013-8000", "13800138000", "0086 13800138000",
-                                 "(+86)138 0013 8000"])
+@pytest.mark.parametrize(
+    "raw", ["+86 138-0013-8000", "13800138000", "0086 13800138000", "(+86)138 0013 8000"]
+)
 def test_phone_forms_normalise_to_one_key(raw: str) -> None:
     assert normalize.phone(raw) == "13800138000"
 
@@ -31,10 +32,25 @@ def test_id_number_normalises_check_letter() -> None:
 
 def test_shipped_schema_declares_types_and_links() -> None:
     schema = load_schema()
-    assert {"person", "phone", "vehicle", "address", "organisation", "incident", "device",
-            "tag"} <= set(schema.entities)
-    assert {"owns", "called", "stayed_at", "passed", "involved_in", "lives_at",
-            "co_located"} <= set(schema.links)
+    assert {
+        "person",
+        "phone",
+        "vehicle",
+        "address",
+        "organisation",
+        "incident",
+        "device",
+        "tag",
+    } <= set(schema.entities)
+    assert {
+        "owns",
+        "called",
+        "stayed_at",
+        "passed",
+        "involved_in",
+        "lives_at",
+        "co_located",
+    } <= set(schema.links)
     assert schema.links["called"].allows("phone", "phone")
     assert not schema.links["called"].allows("vehicle", "phone")
 
@@ -46,15 +62,21 @@ def test_schema_errors_name_file_and_key(tmp_path: Path) -> None:
         load_schema(tmp_path)
 
 
-@pytest.mark.parametrize(("snippet", "message"), [
-    ('[source]\nname="x"\n[fields]\np={role="identifier"}', "needs a normalizer"),
-    ('[source]\nname="x"\n[fields]\np={role="colour"}', "unknown role 'colour'"),
-    ('[source]\nname="x"\n[entities.a]\ntype="spaceship"\nkey="k"', "unknown entity type"),
-    ('[source]\nname="x"\n[entities.a]\ntype="vehicle"\nkey="k"\n[entities.b]\ntype="vehicle"\n'
-     'key="j"\n[[links]]\ntype="called"\nfrom="a"\nto="b"', "cannot join vehicle to vehicle"),
-    ('[source]\nname="x"\n[[links]]\ntype="owns"\nfrom="a"\nto="b"', "unknown entity alias"),
-    ('[fields]\n', "missing [source]"),
-])
+@pytest.mark.parametrize(
+    ("snippet", "message"),
+    [
+        ('[source]\nname="x"\n[fields]\np={role="identifier"}', "needs a normalizer"),
+        ('[source]\nname="x"\n[fields]\np={role="colour"}', "unknown role 'colour'"),
+        ('[source]\nname="x"\n[entities.a]\ntype="spaceship"\nkey="k"', "unknown entity type"),
+        (
+            '[source]\nname="x"\n[entities.a]\ntype="vehicle"\nkey="k"\n[entities.b]\ntype="vehicle"\n'
+            'key="j"\n[[links]]\ntype="called"\nfrom="a"\nto="b"',
+            "cannot join vehicle to vehicle",
+        ),
+        ('[source]\nname="x"\n[[links]]\ntype="owns"\nfrom="a"\nto="b"', "unknown entity alias"),
+        ("[fields]\n", "missing [source]"),
+    ],
+)
 def test_invalid_mappings_are_refused_with_reason(snippet: str, message: str) -> None:
     with pytest.raises(SchemaError) as err:
         parse_mapping(tomllib.loads(snippet), "m.toml")
@@ -71,10 +93,10 @@ def test_workspace_init_open_and_bad_config(tmp_path: Path) -> None:
     ws.close()
     with pytest.raises(WorkspaceError, match="not a superbrain workspace"):
         Workspace.open(tmp_path / "nowhere")
-    (ws.root / "superbrain.toml").write_text('[search]\nreplicas = -1\n')
+    (ws.root / "superbrain.toml").write_text("[search]\nreplicas = -1\n")
     with pytest.raises(WorkspaceError, match="replicas must be a whole number"):
         Workspace.open(ws.root)
-    (ws.root / "superbrain.toml").write_text('[search]\nreplicas = 2\n')
+    (ws.root / "superbrain.toml").write_text("[search]\nreplicas = 2\n")
     assert Workspace.open(ws.root).search_config.replicas == 2
     (ws.root / "superbrain.toml").write_text('[search]\nbackend = "solr"\n')
     with pytest.raises(WorkspaceError, match="solr"):

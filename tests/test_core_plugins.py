@@ -76,7 +76,8 @@ def test_broken_plugins_are_reported_and_others_load(plugin_ws: Workspace) -> No
 
 
 def test_plugin_raising_on_10th_record_fails_that_file_only(
-        plugin_ws: Workspace, tmp_path: Path) -> None:
+    plugin_ws: Workspace, tmp_path: Path
+) -> None:
     found = discover(plugin_ws.plugin_folders(), use_entry_points=False)
     flaky_file = tmp_path / "f.txt"
     flaky_file.write_text("\n".join(f"r{i}" for i in range(1, 31)))
@@ -96,7 +97,11 @@ def test_plugin_raising_on_10th_record_fails_that_file_only(
 def test_sources_command_lists_both_errors(plugin_ws: Workspace) -> None:
     out = subprocess.run(
         [sys.executable, "main.py", "sources", "--json", "-w", str(plugin_ws.root)],
-        cwd=REPO, capture_output=True, text=True, timeout=120)
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     rows = {r["name"]: r for r in json.loads(out.stdout)}
     assert rows["exploding"]["status"] == "broken"
@@ -113,12 +118,26 @@ def test_sources_command_lists_both_errors(plugin_ws: Workspace) -> None:
 
 
 def test_example_plugin_package_installs_and_ingests(
-        workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--target", str(target), str(REPO / "examples" / "superbrain-example-plugin")],
-        check=True, capture_output=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(REPO / "examples" / "superbrain-example-plugin"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     monkeypatch.syspath_prepend(str(target))
     importlib.invalidate_caches()
     found = discover()
@@ -131,7 +150,10 @@ def test_example_plugin_package_installs_and_ingests(
         fh.write("garbage line without separators\n")
     report = Ingestor(workspace, stages=[]).ingest_file(plugin, files[0])
     assert (report.status, report.records, report.rejects) == ("done", 50, 1)
-    workers = {line.split("|")[1].strip() for line in files[0].read_text("utf-8").splitlines()
-               if line.count("|") == 5}
+    workers = {
+        line.split("|")[1].strip()
+        for line in files[0].read_text("utf-8").splitlines()
+        if line.count("|") == 5
+    }
     assert workspace.store.count("entities", type="phone") == len(workers)
     assert workspace.store.count("links", type="owns") == 50

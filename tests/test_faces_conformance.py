@@ -76,8 +76,9 @@ CASE = "2026-FT-0001"  # face searches name an opened case (docs/CASES.md)
 
 
 @pytest.mark.skipif(FACES is None, reason="shared face photos absent (SUPERBRAIN_FACES_DIR)")
-def test_a_cluster_gallery_behaves_like_the_embedded_one(tmp_path: object,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_cluster_gallery_behaves_like_the_embedded_one(
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from core.workspace import Workspace
     from tests.test_faces_pipeline import analysed_lfw_small
 
@@ -86,8 +87,7 @@ def test_a_cluster_gallery_behaves_like_the_embedded_one(tmp_path: object,
     prefix = f"sbtest-cluster-{uuid.uuid4().hex[:8]}"
     local_ws = Workspace.init(tmp_path / "local")  # type: ignore[operator]
     cluster_ws = Workspace.init(tmp_path / "cluster")  # type: ignore[operator]
-    cluster_ws.config["faces"] = {"backend": "elasticsearch", "url": url,
-                                  "index_prefix": prefix}
+    cluster_ws.config["faces"] = {"backend": "elasticsearch", "url": url, "index_prefix": prefix}
     from tests.faces_fixtures import open_cases
 
     for ws in (local_ws, cluster_ws):  # a face search names a case the user belongs to
@@ -102,18 +102,29 @@ def test_a_cluster_gallery_behaves_like_the_embedded_one(tmp_path: object,
                 if name in strangers:
                     continue
                 for n, image in enumerate(images[:3]):
-                    g.enroll_faces(image, record_uid=f"watchlist:{name}-{n}",
-                                   entity_id=f"person:{name}", save=False)
+                    g.enroll_faces(
+                        image,
+                        record_uid=f"watchlist:{name}-{n}",
+                        entity_id=f"person:{name}",
+                        save=False,
+                    )
             g.save()
-        probes = [img for name, imgs in photos.items() for img in
-                  (imgs if name in strangers else imgs[3:])]
+        probes = [
+            img
+            for name, imgs in photos.items()
+            for img in (imgs if name in strangers else imgs[3:])
+        ]
         for image in probes:
             a, b = (g.search(image, case=CASE, purpose="conformance", k=5) for g in galleries)
             assert [c.face_id for c in a.candidates] == [c.face_id for c in b.candidates]
-            assert [c.above_threshold for c in a.candidates] == \
-                [c.above_threshold for c in b.candidates]
-            assert np.allclose([c.similarity for c in a.candidates],
-                               [c.similarity for c in b.candidates], atol=2e-3)
+            assert [c.above_threshold for c in a.candidates] == [
+                c.above_threshold for c in b.candidates
+            ]
+            assert np.allclose(
+                [c.similarity for c in a.candidates],
+                [c.similarity for c in b.candidates],
+                atol=2e-3,
+            )
             assert a.gallery_size == b.gallery_size == 24
         audit = cluster_ws.audit.search(action="face.search")
         assert len(audit) == len(probes) and audit[-1]["case"] == CASE
@@ -151,9 +162,24 @@ def test_face_migration_resumes_where_it_stopped(tmp_path: object, es_index: obj
     store = FaceStore(tmp_path / "gallery.sqlite")  # type: ignore[operator]
     vectors = descriptor_like(250, seed=5)
     for i in range(250):
-        store.replace_photo(f"r:{i}", "photo", f"/p/{i}.jpg", f"{i:064x}", [{
-            "face_index": 0, "entity_id": None, "entity_label": None, "box": (0, 0, 1, 1),
-            "size": 1, "quality": 1.0, "vector": vectors[i]}], "tester")
+        store.replace_photo(
+            f"r:{i}",
+            "photo",
+            f"/p/{i}.jpg",
+            f"{i:064x}",
+            [
+                {
+                    "face_index": 0,
+                    "entity_id": None,
+                    "entity_label": None,
+                    "box": (0, 0, 1, 1),
+                    "size": 1,
+                    "quality": 1.0,
+                    "vector": vectors[i],
+                }
+            ],
+            "tester",
+        )
     first = migrate(store, es_index, batch=100, cancel=_CancelAfter(1))  # type: ignore[arg-type]
     assert first.cancelled and first.sent == 100
     second = migrate(store, es_index, batch=100)  # type: ignore[arg-type]

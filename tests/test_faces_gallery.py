@@ -19,8 +19,10 @@ from tests.test_faces_pipeline import analysed_lfw_small, lfw_small
 
 FACES = faces_dir()
 pytestmark = pytest.mark.skipif(
-    FACES is None, reason="shared face photos absent (set SUPERBRAIN_FACES_DIR to "
-                          "../shared/data/faces with lfw-small/ and multi/)")
+    FACES is None,
+    reason="shared face photos absent (set SUPERBRAIN_FACES_DIR to "
+    "../shared/data/faces with lfw-small/ and multi/)",
+)
 
 ENROLLED_PHOTOS = 3  # per identity; the rest are unseen probes
 STRANGERS = ("Serena_Williams", "Tony_Blair")  # never enrolled
@@ -35,9 +37,13 @@ def gallery(workspace: object) -> Gallery:
         if name in STRANGERS:
             continue
         for n, image in enumerate(images[:ENROLLED_PHOTOS]):
-            g.enroll_faces(image, record_uid=f"watchlist:{name}-{n}",
-                           entity_id=f"person:{name}", entity_label=name.replace("_", " "),
-                           save=False)
+            g.enroll_faces(
+                image,
+                record_uid=f"watchlist:{name}-{n}",
+                entity_id=f"person:{name}",
+                entity_label=name.replace("_", " "),
+                save=False,
+            )
     g.save()
     yield g
     g.close()
@@ -76,8 +82,9 @@ def test_a_stranger_gets_no_candidate_above_threshold(gallery: Gallery) -> None:
 
 
 def test_candidates_carry_threshold_fmr_links_and_the_lead_label(gallery: Gallery) -> None:
-    result = gallery.search(probe("Colin_Powell", 4), case="2026-FT-0007",
-                            purpose="robbery suspect", k=3)
+    result = gallery.search(
+        probe("Colin_Powell", 4), case="2026-FT-0007", purpose="robbery suspect", k=3
+    )
     assert result.notice == LEAD_NOTICE and "confirm" in result.notice
     assert result.gallery_size == 24
     ranks = [c.rank for c in result.candidates]
@@ -105,21 +112,24 @@ def test_search_is_audited_with_probe_hash(gallery: Gallery, workspace: object) 
     assert workspace.audit.verify() == []  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("case,purpose", [("", "x"), ("  ", "x"), (None, "x"),
-                                          ("2026-FT-0101", ""), ("2026-FT-0101", None)])
+@pytest.mark.parametrize(
+    "case,purpose",
+    [("", "x"), ("  ", "x"), (None, "x"), ("2026-FT-0101", ""), ("2026-FT-0101", None)],
+)
 def test_search_and_verify_refuse_without_case_or_purpose(
-        gallery: Gallery, workspace: object, case: str | None, purpose: str | None) -> None:
+    gallery: Gallery, workspace: object, case: str | None, purpose: str | None
+) -> None:
     before = len(list(workspace.audit.entries()))  # type: ignore[attr-defined]
     with pytest.raises(SafeguardError, match="refused"):
         gallery.search(probe("Laura_Bush", 4), case=case, purpose=purpose)
     with pytest.raises(SafeguardError, match="refused"):
-        gallery.verify(probe("Laura_Bush", 4), probe("Laura_Bush", 3), case=case,
-                       purpose=purpose)
+        gallery.verify(probe("Laura_Bush", 4), probe("Laura_Bush", 3), case=case, purpose=purpose)
     assert len(list(workspace.audit.entries())) == before  # type: ignore[attr-defined]
 
 
-def test_cli_refuses_a_search_without_case(gallery: Gallery, workspace: object,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_refuses_a_search_without_case(
+    gallery: Gallery, workspace: object, capsys: pytest.CaptureFixture[str]
+) -> None:
     photo = str(lfw_small()["Laura_Bush"][4])
     ws = str(workspace.root)  # type: ignore[attr-defined]
     with pytest.raises(SystemExit) as exc:
@@ -130,8 +140,9 @@ def test_cli_refuses_a_search_without_case(gallery: Gallery, workspace: object,
 
 
 def test_review_is_audited_and_changes_nothing_else(gallery: Gallery, workspace: object) -> None:
-    result = gallery.search(probe("Gerhard_Schroeder", 4), case="2026-FT-0003",
-                            purpose="lead check")
+    result = gallery.search(
+        probe("Gerhard_Schroeder", 4), case="2026-FT-0003", purpose="lead check"
+    )
     top = result.candidates[0]
     size = len(gallery)
     out = gallery.review(top, "confirmed", "same scar on the left cheek")
@@ -150,10 +161,18 @@ def test_review_is_audited_and_changes_nothing_else(gallery: Gallery, workspace:
 
 
 def test_verify_one_to_one(gallery: Gallery, workspace: object) -> None:
-    same = gallery.verify(probe("Jennifer_Capriati", 0), probe("Jennifer_Capriati", 4),
-                          case="2026-FT-0005", purpose="alibi check")
-    other = gallery.verify(probe("Jennifer_Capriati", 0), probe("Ariel_Sharon", 0),
-                           case="2026-FT-0005", purpose="alibi check")
+    same = gallery.verify(
+        probe("Jennifer_Capriati", 0),
+        probe("Jennifer_Capriati", 4),
+        case="2026-FT-0005",
+        purpose="alibi check",
+    )
+    other = gallery.verify(
+        probe("Jennifer_Capriati", 0),
+        probe("Ariel_Sharon", 0),
+        case="2026-FT-0005",
+        purpose="alibi check",
+    )
     assert same.above_threshold and not other.above_threshold
     assert same.notice == LEAD_NOTICE
     assert len(workspace.audit.search(action="face.verify")) == 2  # type: ignore[attr-defined]
@@ -176,15 +195,18 @@ def test_a_probe_with_several_faces_searches_one_or_all(gallery: Gallery) -> Non
 
 def test_remove_and_add_without_rebuild(gallery: Gallery, workspace: object) -> None:
     image = probe("George_W_Bush", 4)
-    assert gallery.search(image, case="2026-FT-0000", purpose="p").candidates[0].entity_id == \
-        "person:George_W_Bush"
+    assert (
+        gallery.search(image, case="2026-FT-0000", purpose="p").candidates[0].entity_id
+        == "person:George_W_Bush"
+    )
     for n in range(ENROLLED_PHOTOS):
         assert gallery.remove_record(f"watchlist:George_W_Bush-{n}") == 1
     after = gallery.search(image, case="2026-FT-0000", purpose="p", k=24)
     assert all(c.entity_id != "person:George_W_Bush" for c in after.candidates)
     assert len(after.candidates) == 21
-    new = gallery.enroll_faces(probe("George_W_Bush", 0), record_uid="registry:gwb",
-                               entity_id="person:George_W_Bush")
+    new = gallery.enroll_faces(
+        probe("George_W_Bush", 0), record_uid="registry:gwb", entity_id="person:George_W_Bush"
+    )
     assert len(new) == 1
     again = Gallery(workspace)  # type: ignore[arg-type]  # reads the saved index
     top = again.search(image, case="2026-FT-0000", purpose="p").candidates[0]
@@ -194,15 +216,21 @@ def test_remove_and_add_without_rebuild(gallery: Gallery, workspace: object) -> 
 
 def test_ingest_stage_enrols_record_photos_once(workspace: object, tmp_path: Path) -> None:
     people = lfw_small()
-    records = [Record(source="watchlist", id=f"W{n}", type="watch",
-                      attachments={"photo": str(people[name][0])},
-                      entities=(EntityRef("phone", f"1380000000{n}"),
-                                EntityRef("person", name, name)))
-               for n, name in enumerate(["Ariel_Sharon", "Laura_Bush", "Hugo_Chavez"])]
+    records = [
+        Record(
+            source="watchlist",
+            id=f"W{n}",
+            type="watch",
+            attachments={"photo": str(people[name][0])},
+            entities=(EntityRef("phone", f"1380000000{n}"), EntityRef("person", name, name)),
+        )
+        for n, name in enumerate(["Ariel_Sharon", "Laura_Bush", "Hugo_Chavez"])
+    ]
     bad = tmp_path / "scan.jpg"
     bad.write_bytes(b"\xff\xd8\xff\xe0 broken")
-    records.append(Record(source="watchlist", id="W9", type="watch",
-                          attachments={"photo": str(bad)}))
+    records.append(
+        Record(source="watchlist", id="W9", type="watch", attachments={"photo": str(bad)})
+    )
     plain = [Record(source="incidents", id="I1", type="incident", text={"summary": "x"})]
 
     stage = make_stage(workspace)  # type: ignore[arg-type]
@@ -224,8 +252,7 @@ def test_ingest_stage_enrols_record_photos_once(workspace: object, tmp_path: Pat
     g.close()
 
 
-def test_face_search_needs_a_case_the_user_belongs_to(gallery: Gallery,
-                                                     workspace: object) -> None:
+def test_face_search_needs_a_case_the_user_belongs_to(gallery: Gallery, workspace: object) -> None:
     from cases.api import member_remove, member_set
     from core.security import Session
     from core.services import ServiceContext
@@ -234,14 +261,18 @@ def test_face_search_needs_a_case_the_user_belongs_to(gallery: Gallery,
         gallery.search(probe("Laura_Bush", 4), case="2026-FT-0999", purpose="lead")
     lead = ServiceContext(workspace, Session("tester", "administrator"))
     member_set(lead, case="2026-FT-0003", member="lead2", role="lead")
-    member_remove(ServiceContext(workspace, Session("lead2", "analyst")), case="2026-FT-0003",
-                  member="tester")
+    member_remove(
+        ServiceContext(workspace, Session("lead2", "analyst")), case="2026-FT-0003", member="tester"
+    )
     with pytest.raises(SafeguardError, match="not a member"):
-        gallery.verify(probe("Laura_Bush", 4), probe("Laura_Bush", 3), case="2026-FT-0003",
-                       purpose="lead")
+        gallery.verify(
+            probe("Laura_Bush", 4), probe("Laura_Bush", 3), case="2026-FT-0003", purpose="lead"
+        )
     denied = workspace.audit.search(action="access.denied")  # type: ignore[attr-defined]
     assert [(e["params"]["action"], e["case"]) for e in denied] == [
-        ("face.search", "2026-FT-0999"), ("face.verify", "2026-FT-0003")]
+        ("face.search", "2026-FT-0999"),
+        ("face.verify", "2026-FT-0003"),
+    ]
     assert workspace.audit.search(action="face.search") == []  # type: ignore[attr-defined]
 
 
@@ -249,10 +280,16 @@ def test_cli_enroll_search_review(workspace: object, capsys: pytest.CaptureFixtu
     import json
 
     people = lfw_small()
-    records = [Record(source="registry", id=name, type="person",
-                      attachments={"photo": str(people[name][0])},
-                      entities=(EntityRef("person", name, name),))
-               for name in ("Colin_Powell", "Serena_Williams")]
+    records = [
+        Record(
+            source="registry",
+            id=name,
+            type="person",
+            attachments={"photo": str(people[name][0])},
+            entities=(EntityRef("person", name, name),),
+        )
+        for name in ("Colin_Powell", "Serena_Williams")
+    ]
     workspace.store.upsert_batch(records)  # type: ignore[attr-defined]
     root = str(workspace.root)  # type: ignore[attr-defined]
     assert cli_main(["faces", "enroll", "-w", root]) == 0
@@ -261,19 +298,64 @@ def test_cli_enroll_search_review(workspace: object, capsys: pytest.CaptureFixtu
     assert "0 photos enrolled" in capsys.readouterr().out
     probe_photo = str(people["Serena_Williams"][3])
     # a case number no case has is refused, saying how to open one; nothing is searched
-    assert cli_main(["faces", "search", "-w", root, probe_photo, "--case", "2026-FT-0011",
-                     "--purpose", "assault"]) == 2
+    assert (
+        cli_main(
+            [
+                "faces",
+                "search",
+                "-w",
+                root,
+                probe_photo,
+                "--case",
+                "2026-FT-0011",
+                "--purpose",
+                "assault",
+            ]
+        )
+        == 2
+    )
     assert "superbrain cases create" in capsys.readouterr().err
     assert workspace.audit.search(action="face.search") == []  # type: ignore[attr-defined]
     open_cases(workspace)
-    assert cli_main(["faces", "search", "-w", root, probe_photo, "--case", "2026-FT-0011",
-                     "--purpose", "assault", "-k", "2", "--json"]) == 0
+    assert (
+        cli_main(
+            [
+                "faces",
+                "search",
+                "-w",
+                root,
+                probe_photo,
+                "--case",
+                "2026-FT-0011",
+                "--purpose",
+                "assault",
+                "-k",
+                "2",
+                "--json",
+            ]
+        )
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     top = out["faces"][0]["candidates"][0]
     assert top["entity_id"] == "person:Serena_Williams" and top["above_threshold"]
     assert out["notice"] == LEAD_NOTICE
-    assert cli_main(["faces", "review", "-w", root, out["search_id"], str(top["face_id"]),
-                     "rejected", "--note", "different ear shape"]) == 0
+    assert (
+        cli_main(
+            [
+                "faces",
+                "review",
+                "-w",
+                root,
+                out["search_id"],
+                str(top["face_id"]),
+                "rejected",
+                "--note",
+                "different ear shape",
+            ]
+        )
+        == 0
+    )
     review = workspace.audit.search(action="face.review")[-1]  # type: ignore[attr-defined]
     assert review["case"] == "2026-FT-0011" and review["params"]["note"] == "different ear shape"
 
@@ -283,14 +365,19 @@ def test_warm_up_loads_the_index_its_compiled_search_and_the_models(workspace: o
     g = Gallery(workspace, index_kind="hnsw-sq")  # type: ignore[arg-type]
     for name, images in analysed_lfw_small().items():
         if name not in STRANGERS:
-            g.enroll_faces(images[0], record_uid=f"watchlist:{name}",
-                           entity_id=f"person:{name}", save=False)
+            g.enroll_faces(
+                images[0], record_uid=f"watchlist:{name}", entity_id=f"person:{name}", save=False
+            )
     # the approximate index trains on at least 256 faces: fill up with descriptor-like ones
     for n, vector in enumerate(descriptor_like(300, seed=4)):
-        face = Face(index=0, box=(0, 0, 100, 100), size=100, score=1.0, quality=1.0,
-                    descriptor=vector)
-        g.enroll_faces(ImageFaces(f"filler-{n}.jpg", f"{n:064x}", 100, 100, (face,)),
-                       record_uid=f"registry:filler-{n}", save=False)
+        face = Face(
+            index=0, box=(0, 0, 100, 100), size=100, score=1.0, quality=1.0, descriptor=vector
+        )
+        g.enroll_faces(
+            ImageFaces(f"filler-{n}.jpg", f"{n:064x}", 100, 100, (face,)),
+            record_uid=f"registry:filler-{n}",
+            save=False,
+        )
     g.save()
     g.close()
     reopened = Gallery(workspace, index_kind="hnsw-sq")  # type: ignore[arg-type]
@@ -301,12 +388,14 @@ def test_warm_up_loads_the_index_its_compiled_search_and_the_models(workspace: o
         compiled = False
     else:
         compiled = True
-    assert report == {"faces": len(analysed_lfw_small()) - len(STRANGERS) + 300,
-                      "index": "hnsw-sq",
-                      "compiled_search": compiled, "engine": reopened.pipeline.engine}
+    assert report == {
+        "faces": len(analysed_lfw_small()) - len(STRANGERS) + 300,
+        "index": "hnsw-sq",
+        "compiled_search": compiled,
+        "engine": reopened.pipeline.engine,
+    }
     assert report["engine"].startswith("onnxruntime")
     open_cases(workspace)
-    top = reopened.search(probe("George_W_Bush", 4), case="2026-FT-0000",
-                          purpose="p").candidates[0]
+    top = reopened.search(probe("George_W_Bush", 4), case="2026-FT-0000", purpose="p").candidates[0]
     assert top.entity_id == "person:George_W_Bush" and top.above_threshold
     reopened.close()

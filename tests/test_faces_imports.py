@@ -20,8 +20,9 @@ def test_facematch_imports_without_qt_dlib_or_faiss() -> None:
         "loaded = sorted(m for m in heavy if m in sys.modules)\n"
         "print(','.join(loaded))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "", f"imported eagerly: {out.stdout.strip()}"
 
 

@@ -113,8 +113,9 @@ def test_hnsw_sq_similarities_are_exact_cosines() -> None:
         VectorIndex.build(np.arange(10), vecs[:10], "hnsw-sq")
 
 
-def test_a_crash_during_save_leaves_the_previous_index(tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_crash_during_save_leaves_the_previous_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "index.faiss"
     ix = VectorIndex.build(np.arange(100), unit_vectors(100), "flat")
     ix.save(path)
@@ -153,20 +154,22 @@ def test_a_torn_file_falls_back_to_prev_in_the_gallery(workspace: object) -> Non
 
 def fake_photo(n: int) -> ImageFaces:
     vec = unit_vectors(1, seed=100 + n)[0]
-    face = Face(index=0, box=(10, 10, 110, 110), size=100, score=2.0, quality=0.9,
-                descriptor=vec)
-    return ImageFaces(source=f"/photos/{n}.jpg", sha256=f"{n:064d}", width=200, height=200,
-                      faces=(face,))
+    face = Face(index=0, box=(10, 10, 110, 110), size=100, score=2.0, quality=0.9, descriptor=vec)
+    return ImageFaces(
+        source=f"/photos/{n}.jpg", sha256=f"{n:064d}", width=200, height=200, faces=(face,)
+    )
 
 
 def test_gallery_survives_a_crash_between_metadata_and_index(
-        workspace: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    workspace: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
     g = Gallery(workspace)  # type: ignore[arg-type]
     for n in range(4):
         g.enroll_faces(fake_photo(n), record_uid=f"r:{n}", save=False)
     g.save()
-    monkeypatch.setattr(index_module, "_commit_file",
-                        lambda tmp, target: (_ for _ in ()).throw(OSError("killed")))
+    monkeypatch.setattr(
+        index_module, "_commit_file", lambda tmp, target: (_ for _ in ()).throw(OSError("killed"))
+    )
     with pytest.raises(OSError):
         g.enroll_faces(fake_photo(4), record_uid="r:4")  # metadata committed, index not
     monkeypatch.undo()
@@ -207,8 +210,9 @@ def test_killing_a_process_mid_save_leaves_a_loadable_index(tmp_path: Path) -> N
         assert len(index) in (1000, 60000) and header["count"] == len(index)
 
 
-def test_rebuild_command_changes_kind(workspace: object,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_rebuild_command_changes_kind(
+    workspace: object, capsys: pytest.CaptureFixture[str]
+) -> None:
     g = Gallery(workspace)  # type: ignore[arg-type]
     for n in range(5):
         g.enroll_faces(fake_photo(n), record_uid=f"r:{n}", save=False)
@@ -243,8 +247,7 @@ def test_a_probe_without_faces_is_refused(workspace: object) -> None:
 
     g = Gallery(workspace)  # type: ignore[arg-type]
     g.enroll_faces(fake_photo(0), record_uid="r:0")
-    empty = ImageFaces(source="/probes/wall.jpg", sha256="0" * 64, width=10, height=10,
-                       faces=())
+    empty = ImageFaces(source="/probes/wall.jpg", sha256="0" * 64, width=10, height=10, faces=())
     with pytest.raises(NoFaceError, match="wall"):
         g.search(empty, case="2026-FT-0000", purpose="p")
     with pytest.raises(NoFaceError):

@@ -20,9 +20,10 @@ from tests.faces_fixtures import descriptor_like
 
 
 def recall(found: np.ndarray, vecs: np.ndarray, ids: np.ndarray, queries: np.ndarray) -> float:
-    exact = ids[np.argsort(-(queries @ vecs.T), axis=1)[:, :found.shape[1]]]
-    return float(np.mean([len(set(a) & set(b)) / len(a) for a, b in zip(found, exact,
-                                                                         strict=True)]))
+    exact = ids[np.argsort(-(queries @ vecs.T), axis=1)[:, : found.shape[1]]]
+    return float(
+        np.mean([len(set(a) & set(b)) / len(a) for a, b in zip(found, exact, strict=True)])
+    )
 
 
 def faiss_search(ix: VectorIndex, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -84,8 +85,11 @@ def test_reordered_index_saves_loads_removes_and_finds_the_same(tmp_path: Path) 
 
 
 def test_compiled_search_matches_faiss_recall_with_exact_similarities() -> None:
-    pytest.importorskip("numba", reason="the compiled search needs numba; faiss searches "
-                                        "without it (covered by the other tests)")
+    pytest.importorskip(
+        "numba",
+        reason="the compiled search needs numba; faiss searches "
+        "without it (covered by the other tests)",
+    )
     vecs = descriptor_like(5000, seed=5)
     ids = np.arange(5000)
     ix = VectorIndex.build(ids, vecs, "hnsw-sq")
@@ -160,7 +164,8 @@ def test_removed_faces_are_left_out_but_k_live_results_come_back() -> None:
 
 
 def test_without_numba_or_with_a_failed_compile_faiss_searches(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from facematch import graph_search
 
     vecs = descriptor_like(1000, seed=13)

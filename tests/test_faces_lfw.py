@@ -22,15 +22,23 @@ from facematch.pipeline import PipelineOptions
 
 def test_read_pairs_builds_folds_and_names_bad_lines(tmp_path: Path) -> None:
     path = tmp_path / "pairs.txt"
-    path.write_text("2\t1\nAnn\t1\t2\nBob\t1\tCid\t3\nDan\t4\t5\nEve\t1\tFay\t2\n",
-                    encoding="utf-8")
+    path.write_text(
+        "2\t1\nAnn\t1\t2\nBob\t1\tCid\t3\nDan\t4\t5\nEve\t1\tFay\t2\n", encoding="utf-8"
+    )
     folds = read_pairs(path)
-    assert folds == [[("Ann/Ann_0001.jpg", "Ann/Ann_0002.jpg", True),
-                      ("Bob/Bob_0001.jpg", "Cid/Cid_0003.jpg", False)],
-                     [("Dan/Dan_0004.jpg", "Dan/Dan_0005.jpg", True),
-                      ("Eve/Eve_0001.jpg", "Fay/Fay_0002.jpg", False)]]
-    path.write_text("2\t1\nAnn\t1\t2\nBob\tx\tCid\t3\nDan\t4\t5\nEve\t1\tFay\t2\n",
-                    encoding="utf-8")
+    assert folds == [
+        [
+            ("Ann/Ann_0001.jpg", "Ann/Ann_0002.jpg", True),
+            ("Bob/Bob_0001.jpg", "Cid/Cid_0003.jpg", False),
+        ],
+        [
+            ("Dan/Dan_0004.jpg", "Dan/Dan_0005.jpg", True),
+            ("Eve/Eve_0001.jpg", "Fay/Fay_0002.jpg", False),
+        ],
+    ]
+    path.write_text(
+        "2\t1\nAnn\t1\t2\nBob\tx\tCid\t3\nDan\t4\t5\nEve\t1\tFay\t2\n", encoding="utf-8"
+    )
     with pytest.raises(EvaluationError, match="line 3"):
         read_pairs(path)
     path.write_text("2\t1\nAnn\t1\t2\n", encoding="utf-8")
@@ -64,8 +72,14 @@ def test_threshold_at_fmr_counts_impostors() -> None:
 
 
 def test_identification_sets_within_given_images(tmp_path: Path) -> None:
-    images = ["A/A_0002.jpg", "A/A_0001.jpg", "B/B_0001.jpg", "C/C_0001.jpg", "C/C_0003.jpg",
-              "C/C_0002.jpg"]
+    images = [
+        "A/A_0002.jpg",
+        "A/A_0001.jpg",
+        "B/B_0001.jpg",
+        "C/C_0001.jpg",
+        "C/C_0003.jpg",
+        "C/C_0002.jpg",
+    ]
     gallery, probes = identification_sets(tmp_path, images)
     assert gallery == ["A/A_0001.jpg", "C/C_0001.jpg"]
     assert probes == ["A/A_0002.jpg", "C/C_0002.jpg", "C/C_0003.jpg"]
@@ -74,8 +88,7 @@ def test_identification_sets_within_given_images(tmp_path: Path) -> None:
 def test_shipped_calibration_is_measured_and_consistent() -> None:
     cal = load_calibration()
     assert cal.descriptor_key == cal.pipeline_options().descriptor_key()
-    assert cal.pipeline_options() == PipelineOptions(num_jitters=cal.num_jitters,
-                                                     views=cal.views)
+    assert cal.pipeline_options() == PipelineOptions(num_jitters=cal.num_jitters, views=cal.views)
     assert cal.lfw_accuracy >= 0.99, "the shipped descriptor setting reaches the 99% goal"
     assert 0.5 < cal.threshold < 1.0
     assert 0 < cal.fmr < 0.05 and 0.9 < cal.tar <= 1.0

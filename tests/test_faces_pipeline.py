@@ -20,8 +20,10 @@ from tests.conftest import faces_dir
 
 FACES = faces_dir()
 pytestmark = pytest.mark.skipif(
-    FACES is None, reason="shared face photos absent (set SUPERBRAIN_FACES_DIR to "
-                          "../shared/data/faces with lfw-small/ and multi/)")
+    FACES is None,
+    reason="shared face photos absent (set SUPERBRAIN_FACES_DIR to "
+    "../shared/data/faces with lfw-small/ and multi/)",
+)
 
 
 # descriptors compared with the shipped threshold must be computed the way it was measured
@@ -40,8 +42,10 @@ def analysed_lfw_small() -> dict[str, list[ImageFaces]]:
     people = lfw_small()
     paths = [p for photos in people.values() for p in photos]
     progress: list[Progress] = []
-    items = {item.path: item for item in embed_files(paths, CALIBRATED, workers=2,
-                                                     progress=progress.append)}
+    items = {
+        item.path: item
+        for item in embed_files(paths, CALIBRATED, workers=2, progress=progress.append)
+    }
     assert progress and progress[-1].done == len(paths) == progress[-1].total
     out: dict[str, list[ImageFaces]] = {}
     for name, photos in people.items():
@@ -60,13 +64,20 @@ def small_faces() -> dict[str, list[ImageFaces]]:
 
 
 def test_same_person_pairs_score_above_threshold_and_strangers_below(
-        small_faces: dict[str, list[ImageFaces]]) -> None:
+    small_faces: dict[str, list[ImageFaces]],
+) -> None:
     threshold = load_calibration().threshold
-    vectors = {name: [img.nearest_centre().unit_vector for img in imgs]
-               for name, imgs in small_faces.items()}
+    vectors = {
+        name: [img.nearest_centre().unit_vector for img in imgs]
+        for name, imgs in small_faces.items()
+    }
     same = [float(a @ b) for vs in vectors.values() for a, b in itertools.combinations(vs, 2)]
-    different = [float(a @ b) for (n1, v1), (n2, v2) in
-                 itertools.combinations(vectors.items(), 2) for a in v1 for b in v2]
+    different = [
+        float(a @ b)
+        for (n1, v1), (n2, v2) in itertools.combinations(vectors.items(), 2)
+        for a in v1
+        for b in v2
+    ]
     assert len(same) == 100 and len(different) == 1125
     same_ok = np.mean(np.array(same) >= threshold)
     diff_ok = np.mean(np.array(different) < threshold)
@@ -180,7 +191,8 @@ def test_flip_descriptor_is_the_mean_of_the_face_and_its_mirror_image() -> None:
     photo = next(iter(lfw_small().values()))[0]
     plain, mirror, flip = (
         FacePipeline(PipelineOptions(views=v)).analyse(photo).nearest_centre()
-        for v in ("plain", "mirror", "flip"))
+        for v in ("plain", "mirror", "flip")
+    )
     assert plain.descriptor is not None and mirror.descriptor is not None
     assert flip.descriptor is not None
     # what lets an LFW evaluation derive flip from cached plain and mirror runs

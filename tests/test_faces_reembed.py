@@ -27,8 +27,10 @@ from tests.conftest import faces_dir
 
 FACES = faces_dir()
 pytestmark = pytest.mark.skipif(
-    FACES is None, reason="shared face photos absent (set SUPERBRAIN_FACES_DIR to "
-                          "../shared/data/faces with lfw-small/ and multi/)")
+    FACES is None,
+    reason="shared face photos absent (set SUPERBRAIN_FACES_DIR to "
+    "../shared/data/faces with lfw-small/ and multi/)",
+)
 
 PEOPLE = ("Colin_Powell", "Laura_Bush", "Hugo_Chavez")
 ENROLLED = 2  # photos per person; the fifth photo of each is never enrolled (a probe)
@@ -57,8 +59,11 @@ def source_photos() -> dict[str, Path]:
 @functools.cache
 def plain_analyses() -> dict[str, ImageFaces]:
     """Every source photo analysed once per session with plain descriptors (in-process)."""
-    items = list(embed_files(list(source_photos().values()),
-                             plain_calibration().pipeline_options(), workers=1))
+    items = list(
+        embed_files(
+            list(source_photos().values()), plain_calibration().pipeline_options(), workers=1
+        )
+    )
     assert all(item.ok for item in items), [item.error for item in items]
     return {Path(item.path).name: item.result for item in items if item.result is not None}
 
@@ -72,8 +77,9 @@ def owner(file_name: str) -> str:
     return next((p for p in PEOPLE if file_name.startswith(p)), "couple")
 
 
-def enrol_plain(ws: Workspace, photo_dir: Path, names: list[str] | None = None
-                ) -> dict[str, list[int]]:
+def enrol_plain(
+    ws: Workspace, photo_dir: Path, names: list[str] | None = None
+) -> dict[str, list[int]]:
     """Copy the photos to ``photo_dir`` and enrol them there with plain descriptors."""
     photo_dir.mkdir(parents=True, exist_ok=True)
     gallery = Gallery(ws, calibration=plain_calibration())
@@ -86,8 +92,12 @@ def enrol_plain(ws: Workspace, photo_dir: Path, names: list[str] | None = None
         image = dataclasses.replace(plain_analyses()[file_name], source=str(copy))
         who = owner(file_name)
         ids[file_name] = gallery.enroll_faces(
-            image, record_uid=f"watchlist:{Path(file_name).stem}", entity_id=f"person:{who}",
-            entity_label=who.replace("_", " "), save=False)
+            image,
+            record_uid=f"watchlist:{Path(file_name).stem}",
+            entity_id=f"person:{who}",
+            entity_label=who.replace("_", " "),
+            save=False,
+        )
     gallery.save()
     gallery.close()
     return ids
@@ -96,12 +106,22 @@ def enrol_plain(ws: Workspace, photo_dir: Path, names: list[str] | None = None
 def gallery_rows(ws: Workspace) -> dict[int, dict[str, Any]]:
     con = sqlite3.connect(Path(ws.faces_dir) / "gallery.sqlite")
     try:
-        rows = con.execute("SELECT face_id, record_uid, attachment, face_index, entity_id, "
-                           "photo_sha256, box, descriptor, excluded FROM faces").fetchall()
+        rows = con.execute(
+            "SELECT face_id, record_uid, attachment, face_index, entity_id, "
+            "photo_sha256, box, descriptor, excluded FROM faces"
+        ).fetchall()
     finally:
         con.close()
-    keys = ("record_uid", "attachment", "face_index", "entity_id", "photo_sha256", "box",
-            "descriptor", "excluded")
+    keys = (
+        "record_uid",
+        "attachment",
+        "face_index",
+        "entity_id",
+        "photo_sha256",
+        "box",
+        "descriptor",
+        "excluded",
+    )
     return {r[0]: dict(zip(keys, r[1:], strict=True)) for r in rows}
 
 
@@ -114,13 +134,19 @@ def old_gallery(workspace: Workspace, tmp_path: Path) -> dict[str, Any]:
     open_cases(workspace)
     gallery = Gallery(workspace, calibration=plain_calibration())
     first = next(iter(source_photos()))
-    result = gallery.search(plain_analyses()[first], case="2026-FT-0101",
-                            purpose="before the upgrade", k=3)
+    result = gallery.search(
+        plain_analyses()[first], case="2026-FT-0101", purpose="before the upgrade", k=3
+    )
     top = result.candidates[0]
     gallery.review(top, "confirmed", "same scar")
     gallery.close()
-    return {"ws": workspace, "ids": ids, "photos": tmp_path / "photos",
-            "search_id": result.search_id, "reviewed": top.face_id}
+    return {
+        "ws": workspace,
+        "ids": ids,
+        "photos": tmp_path / "photos",
+        "search_id": result.search_id,
+        "reviewed": top.face_id,
+    }
 
 
 def test_a_plain_gallery_is_migrated_in_place(old_gallery: dict[str, Any]) -> None:
@@ -145,8 +171,10 @@ def test_a_plain_gallery_is_migrated_in_place(old_gallery: dict[str, Any]) -> No
             for key in ("record_uid", "attachment", "face_index", "entity_id", "photo_sha256"):
                 assert row[key] == old[key], (face_id, key)
             assert row["excluded"] is None
-            assert not np.array_equal(np.frombuffer(row["descriptor"], np.float32),
-                                      np.frombuffer(old["descriptor"], np.float32))
+            assert not np.array_equal(
+                np.frombuffer(row["descriptor"], np.float32),
+                np.frombuffer(old["descriptor"], np.float32),
+            )
         # each face of the two-face photo kept its own id (matched by box, not by order)
         for face_id in old_gallery["ids"][COUPLE]:
             assert iou(tuple(json_box(after[face_id])), tuple(json_box(before[face_id]))) > 0.9
@@ -155,14 +183,15 @@ def test_a_plain_gallery_is_migrated_in_place(old_gallery: dict[str, Any]) -> No
         # still be reviewed against the same face ids
         reviews = gallery.store.reviews(old_gallery["search_id"])
         assert [(r["face_id"], r["decision"]) for r in reviews] == [
-            (old_gallery["reviewed"], "confirmed")]
+            (old_gallery["reviewed"], "confirmed")
+        ]
         gallery.review((old_gallery["search_id"], old_gallery["reviewed"]), "rejected")
 
         # an unseen photo of an enrolled person finds that person above the threshold
         for name in PEOPLE:
-            top = gallery.search(unseen_photo(name), case="2026-FT-0002",
-                                 purpose="after the upgrade",
-                                 k=3).candidates[0]
+            top = gallery.search(
+                unseen_photo(name), case="2026-FT-0002", purpose="after the upgrade", k=3
+            ).candidates[0]
             assert top.entity_id == f"person:{name}" and top.above_threshold, (name, top)
     finally:
         gallery.close()
@@ -173,8 +202,7 @@ def test_a_plain_gallery_is_migrated_in_place(old_gallery: dict[str, Any]) -> No
     assert entry["params"]["switched"] is True
     # nothing left to do: a second run changes nothing and says so
     again = reembed_gallery(ws)
-    assert (again.faces, again.switched) == (0, False) and "nothing to re-embed" in \
-        again.summary()
+    assert (again.faces, again.switched) == (0, False) and "nothing to re-embed" in again.summary()
 
 
 def json_box(row: dict[str, Any]) -> list[int]:
@@ -184,7 +212,8 @@ def json_box(row: dict[str, Any]) -> list[int]:
 
 
 def test_missing_and_changed_photos_are_reported_and_the_rest_migrate(
-        old_gallery: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    old_gallery: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     ws, ids, photos = old_gallery["ws"], old_gallery["ids"], old_gallery["photos"]
     moved_name, changed_name = "Laura_Bush_0001.jpg", "Hugo_Chavez_0002.jpg"
     moved_to = tmp_path / "archive"
@@ -195,7 +224,8 @@ def test_missing_and_changed_photos_are_reported_and_the_rest_migrate(
 
     check = reembed_gallery(ws, check_only=True)  # only looks: hashes, no embedding
     assert sorted((f.face_id, f.reason) for f in check.failures) == sorted(
-        [(moved_id, "missing"), (changed_id, "changed")])
+        [(moved_id, "missing"), (changed_id, "changed")]
+    )
     with pytest.raises(FaceIndexError):
         Gallery(ws)
 
@@ -211,8 +241,7 @@ def test_missing_and_changed_photos_are_reported_and_the_rest_migrate(
         assert excluded.keys() == {moved_id, changed_id}
         assert excluded[moved_id]["excluded"] == "missing"
         assert excluded[changed_id]["excluded"] == "changed"
-        assert set(gallery.index.ids().tolist()) == set(gallery_rows(ws)) - {moved_id,
-                                                                              changed_id}
+        assert set(gallery.index.ids().tolist()) == set(gallery_rows(ws)) - {moved_id, changed_id}
         # the excluded faces keep their rows and links, but no search returns them
         result = gallery.search(moved_to / moved_name, case="2026-FT-0003", purpose="test", k=8)
         assert moved_id not in {c.face_id for c in result.candidates}
@@ -230,15 +259,15 @@ def test_missing_and_changed_photos_are_reported_and_the_rest_migrate(
     try:
         assert moved_id in gallery.index.ids().tolist()
         assert gallery.store.faces([moved_id])[moved_id].photo_path == str(moved_to / moved_name)
-        top = gallery.search(unseen_photo("Laura_Bush"), case="2026-FT-0003", purpose="test",
-                             k=3).candidates[0]
+        top = gallery.search(
+            unseen_photo("Laura_Bush"), case="2026-FT-0003", purpose="test", k=3
+        ).candidates[0]
         assert top.entity_id == "person:Laura_Bush" and top.above_threshold
     finally:
         gallery.close()
 
 
-def test_a_cancelled_run_changes_nothing_and_a_rerun_resumes(
-        old_gallery: dict[str, Any]) -> None:
+def test_a_cancelled_run_changes_nothing_and_a_rerun_resumes(old_gallery: dict[str, Any]) -> None:
     from core.progress import CancelToken, Progress
 
     ws = old_gallery["ws"]
@@ -264,16 +293,18 @@ def test_a_cancelled_run_changes_nothing_and_a_rerun_resumes(
 
 
 def test_a_crash_inside_the_switch_leaves_the_old_gallery_and_one_after_it_is_repaired(
-        old_gallery: dict[str, Any], capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    old_gallery: dict[str, Any], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     ws = old_gallery["ws"]
     before = gallery_rows(ws)
     db = Path(ws.faces_dir) / "gallery.sqlite"
     last = max(before)
     con = sqlite3.connect(db)
     # fails the switch transaction on its last face, after the others were updated
-    con.execute(f"CREATE TRIGGER crash BEFORE UPDATE OF descriptor ON faces "
-                f"WHEN NEW.face_id = {last} BEGIN SELECT RAISE(ABORT, 'simulated crash'); END")
+    con.execute(
+        f"CREATE TRIGGER crash BEFORE UPDATE OF descriptor ON faces "
+        f"WHEN NEW.face_id = {last} BEGIN SELECT RAISE(ABORT, 'simulated crash'); END"
+    )
     con.commit()
     with pytest.raises(sqlite3.DatabaseError, match="simulated crash"):
         reembed_gallery(ws)
@@ -295,7 +326,11 @@ def test_a_crash_inside_the_switch_leaves_the_old_gallery_and_one_after_it_is_re
     monkeypatch.undo()
     entry = ws.audit.search(action="face.reembed")[-1]["params"]
     assert (entry["resumed"], entry["migrated"], entry["switched"], entry["index_saved"]) == (
-        len(before), len(before), True, False)
+        len(before),
+        len(before),
+        True,
+        False,
+    )
     # the index file on disk still holds the old descriptors: opening rebuilds it from the
     # gallery, so searches use the new ones
     gallery = Gallery(ws)
@@ -304,8 +339,9 @@ def test_a_crash_inside_the_switch_leaves_the_old_gallery_and_one_after_it_is_re
         assert sorted(gallery.index.ids().tolist()) == sorted(ids.tolist()) == sorted(before)
         sims, found = gallery.index.search(vectors, 1)  # the index holds the new descriptors
         assert found[:, 0].tolist() == ids.tolist() and sims.min() > 0.999
-        top = gallery.search(unseen_photo("Colin_Powell"), case="2026-FT-0004", purpose="test",
-                             k=1).candidates[0]
+        top = gallery.search(
+            unseen_photo("Colin_Powell"), case="2026-FT-0004", purpose="test", k=1
+        ).candidates[0]
         assert top.entity_id == "person:Colin_Powell" and top.above_threshold
     finally:
         gallery.close()
@@ -341,8 +377,7 @@ def test_reembedding_needs_the_ingest_permission(workspace: Workspace, tmp_path:
     finally:
         gallery.close()
         analyst.close()
-    assert workspace.audit.search(action="access.denied")[-1]["params"]["action"] == \
-        "face.enroll"
+    assert workspace.audit.search(action="access.denied")[-1]["params"]["action"] == "face.enroll"
 
 
 def test_box_overlap_and_path_mapping() -> None:

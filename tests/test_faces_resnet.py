@@ -32,20 +32,24 @@ def engines() -> tuple[OnnxResNet, object]:
 
 
 def _dlib(encoder: object, chips: np.ndarray) -> np.ndarray:
-    return np.array([encoder.compute_face_descriptor(c) for c in chips],  # type: ignore[attr-defined]
-                    dtype=np.float32)
+    return np.array(
+        [encoder.compute_face_descriptor(c) for c in chips],  # type: ignore[attr-defined]
+        dtype=np.float32,
+    )
 
 
 def test_descriptors_equal_dlibs_on_arbitrary_chips(engines: tuple[OnnxResNet, object]) -> None:
     """Noise, flat grey and saturated chips exercise every channel and the ReLUs' both sides."""
     onnx, dlib_encoder = engines
     rng = np.random.default_rng(5)
-    chips = np.concatenate([
-        rng.integers(0, 256, size=(4, 150, 150, 3), dtype=np.uint8),
-        np.full((1, 150, 150, 3), 128, dtype=np.uint8),
-        np.zeros((1, 150, 150, 3), dtype=np.uint8),
-        np.full((1, 150, 150, 3), 255, dtype=np.uint8),
-    ])
+    chips = np.concatenate(
+        [
+            rng.integers(0, 256, size=(4, 150, 150, 3), dtype=np.uint8),
+            np.full((1, 150, 150, 3), 128, dtype=np.uint8),
+            np.zeros((1, 150, 150, 3), dtype=np.uint8),
+            np.full((1, 150, 150, 3), 255, dtype=np.uint8),
+        ]
+    )
     ours, theirs = onnx.describe(chips), _dlib(dlib_encoder, chips)
     assert ours.shape == (7, 128) and ours.dtype == np.float32
     assert np.abs(ours - theirs).max() < TOLERANCE
@@ -93,18 +97,21 @@ def test_pipeline_engines_agree_on_the_flip_descriptor() -> None:
 
 @pytest.mark.parametrize("missing", ["onnxruntime", "onnx"])
 def test_without_onnx_runtime_dlib_describes(missing: str, tmp_path: Path) -> None:
-    code = ("import sys, numpy as np\n"
-            f"sys.modules[{missing!r}] = None  # as if not installed\n"
-            "from facematch.pipeline import FacePipeline, _Models\n"
-            "p = FacePipeline()\n"
-            "print(p.engine)\n"
-            "print(_Models.get().engine_note)\n"
-            "chip = np.full((150, 150, 3), 120, dtype=np.uint8)\n"
-            "print(p._descriptor(_Models.get(), chip).shape)\n")
+    code = (
+        "import sys, numpy as np\n"
+        f"sys.modules[{missing!r}] = None  # as if not installed\n"
+        "from facematch.pipeline import FacePipeline, _Models\n"
+        "p = FacePipeline()\n"
+        "print(p.engine)\n"
+        "print(_Models.get().engine_note)\n"
+        "chip = np.full((150, 150, 3), 120, dtype=np.uint8)\n"
+        "print(p._descriptor(_Models.get(), chip).shape)\n"
+    )
     # an empty model cache: a cached network would need no onnx package (test_faces_model_cache)
     env = {**os.environ, "SUPERBRAIN_CACHE_DIR": str(tmp_path)}
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
-                         text=True, check=True, env=env).stdout.splitlines()
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True, env=env
+    ).stdout.splitlines()
     assert out[0] == "dlib"
     assert f"{missing} is not installed" in out[1]
     assert out[2] == "(128,)"
@@ -150,10 +157,18 @@ def model_bytes() -> bytes:
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.one_of(st.integers(0, 60_000), st.integers(-140_000, -1)),
-                          st.integers(0, 255)), min_size=1, max_size=4))
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.integers(0, 60_000), st.integers(-140_000, -1)), st.integers(0, 255)
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
 def test_a_corrupted_model_file_gives_face_error_or_weights(
-        model_bytes: bytes, edits: list[tuple[int, int]]) -> None:
+    model_bytes: bytes, edits: list[tuple[int, int]]
+) -> None:
     """Byte edits in the layer headers (the first layers and the last ones, where the metadata
     is) either still parse -- a changed weight is still a weight -- or raise FaceError naming
     the file; never another exception."""

@@ -34,13 +34,16 @@ def _get(port: int, path: str, token: str | None = None) -> tuple[int, str, byte
 
 
 def _visible_names(page: Any) -> list[str]:
-    return list(page.evaluate("""() => Array.from(document.querySelectorAll(
+    return list(
+        page.evaluate("""() => Array.from(document.querySelectorAll(
         '.sb-street-name, .sb-place-name')).filter((e) => e.offsetParent !== null)
-        .map((e) => e.textContent)"""))
+        .map((e) => e.textContent)""")
+    )
 
 
 def test_the_report_page_map_draws_streets_and_names_them_as_one_zooms_in(
-        centre: dict[str, Any], browser: Any) -> None:  # noqa: F811
+    centre: dict[str, Any], browser: Any
+) -> None:
     from plugins.builtin import streets
 
     page = _open_report_page(browser, centre["server"].base)
@@ -62,7 +65,8 @@ def test_the_report_page_map_draws_streets_and_names_them_as_one_zooms_in(
 
 
 def test_the_centre_tiles_need_a_session_stay_in_the_grid_and_reach_the_unit_page(
-        centre: dict[str, Any], browser: Any) -> None:  # noqa: F811
+    centre: dict[str, Any], browser: Any
+) -> None:
     server, desk = centre["server"], centre["desk"]
     folder = Path(centre["config"]).parent / "data" / "map"
     folder.mkdir(parents=True, exist_ok=True)
@@ -77,9 +81,15 @@ def test_the_centre_tiles_need_a_session_stay_in_the_grid_and_reach_the_unit_pag
     status, media, body = _get(server.port, f"/api/v1/tiles/14/{x}/{y}", desk)
     assert (status, media) == (200, "image/png") and body == solid_png(MAGENTA)
     assert _get(server.port, f"/api/v1/tiles/14/{x + 50}/{y}", desk)[0] == 404
-    for bad in ("/api/v1/tiles/14/99999999/1", "/api/v1/tiles/30/0/0",
-                "/api/v1/tiles/14/-1/0", "/api/v1/tiles/14/1", "/api/v1/tiles/../../centre.toml",
-                "/api/v1/tiles/14/%2e%2e/1", "/api/v1/tiles/14/1/1;select"):
+    for bad in (
+        "/api/v1/tiles/14/99999999/1",
+        "/api/v1/tiles/30/0/0",
+        "/api/v1/tiles/14/-1/0",
+        "/api/v1/tiles/14/1",
+        "/api/v1/tiles/../../centre.toml",
+        "/api/v1/tiles/14/%2e%2e/1",
+        "/api/v1/tiles/14/1/1;select",
+    ):
         status, _, body = _get(server.port, bad, desk)
         assert status in (400, 404), (bad, status)
         assert b"[database]" not in body
@@ -90,8 +100,9 @@ def test_the_centre_tiles_need_a_session_stay_in_the_grid_and_reach_the_unit_pag
         ok(server, desk, "ops.assign", incident_id=inc["id"], unit_ids=[centre["units"]["dev-b"]])
         page.wait_for_function(f"() => document.body.dataset.incident === '{inc['id']}'")
         page.wait_for_function("() => document.body.dataset.tiles === 'test city'")
-        page.wait_for_function("() => document.querySelectorAll('img.leaflet-tile-loaded')"
-                               ".length > 0")
+        page.wait_for_function(
+            "() => document.querySelectorAll('img.leaflet-tile-loaded').length > 0"
+        )
         page.wait_for_function("() => Number(document.body.dataset.basemap || 0) > 0")
         assert any(n for n in _visible_names(page))  # street names over the tiles at zoom 14
         assert not page.errors

@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.gui, pytest.mark.timeout(300)]
 
 
 @pytest.fixture
-def console(qtbot: Any, centre: dict[str, Any]) -> Iterator[tuple[Any, Any]]:  # noqa: F811
+def console(qtbot: Any, centre: dict[str, Any]) -> Iterator[tuple[Any, Any]]:
     from PyQt6.QtWidgets import QApplication
 
     from console.remote import RemoteWorkspace
@@ -50,8 +50,11 @@ def console(qtbot: Any, centre: dict[str, Any]) -> Iterator[tuple[Any, Any]]:  #
 
 
 def test_a_tap_on_the_phone_moves_the_unit_on_the_consoles_board_and_panic_reaches_its_tray(
-        qtbot: Any, centre: dict[str, Any], browser: Any,  # noqa: F811
-        console: tuple[Any, Any]) -> None:
+    qtbot: Any,
+    centre: dict[str, Any],
+    browser: Any,
+    console: tuple[Any, Any],
+) -> None:
     from PyQt6.QtCore import Qt
 
     window, _ = console
@@ -65,17 +68,29 @@ def test_a_tap_on_the_phone_moves_the_unit_on_the_consoles_board_and_panic_reach
         status = ok(server, desk, "ops.units")
         if next(u for u in status if u["id"] == unit)["status"] != "available":
             ok(server, desk, "ops.unit_status", unit_id=unit, status="available")
-        inc = ok(server, desk, "ops.incident_create", category="纠纷", priority=2, lat=30.75,
-                 lon=120.76, text=PAYLOAD)
+        inc = ok(
+            server,
+            desk,
+            "ops.incident_create",
+            category="纠纷",
+            priority=2,
+            lat=30.75,
+            lon=120.76,
+            text=PAYLOAD,
+        )
 
         def row() -> int | None:
-            return next((i for i, r in enumerate(board.queue_model.rows)
-                         if int(r["id"]) == int(inc["id"])), None)
+            return next(
+                (i for i, r in enumerate(board.queue_model.rows) if int(r["id"]) == int(inc["id"])),
+                None,
+            )
 
         qtbot.waitUntil(lambda: row() is not None, timeout=15_000)
         # the payload is the cell's plain text (a QTableView cell never parses markup)
-        shown = [board.queue_model.index(row(), c).data(Qt.ItemDataRole.DisplayRole)
-                 for c in range(board.queue_model.columnCount())]
+        shown = [
+            board.queue_model.index(row(), c).data(Qt.ItemDataRole.DisplayRole)
+            for c in range(board.queue_model.columnCount())
+        ]
         assert PAYLOAD in shown
 
         ok(server, desk, "ops.assign", incident_id=inc["id"], unit_ids=[unit])
@@ -98,8 +113,10 @@ def test_a_tap_on_the_phone_moves_the_unit_on_the_consoles_board_and_panic_reach
         page.click("#panic")
         page.click("#panic")
         page.wait_for_function("() => document.body.dataset.panic === 'sent'")
-        qtbot.waitUntil(lambda: any(a.id not in known and a.kind == "panic"
-                                    for a in tray.model.alerts), timeout=10_000)
+        qtbot.waitUntil(
+            lambda: any(a.id not in known and a.kind == "panic" for a in tray.model.alerts),
+            timeout=10_000,
+        )
         alert = next(a for a in tray.model.alerts if a.id not in known and a.kind == "panic")
         assert alert.severity == "critical" and alert.title.startswith("P1")
         assert alert.subject == unit
@@ -108,18 +125,33 @@ def test_a_tap_on_the_phone_moves_the_unit_on_the_consoles_board_and_panic_reach
 
 
 def test_the_dashboard_shows_mediation_success_by_district_and_mediator(
-        qtbot: Any, centre: dict[str, Any], console: tuple[Any, Any]) -> None:  # noqa: F811
+    qtbot: Any, centre: dict[str, Any], console: tuple[Any, Any]
+) -> None:
     from centre_support import login, ok
 
     window, _ = console
     server, desk, admin = centre["server"], centre["desk"], centre["admin"]
     ok(server, admin, "users.add", name="med-li", role="mediator", password="Hp6-north-peace-1")
     mediator = login(server, "med-li", "Hp6-north-peace-1")
-    inc = ok(server, desk, "ops.incident_create", category="纠纷", priority=3, lat=30.75,
-             lon=120.76, text="工资纠纷")
+    inc = ok(
+        server,
+        desk,
+        "ops.incident_create",
+        category="纠纷",
+        priority=3,
+        lat=30.75,
+        lon=120.76,
+        text="工资纠纷",
+    )
     case = ok(server, desk, "mediation.assign", incident_id=inc["id"], mediator="med-li")
-    ok(server, mediator, "mediation.outcome", mediation_id=case["id"], outcome="success",
-       agreement="三日内付清")
+    ok(
+        server,
+        mediator,
+        "mediation.outcome",
+        mediation_id=case["id"],
+        outcome="success",
+        agreement="三日内付清",
+    )
     dashboard = window.panels["dashboard"]
     dashboard.refresh()
     qtbot.waitUntil(lambda: "med-li 100% (1/1)" in dashboard.assess.text(), timeout=60_000)
@@ -128,8 +160,11 @@ def test_the_dashboard_shows_mediation_success_by_district_and_mediator(
 
 
 def test_a_position_from_the_phone_moves_the_unit_on_the_consoles_board_by_push(
-        qtbot: Any, centre: dict[str, Any], browser: Any,  # noqa: F811
-        console: tuple[Any, Any]) -> None:
+    qtbot: Any,
+    centre: dict[str, Any],
+    browser: Any,
+    console: tuple[Any, Any],
+) -> None:
     """Issue #20: the phone's geolocation fix reaches the commander's board by the server's
     push within a second — the unit's row and its map marker move in place, fresh, without a
     reload of the board (which 200 units every 10 s would turn into a flood)."""
@@ -137,15 +172,21 @@ def test_a_position_from_the_phone_moves_the_unit_on_the_consoles_board_by_push(
     board = window.panels["dispatch"]
     unit = centre["units"]["dev-a"]
     qtbot.waitUntil(lambda: any(u.id == unit for u in board.units_model.units), timeout=15_000)
-    page = _unit_login(browser, centre["server"].base, "dev-a",
-                       geolocation={"latitude": 30.7433, "longitude": 120.7311},
-                       permissions=["geolocation"])
+    page = _unit_login(
+        browser,
+        centre["server"].base,
+        "dev-a",
+        geolocation={"latitude": 30.7433, "longitude": 120.7311},
+        permissions=["geolocation"],
+    )
 
     def shown(lat: float) -> tuple[Any, Any]:
         row = next(u for u in board.units_model.units if u.id == unit)
         point = next((p for p in board.unit_points if p["id"] == unit), None)
-        return (row if row.lat == pytest.approx(lat) else None,
-                point if point and point["lat"] == pytest.approx(lat) else None)
+        return (
+            row if row.lat == pytest.approx(lat) else None,
+            point if point and point["lat"] == pytest.approx(lat) else None,
+        )
 
     try:
         for lat, lon in ((30.7433, 120.7311), (30.7488, 120.7399)):
@@ -171,7 +212,8 @@ def test_a_position_from_the_phone_moves_the_unit_on_the_consoles_board_by_push(
 
 
 def test_the_incident_detail_shows_feedback_photos_and_rating_as_plain_text(
-        qtbot: Any, centre: dict[str, Any], console: tuple[Any, Any]) -> None:  # noqa: F811
+    qtbot: Any, centre: dict[str, Any], console: tuple[Any, Any]
+) -> None:
     """Issue #20: the commander sees what came back on a closed incident — the unit's outcome,
     notes and photo, the citizen's photo, rating and comment — each photo a thumbnail fetched
     through the audited ``ops.photo`` service and opened full size on a click; every
@@ -185,33 +227,61 @@ def test_the_incident_detail_shows_feedback_photos_and_rating_as_plain_text(
     window, _ = console
     board = window.panels["dispatch"]
     server, desk = centre["server"], centre["desk"]
-    status, body = api(server, "POST", "/api/v1/public/public.report_submit", body={"params": {
-        "category": "dispute", "text": "楼上邻居每晚吵架 " + PAYLOAD, "phone": "13800000009",
-        "lat": 30.751, "lon": 120.757,
-        "photos": [{"base64": base64.b64encode(_png((20, 120, 200))).decode()}]}})
+    status, body = api(
+        server,
+        "POST",
+        "/api/v1/public/public.report_submit",
+        body={
+            "params": {
+                "category": "dispute",
+                "text": "楼上邻居每晚吵架 " + PAYLOAD,
+                "phone": "13800000009",
+                "lat": 30.751,
+                "lon": 120.757,
+                "photos": [{"base64": base64.b64encode(_png((20, 120, 200))).decode()}],
+            }
+        },
+    )
     assert status == 200, body
     code, incident = body["result"]["code"], body["result"]["incident_id"]
     unit = centre["units"]["dev-b"]
-    if next(u for u in ok(server, desk, "ops.units") if u["id"] == unit)["status"] != \
-            "available":
+    if next(u for u in ok(server, desk, "ops.units") if u["id"] == unit)["status"] != "available":
         ok(server, desk, "ops.unit_status", unit_id=unit, status="available")
     ok(server, desk, "ops.assign", incident_id=incident, unit_ids=[unit])
     device = login(server, "dev-b", DEVICES["dev-b"][0])
     for step in ("en_route", "on_scene", "cleared"):
         ok(server, device, "field.status", status=step)
     notes = "双方和解 " + PAYLOAD
-    ok(server, device, "field.feedback", outcome="resolved", notes=notes,
-       photos=[{"base64": base64.b64encode(_png((30, 160, 60))).decode()}])
+    ok(
+        server,
+        device,
+        "field.feedback",
+        outcome="resolved",
+        notes=notes,
+        photos=[{"base64": base64.b64encode(_png((30, 160, 60))).decode()}],
+    )
     ok(server, device, "field.status", status="available")
     ok(server, desk, "ops.incident_status", incident_id=incident, status="resolved")
     comment = "处理及时 " + PAYLOAD
-    status, body = api(server, "POST", "/api/v1/public/public.report_rate",
-                       body={"params": {"code": code, "rating": 4, "note": comment}})
+    status, body = api(
+        server,
+        "POST",
+        "/api/v1/public/public.report_rate",
+        body={"params": {"code": code, "rating": 4, "note": comment}},
+    )
     assert status == 200, body
 
     def closed_reads() -> int:
-        return len(ok(server, centre["admin"], "audit.list", user=DESK[0],
-                      action="ops.incidents", limit=1000))
+        return len(
+            ok(
+                server,
+                centre["admin"],
+                "audit.list",
+                user=DESK[0],
+                action="ops.incidents",
+                limit=1000,
+            )
+        )
 
     reads = closed_reads()
     window.show_panel("dispatch")
@@ -222,8 +292,10 @@ def test_the_incident_detail_shows_feedback_photos_and_rating_as_plain_text(
             board.reload()
     assert closed_reads() - reads == 3  # one read of the three closed states, audited
     view = board.followup
-    qtbot.waitUntil(lambda: view.incident_id == incident and view.data is not None
-                    and len(view.buttons) == 2, timeout=15_000)
+    qtbot.waitUntil(
+        lambda: view.incident_id == incident and view.data is not None and len(view.buttons) == 2,
+        timeout=15_000,
+    )
     text = view.text.text()
     assert view.text.textFormat() == Qt.TextFormat.PlainText  # markup is never parsed
     assert notes in text and comment in text and PAYLOAD in text
@@ -233,8 +305,7 @@ def test_the_incident_detail_shows_feedback_photos_and_rating_as_plain_text(
         icon = button.icon().pixmap(96, 96)
         assert not icon.isNull() and max(icon.width(), icon.height()) <= 96
     # the photos came through the audited service, as this commander, as thumbnails
-    entries = ok(server, centre["admin"], "audit.list", user=DESK[0], action="ops.photo",
-                 limit=20)
+    entries = ok(server, centre["admin"], "audit.list", user=DESK[0], action="ops.photo", limit=20)
     owners = {e["params"].get("owner") for e in entries}
     assert any(o and o.startswith("field:") for o in owners) and f"report:{code}" in owners
     assert all(e["params"].get("thumbnail") == 96 for e in entries)

@@ -39,9 +39,15 @@ from centre_support import (
 pytestmark = pytest.mark.timeout(600)
 
 CHROMIUM = os.environ.get("SUPERBRAIN_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ADMIN = ("admin", "Hz7-chief-of-field-2026")
 DESK = ("desk1", "Kq4-west-lake-board-2026")
 DESK2 = ("desk2", "Rv8-east-lake-board-2026")
@@ -79,8 +85,7 @@ def centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
             ok(server, admin, "users.add", name=name, role="unit", password=password)
             ok(server, desk, "field.bind_device", account=name, unit_id=unit["id"])
             bound[name] = unit["id"]
-        yield {"server": server, "config": config, "admin": admin, "desk": desk,
-               "units": bound}
+        yield {"server": server, "config": config, "admin": admin, "desk": desk, "units": bound}
     finally:
         server.stop()
         gen.close()
@@ -102,8 +107,15 @@ def browser() -> Iterator[Any]:
 
 
 def _phone(browser: Any, base: str, **extra: Any) -> Any:
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True,
-                                  has_touch=True, locale="zh-CN", base_url=base, **extra)
+    context = browser.new_context(
+        viewport=PHONE,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+        base_url=base,
+        **extra,
+    )
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -129,13 +141,20 @@ def _unit_login(browser: Any, base: str, account: str, **extra: Any) -> Any:
 
 
 def _incident(server: ServerProcess, token: str, **extra: Any) -> dict[str, Any]:
-    params = {"category": "纠纷", "priority": 2, "lat": 30.752, "lon": 120.758,
-              "address": "中山路 1 号", "text": "两人在店门口争吵"} | extra
+    params = {
+        "category": "纠纷",
+        "priority": 2,
+        "lat": 30.752,
+        "lon": 120.758,
+        "address": "中山路 1 号",
+        "text": "两人在店门口争吵",
+    } | extra
     return ok(server, token, "ops.incident_create", **params)
 
 
 def test_a_unit_page_receives_a_dispatch_within_a_second_and_one_tap_moves_the_board(
-        centre: dict[str, Any], browser: Any) -> None:
+    centre: dict[str, Any], browser: Any
+) -> None:
     server, desk = centre["server"], centre["desk"]
     unit = centre["units"]["dev-a"]
     page = _unit_login(browser, server.base, "dev-a")
@@ -149,10 +168,14 @@ def test_a_unit_page_receives_a_dispatch_within_a_second_and_one_tap_moves_the_b
                 document.body.dataset.shownAt = String(Date.now() / 1000);
         }).observe(document.body, {attributes: true})""")
         ok(server, desk, "ops.assign", incident_id=inc["id"], unit_ids=[unit])
-        created = console.wait_for(lambda e: e.data["kind"] == "assignment.created"
-                                   and e.data["payload"]["unit_id"] == unit)
-        page.wait_for_function(f"() => document.body.dataset.incident === '{inc['id']}'",
-                               timeout=5000)
+        created = console.wait_for(
+            lambda e: (
+                e.data["kind"] == "assignment.created" and e.data["payload"]["unit_id"] == unit
+            )
+        )
+        page.wait_for_function(
+            f"() => document.body.dataset.incident === '{inc['id']}'", timeout=5000
+        )
         shown_at = float(page.evaluate("() => document.body.dataset.shownAt"))
         delay = shown_at - created.data["ts"]
         assert delay < PUSH_BUDGET_S, f"the unit page showed the dispatch {delay:.3f} s after it"
@@ -162,16 +185,23 @@ def test_a_unit_page_receives_a_dispatch_within_a_second_and_one_tap_moves_the_b
 
         # accept, then one tap per status; each reaches the commander's board within 1 s
         page.click("#accept")
-        console.wait_for(lambda e: e.data["kind"] == "assignment.accepted"
-                         and e.data["payload"]["unit_id"] == unit)
+        console.wait_for(
+            lambda e: (
+                e.data["kind"] == "assignment.accepted" and e.data["payload"]["unit_id"] == unit
+            )
+        )
         for status in ("en_route", "on_scene", "cleared"):
             button = page.locator(f"#next-buttons button[data-status={status}]")
             button.wait_for(state="visible")
             tapped = time.time()
             button.click()
-            event = console.wait_for(lambda e, s=status: e.data["kind"] == "unit.updated"
-                                     and e.data["ref"] == unit
-                                     and e.data["payload"]["status"] == s)
+            event = console.wait_for(
+                lambda e, s=status: (
+                    e.data["kind"] == "unit.updated"
+                    and e.data["ref"] == unit
+                    and e.data["payload"]["status"] == s
+                )
+            )
             assert event.at - tapped < PUSH_BUDGET_S, (status, event.at - tapped)
             board = ok(server, desk, "ops.board")
             assert board["units"][status] >= 1
@@ -182,9 +212,10 @@ def test_a_unit_page_receives_a_dispatch_within_a_second_and_one_tap_moves_the_b
         page.wait_for_selector("#feedback:not(.hidden)")
         page.select_option("#outcome", "resolved")
         page.fill("#notes", "双方已和解 settled")
-        page.set_input_files("#feedback-photos", files=[{"name": "scene.png",
-                                                          "mimeType": "image/png",
-                                                          "buffer": _png()}])
+        page.set_input_files(
+            "#feedback-photos",
+            files=[{"name": "scene.png", "mimeType": "image/png", "buffer": _png()}],
+        )
         _shot(page, "field-unit-feedback.png")
         page.click("#feedback-form button[type=submit]")
         report = console.wait_for(lambda e: e.data["kind"] == "incident.field_report")
@@ -209,26 +240,35 @@ def test_a_unit_page_receives_a_dispatch_within_a_second_and_one_tap_moves_the_b
 
 
 def test_panic_raises_a_p1_alert_on_every_console_with_the_last_position(
-        centre: dict[str, Any], browser: Any) -> None:
+    centre: dict[str, Any], browser: Any
+) -> None:
     server = centre["server"]
     unit = centre["units"]["dev-b"]
-    consoles = [Console(server, centre["desk"]).start(),
-                Console(server, login(server, *DESK2)).start()]
-    page = _unit_login(browser, server.base, "dev-b", geolocation={"latitude": 30.7601,
-                                                                     "longitude": 120.7702},
-                       permissions=["geolocation"])
+    consoles = [
+        Console(server, centre["desk"]).start(),
+        Console(server, login(server, *DESK2)).start(),
+    ]
+    page = _unit_login(
+        browser,
+        server.base,
+        "dev-b",
+        geolocation={"latitude": 30.7601, "longitude": 120.7702},
+        permissions=["geolocation"],
+    )
     try:
         page.check("#share")
-        page.wait_for_function("() => document.getElementById('share-state').textContent"
-                               ".includes('Position sent')")
+        page.wait_for_function(
+            "() => document.getElementById('share-state').textContent.includes('Position sent')"
+        )
         page.click("#panic")
         assert "confirm" in page.text_content("#panic-state")
         _shot(page, "field-unit-panic-armed.png")
         page.click("#panic")
         page.wait_for_function("() => document.body.dataset.panic === 'sent'")
         for console in consoles:
-            alert = console.wait_for(lambda e: e.data["kind"] == "alert.raised"
-                                     and e.data["payload"]["kind"] == "panic")
+            alert = console.wait_for(
+                lambda e: e.data["kind"] == "alert.raised" and e.data["payload"]["kind"] == "panic"
+            )
             payload = alert.data["payload"]
             assert payload["severity"] == "critical" and payload["payload"]["priority"] == 1
             assert payload["title"].startswith("P1")
@@ -249,7 +289,8 @@ def _open_report_page(browser: Any, base: str) -> Any:
 
 
 def test_a_citizen_report_is_routed_into_the_queue_followed_by_receipt_and_rated(
-        centre: dict[str, Any], browser: Any) -> None:
+    centre: dict[str, Any], browser: Any
+) -> None:
     server, desk = centre["server"], centre["desk"]
     page = _open_report_page(browser, server.base)
     try:
@@ -258,10 +299,12 @@ def test_a_citizen_report_is_routed_into_the_queue_followed_by_receipt_and_rated
         box = page.locator("#map").bounding_box()
         page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
         page.wait_for_function(
-            "() => document.getElementById('picked').textContent.includes('Picked')")
+            "() => document.getElementById('picked').textContent.includes('Picked')"
+        )
         page.fill("#phone", "13800000001")
-        page.set_input_files("#photos", files=[{"name": "a.png", "mimeType": "image/png",
-                                                "buffer": _png()}])
+        page.set_input_files(
+            "#photos", files=[{"name": "a.png", "mimeType": "image/png", "buffer": _png()}]
+        )
         _shot(page, "field-report-form.png")
         page.click("#submit")
         page.wait_for_selector("#receipt:not(.hidden)")
@@ -287,12 +330,15 @@ def test_a_citizen_report_is_routed_into_the_queue_followed_by_receipt_and_rated
         unit_page = _unit_login(browser, server.base, "dev-a")
         try:
             ok(server, desk, "ops.assign", incident_id=entry["id"], unit_ids=[unit])
-            unit_page.wait_for_function(
-                f"() => document.body.dataset.incident === '{entry['id']}'")
+            unit_page.wait_for_function(f"() => document.body.dataset.incident === '{entry['id']}'")
             # the script payload is shown as text on the unit's page, never run or parsed
             assert unit_page.text_content("#incident-text").endswith(PAYLOAD)
-            assert unit_page.locator("#incident-text img, #incident-text script, "
-                                     "#incident-text b").count() == 0
+            assert (
+                unit_page.locator(
+                    "#incident-text img, #incident-text script, #incident-text b"
+                ).count()
+                == 0
+            )
             assert unit_page.evaluate("() => window.__pwned") is None
             _shot(unit_page, "field-unit-report-assignment.png")
         finally:
@@ -313,16 +359,19 @@ def test_a_citizen_report_is_routed_into_the_queue_followed_by_receipt_and_rated
         sat = ok(server, desk, "ops.metrics")["satisfaction"]
         assert sat["ratings"] >= 1 and sat["by_district"][inc["district"] or "(unknown)"]
         # a second rating is refused
-        status, body = api(server, "POST", "/api/v1/public/public.report_rate",
-                           body={"params": {"code": code, "rating": 1}})
+        status, body = api(
+            server,
+            "POST",
+            "/api/v1/public/public.report_rate",
+            body={"params": {"code": code, "rating": 1}},
+        )
         assert status == 422 and "already" in body["error"]["message"]
     finally:
         page.context.close()
 
 
 def _post_from(address: str, port: int, body: dict[str, Any]) -> int:
-    con = http.client.HTTPConnection("127.0.0.1", port, timeout=60,
-                                     source_address=(address, 0))
+    con = http.client.HTTPConnection("127.0.0.1", port, timeout=60, source_address=(address, 0))
     for attempt in range(5):  # a busy machine may refuse a connection: nothing was sent yet
         try:
             con.connect()
@@ -332,8 +381,12 @@ def _post_from(address: str, port: int, body: dict[str, Any]) -> int:
                 raise
             time.sleep(0.2)
     try:
-        con.request("POST", "/api/v1/public/public.report_submit", body=json.dumps(body),
-                    headers={"Content-Type": "application/json"})
+        con.request(
+            "POST",
+            "/api/v1/public/public.report_submit",
+            body=json.dumps(body),
+            headers={"Content-Type": "application/json"},
+        )
         response = con.getresponse()
         response.read()
         return response.status
@@ -342,7 +395,8 @@ def _post_from(address: str, port: int, body: dict[str, Any]) -> int:
 
 
 def test_a_burst_of_1000_reports_from_one_address_is_cut_and_nothing_else_is_lost(
-        centre: dict[str, Any]) -> None:
+    centre: dict[str, Any],
+) -> None:
     server, desk = centre["server"], centre["desk"]
     before = {r["code"] for r in ok(server, desk, "ops.reports", limit=1000)}
     statuses: list[int] = []
@@ -354,8 +408,14 @@ def test_a_burst_of_1000_reports_from_one_address_is_cut_and_nothing_else_is_los
     def flood(worker: int) -> None:
         try:
             for i in range(125):
-                body = {"params": {"category": "noise", "text": f"burst {worker}-{i}",
-                                   "phone": f"139{worker:02d}{i:06d}", "address": "某小区"}}
+                body = {
+                    "params": {
+                        "category": "noise",
+                        "text": f"burst {worker}-{i}",
+                        "phone": f"139{worker:02d}{i:06d}",
+                        "address": "某小区",
+                    }
+                }
                 status = _post_from("127.0.0.2", server.port, body)
                 with lock:
                     statuses.append(status)
@@ -364,8 +424,14 @@ def test_a_burst_of_1000_reports_from_one_address_is_cut_and_nothing_else_is_los
 
     def honest() -> None:
         for i in range(3):
-            body = {"params": {"category": "theft", "text": f"电动车被盗 {i}",
-                               "phone": f"1370000000{i}", "address": "南湖路"}}
+            body = {
+                "params": {
+                    "category": "theft",
+                    "text": f"电动车被盗 {i}",
+                    "phone": f"1370000000{i}",
+                    "address": "南湖路",
+                }
+            }
             others.append(_post_from("127.0.0.3", server.port, body))
             time.sleep(0.5)
 
@@ -407,19 +473,27 @@ def test_the_flood_gate_counts_per_address_and_forgets_old_calls() -> None:
 
 
 def test_public_reports_refuse_fake_photos_and_bad_fields_losing_nothing(
-        centre: dict[str, Any]) -> None:
+    centre: dict[str, Any],
+) -> None:
     server, desk = centre["server"], centre["desk"]
     before = len(ok(server, desk, "ops.reports", limit=1000))
     good = {"category": "other", "text": "路灯坏了", "phone": "13600000009", "address": "东路"}
     fake = {"base64": base64.b64encode(b"<html><script>x</script></html>").decode()}
-    cases = [({**good, "photos": [fake]}, "not a JPEG"),
-             ({**good, "photos": [{"base64": ""}] * 4}, "at most 3"),
-             ({**good, "category": "<b>x</b>"}, "category"),
-             ({**good, "phone": "call me"}, "phone"),
-             ({**good, "address": ""}, "place")]
+    cases = [
+        ({**good, "photos": [fake]}, "not a JPEG"),
+        ({**good, "photos": [{"base64": ""}] * 4}, "at most 3"),
+        ({**good, "category": "<b>x</b>"}, "category"),
+        ({**good, "phone": "call me"}, "phone"),
+        ({**good, "address": ""}, "place"),
+    ]
     for params, needle in cases:
-        status, body = api(server, "POST", "/api/v1/public/public.report_submit",
-                           body={"params": params}, headers={})
+        status, body = api(
+            server,
+            "POST",
+            "/api/v1/public/public.report_submit",
+            body={"params": params},
+            headers={},
+        )
         assert status == 422, (params, body)
         assert needle in body["error"]["message"]
     # a public caller reaches only the public services
@@ -427,8 +501,10 @@ def test_public_reports_refuse_fake_photos_and_bad_fields_losing_nothing(
     assert status == 404
     assert len(ok(server, desk, "ops.reports", limit=1000)) == before
     # one phone, from several addresses: the fourth report within the hour is refused
-    sent = [_post_from(f"127.0.0.{10 + i}", server.port,
-                       {"params": {**good, "phone": "135 0000 0042"}}) for i in range(4)]
+    sent = [
+        _post_from(f"127.0.0.{10 + i}", server.port, {"params": {**good, "phone": "135 0000 0042"}})
+        for i in range(4)
+    ]
     assert sent == [200, 200, 200, 429]
 
 
@@ -456,30 +532,42 @@ def test_a_revoked_device_can_do_nothing_more(centre: dict[str, Any]) -> None:
         ok(server, desk, "field.revoke_device", account="dev-c")
         heard = len(device.events)
         ok(server, desk, "ops.unit_status", unit_id=unit, status="available")
-        watcher.wait_for(lambda e: e.data["kind"] == "unit.updated" and e.data["ref"] == unit
-                         and e.data["payload"]["status"] == "available")
+        watcher.wait_for(
+            lambda e: (
+                e.data["kind"] == "unit.updated"
+                and e.data["ref"] == unit
+                and e.data["payload"]["status"] == "available"
+            )
+        )
         time.sleep(1.0)
         assert len(device.events) == heard, [e.data["kind"] for e in device.events[heard:]]
     finally:
         device.close()
         watcher.close()
-    for service, params in (("field.me", {}), ("field.panic", {}),
-                            ("field.status", {"status": "off_duty"})):
+    for service, params in (
+        ("field.me", {}),
+        ("field.panic", {}),
+        ("field.status", {"status": "off_duty"}),
+    ):
         status, body = call(server, token, service, **params)
         assert status == 403, (service, body)
         assert "not bound" in body["error"]["message"]
-    assert not [a for a in ok(server, desk, "ops.alerts", kind="panic")
-                if a["subject"] == unit]
+    assert not [a for a in ok(server, desk, "ops.alerts", kind="panic") if a["subject"] == unit]
 
 
-def test_the_pages_load_nothing_from_outside_the_server(centre: dict[str, Any],
-                                                        browser: Any) -> None:
+def test_the_pages_load_nothing_from_outside_the_server(
+    centre: dict[str, Any], browser: Any
+) -> None:
     server = centre["server"]
     for path in ("/field/unit", "/field/report"):
         page = _phone(browser, server.base)
         outside: list[str] = []
-        page.on("request", lambda r, seen=outside: seen.append(r.url)
-                if not r.url.startswith(server.base) else None)
+        page.on(
+            "request",
+            lambda r, seen=outside: (
+                seen.append(r.url) if not r.url.startswith(server.base) else None
+            ),
+        )
         try:
             response = page.goto(path)
             assert response.status == 200
@@ -489,8 +577,11 @@ def test_the_pages_load_nothing_from_outside_the_server(centre: dict[str, Any],
             assert not page.errors
         finally:
             page.context.close()
-    for path in ("/field/assets/../../centre.toml", "/field/assets/%2e%2e/%2e%2e/server/app.py",
-                 "/field/vendor/leaflet/../../security/roles.toml"):
+    for path in (
+        "/field/assets/../../centre.toml",
+        "/field/assets/%2e%2e/%2e%2e/server/app.py",
+        "/field/vendor/leaflet/../../security/roles.toml",
+    ):
         con = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
         con.request("GET", path)
         response = con.getresponse()
@@ -498,9 +589,9 @@ def test_the_pages_load_nothing_from_outside_the_server(centre: dict[str, Any],
         con.close()
 
 
-
 def test_online_mediation_invites_parties_and_counts_success_by_district_and_mediator(
-        centre: dict[str, Any], browser: Any) -> None:
+    centre: dict[str, Any], browser: Any
+) -> None:
     server, desk, admin = centre["server"], centre["desk"], centre["admin"]
     for name, password in (("med-wang", "Lb2-mediator-of-west"), ("med-zhao", "Gc9-mediator-east")):
         ok(server, admin, "users.add", name=name, role="mediator", password=password)
@@ -509,19 +600,29 @@ def test_online_mediation_invites_parties_and_counts_success_by_district_and_med
     cases = []
     for i, mediator in enumerate(("med-wang", "med-wang", "med-zhao")):
         inc = _incident(server, desk, text=f"劳资纠纷 {i}", lat=30.75 + i * 0.01)
-        cases.append(ok(server, desk, "mediation.assign", incident_id=inc["id"],
-                        mediator=mediator))
+        cases.append(ok(server, desk, "mediation.assign", incident_id=inc["id"], mediator=mediator))
     # a mediator sees and changes only their own cases
-    assert {c["id"] for c in ok(server, wang, "mediation.mine")} == {cases[0]["id"],
-                                                                     cases[1]["id"]}
-    status, body = call(server, zhao, "mediation.outcome", mediation_id=cases[0]["id"],
-                        outcome="success", agreement="x")
+    assert {c["id"] for c in ok(server, wang, "mediation.mine")} == {cases[0]["id"], cases[1]["id"]}
+    status, body = call(
+        server,
+        zhao,
+        "mediation.outcome",
+        mediation_id=cases[0]["id"],
+        outcome="success",
+        agreement="x",
+    )
     assert status == 403, body
     # nor anything else of operations
     assert call(server, wang, "ops.queue")[0] == 403
 
-    session = ok(server, wang, "mediation.schedule", mediation_id=cases[0]["id"],
-                 at="2026-12-08T10:00:00+08:00", parties=["张三", "李四 <b>x</b>"])
+    session = ok(
+        server,
+        wang,
+        "mediation.schedule",
+        mediation_id=cases[0]["id"],
+        at="2026-12-08T10:00:00+08:00",
+        parties=["张三", "李四 <b>x</b>"],
+    )
     link = session["invites"][1]["link"]
     page = _phone(browser, server.base)
     try:
@@ -537,8 +638,14 @@ def test_online_mediation_invites_parties_and_counts_success_by_district_and_med
     invites = next(c for c in opened if c["id"] == cases[0]["id"])["sessions"][0]["invites"]
     assert [i["opened"] for i in invites] == [False, True]
 
-    ok(server, wang, "mediation.outcome", mediation_id=cases[0]["id"], outcome="success",
-       agreement="甲方于三日内支付工资 5000 元")
+    ok(
+        server,
+        wang,
+        "mediation.outcome",
+        mediation_id=cases[0]["id"],
+        outcome="success",
+        agreement="甲方于三日内支付工资 5000 元",
+    )
     # the mediator's own page: their cases only, the invitations, one tap to close a case.
     # The phone is in New York: the session time typed is still the centre's local time.
     page = _phone(browser, server.base, timezone_id="America/New_York")
@@ -558,33 +665,47 @@ def test_online_mediation_invites_parties_and_counts_success_by_district_and_med
         card.locator("input.parties").fill("王五")
         card.locator("button.schedule").click()
         page.wait_for_function(f"""() => document.querySelector(
-            "section[data-case='{cases[1]['id']}']").textContent.includes('王五')""")
+            "section[data-case='{cases[1]["id"]}']").textContent.includes('王五')""")
         assert "调解 Session 2026-12-09 09:30 CST" in card.text_content()
-        scheduled = next(c for c in ok(server, wang, "mediation.mine")
-                         if c["id"] == cases[1]["id"])["sessions"][0]
+        scheduled = next(
+            c for c in ok(server, wang, "mediation.mine") if c["id"] == cases[1]["id"]
+        )["sessions"][0]
         assert scheduled["at"] == datetime(2026, 12, 9, 1, 30, tzinfo=UTC).timestamp()
         card.locator("button.failed").click()
         page.wait_for_function(f"""() => document.querySelector(
-            "section[data-case='{cases[1]['id']}']").textContent.includes('failed')""")
+            "section[data-case='{cases[1]["id"]}']").textContent.includes('failed')""")
         assert not page.errors
     finally:
         page.context.close()
-    ok(server, zhao, "mediation.outcome", mediation_id=cases[2]["id"], outcome="success",
-       agreement="双方和解")
-    status, body = call(server, wang, "mediation.outcome", mediation_id=cases[0]["id"],
-                        outcome="failed")
+    ok(
+        server,
+        zhao,
+        "mediation.outcome",
+        mediation_id=cases[2]["id"],
+        outcome="success",
+        agreement="双方和解",
+    )
+    status, body = call(
+        server, wang, "mediation.outcome", mediation_id=cases[0]["id"], outcome="failed"
+    )
     assert status == 422 and "already closed" in body["error"]["message"]
     metrics = ok(server, desk, "ops.metrics")
     assert metrics["mediation_by_mediator"]["med-wang"] | {} == {
-        "cases": 2, "success": 1, "failed": 1, "open": 0, "success_rate": 0.5}
+        "cases": 2,
+        "success": 1,
+        "failed": 1,
+        "open": 0,
+        "success_rate": 0.5,
+    }
     assert metrics["mediation_by_mediator"]["med-zhao"]["success_rate"] == 1.0
     assert metrics["mediation_total"]["success"] >= 2
-    assert ok(server, desk, "ops.incident", incident_id=cases[0]["incident_id"])[
-        "mediation"] == "success"
+    assert (
+        ok(server, desk, "ops.incident", incident_id=cases[0]["incident_id"])["mediation"]
+        == "success"
+    )
 
 
-def test_a_unit_that_sets_off_without_tapping_accept_has_accepted(
-        centre: dict[str, Any]) -> None:
+def test_a_unit_that_sets_off_without_tapping_accept_has_accepted(centre: dict[str, Any]) -> None:
     server, desk = centre["server"], centre["desk"]
     unit = centre["units"]["dev-b"]
     token = login(server, "dev-b", DEVICES["dev-b"][0])
@@ -596,14 +717,16 @@ def test_a_unit_that_sets_off_without_tapping_accept_has_accepted(
     ok(server, token, "field.status", status="en_route")
     assert ok(server, token, "field.me")["accepted"] is True
     assert [r["kind"] for r in ok(server, desk, "field.reports", incident_id=inc["id"])] == [
-        "accept"]
+        "accept"
+    ]
     # a device cannot reach a status its state machine forbids
     status, body = call(server, token, "field.status", status="cleared")
     assert status == 409 and "en_route" in body["error"]["message"]
 
 
 def test_a_devices_fixes_are_all_kept_and_audited_once_a_minute_on_the_centre(
-        centre: dict[str, Any]) -> None:
+    centre: dict[str, Any],
+) -> None:
     """Issue #20, position audit volume, on PostgreSQL through the real server: six fixes in a
     row from one device are six rows of its unit's track (with the device's account) and one
     audit entry (the first fix; the others are summarised by the next minute's entry); the
@@ -620,7 +743,7 @@ def test_a_devices_fixes_are_all_kept_and_audited_once_a_minute_on_the_centre(
     assert [(t["lat"], t["lon"]) for t in reversed(track)] == fixes
     assert {(t["account"], t["via"]) for t in track} == {("dev-a", "device")}
     after = ok(server, admin, "audit.list", user="dev-a", action="field.position", limit=500)
-    new = after[len(before):]  # in log order
+    new = after[len(before) :]  # in log order
     assert len(new) <= 1, new  # at most one entry for six fixes within a minute
     if not before:  # this device's first fix ever: audited at once, naming it
         assert new and new[0]["params"]["lat"] == fixes[0][0]

@@ -84,8 +84,13 @@ def test_time_respecting_path_differs_from_the_shortest(timed_graph: GraphResult
     times = [h.time for h in flow.hops]
     assert times == sorted(times) and all(h.record_uid for h in flow.hops)
     with pytest.raises(NoPathError):
-        shortest_path(timed_graph, X, Z, time_respecting=True,
-                      not_before=(T0 + timedelta(hours=4)).timestamp())
+        shortest_path(
+            timed_graph,
+            X,
+            Z,
+            time_respecting=True,
+            not_before=(T0 + timedelta(hours=4)).timestamp(),
+        )
 
 
 def test_k_shortest_paths(timed_graph: GraphResult) -> None:
@@ -110,8 +115,12 @@ def test_common_neighbours_and_most_connected(gangs: tuple[GraphResult, list, li
 
 
 def test_path_on_a_chain_built_in_memory(tmp_path: Path) -> None:
-    edges = [GraphEdge(f"n{i}", f"n{i + 1}", "called", count=1, times=[float(10 - i)],
-                       record_uids=[f"r{i}"]) for i in range(4)]
+    edges = [
+        GraphEdge(
+            f"n{i}", f"n{i + 1}", "called", count=1, times=[float(10 - i)], record_uids=[f"r{i}"]
+        )
+        for i in range(4)
+    ]
     g = GraphResult.from_edges(edges)
     assert shortest_path(g, "n0", "n4").length == 4
     with pytest.raises(NoPathError, match="time-respecting"):

@@ -58,8 +58,9 @@ def test_export_and_resolve(ws: Any, capsys: pytest.CaptureFixture[str], tmp_pat
     assert {"graph.export", "graph.unsure", "graph.merge", "graph.split"} <= set(actions)
 
 
-def test_resolve_propose_shows_each_fields_weight(ws: Any,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_resolve_propose_shows_each_fields_weight(
+    ws: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["graph", "resolve", "propose", "-w", str(ws.root)]) == 0
     out = capsys.readouterr().out
     assert "probabilistic" in out and "birth_date" in out and "same date, any format" in out

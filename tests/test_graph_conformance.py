@@ -49,8 +49,9 @@ def _index(url: str, prefix: str) -> object:
 
 
 @pytest.fixture(scope="module", params=["es9", "es8"])
-def engines(request: pytest.FixtureRequest,
-            tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, GraphStore]]:
+def engines(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, GraphStore]]:
     url = es_url(request.param)  # Elasticsearch 9 and 8, as search's suite (8: skipped unset)
     store = Store(tmp_path_factory.mktemp("conformance") / "store.sqlite")
     build_planted(store)
@@ -66,17 +67,21 @@ def _both(engines: dict[str, GraphStore], fn: object) -> tuple[object, object]:
     return fn(engines["sqlite"]), fn(engines["elasticsearch"])  # type: ignore[operator]
 
 
-@pytest.mark.parametrize(("seeds", "kw"), [
-    ([GO_BETWEEN], {"depth": 1}),
-    ([GO_BETWEEN], {"depth": 3}),
-    ([CONVOY_TARGET], {"depth": 2}),
-    ([phone(0), phone(100)], {"depth": 2, "link_types": ["called"]}),
-    ([phone(0)], {"depth": 3, "start": T0 + timedelta(days=1), "end": T0 + timedelta(days=4)}),
-    ([CONVOY_TARGET], {"depth": 2, "max_nodes": 40}),   # truncated: the same 40 on both
-    ([CONVOY_TARGET], {"depth": 3, "max_fanout": 30}),  # the devices are hubs
-])
-def test_expansions_agree(engines: dict[str, GraphStore], seeds: list[str],
-                          kw: dict[str, object]) -> None:
+@pytest.mark.parametrize(
+    ("seeds", "kw"),
+    [
+        ([GO_BETWEEN], {"depth": 1}),
+        ([GO_BETWEEN], {"depth": 3}),
+        ([CONVOY_TARGET], {"depth": 2}),
+        ([phone(0), phone(100)], {"depth": 2, "link_types": ["called"]}),
+        ([phone(0)], {"depth": 3, "start": T0 + timedelta(days=1), "end": T0 + timedelta(days=4)}),
+        ([CONVOY_TARGET], {"depth": 2, "max_nodes": 40}),  # truncated: the same 40 on both
+        ([CONVOY_TARGET], {"depth": 3, "max_fanout": 30}),  # the devices are hubs
+    ],
+)
+def test_expansions_agree(
+    engines: dict[str, GraphStore], seeds: list[str], kw: dict[str, object]
+) -> None:
     a, b = _both(engines, lambda gs: expand(gs, seeds, **kw).to_dict())
     assert a["nodes"] and len(a["nodes"]) > len(seeds)
     assert a == b
@@ -101,8 +106,11 @@ def test_grow_and_induced_graph_agree(engines: dict[str, GraphStore]) -> None:
 
 def test_link_counts_agree(engines: dict[str, GraphStore]) -> None:
     ids = [GO_BETWEEN, CONVOY_TARGET, phone(5), "device:KK003", "phone:19999999999"]
-    for flt in (LinkFilter(), LinkFilter(("passed",)),
-                LinkFilter(start=T0.timestamp(), end=(T0 + timedelta(hours=23)).timestamp())):
+    for flt in (
+        LinkFilter(),
+        LinkFilter(("passed",)),
+        LinkFilter(start=T0.timestamp(), end=(T0 + timedelta(hours=23)).timestamp()),
+    ):
         a, b = _both(engines, lambda gs, f=flt: gs.link_counts(ids, f))
         assert a == b
     assert a[CONVOY_TARGET] == 4  # its four reads on day one
@@ -131,11 +139,20 @@ def test_k_shortest_and_time_ordered_paths_agree(engines: dict[str, GraphStore])
 
 
 def test_cooccurrence_agrees(engines: dict[str, GraphStore]) -> None:
-    a, b = _both(engines, lambda gs: [c.to_dict() for c in cooccurring_in_store(
-        gs, CONVOY_TARGET, window=60, min_count=2)])
+    a, b = _both(
+        engines,
+        lambda gs: [
+            c.to_dict() for c in cooccurring_in_store(gs, CONVOY_TARGET, window=60, min_count=2)
+        ],
+    )
     assert a == b and a[0]["b"] == CONVOY_MATE
-    a, b = _both(engines, lambda gs: [c.to_dict() for c in cooccurrence_pairs(
-        Sightings.from_store(gs), window=60, min_count=3)])
+    a, b = _both(
+        engines,
+        lambda gs: [
+            c.to_dict()
+            for c in cooccurrence_pairs(Sightings.from_store(gs), window=60, min_count=3)
+        ],
+    )
     assert a == b
     assert {a[0]["a"], a[0]["b"]} == {CONVOY_TARGET, CONVOY_MATE}
 
@@ -144,8 +161,7 @@ def test_timeline_and_merges_agree(engines: dict[str, GraphStore]) -> None:
     a, b = _both(engines, lambda gs: [e.to_dict() for e in timeline(gs, GO_BETWEEN)])
     assert a == b and len(a) == 4
     merged = AliasMap([(PERSON_B, PERSON_A)])
-    a, b = _both(engines, lambda gs: expand(gs, [PERSON_A], depth=2,
-                                            aliases=merged).to_dict())
+    a, b = _both(engines, lambda gs: expand(gs, [PERSON_A], depth=2, aliases=merged).to_dict())
     assert a == b
     assert {"phone:13600000003", "phone:13600000004"} <= {n["id"] for n in a["nodes"]}
 
@@ -180,8 +196,10 @@ def test_migration_resumes_after_a_cancel_and_reports_progress(tmp_path: Path) -
         assert second.links == first.total_links
         assert seen[0].done == 100 and seen[0].message == "resuming"
         assert seen[-1].done == seen[-1].total == first.total_entities + first.total_links
-        assert index.counts() == {index.entities: first.total_entities,
-                                  index.links: first.total_links}
+        assert index.counts() == {
+            index.entities: first.total_entities,
+            index.links: first.total_links,
+        }
         assert migrate(store, index).entities == 0  # finished: nothing is sent again
     finally:
         index.drop()
@@ -198,8 +216,11 @@ def test_the_service_reads_the_backend_the_workspace_names(workspace: object) ->
     ctx = ServiceContext(ws, Session("boss", "administrator", "password"))  # type: ignore[arg-type]
     try:
         local = call("graph.expand", ctx, entities=[GO_BETWEEN], depth=2).to_dict()
-        ws.config["graph"] = {"backend": "elasticsearch", "url": url,  # type: ignore[attr-defined]
-                              "index_prefix": prefix}
+        ws.config["graph"] = {
+            "backend": "elasticsearch",
+            "url": url,  # type: ignore[attr-defined]
+            "index_prefix": prefix,
+        }
         from graph.backend import for_workspace
 
         assert for_workspace(ws).name == "elasticsearch"
@@ -220,8 +241,11 @@ def test_ingest_keeps_the_cluster_graph_in_step(workspace: object) -> None:
     url = es_url("es9")
     ws = workspace
     prefix = f"sbtest-cluster-{uuid.uuid4().hex[:8]}"
-    ws.config["graph"] = {"backend": "elasticsearch", "url": url,  # type: ignore[attr-defined]
-                          "index_prefix": prefix}
+    ws.config["graph"] = {
+        "backend": "elasticsearch",
+        "url": url,  # type: ignore[attr-defined]
+        "index_prefix": prefix,
+    }
     from graph.backend import for_workspace
 
     cluster = for_workspace(ws)
@@ -239,10 +263,14 @@ def test_ingest_keeps_the_cluster_graph_in_step(workspace: object) -> None:
             ws.store.upsert_batch(batch)  # type: ignore[attr-defined]
         stage.finish()
         local = SqlGraphStore(ws.store)  # type: ignore[attr-defined]
-        assert expand(cluster, [GO_BETWEEN], depth=3).to_dict() == \
-            expand(local, [GO_BETWEEN], depth=3).to_dict()
-        assert cluster.entity_rows([PERSON_B])[PERSON_B][4] == \
-            local.entity_rows([PERSON_B])[PERSON_B][4]  # merged props, not a fragment
+        assert (
+            expand(cluster, [GO_BETWEEN], depth=3).to_dict()
+            == expand(local, [GO_BETWEEN], depth=3).to_dict()
+        )
+        assert (
+            cluster.entity_rows([PERSON_B])[PERSON_B][4]
+            == local.entity_rows([PERSON_B])[PERSON_B][4]
+        )  # merged props, not a fragment
     finally:
         cluster.index.drop()  # type: ignore[attr-defined]
 

@@ -47,8 +47,9 @@ def test_store_scan_and_targeted_reads_agree(store: Store) -> None:
     everything = Sightings.from_store(store)
     from_all = cooccurring_with(everything, CONVOY_TARGET, window=60, min_count=2)
     targeted = cooccurring_in_store(store, CONVOY_TARGET, window=60, min_count=2)
-    assert [(r.b, r.count, r.places, r.days) for r in from_all] == \
-        [(r.b, r.count, r.places, r.days) for r in targeted]
+    assert [(r.b, r.count, r.places, r.days) for r in from_all] == [
+        (r.b, r.count, r.places, r.days) for r in targeted
+    ]
 
 
 def test_all_pairs_mode_puts_the_convoy_first(store: Store) -> None:
@@ -76,22 +77,30 @@ def test_sort_merge_join_matches_a_pairwise_loop() -> None:
     ent = rng.integers(0, 40, n)
     dev = rng.integers(0, 6, n)
     t = np.round(rng.random(n) * 3 * 86400)
-    expected = {k: v for k, v in _brute_force(list(zip(ent, dev, t, strict=True)), 300).items()
-                if v >= 2}
+    expected = {
+        k: v for k, v in _brute_force(list(zip(ent, dev, t, strict=True)), 300).items() if v >= 2
+    }
     s = Sightings.from_arrays(ent, dev, t)
-    got = {(int(r.a), int(r.b)): r.count for r in
-           cooccurrence_pairs(s, window=300, min_count=2, top=None)}
+    got = {
+        (int(r.a), int(r.b)): r.count
+        for r in cooccurrence_pairs(s, window=300, min_count=2, top=None)
+    }
     got = {(min(a, b), max(a, b)): c for (a, b), c in got.items()}
     assert got == expected and len(expected) > 20
     one = cooccurring_with(s, "7", window=300, min_count=2, top=None)
     assert {int(r.b): r.count for r in one} == {
-        (b if a == 7 else a): c for (a, b), c in expected.items() if 7 in (a, b)}
+        (b if a == 7 else a): c for (a, b), c in expected.items() if 7 in (a, b)
+    }
 
 
 def test_iterable_input_and_errors() -> None:
-    reads = [("car1", "d1", 0.0, "r1"), ("car2", "d1", 10.0, "r2"),
-             ("car1", "d2", 86400.0, "r3"), ("car2", "d2", 86405.0, "r4"),
-             ("car3", "d2", 90000.0, "r5")]
+    reads = [
+        ("car1", "d1", 0.0, "r1"),
+        ("car2", "d1", 10.0, "r2"),
+        ("car1", "d2", 86400.0, "r3"),
+        ("car2", "d2", 86405.0, "r4"),
+        ("car3", "d2", 90000.0, "r5"),
+    ]
     s = Sightings.from_iterable(reads)
     (r,) = cooccurring_with(s, "car1", window=30, min_count=2)
     assert (r.b, r.count, r.places, r.days) == ("car2", 2, 2, 2)

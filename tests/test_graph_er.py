@@ -42,7 +42,8 @@ def _pairs(scored: list[Any]) -> list[tuple[str, str, float]]:
 
 
 def test_precision_and_recall_meet_the_goals_at_the_review_threshold(
-        built: Built, truth: dict[str, Any], scored: list[Any]) -> None:
+    built: Built, truth: dict[str, Any], scored: list[Any]
+) -> None:
     clusters = [i["entities"] for i in truth["identities"]]
     m = evaluate(_pairs(scored), clusters, Resolver(built.ws.store).review_threshold)
     assert m.true_pairs >= 18
@@ -52,7 +53,8 @@ def test_precision_and_recall_meet_the_goals_at_the_review_threshold(
 
 
 def test_the_shared_family_phone_does_not_merge_brothers(
-        built: Built, truth: dict[str, Any], scored: list[Any]) -> None:
+    built: Built, truth: dict[str, Any], scored: list[Any]
+) -> None:
     assert len(truth["distinct"]) == 2
     store = built.ws.store
     for trap in truth["distinct"]:
@@ -63,13 +65,22 @@ def test_the_shared_family_phone_does_not_merge_brothers(
         assert score < 0.05, trap  # an order of magnitude below the review threshold
 
 
-KINDS = ("id_check_digit", "id_transposed", "id_legacy15", "homophone", "pinyin", "latin_order",
-         "traditional", "date_format", "partial_address", "typo_char")
+KINDS = (
+    "id_check_digit",
+    "id_transposed",
+    "id_legacy15",
+    "homophone",
+    "pinyin",
+    "latin_order",
+    "traditional",
+    "date_format",
+    "partial_address",
+    "typo_char",
+)
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_each_variation_kind_is_found(kind: str, truth: dict[str, Any],
-                                      scored: list[Any]) -> None:
+def test_each_variation_kind_is_found(kind: str, truth: dict[str, Any], scored: list[Any]) -> None:
     found = {(p.a, p.b) for p in scored if p.score >= 0.5}
     carrying = [i for i in truth["identities"] if kind in i["variations"]]
     assert carrying, f"no planted identity has {kind}"
@@ -89,7 +100,8 @@ def test_every_proposal_explains_each_fields_weight(scored: list[Any]) -> None:
 
 
 def test_three_records_form_one_cluster_with_its_weakest_link(
-        built: Built, truth: dict[str, Any], scored: list[Any]) -> None:
+    built: Built, truth: dict[str, Any], scored: list[Any]
+) -> None:
     r = Resolver(built.ws.store)
     triples = [set(i["entities"]) for i in truth["identities"] if len(i["entities"]) == 3]
     assert len(triples) == 2
@@ -101,15 +113,19 @@ def test_three_records_form_one_cluster_with_its_weakest_link(
         # the weakest link that holds it together: of three links, the middle one
         assert c.weakest is not None and c.weakest in c.links
         assert c.weakest[2] == (scores[-2] if len(scores) == 3 else scores[0])
-    assert AliasMap.load(built.ws.store).canonical(sorted(triples[0])[0]) == sorted(
-        triples[0])[0]  # shown together, merged by no one
+    assert (
+        AliasMap.load(built.ws.store).canonical(sorted(triples[0])[0]) == sorted(triples[0])[0]
+    )  # shown together, merged by no one
 
 
 def test_features_read_every_written_form() -> None:
-    assert {name_forms(n)[1] for n in ("王建国", "王建國", "王建囯", "Wang Jianguo",
-                                       "JIANGUO WANG", "WANG JIAN GUO")} == {"jianguo|wang"}
-    assert {parse_birth(v) for v in ("1986-04-05", "19860405", "1986年4月5日", "86年4月5日",
-                                     "1986/4/5")} == {parse_birth("1986-04-05")}
+    assert {
+        name_forms(n)[1]
+        for n in ("王建国", "王建國", "王建囯", "Wang Jianguo", "JIANGUO WANG", "WANG JIAN GUO")
+    } == {"jianguo|wang"}
+    assert {
+        parse_birth(v) for v in ("1986-04-05", "19860405", "1986年4月5日", "86年4月5日", "1986/4/5")
+    } == {parse_birth("1986-04-05")}
     assert id17("330402860405001") == ("33040219860405001", True)
     assert id17("330402198604050011")[1] is False
     assert parse_address("南湖区解放路160号3幢")[1:3] == ("解放路", "160")
@@ -130,8 +146,9 @@ def test_decisions_are_audited_and_auto_merge_is_off_for_persons(tmp_path: Path)
     r.undo(merge.id)
     actions = [e["action"] for e in ws.audit.entries()][-3:]
     assert actions == ["graph.unsure", "graph.merge", "graph.split"]
-    auto = Resolver(ws.store, audit=ws.audit, user="tester",
-                    config={"auto_merge": {"person": 0.999}})
+    auto = Resolver(
+        ws.store, audit=ws.audit, user="tester", config={"auto_merge": {"person": 0.999}}
+    )
     merged = auto.apply_auto(auto.propose())
     assert merged and all(m.score >= 0.999 and m.rule.startswith("auto:") for m in merged)
     with pytest.raises(ResolutionError, match=r"between 0\.5 and 1"):
@@ -139,7 +156,8 @@ def test_decisions_are_audited_and_auto_merge_is_off_for_persons(tmp_path: Path)
 
 
 def test_new_records_are_matched_on_ingest_without_rescoring(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from graph import er_person
 
     ws = _population_only(tmp_path)
@@ -163,14 +181,19 @@ def test_new_records_are_matched_on_ingest_without_rescoring(
     assert stage is not None
     Ingestor(ws, stages=[stage]).ingest_file(plugin, path)
     persons = ws.store.connection.execute(
-        "SELECT count(*) FROM entities WHERE type='person'").fetchone()[0]
+        "SELECT count(*) FROM entities WHERE type='person'"
+    ).fetchone()[0]
     # the new guests and their candidates only — never the whole workspace
     assert loads and None not in loads
     assert loads[-1] < persons / 4, (loads, persons)
     after = {(q["a"], q["b"]) for q in r.queue()}
     truth = json.loads((tmp_path / "population" / "identity_truth.json").read_text())
-    hotel_pairs = {tuple(sorted((i["entities"][0], e))) for i in truth["identities"]
-                   for e, s in zip(i["entities"], i["sources"], strict=True) if s == "hotel"}
+    hotel_pairs = {
+        tuple(sorted((i["entities"][0], e)))
+        for i in truth["identities"]
+        for e, s in zip(i["entities"], i["sources"], strict=True)
+        if s == "hotel"
+    }
     assert hotel_pairs and hotel_pairs <= after - before
     assert stage.matched >= len(hotel_pairs)
 
@@ -195,7 +218,8 @@ def test_the_spark_settings_name_sparks_functions() -> None:
 
 
 def test_a_failing_match_on_ingest_loses_nothing_and_says_so(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from graph.stage import make_stage
 
     ws = Workspace.init(tmp_path / "ws")
@@ -214,7 +238,8 @@ def test_a_failing_match_on_ingest_loses_nothing_and_says_so(
 
 
 def test_incremental_matching_joins_rule_by_rule_with_the_same_pairs(
-        built: Built, monkeypatch: pytest.MonkeyPatch) -> None:
+    built: Built, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The incremental path scores the same pairs as one join on the blocking rules OR-ed
     together, but through one equi-join per rule: DuckDB runs an OR-ed join as a nested loop
     over new × existing, which took hours for one 167,000-person file at 1M records
@@ -225,7 +250,7 @@ def test_incremental_matching_joins_rule_by_rule_with_the_same_pairs(
 
     people = er_person.load_features(built.ws.store)
     assert len(people) > 50
-    new, existing = people[: len(people) // 3], people[len(people) // 3:]
+    new, existing = people[: len(people) // 3], people[len(people) // 3 :]
     n = len(people)
     joins: list[str] = []
     real = realtime.compare_records
@@ -235,17 +260,24 @@ def test_incremental_matching_joins_rule_by_rule_with_the_same_pairs(
         return real(*args, join_condition=join_condition, **kw)
 
     monkeypatch.setattr(realtime, "compare_records", recording)
-    found = {(p.a, p.b): round(p.probability, 9) for p in er_model.compare(new, existing,
-                                                                            n_records=n)}
+    found = {
+        (p.a, p.b): round(p.probability, 9) for p in er_model.compare(new, existing, n_records=n)
+    }
     assert joins and not [j for j in joins if " OR " in j], joins  # hash joins only
     monkeypatch.setattr(realtime, "compare_records", real)
     # the same pairs and scores as the single OR-ed join
     pool = {r["unique_id"]: r for r in existing} | {r["unique_id"]: r for r in new}
-    either = " OR ".join("(" + " AND ".join(f'l."{c}" = r."{c}"' for c in cols) + ")"
-                         for cols in er_model.BLOCKING_RULES)
-    result = real(er_model._rows(new), er_model._rows(pool.values()), er_model.settings(n),
-                  er_model._db_api(),
-                  join_condition=f"l.unique_id <> r.unique_id AND ({either})")
+    either = " OR ".join(
+        "(" + " AND ".join(f'l."{c}" = r."{c}"' for c in cols) + ")"
+        for cols in er_model.BLOCKING_RULES
+    )
+    result = real(
+        er_model._rows(new),
+        er_model._rows(pool.values()),
+        er_model.settings(n),
+        er_model._db_api(),
+        join_condition=f"l.unique_id <> r.unique_id AND ({either})",
+    )
     expected = {}
     for row in er_model._iter_records(result):
         p = er_model._scored(row, n)
@@ -263,8 +295,10 @@ def test_reading_persons_features_uses_the_links_source_index(built: Built) -> N
     statements: list[str] = []
     con.set_trace_callback(statements.append)
     try:
-        people = er_person.load_features(built.ws.store, [
-            r[0] for r in con.execute("SELECT id FROM entities WHERE type='person' LIMIT 20")])
+        people = er_person.load_features(
+            built.ws.store,
+            [r[0] for r in con.execute("SELECT id FROM entities WHERE type='person' LIMIT 20")],
+        )
     finally:
         con.set_trace_callback(None)
     assert people and any(p.get("phones") or p.get("address") for p in people)

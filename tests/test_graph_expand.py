@@ -25,8 +25,7 @@ def _chain(tmp_path: Path) -> Store:
     s = Store(tmp_path / "chain.sqlite")
     b = Builder()
     for i in range(6):  # a - b - c - d - e - f - g, one call per day
-        b.link("called", f"phone:1500000000{i}", f"phone:1500000000{i + 1}",
-               T0 + timedelta(days=i))
+        b.link("called", f"phone:1500000000{i}", f"phone:1500000000{i + 1}", T0 + timedelta(days=i))
     b.link("called", "phone:15000000000", "phone:15000000001", T0 + timedelta(days=9))
     b.link("owns", "person:110101199001011234", "phone:15000000000", T0)
     b.write(s)
@@ -36,13 +35,11 @@ def _chain(tmp_path: Path) -> Store:
 def test_depth_counts_hops_and_edges_carry_all_their_evidence(tmp_path: Path) -> None:
     s = _chain(tmp_path)
     g1 = expand(s, ["phone:15000000000"], depth=1)
-    assert set(g1.nodes) == {"phone:15000000000", "phone:15000000001",
-                             "person:110101199001011234"}
+    assert set(g1.nodes) == {"phone:15000000000", "phone:15000000001", "person:110101199001011234"}
     g3 = expand(s, ["phone:15000000000"], depth=3)
     assert "phone:15000000003" in g3.nodes and "phone:15000000004" not in g3.nodes
     assert g3.nodes["phone:15000000003"].depth == 3
-    (ab,) = [e for e in g3.edges if e.key == ("phone:15000000000", "phone:15000000001",
-                                              "called")]
+    (ab,) = [e for e in g3.edges if e.key == ("phone:15000000000", "phone:15000000001", "called")]
     assert ab.count == 2 and len(ab.record_uids) == 2
     assert ab.first == T0.timestamp() and ab.last == (T0 + timedelta(days=9)).timestamp()
     assert ab.times == sorted(ab.times)
@@ -53,11 +50,21 @@ def test_link_type_and_time_filters(tmp_path: Path) -> None:
     s = _chain(tmp_path)
     only_calls = expand(s, ["phone:15000000000"], depth=1, link_types=["called"])
     assert "person:110101199001011234" not in only_calls.nodes
-    early = expand(s, ["phone:15000000000"], depth=6, start=T0 + timedelta(hours=1),
-                   end=T0 + timedelta(days=3, hours=1))
+    early = expand(
+        s,
+        ["phone:15000000000"],
+        depth=6,
+        start=T0 + timedelta(hours=1),
+        end=T0 + timedelta(days=3, hours=1),
+    )
     assert set(early.nodes) == {"phone:15000000000"}  # its links are on day 0 and day 9
-    late = expand(s, ["phone:15000000000"], depth=6, start=T0 + timedelta(hours=1),
-                  end=T0 + timedelta(days=10))
+    late = expand(
+        s,
+        ["phone:15000000000"],
+        depth=6,
+        start=T0 + timedelta(hours=1),
+        end=T0 + timedelta(days=10),
+    )
     (ab,) = [e for e in late.edges if e.source == "phone:15000000000"]
     assert ab.count == 1 and ab.first == (T0 + timedelta(days=9)).timestamp()
     assert "person:110101199001011234" not in late.nodes  # owned at T0, before the window
@@ -90,8 +97,9 @@ def test_raw_identifiers_are_normalised(store: Store) -> None:
 def test_find_path_bidirectional_in_sql(tmp_path: Path) -> None:
     s = _chain(tmp_path)
     p = find_path(s, "person:110101199001011234", "phone:15000000006", max_hops=8)
-    assert list(p.seeds) == ["person:110101199001011234"] + [f"phone:1500000000{i}"
-                                                             for i in range(7)]
+    assert list(p.seeds) == ["person:110101199001011234"] + [
+        f"phone:1500000000{i}" for i in range(7)
+    ]
     assert len(p.edges) == 7
     with pytest.raises(NoPathError, match="within 3 hops"):
         find_path(s, "phone:15000000000", "phone:15000000006", max_hops=3)

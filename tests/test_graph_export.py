@@ -45,8 +45,7 @@ def test_graphml_and_gexf_round_trip(graph: GraphResult, tmp_path: Path, fmt: st
     assert set(back.nodes) == nodes
     assert {(u, v, d["link_type"]) for u, v, d in back.edges(data=True)} == edges
     heavy = max(graph.edges, key=lambda e: e.count)
-    (data,) = [d for u, v, d in back.edges(data=True)
-               if (u, v, d["link_type"]) == heavy.key]
+    (data,) = [d for u, v, d in back.edges(data=True) if (u, v, d["link_type"]) == heavy.key]
     assert int(data["count"]) == heavy.count
     assert json.loads(data["record_uids"]) == heavy.record_uids
     person = back.nodes["person:330100198001010011"]
@@ -74,7 +73,8 @@ def test_unknown_format_is_refused(graph: GraphResult, tmp_path: Path) -> None:
 
 
 def test_export_through_a_workspace_needs_the_export_permission(
-        graph: GraphResult, workspace: Any, tmp_path: Path) -> None:
+    graph: GraphResult, workspace: Any, tmp_path: Path
+) -> None:
     from core.security import PermissionDeniedError
     from tests.trust_fixtures import as_user, staff
 
@@ -88,15 +88,16 @@ def test_export_through_a_workspace_needs_the_export_permission(
     from tests.faces_fixtures import open_cases
 
     with pytest.raises(CaseNotFoundError, match="superbrain cases create"):
-        export_graph(graph, tmp_path / "nocase.graphml", workspace=supervisor,
-                     case="2026-GX-0007")
+        export_graph(graph, tmp_path / "nocase.graphml", workspace=supervisor, case="2026-GX-0007")
     assert not (tmp_path / "nocase.graphml").exists()
     open_cases(supervisor, numbers=("2026-GX-0007",))
     export_graph(graph, tmp_path / "ok.graphml", workspace=supervisor, case="2026-GX-0007")
     entries = list(workspace.audit.entries())
     denied = [e for e in entries if e["action"] == "access.denied"]
     assert [(e["user"], e["params"].get("permission"), e.get("case")) for e in denied] == [
-        ("ana", "export", None), ("sup", None, "2026-GX-0007")]  # no role; no such case
+        ("ana", "export", None),
+        ("sup", None, "2026-GX-0007"),
+    ]  # no role; no such case
     done = [e for e in entries if e["action"] == "graph.export"]
     assert done[-1]["user"] == "sup" and done[-1]["case"] == "2026-GX-0007"
     assert done[-1]["params"]["nodes"] == len(graph.nodes)

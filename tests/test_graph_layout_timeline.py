@@ -26,8 +26,7 @@ def _two_stars() -> GraphResult:
 
 def test_fresh_layout_keeps_neighbours_closer_than_strangers() -> None:
     pos = layout(_two_stars(), seed=1)
-    assert len(pos) == 32 and all(math.isfinite(x) and math.isfinite(y)
-                                  for x, y in pos.values())
+    assert len(pos) == 32 and all(math.isfinite(x) and math.isfinite(y) for x, y in pos.values())
     near = sum(_dist(pos["a"], pos[f"a{i}"]) for i in range(15)) / 15
     far = sum(_dist(pos["a"], pos[f"b{i}"]) for i in range(15)) / 15
     assert near < far
@@ -80,8 +79,10 @@ def test_day_hour_matrix_uses_china_time() -> None:
 
 
 def test_graph_imports_without_qt_and_keeps_networkx_lazy() -> None:
-    code = ("import sys; sys.modules['PyQt6'] = None\n"
-            "import graph.cli, graph.expand, graph.analysis, graph.cooccur, graph.layout, "
-            "graph.timeline, graph.export, graph.resolution, graph.paths\n"
-            "assert 'networkx' not in sys.modules, 'networkx imported eagerly'\n")
+    code = (
+        "import sys; sys.modules['PyQt6'] = None\n"
+        "import graph.cli, graph.expand, graph.analysis, graph.cooccur, graph.layout, "
+        "graph.timeline, graph.export, graph.resolution, graph.paths\n"
+        "assert 'networkx' not in sys.modules, 'networkx imported eagerly'\n"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO_ROOT)

@@ -16,10 +16,16 @@ from tests.graph_fixtures import PERSON_A, PERSON_B, Builder, add_lookalikes, ad
 
 
 def _snapshot(g: GraphResult) -> tuple[Any, Any]:
-    return (sorted((n.id, n.type, n.label, json.dumps(n.props, sort_keys=True), n.aliases)
-                   for n in g.nodes.values()),
-            sorted((e.source, e.target, e.type, e.count, tuple(e.times), tuple(e.record_uids))
-                   for e in g.edges))
+    return (
+        sorted(
+            (n.id, n.type, n.label, json.dumps(n.props, sort_keys=True), n.aliases)
+            for n in g.nodes.values()
+        ),
+        sorted(
+            (e.source, e.target, e.type, e.count, tuple(e.times), tuple(e.record_uids))
+            for e in g.edges
+        ),
+    )
 
 
 @pytest.fixture

@@ -21,18 +21,41 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any, str]
     return code, data, err
 
 
-def test_ops_cli_dispatch_flow(workspace: Any, capsys: pytest.CaptureFixture[str],
-                               tmp_path: Path) -> None:
+def test_ops_cli_dispatch_flow(
+    workspace: Any, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     ws = ["-w", str(workspace.root)]
     code, units, _ = _run(capsys, "ops", "seed-units", *ws, "--json")
     assert code == 0 and len(units) == 40
-    assert {u["district"] for u in units} == {"南湖区", "秀洲区", "嘉善县", "平湖市", "海盐县",
-                                              "海宁市", "桐乡市"}
+    assert {u["district"] for u in units} == {
+        "南湖区",
+        "秀洲区",
+        "嘉善县",
+        "平湖市",
+        "海盐县",
+        "海宁市",
+        "桐乡市",
+    }
     code, again, _ = _run(capsys, "ops", "seed-units", *ws, "--json")  # idempotent
     assert code == 0 and [u["id"] for u in again] == [u["id"] for u in units]
 
-    code, inc, _ = _run(capsys, "ops", "new", *ws, "--category", "火警", "--priority", "1",
-                        "--lat", "30.76", "--lon", "120.79", "--text", "厨房起火", "--json")
+    code, inc, _ = _run(
+        capsys,
+        "ops",
+        "new",
+        *ws,
+        "--category",
+        "火警",
+        "--priority",
+        "1",
+        "--lat",
+        "30.76",
+        "--lon",
+        "120.79",
+        "--text",
+        "厨房起火",
+        "--json",
+    )
     assert code == 0 and inc["routing"]["rule_id"] == "fire" and inc["district"] == "南湖区"
     code, recs, _ = _run(capsys, "ops", "recommend", *ws, str(inc["id"]), "--json")
     assert code == 0 and len(recs) == 5
@@ -41,8 +64,19 @@ def test_ops_cli_dispatch_flow(workspace: Any, capsys: pytest.CaptureFixture[str
     code, made, _ = _run(capsys, "ops", "assign", *ws, str(inc["id"]), best, "--json")
     assert code == 0 and made[0]["unit_id"] == best
 
-    other = _run(capsys, "ops", "new", *ws, "--category", "纠纷", "--lat", "30.76", "--lon",
-                 "120.79", "--json")[1]
+    other = _run(
+        capsys,
+        "ops",
+        "new",
+        *ws,
+        "--category",
+        "纠纷",
+        "--lat",
+        "30.76",
+        "--lon",
+        "120.79",
+        "--json",
+    )[1]
     code, _, err = _run(capsys, "ops", "assign", *ws, str(other["id"]), best)
     assert code == 2 and f"unit {best} is not available: it is 'dispatched'" in err
     code, _, err = _run(capsys, "ops", "status", *ws, best, "cleared")
@@ -60,8 +94,9 @@ def test_ops_cli_dispatch_flow(workspace: Any, capsys: pytest.CaptureFixture[str
     assert alerts == []
 
     out = tmp_path / "cells.geojson"
-    code, hot, _ = _run(capsys, "ops", "hotspots", *ws, "--days", "1", "--geojson", str(out),
-                        "--json")
+    code, hot, _ = _run(
+        capsys, "ops", "hotspots", *ws, "--days", "1", "--geojson", str(out), "--json"
+    )
     assert code == 0 and hot["total"] == 2 and hot["cells"][0]["count"] == 2
     assert json.loads(out.read_text("utf-8"))["type"] == "FeatureCollection"
     code, metrics, _ = _run(capsys, "ops", "metrics", *ws, "--json")
@@ -76,8 +111,7 @@ def test_ops_cli_ack(workspace: Any, capsys: pytest.CaptureFixture[str]) -> None
     alert = OpsService(workspace).alerts.raise_alert("face_match", title="face", score=0.99)
     assert alert is not None
     ws = ["-w", str(workspace.root)]
-    code, acked, _ = _run(capsys, "ops", "ack", *ws, str(alert.id), "--note", "checked",
-                          "--json")
+    code, acked, _ = _run(capsys, "ops", "ack", *ws, str(alert.id), "--note", "checked", "--json")
     assert code == 0 and acked["acked_by"] == "tester" and acked["ack_note"] == "checked"
     code, listed, _ = _run(capsys, "ops", "alerts", *ws, "--unacked", "--json")
     assert listed == []
@@ -85,16 +119,21 @@ def test_ops_cli_ack(workspace: Any, capsys: pytest.CaptureFixture[str]) -> None
     assert code == 2 and "unknown alert 4242" in err
 
 
-def test_demo_hook_seeds_units_and_rescans(workspace: Any,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_hook_seeds_units_and_rescans(
+    workspace: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     from core.model import EntityRef, Record
     from ops.cli import prepare_demo
     from ops.service import OpsService
 
-    workspace.store.upsert_batch([
-        Record("hotel", "h1", "hotel_checkin", entities=(EntityRef("phone", "13912345678"),)),
-        Record("watchlist", "w1", "watchlist_entry", entities=(EntityRef("phone",
-                                                                         "13912345678"),))])
+    workspace.store.upsert_batch(
+        [
+            Record("hotel", "h1", "hotel_checkin", entities=(EntityRef("phone", "13912345678"),)),
+            Record(
+                "watchlist", "w1", "watchlist_entry", entities=(EntityRef("phone", "13912345678"),)
+            ),
+        ]
+    )
     prepare_demo(workspace)
     ops = OpsService(workspace)
     assert len(ops.units.list()) == 40

@@ -29,9 +29,14 @@ def clock() -> FakeClock:
 def ops(workspace: Any, clock: FakeClock) -> Any:
     ops = make_ops(workspace, clock)
     # (id, type, metres north of the centre)
-    for uid, utype, metres in [("A", "patrol_car", 1000), ("B", "foot", 500),
-                               ("C", "patrol_car", 3000), ("D", "patrol_car", 200),
-                               ("E", "motorcycle", 700), ("F", "traffic", 300)]:
+    for uid, utype, metres in [
+        ("A", "patrol_car", 1000),
+        ("B", "foot", 500),
+        ("C", "patrol_car", 3000),
+        ("D", "patrol_car", 200),
+        ("E", "motorcycle", 700),
+        ("F", "traffic", 300),
+    ]:
         lat, lon = north_of(CENTRE, metres)
         ops.units.add(uid, unit_type=utype, lat=lat, lon=lon, district="南湖区")
     ops.units.set_status("D", "off_duty")
@@ -59,8 +64,7 @@ def test_capabilities_override_and_point_recommendation(ops: Any) -> None:
     inc = ops.incidents.create("火警", 1, lat=CENTRE[0], lon=CENTRE[1])
     assert [r.unit_id for r in ops.dispatch.recommend(inc.id, capabilities=["accident"])] == ["F"]
     assert ops.dispatch.recommend(inc.id, capabilities=["no_such_skill"]) == []
-    near = ops.dispatch.recommend_point(*north_of(CENTRE, 3000), capabilities=["patrol"],
-                                        limit=1)
+    near = ops.dispatch.recommend_point(*north_of(CENTRE, 3000), capabilities=["patrol"], limit=1)
     assert near[0].unit_id == "C" and near[0].distance_m < 2
 
 
@@ -120,13 +124,18 @@ def test_assign_moves_incident_and_unit_and_is_audited(ops: Any, workspace: Any)
     assert after.status == "dispatched" and "dispatched" in after.stamps
     assert after.units == ("E", "A")
     unit = ops.units.get("E")
-    assert (unit.status, unit.incident_id, unit.assigned_by) == ("dispatched", inc.id,
-                                                                "commander-li")
+    assert (unit.status, unit.incident_id, unit.assigned_by) == (
+        "dispatched",
+        inc.id,
+        "commander-li",
+    )
     entries = workspace.audit.search(action="ops.dispatch.assign")
     assert entries[-1]["user"] == workspace.user  # the session's user, never the caller's pick
     assert entries[-1]["params"]["on_behalf_of"] == "commander-li"
-    assert {k: entries[-1]["params"][k] for k in ("incident", "units")} == \
-        {"incident": inc.id, "units": ["E", "A"]}
+    assert {k: entries[-1]["params"][k] for k in ("incident", "units")} == {
+        "incident": inc.id,
+        "units": ["E", "A"],
+    }
     # The assigned units are not offered again.
     assert {"E", "A"}.isdisjoint(r.unit_id for r in ops.dispatch.recommend(inc.id, limit=10))
 
@@ -147,8 +156,9 @@ def test_assign_taken_unit_says_who_took_it(ops: Any) -> None:
     with pytest.raises(UnitUnavailableError) as err:
         ops.dispatch.assign(second.id, "A", user="console-2")
     assert err.value.taken_by == "console-1" and err.value.incident_id == first.id
-    assert str(err.value) == (f"unit A is not available: it is 'dispatched', assigned by "
-                              f"console-1 to incident {first.id}")
+    assert str(err.value) == (
+        f"unit A is not available: it is 'dispatched', assigned by console-1 to incident {first.id}"
+    )
 
 
 def test_assign_with_stale_expected_version_is_refused(ops: Any) -> None:
@@ -164,8 +174,10 @@ def test_assign_with_stale_expected_version_is_refused(ops: Any) -> None:
 def test_cannot_dispatch_to_closed_incident(ops: Any) -> None:
     inc = ops.incidents.create("火警", 1, lat=CENTRE[0], lon=CENTRE[1])
     ops.incidents.cancel(inc.id)
-    with pytest.raises(InvalidTransitionError, match=f"incident {inc.id}: cannot go from "
-                                                     "'cancelled' to 'dispatched'"):
+    with pytest.raises(
+        InvalidTransitionError,
+        match=f"incident {inc.id}: cannot go from 'cancelled' to 'dispatched'",
+    ):
         ops.dispatch.assign(inc.id, "A")
     assert ops.units.get("A").status == "available"
 
@@ -189,8 +201,7 @@ def test_reassign_and_release(ops: Any) -> None:
         ops.dispatch.release("A")
 
 
-def test_on_scene_stamps_incident_and_clearing_ends_assignment(ops: Any,
-                                                               clock: FakeClock) -> None:
+def test_on_scene_stamps_incident_and_clearing_ends_assignment(ops: Any, clock: FakeClock) -> None:
     inc = ops.incidents.create("火警", 1, lat=CENTRE[0], lon=CENTRE[1])
     ops.dispatch.assign(inc.id, ["A", "E"])
     clock.advance(240)
@@ -232,12 +243,22 @@ def test_events_pushed_in_process_and_journalled_for_others(ops: Any, workspace:
     ops.units.update_position("A", 30.76, 120.76)
     unsubscribe()
     ops.units.set_status("A", "en_route")
-    assert seen == ["incident.created", "unit.updated", "assignment.created",
-                    "incident.updated", "unit.moved"]
+    assert seen == [
+        "incident.created",
+        "unit.updated",
+        "assignment.created",
+        "incident.updated",
+        "unit.moved",
+    ]
     other = OpsService(Workspace.open(workspace.root))  # another console's view
     kinds = [e.kind for e in other.events_since(start)]
-    assert kinds == ["incident.created", "unit.updated", "assignment.created",
-                     "incident.updated", "unit.updated"]  # GPS fixes are not journalled
+    assert kinds == [
+        "incident.created",
+        "unit.updated",
+        "assignment.created",
+        "incident.updated",
+        "unit.updated",
+    ]  # GPS fixes are not journalled
     assert other.events_since(start)[2].payload["unit_id"] == "A"
     assert other.prune_events(datetime.fromtimestamp(T0 + 1, tz=UTC)) == start + len(kinds)
     assert other.events_since(0) == []

@@ -41,8 +41,9 @@ def test_documented_event_kinds_are_the_ones_emitted() -> None:
     emitted = set()
     for path in (Path(__file__).resolve().parent.parent / "ops").glob("*.py"):
         emitted |= set(re.findall(r'event\(\s*"([a-z]+\.[a-z]+)"', path.read_text("utf-8")))
-        emitted |= set(re.findall(r'"((?:unit|incident)\.(?:created|updated))" if',
-                                  path.read_text("utf-8")))
+        emitted |= set(
+            re.findall(r'"((?:unit|incident)\.(?:created|updated))" if', path.read_text("utf-8"))
+        )
     assert emitted, "no events found: the pattern is out of date"
     undocumented = [k for k in sorted(emitted) if f"`{k}`" not in DOC]
     assert not undocumented, f"event kinds missing from docs/OPERATIONS.md: {undocumented}"

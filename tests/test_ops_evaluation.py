@@ -142,11 +142,20 @@ def at(text: str) -> float:
     return datetime.fromisoformat(text).replace(tzinfo=SHANGHAI).timestamp()
 
 
-def incident(con: Any, received: str, district: str, *, priority: int = 3,
-             status: str = "resolved", minutes: dict[str, float] | None = None,
-             phone: str = "", where: tuple[float, float] | None = None,
-             mediation: str | None = None, rating: int | None = None,
-             unit_feedback: bool = False) -> int:
+def incident(
+    con: Any,
+    received: str,
+    district: str,
+    *,
+    priority: int = 3,
+    status: str = "resolved",
+    minutes: dict[str, float] | None = None,
+    phone: str = "",
+    where: tuple[float, float] | None = None,
+    mediation: str | None = None,
+    rating: int | None = None,
+    unit_feedback: bool = False,
+) -> int:
     """One incident; ``minutes`` gives its stamps as minutes after it was received."""
     t = at(received)
     stamps = {"received": t, **{k: t + 60 * v for k, v in (minutes or {}).items()}}
@@ -155,24 +164,52 @@ def incident(con: Any, received: str, district: str, *, priority: int = 3,
         "INSERT INTO ops_incidents (category, priority, status, received_at, lat, lon, "
         "district, reporter_phone, stamps, dispute, mediation, updated_at) "
         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-        ("纠纷" if mediation else "盗窃", priority, status, t, lat, lon, district, phone,
-         json.dumps(stamps), int(mediation is not None), mediation, t))
+        (
+            "纠纷" if mediation else "盗窃",
+            priority,
+            status,
+            t,
+            lat,
+            lon,
+            district,
+            phone,
+            json.dumps(stamps),
+            int(mediation is not None),
+            mediation,
+            t,
+        ),
+    )
     iid = int(cur.lastrowid)
     if rating is not None:
-        con.execute("INSERT INTO ops_reports (code, incident_id, ts, peer, phone, rating) "
-                    "VALUES (?,?,?,?,?,?)", (f"R{iid}", iid, t, "test", phone, rating))
+        con.execute(
+            "INSERT INTO ops_reports (code, incident_id, ts, peer, phone, rating) "
+            "VALUES (?,?,?,?,?,?)",
+            (f"R{iid}", iid, t, "test", phone, rating),
+        )
     if unit_feedback:
-        con.execute("INSERT INTO ops_field_log (ts, unit_id, incident_id, kind, account) "
-                    "VALUES (?,?,?,?,?)", (t, "NH-01", iid, "feedback", "unit-nh-01"))
+        con.execute(
+            "INSERT INTO ops_field_log (ts, unit_id, incident_id, kind, account) "
+            "VALUES (?,?,?,?,?)",
+            (t, "NH-01", iid, "feedback", "unit-nh-01"),
+        )
     return iid
 
 
 def alert(con: Any, raised: str, district: str, ack_minutes: float | None) -> None:
     t = at(raised)
-    con.execute("INSERT INTO ops_alerts (ts, kind, rule, severity, title, payload, acked_at) "
-                "VALUES (?,?,?,?,?,?,?)",
-                (t, "watchlist", "w", "high", "hit", json.dumps({"district": district}),
-                 None if ack_minutes is None else t + 60 * ack_minutes))
+    con.execute(
+        "INSERT INTO ops_alerts (ts, kind, rule, severity, title, payload, acked_at) "
+        "VALUES (?,?,?,?,?,?,?)",
+        (
+            t,
+            "watchlist",
+            "w",
+            "high",
+            "hit",
+            json.dumps({"district": district}),
+            None if ack_minutes is None else t + 60 * ack_minutes,
+        ),
+    )
 
 
 @pytest.fixture
@@ -184,23 +221,54 @@ def evaluated(workspace: Workspace) -> Workspace:
     with workspace.store.transaction() as con:
         # 南湖区, March 2026: three incidents count (a cancelled one and one of 1 April,
         # local time, do not).
-        incident(con, "2026-03-05 10:00", NANHU, priority=1, phone="13800000001",
-                 minutes={"dispatched": 4, "on_scene": 14, "resolved": 60}, rating=5,
-                 unit_feedback=True)
-        incident(con, "2026-03-10 10:00", NANHU, phone="13800000002", mediation="success",
-                 minutes={"dispatched": 2, "on_scene": 8, "resolved": 30 * 60}, rating=3)
-        incident(con, "2026-03-12 09:00", NANHU, phone="13800000002", mediation="failed",
-                 minutes={"dispatched": 3, "on_scene": 11, "resolved": 60})  # repeat: phone
-        incident(con, "2026-03-20 08:00", NANHU, status="cancelled",
-                 minutes={"dispatched": 90})
+        incident(
+            con,
+            "2026-03-05 10:00",
+            NANHU,
+            priority=1,
+            phone="13800000001",
+            minutes={"dispatched": 4, "on_scene": 14, "resolved": 60},
+            rating=5,
+            unit_feedback=True,
+        )
+        incident(
+            con,
+            "2026-03-10 10:00",
+            NANHU,
+            phone="13800000002",
+            mediation="success",
+            minutes={"dispatched": 2, "on_scene": 8, "resolved": 30 * 60},
+            rating=3,
+        )
+        incident(
+            con,
+            "2026-03-12 09:00",
+            NANHU,
+            phone="13800000002",
+            mediation="failed",
+            minutes={"dispatched": 3, "on_scene": 11, "resolved": 60},
+        )  # repeat: phone
+        incident(con, "2026-03-20 08:00", NANHU, status="cancelled", minutes={"dispatched": 90})
         incident(con, "2026-04-01 00:30", NANHU, priority=1, minutes={"dispatched": 60})
         # 南湖区, March 2025: two incidents, slower; and one of 28 Feb 2025 nearby whose
         # place makes the first March one a repeat call (same place within 7 days).
         incident(con, "2025-02-28 12:00", NANHU, where=(30.7500, 120.7600))
-        incident(con, "2025-03-02 12:00", NANHU, where=(30.7500, 120.7600),
-                 minutes={"dispatched": 5, "on_scene": 17, "resolved": 100})
-        incident(con, "2025-03-20 12:00", NANHU, priority=1, mediation="success",
-                 minutes={"dispatched": 7, "on_scene": 19, "resolved": 2000}, rating=4)
+        incident(
+            con,
+            "2025-03-02 12:00",
+            NANHU,
+            where=(30.7500, 120.7600),
+            minutes={"dispatched": 5, "on_scene": 17, "resolved": 100},
+        )
+        incident(
+            con,
+            "2025-03-20 12:00",
+            NANHU,
+            priority=1,
+            mediation="success",
+            minutes={"dispatched": 7, "on_scene": 19, "resolved": 2000},
+            rating=4,
+        )
         # 海盐县, March 2026: one P1 incident, not dispatched yet.
         incident(con, "2026-03-15 16:00", HAIYAN, priority=1, status="accepted")
         # Alerts, March 2026: two in 南湖区 (acknowledged after 2 and 6 minutes), one
@@ -279,11 +347,14 @@ def test_the_month_is_the_workspace_zone_s(evaluated: Workspace) -> None:
     April's; in a workspace kept in UTC it is March's."""
     april = _evaluate(evaluated, month="2026-04", months=1)
     assert april["per_10k"]["cells"][NANHU]["n"] == 1
-    assert months_of(__import__("numpy").array([at("2026-04-01 00:30")]),
-                     ZoneInfo("UTC"))[0] == "2026-03"
+    assert (
+        months_of(__import__("numpy").array([at("2026-04-01 00:30")]), ZoneInfo("UTC"))[0]
+        == "2026-03"
+    )
     text = (evaluated.root / "superbrain.toml").read_text(encoding="utf-8")
     (evaluated.root / "superbrain.toml").write_text(
-        text.replace('timezone = "Asia/Shanghai"', 'timezone = "UTC"'), encoding="utf-8")
+        text.replace('timezone = "Asia/Shanghai"', 'timezone = "UTC"'), encoding="utf-8"
+    )
     utc = Workspace.open(evaluated.root)
     march = _evaluate(utc, month="2026-03", months=1)
     assert march["per_10k"]["cells"][NANHU]["n"] == 4 and march["_"]["zone"] == "UTC"
@@ -302,21 +373,32 @@ def test_shipped_indicators_are_twelve_and_valid() -> None:
     assert all(i.label_zh and i.direction in ("higher", "lower") for i in spec.indicators)
 
 
-@pytest.mark.parametrize(("edit", "names"), [
-    (("direction = \"lower\"\n\n[[indicator]]\nid = \"p1_share\"",
-      "direction = \"down\"\n\n[[indicator]]\nid = \"p1_share\""),
-     ["[[indicator]] #1 ('per_10k')", "'direction'", "'down'"]),
-    (("numerator = { priority = 1 }", "numerater = { priority = 1 }"),
-     ["#2 ('p1_share')", "'numerater'", "did you mean 'numerator'"]),
-    (("numerator = { repeat = true }", "numerator = { repeats = true }"),
-     ["#6 ('repeat')", "numerator.repeats", "did you mean 'repeat'"]),
-    (("to = \"dispatched\"", "to = \"assigned\""),
-     ["#3 ('dispatch_p90')", "'to'", "'assigned'"]),
-    (("id = \"rating\"", "id = \"per_10k\""), ["#8", "duplicate id 'per_10k'"]),
-    (("field = \"rating\"", "field = \"category\""), ["#8 ('rating')", "'field'"]),
-])
-def test_a_broken_indicators_file_names_file_and_key(workspace: Workspace, edit: tuple[str, str],
-                                                      names: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("edit", "names"),
+    [
+        (
+            (
+                'direction = "lower"\n\n[[indicator]]\nid = "p1_share"',
+                'direction = "down"\n\n[[indicator]]\nid = "p1_share"',
+            ),
+            ["[[indicator]] #1 ('per_10k')", "'direction'", "'down'"],
+        ),
+        (
+            ("numerator = { priority = 1 }", "numerater = { priority = 1 }"),
+            ["#2 ('p1_share')", "'numerater'", "did you mean 'numerator'"],
+        ),
+        (
+            ("numerator = { repeat = true }", "numerator = { repeats = true }"),
+            ["#6 ('repeat')", "numerator.repeats", "did you mean 'repeat'"],
+        ),
+        (('to = "dispatched"', 'to = "assigned"'), ["#3 ('dispatch_p90')", "'to'", "'assigned'"]),
+        (('id = "rating"', 'id = "per_10k"'), ["#8", "duplicate id 'per_10k'"]),
+        (('field = "rating"', 'field = "category"'), ["#8 ('rating')", "'field'"]),
+    ],
+)
+def test_a_broken_indicators_file_names_file_and_key(
+    workspace: Workspace, edit: tuple[str, str], names: list[str]
+) -> None:
     assert edit[0] in INDICATORS
     folder = workspace.root / "ops"
     folder.mkdir()
@@ -334,15 +416,19 @@ def test_a_broken_indicators_file_names_file_and_key(workspace: Workspace, edit:
 def test_bad_month_and_range_are_refused(workspace: Workspace) -> None:
     from ops.errors import OpsError
 
-    for month, months in (("2026-3", 13), ("2026-13", 13), ("march", 13), ("2026-03", 0),
-                          ("2026-03", 61)):
+    for month, months in (
+        ("2026-3", 13),
+        ("2026-13", 13),
+        ("march", 13),
+        ("2026-03", 0),
+        ("2026-03", 61),
+    ):
         with pytest.raises(OpsError, match="month"):
             call("ops.evaluate", local_context(workspace), month=month, months=months)
 
 
 def test_permission_refused_and_audited(evaluated: Workspace) -> None:
-    passwords = {"root": "admin-Kestrel-41", "ana": "analyst-Heron-27",
-                 "med": "mediator-Egret-63"}
+    passwords = {"root": "admin-Kestrel-41", "ana": "analyst-Heron-27", "med": "mediator-Egret-63"}
     add_user(evaluated, "root", "administrator", passwords["root"])
     evaluated.login("root", passwords["root"])
     add_user(evaluated, "ana", "analyst", passwords["ana"])
@@ -362,13 +448,30 @@ def test_permission_refused_and_audited(evaluated: Workspace) -> None:
     assert [(e["user"], e["params"]["month"]) for e in done] == [("ana", "2026-03")]
 
 
-def test_cli_prints_the_table_and_json(evaluated: Workspace,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_prints_the_table_and_json(
+    evaluated: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
     from main import main
 
     root = str(evaluated.root)
-    assert main(["ops", "evaluate", "-w", root, "--month", "2026-03", "--district", NANHU,
-                 "--indicator", "dispatch_p90", "--trend"]) == 0
+    assert (
+        main(
+            [
+                "ops",
+                "evaluate",
+                "-w",
+                root,
+                "--month",
+                "2026-03",
+                "--district",
+                NANHU,
+                "--indicator",
+                "dispatch_p90",
+                "--trend",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "evaluation of 2026-03 against 2025-03 (months in Asia/Shanghai)" in out
     assert "3.80 min" in out and "6.80 min" in out and "▼ -3.00" in out and "better" in out
@@ -408,4 +511,4 @@ def test_demo_history_covers_thirteen_months_with_year_on_year(workspace: Worksp
     seed_demo_units(again)
     assert seed_history(again, now=now) == counts
     rows = "SELECT category, priority, received_at, district, stamps FROM ops_incidents ORDER BY id"
-    assert (ops.ctx.con.execute(rows).fetchall() == again.ctx.con.execute(rows).fetchall())
+    assert ops.ctx.con.execute(rows).fetchall() == again.ctx.con.execute(rows).fetchall()

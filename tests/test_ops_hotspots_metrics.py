@@ -12,9 +12,9 @@ from ops.geo import haversine_m, point_in_polygon
 from ops.hotspots import cells_geojson
 from tests.ops_fixtures import T0, FakeClock, make_ops, north_of
 
-P1 = (30.7512, 120.7611)          # 南湖区
-P2 = north_of(P1, 2000)          # 2 km north
-P3 = (30.5300, 120.9400)          # 海盐县
+P1 = (30.7512, 120.7611)  # 南湖区
+P2 = north_of(P1, 2000)  # 2 km north
+P3 = (30.5300, 120.9400)  # 海盐县
 
 
 def _at(hours: float) -> datetime:
@@ -24,8 +24,13 @@ def _at(hours: float) -> datetime:
 @pytest.fixture
 def ops(workspace: Any) -> Any:
     ops = make_ops(workspace)
-    placed = [(P1, 30, 5), (P2, 30, 2), (P3, 30, 1),     # this period (hours after T0)
-              (P1, -30, 1), (P2, -30, 3)]                # previous period
+    placed = [
+        (P1, 30, 5),
+        (P2, 30, 2),
+        (P3, 30, 1),  # this period (hours after T0)
+        (P1, -30, 1),
+        (P2, -30, 3),
+    ]  # previous period
     for point, hours, n in placed:
         for _ in range(n):
             ops.incidents.create("盗窃", 3, lat=point[0], lon=point[1], received_at=_at(hours))
@@ -41,15 +46,18 @@ def test_hotspots_by_cell_with_change(ops: Any) -> None:
     assert result["previous"]["start"] == _at(-48).isoformat()
     cells = result["cells"]
     assert [(c["count"], c["previous"], c["change"]) for c in cells] == [
-        (5, 1, 4), (2, 3, -1), (1, 0, 1)]
+        (5, 1, 4),
+        (2, 3, -1),
+        (1, 0, 1),
+    ]
     assert cells[0]["change_pct"] == 400.0 and cells[2]["change_pct"] is None
     for cell, point in zip(cells, (P1, P2, P3), strict=True):
         assert point_in_polygon(point[0], point[1], cell["polygon"])
         assert haversine_m(*cell["center"], *point) < 500
     ring = cells[0]["polygon"]
     assert ring[0] == ring[-1] and len(ring) == 5
-    assert haversine_m(*ring[0], *ring[1]) == pytest.approx(500, rel=0.01)   # south→north edge
-    assert haversine_m(*ring[1], *ring[2]) == pytest.approx(500, rel=0.01)   # west→east edge
+    assert haversine_m(*ring[0], *ring[1]) == pytest.approx(500, rel=0.01)  # south→north edge
+    assert haversine_m(*ring[1], *ring[2]) == pytest.approx(500, rel=0.01)  # west→east edge
     assert result["unlocated"] == 1
 
 
@@ -77,8 +85,13 @@ def test_hotspot_cells_as_geojson(ops: Any) -> None:
     assert first["properties"]["count"] == 5
 
 
-def _respond(ops: Any, clock: FakeClock, priority: int, minutes: float,
-             district_point: tuple[float, float] = P1) -> int:
+def _respond(
+    ops: Any,
+    clock: FakeClock,
+    priority: int,
+    minutes: float,
+    district_point: tuple[float, float] = P1,
+) -> int:
     inc = ops.incidents.create("盗窃", priority, lat=district_point[0], lon=district_point[1])
     ops.incidents.advance(inc.id, "dispatched")
     clock.advance(minutes * 60)
@@ -89,9 +102,9 @@ def _respond(ops: Any, clock: FakeClock, priority: int, minutes: float,
 def test_response_distribution_and_sla_breaches(workspace: Any) -> None:
     clock = FakeClock()
     ops = make_ops(workspace, clock)
-    for minutes in (5, 8, 15):                      # P1 target: 10 min
+    for minutes in (5, 8, 15):  # P1 target: 10 min
         _respond(ops, clock, 1, minutes)
-    for minutes in (10, 25):                        # P2 target: 20 min
+    for minutes in (10, 25):  # P2 target: 20 min
         _respond(ops, clock, 2, minutes)
     waiting = ops.incidents.create("火警", 1, lat=P1[0], lon=P1[1])  # open, no one on scene
     clock.advance(30 * 60)
@@ -103,7 +116,7 @@ def test_response_distribution_and_sla_breaches(workspace: Any) -> None:
     p1 = m["by_priority"]["1"]
     assert p1["response"]["count"] == 3 and p1["response"]["p50"] == 8.0
     assert p1["response"]["p95"] == pytest.approx(14.3)
-    assert p1["respond_breaches"] == 2      # the 15-minute response and the one still waiting
+    assert p1["respond_breaches"] == 2  # the 15-minute response and the one still waiting
     assert p1["breach_rate"] == 0.5
     assert m["by_priority"]["2"]["respond_breaches"] == 1
     assert m["by_priority"]["4"]["incidents"] == 0 and m["by_priority"]["4"]["breach_rate"] is None
@@ -115,14 +128,24 @@ def test_response_distribution_and_sla_breaches(workspace: Any) -> None:
 
 def test_mediation_success_rate_by_area(workspace: Any) -> None:
     ops = make_ops(workspace)
-    for point, outcome in [(P1, "success"), (P1, "success"), (P1, "failed"), (P1, "pending"),
-                           (P3, "failed")]:
+    for point, outcome in [
+        (P1, "success"),
+        (P1, "success"),
+        (P1, "failed"),
+        (P1, "pending"),
+        (P3, "failed"),
+    ]:
         inc = ops.incidents.create("纠纷", 3, lat=point[0], lon=point[1], dispute=True)
         ops.incidents.set_mediation(inc.id, outcome)
     ops.incidents.create("纠纷", 3, lat=P1[0], lon=P1[1], dispute=True)  # no outcome yet
     med = ops.metrics()["mediation"]
-    assert med["南湖区"] == {"cases": 4, "success": 2, "failed": 1, "pending": 1,
-                          "success_rate": pytest.approx(0.6667, abs=1e-4)}
+    assert med["南湖区"] == {
+        "cases": 4,
+        "success": 2,
+        "failed": 1,
+        "pending": 1,
+        "success_rate": pytest.approx(0.6667, abs=1e-4),
+    }
     assert med["海盐县"]["success_rate"] == 0.0
     assert ops.metrics()["mediation_total"]["cases"] == 5
 

@@ -13,8 +13,7 @@ from core.workspace import Workspace
 from ops.service import OpsService
 from tests.ops_fixtures import CENTRE
 
-PASSWORDS = {"root": "admin-Kestrel-41", "ana": "analyst-Heron-27",
-             "cmd": "commander-Crane-85"}
+PASSWORDS = {"root": "admin-Kestrel-41", "ana": "analyst-Heron-27", "cmd": "commander-Crane-85"}
 
 
 def _as(ws: Workspace, user: str) -> OpsService:
@@ -51,8 +50,11 @@ def test_analyst_reads_and_acknowledges_but_cannot_dispatch(staffed: Workspace) 
     assert analyst.units.get("NH-01").status == "available"
     denied = [e for e in staffed.audit.entries() if e["action"] == "access.denied"]
     assert [(e["user"], e["params"]["permission"]) for e in denied] == [
-        ("ana", "ops.dispatch"), ("ana", "ops.intake"), ("ana", "ops.dispatch"),
-        ("ana", "ops.dispatch")]
+        ("ana", "ops.dispatch"),
+        ("ana", "ops.intake"),
+        ("ana", "ops.dispatch"),
+        ("ana", "ops.dispatch"),
+    ]
     alert = commander.alerts.raise_alert("face_match", title="face", score=0.95)
     assert alert is not None
     assert analyst.alerts.ack(alert.id).acked_by == "ana"

@@ -12,8 +12,9 @@ from tests.ops_fixtures import CENTRE, make_ops
 ROUNDS = 8
 
 
-def _console(root: str, name: str, rounds: list[tuple[int, str]], barrier: Any,
-             results: Any) -> None:
+def _console(
+    root: str, name: str, rounds: list[tuple[int, str]], barrier: Any, results: Any
+) -> None:
     from core.workspace import Workspace
     from ops.errors import UnitUnavailableError
     from ops.service import OpsService
@@ -44,9 +45,10 @@ def test_two_consoles_race_for_one_unit(workspace: Any) -> None:
     ctx = mp.get_context("fork")
     barrier = ctx.Barrier(2)
     results = ctx.Queue()
-    procs = [ctx.Process(target=_console, args=(str(workspace.root), name, plan, barrier,
-                                                results))
-             for name, plan in (("console-a", plan_a), ("console-b", plan_b))]
+    procs = [
+        ctx.Process(target=_console, args=(str(workspace.root), name, plan, barrier, results))
+        for name, plan in (("console-a", plan_a), ("console-b", plan_b))
+    ]
     for p in procs:
         p.start()
     got = [results.get(timeout=120) for _ in range(2 * ROUNDS)]
@@ -56,8 +58,9 @@ def test_two_consoles_race_for_one_unit(workspace: Any) -> None:
     assert not [g for g in got if g[2] == "error"], got
     winners = {name: 0 for name in ("console-a", "console-b")}
     for n in range(ROUNDS):
-        outcome = {name: (status, taken_by, msg) for m, name, status, taken_by, msg in got
-                   if m == n}
+        outcome = {
+            name: (status, taken_by, msg) for m, name, status, taken_by, msg in got if m == n
+        }
         statuses = sorted(s for s, _, _ in outcome.values())
         assert statuses == ["lost", "won"], (n, outcome)
         winner = next(name for name, (s, _, _) in outcome.items() if s == "won")

@@ -332,8 +332,10 @@ def test_dry_run_warns_about_a_field_that_is_always_empty(tmp_path: Path) -> Non
     assert "field 'phone' (column '电话') is empty in all 3 records" in result.warnings
     assert "entity 'caller' (phone) was made for none of the 3 records" in result.warnings
     assert not any("does not read" in w for w in result.warnings)
-    extra = write(tmp_path / "extra.csv", "\n".join(r + ",x" for r in ROWS).replace(
-        "电话,x", "电话,备注", 1) + "\n")
+    extra = write(
+        tmp_path / "extra.csv",
+        "\n".join(r + ",x" for r in ROWS).replace("电话,x", "电话,备注", 1) + "\n",
+    )
     warned = dry_run(MappingSource(load_mapping(mapping_file(tmp_path))), extra).warnings
     assert "columns the mapping does not read: 备注" in warned
 

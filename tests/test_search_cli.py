@@ -21,8 +21,8 @@ def _ingest(ws: Any) -> None:
     assert stage is not None
     records = corpus()
     for i in range(0, len(records), 8):  # batches, as the ingestor hands them over
-        stage.process(records[i:i + 8])
-        ws.store.upsert_batch(records[i:i + 8])
+        stage.process(records[i : i + 8])
+        ws.store.upsert_batch(records[i : i + 8])
     stage.finish()
     stage.backend.close()
 
@@ -34,19 +34,21 @@ def test_stage_indexes_ingested_records_idempotently(workspace: Any) -> None:
     try:
         assert backend.count("") == 21
         assert {h.uid for h in backend.search(SearchRequest("入室盗窃")).hits} == {
-            "incidents:I001", "incidents:I003"}
+            "incidents:I001",
+            "incidents:I003",
+        }
     finally:
         backend.close()
 
 
-def test_cli_search_json_health_and_reindex(workspace: Any,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_search_json_health_and_reindex(
+    workspace: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     _ingest(workspace)
     ws = ["-w", str(workspace.root)]
     assert main(["search", *ws, "浙D 12345", "--json", "--facets"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert {h["uid"] for h in out["hits"]} == {"incidents:I005", "incidents:I008",
-                                               "incidents:I012"}
+    assert {h["uid"] for h in out["hits"]} == {"incidents:I005", "incidents:I008", "incidents:I012"}
     assert out["facets"]["source"] == [{"value": "incidents", "count": 3}]
     assert main(["search", *ws, "王建国", "--source", "population"]) == 0
     assert "population:P001" in capsys.readouterr().out
@@ -67,8 +69,9 @@ def test_cli_search_json_health_and_reindex(workspace: Any,
     assert "missing ')'" in searches[2]["error"] and "search.reindex" in actions
 
 
-def test_unreachable_elasticsearch_workspace(tmp_path: Any,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_unreachable_elasticsearch_workspace(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     from core.workspace import Workspace
 
     ws = Workspace.init(tmp_path / "es", backend="elasticsearch", url="http://127.0.0.1:9")
@@ -89,11 +92,12 @@ def test_saved_searches_match_new_records(workspace: Any) -> None:
     plate = saved.add("plate watch", "浙D·12345")
     assert [s.name for s in saved.list()] == ["入室盗窃 in 西湖区", "plate watch"]
     matches = {m.search.id: set(m.uids) for m in saved.match(corpus())}
-    assert matches == {burglary.id: {"incidents:I001", "incidents:I003"},
-                       plate.id: {"incidents:I005", "incidents:I008", "incidents:I012"}}
+    assert matches == {
+        burglary.id: {"incidents:I001", "incidents:I003"},
+        plate.id: {"incidents:I005", "incidents:I008", "incidents:I012"},
+    }
     saved.remove(plate.id)
-    assert [s.id for s in SavedSearches(workspace.search_dir, registry()).list()] == [
-        burglary.id]
+    assert [s.id for s in SavedSearches(workspace.search_dir, registry()).list()] == [burglary.id]
     from search.errors import QuerySyntaxError
 
     with pytest.raises(QuerySyntaxError):
@@ -137,8 +141,7 @@ def test_embedded_search_is_thread_safe_while_indexing(workspace: Any) -> None:
     assert all(a == {"incidents:I001", "incidents:I003"} for a in answers)
 
 
-def test_embedded_rebuild_cancel_keeps_the_old_index_and_rebuild_switches(
-        workspace: Any) -> None:
+def test_embedded_rebuild_cancel_keeps_the_old_index_and_rebuild_switches(workspace: Any) -> None:
     from dataclasses import replace
 
     from core.progress import CancelToken, Progress

@@ -17,8 +17,9 @@ KINDS = ["embedded", "es9", "es8", "python-matcher"]
 
 
 @pytest.fixture(scope="module", params=KINDS)
-def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-            ) -> Iterator[object]:
+def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[object]:
     if request.param.startswith("es"):
         request.applymarker(pytest.mark.elasticsearch)
     b = open_kind(request.param, tmp_path_factory.mktemp(request.param))
@@ -86,16 +87,22 @@ CASES = [
     # structured filters
     ("", Filters(sources=("population",), districts=("西湖区",)), P(1, 6)),
     ("盗窃", Filters(categories=("盗窃",), districts=("上城区",)), I(2, 14, 15)),
-    ("", Filters(types=("incident",), since=datetime(2024, 1, 14),
-                 until=datetime(2024, 1, 16)), I(10, 11)),
+    (
+        "",
+        Filters(types=("incident",), since=datetime(2024, 1, 14), until=datetime(2024, 1, 16)),
+        I(10, 11),
+    ),
     ("", Filters(box=GeoBox(30.27, 120.14, 30.285, 120.16)), I(1, 3, 5)),
     ("", Filters(radius=GeoRadius(30.2741, 120.1551, 1000)), I(1, 3, 5)),
     ("入室盗窃", Filters(radius=GeoRadius(30.2741, 120.1551, 100)), I(1)),
 ]
 
 
-@pytest.mark.parametrize(("query", "filters", "expected"), CASES,
-                         ids=[f"{i}:{c[0] or 'filters'}" for i, c in enumerate(CASES)])
+@pytest.mark.parametrize(
+    ("query", "filters", "expected"),
+    CASES,
+    ids=[f"{i}:{c[0] or 'filters'}" for i, c in enumerate(CASES)],
+)
 def test_same_hits(backend: object, query: str, filters: Filters, expected: set[str]) -> None:
     assert hit_uids(backend, SearchRequest(query, filters, size=100)) == expected  # type: ignore[arg-type]
 
@@ -133,8 +140,11 @@ def test_time_sort_and_deep_paging_visit_every_record_once(backend: object) -> N
     engine = _engine(backend)
     seen, times, cursor = [], [], None
     for _ in range(10):
-        page = engine.search(SearchRequest(  # type: ignore[attr-defined]
-            "", sort="time_asc", size=4, cursor=cursor))
+        page = engine.search(
+            SearchRequest(  # type: ignore[attr-defined]
+                "", sort="time_asc", size=4, cursor=cursor
+            )
+        )
         assert page.total == 21
         seen += [h.uid for h in page.hits]
         times += [h.time for h in page.hits]
@@ -148,10 +158,12 @@ def test_time_sort_and_deep_paging_visit_every_record_once(backend: object) -> N
 
 def test_facets_count_by_source_category_district_and_day(backend: object) -> None:
     engine = _engine(backend)
-    result = engine.search(SearchRequest(  # type: ignore[attr-defined]
-        "盗窃", facets=("source", "type", "category", "district", "day")))
-    facets = {name: {b.value: b.count for b in buckets}
-              for name, buckets in result.facets.items()}
+    result = engine.search(
+        SearchRequest(  # type: ignore[attr-defined]
+            "盗窃", facets=("source", "type", "category", "district", "day")
+        )
+    )
+    facets = {name: {b.value: b.count for b in buckets} for name, buckets in result.facets.items()}
     assert facets["source"] == {"incidents": 9}
     assert facets["category"] == {"盗窃": 9}
     assert facets["district"] == {"上城区": 3, "西湖区": 3, "余杭区": 1, "拱墅区": 1, "滨江区": 1}

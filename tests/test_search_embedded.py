@@ -50,9 +50,12 @@ def format1(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBacken
     reg = registry()
     from core.model import FieldRole
 
-    layout = {"text": reg.names(FieldRole.TEXT),
-              "keyword": sorted({*reg.names(FieldRole.KEYWORD), *reg.names(FieldRole.IDENTIFIER)}),
-              "number": reg.names(FieldRole.NUMBER), "time": reg.names(FieldRole.TIME)}
+    layout = {
+        "text": reg.names(FieldRole.TEXT),
+        "keyword": sorted({*reg.names(FieldRole.KEYWORD), *reg.names(FieldRole.IDENTIFIER)}),
+        "number": reg.names(FieldRole.NUMBER),
+        "time": reg.names(FieldRole.TIME),
+    }
     (gen / "layout.json").write_text(json.dumps(layout), encoding="utf-8")
     (root / "tantivy" / "CURRENT").write_text("g-1", encoding="utf-8")
     backend = EmbeddedBackend(root, reg, index_workers=0)
@@ -64,14 +67,16 @@ def format1(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBacken
 
 
 @pytest.mark.parametrize(("query", "filters", "expected"), CASES, ids=CASE_IDS)
-def test_worker_built_index_gives_the_same_hits(pooled: EmbeddedBackend, query: str,
-                                                filters: Filters, expected: set[str]) -> None:
+def test_worker_built_index_gives_the_same_hits(
+    pooled: EmbeddedBackend, query: str, filters: Filters, expected: set[str]
+) -> None:
     assert hit_uids(pooled, SearchRequest(query, filters, size=100)) == expected
 
 
 @pytest.mark.parametrize(("query", "filters", "expected"), CASES, ids=CASE_IDS)
-def test_format1_index_keeps_answering(format1: EmbeddedBackend, query: str,
-                                       filters: Filters, expected: set[str]) -> None:
+def test_format1_index_keeps_answering(
+    format1: EmbeddedBackend, query: str, filters: Filters, expected: set[str]
+) -> None:
     assert hit_uids(format1, SearchRequest(query, filters, size=100)) == expected
 
 
@@ -86,8 +91,10 @@ def test_worker_batches_keep_the_last_version_of_a_record(tmp_path: Path) -> Non
     backend = EmbeddedBackend(tmp_path, registry())
     backend._builder = DocumentBuilder(backend.registry, 2, chunk=3, min_pooled=0)
     first = corpus()[5]  # I006, "Burglary reported at warehouse…"
-    versions = [replace(first, text={"summary": f"version {word}"})
-                for word in ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf")]
+    versions = [
+        replace(first, text={"summary": f"version {word}"})
+        for word in ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf")
+    ]
     try:
         backend.index(versions)
         backend.flush()
@@ -116,15 +123,19 @@ def test_a_record_workers_cannot_receive_is_built_here(tmp_path: Path) -> None:
 
 def test_blank_identifier_and_nan_number_keep_the_record(tmp_path: Path) -> None:
     backend = EmbeddedBackend(tmp_path, registry(), index_workers=0)
-    record = Record(source="incidents", id="X1", type="incident", time=datetime(2024, 2, 1),
-                    text={"summary": "窗户被撬"},
-                    fields={"phone": "   ", "loss": float("nan"), "category": "盗窃"})
+    record = Record(
+        source="incidents",
+        id="X1",
+        type="incident",
+        time=datetime(2024, 2, 1),
+        text={"summary": "窗户被撬"},
+        fields={"phone": "   ", "loss": float("nan"), "category": "盗窃"},
+    )
     try:
         report = backend.index([record])
         backend.flush()
         assert report.indexed == 1 and not report.failures
-        assert {h.uid for h in backend.search(SearchRequest("窗户被撬")).hits} == {
-            "incidents:X1"}
+        assert {h.uid for h in backend.search(SearchRequest("窗户被撬")).hits} == {"incidents:X1"}
         assert backend.count("loss:[0 TO *]") == 0
     finally:
         backend.close()
@@ -146,7 +157,8 @@ def test_index_workers_come_from_the_workspace_config(workspace: Any) -> None:
 
 
 def test_worker_built_rebuild_switches_and_a_cancelled_one_keeps_the_old_index(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     from core.progress import CancelToken
 
     backend = EmbeddedBackend(tmp_path, registry())
@@ -154,8 +166,7 @@ def test_worker_built_rebuild_switches_and_a_cancelled_one_keeps_the_old_index(
     try:
         report = backend.rebuild(iter(corpus()), total=21)
         assert report.indexed == 21 and not report.failures and not report.cancelled
-        assert hit_uids(backend, SearchRequest("入室盗窃")) == {"incidents:I001",
-                                                                "incidents:I003"}
+        assert hit_uids(backend, SearchRequest("入室盗窃")) == {"incidents:I001", "incidents:I003"}
         before = set((tmp_path / "tantivy").glob("g-*"))
         cancel = CancelToken()
         many = (replace(r, id=f"{i}-{r.id}") for i in range(50) for r in corpus())
@@ -187,12 +198,15 @@ def test_upserts_replace_committed_uncommitted_and_repeated_records(tmp_path: Pa
         backend.flush()
         assert backend.count("") == 1 and backend.count("bravo") == 1
         # committed, then replaced next to a new record and a repeat within one batch
-        backend.index([version(second, "charlie"), version(first, "delta"),
-                       version(second, "echo")])
+        backend.index(
+            [version(second, "charlie"), version(first, "delta"), version(second, "echo")]
+        )
         backend.flush()
         assert backend.count("") == 2
         assert {h.uid for h in backend.search(SearchRequest("delta OR echo")).hits} == {
-            first.uid, second.uid}
+            first.uid,
+            second.uid,
+        }
         assert backend.count("alpha OR bravo OR charlie") == 0
         backend.delete([first.uid])
         backend.index([version(first, "foxtrot")])  # deleted, then added again before commit

@@ -50,8 +50,7 @@ def test_indices_per_record_type_behind_aliases(es: ElasticsearchBackend) -> Non
     assert es.health().status == "green" and es.health().documents == 21
 
 
-def test_rebuild_switches_aliases_while_searches_keep_answering(
-        es: ElasticsearchBackend) -> None:
+def test_rebuild_switches_aliases_while_searches_keep_answering(es: ElasticsearchBackend) -> None:
     es.index(corpus())
     es.flush()
     before = set(es._alias_targets())
@@ -96,8 +95,9 @@ def test_cancelled_rebuild_keeps_the_old_index(es: ElasticsearchBackend) -> None
 def test_bulk_reports_each_rejected_document(es: ElasticsearchBackend) -> None:
     good = corpus()[:3]
     # 1,200 undeclared fields exceed the index's total-fields limit: that record alone fails.
-    bad = Record(source="incidents", id="BAD", type="incident",
-                 fields={f"x{i}": i for i in range(1200)})
+    bad = Record(
+        source="incidents", id="BAD", type="incident", fields={f"x{i}": i for i in range(1200)}
+    )
     report = es.index([*good, bad])
     assert report.indexed == 3
     assert set(report.failures) == {"incidents:BAD"}

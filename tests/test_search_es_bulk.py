@@ -27,10 +27,14 @@ from search.es_bulk import EsDocBuilder, ParallelBulk, es_doc
 
 if ed._native is None or not hasattr(ed._native.DocBuilder, "build_es"):
     if os.environ.get("SUPERBRAIN_REQUIRE_NATIVE") == "1":
-        raise RuntimeError("search._native (with build_es) is not built "
-                           "(SUPERBRAIN_REQUIRE_NATIVE=1)")
-    pytest.skip("search._native with build_es is not built (no Rust toolchain at install "
-                "time); Elasticsearch documents are built in Python", allow_module_level=True)
+        raise RuntimeError(
+            "search._native (with build_es) is not built (SUPERBRAIN_REQUIRE_NATIVE=1)"
+        )
+    pytest.skip(
+        "search._native with build_es is not built (no Rust toolchain at install "
+        "time); Elasticsearch documents are built in Python",
+        allow_module_level=True,
+    )
 
 from test_search_native import SCHEMA, records  # (same generator, same fields)
 
@@ -40,8 +44,9 @@ REG = FieldRegistry.from_schemas([SCHEMA])
 def reference(r: Record) -> dict[str, Any] | None:
     """The Python builder's document as the cluster would parse it (None: it refuses it)."""
     try:
-        return json.loads(json.dumps(es_doc(build_doc(r, REG)), ensure_ascii=False,
-                                     allow_nan=False))
+        return json.loads(
+            json.dumps(es_doc(build_doc(r, REG)), ensure_ascii=False, allow_nan=False)
+        )
     except (ValueError, TypeError, OverflowError):
         return None
 
@@ -57,17 +62,25 @@ def compiled(rs: list[Record]) -> tuple[list[dict[str, Any]], list[dict[str, Any
 
 
 def rec(i: int, **kw: Any) -> Record:
-    base: dict[str, Any] = dict(source="s", id=str(i), type="incident",
-                                time=datetime(2024, 3, 1, 8, 30, 15), geo=(30.25, 120.16),
-                                text={"summary": "嫌疑人入室盗窃后逃离现场，车牌浙A·12345"},
-                                fields={"category": "盗窃", "plate": "浙a 12345", "loss": 3})
+    base: dict[str, Any] = dict(
+        source="s",
+        id=str(i),
+        type="incident",
+        time=datetime(2024, 3, 1, 8, 30, 15),
+        geo=(30.25, 120.16),
+        text={"summary": "嫌疑人入室盗窃后逃离现场，车牌浙A·12345"},
+        fields={"category": "盗窃", "plate": "浙a 12345", "loss": 3},
+    )
     base.update(kw)
     return Record(**base)
 
 
 def test_typical_records_are_built_natively_with_their_uid_as_id() -> None:
-    rs = [rec(0), rec(1, id='a,"b"\\c', time=None, geo=None, text={}),
-          rec(2, fields={"category": ["盗窃", "盗窃", "诈骗"], "phone": "+86 138-0013-8000"})]
+    rs = [
+        rec(0),
+        rec(1, id='a,"b"\\c', time=None, geo=None, text={}),
+        rec(2, fields={"category": ["盗窃", "盗窃", "诈骗"], "phone": "+86 138-0013-8000"}),
+    ]
     actions, docs, built = compiled(rs)
     assert built == [True, True, True]
     assert actions == [{"index": {"_index": "idx-incident", "_id": r.uid}} for r in rs]
@@ -90,12 +103,16 @@ def test_declined_and_unbuildable_records_are_sent_or_reported() -> None:
     undeclared = rec(1, fields={"free": "值"})  # undeclared field: the compiled one declines
     greek = rec(2, text={"summary": "Ωmega"})
     bad = rec(3, fields={"loss": float("nan")})
-    body, uids, failures = EsDocBuilder(REG).body([rec(0), undeclared, greek, bad],
-                                                  lambda t: f"idx-{t}")
+    body, uids, failures = EsDocBuilder(REG).body(
+        [rec(0), undeclared, greek, bad], lambda t: f"idx-{t}"
+    )
     assert uids == [rec(0).uid, undeclared.uid, greek.uid]
     lines = body.split(b"\n")
-    assert [json.loads(x) for x in lines[1:-1:2]] == [reference(rec(0)), reference(undeclared),
-                                                      reference(greek)]
+    assert [json.loads(x) for x in lines[1:-1:2]] == [
+        reference(rec(0)),
+        reference(undeclared),
+        reference(greek),
+    ]
     assert list(failures) == [bad.uid] and "ValueError" in failures[bad.uid]
 
 
@@ -126,18 +143,29 @@ class PushingBack:
                 from elasticsearch import ApiError
 
                 meta = elastic_transport.ApiResponseMeta(
-                    status=429, http_version="1.1", headers=elastic_transport.HttpHeaders(),
-                    duration=0.0, node=elastic_transport.NodeConfig("http", "127.0.0.1", 9))
-                raise ApiError("es_rejected_execution_exception", meta, {"error": {
-                    "type": "es_rejected_execution_exception", "reason": "queue full"}})
+                    status=429,
+                    http_version="1.1",
+                    headers=elastic_transport.HttpHeaders(),
+                    duration=0.0,
+                    node=elastic_transport.NodeConfig("http", "127.0.0.1", 9),
+                )
+                raise ApiError(
+                    "es_rejected_execution_exception",
+                    meta,
+                    {"error": {"type": "es_rejected_execution_exception", "reason": "queue full"}},
+                )
             n = operations.count(b"\n") // 2
             items = [{"index": {"status": 201}} for _ in range(n)]
             errors = False
             with self.lock:
                 if self.item_429 > 0 and n > 1:
                     self.item_429 -= 1
-                    items[1] = {"index": {"status": 429, "error": {
-                        "type": "es_rejected_execution_exception", "reason": "busy"}}}
+                    items[1] = {
+                        "index": {
+                            "status": 429,
+                            "error": {"type": "es_rejected_execution_exception", "reason": "busy"},
+                        }
+                    }
                     errors = True
             return {"errors": errors, "items": items}
         finally:
@@ -184,8 +212,12 @@ def test_no_more_requests_in_flight_than_connections() -> None:
 def test_a_refused_document_is_named_and_the_others_are_indexed() -> None:
     from search_backends import drop_es_indices, es_backend
 
-    es = es_backend("es9", FieldRegistry.from_schemas([SCHEMA, RecordSchema(
-        "person", "Person", (FieldSpec("name", FieldRole.KEYWORD),))]))
+    es = es_backend(
+        "es9",
+        FieldRegistry.from_schemas(
+            [SCHEMA, RecordSchema("person", "Person", (FieldSpec("name", FieldRole.KEYWORD),))]
+        ),
+    )
     es.bulk_threads = 3
     try:
         good = [rec(i) for i in range(2500)]

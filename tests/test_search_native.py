@@ -29,25 +29,39 @@ from search.model import SearchRequest
 
 if ed._native is None:
     if os.environ.get("SUPERBRAIN_REQUIRE_NATIVE") == "1":
-        raise RuntimeError("search._native is not built (SUPERBRAIN_REQUIRE_NATIVE=1): the "
-                           "install needs a Rust toolchain (cargo) for search/native")
-    pytest.skip("search._native is not built (no Rust toolchain at install time); the Python "
-                "builder serves alone", allow_module_level=True)
+        raise RuntimeError(
+            "search._native is not built (SUPERBRAIN_REQUIRE_NATIVE=1): the "
+            "install needs a Rust toolchain (cargo) for search/native"
+        )
+    pytest.skip(
+        "search._native is not built (no Rust toolchain at install time); the Python "
+        "builder serves alone",
+        allow_module_level=True,
+    )
 
 native = ed._native
 
-SCHEMA = RecordSchema("incident", "Incident", (
-    FieldSpec("summary", FieldRole.TEXT), FieldSpec("note", FieldRole.TEXT),
-    FieldSpec("category", FieldRole.KEYWORD), FieldSpec("district", FieldRole.KEYWORD),
-    FieldSpec("plate", FieldRole.IDENTIFIER, normalizer="plate"),
-    FieldSpec("phone", FieldRole.IDENTIFIER, normalizer="phone"),
-    FieldSpec("idno", FieldRole.IDENTIFIER, normalizer="id_number"),
-    FieldSpec("person", FieldRole.IDENTIFIER, normalizer="name"),
-    FieldSpec("device", FieldRole.IDENTIFIER, normalizer="code"),
-    FieldSpec("place", FieldRole.IDENTIFIER, normalizer="text"),
-    FieldSpec("ref", FieldRole.IDENTIFIER),
-    FieldSpec("loss", FieldRole.NUMBER), FieldSpec("seen", FieldRole.TIME),
-    FieldSpec("spot", FieldRole.GEO), FieldSpec("photo", FieldRole.PHOTO)))
+SCHEMA = RecordSchema(
+    "incident",
+    "Incident",
+    (
+        FieldSpec("summary", FieldRole.TEXT),
+        FieldSpec("note", FieldRole.TEXT),
+        FieldSpec("category", FieldRole.KEYWORD),
+        FieldSpec("district", FieldRole.KEYWORD),
+        FieldSpec("plate", FieldRole.IDENTIFIER, normalizer="plate"),
+        FieldSpec("phone", FieldRole.IDENTIFIER, normalizer="phone"),
+        FieldSpec("idno", FieldRole.IDENTIFIER, normalizer="id_number"),
+        FieldSpec("person", FieldRole.IDENTIFIER, normalizer="name"),
+        FieldSpec("device", FieldRole.IDENTIFIER, normalizer="code"),
+        FieldSpec("place", FieldRole.IDENTIFIER, normalizer="text"),
+        FieldSpec("ref", FieldRole.IDENTIFIER),
+        FieldSpec("loss", FieldRole.NUMBER),
+        FieldSpec("seen", FieldRole.TIME),
+        FieldSpec("spot", FieldRole.GEO),
+        FieldSpec("photo", FieldRole.PHOTO),
+    ),
+)
 
 
 @pytest.fixture(scope="module")
@@ -64,13 +78,16 @@ def meaning(doc_json: str) -> dict[str, Any]:
     return doc
 
 
-def both(records: list[Record], registry: FieldRegistry,
-         layout: ed.DocLayout) -> list[tuple[str | None, str]]:
+def both(
+    records: list[Record], registry: FieldRegistry, layout: ed.DocLayout
+) -> list[tuple[str | None, str]]:
     native = ed.native_builder(registry, layout)
     assert native is not None
     compiled = native[0].build(records)
-    return [(c, ed.tantivy_json(build_doc(r, registry), layout))
-            for c, r in zip(compiled, records, strict=True)]
+    return [
+        (c, ed.tantivy_json(build_doc(r, registry), layout))
+        for c, r in zip(compiled, records, strict=True)
+    ]
 
 
 # -- folding ------------------------------------------------------------------------------------
@@ -105,10 +122,15 @@ def test_uid_hash_matches_the_python_hash() -> None:
 
 # -- documents ----------------------------------------------------------------------------------
 def rec(i: int = 0, **kw: Any) -> Record:
-    base: dict[str, Any] = dict(source="s", id=str(i), type="incident",
-                                time=datetime(2024, 3, 1, 8, 30, 15), geo=(30.25, 120.16),
-                                text={"summary": "嫌疑人入室盗窃后逃离现场，车牌浙A·12345"},
-                                fields={"category": "盗窃", "plate": "浙a 12345"})
+    base: dict[str, Any] = dict(
+        source="s",
+        id=str(i),
+        type="incident",
+        time=datetime(2024, 3, 1, 8, 30, 15),
+        geo=(30.25, 120.16),
+        text={"summary": "嫌疑人入室盗窃后逃离现场，车牌浙A·12345"},
+        fields={"category": "盗窃", "plate": "浙a 12345"},
+    )
     base.update(kw)
     return Record(**base)
 
@@ -117,21 +139,46 @@ def test_typical_records_are_built_natively_and_mean_the_same(setup: Any) -> Non
     registry, layout = setup
     records = [
         rec(),
-        rec(1, text={"summary": "Suspect fled on foot; called +86 138-0013-8000 at 3.5 pm",
-                     "note": "ID 33010619900101123x, don't"},
-            fields={"phone": ["13800138000", "+86 139 0000 1111", None, ""],
-                    "idno": "33010619900101123x", "loss": 1200, "seen": "2024-03-02T10:00",
-                    "person": "王 建国", "device": "ab 12", "place": "West  Lake",
-                    "ref": "浙B·88888", "district": ("西湖区", "西湖区"), "spot": (1, 2),
-                    "photo": "p.jpg"},
-            entities=(EntityRef("person", "王建国", "王建国"), EntityRef("vehicle", "浙A12345"))),
-        rec(2, time=datetime(2024, 3, 1, 23, 59, 59, 123456), geo=None, text={},
-            fields={"loss": 3.25, "category": True}),
-        rec(3, time=datetime(2024, 3, 1, 8, 0, tzinfo=UTC), text={"summary": ""},
-            fields={"seen": date(2024, 1, 2), "loss": float("nan")}),
+        rec(
+            1,
+            text={
+                "summary": "Suspect fled on foot; called +86 138-0013-8000 at 3.5 pm",
+                "note": "ID 33010619900101123x, don't",
+            },
+            fields={
+                "phone": ["13800138000", "+86 139 0000 1111", None, ""],
+                "idno": "33010619900101123x",
+                "loss": 1200,
+                "seen": "2024-03-02T10:00",
+                "person": "王 建国",
+                "device": "ab 12",
+                "place": "West  Lake",
+                "ref": "浙B·88888",
+                "district": ("西湖区", "西湖区"),
+                "spot": (1, 2),
+                "photo": "p.jpg",
+            },
+            entities=(EntityRef("person", "王建国", "王建国"), EntityRef("vehicle", "浙A12345")),
+        ),
+        rec(
+            2,
+            time=datetime(2024, 3, 1, 23, 59, 59, 123456),
+            geo=None,
+            text={},
+            fields={"loss": 3.25, "category": True},
+        ),
+        rec(
+            3,
+            time=datetime(2024, 3, 1, 8, 0, tzinfo=UTC),
+            text={"summary": ""},
+            fields={"seen": date(2024, 1, 2), "loss": float("nan")},
+        ),
         rec(4, time=None, text={"summary": "Ｆｕｌｌ　ｗｉｄｔｈ！ 报警 …… 〇々"}),
-        rec(5, text={"summary": "吕晓静 (Lü Xiaojing) 报警, Müller's Straße, NǙ"},
-            fields={"person": "Lǚ  Mèng", "device": "ÿß-1", "place": "ÀÉ  Île"}),
+        rec(
+            5,
+            text={"summary": "吕晓静 (Lü Xiaojing) 报警, Müller's Straße, NǙ"},
+            fields={"person": "Lǚ  Mèng", "device": "ÿß-1", "place": "ÀÉ  Île"},
+        ),
     ]
     pairs = both(records, registry, layout)
     for (compiled, reference), r in zip(pairs, records, strict=True):
@@ -140,11 +187,14 @@ def test_typical_records_are_built_natively_and_mean_the_same(setup: Any) -> Non
 
 
 def test_other_scripts_and_undeclared_fields_are_declined_then_built_in_python(
-        setup: Any, tmp_path: Path) -> None:
+    setup: Any, tmp_path: Path
+) -> None:
     registry, layout = setup
-    odd = [rec(10, text={"summary": "Καλημέρα κόσμε"}),
-           rec(11, fields={"colour": "red"}),  # no schema declares it
-           rec(12, fields={"loss": "12.5"})]  # float(str) rules are Python's
+    odd = [
+        rec(10, text={"summary": "Καλημέρα κόσμε"}),
+        rec(11, fields={"colour": "red"}),  # no schema declares it
+        rec(12, fields={"loss": "12.5"}),
+    ]  # float(str) rules are Python's
     for compiled, _ in both(odd, registry, layout):
         assert compiled is None
     backend = EmbeddedBackend(tmp_path / "s", registry)
@@ -184,23 +234,83 @@ def test_a_schema_added_later_is_seen_by_the_compiled_builder(tmp_path: Path) ->
 # -- generated records ----------------------------------------------------------------------------
 HAN = "盗窃诈骗报警嫌疑人车辆王建国浙沪京西湖区〇々"
 LATIN = "üÜǚǙǎèéßÿŁžÀ×÷"  # accented letters (and two signs next to them that are not)
-PIECES = ["浙A12345", "浙a·12345", "浙 B 1234警", "+86 138-0013-8000", "13800138000",
-          "0086 13912345678", "330106199001011234", "33010619900101123x", "3.5", "1,000",
-          "don't", "U.S.A", "a.1", "x_y", "，", "：", "…", "“", "”", "《", "》", "·", "—", "\u3000",
-          "Ａ", "１", "\n", "\t", " ", "  ", "'", ".", "-", "(", ")", "/", "’"]
-text_st = st.lists(st.one_of(st.sampled_from(PIECES), st.text(HAN, max_size=4),
-                             st.text(LATIN + "abcXYZ_ '.", max_size=5),
-                             st.text("abcXYZ_0123456789 .,;:'-+()", max_size=6)),
-                   max_size=8).map("".join)
-value_st = st.one_of(text_st, st.integers(-10**6, 10**6), st.floats(allow_nan=True),
-                     st.booleans(), st.none())
+PIECES = [
+    "浙A12345",
+    "浙a·12345",
+    "浙 B 1234警",
+    "+86 138-0013-8000",
+    "13800138000",
+    "0086 13912345678",
+    "330106199001011234",
+    "33010619900101123x",
+    "3.5",
+    "1,000",
+    "don't",
+    "U.S.A",
+    "a.1",
+    "x_y",
+    "，",
+    "：",
+    "…",
+    "“",
+    "”",
+    "《",
+    "》",
+    "·",
+    "—",
+    "\u3000",
+    "Ａ",
+    "１",
+    "\n",
+    "\t",
+    " ",
+    "  ",
+    "'",
+    ".",
+    "-",
+    "(",
+    ")",
+    "/",
+    "’",
+]
+text_st = st.lists(
+    st.one_of(
+        st.sampled_from(PIECES),
+        st.text(HAN, max_size=4),
+        st.text(LATIN + "abcXYZ_ '.", max_size=5),
+        st.text("abcXYZ_0123456789 .,;:'-+()", max_size=6),
+    ),
+    max_size=8,
+).map("".join)
+value_st = st.one_of(
+    text_st, st.integers(-(10**6), 10**6), st.floats(allow_nan=True), st.booleans(), st.none()
+)
 time_st = st.one_of(
     st.none(),
     st.datetimes(min_value=datetime(1971, 1, 2), max_value=datetime(2090, 1, 1)),
-    st.datetimes(min_value=datetime(1971, 1, 2), max_value=datetime(2090, 1, 1),
-                 timezones=st.sampled_from([UTC, timezone(timedelta(hours=-5))])))
-FIELD_NAMES = ["summary", "note", "category", "district", "plate", "phone", "idno", "person",
-               "device", "place", "ref", "loss", "seen", "spot", "photo"]
+    st.datetimes(
+        min_value=datetime(1971, 1, 2),
+        max_value=datetime(2090, 1, 1),
+        timezones=st.sampled_from([UTC, timezone(timedelta(hours=-5))]),
+    ),
+)
+FIELD_NAMES = [
+    "summary",
+    "note",
+    "category",
+    "district",
+    "plate",
+    "phone",
+    "idno",
+    "person",
+    "device",
+    "place",
+    "ref",
+    "loss",
+    "seen",
+    "spot",
+    "photo",
+]
 
 
 @st.composite
@@ -208,14 +318,27 @@ def records(draw: st.DrawFn) -> Record:
     fields = {}
     for name in draw(st.lists(st.sampled_from(FIELD_NAMES), max_size=6, unique=True)):
         fields[name] = draw(st.one_of(value_st, st.lists(value_st, max_size=3)))
-    text = {name: draw(text_st)
-            for name in draw(st.lists(st.sampled_from(["summary", "note", "free"]),
-                                      max_size=3, unique=True))}
-    ents = tuple(EntityRef(draw(st.sampled_from(["person", "vehicle"])), draw(text_st),
-                           draw(text_st)) for _ in range(draw(st.integers(0, 2))))
+    text = {
+        name: draw(text_st)
+        for name in draw(
+            st.lists(st.sampled_from(["summary", "note", "free"]), max_size=3, unique=True)
+        )
+    }
+    ents = tuple(
+        EntityRef(draw(st.sampled_from(["person", "vehicle"])), draw(text_st), draw(text_st))
+        for _ in range(draw(st.integers(0, 2)))
+    )
     geo = draw(st.one_of(st.none(), st.tuples(st.floats(-90, 90), st.floats(-180, 180))))
-    return Record("gen", draw(st.text("abc123", min_size=1, max_size=5)), "incident",
-                  time=draw(time_st), geo=geo, text=text, fields=fields, entities=ents)
+    return Record(
+        "gen",
+        draw(st.text("abc123", min_size=1, max_size=5)),
+        "incident",
+        time=draw(time_st),
+        geo=geo,
+        text=text,
+        fields=fields,
+        entities=ents,
+    )
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -232,8 +355,12 @@ def test_generated_records_mean_the_same_in_both_builders(setup: Any, rs: list[R
             assert meaning(compiled) == meaning(reference)
 
 
-@settings(max_examples=3, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=3,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(st.lists(records(), min_size=30, max_size=30))
 def test_the_generated_records_are_mostly_built_natively(setup: Any, rs: list[Record]) -> None:
     """The equivalence test above means little if the compiled builder declines everything.
@@ -262,13 +389,14 @@ def test_the_benchmark_records_are_never_declined(tmp_path: Path) -> None:
 def test_a_long_title_is_cut_like_python(setup: Any) -> None:
     registry, layout = setup
     r = rec(40, text={"summary": "a" * 100})  # a long first text: the title is cut at 80
-    (compiled, reference), = both([r], registry, layout)
+    ((compiled, reference),) = both([r], registry, layout)
     assert compiled is not None and meaning(compiled) == meaning(reference)
     assert meaning(compiled)["src"]["title"].endswith("…")
 
 
-def test_two_threads_building_at_once_take_turns(tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_threads_building_at_once_take_turns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A builder calls back into Python (field plans, times), where another thread can run and
     start building with the same builder; it must wait, not fail ("Already borrowed")."""
     import threading
@@ -313,38 +441,72 @@ def _latin_plates() -> list[str]:
     return [f"{latin} A 0000{i % 10}" for i, (latin, _) in enumerate(_LATIN_PROVINCE)]
 
 
-@pytest.mark.parametrize("plate", ["浙D·12345", "浙dO1234", "浙D1O2I3", "ZHE A 00001", "ZJ-A00001",
-                                   "zhe a 0000I", "浙A|12345", "浙A—12345", "HEIA12345",
-                                   "SHA00001", "SHAANA00001", "JI A 00001", *_latin_plates()])
+@pytest.mark.parametrize(
+    "plate",
+    [
+        "浙D·12345",
+        "浙dO1234",
+        "浙D1O2I3",
+        "ZHE A 00001",
+        "ZJ-A00001",
+        "zhe a 0000I",
+        "浙A|12345",
+        "浙A—12345",
+        "HEIA12345",
+        "SHA00001",
+        "SHAANA00001",
+        "JI A 00001",
+        *_latin_plates(),
+    ],
+)
 def test_plates_in_every_written_form_mean_the_same(setup: Any, plate: str) -> None:
     """Issue #18 item 7 taught core.normalize.plate Latin provinces and O/I; the compiled
     builder had the old rule (bug: `ZHE A 00001` indexed as ZHEA00001 natively)."""
     registry, layout = setup
     r = rec(50, text={"summary": f"车牌 {plate} 逃逸"}, fields={"plate": plate, "ref": plate})
-    (compiled, reference), = both([r], registry, layout)
+    ((compiled, reference),) = both([r], registry, layout)
     assert compiled is not None and meaning(compiled) == meaning(reference)
 
 
-@pytest.mark.parametrize("phone", ["X0", "x12", "0571-87654321 转 123", "0571-8765 4321 ext. 9",
-                                   "138OO138OOO", "l38 0013 8000", "+86 138-0013-8000",
-                                   "0086 13800138000", "8613800138000", "Ext 12", "转12"])
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "X0",
+        "x12",
+        "0571-87654321 转 123",
+        "0571-8765 4321 ext. 9",
+        "138OO138OOO",
+        "l38 0013 8000",
+        "+86 138-0013-8000",
+        "0086 13800138000",
+        "8613800138000",
+        "Ext 12",
+        "转12",
+    ],
+)
 def test_phones_in_every_written_form_mean_the_same(setup: Any, phone: str) -> None:
     """Extensions and O/l typed for 0/1 (issue #18 item 7); the compiled builder kept every
     digit (bug: `X0` indexed as 0 natively, nothing in Python)."""
     registry, layout = setup
     r = rec(51, text={"summary": f"电话 {phone}"}, fields={"phone": phone})
-    (compiled, reference), = both([r], registry, layout)
+    ((compiled, reference),) = both([r], registry, layout)
     assert compiled is not None and meaning(compiled) == meaning(reference)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.text("浙沪ABDHZEJIOLlox0123456789 -·|—转et.+()", max_size=14), min_size=1,
-                max_size=4))
-def test_written_plates_and_phones_mean_the_same_in_both_builders(setup: Any,
-                                                                  values: list[str]) -> None:
+@given(
+    st.lists(
+        st.text("浙沪ABDHZEJIOLlox0123456789 -·|—转et.+()", max_size=14), min_size=1, max_size=4
+    )
+)
+def test_written_plates_and_phones_mean_the_same_in_both_builders(
+    setup: Any, values: list[str]
+) -> None:
     registry, layout = setup
-    rs = [rec(60 + i, text={"summary": v}, fields={"plate": v, "phone": v})
-          for i, v in enumerate(values)]
+    rs = [
+        rec(60 + i, text={"summary": v}, fields={"plate": v, "phone": v})
+        for i, v in enumerate(values)
+    ]
     for compiled, reference in both(rs, registry, layout):
         if compiled is not None:
             assert meaning(compiled) == meaning(reference)

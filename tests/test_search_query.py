@@ -13,7 +13,7 @@ from search.query import And, Fuzzy, MatchAll, Not, Or, Phrase, Range, Term, Wil
 
 
 def test_operators_precedence_and_fields() -> None:
-    tree = parse('a OR b c -d source:hotel')
+    tree = parse("a OR b c -d source:hotel")
     assert isinstance(tree, Or)
     left, right = tree.children
     assert left == Term(0, "a")
@@ -32,20 +32,24 @@ def test_leaves() -> None:
     assert parse(r"a\:b") == Term(0, "a:b")
 
 
-@pytest.mark.parametrize(("query", "position", "words"), [
-    ("a AND", 5, "needs something after"),
-    ("OR a", 0, "needs something before"),
-    ("(a b", 0, "missing ')'"),
-    ("a b)", 3, "unmatched ')'"),
-    ('x "abc', 2, "unterminated phrase"),
-    ("loss:[1 TO 2", 12, "range must end"),
-    ("loss:[1 2]", 8, "'TO'"),
-    ("x:", 2, "has no value"),
-    ("wang~3", 5, "fuzzy distance"),
-    ("*", None, None),
-])
-def test_malformed_queries_point_at_the_culprit(query: str, position: int | None,
-                                                words: str | None) -> None:
+@pytest.mark.parametrize(
+    ("query", "position", "words"),
+    [
+        ("a AND", 5, "needs something after"),
+        ("OR a", 0, "needs something before"),
+        ("(a b", 0, "missing ')'"),
+        ("a b)", 3, "unmatched ')'"),
+        ('x "abc', 2, "unterminated phrase"),
+        ("loss:[1 TO 2", 12, "range must end"),
+        ("loss:[1 2]", 8, "'TO'"),
+        ("x:", 2, "has no value"),
+        ("wang~3", 5, "fuzzy distance"),
+        ("*", None, None),
+    ],
+)
+def test_malformed_queries_point_at_the_culprit(
+    query: str, position: int | None, words: str | None
+) -> None:
     if position is None:
         assert parse(query) == MatchAll(0)
         return
@@ -72,10 +76,27 @@ def test_plan_errors_name_fields_and_values() -> None:
 
 
 def test_tokenizer_splits_han_and_keeps_words_like_elasticsearch_standard() -> None:
-    assert tokenize("嫌疑人入室盗窃 Hello World") == ["嫌", "疑", "人", "入", "室", "盗", "窃",
-                                                 "hello", "world"]
+    assert tokenize("嫌疑人入室盗窃 Hello World") == [
+        "嫌",
+        "疑",
+        "人",
+        "入",
+        "室",
+        "盗",
+        "窃",
+        "hello",
+        "world",
+    ]
     assert tokenize("3.5万元 U.S.A don't 1,000 ab1.5 ＡＢＣ１２３") == [
-        "3.5", "万", "元", "u.s.a", "don't", "1,000", "ab1.5", "abc123"]
+        "3.5",
+        "万",
+        "元",
+        "u.s.a",
+        "don't",
+        "1,000",
+        "ab1.5",
+        "abc123",
+    ]
 
 
 def test_identifier_forms() -> None:
@@ -85,14 +106,18 @@ def test_identifier_forms() -> None:
     assert identifier_forms("0571-8765 4321") == ["057187654321"]
     assert identifier_forms("330102 19900101 123x") == ["33010219900101123X"]
     assert identifier_forms("hello") == [] and identifier_forms("12345") == []
-    assert identifiers_in_text("车牌浙D·12345，电话+86 138-0013-8000") == {"浙D12345",
-                                                                           "13800138000"}
+    assert identifiers_in_text("车牌浙D·12345，电话+86 138-0013-8000") == {
+        "浙D12345",
+        "13800138000",
+    }
 
 
 def test_search_imports_without_qt_or_heavy_clients() -> None:
-    code = ("import sys, search, search.cli, search.stage, search.saved; "
-            "bad = [m for m in ('PyQt6', 'tantivy', 'elasticsearch') if m in sys.modules]; "
-            "sys.exit(1 if bad else 0)")
+    code = (
+        "import sys, search, search.cli, search.stage, search.saved; "
+        "bad = [m for m in ('PyQt6', 'tantivy', 'elasticsearch') if m in sys.modules]; "
+        "sys.exit(1 if bad else 0)"
+    )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 

@@ -262,8 +262,18 @@ def test_dashboard_months_follow_the_workspace_zone(tmp_path: Path) -> None:
 
     store = Store(tmp_path / "store.sqlite")
     late = datetime(2026, 3, 31, 23, 30, tzinfo=ZoneInfo("America/New_York"))
-    store.upsert_batch([Record(source="calls", type="call", id="1", time=late,
-                         fields={"category": "theft"}, text={"summary": "x"})])
+    store.upsert_batch(
+        [
+            Record(
+                source="calls",
+                type="call",
+                id="1",
+                time=late,
+                fields={"category": "theft"},
+                text={"summary": "x"},
+            )
+        ]
+    )
     york = counts_over_time(store, "category", zone=ZoneInfo("America/New_York"))
     shanghai = counts_over_time(store, "category", zone=ZoneInfo("Asia/Shanghai"))
     assert york.periods == ["2026-03"] and york.counts == {"theft": [1]}

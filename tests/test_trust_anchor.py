@@ -23,8 +23,14 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "main.py", *args], cwd=REPO, capture_output=True,
-                          text=True, env={**os.environ, **(env or {})}, timeout=120)
+    return subprocess.run(
+        [sys.executable, "main.py", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
 
 
 def _busy(ws: Workspace, n: int = 5) -> None:
@@ -46,8 +52,9 @@ def test_half_written_last_line_is_quarantined_and_audited(workspace: Workspace)
     assert workspace.audit.verify() == []
 
 
-def test_a_write_that_fails_midway_leaves_no_half_line(workspace: Workspace,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_write_that_fails_midway_leaves_no_half_line(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """ENOSPC after part of the line reached the file: the part is taken back out."""
     import errno
 
@@ -67,15 +74,18 @@ def test_a_write_that_fails_midway_leaves_no_half_line(workspace: Workspace,
     assert workspace.audit.append("tester", "search", {"q": "after"})["seq"] == 3
 
 
-def test_real_full_disk_refuses_before_writing_and_recovers(tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch
-                                                            ) -> None:
+def test_real_full_disk_refuses_before_writing_and_recovers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """On a real (tmpfs) disk that fills up: no half line, a clear error, and appends work
     again once space is back."""
     mnt = tmp_path / "small"
     mnt.mkdir()
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mnt)],
-                          capture_output=True, text=True)
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mnt)],
+        capture_output=True,
+        text=True,
+    )
     if made.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs to fill (needs root): {made.stderr.strip()}")
     try:
@@ -211,8 +221,16 @@ def test_losing_the_users_file_refuses_everyone(workspace: Workspace, damage: st
         mallory.session  # noqa: B018
     with pytest.raises(AuthenticationError):
         add_user(mallory, "mallory", "administrator", "mallory-Vulture-66")
-    out = _cli("users", "-w", str(workspace.root), "add", "mallory", "--role", "administrator",
-               env={"SUPERBRAIN_USER": "mallory", "SUPERBRAIN_NEW_PASSWORD": "Vulture-66-x"})
+    out = _cli(
+        "users",
+        "-w",
+        str(workspace.root),
+        "add",
+        "mallory",
+        "--role",
+        "administrator",
+        env={"SUPERBRAIN_USER": "mallory", "SUPERBRAIN_NEW_PASSWORD": "Vulture-66-x"},
+    )
     assert out.returncode != 0 and "refused" in out.stderr
     assert not any(e["params"].get("name") == "mallory" for e in workspace.audit.entries())
 
@@ -225,8 +243,7 @@ def test_restoring_the_users_file_lets_people_back_in(workspace: Workspace) -> N
     with pytest.raises(AuthenticationError):
         Workspace.open(workspace.root).login("root", PASSWORDS["root"])
     users.write_bytes(backup)
-    assert Workspace.open(workspace.root).login("root", PASSWORDS["root"]).role == \
-        "administrator"
+    assert Workspace.open(workspace.root).login("root", PASSWORDS["root"]).role == "administrator"
 
 
 def test_a_workspace_that_never_had_accounts_still_works_without_login(tmp_path: Path) -> None:
@@ -234,8 +251,9 @@ def test_a_workspace_that_never_had_accounts_still_works_without_login(tmp_path:
     assert ws.session.via == "no-accounts"
 
 
-def test_a_moved_workspace_is_not_silently_re_anchored(workspace: Workspace,
-                                                       tmp_path: Path) -> None:
+def test_a_moved_workspace_is_not_silently_re_anchored(
+    workspace: Workspace, tmp_path: Path
+) -> None:
     """Its anchors were signed with the key of its old path: appends stop (logins too) until
     `audit repair`, which re-anchors and records why; accounts stay required throughout."""
     import shutil

@@ -21,8 +21,9 @@ from core.workspace import Workspace
 def _log(path: Path, n: int = 3) -> AuditLog:
     log = AuditLog(path)
     for i in range(n):
-        log.append("分析员", "search", {"q": f"王建国 {i}", "hits": i * 7}, case=f"案-{i}",
-                   purpose="研判")
+        log.append(
+            "分析员", "search", {"q": f"王建国 {i}", "hits": i * 7}, case=f"案-{i}", purpose="研判"
+        )
     return log
 
 
@@ -58,22 +59,27 @@ def test_random_damage_never_crashes_and_is_always_reported(data: st.DataObject)
         if kind == "bytes":
             at = data.draw(st.integers(0, len(original) - 1))
             new = data.draw(st.binary(min_size=1, max_size=8))
-            damaged = original[:at] + new + original[at + len(new):]
+            damaged = original[:at] + new + original[at + len(new) :]
         elif kind == "insert":
             at = data.draw(st.integers(0, len(original)))
-            damaged = original[:at] + data.draw(st.binary(min_size=1, max_size=20)) + \
-                original[at:]
+            damaged = original[:at] + data.draw(st.binary(min_size=1, max_size=20)) + original[at:]
         elif kind == "truncate":
             damaged = original[: data.draw(st.integers(0, len(original) - 1))]
         else:  # a whole line replaced by any JSON value
             lines = original.splitlines(keepends=True)
             i = data.draw(st.integers(0, len(lines) - 1))
-            value = data.draw(st.recursive(
-                st.one_of(st.none(), st.integers(), st.text(max_size=5), st.floats()),
-                lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                        st.dictionaries(st.sampled_from(
-                                            ["seq", "hash", "prev", "user", "ts"]), inner)),
-                max_leaves=8))
+            value = data.draw(
+                st.recursive(
+                    st.one_of(st.none(), st.integers(), st.text(max_size=5), st.floats()),
+                    lambda inner: st.one_of(
+                        st.lists(inner, max_size=3),
+                        st.dictionaries(
+                            st.sampled_from(["seq", "hash", "prev", "user", "ts"]), inner
+                        ),
+                    ),
+                    max_leaves=8,
+                )
+            )
             lines[i] = json.dumps(value).encode() + b"\n"
             damaged = b"".join(lines)
         if damaged == original:
@@ -111,10 +117,19 @@ def test_damaged_last_entry_stops_appends_with_a_clear_error(tmp_path: Path) -> 
 
 def test_secret_parameters_never_reach_the_audit(tmp_path: Path) -> None:
     log = AuditLog(tmp_path / "a.jsonl")
-    log.append("admin", "search.connect", {
-        "url": "https://elastic:hunter2-secret@es.example:9200",
-        "password": "hunter2-secret", "api_key": "VnVhQ2ZHY0JDZGJr==", "nested": {
-            "es_password": "hunter2-secret", "auth": "Authorization: ApiKey VnVhQ2ZHY0JDZGJr=="}})
+    log.append(
+        "admin",
+        "search.connect",
+        {
+            "url": "https://elastic:hunter2-secret@es.example:9200",
+            "password": "hunter2-secret",
+            "api_key": "VnVhQ2ZHY0JDZGJr==",
+            "nested": {
+                "es_password": "hunter2-secret",
+                "auth": "Authorization: ApiKey VnVhQ2ZHY0JDZGJr==",
+            },
+        },
+    )
     text = log.path.read_text("utf-8")
     assert "hunter2" not in text and "VnVhQ2ZHY0JDZGJr" not in text
     entry = next(log.entries())
@@ -127,8 +142,7 @@ def test_plugin_loads_always_appear_with_version_and_hash(workspace: Workspace) 
     plugin = workspace.root / "plugins" / "notes.toml"
     plugin.write_text('[source]\nname = "notes"\nversion = "2.1"\nid = ["id"]\n')
     workspace.discover_sources()
-    loads = {e["params"]["name"]: e["params"] for e in workspace.audit.search(
-        action="plugin.load")}
+    loads = {e["params"]["name"]: e["params"] for e in workspace.audit.search(action="plugin.load")}
     import hashlib
 
     assert loads["notes"]["version"] == "2.1"
@@ -144,8 +158,10 @@ def test_audit_exports_always_appear(workspace: Workspace, tmp_path: Path) -> No
     export_audit(workspace, tmp_path / "x.jsonl")
     export_audit(workspace, tmp_path / "y.jsonl", action="plugin.*")
     exports = workspace.audit.search(action="audit.export")
-    assert [e["params"]["file"] for e in exports] == [str(tmp_path / "x.jsonl"),
-                                                      str(tmp_path / "y.jsonl")]
+    assert [e["params"]["file"] for e in exports] == [
+        str(tmp_path / "x.jsonl"),
+        str(tmp_path / "y.jsonl"),
+    ]
 
 
 def _fake_photo(n: int) -> object:
@@ -154,9 +170,15 @@ def _fake_photo(n: int) -> object:
     from facematch.pipeline import Face, ImageFaces
 
     vec = np.random.default_rng(n).normal(size=128).astype("float32")
-    return ImageFaces(source=f"/photos/{n}.jpg", sha256=f"{n:064d}", width=200, height=200,
-                      faces=(Face(index=0, box=(10, 10, 110, 110), size=100, score=2.0,
-                                  quality=0.9, descriptor=vec),))
+    return ImageFaces(
+        source=f"/photos/{n}.jpg",
+        sha256=f"{n:064d}",
+        width=200,
+        height=200,
+        faces=(
+            Face(index=0, box=(10, 10, 110, 110), size=100, score=2.0, quality=0.9, descriptor=vec),
+        ),
+    )
 
 
 def test_face_searches_verifications_and_reviews_always_appear(workspace: Workspace) -> None:
@@ -195,12 +217,16 @@ def test_calling_code_cannot_choose_the_audited_face_user(workspace: Workspace) 
     for n in range(3):
         g.enroll_faces(_fake_photo(n), record_uid=f"r:{n}", save=False)
     result = g.search(_fake_photo(1), case="2026-FT-0018", purpose="lead", user="someone-else")
-    g.verify(_fake_photo(1), _fake_photo(2), case="2026-FT-0018", purpose="lead",
-             user="someone-else")
+    g.verify(
+        _fake_photo(1), _fake_photo(2), case="2026-FT-0018", purpose="lead", user="someone-else"
+    )
     g.review(result.candidates[0], "rejected", user="someone-else")
     g.close()
-    entries = [e for e in workspace.audit.search(action="face.*")
-               if e["action"] in ("face.search", "face.verify", "face.review")]
+    entries = [
+        e
+        for e in workspace.audit.search(action="face.*")
+        if e["action"] in ("face.search", "face.verify", "face.review")
+    ]
     assert len(entries) == 3
     assert {e["user"] for e in entries} == {workspace.user}
     assert {e["params"]["on_behalf_of"] for e in entries} == {"someone-else"}
@@ -216,11 +242,16 @@ def test_dispatches_always_appear(workspace: Workspace) -> None:
     ops.dispatch.assign(inc.id, "U1")
     ops.dispatch.release("U1")
     actions = [e["action"] for e in workspace.audit.search(action="ops.*")]
-    assert actions.index("ops.incident.create") < actions.index("ops.dispatch.assign") < \
-        actions.index("ops.dispatch.release")
+    assert (
+        actions.index("ops.incident.create")
+        < actions.index("ops.dispatch.assign")
+        < actions.index("ops.dispatch.release")
+    )
     assign = workspace.audit.search(action="ops.dispatch.assign")[-1]
-    assert {k: v for k, v in assign["params"].items() if k != "journal"} == \
-        {"incident": inc.id, "units": ["U1"]}
+    assert {k: v for k, v in assign["params"].items() if k != "journal"} == {
+        "incident": inc.id,
+        "units": ["U1"],
+    }
 
 
 def test_searches_and_graph_exports_always_appear(workspace: Workspace, tmp_path: Path) -> None:
@@ -233,12 +264,23 @@ def test_searches_and_graph_exports_always_appear(workspace: Workspace, tmp_path
     from core.ingest import Ingestor
     from plugins.mapping import MappingSource, parse_mapping
 
-    source = MappingSource(parse_mapping({
-        "source": {"name": "calls", "id": ["id"]},
-        "fields": {"a": {"role": "identifier", "normalizer": "phone"},
-                   "b": {"role": "identifier", "normalizer": "phone"}},
-        "entities": {"pa": {"type": "phone", "key": "a"}, "pb": {"type": "phone", "key": "b"}},
-        "links": [{"type": "called", "from": "pa", "to": "pb"}]}, "calls"))
+    source = MappingSource(
+        parse_mapping(
+            {
+                "source": {"name": "calls", "id": ["id"]},
+                "fields": {
+                    "a": {"role": "identifier", "normalizer": "phone"},
+                    "b": {"role": "identifier", "normalizer": "phone"},
+                },
+                "entities": {
+                    "pa": {"type": "phone", "key": "a"},
+                    "pb": {"type": "phone", "key": "b"},
+                },
+                "links": [{"type": "called", "from": "pa", "to": "pb"}],
+            },
+            "calls",
+        )
+    )
     data = tmp_path / "calls.csv"
     data.write_text("id,a,b\n1,13800138000,13900139000\n2,13900139000,13700137000\n", "utf-8")
     assert Ingestor(workspace).ingest_file(source, data).status == "done"
@@ -248,10 +290,18 @@ def test_searches_and_graph_exports_always_appear(workspace: Workspace, tmp_path
     from tests.faces_fixtures import open_cases
 
     open_cases(workspace, numbers=("2026-GX-0002",))
-    for args in (["search", "13800138000"],
-                 ["graph", "export", "13800138000", "-o", str(out), "--case", "2026-GX-0002"]):
-        run = subprocess.run([sys.executable, "main.py", *args, "-w", str(workspace.root)],
-                             cwd=repo, env=env, capture_output=True, text=True, timeout=300)
+    for args in (
+        ["search", "13800138000"],
+        ["graph", "export", "13800138000", "-o", str(out), "--case", "2026-GX-0002"],
+    ):
+        run = subprocess.run(
+            [sys.executable, "main.py", *args, "-w", str(workspace.root)],
+            cwd=repo,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert run.returncode == 0, run.stderr
     assert workspace.audit.search(action="search.query")[-1]["params"]["query"] == "13800138000"
     export = workspace.audit.search(action="graph.export")[-1]

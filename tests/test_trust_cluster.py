@@ -35,8 +35,11 @@ REPO = Path(__file__).resolve().parent.parent
 TOOL = REPO / "tools" / "dev-elasticsearch"
 NAME, PORT, NODES = "trust3", 9410, 3
 CACHE = Path(os.environ.get("SUPERBRAIN_ES_CACHE", REPO / ".cache" / "elasticsearch"))
-NOTE = RecordSchema("note", "Note", (FieldSpec("body", FieldRole.TEXT),
-                                     FieldSpec("district", FieldRole.KEYWORD, facet=True)))
+NOTE = RecordSchema(
+    "note",
+    "Note",
+    (FieldSpec("body", FieldRole.TEXT), FieldSpec("district", FieldRole.KEYWORD, facet=True)),
+)
 
 
 @dataclass
@@ -51,15 +54,27 @@ class Cluster:
 
     def start(self) -> None:
         """Start the nodes that are not running (data kept) and wait until healthy."""
-        _tool("start", "--nodes", str(NODES), "--name", NAME, "--port", str(PORT),
-              "--heap", "512m", "--timeout", "400")
+        _tool(
+            "start",
+            "--nodes",
+            str(NODES),
+            "--name",
+            NAME,
+            "--port",
+            str(PORT),
+            "--heap",
+            "512m",
+            "--timeout",
+            "400",
+        )
 
 
 def _tool(*args: str) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run([str(TOOL), *args], capture_output=True, text=True, timeout=900)
     if proc.returncode != 0:
-        raise RuntimeError(f"tools/dev-elasticsearch {' '.join(args)} failed:\n"
-                           f"{proc.stderr[-3000:]}")
+        raise RuntimeError(
+            f"tools/dev-elasticsearch {' '.join(args)} failed:\n{proc.stderr[-3000:]}"
+        )
     return proc
 
 
@@ -94,10 +109,17 @@ def _tool_stop() -> None:
 
 def _records(n: int, offset: int = 0) -> list[Record]:
     t0 = datetime(2024, 3, 1, tzinfo=UTC)
-    return [Record(source="trust", id=f"N{i:06d}", type="note", time=t0 + timedelta(minutes=i),
-                   text={"body": f"巡逻记录 {i} 西湖区 patrol note"},
-                   fields={"district": ("西湖区", "上城区", "拱墅区")[i % 3]})
-            for i in range(offset, offset + n)]
+    return [
+        Record(
+            source="trust",
+            id=f"N{i:06d}",
+            type="note",
+            time=t0 + timedelta(minutes=i),
+            text={"body": f"巡逻记录 {i} 西湖区 patrol note"},
+            fields={"district": ("西湖区", "上城区", "拱墅区")[i % 3]},
+        )
+        for i in range(offset, offset + n)
+    ]
 
 
 def _backend(cluster: Cluster) -> object:
@@ -105,11 +127,13 @@ def _backend(cluster: Cluster) -> object:
     from search.document import FieldRegistry
     from search.elastic import ElasticsearchBackend
 
-    cfg = SearchConfig("elasticsearch", ",".join(cluster.urls), "", "", "", "",
-                       f"trust-{uuid.uuid4().hex[:8]}")
+    cfg = SearchConfig(
+        "elasticsearch", ",".join(cluster.urls), "", "", "", "", f"trust-{uuid.uuid4().hex[:8]}"
+    )
     # One replica per shard: what a 3-node deployment needs to survive losing a node.
-    return ElasticsearchBackend.from_config(cfg, FieldRegistry.from_schemas([NOTE]),
-                                            shards=3, replicas=1)
+    return ElasticsearchBackend.from_config(
+        cfg, FieldRegistry.from_schemas([NOTE]), shards=3, replicas=1
+    )
 
 
 def _health_cli(cluster: Cluster, root: Path) -> dict[str, object]:
@@ -120,19 +144,25 @@ def _health_cli(cluster: Cluster, root: Path) -> dict[str, object]:
 
     if not root.exists():
         Workspace.init(root, backend="elasticsearch", url=",".join(cluster.urls))
-    run = subprocess.run([sys.executable, "main.py", "search-health", "--json", "-w", str(root)],
-                         cwd=REPO, env={**os.environ, "SUPERBRAIN_USER": "tester"},
-                         capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [sys.executable, "main.py", "search-health", "--json", "-w", str(root)],
+        cwd=REPO,
+        env={**os.environ, "SUPERBRAIN_USER": "tester"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     return dict(json.loads(run.stdout))
 
 
 def test_node_killed_mid_bulk_ingest_keeps_every_acknowledged_record(
-        cluster: Cluster, tmp_path: Path) -> None:
+    cluster: Cluster, tmp_path: Path
+) -> None:
     from search.errors import SearchError
 
     backend = _backend(cluster)
     records = _records(24000)
-    batches = [records[i:i + 500] for i in range(0, len(records), 500)]
+    batches = [records[i : i + 500] for i in range(0, len(records), 500)]
     acked: set[str] = set()
     pending: list[Record] = []
     errors: list[str] = []
@@ -188,18 +218,20 @@ def test_node_killed_mid_bulk_ingest_keeps_every_acknowledged_record(
     missing: list[str] = []
     ids = sorted(acked)
     for i in range(0, len(ids), 2000):
-        got = client.mget(index=alias, ids=ids[i:i + 2000], source=False)
+        got = client.mget(index=alias, ids=ids[i : i + 2000], source=False)
         missing += [d["_id"] for d in got["docs"] if not d.get("found")]
     assert not missing, f"{len(missing)} acknowledged records lost, e.g. {missing[:5]}"
     assert len(acked) == len(records) and not pending, (
-        f"{len(pending)} records never acknowledged after retries; last errors: {errors[-3:]}")
+        f"{len(pending)} records never acknowledged after retries; last errors: {errors[-3:]}"
+    )
     assert backend.count() == len(records)  # type: ignore[attr-defined]
     client.indices.delete(index=f"{backend.prefix}-*", expand_wildcards="all")  # type: ignore
     backend.close()  # type: ignore[attr-defined]
 
 
 def test_whole_cluster_down_clear_error_and_embedded_data_untouched(
-        cluster: Cluster, tmp_path: Path) -> None:
+    cluster: Cluster, tmp_path: Path
+) -> None:
     from core.ingest import Ingestor
     from core.workspace import CONFIG_NAME, Workspace
     from plugins.mapping import MappingSource, parse_mapping
@@ -207,19 +239,32 @@ def test_whole_cluster_down_clear_error_and_embedded_data_untouched(
 
     ws = Workspace.init(tmp_path / "ws", backend="elasticsearch", url=",".join(cluster.urls))
     config = ws.root / CONFIG_NAME
-    config.write_text(config.read_text("utf-8").replace(
-        'index_prefix = "superbrain"', f'index_prefix = "trust-{uuid.uuid4().hex[:8]}"'), "utf-8")
+    config.write_text(
+        config.read_text("utf-8").replace(
+            'index_prefix = "superbrain"', f'index_prefix = "trust-{uuid.uuid4().hex[:8]}"'
+        ),
+        "utf-8",
+    )
     ws = Workspace.open(ws.root)
-    source = MappingSource(parse_mapping({"source": {"name": "notes", "id": ["id"]},
-                                          "fields": {"body": "text"}}, "test"))
+    source = MappingSource(
+        parse_mapping(
+            {"source": {"name": "notes", "id": ["id"]}, "fields": {"body": "text"}}, "test"
+        )
+    )
     first = tmp_path / "a.csv"
     first.write_text("id,body\n" + "".join(f"{i},西湖区巡逻 {i}\n" for i in range(300)), "utf-8")
     assert Ingestor(ws).ingest_file(source, first).status == "done"
     env = {**os.environ, "SUPERBRAIN_USER": "tester"}
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "main.py", *args, "-w", str(ws.root)], cwd=REPO,
-                              env=env, capture_output=True, text=True, timeout=300)
+        return subprocess.run(
+            [sys.executable, "main.py", *args, "-w", str(ws.root)],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
 
     up = cli("search", "巡逻")
     assert up.returncode == 0, up.stderr
@@ -238,8 +283,9 @@ def test_whole_cluster_down_clear_error_and_embedded_data_untouched(
 
     # the embedded store is untouched by the outage and keeps taking data
     reopened = Workspace.open(ws.root)
-    assert {r.uid: (r.text, r.origin)
-            for r in reopened.store.iter_records(with_graph=False)} == before
+    assert {
+        r.uid: (r.text, r.origin) for r in reopened.store.iter_records(with_graph=False)
+    } == before
     second = tmp_path / "b.csv"
     second.write_text("id,body\n" + "".join(f"b{i},上城区 {i}\n" for i in range(50)), "utf-8")
     report = Ingestor(reopened).ingest_file(source, second)

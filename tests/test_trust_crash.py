@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
 
 # The child prints one line per acknowledged operation ("ack <id>") after the call returned.
-FACE_CHILD = textwrap.dedent('''
+FACE_CHILD = textwrap.dedent("""
     import sys
     import numpy as np
     sys.path.insert(0, {repo!r})
@@ -54,9 +54,9 @@ FACE_CHILD = textwrap.dedent('''
     for n in range(start, start + 100000):
         g.enroll_faces(photo(n), record_uid=f"r:{{n}}")  # saves the index every time
         print(f"ack {{n}}", flush=True)
-''')
+""")
 
-DISPATCH_CHILD = textwrap.dedent('''
+DISPATCH_CHILD = textwrap.dedent("""
     import sys
     sys.path.insert(0, {repo!r})
     from core.workspace import Workspace
@@ -78,15 +78,21 @@ DISPATCH_CHILD = textwrap.dedent('''
             ops.dispatch.release(unit)
         ops.dispatch.assign(inc.id, unit)
         print(f"ack {{inc.id}} {{unit}}", flush=True)
-''')
+""")
 
 
-def _run_and_kill(script: str, *, after_acks: int, delay: float,
-                  trigger: str | None = None) -> list[str]:
+def _run_and_kill(
+    script: str, *, after_acks: int, delay: float, trigger: str | None = None
+) -> list[str]:
     """Start the child, wait for ``after_acks`` acknowledgements (then for a line starting with
     ``trigger``, when given), wait ``delay`` s, SIGKILL it; returns its ack lines."""
-    proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     acks: list[str] = []
     assert proc.stdout is not None
     deadline = time.monotonic() + 240
@@ -106,8 +112,9 @@ def _run_and_kill(script: str, *, after_acks: int, delay: float,
     assert proc.poll() is None, f"child ended early: {proc.stderr.read()[-2000:]}"  # type: ignore
     proc.send_signal(signal.SIGKILL)
     rest, _ = proc.communicate(timeout=60)
-    acks += [line.split(maxsplit=1)[1].strip() for line in rest.splitlines()
-             if line.startswith("ack ")]
+    acks += [
+        line.split(maxsplit=1)[1].strip() for line in rest.splitlines() if line.startswith("ack ")
+    ]
     assert proc.returncode == -signal.SIGKILL
     return acks
 
@@ -120,8 +127,12 @@ def test_sigkill_during_face_index_saves(workspace: Workspace) -> None:
     acked: list[int] = []
     start = 0
     for round_, delay in enumerate((0.0, 0.004, 0.015, 0.04)):  # into a save, at 4 moments
-        acks = _run_and_kill(FACE_CHILD.format(repo=str(REPO), root=root, start=start),
-                             after_acks=2 + round_, delay=delay, trigger="saving")
+        acks = _run_and_kill(
+            FACE_CHILD.format(repo=str(REPO), root=root, start=start),
+            after_acks=2 + round_,
+            delay=delay,
+            trigger="saving",
+        )
         acked += [int(a) for a in acks]
         start = max(acked) + 2  # the unacknowledged one in flight may or may not be there
         g = Gallery(Workspace.open(workspace.root))
@@ -142,9 +153,15 @@ def test_sigkill_during_face_index_saves(workspace: Workspace) -> None:
 
     n = acked[-1]
     vec = np.random.default_rng(n).normal(size=(1, 128)).astype("float32")[0]
-    probe = ImageFaces(source="probe", sha256="p" * 64, width=200, height=200, faces=(
-        Face(index=0, box=(10, 10, 110, 110), size=100, score=2.0, quality=0.9,
-             descriptor=vec),))
+    probe = ImageFaces(
+        source="probe",
+        sha256="p" * 64,
+        width=200,
+        height=200,
+        faces=(
+            Face(index=0, box=(10, 10, 110, 110), size=100, score=2.0, quality=0.9, descriptor=vec),
+        ),
+    )
     from tests.faces_fixtures import open_cases
 
     reopened = Workspace.open(workspace.root)
@@ -171,8 +188,9 @@ def test_sigkill_during_dispatches(workspace: Workspace) -> None:
     root = str(workspace.root)
     acked: list[tuple[int, str]] = []
     for after, delay in ((5, 0.0), (20, 0.011), (40, 0.037)):
-        acks = _run_and_kill(DISPATCH_CHILD.format(repo=str(REPO), root=root),
-                             after_acks=after, delay=delay)
+        acks = _run_and_kill(
+            DISPATCH_CHILD.format(repo=str(REPO), root=root), after_acks=after, delay=delay
+        )
         acked += [(int(a.split()[0]), a.split()[1]) for a in acks]
         ops = OpsService(Workspace.open(workspace.root))
         # The child is dead: whatever it committed but had not audited is in the ops outbox.
@@ -189,14 +207,18 @@ def test_sigkill_during_dispatches(workspace: Workspace) -> None:
         assert len(made) == len(set(made)), "a dispatch was recorded twice"
         lost = set(acked) - set(made)
         assert not lost, f"acknowledged dispatches lost: {sorted(lost)[:5]}"
-    audited = {(e["params"]["incident"], tuple(e["params"]["units"]))
-               for e in workspace.audit.search(action="ops.dispatch.assign")}
+    audited = {
+        (e["params"]["incident"], tuple(e["params"]["units"]))
+        for e in workspace.audit.search(action="ops.dispatch.assign")
+    }
     assert {(i, (u,)) for i, u in acked} <= audited, "an acknowledged dispatch was not audited"
     assert workspace.audit.verify() == []
     # Every committed dispatch is audited exactly once: its audit line is written in the same
     # transaction (the outbox) and recovered after the kill if the child died before appending.
-    assigned = [(e["params"]["incident"], tuple(e["params"]["units"]))
-                for e in workspace.audit.search(action="ops.dispatch.assign")]
+    assigned = [
+        (e["params"]["incident"], tuple(e["params"]["units"]))
+        for e in workspace.audit.search(action="ops.dispatch.assign")
+    ]
     assert len(assigned) == len(set(assigned)), "a dispatch was audited twice"
     db_dispatches = _count(workspace, "SELECT count(*) FROM ops_assignments")
     assert db_dispatches == len(audited), "a committed dispatch has no audit line"
@@ -208,7 +230,7 @@ def test_audit_line_survives_a_crash_between_commit_and_append(workspace: Worksp
     the line (marked recovered), once, even if recovery runs twice."""
     from ops.service import OpsService
 
-    child = textwrap.dedent(f'''
+    child = textwrap.dedent(f"""
         import os, sys
         sys.path.insert(0, {str(REPO)!r})
         from core.workspace import Workspace
@@ -219,9 +241,10 @@ def test_audit_line_survives_a_crash_between_commit_and_append(workspace: Worksp
         inc = ops.incidents.create("纠纷", 3, lat=30.75, lon=120.76, text="crash test")
         OpsContext.flush_audit = lambda self, ids: os._exit(9)  # die between COMMIT and append
         ops.dispatch.assign(inc.id, "K1")
-    ''')
-    proc = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True,
-                          timeout=120)
+    """)
+    proc = subprocess.run(
+        [sys.executable, "-c", child], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 9, proc.stderr
     assert workspace.audit.search(action="ops.dispatch.assign") == []
     ops = OpsService(Workspace.open(workspace.root))

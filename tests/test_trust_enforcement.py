@@ -37,8 +37,11 @@ def sessions(staffed_root: Path) -> dict[str, Workspace]:
 
 
 def _denied(ws: Workspace, permission: str) -> list[dict[str, object]]:
-    return [e for e in ws.audit.search(action="access.denied")
-            if e["params"].get("permission") == permission]
+    return [
+        e
+        for e in ws.audit.search(action="access.denied")
+        if e["params"].get("permission") == permission
+    ]
 
 
 def test_dispatch_intake_and_acks_need_operations_roles(sessions: dict[str, Workspace]) -> None:
@@ -90,7 +93,8 @@ def test_face_search_for_analysts_review_for_supervisors(sessions: dict[str, Wor
 
 
 def test_search_backend_needs_the_search_permission(
-        sessions: dict[str, Workspace], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sessions: dict[str, Workspace], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     backend_module = pytest.importorskip("search.backend", reason="search/ not installed")
     import core.security
 
@@ -99,7 +103,9 @@ def test_search_backend_needs_the_search_permission(
     text = core.security.ROLES_FILE.read_text("utf-8").replace(
         'permissions = ["account", "search", "graph.read", "faces.search", "ops.read", '
         '"alerts.ack"',
-        'permissions = ["account", "graph.read", "faces.search", "ops.read", "alerts.ack"', 1)
+        'permissions = ["account", "graph.read", "faces.search", "ops.read", "alerts.ack"',
+        1,
+    )
     custom = tmp_path / "roles.toml"
     custom.write_text(text, "utf-8")
     monkeypatch.setattr(core.security, "default_roles", lambda: load_roles(custom))
@@ -110,13 +116,20 @@ def test_search_backend_needs_the_search_permission(
 
 def _cli(root: Path, user: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SUPERBRAIN_USER": user, "SUPERBRAIN_PASSWORD": PASSWORDS[user]}
-    return subprocess.run([sys.executable, "main.py", *args, "-w", str(root)], cwd=REPO,
-                          env=env, capture_output=True, text=True, timeout=300,
-                          stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "main.py", *args, "-w", str(root)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def test_chart_picture_export_needs_the_export_permission(
-        sessions: dict[str, Workspace], tmp_path: Path) -> None:
+    sessions: dict[str, Workspace], tmp_path: Path
+) -> None:
     """The console's PNG export goes through graph.export.audited_export: refused (and audited)
     for an analyst before anything is written; a supervisor's export is audited."""
     pytest.importorskip("graph.export", reason="graph/ (issue 4) not installed")

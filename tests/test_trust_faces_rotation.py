@@ -14,7 +14,8 @@ from tests.conftest import faces_dir
 
 FACES = faces_dir()
 pytestmark = pytest.mark.skipif(
-    FACES is None, reason="shared face photos not on this machine (SUPERBRAIN_FACES_DIR)")
+    FACES is None, reason="shared face photos not on this machine (SUPERBRAIN_FACES_DIR)"
+)
 
 PEOPLE = ("Ariel_Sharon", "George_W_Bush", "Tony_Blair")
 
@@ -31,11 +32,13 @@ def pipeline() -> FacePipeline:
 
 
 @pytest.mark.parametrize("person", PEOPLE)
-def test_sideways_and_upside_down_photos_describe_the_same_face(pipeline: FacePipeline,
-                                                                person: str) -> None:
+def test_sideways_and_upside_down_photos_describe_the_same_face(
+    pipeline: FacePipeline, person: str
+) -> None:
     assert FACES is not None
-    photo = np.asarray(Image.open(FACES / "lfw-small" / person / f"{person}_0001.jpg")
-                       .convert("RGB"))
+    photo = np.asarray(
+        Image.open(FACES / "lfw-small" / person / f"{person}_0001.jpg").convert("RGB")
+    )
     upright = pipeline.analyse(_png(photo)).nearest_centre()
     for turns in (1, 2, 3):
         found = pipeline.analyse(_png(np.rot90(photo, turns))).nearest_centre()
@@ -54,12 +57,16 @@ def test_without_the_rotation_search_the_attack_works(pipeline: FacePipeline) ->
     old = pipeline.with_options(try_rotations=False)
     misleading = 0
     for person in PEOPLE:
-        photo = np.asarray(Image.open(FACES / "lfw-small" / person / f"{person}_0001.jpg")
-                           .convert("RGB"))
+        photo = np.asarray(
+            Image.open(FACES / "lfw-small" / person / f"{person}_0001.jpg").convert("RGB")
+        )
         upright = old.analyse(_png(photo)).nearest_centre()
         sideways = old.analyse(_png(np.rot90(photo, 1)), require_face=False)
-        if not sideways.faces or float(np.linalg.norm(
-                sideways.nearest_centre().unit_vector - upright.unit_vector)) > 0.3:
+        if (
+            not sideways.faces
+            or float(np.linalg.norm(sideways.nearest_centre().unit_vector - upright.unit_vector))
+            > 0.3
+        ):
             misleading += 1
     assert misleading == len(PEOPLE)
     assert PipelineOptions(try_rotations=False).key() != PipelineOptions().key()

@@ -24,18 +24,42 @@ from plugins.mapping import MappingSource, parse_mapping
 from plugins.readers import read_any
 from plugins.registry import discover
 
-FUZZ = settings(max_examples=150, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                       HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 # Bytes that look like the files police exports really are: UTF-8 and GBK Chinese, BOMs, quotes,
 # separators, NULs, CR/LF mixes, plus anything at all.
-_FRAGMENTS = [b"id,name,phone\n", b"\xef\xbb\xbf", b"\xff\xfe", "王建国".encode(),
-              "王建国".encode("gbk"), b'"', b'""', b",", b"\t", b"\r\n", b"\n", b"\r", b"\x00",
-              b"\\", b"{", b"}", b'{"a": 1}\n', b"[1,2]\n", b"null\n", b"\x80\x81", b"1e999",
-              b"NaN", b'"\xe4\xb8"']
-_content = st.lists(st.one_of(st.sampled_from(_FRAGMENTS), st.binary(max_size=40)),
-                    max_size=30).map(b"".join)
+_FRAGMENTS = [
+    b"id,name,phone\n",
+    b"\xef\xbb\xbf",
+    b"\xff\xfe",
+    "王建国".encode(),
+    "王建国".encode("gbk"),
+    b'"',
+    b'""',
+    b",",
+    b"\t",
+    b"\r\n",
+    b"\n",
+    b"\r",
+    b"\x00",
+    b"\\",
+    b"{",
+    b"}",
+    b'{"a": 1}\n',
+    b"[1,2]\n",
+    b"null\n",
+    b"\x80\x81",
+    b"1e999",
+    b"NaN",
+    b'"\xe4\xb8"',
+]
+_content = st.lists(
+    st.one_of(st.sampled_from(_FRAGMENTS), st.binary(max_size=40)), max_size=30
+).map(b"".join)
 
 
 def _drain(path: Path) -> list[Any]:
@@ -85,9 +109,14 @@ def test_excel_reader_never_crashes_on_damaged_workbooks() -> None:
         path = Path(tmp) / "fuzz.xlsx"
 
         @settings(max_examples=120, deadline=None)
-        @given(st.lists(st.tuples(st.integers(0, len(good) - 1), st.integers(0, 255)),
-                        min_size=1, max_size=8),
-               st.integers(0, len(good)))
+        @given(
+            st.lists(
+                st.tuples(st.integers(0, len(good) - 1), st.integers(0, 255)),
+                min_size=1,
+                max_size=8,
+            ),
+            st.integers(0, len(good)),
+        )
         def run(flips: list[tuple[int, int]], cut: int) -> None:
             data = bytearray(good)
             for at, value in flips:
@@ -125,13 +154,18 @@ def test_excel_reader_damaged_sheet_inside_a_valid_zip() -> None:
             list(read_any(path))
 
         @settings(max_examples=80, deadline=None)
-        @given(st.lists(st.tuples(st.integers(0, 4000), st.binary(min_size=1, max_size=3)),
-                        min_size=1, max_size=4))
+        @given(
+            st.lists(
+                st.tuples(st.integers(0, 4000), st.binary(min_size=1, max_size=3)),
+                min_size=1,
+                max_size=4,
+            )
+        )
         def run(edits: list[tuple[int, bytes]]) -> None:
             def edit(data: bytes) -> bytes:
                 for at, new in edits:
                     at %= len(data)
-                    data = data[:at] + new + data[at + len(new):]
+                    data = data[:at] + new + data[at + len(new) :]
                 return data
 
             path.write_bytes(_with_sheet_xml(good, edit))
@@ -141,22 +175,63 @@ def test_excel_reader_damaged_sheet_inside_a_valid_zip() -> None:
 
 
 # -- the mapping loader ------------------------------------------------------------------------
-_KEYS = ["source", "fields", "entities", "links", "name", "version", "record_type", "id",
-         "time", "geo", "column", "format", "lat", "lon", "role", "normalizer", "type", "key",
-         "label", "props", "optional", "from", "to", "facet", "formats", "person", "phone",
-         "text", "identifier", "keyword", "calls", "owns"]
-_scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True),
-                     st.sampled_from(_KEYS), st.text(max_size=8))
+_KEYS = [
+    "source",
+    "fields",
+    "entities",
+    "links",
+    "name",
+    "version",
+    "record_type",
+    "id",
+    "time",
+    "geo",
+    "column",
+    "format",
+    "lat",
+    "lon",
+    "role",
+    "normalizer",
+    "type",
+    "key",
+    "label",
+    "props",
+    "optional",
+    "from",
+    "to",
+    "facet",
+    "formats",
+    "person",
+    "phone",
+    "text",
+    "identifier",
+    "keyword",
+    "calls",
+    "owns",
+]
+_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.sampled_from(_KEYS),
+    st.text(max_size=8),
+)
 _toml_like = st.recursive(
     _scalars,
-    lambda inner: st.one_of(st.lists(inner, max_size=4),
-                            st.dictionaries(st.sampled_from(_KEYS), inner, max_size=5)),
-    max_leaves=25)
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(_KEYS), inner, max_size=5)
+    ),
+    max_leaves=25,
+)
 
 
 @FUZZ
-@given(st.dictionaries(st.sampled_from(["source", "fields", "entities", "links"]), _toml_like,
-                       max_size=4))
+@given(
+    st.dictionaries(
+        st.sampled_from(["source", "fields", "entities", "links"]), _toml_like, max_size=4
+    )
+)
 def test_mapping_loader_only_raises_schema_error(data: dict[str, Any]) -> None:
     try:
         parse_mapping(data, "'fuzz.toml'")
@@ -205,32 +280,74 @@ def test_mapping_loader_survives_any_damaged_valid_mapping() -> None:
 
 
 _VALID = {
-    "source": {"name": "fz", "id": ["id"], "time": {"column": "t"},
-               "geo": {"lat": "lat", "lon": "lon"}},
-    "fields": {"phone": {"role": "identifier", "normalizer": "phone"},
-               "plate": {"role": "identifier", "normalizer": "plate"},
-               "n": "number", "when": "time", "body": "text", "pic": "photo"},
-    "entities": {"p": {"type": "person", "key": "{idno}", "label": "name", "optional": True},
-                 "ph": {"type": "phone", "key": "phone"},
-                 "car": {"type": "vehicle", "key": "plate", "optional": True}},
+    "source": {
+        "name": "fz",
+        "id": ["id"],
+        "time": {"column": "t"},
+        "geo": {"lat": "lat", "lon": "lon"},
+    },
+    "fields": {
+        "phone": {"role": "identifier", "normalizer": "phone"},
+        "plate": {"role": "identifier", "normalizer": "plate"},
+        "n": "number",
+        "when": "time",
+        "body": "text",
+        "pic": "photo",
+    },
+    "entities": {
+        "p": {"type": "person", "key": "{idno}", "label": "name", "optional": True},
+        "ph": {"type": "phone", "key": "phone"},
+        "car": {"type": "vehicle", "key": "plate", "optional": True},
+    },
     "links": [{"type": "uses_phone", "from": "p", "to": "ph"}],
 }
-_cell = st.one_of(st.none(), st.text(max_size=12), st.integers(), st.floats(),
-                  st.sampled_from(["", " ", "1e999", "-1e400", "nan", "inf", "9" * 30,
-                                   "2024-02-30 25:61", "1700000000", "浙D·12345",
-                                   "+86 138-0013-8000", "11010519491231002X", "\x00", "０１２"]),
-                  st.datetimes())
+_cell = st.one_of(
+    st.none(),
+    st.text(max_size=12),
+    st.integers(),
+    st.floats(),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "1e999",
+            "-1e400",
+            "nan",
+            "inf",
+            "9" * 30,
+            "2024-02-30 25:61",
+            "1700000000",
+            "浙D·12345",
+            "+86 138-0013-8000",
+            "11010519491231002X",
+            "\x00",
+            "０１２",
+        ]
+    ),
+    st.datetimes(),
+)
 
 
 def test_record_mapper_only_raises_row_error() -> None:
     from core.schema import default_schema
 
     schema = default_schema()
-    data = {**_VALID, "links": [link for link in _VALID["links"]
-                                if link["type"] in schema.links]}
+    data = {**_VALID, "links": [link for link in _VALID["links"] if link["type"] in schema.links]}
     source = MappingSource(parse_mapping(data, "'valid.toml'"))
-    columns = ["id", "t", "lat", "lon", "phone", "plate", "n", "when", "body", "pic", "idno",
-               "name"]
+    columns = [
+        "id",
+        "t",
+        "lat",
+        "lon",
+        "phone",
+        "plate",
+        "n",
+        "when",
+        "body",
+        "pic",
+        "idno",
+        "name",
+    ]
 
     @FUZZ
     @given(st.fixed_dictionaries({c: _cell for c in columns}))
@@ -244,7 +361,7 @@ def test_record_mapper_only_raises_row_error() -> None:
 
 
 # -- plugin metadata -----------------------------------------------------------------------------
-_PLUGIN = textwrap.dedent('''
+_PLUGIN = textwrap.dedent("""
     from core.model import Record, RecordSchema
     from plugins.contract import Row, SourcePlugin
 
@@ -264,26 +381,50 @@ _PLUGIN = textwrap.dedent('''
             return Record(source="odd", id="1", type="odd")
 
     {export}
-''')
-_meta = st.one_of(st.none(), st.integers(), st.text(max_size=10), st.lists(st.text(max_size=3)),
-                  st.sampled_from(["", "../../etc", "a/b", "ok_name", "名字", " ", "x" * 300]))
+""")
+_meta = st.one_of(
+    st.none(),
+    st.integers(),
+    st.text(max_size=10),
+    st.lists(st.text(max_size=3)),
+    st.sampled_from(["", "../../etc", "a/b", "ok_name", "名字", " ", "x" * 300]),
+)
 _counter = itertools.count()
 
 
 @settings(max_examples=60, deadline=None)
-@given(name=_meta, version=_meta, description=_meta, formats=_meta,
-       export=st.sampled_from(["plugin = Odd", "plugin = Odd()", "PLUGINS = [Odd, Odd]",
-                               "PLUGINS = 5", "plugin = 42", "plugin = None", "",
-                               "import sys; sys.exit(3)", "raise SystemExit('bye')",
-                               "plugin = lambda: 1 / 0"]))
-def test_odd_plugins_never_break_discovery(name: Any, version: Any, description: Any,
-                                           formats: Any, export: str) -> None:
+@given(
+    name=_meta,
+    version=_meta,
+    description=_meta,
+    formats=_meta,
+    export=st.sampled_from(
+        [
+            "plugin = Odd",
+            "plugin = Odd()",
+            "PLUGINS = [Odd, Odd]",
+            "PLUGINS = 5",
+            "plugin = 42",
+            "plugin = None",
+            "",
+            "import sys; sys.exit(3)",
+            "raise SystemExit('bye')",
+            "plugin = lambda: 1 / 0",
+        ]
+    ),
+)
+def test_odd_plugins_never_break_discovery(
+    name: Any, version: Any, description: Any, formats: Any, export: str
+) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         stem = f"odd{next(_counter)}"
-        (folder / f"{stem}.py").write_text(_PLUGIN.format(
-            name=name, version=version, description=description, formats=formats,
-            export=export), encoding="utf-8")
+        (folder / f"{stem}.py").write_text(
+            _PLUGIN.format(
+                name=name, version=version, description=description, formats=formats, export=export
+            ),
+            encoding="utf-8",
+        )
         found = discover([folder], use_entry_points=False)
     assert len(found.loaded) + len(found.failed) >= 1
     for loaded_name, lp in found.loaded.items():
@@ -306,35 +447,50 @@ def test_regression_damaged_utf16_csv_is_a_plugin_error(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("cell", [67768036191676796, -1e300, "0001-01-01 00:00:00"])
 def test_regression_out_of_range_time_is_a_row_error(cell: Any) -> None:
-    source = MappingSource(parse_mapping(
-        {"source": {"name": "t", "id": "id", "time": {"column": "t"}}}, "'t.toml'"))
+    source = MappingSource(
+        parse_mapping({"source": {"name": "t", "id": "id", "time": {"column": "t"}}}, "'t.toml'")
+    )
     with pytest.raises(RowError, match=r"out of range|unrecognised"):
         source.to_record(Row(3, {"id": "1", "t": cell}), Path("x.csv"))
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"source": {"name": "m"}, "fields": {"phone": None}}, "phone: missing 'role'"),
-    ({"source": {"name": "m"}, "fields": {"phone": 5}}, "phone: expected a table"),
-    ({"source": {"name": "m"}, "fields": ["phone"]}, "expected a table"),
-    ({"source": {"name": "m", "time": "t"}}, "time: expected a table"),
-    ({"source": {"name": "m"}, "fields": {"p": {"role": "identifier", "normalizer": "nope"}}},
-     "unknown normalizer"),
-    ({"source": {"name": "m", "id": [1]}}, "id must be"),
-    ({"source": {"name": "m"}, "links": {"type": "owns"}}, "expected a list"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"source": {"name": "m"}, "fields": {"phone": None}}, "phone: missing 'role'"),
+        ({"source": {"name": "m"}, "fields": {"phone": 5}}, "phone: expected a table"),
+        ({"source": {"name": "m"}, "fields": ["phone"]}, "expected a table"),
+        ({"source": {"name": "m", "time": "t"}}, "time: expected a table"),
+        (
+            {
+                "source": {"name": "m"},
+                "fields": {"p": {"role": "identifier", "normalizer": "nope"}},
+            },
+            "unknown normalizer",
+        ),
+        ({"source": {"name": "m", "id": [1]}}, "id must be"),
+        ({"source": {"name": "m"}, "links": {"type": "owns"}}, "expected a list"),
+    ],
+)
 def test_regression_mapping_shapes_are_schema_errors(data: dict[str, Any], message: str) -> None:
     with pytest.raises(SchemaError, match=message):
         parse_mapping(data, "'m.toml'")
 
 
-@pytest.mark.parametrize(("export", "error"), [
-    ("import sys; sys.exit(3)", "SystemExit"),
-    ("plugin = Odd", "name 5 must be"),
-])
+@pytest.mark.parametrize(
+    ("export", "error"),
+    [
+        ("import sys; sys.exit(3)", "SystemExit"),
+        ("plugin = Odd", "name 5 must be"),
+    ],
+)
 def test_regression_plugin_exit_or_bad_name_is_a_failure(
-        tmp_path: Path, export: str, error: str) -> None:
-    (tmp_path / "odd.py").write_text(_PLUGIN.format(
-        name=5, version="1", description="", formats=(), export=export), encoding="utf-8")
+    tmp_path: Path, export: str, error: str
+) -> None:
+    (tmp_path / "odd.py").write_text(
+        _PLUGIN.format(name=5, version="1", description="", formats=(), export=export),
+        encoding="utf-8",
+    )
     found = discover([tmp_path], use_entry_points=False)
     assert not found.loaded
     assert error in found.failed[0].error

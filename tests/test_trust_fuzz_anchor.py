@@ -15,8 +15,19 @@ from hypothesis import strategies as st
 from core.anchor import Trust
 from core.audit import GENESIS, AuditError, AuditLog, _canonical, entry_hash
 
-EDITS = ["truncate", "delete", "drop_tail", "rewrite", "byte", "insert", "swap", "empty",
-         "store_anchor", "file_anchor", "rewrite_and_store_anchor"]
+EDITS = [
+    "truncate",
+    "delete",
+    "drop_tail",
+    "rewrite",
+    "byte",
+    "insert",
+    "swap",
+    "empty",
+    "store_anchor",
+    "file_anchor",
+    "rewrite_and_store_anchor",
+]
 
 
 def _fresh(tmp: Path, n: int) -> AuditLog:
@@ -50,11 +61,11 @@ def test_no_edit_of_the_audit_file_goes_unreported(data: st.DataObject) -> None:
         edit = data.draw(st.sampled_from(EDITS), label="edit")
         content_changed = True
         if edit == "truncate":
-            log.path.write_bytes(original[:data.draw(st.integers(0, len(original) - 1))])
+            log.path.write_bytes(original[: data.draw(st.integers(0, len(original) - 1))])
         elif edit == "delete":
             log.path.unlink()
         elif edit == "drop_tail":
-            log.path.write_bytes(b"".join(lines[:-data.draw(st.integers(1, n))]))
+            log.path.write_bytes(b"".join(lines[: -data.draw(st.integers(1, n))]))
         elif edit in ("rewrite", "rewrite_and_store_anchor"):
             entries = [json.loads(x) for x in lines]
             i = data.draw(st.integers(0, n - 1))
@@ -64,16 +75,18 @@ def test_no_edit_of_the_audit_file_goes_unreported(data: st.DataObject) -> None:
             log.path.write_bytes(_rechained(entries))
             if edit == "rewrite_and_store_anchor":  # lower/replace the store's anchor too
                 con = sqlite3.connect(tmp / "store.sqlite")
-                state = {"accounts": False, "audit_hash": entries[-1]["hash"],
-                         "audit_seq": entries[-1]["seq"]}
-                con.execute("UPDATE trust_anchor SET state=?", (json.dumps(state,
-                                                                           sort_keys=True),))
+                state = {
+                    "accounts": False,
+                    "audit_hash": entries[-1]["hash"],
+                    "audit_seq": entries[-1]["seq"],
+                }
+                con.execute("UPDATE trust_anchor SET state=?", (json.dumps(state, sort_keys=True),))
                 con.commit()
                 con.close()
         elif edit == "byte":
             at = data.draw(st.integers(0, len(original) - 1))
             new = data.draw(st.integers(0, 255).filter(lambda b: b != original[at]))
-            log.path.write_bytes(original[:at] + bytes([new]) + original[at + 1:])
+            log.path.write_bytes(original[:at] + bytes([new]) + original[at + 1 :])
         elif edit == "insert":
             at = data.draw(st.integers(0, n))
             extra = data.draw(st.binary(min_size=1, max_size=30)) + b"\n"
@@ -112,14 +125,24 @@ def test_no_edit_of_the_audit_file_goes_unreported(data: st.DataObject) -> None:
         assert quarantined or reopened.verify(), f"{edit}: damage silently absorbed"
 
 
-@settings(max_examples=12, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(attempts=st.lists(st.tuples(
-    st.sampled_from(["ana", "nobody", "ANA", "ana ", ""]) | st.text(max_size=80),
-    st.sampled_from(["analyst-Heron-27", "wrong"]) | st.text(max_size=300)),
-    min_size=1, max_size=4))
-def test_login_fuzz_only_known_errors_and_nothing_leaks(tmp_path_factory: pytest.TempPathFactory,
-                                                        attempts: list[tuple[str, str]]) -> None:
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    attempts=st.lists(
+        st.tuples(
+            st.sampled_from(["ana", "nobody", "ANA", "ana ", ""]) | st.text(max_size=80),
+            st.sampled_from(["analyst-Heron-27", "wrong"]) | st.text(max_size=300),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_login_fuzz_only_known_errors_and_nothing_leaks(
+    tmp_path_factory: pytest.TempPathFactory, attempts: list[tuple[str, str]]
+) -> None:
     from core.security import AuthenticationError
     from core.users import add_user
     from core.workspace import Workspace
@@ -138,10 +161,13 @@ def test_login_fuzz_only_known_errors_and_nothing_leaks(tmp_path_factory: pytest
             continue
         assert (name, password) == ("ana", "analyst-Heron-27") and session.role == "analyst"
     for entry in ws.audit.search(action="auth.*"):  # the password can never be in the audit:
-        params = entry["params"]                     # only fixed reasons and the role are
+        params = entry["params"]  # only fixed reasons and the role are
         assert set(params) <= {"reason", "role"}
         assert params.get("reason", "wrong name or password") in (
-            "wrong name or password", "account disabled", "locked out")
+            "wrong name or password",
+            "account disabled",
+            "locked out",
+        )
     assert len(ws.audit.search(action="auth.fail")) == failures  # every failure recorded
     assert ws.audit.verify() == []
     ws.close()

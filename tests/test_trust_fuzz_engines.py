@@ -21,20 +21,74 @@ from core.errors import SuperbrainError
 from core.model import FieldRole, FieldSpec, Record, RecordSchema
 
 # Derandomized so CI is reproducible; finds are pinned as regression tests below.
-FUZZ = settings(max_examples=300, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.too_slow])
-SCHEMA = RecordSchema("note", "Note", (
-    FieldSpec("body", FieldRole.TEXT), FieldSpec("district", FieldRole.KEYWORD, facet=True),
-    FieldSpec("plate", FieldRole.IDENTIFIER, normalizer="plate"),
-    FieldSpec("loss", FieldRole.NUMBER), FieldSpec("reported", FieldRole.TIME)))
+FUZZ = settings(
+    max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+SCHEMA = RecordSchema(
+    "note",
+    "Note",
+    (
+        FieldSpec("body", FieldRole.TEXT),
+        FieldSpec("district", FieldRole.KEYWORD, facet=True),
+        FieldSpec("plate", FieldRole.IDENTIFIER, normalizer="plate"),
+        FieldSpec("loss", FieldRole.NUMBER),
+        FieldSpec("reported", FieldRole.TIME),
+    ),
+)
 
-_SYNTAX = ["AND", "OR", "NOT", "&&", "||", "!", "-", "+", "(", ")", '"', ":", "~", "*", "?", "[",
-           "]", "{", "}", "TO", ">", ">=", "<", "<=", "\\", "/", " ", "body", "district",
-           "plate", "loss", "reported", "time", "source", "王建国", "入室盗窃", "浙D*",
-           "2024-01-01", "5000", "1e309", "-0", "\x00", "\u3000", "：", "（", "）", "＂",
-           "\U0001f600"]
-_queries = st.lists(st.one_of(st.sampled_from(_SYNTAX), st.text(max_size=6)),
-                    max_size=14).map("".join)
+_SYNTAX = [
+    "AND",
+    "OR",
+    "NOT",
+    "&&",
+    "||",
+    "!",
+    "-",
+    "+",
+    "(",
+    ")",
+    '"',
+    ":",
+    "~",
+    "*",
+    "?",
+    "[",
+    "]",
+    "{",
+    "}",
+    "TO",
+    ">",
+    ">=",
+    "<",
+    "<=",
+    "\\",
+    "/",
+    " ",
+    "body",
+    "district",
+    "plate",
+    "loss",
+    "reported",
+    "time",
+    "source",
+    "王建国",
+    "入室盗窃",
+    "浙D*",
+    "2024-01-01",
+    "5000",
+    "1e309",
+    "-0",
+    "\x00",
+    "\u3000",
+    "：",
+    "（",
+    "）",
+    "＂",
+    "\U0001f600",
+]
+_queries = st.lists(st.one_of(st.sampled_from(_SYNTAX), st.text(max_size=6)), max_size=14).map(
+    "".join
+)
 
 
 def _registry() -> Any:
@@ -106,10 +160,24 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
     backend = EmbeddedBackend(tmp_path_factory.mktemp("search"), _registry())
     t0 = datetime(2024, 1, 1, tzinfo=UTC)
-    backend.index([Record(source="s", id=str(i), type="note", time=t0, text={
-        "body": f"嫌疑人入室盗窃 王建国 {i}"}, fields={"district": "西湖区", "plate": "浙D12345",
-                                                 "loss": i * 10.5, "reported": t0.isoformat()})
-        for i in range(30)])
+    backend.index(
+        [
+            Record(
+                source="s",
+                id=str(i),
+                type="note",
+                time=t0,
+                text={"body": f"嫌疑人入室盗窃 王建国 {i}"},
+                fields={
+                    "district": "西湖区",
+                    "plate": "浙D12345",
+                    "loss": i * 10.5,
+                    "reported": t0.isoformat(),
+                },
+            )
+            for i in range(30)
+        ]
+    )
     backend.flush()
     yield backend
     backend.close()
@@ -149,14 +217,16 @@ def test_image_decoding_never_crashes() -> None:
     samples = _samples()
 
     @settings(max_examples=400, deadline=None, derandomize=True)
-    @given(st.sampled_from(sorted(samples)), st.lists(
-        st.tuples(st.integers(0, 10_000), st.binary(min_size=1, max_size=4)), max_size=6),
-        st.one_of(st.none(), st.integers(0, 2000)))
+    @given(
+        st.sampled_from(sorted(samples)),
+        st.lists(st.tuples(st.integers(0, 10_000), st.binary(min_size=1, max_size=4)), max_size=6),
+        st.one_of(st.none(), st.integers(0, 2000)),
+    )
     def run(fmt: str, edits: list[tuple[int, bytes]], cut: int | None) -> None:
         data = samples[fmt]
         for at, new in edits:
             at %= len(data)
-            data = data[:at] + new + data[at + len(new):]
+            data = data[:at] + new + data[at + len(new) :]
         if cut is not None:
             data = data[:cut]
         try:

@@ -20,8 +20,9 @@ def store(tmp_path: Path) -> UserStore:
     return s
 
 
-def test_parallel_guesses_check_at_most_five_passwords(store: UserStore,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_parallel_guesses_check_at_most_five_passwords(
+    store: UserStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """20 wrong passwords at once: only MAX_FAILURES reach the Argon2 check."""
     checked: list[str] = []
     real_verify = PasswordHasher.verify
@@ -47,16 +48,23 @@ def test_parallel_guesses_check_at_most_five_passwords(store: UserStore,
         store.authenticate("ana", "analyst-Heron-27")  # locked, even for the right password
 
 
-def test_unknown_names_take_the_known_path(store: UserStore,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_names_take_the_known_path(
+    store: UserStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Structurally: an unknown name costs one Argon2 verification and no hashing, like a
     known name with a wrong password; and unknown names lock out alike."""
     calls: list[str] = []
     real_verify, real_hash = PasswordHasher.verify, PasswordHasher.hash
-    monkeypatch.setattr(PasswordHasher, "verify",
-                        lambda self, d, p: calls.append("verify") or real_verify(self, d, p))
-    monkeypatch.setattr(PasswordHasher, "hash",
-                        lambda self, p, **kw: calls.append("hash") or real_hash(self, p, **kw))
+    monkeypatch.setattr(
+        PasswordHasher,
+        "verify",
+        lambda self, d, p: calls.append("verify") or real_verify(self, d, p),
+    )
+    monkeypatch.setattr(
+        PasswordHasher,
+        "hash",
+        lambda self, p, **kw: calls.append("hash") or real_hash(self, p, **kw),
+    )
     assert UserStore(store.path).authenticate("nobody", "some-wrong-guess") is None
     unknown, calls[:] = list(calls), []
     assert UserStore(store.path).authenticate("ana", "some-wrong-guess") is None
@@ -84,14 +92,27 @@ def test_unknown_and_known_names_answer_in_similar_time(store: UserStore) -> Non
     assert 0.6 < ratios[2] < 1.6, ratios
 
 
-@pytest.mark.parametrize("password", ["password", "12345678", "Password1234", "root",
-                                      "qwertyuiop123", "aaaaaaaaaaaaaaaa", "root-2026-root"])
-def test_weak_passwords_are_refused_even_for_administrators(workspace: Workspace,
-                                                           password: str) -> None:
+@pytest.mark.parametrize(
+    "password",
+    [
+        "password",
+        "12345678",
+        "Password1234",
+        "root",
+        "qwertyuiop123",
+        "aaaaaaaaaaaaaaaa",
+        "root-2026-root",
+    ],
+)
+def test_weak_passwords_are_refused_even_for_administrators(
+    workspace: Workspace, password: str
+) -> None:
     with pytest.raises(UserError, match="user 'root'"):
         add_user(workspace, "root", "administrator", password)
-    assert not (workspace.root / "users.sqlite").exists() or not \
-        UserStore(workspace.root / "users.sqlite").has_users()
+    assert (
+        not (workspace.root / "users.sqlite").exists()
+        or not UserStore(workspace.root / "users.sqlite").has_users()
+    )
 
 
 def test_password_equal_to_the_name_is_refused(workspace: Workspace) -> None:
@@ -101,9 +122,9 @@ def test_password_equal_to_the_name_is_refused(workspace: Workspace) -> None:
         add_user(workspace, "chief.wang", "administrator", "chief.wang2026!")
 
 
-def test_trial_override_relaxes_length_only_and_is_audited(workspace: Workspace,
-                                                           monkeypatch: pytest.MonkeyPatch
-                                                           ) -> None:
+def test_trial_override_relaxes_length_only_and_is_audited(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SUPERBRAIN_TRIAL_PASSWORDS", "1")
     for weak in ("password", "12345678", "demo"):
         with pytest.raises(UserError):

@@ -16,7 +16,7 @@ from core.workspace import CONFIG_NAME, Workspace
 
 REPO = Path(__file__).resolve().parent.parent
 
-PLUGIN = textwrap.dedent('''
+PLUGIN = textwrap.dedent("""
     import time
     from pathlib import Path
     from core.model import Record, RecordSchema
@@ -43,22 +43,35 @@ PLUGIN = textwrap.dedent('''
             return Record(source=self.name, id=row.values["id"], type="note")
 
     plugin = P
-''')
+""")
 
 
-def _plugin(ws: Workspace, name: str, *, import_sleep: float = 0, schema_sleep: float = 0,
-            read_sleep: float = 0) -> tuple[Path, Path]:
+def _plugin(
+    ws: Workspace,
+    name: str,
+    *,
+    import_sleep: float = 0,
+    schema_sleep: float = 0,
+    read_sleep: float = 0,
+) -> tuple[Path, Path]:
     marker = ws.root / f"{name}.ran"
     path = ws.root / "plugins" / f"{name}.py"
-    path.write_text(PLUGIN.format(marker=str(marker), name=name, import_sleep=import_sleep,
-                                  schema_sleep=schema_sleep, read_sleep=read_sleep), "utf-8")
+    path.write_text(
+        PLUGIN.format(
+            marker=str(marker),
+            name=name,
+            import_sleep=import_sleep,
+            schema_sleep=schema_sleep,
+            read_sleep=read_sleep,
+        ),
+        "utf-8",
+    )
     return path, marker
 
 
 def _configure(ws: Workspace, extra: str) -> Workspace:
     config = ws.root / CONFIG_NAME
-    text = config.read_text("utf-8").replace("entry_points = true",
-                                             f"entry_points = true\n{extra}")
+    text = config.read_text("utf-8").replace("entry_points = true", f"entry_points = true\n{extra}")
     config.write_text(text, "utf-8")
     return Workspace.open(ws.root)
 
@@ -68,16 +81,20 @@ def test_the_search_engines_plugin_loads_are_audited(workspace: Workspace) -> No
 
     path, _ = _plugin(workspace, "notes")
     open_backend(workspace).close()
-    loads = [e["params"] for e in workspace.audit.search(action="plugin.load")
-             if e["params"]["name"] == "notes"]
+    loads = [
+        e["params"]
+        for e in workspace.audit.search(action="plugin.load")
+        if e["params"]["name"] == "notes"
+    ]
     assert loads and loads[0]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def test_an_allow_list_refuses_unlisted_code_before_it_runs(workspace: Workspace) -> None:
     good, good_ran = _plugin(workspace, "good")
     _bad, bad_ran = _plugin(workspace, "bad")
-    ws = _configure(workspace, "allowed_sha256 = ["
-                    f"{hashlib.sha256(good.read_bytes()).hexdigest()!r}]")
+    ws = _configure(
+        workspace, f"allowed_sha256 = [{hashlib.sha256(good.read_bytes()).hexdigest()!r}]"
+    )
     found = ws.discover_sources()
     assert "good" in found.loaded and good_ran.exists()
     assert "bad" not in found.loaded and not bad_ran.exists()  # its code never ran
@@ -93,8 +110,14 @@ def test_a_plugin_that_sleeps_at_import_does_not_hang_sources(workspace: Workspa
     _plugin(workspace, "sleepy", import_sleep=300)
     ws = _configure(workspace, "load_timeout = 2")
     started = time.monotonic()
-    out = subprocess.run([sys.executable, "main.py", "sources", "-w", str(ws.root)], cwd=REPO,
-                         capture_output=True, text=True, timeout=120, env=os.environ.copy())
+    out = subprocess.run(
+        [sys.executable, "main.py", "sources", "-w", str(ws.root)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=os.environ.copy(),
+    )
     assert time.monotonic() - started < 60
     assert out.returncode == 0 and "BROKEN  sleepy" in out.stdout and "no answer" in out.stdout
 

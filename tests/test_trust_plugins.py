@@ -9,7 +9,7 @@ from pathlib import Path
 from core.workspace import CONFIG_NAME, Workspace
 
 # Importing this module leaves a marker file: proof the code ran.
-SPY = textwrap.dedent('''
+SPY = textwrap.dedent("""
     from pathlib import Path
     Path({marker!r}).write_text("imported")
     from core.model import Record, RecordSchema
@@ -29,7 +29,7 @@ SPY = textwrap.dedent('''
             return Record(source=self.name, id="1", type="spy")
 
     plugin = Spy
-''')
+""")
 
 
 def _spy(folder: Path, name: str, marker: Path, version: str = "1.0") -> Path:
@@ -44,23 +44,31 @@ def _configure(ws: Workspace, folders: list[str], entry_points: bool = True) -> 
     text = config.read_text("utf-8")
     start = text.index("folders = ")
     end = text.index("\n", text.index("entry_points = "))
-    text = (text[:start] + f"folders = {folders!r}\n"
-            f"entry_points = {'true' if entry_points else 'false'}" + text[end:])
+    text = (
+        text[:start] + f"folders = {folders!r}\n"
+        f"entry_points = {'true' if entry_points else 'false'}" + text[end:]
+    )
     config.write_text(text, "utf-8")
     return Workspace.open(ws.root)
 
 
 def test_code_outside_configured_folders_never_runs(workspace: Workspace, tmp_path: Path) -> None:
     marker = tmp_path / "ran"
-    for folder in (workspace.root, workspace.data_dir, workspace.root / "plugins" / "sub",
-                   workspace.rejects_dir):
+    for folder in (
+        workspace.root,
+        workspace.data_dir,
+        workspace.root / "plugins" / "sub",
+        workspace.rejects_dir,
+    ):
         _spy(folder, "stray", marker)
     _spy(workspace.root / "plugins", "_private", marker)  # leading underscore: skipped
     found = workspace.discover_sources()
     assert "stray" not in found.loaded and "_private" not in found.loaded
     assert not marker.exists(), "a plugin file outside the configured folders was imported"
-    assert not any(e["params"]["name"] in ("stray", "_private")
-                   for e in workspace.audit.search(action="plugin.*"))
+    assert not any(
+        e["params"]["name"] in ("stray", "_private")
+        for e in workspace.audit.search(action="plugin.*")
+    )
 
 
 def test_removing_a_folder_from_config_stops_loading(workspace: Workspace, tmp_path: Path) -> None:
@@ -82,14 +90,18 @@ def test_entry_points_can_be_switched_off(workspace: Workspace) -> None:
 
 
 def test_changed_plugin_code_shows_as_a_new_hash_in_the_audit(
-        workspace: Workspace, tmp_path: Path) -> None:
+    workspace: Workspace, tmp_path: Path
+) -> None:
     ws = _configure(workspace, ["plugins"], entry_points=False)
     path = _spy(ws.root / "plugins", "watched", tmp_path / "m", version="1.0")
     ws.discover_sources()
     path.write_text(path.read_text("utf-8") + "\n# patched by someone\n", "utf-8")
     ws.discover_sources()
-    loads = [e["params"] for e in ws.audit.search(action="plugin.load")
-             if e["params"]["name"] == "watched"]
+    loads = [
+        e["params"]
+        for e in ws.audit.search(action="plugin.load")
+        if e["params"]["name"] == "watched"
+    ]
     assert [p["version"] for p in loads] == ["1.0", "1.0"]
     assert loads[0]["sha256"] != loads[1]["sha256"]
     assert all(p["origin"] == str(path) for p in loads)
@@ -100,4 +112,5 @@ def test_broken_plugin_failures_are_audited(workspace: Workspace) -> None:
     workspace.discover_sources()
     fails = workspace.audit.search(action="plugin.fail")
     assert [(e["params"]["name"], "no SDK" in e["params"]["error"]) for e in fails] == [
-        ("broken", True)]
+        ("broken", True)
+    ]

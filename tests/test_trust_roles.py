@@ -45,8 +45,15 @@ def _as(ws: Workspace, user: str) -> Workspace:
 
 def test_roles_are_data_and_match_the_brief() -> None:
     roles = default_roles()
-    assert set(roles.grants) == {"analyst", "commander", "supervisor", "administrator",
-                                 "unit", "mediator", "public"}
+    assert set(roles.grants) == {
+        "analyst",
+        "commander",
+        "supervisor",
+        "administrator",
+        "unit",
+        "mediator",
+        "public",
+    }
     # the roles outside the centre's desks hold only what their page needs (docs/FIELD.md)
     assert roles.grants["unit"] == {"account", "field.unit"}
     assert roles.grants["mediator"] == {"account", "mediation.run"}
@@ -85,8 +92,7 @@ def test_session_require_names_user_role_and_permission() -> None:
 
 def test_workspace_without_accounts_acts_as_administrator(workspace: Workspace) -> None:
     session = workspace.session
-    assert (session.user, session.role, session.via) == ("tester", "administrator",
-                                                          "no-accounts")
+    assert (session.user, session.role, session.via) == ("tester", "administrator", "no-accounts")
     assert not (workspace.root / "users.sqlite").exists()  # asking does not create accounts
 
 
@@ -122,8 +128,10 @@ def test_login_failures_are_refused_and_audited(staffed: Workspace) -> None:
         ws.login("cmd", PASSWORDS["cmd"])
     fails = staffed.audit.search(action="auth.fail")
     assert [(e["user"], e["params"]["reason"]) for e in fails] == [
-        ("ana", "wrong name or password"), ("nobody", "wrong name or password"),
-        ("cmd", "account disabled")]
+        ("ana", "wrong name or password"),
+        ("nobody", "wrong name or password"),
+        ("cmd", "account disabled"),
+    ]
     text = staffed.audit_path.read_text("utf-8")
     assert "not-her-password" not in text and PASSWORDS["cmd"] not in text
 
@@ -143,11 +151,14 @@ def test_users_manage_is_administrator_only(staffed: Workspace) -> None:
         change_role(sup, "sup", "administrator")
     denied = staffed.audit.search(action="access.denied")
     assert [(e["user"], e["params"]["permission"]) for e in denied] == [
-        ("sup", "users.manage"), ("sup", "users.manage")]
+        ("sup", "users.manage"),
+        ("sup", "users.manage"),
+    ]
 
 
 def test_supervisor_searches_and_exports_audit_analyst_cannot(
-        staffed: Workspace, tmp_path: Path) -> None:
+    staffed: Workspace, tmp_path: Path
+) -> None:
     sup = _as(staffed, "sup")
     assert any(e["action"] == "users.add" for e in audit_entries(sup, action="users.*"))
     n = export_audit(sup, tmp_path / "out.jsonl", action="users.*")
@@ -160,15 +171,19 @@ def test_supervisor_searches_and_exports_audit_analyst_cannot(
     with pytest.raises(PermissionDeniedError, match=r"audit\.export"):
         export_audit(ana, tmp_path / "leak.jsonl")
     assert not (tmp_path / "leak.jsonl").exists()
-    denied = [(e["user"], e["params"]["permission"])
-              for e in staffed.audit.search(action="access.denied")]
+    denied = [
+        (e["user"], e["params"]["permission"]) for e in staffed.audit.search(action="access.denied")
+    ]
     assert denied == [("ana", "audit.read"), ("ana", "audit.export")]
     assert staffed.audit.verify() == []
 
 
 def test_ingest_is_enforced_in_the_ingestor(staffed: Workspace, tmp_path: Path) -> None:
-    source = MappingSource(parse_mapping(
-        {"source": {"name": "notes", "id": ["id"]}, "fields": {"body": "text"}}, "test"))
+    source = MappingSource(
+        parse_mapping(
+            {"source": {"name": "notes", "id": ["id"]}, "fields": {"body": "text"}}, "test"
+        )
+    )
     data = tmp_path / "n.csv"
     data.write_text("id,body\n1,hello\n2,世界\n", encoding="utf-8")
     ana = _as(staffed, "ana")
@@ -208,24 +223,46 @@ def test_requires_decorator_finds_the_workspace(staffed: Workspace) -> None:
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "main.py", *args], cwd=REPO, capture_output=True,
-                          text=True, timeout=120, env={**os.environ, **env},
-                          stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "main.py", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **env},
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def test_cli_users_and_environment_login(tmp_path: Path) -> None:
     root = str(tmp_path / "ws")
     base = {"SUPERBRAIN_USER": "boss"}
     assert _cli("init", root, env=base).returncode == 0
-    out = _cli("users", "-w", root, "add", "boss", "--role", "administrator",
-               env={**base, "SUPERBRAIN_NEW_PASSWORD": "head-Osprey-19x"})
+    out = _cli(
+        "users",
+        "-w",
+        root,
+        "add",
+        "boss",
+        "--role",
+        "administrator",
+        env={**base, "SUPERBRAIN_NEW_PASSWORD": "head-Osprey-19x"},
+    )
     assert out.returncode == 0, out.stderr
     assert "no user accounts" in out.stderr  # the bootstrap warning
     no_pw = _cli("users", "-w", root, "list", env=base)
     assert no_pw.returncode == 2 and "SUPERBRAIN_PASSWORD" in no_pw.stderr
     boss = {**base, "SUPERBRAIN_PASSWORD": "head-Osprey-19x"}
-    out = _cli("users", "-w", root, "add", "li", "--role", "analyst",
-               env={**boss, "SUPERBRAIN_NEW_PASSWORD": "li-Sparrow-58x"})
+    out = _cli(
+        "users",
+        "-w",
+        root,
+        "add",
+        "li",
+        "--role",
+        "analyst",
+        env={**boss, "SUPERBRAIN_NEW_PASSWORD": "li-Sparrow-58x"},
+    )
     assert out.returncode == 0, out.stderr
     listed = _cli("users", "-w", root, "list", "--json", env=boss)
     assert '"li"' in listed.stdout and "argon2" not in listed.stdout
@@ -238,8 +275,14 @@ def test_cli_users_and_environment_login(tmp_path: Path) -> None:
     whoami = _cli("users", "-w", root, "whoami", env=li)
     assert whoami.stdout.startswith("li (analyst, via password)")
     # self-service password change, then the old password no longer works
-    out = _cli("users", "-w", root, "passwd", "li",
-               env={**li, "SUPERBRAIN_NEW_PASSWORD": "li-new-Magpie-93"})
+    out = _cli(
+        "users",
+        "-w",
+        root,
+        "passwd",
+        "li",
+        env={**li, "SUPERBRAIN_NEW_PASSWORD": "li-new-Magpie-93"},
+    )
     assert out.returncode == 0, out.stderr
     assert _cli("users", "-w", root, "whoami", env=li).returncode == 2
     verify = _cli("audit", "-w", root, "verify", env=li)
@@ -248,14 +291,19 @@ def test_cli_users_and_environment_login(tmp_path: Path) -> None:
 
 def test_init_bootstraps_the_first_administrator(tmp_path: Path) -> None:
     root = str(tmp_path / "ws")
-    made = _cli("init", root, "--admin", "chief",
-                env={"SUPERBRAIN_NEW_PASSWORD": "top-Plover-46x"})
+    made = _cli("init", root, "--admin", "chief", env={"SUPERBRAIN_NEW_PASSWORD": "top-Plover-46x"})
     assert made.returncode == 0 and "administrator chief created" in made.stdout
-    me = _cli("users", "-w", root, "whoami",
-              env={"SUPERBRAIN_USER": "chief", "SUPERBRAIN_PASSWORD": "top-Plover-46x"})
+    me = _cli(
+        "users",
+        "-w",
+        root,
+        "whoami",
+        env={"SUPERBRAIN_USER": "chief", "SUPERBRAIN_PASSWORD": "top-Plover-46x"},
+    )
     assert me.stdout.startswith("chief (administrator, via password)")
-    again = _cli("init", root, "--admin", "intruder",
-                 env={"SUPERBRAIN_NEW_PASSWORD": "intruder-Rook-31"})
+    again = _cli(
+        "init", root, "--admin", "intruder", env={"SUPERBRAIN_NEW_PASSWORD": "intruder-Rook-31"}
+    )
     assert again.returncode == 2 and "already has accounts" in again.stderr
 
 

@@ -55,24 +55,39 @@ def _everything_written(ws: Workspace, *texts: str) -> str:
     return "\n".join([*texts, *(p.read_text("utf-8", "replace") for p in files if p.is_file())])
 
 
-@pytest.mark.parametrize("creds", [{"username": "elastic", "password": PASSWORD},
-                                   {"api_key": API_KEY}], ids=["basic", "api_key"])
+@pytest.mark.parametrize(
+    "creds",
+    [{"username": "elastic", "password": PASSWORD}, {"api_key": API_KEY}],
+    ids=["basic", "api_key"],
+)
 def test_unreachable_cluster_with_credentials_leaks_nothing(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture, creds: dict[str, str]) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, creds: dict[str, str]
+) -> None:
     pytest.importorskip("search.elastic", reason="search/ (issue 3) not installed")
     secret = creds.get("password") or creds["api_key"]
     ws = _es_workspace(tmp_path / "ws", **creds)
     caplog.set_level(logging.DEBUG)  # every logger, the Elasticsearch client's included
-    source = MappingSource(parse_mapping(
-        {"source": {"name": "notes", "id": ["id"]}, "fields": {"body": "text"}}, "test"))
+    source = MappingSource(
+        parse_mapping(
+            {"source": {"name": "notes", "id": ["id"]}, "fields": {"body": "text"}}, "test"
+        )
+    )
     data = tmp_path / "n.csv"
     data.write_text("id,body\n1,hello\n2,世界\n", encoding="utf-8")
     report = Ingestor(ws).ingest_file(source, data)  # search stage fails, the store keeps rows
     assert report.status == "done" and ws.store.count() == 2
     env = {**os.environ, "SUPERBRAIN_USER": "tester"}
-    runs = [subprocess.run([sys.executable, "main.py", *args, "-w", str(ws.root)], cwd=REPO,
-                           env=env, capture_output=True, text=True, timeout=120)
-            for args in (["search", "hello"], ["search-health"], ["-v", "search", "世界"])]
+    runs = [
+        subprocess.run(
+            [sys.executable, "main.py", *args, "-w", str(ws.root)],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        for args in (["search", "hello"], ["search-health"], ["-v", "search", "世界"])
+    ]
     last = runs[0].stderr.strip().splitlines()[-1]
     assert runs[0].returncode != 0 and last.startswith("error:")  # a clear error ...
     assert "unreachable" in last and "127.0.0.1" in last
@@ -88,7 +103,8 @@ def test_credentials_inside_the_url_leak_nothing(tmp_path: Path) -> None:
 
     url = f"http://elastic:{PASSWORD}@127.0.0.1:{_closed_port()}"
     backend = elastic.ElasticsearchBackend.from_config(
-        SearchConfig("elasticsearch", url, "", "", "", "", "leak"), FieldRegistry.from_schemas([]))
+        SearchConfig("elasticsearch", url, "", "", "", "", "leak"), FieldRegistry.from_schemas([])
+    )
     health = backend.health()
     assert PASSWORD not in health.message and PASSWORD not in str(health.detail)
     from search.errors import SearchError
@@ -100,17 +116,27 @@ def test_credentials_inside_the_url_leak_nothing(tmp_path: Path) -> None:
 
 
 def test_redaction_helpers() -> None:
-    text = (f"GET https://elastic:{PASSWORD}@es.local:9200/_bulk Authorization: ApiKey {API_KEY} "
-            f"and Basic ZWxhc3RpYzpIdW50ZXIy and the raw {PASSWORD}")
+    text = (
+        f"GET https://elastic:{PASSWORD}@es.local:9200/_bulk Authorization: ApiKey {API_KEY} "
+        f"and Basic ZWxhc3RpYzpIdW50ZXIy and the raw {PASSWORD}"
+    )
     clean = redact(text, secret_forms([PASSWORD]))
     assert PASSWORD not in clean and API_KEY not in clean and "ZWxhc3RpYzpIdW50ZXIy" not in clean
     assert "https://elastic:***@es.local:9200/_bulk" in clean
-    nested = redact_mapping({"es": {"password": PASSWORD, "user": "elastic"},
-                             "headers": [{"authorization": "x"}], "api_key": "",
-                             "password_hash": "kept"})
-    assert nested == {"es": {"password": REDACTED, "user": "elastic"},
-                      "headers": [{"authorization": REDACTED}], "api_key": "",
-                      "password_hash": "kept"}
+    nested = redact_mapping(
+        {
+            "es": {"password": PASSWORD, "user": "elastic"},
+            "headers": [{"authorization": "x"}],
+            "api_key": "",
+            "password_hash": "kept",
+        }
+    )
+    assert nested == {
+        "es": {"password": REDACTED, "user": "elastic"},
+        "headers": [{"authorization": REDACTED}],
+        "api_key": "",
+        "password_hash": "kept",
+    }
 
 
 def test_redacting_log_filter_masks_messages_and_tracebacks() -> None:
@@ -143,9 +169,12 @@ def test_cleartext_transport_of_credentials_is_refused(workspace: Workspace) -> 
     assert "not a file" in (transport_problem("https://es:9200", "/nonexistent/ca.pem") or "")
     # per-user cluster credentials apply at login, and never over plain HTTP to another host
     config = workspace.root / CONFIG_NAME
-    config.write_text(config.read_text("utf-8").replace(
-        "backend = 'embedded'", "backend = 'elasticsearch'").replace(
-        "http://127.0.0.1:9200", "http://es.police.local:9200"), "utf-8")
+    config.write_text(
+        config.read_text("utf-8")
+        .replace("backend = 'embedded'", "backend = 'elasticsearch'")
+        .replace("http://127.0.0.1:9200", "http://es.police.local:9200"),
+        "utf-8",
+    )
     ws = Workspace.open(workspace.root)
     assert ws.search_config.backend == "elasticsearch"
     add_user(ws, "root", "administrator", "top-Falcon-72x")
@@ -154,8 +183,9 @@ def test_cleartext_transport_of_credentials_is_refused(workspace: Workspace) -> 
     assert API_KEY not in ws.audit_path.read_text("utf-8")
     with pytest.raises(SecurityError, match="plain HTTP"):
         Workspace.open(ws.root).login("root", "top-Falcon-72x")
-    config.write_text(config.read_text("utf-8").replace("http://es.police", "https://es.police"),
-                      "utf-8")
+    config.write_text(
+        config.read_text("utf-8").replace("http://es.police", "https://es.police"), "utf-8"
+    )
     again = Workspace.open(ws.root)
     again.login("root", "top-Falcon-72x")
     assert again.search_config.api_key == API_KEY

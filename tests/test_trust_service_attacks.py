@@ -64,8 +64,17 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     admin = local_context(ws)
     call("ingest.file", admin, source="calls", path=str(data))
     units = call("ops.seed_units", admin, count=4)
-    call("ops.incident_create", admin, category="纠纷", priority=3, lat=units[0].lat,
-         lon=units[0].lon, reporter=REPORTER, reporter_phone=PHONE, text="邻居吵架")
+    call(
+        "ops.incident_create",
+        admin,
+        category="纠纷",
+        priority=3,
+        lat=units[0].lat,
+        lon=units[0].lon,
+        reporter=REPORTER,
+        reporter_phone=PHONE,
+        text="邻居吵架",
+    )
     from tests.faces_fixtures import open_cases
 
     open_cases(ws, "ana", numbers=(FACE_CASE,))  # face searches name a case ana belongs to
@@ -82,15 +91,23 @@ def _env(user: str, password: str | None) -> dict[str, str]:
     return env
 
 
-def _run_all(root: Path, user: str, password: str | None,
-             commands: list[list[str]]) -> list[subprocess.CompletedProcess[str]]:
+def _run_all(
+    root: Path, user: str, password: str | None, commands: list[list[str]]
+) -> list[subprocess.CompletedProcess[str]]:
     """Run the commands as ``user`` (in parallel: each is a fresh interpreter), stdin closed
     so no password can be typed."""
-    procs = [subprocess.Popen([sys.executable, "main.py", *_with_workspace(args, root)],
-                              cwd=REPO,
-                              env=_env(user, password), stdin=subprocess.DEVNULL,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for args in commands]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "main.py", *_with_workspace(args, root)],
+            cwd=REPO,
+            env=_env(user, password),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for args in commands
+    ]
     out = []
     for p, args in zip(procs, commands, strict=True):
         stdout, stderr = p.communicate(timeout=300)
@@ -108,12 +125,26 @@ def _audit(root: Path) -> list[dict[str, object]]:
     return list(Workspace.open(root).audit.entries())
 
 
-READS = [["ops", "show", "1"], ["ops", "incidents"], ["ops", "units"], ["ops", "alerts"],
-         ["ops", "events"], ["ops", "board"], ["ops", "metrics"], ["ops", "recommend", "1"],
-         ["ops", "hotspots"], ["ops", "rescan"], ["faces", "rebuild"],
-         ["search", "13800138000"], ["graph", "expand", "13800138000"], ["users", "list"],
-         ["audit", "list"], ["sources"], ["services"],
-         ["demo", "--no-console", "--size", "20"]]
+READS = [
+    ["ops", "show", "1"],
+    ["ops", "incidents"],
+    ["ops", "units"],
+    ["ops", "alerts"],
+    ["ops", "events"],
+    ["ops", "board"],
+    ["ops", "metrics"],
+    ["ops", "recommend", "1"],
+    ["ops", "hotspots"],
+    ["ops", "rescan"],
+    ["faces", "rebuild"],
+    ["search", "13800138000"],
+    ["graph", "expand", "13800138000"],
+    ["users", "list"],
+    ["audit", "list"],
+    ["sources"],
+    ["services"],
+    ["demo", "--no-console", "--size", "20"],
+]
 
 
 def test_a_claimed_user_without_a_password_is_refused_by_every_command(root: Path) -> None:
@@ -127,11 +158,11 @@ def test_a_claimed_user_without_a_password_is_refused_by_every_command(root: Pat
     assert new == [], "nothing ran, so nothing may be audited as 'root'"
 
 
-def test_with_a_password_reads_work_and_are_audited_as_the_authenticated_user(
-        root: Path) -> None:
+def test_with_a_password_reads_work_and_are_audited_as_the_authenticated_user(root: Path) -> None:
     before = len(_audit(root))
-    show, rebuild = _run_all(root, "ana", PASSWORDS["ana"],
-                             [["ops", "show", "1"], ["faces", "rebuild"]])
+    show, rebuild = _run_all(
+        root, "ana", PASSWORDS["ana"], [["ops", "show", "1"], ["faces", "rebuild"]]
+    )
     assert show.returncode == 0 and REPORTER in show.stdout and PHONE in show.stdout
     assert rebuild.returncode == 2 and "'ingest'" in rebuild.stderr  # analysts cannot
     (ok,) = _run_all(root, "root", PASSWORDS["root"], [["faces", "rebuild"]])
@@ -156,37 +187,56 @@ def test_unit_positions_need_the_dispatch_permission_and_are_audited(root: Path)
     assert anonymous.returncode == 2 and "SUPERBRAIN_PASSWORD" in anonymous.stderr
     assert analyst.returncode == 2 and "'ops.dispatch'" in analyst.stderr
     assert Workspace.open(root).store.connection.execute(
-        "SELECT lat, lon FROM ops_units WHERE id=?", (unit.id,)).fetchone() == (unit.lat,
-                                                                                 unit.lon)
+        "SELECT lat, lon FROM ops_units WHERE id=?", (unit.id,)
+    ).fetchone() == (unit.lat, unit.lon)
     (commander,) = _run_all(root, "cmd", PASSWORDS["cmd"], [far])
     assert commander.returncode == 0, commander.stderr
     moved = [e for e in _audit(root) if e["action"] == "ops.position"]
     assert [(e["user"], e["params"]["unit_id"], e["params"]["lat"]) for e in moved] == [
-        ("cmd", unit.id, 30.9)]
-    denied = [e for e in _audit(root) if e["action"] == "access.denied"
-              and e["params"].get("service") == "ops.position"]
+        ("cmd", unit.id, 30.9)
+    ]
+    denied = [
+        e
+        for e in _audit(root)
+        if e["action"] == "access.denied" and e["params"].get("service") == "ops.position"
+    ]
     assert [e["user"] for e in denied] == ["ana"]
 
 
 def test_an_analyst_cannot_overwrite_or_delete_a_supervisors_saved_search(root: Path) -> None:
     from ops.watch import SavedSearch  # noqa: F401 - the engine is installed
 
-    (saved,) = _run_all(root, "sup", PASSWORDS["sup"],
-                        [["ops", "saved-search", "quarrels", "--text", "吵架"]])
+    (saved,) = _run_all(
+        root, "sup", PASSWORDS["sup"], [["ops", "saved-search", "quarrels", "--text", "吵架"]]
+    )
     assert saved.returncode == 0, saved.stderr
-    (overwrite,) = _run_all(root, "ana", PASSWORDS["ana"],
-                            [["ops", "saved-search", "quarrels", "--text", "nothing"]])
+    (overwrite,) = _run_all(
+        root, "ana", PASSWORDS["ana"], [["ops", "saved-search", "quarrels", "--text", "nothing"]]
+    )
     assert overwrite.returncode == 2
     assert "belongs to 'sup'" in overwrite.stderr and "'ana' may not change" in overwrite.stderr
-    row = Workspace.open(root).store.connection.execute(
-        "SELECT query, owner FROM ops_saved_searches WHERE name='quarrels'").fetchone()
+    row = (
+        Workspace.open(root)
+        .store.connection.execute(
+            "SELECT query, owner FROM ops_saved_searches WHERE name='quarrels'"
+        )
+        .fetchone()
+    )
     assert "吵架" in row[0] and "nothing" not in row[0] and row[1] == "sup"
-    failed = [e for e in _audit(root) if e["action"] == "ops.saved_search"
-              and e["params"].get("outcome") == "failed"]
+    failed = [
+        e
+        for e in _audit(root)
+        if e["action"] == "ops.saved_search" and e["params"].get("outcome") == "failed"
+    ]
     assert [(e["user"], "belongs to 'sup'" in e["params"]["error"]) for e in failed] == [
-        ("ana", True)]
-    (admin,) = _run_all(root, "root", PASSWORDS["root"],
-                        [["ops", "saved-search", "quarrels", "--text", "吵架 打架"]])
+        ("ana", True)
+    ]
+    (admin,) = _run_all(
+        root,
+        "root",
+        PASSWORDS["root"],
+        [["ops", "saved-search", "quarrels", "--text", "吵架 打架"]],
+    )
     assert admin.returncode == 0, admin.stderr  # an administrator may take it over
 
 
@@ -198,13 +248,23 @@ def test_failed_face_searches_are_audited_with_the_reason(root: Path, tmp_path: 
     broken.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
     blank = tmp_path / "wall.png"
     Image.new("RGB", (160, 160), (128, 128, 128)).save(blank)
-    runs = _run_all(root, "ana", PASSWORDS["ana"], [
-        ["faces", "search", str(p), "--case", FACE_CASE, "--purpose", "robbery lead"]
-        for p in (broken, blank)])
+    runs = _run_all(
+        root,
+        "ana",
+        PASSWORDS["ana"],
+        [
+            ["faces", "search", str(p), "--case", FACE_CASE, "--purpose", "robbery lead"]
+            for p in (broken, blank)
+        ],
+    )
     assert [r.returncode for r in runs] == [2, 2], [r.stderr for r in runs]
-    failed = [e for e in _audit(root) if e["action"] == "faces.search"
-              and e["params"].get("outcome") == "failed"]
+    failed = [
+        e
+        for e in _audit(root)
+        if e["action"] == "faces.search" and e["params"].get("outcome") == "failed"
+    ]
     assert [(e["user"], e["case"], e["purpose"]) for e in failed] == [
-        ("ana", FACE_CASE, "robbery lead")] * 2
+        ("ana", FACE_CASE, "robbery lead")
+    ] * 2
     assert str(broken) in failed[0]["params"]["error"]
     assert "no face" in failed[1]["params"]["error"]

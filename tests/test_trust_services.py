@@ -51,10 +51,12 @@ type = "called"
 from = "pa"
 to = "pb"
 """
-ROWS = ("id,a,b,at,note\n"
-        "1,13800138000,13900139000,2026-03-01T08:00:00,first call\n"
-        "2,13900139000,13700137000,2026-03-01T09:00:00,second call\n"
-        "3,13700137000,13600136000,2026-03-01T10:00:00,third call\n")
+ROWS = (
+    "id,a,b,at,note\n"
+    "1,13800138000,13900139000,2026-03-01T08:00:00,first call\n"
+    "2,13900139000,13700137000,2026-03-01T09:00:00,second call\n"
+    "3,13700137000,13600136000,2026-03-01T10:00:00,third call\n"
+)
 MORE_ROWS = "id,a,b,at,note\n4,13600136000,13500135000,2026-03-02T08:00:00,fourth call\n"
 
 
@@ -90,15 +92,24 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     (root / "more.csv").write_text(MORE_ROWS, "utf-8")
     e = Env(root, ws, admin)
     assert call("ingest.file", admin, source="calls", path=str(root / "calls.csv")).records == 3
-    e.values["merge"] = call("graph.merge_accept", admin, alias="13600136000",
-                             canonical="13700137000").id
+    e.values["merge"] = call(
+        "graph.merge_accept", admin, alias="13600136000", canonical="13700137000"
+    ).id
     ops = {"unit": "NH-01"}
     units = call("ops.seed_units", admin, count=8)
     ops["unit"], ops["unit2"], ops["unit3"] = units[0].id, units[1].id, units[2].id
     for key in ("incident", "incident_b", "incident_c"):
-        inc = call("ops.incident_create", admin, category="纠纷", priority=3, lat=units[0].lat,
-                   lon=units[0].lon, reporter="王某", reporter_phone="13800138000",
-                   text="邻居吵架")
+        inc = call(
+            "ops.incident_create",
+            admin,
+            category="纠纷",
+            priority=3,
+            lat=units[0].lat,
+            lon=units[0].lon,
+            reporter="王某",
+            reporter_phone="13800138000",
+            text="邻居吵架",
+        )
         ops[key] = inc.id
     from core.services import acting
     from ops.service import ops_for
@@ -115,8 +126,9 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
             open_cases(ws, numbers=("2026-FT-0021", "2026-FT-0022"))
         call("faces.enrol", admin, photo=_photo(SHARON, 0), record_uid="calls:1")
         call("faces.enrol", admin, photo=_photo(POWELL, 0), record_uid="calls:2")
-        found = call("faces.search", admin, probe=_photo(SHARON, 1), case="2026-FT-0021",
-                     purpose="set-up")
+        found = call(
+            "faces.search", admin, probe=_photo(SHARON, 1), case="2026-FT-0021", purpose="set-up"
+        )
         e.values["search_id"] = found.search_id
         e.values["face_id"] = found.candidates[0].face_id
     mp.undo()
@@ -131,8 +143,15 @@ def _field_setup(admin: ServiceContext, units: list[Any]) -> dict[str, Any]:
     """The field loop: 'boss' bound to a dispatched unit, a closed public report, a mediation
     case of boss's with an invitation."""
     out: dict[str, Any] = {"unit4": units[3].id}
-    inc = call("ops.incident_create", admin, category="纠纷", priority=3, lat=units[3].lat,
-               lon=units[3].lon, text="field")
+    inc = call(
+        "ops.incident_create",
+        admin,
+        category="纠纷",
+        priority=3,
+        lat=units[3].lat,
+        lon=units[3].lon,
+        text="field",
+    )
     out["incident_f"] = inc.id
     call("ops.assign", admin, incident_id=inc.id, unit_ids=[units[3].id])
     import io
@@ -141,8 +160,15 @@ def _field_setup(admin: ServiceContext, units: list[Any]) -> dict[str, Any]:
 
     png = io.BytesIO()
     Image.new("RGB", (8, 8)).save(png, "PNG")
-    receipt = call("public.report_submit", admin, category="noise", text="楼上吵",
-                   phone="13900000001", address="南湖路", photos=[png.getvalue()])
+    receipt = call(
+        "public.report_submit",
+        admin,
+        category="noise",
+        text="楼上吵",
+        phone="13900000001",
+        address="南湖路",
+        photos=[png.getvalue()],
+    )
     for status in ("routed", "resolved"):
         call("ops.incident_status", admin, incident_id=receipt["incident_id"], status=status)
     out["receipt"] = receipt["code"]
@@ -151,8 +177,13 @@ def _field_setup(admin: ServiceContext, units: list[Any]) -> dict[str, Any]:
     out["incident_m"] = other.id
     case = call("mediation.assign", admin, incident_id=other.id, mediator="boss")
     out["case_m"] = case["id"]
-    out["invite"] = call("mediation.schedule", admin, mediation_id=case["id"],
-                         at="2026-12-08T10:00:00+08:00", parties=["甲"])["invites"][0]["code"]
+    out["invite"] = call(
+        "mediation.schedule",
+        admin,
+        mediation_id=case["id"],
+        at="2026-12-08T10:00:00+08:00",
+        parties=["甲"],
+    )["invites"][0]["code"]
     return out
 
 
@@ -162,17 +193,21 @@ def _case_setup(root: Path, admin: ServiceContext) -> dict[str, Any]:
 
     doc = chart_document(None, positions={})
     call("cases.create", admin, case=CASE, title="service test")
-    out = {"chart": call("cases.chart_save", admin, case=CASE, name="main", data=doc)["id"],
-           "scratch": call("cases.chart_save", admin, case=CASE, name="s", data=doc)["id"]}
+    out = {
+        "chart": call("cases.chart_save", admin, case=CASE, name="main", data=doc)["id"],
+        "scratch": call("cases.chart_save", admin, case=CASE, name="s", data=doc)["id"],
+    }
     for key in ("note", "note2"):
-        out[key] = call("cases.note_add", admin, case=CASE, target_kind="case", target="",
-                        text=key)["id"]
+        out[key] = call(
+            "cases.note_add", admin, case=CASE, target_kind="case", target="", text=key
+        )["id"]
     out["pin"] = call("cases.pin", admin, case=CASE, kind="record", ref="calls:1")["id"]
     other = Workspace.init(root / "other-ws")
     there = ServiceContext(other, admin.session)
     call("cases.create", there, case="2026-SV-0009", title="handed over")
-    out["sbcase"] = call("cases.handover_export", there, case="2026-SV-0009",
-                         path=str(root / "handed.sbcase"))["file"]
+    out["sbcase"] = call(
+        "cases.handover_export", there, case="2026-SV-0009", path=str(root / "handed.sbcase")
+    )["file"]
     other.close()
     return out
 
@@ -190,8 +225,7 @@ CALLS: dict[str, Callable[[Env], dict[str, Any]]] = {
     "graph.communities": lambda e: {"entities": ["13800138000"]},
     "graph.cooccur": lambda e: {},
     "graph.timeline": lambda e: {"entity": "13800138000"},
-    "graph.export": lambda e: {"entities": ["13800138000"],
-                               "output": str(e.root / "out.graphml")},
+    "graph.export": lambda e: {"entities": ["13800138000"], "output": str(e.root / "out.graphml")},
     "graph.index": lambda e: {"status_only": True},
     "graph.merge_proposals": lambda e: {},
     "graph.merges": lambda e: {},
@@ -203,12 +237,23 @@ CALLS: dict[str, Callable[[Env], dict[str, Any]]] = {
     "graph.merge_clusters": lambda e: {},
     "graph.merge_unsure": lambda e: {"a": "13800138000", "b": "13500135000"},
     "faces.detect": lambda e: {"photo": _photo(POWELL, 1)},
-    "faces.search": lambda e: {"probe": _photo(POWELL, 1), "case": "2026-FT-0022",
-                               "purpose": "lead"},
-    "faces.verify": lambda e: {"photo_a": _photo(SHARON, 1), "photo_b": _photo(SHARON, 2),
-                               "case": "2026-FT-0022", "purpose": "lead"},
-    "faces.review": lambda e: {"search_id": e["search_id"], "face_id": e["face_id"],
-                               "decision": "confirmed", "note": "same ears"},
+    "faces.search": lambda e: {
+        "probe": _photo(POWELL, 1),
+        "case": "2026-FT-0022",
+        "purpose": "lead",
+    },
+    "faces.verify": lambda e: {
+        "photo_a": _photo(SHARON, 1),
+        "photo_b": _photo(SHARON, 2),
+        "case": "2026-FT-0022",
+        "purpose": "lead",
+    },
+    "faces.review": lambda e: {
+        "search_id": e["search_id"],
+        "face_id": e["face_id"],
+        "decision": "confirmed",
+        "note": "same ears",
+    },
     "faces.candidates": lambda e: {"search_id": e["search_id"], "face_ids": [e["face_id"]]},
     "faces.enrol": lambda e: {"photo": _photo(POWELL, 2), "record_uid": "calls:3"},
     "faces.enrol_records": lambda e: {},
@@ -217,8 +262,12 @@ CALLS: dict[str, Callable[[Env], dict[str, Any]]] = {
     "ops.incidents": lambda e: {},
     "ops.queue": lambda e: {},
     "ops.incident": lambda e: {"incident_id": e["incident"]},
-    "ops.incident_create": lambda e: {"category": "纠纷", "priority": 3, "lat": 30.75,
-                                      "lon": 120.76},
+    "ops.incident_create": lambda e: {
+        "category": "纠纷",
+        "priority": 3,
+        "lat": 30.75,
+        "lon": 120.76,
+    },
     "ops.incident_route": lambda e: {"incident_id": e["incident"], "priority": 2},
     "ops.incident_status": lambda e: {"incident_id": e["incident_c"], "status": "accepted"},
     "ops.mediation": lambda e: {"incident_id": e["incident"], "outcome": "pending"},
@@ -254,16 +303,23 @@ CALLS: dict[str, Callable[[Env], dict[str, Any]]] = {
     "ops.track": lambda e: {"unit_id": e["unit3"]},
     "field.revoke_device": lambda e: {"account": "boss"},
     "public.categories": lambda e: {},
-    "public.report_submit": lambda e: {"category": "theft", "text": "车被偷",
-                                       "phone": "13900000002", "address": "东路"},
+    "public.report_submit": lambda e: {
+        "category": "theft",
+        "text": "车被偷",
+        "phone": "13900000002",
+        "address": "东路",
+    },
     "public.report_status": lambda e: {"code": e["receipt"]},
     "public.report_rate": lambda e: {"code": e["receipt"], "rating": 4},
     "public.invite": lambda e: {"code": e["invite"]},
     "ops.reports": lambda e: {},
     "mediation.assign": lambda e: {"incident_id": e["incident"], "mediator": "boss"},
     "mediation.mine": lambda e: {},
-    "mediation.schedule": lambda e: {"mediation_id": e["case_m"], "parties": ["乙"],
-                                     "at": "2026-12-09T10:00:00+08:00"},
+    "mediation.schedule": lambda e: {
+        "mediation_id": e["case_m"],
+        "parties": ["乙"],
+        "at": "2026-12-09T10:00:00+08:00",
+    },
     "mediation.outcome": lambda e: {"mediation_id": e["case_m"], "outcome": "failed"},
     "audit.list": lambda e: {"action": "ops.*", "limit": 5},
     "audit.export": lambda e: {"output": str(e.root / "audit.jsonl"), "action": "graph.*"},
@@ -285,8 +341,12 @@ CALLS: dict[str, Callable[[Env], dict[str, Any]]] = {
     "cases.chart_open": lambda e: {"case": CASE, "chart_id": e["chart"]},
     "cases.chart_duplicate": lambda e: {"case": CASE, "chart_id": e["chart"], "name": "copy"},
     "cases.chart_delete": lambda e: {"case": CASE, "chart_id": e["scratch"], "version": 1},
-    "cases.note_add": lambda e: {"case": CASE, "target_kind": "record", "target": "calls:1",
-                                 "text": "a note"},
+    "cases.note_add": lambda e: {
+        "case": CASE,
+        "target_kind": "record",
+        "target": "calls:1",
+        "text": "a note",
+    },
     "cases.note_edit": lambda e: {"case": CASE, "note_id": e["note"], "text": "x", "version": 1},
     "cases.note_delete": lambda e: {"case": CASE, "note_id": e["note2"], "version": 1},
     "cases.notes": lambda e: {"case": CASE},
@@ -296,8 +356,11 @@ CALLS: dict[str, Callable[[Env], dict[str, Any]]] = {
     "cases.unpin": lambda e: {"case": CASE, "pin_id": e["pin"]},
     "cases.events": lambda e: {"after": 0},
     "cases.dossier": lambda e: {"case": CASE, "path": str(e.root / "dossier.html")},
-    "cases.chart_image": lambda e: {"case": CASE, "chart_id": e["chart"],
-                                    "path": str(e.root / "chart.svg")},
+    "cases.chart_image": lambda e: {
+        "case": CASE,
+        "chart_id": e["chart"],
+        "path": str(e.root / "chart.svg"),
+    },
     "cases.handover_export": lambda e: {"case": CASE, "path": str(e.root / "case.sbcase")},
     "cases.handover_import": lambda e: {"path": e["sbcase"]},
 }
@@ -329,7 +392,8 @@ def _all_but(permission: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 @pytest.mark.parametrize("name", list(CALLS))
 def test_service_refuses_a_role_without_its_permission(
-        name: str, env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    name: str, env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     if name in FACE_SERVICES and "search_id" not in env.values:
         pytest.skip(f"no face photos at {FACES} (set SUPERBRAIN_FACES_DIR)")
     spec = services()[name]
@@ -339,13 +403,13 @@ def test_service_refuses_a_role_without_its_permission(
     with pytest.raises(PermissionDeniedError, match=f"'eve'.*'{spec.permission}'"):
         call(name, ctx, **CALLS[name](env))
     new = list(env.ws.audit.entries())[before:]
-    assert [(e["user"], e["action"], e["params"]["permission"], e["params"]["service"])
-            for e in new] == [("eve", "access.denied", spec.permission, name)]
+    assert [
+        (e["user"], e["action"], e["params"]["permission"], e["params"]["service"]) for e in new
+    ] == [("eve", "access.denied", spec.permission, name)]
 
 
 @pytest.mark.parametrize("name", list(CALLS))
-def test_service_runs_for_a_permitted_role_and_audits_the_session_user(
-        name: str, env: Env) -> None:
+def test_service_runs_for_a_permitted_role_and_audits_the_session_user(name: str, env: Env) -> None:
     if name in FACE_SERVICES and "search_id" not in env.values:
         pytest.skip(f"no face photos at {FACES} (set SUPERBRAIN_FACES_DIR)")
     spec = services()[name]
@@ -385,8 +449,7 @@ def test_unknown_services_and_parameters_are_refused_by_name(env: Env) -> None:
 
 def test_no_service_takes_the_acting_user_as_a_parameter() -> None:
     """The audited user comes from the session; only audit filters may name a user."""
-    takes_user = sorted(n for n, s in services().items()
-                        if {"user", "actor", "by"} & set(s.params))
+    takes_user = sorted(n for n, s in services().items() if {"user", "actor", "by"} & set(s.params))
     assert takes_user == ["audit.export", "audit.list"]
 
 
@@ -395,16 +458,25 @@ def test_sessions_sharing_one_workspace_are_audited_apart(env: Env) -> None:
     a service binds is the one engine code audits, in every thread."""
     import threading
 
-    sessions = {"cmd-a": ServiceContext(env.ws, Session("cmd-a", "commander", "password")),
-                "cmd-b": ServiceContext(env.ws, Session("cmd-b", "commander", "password"))}
+    sessions = {
+        "cmd-a": ServiceContext(env.ws, Session("cmd-a", "commander", "password")),
+        "cmd-b": ServiceContext(env.ws, Session("cmd-b", "commander", "password")),
+    }
     made: dict[str, list[int]] = {name: [] for name in sessions}
     errors: list[BaseException] = []
 
     def work(name: str) -> None:
         try:
             for _ in range(8):
-                inc = call("ops.incident_create", sessions[name], category="纠纷", priority=4,
-                           lat=30.75, lon=120.76, text=f"by {name}")
+                inc = call(
+                    "ops.incident_create",
+                    sessions[name],
+                    category="纠纷",
+                    priority=4,
+                    lat=30.75,
+                    lon=120.76,
+                    text=f"by {name}",
+                )
                 made[name].append(inc.id)
         except BaseException as exc:  # reported below, in the test's thread
             errors.append(exc)
@@ -415,15 +487,18 @@ def test_sessions_sharing_one_workspace_are_audited_apart(env: Env) -> None:
     for t in threads:
         t.join(timeout=120)
     assert not errors
-    created = {e["params"]["incident"]: e["user"]
-               for e in env.ws.audit.search(action="ops.incident.create")}
+    created = {
+        e["params"]["incident"]: e["user"]
+        for e in env.ws.audit.search(action="ops.incident.create")
+    }
     for name, ids in made.items():
         assert len(ids) == 8 and {created[i] for i in ids} == {name}
     assert env.ws.user == "mallory"  # outside a call: nobody authenticated on this object
 
 
 def test_polled_reads_are_audited_once_per_period_with_the_repeats(
-        env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import core.services
 
     now = [1000.0]
@@ -442,10 +517,9 @@ def test_polled_reads_are_audited_once_per_period_with_the_repeats(
     assert len(env.ws.audit.search(user="watcher", action="ops.incident")) == 2
 
 
-def test_the_command_line_lists_the_services_a_role_may_call(env: Env,
-                                                            capsys: pytest.CaptureFixture[str],
-                                                            monkeypatch: pytest.MonkeyPatch
-                                                            ) -> None:
+def test_the_command_line_lists_the_services_a_role_may_call(
+    env: Env, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from core.cli import main
     from core.users import USERS_FILE, UserStore
 
@@ -483,6 +557,10 @@ def test_no_password_or_key_passed_to_a_service_reaches_the_audit(env: Env) -> N
     if not env.ws.audit.search(action="users.add"):
         call("users.add", env.admin, name="newbie", role="analyst", password="Kd3-novice-word-1")
     raw = env.ws.audit.path.read_text("utf-8")
-    for secret in ("Kd3-novice-word-1", "Kd3-novice-word-2", "key-for-newbie-1",
-                   "Vx9-overseer-key-2026"):
+    for secret in (
+        "Kd3-novice-word-1",
+        "Kd3-novice-word-2",
+        "key-for-newbie-1",
+        "Vx9-overseer-key-2026",
+    ):
         assert secret not in raw

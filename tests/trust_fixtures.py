@@ -6,8 +6,12 @@ from __future__ import annotations
 from core.users import add_user
 from core.workspace import Workspace
 
-PASSWORDS = {"root": "admin-Kestrel-41", "ana": "analyst-Heron-27",
-             "sup": "supervisor-Owl-63", "cmd": "commander-Crane-85"}
+PASSWORDS = {
+    "root": "admin-Kestrel-41",
+    "ana": "analyst-Heron-27",
+    "sup": "supervisor-Owl-63",
+    "cmd": "commander-Crane-85",
+}
 ROLES = {"root": "administrator", "ana": "analyst", "sup": "supervisor", "cmd": "commander"}
 
 

@@ -68,10 +68,15 @@ def main(root: str, rounds: int = 10) -> int:
     window.show_panel("map")
     first_load = pump(60, lambda: map_panel.loaded)
     pump(1)
-    entities = [r[0] for r in ctx.workspace.store.connection.execute(
-        "SELECT re.entity_id FROM record_entities re JOIN records r ON r.uid = re.record_uid "
-        "WHERE re.entity_id LIKE 'vehicle:%' AND r.lat IS NOT NULL GROUP BY re.entity_id "
-        "ORDER BY count(*) DESC LIMIT ?", (rounds,))]
+    entities = [
+        r[0]
+        for r in ctx.workspace.store.connection.execute(
+            "SELECT re.entity_id FROM record_entities re JOIN records r ON r.uid = re.record_uid "
+            "WHERE re.entity_id LIKE 'vehicle:%' AND r.lat IS NOT NULL GROUP BY re.entity_id "
+            "ORDER BY count(*) DESC LIMIT ?",
+            (rounds,),
+        )
+    ]
     baseline = renderer_rss(os.getpid())
     peak, loads, failed = baseline, 0, []
     for i in range(rounds):
@@ -79,8 +84,14 @@ def main(root: str, rounds: int = 10) -> int:
         window.bus.pivot.emit(Focus("graph", "entity", (entity,)))
         pump(3, lambda: window.panels["graph"].job is None)
         window.bus.pivot.emit(Focus("map", "entity", (entity,)))
-        loaded = pump(30, lambda e=entity: map_panel.loaded and map_panel.layers is not None
-                      and [t["id"] for t in map_panel.layers.tracks] == [e])
+        loaded = pump(
+            30,
+            lambda e=entity: (
+                map_panel.loaded
+                and map_panel.layers is not None
+                and [t["id"] for t in map_panel.layers.tracks] == [e]
+            ),
+        )
         loads += bool(loaded)
         if not loaded:
             failed.append(entity)
@@ -95,9 +106,21 @@ def main(root: str, rounds: int = 10) -> int:
         window.show_panel("map")
         pump(2)
         window.grab().save(shot)
-    print(json.dumps({"platform": platform, "first_load": first_load, "rounds": rounds,
-                      "map_loads": loads, "failed": failed, "baseline": baseline,
-                      "peak": peak, "final": final}), flush=True)
+    print(
+        json.dumps(
+            {
+                "platform": platform,
+                "first_load": first_load,
+                "rounds": rounds,
+                "map_loads": loads,
+                "failed": failed,
+                "baseline": baseline,
+                "peak": peak,
+                "final": final,
+            }
+        ),
+        flush=True,
+    )
     window.close()
     from console import offload
 

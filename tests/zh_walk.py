@@ -13,9 +13,32 @@ from collections.abc import Iterator
 from typing import Any
 
 #: Words that are names, not English prose: products, algorithms, formats, keys.
-NAMES = frozenset({"superbrain", "PNG", "GraphML", "PageRank", "Louvain", "LFW", "Ctrl",
-                   "Shift", "Alt", "Leaflet", "OpenStreetMap", "CSV", "JSON", "GBK", "ETA",
-                   "embedded", "elasticsearch", "Enter", "Esc", "Tab", "OSM", "MBTiles"})
+NAMES = frozenset(
+    {
+        "superbrain",
+        "PNG",
+        "GraphML",
+        "PageRank",
+        "Louvain",
+        "LFW",
+        "Ctrl",
+        "Shift",
+        "Alt",
+        "Leaflet",
+        "OpenStreetMap",
+        "CSV",
+        "JSON",
+        "GBK",
+        "ETA",
+        "embedded",
+        "elasticsearch",
+        "Enter",
+        "Esc",
+        "Tab",
+        "OSM",
+        "MBTiles",
+    }
+)
 NAMES = NAMES | {"English"}  # a language is offered in its own name (English / 简体中文)
 _WORD = re.compile(r"[A-Za-z]{3,}")
 _QUERY_SYNTAX = re.compile(r"\b\w+:\w+")  # field:value examples of the query language
@@ -81,11 +104,13 @@ def visible_texts(window: Any) -> Iterator[tuple[str, str]]:
         if not _visible(w) or model is None:
             continue
         header = getattr(w, "horizontalHeader", None)
-        columns = header().count() if callable(header) else (
-            model.columnCount() if isinstance(w, QTreeWidget) else 0)
+        columns = (
+            header().count()
+            if callable(header)
+            else (model.columnCount() if isinstance(w, QTreeWidget) else 0)
+        )
         for col in range(columns):
-            text = model.headerData(col, Qt.Orientation.Horizontal,
-                                    Qt.ItemDataRole.DisplayRole)
+            text = model.headerData(col, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole)
             if text and not (hasattr(w, "isHeaderHidden") and w.isHeaderHidden()):
                 yield f"header {type(model).__name__}", str(text)
         if isinstance(w, QTreeWidget):  # facet names; their values are data

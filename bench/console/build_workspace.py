@@ -36,12 +36,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-w", "--workspace", type=Path)
     parser.add_argument("--records", type=int, default=1_000_000, help="total records wanted")
-    parser.add_argument("--source", action="append", default=[],
-                        help="build only this source (repeatable; default: all, unless --finish)")
+    parser.add_argument(
+        "--source",
+        action="append",
+        default=[],
+        help="build only this source (repeatable; default: all, unless --finish)",
+    )
     parser.add_argument("--list", action="store_true", help="print the source names and exit")
-    parser.add_argument("--finish", action="store_true",
-                        help="after the sources: let the engines prepare their demo part "
-                             "(ops seeds units)")
+    parser.add_argument(
+        "--finish",
+        action="store_true",
+        help="after the sources: let the engines prepare their demo part (ops seeds units)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
@@ -65,17 +71,24 @@ def main() -> int:
         out = ws.data_dir / plugin.name
         started = time.perf_counter()
         files = plugin.generate(out, rows, seed=args.seed)
-        print(f"{plugin.name}: {rows:,} rows generated in {time.perf_counter() - started:.0f} s",
-              file=sys.stderr)
+        print(
+            f"{plugin.name}: {rows:,} rows generated in {time.perf_counter() - started:.0f} s",
+            file=sys.stderr,
+        )
         rc = run_ingest(ws, plugin.name, files, quiet=True)
-        print(f"{plugin.name}: ingest finished {time.perf_counter() - started:.0f} s after the "
-              f"start (rc {rc})", file=sys.stderr)
+        print(
+            f"{plugin.name}: ingest finished {time.perf_counter() - started:.0f} s after the "
+            f"start (rc {rc})",
+            file=sys.stderr,
+        )
         if rc:
             return rc
     if args.finish:
         prepare_demo(ws)
-    print(f"workspace {ws.root}: {ws.store.count():,} records, "
-          f"{ws.store.count('entities'):,} entities, {ws.store.count('links'):,} links")
+    print(
+        f"workspace {ws.root}: {ws.store.count():,} records, "
+        f"{ws.store.count('entities'):,} entities, {ws.store.count('links'):,} links"
+    )
     ws.close()
     return 0
 

@@ -80,15 +80,29 @@ def main() -> int:
     parser.add_argument("--build", default="medium", help="demo size when -w is not given")
     parser.add_argument("--rows", type=int, default=20_000, help="rows to scroll through")
     parser.add_argument("--nodes", type=int, default=5_000, help="expansion node cap")
-    parser.add_argument("--only", default=",".join(SCENARIOS),
-                        help=f"comma-separated scenarios to run (of {', '.join(SCENARIOS)})")
-    parser.add_argument("--no-gc-freeze", action="store_true",
-                        help="no GcSettler: full GC in start-up, nothing frozen (to compare)")
-    parser.add_argument("--helper-nice", type=int, default=None,
-                        help="nice increment of the graph helper process (default: the "
-                             "console's, console.offload.HELPER_NICE)")
-    parser.add_argument("-v", "--verbose", action="store_true",
-                        help="list every stall over 100 ms with the jobs running at the time")
+    parser.add_argument(
+        "--only",
+        default=",".join(SCENARIOS),
+        help=f"comma-separated scenarios to run (of {', '.join(SCENARIOS)})",
+    )
+    parser.add_argument(
+        "--no-gc-freeze",
+        action="store_true",
+        help="no GcSettler: full GC in start-up, nothing frozen (to compare)",
+    )
+    parser.add_argument(
+        "--helper-nice",
+        type=int,
+        default=None,
+        help="nice increment of the graph helper process (default: the "
+        "console's, console.offload.HELPER_NICE)",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="list every stall over 100 ms with the jobs running at the time",
+    )
     args = parser.parse_args()
     only = {name.strip() for name in args.only.split(",") if name.strip()}
     if not only or only - set(SCENARIOS):
@@ -112,8 +126,8 @@ def main() -> int:
     settings = QSettings(str(Path(tempfile.mkdtemp()) / "bench.ini"), QSettings.Format.IniFormat)
     # the bench's own set-up query (a scan of record_entities) before the window exists
     seed = ws.store.connection.execute(
-        "SELECT entity_id FROM record_entities GROUP BY entity_id "
-        "ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+        "SELECT entity_id FROM record_entities GROUP BY entity_id ORDER BY count(*) DESC LIMIT 1"
+    ).fetchone()[0]
     from console import offload
     from console.stall import GcSettler
     from console.workers import running_jobs
@@ -137,18 +151,21 @@ def main() -> int:
         elif "t" in gc_started:
             ms = (time.perf_counter() - gc_started.pop("t")) * 1000
             if ms > 20:
-                gc_pauses.append((time.perf_counter(), ms, info["generation"],
-                                  threading.current_thread().name))
+                gc_pauses.append(
+                    (time.perf_counter(), ms, info["generation"], threading.current_thread().name)
+                )
 
     gc.callbacks.append(on_gc)
     wait(4000)  # start-up (WebEngine, first map page, dashboards) is not part of the scenarios
     started = time.perf_counter()
     wait_until(lambda: running_jobs() == 0)
     wait(1000)  # the settler looks every 500 ms
-    print(f"start-up jobs finished {time.perf_counter() - started + 4:.1f} s after the window "
-          f"showed; start-up stalls: {window.stall_monitor.stats().describe()}; "
-          f"{settler.frozen:,} objects frozen out of full GC"
-          + (" (--no-gc-freeze)" if args.no_gc_freeze else ""))
+    print(
+        f"start-up jobs finished {time.perf_counter() - started + 4:.1f} s after the window "
+        f"showed; start-up stalls: {window.stall_monitor.stats().describe()}; "
+        f"{settler.frozen:,} objects frozen out of full GC"
+        + (" (--no-gc-freeze)" if args.no_gc_freeze else "")
+    )
     monitor = window.stall_monitor
     stalls: list[tuple[float, float, list[str]]] = []
 
@@ -159,8 +176,10 @@ def main() -> int:
 
     monitor.stalled.connect(note)
     records = ws.store.count()
-    print(f"workspace {root}: {records:,} records, {ws.store.count('entities'):,} entities, "
-          f"{ws.store.count('links'):,} links")
+    print(
+        f"workspace {root}: {records:,} records, {ws.store.count('entities'):,} entities, "
+        f"{ws.store.count('links'):,} links"
+    )
 
     # (kind, name, seconds, stats); kind "console" is what the analyst gets, the rest compare
     results: list[tuple[str, str, float, object]] = []
@@ -233,29 +252,44 @@ def main() -> int:
             for _ in range(20):
                 if blocking.next_cursor is None:
                     break
-                blocking = backend.search(SearchRequest(query="", size=200,
-                                                        cursor=blocking.next_cursor))
+                blocking = backend.search(
+                    SearchRequest(query="", size=200, cursor=blocking.next_cursor)
+                )
 
         measure("blocking", "baseline: 21 search pages in the GUI thread", pages)
-        measure("blocking", "baseline: same expansion in the GUI thread",
-                lambda: grow(ws.store, [], [seed], positions={}, depth=3,
-                             max_nodes=args.nodes) and None)
+        measure(
+            "blocking",
+            "baseline: same expansion in the GUI thread",
+            lambda: (
+                grow(ws.store, [], [seed], positions={}, depth=3, max_nodes=args.nodes) and None
+            ),
+        )
 
     load_end = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"load average (1 min) {load_start:.1f} at the start, {load_end:.1f} at the end, "
-          f"on {os.cpu_count()} CPUs")
-    print(f"{'scenario':<62} {'wall s':>7} {'max stall ms':>13} {'busy ms':>8} {'p99 ms':>8} "
-          f"{'>100ms':>7}")
+    print(
+        f"load average (1 min) {load_start:.1f} at the start, {load_end:.1f} at the end, "
+        f"on {os.cpu_count()} CPUs"
+    )
+    print(
+        f"{'scenario':<62} {'wall s':>7} {'max stall ms':>13} {'busy ms':>8} {'p99 ms':>8} "
+        f"{'>100ms':>7}"
+    )
     for _kind, name, seconds, stats in results:
-        print(f"{name:<62} {seconds:>7.2f} {stats.max_ms:>13.1f} {stats.max_busy_ms:>8.1f} "
-              f"{stats.p99_ms:>8.1f} {stats.over_threshold:>7}")
+        print(
+            f"{name:<62} {seconds:>7.2f} {stats.max_ms:>13.1f} {stats.max_busy_ms:>8.1f} "
+            f"{stats.p99_ms:>8.1f} {stats.over_threshold:>7}"
+        )
     console = [st for kind, _, _, st in results if kind == "console"]
     worker_max = max((st.max_ms for st in console), default=0.0)
     worker_busy = max((st.max_busy_ms for st in console), default=0.0)
-    line = (f"worst stall in the console's scenarios {worker_max:.0f} ms (GUI thread busy at "
-            f"most {worker_busy:.0f} ms between heartbeats)")
-    for kind, what in (("thread", "graph work in the worker thread"),
-                       ("blocking", "blocking the GUI thread")):
+    line = (
+        f"worst stall in the console's scenarios {worker_max:.0f} ms (GUI thread busy at "
+        f"most {worker_busy:.0f} ms between heartbeats)"
+    )
+    for kind, what in (
+        ("thread", "graph work in the worker thread"),
+        ("blocking", "blocking the GUI thread"),
+    ):
         worst = max((st.max_ms for k, _, _, st in results if k == kind), default=None)
         if worst is not None:
             line += f"; {what} {worst:.0f} ms ({worst / max(worker_max, 1e-9):.1f}x)"

@@ -61,8 +61,14 @@ def run_once(code: Path, workspace: Path, settings: Path) -> dict[str, float]:
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     digest = hashlib.sha256(str(code.resolve()).encode()).hexdigest()[:12]
     env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / f"sb-pycache-{digest}")
-    out = subprocess.run([sys.executable, "-c", CHILD, str(workspace), str(settings)],
-                         env=env, capture_output=True, text=True, timeout=300, cwd=str(code))
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(workspace), str(settings)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=str(code),
+    )
     lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
     if not lines:
         raise SystemExit(f"start-up run failed:\n{out.stderr[-2000:]}")
@@ -73,16 +79,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-w", "--workspace", type=Path, required=True)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--code", type=Path, action="append",
-                        help="checkout(s) to compare (default: this one)")
+    parser.add_argument(
+        "--code", type=Path, action="append", help="checkout(s) to compare (default: this one)"
+    )
     args = parser.parse_args()
     here = Path(__file__).resolve().parents[2]
     codes = args.code or [here]
     settings = Path(os.environ.get("TMPDIR", "/tmp")) / f"sb-startup-{os.getpid()}.ini"
-    print(f"workspace {args.workspace}, {args.runs} runs each, platform "
-          f"{os.environ.get('QT_QPA_PLATFORM') or 'xcb'}, load average "
-          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs, "
-          f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC")
+    print(
+        f"workspace {args.workspace}, {args.runs} runs each, platform "
+        f"{os.environ.get('QT_QPA_PLATFORM') or 'xcb'}, load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs, "
+        f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC"
+    )
     for code in codes:
         run_once(code, args.workspace, settings)  # warm the OS file cache once
     results: dict[Path, list[dict[str, float]]] = {code: [] for code in codes}
@@ -93,9 +102,11 @@ def main() -> int:
         usable = sorted(r["usable"] for r in runs)
         shown = statistics.median(r["shown"] for r in runs)
         cpu = statistics.median(r.get("cpu", float("nan")) for r in runs)
-        print(f"{code!s:<40} window shown {shown:5.2f} s  usable median "
-              f"{statistics.median(usable):5.2f} s  (min {usable[0]:.2f}, max {usable[-1]:.2f})"
-              f"  user+sys CPU {cpu:5.2f} s")
+        print(
+            f"{code!s:<40} window shown {shown:5.2f} s  usable median "
+            f"{statistics.median(usable):5.2f} s  (min {usable[0]:.2f}, max {usable[-1]:.2f})"
+            f"  user+sys CPU {cpu:5.2f} s"
+        )
     print(f"load average {os.getloadavg()[0]:.1f} at the end on {os.cpu_count()} CPUs")
     return 0
 

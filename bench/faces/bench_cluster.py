@@ -37,7 +37,7 @@ def descriptors(n: int, seed: int) -> np.ndarray:
     for i in range(0, n, 100_000):
         m = min(100_000, n - i)
         v = basis[0] + rng.normal(size=(m, 40)) @ basis[1:] * 0.08
-        out[i:i + m] = v / np.linalg.norm(v, axis=1, keepdims=True)
+        out[i : i + m] = v / np.linalg.norm(v, axis=1, keepdims=True)
     return out
 
 
@@ -50,9 +50,15 @@ def timings(search: object, queries: np.ndarray) -> tuple[float, float, list[np.
     return float(np.percentile(times, 50)), float(np.percentile(times, 95)), found
 
 
-def es_rows(args: argparse.Namespace, ids: np.ndarray, base: np.ndarray, queries: np.ndarray,
-            rows: list[tuple[str, float, float, float, float]], recall: Any,
-            cands: list[int]) -> tuple[int, float]:
+def es_rows(
+    args: argparse.Namespace,
+    ids: np.ndarray,
+    base: np.ndarray,
+    queries: np.ndarray,
+    rows: list[tuple[str, float, float, float, float]],
+    recall: Any,
+    cands: list[int],
+) -> tuple[int, float]:
     """Index ``base`` on Elasticsearch, add a row per ``num_candidates``; (shipped row, bytes
     per vector)."""
     client, shown = es_client(args.es, timeout=300)
@@ -61,13 +67,15 @@ def es_rows(args: argparse.Namespace, ids: np.ndarray, base: np.ndarray, queries
     try:
         t = time.perf_counter()
         for i in range(0, args.n, 20_000):
-            es.add(ids[i:i + 20_000], base[i:i + 20_000], threads=args.threads)
+            es.add(ids[i : i + 20_000], base[i : i + 20_000], threads=args.threads)
         es.refresh()
-        client.options(request_timeout=900).indices.forcemerge(index=es.name,
-                                                               max_num_segments=1)
+        client.options(request_timeout=900).indices.forcemerge(index=es.name, max_num_segments=1)
         built = time.perf_counter() - t
-        print(f"Elasticsearch: {args.n:,} vectors indexed and force-merged in {built:.0f} s "
-              f"({args.n / built:,.0f} vectors/s, {args.threads} bulk threads)", flush=True)
+        print(
+            f"Elasticsearch: {args.n:,} vectors indexed and force-merged in {built:.0f} s "
+            f"({args.n / built:,.0f} vectors/s, {args.threads} bulk threads)",
+            flush=True,
+        )
         shipped_es = len(rows)
         for nc in cands:
             es.num_candidates = nc
@@ -77,8 +85,15 @@ def es_rows(args: argparse.Namespace, ids: np.ndarray, base: np.ndarray, queries
             if nc == NUM_CANDIDATES:
                 shipped_es = len(rows)
             mark = ", shipped" if nc == NUM_CANDIDATES else ""
-            rows.append((f"elasticsearch int8_hnsw (num_candidates {nc}{mark})", built,
-                         p50, p95, recall(found)))
+            rows.append(
+                (
+                    f"elasticsearch int8_hnsw (num_candidates {nc}{mark})",
+                    built,
+                    p50,
+                    p95,
+                    recall(found),
+                )
+            )
             print(rows[-1], flush=True)
         per_vector = es.store_bytes() / args.n
     finally:
@@ -92,14 +107,22 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=200_000)
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--threads", type=int, default=2, help="parallel bulk connections")
-    ap.add_argument("--num-candidates", default="100,160,240",
-                    help="Elasticsearch num_candidates values (comma-separated)")
-    ap.add_argument("--ef-sq", default="128,160,192,256",
-                    help="hnsw-sq efSearch values (comma-separated)")
+    ap.add_argument(
+        "--num-candidates",
+        default="100,160,240",
+        help="Elasticsearch num_candidates values (comma-separated)",
+    )
+    ap.add_argument(
+        "--ef-sq", default="128,160,192,256", help="hnsw-sq efSearch values (comma-separated)"
+    )
     ap.add_argument("--skip-sq", action="store_true", help="leave out faiss hnsw-sq")
     ap.add_argument("--skip-es", action="store_true", help="leave out Elasticsearch")
-    ap.add_argument("--build-threads", type=int, default=2,
-                    help="faiss threads for the build (queries run on one)")
+    ap.add_argument(
+        "--build-threads",
+        type=int,
+        default=2,
+        help="faiss threads for the build (queries run on one)",
+    )
     args = ap.parse_args()
     efs = sorted({int(v) for v in args.ef_sq.split(",")} | {fx.HNSW_SQ_EF_SEARCH})
     cands = sorted({int(v) for v in args.num_candidates.split(",")} | {NUM_CANDIDATES})
@@ -122,8 +145,14 @@ def main() -> None:
     rows.append(("faiss flat (exact)", time.perf_counter() - t, p50, p95, 1.0))
 
     def recall(found: list[np.ndarray]) -> float:
-        return float(np.mean([len(set(a.tolist()) & set(b.tolist())) / 10
-                              for a, b in zip(found, exact, strict=True)]))
+        return float(
+            np.mean(
+                [
+                    len(set(a.tolist()) & set(b.tolist())) / 10
+                    for a, b in zip(found, exact, strict=True)
+                ]
+            )
+        )
 
     t = time.perf_counter()
     fx._faiss().omp_set_num_threads(args.build_threads)
@@ -131,8 +160,7 @@ def main() -> None:
     fx._faiss().omp_set_num_threads(1)
     built = time.perf_counter() - t
     if sq is not None:
-        print(f"faiss hnsw-sq built in {built:.0f} s ({args.build_threads} threads)",
-              flush=True)
+        print(f"faiss hnsw-sq built in {built:.0f} s ({args.build_threads} threads)", flush=True)
         sq.warm_up()
     shipped_sq = len(rows)
     for ef in efs if sq is not None else ():
@@ -148,24 +176,31 @@ def main() -> None:
     shipped_es, per_vector = -1, float("nan")
     if not args.skip_es:
         shipped_es, per_vector = es_rows(args, ids, base, queries, rows, recall, cands)
-    print(f"{args.n:,} vectors, {args.queries} queries, k=10, one query at a time; "
-          f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(
+        f"{args.n:,} vectors, {args.queries} queries, k=10, one query at a time; "
+        f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     print(f"{'index':<50}{'build s':>9}{'p50 ms':>9}{'p95 ms':>9}{'recall@10':>11}")
     for name, b, p50, p95, r in rows:
         print(f"{name:<50}{b:>9.1f}{p50:>9.2f}{p95:>9.2f}{r:>11.4f}")
     flat_p95 = rows[1][3]
     if shipped_es >= 0:
-        print(f"Elasticsearch stores {per_vector:.0f} B per face vector (after force-merge, "
-              f"primaries, float vectors + int8 codes + graph)")
+        print(
+            f"Elasticsearch stores {per_vector:.0f} B per face vector (after force-merge, "
+            f"primaries, float vectors + int8 codes + graph)"
+        )
         es_p95 = rows[shipped_es][3]
-        print(f"shipped settings, ratios (p95): Elasticsearch / faiss flat "
-              f"×{es_p95 / flat_p95:.2f}")
+        print(
+            f"shipped settings, ratios (p95): Elasticsearch / faiss flat ×{es_p95 / flat_p95:.2f}"
+        )
     if sq is not None:
         sq_p95, sq_p50 = rows[shipped_sq][3], rows[shipped_sq][2]
         if shipped_es >= 0:
             print(f"Elasticsearch / faiss hnsw-sq ×{rows[shipped_es][3] / sq_p95:.1f} (p95)")
-        print(f"hnsw-sq (shipped) speed-up over flat ×{rows[1][2] / sq_p50:.0f} and over numpy "
-              f"×{rows[0][2] / sq_p50:.0f} (p50)")
+        print(
+            f"hnsw-sq (shipped) speed-up over flat ×{rows[1][2] / sq_p50:.0f} and over numpy "
+            f"×{rows[0][2] / sq_p50:.0f} (p50)"
+        )
 
 
 if __name__ == "__main__":

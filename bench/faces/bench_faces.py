@@ -53,8 +53,10 @@ def lfw_descriptors(cache_dir: Path) -> np.ndarray:
     parts = [load_cache(cache_file(cache_dir, replace(options, views=v))) for v in views]
     names = sorted(set.intersection(*(set(p) for p in parts)))
     if not names:
-        sys.exit(f"no LFW embedding cache for {options.key()} in {cache_dir}: run "
-                 "`superbrain faces evaluate --lfw DIR` (with --flip for flip) first")
+        sys.exit(
+            f"no LFW embedding cache for {options.key()} in {cache_dir}: run "
+            "`superbrain faces evaluate --lfw DIR` (with --flip for flip) first"
+        )
     vecs = np.mean([np.stack([p[n].descriptor for n in names]) for p in parts], axis=0)
     vecs = vecs.astype(np.float32)
     return vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
@@ -67,13 +69,12 @@ def synthetic_base(real: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
     extra = max(0, n - len(real))
     chol = np.linalg.cholesky(cov + 1e-6 * np.eye(cov.shape[0]))
     out = np.empty((len(real) + extra, 128), dtype=np.float32)
-    out[:len(real)] = real
+    out[: len(real)] = real
     step = 100_000
     for i in range(0, extra, step):
         m = min(step, extra - i)
         draw = mean + rng.standard_normal((m, 128)) @ chol.T
-        out[len(real) + i:len(real) + i + m] = draw / np.linalg.norm(draw, axis=1,
-                                                                     keepdims=True)
+        out[len(real) + i : len(real) + i + m] = draw / np.linalg.norm(draw, axis=1, keepdims=True)
     return out[:n]
 
 
@@ -90,10 +91,19 @@ def rss_mb() -> float:
     return psutil.Process().memory_info().rss / 2**20
 
 
-def bench_index(n: int, n_queries: int, cache_dir: Path, kinds: set[str],
-                ef_search: list[int], nprobes: list[int], build_threads: int = 1,
-                query_threads: int = 1, ef_sq: list[int] | None = None,
-                k_factor: int | None = None, reuse: bool = False) -> list[dict]:
+def bench_index(
+    n: int,
+    n_queries: int,
+    cache_dir: Path,
+    kinds: set[str],
+    ef_search: list[int],
+    nprobes: list[int],
+    build_threads: int = 1,
+    query_threads: int = 1,
+    ef_sq: list[int] | None = None,
+    k_factor: int | None = None,
+    reuse: bool = False,
+) -> list[dict]:
     real = lfw_descriptors(cache_dir)
     rng = np.random.default_rng(1)
     order = rng.permutation(len(real))
@@ -103,34 +113,50 @@ def bench_index(n: int, n_queries: int, cache_dir: Path, kinds: set[str],
     ids = np.arange(len(base), dtype=np.int64)
     # a cached index is only reused for exactly this base (descriptors, n, seed)
     base_digest = hashlib.sha256(base.tobytes()).hexdigest()[:12]
-    print(f"base {len(base):,} vectors ({len(real) - n_queries:,} real LFW), "
-          f"{n_queries} LFW queries", file=sys.stderr)
+    print(
+        f"base {len(base):,} vectors ({len(real) - n_queries:,} real LFW), {n_queries} LFW queries",
+        file=sys.stderr,
+    )
 
     def numpy_scan(q: np.ndarray) -> np.ndarray:
         sims = base @ q[0]
         top = np.argpartition(-sims, 10)[:10]
         return top[np.argsort(-sims[top])]
 
-    np_ms, _ = p50_ms(numpy_scan, queries[:min(100, n_queries)])
-    rows = [{"index": "numpy scan", "build_s": 0.0, "memory_mb": base.nbytes / 2**20,
-             "p50_ms": np_ms, "recall@10": 1.0, "speedup_vs_numpy": 1.0}]
+    np_ms, _ = p50_ms(numpy_scan, queries[: min(100, n_queries)])
+    rows = [
+        {
+            "index": "numpy scan",
+            "build_s": 0.0,
+            "memory_mb": base.nbytes / 2**20,
+            "p50_ms": np_ms,
+            "recall@10": 1.0,
+            "speedup_vs_numpy": 1.0,
+        }
+    ]
     exact: list | None = None
-    configs = [("flat", None), *[("hnsw-sq", ef) for ef in (ef_sq or [])],
-               *[("hnsw-sq-faiss", ef) for ef in (ef_sq or [])],
-               *[("hnsw", ef) for ef in ef_search], *[("ivf", nprobe) for nprobe in nprobes]]
+    configs = [
+        ("flat", None),
+        *[("hnsw-sq", ef) for ef in (ef_sq or [])],
+        *[("hnsw-sq-faiss", ef) for ef in (ef_sq or [])],
+        *[("hnsw", ef) for ef in ef_search],
+        *[("ivf", nprobe) for nprobe in nprobes],
+    ]
     built: dict[str, tuple] = {}
     for kind, param in configs:
         if kind not in kinds and kind != "flat":
             continue
-        label = kind + ("" if param is None else
-                        f" ({'nprobe' if kind == 'ivf' else 'efSearch'}={param})")
+        label = kind + (
+            "" if param is None else f" ({'nprobe' if kind == 'ivf' else 'efSearch'}={param})"
+        )
         # hnsw-sq-faiss: the same hnsw-sq index searched by faiss instead of the compiled kernel
         compiled = kind != "hnsw-sq-faiss"
         kind = "hnsw-sq" if kind == "hnsw-sq-faiss" else kind
         if kind not in built:
             before = rss_mb()
-            saved = (cache_dir / "indexes" /
-                     f"bench-{kind}-{base_digest}-{index_settings(kind)}.faiss")
+            saved = (
+                cache_dir / "indexes" / f"bench-{kind}-{base_digest}-{index_settings(kind)}.faiss"
+            )
             if reuse and saved.exists():
                 ix, header = fx.VectorIndex.load(saved)
                 build_s = float(header["build_s"])
@@ -145,8 +171,11 @@ def bench_index(n: int, n_queries: int, cache_dir: Path, kinds: set[str],
             built[kind] = (ix, build_s, max(0.0, rss_mb() - before))
             print(f"built {kind} in {build_s:.1f} s", file=sys.stderr)
         ix, build_s, mem = built[kind]
-        ix.set_search_params(ef_search=param if kind in ("hnsw", "hnsw-sq") else None,
-                             nprobe=param if kind == "ivf" else None, k_factor=k_factor)
+        ix.set_search_params(
+            ef_search=param if kind in ("hnsw", "hnsw-sq") else None,
+            nprobe=param if kind == "ivf" else None,
+            k_factor=k_factor,
+        )
         if not compiled:
             ix._searcher, ix._searcher_tried = None, True
         elif ix._searcher_tried and ix._searcher is None:
@@ -155,10 +184,19 @@ def bench_index(n: int, n_queries: int, cache_dir: Path, kinds: set[str],
         if kind == "flat":
             exact = res
         assert exact is not None
-        recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(res, exact,
-                                                                            strict=True)]))
-        rows.append({"index": label, "build_s": build_s, "memory_mb": mem, "p50_ms": ms,
-                     "recall@10": recall, "speedup_vs_numpy": np_ms / ms})
+        recall = float(
+            np.mean([len(set(a) & set(b)) / 10 for a, b in zip(res, exact, strict=True)])
+        )
+        rows.append(
+            {
+                "index": label,
+                "build_s": build_s,
+                "memory_mb": mem,
+                "p50_ms": ms,
+                "recall@10": recall,
+                "speedup_vs_numpy": np_ms / ms,
+            }
+        )
     return rows
 
 
@@ -204,8 +242,9 @@ def bench_embedding(n_images: int, faces_root: Path, rounds: int = 2) -> list[di
     ours = FacePipeline(engine="onnx")
     flip = FacePipeline(PipelineOptions(views="flip"), engine="onnx")
     flip_dlib = FacePipeline(PipelineOptions(views="flip"), engine="dlib")
-    print(f"facematch descriptor engine: {flip.engine} (1 thread); reference: dlib "
-          f"{_dlib_version()}")
+    print(
+        f"facematch descriptor engine: {flip.engine} (1 thread); reference: dlib {_dlib_version()}"
+    )
 
     def run_ours(p: str) -> int:
         return len(ours.analyse(p, require_face=False).faces)
@@ -224,6 +263,7 @@ def bench_embedding(n_images: int, faces_root: Path, rounds: int = 2) -> list[di
         fr = None
         missing = f"face_recognition: not installed ({exc})"
     else:
+
         def run_fr(p: str) -> int:
             img = fr.load_image_file(p)
             boxes = fr.face_locations(img, number_of_times_to_upsample=1, model="hog")
@@ -246,18 +286,26 @@ def bench_embedding(n_images: int, faces_root: Path, rounds: int = 2) -> list[di
                 seconds[name] += time.perf_counter() - t
                 if r == 0:
                     faces[name] += n
-    rows = [{"pipeline": name, "images_per_s": rounds * n_images / seconds[name],
-             "faces": faces[name]} for name in names]
+    rows = [
+        {"pipeline": name, "images_per_s": rounds * n_images / seconds[name], "faces": faces[name]}
+        for name in names
+    ]
     if fr is None:
         rows.append({"pipeline": missing, "images_per_s": float("nan"), "faces": 0})
     t = time.perf_counter()
-    batch = sum(len(item.result.faces)
-                for item in embed_files(paths, PipelineOptions(views="flip"), workers=2,
-                                        require_face=False)
-                if item.result is not None)
+    batch = sum(
+        len(item.result.faces)
+        for item in embed_files(paths, PipelineOptions(views="flip"), workers=2, require_face=False)
+        if item.result is not None
+    )
     b_s = time.perf_counter() - t
-    rows.append({"pipeline": "facematch flip batch, 2 processes (incl. start-up)",
-                 "images_per_s": n_images / b_s, "faces": batch})
+    rows.append(
+        {
+            "pipeline": "facematch flip batch, 2 processes (incl. start-up)",
+            "images_per_s": n_images / b_s,
+            "faces": batch,
+        }
+    )
     return rows
 
 
@@ -274,62 +322,100 @@ def main() -> None:
     ap.add_argument("--images", type=int, default=150, help="photos for the embedding part")
     ap.add_argument("--rounds", type=int, default=2, help="passes over those photos")
     ap.add_argument("--cache", type=Path, default=REPO / ".cache" / "faces")
-    ap.add_argument("--faces", type=Path,
-                    default=Path(os.environ.get("SUPERBRAIN_FACES_DIR",
-                                                REPO.parent / "shared" / "data" / "faces")))
-    ap.add_argument("--kinds", default="flat,hnsw-sq,hnsw,ivf",
-                    help="index kinds to measure (hnsw-sq-faiss: hnsw-sq searched by faiss)")
+    ap.add_argument(
+        "--faces",
+        type=Path,
+        default=Path(
+            os.environ.get("SUPERBRAIN_FACES_DIR", REPO.parent / "shared" / "data" / "faces")
+        ),
+    )
+    ap.add_argument(
+        "--kinds",
+        default="flat,hnsw-sq,hnsw,ivf",
+        help="index kinds to measure (hnsw-sq-faiss: hnsw-sq searched by faiss)",
+    )
     ap.add_argument("--ef", default="64,128,256,512", help="HNSW efSearch values")
-    ap.add_argument("--ef-sq", default=",".join(str(v) for v in sorted(
-                        {64, 96, fx.HNSW_SQ_EF_SEARCH, 192, 256})),
-                    help="hnsw-sq efSearch values")
-    ap.add_argument("--k-factor", type=int, default=fx.REFINE_K_FACTOR,
-                    help="hnsw-sq: candidates re-ranked exactly, as a multiple of k")
+    ap.add_argument(
+        "--ef-sq",
+        default=",".join(str(v) for v in sorted({64, 96, fx.HNSW_SQ_EF_SEARCH, 192, 256})),
+        help="hnsw-sq efSearch values",
+    )
+    ap.add_argument(
+        "--k-factor",
+        type=int,
+        default=fx.REFINE_K_FACTOR,
+        help="hnsw-sq: candidates re-ranked exactly, as a multiple of k",
+    )
     ap.add_argument("--hnsw-sq-m", type=int, default=fx.HNSW_SQ_M)
     ap.add_argument("--hnsw-sq-ef-construction", type=int, default=fx.HNSW_SQ_EF_CONSTRUCTION)
-    ap.add_argument("--reuse", action="store_true",
-                    help="load indexes built by an earlier run (.cache/faces/indexes)")
+    ap.add_argument(
+        "--reuse",
+        action="store_true",
+        help="load indexes built by an earlier run (.cache/faces/indexes)",
+    )
     ap.add_argument("--nprobe", default="16,64,256", help="IVF nprobe values")
     ap.add_argument("--ef-construction", type=int, default=fx.HNSW_EF_CONSTRUCTION)
     ap.add_argument("--build-threads", type=int, default=1)
     ap.add_argument("--skip-index", action="store_true")
     ap.add_argument("--skip-embedding", action="store_true")
     ap.add_argument("--json", type=Path, help="also write the rows here")
-    ap.add_argument("--threads", type=int, default=1,
-                    help="faiss OpenMP threads (default 1: single queries, shared machine)")
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="faiss OpenMP threads (default 1: single queries, shared machine)",
+    )
     args = ap.parse_args()
     fx._faiss().omp_set_num_threads(args.threads)
     fx.HNSW_EF_CONSTRUCTION = args.ef_construction
     fx.HNSW_SQ_M = args.hnsw_sq_m
     fx.HNSW_SQ_EF_CONSTRUCTION = args.hnsw_sq_ef_construction
     out: dict[str, list] = {}
-    print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}, faiss threads "
-          f"{args.threads} (build {args.build_threads}), hnsw M {fx.HNSW_M} efConstruction "
-          f"{args.ef_construction}; hnsw-sq PCA {fx.PCA_DIM} M {fx.HNSW_SQ_M} efConstruction "
-          f"{fx.HNSW_SQ_EF_CONSTRUCTION} k_factor {args.k_factor}")
+    print(
+        f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}, faiss threads "
+        f"{args.threads} (build {args.build_threads}), hnsw M {fx.HNSW_M} efConstruction "
+        f"{args.ef_construction}; hnsw-sq PCA {fx.PCA_DIM} M {fx.HNSW_SQ_M} efConstruction "
+        f"{fx.HNSW_SQ_EF_CONSTRUCTION} k_factor {args.k_factor}"
+    )
     if not args.skip_index:
-        rows = bench_index(args.n, args.queries, args.cache, set(args.kinds.split(",")),
-                           [int(v) for v in args.ef.split(",")],
-                           [int(v) for v in args.nprobe.split(",")], args.build_threads,
-                           args.threads, [int(v) for v in args.ef_sq.split(",")],
-                           args.k_factor, args.reuse)
+        rows = bench_index(
+            args.n,
+            args.queries,
+            args.cache,
+            set(args.kinds.split(",")),
+            [int(v) for v in args.ef.split(",")],
+            [int(v) for v in args.nprobe.split(",")],
+            args.build_threads,
+            args.threads,
+            [int(v) for v in args.ef_sq.split(",")],
+            args.k_factor,
+            args.reuse,
+        )
         out["index"] = rows
         print(f"\n(a) index, {args.n:,} vectors, {args.queries} queries, k=10")
-        print(f"{'index':<30}{'build s':>9}{'mem MB':>9}{'p50 ms':>9}{'recall@10':>11}"
-              f"{'x numpy':>9}")
+        print(
+            f"{'index':<30}{'build s':>9}{'mem MB':>9}{'p50 ms':>9}{'recall@10':>11}{'x numpy':>9}"
+        )
         for r in rows:
-            print(f"{r['index']:<30}{r['build_s']:>9.1f}{r['memory_mb']:>9.0f}"
-                  f"{r['p50_ms']:>9.3f}{r['recall@10']:>11.4f}{r['speedup_vs_numpy']:>9.1f}")
+            print(
+                f"{r['index']:<30}{r['build_s']:>9.1f}{r['memory_mb']:>9.0f}"
+                f"{r['p50_ms']:>9.3f}{r['recall@10']:>11.4f}{r['speedup_vs_numpy']:>9.1f}"
+            )
     if not args.skip_embedding:
         rows = bench_embedding(args.images, args.faces, args.rounds)
         out["embedding"] = rows
-        print(f"\n(b) embedding, {args.images} LFW photos (250x250), {args.rounds} rounds, "
-              "interleaved per image")
-        base = next((r["images_per_s"] for r in rows if r["pipeline"].startswith("face_rec")),
-                    float("nan"))
+        print(
+            f"\n(b) embedding, {args.images} LFW photos (250x250), {args.rounds} rounds, "
+            "interleaved per image"
+        )
+        base = next(
+            (r["images_per_s"] for r in rows if r["pipeline"].startswith("face_rec")), float("nan")
+        )
         for r in rows:
-            print(f"{r['pipeline']:<48}{r['images_per_s']:>8.2f} img/s  faces {r['faces']:>4}"
-                  f"  ratio {r['images_per_s'] / base:>5.2f}")
+            print(
+                f"{r['pipeline']:<48}{r['images_per_s']:>8.2f} img/s  faces {r['faces']:>4}"
+                f"  ratio {r['images_per_s'] / base:>5.2f}"
+            )
     print(f"load at the end {os.getloadavg()[0]:.2f}")
     if args.json:
         args.json.write_text(json.dumps(out, indent=1))

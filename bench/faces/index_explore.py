@@ -73,11 +73,14 @@ def apply_params(faiss, ix, params: str) -> None:
     for item in params.split(","):
         name, _, value = item.partition("=")
         if name in ("search_L", "bounded_queue", "search_method"):
-            found = [g for g in graphs(faiss, ix)
-                     if hasattr(g, "nsg" if name == "search_L" else "hnsw")]
+            found = [
+                g for g in graphs(faiss, ix) if hasattr(g, "nsg" if name == "search_L" else "hnsw")
+            ]
             if name == "search_method" and not all(  # 2 needs RaBitQ codes, 1 Panorama
-                    type(g).__name__ == ("IndexHNSWRaBitQ", "IndexHNSWFlatPanorama")[
-                        int(value) == 1] for g in found if int(value)):
+                type(g).__name__ == ("IndexHNSWRaBitQ", "IndexHNSWFlatPanorama")[int(value) == 1]
+                for g in found
+                if int(value)
+            ):
                 found = []
             if not found:
                 raise RuntimeError(f"{name}: no such index inside")
@@ -100,19 +103,26 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--cache", type=Path, default=REPO / ".cache" / "faces")
     ap.add_argument("--spec", nargs="+", required=True, help="faiss index_factory strings")
-    ap.add_argument("--params", nargs="+", required=True,
-                    help="faiss ParameterSpace strings, tried on every spec that has them")
+    ap.add_argument(
+        "--params",
+        nargs="+",
+        required=True,
+        help="faiss ParameterSpace strings, tried on every spec that has them",
+    )
     ap.add_argument("--build-threads", type=int, default=2)
     ap.add_argument("--ef-construction", type=int, default=80)
-    ap.add_argument("--huge", action="store_true",
-                    help="back the index with transparent huge pages (facematch.index_layout)")
+    ap.add_argument(
+        "--huge",
+        action="store_true",
+        help="back the index with transparent huge pages (facematch.index_layout)",
+    )
     args = ap.parse_args()
     faiss = fx._faiss()
     print(f"load {os.getloadavg()[0]:.2f}, n {args.n:,}, queries {args.queries}", flush=True)
     real = lfw_descriptors(args.cache)
     order = np.random.default_rng(1).permutation(len(real))
-    queries = real[order[:args.queries]]
-    base = synthetic_base(real[order[args.queries:]], args.n)
+    queries = real[order[: args.queries]]
+    base = synthetic_base(real[order[args.queries :]], args.n)
 
     def numpy_scan(q: np.ndarray) -> np.ndarray:
         sims = base @ q[0]
@@ -154,10 +164,14 @@ def main() -> None:
             except RuntimeError:
                 continue
             ms, res = p50_ms(lambda q, ix=ix: ix.search(q, 10)[1][0], queries)
-            recall = float(np.mean([len(set(a) & set(b)) / 10
-                                    for a, b in zip(res, exact, strict=True)]))
-            print(f"  {params:<32} p50 {ms:7.3f} ms  recall@10 {recall:.4f}  "
-                  f"x numpy {np_ms / ms:6.1f}", flush=True)
+            recall = float(
+                np.mean([len(set(a) & set(b)) / 10 for a, b in zip(res, exact, strict=True)])
+            )
+            print(
+                f"  {params:<32} p50 {ms:7.3f} ms  recall@10 {recall:.4f}  "
+                f"x numpy {np_ms / ms:6.1f}",
+                flush=True,
+            )
     print(f"load {os.getloadavg()[0]:.2f}")
 
 

@@ -38,7 +38,7 @@ from facematch import index_layout as lay  # noqa: E402
 
 def kmeans_order(faiss, base: np.ndarray, cells: int) -> np.ndarray:
     km = faiss.Kmeans(base.shape[1], cells, niter=10, seed=1, max_points_per_centroid=64)
-    km.train(base[np.random.default_rng(0).permutation(len(base))[:cells * 64]])
+    km.train(base[np.random.default_rng(0).permutation(len(base))[: cells * 64]])
     _, cell = km.index.search(base, 1)
     # cells themselves in a 1-d order (first principal direction of the centroids)
     c = km.centroids - km.centroids.mean(axis=0)
@@ -64,8 +64,8 @@ def main() -> None:
     load0 = os.getloadavg()[0]
     real = lfw_descriptors(args.cache)
     order = np.random.default_rng(1).permutation(len(real))
-    queries = real[order[:args.queries]]
-    base = synthetic_base(real[order[args.queries:]], args.n)
+    queries = real[order[: args.queries]]
+    base = synthetic_base(real[order[args.queries :]], args.n)
 
     np_times, exact = [], []
     for q in queries:
@@ -105,8 +105,11 @@ def main() -> None:
         perms[name] = perm
         prep = time.perf_counter() - t
         huge = lay.use_huge_pages(faiss, ix) if name.endswith("huge") else 0
-        print(f"{name}: prepared in {prep:.1f} s (+{time.perf_counter() - t - prep:.1f} s "
-              f"madvise, {huge / 2**20:.0f} MiB advised)", flush=True)
+        print(
+            f"{name}: prepared in {prep:.1f} s (+{time.perf_counter() - t - prep:.1f} s "
+            f"madvise, {huge / 2**20:.0f} MiB advised)",
+            flush=True,
+        )
         indexes[name] = ix
     with open("/proc/meminfo") as fh:
         print("".join(line for line in fh if "AnonHuge" in line).strip(), flush=True)
@@ -114,11 +117,12 @@ def main() -> None:
     for ef in [int(v) for v in args.ef.split(",")]:
         for ix in indexes.values():
             faiss.ParameterSpace().set_index_parameters(
-                ix, f"efSearch={ef},k_factor_rf={args.k_factor}")
+                ix, f"efSearch={ef},k_factor_rf={args.k_factor}"
+            )
         times: dict[str, list] = {n: [] for n in names}
         found: dict[str, list] = {n: [] for n in names}
         for r in range(args.rounds):  # blocks of all queries per layout (caches stay warm
-            shift = r % len(names)     # as in use), rotating the order between rounds
+            shift = r % len(names)  # as in use), rotating the order between rounds
             for name in names[shift:] + names[:shift]:
                 for q in queries:
                     t = time.perf_counter()
@@ -128,10 +132,16 @@ def main() -> None:
                         found[name].append(perms[name][ids[0]])
         for name in names:
             ms = 1000 * float(np.median(times[name]))
-            recall = float(np.mean([len(set(a) & set(b)) / 10
-                                    for a, b in zip(found[name], exact, strict=True)]))
-            print(f"  efSearch={ef:<4} {name:<12} p50 {ms:7.3f} ms  recall@10 {recall:.4f}  "
-                  f"x numpy {np_ms / ms:6.1f}", flush=True)
+            recall = float(
+                np.mean(
+                    [len(set(a) & set(b)) / 10 for a, b in zip(found[name], exact, strict=True)]
+                )
+            )
+            print(
+                f"  efSearch={ef:<4} {name:<12} p50 {ms:7.3f} ms  recall@10 {recall:.4f}  "
+                f"x numpy {np_ms / ms:6.1f}",
+                flush=True,
+            )
     print(f"load {os.getloadavg()[0]:.2f}")
 
 

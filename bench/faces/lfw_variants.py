@@ -46,14 +46,15 @@ def _chip_job(job: tuple[str, str]) -> tuple[str, np.ndarray, int, bool]:
     image = pipeline.load(root + rel)
     pixels = image.pixels
     h, w = pixels.shape[:2]
-    rects = [r for r, *_ in FacePipeline(PipelineOptions(cnn_fallback_side=0))._detect(
-        models, pixels)]
+    rects = [
+        r for r, *_ in FacePipeline(PipelineOptions(cnn_fallback_side=0))._detect(models, pixels)
+    ]
     if rects:
         # FacePipeline's choice: ImageFaces.nearest_centre over the clipped boxes
         def off(r) -> float:
-            box = (max(0, r.left()), max(0, r.top()), min(w, r.right() + 1),
-                   min(h, r.bottom() + 1))
+            box = (max(0, r.left()), max(0, r.top()), min(w, r.right() + 1), min(h, r.bottom() + 1))
             return ((box[0] + box[2]) / 2 - w / 2) ** 2 + ((box[1] + box[3]) / 2 - h / 2) ** 2
+
         chosen = min(rects, key=off)
         fallback = False
     else:
@@ -80,8 +81,9 @@ def _describe_job(job: tuple[np.ndarray, str, int]) -> np.ndarray:
         if variant == "mirror":
             chip = np.ascontiguousarray(chip[:, ::-1])
         if net is None:
-            out[i] = np.asarray(models.encoder.compute_face_descriptor(chip, jitters),
-                                dtype=np.float32)
+            out[i] = np.asarray(
+                models.encoder.compute_face_descriptor(chip, jitters), dtype=np.float32
+            )
         elif jitters > 1:
             out[i] = net.describe(np.stack(models.dlib.jitter_image(chip, jitters))).mean(0)
         else:
@@ -98,8 +100,10 @@ def load_chips(lfw_dir: Path, images: list[str], cache: Path, workers: int):
     root = str(lfw_dir.resolve()) + "/"
     t = time.perf_counter()
     with mp.get_context("spawn").Pool(workers) as pool:
-        rows = {r[0]: r for r in pool.imap_unordered(_chip_job, [(root, i) for i in images],
-                                                     chunksize=32)}
+        rows = {
+            r[0]: r
+            for r in pool.imap_unordered(_chip_job, [(root, i) for i in images], chunksize=32)
+        }
     chips = np.stack([rows[i][1] for i in images])
     faces = np.array([rows[i][2] for i in images])
     fallback = np.array([rows[i][3] for i in images])
@@ -108,19 +112,24 @@ def load_chips(lfw_dir: Path, images: list[str], cache: Path, workers: int):
     return chips, faces, fallback
 
 
-def descriptors(chips: np.ndarray, variant: str, jitters: int, cache: Path,
-                workers: int) -> np.ndarray:
+def descriptors(
+    chips: np.ndarray, variant: str, jitters: int, cache: Path, workers: int
+) -> np.ndarray:
     path = cache / f"desc-{variant}-j{jitters}.npy"
     if path.exists():
         return np.load(path)
     t = time.perf_counter()
     parts = np.array_split(np.arange(len(chips)), workers * 16)
     with mp.get_context("spawn").Pool(workers) as pool:
-        out = np.concatenate(pool.map(_describe_job, [(chips[p], variant, jitters)
-                                                     for p in parts], chunksize=1))
+        out = np.concatenate(
+            pool.map(_describe_job, [(chips[p], variant, jitters) for p in parts], chunksize=1)
+        )
     dt = time.perf_counter() - t
-    print(f"{variant} j{jitters}: {len(chips)} descriptors in {dt:.0f} s "
-          f"({len(chips) / dt:.1f}/s with {workers} processes)", file=sys.stderr)
+    print(
+        f"{variant} j{jitters}: {len(chips)} descriptors in {dt:.0f} s "
+        f"({len(chips) / dt:.1f}/s with {workers} processes)",
+        file=sys.stderr,
+    )
     np.save(path, out)
     return out
 
@@ -131,8 +140,14 @@ def plain_from_cache(images: list[str], cache_dir: Path) -> np.ndarray:
     return np.stack([cached[i].descriptor for i in images])
 
 
-def export_mirror(lfw_dir: Path, images: list[str], mirror: np.ndarray, faces: np.ndarray,
-                  fallback: np.ndarray, cache_dir: Path) -> None:
+def export_mirror(
+    lfw_dir: Path,
+    images: list[str],
+    mirror: np.ndarray,
+    faces: np.ndarray,
+    fallback: np.ndarray,
+    cache_dir: Path,
+) -> None:
     """Append the mirror descriptors to ``superbrain faces evaluate``'s cache (views=mirror).
 
     They are the same computation (same chips, same network call); checked here against the
@@ -153,10 +168,17 @@ def export_mirror(lfw_dir: Path, images: list[str], mirror: np.ndarray, faces: n
     with path.open("a", encoding="utf-8") as fh:
         for i, img in enumerate(images):
             if img not in have:
-                fh.write(json.dumps({"img": img, "faces": int(faces[i]),
-                                     "fallback": bool(fallback[i]),
-                                     "desc": base64.b64encode(mirror[i].tobytes()).decode()})
-                         + "\n")
+                fh.write(
+                    json.dumps(
+                        {
+                            "img": img,
+                            "faces": int(faces[i]),
+                            "fallback": bool(fallback[i]),
+                            "desc": base64.b64encode(mirror[i].tobytes()).decode(),
+                        }
+                    )
+                    + "\n"
+                )
     print(f"exported {len(images) - len(have)} mirror descriptors to {path}", file=sys.stderr)
 
 
@@ -174,9 +196,11 @@ def score(name: str, desc: np.ndarray, index: dict[str, int], folds) -> None:
         same.append(np.array([p[2] for p in fold]))
     e = lfw.ten_fold(e_folds, same, "euclidean", higher_is_same=False)
     c = lfw.ten_fold(c_folds, same, "cosine", higher_is_same=True)
-    print(f"{name:<34} cosine {100 * c.mean:6.2f}% ± {100 * c.std:4.2f}  "
-          f"euclidean {100 * e.mean:6.2f}% ± {100 * e.std:4.2f}  "
-          f"TAR@1e-3 {c.tar_at_far['0.001']:.4f}")
+    print(
+        f"{name:<34} cosine {100 * c.mean:6.2f}% ± {100 * c.std:4.2f}  "
+        f"euclidean {100 * e.mean:6.2f}% ± {100 * e.std:4.2f}  "
+        f"TAR@1e-3 {c.tar_at_far['0.001']:.4f}"
+    )
 
 
 def main() -> None:
@@ -184,10 +208,18 @@ def main() -> None:
     ap.add_argument("--lfw", type=Path, default=REPO.parent / "shared" / "data" / "faces" / "lfw")
     ap.add_argument("--cache", type=Path, default=REPO / ".cache" / "faces" / "variants")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--jitters", type=int, nargs="*", default=[],
-                    help="also score descriptors averaged over this many jittered copies")
-    ap.add_argument("--export-mirror", action="store_true",
-                    help="add the mirror descriptors to the `faces evaluate` cache")
+    ap.add_argument(
+        "--jitters",
+        type=int,
+        nargs="*",
+        default=[],
+        help="also score descriptors averaged over this many jittered copies",
+    )
+    ap.add_argument(
+        "--export-mirror",
+        action="store_true",
+        help="add the mirror descriptors to the `faces evaluate` cache",
+    )
     args = ap.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     print(f"load {os.getloadavg()[0]:.2f}", file=sys.stderr)
@@ -195,8 +227,10 @@ def main() -> None:
     images = list(dict.fromkeys(img for fold in folds for a, b, _ in fold for img in (a, b)))
     index = {img: i for i, img in enumerate(images)}
     chips, faces, fallback = load_chips(args.lfw, images, args.cache, args.workers)
-    print(f"{len(images)} images, {int(fallback.sum())} detection failures, "
-          f"{int((faces > 1).sum())} with several faces")
+    print(
+        f"{len(images)} images, {int(fallback.sum())} detection failures, "
+        f"{int((faces > 1).sum())} with several faces"
+    )
     plain = plain_from_cache(images, args.cache.parent)
     check = _describe_job((chips[:20], "plain", 0))
     assert np.allclose(check, plain[:20], atol=1e-5), "chips differ from the evaluate cache"
@@ -210,8 +244,12 @@ def main() -> None:
     for n in args.jitters:
         jit = descriptors(chips, "plain", n, args.cache, args.workers)
         score(f"jitters {n}", jit, index, folds)
-        score(f"jitters {n}, mean with plain+mirror", (n * jit + plain + mirror) / (n + 2),
-              index, folds)
+        score(
+            f"jitters {n}, mean with plain+mirror",
+            (n * jit + plain + mirror) / (n + 2),
+            index,
+            folds,
+        )
     print(f"load {os.getloadavg()[0]:.2f}", file=sys.stderr)
 
 

@@ -45,8 +45,10 @@ def run(engines: dict[str, GraphStore], scale: float, samples: int) -> None:
     rng = random.Random(11)
     seeds = random_ids(rng, scale, samples)
     phones = int(350_000 * scale)
-    pairs = [(f"phone:13{rng.randrange(phones):09d}", f"phone:13{rng.randrange(phones):09d}")
-             for _ in range(max(10, samples // 2))]
+    pairs = [
+        (f"phone:13{rng.randrange(phones):09d}", f"phone:13{rng.randrange(phones):09d}")
+        for _ in range(max(10, samples // 2))
+    ]
     vehicles = [f"vehicle:浙A{rng.randrange(int(200_000 * scale)):06d}" for _ in range(10)]
     results: dict[str, dict[str, float]] = {}
     for name, gs in engines.items():
@@ -79,21 +81,31 @@ def run(engines: dict[str, GraphStore], scale: float, samples: int) -> None:
             except GraphError:
                 continue
             co.append((time.perf_counter() - t) * 1000)
-        results[name] = {"x50": pct(times, .5), "x95": pct(times, .95), "f95": pct(capped, .95),
-                         "p50": pct(paths, .5),
-                         "p95": pct(paths, .95), "c50": pct(co, .5) if co else float("nan")}
-        print(f"[{name}] 2-hop expansion ({len(seeds)} seeds, cap 2000, nodes p50 "
-              f"{sorted(sizes)[len(sizes) // 2]}): p50 {pct(times, .5):.1f} ms  p95 "
-              f"{pct(times, .95):.1f} ms; with fan-out cap {FANOUT}: p50 "
-              f"{pct(capped, .5):.1f} ms  p95 {pct(capped, .95):.1f} ms | shortest path "
-              f"({len(pairs)} pairs, "
-              f"{missing} none within 6): p50 {pct(paths, .5):.1f} ms  p95 "
-              f"{pct(paths, .95):.1f} ms | co-occurrence of one vehicle ({len(co)}): p50 "
-              f"{results[name]['c50']:.1f} ms", flush=True)
+        results[name] = {
+            "x50": pct(times, 0.5),
+            "x95": pct(times, 0.95),
+            "f95": pct(capped, 0.95),
+            "p50": pct(paths, 0.5),
+            "p95": pct(paths, 0.95),
+            "c50": pct(co, 0.5) if co else float("nan"),
+        }
+        print(
+            f"[{name}] 2-hop expansion ({len(seeds)} seeds, cap 2000, nodes p50 "
+            f"{sorted(sizes)[len(sizes) // 2]}): p50 {pct(times, 0.5):.1f} ms  p95 "
+            f"{pct(times, 0.95):.1f} ms; with fan-out cap {FANOUT}: p50 "
+            f"{pct(capped, 0.5):.1f} ms  p95 {pct(capped, 0.95):.1f} ms | shortest path "
+            f"({len(pairs)} pairs, "
+            f"{missing} none within 6): p50 {pct(paths, 0.5):.1f} ms  p95 "
+            f"{pct(paths, 0.95):.1f} ms | co-occurrence of one vehicle ({len(co)}): p50 "
+            f"{results[name]['c50']:.1f} ms",
+            flush=True,
+        )
     a, b = results["sqlite"], results["elasticsearch"]
-    print(f"ratio Elasticsearch / SQLite: 2-hop p95 ×{b['x95'] / a['x95']:.1f} (capped "
-          f"×{b['f95'] / a['f95']:.1f}), path p95 "
-          f"×{b['p95'] / a['p95']:.1f}, co-occurrence p50 ×{b['c50'] / a['c50']:.1f}")
+    print(
+        f"ratio Elasticsearch / SQLite: 2-hop p95 ×{b['x95'] / a['x95']:.1f} (capped "
+        f"×{b['f95'] / a['f95']:.1f}), path p95 "
+        f"×{b['p95'] / a['p95']:.1f}, co-occurrence p50 ×{b['c50'] / a['c50']:.1f}"
+    )
 
 
 def main() -> None:
@@ -103,31 +115,42 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=40)
     ap.add_argument("--threads", type=int, default=2, help="parallel bulk connections")
     ap.add_argument("--keep", action="store_true", help="keep the Elasticsearch indices")
-    ap.add_argument("--prefix", default="",
-                    help="index prefix (default: a new one); an earlier --keep run's prefix "
-                         "resumes its migration instead of copying again")
+    ap.add_argument(
+        "--prefix",
+        default="",
+        help="index prefix (default: a new one); an earlier --keep run's prefix "
+        "resumes its migration instead of copying again",
+    )
     args = ap.parse_args()
     path = cached(REPO / ".cache" / f"graph_bench_{args.scale:g}.sqlite", args.scale)
     store = Store(path)
     ensure_graph_indexes(store)
     client, shown = es_client(args.es, timeout=120)
-    index = EsLinkIndex(client, prefix=args.prefix or f"bench-graph-{uuid.uuid4().hex[:6]}",
-                        url=shown)
+    index = EsLinkIndex(
+        client, prefix=args.prefix or f"bench-graph-{uuid.uuid4().hex[:6]}", url=shown
+    )
     try:
         t = time.perf_counter()
         report = migrate(store, index, batch=20_000, threads=args.threads)
         took = time.perf_counter() - t
         client.options(request_timeout=600).indices.forcemerge(
-            index=f"{index.entities},{index.links}", max_num_segments=1)
+            index=f"{index.entities},{index.links}", max_num_segments=1
+        )
         size = index.store_bytes()
-        print(f"store: {report.total_entities:,} entities, {report.total_links:,} links; "
-              f"migrated in {took:.0f} s ({(report.entities + report.links) / took:,.0f} rows/s, "
-              f"{args.threads} bulk threads); Elasticsearch after force-merge: "
-              f"{size[index.links] / report.total_links:.0f} B per link, "
-              f"{size[index.entities] / report.total_entities:.0f} B per entity "
-              f"(primaries, no replica)", flush=True)
-        run({"sqlite": SqlGraphStore(store), "elasticsearch": EsGraphStore(index, store)},
-            args.scale, args.samples)
+        print(
+            f"store: {report.total_entities:,} entities, {report.total_links:,} links; "
+            f"migrated in {took:.0f} s ({(report.entities + report.links) / took:,.0f} rows/s, "
+            f"{args.threads} bulk threads); Elasticsearch after force-merge: "
+            f"{size[index.links] / report.total_links:.0f} B per link, "
+            f"{size[index.entities] / report.total_entities:.0f} B per entity "
+            f"(primaries, no replica)",
+            flush=True,
+        )
+        run(
+            {"sqlite": SqlGraphStore(store), "elasticsearch": EsGraphStore(index, store)},
+            args.scale,
+            args.samples,
+        )
     finally:
         if not args.keep:
             index.drop()

@@ -34,16 +34,31 @@ from search.es_links import EsLinkIndex, es_client
 class PreviousIndex(EsLinkIndex):
     """Link counts as before: a terms aggregation walking global ordinals."""
 
-    def link_counts(self, ids: Sequence[str], types: Sequence[str] | None = None,
-                    start: float | None = None, end: float | None = None) -> dict[str, int]:
+    def link_counts(
+        self,
+        ids: Sequence[str],
+        types: Sequence[str] | None = None,
+        start: float | None = None,
+        end: float | None = None,
+    ) -> dict[str, int]:
         out: dict[str, int] = {}
         chunk = list(ids)
-        aggs = {c: {"terms": {"field": c, "include": chunk, "size": len(chunk)}}
-                for c in ("source", "target")}
-        resp = self.client.search(index=self.links, size=0, aggs=aggs, query={"bool": {
-            "filter": self._filters(types, start, end), "should": [
-                {"terms": {"source": chunk}}, {"terms": {"target": chunk}}],
-            "minimum_should_match": 1}})
+        aggs = {
+            c: {"terms": {"field": c, "include": chunk, "size": len(chunk)}}
+            for c in ("source", "target")
+        }
+        resp = self.client.search(
+            index=self.links,
+            size=0,
+            aggs=aggs,
+            query={
+                "bool": {
+                    "filter": self._filters(types, start, end),
+                    "should": [{"terms": {"source": chunk}}, {"terms": {"target": chunk}}],
+                    "minimum_should_match": 1,
+                }
+            },
+        )
         for c in ("source", "target"):
             for b in resp["aggregations"][c]["buckets"]:
                 out[b["key"]] = out.get(b["key"], 0) + int(b["doc_count"])
@@ -53,14 +68,16 @@ class PreviousIndex(EsLinkIndex):
 class PreviousStore(EsGraphStore):
     """Links of a frontier as before: one query per column."""
 
-    def links_of(self, ids: Sequence[str], flt: LinkFilter,
-                 columns: tuple[str, ...] = ("source", "target")) -> Iterator[LinkTuple]:
+    def links_of(
+        self, ids: Sequence[str], flt: LinkFilter, columns: tuple[str, ...] = ("source", "target")
+    ) -> Iterator[LinkTuple]:
         for column in columns:
             yield from self.index.links_of(list(ids), column, flt.types, flt.start, flt.end)
 
 
-def writer(client: Any, index: str, stop: threading.Event, scale: float,
-           written: list[int]) -> None:
+def writer(
+    client: Any, index: str, stop: threading.Event, scale: float, written: list[int]
+) -> None:
     rng = random.Random(3)
     phones = int(350_000 * scale)
     n = 0
@@ -68,10 +85,16 @@ def writer(client: Any, index: str, stop: threading.Event, scale: float,
         ops: list[dict[str, Any]] = []
         for _ in range(2000):
             n += 1
-            ops += [{"index": {"_index": index, "_id": f"churn-{n}"}},
-                    {"type": "churn", "source": f"phone:13{rng.randrange(phones):09d}",
-                     "target": f"phone:13{rng.randrange(phones):09d}",
-                     "time": 1.77e9 + n, "record_uid": f"churn:{n}"}]
+            ops += [
+                {"index": {"_index": index, "_id": f"churn-{n}"}},
+                {
+                    "type": "churn",
+                    "source": f"phone:13{rng.randrange(phones):09d}",
+                    "target": f"phone:13{rng.randrange(phones):09d}",
+                    "time": 1.77e9 + n,
+                    "record_uid": f"churn:{n}",
+                },
+            ]
         client.bulk(operations=ops, refresh=True)
         written.append(n)
         stop.wait(1.0)
@@ -93,36 +116,43 @@ def main() -> None:
     seeds = random_ids(random.Random(11), args.scale, args.samples)
     stop = threading.Event()
     written: list[int] = [0]
-    churn = threading.Thread(target=writer, args=(new_client, current.index.links, stop,
-                                                  args.scale, written), daemon=True)
+    churn = threading.Thread(
+        target=writer,
+        args=(new_client, current.index.links, stop, args.scale, written),
+        daemon=True,
+    )
     if args.while_writing:
         churn.start()
         time.sleep(2)
     times: dict[str, list[float]] = {"previous": [], "current": []}
     try:
         for s in seeds[:3]:
-            expand(current, [s], depth=2, max_nodes=2000, max_fanout=args.cap,
-                   aliases=AliasMap())
+            expand(current, [s], depth=2, max_nodes=2000, max_fanout=args.cap, aliases=AliasMap())
         for i, s in enumerate(seeds):
             order = [("previous", previous), ("current", current)]
             for name, gs in order if i % 2 else reversed(order):
                 t = time.perf_counter()
-                expand(gs, [s], depth=2, max_nodes=2000, max_fanout=args.cap,
-                       aliases=AliasMap())
+                expand(gs, [s], depth=2, max_nodes=2000, max_fanout=args.cap, aliases=AliasMap())
                 times[name].append((time.perf_counter() - t) * 1000)
     finally:
         stop.set()
         if args.while_writing:
             churn.join()
             for i in range(1, written[-1] + 1, 5000):  # (no _delete_by_query in every build)
-                new_client.bulk(refresh=True, operations=[
-                    {"delete": {"_index": current.index.links, "_id": f"churn-{j}"}}
-                    for j in range(i, min(i + 5000, written[-1] + 1))])
-    print(f"2-hop expansions, fan-out cap {args.cap}, {len(seeds)} seeds, "
-          f"{'while 2,000 links/s are written' if args.while_writing else 'no writes'}; "
-          f"load {os.getloadavg()[0]:.1f}")
+                new_client.bulk(
+                    refresh=True,
+                    operations=[
+                        {"delete": {"_index": current.index.links, "_id": f"churn-{j}"}}
+                        for j in range(i, min(i + 5000, written[-1] + 1))
+                    ],
+                )
+    print(
+        f"2-hop expansions, fan-out cap {args.cap}, {len(seeds)} seeds, "
+        f"{'while 2,000 links/s are written' if args.while_writing else 'no writes'}; "
+        f"load {os.getloadavg()[0]:.1f}"
+    )
     for name, ts in times.items():
-        print(f"{name:>9}: p50 {pct(ts, .5):.0f} ms  p95 {pct(ts, .95):.0f} ms")
+        print(f"{name:>9}: p50 {pct(ts, 0.5):.0f} ms  p95 {pct(ts, 0.95):.0f} ms")
 
 
 if __name__ == "__main__":

@@ -36,8 +36,9 @@ def _peak_mib() -> float:
 def _variant(p: Any, rng: random.Random) -> tuple[dict[str, Any], str]:
     """A second written form of resident ``p`` and the variation's name."""
     dates = gi._formats(p.birth_date)
-    kind = rng.choice(("check", "swap", "legacy", "homophone", "pinyin", "latin", "trad",
-                       "partial"))
+    kind = rng.choice(
+        ("check", "swap", "legacy", "homophone", "pinyin", "latin", "trad", "partial")
+    )
     ident = gi._bad_digit(p.id_number, rng, range(6, 17))
     name, born, addr = p.name, rng.choice(list(dates.values())), p.address
     if kind == "swap":
@@ -54,32 +55,47 @@ def _variant(p: Any, rng: random.Random) -> tuple[dict[str, Any], str]:
         name = gi._traditional(p.name)
     elif kind == "partial":
         addr = gi._partial(p.address)
-    props = {"name": name, "birth_date": born, "gender": p.gender, "id_number": ident,
-             "address": addr}
+    props = {
+        "name": name,
+        "birth_date": born,
+        "gender": p.gender,
+        "id_number": ident,
+        "address": addr,
+    }
     return props, kind
 
 
 Raw = tuple[str, dict[str, Any], list[str]]  # entity id, properties, phones
 
 
-def records(n: int, dup_rate: float, family_rate: float, seed: int = 0
-            ) -> tuple[list[Raw], list[list[str]]]:
+def records(
+    n: int, dup_rate: float, family_rate: float, seed: int = 0
+) -> tuple[list[Raw], list[list[str]]]:
     """``n`` registry records plus the variants and brothers (as written); the true clusters."""
     truth: list[list[str]] = []
     return list(iter_records(n, dup_rate, family_rate, truth, seed)), truth
 
 
-def iter_records(n: int, dup_rate: float, family_rate: float, truth: list[list[str]],
-                 seed: int = 0) -> Iterator[Raw]:
+def iter_records(
+    n: int, dup_rate: float, family_rate: float, truth: list[list[str]], seed: int = 0
+) -> Iterator[Raw]:
     """:func:`records` one at a time (the true clusters are appended to ``truth``)."""
     world = World(seed)
     rng = random.Random(f"bench-er:{seed}")
     for i in range(n):
         p = world.person(i)
         eid = f"person:{p.id_number}"
-        yield (eid, {"name": p.name, "birth_date": p.birth_date.isoformat(),
-                     "gender": p.gender, "id_number": p.id_number, "address": p.address},
-               [p.phone])
+        yield (
+            eid,
+            {
+                "name": p.name,
+                "birth_date": p.birth_date.isoformat(),
+                "gender": p.gender,
+                "id_number": p.id_number,
+                "address": p.address,
+            },
+            [p.phone],
+        )
         r = rng.random()
         if r < dup_rate:
             props, _kind = _variant(p, rng)
@@ -89,9 +105,17 @@ def iter_records(n: int, dup_rate: float, family_rate: float, truth: list[list[s
         elif r < dup_rate + family_rate:  # a brother in the same flat with the family phone
             b = world.person(20_000_000 + i)
             name = p.name[0] + p.name[1:2] + ("军" if p.name[-1] != "军" else "华")
-            yield (f"person:{b.id_number}#b", {
-                "name": name, "birth_date": b.birth_date.isoformat(), "gender": b.gender,
-                "id_number": b.id_number, "address": p.address}, [p.phone])
+            yield (
+                f"person:{b.id_number}#b",
+                {
+                    "name": name,
+                    "birth_date": b.birth_date.isoformat(),
+                    "gender": b.gender,
+                    "id_number": b.id_number,
+                    "address": p.address,
+                },
+                [p.phone],
+            )
 
 
 def incremental(raw: list[Raw], new: int) -> None:
@@ -113,16 +137,27 @@ def incremental(raw: list[Raw], new: int) -> None:
             with store.transaction() as con:
                 con.executemany(
                     "INSERT INTO entities VALUES (?, 'person', ?, ?, ?, NULL, NULL)",
-                    [(eid, eid.split(":", 1)[1], props.get("name") or "",
-                      json.dumps(props, ensure_ascii=False))
-                     for eid, props, _ in rows])
+                    [
+                        (
+                            eid,
+                            eid.split(":", 1)[1],
+                            props.get("name") or "",
+                            json.dumps(props, ensure_ascii=False),
+                        )
+                        for eid, props, _ in rows
+                    ],
+                )
                 for eid, _, phones in rows:
                     for ph in phones:
-                        con.execute("INSERT OR IGNORE INTO entities VALUES "
-                                    "(?, 'phone', ?, ?, '{}', NULL, NULL)",
-                                    (f"phone:{ph}", ph, ph))
-                        con.execute("INSERT INTO links VALUES (?, 'owns', ?, ?, NULL, 'b', '{}')",
-                                    (f"{eid}>{ph}", eid, f"phone:{ph}"))
+                        con.execute(
+                            "INSERT OR IGNORE INTO entities VALUES "
+                            "(?, 'phone', ?, ?, '{}', NULL, NULL)",
+                            (f"phone:{ph}", ph, ph),
+                        )
+                        con.execute(
+                            "INSERT INTO links VALUES (?, 'owns', ?, ?, NULL, 'b', '{}')",
+                            (f"{eid}>{ph}", eid, f"phone:{ph}"),
+                        )
             return [eid for eid, _, _ in rows]
 
         put([r for i, r in enumerate(raw) if i not in late])
@@ -135,9 +170,11 @@ def incremental(raw: list[Raw], new: int) -> None:
         found = resolver.match_new(ids)
         t3 = time.perf_counter()
         store.close()
-    print(f"incremental: batch run over {len(raw) - len(late):,} persons {t1 - t0:.1f} s "
-          f"({len(batch):,} proposals); then {len(ids):,} new persons matched in "
-          f"{t3 - t2:.2f} s ({len(found):,} proposals) — {(t1 - t0) / (t3 - t2):.0f}× less")
+    print(
+        f"incremental: batch run over {len(raw) - len(late):,} persons {t1 - t0:.1f} s "
+        f"({len(batch):,} proposals); then {len(ids):,} new persons matched in "
+        f"{t3 - t2:.2f} s ({len(found):,} proposals) — {(t1 - t0) / (t3 - t2):.0f}× less"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -147,9 +184,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--family-rate", type=float, default=0.01)
     ap.add_argument("--threads", type=int, default=2, help="DuckDB threads (default 2)")
     ap.add_argument("--threshold", type=float, default=0.5, help="review threshold")
-    ap.add_argument("--incremental", type=int, default=0, metavar="K",
-                    help="also: batch-run a store without the last K duplicates, then match "
-                         "those K as a new ingest (time side by side)")
+    ap.add_argument(
+        "--incremental",
+        type=int,
+        default=0,
+        metavar="K",
+        help="also: batch-run a store without the last K duplicates, then match "
+        "those K as a new ingest (time side by side)",
+    )
     args = ap.parse_args(argv)
 
     tg = time.perf_counter()
@@ -181,18 +223,24 @@ def main(argv: list[str] | None = None) -> int:
     pairs = [(s.a, s.b, s.probability) for s in scored]
     m = evaluate(pairs, truth, args.threshold)
     n = recs.num_rows
-    print(f"records: {n:,} ({len(truth):,} planted duplicates, "
-          f"{n - args.n - len(truth):,} brothers sharing a phone and flat)")
+    print(
+        f"records: {n:,} ({len(truth):,} planted duplicates, "
+        f"{n - args.n - len(truth):,} brothers sharing a phone and flat)"
+    )
     print(f"pairs: all-pairs would be {n * (n - 1) // 2:,}; scored above 0.01: {len(scored):,}")
     gen_s = gen + (t0 - tg)
     feat_s = t1 - t0 - gen
     print(f"(generating the synthetic records: {gen_s:.1f} s, not counted)")
-    print(f"features: {feat_s:.1f} s   blocking + scoring (splink/DuckDB, {args.threads} "
-          f"threads): {t2 - t1:.1f} s   total: {feat_s + t2 - t1:.1f} s")
+    print(
+        f"features: {feat_s:.1f} s   blocking + scoring (splink/DuckDB, {args.threads} "
+        f"threads): {t2 - t1:.1f} s   total: {feat_s + t2 - t1:.1f} s"
+    )
     print(f"peak RSS: {_peak_mib():,.0f} MiB")
-    print(f"at the review threshold {args.threshold}: precision {m.precision:.4f}, recall "
-          f"{m.recall:.4f}, cluster F1 {m.cluster_f1:.4f} ({m.correct_pairs:,} of "
-          f"{m.proposed_pairs:,} proposed pairs right; {m.true_pairs:,} true pairs)")
+    print(
+        f"at the review threshold {args.threshold}: precision {m.precision:.4f}, recall "
+        f"{m.recall:.4f}, cluster F1 {m.cluster_f1:.4f} ({m.correct_pairs:,} of "
+        f"{m.proposed_pairs:,} proposed pairs right; {m.true_pairs:,} true pairs)"
+    )
     for a, b, s in m.false_pairs[:5]:
         print(f"  false: {a} ≈ {b} ({s:.3f})")
     for a, b in m.missed_pairs[:5]:

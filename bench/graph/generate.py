@@ -27,11 +27,20 @@ SPAN = 90 * 86400.0
 BATCH = 200_000
 
 # entity type -> count (per 1.0 scale); link type -> (count, source type, target type)
-ENTITIES = {"person": 400_000, "phone": 350_000, "vehicle": 200_000, "address": 45_000,
-            "device": 5_000}
-LINKS = {"called": (2_500_000, "phone", "phone"), "owns_phone": (350_000, "person", "phone"),
-         "owns_vehicle": (200_000, "person", "vehicle"),
-         "lives_at": (400_000, "person", "address"), "passed": (1_550_000, "vehicle", "device")}
+ENTITIES = {
+    "person": 400_000,
+    "phone": 350_000,
+    "vehicle": 200_000,
+    "address": 45_000,
+    "device": 5_000,
+}
+LINKS = {
+    "called": (2_500_000, "phone", "phone"),
+    "owns_phone": (350_000, "person", "phone"),
+    "owns_vehicle": (200_000, "person", "vehicle"),
+    "lives_at": (400_000, "person", "address"),
+    "passed": (1_550_000, "vehicle", "device"),
+}
 
 
 def key(etype: str, i: np.ndarray) -> list[str]:
@@ -63,9 +72,14 @@ def generate(path: Path, scale: float = 1.0, seed: int = 1) -> dict[str, float]:
     con.execute("PRAGMA journal_mode=OFF")
     con.execute("PRAGMA synchronous=OFF")
     con.execute("PRAGMA cache_size=-1000000")
-    indexes = [r[0] for r in con.execute(
-        "SELECT name FROM sqlite_master WHERE type='index' AND tbl_name IN ('links','entities') "
-        "AND sql IS NOT NULL")]
+    indexes = [
+        r[0]
+        for r in con.execute(
+            "SELECT name FROM sqlite_master WHERE type='index' "
+            "AND tbl_name IN ('links','entities') "
+            "AND sql IS NOT NULL"
+        )
+    ]
     for name in indexes:
         con.execute(f"DROP INDEX {name}")
     rng = np.random.default_rng(seed)
@@ -74,9 +88,10 @@ def generate(path: Path, scale: float = 1.0, seed: int = 1) -> dict[str, float]:
     for etype, n in counts.items():
         ids = key(etype, np.arange(n))
         con.execute("BEGIN")
-        con.executemany("INSERT INTO entities VALUES (?,?,?,?,?,?,?)",
-                        ((eid, etype, eid.split(":", 1)[1], "", "{}", None, None)
-                         for eid in ids))
+        con.executemany(
+            "INSERT INTO entities VALUES (?,?,?,?,?,?,?)",
+            ((eid, etype, eid.split(":", 1)[1], "", "{}", None, None) for eid in ids),
+        )
         con.execute("COMMIT")
     t_entities = time.monotonic() - started
     n_links = 0
@@ -97,23 +112,41 @@ def generate(path: Path, scale: float = 1.0, seed: int = 1) -> dict[str, float]:
             times = T0 + rng.random(size) * SPAN
             sk, tk = key(st, src), key(tt, tgt)
             con.execute("BEGIN")
-            con.executemany("INSERT INTO links VALUES (?,?,?,?,?,?,'{}')", (
-                (f"{n_links + j:024x}", real_type, sk[j], tk[j], float(times[j]),
-                 f"bench:{n_links + j}") for j in range(size)))
+            con.executemany(
+                "INSERT INTO links VALUES (?,?,?,?,?,?,'{}')",
+                (
+                    (
+                        f"{n_links + j:024x}",
+                        real_type,
+                        sk[j],
+                        tk[j],
+                        float(times[j]),
+                        f"bench:{n_links + j}",
+                    )
+                    for j in range(size)
+                ),
+            )
             con.execute("COMMIT")
             n_links += size
             print(f"  {n_links:,} links", file=sys.stderr)
     t_links = time.monotonic() - started - t_entities
-    con.execute("INSERT OR REPLACE INTO meta VALUES ('graph_bench', ?)",
-                (json.dumps({"scale": scale, "seed": seed}),))
+    con.execute(
+        "INSERT OR REPLACE INTO meta VALUES ('graph_bench', ?)",
+        (json.dumps({"scale": scale, "seed": seed}),),
+    )
     con.close()
     t0 = time.monotonic()
     Store(path).close()  # recreates the dropped indexes
     con = sqlite3.connect(path)
     con.execute("ANALYZE")
     con.close()
-    return {"entities": sum(counts.values()), "links": n_links, "entities_s": t_entities,
-            "links_s": t_links, "indexes_s": time.monotonic() - t0}
+    return {
+        "entities": sum(counts.values()),
+        "links": n_links,
+        "entities_s": t_entities,
+        "links_s": t_links,
+        "indexes_s": time.monotonic() - t0,
+    }
 
 
 def cached(path: Path = DEFAULT_PATH, scale: float = 1.0, seed: int = 1) -> Path:
@@ -129,9 +162,12 @@ def cached(path: Path = DEFAULT_PATH, scale: float = 1.0, seed: int = 1) -> Path
             pass
     print(f"generating {path} (scale {scale}) …", file=sys.stderr)
     stats = generate(path, scale, seed)
-    print(f"generated {stats['entities']:,} entities in {stats['entities_s']:.0f} s, "
-          f"{stats['links']:,} links in {stats['links_s']:.0f} s, "
-          f"indexes in {stats['indexes_s']:.0f} s", file=sys.stderr)
+    print(
+        f"generated {stats['entities']:,} entities in {stats['entities_s']:.0f} s, "
+        f"{stats['links']:,} links in {stats['links_s']:.0f} s, "
+        f"indexes in {stats['indexes_s']:.0f} s",
+        file=sys.stderr,
+    )
     return path
 
 

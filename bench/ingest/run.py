@@ -91,10 +91,16 @@ def worker(config: str, path: Path, batch: int, profile: bool) -> dict[str, obje
             result["profile"] = out.getvalue()
         store_mb = sum(f.stat().st_size for f in Path(tmp, "ws").glob("store.sqlite*")) / 2**20
         ws.close()
-    result.update(records=records, rejects=rejects, seconds=seconds, cpu=cpu,
-                  rate=records / seconds if seconds else 0.0,
-                  cpu_rate=records / cpu if cpu else 0.0, rss_mb=_peak_rss_mb(),
-                  store_mb=store_mb)
+    result.update(
+        records=records,
+        rejects=rejects,
+        seconds=seconds,
+        cpu=cpu,
+        rate=records / seconds if seconds else 0.0,
+        cpu_rate=records / cpu if cpu else 0.0,
+        rss_mb=_peak_rss_mb(),
+        store_mb=store_mb,
+    )
     return result
 
 
@@ -104,8 +110,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--batch-size", type=int, default=2000)
     parser.add_argument("--cache", type=Path, default=REPO / "bench" / "ingest" / ".cache")
-    parser.add_argument("--configs", default=",".join(CONFIGS),
-                        help=f"comma-separated subset of {','.join(CONFIGS)}")
+    parser.add_argument(
+        "--configs",
+        default=",".join(CONFIGS),
+        help=f"comma-separated subset of {','.join(CONFIGS)}",
+    )
     parser.add_argument("--profile", default="", help="configuration to run under cProfile")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
@@ -121,12 +130,24 @@ def main(argv: list[str] | None = None) -> int:
     size_mb = path.stat().st_size / 2**20
     gen = f"generated in {gen_seconds:.1f} s" if gen_seconds is not None else "cached"
     print(f"load average at the start: {os.getloadavg()[0]:.1f}")
-    print(f"input: {path} — {args.rows:,} rows, {size_mb:,.1f} MiB ({gen}), "
-          f"batch {args.batch_size}, python {sys.version.split()[0]}, {os.cpu_count()} cpus")
+    print(
+        f"input: {path} — {args.rows:,} rows, {size_mb:,.1f} MiB ({gen}), "
+        f"batch {args.batch_size}, python {sys.version.split()[0]}, {os.cpu_count()} cpus"
+    )
     results = []
     for config in args.configs.split(","):
-        cmd = [sys.executable, __file__, "--worker", config, "--file", str(path),
-               "--batch-size", str(args.batch_size), "--profile", args.profile]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--worker",
+            config,
+            "--file",
+            str(path),
+            "--batch-size",
+            str(args.batch_size),
+            "--profile",
+            args.profile,
+        ]
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             print(f"{config}: FAILED\n{done.stderr[-2000:]}")
@@ -136,24 +157,30 @@ def main(argv: list[str] | None = None) -> int:
         if "profile" in res:
             print(f"--- cProfile of {config} ---\n{res['profile']}")
     base = next((r for r in results if r["config"] == "store" and "skipped" not in r), None)
-    print(f"{'config':<10} {'records':>10} {'wall s':>8} {'rec/s wall':>11} {'CPU s':>8} "
-          f"{'rec/s CPU':>10} {'peak RSS':>10} {'store':>9} {'CPU vs store':>13}")
+    print(
+        f"{'config':<10} {'records':>10} {'wall s':>8} {'rec/s wall':>11} {'CPU s':>8} "
+        f"{'rec/s CPU':>10} {'peak RSS':>10} {'store':>9} {'CPU vs store':>13}"
+    )
     for r in results:
         if "skipped" in r:
             print(f"{r['config']:<10} skipped: {r['skipped']}")
             continue
         ratio = f"{r['cpu'] / base['cpu']:.2f}x" if base else "-"
         store = f"{r['store_mb']:.0f} MiB" if r["config"] in ("store", "stages") else "-"
-        print(f"{r['config']:<10} {r['records']:>10,} {r['seconds']:>8.1f} {r['rate']:>11,.0f} "
-              f"{r['cpu']:>8.1f} {r['cpu_rate']:>10,.0f} {r['rss_mb']:>7.0f} MiB {store:>9} "
-              f"{ratio:>13}")
+        print(
+            f"{r['config']:<10} {r['records']:>10,} {r['seconds']:>8.1f} {r['rate']:>11,.0f} "
+            f"{r['cpu']:>8.1f} {r['cpu_rate']:>10,.0f} {r['rss_mb']:>7.0f} MiB {store:>9} "
+            f"{ratio:>13}"
+        )
         if r.get("stages"):
             print(f"{'':<10} stages: {', '.join(r['stages'])}")
         if r.get("rejects"):
             print(f"{'':<10} rejects: {r['rejects']:,}")
     load = os.getloadavg()
-    print(f"load average at the end: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
-          f"(wall times stretch when the machine is shared; CPU seconds are this process's own)")
+    print(
+        f"load average at the end: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
+        f"(wall times stretch when the machine is shared; CPU seconds are this process's own)"
+    )
     return 0
 
 

@@ -45,8 +45,10 @@ def pct(values: list[float], p: float) -> float:
 
 
 def row(label: str, ms: list[float]) -> str:
-    return (f"{label:<44} {len(ms):>6} {statistics.fmean(ms):8.3f} {pct(ms, 50):8.3f} "
-            f"{pct(ms, 95):8.3f} {pct(ms, 99):8.3f} {max(ms):8.3f}")
+    return (
+        f"{label:<44} {len(ms):>6} {statistics.fmean(ms):8.3f} {pct(ms, 50):8.3f} "
+        f"{pct(ms, 95):8.3f} {pct(ms, 99):8.3f} {max(ms):8.3f}"
+    )
 
 
 def python_recommend(ops: OpsService, incident_id: int, limit: int = 5) -> list[str]:
@@ -84,28 +86,52 @@ def main() -> int:
                 lat, lon = 30.45 + rng.random() * 0.5, 120.5 + rng.random() * 0.6
                 utype = rng.choice(TYPES)
                 caps = ops.config.unit_types[utype].capabilities
-                status = "available" if rng.random() < 0.8 else rng.choice(
-                    ["dispatched", "en_route", "on_scene", "off_duty"])
+                status = (
+                    "available"
+                    if rng.random() < 0.8
+                    else rng.choice(["dispatched", "en_route", "on_scene", "off_duty"])
+                )
                 age = rng.random() * 20 * 60  # some positions are stale (> 10 min)
                 tx.con.execute(
                     "INSERT INTO ops_units (id, name, type, capabilities, precinct, district, "
                     "status, lat, lon, position_at, status_at, version, updated_at) "
                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,1,?)",
-                    (f"U{i:04d}", f"unit {i}", utype, json.dumps(list(caps)),
-                     "", "", status, lat, lon, now - age, now, now))
+                    (
+                        f"U{i:04d}",
+                        f"unit {i}",
+                        utype,
+                        json.dumps(list(caps)),
+                        "",
+                        "",
+                        status,
+                        lat,
+                        lon,
+                        now - age,
+                        now,
+                        now,
+                    ),
+                )
         t_units = time.perf_counter() - t
         t = time.perf_counter()
         records = []
         base = datetime.now(UTC).timestamp()
         for i in range(args.incidents):
-            records.append(Record(
-                source="incidents", id=f"C{i:06d}", type="incident_report",
-                time=datetime.fromtimestamp(base - rng.random() * 7200, tz=UTC),
-                geo=(30.45 + rng.random() * 0.5, 120.5 + rng.random() * 0.6),
-                fields={"category": rng.choice(CATEGORIES), "priority": rng.randint(1, 4),
-                        "status": "待处置"}))
+            records.append(
+                Record(
+                    source="incidents",
+                    id=f"C{i:06d}",
+                    type="incident_report",
+                    time=datetime.fromtimestamp(base - rng.random() * 7200, tz=UTC),
+                    geo=(30.45 + rng.random() * 0.5, 120.5 + rng.random() * 0.6),
+                    fields={
+                        "category": rng.choice(CATEGORIES),
+                        "priority": rng.randint(1, 4),
+                        "status": "待处置",
+                    },
+                )
+            )
         for start in range(0, len(records), 2000):
-            ops.intake.ingest_records(records[start:start + 2000])
+            ops.intake.ingest_records(records[start : start + 2000])
         t_incidents = time.perf_counter() - t
         open_ids = [i.id for i in ops.incidents.list(open_only=True)]
         assert len(open_ids) == args.incidents, len(open_ids)
@@ -120,8 +146,9 @@ def main() -> int:
 
         cold = []
         for n, iid in enumerate(sample[: args.samples // 2]):
-            ops.units.update_position(f"U{n % args.units:04d}", 30.45 + rng.random() * 0.5,
-                                      120.5 + rng.random() * 0.6)
+            ops.units.update_position(
+                f"U{n % args.units:04d}", 30.45 + rng.random() * 0.5, 120.5 + rng.random() * 0.6
+            )
             t = time.perf_counter()
             ops.dispatch.recommend(iid)
             cold.append((time.perf_counter() - t) * 1000)
@@ -142,22 +169,32 @@ def main() -> int:
         t_open = time.perf_counter() - t
         ws.close()
 
-    print(f"superbrain ops recommendation benchmark: {args.units:,} units, "
-          f"{args.incidents:,} open incidents, python {sys.version.split()[0]}, "
-          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end")
-    print(f"setup: units {t_units:.2f} s, incidents via intake {t_incidents:.2f} s "
-          f"({args.incidents / t_incidents:,.0f}/s)")
-    print(f"{'latency per recommendation (ms)':<44} {'n':>6} {'mean':>8} {'p50':>8} "
-          f"{'p95':>8} {'p99':>8} {'max':>8}")
+    print(
+        f"superbrain ops recommendation benchmark: {args.units:,} units, "
+        f"{args.incidents:,} open incidents, python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end"
+    )
+    print(
+        f"setup: units {t_units:.2f} s, incidents via intake {t_incidents:.2f} s "
+        f"({args.incidents / t_incidents:,.0f}/s)"
+    )
+    print(
+        f"{'latency per recommendation (ms)':<44} {'n':>6} {'mean':>8} {'p50':>8} "
+        f"{'p95':>8} {'p99':>8} {'max':>8}"
+    )
     print(row("recommend(), snapshot cached", warm))
     print(row("recommend(), a unit moved just before", cold))
     print(row("recommend(), numpy (same sample as below)", vec))
     print(row("pure-Python loop over units (baseline)", baseline))
-    print(f"ratio baseline / numpy: p50 {pct(baseline, 50) / pct(vec, 50):.1f}x, "
-          f"p95 {pct(baseline, 95) / pct(vec, 95):.1f}x "
-          f"(identical unit lists on all {len(vec)} samples)")
-    print(f"recommend_open(): best 3 units for {len(overview):,} open incidents in "
-          f"{t_open * 1000:.0f} ms ({t_open / len(overview) * 1e6:.1f} µs per incident)")
+    print(
+        f"ratio baseline / numpy: p50 {pct(baseline, 50) / pct(vec, 50):.1f}x, "
+        f"p95 {pct(baseline, 95) / pct(vec, 95):.1f}x "
+        f"(identical unit lists on all {len(vec)} samples)"
+    )
+    print(
+        f"recommend_open(): best 3 units for {len(overview):,} open incidents in "
+        f"{t_open * 1000:.0f} ms ({t_open / len(overview) * 1e6:.1f} µs per incident)"
+    )
     return 0
 
 

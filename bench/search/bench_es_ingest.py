@@ -39,10 +39,10 @@ from search.es_links import es_client
 
 
 def fresh(client: Any, registry: FieldRegistry, name: str, threads: int) -> ElasticsearchBackend:
-    client.indices.delete(index=f"{name}-*", ignore_unavailable=True, allow_no_indices=True,
-                          expand_wildcards="all")
-    backend = ElasticsearchBackend(client, registry, prefix=name, url="bench",
-                                   bulk_threads=threads)
+    client.indices.delete(
+        index=f"{name}-*", ignore_unavailable=True, allow_no_indices=True, expand_wildcards="all"
+    )
+    backend = ElasticsearchBackend(client, registry, prefix=name, url="bench", bulk_threads=threads)
     backend._ensure_alias("incident")
     return backend
 
@@ -54,10 +54,13 @@ def timed(backend: ElasticsearchBackend, n: int, fn: Any) -> dict[str, float]:
     wall = time.perf_counter() - t0
     count = int(backend.client.count(index=backend.type_alias("incident"))["count"])
     if count != n or done != n:
-        raise SystemExit(f"{backend.prefix}: {done} acknowledged, {count} in the index, "
-                         f"{n} sent")
-    return {"rate": n / wall, "cpu": (process_cpu() - cpu0) / n * 1e6,
-            "node": (es_cpu(backend) - node0) / n * 1e6, "wall": wall}
+        raise SystemExit(f"{backend.prefix}: {done} acknowledged, {count} in the index, {n} sent")
+    return {
+        "rate": n / wall,
+        "cpu": (process_cpu() - cpu0) / n * 1e6,
+        "node": (es_cpu(backend) - node0) / n * 1e6,
+        "wall": wall,
+    }
 
 
 def main() -> int:
@@ -79,8 +82,9 @@ def main() -> int:
     try:
         for rnd in range(args.rounds):
             limit = fresh(client, registry, "sbingest-limit", args.threads)
-            bodies = list(EsDocBuilder(registry).bodies(records, limit.type_alias,
-                                                        chunk=args.chunk))
+            bodies = list(
+                EsDocBuilder(registry).bodies(records, limit.type_alias, chunk=args.chunk)
+            )
             loader = ParallelBulk(client, "bench", threads=args.threads)
 
             def send(loader: ParallelBulk = loader, bodies: list[Any] = bodies) -> int:
@@ -94,11 +98,10 @@ def main() -> int:
             def index_all(backend: ElasticsearchBackend = ours) -> int:
                 done = 0
                 for i in range(0, n, 10_000):
-                    done += backend.index(records[i:i + 10_000]).indexed
+                    done += backend.index(records[i : i + 10_000]).indexed
                 return done
 
-            rows.append(("superbrain (compiled builder, parallel bulk)",
-                         timed(ours, n, index_all)))
+            rows.append(("superbrain (compiled builder, parallel bulk)", timed(ours, n, index_all)))
             print(rnd, *rows[-1], flush=True)
         if not args.skip_before:
             from elasticsearch import helpers
@@ -106,26 +109,50 @@ def main() -> int:
             old = fresh(client, registry, "sbingest-before", 1)
 
             def before() -> int:
-                actions = ({"_op_type": "index", "_index": old.type_alias(r.type), "_id": r.uid,
-                            "_source": es_doc(build_doc(r, registry))} for r in records)
-                return sum(ok for ok, _ in helpers.streaming_bulk(
-                    client, actions, chunk_size=args.chunk, max_retries=6,
-                    initial_backoff=0.5, raise_on_error=False))
+                actions = (
+                    {
+                        "_op_type": "index",
+                        "_index": old.type_alias(r.type),
+                        "_id": r.uid,
+                        "_source": es_doc(build_doc(r, registry)),
+                    }
+                    for r in records
+                )
+                return sum(
+                    ok
+                    for ok, _ in helpers.streaming_bulk(
+                        client,
+                        actions,
+                        chunk_size=args.chunk,
+                        max_retries=6,
+                        initial_backoff=0.5,
+                        raise_on_error=False,
+                    )
+                )
 
             rows.append(("before (Python dicts, one stream)", timed(old, n, before)))
     finally:
-        client.indices.delete(index="sbingest-*", ignore_unavailable=True,
-                              allow_no_indices=True, expand_wildcards="all")
-    print(f"{n:,} records, {args.threads} bulk connections, {args.chunk} records per request; "
-          f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the end")
+        client.indices.delete(
+            index="sbingest-*",
+            ignore_unavailable=True,
+            allow_no_indices=True,
+            expand_wildcards="all",
+        )
+    print(
+        f"{n:,} records, {args.threads} bulk connections, {args.chunk} records per request; "
+        f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the end"
+    )
     print(f"{'run':<48}{'rec/s':>9}{'client µs/rec':>15}{'node µs/rec':>13}")
     for name, r in rows:
         print(f"{name:<48}{r['rate']:>9,.0f}{r['cpu']:>15.1f}{r['node']:>13.1f}")
     limits = [r["rate"] for name, r in rows if name.startswith("limit")]
     ours_r = [r["rate"] for name, r in rows if name.startswith("superbrain")]
     ratios = [o / lim for o, lim in zip(ours_r, limits, strict=True)]
-    print("superbrain / limit by rate: " + ", ".join(f"{x:.2f}" for x in ratios)
-          + f" (mean {sum(ratios) / len(ratios):.2f})")
+    print(
+        "superbrain / limit by rate: "
+        + ", ".join(f"{x:.2f}" for x in ratios)
+        + f" (mean {sum(ratios) / len(ratios):.2f})"
+    )
     return 0
 
 

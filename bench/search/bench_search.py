@@ -31,21 +31,42 @@ from search.analysis import tokenize
 from search.document import FieldRegistry
 from search.model import Filters, SearchRequest
 
-SCHEMA = RecordSchema("incident", "Incident", (
-    FieldSpec("summary", FieldRole.TEXT), FieldSpec("category", FieldRole.KEYWORD),
-    FieldSpec("district", FieldRole.KEYWORD),
-    FieldSpec("plate", FieldRole.IDENTIFIER, normalizer="plate"),
-    FieldSpec("phone", FieldRole.IDENTIFIER, normalizer="phone"),
-    FieldSpec("loss", FieldRole.NUMBER)))
+SCHEMA = RecordSchema(
+    "incident",
+    "Incident",
+    (
+        FieldSpec("summary", FieldRole.TEXT),
+        FieldSpec("category", FieldRole.KEYWORD),
+        FieldSpec("district", FieldRole.KEYWORD),
+        FieldSpec("plate", FieldRole.IDENTIFIER, normalizer="plate"),
+        FieldSpec("phone", FieldRole.IDENTIFIER, normalizer="phone"),
+        FieldSpec("loss", FieldRole.NUMBER),
+    ),
+)
 CATEGORIES = ["盗窃", "诈骗", "纠纷", "交通", "可疑车辆", "抢劫", "Burglary", "Fraud"]
 DISTRICTS = ["西湖区", "上城区", "拱墅区", "滨江区", "余杭区", "萧山区", "临平区", "钱塘区"]
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 GIVEN = "建国伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英"
-CN = ["嫌疑人入室盗窃后逃离现场", "受害人报称手机被盗", "电信诈骗案件，受害人被骗", "两车发生剐蹭",
-      "群众报警称有可疑人员徘徊", "夜间发生入户抢劫", "民警到场后调解纠纷",
-      "室内财物被盗，门锁损坏", "驾驶可疑车辆多次出现", "嫌疑人持刀威胁受害人"]
-EN = ["suspect fled on foot", "burglary reported at a warehouse", "fraud call about a parcel",
-      "vehicle seen near the bank", "witness heard glass breaking", "stolen bicycle reported"]
+CN = [
+    "嫌疑人入室盗窃后逃离现场",
+    "受害人报称手机被盗",
+    "电信诈骗案件，受害人被骗",
+    "两车发生剐蹭",
+    "群众报警称有可疑人员徘徊",
+    "夜间发生入户抢劫",
+    "民警到场后调解纠纷",
+    "室内财物被盗，门锁损坏",
+    "驾驶可疑车辆多次出现",
+    "嫌疑人持刀威胁受害人",
+]
+EN = [
+    "suspect fled on foot",
+    "burglary reported at a warehouse",
+    "fraud call about a parcel",
+    "vehicle seen near the bank",
+    "witness heard glass breaking",
+    "stolen bicycle reported",
+]
 QUERIES: list[tuple[str, str, Filters, tuple[str, ...]]] = [
     ("term", "burglary", Filters(), ()),
     ("phrase", '"suspect fled"', Filters(), ()),
@@ -69,13 +90,20 @@ def generate(n: int, seed: int = 7) -> Iterator[Record]:
         if rnd.random() < 0.3:
             parts.append(f"车牌{plate[0]}{plate[1]}·{plate[2:]}")
         yield Record(
-            source="bench", id=str(i), type="incident",
+            source="bench",
+            id=str(i),
+            type="incident",
             time=start + timedelta(seconds=rnd.randrange(0, 180 * 86400)),
             geo=(30.0 + rnd.random() * 0.6, 119.8 + rnd.random() * 0.8),
             text={"summary": "，".join(parts)},
-            fields={"category": rnd.choice(CATEGORIES), "district": rnd.choice(DISTRICTS),
-                    "plate": plate, "phone": f"1{rnd.randrange(3, 9)}{rnd.randrange(10**9):09d}",
-                    "loss": rnd.randrange(0, 100000)})
+            fields={
+                "category": rnd.choice(CATEGORIES),
+                "district": rnd.choice(DISTRICTS),
+                "plate": plate,
+                "phone": f"1{rnd.randrange(3, 9)}{rnd.randrange(10**9):09d}",
+                "loss": rnd.randrange(0, 100000),
+            },
+        )
 
 
 def _plate_query() -> str:
@@ -83,8 +111,9 @@ def _plate_query() -> str:
     return f"{plate[:2]}·{plate[2:]}"
 
 
-QUERIES = [(label, _plate_query() if q == "PLATE" else q, f, facets)
-           for label, q, f, facets in QUERIES]
+QUERIES = [
+    (label, _plate_query() if q == "PLATE" else q, f, facets) for label, q, f, facets in QUERIES
+]
 
 
 def batches(n: int, size: int) -> Iterator[list[Record]]:
@@ -111,8 +140,10 @@ def latency(fn: Callable[[], object], reps: int) -> tuple[float, float]:
 
 def process_cpu() -> float:
     """CPU seconds of this process (all threads) and its finished children."""
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
-        resource.RUSAGE_CHILDREN)
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
@@ -122,8 +153,9 @@ def es_cpu(backend: object) -> float:
     return sum(n["process"]["cpu"]["total_in_millis"] for n in stats["nodes"].values()) / 1000
 
 
-def bench_backend(backend: object, n: int, reps: int,
-                  server_cpu: Callable[[], float] | None = None) -> dict[str, object]:
+def bench_backend(
+    backend: object, n: int, reps: int, server_cpu: Callable[[], float] | None = None
+) -> dict[str, object]:
     load0 = os.getloadavg()[0]
     t0, cpu0, server0 = time.perf_counter(), process_cpu(), server_cpu() if server_cpu else 0.0
     for batch in batches(n, 10_000):
@@ -145,17 +177,27 @@ def bench_fts5(n: int, reps: int, folder: Path) -> dict[str, object]:
     load0 = os.getloadavg()[0]
     con = sqlite3.connect(folder / "fts.sqlite")
     con.execute("PRAGMA journal_mode=WAL")
-    con.execute("CREATE VIRTUAL TABLE docs USING fts5(body, ids, uid UNINDEXED, "
-                "category UNINDEXED, district UNINDEXED, time UNINDEXED, "
-                "tokenize='unicode61 remove_diacritics 0')")
+    con.execute(
+        "CREATE VIRTUAL TABLE docs USING fts5(body, ids, uid UNINDEXED, "
+        "category UNINDEXED, district UNINDEXED, time UNINDEXED, "
+        "tokenize='unicode61 remove_diacritics 0')"
+    )
     t0, cpu0 = time.perf_counter(), process_cpu()
     for batch in batches(n, 10_000):
         rows = []
         for r in batch:
             f = r.fields
             body = " ".join(tokenize(f"{r.text['summary']} {f['category']} {f['district']}"))
-            rows.append((body, f"{f['plate']} {f['phone']}", r.uid, f["category"],
-                         f["district"], r.time.timestamp() if r.time else None))
+            rows.append(
+                (
+                    body,
+                    f"{f['plate']} {f['phone']}",
+                    r.uid,
+                    f["category"],
+                    f["district"],
+                    r.time.timestamp() if r.time else None,
+                )
+            )
         with con:
             con.executemany("INSERT INTO docs VALUES (?,?,?,?,?,?)", rows)
     rate = n / (time.perf_counter() - t0)
@@ -165,13 +207,16 @@ def bench_fts5(n: int, reps: int, folder: Path) -> dict[str, object]:
         def run() -> object:
             sql = f"SELECT uid FROM docs WHERE docs MATCH ? {where} ORDER BY rank LIMIT 20"
             rows = con.execute(sql, (expr,)).fetchall()
-            con.execute(f"SELECT count(*) FROM docs WHERE docs MATCH ? {where}",
-                        (expr,)).fetchone()
+            con.execute(f"SELECT count(*) FROM docs WHERE docs MATCH ? {where}", (expr,)).fetchone()
             if facets:
                 for col in ("category", "district", "date(time, 'unixepoch', '+8 hours')"):
-                    con.execute(f"SELECT {col}, count(*) FROM docs WHERE docs MATCH ? "
-                                f"GROUP BY 1 ORDER BY 2 DESC LIMIT 20", (expr,)).fetchall()
+                    con.execute(
+                        f"SELECT {col}, count(*) FROM docs WHERE docs MATCH ? "
+                        f"GROUP BY 1 ORDER BY 2 DESC LIMIT 20",
+                        (expr,),
+                    ).fetchall()
             return rows
+
         return run
 
     since = datetime(2024, 3, 1).timestamp()
@@ -181,8 +226,9 @@ def bench_fts5(n: int, reps: int, folder: Path) -> dict[str, object]:
         "chinese phrase": match('body:"入 室 盗 窃"'),
         "name": match('body:"王 建 国"'),
         "plate": match(f'ids:"{_plate_query().replace("·", "")}"'),
-        "bool+filter": match('body:("盗 窃" OR "诈 骗") NOT body:"西 湖 区"',
-                             f"AND time >= {since}"),
+        "bool+filter": match(
+            'body:("盗 窃" OR "诈 骗") NOT body:"西 湖 区"', f"AND time >= {since}"
+        ),
         "facets": match('body:"诈 骗"', facets=True),
     }
     out: dict[str, object] = {"ingest": rate, "cpu": cpu / n * 1e6}
@@ -197,11 +243,19 @@ def main() -> int:
     ap.add_argument("--records", type=int, default=1_000_000)
     ap.add_argument("--reps", type=int, default=50)
     ap.add_argument("--es-url", default=os.environ.get("SUPERBRAIN_ES_URL", ""))
-    ap.add_argument("--es-records", type=int, default=0,
-                    help="index only this many records into Elasticsearch (its ingest rate on a "
-                         "prefix, queries then run on that smaller index); default: --records")
-    ap.add_argument("--index-workers", type=int, default=None,
-                    help="embedded engine's document worker processes (default: its own choice)")
+    ap.add_argument(
+        "--es-records",
+        type=int,
+        default=0,
+        help="index only this many records into Elasticsearch (its ingest rate on a "
+        "prefix, queries then run on that smaller index); default: --records",
+    )
+    ap.add_argument(
+        "--index-workers",
+        type=int,
+        default=None,
+        help="embedded engine's document worker processes (default: its own choice)",
+    )
     args = ap.parse_args()
     registry = FieldRegistry.from_schemas([SCHEMA])
     results: dict[str, dict[str, object]] = {}
@@ -219,15 +273,23 @@ def main() -> int:
 
             print("elasticsearch: indexing …", file=sys.stderr)
             es = ElasticsearchBackend.from_config(
-                SearchConfig("elasticsearch", args.es_url, "", "", "", "", "sbbench"), registry)
-            es.client.indices.delete(index="sbbench-*", ignore_unavailable=True,
-                                     allow_no_indices=True, expand_wildcards="all")
+                SearchConfig("elasticsearch", args.es_url, "", "", "", "", "sbbench"), registry
+            )
+            es.client.indices.delete(
+                index="sbbench-*",
+                ignore_unavailable=True,
+                allow_no_indices=True,
+                expand_wildcards="all",
+            )
             es_records = args.es_records or args.records
-            results["elasticsearch"] = bench_backend(es, es_records, args.reps,
-                                                     lambda: es_cpu(es))
+            results["elasticsearch"] = bench_backend(es, es_records, args.reps, lambda: es_cpu(es))
             results["elasticsearch"]["records"] = es_records
-            es.client.indices.delete(index="sbbench-*", ignore_unavailable=True,
-                                     allow_no_indices=True, expand_wildcards="all")
+            es.client.indices.delete(
+                index="sbbench-*",
+                ignore_unavailable=True,
+                allow_no_indices=True,
+                expand_wildcards="all",
+            )
             es.close()
         print("sqlite fts5: indexing …", file=sys.stderr)
         results["fts5"] = bench_fts5(args.records, args.reps, Path(tmp))
@@ -236,35 +298,65 @@ def main() -> int:
     w, rw = 17, 12  # engine and ratio column widths
 
     def row(label: str, cells: list[str], ratios: list[float], tail: str = "") -> None:
-        print(f"{label:<17}" + "".join(f"{c:>{w}}" for c in cells)
-              + "".join(f"{r:>{rw - 1}.1f}x" for r in ratios) + tail)
+        print(
+            f"{label:<17}"
+            + "".join(f"{c:>{w}}" for c in cells)
+            + "".join(f"{r:>{rw - 1}.1f}x" for r in ratios)
+            + tail
+        )
 
     print(f"records: {args.records:,}   query reps: {args.reps}   (latency ms p50 / p95)")
-    print(f"{'':<17}" + "".join(f"{e:>{w}}" for e in engines)
-          + "".join(f"{'emb vs ' + short[e]:>{rw}}" for e in engines[1:]))
+    print(
+        f"{'':<17}"
+        + "".join(f"{e:>{w}}" for e in engines)
+        + "".join(f"{'emb vs ' + short[e]:>{rw}}" for e in engines[1:])
+    )
     res: dict[str, Any] = results
-    row("ingest rec/s", [f"{res[e]['ingest']:,.0f}" for e in engines],
-        [res["embedded"]["ingest"] / res[e]["ingest"] for e in engines[1:]])
-    row("ingest cpu us/rec", [f"{res[e]['cpu']:,.0f}" for e in engines],
-        [res[e]["cpu"] / res["embedded"]["cpu"] for e in engines[1:]])
+    row(
+        "ingest rec/s",
+        [f"{res[e]['ingest']:,.0f}" for e in engines],
+        [res["embedded"]["ingest"] / res[e]["ingest"] for e in engines[1:]],
+    )
+    row(
+        "ingest cpu us/rec",
+        [f"{res[e]['cpu']:,.0f}" for e in engines],
+        [res[e]["cpu"] / res["embedded"]["cpu"] for e in engines[1:]],
+    )
     for label, *_ in QUERIES:
-        row(label, [f"{res[e][label][0]:.1f} / {res[e][label][1]:.1f}" for e in engines],
+        row(
+            label,
+            [f"{res[e][label][0]:.1f} / {res[e][label][1]:.1f}" for e in engines],
             [res[e][label][1] / res["embedded"][label][1] for e in engines[1:]],
-            f"   hits: {res['embedded'][label + ' hits']:,}")
-    row("load avg", [f"{res[e]['load'][0]:.1f} → {res[e]['load'][1]:.1f}" for e in engines], [],
-        "   (1-min load average when each engine started → ended)")
-    print("ratios: ingest = embedded rate / other rate; cpu = other / embedded (CPU seconds of "
-          "every thread and process, server included, per record); queries = other p95 / "
-          "embedded p95")
+            f"   hits: {res['embedded'][label + ' hits']:,}",
+        )
+    row(
+        "load avg",
+        [f"{res[e]['load'][0]:.1f} → {res[e]['load'][1]:.1f}" for e in engines],
+        [],
+        "   (1-min load average when each engine started → ended)",
+    )
+    print(
+        "ratios: ingest = embedded rate / other rate; cpu = other / embedded (CPU seconds of "
+        "every thread and process, server included, per record); queries = other p95 / "
+        "embedded p95"
+    )
     es = results.get("elasticsearch")
     if es and es["records"] == args.records:
-        differ = [label for label, *_ in QUERIES
-                  if es[label + " hits"] != results["embedded"][label + " hits"]]
-        print("hits: embedded and elasticsearch agree on every query" if not differ else
-              "hits DIFFER between embedded and elasticsearch: " + ", ".join(differ))
+        differ = [
+            label
+            for label, *_ in QUERIES
+            if es[label + " hits"] != results["embedded"][label + " hits"]
+        ]
+        print(
+            "hits: embedded and elasticsearch agree on every query"
+            if not differ
+            else "hits DIFFER between embedded and elasticsearch: " + ", ".join(differ)
+        )
     if es and es["records"] != args.records:
-        print(f"elasticsearch: {results['elasticsearch']['records']:,} records indexed "
-              f"(ingest rate on that prefix; its queries ran on that smaller index)")
+        print(
+            f"elasticsearch: {results['elasticsearch']['records']:,} records indexed "
+            f"(ingest rate on that prefix; its queries ran on that smaller index)"
+        )
     return 0
 
 

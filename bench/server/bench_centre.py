@@ -45,8 +45,23 @@ from urllib.parse import urlsplit, urlunsplit
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-QUERIES = ["盗窃", "入室盗窃", "电动车", "纠纷", "诈骗", "南湖区", "嘉善县", "火警", "交通事故",
-           "burglary", "酒店", "浙F", "source:incidents", "category:纠纷", "district:南湖区"]
+QUERIES = [
+    "盗窃",
+    "入室盗窃",
+    "电动车",
+    "纠纷",
+    "诈骗",
+    "南湖区",
+    "嘉善县",
+    "火警",
+    "交通事故",
+    "burglary",
+    "酒店",
+    "浙F",
+    "source:incidents",
+    "category:纠纷",
+    "district:南湖区",
+]
 PASSWORD = "bench-password-1"
 
 
@@ -58,9 +73,12 @@ def pct(values: list[float], p: float) -> float:
 
 
 def ms(values: list[float]) -> dict[str, float]:
-    return {"n": len(values), "p50_ms": round(pct(values, 50) * 1000, 2),
-            "p95_ms": round(pct(values, 95) * 1000, 2),
-            "mean_ms": round(statistics.fmean(values) * 1000, 2) if values else float("nan")}
+    return {
+        "n": len(values),
+        "p50_ms": round(pct(values, 50) * 1000, 2),
+        "p95_ms": round(pct(values, 95) * 1000, 2),
+        "mean_ms": round(statistics.fmean(values) * 1000, 2) if values else float("nan"),
+    }
 
 
 # -- 1. ingest ------------------------------------------------------------------------------------
@@ -95,14 +113,23 @@ def ingest_all(ws: Any, data: Path, label: str = "") -> tuple[int, float]:
             records += report.records
             if label:  # progress, so a long run shows where it is and at what rate
                 took = time.perf_counter() - t
-                log(f"{label}: {path.parent.name}/{path.name} {report.records:,} records in "
+                log(
+                    f"{label}: {path.parent.name}/{path.name} {report.records:,} records in "
                     f"{took:.1f} s ({report.records / max(took, 1e-9):,.0f}/s); "
-                    f"{records:,} so far, {records / (time.perf_counter() - started):,.0f}/s")
+                    f"{records:,} so far, {records / (time.perf_counter() - started):,.0f}/s"
+                )
     return records, time.perf_counter() - started
 
 
-def bench_ingest(tmp: Path, data: Path, warm_data: Path, config: Path,
-                 results: dict[str, Any], *, embedded_too: bool = True) -> dict[str, Any]:
+def bench_ingest(
+    tmp: Path,
+    data: Path,
+    warm_data: Path,
+    config: Path,
+    results: dict[str, Any],
+    *,
+    embedded_too: bool = True,
+) -> dict[str, Any]:
     from centre.workspace import open_centre
     from core.workspace import Workspace
 
@@ -115,17 +142,27 @@ def bench_ingest(tmp: Path, data: Path, warm_data: Path, config: Path,
         embedded = Workspace.init(tmp / "embedded")
         n_emb, t_emb = ingest_all(embedded, data, "embedded")
         embedded.close()
-        part.update({"records": n_emb, "embedded_rec_s": round(n_emb / t_emb),
-                     "embedded_s": round(t_emb, 1),
-                     "load_average_after_embedded": [round(x, 1) for x in os.getloadavg()]})
+        part.update(
+            {
+                "records": n_emb,
+                "embedded_rec_s": round(n_emb / t_emb),
+                "embedded_s": round(t_emb, 1),
+                "load_average_after_embedded": [round(x, 1) for x in os.getloadavg()],
+            }
+        )
         save_partial(results)
     centre = open_centre(config, application_name="bench-ingest")
     centre.login("chief", PASSWORD)
     n_cen, t_cen = ingest_all(centre, data, "centre")
     centre.close()
-    part.update({"centre_rec_s": round(n_cen / t_cen), "centre_s": round(t_cen, 1),
-                 "records_centre": n_cen,
-                 "load_average_after_centre": [round(x, 1) for x in os.getloadavg()]})
+    part.update(
+        {
+            "centre_rec_s": round(n_cen / t_cen),
+            "centre_s": round(t_cen, 1),
+            "records_centre": n_cen,
+            "load_average_after_centre": [round(x, 1) for x in os.getloadavg()],
+        }
+    )
     if embedded_too:
         part["centre_share"] = round((n_cen / t_cen) / (part["records"] / part["embedded_s"]), 3)
     return part
@@ -135,8 +172,7 @@ PARTIAL: list[Path] = []
 
 
 def log(message: str) -> None:
-    print(f"{time.strftime('%H:%M:%S', time.gmtime())} UTC {message}", file=sys.stderr,
-          flush=True)
+    print(f"{time.strftime('%H:%M:%S', time.gmtime())} UTC {message}", file=sys.stderr, flush=True)
 
 
 def save_partial(results: dict[str, Any]) -> None:
@@ -158,9 +194,22 @@ def start_server(config: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]
     from core.remote import wait_until_up
 
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "main.py", "serve", "--config", str(config),
-                             "--port", str(port), "--log-level", "warning"], cwd=REPO,
-                            stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "main.py",
+            "serve",
+            "--config",
+            str(config),
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=REPO,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     wait_until_up(url, timeout=120)
     return proc, url
@@ -209,16 +258,20 @@ def bench_search(config: Path, url: str, pid: int, rounds: int) -> dict[str, Any
     backend.close()
     ws.close()
     client.logout()
-    return {"backend_only": ms(raw), "in_process_service": ms(local),
-            "through_server": ms(remote),
-            "server_adds_p50_ms": round((pct(remote, 50) - pct(local, 50)) * 1000, 2),
-            "server_adds_p95_ms": round((pct(remote, 95) - pct(local, 95)) * 1000, 2),
-            "server_cpu_ms_per_search": round(cpu / len(plan) * 1000, 2)}
+    return {
+        "backend_only": ms(raw),
+        "in_process_service": ms(local),
+        "through_server": ms(remote),
+        "server_adds_p50_ms": round((pct(remote, 50) - pct(local, 50)) * 1000, 2),
+        "server_adds_p95_ms": round((pct(remote, 95) - pct(local, 95)) * 1000, 2),
+        "server_cpu_ms_per_search": round(cpu / len(plan) * 1000, 2),
+    }
 
 
 # -- 3. load: consoles on push, analysts searching, a commander creating incidents ---------------
-def bench_load(url: str, pid: int, consoles: int, analysts: int, seconds: float,
-               rate: float) -> dict[str, Any]:
+def bench_load(
+    url: str, pid: int, consoles: int, analysts: int, seconds: float, rate: float
+) -> dict[str, Any]:
     from core.remote import CentreClient
 
     stop = threading.Event()
@@ -278,9 +331,14 @@ def bench_load(url: str, pid: int, consoles: int, analysts: int, seconds: float,
     rnd = random.Random(7)
     while time.perf_counter() - started < seconds:
         t0 = time.perf_counter()
-        inc = commander.call("ops.incident_create", category="纠纷", priority=2,
-                             lat=30.75 + rnd.uniform(-0.05, 0.05),
-                             lon=120.75 + rnd.uniform(-0.05, 0.05), text="bench push")
+        inc = commander.call(
+            "ops.incident_create",
+            category="纠纷",
+            priority=2,
+            lat=30.75 + rnd.uniform(-0.05, 0.05),
+            lon=120.75 + rnd.uniform(-0.05, 0.05),
+            text="bench push",
+        )
         with lock:
             sent[str(inc["id"])] = t0
         created += 1
@@ -293,14 +351,21 @@ def bench_load(url: str, pid: int, consoles: int, analysts: int, seconds: float,
         latencies = [now - sent[ref] for ref, now in received if ref in sent]
     delivered = len(latencies)
     expected = created * consoles
-    return {"consoles": consoles, "analysts": analysts, "seconds": round(elapsed, 1),
-            "incidents": created, "push_delivered": delivered, "push_expected": expected,
-            "push": ms(latencies), "search_under_load": ms(searches),
-            "searches_per_s": round(len(searches) / elapsed, 1),
-            "server_cpu_ms_per_request": round(
-                cpu / max(1, len(searches) + created) * 1000, 2),
-            "server_cpu_share_of_one_core": round(cpu / elapsed, 2),
-            "errors": errors[:5], "error_count": len(errors)}
+    return {
+        "consoles": consoles,
+        "analysts": analysts,
+        "seconds": round(elapsed, 1),
+        "incidents": created,
+        "push_delivered": delivered,
+        "push_expected": expected,
+        "push": ms(latencies),
+        "search_under_load": ms(searches),
+        "searches_per_s": round(len(searches) / elapsed, 1),
+        "server_cpu_ms_per_request": round(cpu / max(1, len(searches) + created) * 1000, 2),
+        "server_cpu_share_of_one_core": round(cpu / elapsed, 2),
+        "errors": errors[:5],
+        "error_count": len(errors),
+    }
 
 
 def drop_indices(url: str, prefix: str) -> None:
@@ -323,21 +388,32 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--incident-rate", type=float, default=2.0, help="incidents per second")
     ap.add_argument("--search-rounds", type=int, default=10, help="rounds of the query list")
-    ap.add_argument("--search-backend", default="embedded", choices=["embedded", "elasticsearch"],
-                    help="the centre's search backend (embedded: tantivy in the data folder)")
-    ap.add_argument("--search-url", default="http://127.0.0.1:9200",
-                    help="Elasticsearch URL with --search-backend elasticsearch")
-    ap.add_argument("--skip-embedded", action="store_true",
-                    help="ingest into the centre only (no embedded run, no ingest ratio): "
-                         "for the search and load stages at a size where the full run is long")
-    ap.add_argument("--json", type=Path,
-                    help="also write the results here (updated after each finished stage)")
+    ap.add_argument(
+        "--search-backend",
+        default="embedded",
+        choices=["embedded", "elasticsearch"],
+        help="the centre's search backend (embedded: tantivy in the data folder)",
+    )
+    ap.add_argument(
+        "--search-url",
+        default="http://127.0.0.1:9200",
+        help="Elasticsearch URL with --search-backend elasticsearch",
+    )
+    ap.add_argument(
+        "--skip-embedded",
+        action="store_true",
+        help="ingest into the centre only (no embedded run, no ingest ratio): "
+        "for the search and load stages at a size where the full run is long",
+    )
+    ap.add_argument(
+        "--json", type=Path, help="also write the results here (updated after each finished stage)"
+    )
     args = ap.parse_args()
     if args.json:
         PARTIAL.append(args.json)
     admin_url = os.environ.get("SUPERBRAIN_PG_URL")
     if not admin_url:
-        raise SystemExit("set SUPERBRAIN_PG_URL (eval \"$(tools/dev-postgres start)\")")
+        raise SystemExit('set SUPERBRAIN_PG_URL (eval "$(tools/dev-postgres start)")')
     import psycopg
 
     from centre.config import write_template
@@ -350,9 +426,12 @@ def main() -> int:
     db_url = urlunsplit(urlsplit(admin_url)._replace(path="/" + name))
     os.environ.update({"SUPERBRAIN_USER": "chief", "SUPERBRAIN_PASSWORD": PASSWORD})
     server = None
-    results: dict[str, Any] = {"rows_per_source": args.rows, "cpus": os.cpu_count(),
-                               "search_backend": args.search_backend,
-                               "load_average_at_start": [round(x, 1) for x in os.getloadavg()]}
+    results: dict[str, Any] = {
+        "rows_per_source": args.rows,
+        "cpus": os.cpu_count(),
+        "search_backend": args.search_backend,
+        "load_average_at_start": [round(x, 1) for x in os.getloadavg()],
+    }
     try:
         with tempfile.TemporaryDirectory(prefix="bench-centre-") as tmp_name:
             tmp = Path(tmp_name)
@@ -360,29 +439,38 @@ def main() -> int:
             data = generate(tmp / "demo", args.rows)
             warm_data = generate(tmp / "warm-data", 200)
             config = tmp / "centre.toml"
-            write_template(config, database_url=db_url, backend=args.search_backend,
-                           search_url=args.search_url)
-            text = config.read_text("utf-8").replace('index_prefix = "superbrain"',
-                                                     f'index_prefix = "{name}"')
+            write_template(
+                config, database_url=db_url, backend=args.search_backend, search_url=args.search_url
+            )
+            text = config.read_text("utf-8").replace(
+                'index_prefix = "superbrain"', f'index_prefix = "{name}"'
+            )
             config.write_text(text, "utf-8")
             ws = open_centre(config, application_name="bench-setup")
             ws.accounts.add("chief", "administrator", PASSWORD)
-            for user, role in (("analyst", "analyst"), ("desk", "analyst"),
-                               ("commander", "commander")):
+            for user, role in (
+                ("analyst", "analyst"),
+                ("desk", "analyst"),
+                ("commander", "commander"),
+            ):
                 ws.accounts.add(user, role, PASSWORD)
             ws.close()
             log("ingest: embedded, then the centre…")
-            results["ingest"] = bench_ingest(tmp, data, warm_data, config, results,
-                                             embedded_too=not args.skip_embedded)
+            results["ingest"] = bench_ingest(
+                tmp, data, warm_data, config, results, embedded_too=not args.skip_embedded
+            )
             save_partial(results)
             server, url = start_server(config, tmp / "serve.log")
             log("search: in-process vs through the server…")
             results["search"] = bench_search(config, url, server.pid, args.search_rounds)
             save_partial(results)
-            log(f"load: {args.consoles} consoles on push, {args.analysts} analysts, "
-                f"{args.seconds:.0f} s…")
-            results["load"] = bench_load(url, server.pid, args.consoles, args.analysts,
-                                         args.seconds, args.incident_rate)
+            log(
+                f"load: {args.consoles} consoles on push, {args.analysts} analysts, "
+                f"{args.seconds:.0f} s…"
+            )
+            results["load"] = bench_load(
+                url, server.pid, args.consoles, args.analysts, args.seconds, args.incident_rate
+            )
             results["load_average_at_end"] = [round(x, 1) for x in os.getloadavg()]
             results["wall_s"] = round(time.perf_counter() - started, 1)
     finally:

@@ -60,10 +60,13 @@ def pct(values: list[float], p: float) -> float:
 
 
 def summary(values: list[float]) -> dict[str, Any]:
-    return {"n": len(values), "p50_ms": round(pct(values, 50) * 1000, 1),
-            "p95_ms": round(pct(values, 95) * 1000, 1),
-            "max_ms": round(max(values) * 1000, 1) if values else None,
-            "mean_ms": round(statistics.fmean(values) * 1000, 1) if values else None}
+    return {
+        "n": len(values),
+        "p50_ms": round(pct(values, 50) * 1000, 1),
+        "p95_ms": round(pct(values, 95) * 1000, 1),
+        "max_ms": round(max(values) * 1000, 1) if values else None,
+        "mean_ms": round(statistics.fmean(values) * 1000, 1) if values else None,
+    }
 
 
 class Client:
@@ -100,8 +103,12 @@ class Client:
 
 def login(port: int, user: str, password: str) -> str:
     con = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    con.request("POST", "/api/v1/session", body=json.dumps({"user": user, "password": password}),
-                headers={"Content-Type": "application/json"})
+    con.request(
+        "POST",
+        "/api/v1/session",
+        body=json.dumps({"user": user, "password": password}),
+        headers={"Content-Type": "application/json"},
+    )
     response = con.getresponse()
     body = json.loads(response.read())
     con.close()
@@ -142,9 +149,17 @@ class Console(threading.Thread):
                 data = ""
 
 
-def run_phase(port: int, server_pid: int, consoles: list[Console], commander: str,
-              units: list[str], *, seconds: float, interval: float,
-              incident_rate: float) -> dict[str, Any]:
+def run_phase(
+    port: int,
+    server_pid: int,
+    consoles: list[Console],
+    commander: str,
+    units: list[str],
+    *,
+    seconds: float,
+    interval: float,
+    incident_rate: float,
+) -> dict[str, Any]:
     import psutil
 
     proc = psutil.Process(server_pid)
@@ -158,9 +173,15 @@ def run_phase(port: int, server_pid: int, consoles: list[Console], commander: st
         client = Client(port)
         while not stop.is_set():
             t0 = time.time()
-            inc = client.ok("ops.incident_create", commander, category="纠纷", priority=3,
-                            lat=30.75 + random.random() / 20, lon=120.75 + random.random() / 20,
-                            text="bench")
+            inc = client.ok(
+                "ops.incident_create",
+                commander,
+                category="纠纷",
+                priority=3,
+                lat=30.75 + random.random() / 20,
+                lon=120.75 + random.random() / 20,
+                text="bench",
+            )
             sent[int(inc["id"])] = t0
             stop.wait(max(0.0, 1.0 / incident_rate - (time.time() - t0)))
 
@@ -175,8 +196,13 @@ def run_phase(port: int, server_pid: int, consoles: list[Console], commander: st
                 return
             token = tokens[k % len(tokens)]
             t0 = time.perf_counter()
-            status, _ = client.call("field.position", token, lat=30.7 + random.random() / 10,
-                                    lon=120.7 + random.random() / 10, accuracy_m=12)
+            status, _ = client.call(
+                "field.position",
+                token,
+                lat=30.7 + random.random() / 10,
+                lon=120.7 + random.random() / 10,
+                accuracy_m=12,
+            )
             with lock:
                 position_lat.append(time.perf_counter() - t0)
                 if status != 200:
@@ -187,8 +213,11 @@ def run_phase(port: int, server_pid: int, consoles: list[Console], commander: st
     threads = [threading.Thread(target=commander_loop, daemon=True)]
     for w in range(workers):
         mine = units[w::workers]
-        threads.append(threading.Thread(target=unit_loop, args=(mine, w * interval / max(
-            1, len(units))), daemon=True))
+        threads.append(
+            threading.Thread(
+                target=unit_loop, args=(mine, w * interval / max(1, len(units))), daemon=True
+            )
+        )
     cpu0 = sum(proc.cpu_times()[:2])
     wall0 = time.monotonic()
     for t in threads:
@@ -202,11 +231,15 @@ def run_phase(port: int, server_pid: int, consoles: list[Console], commander: st
     wall = time.monotonic() - wall0
     push = [c.seen[i] - t0 for i, t0 in sent.items() for c in consoles if i in c.seen]
     missing = sum(1 for i in sent for c in consoles if i not in c.seen)
-    return {"incidents": len(sent), "push": summary(push), "push_missing": missing,
-            "positions": summary(position_lat),
-            "positions_per_s": round(len(position_lat) / seconds, 1),
-            "position_failures": len(failures),
-            "server_cpu_pct_of_one_core": round(100 * cpu / wall, 1)}
+    return {
+        "incidents": len(sent),
+        "push": summary(push),
+        "push_missing": missing,
+        "positions": summary(position_lat),
+        "positions_per_s": round(len(position_lat) / seconds, 1),
+        "position_failures": len(failures),
+        "server_cpu_pct_of_one_core": round(100 * cpu / wall, 1),
+    }
 
 
 def audit_mark(db_url: str) -> int:
@@ -216,8 +249,15 @@ def audit_mark(db_url: str) -> int:
         return int(con.execute("SELECT coalesce(max(seq), 0) FROM audit_log").fetchone()[0])
 
 
-def audit_volume(db_url: str, after_seq: int, since: float, fixes: int, seconds: float,
-                 units: int, interval: float) -> dict[str, Any]:
+def audit_volume(
+    db_url: str,
+    after_seq: int,
+    since: float,
+    fixes: int,
+    seconds: float,
+    units: int,
+    interval: float,
+) -> dict[str, Any]:
     """What phase B's fixes cost in the audit log and the positions table, per fix and per day
     at ``units`` reporting every ``interval`` s (measured rates scaled to a day)."""
     import psycopg
@@ -226,25 +266,33 @@ def audit_volume(db_url: str, after_seq: int, since: float, fixes: int, seconds:
         entries, text_bytes, audit_row_bytes = con.execute(
             "SELECT count(*), coalesce(sum(octet_length(line)), 0), "
             "coalesce(sum(pg_column_size(a.*)), 0) FROM audit_log a WHERE seq > %s "
-            "AND action = 'field.position'", (after_seq,)).fetchone()
+            "AND action = 'field.position'",
+            (after_seq,),
+        ).fetchone()
         rows = row_bytes = None
         if con.execute("SELECT to_regclass('ops_positions')").fetchone()[0] is not None:
             rows, row_bytes = con.execute(
                 "SELECT count(*), coalesce(sum(pg_column_size(p.*)), 0) FROM ops_positions p "
-                "WHERE ts >= %s", (since,)).fetchone()
+                "WHERE ts >= %s",
+                (since,),
+            ).fetchone()
     per_day = 86400 / seconds
     out: dict[str, Any] = {
-        "fixes": fixes, "audit_entries": int(entries),
+        "fixes": fixes,
+        "audit_entries": int(entries),
         "audit_entries_per_fix": round(int(entries) / max(1, fixes), 3),
         "audit_bytes_per_entry": round(int(text_bytes) / max(1, int(entries))),
         "audit_entries_per_day": round(int(entries) * per_day),
         "audit_mb_per_day": round(int(text_bytes) * per_day / 1e6, 1),
         "audit_table_mb_per_day": round(int(audit_row_bytes) * per_day / 1e6, 1),
-        "fixes_per_day_at_this_load": round(units * 86400 / interval)}
+        "fixes_per_day_at_this_load": round(units * 86400 / interval),
+    }
     if rows is not None:
-        out |= {"position_rows": int(rows),
-                "position_bytes_per_row": round(int(row_bytes) / max(1, int(rows))),
-                "position_mb_per_day": round(int(row_bytes) * per_day / 1e6, 1)}
+        out |= {
+            "position_rows": int(rows),
+            "position_bytes_per_row": round(int(row_bytes) / max(1, int(rows))),
+            "position_mb_per_day": round(int(row_bytes) * per_day / 1e6, 1),
+        }
     return out
 
 
@@ -256,8 +304,7 @@ def append_cost(config: Path, n: int) -> dict[str, Any]:
     times = []
     try:
         for i in range(n):
-            params = {"lat": 30.7 + i * 1e-5, "lon": 120.7, "accuracy_m": 12,
-                      "unit": "BENCH-01"}
+            params = {"lat": 30.7 + i * 1e-5, "lon": 120.7, "accuracy_m": 12, "unit": "BENCH-01"}
             t0 = time.perf_counter()
             ws.audit.append("bench-device", "bench.position_append", params)
             times.append(time.perf_counter() - t0)
@@ -274,14 +321,15 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=10.0)
     parser.add_argument("--incident-rate", type=float, default=1.0)
     parser.add_argument("--appends", type=int, default=300)
-    parser.add_argument("--repo", type=Path, default=REPO,
-                        help="the checkout whose server runs (default: this one)")
+    parser.add_argument(
+        "--repo", type=Path, default=REPO, help="the checkout whose server runs (default: this one)"
+    )
     args = parser.parse_args()
     repo = args.repo.resolve()
     sys.path.insert(0, str(repo))
     admin_url = os.environ.get("SUPERBRAIN_PG_URL")
     if not admin_url:
-        raise SystemExit("set SUPERBRAIN_PG_URL (eval \"$(tools/dev-postgres start)\")")
+        raise SystemExit('set SUPERBRAIN_PG_URL (eval "$(tools/dev-postgres start)")')
     import psycopg
 
     name = f"bench_field_{uuid.uuid4().hex[:8]}"
@@ -293,22 +341,50 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             config = Path(tmp) / "centre.toml"
-            config.write_text(f'[centre]\nname = "bench"\ndata_dir = "data"\n\n[database]\n'
-                              f'url = {json.dumps(db_url)}\n\n[server]\n', encoding="utf-8")
-            subprocess.run([sys.executable, str(repo / "main.py"), "centre", "init", "--config",
-                            str(config), "--admin", "chief"], check=True, cwd=repo,
-                           env={**env, "SUPERBRAIN_NEW_PASSWORD": ADMIN_PASSWORD},
-                           capture_output=True)
+            config.write_text(
+                f'[centre]\nname = "bench"\ndata_dir = "data"\n\n[database]\n'
+                f"url = {json.dumps(db_url)}\n\n[server]\n",
+                encoding="utf-8",
+            )
+            subprocess.run(
+                [
+                    sys.executable,
+                    str(repo / "main.py"),
+                    "centre",
+                    "init",
+                    "--config",
+                    str(config),
+                    "--admin",
+                    "chief",
+                ],
+                check=True,
+                cwd=repo,
+                env={**env, "SUPERBRAIN_NEW_PASSWORD": ADMIN_PASSWORD},
+                capture_output=True,
+            )
             import socket
 
             with socket.socket() as s:
                 s.bind(("127.0.0.1", 0))
                 port = s.getsockname()[1]
             log = open(Path(tmp) / "serve.log", "wb")  # noqa: SIM115 - closed with the dir
-            server = subprocess.Popen([sys.executable, str(repo / "main.py"), "serve",
-                                       "--config", str(config), "--port", str(port),
-                                       "--log-level", "warning"], cwd=repo, env=env,
-                                      stdout=log, stderr=subprocess.STDOUT)
+            server = subprocess.Popen(
+                [
+                    sys.executable,
+                    str(repo / "main.py"),
+                    "serve",
+                    "--config",
+                    str(config),
+                    "--port",
+                    str(port),
+                    "--log-level",
+                    "warning",
+                ],
+                cwd=repo,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
             deadline = time.monotonic() + 60
             while True:
                 try:
@@ -321,8 +397,9 @@ def main() -> None:
             admin = login(port, "chief", ADMIN_PASSWORD)
             client = Client(port)
             units = client.ok("ops.seed_units", admin, count=args.units)
-            print(f"setup: {len(units)} units; adding {args.units} device accounts …",
-                  file=sys.stderr)
+            print(
+                f"setup: {len(units)} units; adding {args.units} device accounts …", file=sys.stderr
+            )
 
             def enrol(unit: dict[str, Any]) -> str:
                 c = Client(port)
@@ -332,14 +409,17 @@ def main() -> None:
                 return login(port, account, UNIT_PASSWORD)
 
             with ThreadPoolExecutor(4) as pool:
-                tokens = list(pool.map(enrol, units[:args.units]))
+                tokens = list(pool.map(enrol, units[: args.units]))
             consoles = [Console(port, admin) for _ in range(args.consoles)]
             for c in consoles:
                 c.start()
                 c.ready.wait(30)
             time.sleep(1)
-            common = {"seconds": args.seconds, "interval": args.interval,
-                      "incident_rate": args.incident_rate}
+            common = {
+                "seconds": args.seconds,
+                "interval": args.interval,
+                "incident_rate": args.incident_rate,
+            }
             a = run_phase(port, server.pid, consoles, admin, [], **common)
             # phase B: every unit's page also holds its own event stream, as the app does
             streams = [Console(port, t) for t in tokens]
@@ -348,20 +428,31 @@ def main() -> None:
                 c.ready.wait(30)
             seq0, since = audit_mark(db_url), time.time()
             b = run_phase(port, server.pid, consoles, admin, tokens, **common)
-            b["audit"] = audit_volume(db_url, seq0, since, b["positions"]["n"], args.seconds,
-                                      args.units, args.interval)
+            b["audit"] = audit_volume(
+                db_url, seq0, since, b["positions"]["n"], args.seconds, args.units, args.interval
+            )
             b["audit"]["append_on_centre"] = append_cost(config, args.appends)
             b["unit_streams"] = len(streams)
             b["events_on_unit_streams"] = sum(c.events for c in streams)
-            print(json.dumps({"args": {**vars(args), "repo": str(repo)},
-                              "A_consoles_only": a, "B_plus_units": b,
-                              "ratios_B_over_A": {
-                                  "push_p95": round(b["push"]["p95_ms"] / a["push"]["p95_ms"],
-                                                    2),
-                                  "server_cpu": round(b["server_cpu_pct_of_one_core"]
-                                                      / max(0.1,
-                                                            a["server_cpu_pct_of_one_core"]),
-                                                      2)}}, indent=1, ensure_ascii=False))
+            print(
+                json.dumps(
+                    {
+                        "args": {**vars(args), "repo": str(repo)},
+                        "A_consoles_only": a,
+                        "B_plus_units": b,
+                        "ratios_B_over_A": {
+                            "push_p95": round(b["push"]["p95_ms"] / a["push"]["p95_ms"], 2),
+                            "server_cpu": round(
+                                b["server_cpu_pct_of_one_core"]
+                                / max(0.1, a["server_cpu_pct_of_one_core"]),
+                                2,
+                            ),
+                        },
+                    },
+                    indent=1,
+                    ensure_ascii=False,
+                )
+            )
     finally:
         if server is not None:
             server.terminate()

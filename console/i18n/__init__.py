@@ -1,8 +1,8 @@
 """The console's UI translations: ``superbrain_<lang>.ts`` (source) and ``.qm`` (compiled).
 
-    pylupdate6 console/*.py --ts console/i18n/superbrain_zh_CN.ts     # collect strings
-    python -m console.i18n.fill                                      # fill zh_CN (strings_zh_cn)
-    /usr/lib/qt6/bin/lrelease console/i18n/superbrain_zh_CN.ts      # compile (qt6-l10n-tools)
+pylupdate6 console/*.py --ts console/i18n/superbrain_zh_CN.ts     # collect strings
+python -m console.i18n.fill                                      # fill zh_CN (strings_zh_cn)
+/usr/lib/qt6/bin/lrelease console/i18n/superbrain_zh_CN.ts      # compile (qt6-l10n-tools)
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Fill ``superbrain_zh_CN.ts`` from :data:`console.i18n.strings_zh_cn.ZH_CN`; list gaps.
 
-    python -m console.i18n.fill && /usr/lib/qt6/bin/lrelease console/i18n/superbrain_zh_CN.ts
+python -m console.i18n.fill && /usr/lib/qt6/bin/lrelease console/i18n/superbrain_zh_CN.ts
 """
 
 from __future__ import annotations

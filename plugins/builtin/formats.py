@@ -96,13 +96,16 @@ def daily_times(rng: random.Random, count: int, days: int = DAYS) -> Iterator[in
     for day in range(days):
         n = per_day + (1 if day < extra else 0)
         base = day * 86400
-        times = sorted(base + hours[int(rng.random() * len(hours))] * 3600
-                       + int(rng.random() * 3600) for _ in range(n))
+        times = sorted(
+            base + hours[int(rng.random() * len(hours))] * 3600 + int(rng.random() * 3600)
+            for _ in range(n)
+        )
         yield from times
 
 
-def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]],
-              encoding: str = "utf-8") -> Path:
+def write_csv(
+    path: Path, header: Sequence[str], rows: Iterable[Sequence[object]], encoding: str = "utf-8"
+) -> Path:
     """Stream ``rows`` to a CSV file (header first); characters the encoding lacks raise."""
     with path.open("w", encoding=encoding, newline="") as fh:
         writer = csv.writer(fh)
@@ -111,8 +114,9 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]
     return path
 
 
-def write_xlsx(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]],
-               sheet: str = "Sheet1") -> Path:
+def write_xlsx(
+    path: Path, header: Sequence[str], rows: Iterable[Sequence[object]], sheet: str = "Sheet1"
+) -> Path:
     """Stream ``rows`` to a one-sheet workbook (openpyxl write-only mode)."""
     import openpyxl
 

@@ -33,24 +33,77 @@ from plugins.builtin.world import DAYS, N_PLANTED, START, World, pool_size
 Row = tuple[object, ...]
 
 INCIDENTS_HEADER = (
-    "case_no", "report_time", "category", "priority", "status", "district", "address", "lat",
-    "lon", "reporter_name", "reporter_name_en", "reporter_id", "reporter_phone", "suspect_name",
-    "suspect_id", "plate", "description",
+    "case_no",
+    "report_time",
+    "category",
+    "priority",
+    "status",
+    "district",
+    "address",
+    "lat",
+    "lon",
+    "reporter_name",
+    "reporter_name_en",
+    "reporter_id",
+    "reporter_phone",
+    "suspect_name",
+    "suspect_id",
+    "plate",
+    "description",
 )
 CHECKPOINT_HEADER = (
-    "read_id", "read_time", "plate", "plate_color", "vehicle_color", "vehicle_kind", "device_id",
-    "device_name", "device_kind", "district", "lat", "lon", "direction", "speed",
+    "read_id",
+    "read_time",
+    "plate",
+    "plate_color",
+    "vehicle_color",
+    "vehicle_kind",
+    "device_id",
+    "device_name",
+    "device_kind",
+    "district",
+    "lat",
+    "lon",
+    "direction",
+    "speed",
 )
 CDR_HEADER = (
-    "call_id", "start_time", "duration_s", "call_type", "caller", "callee", "cell_id",
-    "cell_name", "district", "lat", "lon",
+    "call_id",
+    "start_time",
+    "duration_s",
+    "call_type",
+    "caller",
+    "callee",
+    "cell_id",
+    "cell_name",
+    "district",
+    "lat",
+    "lon",
 )
 EBIKE_HEADER = (
-    "read_id", "read_time", "tag_id", "gate_id", "gate_name", "district", "lat", "lon",
-    "direction", "owner_id", "owner_name", "owner_phone",
+    "read_id",
+    "read_time",
+    "tag_id",
+    "gate_id",
+    "gate_name",
+    "district",
+    "lat",
+    "lon",
+    "direction",
+    "owner_id",
+    "owner_name",
+    "owner_phone",
 )
-_PRIORITY = {"火警": 1, "燃气泄漏": 1, "入室盗窃": 2, "交通事故": 2, "诈骗": 3, "纠纷": 3,
-             "电动车被盗": 3, "噪音扰民": 4}
+_PRIORITY = {
+    "火警": 1,
+    "燃气泄漏": 1,
+    "入室盗窃": 2,
+    "交通事故": 2,
+    "诈骗": 3,
+    "纠纷": 3,
+    "电动车被盗": 3,
+    "噪音扰民": 4,
+}
 # A records export of past months: every incident in it is closed (处置 done or 立案 a case
 # opened). Open incidents in the demo are its live shift, taken in relative to the time the demo
 # is built (ops.seed.seed_live_shift), so the dispatch board's timers make sense.
@@ -68,8 +121,9 @@ def incident_rows(world: World, count: int) -> Iterator[Row]:
     weights = list(INCIDENT_WEIGHTS.values())
     owners = [i for i in range(N_PLANTED, pool) if world.person(i).plate]
 
-    def row(n: int, t: int, category: str, reporter: int | None, phone: str,
-            suspect: int | None) -> Row:
+    def row(
+        n: int, t: int, category: str, reporter: int | None, phone: str, suspect: int | None
+    ) -> Row:
         rep = world.person(reporter) if reporter is not None else None
         sus = world.person(suspect) if suspect is not None else None
         district = rep.district if rep and rng.random() < 0.7 else rng.choice(list(geo.districts()))
@@ -80,17 +134,29 @@ def incident_rows(world: World, count: int) -> Iterator[Row]:
         if category == "交通事故" and owners:
             plate = world.person(rng.choice(owners)).plate
         text = rng.choice(INCIDENTS[category]).format(
-            addr=street, name=rep.name if rep else "报警人", plate=plate or "不详")
+            addr=street, name=rep.name if rep else "报警人", plate=plate or "不详"
+        )
         shift = (rng.random() < 0.15) - (rng.random() < 0.1)
         priority = min(4, max(1, _PRIORITY[category] + shift))
         area = rep.household[:6] if rep else "330400"
         case = pl.case_number(area, clock.days[t // 86400], n)
         return (
-            case, clock.iso(t), category, priority, rng.choice(_STATUS), district, address, lat,
-            lon, rep.name if rep else "", rep.name_en if rep and rep.show_en else "",
+            case,
+            clock.iso(t),
+            category,
+            priority,
+            rng.choice(_STATUS),
+            district,
+            address,
+            lat,
+            lon,
+            rep.name if rep else "",
+            rep.name_en if rep and rep.show_en else "",
             id_variant(rep.id_number, rng.random()) if rep else "",
-            phone_variant(phone, rng.random()), sus.name if sus else "",
-            sus.id_number if sus else "", plate_variant(plate, rng.random()) if plate else "",
+            phone_variant(phone, rng.random()),
+            sus.name if sus else "",
+            sus.id_number if sus else "",
+            plate_variant(plate, rng.random()) if plate else "",
             text,
         )
 
@@ -101,13 +167,20 @@ def incident_rows(world: World, count: int) -> Iterator[Row]:
             day = (datetime.strptime(case[7:15], "%Y%m%d") - START).days
             t = day * 86400 + rng.randrange(0, 86400)
             victim = rng.randrange(N_PLANTED, pool)
-            r = row(n, t, rng.choice(("入室盗窃", "电动车被盗")), victim,
-                    world.person(victim).phone, offender)
+            r = row(
+                n,
+                t,
+                rng.choice(("入室盗窃", "电动车被盗")),
+                victim,
+                world.person(victim).phone,
+                offender,
+            )
             planted_rows.append((case, *r[1:]))
             n += 1
     for who in pl.SHARED_PHONE_PEOPLE[1:]:
-        planted_rows.append(row(n, rng.randrange(DAYS * 86400), "纠纷", who,
-                                plan.shared_phone, None))
+        planted_rows.append(
+            row(n, rng.randrange(DAYS * 86400), "纠纷", who, plan.shared_phone, None)
+        )
         n += 1
     yield from planted_rows[:count]
     for t in daily_times(rng, max(0, count - len(planted_rows))):
@@ -130,8 +203,9 @@ def write_incidents(world: World, out_dir: Path, count: int) -> Path:
 
 # -- checkpoint plate reads ----------------------------------------------------------------------
 def _out_of_town_plates(rng: random.Random, n: int) -> list[str]:
-    return sorted({rng.choice(OTHER_PLATE_PREFIXES) + f"{rng.randrange(100_000):05d}"
-                   for _ in range(n)})
+    return sorted(
+        {rng.choice(OTHER_PLATE_PREFIXES) + f"{rng.randrange(100_000):05d}" for _ in range(n)}
+    )
 
 
 def checkpoint_rows(world: World, count: int) -> Iterator[Row]:
@@ -153,9 +227,19 @@ def checkpoint_rows(world: World, count: int) -> Iterator[Row]:
         kind = _KINDS[h % len(_KINDS)]
         n += 1
         return (
-            f"KR{n:010d}", clock.iso(t), plate_variant(plate, rng.random()),
-            "黄" if kind == "货车" else "蓝", VEHICLE_COLORS[h % len(VEHICLE_COLORS)], kind,
-            d.code, d.name, "卡口", d.district, d.lat, d.lon, DIRECTIONS[h % 4],
+            f"KR{n:010d}",
+            clock.iso(t),
+            plate_variant(plate, rng.random()),
+            "黄" if kind == "货车" else "蓝",
+            VEHICLE_COLORS[h % len(VEHICLE_COLORS)],
+            kind,
+            d.code,
+            d.name,
+            "卡口",
+            d.district,
+            d.lat,
+            d.lon,
+            DIRECTIONS[h % 4],
             20 + int(rng.random() * 60),
         )
 
@@ -175,8 +259,7 @@ def hash_plate(plate: str) -> int:
 
 def write_checkpoint(world: World, out_dir: Path, count: int) -> Path:
     """Vehicle checkpoint plate reads, plates written in varied forms."""
-    return write_csv(out_dir / "checkpoint.csv", CHECKPOINT_HEADER,
-                     checkpoint_rows(world, count))
+    return write_csv(out_dir / "checkpoint.csv", CHECKPOINT_HEADER, checkpoint_rows(world, count))
 
 
 # -- call detail records -------------------------------------------------------------------------
@@ -195,15 +278,23 @@ def cdr_rows(world: World, count: int) -> Iterator[Row]:
         sms = rng.random() < 0.2
         duration = 0 if sms else int(5 + rng.random() ** 3 * 1800)
         return (
-            f"CDR{n:011d}", clock.compact(t), duration, "短信" if sms else "语音",
-            phone_variant(caller, rng.random()), phone_variant(callee, rng.random()), c.code,
-            c.name, c.district, c.lat, c.lon,
+            f"CDR{n:011d}",
+            clock.compact(t),
+            duration,
+            "短信" if sms else "语音",
+            phone_variant(caller, rng.random()),
+            phone_variant(callee, rng.random()),
+            c.code,
+            c.name,
+            c.district,
+            c.lat,
+            c.lon,
         )
 
     calls: list[tuple[str, str]] = []
     for group in (plan.group_a_phones, plan.group_b_phones):
         for i, a in enumerate(group):
-            for b in group[i + 1:]:
+            for b in group[i + 1 :]:
                 calls += [(a, b), (b, a)]
     for member in plan.group_a_phones + plan.group_b_phones:
         calls += [(plan.go_between_phone, member), (member, plan.go_between_phone)]
@@ -247,8 +338,17 @@ def ebike_rows(world: World, count: int) -> Iterator[Row]:
         p = world.person(owner_index)
         g = by_code[gate_code]
         return (
-            f"RF{n:010d}", clock.offset(t), pl.tag_id(p.index, p.household[:6]), g.code, g.name,
-            g.district, g.lat, g.lon, "进" if rng.random() < 0.5 else "出", p.id_number, p.name,
+            f"RF{n:010d}",
+            clock.offset(t),
+            pl.tag_id(p.index, p.household[:6]),
+            g.code,
+            g.name,
+            g.district,
+            g.lat,
+            g.lon,
+            "进" if rng.random() < 0.5 else "出",
+            p.id_number,
+            p.name,
             phone_variant(pl.phone_of(world, owner_index), rng.random()),
         )
 

@@ -28,22 +28,65 @@ from plugins.builtin.lexicon import WATCH_REASONS
 from plugins.builtin.world import DAYS, N_PLANTED, START, VISITOR_BASE, World, pool_size
 
 POPULATION_HEADER = (
-    "id_number", "name", "name_en", "gender", "ethnicity", "birth_date", "phone", "district",
-    "address", "household_no", "resident_type", "work_unit", "plate", "registered_at",
+    "id_number",
+    "name",
+    "name_en",
+    "gender",
+    "ethnicity",
+    "birth_date",
+    "phone",
+    "district",
+    "address",
+    "household_no",
+    "resident_type",
+    "work_unit",
+    "plate",
+    "registered_at",
 )
 HOTEL_HEADER = (
-    "checkin_id", "hotel_code", "hotel_name", "district", "hotel_address", "lat", "lon", "room",
-    "guest_id", "guest_name", "guest_name_en", "gender", "guest_origin", "checkin_time",
-    "checkout_time", "co_guest_id", "co_guest_name",
+    "checkin_id",
+    "hotel_code",
+    "hotel_name",
+    "district",
+    "hotel_address",
+    "lat",
+    "lon",
+    "room",
+    "guest_id",
+    "guest_name",
+    "guest_name_en",
+    "gender",
+    "guest_origin",
+    "checkin_time",
+    "checkout_time",
+    "co_guest_id",
+    "co_guest_name",
 )
 WATCHLIST_HEADER = (
-    "entry_id", "id_number", "name", "name_en", "gender", "reason", "category", "level", "plate",
-    "phone", "photo", "case_no", "district", "listed_at", "listed_by",
+    "entry_id",
+    "id_number",
+    "name",
+    "name_en",
+    "gender",
+    "reason",
+    "category",
+    "level",
+    "plate",
+    "phone",
+    "photo",
+    "case_no",
+    "district",
+    "listed_at",
+    "listed_by",
 )
 _ETHNICITIES = ("汉族",) * 40 + ("回族", "满族", "土家族", "苗族", "畲族")
 _REASON_CATEGORY = {
-    "涉嫌盗窃，在逃": "在逃人员", "网上追逃": "在逃人员", "电信诈骗嫌疑人": "涉诈人员",
-    "多次入室盗窃前科": "前科人员", "涉毒人员": "涉毒人员", "重点关注人员": "重点人员",
+    "涉嫌盗窃，在逃": "在逃人员",
+    "网上追逃": "在逃人员",
+    "电信诈骗嫌疑人": "涉诈人员",
+    "多次入室盗窃前科": "前科人员",
+    "涉毒人员": "涉毒人员",
+    "重点关注人员": "重点人员",
     "涉嫌故意伤害": "在逃人员",
 }
 
@@ -57,10 +100,19 @@ def population_rows(world: World, count: int) -> Iterator[tuple[object, ...]]:
         p = world.person(i)
         reg = datetime(2000, 1, 1) + timedelta(days=rng.randrange(9400))
         yield (
-            id_variant(p.id_number, rng.random()), p.name, p.name_en if p.show_en else "",
-            p.gender, rng.choice(_ETHNICITIES), p.birth_date.isoformat(),
-            phone_variant(pl.phone_of(world, i), rng.random() * 0.9), p.district, p.address,
-            p.household, "流动人口" if rng.random() < 0.15 else "户籍人口", p.work_unit, p.plate,
+            id_variant(p.id_number, rng.random()),
+            p.name,
+            p.name_en if p.show_en else "",
+            p.gender,
+            rng.choice(_ETHNICITIES),
+            p.birth_date.isoformat(),
+            phone_variant(pl.phone_of(world, i), rng.random() * 0.9),
+            p.district,
+            p.address,
+            p.household,
+            "流动人口" if rng.random() < 0.15 else "户籍人口",
+            p.work_unit,
+            p.plate,
             reg.date().isoformat(),
         )
 
@@ -76,8 +128,16 @@ def write_population(world: World, out_dir: Path, count: int, encoding: str = "u
 
 
 # -- hotel ---------------------------------------------------------------------------------------
-def _stay(world: World, rng: random.Random, clock: Clock, n: int, hotel_index: int,
-          start: int, guest: int, co: int | None) -> list[tuple[object, ...]]:
+def _stay(
+    world: World,
+    rng: random.Random,
+    clock: Clock,
+    n: int,
+    hotel_index: int,
+    start: int,
+    guest: int,
+    co: int | None,
+) -> list[tuple[object, ...]]:
     """Rows for one room: the guest, and the co-guest (each registers) when there is one."""
     h = world.hotels[hotel_index]
     nights = 1 + int(rng.random() ** 2 * 3)
@@ -87,13 +147,27 @@ def _stay(world: World, rng: random.Random, clock: Clock, n: int, hotel_index: i
     rows: list[tuple[object, ...]] = []
     for k, p in enumerate(people):
         other = people[1 - k] if len(people) == 2 else None
-        rows.append((
-            f"{h.code}-{n + k:08d}", h.code, h.name, h.district, h.address, h.lat, h.lon, room,
-            id_variant(p.id_number, rng.random()), p.name, p.name_en if p.show_en else "",
-            p.gender, "外地" if p.index >= VISITOR_BASE else "本地",
-            clock.slashed(start + k * 40), clock.slashed(out),
-            other.id_number if other else "", other.name if other else "",
-        ))
+        rows.append(
+            (
+                f"{h.code}-{n + k:08d}",
+                h.code,
+                h.name,
+                h.district,
+                h.address,
+                h.lat,
+                h.lon,
+                room,
+                id_variant(p.id_number, rng.random()),
+                p.name,
+                p.name_en if p.show_en else "",
+                p.gender,
+                "外地" if p.index >= VISITOR_BASE else "本地",
+                clock.slashed(start + k * 40),
+                clock.slashed(out),
+                other.id_number if other else "",
+                other.name if other else "",
+            )
+        )
     return rows
 
 
@@ -120,12 +194,18 @@ def hotel_rows(world: World, count: int) -> Iterator[tuple[object, ...]]:
     for start in daily_times(rng, max(0, count - written), days=DAYS - 4):
         if written >= count:
             return
-        guest = (rng.randrange(N_PLANTED, pool) if rng.random() < 0.4
-                 else VISITOR_BASE + rng.randrange(pool))
+        guest = (
+            rng.randrange(N_PLANTED, pool)
+            if rng.random() < 0.4
+            else VISITOR_BASE + rng.randrange(pool)
+        )
         co = None
         if rng.random() < 0.25 and written + 1 < count:
-            co = (VISITOR_BASE + rng.randrange(pool) if guest >= VISITOR_BASE
-                  else rng.randrange(N_PLANTED, pool))
+            co = (
+                VISITOR_BASE + rng.randrange(pool)
+                if guest >= VISITOR_BASE
+                else rng.randrange(N_PLANTED, pool)
+            )
         for row in _stay(world, rng, clock, n, rng.randrange(len(codes)), start, guest, co):
             yield row
             written += 1
@@ -135,8 +215,9 @@ def hotel_rows(world: World, count: int) -> Iterator[tuple[object, ...]]:
 def write_hotel(world: World, out_dir: Path, count: int, fmt: str = "csv") -> Path:
     """Hotel check-ins; ``fmt`` "csv" or "xlsx" (the same rows either way)."""
     if fmt == "xlsx":
-        return write_xlsx(out_dir / "hotel.xlsx", HOTEL_HEADER, hotel_rows(world, count),
-                          sheet="住宿登记")
+        return write_xlsx(
+            out_dir / "hotel.xlsx", HOTEL_HEADER, hotel_rows(world, count), sheet="住宿登记"
+        )
     if fmt != "csv":
         raise ValueError(f"hotel: unknown format {fmt!r} (csv, xlsx)")
     return write_csv(out_dir / "hotel.csv", HOTEL_HEADER, hotel_rows(world, count))
@@ -176,11 +257,20 @@ def watchlist_rows(world: World, count: int) -> Iterator[tuple[object, ...]]:
             reason, case = rng.choice(WATCH_REASONS), f"A{p.household[:6]}2026{k + 1:05d}"
         listed = START - timedelta(days=rng.randrange(30, 400), seconds=rng.randrange(86400))
         yield (
-            f"BK2026{k:07d}", p.id_number, p.name, p.name_en, p.gender, reason,
-            _REASON_CATEGORY[reason], rng.choice(("一级", "二级", "三级")),
+            f"BK2026{k:07d}",
+            p.id_number,
+            p.name,
+            p.name_en,
+            p.gender,
+            reason,
+            _REASON_CATEGORY[reason],
+            rng.choice(("一级", "二级", "三级")),
             p.plate if k < len(pl.WATCHLISTED) or rng.random() < 0.5 else "",
             phone_variant(p.phone, rng.random()) if k < 3 or rng.random() < 0.7 else "",
-            photos[k] if k < len(photos) else "", case, p.district, f"{listed:%Y-%m-%d %H:%M:%S}",
+            photos[k] if k < len(photos) else "",
+            case,
+            p.district,
+            f"{listed:%Y-%m-%d %H:%M:%S}",
             f"嘉兴市公安局{p.district}分局",
         )
 

@@ -17,8 +17,9 @@ from pathlib import Path
 
 from plugins.builtin.lexicon import DISTRICTS
 
-GEOJSON_PATH = (Path(__file__).resolve().parent.parent.parent
-                / "resources" / "geo" / "districts.geojson")
+GEOJSON_PATH = (
+    Path(__file__).resolve().parent.parent.parent / "resources" / "geo" / "districts.geojson"
+)
 
 #: District seats (lat, lon), roughly where the real ones are.
 SEATS: dict[str, tuple[float, float]] = {
@@ -33,8 +34,16 @@ SEATS: dict[str, tuple[float, float]] = {
 
 #: A rough convex outline of the city (lon, lat), counter-clockwise.
 CITY_BOUNDARY: tuple[tuple[float, float], ...] = (
-    (120.30, 30.62), (120.42, 30.45), (120.60, 30.36), (120.85, 30.38), (121.05, 30.52),
-    (121.25, 30.66), (121.20, 30.80), (121.00, 31.00), (120.80, 31.03), (120.60, 30.92),
+    (120.30, 30.62),
+    (120.42, 30.45),
+    (120.60, 30.36),
+    (120.85, 30.38),
+    (121.05, 30.52),
+    (121.25, 30.66),
+    (121.20, 30.80),
+    (121.00, 31.00),
+    (120.80, 31.03),
+    (120.60, 30.92),
     (120.38, 30.78),
 )
 
@@ -84,6 +93,7 @@ def point_in_ring(x: float, y: float, ring: tuple[Point, ...]) -> bool:
 
 def _clip(poly: list[Point], a: float, b: float, c: float) -> list[Point]:
     """Keep the part of ``poly`` where a*x' + b*y <= c (x' = scaled lon): Sutherland–Hodgman."""
+
     def side(p: Point) -> float:
         return a * p[0] * _LON_SCALE + b * p[1] - c
 
@@ -123,20 +133,31 @@ def to_geojson(districts: list[District]) -> dict[str, object]:
     features = []
     for d in districts:
         ring = [list(p) for p in d.ring] + [list(d.ring[0])]
-        features.append({
-            "type": "Feature",
-            "properties": {
-                "name": d.name, "name_en": d.name_en, "code": d.code,
-                "seat_lat": d.seat[0], "seat_lon": d.seat[1], "approximate": True,
-                "note": "synthetic outline (Voronoi of district seats), not an official boundary",
-            },
-            "geometry": {"type": "Polygon", "coordinates": [ring]},
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {
+                    "name": d.name,
+                    "name_en": d.name_en,
+                    "code": d.code,
+                    "seat_lat": d.seat[0],
+                    "seat_lon": d.seat[1],
+                    "approximate": True,
+                    "note": (
+                        "synthetic outline (Voronoi of district seats), not an official boundary"
+                    ),
+                },
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+            }
+        )
     return {
         "type": "FeatureCollection",
         "name": "嘉兴市 districts (approximate)",
-        "properties": {"approximate": True, "crs": "WGS-84",
-                       "generator": "python -m plugins.builtin.geo"},
+        "properties": {
+            "approximate": True,
+            "crs": "WGS-84",
+            "generator": "python -m plugins.builtin.geo",
+        },
         "features": features,
     }
 
@@ -149,8 +170,13 @@ def districts() -> dict[str, District]:
     for feature in data["features"]:
         props = feature["properties"]
         ring = tuple((float(x), float(y)) for x, y in feature["geometry"]["coordinates"][0][:-1])
-        out[props["name"]] = District(props["name"], props["name_en"], props["code"],
-                                      (props["seat_lat"], props["seat_lon"]), ring)
+        out[props["name"]] = District(
+            props["name"],
+            props["name_en"],
+            props["code"],
+            (props["seat_lat"], props["seat_lon"]),
+            ring,
+        )
     return out
 
 

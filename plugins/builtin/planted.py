@@ -142,8 +142,9 @@ def planted(seed: int = 0) -> Planted:
         for d in route:
             lags = [0, *sorted(rng.sample(range(3, 58), len(CONVOY_OWNERS) - 1))]
             for owner, lag in zip(CONVOY_OWNERS, lags, strict=True):
-                convoy_reads.append(Sighting(person(owner).plate, devices[d].code,
-                                             t + timedelta(seconds=lag)))
+                convoy_reads.append(
+                    Sighting(person(owner).plate, devices[d].code, t + timedelta(seconds=lag))
+                )
             t += timedelta(seconds=rng.randrange(360, 900))
 
     gates = world.gates
@@ -165,8 +166,9 @@ def planted(seed: int = 0) -> Planted:
         watchlisted=ids(WATCHLISTED),
         watchlisted_plates=tuple(person(i).plate for i in WATCHLISTED),
         watchlisted_phones=phones(WATCHLISTED),
-        watch_cases=tuple(f"A{person(i).household[:6]}2026{k + 1:05d}"
-                          for k, i in enumerate(WATCHLISTED)),
+        watch_cases=tuple(
+            f"A{person(i).household[:6]}2026{k + 1:05d}" for k, i in enumerate(WATCHLISTED)
+        ),
         watchlisted_hotels=watch_hotels,
         watchlisted_reads=tuple(watch_reads),
         associate=person(ASSOCIATE).id_number,

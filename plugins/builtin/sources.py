@@ -61,26 +61,30 @@ class BuiltinSource(MappingSource):
 class PopulationSource(BuiltinSource):
     """The population registry; can also write the GBK-encoded CSV many bureaus export."""
 
-    def generate(self, out_dir: Path, count: int, seed: int = 0, *,
-                 encoding: str = "utf-8") -> list[Path]:
+    def generate(
+        self, out_dir: Path, count: int, seed: int = 0, *, encoding: str = "utf-8"
+    ) -> list[Path]:
         """Write ``count`` residents; ``encoding="gbk"`` writes ``population.gbk.csv``.
 
         Also writes ``identity_truth.json`` beside it (not a source file: the planted
         identities that entity resolution is measured against, see gen_identity)."""
+
         def writer(world: World, out: Path, n: int) -> Path:
             gen_identity.write_truth(world, out)
             return gen_registry.write_population(world, out, n, encoding=encoding)
+
         return [self._write(out_dir, count, seed, writer)]
 
 
 class HotelSource(BuiltinSource):
     """Hotel check-ins; can also write an Excel workbook."""
 
-    def generate(self, out_dir: Path, count: int, seed: int = 0, *,
-                 fmt: str = "csv") -> list[Path]:
+    def generate(self, out_dir: Path, count: int, seed: int = 0, *, fmt: str = "csv") -> list[Path]:
         """Write ``count`` check-ins as ``hotel.csv`` or, with ``fmt="xlsx"``, ``hotel.xlsx``."""
+
         def writer(world: World, out: Path, n: int) -> Path:
             return gen_registry.write_hotel(world, out, n, fmt=fmt)
+
         return [self._write(out_dir, count, seed, writer)]
 
 
@@ -132,6 +136,11 @@ def watchlist() -> WatchlistSource:
 
 #: Every built-in source factory, by name (the same names as the entry points).
 FACTORIES: dict[str, Callable[[], BuiltinSource]] = {
-    "incidents": incidents, "population": population, "hotel": hotel,
-    "checkpoint": checkpoint, "cdr": cdr, "ebike": ebike, "watchlist": watchlist,
+    "incidents": incidents,
+    "population": population,
+    "hotel": hotel,
+    "checkpoint": checkpoint,
+    "cdr": cdr,
+    "ebike": ebike,
+    "watchlist": watchlist,
 }

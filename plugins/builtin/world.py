@@ -40,8 +40,18 @@ N_PLANTED = 24
 _FORCE_VEHICLE = frozenset({6, 7, 8, 18, 19, 20})
 #: Index of the first visitor (someone from outside the city: hotel guests, callers).
 VISITOR_BASE = 10_000_000
-_VISITOR_AREAS = ("310101", "310115", "320505", "320583", "330106", "340104", "410105",
-                  "420111", "510107", "360102")
+_VISITOR_AREAS = (
+    "310101",
+    "310115",
+    "320505",
+    "320583",
+    "330106",
+    "340104",
+    "410105",
+    "420111",
+    "510107",
+    "360102",
+)
 
 _BIRTH_FIRST = date(1955, 1, 1)
 _BIRTH_DAYS = 18993  # 1955-01-01 .. 2006-12-31; coprime with the multiplier below
@@ -66,8 +76,7 @@ def id_check_digit(first17: str) -> str:
 def valid_id_number(value: str) -> bool:
     """True for 17 digits followed by the right check character."""
     value = value.strip().upper()
-    return (len(value) == 18 and value[:17].isdigit()
-            and id_check_digit(value[:17]) == value[17])
+    return len(value) == 18 and value[:17].isdigit() and id_check_digit(value[:17]) == value[17]
 
 
 @dataclass(frozen=True)
@@ -139,9 +148,11 @@ class World:
         phone = MOBILE_PREFIXES[(slot * 7 + (3 if visitor else 0)) % len(MOBILE_PREFIXES)]
         phone += f"{suffix:08d}"
         road = rng.choice(ROADS)
-        address = (f"嘉兴市{district}{road}{rng.randint(1, 399)}号{rng.choice(COMMUNITIES)}小区"
-                   f"{rng.randint(1, 30)}幢{rng.randint(1, 4)}单元{rng.randint(1, 18)}"
-                   f"{rng.randint(1, 4):02d}室")
+        address = (
+            f"嘉兴市{district}{road}{rng.randint(1, 399)}号{rng.choice(COMMUNITIES)}小区"
+            f"{rng.randint(1, 30)}幢{rng.randint(1, 4)}单元{rng.randint(1, 18)}"
+            f"{rng.randint(1, 4):02d}室"
+        )
         lat, lon = geo.districts()[district].random_point(rng)
         orgs = self.organisations
         work_unit = orgs[rng.randrange(len(orgs))] if rng.random() < 0.7 else ""
@@ -152,10 +163,21 @@ class World:
                 digits = _PLATE_LETTERS[int(digits[0])] + digits[1:]
             plate = "浙F" + digits
         return Person(
-            index=index, id_number=id_number, name=name, name_en=name_en,
-            show_en=rng.random() < 0.3, gender="男" if male else "女", birth_date=born,
-            phone=phone, district=district, address=address, lat=lat, lon=lon,
-            household=f"{area}{slot:09d}", work_unit=work_unit, plate=plate,
+            index=index,
+            id_number=id_number,
+            name=name,
+            name_en=name_en,
+            show_en=rng.random() < 0.3,
+            gender="男" if male else "女",
+            birth_date=born,
+            phone=phone,
+            district=district,
+            address=address,
+            lat=lat,
+            lon=lon,
+            household=f"{area}{slot:09d}",
+            work_unit=work_unit,
+            plate=plate,
         )
 
     def resident_pool(self, count: int) -> list[Person]:
@@ -194,14 +216,23 @@ class World:
         """Plate-reading cameras, each on a crossing of its district's streets
         (:mod:`plugins.builtin.streets`) and named after the two streets that cross there."""
         rng = self._rng(4, 0)
-        spots = {d: rng.sample(streets.crossings(d), len(streets.crossings(d)))
-                 for d in DISTRICT_NAMES}
+        spots = {
+            d: rng.sample(streets.crossings(d), len(streets.crossings(d))) for d in DISTRICT_NAMES
+        }
         out = []
         for k in range(84):
             district = DISTRICT_NAMES[k % len(DISTRICT_NAMES)]
             c = spots[district][(k // len(DISTRICT_NAMES)) % len(spots[district])]
-            out.append(Place(f"KK{DISTRICTS[district][0]}{k:03d}", f"{c.a}与{c.b}交叉口卡口",
-                             district, f"嘉兴市{district}{c.a}与{c.b}交叉口", c.lat, c.lon))
+            out.append(
+                Place(
+                    f"KK{DISTRICTS[district][0]}{k:03d}",
+                    f"{c.a}与{c.b}交叉口卡口",
+                    district,
+                    f"嘉兴市{district}{c.a}与{c.b}交叉口",
+                    c.lat,
+                    c.lon,
+                )
+            )
         return tuple(out)
 
     @cached_property
@@ -228,8 +259,11 @@ class _HotelNamer(_PlaceNamer):
     def make(rng: random.Random, k: int, district: str) -> tuple[str, str, str]:
         area = DISTRICTS[district][0]
         road = rng.choice(ROADS)
-        return (f"H{area}{k:03d}", f"{rng.choice(HOTEL_BRANDS)}(嘉兴{road}店)",
-                f"嘉兴市{district}{road}{rng.randint(1, 399)}号")
+        return (
+            f"H{area}{k:03d}",
+            f"{rng.choice(HOTEL_BRANDS)}(嘉兴{road}店)",
+            f"嘉兴市{district}{road}{rng.randint(1, 399)}号",
+        )
 
 
 class _GateNamer(_PlaceNamer):

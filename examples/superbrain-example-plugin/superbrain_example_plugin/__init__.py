@@ -29,12 +29,18 @@ class GridLogSource(SourcePlugin):
 
     def record_schemas(self) -> Sequence[RecordSchema]:
         """One record type: a patrol log line."""
-        return [RecordSchema("patrol_log", "Patrol log", (
-            FieldSpec("note", FieldRole.TEXT, "Note"),
-            FieldSpec("district", FieldRole.KEYWORD, "District", facet=True),
-            FieldSpec("worker_id", FieldRole.KEYWORD, "Worker"),
-            FieldSpec("phone", FieldRole.IDENTIFIER, "Phone", normalizer="phone"),
-        ))]
+        return [
+            RecordSchema(
+                "patrol_log",
+                "Patrol log",
+                (
+                    FieldSpec("note", FieldRole.TEXT, "Note"),
+                    FieldSpec("district", FieldRole.KEYWORD, "District", facet=True),
+                    FieldSpec("worker_id", FieldRole.KEYWORD, "Worker"),
+                    FieldSpec("phone", FieldRole.IDENTIFIER, "Phone", normalizer="phone"),
+                ),
+            )
+        ]
 
     def read(self, path: Path) -> Iterator[Row | RowError]:
         """One row per non-empty line; a line with the wrong number of fields is a RowError."""
@@ -56,11 +62,15 @@ class GridLogSource(SourcePlugin):
         except ValueError:
             raise RowError(f"bad time {v['time']!r}", line=row.line, column="time") from None
         number = phone(v["phone"])
-        worker = EntityRef("person", f"GRID-{v['worker_id']}", v["worker_name"],
-                           {"name": v["worker_name"]})
+        worker = EntityRef(
+            "person", f"GRID-{v['worker_id']}", v["worker_name"], {"name": v["worker_name"]}
+        )
         handset = EntityRef("phone", number, number, {"number": number})
         return Record(
-            source=self.name, id=f"{v['worker_id']}|{v['time']}", type="patrol_log", time=when,
+            source=self.name,
+            id=f"{v['worker_id']}|{v['time']}",
+            type="patrol_log",
+            time=when,
             text={"note": v["note"]},
             fields={"district": v["district"], "worker_id": v["worker_id"], "phone": number},
             entities=(worker, handset),
@@ -77,6 +87,8 @@ class GridLogSource(SourcePlugin):
             for i in range(count):
                 worker = rng.randrange(20)
                 t = start + timedelta(minutes=17 * i)
-                fh.write(f"{t.isoformat()} | W{worker:03d} | 网格员{worker:02d} | "
-                         f"138{worker:08d} | 南湖区 | 巡查第{i}次 no issues\n")
+                fh.write(
+                    f"{t.isoformat()} | W{worker:03d} | 网格员{worker:02d} | "
+                    f"138{worker:08d} | 南湖区 | 巡查第{i}次 no issues\n"
+                )
         return [path]
