@@ -49,7 +49,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "test_trust_services": ("slow",),
 }
 #: Single slow tests in otherwise quick modules: measured, listed in tests/slow_tests.txt by
-#: ``tools/measure-slow-tests`` (setup + call + teardown of at least a second). Setting
+#: ``tools/measure-slow-tests`` (setup + call + teardown of at least half a second). Setting
 #: SUPERBRAIN_SLOW_TESTS to an empty string ignores the list (the tool does, to measure them all).
 SLOW_TESTS_FILE = Path(__file__).with_name("slow_tests.txt")
 
