@@ -305,11 +305,21 @@ class DispatchPanel(QWidget):
 
         self._reloads += 1
         job = Job(work, "dispatch board")
-        job.result.connect(lambda board, n=self._reloads: self._show_if_newer(board, n))
-        job.error.connect(
-            lambda msg: self.message.setText(fill(self.tr("board: {error}"), error=msg))
-        )
+        job.setProperty("reload", self._reloads)
+        # bound methods, not lambdas: Qt drops the connection when the panel is destroyed, so a
+        # reload that ends after its window closed (a server gone, a test's window torn down)
+        # does not write into deleted widgets
+        job.result.connect(self._reload_arrived)
+        job.error.connect(self._reload_failed)
         return job.start()
+
+    def _reload_arrived(self, board: dict[str, Any]) -> None:
+        job = self.sender()
+        n = job.property("reload") if job is not None else None
+        self._show_if_newer(board, int(n) if n is not None else self._reloads)
+
+    def _reload_failed(self, msg: str) -> None:
+        self.message.setText(fill(self.tr("board: {error}"), error=msg))
 
     def _show_if_newer(self, board: dict[str, Any], n: int) -> None:
         """Reloads run in workers and may finish out of order (a poll's reload started before
