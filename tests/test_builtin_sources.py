@@ -210,10 +210,10 @@ def test_watchlist_photos_reference_shared_faces_without_copying(
     from tests.conftest import faces_dir
 
     plugin = discover().get("watchlist")
+    faces = faces_dir()  # before the variable is cleared: it names where the photos are
     monkeypatch.delenv("SUPERBRAIN_FACES_DIR", raising=False)
     (bare,) = plugin.generate(tmp_path / "bare", 20, seed=SEED)
     assert all(r["photo"] == "" for r in rows(bare))
-    faces = faces_dir()
     if faces is None or not (faces / "lfw-small").is_dir():
         pytest.skip("shared face photos (SUPERBRAIN_FACES_DIR/lfw-small) not on this machine")
     monkeypatch.setenv("SUPERBRAIN_FACES_DIR", str(faces))

@@ -541,3 +541,34 @@ def test_gc_settler_holds_back_full_gc_then_freezes_once_jobs_are_done(qtbot) ->
     finally:
         gc.unfreeze()
         gc.set_threshold(*thresholds)
+
+
+def test_a_board_reload_that_ends_after_its_panel_is_gone_touches_nothing(
+    qtbot, ctx, monkeypatch
+) -> None:
+    """A reload runs in a worker; when it ends (here: fails, the centre gone) after its panel
+    was destroyed, nothing may write into the deleted widgets ("wrapped C/C++ object of type
+    QLabel has been deleted" once failed the next test in the Qt event loop)."""
+    import threading
+
+    from PyQt6 import sip
+
+    from console.bus import Bus
+    from console.dispatch_panel import DispatchPanel
+
+    panel = DispatchPanel(ctx, Bus())
+    if not hasattr(panel, "units"):
+        pytest.skip("ops engine not importable here")
+    view = panel._view()
+    gate = threading.Event()
+
+    def board_of_a_gone_centre(*_a: object, **_k: object) -> dict[str, object]:
+        gate.wait(10)
+        raise RuntimeError("the centre went away")
+
+    monkeypatch.setattr(view, "board", board_of_a_gone_centre)
+    job = panel.reload()
+    with qtbot.waitSignal(job.finished, timeout=15_000):
+        sip.delete(panel)  # the window closed while the reload was running
+        gate.set()
+    qtbot.wait(200)  # an exception in a slot here fails the test (pytest-qt)
