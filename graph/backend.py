@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -88,6 +88,10 @@ class GraphStore(Protocol):
         self, members: Sequence[str], flt: LinkFilter, others: Sequence[str] | None = None
     ) -> list[LinkTuple]: ...
     def link_counts(self, ids: Sequence[str], flt: LinkFilter) -> dict[str, int]: ...
+    def links_and_counts(
+        self, ids: Sequence[str], flt: LinkFilter, limit: int
+    ) -> tuple[dict[str, int], list[LinkTuple] | None]: ...
+    def load_in_background(self, fn: Callable[[], Any]) -> Callable[[], Any]: ...
     def links_near(
         self, probes: Sequence[tuple[str, float]], window: float, link_type: str
     ) -> Iterator[LinkTuple]: ...
@@ -197,6 +201,18 @@ class SqlGraphStore:
                     out[eid] = out.get(eid, 0) + int(n)
         return out
 
+    def links_and_counts(
+        self, ids: Sequence[str], flt: LinkFilter, limit: int
+    ) -> tuple[dict[str, int], list[LinkTuple] | None]:
+        """:meth:`link_counts`, and ``None`` for the links: on one machine reading them lazily
+        (an expansion stops at its node cap) costs less than reading them all up front."""
+        return self.link_counts(ids, flt), None
+
+    def load_in_background(self, fn: Callable[[], Any]) -> Callable[[], Any]:
+        """Run ``fn`` now (one connection, one thread); returns what gives its result."""
+        result = fn()
+        return lambda: result
+
     def links_near(
         self, probes: Sequence[tuple[str, float]], window: float, link_type: str
     ) -> Iterator[LinkTuple]:
@@ -294,6 +310,17 @@ class EsGraphStore:
 
     def link_counts(self, ids: Sequence[str], flt: LinkFilter) -> dict[str, int]:
         return self.index.link_counts(list(ids), flt.types, flt.start, flt.end)
+
+    def links_and_counts(
+        self, ids: Sequence[str], flt: LinkFilter, limit: int
+    ) -> tuple[dict[str, int], list[LinkTuple] | None]:
+        """Counts and, when there are at most ``limit``, the links themselves: one round trip
+        to the cluster per hop instead of two."""
+        return self.index.links_and_counts(list(ids), limit, flt.types, flt.start, flt.end)
+
+    def load_in_background(self, fn: Callable[[], Any]) -> Callable[[], Any]:
+        """Start ``fn`` (a read) on another connection; returns what waits for its result."""
+        return self.index.submit(fn).result
 
     def links_near(
         self, probes: Sequence[tuple[str, float]], window: float, link_type: str

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 Source = Store | GraphStore
 HOP_CHUNK = 256  # frontier entities read per step of a hop
+FETCH_LIMIT = 5000  # a hop's links read with its hub counts when there are at most this many
 
 
 def _canonical_order(row: LinkTuple) -> tuple[Any, ...]:
@@ -98,11 +99,12 @@ def expand(
         if cancel is not None and cancel.cancelled:
             truncated = True
             break
+        fetched: list[LinkTuple] | None = None
         if max_fanout is not None:
-            frontier = _drop_hubs(gs, frontier, flt, aliases, max_fanout, hubs)
+            frontier, fetched = _drop_hubs(gs, frontier, flt, aliases, max_fanout, hubs)
         nxt: list[str] = []
         canonical = aliases.canonical if aliases else None
-        for row in _hop_links(gs, frontier, flt, aliases):
+        for row in _hop_links(gs, frontier, flt, aliases, fetched):
             rows[row[0]] = row
             for end_id in (row[2], row[3]):
                 other = canonical(end_id) if canonical else end_id
@@ -115,11 +117,19 @@ def expand(
                 nxt.append(other)
             if truncated:
                 break
-        if not truncated:
+        if fetched is not None:
+            # every link of this level was read in one go, the ones past a cut-off too: all
+            # of it counts (links to entities not kept are dropped below), so the links among
+            # the outer ring are all that is left to read
+            rows.update((r[0], r) for r in fetched)
+            expanded.update(frontier)
+        elif not truncated:
             expanded.update(frontier)
         frontier = nxt
     # Links touching an expanded entity were all read above; the only ones missing are those
     # between two entities that were not expanded (the outermost ring, a cut-off level, hubs).
+    # The entities' own rows are read meanwhile where the store can (the cluster).
+    nodes = gs.load_in_background(lambda: _load_nodes(gs, list(depth_of), aliases))
     outer = [m for c in depth_of if c not in expanded for m in aliases.members(c)]
     for row in gs.links_between(outer, flt):
         rows[row[0]] = row
@@ -131,9 +141,7 @@ def expand(
         ]
     else:
         kept = [r for r in rows.values() if r[2] in depth_of and r[3] in depth_of]
-    result = GraphResult(
-        nodes=_load_nodes(gs, list(depth_of), aliases), edges=aggregate(kept, aliases)
-    )
+    result = GraphResult(nodes=nodes(), edges=aggregate(kept, aliases))
     for nid, n in result.nodes.items():
         n.depth = depth_of.get(nid)
     result.seeds = tuple(seed_ids)
@@ -143,16 +151,32 @@ def expand(
 
 
 def _hop_links(
-    gs: GraphStore, frontier: list[str], flt: LinkFilter, aliases: AliasMap
+    gs: GraphStore,
+    frontier: list[str],
+    flt: LinkFilter,
+    aliases: AliasMap,
+    fetched: list[LinkTuple] | None = None,
 ) -> Iterator[LinkTuple]:
     """The links of ``frontier``, a chunk of entities (in id order) at a time, each chunk's
     links in canonical order: an expansion that reaches its cap stops reading, and where it
-    stops is the same on every engine."""
+    stops is the same on every engine. ``fetched``: the links of (at least) the frontier,
+    already read — taken from there chunk by chunk in the same order."""
+    by_member: dict[str, list[LinkTuple]] | None = None
+    if fetched is not None:
+        by_member = {}
+        for row in fetched:
+            by_member.setdefault(row[2], []).append(row)
+            if row[3] != row[2]:
+                by_member.setdefault(row[3], []).append(row)
     ordered = sorted(frontier)
     for i in range(0, len(ordered), HOP_CHUNK):  # the caller stops reading at its cap
         members = [m for c in ordered[i : i + HOP_CHUNK] for m in aliases.members(c)]
+        if by_member is not None:
+            links: Iterable[LinkTuple] = (r for m in members for r in by_member.get(m, ()))
+        else:
+            links = gs.links_of(members, flt)
         seen: set[Any] = set()
-        for row in sorted(gs.links_of(members, flt), key=_canonical_order):
+        for row in sorted(links, key=_canonical_order):
             if row[0] not in seen:  # a link between two chunk members comes twice
                 seen.add(row[0])
                 yield row
@@ -165,10 +189,12 @@ def _drop_hubs(
     aliases: AliasMap,
     cap: int,
     hubs: dict[str, int],
-) -> list[str]:
-    """The frontier without its hubs (recorded in ``hubs`` with their link counts)."""
+) -> tuple[list[str], list[LinkTuple] | None]:
+    """The frontier without its hubs (recorded in ``hubs`` with their link counts), and the
+    links of the ones kept when the store read them with the counts (few enough: see
+    :meth:`~graph.backend.GraphStore.links_and_counts`), else None."""
     members = [m for c in frontier for m in aliases.members(c)]
-    counts = gs.link_counts(members, flt)
+    counts, links = gs.links_and_counts(members, flt, min(FETCH_LIMIT, cap * len(members)))
     keep = []
     for c in frontier:
         n = sum(counts.get(m, 0) for m in aliases.members(c))
@@ -176,7 +202,10 @@ def _drop_hubs(
             hubs[c] = n
         else:
             keep.append(c)
-    return keep
+    if links is not None and len(keep) < len(frontier):
+        kept = {m for c in keep for m in aliases.members(c)}
+        links = [r for r in links if r[2] in kept or r[3] in kept]
+    return keep, links
 
 
 def grow(

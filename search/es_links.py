@@ -14,20 +14,24 @@ so a time read back equals the time written (the conformance suite compares them
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from search.errors import SearchConfigError, SearchError, SearchUnavailable
 
 log = logging.getLogger(__name__)
 
 LinkRow = tuple[str, str, str, str, "float | None", str]
+T = TypeVar("T")
 PAGE = 5000  # hits per page of a link scan
 TERMS_CHUNK = 10_000  # ids per terms clause (the index limit is 65,536)
+SPLIT_MIN = 250  # a links-among read of at least twice this many ids runs as two searches
 _NAME = re.compile(r"[^a-z0-9_]+")
 _USERINFO = re.compile(r"//[^/@]*@")
 _KEYWORD = {"type": "keyword"}
@@ -219,9 +223,17 @@ class EsLinkIndex:
         self.replicas = replicas
         self.entities = f"{self.prefix}-entities"
         self.links = f"{self.prefix}-links"
+        self._threads: ThreadPoolExecutor | None = None
 
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         return call(self.url, what, fn, *args, **kwargs)
+
+    def submit(self, fn: Callable[[], T]) -> Future[T]:
+        """Run a read on another connection (the client is thread-safe): two searches at once
+        use two of the node's cores where one search uses one."""
+        if self._threads is None:
+            self._threads = ThreadPoolExecutor(max_workers=3, thread_name_prefix="es-links")
+        return self._threads.submit(fn)
 
     # -- indices ---------------------------------------------------------------------------
     def ensure(self) -> None:
@@ -438,6 +450,33 @@ class EsLinkIndex:
         other = "target" if column == "source" else "source"
         base = self._filters(types, start, end)
         others = list(other_in) if other_in is not None else None
+        if (
+            others is not None
+            and SPLIT_MIN * 2 <= len(ids) <= TERMS_CHUNK
+            and len(others) <= TERMS_CHUNK
+        ):
+            # One shard answers a search on one thread: two halves at once use two cores of
+            # the node (the links among a 2,000-entity expansion: docs/PERFORMANCE.md).
+            half = (len(ids) + 1) // 2
+            parts = [list(ids[:half]), list(ids[half:])]
+            jobs = [
+                self.submit(
+                    functools.partial(
+                        lambda part, others: list(
+                            self._scan(
+                                [*base, {"terms": {column: part}}, {"terms": {other: others}}],
+                                f"reading links by {column}",
+                            )
+                        ),
+                        part,
+                        others,
+                    )
+                )
+                for part in parts
+            ]
+            for job in jobs:
+                yield from job.result()
+            return
         for i in range(0, len(ids), TERMS_CHUNK):
             flt = [*base, {"terms": {column: list(ids[i : i + TERMS_CHUNK])}}]
             if others is None:
@@ -474,6 +513,62 @@ class EsLinkIndex:
                 "reading links",
             )
 
+    def links_and_counts(
+        self,
+        ids: Sequence[str],
+        limit: int,
+        types: Sequence[str] | None = None,
+        start: float | None = None,
+        end: float | None = None,
+    ) -> tuple[dict[str, int], list[LinkRow] | None]:
+        """How many links each of ``ids`` has (as :meth:`link_counts`) and, when all the links
+        touching ``ids`` number at most ``limit``, those links (each once) — one request where
+        counting and then reading takes two. ``None`` in place of the links when there are
+        more (nothing beyond ``limit`` hits is fetched)."""
+        if len(ids) > TERMS_CHUNK or limit > PAGE:
+            return self.link_counts(ids, types, start, end), None
+        chunk = list(ids)
+        resp = self._call(
+            "reading links",
+            self.client.search,
+            index=self.links,
+            size=limit,
+            track_total_hits=limit + 1,
+            query={
+                "bool": {
+                    "filter": self._filters(types, start, end),
+                    "should": [{"terms": {"source": chunk}}, {"terms": {"target": chunk}}],
+                    "minimum_should_match": 1,
+                }
+            },
+            aggs=self._count_aggs(chunk),
+            filter_path=f"{_FILTER},aggregations",
+        )
+        out: dict[str, int] = {}
+        for c in ("source", "target"):
+            for b in resp["aggregations"][c]["buckets"]:
+                out[b["key"]] = out.get(b["key"], 0) + int(b["doc_count"])
+        if int(resp["hits"]["total"]["value"]) > limit:
+            return out, None
+        return out, list(_rows(resp.get("hits", {}).get("hits", [])))
+
+    @staticmethod
+    def _count_aggs(chunk: list[str]) -> dict[str, Any]:
+        # "map": count the matching links' values as they come. The default walks global
+        # ordinals, which the node rebuilds over every distinct entity after each refresh
+        # (seconds at 1M entities while links are being written; docs/PERFORMANCE.md).
+        return {
+            c: {
+                "terms": {
+                    "field": c,
+                    "include": chunk,
+                    "size": len(chunk),
+                    "execution_hint": "map",
+                }
+            }
+            for c in ("source", "target")
+        }
+
     def link_counts(
         self,
         ids: Sequence[str],
@@ -486,20 +581,7 @@ class EsLinkIndex:
         base = self._filters(types, start, end)
         for i in range(0, len(ids), TERMS_CHUNK):
             chunk = list(ids[i : i + TERMS_CHUNK])
-            # "map": count the matching links' values as they come. The default walks global
-            # ordinals, which the node rebuilds over every distinct entity after each refresh
-            # (seconds at 1M entities while links are being written; docs/PERFORMANCE.md).
-            aggs = {
-                c: {
-                    "terms": {
-                        "field": c,
-                        "include": chunk,
-                        "size": len(chunk),
-                        "execution_hint": "map",
-                    }
-                }
-                for c in ("source", "target")
-            }
+            aggs = self._count_aggs(chunk)
             resp = self._call(
                 "counting links",
                 self.client.search,
@@ -575,4 +657,6 @@ class EsLinkIndex:
             yield (h["_id"], s["type"], s["source"], s["target"], s.get("time"), s["record_uid"])
 
     def close(self) -> None:
+        if self._threads is not None:
+            self._threads.shutdown(wait=False)
         self.client.close()

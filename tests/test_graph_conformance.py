@@ -92,6 +92,36 @@ def test_expansions_agree(
         assert all(n > 30 for n in a["hubs"].values())
 
 
+@pytest.mark.parametrize("fetch_limit", [5000, 400, 12])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"depth": 2, "max_fanout": 160},  # the busiest checkpoints are hubs, the rest not
+        {"depth": 2, "max_fanout": 160, "max_nodes": 60},  # cut off inside a level
+        {"depth": 3, "max_fanout": 160, "max_nodes": 300},
+        {"depth": 3, "max_fanout": 30, "max_nodes": 40},
+    ],
+)
+def test_capped_expansions_agree_read_in_one_go_or_by_chunks(
+    engines: dict[str, GraphStore],
+    monkeypatch: pytest.MonkeyPatch,
+    fetch_limit: int,
+    kw: dict[str, object],
+) -> None:
+    # On the cluster a capped hop's links come with its hub counts when they are few (one
+    # round trip), else by chunks after the counts; a small limit forces the second way.
+    import graph.expand
+
+    monkeypatch.setattr(graph.expand, "FETCH_LIMIT", fetch_limit)
+    for seeds in ([CONVOY_TARGET], [GO_BETWEEN], [phone(0), phone(100)]):
+        a, b = _both(engines, lambda gs, seeds=seeds: expand(gs, seeds, **kw).to_dict())
+        assert a["nodes"] and len(a["nodes"]) > len(seeds)
+        assert a == b, (seeds, kw)
+        if seeds == [CONVOY_TARGET] and kw["max_fanout"] == 160:
+            assert a["hubs"] and len(a["hubs"]) < 12  # hubs and expanded checkpoints both
+            assert a["truncated"] == (kw.get("max_nodes") == 60)
+
+
 def test_grow_and_induced_graph_agree(engines: dict[str, GraphStore]) -> None:
     def run(gs: GraphStore) -> dict[str, object]:
         g = expand(gs, [phone(3)], depth=1)

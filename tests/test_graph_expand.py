@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.store import Store
+from graph.backend import SqlGraphStore
 from graph.entities import resolve_entity
 from graph.errors import EntityNotFoundError, NoPathError
 from graph.expand import expand, find_path, grow
@@ -121,3 +122,37 @@ def test_grow_adds_a_nodes_neighbourhood_with_links_to_what_is_shown(tmp_path: P
     grown = grow(s, g, ["phone:1A"])
     # N is new and also linked to B, which is shown but was not the node expanded
     assert ("phone:1N", "phone:1B", "called") in {e.key for e in grown.edges}
+
+
+class _FetchingStore(SqlGraphStore):
+    """A store that answers a capped hop's links with its counts, as the cluster does."""
+
+    def links_and_counts(self, ids, flt, limit):  # type: ignore[no-untyped-def]
+        rows = list({r[0]: r for r in self.links_of(ids, flt)}.values())
+        return self.link_counts(ids, flt), rows if len(rows) <= limit else None
+
+
+def test_a_hop_read_with_its_counts_gives_the_graph_read_by_chunks(tmp_path: Path) -> None:
+    # seed -> phone A, phone B (one level); A calls x0..x5, B calls x0 and x5. A cap of 5
+    # entities cuts the second level inside A's links: the B-x0 link (read after the cut) is
+    # still an edge of the graph, whichever way the level was read.
+    s = Store(tmp_path / "cut.sqlite")
+    b = Builder()
+    seed, pa, pb = "phone:15100000000", "phone:15100000001", "phone:15100000002"
+    b.link("called", seed, pa, T0)
+    b.link("called", seed, pb, T0)
+    for i in range(6):
+        b.link("called", pa, f"phone:1520000000{i}", T0 + timedelta(hours=i))
+    b.link("called", pb, "phone:15200000000", T0 + timedelta(days=1))
+    b.link("called", pb, "phone:15200000005", T0 + timedelta(days=1))
+    b.link("called", "phone:15200000009", pb, T0)  # B is a hub at a cap of 3
+    b.write(s)
+    for kw in ({"max_nodes": 5, "max_fanout": 10}, {"max_nodes": 50, "max_fanout": 3}):
+        by_chunks = expand(SqlGraphStore(s), [seed], depth=2, **kw).to_dict()
+        in_one_go = expand(_FetchingStore(s), [seed], depth=2, **kw).to_dict()
+        assert in_one_go == by_chunks
+    cut = expand(_FetchingStore(s), [seed], depth=2, max_nodes=5, max_fanout=10)
+    assert cut.truncated and len(cut.nodes) == 5
+    assert (pb, "phone:15200000000", "called") in {e.key for e in cut.edges}
+    hub = expand(_FetchingStore(s), [seed], depth=2, max_fanout=3)
+    assert hub.hubs == {pa: 7, pb: 4} and "phone:15200000009" not in hub.nodes
