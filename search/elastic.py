@@ -275,7 +275,10 @@ class ElasticsearchBackend(SearchBackend):
         loader = ParallelBulk(
             self.client, self.url, threads=self.bulk_threads, what="bulk indexing"
         )
-        return loader.load(self.docs.bodies(records, target, chunk=BULK_CHUNK), on_done)
+        bodies = self.docs.bodies(
+            records, target, chunk=BULK_CHUNK, taper=self.bulk_threads * BULK_CHUNK
+        )
+        return loader.load(bodies, on_done)
 
     def index(self, records: Sequence[Record]) -> IndexReport:
         for rtype in {r.type for r in records}:

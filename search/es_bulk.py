@@ -123,9 +123,25 @@ class EsDocBuilder:
             return None
 
     def bodies(
-        self, records: Iterable[Record], index_of: Callable[[str], str], *, chunk: int = BULK_CHUNK
+        self,
+        records: Iterable[Record],
+        index_of: Callable[[str], str],
+        *,
+        chunk: int = BULK_CHUNK,
+        taper: int = 0,
     ) -> Iterator[Body]:
-        """:meth:`body` for every ``chunk`` records of ``records``."""
+        """:meth:`body` for every ``chunk`` records of ``records``; with ``taper`` (and a
+        sequence of records), the last ``taper`` records in quarter-size chunks, so that
+        parallel connections finish close together instead of one idling while the other
+        sends a whole chunk (each ingest batch waits for its last acknowledgement)."""
+        if taper and isinstance(records, Sequence) and len(records) > chunk:
+            cut = max(0, len(records) - taper)
+            small = max(1, chunk // 4)
+            for i in range(0, cut, chunk):
+                yield self.body(records[i : min(i + chunk, cut)], index_of)
+            for i in range(cut, len(records), small):
+                yield self.body(records[i : i + small], index_of)
+            return
         batch: list[Record] = []
         for r in records:
             batch.append(r)

@@ -207,6 +207,16 @@ def test_no_more_requests_in_flight_than_connections() -> None:
     assert 2 <= client.most_in_flight <= 3
 
 
+def test_a_batch_ends_in_smaller_requests_so_connections_finish_together() -> None:
+    rs = [rec(i) for i in range(2500)]
+    got = list(EsDocBuilder(REG).bodies(rs, lambda t: "idx", chunk=1000, taper=2000))
+    assert [len(uids) for _, uids, _ in got] == [500, 250, 250, 250, 250, 250, 250, 250, 250]
+    assert [u for _, uids, _ in got for u in uids] == [r.uid for r in rs]  # each once, in order
+    # records that come as a stream (no length) keep whole chunks
+    streamed = list(EsDocBuilder(REG).bodies(iter(rs), lambda t: "idx", chunk=1000, taper=2000))
+    assert [len(uids) for _, uids, _ in streamed] == [1000, 1000, 500]
+
+
 # -- a real cluster -----------------------------------------------------------------------------
 @pytest.mark.elasticsearch
 def test_a_refused_document_is_named_and_the_others_are_indexed() -> None:
