@@ -104,16 +104,16 @@ def migrate(
     todo = ids[ids > last]
     meter = ProgressMeter(progress, len(ids))
     meter.advance(len(ids) - len(todo), "resuming" if last >= 0 else "starting", force=True)
-    for start in range(0, len(todo), batch):
-        if cancel is not None and cancel.cancelled:
-            report.cancelled = True
-            return report
-        chunk = todo[start : start + batch]
-        index.add(chunk, store.vectors(chunk.tolist()), threads=threads)
-        store.set_meta(key, json.dumps({"face": int(chunk[-1])}))
-        report.sent += len(chunk)
-        meter.advance(len(chunk), "faces")
-    index.refresh()
+    with index.bulk_load():
+        for start in range(0, len(todo), batch):
+            if cancel is not None and cancel.cancelled:
+                report.cancelled = True
+                return report
+            chunk = todo[start : start + batch]
+            index.add(chunk, store.vectors(chunk.tolist()), threads=threads)
+            store.set_meta(key, json.dumps({"face": int(chunk[-1])}))
+            report.sent += len(chunk)
+            meter.advance(len(chunk), "faces")
     report.complete = True
     meter.advance(0, "done", force=True)
     return report

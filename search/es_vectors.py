@@ -16,7 +16,8 @@ so the similarity compared with the threshold is exact, as on FAISS.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -120,6 +121,31 @@ class EsVectorIndex:
 
     def refresh(self) -> None:
         self._call("refreshing the face index", self.client.indices.refresh, index=self.name)
+
+    @contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        """Periodic refresh off while a migration loads many faces, then on and refreshed.
+
+        Each refresh seals a small segment with its own HNSW graph, which merges then rebuild;
+        without them the node builds a few large graphs (docs/PERFORMANCE.md, faces at 1M).
+        A search during the load sees the faces of the last refresh.
+        """
+        self._call(
+            "pausing the face index's refresh",
+            self.client.indices.put_settings,
+            index=self.name,
+            settings={"index": {"refresh_interval": "-1"}},
+        )
+        try:
+            yield
+        finally:
+            self._call(
+                "resuming the face index's refresh",
+                self.client.indices.put_settings,
+                index=self.name,
+                settings={"index": {"refresh_interval": None}},
+            )
+            self.refresh()
 
     def __len__(self) -> int:
         return int(self._call("counting faces", self.client.count, index=self.name)["count"])

@@ -182,6 +182,10 @@ def test_face_migration_resumes_where_it_stopped(tmp_path: object, es_index: obj
         )
     first = migrate(store, es_index, batch=100, cancel=_CancelAfter(1))  # type: ignore[arg-type]
     assert first.cancelled and first.sent == 100
+    # the load pauses the index's periodic refresh; a cancel turns it back on and refreshes
+    assert len(es_index) == 100  # type: ignore[arg-type]
+    settings = es_index.client.indices.get_settings(index=es_index.name)  # type: ignore[attr-defined]
+    assert "refresh_interval" not in settings[es_index.name]["settings"]["index"]  # type: ignore[attr-defined]
     second = migrate(store, es_index, batch=100)  # type: ignore[arg-type]
     assert second.complete and second.sent == 150 and second.total == 250
     assert len(es_index) == 250  # type: ignore[arg-type]

@@ -1,6 +1,7 @@
 """Face search on one Elasticsearch node against the embedded FAISS index, same vectors, one run.
 
-    python -m bench.faces.bench_cluster --es http://127.0.0.1:9250 [--n 200000] [--queries 200]
+    python -m bench.faces.bench_cluster --es http://127.0.0.1:9250 [--n 200000] [--queries 200] \\
+        [--keep --prefix bench-faces-1m] [--sq-cache .cache/faces_sq_1m.idx]
 
 ``--n`` unit 128-d vectors shaped like face descriptors (a cone spanning ~40 dimensions, as
 dlib's do; the LFW-fitted base of ``bench_faces.py`` needs its embedding cache) are indexed in
@@ -18,6 +19,7 @@ import argparse
 import os
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
@@ -62,20 +64,32 @@ def es_rows(
     """Index ``base`` on Elasticsearch, add a row per ``num_candidates``; (shipped row, bytes
     per vector)."""
     client, shown = es_client(args.es, timeout=300)
-    es = EsVectorIndex(client, prefix=f"bench-faces-{uuid.uuid4().hex[:6]}", url=shown)
-    es.ensure()
+    es = EsVectorIndex(
+        client, prefix=args.prefix or f"bench-faces-{uuid.uuid4().hex[:6]}", url=shown
+    )
+    reused = bool(args.prefix) and client.indices.exists(index=es.name) and len(es) == args.n
+    built = float("nan")
     try:
-        t = time.perf_counter()
-        for i in range(0, args.n, 20_000):
-            es.add(ids[i : i + 20_000], base[i : i + 20_000], threads=args.threads)
-        es.refresh()
-        client.options(request_timeout=900).indices.forcemerge(index=es.name, max_num_segments=1)
-        built = time.perf_counter() - t
-        print(
-            f"Elasticsearch: {args.n:,} vectors indexed and force-merged in {built:.0f} s "
-            f"({args.n / built:,.0f} vectors/s, {args.threads} bulk threads)",
-            flush=True,
-        )
+        if reused:  # an earlier --keep run with the same --n and --prefix: same vectors
+            print(f"Elasticsearch: reusing {es.name} ({args.n:,} vectors)", flush=True)
+        else:
+            es.drop()
+            es.ensure()
+            t = time.perf_counter()
+            with es.bulk_load():
+                for i in range(0, args.n, 20_000):
+                    es.add(ids[i : i + 20_000], base[i : i + 20_000], threads=args.threads)
+            loaded = time.perf_counter() - t
+            client.options(request_timeout=3600).indices.forcemerge(
+                index=es.name, max_num_segments=1
+            )
+            built = time.perf_counter() - t
+            print(
+                f"Elasticsearch: {args.n:,} vectors indexed in {loaded:.0f} s and force-merged "
+                f"in {built - loaded:.0f} s more ({args.n / built:,.0f} vectors/s overall, "
+                f"{args.threads} bulk threads)",
+                flush=True,
+            )
         shipped_es = len(rows)
         for nc in cands:
             es.num_candidates = nc
@@ -97,7 +111,8 @@ def es_rows(
             print(rows[-1], flush=True)
         per_vector = es.store_bytes() / args.n
     finally:
-        es.drop()
+        if not args.keep:
+            es.drop()
     return shipped_es, per_vector
 
 
@@ -116,6 +131,19 @@ def main() -> None:
         "--ef-sq", default="128,160,192,256", help="hnsw-sq efSearch values (comma-separated)"
     )
     ap.add_argument("--skip-sq", action="store_true", help="leave out faiss hnsw-sq")
+    ap.add_argument("--keep", action="store_true", help="keep the Elasticsearch index")
+    ap.add_argument(
+        "--prefix",
+        default="",
+        help="index prefix (default: a new one); an earlier --keep run's prefix with the same "
+        "--n reuses its index instead of building it again",
+    )
+    ap.add_argument(
+        "--sq-cache",
+        default="",
+        help="file for the built hnsw-sq index: loaded when it holds --n vectors, else "
+        "built and saved there (the 1M build takes ~20 min on 2 cores)",
+    )
     ap.add_argument("--skip-es", action="store_true", help="leave out Elasticsearch")
     ap.add_argument(
         "--build-threads",
@@ -156,11 +184,22 @@ def main() -> None:
 
     t = time.perf_counter()
     fx._faiss().omp_set_num_threads(args.build_threads)
-    sq = None if args.skip_sq else fx.VectorIndex.build(ids, base, "hnsw-sq")
-    fx._faiss().omp_set_num_threads(1)
-    built = time.perf_counter() - t
-    if sq is not None:
+    sq, built = None, float("nan")
+    cache = Path(args.sq_cache) if args.sq_cache else None
+    if not args.skip_sq and cache is not None and cache.exists():
+        sq, head = fx.VectorIndex.load(cache)
+        if len(sq) != args.n or head.get("bench_seed") != 1:
+            sq = None
+        else:
+            print(f"faiss hnsw-sq loaded from {cache} (built earlier)", flush=True)
+    if not args.skip_sq and sq is None:
+        sq = fx.VectorIndex.build(ids, base, "hnsw-sq")
+        built = time.perf_counter() - t
         print(f"faiss hnsw-sq built in {built:.0f} s ({args.build_threads} threads)", flush=True)
+        if cache is not None:
+            sq.save(cache, extra={"bench_seed": 1})
+    fx._faiss().omp_set_num_threads(1)
+    if sq is not None:
         sq.warm_up()
     shipped_sq = len(rows)
     for ef in efs if sq is not None else ():
