@@ -22,7 +22,7 @@ from typing import Any
 from bench.graph.bench_graph import pct, random_ids
 from bench.graph.generate import REPO, cached
 from core.store import Store
-from graph.backend import EsGraphStore, GraphStore, SqlGraphStore
+from graph.backend import CLUSTER_MAX_FANOUT, EsGraphStore, GraphStore, SqlGraphStore
 from graph.cooccur import cooccurring_in_store
 from graph.errors import GraphError, NoPathError
 from graph.expand import expand, find_path
@@ -31,7 +31,7 @@ from graph.migrate import migrate
 from graph.resolution import AliasMap
 from search.es_links import EsLinkIndex, es_client
 
-FANOUT = 500  # links: entities with more are hubs, flagged and not expanded through
+FANOUT = CLUSTER_MAX_FANOUT  # the cluster's shipped cap: entities with more links are hubs
 
 
 def ms(fn: Callable[[], Any]) -> float:

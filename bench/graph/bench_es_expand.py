@@ -1,12 +1,14 @@
 """2-hop expansions on Elasticsearch: the previous reads against the current ones, same index.
 
     python -m bench.graph.bench_es_expand --es http://127.0.0.1:9260 --prefix bench-graph-1m \\
-        [--cap 500] [--samples 40] [--while-writing]
+        [--cap 1000] [--samples 40] [--while-writing]
 
 Runs on the indices a ``bench_cluster --keep --prefix P`` run left. Per seed, interleaved (the
-machine's load moves both alike): the *previous* reads — one terms query per link column per
-hop, link counts by a terms aggregation over global ordinals, the standard library's JSON —
-and the *current* ones (``graph/backend.py``, ``search/es_links.py``). ``--while-writing``
+machine's load moves both alike): the *previous* reads — a capped hop's hub counts then its
+links by chunks, the entity rows after the links among the outer ring, those in one search
+(main before a392ccc) — and the *current* ones (``graph/backend.py``, ``search/es_links.py``:
+one request per hop when its links are few, the entity rows and two halves of the ring's
+links at once). The cap defaults to the cluster's shipped fan-out cap. ``--while-writing``
 keeps a writer adding 2,000 links a second with a refresh after each batch, as a centre does
 while it ingests (the links are removed at the end): every refresh makes the node rebuild the
 global ordinals of ``source`` and ``target`` for the next aggregation that uses them.
@@ -19,60 +21,34 @@ import os
 import random
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-import elasticsearch
-
 from bench.graph.bench_graph import pct, random_ids
-from graph.backend import EsGraphStore, LinkFilter, LinkTuple
+from graph.backend import CLUSTER_MAX_FANOUT, EsGraphStore, LinkFilter, LinkTuple
 from graph.expand import expand
 from graph.resolution import AliasMap
 from search.es_links import EsLinkIndex, es_client
 
 
 class PreviousIndex(EsLinkIndex):
-    """Link counts as before: a terms aggregation walking global ordinals."""
+    """The links among an expansion's outer ring in one search, as before."""
 
-    def link_counts(
-        self,
-        ids: Sequence[str],
-        types: Sequence[str] | None = None,
-        start: float | None = None,
-        end: float | None = None,
-    ) -> dict[str, int]:
-        out: dict[str, int] = {}
-        chunk = list(ids)
-        aggs = {
-            c: {"terms": {"field": c, "include": chunk, "size": len(chunk)}}
-            for c in ("source", "target")
-        }
-        resp = self.client.search(
-            index=self.links,
-            size=0,
-            aggs=aggs,
-            query={
-                "bool": {
-                    "filter": self._filters(types, start, end),
-                    "should": [{"terms": {"source": chunk}}, {"terms": {"target": chunk}}],
-                    "minimum_should_match": 1,
-                }
-            },
-        )
-        for c in ("source", "target"):
-            for b in resp["aggregations"][c]["buckets"]:
-                out[b["key"]] = out.get(b["key"], 0) + int(b["doc_count"])
-        return out
+    split_min = 10**9
 
 
 class PreviousStore(EsGraphStore):
-    """Links of a frontier as before: one query per column."""
+    """A capped hop as before: the hub counts, then the links by chunks (two round trips or
+    more); the entity rows after the links, not meanwhile."""
 
-    def links_of(
-        self, ids: Sequence[str], flt: LinkFilter, columns: tuple[str, ...] = ("source", "target")
-    ) -> Iterator[LinkTuple]:
-        for column in columns:
-            yield from self.index.links_of(list(ids), column, flt.types, flt.start, flt.end)
+    def links_and_counts(
+        self, ids: Sequence[str], flt: LinkFilter, limit: int
+    ) -> tuple[dict[str, int], list[LinkTuple] | None]:
+        return self.link_counts(ids, flt), None
+
+    def load_in_background(self, fn: Callable[[], Any]) -> Callable[[], Any]:
+        result = fn()
+        return lambda: result
 
 
 def writer(
@@ -105,12 +81,12 @@ def main() -> None:
     ap.add_argument("--es", default="http://127.0.0.1:9250")
     ap.add_argument("--prefix", required=True, help="indices of a bench_cluster --keep run")
     ap.add_argument("--scale", type=float, default=1.0)
-    ap.add_argument("--cap", type=int, default=500, help="fan-out cap")
+    ap.add_argument("--cap", type=int, default=CLUSTER_MAX_FANOUT, help="fan-out cap")
     ap.add_argument("--samples", type=int, default=40)
     ap.add_argument("--while-writing", action="store_true")
     args = ap.parse_args()
     new_client, shown = es_client(args.es, timeout=300)
-    old_client = elasticsearch.Elasticsearch(args.es, request_timeout=300)
+    old_client, _ = es_client(args.es, timeout=300)
     current = EsGraphStore(EsLinkIndex(new_client, prefix=args.prefix, url=shown))
     previous = PreviousStore(PreviousIndex(old_client, prefix=args.prefix, url=shown))
     seeds = random_ids(random.Random(11), args.scale, args.samples)
