@@ -77,6 +77,8 @@ class GraphStore(Protocol):
     """The reads the graph operations need; see :class:`SqlGraphStore` for each one's meaning."""
 
     name: str
+    #: reads may run on other threads at once (:meth:`load_in_background` starts them)
+    concurrent: bool
 
     def get_entity(self, entity_id: str) -> Any | None: ...
     def aliases(self) -> AliasMap: ...
@@ -105,6 +107,7 @@ class SqlGraphStore:
     """The graph reads over a :class:`core.store.Store` (SQLite, or PostgreSQL in a centre)."""
 
     name = "embedded"
+    concurrent = False  # one connection, used by one thread
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -259,6 +262,7 @@ class EsGraphStore:
     """
 
     name = "elasticsearch"
+    concurrent = True
 
     def __init__(self, index: EsLinkIndex, store: Store | None = None) -> None:
         self.index = index

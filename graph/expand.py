@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
+from core.gcpause import gc_paused
 from core.progress import CancelToken
 from core.schema import default_schema
 from core.store import Store
@@ -29,7 +30,9 @@ log = logging.getLogger(__name__)
 
 Source = Store | GraphStore
 HOP_CHUNK = 256  # frontier entities read per step of a hop
-FETCH_LIMIT = 5000  # a hop's links read with its hub counts when there are at most this many
+#: A capped hop's links are read with its hub counts (one round trip) when the level is so
+#: narrow that all of its links number at most this many whatever they are (cap x entities).
+FETCH_LIMIT = 2000
 
 
 def _canonical_order(row: LinkTuple) -> tuple[Any, ...]:
@@ -83,7 +86,34 @@ def expand(
     cancel:
         Checked between hops; a cancelled expansion returns what it has, marked truncated.
     """
-    gs = graph_store(store)
+    with gc_paused():  # thousands of row tuples: no full collection in the middle
+        return _expand(
+            graph_store(store),
+            seeds,
+            depth=depth,
+            link_types=link_types,
+            start=start,
+            end=end,
+            max_nodes=max_nodes,
+            max_fanout=max_fanout,
+            aliases=aliases,
+            cancel=cancel,
+        )
+
+
+def _expand(
+    gs: GraphStore,
+    seeds: Iterable[str],
+    *,
+    depth: int,
+    link_types: Iterable[str] | None,
+    start: datetime | None,
+    end: datetime | None,
+    max_nodes: int,
+    max_fanout: int | None,
+    aliases: AliasMap | None,
+    cancel: CancelToken | None,
+) -> GraphResult:
     aliases = aliases if aliases is not None else gs.aliases()
     flt = LinkFilter.of(link_types, start, end)
     seed_ids = _check_seeds(gs, seeds, aliases)
@@ -169,10 +199,23 @@ def _hop_links(
             if row[3] != row[2]:
                 by_member.setdefault(row[3], []).append(row)
     ordered = sorted(frontier)
-    for i in range(0, len(ordered), HOP_CHUNK):  # the caller stops reading at its cap
-        members = [m for c in ordered[i : i + HOP_CHUNK] for m in aliases.members(c)]
+    chunks = [
+        [m for c in ordered[i : i + HOP_CHUNK] for m in aliases.members(c)]
+        for i in range(0, len(ordered), HOP_CHUNK)
+    ]
+    ahead: Callable[[], list[LinkTuple]] | None = None
+    for i, members in enumerate(chunks):  # the caller stops reading at its cap
         if by_member is not None:
             links: Iterable[LinkTuple] = (r for m in members for r in by_member.get(m, ()))
+        elif gs.concurrent:
+            # the cluster reads the next chunk while this one is taken: at most one chunk is
+            # read for nothing when the cap is reached
+            here = ahead() if ahead is not None else list(gs.links_of(members, flt))
+            ahead = None
+            if i + 1 < len(chunks):
+                nxt = chunks[i + 1]
+                ahead = gs.load_in_background(lambda nxt=nxt: list(gs.links_of(nxt, flt)))
+            links = here
         else:
             links = gs.links_of(members, flt)
         seen: set[Any] = set()
@@ -194,7 +237,11 @@ def _drop_hubs(
     links of the ones kept when the store read them with the counts (few enough: see
     :meth:`~graph.backend.GraphStore.links_and_counts`), else None."""
     members = [m for c in frontier for m in aliases.members(c)]
-    counts, links = gs.links_and_counts(members, flt, min(FETCH_LIMIT, cap * len(members)))
+    links: list[LinkTuple] | None = None
+    if cap * len(members) <= FETCH_LIMIT:  # a few entities (the seeds): read what they have
+        counts, links = gs.links_and_counts(members, flt, cap * len(members))
+    else:  # a wide level: count first, then read by chunks only as far as the node cap needs
+        counts = gs.link_counts(members, flt)
     keep = []
     for c in frontier:
         n = sum(counts.get(m, 0) for m in aliases.members(c))

@@ -41,6 +41,8 @@ class PreviousStore(EsGraphStore):
     """A capped hop as before: the hub counts, then the links by chunks (two round trips or
     more); the entity rows after the links, not meanwhile."""
 
+    concurrent = False  # no chunk read ahead
+
     def links_and_counts(
         self, ids: Sequence[str], flt: LinkFilter, limit: int
     ) -> tuple[dict[str, int], list[LinkTuple] | None]:
