@@ -11,6 +11,7 @@ engine.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -213,8 +214,7 @@ def _hop_links(
             here = ahead() if ahead is not None else list(gs.links_of(members, flt))
             ahead = None
             if i + 1 < len(chunks):
-                nxt = chunks[i + 1]
-                ahead = gs.load_in_background(lambda nxt=nxt: list(gs.links_of(nxt, flt)))
+                ahead = gs.load_in_background(functools.partial(_read, gs, chunks[i + 1], flt))
             links = here
         else:
             links = gs.links_of(members, flt)
@@ -223,6 +223,10 @@ def _hop_links(
             if row[0] not in seen:  # a link between two chunk members comes twice
                 seen.add(row[0])
                 yield row
+
+
+def _read(gs: GraphStore, members: list[str], flt: LinkFilter) -> list[LinkTuple]:
+    return list(gs.links_of(members, flt))
 
 
 def _drop_hubs(
