@@ -207,6 +207,8 @@ class EsLinkIndex:
         through the loss of a node.
     """
 
+    split_min = SPLIT_MIN
+
     def __init__(
         self,
         client: Any,
@@ -452,7 +454,7 @@ class EsLinkIndex:
         others = list(other_in) if other_in is not None else None
         if (
             others is not None
-            and SPLIT_MIN * 2 <= len(ids) <= TERMS_CHUNK
+            and self.split_min * 2 <= len(ids) <= TERMS_CHUNK
             and len(others) <= TERMS_CHUNK
         ):
             # One shard answers a search on one thread: two halves at once use two cores of
