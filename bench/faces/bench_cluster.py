@@ -29,7 +29,7 @@ import numpy as np  # noqa: E402
 
 from facematch import index as fx  # noqa: E402
 from search.es_links import es_client  # noqa: E402
-from search.es_vectors import NUM_CANDIDATES, EsVectorIndex  # noqa: E402
+from search.es_vectors import NUM_CANDIDATES, OVERSAMPLE, EsVectorIndex  # noqa: E402
 
 
 def descriptors(n: int, seed: int) -> np.ndarray:
@@ -59,7 +59,7 @@ def es_rows(
     queries: np.ndarray,
     rows: list[tuple[str, float, float, float, float]],
     recall: Any,
-    cands: list[int],
+    settings: list[tuple[float, int]],
 ) -> tuple[int, float]:
     """Index ``base`` on Elasticsearch, add a row per ``num_candidates``; (shipped row, bytes
     per vector)."""
@@ -91,17 +91,18 @@ def es_rows(
                 flush=True,
             )
         shipped_es = len(rows)
-        for nc in cands:
-            es.num_candidates = nc
+        for over, nc in settings:
+            es.num_candidates, es.oversample = nc, over
             for q in queries[:20]:  # load the graph
                 es.search(q[None, :], 10)
             p50, p95, found = timings(lambda q: es.search(q, 10)[1][0], queries)
-            if nc == NUM_CANDIDATES:
+            shipped = (over, nc) == (OVERSAMPLE, NUM_CANDIDATES)
+            if shipped:
                 shipped_es = len(rows)
-            mark = ", shipped" if nc == NUM_CANDIDATES else ""
+            mark = ", shipped" if shipped else ""
             rows.append(
                 (
-                    f"elasticsearch int8_hnsw (num_candidates {nc}{mark})",
+                    f"es int8_hnsw (candidates {nc}, rescore x{over:g}{mark})",
                     built,
                     p50,
                     p95,
@@ -124,8 +125,14 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2, help="parallel bulk connections")
     ap.add_argument(
         "--num-candidates",
-        default="100,160,240",
+        default="240,400,640",
         help="Elasticsearch num_candidates values (comma-separated)",
+    )
+    ap.add_argument(
+        "--oversample",
+        default="2,4",
+        help="Elasticsearch rescore oversampling values (comma-separated; every pair with "
+        "--num-candidates is measured)",
     )
     ap.add_argument(
         "--ef-sq", default="128,160,192,256", help="hnsw-sq efSearch values (comma-separated)"
@@ -153,7 +160,14 @@ def main() -> None:
     )
     args = ap.parse_args()
     efs = sorted({int(v) for v in args.ef_sq.split(",")} | {fx.HNSW_SQ_EF_SEARCH})
-    cands = sorted({int(v) for v in args.num_candidates.split(",")} | {NUM_CANDIDATES})
+    settings = sorted(
+        {
+            (float(o), int(c))
+            for o in args.oversample.split(",")
+            for c in args.num_candidates.split(",")
+        }
+        | {(OVERSAMPLE, NUM_CANDIDATES)}
+    )
     fx._faiss().omp_set_num_threads(1)
     base = descriptors(args.n, seed=1)
     queries = descriptors(args.queries, seed=2)
@@ -214,14 +228,14 @@ def main() -> None:
 
     shipped_es, per_vector = -1, float("nan")
     if not args.skip_es:
-        shipped_es, per_vector = es_rows(args, ids, base, queries, rows, recall, cands)
+        shipped_es, per_vector = es_rows(args, ids, base, queries, rows, recall, settings)
     print(
         f"{args.n:,} vectors, {args.queries} queries, k=10, one query at a time; "
         f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
-    print(f"{'index':<50}{'build s':>9}{'p50 ms':>9}{'p95 ms':>9}{'recall@10':>11}")
+    print(f"{'index':<52}{'build s':>9}{'p50 ms':>9}{'p95 ms':>9}{'recall@10':>11}")
     for name, b, p50, p95, r in rows:
-        print(f"{name:<50}{b:>9.1f}{p50:>9.2f}{p95:>9.2f}{r:>11.4f}")
+        print(f"{name:<52}{b:>9.1f}{p50:>9.2f}{p95:>9.2f}{r:>11.4f}")
     flat_p95 = rows[1][3]
     if shipped_es >= 0:
         print(
