@@ -276,7 +276,7 @@ class ElasticsearchBackend(SearchBackend):
             self.client, self.url, threads=self.bulk_threads, what="bulk indexing"
         )
         bodies = self.docs.bodies(
-            records, target, chunk=BULK_CHUNK, taper=self.bulk_threads * BULK_CHUNK
+            records, target, chunk=BULK_CHUNK, taper=self.bulk_threads * BULK_CHUNK // 2
         )
         return loader.load(bodies, on_done)
 

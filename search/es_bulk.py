@@ -13,6 +13,7 @@ Two halves, each measured in ``bench/search/bench_search.py`` (docs/PERFORMANCE.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import threading
@@ -130,17 +131,25 @@ class EsDocBuilder:
         chunk: int = BULK_CHUNK,
         taper: int = 0,
     ) -> Iterator[Body]:
-        """:meth:`body` for every ``chunk`` records of ``records``; with ``taper`` (and a
-        sequence of records), the last ``taper`` records in quarter-size chunks, so that
-        parallel connections finish close together instead of one idling while the other
-        sends a whole chunk (each ingest batch waits for its last acknowledgement)."""
-        if taper and isinstance(records, Sequence) and len(records) > chunk:
-            cut = max(0, len(records) - taper)
-            small = max(1, chunk // 4)
-            for i in range(0, cut, chunk):
-                yield self.body(records[i : min(i + chunk, cut)], index_of)
-            for i in range(cut, len(records), small):
-                yield self.body(records[i : i + small], index_of)
+        """:meth:`body` for every ``chunk`` records of ``records``.
+
+        With ``taper`` (and a sequence of records) a batch starts and ends small: the first
+        ``taper`` records go in eighth-size chunks, so the cluster gets work after a few
+        hundred records are built rather than a thousand, and the last ``taper`` in
+        quarter-size chunks, so parallel connections finish close together instead of one
+        idling while the other sends a whole chunk. Each ingest batch waits for its last
+        acknowledgement, so both ends of every batch cost (docs/PERFORMANCE.md).
+        """
+        if taper and isinstance(records, Sequence) and len(records) > 2 * taper:
+            n = len(records)
+            cuts = [
+                *range(0, taper, max(1, chunk // 8)),
+                *range(taper, n - taper, chunk),
+                *range(n - taper, n, max(1, chunk // 4)),
+                n,
+            ]
+            for a, b in itertools.pairwise(cuts):
+                yield self.body(records[a:b], index_of)
             return
         batch: list[Record] = []
         for r in records:
@@ -221,7 +230,7 @@ class ParallelBulk:
                         pending.append(pool.submit(self._send, body, uids))
                     # one request queued behind the running ones: a connection that frees
                     # up starts the next at once, while this thread builds the one after
-                    while len(pending) > self.threads:
+                    while len(pending) > 2 * self.threads:
                         collect(pending.popleft())
                 while pending:
                     collect(pending.popleft())

@@ -207,14 +207,18 @@ def test_no_more_requests_in_flight_than_connections() -> None:
     assert 2 <= client.most_in_flight <= 3
 
 
-def test_a_batch_ends_in_smaller_requests_so_connections_finish_together() -> None:
-    rs = [rec(i) for i in range(2500)]
-    got = list(EsDocBuilder(REG).bodies(rs, lambda t: "idx", chunk=1000, taper=2000))
-    assert [len(uids) for _, uids, _ in got] == [500, 250, 250, 250, 250, 250, 250, 250, 250]
+def test_a_batch_starts_and_ends_in_smaller_requests() -> None:
+    # the cluster gets work sooner, and the connections finish close together
+    rs = [rec(i) for i in range(4500)]
+    got = list(EsDocBuilder(REG).bodies(rs, lambda t: "idx", chunk=1000, taper=1000))
+    sizes = [len(uids) for _, uids, _ in got]
+    assert sizes == [125] * 8 + [1000, 1000, 500] + [250] * 4
     assert [u for _, uids, _ in got for u in uids] == [r.uid for r in rs]  # each once, in order
-    # records that come as a stream (no length) keep whole chunks
-    streamed = list(EsDocBuilder(REG).bodies(iter(rs), lambda t: "idx", chunk=1000, taper=2000))
-    assert [len(uids) for _, uids, _ in streamed] == [1000, 1000, 500]
+    # records that come as a stream (no length), or too few to taper, keep whole chunks
+    streamed = list(EsDocBuilder(REG).bodies(iter(rs), lambda t: "idx", chunk=1000, taper=1000))
+    assert [len(uids) for _, uids, _ in streamed] == [1000] * 4 + [500]
+    few = list(EsDocBuilder(REG).bodies(rs[:1500], lambda t: "idx", chunk=1000, taper=1000))
+    assert [len(uids) for _, uids, _ in few] == [1000, 500]
 
 
 # -- a real cluster -----------------------------------------------------------------------------

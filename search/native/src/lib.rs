@@ -602,6 +602,9 @@ struct Plan {
 /// None; `fields` the tantivy field names of the layout; `zone` the workspace time zone's
 /// offsets (`core.timezones.offset_table`), with which naive record times are converted here
 /// (without it, or outside its range, `time_parts` converts them).
+
+/// Records built between two moments the GIL is let go (see ``build_es``).
+const YIELD_EVERY: usize = 64;
 #[pyclass(module = "search._native")]
 struct DocBuilder {
     resolve: PyObject,
@@ -1207,7 +1210,7 @@ impl DocBuilder {
         Ok(out)
     }
 
-    /// Elasticsearch bulk NDJSON for the records: ``(body, built)`` where ``body`` holds an
+    /// Elasticsearch bulk NDJSON for the records (the GIL is let go every ``YIELD_EVERY``): ``(body, built)`` where ``body`` holds an
     /// ``index`` action (into ``index_of[record.type]``) and the document of every record this
     /// builder took, and ``built[i]`` says whether record ``i`` is in it (the caller builds the
     /// others in Python).
@@ -1215,7 +1218,13 @@ impl DocBuilder {
                 index_of: &Bound<'_, PyDict>) -> PyResult<(Py<pyo3::types::PyBytes>, Vec<bool>)> {
         let mut body: Vec<u8> = Vec::with_capacity(1 << 16);
         let mut built = Vec::new();
-        for r in records.try_iter()? {
+        for (i, r) in records.try_iter()?.enumerate() {
+            if i % YIELD_EVERY == YIELD_EVERY - 1 {
+                // Let the threads sending earlier bodies take the GIL now: a whole request's
+                // worth of records holds it for ~7 ms, and a sender that cannot read its
+                // response or start its next request in that time leaves the cluster idle.
+                py.allow_threads(|| ());
+            }
             let r = r?;
             let mark = body.len();
             let ok = (|| -> Res<()> {
