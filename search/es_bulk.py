@@ -169,7 +169,7 @@ def _lines(body: bytes, positions: Sequence[int]) -> bytes:
 
 class ParallelBulk:
     """Bulk bodies sent on ``threads`` connections: at most ``threads`` requests in flight and
-    one more built and queued.
+    as many more built and queued.
 
     Parameters
     ----------
@@ -228,8 +228,9 @@ class ParallelBulk:
                     failures.update(bad)
                     if uids:
                         pending.append(pool.submit(self._send, body, uids))
-                    # one request queued behind the running ones: a connection that frees
-                    # up starts the next at once, while this thread builds the one after
+                    # as many requests queued as running: a connection that frees up starts
+                    # the next at once even when both free up together, while this thread
+                    # builds more
                     while len(pending) > 2 * self.threads:
                         collect(pending.popleft())
                 while pending:
