@@ -376,6 +376,31 @@ def default_fanout(workspace: Any) -> int | None:
 _CACHE: weakref.WeakKeyDictionary[Any, GraphStore] = weakref.WeakKeyDictionary()
 
 
+def cluster_index(workspace: Any) -> EsLinkIndex:
+    """The workspace's graph indices on its cluster (``[graph] index_prefix`` on ``[search]``'s
+    URL and credentials, or ``[graph] url``), whatever ``[graph] backend`` says: a migration
+    fills them before the workspace switches over."""
+    from search.es_links import EsLinkIndex, es_client
+
+    cfg = workspace.config.get("graph", {}) or {}
+    sc = workspace.search_config
+    url = str(cfg.get("url") or sc.url or "")
+    if not url:
+        raise GraphError(
+            "no Elasticsearch URL for the graph: set [search] url (or [graph] url) in "
+            "superbrain.toml"
+        )
+    client, shown = es_client(
+        url,
+        username=sc.username,
+        password=sc.password,
+        api_key=sc.api_key,
+        ca_certs=sc.ca_certs,
+    )
+    prefix = str(cfg.get("index_prefix") or f"{sc.index_prefix}-graph")
+    return EsLinkIndex(client, prefix=prefix, url=shown, shards=sc.shards, replicas=sc.replicas)
+
+
 def for_workspace(workspace: Any) -> GraphStore:
     """The graph store a workspace's ``[graph] backend`` names (one per workspace object)."""
     try:
@@ -389,20 +414,7 @@ def for_workspace(workspace: Any) -> GraphStore:
     if backend == "embedded":
         made: GraphStore = SqlGraphStore(workspace.store)
     elif backend == "elasticsearch":
-        from search.es_links import EsLinkIndex, es_client
-
-        sc = workspace.search_config
-        client, shown = es_client(
-            str(cfg.get("url") or sc.url),
-            username=sc.username,
-            password=sc.password,
-            api_key=sc.api_key,
-            ca_certs=sc.ca_certs,
-        )
-        prefix = str(cfg.get("index_prefix") or f"{sc.index_prefix}-graph")
-        index = EsLinkIndex(
-            client, prefix=prefix, url=shown, shards=sc.shards, replicas=sc.replicas
-        )
+        index = cluster_index(workspace)
         made = EsGraphStore(index, workspace.store)
     else:
         raise GraphError(f"[graph] backend = {backend!r}: expected 'embedded' or 'elasticsearch'")

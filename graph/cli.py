@@ -14,6 +14,7 @@ from typing import Any
 
 from core.cli_support import (
     Column,
+    ProgressPrinter,
     add_json_arg,
     add_workspace_arg,
     cancel_on_sigint,
@@ -341,6 +342,39 @@ def cmd_index(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    ctx = service_context(args)
+    printer = ProgressPrinter("[graph migrate]")
+    try:
+        report = call(
+            "graph.migrate",
+            ctx,
+            restart=args.restart,
+            threads=args.threads,
+            progress=printer,
+            cancel=cancel_on_sigint(),
+        )
+    finally:
+        printer.done()
+    lines = []
+    if report.stale:
+        lines.append(f"the ingest could not reach the cluster ({report.stale}): copied again")
+    lines.append(
+        f"{report.entities:,} entities and {report.links:,} links copied into "
+        f"{report.target} (the store holds {report.total_entities:,} and "
+        f"{report.total_links:,})"
+    )
+    if report.cancelled:
+        lines.append("cancelled: the copied batches are kept; run the same command to resume")
+    elif report.complete:
+        lines.append(
+            'done: set [graph] backend = "elasticsearch" in superbrain.toml to read the '
+            "graph from the cluster (the ingest then keeps it in step)"
+        )
+    emit(args, report.to_dict(), lines)
+    return 130 if report.cancelled else 0
+
+
 def register(subparsers: Any) -> None:
     """Add ``superbrain graph …`` to the main parser."""
     graph = subparsers.add_parser(
@@ -429,6 +463,21 @@ def register(subparsers: Any) -> None:
     group.add_argument("--status", action="store_true", help="only show which exist")
     _common(p, window=False)
     p.set_defaults(func=_run(cmd_index))
+
+    p = sub.add_parser(
+        "migrate",
+        help="copy the graph into the cluster (Elasticsearch); resumable",
+        description="Copy the workspace's entities and links into its cluster graph "
+        "([graph] index_prefix on the [search] url, or [graph] url): progress on stderr, "
+        "Ctrl+C stops after the batch in flight and the same command resumes. Run it before "
+        'setting [graph] backend = "elasticsearch"; after that the ingest keeps the cluster '
+        "in step, and a run after the cluster was unreachable during an ingest copies "
+        "everything again by itself. Needs the ingest permission.",
+    )
+    p.add_argument("--restart", action="store_true", help="copy everything again (nothing doubles)")
+    p.add_argument("--threads", type=int, default=2, help="parallel bulk connections (2)")
+    _common(p, window=False)
+    p.set_defaults(func=_run(cmd_migrate))
 
     p = sub.add_parser("resolve", help="entity resolution: propose, accept, reject, split")
     rsub = p.add_subparsers(dest="resolve_cmd", required=True)

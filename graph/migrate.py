@@ -32,6 +32,9 @@ class MigrationReport:
     total_links: int = 0
     complete: bool = False
     cancelled: bool = False
+    restarted: bool = False  # copied from the start (asked, or the store was marked stale)
+    stale: str = ""  # why the store was marked stale, if it was
+    target: str = ""  # the indices' prefix and cluster, as shown
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -78,10 +81,17 @@ def migrate(
         position saved.
     restart:
         Forget the saved position and copy everything again.
+
+    A run after a finished one sends every entity again and the links added since.
     """
     index.ensure()
     con = store.connection
     pos = {"entity": "", "link": -1, "done": False} if restart else position(store, index)
+    if pos.get("done"):
+        # a run after a finished one: the links added since are after the saved rowid, but
+        # entities are keyed by id (a new one may sort before the last copied) and change as
+        # records arrive (labels, first/last seen), so every entity is sent again
+        pos = {"entity": "", "link": pos["link"], "done": False}
     report = MigrationReport(
         total_entities=int(con.execute("SELECT count(*) FROM entities").fetchone()[0]),
         total_links=int(con.execute("SELECT count(*) FROM links").fetchone()[0]),

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.progress import CancelToken
+from core.progress import CancelToken, ProgressCallback
 from core.services import ServiceContext, audit_detail, service
 
 if TYPE_CHECKING:
@@ -539,3 +539,56 @@ def index(
         changed = ensure_graph_indexes(store)
     audit_detail(changed=changed)
     return {"changed": changed, "present": graph_indexes(store)}
+
+
+@service("graph.migrate", permission="ingest")
+def migrate(
+    ctx: ServiceContext,
+    *,
+    restart: bool = False,
+    threads: int = 2,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> Any:
+    """Copy the workspace's entities and links into its cluster graph (``[graph]
+    index_prefix`` on the ``[search]`` cluster), resumably: a run continues after the last
+    acknowledged batch of the one before, ``restart`` copies everything again (documents carry
+    their rows' ids, so nothing doubles). When the ingest could not send a batch to the cluster
+    (the store is marked stale) the copy starts over by itself and the mark is cleared once it
+    has finished. Returns the MigrationReport with ``restarted`` and ``target`` set."""
+    import json
+
+    from graph.backend import cluster_index
+    from graph.cluster_stage import STALE_KEY
+    from graph.migrate import migrate as copy
+
+    store = ctx.workspace.store
+    row = store.connection.execute("SELECT value FROM meta WHERE key=?", (STALE_KEY,)).fetchone()
+    stale = json.loads(row[0]).get("reason", "") if row else ""
+    index = cluster_index(ctx.workspace)
+    try:
+        report = copy(
+            store,
+            index,
+            threads=threads,
+            progress=progress,
+            cancel=cancel,
+            restart=restart or bool(stale),
+        )
+    finally:
+        index.close()
+    if report.complete and stale:
+        with store.transaction() as con:
+            con.execute("DELETE FROM meta WHERE key=?", (STALE_KEY,))
+    report.restarted = restart or bool(stale)
+    report.stale = stale
+    report.target = f"{index.prefix} on {index.url}"
+    audit_detail(
+        target=report.target,
+        entities=report.entities,
+        links=report.links,
+        complete=report.complete,
+        cancelled=report.cancelled,
+        restarted=report.restarted,
+    )
+    return report

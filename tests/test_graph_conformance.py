@@ -233,7 +233,69 @@ def test_migration_resumes_after_a_cancel_and_reports_progress(tmp_path: Path) -
             index.entities: first.total_entities,
             index.links: first.total_links,
         }
-        assert migrate(store, index).entities == 0  # finished: nothing is sent again
+        again = migrate(store, index)  # finished: every entity again, no link again
+        assert (again.entities, again.links) == (first.total_entities, 0)
+    finally:
+        index.drop()
+        index.close()
+
+
+def test_the_migrate_command_copies_resumes_and_catches_up_after_the_cluster_was_away(
+    workspace: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from core.cli import main
+    from graph.cluster_stage import STALE_KEY
+
+    url = es_url("es9")
+    ws = workspace
+    build_planted(ws.store)  # type: ignore[attr-defined]
+    prefix = f"sbtest-cluster-{uuid.uuid4().hex[:8]}"
+    toml = ws.root / "superbrain.toml"  # type: ignore[attr-defined]
+    toml.write_text(
+        toml.read_text("utf-8") + f'\n[graph]\nurl = "{url}"\nindex_prefix = "{prefix}"\n',
+        "utf-8",
+    )
+    index = _index(url, prefix)
+
+    def run(*extra: str) -> tuple[int, dict[str, object], str]:
+        rc = main(["graph", "migrate", "-w", str(ws.root), "--json", *extra])  # type: ignore[attr-defined]
+        out, err = capsys.readouterr()
+        return rc, json.loads(out), err
+
+    try:
+        rc, first, err = run()
+        assert rc == 0 and first["complete"] and not first["restarted"]
+        assert first["entities"] == first["total_entities"] > 0
+        assert first["links"] == first["total_links"] > 0
+        assert prefix in str(first["target"]) and "[graph migrate]" in err  # progress, stderr
+        index.refresh()
+        assert index.counts() == {
+            index.entities: first["total_entities"],
+            index.links: first["total_links"],
+        }
+        rc, again, _ = run()  # up to date: entities again (they change), no link again
+        assert rc == 0 and again["links"] == 0 and again["entities"] == first["total_entities"]
+        # an ingest that could not reach the cluster marks the store; the next run copies all
+        with ws.store.transaction() as con:  # type: ignore[attr-defined]
+            con.execute(
+                "INSERT INTO meta VALUES (?, ?)",
+                (STALE_KEY, json.dumps({"reason": "connection refused", "at": 0})),
+            )
+        rc, caught_up, _ = run()
+        assert rc == 0 and caught_up["restarted"] and caught_up["stale"] == "connection refused"
+        assert caught_up["links"] == first["total_links"]
+        assert (
+            ws.store.connection.execute(  # type: ignore[attr-defined]
+                "SELECT count(*) FROM meta WHERE key=?", (STALE_KEY,)
+            ).fetchone()[0]
+            == 0
+        )
+        index.refresh()
+        assert index.counts()[index.links] == first["total_links"]  # the same ids: no doubles
+        actions = [e["action"] for e in ws.audit.entries()]  # type: ignore[attr-defined]
+        assert actions.count("graph.migrate") == 3
     finally:
         index.drop()
         index.close()

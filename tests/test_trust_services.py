@@ -212,6 +212,21 @@ def _case_setup(root: Path, admin: ServiceContext) -> dict[str, Any]:
     return out
 
 
+def _to_cluster(e: Env) -> dict[str, Any]:
+    """``graph.migrate`` and ``faces.migrate`` copy into a real cluster ([graph] / [faces] url;
+    the workspace itself stays embedded): Elasticsearch 9 from SUPERBRAIN_ES_URL (skipped with
+    the reason when unset)."""
+    import uuid
+
+    from tests.search_backends import es_url
+
+    for table in ("graph", "faces"):  # the same for ``faces.migrate`` ([faces] url)
+        cfg = e.ws.config.setdefault(table, {})
+        cfg.setdefault("url", es_url("es9"))
+        cfg.setdefault("index_prefix", f"sbtest-trust-{uuid.uuid4().hex[:8]}")
+    return {}
+
+
 #: One real call per service, in an order where each finds what it needs.
 CALLS: dict[str, Callable[[Env], dict[str, Any]]] = {
     "ingest.file": lambda e: {"source": "calls", "path": str(e.root / "more.csv")},
@@ -227,6 +242,7 @@ CALLS: dict[str, Callable[[Env], dict[str, Any]]] = {
     "graph.timeline": lambda e: {"entity": "13800138000"},
     "graph.export": lambda e: {"entities": ["13800138000"], "output": str(e.root / "out.graphml")},
     "graph.index": lambda e: {"status_only": True},
+    "graph.migrate": lambda e: _to_cluster(e),
     "graph.merge_proposals": lambda e: {},
     "graph.merges": lambda e: {},
     "graph.merge_reject": lambda e: {"a": "13800138000", "b": "13500135000"},
@@ -258,6 +274,7 @@ CALLS: dict[str, Callable[[Env], dict[str, Any]]] = {
     "faces.enrol": lambda e: {"photo": _photo(POWELL, 2), "record_uid": "calls:3"},
     "faces.enrol_records": lambda e: {},
     "faces.rebuild": lambda e: {},
+    "faces.migrate": lambda e: _to_cluster(e),
     "faces.reembed": lambda e: {"check_only": True},
     "ops.incidents": lambda e: {},
     "ops.queue": lambda e: {},
