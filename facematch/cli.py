@@ -1,4 +1,5 @@
-"""``superbrain faces``: enroll, detect, search, verify, review, evaluate, rebuild, reembed."""
+"""``superbrain faces``: enroll, detect, search, verify, review, evaluate, rebuild, reembed,
+migrate."""
 
 from __future__ import annotations
 
@@ -183,6 +184,32 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    ctx = service_context(args)
+    printer = ProgressPrinter("[faces migrate]")
+    try:
+        report = call(
+            "faces.migrate",
+            ctx,
+            restart=args.restart,
+            threads=args.threads,
+            progress=printer,
+            cancel=cancel_on_sigint(),
+        )
+    finally:
+        printer.done()
+    lines = [f"{report.sent:,} faces sent to {report.target} (the gallery holds {report.total:,})"]
+    if report.cancelled:
+        lines.append("cancelled: the faces sent are kept; run the same command to resume")
+    elif report.complete:
+        lines.append(
+            'done: set [faces] backend = "elasticsearch" in superbrain.toml to search the '
+            "cluster index (enrolment then writes to it)"
+        )
+    emit(args, report.to_dict(), lines)
+    return 130 if report.cancelled else 0
+
+
 def _path_map(pairs: list[str] | None) -> list[tuple[str, str]]:
     from facematch.errors import FaceError
 
@@ -345,6 +372,21 @@ def register(subparsers: Any) -> None:
     q.add_argument("decision", choices=("confirmed", "rejected"))
     q.add_argument("--note", default="")
     q.set_defaults(func=cmd_review)
+
+    q = sub.add_parser(
+        "migrate",
+        help="copy the face vectors into the cluster (Elasticsearch); resumable",
+        description="Send every face vector of the gallery to its cluster index ([faces] "
+        "index_prefix on the [search] url, or [faces] url) in face-id order: progress on "
+        "stderr, Ctrl+C stops after the batch in flight and the same command resumes (faces "
+        'enrolled since come along). Run it before setting [faces] backend = "elasticsearch". '
+        "Needs the ingest permission.",
+    )
+    add_workspace_arg(q)
+    add_json_arg(q)
+    q.add_argument("--restart", action="store_true", help="send every face again")
+    q.add_argument("--threads", type=int, default=2, help="parallel bulk connections (2)")
+    q.set_defaults(func=cmd_migrate)
 
     q = sub.add_parser("rebuild", help="rebuild the face index from the gallery metadata")
     add_workspace_arg(q)

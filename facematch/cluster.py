@@ -75,6 +75,7 @@ class FaceMigration:
     total: int = 0
     complete: bool = False
     cancelled: bool = False
+    target: str = ""  # the index and cluster, as shown
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)

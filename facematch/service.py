@@ -11,6 +11,7 @@ an unreadable probe, a photo without a face — with the reason.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from core.progress import CancelToken, ProgressCallback
@@ -204,6 +205,47 @@ def rebuild(ctx: ServiceContext, *, kind: str | None = None) -> dict[str, Any]:
     gallery = gallery_for(ctx.workspace)
     n = gallery.rebuild(kind)
     return {"faces": n, "kind": gallery.index.kind}
+
+
+@service("faces.migrate", permission="ingest")
+def migrate(
+    ctx: ServiceContext,
+    *,
+    restart: bool = False,
+    threads: int = 2,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> Any:
+    """Copy the gallery's face vectors into its cluster index (``[faces] index_prefix`` on the
+    ``[search]`` cluster, or ``[faces] url``) in face-id order, resumably: a run continues
+    after the last acknowledged batch of the one before (faces enrolled since come along),
+    ``restart`` sends everything again (the ids are the faces' own: nothing doubles). Run it
+    before setting ``[faces] backend = "elasticsearch"``. Returns the FaceMigration."""
+    from facematch.cluster import migrate as copy
+    from facematch.cluster import open_es_index
+    from facematch.gallery import STORE_NAME
+    from facematch.store import FaceStore
+
+    index = open_es_index(ctx.workspace, ctx.workspace.config.get("faces", {}) or {})
+    # a connection of its own: the copy takes long, and the shared gallery serves searches
+    store = FaceStore(Path(ctx.workspace.faces_dir) / STORE_NAME)
+    try:
+        report = copy(
+            store, index, threads=threads, progress=progress, cancel=cancel, restart=restart
+        )
+    finally:
+        store.close()
+        index.close()
+    report.target = f"{index.name} on {index.url}"
+    audit_detail(
+        target=report.target,
+        sent=report.sent,
+        total=report.total,
+        complete=report.complete,
+        cancelled=report.cancelled,
+        restarted=restart,
+    )
+    return report
 
 
 @service("faces.reembed", permission="ingest")

@@ -192,3 +192,71 @@ def test_face_migration_resumes_where_it_stopped(tmp_path: object, es_index: obj
     sims, ids = es_index.search(vectors[200:201], 1)  # type: ignore[attr-defined]
     assert sims[0, 0] > 0.999 and ids[0, 0] in set(store.face_ids().tolist())
     store.close()
+
+
+def test_the_migrate_command_sends_the_gallery_and_resumes(
+    workspace: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from core.cli import main
+    from facematch.gallery import STORE_NAME
+
+    url = es_url("es9")
+    ws = workspace
+    prefix = f"sbtest-faces-{uuid.uuid4().hex[:8]}"
+    toml = ws.root / "superbrain.toml"  # type: ignore[attr-defined]
+    toml.write_text(
+        toml.read_text("utf-8") + f'\n[faces]\nurl = "{url}"\nindex_prefix = "{prefix}"\n',
+        "utf-8",
+    )
+    ws.faces_dir.mkdir(parents=True, exist_ok=True)  # type: ignore[attr-defined]
+    store = FaceStore(ws.faces_dir / STORE_NAME)  # type: ignore[attr-defined]
+    vectors = descriptor_like(30, seed=9)
+
+    def enrol(first: int, n: int) -> None:
+        for i in range(first, first + n):
+            store.replace_photo(
+                f"r:{i}",
+                "photo",
+                f"/p/{i}.jpg",
+                f"{i:064x}",
+                [
+                    {
+                        "face_index": 0,
+                        "entity_id": None,
+                        "entity_label": None,
+                        "box": (0, 0, 1, 1),
+                        "size": 1,
+                        "quality": 1.0,
+                        "vector": vectors[i],
+                    }
+                ],
+                "tester",
+            )
+
+    def run(*extra: str) -> dict[str, object]:
+        rc = main(["faces", "migrate", "-w", str(ws.root), "--json", *extra])  # type: ignore[attr-defined]
+        out = capsys.readouterr().out
+        assert rc == 0, out
+        return json.loads(out)
+
+    index = _es_index(prefix)
+    try:
+        enrol(0, 20)
+        first = run()
+        assert first["complete"] and first["sent"] == first["total"] == 20
+        assert prefix in str(first["target"])
+        enrol(20, 10)  # enrolled after the copy: the next run sends only these
+        second = run()
+        assert second["sent"] == 10 and second["total"] == 30
+        assert run("--restart")["sent"] == 30
+        assert len(index) == 30  # type: ignore[arg-type]  # the faces' own ids: no doubles
+        sims, _ids = index.search(vectors[25:26], 1)  # type: ignore[attr-defined]
+        assert sims[0, 0] > 0.999
+        actions = [e["action"] for e in ws.audit.entries()]  # type: ignore[attr-defined]
+        assert actions.count("faces.migrate") == 3
+    finally:
+        store.close()
+        index.drop()  # type: ignore[attr-defined]
+        index.close()  # type: ignore[attr-defined]
