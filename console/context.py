@@ -36,11 +36,17 @@ class BackendStatus:
 
     kind: str  # "embedded" or "elasticsearch"
     health: str  # "ok", "yellow", "red", "unreachable: …", "n/a"
+    #: what else the workspace reads from the cluster (``[graph]``/``[faces] backend``)
+    on_cluster: tuple[str, ...] = ()
 
     def describe(self) -> str:
         if self.kind == "embedded":  # health compares index and store counts (issue #16)
-            return "embedded" if self.health in ("green", "n/a") else f"embedded ({self.health})"
-        return f"cluster ({self.health})"
+            text = "embedded" if self.health in ("green", "n/a") else f"embedded ({self.health})"
+        else:
+            text = f"cluster ({self.health})"
+        if self.on_cluster:  # an analyst should know where the chart's links come from
+            text += f" · {' and '.join(self.on_cluster)} on the cluster"
+        return text
 
 
 class ConsoleContext:
@@ -152,17 +158,23 @@ class ConsoleContext:
     def backend_status(self) -> BackendStatus:
         """The configured search backend and its health (may block: worker)."""
         kind = self.workspace.search_config.backend
+        config = self.workspace.config
+        elsewhere = tuple(
+            name
+            for name in ("graph", "faces")
+            if str((config.get(name, {}) or {}).get("backend", "embedded")) == "elasticsearch"
+        )
         if not self.engines.search_query.available():
-            return BackendStatus(kind, "engine not available")
+            return BackendStatus(kind, "engine not available", elsewhere)
         try:
             backend = self.search_backend()
             health = getattr(backend, "health", None)
             value = health() if callable(health) else "unknown"
         except Exception as exc:  # shown in the status bar, not raised
-            return BackendStatus(kind, f"unreachable: {exc}")
+            return BackendStatus(kind, f"unreachable: {exc}", elsewhere)
         if isinstance(value, dict):
             value = value.get("status", "unknown")
-        return BackendStatus(kind, str(getattr(value, "status", value)))
+        return BackendStatus(kind, str(getattr(value, "status", value)), elsewhere)
 
     def search_backend(self) -> Any:
         """The workspace's search backend (``search.backend.open_backend``); raises when the

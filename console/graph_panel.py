@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -280,6 +280,7 @@ class GraphPanel(QWidget):
         self.bus = bus
         self.model = ChartModel()
         self.job: Job | None = None
+        self._asked: list[str] = []
         self.theme: Theme = DARK
         self._edge_items: dict[str, Any] = {}
         self._labels: list[Any] = []
@@ -493,6 +494,7 @@ class GraphPanel(QWidget):
         if not self.available or not seeds:
             return None
         self.cancel()
+        self._asked = list(seeds)  # the entities the analyst asked to expand (growth_note)
         store = self.graph_store()
         current = self.model.node_ids()
         positions = dict(self.model.positions)
@@ -574,12 +576,45 @@ class GraphPanel(QWidget):
         new = self.model.apply(graph, positions)
         self.colour.setCurrentIndex(0)
         self.redraw(fit=True)
-        note = " (node limit reached: not every neighbour is shown)" if graph.truncated else ""
+        self.status.setText(
+            self.chart_summary(len(graph.nodes), len(graph.edges), len(new))
+            + self.growth_note(graph, self._asked)
+        )
+
+    def growth_note(self, graph: Any, asked: Sequence[str] = ()) -> str:
+        """What an expansion left out: the node limit, and the hubs (entities with more links
+        than the fan-out cap) kept in the chart but not expanded — with what to do when the
+        entity the analyst asked to expand is one."""
+        note = (
+            self.tr(" (node limit reached: not every neighbour is shown)")
+            if graph.truncated
+            else ""
+        )
         hubs = getattr(graph, "hubs", None) or {}
-        if hubs:
-            shown = ", ".join(f"{h} ({c:,} links)" for h, c in list(hubs.items())[:3])
-            note += f" ({len(hubs)} hubs not expanded: {shown})"
-        self.status.setText(self.chart_summary(len(graph.nodes), len(graph.edges), len(new)) + note)
+        if not hubs:
+            return note
+        shown = ", ".join(
+            fill(self.tr("{entity} ({n} links)"), entity=h, n=f"{c:,}")
+            for h, c in list(hubs.items())[:3]
+        )
+        note += (
+            " ("
+            + fill(
+                count(
+                    len(hubs),
+                    self.tr("{n} hub not expanded: {hubs}"),
+                    self.tr("{n} hubs not expanded: {hubs}"),
+                ),
+                hubs=shown,
+            )
+            + ")"
+        )
+        if set(hubs) & set(asked):
+            note += self.tr(
+                " — right-click it and choose Expand by link type to open one kind of link at "
+                "a time, or raise [graph] max_fanout in superbrain.toml"
+            )
+        return note
 
     def chart_summary(self, entities: int, links: int, new: int) -> str:
         """'1 entity, 3 links, 1 new' (singular where it is one)."""

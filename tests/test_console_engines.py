@@ -114,3 +114,21 @@ def test_mypy_rejects_a_console_call_that_does_not_fit_the_engine(
     assert "wrong_call.py:7: error: Incompatible types in assignment" in out  # its result
     assert 'Argument "incident_id"' in out and 'expected "int"' in out  # a parameter's type
     assert "Found 4 errors in 1 file" in out
+
+
+def test_the_status_bar_says_what_the_workspace_reads_from_the_cluster(workspace: Any) -> None:
+    # search embedded, the chart's links from Elasticsearch: the analyst sees both
+    from console.context import BackendStatus, ConsoleContext
+
+    ctx = ConsoleContext(workspace)
+    try:
+        assert ctx.backend_status().describe() == "embedded"
+        workspace.config["graph"] = {"backend": "elasticsearch"}
+        status = ctx.backend_status()
+        assert status.on_cluster == ("graph",)
+        assert status.describe() == "embedded · graph on the cluster"
+        workspace.config["faces"] = {"backend": "elasticsearch"}
+        assert ctx.backend_status().describe() == "embedded · graph and faces on the cluster"
+    finally:
+        ctx.close()
+    assert BackendStatus("elasticsearch", "green").describe() == "cluster (green)"

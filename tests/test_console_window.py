@@ -351,6 +351,28 @@ def test_alert_tray_announces_and_acknowledges(qtbot, ctx) -> None:
     assert tray.model.unacked() == sum(1 for a in tray.model.alerts if not a.acked)
 
 
+def test_expanding_a_hub_says_so_and_what_to_do(qtbot, ctx) -> None:
+    from console.bus import Bus
+    from console.graph_panel import GraphPanel
+
+    ctx.workspace.config["graph"] = {"max_fanout": 5}  # a cluster's cap, made small
+    panel = GraphPanel(ctx, Bus())
+    qtbot.addWidget(panel)
+    if not panel.available:
+        pytest.skip("graph engine not importable here")
+    seed, links = ctx.workspace.store.connection.execute(
+        "SELECT source, count(*) FROM links GROUP BY source ORDER BY 2 DESC LIMIT 1"
+    ).fetchone()
+    assert links > 5
+    with qtbot.waitSignal(panel.changed, timeout=WAIT):
+        panel.expand([seed])
+    qtbot.waitUntil(lambda: panel.job is None, timeout=WAIT)
+    text = panel.status.text()
+    assert list(panel.model.graph.nodes) == [seed]  # kept and flagged, not expanded
+    assert "1 hub not expanded:" in text and seed in text and "1 hubs" not in text
+    assert "Expand by link type" in text and "[graph] max_fanout" in text
+
+
 def test_link_chart_expands_and_exports(qtbot, ctx, tmp_path) -> None:
     from console.bus import Bus
     from console.graph_panel import GraphPanel
