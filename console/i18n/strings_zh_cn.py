@@ -470,5 +470,12 @@ ZH_CN.update(
         "follow-up: {error}": "后续情况：{error}",
         "Photo {id}: click for full size": "照片 {id}：点击查看大图",
         "photo: {error}": "照片：{error}",
+        " (node limit reached: not every neighbour is shown)": "（已达节点上限：未显示全部相邻实体）",
+        "{entity} ({n} links)": "{entity}（{n} 条关系）",
+        "{n} hub not expanded: {hubs}": "{n} 个枢纽未展开：{hubs}",
+        "{n} hubs not expanded: {hubs}": "{n} 个枢纽未展开：{hubs}",
+        " — right-click it and choose Expand by link type to open one kind of link at a time, "
+        "or raise [graph] max_fanout in superbrain.toml": "——右键点击它，选择“按关系类型展开”，"
+        "每次展开一种关系；或在 superbrain.toml 中调高 [graph] max_fanout",
     }
 )
