@@ -159,7 +159,7 @@
     <message>
         <location filename="../cases_panel.py" line="181" />
         <source>not available in client mode: run `superbrain cases import … -w centre.toml` on the server</source>
-        <translation type="unfinished" />
+        <translation>客户端模式下不可用：请在服务器上运行 `superbrain cases import … -w centre.toml`</translation>
     </message>
     <message>
         <location filename="../cases_panel.py" line="705" />
