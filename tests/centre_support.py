@@ -29,6 +29,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+#: The first administrator of a test centre (``centre init --admin``), with its password.
+ADMIN = ("admin", "Heron-Lantern-71")
 
 
 def pg_server_url() -> str:
@@ -117,7 +119,7 @@ def run_cli(
     )
 
 
-def init_centre(config: Path, admin: str = "admin", password: str = "Heron-Lantern-71") -> None:
+def init_centre(config: Path, admin: str = ADMIN[0], password: str = ADMIN[1]) -> None:
     out = run_cli(
         "centre",
         "init",
@@ -202,6 +204,32 @@ class ServerProcess:
                 self.proc.wait(15)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+@pytest.fixture(scope="module")
+def two_servers(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Path, ServerProcess, ServerProcess]]:
+    """(centre.toml, server A, server B): a fresh centre (its own database, ``centre init`` with
+    :data:`ADMIN`, event streams kept alive every second) served by two processes at once, as
+    desks on two servers of one centre meet it. Stopped and dropped after the module; a module
+    adds its own accounts and data in a fixture of its own on top."""
+    gen = fresh_database(pg_server_url())
+    database = next(gen)
+    try:
+        folder = tmp_path_factory.mktemp("two-servers")
+        config = write_centre(folder, database, server={"keepalive_seconds": 1})
+        init_centre(config, *ADMIN)
+        a, b = ServerProcess(config, free_port()), ServerProcess(config, free_port())
+        try:
+            a.start()
+            b.start()
+            yield config, a, b
+        finally:
+            a.stop()
+            b.stop()
+    finally:
+        gen.close()
 
 
 def _connection(base: str, ca: Path | None, timeout: float) -> http.client.HTTPConnection:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,6 +39,36 @@ def build_demo(root: Path) -> Path:
     finally:
         ws.close()
     return root
+
+
+def open_main_window(qtbot: Any, ctx: Any, settings: Any) -> Any:
+    """The console's main window on ``ctx`` with ``settings``, shown (pytest-qt closes it)."""
+    from console.mainwindow import MainWindow
+
+    window = MainWindow(ctx, settings)
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+def show_map_page(
+    qtbot: Any, path: Path, html: str, size: tuple[int, int] = (600, 400), timeout: int = 30_000
+) -> Any:
+    """The console's map view (``make_map_view``) on ``html``, written to ``path`` and loaded
+    from there as the map panel does, shown at ``size``: returned once the page says it is
+    ready (its title), within ``timeout`` ms."""
+    from PyQt6.QtCore import QUrl
+
+    from console.map_panel import make_map_view
+
+    path.write_text(html, encoding="utf-8")
+    view = make_map_view(lambda *_: None, lambda _ok: None)
+    qtbot.addWidget(view)
+    view.resize(*size)
+    view.show()
+    view.load(QUrl.fromLocalFile(str(path)))
+    qtbot.waitUntil(lambda: view.title() == "superbrain-map-ready", timeout=timeout)
+    return view
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 
-from tests.console_fixtures import ctx, demo_root, drain, settings  # noqa: F401 - fixtures
+from tests.console_fixtures import (  # noqa: F401 - fixtures
+    ctx,
+    demo_root,
+    drain,
+    open_main_window,
+    settings,
+)
 
 pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("drain")]
 
@@ -25,15 +31,6 @@ def no_modal_questions(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
 
 
-def _window(qtbot: Any, ctx: Any, settings: Any) -> Any:
-    from console.mainwindow import MainWindow
-
-    window = MainWindow(ctx, settings)
-    qtbot.addWidget(window)
-    window.show()
-    return window
-
-
 def _a_phone(ctx: Any) -> str:
     return ctx.workspace.store.connection.execute(
         "SELECT source FROM links WHERE type='called' LIMIT 1"
@@ -48,7 +45,7 @@ def test_save_clear_reopen_gives_the_same_chart(
 ) -> None:
     from PyQt6.QtWidgets import QInputDialog, QMessageBox
 
-    window = _window(qtbot, ctx, settings)
+    window = open_main_window(qtbot, ctx, settings)
     cases, graph = window.panels["cases"], window.panels["graph"]
     assert cases.graph is graph
     cases.choose_case(CASE)
@@ -89,7 +86,7 @@ def test_closing_with_an_unsaved_chart_asks(
 ) -> None:
     from PyQt6.QtWidgets import QMessageBox
 
-    window = _window(qtbot, ctx, settings)
+    window = open_main_window(qtbot, ctx, settings)
     cases, graph = window.panels["cases"], window.panels["graph"]
     cases.choose_case(CASE)
     graph.show_entities([_a_phone(ctx)])
@@ -113,7 +110,7 @@ def test_another_analysts_note_appears_live(qtbot: Any, ctx: Any, settings: Any)
     from core.security import Session
     from core.services import ServiceContext, call
 
-    window = _window(qtbot, ctx, settings)
+    window = open_main_window(qtbot, ctx, settings)
     panel = window.panels["cases"]
     panel.choose_case(CASE)
     lead = ServiceContext(ctx.workspace, Session("tester", "administrator", "password"))
@@ -165,7 +162,7 @@ def test_a_burst_of_case_events_makes_one_refresh(
     """A reconnecting client console is replayed every case event it missed (and the first
     poll reads the journal's history): the dock refreshes once, not three service calls per
     event (hundreds of round trips to a centre server)."""
-    window = _window(qtbot, ctx, settings)
+    window = open_main_window(qtbot, ctx, settings)
     panel = window.panels["cases"]
     panel.choose_case(CASE)
     calls: list[str] = []
@@ -225,7 +222,7 @@ def test_right_click_notes_a_map_place_and_the_map_shows_the_cases_notes_live(
 
     if not qtinit.webengine_available():
         pytest.skip(f"Qt WebEngine cannot start here: {qtinit.WEBENGINE_ERROR}")
-    window = _window(qtbot, ctx, settings)
+    window = open_main_window(qtbot, ctx, settings)
     cases, map_panel = window.panels["cases"], window.panels["map"]
     assert cases.map is map_panel
     cases.choose_case(CASE)
@@ -347,7 +344,7 @@ def test_a_saved_search_and_a_cooccurrence_result_are_pinned_from_their_views(
     from core.security import Session
     from core.services import ServiceContext, call
 
-    window = _window(qtbot, ctx, settings)
+    window = open_main_window(qtbot, ctx, settings)
     cases, search, graph = (window.panels["cases"], window.panels["search"], window.panels["graph"])
     if not (search.available and graph.available):
         pytest.skip("search or graph engine not importable here")
@@ -407,7 +404,7 @@ def test_a_face_lead_is_pinned_from_the_faces_view_with_its_review_state(
     they change."""
     from tests.test_trust_audit import _fake_photo
 
-    window = _window(qtbot, ctx, settings)
+    window = open_main_window(qtbot, ctx, settings)
     cases, faces = window.panels["cases"], window.panels["faces"]
     if not getattr(faces, "available", False):
         pytest.skip("facematch engine not importable here")

@@ -7,27 +7,22 @@ Real parts: PostgreSQL, two `superbrain serve` processes, SSE clients standing i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from centre_support import (
+from centre_support import (  # noqa: F401 - two_servers: a fixture
+    ADMIN,
     Console,
     ServerProcess,
     call,
-    free_port,
-    fresh_database,
-    init_centre,
     login,
     ok,
-    pg_server_url,
     run_cli,
-    write_centre,
+    two_servers,
 )
 
 pytestmark = pytest.mark.timeout(300)
 
-ADMIN = ("admin", "Heron-Lantern-71")
 LI = ("li", "Osprey-Granite-52")  # the case's lead, on server A
 WANG = ("wang", "Raven-Cobalt-63")  # contributor, on server B
 ZHAO = ("zhao", "Marten-Saffron-84")  # reader, on server B
@@ -50,28 +45,19 @@ CHART = {
 
 @pytest.fixture(scope="module")
 def centre(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[Path, ServerProcess, ServerProcess]]:
-    gen = fresh_database(pg_server_url())
-    database = next(gen)
-    folder = tmp_path_factory.mktemp("cases-push")
-    config = write_centre(folder, database, server={"keepalive_seconds": 1})
-    init_centre(config, *ADMIN)
-    a = ServerProcess(config, free_port()).start()
-    b = ServerProcess(config, free_port()).start()
-    try:
-        admin = login(a, *ADMIN)
-        for name, password in (LI, WANG, ZHAO, QIAN):
-            ok(a, admin, "users.add", name=name, role="analyst", password=password)
-        li = login(a, *LI)
-        ok(a, li, "cases.create", case=CASE, title="入室盗窃 系列案")
-        ok(a, li, "cases.member_set", case=CASE, member=WANG[0], role="contributor")
-        ok(a, li, "cases.member_set", case=CASE, member=ZHAO[0], role="reader")
-        yield config, a, b
-    finally:
-        a.stop()
-        b.stop()
-        gen.close()
+    two_servers: tuple[Path, ServerProcess, ServerProcess],
+) -> tuple[Path, ServerProcess, ServerProcess]:
+    """Two servers on one centre; Li's case with Wang contributing and Zhao reading, Qian not
+    a member."""
+    _, a, _ = two_servers
+    admin = login(a, *ADMIN)
+    for name, password in (LI, WANG, ZHAO, QIAN):
+        ok(a, admin, "users.add", name=name, role="analyst", password=password)
+    li = login(a, *LI)
+    ok(a, li, "cases.create", case=CASE, title="入室盗窃 系列案")
+    ok(a, li, "cases.member_set", case=CASE, member=WANG[0], role="contributor")
+    ok(a, li, "cases.member_set", case=CASE, member=ZHAO[0], role="reader")
+    return two_servers
 
 
 def _case_events(console: Console, case: str = CASE) -> list:

@@ -8,26 +8,21 @@ Real parts: PostgreSQL, two `superbrain serve` processes, a third process runnin
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from centre_support import (
+from centre_support import (  # noqa: F401 - two_servers: a fixture
+    ADMIN,
     Console,
     ServerProcess,
-    free_port,
-    fresh_database,
-    init_centre,
     login,
     ok,
-    pg_server_url,
     run_cli,
-    write_centre,
+    two_servers,
 )
 
 pytestmark = pytest.mark.timeout(300)
 
-ADMIN = ("admin", "Heron-Lantern-71")
 DESK1 = ("desk1", "Osprey-Granite-52")
 DESK2 = ("desk2", "Raven-Cobalt-63")
 PUSH_BUDGET_S = 1.0
@@ -54,25 +49,15 @@ READS = "\n".join(
 
 @pytest.fixture(scope="module")
 def centre(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[Path, ServerProcess, ServerProcess]]:
-    gen = fresh_database(pg_server_url())
-    database = next(gen)
-    folder = tmp_path_factory.mktemp("push")
-    config = write_centre(folder, database, server={"keepalive_seconds": 1})
-    init_centre(config, *ADMIN)
-    a = ServerProcess(config, free_port()).start()
-    b = ServerProcess(config, free_port()).start()
-    try:
-        admin = login(a, *ADMIN)
-        for name, password in (DESK1, DESK2):
-            ok(a, admin, "users.add", name=name, role="commander", password=password)
-        ok(a, admin, "ops.seed_units", count=12)
-        yield config, a, b
-    finally:
-        a.stop()
-        b.stop()
-        gen.close()
+    two_servers: tuple[Path, ServerProcess, ServerProcess],
+) -> tuple[Path, ServerProcess, ServerProcess]:
+    """Two servers on one centre with two commanders' desks and twelve units."""
+    _, a, _ = two_servers
+    admin = login(a, *ADMIN)
+    for name, password in (DESK1, DESK2):
+        ok(a, admin, "users.add", name=name, role="commander", password=password)
+    ok(a, admin, "ops.seed_units", count=12)
+    return two_servers
 
 
 def _ingest(config: Path, source: str, text: str, name: str) -> None:
@@ -88,6 +73,20 @@ def _ingest(config: Path, source: str, text: str, name: str) -> None:
         env={"SUPERBRAIN_USER": ADMIN[0], "SUPERBRAIN_PASSWORD": ADMIN[1]},
     )
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def _dispute(server: ServerProcess, token: str, text: str) -> dict:
+    """A new incident (a dispute at one place) created through ``server``: an event to push."""
+    return ok(
+        server,
+        token,
+        "ops.incident_create",
+        category="纠纷",
+        priority=3,
+        lat=30.7,
+        lon=120.7,
+        text=text,
+    )
 
 
 def test_an_ingest_alert_reaches_consoles_on_both_server_processes(centre: tuple) -> None:
@@ -172,31 +171,10 @@ def test_a_console_that_reconnects_receives_what_it_missed(centre: tuple) -> Non
     _, a, b = centre
     desk1, desk2 = login(a, *DESK1), login(b, *DESK2)
     first = Console(b, desk2).start()
-    incident = ok(
-        a,
-        desk1,
-        "ops.incident_create",
-        category="纠纷",
-        priority=3,
-        lat=30.7,
-        lon=120.7,
-        text="before the break",
-    )
+    incident = _dispute(a, desk1, "before the break")
     seen = first.wait_for(lambda e: e.kind == "incident" and e.data["ref"] == str(incident["id"]))
     first.close()  # the console's network drops
-    missed = [
-        ok(
-            a,
-            desk1,
-            "ops.incident_create",
-            category="纠纷",
-            priority=3,
-            lat=30.7,
-            lon=120.7,
-            text=f"during the break {i}",
-        )["id"]
-        for i in range(5)
-    ]
+    missed = [_dispute(a, desk1, f"during the break {i}")["id"] for i in range(5)]
     alert = ok(a, desk1, "ops.alerts")  # reads are not events; nothing else is journalled
     assert isinstance(alert, list)
     again = Console(b, desk2, after=max(e.id for e in first.events)).start()
@@ -255,31 +233,13 @@ def test_a_console_back_after_the_journal_was_pruned_is_told_to_reload(centre: t
 
     config, a, b = centre
     desk1 = login(a, *DESK1)
-    ok(
-        a,
-        desk1,
-        "ops.incident_create",
-        category="纠纷",
-        priority=3,
-        lat=30.7,
-        lon=120.7,
-        text="before the pruning",
-    )
+    _dispute(a, desk1, "before the pruning")
     ws = open_centre(config, application_name="superbrain-test")
     try:  # what an operator's clean-up job does
         assert OpsService(ws).prune_events(datetime.now(UTC)) > 0
     finally:
         ws.close()
-    incident = ok(
-        a,
-        desk1,
-        "ops.incident_create",
-        category="纠纷",
-        priority=3,
-        lat=30.7,
-        lon=120.7,
-        text="after the pruning",
-    )
+    incident = _dispute(a, desk1, "after the pruning")
     console = Console(b, login(b, *DESK2), after=1).start()
     try:
         console.wait_for(lambda e: e.kind == "incident" and e.data["ref"] == str(incident["id"]))

@@ -14,14 +14,10 @@ skip and say why. ``SUPERBRAIN_TRUST_CLUSTER=0`` skips them explicitly.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -30,69 +26,12 @@ import pytest
 
 from core.model import EntityRef, LinkRef, Record
 from core.store import Store
+from tests.cluster_fixtures import Cluster, cluster  # noqa: F401 - fixture
 from tests.faces_fixtures import descriptor_like
 
 pytestmark = [pytest.mark.elasticsearch, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parent.parent
-TOOL = REPO / "tools" / "dev-elasticsearch"
-NAME, PORT, NODES = "csf3", 9430, 3
-CACHE = Path(os.environ.get("SUPERBRAIN_ES_CACHE", REPO / ".cache" / "elasticsearch"))
-
-
-@dataclass
-class Cluster:
-    urls: list[str]
-
-    def kill(self, node: int) -> None:
-        pid = int((CACHE / "run" / NAME / f"node-{node}" / "es.pid").read_text().strip())
-        os.kill(pid, signal.SIGKILL)
-
-    def start(self) -> None:
-        _tool(
-            "start",
-            "--nodes",
-            str(NODES),
-            "--name",
-            NAME,
-            "--port",
-            str(PORT),
-            "--heap",
-            "512m",
-            "--timeout",
-            "400",
-        )
-
-
-def _tool(*args: str) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([str(TOOL), *args], capture_output=True, text=True, timeout=900)
-    if proc.returncode != 0:
-        raise RuntimeError(
-            f"tools/dev-elasticsearch {' '.join(args)} failed:\n{proc.stderr[-3000:]}"
-        )
-    return proc
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[Cluster]:
-    required = os.environ.get("SUPERBRAIN_ES_REQUIRED") == "1"
-    if os.environ.get("SUPERBRAIN_TRUST_CLUSTER") == "0":
-        pytest.skip("SUPERBRAIN_TRUST_CLUSTER=0")
-    if os.environ.get("SUPERBRAIN_ES_SKIP_REASON") and not required:
-        pytest.skip(f"no Elasticsearch: {os.environ['SUPERBRAIN_ES_SKIP_REASON']}")
-    cl = Cluster([f"http://127.0.0.1:{PORT + i}" for i in range(NODES)])
-    try:
-        cl.start()
-    except (RuntimeError, subprocess.TimeoutExpired) as exc:
-        subprocess.run([str(TOOL), "stop", "--name", NAME], capture_output=True, timeout=300)
-        if required:
-            pytest.fail(f"3-node cluster did not start: {exc}")
-        pytest.skip(f"3-node cluster did not start: {exc}")
-    try:
-        yield cl
-    finally:
-        if os.environ.get("SUPERBRAIN_TRUST_KEEP_CLUSTER") != "1":
-            subprocess.run([str(TOOL), "stop", "--name", NAME], capture_output=True, timeout=300)
+CLUSTER_NAME, CLUSTER_PORT = "csf3", 9430  # the cluster fixture's: HTTP 9430-9432
 
 
 def _client(cluster: Cluster) -> tuple[object, str]:

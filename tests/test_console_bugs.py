@@ -10,20 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.console_fixtures import ctx, demo_root, drain, settings  # noqa: F401 - fixtures
+from tests.console_fixtures import (  # noqa: F401 - fixtures
+    ctx,
+    demo_root,
+    drain,
+    open_main_window,
+    settings,
+    show_map_page,
+)
 
 pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("drain")]
 
 WAIT = 30_000  # ms; a slow shared CI machine
-
-
-def _window(qtbot, ctx, settings):
-    from console.mainwindow import MainWindow
-
-    window = MainWindow(ctx, settings)
-    qtbot.addWidget(window)
-    window.show()
-    return window
 
 
 def web_renderer_rss(pid: int | None = None) -> int:
@@ -73,7 +71,7 @@ def test_bug1_show_on_map_after_the_map_was_open_loads_and_stays_small(
 
     if not qtinit.webengine_available():
         pytest.skip(f"Qt WebEngine cannot start here: {qtinit.WEBENGINE_ERROR}")
-    window = _window(qtbot, ctx, settings)
+    window = open_main_window(qtbot, ctx, settings)
     map_panel = window.panels["map"]
     with qtbot.waitSignal(map_panel.page_ready, timeout=60_000):
         window.show_panel("map")
@@ -108,7 +106,6 @@ def test_issue16_7_incident_text_cannot_break_the_map_page(qtbot, tmp_path) -> N
     console's map uninitialised with no markers: the text was embedded in the page's script
     element as it was, and ``<!--<script>`` made the HTML parser swallow the end tag."""
     from console import qtinit
-    from console.map_panel import make_map_view
     from console.mapgen import MapLayers, build_map_html
 
     if not qtinit.webengine_available():
@@ -138,16 +135,7 @@ def test_issue16_7_incident_text_cannot_break_the_map_page(qtbot, tmp_path) -> N
     )
     html = build_map_html(layers)
     assert hostile not in html and "<!--<script>" not in html
-    path = tmp_path / "map.html"
-    path.write_text(html, encoding="utf-8")
-    from PyQt6.QtCore import QUrl
-
-    view = make_map_view(lambda *_: None, lambda _ok: None)
-    qtbot.addWidget(view)
-    view.resize(600, 400)
-    view.show()
-    view.load(QUrl.fromLocalFile(str(path)))
-    qtbot.waitUntil(lambda: view.title() == "superbrain-map-ready", timeout=WAIT)
+    view = show_map_page(qtbot, tmp_path / "map.html", html, timeout=WAIT)
     labels: list[object] = []
     view.page().runJavaScript(
         "Object.keys(SB.byId).map(function (k) { return SB.byId[k].getTooltip().getContent(); })"
@@ -236,7 +224,7 @@ def test_bug3_chart_labels_never_shorten_an_identifier_silently(qtbot, ctx) -> N
 def test_bug4_a_long_status_line_does_not_widen_the_window(qtbot, ctx, settings) -> None:
     """Bug 4: a six-hop path in the chart's status line widened the main window past the
     screen, and the Record dock went off-screen."""
-    window = _window(qtbot, ctx, settings)
+    window = open_main_window(qtbot, ctx, settings)
     window.resize(1600, 960)
     qtbot.wait(100)
     path = " → ".join(f"person:33048119{i:02d}0101{i:04d}X 张{i}" for i in range(7))
@@ -254,7 +242,7 @@ def test_bug4_a_long_status_line_does_not_widen_the_window(qtbot, ctx, settings)
 def test_bug5_docking_a_popped_out_view_puts_it_back_in_its_tab(qtbot, ctx, settings) -> None:
     """Bug 5: after Ctrl+Shift+D on the dispatch board, the float button of the popped-out
     window docked it beside Record and its tab was gone until Reset layout."""
-    window = _window(qtbot, ctx, settings)
+    window = open_main_window(qtbot, ctx, settings)
     board = window.show_panel("dispatch")
     tabs_before = window.tabs.count()
     dock = window.detach_view()
@@ -272,7 +260,7 @@ def test_bug5_docking_a_popped_out_view_puts_it_back_in_its_tab(qtbot, ctx, sett
 def test_bug7_clicking_a_chart_node_fills_the_record_pane(qtbot, ctx, settings) -> None:
     """Bug 7: the Record pane says 'select … a node to see its record', but clicking a chart
     node left it empty."""
-    window = _window(qtbot, ctx, settings)
+    window = open_main_window(qtbot, ctx, settings)
     chart, pane = window.panels["graph"], window.panels["records"]
     if not chart.available:
         pytest.skip("graph engine not importable here")
@@ -456,10 +444,7 @@ def test_map_zooms_to_the_track_with_metric_scale_24h_times_and_a_layer_switcher
     """Issue #15, the map: Show on map zooms to the entity's track; times are on a 24-hour
     clock in the workspace's time zone; the scale is metric only; one switcher for every
     layer."""
-    from PyQt6.QtCore import QUrl
-
     from console import qtinit
-    from console.map_panel import make_map_view
     from console.mapgen import MapLayers, build_map_html
 
     if not qtinit.webengine_available():
@@ -487,14 +472,8 @@ def test_map_zooms_to_the_track_with_metric_scale_24h_times_and_a_layer_switcher
             }
         ],
     )
-    path = tmp_path / "map.html"
-    path.write_text(build_map_html(layers, time_zone="Asia/Shanghai"), encoding="utf-8")
-    view = make_map_view(lambda *_: None, lambda _ok: None)
-    qtbot.addWidget(view)
-    view.resize(800, 600)
-    view.show()
-    view.load(QUrl.fromLocalFile(str(path)))
-    qtbot.waitUntil(lambda: view.title() == "superbrain-map-ready", timeout=WAIT)
+    html = build_map_html(layers, time_zone="Asia/Shanghai")
+    view = show_map_page(qtbot, tmp_path / "map.html", html, (800, 600), timeout=WAIT)
     answers: dict[str, object] = {}
 
     def ask(name: str, script: str) -> object:
@@ -519,10 +498,7 @@ def test_offline_basemap_draws_streets_and_names_each_from_its_zoom(qtbot, ctx, 
     """Issue #15, the map: an offline basemap a person can read: the city's streets by class
     and their names, district and place names, and the workspace's own places (checkpoints,
     hotels), each name from the zoom where it fits: motorways from afar, lanes up close."""
-    from PyQt6.QtCore import QUrl
-
     from console import qtinit
-    from console.map_panel import make_map_view
     from console.mapdata import basemap_features
     from console.mapgen import MapLayers, build_map_html
 
@@ -533,16 +509,8 @@ def test_offline_basemap_draws_streets_and_names_each_from_its_zoom(qtbot, ctx, 
     own = next(p for p in base["places"] if p.get("id"))  # from the workspace's records
     if not qtinit.webengine_available():
         pytest.skip(f"Qt WebEngine cannot start here: {qtinit.WEBENGINE_ERROR}")
-    path = tmp_path / "map.html"
-    path.write_text(
-        build_map_html(MapLayers(streets=base["streets"], places=base["places"])), encoding="utf-8"
-    )
-    view = make_map_view(lambda *_: None, lambda _ok: None)
-    qtbot.addWidget(view)
-    view.resize(900, 700)
-    view.show()
-    view.load(QUrl.fromLocalFile(str(path)))
-    qtbot.waitUntil(lambda: view.title() == "superbrain-map-ready", timeout=WAIT)
+    html = build_map_html(MapLayers(streets=base["streets"], places=base["places"]))
+    view = show_map_page(qtbot, tmp_path / "map.html", html, (900, 700), timeout=WAIT)
     qtbot.wait(500)  # the page fits its content once it has its size; then zoom in
 
     def shown_at(lat: float, lon: float, zoom: int) -> tuple[int, list[str]]:
@@ -775,7 +743,7 @@ def test_board_mode_shows_the_whole_board_full_screen_with_keys(qtbot, ctx, sett
     squeezing it; F2/F3/F4/F6 recommend, assign, open the status menu and acknowledge."""
     from PyQt6.QtCore import Qt
 
-    window = _window(qtbot, ctx, settings)
+    window = open_main_window(qtbot, ctx, settings)
     board = window.panels["dispatch"]
     if not hasattr(board, "units"):
         pytest.skip("ops engine not importable here")
@@ -819,7 +787,7 @@ def test_language_menu_checks_the_chosen_language_and_a_cjk_font_leads(
 
     from console.app import cjk_font_families, use_cjk_font
 
-    window = _window(qtbot, ctx, settings)
+    window = open_main_window(qtbot, ctx, settings)
     checked = [c for c, a in window.language_actions.items() if a.isChecked()]
     assert checked == ["en"]
     window.set_language("zh_CN", ask=False)
@@ -1096,10 +1064,8 @@ def test_a_link_is_named_when_the_pointer_is_on_it(qtbot, ctx) -> None:
 
 def test_the_map_page_speaks_the_uis_language(qtbot, tmp_path) -> None:
     """Issue #15, Chinese: the map's legend and layer switcher in the UI language."""
-    from PyQt6.QtCore import QUrl
-
     from console import qtinit
-    from console.map_panel import make_map_view, page_labels
+    from console.map_panel import page_labels
     from console.mapgen import MapLayers, build_map_html
 
     if not qtinit.webengine_available():
@@ -1113,14 +1079,8 @@ def test_the_map_page_speaks_the_uis_language(qtbot, tmp_path) -> None:
     layers = MapLayers(
         incidents=[{"id": 1, "lat": 30.2, "lon": 120.1, "label": "x", "priority": 2}]
     )
-    path = tmp_path / "map.html"
-    path.write_text(build_map_html(layers, labels=labels), encoding="utf-8")
-    view = make_map_view(lambda *_: None, lambda _ok: None)
-    qtbot.addWidget(view)
-    view.resize(600, 400)
-    view.show()
-    view.load(QUrl.fromLocalFile(str(path)))
-    qtbot.waitUntil(lambda: view.title() == "superbrain-map-ready", timeout=WAIT)
+    html = build_map_html(layers, labels=labels)
+    view = show_map_page(qtbot, tmp_path / "map.html", html, timeout=WAIT)
     got: list[object] = []
     view.page().runJavaScript(
         "document.querySelector('.sb-legend').textContent + '|' + Object.keys(SB.layers).join(',')",

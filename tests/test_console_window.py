@@ -7,24 +7,21 @@ from pathlib import Path
 
 import pytest
 
-from tests.console_fixtures import ctx, demo_root, drain, settings  # noqa: F401 - fixtures
+from tests.console_fixtures import (  # noqa: F401 - fixtures
+    ctx,
+    demo_root,
+    drain,
+    open_main_window,
+    settings,
+)
 
 pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("drain")]
 
 WAIT = 30_000  # ms; a slow shared CI machine
 
 
-def _window(qtbot, ctx, settings):
-    from console.mainwindow import MainWindow
-
-    window = MainWindow(ctx, settings)
-    qtbot.addWidget(window)
-    window.show()
-    return window
-
-
 def test_main_window_opens_on_demo_workspace(qtbot, ctx, settings) -> None:
-    window = _window(qtbot, ctx, settings)
+    window = open_main_window(qtbot, ctx, settings)
     broken = [k for k, p in window.panels.items() if p.objectName().startswith("broken-")]
     assert broken == []
     assert window.status_user.text() == "user: tester (administrator)"  # no accounts yet
@@ -38,7 +35,7 @@ def test_main_window_opens_on_demo_workspace(qtbot, ctx, settings) -> None:
 
 
 def test_search_fills_results_model_and_record_pane(qtbot, ctx, settings) -> None:
-    window = _window(qtbot, ctx, settings)
+    window = open_main_window(qtbot, ctx, settings)
     panel = window.panels["search"]
     with qtbot.waitSignal(panel.model.first_page, timeout=WAIT) as first:
         panel.run_query("source:incidents")
@@ -444,7 +441,7 @@ def test_map_panel_loads_offline_page_and_opens_records(qtbot, ctx) -> None:
 def test_pivot_back_and_forward(qtbot, ctx, settings) -> None:
     from console.navigation import Focus
 
-    window = _window(qtbot, ctx, settings)
+    window = open_main_window(qtbot, ctx, settings)
     uid = ctx.workspace.store.connection.execute("SELECT uid FROM records LIMIT 1").fetchone()[0]
     window.bus.open_record.emit(uid)
     entity = ctx.workspace.store.get_record(uid).entities[0].id

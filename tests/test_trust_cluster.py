@@ -14,97 +14,28 @@ otherwise they skip and say why. ``SUPERBRAIN_TRUST_CLUSTER=0`` skips them expli
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from core.model import FieldRole, FieldSpec, Record, RecordSchema
+from tests.cluster_fixtures import NODES, Cluster, cluster  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.elasticsearch, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parent.parent
-TOOL = REPO / "tools" / "dev-elasticsearch"
-NAME, PORT, NODES = "trust3", 9410, 3
-CACHE = Path(os.environ.get("SUPERBRAIN_ES_CACHE", REPO / ".cache" / "elasticsearch"))
+CLUSTER_NAME, CLUSTER_PORT = "trust3", 9410  # the cluster fixture's: HTTP 9410-9412
 NOTE = RecordSchema(
     "note",
     "Note",
     (FieldSpec("body", FieldRole.TEXT), FieldSpec("district", FieldRole.KEYWORD, facet=True)),
 )
-
-
-@dataclass
-class Cluster:
-    urls: list[str]
-
-    def node_pid(self, node: int) -> int:
-        return int((CACHE / "run" / NAME / f"node-{node}" / "es.pid").read_text().strip())
-
-    def kill(self, node: int) -> None:
-        os.kill(self.node_pid(node), signal.SIGKILL)
-
-    def start(self) -> None:
-        """Start the nodes that are not running (data kept) and wait until healthy."""
-        _tool(
-            "start",
-            "--nodes",
-            str(NODES),
-            "--name",
-            NAME,
-            "--port",
-            str(PORT),
-            "--heap",
-            "512m",
-            "--timeout",
-            "400",
-        )
-
-
-def _tool(*args: str) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([str(TOOL), *args], capture_output=True, text=True, timeout=900)
-    if proc.returncode != 0:
-        raise RuntimeError(
-            f"tools/dev-elasticsearch {' '.join(args)} failed:\n{proc.stderr[-3000:]}"
-        )
-    return proc
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[Cluster]:
-    pytest.importorskip("search.elastic", reason="search/ (issue 3) not installed")
-    required = os.environ.get("SUPERBRAIN_ES_REQUIRED") == "1"
-    if os.environ.get("SUPERBRAIN_TRUST_CLUSTER") == "0":
-        pytest.skip("SUPERBRAIN_TRUST_CLUSTER=0")
-    if os.environ.get("SUPERBRAIN_ES_SKIP_REASON") and not required:
-        pytest.skip(f"no Elasticsearch: {os.environ['SUPERBRAIN_ES_SKIP_REASON']}")
-    if not TOOL.exists():
-        pytest.skip("tools/dev-elasticsearch (the cluster launcher) is missing")
-    cl = Cluster([f"http://127.0.0.1:{PORT + i}" for i in range(NODES)])
-    try:
-        cl.start()
-    except (RuntimeError, subprocess.TimeoutExpired) as exc:
-        _tool_stop()
-        if required:
-            pytest.fail(f"3-node cluster did not start: {exc}")
-        pytest.skip(f"3-node cluster did not start: {exc}")
-    try:
-        yield cl
-    finally:
-        if os.environ.get("SUPERBRAIN_TRUST_KEEP_CLUSTER") != "1":
-            _tool_stop()
-
-
-def _tool_stop() -> None:
-    subprocess.run([str(TOOL), "stop", "--name", NAME], capture_output=True, timeout=300)
 
 
 def _records(n: int, offset: int = 0) -> list[Record]:

@@ -30,19 +30,14 @@ import argparse
 import json
 import os
 import random
-import signal
-import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-REPO = Path(__file__).resolve().parents[2]
+from centre_harness import REPO, log, pct, scratch_centre, serve, summary
+
 sys.path.insert(0, str(REPO))
 
 QUERIES = [
@@ -63,22 +58,6 @@ QUERIES = [
     "district:南湖区",
 ]
 PASSWORD = "bench-password-1"
-
-
-def pct(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-def ms(values: list[float]) -> dict[str, float]:
-    return {
-        "n": len(values),
-        "p50_ms": round(pct(values, 50) * 1000, 2),
-        "p95_ms": round(pct(values, 95) * 1000, 2),
-        "mean_ms": round(statistics.fmean(values) * 1000, 2) if values else float("nan"),
-    }
 
 
 # -- 1. ingest ------------------------------------------------------------------------------------
@@ -171,10 +150,6 @@ def bench_ingest(
 PARTIAL: list[Path] = []
 
 
-def log(message: str) -> None:
-    print(f"{time.strftime('%H:%M:%S', time.gmtime())} UTC {message}", file=sys.stderr, flush=True)
-
-
 def save_partial(results: dict[str, Any]) -> None:
     """Write what has finished so far (``--json``), so a run stopped midway still reports."""
     if PARTIAL:
@@ -182,39 +157,6 @@ def save_partial(results: dict[str, Any]) -> None:
 
 
 # -- the server -----------------------------------------------------------------------------------
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(config: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    from core.remote import wait_until_up
-
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "main.py",
-            "serve",
-            "--config",
-            str(config),
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=REPO,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    wait_until_up(url, timeout=120)
-    return proc, url
-
-
 def server_cpu(pid: int) -> float:
     import psutil
 
@@ -259,9 +201,9 @@ def bench_search(config: Path, url: str, pid: int, rounds: int) -> dict[str, Any
     ws.close()
     client.logout()
     return {
-        "backend_only": ms(raw),
-        "in_process_service": ms(local),
-        "through_server": ms(remote),
+        "backend_only": summary(raw),
+        "in_process_service": summary(local),
+        "through_server": summary(remote),
         "server_adds_p50_ms": round((pct(remote, 50) - pct(local, 50)) * 1000, 2),
         "server_adds_p95_ms": round((pct(remote, 95) - pct(local, 95)) * 1000, 2),
         "server_cpu_ms_per_search": round(cpu / len(plan) * 1000, 2),
@@ -358,25 +300,14 @@ def bench_load(
         "incidents": created,
         "push_delivered": delivered,
         "push_expected": expected,
-        "push": ms(latencies),
-        "search_under_load": ms(searches),
+        "push": summary(latencies),
+        "search_under_load": summary(searches),
         "searches_per_s": round(len(searches) / elapsed, 1),
         "server_cpu_ms_per_request": round(cpu / max(1, len(searches) + created) * 1000, 2),
         "server_cpu_share_of_one_core": round(cpu / elapsed, 2),
         "errors": errors[:5],
         "error_count": len(errors),
     }
-
-
-def drop_indices(url: str, prefix: str) -> None:
-    """Delete the run's own indices (``prefix*``) from the Elasticsearch node."""
-    import urllib.request
-
-    req = urllib.request.Request(f"{url.rstrip('/')}/{prefix}*", method="DELETE")
-    try:
-        urllib.request.urlopen(req, timeout=60).close()
-    except OSError as exc:
-        log(f"could not delete the indices {prefix}*: {exc}")
 
 
 # -- the run --------------------------------------------------------------------------------------
@@ -411,56 +342,38 @@ def main() -> int:
     args = ap.parse_args()
     if args.json:
         PARTIAL.append(args.json)
-    admin_url = os.environ.get("SUPERBRAIN_PG_URL")
-    if not admin_url:
-        raise SystemExit('set SUPERBRAIN_PG_URL (eval "$(tools/dev-postgres start)")')
-    import psycopg
-
-    from centre.config import write_template
     from centre.workspace import open_centre
 
-    name = "bench_" + uuid.uuid4().hex[:8]  # the database and the index prefix
     started = time.perf_counter()
-    with psycopg.connect(admin_url, autocommit=True) as con:
-        con.execute(f'CREATE DATABASE "{name}"')
-    db_url = urlunsplit(urlsplit(admin_url)._replace(path="/" + name))
     os.environ.update({"SUPERBRAIN_USER": "chief", "SUPERBRAIN_PASSWORD": PASSWORD})
-    server = None
     results: dict[str, Any] = {
         "rows_per_source": args.rows,
         "cpus": os.cpu_count(),
         "search_backend": args.search_backend,
         "load_average_at_start": [round(x, 1) for x in os.getloadavg()],
     }
-    try:
-        with tempfile.TemporaryDirectory(prefix="bench-centre-") as tmp_name:
-            tmp = Path(tmp_name)
-            log(f"generating the demo data ({args.rows:,} rows per source)…")
-            data = generate(tmp / "demo", args.rows)
-            warm_data = generate(tmp / "warm-data", 200)
-            config = tmp / "centre.toml"
-            write_template(
-                config, database_url=db_url, backend=args.search_backend, search_url=args.search_url
-            )
-            text = config.read_text("utf-8").replace(
-                'index_prefix = "superbrain"', f'index_prefix = "{name}"'
-            )
-            config.write_text(text, "utf-8")
-            ws = open_centre(config, application_name="bench-setup")
-            ws.accounts.add("chief", "administrator", PASSWORD)
-            for user, role in (
-                ("analyst", "analyst"),
-                ("desk", "analyst"),
-                ("commander", "commander"),
-            ):
-                ws.accounts.add(user, role, PASSWORD)
-            ws.close()
-            log("ingest: embedded, then the centre…")
-            results["ingest"] = bench_ingest(
-                tmp, data, warm_data, config, results, embedded_too=not args.skip_embedded
-            )
-            save_partial(results)
-            server, url = start_server(config, tmp / "serve.log")
+    with scratch_centre(
+        "bench_centre",
+        admin="chief",
+        password=PASSWORD,
+        search_backend=args.search_backend,
+        search_url=args.search_url,
+    ) as centre:
+        tmp, config = centre.folder, centre.config
+        ws = open_centre(config, application_name="bench-setup")
+        for user, role in (("analyst", "analyst"), ("desk", "analyst"), ("commander", "commander")):
+            ws.accounts.add(user, role, PASSWORD)
+        ws.close()
+        log(f"generating the demo data ({args.rows:,} rows per source)…")
+        data = generate(tmp / "demo", args.rows)
+        warm_data = generate(tmp / "warm-data", 200)
+        log("ingest: embedded, then the centre…")
+        results["ingest"] = bench_ingest(
+            tmp, data, warm_data, config, results, embedded_too=not args.skip_embedded
+        )
+        save_partial(results)
+        with serve(centre) as (server, port):
+            url = f"http://127.0.0.1:{port}"
             log("search: in-process vs through the server…")
             results["search"] = bench_search(config, url, server.pid, args.search_rounds)
             save_partial(results)
@@ -471,24 +384,12 @@ def main() -> int:
             results["load"] = bench_load(
                 url, server.pid, args.consoles, args.analysts, args.seconds, args.incident_rate
             )
-            results["load_average_at_end"] = [round(x, 1) for x in os.getloadavg()]
-            results["wall_s"] = round(time.perf_counter() - started, 1)
-    finally:
-        if server is not None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-        with psycopg.connect(admin_url, autocommit=True) as con:
-            con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if args.search_backend == "elasticsearch":
-            drop_indices(args.search_url, name)
+        results["load_average_at_end"] = [round(x, 1) for x in os.getloadavg()]
+        results["wall_s"] = round(time.perf_counter() - started, 1)
     print(json.dumps(results, indent=2, ensure_ascii=False))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False), "utf-8")
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -32,41 +32,18 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
 import random
-import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-REPO = Path(__file__).resolve().parents[2]
+from centre_harness import REPO, scratch_centre, serve, summary
 
 ADMIN_PASSWORD = "Bz4-bench-leader-2026"
 UNIT_PASSWORD = "Qy7-bench-phone-pw"
-
-
-def pct(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-def summary(values: list[float]) -> dict[str, Any]:
-    return {
-        "n": len(values),
-        "p50_ms": round(pct(values, 50) * 1000, 1),
-        "p95_ms": round(pct(values, 95) * 1000, 1),
-        "max_ms": round(max(values) * 1000, 1) if values else None,
-        "mean_ms": round(statistics.fmean(values) * 1000, 1) if values else None,
-    }
 
 
 class Client:
@@ -327,138 +304,73 @@ def main() -> None:
     args = parser.parse_args()
     repo = args.repo.resolve()
     sys.path.insert(0, str(repo))
-    admin_url = os.environ.get("SUPERBRAIN_PG_URL")
-    if not admin_url:
-        raise SystemExit('set SUPERBRAIN_PG_URL (eval "$(tools/dev-postgres start)")')
-    import psycopg
+    with (
+        scratch_centre("bench_field", admin="chief", password=ADMIN_PASSWORD, repo=repo) as centre,
+        serve(centre, timeout=60) as (server, port),
+    ):
+        admin = login(port, "chief", ADMIN_PASSWORD)
+        client = Client(port)
+        units = client.ok("ops.seed_units", admin, count=args.units)
+        print(f"setup: {len(units)} units; adding {args.units} device accounts …", file=sys.stderr)
 
-    name = f"bench_field_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin_url, autocommit=True) as con:
-        con.execute(f"CREATE DATABASE {name}")
-    db_url = urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
-    env = {**os.environ, "PYTHONPATH": str(repo)}
-    server = None
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            config = Path(tmp) / "centre.toml"
-            config.write_text(
-                f'[centre]\nname = "bench"\ndata_dir = "data"\n\n[database]\n'
-                f"url = {json.dumps(db_url)}\n\n[server]\n",
-                encoding="utf-8",
-            )
-            subprocess.run(
-                [
-                    sys.executable,
-                    str(repo / "main.py"),
-                    "centre",
-                    "init",
-                    "--config",
-                    str(config),
-                    "--admin",
-                    "chief",
-                ],
-                check=True,
-                cwd=repo,
-                env={**env, "SUPERBRAIN_NEW_PASSWORD": ADMIN_PASSWORD},
-                capture_output=True,
-            )
-            import socket
+        def enrol(unit: dict[str, Any]) -> str:
+            c = Client(port)
+            account = f"dev-{unit['id'].lower()}"
+            c.ok("users.add", admin, name=account, role="unit", password=UNIT_PASSWORD)
+            c.ok("field.bind_device", admin, account=account, unit_id=unit["id"])
+            return login(port, account, UNIT_PASSWORD)
 
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", 0))
-                port = s.getsockname()[1]
-            log = open(Path(tmp) / "serve.log", "wb")  # noqa: SIM115 - closed with the dir
-            server = subprocess.Popen(
-                [
-                    sys.executable,
-                    str(repo / "main.py"),
-                    "serve",
-                    "--config",
-                    str(config),
-                    "--port",
-                    str(port),
-                    "--log-level",
-                    "warning",
-                ],
-                cwd=repo,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline or server.poll() is not None:
-                        raise SystemExit((Path(tmp) / "serve.log").read_text()[-2000:]) from None
-                    time.sleep(0.2)
-            admin = login(port, "chief", ADMIN_PASSWORD)
-            client = Client(port)
-            units = client.ok("ops.seed_units", admin, count=args.units)
-            print(
-                f"setup: {len(units)} units; adding {args.units} device accounts …", file=sys.stderr
-            )
-
-            def enrol(unit: dict[str, Any]) -> str:
-                c = Client(port)
-                account = f"dev-{unit['id'].lower()}"
-                c.ok("users.add", admin, name=account, role="unit", password=UNIT_PASSWORD)
-                c.ok("field.bind_device", admin, account=account, unit_id=unit["id"])
-                return login(port, account, UNIT_PASSWORD)
-
-            with ThreadPoolExecutor(4) as pool:
-                tokens = list(pool.map(enrol, units[: args.units]))
-            consoles = [Console(port, admin) for _ in range(args.consoles)]
-            for c in consoles:
-                c.start()
-                c.ready.wait(30)
-            time.sleep(1)
-            common = {
-                "seconds": args.seconds,
-                "interval": args.interval,
-                "incident_rate": args.incident_rate,
-            }
-            a = run_phase(port, server.pid, consoles, admin, [], **common)
-            # phase B: every unit's page also holds its own event stream, as the app does
-            streams = [Console(port, t) for t in tokens]
-            for c in streams:
-                c.start()
-                c.ready.wait(30)
-            seq0, since = audit_mark(db_url), time.time()
-            b = run_phase(port, server.pid, consoles, admin, tokens, **common)
-            b["audit"] = audit_volume(
-                db_url, seq0, since, b["positions"]["n"], args.seconds, args.units, args.interval
-            )
-            b["audit"]["append_on_centre"] = append_cost(config, args.appends)
-            b["unit_streams"] = len(streams)
-            b["events_on_unit_streams"] = sum(c.events for c in streams)
-            print(
-                json.dumps(
-                    {
-                        "args": {**vars(args), "repo": str(repo)},
-                        "A_consoles_only": a,
-                        "B_plus_units": b,
-                        "ratios_B_over_A": {
-                            "push_p95": round(b["push"]["p95_ms"] / a["push"]["p95_ms"], 2),
-                            "server_cpu": round(
-                                b["server_cpu_pct_of_one_core"]
-                                / max(0.1, a["server_cpu_pct_of_one_core"]),
-                                2,
-                            ),
-                        },
+        with ThreadPoolExecutor(4) as pool:
+            tokens = list(pool.map(enrol, units[: args.units]))
+        consoles = [Console(port, admin) for _ in range(args.consoles)]
+        for c in consoles:
+            c.start()
+            c.ready.wait(30)
+        time.sleep(1)
+        common = {
+            "seconds": args.seconds,
+            "interval": args.interval,
+            "incident_rate": args.incident_rate,
+        }
+        a = run_phase(port, server.pid, consoles, admin, [], **common)
+        # phase B: every unit's page also holds its own event stream, as the app does
+        streams = [Console(port, t) for t in tokens]
+        for c in streams:
+            c.start()
+            c.ready.wait(30)
+        seq0, since = audit_mark(centre.database_url), time.time()
+        b = run_phase(port, server.pid, consoles, admin, tokens, **common)
+        b["audit"] = audit_volume(
+            centre.database_url,
+            seq0,
+            since,
+            b["positions"]["n"],
+            args.seconds,
+            args.units,
+            args.interval,
+        )
+        b["audit"]["append_on_centre"] = append_cost(centre.config, args.appends)
+        b["unit_streams"] = len(streams)
+        b["events_on_unit_streams"] = sum(c.events for c in streams)
+        print(
+            json.dumps(
+                {
+                    "args": {**vars(args), "repo": str(repo)},
+                    "A_consoles_only": a,
+                    "B_plus_units": b,
+                    "ratios_B_over_A": {
+                        "push_p95": round(b["push"]["p95_ms"] / a["push"]["p95_ms"], 2),
+                        "server_cpu": round(
+                            b["server_cpu_pct_of_one_core"]
+                            / max(0.1, a["server_cpu_pct_of_one_core"]),
+                            2,
+                        ),
                     },
-                    indent=1,
-                    ensure_ascii=False,
-                )
+                },
+                indent=1,
+                ensure_ascii=False,
             )
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(30)
-        with psycopg.connect(admin_url, autocommit=True) as con:
-            con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        )
 
 
 if __name__ == "__main__":

@@ -22,33 +22,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-REPO = Path(__file__).resolve().parents[2]
+from centre_harness import REPO, scratch_centre, summary
+
 ADMIN_PASSWORD = "Bz4-bench-leader-2026"
-
-
-def summary(values: list[float]) -> dict[str, Any]:
-    ordered = sorted(values)
-
-    def pct(p: float) -> float:
-        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-    return {
-        "n": len(values),
-        "mean_ms": round(statistics.fmean(values) * 1000, 2),
-        "p50_ms": round(pct(50) * 1000, 2),
-        "p95_ms": round(pct(95) * 1000, 2),
-    }
 
 
 def table_figures(db_url: str, after_seq: int) -> dict[str, Any]:
@@ -170,49 +151,11 @@ def main() -> None:
     args = parser.parse_args()
     repo = args.repo.resolve()
     sys.path.insert(0, str(repo))
-    admin_url = os.environ.get("SUPERBRAIN_PG_URL")
-    if not admin_url:
-        raise SystemExit('set SUPERBRAIN_PG_URL (eval "$(tools/dev-postgres start)")')
-    import psycopg
-
-    name = f"bench_posaudit_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin_url, autocommit=True) as con:
-        con.execute(f"CREATE DATABASE {name}")
-    db_url = urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            config = Path(tmp) / "centre.toml"
-            config.write_text(
-                f'[centre]\nname = "bench"\ndata_dir = "data"\n\n[database]\n'
-                f"url = {json.dumps(db_url)}\n",
-                encoding="utf-8",
-            )
-            config.chmod(0o600)  # it holds the database URL
-            subprocess.run(
-                [
-                    sys.executable,
-                    str(repo / "main.py"),
-                    "centre",
-                    "init",
-                    "--config",
-                    str(config),
-                    "--admin",
-                    "chief",
-                ],
-                check=True,
-                cwd=repo,
-                env={
-                    **os.environ,
-                    "PYTHONPATH": str(repo),
-                    "SUPERBRAIN_NEW_PASSWORD": ADMIN_PASSWORD,
-                },
-                capture_output=True,
-            )
-            result = run(config, db_url, args)
-        print(json.dumps({"args": {**vars(args), "repo": str(repo)}, **result}, indent=1))
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as con:
-            con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with scratch_centre(
+        "bench_posaudit", admin="chief", password=ADMIN_PASSWORD, repo=repo
+    ) as centre:
+        result = run(centre.config, centre.database_url, args)
+    print(json.dumps({"args": {**vars(args), "repo": str(repo)}, **result}, indent=1))
 
 
 if __name__ == "__main__":
