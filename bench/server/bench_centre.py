@@ -391,5 +391,6 @@ def main() -> int:
         args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False), "utf-8")
     return 0
 
+
 if __name__ == "__main__":
     sys.exit(main())
