@@ -29,7 +29,8 @@ COLOUR_MODES = ("type", "centrality", "community")
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 SYMBOLS = ("o", "s", "t", "t1", "d", "h", "p", "star")
 
-#: The link chart's palettes (the same as the console's chart model).
+#: The link chart's palettes: the console's chart model draws with these too, so a saved
+#: chart's picture looks like the chart on screen.
 COMMUNITY_COLOURS = (
     "#4e79a7",
     "#f28e2b",
@@ -265,6 +266,7 @@ def offered_links(store: Any, doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 # -- drawing --------------------------------------------------------------------------------------
 def link_colour(link_type: str) -> str:
+    """The colour of a link type: its place among the schema's link types, in LINK_COLOURS."""
     from core.schema import default_schema
 
     names = sorted(default_schema().links)

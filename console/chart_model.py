@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cases.chart import COMMUNITY_COLOURS, link_colour
 from core.progress import CancelToken
 from core.schema import default_schema
 
@@ -28,33 +29,6 @@ ICON_SYMBOLS = {
     "bed": "s",
     "dot": "o",
 }
-
-#: Categorical palette for communities.
-COMMUNITY_COLOURS = (
-    "#4e79a7",
-    "#f28e2b",
-    "#e15759",
-    "#76b7b2",
-    "#59a14f",
-    "#edc948",
-    "#b07aa1",
-    "#ff9da7",
-    "#9c755f",
-    "#bab0ac",
-)
-
-LINK_COLOURS = (
-    "#8a9bb0",
-    "#f28e2b",
-    "#76b7b2",
-    "#e15759",
-    "#59a14f",
-    "#edc948",
-    "#b07aa1",
-    "#ff9da7",
-    "#9c755f",
-    "#4e79a7",
-)
 
 SCALE = 100.0  # layout coordinates are about [-1, 1]; the chart works in ±100
 
@@ -327,9 +301,8 @@ class ChartModel:
         return "\n".join(lines)
 
     def link_colour(self, link_type: str) -> str:
-        names = sorted(default_schema().links)
-        i = names.index(link_type) if link_type in names else len(names)
-        return LINK_COLOURS[i % len(LINK_COLOURS)]
+        """The colour a link type is drawn in: the saved chart's picture uses the same."""
+        return link_colour(link_type)
 
 
 LABEL_CHARS = 24  # a chart label longer than this is elided, unless it is an identifier
