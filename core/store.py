@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from core.errors import StoreError
 from core.model import EntityRef, LinkRef, Record
@@ -115,6 +115,92 @@ def _earliest(a: float | None, b: float | None) -> float | None:
 
 def _latest(a: float | None, b: float | None) -> float | None:
     return b if a is None else a if b is None else max(a, b)
+
+
+_RECORD_UPSERT = """INSERT INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?)
+   ON CONFLICT(uid) DO UPDATE SET type=excluded.type, time=excluded.time,
+   lat=excluded.lat, lon=excluded.lon, text=excluded.text,
+   fields=excluded.fields, attachments=excluded.attachments,
+   origin=excluded.origin"""
+
+_ENTITY_UPSERT = """INSERT INTO entities VALUES (?,?,?,?,?,?,?)
+   ON CONFLICT(id) DO UPDATE SET
+   label=CASE WHEN excluded.label != '' THEN excluded.label ELSE label END,
+   props=json_patch(props, excluded.props),
+   first_seen=min(coalesce(first_seen, excluded.first_seen),
+                  coalesce(excluded.first_seen, first_seen)),
+   last_seen=max(coalesce(last_seen, excluded.last_seen),
+                 coalesce(excluded.last_seen, last_seen))"""
+
+
+class _BatchRows(NamedTuple):
+    """An ingest batch as the rows of each table, ready for ``executemany``."""
+
+    records: list[tuple[Any, ...]]
+    entities: list[tuple[Any, ...]]
+    record_entities: list[tuple[str, str]]
+    links: list[tuple[Any, ...]]
+
+
+def _batch_rows(records: Sequence[Record], *, in_key_order: bool) -> _BatchRows:
+    """The rows an ingest batch writes (every store's one loop; only the SQL differs), each
+    table's in key order when ``in_key_order``."""
+    rec_rows, re_rows, link_rows = [], [], []
+    # Entities recur within a batch (the same checkpoint on every read): merge them here,
+    # as the entity upsert would, so each is written once per batch.
+    ents: dict[str, list[Any]] = {}
+    for r in records:
+        t = _epoch(r.time)
+        lat, lon = r.geo if r.geo else (None, None)
+        rec_rows.append(
+            (
+                r.uid,
+                r.source,
+                r.id,
+                r.type,
+                t,
+                lat,
+                lon,
+                _json(dict(r.text)),
+                _json(dict(r.fields)),
+                _json(dict(r.attachments)),
+                r.origin,
+            )
+        )
+        for e in r.entities:
+            eid = e.id
+            seen = ents.get(eid)
+            if seen is None:
+                ents[eid] = [eid, e.type, e.key, e.label, dict(e.props), t, t]
+            else:
+                if e.label:
+                    seen[3] = e.label
+                _merge_patch(seen[4], e.props)
+                seen[5], seen[6] = _earliest(seen[5], t), _latest(seen[6], t)
+            re_rows.append((r.uid, eid))
+        for link in r.links:
+            lt = _epoch(link.time) if link.time else t
+            link_rows.append(
+                (
+                    link.link_id(r.uid),
+                    link.type,
+                    link.source,
+                    link.target,
+                    lt,
+                    r.uid,
+                    _json(dict(link.props)),
+                )
+            )
+    ent_rows = [
+        (eid, et, key, label, _json(props), first, last)
+        for eid, et, key, label, props, first, last in ents.values()
+    ]
+    if in_key_order:
+        rec_rows.sort(key=lambda row: row[0])
+        ent_rows.sort()
+        re_rows.sort()
+        link_rows.sort()
+    return _BatchRows(rec_rows, ent_rows, re_rows, link_rows)
 
 
 @dataclass(frozen=True)
@@ -219,80 +305,29 @@ class Store:
         self._local = threading.local()
 
     # -- writes -------------------------------------------------------------------------------
+    #: The batch's entity upsert in this store's SQL dialect: SQLite's ``json_patch`` and
+    #: two-argument ``min``/``max`` (centre.store.PgStore has PostgreSQL's).
+    entity_upsert_sql = _ENTITY_UPSERT
+    #: Whether a batch writes its rows in key order. SQLite serialises its writers, so order
+    #: does not matter here; on a server two ingest jobs that lock the same rows in one order
+    #: cannot deadlock (centre.store.PgStore).
+    batch_in_key_order = False
+
+    def _ingest_transaction(self) -> contextlib.AbstractContextManager[Any]:
+        """The transaction an ingest batch and its checkpoint commit in: here the writers'
+        transaction (:meth:`transaction`)."""
+        return self.transaction()
+
     def upsert_batch(self, records: Sequence[Record], checkpoint: Checkpoint | None = None) -> None:
         """Write records with their entities and links, and the checkpoint, atomically."""
-        rec_rows, re_rows, link_rows = [], [], []
-        # Entities recur within a batch (the same checkpoint on every read): merge them here,
-        # as the upsert below would, so each is written once per batch.
-        ents: dict[str, list[Any]] = {}
-        for r in records:
-            t = _epoch(r.time)
-            lat, lon = r.geo if r.geo else (None, None)
-            rec_rows.append(
-                (
-                    r.uid,
-                    r.source,
-                    r.id,
-                    r.type,
-                    t,
-                    lat,
-                    lon,
-                    _json(dict(r.text)),
-                    _json(dict(r.fields)),
-                    _json(dict(r.attachments)),
-                    r.origin,
-                )
-            )
-            for e in r.entities:
-                eid = e.id
-                seen = ents.get(eid)
-                if seen is None:
-                    ents[eid] = [eid, e.type, e.key, e.label, dict(e.props), t, t]
-                else:
-                    if e.label:
-                        seen[3] = e.label
-                    _merge_patch(seen[4], e.props)
-                    seen[5], seen[6] = _earliest(seen[5], t), _latest(seen[6], t)
-                re_rows.append((r.uid, eid))
-            for link in r.links:
-                lt = _epoch(link.time) if link.time else t
-                link_rows.append(
-                    (
-                        link.link_id(r.uid),
-                        link.type,
-                        link.source,
-                        link.target,
-                        lt,
-                        r.uid,
-                        _json(dict(link.props)),
-                    )
-                )
-        ent_rows = [
-            (eid, et, key, label, _json(props), first, last)
-            for eid, et, key, label, props, first, last in ents.values()
-        ]
-        with self.transaction() as con:
+        rows = _batch_rows(records, in_key_order=self.batch_in_key_order)
+        with self._ingest_transaction() as con:
+            con.executemany(_RECORD_UPSERT, rows.records)
+            con.executemany(self.entity_upsert_sql, rows.entities)
             con.executemany(
-                """INSERT INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?)
-                   ON CONFLICT(uid) DO UPDATE SET type=excluded.type, time=excluded.time,
-                   lat=excluded.lat, lon=excluded.lon, text=excluded.text,
-                   fields=excluded.fields, attachments=excluded.attachments,
-                   origin=excluded.origin""",
-                rec_rows,
+                "INSERT OR IGNORE INTO record_entities VALUES (?,?)", rows.record_entities
             )
-            con.executemany(
-                """INSERT INTO entities VALUES (?,?,?,?,?,?,?)
-                   ON CONFLICT(id) DO UPDATE SET
-                   label=CASE WHEN excluded.label != '' THEN excluded.label ELSE label END,
-                   props=json_patch(props, excluded.props),
-                   first_seen=min(coalesce(first_seen, excluded.first_seen),
-                                  coalesce(excluded.first_seen, first_seen)),
-                   last_seen=max(coalesce(last_seen, excluded.last_seen),
-                                 coalesce(excluded.last_seen, last_seen))""",
-                ent_rows,
-            )
-            con.executemany("INSERT OR IGNORE INTO record_entities VALUES (?,?)", re_rows)
-            con.executemany("INSERT OR IGNORE INTO links VALUES (?,?,?,?,?,?,?)", link_rows)
+            con.executemany("INSERT OR IGNORE INTO links VALUES (?,?,?,?,?,?,?)", rows.links)
             if checkpoint is not None:
                 self._write_checkpoint(con, checkpoint)
 
@@ -322,7 +357,7 @@ class Store:
         )
 
     def save_checkpoint(self, checkpoint: Checkpoint) -> None:
-        with self.transaction() as con:
+        with self._ingest_transaction() as con:
             self._write_checkpoint(con, checkpoint)
 
     _CHECKPOINT_COLUMNS = (
