@@ -13,10 +13,14 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from core.errors import WorkspaceError
 from core.timezones import DEFAULT_ZONE, TimeZoneError, zone_named
+from core.workspace import SEARCH_AND_PLUGINS_TEMPLATE
 
 log = logging.getLogger(__name__)
 
-TEMPLATE = """\
+#: A new ``centre.toml`` (:func:`write_template`); its [search] and [plugins] tables are a
+#: workspace's, read by the same code.
+TEMPLATE = (
+    """\
 # superbrain centre configuration: `superbrain serve --config {path}`
 [centre]
 name = {name!r}
@@ -42,27 +46,16 @@ certificate = {certificate!r}
 private_key = {private_key!r}
 session_hours = 12
 
-[search]
-backend = {backend!r}
-url = {search_url!r}
-api_key = ""
-username = ""
-password = ""
-ca_certs = ""
-index_prefix = "superbrain"
-shards = 1
-replicas = 0
-
-[plugins]
-folders = ["plugins"]
-entry_points = true
-
+"""
+    + SEARCH_AND_PLUGINS_TEMPLATE
+    + """
 [map]
 tile_url = ""
 # the phone pages' tiles: an MBTiles file in the data folder's map/ (or named here, relative
 # to the data folder), served to signed-in sessions at GET /api/v1/tiles/Z/X/Y
 mbtiles = ""
 """
+)
 
 
 @dataclass(frozen=True)

@@ -29,18 +29,16 @@ log = logging.getLogger(__name__)
 
 CONFIG_NAME = "superbrain.toml"
 
-CONFIG_TEMPLATE = """\
-# superbrain workspace configuration
-[workspace]
-name = {name!r}
-# IANA time zone every time is shown in (listings, facets, exports, charts, map).
-timezone = "Asia/Shanghai"
-
+#: The [search] and [plugins] tables of a new configuration file. A workspace's superbrain.toml
+#: and a centre's centre.toml (centre.config) are read by the same code (search_config,
+#: plugin_folders), so both files start from this one text. ``str.format`` fields: ``backend``,
+#: ``search_url``.
+SEARCH_AND_PLUGINS_TEMPLATE = """\
 [search]
 # "embedded" (default; no server) or "elasticsearch"
 backend = {backend!r}
 # Elasticsearch only: the cluster URL(s), credentials and CA certificate.
-url = {url!r}
+url = {search_url!r}
 api_key = ""
 username = ""
 password = ""
@@ -52,10 +50,23 @@ shards = 1
 replicas = 0
 
 [plugins]
-# Folders (relative to the workspace) searched for user plugins (*.py, packages, *.toml mappings).
+# Folders (relative to the workspace folder; a centre's data_dir) searched for user plugins
+# (*.py, packages, *.toml mappings).
 folders = ["plugins"]
 entry_points = true
+"""
 
+CONFIG_TEMPLATE = (
+    """\
+# superbrain workspace configuration
+[workspace]
+name = {name!r}
+# IANA time zone every time is shown in (listings, facets, exports, charts, map).
+timezone = "Asia/Shanghai"
+
+"""
+    + SEARCH_AND_PLUGINS_TEMPLATE
+    + """
 [map]
 # Tile URL template of your own tile server, e.g. "http://tiles.local/{{z}}/{{x}}/{{y}}.png".
 # Empty: the tiles of an MBTiles file of your city dropped at map/<name>.mbtiles (or named
@@ -64,6 +75,7 @@ entry_points = true
 tile_url = ""
 mbtiles = ""
 """
+)
 
 
 @dataclass(frozen=True)
@@ -139,7 +151,9 @@ class Workspace:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(
                     CONFIG_TEMPLATE.format(
-                        name=name or root.name, backend=backend, url=url or "http://127.0.0.1:9200"
+                        name=name or root.name,
+                        backend=backend,
+                        search_url=url or "http://127.0.0.1:9200",
                     )
                 )
         for sub in ("search", "faces", "rejects", "plugins", "data"):
