@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from cases.errors import CaseNotFoundError
 from cases.model import CaseEvent, CaseFile, Member, Note, Pin, SavedChart
 
 if TYPE_CHECKING:
@@ -202,6 +203,59 @@ PIN_COLUMNS = "id, case_number, kind, ref, title, data, pinned_by, pinned_at"
 def pin_from_row(row: tuple[Any, ...]) -> Pin:
     pid, case, kind, ref, title, data, by, at = row
     return Pin(pid, case, kind, ref, title, json.loads(data), by, at)
+
+
+def load_chart(con: sqlite3.Connection, number: str, chart_id: str) -> SavedChart:
+    """Chart ``chart_id`` of case ``number``, or :class:`CaseNotFoundError` naming both."""
+    row = con.execute(
+        f"SELECT {CHART_COLUMNS} FROM case_charts WHERE id=? AND case_number=?", (chart_id, number)
+    ).fetchone()
+    if row is None:
+        raise CaseNotFoundError(f"case {number!r} has no chart {chart_id!r}")
+    return chart_from_row(row)
+
+
+def load_note(con: sqlite3.Connection, number: str, note_id: str) -> Note:
+    """Note ``note_id`` of case ``number``, or :class:`CaseNotFoundError` naming both."""
+    row = con.execute(
+        f"SELECT {NOTE_COLUMNS} FROM case_notes WHERE id=? AND case_number=?", (note_id, number)
+    ).fetchone()
+    if row is None:
+        raise CaseNotFoundError(f"case {number!r} has no note {note_id!r}")
+    return note_from_row(row)
+
+
+def case_charts(con: sqlite3.Connection, number: str) -> list[SavedChart]:
+    """The case's saved charts, oldest first (the dossier's and the handover file's order)."""
+    return [
+        chart_from_row(r)
+        for r in con.execute(
+            f"SELECT {CHART_COLUMNS} FROM case_charts WHERE case_number=? ORDER BY created_at",
+            (number,),
+        )
+    ]
+
+
+def case_notes(con: sqlite3.Connection, number: str) -> list[Note]:
+    """The case's notes, oldest first (ties in id order)."""
+    return [
+        note_from_row(r)
+        for r in con.execute(
+            f"SELECT {NOTE_COLUMNS} FROM case_notes WHERE case_number=? ORDER BY created_at, id",
+            (number,),
+        )
+    ]
+
+
+def case_pins(con: sqlite3.Connection, number: str) -> list[Pin]:
+    """The case's pinned evidence, oldest first (ties in id order)."""
+    return [
+        pin_from_row(r)
+        for r in con.execute(
+            f"SELECT {PIN_COLUMNS} FROM case_pins WHERE case_number=? ORDER BY pinned_at, id",
+            (number,),
+        )
+    ]
 
 
 def event_from_row(row: tuple[Any, ...]) -> CaseEvent:

@@ -18,13 +18,10 @@ from typing import Any
 
 from cases.chart import chart_svg, record_uids
 from cases.db import (
-    CHART_COLUMNS,
-    NOTE_COLUMNS,
-    PIN_COLUMNS,
-    chart_from_row,
+    case_charts,
+    case_notes,
+    case_pins,
     load_case,
-    note_from_row,
-    pin_from_row,
 )
 from cases.model import local_time, workspace_tz
 from cases.places import note_points
@@ -118,30 +115,11 @@ def build(workspace: Any, number: str, *, author: str, chart_ids: list[str] | No
     tz = workspace_tz(workspace)
     case = load_case(con, number)
     assert case is not None
-    charts = [
-        chart_from_row(r)
-        for r in con.execute(
-            f"SELECT {CHART_COLUMNS} FROM case_charts WHERE case_number=? ORDER BY created_at",
-            (number,),
-        )
-    ]
+    charts = case_charts(con, number)
     if chart_ids is not None:
         charts = [c for c in charts if c.id in chart_ids]
-    notes = [
-        note_from_row(r)
-        for r in con.execute(
-            f"SELECT {NOTE_COLUMNS} FROM case_notes WHERE case_number=? ORDER BY created_at, id",
-            (number,),
-        )
-    ]
-    pins = [
-        pin_from_row(r)
-        for r in con.execute(
-            f"SELECT {PIN_COLUMNS} FROM case_pins WHERE case_number=? ORDER BY pinned_at, id",
-            (number,),
-        )
-    ]
-    pins = _refreshed(workspace, pins)
+    notes = case_notes(con, number)
+    pins = _refreshed(workspace, case_pins(con, number))
     cites = Citations(workspace)
     made = time.time()
     date_text = local_time(made, tz)

@@ -12,8 +12,8 @@ from typing import Any
 
 from cases.access import case_for
 from cases.chart import chart_svg
-from cases.db import CHART_COLUMNS, chart_from_row
-from cases.errors import CaseInvalidError, CaseNotFoundError
+from cases.db import load_chart
+from cases.errors import CaseInvalidError
 from cases.model import check_number, local_time, workspace_tz
 from cases.render import sha256_file, write_html, write_pdf
 from cases.service import ServiceContext, _con, audit_detail, service
@@ -67,12 +67,7 @@ def chart_image(ctx: ServiceContext, *, case: str, chart_id: str, path: str) -> 
     out = _output(path, (".svg",))
     con = _con(ctx)
     found = case_for(con, number, ctx.session.user, "read")
-    row = con.execute(
-        f"SELECT {CHART_COLUMNS} FROM case_charts WHERE id=? AND case_number=?", (chart_id, number)
-    ).fetchone()
-    if row is None:
-        raise CaseNotFoundError(f"case {number!r} has no chart {chart_id!r}")
-    chart = chart_from_row(row)
+    chart = load_chart(con, number, chart_id)
     noted = {
         r[0]
         for r in con.execute(

@@ -27,12 +27,12 @@ from cases.db import (
     NOTE_COLUMNS,
     PIN_COLUMNS,
     Tx,
-    chart_from_row,
+    case_charts,
+    case_notes,
+    case_pins,
     dumps,
     ensure_schema,
     load_case,
-    note_from_row,
-    pin_from_row,
 )
 from cases.errors import CaseConflictError, CaseInvalidError
 from cases.exports import _output, _written
@@ -62,26 +62,9 @@ def handover_export(ctx: ServiceContext, *, case: str, path: str) -> dict[str, A
     out = _output(path, (".sbcase", ".zip"))
     con = _con(ctx)
     found = case_for(con, number, ctx.session.user, "read")
-    charts = [
-        chart_from_row(r).to_dict()
-        for r in con.execute(
-            f"SELECT {CHART_COLUMNS} FROM case_charts WHERE case_number=? ORDER BY created_at",
-            (number,),
-        )
-    ]
-    notes = [
-        note_from_row(r)
-        for r in con.execute(
-            f"SELECT {NOTE_COLUMNS} FROM case_notes WHERE case_number=? ORDER BY created_at",
-            (number,),
-        )
-    ]
-    pins = [
-        pin_from_row(r)
-        for r in con.execute(
-            f"SELECT {PIN_COLUMNS} FROM case_pins WHERE case_number=? ORDER BY pinned_at", (number,)
-        )
-    ]
+    charts = [c.to_dict() for c in case_charts(con, number)]
+    notes = case_notes(con, number)
+    pins = case_pins(con, number)
     cited: dict[str, None] = {}
     for p in pins:
         if p.kind == "record":

@@ -23,11 +23,15 @@ from cases.db import (
     NOTE_COLUMNS,
     PIN_COLUMNS,
     Tx,
+    case_notes,
+    case_pins,
     chart_from_row,
     dumps,
     ensure_schema,
     event_from_row,
     load_case,
+    load_chart,
+    load_note,
     note_from_row,
     pin_from_row,
 )
@@ -300,7 +304,7 @@ def _save_chart(
             {"name": name, "version": new_version, "nodes": len(doc["nodes"])},
         )
     audit_detail(chart_id=chart_id, chart_version=new_version, nodes=len(doc["nodes"]))
-    return _chart(_con(ctx), number, chart_id).to_dict(with_data=False)
+    return load_chart(_con(ctx), number, chart_id).to_dict(with_data=False)
 
 
 def _name_free(con: sqlite3.Connection, number: str, name: str, chart_id: str | None) -> None:
@@ -314,15 +318,6 @@ def _name_free(con: sqlite3.Connection, number: str, name: str, chart_id: str | 
         )
 
 
-def _chart(con: sqlite3.Connection, number: str, chart_id: str) -> Any:
-    row = con.execute(
-        f"SELECT {CHART_COLUMNS} FROM case_charts WHERE id=? AND case_number=?", (chart_id, number)
-    ).fetchone()
-    if row is None:
-        raise CaseNotFoundError(f"case {number!r} has no chart {chart_id!r}")
-    return chart_from_row(row)
-
-
 @service("cases.chart_open", permission="cases.read")
 def chart_open(
     ctx: ServiceContext, *, case: str, chart_id: str, offer_new_links: bool = True
@@ -333,7 +328,7 @@ def chart_open(
 
     con = _con(ctx)
     number = case_for(con, check_number(case), ctx.session.user, "read").number
-    chart = _chart(con, number, chart_id)
+    chart = load_chart(con, number, chart_id)
     offered = offered_links(ctx.workspace.store, chart.data) if offer_new_links else []
     audit_detail(chart_version=chart.version, offered=len(offered))
     return {"chart": chart.to_dict(), "offered": offered}
@@ -345,7 +340,7 @@ def chart_duplicate(ctx: ServiceContext, *, case: str, chart_id: str, name: str)
     number = check_number(case)
     con = _con(ctx)
     case_for(con, number, ctx.session.user, "edit")
-    source = _chart(con, number, chart_id)
+    source = load_chart(con, number, chart_id)
     return _save_chart(ctx, number, name, source.data, None, None)
 
 
@@ -355,7 +350,7 @@ def chart_delete(ctx: ServiceContext, *, case: str, chart_id: str, version: int)
     number = check_number(case)
     with _tx(ctx) as tx:
         case_for(tx.con, number, ctx.session.user, "edit")
-        chart = _chart(tx.con, number, chart_id)
+        chart = load_chart(tx.con, number, chart_id)
         _check_version("chart", chart.name, chart.version, version)
         tx.con.execute("DELETE FROM case_charts WHERE id=?", (chart_id,))
         _bump_case(tx, number)
@@ -417,16 +412,7 @@ def note_add(
             {"target_kind": target_kind, "target": target, "mentions": named},
         )
     audit_detail(note_id=note_id, target_kind=target_kind, target=target)
-    return _note(_con(ctx), number, note_id).to_dict()
-
-
-def _note(con: sqlite3.Connection, number: str, note_id: str) -> Any:
-    row = con.execute(
-        f"SELECT {NOTE_COLUMNS} FROM case_notes WHERE id=? AND case_number=?", (note_id, number)
-    ).fetchone()
-    if row is None:
-        raise CaseNotFoundError(f"case {number!r} has no note {note_id!r}")
-    return note_from_row(row)
+    return load_note(_con(ctx), number, note_id).to_dict()
 
 
 @service("cases.note_edit", permission="cases.write")
@@ -440,7 +426,7 @@ def note_edit(
     user = ctx.session.user
     with _tx(ctx) as tx:
         current = case_for(tx.con, number, user, "edit")
-        note = _note(tx.con, number, note_id)
+        note = load_note(tx.con, number, note_id)
         _own_or_lead(current, note, user)
         _check_version("note", note_id, note.version, version)
         tx.con.execute(
@@ -449,7 +435,7 @@ def note_edit(
         )
         _bump_case(tx, number)
         tx.event("case.note_edited", number, note_id, user, {"version": version + 1})
-    return _note(_con(ctx), number, note_id).to_dict()
+    return load_note(_con(ctx), number, note_id).to_dict()
 
 
 def _own_or_lead(case: Any, note: Any, user: str) -> None:
@@ -466,7 +452,7 @@ def note_delete(ctx: ServiceContext, *, case: str, note_id: str, version: int) -
     user = ctx.session.user
     with _tx(ctx) as tx:
         current = case_for(tx.con, number, user, "edit")
-        note = _note(tx.con, number, note_id)
+        note = load_note(tx.con, number, note_id)
         _own_or_lead(current, note, user)
         _check_version("note", note_id, note.version, version)
         tx.con.execute("DELETE FROM case_notes WHERE id=?", (note_id,))
@@ -500,11 +486,7 @@ def note_places(ctx: ServiceContext, *, case: str) -> list[dict[str, Any]]:
 
     con = _con(ctx)
     number = case_for(con, check_number(case), ctx.session.user, "read").number
-    rows = con.execute(
-        f"SELECT {NOTE_COLUMNS} FROM case_notes WHERE case_number=? ORDER BY created_at, id",
-        (number,),
-    ).fetchall()
-    return note_points(ctx.workspace.store, [note_from_row(r).to_dict() for r in rows])
+    return note_points(ctx.workspace.store, [n.to_dict() for n in case_notes(con, number)])
 
 
 # -- pinned evidence ------------------------------------------------------------------------------
@@ -574,10 +556,7 @@ def pins(ctx: ServiceContext, *, case: str, recount: bool = False) -> list[dict[
 
     con = _con(ctx)
     number = case_for(con, check_number(case), ctx.session.user, "read").number
-    rows = con.execute(
-        f"SELECT {PIN_COLUMNS} FROM case_pins WHERE case_number=? ORDER BY pinned_at, id", (number,)
-    ).fetchall()
-    out = [pin_from_row(r).to_dict() for r in rows]
+    out = [p.to_dict() for p in case_pins(con, number)]
     return refresh(ctx.workspace, out) if recount else out
 
 
