@@ -416,22 +416,20 @@ class GraphPanel(QWidget):
 
     def undo(self) -> bool:
         """Take back the last edit (expand, path, hide, unhide, move, pin, clear)."""
-        if not self._undo:
-            return False
-        self.cancel()
-        self._redo.append(self.model.snapshot())
-        self.model.restore(self._undo.pop())
-        self.colour.setCurrentIndex(0)
-        self.redraw()
-        self._update_undo_buttons()
-        return True
+        return self._step(self._undo, self._redo)
 
     def redo(self) -> bool:
-        if not self._redo:
+        """Make the last edit taken back again."""
+        return self._step(self._redo, self._undo)
+
+    def _step(self, back: list[tuple[Any, ...]], forth: list[tuple[Any, ...]]) -> bool:
+        """Restore the newest chart on ``back``; the chart as it is goes on ``forth``. Undo
+        and redo are this one move in opposite directions."""
+        if not back:
             return False
         self.cancel()
-        self._undo.append(self.model.snapshot())
-        self.model.restore(self._redo.pop())
+        forth.append(self.model.snapshot())
+        self.model.restore(back.pop())
         self.colour.setCurrentIndex(0)
         self.redraw()
         self._update_undo_buttons()
