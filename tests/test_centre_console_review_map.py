@@ -1,5 +1,6 @@
 """A client console (``superbrain console --server URL``) against a real `superbrain serve` on
-PostgreSQL (tests/centre_fixtures.py): the Identities review queue of two analysts.
+PostgreSQL (tests/centre_fixtures.py): the Identities review queue of two analysts, and the
+map over the centre's own tiles.
 
 - The queue is read and every decision sent through the server's services
   (``graph.merge_queue``, ``graph.merge_review`` …), checked and audited there under the
@@ -8,6 +9,9 @@ PostgreSQL (tests/centre_fixtures.py): the Identities review queue of two analys
   (there is no pushed event for it: on Refresh, on showing the view, after a decision), and a
   decision on the stale row is refused by the server, naming who decided first — nothing is
   overturned unseen.
+- The map shows the centre's MBTiles tiles, fetched by the console's ``sbtiles:`` handler with
+  its session (the token never enters the page), and the bundled basemap when the centre has
+  none.
 """
 
 from __future__ import annotations
@@ -133,3 +137,88 @@ def test_two_analysts_review_one_queue_through_the_server(
     assert _pairs(li) == _pairs(locky)
     (rejected,) = _audit(centre, "locky", "graph.reject")
     assert {rejected["params"]["a"], rejected["params"]["b"]} == {second.a, second.b}
+
+
+# -- the map: the centre's own tiles, fetched with the console's session ------------------------
+MAGENTA = (200, 30, 160)  # the centre's tiles: one colour the basemap never uses
+CITY = (30.76, 120.80)
+
+
+def _ask(qtbot: Any, view: Any, script: str) -> Any:
+    answers: list[Any] = []
+    view.page().runJavaScript(script, answers.append)
+    qtbot.waitUntil(lambda: bool(answers), timeout=WAIT)
+    return answers[0]
+
+
+def test_a_client_console_map_shows_the_centre_tiles_through_its_session(
+    qtbot: Any, centre: Centre, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mbtiles_fixtures import city_tiles, tile_of, write_mbtiles
+
+    from console import qtinit, tiles
+    from console.bus import Bus
+    from console.map_panel import MapPanel
+    from core.remote import CentreClient, SessionExpiredError
+
+    if not qtinit.webengine_available():
+        pytest.skip(f"Qt WebEngine cannot start here: {qtinit.WEBENGINE_ERROR}")
+    monkeypatch.setattr(tiles, "_remote", None)  # and back to None afterwards
+    ctx = _context(centre, "li")
+    panel = None
+    try:
+        # a centre without tiles: the bundled offline basemap, as before
+        assert tiles.tile_url_for(ctx) == ""
+        folder = centre.config.parent / "centre-data" / "map"
+        folder.mkdir(parents=True, exist_ok=True)
+        city = city_tiles(*CITY, range(10, 15), radius=6, rgb=MAGENTA)
+        write_mbtiles(folder / "city.mbtiles", city)
+        assert tiles.tile_url_for(ctx) == tiles.LOCAL_TILE_URL  # now the centre's tiles
+        x, y = tile_of(*CITY, 12)
+        with pytest.raises(SessionExpiredError):  # the route needs a session …
+            CentreClient(centre.url).tile(12, x, y)
+        # … which only the console holds: the page asks sbtiles:, the handler fetches
+        panel = MapPanel(ctx, Bus())
+        qtbot.addWidget(panel)
+        panel.resize(800, 600)
+        panel.show()
+        qtbot.waitUntil(lambda: panel.loaded, timeout=WAIT)
+        assert ctx.client.token not in panel.html and "sbtiles:tile/" in panel.html
+        assert "not available in client mode" in panel.info.text()
+        view = panel.view
+        _ask(
+            qtbot,
+            view,
+            "SB.map.fitBounds = function () {}; SB.fitPending = false; "
+            f"SB.map.setView([{CITY[0]}, {CITY[1]}], 12, {{animate: false}}); 1",
+        )
+        loaded = "document.querySelectorAll('img.leaflet-tile-loaded').length"
+        qtbot.waitUntil(lambda: int(_ask(qtbot, view, loaded) or 0) > 0, timeout=WAIT)
+        remote = tiles._remote
+        assert remote is not None and remote._cache  # fetched from the centre
+        assert remote.answer(f"tile/12/{x}/{y}")[:2] == (200, "image/png")
+        assert remote.answer(f"tile/12/{x + 50}/{y}")[0] == 404  # none there
+        for bad in ("tile/12/99999999/1", "tile/40/0/0", "tile/12/../1", "../centre.toml"):
+            assert remote.answer(bad)[0] in (400, 404), bad
+        qtbot.wait(300)
+        image = view.grab().toImage()
+        w, h = image.width(), image.height()
+        colours = [
+            image.pixelColor(w // 2 + dx, h // 2 + dy)
+            for dx in range(-100, 101, 50)
+            for dy in range(-100, 101, 50)
+        ]
+        magenta = [
+            c
+            for c in colours
+            if max(
+                abs(c.red() - MAGENTA[0]), abs(c.green() - MAGENTA[1]), abs(c.blue() - MAGENTA[2])
+            )
+            < 40
+        ]
+        # most of the view is the centre's tiles (markers or a street may cover a few points)
+        assert len(magenta) >= 0.6 * len(colours), [c.name() for c in colours]
+    finally:
+        if panel is not None:
+            panel.shutdown()
+        ctx.close()
