@@ -524,6 +524,8 @@ def merge_review(
         )
     store = ctx.workspace.store
     x, y = resolve_entity(store, a), resolve_entity(store, b)
+    if x == y:
+        raise ResolutionError(f"{a!r} and {b!r} are one entity ({x}): there is no pair to decide")
     if keep is not None and keep not in (a, b, x, y):
         raise ResolutionError(f"keep {keep!r}: must be one of the pair ({a!r}, {b!r})")
     resolver = _resolver(ctx)
