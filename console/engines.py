@@ -200,6 +200,11 @@ class EngineServices:
     graph_centrality = Endpoint(lambda: graph_service.centrality, requires=("graph.analysis",))
     graph_communities = Endpoint(lambda: graph_service.communities, requires=("graph.analysis",))
     graph_export = Endpoint(lambda: graph_service.export, requires=("graph.export",))
+    graph_merge_queue = Endpoint(lambda: graph_service.merge_queue)
+    graph_merge_clusters = Endpoint(lambda: graph_service.merge_clusters)
+    graph_merge_proposals = Endpoint(lambda: graph_service.merge_proposals)
+    graph_merge_review = Endpoint(lambda: graph_service.merge_review)
+    graph_merge_split = Endpoint(lambda: graph_service.merge_split)
 
     # -- faces -----------------------------------------------------------------------------------
     faces_detect = Endpoint(lambda: faces_service.detect, requires=("facematch.gallery",))

@@ -330,6 +330,8 @@ class MapPanel(QWidget):
             parts.append(tr("hotspots"))
         if lay.geofences:
             parts.append(count(len(lay.geofences), tr("{n} geofence"), tr("{n} geofences")))
+        if self.ctx.remote:  # the record layers read the store, which a client does not open
+            parts[2] = tr("located records and tracks: not available in client mode")
         scope = self.request.describe()
         return " · ".join(parts) + (f"   ({scope})" if scope else "")
 

@@ -2,7 +2,8 @@
 
 Runs in a worker thread. Operations layers (incidents, units, hotspots, geofences) come from the
 ``ops`` engine through :mod:`console.opsview`; when it is not available the map still shows the
-records (the reason is logged).
+records (the reason is logged). A client console shows the operations layers over its centre's
+tiles (or the offline basemap); the record layers read the store, which it does not open.
 """
 
 from __future__ import annotations
@@ -60,6 +61,12 @@ def collect_layers(
         except Exception as exc:  # the map still shows records; the reason goes to the log
             log.warning("map: operations layers unavailable: %s", exc)
     if cancel is not None and cancel.cancelled:
+        return layers
+    if ctx.remote:
+        # A client console opens no store: located records, tracks and the workspace's own
+        # places are not offered to it yet; the basemap and the operations layers are.
+        base = basemap_features()
+        layers.streets, layers.places = base["streets"], base["places"]
         return layers
     try:
         base = basemap_features(store)

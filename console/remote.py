@@ -119,6 +119,7 @@ RESULTS: dict[str, Any] = {
     "search.record": _one("core.model.Record"),
     "graph.expand": graph_result,
     "graph.timeline": timeline_result,
+    "graph.merge_clusters": _many("graph.er_person.Cluster"),
     "ops.units": _many("ops.model.Unit"),
     "ops.unit_status": _one("ops.model.Unit"),
     "ops.release": _one("ops.model.Unit"),

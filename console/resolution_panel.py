@@ -1,9 +1,15 @@
 """Identities panel: the review queue of "same person?" proposals, side by side, with each
 field's weight, and accept / reject / not sure.
 
-A thin view over :class:`graph.er_review.ReviewQueue`: every decision goes through the audited
-services; running the matcher (slow) happens in a :class:`console.workers.Job`. Nothing merges
-here without an analyst's click, and an accepted merge can be split again (``Split…``).
+A thin view over :class:`graph.er_review.ReviewQueue` on the console's typed endpoints
+(``ctx.engines.graph_merge_*``): reads and decisions are service calls, checked and audited in
+this process for a workspace or on the centre server for a client console, and they run in
+:class:`console.workers.Job` workers, as does the matcher (slow). Nothing merges here without an
+analyst's click, and an accepted merge can be split again (``Split…``).
+
+Two analysts on one queue: the queue is read again whenever the view is shown, on Refresh and
+after every decision, so what a colleague decided leaves it; a decision on a pair a colleague
+decided first is refused by the service (it names who) and the queue is read again.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from console.context import ConsoleContext
 from console.qtnone import present
 from console.tables import ListTableModel
 from console.workers import Job, describe_error, run_job
-from graph.er_review import FieldRow, QueueRow, ReviewQueue
+from graph.er_review import FieldRow, QueueRow, ReviewQueue, ReviewServices
 
 log = logging.getLogger(__name__)
 _DISPLAY = Qt.ItemDataRole.DisplayRole
@@ -93,6 +99,18 @@ class FieldsModel(ListTableModel):
         return None
 
 
+def review_services(ctx: ConsoleContext) -> ReviewServices:
+    """The review queue's services as the console's typed endpoints (local or the centre's)."""
+    engines = ctx.engines
+    return ReviewServices(
+        queue=engines.graph_merge_queue,
+        clusters=engines.graph_merge_clusters,
+        proposals=engines.graph_merge_proposals,
+        review=engines.graph_merge_review,
+        split=engines.graph_merge_split,
+    )
+
+
 class ResolutionPanel(QWidget):
     """Review queue (left), the selected pair side by side (right), decision buttons."""
 
@@ -100,12 +118,11 @@ class ResolutionPanel(QWidget):
 
     def __init__(self, ctx: ConsoleContext, bus: Bus) -> None:
         super().__init__()
-        from core.services import local_context
-
         self.ctx = ctx
         self.bus = bus
-        self.queue = ReviewQueue(local_context(ctx.workspace))
+        self.queue = ReviewQueue(review_services(ctx))
         self.job: Job | None = None
+        self.decision_job: Job | None = None
         self.queue_model = QueueModel()
         self.table = QTableView()
         self.table.setModel(self.queue_model)
@@ -137,6 +154,8 @@ class ResolutionPanel(QWidget):
         self.unsure_button.clicked.connect(lambda: self._decide("unsure"))
         self.split_button = QPushButton(self.tr("Split…"))
         self.split_button.clicked.connect(self._split)
+        self.refresh_button = QPushButton(self.tr("Refresh"))
+        self.refresh_button.clicked.connect(self.refresh)
         self.status = QLabel("")
         self.status.setTextFormat(Qt.TextFormat.PlainText)
 
@@ -155,6 +174,7 @@ class ResolutionPanel(QWidget):
         tools.addWidget(self.run_button)
         tools.addWidget(self.split_button)
         tools.addStretch(1)
+        tools.addWidget(self.refresh_button)
         ll.addLayout(tools)
         ll.addWidget(self.status)
         split = QSplitter()
@@ -165,21 +185,15 @@ class ResolutionPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(split)
         self._set_buttons(False)
-        # The queue is read when the view is first shown, in a worker: reading it (and the
-        # clusters, with networkx) took ~0.5 s of CPU in the GUI thread at start-up (#15).
+        # The queue is read when the view is shown, in a worker: reading it (and the clusters,
+        # with networkx) took ~0.5 s of CPU in the GUI thread at start-up (#15); in a client
+        # console it is a round trip to the centre.
         self.loaded = False
         self.load_job: Job | None = None
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
-        if not self.loaded and self.load_job is None:
-            self.load_job = run_job(
-                lambda _p, _c: self.queue.reload(),
-                name="identity queue",
-                on_result=self._show_rows,
-                on_error=self._load_failed,
-                parent=self,
-            )
+        self.refresh()  # each showing: a colleague may have decided pairs meanwhile
 
     def _load_failed(self, message: str) -> None:
         self.load_job = None
@@ -187,7 +201,20 @@ class ResolutionPanel(QWidget):
         self.status.setText(message)
 
     # -- actions ---------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Read the queue again in a worker (what colleagues decided leaves it)."""
+        if self.load_job is not None or self.decision_job is not None:
+            return
+        self.load_job = run_job(
+            lambda _p, _c: self.queue.reload(),
+            name="identity queue",
+            on_result=self._show_rows,
+            on_error=self._load_failed,
+            parent=self,
+        )
+
     def reload(self) -> None:
+        """Read the queue again now, in the GUI thread (a docs helper and tests use it)."""
         try:
             rows = self.queue.reload()
         except Exception as exc:  # a refusal or a broken store: say so, keep the panel
@@ -195,13 +222,16 @@ class ResolutionPanel(QWidget):
             return
         self._show_rows(rows)
 
-    def _show_rows(self, rows: list[QueueRow]) -> None:
+    def _show_rows(self, rows: list[QueueRow], note: str = "") -> None:
         self.load_job = None
         self.loaded = True
+        keep = self.selected()
         self.queue_model.set_rows(rows)
-        self.status.setText(self.tr("{n} pairs waiting for review").replace("{n}", str(len(rows))))
+        waiting = self.tr("{n} pairs waiting for review").replace("{n}", str(len(rows)))
+        self.status.setText(f"{note}\n{waiting}" if note else waiting)
         if rows:
-            self.table.selectRow(0)
+            same = [i for i, r in enumerate(rows) if keep and (r.a, r.b) == (keep.a, keep.b)]
+            self.table.selectRow(same[0] if same else 0)
         else:
             self.fields_model.set_rows([])
             self._set_buttons(False)
@@ -228,32 +258,50 @@ class ResolutionPanel(QWidget):
 
     def _decide(self, what: str) -> None:
         row = self.selected()
-        if row is None:
-            return
-        try:
-            if what == "accept":
-                self.queue.accept(row)
-            elif what == "reject":
-                self.queue.reject(row)
-            else:
-                self.queue.unsure(row)
-        except Exception as exc:
-            self.status.setText(describe_error(exc))
-            return
-        self.reload()
+        if row is not None:
+            self._send(lambda queue: queue.decide(row, what))
 
     def _split(self) -> None:
         alias, ok = QInputDialog.getText(
             self, self.tr("Split"), self.tr("Entity to split off (e.g. person:…):")
         )
-        if not ok or not alias.strip():
+        if ok and alias.strip():
+            self._send(lambda queue: queue.split(alias.strip()))
+
+    def _send(self, action: Any) -> None:
+        """Run ``action(queue)`` (a decision or a split) in a worker; the queue is read again
+        after it, and after a refusal (a colleague decided the pair first: the message says
+        who), which is shown above the count."""
+        if self.decision_job is not None:
             return
-        try:
-            self.queue.split(alias.strip())
-        except Exception as exc:
-            self.status.setText(describe_error(exc))
-            return
-        self.reload()
+        self._set_buttons(False)
+        self.status.setText(self.tr("sending the decision …"))
+        queue = self.queue
+
+        def work(_p: Any, _c: Any) -> tuple[list[QueueRow], str]:
+            try:
+                action(queue)
+            except Exception as exc:  # shown with the queue as read again (in ReviewQueue)
+                return list(queue.rows), describe_error(exc)
+            return list(queue.rows), ""
+
+        self.decision_job = run_job(
+            work,
+            name="identity decision",
+            on_result=self._decided,
+            on_error=self._decision_failed,
+            parent=self,
+        )
+
+    def _decided(self, value: tuple[list[QueueRow], str]) -> None:
+        self.decision_job = None
+        rows, note = value
+        self._show_rows(rows, note)
+
+    def _decision_failed(self, message: str) -> None:
+        self.decision_job = None
+        self.status.setText(message)
+        self._set_buttons(self.selected() is not None)
 
     # -- view --------------------------------------------------------------------------------------
     def _show_pair(self, current: QModelIndex, _previous: QModelIndex) -> None:
@@ -317,6 +365,7 @@ def screenshot(root: str, out: str, size: tuple[int, int] = (1500, 720)) -> str:
     try:
         panel = ResolutionPanel(ctx, Bus())
         panel.resize(*size)
+        panel.reload()
         rows = panel.queue_model.rows
         # a Latin-script pair in a cluster of three, if there is one
         pick = next(

@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from core.errors import AccessDeniedError, SuperbrainError
+from core.mbtiles import MAX_TILE_BYTES, MEDIA_TYPES
 
 log = logging.getLogger(__name__)
 
@@ -209,12 +210,31 @@ class CentreClient:
         """Send one request and return (status, decoded JSON or None); retries once when a
         kept-alive connection turned out to be closed."""
         payload = None if body is None else json.dumps(body, ensure_ascii=False).encode()
+        status, _media, raw = self._exchange(
+            method, path, payload, self._headers(auth), MAX_RESPONSE
+        )
+        if not raw:
+            return status, None
+        try:
+            return status, json.loads(raw)
+        except ValueError:
+            raise RemoteError(
+                f"{self.url}{API}{path}: answer {status} is not JSON: {raw[:200]!r}",
+                status=status,
+                kind="Protocol",
+            ) from None
+
+    def _exchange(
+        self, method: str, path: str, payload: bytes | None, headers: dict[str, str], limit: int
+    ) -> tuple[int, str, bytes]:
+        """One request on this thread's kept-alive connection: (status, media type, body of at
+        most ``limit`` bytes); retried once when the connection turned out to be closed."""
         for attempt in (1, 2):
             con = self._conn()
             try:
-                con.request(method, API + path, body=payload, headers=self._headers(auth))
+                con.request(method, API + path, body=payload, headers=headers)
                 resp = con.getresponse()
-                raw = resp.read(MAX_RESPONSE + 1)
+                raw = resp.read(limit + 1)
                 break
             except (
                 http.client.RemoteDisconnected,
@@ -238,25 +258,17 @@ class CentreClient:
                 raise UnreachableError(
                     f"{self.url}: cannot reach the server: {exc}", kind="Unreachable"
                 ) from None
-        if len(raw) > MAX_RESPONSE:
+        if len(raw) > limit:
             self._drop()
             raise RemoteError(
-                f"{self.url}{API}{path}: answer larger than {MAX_RESPONSE} bytes",
+                f"{self.url}{API}{path}: answer larger than {limit} bytes",
                 status=resp.status,
                 kind="Protocol",
             )
         if resp.getheader("Connection", "").lower() == "close":
             self._drop()
-        if not raw:
-            return resp.status, None
-        try:
-            return resp.status, json.loads(raw)
-        except ValueError:
-            raise RemoteError(
-                f"{self.url}{API}{path}: answer {resp.status} is not JSON: {raw[:200]!r}",
-                status=resp.status,
-                kind="Protocol",
-            ) from None
+        media = (resp.getheader("Content-Type") or "").split(";", 1)[0].strip().lower()
+        return resp.status, media, raw
 
     def _raise(self, path: str, status: int, body: Any) -> None:
         error = body.get("error") if isinstance(body, dict) else None
@@ -361,6 +373,38 @@ class CentreClient:
                 kind="Protocol",
             )
         return body["result"], save_downloads(files, target)
+
+    def tiles(self) -> dict[str, Any]:
+        """The centre's own map tiles (``GET /api/v1/tiles``): ``{"available": False}``, or
+        their name, zoom range, bounds and media type."""
+        status, body = self.request("GET", "/tiles")
+        if status != 200 or not isinstance(body, dict):
+            self._raise("/tiles", status, body)
+        return body
+
+    def tile(self, z: int, x: int, y: int) -> tuple[str, bytes] | None:
+        """One tile of the centre's map as ``(media type, bytes)`` with this session's token;
+        None where the centre has none (404). Only raster images of at most
+        :data:`MAX_TILE_BYTES` are accepted."""
+        path = f"/tiles/{int(z)}/{int(x)}/{int(y)}"
+        headers = self._headers()
+        headers["Accept"] = "image/*"
+        status, media, raw = self._exchange("GET", path, None, headers, MAX_TILE_BYTES)
+        if status == 404:
+            return None
+        if status != 200:  # plain text from the tile route, JSON from the session gate
+            body: Any = {"error": {"message": raw[:200].decode("utf-8", "replace")}}
+            if media == "application/json":
+                with contextlib.suppress(ValueError):
+                    body = json.loads(raw)
+            self._raise(path, status, body)
+        if media not in MEDIA_TYPES.values():
+            raise RemoteError(
+                f"{self.url}{API}{path}: a tile of type {media!r} is not a map image",
+                status=status,
+                kind="Protocol",
+            )
+        return media, raw
 
     def health(self) -> dict[str, Any]:
         status, body = self.request("GET", "/health")

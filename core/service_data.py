@@ -136,6 +136,7 @@ _KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "UnitUnavailableError",
             "InvalidTransitionError",
             "CaseConflictError",
+            "AlreadyDecidedError",
         ),
     ),
     ("Unavailable", ("SearchUnavailable",)),

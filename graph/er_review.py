@@ -1,8 +1,11 @@
 """The analyst's review queue of identity proposals, as a model a view can show (no Qt).
 
-Every action goes through the audited services (``graph.merge_queue``, ``graph.merge_accept``,
-``graph.merge_reject``, ``graph.merge_unsure``, ``graph.merge_proposals``,
-``graph.merge_clusters``), so the console does not check roles or write audit entries itself.
+Every action is a service call (``graph.merge_queue``, ``graph.merge_clusters``,
+``graph.merge_proposals``, ``graph.merge_review``, ``graph.merge_split``), checked and audited
+where it runs — in this process for a workspace, on the centre server for a client console — so
+neither this model nor the console checks roles or writes audit entries. A decision on a pair
+someone else has decided since the queue was read is refused by ``graph.merge_review``
+(:class:`graph.errors.AlreadyDecidedError`); the queue is read again either way.
 """
 
 from __future__ import annotations
@@ -10,8 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-from core.services import ServiceContext, call
 
 FIELD_TITLES = {
     "id_number": "ID number",
@@ -79,56 +80,70 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+@dataclass(frozen=True)
+class ReviewServices:
+    """The services the queue calls, each ``fn(**params)`` run as the analyst's session (the
+    console passes its typed endpoints, ``ctx.engines.graph_merge_queue`` …)."""
+
+    queue: Callable[..., list[dict[str, Any]]]
+    clusters: Callable[..., list[Any]]
+    proposals: Callable[..., list[Any]]
+    review: Callable[..., Any]
+    split: Callable[..., Any]
+
+
 class ReviewQueue:
     """The pairs above the review threshold, and the decisions on them.
 
     Parameters
     ----------
-    ctx:
-        The authenticated session's service context (every action is checked and audited).
-    caller:
-        ``call`` by default; tests and the console may pass their own (same signature).
+    services:
+        The review services of the analyst's session (every action is checked and audited).
     """
 
-    def __init__(self, ctx: ServiceContext, caller: Callable[..., Any] | None = None) -> None:
-        self.ctx = ctx
-        self._call = caller or call
+    def __init__(self, services: ReviewServices) -> None:
+        self.services = services
         self.rows: list[QueueRow] = []
         self.clusters: list[Any] = []
 
     def reload(self) -> list[QueueRow]:
         """Read the stored queue and its clusters (fast: no scoring)."""
-        self.rows = [_row(q) for q in self._call("graph.merge_queue", self.ctx)]
-        self.clusters = list(self._call("graph.merge_clusters", self.ctx))
+        self.rows = [_row(q) for q in self.services.queue()]
+        self.clusters = list(self.services.clusters())
         return self.rows
 
     def run_matching(self) -> int:
         """Score the workspace's persons again (slow: run it off the GUI thread) and reload;
         returns the number of proposals above the review threshold."""
-        found = self._call("graph.merge_proposals", self.ctx, entity_type="person", limit=None)
+        found = self.services.proposals(entity_type="person", limit=None)
         self.reload()
         return len(found)
 
+    def decide(
+        self, row: QueueRow, decision: str, *, keep: str | None = None, case: str | None = None
+    ) -> Any:
+        """``accept`` (merge; ``keep`` survives, ``a`` by default; reversible with split),
+        ``reject`` or ``unsure``, then read the queue again — also when the decision is refused
+        because someone else decided the pair first (the error is raised after the reload)."""
+        try:
+            return self.services.review(a=row.a, b=row.b, decision=decision, keep=keep, case=case)
+        finally:
+            self.reload()
+
     def accept(self, row: QueueRow, *, keep: str | None = None, case: str | None = None) -> Any:
-        """Merge the pair (``keep`` survives, ``a`` by default); reversible with split."""
-        keep = keep or row.a
-        alias = row.b if keep == row.a else row.a
-        merge = self._call("graph.merge_accept", self.ctx, alias=alias, canonical=keep, case=case)
-        self.reload()
-        return merge
+        return self.decide(row, "accept", keep=keep, case=case)
 
-    def reject(self, row: QueueRow, *, case: str | None = None) -> None:
-        self._call("graph.merge_reject", self.ctx, a=row.a, b=row.b, case=case)
-        self.reload()
+    def reject(self, row: QueueRow, *, case: str | None = None) -> Any:
+        return self.decide(row, "reject", case=case)
 
-    def unsure(self, row: QueueRow, *, note: str = "", case: str | None = None) -> None:
-        self._call("graph.merge_unsure", self.ctx, a=row.a, b=row.b, note=note, case=case)
-        self.reload()
+    def unsure(self, row: QueueRow, *, case: str | None = None) -> Any:
+        return self.decide(row, "unsure", case=case)
 
     def split(self, alias: str, *, case: str | None = None) -> Any:
-        merge = self._call("graph.merge_split", self.ctx, alias=alias, case=case)
-        self.reload()
-        return merge
+        try:
+            return self.services.split(alias=alias, case=case)
+        finally:
+            self.reload()
 
     def cluster_of(self, row: QueueRow) -> Any | None:
         """The transitive cluster the pair belongs to (members, weakest link), if any."""

@@ -21,5 +21,10 @@ class ResolutionError(GraphError):
     """A merge proposal or merge cannot be accepted, rejected or undone (names which and why)."""
 
 
+class AlreadyDecidedError(ResolutionError):
+    """A review decision on a pair someone else has decided since the queue was read (names
+    who and how): the analyst's queue was stale; nothing was changed."""
+
+
 class ExportError(GraphError):
     """A graph cannot be written in the format asked for."""

@@ -404,6 +404,27 @@ class Resolver:
             return None  # persons are only proposed by a run; don't rescore the workspace
         return next((p for p in self.propose(min_score=0.0) if {p.a, p.b} == {a, b}), None)
 
+    def decision_on(self, a: str, b: str) -> str | None:
+        """Who has already decided the pair, in words (a rejection, or an active merge that
+        joined the two), or None while it is undecided — "not sure" is no decision."""
+        x, y = sorted((a, b))
+        ensure_tables(self.store)
+        row = self.store.connection.execute(
+            "SELECT user FROM graph_rejections WHERE a=? AND b=?", (x, y)
+        ).fetchone()
+        if row is not None:
+            return f"{row[0]} rejected {x} ≈ {y} (different people)"
+        aliases = AliasMap.load(self.store)
+        canonical = aliases.canonical(a)
+        if canonical != aliases.canonical(b):
+            return None
+        members = set(aliases.members(canonical))
+        joined = [m for m in self.merges() if m.alias in members]
+        if not joined:  # a == b: nothing to decide
+            return f"{a} and {b} are one entity"
+        last = joined[-1]
+        return f"{last.user} merged {last.alias} into {last.canonical} (merge {last.id})"
+
     def mark_unsure(self, a: str, b: str, *, note: str = "", case: str | None = None) -> None:
         """Record "not sure" for the pair: it stays in the queue, flagged, for a second look."""
         a, b = sorted((a, b))

@@ -493,6 +493,61 @@ def merge_reject(ctx: ServiceContext, *, a: str, b: str, case: str | None = None
     return ids
 
 
+#: The decisions an analyst takes on a pair of the review queue (``graph.merge_review``).
+REVIEW_DECISIONS = ("accept", "reject", "unsure")
+
+
+@service("graph.merge_review", permission="graph.read", audit=False)
+def merge_review(
+    ctx: ServiceContext,
+    *,
+    a: str,
+    b: str,
+    decision: str,
+    keep: str | None = None,
+    note: str = "",
+    case: str | None = None,
+) -> dict[str, Any]:
+    """Decide a pair of the review queue: ``accept`` (merge; ``keep`` survives, ``a`` by
+    default), ``reject`` (different people) or ``unsure`` (stays queued, flagged).
+
+    Refused with :class:`graph.errors.AlreadyDecidedError` (a conflict: nothing changes) when
+    someone has rejected or merged the pair since the caller read the queue, so two analysts
+    working one queue never overturn each other unseen. The decision is audited by the
+    resolver (``graph.merge`` / ``graph.reject`` / ``graph.unsure``) as the session's user."""
+    from graph.entities import resolve_entity
+    from graph.errors import AlreadyDecidedError, ResolutionError
+
+    if decision not in REVIEW_DECISIONS:
+        raise ResolutionError(
+            f"decision {decision!r}: must be one of {', '.join(REVIEW_DECISIONS)}"
+        )
+    store = ctx.workspace.store
+    x, y = resolve_entity(store, a), resolve_entity(store, b)
+    if x == y:
+        raise ResolutionError(f"{a!r} and {b!r} are one entity ({x}): there is no pair to decide")
+    if keep is not None and keep not in (a, b, x, y):
+        raise ResolutionError(f"keep {keep!r}: must be one of the pair ({a!r}, {b!r})")
+    resolver = _resolver(ctx)
+    decided = resolver.decision_on(x, y)
+    if decided is not None:
+        raise AlreadyDecidedError(f"{x} ≈ {y} was decided since the queue was read: {decided}")
+    merge = None
+    if decision == "accept":
+        canonical = y if keep in (b, y) else x
+        alias = x if canonical == y else y
+        proposal = resolver.find_proposal(alias, canonical)
+        if proposal is not None:
+            merge = resolver.accept_proposal(proposal, canonical=canonical, case=case)
+        else:
+            merge = resolver.accept(alias, canonical, case=case)
+    elif decision == "reject":
+        resolver.reject(x, y, case=case)
+    else:
+        resolver.mark_unsure(x, y, note=note, case=case)
+    return {"a": x, "b": y, "decision": decision, "merge": merge}
+
+
 @service("graph.merge_split", permission="graph.read", audit=False)
 def merge_split(ctx: ServiceContext, *, alias: str, case: str | None = None) -> Any:
     """Undo the merge of ``alias``."""

@@ -37,6 +37,7 @@ _CONFLICT = (
     "TransientStoreError",
     "ConflictError",
     "VersionConflictError",
+    "AlreadyDecidedError",
 )
 _UNAVAILABLE = ("SearchUnavailable", "DatabaseUnavailableError")
 

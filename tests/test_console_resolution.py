@@ -46,17 +46,25 @@ def test_the_demo_queue_shows_planted_pairs_side_by_side(panel, demo_root: Path)
     assert fields["ID number"].weight > 0 and fields["ID number"].a != fields["ID number"].b
 
 
-def test_decisions_change_the_queue_and_are_audited(panel, ctx) -> None:
+def _click(qtbot, panel, button) -> None:
+    """Click a decision button and wait for its worker (decisions are service calls)."""
+    assert button.isEnabled()
+    button.click()
+    assert panel.decision_job is not None and not button.isEnabled()  # no double decision
+    qtbot.waitUntil(lambda: panel.decision_job is None, timeout=60_000)
+
+
+def test_decisions_change_the_queue_and_are_audited(panel, ctx, qtbot) -> None:
     n = len(panel.queue_model.rows)
     first = panel.selected()
-    panel.unsure_button.click()
+    _click(qtbot, panel, panel.unsure_button)
     assert panel.queue_model.rows[0].unsure_by == ctx.user
-    panel.table.selectRow(0)
-    panel.accept_button.click()
+    assert panel.selected() == panel.queue_model.rows[0]  # the pair stays selected
+    _click(qtbot, panel, panel.accept_button)
     assert len(panel.queue_model.rows) == n - 1
     assert all({r.a, r.b} != {first.a, first.b} for r in panel.queue_model.rows)
     second = panel.selected()
-    panel.reject_button.click()
+    _click(qtbot, panel, panel.reject_button)
     assert all({r.a, r.b} != {second.a, second.b} for r in panel.queue_model.rows)
     decisions = [
         e

@@ -97,3 +97,47 @@ def test_alias_chains_resolve_to_the_last_canonical() -> None:
     aliases = AliasMap([("a", "b"), ("b", "c")])
     assert aliases.canonical("a") == "c" and aliases.canonical("c") == "c"
     assert aliases.members("c") == ["c", "a", "b"]
+
+
+def test_a_review_decision_on_a_pair_a_colleague_decided_is_refused_naming_them(ws: Any) -> None:
+    """Two analysts on one queue: what one decides leaves the other's queue, and the other's
+    decision on the stale row is refused (audited as failed) instead of overturning it."""
+    from core.security import Session
+    from core.services import ServiceContext, call
+    from graph.errors import AlreadyDecidedError
+
+    li = ServiceContext(ws, Session("li", "analyst", "password"))
+    wang = ServiceContext(ws, Session("wang", "analyst", "password"))
+    call("graph.merge_proposals", li, entity_type="person")
+    (pair,) = call("graph.merge_queue", wang)  # wang reads the queue …
+    call("graph.merge_review", li, a=pair["a"], b=pair["b"], decision="reject")
+    assert call("graph.merge_queue", wang) == []  # … li's rejection leaves it
+    with pytest.raises(AlreadyDecidedError, match="li rejected"):
+        call("graph.merge_review", wang, a=pair["a"], b=pair["b"], decision="accept")
+    assert Resolver.for_workspace(ws).merges() == []  # the stale accept merged nothing
+    failed = ws.audit.search(action="graph.merge_review")[-1]
+    assert failed["user"] == "wang" and failed["params"]["outcome"] == "failed"
+    assert "li rejected" in failed["params"]["error"]
+    with pytest.raises(ResolutionError, match="decision 'maybe'"):
+        call("graph.merge_review", li, a=pair["a"], b=pair["b"], decision="maybe")
+
+
+def test_a_review_accept_merges_and_a_stale_reject_is_refused(ws: Any) -> None:
+    from core.security import Session
+    from core.services import ServiceContext, call
+    from graph.errors import AlreadyDecidedError
+
+    li = ServiceContext(ws, Session("li", "analyst", "password"))
+    wang = ServiceContext(ws, Session("wang", "analyst", "password"))
+    call("graph.merge_proposals", li, entity_type="person")
+    (pair,) = call("graph.merge_queue", li)
+    call("graph.merge_review", wang, a=pair["a"], b=pair["b"], decision="unsure")
+    assert call("graph.merge_queue", li)[0]["unsure"] == "wang"  # "not sure" is no decision
+    done = call("graph.merge_review", li, a=pair["a"], b=pair["b"], decision="accept")
+    assert (done["merge"].alias, done["merge"].canonical) == (pair["b"], pair["a"])
+    assert done["merge"].user == "li" and done["merge"].rule == "probabilistic"
+    with pytest.raises(AlreadyDecidedError, match=f"li merged {pair['b']} into {pair['a']}"):
+        call("graph.merge_review", wang, a=pair["a"], b=pair["b"], decision="reject")
+    call("graph.merge_split", li, alias=pair["b"])  # undone: the pair is open again
+    call("graph.merge_review", wang, a=pair["a"], b=pair["b"], decision="reject")
+    assert [e["user"] for e in ws.audit.search(action="graph.reject")][-1:] == ["wang"]

@@ -252,6 +252,7 @@ CALLS: dict[str, Callable[[Env], dict[str, Any]]] = {
     "graph.merge_queue": lambda e: {},
     "graph.merge_clusters": lambda e: {},
     "graph.merge_unsure": lambda e: {"a": "13800138000", "b": "13500135000"},
+    "graph.merge_review": lambda e: {"a": "13900139000", "b": "13700137000", "decision": "unsure"},
     "faces.detect": lambda e: {"photo": _photo(POWELL, 1)},
     "faces.search": lambda e: {
         "probe": _photo(POWELL, 1),

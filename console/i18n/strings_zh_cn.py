@@ -481,3 +481,14 @@ ZH_CN.update(
         "每次展开一种关系；或在 superbrain.toml 中调高 [graph] max_fanout",
     }
 )
+
+# a client console: the Identities view's decisions and the map over the centre's tiles
+ZH_CN.update(
+    {
+        "sending the decision …": "正在提交决定 …",
+        "located records and tracks: not available in client mode": "带位置的记录和轨迹：客户端模式下不可用",
+        "not available in client mode: run `superbrain cases import … -w centre.toml` on the server": (
+            "客户端模式下不可用：请在服务器上运行 `superbrain cases import … -w centre.toml`"
+        ),
+    }
+)

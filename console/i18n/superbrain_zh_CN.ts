@@ -1133,7 +1133,7 @@
         <translation>重做（Ctrl+Shift+Z）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="955" />
+        <location filename="../graph_panel.py" line="953" />
         <location filename="../graph_panel.py" line="340" />
         <source>Moving together…</source>
         <translation>同行分析…</translation>
@@ -1174,153 +1174,153 @@
         <translation>双击节点展开；右键查看更多操作。</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="553" />
+        <location filename="../graph_panel.py" line="551" />
         <source>graph: {error}</source>
         <translation>图谱：{error}</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="555" />
+        <location filename="../graph_panel.py" line="553" />
         <source>cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="589" />
+        <location filename="../graph_panel.py" line="587" />
         <source> (node limit reached: not every neighbour is shown)</source>
         <translation>（已达节点上限：未显示全部相邻实体）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="597" />
+        <location filename="../graph_panel.py" line="595" />
         <source>{entity} ({n} links)</source>
         <translation>{entity}（{n} 条关系）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="605" />
+        <location filename="../graph_panel.py" line="603" />
         <source>{n} hub not expanded: {hubs}</source>
         <translation>{n} 个枢纽未展开：{hubs}</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="606" />
+        <location filename="../graph_panel.py" line="604" />
         <source>{n} hubs not expanded: {hubs}</source>
         <translation>{n} 个枢纽未展开：{hubs}</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="613" />
+        <location filename="../graph_panel.py" line="611" />
         <source> — right-click it and choose Expand by link type to open one kind of link at a time, or raise [graph] max_fanout in superbrain.toml</source>
         <translation>——右键点击它，选择“按关系类型展开”，每次展开一种关系；或在 superbrain.toml 中调高 [graph] max_fanout</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="623" />
+        <location filename="../graph_panel.py" line="621" />
         <source>{n} entity</source>
         <translation>{n} 个实体</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="623" />
+        <location filename="../graph_panel.py" line="621" />
         <source>{n} entities</source>
         <translation>{n} 个实体</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="624" />
+        <location filename="../graph_panel.py" line="622" />
         <source>{n} link</source>
         <translation>{n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="624" />
+        <location filename="../graph_panel.py" line="622" />
         <source>{n} links</source>
         <translation>{n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="625" />
+        <location filename="../graph_panel.py" line="623" />
         <source>{n} new</source>
         <translation>新增 {n}</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="743" />
+        <location filename="../graph_panel.py" line="741" />
         <source>colour and size: PageRank (red = most central)</source>
         <translation>颜色和大小：PageRank（红色最核心）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="744" />
+        <location filename="../graph_panel.py" line="742" />
         <source>colour: community (Louvain)</source>
         <translation>颜色：社群（Louvain）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="920" />
+        <location filename="../graph_panel.py" line="918" />
         <source>{n} link on the chart</source>
         <translation>图上 {n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="920" />
+        <location filename="../graph_panel.py" line="918" />
         <source>{n} links on the chart</source>
         <translation>图上 {n} 条关系</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="946" />
+        <location filename="../graph_panel.py" line="944" />
         <source>Expand</source>
         <translation>展开</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="947" />
+        <location filename="../graph_panel.py" line="945" />
         <source>Expand by link type</source>
         <translation>按关系类型展开</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="952" />
+        <location filename="../graph_panel.py" line="950" />
         <source>Find path to…</source>
         <translation>查找路径至…</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="959" />
+        <location filename="../graph_panel.py" line="957" />
         <source>Unpin</source>
         <translation>取消固定</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="959" />
+        <location filename="../graph_panel.py" line="957" />
         <source>Pin</source>
         <translation>固定</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="962" />
+        <location filename="../graph_panel.py" line="960" />
         <source>Hide</source>
         <translation>隐藏</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="964" />
+        <location filename="../graph_panel.py" line="962" />
         <source>Colour by centrality</source>
         <translation>按中心度着色</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="967" />
+        <location filename="../graph_panel.py" line="965" />
         <source>Show communities</source>
         <translation>显示社群</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="975" />
+        <location filename="../graph_panel.py" line="973" />
         <source>Search its records</source>
         <translation>检索相关记录</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="990" />
+        <location filename="../graph_panel.py" line="988" />
         <source>adding {n} entities …</source>
         <translation>正在加入 {n} 个实体 …</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="1079" />
+        <location filename="../graph_panel.py" line="1077" />
         <source>path of {n} hops: </source>
         <translation>{n} 跳路径：</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="1123" />
+        <location filename="../graph_panel.py" line="1121" />
         <source>{n} communities (Louvain)</source>
         <translation>{n} 个社群（Louvain）</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="1181" />
-        <location filename="../graph_panel.py" line="1172" />
+        <location filename="../graph_panel.py" line="1179" />
+        <location filename="../graph_panel.py" line="1170" />
         <source>saved {path}</source>
         <translation>已保存 {path}</translation>
     </message>
     <message>
-        <location filename="../graph_panel.py" line="1183" />
+        <location filename="../graph_panel.py" line="1181" />
         <source>export failed: {error}</source>
         <translation>导出失败：{error}</translation>
     </message>
@@ -1809,6 +1809,11 @@
         <source>{n} geofences</source>
         <translation>{n} 个电子围栏</translation>
     </message>
+    <message>
+        <location filename="../map_panel.py" line="334" />
+        <source>located records and tracks: not available in client mode</source>
+        <translation>带位置的记录和轨迹：客户端模式下不可用</translation>
+    </message>
 </context><context>
     <name>Panels</name>
     <message>
@@ -2020,62 +2025,72 @@
 </context><context>
     <name>ResolutionPanel</name>
     <message>
-        <location filename="../resolution_panel.py" line="126" />
+        <location filename="../resolution_panel.py" line="143" />
         <source>Select a pair to compare the two records.</source>
         <translation>选择一对记录进行比对。</translation>
     </message>
     <message>
-        <location filename="../resolution_panel.py" line="129" />
+        <location filename="../resolution_panel.py" line="146" />
         <source>Run matching</source>
         <translation>运行匹配</translation>
     </message>
     <message>
-        <location filename="../resolution_panel.py" line="131" />
+        <location filename="../resolution_panel.py" line="148" />
         <source>Accept: same person</source>
         <translation>接受：同一人</translation>
     </message>
     <message>
-        <location filename="../resolution_panel.py" line="134" />
+        <location filename="../resolution_panel.py" line="151" />
         <source>Reject: different people</source>
         <translation>否定：不同的人</translation>
     </message>
     <message>
-        <location filename="../resolution_panel.py" line="136" />
+        <location filename="../resolution_panel.py" line="153" />
         <source>Not sure</source>
         <translation>不确定</translation>
     </message>
     <message>
-        <location filename="../resolution_panel.py" line="138" />
+        <location filename="../resolution_panel.py" line="155" />
         <source>Split…</source>
         <translation>拆分…</translation>
     </message>
     <message>
-        <location filename="../resolution_panel.py" line="202" />
+        <location filename="../resolution_panel.py" line="157" />
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <location filename="../resolution_panel.py" line="230" />
         <source>{n} pairs waiting for review</source>
         <translation>{n} 对待核验</translation>
     </message>
     <message>
-        <location filename="../resolution_panel.py" line="214" />
+        <location filename="../resolution_panel.py" line="244" />
         <source>matching persons …</source>
         <translation>正在匹配人员 …</translation>
     </message>
     <message>
-        <location filename="../resolution_panel.py" line="247" />
+        <location filename="../resolution_panel.py" line="266" />
         <source>Split</source>
         <translation>拆分</translation>
     </message>
     <message>
-        <location filename="../resolution_panel.py" line="247" />
+        <location filename="../resolution_panel.py" line="266" />
         <source>Entity to split off (e.g. person:…):</source>
         <translation>要拆分出的实体（例如 person:…）：</translation>
     </message>
     <message>
-        <location filename="../resolution_panel.py" line="272" />
+        <location filename="../resolution_panel.py" line="278" />
+        <source>sending the decision …</source>
+        <translation>正在提交决定 …</translation>
+    </message>
+    <message>
+        <location filename="../resolution_panel.py" line="320" />
         <source>marked 'not sure' by {user}</source>
         <translation>{user} 标记为“不确定”</translation>
     </message>
     <message>
-        <location filename="../resolution_panel.py" line="280" />
+        <location filename="../resolution_panel.py" line="328" />
         <source>one cluster of {n} records; weakest link {a} ≈ {b} ({s})</source>
         <translation>同一聚类共 {n} 条记录；最弱关联 {a} ≈ {b}（{s}）</translation>
     </message>
