@@ -472,8 +472,6 @@ ZH_CN.update(
         "photo: {error}": "照片：{error}",
         " (node limit reached: not every neighbour is shown)": "（已达节点上限：未显示全部相邻实体）",
         "{entity} ({n} links)": "{entity}（{n} 条关系）",
-        "not available in client mode: run `superbrain cases import … -w centre.toml` on the "
-        "server": "客户端模式下不可用：请在服务器上运行 `superbrain cases import … -w centre.toml`",
         "{n} hub not expanded: {hubs}": "{n} 个枢纽未展开：{hubs}",
         "{n} hubs not expanded: {hubs}": "{n} 个枢纽未展开：{hubs}",
         " — right-click it and choose Expand by link type to open one kind of link at a time, "
