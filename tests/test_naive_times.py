@@ -177,7 +177,12 @@ def _incident_times(ctx: ServiceContext, tmp_path: Path) -> tuple[float, dict[st
                     "G1",
                     "incident",
                     time=datetime(2026, 3, 1, 2, 0),
-                    fields={"警情类别": "纠纷", "级别": "3", "arrive_time": "2026-03-01 02:10:00"},
+                    fields={
+                        "警情类别": "纠纷",
+                        "级别": "3",
+                        "辖区": "南湖区",
+                        "arrive_time": "2026-03-01 02:10:00",
+                    },
                     text={"简要案情": "邻里纠纷"},
                 )
             ]
@@ -225,3 +230,20 @@ def test_incident_intake_reads_naive_times_in_a_new_york_centre(tmp_path: Path) 
             ws.close()
     finally:
         databases.close()
+
+
+def test_engine_calls_with_naive_times_read_them_in_the_workspace_zone(ny: Workspace) -> None:
+    """A GPS plugin's fix time and a typed incident's received time, naive: New York wall-clock
+    time (they were read in the machine's zone)."""
+    from ops.service import OpsService
+
+    ops = OpsService(ny)
+    ops.units.add("NH-01", unit_type="patrol_car", lat=30.76, lon=120.79)
+    ops.units.update_positions([("NH-01", 30.761, 120.791, datetime(2026, 3, 1, 2, 10))])
+    assert ops.units.get("NH-01").position_at == A1_NEW_YORK
+    inc = ops.incidents.create(
+        "纠纷", 3, lat=30.76, lon=120.79, received_at=datetime(2026, 3, 1, 2, 10)
+    )
+    assert inc.received_at == A1_NEW_YORK
+    listed = ops.incidents.list(since=datetime(2026, 3, 1, 2, 0), until=datetime(2026, 3, 1, 2, 20))
+    assert [i.id for i in listed] == [inc.id]
