@@ -240,7 +240,8 @@ def test_engine_calls_with_naive_times_read_them_in_the_workspace_zone(ny: Works
     ops = OpsService(ny)
     ops.units.add("NH-01", unit_type="patrol_car", lat=30.76, lon=120.79)
     ops.units.update_positions([("NH-01", 30.761, 120.791, datetime(2026, 3, 1, 2, 10))])
-    assert ops.units.get("NH-01").position_at == A1_NEW_YORK
+    (at,) = ops.ctx.con.execute("SELECT at FROM ops_positions WHERE unit_id='NH-01'").fetchone()
+    assert at == A1_NEW_YORK.timestamp()  # kept as sent (older than the unit's position)
     inc = ops.incidents.create(
         "纠纷", 3, lat=30.76, lon=120.79, received_at=datetime(2026, 3, 1, 2, 10)
     )
