@@ -54,6 +54,11 @@ tile_url = ""
 # the phone pages' tiles: an MBTiles file in the data folder's map/ (or named here, relative
 # to the data folder), served to signed-in sessions at GET /api/v1/tiles/Z/X/Y
 mbtiles = ""
+
+[ops]
+# Days each unit's position fixes are kept; the server deletes older ones at start and daily
+# (so does `superbrain ops prune-positions -w centre.toml`). 0 keeps them forever.
+position_retention_days = 90
 """
 )
 

@@ -41,6 +41,11 @@ class CentreWorkspace(Workspace):
         return zone_named(self.centre.timezone)
 
     @property
+    def config_file(self) -> Path:
+        """``centre.toml``."""
+        return self.centre.path
+
+    @property
     def store_path(self) -> Path:
         return Path(self.store.path)
 

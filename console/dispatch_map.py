@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from PyQt6 import sip
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import QWidget
 
@@ -35,7 +36,10 @@ class DispatchMap(QWidget):
     unit_clicked(str):
         A unit marker was clicked.
     shown(int):
-        The page drew a :meth:`show_dispatch` call: the number of markers on the map.
+        The page finished drawing the newest :meth:`show_dispatch` call: the number of markers
+        on the map; :attr:`drawn` is what it shows. A call superseded by a newer one before the
+        page answered reports nothing (the board redraws on reloads, pushed fixes and the stale
+        ticker, so "the next ``shown``" may belong to any of those; ``drawn`` says which).
     """
 
     unit_clicked = pyqtSignal(str)
@@ -49,6 +53,9 @@ class DispatchMap(QWidget):
         self.dark = True
         self.loaded = False
         self.data: dict[str, Any] = {"incident": None, "units": [], "others": []}
+        #: What the page shows: the data of the newest draw it finished (None before the first).
+        self.drawn: dict[str, Any] | None = None
+        self._draws = 0  # draws asked of the page; only the newest one's answer is reported
         self.html = ""
         # the same view as the Map view's: with a configured tile server, its tiles load
         self.area = area = MapArea(
@@ -132,9 +139,21 @@ class DispatchMap(QWidget):
     def _draw(self) -> None:
         if self.view is None or not self.loaded:
             return  # drawn when the page has loaded
-        page_call(self.view, "sbDispatch", self.data, on_result=self._drawn)
+        self._draws += 1
+        number, data = self._draws, self.data
+        page_call(
+            self.view,
+            "sbDispatch",
+            data,
+            on_result=lambda count: self._drawn(number, data, count),
+        )
 
-    def _drawn(self, count: Any) -> None:
+    def _drawn(self, number: int, data: dict[str, Any], count: Any) -> None:
+        if sip.isdeleted(self):
+            return  # the page answered after the board was closed
+        if number != self._draws:
+            return  # a newer draw is on its way: report the page's latest state only
+        self.drawn = data
         self.shown.emit(int(count) if isinstance(count, (int, float)) else 0)
 
     def _on_open(self, kind: str, ident: str) -> None:

@@ -185,7 +185,7 @@ def run_dry_run(args: argparse.Namespace) -> int:
             return 2
     worst = 0
     for path in args.files:
-        result = dry_run(plugin, path, rows=args.rows)
+        result = dry_run(plugin, path, rows=args.rows, zone=zone)
         print(result.render(zone))
         if result.error:
             worst = 1

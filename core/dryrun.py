@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.errors import RowError, SuperbrainError
 from core.model import Record
-from core.timezones import format_local
+from core.timezones import DEFAULT_ZONE, format_local, reading_in, zone_named
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -90,11 +90,24 @@ class DryRun:
         return "\n".join(out)
 
 
-def dry_run(plugin: SourcePlugin, path: Path, *, rows: int = DEFAULT_ROWS) -> DryRun:
+def dry_run(
+    plugin: SourcePlugin, path: Path, *, rows: int = DEFAULT_ROWS, zone: ZoneInfo | None = None
+) -> DryRun:
     """Map the first ``rows`` rows of ``path`` with ``plugin``; never writes, never raises
-    for a bad file or row (the error is in the result)."""
+    for a bad file or row (the error is in the result). Naive times without a source zone are
+    read in ``zone``, the workspace's, as the ingest would (default Asia/Shanghai)."""
     path = Path(path)
     result = DryRun(plugin.name, str(path))
+    zone = zone or zone_named(DEFAULT_ZONE)
+    with reading_in(zone):
+        return _map_rows(plugin, path, rows, result, zone)
+
+
+def _map_rows(
+    plugin: SourcePlugin, path: Path, rows: int, result: DryRun, zone: ZoneInfo
+) -> DryRun:
+    from core.ingest import with_aware_times
+
     try:
         plugin.check_file(path)
         for item in plugin.read(path):
@@ -105,7 +118,7 @@ def dry_run(plugin: SourcePlugin, path: Path, *, rows: int = DEFAULT_ROWS) -> Dr
                 result.rejects.append(DryRunReject(item.line, item.column, item.reason, item.raw))
                 continue
             try:
-                result.records.append(plugin.to_record(item, path))
+                result.records.append(with_aware_times(plugin.to_record(item, path), zone))
             except RowError as exc:
                 result.rejects.append(
                     DryRunReject(

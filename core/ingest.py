@@ -15,7 +15,7 @@ import logging
 import os
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,8 +27,11 @@ from core.progress import CancelToken, ProgressCallback, ProgressMeter
 from core.security import require
 from core.stages import IngestStage, default_stages
 from core.store import Checkpoint
+from core.timezones import as_utc, reading_in
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
     from core.workspace import Workspace
     from plugins.contract import SourcePlugin
 
@@ -197,6 +200,22 @@ def _check_attachments(record: Record, path: Path, plugin: SourcePlugin) -> None
             raise RowError(str(exc), column=name) from None
 
 
+def with_aware_times(record: Record, zone: ZoneInfo) -> Record:
+    """``record`` with its time and its links' times made aware: a naive one (a plugin that
+    did not say its zone) is wall-clock time in ``zone``, the workspace's. Every engine then
+    reads the same instant (the store, the search day facet and ops intake would otherwise
+    each guess a zone of their own)."""
+    naive_time = record.time is not None and record.time.tzinfo is None
+    naive_links = any(k.time is not None and k.time.tzinfo is None for k in record.links)
+    if not (naive_time or naive_links):
+        return record
+    links = tuple(
+        replace(k, time=as_utc(k.time, zone)) if k.time is not None else k for k in record.links
+    )
+    time = as_utc(record.time, zone) if record.time is not None else None
+    return replace(record, time=time, links=links)
+
+
 def _never_filled(plugin: SourcePlugin, filled: set[str]) -> str | None:
     """A warning naming declared fields that no record of the first batch had (a misspelt
     column in a JSON Lines file, where there is no header to check)."""
@@ -258,7 +277,10 @@ class Ingestor:
         path = Path(path).resolve()
         require(self.ws, "ingest", source=plugin.name, file=str(path))
         self.ws.audit.ensure_space()  # a full disk refuses now, not after the work is done
-        with workspace_write_lock(self.ws, f"ingest of {path.name}", self.lock_wait):
+        with (
+            workspace_write_lock(self.ws, f"ingest of {path.name}", self.lock_wait),
+            reading_in(self.ws.zone),  # naive times without a source zone: the workspace's
+        ):
             return self._ingest_file(plugin, path, progress, cancel, force)
 
     def _ingest_file(
@@ -339,6 +361,7 @@ class Ingestor:
         from core.timeouts import timed_iter
 
         read_timeout = self.ws.plugin_settings()["read_timeout"]
+        zone = self.ws.zone
         try:
             for item in timed_iter(
                 lambda: plugin.read(path), read_timeout, f"source {plugin.name} reading {path.name}"
@@ -352,7 +375,7 @@ class Ingestor:
                     rejects.add(plugin.name, path, index - 1, item, None)
                 else:
                     try:
-                        record = plugin.to_record(item, path)
+                        record = with_aware_times(plugin.to_record(item, path), zone)
                         if record.attachments:
                             _check_attachments(record, path, plugin)
                         batch.append(record)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from core.timezones import as_utc
 
 
 class FieldRole(StrEnum):
@@ -48,13 +51,14 @@ class RecordSchema:
         return next((f for f in self.fields if f.name == name), None)
 
 
-def to_utc(value: datetime) -> datetime:
-    """Naive datetimes are taken as China Standard Time (UTC+8), the sources' local time."""
-    if value.tzinfo is None:
-        from datetime import timedelta, timezone
+def to_utc(value: datetime, zone: ZoneInfo | None = None) -> datetime:
+    """``value`` as an aware UTC datetime.
 
-        value = value.replace(tzinfo=timezone(timedelta(hours=8)))
-    return value.astimezone(UTC)
+    A naive ``value`` is wall-clock time in ``zone``; without one, in the zone of naive times
+    where this runs (:func:`core.timezones.naive_zone`): during an ingest the workspace's
+    (``[workspace] timezone``, a centre's ``[centre] timezone``), else Asia/Shanghai.
+    """
+    return as_utc(value, zone)
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,18 @@
 Times are stored in UTC. A workspace declares its zone (``[workspace] timezone``, default
 ``Asia/Shanghai``); every listing shows times in that zone and says which one
 (:func:`format_local`). A source may declare the zone its files' naive times are written in
-(``[source] timezone``); naive times are read in that zone (:func:`as_utc`).
+(``[source] timezone``); naive times are read in that zone, and without one in the workspace's
+(:func:`as_utc`: an ingest binds its workspace's zone with :func:`reading_in`, so a plugin's
+``core.model.to_utc`` reads a naive time in it too).
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import difflib
 import functools
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -43,13 +48,39 @@ def zone_named(name: str) -> ZoneInfo:
         raise TimeZoneError(f"unknown time zone {name!r}{hint}") from None
 
 
+# The zone naive times are read in when no zone is given: an ingest (core.ingest) or a dry run
+# binds its workspace's for the thread or task doing the reading, so plugin code that calls
+# core.model.to_utc without knowing the workspace reads naive times in the right zone.
+_READING: contextvars.ContextVar[ZoneInfo | None] = contextvars.ContextVar(
+    "superbrain_naive_time_zone", default=None
+)
+
+
+@contextlib.contextmanager
+def reading_in(zone: ZoneInfo) -> Iterator[ZoneInfo]:
+    """Read naive times in ``zone`` (the workspace's) within this block, in this thread or
+    task: :func:`as_utc` and ``core.model.to_utc`` called without a zone use it."""
+    token = _READING.set(zone)
+    try:
+        yield zone
+    finally:
+        _READING.reset(token)
+
+
+def naive_zone() -> ZoneInfo:
+    """The zone a naive time is read in here: the one :func:`reading_in` bound (the workspace's,
+    during an ingest), else :data:`DEFAULT_ZONE`."""
+    return _READING.get() or zone_named(DEFAULT_ZONE)
+
+
 def as_utc(value: datetime, zone: ZoneInfo | None = None) -> datetime:
     """``value`` in UTC; a naive ``value`` is taken as wall-clock time in ``zone``.
 
-    ``zone`` defaults to :data:`DEFAULT_ZONE`.
+    ``zone`` defaults to :func:`naive_zone`: the workspace's during an ingest, else
+    :data:`DEFAULT_ZONE`. Code that knows its workspace passes ``workspace.zone``.
     """
     if value.tzinfo is None:
-        value = value.replace(tzinfo=zone or zone_named(DEFAULT_ZONE))
+        value = value.replace(tzinfo=zone or naive_zone())
     return value.astimezone(UTC)
 
 

@@ -74,6 +74,11 @@ timezone = "Asia/Shanghai"
 # place names) shipped with superbrain.
 tile_url = ""
 mbtiles = ""
+
+[ops]
+# Days each unit's position fixes are kept; older ones are deleted by
+# `superbrain ops prune-positions` (a centre server runs it daily). 0 keeps them forever.
+position_retention_days = 90
 """
 )
 
@@ -243,6 +248,12 @@ class Workspace:
                 f">= {minimum}, got {value!r}"
             )
         return value
+
+    @property
+    def config_file(self) -> Path:
+        """The configuration file (``superbrain.toml``; a centre's ``centre.toml``), for
+        messages that name where a setting is."""
+        return self.root / CONFIG_NAME
 
     @cached_property
     def zone(self) -> ZoneInfo:

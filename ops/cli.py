@@ -265,6 +265,26 @@ def cmd_rescan(args: argparse.Namespace) -> int:
     return emit(args, {"raised": n}, [f"{n} alerts raised"])
 
 
+def cmd_prune_positions(args: argparse.Namespace) -> int:
+    from core.cli_support import ProgressPrinter, cancel_on_sigint
+
+    printer = ProgressPrinter.unless_json(args, "[prune-positions]")
+    done = _call(args, "ops.prune_positions", progress=printer, cancel=cancel_on_sigint())
+    if printer is not None:
+        printer.done()
+    if done["cutoff"] is None:
+        lines = ["position_retention_days is 0: every position fix is kept"]
+    else:
+        lines = [
+            f"{done['deleted']} position fixes received before "
+            f"{_local(done['cutoff'], args.zone)} deleted "
+            f"(retention {done['retention_days']} days; their audit entries stay)"
+        ]
+        if done["cancelled"]:
+            lines.append("cancelled: run it again to finish")
+    return emit(args, done, lines)
+
+
 def cmd_ack(args: argparse.Namespace) -> int:
     a = _call(args, "ops.alert_ack", alert_id=args.alert, note=args.note)
     return emit(args, a.as_dict(), [f"alert {a.id} acknowledged by {a.acked_by}"])
@@ -569,6 +589,11 @@ def register(subparsers: Any) -> None:
     q.add_argument("--limit", type=int, default=50)
     q = add("rescan", cmd_rescan, "run the alert rules over records already ingested")
     q.add_argument("--source", action="append", help="only these sources (repeatable)")
+    add(
+        "prune-positions",
+        cmd_prune_positions,
+        "delete unit position fixes older than [ops] position_retention_days (audited)",
+    )
     q = add("ack", cmd_ack, "acknowledge an alert (audited)")
     q.add_argument("alert", type=int)
     q.add_argument("--note", default="")

@@ -92,6 +92,15 @@ CREATE TABLE IF NOT EXISTS ops_position_audit (
     account TEXT NOT NULL, unit_id TEXT NOT NULL, since REAL NOT NULL, fixes INTEGER NOT NULL,
     first_fix TEXT, last_fix TEXT, first_id INTEGER, last_id INTEGER, digest TEXT NOT NULL,
     PRIMARY KEY (account, unit_id));
+-- Retention of the fixes (ops.retention): per account and unit, the first fix of an audit entry
+-- in each hour (where a prune may cut without splitting an entry's summary), and the id below
+-- which a prune deleted them (what ops.positions.check_entry calls pruned, not altered).
+CREATE TABLE IF NOT EXISTS ops_position_marks (
+    account TEXT NOT NULL, unit_id TEXT NOT NULL, hour INTEGER NOT NULL,
+    fix_id INTEGER NOT NULL, PRIMARY KEY (account, unit_id, hour));
+CREATE TABLE IF NOT EXISTS ops_position_pruned (
+    account TEXT NOT NULL, unit_id TEXT NOT NULL, below_id INTEGER NOT NULL,
+    cutoff REAL NOT NULL, PRIMARY KEY (account, unit_id));
 CREATE TABLE IF NOT EXISTS ops_photos (
     id INTEGER PRIMARY KEY AUTOINCREMENT, owner TEXT NOT NULL, mime TEXT NOT NULL,
     sha256 TEXT NOT NULL, size INTEGER NOT NULL, data TEXT NOT NULL, ts REAL NOT NULL);

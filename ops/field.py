@@ -314,6 +314,29 @@ def track(
     ]
 
 
+@service("ops.prune_positions", permission="ops.retention")
+def prune_positions(
+    ctx: ServiceContext, *, progress: Any = None, cancel: Any = None
+) -> dict[str, Any]:
+    """Delete the position fixes received more than ``[ops] position_retention_days`` ago (0
+    keeps them all; docs/OPERATIONS.md); the audit entries that vouch for them stay, and every
+    kept fix still verifies against its entry. Returns the count, the cut-off (ISO-8601 in the
+    workspace's zone) and the retention applied."""
+    from core.timezones import iso_local
+    from ops.retention import prune, retention_days
+
+    result = prune(_ops(ctx).ctx, retention_days(ctx.workspace), progress=progress, cancel=cancel)
+    done = {
+        "deleted": result.deleted,
+        "cutoff": iso_local(result.cutoff, ctx.workspace.zone),
+        "retention_days": result.days,
+        "cuts": result.cuts,
+        "cancelled": result.cancelled,
+    }
+    audit_detail(**done)
+    return done
+
+
 @service("field.feedback", permission="field.unit", audit=False)
 def feedback(
     ctx: ServiceContext, *, outcome: str, notes: str = "", photos: list[bytes] | None = None

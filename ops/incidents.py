@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from core.timezones import as_utc
 from ops.config import OpsConfig
 from ops.db import (
     ASSIGNMENT_COLUMNS,
@@ -202,7 +203,10 @@ class IncidentDesk:
             district = nearest_district(self.config, lat, lon)
         decision = self.config.router.route(category, text, priority, district)
         who = user
-        received = received_at.timestamp() if received_at else tx.now
+        # a naive time is the workspace's wall-clock time, not the machine's
+        received = (
+            as_utc(received_at, self.ctx.workspace.zone).timestamp() if received_at else tx.now
+        )
         cur = tx.con.execute(
             "INSERT INTO ops_incidents (source_uid, category, priority, status, received_at, "
             "lat, lon, address, district, reporter, reporter_phone, text, routing, stamps, "
@@ -273,10 +277,10 @@ class IncidentDesk:
             args.append(district)
         if since is not None:
             where.append("received_at >= ?")
-            args.append(since.timestamp())
+            args.append(as_utc(since, self.ctx.workspace.zone).timestamp())
         if until is not None:
             where.append("received_at < ?")
-            args.append(until.timestamp())
+            args.append(as_utc(until, self.ctx.workspace.zone).timestamp())
         sql = f"SELECT {INCIDENT_COLUMNS} FROM ops_incidents"
         if where:
             sql += " WHERE " + " AND ".join(where)

@@ -12,15 +12,19 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core import normalize
-from core.model import Record, to_utc
+from core.model import Record
+from core.timezones import as_utc
 from ops.config import OpsConfig
 from ops.db import dumps
 from ops.errors import InvalidIncidentError
 from ops.events import OpsContext
 from ops.incidents import nearest_district, validate_incident
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
 
 log = logging.getLogger(__name__)
 
@@ -34,22 +38,26 @@ _TIME_FORMATS = (
 )
 
 
-def parse_time(value: Any) -> float | None:
-    """Epoch seconds from a datetime, an epoch number or a date-time string (naive = UTC+8)."""
+def parse_time(value: Any, zone: ZoneInfo | None = None) -> float | None:
+    """Epoch seconds from a datetime, an epoch number or a date-time string.
+
+    A time without an offset is wall-clock time in ``zone``, the workspace's (``Workspace.zone``;
+    :class:`Intake` passes it); a time with an offset (``+08:00``, ``Z``) is honoured.
+    """
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
-        return to_utc(value).timestamp()
+        return as_utc(value, zone).timestamp()
     if isinstance(value, int | float):
         return float(value)
     text = normalize.fold(str(value))
     try:
-        return to_utc(datetime.fromisoformat(text)).timestamp()
+        return as_utc(datetime.fromisoformat(text), zone).timestamp()
     except ValueError:
         pass
     for fmt in _TIME_FORMATS:
         try:
-            return to_utc(datetime.strptime(text, fmt)).timestamp()
+            return as_utc(datetime.strptime(text, fmt), zone).timestamp()
         except ValueError:
             continue
     raise InvalidIncidentError(f"unreadable time {value!r}")
@@ -79,8 +87,13 @@ class MappedIncident:
     mediation: str | None
 
 
-def map_record(config: OpsConfig, rec: Record, now: float) -> MappedIncident:
-    """Map one record; :class:`InvalidIncidentError` names the record and the bad field."""
+def map_record(
+    config: OpsConfig, rec: Record, now: float, zone: ZoneInfo | None = None
+) -> MappedIncident:
+    """Map one record; :class:`InvalidIncidentError` names the record and the bad field.
+
+    Times without an offset (the record's own, the lifecycle stamps' fields) are wall-clock
+    time in ``zone``, the workspace's."""
     intake = config.intake
     where = f"record {rec.uid}"
 
@@ -126,14 +139,14 @@ def map_record(config: OpsConfig, rec: Record, now: float) -> MappedIncident:
     district = str(look("district") or "")
     if not district and lat is not None and lon is not None:
         district = nearest_district(config, lat, lon)
-    received = rec.time.timestamp() if rec.time else now
+    received = as_utc(rec.time, zone).timestamp() if rec.time else now
     stamps = {"received": received}
     for state, candidates in intake.stamps.items():
         for c in candidates:
             value = rec.fields.get(c, rec.text.get(c))
             if value not in (None, ""):
                 try:
-                    stamps[state] = parse_time(value)  # type: ignore[assignment]
+                    stamps[state] = parse_time(value, zone)  # type: ignore[assignment]
                 except InvalidIncidentError as exc:
                     raise InvalidIncidentError(f"{where}: field {c!r}: {exc}") from None
                 break
@@ -202,12 +215,13 @@ class Intake:
         created = updated = 0
         problems: list[str] = []
         states = list(self.config.incident_states.transitions)
+        zone = self.ctx.workspace.zone
         with self.ctx.tx() as tx:
             for rec in records:
                 if not handles(self.config, rec):
                     continue
                 try:
-                    m = map_record(self.config, rec, tx.now)
+                    m = map_record(self.config, rec, tx.now, zone)
                 except InvalidIncidentError as exc:
                     problems.append(str(exc))
                     continue

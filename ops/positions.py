@@ -12,8 +12,12 @@ SHA-256 chained over them (:func:`chain`). The summary's state lives in ``ops_po
 (same transaction as the fix), so it is exact across server processes and survives a restart.
 
 A fix in the table can be checked against the audit chain: recompute the digest of the rows an
-entry names (:func:`verify_entry`); a row edited, removed or added afterwards changes it.
-Measured cost (bench/server/bench_field.py) and the choice are in docs/SECURITY.md.
+entry names (:func:`check_entry`, :func:`verify_entry`); a row edited, removed or added
+afterwards changes it. Fixes older than the retention period are deleted by
+:func:`ops.retention.prune`, which cuts each account's and unit's fixes at the first fix of an
+entry (:data:`MARK_S`: one remembered per hour) and records the cut, so an entry's fixes are
+either all kept or all pruned, and a pruned entry is told apart from an altered one. Measured
+cost (bench/server/bench_field.py) and the choice are in docs/SECURITY.md.
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ from typing import Any
 
 #: One audit entry per account and unit per this many seconds with fixes.
 POSITION_AUDIT_S = 60.0
+#: The first fix of an entry in each such period is remembered (``ops_position_marks``) as a
+#: place where retention may cut.
+MARK_S = 3600
 
 
 def chain(
@@ -109,6 +116,11 @@ def audit_fix(
             "sha256": row[6],
         }
     tx.audit(account, action, params)
+    tx.con.execute(  # the first entry of the hour: where a prune may cut (ops.retention)
+        "INSERT OR IGNORE INTO ops_position_marks (account, unit_id, hour, fix_id) "
+        "VALUES (?,?,?,?)",
+        (account, unit_id, int(tx.now // MARK_S), fix_id),
+    )
     if row is None:
         tx.con.execute(
             "INSERT INTO ops_position_audit (account, unit_id, since, fixes, digest) "
@@ -131,32 +143,64 @@ def dumps_fix(fix_id: int, lat: float, lon: float, at: float) -> str:
     return json.dumps(_fix(fix_id, lat, lon, at))
 
 
-def verify_entry(con: Any, user: str, params: dict[str, Any]) -> bool:
-    """Whether the fixes an audit entry summarises (``since_last_entry``) are still in
-    ``ops_positions`` as they were: same count, same chained SHA-256. An entry without a
-    summary checks that its own fix is there unchanged."""
-    summary = params.get("since_last_entry")
+def check_entry(con: Any, user: str, params: dict[str, Any]) -> str:
+    """What became of the fixes an audit entry names (its own fix, and the fixes it summarises
+    in ``since_last_entry``):
+
+    * ``"intact"``: all in ``ops_positions`` as they were (same values, count and SHA-256);
+    * ``"pruned"``: deleted by retention — below the cut :func:`ops.retention.prune` recorded
+      for the account and unit — and any others as they were;
+    * ``"altered"``: a fix changed, removed or added otherwise.
+    """
     unit = params.get("unit")
-    if summary is None:
-        row = con.execute(
-            "SELECT lat, lon, at, account FROM ops_positions WHERE id=?",
-            (params.get("position_id"),),
-        ).fetchone()
-        return row is not None and (row[0], row[1], row[2], row[3]) == (
-            params.get("lat"),
-            params.get("lon"),
-            params.get("at"),
-            user,
-        )
+    row = con.execute(
+        "SELECT below_id FROM ops_position_pruned WHERE account=? AND unit_id=?", (user, unit)
+    ).fetchone()
+    below = int(row[0]) if row is not None else 0
+    states = {_own_fix(con, user, params, below)}
+    summary = params.get("since_last_entry")
+    if summary is not None:
+        states.add(_summarised(con, user, unit, summary, below))
+    if "altered" in states:
+        return "altered"
+    return "pruned" if "pruned" in states else "intact"
+
+
+def _own_fix(con: Any, user: str, params: dict[str, Any], below: int) -> str:
+    fix_id = params.get("position_id")
+    row = con.execute(
+        "SELECT lat, lon, at, account FROM ops_positions WHERE id=?", (fix_id,)
+    ).fetchone()
+    if row is None:
+        return "pruned" if isinstance(fix_id, int) and fix_id < below else "altered"
+    same = (row[0], row[1], row[2], row[3]) == (
+        params.get("lat"),
+        params.get("lon"),
+        params.get("at"),
+        user,
+    )
+    return "intact" if same else "altered"
+
+
+def _summarised(con: Any, user: str, unit: Any, summary: dict[str, Any], below: int) -> str:
     first, last = summary["ids"]
     rows = con.execute(
         "SELECT id, unit_id, lat, lon, at, account FROM ops_positions WHERE "
         "id BETWEEN ? AND ? AND unit_id=? AND account=? ORDER BY id",
         (first, last, unit, user),
     ).fetchall()
+    if len(rows) < int(summary["fixes"]) and int(last) < below:
+        return "pruned"  # all (or, after a cancelled prune, some) deleted by retention
     digest = ""
     for r in rows:
         digest = chain(
             digest, int(r[0]), str(r[1]), float(r[2]), float(r[3]), float(r[4]), str(r[5])
         )
-    return len(rows) == int(summary["fixes"]) and digest == summary["sha256"]
+    intact = len(rows) == int(summary["fixes"]) and digest == summary["sha256"]
+    return "intact" if intact else "altered"
+
+
+def verify_entry(con: Any, user: str, params: dict[str, Any]) -> bool:
+    """Whether nothing but retention touched the fixes an audit entry names: True when
+    :func:`check_entry` says ``"intact"`` or ``"pruned"``."""
+    return check_entry(con, user, params) != "altered"

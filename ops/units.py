@@ -6,7 +6,9 @@ import logging
 import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
+from core.timezones import as_utc
 from ops.db import UNIT_COLUMNS, dumps, unit_from_row
 from ops.errors import InvalidPositionError, OpsError, StaleVersionError, UnknownUnitError
 from ops.events import OpsContext, Tx
@@ -18,11 +20,13 @@ log = logging.getLogger(__name__)
 BOUND_STATES = frozenset({"dispatched", "en_route", "on_scene"})
 
 
-def _epoch(value: datetime | float | None, default: float) -> float:
+def _epoch(value: datetime | float | None, default: float, zone: Any = None) -> float:
+    """Epoch seconds of a fix's time; a naive datetime is wall-clock time in ``zone`` (the
+    workspace's), not the machine's."""
     if value is None:
         return default
     if isinstance(value, datetime):
-        return value.timestamp()
+        return as_utc(value, zone).timestamp()
     return float(value)
 
 
@@ -241,10 +245,11 @@ class UnitRoster:
 
         moved = 0
         account = self.ctx.user(None)
+        zone = self.ctx.workspace.zone
         with self.ctx.tx() as tx:
             for unit_id, lat, lon, at in fixes:
                 check_point(lat, lon, f"unit {unit_id}")
-                when = _epoch(at, tx.now)
+                when = _epoch(at, tx.now, zone)
                 cur = tx.con.execute(
                     "UPDATE ops_units SET lat=?, lon=?, position_at=?, updated_at=? WHERE id=? "
                     "AND (position_at IS NULL OR position_at <= ?)",

@@ -10,7 +10,7 @@ describes every key. Example::
     record_type = "plate_read"
     id = ["read_id"]                              # columns (or fields) forming the stable id
     time = { column = "过车时间" }                 # optional `format` (strptime); ISO by default
-    timezone = "Asia/Shanghai"                    # zone of naive times in the file
+    timezone = "Asia/Shanghai"                    # zone of naive times (default: the workspace's)
     geo = { lat = "lat", lon = "lon" }
 
     [fields]
@@ -46,7 +46,7 @@ from core.model import EntityRef, FieldRole, LinkRef, Record, RecordSchema, enti
 from core.normalize import id_number_valid
 from core.paths import confined_file
 from core.schema import Schema, default_schema
-from core.timezones import DEFAULT_ZONE, as_utc, zone_named
+from core.timezones import as_utc, zone_named
 from plugins.contract import Row, SourcePlugin
 from plugins.mapping_spec import (
     MAPPING_KEYS,
@@ -77,8 +77,9 @@ _TIME_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y%m%d%H%M%S", "%Y-%m-%
 def parse_time(value: Any, fmt: str | None = None, zone: Any = None) -> datetime:
     """Parse a timestamp cell: datetime, epoch seconds, ISO 8601 or common Chinese formats.
 
-    A time without a zone is wall-clock time in ``zone`` (a ``ZoneInfo``; default
-    Asia/Shanghai). Raises ValueError for anything unparseable, out-of-range dates included.
+    A time without a zone is wall-clock time in ``zone`` (a ``ZoneInfo``; default: the zone of
+    naive times where this runs, :func:`core.timezones.naive_zone` — the workspace's during an
+    ingest). Raises ValueError for anything unparseable, out-of-range dates included.
     """
     try:
         return _parse_time(value, fmt, zone)
@@ -145,7 +146,9 @@ class MappingSource(SourcePlugin):
         self.version = mapping.version
         self.description = mapping.description
         self.formats = mapping.formats
-        self.zone = zone_named(mapping.timezone or DEFAULT_ZONE)
+        # the file's declared zone wins; without one, naive times are the workspace's (the
+        # ingest binds it: core.timezones.reading_in)
+        self.zone = zone_named(mapping.timezone) if mapping.timezone else None
         self._record_schema = RecordSchema(mapping.record_type, mapping.label, mapping.fields)
         # Resolved once: to_record runs for every row, and names → columns never change.
         self._field_columns = [(spec, mapping.column(spec.name)) for spec in mapping.fields]

@@ -25,7 +25,7 @@ import logging
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -39,9 +39,6 @@ if TYPE_CHECKING:
     from core.workspace import Workspace
 
 log = logging.getLogger(__name__)
-
-#: How a naive record time is read (:func:`core.model.to_utc`): China Standard Time.
-CST = timezone(timedelta(hours=8))
 
 
 def _default_zone() -> ZoneInfo:
@@ -140,14 +137,18 @@ def _fold(text: str) -> str:
     return text.strip()
 
 
-def epoch_ms(value: datetime) -> int:
-    return int(to_utc(value).timestamp() * 1000)
+def epoch_ms(value: datetime, zone: ZoneInfo | None = None) -> int:
+    """Epoch milliseconds of ``value``; a naive one is wall-clock time in ``zone`` (the
+    workspace's, ``registry.zone``; default Asia/Shanghai)."""
+    return int(to_utc(value, zone or _default_zone()).timestamp() * 1000)
 
 
 def local_day(value: datetime, zone: ZoneInfo | None = None) -> str:
     """The ``day`` facet's value of a time: its calendar day in ``zone`` (default
-    Asia/Shanghai; pass the workspace's, ``registry.zone``)."""
-    return to_utc(value).astimezone(zone or _default_zone()).date().isoformat()
+    Asia/Shanghai; pass the workspace's, ``registry.zone``); a naive time is wall-clock time
+    in that zone."""
+    zone = zone or _default_zone()
+    return to_utc(value, zone).astimezone(zone).date().isoformat()
 
 
 def _as_datetime(value: Any) -> datetime | None:
@@ -266,7 +267,7 @@ def build_doc(record: Record, registry: FieldRegistry) -> dict[str, Any]:
                 if num is not None:
                     numbers[name] = num
             elif role_v is FieldRole.TIME:
-                ms = time_value_ms(v)
+                ms = time_value_ms(v, registry.zone)
                 if ms is not None:
                     dates[name] = ms
             elif role_v is FieldRole.GEO or role_v is FieldRole.PHOTO:
@@ -315,17 +316,28 @@ def build_doc(record: Record, registry: FieldRegistry) -> dict[str, Any]:
 
 def record_time(value: datetime, zone: ZoneInfo | None = None) -> tuple[int, str]:
     """A record time's epoch ms and its calendar day in ``zone`` (the workspace's; default
-    Asia/Shanghai). Naive times are China Standard Time, as :func:`core.model.to_utc` takes
-    them."""
-    aware = value.replace(tzinfo=CST) if value.tzinfo is None else value
-    local = aware.astimezone(zone or _default_zone())
-    return int(aware.timestamp() * 1000), local.date().isoformat()
+    Asia/Shanghai). A naive time is wall-clock time in ``zone`` (an ingest has already made
+    every record time aware: core.ingest.with_aware_times)."""
+    zone = zone or _default_zone()
+    aware = value.replace(tzinfo=zone) if value.tzinfo is None else value
+    return int(aware.timestamp() * 1000), aware.astimezone(zone).date().isoformat()
 
 
-def time_value_ms(value: Any) -> int | None:
-    """The epoch ms of a TIME field's value, None when it is not a time."""
+def time_value_ms(value: Any, zone: ZoneInfo | None = None) -> int | None:
+    """The epoch ms of a TIME field's value, None when it is not a time; a naive one is
+    wall-clock time in ``zone`` (the workspace's, ``registry.zone``; default Asia/Shanghai)."""
     dt = _as_datetime(value)
-    return None if dt is None else epoch_ms(dt)
+    return None if dt is None else epoch_ms(dt, zone)
+
+
+def time_value_function(registry: FieldRegistry) -> Callable[[Any], int | None]:
+    """``time_value_ms`` in the registry's zone, for the compiled builder's callback."""
+    zone = registry.zone
+
+    def time_value(value: Any) -> int | None:
+        return time_value_ms(value, zone)
+
+    return time_value
 
 
 def field_plan_tuple(

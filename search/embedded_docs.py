@@ -44,7 +44,7 @@ from search.document import (
     field_plan_tuple,
     record_time,
     text_values,
-    time_value_ms,
+    time_value_function,
 )
 
 log = logging.getLogger(__name__)
@@ -246,6 +246,31 @@ def _time_parts(registry: FieldRegistry) -> Any:
     return time_parts
 
 
+#: The UTC offset at which the compiled builder reads a naive record time (it subtracts eight
+#: hours, then looks the local day up in the table it is given).
+NATIVE_NAIVE_OFFSET_S = 8 * 3600
+
+
+def native_zone_table(zone: Any) -> tuple[int, int, tuple[tuple[int, int], ...]] | None:
+    """The offset table the compiled builder gets for ``zone``: the years in which the zone is
+    UTC+8 throughout (Asia/Shanghai from 1991, after its last summer time), where the builder's
+    fixed reading of a naive time is the zone's own; None for a zone never at UTC+8 at the end
+    of the table (America/New_York). Naive times outside go through :func:`record_time` in
+    Python, which reads them in the zone, so both builders make the same document."""
+    key = getattr(zone, "key", None)
+    if not key:
+        return None
+    lo, hi, spans = offset_table(key)
+    i = len(spans)
+    while i > 0 and spans[i - 1][1] == NATIVE_NAIVE_OFFSET_S:
+        i -= 1
+    if i == len(spans):
+        return None
+    # a day after the change to UTC+8: the wall-clock hour it repeats stays with Python
+    start = lo if i == 0 else spans[i][0] + 86_400
+    return (start, hi, ((start, NATIVE_NAIVE_OFFSET_S),)) if start < hi else None
+
+
 def native_builder(registry: FieldRegistry, layout: DocLayout) -> tuple[Any, threading.Lock] | None:
     """The compiled builder for ``registry`` and ``layout`` with the lock to call it under, or
     None (absent, switched off, or a format-1 index, whose text tantivy tokenizes itself).
@@ -260,15 +285,14 @@ def native_builder(registry: FieldRegistry, layout: DocLayout) -> tuple[Any, thr
             if reg is registry and lay is layout and version == registry.version:
                 return builder, lock
         assert _native is not None
-        key = getattr(registry.zone, "key", None)
         try:
             builder = _native.DocBuilder(
                 lambda rtype, name: field_plan_tuple(registry, rtype, name),
                 layout.typed,
                 _time_parts(registry),
-                time_value_ms,
+                time_value_function(registry),
                 sorted(layout.fields),
-                offset_table(key) if key else None,
+                native_zone_table(registry.zone),
             )
         except TypeError as exc:  # a builder compiled before the zone argument existed
             log.warning(

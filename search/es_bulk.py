@@ -24,8 +24,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from core.model import Record
-from search.document import FieldRegistry, build_doc, field_plan_tuple, time_value_ms
-from search.embedded_docs import _time_parts, native_available
+from search.document import FieldRegistry, build_doc, field_plan_tuple, time_value_function
+from search.embedded_docs import _time_parts, native_available, native_zone_table
 from search.errors import SearchUnavailable
 from search.es_links import es_errors
 
@@ -77,18 +77,16 @@ class EsDocBuilder:
 
     def _compiled(self) -> Any:
         if self._builder is None or self._version != self.registry.version:
-            from core.timezones import offset_table
             from search import _native  # type: ignore[attr-defined]
 
             registry = self.registry
-            key = getattr(registry.zone, "key", None)  # days in the workspace's zone, natively
             self._builder = _native.DocBuilder(
                 lambda rtype, name: field_plan_tuple(registry, rtype, name),
                 lambda space, name: None,
                 _time_parts(registry),
-                time_value_ms,
+                time_value_function(registry),
                 [],
-                offset_table(key) if key else None,
+                native_zone_table(registry.zone),  # naive times natively only at UTC+8
             )
             self._version = registry.version
         return self._builder

@@ -31,7 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from centre.db import first
 from centre.workspace import CentreWorkspace
-from server import downloads, field, wire
+from server import downloads, field, upkeep, wire
 from server.auth import Authenticator, LoginRefused, bearer_token
 from server.config import ServerConfig
 from server.push import EventHub, stream
@@ -304,7 +304,8 @@ def build_app(workspace: CentreWorkspace, config: ServerConfig) -> Starlette:
         await run_in_threadpool(auth.sessions.prune)
         await run_in_threadpool(hub.start)
         try:
-            yield
+            async with upkeep.scheduled(workspace):  # position retention, at start and daily
+                yield
         finally:
             await run_in_threadpool(hub.stop)
 

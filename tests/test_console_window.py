@@ -275,16 +275,25 @@ def test_dispatch_board_map_shows_incident_and_recommended_units(qtbot, ctx) -> 
         panel.show()
     assert external_urls(panel.map.html) == []
     row = next(r for r in panel.queue_model.rows if r.get("lat") is not None)
-    with qtbot.waitSignal(panel.map.shown, timeout=WAIT):
-        panel.select_incident(row["id"])
-    with qtbot.waitSignal(panel.map.shown, timeout=WAIT) as shown:
+    counts: list[int] = []
+    panel.map.shown.connect(counts.append)
+    panel.select_incident(row["id"])
+    # the board also redraws on its own (reloads, the stale ticker): wait for what the page
+    # shows, not for the next draw, which may be one asked before (issue: an earlier draw's
+    # answer was taken for the recommendations', which were still on their way)
+    qtbot.waitUntil(lambda: (panel.map.drawn or {}).get("incident", {}).get("id") == row["id"])
+    with qtbot.waitSignal(panel.action_done, timeout=WAIT):
         panel.recommend_selected()
     recs = panel.recommendations
     assert recs, "the demo has available units for the first located incident"
-    drawn = panel.map.data
-    assert drawn["incident"]["id"] == row["id"]
-    assert [u["id"] for u in drawn["units"]] == [r.unit_id for r in recs]
-    assert shown.args[0] == 1 + len(recs) + len(drawn["others"])
+    wanted = [r.unit_id for r in recs]
+    qtbot.waitUntil(
+        lambda: [u["id"] for u in (panel.map.drawn or {}).get("units", [])] == wanted,
+        timeout=WAIT,
+    )
+    drawn = panel.map.drawn
+    assert drawn is not None and drawn["incident"]["id"] == row["id"]
+    assert counts[-1] == 1 + len(recs) + len(drawn["others"])
     # the page really holds those markers: one incident + the recommended units, labelled
     labels: list[object] = []
     panel.map.view.page().runJavaScript(
@@ -315,6 +324,46 @@ def test_dispatch_board_map_shows_incident_and_recommended_units(qtbot, ctx) -> 
         image.pixel(x, y) for x in range(0, image.width(), 23) for y in range(0, image.height(), 23)
     }
     assert image.width() == panel.map.view.width() and len(colours) > 3
+
+
+def test_the_board_map_reports_only_its_newest_draw_and_what_it_shows(qtbot, ctx) -> None:
+    """Two draws asked before the page answers: ``shown`` reports the newest only, and
+    ``drawn`` is its data — so a caller waiting for its own draw is not handed an earlier
+    one's answer (the board redraws on reloads and a ticker while a recommendation is on its
+    way). An answer that comes after the map is gone touches nothing."""
+    from console import qtinit
+    from console.bus import Bus
+    from console.dispatch_map import DispatchMap
+
+    if not qtinit.webengine_available():
+        pytest.skip(f"Qt WebEngine cannot start here: {qtinit.WEBENGINE_ERROR}")
+    board = DispatchMap(ctx, Bus())
+    qtbot.addWidget(board)
+    board.resize(800, 500)
+    with qtbot.waitSignal(board.page_ready, timeout=60_000):
+        board.show()
+    incident = {"id": 7, "lat": 30.75, "lon": 120.76, "category": "火警", "priority": 1}
+    units = [
+        {"id": f"U{i}", "label": f"U{i}", "lat": 30.75 + i / 1000, "lon": 120.76}
+        | {"status": "available", "stale": False}
+        for i in range(3)
+    ]
+    qtbot.wait(500)  # the page's first draw (on load) has answered
+    counts: list[int] = []
+    board.shown.connect(counts.append)
+    board.show_dispatch(None, [], units)  # superseded before the page answers
+    board.show_dispatch(incident, [], units)
+    qtbot.waitUntil(lambda: bool(counts), timeout=WAIT)
+    qtbot.wait(500)  # an answer to the first draw would have come by now
+    assert counts == [1 + 3]
+    assert board.drawn is not None and board.drawn["incident"]["id"] == 7
+    board.show_dispatch(None, [], units)
+    board.close()
+    board.deleteLater()
+    from PyQt6.QtCore import QCoreApplication, QEvent
+
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    qtbot.wait(500)  # the page's late answer finds the map gone: no error in the event loop
 
 
 def test_alert_tray_announces_and_acknowledges(qtbot, ctx) -> None:

@@ -1,8 +1,9 @@
 """The ``day`` facet counts the workspace's calendar days, not a fixed UTC+8 (issue #18 item 5).
 
 Both document builders agree: the Python reference (``search/document.py``) and the compiled
-one (``search/native``), which converts naive record times itself with the zone's offset table
-(``core.timezones.offset_table``). Naive dates in queries and filters are read in the same zone.
+one (``search/native``), which converts naive record times itself where the zone is UTC+8
+(``search.embedded_docs.native_zone_table``) and leaves the others to Python. Naive record
+times, and naive dates in queries and filters, are read in the workspace's zone.
 """
 
 from __future__ import annotations
@@ -59,11 +60,17 @@ def test_a_late_evening_record_falls_on_its_local_day_in_the_workspace_zone() ->
     assert doc["time"] == int(NY_LATE.timestamp() * 1000)
 
 
-def test_naive_record_times_are_still_china_standard_time_but_counted_in_local_days() -> None:
-    naive = datetime(2026, 3, 2, 12, 30)  # = 04:30 UTC = 23:30 on the 1st in New York
+def test_naive_record_times_are_wall_clock_time_in_the_workspace_zone() -> None:
+    """Not a fixed UTC+8: 23:30 on the 1st, naive, is 23:30 New York time in a New York
+    workspace (04:30 UTC on the 2nd) and 23:30 China Standard Time in a Shanghai one."""
+    naive = datetime(2026, 3, 1, 23, 30)
     ms, day = record_time(naive, zone_named("America/New_York"))
     assert ms == int(NY_LATE.timestamp() * 1000) and day == "2026-03-01"
-    assert record_time(naive, zone_named("Asia/Shanghai"))[1] == "2026-03-02"
+    ms, day = record_time(naive, zone_named("Asia/Shanghai"))
+    assert ms == int(datetime(2026, 3, 1, 15, 30, tzinfo=UTC).timestamp() * 1000)
+    assert day == "2026-03-01"
+    doc = build_doc(Record("s", "1", "incident", time=naive), registry("America/New_York"))
+    assert (doc["time"], doc["day"]) == (int(NY_LATE.timestamp() * 1000), "2026-03-01")
 
 
 @pytest.mark.parametrize("zone", ZONES)
@@ -117,8 +124,8 @@ def _both(records: list[Record], reg: FieldRegistry, tmp: Path) -> list[tuple[An
 @needs_native
 @pytest.mark.parametrize("zone", ["Europe/London", "America/New_York", "Asia/Shanghai"])
 def test_the_compiled_builder_counts_the_same_local_days(zone: str, tmp_path: Path) -> None:
-    naive_ny_late = datetime(2026, 3, 2, 12, 30)  # CST, = 23:30 on the 1st in New York
-    london_late = datetime(2026, 7, 2, 6, 30)  # CST, = 23:30 BST on 1 July in London
+    naive_ny_late = datetime(2026, 3, 1, 23, 30)  # wall-clock time in the workspace's zone
+    london_late = datetime(2026, 7, 1, 23, 30)
     records = [
         Record("s", str(i), "incident", time=t, text={"summary": "x"})
         for i, t in enumerate([naive_ny_late, london_late, NY_LATE, datetime(1988, 6, 1, 23, 30)])
@@ -133,10 +140,13 @@ def test_the_compiled_builder_counts_the_same_local_days(zone: str, tmp_path: Pa
     ]
     local = {
         "America/New_York": ["2026-03-01", "2026-07-01", "2026-03-01"],
-        "Europe/London": ["2026-03-02", "2026-07-01", "2026-03-02"],
-        "Asia/Shanghai": ["2026-03-02", "2026-07-02", "2026-03-02"],
+        "Europe/London": ["2026-03-01", "2026-07-01", "2026-03-02"],
+        "Asia/Shanghai": ["2026-03-01", "2026-07-01", "2026-03-02"],
     }[zone]
     assert days[:3] == local
+    for naive in (naive_ny_late, london_late):  # read in the zone, not at a fixed +8
+        doc = build_doc(Record("s", "n", "incident", time=naive), registry(zone))
+        assert doc["time"] == int(naive.replace(tzinfo=zone_named(zone)).timestamp() * 1000)
 
 
 @needs_native
@@ -215,7 +225,7 @@ def test_each_backend_counts_new_york_days_and_filters_by_them(kind: str, tmp_pa
                 "s",
                 "naive",
                 "incident",
-                time=datetime(2026, 3, 2, 12, 40),  # CST
+                time=datetime(2026, 3, 1, 23, 40),  # naive: New York wall-clock time
                 text={"summary": "盗窃"},
             ),
             Record(

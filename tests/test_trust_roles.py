@@ -53,11 +53,13 @@ def test_roles_are_data_and_match_the_brief() -> None:
         "unit",
         "mediator",
         "public",
+        "upkeep",
     }
     # the roles outside the centre's desks hold only what their page needs (docs/FIELD.md)
     assert roles.grants["unit"] == {"account", "field.unit"}
     assert roles.grants["mediator"] == {"account", "mediation.run"}
     assert roles.grants["public"] == {"report.submit"}
+    assert roles.grants["upkeep"] == {"ops.retention"}  # a centre server's own retention run
     assert roles.grants["administrator"] == frozenset(roles.permissions)
     assert "faces.search" in roles.grants["analyst"]
     assert not {"export", "audit.read", "audit.export", "ops.dispatch"} & roles.grants["analyst"]

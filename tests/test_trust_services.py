@@ -319,6 +319,7 @@ CALLS: dict[str, Callable[[Env], dict[str, Any]]] = {
     "ops.photo": lambda e: {"photo_id": e["photo"]},
     "ops.incident_followup": lambda e: {"incident_id": e["incident_f"]},
     "ops.track": lambda e: {"unit_id": e["unit3"]},
+    "ops.prune_positions": lambda e: {},  # 90 days: the fixes just sent are kept
     "field.revoke_device": lambda e: {"account": "boss"},
     "public.categories": lambda e: {},
     "public.report_submit": lambda e: {
