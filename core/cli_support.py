@@ -287,6 +287,18 @@ class ProgressPrinter:
         return None if json_wanted(args) else cls(label)
 
 
+def call_with_progress(name: str, ctx: ServiceContext, label: str, **params: Any) -> Any:
+    """Call the long service ``name`` with its progress on stderr (``label`` first) and Ctrl+C
+    as its cancel (:func:`cancel_on_sigint`): the migrations and rebuilds of the command line."""
+    from core.services import call
+
+    printer = ProgressPrinter(label)
+    try:
+        return call(name, ctx, progress=printer, cancel=cancel_on_sigint(), **params)
+    finally:
+        printer.done()
+
+
 def cancel_on_sigint() -> CancelToken:
     """First Ctrl+C asks the job to stop at the next checkpoint; the second one aborts."""
     token = CancelToken()

@@ -12,6 +12,7 @@ from core.cli_support import (
     ProgressPrinter,
     add_json_arg,
     add_workspace_arg,
+    call_with_progress,
     cancel_on_sigint,
     emit,
     json_wanted,
@@ -185,19 +186,13 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    ctx = service_context(args)
-    printer = ProgressPrinter("[faces migrate]")
-    try:
-        report = call(
-            "faces.migrate",
-            ctx,
-            restart=args.restart,
-            threads=args.threads,
-            progress=printer,
-            cancel=cancel_on_sigint(),
-        )
-    finally:
-        printer.done()
+    report = call_with_progress(
+        "faces.migrate",
+        service_context(args),
+        "[faces migrate]",
+        restart=args.restart,
+        threads=args.threads,
+    )
     lines = [f"{report.sent:,} faces sent to {report.target} (the gallery holds {report.total:,})"]
     if report.cancelled:
         lines.append("cancelled: the faces sent are kept; run the same command to resume")

@@ -14,9 +14,9 @@ from typing import Any
 
 from core.cli_support import (
     Column,
-    ProgressPrinter,
     add_json_arg,
     add_workspace_arg,
+    call_with_progress,
     cancel_on_sigint,
     emit,
     local_time,
@@ -343,19 +343,13 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    ctx = service_context(args)
-    printer = ProgressPrinter("[graph migrate]")
-    try:
-        report = call(
-            "graph.migrate",
-            ctx,
-            restart=args.restart,
-            threads=args.threads,
-            progress=printer,
-            cancel=cancel_on_sigint(),
-        )
-    finally:
-        printer.done()
+    report = call_with_progress(
+        "graph.migrate",
+        service_context(args),
+        "[graph migrate]",
+        restart=args.restart,
+        threads=args.threads,
+    )
     lines = []
     if report.stale:
         lines.append(f"the ingest could not reach the cluster ({report.stale}): copied again")

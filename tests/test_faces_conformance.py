@@ -158,10 +158,9 @@ class _CancelAfter(CancelToken):
         return self.left < 0
 
 
-def test_face_migration_resumes_where_it_stopped(tmp_path: object, es_index: object) -> None:
-    store = FaceStore(tmp_path / "gallery.sqlite")  # type: ignore[operator]
-    vectors = descriptor_like(250, seed=5)
-    for i in range(250):
+def _enrol(store: FaceStore, vectors: np.ndarray, faces: range) -> None:
+    """One face per photo ``r:i`` with ``vectors[i]``, as an enrolment stores it."""
+    for i in faces:
         store.replace_photo(
             f"r:{i}",
             "photo",
@@ -180,6 +179,12 @@ def test_face_migration_resumes_where_it_stopped(tmp_path: object, es_index: obj
             ],
             "tester",
         )
+
+
+def test_face_migration_resumes_where_it_stopped(tmp_path: object, es_index: object) -> None:
+    store = FaceStore(tmp_path / "gallery.sqlite")  # type: ignore[operator]
+    vectors = descriptor_like(250, seed=5)
+    _enrol(store, vectors, range(250))
     first = migrate(store, es_index, batch=100, cancel=_CancelAfter(1))  # type: ignore[arg-type]
     assert first.cancelled and first.sent == 100
     # the load pauses the index's periodic refresh; a cancel turns it back on and refreshes
@@ -214,27 +219,6 @@ def test_the_migrate_command_sends_the_gallery_and_resumes(
     store = FaceStore(ws.faces_dir / STORE_NAME)  # type: ignore[attr-defined]
     vectors = descriptor_like(30, seed=9)
 
-    def enrol(first: int, n: int) -> None:
-        for i in range(first, first + n):
-            store.replace_photo(
-                f"r:{i}",
-                "photo",
-                f"/p/{i}.jpg",
-                f"{i:064x}",
-                [
-                    {
-                        "face_index": 0,
-                        "entity_id": None,
-                        "entity_label": None,
-                        "box": (0, 0, 1, 1),
-                        "size": 1,
-                        "quality": 1.0,
-                        "vector": vectors[i],
-                    }
-                ],
-                "tester",
-            )
-
     def run(*extra: str) -> dict[str, object]:
         rc = main(["faces", "migrate", "-w", str(ws.root), "--json", *extra])  # type: ignore[attr-defined]
         out = capsys.readouterr().out
@@ -243,11 +227,13 @@ def test_the_migrate_command_sends_the_gallery_and_resumes(
 
     index = _es_index(prefix)
     try:
-        enrol(0, 20)
+        _enrol(store, vectors, range(20))
         first = run()
         assert first["complete"] and first["sent"] == first["total"] == 20
         assert prefix in str(first["target"])
-        enrol(20, 10)  # enrolled after the copy: the next run sends only these
+        _enrol(
+            store, vectors, range(20, 30)
+        )  # enrolled after the copy: the next run sends only these
         second = run()
         assert second["sent"] == 10 and second["total"] == 30
         assert run("--restart")["sent"] == 30
