@@ -44,17 +44,11 @@ def backend_of(config: dict[str, Any]) -> str:
 
 def open_es_index(workspace: Any, config: dict[str, Any]) -> EsVectorIndex:
     """The workspace's face index on Elasticsearch (created if missing)."""
-    from search.es_links import es_client
+    from search.es_links import config_client
     from search.es_vectors import EsVectorIndex
 
     sc = workspace.search_config
-    client, shown = es_client(
-        str(config.get("url") or sc.url),
-        username=sc.username,
-        password=sc.password,
-        api_key=sc.api_key,
-        ca_certs=sc.ca_certs,
-    )
+    client, shown = config_client(sc, str(config.get("url") or ""))
     index = EsVectorIndex(
         client,
         prefix=str(config.get("index_prefix") or sc.index_prefix),

@@ -380,7 +380,7 @@ def cluster_index(workspace: Any) -> EsLinkIndex:
     """The workspace's graph indices on its cluster (``[graph] index_prefix`` on ``[search]``'s
     URL and credentials, or ``[graph] url``), whatever ``[graph] backend`` says: a migration
     fills them before the workspace switches over."""
-    from search.es_links import EsLinkIndex, es_client
+    from search.es_links import EsLinkIndex, config_client
 
     cfg = workspace.config.get("graph", {}) or {}
     sc = workspace.search_config
@@ -390,13 +390,7 @@ def cluster_index(workspace: Any) -> EsLinkIndex:
             "no Elasticsearch URL for the graph: set [search] url (or [graph] url) in "
             "superbrain.toml"
         )
-    client, shown = es_client(
-        url,
-        username=sc.username,
-        password=sc.password,
-        api_key=sc.api_key,
-        ca_certs=sc.ca_certs,
-    )
+    client, shown = config_client(sc, url)
     prefix = str(cfg.get("index_prefix") or f"{sc.index_prefix}-graph")
     return EsLinkIndex(client, prefix=prefix, url=shown, shards=sc.shards, replicas=sc.replicas)
 

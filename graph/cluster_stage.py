@@ -96,6 +96,19 @@ class ClusterGraphStage:
                 )
 
 
+def stale_reason(store: Any) -> str:
+    """Why an ingest last missed the cluster graph ("" when it has not since the last full
+    copy): ``superbrain graph migrate`` copies everything again while it is set."""
+    row = store.connection.execute("SELECT value FROM meta WHERE key=?", (STALE_KEY,)).fetchone()
+    return str(json.loads(row[0]).get("reason", "")) if row else ""
+
+
+def clear_stale(store: Any) -> None:
+    """Forget the mark: a full copy has caught the cluster graph up."""
+    with store.transaction() as con:
+        con.execute("DELETE FROM meta WHERE key=?", (STALE_KEY,))
+
+
 def make_stage(workspace: Workspace) -> ClusterGraphStage | None:
     """The stage, when the workspace's graph lives on Elasticsearch."""
     cfg = workspace.config.get("graph", {}) or {}

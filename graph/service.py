@@ -611,15 +611,12 @@ def migrate(
     their rows' ids, so nothing doubles). When the ingest could not send a batch to the cluster
     (the store is marked stale) the copy starts over by itself and the mark is cleared once it
     has finished. Returns the MigrationReport with ``restarted`` and ``target`` set."""
-    import json
-
     from graph.backend import cluster_index
-    from graph.cluster_stage import STALE_KEY
+    from graph.cluster_stage import clear_stale, stale_reason
     from graph.migrate import migrate as copy
 
     store = ctx.workspace.store
-    row = store.connection.execute("SELECT value FROM meta WHERE key=?", (STALE_KEY,)).fetchone()
-    stale = json.loads(row[0]).get("reason", "") if row else ""
+    stale = stale_reason(store)
     index = cluster_index(ctx.workspace)
     try:
         report = copy(
@@ -633,8 +630,7 @@ def migrate(
     finally:
         index.close()
     if report.complete and stale:
-        with store.transaction() as con:
-            con.execute("DELETE FROM meta WHERE key=?", (STALE_KEY,))
+        clear_stale(store)
     report.restarted = restart or bool(stale)
     report.stale = stale
     report.target = f"{index.prefix} on {index.url}"

@@ -120,6 +120,18 @@ def es_client(
     return client, ",".join(_USERINFO.sub("//***@", u) for u in hosts)
 
 
+def config_client(cfg: Any, url: str = "") -> tuple[Any, str]:
+    """:func:`es_client` for a workspace's ``[search]`` settings (``SearchConfig``: URL and
+    credentials), at ``url`` instead of its URL when given (``[graph]`` / ``[faces] url``)."""
+    return es_client(
+        url or cfg.url,
+        username=cfg.username,
+        password=cfg.password,
+        api_key=cfg.api_key,
+        ca_certs=cfg.ca_certs,
+    )
+
+
 @contextmanager
 def es_errors(url: str, what: str) -> Iterator[None]:
     """Connection trouble and refusals inside the block become search errors naming ``what``
@@ -460,21 +472,15 @@ class EsLinkIndex:
             # One shard answers a search on one thread: two halves at once use two cores of
             # the node (the links among a 2,000-entity expansion: docs/PERFORMANCE.md).
             half = (len(ids) + 1) // 2
-            parts = [list(ids[:half]), list(ids[half:])]
+            flt = [*base, {"terms": {other: others}}]
+
+            def read(part: list[str]) -> list[LinkRow]:
+                scan = self._scan([*flt, {"terms": {column: part}}], f"reading links by {column}")
+                return list(scan)
+
             jobs = [
-                self.submit(
-                    functools.partial(
-                        lambda part, others: list(
-                            self._scan(
-                                [*base, {"terms": {column: part}}, {"terms": {other: others}}],
-                                f"reading links by {column}",
-                            )
-                        ),
-                        part,
-                        others,
-                    )
-                )
-                for part in parts
+                self.submit(functools.partial(read, list(ids[:half]))),
+                self.submit(functools.partial(read, list(ids[half:]))),
             ]
             for job in jobs:
                 yield from job.result()
