@@ -116,6 +116,10 @@ def test_capped_expansions_agree_read_in_one_go_or_by_chunks(
     monkeypatch.setattr(graph.expand, "FETCH_LIMIT", fetch_limit)
     if fetch_limit == 12:  # levels of many chunks: the cluster reads the next one meanwhile
         monkeypatch.setattr(graph.expand, "HOP_CHUNK", 4)
+        # and the links among the outer ring come as two searches at once, however few
+        from search.es_links import EsLinkIndex
+
+        monkeypatch.setattr(EsLinkIndex, "split_min", 2)
     for seeds in ([CONVOY_TARGET], [GO_BETWEEN], [phone(0), phone(100)]):
         a, b = _both(engines, lambda gs, seeds=seeds: expand(gs, seeds, **kw).to_dict())
         assert a["nodes"] and len(a["nodes"]) > len(seeds)
